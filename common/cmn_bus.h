@@ -1,0 +1,57 @@
+/* The internal bus: ZeroMQ sockets carrying one protobuf-c tep.Envelope per message.
+ * Frames: DEALER/REQ side sends [payload]; ROUTER sees [identity][payload] and replies
+ * the same way; PUB sends [topic "ev"][payload]. Endpoints are ipc:// (one machine) or
+ * tcp:// (CURVE, later issue). Daemons poll cmn_bus_fd() with their other fds; the fd
+ * is ZMQ_FD (edge-like): after it polls readable, call recv until CMN_EAGAIN. */
+#ifndef TEP_CMN_BUS_H
+#define TEP_CMN_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tep.pb-c.h"
+
+#define CMN_BUS_VERSION 1
+#define CMN_BUS_IDENT_MAX 256
+
+typedef struct cmn_bus cmn_bus;         /* a ZeroMQ context */
+typedef struct cmn_bus_sock cmn_bus_sock;
+
+typedef enum {
+    CMN_BUS_ROUTER, /* bind: request/reply server */
+    CMN_BUS_DEALER, /* connect: asynchronous client */
+    CMN_BUS_PUB,    /* bind */
+    CMN_BUS_SUB,    /* connect, subscribed to everything */
+} cmn_bus_kind;
+
+/* Block SIGTERM/SIGINT/SIGHUP before this (ZeroMQ starts threads). */
+int cmn_bus_new(cmn_bus **ret_bus);
+void cmn_bus_free(cmn_bus *bus); /* closes nothing: close sockets first; NULL is fine */
+
+/* For ROUTER/PUB the endpoint is bound, for DEALER/SUB connected. An ipc:// endpoint's
+ * directory must exist. Linger is 0. */
+int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret);
+void cmn_bus_close(cmn_bus_sock *s); /* NULL is fine */
+int cmn_bus_fd(cmn_bus_sock *s);      /* for poll(); see above */
+
+/* Sends env (packed). ident/ilen: the peer identity on a ROUTER, NULL otherwise. */
+int cmn_bus_send(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *env);
+/* Non-blocking receive. On a ROUTER, ret_ident (CMN_BUS_IDENT_MAX bytes) and
+ * ret_ilen get the peer identity. ret_env is owned by the caller: cmn_bus_env_free().
+ * CMN_EAGAIN when nothing is waiting; CMN_ECORRUPT when a message does not decode or
+ * has another version (the message is consumed and dropped). */
+int cmn_bus_recv(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen, Tep__Envelope **ret_env);
+/* Waits up to timeout_ms for a message, then as cmn_bus_recv (CMN_ETIMEOUT). */
+int cmn_bus_recv_wait(cmn_bus_sock *s, int timeout_ms, uint8_t *ret_ident, size_t *ret_ilen,
+                      Tep__Envelope **ret_env);
+void cmn_bus_env_free(Tep__Envelope *env); /* NULL is fine; wipes key bytes it carries */
+
+/* One blocking round trip for tools (tepctl) and tests: fresh DEALER to endpoint, send,
+ * wait up to timeout_ms for the reply with the same request_id, close. */
+int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req, int timeout_ms,
+                    Tep__Envelope **ret_resp);
+
+/* Initialises env (version, sender, a fresh request_id when request_id is 0). */
+void cmn_bus_env_init(Tep__Envelope *env, const char *sender, uint64_t request_id);
+
+#endif

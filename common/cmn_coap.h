@@ -1,0 +1,41 @@
+/* CoAP helpers for the oneM2M binding (TS-0008): option numbers, their registration
+ * with libcoap (needs tep's patched libcoap, see patches/README.md), and reading and
+ * writing them on a PDU. */
+#ifndef TEP_CMN_COAP_H
+#define TEP_CMN_COAP_H
+
+#include <coap3/coap.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* TS-0008 V3.9.0 Table 6.2.2.4.0-1 (current numbers, not the legacy 256..) */
+enum {
+    CMN_OPT_OT = 259, CMN_OPT_RTURI = 263, CMN_OPT_TY = 267, CMN_OPT_RVI = 271,
+    CMN_OPT_ASRI = 275, CMN_OPT_FR = 279, CMN_OPT_RQI = 283, CMN_OPT_RQET = 291,
+    CMN_OPT_RSET = 295, CMN_OPT_OET = 299, CMN_OPT_EC = 303, CMN_OPT_RSC = 307,
+    CMN_OPT_GID = 311, CMN_OPT_CTO = 319, CMN_OPT_CTS = 323, CMN_OPT_ATI = 327,
+    CMN_OPT_VSI = 331, CMN_OPT_GTM = 335, CMN_OPT_AUS = 339,
+};
+
+/* Content formats (TS-0008 Table 6.2.2.2-1) */
+enum { CMN_CF_JSON = 50, CMN_CF_CBOR = 60, CMN_CF_RES_JSON = 10001, CMN_CF_NTFY_JSON = 10003,
+       CMN_CF_PREQ_JSON = 10007, CMN_CF_PRSP_JSON = 10009 };
+
+/* Registers every oneM2M option with ctx so libcoap lets them through (client or
+ * server). Returns CMN_ECOAP if libcoap is the unpatched one (the filter is full). */
+int cmn_coap_register_options(coap_context_t *ctx);
+
+/* Copies a string option into buf (NUL-terminated). CMN_ENOTFOUND when absent,
+ * CMN_ERANGE when it does not fit. */
+int cmn_coap_opt_str(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len);
+/* Reads a uint option (0..4 bytes). CMN_ENOTFOUND when absent. */
+int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret);
+
+/* Uri-Path of a request joined with '/', without leading slash ("cse/ae1/cnt"). */
+int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len);
+
+/* Appends option num to an optlist chain (coap_insert_optlist), for building PDUs. */
+int cmn_coap_optlist_str(coap_optlist_t **chain, uint16_t num, const char *s);
+int cmn_coap_optlist_uint(coap_optlist_t **chain, uint16_t num, uint32_t v);
+
+#endif

@@ -1,0 +1,43 @@
+/* INI configuration described by a table: section, key, type, default, bounds,
+ * validator. Every key can be overridden by the environment variable
+ * TEP_<SECTION>_<KEY> (upper case, '-' and '.' become '_'). Errors name the file and
+ * line (or the environment variable). Unknown sections or keys are errors. */
+#ifndef TEP_CMN_CONFIG_H
+#define TEP_CMN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { CMN_CFG_STR, CMN_CFG_INT, CMN_CFG_BOOL } cmn_cfg_type;
+
+/* Validator for a string value: return 0, or fill err (with a reason, no file/line). */
+typedef int (*cmn_cfg_validate_fn)(const char *value, char *err, size_t errlen);
+
+typedef struct {
+    const char *section;
+    const char *key;
+    cmn_cfg_type type;
+    const char *def;        /* default as text; NULL means the key is required */
+    size_t offset;          /* offsetof() in the caller's struct: char * / long / bool */
+    long min, max;          /* bounds for CMN_CFG_INT (min == max == 0: unbounded) */
+    cmn_cfg_validate_fn validate; /* optional, CMN_CFG_STR only */
+    const char *help;       /* one line, shown by --help-config */
+} cmn_cfg_item;
+
+/* Load path (NULL: defaults + environment only) into cfg. Strings are malloc'd and
+ * owned by cfg: release them with cmn_config_free(). On error returns CMN_ECONFIG and
+ * writes "FILE:LINE: section.key: reason" into err. */
+int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void *cfg,
+                    char *err, size_t errlen);
+void cmn_config_free(const cmn_cfg_item *table, size_t n, void *cfg);
+/* Print "section.key (type, default): help" lines for --help. */
+void cmn_config_print_help(const cmn_cfg_item *table, size_t n, FILE *out);
+
+/* Stock validators. */
+int cmn_cfg_valid_endpoint(const char *v, char *err, size_t errlen); /* ipc:// or tcp:// */
+int cmn_cfg_valid_cse_id(const char *v, char *err, size_t errlen);   /* "/name" */
+int cmn_cfg_valid_fqdn(const char *v, char *err, size_t errlen);
+int cmn_cfg_valid_listen(const char *v, char *err, size_t errlen);   /* "host:port" or "" */
+
+#endif

@@ -1,0 +1,54 @@
+/* The LMDB store behind a small interface: one environment per daemon, one named
+ * database per record kind, values are protobuf bytes. Every write call commits
+ * (durably: no MDB_NOSYNC) before it returns 0. A store whose "meta/schema" is newer
+ * than the caller's, or that LMDB cannot read, is refused (CMN_ESCHEMA / CMN_ECORRUPT)
+ * and never overwritten. */
+#ifndef TEP_CMN_STORE_H
+#define TEP_CMN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cmn_store cmn_store;
+typedef struct cmn_txn cmn_txn;
+
+/* Opens (creating if absent) the environment in directory dir (created 0700) with the
+ * named databases dbs[0..ndb-1] plus an internal "meta". schema: the caller's schema
+ * version, written on creation. map_size 0 means 256 MiB. */
+int cmn_store_open(const char *dir, const char *const *dbs, unsigned ndb, uint32_t schema,
+                   size_t map_size, cmn_store **ret_store);
+void cmn_store_close(cmn_store *s); /* NULL is fine */
+
+/* Single-operation helpers, each its own committed transaction. */
+int cmn_store_put(cmn_store *s, const char *db, const void *key, size_t klen, const void *val,
+                  size_t vlen);
+/* ret_val is malloc'd, owned by the caller: free with cmn_store_free_val (wipes it). */
+int cmn_store_get(cmn_store *s, const char *db, const void *key, size_t klen, void **ret_val,
+                  size_t *ret_len);
+int cmn_store_del(cmn_store *s, const char *db, const void *key, size_t klen);
+void cmn_store_free_val(void *val, size_t len);
+
+/* Calls fn for every record whose key starts with prefix (plen 0: all), in key order,
+ * inside one read transaction. fn returns 0 to go on, anything else stops and is
+ * returned. Pointers are valid only during the call. */
+typedef int (*cmn_store_iter_fn)(const void *key, size_t klen, const void *val, size_t vlen,
+                                 void *arg);
+int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t plen,
+                      cmn_store_iter_fn fn, void *arg);
+
+/* Write transactions spanning several puts (e.g. record + event log + counter). */
+int cmn_store_txn_begin(cmn_store *s, cmn_txn **ret_txn);
+int cmn_txn_put(cmn_txn *t, const char *db, const void *key, size_t klen, const void *val,
+                size_t vlen);
+int cmn_txn_del(cmn_txn *t, const char *db, const void *key, size_t klen);
+/* Reads inside the write transaction see its own puts; ret_val as cmn_store_get. */
+int cmn_txn_get(cmn_txn *t, const char *db, const void *key, size_t klen, void **ret_val,
+                size_t *ret_len);
+int cmn_txn_commit(cmn_txn *t); /* frees t, durable on 0 */
+void cmn_txn_abort(cmn_txn *t); /* frees t; NULL is fine */
+
+/* Big-endian uint64 keys, so that LMDB's key order is numeric order (event logs). */
+void cmn_store_u64_key(uint64_t v, uint8_t ret_key[8]);
+uint64_t cmn_store_key_u64(const uint8_t key[8]);
+
+#endif
