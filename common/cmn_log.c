@@ -1,1 +1,106 @@
-/* placeholder: being written */
+/* Logging: one line per event, written with a single fwrite and flushed.
+ * "ts=2026-11-28T01:02:03.456Z lvl=info svc=tep-cse sub=coap <key=value ...>" */
+#include "cmn_log.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_err.h"
+
+#define LOG_LINE_MAX 2048
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+static struct {
+    char svc[64];
+    cmn_log_level level;
+    FILE *out; /* NULL: stderr (resolved at write time) */
+} log_state = {"tep", CMN_LOG_INFO, NULL};
+
+void cmn_log_init(const char *svc, cmn_log_level level, FILE *out)
+{
+    snprintf(log_state.svc, sizeof(log_state.svc), "%s", svc ? svc : "tep");
+    cmn_log_set_level(level);
+    log_state.out = out;
+}
+
+void cmn_log_set_level(cmn_log_level level)
+{
+    if (level < CMN_LOG_ERR)
+        level = CMN_LOG_ERR;
+    if (level > CMN_LOG_DEBUG)
+        level = CMN_LOG_DEBUG;
+    log_state.level = level;
+}
+
+cmn_log_level cmn_log_get_level(void)
+{
+    return log_state.level;
+}
+
+int cmn_log_parse_level(const char *s, cmn_log_level *ret)
+{
+    if (s == NULL || ret == NULL)
+        return CMN_EINVAL;
+    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            *ret = (cmn_log_level)i;
+            return 0;
+        }
+    }
+    return CMN_EINVAL;
+}
+
+/* "2026-11-28T01:02:03.456Z" into buf (at least 25 bytes). */
+static void format_ts(char *buf, size_t len)
+{
+    struct timespec now;
+    struct tm tm;
+    size_t n;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+
+    snprintf(buf + n, len - n, ".%03dZ", (int)(now.tv_nsec / 1000000L) % 1000);
+}
+
+/* A line is one event: embedded line breaks would let a value forge a second line. */
+static void flatten(char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n' || s[i] == '\r')
+            s[i] = ' ';
+    }
+}
+
+void cmn_log_write(cmn_log_level level, const char *sub, const char *fmt, ...)
+{
+    char line[LOG_LINE_MAX];
+    char ts[32];
+    FILE *out = log_state.out ? log_state.out : stderr;
+    va_list ap;
+    int head, body;
+    size_t len;
+
+    if (level > log_state.level || level < CMN_LOG_ERR)
+        return;
+    format_ts(ts, sizeof(ts));
+    head = snprintf(line, sizeof(line), "ts=%s lvl=%s svc=%s sub=%s ", ts, level_names[level],
+                    log_state.svc, sub ? sub : "-");
+    if (head < 0 || (size_t)head >= sizeof(line) - 1)
+        return;
+    va_start(ap, fmt);
+    body = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+    va_end(ap);
+    if (body < 0)
+        body = 0;
+    len = (size_t)head + (size_t)body;
+    if (len > sizeof(line) - 2)
+        len = sizeof(line) - 2; /* truncated: keep the line whole */
+    flatten(line, len);
+    line[len++] = '\n';
+    fwrite(line, 1, len, out);
+    fflush(out);
+}
