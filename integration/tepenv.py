@@ -1,0 +1,177 @@
+"""The one place that knows the layout of a tep run directory and the daemons' configs.
+
+Used by `./tep up` (through the command line below) and by the pytest harness, so the
+operator's platform and the one under test are configured the same way. The keys are
+those of docs/internals.md ("Daemons: command line and configuration").
+
+Layout of a run directory DIR:
+    DIR/enroller.ini DIR/authz.ini DIR/cse.ini    generated every time
+    DIR/data/{enroller,authz,cse}/                 kept if they exist (state survives)
+    DIR/ipc/*.ipc                                  ZeroMQ endpoints
+    DIR/logs/                                      daemon logs (written by the starter)
+
+Command line:  python3 tepenv.py configure DIR   -> writes the configs, prints KEY=value
+"""
+
+import os
+import sys
+
+DEFAULT_PORTS = {"cse_coap": 5683, "cse_coaps": 5684, "enroller_coaps": 5784}
+
+# Names shared by the three configs; tests may override any of them.
+DEFAULTS = {
+    "mef_fqdn": "mef.tep.local",
+    "maf_id": "maf.tep.local",
+    "cse_id": "/tep-cse",
+    "cse_name": "tep-cse",
+    "admin_originator": "CAdmin",
+    "psk_hint": "tep-cse",
+    "authz_mode": "remote",
+    "deadline_ms": 500,
+    "log_level": "info",
+    "host": "127.0.0.1",
+}
+
+DAEMONS = ("enroller", "authz", "cse")
+
+
+def ports_from_env(environ=os.environ):
+    """Default ports, each overridable by TEP_PORT_<NAME> (e.g. TEP_PORT_CSE_COAPS)."""
+    return {k: int(environ.get("TEP_PORT_" + k.upper(), v)) for k, v in DEFAULT_PORTS.items()}
+
+
+def _ipc(run_dir, name):
+    return "ipc://" + os.path.join(run_dir, "ipc", name + ".ipc")
+
+
+def _ini(sections):
+    out = []
+    for section, keys in sections:
+        out.append("[%s]" % section)
+        out.extend("%s = %s" % (k, v) for k, v in keys)
+        out.append("")
+    return "\n".join(out)
+
+
+def _enroller_ini(run_dir, o, p):
+    return _ini([
+        ("enroller", [
+            ("data_dir", os.path.join(run_dir, "data", "enroller")),
+            ("mef_fqdn", o["mef_fqdn"]),
+            ("listen", "%s:%d" % (o["host"], p["enroller_coaps"])),
+            ("registrar_cse_id", o["cse_id"]),
+            ("registrar_poa", "coaps://%s:%d" % (o["host"], p["cse_coaps"])),
+            ("maf_id", o["maf_id"]),
+            ("log_level", o["log_level"]),
+        ]),
+        ("bus", [
+            ("events", _ipc(run_dir, "events")),
+            ("sync", _ipc(run_dir, "sync")),
+            ("admin", _ipc(run_dir, "enroller-admin")),
+        ]),
+    ])
+
+
+def _authz_ini(run_dir, o, p):
+    return _ini([
+        ("authz", [
+            ("data_dir", os.path.join(run_dir, "data", "authz")),
+            ("maf_id", o["maf_id"]),
+            ("log_level", o["log_level"]),
+        ]),
+        ("bus", [
+            ("decide", _ipc(run_dir, "decide")),
+            ("events", _ipc(run_dir, "events")),
+            ("sync", _ipc(run_dir, "sync")),
+            ("admin", _ipc(run_dir, "authz-admin")),
+        ]),
+    ])
+
+
+def _cse_ini(run_dir, o, p):
+    coap = "%s:%d" % (o["host"], p["cse_coap"]) if p.get("cse_coap") else ""
+    return _ini([
+        ("cse", [
+            ("data_dir", os.path.join(run_dir, "data", "cse")),
+            ("cse_id", o["cse_id"]),
+            ("cse_name", o["cse_name"]),
+            ("coap_listen", coap),
+            ("coaps_listen", "%s:%d" % (o["host"], p["cse_coaps"])),
+            ("admin_originator", o["admin_originator"]),
+            ("psk_hint", o["psk_hint"]),
+            ("log_level", o["log_level"]),
+        ]),
+        ("authz", [
+            ("mode", o["authz_mode"]),
+            ("deadline_ms", o["deadline_ms"]),
+        ]),
+        ("bus", [
+            ("decide", _ipc(run_dir, "decide")),
+            ("events", _ipc(run_dir, "events")),
+            ("sync", _ipc(run_dir, "sync")),
+            ("admin", _ipc(run_dir, "cse-admin")),
+        ]),
+    ])
+
+
+_WRITERS = {"enroller": _enroller_ini, "authz": _authz_ini, "cse": _cse_ini}
+
+
+def configure(run_dir, ports=None, **overrides):
+    """Writes DIR/<daemon>.ini for the three daemons, creates the data, ipc and log
+    directories (existing data is kept) and returns the endpoints as an ordered dict of
+    KEY -> value, the same keys `./tep up` prints."""
+    unknown = set(overrides) - set(DEFAULTS)
+    if unknown:
+        raise ValueError("unknown setting(s): %s" % ", ".join(sorted(unknown)))
+    opts = dict(DEFAULTS, **overrides)
+    ports = dict(ports or DEFAULT_PORTS)
+    run_dir = os.path.abspath(run_dir)
+    for sub in ["ipc", "logs"] + [os.path.join("data", d) for d in DAEMONS]:
+        os.makedirs(os.path.join(run_dir, sub), mode=0o700, exist_ok=True)
+    for name in DAEMONS:
+        path = os.path.join(run_dir, name + ".ini")
+        with open(path, "w") as f:
+            f.write(_WRITERS[name](run_dir, opts, ports))
+    host = opts["host"]
+    env = {
+        "ENROLLER_COAPS": "coaps://%s:%d" % (host, ports["enroller_coaps"]),
+        "CSE_COAP": "coap://%s:%d" % (host, ports["cse_coap"]) if ports.get("cse_coap") else "",
+        "CSE_COAPS": "coaps://%s:%d" % (host, ports["cse_coaps"]),
+        "CSE_ID": opts["cse_id"],
+        "CSE_NAME": opts["cse_name"],
+        "ADMIN_ORIGINATOR": opts["admin_originator"],
+        "MEF_FQDN": opts["mef_fqdn"],
+        "MAF_ID": opts["maf_id"],
+        "ENROLLER_ADMIN": _ipc(run_dir, "enroller-admin"),
+        "CSE_ADMIN": _ipc(run_dir, "cse-admin"),
+        "AUTHZ_ADMIN": _ipc(run_dir, "authz-admin"),
+        "DATA_DIR": os.path.join(run_dir, "data"),
+        "LOGS": os.path.join(run_dir, "logs"),
+    }
+    return env
+
+
+def config_path(run_dir, daemon):
+    return os.path.join(os.path.abspath(run_dir), daemon + ".ini")
+
+
+def _shell_quote(v):
+    v = str(v)
+    if v and all(c.isalnum() or c in "/:._-@" for c in v):
+        return v
+    return "'" + v.replace("'", "'\\''") + "'"
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] != "configure":
+        sys.stderr.write("usage: tepenv.py configure RUN_DIR\n")
+        return 1
+    env = configure(argv[2], ports_from_env())
+    for k, v in env.items():
+        print("%s=%s" % (k, _shell_quote(v)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
