@@ -1,2 +1,250 @@
-/* placeholder */
-int main(void) { return 77; }
+/* Unit tests of the access decision algorithm (TS-0003 7.1.5): a table of requests
+ * against policies, each with the decision and the rule a user (an audit log) sees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cmn_acp.h"
+#include "cmn_err.h"
+#include "cmn_onem2m.h"
+
+/* jansson through CMocka's leak-checking allocator. */
+static void *test_json_malloc(size_t n)
+{
+    return test_malloc(n);
+}
+
+static void test_json_free(void *p)
+{
+    test_free(p);
+}
+
+static int setup(void **state)
+{
+    json_set_alloc_funcs(test_json_malloc, test_json_free);
+    return 0;
+}
+
+/* ---- acor matching ------------------------------------------------------------------ */
+
+static const struct {
+    const char *pattern, *originator;
+    bool match;
+} acor_cases[] = {
+    {"all", "Canything", true},
+    {"CAdmin", "CAdmin", true},
+    {"CAdmin", "CAdmin2", false},
+    {"CAdmin", "cadmin", false},
+    {"C98*", "C9801", true},
+    {"C98*", "C98", true},
+    {"C98*", "C9/801", false}, /* '*' never crosses '/' */
+    {"C*X", "C123X", true},
+    {"C*X", "C123Y", false},
+    {"a*b*c", "axxbyyc", true},
+    {"C**", "C1", true},
+    {"*", "Cabc", true},
+    {"*", "/cse/C1", false},
+    {"//sp/*/C1", "//sp/a/C1", true},
+    {"//sp/*/C1", "//sp/a/b/C1", false},
+    {"/myCSE*/C98*", "/myCSE7/C9812", true},
+    {"/myCSE*/C98*", "/myCSE7/C9712", false},
+    {"//*/myCSE*", "//m2msp.org/myCSE9", true},
+    {"//m2msp.org/myCSE*/C98*", "//m2msp.org/myCSE01/x/C9801", false},
+    {"/cse-in/C9886", "/cse-in/C9886/", false},
+    {"*", "", false}, /* an empty originator matches only "all" */
+    {"all", "", true},
+};
+
+static void test_acor_match_table(void **state)
+{
+    for (size_t i = 0; i < sizeof(acor_cases) / sizeof(acor_cases[0]); i++) {
+        bool got = cmn_acp_acor_match(acor_cases[i].pattern, acor_cases[i].originator);
+
+        if (got != acor_cases[i].match)
+            fail_msg("acor \"%s\" vs \"%s\": got %d", acor_cases[i].pattern,
+                     acor_cases[i].originator, got);
+    }
+    assert_false(cmn_acp_acor_match(NULL, "C1"));
+    assert_false(cmn_acp_acor_match("C1", NULL));
+}
+
+/* ---- decisions ---------------------------------------------------------------------- */
+
+/* The example policy of TS-0003-notes D6 without its acco (contexts). */
+#define D6_PV                                                                              \
+    "{\"acr\": ["                                                                          \
+    "{\"acor\": [\"CAdmin\", \"/cse-in/C9886\", \"//m2msp.org/myCSE*/C98*\", \"all\"],"    \
+    " \"acop\": 35, \"acaf\": true, \"acod\": [{\"ty\": 3, \"chty\": [4]}]},"              \
+    "{\"acor\": [\"1234abcd@role-issuer.com\"], \"acop\": 2}]}"
+/* The same without "all", so the originator list decides. */
+#define D6_NOALL_PV                                                                        \
+    "{\"acr\": [{\"acor\": [\"CAdmin\", \"/cse-in/C9886\", \"//m2msp.org/myCSE*/C98*\"],"  \
+    " \"acop\": 35, \"acaf\": true}]}"
+/* The full D6 first rule, with contexts. */
+#define D6_ACCO_PV                                                                         \
+    "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 35,"                                       \
+    " \"acco\": [{\"actw\": [\"* * 8-20 * * 1-5 *\"],"                                     \
+    " \"acip\": {\"ipv4\": [\"10.0.0.0/8\"]}, \"aclr\": {\"accc\": [\"KR\"]}}]},"          \
+    "{\"acor\": [\"1234abcd@role-issuer.com\"], \"acop\": 2}]}"
+#define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
+
+typedef struct {
+    const char *name;
+    const char *pv[2]; /* NULL-terminated, at most 2 */
+    const char *originator;
+    uint32_t op, target_ty, new_ty;
+    bool authn;
+    const char *role; /* NULL: none */
+    bool permit;
+    const char *rule;
+} decision_case;
+
+static const decision_case cases[] = {
+    /* D6 */
+    {"d6 any authenticated retrieve", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true, NULL,
+     true, "acp[0].acr[0]"},
+    {"d6 acaf needs rq_authn", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, false, NULL, false,
+     "no matching acr"},
+    {"d6 role id, unauthenticated", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, false,
+     "1234abcd@role-issuer.com", true, "acp[0].acr[1]"},
+    {"d6 role id not held", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, false, "other@role",
+     false, "no matching acr"},
+    {"d6 update not in acop 35", {D6_PV}, "CAdmin", CMN_ACOP_UPDATE, 3, 0, true, NULL, false,
+     "no matching acr"},
+    {"d6 discovery in acop 35", {D6_PV}, "CAdmin", CMN_ACOP_DISCOVERY, 3, 0, true, NULL, true,
+     "acp[0].acr[0]"},
+    {"d6 create cin under cnt", {D6_PV}, "CAdmin", CMN_ACOP_CREATE, 3, 4, true, NULL, true,
+     "acp[0].acr[0]"},
+    {"d6 create cnt under cnt", {D6_PV}, "CAdmin", CMN_ACOP_CREATE, 3, 3, true, NULL, false,
+     "no matching acr"},
+    {"d6 create cin under ae", {D6_PV}, "CAdmin", CMN_ACOP_CREATE, 2, 4, true, NULL, false,
+     "no matching acr"},
+    {"d6 acod ignored for retrieve", {D6_PV}, "CAdmin", CMN_ACOP_RETRIEVE, 2, 0, true, NULL,
+     true, "acp[0].acr[0]"},
+    /* originators and wildcards */
+    {"exact id", {D6_NOALL_PV}, "/cse-in/C9886", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, true,
+     "acp[0].acr[0]"},
+    {"wildcard id", {D6_NOALL_PV}, "//m2msp.org/myCSE01/C9801", CMN_ACOP_RETRIEVE, 3, 0, true,
+     NULL, true, "acp[0].acr[0]"},
+    {"wildcard stops at /", {D6_NOALL_PV}, "//m2msp.org/myCSE01/x/C9801", CMN_ACOP_RETRIEVE,
+     3, 0, true, NULL, false, "no matching acr"},
+    {"unknown originator", {D6_NOALL_PV}, "C9886", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+     "no matching acr"},
+    /* contexts: not evaluated by this version -> indeterminate -> Deny */
+    {"acco is indeterminate", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true, NULL,
+     false, "acp[0].acr[0]: acco not evaluated"},
+    {"acco rule skipped, next permits", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true,
+     "1234abcd@role-issuer.com", true, "acp[0].acr[1]"},
+    {"empty acco is no context", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 2, \"acco\": []}]}"},
+     "C1", CMN_ACOP_RETRIEVE, 3, 0, false, NULL, true, "acp[0].acr[0]"},
+    /* permit-overrides across policies */
+    {"second policy permits", {D6_NOALL_PV, OPEN_PV}, "Cx", CMN_ACOP_DELETE, 3, 0, false, NULL,
+     true, "acp[1].acr[0]"},
+    {"malformed policy does not block another", {"[1]", OPEN_PV}, "Cx", CMN_ACOP_DELETE, 3, 0,
+     false, NULL, true, "acp[1].acr[0]"},
+    {"no policy", {NULL}, "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "no policy"},
+    {"empty acr list", {"{\"acr\": []}"}, "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+     "no matching acr"},
+    /* malformed: Deny, with the reason */
+    {"pv not an object", {"[1]"}, "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+     "acp[0]: pv not an object"},
+    {"acr not an array", {"{\"acr\": {\"acor\": [\"all\"], \"acop\": 63}}"}, "Cx",
+     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0]: acr not an array"},
+    {"acop not an integer", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": \"63\"}]}"}, "Cx",
+     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+     "acp[0].acr[0]: acop not a non-negative integer"},
+    {"acop negative", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": -1}]}"}, "Cx",
+     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+     "acp[0].acr[0]: acop not a non-negative integer"},
+    {"acor not an array", {"{\"acr\": [{\"acor\": \"all\", \"acop\": 63}]}"}, "Cx",
+     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acor not an array"},
+    {"acaf not a boolean", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acaf\": 1}]}"},
+     "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acaf not a boolean"},
+    {"acod without chty",
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acod\": [{\"ty\": 3}]}]}"}, "Cx",
+     CMN_ACOP_CREATE, 3, 4, true, NULL, false, "acp[0].acr[0]: acod chty not an integer array"},
+    {"malformed rule, later rule permits",
+     {"{\"acr\": [{\"acop\": 63}, {\"acor\": [\"Cx\"], \"acop\": 2}]}"}, "Cx",
+     CMN_ACOP_RETRIEVE, 3, 0, false, NULL, true, "acp[0].acr[1]"},
+};
+
+static void run_case(const decision_case *c)
+{
+    json_t *privs[2] = {NULL, NULL};
+    const char *roles[1] = {c->role};
+    cmn_acp_request rq = {.originator = c->originator, .op = c->op, .target_ty = c->target_ty,
+                          .new_ty = c->new_ty, .rq_authn = c->authn,
+                          .role_ids = c->role ? roles : NULL, .n_roles = c->role ? 1 : 0,
+                          .now = 1795000000};
+    cmn_acp_result res;
+    size_t n = 0;
+
+    while (n < 2 && c->pv[n] != NULL) {
+        privs[n] = json_loads(c->pv[n], 0, NULL);
+        if (privs[n] == NULL)
+            fail_msg("%s: test policy is not JSON", c->name);
+        n++;
+    }
+    assert_int_equal(cmn_acp_evaluate(&rq, privs, n, &res), 0);
+    if (res.permit != c->permit || strcmp(res.rule, c->rule) != 0)
+        fail_msg("%s: got permit=%d rule=\"%s\", want permit=%d rule=\"%s\"", c->name,
+                 res.permit, res.rule, c->permit, c->rule);
+    for (size_t i = 0; i < n; i++)
+        json_decref(privs[i]);
+}
+
+static void test_decision_table(void **state)
+{
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        run_case(&cases[i]);
+}
+
+static void test_bad_arguments(void **state)
+{
+    json_t *pv = json_loads(OPEN_PV, 0, NULL);
+    cmn_acp_request rq = {.originator = "C1", .op = CMN_ACOP_RETRIEVE};
+    cmn_acp_result res;
+
+    assert_non_null(pv);
+    assert_int_equal(cmn_acp_evaluate(NULL, &pv, 1, &res), CMN_EINVAL);
+    assert_false(res.permit);
+    assert_int_equal(cmn_acp_evaluate(&rq, NULL, 1, &res), CMN_EINVAL);
+    assert_int_equal(cmn_acp_evaluate(&rq, &pv, 1, NULL), CMN_EINVAL);
+    rq.op = CMN_ACOP_CREATE | CMN_ACOP_RETRIEVE; /* one operation at a time */
+    assert_int_equal(cmn_acp_evaluate(&rq, &pv, 1, &res), CMN_EINVAL);
+    assert_false(res.permit);
+    rq.op = 0;
+    assert_int_equal(cmn_acp_evaluate(&rq, &pv, 1, &res), CMN_EINVAL);
+    rq.op = CMN_ACOP_RETRIEVE;
+    rq.originator = NULL;
+    assert_int_equal(cmn_acp_evaluate(&rq, &pv, 1, &res), CMN_EINVAL);
+    json_decref(pv);
+}
+
+/* A NULL entry (a policy the caller could not parse) is indeterminate, not a crash. */
+static void test_null_policy_entry(void **state)
+{
+    json_t *privs[1] = {NULL};
+    cmn_acp_request rq = {.originator = "C1", .op = CMN_ACOP_RETRIEVE};
+    cmn_acp_result res;
+
+    assert_int_equal(cmn_acp_evaluate(&rq, privs, 1, &res), 0);
+    assert_false(res.permit);
+    assert_string_equal(res.rule, "acp[0]: pv not an object");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_acor_match_table),
+        cmocka_unit_test(test_decision_table),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_null_policy_entry),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
