@@ -1,1 +1,414 @@
-/* placeholder: being written */
+/* The internal bus over ZeroMQ: one packed tep.Envelope per message (see cmn_bus.h).
+ *
+ * Frames on the wire:
+ *   DEALER -> ROUTER   [payload]           (the ROUTER sees [identity][payload])
+ *   ROUTER -> DEALER   [identity][payload] (the DEALER sees [payload])
+ *   PUB    -> SUB      ["ev"][payload]
+ *
+ * Payloads may carry key material (SyncResponse credentials, AdminResponse Kpm):
+ * every buffer we own is wiped before it is released. ZeroMQ's own internal copies
+ * are out of our reach; the bus is ipc:// with 0700 directories or CURVE-protected. */
+#include "cmn_bus.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+#define BUS_TOPIC "ev"
+#define BUS_TOPIC_LEN 2
+#define BUS_MAX_FRAMES 2
+
+struct cmn_bus {
+    void *zctx;
+};
+
+struct cmn_bus_sock {
+    void *z;
+    cmn_bus_kind kind;
+};
+
+/* ZeroMQ errno -> CMN_E*. */
+static int bus_err(int e)
+{
+    switch (e) {
+    case EAGAIN: return CMN_EAGAIN;
+    case ENOMEM: return CMN_ENOMEM;
+    case EINVAL:
+    case EPROTONOSUPPORT:
+    case ENOCOMPATPROTO: return CMN_EINVAL;
+    default: return CMN_EBUS;
+    }
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cmn_bus_new(cmn_bus **ret_bus)
+{
+    cmn_bus *bus = calloc(1, sizeof(*bus));
+    if (!bus)
+        return CMN_ENOMEM;
+    bus->zctx = zmq_ctx_new();
+    if (!bus->zctx) {
+        free(bus);
+        return CMN_EBUS;
+    }
+    *ret_bus = bus;
+    return 0;
+}
+
+void cmn_bus_free(cmn_bus *bus)
+{
+    if (!bus)
+        return;
+    /* Sockets are closed with linger 0, so term does not wait for peers. */
+    while (zmq_ctx_term(bus->zctx) != 0 && errno == EINTR)
+        ;
+    free(bus);
+}
+
+static int zmq_type(cmn_bus_kind kind)
+{
+    switch (kind) {
+    case CMN_BUS_ROUTER: return ZMQ_ROUTER;
+    case CMN_BUS_DEALER: return ZMQ_DEALER;
+    case CMN_BUS_PUB: return ZMQ_PUB;
+    case CMN_BUS_SUB: return ZMQ_SUB;
+    }
+    return -1;
+}
+
+static int sock_setup(cmn_bus_sock *s, const char *endpoint)
+{
+    int linger = 0;
+    if (zmq_setsockopt(s->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+        return bus_err(errno);
+    if (s->kind == CMN_BUS_SUB && zmq_setsockopt(s->z, ZMQ_SUBSCRIBE, "", 0) != 0)
+        return bus_err(errno);
+    bool bind = s->kind == CMN_BUS_ROUTER || s->kind == CMN_BUS_PUB;
+    int rc = bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint);
+    if (rc != 0)
+        return bus_err(errno);
+    return 0;
+}
+
+int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret)
+{
+    int type = zmq_type(kind);
+    if (!bus || !endpoint || type < 0)
+        return CMN_EINVAL;
+    cmn_bus_sock *s = calloc(1, sizeof(*s));
+    if (!s)
+        return CMN_ENOMEM;
+    s->kind = kind;
+    s->z = zmq_socket(bus->zctx, type);
+    if (!s->z) {
+        int err = bus_err(errno);
+        free(s);
+        return err;
+    }
+    int err = sock_setup(s, endpoint);
+    if (err) {
+        cmn_bus_close(s);
+        return err;
+    }
+    *ret = s;
+    return 0;
+}
+
+void cmn_bus_close(cmn_bus_sock *s)
+{
+    if (!s)
+        return;
+    zmq_close(s->z);
+    free(s);
+}
+
+/* ZMQ_FD signals "the socket's state may have changed", not "a message is waiting",
+ * and only on transitions (edge-like). Callers must therefore, each time it polls
+ * readable (and on every loop tick), call cmn_bus_recv until it returns CMN_EAGAIN;
+ * cmn_bus_recv consults ZMQ_EVENTS implicitly through its non-blocking receive. */
+int cmn_bus_fd(cmn_bus_sock *s)
+{
+    int fd = -1;
+    size_t len = sizeof(fd);
+    if (!s)
+        return CMN_EINVAL;
+    if (zmq_getsockopt(s->z, ZMQ_FD, &fd, &len) != 0)
+        return bus_err(errno);
+    return fd;
+}
+
+static int send_frame(cmn_bus_sock *s, const void *buf, size_t len, int more)
+{
+    int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
+    while (zmq_send(s->z, buf, len, flags) < 0) {
+        if (errno != EINTR)
+            return bus_err(errno);
+    }
+    return 0;
+}
+
+/* Never blocks: CMN_EAGAIN when the peer's queue is full (high-water mark). A ROUTER
+ * silently drops messages for an identity that is not connected (ZeroMQ semantics). */
+int cmn_bus_send(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *env)
+{
+    if (!s || !env || s->kind == CMN_BUS_SUB)
+        return CMN_EINVAL;
+    if (s->kind == CMN_BUS_ROUTER && (!ident || ilen == 0 || ilen > CMN_BUS_IDENT_MAX))
+        return CMN_EINVAL;
+    size_t len = tep__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return CMN_ENOMEM;
+    tep__envelope__pack(env, buf);
+    int err = 0;
+    if (s->kind == CMN_BUS_ROUTER)
+        err = send_frame(s, ident, ilen, 1);
+    else if (s->kind == CMN_BUS_PUB)
+        err = send_frame(s, BUS_TOPIC, BUS_TOPIC_LEN, 1);
+    if (!err)
+        err = send_frame(s, buf, len, 0);
+    cmn_free_secret(buf, len);
+    return err;
+}
+
+/* One whole multipart message into frames[0..*ret_n-1]; frames beyond BUS_MAX_FRAMES
+ * are received and discarded, *ret_n then exceeds BUS_MAX_FRAMES. */
+static int recv_frames(cmn_bus_sock *s, zmq_msg_t frames[BUS_MAX_FRAMES], size_t *ret_n)
+{
+    size_t n = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t tmp;
+        zmq_msg_t *m = n < BUS_MAX_FRAMES ? &frames[n] : &tmp;
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, s->z, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            int e = errno;
+            zmq_msg_close(m);
+            if (e == EINTR && n == 0)
+                continue;
+            *ret_n = n < BUS_MAX_FRAMES ? n : BUS_MAX_FRAMES;
+            return bus_err(e);
+        }
+        more = zmq_msg_more(m);
+        if (m == &tmp) {
+            cmn_wipe(zmq_msg_data(m), zmq_msg_size(m));
+            zmq_msg_close(m);
+        }
+        n++;
+    }
+    *ret_n = n;
+    return 0;
+}
+
+static void close_frames(zmq_msg_t *frames, size_t n)
+{
+    for (size_t i = 0; i < n && i < BUS_MAX_FRAMES; i++) {
+        cmn_wipe(zmq_msg_data(&frames[i]), zmq_msg_size(&frames[i]));
+        zmq_msg_close(&frames[i]);
+    }
+}
+
+static size_t expected_frames(cmn_bus_kind kind)
+{
+    return (kind == CMN_BUS_ROUTER || kind == CMN_BUS_SUB) ? 2 : 1;
+}
+
+static int decode_payload(zmq_msg_t *m, Tep__Envelope **ret_env)
+{
+    Tep__Envelope *env =
+        tep__envelope__unpack(NULL, zmq_msg_size(m), (const uint8_t *)zmq_msg_data(m));
+    if (!env)
+        return CMN_ECORRUPT;
+    if (env->version != CMN_BUS_VERSION) {
+        cmn_bus_env_free(env);
+        return CMN_ECORRUPT;
+    }
+    *ret_env = env;
+    return 0;
+}
+
+static int check_prefix(cmn_bus_sock *s, zmq_msg_t *first, uint8_t *ret_ident, size_t *ret_ilen)
+{
+    size_t len = zmq_msg_size(first);
+    if (s->kind == CMN_BUS_SUB)
+        return (len == BUS_TOPIC_LEN && memcmp(zmq_msg_data(first), BUS_TOPIC, len) == 0)
+                   ? 0
+                   : CMN_ECORRUPT;
+    if (len == 0 || len > CMN_BUS_IDENT_MAX)
+        return CMN_ECORRUPT;
+    if (ret_ident)
+        memcpy(ret_ident, zmq_msg_data(first), len);
+    if (ret_ilen)
+        *ret_ilen = len;
+    return 0;
+}
+
+int cmn_bus_recv(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen, Tep__Envelope **ret_env)
+{
+    zmq_msg_t frames[BUS_MAX_FRAMES];
+    size_t n = 0;
+    if (!s || !ret_env || s->kind == CMN_BUS_PUB)
+        return CMN_EINVAL;
+    int err = recv_frames(s, frames, &n);
+    if (err)
+        goto out;
+    size_t want = expected_frames(s->kind);
+    if (n != want) {
+        err = CMN_ECORRUPT;
+        goto out;
+    }
+    if (want == 2) {
+        err = check_prefix(s, &frames[0], ret_ident, ret_ilen);
+        if (err)
+            goto out;
+    }
+    err = decode_payload(&frames[want - 1], ret_env);
+out:
+    close_frames(frames, n);
+    return err;
+}
+
+static int wait_readable(cmn_bus_sock *s, int timeout_ms)
+{
+    zmq_pollitem_t item = {.socket = s->z, .events = ZMQ_POLLIN};
+    int rc = zmq_poll(&item, 1, timeout_ms);
+    if (rc < 0)
+        return errno == EINTR ? 0 : bus_err(errno);
+    return rc;
+}
+
+int cmn_bus_recv_wait(cmn_bus_sock *s, int timeout_ms, uint8_t *ret_ident, size_t *ret_ilen,
+                      Tep__Envelope **ret_env)
+{
+    if (!s)
+        return CMN_EINVAL;
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        int err = cmn_bus_recv(s, ret_ident, ret_ilen, ret_env);
+        if (err != CMN_EAGAIN)
+            return err;
+        int64_t left = deadline - mono_ms();
+        if (left <= 0)
+            return CMN_ETIMEOUT;
+        int rc = wait_readable(s, (int)left);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req, int timeout_ms,
+                    Tep__Envelope **ret_resp)
+{
+    cmn_bus_sock *s = NULL;
+    if (!req || !ret_resp)
+        return CMN_EINVAL;
+    int err = cmn_bus_open(bus, CMN_BUS_DEALER, endpoint, &s);
+    if (err)
+        return err;
+    err = cmn_bus_send(s, NULL, 0, req);
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    while (!err) {
+        int64_t left = deadline - mono_ms();
+        Tep__Envelope *resp = NULL;
+        err = cmn_bus_recv_wait(s, left > 0 ? (int)left : 0, NULL, NULL, &resp);
+        if (err == CMN_ECORRUPT) {
+            err = 0; /* a stray undecodable reply: keep waiting for ours */
+            continue;
+        }
+        if (err)
+            break;
+        if (resp->request_id == req->request_id) {
+            *ret_resp = resp;
+            break;
+        }
+        cmn_bus_env_free(resp); /* a late answer to someone's earlier request */
+    }
+    cmn_bus_close(s);
+    return err;
+}
+
+static void wipe_pb_bytes(ProtobufCBinaryData *b)
+{
+    if (b && b->data && b->len)
+        cmn_wipe(b->data, b->len);
+}
+
+static void wipe_enrolee(Tep__Enrolee *e)
+{
+    if (e)
+        wipe_pb_bytes(&e->kpm);
+}
+
+static void wipe_secrets(Tep__Envelope *env)
+{
+    switch (env->body_case) {
+    case TEP__ENVELOPE__BODY_SYNC_RESP:
+        for (size_t i = 0; env->sync_resp && i < env->sync_resp->n_items; i++) {
+            Tep__SyncItem *it = env->sync_resp->items[i];
+            if (it && it->credential)
+                wipe_pb_bytes(&it->credential->key);
+        }
+        break;
+    case TEP__ENVELOPE__BODY_ADMIN_REQ:
+        if (env->admin_req)
+            wipe_enrolee(env->admin_req->enrolee);
+        break;
+    case TEP__ENVELOPE__BODY_ADMIN_RESP:
+        for (size_t i = 0; env->admin_resp && i < env->admin_resp->n_enrolees; i++)
+            wipe_enrolee(env->admin_resp->enrolees[i]);
+        break;
+    default: break;
+    }
+}
+
+/* For envelopes from cmn_bus_recv (unpacked by protobuf-c): wipes Credential.key in
+ * SyncResponse items and Enrolee.kpm in admin messages, then frees. */
+void cmn_bus_env_free(Tep__Envelope *env)
+{
+    if (!env)
+        return;
+    wipe_secrets(env);
+    tep__envelope__free_unpacked(env, NULL);
+}
+
+/* Request ids: a random 64-bit start, then a counter, so that ids from one process
+ * never repeat and ids of two processes (or two runs) are unlikely to collide. Not
+ * thread-safe, like the rest of the bus (one event loop per daemon). */
+static uint64_t next_request_id(void)
+{
+    static uint64_t next;
+    static bool seeded;
+    if (!seeded) {
+        if (cmn_random((uint8_t *)&next, sizeof(next)) != 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            next = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+        }
+        seeded = true;
+    }
+    if (++next == 0) /* 0 means "give me a fresh one" */
+        ++next;
+    return next;
+}
+
+void cmn_bus_env_init(Tep__Envelope *env, const char *sender, uint64_t request_id)
+{
+    tep__envelope__init(env);
+    env->version = CMN_BUS_VERSION;
+    env->request_id = request_id ? request_id : next_request_id();
+    /* protobuf-c never writes through a string field on pack; "" is its default. */
+    env->sender = (char *)(sender ? sender : "");
+}

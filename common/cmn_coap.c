@@ -1,1 +1,136 @@
-/* placeholder: being written */
+/* CoAP helpers for the oneM2M binding (TS-0008): option registration with libcoap and
+ * reading/writing oneM2M options on PDUs. */
+#include "cmn_coap.h"
+
+#include <string.h>
+
+#include "cmn_err.h"
+
+/* TS-0008 V3.9.0 Table 6.2.2.4.0-1: every oneM2M option (all critical, unsafe). */
+static const uint16_t onem2m_options[] = {
+    CMN_OPT_OT,   CMN_OPT_RTURI, CMN_OPT_TY,  CMN_OPT_RVI, CMN_OPT_ASRI,
+    CMN_OPT_FR,   CMN_OPT_RQI,   CMN_OPT_RQET, CMN_OPT_RSET, CMN_OPT_OET,
+    CMN_OPT_EC,   CMN_OPT_RSC,   CMN_OPT_GID, CMN_OPT_CTO, CMN_OPT_CTS,
+    CMN_OPT_ATI,  CMN_OPT_VSI,   CMN_OPT_GTM, CMN_OPT_AUS,
+};
+#define N_OPTIONS (sizeof(onem2m_options) / sizeof(onem2m_options[0]))
+
+/* libcoap 4.3.1's coap_register_option() returns void and the context is opaque, so
+ * the registration cannot be read back from ctx. It stores the number with
+ * coap_option_filter_set() into ctx->known_options, a coap_opt_filter_t, and a fresh
+ * context holds no option above 255 (libcoap registers none itself). So we replay the
+ * same registrations into a fresh filter of the same type with the same library
+ * function: if all of them fit there, they fit in ctx. Stock libcoap has 2 slots for
+ * options above 255 and fails at the third; tep's patch raises that to 26.
+ * (Options the caller registered itself above 255 before this call also take slots;
+ * register the oneM2M options first.) */
+int cmn_coap_register_options(coap_context_t *ctx)
+{
+    coap_opt_filter_t probe;
+    if (!ctx)
+        return CMN_EINVAL;
+    coap_option_filter_clear(&probe);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (coap_option_filter_set(&probe, onem2m_options[i]) != 1)
+            return CMN_ECOAP;
+    }
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        coap_register_option(ctx, onem2m_options[i]);
+    return 0;
+}
+
+int cmn_coap_opt_str(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len)
+{
+    coap_opt_iterator_t it;
+    if (!pdu || !buf || len == 0)
+        return CMN_EINVAL;
+    coap_opt_t *opt = coap_check_option(pdu, num, &it);
+    if (!opt)
+        return CMN_ENOTFOUND;
+    size_t olen = coap_opt_length(opt);
+    if (olen >= len)
+        return CMN_ERANGE;
+    memcpy(buf, coap_opt_value(opt), olen);
+    buf[olen] = '\0';
+    if (memchr(buf, '\0', olen))
+        return CMN_EINVAL; /* an embedded NUL would silently truncate the value */
+    return 0;
+}
+
+int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret)
+{
+    coap_opt_iterator_t it;
+    if (!pdu || !ret)
+        return CMN_EINVAL;
+    coap_opt_t *opt = coap_check_option(pdu, num, &it);
+    if (!opt)
+        return CMN_ENOTFOUND;
+    size_t olen = coap_opt_length(opt);
+    if (olen > 4)
+        return CMN_ERANGE;
+    *ret = coap_decode_var_bytes(coap_opt_value(opt), olen);
+    return 0;
+}
+
+/* Appends one segment (with a '/' before all but the first) at buf[*pos]. */
+static int append_segment(char *buf, size_t len, size_t *pos, const uint8_t *seg, size_t slen)
+{
+    size_t need = (*pos ? 1 : 0) + slen;
+    if (*pos + need >= len)
+        return CMN_ERANGE;
+    if (memchr(seg, '\0', slen))
+        return CMN_EINVAL;
+    if (*pos)
+        buf[(*pos)++] = '/';
+    memcpy(buf + *pos, seg, slen);
+    *pos += slen;
+    buf[*pos] = '\0';
+    return 0;
+}
+
+int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len)
+{
+    coap_opt_iterator_t it;
+    coap_opt_filter_t f;
+    if (!pdu || !buf || len == 0)
+        return CMN_EINVAL;
+    buf[0] = '\0';
+    coap_option_filter_clear(&f);
+    coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
+    coap_option_iterator_init(pdu, &it, &f);
+    size_t pos = 0;
+    coap_opt_t *opt;
+    while ((opt = coap_option_next(&it))) {
+        int err = append_segment(buf, len, &pos, coap_opt_value(opt), coap_opt_length(opt));
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static int optlist_add(coap_optlist_t **chain, uint16_t num, size_t len, const uint8_t *data)
+{
+    if (!chain)
+        return CMN_EINVAL;
+    coap_optlist_t *node = coap_new_optlist(num, len, data);
+    if (!node)
+        return CMN_ENOMEM;
+    if (!coap_insert_optlist(chain, node))
+        return CMN_ECOAP; /* only with a NULL node, excluded above */
+    return 0;
+}
+
+int cmn_coap_optlist_str(coap_optlist_t **chain, uint16_t num, const char *s)
+{
+    if (!s)
+        return CMN_EINVAL;
+    return optlist_add(chain, num, strlen(s), (const uint8_t *)s);
+}
+
+/* Minimal length encoding (RFC 7252 3.2): 0 is the empty option. */
+int cmn_coap_optlist_uint(coap_optlist_t **chain, uint16_t num, uint32_t v)
+{
+    uint8_t buf[4];
+    unsigned int n = coap_encode_var_safe(buf, sizeof(buf), v);
+    return optlist_add(chain, num, n, buf);
+}

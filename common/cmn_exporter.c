@@ -1,1 +1,38 @@
-/* placeholder: being written */
+/* The TLS exporter (RFC 5705) of a libcoap DTLS session. This is the one place where
+ * tep calls the DTLS library's own API: libcoap has no exporter, so we take the
+ * OpenSSL SSL* that libcoap's OpenSSL backend keeps for the session. */
+#include "cmn_exporter.h"
+
+#include <openssl/ssl.h>
+#include <string.h>
+
+#include "cmn_err.h"
+
+/* The SSL* of an established DTLS session, or NULL. */
+static SSL *session_ssl(const coap_session_t *session)
+{
+    coap_tls_library_t lib = COAP_TLS_LIBRARY_NOTLS;
+    if (coap_session_get_state(session) != COAP_SESSION_STATE_ESTABLISHED)
+        return NULL;
+    SSL *ssl = coap_session_get_tls(session, &lib);
+    if (!ssl || lib != COAP_TLS_LIBRARY_OPENSSL)
+        return NULL;
+    if (!SSL_is_init_finished(ssl))
+        return NULL;
+    return ssl;
+}
+
+int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out,
+                   size_t len)
+{
+    if (!session || !label || !ret_out || len == 0)
+        return CMN_EINVAL;
+    SSL *ssl = session_ssl(session);
+    if (!ssl)
+        return CMN_ESTATE;
+    /* use_context 0: TS-0003 10.3.1 uses no context value (not even an empty one,
+     * which RFC 5705 distinguishes). */
+    if (SSL_export_keying_material(ssl, ret_out, len, label, strlen(label), NULL, 0, 0) != 1)
+        return CMN_ECRYPTO;
+    return 0;
+}

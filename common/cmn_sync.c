@@ -1,1 +1,324 @@
-/* placeholder: being written */
+/* The subscriber side of the enroller's event stream (see cmn_sync.h).
+ *
+ * State: last_applied (durable, CMN_SYNC_DB "last_seq", 8 bytes big-endian) and
+ * known (the newest seq heard of, from events or answers; memory only). At most one
+ * SyncRequest is outstanding. We ask when: starting; an event shows known > last;
+ * an answer said more or its last_seq > last; an answer made progress but stopped at
+ * a gap. An answer that made no progress, a failed apply, or a lost answer (Lazy
+ * Pirate: no answer within CMN_SYNC_RETRY_MS, the DEALER is closed and reopened) asks
+ * again only after CMN_SYNC_RETRY_MS, so a broken peer never makes us spin.
+ *
+ * Because the DEALER is rebuilt after a lost answer, its fd changes: callers fetch
+ * cmn_sync_fds() again before each poll. */
+#include "cmn_sync.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_err.h"
+
+#define CMN_SYNC_KEY "last_seq"
+#define CMN_SYNC_KEY_LEN (sizeof(CMN_SYNC_KEY) - 1)
+#define CMN_SYNC_MAX 256
+#define CMN_SYNC_RETRY_MS 1000
+#define CMN_SYNC_SENDER_PREFIX "tep-sync:"
+
+struct cmn_sync {
+    cmn_bus *bus;
+    cmn_store *store;
+    char *sync_ep;
+    char *target_id;
+    char *sender;
+    cmn_bus_sock *sub;
+    cmn_bus_sock *dealer;
+    cmn_sync_apply_fn fn;
+    void *arg;
+    void (*hook)(uint64_t last, void *arg);
+    void *hook_arg;
+    uint64_t last;      /* last applied seq, as stored */
+    uint64_t known;     /* newest seq heard of */
+    bool outstanding;   /* a request is in flight */
+    uint64_t req_id;    /* its request_id */
+    int64_t sent_ms;    /* when it was sent */
+    bool ask_now;       /* send a request at the next chance */
+    int64_t retry_at;   /* if not ask_now: ask again at this time (0: not scheduled) */
+};
+
+static int load_last(cmn_store *store, uint64_t *ret_last)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int err = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_KEY, CMN_SYNC_KEY_LEN, &val, &len);
+    if (err == CMN_ENOTFOUND) {
+        *ret_last = 0;
+        return 0;
+    }
+    if (err)
+        return err;
+    if (len != 8)
+        err = CMN_ECORRUPT;
+    else
+        *ret_last = cmn_store_key_u64(val);
+    cmn_store_free_val(val, len);
+    return err;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
+}
+
+int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const char *sync_ep,
+                 const char *target_id, cmn_sync_apply_fn fn, void *arg, cmn_sync **ret)
+{
+    if (!bus || !store || !events_ep || !sync_ep || !target_id || !fn || !ret)
+        return CMN_EINVAL;
+    cmn_sync *s = calloc(1, sizeof(*s));
+    if (!s)
+        return CMN_ENOMEM;
+    s->bus = bus;
+    s->store = store;
+    s->fn = fn;
+    s->arg = arg;
+    s->ask_now = true; /* once at start */
+    s->sync_ep = strdup(sync_ep);
+    s->target_id = strdup(target_id);
+    s->sender = join(CMN_SYNC_SENDER_PREFIX, target_id);
+    int err = (!s->sync_ep || !s->target_id || !s->sender) ? CMN_ENOMEM : 0;
+    if (!err)
+        err = load_last(store, &s->last);
+    if (!err)
+        err = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &s->sub);
+    if (!err)
+        err = cmn_bus_open(bus, CMN_BUS_DEALER, sync_ep, &s->dealer);
+    if (err) {
+        cmn_sync_free(s);
+        return err;
+    }
+    s->known = s->last;
+    *ret = s;
+    return 0;
+}
+
+void cmn_sync_free(cmn_sync *s)
+{
+    if (!s)
+        return;
+    cmn_bus_close(s->sub);
+    cmn_bus_close(s->dealer);
+    free(s->sync_ep);
+    free(s->target_id);
+    free(s->sender);
+    free(s);
+}
+
+void cmn_sync_fds(cmn_sync *s, int ret_fds[2])
+{
+    ret_fds[0] = cmn_bus_fd(s->sub);
+    ret_fds[1] = cmn_bus_fd(s->dealer);
+}
+
+uint64_t cmn_sync_last_applied(const cmn_sync *s)
+{
+    return s ? s->last : 0;
+}
+
+void cmn_sync_set_applied_hook(cmn_sync *s, void (*hook)(uint64_t last, void *arg), void *arg)
+{
+    s->hook = hook;
+    s->hook_arg = arg;
+}
+
+static void schedule_retry(cmn_sync *s, int64_t now_ms)
+{
+    s->ask_now = false;
+    s->retry_at = now_ms + CMN_SYNC_RETRY_MS;
+}
+
+/* ---- receiving --------------------------------------------------------------------- */
+
+static void drain_events(cmn_sync *s)
+{
+    for (;;) {
+        Tep__Envelope *env = NULL;
+        int err = cmn_bus_recv(s->sub, NULL, NULL, &env);
+        if (err == CMN_ECORRUPT)
+            continue; /* dropped; the next event or the sync answer covers it */
+        if (err)
+            return;
+        if (env->body_case == TEP__ENVELOPE__BODY_EVENT && env->event &&
+            env->event->seq > s->known)
+            s->known = env->event->seq;
+        cmn_bus_env_free(env);
+    }
+}
+
+static int store_last(cmn_txn *txn, uint64_t last)
+{
+    uint8_t key[8];
+    cmn_store_u64_key(last, key);
+    return cmn_txn_put(txn, CMN_SYNC_DB, CMN_SYNC_KEY, CMN_SYNC_KEY_LEN, key, sizeof(key));
+}
+
+/* Applies the in-order prefix of resp after s->last in one transaction. *ret_new is
+ * the new last applied seq, *ret_gap true when an item was missing. */
+static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret_new,
+                       bool *ret_gap)
+{
+    cmn_txn *txn = NULL;
+    uint64_t last = s->last;
+    int err = cmn_store_txn_begin(s->store, &txn);
+    if (err)
+        return err;
+    *ret_gap = false;
+    for (size_t i = 0; i < resp->n_items; i++) {
+        const Tep__SyncItem *it = resp->items[i];
+        if (!it || !it->event || it->event->seq <= last)
+            continue;
+        if (it->event->seq != last + 1) {
+            *ret_gap = true;
+            break;
+        }
+        err = s->fn(txn, it, s->arg);
+        if (err)
+            goto out;
+        last = it->event->seq;
+    }
+    if (last == s->last)
+        goto out; /* nothing new: abort the empty transaction */
+    err = store_last(txn, last);
+    if (!err)
+        err = cmn_txn_commit(txn);
+    txn = NULL; /* commit frees it, also on failure */
+out:
+    cmn_txn_abort(txn);
+    if (!err)
+        *ret_new = last;
+    return err;
+}
+
+static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t now_ms)
+{
+    uint64_t new_last = s->last;
+    bool gap = false;
+    if (resp->last_seq > s->known)
+        s->known = resp->last_seq;
+    int err = apply_items(s, resp, &new_last, &gap);
+    if (err) {
+        schedule_retry(s, now_ms);
+        return err;
+    }
+    bool progress = new_last > s->last;
+    s->last = new_last;
+    if (progress && s->hook)
+        s->hook(s->last, s->hook_arg);
+    bool behind = gap || resp->more || s->known > s->last;
+    if (behind && progress)
+        s->ask_now = true;
+    else if (behind)
+        schedule_retry(s, now_ms); /* the peer gave nothing usable: don't spin */
+    return 0;
+}
+
+static int drain_answers(cmn_sync *s, int64_t now_ms)
+{
+    int ret = 0;
+    for (;;) {
+        Tep__Envelope *env = NULL;
+        int err = cmn_bus_recv(s->dealer, NULL, NULL, &env);
+        if (err == CMN_ECORRUPT)
+            continue;
+        if (err)
+            return err == CMN_EAGAIN ? ret : err;
+        bool ours = s->outstanding && env->request_id == s->req_id &&
+                    env->body_case == TEP__ENVELOPE__BODY_SYNC_RESP && env->sync_resp;
+        if (ours) {
+            s->outstanding = false;
+            err = handle_response(s, env->sync_resp, now_ms);
+            if (err)
+                ret = err;
+        } else if (s->outstanding && env->request_id == s->req_id) {
+            s->outstanding = false; /* an Error or another body: try again later */
+            schedule_retry(s, now_ms);
+            ret = CMN_EPROTO;
+        }
+        cmn_bus_env_free(env);
+    }
+}
+
+/* ---- asking ------------------------------------------------------------------------ */
+
+static int send_request(cmn_sync *s, int64_t now_ms)
+{
+    Tep__Envelope env;
+    Tep__SyncRequest req;
+    cmn_bus_env_init(&env, s->sender, 0);
+    tep__sync_request__init(&req);
+    req.after_seq = s->last;
+    req.target_id = s->target_id;
+    req.max = CMN_SYNC_MAX;
+    env.body_case = TEP__ENVELOPE__BODY_SYNC_REQ;
+    env.sync_req = &req;
+    int err = cmn_bus_send(s->dealer, NULL, 0, &env);
+    if (err) {
+        schedule_retry(s, now_ms);
+        return err;
+    }
+    s->outstanding = true;
+    s->req_id = env.request_id;
+    s->sent_ms = now_ms;
+    s->ask_now = false;
+    s->retry_at = 0;
+    return 0;
+}
+
+/* Lazy Pirate: the answer is lost (enroller down or restarted). A fresh DEALER drops
+ * whatever the old one still had queued for a peer that is gone. */
+static int reopen_dealer(cmn_sync *s)
+{
+    cmn_bus_sock *fresh = NULL;
+    s->outstanding = false;
+    int err = cmn_bus_open(s->bus, CMN_BUS_DEALER, s->sync_ep, &fresh);
+    if (err)
+        return err;
+    cmn_bus_close(s->dealer);
+    s->dealer = fresh;
+    return 0;
+}
+
+static bool want_request(const cmn_sync *s, int64_t now_ms)
+{
+    if (s->outstanding)
+        return false;
+    if (s->ask_now || s->known > s->last)
+        return s->retry_at == 0 || now_ms >= s->retry_at;
+    return s->retry_at != 0 && now_ms >= s->retry_at;
+}
+
+int cmn_sync_process(cmn_sync *s, int64_t now_ms)
+{
+    if (!s)
+        return CMN_EINVAL;
+    drain_events(s);
+    int err = drain_answers(s, now_ms);
+    if (s->outstanding && now_ms - s->sent_ms >= CMN_SYNC_RETRY_MS) {
+        s->ask_now = true;
+        s->retry_at = 0;
+        int rerr = reopen_dealer(s);
+        if (rerr)
+            return rerr; /* the old DEALER stays; the next tick asks on it */
+    }
+    if (want_request(s, now_ms)) {
+        int serr = send_request(s, now_ms);
+        if (!err)
+            err = serr;
+    }
+    return err;
+}
