@@ -1,0 +1,287 @@
+"""Black-box harness for the integration scenarios: real daemons on free loopback ports,
+a temporary run directory configured by tepenv.py, logs captured to files, and helpers
+to drive `tepctl` and `tep-device` and read their KEY=value output.
+
+The build directory comes from TEP_BUILD_DIR (default: <repo>/build)."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import tepenv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(os.environ.get("TEP_BUILD_DIR", os.path.join(ROOT, "build")))
+
+BINARIES = {
+    "enroller": "enroller/tep-enroller",
+    "authz": "authz/tep-authz",
+    "cse": "cse-node/tep-cse",
+    "tepctl": "tools/tepctl",
+    "tep-device": "ae-sdk/examples/tep-device",
+}
+
+READY_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+TOOL_TIMEOUT = 30.0
+
+_KV = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$")
+
+
+def binary(name):
+    path = os.path.join(BUILD, BINARIES[name])
+    assert os.access(path, os.X_OK), "%s is not built (TEP_BUILD_DIR=%s)" % (path, BUILD)
+    return path
+
+
+def parse_kv(text):
+    """KEY=value lines -> dict (keys as printed; a key seen twice keeps the last value)."""
+    out = {}
+    for line in text.splitlines():
+        m = _KV.match(line.strip())
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def free_udp_ports(n):
+    """n distinct UDP ports that are free on 127.0.0.1 right now."""
+    socks, ports = [], []
+    try:
+        while len(ports) < n:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+class Result:
+    """Outcome of one tool run: rc, stdout, stderr, kv (parsed KEY=value of stdout)."""
+
+    def __init__(self, argv, rc, out, err, elapsed):
+        self.argv, self.rc, self.out, self.err, self.elapsed = argv, rc, out, err, elapsed
+        self.kv = parse_kv(out)
+
+    def get(self, *names):
+        """First of names present in kv, case-insensitively; None if none."""
+        lower = {k.lower(): v for k, v in self.kv.items()}
+        for n in names:
+            if n.lower() in lower:
+                return lower[n.lower()]
+        return None
+
+    @property
+    def rsc(self):
+        v = self.get("rsc")
+        return int(v) if v and v.isdigit() else None
+
+    def __str__(self):
+        return "$ %s\nexit %s (%.2fs)\n--- stdout\n%s--- stderr\n%s" % (
+            " ".join(self.argv), self.rc, self.elapsed, self.out, self.err)
+
+
+def run_tool(argv, timeout=TOOL_TIMEOUT):
+    t0 = time.monotonic()
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=timeout, errors="replace")
+    return Result(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+
+
+class Daemon:
+    def __init__(self, platform, name):
+        self.platform, self.name = platform, name
+        self.log_path = os.path.join(platform.dir, "logs", name + ".log")
+        self.proc = None
+        self._log_start = 0
+
+    def start(self):
+        assert self.proc is None or self.proc.poll() is not None, self.name + " running"
+        self._log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [binary(self.name), "--config", tepenv.config_path(self.platform.dir, self.name)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        finally:
+            log.close()
+        self.wait_log("event=ready", READY_TIMEOUT)
+
+    def log(self, since_start=True):
+        """This daemon's log (since its last start by default)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_start if since_start else 0)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, n=30):
+        return "\n".join(self.log().splitlines()[-n:])
+
+    def wait_log(self, pattern, timeout):
+        """Waits until a line of the log since start matches the regex pattern."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            if any(rx.search(line) for line in self.log().splitlines()):
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited with %s before '%s'; log:\n%s"
+                                     % (self.name, self.proc.returncode, pattern, self.tail()))
+            if time.monotonic() > deadline:
+                raise AssertionError("%s: no '%s' within %.0f s; log:\n%s"
+                                     % (self.name, pattern, timeout, self.tail()))
+            time.sleep(0.05)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM; returns the exit code (kills and raises after timeout)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("%s did not stop within %.0f s after SIGTERM; log:\n%s"
+                                     % (self.name, timeout, self.tail()))
+        return self.proc.returncode
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Device:
+    """A device: its provisioning file (from tepctl) and state file (from the SDK)."""
+
+    def __init__(self, platform, name):
+        self.platform, self.name = platform, name
+        self.prov = os.path.join(platform.dir, name + ".prov")
+        self.state = os.path.join(platform.dir, name + ".state")
+
+    def run(self, *args, from_=None, timeout=TOOL_TIMEOUT):
+        argv = [binary("tep-device"), "--provisioning", self.prov, "--state", self.state]
+        if from_ is not None:
+            argv += ["--from", from_]
+        return run_tool(argv + list(args), timeout)
+
+    def state_values(self):
+        """The [enrolment] keys of the state file as a dict."""
+        out = {}
+        with open(self.state) as f:
+            for line in f:
+                if "=" in line and not line.lstrip().startswith((";", "#", "[")):
+                    k, v = line.split("=", 1)
+                    out[k.strip()] = v.strip()
+        return out
+
+
+class Platform:
+    """The three daemons on free ports in a temporary run directory."""
+
+    ORDER = ("enroller", "authz", "cse")
+
+    def __init__(self, **settings):
+        # Short path under /tmp: ipc:// socket paths are limited to 107 bytes.
+        self.dir = tempfile.mkdtemp(prefix="tep-it-")
+        p = free_udp_ports(3)
+        self.ports = {"enroller_coaps": p[0], "cse_coap": p[1], "cse_coaps": p[2]}
+        self.env = tepenv.configure(self.dir, self.ports, **settings)
+        self.daemons = {n: Daemon(self, n) for n in self.ORDER}
+
+    def __getitem__(self, name):
+        return self.daemons[name]
+
+    def start(self):
+        for n in self.ORDER:
+            self.daemons[n].start()
+
+    def stop(self):
+        """Stops all in reverse order; returns {name: exit code}."""
+        return {n: self.daemons[n].stop() for n in reversed(self.ORDER)}
+
+    def assert_clean_stop(self):
+        codes = self.stop()
+        bad = {n: c for n, c in codes.items() if c not in (0, None)}
+        assert not bad, "unclean exit %s; logs:\n%s" % (bad, "\n".join(
+            "--- %s\n%s" % (n, self.daemons[n].tail()) for n in bad))
+
+    def cleanup(self):
+        for d in self.daemons.values():
+            d.kill()
+        if os.environ.get("TEP_KEEP_RUN"):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def logs(self):
+        return "\n".join("--- %s\n%s" % (n, d.tail()) for n, d in self.daemons.items())
+
+    # ------------------------------------------------------------ tools
+
+    def tepctl(self, *args, admin="enroller"):
+        argv = [binary("tepctl"), "--admin", self.env[admin.upper() + "_ADMIN"]]
+        return run_tool(argv + list(args))
+
+    def device(self, name):
+        return Device(self, name)
+
+    def add_enrolee(self, name, *extra):
+        """tepctl enrolee add NAME ... --out <dir>/NAME.prov; returns the Device."""
+        dev = self.device(name)
+        r = self.tepctl("enrolee", "add", name, "--mef-uri", self.env["ENROLLER_COAPS"],
+                        "--mef-fqdn", self.env["MEF_FQDN"], *extra, "--out", dev.prov)
+        assert r.rc == 0, str(r)
+        return dev
+
+    def enrolled_device(self, name):
+        """A device that is provisioned, enrolled and registered as an AE."""
+        dev = self.add_enrolee(name)
+        r = dev.run("enrol")
+        assert r.rc == 0, "%s\n%s" % (r, self.logs())
+        r = dev.run("register")
+        assert r.rc == 0, "%s\n%s" % (r, self.logs())
+        return dev
+
+
+def created_path(result, parent):
+    """Path of the resource a create-* command made: its printed path, else parent/rn."""
+    path = result.get("path", "ri_path")
+    if path:
+        return path.lstrip("/")
+    rn = result.get("rn")
+    assert rn, "no path or rn printed:\n%s" % result
+    return parent + "/" + rn
+
+
+def ae_path(platform, dev):
+    """<cse-name>/<AE-ID>: the SDK registers the AE with rn = its AE-ID."""
+    return "%s/%s" % (platform.env["CSE_NAME"], dev.state_values()["enrolee_id"])
+
+
+def device_with_data(platform, name, cnt="data", value="hello-tep"):
+    """An enrolled, registered device with container cnt holding one value; returns
+    (device, container path, contentInstance path)."""
+    dev = platform.enrolled_device(name)
+    ae = ae_path(platform, dev)
+    r = dev.run("create-cnt", cnt)
+    assert r.rc == 0, str(r)
+    cnt_path = created_path(r, ae)
+    r = dev.run("create-cin", cnt, value)
+    assert r.rc == 0, str(r)
+    return dev, cnt_path, created_path(r, cnt_path)
