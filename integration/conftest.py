@@ -13,8 +13,12 @@ def platform_factory():
 
     def make(**settings):
         p = Platform(**settings)
+        try:
+            p.start()
+        except BaseException:
+            p.cleanup()  # kills what did start; the error says which daemon failed
+            raise
         made.append(p)
-        p.start()
         return p
 
     yield make
