@@ -222,12 +222,14 @@ class Platform:
         assert not bad, "unclean exit %s; logs:\n%s" % (bad, "\n".join(
             "--- %s\n%s" % (n, self.daemons[n].tail()) for n in bad))
 
-    def cleanup(self):
+    def cleanup(self, keep=False):
+        """Kills what still runs; removes the run directory unless keep."""
         for d in self.daemons.values():
             d.kill()
-        if os.environ.get("TEP_KEEP_RUN"):
-            return
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if keep:
+            print("tep run directory kept: " + self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def logs(self):
         return "\n".join("--- %s\n%s" % (n, d.tail()) for n, d in self.daemons.items())
