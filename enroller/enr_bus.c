@@ -1,0 +1,265 @@
+/* Bus sockets of tep-enroller: publishing events, answering sync and admin. */
+#include "enr_bus.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmn_bus.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "enr_admin.h"
+#include "enr_sync.h"
+
+#define SUB "bus"
+#define SENDER "tep-enroller"
+
+struct enr_bus {
+    const enr_config *cfg;
+    cmn_store *store;
+    cmn_bus *bus;
+    cmn_bus_sock *pub, *sync, *admin;
+    enr_events *queue; /* committed, not yet published */
+    size_t nqueue;
+};
+
+/* ---- opening ------------------------------------------------------------------------ */
+
+/* mkdir -p of the directory of an ipc:// endpoint. */
+static int make_ipc_dir(const char *endpoint)
+{
+    char path[4096];
+    char *slash;
+
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    snprintf(path, sizeof(path), "%s", endpoint + 6);
+    slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    *slash = '\0';
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return CMN_EIO;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return CMN_EIO;
+    return 0;
+}
+
+static int open_one(enr_bus *b, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret)
+{
+    int rc = make_ipc_dir(endpoint);
+
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=bind_failed endpoint=%s reason=mkdir", endpoint);
+        return rc;
+    }
+    rc = cmn_bus_open(b->bus, kind, endpoint, ret);
+    if (rc != 0)
+        CMN_ERR(SUB, "event=bind_failed endpoint=%s err=%s", endpoint, cmn_strerror(rc));
+    return rc;
+}
+
+int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
+{
+    enr_bus *b = calloc(1, sizeof(*b));
+    int rc;
+
+    *ret = NULL;
+    if (!b)
+        return CMN_ENOMEM;
+    b->cfg = cfg;
+    b->store = store;
+    rc = cmn_bus_new(&b->bus);
+    if (rc == 0)
+        rc = open_one(b, CMN_BUS_PUB, cfg->bus_events, &b->pub);
+    if (rc == 0)
+        rc = open_one(b, CMN_BUS_ROUTER, cfg->bus_sync, &b->sync);
+    if (rc == 0)
+        rc = open_one(b, CMN_BUS_ROUTER, cfg->bus_admin, &b->admin);
+    if (rc != 0) {
+        enr_bus_close(b);
+        return rc;
+    }
+    *ret = b;
+    return 0;
+}
+
+void enr_bus_close(enr_bus *b)
+{
+    if (!b)
+        return;
+    cmn_bus_close(b->pub);
+    cmn_bus_close(b->sync);
+    cmn_bus_close(b->admin);
+    cmn_bus_free(b->bus);
+    free(b->queue);
+    free(b);
+}
+
+void enr_bus_fds(const enr_bus *b, int ret_fds[2])
+{
+    ret_fds[0] = cmn_bus_fd(b->sync);
+    ret_fds[1] = cmn_bus_fd(b->admin);
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
+int enr_bus_queue(enr_bus *b, const enr_events *ev)
+{
+    enr_events *q = realloc(b->queue, (b->nqueue + 1) * sizeof(*q));
+
+    if (!q) {
+        /* Durable anyway: subscribers get it from sync on their next poke. */
+        CMN_WARN(SUB, "event=publish_dropped reason=no_memory");
+        return CMN_ENOMEM;
+    }
+    b->queue = q;
+    b->queue[b->nqueue++] = *ev;
+    return 0;
+}
+
+static void publish_one(enr_bus *b, uint64_t seq, Tep__Event__Kind kind, const char *ke_id,
+                        const char *enrolee_id)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__Event ev = TEP__EVENT__INIT;
+    int rc;
+
+    ev.seq = seq;
+    ev.kind = kind;
+    ev.ke_id = (char *)ke_id;
+    ev.enrolee_id = (char *)enrolee_id;
+    cmn_bus_env_init(&env, SENDER, 0);
+    env.body_case = TEP__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    rc = cmn_bus_send(b->pub, NULL, 0, &env);
+    if (rc != 0)
+        CMN_WARN(SUB, "event=publish_failed seq=%llu err=%s", (unsigned long long)seq,
+                 cmn_strerror(rc));
+    else
+        CMN_DEBUG(SUB, "event=published seq=%llu kind=%s ke_id=%s", (unsigned long long)seq,
+                  kind == TEP__EVENT__KIND__REVOKED ? "revoked" : "enrolled", ke_id);
+}
+
+void enr_bus_flush(enr_bus *b)
+{
+    for (size_t i = 0; i < b->nqueue; i++)
+        for (size_t j = 0; j < b->queue[i].n; j++)
+            publish_one(b, b->queue[i].ev[j].seq, b->queue[i].ev[j].kind,
+                        b->queue[i].ev[j].ke_id, b->queue[i].ev[j].enrolee_id);
+    free(b->queue);
+    b->queue = NULL;
+    b->nqueue = 0;
+}
+
+/* ---- requests ----------------------------------------------------------------------- */
+
+static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, uint64_t rid,
+                        int err, const char *msg)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__Error e = TEP__ERROR__INIT;
+
+    e.err = err;
+    e.message = (char *)msg;
+    cmn_bus_env_init(&env, SENDER, rid);
+    env.body_case = TEP__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    cmn_bus_send(s, ident, ilen, &env);
+}
+
+static void answer_sync(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__SyncResponse resp = TEP__SYNC_RESPONSE__INIT;
+    int rc;
+
+    if (req->body_case != TEP__ENVELOPE__BODY_SYNC_REQ)
+        return reply_error(b->sync, ident, ilen, req->request_id, CMN_EPROTO, "want sync_req");
+    rc = enr_sync_answer(b->store, b->cfg->mef_fqdn, req->sync_req, &resp);
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=sync_failed err=%s", cmn_strerror(rc));
+        return reply_error(b->sync, ident, ilen, req->request_id, rc, "sync failed");
+    }
+    cmn_bus_env_init(&env, SENDER, req->request_id);
+    env.body_case = TEP__ENVELOPE__BODY_SYNC_RESP;
+    env.sync_resp = &resp;
+    rc = cmn_bus_send(b->sync, ident, ilen, &env);
+    CMN_DEBUG(SUB, "event=sync after_seq=%llu items=%zu last_seq=%llu sent=%s",
+              (unsigned long long)req->sync_req->after_seq, resp.n_items,
+              (unsigned long long)resp.last_seq, rc == 0 ? "yes" : cmn_strerror(rc));
+    enr_sync_clear(&resp);
+}
+
+static const char *op_name(Tep__AdminRequest__Op op)
+{
+    static const char *const names[] = {"status", "enrolee_add", "enrolee_list",
+                                        "enrolee_revoke"};
+
+    return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "unknown";
+}
+
+static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
+    enr_events ev;
+    const Tep__AdminRequest *ar = req->admin_req;
+    int rc;
+
+    if (req->body_case != TEP__ENVELOPE__BODY_ADMIN_REQ)
+        return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO,
+                           "want admin_req");
+    rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);
+    CMN_INFO(SUB, "event=admin op=%s kpm_id=%s err=%s", op_name(ar->op),
+             ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD && ar->enrolee
+                 ? ar->enrolee->kpm_id
+                 : (ar->kpm_id[0] ? ar->kpm_id : "-"),
+             rc ? cmn_strerror(rc) : "none");
+    cmn_bus_env_init(&env, SENDER, req->request_id);
+    env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
+    env.admin_resp = &resp;
+    cmn_bus_send(b->admin, ident, ilen, &env);
+    enr_admin_clear(&resp);
+    if (rc == 0 && ev.n > 0)
+        enr_bus_queue(b, &ev);
+}
+
+/* Drains one ROUTER. */
+static void drain(enr_bus *b, cmn_bus_sock *s,
+                  void (*fn)(enr_bus *, const uint8_t *, size_t, const Tep__Envelope *))
+{
+    for (;;) {
+        uint8_t ident[CMN_BUS_IDENT_MAX];
+        size_t ilen = 0;
+        Tep__Envelope *env = NULL;
+        int rc = cmn_bus_recv(s, ident, &ilen, &env);
+
+        if (rc == CMN_EAGAIN)
+            return;
+        if (rc == CMN_ECORRUPT) {
+            CMN_WARN(SUB, "event=bad_message");
+            continue;
+        }
+        if (rc != 0) {
+            CMN_WARN(SUB, "event=recv_failed err=%s", cmn_strerror(rc));
+            return;
+        }
+        fn(b, ident, ilen, env);
+        cmn_bus_env_free(env);
+    }
+}
+
+void enr_bus_process(enr_bus *b)
+{
+    drain(b, b->sync, answer_sync);
+    drain(b, b->admin, answer_admin);
+}

@@ -1,0 +1,470 @@
+/* libcoap server for the MEF: DTLS-PSK identity/SNI callbacks and POST /enrol. */
+#include "enr_coap.h"
+
+#include <coap3/coap.h>
+#include <ctype.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cmn_coap.h"
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_exporter.h"
+#include "cmn_kdf.h"
+#include "cmn_log.h"
+#include "enr_admin.h"
+#include "enr_enrol.h"
+
+#define SUB "coap"
+#define ENR_BODY_MAX 1024
+
+/* A DTLS session whose PSK identity we accepted (coap_session app data). Kept in a
+ * list so that whatever libcoap frees without telling us is released at the end. */
+typedef struct enr_peer {
+    struct enr_peer *next;
+    coap_session_t *session;
+    char kpm_id[128];
+} enr_peer;
+
+struct enr_coap {
+    coap_context_t *ctx;
+    const enr_config *cfg;
+    cmn_store *store;
+    enr_events_fn on_events;
+    void *arg;
+    coap_dtls_spsk_t spsk;        /* libcoap keeps a shallow copy: must live here */
+    coap_dtls_spsk_info_t sni_info; /* answer of the SNI callback (no hint, no key) */
+    uint8_t psk[ENR_KPM_LEN];     /* Kpm handed to libcoap (it copies): wiped after use */
+    coap_bin_const_t psk_bin;
+    enr_peer *peers;
+};
+
+/* ---- peers ---------------------------------------------------------------------- */
+
+static void peer_forget(enr_coap *c, coap_session_t *session)
+{
+    for (enr_peer **pp = &c->peers; *pp; pp = &(*pp)->next) {
+        if ((*pp)->session == session) {
+            enr_peer *p = *pp;
+            *pp = p->next;
+            free(p);
+            break;
+        }
+    }
+    coap_session_set_app_data(session, NULL);
+}
+
+static int peer_bind(enr_coap *c, coap_session_t *session, const char *kpm_id)
+{
+    enr_peer *p;
+
+    peer_forget(c, session);
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return CMN_ENOMEM;
+    p->session = session;
+    snprintf(p->kpm_id, sizeof(p->kpm_id), "%s", kpm_id);
+    p->next = c->peers;
+    c->peers = p;
+    coap_session_set_app_data(session, p);
+    return 0;
+}
+
+static int on_event(coap_session_t *session, const coap_event_t event)
+{
+    enr_coap *c = coap_get_app_data(coap_session_get_context(session));
+
+    if (c && event == COAP_EVENT_SERVER_SESSION_DEL)
+        peer_forget(c, session);
+    return 0;
+}
+
+/* ---- DTLS-PSK callbacks ----------------------------------------------------------- */
+
+static void peer_str(const coap_session_t *session, char *buf, size_t len)
+{
+    const coap_address_t *a = coap_session_get_addr_remote(session);
+
+    buf[0] = '\0';
+    if (!a || coap_print_addr(a, (unsigned char *)buf, len - 1) == 0)
+        snprintf(buf, len, "-");
+}
+
+static void log_refused(const coap_session_t *session, const char *reason,
+                        const char *kpm_id)
+{
+    char peer[64];
+
+    peer_str(session, peer, sizeof(peer));
+    CMN_WARN(SUB, "event=handshake_refused reason=%s kpm_id=%s peer=%s", reason, kpm_id,
+             peer);
+}
+
+/* Why enrolee e may not handshake now, or NULL. */
+static const char *refusal(const Tep__Enrolee *e, int64_t now)
+{
+    if (e->state != TEP__ENROLEE__STATE__ACTIVE)
+        return "revoked";
+    if (e->expires != 0 && e->expires <= now)
+        return "expired";
+    if (e->kpm.len != ENR_KPM_LEN)
+        return "bad_record";
+    return NULL;
+}
+
+static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity,
+                                                coap_session_t *session, void *arg)
+{
+    enr_coap *c = arg;
+    char kpm_id[128];
+    Tep__Enrolee *e = NULL;
+    const char *why;
+    int rc;
+
+    if (!enr_valid_kpm_id((const char *)identity->s, identity->length)) {
+        log_refused(session, "unknown_identity", "-");
+        return NULL;
+    }
+    memcpy(kpm_id, identity->s, identity->length);
+    kpm_id[identity->length] = '\0';
+    rc = enr_db_enrolee_get(c->store, kpm_id, &e);
+    if (rc != 0) {
+        log_refused(session, rc == CMN_ENOTFOUND ? "unknown_identity" : "store_error", kpm_id);
+        return NULL;
+    }
+    why = refusal(e, time(NULL));
+    if (!why && peer_bind(c, session, kpm_id) != 0)
+        why = "no_memory";
+    if (why) {
+        log_refused(session, why, kpm_id);
+        enr_enrolee_free(e);
+        return NULL;
+    }
+    memcpy(c->psk, e->kpm.data, ENR_KPM_LEN);
+    enr_enrolee_free(e);
+    c->psk_bin.s = c->psk;
+    c->psk_bin.length = ENR_KPM_LEN;
+    CMN_DEBUG(SUB, "event=psk_identity kpm_id=%s", kpm_id);
+    return &c->psk_bin;
+}
+
+/* SNI as given when it is a plain host name, else "-" (it goes into a log line). */
+static const char *sni_for_log(const char *sni)
+{
+    size_t n = strlen(sni);
+
+    if (n == 0 || n > 253)
+        return "-";
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)sni[i]) && sni[i] != '.' && sni[i] != '-')
+            return "-";
+    return sni;
+}
+
+static const coap_dtls_spsk_info_t *psk_for_sni(const char *sni, coap_session_t *session,
+                                                void *arg)
+{
+    enr_coap *c = arg;
+    char peer[64];
+
+    if (strcasecmp(sni, c->cfg->mef_fqdn) == 0)
+        return &c->sni_info;
+    peer_str(session, peer, sizeof(peer));
+    CMN_WARN(SUB, "event=handshake_refused reason=%s sni=%s peer=%s",
+             sni[0] ? "wrong_sni" : "no_sni", sni_for_log(sni), peer);
+    return NULL;
+}
+
+/* ---- POST /enrol ------------------------------------------------------------------ */
+
+static void answer(coap_pdu_t *resp, coap_pdu_code_t code, const char *diag)
+{
+    coap_pdu_set_code(resp, code);
+    if (diag)
+        coap_add_data(resp, strlen(diag), (const uint8_t *)diag);
+}
+
+static int request_format_ok(const coap_pdu_t *req)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *opt = coap_check_option(req, COAP_OPTION_CONTENT_FORMAT, &it);
+    unsigned cf;
+
+    if (!opt)
+        return 1;
+    cf = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+    return cf == CMN_CF_JSON;
+}
+
+/* Ke and KeID from the session's exporter (TS-0003 10.3.1, split per cmn_kdf.h). */
+static int export_ke(const enr_coap *c, coap_session_t *session, uint8_t ke[CMN_KEY_LEN],
+                     char ke_id[CMN_KEY_ID_MAX])
+{
+    uint8_t exp[CMN_EXPORTER_LEN], rel_id[CMN_REL_ID_LEN];
+    int rc = cmn_tls_export(session, CMN_LABEL_BOOTSTRAP, exp, sizeof(exp));
+
+    if (rc == 0) {
+        cmn_kdf_split_exporter(exp, rel_id, ke);
+        rc = cmn_kdf_key_id(rel_id, c->cfg->mef_fqdn, ke_id, CMN_KEY_ID_MAX);
+    }
+    cmn_wipe(exp, sizeof(exp));
+    cmn_wipe(rel_id, sizeof(rel_id));
+    return rc;
+}
+
+static coap_pdu_code_t enrol_error_code(int rc)
+{
+    switch (rc) {
+    case CMN_EDENIED:
+    case CMN_EEXPIRED:
+    case CMN_ENOTFOUND:
+        return COAP_RESPONSE_CODE_FORBIDDEN;
+    default:
+        return COAP_RESPONSE_CODE_INTERNAL_ERROR;
+    }
+}
+
+static void send_created(const enr_coap *c, coap_pdu_t *resp, const char *ke_id,
+                         const enr_enrol_result *r)
+{
+    enr_targets tgt = {c->cfg->registrar_cse_id, c->cfg->registrar_poa, c->cfg->maf_id};
+    uint8_t cf[4];
+    char *json = NULL;
+
+    if (enr_enrol_answer(ke_id, r, &tgt, &json) != 0) {
+        /* Committed but unanswerable: the enrolee retries in the same session and gets
+         * the same record (r->repeated). */
+        answer(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CREATED);
+    coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT,
+                    coap_encode_var_safe(cf, sizeof(cf), CMN_CF_JSON), cf);
+    coap_add_data(resp, strlen(json), (const uint8_t *)json);
+    free(json);
+}
+
+/* Records the enrolment of the session's KpmID: 0 and *r, or a CMN_E* code. */
+static int enrol_session(enr_coap *c, coap_session_t *session, const char *kpm_id,
+                         char ke_id[CMN_KEY_ID_MAX], enr_enrol_result *r)
+{
+    uint8_t ke[CMN_KEY_LEN];
+    enr_enrol_input in;
+    int rc = export_ke(c, session, ke, ke_id);
+
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=enrol_failed kpm_id=%s reason=exporter err=%s", kpm_id,
+                cmn_strerror(rc));
+        goto out;
+    }
+    in = (enr_enrol_input){kpm_id, ke_id, ke, c->cfg->registrar_cse_id, c->cfg->maf_id,
+                           time(NULL)};
+    rc = enr_db_enrol(c->store, &in, r);
+    if (rc != 0)
+        CMN_WARN(SUB, "event=enrol_failed kpm_id=%s ke_id=%s err=%s", kpm_id, ke_id,
+                 cmn_strerror(rc));
+out:
+    cmn_wipe(ke, sizeof(ke));
+    return rc;
+}
+
+static void log_enrolled(const char *kpm_id, const char *ke_id, const enr_enrol_result *r,
+                         const enr_indications *ind)
+{
+    uint64_t seq = r->events.n ? r->events.ev[r->events.n - 1].seq : 0;
+
+    if (r->repeated) {
+        CMN_INFO(SUB, "event=enrol_repeated kpm_id=%s ke_id=%s enrolee_id=%s", kpm_id, ke_id,
+                 r->enrolee_id);
+        return;
+    }
+    CMN_INFO(SUB,
+             "event=enrolled kpm_id=%s ke_id=%s enrolee_id=%s seq=%llu cei=%d mei=%d rmi=%d",
+             kpm_id, ke_id, r->enrolee_id, (unsigned long long)seq, ind->cei, ind->mei,
+             ind->rmi);
+}
+
+static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
+{
+    enr_coap *c = coap_get_app_data(coap_session_get_context(session));
+    const enr_peer *peer = coap_session_get_app_data(session);
+    enr_indications ind;
+    enr_enrol_result r;
+    char ke_id[CMN_KEY_ID_MAX];
+    const uint8_t *body = NULL;
+    size_t len = 0;
+
+    if (!c || !peer)
+        return answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no enrolee session");
+    if (!request_format_ok(req))
+        return answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
+    if (!coap_get_data(req, &len, &body))
+        len = 0;
+    if (len > ENR_BODY_MAX || enr_enrol_parse(body, len, &ind) != 0)
+        return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad JSON");
+    int rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
+    if (rc != 0)
+        return answer(resp, enrol_error_code(rc), rc == CMN_EDENIED ? "revoked" : NULL);
+    send_created(c, resp, ke_id, &r);
+    log_enrolled(peer->kpm_id, ke_id, &r, &ind);
+    if (r.events.n > 0 && c->on_events)
+        c->on_events(&r.events, c->arg);
+}
+
+/* ---- set-up ------------------------------------------------------------------------- */
+
+static void coap_log_to_cmn(coap_log_t level, const char *message)
+{
+    char msg[256];
+    size_t j = 0;
+
+    for (size_t i = 0; message[i] && j + 1 < sizeof(msg); i++) {
+        char ch = message[i];
+        if (ch == '\n' || ch == '\r')
+            continue;
+        msg[j++] = ch == '"' ? '\'' : ch;
+    }
+    msg[j] = '\0';
+    if (level <= LOG_WARNING)
+        CMN_WARN("libcoap", "msg=\"%s\"", msg);
+    else
+        CMN_DEBUG("libcoap", "msg=\"%s\"", msg);
+}
+
+static int resolve_listen(const char *listen, coap_address_t *ret)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+    size_t hlen;
+
+    if (!colon || colon == listen)
+        return CMN_ECONFIG;
+    hlen = (size_t)(colon - listen);
+    if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
+        listen++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof(host))
+        return CMN_ECONFIG;
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+        return CMN_ECONFIG;
+    coap_address_init(ret);
+    ret->size = ai->ai_addrlen;
+    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static int setup_psk(enr_coap *c)
+{
+    memset(&c->spsk, 0, sizeof(c->spsk));
+    c->spsk.version = COAP_DTLS_SPSK_SETUP_VERSION;
+    c->spsk.validate_id_call_back = psk_for_identity;
+    c->spsk.id_call_back_arg = c;
+    c->spsk.validate_sni_call_back = psk_for_sni;
+    c->spsk.sni_call_back_arg = c;
+    return coap_context_set_psk2(c->ctx, &c->spsk) ? 0 : CMN_ECOAP;
+}
+
+static int setup_resources(enr_coap *c)
+{
+    coap_resource_t *r = coap_resource_init(coap_make_str_const("enrol"), 0);
+
+    if (!r)
+        return CMN_ENOMEM;
+    coap_register_handler(r, COAP_REQUEST_POST, handle_enrol);
+    coap_add_resource(c->ctx, r);
+    return 0;
+}
+
+static int setup_context(enr_coap *c)
+{
+    coap_address_t addr;
+    int rc = resolve_listen(c->cfg->listen, &addr);
+
+    if (rc != 0)
+        return rc;
+    if (!coap_dtls_is_supported())
+        return CMN_ECOAP;
+    c->ctx = coap_new_context(NULL);
+    if (!c->ctx)
+        return CMN_ECOAP;
+    coap_set_app_data(c->ctx, c);
+    coap_register_event_handler(c->ctx, on_event);
+    rc = setup_psk(c);
+    if (rc == 0)
+        rc = setup_resources(c);
+    if (rc == 0 && !coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS))
+        rc = CMN_EIO;
+    if (rc == 0 && coap_context_get_coap_fd(c->ctx) < 0)
+        rc = CMN_ECOAP; /* libcoap without epoll: cannot share our poll loop */
+    return rc;
+}
+
+int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_events_fn on_events, void *arg,
+                 enr_coap **ret)
+{
+    enr_coap *c = calloc(1, sizeof(*c));
+    int rc;
+
+    *ret = NULL;
+    if (!c)
+        return CMN_ENOMEM;
+    c->cfg = cfg;
+    c->store = store;
+    c->on_events = on_events;
+    c->arg = arg;
+    coap_startup();
+    coap_set_log_handler(coap_log_to_cmn);
+    coap_set_log_level(cfg->level >= CMN_LOG_DEBUG ? LOG_DEBUG : LOG_WARNING);
+    coap_dtls_set_log_level(cfg->level >= CMN_LOG_DEBUG ? LOG_DEBUG : LOG_WARNING);
+    rc = setup_context(c);
+    if (rc != 0) {
+        enr_coap_free(c);
+        return rc;
+    }
+    *ret = c;
+    return 0;
+}
+
+void enr_coap_free(enr_coap *c)
+{
+    if (!c)
+        return;
+    if (c->ctx)
+        coap_free_context(c->ctx);
+    while (c->peers) {
+        enr_peer *p = c->peers;
+        c->peers = p->next;
+        free(p);
+    }
+    cmn_wipe(c->psk, sizeof(c->psk));
+    free(c);
+    coap_cleanup();
+}
+
+int enr_coap_fd(const enr_coap *c)
+{
+    return coap_context_get_coap_fd(c->ctx);
+}
+
+int enr_coap_process(enr_coap *c)
+{
+    coap_tick_t now;
+    int rc = coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+
+    /* libcoap copied the Kpm of any handshake in this round: drop ours. */
+    cmn_wipe(c->psk, sizeof(c->psk));
+    if (rc < 0)
+        return CMN_ECOAP;
+    coap_ticks(&now);
+    return (int)coap_io_prepare_epoll(c->ctx, now);
+}

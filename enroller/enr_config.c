@@ -1,0 +1,103 @@
+/* tep-enroller configuration table. */
+#include "enr_config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmn_config.h"
+#include "cmn_err.h"
+
+static int valid_level(const char *v, char *err, size_t errlen)
+{
+    cmn_log_level l;
+
+    if (cmn_log_parse_level(v, &l) == 0)
+        return 0;
+    snprintf(err, errlen, "must be error, warn, info or debug");
+    return CMN_EINVAL;
+}
+
+static int valid_listen_required(const char *v, char *err, size_t errlen)
+{
+    if (v[0] == '\0') {
+        snprintf(err, errlen, "must not be empty (the MEF has no plain-CoAP mode)");
+        return CMN_EINVAL;
+    }
+    return cmn_cfg_valid_listen(v, err, errlen);
+}
+
+static int valid_poa(const char *v, char *err, size_t errlen)
+{
+    if (strncmp(v, "coaps://", 8) == 0 || strncmp(v, "coap://", 7) == 0)
+        return 0;
+    snprintf(err, errlen, "must be a coaps:// or coap:// URI");
+    return CMN_EINVAL;
+}
+
+static int valid_nonempty(const char *v, char *err, size_t errlen)
+{
+    if (v[0] != '\0')
+        return 0;
+    snprintf(err, errlen, "must not be empty");
+    return CMN_EINVAL;
+}
+
+#define ITEM(sec, key, def, field, fn, help)                                               \
+    { sec, key, CMN_CFG_STR, def, offsetof(enr_config, field), 0, 0, fn, help }
+
+static const cmn_cfg_item enr_table[] = {
+    ITEM("enroller", "data_dir", "/var/lib/tep/enroller", data_dir, valid_nonempty,
+         "LMDB store directory (created 0700)"),
+    ITEM("enroller", "mef_fqdn", "mef.tep.local", mef_fqdn, cmn_cfg_valid_fqdn,
+         "MEF-FQDN: KeID suffix and the SNI enrolees must send"),
+    ITEM("enroller", "listen", "127.0.0.1:5784", listen, valid_listen_required,
+         "CoAPS (DTLS-PSK, identity KpmID) address host:port"),
+    ITEM("enroller", "registrar_cse_id", "/tep-cse", registrar_cse_id, cmn_cfg_valid_cse_id,
+         "enrolment target: the registrar CSE-ID"),
+    ITEM("enroller", "registrar_poa", "coaps://127.0.0.1:5684", registrar_poa, valid_poa,
+         "enrolment target: the registrar CSE's point of access"),
+    ITEM("enroller", "maf_id", "maf.tep.local", maf_id, cmn_cfg_valid_fqdn,
+         "enrolment target: the MAF-ID (FQDN)"),
+    ITEM("enroller", "log_level", "info", log_level, valid_level,
+         "error | warn | info | debug"),
+    ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
+         "PUB, bound: credential events"),
+    ITEM("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,
+         "ROUTER, bound: event and credential fetches"),
+    ITEM("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin,
+         cmn_cfg_valid_endpoint, "ROUTER, bound: tepctl"),
+};
+
+#define ENR_NITEMS (sizeof(enr_table) / sizeof(enr_table[0]))
+
+int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
+{
+    int rc = cmn_config_load(path, enr_table, ENR_NITEMS, cfg, err, errlen);
+
+    if (rc != 0)
+        return rc;
+    if (strcmp(cfg->bus_events, cfg->bus_sync) == 0 ||
+        strcmp(cfg->bus_events, cfg->bus_admin) == 0 ||
+        strcmp(cfg->bus_sync, cfg->bus_admin) == 0) {
+        snprintf(err, errlen, "%s: bus: events, sync and admin must be different endpoints",
+                 path ? path : "(environment)");
+        enr_config_free(cfg);
+        return CMN_ECONFIG;
+    }
+    /* validated above, cannot fail */
+    if (cmn_log_parse_level(cfg->log_level, &cfg->level) != 0)
+        cfg->level = CMN_LOG_INFO;
+    return 0;
+}
+
+void enr_config_free(enr_config *cfg)
+{
+    if (cfg)
+        cmn_config_free(enr_table, ENR_NITEMS, cfg);
+}
+
+void enr_config_print_help(FILE *out)
+{
+    cmn_config_print_help(enr_table, ENR_NITEMS, out);
+}

@@ -1,0 +1,31 @@
+/* tep-enroller configuration (enroller.ini): the table, the struct it fills, and the
+ * checks that span several keys. See docs/internals.md "tep-enroller". */
+#ifndef TEP_ENR_CONFIG_H
+#define TEP_ENR_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cmn_log.h"
+
+typedef struct {
+    char *data_dir;
+    char *mef_fqdn;
+    char *listen;
+    char *registrar_cse_id;
+    char *registrar_poa;
+    char *maf_id;
+    char *log_level;
+    char *bus_events;
+    char *bus_sync;
+    char *bus_admin;
+    cmn_log_level level; /* parsed log_level */
+} enr_config;
+
+/* Loads path into cfg (zeroed by the caller). On error returns CMN_ECONFIG and writes
+ * "FILE:LINE: section.key: reason" into err. Release with enr_config_free(). */
+int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen);
+void enr_config_free(enr_config *cfg); /* NULL is fine */
+void enr_config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,473 @@
+/* tep-enroller's records and the transactions that change them. */
+#include "enr_db.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB_BY_KPM,
+                                      ENR_DB_EVENTS, ENR_DB_COUNTERS};
+static const char last_seq_key[] = "last_seq";
+
+bool enr_valid_kpm_id(const char *s, size_t len)
+{
+    if (len == 0 || len >= 128)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+            return false;
+    }
+    return true;
+}
+
+bool enr_valid_identifier(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    if (len == 0 || len >= ENR_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isgraph((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+int enr_db_open(const char *dir, cmn_store **ret_store)
+{
+    return cmn_store_open(dir, enr_dbs, sizeof(enr_dbs) / sizeof(enr_dbs[0]), ENR_SCHEMA, 0,
+                          ret_store);
+}
+
+void enr_enrolee_free(Tep__Enrolee *e)
+{
+    if (!e)
+        return;
+    cmn_wipe(e->kpm.data, e->kpm.len);
+    tep__enrolee__free_unpacked(e, NULL);
+}
+
+void enr_enrolment_free(Tep__Enrolment *e)
+{
+    if (!e)
+        return;
+    cmn_wipe(e->ke.data, e->ke.len);
+    tep__enrolment__free_unpacked(e, NULL);
+}
+
+/* ---- packing ------------------------------------------------------------------- */
+
+/* Packs m into a malloc'd buffer (wiped by the caller with cmn_free_secret). */
+static int pack_msg(const ProtobufCMessage *m, uint8_t **ret, size_t *ret_len)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+
+    if (!buf)
+        return CMN_ENOMEM;
+    protobuf_c_message_pack(m, buf);
+    *ret = buf;
+    *ret_len = len;
+    return 0;
+}
+
+static int txn_put_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
+                       const ProtobufCMessage *m)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = pack_msg(m, &buf, &len);
+
+    if (rc == 0)
+        rc = cmn_txn_put(t, db, key, klen, buf, len);
+    cmn_free_secret(buf, len);
+    return rc;
+}
+
+static int unpack_enrolee(const void *val, size_t len, Tep__Enrolee **ret)
+{
+    *ret = tep__enrolee__unpack(NULL, len, val);
+    return *ret ? 0 : CMN_ECORRUPT;
+}
+
+static int unpack_enrolment(const void *val, size_t len, Tep__Enrolment **ret)
+{
+    *ret = tep__enrolment__unpack(NULL, len, val);
+    return *ret ? 0 : CMN_ECORRUPT;
+}
+
+static int txn_get_enrolee(cmn_txn *t, const char *kpm_id, Tep__Enrolee **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &val, &len);
+
+    if (rc == 0)
+        rc = unpack_enrolee(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+static int txn_get_enrolment(cmn_txn *t, const char *ke_id, Tep__Enrolment **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &val, &len);
+
+    if (rc == 0)
+        rc = unpack_enrolment(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+/* ---- event log ----------------------------------------------------------------- */
+
+static int txn_next_seq(cmn_txn *t, uint64_t *ret_seq)
+{
+    void *val = NULL;
+    size_t len = 0;
+    uint64_t last = 0;
+    uint8_t key[8];
+    int rc = cmn_txn_get(t, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, &val,
+                         &len);
+
+    if (rc == 0 && len == 8)
+        last = cmn_store_key_u64(val);
+    else if (rc == 0)
+        rc = CMN_ECORRUPT;
+    cmn_store_free_val(val, len);
+    if (rc != 0 && rc != CMN_ENOTFOUND)
+        return rc;
+    cmn_store_u64_key(last + 1, key);
+    rc = cmn_txn_put(t, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, key, 8);
+    if (rc == 0)
+        *ret_seq = last + 1;
+    return rc;
+}
+
+static int txn_append_event(cmn_txn *t, Tep__Event__Kind kind, const char *ke_id,
+                            const char *enrolee_id, enr_events *out)
+{
+    Tep__Event ev = TEP__EVENT__INIT;
+    uint8_t key[8];
+    int rc;
+
+    if (out->n >= sizeof(out->ev) / sizeof(out->ev[0]))
+        return CMN_ERANGE;
+    rc = txn_next_seq(t, &ev.seq);
+    if (rc != 0)
+        return rc;
+    ev.kind = kind;
+    ev.ke_id = (char *)ke_id;
+    ev.enrolee_id = (char *)enrolee_id;
+    cmn_store_u64_key(ev.seq, key);
+    rc = txn_put_msg(t, ENR_DB_EVENTS, key, sizeof(key), &ev.base);
+    if (rc != 0)
+        return rc;
+    out->ev[out->n].seq = ev.seq;
+    out->ev[out->n].kind = kind;
+    snprintf(out->ev[out->n].ke_id, sizeof(out->ev[0].ke_id), "%s", ke_id);
+    snprintf(out->ev[out->n].enrolee_id, sizeof(out->ev[0].enrolee_id), "%s", enrolee_id);
+    out->n++;
+    return 0;
+}
+
+/* ---- revocation ---------------------------------------------------------------- */
+
+/* KeID of kpm_id's current enrolment into ret (CMN_ENOTFOUND when none). */
+static int txn_current_ke_id(cmn_txn *t, const char *kpm_id, char ret[CMN_KEY_ID_MAX])
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, ENR_DB_BY_KPM, kpm_id, strlen(kpm_id), &val, &len);
+
+    if (rc == 0 && (len == 0 || len >= CMN_KEY_ID_MAX))
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(ret, val, len);
+        ret[len] = '\0';
+    }
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+/* Marks enrolment ke_id revoked and appends its REVOKED event (no-op if it already is). */
+static int txn_revoke_enrolment(cmn_txn *t, const char *ke_id, enr_events *out)
+{
+    Tep__Enrolment *en = NULL;
+    int rc = txn_get_enrolment(t, ke_id, &en);
+
+    if (rc != 0)
+        return rc == CMN_ENOTFOUND ? CMN_ECORRUPT : rc; /* by_kpm points at nothing */
+    if (!en->revoked) {
+        en->revoked = true;
+        rc = txn_put_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &en->base);
+        if (rc == 0)
+            rc = txn_append_event(t, TEP__EVENT__KIND__REVOKED, ke_id, en->enrolee_id, out);
+    }
+    enr_enrolment_free(en);
+    return rc;
+}
+
+static int txn_revoke_current(cmn_txn *t, const char *kpm_id, enr_events *out)
+{
+    char ke_id[CMN_KEY_ID_MAX];
+    int rc = txn_current_ke_id(t, kpm_id, ke_id);
+
+    if (rc == CMN_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    return txn_revoke_enrolment(t, ke_id, out);
+}
+
+int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_events)
+{
+    cmn_txn *t = NULL;
+    Tep__Enrolee *e = NULL;
+    int rc;
+
+    memset(ret_events, 0, sizeof(*ret_events));
+    rc = cmn_store_txn_begin(s, &t);
+    if (rc != 0)
+        return rc;
+    rc = txn_get_enrolee(t, kpm_id, &e);
+    if (rc != 0 || e->state == TEP__ENROLEE__STATE__REVOKED)
+        goto out;
+    e->state = TEP__ENROLEE__STATE__REVOKED;
+    rc = txn_put_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &e->base);
+    if (rc == 0)
+        rc = txn_revoke_current(t, kpm_id, ret_events);
+    if (rc == 0) {
+        rc = cmn_txn_commit(t);
+        t = NULL;
+    }
+out:
+    cmn_txn_abort(t);
+    enr_enrolee_free(e);
+    if (rc != 0)
+        memset(ret_events, 0, sizeof(*ret_events));
+    return rc;
+}
+
+/* ---- enrolment ----------------------------------------------------------------- */
+
+static int check_enrolee(const Tep__Enrolee *e, int64_t now)
+{
+    if (e->state != TEP__ENROLEE__STATE__ACTIVE)
+        return CMN_EDENIED;
+    if (e->expires != 0 && e->expires <= now)
+        return CMN_EEXPIRED;
+    return 0;
+}
+
+static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e)
+{
+    Tep__Enrolment en = TEP__ENROLMENT__INIT;
+    int rc;
+
+    en.ke_id = (char *)in->ke_id;
+    en.ke.data = (uint8_t *)in->ke;
+    en.ke.len = CMN_KEY_LEN;
+    en.kpm_id = (char *)in->kpm_id;
+    en.enrolee_id = e->enrolee_id;
+    en.app_id = e->app_id;
+    en.registrar_cse_id = (char *)in->registrar_cse_id;
+    en.maf_id = (char *)in->maf_id;
+    en.expires = e->expires;
+    en.enrolled = in->now;
+    rc = txn_put_msg(t, ENR_DB_ENROLMENTS, in->ke_id, strlen(in->ke_id), &en.base);
+    if (rc == 0)
+        rc = cmn_txn_put(t, ENR_DB_BY_KPM, in->kpm_id, strlen(in->kpm_id), in->ke_id,
+                         strlen(in->ke_id));
+    return rc;
+}
+
+/* The write part of enr_db_enrol, inside t. */
+static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e,
+                     enr_enrol_result *ret)
+{
+    char cur[CMN_KEY_ID_MAX];
+    int rc = txn_current_ke_id(t, in->kpm_id, cur);
+
+    if (rc != 0 && rc != CMN_ENOTFOUND)
+        return rc;
+    if (rc == 0 && strcmp(cur, in->ke_id) == 0) {
+        /* Same DTLS session (same exporter) asking again: answer the same, record
+         * nothing, unless that enrolment was revoked meanwhile. */
+        Tep__Enrolment *en = NULL;
+        rc = txn_get_enrolment(t, cur, &en);
+        if (rc == 0 && en->revoked)
+            rc = CMN_EDENIED;
+        enr_enrolment_free(en);
+        ret->repeated = true;
+        return rc;
+    }
+    if (rc == 0) {
+        rc = txn_revoke_enrolment(t, cur, &ret->events);
+        if (rc != 0)
+            return rc;
+    }
+    rc = txn_put_enrolment(t, in, e);
+    if (rc == 0)
+        rc = txn_append_event(t, TEP__EVENT__KIND__ENROLLED, in->ke_id, e->enrolee_id,
+                              &ret->events);
+    return rc;
+}
+
+int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret)
+{
+    cmn_txn *t = NULL;
+    Tep__Enrolee *e = NULL;
+    int rc;
+
+    memset(ret, 0, sizeof(*ret));
+    rc = cmn_store_txn_begin(s, &t);
+    if (rc != 0)
+        return rc;
+    rc = txn_get_enrolee(t, in->kpm_id, &e);
+    if (rc == 0)
+        rc = check_enrolee(e, in->now);
+    if (rc == 0)
+        rc = txn_enrol(t, in, e, ret);
+    if (rc != 0)
+        goto out;
+    if (ret->repeated) {
+        cmn_txn_abort(t);
+    } else {
+        rc = cmn_txn_commit(t);
+    }
+    t = NULL;
+    snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", e->enrolee_id);
+    snprintf(ret->app_id, sizeof(ret->app_id), "%s", e->app_id);
+    ret->expires = e->expires;
+out:
+    cmn_txn_abort(t);
+    enr_enrolee_free(e);
+    if (rc != 0)
+        memset(ret, 0, sizeof(*ret));
+    return rc;
+}
+
+/* ---- enrolees ------------------------------------------------------------------ */
+
+int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e)
+{
+    cmn_txn *t = NULL;
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_txn_begin(s, &t);
+
+    if (rc != 0)
+        return rc;
+    rc = cmn_txn_get(t, ENR_DB_ENROLEES, e->kpm_id, strlen(e->kpm_id), &val, &len);
+    cmn_store_free_val(val, len);
+    if (rc == 0)
+        rc = CMN_EEXIST;
+    else if (rc == CMN_ENOTFOUND)
+        rc = txn_put_msg(t, ENR_DB_ENROLEES, e->kpm_id, strlen(e->kpm_id), &e->base);
+    if (rc == 0) {
+        rc = cmn_txn_commit(t);
+        t = NULL;
+    }
+    cmn_txn_abort(t);
+    return rc;
+}
+
+int enr_db_enrolee_get(cmn_store *s, const char *kpm_id, Tep__Enrolee **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(s, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &val, &len);
+
+    if (rc == 0)
+        rc = unpack_enrolee(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+int enr_db_enrolment_get(cmn_store *s, const char *ke_id, Tep__Enrolment **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(s, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &val, &len);
+
+    if (rc == 0)
+        rc = unpack_enrolment(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+int enr_db_event_get(cmn_store *s, uint64_t seq, Tep__Event **ret)
+{
+    uint8_t key[8];
+    void *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    cmn_store_u64_key(seq, key);
+    rc = cmn_store_get(s, ENR_DB_EVENTS, key, sizeof(key), &val, &len);
+    if (rc == 0) {
+        *ret = tep__event__unpack(NULL, len, val);
+        if (!*ret)
+            rc = CMN_ECORRUPT;
+    }
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+int enr_db_last_seq(cmn_store *s, uint64_t *ret_seq)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(s, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, &val,
+                           &len);
+
+    *ret_seq = 0;
+    if (rc == 0 && len == 8)
+        *ret_seq = cmn_store_key_u64(val);
+    else if (rc == 0)
+        rc = CMN_ECORRUPT;
+    cmn_store_free_val(val, len);
+    return rc == CMN_ENOTFOUND ? 0 : rc;
+}
+
+static int count_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    (*(uint64_t *)arg)++;
+    return 0;
+}
+
+int enr_db_count(cmn_store *s, const char *db, uint64_t *ret_n)
+{
+    *ret_n = 0;
+    return cmn_store_foreach(s, db, NULL, 0, count_one, ret_n);
+}
+
+typedef struct {
+    enr_enrolee_fn fn;
+    void *arg;
+} enrolee_iter;
+
+static int enrolee_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    enrolee_iter *it = arg;
+    Tep__Enrolee *e = NULL;
+    int rc = unpack_enrolee(val, vlen, &e);
+
+    if (rc == 0)
+        rc = it->fn(e, it->arg);
+    enr_enrolee_free(e);
+    return rc;
+}
+
+int enr_db_enrolee_foreach(cmn_store *s, enr_enrolee_fn fn, void *arg)
+{
+    enrolee_iter it = {fn, arg};
+
+    return cmn_store_foreach(s, ENR_DB_ENROLEES, NULL, 0, enrolee_one, &it);
+}

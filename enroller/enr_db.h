@@ -1,0 +1,89 @@
+/* tep-enroller's records in LMDB (cmn_store): enrolees, enrolments, the by_kpm index
+ * and the event log, and the transactions that change them together. Each change that
+ * produces events commits record + events + sequence counter in ONE transaction and
+ * hands the events back, so the caller publishes only what is durable.
+ *
+ * Databases: "enrolees" (KpmID -> Enrolee), "enrolments" (KeID -> Enrolment),
+ * "by_kpm" (KpmID -> KeID of the current enrolment), "events" (u64 seq, big-endian ->
+ * Event), "counters" ("last_seq" -> u64 big-endian). Schema 1. */
+#ifndef TEP_ENR_DB_H
+#define TEP_ENR_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmn_kdf.h"
+#include "cmn_store.h"
+#include "tep.pb-c.h"
+
+#define ENR_SCHEMA 1
+#define ENR_DB_ENROLEES "enrolees"
+#define ENR_DB_ENROLMENTS "enrolments"
+#define ENR_DB_BY_KPM "by_kpm"
+#define ENR_DB_EVENTS "events"
+#define ENR_DB_COUNTERS "counters"
+
+#define ENR_ID_MAX 256 /* KpmID, Enrolee-ID, App-ID, CSE-ID: bytes incl. NUL */
+
+/* Events made by one committed change (at most a REVOKED and an ENROLLED). */
+typedef struct {
+    size_t n;
+    struct {
+        uint64_t seq;
+        Tep__Event__Kind kind;
+        char ke_id[CMN_KEY_ID_MAX];
+        char enrolee_id[ENR_ID_MAX];
+    } ev[2];
+} enr_events;
+
+/* What an enrolment gives back for the enrolee's answer. */
+typedef struct {
+    char enrolee_id[ENR_ID_MAX];
+    char app_id[ENR_ID_MAX];
+    int64_t expires;
+    bool repeated; /* same session asked again: nothing new was recorded */
+    enr_events events;
+} enr_enrol_result;
+
+typedef struct {
+    const char *kpm_id;
+    const char *ke_id;
+    const uint8_t *ke; /* CMN_KEY_LEN bytes */
+    const char *registrar_cse_id;
+    const char *maf_id;
+    int64_t now;
+} enr_enrol_input;
+
+/* KpmID: 1..127 of [A-Za-z0-9._-]. Identifiers (Enrolee-ID, App-ID): 1..255
+ * printable ASCII, no space. */
+bool enr_valid_kpm_id(const char *s, size_t len);
+bool enr_valid_identifier(const char *s);
+
+int enr_db_open(const char *dir, cmn_store **ret_store);
+
+/* Unpacked records are owned by the caller; free with these (Kpm/Ke wiped). */
+void enr_enrolee_free(Tep__Enrolee *e);
+void enr_enrolment_free(Tep__Enrolment *e);
+
+/* CMN_ENOTFOUND when absent. */
+int enr_db_enrolee_get(cmn_store *s, const char *kpm_id, Tep__Enrolee **ret);
+int enr_db_enrolment_get(cmn_store *s, const char *ke_id, Tep__Enrolment **ret);
+int enr_db_event_get(cmn_store *s, uint64_t seq, Tep__Event **ret);
+/* CMN_EEXIST if the KpmID is taken. */
+int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e);
+/* Marks the enrolee revoked and revokes its current enrolment (REVOKED event), in one
+ * transaction. Revoking a revoked enrolee is 0 with no event. */
+int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_events);
+/* Records a new enrolment for in->kpm_id, revoking the previous one (see enr_db.c).
+ * CMN_ENOTFOUND unknown enrolee, CMN_EDENIED revoked, CMN_EEXPIRED expired. */
+int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret);
+
+int enr_db_last_seq(cmn_store *s, uint64_t *ret_seq);
+int enr_db_count(cmn_store *s, const char *db, uint64_t *ret_n);
+
+/* Calls fn for every enrolee in KpmID order (e valid only during the call). */
+typedef int (*enr_enrolee_fn)(const Tep__Enrolee *e, void *arg);
+int enr_db_enrolee_foreach(cmn_store *s, enr_enrolee_fn fn, void *arg);
+
+#endif

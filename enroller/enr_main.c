@@ -1,0 +1,195 @@
+/* tep-enroller: the M2M Enrolment Function (TS-0003 8.3.2.1). Start-up is linear:
+ * arguments, configuration, log, signals, store, bus, CoAPS, ready, loop, cleanup. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "enr_bus.h"
+#include "enr_coap.h"
+#include "enr_config.h"
+#include "enr_db.h"
+
+#ifndef TEP_VERSION
+#define TEP_VERSION "unknown"
+#endif
+
+#define PROG "tep-enroller"
+#define TICK_MS 1000
+
+enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_STORE = 2, EXIT_BIND = 3, EXIT_START = 4 };
+
+typedef struct {
+    const char *config;
+    bool check_only;
+} enr_args;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " PROG " --config FILE [--check-config]\n"
+            "       " PROG " --help | --version\n\n"
+            "The tep M2M Enrolment Function: DTLS-PSK enrolment over CoAPS, credential\n"
+            "events and sync on the bus, admin for tepctl. Runs in the foreground.\n\n"
+            "Configuration keys (override with TEP_<SECTION>_<KEY>):\n");
+    enr_config_print_help(out);
+}
+
+/* 0: run; 1: exit 0 now (help/version); -1: usage error. */
+static int parse_args(int argc, char **argv, enr_args *a)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"check-config", no_argument, NULL, 'k'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
+    int o;
+
+    while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': a->config = optarg; break;
+        case 'k': a->check_only = true; break;
+        case 'h': usage(stdout); return 1;
+        case 'V': printf(PROG " " TEP_VERSION "\n"); return 1;
+        default: return -1;
+        }
+    }
+    if (optind != argc || !a->config) {
+        fprintf(stderr, PROG ": --config FILE is required\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Blocks the stop/reload signals (before ZeroMQ starts threads) and returns a signalfd. */
+static int block_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    sigdelset(&set, SIGPIPE);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* true when a stop signal arrived. */
+static bool read_signals(int sigfd)
+{
+    struct signalfd_siginfo si;
+    bool stop = false;
+
+    while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP)
+            CMN_INFO("main", "event=sighup action=none");
+        else
+            stop = true;
+    }
+    return stop;
+}
+
+static void on_events(const enr_events *ev, void *arg)
+{
+    enr_bus_queue(arg, ev);
+}
+
+static int run_loop(enr_coap *coap, enr_bus *bus, int sigfd)
+{
+    struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN},
+                            {.fd = enr_coap_fd(coap), .events = POLLIN}};
+    int bus_fds[2], wait_ms = 0;
+
+    enr_bus_fds(bus, bus_fds);
+    pfd[2] = (struct pollfd){.fd = bus_fds[0], .events = POLLIN};
+    pfd[3] = (struct pollfd){.fd = bus_fds[1], .events = POLLIN};
+    for (;;) {
+        if (poll(pfd, 4, wait_ms > 0 && wait_ms < TICK_MS ? wait_ms : TICK_MS) < 0 &&
+            errno != EINTR)
+            return CMN_EIO;
+        if (read_signals(sigfd))
+            return 0;
+        wait_ms = enr_coap_process(coap);
+        if (wait_ms < 0)
+            return wait_ms;
+        enr_bus_process(bus);
+        enr_bus_flush(bus);
+    }
+}
+
+static int load_config(const enr_args *a, enr_config *cfg)
+{
+    char err[512];
+
+    if (enr_config_load(a->config, cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return EXIT_CONFIG;
+    }
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    enr_args args = {0};
+    enr_config cfg = {0};
+    cmn_store *store = NULL;
+    enr_bus *bus = NULL;
+    enr_coap *coap = NULL;
+    int sigfd = -1, rc, ex;
+
+    rc = parse_args(argc, argv, &args);
+    if (rc != 0)
+        return rc > 0 ? EXIT_OK : EXIT_CONFIG;
+    ex = load_config(&args, &cfg);
+    if (ex != EXIT_OK || args.check_only)
+        goto out;
+    cmn_log_init(PROG, cfg.level, NULL);
+    ex = EXIT_START;
+    sigfd = block_signals();
+    if (sigfd < 0) {
+        CMN_ERR("main", "event=start_failed reason=signalfd");
+        goto out;
+    }
+    rc = enr_db_open(cfg.data_dir, &store);
+    if (rc != 0) {
+        CMN_ERR("main", "event=store_failed dir=%s err=%s", cfg.data_dir, cmn_strerror(rc));
+        ex = EXIT_STORE;
+        goto out;
+    }
+    rc = enr_bus_open(&cfg, store, &bus);
+    if (rc != 0) {
+        ex = rc == CMN_EBUS || rc == CMN_EIO ? EXIT_BIND : EXIT_START;
+        goto out;
+    }
+    rc = enr_coap_new(&cfg, store, on_events, bus, &coap);
+    if (rc != 0) {
+        CMN_ERR("main", "event=listen_failed listen=%s err=%s", cfg.listen, cmn_strerror(rc));
+        ex = rc == CMN_EIO ? EXIT_BIND : EXIT_START;
+        goto out;
+    }
+    CMN_INFO("main", "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
+             "admin=%s", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events, cfg.bus_sync,
+             cfg.bus_admin);
+    rc = run_loop(coap, bus, sigfd);
+    CMN_INFO("main", "event=stopping reason=%s", rc == 0 ? "signal" : cmn_strerror(rc));
+    ex = rc == 0 ? EXIT_OK : EXIT_START;
+out:
+    enr_coap_free(coap);
+    enr_bus_close(bus);
+    cmn_store_close(store);
+    if (sigfd >= 0)
+        close(sigfd);
+    enr_config_free(&cfg);
+    return ex;
+}
