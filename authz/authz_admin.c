@@ -1,0 +1,57 @@
+/* tep-authz's admin answers (see authz_admin.h). */
+#include "authz_admin.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmn_err.h"
+
+#ifndef TEP_VERSION
+#define TEP_VERSION "unknown"
+#endif
+
+/* Appends key = value; value must outlive the reply (a literal or r->values[i]). */
+static void add_str(authz_admin_reply *r, const char *key, const char *value)
+{
+    size_t i = r->resp.n_status;
+
+    if (i >= AUTHZ_STATUS_MAX)
+        return;
+    tep__key_value__init(&r->kv[i]);
+    r->kv[i].key = (char *)key;     /* protobuf-c never writes through these */
+    r->kv[i].value = (char *)value;
+    r->kvp[i] = &r->kv[i];
+    r->resp.n_status = i + 1;
+}
+
+static void add_u64(authz_admin_reply *r, const char *key, uint64_t v)
+{
+    size_t i = r->resp.n_status;
+
+    if (i >= AUTHZ_STATUS_MAX)
+        return;
+    snprintf(r->values[i], sizeof(r->values[i]), "%" PRIu64, v);
+    add_str(r, key, r->values[i]);
+}
+
+void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
+                        authz_admin_reply *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    tep__admin_response__init(&ret->resp);
+    ret->resp.status = ret->kvp;
+    if (rq->op != TEP__ADMIN_REQUEST__OP__STATUS) {
+        ret->resp.err = CMN_EINVAL;
+        ret->resp.message = "unsupported operation";
+        return;
+    }
+    add_str(ret, "role", "authz");
+    add_str(ret, "version", TEP_VERSION);
+    add_str(ret, "ready", "1");
+    add_u64(ret, "decisions", st->decisions);
+    add_u64(ret, "denials", st->denials);
+    add_u64(ret, "audit_seq", st->audit_seq);
+    add_u64(ret, "last_seq", st->last_seq);
+    add_u64(ret, "credentials", st->credentials);
+}

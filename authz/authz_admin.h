@@ -1,0 +1,35 @@
+/* tep-authz's admin socket (tepctl): STATUS answers key/value pairs. */
+#ifndef TEP_AUTHZ_ADMIN_H
+#define TEP_AUTHZ_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tep.pb-c.h"
+
+#define AUTHZ_STATUS_MAX 8
+#define AUTHZ_STATUS_VALUE_MAX 32
+
+typedef struct {
+    uint64_t decisions;   /* answered since start */
+    uint64_t denials;     /* of which Deny */
+    uint64_t audit_seq;   /* newest audit record */
+    uint64_t last_seq;    /* last applied enroller event */
+    size_t credentials;   /* active (not revoked) MAF credentials */
+} authz_stats;
+
+/* An AdminResponse and the storage its fields point into (no allocation). */
+typedef struct {
+    Tep__AdminResponse resp;
+    Tep__KeyValue kv[AUTHZ_STATUS_MAX];
+    Tep__KeyValue *kvp[AUTHZ_STATUS_MAX];
+    char values[AUTHZ_STATUS_MAX][AUTHZ_STATUS_VALUE_MAX];
+} authz_admin_reply;
+
+/* Fills ret for rq: STATUS -> role, version, ready, decisions, denials, audit_seq,
+ * last_seq, credentials; any other op -> err CMN_EINVAL "unsupported operation". ret
+ * must not move while ret->resp is in use. */
+void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
+                        authz_admin_reply *ret);
+
+#endif

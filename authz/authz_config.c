@@ -1,0 +1,67 @@
+/* tep-authz configuration: the key table and its validators. */
+#include "authz_config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "cmn_config.h"
+#include "cmn_err.h"
+
+static int valid_level(const char *v, char *err, size_t errlen)
+{
+    cmn_log_level level;
+
+    if (cmn_log_parse_level(v, &level) == 0)
+        return 0;
+    snprintf(err, errlen, "must be one of error, warn, info, debug");
+    return CMN_ECONFIG;
+}
+
+static const cmn_cfg_item authz_table[] = {
+    {"authz", "data_dir", CMN_CFG_STR, "/var/lib/tep/authz", offsetof(authz_config, data_dir),
+     0, 0, NULL, "LMDB environment directory (created 0700)"},
+    {"authz", "maf_id", CMN_CFG_STR, "maf.tep.local", offsetof(authz_config, maf_id), 0, 0,
+     cmn_cfg_valid_fqdn, "MAF-ID: the enrolment target whose credentials (Km) we fetch"},
+    {"authz", "log_level", CMN_CFG_STR, "info", offsetof(authz_config, log_level), 0, 0,
+     valid_level, "error | warn | info | debug (reloaded on SIGHUP)"},
+    {"bus", "decide", CMN_CFG_STR, "ipc:///run/tep/decide.ipc", offsetof(authz_config, decide_ep),
+     0, 0, cmn_cfg_valid_endpoint, "access decisions: ROUTER, bound"},
+    {"bus", "events", CMN_CFG_STR, "ipc:///run/tep/events.ipc", offsetof(authz_config, events_ep),
+     0, 0, cmn_cfg_valid_endpoint, "the enroller's events: SUB, connected"},
+    {"bus", "sync", CMN_CFG_STR, "ipc:///run/tep/sync.ipc", offsetof(authz_config, sync_ep), 0,
+     0, cmn_cfg_valid_endpoint, "the enroller's sync: DEALER, connected"},
+    {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/authz-admin.ipc",
+     offsetof(authz_config, admin_ep), 0, 0, cmn_cfg_valid_endpoint,
+     "tepctl requests: ROUTER, bound"},
+};
+
+#define AUTHZ_TABLE_LEN (sizeof(authz_table) / sizeof(authz_table[0]))
+
+int authz_config_load(const char *path, authz_config *cfg, char *err, size_t errlen)
+{
+    int rc;
+
+    memset(cfg, 0, sizeof(*cfg));
+    rc = cmn_config_load(path, authz_table, AUTHZ_TABLE_LEN, cfg, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (cmn_log_parse_level(cfg->log_level, &cfg->level) != 0) {
+        snprintf(err, errlen, "authz.log_level: invalid");
+        authz_config_free(cfg);
+        return CMN_ECONFIG;
+    }
+    return 0;
+}
+
+void authz_config_free(authz_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    cmn_config_free(authz_table, AUTHZ_TABLE_LEN, cfg);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void authz_config_print_help(FILE *out)
+{
+    cmn_config_print_help(authz_table, AUTHZ_TABLE_LEN, out);
+}

@@ -1,0 +1,27 @@
+/* tep-authz configuration (authz.ini, docs/internals.md): a cmn_config table. */
+#ifndef TEP_AUTHZ_CONFIG_H
+#define TEP_AUTHZ_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cmn_log.h"
+
+typedef struct {
+    char *data_dir;   /* [authz] LMDB environment directory */
+    char *maf_id;     /* [authz] MAF-ID: our target_id on the enroller's sync socket */
+    char *log_level;  /* [authz] error | warn | info | debug */
+    char *decide_ep;  /* [bus] decide: ROUTER, bound */
+    char *events_ep;  /* [bus] events: SUB, connected */
+    char *sync_ep;    /* [bus] sync: DEALER, connected */
+    char *admin_ep;   /* [bus] admin: ROUTER, bound */
+    cmn_log_level level; /* parsed log_level */
+} authz_config;
+
+/* Loads path (and TEP_AUTHZ_* / TEP_BUS_* overrides) into cfg; release with
+ * authz_config_free(). On error returns CMN_ECONFIG with "FILE:LINE: ..." in err. */
+int authz_config_load(const char *path, authz_config *cfg, char *err, size_t errlen);
+void authz_config_free(authz_config *cfg); /* NULL is fine; cfg is zeroed */
+void authz_config_print_help(FILE *out);
+
+#endif

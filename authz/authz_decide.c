@@ -1,0 +1,146 @@
+/* The Policy Decision Point of tep-authz (see authz_decide.h). */
+#include "authz_decide.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cmn_acp.h"
+#include "cmn_err.h"
+#include "cmn_onem2m.h"
+
+/* The rule when even the rule text could not be allocated (never freed). */
+static char rule_oom[] = "out of memory";
+
+static int set_result(Tep__DecisionResponse *ret, bool permit, const char *rule)
+{
+    ret->permit = permit;
+    ret->rsc = permit ? CMN_RSC_OK : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+    ret->rule = strdup(rule);
+    if (ret->rule != NULL)
+        return 0;
+    ret->permit = false; /* fail closed */
+    ret->rsc = CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+    ret->rule = rule_oom;
+    return CMN_ENOMEM;
+}
+
+/* No accessControlPolicyIDs on the target: only its creator (custodian) may act. */
+static bool is_creator(const Tep__DecisionRequest *rq)
+{
+    return rq->originator != NULL && rq->creator != NULL && rq->originator[0] != '\0' &&
+           strcmp(rq->originator, rq->creator) == 0;
+}
+
+static void to_acp_request(const Tep__DecisionRequest *rq, cmn_acp_request *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->originator = rq->originator ? rq->originator : "";
+    ret->op = rq->op;
+    ret->target_ty = rq->target_ty;
+    ret->new_ty = rq->new_ty;
+    ret->rq_authn = rq->rq_authn;
+    ret->peer_ip = (rq->peer_ip && rq->peer_ip[0]) ? rq->peer_ip : NULL;
+    ret->role_ids = (const char *const *)rq->role_ids;
+    ret->n_roles = rq->n_role_ids;
+    ret->now = rq->now ? rq->now : (int64_t)time(NULL);
+}
+
+/* Parses every acp_json; an entry that is not JSON stays NULL (indeterminate). */
+static int evaluate_policies(const Tep__DecisionRequest *rq, cmn_acp_result *ret)
+{
+    json_t **privs = calloc(rq->n_acp_json, sizeof(*privs));
+    cmn_acp_request arq;
+    int err;
+
+    if (privs == NULL)
+        return CMN_ENOMEM;
+    for (size_t i = 0; i < rq->n_acp_json; i++)
+        privs[i] = json_loads(rq->acp_json[i], JSON_REJECT_DUPLICATES, NULL);
+    to_acp_request(rq, &arq);
+    err = cmn_acp_evaluate(&arq, privs, rq->n_acp_json, ret);
+    for (size_t i = 0; i < rq->n_acp_json; i++)
+        json_decref(privs[i]);
+    free(privs);
+    return err;
+}
+
+int authz_decide(const Tep__DecisionRequest *rq, Tep__DecisionResponse *ret)
+{
+    cmn_acp_result res;
+    int err;
+
+    tep__decision_response__init(ret);
+    if (rq->is_admin)
+        return set_result(ret, true, "admin");
+    if (rq->n_acp_json == 0) {
+        bool creator = is_creator(rq);
+        return set_result(ret, creator, creator ? "creator" : "no acp: not creator");
+    }
+    err = evaluate_policies(rq, &res);
+    if (err == CMN_ENOMEM) {
+        ret->rsc = CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+        ret->rule = rule_oom;
+        return CMN_ENOMEM;
+    }
+    if (err != 0) /* the request itself is malformed (e.g. op is not one acop bit) */
+        return set_result(ret, false, "bad request");
+    return set_result(ret, res.permit, res.rule);
+}
+
+void authz_decide_clear(Tep__DecisionResponse *resp)
+{
+    if (resp == NULL)
+        return;
+    if (resp->rule != rule_oom)
+        free(resp->rule);
+    resp->rule = NULL;
+}
+
+/* ---- audit ------------------------------------------------------------------------ */
+
+static int keep_last_key(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    if (klen != 8)
+        return CMN_ECORRUPT;
+    *(uint64_t *)arg = cmn_store_key_u64(key);
+    return 0;
+}
+
+/* A full scan: the log is read once at start-up (issue 4 adds a cursor-based tail). */
+int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq)
+{
+    *ret_seq = 0;
+    return cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_last_key, ret_seq);
+}
+
+int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
+                       const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp)
+{
+    Tep__AuditRecord rec = TEP__AUDIT_RECORD__INIT;
+    uint8_t key[8];
+    uint8_t *buf;
+    size_t len;
+    int err;
+
+    rec.seq = seq;
+    rec.time = now;
+    rec.originator = rq->originator;
+    rec.target = rq->target;
+    rec.op = rq->op;
+    rec.permit = resp->permit;
+    rec.rsc = resp->rsc;
+    rec.rule = resp->rule;
+    len = tep__audit_record__get_packed_size(&rec);
+    buf = malloc(len ? len : 1);
+    if (buf == NULL)
+        return CMN_ENOMEM;
+    tep__audit_record__pack(&rec, buf);
+    cmn_store_u64_key(seq, key);
+    err = cmn_store_put(store, AUTHZ_AUDIT_DB, key, sizeof(key), buf, len);
+    free(buf);
+    return err;
+}

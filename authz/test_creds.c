@@ -1,0 +1,141 @@
+/* The MAF credential store fed by the enroller's events (TS-0003 8.3.2.1): Km stored
+ * on ENROLLED, marked revoked on REVOKED, other targets' items ignored. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+
+#include "authz_creds.h"
+#include "cmn_err.h"
+
+static char dir[64];
+static cmn_store *store;
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(p);
+}
+
+static int setup(void **state)
+{
+    const char *dbs[] = {AUTHZ_CREDS_DB, AUTHZ_KE_INDEX_DB, CMN_SYNC_DB};
+
+    snprintf(dir, sizeof(dir), "/tmp/tep-authz-creds-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    return cmn_store_open(dir, dbs, 3, 1, 0, &store);
+}
+
+static int teardown(void **state)
+{
+    cmn_store_close(store);
+    store = NULL;
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* Applies one item in its own transaction, as cmn_sync does for a batch. */
+static int apply(Tep__Event__Kind kind, const char *ke_id, Tep__Credential *cred)
+{
+    Tep__Event ev = TEP__EVENT__INIT;
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    cmn_txn *txn = NULL;
+    int err;
+
+    ev.seq = 1;
+    ev.kind = kind;
+    ev.ke_id = (char *)ke_id;
+    ev.enrolee_id = "Cdevice01";
+    item.event = &ev;
+    item.credential = cred;
+    assert_int_equal(cmn_store_txn_begin(store, &txn), 0);
+    err = authz_creds_apply(txn, &item, NULL);
+    if (err != 0) {
+        cmn_txn_abort(txn);
+        return err;
+    }
+    return cmn_txn_commit(txn);
+}
+
+static Tep__Credential *load(const char *key_id)
+{
+    void *val = NULL;
+    size_t len = 0;
+    Tep__Credential *c;
+
+    if (cmn_store_get(store, AUTHZ_CREDS_DB, key_id, strlen(key_id), &val, &len) != 0)
+        return NULL;
+    c = tep__credential__unpack(NULL, len, val);
+    cmn_store_free_val(val, len);
+    return c;
+}
+
+static size_t active(void)
+{
+    size_t n = 99;
+
+    assert_int_equal(authz_creds_count(store, &n), 0);
+    return n;
+}
+
+static void test_enrol_then_revoke(void **state)
+{
+    uint8_t km[32];
+    Tep__Credential cred = TEP__CREDENTIAL__INIT, *got;
+
+    memset(km, 0xa5, sizeof(km));
+    cred.key_id = "0011aabb@maf.tep.local";
+    cred.key.data = km;
+    cred.key.len = sizeof(km);
+    cred.suid = 21;
+    cred.ke_id = "ffee@mef.tep.local";
+    cred.enrolee_id = "Cdevice01";
+    cred.expires = 1795000000;
+    assert_int_equal(active(), 0);
+    assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, cred.ke_id, &cred), 0);
+    assert_int_equal(active(), 1);
+    got = load(cred.key_id);
+    assert_non_null(got);
+    assert_int_equal(got->suid, 21);
+    assert_string_equal(got->enrolee_id, "Cdevice01");
+    assert_int_equal(got->key.len, 32);
+    assert_memory_equal(got->key.data, km, 32);
+    assert_false(got->revoked);
+    tep__credential__free_unpacked(got, NULL);
+
+    /* The revocation event carries no credential: found through the KeID. */
+    assert_int_equal(apply(TEP__EVENT__KIND__REVOKED, cred.ke_id, NULL), 0);
+    assert_int_equal(active(), 0);
+    got = load(cred.key_id);
+    assert_non_null(got);
+    assert_true(got->revoked);
+    tep__credential__free_unpacked(got, NULL);
+}
+
+static void test_items_for_others_change_nothing(void **state)
+{
+    Tep__Credential nokey = TEP__CREDENTIAL__INIT;
+
+    assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, "1234@mef.tep.local", NULL), 0);
+    assert_int_equal(apply(TEP__EVENT__KIND__REVOKED, "unknown@mef.tep.local", NULL), 0);
+    nokey.key_id = ""; /* malformed: skipped, not fatal to the batch */
+    assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, "1234@mef.tep.local", &nokey), 0);
+    assert_int_equal(active(), 0);
+    assert_int_equal(authz_creds_apply(NULL, &(Tep__SyncItem)TEP__SYNC_ITEM__INIT, NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_enrol_then_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_items_for_others_change_nothing, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,157 @@
+/* The decide handler as a plain function: DecisionRequest in, DecisionResponse out
+ * (TS-0003 7.1.4/7.1.5), and the audit records it leaves. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+
+#include "authz_decide.h"
+#include "cmn_err.h"
+#include "cmn_onem2m.h"
+
+#define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
+#define SENSOR_PV                                                                          \
+    "{\"acr\": [{\"acor\": [\"Csensor*\"], \"acop\": 3, \"acaf\": true,"                   \
+    " \"acod\": [{\"chty\": [4]}]}]}"
+
+typedef struct {
+    const char *name;
+    const char *acp[2]; /* NULL-terminated */
+    const char *originator, *creator;
+    uint32_t op, new_ty;
+    bool authn, admin;
+    bool permit;
+    const char *rule;
+} case_t;
+
+static const case_t cases[] = {
+    {"admin always", {SENSOR_PV}, "CAdmin", "Cother", CMN_ACOP_DELETE, 0, false, true, true,
+     "admin"},
+    {"no acp, creator", {NULL}, "Cowner", "Cowner", CMN_ACOP_UPDATE, 0, true, false, true,
+     "creator"},
+    {"no acp, not creator", {NULL}, "Cother", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false,
+     false, "no acp: not creator"},
+    {"no acp, empty creator", {NULL}, "", "", CMN_ACOP_RETRIEVE, 0, true, false, false,
+     "no acp: not creator"},
+    {"acp permits", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false,
+     true, "acp[0].acr[0]"},
+    {"acp create cin", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_CREATE, 4, true, false,
+     true, "acp[0].acr[0]"},
+    {"acp create cnt denied", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_CREATE, 3, true,
+     false, false, "no matching acr"},
+    {"acp needs authn", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_RETRIEVE, 0, false, false,
+     false, "no matching acr"},
+    {"acp ignores creator", {SENSOR_PV}, "Cowner", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false,
+     false, "no matching acr"},
+    {"second acp permits", {SENSOR_PV, OPEN_PV}, "Cx", "Cowner", CMN_ACOP_DELETE, 0, false,
+     false, true, "acp[1].acr[0]"},
+    {"policy not JSON", {"{acr"}, "Cx", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false, false,
+     "acp[0]: pv not an object"},
+    {"duplicate keys rejected", {"{\"acr\": [], \"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"},
+     "Cx", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false, false, "acp[0]: pv not an object"},
+    {"two ops at once", {OPEN_PV}, "Cx", "Cowner", CMN_ACOP_RETRIEVE | CMN_ACOP_UPDATE, 0, true,
+     false, false, "bad request"},
+};
+
+static void run_case(const case_t *c)
+{
+    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
+    Tep__DecisionResponse resp;
+    char *acp[2] = {(char *)c->acp[0], (char *)c->acp[1]};
+
+    rq.originator = (char *)c->originator;
+    rq.creator = (char *)c->creator;
+    rq.target = "/tep-cse/sensor/data";
+    rq.target_ty = CMN_TY_CNT;
+    rq.op = c->op;
+    rq.new_ty = c->new_ty;
+    rq.rq_authn = c->authn;
+    rq.is_admin = c->admin;
+    rq.acp_json = acp;
+    rq.n_acp_json = c->acp[0] == NULL ? 0 : c->acp[1] == NULL ? 1 : 2;
+    rq.now = 1795000000;
+    assert_int_equal(authz_decide(&rq, &resp), 0);
+    if (resp.permit != c->permit || strcmp(resp.rule, c->rule) != 0)
+        fail_msg("%s: got permit=%d rule=\"%s\", want %d \"%s\"", c->name, resp.permit,
+                 resp.rule, c->permit, c->rule);
+    assert_int_equal(resp.rsc, c->permit ? CMN_RSC_OK : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    authz_decide_clear(&resp);
+    assert_null(resp.rule);
+}
+
+static void test_decisions(void **state)
+{
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        run_case(&cases[i]);
+}
+
+/* ---- audit log ---------------------------------------------------------------------- */
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(p);
+}
+
+static void test_audit_append_and_tail(void **state)
+{
+    char dir[] = "/tmp/tep-authz-audit-XXXXXX";
+    const char *dbs[] = {AUTHZ_AUDIT_DB};
+    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
+    Tep__DecisionResponse resp;
+    Tep__AuditRecord *rec;
+    cmn_store *store = NULL;
+    uint8_t key[8];
+    void *val = NULL;
+    size_t len = 0;
+    uint64_t seq = 99;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &store), 0);
+    assert_int_equal(authz_audit_last_seq(store, &seq), 0);
+    assert_int_equal(seq, 0);
+
+    rq.originator = "Cother";
+    rq.creator = "Cowner";
+    rq.target = "/tep-cse/ae/cnt";
+    rq.op = CMN_ACOP_DELETE;
+    assert_int_equal(authz_decide(&rq, &resp), 0);
+    assert_int_equal(authz_audit_append(store, 1, 1795000001, &rq, &resp), 0);
+    assert_int_equal(authz_audit_append(store, 2, 1795000002, &rq, &resp), 0);
+    authz_decide_clear(&resp);
+    assert_int_equal(authz_audit_last_seq(store, &seq), 0);
+    assert_int_equal(seq, 2);
+
+    cmn_store_u64_key(2, key);
+    assert_int_equal(cmn_store_get(store, AUTHZ_AUDIT_DB, key, sizeof(key), &val, &len), 0);
+    rec = tep__audit_record__unpack(NULL, len, val);
+    assert_non_null(rec);
+    assert_int_equal(rec->seq, 2);
+    assert_int_equal(rec->time, 1795000002);
+    assert_string_equal(rec->originator, "Cother");
+    assert_string_equal(rec->target, "/tep-cse/ae/cnt");
+    assert_int_equal(rec->op, CMN_ACOP_DELETE);
+    assert_false(rec->permit);
+    assert_int_equal(rec->rsc, CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    assert_string_equal(rec->rule, "no acp: not creator");
+    tep__audit_record__free_unpacked(rec, NULL);
+    cmn_store_free_val(val, len);
+    cmn_store_close(store);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_audit_append_and_tail),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
