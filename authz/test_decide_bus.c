@@ -1,1 +1,286 @@
-int main(void) { return 77; }
+/* Black-box test of tep-authz: starts the real daemon (path in argv[1]) with a generated
+ * configuration and ipc:// endpoints in a temporary directory, and talks to it over
+ * the bus as tep-cse and tepctl would: decisions (TS-0003 7.1.5), garbage that must not
+ * stop it, STATUS, a clean SIGTERM stop, and the audit log surviving a restart. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cmn_bus.h"
+#include "cmn_err.h"
+#include "cmn_onem2m.h"
+
+#define WAIT_MS 10000
+#define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
+
+static const char *daemon_path;
+static char dir[64];
+static char decide_ep[128], admin_ep[128], conf[128], log_path[128];
+static pid_t pid = -1;
+static cmn_bus *bus;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+static bool log_contains(const char *needle)
+{
+    char buf[16384];
+    FILE *f = fopen(log_path, "r");
+    size_t n;
+
+    if (f == NULL)
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+static int write_config(void)
+{
+    FILE *f = fopen(conf, "w");
+
+    if (f == NULL)
+        return -1;
+    fprintf(f,
+            "[authz]\ndata_dir = %s/data\nmaf_id = maf.test.local\nlog_level = info\n"
+            "[bus]\ndecide = %s\nadmin = %s\nevents = ipc://%s/events.ipc\n"
+            "sync = ipc://%s/sync.ipc\n",
+            dir, decide_ep, admin_ep, dir, dir);
+    return fclose(f);
+}
+
+/* Starts the daemon (stderr to log_path, truncated) and waits for "event=ready". */
+static int start_daemon(void)
+{
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    if (fd < 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        execl(daemon_path, daemon_path, "--config", conf, (char *)NULL);
+        _exit(127);
+    }
+    close(fd);
+    for (int waited = 0; pid > 0 && waited < WAIT_MS; waited += 50) {
+        if (log_contains("event=ready"))
+            return 0;
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            pid = -1;
+            break;
+        }
+        sleep_ms(50);
+    }
+    return -1;
+}
+
+/* SIGTERM, then the exit status (or -1 when it does not stop in time). */
+static int stop_daemon(void)
+{
+    int status = 0;
+
+    kill(pid, SIGTERM);
+    for (int waited = 0; waited < WAIT_MS; waited += 50) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            pid = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        sleep_ms(50);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    pid = -1;
+    return -1;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(p);
+}
+
+static int group_setup(void **state)
+{
+    snprintf(dir, sizeof(dir), "/tmp/tep-authz-bus-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(decide_ep, sizeof(decide_ep), "ipc://%s/decide.ipc", dir);
+    snprintf(admin_ep, sizeof(admin_ep), "ipc://%s/admin.ipc", dir);
+    snprintf(conf, sizeof(conf), "%s/authz.ini", dir);
+    snprintf(log_path, sizeof(log_path), "%s/authz.log", dir);
+    if (write_config() != 0 || cmn_bus_new(&bus) != 0)
+        return -1;
+    return start_daemon();
+}
+
+static int group_teardown(void **state)
+{
+    if (pid > 0)
+        stop_daemon();
+    cmn_bus_free(bus);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* ---- requests ----------------------------------------------------------------------- */
+
+static Tep__DecisionResponse *decide(Tep__DecisionRequest *rq, Tep__Envelope **ret_env)
+{
+    Tep__Envelope env;
+
+    cmn_bus_env_init(&env, "test", 0);
+    env.body_case = TEP__ENVELOPE__BODY_DECIDE_REQ;
+    env.decide_req = rq;
+    assert_int_equal(cmn_bus_request(bus, decide_ep, &env, 3000, ret_env), 0);
+    assert_int_equal((*ret_env)->request_id, env.request_id);
+    assert_string_equal((*ret_env)->sender, "tep-authz");
+    assert_int_equal((*ret_env)->body_case, TEP__ENVELOPE__BODY_DECIDE_RESP);
+    return (*ret_env)->decide_resp;
+}
+
+static const char *status_value(const char *key, char *buf, size_t len)
+{
+    Tep__Envelope env, *resp = NULL;
+    Tep__AdminRequest rq = TEP__ADMIN_REQUEST__INIT;
+
+    rq.op = TEP__ADMIN_REQUEST__OP__STATUS;
+    cmn_bus_env_init(&env, "tepctl", 0);
+    env.body_case = TEP__ENVELOPE__BODY_ADMIN_REQ;
+    env.admin_req = &rq;
+    assert_int_equal(cmn_bus_request(bus, admin_ep, &env, 3000, &resp), 0);
+    assert_int_equal(resp->body_case, TEP__ENVELOPE__BODY_ADMIN_RESP);
+    buf[0] = '\0';
+    for (size_t i = 0; i < resp->admin_resp->n_status; i++) {
+        if (strcmp(resp->admin_resp->status[i]->key, key) == 0)
+            snprintf(buf, len, "%s", resp->admin_resp->status[i]->value);
+    }
+    cmn_bus_env_free(resp);
+    return buf;
+}
+
+static void test_permit_by_policy(void **state)
+{
+    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
+    Tep__Envelope *env = NULL;
+    Tep__DecisionResponse *resp;
+    char *acp[] = {OPEN_PV};
+
+    rq.originator = "Csensor01";
+    rq.target = "/tep-cse/sensor/data";
+    rq.target_ty = CMN_TY_CNT;
+    rq.op = CMN_ACOP_RETRIEVE;
+    rq.acp_json = acp;
+    rq.n_acp_json = 1;
+    resp = decide(&rq, &env);
+    assert_true(resp->permit);
+    assert_int_equal(resp->rsc, CMN_RSC_OK);
+    assert_string_equal(resp->rule, "acp[0].acr[0]");
+    cmn_bus_env_free(env);
+}
+
+static void test_deny_not_creator(void **state)
+{
+    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
+    Tep__Envelope *env = NULL;
+    Tep__DecisionResponse *resp;
+
+    rq.originator = "Cintruder";
+    rq.creator = "Cowner";
+    rq.target = "/tep-cse/owner";
+    rq.op = CMN_ACOP_DELETE;
+    resp = decide(&rq, &env);
+    assert_false(resp->permit);
+    assert_int_equal(resp->rsc, CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    assert_string_equal(resp->rule, "no acp: not creator");
+    cmn_bus_env_free(env);
+    assert_true(log_contains("event=decision originator=Cintruder"));
+}
+
+/* Undecodable bytes are dropped, a wrong message type gets an Error, and the daemon
+ * goes on answering. */
+static void test_bad_input_survived(void **state)
+{
+    void *zctx = zmq_ctx_new();
+    void *sock = zmq_socket(zctx, ZMQ_DEALER);
+    int linger = 0;
+    Tep__Envelope env, *resp = NULL;
+    Tep__AdminRequest wrong = TEP__ADMIN_REQUEST__INIT;
+
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+    assert_int_equal(zmq_connect(sock, decide_ep), 0);
+    assert_int_equal(zmq_send(sock, "\xff\x01garbage", 9, 0), 9);
+    zmq_close(sock);
+    zmq_ctx_term(zctx);
+
+    cmn_bus_env_init(&env, "test", 0);
+    env.body_case = TEP__ENVELOPE__BODY_ADMIN_REQ;
+    env.admin_req = &wrong;
+    assert_int_equal(cmn_bus_request(bus, decide_ep, &env, 3000, &resp), 0);
+    assert_int_equal(resp->body_case, TEP__ENVELOPE__BODY_ERROR);
+    assert_int_equal(resp->error->err, CMN_EPROTO);
+    cmn_bus_env_free(resp);
+
+    test_permit_by_policy(state); /* still serving */
+    assert_true(log_contains("event=message_dropped socket=decide"));
+}
+
+static void test_status(void **state)
+{
+    char v[32];
+
+    assert_string_equal(status_value("role", v, sizeof(v)), "authz");
+    assert_string_equal(status_value("decisions", v, sizeof(v)), "3");
+    assert_string_equal(status_value("denials", v, sizeof(v)), "1");
+    assert_string_equal(status_value("audit_seq", v, sizeof(v)), "3");
+    assert_string_equal(status_value("credentials", v, sizeof(v)), "0");
+}
+
+static void test_clean_stop_and_audit_kept(void **state)
+{
+    char v[32];
+
+    assert_int_equal(stop_daemon(), 0);
+    assert_true(log_contains("event=stopping"));
+    assert_int_equal(start_daemon(), 0);
+    assert_string_equal(status_value("decisions", v, sizeof(v)), "0"); /* since start */
+    assert_string_equal(status_value("audit_seq", v, sizeof(v)), "3");  /* durable */
+    test_permit_by_policy(state);
+    assert_string_equal(status_value("audit_seq", v, sizeof(v)), "4");
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_permit_by_policy),
+        cmocka_unit_test(test_deny_not_creator),
+        cmocka_unit_test(test_bad_input_survived),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_clean_stop_and_audit_kept),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s PATH-TO-tep-authz\n", argv[0]);
+        return 1;
+    }
+    daemon_path = argv[1];
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
