@@ -1,0 +1,382 @@
+/* tep-device: the example device program built on libtepae (docs/internals.md, "The
+ * device side"). Prints KEY=value lines on stdout, explanations on stderr.
+ * Exit: 0 on success (RSC 2xxx), 1 usage or configuration error, 2 connection or
+ * handshake failure, 3 a oneM2M error answer (stderr says rsc=NNNN). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tep/tepae.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_CONN = 2, EXIT_ONEM2M = 3 };
+
+typedef struct {
+    const char *prov_path;
+    const char *state_path;
+    const char *from;     /* --from, NULL: the device's AE-ID */
+    int timeout_ms;
+    tep_device *dev;
+    tep_conn *conn;
+} ctx;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: tep-device --provisioning FILE --state FILE [--from ORIG] [--timeout MS]\n"
+            "                  COMMAND [ARGS]\n"
+            "commands:\n"
+            "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm), write the state\n"
+            "  register [--app-id ID] [--rn NAME]   register the AE with the registrar CSE\n"
+            "  create-cnt NAME             create a container under the AE\n"
+            "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
+            "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
+            "  delete PATH                 delete a resource\n"
+            "  run                         enrol if needed, connect, register, store and read\n"
+            "                              back a value\n");
+}
+
+/* ---- results ---------------------------------------------------------------------- */
+
+static int fail(const char *what, int err)
+{
+    fprintf(stderr, "tep-device: %s: %s\n", what, tep_strerror(err));
+    switch (err) {
+    case TEP_ECONFIG: case TEP_ECORRUPT: case TEP_EINVAL: case TEP_ESTATE: case TEP_ERANGE:
+        return EXIT_USAGE;
+    default:
+        return EXIT_CONN;
+    }
+}
+
+static bool rsc_ok(const tep_response *rsp) { return rsp->rsc >= 2000 && rsp->rsc < 3000; }
+
+static int rsc_exit(const char *what, const tep_response *rsp)
+{
+    printf("RSC=%u\n", rsp->rsc);
+    if (rsc_ok(rsp))
+        return EXIT_OK;
+    fprintf(stderr, "tep-device: %s: rsc=%u (CoAP %u.%02u) %s\n", what, rsp->rsc,
+            rsp->coap_code / 100, rsp->coap_code % 100, rsp->body);
+    return EXIT_ONEM2M;
+}
+
+/* The created resource's path: parent/rn from the answer, else its Location-Path.
+ * Printed, and copied into ret (retlen bytes) when ret is not NULL. */
+static void print_created(const char *parent, const tep_response *rsp, char *ret, size_t retlen)
+{
+    json_t *root = json_loadb(rsp->body, rsp->body_len, 0, NULL);
+    const char *key, *rn = NULL;
+    json_t *res;
+
+    if (json_is_object(root) && json_object_size(root) == 1) {
+        json_object_foreach(root, key, res)
+            rn = json_string_value(json_object_get(res, "rn"));
+    }
+    if (rn) {
+        printf("RN=%s\nPATH=%s/%s\nRESOURCE=%s/%s\n", rn, parent, rn, parent, rn);
+        if (ret)
+            snprintf(ret, retlen, "%s/%s", parent, rn);
+    } else if (rsp->location) {
+        printf("PATH=%s\nRESOURCE=%s\n", rsp->location, rsp->location);
+        if (ret)
+            snprintf(ret, retlen, "%s", rsp->location);
+    }
+    json_decref(root);
+}
+
+/* VALUE= for a contentInstance, RN= and BODY= for anything. */
+static void print_retrieved(const tep_response *rsp)
+{
+    json_t *root = json_loadb(rsp->body, rsp->body_len, 0, NULL);
+    json_t *cin = json_object_get(root, "m2m:cin");
+    const char *key;
+    json_t *res;
+
+    if (json_is_string(json_object_get(cin, "con")))
+        printf("VALUE=%s\n", json_string_value(json_object_get(cin, "con")));
+    json_object_foreach(root, key, res) {
+        if (json_is_string(json_object_get(res, "rn")))
+            printf("RN=%s\n", json_string_value(json_object_get(res, "rn")));
+    }
+    if (rsp->body_len && !strchr(rsp->body, '\n'))
+        printf("BODY=%s\n", rsp->body);
+    json_decref(root);
+}
+
+/* ---- steps -------------------------------------------------------------------------- */
+
+static void print_enrolment(const tep_device *dev)
+{
+    printf("KPM_ID=%s\nKE_ID=%s\nAE_ID=%s\nAPP_ID=%s\nKPSA_ID=%s\nREGISTRAR_CSE_ID=%s\n"
+           "REGISTRAR_POA=%s\nMAF_ID=%s\nEXPIRES=%" PRId64 "\n",
+           tep_device_kpm_id(dev), tep_device_ke_id(dev), tep_device_enrolee_id(dev),
+           tep_device_app_id(dev), tep_device_kpsa_id(dev), tep_device_registrar_cse_id(dev),
+           tep_device_registrar_poa(dev), tep_device_maf_id(dev), tep_device_expires(dev));
+}
+
+static int do_enrol(ctx *c)
+{
+    int rc = tep_enrol(c->dev);
+
+    if (rc < 0)
+        return fail("enrolment", rc);
+    print_enrolment(c->dev);
+    return EXIT_OK;
+}
+
+static int do_connect(ctx *c)
+{
+    int rc;
+
+    if (c->conn)
+        return EXIT_OK;
+    if (!tep_device_is_enrolled(c->dev)) {
+        fprintf(stderr, "tep-device: not enrolled (run `enrol` first)\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = tep_connect(c->dev, &c->conn)) < 0)
+        return fail("connect to the registrar CSE", rc);
+    tep_conn_set_timeout(c->conn, c->timeout_ms);
+    return EXIT_OK;
+}
+
+/* Sends one request; on a transport error returns the exit code via *ret_exit. */
+static tep_response *request(ctx *c, int op, const char *path, unsigned ty, const char *body,
+                             int *ret_exit)
+{
+    tep_response *rsp = NULL;
+    int rc = do_connect(c);
+
+    if (rc != EXIT_OK) {
+        *ret_exit = rc;
+        return NULL;
+    }
+    if ((rc = tep_request(c->conn, op, path, ty, body, c->from, &rsp)) < 0) {
+        *ret_exit = fail("request", rc);
+        return NULL;
+    }
+    return rsp;
+}
+
+static int do_register(ctx *c, const char *app_id, const char *rn, bool tolerate_registered)
+{
+    tep_response *rsp = NULL;
+    int rc = do_connect(c);
+
+    if (rc != EXIT_OK)
+        return rc;
+    if (c->from) { /* an explicit originator: a plain request, nothing remembered */
+        char *body = NULL;
+        json_t *o = json_pack("{s:{s:s,s:s,s:b,s:[s]}}", "m2m:ae", "rn",
+                              rn ? rn : tep_device_enrolee_id(c->dev), "api",
+                              app_id ? app_id : TEP_DEFAULT_APP_ID, "rr", 0, "srv", "3");
+        body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!body)
+            return fail("register", TEP_ENOMEM);
+        rc = tep_request(c->conn, TEP_OP_CREATE, tep_device_registrar_cse_id(c->dev) + 1,
+                         TEP_TY_AE, body, c->from, &rsp);
+        free(body);
+    } else {
+        rc = tep_register_ae(c->conn, app_id, rn, &rsp);
+    }
+    if (rc < 0)
+        return fail("AE registration", rc);
+    printf("AE_ID=%s\n", tep_device_enrolee_id(c->dev));
+    if (tolerate_registered && rsp->rsc == 4117) /* ORIGINATOR_HAS_ALREADY_REGISTERED */
+        rc = (printf("RSC=%u\n", rsp->rsc), EXIT_OK);
+    else
+        rc = rsc_exit("AE registration", rsp);
+    if (rc == EXIT_OK && tep_device_ae_path(c->dev))
+        printf("PATH=%s\nRESOURCE=%s\n", tep_device_ae_path(c->dev), tep_device_ae_path(c->dev));
+    tep_response_free(rsp);
+    return rc;
+}
+
+/* CREATE content under parent; the new path goes to ret_path (may be NULL). */
+static int create(ctx *c, const char *parent, unsigned ty, json_t *content, bool tolerate_exists,
+                  char *ret_path, size_t pathlen)
+{
+    char *body = content ? json_dumps(content, JSON_COMPACT) : NULL;
+    tep_response *rsp;
+    int rc = EXIT_OK;
+
+    json_decref(content);
+    if (!body)
+        return fail("create", TEP_ENOMEM);
+    rsp = request(c, TEP_OP_CREATE, parent, ty, body, &rc);
+    free(body);
+    if (!rsp)
+        return rc;
+    if (tolerate_exists && (rsp->rsc == 4105 || rsp->rsc == 5106)) { /* already there */
+        printf("RSC=%u\n", rsp->rsc);
+        rc = EXIT_OK;
+    } else if ((rc = rsc_exit("create", rsp)) == EXIT_OK) {
+        print_created(parent, rsp, ret_path, pathlen);
+    }
+    tep_response_free(rsp);
+    return rc;
+}
+
+static const char *ae_path(ctx *c)
+{
+    const char *p = tep_device_ae_path(c->dev);
+
+    if (!p)
+        fprintf(stderr, "tep-device: not enrolled (run `enrol` first)\n");
+    return p;
+}
+
+static int do_create_cnt(ctx *c, const char *name, bool tolerate_exists)
+{
+    const char *parent = ae_path(c);
+
+    if (!parent)
+        return EXIT_USAGE;
+    return create(c, parent, TEP_TY_CNT, json_pack("{s:{s:s}}", "m2m:cnt", "rn", name),
+                  tolerate_exists, NULL, 0);
+}
+
+static int do_create_cin(ctx *c, const char *cnt, const char *value, char *ret_path,
+                         size_t pathlen)
+{
+    char parent[1024];
+    const char *ae = ae_path(c);
+
+    if (!ae)
+        return EXIT_USAGE;
+    if (snprintf(parent, sizeof(parent), "%s/%s", ae, cnt) >= (int)sizeof(parent))
+        return fail("create-cin", TEP_ERANGE);
+    return create(c, parent, TEP_TY_CIN,
+                  json_pack("{s:{s:s,s:s}}", "m2m:cin", "cnf", "text/plain:0", "con", value),
+                  false, ret_path, pathlen);
+}
+
+static int do_simple(ctx *c, int op, const char *path)
+{
+    tep_response *rsp;
+    int rc = EXIT_OK;
+
+    if (!(rsp = request(c, op, path, 0, NULL, &rc)))
+        return rc;
+    if ((rc = rsc_exit(op == TEP_OP_DELETE ? "delete" : "retrieve", rsp)) == EXIT_OK &&
+        op == TEP_OP_RETRIEVE)
+        print_retrieved(rsp);
+    tep_response_free(rsp);
+    return rc;
+}
+
+/* The whole path of a device, each step printed. */
+static int do_run(ctx *c)
+{
+    char value[64], cin[1100] = "";
+    int rc = EXIT_OK;
+
+    if (!tep_device_is_enrolled(c->dev) && (rc = do_enrol(c)) != EXIT_OK)
+        return rc;
+    if (tep_device_is_enrolled(c->dev))
+        printf("KE_ID=%s\nKPSA_ID=%s\n", tep_device_ke_id(c->dev), tep_device_kpsa_id(c->dev));
+    if ((rc = do_register(c, NULL, NULL, true)) != EXIT_OK)
+        return rc;
+    if ((rc = do_create_cnt(c, "data", true)) != EXIT_OK)
+        return rc;
+    snprintf(value, sizeof(value), "hello-tep %lld", (long long)time(NULL));
+    if ((rc = do_create_cin(c, "data", value, cin, sizeof(cin))) != EXIT_OK)
+        return rc;
+    if (!cin[0]) {
+        fprintf(stderr, "tep-device: the CSE did not say where the contentInstance is\n");
+        return EXIT_ONEM2M;
+    }
+    return do_simple(c, TEP_OP_RETRIEVE, cin);
+}
+
+/* ---- command line ------------------------------------------------------------------- */
+
+static int cmd_register(ctx *c, int argc, char **argv)
+{
+    const char *app_id = NULL, *rn = NULL;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--app-id") == 0 && i + 1 < argc)
+            app_id = argv[++i];
+        else if (strcmp(argv[i], "--rn") == 0 && i + 1 < argc)
+            rn = argv[++i];
+        else
+            return usage(stderr), EXIT_USAGE;
+    }
+    return do_register(c, app_id, rn, false);
+}
+
+static int dispatch(ctx *c, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+
+    if (strcmp(cmd, "enrol") == 0 && argc == 1)
+        return do_enrol(c);
+    if (strcmp(cmd, "register") == 0)
+        return cmd_register(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "create-cnt") == 0 && argc == 2)
+        return do_create_cnt(c, argv[1], false);
+    if (strcmp(cmd, "create-cin") == 0 && argc == 3)
+        return do_create_cin(c, argv[1], argv[2], NULL, 0);
+    if (strcmp(cmd, "retrieve") == 0 && argc == 2)
+        return do_simple(c, TEP_OP_RETRIEVE, argv[1]);
+    if (strcmp(cmd, "delete") == 0 && argc == 2)
+        return do_simple(c, TEP_OP_DELETE, argv[1]);
+    if (strcmp(cmd, "run") == 0 && argc == 1)
+        return do_run(c);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_args(ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"provisioning", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'f'},         {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
+    };
+    int o;
+
+    while ((o = getopt_long(argc, argv, "+p:s:f:t:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'p': c->prov_path = optarg; break;
+        case 's': c->state_path = optarg; break;
+        case 'f': c->from = optarg; break;
+        case 't': c->timeout_ms = atoi(optarg); break;
+        case 'h': usage(stdout); exit(EXIT_OK);
+        default: return -1;
+        }
+    }
+    if (!c->prov_path || !c->state_path || optind >= argc || c->timeout_ms < 0)
+        return -1;
+    return optind;
+}
+
+int main(int argc, char **argv)
+{
+    ctx c = {.timeout_ms = TEP_DEFAULT_TIMEOUT_MS};
+    int first = parse_args(&c, argc, argv);
+    int rc;
+
+    if (first < 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if ((rc = tep_device_load(c.prov_path, c.state_path, &c.dev)) < 0) {
+        fprintf(stderr, "tep-device: cannot load %s / %s: %s\n", c.prov_path, c.state_path,
+                tep_strerror(rc));
+        return EXIT_USAGE;
+    }
+    tep_device_set_timeout(c.dev, c.timeout_ms);
+    rc = dispatch(&c, argc - first, argv + first);
+    tep_conn_free(c.conn);
+    tep_device_free(c.dev);
+    return rc;
+}

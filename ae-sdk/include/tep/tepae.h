@@ -1,0 +1,177 @@
+/* libtepae: the device and AE side of the tep Trust Enabling Platform.
+ *
+ * What a device does with it (oneM2M TS-0003):
+ *   1. tep_device_load()  reads the provisioning file (KpmID, Kpm, MEF URI and FQDN,
+ *                         written by `tepctl enrolee add --out`) and, when it exists,
+ *                         the state file of an earlier enrolment;
+ *   2. tep_enrol()        runs the PPSK bootstrap (8.3.2.1): DTLS-PSK with KpmID/Kpm to
+ *                         the MEF, exports Ke and KeID, POST /enrol, derives Kpsa/KpsaID
+ *                         for the registrar CSE and writes the state file (mode 0600);
+ *   3. tep_connect()      opens the provisioned-symmetric-key SAEF (8.2.2.1): DTLS-PSK
+ *                         to the registrar CSE with psk_identity KpsaID, psk Kpsa;
+ *   4. tep_request() and its conveniences speak oneM2M over CoAP (TS-0008).
+ *
+ * Conventions:
+ *  - Every function returning int returns 0 (TEP_OK) or a negative TEP_E* code; the
+ *    codes are tep's one error space (the same numbers as tep's internal CMN_E*).
+ *    tep_strerror() names them. A oneM2M error answer (RSC 4xxx/5xxx) is NOT an error
+ *    of the call: the call returns 0 and the RSC is in the response.
+ *  - Functions that hand over a pointer say who owns it. Strings returned by accessors
+ *    are borrowed from their object and valid until it is freed (or, for enrolment
+ *    data, until the next tep_enrol()).
+ *  - Destructors accept NULL.
+ *  - Key material (Kpm, Ke, Kpsa) never leaves the library and is wiped when freed.
+ *  - The library never prints or logs; it is single-threaded (one tep_device and its
+ *    connections per thread).
+ */
+#ifndef TEP_TEPAE_H
+#define TEP_TEPAE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TEP_API __attribute__((visibility("default")))
+#else
+#define TEP_API
+#endif
+
+/* Error codes: identical in number to common/cmn_err.h. */
+enum {
+    TEP_OK = 0,
+    TEP_ENOMEM = -1,    /* allocation failed */
+    TEP_EINVAL = -2,    /* bad argument, malformed file or malformed answer */
+    TEP_ENOTFOUND = -3, /* no such file / entry */
+    TEP_EEXIST = -4,
+    TEP_EIO = -5,       /* operating-system I/O error (files, sockets) */
+    TEP_ECRYPTO = -6,   /* key derivation or TLS export failed */
+    TEP_ESTORE = -7,
+    TEP_ECORRUPT = -8,  /* a file or message does not decode */
+    TEP_ESCHEMA = -9,
+    TEP_EBUS = -10,
+    TEP_ETIMEOUT = -11, /* no handshake or answer before the timeout */
+    TEP_EAGAIN = -12,
+    TEP_ECONFIG = -13,  /* invalid provisioning file */
+    TEP_EPROTO = -14,   /* the peer broke the protocol (e.g. KeID mismatch) */
+    TEP_EDENIED = -15,  /* handshake refused or enrolment refused by the MEF */
+    TEP_ERANGE = -16,   /* value too long / out of range */
+    TEP_EEXPIRED = -17, /* the enrolment is past its expiry */
+    TEP_ECOAP = -18,    /* CoAP stack error */
+    TEP_ESTATE = -19,   /* not valid now (e.g. tep_connect() before tep_enrol()) */
+};
+
+/* oneM2M operations (TS-0004 6.3.4.2.5) and the resource types the helpers know. */
+enum { TEP_OP_CREATE = 1, TEP_OP_RETRIEVE = 2, TEP_OP_UPDATE = 3, TEP_OP_DELETE = 4 };
+enum { TEP_TY_ACP = 1, TEP_TY_AE = 2, TEP_TY_CNT = 3, TEP_TY_CIN = 4, TEP_TY_CSEBASE = 5 };
+
+#define TEP_DEFAULT_TIMEOUT_MS 5000
+/* api sent by tep_register_ae() when neither the caller nor the enrolment has one. */
+#define TEP_DEFAULT_APP_ID "Ntep"
+
+typedef struct tep_device tep_device; /* provisioning + enrolment state */
+typedef struct tep_conn tep_conn;     /* one CoAP(S) session to a CSE */
+
+/* A oneM2M response. Owned by the caller of the function that returned it: release
+ * with tep_response_free(). All strings are NUL-terminated and owned by the response. */
+typedef struct tep_response {
+    unsigned rsc;       /* oneM2M-RSC option (TS-0004 6.6), 0 if the peer sent none */
+    unsigned coap_code; /* CoAP response code as class*100+detail, e.g. 201, 403 */
+    char *rqi;          /* oneM2M-RQI echoed by the peer ("" if absent) */
+    char *body;         /* payload (JSON text), "" if empty */
+    size_t body_len;
+    char *location;     /* Location-Path joined with '/', NULL if absent */
+} tep_response;
+
+/* Static, never NULL. */
+TEP_API const char *tep_strerror(int err);
+TEP_API const char *tep_version(void);
+
+/* ---- the device ------------------------------------------------------------------ */
+
+/* Reads provisioning_path (required: section [device], keys kpm_id, kpm (64 hex),
+ * mef_uri, mef_fqdn) and state_path (the enrolment state; may not exist yet, then the
+ * device is not enrolled). state_path is also where tep_enrol() writes. Both paths are
+ * copied. *ret_dev is owned by the caller: tep_device_free().
+ * TEP_ENOTFOUND / TEP_EIO for an unreadable provisioning file, TEP_ECONFIG for a
+ * malformed one, TEP_ECORRUPT for a malformed state file. */
+TEP_API int tep_device_load(const char *provisioning_path, const char *state_path,
+                            tep_device **ret_dev);
+/* Wipes every key and frees. Connections made from dev must be freed first. */
+TEP_API void tep_device_free(tep_device *dev);
+
+/* Timeout for each handshake and each request (default TEP_DEFAULT_TIMEOUT_MS). */
+TEP_API void tep_device_set_timeout(tep_device *dev, int timeout_ms);
+
+/* Accessors. Borrowed strings; NULL while the device is not enrolled (KpmID and the
+ * MEF's values always exist). */
+TEP_API int tep_device_is_enrolled(const tep_device *dev); /* 1 or 0 */
+TEP_API const char *tep_device_kpm_id(const tep_device *dev);
+TEP_API const char *tep_device_mef_fqdn(const tep_device *dev);
+TEP_API const char *tep_device_ke_id(const tep_device *dev);
+TEP_API const char *tep_device_enrolee_id(const tep_device *dev); /* the AE-ID */
+TEP_API const char *tep_device_app_id(const tep_device *dev);     /* "" if none */
+TEP_API const char *tep_device_kpsa_id(const tep_device *dev);
+TEP_API const char *tep_device_registrar_cse_id(const tep_device *dev);
+TEP_API const char *tep_device_registrar_poa(const tep_device *dev);
+TEP_API const char *tep_device_maf_id(const tep_device *dev);     /* "" if none */
+TEP_API int64_t tep_device_expires(const tep_device *dev);       /* Unix secs, 0 if none */
+/* Resource path of the device's AE: "<cse-name>/<rn>", rn as registered by
+ * tep_register_ae() (remembered in the state file), else the AE-ID. NULL if not
+ * enrolled. */
+TEP_API const char *tep_device_ae_path(const tep_device *dev);
+
+/* Enrols (or re-enrols, replacing the previous enrolment) with the MEF, then writes
+ * the state file (0600, atomically). TEP_EDENIED: handshake refused (unknown, revoked
+ * or expired KpmID) or the MEF answered 4.03; TEP_ETIMEOUT: no answer in time;
+ * TEP_EPROTO: the answer is malformed or names another KeID. On error the previous
+ * enrolment, if any, is kept. */
+TEP_API int tep_enrol(tep_device *dev);
+
+/* ---- connections ----------------------------------------------------------------- */
+
+/* DTLS-PSK to the registrar's poa (psk_identity KpsaID, psk Kpsa, SNI = host of the
+ * poa), waiting for the handshake. dev is borrowed and must outlive the connection;
+ * requests default to From = the device's AE-ID. *ret_conn is owned by the caller.
+ * TEP_ESTATE: not enrolled; TEP_EEXPIRED: enrolment expired; TEP_EDENIED: handshake
+ * refused; TEP_ETIMEOUT: no handshake in time. */
+TEP_API int tep_connect(tep_device *dev, tep_conn **ret_conn);
+/* Plain CoAP (no security; tests and loopback administration) to uri
+ * ("coap://host:port"). originator: the default From (copied), NULL for none. */
+TEP_API int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn);
+TEP_API void tep_conn_free(tep_conn *conn);
+TEP_API void tep_conn_set_timeout(tep_conn *conn, int timeout_ms);
+
+/* ---- oneM2M requests ------------------------------------------------------------- */
+
+/* One request, waiting for its response. path: CSE-relative structured path
+ * ("tep-cse/Cdevice01/data", leading '/' ignored). ty: resource type for CREATE, else
+ * 0. json_body: the request content or NULL. from: NULL = the connection's default
+ * originator, "" = no From option, anything else is sent as is. A fresh RQI is sent
+ * and must be echoed. *ret_rsp is owned by the caller. Returns 0 whenever a response
+ * arrived, whatever its RSC; TEP_ETIMEOUT, TEP_EDENIED (session closed by the peer),
+ * TEP_ECOAP otherwise. */
+TEP_API int tep_request(tep_conn *conn, int op, const char *path, unsigned ty,
+                        const char *json_body, const char *from, tep_response **ret_rsp);
+TEP_API void tep_response_free(tep_response *rsp);
+
+/* AE registration (CREATE ty=2 under the registrar's CSEBase) with api = app_id (NULL:
+ * the App-ID of the enrolment, else TEP_DEFAULT_APP_ID) and rn (NULL: the AE-ID). On RSC 2001 the rn is
+ * remembered in the state file (tep_device_ae_path()). Needs a tep_connect()
+ * connection (TEP_ESTATE otherwise). */
+TEP_API int tep_register_ae(tep_conn *conn, const char *app_id, const char *rn,
+                            tep_response **ret_rsp);
+/* CREATE of type ty under parent_path with json_body (the whole {"m2m:xxx":{...}}). */
+TEP_API int tep_create(tep_conn *conn, const char *parent_path, unsigned ty,
+                       const char *json_body, tep_response **ret_rsp);
+TEP_API int tep_retrieve(tep_conn *conn, const char *path, tep_response **ret_rsp);
+TEP_API int tep_delete(tep_conn *conn, const char *path, tep_response **ret_rsp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,235 @@
+/* libtepae: the device object, its provisioning and state files. The parsing is in
+ * tep_core.c; this file only reads and writes the files. */
+#include "tep_device.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+#define TEP_FILE_MAX (64 * 1024) /* provisioning and state files are a few hundred bytes */
+
+/* Reads a whole (small) file into a NUL-terminated buffer of *ret_cap bytes; the
+ * caller releases it with cmn_free_secret(buf, cap) since it may hold key material. */
+static int read_small_file(const char *path, char **ret_buf, size_t *ret_cap)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd, rc = CMN_EIO;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? CMN_ENOTFOUND : CMN_EIO;
+    if (!(buf = calloc(1, TEP_FILE_MAX + 1))) {
+        rc = CMN_ENOMEM;
+        goto out;
+    }
+    while ((n = read(fd, buf + len, TEP_FILE_MAX - len)) > 0)
+        len += (size_t)n;
+    if (n < 0)
+        goto out;
+    if (len == TEP_FILE_MAX) {
+        rc = CMN_ERANGE;
+        goto out;
+    }
+    *ret_buf = buf;
+    *ret_cap = TEP_FILE_MAX + 1;
+    buf = NULL;
+    rc = 0;
+out:
+    cmn_free_secret(buf, TEP_FILE_MAX + 1);
+    close(fd);
+    return rc;
+}
+
+static void update_paths(tep_device *dev)
+{
+    const char *rn = dev->enr.ae_rn[0] ? dev->enr.ae_rn : dev->enr.enrolee_id;
+
+    dev->cse_name[0] = '\0';
+    dev->ae_path[0] = '\0';
+    if (!dev->enrolled ||
+        tep_core_cse_name(dev->enr.registrar_cse_id, dev->cse_name, sizeof(dev->cse_name)) < 0)
+        return;
+    snprintf(dev->ae_path, sizeof(dev->ae_path), "%s/%s", dev->cse_name, rn);
+}
+
+static int load_state(tep_device *dev)
+{
+    char *text = NULL;
+    size_t cap = 0;
+    int rc = read_small_file(dev->state_path, &text, &cap);
+
+    if (rc == CMN_ENOTFOUND)
+        return 0; /* not enrolled yet */
+    if (rc < 0)
+        return rc;
+    rc = tep_core_parse_state(text, dev->prov.mef_fqdn, &dev->enr);
+    if (rc == 0)
+        dev->enrolled = true;
+    else if (rc == CMN_EINVAL)
+        rc = CMN_ECORRUPT;
+    cmn_free_secret(text, cap);
+    update_paths(dev);
+    return rc;
+}
+
+int tep_device_load(const char *provisioning_path, const char *state_path, tep_device **ret_dev)
+{
+    tep_device *dev = NULL;
+    char *text = NULL;
+    size_t cap = 0;
+    int rc;
+
+    if (!provisioning_path || !state_path || !ret_dev)
+        return CMN_EINVAL;
+    if (!(dev = calloc(1, sizeof(*dev))) || !(dev->state_path = strdup(state_path))) {
+        rc = CMN_ENOMEM;
+        goto out;
+    }
+    dev->timeout_ms = TEP_DEFAULT_TIMEOUT_MS;
+    if ((rc = read_small_file(provisioning_path, &text, &cap)) < 0)
+        goto out;
+    if ((rc = tep_core_parse_provisioning(text, &dev->prov)) < 0)
+        goto out;
+    if ((rc = load_state(dev)) < 0)
+        goto out;
+    *ret_dev = dev;
+    dev = NULL;
+out:
+    cmn_free_secret(text, cap);
+    tep_device_free(dev);
+    return rc;
+}
+
+void tep_device_free(tep_device *dev)
+{
+    if (!dev)
+        return;
+    free(dev->state_path);
+    cmn_free_secret(dev, sizeof(*dev));
+}
+
+void tep_device_set_timeout(tep_device *dev, int timeout_ms)
+{
+    if (dev && timeout_ms > 0)
+        dev->timeout_ms = timeout_ms;
+}
+
+/* Writes text to path atomically with mode 0600: temporary file, fsync, rename. */
+static int write_secret_file(const char *path, const char *text, size_t len)
+{
+    char tmp[PATH_MAX];
+    size_t off = 0;
+    ssize_t n;
+    int fd, rc = CMN_EIO;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return CMN_ERANGE;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return CMN_EIO;
+    if (fchmod(fd, 0600) < 0)
+        goto out;
+    while (off < len && (n = write(fd, text + off, len - off)) > 0)
+        off += (size_t)n;
+    if (off != len || fsync(fd) < 0)
+        goto out;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
+static int save_state(const tep_enrolment *enr, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = tep_core_format_state(enr, &text, &len);
+
+    if (rc == 0)
+        rc = write_secret_file(path, text, len);
+    cmn_free_secret(text, len + 1);
+    return rc;
+}
+
+int tep_device_install(tep_device *dev, const tep_enrolment *enr)
+{
+    int rc = save_state(enr, dev->state_path);
+
+    if (rc < 0)
+        return rc;
+    memcpy(&dev->enr, enr, sizeof(*enr));
+    dev->enrolled = true;
+    update_paths(dev);
+    return 0;
+}
+
+int tep_device_set_ae_rn(tep_device *dev, const char *rn)
+{
+    tep_enrolment *next;
+    int rc;
+
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    if (strlen(rn) >= sizeof(next->ae_rn))
+        return CMN_ERANGE;
+    if (!(next = malloc(sizeof(*next))))
+        return CMN_ENOMEM;
+    memcpy(next, &dev->enr, sizeof(*next));
+    strcpy(next->ae_rn, rn);
+    rc = tep_device_install(dev, next);
+    cmn_free_secret(next, sizeof(*next));
+    return rc;
+}
+
+/* ---- accessors -------------------------------------------------------------------- */
+
+#define ENROLLED_STR(dev, field) ((dev) && (dev)->enrolled ? (dev)->enr.field : NULL)
+
+int tep_device_is_enrolled(const tep_device *dev) { return dev && dev->enrolled; }
+const char *tep_device_kpm_id(const tep_device *dev) { return dev ? dev->prov.kpm_id : NULL; }
+const char *tep_device_mef_fqdn(const tep_device *dev) { return dev ? dev->prov.mef_fqdn : NULL; }
+const char *tep_device_ke_id(const tep_device *dev) { return ENROLLED_STR(dev, ke_id); }
+const char *tep_device_enrolee_id(const tep_device *dev) { return ENROLLED_STR(dev, enrolee_id); }
+const char *tep_device_app_id(const tep_device *dev) { return ENROLLED_STR(dev, app_id); }
+const char *tep_device_kpsa_id(const tep_device *dev) { return ENROLLED_STR(dev, kpsa_id); }
+const char *tep_device_maf_id(const tep_device *dev) { return ENROLLED_STR(dev, maf_id); }
+
+const char *tep_device_registrar_cse_id(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, registrar_cse_id);
+}
+
+const char *tep_device_registrar_poa(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, registrar_poa);
+}
+
+int64_t tep_device_expires(const tep_device *dev)
+{
+    return dev && dev->enrolled ? dev->enr.expires : 0;
+}
+
+const char *tep_device_ae_path(const tep_device *dev)
+{
+    return dev && dev->enrolled && dev->ae_path[0] ? dev->ae_path : NULL;
+}
