@@ -23,7 +23,8 @@ typedef struct cmn_sync cmn_sync;
 int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const char *sync_ep,
                  const char *target_id, cmn_sync_apply_fn fn, void *arg, cmn_sync **ret);
 void cmn_sync_free(cmn_sync *s); /* NULL is fine */
-/* The two fds to poll (SUB, DEALER). */
+/* The two fds to poll (SUB, DEALER). The DEALER is rebuilt after a lost answer, so
+ * its fd changes: fetch the fds again before each poll. */
 void cmn_sync_fds(cmn_sync *s, int ret_fds[2]);
 /* Call when an fd polls readable and on every loop tick: drains both sockets, applies
  * answers, asks again after a lost answer (Lazy Pirate, 1 s) and once at start. */
