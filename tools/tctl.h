@@ -1,0 +1,38 @@
+/* tepctl internals: global options, exit codes, the admin round trip, and reading a
+ * daemon's configuration for endpoints and defaults. */
+#ifndef TEP_TCTL_H
+#define TEP_TCTL_H
+
+#include <stddef.h>
+
+#include "tep.pb-c.h"
+
+/* Exit codes (docs/internals.md "tepctl"). */
+enum { TCTL_OK = 0, TCTL_USAGE = 1, TCTL_UNREACHABLE = 2, TCTL_REFUSED = 3 };
+
+#define TCTL_DEFAULT_TIMEOUT_MS 3000
+
+typedef struct {
+    const char *admin;  /* --admin ENDPOINT, or NULL */
+    const char *config; /* --config FILE (a daemon's .ini), or NULL */
+    int timeout_ms;
+} tctl_opts;
+
+/* A setting of the daemon configuration: environment TEP_<SECTION>_<KEY> first, then
+ * o->config. 0 and buf, or CMN_ENOTFOUND. */
+int tctl_setting(const tctl_opts *o, const char *section, const char *key, char *buf,
+                 size_t len);
+/* The admin endpoint of daemon ("enroller", "authz", "cse"): --admin, else [bus] admin
+ * of --config, else ipc:///run/tep/<daemon>-admin.ipc. */
+void tctl_admin_endpoint(const tctl_opts *o, const char *daemon, char *buf, size_t len);
+
+/* Sends req, waits for the AdminResponse. Returns a TCTL_* exit code and prints the
+ * reason on stderr when it is not TCTL_OK; *ret (an envelope with admin_resp) is owned
+ * by the caller: cmn_bus_env_free(). */
+int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequest *req,
+                    Tep__Envelope **ret);
+
+int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv);
+int tctl_status_main(const tctl_opts *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,251 @@
+/* tepctl enrolee add|list|revoke (tep-enroller admin). */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmn_bus.h"
+#include "cmn_err.h"
+#include "tctl.h"
+#include "tctl_provision.h"
+
+#define DEFAULT_APP_ID "Ntepdemo"
+#define DEFAULT_LIFETIME 31536000L
+#define DEFAULT_MEF_FQDN "mef.tep.local"
+#define DEFAULT_MEF_URI "coaps://127.0.0.1:5784"
+
+typedef struct {
+    const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out;
+    long lifetime;
+    bool force;
+    char ae_buf[300], uri_buf[300], fqdn_buf[300];
+} add_args;
+
+static void enrolee_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: tepctl [--admin ENDPOINT|--config FILE] enrolee add NAME --out FILE\n"
+            "              [--ae-id ID] [--app-id ID] [--lifetime SECS]\n"
+            "              [--mef-uri URI] [--mef-fqdn FQDN] [--force]\n"
+            "       tepctl [...] enrolee list\n"
+            "       tepctl [...] enrolee revoke NAME\n\n"
+            "add     pre-provisions an enrolee: NAME is its KpmID; the enroller makes a\n"
+            "        random Kpm, which goes only into the provisioning FILE (mode 0600).\n"
+            "        Defaults: --ae-id C<NAME>, --app-id " DEFAULT_APP_ID ", --lifetime %ld,\n"
+            "        --mef-uri/--mef-fqdn from the enroller's --config, else\n"
+            "        " DEFAULT_MEF_URI " and " DEFAULT_MEF_FQDN ".\n"
+            "list    prints every enrolee (never a Kpm).\n"
+            "revoke  revokes the enrolee and its current enrolment.\n",
+            DEFAULT_LIFETIME);
+}
+
+/* --mef-uri / --mef-fqdn defaults from the enroller's configuration. */
+static void add_defaults(const tctl_opts *o, add_args *a)
+{
+    char listen[256];
+
+    if (!a->ae_id) {
+        snprintf(a->ae_buf, sizeof(a->ae_buf), "C%s", a->name);
+        a->ae_id = a->ae_buf;
+    }
+    if (!a->mef_fqdn) {
+        a->mef_fqdn = DEFAULT_MEF_FQDN;
+        if (tctl_setting(o, "enroller", "mef_fqdn", a->fqdn_buf, sizeof(a->fqdn_buf)) == 0)
+            a->mef_fqdn = a->fqdn_buf;
+    }
+    if (!a->mef_uri) {
+        a->mef_uri = DEFAULT_MEF_URI;
+        if (tctl_setting(o, "enroller", "listen", listen, sizeof(listen)) == 0) {
+            snprintf(a->uri_buf, sizeof(a->uri_buf), "coaps://%s", listen);
+            a->mef_uri = a->uri_buf;
+        }
+    }
+}
+
+static int parse_add(int argc, char **argv, add_args *a)
+{
+    static const struct option opts[] = {
+        {"ae-id", required_argument, NULL, 'a'},  {"app-id", required_argument, NULL, 'p'},
+        {"lifetime", required_argument, NULL, 'l'}, {"mef-uri", required_argument, NULL, 'u'},
+        {"mef-fqdn", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, 'F'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    char *end;
+    int c;
+
+    a->app_id = DEFAULT_APP_ID;
+    a->lifetime = DEFAULT_LIFETIME;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': a->ae_id = optarg; break;
+        case 'p': a->app_id = optarg; break;
+        case 'u': a->mef_uri = optarg; break;
+        case 'f': a->mef_fqdn = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'F': a->force = true; break;
+        case 'l':
+            a->lifetime = strtol(optarg, &end, 10);
+            if (*end || a->lifetime <= 0)
+                return -1;
+            break;
+        case 'h': return 1;
+        default: return -1;
+        }
+    }
+    if (optind + 1 != argc || !a->out)
+        return -1;
+    a->name = argv[optind];
+    return 0;
+}
+
+static void print_added(const Tep__Enrolee *e, const char *path)
+{
+    printf("KPM_ID=%s\nENROLEE_ID=%s\nAPP_ID=%s\nEXPIRES=%lld\nPROVISIONING=%s\n", e->kpm_id,
+           e->enrolee_id, e->app_id, (long long)e->expires, path);
+}
+
+/* Asks the enroller for the enrolee and writes its provisioning file. */
+static int add_remote(const tctl_opts *o, const add_args *a)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    Tep__Envelope *resp = NULL;
+    const Tep__Enrolee *got;
+    int ex;
+
+    e.kpm_id = (char *)a->name;
+    e.enrolee_id = (char *)a->ae_id;
+    e.app_id = (char *)a->app_id;
+    e.expires = (int64_t)time(NULL) + a->lifetime;
+    req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_ADD;
+    req.enrolee = &e;
+    ex = tctl_admin_call(o, "enroller", &req, &resp);
+    if (ex != TCTL_OK)
+        return ex;
+    if (resp->admin_resp->n_enrolees != 1 || resp->admin_resp->enrolees[0]->kpm.len == 0) {
+        fprintf(stderr, "tepctl: the enroller answered without the enrolee\n");
+        ex = TCTL_REFUSED;
+        goto out;
+    }
+    got = resp->admin_resp->enrolees[0];
+    tctl_provision p = {got->kpm_id, got->kpm.data, got->kpm.len, a->mef_uri, a->mef_fqdn};
+    if (tctl_provision_save(a->out, &p, a->force) != 0) {
+        fprintf(stderr, "tepctl: enrolee %s was created but %s could not be written: "
+                        "revoke it and add it under another name\n", got->kpm_id, a->out);
+        ex = TCTL_REFUSED;
+        goto out;
+    }
+    print_added(got, a->out);
+out:
+    cmn_bus_env_free(resp); /* wipes the Kpm */
+    return ex;
+}
+
+static int enrolee_add(const tctl_opts *o, int argc, char **argv)
+{
+    add_args a = {0};
+    int rc = parse_add(argc, argv, &a);
+
+    if (rc != 0) {
+        enrolee_usage(rc > 0 ? stdout : stderr);
+        return rc > 0 ? TCTL_OK : TCTL_USAGE;
+    }
+    add_defaults(o, &a);
+    if (!a.force && access(a.out, F_OK) == 0) {
+        fprintf(stderr, "tepctl: %s exists (use --force to overwrite)\n", a.out);
+        return TCTL_USAGE;
+    }
+    return add_remote(o, &a);
+}
+
+static const char *state_name(Tep__Enrolee__State s)
+{
+    return s == TEP__ENROLEE__STATE__REVOKED ? "revoked" : "active";
+}
+
+static void print_table(const Tep__AdminResponse *r, time_t now)
+{
+    printf("%-24s %-24s %-16s %-8s %s\n", "KPM_ID", "ENROLEE_ID", "APP_ID", "STATE",
+           "EXPIRES (UTC)");
+    for (size_t i = 0; i < r->n_enrolees; i++) {
+        const Tep__Enrolee *e = r->enrolees[i];
+        time_t exp = (time_t)e->expires;
+        struct tm tm;
+        char when[32] = "-";
+
+        if (gmtime_r(&exp, &tm))
+            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("%-24s %-24s %-16s %-8s %s\n", e->kpm_id, e->enrolee_id,
+               e->app_id[0] ? e->app_id : "-",
+               e->state == TEP__ENROLEE__STATE__ACTIVE && e->expires <= now ? "expired"
+                                                                           : state_name(e->state),
+               when);
+    }
+}
+
+static int enrolee_list(const tctl_opts *o, int argc, char **argv)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__Envelope *resp = NULL;
+    int ex;
+
+    if (argc != 1) {
+        enrolee_usage(stderr);
+        return TCTL_USAGE;
+    }
+    req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_LIST;
+    ex = tctl_admin_call(o, "enroller", &req, &resp);
+    if (ex != TCTL_OK)
+        return ex;
+    print_table(resp->admin_resp, time(NULL));
+    cmn_bus_env_free(resp);
+    return TCTL_OK;
+}
+
+static int enrolee_revoke(const tctl_opts *o, int argc, char **argv)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__Envelope *resp = NULL;
+    int ex;
+
+    if (argc != 2) {
+        enrolee_usage(stderr);
+        return TCTL_USAGE;
+    }
+    req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_REVOKE;
+    req.kpm_id = argv[1];
+    ex = tctl_admin_call(o, "enroller", &req, &resp);
+    if (ex != TCTL_OK)
+        return ex;
+    printf("KPM_ID=%s\nSTATE=revoked\n", argv[1]);
+    cmn_bus_env_free(resp);
+    return TCTL_OK;
+}
+
+int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            enrolee_usage(stdout);
+            return TCTL_OK;
+        }
+    }
+    if (!strcmp(cmd, "add"))
+        return enrolee_add(o, argc - 1, argv + 1);
+    if (!strcmp(cmd, "list"))
+        return enrolee_list(o, argc - 1, argv + 1);
+    if (!strcmp(cmd, "revoke"))
+        return enrolee_revoke(o, argc - 1, argv + 1);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        enrolee_usage(stdout);
+        return TCTL_OK;
+    }
+    enrolee_usage(stderr);
+    return TCTL_USAGE;
+}
