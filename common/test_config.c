@@ -216,7 +216,8 @@ static void test_environment_overrides(void **state)
 
     setenv("TEP_AUTHZ_DEADLINE_MS", "99999999", 1);
     assert_int_equal(load(), CMN_ECONFIG);
-    assert_non_null(strstr(err, "TEP_AUTHZ_DEADLINE_MS: authz.deadline_ms: 99999999 is out of range"));
+    assert_non_null(
+        strstr(err, "TEP_AUTHZ_DEADLINE_MS: authz.deadline_ms: 99999999 is out of range"));
 
     unsetenv("TEP_AUTHZ_DEADLINE_MS");
     setenv("TEP_CSE_DATA_DIR", "/from/env", 1); /* satisfies a required key */
