@@ -1,1 +1,200 @@
-int main(void){return 0;}
+/* enr_db: an enrolment is recorded with its events in sequence, a re-enrolment
+ * revokes the previous one, refusals leave nothing behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cmn_err.h"
+#include "enr_db.h"
+
+static char dir[64];
+static const uint8_t ke_a[CMN_KEY_LEN] = {1, 2, 3};
+static const uint8_t ke_b[CMN_KEY_LEN] = {9, 8, 7};
+
+static int setup(void **state)
+{
+    cmn_store *s = NULL;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    uint8_t kpm[32] = {0x42};
+
+    snprintf(dir, sizeof(dir), "/tmp/tep-test-enr-XXXXXX");
+    if (!mkdtemp(dir) || enr_db_open(dir, &s) != 0)
+        return -1;
+    e.kpm_id = "device01";
+    e.kpm.data = kpm;
+    e.kpm.len = sizeof(kpm);
+    e.enrolee_id = "Cdevice01";
+    e.app_id = "Ntepdemo";
+    e.expires = time(NULL) + 3600;
+    if (enr_db_enrolee_add(s, &e) != 0)
+        return -1;
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    cmn_store_close(*state);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int enrol(cmn_store *s, const char *kpm_id, const char *ke_id, const uint8_t *ke,
+                 enr_enrol_result *r)
+{
+    enr_enrol_input in = {kpm_id, ke_id, ke, "/tep-cse", "maf.tep.local", time(NULL)};
+
+    return enr_db_enrol(s, &in, r);
+}
+
+static uint64_t last_seq(cmn_store *s)
+{
+    uint64_t seq = 99;
+
+    assert_int_equal(enr_db_last_seq(s, &seq), 0);
+    return seq;
+}
+
+static void test_first_enrolment_commits_record_and_event(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+    Tep__Enrolment *en = NULL;
+    Tep__Event *ev = NULL;
+
+    assert_int_equal(last_seq(s), 0);
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), 0);
+    assert_false(r.repeated);
+    assert_string_equal(r.enrolee_id, "Cdevice01");
+    assert_string_equal(r.app_id, "Ntepdemo");
+    assert_int_equal(r.events.n, 1);
+    assert_int_equal(r.events.ev[0].seq, 1);
+    assert_int_equal(r.events.ev[0].kind, TEP__EVENT__KIND__ENROLLED);
+    assert_int_equal(last_seq(s), 1);
+
+    assert_int_equal(enr_db_enrolment_get(s, "aa@mef.tep.local", &en), 0);
+    assert_memory_equal(en->ke.data, ke_a, CMN_KEY_LEN);
+    assert_string_equal(en->registrar_cse_id, "/tep-cse");
+    assert_false(en->revoked);
+    enr_enrolment_free(en);
+    assert_int_equal(enr_db_event_get(s, 1, &ev), 0);
+    assert_string_equal(ev->ke_id, "aa@mef.tep.local");
+    assert_string_equal(ev->enrolee_id, "Cdevice01");
+    tep__event__free_unpacked(ev, NULL);
+}
+
+static void test_reenrolment_revokes_previous_in_order(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+    Tep__Enrolment *old = NULL;
+
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), 0);
+    assert_int_equal(enrol(s, "device01", "bb@mef.tep.local", ke_b, &r), 0);
+    assert_int_equal(r.events.n, 2);
+    assert_int_equal(r.events.ev[0].seq, 2);
+    assert_int_equal(r.events.ev[0].kind, TEP__EVENT__KIND__REVOKED);
+    assert_string_equal(r.events.ev[0].ke_id, "aa@mef.tep.local");
+    assert_int_equal(r.events.ev[1].seq, 3);
+    assert_int_equal(r.events.ev[1].kind, TEP__EVENT__KIND__ENROLLED);
+    assert_string_equal(r.events.ev[1].ke_id, "bb@mef.tep.local");
+    assert_int_equal(last_seq(s), 3);
+    assert_int_equal(enr_db_enrolment_get(s, "aa@mef.tep.local", &old), 0);
+    assert_true(old->revoked);
+    enr_enrolment_free(old);
+}
+
+static void test_same_session_again_records_nothing(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), 0);
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), 0);
+    assert_true(r.repeated);
+    assert_int_equal(r.events.n, 0);
+    assert_string_equal(r.enrolee_id, "Cdevice01");
+    assert_int_equal(last_seq(s), 1);
+}
+
+static void test_refusals(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+    enr_events ev;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    uint8_t kpm[32] = {0};
+
+    assert_int_equal(enrol(s, "nobody", "aa@mef.tep.local", ke_a, &r), CMN_ENOTFOUND);
+    e.kpm_id = "old";
+    e.kpm.data = kpm;
+    e.kpm.len = sizeof(kpm);
+    e.enrolee_id = "Cold";
+    e.expires = time(NULL) - 1;
+    assert_int_equal(enr_db_enrolee_add(s, &e), 0);
+    assert_int_equal(enr_db_enrolee_add(s, &e), CMN_EEXIST);
+    assert_int_equal(enrol(s, "old", "cc@mef.tep.local", ke_a, &r), CMN_EEXPIRED);
+    assert_int_equal(enr_db_enrolee_revoke(s, "device01", &ev), 0);
+    assert_int_equal(ev.n, 0); /* never enrolled: nothing to revoke on the bus */
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), CMN_EDENIED);
+    assert_int_equal(last_seq(s), 0);
+}
+
+static void test_revoke_enrolee_revokes_enrolment_once(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+    enr_events ev;
+    Tep__Enrolee *e = NULL;
+
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), 0);
+    assert_int_equal(enr_db_enrolee_revoke(s, "device01", &ev), 0);
+    assert_int_equal(ev.n, 1);
+    assert_int_equal(ev.ev[0].seq, 2);
+    assert_int_equal(ev.ev[0].kind, TEP__EVENT__KIND__REVOKED);
+    assert_int_equal(enr_db_enrolee_get(s, "device01", &e), 0);
+    assert_int_equal(e->state, TEP__ENROLEE__STATE__REVOKED);
+    enr_enrolee_free(e);
+    assert_int_equal(enr_db_enrolee_revoke(s, "device01", &ev), 0);
+    assert_int_equal(ev.n, 0);
+    assert_int_equal(enr_db_enrolee_revoke(s, "nobody", &ev), CMN_ENOTFOUND);
+    assert_int_equal(last_seq(s), 2);
+}
+
+static void test_valid_ids(void **state)
+{
+    (void)state;
+    assert_true(enr_valid_kpm_id("device-01.a_b", 13));
+    assert_false(enr_valid_kpm_id("", 0));
+    assert_false(enr_valid_kpm_id("a b", 3));
+    assert_false(enr_valid_kpm_id("a\nb", 3));
+    assert_true(enr_valid_identifier("Cdevice01"));
+    assert_false(enr_valid_identifier("C device"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_enrolment_commits_record_and_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reenrolment_revokes_previous_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_same_session_again_records_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_enrolee_revokes_enrolment_once, setup,
+                                        teardown),
+        cmocka_unit_test(test_valid_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
