@@ -1,0 +1,142 @@
+/* Admin requests: STATUS (role, version, ready, cse_id, credentials, resources, last_seq). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cse_admin.h"
+#include "cse_resource.h"
+#include "cse_sync.h"
+
+#define SUB "admin"
+#define N_STATUS 7
+
+struct cse_admin {
+    cmn_bus_sock *router;
+    const cse_admin_facts *facts;
+};
+
+/* ipc:///run/tep/cse-admin.ipc: make /run/tep (one level, 0700) if it is missing. */
+static int ensure_ipc_dir(const char *endpoint)
+{
+    char dir[512];
+    char *slash;
+
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    snprintf(dir, sizeof(dir), "%s", endpoint + 6);
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return CMN_EIO;
+    return 0;
+}
+
+int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *facts,
+                   cse_admin **ret)
+{
+    cse_admin *a = calloc(1, sizeof(*a));
+    int rc;
+
+    *ret = NULL;
+    if (a == NULL)
+        return CMN_ENOMEM;
+    a->facts = facts;
+    rc = ensure_ipc_dir(endpoint);
+    if (rc == 0)
+        rc = cmn_bus_open(bus, CMN_BUS_ROUTER, endpoint, &a->router);
+    if (rc != 0) {
+        free(a);
+        return rc;
+    }
+    *ret = a;
+    return 0;
+}
+
+void cse_admin_close(cse_admin *a)
+{
+    if (a == NULL)
+        return;
+    cmn_bus_close(a->router);
+    free(a);
+}
+
+int cse_admin_fd(cse_admin *a)
+{
+    return cmn_bus_fd(a->router);
+}
+
+static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue *kv,
+                          Tep__KeyValue **kvp, char vals[][32])
+{
+    uint64_t creds = 0, res = 0;
+    static const char *const keys[N_STATUS] = { "role", "version", "ready", "cse_id",
+                                                "credentials", "resources", "last_seq" };
+    const char *v[N_STATUS];
+
+    cse_cred_count(a->facts->store, &creds);
+    cse_res_count(a->facts->store, &res);
+    snprintf(vals[0], 32, "%" PRIu64, creds);
+    snprintf(vals[1], 32, "%" PRIu64, res);
+    snprintf(vals[2], 32, "%" PRIu64, a->facts->last_seq);
+    v[0] = "cse";
+    v[1] = TEP_VERSION;
+    v[2] = "true";
+    v[3] = a->facts->cse_id;
+    v[4] = vals[0];
+    v[5] = vals[1];
+    v[6] = vals[2];
+    for (size_t i = 0; i < N_STATUS; i++) {
+        tep__key_value__init(&kv[i]);
+        kv[i].key = (char *)keys[i];
+        kv[i].value = (char *)v[i];
+        kvp[i] = &kv[i];
+    }
+    resp->n_status = N_STATUS;
+    resp->status = kvp;
+}
+
+static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
+    Tep__KeyValue kv[N_STATUS];
+    Tep__KeyValue *kvp[N_STATUS];
+    char vals[3][32];
+
+    cmn_bus_env_init(&env, "tep-cse", req->request_id);
+    env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
+    env.admin_resp = &resp;
+    if (req->body_case == TEP__ENVELOPE__BODY_ADMIN_REQ &&
+        req->admin_req->op == TEP__ADMIN_REQUEST__OP__STATUS) {
+        answer_status(a, &resp, kv, kvp, vals);
+    } else {
+        resp.err = CMN_EINVAL;
+        resp.message = "unsupported request for tep-cse";
+    }
+    if (cmn_bus_send(a->router, ident, ilen, &env) != 0)
+        CMN_WARN(SUB, "event=admin_reply_failed");
+}
+
+void cse_admin_process(cse_admin *a)
+{
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    Tep__Envelope *env = NULL;
+    int rc;
+
+    while ((rc = cmn_bus_recv(a->router, ident, &ilen, &env)) != CMN_EAGAIN) {
+        if (rc == 0)
+            answer(a, ident, ilen, env);
+        else if (rc != CMN_ECORRUPT)
+            break;
+        cmn_bus_env_free(env);
+        env = NULL;
+    }
+}

@@ -1,0 +1,26 @@
+/* The admin ROUTER of tep-cse (tepctl status cse). */
+#ifndef TEP_CSE_ADMIN_H
+#define TEP_CSE_ADMIN_H
+
+#include <stdint.h>
+
+#include "cmn_bus.h"
+#include "cmn_store.h"
+
+typedef struct cse_admin cse_admin;
+
+typedef struct {
+    const char *cse_id;
+    cmn_store *store;       /* borrowed */
+    uint64_t last_seq;      /* updated by the daemon after each sync batch */
+} cse_admin_facts;
+
+/* Binds a ROUTER on endpoint (an ipc:// directory is created). facts is borrowed. */
+int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *facts,
+                   cse_admin **ret);
+void cse_admin_close(cse_admin *a); /* NULL is fine */
+int cse_admin_fd(cse_admin *a);
+/* Answers every waiting request. */
+void cse_admin_process(cse_admin *a);
+
+#endif

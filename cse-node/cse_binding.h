@@ -1,0 +1,29 @@
+/* Binding of the request's From to the security association (TS-0003 7.2.1), as
+ * docs/internals.md fixes it. Pure: the caller supplies the facts. */
+#ifndef TEP_CSE_BINDING_H
+#define TEP_CSE_BINDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    bool secure;                  /* request arrived over CoAPS */
+    const char *bound_id;         /* AE-ID bound to the DTLS session (NULL: none) */
+    const char *from;             /* From option, NULL when absent */
+    bool ae_create;               /* CREATE of an AE */
+    const char *admin_originator; /* configured admin originator */
+    bool from_enrolled;           /* From is an AE-ID of an enrolment (plain CoAP rule) */
+} cse_binding_in;
+
+typedef struct {
+    char originator[256];         /* the originator to act for ("" = let the CSE assign) */
+    bool rq_authn;                /* authenticated by the security association */
+    bool is_admin;                /* the admin originator, honoured */
+    const char *reason;           /* why it was refused (for the log), static */
+} cse_binding_out;
+
+/* Returns 0 (request may go on) or the RSC: 4000 missing From, 4106 From does not match
+ * the bound identity, 4107 an enrolled AE-ID over plain CoAP. */
+unsigned cse_binding_check(const cse_binding_in *in, cse_binding_out *ret);
+
+#endif

@@ -1,0 +1,295 @@
+/* libcoap glue: PDU <-> cse_req/cse_rsp (TS-0008 6.2). */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_coap.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cse_coap.h"
+#include "cse_saef.h"
+
+#define SUB "coap"
+
+struct cse_coap {
+    coap_context_t *ctx;
+    cse_node *node; /* borrowed */
+};
+
+/* ---- request in -------------------------------------------------------------------- */
+
+static int method_to_op(coap_pdu_code_t code, bool has_ty)
+{
+    switch (code) {
+    case COAP_REQUEST_CODE_GET: return CMN_OP_RETRIEVE;
+    case COAP_REQUEST_CODE_POST: return has_ty ? CMN_OP_CREATE : CMN_OP_NOTIFY;
+    case COAP_REQUEST_CODE_PUT: return CMN_OP_UPDATE;
+    case COAP_REQUEST_CODE_DELETE: return CMN_OP_DELETE;
+    default: return 0;
+    }
+}
+
+static void peer_ip(coap_session_t *session, char *ret, size_t len)
+{
+    const coap_address_t *a = coap_session_get_addr_remote(session);
+
+    ret[0] = '\0';
+    if (a == NULL || getnameinfo(&a->addr.sa, a->size, ret, (socklen_t)len, NULL, 0,
+                                 NI_NUMERICHOST) != 0)
+        ret[0] = '\0';
+}
+
+typedef struct {
+    char path[CSE_PATH_MAX];
+    char from[256];
+    char rqi[256];
+    char rvi[8];
+    char ip[64];
+    bool bad_option;
+} req_opts;
+
+/* Reads the oneM2M options; an option too long for its buffer is a bad request. */
+static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
+{
+    int rc;
+
+    o->bad_option = cmn_coap_uri_path(pdu, o->path, sizeof(o->path)) != 0;
+    req->path = o->path;
+    rc = cmn_coap_opt_str(pdu, CMN_OPT_FR, o->from, sizeof(o->from));
+    req->from = rc == 0 ? o->from : NULL;
+    o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
+    rc = cmn_coap_opt_str(pdu, CMN_OPT_RQI, o->rqi, sizeof(o->rqi));
+    o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
+    if (rc != 0)
+        o->rqi[0] = '\0';
+    rc = cmn_coap_opt_str(pdu, CMN_OPT_RVI, o->rvi, sizeof(o->rvi));
+    if (rc != 0 || o->rvi[0] == '\0')
+        snprintf(o->rvi, sizeof(o->rvi), "3");
+    rc = cmn_coap_opt_uint(pdu, CMN_OPT_TY, &req->ty);
+    o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
+    if (rc != 0)
+        req->ty = 0;
+    if (cmn_coap_opt_uint(pdu, COAP_OPTION_CONTENT_FORMAT, &req->cf) != 0)
+        req->cf = 0;
+}
+
+static void read_body(const coap_pdu_t *pdu, cse_req *req)
+{
+    const uint8_t *data = NULL;
+    size_t len = 0, offset = 0, total = 0;
+
+    /* COAP_BLOCK_SINGLE_BODY: libcoap hands over the whole (reassembled) body. */
+    if (coap_get_data_large(pdu, &len, &data, &offset, &total) && offset == 0 && len == total) {
+        req->body = (const char *)data;
+        req->body_len = len;
+    }
+}
+
+/* ---- response out ------------------------------------------------------------------ */
+
+static void add_location(coap_pdu_t *rsp, const char *path)
+{
+    const char *seg = path, *slash;
+
+    while (*seg != '\0') {
+        slash = strchr(seg, '/');
+        size_t n = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
+        coap_add_option(rsp, COAP_OPTION_LOCATION_PATH, n, (const uint8_t *)seg);
+        seg += n;
+        if (*seg == '/')
+            seg++;
+    }
+}
+
+static void add_uint_opt(coap_pdu_t *rsp, uint16_t num, uint32_t v)
+{
+    uint8_t buf[4];
+
+    coap_add_option(rsp, num, coap_encode_var_safe(buf, sizeof(buf), v), buf);
+}
+
+static void release_body(coap_session_t *session, void *app_ptr)
+{
+    free(app_ptr);
+}
+
+static void write_response(coap_resource_t *res, coap_session_t *session,
+                           const coap_pdu_t *request, coap_pdu_t *response, int op,
+                           const req_opts *o, cse_rsp *rsp)
+{
+    coap_pdu_set_code(response, cmn_rsc_to_coap(rsp->rsc, op));
+    if (rsp->rsc == CMN_RSC_CREATED && rsp->location[0] != '\0')
+        add_location(response, rsp->location);
+    coap_add_option(response, CMN_OPT_RVI, strlen(o->rvi), (const uint8_t *)o->rvi);
+    coap_add_option(response, CMN_OPT_RQI, strlen(o->rqi), (const uint8_t *)o->rqi);
+    add_uint_opt(response, CMN_OPT_RSC, rsp->rsc);
+    if (rsp->body == NULL)
+        return;
+    /* The body is libcoap's until release_body (Block2 may outlive this handler). */
+    if (coap_add_data_large_response(res, session, request, response, NULL, CMN_CF_JSON, -1, 0,
+                                     strlen(rsp->body), (const uint8_t *)rsp->body, release_body,
+                                     rsp->body))
+        rsp->body = NULL;
+}
+
+static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                   const coap_string_t *query, coap_pdu_t *response)
+{
+    cse_coap *c = coap_get_app_data(coap_session_get_context(session));
+    cse_req req = { 0 };
+    cse_rsp rsp = { 0 };
+    req_opts o = { 0 };
+
+    read_options(request, &req, &o);
+    req.op = method_to_op(coap_pdu_get_code(request), req.ty != 0);
+    req.now = (int64_t)time(NULL);
+    req.secure = coap_session_get_proto(session) == COAP_PROTO_DTLS;
+    if (req.secure)
+        req.bound_id = cse_saef_bound_id(c->node->store, session, req.now);
+    peer_ip(session, o.ip, sizeof(o.ip));
+    req.peer_ip = o.ip;
+    read_body(request, &req);
+    if (o.bad_option) {
+        CMN_INFO(SUB, "event=bad_request reason=bad_option");
+        rsp.rsc = CMN_RSC_BAD_REQUEST;
+    } else {
+        cse_request_handle(c->node, &req, &rsp);
+    }
+    write_response(res, session, request, response, req.op, &o, &rsp);
+    cse_rsp_clear(&rsp);
+}
+
+/* ---- endpoints --------------------------------------------------------------------- */
+
+/* "host:port" or "[v6]:port" -> address. */
+static int parse_listen(const char *hp, coap_address_t *ret)
+{
+    char host[256];
+    const char *colon = strrchr(hp, ':');
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+    struct addrinfo *ai = NULL;
+    size_t hl;
+
+    if (colon == NULL || (hl = (size_t)(colon - hp)) == 0 || hl >= sizeof(host))
+        return CMN_EINVAL;
+    if (hp[0] == '[' && colon[-1] == ']') {
+        memcpy(host, hp + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else {
+        memcpy(host, hp, hl);
+        host[hl] = '\0';
+    }
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+        return CMN_EINVAL;
+    coap_address_init(ret);
+    ret->size = ai->ai_addrlen;
+    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
+{
+    coap_address_t addr;
+
+    if (hp == NULL || hp[0] == '\0')
+        return 0;
+    if (parse_listen(hp, &addr) != 0) {
+        CMN_ERR(SUB, "event=bad_listen_address listen=%s", hp);
+        return CMN_EIO;
+    }
+    if (coap_new_endpoint(c->ctx, &addr, proto) == NULL) {
+        CMN_ERR(SUB, "event=bind_failed listen=%s proto=%s", hp,
+                proto == COAP_PROTO_DTLS ? "coaps" : "coap");
+        return CMN_EIO;
+    }
+    return 0;
+}
+
+static int add_handler(cse_coap *c)
+{
+    coap_resource_t *r = coap_resource_unknown_init2(handle, 0);
+
+    if (r == NULL)
+        return CMN_ECOAP;
+    coap_register_request_handler(r, COAP_REQUEST_GET, handle);
+    coap_register_request_handler(r, COAP_REQUEST_POST, handle);
+    coap_register_request_handler(r, COAP_REQUEST_DELETE, handle);
+    coap_add_resource(c->ctx, r);
+    return 0;
+}
+
+static int setup(cse_coap *c, const char *coap_listen, const char *coaps_listen,
+                 const char *psk_hint)
+{
+    int rc;
+
+    if (!coap_dtls_is_supported()) {
+        CMN_ERR(SUB, "event=no_dtls msg=\"libcoap was built without DTLS\"");
+        return CMN_ECOAP;
+    }
+    c->ctx = coap_new_context(NULL);
+    if (c->ctx == NULL)
+        return CMN_ECOAP;
+    coap_set_app_data(c->ctx, c);
+    if (cmn_coap_register_options(c->ctx) != 0) {
+        CMN_ERR(SUB, "event=options_not_registered msg=\"tep's patched libcoap is required\"");
+        return CMN_ECOAP;
+    }
+    coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 ||
+        (rc = add_handler(c)) != 0)
+        return rc;
+    if ((rc = listen_on(c, coap_listen, COAP_PROTO_UDP)) != 0)
+        return rc;
+    return listen_on(c, coaps_listen, COAP_PROTO_DTLS);
+}
+
+int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_listen,
+                 const char *psk_hint, cse_coap **ret)
+{
+    cse_coap *c = calloc(1, sizeof(*c));
+    int rc;
+
+    *ret = NULL;
+    if (c == NULL)
+        return CMN_ENOMEM;
+    c->node = node;
+    rc = setup(c, coap_listen, coaps_listen, psk_hint);
+    if (rc != 0) {
+        cse_coap_free(c);
+        return rc;
+    }
+    *ret = c;
+    return 0;
+}
+
+void cse_coap_free(cse_coap *c)
+{
+    if (c == NULL)
+        return;
+    if (c->ctx != NULL)
+        coap_free_context(c->ctx);
+    free(c);
+}
+
+int cse_coap_fd(const cse_coap *c)
+{
+    return coap_context_get_coap_fd(c->ctx);
+}
+
+unsigned cse_coap_process(cse_coap *c)
+{
+    coap_tick_t now;
+    unsigned next;
+
+    coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+    coap_ticks(&now);
+    /* coap_io_prepare_epoll: the time until libcoap's next timer (retransmits, idle
+     * sessions), 0 meaning none. */
+    next = coap_io_prepare_epoll(c->ctx, now);
+    return next == 0 ? 1000 : next;
+}

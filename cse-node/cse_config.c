@@ -1,0 +1,95 @@
+/* tep-cse configuration table. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmn_config.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cse_config.h"
+
+static int valid_mode(const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "remote") == 0 || strcmp(v, "local") == 0)
+        return 0;
+    snprintf(err, errlen, "must be \"remote\" or \"local\"");
+    return CMN_EINVAL;
+}
+
+static int valid_level(const char *v, char *err, size_t errlen)
+{
+    cmn_log_level l;
+
+    if (cmn_log_parse_level(v, &l) == 0)
+        return 0;
+    snprintf(err, errlen, "must be error, warn, info or debug");
+    return CMN_EINVAL;
+}
+
+static int valid_name(const char *v, char *err, size_t errlen)
+{
+    if (v[0] != '\0' && strchr(v, '/') == NULL && strcmp(v, "~") != 0 && strcmp(v, "_") != 0)
+        return 0;
+    snprintf(err, errlen, "must be one non-empty path segment");
+    return CMN_EINVAL;
+}
+
+static int valid_nonempty(const char *v, char *err, size_t errlen)
+{
+    if (v[0] != '\0')
+        return 0;
+    snprintf(err, errlen, "must not be empty");
+    return CMN_EINVAL;
+}
+
+#define S(sec, key, def, field, fn, help)                                                   \
+    { sec, key, CMN_CFG_STR, def, offsetof(cse_config, field), 0, 0, fn, help }
+
+static const cmn_cfg_item table[] = {
+    S("cse", "data_dir", NULL, data_dir, valid_nonempty, "LMDB store directory"),
+    S("cse", "cse_id", "/tep-cse", cse_id, cmn_cfg_valid_cse_id, "SP-relative CSE-ID"),
+    S("cse", "cse_name", "tep-cse", cse_name, valid_name, "CSEBase resource name"),
+    S("cse", "coap_listen", "127.0.0.1:5683", coap_listen, cmn_cfg_valid_listen,
+      "plain CoAP host:port, empty = off"),
+    S("cse", "coaps_listen", "127.0.0.1:5684", coaps_listen, cmn_cfg_valid_listen,
+      "CoAPS (DTLS-PSK, KpsaID/Kpsa) host:port"),
+    S("cse", "admin_originator", "CAdmin", admin_originator, valid_nonempty,
+      "originator with admin rights (plain CoAP only)"),
+    S("cse", "psk_hint", "tep-cse", psk_hint, NULL, "DTLS PSK identity hint"),
+    S("cse", "log_level", "info", log_level, valid_level, "error|warn|info|debug"),
+    S("authz", "mode", "remote", authz_mode, valid_mode, "remote (tep-authz) | local"),
+    { "authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000,
+      NULL, "no decision by then = Deny (4103)" },
+    S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint,
+      "tep-authz decide ROUTER (DEALER here)"),
+    S("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
+      "tep-enroller events PUB (SUB here)"),
+    S("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,
+      "tep-enroller sync ROUTER (DEALER here)"),
+    S("bus", "admin", "ipc:///run/tep/cse-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
+      "admin ROUTER (bound)"),
+};
+
+#define N_ITEMS (sizeof(table) / sizeof(table[0]))
+
+int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    return cmn_config_load(path, table, N_ITEMS, cfg, err, errlen);
+}
+
+void cse_config_free(cse_config *cfg)
+{
+    if (cfg != NULL)
+        cmn_config_free(table, N_ITEMS, cfg);
+}
+
+void cse_config_print_help(FILE *out)
+{
+    cmn_config_print_help(table, N_ITEMS, out);
+}
+
+bool cse_config_is_local(const cse_config *cfg)
+{
+    return strcmp(cfg->authz_mode, "local") == 0;
+}

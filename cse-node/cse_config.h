@@ -1,0 +1,33 @@
+/* tep-cse configuration (docs/internals.md "tep-cse (cse.ini)"): the table and the
+ * struct it fills. */
+#ifndef TEP_CSE_CONFIG_H
+#define TEP_CSE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+    char *data_dir;
+    char *cse_id;           /* SP-relative, "/tep-cse" */
+    char *cse_name;         /* CSEBase rn, first Uri-Path segment */
+    char *coap_listen;      /* "host:port" or "" (off) */
+    char *coaps_listen;
+    char *admin_originator;
+    char *psk_hint;
+    char *log_level;
+    char *authz_mode;       /* "remote" | "local" */
+    long deadline_ms;
+    char *bus_decide;
+    char *bus_events;
+    char *bus_sync;
+    char *bus_admin;
+} cse_config;
+
+/* Loads path into cfg (cmn_config semantics: CMN_ECONFIG with "FILE:LINE: ..." in err). */
+int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen);
+void cse_config_free(cse_config *cfg); /* NULL is fine */
+void cse_config_print_help(FILE *out);
+bool cse_config_is_local(const cse_config *cfg);
+
+#endif

@@ -1,0 +1,280 @@
+/* tep-cse: the CSE and Policy Enforcement Point. Linear start-up, one poll loop. */
+#include <errno.h>
+#include <coap3/coap.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmn_bus.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cmn_store.h"
+#include "cmn_sync.h"
+#include "cse_admin.h"
+#include "cse_coap.h"
+#include "cse_config.h"
+#include "cse_pep.h"
+#include "cse_resource.h"
+#include "cse_sync.h"
+
+#define SUB "main"
+#define CSE_SCHEMA 1
+
+enum { EXIT_CONFIG = 1, EXIT_STORE = 2, EXIT_BIND = 3, EXIT_STARTUP = 4 };
+
+typedef struct {
+    cse_config cfg;
+    int sigfd;
+    cmn_store *store;
+    cmn_bus *bus;
+    cse_pep *pep;
+    cmn_sync *sync;
+    cse_sync_stats stats;
+    cse_admin *admin;
+    cse_admin_facts facts;
+    cse_node node;
+    cse_coap *coap;
+    char sender[300];
+} daemon_state;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tep-cse --config FILE [--check-config]\n"
+                 "       tep-cse --help | --version\n\nconfiguration keys "
+                 "(environment: TEP_<SECTION>_<KEY>):\n");
+    cse_config_print_help(out);
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, const char **ret_config, int *ret_check)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'k' },
+        { "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'v' },
+        { "foreground", no_argument, NULL, 'f' },   { NULL, 0, NULL, 0 },
+    };
+    int o;
+
+    while ((o = getopt_long(argc, argv, "c:hv", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': *ret_config = optarg; break;
+        case 'k': *ret_check = 1; break;
+        case 'f': break;
+        case 'h': usage(stdout); return 0;
+        case 'v': printf("tep-cse %s\n", TEP_VERSION); return 0;
+        default: usage(stderr); return EXIT_CONFIG;
+        }
+    }
+    if (*ret_config == NULL || optind != argc) {
+        usage(stderr);
+        return EXIT_CONFIG;
+    }
+    return -1;
+}
+
+static int load_config(daemon_state *d, const char *path)
+{
+    char err[512];
+    cmn_log_level level = CMN_LOG_INFO;
+
+    if (cse_config_load(path, &d->cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tep-cse: %s\n", err);
+        return EXIT_CONFIG;
+    }
+    cmn_log_parse_level(d->cfg.log_level, &level);
+    cmn_log_init("tep-cse", level, NULL);
+    return 0;
+}
+
+static int setup_signals(daemon_state *d)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    /* Blocked before ZeroMQ starts its threads, so only the signalfd sees them. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return EXIT_STARTUP;
+    d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return d->sigfd >= 0 ? 0 : EXIT_STARTUP;
+}
+
+static int open_store(daemon_state *d)
+{
+    static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
+                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB };
+    int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
+                            &d->store);
+
+    if (rc == 0)
+        rc = cse_res_ensure_csebase(d->store, d->cfg.cse_id, d->cfg.cse_name,
+                                    (int64_t)time(NULL));
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=store_refused data_dir=%s err=%s", d->cfg.data_dir, cmn_strerror(rc));
+        return EXIT_STORE;
+    }
+    return 0;
+}
+
+static void on_applied(uint64_t last, void *arg)
+{
+    daemon_state *d = arg;
+
+    d->facts.last_seq = last;
+    CMN_INFO(SUB, "event=sync_applied last_seq=%llu items=%u revocations=%u",
+             (unsigned long long)last, d->stats.applied, d->stats.revocations);
+    memset(&d->stats, 0, sizeof(d->stats));
+}
+
+static int open_bus(daemon_state *d)
+{
+    int rc = cmn_bus_new(&d->bus);
+
+    snprintf(d->sender, sizeof(d->sender), "tep-cse:%s", d->cfg.cse_id);
+    if (rc == 0)
+        rc = cse_config_is_local(&d->cfg)
+                 ? cse_pep_new_local(&d->pep)
+                 : cse_pep_new_remote(d->bus, d->cfg.bus_decide, (int)d->cfg.deadline_ms,
+                                      d->sender, &d->pep);
+    if (rc == 0)
+        rc = cmn_sync_new(d->bus, d->store, d->cfg.bus_events, d->cfg.bus_sync, d->cfg.cse_id,
+                          cse_sync_apply, &d->stats, &d->sync);
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=bus_failed err=%s", cmn_strerror(rc));
+        return EXIT_STARTUP;
+    }
+    cmn_sync_set_applied_hook(d->sync, on_applied, d);
+    d->facts.cse_id = d->cfg.cse_id;
+    d->facts.store = d->store;
+    d->facts.last_seq = cmn_sync_last_applied(d->sync);
+    rc = cse_admin_open(d->bus, d->cfg.bus_admin, &d->facts, &d->admin);
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=bind_failed endpoint=%s err=%s", d->cfg.bus_admin, cmn_strerror(rc));
+        return EXIT_BIND;
+    }
+    return 0;
+}
+
+static int open_coap(daemon_state *d)
+{
+    int rc;
+
+    d->node.store = d->store;
+    d->node.pep = d->pep;
+    d->node.cse_id = d->cfg.cse_id;
+    d->node.cse_name = d->cfg.cse_name;
+    d->node.admin_originator = d->cfg.admin_originator;
+    rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
+                      &d->coap);
+    if (rc == CMN_EIO)
+        return EXIT_BIND;
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=coap_failed err=%s", cmn_strerror(rc));
+        return EXIT_STARTUP;
+    }
+    return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM/SIGINT: stop. SIGHUP: nothing is reloadable yet (logged). */
+static bool drain_signals(daemon_state *d)
+{
+    struct signalfd_siginfo si;
+    bool stop = false;
+
+    while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+            stop = true;
+        else if (si.ssi_signo == SIGHUP)
+            CMN_INFO(SUB, "event=sighup msg=\"nothing to reload\"");
+    }
+    return stop;
+}
+
+static void run(daemon_state *d)
+{
+    struct pollfd fds[5];
+    unsigned timeout = 0;
+    int sync_fds[2];
+
+    cmn_sync_fds(d->sync, sync_fds);
+    fds[0] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+    fds[1] = (struct pollfd){ .fd = cse_coap_fd(d->coap), .events = POLLIN };
+    fds[2] = (struct pollfd){ .fd = sync_fds[0], .events = POLLIN };
+    fds[3] = (struct pollfd){ .fd = sync_fds[1], .events = POLLIN };
+    fds[4] = (struct pollfd){ .fd = cse_admin_fd(d->admin), .events = POLLIN };
+    for (;;) {
+        /* ZeroMQ fds are edge-like: every tick drains the sockets whatever poll says. */
+        if (poll(fds, 5, (int)(timeout < 250 ? timeout : 250)) < 0 && errno != EINTR)
+            break;
+        if (drain_signals(d))
+            break;
+        timeout = cse_coap_process(d->coap);
+        cmn_sync_process(d->sync, mono_ms());
+        cse_admin_process(d->admin);
+    }
+}
+
+static void cleanup(daemon_state *d)
+{
+    cse_coap_free(d->coap); /* closes every session */
+    cse_admin_close(d->admin);
+    cmn_sync_free(d->sync);
+    cse_pep_free(d->pep);
+    cmn_bus_free(d->bus);
+    cmn_store_close(d->store);
+    if (d->sigfd >= 0)
+        close(d->sigfd);
+    cse_config_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    daemon_state d = { .sigfd = -1 };
+    const char *config = NULL;
+    int check = 0;
+    int rc = parse_args(argc, argv, &config, &check);
+
+    if (rc >= 0)
+        return rc;
+    rc = load_config(&d, config);
+    if (rc != 0 || check) {
+        cse_config_free(&d.cfg);
+        return rc;
+    }
+    coap_startup();
+    if (rc == 0)
+        rc = setup_signals(&d);
+    if (rc == 0)
+        rc = open_store(&d);
+    if (rc == 0)
+        rc = open_bus(&d);
+    if (rc == 0)
+        rc = open_coap(&d);
+    if (rc == 0) {
+        CMN_INFO(SUB, "event=ready coap=%s coaps=%s cse_id=%s cse_name=%s authz=%s",
+                 d.cfg.coap_listen[0] ? d.cfg.coap_listen : "off", d.cfg.coaps_listen,
+                 d.cfg.cse_id, d.cfg.cse_name, d.cfg.authz_mode);
+        run(&d);
+        CMN_INFO(SUB, "event=stopping");
+    }
+    cleanup(&d);
+    coap_cleanup();
+    return rc;
+}

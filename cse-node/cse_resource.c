@@ -1,0 +1,631 @@
+/* The resource tree in LMDB (see cse_resource.h). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_json.h"
+#include "cmn_onem2m.h"
+#include "cse_resource.h"
+
+#define NEVER_EXPIRES "99991231T235959"
+
+/* ---- records ----------------------------------------------------------------------- */
+
+static int unpack_res(const void *val, size_t len, Tep__Resource **ret)
+{
+    *ret = tep__resource__unpack(NULL, len, val);
+    return *ret != NULL ? 0 : CMN_ECORRUPT;
+}
+
+int cse_res_get(cmn_store *st, const char *path, Tep__Resource **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    *ret = NULL;
+    rc = cmn_store_get(st, CSE_DB_RESOURCES, path, strlen(path), &val, &len);
+    if (rc != 0)
+        return rc;
+    rc = unpack_res(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+void cse_res_free(Tep__Resource *r)
+{
+    if (r != NULL)
+        tep__resource__free_unpacked(r, NULL);
+}
+
+static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
+{
+    size_t len = tep__resource__get_packed_size(r);
+    uint8_t *buf = malloc(len ? len : 1);
+    int rc;
+
+    if (buf == NULL)
+        return CMN_ENOMEM;
+    tep__resource__pack(r, buf);
+    rc = cmn_txn_put(t, CSE_DB_RESOURCES, r->path, strlen(r->path), buf, len);
+    if (rc == 0)
+        rc = cmn_txn_put(t, CSE_DB_RI_INDEX, r->ri, strlen(r->ri), r->path, strlen(r->path));
+    free(buf);
+    return rc;
+}
+
+static int txn_get_res(cmn_txn *t, const char *path, Tep__Resource **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, CSE_DB_RESOURCES, path, strlen(path), &val, &len);
+
+    if (rc != 0)
+        return rc;
+    rc = unpack_res(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+static bool exists(cmn_store *st, const char *db, const char *key)
+{
+    void *val = NULL;
+    size_t len = 0;
+
+    if (cmn_store_get(st, db, key, strlen(key), &val, &len) != 0)
+        return false;
+    cmn_store_free_val(val, len);
+    return true;
+}
+
+/* ri -> path (ret holds CSE_PATH_MAX). */
+static int ri_to_path(cmn_store *st, const char *ri, char *ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(st, CSE_DB_RI_INDEX, ri, strlen(ri), &val, &len);
+
+    if (rc != 0)
+        return rc;
+    if (len >= CSE_PATH_MAX) {
+        rc = CMN_ECORRUPT;
+    } else {
+        memcpy(ret, val, len);
+        ret[len] = '\0';
+    }
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+int cse_res_get_by_ri(cmn_store *st, const char *ri, Tep__Resource **ret)
+{
+    char path[CSE_PATH_MAX];
+    int rc = ri_to_path(st, ri, path);
+
+    *ret = NULL;
+    return rc != 0 ? rc : cse_res_get(st, path, ret);
+}
+
+/* ---- addressing -------------------------------------------------------------------- */
+
+static int resolve_cse_relative(cmn_store *st, const char *p, char *ret)
+{
+    if (strlen(p) >= CSE_PATH_MAX)
+        return CMN_ENOTFOUND;
+    if (exists(st, CSE_DB_RESOURCES, p)) {
+        strcpy(ret, p);
+        return 0;
+    }
+    if (strchr(p, '/') == NULL && ri_to_path(st, p, ret) == 0)
+        return 0;
+    return CMN_ENOTFOUND;
+}
+
+int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, char *ret)
+{
+    size_t idl = strlen(cse_id);
+    const char *rest;
+
+    if (uri_path[0] == '\0')
+        return CMN_ENOTFOUND;
+    if (uri_path[0] != '~' || uri_path[1] != '/')
+        return resolve_cse_relative(st, uri_path, ret);
+    /* SP-relative: "~" + CSE-ID ("/tep-cse") + optional "/<CSE-relative>". */
+    rest = uri_path + 1;
+    if (strncmp(rest, cse_id, idl) != 0 || (rest[idl] != '\0' && rest[idl] != '/'))
+        return CMN_ENOTFOUND;
+    rest += idl;
+    if (*rest == '\0')
+        return ri_to_path(st, cse_id + 1, ret) == 0 ? 0 : CMN_ENOTFOUND;
+    return resolve_cse_relative(st, rest + 1, ret);
+}
+
+/* ---- CSEBase ----------------------------------------------------------------------- */
+
+static int put_new(cmn_store *st, const Tep__Resource *r)
+{
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(st, &t);
+
+    if (rc != 0)
+        return rc;
+    rc = txn_put_res(t, r);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
+}
+
+static json_t *common_attrs(const char *ri, const char *rn, const char *pi, unsigned ty,
+                            int64_t now)
+{
+    char ts[16];
+
+    cmn_json_timestamp(now, ts);
+    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "ri", ri, "rn", rn, "pi", pi, "ty",
+                     (json_int_t)ty, "ct", ts, "lt", ts);
+}
+
+int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name,
+                           int64_t now)
+{
+    Tep__Resource r = TEP__RESOURCE__INIT;
+    json_t *a;
+    int rc;
+
+    if (exists(st, CSE_DB_RESOURCES, cse_name))
+        return 0;
+    a = common_attrs(cse_id + 1, cse_name, "", CMN_TY_CSEBASE, now);
+    if (a == NULL)
+        return CMN_ENOMEM;
+    json_object_set_new(a, "csi", json_string(cse_id));
+    json_object_set_new(a, "cst", json_integer(1)); /* IN-CSE */
+    json_object_set_new(a, "srt", json_pack("[i,i,i,i,i]", 1, 2, 3, 4, 5));
+    json_object_set_new(a, "srv", json_pack("[s,s,s]", "3", "4", "5"));
+    r.ri = (char *)cse_id + 1;
+    r.path = (char *)cse_name;
+    r.ty = CMN_TY_CSEBASE;
+    r.parent_path = "";
+    r.creator = "";
+    r.ct = r.lt = now;
+    r.json = json_dumps(a, JSON_COMPACT);
+    rc = r.json != NULL ? put_new(st, &r) : CMN_ENOMEM;
+    free(r.json);
+    json_decref(a);
+    return rc;
+}
+
+/* ---- create ------------------------------------------------------------------------ */
+
+static bool child_allowed(unsigned parent_ty, unsigned ty)
+{
+    switch (parent_ty) {
+    case CMN_TY_CSEBASE: return ty == CMN_TY_AE || ty == CMN_TY_CNT || ty == CMN_TY_ACP;
+    case CMN_TY_AE: return ty == CMN_TY_CNT || ty == CMN_TY_ACP;
+    case CMN_TY_CNT: return ty == CMN_TY_CNT || ty == CMN_TY_CIN;
+    default: return false;
+    }
+}
+
+static int new_id(const char *prefix, char *ret, size_t len)
+{
+    uint8_t rnd[6];
+    char hex[13];
+    int rc = cmn_random(rnd, sizeof(rnd));
+
+    if (rc != 0)
+        return rc;
+    cmn_hex_encode(rnd, sizeof(rnd), hex);
+    snprintf(ret, len, "%s%s", prefix, hex);
+    return 0;
+}
+
+static const char *ty_prefix(unsigned ty)
+{
+    switch (ty) {
+    case CMN_TY_ACP: return "acp";
+    case CMN_TY_AE: return "ae";
+    case CMN_TY_CNT: return "cnt";
+    case CMN_TY_CIN: return "cin";
+    default: return "r";
+    }
+}
+
+/* Every acpi entry must name an existing accessControlPolicy (by ri). */
+static bool acpi_ok(cmn_store *st, json_t *acpi)
+{
+    Tep__Resource *acp = NULL;
+    json_t *e;
+    size_t i;
+    bool ok;
+
+    json_array_foreach(acpi, i, e) {
+        if (cse_res_get_by_ri(st, json_string_value(e), &acp) != 0)
+            return false;
+        ok = acp->ty == CMN_TY_ACP;
+        cse_res_free(acp);
+        acp = NULL;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* et: the requested expiration time or "never" (0). */
+static int parse_et(json_t *attrs, int64_t now, int64_t *ret)
+{
+    json_t *et = json_object_get(attrs, "et");
+
+    *ret = 0;
+    if (et == NULL)
+        return 0;
+    if (cmn_json_parse_timestamp(json_string_value(et), ret) != 0 || *ret <= now)
+        return CMN_EINVAL;
+    return 0;
+}
+
+static size_t content_size(json_t *con)
+{
+    char *s;
+    size_t n;
+
+    if (json_is_string(con))
+        return json_string_length(con);
+    s = json_dumps(con, JSON_COMPACT | JSON_ENCODE_ANY);
+    n = s != NULL ? strlen(s) : 0;
+    free(s);
+    return n;
+}
+
+static void add_type_attrs(json_t *a, const cse_res_create_in *in)
+{
+    switch (in->ty) {
+    case CMN_TY_AE:
+        json_object_set_new(a, "aei", json_string(in->ae_id));
+        if (json_object_get(a, "rr") == NULL)
+            json_object_set_new(a, "rr", json_false());
+        break;
+    case CMN_TY_CNT:
+        json_object_set_new(a, "cni", json_integer(0));
+        json_object_set_new(a, "cbs", json_integer(0));
+        json_object_set_new(a, "st", json_integer(0));
+        break;
+    case CMN_TY_CIN:
+        json_object_set_new(a, "cs", json_integer((json_int_t)content_size(
+                                         json_object_get(a, "con"))));
+        json_object_set_new(a, "st", json_integer(0));
+        break;
+    default:
+        break;
+    }
+}
+
+typedef struct {
+    char ri[64];
+    char rn[256];
+    char path[CSE_PATH_MAX];
+    int64_t et;
+} new_names;
+
+static unsigned pick_names(cmn_store *st, const Tep__Resource *parent,
+                           const cse_res_create_in *in, new_names *n)
+{
+    json_t *rn = json_object_get(in->attrs, "rn");
+
+    if (in->ty == CMN_TY_AE)
+        snprintf(n->ri, sizeof(n->ri), "%s", in->ae_id);
+    else if (new_id(ty_prefix(in->ty), n->ri, sizeof(n->ri)) != 0)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (rn != NULL)
+        snprintf(n->rn, sizeof(n->rn), "%s", json_string_value(rn));
+    else if (in->ty == CMN_TY_AE)
+        snprintf(n->rn, sizeof(n->rn), "%s", in->ae_id);
+    else
+        snprintf(n->rn, sizeof(n->rn), "%s", n->ri);
+    if ((size_t)snprintf(n->path, sizeof(n->path), "%s/%s", parent->path, n->rn) >=
+        sizeof(n->path))
+        return CMN_RSC_BAD_REQUEST;
+    if (in->ty == CMN_TY_AE && exists(st, CSE_DB_RI_INDEX, n->ri))
+        return CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED;
+    if (exists(st, CSE_DB_RESOURCES, n->path))
+        return CMN_RSC_CONFLICT;
+    return 0;
+}
+
+/* The full attribute object of the new resource. */
+static json_t *build_attrs(const Tep__Resource *parent, const cse_res_create_in *in,
+                           const new_names *n)
+{
+    json_t *a = json_deep_copy(in->attrs);
+    json_t *c = common_attrs(n->ri, n->rn, parent->ri, in->ty, in->now);
+    char ts[16];
+    bool want_cr = json_object_get(in->attrs, "cr") != NULL;
+
+    if (a == NULL || c == NULL || json_object_update(a, c) != 0) {
+        json_decref(a);
+        json_decref(c);
+        return NULL;
+    }
+    json_decref(c);
+    json_object_del(a, "cr");
+    if (want_cr)
+        json_object_set_new(a, "cr", json_string(in->originator));
+    if (n->et == 0) {
+        json_object_set_new(a, "et", json_string(NEVER_EXPIRES));
+    } else {
+        cmn_json_timestamp(n->et, ts);
+        json_object_set_new(a, "et", json_string(ts));
+    }
+    add_type_attrs(a, in);
+    return a;
+}
+
+/* CIN: the parent container's cni/cbs/st/lt follow (same transaction). */
+static int bump_parent(cmn_txn *t, const char *parent_path, long dn, long dbytes, int64_t now)
+{
+    Tep__Resource *p = NULL;
+    json_t *a = NULL;
+    char ts[16];
+    char *old;
+    int rc = txn_get_res(t, parent_path, &p);
+
+    if (rc != 0)
+        return rc;
+    a = json_loads(p->json, 0, NULL);
+    if (a == NULL) {
+        rc = CMN_ECORRUPT;
+        goto out;
+    }
+    cmn_json_timestamp(now, ts);
+    json_object_set_new(a, "cni", json_integer(json_integer_value(json_object_get(a, "cni")) + dn));
+    json_object_set_new(a, "cbs",
+                        json_integer(json_integer_value(json_object_get(a, "cbs")) + dbytes));
+    json_object_set_new(a, "st", json_integer(json_integer_value(json_object_get(a, "st")) + 1));
+    json_object_set_new(a, "lt", json_string(ts));
+    old = p->json;
+    p->json = json_dumps(a, JSON_COMPACT);
+    p->lt = now;
+    rc = p->json != NULL ? txn_put_res(t, p) : CMN_ENOMEM;
+    free(p->json);
+    p->json = old;
+out:
+    json_decref(a);
+    cse_res_free(p);
+    return rc;
+}
+
+static void fill_acpi(Tep__Resource *r, json_t *acpi, char **buf, size_t max)
+{
+    json_t *e;
+    size_t i;
+
+    r->n_acpi = 0;
+    r->acpi = buf;
+    json_array_foreach(acpi, i, e) {
+        if (i >= max)
+            break;
+        buf[r->n_acpi++] = (char *)json_string_value(e);
+    }
+}
+
+static int store_new(cmn_store *st, const Tep__Resource *r, json_t *a, unsigned ty)
+{
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(st, &t);
+
+    if (rc != 0)
+        return rc;
+    rc = txn_put_res(t, r);
+    if (rc == 0 && ty == CMN_TY_CIN)
+        rc = bump_parent(t, r->parent_path, 1, (long)json_integer_value(json_object_get(a, "cs")),
+                         r->ct);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
+}
+
+#define ACPI_MAX 32
+
+unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_res_create_in *in,
+                        Tep__Resource **ret_new)
+{
+    Tep__Resource r = TEP__RESOURCE__INIT;
+    json_t *acpi = json_object_get(in->attrs, "acpi");
+    char *acpi_buf[ACPI_MAX];
+    new_names n;
+    json_t *a = NULL;
+    unsigned rsc;
+
+    *ret_new = NULL;
+    if (!child_allowed(parent->ty, in->ty))
+        return CMN_RSC_INVALID_CHILD_RESOURCE_TYPE;
+    if (json_array_size(acpi) > ACPI_MAX || !acpi_ok(st, acpi))
+        return CMN_RSC_BAD_REQUEST;
+    if (parse_et(in->attrs, in->now, &n.et) != 0)
+        return CMN_RSC_BAD_REQUEST;
+    rsc = pick_names(st, parent, in, &n);
+    if (rsc != 0)
+        return rsc;
+    a = build_attrs(parent, in, &n);
+    if (a == NULL)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    r.ri = n.ri;
+    r.path = n.path;
+    r.ty = in->ty;
+    r.parent_path = parent->path;
+    r.creator = (char *)in->originator;
+    r.ct = r.lt = in->now;
+    r.et = n.et;
+    fill_acpi(&r, acpi, acpi_buf, ACPI_MAX);
+    r.json = json_dumps(a, JSON_COMPACT);
+    rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (r.json != NULL && store_new(st, &r, a, in->ty) == 0 && cse_res_get(st, n.path, ret_new) == 0)
+        rsc = CMN_RSC_CREATED;
+    free(r.json);
+    json_decref(a);
+    return rsc;
+}
+
+/* ---- delete ------------------------------------------------------------------------ */
+
+typedef struct {
+    char **paths;
+    char **ris;
+    size_t n, cap;
+} victims;
+
+static int victims_add(victims *v, const char *path, size_t plen, const char *ri)
+{
+    char **np, **nr;
+
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 16;
+        np = realloc(v->paths, v->cap * sizeof(char *));
+        if (np == NULL)
+            return CMN_ENOMEM;
+        v->paths = np;
+        nr = realloc(v->ris, v->cap * sizeof(char *));
+        if (nr == NULL)
+            return CMN_ENOMEM;
+        v->ris = nr;
+    }
+    v->paths[v->n] = strndup(path, plen);
+    v->ris[v->n] = strdup(ri);
+    if (v->paths[v->n] == NULL || v->ris[v->n] == NULL) {
+        free(v->paths[v->n]);
+        free(v->ris[v->n]);
+        return CMN_ENOMEM;
+    }
+    v->n++;
+    return 0;
+}
+
+static void victims_free(victims *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->paths[i]);
+        free(v->ris[i]);
+    }
+    free(v->paths);
+    free(v->ris);
+}
+
+static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    Tep__Resource *r = NULL;
+    int rc = unpack_res(val, vlen, &r);
+
+    if (rc != 0)
+        return rc;
+    rc = victims_add(arg, key, klen, r->ri);
+    cse_res_free(r);
+    return rc;
+}
+
+static int delete_all(cmn_store *st, const Tep__Resource *r, const victims *v, int64_t now)
+{
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(st, &t);
+    json_t *a = NULL;
+
+    for (size_t i = 0; rc == 0 && i < v->n; i++) {
+        rc = cmn_txn_del(t, CSE_DB_RESOURCES, v->paths[i], strlen(v->paths[i]));
+        if (rc == 0)
+            rc = cmn_txn_del(t, CSE_DB_RI_INDEX, v->ris[i], strlen(v->ris[i]));
+    }
+    if (rc == 0 && r->ty == CMN_TY_CIN) {
+        a = json_loads(r->json, 0, NULL);
+        rc = bump_parent(t, r->parent_path, -1,
+                         -(long)json_integer_value(json_object_get(a, "cs")), now);
+        json_decref(a);
+    }
+    if (t == NULL)
+        return rc;
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
+}
+
+unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now)
+{
+    victims v = { 0 };
+    char prefix[CSE_PATH_MAX + 1];
+    int rc;
+
+    if (r->ty == CMN_TY_CSEBASE)
+        return CMN_RSC_OPERATION_NOT_ALLOWED;
+    snprintf(prefix, sizeof(prefix), "%s/", r->path);
+    rc = victims_add(&v, r->path, strlen(r->path), r->ri);
+    if (rc == 0)
+        rc = cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, strlen(prefix), collect_fn, &v);
+    if (rc == 0)
+        rc = delete_all(st, r, &v, now);
+    victims_free(&v);
+    return rc == 0 ? CMN_RSC_DELETED : CMN_RSC_INTERNAL_SERVER_ERROR;
+}
+
+/* ---- render, count, owner ---------------------------------------------------------- */
+
+char *cse_res_render(const Tep__Resource *r)
+{
+    const char *key = cmn_json_ty_key(r->ty);
+    json_t *a = json_loads(r->json, 0, NULL);
+    json_t *w;
+    char *s = NULL;
+
+    if (key == NULL || a == NULL) {
+        json_decref(a);
+        return NULL;
+    }
+    w = json_pack("{s:o}", key, a);
+    if (w != NULL)
+        s = json_dumps(w, JSON_COMPACT);
+    json_decref(w);
+    return s;
+}
+
+static int count_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    (*(uint64_t *)arg)++;
+    return 0;
+}
+
+int cse_res_count(cmn_store *st, uint64_t *ret)
+{
+    *ret = 0;
+    return cmn_store_foreach(st, CSE_DB_RESOURCES, NULL, 0, count_fn, ret);
+}
+
+int cse_res_owner_ae(cmn_store *st, const char *path, char *ret, size_t len)
+{
+    char p[CSE_PATH_MAX];
+    Tep__Resource *r = NULL;
+    char *slash;
+    int rc;
+
+    ret[0] = '\0';
+    snprintf(p, sizeof(p), "%s", path);
+    for (;;) {
+        rc = cse_res_get(st, p, &r);
+        if (rc == 0 && r->ty == CMN_TY_AE)
+            snprintf(ret, len, "%s", r->ri);
+        cse_res_free(r);
+        r = NULL;
+        if (rc != 0 && rc != CMN_ENOTFOUND)
+            return rc;
+        if (ret[0] != '\0')
+            return 0;
+        slash = strrchr(p, '/');
+        if (slash == NULL)
+            return 0;
+        *slash = '\0';
+    }
+}

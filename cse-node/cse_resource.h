@@ -1,0 +1,60 @@
+/* The resource tree of tep-cse in LMDB: db "resources" (key: structured CSE-relative
+ * path, "tep-cse/ae1/cnt") holding tep.Resource, and db "ri_index" (ri -> path).
+ * Resource.json is the full attribute object as answered (without the m2m:xx wrapper);
+ * Resource.creator is the originator that created it. No sockets here: the request
+ * logic and the tests call it directly. */
+#ifndef TEP_CSE_RESOURCE_H
+#define TEP_CSE_RESOURCE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cmn_store.h"
+#include "tep.pb-c.h"
+
+#define CSE_DB_RESOURCES "resources"
+#define CSE_DB_RI_INDEX "ri_index"
+#define CSE_PATH_MAX 1024
+
+/* Reads the resource at path; *ret owned by the caller (cse_res_free). CMN_ENOTFOUND. */
+int cse_res_get(cmn_store *st, const char *path, Tep__Resource **ret);
+void cse_res_free(Tep__Resource *r); /* NULL is fine */
+/* Same, by resource identifier (ri_index). */
+int cse_res_get_by_ri(cmn_store *st, const char *ri, Tep__Resource **ret);
+
+/* Maps a request's Uri-Path to a stored structured path (ret holds CSE_PATH_MAX):
+ * structured "cse_name/...", SP-relative "~/<cse-id>/...", or CSE-relative
+ * unstructured "<ri>". CMN_ENOTFOUND when nothing matches. */
+int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, char *ret);
+
+/* Creates the CSEBase (ty 5, rn = cse_name, csi = cse_id) if the tree is empty. */
+int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name,
+                           int64_t now);
+
+typedef struct {
+    unsigned ty;            /* type to create */
+    json_t *attrs;          /* validated attributes (cse_validate_create), borrowed */
+    const char *originator; /* creator */
+    const char *ae_id;      /* AE create only: the AE-ID (aei, ri) */
+    int64_t now;
+} cse_res_create_in;
+
+/* Creates a child of parent. Returns the RSC: 2001 with *ret_new (caller frees),
+ * 4108 wrong child type, 4105 name taken, 4117 AE-ID already registered, 4000 bad
+ * acpi/et, 5000 store failure. The parent container's cni/cbs/st follow a CIN. */
+unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_res_create_in *in,
+                        Tep__Resource **ret_new);
+
+/* Deletes r and its whole subtree. Returns 2002, 4005 for the CSEBase, 5000. */
+unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now);
+
+/* {"m2m:<ty>": json} as a malloc'd string (caller frees), NULL on failure. */
+char *cse_res_render(const Tep__Resource *r);
+
+/* Number of stored resources (STATUS). */
+int cse_res_count(cmn_store *st, uint64_t *ret);
+
+/* The AE-ID of the closest ancestor AE of path (itself included) or "" : ret holds 256. */
+int cse_res_owner_ae(cmn_store *st, const char *path, char *ret, size_t len);
+
+#endif

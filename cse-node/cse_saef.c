@@ -1,0 +1,166 @@
+/* PSK callback and session binding (see cse_saef.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_kdf.h"
+#include "cmn_log.h"
+#include "cse_request.h"
+#include "cse_saef.h"
+#include "cse_sync.h"
+
+#define SUB "saef"
+
+/* Owned by the session (coap_session_set_app_data); freed on close/delete events. */
+typedef struct {
+    char key_id[CMN_KEY_ID_MAX];
+    char enrolee_id[256];
+    uint8_t key[CMN_KEY_LEN];     /* handed to libcoap from the callback, wiped on free */
+    coap_bin_const_t psk;
+} saef_binding;
+
+static void binding_free(saef_binding *b)
+{
+    if (b != NULL)
+        cmn_free_secret(b, sizeof(*b));
+}
+
+static const char *refuse_reason(int rc)
+{
+    switch (rc) {
+    case CMN_ENOTFOUND: return "unknown_identity";
+    case CMN_EDENIED: return "revoked";
+    case CMN_EEXPIRED: return "expired";
+    case CMN_ERANGE: return "bad_identity";
+    default: return "store_error";
+    }
+}
+
+static int lookup(cmn_store *st, const char *id, saef_binding **ret)
+{
+    Tep__Credential *c = NULL;
+    saef_binding *b = NULL;
+    int rc = cse_cred_get(st, id, &c);
+
+    if (rc == 0)
+        rc = cse_cred_usable(c, (int64_t)time(NULL));
+    if (rc == 0 && (c->key.len != CMN_KEY_LEN || strlen(c->enrolee_id) >= sizeof(b->enrolee_id)))
+        rc = CMN_ECORRUPT;
+    if (rc == 0 && (b = calloc(1, sizeof(*b))) == NULL)
+        rc = CMN_ENOMEM;
+    if (rc == 0) {
+        snprintf(b->key_id, sizeof(b->key_id), "%s", id);
+        snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", c->enrolee_id);
+        memcpy(b->key, c->key.data, CMN_KEY_LEN);
+        b->psk.s = b->key;
+        b->psk.length = CMN_KEY_LEN;
+        *ret = b;
+    }
+    cse_cred_free(c);
+    return rc;
+}
+
+static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_session_t *session,
+                                           void *arg)
+{
+    char id[CMN_KEY_ID_MAX], shown[CMN_KEY_ID_MAX];
+    saef_binding *b = NULL;
+    int rc = CMN_ERANGE;
+
+    if (identity->length > 0 && identity->length < sizeof(id) &&
+        memchr(identity->s, '\0', identity->length) == NULL) {
+        memcpy(id, identity->s, identity->length);
+        id[identity->length] = '\0';
+        rc = lookup(arg, id, &b);
+    } else {
+        snprintf(id, sizeof(id), "(%zu bytes)", identity->length);
+    }
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=handshake_refused reason=%s identity=%s", refuse_reason(rc),
+                 cse_log_value(id, shown, sizeof(shown)));
+        return NULL;
+    }
+    binding_free(coap_session_get_app_data(session));
+    coap_session_set_app_data(session, b);
+    CMN_INFO(SUB, "event=session_bound identity=%s enrolee_id=%s",
+             cse_log_value(id, shown, sizeof(shown)), b->enrolee_id);
+    return &b->psk;
+}
+
+static int on_event(coap_session_t *session, const coap_event_t event)
+{
+    switch (event) {
+    case COAP_EVENT_DTLS_CLOSED:
+    case COAP_EVENT_DTLS_ERROR:
+    case COAP_EVENT_SESSION_CLOSED:
+    case COAP_EVENT_SERVER_SESSION_DEL:
+        binding_free(coap_session_get_app_data(session));
+        coap_session_set_app_data(session, NULL);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
+{
+    coap_dtls_spsk_t setup;
+
+    memset(&setup, 0, sizeof(setup));
+    setup.version = COAP_DTLS_SPSK_SETUP_VERSION;
+    setup.validate_id_call_back = validate_id;
+    setup.id_call_back_arg = st;
+    setup.psk_info.hint.s = (const uint8_t *)psk_hint;
+    setup.psk_info.hint.length = strlen(psk_hint);
+    if (!coap_context_set_psk2(ctx, &setup))
+        return CMN_ECOAP;
+    coap_register_event_handler(ctx, on_event);
+    return 0;
+}
+
+/* A DTLS session whose binding is not there (the callback ran on another session
+ * object): bind it now from the identity libcoap kept. */
+static saef_binding *bind_late(cmn_store *st, coap_session_t *session)
+{
+    const coap_bin_const_t *identity = coap_session_get_psk_identity(session);
+    char id[CMN_KEY_ID_MAX];
+    saef_binding *b = NULL;
+
+    if (identity == NULL || identity->length == 0 || identity->length >= sizeof(id) ||
+        memchr(identity->s, '\0', identity->length) != NULL)
+        return NULL;
+    memcpy(id, identity->s, identity->length);
+    id[identity->length] = '\0';
+    if (lookup(st, id, &b) != 0)
+        return NULL;
+    coap_session_set_app_data(session, b);
+    return b;
+}
+
+const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t now)
+{
+    saef_binding *b = coap_session_get_app_data(session);
+    Tep__Credential *c = NULL;
+    char shown[CMN_KEY_ID_MAX];
+    int rc;
+
+    if (b == NULL)
+        b = bind_late(st, session);
+    if (b == NULL)
+        return NULL;
+    rc = cse_cred_get(st, b->key_id, &c);
+    if (rc == 0)
+        rc = cse_cred_usable(c, now);
+    cse_cred_free(c);
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=session_unbound reason=%s identity=%s", refuse_reason(rc),
+                 cse_log_value(b->key_id, shown, sizeof(shown)));
+        binding_free(b);
+        coap_session_set_app_data(session, NULL);
+        return NULL;
+    }
+    return b->enrolee_id;
+}

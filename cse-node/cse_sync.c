@@ -1,0 +1,148 @@
+/* Applying the enroller's events to tep-cse's credentials (see cse_sync.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cse_sync.h"
+
+static int unpack_cred(const void *val, size_t len, Tep__Credential **ret)
+{
+    *ret = tep__credential__unpack(NULL, len, val);
+    return *ret != NULL ? 0 : CMN_ECORRUPT;
+}
+
+void cse_cred_free(Tep__Credential *c)
+{
+    if (c == NULL)
+        return;
+    if (c->key.data != NULL)
+        cmn_wipe(c->key.data, c->key.len);
+    tep__credential__free_unpacked(c, NULL);
+}
+
+static int txn_put_cred(cmn_txn *t, const Tep__Credential *c)
+{
+    size_t len = tep__credential__get_packed_size(c);
+    uint8_t *buf = malloc(len ? len : 1);
+    int rc;
+
+    if (buf == NULL)
+        return CMN_ENOMEM;
+    tep__credential__pack(c, buf);
+    rc = cmn_txn_put(t, CSE_DB_CREDENTIALS, c->key_id, strlen(c->key_id), buf, len);
+    cmn_free_secret(buf, len);
+    return rc;
+}
+
+static int put_with_indexes(cmn_txn *t, const Tep__Credential *c)
+{
+    int rc = txn_put_cred(t, c);
+
+    if (rc == 0 && c->enrolee_id[0] != '\0' && !c->revoked)
+        rc = cmn_txn_put(t, CSE_DB_ENROLEES, c->enrolee_id, strlen(c->enrolee_id), c->key_id,
+                         strlen(c->key_id));
+    if (rc == 0 && c->ke_id[0] != '\0')
+        rc = cmn_txn_put(t, CSE_DB_KEIDS, c->ke_id, strlen(c->ke_id), c->key_id,
+                         strlen(c->key_id));
+    return rc;
+}
+
+/* REVOKED without a credential: find ours through the KeID and mark it. */
+static int revoke_by_keid(cmn_txn *t, const char *ke_id)
+{
+    Tep__Credential *c = NULL;
+    void *kid = NULL, *val = NULL;
+    size_t klen = 0, vlen = 0;
+    int rc = cmn_txn_get(t, CSE_DB_KEIDS, ke_id, strlen(ke_id), &kid, &klen);
+
+    if (rc == CMN_ENOTFOUND)
+        return 0; /* not one of ours */
+    if (rc != 0)
+        return rc;
+    rc = cmn_txn_get(t, CSE_DB_CREDENTIALS, kid, klen, &val, &vlen);
+    if (rc == 0)
+        rc = unpack_cred(val, vlen, &c);
+    if (rc == 0) {
+        c->revoked = true;
+        rc = txn_put_cred(t, c);
+    }
+    cse_cred_free(c);
+    cmn_store_free_val(val, vlen);
+    cmn_store_free_val(kid, klen);
+    return rc == CMN_ENOTFOUND ? 0 : rc;
+}
+
+int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
+{
+    cse_sync_stats *stats = arg;
+    const Tep__Event *ev = item->event;
+    Tep__Credential c;
+    int rc;
+
+    if (ev == NULL)
+        return 0;
+    if (ev->kind == TEP__EVENT__KIND__REVOKED) {
+        if (item->credential != NULL) {
+            c = *item->credential;
+            c.revoked = true;
+            rc = txn_put_cred(txn, &c);
+        } else {
+            rc = revoke_by_keid(txn, ev->ke_id);
+        }
+        if (rc == 0 && stats != NULL)
+            stats->revocations++;
+    } else {
+        rc = item->credential != NULL ? put_with_indexes(txn, item->credential) : 0;
+    }
+    if (rc == 0 && stats != NULL)
+        stats->applied++;
+    return rc;
+}
+
+int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    *ret = NULL;
+    rc = cmn_store_get(st, CSE_DB_CREDENTIALS, key_id, strlen(key_id), &val, &len);
+    if (rc != 0)
+        return rc;
+    rc = unpack_cred(val, len, ret);
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+int cse_cred_usable(const Tep__Credential *c, int64_t now)
+{
+    if (c->revoked)
+        return CMN_EDENIED;
+    if (c->expires != 0 && c->expires <= now)
+        return CMN_EEXPIRED;
+    return 0;
+}
+
+bool cse_cred_is_enrolled(cmn_store *st, const char *ae_id)
+{
+    void *val = NULL;
+    size_t len = 0;
+
+    if (cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &len) != 0)
+        return false;
+    cmn_store_free_val(val, len);
+    return true;
+}
+
+static int count_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    (*(uint64_t *)arg)++;
+    return 0;
+}
+
+int cse_cred_count(cmn_store *st, uint64_t *ret)
+{
+    *ret = 0;
+    return cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, count_fn, ret);
+}

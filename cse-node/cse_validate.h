@@ -1,0 +1,19 @@
+/* Validation of the attribute object of a CREATE request (TS-0004 short names), per
+ * resource type. Socket- and store-free, so tests feed JSON straight in. */
+#ifndef TEP_CSE_VALIDATE_H
+#define TEP_CSE_VALIDATE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Checks attrs (the object inside "m2m:<ty>") for a CREATE of type ty: known,
+ * writable attributes of the right JSON type, mandatory ones present (AE: api; CIN:
+ * con; ACP: pv, pvs with >= 1 acr). Returns 0, or the RSC to answer (4000 for bad
+ * content, 4108 for a type tep cannot create) with a short reason in ret_reason
+ * ("missing_api", "unknown_attribute:foo", ...) for the log line. */
+unsigned cse_validate_create(unsigned ty, json_t *attrs, char *ret_reason, size_t rlen);
+
+/* Checks one privileges object ({"acr":[...]}); min_acr: least number of rules. */
+int cse_validate_privileges(json_t *pv, size_t min_acr);
+
+#endif

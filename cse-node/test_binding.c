@@ -1,0 +1,65 @@
+/* From binding (TS-0003 7.2.1), one row per rule of docs/internals.md. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cmn_onem2m.h"
+#include "cse_binding.h"
+
+typedef struct {
+    const char *name;
+    bool secure;
+    const char *bound, *from;
+    bool ae_create, enrolled;
+    unsigned rsc;            /* expected */
+    const char *originator;  /* expected when rsc == 0 */
+    bool authn, admin;
+} row;
+
+static const row rows[] = {
+    { "coaps from equals bound", true, "Cdev1", "Cdev1", false, false, 0, "Cdev1", true, false },
+    { "coaps from differs", true, "Cdev1", "Cdev2", false, false, 4106, NULL, true, false },
+    { "coaps ae create, no from", true, "Cdev1", NULL, true, false, 0, "Cdev1", true, false },
+    { "coaps ae create, from C", true, "Cdev1", "C", true, false, 0, "Cdev1", true, false },
+    { "coaps ae create, other AE-ID", true, "Cdev1", "Cdev2", true, false, 4106, NULL, true, false },
+    { "coaps no from, not ae create", true, "Cdev1", NULL, false, false, 4000, NULL, true, false },
+    { "coaps C, not ae create", true, "Cdev1", "C", false, false, 4106, NULL, true, false },
+    { "coaps admin is not honoured", true, "Cdev1", "CAdmin", false, false, 4106, NULL, true, false },
+    { "coaps unbound session", true, NULL, "Cdev1", false, false, 4106, NULL, true, false },
+    { "coap admin", false, NULL, "CAdmin", false, false, 0, "CAdmin", false, true },
+    { "coap enrolled AE-ID", false, NULL, "Cdev1", false, true, 4107, NULL, false, false },
+    { "coap enrolled AE-ID, ae create", false, NULL, "Cdev1", true, true, 4107, NULL, false, false },
+    { "coap unenrolled", false, NULL, "Cguest", false, false, 0, "Cguest", false, false },
+    { "coap no from", false, NULL, NULL, false, false, 4000, NULL, false, false },
+    { "coap ae create, no from", false, NULL, NULL, true, false, 0, "", false, false },
+    { "coap ae create, from C", false, NULL, "C", true, false, 0, "", false, false },
+};
+
+static void test_table(void **state)
+{
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const row *r = &rows[i];
+        cse_binding_in in = { r->secure, r->bound, r->from, r->ae_create, "CAdmin", r->enrolled };
+        cse_binding_out out;
+        unsigned rsc = cse_binding_check(&in, &out);
+
+        print_message("%s\n", r->name);
+        assert_int_equal(rsc, r->rsc);
+        assert_int_equal(out.rq_authn, r->authn);
+        if (rsc == 0) {
+            assert_string_equal(out.originator, r->originator);
+            assert_int_equal(out.is_admin, r->admin);
+        } else {
+            assert_true(out.reason[0] != '\0');
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_table) };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,310 @@
+/* Resource create/retrieve/delete through the socket-free request logic, as a client
+ * sees it: RSC, body, Location. Real LMDB store in a temp dir, local decisions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cmn_sync.h"
+#include "cse_request.h"
+#include "cse_sync.h"
+
+typedef struct {
+    char dir[64];
+    cmn_store *st;
+    cse_pep *pep;
+    cse_node node;
+} fixture;
+
+static int setup(void **state)
+{
+    static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
+                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB };
+    fixture *f = calloc(1, sizeof(*f));
+
+    cmn_log_init("test", CMN_LOG_ERR, NULL);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
+    assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", 1700000000), 0);
+    assert_int_equal(cse_pep_new_local(&f->pep), 0);
+    f->node = (cse_node){ f->st, f->pep, "/tep-cse", "tep-cse", "CAdmin" };
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+
+    cse_pep_free(f->pep);
+    cmn_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* One request; secure when bound != NULL. Returns the RSC, rsp kept in *rsp. */
+static unsigned rq(fixture *f, int op, const char *path, const char *from, const char *bound,
+                   unsigned ty, const char *body, cse_rsp *rsp)
+{
+    cse_req r = { .op = op, .path = path, .from = from, .ty = ty, .cf = body ? 50 : 0,
+                  .body = body, .body_len = body ? strlen(body) : 0, .secure = bound != NULL,
+                  .bound_id = bound, .peer_ip = "127.0.0.1", .now = 1700000100 };
+
+    cse_request_handle(&f->node, &r, rsp);
+    return rsp->rsc;
+}
+
+static unsigned rq1(fixture *f, int op, const char *path, const char *from, const char *bound,
+                    unsigned ty, const char *body)
+{
+    cse_rsp rsp;
+    unsigned rsc = rq(f, op, path, from, bound, ty, body, &rsp);
+
+    cse_rsp_clear(&rsp);
+    return rsc;
+}
+
+static json_t *attr(const cse_rsp *rsp, const char *wrapper, const char *name)
+{
+    json_t *root = json_loads(rsp->body, 0, NULL);
+    json_t *v;
+
+    assert_non_null(root);
+    v = json_object_get(json_object_get(root, wrapper), name);
+    assert_non_null(v);
+    json_incref(v);
+    json_decref(root);
+    return v;
+}
+
+static void register_ae(fixture *f)
+{
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
+                         "{\"m2m:ae\":{\"api\":\"Ntepdemo\",\"rn\":\"dev1\"}}"),
+                     CMN_RSC_CREATED);
+}
+
+static void test_csebase(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *v;
+
+    assert_int_equal(rq(f, CMN_OP_RETRIEVE, "tep-cse", "CAdmin", NULL, 0, NULL, &rsp), 2000);
+    v = attr(&rsp, "m2m:cb", "csi");
+    assert_string_equal(json_string_value(v), "/tep-cse");
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    /* SP-relative form reaches the same resource */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "~/tep-cse", "CAdmin", NULL, 0, NULL), 2000);
+    /* nobody else may read it without a policy */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse", "Cguest", NULL, 0, NULL), 4103);
+    assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse", "CAdmin", NULL, 0, NULL), 4005);
+}
+
+static void test_ae_register(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *v;
+
+    assert_int_equal(rq(f, CMN_OP_CREATE, "tep-cse", "C", "Cdev1", CMN_TY_AE,
+                        "{\"m2m:ae\":{\"api\":\"Ntepdemo\",\"rr\":true}}", &rsp),
+                     CMN_RSC_CREATED);
+    assert_string_equal(rsp.location, "tep-cse/Cdev1");
+    v = attr(&rsp, "m2m:ae", "aei");
+    assert_string_equal(json_string_value(v), "Cdev1");
+    json_decref(v);
+    v = attr(&rsp, "m2m:ae", "pi");
+    assert_string_equal(json_string_value(v), "tep-cse");
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    /* the same AE-ID again, even under another name */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
+                         "{\"m2m:ae\":{\"api\":\"Ntepdemo\",\"rn\":\"other\"}}"),
+                     CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED);
+    /* the AE reads itself, by structured path and by ri */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/Cdev1", "Cdev1", "Cdev1", 0, NULL), 2000);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "Cdev1", "Cdev1", "Cdev1", 0, NULL), 2000);
+}
+
+static void test_container_and_instances(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *v;
+
+    register_ae(f);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"data\"}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", CMN_TY_CIN,
+                         "{\"m2m:cin\":{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", CMN_TY_CIN,
+                         "{\"m2m:cin\":{\"con\":\"22\"}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(rq(f, CMN_OP_RETRIEVE, "tep-cse/dev1/data", "Cdev1", "Cdev1", 0, NULL, &rsp),
+                     2000);
+    v = attr(&rsp, "m2m:cnt", "cni");
+    assert_int_equal(json_integer_value(v), 2);
+    json_decref(v);
+    v = attr(&rsp, "m2m:cnt", "cbs");
+    assert_int_equal(json_integer_value(v), 6);
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    /* same name twice */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"data\"}}"),
+                     CMN_RSC_CONFLICT);
+    /* an AE cannot live under a container */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", CMN_TY_AE,
+                         "{\"m2m:ae\":{\"api\":\"N\"}}"),
+                     CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
+    /* another enrolled AE has no right on it (no acpi: creator only) */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0, NULL), 4103);
+    /* update is not implemented yet, after the access check */
+    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", 0, NULL), 5001);
+    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0, NULL), 4103);
+}
+
+static void test_delete_subtree(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    char ri[64];
+    json_t *v;
+
+    register_ae(f);
+    assert_int_equal(rq(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                        "{\"m2m:cnt\":{\"rn\":\"data\"}}", &rsp),
+                     CMN_RSC_CREATED);
+    v = attr(&rsp, "m2m:cnt", "ri");
+    snprintf(ri, sizeof(ri), "%s", json_string_value(v));
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", CMN_TY_CIN,
+                         "{\"m2m:cin\":{\"con\":\"1\"}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, ri, "Cdev1", "Cdev1", 0, NULL), 2000);
+    assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse/dev1", "Cdev2", "Cdev2", 0, NULL), 4103);
+    assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse/dev1", "Cdev1", "Cdev1", 0, NULL), 2002);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/data", "CAdmin", NULL, 0, NULL), 4004);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, ri, "CAdmin", NULL, 0, NULL), 4004);
+    /* the AE-ID is free again */
+    register_ae(f);
+}
+
+static void test_acp_grants(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    char body[256];
+    json_t *v;
+
+    register_ae(f);
+    assert_int_equal(
+        rq(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_ACP,
+           "{\"m2m:acp\":{\"rn\":\"share\",\"pv\":{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":2}]},"
+           "\"pvs\":{\"acr\":[{\"acor\":[\"Cdev1\"],\"acop\":63}]}}}", &rsp),
+        CMN_RSC_CREATED);
+    v = attr(&rsp, "m2m:acp", "ri");
+    snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"rn\":\"pub\",\"acpi\":[\"%s\"]}}",
+             json_string_value(v));
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT, body),
+                     CMN_RSC_CREATED);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/pub", "Cdev2", "Cdev2", 0, NULL), 2000);
+    assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse/dev1/pub", "Cdev2", "Cdev2", 0, NULL), 4103);
+    /* the ACP itself is governed by its pvs */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/share", "Cdev2", "Cdev2", 0, NULL), 4103);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/share", "Cdev1", "Cdev1", 0, NULL), 2000);
+    /* acpi naming no policy */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"acpi\":[\"nope\"]}}"),
+                     CMN_RSC_BAD_REQUEST);
+}
+
+static void test_bad_input(void **state)
+{
+    fixture *f = *state;
+    cse_req r = { .op = CMN_OP_CREATE, .path = "tep-cse", .from = "CAdmin", .ty = CMN_TY_CNT,
+                  .cf = 41, .body = "<cnt/>", .body_len = 6, .now = 1700000100 };
+    cse_rsp rsp;
+
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT, "{\"m2m:cnt\":"),
+                     4000);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT,
+                         "{\"m2m:ae\":{\"api\":\"x\"}}"),
+                     4000);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT, NULL), 4000);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/nothing", "CAdmin", NULL, 0, NULL), 4004);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "elsewhere", "CAdmin", NULL, 0, NULL), 4004);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse", NULL, NULL, 0, NULL), 4000);
+    cse_request_handle(&f->node, &r, &rsp);
+    assert_int_equal(rsp.rsc, 4015);
+    assert_non_null(strstr(rsp.body, "m2m:dbg"));
+    cse_rsp_clear(&rsp);
+    /* admin creates over plain CoAP, and the container is the admin's */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"shared\"}}"),
+                     2001);
+}
+
+static void test_enrolled_needs_sa(void **state)
+{
+    fixture *f = *state;
+    Tep__Event ev = TEP__EVENT__INIT;
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    uint8_t key[32] = { 1 };
+    cmn_txn *t;
+
+    ev.seq = 1;
+    ev.ke_id = "aa@mef";
+    ev.enrolee_id = "Cdev1";
+    c.key_id = "kid@mef";
+    c.key = (ProtobufCBinaryData){ sizeof(key), key };
+    c.suid = 22;
+    c.ke_id = "aa@mef";
+    c.enrolee_id = "Cdev1";
+    item.event = &ev;
+    item.credential = &c;
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
+    assert_int_equal(cse_sync_apply(t, &item, NULL), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", NULL, CMN_TY_AE,
+                         "{\"m2m:ae\":{\"api\":\"N\"}}"),
+                     4107);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse", "Cdev1", NULL, 0, NULL), 4107);
+    /* a plain-CoAP AE that is not enrolled registers under a CSE-assigned AE-ID */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, NULL, CMN_TY_AE,
+                         "{\"m2m:ae\":{\"api\":\"N\"}}"),
+                     2001);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_csebase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ae_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_and_instances, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_subtree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acp_grants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enrolled_needs_sa, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

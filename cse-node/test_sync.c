@@ -1,0 +1,131 @@
+/* Credentials from the enroller's events, as the PSK callback will read them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_err.h"
+#include "cse_sync.h"
+
+typedef struct {
+    char dir[64];
+    cmn_store *st;
+} fixture;
+
+static int setup(void **state)
+{
+    static const char *const dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
+                                       CMN_SYNC_DB };
+    fixture *f = calloc(1, sizeof(*f));
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-sync-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(cmn_store_open(f->dir, dbs, 4, 1, 0, &f->st), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+
+    cmn_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void apply(fixture *f, uint64_t seq, Tep__Event__Kind kind, const char *ke_id,
+                  Tep__Credential *c, cse_sync_stats *stats)
+{
+    Tep__Event ev = TEP__EVENT__INIT;
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    cmn_txn *t;
+
+    ev.seq = seq;
+    ev.kind = kind;
+    ev.ke_id = (char *)ke_id;
+    ev.enrolee_id = "Cdev1";
+    item.event = &ev;
+    item.credential = c;
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
+    assert_int_equal(cse_sync_apply(t, &item, stats), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+}
+
+static Tep__Credential cred(uint8_t *key, int64_t expires)
+{
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+
+    c.key_id = "00112233@mef.tep.local";
+    c.key = (ProtobufCBinaryData){ 32, key };
+    c.suid = 22;
+    c.ke_id = "ke1@mef.tep.local";
+    c.enrolee_id = "Cdev1";
+    c.expires = expires;
+    return c;
+}
+
+static void test_enrol_then_revoke(void **state)
+{
+    fixture *f = *state;
+    uint8_t key[32];
+    Tep__Credential c, *got = NULL;
+    cse_sync_stats stats = { 0 };
+    uint64_t n;
+
+    memset(key, 0x5a, sizeof(key));
+    c = cred(key, 0);
+    assert_false(cse_cred_is_enrolled(f->st, "Cdev1"));
+    apply(f, 1, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, &stats);
+    assert_true(cse_cred_is_enrolled(f->st, "Cdev1"));
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), 0);
+    assert_int_equal(cse_cred_usable(got, 1700000000), 0);
+    assert_memory_equal(got->key.data, key, 32);
+    assert_string_equal(got->enrolee_id, "Cdev1");
+    cse_cred_free(got);
+    assert_int_equal(cse_cred_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+
+    /* revoked: the event carries no key, the KeID leads to our credential */
+    apply(f, 2, TEP__EVENT__KIND__REVOKED, "ke1@mef.tep.local", NULL, &stats);
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), 0);
+    assert_int_equal(cse_cred_usable(got, 1700000000), CMN_EDENIED);
+    cse_cred_free(got);
+    assert_int_equal(stats.applied, 2);
+    assert_int_equal(stats.revocations, 1);
+    /* still an enrolled AE-ID (plain CoAP keeps refusing it with 4107) */
+    assert_true(cse_cred_is_enrolled(f->st, "Cdev1"));
+}
+
+static void test_other_events(void **state)
+{
+    fixture *f = *state;
+    uint8_t key[32] = { 0 };
+    Tep__Credential c = cred(key, 1700000000), *got = NULL;
+
+    /* a revocation that is not ours, an enrolment for another target */
+    apply(f, 1, TEP__EVENT__KIND__REVOKED, "unknown@mef", NULL, NULL);
+    apply(f, 2, TEP__EVENT__KIND__ENROLLED, "ke9@mef", NULL, NULL);
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), CMN_ENOTFOUND);
+    apply(f, 3, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, NULL);
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), 0);
+    assert_int_equal(cse_cred_usable(got, 1699999999), 0);
+    assert_int_equal(cse_cred_usable(got, 1700000000), CMN_EEXPIRED);
+    cse_cred_free(got);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_enrol_then_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_events, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,101 @@
+/* CREATE attribute validation: what a client gets for each kind of bad body. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cmn_onem2m.h"
+#include "cse_validate.h"
+
+static unsigned check(unsigned ty, const char *json, char *reason)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    unsigned rsc;
+
+    assert_non_null(o);
+    rsc = cse_validate_create(ty, o, reason, 96);
+    json_decref(o);
+    return rsc;
+}
+
+static void test_ae(void **state)
+{
+    char r[96];
+
+    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Ntepdemo\",\"rr\":true,\"rn\":\"app\"}", r), 0);
+    assert_int_equal(check(CMN_TY_AE, "{\"rr\":true}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "missing:api");
+    assert_int_equal(check(CMN_TY_AE, "{\"api\":7}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:api");
+}
+
+static void test_readonly_and_unknown(void **state)
+{
+    char r[96];
+
+    assert_int_equal(check(CMN_TY_CNT, "{\"ri\":\"x\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"cni\":3}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"foo\":1}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "unknown_or_readonly_attribute:foo");
+    assert_int_equal(check(CMN_TY_CNT, "{\"mni\":-1}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"mni\":10,\"lbl\":[\"a\"]}", r), 0);
+    assert_int_equal(check(CMN_TY_CNT, "{\"cr\":null}", r), 0);
+    assert_int_equal(check(CMN_TY_CNT, "{\"cr\":\"Cother\"}", r), CMN_RSC_BAD_REQUEST);
+}
+
+static void test_rn(void **state)
+{
+    char r[96];
+
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"a/b\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"..\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"data\"}", r), 0);
+}
+
+static void test_cin(void **state)
+{
+    char r[96];
+
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}", r), 0);
+    assert_int_equal(check(CMN_TY_CIN, "{\"cnf\":\"text/plain:0\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "missing:con");
+}
+
+static void test_acp(void **state)
+{
+    char r[96];
+    const char *ok = "{\"pv\":{\"acr\":[]},\"pvs\":{\"acr\":[{\"acor\":[\"Cae1\"],\"acop\":63}]}}";
+
+    assert_int_equal(check(CMN_TY_ACP, ok, r), 0);
+    /* pvs must hold at least one rule (TS-0004) */
+    assert_int_equal(check(CMN_TY_ACP, "{\"pv\":{\"acr\":[]},\"pvs\":{\"acr\":[]}}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_ACP, "{\"pvs\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2}]}}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "missing:pv");
+    assert_int_equal(check(CMN_TY_ACP,
+                           "{\"pv\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":64}]},"
+                           "\"pvs\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2}]}}", r),
+                     CMN_RSC_BAD_REQUEST);
+}
+
+static void test_unsupported_type(void **state)
+{
+    char r[96];
+
+    assert_int_equal(check(CMN_TY_SUB, "{}", r), CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
+    assert_int_equal(check(CMN_TY_CSEBASE, "{}", r), CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ae), cmocka_unit_test(test_readonly_and_unknown),
+        cmocka_unit_test(test_rn), cmocka_unit_test(test_cin),
+        cmocka_unit_test(test_acp), cmocka_unit_test(test_unsupported_type),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
