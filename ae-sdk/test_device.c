@@ -122,7 +122,9 @@ static void ae_rn_is_remembered_in_a_0600_state_file(void **state)
     write_state(f, 1795000000);
     chmod(f->state, 0644);
     assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    assert_false(tep_device_is_registered(dev));
     assert_int_equal(tep_device_set_ae_rn(dev, "sensor-1"), 0);
+    assert_true(tep_device_is_registered(dev));
     assert_string_equal(tep_device_ae_path(dev), "tep-cse/sensor-1");
     tep_device_free(dev);
 

@@ -281,7 +281,9 @@ static int do_run(ctx *c)
         return rc;
     if (tep_device_is_enrolled(c->dev))
         printf("KE_ID=%s\nKPSA_ID=%s\n", tep_device_ke_id(c->dev), tep_device_kpsa_id(c->dev));
-    if ((rc = do_register(c, NULL, NULL, true)) != EXIT_OK)
+    if (tep_device_is_registered(c->dev)) /* registered earlier with this enrolment */
+        printf("AE_ID=%s\nPATH=%s\n", tep_device_enrolee_id(c->dev), tep_device_ae_path(c->dev));
+    else if ((rc = do_register(c, NULL, NULL, true)) != EXIT_OK)
         return rc;
     if ((rc = do_create_cnt(c, "data", true)) != EXIT_OK)
         return rc;

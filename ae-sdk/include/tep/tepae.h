@@ -119,6 +119,9 @@ TEP_API const char *tep_device_registrar_cse_id(const tep_device *dev);
 TEP_API const char *tep_device_registrar_poa(const tep_device *dev);
 TEP_API const char *tep_device_maf_id(const tep_device *dev);     /* "" if none */
 TEP_API int64_t tep_device_expires(const tep_device *dev);       /* Unix secs, 0 if none */
+/* 1 once tep_register_ae() succeeded for this enrolment (remembered in the state
+ * file), else 0. */
+TEP_API int tep_device_is_registered(const tep_device *dev);
 /* Resource path of the device's AE: "<cse-name>/<rn>", rn as registered by
  * tep_register_ae() (remembered in the state file), else the AE-ID. NULL if not
  * enrolled. */
