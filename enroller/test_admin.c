@@ -1,1 +1,141 @@
-int main(void){return 0;}
+/* enr_admin: what tepctl sees for each admin operation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cmn_err.h"
+#include "enr_admin.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    cmn_store *s = NULL;
+
+    snprintf(dir, sizeof(dir), "/tmp/tep-test-enradm-XXXXXX");
+    if (!mkdtemp(dir) || enr_db_open(dir, &s) != 0)
+        return -1;
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    cmn_store_close(*state);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int add(cmn_store *s, const char *kpm_id, const char *enrolee_id,
+               Tep__AdminResponse *resp)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    enr_events ev;
+
+    e.kpm_id = (char *)kpm_id;
+    e.enrolee_id = (char *)enrolee_id;
+    e.app_id = "Ntepdemo";
+    e.expires = time(NULL) + 60;
+    req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_ADD;
+    req.enrolee = &e;
+    tep__admin_response__init(resp);
+    return enr_admin_handle(s, &req, time(NULL), resp, &ev);
+}
+
+static int simple(cmn_store *s, Tep__AdminRequest__Op op, const char *kpm_id,
+                  Tep__AdminResponse *resp, enr_events *ev)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+
+    req.op = op;
+    if (kpm_id)
+        req.kpm_id = (char *)kpm_id;
+    tep__admin_response__init(resp);
+    return enr_admin_handle(s, &req, time(NULL), resp, ev);
+}
+
+static const char *status_value(const Tep__AdminResponse *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_status; i++)
+        if (!strcmp(r->status[i]->key, key))
+            return r->status[i]->value;
+    return NULL;
+}
+
+static void test_add_gives_kpm_once_and_list_hides_it(void **state)
+{
+    Tep__AdminResponse r;
+    enr_events ev;
+
+    assert_int_equal(add(*state, "device01", "", &r), 0);
+    assert_int_equal(r.n_enrolees, 1);
+    assert_int_equal(r.enrolees[0]->kpm.len, ENR_KPM_LEN);
+    assert_string_equal(r.enrolees[0]->enrolee_id, "Cdevice01"); /* default */
+    enr_admin_clear(&r);
+    assert_int_equal(add(*state, "device01", "Cother", &r), CMN_EEXIST);
+    assert_int_equal(r.err, CMN_EEXIST);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__ENROLEE_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.n_enrolees, 1);
+    assert_string_equal(r.enrolees[0]->kpm_id, "device01");
+    assert_int_equal(r.enrolees[0]->kpm.len, 0);
+    enr_admin_clear(&r);
+}
+
+static void test_add_refuses_bad_input(void **state)
+{
+    Tep__AdminResponse r;
+
+    assert_int_equal(add(*state, "bad id", "", &r), CMN_EINVAL);
+    assert_non_null(strstr(r.message, "kpm_id"));
+    enr_admin_clear(&r);
+    assert_int_equal(add(*state, "ok", "C with space", &r), CMN_EINVAL);
+    enr_admin_clear(&r);
+}
+
+static void test_status_and_revoke(void **state)
+{
+    Tep__AdminResponse r;
+    enr_events ev;
+
+    assert_int_equal(add(*state, "device01", "", &r), 0);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__STATUS, NULL, &r, &ev), 0);
+    assert_string_equal(status_value(&r, "role"), "enroller");
+    assert_string_equal(status_value(&r, "enrolees"), "1");
+    assert_string_equal(status_value(&r, "enrolments"), "0");
+    assert_string_equal(status_value(&r, "last_seq"), "0");
+    assert_non_null(status_value(&r, "version"));
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__ENROLEE_REVOKE, "device01", &r, &ev),
+                     0);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__ENROLEE_REVOKE, "nobody", &r, &ev),
+                     CMN_ENOTFOUND);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__ENROLEE_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.enrolees[0]->state, TEP__ENROLEE__STATE__REVOKED);
+    enr_admin_clear(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_add_gives_kpm_once_and_list_hides_it, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_add_refuses_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_and_revoke, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,1 +1,97 @@
-int main(void){return 0;}
+/* enr_config: defaults, environment overrides, and errors that name file and line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cmn_err.h"
+#include "enr_config.h"
+
+static char path[64];
+
+static void write_ini(const char *text)
+{
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/tmp/tep-test-enrcfg-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_file_values_and_defaults(void **state)
+{
+    enr_config cfg = {0};
+    char err[256];
+
+    (void)state;
+    write_ini("[enroller]\ndata_dir = /tmp/x\nmef_fqdn = mef.example.org\nlog_level = debug\n");
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.data_dir, "/tmp/x");
+    assert_string_equal(cfg.mef_fqdn, "mef.example.org");
+    assert_string_equal(cfg.registrar_cse_id, "/tep-cse");
+    assert_string_equal(cfg.maf_id, "maf.tep.local");
+    assert_string_equal(cfg.bus_sync, "ipc:///run/tep/sync.ipc");
+    assert_int_equal(cfg.level, CMN_LOG_DEBUG);
+    enr_config_free(&cfg);
+    unlink(path);
+}
+
+static void test_environment_overrides(void **state)
+{
+    enr_config cfg = {0};
+    char err[256];
+
+    (void)state;
+    write_ini("[enroller]\nmef_fqdn = mef.example.org\n");
+    setenv("TEP_ENROLLER_MEF_FQDN", "mef.env.example", 1);
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
+    unsetenv("TEP_ENROLLER_MEF_FQDN");
+    assert_string_equal(cfg.mef_fqdn, "mef.env.example");
+    enr_config_free(&cfg);
+    unlink(path);
+}
+
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    enr_config cfg = {0};
+    char err[256], prefix[128];
+
+    write_ini(text);
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), CMN_ECONFIG);
+    snprintf(prefix, sizeof(prefix), "%s:%s", path, where);
+    assert_memory_equal(err, prefix, strlen(prefix));
+    assert_non_null(strstr(err, what));
+    unlink(path);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    expect_error("[enroller]\n\nbogus = 1\n", "3:", "enroller.bogus");
+    expect_error("[enroller]\nlog_level = loud\n", "2:", "enroller.log_level");
+    expect_error("[enroller]\nregistrar_cse_id = tep-cse\n", "2:", "registrar_cse_id");
+    expect_error("[enroller]\nlisten =\n", "2:", "enroller.listen");
+    expect_error("[bus]\nevents = http://x\n", "2:", "bus.events");
+    expect_error("[bus]\nsync = ipc:///tmp/a.ipc\nadmin = ipc:///tmp/a.ipc\n", " ",
+                 "different endpoints");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_values_and_defaults),
+        cmocka_unit_test(test_environment_overrides),
+        cmocka_unit_test(test_errors_name_file_and_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

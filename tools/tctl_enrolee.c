@@ -78,7 +78,7 @@ static int parse_add(int argc, char **argv, add_args *a)
 
     a->app_id = DEFAULT_APP_ID;
     a->lifetime = DEFAULT_LIFETIME;
-    optind = 1;
+    optind = 0; /* 0: glibc re-initialises (the global parse used "+" mode) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'a': a->ae_id = optarg; break;
