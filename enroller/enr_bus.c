@@ -207,6 +207,16 @@ static const char *op_name(Tep__AdminRequest__Op op)
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "unknown";
 }
 
+/* The request's KpmID if it is a well-formed one (it goes into a log line), else "-". */
+static const char *admin_kpm_id(const Tep__AdminRequest *ar)
+{
+    const char *id = ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD && ar->enrolee
+                         ? ar->enrolee->kpm_id
+                         : ar->kpm_id;
+
+    return enr_valid_kpm_id(id, strlen(id)) ? id : "-";
+}
+
 static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
@@ -219,10 +229,7 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Te
         return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO,
                            "want admin_req");
     rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);
-    CMN_INFO(SUB, "event=admin op=%s kpm_id=%s err=%s", op_name(ar->op),
-             ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD && ar->enrolee
-                 ? ar->enrolee->kpm_id
-                 : (ar->kpm_id[0] ? ar->kpm_id : "-"),
+    CMN_INFO(SUB, "event=admin op=%s kpm_id=%s err=%s", op_name(ar->op), admin_kpm_id(ar),
              rc ? cmn_strerror(rc) : "none");
     cmn_bus_env_init(&env, SENDER, req->request_id);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
