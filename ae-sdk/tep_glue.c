@@ -128,6 +128,10 @@ static int join_location(const coap_pdu_t *pdu, char **ret)
             strcat(s, "/");
         strncat(s, (const char *)coap_opt_value(opt), coap_opt_length(opt));
     }
+    if (s[0] == '\0') { /* only empty segments: no location */
+        free(s);
+        s = NULL;
+    }
     *ret = s;
     return 0;
 }

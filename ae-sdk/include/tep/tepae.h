@@ -129,7 +129,9 @@ TEP_API const char *tep_device_ae_path(const tep_device *dev);
 
 /* Enrols (or re-enrols, replacing the previous enrolment) with the MEF, then writes
  * the state file (0600, atomically). TEP_EDENIED: handshake refused (unknown, revoked
- * or expired KpmID) or the MEF answered 4.03; TEP_ETIMEOUT: no answer in time;
+ * or expired KpmID) or the MEF answered 4.03; TEP_ETIMEOUT: no answer in time, which
+ * is also what a wrong Kpm looks like (the MEF silently drops a Finished it cannot
+ * verify, RFC 6347 4.1.2.7);
  * TEP_EPROTO: the answer is malformed or names another KeID. On error the previous
  * enrolment, if any, is kept. */
 TEP_API int tep_enrol(tep_device *dev);

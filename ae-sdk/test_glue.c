@@ -1,0 +1,324 @@
+/* Unit tests of the SDK's CoAP glue against a small in-test peer (a forked child
+ * process on a loopback port) that plays both the MEF and the registrar CSE over one
+ * DTLS-PSK endpoint: it knows Kpm for "device01" and "revoked", answers POST /enrol
+ * with a KeID from its own side of the TLS exporter, and then accepts the Kpsa it
+ * derived. What is checked is what a device sees: enrolment succeeds only when both
+ * ends exported the same Ke, the PSK SAEF handshake works with the derived Kpsa,
+ * oneM2M options come back, and refusals, RQI mismatches and silence are reported
+ * with the documented codes. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <coap3/coap.h>
+
+#include "cmn_coap.h"
+#include "cmn_crypto.h"
+#include "cmn_exporter.h"
+#include "tep/tepae.h"
+#include "tep_core.h"
+
+#define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define FQDN "mef.tep.local"
+
+/* ---- the peer (child process) ----------------------------------------------------- */
+
+static uint8_t peer_kpm[CMN_KEY_LEN];
+static coap_bin_const_t peer_kpm_bin = {CMN_KEY_LEN, peer_kpm};
+static tep_enrolment peer_enr; /* what the peer derived at /enrol */
+static coap_bin_const_t peer_kpsa_bin = {CMN_KEY_LEN, peer_enr.kpsa};
+static uint16_t peer_port;
+
+static const coap_bin_const_t *peer_psk(coap_bin_const_t *id, coap_session_t *s, void *arg)
+{
+    if ((id->length == 8 && memcmp(id->s, "device01", 8) == 0) ||
+        (id->length == 7 && memcmp(id->s, "revoked", 7) == 0))
+        return &peer_kpm_bin;
+    if (peer_enr.kpsa_id[0] && id->length == strlen(peer_enr.kpsa_id) &&
+        memcmp(id->s, peer_enr.kpsa_id, id->length) == 0)
+        return &peer_kpsa_bin;
+    return NULL;
+}
+
+static void add_str_opt(coap_pdu_t *pdu, uint16_t num, const char *s)
+{
+    coap_add_option(pdu, num, strlen(s), (const uint8_t *)s);
+}
+
+static void answer_json(coap_pdu_t *resp, coap_pdu_code_t code, const char *json)
+{
+    coap_pdu_set_code(resp, code);
+    coap_add_data(resp, strlen(json), (const uint8_t *)json);
+}
+
+static void on_enrol(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+                     const coap_string_t *q, coap_pdu_t *resp)
+{
+    const coap_bin_const_t *id = coap_session_get_psk_identity(s);
+    uint8_t exp[CMN_EXPORTER_LEN];
+    char json[1024];
+
+    if (id && id->length == 7) { /* "revoked" */
+        coap_pdu_set_code(resp, COAP_RESPONSE_CODE_FORBIDDEN);
+        return;
+    }
+    cmn_tls_export(s, CMN_LABEL_BOOTSTRAP, exp, sizeof(exp));
+    tep_core_ke_from_exporter(exp, FQDN, peer_enr.ke, peer_enr.ke_id);
+    strcpy(peer_enr.registrar_cse_id, "/tep-cse");
+    tep_core_derive_kpsa(&peer_enr, FQDN);
+    snprintf(json, sizeof(json),
+             "{\"keid\":\"%s\",\"eid\":\"Cdevice01\",\"api\":\"Ntest\",\"exp\":4102444800,"
+             "\"tgt\":{\"csi\":\"/tep-cse\",\"poa\":\"coaps://127.0.0.1:%u\",\"mafi\":\"maf\"}}",
+             peer_enr.ke_id, peer_port);
+    answer_json(resp, COAP_RESPONSE_CODE_CREATED, json);
+}
+
+/* Echoes RQI (or a wrong one on "badrqi"), answers RSC and the From it saw. */
+static void on_cse(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+                   const coap_string_t *q, coap_pdu_t *resp)
+{
+    char rqi[256] = "", from[256] = "none", path[256] = "", json[600];
+    uint8_t buf[4];
+    uint32_t ty = 0;
+    bool create = coap_pdu_get_code(req) == COAP_REQUEST_CODE_POST;
+
+    cmn_coap_uri_path(req, path, sizeof(path));
+    if (strcmp(path, "tep-cse/silent") == 0)
+        return; /* never answers */
+    cmn_coap_opt_str(req, CMN_OPT_RQI, rqi, sizeof(rqi));
+    cmn_coap_opt_str(req, CMN_OPT_FR, from, sizeof(from));
+    cmn_coap_opt_uint(req, CMN_OPT_TY, &ty);
+    if (create) {
+        add_str_opt(resp, COAP_OPTION_LOCATION_PATH, "tep-cse");
+        add_str_opt(resp, COAP_OPTION_LOCATION_PATH, "Cdevice01");
+    }
+    add_str_opt(resp, CMN_OPT_RQI, strcmp(path, "tep-cse/badrqi") == 0 ? "other" : rqi);
+    coap_add_option(resp, CMN_OPT_RSC,
+                    coap_encode_var_safe(buf, sizeof(buf), create ? 2001 : 2000), buf);
+    snprintf(json, sizeof(json), "{\"from\":\"%s\",\"ty\":%u,\"path\":\"%s\"}", from, ty, path);
+    answer_json(resp, create ? COAP_RESPONSE_CODE_CREATED : COAP_RESPONSE_CODE_CONTENT, json);
+}
+
+static void peer_resource(coap_context_t *ctx, const char *path, coap_request_t method,
+                          coap_method_handler_t h)
+{
+    coap_resource_t *r = coap_resource_init(coap_make_str_const(path), 0);
+
+    coap_register_handler(r, method, h);
+    coap_add_resource(ctx, r);
+}
+
+static void peer_main(int ready_fd)
+{
+    coap_dtls_spsk_t spsk = {.version = COAP_DTLS_SPSK_SETUP_VERSION};
+    coap_address_t addr;
+    coap_context_t *ctx;
+
+    coap_startup();
+    coap_set_log_level(LOG_EMERG);
+    coap_dtls_set_log_level(LOG_EMERG);
+    cmn_hex_decode(KPM_HEX, peer_kpm, CMN_KEY_LEN);
+    ctx = coap_new_context(NULL);
+    spsk.validate_id_call_back = peer_psk;
+    spsk.psk_info.key = peer_kpm_bin;
+    if (!ctx || !coap_context_set_psk2(ctx, &spsk) || cmn_coap_register_options(ctx) < 0)
+        _exit(1);
+    coap_address_init(&addr);
+    addr.addr.sin.sin_family = AF_INET;
+    addr.addr.sin.sin_port = htons(peer_port);
+    addr.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.size = sizeof(struct sockaddr_in);
+    if (!coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS))
+        _exit(1);
+    peer_resource(ctx, "enrol", COAP_REQUEST_POST, on_enrol);
+    peer_resource(ctx, "tep-cse", COAP_REQUEST_POST, on_cse);
+    peer_resource(ctx, "tep-cse/obj", COAP_REQUEST_GET, on_cse);
+    peer_resource(ctx, "tep-cse/badrqi", COAP_REQUEST_GET, on_cse);
+    peer_resource(ctx, "tep-cse/silent", COAP_REQUEST_GET, on_cse);
+    if (write(ready_fd, "r", 1) != 1)
+        _exit(1);
+    for (;;)
+        coap_io_process(ctx, 1000);
+}
+
+/* ---- the tests (parent) ------------------------------------------------------------ */
+
+typedef struct {
+    pid_t peer;
+    char dir[64], prov[128], state[128];
+} fixture;
+
+static uint16_t free_udp_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void write_prov(const fixture *f, const char *kpm_id, const char *kpm_hex)
+{
+    FILE *fp = fopen(f->prov, "w");
+
+    assert_non_null(fp);
+    fprintf(fp, "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = coaps://127.0.0.1:%u\n"
+                "mef_fqdn = " FQDN "\n", kpm_id, kpm_hex, peer_port);
+    fclose(fp);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    int fds[2];
+    char c;
+
+    strcpy(f->dir, "/tmp/tepae-glue-XXXXXX");
+    if (!f || !mkdtemp(f->dir) || pipe(fds) < 0)
+        return -1;
+    snprintf(f->prov, sizeof(f->prov), "%s/d.prov", f->dir);
+    snprintf(f->state, sizeof(f->state), "%s/d.state", f->dir);
+    peer_port = free_udp_port();
+    if ((f->peer = fork()) == 0) {
+        close(fds[0]);
+        peer_main(fds[1]);
+    }
+    close(fds[1]);
+    if (f->peer < 0 || read(fds[0], &c, 1) != 1)
+        return -1;
+    close(fds[0]);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    kill(f->peer, SIGTERM);
+    waitpid(f->peer, NULL, 0);
+    unlink(f->prov);
+    unlink(f->state);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static tep_device *load(const fixture *f, const char *kpm_id, const char *kpm_hex)
+{
+    tep_device *dev = NULL;
+
+    write_prov(f, kpm_id, kpm_hex);
+    unlink(f->state);
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    tep_device_set_timeout(dev, 2000);
+    return dev;
+}
+
+static void enrol_connect_register_retrieve(void **state)
+{
+    fixture *f = *state;
+    tep_device *dev = load(f, "device01", KPM_HEX);
+    tep_response *rsp = NULL;
+    tep_conn *conn = NULL;
+    struct stat st;
+
+    assert_int_equal(tep_enrol(dev), 0); /* the peer's KeID matched ours: same Ke */
+    assert_string_equal(tep_device_enrolee_id(dev), "Cdevice01");
+    assert_string_equal(tep_device_app_id(dev), "Ntest");
+    assert_int_equal(stat(f->state, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    assert_int_equal(tep_connect(dev, &conn), 0); /* PSK SAEF with the derived Kpsa */
+    assert_int_equal(tep_register_ae(conn, NULL, NULL, &rsp), 0);
+    assert_int_equal(rsp->rsc, 2001);
+    assert_int_equal(rsp->coap_code, 201);
+    assert_string_equal(rsp->location, "tep-cse/Cdevice01");
+    assert_int_equal(strlen(rsp->rqi), 32);
+    assert_non_null(strstr(rsp->body, "\"from\":\"Cdevice01\",\"ty\":2"));
+    assert_true(tep_device_is_registered(dev));
+    tep_response_free(rsp);
+
+    assert_int_equal(tep_request(conn, TEP_OP_RETRIEVE, "/tep-cse/obj", 0, NULL, "", &rsp), 0);
+    assert_int_equal(rsp->rsc, 2000);
+    assert_null(rsp->location);
+    assert_non_null(strstr(rsp->body, "\"from\":\"none\"")); /* "" = no From option */
+    tep_response_free(rsp);
+
+    assert_int_equal(tep_request(conn, TEP_OP_RETRIEVE, "tep-cse/badrqi", 0, NULL, NULL, &rsp),
+                     TEP_EPROTO);
+    tep_conn_set_timeout(conn, 300);
+    assert_int_equal(tep_retrieve(conn, "tep-cse/silent", &rsp), TEP_ETIMEOUT);
+    tep_conn_free(conn);
+    tep_device_free(dev);
+}
+
+/* A known identity with the wrong key: the server cannot verify our Finished and, as
+ * DTLS requires (RFC 6347 4.1.2.7), silently drops it, so the handshake never completes:
+ * the device sees a timeout, not an alert. */
+static void wrong_kpm_never_completes_and_nothing_written(void **state)
+{
+    fixture *f = *state;
+    tep_device *dev = load(f, "device01", "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    struct stat st;
+
+    tep_device_set_timeout(dev, 800);
+    assert_int_equal(tep_enrol(dev), TEP_ETIMEOUT);
+    assert_false(tep_device_is_enrolled(dev));
+    assert_int_equal(stat(f->state, &st), -1);
+    tep_device_free(dev);
+}
+
+static void unknown_identity_is_denied(void **state)
+{
+    fixture *f = *state;
+    tep_device *dev = load(f, "stranger", KPM_HEX);
+
+    assert_int_equal(tep_enrol(dev), TEP_EDENIED);
+    tep_device_free(dev);
+}
+
+static void mef_403_is_denied(void **state)
+{
+    fixture *f = *state;
+    tep_device *dev = load(f, "revoked", KPM_HEX);
+
+    assert_int_equal(tep_enrol(dev), TEP_EDENIED);
+    tep_device_free(dev);
+}
+
+static void bad_request_arguments(void **state)
+{
+    tep_response *rsp = NULL;
+
+    assert_int_equal(tep_conn_plain("http://127.0.0.1:1", NULL, NULL), TEP_EINVAL);
+    assert_int_equal(tep_request(NULL, TEP_OP_RETRIEVE, "x", 0, NULL, NULL, &rsp), TEP_EINVAL);
+    assert_int_equal(tep_register_ae(NULL, NULL, NULL, &rsp), TEP_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(enrol_connect_register_retrieve),
+        cmocka_unit_test(wrong_kpm_never_completes_and_nothing_written),
+        cmocka_unit_test(unknown_identity_is_denied),
+        cmocka_unit_test(mef_403_is_denied),
+        cmocka_unit_test(bad_request_arguments),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
