@@ -3,6 +3,9 @@ cannot enrol: the bootstrap handshake is refused. TS-0003 8.3.2.1 (the MEF looks
 KpmID), 10.7 (revocation)."""
 
 import os
+import time
+
+from harness import device_with_data
 
 
 def test_revoked_enrolee_cannot_enrol(platform):
@@ -25,3 +28,18 @@ def test_never_provisioned_enrolee_cannot_enrol(platform):
     r = dev.run("enrol")
     assert r.rc == 2, str(r)
     platform["enroller"].wait_log(r"event=handshake_refused", 5)
+
+
+def test_revoked_enrolee_loses_its_cse_credentials(platform):
+    """TS-0003 10.7 / docs DESIGN 3.9: revocation travels as an event; within a second new
+    handshakes to the CSE with the old Kpsa fail."""
+    dev, cnt, _ = device_with_data(platform, "device01")
+    r = platform.tepctl("enrolee", "revoke", "device01")
+    assert r.rc == 0, str(r)
+    deadline = time.monotonic() + 1.5
+    while True:
+        r = dev.run("retrieve", cnt)
+        if r.rc == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert r.rc == 2, "%s\n%s" % (r, platform.logs())
