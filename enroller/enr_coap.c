@@ -19,6 +19,8 @@
 #include "enr_admin.h"
 #include "enr_enrol.h"
 
+#include <stdbool.h>
+
 #define SUB "coap"
 #define ENR_BODY_MAX 1024
 
@@ -28,7 +30,15 @@ typedef struct enr_peer {
     struct enr_peer *next;
     coap_session_t *session;
     char kpm_id[128];
+    coap_tick_t accepted;   /* when the PSK identity was accepted */
+    bool established;       /* DTLS handshake completed */
+    bool reported;          /* a failed handshake was logged */
 } enr_peer;
+
+/* A handshake whose identity we accepted but that does not complete in this time is
+ * logged as failed: with a wrong Kpm the peer's Finished does not decrypt and DTLS
+ * drops it silently (RFC 6347 4.1.2.7), so no error event ever comes. */
+#define ENR_HANDSHAKE_DEADLINE_MS 3000
 
 struct enr_coap {
     coap_context_t *ctx;
@@ -68,19 +78,52 @@ static int peer_bind(enr_coap *c, coap_session_t *session, const char *kpm_id)
         return CMN_ENOMEM;
     p->session = session;
     snprintf(p->kpm_id, sizeof(p->kpm_id), "%s", kpm_id);
+    coap_ticks(&p->accepted);
     p->next = c->peers;
     c->peers = p;
     coap_session_set_app_data(session, p);
     return 0;
 }
 
+static void peer_str(const coap_session_t *session, char *buf, size_t len);
+
+static void log_handshake_failed(enr_peer *p, const char *reason)
+{
+    char peer[64];
+
+    if (p->established || p->reported)
+        return;
+    p->reported = true;
+    peer_str(p->session, peer, sizeof(peer));
+    CMN_WARN(SUB, "event=handshake_failed reason=%s kpm_id=%s peer=%s hint=%s", reason,
+             p->kpm_id, peer, "wrong_kpm_or_peer_gone");
+}
+
 static int on_event(coap_session_t *session, const coap_event_t event)
 {
     enr_coap *c = coap_get_app_data(coap_session_get_context(session));
+    enr_peer *p = coap_session_get_app_data(session);
 
-    if (c && event == COAP_EVENT_SERVER_SESSION_DEL)
+    if (!c)
+        return 0;
+    if (p && event == COAP_EVENT_DTLS_CONNECTED)
+        p->established = true;
+    if (p && (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED ||
+              event == COAP_EVENT_SERVER_SESSION_DEL))
+        log_handshake_failed(p, "dtls_error");
+    if (event == COAP_EVENT_SERVER_SESSION_DEL)
         peer_forget(c, session);
     return 0;
+}
+
+/* Logs the accepted handshakes that did not complete within the deadline. */
+static void check_handshakes(enr_coap *c, coap_tick_t now)
+{
+    coap_tick_t deadline = (coap_tick_t)ENR_HANDSHAKE_DEADLINE_MS * COAP_TICKS_PER_SECOND / 1000;
+
+    for (enr_peer *p = c->peers; p; p = p->next)
+        if (!p->established && now - p->accepted > deadline)
+            log_handshake_failed(p, "not_completed");
 }
 
 /* ---- DTLS-PSK callbacks ----------------------------------------------------------- */
@@ -466,5 +509,6 @@ int enr_coap_process(enr_coap *c)
     if (rc < 0)
         return CMN_ECOAP;
     coap_ticks(&now);
+    check_handshakes(c, now);
     return (int)coap_io_prepare_epoll(c->ctx, now);
 }
