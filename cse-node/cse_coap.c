@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmn_coap.h"
 #include "cmn_err.h"
@@ -191,6 +192,18 @@ static int parse_listen(const char *hp, coap_address_t *ret)
     return 0;
 }
 
+/* libcoap binds with SO_REUSEADDR, so a second daemon on the same port would bind too
+ * and steal datagrams: a plain bind first tells whether the port is really free. */
+static bool port_free(const coap_address_t *addr)
+{
+    int fd = socket(addr->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0 && bind(fd, &addr->addr.sa, addr->size) == 0;
+
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
 {
     coap_address_t addr;
@@ -201,7 +214,7 @@ static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
         CMN_ERR(SUB, "event=bad_listen_address listen=%s", hp);
         return CMN_EIO;
     }
-    if (coap_new_endpoint(c->ctx, &addr, proto) == NULL) {
+    if (!port_free(&addr) || coap_new_endpoint(c->ctx, &addr, proto) == NULL) {
         CMN_ERR(SUB, "event=bind_failed listen=%s proto=%s", hp,
                 proto == COAP_PROTO_DTLS ? "coaps" : "coap");
         return CMN_EIO;

@@ -1,5 +1,7 @@
 /* tep-cse: the CSE and Policy Enforcement Point. Linear start-up, one poll loop. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <coap3/coap.h>
 #include <getopt.h>
 #include <poll.h>
@@ -31,6 +33,7 @@ enum { EXIT_CONFIG = 1, EXIT_STORE = 2, EXIT_BIND = 3, EXIT_STARTUP = 4 };
 typedef struct {
     cse_config cfg;
     int sigfd;
+    int lockfd;
     cmn_store *store;
     cmn_bus *bus;
     cse_pep *pep;
@@ -108,6 +111,18 @@ static int setup_signals(daemon_state *d)
     return d->sigfd >= 0 ? 0 : EXIT_STARTUP;
 }
 
+/* One tep-cse per data directory: LMDB itself would let a second one in. */
+static int lock_data_dir(daemon_state *d)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/tep-cse.lock", d->cfg.data_dir);
+    d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lockfd < 0 || flock(d->lockfd, LOCK_EX | LOCK_NB) != 0)
+        return CMN_EIO;
+    return 0;
+}
+
 static int open_store(daemon_state *d)
 {
     static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
@@ -115,6 +130,11 @@ static int open_store(daemon_state *d)
     int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
                             &d->store);
 
+    if (rc == 0 && lock_data_dir(d) != 0) {
+        CMN_ERR(SUB, "event=store_refused data_dir=%s msg=\"in use by another tep-cse\"",
+                d->cfg.data_dir);
+        return EXIT_STORE;
+    }
     if (rc == 0)
         rc = cse_res_ensure_csebase(d->store, d->cfg.cse_id, d->cfg.cse_name,
                                     (int64_t)time(NULL));
@@ -207,10 +227,9 @@ static bool drain_signals(daemon_state *d)
     return stop;
 }
 
-static void run(daemon_state *d)
+/* The sync fds are fetched every turn: cmn_sync rebuilds its DEALER after a lost answer. */
+static void fill_fds(daemon_state *d, struct pollfd fds[5])
 {
-    struct pollfd fds[5];
-    unsigned timeout = 0;
     int sync_fds[2];
 
     cmn_sync_fds(d->sync, sync_fds);
@@ -219,8 +238,16 @@ static void run(daemon_state *d)
     fds[2] = (struct pollfd){ .fd = sync_fds[0], .events = POLLIN };
     fds[3] = (struct pollfd){ .fd = sync_fds[1], .events = POLLIN };
     fds[4] = (struct pollfd){ .fd = cse_admin_fd(d->admin), .events = POLLIN };
+}
+
+static void run(daemon_state *d)
+{
+    struct pollfd fds[5];
+    unsigned timeout = 0;
+
     for (;;) {
-        /* ZeroMQ fds are edge-like: every tick drains the sockets whatever poll says. */
+        fill_fds(d, fds);
+        /* ZeroMQ fds are edge-like: every turn drains the sockets whatever poll says. */
         if (poll(fds, 5, (int)(timeout < 250 ? timeout : 250)) < 0 && errno != EINTR)
             break;
         if (drain_signals(d))
@@ -241,12 +268,14 @@ static void cleanup(daemon_state *d)
     cmn_store_close(d->store);
     if (d->sigfd >= 0)
         close(d->sigfd);
+    if (d->lockfd >= 0)
+        close(d->lockfd);
     cse_config_free(&d->cfg);
 }
 
 int main(int argc, char **argv)
 {
-    daemon_state d = { .sigfd = -1 };
+    daemon_state d = { .sigfd = -1, .lockfd = -1 };
     const char *config = NULL;
     int check = 0;
     int rc = parse_args(argc, argv, &config, &check);

@@ -181,8 +181,8 @@ int main(int argc, char **argv)
     s = open_session(ctx, &a);
     pdu = s != NULL ? build(s, &a) : NULL;
     if (pdu != NULL && coap_send(s, pdu) != COAP_INVALID_MID) {
-        while (!done && waited < 5000)
-            waited += coap_io_process(ctx, 200) > 0 ? 200 : 200;
+        for (; !done && waited < 5000; waited += 200)
+            coap_io_process(ctx, 200);
     }
     if (!done)
         printf("error=no_response\n");
