@@ -43,17 +43,81 @@ static void set_reason(acp_eval *ev, const char *fmt, ...)
 
 /* ---- acor: originators ------------------------------------------------------------ */
 
-/* Glob within one path segment (no '/' on either side): '*' matches any run. Classic
- * single-backtrack matcher, linear in practice. */
-static bool segment_match(const char *p, size_t plen, const char *s, size_t slen)
-{
-    size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
+/* An ID seen through its absolute form "//sp/cse/..." without copying: up to six
+ * borrowed pieces read as one string (the evaluator does not allocate). */
+typedef struct {
+    const char *p[6];
+    size_t n[6];
+    size_t np, len;
+} acp_id;
 
-    while (si < slen) {
-        if (pi < plen && p[pi] == '*') {
+static void id_add(acp_id *id, const char *s, size_t n)
+{
+    id->p[id->np] = s;
+    id->n[id->np++] = n;
+    id->len += n;
+}
+
+static char id_at(const acp_id *id, size_t i)
+{
+    for (size_t k = 0; k < id->np; k++) {
+        if (i < id->n[k])
+            return id->p[k][i];
+        i -= id->n[k];
+    }
+    return '\0';
+}
+
+/* Index of the next '/' at or after i, or len. */
+static size_t id_next_slash(const acp_id *id, size_t i)
+{
+    while (i < id->len && id_at(id, i) != '/')
+        i++;
+    return i;
+}
+
+static bool normalising(const cmn_acp_request *rq)
+{
+    return rq != NULL && rq->cse_id != NULL && rq->cse_id[0] != '\0' && rq->sp_id != NULL &&
+           rq->sp_id[0] != '\0';
+}
+
+/* "//x" stays; "/cse/x" becomes "//sp/cse/x"; "x" (CSE-relative) "//sp/<cse-id>/x". */
+static void id_make(acp_id *ret, const char *raw, const cmn_acp_request *rq)
+{
+    const char *sp;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!normalising(rq) || strncmp(raw, "//", 2) == 0) {
+        id_add(ret, raw, strlen(raw));
+        return;
+    }
+    sp = strncmp(rq->sp_id, "//", 2) == 0 ? rq->sp_id + 2 : rq->sp_id;
+    id_add(ret, "//", 2);
+    id_add(ret, sp, strlen(sp));
+    if (raw[0] != '/') {
+        if (rq->cse_id[0] != '/')
+            id_add(ret, "/", 1);
+        id_add(ret, rq->cse_id, strlen(rq->cse_id));
+        id_add(ret, "/", 1);
+    }
+    id_add(ret, raw, strlen(raw));
+}
+
+/* Glob within one path segment (no '/' on either side): '*' matches any run. Classic
+ * single-backtrack matcher over pat[pi0, pe) and org[oi0, oe). */
+static bool segment_match(const acp_id *pat, size_t pi, size_t pe, const acp_id *org,
+                          size_t si, size_t se)
+{
+    size_t star = (size_t)-1, mark = 0;
+
+    while (si < se) {
+        char pc = pi < pe ? id_at(pat, pi) : '\0';
+
+        if (pi < pe && pc == '*') {
             star = pi++;
             mark = si;
-        } else if (pi < plen && p[pi] == s[si]) {
+        } else if (pi < pe && pc == id_at(org, si)) {
             pi++;
             si++;
         } else if (star != (size_t)-1) {
@@ -63,57 +127,99 @@ static bool segment_match(const char *p, size_t plen, const char *s, size_t slen
             return false;
         }
     }
-    while (pi < plen && p[pi] == '*')
+    while (pi < pe && id_at(pat, pi) == '*')
         pi++;
-    return pi == plen;
+    return pi == pe;
 }
 
 /* TS-0003 7.1.3: "The scope of a '*' is terminated by a following '/' character". Both
  * sides are split at '/'; they match when they have the same number of segments and
  * each pattern segment matches its counterpart. */
+static bool id_match(const acp_id *pat, const acp_id *org)
+{
+    size_t pi = 0, oi = 0;
+
+    for (;;) {
+        size_t pe = id_next_slash(pat, pi), oe = id_next_slash(org, oi);
+
+        if (!segment_match(pat, pi, pe, org, oi, oe))
+            return false;
+        if (pe == pat->len || oe == org->len)
+            return pe == pat->len && oe == org->len;
+        pi = pe + 1;
+        oi = oe + 1;
+    }
+}
+
 bool cmn_acp_acor_match(const char *pattern, const char *originator)
 {
+    acp_id p, o;
+
     if (pattern == NULL || originator == NULL)
         return false;
     if (strcmp(pattern, "all") == 0)
         return true;
     if (originator[0] == '\0')
         return false;
-    for (;;) {
-        const char *pe = strchr(pattern, '/');
-        const char *oe = strchr(originator, '/');
-        size_t plen = pe ? (size_t)(pe - pattern) : strlen(pattern);
-        size_t olen = oe ? (size_t)(oe - originator) : strlen(originator);
-
-        if (!segment_match(pattern, plen, originator, olen))
-            return false;
-        if (pe == NULL || oe == NULL)
-            return pe == NULL && oe == NULL;
-        pattern = pe + 1;
-        originator = oe + 1;
-    }
+    id_make(&p, pattern, NULL);
+    id_make(&o, originator, NULL);
+    return id_match(&p, &o);
 }
 
-/* Role-IDs match exactly (wildcards are not applicable to Role IDs, TS-0003 7.1.3). */
-static bool role_match(const char *entry, const cmn_acp_request *rq)
+/* An SP domain "//m2msp.org" (nothing after it) covers every ID of that SP, literally
+ * (wildcards do not apply to SP domains). */
+static bool sp_domain_match(const char *entry, const acp_id *org)
 {
-    for (size_t i = 0; i < rq->n_roles; i++) {
-        if (rq->role_ids[i] != NULL && strcmp(rq->role_ids[i], entry) == 0)
+    size_t dlen = strlen(entry + 2), end;
+
+    if (org->len < 2 || id_at(org, 0) != '/' || id_at(org, 1) != '/')
+        return false;
+    end = id_next_slash(org, 2);
+    if (end - 2 != dlen)
+        return false;
+    for (size_t i = 0; i < dlen; i++) {
+        if (id_at(org, 2 + i) != entry[2 + i])
+            return false;
+    }
+    return true;
+}
+
+static bool list_contains(const char *const *list, size_t n, const char *entry)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (list[i] != NULL && strcmp(list[i], entry) == 0)
             return true;
     }
     return false;
 }
 
+/* One acor entry: "all"; a Role-ID or <group> resource ID the originator holds (exact,
+ * no wildcards); an SP domain; a CSE-ID or AE-ID in any form, with '*' per segment. */
+static bool entry_match(const char *entry, const acp_id *org, const cmn_acp_request *rq)
+{
+    acp_id pat;
+
+    if (strcmp(entry, "all") == 0 || list_contains(rq->role_ids, rq->n_roles, entry) ||
+        list_contains(rq->group_ids, rq->n_groups, entry))
+        return true;
+    if (rq->originator[0] == '\0')
+        return false;
+    if (strncmp(entry, "//", 2) == 0 && strchr(entry + 2, '/') == NULL)
+        return sp_domain_match(entry, org);
+    id_make(&pat, entry, rq);
+    return id_match(&pat, org);
+}
+
 /* res_origs. acor has been checked to be an array of strings. */
 static bool origs_match(const json_t *acor, const cmn_acp_request *rq)
 {
+    acp_id org;
     size_t i;
     const json_t *v;
 
+    id_make(&org, rq->originator, rq);
     json_array_foreach(acor, i, v) {
-        const char *entry = json_string_value(v);
-
-        if (cmn_acp_acor_match(entry, rq->originator) || role_match(entry, rq))
+        if (entry_match(json_string_value(v), &org, rq))
             return true;
     }
     return false;
@@ -147,10 +253,11 @@ static bool is_int_array(const json_t *arr)
     return true;
 }
 
-/* Structure of one acod element: chty (mandatory) an integer array, ty an integer. */
+/* Structure of one acod element: chty (mandatory) an integer array, ty an integer, spty
+ * a string or an integer (containerDefinition / mgmtDefinition). */
 static const char *acod_malformed(const json_t *od)
 {
-    const json_t *ty;
+    const json_t *ty, *spty;
 
     if (!json_is_object(od))
         return "acod entry not an object";
@@ -159,18 +266,35 @@ static const char *acod_malformed(const json_t *od)
     ty = json_object_get(od, "ty");
     if (ty != NULL && !json_is_integer(ty))
         return "acod ty not an integer";
+    spty = json_object_get(od, "spty");
+    if (spty != NULL && !json_is_string(spty) && !json_is_integer(spty))
+        return "acod spty not a string or integer";
     return NULL;
 }
 
-/* res_objdetails(k, m) for one well-formed acod element. spty cannot be checked (the
- * request does not carry the new resource's definition), so it never matches. */
+/* spty against the target's specialization, an integer compared in decimal. */
+static bool spty_match(const json_t *spty, const cmn_acp_request *rq)
+{
+    char num[24];
+
+    if (rq->target_spty == NULL)
+        return false;
+    if (json_is_string(spty))
+        return strcmp(json_string_value(spty), rq->target_spty) == 0;
+    snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(spty));
+    return strcmp(num, rq->target_spty) == 0;
+}
+
+/* res_objdetails(k, m) for one well-formed acod element: ty and spty, when present,
+ * against the target (TS-0003 7.1.3), then chty against the type being created. */
 static bool objdetail_match(const json_t *od, const cmn_acp_request *rq)
 {
     const json_t *ty = json_object_get(od, "ty");
+    const json_t *spty = json_object_get(od, "spty");
 
-    if (json_object_get(od, "spty") != NULL)
-        return false;
     if (ty != NULL && json_integer_value(ty) != (json_int_t)rq->target_ty)
+        return false;
+    if (spty != NULL && !spty_match(spty, rq))
         return false;
     return int_array_contains(json_object_get(od, "chty"), (json_int_t)rq->new_ty);
 }
@@ -236,8 +360,9 @@ static const char *acr_malformed(const json_t *acr)
     if ((why = acor_malformed(json_object_get(acr, "acor"))) != NULL)
         return why;
     acop = json_object_get(acr, "acop");
-    if (!json_is_integer(acop) || json_integer_value(acop) < 0)
-        return "acop not a non-negative integer";
+    if (!json_is_integer(acop) || json_integer_value(acop) < 0 ||
+        json_integer_value(acop) > CMN_ACOP_ALL)
+        return "acop not an integer in 0..63";
     acaf = json_object_get(acr, "acaf");
     if (acaf != NULL && !json_is_boolean(acaf))
         return "acaf not a boolean";
@@ -263,13 +388,8 @@ static acr_outcome acr_evaluate(const json_t *acr, const cmn_acp_request *rq,
         return ACR_NO_MATCH; /* res_origs */
     if (!objd_match(json_object_get(acr, "acod"), rq))
         return ACR_NO_MATCH; /* res_objd */
-    /* res_ctxts: time windows (actw), IP ranges (acip) and location regions (aclr) are
-     * completed by the access-control issue. Until then an acr with contexts cannot be
-     * decided, which TS-0003 7.1.4 makes a Deny; an empty acco means no contexts. */
-    if (json_array_size(acco) > 0) {
-        *ret_why = "acco not evaluated";
-        return ACR_INDETERMINATE;
-    }
+    if (!cmn_acp_contexts_match(acco, rq))
+        return ACR_NO_MATCH; /* res_ctxts */
     return ACR_MATCH;
 }
 
@@ -309,8 +429,27 @@ static bool op_is_one_bit(uint32_t op)
     return op != 0 && (op & (op - 1)) == 0 && op <= CMN_ACOP_DISCOVERY;
 }
 
-int cmn_acp_evaluate(const cmn_acp_request *rq, json_t *const *privs, size_t n,
-                     cmn_acp_result *ret)
+static bool request_valid(const cmn_acp_request *rq)
+{
+    return rq->originator != NULL && op_is_one_bit(rq->op) &&
+           (rq->role_ids != NULL || rq->n_roles == 0) &&
+           (rq->group_ids != NULL || rq->n_groups == 0);
+}
+
+/* The privileges of items[i]: the item itself, or its attr ("pv"/"pvs") when attr is
+ * given, looking through an "m2m:acp" wrapper. */
+static const json_t *privileges_of(const json_t *item, const char *attr)
+{
+    const json_t *wrapped;
+
+    if (attr == NULL || !json_is_object(item))
+        return attr == NULL ? item : NULL;
+    wrapped = json_object_get(item, "m2m:acp");
+    return json_object_get(wrapped != NULL ? wrapped : item, attr);
+}
+
+static int evaluate(const cmn_acp_request *rq, json_t *const *items, size_t n,
+                    const char *attr, cmn_acp_result *ret)
 {
     acp_eval ev = {.rq = rq};
 
@@ -318,11 +457,10 @@ int cmn_acp_evaluate(const cmn_acp_request *rq, json_t *const *privs, size_t n,
         ret->permit = false;
         snprintf(ret->rule, sizeof(ret->rule), "%s", "bad request");
     }
-    if (rq == NULL || ret == NULL || (privs == NULL && n > 0) || rq->originator == NULL ||
-        !op_is_one_bit(rq->op) || (rq->role_ids == NULL && rq->n_roles > 0))
+    if (rq == NULL || ret == NULL || (items == NULL && n > 0) || !request_valid(rq))
         return CMN_EINVAL;
     for (size_t i = 0; i < n; i++) {
-        if (pv_permits(&ev, privs[i], i, ret)) {
+        if (pv_permits(&ev, privileges_of(items[i], attr), i, ret)) {
             ret->permit = true;
             return 0;
         }
@@ -331,4 +469,18 @@ int cmn_acp_evaluate(const cmn_acp_request *rq, json_t *const *privs, size_t n,
         set_reason(&ev, "%s", n == 0 ? "no policy" : "no matching acr");
     memcpy(ret->rule, ev.reason, sizeof(ret->rule));
     return 0;
+}
+
+int cmn_acp_evaluate(const cmn_acp_request *rq, json_t *const *privs, size_t n,
+                     cmn_acp_result *ret)
+{
+    return evaluate(rq, privs, n, NULL, ret);
+}
+
+int cmn_acp_evaluate_acps(const cmn_acp_request *rq, json_t *const *acps, size_t n,
+                          cmn_acp_result *ret)
+{
+    bool self = rq != NULL && rq->target_ty == CMN_TY_ACP;
+
+    return evaluate(rq, acps, n, self ? "pvs" : "pv", ret);
 }

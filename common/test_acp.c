@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -134,9 +135,9 @@ static const decision_case cases[] = {
      3, 0, true, NULL, false, "no matching acr"},
     {"unknown originator", {D6_NOALL_PV}, "C9886", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
      "no matching acr"},
-    /* contexts: not evaluated by this version -> indeterminate -> Deny */
-    {"acco is indeterminate", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true, NULL,
-     false, "acp[0].acr[0]: acco not evaluated"},
+    /* contexts: no peer address or location in this request -> that context is FALSE */
+    {"acco cannot be met without address", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true,
+     NULL, false, "no matching acr"},
     {"acco rule skipped, next permits", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true,
      "1234abcd@role-issuer.com", true, "acp[0].acr[1]"},
     {"empty acco is no context", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 2, \"acco\": []}]}"},
@@ -156,10 +157,12 @@ static const decision_case cases[] = {
      CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0]: acr not an array"},
     {"acop not an integer", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": \"63\"}]}"}, "Cx",
      CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
-     "acp[0].acr[0]: acop not a non-negative integer"},
+     "acp[0].acr[0]: acop not an integer in 0..63"},
     {"acop negative", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": -1}]}"}, "Cx",
      CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
-     "acp[0].acr[0]: acop not a non-negative integer"},
+     "acp[0].acr[0]: acop not an integer in 0..63"},
+    {"acop above 63", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 64}]}"}, "Cx",
+     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acop not an integer in 0..63"},
     {"acor not an array", {"{\"acr\": [{\"acor\": \"all\", \"acop\": 63}]}"}, "Cx",
      CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acor not an array"},
     {"acaf not a boolean", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acaf\": 1}]}"},
@@ -237,6 +240,127 @@ static void test_null_policy_entry(void **state)
     assert_string_equal(res.rule, "acp[0]: pv not an object");
 }
 
+/* ---- normalisation, groups, SP domains, pvs, spty ----------------------------------- */
+
+static bool decide(const cmn_acp_request *rq, const char *pv_json)
+{
+    json_t *pv = json_loads(pv_json, 0, NULL);
+    cmn_acp_result res;
+
+    if (pv == NULL)
+        fail_msg("test policy is not JSON: %s", pv_json);
+    assert_int_equal(cmn_acp_evaluate(rq, &pv, 1, &res), 0);
+    json_decref(pv);
+    return res.permit;
+}
+
+static bool acor_permits(const char *entry, const char *originator)
+{
+    char pv[256];
+    cmn_acp_request rq = {.originator = originator, .op = CMN_ACOP_RETRIEVE,
+                          .cse_id = "/tep-cse", .sp_id = "//tep.example"};
+
+    snprintf(pv, sizeof(pv), "{\"acr\": [{\"acor\": [\"%s\"], \"acop\": 2}]}", entry);
+    return decide(&rq, pv);
+}
+
+/* A CSE-relative AE-ID, its SP-relative and its absolute form are one originator. */
+static void test_originator_forms(void **state)
+{
+    static const char *const forms[] = {"Cabc", "/tep-cse/Cabc", "//tep.example/tep-cse/Cabc"};
+
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 3; j++) {
+            if (!acor_permits(forms[i], forms[j]))
+                fail_msg("acor \"%s\" should cover originator \"%s\"", forms[i], forms[j]);
+        }
+    }
+    assert_true(acor_permits("C*", "//tep.example/tep-cse/Cxyz"));
+    assert_true(acor_permits("/tep-*/C*", "Cxyz"));
+    assert_true(acor_permits("//*/tep-cse/Cabc", "Cabc"));
+    assert_false(acor_permits("Cabc", "/other-cse/Cabc"));
+    assert_false(acor_permits("Cabc", "//other.example/tep-cse/Cabc"));
+    assert_false(acor_permits("*", "/other-cse/Cabc")); /* '*' stays in its segment */
+    assert_true(acor_permits("/S*", "/Sae1"));          /* SP-relative AE-ID */
+    assert_false(acor_permits("/S*", "Sae1"));          /* a bare ID is CSE-relative */
+}
+
+static void test_sp_domain(void **state)
+{
+    assert_true(acor_permits("//tep.example", "Cabc"));
+    assert_true(acor_permits("//tep.example", "/another-cse"));
+    assert_false(acor_permits("//other.example", "Cabc"));
+    assert_false(acor_permits("//tep.*", "Cabc")); /* no wildcards in SP domains */
+}
+
+/* Without the CSE-ID and SP-ID, IDs compare as given. */
+static void test_no_normalisation(void **state)
+{
+    cmn_acp_request rq = {.originator = "Cabc", .op = CMN_ACOP_RETRIEVE};
+
+    assert_true(decide(&rq, "{\"acr\": [{\"acor\": [\"Cabc\"], \"acop\": 2}]}"));
+    assert_false(decide(&rq, "{\"acr\": [{\"acor\": [\"/tep-cse/Cabc\"], \"acop\": 2}]}"));
+}
+
+static void test_groups(void **state)
+{
+    const char *groups[] = {"/tep-cse/grpOps"};
+    cmn_acp_request rq = {.originator = "Cabc", .op = CMN_ACOP_UPDATE, .cse_id = "/tep-cse",
+                          .sp_id = "//tep.example", .group_ids = groups, .n_groups = 1};
+    const char *pv = "{\"acr\": [{\"acor\": [\"/tep-cse/grpOps\"], \"acop\": 4}]}";
+
+    assert_true(decide(&rq, pv));
+    rq.n_groups = 0; /* not a member */
+    assert_false(decide(&rq, pv));
+    rq.n_groups = 1; /* no wildcards on group IDs */
+    assert_false(decide(&rq, "{\"acr\": [{\"acor\": [\"/tep-cse/grp*\"], \"acop\": 4}]}"));
+}
+
+/* TS-0003 7.1.1: an ACP is governed by its pvs, every other resource by the pv. */
+static void test_pvs_for_acp_target(void **state)
+{
+    json_t *acp = json_loads("{\"m2m:acp\": {\"pv\": {\"acr\": [{\"acor\": [\"Cuser\"], "
+                             "\"acop\": 63}]}, \"pvs\": {\"acr\": [{\"acor\": [\"Cowner\"], "
+                             "\"acop\": 63}]}}}", 0, NULL);
+    cmn_acp_request rq = {.originator = "Cuser", .op = CMN_ACOP_UPDATE, .target_ty = 3};
+    cmn_acp_result res;
+
+    assert_non_null(acp);
+    assert_int_equal(cmn_acp_evaluate_acps(&rq, &acp, 1, &res), 0);
+    assert_true(res.permit);
+    rq.target_ty = 1;
+    assert_int_equal(cmn_acp_evaluate_acps(&rq, &acp, 1, &res), 0);
+    assert_false(res.permit);
+    rq.originator = "Cowner";
+    assert_int_equal(cmn_acp_evaluate_acps(&rq, &acp, 1, &res), 0);
+    assert_true(res.permit);
+    assert_string_equal(res.rule, "acp[0].acr[0]");
+    json_decref(acp);
+}
+
+static void test_acod_spty(void **state)
+{
+    cmn_acp_request rq = {.originator = "C1", .op = CMN_ACOP_CREATE, .target_ty = 13,
+                          .new_ty = 13, .target_spty = "1001"};
+    const char *num = "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 1, "
+                      "\"acod\": [{\"ty\": 13, \"spty\": 1001, \"chty\": [13]}]}]}";
+    const char *str = "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 3, "
+                      "\"acod\": [{\"spty\": \"org.example.cnd\", \"chty\": [4]}]}]}";
+
+    assert_true(decide(&rq, num));
+    rq.target_spty = "1002";
+    assert_false(decide(&rq, num));
+    rq.target_spty = NULL;
+    assert_false(decide(&rq, num));
+    rq.target_ty = 3;
+    rq.new_ty = 4;
+    rq.target_spty = "org.example.cnd";
+    assert_true(decide(&rq, str));
+    rq.op = CMN_ACOP_RETRIEVE; /* acod concerns CREATE only */
+    rq.target_spty = NULL;
+    assert_true(decide(&rq, str));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +368,12 @@ int main(void)
         cmocka_unit_test(test_decision_table),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_null_policy_entry),
+        cmocka_unit_test(test_originator_forms),
+        cmocka_unit_test(test_sp_domain),
+        cmocka_unit_test(test_no_normalisation),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_pvs_for_acp_target),
+        cmocka_unit_test(test_acod_spty),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
