@@ -229,23 +229,6 @@ class _NotifySite(aiocoap.resource.Resource):
         return True
 
 
-class _AnyPath(aiocoap.resource.Site):
-    """Every path lands on the one _NotifySite."""
-
-    def __init__(self, leaf):
-        super().__init__()
-        self.leaf = leaf
-
-    async def render(self, request):
-        return await self.leaf.render(request)
-
-    async def needs_blockwise_assembly(self, request):
-        return True
-
-    def get_resources_as_linkheader(self):
-        return []
-
-
 class NotificationTarget:
     """An aiocoap CoAP server on 127.0.0.1:port, on the client's loop: the receiver of
     the CSE's notifications (and verification requests). `received` lists Responses
@@ -256,7 +239,7 @@ class NotificationTarget:
         self.client, self.port = client, port
         self.received = []
         self.refuse = None
-        site = _AnyPath(_NotifySite(self))
+        site = _NotifySite(self)  # the root: it gets every path
         self.ctx = client.loop.run_until_complete(
             aiocoap.Context.create_server_context(site, bind=("127.0.0.1", port)))
 
@@ -264,7 +247,7 @@ class NotificationTarget:
     def uri(self):
         return "coap://127.0.0.1:%d/notify" % self.port
 
-    def wait(self, n, timeout=5.0):
+    def wait(self, n, timeout=3.0):
         """Runs the loop until n requests have arrived (or timeout); returns them."""
         async def _wait():
             deadline = self.client.loop.time() + timeout
