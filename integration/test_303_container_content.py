@@ -4,6 +4,8 @@ st, la/ol virtual children; contentInstance: con, cnf, cs, st; a contentInstance
 be updated), TS-0004 7.3.x (CREATE/RETRIEVE/UPDATE/DELETE), 6.6 (4000 BAD_REQUEST with a
 reason, read-only attributes refused)."""
 
+import time
+
 import pytest
 
 from onem2m_client import TY_CIN, TY_CNT, cse_session
@@ -161,3 +163,22 @@ def test_delete_container_deletes_its_instances(ae):
     cin = c.create(cnt, TY_CIN, {"con": "gone"}).location
     assert c.delete(cnt).rsc == 2002
     assert c.retrieve(cin).rsc == 4004
+
+
+@pytest.mark.xfail(strict=True, reason="issue 3: expired resources are not removed yet")
+def test_expired_resource_disappears(ae):
+    """TS-0001 9.6.1.3 (expirationTime): once et has passed the resource is gone."""
+    c, path = ae
+    et = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() + 2))
+    r = c.create(path, TY_CNT, {"rn": "short-lived", "et": et})
+    assert r.rsc == 2001 and r.resource(TY_CNT)["et"] == et, str(r)
+    assert c.retrieve(r.location).rsc == 2000
+    time.sleep(3.5)
+    assert c.retrieve(r.location).rsc == 4004
+
+
+def test_et_in_the_past_is_4000(ae):
+    """TS-0004 7.3.2 (CREATE: an expirationTime already passed is a bad request)."""
+    c, path = ae
+    r = c.create(path, TY_CNT, {"rn": "stillborn", "et": "20000101T000000"})
+    assert (r.rsc, r.code) == (4000, "4.00"), str(r)
