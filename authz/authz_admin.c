@@ -54,4 +54,9 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
     add_u64(ret, "audit_seq", st->audit_seq);
     add_u64(ret, "last_seq", st->last_seq);
     add_u64(ret, "credentials", st->credentials);
+    add_u64(ret, "grants", st->grants);
+    if (st->token_issuer != NULL && st->token_pub != NULL) {
+        add_str(ret, "token_issuer", st->token_issuer);
+        add_str(ret, "token_pub", st->token_pub);
+    }
 }

@@ -7,7 +7,7 @@
 
 #include "tep.pb-c.h"
 
-#define AUTHZ_STATUS_MAX 8
+#define AUTHZ_STATUS_MAX 12
 #define AUTHZ_STATUS_VALUE_MAX 32
 
 typedef struct {
@@ -16,6 +16,9 @@ typedef struct {
     uint64_t audit_seq;   /* newest audit record */
     uint64_t last_seq;    /* last applied enroller event */
     size_t credentials;   /* active (not revoked) MAF credentials */
+    const char *token_issuer; /* iss of our tokens (NULL: tokens off) */
+    const char *token_pub;    /* its ES256 public key, 130 hex digits (borrowed) */
+    size_t grants;            /* dynamic-authorization grants loaded */
 } authz_stats;
 
 /* An AdminResponse and the storage its fields point into (no allocation). */
@@ -27,7 +30,8 @@ typedef struct {
 } authz_admin_reply;
 
 /* Fills ret for rq: STATUS -> role, version, ready, decisions, denials, audit_seq,
- * last_seq, credentials; any other op -> err CMN_EINVAL "unsupported operation". ret
+ * last_seq, credentials, token_issuer, token_pub (the token signing key, X9.63 hex),
+ * grants; AUDIT_QUERY and TOKEN_REVOKE are the daemon's (they need the store); any other op -> err CMN_EINVAL "unsupported operation". ret
  * must not move while ret->resp is in use. */
 void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
                         authz_admin_reply *ret);

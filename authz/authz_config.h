@@ -11,6 +11,10 @@ typedef struct {
     char *data_dir;   /* [authz] LMDB environment directory */
     char *maf_id;     /* [authz] MAF-ID: our target_id on the enroller's sync socket */
     char *log_level;  /* [authz] error | warn | info | debug */
+    char *coaps_listen; /* [authz] CoAPS host:port for POST /token, "" = off */
+    char *psk_hint;   /* [authz] DTLS PSK identity hint */
+    char *grants_file; /* [authz] dynamic-authorization grants (JSON), "" = none */
+    char *sp_id;      /* [authz] SP-ID of absolute IDs */
     char *decide_ep;  /* [bus] decide: ROUTER, bound */
     char *events_ep;  /* [bus] events: SUB, connected */
     char *sync_ep;    /* [bus] sync: DEALER, connected */

@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #include "authz_admin.h"
+#include "authz_coaps.h"
 #include "authz_creds.h"
 #include "authz_decide.h"
+#include "authz_grants.h"
+#include "authz_tokens.h"
 #include "cmn_bus.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -35,6 +38,9 @@ struct authz_daemon {
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
     cmn_sync *sync;
+    authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
+    authz_tokens *tokens;   /* token signing key, DAS answers */
+    authz_coaps *coaps;     /* POST /token; NULL when coaps_listen is empty */
     authz_stats stats;
     int sync_err; /* last error of cmn_sync_process, logged once per change */
     bool stop;
@@ -63,8 +69,9 @@ static const char *log_safe(const char *in, char *buf, size_t len)
 
 static int open_store(authz_daemon *d)
 {
-    static const char *const dbs[] = {POLICIES_DB, AUTHZ_AUDIT_DB, AUTHZ_CREDS_DB,
-                                      AUTHZ_KE_INDEX_DB, CMN_SYNC_DB};
+    static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
+                                      AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
+                                      AUTHZ_REVOKED_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -115,6 +122,36 @@ static int start_sync(authz_daemon *d)
     return AUTHZ_EXIT_OK;
 }
 
+static int start_tokens(authz_daemon *d)
+{
+    authz_tokens_cfg tc = {.issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id,
+                           .data_dir = d->cfg->data_dir};
+    char why[512];
+    int err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
+
+    if (err != 0) {
+        CMN_ERR("main", "event=grants_invalid reason=\"%s\"", why);
+        return AUTHZ_EXIT_CONFIG;
+    }
+    d->stats.grants = authz_grants_count(d->grants);
+    err = authz_tokens_open(d->store, &tc, d->grants, &d->tokens);
+    if (err != 0) {
+        CMN_ERR("main", "event=token_key_failed err=\"%s\"", cmn_strerror(err));
+        return AUTHZ_EXIT_START;
+    }
+    d->stats.token_issuer = d->cfg->maf_id;
+    d->stats.token_pub = authz_tokens_pub_hex(d->tokens);
+    if (d->cfg->coaps_listen[0] == '\0')
+        return AUTHZ_EXIT_OK;
+    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->store, d->tokens, &d->coaps);
+    if (err != 0) {
+        CMN_ERR("main", "event=bind_failed coaps=%s err=\"%s\"", d->cfg->coaps_listen,
+                cmn_strerror(err));
+        return err == CMN_EIO ? AUTHZ_EXIT_BIND : AUTHZ_EXIT_START;
+    }
+    return AUTHZ_EXIT_OK;
+}
+
 int authz_daemon_start(const authz_config *cfg, const char *config_path, int sigfd,
                        authz_daemon **ret)
 {
@@ -131,6 +168,8 @@ int authz_daemon_start(const authz_config *cfg, const char *config_path, int sig
     if (rc == AUTHZ_EXIT_OK)
         rc = open_bus(d);
     if (rc == AUTHZ_EXIT_OK)
+        rc = start_tokens(d);
+    if (rc == AUTHZ_EXIT_OK)
         rc = start_sync(d);
     if (rc != AUTHZ_EXIT_OK) {
         authz_daemon_free(d);
@@ -145,6 +184,9 @@ void authz_daemon_free(authz_daemon *d)
     if (d == NULL)
         return;
     cmn_sync_free(d->sync);
+    authz_coaps_free(d->coaps);
+    authz_tokens_free(d->tokens);
+    authz_grants_free(d->grants);
     cmn_bus_close(d->decide);
     cmn_bus_close(d->admin);
     cmn_bus_free(d->bus);
@@ -210,17 +252,52 @@ static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen,
     reply(s, ident, ilen, &out);
 }
 
+static bool token_revoked(const char *tkid, void *arg)
+{
+    return authz_tokens_is_revoked(arg, tkid);
+}
+
+/* Direct flow (TS-0003 7.3.2.2): the DAS answer, recorded like a decision. */
+static void answer_das(authz_daemon *d, const uint8_t *ident, size_t ilen,
+                       const Tep__Envelope *in)
+{
+    const Tep__DasRequest *rq = in->das_req;
+    Tep__DecisionRequest as_rq = TEP__DECISION_REQUEST__INIT;
+    Tep__DecisionResponse as_resp = TEP__DECISION_RESPONSE__INIT;
+    Tep__DasResponse resp;
+    Tep__Envelope out;
+
+    if (authz_tokens_das(d->tokens, rq, (int64_t)time(NULL), &resp) != 0)
+        resp.granted = false; /* fail closed */
+    as_rq.originator = rq->orig;
+    as_rq.target = rq->trid;
+    as_rq.op = rq->op;
+    as_resp.permit = resp.granted;
+    as_resp.rsc = resp.granted ? 2000 : 4103;
+    as_resp.rule = resp.rule != NULL ? resp.rule : "das: error";
+    record_decision(d, &as_rq, &as_resp);
+    cmn_bus_env_init(&out, SENDER, in->request_id);
+    out.body_case = TEP__ENVELOPE__BODY_DAS_RESP;
+    out.das_resp = &resp;
+    reply(d->decide, ident, ilen, &out);
+    authz_tokens_das_clear(&resp);
+}
+
 static void answer_decide(authz_daemon *d, const uint8_t *ident, size_t ilen,
                           const Tep__Envelope *in)
 {
     Tep__Envelope out;
     Tep__DecisionResponse resp;
 
-    if (in->body_case != TEP__ENVELOPE__BODY_DECIDE_REQ || in->decide_req == NULL) {
-        reply_error(d->decide, ident, ilen, in, "expected a DecisionRequest");
+    if (in->body_case == TEP__ENVELOPE__BODY_DAS_REQ && in->das_req != NULL) {
+        answer_das(d, ident, ilen, in);
         return;
     }
-    if (authz_decide(in->decide_req, &resp) != 0)
+    if (in->body_case != TEP__ENVELOPE__BODY_DECIDE_REQ || in->decide_req == NULL) {
+        reply_error(d->decide, ident, ilen, in, "expected a DecisionRequest or DasRequest");
+        return;
+    }
+    if (authz_decide_dynamic(in->decide_req, token_revoked, d->store, &resp) != 0)
         CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
     record_decision(d, in->decide_req, &resp);
     cmn_bus_env_init(&out, SENDER, in->request_id);
@@ -231,6 +308,39 @@ static void answer_decide(authz_daemon *d, const uint8_t *ident, size_t ilen,
 }
 
 /* ---- admin -------------------------------------------------------------------------- */
+
+#define AUDIT_DEFAULT_LAST 20
+#define AUDIT_MAX_LAST 1000
+
+/* AUDIT_QUERY and TOKEN_REVOKE (they read or write the store). false: not one of them. */
+static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ilen,
+                               const Tep__Envelope *in)
+{
+    const Tep__AdminRequest *rq = in->admin_req;
+    Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
+    Tep__Envelope out;
+    size_t last = rq->audit_last ? rq->audit_last : AUDIT_DEFAULT_LAST;
+
+    if (rq->op == TEP__ADMIN_REQUEST__OP__AUDIT_QUERY) {
+        resp.err = authz_audit_query(d->store, rq->audit_originator,
+                                     last > AUDIT_MAX_LAST ? AUDIT_MAX_LAST : last, &resp.audit,
+                                     &resp.n_audit);
+    } else if (rq->op == TEP__ADMIN_REQUEST__OP__TOKEN_REVOKE) {
+        resp.err = authz_tokens_revoke(d->store, rq->token_id, (int64_t)time(NULL));
+        if (resp.err == 0)
+            CMN_INFO("admin", "event=token_revoked tkid=%s", rq->token_id);
+    } else {
+        return false;
+    }
+    if (resp.err != 0)
+        resp.message = (char *)cmn_strerror(resp.err);
+    cmn_bus_env_init(&out, SENDER, in->request_id);
+    out.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
+    out.admin_resp = &resp;
+    reply(d->admin, ident, ilen, &out);
+    authz_audit_query_free(resp.audit, resp.n_audit);
+    return true;
+}
 
 static void answer_admin(authz_daemon *d, const uint8_t *ident, size_t ilen,
                          const Tep__Envelope *in)
@@ -243,6 +353,8 @@ static void answer_admin(authz_daemon *d, const uint8_t *ident, size_t ilen,
         reply_error(d->admin, ident, ilen, in, "expected an AdminRequest");
         return;
     }
+    if (answer_admin_store(d, ident, ilen, in))
+        return;
     if (authz_creds_count(d->store, &active) == 0)
         d->stats.credentials = active;
     d->stats.last_seq = cmn_sync_last_applied(d->sync);
@@ -281,6 +393,25 @@ static void serve(authz_daemon *d, cmn_bus_sock *s, const char *name, answer_fn 
     }
 }
 
+/* The new grants replace the old only when they are valid. The file's path is the one
+ * given at start: a changed grants_file needs a restart. */
+static void reload_grants(authz_daemon *d, const char *path)
+{
+    authz_grants *g = NULL;
+    char why[512];
+
+    if (strcmp(path, d->cfg->grants_file) != 0)
+        CMN_WARN("main", "event=reload_partial reason=\"grants_file changed: restart\"");
+    if (authz_grants_load(d->cfg->grants_file, &g, why, sizeof(why)) != 0) {
+        CMN_WARN("main", "event=grants_invalid reason=\"%s\" kept=old", why);
+        return;
+    }
+    authz_tokens_set_grants(d->tokens, g);
+    authz_grants_free(d->grants);
+    d->grants = g;
+    d->stats.grants = authz_grants_count(g);
+}
+
 static void reload(authz_daemon *d)
 {
     authz_config fresh;
@@ -291,7 +422,8 @@ static void reload(authz_daemon *d)
         return;
     }
     cmn_log_set_level(fresh.level);
-    CMN_INFO("main", "event=reloaded log_level=%s", fresh.log_level);
+    reload_grants(d, fresh.grants_file);
+    CMN_INFO("main", "event=reloaded log_level=%s grants=%zu", fresh.log_level, d->stats.grants);
     authz_config_free(&fresh);
 }
 
@@ -321,12 +453,15 @@ static void sync_step(authz_daemon *d)
 
 int authz_daemon_run(authz_daemon *d)
 {
-    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s",
+    unsigned coap_wait = TICK_MS;
+
+    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s",
              d->cfg->decide_ep, d->cfg->admin_ep, d->cfg->events_ep, d->cfg->sync_ep,
-             d->cfg->maf_id);
+             d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off");
     while (!d->stop) {
         int sync_fds[2];
-        struct pollfd pfd[5];
+        struct pollfd pfd[6];
+        int wait = coap_wait < TICK_MS ? (int)coap_wait : TICK_MS;
 
         cmn_sync_fds(d->sync, sync_fds); /* the DEALER's fd changes when rebuilt */
         pfd[0] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
@@ -334,7 +469,9 @@ int authz_daemon_run(authz_daemon *d)
         pfd[2] = (struct pollfd){.fd = cmn_bus_fd(d->admin), .events = POLLIN};
         pfd[3] = (struct pollfd){.fd = sync_fds[0], .events = POLLIN};
         pfd[4] = (struct pollfd){.fd = sync_fds[1], .events = POLLIN};
-        if (poll(pfd, 5, TICK_MS) < 0 && errno != EINTR) {
+        pfd[5] = (struct pollfd){.fd = d->coaps != NULL ? authz_coaps_fd(d->coaps) : -1,
+                                 .events = POLLIN};
+        if (poll(pfd, 6, wait) < 0 && errno != EINTR) {
             CMN_ERR("main", "event=poll_failed errno=%d", errno);
             return AUTHZ_EXIT_START;
         }
@@ -343,6 +480,8 @@ int authz_daemon_run(authz_daemon *d)
         serve(d, d->decide, "decide", answer_decide);
         serve(d, d->admin, "admin", answer_admin);
         sync_step(d);
+        if (d->coaps != NULL)
+            coap_wait = authz_coaps_process(d->coaps);
     }
     CMN_INFO("main", "event=stopping decisions=%llu denials=%llu",
              (unsigned long long)d->stats.decisions, (unsigned long long)d->stats.denials);

@@ -2,6 +2,7 @@
 #include "authz_decide.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,23 +50,29 @@ static void to_acp_request(const Tep__DecisionRequest *rq, cmn_acp_request *ret)
     ret->now = rq->now ? rq->now : (int64_t)time(NULL);
 }
 
-/* Parses every acp_json; an entry that is not JSON stays NULL (indeterminate). */
-static int evaluate_policies(const Tep__DecisionRequest *rq, cmn_acp_result *ret)
+/* Parses every policy; an entry that is not JSON stays NULL (indeterminate). */
+static int evaluate_json(const Tep__DecisionRequest *rq, char *const *json, size_t n,
+                         cmn_acp_result *ret)
 {
-    json_t **privs = calloc(rq->n_acp_json, sizeof(*privs));
+    json_t **privs = calloc(n ? n : 1, sizeof(*privs));
     cmn_acp_request arq;
     int err;
 
     if (privs == NULL)
         return CMN_ENOMEM;
-    for (size_t i = 0; i < rq->n_acp_json; i++)
-        privs[i] = json_loads(rq->acp_json[i], JSON_REJECT_DUPLICATES, NULL);
+    for (size_t i = 0; i < n; i++)
+        privs[i] = json_loads(json[i], JSON_REJECT_DUPLICATES, NULL);
     to_acp_request(rq, &arq);
-    err = cmn_acp_evaluate(&arq, privs, rq->n_acp_json, ret);
-    for (size_t i = 0; i < rq->n_acp_json; i++)
+    err = cmn_acp_evaluate(&arq, privs, n, ret);
+    for (size_t i = 0; i < n; i++)
         json_decref(privs[i]);
     free(privs);
     return err;
+}
+
+static int evaluate_policies(const Tep__DecisionRequest *rq, cmn_acp_result *ret)
+{
+    return evaluate_json(rq, rq->acp_json, rq->n_acp_json, ret);
 }
 
 int authz_decide(const Tep__DecisionRequest *rq, Tep__DecisionResponse *ret)
@@ -89,6 +96,62 @@ int authz_decide(const Tep__DecisionRequest *rq, Tep__DecisionResponse *ret)
     if (err != 0) /* the request itself is malformed (e.g. op is not one acop bit) */
         return set_result(ret, false, "bad request");
     return set_result(ret, res.permit, res.rule);
+}
+
+/* Privileges the DAS granted (direct flow), cached by the PEP: "das.acp[i].acr[j]". */
+static bool permit_dynamic(const Tep__DecisionRequest *rq, char *rule, size_t len)
+{
+    cmn_acp_result res;
+
+    if (rq->n_dynamic_acp_json == 0 ||
+        evaluate_json(rq, rq->dynamic_acp_json, rq->n_dynamic_acp_json, &res) != 0 || !res.permit)
+        return false;
+    snprintf(rule, len, "das.%s", res.rule);
+    return true;
+}
+
+/* Token privileges (indirect flow), each alone so that a revoked token contributes
+ * nothing: "token[i].acp[0].acr[j]", or "token revoked" when only revoked ones would. */
+static bool permit_tokens(const Tep__DecisionRequest *rq, authz_revoked_fn revoked, void *arg,
+                          char *rule, size_t len)
+{
+    bool saw_revoked = false;
+    cmn_acp_result res;
+
+    for (size_t i = 0; i < rq->n_token_acp_json; i++) {
+        const char *id = i < rq->n_token_ids ? rq->token_ids[i] : NULL;
+        if (evaluate_json(rq, &rq->token_acp_json[i], 1, &res) != 0 || !res.permit)
+            continue;
+        if (id == NULL || revoked(id, arg)) {
+            saw_revoked = true;
+            continue;
+        }
+        snprintf(rule, len, "token[%zu].%s", i, res.rule);
+        return true;
+    }
+    if (saw_revoked)
+        snprintf(rule, len, "token revoked");
+    return false;
+}
+
+int authz_decide_dynamic(const Tep__DecisionRequest *rq, authz_revoked_fn revoked, void *arg,
+                         Tep__DecisionResponse *ret)
+{
+    char rule[96] = "";
+    int err = authz_decide(rq, ret);
+
+    if (ret->permit || err == CMN_ENOMEM)
+        return err;
+    if (permit_dynamic(rq, rule, sizeof(rule)) ||
+        permit_tokens(rq, revoked, arg, rule, sizeof(rule))) {
+        authz_decide_clear(ret);
+        return set_result(ret, true, rule);
+    }
+    if (rule[0] != '\0') {
+        authz_decide_clear(ret);
+        return set_result(ret, false, rule);
+    }
+    return 0;
 }
 
 void authz_decide_clear(Tep__DecisionResponse *resp)
@@ -143,4 +206,75 @@ int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
     err = cmn_store_put(store, AUTHZ_AUDIT_DB, key, sizeof(key), buf, len);
     free(buf);
     return err;
+}
+
+/* ---- audit query (tepctl audit) ----------------------------------------------------- */
+
+typedef struct {
+    const char *originator;  /* NULL or "" = all */
+    Tep__AuditRecord **ring; /* the newest `last` matches, oldest overwritten */
+    size_t last, count;      /* count: matches seen */
+} audit_tail;
+
+static int keep_match(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    audit_tail *t = arg;
+    Tep__AuditRecord *r = tep__audit_record__unpack(NULL, vlen, val);
+    size_t slot;
+
+    (void)key;
+    (void)klen;
+    if (r == NULL)
+        return CMN_ECORRUPT;
+    if (t->originator != NULL && t->originator[0] != '\0' &&
+        (r->originator == NULL || strcmp(r->originator, t->originator) != 0)) {
+        tep__audit_record__free_unpacked(r, NULL);
+        return 0;
+    }
+    slot = t->count++ % t->last;
+    if (t->ring[slot] != NULL)
+        tep__audit_record__free_unpacked(t->ring[slot], NULL);
+    t->ring[slot] = r;
+    return 0;
+}
+
+int authz_audit_query(cmn_store *store, const char *originator, size_t last,
+                      Tep__AuditRecord ***ret, size_t *ret_n)
+{
+    audit_tail t = { .originator = originator, .last = last ? last : 1 };
+    Tep__AuditRecord **out;
+    size_t n, first;
+    int err;
+
+    *ret = NULL;
+    *ret_n = 0;
+    if ((t.ring = calloc(t.last, sizeof(*t.ring))) == NULL)
+        return CMN_ENOMEM;
+    err = cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_match, &t);
+    n = t.count < t.last ? t.count : t.last;
+    out = calloc(n ? n : 1, sizeof(*out));
+    if (err == 0 && out == NULL)
+        err = CMN_ENOMEM;
+    first = t.count < t.last ? 0 : t.count % t.last;
+    for (size_t i = 0; err == 0 && i < n; i++) /* oldest first */
+        out[i] = t.ring[(first + i) % t.last];
+    if (err != 0) {
+        for (size_t i = 0; i < t.last; i++)
+            if (t.ring[i] != NULL)
+                tep__audit_record__free_unpacked(t.ring[i], NULL);
+        free(out);
+        out = NULL;
+        n = 0;
+    }
+    free(t.ring);
+    *ret = out;
+    *ret_n = n;
+    return err;
+}
+
+void authz_audit_query_free(Tep__AuditRecord **recs, size_t n)
+{
+    for (size_t i = 0; recs != NULL && i < n; i++)
+        tep__audit_record__free_unpacked(recs[i], NULL);
+    free(recs);
 }

@@ -3,6 +3,7 @@
 #ifndef TEP_AUTHZ_DECIDE_H
 #define TEP_AUTHZ_DECIDE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cmn_store.h"
@@ -21,11 +22,27 @@
 int authz_decide(const Tep__DecisionRequest *rq, Tep__DecisionResponse *ret);
 void authz_decide_clear(Tep__DecisionResponse *resp); /* NULL is fine */
 
+/* true when the Token-ID is revoked (a store error must answer true: fail closed). */
+typedef bool (*authz_revoked_fn)(const char *tkid, void *arg);
+/* authz_decide, then, when it denies, dynamic authorization (TS-0003 7.3): the
+ * privileges the DAS granted (dynamic_acp_json, rule "das.acp[i].acr[j]"), then those
+ * of each token (token_acp_json, rule "token[i].acp[0].acr[j]") whose token_ids[i] is
+ * not revoked. A Deny that only a revoked token would have lifted has rule
+ * "token revoked". */
+int authz_decide_dynamic(const Tep__DecisionRequest *rq, authz_revoked_fn revoked, void *arg,
+                         Tep__DecisionResponse *ret);
+
 /* The audit log: db "audit", key = big-endian seq, value = tep.AuditRecord. */
 /* Newest seq in the log (0 when empty). */
 int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq);
 /* Appends (committed before it returns 0) the decision as record seq. */
 int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
                        const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp);
+
+/* The newest `last` records (0: 1) whose originator is `originator` (NULL or "": any),
+ * oldest first. *ret is owned by the caller: authz_audit_query_free(). A full scan. */
+int authz_audit_query(cmn_store *store, const char *originator, size_t last,
+                      Tep__AuditRecord ***ret, size_t *ret_n);
+void authz_audit_query_free(Tep__AuditRecord **recs, size_t n);
 
 #endif

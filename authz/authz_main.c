@@ -1,5 +1,6 @@
 /* tep-authz: the M2M Authentication Function (MAF) and Policy Decision Point of tep.
  * Start-up is linear: arguments, configuration, logging, signals, store, bus, loop. */
+#include <coap3/coap.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -113,11 +114,13 @@ int main(int argc, char **argv)
         rc = AUTHZ_EXIT_START;
         goto out;
     }
+    coap_startup(); /* the CoAPS token endpoint (libcoap) */
     rc = authz_daemon_start(&cfg, args.config_path, sigfd, &d);
     if (rc == AUTHZ_EXIT_OK)
         rc = authz_daemon_run(d);
-out:
     authz_daemon_free(d);
+    coap_cleanup();
+out:
     if (sigfd >= 0)
         close(sigfd);
     authz_config_free(&cfg);

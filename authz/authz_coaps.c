@@ -1,0 +1,307 @@
+/* tep-authz's CoAPS endpoint (see authz_coaps.h). */
+#include "authz_coaps.h"
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <coap3/coap.h>
+
+#include "authz_creds.h"
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_kdf.h"
+#include "cmn_log.h"
+
+#define SUB "maf"
+#define SUID_MAF 21
+#define AE_ID_MAX 256
+
+struct authz_coaps {
+    coap_context_t *ctx;
+    cmn_store *store;
+    authz_tokens *tokens;
+};
+
+/* Per DTLS session (coap_session_set_app_data); wiped when the session goes. */
+typedef struct {
+    char key_id[CMN_KEY_ID_MAX];
+    char enrolee_id[AE_ID_MAX];
+    uint8_t key[CMN_KEY_LEN];
+    coap_bin_const_t psk;
+} km_binding;
+
+static void binding_free(km_binding *b)
+{
+    if (b != NULL)
+        cmn_free_secret(b, sizeof(*b));
+}
+
+/* ---- PSK ------------------------------------------------------------------------- */
+
+static int usable(const Tep__Credential *c, int64_t now)
+{
+    if (c->revoked)
+        return CMN_EDENIED;
+    if (c->expires != 0 && c->expires <= now)
+        return CMN_EEXPIRED;
+    if (c->suid != SUID_MAF || c->key.len != CMN_KEY_LEN || c->enrolee_id == NULL ||
+        c->enrolee_id[0] == '\0' || strlen(c->enrolee_id) >= AE_ID_MAX)
+        return CMN_ECORRUPT;
+    return 0;
+}
+
+static int lookup(cmn_store *st, const char *id, km_binding **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    Tep__Credential *c = NULL;
+    km_binding *b;
+    int rc = cmn_store_get(st, AUTHZ_CREDS_DB, id, strlen(id), &val, &len);
+
+    if (rc == 0 && (c = tep__credential__unpack(NULL, len, val)) == NULL)
+        rc = CMN_ECORRUPT;
+    cmn_store_free_val(val, len);
+    if (rc == 0)
+        rc = usable(c, (int64_t)time(NULL));
+    if (rc == 0 && (b = calloc(1, sizeof(*b))) == NULL)
+        rc = CMN_ENOMEM;
+    if (rc == 0) {
+        snprintf(b->key_id, sizeof(b->key_id), "%s", id);
+        snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", c->enrolee_id);
+        memcpy(b->key, c->key.data, CMN_KEY_LEN);
+        b->psk = (coap_bin_const_t){ CMN_KEY_LEN, b->key };
+        *ret = b;
+    }
+    if (c != NULL) {
+        cmn_wipe(c->key.data, c->key.len);
+        tep__credential__free_unpacked(c, NULL);
+    }
+    return rc;
+}
+
+static bool identity_text(const coap_bin_const_t *identity, char *ret, size_t len)
+{
+    if (identity == NULL || identity->length == 0 || identity->length >= len ||
+        memchr(identity->s, '\0', identity->length) != NULL)
+        return false;
+    memcpy(ret, identity->s, identity->length);
+    ret[identity->length] = '\0';
+    for (size_t i = 0; ret[i] != '\0'; i++)
+        if (ret[i] <= ' ' || ret[i] >= 0x7f || ret[i] == '"')
+            return false;
+    return true;
+}
+
+static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_session_t *session,
+                                           void *arg)
+{
+    authz_coaps *c = arg;
+    char id[CMN_KEY_ID_MAX];
+    km_binding *b = NULL;
+    int rc = CMN_ERANGE;
+
+    if (identity_text(identity, id, sizeof(id)))
+        rc = lookup(c->store, id, &b);
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=handshake_refused reason=\"%s\" identity=%s", cmn_strerror(rc),
+                 rc == CMN_ERANGE ? "(unprintable)" : id);
+        return NULL;
+    }
+    binding_free(coap_session_get_app_data(session));
+    coap_session_set_app_data(session, b);
+    CMN_INFO(SUB, "event=session_bound identity=%s enrolee_id=%s", id, b->enrolee_id);
+    return &b->psk;
+}
+
+static int on_event(coap_session_t *session, const coap_event_t event)
+{
+    if (event == COAP_EVENT_DTLS_CLOSED || event == COAP_EVENT_DTLS_ERROR ||
+        event == COAP_EVENT_SESSION_CLOSED || event == COAP_EVENT_SERVER_SESSION_DEL) {
+        binding_free(coap_session_get_app_data(session));
+        coap_session_set_app_data(session, NULL);
+    }
+    return 0;
+}
+
+/* The AE-ID of the session, checked again against the store (a Km revoked since the
+ * handshake no longer gets tokens). NULL when unbound. */
+static const char *bound_ae(authz_coaps *c, coap_session_t *session)
+{
+    km_binding *b = coap_session_get_app_data(session), *fresh = NULL;
+    const coap_bin_const_t *identity;
+    char id[CMN_KEY_ID_MAX];
+
+    if (b != NULL && lookup(c->store, b->key_id, &fresh) == 0) {
+        binding_free(fresh);
+        return b->enrolee_id;
+    }
+    if (b != NULL)
+        return NULL;
+    /* The callback ran on another session object: bind from the identity libcoap kept. */
+    identity = coap_session_get_psk_identity(session);
+    if (!identity_text(identity, id, sizeof(id)) || lookup(c->store, id, &fresh) != 0)
+        return NULL;
+    coap_session_set_app_data(session, fresh);
+    return fresh->enrolee_id;
+}
+
+/* ---- POST /token -------------------------------------------------------------------- */
+
+static void release_body(coap_session_t *session, void *app_ptr)
+{
+    (void)session;
+    free(app_ptr);
+}
+
+static void token_handler(coap_resource_t *res, coap_session_t *session,
+                          const coap_pdu_t *request, const coap_string_t *query,
+                          coap_pdu_t *response)
+{
+    authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
+    const uint8_t *data = NULL;
+    size_t len = 0, offset = 0, total = 0;
+    authz_token_answer a = { 0 };
+    const char *ae = bound_ae(c, session);
+
+    (void)query;
+    if (ae == NULL) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_UNAUTHORIZED);
+        CMN_WARN(SUB, "event=token_refused reason=\"no bound Km\"");
+        return;
+    }
+    if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 ||
+        len != total)
+        data = NULL;
+    authz_tokens_request(c->tokens, ae, (const char *)data, data ? len : 0, (int64_t)time(NULL),
+                         &a);
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE(a.code));
+    if (a.code == 201)
+        CMN_INFO(SUB, "event=token_issued holder=%s tkid=%s", ae, a.tkid);
+    else
+        CMN_WARN(SUB, "event=token_refused holder=%s code=%u reason=\"%s\"", ae, a.code,
+                 a.reason);
+    if (a.body != NULL &&
+        coap_add_data_large_response(res, session, request, response, NULL, COAP_MEDIATYPE_APPLICATION_JSON,
+                                     -1, 0, strlen(a.body), (const uint8_t *)a.body,
+                                     release_body, a.body))
+        a.body = NULL;
+    free(a.body);
+}
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static int parse_listen(const char *hp, coap_address_t *ret)
+{
+    char host[256];
+    const char *colon = strrchr(hp, ':');
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+    struct addrinfo *ai = NULL;
+    size_t hl;
+
+    if (colon == NULL || (hl = (size_t)(colon - hp)) < 1 || hl >= sizeof(host))
+        return CMN_EINVAL;
+    if (hp[0] == '[' && hl >= 2 && colon[-1] == ']') {
+        memcpy(host, hp + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else {
+        memcpy(host, hp, hl);
+        host[hl] = '\0';
+    }
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+        return CMN_EINVAL;
+    coap_address_init(ret);
+    ret->size = ai->ai_addrlen;
+    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+/* libcoap binds with SO_REUSEADDR: a plain bind first tells whether the port is free. */
+static bool port_free(const coap_address_t *addr)
+{
+    int fd = socket(addr->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0 && bind(fd, &addr->addr.sa, addr->size) == 0;
+
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
+{
+    coap_dtls_spsk_t spsk;
+    coap_address_t addr;
+    coap_resource_t *r;
+
+    if (!coap_dtls_is_supported() || (c->ctx = coap_new_context(NULL)) == NULL)
+        return CMN_ECOAP;
+    coap_set_app_data(c->ctx, c);
+    coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    memset(&spsk, 0, sizeof(spsk));
+    spsk.version = COAP_DTLS_SPSK_SETUP_VERSION;
+    spsk.validate_id_call_back = validate_id;
+    spsk.id_call_back_arg = c;
+    spsk.psk_info.hint = (coap_bin_const_t){ strlen(psk_hint), (const uint8_t *)psk_hint };
+    if (!coap_context_set_psk2(c->ctx, &spsk))
+        return CMN_ECOAP;
+    coap_register_event_handler(c->ctx, on_event);
+    r = coap_resource_init(coap_make_str_const("token"), 0);
+    if (r == NULL)
+        return CMN_ECOAP;
+    coap_register_request_handler(r, COAP_REQUEST_POST, token_handler);
+    coap_add_resource(c->ctx, r);
+    if (parse_listen(listen, &addr) != 0 || !port_free(&addr) ||
+        coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS) == NULL)
+        return CMN_EIO;
+    return 0;
+}
+
+int authz_coaps_new(const char *listen, const char *psk_hint, cmn_store *store,
+                    authz_tokens *tokens, authz_coaps **ret)
+{
+    authz_coaps *c = calloc(1, sizeof(*c));
+    int rc;
+
+    *ret = NULL;
+    if (c == NULL)
+        return CMN_ENOMEM;
+    c->store = store;
+    c->tokens = tokens;
+    rc = setup(c, listen, psk_hint);
+    if (rc != 0) {
+        authz_coaps_free(c);
+        return rc;
+    }
+    *ret = c;
+    return 0;
+}
+
+void authz_coaps_free(authz_coaps *c)
+{
+    if (c == NULL)
+        return;
+    if (c->ctx != NULL)
+        coap_free_context(c->ctx);
+    free(c);
+}
+
+int authz_coaps_fd(const authz_coaps *c)
+{
+    return coap_context_get_coap_fd(c->ctx);
+}
+
+unsigned authz_coaps_process(authz_coaps *c)
+{
+    coap_tick_t now;
+    unsigned next;
+
+    coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+    coap_ticks(&now);
+    next = coap_io_prepare_epoll(c->ctx, now);
+    return next == 0 ? 1000 : next;
+}
