@@ -8,6 +8,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "enr_ca.h"
 
 #ifndef TEP_VERSION
 #define TEP_VERSION "unknown"
@@ -58,6 +59,7 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
     c->expires = e->expires;
     c->state = e->state;
     c->created = e->created;
+    c->application = e->application;
     if (with_kpm && e->kpm.len > 0 && (c->kpm.data = malloc(e->kpm.len)) != NULL) {
         memcpy(c->kpm.data, e->kpm.data, e->kpm.len);
         c->kpm.len = e->kpm.len;
@@ -117,9 +119,49 @@ void enr_admin_clear(Tep__AdminResponse *resp)
         free(resp->status[i]);
     }
     free(resp->status);
+    for (size_t i = 0; i < resp->n_certs; i++)
+        tep__issued_cert__free_unpacked(resp->certs[i], NULL);
+    free(resp->certs);
+    for (size_t i = 0; i < resp->n_events; i++)
+        tep__event__free_unpacked(resp->events[i], NULL);
+    free(resp->events);
+    for (size_t i = 0; i < resp->n_instances; i++)
+        enr_enrolment_free(resp->instances[i]);
+    free(resp->instances);
     if (resp->message && resp->message != protobuf_c_empty_string)
         free(resp->message);
     tep__admin_response__init(resp);
+}
+
+/* A deep copy of m made by packing and unpacking it (freed with its free_unpacked). */
+static void *copy_msg(const ProtobufCMessage *m)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    void *c = NULL;
+
+    if (!buf)
+        return NULL;
+    protobuf_c_message_pack(m, buf);
+    c = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
+    cmn_free_secret(buf, len);
+    return c;
+}
+
+/* Appends a copy of m to *arr (n elements). */
+static int append_copy(void ***arr, size_t *n, const ProtobufCMessage *m)
+{
+    void **a = realloc(*arr, (*n + 1) * sizeof(*a));
+    void *c;
+
+    if (!a)
+        return CMN_ENOMEM;
+    *arr = a;
+    c = copy_msg(m);
+    if (!c)
+        return CMN_ENOMEM;
+    a[(*n)++] = c;
+    return 0;
 }
 
 /* ---- operations ----------------------------------------------------------------- */
@@ -158,8 +200,24 @@ static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminRespo
     return 0;
 }
 
+/* The AE-ID stem of an application credential: given, or the App-ID without its
+ * leading 'N' or 'R' (TS-0001 App-ID: "N..." non-registered, "R..." registered). */
+static int app_stem(const Tep__Enrolee *e, char *ret, size_t len, Tep__AdminResponse *resp)
+{
+    const char *src = e->enrolee_id[0] ? e->enrolee_id : e->app_id;
+
+    if (!e->enrolee_id[0] && (src[0] == 'N' || src[0] == 'R'))
+        src++;
+    if (e->app_id[0] == '\0')
+        return fail(resp, CMN_EINVAL, "an application credential needs an app_id");
+    if (src[0] == '\0' || strchr(src, '/') || strlen(src) + 10 >= len)
+        return fail(resp, CMN_EINVAL, "bad AE-ID stem");
+    snprintf(ret, len, "%s", src);
+    return 0;
+}
+
 static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
-                  Tep__AdminResponse *resp)
+                  Tep__AdminResponse *resp, bool application)
 {
     Tep__Enrolee e = TEP__ENROLEE__INIT;
     uint8_t kpm[ENR_KPM_LEN];
@@ -169,7 +227,12 @@ static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
     if (rc != 0)
         return rc;
     e = *req->enrolee;
-    if (e.enrolee_id[0] == '\0') {
+    e.application = application;
+    if (application) {
+        if ((rc = app_stem(&e, default_id, sizeof(default_id), resp)) != 0)
+            return rc;
+        e.enrolee_id = default_id;
+    } else if (e.enrolee_id[0] == '\0') {
         snprintf(default_id, sizeof(default_id), "C%s", e.kpm_id);
         e.enrolee_id = default_id;
     }
@@ -221,6 +284,85 @@ static int op_revoke(cmn_store *s, const Tep__AdminRequest *req, Tep__AdminRespo
     return 0;
 }
 
+static int cert_one(const Tep__IssuedCert *c, void *arg)
+{
+    Tep__IssuedCert copy = *c;
+    Tep__AdminResponse *resp = arg;
+
+    copy.der.data = NULL;
+    copy.der.len = 0;
+    return append_copy((void ***)&resp->certs, &resp->n_certs, &copy.base);
+}
+
+static int op_cert_list(cmn_store *s, Tep__AdminResponse *resp)
+{
+    int rc = enr_ca_foreach(s, cert_one, resp);
+
+    return rc ? fail(resp, rc, "listing failed") : 0;
+}
+
+typedef struct {
+    Tep__AdminResponse *resp;
+    uint32_t max;
+} event_page;
+
+static int event_one(const Tep__Event *e, void *arg)
+{
+    event_page *p = arg;
+
+    if (p->resp->n_events >= p->max)
+        return 1; /* page full */
+    return append_copy((void ***)&p->resp->events, &p->resp->n_events, &e->base);
+}
+
+static int op_event_list(cmn_store *s, const Tep__AdminRequest *req, Tep__AdminResponse *resp)
+{
+    event_page p = {resp, req->max ? req->max : 100};
+    int rc = enr_db_event_foreach(s, req->after_seq, event_one, &p);
+
+    return rc < 0 ? fail(resp, rc, "listing failed") : 0;
+}
+
+static int instance_one(const Tep__Enrolment *e, void *arg)
+{
+    Tep__AdminResponse *resp = arg;
+    Tep__Enrolment copy = *e;
+
+    copy.ke.data = NULL; /* never leaves the enroller */
+    copy.ke.len = 0;
+    return append_copy((void ***)&resp->instances, &resp->n_instances, &copy.base);
+}
+
+static int app_list_one(const Tep__Enrolee *e, void *arg)
+{
+    return e->application ? add_enrolee(arg, e, false) : 0;
+}
+
+/* The application credentials, then (outside that read) each one's instances. */
+static int op_app_list(cmn_store *s, Tep__AdminResponse *resp)
+{
+    int rc = enr_db_enrolee_foreach(s, app_list_one, resp);
+
+    for (size_t i = 0; rc == 0 && i < resp->n_enrolees; i++)
+        rc = enr_db_enrolments_of(s, resp->enrolees[i]->kpm_id, instance_one, resp);
+    return rc ? fail(resp, rc, "listing failed") : 0;
+}
+
+static int op_app_revoke(cmn_store *s, const Tep__AdminRequest *req, Tep__AdminResponse *resp,
+                         enr_events *ret_events)
+{
+    int rc;
+
+    if (!enr_valid_identifier(req->app_id))
+        return fail(resp, CMN_EINVAL, "app_id must be printable ASCII without spaces");
+    rc = enr_db_app_revoke(s, req->app_id, ret_events);
+    if (rc == CMN_ENOTFOUND)
+        return fail(resp, rc, "no active application credential for this app_id");
+    if (rc != 0)
+        return fail(resp, rc, "store write failed");
+    return 0;
+}
+
 int enr_admin_handle(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
                      Tep__AdminResponse *resp, enr_events *ret_events)
 {
@@ -232,13 +374,28 @@ int enr_admin_handle(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
         rc = op_status(s, resp);
         break;
     case TEP__ADMIN_REQUEST__OP__ENROLEE_ADD:
-        rc = op_add(s, req, now, resp);
+        rc = op_add(s, req, now, resp, false);
         break;
     case TEP__ADMIN_REQUEST__OP__ENROLEE_LIST:
         rc = op_list(s, resp);
         break;
     case TEP__ADMIN_REQUEST__OP__ENROLEE_REVOKE:
         rc = op_revoke(s, req, resp, ret_events);
+        break;
+    case TEP__ADMIN_REQUEST__OP__CERT_LIST:
+        rc = op_cert_list(s, resp);
+        break;
+    case TEP__ADMIN_REQUEST__OP__EVENT_LIST:
+        rc = op_event_list(s, req, resp);
+        break;
+    case TEP__ADMIN_REQUEST__OP__APP_ADD:
+        rc = op_add(s, req, now, resp, true);
+        break;
+    case TEP__ADMIN_REQUEST__OP__APP_LIST:
+        rc = op_app_list(s, resp);
+        break;
+    case TEP__ADMIN_REQUEST__OP__APP_REVOKE:
+        rc = op_app_revoke(s, req, resp, ret_events);
         break;
     default:
         rc = fail(resp, CMN_EINVAL, "unknown op");

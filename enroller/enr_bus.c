@@ -201,8 +201,9 @@ static void answer_sync(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep
 
 static const char *op_name(Tep__AdminRequest__Op op)
 {
-    static const char *const names[] = {"status", "enrolee_add", "enrolee_list",
-                                        "enrolee_revoke"};
+    static const char *const names[] = {"status",     "enrolee_add", "enrolee_list",
+                                        "enrolee_revoke", "cert_list", "event_list",
+                                        "app_add",    "app_list",    "app_revoke"};
 
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "unknown";
 }
@@ -210,7 +211,8 @@ static const char *op_name(Tep__AdminRequest__Op op)
 /* The request's KpmID if it is a well-formed one (it goes into a log line), else "-". */
 static const char *admin_kpm_id(const Tep__AdminRequest *ar)
 {
-    const char *id = ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD && ar->enrolee
+    const char *id = (ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD ||
+                      ar->op == TEP__ADMIN_REQUEST__OP__APP_ADD) && ar->enrolee
                          ? ar->enrolee->kpm_id
                          : ar->kpm_id;
 

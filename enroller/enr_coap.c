@@ -23,6 +23,7 @@
 
 #define SUB "coap"
 #define ENR_BODY_MAX 1024
+#define ENR_CERT_BODY_MAX 4096 /* a P-256 CSR in PEM is about 500 bytes */
 
 /* A DTLS session whose PSK identity we accepted (coap_session app data). Kept in a
  * list so that whatever libcoap frees without telling us is released at the end. */
@@ -46,6 +47,7 @@ struct enr_coap {
     cmn_store *store;
     enr_events_fn on_events;
     void *arg;
+    enr_ca *ca;
     coap_dtls_spsk_t spsk;        /* libcoap keeps a shallow copy: must live here */
     coap_dtls_spsk_info_t sni_info; /* answer of the SNI callback (no hint, no key) */
     uint8_t psk[ENR_KPM_LEN];     /* Kpm handed to libcoap (it copies): wiped after use */
@@ -271,10 +273,13 @@ static coap_pdu_code_t enrol_error_code(int rc)
     }
 }
 
+/* The trust anchor goes with the answer when the enrolee indicated certificate
+ * enrolment (cei): it is then about to ask for a certificate in this session. */
 static void send_created(const enr_coap *c, coap_pdu_t *resp, const char *ke_id,
-                         const enr_enrol_result *r)
+                         const enr_enrol_result *r, bool cei)
 {
-    enr_targets tgt = {c->cfg->registrar_cse_id, c->cfg->registrar_poa, c->cfg->maf_id};
+    enr_targets tgt = {c->cfg->registrar_cse_id, c->cfg->registrar_poa, c->cfg->maf_id,
+                       cei && c->ca ? enr_ca_pem(c->ca) : NULL};
     uint8_t cf[4];
     char *json = NULL;
 
@@ -353,10 +358,89 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
     int rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
     if (rc != 0)
         return answer(resp, enrol_error_code(rc), rc == CMN_EDENIED ? "revoked" : NULL);
-    send_created(c, resp, ke_id, &r);
+    send_created(c, resp, ke_id, &r, ind.cei);
     log_enrolled(peer->kpm_id, ke_id, &r, &ind);
     if (r.events.n > 0 && c->on_events)
         c->on_events(&r.events, c->arg);
+}
+
+/* ---- POST /cert (TS-0003 8.3.6) ----------------------------------------------------- */
+
+static void release_body(coap_session_t *session, void *app_ptr)
+{
+    free(app_ptr);
+}
+
+/* The answer (certificate + trust anchor, ~1.6 kB) goes out in Block2 as needed. */
+static void send_cert(const enr_coap *c, coap_resource_t *res, coap_session_t *session,
+                      const coap_pdu_t *req, coap_pdu_t *resp, const Tep__IssuedCert *ic)
+{
+    char pem[CMN_CA_PEM_MAX], *json = NULL;
+
+    if (cmn_ca_to_pem(ic->der.data, ic->der.len, "CERTIFICATE", pem, sizeof(pem)) != 0 ||
+        enr_cert_answer(pem, ic->serial, ic->not_after, enr_ca_pem(c->ca), &json) != 0)
+        return answer(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR, "out of memory");
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CREATED);
+    /* libcoap owns json from here: release_body frees it, also when this fails. */
+    coap_add_data_large_response(res, session, req, resp, NULL, CMN_CF_JSON, -1, 0, strlen(json),
+                                 (const uint8_t *)json, release_body, json);
+}
+
+static coap_pdu_code_t cert_error_code(int rc)
+{
+    if (rc == CMN_EINVAL)
+        return COAP_RESPONSE_CODE_BAD_REQUEST;
+    return enrol_error_code(rc);
+}
+
+/* Issues a certificate for the CSR in body to the session's enrolment. */
+static int cert_session(enr_coap *c, coap_session_t *session, const char *kpm_id,
+                        const uint8_t *body, size_t len, Tep__IssuedCert **ret)
+{
+    uint8_t ke[CMN_KEY_LEN], csr[CMN_CA_CERT_DER_MAX];
+    char ke_id[CMN_KEY_ID_MAX];
+    size_t csr_len = sizeof(csr);
+    const char *why = "bad_json";
+    int rc = enr_cert_parse(body, len, csr, &csr_len);
+
+    if (rc == 0 && (rc = export_ke(c, session, ke, ke_id)) != 0)
+        why = "exporter";
+    cmn_wipe(ke, sizeof(ke));
+    if (rc == 0)
+        rc = enr_ca_issue(c->ca, c->store,
+                          &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL)}, ret, &why);
+    if (rc != 0)
+        CMN_WARN(SUB, "event=cert_refused kpm_id=%s reason=%s err=%s", kpm_id, why,
+                 cmn_strerror(rc));
+    else
+        CMN_INFO(SUB, "event=cert_issued kpm_id=%s ke_id=%s enrolee_id=%s serial=%s "
+                 "not_after=%lld", kpm_id, ke_id, (*ret)->enrolee_id, (*ret)->serial,
+                 (long long)(*ret)->not_after);
+    return rc;
+}
+
+static void handle_cert(coap_resource_t *resource, coap_session_t *session,
+                        const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
+{
+    enr_coap *c = coap_get_app_data(coap_session_get_context(session));
+    const enr_peer *peer = coap_session_get_app_data(session);
+    Tep__IssuedCert *ic = NULL;
+    const uint8_t *body = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!c || !peer || !c->ca)
+        return answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no enrolee session");
+    if (!request_format_ok(req))
+        return answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
+    if (!coap_get_data(req, &len, &body) || len > ENR_CERT_BODY_MAX)
+        return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad body");
+    rc = cert_session(c, session, peer->kpm_id, body, len, &ic);
+    if (rc != 0)
+        return answer(resp, cert_error_code(rc),
+                      rc == CMN_EDENIED ? "identity not yours or revoked" : NULL);
+    send_cert(c, resource, session, req, resp, ic);
+    tep__issued_cert__free_unpacked(ic, NULL);
 }
 
 /* ---- set-up ------------------------------------------------------------------------- */
@@ -425,6 +509,11 @@ static int setup_resources(enr_coap *c)
         return CMN_ENOMEM;
     coap_register_handler(r, COAP_REQUEST_POST, handle_enrol);
     coap_add_resource(c->ctx, r);
+    r = coap_resource_init(coap_make_str_const("cert"), 0);
+    if (!r)
+        return CMN_ENOMEM;
+    coap_register_handler(r, COAP_REQUEST_POST, handle_cert);
+    coap_add_resource(c->ctx, r);
     return 0;
 }
 
@@ -441,6 +530,7 @@ static int setup_context(enr_coap *c)
     if (!c->ctx)
         return CMN_ECOAP;
     coap_set_app_data(c->ctx, c);
+    coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
     coap_register_event_handler(c->ctx, on_event);
     rc = setup_psk(c);
     if (rc == 0)
@@ -452,8 +542,8 @@ static int setup_context(enr_coap *c)
     return rc;
 }
 
-int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_events_fn on_events, void *arg,
-                 enr_coap **ret)
+int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_ca *ca, enr_events_fn on_events,
+                 void *arg, enr_coap **ret)
 {
     enr_coap *c = calloc(1, sizeof(*c));
     int rc;
@@ -463,6 +553,7 @@ int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_events_fn on_event
         return CMN_ENOMEM;
     c->cfg = cfg;
     c->store = store;
+    c->ca = ca;
     c->on_events = on_events;
     c->arg = arg;
     coap_startup();

@@ -3,11 +3,13 @@
  * up in the store at handshake time (unknown, revoked or expired: refused); the SNI
  * must be the MEF-FQDN. POST /enrol exports Ke, records the enrolment (commit first),
  * answers 2.01 and hands the committed events to the caller, who publishes them once
- * enr_coap_process() returns (so after the answer went out). */
+ * enr_coap_process() returns (so after the answer went out). POST /cert, in the same
+ * kind of session, has ca (borrowed) issue a certificate for the session's enrolment. */
 #ifndef TEP_ENR_COAP_H
 #define TEP_ENR_COAP_H
 
 #include "cmn_store.h"
+#include "enr_ca.h"
 #include "enr_config.h"
 #include "enr_db.h"
 
@@ -18,8 +20,8 @@ typedef void (*enr_events_fn)(const enr_events *ev, void *arg);
 
 /* cfg and store are borrowed and must outlive the object. CMN_EIO when the listen
  * address cannot be bound, CMN_ECONFIG when it does not resolve, CMN_ECOAP otherwise. */
-int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_events_fn on_events, void *arg,
-                 enr_coap **ret);
+int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_ca *ca, enr_events_fn on_events,
+                 void *arg, enr_coap **ret);
 void enr_coap_free(enr_coap *c); /* closes every session; NULL is fine */
 /* The fd to poll for reading (libcoap's epoll fd). */
 int enr_coap_fd(const enr_coap *c);

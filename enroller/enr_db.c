@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
 static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB_BY_KPM,
-                                      ENR_DB_EVENTS, ENR_DB_COUNTERS};
+                                      ENR_DB_EVENTS,   ENR_DB_COUNTERS,   ENR_DB_INSTANCES,
+                                      ENR_DB_CA,       ENR_DB_CERTS};
 static const char last_seq_key[] = "last_seq";
 
 bool enr_valid_kpm_id(const char *s, size_t len)
@@ -149,30 +151,30 @@ static int txn_next_seq(cmn_txn *t, uint64_t *ret_seq)
     return rc;
 }
 
-static int txn_append_event(cmn_txn *t, Tep__Event__Kind kind, const char *ke_id,
-                            const char *enrolee_id, enr_events *out)
+static int txn_append_event(cmn_txn *t, Tep__Event__Kind kind, const Tep__Enrolment *en,
+                            enr_events *out)
 {
     Tep__Event ev = TEP__EVENT__INIT;
     uint8_t key[8];
-    int rc;
+    size_t i;
+    int rc = txn_next_seq(t, &ev.seq);
 
-    if (out->n >= sizeof(out->ev) / sizeof(out->ev[0]))
-        return CMN_ERANGE;
-    rc = txn_next_seq(t, &ev.seq);
     if (rc != 0)
         return rc;
     ev.kind = kind;
-    ev.ke_id = (char *)ke_id;
-    ev.enrolee_id = (char *)enrolee_id;
+    ev.ke_id = en->ke_id;
+    ev.enrolee_id = en->enrolee_id;
+    ev.kpm_id = en->kpm_id;
+    ev.time = (int64_t)time(NULL);
     cmn_store_u64_key(ev.seq, key);
     rc = txn_put_msg(t, ENR_DB_EVENTS, key, sizeof(key), &ev.base);
     if (rc != 0)
         return rc;
-    out->ev[out->n].seq = ev.seq;
-    out->ev[out->n].kind = kind;
-    snprintf(out->ev[out->n].ke_id, sizeof(out->ev[0].ke_id), "%s", ke_id);
-    snprintf(out->ev[out->n].enrolee_id, sizeof(out->ev[0].enrolee_id), "%s", enrolee_id);
-    out->n++;
+    i = out->n < ENR_EVENTS_MAX ? out->n++ : ENR_EVENTS_MAX - 1; /* see enr_db.h */
+    out->ev[i].seq = ev.seq;
+    out->ev[i].kind = kind;
+    snprintf(out->ev[i].ke_id, sizeof(out->ev[0].ke_id), "%s", en->ke_id);
+    snprintf(out->ev[i].enrolee_id, sizeof(out->ev[0].enrolee_id), "%s", en->enrolee_id);
     return 0;
 }
 
@@ -207,7 +209,7 @@ static int txn_revoke_enrolment(cmn_txn *t, const char *ke_id, enr_events *out)
         en->revoked = true;
         rc = txn_put_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &en->base);
         if (rc == 0)
-            rc = txn_append_event(t, TEP__EVENT__KIND__REVOKED, ke_id, en->enrolee_id, out);
+            rc = txn_append_event(t, TEP__EVENT__KIND__REVOKED, en, out);
     }
     enr_enrolment_free(en);
     return rc;
@@ -225,36 +227,151 @@ static int txn_revoke_current(cmn_txn *t, const char *kpm_id, enr_events *out)
     return txn_revoke_enrolment(t, ke_id, out);
 }
 
-int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_events)
-{
-    cmn_txn *t = NULL;
-    Tep__Enrolee *e = NULL;
-    int rc;
+/* A list of KeIDs or KpmIDs gathered before a write transaction. */
+typedef struct {
+    size_t n;
+    char (*id)[CMN_KEY_ID_MAX];
+} id_list;
 
-    memset(ret_events, 0, sizeof(*ret_events));
-    rc = cmn_store_txn_begin(s, &t);
-    if (rc != 0)
-        return rc;
-    rc = txn_get_enrolee(t, kpm_id, &e);
+static int id_list_add(id_list *l, const char *id, size_t len)
+{
+    char(*arr)[CMN_KEY_ID_MAX] = realloc(l->id, (l->n + 1) * sizeof(*arr));
+
+    if (!arr)
+        return CMN_ENOMEM;
+    l->id = arr;
+    if (len >= CMN_KEY_ID_MAX)
+        return CMN_ECORRUPT;
+    memcpy(l->id[l->n], id, len);
+    l->id[l->n++][len] = '\0';
+    return 0;
+}
+
+/* Instance index entry "<KpmID>\0<KeID>" -> the KeID part. */
+static int instance_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    const char *k = key, *nul = memchr(k, '\0', klen);
+
+    if (!nul)
+        return CMN_ECORRUPT;
+    return id_list_add(arg, nul + 1, klen - (size_t)(nul + 1 - k));
+}
+
+static int instances_of(cmn_store *s, const char *kpm_id, id_list *ret)
+{
+    return cmn_store_foreach(s, ENR_DB_INSTANCES, kpm_id, strlen(kpm_id) + 1, instance_one,
+                             ret);
+}
+
+static int instance_key(const char *kpm_id, const char *ke_id, char *ret, size_t *ret_len)
+{
+    size_t a = strlen(kpm_id), b = strlen(ke_id);
+
+    if (a + 1 + b > ENR_ID_MAX + CMN_KEY_ID_MAX)
+        return CMN_ERANGE;
+    memcpy(ret, kpm_id, a + 1);
+    memcpy(ret + a + 1, ke_id, b);
+    *ret_len = a + 1 + b;
+    return 0;
+}
+
+/* Marks the enrolee revoked, with its current enrolment and the given instances. */
+static int txn_revoke_enrolee(cmn_txn *t, const char *kpm_id, const id_list *inst,
+                              enr_events *out)
+{
+    Tep__Enrolee *e = NULL;
+    int rc = txn_get_enrolee(t, kpm_id, &e);
+
     if (rc != 0 || e->state == TEP__ENROLEE__STATE__REVOKED)
         goto out;
     e->state = TEP__ENROLEE__STATE__REVOKED;
     rc = txn_put_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &e->base);
     if (rc == 0)
-        rc = txn_revoke_current(t, kpm_id, ret_events);
+        rc = txn_revoke_current(t, kpm_id, out);
+    for (size_t i = 0; rc == 0 && inst && i < inst->n; i++)
+        rc = txn_revoke_enrolment(t, inst->id[i], out);
+out:
+    enr_enrolee_free(e);
+    return rc;
+}
+
+/* Revokes each enrolee of kpm_ids (with their instances) in one transaction. */
+static int revoke_all(cmn_store *s, const id_list *kpm_ids, enr_events *ret_events)
+{
+    id_list *inst = calloc(kpm_ids->n ? kpm_ids->n : 1, sizeof(*inst));
+    cmn_txn *t = NULL;
+    int rc = inst ? 0 : CMN_ENOMEM;
+
+    memset(ret_events, 0, sizeof(*ret_events));
+    for (size_t i = 0; rc == 0 && i < kpm_ids->n; i++)
+        rc = instances_of(s, kpm_ids->id[i], &inst[i]);
+    if (rc == 0)
+        rc = cmn_store_txn_begin(s, &t);
+    for (size_t i = 0; rc == 0 && i < kpm_ids->n; i++)
+        rc = txn_revoke_enrolee(t, kpm_ids->id[i], &inst[i], ret_events);
     if (rc == 0) {
         rc = cmn_txn_commit(t);
         t = NULL;
     }
-out:
     cmn_txn_abort(t);
-    enr_enrolee_free(e);
+    for (size_t i = 0; inst && i < kpm_ids->n; i++)
+        free(inst[i].id);
+    free(inst);
     if (rc != 0)
         memset(ret_events, 0, sizeof(*ret_events));
     return rc;
 }
 
+int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_events)
+{
+    id_list one = {0};
+    int rc = id_list_add(&one, kpm_id, strlen(kpm_id));
+
+    if (rc == 0)
+        rc = revoke_all(s, &one, ret_events);
+    free(one.id);
+    return rc;
+}
+
+typedef struct {
+    const char *app_id;
+    id_list ids;
+} app_match;
+
+static int app_one(const Tep__Enrolee *e, void *arg)
+{
+    app_match *m = arg;
+
+    if (!e->application || strcmp(e->app_id, m->app_id) != 0 ||
+        e->state != TEP__ENROLEE__STATE__ACTIVE)
+        return 0;
+    return id_list_add(&m->ids, e->kpm_id, strlen(e->kpm_id));
+}
+
+int enr_db_app_revoke(cmn_store *s, const char *app_id, enr_events *ret_events)
+{
+    app_match m = {app_id, {0}};
+    int rc = enr_db_enrolee_foreach(s, app_one, &m);
+
+    memset(ret_events, 0, sizeof(*ret_events));
+    if (rc == 0 && m.ids.n == 0)
+        rc = CMN_ENOTFOUND;
+    if (rc == 0)
+        rc = revoke_all(s, &m.ids, ret_events);
+    free(m.ids.id);
+    return rc;
+}
+
 /* ---- enrolment ----------------------------------------------------------------- */
+
+int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retlen)
+{
+    if (!stem || !ke_id || strlen(ke_id) < 8 || stem[0] == '\0')
+        return CMN_EINVAL;
+    if ((size_t)snprintf(ret, retlen, "C%s-%.8s", stem, ke_id) >= retlen)
+        return CMN_ERANGE;
+    return 0;
+}
 
 static int check_enrolee(const Tep__Enrolee *e, int64_t now)
 {
@@ -265,16 +382,20 @@ static int check_enrolee(const Tep__Enrolee *e, int64_t now)
     return 0;
 }
 
-static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e)
+/* Records the enrolment (and its instance index entry) and its ENROLLED event. */
+static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e,
+                             const char *enrolee_id, enr_events *out)
 {
     Tep__Enrolment en = TEP__ENROLMENT__INIT;
+    char ikey[ENR_ID_MAX + CMN_KEY_ID_MAX];
+    size_t ilen;
     int rc;
 
     en.ke_id = (char *)in->ke_id;
     en.ke.data = (uint8_t *)in->ke;
     en.ke.len = CMN_KEY_LEN;
     en.kpm_id = (char *)in->kpm_id;
-    en.enrolee_id = e->enrolee_id;
+    en.enrolee_id = (char *)enrolee_id;
     en.app_id = e->app_id;
     en.registrar_cse_id = (char *)in->registrar_cse_id;
     en.maf_id = (char *)in->maf_id;
@@ -284,38 +405,51 @@ static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__E
     if (rc == 0)
         rc = cmn_txn_put(t, ENR_DB_BY_KPM, in->kpm_id, strlen(in->kpm_id), in->ke_id,
                          strlen(in->ke_id));
+    if (rc == 0 && e->application && (rc = instance_key(in->kpm_id, in->ke_id, ikey, &ilen)) == 0)
+        rc = cmn_txn_put(t, ENR_DB_INSTANCES, ikey, ilen, "", 0);
+    if (rc == 0)
+        rc = txn_append_event(t, TEP__EVENT__KIND__ENROLLED, &en, out);
     return rc;
+}
+
+/* The same DTLS session (same exporter, same KeID) asking again: the same answer,
+ * nothing recorded, unless that enrolment was revoked meanwhile. */
+static int repeated_enrolment(const Tep__Enrolment *en, const char *kpm_id,
+                              enr_enrol_result *ret)
+{
+    ret->repeated = true;
+    snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", en->enrolee_id);
+    return en->revoked || strcmp(en->kpm_id, kpm_id) != 0 ? CMN_EDENIED : 0;
 }
 
 /* The write part of enr_db_enrol, inside t. */
 static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e,
                      enr_enrol_result *ret)
 {
+    Tep__Enrolment *en = NULL;
     char cur[CMN_KEY_ID_MAX];
-    int rc = txn_current_ke_id(t, in->kpm_id, cur);
+    int rc = txn_get_enrolment(t, in->ke_id, &en);
 
-    if (rc != 0 && rc != CMN_ENOTFOUND)
-        return rc;
-    if (rc == 0 && strcmp(cur, in->ke_id) == 0) {
-        /* Same DTLS session (same exporter) asking again: answer the same, record
-         * nothing, unless that enrolment was revoked meanwhile. */
-        Tep__Enrolment *en = NULL;
-        rc = txn_get_enrolment(t, cur, &en);
-        if (rc == 0 && en->revoked)
-            rc = CMN_EDENIED;
+    if (rc == 0) {
+        rc = repeated_enrolment(en, in->kpm_id, ret);
         enr_enrolment_free(en);
-        ret->repeated = true;
         return rc;
     }
-    if (rc == 0) {
-        rc = txn_revoke_enrolment(t, cur, &ret->events);
-        if (rc != 0)
+    if (rc != CMN_ENOTFOUND)
+        return rc;
+    if (!e->application) { /* a device has one enrolment: the new one replaces it */
+        rc = txn_current_ke_id(t, in->kpm_id, cur);
+        if (rc == 0)
+            rc = txn_revoke_enrolment(t, cur, &ret->events);
+        if (rc != 0 && rc != CMN_ENOTFOUND)
             return rc;
     }
-    rc = txn_put_enrolment(t, in, e);
+    if (e->application)
+        rc = enr_instance_id(e->enrolee_id, in->ke_id, ret->enrolee_id, sizeof(ret->enrolee_id));
+    else
+        rc = snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", e->enrolee_id) < 0;
     if (rc == 0)
-        rc = txn_append_event(t, TEP__EVENT__KIND__ENROLLED, in->ke_id, e->enrolee_id,
-                              &ret->events);
+        rc = txn_put_enrolment(t, in, e, ret->enrolee_id, &ret->events);
     return rc;
 }
 
@@ -342,7 +476,6 @@ int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret)
         rc = cmn_txn_commit(t);
     }
     t = NULL;
-    snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", e->enrolee_id);
     snprintf(ret->app_id, sizeof(ret->app_id), "%s", e->app_id);
     ret->expires = e->expires;
 out:
@@ -470,4 +603,58 @@ int enr_db_enrolee_foreach(cmn_store *s, enr_enrolee_fn fn, void *arg)
     enrolee_iter it = {fn, arg};
 
     return cmn_store_foreach(s, ENR_DB_ENROLEES, NULL, 0, enrolee_one, &it);
+}
+
+typedef struct {
+    uint64_t after;
+    enr_event_fn fn;
+    void *arg;
+} event_iter;
+
+static int event_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    event_iter *it = arg;
+    Tep__Event *e;
+    int rc;
+
+    if (klen != 8 || cmn_store_key_u64(key) <= it->after)
+        return 0;
+    e = tep__event__unpack(NULL, vlen, val);
+    rc = e ? it->fn(e, it->arg) : CMN_ECORRUPT;
+    tep__event__free_unpacked(e, NULL);
+    return rc;
+}
+
+/* A full scan that skips the older keys: the audit listing is an operator's command,
+ * not a hot path (sync reads events by key). */
+int enr_db_event_foreach(cmn_store *s, uint64_t after_seq, enr_event_fn fn, void *arg)
+{
+    event_iter it = {after_seq, fn, arg};
+
+    return cmn_store_foreach(s, ENR_DB_EVENTS, NULL, 0, event_one, &it);
+}
+
+typedef struct {
+    const char *kpm_id;
+    enr_enrolment_fn fn;
+    void *arg;
+} enrolment_iter;
+
+static int enrolment_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    enrolment_iter *it = arg;
+    Tep__Enrolment *e = NULL;
+    int rc = unpack_enrolment(val, vlen, &e);
+
+    if (rc == 0 && strcmp(e->kpm_id, it->kpm_id) == 0)
+        rc = it->fn(e, it->arg);
+    enr_enrolment_free(e);
+    return rc;
+}
+
+int enr_db_enrolments_of(cmn_store *s, const char *kpm_id, enr_enrolment_fn fn, void *arg)
+{
+    enrolment_iter it = {kpm_id, fn, arg};
+
+    return cmn_store_foreach(s, ENR_DB_ENROLMENTS, NULL, 0, enrolment_one, &it);
 }

@@ -23,10 +23,17 @@
 #define ENR_DB_BY_KPM "by_kpm"
 #define ENR_DB_EVENTS "events"
 #define ENR_DB_COUNTERS "counters"
+#define ENR_DB_INSTANCES "instances" /* "<KpmID>\0<KeID>" -> "": an application's instances */
+#define ENR_DB_CA "ca"               /* "key", "cert": the tep CA (enr_ca.h) */
+#define ENR_DB_CERTS "certs"         /* serial -> IssuedCert */
 
 #define ENR_ID_MAX 256 /* KpmID, Enrolee-ID, App-ID, CSE-ID: bytes incl. NUL */
 
-/* Events made by one committed change (at most a REVOKED and an ENROLLED). */
+/* Events made by one committed change: a REVOKED and an ENROLLED for an enrolment,
+ * one REVOKED per instance for an application. When a change makes more than
+ * ENR_EVENTS_MAX, the last slot holds the newest: subscribers see the gap in the
+ * sequence numbers and fetch the rest from sync, as after any lost event. */
+#define ENR_EVENTS_MAX 8
 typedef struct {
     size_t n;
     struct {
@@ -34,7 +41,7 @@ typedef struct {
         Tep__Event__Kind kind;
         char ke_id[CMN_KEY_ID_MAX];
         char enrolee_id[ENR_ID_MAX];
-    } ev[2];
+    } ev[ENR_EVENTS_MAX];
 } enr_events;
 
 /* What an enrolment gives back for the enrolee's answer. */
@@ -72,12 +79,31 @@ int enr_db_enrolment_get(cmn_store *s, const char *ke_id, Tep__Enrolment **ret);
 int enr_db_event_get(cmn_store *s, uint64_t seq, Tep__Event **ret);
 /* CMN_EEXIST if the KpmID is taken. */
 int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e);
-/* Marks the enrolee revoked and revokes its current enrolment (REVOKED event), in one
+/* Marks the enrolee revoked and revokes its current enrolment (REVOKED event), or for
+ * an application credential every instance (one REVOKED event each), in one
  * transaction. Revoking a revoked enrolee is 0 with no event. */
 int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_events);
-/* Records a new enrolment for in->kpm_id, revoking the previous one (see enr_db.c).
+/* Records a new enrolment for in->kpm_id, revoking the previous one (see enr_db.c);
+ * for an application credential, a new instance (earlier instances stay) whose
+ * Enrolee-ID is enr_instance_id(stem, KeID).
  * CMN_ENOTFOUND unknown enrolee, CMN_EDENIED revoked, CMN_EEXPIRED expired. */
 int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret);
+
+/* An application instance's AE-ID: "C" stem "-" the first 8 hex digits of its KeID
+ * (unique per enrolment session, known to both sides, not secret). */
+int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retlen);
+/* Revokes every application credential bound to app_id (and all their instances) in
+ * one transaction. CMN_ENOTFOUND when none is. */
+int enr_db_app_revoke(cmn_store *s, const char *app_id, enr_events *ret_events);
+
+/* Calls fn for every event after after_seq, in order; fn returns non-zero to stop
+ * (returned as is). */
+typedef int (*enr_event_fn)(const Tep__Event *e, void *arg);
+int enr_db_event_foreach(cmn_store *s, uint64_t after_seq, enr_event_fn fn, void *arg);
+/* Calls fn for every enrolment of kpm_id (each instance of an application, or the
+ * current enrolment of a device). */
+typedef int (*enr_enrolment_fn)(const Tep__Enrolment *e, void *arg);
+int enr_db_enrolments_of(cmn_store *s, const char *kpm_id, enr_enrolment_fn fn, void *arg);
 
 int enr_db_last_seq(cmn_store *s, uint64_t *ret_seq);
 int enr_db_count(cmn_store *s, const char *db, uint64_t *ret_n);

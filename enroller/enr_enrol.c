@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "cmn_ca.h"
 #include "cmn_err.h"
 
 static int get_flag(json_t *root, const char *name, bool *ret)
@@ -46,6 +47,37 @@ int enr_enrol_answer(const char *ke_id, const enr_enrol_result *r, const enr_tar
     json_t *root = json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s, s:s}}", "keid", ke_id, "eid",
                              r->enrolee_id, "api", r->app_id, "exp", (json_int_t)r->expires,
                              "tgt", "csi", tgt->csi, "poa", tgt->poa, "mafi", tgt->mafi);
+
+    *ret = NULL;
+    if (!root)
+        return CMN_ENOMEM;
+    if (tgt->tas && json_object_set_new(root, "tas", json_pack("[s]", tgt->tas)) != 0) {
+        json_decref(root);
+        return CMN_ENOMEM;
+    }
+    *ret = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return *ret ? 0 : CMN_ENOMEM;
+}
+
+int enr_cert_parse(const uint8_t *body, size_t len, uint8_t *ret_der, size_t *inout_len)
+{
+    json_t *root = len ? json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    json_t *csr = root ? json_object_get(root, "csr") : NULL;
+    int rc = CMN_EINVAL;
+
+    if (json_is_string(csr))
+        rc = cmn_ca_from_pem(json_string_value(csr), json_string_length(csr),
+                             "CERTIFICATE REQUEST", ret_der, inout_len);
+    json_decref(root);
+    return rc == 0 ? 0 : CMN_EINVAL;
+}
+
+int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after,
+                    const char *ca_pem, char **ret)
+{
+    json_t *root = json_pack("{s:s, s:s, s:I, s:[s]}", "crt", crt_pem, "sn", serial, "exp",
+                             (json_int_t)not_after, "tas", ca_pem);
 
     *ret = NULL;
     if (!root)

@@ -20,6 +20,7 @@ typedef struct {
     const char *csi;  /* registrar CSE-ID */
     const char *poa;  /* registrar point of access */
     const char *mafi; /* MAF-ID */
+    const char *tas;  /* trust anchor: the tep CA certificate, PEM (NULL: omitted) */
 } enr_targets;
 
 /* body: a JSON object with optional booleans cei, mei, rmi (len 0 = {}). Any other
@@ -28,5 +29,14 @@ int enr_enrol_parse(const uint8_t *body, size_t len, enr_indications *ret);
 /* The 2.01 body. *ret is malloc'd, NUL-terminated, owned by the caller (free()). */
 int enr_enrol_answer(const char *ke_id, const enr_enrol_result *r, const enr_targets *tgt,
                      char **ret);
+
+/* Certificate enrolment (TS-0003 8.3.6; docs/internals.md "Certificate enrolment"):
+ * body {"csr": "<PEM CERTIFICATE REQUEST>"} -> DER in ret_der (capacity *inout_len).
+ * CMN_EINVAL for anything else. */
+int enr_cert_parse(const uint8_t *body, size_t len, uint8_t *ret_der, size_t *inout_len);
+/* {"crt": "<PEM>", "sn": "<serial hex>", "exp": not_after, "tas": ["<CA PEM>"]}.
+ * *ret malloc'd, owned by the caller. */
+int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after,
+                    const char *ca_pem, char **ret);
 
 #endif

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "enr_bus.h"
+#include "enr_ca.h"
 #include "enr_coap.h"
 #include "enr_config.h"
 #include "enr_db.h"
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
     cmn_store *store = NULL;
     enr_bus *bus = NULL;
     enr_coap *coap = NULL;
+    enr_ca *ca = NULL;
     int sigfd = -1, rc, ex;
 
     rc = parse_args(argc, argv, &args);
@@ -167,26 +170,33 @@ int main(int argc, char **argv)
         ex = EXIT_STORE;
         goto out;
     }
+    rc = enr_ca_open(store, cfg.data_dir, cfg.mef_fqdn, (int64_t)time(NULL), &ca);
+    if (rc != 0) {
+        CMN_ERR("main", "event=ca_failed dir=%s err=%s", cfg.data_dir, cmn_strerror(rc));
+        ex = rc == CMN_ESTORE || rc == CMN_ECORRUPT ? EXIT_STORE : EXIT_START;
+        goto out;
+    }
     rc = enr_bus_open(&cfg, store, &bus);
     if (rc != 0) {
         ex = rc == CMN_EBUS || rc == CMN_EIO ? EXIT_BIND : EXIT_START;
         goto out;
     }
-    rc = enr_coap_new(&cfg, store, on_events, bus, &coap);
+    rc = enr_coap_new(&cfg, store, ca, on_events, bus, &coap);
     if (rc != 0) {
         CMN_ERR("main", "event=listen_failed listen=%s err=%s", cfg.listen, cmn_strerror(rc));
         ex = rc == CMN_EIO ? EXIT_BIND : EXIT_START;
         goto out;
     }
     CMN_INFO("main", "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
-             "admin=%s", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events, cfg.bus_sync,
-             cfg.bus_admin);
+             "admin=%s ca=%s/ca.pem", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events,
+             cfg.bus_sync, cfg.bus_admin, cfg.data_dir);
     rc = run_loop(coap, bus, sigfd);
     CMN_INFO("main", "event=stopping reason=%s", rc == 0 ? "signal" : cmn_strerror(rc));
     ex = rc == 0 ? EXIT_OK : EXIT_START;
 out:
     enr_coap_free(coap);
     enr_bus_close(bus);
+    enr_ca_free(ca);
     cmn_store_close(store);
     if (sigfd >= 0)
         close(sigfd);

@@ -171,6 +171,64 @@ static void test_revoke_enrolee_revokes_enrolment_once(void **state)
     assert_int_equal(last_seq(s), 2);
 }
 
+static int add_app(cmn_store *s, const char *kpm_id, const char *app_id, const char *stem)
+{
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    uint8_t kpm[32] = {0x43};
+
+    e.kpm_id = (char *)kpm_id;
+    e.kpm.data = kpm;
+    e.kpm.len = sizeof(kpm);
+    e.enrolee_id = (char *)stem;
+    e.app_id = (char *)app_id;
+    e.expires = time(NULL) + 3600;
+    e.application = true;
+    return enr_db_enrolee_add(s, &e);
+}
+
+/* KAT of the instance AE-ID format: "C" stem "-" first 8 hex digits of the KeID. */
+static void test_instance_id_format(void **state)
+{
+    char id[64];
+
+    (void)state;
+    assert_int_equal(enr_instance_id("meter", "0a1b2c3d4e5f@mef.tep.local", id, sizeof(id)), 0);
+    assert_string_equal(id, "Cmeter-0a1b2c3d");
+    assert_int_equal(enr_instance_id("meter", "0a1b", id, sizeof(id)), CMN_EINVAL);
+    assert_int_equal(enr_instance_id("meter", "0a1b2c3d4e5f@x", id, 8), CMN_ERANGE);
+}
+
+/* Seed Z.2: every instance enrols with the application's credential and gets its own
+ * Ke and AE-ID; earlier instances stay; revoking the application revokes them all. */
+static void test_app_instances_and_revoke(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r1, r2;
+    enr_events ev;
+    Tep__Enrolment *en = NULL;
+
+    assert_int_equal(add_app(s, "meterapp", "Nmeter", "meter"), 0);
+    assert_int_equal(enrol(s, "meterapp", "11111111aa@mef.tep.local", ke_a, &r1), 0);
+    assert_int_equal(enrol(s, "meterapp", "22222222bb@mef.tep.local", ke_b, &r2), 0);
+    assert_string_equal(r1.enrolee_id, "Cmeter-11111111");
+    assert_string_equal(r2.enrolee_id, "Cmeter-22222222");
+    assert_string_equal(r2.app_id, "Nmeter");
+    assert_int_equal(r2.events.n, 1); /* the first instance is not revoked */
+    assert_int_equal(enr_db_enrolment_get(s, "11111111aa@mef.tep.local", &en), 0);
+    assert_false(en->revoked);
+    enr_enrolment_free(en);
+    assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), 0);
+    assert_int_equal(ev.n, 2); /* one event per instance, one transaction */
+    assert_int_equal(ev.ev[0].kind, TEP__EVENT__KIND__REVOKED);
+    assert_int_equal(ev.ev[1].kind, TEP__EVENT__KIND__REVOKED);
+    assert_int_equal(enr_db_enrolment_get(s, "22222222bb@mef.tep.local", &en), 0);
+    assert_true(en->revoked);
+    enr_enrolment_free(en);
+    assert_int_equal(enrol(s, "meterapp", "33333333cc@mef.tep.local", ke_a, &r1), CMN_EDENIED);
+    assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), CMN_ENOTFOUND);
+    assert_int_equal(enr_db_app_revoke(s, "Nother", &ev), CMN_ENOTFOUND);
+}
+
 static void test_valid_ids(void **state)
 {
     (void)state;
@@ -195,6 +253,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_enrolee_revokes_enrolment_once, setup,
                                         teardown),
         cmocka_unit_test(test_valid_ids),
+        cmocka_unit_test(test_instance_id_format),
+        cmocka_unit_test_setup_teardown(test_app_instances_and_revoke, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

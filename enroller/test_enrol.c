@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "cmn_ca.h"
 #include "cmn_err.h"
 #include "enr_enrol.h"
 
@@ -47,7 +48,7 @@ static void test_bad_bodies(void **state)
 static void test_answer(void **state)
 {
     enr_enrol_result r = {0};
-    enr_targets tgt = {"/tep-cse", "coaps://127.0.0.1:5684", "maf.tep.local"};
+    enr_targets tgt = {"/tep-cse", "coaps://127.0.0.1:5684", "maf.tep.local", "PEM"};
     char *json = NULL;
     json_t *root, *t;
 
@@ -66,8 +67,37 @@ static void test_answer(void **state)
     assert_string_equal(json_string_value(json_object_get(t, "csi")), "/tep-cse");
     assert_string_equal(json_string_value(json_object_get(t, "poa")), "coaps://127.0.0.1:5684");
     assert_string_equal(json_string_value(json_object_get(t, "mafi")), "maf.tep.local");
+    /* trust anchors come with the enrolment */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(root, "tas"), 0)),
+                        "PEM");
     json_decref(root);
     free(json);
+}
+
+static void test_cert_bodies(void **state)
+{
+    uint8_t key[CMN_CA_KEY_DER_MAX], csr[CMN_CA_CERT_DER_MAX], der[CMN_CA_CERT_DER_MAX];
+    size_t klen = sizeof(key), clen = sizeof(csr), dlen = sizeof(der);
+    char pem[CMN_CA_PEM_MAX], *body;
+    json_t *j;
+
+    (void)state;
+    assert_int_equal(cmn_ca_key_new(key, &klen), 0);
+    assert_int_equal(cmn_ca_make_csr(key, klen, "Cdevice01", csr, &clen), 0);
+    assert_int_equal(cmn_ca_to_pem(csr, clen, "CERTIFICATE REQUEST", pem, sizeof(pem)), 0);
+    j = json_pack("{s:s}", "csr", pem);
+    body = json_dumps(j, 0);
+    assert_int_equal(enr_cert_parse((uint8_t *)body, strlen(body), der, &dlen), 0);
+    assert_int_equal(dlen, clen);
+    assert_memory_equal(der, csr, clen);
+    free(body);
+    json_decref(j);
+    dlen = sizeof(der);
+    assert_int_equal(enr_cert_parse((const uint8_t *)"{\"csr\":1}", 9, der, &dlen), CMN_EINVAL);
+    assert_int_equal(enr_cert_parse((const uint8_t *)"{\"csr\":\"x\"}", 11, der, &dlen),
+                     CMN_EINVAL);
+    assert_int_equal(enr_cert_parse((const uint8_t *)"[]", 2, der, &dlen), CMN_EINVAL);
+    assert_int_equal(enr_cert_parse(NULL, 0, der, &dlen), CMN_EINVAL);
 }
 
 int main(void)
@@ -76,6 +106,7 @@ int main(void)
         cmocka_unit_test(test_indications),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_cert_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,50 @@
+/* tep-enroller as the tep certificate authority (TS-0003 8.3.6, 10.1.4). The CA key and
+ * self-signed certificate (P-256, common/cmn_ca.h) are made at first start and kept in
+ * the store (db "ca": "key", "cert"); the certificate is also written to
+ * <data_dir>/ca.pem for operators. A certificate is issued only inside an enrolment
+ * session, for the identity of that enrolment, and never outlives it; each issued
+ * certificate is recorded in db "certs" (serial -> IssuedCert) before it is returned. */
+#ifndef TEP_ENR_CA_H
+#define TEP_ENR_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmn_ca.h"
+#include "cmn_store.h"
+#include "tep.pb-c.h"
+
+#define ENR_CA_LIFETIME (20LL * 365 * 86400)
+#define ENR_CERT_LIFETIME_MAX (365LL * 86400) /* a certificate lives at most a year */
+
+typedef struct enr_ca enr_ca;
+
+/* Loads the CA, creating it (named "tep CA <mef_fqdn>") when the store has none, and
+ * (re)writes <data_dir>/ca.pem (0644). */
+int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_t now,
+                enr_ca **ret);
+void enr_ca_free(enr_ca *ca); /* wipes the key; NULL is fine */
+/* The CA certificate as PEM (owned by ca) - the trust anchor handed to enrolees. */
+const char *enr_ca_pem(const enr_ca *ca);
+
+typedef struct {
+    const char *kpm_id; /* the session's enrolment credential */
+    const char *ke_id;  /* the session's KeID (from its exporter) */
+    const uint8_t *csr; /* DER */
+    size_t csr_len;
+    int64_t now;
+} enr_cert_input;
+
+/* Checks that ke_id is kpm_id's live enrolment and that the CSR (valid signature, P-256)
+ * names that enrolment's Enrolee-ID, then issues, records and returns the certificate.
+ * *ret is owned by the caller (tep__issued_cert__free_unpacked). On refusal *ret_reason
+ * says why, for the log: CMN_EINVAL bad CSR; CMN_ENOTFOUND no enrolment in this session;
+ * CMN_EDENIED revoked or someone else's identity; CMN_EEXPIRED enrolment expired. */
+int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__IssuedCert **ret,
+                 const char **ret_reason);
+
+/* Calls fn for every issued certificate in serial order (c valid only during the call). */
+typedef int (*enr_cert_fn)(const Tep__IssuedCert *c, void *arg);
+int enr_ca_foreach(cmn_store *s, enr_cert_fn fn, void *arg);
+
+#endif
