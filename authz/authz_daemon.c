@@ -71,7 +71,7 @@ static int open_store(authz_daemon *d)
 {
     static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
                                       AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
-                                      AUTHZ_REVOKED_DB};
+                                      AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 

@@ -237,6 +237,10 @@ static void sign_answer(authz_tokens *t, const token_ask *a, const char *holder,
     if (tkps == NULL || new_token_id(t, ret->tkid, sizeof(ret->tkid)) != 0 ||
         cmn_token_issue(&c, t->priv, t->pub, &jwt) != 0)
         goto out;
+    ret->reason = "store failed"; /* kept for tids look-ups before it is handed out */
+    if (cmn_store_put(t->store, AUTHZ_ISSUED_DB, ret->tkid, strlen(ret->tkid), jwt,
+                      strlen(jwt)) != 0)
+        goto out;
     body = json_pack("{s:s,s:s,s:s,s:I}", "tkn", jwt, "tkid", ret->tkid, "azp", holder, "exp",
                      (json_int_t)(now + lt));
     ret->body = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -287,15 +291,45 @@ void authz_tokens_request(authz_tokens *t, const char *holder_ae, const char *bo
 
 /* ---- DAS (direct flow) ------------------------------------------------------------ */
 
+/* dreq with tids: the stored tokens with those IDs (not revoked) in dres.tkns. */
+static int das_tokens(authz_tokens *t, const Tep__DasRequest *rq, Tep__DasResponse *ret)
+{
+    size_t found = 0;
+
+    ret->tkns = calloc(rq->n_tids, sizeof(char *));
+    if (ret->tkns == NULL)
+        return CMN_ENOMEM;
+    for (size_t i = 0; i < rq->n_tids; i++) {
+        void *val = NULL;
+        size_t len = 0;
+        char *jwt;
+        if (authz_tokens_is_revoked(t->store, rq->tids[i]) ||
+            cmn_store_get(t->store, AUTHZ_ISSUED_DB, rq->tids[i], strlen(rq->tids[i]), &val,
+                          &len) != 0)
+            continue;
+        jwt = strndup(val, len);
+        cmn_store_free_val(val, len);
+        if (jwt == NULL)
+            return CMN_ENOMEM;
+        ret->tkns[ret->n_tkns++] = jwt;
+        found++;
+    }
+    ret->rule = strdup(found == rq->n_tids ? "das: tokens" : "das: token not found or revoked");
+    return ret->rule != NULL ? 0 : CMN_ENOMEM;
+}
+
 int authz_tokens_das(authz_tokens *t, const Tep__DasRequest *rq, int64_t now,
                      Tep__DasResponse *ret)
 {
     int64_t lt = 0;
-    int i = authz_grants_find(t->grants, rq->orig, rq->trid, rq->op, &lt);
+    int i;
     char rule[32];
     json_t *gp;
 
     tep__das_response__init(ret);
+    if (rq->n_tids > 0)
+        return das_tokens(t, rq, ret);
+    i = authz_grants_find(t->grants, rq->orig, rq->trid, rq->op, &lt);
     if (i < 0) {
         ret->rule = strdup("das: no grant");
         return ret->rule != NULL ? 0 : CMN_ENOMEM;
@@ -320,6 +354,11 @@ void authz_tokens_das_clear(Tep__DasResponse *ret)
         free(ret->gp_json);
     if (ret->rule != protobuf_c_empty_string)
         free(ret->rule);
+    for (size_t i = 0; i < ret->n_tkns; i++)
+        free(ret->tkns[i]);
+    free(ret->tkns);
+    ret->tkns = NULL;
+    ret->n_tkns = 0;
     ret->gp_json = NULL;
     ret->rule = NULL;
 }

@@ -19,6 +19,7 @@
 
 #define AUTHZ_TOKEN_KEY_DB "token_key"
 #define AUTHZ_REVOKED_DB "revoked_tokens"
+#define AUTHZ_ISSUED_DB "issued_tokens" /* Token-ID -> the compact JWS, for dreq tids */
 #define AUTHZ_TOKEN_PUB_FILE "token-issuer.pub"
 
 typedef struct authz_tokens authz_tokens;
@@ -53,7 +54,9 @@ void authz_tokens_request(authz_tokens *t, const char *holder_ae, const char *bo
                           int64_t now, authz_token_answer *ret);
 
 /* Direct flow: ret (initialised here) gets granted, gp_json (malloc'd), pl, rule
- * (malloc'd); free with authz_tokens_das_clear. */
+ * (malloc'd); free with authz_tokens_das_clear. A dreq with tids asks for tokens
+ * instead (TS-0003 7.3.2.3 step 6, tokens by Token-ID): dres.tkns holds the issued,
+ * not revoked, tokens among them; nothing is granted. */
 int authz_tokens_das(authz_tokens *t, const Tep__DasRequest *rq, int64_t now,
                      Tep__DasResponse *ret);
 void authz_tokens_das_clear(Tep__DasResponse *ret);

@@ -42,7 +42,7 @@ static authz_tokens_cfg cfg_for(void)
 
 static int setup(void **state)
 {
-    const char *dbs[] = { AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB };
+    const char *dbs[] = { AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB, AUTHZ_ISSUED_DB };
     const char *g = "{\"grants\":[{\"or\":\"Cdevice01\",\"ris\":[\"/tep-cse/Cdevice02/*\"],"
                     "\"acop\":2,\"lt\":600}]}";
     authz_tokens_cfg cfg;
@@ -51,7 +51,7 @@ static int setup(void **state)
 
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/tep-authz-tokens-XXXXXX");
-    if (mkdtemp(dir) == NULL || cmn_store_open(dir, dbs, 2, 1, 0, &store) != 0)
+    if (mkdtemp(dir) == NULL || cmn_store_open(dir, dbs, 3, 1, 0, &store) != 0)
         return -1;
     snprintf(gpath, sizeof(gpath), "%s/grants.json", dir);
     if ((f = fopen(gpath, "w")) == NULL)
@@ -124,6 +124,23 @@ static void test_token_issued_and_verifies(void **state)
                                       &st), 0);
     assert_string_equal(t->tkid, json_string_value(json_object_get(root, "tkid")));
     assert_non_null(strstr(t->tkid, "@maf.tep.local"));
+    /* The issued token can be fetched by its ID (dreq tids), until it is revoked. */
+    {
+        Tep__DasRequest rq = TEP__DAS_REQUEST__INIT;
+        Tep__DasResponse resp;
+        char *tids[1] = { t->tkid };
+        rq.tids = tids;
+        rq.n_tids = 1;
+        assert_int_equal(authz_tokens_das(tokens, &rq, NOW, &resp), 0);
+        assert_int_equal(resp.n_tkns, 1);
+        assert_string_equal(resp.tkns[0], json_string_value(json_object_get(root, "tkn")));
+        assert_false(resp.granted);
+        authz_tokens_das_clear(&resp);
+        assert_int_equal(authz_tokens_revoke(store, t->tkid, NOW), 0);
+        assert_int_equal(authz_tokens_das(tokens, &rq, NOW, &resp), 0);
+        assert_int_equal(resp.n_tkns, 0);
+        authz_tokens_das_clear(&resp);
+    }
     chk.now = NOW + 601;
     cmn_token_free(t);
     assert_int_equal(cmn_token_verify(json_string_value(json_object_get(root, "tkn")), &chk, &t,
