@@ -4,6 +4,7 @@
 #define TEP_TCTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tep.pb-c.h"
 
@@ -11,6 +12,9 @@
 enum { TCTL_OK = 0, TCTL_USAGE = 1, TCTL_UNREACHABLE = 2, TCTL_REFUSED = 3 };
 
 #define TCTL_DEFAULT_TIMEOUT_MS 3000
+#define TCTL_DEFAULT_LIFETIME 31536000L
+#define TCTL_DEFAULT_MEF_FQDN "mef.tep.local"
+#define TCTL_DEFAULT_MEF_URI "coaps://127.0.0.1:5784"
 
 typedef struct {
     const char *admin;  /* --admin ENDPOINT, or NULL */
@@ -32,7 +36,16 @@ void tctl_admin_endpoint(const tctl_opts *o, const char *daemon, char *buf, size
 int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequest *req,
                     Tep__Envelope **ret);
 
+/* Fills *uri / *fqdn (when NULL) from the enroller's configuration, else the defaults. */
+void tctl_mef_defaults(const tctl_opts *o, const char **uri, const char **fqdn, char *uri_buf,
+                       char *fqdn_buf, size_t len);
+/* "2026-11-28T02:18:00Z" (or "-") into buf. */
+void tctl_time_str(int64_t t, char *buf, size_t len);
+
 int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv);
+int tctl_app_main(const tctl_opts *o, int argc, char **argv);
+int tctl_cert_main(const tctl_opts *o, int argc, char **argv);
+int tctl_events_main(const tctl_opts *o, int argc, char **argv);
 int tctl_status_main(const tctl_opts *o, int argc, char **argv);
 
 #endif

@@ -13,9 +13,6 @@
 #include "tctl_provision.h"
 
 #define DEFAULT_APP_ID "Ntepdemo"
-#define DEFAULT_LIFETIME 31536000L
-#define DEFAULT_MEF_FQDN "mef.tep.local"
-#define DEFAULT_MEF_URI "coaps://127.0.0.1:5784"
 
 typedef struct {
     const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out;
@@ -36,33 +33,48 @@ static void enrolee_usage(FILE *out)
             "        random Kpm, which goes only into the provisioning FILE (mode 0600).\n"
             "        Defaults: --ae-id C<NAME>, --app-id " DEFAULT_APP_ID ", --lifetime %ld,\n"
             "        --mef-uri/--mef-fqdn from the enroller's --config, else\n"
-            "        " DEFAULT_MEF_URI " and " DEFAULT_MEF_FQDN ".\n"
+            "        " TCTL_DEFAULT_MEF_URI " and " TCTL_DEFAULT_MEF_FQDN ".\n"
             "list    prints every enrolee (never a Kpm).\n"
             "revoke  revokes the enrolee and its current enrolment.\n",
-            DEFAULT_LIFETIME);
+            TCTL_DEFAULT_LIFETIME);
 }
 
-/* --mef-uri / --mef-fqdn defaults from the enroller's configuration. */
-static void add_defaults(const tctl_opts *o, add_args *a)
+void tctl_mef_defaults(const tctl_opts *o, const char **uri, const char **fqdn, char *uri_buf,
+                       char *fqdn_buf, size_t len)
 {
     char listen[256];
 
+    if (!*fqdn) {
+        *fqdn = TCTL_DEFAULT_MEF_FQDN;
+        if (tctl_setting(o, "enroller", "mef_fqdn", fqdn_buf, len) == 0)
+            *fqdn = fqdn_buf;
+    }
+    if (!*uri) {
+        *uri = TCTL_DEFAULT_MEF_URI;
+        if (tctl_setting(o, "enroller", "listen", listen, sizeof(listen)) == 0) {
+            snprintf(uri_buf, len, "coaps://%s", listen);
+            *uri = uri_buf;
+        }
+    }
+}
+
+void tctl_time_str(int64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    snprintf(buf, len, "-");
+    if (t > 0 && gmtime_r(&tt, &tm))
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void add_defaults(const tctl_opts *o, add_args *a)
+{
     if (!a->ae_id) {
         snprintf(a->ae_buf, sizeof(a->ae_buf), "C%s", a->name);
         a->ae_id = a->ae_buf;
     }
-    if (!a->mef_fqdn) {
-        a->mef_fqdn = DEFAULT_MEF_FQDN;
-        if (tctl_setting(o, "enroller", "mef_fqdn", a->fqdn_buf, sizeof(a->fqdn_buf)) == 0)
-            a->mef_fqdn = a->fqdn_buf;
-    }
-    if (!a->mef_uri) {
-        a->mef_uri = DEFAULT_MEF_URI;
-        if (tctl_setting(o, "enroller", "listen", listen, sizeof(listen)) == 0) {
-            snprintf(a->uri_buf, sizeof(a->uri_buf), "coaps://%s", listen);
-            a->mef_uri = a->uri_buf;
-        }
-    }
+    tctl_mef_defaults(o, &a->mef_uri, &a->mef_fqdn, a->uri_buf, a->fqdn_buf, sizeof(a->uri_buf));
 }
 
 static int parse_add(int argc, char **argv, add_args *a)
@@ -77,7 +89,7 @@ static int parse_add(int argc, char **argv, add_args *a)
     int c;
 
     a->app_id = DEFAULT_APP_ID;
-    a->lifetime = DEFAULT_LIFETIME;
+    a->lifetime = TCTL_DEFAULT_LIFETIME;
     optind = 0; /* 0: glibc re-initialises (the global parse used "+" mode) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -173,12 +185,9 @@ static void print_table(const Tep__AdminResponse *r, time_t now)
            "EXPIRES (UTC)");
     for (size_t i = 0; i < r->n_enrolees; i++) {
         const Tep__Enrolee *e = r->enrolees[i];
-        time_t exp = (time_t)e->expires;
-        struct tm tm;
-        char when[32] = "-";
+        char when[32];
 
-        if (gmtime_r(&exp, &tm))
-            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        tctl_time_str(e->expires, when, sizeof(when));
         printf("%-24s %-24s %-16s %-8s %s\n", e->kpm_id, e->enrolee_id,
                e->app_id[0] ? e->app_id : "-",
                e->state == TEP__ENROLEE__STATE__ACTIVE && e->expires <= now ? "expired"

@@ -19,6 +19,10 @@ static void usage(FILE *out)
             "  enrolee add NAME --out FILE [options]   pre-provision an enrolee\n"
             "  enrolee list                            list enrolees\n"
             "  enrolee revoke NAME                     revoke an enrolee\n"
+            "  app add APP-ID --out FILE [options]     application enrolment credential\n"
+            "  app list | app revoke APP-ID            ... its instances; revoke them all\n"
+            "  cert list                               certificates the tep CA issued\n"
+            "  events [--after SEQ] [--max N]          the enrolment event log\n"
             "  status [enroller|authz|cse]             daemon status (KEY=value)\n\n"
             "  --admin ENDPOINT  the daemon's admin socket (ipc:// or tcp://)\n"
             "  --config FILE     read the admin socket (and defaults) from the daemon's .ini\n"
@@ -70,6 +74,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[cmd], "enrolee"))
         return tctl_enrolee_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "app"))
+        return tctl_app_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "cert"))
+        return tctl_cert_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "events"))
+        return tctl_events_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "status"))
         return tctl_status_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "help")) {
