@@ -37,7 +37,12 @@ static void usage(FILE *out)
             "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
             "  delete PATH                 delete a resource\n"
             "  run                         enrol if needed, connect, register, store and read\n"
-            "                              back a value\n");
+            "                              back a value\n"
+            "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
+            "                              same MEF session (key/crt/ca next to the state);\n"
+            "                              --csr-id asks for another ID (tests: refused)\n"
+            "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
+            "                              per request (T=ms since start); stops at a failure\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -297,6 +302,57 @@ static int do_run(ctx *c)
     return do_simple(c, TEP_OP_RETRIEVE, cin);
 }
 
+static int do_cert(ctx *c, const char *csr_id)
+{
+    char path[4096];
+    int rc = tep_enrol_cert_as(c->dev, csr_id);
+
+    if (rc < 0)
+        return fail("certificate enrolment", rc);
+    print_enrolment(c->dev);
+    if (tep_device_cert_path(c->dev, "crt", path, sizeof(path)) == 0)
+        printf("CERT=%s\n", path);
+    if (tep_device_cert_path(c->dev, "key", path, sizeof(path)) == 0)
+        printf("KEY=%s\n", path);
+    if (tep_device_cert_path(c->dev, "ca", path, sizeof(path)) == 0)
+        printf("TRUST_ANCHOR=%s\n", path);
+    return EXIT_OK;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One session, COUNT retrieves: what a live session sees when its credential is
+ * revoked meanwhile (TS-0003 10.7). */
+static int do_poll(ctx *c, const char *path, int interval_ms, int count)
+{
+    int64_t start = mono_ms();
+    int ex = do_connect(c);
+
+    for (int i = 0; ex == EXIT_OK && i < count; i++) {
+        tep_response *rsp = NULL;
+        int rc = tep_request(c->conn, TEP_OP_RETRIEVE, path, 0, NULL, c->from, &rsp);
+
+        if (rc < 0) {
+            printf("T=%lld ERR=%s\n", (long long)(mono_ms() - start), tep_strerror(rc));
+            ex = EXIT_CONN;
+        } else {
+            printf("T=%lld RSC=%u\n", (long long)(mono_ms() - start), rsp->rsc);
+            ex = rsc_ok(rsp) ? EXIT_OK : EXIT_ONEM2M;
+        }
+        tep_response_free(rsp);
+        if (ex == EXIT_OK && i + 1 < count)
+            nanosleep(&(struct timespec){interval_ms / 1000, (interval_ms % 1000) * 1000000L},
+                      NULL);
+    }
+    return ex;
+}
+
 /* ---- command line ------------------------------------------------------------------- */
 
 static int cmd_register(ctx *c, int argc, char **argv)
@@ -332,6 +388,12 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_simple(c, TEP_OP_DELETE, argv[1]);
     if (strcmp(cmd, "run") == 0 && argc == 1)
         return do_run(c);
+    if (strcmp(cmd, "cert") == 0 && argc == 1)
+        return do_cert(c, NULL);
+    if (strcmp(cmd, "cert") == 0 && argc == 3 && strcmp(argv[1], "--csr-id") == 0)
+        return do_cert(c, argv[2]);
+    if (strcmp(cmd, "poll") == 0 && argc == 4 && atoi(argv[2]) >= 0 && atoi(argv[3]) > 0)
+        return do_poll(c, argv[1], atoi(argv[2]), atoi(argv[3]));
     usage(stderr);
     return EXIT_USAGE;
 }

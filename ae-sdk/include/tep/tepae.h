@@ -175,6 +175,25 @@ TEP_API int tep_create(tep_conn *conn, const char *parent_path, unsigned ty,
 TEP_API int tep_retrieve(tep_conn *conn, const char *path, tep_response **ret_rsp);
 TEP_API int tep_delete(tep_conn *conn, const char *path, tep_response **ret_rsp);
 
+/* ---- certificate enrolment (TS-0003 8.3.6) --------------------------------------- */
+
+/* Enrols as tep_enrol() does (a new MEF session, replacing the previous enrolment) and,
+ * in the same session, gets a certificate from the tep CA: makes a P-256 key and a CSR
+ * whose subjectAltName URI is "onem2m:<AE-ID>" (the AE-ID the MEF just assigned),
+ * checks the answer (it chains to the trust anchor that comes with it and names this
+ * AE-ID) and writes, each mode 0600 and atomically, tep_device_cert_path()'s "key",
+ * "crt" and "ca" files. TEP_EDENIED: the MEF refused (handshake or 4.03);
+ * TEP_EPROTO: a malformed answer or a certificate that does not check out (the new
+ * enrolment is installed all the same: the MEF replaced the old one). */
+TEP_API int tep_enrol_cert(tep_device *dev);
+/* The same, but the CSR names csr_id instead of the assigned AE-ID: for tests and
+ * demonstrations of the MEF's refusal (4.03 -> TEP_EDENIED) of someone else's ID. */
+TEP_API int tep_enrol_cert_as(tep_device *dev, const char *csr_id);
+/* The path of a certificate-enrolment file: which = "key" (EC PRIVATE KEY, PEM),
+ * "crt" (the certificate) or "ca" (the trust anchor): "<state path>.<which>.pem". */
+TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf,
+                                 size_t len);
+
 #ifdef __cplusplus
 }
 #endif
