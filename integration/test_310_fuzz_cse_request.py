@@ -1,0 +1,67 @@
+"""310: a bounded libFuzzer run of tep-cse's request parsing (options, JSON, addressing).
+TS-0008 V3.9.0 6.2 (every oneM2M option and the Uri-Path mapping come from the network)
+and TS-0004 V3.32 6.6/8 (any request gets a response status code, never a crash): the
+target fuzz/fuzz_cse_request.c parses a datagram with libcoap and hands it to
+cse_request_handle(); the regression corpus is fuzz/corpus/cse_request.
+
+The fuzzer needs clang (./tep deps installs it) and its own build directory
+(<build>-fuzz, ASan+UBSan, libraries instrumented). TEP_FUZZ_SECONDS sets the run time
+(default 60)."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from harness import BUILD, ROOT
+
+FUZZ_BUILD = BUILD.rstrip("/") + "-fuzz"
+TARGET = os.path.join(FUZZ_BUILD, "fuzz", "fuzz_cse_request")
+CORPUS = os.path.join(ROOT, "fuzz", "corpus", "cse_request")
+SECONDS = int(os.environ.get("TEP_FUZZ_SECONDS", "60"))
+SETUP_ARGS = ["-Db_sanitize=address,undefined", "-Db_lundef=false",
+              "-Dc_args=-fsanitize=fuzzer-no-link", "-Dwerror=false", "-Dtests=false",
+              "-Dbuildtype=debugoptimized"]
+
+
+def _run(argv, env, timeout):
+    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, errors="replace", timeout=timeout)
+    assert p.returncode == 0, "$ %s\n%s\n%s" % (" ".join(argv), p.stdout[-3000:],
+                                                 p.stderr[-3000:])
+
+
+def _build_fuzzer():
+    env = dict(os.environ, CC="clang",
+               PKG_CONFIG_PATH=os.path.join(ROOT, ".deps", "libcoap", "lib", "pkgconfig"))
+    if not os.path.exists(os.path.join(FUZZ_BUILD, "build.ninja")):
+        _run(["meson", "setup", FUZZ_BUILD] + SETUP_ARGS, env, 600)
+    jobs = os.environ.get("TEP_JOBS", "2")
+    _run(["ninja", "-C", FUZZ_BUILD, "-j", jobs, "fuzz/fuzz_cse_request"], env, 1500)
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang is not installed "
+                    "(./tep deps installs it)")
+def test_fuzz_cse_request_bounded_run():
+    _build_fuzzer()
+    work = tempfile.mkdtemp(prefix="tep-fuzz-run-")
+    scratch = os.path.join(work, "corpus")
+    shutil.copytree(CORPUS, scratch)
+    argv = [TARGET, "-max_total_time=%d" % SECONDS, "-timeout=10", "-rss_limit_mb=2048",
+            "-max_len=4096", "-print_final_stats=1", "-artifact_prefix=" + work + "/",
+            scratch, CORPUS]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       errors="replace", timeout=SECONDS + 120,
+                       env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1",
+                                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"))
+    found = sorted(f for f in os.listdir(work) if f.startswith(("crash-", "leak-", "timeout-",
+                                                                  "oom-")))
+    if p.returncode == 0 and not found:
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    raise AssertionError(
+        "fuzz_cse_request found a problem (exit %d); inputs kept in %s: %s\n"
+        "replay: %s %s/<input>; once fixed, add the input to fuzz/corpus/cse_request/\n%s"
+        % (p.returncode, work, found, TARGET, work, p.stderr[-6000:]))

@@ -1,0 +1,290 @@
+/* bench-coap: oneM2M CREATE or RETRIEVE requests per second over CoAPS (DTLS-PSK).
+ *
+ *   bench-coap --uri coaps://127.0.0.1:5684 --identity ID --key HEX --from ORIG
+ *              --path tep-cse/AE/cnt --op create|retrieve [--seconds N] [--window W]
+ *
+ * One DTLS session; W requests in flight (CON, default 1); CREATE sends a
+ * contentInstance (TY 4) to path, RETRIEVE reads path. Counts the answers whose
+ * oneM2M-RSC is the expected one (2001 / 2000) and prints KEY=value lines:
+ *   op, requests, ok, errors, seconds, rps (ok per second), first_rsc_error.
+ * Exit 0 when every answer was the expected one, 3 when some were not, 2 when the
+ * handshake failed, 1 on usage. */
+#include <coap3/coap.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_coap.h"
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+#define MAX_KEY 64
+
+typedef struct {
+    const char *uri, *identity, *from, *path, *op;
+    uint8_t key[MAX_KEY];
+    size_t key_len;
+    double seconds;
+    unsigned window;
+} bench_opts;
+
+typedef struct {
+    bench_opts o;
+    coap_context_t *ctx;
+    coap_session_t *session;
+    bool up, failed;
+    unsigned in_flight, next_rqi;
+    unsigned long sent, ok, errors;
+    unsigned first_bad_rsc;
+    unsigned want_rsc;
+} bench;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
+                                   const coap_pdu_t *received, const coap_mid_t mid)
+{
+    bench *b = coap_get_app_data(coap_session_get_context(session));
+    uint32_t rsc = 0;
+
+    if (cmn_coap_opt_uint(received, CMN_OPT_RSC, &rsc) == 0 && rsc == b->want_rsc) {
+        b->ok++;
+    } else {
+        b->errors++;
+        if (b->first_bad_rsc == 0)
+            b->first_bad_rsc = rsc != 0 ? rsc : 1;
+    }
+    if (b->in_flight > 0)
+        b->in_flight--;
+    return COAP_RESPONSE_OK;
+}
+
+static void on_nack(coap_session_t *session, const coap_pdu_t *sent, const coap_nack_reason_t r,
+                    const coap_mid_t mid)
+{
+    bench *b = coap_get_app_data(coap_session_get_context(session));
+
+    b->errors++;
+    if (b->in_flight > 0)
+        b->in_flight--;
+    if (r == COAP_NACK_TLS_FAILED)
+        b->failed = true;
+}
+
+static int on_event(coap_session_t *session, const coap_event_t event)
+{
+    bench *b = coap_get_app_data(coap_session_get_context(session));
+
+    if (event == COAP_EVENT_DTLS_CONNECTED)
+        b->up = true;
+    else if (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED)
+        b->failed = true;
+    return 0;
+}
+
+static void add_path(coap_optlist_t **chain, const char *path)
+{
+    const char *seg = path;
+
+    while (*seg != '\0') {
+        const char *slash = strchr(seg, '/');
+        size_t n = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
+
+        if (n > 0)
+            coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n,
+                                                        (const uint8_t *)seg));
+        seg += n;
+        if (*seg == '/')
+            seg++;
+    }
+}
+
+/* One CON request: CREATE (POST, TY 4, a contentInstance) or RETRIEVE (GET). */
+static int send_one(bench *b, bool create)
+{
+    static const char body[] = "{\"m2m:cin\":{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}";
+    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON,
+                                   create ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET,
+                                   b->session);
+    coap_optlist_t *chain = NULL;
+    uint8_t token[8];
+    size_t tlen;
+    char rqi[24];
+    int rc = CMN_ECOAP;
+
+    if (pdu == NULL)
+        return CMN_ENOMEM;
+    coap_session_new_token(b->session, &tlen, token);
+    coap_add_token(pdu, tlen, token);
+    snprintf(rqi, sizeof(rqi), "b%u", b->next_rqi++);
+    add_path(&chain, b->o.path);
+    if (cmn_coap_optlist_str(&chain, CMN_OPT_FR, b->o.from) != 0 ||
+        cmn_coap_optlist_str(&chain, CMN_OPT_RQI, rqi) != 0 ||
+        cmn_coap_optlist_str(&chain, CMN_OPT_RVI, "3") != 0 ||
+        (create && (cmn_coap_optlist_uint(&chain, CMN_OPT_TY, 4) != 0 ||
+                    cmn_coap_optlist_uint(&chain, COAP_OPTION_CONTENT_FORMAT, 50) != 0)))
+        goto out;
+    if (!coap_add_optlist_pdu(pdu, &chain) ||
+        (create && !coap_add_data(pdu, sizeof(body) - 1, (const uint8_t *)body)))
+        goto out;
+    if (coap_send(b->session, pdu) != COAP_INVALID_MID) {
+        b->sent++;
+        b->in_flight++;
+        rc = 0;
+    }
+    pdu = NULL; /* coap_send owns it */
+out:
+    coap_delete_optlist(chain);
+    coap_delete_pdu(pdu);
+    return rc;
+}
+
+static int resolve(const coap_uri_t *uri, coap_address_t *ret)
+{
+    char host[256];
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+    struct addrinfo *ai = NULL;
+
+    if (uri->host.length >= sizeof(host))
+        return CMN_EINVAL;
+    memcpy(host, uri->host.s, uri->host.length);
+    host[uri->host.length] = '\0';
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+        return CMN_EINVAL;
+    coap_address_init(ret);
+    ret->size = ai->ai_addrlen;
+    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+    coap_address_set_port(ret, uri->port);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static int connect_psk(bench *b)
+{
+    coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
+    coap_address_t dst;
+    coap_uri_t uri;
+    double deadline = now_s() + 10;
+
+    if (coap_split_uri((const uint8_t *)b->o.uri, strlen(b->o.uri), &uri) < 0 ||
+        uri.scheme != COAP_URI_SCHEME_COAPS || resolve(&uri, &dst) != 0)
+        return CMN_EINVAL;
+    setup.psk_info.identity.s = (const uint8_t *)b->o.identity;
+    setup.psk_info.identity.length = strlen(b->o.identity);
+    setup.psk_info.key.s = b->o.key;
+    setup.psk_info.key.length = b->o.key_len;
+    b->session = coap_new_client_session_psk2(b->ctx, NULL, &dst, COAP_PROTO_DTLS, &setup);
+    if (b->session == NULL)
+        return CMN_ECOAP;
+    while (!b->up && !b->failed && now_s() < deadline)
+        coap_io_process(b->ctx, 100);
+    return b->up ? 0 : CMN_ECOAP;
+}
+
+/* Keeps window requests in flight for the configured time. */
+static int run(bench *b, double *ret_elapsed)
+{
+    bool create = strcmp(b->o.op, "create") == 0;
+    double t0 = now_s(), end = t0 + b->o.seconds;
+
+    b->want_rsc = create ? 2001 : 2000;
+    while (now_s() < end && !b->failed) {
+        while (b->in_flight < b->o.window)
+            if (send_one(b, create) != 0)
+                return CMN_ECOAP;
+        coap_io_process(b->ctx, 1000);
+    }
+    end = now_s() + 5; /* drain what is still in flight */
+    while (b->in_flight > 0 && now_s() < end && !b->failed)
+        coap_io_process(b->ctx, 100);
+    *ret_elapsed = now_s() - t0;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, bench_opts *o)
+{
+    static const struct option longs[] = {
+        { "uri", required_argument, NULL, 'u' }, { "identity", required_argument, NULL, 'i' },
+        { "key", required_argument, NULL, 'k' }, { "from", required_argument, NULL, 'f' },
+        { "path", required_argument, NULL, 'p' }, { "op", required_argument, NULL, 'o' },
+        { "seconds", required_argument, NULL, 's' }, { "window", required_argument, NULL, 'w' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *key = NULL;
+    int c;
+
+    *o = (bench_opts){ .seconds = 5, .window = 1, .op = "retrieve" };
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (c) {
+        case 'u': o->uri = optarg; break;
+        case 'i': o->identity = optarg; break;
+        case 'k': key = optarg; break;
+        case 'f': o->from = optarg; break;
+        case 'p': o->path = optarg; break;
+        case 'o': o->op = optarg; break;
+        case 's': o->seconds = atof(optarg); break;
+        case 'w': o->window = (unsigned)atoi(optarg); break;
+        default: return CMN_EINVAL;
+        }
+    }
+    if (!o->uri || !o->identity || !key || !o->from || !o->path || o->seconds <= 0 ||
+        o->window == 0 || o->window > 64 || (strcmp(o->op, "create") && strcmp(o->op, "retrieve")))
+        return CMN_EINVAL;
+    o->key_len = strlen(key) / 2;
+    if (o->key_len == 0 || o->key_len > MAX_KEY || strlen(key) % 2 ||
+        cmn_hex_decode(key, o->key, o->key_len) != 0)
+        return CMN_EINVAL;
+    return 0;
+}
+
+static void report(const bench *b, double elapsed)
+{
+    printf("op=%s\nrequests=%lu\nok=%lu\nerrors=%lu\nseconds=%.3f\nrps=%.1f\n", b->o.op, b->sent,
+           b->ok, b->errors, elapsed, elapsed > 0 ? (double)b->ok / elapsed : 0.0);
+    printf("first_rsc_error=%u\n", b->first_bad_rsc);
+}
+
+int main(int argc, char **argv)
+{
+    bench b = { 0 };
+    double elapsed = 0;
+    int rc = 1;
+
+    if (parse_args(argc, argv, &b.o) != 0) {
+        fprintf(stderr, "usage: bench-coap --uri coaps://HOST:PORT --identity ID --key HEX "
+                        "--from ORIG --path PATH --op create|retrieve [--seconds N] "
+                        "[--window W]\n");
+        goto out;
+    }
+    coap_startup();
+    coap_set_log_level(LOG_ERR);
+    b.ctx = coap_new_context(NULL);
+    rc = 2;
+    if (b.ctx == NULL || cmn_coap_register_options(b.ctx) != 0)
+        goto out;
+    coap_set_app_data(b.ctx, &b);
+    coap_register_response_handler(b.ctx, on_response);
+    coap_register_nack_handler(b.ctx, on_nack);
+    coap_register_event_handler(b.ctx, on_event);
+    if (connect_psk(&b) != 0) {
+        fprintf(stderr, "bench-coap: DTLS handshake with %s failed\n", b.o.uri);
+        goto out;
+    }
+    rc = run(&b, &elapsed) == 0 && b.errors == 0 ? 0 : 3;
+    report(&b, elapsed);
+out:
+    if (b.ctx != NULL)
+        coap_free_context(b.ctx);
+    cmn_wipe(b.o.key, sizeof(b.o.key));
+    return rc;
+}
