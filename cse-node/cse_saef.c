@@ -7,24 +7,47 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
+#include "cmn_onem2m.h"
 #include "cse_request.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 
 #define SUB "saef"
 
-/* Owned by the session (coap_session_set_app_data); freed on close/delete events. */
-typedef struct {
+/* Owned by the session (coap_session_set_app_data); freed on close/delete events.
+ * Every binding is also on the list below, so that a revocation can find the live
+ * sessions of a credential (cse_saef_close_revoked). */
+typedef struct saef_binding {
+    struct saef_binding *next;
+    coap_session_t *session;      /* the session whose app data this is */
     char key_id[CMN_KEY_ID_MAX];
     char enrolee_id[256];
+    char app_id[256];             /* App-ID of the enrolment ("" = none) */
     uint8_t key[CMN_KEY_LEN];     /* handed to libcoap from the callback, wiped on free */
     coap_bin_const_t psk;
 } saef_binding;
 
+/* One libcoap context per tep-cse process: the bindings of its DTLS sessions. */
+static saef_binding *bindings;
+
+static void binding_link(saef_binding *b, coap_session_t *session)
+{
+    b->session = session;
+    b->next = bindings;
+    bindings = b;
+}
+
 static void binding_free(saef_binding *b)
 {
-    if (b != NULL)
-        cmn_free_secret(b, sizeof(*b));
+    if (b == NULL)
+        return;
+    for (saef_binding **pp = &bindings; *pp; pp = &(*pp)->next) {
+        if (*pp == b) {
+            *pp = b->next;
+            break;
+        }
+    }
+    cmn_free_secret(b, sizeof(*b));
 }
 
 static const char *refuse_reason(int rc)
@@ -46,13 +69,15 @@ static int lookup(cmn_store *st, const char *id, saef_binding **ret)
 
     if (rc == 0)
         rc = cse_cred_usable(c, (int64_t)time(NULL));
-    if (rc == 0 && (c->key.len != CMN_KEY_LEN || strlen(c->enrolee_id) >= sizeof(b->enrolee_id)))
+    if (rc == 0 && (c->key.len != CMN_KEY_LEN || strlen(c->enrolee_id) >= sizeof(b->enrolee_id) ||
+                    strlen(c->app_id) >= sizeof(b->app_id)))
         rc = CMN_ECORRUPT;
     if (rc == 0 && (b = calloc(1, sizeof(*b))) == NULL)
         rc = CMN_ENOMEM;
     if (rc == 0) {
         snprintf(b->key_id, sizeof(b->key_id), "%s", id);
         snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", c->enrolee_id);
+        snprintf(b->app_id, sizeof(b->app_id), "%s", c->app_id);
         memcpy(b->key, c->key.data, CMN_KEY_LEN);
         b->psk.s = b->key;
         b->psk.length = CMN_KEY_LEN;
@@ -84,6 +109,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     }
     binding_free(coap_session_get_app_data(session));
     coap_session_set_app_data(session, b);
+    binding_link(b, session);
     CMN_INFO(SUB, "event=session_bound identity=%s enrolee_id=%s",
              cse_log_value(id, shown, sizeof(shown)), b->enrolee_id);
     return &b->psk;
@@ -137,6 +163,7 @@ static saef_binding *bind_late(cmn_store *st, coap_session_t *session)
     if (lookup(st, id, &b) != 0)
         return NULL;
     coap_session_set_app_data(session, b);
+    binding_link(b, session);
     return b;
 }
 
@@ -163,4 +190,57 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     }
     return b->enrolee_id;
+}
+
+const char *cse_saef_bound_app_id(coap_session_t *session)
+{
+    const saef_binding *b = coap_session_get_app_data(session);
+
+    return b != NULL ? b->app_id : NULL;
+}
+
+unsigned cse_saef_check_app_id(const char *bound_app_id, const char *api)
+{
+    if (bound_app_id == NULL || bound_app_id[0] == '\0')
+        return 0; /* the enrolment carries no App-ID: nothing to hold the AE to */
+    if (api == NULL || strcmp(api, bound_app_id) != 0)
+        return CMN_RSC_APP_RULE_VALIDATION_FAILED;
+    return 0;
+}
+
+/* Sessions whose credential is no longer usable (revoked, expired, gone). */
+static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret, size_t max,
+                                char (*ids)[CMN_KEY_ID_MAX])
+{
+    size_t n = 0;
+
+    for (saef_binding *b = bindings; b != NULL && n < max; b = b->next) {
+        Tep__Credential *c = NULL;
+        int rc = cse_cred_get(st, b->key_id, &c);
+
+        if (rc == 0)
+            rc = cse_cred_usable(c, now);
+        cse_cred_free(c);
+        if (rc == CMN_EDENIED || rc == CMN_EEXPIRED || rc == CMN_ENOTFOUND) {
+            snprintf(ids[n], CMN_KEY_ID_MAX, "%s", b->key_id);
+            ret[n++] = b->session;
+        }
+    }
+    return n;
+}
+
+size_t cse_saef_close_revoked(cmn_store *st, int64_t now)
+{
+    coap_session_t *dead[CSE_SAEF_CLOSE_MAX];
+    char ids[CSE_SAEF_CLOSE_MAX][CMN_KEY_ID_MAX], shown[CMN_KEY_ID_MAX];
+    size_t n = unusable_sessions(st, now, dead, CSE_SAEF_CLOSE_MAX, ids);
+
+    for (size_t i = 0; i < n; i++) {
+        /* close_notify to the peer, the DTLS state freed, queued messages dropped; the
+         * DTLS_CLOSED event frees the binding. Later datagrams on it are dropped. */
+        coap_session_disconnected(dead[i], COAP_NACK_TLS_FAILED);
+        CMN_INFO(SUB, "event=session_closed reason=credential_revoked identity=%s",
+                 cse_log_value(ids[i], shown, sizeof(shown)));
+    }
+    return n;
 }
