@@ -18,6 +18,10 @@ typedef struct {
     char *log_level;
     char *authz_mode;       /* "remote" | "local" */
     long deadline_ms;
+    char *sp_id;            /* SP-ID of absolute IDs */
+    char *token_issuer;     /* trusted iss, "" = tokens refused */
+    char *token_issuer_key; /* its public key file */
+    bool das;               /* direct flow: consult the DAS on Deny */
     char *bus_decide;
     char *bus_events;
     char *bus_sync;

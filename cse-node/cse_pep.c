@@ -8,6 +8,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
 
@@ -20,6 +21,7 @@ struct cse_pep {
     char *endpoint;
     char *sender;
     int deadline_ms;
+    cse_dynauth *dynauth;  /* borrowed; NULL: no dynamic authorization */
 };
 
 /* ---- facts ------------------------------------------------------------------------- */
@@ -95,9 +97,10 @@ static void permit(cse_decision *ret, const char *rule)
     snprintf(ret->rule, sizeof(ret->rule), "%s", rule);
 }
 
-static void evaluate_acps(const Tep__DecisionRequest *rq, cse_decision *ret)
+static void evaluate_acps(const Tep__DecisionRequest *rq, char *const *acp_json, size_t n_acp,
+                          cse_decision *ret)
 {
-    json_t **privs = calloc(rq->n_acp_json, sizeof(json_t *));
+    json_t **privs = calloc(n_acp ? n_acp : 1, sizeof(json_t *));
     cmn_acp_request a = { 0 };
     cmn_acp_result res = { 0 };
     size_t i;
@@ -105,8 +108,8 @@ static void evaluate_acps(const Tep__DecisionRequest *rq, cse_decision *ret)
     deny(ret, "indeterminate");
     if (privs == NULL)
         return;
-    for (i = 0; i < rq->n_acp_json; i++) {
-        privs[i] = json_loads(rq->acp_json[i], 0, NULL);
+    for (i = 0; i < n_acp; i++) {
+        privs[i] = json_loads(acp_json[i], 0, NULL);
         if (privs[i] == NULL)
             goto out; /* unparsable policy: Deny */
     }
@@ -119,7 +122,7 @@ static void evaluate_acps(const Tep__DecisionRequest *rq, cse_decision *ret)
     a.role_ids = (const char *const *)rq->role_ids;
     a.n_roles = rq->n_role_ids;
     a.now = rq->now;
-    if (cmn_acp_evaluate(&a, privs, rq->n_acp_json, &res) != 0)
+    if (cmn_acp_evaluate(&a, privs, n_acp, &res) != 0)
         goto out;
     if (res.permit)
         permit(ret, res.rule);
@@ -131,12 +134,43 @@ out:
     free(privs);
 }
 
+/* Dynamic authorization after a Deny (TS-0003 7.3), as tep-authz does it but without a
+ * revocation list: DAS-granted privileges, then each token's. */
+static void evaluate_dynamic(const Tep__DecisionRequest *rq, cse_decision *ret)
+{
+    cse_decision d;
+
+    if (rq->n_dynamic_acp_json > 0) {
+        evaluate_acps(rq, rq->dynamic_acp_json, rq->n_dynamic_acp_json, &d);
+        if (d.permit) {
+            permit(ret, "");
+            snprintf(ret->rule, sizeof(ret->rule), "das.%.56s", d.rule);
+            return;
+        }
+    }
+    for (size_t i = 0; i < rq->n_token_acp_json; i++) {
+        evaluate_acps(rq, &rq->token_acp_json[i], 1, &d);
+        if (d.permit) {
+            permit(ret, "");
+            snprintf(ret->rule, sizeof(ret->rule), "token[%u].%.40s", (unsigned)(i % 1000), d.rule);
+            return;
+        }
+    }
+}
+
 void cse_pep_evaluate_local(const Tep__DecisionRequest *rq, cse_decision *ret)
+{
+    cse_pep_evaluate_static(rq, ret);
+    if (!ret->permit && !rq->is_admin)
+        evaluate_dynamic(rq, ret);
+}
+
+void cse_pep_evaluate_static(const Tep__DecisionRequest *rq, cse_decision *ret)
 {
     if (rq->is_admin) {
         permit(ret, "admin");
     } else if (rq->n_acp_json > 0) {
-        evaluate_acps(rq, ret);
+        evaluate_acps(rq, rq->acp_json, rq->n_acp_json, ret);
     } else if (rq->creator != NULL && rq->creator[0] != '\0' && rq->originator != NULL &&
                strcmp(rq->creator, rq->originator) == 0) {
         permit(ret, "creator");
@@ -211,7 +245,8 @@ static void rebuild_dealer(cse_pep *p)
 
 /* Waits for the answer to request_id until the deadline. Blocking the event loop for
  * at most deadline_ms is accepted for now (issue 2); the loop stays single-threaded. */
-static int await_answer(cse_pep *p, uint64_t request_id, cse_decision *ret)
+static int await_answer(cse_pep *p, uint64_t request_id, Tep__Envelope__BodyCase want,
+                        Tep__Envelope **ret)
 {
     int64_t end = mono_ms() + p->deadline_ms;
     Tep__Envelope *env = NULL;
@@ -226,45 +261,85 @@ static int await_answer(cse_pep *p, uint64_t request_id, cse_decision *ret)
             continue;
         if (rc != 0)
             return rc;
-        if (env->request_id == request_id && env->body_case == TEP__ENVELOPE__BODY_DECIDE_RESP)
+        if (env->request_id == request_id && env->body_case == want)
             break;
         cmn_bus_env_free(env); /* a stale or unrelated message */
         env = NULL;
     }
-    if (env->decide_resp->permit) {
-        permit(ret, env->decide_resp->rule);
-    } else {
-        deny(ret, env->decide_resp->rule);
-    }
-    cmn_bus_env_free(env);
+    *ret = env;
     return 0;
+}
+
+int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
+                Tep__Envelope **ret)
+{
+    int rc = CMN_ESTATE;
+
+    Tep__Envelope body = *env; /* env_init clears the oneof: put it back */
+
+    *ret = NULL;
+    if (!p->remote)
+        return CMN_ESTATE;
+    cmn_bus_env_init(env, p->sender, 0);
+    env->body_case = body.body_case;
+    env->decide_req = body.decide_req; /* the oneof's pointer, whatever its case */
+    if (p->dealer != NULL)
+        rc = cmn_bus_send(p->dealer, NULL, 0, env);
+    if (rc == 0)
+        rc = await_answer(p, env->request_id, want, ret);
+    if (rc != 0)
+        rebuild_dealer(p);
+    return rc;
 }
 
 static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
-    int rc = CMN_ESTATE;
+    Tep__Envelope *in = NULL;
+    int rc;
 
-    deny(ret, "pdp_unreachable");
-    cmn_bus_env_init(&env, p->sender, 0);
     env.body_case = TEP__ENVELOPE__BODY_DECIDE_REQ;
     env.decide_req = (Tep__DecisionRequest *)rq;
-    if (p->dealer != NULL)
-        rc = cmn_bus_send(p->dealer, NULL, 0, &env);
-    if (rc == 0)
-        rc = await_answer(p, env.request_id, ret);
+    rc = cse_pep_ask(p, &env, TEP__ENVELOPE__BODY_DECIDE_RESP, &in);
     if (rc != 0) {
         CMN_WARN(SUB, "event=decision_timeout originator=%s target=%s deadline_ms=%d err=%s",
                  rq->originator, rq->target, p->deadline_ms, cmn_strerror(rc));
         deny(ret, "decision_timeout");
-        rebuild_dealer(p);
+        return;
     }
+    if (in->decide_resp->permit)
+        permit(ret, in->decide_resp->rule);
+    else
+        deny(ret, in->decide_resp->rule);
+    cmn_bus_env_free(in);
 }
 
 void cse_pep_decide(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret)
 {
+    deny(ret, "indeterminate");
     if (p->remote)
         decide_remote(p, rq, ret);
     else
         cse_pep_evaluate_local(rq, ret);
+}
+
+bool cse_pep_is_remote(const cse_pep *p)
+{
+    return p->remote;
+}
+
+void cse_pep_set_dynauth(cse_pep *p, cse_dynauth *da)
+{
+    p->dynauth = da;
+}
+
+void cse_pep_decide_dyn(cse_pep *p, Tep__DecisionRequest *rq, const char *query, char *ati,
+                        size_t atilen, cse_decision *ret)
+{
+    if (ati != NULL && atilen > 0)
+        ati[0] = '\0';
+    if (p->dynauth != NULL)
+        cse_dynauth_decide(p->dynauth, p, rq, query, ati, atilen, ret);
+    else
+        cse_pep_decide(p, rq, ret);
 }

@@ -9,6 +9,7 @@
 #define TEP_CSE_PEP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cmn_bus.h"
@@ -16,10 +17,11 @@
 #include "tep.pb-c.h"
 
 typedef struct cse_pep cse_pep;
+typedef struct cse_dynauth cse_dynauth;
 
 typedef struct {
     bool permit;
-    unsigned rsc;      /* 0 when permitted, 4103 when denied */
+    unsigned rsc;      /* 0 when permitted, 4103 when denied (4000: bad token parameter) */
     char rule[64];
 } cse_decision;
 
@@ -34,8 +36,27 @@ void cse_pep_free(cse_pep *p); /* NULL is fine */
 /* The decision for rq. Never fails open: on any error ret is a Deny. */
 void cse_pep_decide(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret);
 
-/* The shared rule set above, in process (also what tep-authz implements). */
+/* The shared rule set above, in process (also what tep-authz implements), then, on
+ * Deny, the dynamic privileges of rq (dynamic_acp_json, token_acp_json; no revocation
+ * list in process). _static: the rule set alone. */
 void cse_pep_evaluate_local(const Tep__DecisionRequest *rq, cse_decision *ret);
+void cse_pep_evaluate_static(const Tep__DecisionRequest *rq, cse_decision *ret);
+
+/* One round trip to tep-authz's decide socket (remote only, else CMN_ESTATE): env gets
+ * sender and a fresh request_id; *ret (cmn_bus_env_free) is the answer of body case
+ * want. CMN_ETIMEOUT after deadline_ms (the DEALER is then rebuilt). */
+int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
+                Tep__Envelope **ret);
+bool cse_pep_is_remote(const cse_pep *p);
+
+/* Dynamic authorization (TS-0003 7.3, cse_dynauth.h): da is borrowed, NULL turns it off. */
+void cse_pep_set_dynauth(cse_pep *p, cse_dynauth *da);
+/* cse_pep_decide with dynamic authorization: the token parameters of the request's
+ * Uri-Query (tkns, tids, ltids, rids), DAS-granted privileges, a DAS consultation on
+ * Deny. ati (atilen bytes, may be NULL) gets the ATI option value ("lti:tkid+...", ""
+ * when no token was newly accepted). Without dynamic authorization: cse_pep_decide. */
+void cse_pep_decide_dyn(cse_pep *p, Tep__DecisionRequest *rq, const char *query, char *ati,
+                        size_t atilen, cse_decision *ret);
 
 /* Policy facts of a target: for each acpi of the target, the ACP's "pv" ("pvs" when the
  * target is itself an ACP) as compact JSON; the creator of the target, or the AE-ID of
