@@ -3,7 +3,8 @@
  *         otherwise From must equal the bound AE-ID, else 4106. rq_authn = true.
  *  CoAP:  rq_authn = false. The admin originator is honoured (loopback deployments).
  *         An AE-ID bound to an enrolment gets 4107: it must come over its SA.
- *         From is required except on AE create, where the CSE assigns an AE-ID. */
+ *         From is required except on AE create, where the CSE assigns an AE-ID
+ *         (absent or "C": C-prefixed, "S": S-prefixed). */
 #include <stdio.h>
 #include <string.h>
 
@@ -46,8 +47,10 @@ static unsigned check_plain(const cse_binding_in *in, cse_binding_out *ret)
     } else if (in->from_enrolled) {
         return refuse(ret, CMN_RSC_SECURITY_ASSOCIATION_REQUIRED, "enrolled_originator");
     }
-    if (in->ae_create && strcmp(in->from, "C") == 0)
+    if (in->ae_create && (strcmp(in->from, "C") == 0 || strcmp(in->from, "S") == 0)) {
+        ret->assign_prefix = in->from[0]; /* TS-0001 7.2: the CSE assigns C... / S... */
         return 0;
+    }
     if (strlen(in->from) >= sizeof(ret->originator))
         return refuse(ret, CMN_RSC_BAD_REQUEST, "from_too_long");
     snprintf(ret->originator, sizeof(ret->originator), "%s", in->from);

@@ -10,14 +10,34 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_client.h"
 #include "cse_coap.h"
 #include "cse_saef.h"
 
 #define SUB "coap"
+/* How long a subscription CREATE waits for its verification answers (TS-0004 7.4.8). */
+#define VERIFY_WAIT_S 5
+#define PENDING_MAX_AGE_S 60
+
+/* A request held back (libcoap async, "separate response") while its subscription
+ * verification runs; it is handled again once the answers are in or the wait is over. */
+typedef struct pending {
+    struct pending *next;
+    cse_coap *c;
+    coap_session_t *session; /* referenced while pending */
+    uint8_t token[8];
+    size_t token_len;
+    uint32_t vid;            /* cse_client verification id, 0 once finished */
+    int result;              /* 0 waiting, 1 passed, -1 failed */
+    char rn[64];
+    time_t created;
+} pending;
 
 struct cse_coap {
     coap_context_t *ctx;
     cse_node *node; /* borrowed */
+    cse_client *client;
+    pending *pending;
 };
 
 /* ---- request in -------------------------------------------------------------------- */
@@ -45,10 +65,12 @@ static void peer_ip(coap_session_t *session, char *ret, size_t len)
 
 typedef struct {
     char path[CSE_PATH_MAX];
+    char query[2048];
     char from[256];
     char rqi[256];
     char rvi[8];
     char ip[64];
+    char ati[512];          /* Assigned Token IDs (TS-0008 oneM2M-ATI), "" when none */
     bool bad_option;
 } req_opts;
 
@@ -75,6 +97,23 @@ static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
         req->ty = 0;
     if (cmn_coap_opt_uint(pdu, COAP_OPTION_CONTENT_FORMAT, &req->cf) != 0)
         req->cf = 0;
+    req->has_accept = cmn_coap_opt_uint(pdu, COAP_OPTION_ACCEPT, &req->accept) == 0;
+    req->rqi = o->rqi;
+}
+
+/* libcoap joins the Uri-Query options with '&'; an empty one is fine. */
+static void read_query(const coap_string_t *query, cse_req *req, req_opts *o)
+{
+    req->query = NULL;
+    if (query == NULL || query->length == 0)
+        return;
+    if (query->length >= sizeof(o->query) || memchr(query->s, '\0', query->length) != NULL) {
+        o->bad_option = true;
+        return;
+    }
+    memcpy(o->query, query->s, query->length);
+    o->query[query->length] = '\0';
+    req->query = o->query;
 }
 
 static void read_body(const coap_pdu_t *pdu, cse_req *req)
@@ -127,38 +166,150 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
     coap_add_option(response, CMN_OPT_RVI, strlen(o->rvi), (const uint8_t *)o->rvi);
     coap_add_option(response, CMN_OPT_RQI, strlen(o->rqi), (const uint8_t *)o->rqi);
     add_uint_opt(response, CMN_OPT_RSC, rsp->rsc);
+    if (o->ati[0] != '\0')
+        coap_add_option(response, CMN_OPT_ATI, strlen(o->ati), (const uint8_t *)o->ati);
     if (rsp->body == NULL)
         return;
     /* The body is libcoap's until release_body (Block2 may outlive this handler). */
-    if (coap_add_data_large_response(res, session, request, response, NULL, CMN_CF_JSON, -1, 0,
+    if (coap_add_data_large_response(res, session, request, response, NULL, rsp->cf, -1, 0,
                                      strlen(rsp->body), (const uint8_t *)rsp->body, release_body,
                                      rsp->body))
         rsp->body = NULL;
+}
+
+/* ---- subscription verification (delayed response) --------------------------------- */
+
+static pending *find_pending(cse_coap *c, coap_session_t *session, coap_bin_const_t token)
+{
+    for (pending *p = c->pending; p != NULL; p = p->next) {
+        if (p->session == session && p->token_len == token.length &&
+            memcmp(p->token, token.s, token.length) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void pending_free(cse_coap *c, pending *p)
+{
+    pending **pp = &c->pending;
+
+    while (*pp != NULL && *pp != p)
+        pp = &(*pp)->next;
+    if (*pp == p)
+        *pp = p->next;
+    if (p->vid != 0)
+        cse_client_cancel(c->client, p->vid);
+    coap_session_release(p->session);
+    free(p);
+}
+
+static void verified(void *arg, bool ok)
+{
+    pending *p = arg;
+    coap_bin_const_t token = { p->token_len, p->token };
+    coap_async_t *async = coap_find_async(p->session, token);
+
+    p->vid = 0;
+    p->result = ok ? 1 : -1;
+    CMN_INFO(SUB, "event=subscription_verification ok=%d", ok);
+    if (async != NULL)
+        coap_async_trigger(async);
+}
+
+/* Holds the request back (empty ACK now, the answer later) and sends the verification
+ * requests. Returns false when that cannot be done (then 5204 is answered now). */
+static bool start_pending(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                          const cse_rsp *rsp)
+{
+    coap_bin_const_t token = coap_pdu_get_token(request);
+    pending *p;
+
+    if (token.length > sizeof(p->token) || (p = calloc(1, sizeof(*p))) == NULL)
+        return false;
+    if (coap_register_async(session, request, VERIFY_WAIT_S * COAP_TICKS_PER_SECOND) == NULL) {
+        free(p);
+        return false;
+    }
+    p->c = c;
+    p->session = coap_session_reference(session);
+    memcpy(p->token, token.s, token.length);
+    p->token_len = token.length;
+    p->created = time(NULL);
+    snprintf(p->rn, sizeof(p->rn), "%s", rsp->verify_rn);
+    p->next = c->pending;
+    c->pending = p;
+    p->vid = cse_client_verify(c->client, rsp->verify_nu, rsp->n_verify, rsp->verify_body,
+                               verified, p);
+    return true;
+}
+
+/* Requests whose client went away are never handled again: forget them. */
+static void expire_pending(cse_coap *c)
+{
+    time_t now = time(NULL);
+    pending *p = c->pending, *next;
+
+    for (; p != NULL; p = next) {
+        next = p->next;
+        if (now - p->created > PENDING_MAX_AGE_S)
+            pending_free(c, p);
+    }
+}
+
+static void notify(void *arg, const char *nu, const char *body)
+{
+    cse_coap *c = arg;
+
+    cse_client_notify(c->client, nu, body);
+}
+
+/* ---- handler ----------------------------------------------------------------------- */
+
+static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                     const coap_string_t *query, cse_req *req, req_opts *o)
+{
+    read_options(request, req, o);
+    read_query(query, req, o);
+    req->op = method_to_op(coap_pdu_get_code(request), req->ty != 0);
+    req->now = (int64_t)time(NULL);
+    req->secure = coap_session_get_proto(session) == COAP_PROTO_DTLS;
+    if (req->secure)
+        req->bound_id = cse_saef_bound_id(c->node->store, session, req->now);
+    peer_ip(session, o->ip, sizeof(o->ip));
+    req->peer_ip = o->ip;
+    read_body(request, req);
 }
 
 static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
                    const coap_string_t *query, coap_pdu_t *response)
 {
     cse_coap *c = coap_get_app_data(coap_session_get_context(session));
+    pending *p = find_pending(c, session, coap_pdu_get_token(request));
     cse_req req = { 0 };
     cse_rsp rsp = { 0 };
     req_opts o = { 0 };
 
-    read_options(request, &req, &o);
-    req.op = method_to_op(coap_pdu_get_code(request), req.ty != 0);
-    req.now = (int64_t)time(NULL);
-    req.secure = coap_session_get_proto(session) == COAP_PROTO_DTLS;
-    if (req.secure)
-        req.bound_id = cse_saef_bound_id(c->node->store, session, req.now);
-    peer_ip(session, o.ip, sizeof(o.ip));
-    req.peer_ip = o.ip;
-    read_body(request, &req);
+    fill_req(c, session, request, query, &req, &o);
+    req.ati = o.ati;
+    req.ati_len = sizeof(o.ati);
+    if (p != NULL) {
+        req.verified = p->result > 0 ? 1 : -1;
+        req.sub_rn = p->rn;
+    }
     if (o.bad_option) {
         CMN_INFO(SUB, "event=bad_request reason=bad_option");
         rsp.rsc = CMN_RSC_BAD_REQUEST;
     } else {
         cse_request_handle(c->node, &req, &rsp);
     }
+    if (rsp.rsc == 0 && p == NULL && start_pending(c, session, request, &rsp)) {
+        cse_rsp_clear(&rsp);
+        return; /* no code: libcoap sends an empty ACK, the answer comes later */
+    }
+    if (rsp.rsc == 0)
+        rsp.rsc = CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
+    if (p != NULL)
+        pending_free(c, p);
     write_response(res, session, request, response, req.op, &o, &rsp);
     cse_rsp_clear(&rsp);
 }
@@ -230,6 +381,7 @@ static int add_handler(cse_coap *c)
         return CMN_ECOAP;
     coap_register_request_handler(r, COAP_REQUEST_GET, handle);
     coap_register_request_handler(r, COAP_REQUEST_POST, handle);
+    coap_register_request_handler(r, COAP_REQUEST_PUT, handle);
     coap_register_request_handler(r, COAP_REQUEST_DELETE, handle);
     coap_add_resource(c->ctx, r);
     return 0;
@@ -253,6 +405,10 @@ static int setup(cse_coap *c, const char *coap_listen, const char *coaps_listen,
         return CMN_ECOAP;
     }
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    if ((rc = cse_client_new(c->ctx, c->node, &c->client)) != 0)
+        return rc;
+    c->node->notify = notify;
+    c->node->notify_arg = c;
     if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 ||
         (rc = add_handler(c)) != 0)
         return rc;
@@ -284,6 +440,13 @@ void cse_coap_free(cse_coap *c)
 {
     if (c == NULL)
         return;
+    while (c->pending != NULL)
+        pending_free(c, c->pending);
+    cse_client_free(c->client);
+    if (c->node != NULL && c->node->notify_arg == c) {
+        c->node->notify = NULL;
+        c->node->notify_arg = NULL;
+    }
     if (c->ctx != NULL)
         coap_free_context(c->ctx);
     free(c);
@@ -300,6 +463,7 @@ unsigned cse_coap_process(cse_coap *c)
     unsigned next;
 
     coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+    expire_pending(c);
     coap_ticks(&now);
     /* coap_io_prepare_epoll: the time until libcoap's next timer (retransmits, idle
      * sessions), 0 meaning none. */

@@ -21,6 +21,7 @@
 #include "cse_admin.h"
 #include "cse_coap.h"
 #include "cse_config.h"
+#include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
@@ -37,6 +38,8 @@ typedef struct {
     cmn_store *store;
     cmn_bus *bus;
     cse_pep *pep;
+    cse_tokens *tokens;     /* dynamic authorization (cse_dynauth.h) */
+    cse_dynauth *dynauth;
     cmn_sync *sync;
     cse_sync_stats stats;
     cse_admin *admin;
@@ -165,6 +168,8 @@ static int open_bus(daemon_state *d)
                  ? cse_pep_new_local(&d->pep)
                  : cse_pep_new_remote(d->bus, d->cfg.bus_decide, (int)d->cfg.deadline_ms,
                                       d->sender, &d->pep);
+    if (rc == 0 && cse_dynauth_setup(&d->cfg, d->pep, &d->tokens, &d->dynauth) != 0)
+        return EXIT_CONFIG;
     if (rc == 0)
         rc = cmn_sync_new(d->bus, d->store, d->cfg.bus_events, d->cfg.bus_sync, d->cfg.cse_id,
                           cse_sync_apply, &d->stats, &d->sync);
@@ -240,10 +245,29 @@ static void fill_fds(daemon_state *d, struct pollfd fds[5])
     fds[4] = (struct pollfd){ .fd = cse_admin_fd(d->admin), .events = POLLIN };
 }
 
+/* Expired resources disappear (TS-0004 expirationTime); requests also check on sight. */
+#define EXPIRY_SWEEP_MS 5000
+
+static void sweep_expired(daemon_state *d, int64_t now_ms, int64_t *next_ms)
+{
+    size_t n = 0;
+    int rc;
+
+    if (now_ms < *next_ms)
+        return;
+    *next_ms = now_ms + EXPIRY_SWEEP_MS;
+    rc = cse_res_expire(d->store, (int64_t)time(NULL), &n);
+    if (rc != 0)
+        CMN_ERR(SUB, "event=expiry_sweep_failed err=%s", cmn_strerror(rc));
+    else if (n > 0)
+        CMN_INFO(SUB, "event=expired count=%zu", n);
+}
+
 static void run(daemon_state *d)
 {
     struct pollfd fds[5];
     unsigned timeout = 0;
+    int64_t next_sweep = 0;
 
     for (;;) {
         fill_fds(d, fds);
@@ -255,6 +279,7 @@ static void run(daemon_state *d)
         timeout = cse_coap_process(d->coap);
         cmn_sync_process(d->sync, mono_ms());
         cse_admin_process(d->admin);
+        sweep_expired(d, mono_ms(), &next_sweep);
     }
 }
 
@@ -264,6 +289,8 @@ static void cleanup(daemon_state *d)
     cse_admin_close(d->admin);
     cmn_sync_free(d->sync);
     cse_pep_free(d->pep);
+    cse_dynauth_free(d->dynauth);
+    cse_tokens_free(d->tokens);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);
     if (d->sigfd >= 0)

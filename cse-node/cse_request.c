@@ -5,24 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmn_crypto.h"
+#include "cmn_coap.h"
 #include "cmn_err.h"
 #include "cmn_json.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_binding.h"
+#include "cse_container.h"
+#include "cse_ctx.h"
 #include "cse_request.h"
 #include "cse_sync.h"
 #include "cse_validate.h"
 
 #define SUB "req"
 
-typedef struct {
-    cse_node *node;
-    const cse_req *req;
-    cse_binding_out who;
-    Tep__Resource *target;
-} req_ctx;
 
 const char *cse_log_value(const char *in, char *ret, size_t len)
 {
@@ -42,6 +38,11 @@ void cse_rsp_clear(cse_rsp *rsp)
 {
     free(rsp->body);
     rsp->body = NULL;
+    free(rsp->verify_body);
+    rsp->verify_body = NULL;
+    for (size_t i = 0; i < rsp->n_verify; i++)
+        free(rsp->verify_nu[i]);
+    rsp->n_verify = 0;
 }
 
 static const char *op_name(int op)
@@ -51,57 +52,45 @@ static const char *op_name(int op)
     return op >= CMN_OP_CREATE && op <= CMN_OP_NOTIFY ? names[op] : names[0];
 }
 
-static uint32_t acop_bit(int op)
-{
-    switch (op) {
-    case CMN_OP_CREATE: return CMN_ACOP_CREATE;
-    case CMN_OP_RETRIEVE: return CMN_ACOP_RETRIEVE;
-    case CMN_OP_UPDATE: return CMN_ACOP_UPDATE;
-    case CMN_OP_DELETE: return CMN_ACOP_DELETE;
-    default: return CMN_ACOP_NOTIFY;
-    }
-}
-
 /* ---- access decision --------------------------------------------------------------- */
 
-static unsigned check_access(req_ctx *c)
+unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
 {
     Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
     char target[CSE_PATH_MAX + 1];
     char o[128];
     cse_decision d;
 
-    snprintf(target, sizeof(target), "/%s", c->target->path);
+    snprintf(target, sizeof(target), "/%s", res->path);
     rq.originator = c->who.originator;
     rq.target = target;
-    rq.target_ty = c->target->ty;
-    rq.op = acop_bit(c->req->op);
-    rq.new_ty = c->req->op == CMN_OP_CREATE ? c->req->ty : 0;
+    rq.target_ty = res->ty;
+    rq.op = acop;
+    rq.new_ty = acop == CMN_ACOP_CREATE ? c->req->ty : 0;
     rq.rq_authn = c->who.rq_authn;
     rq.peer_ip = (char *)(c->req->peer_ip != NULL ? c->req->peer_ip : "");
     rq.is_admin = c->who.is_admin;
     rq.now = c->req->now;
-    if (cse_pep_facts(c->node->store, c->target, &rq) != 0) {
+    if (cse_pep_facts(c->node->store, res, &rq) != 0) {
         cse_pep_facts_free(&rq);
         CMN_ERR(SUB, "event=decision permit=0 rule=facts_unavailable target=%s", target);
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
     }
-    cse_pep_decide(c->node->pep, &rq, &d);
+    cse_pep_decide_dyn(c->node->pep, &rq, c->req->query, c->req->ati, c->req->ati_len, &d);
     cse_pep_facts_free(&rq);
-    CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s op=%s", d.permit,
-             d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target,
-             op_name(c->req->op));
-    return d.permit ? 0 : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+    CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u", d.permit,
+             d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target, (unsigned)acop);
+    return d.permit ? 0 : d.rsc ? d.rsc : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
 }
 
-/* ---- operations -------------------------------------------------------------------- */
+/* ---- body -------------------------------------------------------------------------- */
 
-/* Parses the body as {"m2m:<ty>": {...}}; *ret_root owns *ret_attrs. */
-static unsigned parse_body(const cse_req *req, json_t **ret_root, json_t **ret_attrs)
+unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs)
 {
     json_error_t jerr;
 
     *ret_root = NULL;
+    *ret_attrs = NULL;
     if (req->body == NULL || req->body_len == 0) {
         CMN_INFO(SUB, "event=bad_request reason=empty_body");
         return CMN_RSC_BAD_REQUEST;
@@ -112,95 +101,47 @@ static unsigned parse_body(const cse_req *req, json_t **ret_root, json_t **ret_a
                  jerr.column);
         return CMN_RSC_BAD_REQUEST;
     }
-    if (cmn_json_unwrap(*ret_root, req->ty, ret_attrs) != 0) {
-        CMN_INFO(SUB, "event=bad_request reason=wrapper_does_not_match_ty ty=%u", req->ty);
+    if (cmn_json_unwrap(*ret_root, ty, ret_attrs) != 0) {
+        CMN_INFO(SUB, "event=bad_request reason=wrapper_does_not_match_ty ty=%u", ty);
         return CMN_RSC_BAD_REQUEST;
     }
     return 0;
 }
 
-/* AE-ID of a new AE: the bound/given one, or a CSE-assigned "C..." (plain CoAP only). */
-static unsigned ae_id_for(req_ctx *c, char *ret, size_t len)
-{
-    uint8_t rnd[8];
-    char hex[17];
-
-    if (c->who.originator[0] != '\0') {
-        snprintf(ret, len, "%s", c->who.originator);
-        return 0;
-    }
-    if (cmn_random(rnd, sizeof(rnd)) != 0)
-        return CMN_RSC_INTERNAL_SERVER_ERROR;
-    cmn_hex_encode(rnd, sizeof(rnd), hex);
-    snprintf(ret, len, "C%s", hex);
-    snprintf(c->who.originator, sizeof(c->who.originator), "%s", ret);
-    return 0;
-}
-
-static unsigned do_create(req_ctx *c, cse_rsp *rsp)
-{
-    cse_res_create_in in = { .ty = c->req->ty, .now = c->req->now };
-    Tep__Resource *made = NULL;
-    json_t *root = NULL;
-    char ae_id[256] = "";
-    char reason[96];
-    unsigned rsc = parse_body(c->req, &root, &in.attrs);
-
-    if (rsc == 0 && (rsc = cse_validate_create(in.ty, in.attrs, reason, sizeof(reason))) != 0)
-        CMN_INFO(SUB, "event=bad_request reason=%s", reason);
-    if (rsc == 0 && in.ty != CMN_TY_AE)
-        rsc = check_access(c);
-    if (rsc == 0 && in.ty == CMN_TY_AE)
-        rsc = ae_id_for(c, ae_id, sizeof(ae_id));
-    if (rsc == 0) {
-        in.originator = c->who.originator;
-        in.ae_id = ae_id;
-        rsc = cse_res_create(c->node->store, c->target, &in, &made);
-    }
-    if (rsc == CMN_RSC_CREATED) {
-        rsp->body = cse_res_render(made);
-        snprintf(rsp->location, sizeof(rsp->location), "%s", made->path);
-    }
-    cse_res_free(made);
-    json_decref(root);
-    return rsc;
-}
-
-static unsigned do_retrieve(req_ctx *c, cse_rsp *rsp)
-{
-    unsigned rsc = check_access(c);
-
-    if (rsc != 0)
-        return rsc;
-    rsp->body = cse_res_render(c->target);
-    return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
-}
-
-static unsigned do_delete(req_ctx *c)
-{
-    unsigned rsc = check_access(c);
-
-    return rsc != 0 ? rsc : cse_res_delete(c->node->store, c->target, c->req->now);
-}
-
-/* UPDATE and NOTIFY are checked like any request, then answered 5001 (not in issue 2). */
-static unsigned do_not_implemented(req_ctx *c)
-{
-    unsigned rsc = check_access(c);
-
-    return rsc != 0 ? rsc : CMN_RSC_NOT_IMPLEMENTED;
-}
-
 /* ---- dispatch ---------------------------------------------------------------------- */
 
+/* TS-0008 6.2.2.2: JSON in (50 and the vnd JSON formats). CBOR and XML are not parsed:
+ * 4015. */
 static bool cf_ok(const cse_req *req)
 {
     if (req->body_len == 0)
         return true;
-    return req->cf == 0 || req->cf == 50 || req->cf == 10001;
+    switch (req->cf) {
+    case 0: /* absent: JSON assumed */
+    case CMN_CF_JSON:
+    case CMN_CF_RES_JSON:
+    case CMN_CF_NTFY_JSON:
+    case CMN_CF_PREQ_JSON:
+        return true;
+    default:
+        return false;
+    }
 }
 
-static unsigned bind_originator(req_ctx *c)
+/* Accept: JSON (50) or the resource JSON vnd format; anything else 5207 (4.06). */
+static unsigned accept_cf(const cse_req *req, uint32_t *ret_cf)
+{
+    *ret_cf = CMN_CF_JSON;
+    if (!req->has_accept || req->accept == CMN_CF_JSON)
+        return 0;
+    if (req->accept == CMN_CF_RES_JSON) {
+        *ret_cf = CMN_CF_RES_JSON;
+        return 0;
+    }
+    return CMN_RSC_NOT_ACCEPTABLE;
+}
+
+static unsigned bind_originator(cse_ctx *c)
 {
     const cse_req *req = c->req;
     cse_binding_in in = {
@@ -223,37 +164,127 @@ static unsigned bind_originator(req_ctx *c)
     return rsc;
 }
 
-static unsigned load_target(req_ctx *c)
+/* An expired resource is gone (TS-0004 9.6.1.3 expirationTime): deleted on sight. */
+static int get_live(cse_ctx *c, const char *path, Tep__Resource **ret)
 {
-    char path[CSE_PATH_MAX];
+    int rc = cse_res_get(c->node->store, path, ret);
 
-    if (cse_res_resolve(c->node->store, c->node->cse_id, c->req->path, path) != 0)
-        return CMN_RSC_NOT_FOUND;
-    return cse_res_get(c->node->store, path, &c->target) == 0 ? 0 : CMN_RSC_NOT_FOUND;
+    if (rc == 0 && cse_res_expired(*ret, c->req->now)) {
+        cse_res_delete(c->node->store, *ret, c->req->now);
+        cse_res_free(*ret);
+        *ret = NULL;
+        rc = CMN_ENOTFOUND;
+    }
+    return rc;
 }
 
-static unsigned dispatch(req_ctx *c, cse_rsp *rsp)
+/* ".../la" and ".../ol" of a container: its latest / oldest contentInstance. */
+static unsigned load_virtual(cse_ctx *c, const char *uri_path, const char *last)
 {
-    unsigned rsc;
+    char parent[CSE_PATH_MAX], path[CSE_PATH_MAX];
+    Tep__Resource *cnt = NULL;
+    bool oldest = strcmp(last, "ol") == 0;
+    int rc;
+
+    snprintf(parent, sizeof(parent), "%.*s", (int)(last - 1 - uri_path), uri_path);
+    if (cse_res_resolve(c->node->store, c->node->cse_id, parent, path) != 0 ||
+        get_live(c, path, &cnt) != 0)
+        return CMN_RSC_NOT_FOUND;
+    rc = cnt->ty == CMN_TY_CNT ? cse_cnt_enforce(c->node->store, cnt, c->req->now) : CMN_ENOTFOUND;
+    if (rc == 0)
+        rc = cse_cnt_edge(c->node->store, cnt->path, oldest, &c->target);
+    cse_res_free(cnt);
+    return rc == 0 ? 0 : CMN_RSC_NOT_FOUND;
+}
+
+/* "<group>/fopt[/rest]": the group's fanOutPoint. */
+static unsigned load_fanout(cse_ctx *c, const char *uri_path, const char *fopt)
+{
+    char grp[CSE_PATH_MAX], path[CSE_PATH_MAX];
+
+    snprintf(grp, sizeof(grp), "%.*s", (int)(fopt - 1 - uri_path), uri_path);
+    snprintf(c->fopt_rest, sizeof(c->fopt_rest), "%s", fopt[4] == '/' ? fopt + 5 : "");
+    if (cse_res_resolve(c->node->store, c->node->cse_id, grp, path) != 0 ||
+        get_live(c, path, &c->target) != 0 || c->target->ty != CMN_TY_GRP)
+        return CMN_RSC_NOT_FOUND;
+    c->fanout = true;
+    return 0;
+}
+
+static const char *find_fopt(const char *p)
+{
+    for (const char *s = strstr(p, "/fopt"); s != NULL; s = strstr(s + 1, "/fopt")) {
+        if (s[5] == '\0' || s[5] == '/')
+            return s + 1;
+    }
+    return NULL;
+}
+
+static unsigned load_target(cse_ctx *c)
+{
+    const char *p = c->req->path;
+    char path[CSE_PATH_MAX];
+    const char *last = strrchr(p, '/');
+    const char *fopt;
+
+    if (cse_res_resolve(c->node->store, c->node->cse_id, p, path) == 0)
+        return get_live(c, path, &c->target) == 0 ? 0 : CMN_RSC_NOT_FOUND;
+    if ((fopt = find_fopt(p)) != NULL)
+        return load_fanout(c, p, fopt);
+    if (last != NULL && (strcmp(last, "/la") == 0 || strcmp(last, "/ol") == 0))
+        return load_virtual(c, p, last + 1);
+    return CMN_RSC_NOT_FOUND;
+}
+
+static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
+{
+    char reason[64];
 
     if (c->req->op < CMN_OP_CREATE || c->req->op > CMN_OP_NOTIFY)
         return CMN_RSC_OPERATION_NOT_ALLOWED;
-    if (!cf_ok(c->req))
+    if (!cf_ok(c->req)) {
+        CMN_INFO(SUB, "event=bad_request reason=unsupported_content_format cf=%u", c->req->cf);
         return CMN_RSC_UNSUPPORTED_MEDIA_TYPE;
+    }
+    if (accept_cf(c->req, &rsp->cf) != 0) {
+        CMN_INFO(SUB, "event=bad_request reason=not_acceptable accept=%u", c->req->accept);
+        return CMN_RSC_NOT_ACCEPTABLE;
+    }
+    if (cse_query_parse(c->req->query, &c->q, reason, sizeof(reason)) != 0) {
+        CMN_INFO(SUB, "event=bad_request reason=%s", reason);
+        snprintf(rsp->reason, sizeof(rsp->reason), "%s", reason);
+        return CMN_RSC_BAD_REQUEST;
+    }
+    return 0;
+}
+
+static unsigned dispatch(cse_ctx *c, cse_rsp *rsp)
+{
+    unsigned rsc;
+
+    if ((rsc = check_request(c, rsp)) != 0)
+        return rsc;
     if ((rsc = bind_originator(c)) != 0 || (rsc = load_target(c)) != 0)
         return rsc;
+    if (c->fanout)
+        return cse_group_fanout(c, rsp);
     switch (c->req->op) {
-    case CMN_OP_CREATE: return do_create(c, rsp);
-    case CMN_OP_RETRIEVE: return do_retrieve(c, rsp);
-    case CMN_OP_DELETE: return do_delete(c);
-    default: return do_not_implemented(c);
+    case CMN_OP_CREATE: return cse_ops_create(c, rsp);
+    case CMN_OP_RETRIEVE: return cse_ops_retrieve(c, rsp);
+    case CMN_OP_UPDATE: return cse_ops_update(c, rsp);
+    case CMN_OP_DELETE: return cse_ops_delete(c, rsp);
+    default: return cse_ops_notify(c, rsp);
     }
 }
 
-/* Error responses carry {"m2m:dbg": "<RSC name>"} (TS-0004 debugInfo). */
-static char *debug_body(unsigned rsc)
+/* Error responses carry {"m2m:dbg": "<RSC name>[: reason]"} (TS-0004 debugInfo). */
+static char *debug_body(unsigned rsc, const char *reason)
 {
-    json_t *d = json_pack("{s:s}", "m2m:dbg", cmn_rsc_name(rsc));
+    char text[160];
+    json_t *d;
+
+    snprintf(text, sizeof(text), "%s%s%s", cmn_rsc_name(rsc), reason[0] ? ": " : "", reason);
+    d = json_pack("{s:s}", "m2m:dbg", text);
     char *s = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 
     json_decref(d);
@@ -262,14 +293,22 @@ static char *debug_body(unsigned rsc)
 
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 {
-    req_ctx c = { .node = node, .req = req };
+    cse_ctx c = { .node = node, .req = req };
     char p[128], o[128];
 
     memset(rsp, 0, sizeof(*rsp));
+    rsp->cf = CMN_CF_JSON;
     rsp->rsc = dispatch(&c, rsp);
+    if (rsp->rsc == CSE_RSC_PENDING) {
+        rsp->rsc = 0;
+        CMN_INFO(SUB, "event=verification_pending path=%s targets=%zu",
+                 cse_log_value(req->path, p, sizeof(p)), rsp->n_verify);
+        cse_res_free(c.target);
+        return;
+    }
     if (rsp->rsc >= 4000) {
         cse_rsp_clear(rsp);
-        rsp->body = debug_body(rsp->rsc);
+        rsp->body = debug_body(rsp->rsc, rsp->reason);
     }
     CMN_INFO(SUB, "event=request op=%s path=%s originator=%s secure=%d rsc=%u", op_name(req->op),
              cse_log_value(req->path, p, sizeof(p)),

@@ -17,6 +17,10 @@ typedef struct {
     const char *cse_id;           /* "/tep-cse" */
     const char *cse_name;         /* "tep-cse" */
     const char *admin_originator;
+    /* Notifications (subscription, TS-0004 7.5.1): sends body (m2m:sgn JSON) to one
+     * notificationURI (a URI, or an AE-ID/path whose poa is used); NULL = none sent. */
+    void (*notify)(void *arg, const char *nu, const char *body);
+    void *notify_arg;
 } cse_node;
 
 typedef struct {
@@ -25,21 +29,42 @@ typedef struct {
     const char *from;       /* NULL when absent */
     uint32_t ty;            /* TY option, 0 when absent */
     uint32_t cf;            /* Content-Format, 0 when absent */
+    const char *query;      /* Uri-Query joined with '&', may be NULL */
+    bool has_accept;        /* Accept option present */
+    uint32_t accept;        /* its value */
+    const char *rqi;        /* Request Identifier (group fan-out echoes it), may be NULL */
     const char *body;       /* may be NULL */
     size_t body_len;
     bool secure;            /* over CoAPS */
     const char *bound_id;   /* AE-ID bound to the DTLS session, NULL if none */
     const char *peer_ip;    /* may be NULL */
     int64_t now;            /* Unix seconds */
+    int verified;           /* subscription verification (TS-0004 7.4.8.2.1) of this
+                               request: 0 not done yet, 1 passed, -1 failed */
+    const char *sub_rn;     /* on the retried request: the name given on the first pass */
+    char *ati;              /* out (may be NULL): Assigned Token IDs (option 327,
+                               "lti:tkid+..."), ati_len bytes, "" when none */
+    size_t ati_len;
 } cse_req;
+
+#define CSE_VERIFY_MAX 8
 
 typedef struct {
     unsigned rsc;
     char *body;                     /* malloc'd JSON or NULL: cse_rsp_clear() */
     char location[CSE_PATH_MAX];    /* CREATE: structured path of the new resource */
+    uint32_t cf;                    /* Content-Format of body (50 unless Accept asked 10001) */
+    char reason[96];                /* why a request was refused, for m2m:dbg ("" = none) */
+    /* rsc 0: the request waits for a subscription verification: send verify_body to each
+     * verify_nu, then handle the same request again with verified set. */
+    char *verify_body;
+    char *verify_nu[CSE_VERIFY_MAX];
+    size_t n_verify;
+    char verify_rn[64];             /* the subscription name chosen (pass it as sub_rn) */
 } cse_rsp;
 
-/* Handles one request; always fills rsp (never fails: errors are RSCs). */
+/* Handles one request; always fills rsp (never fails: errors are RSCs; rsc 0 means
+ * "verify first", see cse_rsp). */
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
 void cse_rsp_clear(cse_rsp *rsp);
 

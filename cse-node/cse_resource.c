@@ -111,8 +111,16 @@ int cse_res_get_by_ri(cmn_store *st, const char *ri, Tep__Resource **ret)
 
 /* ---- addressing -------------------------------------------------------------------- */
 
-static int resolve_cse_relative(cmn_store *st, const char *p, char *ret)
+/* "-" stands for the CSEBase's name at the start of a structured path (TS-0004 6.2.3). */
+static int resolve_cse_relative(cmn_store *st, const char *cse_name, const char *p, char *ret)
 {
+    char alias[CSE_PATH_MAX];
+
+    if (p[0] == '-' && (p[1] == '\0' || p[1] == '/') && cse_name != NULL) {
+        if ((size_t)snprintf(alias, sizeof(alias), "%s%s", cse_name, p + 1) >= sizeof(alias))
+            return CMN_ENOTFOUND;
+        p = alias;
+    }
     if (strlen(p) >= CSE_PATH_MAX)
         return CMN_ENOTFOUND;
     if (exists(st, CSE_DB_RESOURCES, p)) {
@@ -124,23 +132,48 @@ static int resolve_cse_relative(cmn_store *st, const char *p, char *ret)
     return CMN_ENOTFOUND;
 }
 
-int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, char *ret)
+/* The CSEBase's name: its ri is the CSE-ID without the leading '/'. */
+static int base_name(cmn_store *st, const char *cse_id, char *ret)
+{
+    return ri_to_path(st, cse_id + 1, ret);
+}
+
+/* SP-relative "~/<cse-id>[/<CSE-relative>]" (rest points after the '~'). */
+static int resolve_sp_relative(cmn_store *st, const char *cse_id, const char *rest, char *ret)
 {
     size_t idl = strlen(cse_id);
-    const char *rest;
+    char name[CSE_PATH_MAX];
 
-    if (uri_path[0] == '\0')
-        return CMN_ENOTFOUND;
-    if (uri_path[0] != '~' || uri_path[1] != '/')
-        return resolve_cse_relative(st, uri_path, ret);
-    /* SP-relative: "~" + CSE-ID ("/tep-cse") + optional "/<CSE-relative>". */
-    rest = uri_path + 1;
     if (strncmp(rest, cse_id, idl) != 0 || (rest[idl] != '\0' && rest[idl] != '/'))
         return CMN_ENOTFOUND;
     rest += idl;
-    if (*rest == '\0')
-        return ri_to_path(st, cse_id + 1, ret) == 0 ? 0 : CMN_ENOTFOUND;
-    return resolve_cse_relative(st, rest + 1, ret);
+    if (base_name(st, cse_id, name) != 0)
+        return CMN_ENOTFOUND;
+    if (*rest == '\0') {
+        strcpy(ret, name);
+        return 0;
+    }
+    return resolve_cse_relative(st, name, rest + 1, ret);
+}
+
+int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, char *ret)
+{
+    const char *sp_end;
+    char name[CSE_PATH_MAX];
+
+    if (uri_path[0] == '\0')
+        return CMN_ENOTFOUND;
+    if (uri_path[0] == '~' && uri_path[1] == '/')
+        return resolve_sp_relative(st, cse_id, uri_path + 1, ret);
+    /* Absolute "_/<SP-ID>/<cse-id>/...": one SP here, so any SP-ID names this one. */
+    if (uri_path[0] == '_' && uri_path[1] == '/') {
+        sp_end = strchr(uri_path + 2, '/');
+        return sp_end != NULL && sp_end > uri_path + 2
+                   ? resolve_sp_relative(st, cse_id, sp_end, ret) : CMN_ENOTFOUND;
+    }
+    if (base_name(st, cse_id, name) != 0)
+        name[0] = '\0';
+    return resolve_cse_relative(st, name[0] ? name : NULL, uri_path, ret);
 }
 
 /* ---- CSEBase ----------------------------------------------------------------------- */
@@ -204,23 +237,33 @@ int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_na
 static bool child_allowed(unsigned parent_ty, unsigned ty)
 {
     switch (parent_ty) {
-    case CMN_TY_CSEBASE: return ty == CMN_TY_AE || ty == CMN_TY_CNT || ty == CMN_TY_ACP;
-    case CMN_TY_AE: return ty == CMN_TY_CNT || ty == CMN_TY_ACP;
-    case CMN_TY_CNT: return ty == CMN_TY_CNT || ty == CMN_TY_CIN;
+    case CMN_TY_CSEBASE:
+        return ty == CMN_TY_AE || ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP ||
+               ty == CMN_TY_SUB;
+    case CMN_TY_AE:
+        return ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP || ty == CMN_TY_SUB;
+    case CMN_TY_CNT: return ty == CMN_TY_CNT || ty == CMN_TY_CIN || ty == CMN_TY_SUB;
+    case CMN_TY_GRP: return ty == CMN_TY_SUB;
+    case CMN_TY_ACP: return ty == CMN_TY_SUB;
     default: return false;
     }
 }
 
-static int new_id(const char *prefix, char *ret, size_t len)
+/* Unstructured ids sort in creation order (the oldest/latest contentInstance of a
+ * container is the smallest/largest ri): creation second, a per-process counter, then
+ * randomness so that ids never repeat across restarts. */
+static int new_id(const char *prefix, int64_t now, char *ret, size_t len)
 {
-    uint8_t rnd[6];
-    char hex[13];
+    static uint32_t counter;
+    uint8_t rnd[3];
+    char hex[7];
     int rc = cmn_random(rnd, sizeof(rnd));
 
     if (rc != 0)
         return rc;
     cmn_hex_encode(rnd, sizeof(rnd), hex);
-    snprintf(ret, len, "%s%s", prefix, hex);
+    snprintf(ret, len, "%s%010llx%06x%s", prefix, (unsigned long long)now,
+             (unsigned)(counter++ & 0xffffff), hex);
     return 0;
 }
 
@@ -231,6 +274,8 @@ static const char *ty_prefix(unsigned ty)
     case CMN_TY_AE: return "ae";
     case CMN_TY_CNT: return "cnt";
     case CMN_TY_CIN: return "cin";
+    case CMN_TY_SUB: return "sub";
+    case CMN_TY_GRP: return "grp";
     default: return "r";
     }
 }
@@ -299,6 +344,19 @@ static void add_type_attrs(json_t *a, const cse_res_create_in *in)
                                          json_object_get(a, "con"))));
         json_object_set_new(a, "st", json_integer(0));
         break;
+    case CMN_TY_SUB:
+        if (json_object_get(a, "enc") == NULL)
+            json_object_set_new(a, "enc", json_pack("{s:[i]}", "net", 1));
+        if (json_object_get(a, "nct") == NULL)
+            json_object_set_new(a, "nct", json_integer(1));
+        break;
+    case CMN_TY_GRP:
+        if (json_object_get(a, "mt") == NULL)
+            json_object_set_new(a, "mt", json_integer(0));
+        json_object_set_new(a, "cnm", json_integer((json_int_t)json_array_size(
+                                          json_object_get(a, "mid"))));
+        json_object_set_new(a, "mtv", json_true());
+        break;
     default:
         break;
     }
@@ -318,7 +376,7 @@ static unsigned pick_names(cmn_store *st, const Tep__Resource *parent,
 
     if (in->ty == CMN_TY_AE)
         snprintf(n->ri, sizeof(n->ri), "%s", in->ae_id);
-    else if (new_id(ty_prefix(in->ty), n->ri, sizeof(n->ri)) != 0)
+    else if (new_id(ty_prefix(in->ty), in->now, n->ri, sizeof(n->ri)) != 0)
         return CMN_RSC_INTERNAL_SERVER_ERROR;
     if (rn != NULL)
         snprintf(n->rn, sizeof(n->rn), "%s", json_string_value(rn));
@@ -628,4 +686,156 @@ int cse_res_owner_ae(cmn_store *st, const char *path, char *ret, size_t len)
             return 0;
         *slash = '\0';
     }
+}
+
+/* ---- update ------------------------------------------------------------------------ */
+
+/* Merges the update into the stored attributes: null deletes, anything else replaces. */
+static void merge_update(json_t *a, json_t *attrs, unsigned ty, int64_t now)
+{
+    const char *key;
+    json_t *v;
+    char ts[16];
+
+    json_object_foreach(attrs, key, v) {
+        if (json_is_null(v))
+            json_object_del(a, key);
+        else
+            json_object_set(a, key, v);
+    }
+    if (json_is_null(json_object_get(attrs, "et")))
+        json_object_set_new(a, "et", json_string(NEVER_EXPIRES));
+    cmn_json_timestamp(now, ts);
+    json_object_set_new(a, "lt", json_string(ts));
+    if (ty == CMN_TY_CNT)
+        json_object_set_new(a, "st",
+                            json_integer(json_integer_value(json_object_get(a, "st")) + 1));
+    if (ty == CMN_TY_GRP)
+        json_object_set_new(a, "cnm", json_integer((json_int_t)json_array_size(
+                                          json_object_get(a, "mid"))));
+}
+
+static int put_updated(cmn_store *st, const Tep__Resource *old, json_t *a, int64_t et,
+                       int64_t now)
+{
+    Tep__Resource r = *old;
+    json_t *acpi = json_object_get(a, "acpi");
+    char *acpi_buf[ACPI_MAX];
+    int rc;
+
+    r.lt = now;
+    r.et = et;
+    fill_acpi(&r, acpi, acpi_buf, ACPI_MAX);
+    r.json = json_dumps(a, JSON_COMPACT);
+    rc = r.json != NULL ? put_new(st, &r) : CMN_ENOMEM;
+    free(r.json);
+    return rc;
+}
+
+unsigned cse_res_update(cmn_store *st, const Tep__Resource *r, json_t *attrs, int64_t now,
+                        Tep__Resource **ret_new)
+{
+    json_t *acpi = json_object_get(attrs, "acpi");
+    json_t *a = NULL;
+    int64_t et = r->et;
+    unsigned rsc = CMN_RSC_BAD_REQUEST;
+
+    *ret_new = NULL;
+    if (json_array_size(acpi) > ACPI_MAX || !acpi_ok(st, acpi))
+        return CMN_RSC_BAD_REQUEST;
+    if (json_is_null(json_object_get(attrs, "et")))
+        et = 0;
+    else if (json_object_get(attrs, "et") != NULL && parse_et(attrs, now, &et) != 0)
+        return CMN_RSC_BAD_REQUEST;
+    a = json_loads(r->json, 0, NULL);
+    if (a == NULL)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    merge_update(a, attrs, r->ty, now);
+    rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (put_updated(st, r, a, et, now) == 0 && cse_res_get(st, r->path, ret_new) == 0)
+        rsc = CMN_RSC_UPDATED;
+    json_decref(a);
+    return rsc;
+}
+
+/* ---- children and expiry ----------------------------------------------------------- */
+
+typedef struct {
+    size_t plen;        /* length of "parent/" */
+    bool direct;
+    cse_res_visit_fn fn;
+    void *arg;
+} walk_ctx;
+
+static int walk_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    walk_ctx *w = arg;
+    Tep__Resource *r = NULL;
+    int rc;
+
+    if (w->direct && memchr((const char *)key + w->plen, '/', klen - w->plen) != NULL)
+        return 0;
+    rc = unpack_res(val, vlen, &r);
+    if (rc != 0)
+        return rc;
+    rc = w->fn(r, w->arg);
+    cse_res_free(r);
+    return rc;
+}
+
+int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn,
+                 void *arg)
+{
+    char prefix[CSE_PATH_MAX + 1];
+    walk_ctx w = { .direct = direct_only, .fn = fn, .arg = arg };
+
+    if ((size_t)snprintf(prefix, sizeof(prefix), "%s/", path) >= sizeof(prefix))
+        return CMN_ERANGE;
+    w.plen = strlen(prefix);
+    return cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, w.plen, walk_fn, &w);
+}
+
+bool cse_res_expired(const Tep__Resource *r, int64_t now)
+{
+    return r->et != 0 && r->et <= now;
+}
+
+typedef struct {
+    int64_t now;
+    victims v;
+} expiry_ctx;
+
+static int expiry_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    expiry_ctx *e = arg;
+    Tep__Resource *r = NULL;
+    int rc = unpack_res(val, vlen, &r);
+
+    if (rc != 0)
+        return rc;
+    if (cse_res_expired(r, e->now))
+        rc = victims_add(&e->v, key, klen, r->ri);
+    cse_res_free(r);
+    return rc;
+}
+
+int cse_res_expire(cmn_store *st, int64_t now, size_t *ret_n)
+{
+    expiry_ctx e = { .now = now };
+    Tep__Resource *r = NULL;
+    int rc = cmn_store_foreach(st, CSE_DB_RESOURCES, NULL, 0, expiry_fn, &e);
+
+    *ret_n = 0;
+    /* A parent listed before its children: deleting it takes the subtree, and the
+     * children's own lookup then finds nothing. */
+    for (size_t i = 0; rc == 0 && i < e.v.n; i++) {
+        if (cse_res_get(st, e.v.paths[i], &r) != 0)
+            continue;
+        if (cse_res_delete(st, r, now) == CMN_RSC_DELETED)
+            (*ret_n)++;
+        cse_res_free(r);
+        r = NULL;
+    }
+    victims_free(&e.v);
+    return rc;
 }

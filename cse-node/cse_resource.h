@@ -7,6 +7,8 @@
 #define TEP_CSE_RESOURCE_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cmn_store.h"
@@ -23,8 +25,10 @@ void cse_res_free(Tep__Resource *r); /* NULL is fine */
 int cse_res_get_by_ri(cmn_store *st, const char *ri, Tep__Resource **ret);
 
 /* Maps a request's Uri-Path to a stored structured path (ret holds CSE_PATH_MAX):
- * structured "cse_name/...", SP-relative "~/<cse-id>/...", or CSE-relative
- * unstructured "<ri>". CMN_ENOTFOUND when nothing matches. */
+ * CSE-relative structured "cse_name/..." ("-/..." for the CSEBase's name) or
+ * unstructured "<ri>", SP-relative "~/<cse-id>/<CSE-relative>", absolute
+ * "_/<SP-ID>/<cse-id>/<CSE-relative>" (TS-0008 6.2.2.3; any SP-ID: tep is one SP).
+ * CMN_ENOTFOUND when nothing matches. */
 int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, char *ret);
 
 /* Creates the CSEBase (ty 5, rn = cse_name, csi = cse_id) if the tree is empty. */
@@ -47,6 +51,24 @@ unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_re
 
 /* Deletes r and its whole subtree. Returns 2002, 4005 for the CSEBase, 5000. */
 unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now);
+
+/* Applies an UPDATE (attrs validated by cse_validate_update; null deletes): lt, et, the
+ * container's st, the group's cnm follow. Returns 2004 with *ret_new (caller frees),
+ * 4000 bad acpi/et, 5000 store failure. */
+unsigned cse_res_update(cmn_store *st, const Tep__Resource *r, json_t *attrs, int64_t now,
+                        Tep__Resource **ret_new);
+
+/* Calls fn for each descendant of path (direct children only when direct_only), in
+ * path order; r is borrowed for the call. A non-zero return stops the walk and is
+ * returned. */
+typedef int (*cse_res_visit_fn)(const Tep__Resource *r, void *arg);
+int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn,
+                 void *arg);
+
+/* True when r has an expiration time and it has passed. */
+bool cse_res_expired(const Tep__Resource *r, int64_t now);
+/* Deletes every expired resource (with its subtree); *ret_n: how many. */
+int cse_res_expire(cmn_store *st, int64_t now, size_t *ret_n);
 
 /* {"m2m:<ty>": json} as a malloc'd string (caller frees), NULL on failure. */
 char *cse_res_render(const Tep__Resource *r);

@@ -7,33 +7,51 @@
 #include "cmn_onem2m.h"
 #include "cse_validate.h"
 
-typedef enum { A_STR, A_BOOL, A_UINT, A_STRLIST, A_ANY, A_PRIVS, A_NULL } attr_kind;
+typedef enum { A_STR, A_BOOL, A_UINT, A_POSUINT, A_STRLIST, A_NONEMPTY_STRLIST, A_ANY, A_PRIVS,
+               A_NULL, A_ENC, A_NCT, A_CSY } attr_kind;
+
+/* When an attribute may be written: on CREATE (C), on UPDATE (U), or both. */
+enum { W_C = 1, W_U = 2, W_CU = 3 };
 
 typedef struct {
     const char *name;
     attr_kind kind;
-    bool mandatory;
+    bool mandatory;  /* on CREATE */
+    int when;
 } attr_rule;
 
-/* Writable on CREATE for every type (TS-0004 9.6.1.3 universal/common attributes). */
+/* Universal/common attributes (TS-0004 9.6.1.3): rn only at CREATE; cr is set to null by
+ * the client at CREATE to ask for the creator. */
 static const attr_rule common_rules[] = {
-    { "rn", A_STR, false }, { "et", A_STR, false }, { "lbl", A_STRLIST, false },
-    { "acpi", A_STRLIST, false }, { "cr", A_NULL, false }, { NULL, 0, false },
+    { "rn", A_STR, false, W_C }, { "et", A_STR, false, W_CU }, { "lbl", A_STRLIST, false, W_CU },
+    { "acpi", A_STRLIST, false, W_CU }, { "cr", A_NULL, false, W_C }, { NULL, 0, false, 0 },
 };
 static const attr_rule ae_rules[] = {
-    { "api", A_STR, true }, { "apn", A_STR, false }, { "rr", A_BOOL, false },
-    { "poa", A_STRLIST, false }, { "srv", A_STRLIST, false }, { "nl", A_STR, false },
-    { "csz", A_STRLIST, false }, { NULL, 0, false },
+    { "api", A_STR, true, W_C }, { "apn", A_STR, false, W_CU }, { "rr", A_BOOL, false, W_CU },
+    { "poa", A_STRLIST, false, W_CU }, { "srv", A_STRLIST, false, W_CU },
+    { "nl", A_STR, false, W_CU }, { "csz", A_STRLIST, false, W_CU }, { NULL, 0, false, 0 },
 };
 static const attr_rule cnt_rules[] = {
-    { "mni", A_UINT, false }, { "mbs", A_UINT, false }, { "mia", A_UINT, false },
-    { NULL, 0, false },
+    { "mni", A_UINT, false, W_CU }, { "mbs", A_UINT, false, W_CU },
+    { "mia", A_UINT, false, W_CU }, { NULL, 0, false, 0 },
 };
 static const attr_rule cin_rules[] = {
-    { "con", A_ANY, true }, { "cnf", A_STR, false }, { NULL, 0, false },
+    { "con", A_ANY, true, W_C }, { "cnf", A_STR, false, W_C }, { NULL, 0, false, 0 },
 };
 static const attr_rule acp_rules[] = {
-    { "pv", A_PRIVS, true }, { "pvs", A_PRIVS, true }, { NULL, 0, false },
+    { "pv", A_PRIVS, true, W_CU }, { "pvs", A_PRIVS, true, W_CU }, { NULL, 0, false, 0 },
+};
+/* subscription (TS-0004 7.4.8): nu mandatory; enc = {"net":[1..]} (event types 1..4) */
+static const attr_rule sub_rules[] = {
+    { "nu", A_NONEMPTY_STRLIST, true, W_CU }, { "enc", A_ENC, false, W_CU },
+    { "exc", A_UINT, false, W_CU }, { "nct", A_NCT, false, W_CU }, { "su", A_STR, false, W_CU },
+    { "ln", A_BOOL, false, W_CU }, { "nec", A_UINT, false, W_CU }, { NULL, 0, false, 0 },
+};
+/* group (TS-0004 7.4.13): mid and mnm mandatory, mt the member type (0 = mixed) */
+static const attr_rule grp_rules[] = {
+    { "mid", A_STRLIST, true, W_CU }, { "mnm", A_POSUINT, true, W_CU },
+    { "mt", A_UINT, false, W_C }, { "gn", A_STR, false, W_CU }, { "csy", A_CSY, false, W_C },
+    { NULL, 0, false, 0 },
 };
 
 static const attr_rule *rules_for(unsigned ty)
@@ -43,6 +61,8 @@ static const attr_rule *rules_for(unsigned ty)
     case CMN_TY_CNT: return cnt_rules;
     case CMN_TY_CIN: return cin_rules;
     case CMN_TY_ACP: return acp_rules;
+    case CMN_TY_SUB: return sub_rules;
+    case CMN_TY_GRP: return grp_rules;
     default: return NULL;
     }
 }
@@ -105,13 +125,39 @@ int cse_validate_privileges(json_t *pv, size_t min_acr)
     return 0;
 }
 
+/* eventNotificationCriteria: an object; net (notificationEventType) a list of 1..4
+ * (update, delete, create of a direct child, delete of a direct child). */
+static bool enc_ok(json_t *v)
+{
+    json_t *net = json_object_get(v, "net");
+    json_t *e;
+    size_t i;
+
+    if (!json_is_object(v))
+        return false;
+    if (net == NULL)
+        return true;
+    if (!json_is_array(net))
+        return false;
+    json_array_foreach(net, i, e) {
+        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 4)
+            return false;
+    }
+    return true;
+}
+
 static bool kind_ok(const attr_rule *r, json_t *v)
 {
     switch (r->kind) {
     case A_STR: return json_is_string(v);
     case A_BOOL: return json_is_boolean(v);
     case A_UINT: return is_uint(v);
+    case A_POSUINT: return is_uint(v) && json_integer_value(v) > 0;
     case A_STRLIST: return is_str_list(v);
+    case A_NONEMPTY_STRLIST: return is_str_list(v) && json_array_size(v) > 0;
+    case A_ENC: return enc_ok(v);
+    case A_NCT: return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
+    case A_CSY: return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
     case A_NULL: return json_is_null(v);
     case A_ANY: return !json_is_null(v);
     case A_PRIVS:
@@ -130,17 +176,20 @@ static const attr_rule *find_rule(const attr_rule *rules, const char *name)
     return NULL;
 }
 
-static unsigned check_attr(const attr_rule *rules, const char *key, json_t *v, char *reason,
-                           size_t rlen)
+static unsigned check_attr(const attr_rule *rules, int when, const char *key, json_t *v,
+                           char *reason, size_t rlen)
 {
     const attr_rule *r = find_rule(common_rules, key);
 
     if (r == NULL)
         r = find_rule(rules, key);
-    if (r == NULL) {
+    if (r == NULL || (r->when & when) == 0) {
         snprintf(reason, rlen, "unknown_or_readonly_attribute:%.40s", key);
         return CMN_RSC_BAD_REQUEST;
     }
+    /* UPDATE: null deletes an optional attribute (TS-0004 7.3.3.3) */
+    if (when == W_U && json_is_null(v) && !r->mandatory)
+        return 0;
     if (!kind_ok(r, v)) {
         snprintf(reason, rlen, "bad_value:%.40s", key);
         return CMN_RSC_BAD_REQUEST;
@@ -188,7 +237,7 @@ unsigned cse_validate_create(unsigned ty, json_t *attrs, char *ret_reason, size_
         return CMN_RSC_BAD_REQUEST;
     }
     json_object_foreach(attrs, key, v) {
-        rsc = check_attr(rules, key, v, ret_reason, rlen);
+        rsc = check_attr(rules, W_C, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;
     }
@@ -197,4 +246,28 @@ unsigned cse_validate_create(unsigned ty, json_t *attrs, char *ret_reason, size_
         return CMN_RSC_BAD_REQUEST;
     }
     return check_mandatory(rules, attrs, ret_reason, rlen);
+}
+
+unsigned cse_validate_update(unsigned ty, json_t *attrs, char *ret_reason, size_t rlen)
+{
+    const attr_rule *rules = rules_for(ty);
+    const char *key;
+    json_t *v;
+    unsigned rsc;
+
+    ret_reason[0] = '\0';
+    if (rules == NULL || ty == CMN_TY_CIN) {
+        snprintf(ret_reason, rlen, "type_not_updatable:%u", ty);
+        return CMN_RSC_OPERATION_NOT_ALLOWED;
+    }
+    if (!json_is_object(attrs) || json_object_size(attrs) == 0) {
+        snprintf(ret_reason, rlen, "no_attributes");
+        return CMN_RSC_BAD_REQUEST;
+    }
+    json_object_foreach(attrs, key, v) {
+        rsc = check_attr(rules, W_U, key, v, ret_reason, rlen);
+        if (rsc != 0)
+            return rsc;
+    }
+    return 0;
 }

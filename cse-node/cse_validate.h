@@ -8,10 +8,15 @@
 
 /* Checks attrs (the object inside "m2m:<ty>") for a CREATE of type ty: known,
  * writable attributes of the right JSON type, mandatory ones present (AE: api; CIN:
- * con; ACP: pv, pvs with >= 1 acr). Returns 0, or the RSC to answer (4000 for bad
+ * con; ACP: pv, pvs with >= 1 acr; SUB: nu; GRP: mid, mnm). Returns 0, or the RSC to answer (4000 for bad
  * content, 4108 for a type tep cannot create) with a short reason in ret_reason
  * ("missing_api", "unknown_attribute:foo", ...) for the log line. */
 unsigned cse_validate_create(unsigned ty, json_t *attrs, char *ret_reason, size_t rlen);
+
+/* Checks attrs for an UPDATE of a resource of type ty: only attributes writable on
+ * UPDATE (read-only or create-only ones: 4000 "unknown_or_readonly_attribute:<name>"),
+ * null deletes an optional one. 4005 for a type that cannot be updated (CIN). */
+unsigned cse_validate_update(unsigned ty, json_t *attrs, char *ret_reason, size_t rlen);
 
 /* Checks one privileges object ({"acr":[...]}); min_acr: least number of rules. */
 int cse_validate_privileges(json_t *pv, size_t min_acr);

@@ -35,7 +35,8 @@ static int setup(void **state)
     assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
     assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", 1700000000), 0);
     assert_int_equal(cse_pep_new_local(&f->pep), 0);
-    f->node = (cse_node){ f->st, f->pep, "/tep-cse", "tep-cse", "CAdmin" };
+    f->node = (cse_node){ .store = f->st, .pep = f->pep, .cse_id = "/tep-cse",
+                          .cse_name = "tep-cse", .admin_originator = "CAdmin" };
     *state = f;
     return 0;
 }
@@ -174,9 +175,11 @@ static void test_container_and_instances(void **state)
                      CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
     /* another enrolled AE has no right on it (no acpi: creator only) */
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0, NULL), 4103);
-    /* update is not implemented yet, after the access check */
-    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", 0, NULL), 5001);
-    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0, NULL), 4103);
+    /* update: the creator may, the other AE may not */
+    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", 0,
+                         "{\"m2m:cnt\":{\"mni\":4}}"), 2004);
+    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0,
+                         "{\"m2m:cnt\":{\"mni\":4}}"), 4103);
 }
 
 static void test_delete_subtree(void **state)

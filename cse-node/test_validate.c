@@ -86,7 +86,7 @@ static void test_unsupported_type(void **state)
 {
     char r[96];
 
-    assert_int_equal(check(CMN_TY_SUB, "{}", r), CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
+    assert_int_equal(check(CMN_TY_DAC, "{}", r), CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
     assert_int_equal(check(CMN_TY_CSEBASE, "{}", r), CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
 }
 

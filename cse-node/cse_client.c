@@ -1,0 +1,327 @@
+/* tep-cse as a CoAP client: notifications and verification requests (see cse_client.h).
+ * Every request token is 8 bytes: the verification id (0 for a plain notification),
+ * then a counter, so an answer finds its verification without a table of tokens. */
+#include "cse_client.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_coap.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+
+#define SUB "client"
+#define MAX_PEERS 16
+#define MAX_VERIFY 32
+
+typedef struct {
+    coap_address_t addr;
+    coap_session_t *s;
+} peer;
+
+typedef struct {
+    uint32_t id;            /* 0 = free slot */
+    unsigned outstanding;
+    cse_client_done_fn done;
+    void *arg;
+} verification;
+
+struct cse_client {
+    coap_context_t *ctx;
+    cse_node *node;
+    peer peers[MAX_PEERS];
+    size_t n_peers;
+    verification v[MAX_VERIFY];
+    uint32_t next_id;
+    uint32_t counter;
+};
+
+/* ---- targets ----------------------------------------------------------------------- */
+
+static int poa_of(const Tep__Resource *ae, char *ret, size_t len)
+{
+    json_t *a = json_loads(ae->json, 0, NULL);
+    json_t *e;
+    size_t i;
+    int rc = CMN_ENOTFOUND;
+
+    json_array_foreach(json_object_get(a, "poa"), i, e) {
+        if (json_is_string(e) && strncmp(json_string_value(e), "coap://", 7) == 0) {
+            snprintf(ret, len, "%s", json_string_value(e));
+            rc = 0;
+            break;
+        }
+    }
+    json_decref(a);
+    return rc;
+}
+
+int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, char *ret, size_t len)
+{
+    char path[CSE_PATH_MAX];
+    Tep__Resource *r = NULL;
+    int rc;
+
+    if (strncmp(nu, "coap://", 7) == 0) {
+        snprintf(ret, len, "%s", nu);
+        return strlen(nu) < len ? 0 : CMN_ERANGE;
+    }
+    if (cse_res_resolve(st, cse_id, nu, path) != 0 || cse_res_get(st, path, &r) != 0)
+        return CMN_ENOTFOUND;
+    rc = r->ty == CMN_TY_AE ? poa_of(r, ret, len) : CMN_ENOTFOUND;
+    cse_res_free(r);
+    return rc;
+}
+
+/* ---- sessions ---------------------------------------------------------------------- */
+
+static int uri_address(const coap_uri_t *u, coap_address_t *ret)
+{
+    char host[64];
+    char port[8];
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+    struct addrinfo *ai = NULL;
+
+    if (u->host.length == 0 || u->host.length >= sizeof(host))
+        return CMN_EINVAL;
+    memcpy(host, u->host.s, u->host.length);
+    host[u->host.length] = '\0';
+    snprintf(port, sizeof(port), "%u", u->port);
+    if (getaddrinfo(host, port, &hints, &ai) != 0) /* numeric only: never a DNS wait */
+        return CMN_EINVAL;
+    coap_address_init(ret);
+    ret->size = ai->ai_addrlen;
+    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static coap_session_t *session_for(cse_client *cl, const coap_address_t *a)
+{
+    coap_session_t *s;
+
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        if (coap_address_equals(&cl->peers[i].addr, a))
+            return cl->peers[i].s;
+    }
+    if (cl->n_peers == MAX_PEERS) { /* forget the oldest */
+        coap_session_release(cl->peers[0].s);
+        memmove(&cl->peers[0], &cl->peers[1], (MAX_PEERS - 1) * sizeof(peer));
+        cl->n_peers--;
+    }
+    s = coap_new_client_session(cl->ctx, NULL, a, COAP_PROTO_UDP);
+    if (s != NULL) {
+        coap_session_set_app_data(s, cl);
+        cl->peers[cl->n_peers++] = (peer){ *a, s };
+    }
+    return s;
+}
+
+/* ---- sending ----------------------------------------------------------------------- */
+
+static int add_path(coap_optlist_t **chain, const coap_uri_t *u)
+{
+    const uint8_t *p = u->path.s, *end = u->path.s + u->path.length, *slash;
+
+    while (p < end) {
+        slash = memchr(p, '/', (size_t)(end - p));
+        size_t n = slash != NULL ? (size_t)(slash - p) : (size_t)(end - p);
+        if (!coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n, p)))
+            return CMN_ENOMEM;
+        p += n + (slash != NULL);
+    }
+    return 0;
+}
+
+static int build_options(cse_client *cl, const coap_uri_t *u, coap_optlist_t **chain)
+{
+    char rqi[32];
+    int rc = add_path(chain, u);
+
+    snprintf(rqi, sizeof(rqi), "tep-cse-n%u", cl->counter);
+    if (rc == 0 && u->query.length > 0 &&
+        !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, u->query.length,
+                                                     u->query.s)))
+        rc = CMN_ENOMEM;
+    if (rc == 0)
+        rc = cmn_coap_optlist_str(chain, CMN_OPT_FR, cl->node->cse_id);
+    if (rc == 0)
+        rc = cmn_coap_optlist_str(chain, CMN_OPT_RQI, rqi);
+    if (rc == 0)
+        rc = cmn_coap_optlist_str(chain, CMN_OPT_RVI, "3");
+    if (rc == 0)
+        rc = cmn_coap_optlist_uint(chain, COAP_OPTION_CONTENT_FORMAT, CMN_CF_JSON);
+    return rc;
+}
+
+static int send_one(cse_client *cl, const char *nu, const char *body, uint32_t vid)
+{
+    char uri[512];
+    coap_uri_t u;
+    coap_address_t a;
+    coap_session_t *s;
+    coap_pdu_t *pdu;
+    coap_optlist_t *chain = NULL;
+    uint8_t token[8];
+    int rc;
+
+    if (cse_client_target(cl->node->store, cl->node->cse_id, nu, uri, sizeof(uri)) != 0 ||
+        coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 || uri_address(&u, &a) != 0)
+        return CMN_ENOTFOUND;
+    if ((s = session_for(cl, &a)) == NULL ||
+        (pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST,
+                             coap_new_message_id(s), coap_session_max_pdu_size(s))) == NULL)
+        return CMN_ECOAP;
+    cl->counter++;
+    memcpy(token, &vid, 4);
+    memcpy(token + 4, &cl->counter, 4);
+    coap_add_token(pdu, sizeof(token), token);
+    rc = build_options(cl, &u, &chain);
+    if (rc == 0 && (!coap_add_optlist_pdu(pdu, &chain) ||
+                    !coap_add_data(pdu, strlen(body), (const uint8_t *)body)))
+        rc = CMN_ECOAP;
+    coap_delete_optlist(chain);
+    if (rc != 0) {
+        coap_delete_pdu(pdu);
+        return rc;
+    }
+    return coap_send(s, pdu) == COAP_INVALID_MID ? CMN_ECOAP : 0;
+}
+
+void cse_client_notify(cse_client *cl, const char *nu, const char *body)
+{
+    char v[128];
+    int rc = send_one(cl, nu, body, 0);
+
+    if (rc != 0)
+        CMN_WARN(SUB, "event=notification_not_sent nu=%s err=%s",
+                 cse_log_value(nu, v, sizeof(v)), cmn_strerror(rc));
+}
+
+/* ---- verification ------------------------------------------------------------------ */
+
+static verification *find(cse_client *cl, uint32_t id)
+{
+    for (size_t i = 0; id != 0 && i < MAX_VERIFY; i++) {
+        if (cl->v[i].id == id)
+            return &cl->v[i];
+    }
+    return NULL;
+}
+
+static void finish(verification *v, bool ok)
+{
+    cse_client_done_fn done = v->done;
+    void *arg = v->arg;
+
+    memset(v, 0, sizeof(*v));
+    done(arg, ok);
+}
+
+uint32_t cse_client_verify(cse_client *cl, char *const *nu, size_t n, const char *body,
+                           cse_client_done_fn done, void *arg)
+{
+    verification *v = NULL;
+
+    for (size_t i = 0; v == NULL && i < MAX_VERIFY; i++)
+        v = cl->v[i].id == 0 ? &cl->v[i] : NULL;
+    if (v == NULL || n == 0) {
+        done(arg, n == 0);
+        return 0;
+    }
+    if (++cl->next_id == 0)
+        cl->next_id = 1;
+    *v = (verification){ .id = cl->next_id, .done = done, .arg = arg };
+    for (size_t i = 0; i < n; i++) {
+        if (send_one(cl, nu[i], body, v->id) != 0) {
+            finish(v, false);
+            return 0;
+        }
+        v->outstanding++;
+    }
+    return v->id;
+}
+
+void cse_client_cancel(cse_client *cl, uint32_t id)
+{
+    verification *v = find(cl, id);
+
+    if (v != NULL)
+        memset(v, 0, sizeof(*v));
+}
+
+static void answered(cse_client *cl, coap_bin_const_t token, bool ok)
+{
+    uint32_t id = 0;
+    verification *v;
+
+    if (token.length != 8)
+        return;
+    memcpy(&id, token.s, 4);
+    if ((v = find(cl, id)) == NULL)
+        return;
+    if (!ok)
+        finish(v, false);
+    else if (--v->outstanding == 0)
+        finish(v, true);
+}
+
+/* 2.xx and, when present, an RSC of 2xxx. */
+static bool success(const coap_pdu_t *rsp)
+{
+    uint32_t rsc = 0;
+
+    if (COAP_RESPONSE_CLASS(coap_pdu_get_code(rsp)) != 2)
+        return false;
+    return cmn_coap_opt_uint(rsp, CMN_OPT_RSC, &rsc) != 0 || (rsc >= 2000 && rsc < 3000);
+}
+
+static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
+                                   const coap_pdu_t *received, const coap_mid_t mid)
+{
+    cse_client *cl = coap_session_get_app_data(s); /* set on our client sessions only */
+
+    if (cl != NULL)
+        answered(cl, coap_pdu_get_token(received), success(received));
+    return COAP_RESPONSE_OK;
+}
+
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason,
+                    const coap_mid_t mid)
+{
+    cse_client *cl = coap_session_get_app_data(s);
+
+    if (cl == NULL)
+        return; /* a server session: a separate response that was not acknowledged */
+    if (sent != NULL)
+        answered(cl, coap_pdu_get_token(sent), false);
+    CMN_WARN(SUB, "event=notification_failed reason=%d", (int)reason);
+}
+
+int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret)
+{
+    cse_client *cl = calloc(1, sizeof(*cl));
+
+    *ret = NULL;
+    if (cl == NULL)
+        return CMN_ENOMEM;
+    cl->ctx = ctx;
+    cl->node = node;
+    coap_register_response_handler(ctx, on_response);
+    coap_register_nack_handler(ctx, on_nack);
+    *ret = cl;
+    return 0;
+}
+
+void cse_client_free(cse_client *cl)
+{
+    if (cl == NULL)
+        return;
+    for (size_t i = 0; i < cl->n_peers; i++)
+        coap_session_release(cl->peers[i].s);
+    free(cl);
+}

@@ -1,0 +1,52 @@
+/* The state of one request inside tep-cse, shared by the request dispatch
+ * (cse_request.c), the operations (cse_ops.c), groups (cse_group.c) and subscriptions
+ * (cse_notify.c). Internal to cse-node. */
+#ifndef TEP_CSE_CTX_H
+#define TEP_CSE_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cse_binding.h"
+#include "cse_query.h"
+#include "cse_request.h"
+
+typedef struct {
+    cse_node *node;
+    const cse_req *req;
+    cse_binding_out who;
+    cse_query q;
+    Tep__Resource *target;
+    bool fanout;                    /* target is a group's fanOutPoint */
+    char fopt_rest[CSE_PATH_MAX];   /* the path after ".../fopt" ("" for the members) */
+} cse_ctx;
+
+/* The access decision for acop (CMN_ACOP_*) on res: 0 permitted, else 4103. */
+unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop);
+/* The attribute object of the request body, wrapped as "m2m:<ty>" (*ret_root owns it). */
+unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs);
+
+unsigned cse_ops_create(cse_ctx *c, cse_rsp *rsp);
+unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp);
+unsigned cse_ops_update(cse_ctx *c, cse_rsp *rsp);
+unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp);
+unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp);
+
+/* group (TS-0004 7.4.13): mid of a CREATE/UPDATE checked against the tree (members
+ * exist, match mt, no more than mnm; duplicates removed in place): 0, 4000, 4110, 6010. */
+unsigned cse_group_check_members(cse_ctx *c, json_t *attrs, const Tep__Resource *grp);
+/* A request to <group>/fopt[/rest]: sent to every member, answers m2m:agr. */
+unsigned cse_group_fanout(cse_ctx *c, cse_rsp *rsp);
+
+/* Subscription events (TS-0004 7.5.1): net 1 update, 2 delete of subject, 3 create of
+ * a direct child, 4 delete of a direct child. subject is the resource the event is
+ * about (the child for 3 and 4); the subscriptions are found under watched. */
+void cse_notify_event(cse_node *node, const char *watched, int net, const Tep__Resource *subject,
+                      int64_t now);
+/* Verification of a subscription's nu (TS-0004 7.4.8.2.1) before it is created or its
+ * nu updated: 0 when no nu needs it or it passed, 5204 when it failed, CSE_RSC_PENDING
+ * with rsp's verify fields filled when it must be sent first. sur: the subscription. */
+#define CSE_RSC_PENDING 1u
+unsigned cse_notify_verify(cse_ctx *c, const char *sur, json_t *attrs, cse_rsp *rsp);
+
+#endif

@@ -1,0 +1,34 @@
+/* Discovery and child listing (TS-0004 7.3.3.17 filter criteria, 7.4 result content):
+ * walks the stored subtree of a target, keeps the resources that match the filter
+ * criteria and that the caller's allow() permits, and renders them. */
+#ifndef TEP_CSE_DISCOVERY_H
+#define TEP_CSE_DISCOVERY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmn_store.h"
+#include "cse_query.h"
+#include "tep.pb-c.h"
+
+/* Does r satisfy q's criteria (ty, lbl, cra/crb, ms/us, sts/stb; AND between criteria,
+ * OR between the values of one)? */
+bool cse_disc_match(const Tep__Resource *r, const cse_query *q);
+
+typedef bool (*cse_disc_allow_fn)(const Tep__Resource *r, void *arg);
+
+typedef enum {
+    CSE_DISC_IDS,       /* ["tep-cse/ae1", ...] (drt: structured or ri) for m2m:uril */
+    CSE_DISC_REFS,      /* [{"nm","typ","val"}, ...] childResource references */
+    CSE_DISC_RESOURCES, /* [{"m2m:cnt": {...}}, ...] full representations */
+} cse_disc_form;
+
+/* Matching, unexpired, allowed descendants of root (direct children only when
+ * direct_only; otherwise down to q->lvl levels), ofst skipped, at most q->lim, in path
+ * order, as a new JSON array in *ret. allow may be NULL (everything allowed). */
+int cse_disc_find(cmn_store *st, const Tep__Resource *root, const cse_query *q, bool direct_only,
+                  cse_disc_form form, int64_t now, cse_disc_allow_fn allow, void *arg,
+                  json_t **ret);
+
+#endif

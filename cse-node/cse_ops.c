@@ -1,0 +1,382 @@
+/* The oneM2M operations on a resolved target (TS-0004 7.3.3 / 7.4): CREATE, RETRIEVE
+ * (with discovery and the result-content variants), UPDATE, DELETE and NOTIFY. The
+ * caller (cse_request.c) has bound the originator and loaded the target. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_json.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cse_container.h"
+#include "cse_ctx.h"
+#include "cse_discovery.h"
+#include "cse_validate.h"
+
+#define SUB "req"
+
+/* ---- result content ---------------------------------------------------------------- */
+
+/* rcn allowed per operation (TS-0004 6.3.4.2.11 / 8.1.2): default when absent. */
+static unsigned rcn_for(cse_ctx *c, int dflt, unsigned allowed_mask, int *ret, cse_rsp *rsp)
+{
+    *ret = c->q.rcn < 0 ? dflt : c->q.rcn;
+    if ((allowed_mask & (1u << *ret)) != 0)
+        return 0;
+    snprintf(rsp->reason, sizeof(rsp->reason), "rcn_%d_not_valid_for_operation", *ret);
+    return CMN_RSC_BAD_REQUEST;
+}
+
+static char *dump(json_t *j)
+{
+    char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    return s;
+}
+
+static json_t *attrs_of(const Tep__Resource *r)
+{
+    return json_loads(r->json, 0, NULL);
+}
+
+/* rcn 0..3 of CREATE (and 0/1 of UPDATE, DELETE). */
+static char *created_body(const Tep__Resource *r, int rcn)
+{
+    const char *key = cmn_json_ty_key(r->ty);
+    json_t *a;
+
+    switch (rcn) {
+    case CSE_RCN_NOTHING: return NULL;
+    case CSE_RCN_HIER_ADDR: return dump(json_pack("{s:s}", "m2m:uri", r->path));
+    case CSE_RCN_HIER_ADDR_ATTRS:
+        a = attrs_of(r);
+        return a != NULL ? dump(json_pack("{s:{s:o, s:s}}", "m2m:rce", key, a, "uri", r->path))
+                         : NULL;
+    default: return cse_res_render(r);
+    }
+}
+
+/* ---- create ------------------------------------------------------------------------ */
+
+/* AE-ID of a new AE: the bound/given one, or CSE-assigned "C..."/"S..." (TS-0001 7.2). */
+static unsigned ae_id_for(cse_ctx *c, char *ret, size_t len)
+{
+    uint8_t rnd[8];
+    char hex[17];
+
+    if (c->who.originator[0] != '\0') {
+        snprintf(ret, len, "%s", c->who.originator);
+        return 0;
+    }
+    if (cmn_random(rnd, sizeof(rnd)) != 0)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    cmn_hex_encode(rnd, sizeof(rnd), hex);
+    snprintf(ret, len, "%c%s", c->who.assign_prefix == 'S' ? 'S' : 'C', hex);
+    snprintf(c->who.originator, sizeof(c->who.originator), "%s", ret);
+    return 0;
+}
+
+/* contentInstance: bigger than the container's mbs is NOT_ACCEPTABLE (TS-0004 7.4.7). */
+static unsigned cin_fits(const Tep__Resource *cnt, json_t *attrs, cse_rsp *rsp)
+{
+    json_t *a = attrs_of(cnt);
+    json_t *mbs = json_object_get(a, "mbs");
+    json_t *con = json_object_get(attrs, "con");
+    size_t cs = json_is_string(con) ? json_string_length(con) : 0;
+    unsigned rsc = 0;
+
+    if (json_is_integer(mbs) && (json_int_t)cs > json_integer_value(mbs)) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "content_larger_than_mbs");
+        rsc = CMN_RSC_NOT_ACCEPTABLE;
+    }
+    json_decref(a);
+    return rsc;
+}
+
+static unsigned pre_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
+{
+    unsigned rsc = 0;
+
+    if (c->req->ty != CMN_TY_AE && (rsc = cse_ctx_access(c, c->target, CMN_ACOP_CREATE)) != 0)
+        return rsc;
+    if (c->req->ty == CMN_TY_CIN && c->target->ty == CMN_TY_CNT)
+        rsc = cin_fits(c->target, attrs, rsp);
+    if (rsc == 0 && c->req->ty == CMN_TY_GRP)
+        rsc = cse_group_check_members(c, attrs, NULL);
+    return rsc;
+}
+
+static void post_create(cse_ctx *c, const Tep__Resource *made)
+{
+    if (made->ty == CMN_TY_CIN && c->target->ty == CMN_TY_CNT) {
+        Tep__Resource *cnt = NULL;
+
+        if (cse_res_get(c->node->store, c->target->path, &cnt) == 0)
+            cse_cnt_enforce(c->node->store, cnt, c->req->now);
+        cse_res_free(cnt);
+    }
+    cse_notify_event(c->node, c->target->path, 3, made, c->req->now);
+}
+
+/* The subscription's name is fixed before verification, so that the verification
+ * request names it (sur) and the retried request creates the same one. */
+static unsigned verify_new_sub(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
+{
+    char sur[CSE_PATH_MAX];
+    const char *rn = json_string_value(json_object_get(attrs, "rn"));
+    uint8_t rnd[6];
+    char hex[13];
+
+    if (rn == NULL && c->req->sub_rn != NULL) {
+        json_object_set_new(attrs, "rn", json_string(c->req->sub_rn));
+    } else if (rn == NULL) {
+        if (cmn_random(rnd, sizeof(rnd)) != 0)
+            return CMN_RSC_INTERNAL_SERVER_ERROR;
+        cmn_hex_encode(rnd, sizeof(rnd), hex);
+        json_object_set_new(attrs, "rn", json_pack("s+", "sub", hex));
+    }
+    rn = json_string_value(json_object_get(attrs, "rn"));
+    snprintf(rsp->verify_rn, sizeof(rsp->verify_rn), "%s", rn);
+    snprintf(sur, sizeof(sur), "%s/%s", c->target->path, rn);
+    return cse_notify_verify(c, sur, attrs, rsp);
+}
+
+static unsigned do_create(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
+{
+    cse_res_create_in in = { .ty = c->req->ty, .attrs = attrs, .now = c->req->now };
+    Tep__Resource *made = NULL;
+    char ae_id[256] = "";
+    unsigned rsc = pre_create(c, attrs, rsp);
+
+    if (rsc == 0 && in.ty == CMN_TY_AE)
+        rsc = ae_id_for(c, ae_id, sizeof(ae_id));
+    if (rsc == 0 && in.ty == CMN_TY_SUB)
+        rsc = verify_new_sub(c, attrs, rsp);
+    if (rsc == 0) {
+        in.originator = c->who.originator;
+        in.ae_id = ae_id;
+        rsc = cse_res_create(c->node->store, c->target, &in, &made);
+    }
+    if (rsc == CMN_RSC_CREATED) {
+        rsp->body = created_body(made, rcn);
+        snprintf(rsp->location, sizeof(rsp->location), "%s", made->path);
+        post_create(c, made);
+    }
+    cse_res_free(made);
+    return rsc;
+}
+
+unsigned cse_ops_create(cse_ctx *c, cse_rsp *rsp)
+{
+    json_t *root = NULL, *attrs = NULL;
+    int rcn;
+    unsigned rsc = rcn_for(c, CSE_RCN_ATTRS, 0xf, &rcn, rsp);
+
+    if (rsc == 0)
+        rsc = cse_ctx_body(c->req, c->req->ty, &root, &attrs);
+    if (rsc == 0 && (rsc = cse_validate_create(c->req->ty, attrs, rsp->reason,
+                                               sizeof(rsp->reason))) != 0)
+        CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
+    if (rsc == 0)
+        rsc = do_create(c, attrs, rcn, rsp);
+    json_decref(root);
+    return rsc;
+}
+
+/* ---- retrieve ---------------------------------------------------------------------- */
+
+typedef struct {
+    cse_ctx *c;
+    uint32_t acop;
+} allow_ctx;
+
+static bool allow_fn(const Tep__Resource *r, void *arg)
+{
+    allow_ctx *a = arg;
+
+    return cse_ctx_access(a->c, r, a->acop) == 0;
+}
+
+static unsigned discover(cse_ctx *c, cse_rsp *rsp)
+{
+    allow_ctx a = { c, CMN_ACOP_DISCOVERY };
+    json_t *uril = NULL;
+    unsigned rsc = cse_ctx_access(c, c->target, CMN_ACOP_DISCOVERY);
+
+    if (rsc != 0)
+        return rsc;
+    if (cse_disc_find(c->node->store, c->target, &c->q, false, CSE_DISC_IDS, c->req->now,
+                      allow_fn, &a, &uril) != 0)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    rsp->body = dump(json_pack("{s:o}", "m2m:uril", uril));
+    return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
+}
+
+/* Children as {"m2m:cnt": [...], "m2m:cin": [...]} members of obj. */
+static int add_children(json_t *obj, json_t *list)
+{
+    json_t *item, *arr;
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    json_array_foreach(list, i, item) {
+        json_object_foreach(item, key, v) {
+            arr = json_object_get(obj, key);
+            if (arr == NULL) {
+                arr = json_array();
+                if (arr == NULL || json_object_set_new(obj, key, arr) != 0)
+                    return CMN_ENOMEM;
+            }
+            json_array_append(arr, v);
+        }
+    }
+    return 0;
+}
+
+static json_t *with_children(cse_ctx *c, int rcn, json_t *kids)
+{
+    json_t *a = rcn == CSE_RCN_CHILDREN ? json_object() : attrs_of(c->target);
+
+    if (a == NULL)
+        return NULL;
+    if (rcn == CSE_RCN_ATTRS_CHILD_REFS)
+        json_object_set(a, "ch", kids);
+    else
+        add_children(a, kids);
+    return json_pack("{s:o}", cmn_json_ty_key(c->target->ty), a);
+}
+
+static unsigned retrieve_children(cse_ctx *c, int rcn, cse_rsp *rsp)
+{
+    allow_ctx a = { c, CMN_ACOP_RETRIEVE };
+    cse_disc_form form = rcn == CSE_RCN_ATTRS_CHILD_REFS || rcn == CSE_RCN_CHILD_REFS
+                             ? CSE_DISC_REFS : CSE_DISC_RESOURCES;
+    json_t *kids = NULL, *out;
+
+    if (cse_disc_find(c->node->store, c->target, &c->q, true, form, c->req->now, allow_fn, &a,
+                      &kids) != 0)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (rcn == CSE_RCN_CHILD_REFS)
+        out = json_pack("{s:{s:O}}", "m2m:rrl", "rrf", kids);
+    else
+        out = with_children(c, rcn, kids);
+    json_decref(kids);
+    rsp->body = dump(out);
+    return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
+}
+
+unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp)
+{
+    const unsigned allowed = 1u << 1 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8;
+    int rcn;
+    unsigned rsc;
+
+    if (c->q.fu == 1)
+        return discover(c, rsp);
+    if ((rsc = rcn_for(c, CSE_RCN_ATTRS, allowed, &rcn, rsp)) != 0)
+        return rsc;
+    if ((rsc = cse_ctx_access(c, c->target, CMN_ACOP_RETRIEVE)) != 0)
+        return rsc;
+    if (c->target->ty == CMN_TY_CNT)
+        cse_cnt_enforce(c->node->store, c->target, c->req->now); /* mia */
+    if (rcn != CSE_RCN_ATTRS)
+        return retrieve_children(c, rcn, rsp);
+    rsp->body = cse_res_render(c->target);
+    return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
+}
+
+/* ---- update ------------------------------------------------------------------------ */
+
+static unsigned do_update(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
+{
+    Tep__Resource *updated = NULL;
+    unsigned rsc = cse_ctx_access(c, c->target, CMN_ACOP_UPDATE);
+
+    if (rsc == 0 && c->target->ty == CMN_TY_GRP && json_object_get(attrs, "mid") != NULL)
+        rsc = cse_group_check_members(c, attrs, c->target);
+    if (rsc == 0 && c->target->ty == CMN_TY_SUB && json_object_get(attrs, "nu") != NULL)
+        rsc = cse_notify_verify(c, c->target->path, attrs, rsp);
+    if (rsc == 0)
+        rsc = cse_res_update(c->node->store, c->target, attrs, c->req->now, &updated);
+    if (rsc != CMN_RSC_UPDATED)
+        return rsc;
+    if (updated->ty == CMN_TY_CNT)
+        cse_cnt_enforce(c->node->store, updated, c->req->now);
+    rsp->body = created_body(updated, rcn);
+    cse_notify_event(c->node, updated->path, 1, updated, c->req->now);
+    cse_res_free(updated);
+    return rsc;
+}
+
+unsigned cse_ops_update(cse_ctx *c, cse_rsp *rsp)
+{
+    json_t *root = NULL, *attrs = NULL;
+    int rcn;
+    unsigned rsc = rcn_for(c, CSE_RCN_ATTRS, 0x3, &rcn, rsp);
+
+    if (rsc == 0 && c->req->ty != 0 && c->req->ty != c->target->ty) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "ty_does_not_match_target");
+        rsc = CMN_RSC_BAD_REQUEST;
+    }
+    if (rsc == 0)
+        rsc = cse_ctx_body(c->req, c->target->ty, &root, &attrs);
+    if (rsc == 0 && (rsc = cse_validate_update(c->target->ty, attrs, rsp->reason,
+                                               sizeof(rsp->reason))) != 0)
+        CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
+    if (rsc == 0)
+        rsc = do_update(c, attrs, rcn, rsp);
+    json_decref(root);
+    return rsc;
+}
+
+/* ---- delete ------------------------------------------------------------------------ */
+
+unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp)
+{
+    int rcn;
+    unsigned rsc = rcn_for(c, CSE_RCN_NOTHING, 0x3, &rcn, rsp);
+
+    if (rsc == 0)
+        rsc = cse_ctx_access(c, c->target, CMN_ACOP_DELETE);
+    if (rsc != 0)
+        return rsc;
+    if (c->target->ty == CMN_TY_CSEBASE)
+        return CMN_RSC_OPERATION_NOT_ALLOWED;
+    cse_notify_event(c->node, c->target->path, 2, c->target, c->req->now);
+    rsc = cse_res_delete(c->node->store, c->target, c->req->now);
+    if (rsc == CMN_RSC_DELETED) {
+        rsp->body = created_body(c->target, rcn);
+        cse_notify_event(c->node, c->target->parent_path, 4, c->target, c->req->now);
+    }
+    return rsc;
+}
+
+/* ---- notify ------------------------------------------------------------------------ */
+
+/* A NOTIFY addressed to a resource of this CSE (TS-0004 7.3.3.10): to an AE it is
+ * forwarded to the AE's pointOfAccess; to anything else it is accepted and logged. */
+unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp)
+{
+    unsigned rsc = cse_ctx_access(c, c->target, CMN_ACOP_NOTIFY);
+    char *body;
+
+    (void)rsp;
+    if (rsc != 0)
+        return rsc;
+    if (c->req->body == NULL || c->req->body_len == 0)
+        return CMN_RSC_BAD_REQUEST;
+    if (c->target->ty == CMN_TY_AE && c->node->notify != NULL) {
+        body = strndup(c->req->body, c->req->body_len);
+        if (body == NULL)
+            return CMN_RSC_INTERNAL_SERVER_ERROR;
+        c->node->notify(c->node->notify_arg, c->target->ri, body);
+        free(body);
+    }
+    CMN_INFO(SUB, "event=notify_received target=%s bytes=%zu", c->target->path, c->req->body_len);
+    return CMN_RSC_OK;
+}

@@ -1,0 +1,588 @@
+/* The oneM2M operations as a client sees them (TS-0004 7.3/7.4, TS-0008 6.2): addressing
+ * forms, UPDATE and read-only attributes, container limits and la/ol, expiry, discovery
+ * and filter criteria, result content, group fan-out, subscriptions and notifications,
+ * content formats. Real LMDB store in a temp dir, local decisions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cmn_sync.h"
+#include "cse_request.h"
+#include "cse_sync.h"
+
+#define T0 1700000100
+
+typedef struct {
+    char dir[64];
+    cmn_store *st;
+    cse_pep *pep;
+    cse_node node;
+    int sent;                 /* notifications sent */
+    char last_nu[128];
+    char last_body[2048];
+} fixture;
+
+static void record_notify(void *arg, const char *nu, const char *body)
+{
+    fixture *f = arg;
+
+    f->sent++;
+    snprintf(f->last_nu, sizeof(f->last_nu), "%s", nu);
+    snprintf(f->last_body, sizeof(f->last_body), "%s", body);
+}
+
+static int setup(void **state)
+{
+    static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
+                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB };
+    fixture *f = calloc(1, sizeof(*f));
+
+    cmn_log_init("test", CMN_LOG_ERR, NULL);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-ops-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
+    assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", T0 - 100), 0);
+    assert_int_equal(cse_pep_new_local(&f->pep), 0);
+    f->node = (cse_node){ .store = f->st, .pep = f->pep, .cse_id = "/tep-cse",
+                          .cse_name = "tep-cse", .admin_originator = "CAdmin",
+                          .notify = record_notify, .notify_arg = f };
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+
+    cse_pep_free(f->pep);
+    cmn_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* A request from the admin over plain CoAP unless r says otherwise. */
+static unsigned send(fixture *f, cse_req r, cse_rsp *rsp)
+{
+    if (r.from == NULL)
+        r.from = "CAdmin";
+    if (r.now == 0)
+        r.now = T0;
+    if (r.body != NULL) {
+        r.body_len = strlen(r.body);
+        if (r.cf == 0)
+            r.cf = 50;
+    }
+    r.peer_ip = "127.0.0.1";
+    cse_request_handle(&f->node, &r, rsp);
+    return rsp->rsc;
+}
+
+static unsigned send1(fixture *f, cse_req r)
+{
+    cse_rsp rsp;
+    unsigned rsc = send(f, r, &rsp);
+
+    cse_rsp_clear(&rsp);
+    return rsc;
+}
+
+#define CREATE(p, t, b) ((cse_req){ .op = CMN_OP_CREATE, .path = (p), .ty = (t), .body = (b) })
+#define GET(p, q) ((cse_req){ .op = CMN_OP_RETRIEVE, .path = (p), .query = (q) })
+#define PUT(p, b) ((cse_req){ .op = CMN_OP_UPDATE, .path = (p), .body = (b) })
+#define DEL(p) ((cse_req){ .op = CMN_OP_DELETE, .path = (p) })
+
+/* The value at wrapper.name of the response body (new reference). */
+static json_t *field(const cse_rsp *rsp, const char *wrapper, const char *name)
+{
+    json_t *root = json_loads(rsp->body, 0, NULL);
+    json_t *v;
+
+    assert_non_null(root);
+    v = json_object_get(json_object_get(root, wrapper), name);
+    json_incref(v);
+    json_decref(root);
+    return v;
+}
+
+static long int_field(fixture *f, const char *path, const char *wrapper, const char *name)
+{
+    cse_rsp rsp;
+    json_t *v;
+    long n;
+
+    assert_int_equal(send(f, GET(path, NULL), &rsp), 2000);
+    v = field(&rsp, wrapper, name);
+    assert_true(json_is_integer(v));
+    n = (long)json_integer_value(v);
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    return n;
+}
+
+static void make_cnt(fixture *f, const char *parent, const char *body)
+{
+    assert_int_equal(send1(f, CREATE(parent, CMN_TY_CNT, body)), 2001);
+}
+
+static void make_cin(fixture *f, const char *cnt, const char *con)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body), "{\"m2m:cin\":{\"con\":\"%s\"}}", con);
+    assert_int_equal(send1(f, CREATE(cnt, CMN_TY_CIN, body)), 2001);
+}
+
+/* ---- addressing -------------------------------------------------------------------- */
+
+static void test_addressing_forms(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *ri;
+    char ri_path[160];
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
+    assert_int_equal(send1(f, GET("tep-cse/box", NULL)), 2000);
+    assert_int_equal(send1(f, GET("-/box", NULL)), 2000);
+    assert_int_equal(send1(f, GET("~/tep-cse/tep-cse/box", NULL)), 2000);
+    assert_int_equal(send1(f, GET("~/tep-cse/-/box", NULL)), 2000);
+    assert_int_equal(send1(f, GET("_/tep.example/tep-cse/tep-cse/box", NULL)), 2000);
+    assert_int_equal(send1(f, GET("_/tep.example/tep-cse", NULL)), 2000);
+    assert_int_equal(send1(f, GET("~/other-cse/tep-cse/box", NULL)), 4004);
+    assert_int_equal(send1(f, GET("_/tep.example", NULL)), 4004);
+    /* unstructured: the ri, CSE-relative and SP-relative */
+    assert_int_equal(send(f, GET("tep-cse/box", NULL), &rsp), 2000);
+    ri = field(&rsp, "m2m:cnt", "ri");
+    assert_int_equal(send1(f, GET(json_string_value(ri), NULL)), 2000);
+    snprintf(ri_path, sizeof(ri_path), "~/tep-cse/%s", json_string_value(ri));
+    assert_int_equal(send1(f, GET(ri_path, NULL)), 2000);
+    json_decref(ri);
+    cse_rsp_clear(&rsp);
+}
+
+static void test_ae_originators(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *aei;
+
+    /* "S": a CSE-assigned S-prefixed AE-ID */
+    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse", .from = "S",
+                                        .ty = CMN_TY_AE,
+                                        .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rr\":false}}" },
+                          &rsp), 2001);
+    aei = field(&rsp, "m2m:ae", "aei");
+    assert_int_equal(json_string_value(aei)[0], 'S');
+    json_decref(aei);
+    cse_rsp_clear(&rsp);
+    /* an explicit originator is kept; a second registration is refused */
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
+                                         .from = "Cmine", .ty = CMN_TY_AE,
+                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\"}}" }), 2001);
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
+                                         .from = "Cmine", .ty = CMN_TY_AE,
+                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rn\":\"b\"}}" }),
+                     4117);
+}
+
+/* ---- update ------------------------------------------------------------------------ */
+
+static void test_update(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *v;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\",\"lbl\":[\"a\"]}}");
+    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_UPDATE, .path = "tep-cse/box",
+                                        .body = "{\"m2m:cnt\":{\"mni\":5,\"lbl\":null}}",
+                                        .now = T0 + 60 }, &rsp), 2004);
+    v = field(&rsp, "m2m:cnt", "mni");
+    assert_int_equal(json_integer_value(v), 5);
+    json_decref(v);
+    v = field(&rsp, "m2m:cnt", "lt");
+    assert_string_not_equal(json_string_value(v), "20231114T221500");
+    json_decref(v);
+    assert_null(field(&rsp, "m2m:cnt", "lbl"));
+    cse_rsp_clear(&rsp);
+    assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "st"), 1);
+    /* read-only and create-only attributes are refused with a reason */
+    assert_int_equal(send(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"ri\":\"x\"}}"), &rsp), 4000);
+    assert_non_null(strstr(rsp.body, "ri"));
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"cni\":3}}")), 4000);
+    assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"rn\":\"x\"}}")), 4000);
+    assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"mni\":-1}}")), 4000);
+    assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:ae\":{\"apn\":\"x\"}}")), 4000);
+    assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"et\":\"20000101T000000\"}}")),
+                     4000);
+    /* a contentInstance cannot be updated */
+    make_cin(f, "tep-cse/box", "v");
+    assert_int_equal(send1(f, PUT("tep-cse/box/la", "{\"m2m:cin\":{\"con\":\"w\"}}")), 4005);
+    /* only the creator (or a policy) may update */
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_UPDATE, .path = "tep-cse/box",
+                                         .from = "Cguest",
+                                         .body = "{\"m2m:cnt\":{\"mni\":1}}" }), 4103);
+}
+
+/* ---- container --------------------------------------------------------------------- */
+
+static void test_container_limits(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *con;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\",\"mni\":2,\"mbs\":10}}");
+    make_cin(f, "tep-cse/box", "one");
+    make_cin(f, "tep-cse/box", "two");
+    make_cin(f, "tep-cse/box", "three");
+    assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cni"), 2);
+    assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cbs"), 8);
+    assert_int_equal(send(f, GET("tep-cse/box/ol", NULL), &rsp), 2000);
+    con = field(&rsp, "m2m:cin", "con");
+    assert_string_equal(json_string_value(con), "two");
+    json_decref(con);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, GET("tep-cse/box/la", NULL), &rsp), 2000);
+    con = field(&rsp, "m2m:cin", "con");
+    assert_string_equal(json_string_value(con), "three");
+    json_decref(con);
+    cse_rsp_clear(&rsp);
+    /* mbs: the oldest go first; one bigger than mbs is refused */
+    make_cin(f, "tep-cse/box", "fourfour");
+    assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cni"), 1);
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_CIN,
+                                     "{\"m2m:cin\":{\"con\":\"0123456789ab\"}}")), 5207);
+    /* deleting la removes the latest */
+    assert_int_equal(send1(f, DEL("tep-cse/box/la")), 2002);
+    assert_int_equal(send1(f, GET("tep-cse/box/la", NULL)), 4004);
+    assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cni"), 0);
+}
+
+static void test_container_mia(void **state)
+{
+    fixture *f = *state;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\",\"mia\":30}}");
+    make_cin(f, "tep-cse/box", "old");
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/box/la",
+                                         .now = T0 + 29 }), 2000);
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/box/la",
+                                         .now = T0 + 31 }), 4004);
+}
+
+static void test_expiry(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *et;
+    size_t n = 0;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"short\",\"et\":\"20231114T222000\"}}");
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"sweep\",\"et\":\"20231114T222000\"}}");
+    make_cnt(f, "tep-cse/short", "{\"m2m:cnt\":{\"rn\":\"inner\"}}");
+    assert_int_equal(send(f, GET("tep-cse/short", NULL), &rsp), 2000);
+    et = field(&rsp, "m2m:cnt", "et");
+    assert_string_equal(json_string_value(et), "20231114T222000");
+    json_decref(et);
+    cse_rsp_clear(&rsp);
+    /* 1700000400 = 20231114T222000: from then on it is gone, with its children */
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/short",
+                                         .now = 1700000400 }), 4004);
+    assert_int_equal(send1(f, GET("tep-cse/short/inner", NULL)), 4004);
+    assert_int_equal(cse_res_expire(f->st, 1700000400, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(send1(f, GET("tep-cse/sweep", NULL)), 4004);
+}
+
+/* ---- discovery and result content --------------------------------------------------- */
+
+static size_t list_size(const cse_rsp *rsp, const char *wrapper)
+{
+    json_t *root = json_loads(rsp->body, 0, NULL);
+    size_t n = json_array_size(json_object_get(root, wrapper));
+
+    json_decref(root);
+    return n;
+}
+
+static void make_tree(fixture *f)
+{
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"a\",\"lbl\":[\"room/1\",\"hot\"]}}");
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"b\",\"lbl\":[\"room/2\"]}}");
+    make_cnt(f, "tep-cse/a", "{\"m2m:cnt\":{\"rn\":\"a1\"}}");
+    make_cin(f, "tep-cse/a", "x");
+    make_cin(f, "tep-cse/a", "y");
+    make_cin(f, "tep-cse/a/a1", "z");
+}
+
+static size_t discover(fixture *f, const char *path, const char *q)
+{
+    cse_rsp rsp;
+    size_t n;
+
+    assert_int_equal(send(f, GET(path, q), &rsp), 2000);
+    n = list_size(&rsp, "m2m:uril");
+    cse_rsp_clear(&rsp);
+    return n;
+}
+
+static void test_discovery(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+
+    make_tree(f);
+    assert_int_equal(discover(f, "tep-cse", "fu=1"), 6);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ty=4"), 3);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ty=3+4"), 6);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ty=3&ty=4"), 6);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&lbl=hot"), 1);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&lbl=room/1&lbl=room/2"), 2);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&lvl=1"), 2);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&lim=4"), 4);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ofst=5"), 1);
+    assert_int_equal(discover(f, "tep-cse/a", "fu=1&ty=4"), 3);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&cra=20231114T221400"), 6);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&crb=20231114T221400"), 0);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ty=3&stb=0"), 2);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ty=3&sts=1"), 1);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&"), 6); /* empty parameter tolerated */
+    /* structured by default, ri with drt=2 */
+    assert_int_equal(send(f, GET("tep-cse", "fu=1&lbl=hot"), &rsp), 2000);
+    assert_non_null(strstr(rsp.body, "\"tep-cse/a\""));
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, GET("tep-cse", "fu=1&lbl=hot&drt=2"), &rsp), 2000);
+    assert_null(strstr(rsp.body, "\"tep-cse/a\""));
+    cse_rsp_clear(&rsp);
+    /* bad values are 4000; someone without DISCOVERY privilege gets 4103 */
+    assert_int_equal(send1(f, GET("tep-cse", "fu=1&ty=x")), 4000);
+    assert_int_equal(send1(f, GET("tep-cse", "fu=1&lim=-1")), 4000);
+    assert_int_equal(send1(f, GET("tep-cse", "fu=1&cra=yesterday")), 4000);
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse",
+                                         .from = "Cguest", .query = "fu=1" }), 4103);
+}
+
+static void test_result_content(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *v;
+
+    make_tree(f);
+    assert_int_equal(send(f, GET("tep-cse/a", "rcn=6"), &rsp), 2000);
+    v = field(&rsp, "m2m:rrl", "rrf");
+    assert_int_equal(json_array_size(v), 3);
+    assert_non_null(json_object_get(json_array_get(v, 0), "val"));
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, GET("tep-cse/a", "rcn=5"), &rsp), 2000);
+    v = field(&rsp, "m2m:cnt", "ch");
+    assert_int_equal(json_array_size(v), 3);
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, GET("tep-cse/a", "rcn=4"), &rsp), 2000);
+    v = field(&rsp, "m2m:cnt", "m2m:cin");
+    assert_int_equal(json_array_size(v), 2);
+    json_decref(v);
+    v = field(&rsp, "m2m:cnt", "rn");
+    assert_string_equal(json_string_value(v), "a");
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, GET("tep-cse/a", "rcn=8&ty=4"), &rsp), 2000);
+    v = field(&rsp, "m2m:cnt", "m2m:cin");
+    assert_int_equal(json_array_size(v), 2);
+    json_decref(v);
+    assert_null(field(&rsp, "m2m:cnt", "rn"));
+    cse_rsp_clear(&rsp);
+    /* CREATE: rcn 0 nothing, 2 the address; rcn 4 is not valid there */
+    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
+                                        .ty = CMN_TY_CIN, .query = "rcn=0",
+                                        .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }, &rsp), 2001);
+    assert_null(rsp.body);
+    assert_string_not_equal(rsp.location, "");
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
+                                        .ty = CMN_TY_CIN, .query = "rcn=2",
+                                        .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }, &rsp), 2001);
+    assert_non_null(strstr(rsp.body, "\"m2m:uri\":\"tep-cse/b/"));
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
+                                         .ty = CMN_TY_CIN, .query = "rcn=4",
+                                         .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }), 4000);
+    assert_int_equal(send1(f, GET("tep-cse/a", "rcn=0")), 4000);
+    /* DELETE: rcn 1 answers the deleted resource */
+    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_DELETE, .path = "tep-cse/b",
+                                        .query = "rcn=1" }, &rsp), 2002);
+    assert_non_null(strstr(rsp.body, "m2m:cnt"));
+    cse_rsp_clear(&rsp);
+}
+
+/* ---- group ------------------------------------------------------------------------- */
+
+static void test_group(void **state)
+{
+    fixture *f = *state;
+    cse_rsp rsp;
+    json_t *list;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c1\"}}");
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c2\"}}");
+    make_cin(f, "tep-cse/c1", "one");
+    assert_int_equal(send(f, CREATE("tep-cse", CMN_TY_GRP,
+                                    "{\"m2m:grp\":{\"rn\":\"g\",\"mt\":3,\"mnm\":3,"
+                                    "\"mid\":[\"tep-cse/c1\",\"tep-cse/c2\",\"tep-cse/c1\"]}}"),
+                          &rsp), 2001);
+    list = field(&rsp, "m2m:grp", "mid");
+    assert_int_equal(json_array_size(list), 2); /* duplicates removed */
+    json_decref(list);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(int_field(f, "tep-cse/g", "m2m:grp", "cnm"), 2);
+    /* fan-out: every member answers, aggregated */
+    assert_int_equal(send(f, GET("tep-cse/g/fopt", NULL), &rsp), 2000);
+    list = field(&rsp, "m2m:agr", "m2m:rsp");
+    assert_int_equal(json_array_size(list), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "rsc")), 2000);
+    json_decref(list);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(send(f, GET("tep-cse/g/fopt/la", NULL), &rsp), 2000);
+    list = field(&rsp, "m2m:agr", "m2m:rsp");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "rsc")), 2000);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 1), "rsc")), 4004);
+    json_decref(list);
+    cse_rsp_clear(&rsp);
+    /* create through the fan-out point */
+    assert_int_equal(send1(f, CREATE("tep-cse/g/fopt", CMN_TY_CIN,
+                                     "{\"m2m:cin\":{\"con\":\"all\"}}")), 2000);
+    assert_int_equal(int_field(f, "tep-cse/c2", "m2m:cnt", "cni"), 1);
+    /* member type, member count, unknown member */
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
+                                     "{\"m2m:grp\":{\"mt\":2,\"mnm\":3,\"mid\":[\"tep-cse/c1\"]}}")),
+                     4110);
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
+                                     "{\"m2m:grp\":{\"mnm\":1,\"mid\":[\"tep-cse/c1\","
+                                     "\"tep-cse/c2\"]}}")),
+                     6010);
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
+                                     "{\"m2m:grp\":{\"mnm\":1,\"mid\":[\"tep-cse/nope\"]}}")),
+                     4000);
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP, "{\"m2m:grp\":{\"mnm\":1}}")), 4000);
+    assert_int_equal(send1(f, PUT("tep-cse/g", "{\"m2m:grp\":{\"mid\":[\"tep-cse/c1\"]}}")), 2004);
+    assert_int_equal(int_field(f, "tep-cse/g", "m2m:grp", "cnm"), 1);
+}
+
+/* ---- subscription ------------------------------------------------------------------ */
+
+static void test_subscription_verification(void **state)
+{
+    fixture *f = *state;
+    const char *body = "{\"m2m:sub\":{\"nu\":[\"coap://127.0.0.1:9/n\"],\"enc\":{\"net\":[3]}}}";
+    cse_req r = CREATE("tep-cse/box", CMN_TY_SUB, body);
+    cse_rsp rsp;
+    char rn[64];
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
+    /* the first pass asks for a verification request to the notification target */
+    assert_int_equal(send(f, r, &rsp), 0);
+    assert_int_equal(rsp.n_verify, 1);
+    assert_string_equal(rsp.verify_nu[0], "coap://127.0.0.1:9/n");
+    assert_non_null(strstr(rsp.verify_body, "\"vrq\":true"));
+    snprintf(rn, sizeof(rn), "%s", rsp.verify_rn);
+    cse_rsp_clear(&rsp);
+    /* it failed: 5204; it passed: created under the announced name */
+    r.verified = -1;
+    assert_int_equal(send1(f, r), 5204);
+    r.verified = 1;
+    r.sub_rn = rn;
+    assert_int_equal(send(f, r, &rsp), 2001);
+    assert_non_null(strstr(rsp.location, rn));
+    cse_rsp_clear(&rsp);
+    /* nu = the originator itself needs no verification */
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
+                                     "{\"m2m:sub\":{\"nu\":[\"CAdmin\"]}}")), 2001);
+    /* bad shapes */
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB, "{\"m2m:sub\":{\"nu\":[]}}")),
+                     4000);
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
+                                     "{\"m2m:sub\":{\"nu\":[\"CAdmin\"],\"enc\":{\"net\":[9]}}}")),
+                     4000);
+}
+
+static void test_notifications(void **state)
+{
+    fixture *f = *state;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
+                                     "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"CAdmin\"],"
+                                     "\"enc\":{\"net\":[1,3]}}}")), 2001);
+    assert_int_equal(f->sent, 0);
+    make_cin(f, "tep-cse/box", "hello");
+    assert_int_equal(f->sent, 1);
+    assert_string_equal(f->last_nu, "CAdmin");
+    assert_non_null(strstr(f->last_body, "\"net\":3"));
+    assert_non_null(strstr(f->last_body, "hello"));
+    assert_non_null(strstr(f->last_body, "\"sur\":\"tep-cse/box/s\""));
+    assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"mni\":9}}")), 2004);
+    assert_int_equal(f->sent, 2);
+    assert_non_null(strstr(f->last_body, "\"net\":1"));
+    /* net 4 was not asked for */
+    assert_int_equal(send1(f, DEL("tep-cse/box/la")), 2002);
+    assert_int_equal(f->sent, 2);
+}
+
+/* ---- binding-level checks ----------------------------------------------------------- */
+
+static void test_formats(void **state)
+{
+    fixture *f = *state;
+    cse_req r = CREATE("tep-cse", CMN_TY_CNT, "{\"m2m:cnt\":{}}");
+    cse_rsp rsp;
+
+    r.cf = 60; /* CBOR is not parsed */
+    assert_int_equal(send1(f, r), 4015);
+    r.cf = 10001;
+    assert_int_equal(send1(f, r), 2001);
+    r = GET("tep-cse", NULL);
+    r.has_accept = true;
+    r.accept = 60;
+    assert_int_equal(send1(f, r), 5207);
+    r.accept = 10001;
+    assert_int_equal(send(f, r, &rsp), 2000);
+    assert_int_equal(rsp.cf, 10001);
+    cse_rsp_clear(&rsp);
+    /* NOTIFY to the CSE is accepted (2000) */
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_NOTIFY, .path = "tep-cse",
+                                         .body = "{\"m2m:sgn\":{\"vrq\":true}}" }), 2000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_addressing_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ae_originators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_mia, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_verification, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
