@@ -48,6 +48,15 @@ static void to_acp_request(const Tep__DecisionRequest *rq, cmn_acp_request *ret)
     ret->role_ids = (const char *const *)rq->role_ids;
     ret->n_roles = rq->n_role_ids;
     ret->now = rq->now ? rq->now : (int64_t)time(NULL);
+    ret->cse_id = rq->cse_id;
+    ret->sp_id = rq->sp_id;
+    ret->group_ids = (const char *const *)rq->group_ids;
+    ret->n_groups = rq->n_group_ids;
+    ret->target_spty = (rq->target_spty && rq->target_spty[0]) ? rq->target_spty : NULL;
+    ret->loc_country = (rq->loc_country && rq->loc_country[0]) ? rq->loc_country : NULL;
+    ret->has_loc_point = rq->has_loc_point;
+    ret->loc_lat = rq->loc_lat;
+    ret->loc_lon = rq->loc_lon;
 }
 
 /* Parses every policy; an entry that is not JSON stays NULL (indeterminate). */

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tools/bench/run.sh [--seconds S]: builds and runs the benchmarks, prints their results,
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide markers; rows
+# of other benchmarks are left alone). Run by "./tep bench". TEP_BUILD_DIR picks the build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${TEP_BUILD_DIR:-build}
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+SECONDS_PER_PHASE=3
+if [[ ${1:-} == --seconds && -n ${2:-} ]]; then
+    SECONDS_PER_PHASE=$2
+elif [[ $# -gt 0 ]]; then
+    echo "usage: tools/bench/run.sh [--seconds S]" >&2
+    exit 1
+fi
+
+ninja -C "$BUILD" tools/bench/bench-decide authz/tep-authz >&2
+out=$("$BUILD/tools/bench/bench-decide" --seconds "$SECONDS_PER_PHASE" "$BUILD/authz/tep-authz")
+printf '%s\n' "$out"
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+machine="$(nproc) cores ($cpu), $(uname -sr), $(. /etc/os-release && echo "$PRETTY_NAME")"
+BENCH_OUT=$out BENCH_MACHINE=$machine BENCH_DATE=$(date -u +%Y-%m-%d) \
+BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
+python3 - "$ROOT/docs/benchmarks.md" <<'PY'
+import os, re, sys
+
+path = sys.argv[1]
+kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
+date, machine, cmd = (os.environ[k] for k in ("BENCH_DATE", "BENCH_MACHINE", "BENCH_CMD"))
+f = lambda k: float(kv[k])
+rows = [
+    ("access decision, in process: cmn_acp_evaluate (policies pre-parsed)",
+     "%.0f decisions/s" % f("evaluate_per_s"), "%.0f x bus decide" % (f("evaluate_per_s") / f("bus_decide_per_s"))),
+    ("access decision, in process: authz_decide (PDP handler, JSON parsed per decision)",
+     "%.0f decisions/s" % f("pdp_per_s"), "%.0f x bus decide" % (f("pdp_per_s") / f("bus_decide_per_s"))),
+    ("access decision over the bus: DEALER -> tep-authz ROUTER, 1 in flight (incl. audit commit)",
+     "%.0f decisions/s (%.0f us)" % (f("bus_decide_per_s"), f("bus_decide_latency_us")),
+     "%.3f x bare echo" % f("bus_decide_over_echo")),
+    ("access decision over the bus: DEALER -> bare ROUTER running authz_decide (no audit, no store)",
+     "%.0f decisions/s (%.0f us)" % (f("bus_pdp_per_s"), f("bus_pdp_latency_us")),
+     "%.3f x bare echo" % f("bus_pdp_over_echo")),
+    ("bare ZeroMQ DEALER -> ROUTER echo, %s-byte message, same run" % kv["msg_bytes"],
+     "%.0f round trips/s (%.0f us)" % (f("bus_echo_per_s"), f("bus_echo_latency_us")), "1 (baseline)"),
+]
+block = "\n".join("| %s | %s | %s | %s | %s | `%s` |" % (date, name, result, ratio, machine, cmd)
+                  for name, result, ratio in rows)
+text = open(path).read()
+begin, end = "<!-- bench-decide:begin -->", "<!-- bench-decide:end -->"
+new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
+             text, flags=re.S)
+if new == text and begin not in text:
+    sys.exit("docs/benchmarks.md: bench-decide markers not found")
+open(path, "w").write(new)
+print("docs/benchmarks.md updated", file=sys.stderr)
+PY
