@@ -12,6 +12,7 @@
 #include <coap3/coap.h>
 
 #include "authz_creds.h"
+#include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_kdf.h"
@@ -241,6 +242,9 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
     if (!coap_dtls_is_supported() || (c->ctx = coap_new_context(NULL)) == NULL)
         return CMN_ECOAP;
     coap_set_app_data(c->ctx, c);
+    /* oneM2M clients send their options (critical, TS-0008) to the MAF too. */
+    if (cmn_coap_register_options(c->ctx) != 0)
+        return CMN_ECOAP;
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
     memset(&spsk, 0, sizeof(spsk));
     spsk.version = COAP_DTLS_SPSK_SETUP_VERSION;

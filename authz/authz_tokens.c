@@ -18,6 +18,7 @@
 #define KEY_NAME "es256"
 #define RIS_MAX 8
 #define ID_MAX 256
+#define NBF_AHEAD_MAX 86400
 
 struct authz_tokens {
     cmn_store *store;
@@ -146,6 +147,7 @@ typedef struct {
     size_t n_ris;
     uint32_t acop;
     int64_t lt;                 /* asked lifetime, 0 = the grant's */
+    int64_t nbf;                /* asked notBefore, 0 = now */
 } token_ask;
 
 static bool valid_cse_id(const char *s)
@@ -178,6 +180,10 @@ static const char *parse_ask(json_t *root, token_ask *a)
     if (lt != NULL && (!json_is_integer(lt) || json_integer_value(lt) < 1))
         return "lt must be a positive integer";
     a->lt = lt != NULL ? json_integer_value(lt) : 0;
+    a->nbf = json_integer_value(json_object_get(root, "nbf"));
+    if (json_object_get(root, "nbf") != NULL && (!json_is_integer(json_object_get(root, "nbf")) ||
+                                                 a->nbf < 1))
+        return "nbf must be a Unix time";
     return NULL;
 }
 
@@ -284,7 +290,10 @@ void authz_tokens_request(authz_tokens *t, const char *holder_ae, const char *bo
         refuse(ret, 403, "no grant");
     } else {
         snprintf(holder, sizeof(holder), "//%s%s/%s", t->cfg.sp_id, a.aud, holder_ae);
-        sign_answer(t, &a, holder, now, lt, ret);
+        if (a.nbf > now + NBF_AHEAD_MAX)
+            refuse(ret, 400, "nbf too far ahead");
+        else /* the token lives lt from its start */
+            sign_answer(t, &a, holder, a.nbf > now ? a.nbf : now, lt, ret);
     }
     json_decref(root);
 }
