@@ -1,7 +1,7 @@
 /* cse-probe: one oneM2M request over CoAP or CoAPS (PSK), printing what came back.
  *   cse-probe [--psk ID:HEXKEY] [--from F] [--ty N] [--rqi R] [--body JSON]
- *             HOST PORT METHOD PATH
- * Prints "coap=X.YY", "rsc=NNNN", "location=..." and "body=..." lines; exit 0 when a
+ *             [--query K=V&K=V] HOST PORT METHOD PATH
+ * Prints "coap=X.YY", "rsc=NNNN", "ati=...", "location=..." and "body=..." lines; exit 0 when a
  * response arrived, 2 when none did, 1 on usage errors. For manual checks and tests. */
 #include <getopt.h>
 #include <netdb.h>
@@ -13,7 +13,7 @@
 #include "cmn_crypto.h"
 
 typedef struct {
-    const char *psk, *from, *ty, *rqi, *body;
+    const char *psk, *from, *ty, *rqi, *body, *query;
     const char *host, *port, *method, *path;
 } probe_args;
 
@@ -34,6 +34,8 @@ static void print_response(const coap_pdu_t *rcv)
         printf("rsc=%u\n", rsc);
     if (cmn_coap_opt_str(rcv, CMN_OPT_RQI, buf, sizeof(buf)) == 0)
         printf("rqi=%s\n", buf);
+    if (cmn_coap_opt_str(rcv, CMN_OPT_ATI, buf, sizeof(buf)) == 0)
+        printf("ati=%s\n", buf);
     coap_option_iterator_init(rcv, &it, COAP_OPT_ALL);
     while ((o = coap_option_next(&it)) != NULL) {
         if (it.number == COAP_OPTION_LOCATION_PATH)
@@ -103,6 +105,17 @@ static void add_path(coap_optlist_t **ol, const char *path)
     }
 }
 
+/* Each '&'-separated part of q is one Uri-Query option (sent as given). */
+static void add_query(coap_optlist_t **ol, const char *q)
+{
+    while (q != NULL && *q != '\0') {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        coap_insert_optlist(ol, coap_new_optlist(COAP_OPTION_URI_QUERY, n, (const uint8_t *)q));
+        q += n + (amp ? 1 : 0);
+    }
+}
+
 static coap_pdu_t *build(coap_session_t *s, const probe_args *a)
 {
     coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, method_code(a->method),
@@ -116,6 +129,7 @@ static coap_pdu_t *build(coap_session_t *s, const probe_args *a)
     coap_session_new_token(s, &tlen, tok);
     coap_add_token(pdu, tlen, tok);
     add_path(&ol, a->path);
+    add_query(&ol, a->query);
     if (a->body != NULL)
         cmn_coap_optlist_uint(&ol, COAP_OPTION_CONTENT_FORMAT, CMN_CF_JSON);
     if (a->ty != NULL)
@@ -136,7 +150,8 @@ static int parse(int argc, char **argv, probe_args *a)
     static const struct option opts[] = {
         { "psk", required_argument, NULL, 'k' }, { "from", required_argument, NULL, 'f' },
         { "ty", required_argument, NULL, 't' },  { "rqi", required_argument, NULL, 'r' },
-        { "body", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
+        { "body", required_argument, NULL, 'b' }, { "query", required_argument, NULL, 'q' },
+        { NULL, 0, NULL, 0 },
     };
     int o;
 
@@ -147,6 +162,7 @@ static int parse(int argc, char **argv, probe_args *a)
         case 't': a->ty = optarg; break;
         case 'r': a->rqi = optarg; break;
         case 'b': a->body = optarg; break;
+        case 'q': a->query = optarg; break;
         default: return 1;
         }
     }
@@ -169,7 +185,7 @@ int main(int argc, char **argv)
 
     if (parse(argc, argv, &a) != 0) {
         fprintf(stderr, "usage: cse-probe [--psk ID:HEXKEY] [--from F] [--ty N] [--rqi R] "
-                        "[--body JSON] HOST PORT GET|POST|PUT|DELETE PATH\n");
+                        "[--body JSON] [--query Q] HOST PORT GET|POST|PUT|DELETE PATH\n");
         return 1;
     }
     coap_startup();
