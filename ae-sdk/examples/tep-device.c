@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "                              same MEF session (key/crt/ca next to the state);\n"
             "                              --csr-id asks for another ID (tests: refused)\n"
             "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
-            "                              per request (T=ms since start); stops at a failure\n");
+            "                              per request (AT=Unix ms); stops at a failure\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -319,19 +319,19 @@ static int do_cert(ctx *c, const char *csr_id)
     return EXIT_OK;
 }
 
-static int64_t mono_ms(void)
+/* Wall-clock milliseconds: other processes (tests) compare them with their own clock. */
+static long long wall_ms(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One session, COUNT retrieves: what a live session sees when its credential is
  * revoked meanwhile (TS-0003 10.7). */
 static int do_poll(ctx *c, const char *path, int interval_ms, int count)
 {
-    int64_t start = mono_ms();
     int ex = do_connect(c);
 
     for (int i = 0; ex == EXIT_OK && i < count; i++) {
@@ -339,10 +339,10 @@ static int do_poll(ctx *c, const char *path, int interval_ms, int count)
         int rc = tep_request(c->conn, TEP_OP_RETRIEVE, path, 0, NULL, c->from, &rsp);
 
         if (rc < 0) {
-            printf("T=%lld ERR=%s\n", (long long)(mono_ms() - start), tep_strerror(rc));
+            printf("AT=%lld ERR=%s\n", wall_ms(), tep_strerror(rc));
             ex = EXIT_CONN;
         } else {
-            printf("T=%lld RSC=%u\n", (long long)(mono_ms() - start), rsp->rsc);
+            printf("AT=%lld RSC=%u\n", wall_ms(), rsp->rsc);
             ex = rsc_ok(rsp) ? EXIT_OK : EXIT_ONEM2M;
         }
         tep_response_free(rsp);
