@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tctl.h"
+#include "tctl_audit.h"
 
 #ifndef TEP_VERSION
 #define TEP_VERSION "unknown"
@@ -23,7 +24,9 @@ static void usage(FILE *out)
             "  app list | app revoke APP-ID            ... its instances; revoke them all\n"
             "  cert list                               certificates the tep CA issued\n"
             "  events [--after SEQ] [--max N]          the enrolment event log\n"
-            "  status [enroller|authz|cse]             daemon status (KEY=value)\n\n"
+            "  status [enroller|authz|cse]             daemon status (KEY=value)\n"
+            "  audit [--originator ID] [--last N]      tep-authz's access decisions\n"
+            "  token revoke TOKEN-ID                   refuse a token from now on\n\n"
             "  --admin ENDPOINT  the daemon's admin socket (ipc:// or tcp://)\n"
             "  --config FILE     read the admin socket (and defaults) from the daemon's .ini\n"
             "  --timeout MS      how long to wait for an answer (default %d)\n"
@@ -82,6 +85,10 @@ int main(int argc, char **argv)
         return tctl_events_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "status"))
         return tctl_status_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "audit"))
+        return tctl_audit_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "token"))
+        return tctl_token_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "help")) {
         usage(stdout);
         return TCTL_OK;
