@@ -129,6 +129,66 @@ static void test_status_and_revoke(void **state)
     enr_admin_clear(&r);
 }
 
+static int app_add(cmn_store *s, const char *kpm_id, const char *app_id, const char *stem,
+                   Tep__AdminResponse *resp)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    enr_events ev;
+
+    e.kpm_id = (char *)kpm_id;
+    e.enrolee_id = (char *)stem;
+    e.app_id = (char *)app_id;
+    e.expires = time(NULL) + 60;
+    req.op = TEP__ADMIN_REQUEST__OP__APP_ADD;
+    req.enrolee = &e;
+    tep__admin_response__init(resp);
+    return enr_admin_handle(s, &req, time(NULL), resp, &ev);
+}
+
+/* Seed Z.2: the application credential's AE-ID stem defaults to the App-ID without
+ * its leading N/R; instances show in APP_LIST; APP_REVOKE revokes them all. */
+static void test_app_add_list_revoke(void **state)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__AdminResponse r;
+    enr_enrol_result er;
+    enr_events ev;
+    const uint8_t ke[CMN_KEY_LEN] = {7};
+
+    assert_int_equal(app_add(*state, "app.Nmeter", "Nmeter", "", &r), 0);
+    assert_string_equal(r.enrolees[0]->enrolee_id, "meter");
+    assert_true(r.enrolees[0]->application);
+    assert_int_equal(r.enrolees[0]->kpm.len, ENR_KPM_LEN);
+    enr_admin_clear(&r);
+    assert_int_equal(app_add(*state, "app.x", "", "x", &r), CMN_EINVAL); /* no App-ID */
+    enr_admin_clear(&r);
+    assert_int_equal(enr_db_enrol(*state, &(enr_enrol_input){"app.Nmeter", "abcdef0123@mef",
+                                                             ke, "/tep-cse", "maf", time(NULL)},
+                                  &er), 0);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__APP_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.n_enrolees, 1);
+    assert_int_equal(r.n_instances, 1);
+    assert_string_equal(r.instances[0]->enrolee_id, "Cmeter-abcdef01");
+    assert_int_equal(r.instances[0]->ke.len, 0); /* Ke never leaves the enroller */
+    enr_admin_clear(&r);
+    req.op = TEP__ADMIN_REQUEST__OP__APP_REVOKE;
+    req.app_id = "Nmeter";
+    tep__admin_response__init(&r);
+    assert_int_equal(enr_admin_handle(*state, &req, time(NULL), &r, &ev), 0);
+    assert_int_equal(ev.n, 1);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__EVENT_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.n_events, 2); /* enrolled, revoked */
+    assert_int_equal(r.events[1]->kind, TEP__EVENT__KIND__REVOKED);
+    assert_string_equal(r.events[1]->kpm_id, "app.Nmeter");
+    assert_true(r.events[1]->time > 0);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__CERT_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.n_certs, 0);
+    enr_admin_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +196,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_add_refuses_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_and_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_add_list_revoke, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
