@@ -8,6 +8,8 @@
  * access decision and the LMDB resource tree. Bit 0 of the first token byte marks the
  * request as arriving over CoAPS bound to FUZZ_BOUND_ID.
  *
+ * The resource tree persists across inputs, as in a live CSE (a create makes what the
+ * next retrieve finds); a finding that does not replay alone replays after its corpus.
  * The store lives in a fresh directory (under /dev/shm when it exists: LMDB syncs
  * every commit) removed at exit. Logging is off: a fuzzer's stderr is for findings. */
 #include <coap3/coap.h>

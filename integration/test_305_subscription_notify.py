@@ -11,6 +11,8 @@ from harness import free_udp_ports
 from onem2m_client import NotificationTarget, POST, TY_CIN, TY_CNT, TY_SUB, cse_session
 
 NET_CREATE_CHILD = 3
+XF_SUB = pytest.mark.xfail(strict=True, reason="issue 3: subscription (ty 23) not accepted yet "
+                           "(4108)")
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,7 @@ def _subscribe(c, cnt, target, rn="s1"):
                                   "enc": {"net": [NET_CREATE_CHILD]}, "nct": 1})
 
 
+@XF_SUB
 def test_subscription_create_is_stored(watched):
     c, cnt, target = watched
     r = _subscribe(c, cnt, target)
@@ -44,6 +47,7 @@ def test_subscription_create_is_stored(watched):
     assert c.delete(r.location).rsc == 2002
 
 
+@XF_SUB
 def test_subscription_without_nu_is_4000(watched):
     c, cnt, _ = watched
     r = c.create(cnt, TY_SUB, {"rn": "no-nu", "enc": {"net": [3]}})

@@ -9,6 +9,9 @@ import pytest
 from onem2m_client import TY_CIN, TY_CNT, TY_GRP, cse_session
 
 
+XF_GRP = pytest.mark.xfail(strict=True, reason="issue 3: group (ty 9) not accepted yet (4108)")
+
+
 @pytest.fixture(scope="module")
 def cse():
     yield from cse_session()
@@ -26,6 +29,7 @@ def members(cse):
     return c, path, cnts
 
 
+@XF_GRP
 def test_group_create_counts_members(members):
     c, path, cnts = members
     r = c.create(path, TY_GRP, {"rn": "g-count", "mt": TY_CNT, "mid": cnts, "mnm": 5})
@@ -35,6 +39,7 @@ def test_group_create_counts_members(members):
     assert c.retrieve(r.location).resource(TY_GRP)["mid"] == grp["mid"]
 
 
+@XF_GRP
 def test_group_missing_mid_is_4000(members):
     c, path, _ = members
     r = c.create(path, TY_GRP, {"rn": "g-nomid", "mt": TY_CNT, "mnm": 5})
