@@ -21,6 +21,7 @@ struct cse_pep {
     char *endpoint;
     char *sender;
     int deadline_ms;
+    int64_t pdp_down_until; /* monotonic ms: until then, Deny at once (see decide_remote) */
     cse_dynauth *dynauth;  /* borrowed; NULL: no dynamic authorization */
 };
 
@@ -280,6 +281,8 @@ int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
     *ret = NULL;
     if (!p->remote)
         return CMN_ESTATE;
+    if (p->pdp_down_until > mono_ms())
+        return CMN_EAGAIN;
     cmn_bus_env_init(env, p->sender, 0);
     env->body_case = body.body_case;
     env->decide_req = body.decide_req; /* the oneof's pointer, whatever its case */
@@ -287,11 +290,19 @@ int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
         rc = cmn_bus_send(p->dealer, NULL, 0, env);
     if (rc == 0)
         rc = await_answer(p, env->request_id, want, ret);
-    if (rc != 0)
+    if (rc != 0) {
         rebuild_dealer(p);
+        p->pdp_down_until = mono_ms() + p->deadline_ms;
+    } else {
+        p->pdp_down_until = 0;
+    }
     return rc;
 }
 
+/* After a lost or late answer the PDP counts as down for one deadline: decisions in
+ * that window are denied at once instead of each blocking the single-threaded loop
+ * for a full deadline, so under load every request is answered within about one
+ * deadline. The first decision after the window asks again. */
 static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
@@ -304,7 +315,7 @@ static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
     if (rc != 0) {
         CMN_WARN(SUB, "event=decision_timeout originator=%s target=%s deadline_ms=%d err=%s",
                  rq->originator, rq->target, p->deadline_ms, cmn_strerror(rc));
-        deny(ret, "decision_timeout");
+        deny(ret, rc == CMN_EAGAIN ? "pdp_unavailable" : "decision_timeout");
         return;
     }
     if (in->decide_resp->permit)

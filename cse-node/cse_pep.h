@@ -44,7 +44,9 @@ void cse_pep_evaluate_static(const Tep__DecisionRequest *rq, cse_decision *ret);
 
 /* One round trip to tep-authz's decide socket (remote only, else CMN_ESTATE): env gets
  * sender and a fresh request_id; *ret (cmn_bus_env_free) is the answer of body case
- * want. CMN_ETIMEOUT after deadline_ms (the DEALER is then rebuilt). */
+ * want. CMN_ETIMEOUT after deadline_ms (the DEALER is then rebuilt, and for the next
+ * deadline_ms every call fails at once with CMN_EAGAIN: the PDP counts as down, so
+ * under load no request waits more than about one deadline; rule "pdp_unavailable"). */
 int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
                 Tep__Envelope **ret);
 bool cse_pep_is_remote(const cse_pep *p);
