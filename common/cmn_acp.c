@@ -4,10 +4,11 @@
  *   res_acr(k) = res_authn AND res_origs AND res_ops AND res_ctxts AND res_objd
  *
  * Permit-overrides: the first acr that evaluates TRUE permits and evaluation stops. An
- * acr that cannot be evaluated (malformed JSON, a context this version does not check)
- * counts as FALSE; when nothing permits, the result is Deny and the rule text says why,
- * naming the first indeterminate acr if there was one (TS-0003 7.1.4: indeterminate is
- * Deny). The evaluator is pure: no I/O, no clock, no allocation. */
+ * acr whose fields have the wrong type counts as FALSE; when nothing permits, the result
+ * is Deny and the rule text says why, naming the first malformed acr if there was one
+ * (TS-0003 7.1.4: indeterminate is Deny). Contexts (res_ctxts) are in cmn_acp_ctx.c;
+ * originators are compared in absolute form (acp_id below). docs/access-control.md
+ * states every choice. The evaluator is pure: no I/O, no clock, no allocation. */
 #include "cmn_acp.h"
 
 #include <stdarg.h>
