@@ -7,7 +7,8 @@
  *
  * Payloads may carry key material (SyncResponse credentials, AdminResponse Kpm):
  * every buffer we own is wiped before it is released. ZeroMQ's own internal copies
- * are out of our reach; the bus is ipc:// with 0700 directories or CURVE-protected. */
+ * are out of our reach; the bus is ipc:// with 0700 directories or CURVE-protected
+ * (cmn_bus_curve.c). */
 #include "cmn_bus.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "cmn_bus_curve.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
@@ -27,6 +29,7 @@
 
 struct cmn_bus {
     void *zctx;
+    cmn_curve *curve; /* NULL: no CURVE (cmn_bus_curve_enable) */
 };
 
 struct cmn_bus_sock {
@@ -72,9 +75,14 @@ void cmn_bus_free(cmn_bus *bus)
 {
     if (!bus)
         return;
+    if (bus->curve) {
+        zmq_ctx_shutdown(bus->zctx); /* wakes the ZAP thread with ETERM */
+        cmn_curve_stop(bus->curve);
+    }
     /* Sockets are closed with linger 0, so term does not wait for peers. */
     while (zmq_ctx_term(bus->zctx) != 0 && errno == EINTR)
         ;
+    cmn_curve_free(bus->curve);
     free(bus);
 }
 
@@ -89,7 +97,18 @@ static int zmq_type(cmn_bus_kind kind)
     return -1;
 }
 
-static int sock_setup(cmn_bus_sock *s, const char *endpoint)
+int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg)
+{
+    if (!bus || !cfg)
+        return CMN_EINVAL;
+    if (!cfg->enabled)
+        return 0;
+    if (bus->curve)
+        return CMN_ESTATE;
+    return cmn_curve_start(bus->zctx, cfg, &bus->curve);
+}
+
+static int sock_setup(const cmn_bus *bus, cmn_bus_sock *s, const char *endpoint)
 {
     int linger = 0;
     if (zmq_setsockopt(s->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
@@ -97,6 +116,9 @@ static int sock_setup(cmn_bus_sock *s, const char *endpoint)
     if (s->kind == CMN_BUS_SUB && zmq_setsockopt(s->z, ZMQ_SUBSCRIBE, "", 0) != 0)
         return bus_err(errno);
     bool bind = s->kind == CMN_BUS_ROUTER || s->kind == CMN_BUS_PUB;
+    int err = cmn_curve_apply(bus->curve, s->z, bind, endpoint);
+    if (err)
+        return err;
     int rc = bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint);
     if (rc != 0)
         return bus_err(errno);
@@ -118,7 +140,7 @@ int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_
         free(s);
         return err;
     }
-    int err = sock_setup(s, endpoint);
+    int err = sock_setup(bus, s, endpoint);
     if (err) {
         cmn_bus_close(s);
         return err;

@@ -1,11 +1,13 @@
 /* The internal bus: ZeroMQ sockets carrying one protobuf-c tep.Envelope per message.
  * Frames: DEALER/REQ side sends [payload]; ROUTER sees [identity][payload] and replies
  * the same way; PUB sends [topic "ev"][payload]. Endpoints are ipc:// (one machine) or
- * tcp:// (CURVE, later issue). Daemons poll cmn_bus_fd() with their other fds; the fd
- * is ZMQ_FD (edge-like): after it polls readable, call recv until CMN_EAGAIN. */
+ * tcp:// (CURVE, see cmn_bus_curve_enable). Daemons poll cmn_bus_fd() with their
+ * other fds; the fd is ZMQ_FD (edge-like): after it polls readable, call recv until
+ * CMN_EAGAIN. */
 #ifndef TEP_CMN_BUS_H
 #define TEP_CMN_BUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,5 +55,31 @@ int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req
 
 /* Initialises env (version, sender, a fresh request_id when request_id is 0). */
 void cmn_bus_env_init(Tep__Envelope *env, const char *sender, uint64_t request_id);
+
+/* ---- CURVE: tcp:// between hosts (docs/internals.md "Bus security") ----------------
+ * Every process has a key pair: its secret key in key_file (Z85; created 0600 on first
+ * use, kept in the process's own data directory) and its public key published as
+ * key_dir/<name>.pub. key_dir is shared by the processes of one platform and is the
+ * trust list. Once enabled on a bus, every tcp:// socket opened on it uses CURVE:
+ *  - binders (ROUTER, PUB) are CURVE servers with their own key and admit a client only
+ *    when its public key is one of key_dir/ *.pub (a ZAP handler, checked per handshake,
+ *    so keys published later are admitted without a restart);
+ *  - connecters (DEALER, SUB) to tcp://HOST:PORT authenticate the server with the key
+ *    key_dir/HOST.pub: a server's name is the host name its clients use (the
+ *    docker-compose service name); cmn_bus_open fails with CMN_ENOTFOUND when absent.
+ * A refused peer gets no error: its messages never arrive (ZeroMQ semantics).
+ * ipc:// sockets are unaffected: they rely on file permissions. */
+typedef struct {
+    bool enabled;   /* false: cmn_bus_curve_enable() does nothing */
+    char *key_dir;  /* shared public keys; created 0755 if missing */
+    char *key_file; /* own secret key */
+    char *name;     /* [A-Za-z0-9._-]+: own public key is key_dir/<name>.pub */
+} cmn_bus_curve;
+
+/* Call right after cmn_bus_new(), before opening sockets, with signals blocked (it
+ * starts the ZAP thread). CMN_EINVAL for an incomplete cfg or a bad name, CMN_EIO for
+ * an unreadable/unwritable key file or directory, CMN_ECORRUPT for a malformed key
+ * file, CMN_EBUS when this libzmq has no CURVE. */
+int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg);
 
 #endif

@@ -1,12 +1,18 @@
-/* cmn_bus: envelopes over ZeroMQ ROUTER/DEALER and PUB/SUB on ipc:// in a temp dir. */
+/* cmn_bus: envelopes over ZeroMQ ROUTER/DEALER and PUB/SUB on ipc:// in a temp dir, and
+ * CURVE over tcp:// on loopback (key files, admitted and refused clients). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -299,6 +305,250 @@ static void test_request_skips_other_ids(void **state)
     cmn_bus_close(rs.router);
 }
 
+/* ---- CURVE over tcp:// ------------------------------------------------------------- */
+
+typedef struct {
+    char dir[64];       /* temp root */
+    char keys[96];      /* the server's trust list (shared key dir) */
+    char other[96];     /* an outsider's own key dir */
+    char bind_ep[64];   /* tcp://127.0.0.1:PORT */
+    char conn_ep[64];   /* tcp://localhost:PORT: the server is named "localhost" */
+    cmn_bus *server, *client;
+    cmn_bus_sock *router; /* the server's ROUTER, bound once (a rebind can race the close) */
+} curve_fixture;
+
+static int free_tcp_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void curve_cfg(cmn_bus_curve *c, char *key_dir, char *key_file, char *name)
+{
+    c->enabled = true;
+    c->key_dir = key_dir;
+    c->key_file = key_file;
+    c->name = name;
+}
+
+/* A bus with CURVE enabled: key file <root>/<name>.key, public key in key_dir. */
+static cmn_bus *curve_bus(const curve_fixture *f, const char *key_dir, const char *name)
+{
+    char file[160];
+    cmn_bus_curve c;
+    cmn_bus *bus = NULL;
+    snprintf(file, sizeof(file), "%s/%s.key", f->dir, name);
+    curve_cfg(&c, (char *)key_dir, file, (char *)name);
+    assert_int_equal(cmn_bus_new(&bus), 0);
+    assert_int_equal(cmn_bus_curve_enable(bus, &c), 0);
+    return bus;
+}
+
+static int curve_setup(void **state)
+{
+    curve_fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    strcpy(f->dir, "/tmp/tep-test-curve-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->keys, sizeof(f->keys), "%s/keys", f->dir);
+    snprintf(f->other, sizeof(f->other), "%s/other", f->dir);
+    int port = free_tcp_port();
+    snprintf(f->bind_ep, sizeof(f->bind_ep), "tcp://127.0.0.1:%d", port);
+    snprintf(f->conn_ep, sizeof(f->conn_ep), "tcp://localhost:%d", port);
+    f->server = curve_bus(f, f->keys, "localhost");
+    *state = f;
+    return 0;
+}
+
+static void rm_tree(const char *path)
+{
+    char sub[512];
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+        if (e->d_type == DT_DIR)
+            rm_tree(sub);
+        else
+            unlink(sub);
+    }
+    if (d)
+        closedir(d);
+    rmdir(path);
+}
+
+static int curve_teardown(void **state)
+{
+    curve_fixture *f = *state;
+    cmn_bus_close(f->router);
+    cmn_bus_free(f->client);
+    cmn_bus_free(f->server);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void read_text(const char *path, char *buf, size_t len)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(buf, (int)len, fp));
+    fclose(fp);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char buf[128];
+    read_text(from, buf, sizeof(buf));
+    FILE *fp = fopen(to, "w");
+    assert_non_null(fp);
+    fputs(buf, fp);
+    fclose(fp);
+}
+
+/* Sends one request from a DEALER on client; returns 0 when the server's ROUTER got it
+ * and the answer came back, or the first error (CMN_ETIMEOUT: the server never saw it).
+ * Sockets are closed before any assertion, so a failure cannot hang the teardown. */
+static int curve_try(curve_fixture *f, int wait_ms)
+{
+    cmn_bus_sock *d = NULL;
+    Tep__Envelope req, *got = NULL;
+    Tep__Event ev;
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    int err = f->router ? 0 : cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router);
+    cmn_bus_sock *r = f->router;
+    if (!err)
+        err = cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d);
+    event_env(&req, &ev, 11);
+    if (!err)
+        err = cmn_bus_send(d, NULL, 0, &req);
+    if (!err)
+        err = cmn_bus_recv_wait(r, wait_ms, ident, &ilen, &got);
+    if (!err)
+        err = cmn_bus_send(r, ident, ilen, got);
+    cmn_bus_env_free(got);
+    got = NULL;
+    if (!err)
+        err = cmn_bus_recv_wait(d, wait_ms, NULL, NULL, &got);
+    if (!err && (got->request_id != req.request_id || got->event->seq != 11))
+        err = CMN_EPROTO;
+    cmn_bus_env_free(got);
+    cmn_bus_close(d);
+    return err;
+}
+
+static void curve_exchange(curve_fixture *f, bool ok)
+{
+    if (ok)
+        assert_string_equal(cmn_strerror(curve_try(f, 3000)), cmn_strerror(0));
+    else
+        assert_int_equal(curve_try(f, 700), CMN_ETIMEOUT);
+}
+
+/* Keys are made on first use (secret 0600, public published) and kept: a second start
+ * with the same key file publishes the same public key. */
+static void test_curve_keys_created_and_kept(void **state)
+{
+    curve_fixture *f = *state;
+    char path[160], pub1[128], pub2[128];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/localhost.key", f->dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    snprintf(path, sizeof(path), "%s/localhost.pub", f->keys);
+    read_text(path, pub1, sizeof(pub1));
+    assert_int_equal(strlen(pub1), 41); /* 40 Z85 characters and a newline */
+    unlink(path);
+    cmn_bus_free(f->server);
+    f->server = curve_bus(f, f->keys, "localhost");
+    read_text(path, pub2, sizeof(pub2));
+    assert_string_equal(pub1, pub2);
+}
+
+/* A client whose public key is in the shared key dir talks to the server. */
+static void test_curve_known_client_served(void **state)
+{
+    curve_fixture *f = *state;
+    f->client = curve_bus(f, f->keys, "client1");
+    curve_exchange(f, true);
+}
+
+/* A client with the right server key but its own key outside the trust list (another
+ * key dir) is refused by the ZAP handler: nothing reaches the server. Once its public
+ * key is published into the shared dir, it is admitted without a restart. */
+static void test_curve_unknown_client_refused(void **state)
+{
+    curve_fixture *f = *state;
+    char from[160], to[160];
+    assert_int_equal(mkdir(f->other, 0755), 0);
+    snprintf(from, sizeof(from), "%s/localhost.pub", f->keys);
+    snprintf(to, sizeof(to), "%s/localhost.pub", f->other);
+    copy_file(from, to);
+    f->client = curve_bus(f, f->other, "intruder");
+    curve_exchange(f, false);
+    snprintf(from, sizeof(from), "%s/intruder.pub", f->other);
+    snprintf(to, sizeof(to), "%s/intruder.pub", f->keys);
+    copy_file(from, to);
+    curve_exchange(f, true);
+}
+
+/* A client that holds a wrong server key cannot complete the handshake. */
+static void test_curve_wrong_server_key_refused(void **state)
+{
+    curve_fixture *f = *state;
+    char from[160], to[160];
+    assert_int_equal(mkdir(f->other, 0755), 0);
+    f->client = curve_bus(f, f->other, "client2");
+    snprintf(from, sizeof(from), "%s/client2.pub", f->other);
+    snprintf(to, sizeof(to), "%s/client2.pub", f->keys);
+    copy_file(from, to);                      /* the server admits client2 ... */
+    snprintf(to, sizeof(to), "%s/localhost.pub", f->other);
+    copy_file(from, to);                      /* ... but client2 expects a wrong key */
+    curve_exchange(f, false);
+}
+
+/* No public key for the endpoint's host: opening a client socket fails; ipc:// sockets
+ * on a CURVE bus are unaffected; bad configurations are rejected. */
+static void test_curve_open_and_config_errors(void **state)
+{
+    curve_fixture *f = *state;
+    cmn_bus_sock *s = NULL;
+    char ep[160], file[160];
+    assert_int_equal(cmn_bus_open(f->server, CMN_BUS_DEALER, "tcp://nosuchpeer:1", &s),
+                     CMN_ENOTFOUND);
+    snprintf(ep, sizeof(ep), "ipc://%s/plain.ipc", f->dir);
+    assert_int_equal(cmn_bus_open(f->server, CMN_BUS_ROUTER, ep, &s), 0);
+    cmn_bus_close(s);
+
+    cmn_bus_curve c;
+    snprintf(file, sizeof(file), "%s/x.key", f->dir);
+    assert_int_equal(cmn_bus_new(&f->client), 0);
+    curve_cfg(&c, f->keys, file, "../escape");
+    assert_int_equal(cmn_bus_curve_enable(f->client, &c), CMN_EINVAL);
+    curve_cfg(&c, f->keys, "", "x");
+    assert_int_equal(cmn_bus_curve_enable(f->client, &c), CMN_EINVAL);
+    c.enabled = false;
+    assert_int_equal(cmn_bus_curve_enable(f->client, &c), 0);
+    /* a malformed key file is reported, never replaced */
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fputs("not a key\n", fp);
+    fclose(fp);
+    curve_cfg(&c, f->keys, file, "x");
+    assert_int_equal(cmn_bus_curve_enable(f->client, &c), CMN_ECORRUPT);
+    /* enabling twice is a state error */
+    assert_int_equal(cmn_bus_curve_enable(f->server, &c), CMN_ESTATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +560,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_frames_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_skips_other_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_curve_keys_created_and_kept, curve_setup,
+                                        curve_teardown),
+        cmocka_unit_test_setup_teardown(test_curve_known_client_served, curve_setup,
+                                        curve_teardown),
+        cmocka_unit_test_setup_teardown(test_curve_unknown_client_refused, curve_setup,
+                                        curve_teardown),
+        cmocka_unit_test_setup_teardown(test_curve_wrong_server_key_refused, curve_setup,
+                                        curve_teardown),
+        cmocka_unit_test_setup_teardown(test_curve_open_and_config_errors, curve_setup,
+                                        curve_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,409 @@
+/* ZeroMQ CURVE for the bus (cmn_bus.h "CURVE"): key files, the shared public-key
+ * directory, and the ZAP handler that admits only clients whose public key is in it.
+ *
+ * Files:
+ *   key_file              Z85 secret key, 40 characters and a newline, mode 0600
+ *   key_dir/<name>.pub    Z85 public key, 40 characters and a newline, mode 0644
+ * Both are written to a temporary name and renamed, so a reader never sees half a key.
+ *
+ * The ZAP handler (RFC 27, zeromq.org) is a REP socket on inproc://zeromq.zap.01 in the
+ * bus's own context, served by one thread; libzmq asks it once per CURVE handshake on
+ * every server socket of that context. It stops when the context is shut down. */
+#include "cmn_bus_curve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+#define Z85_KEY_LEN 40
+#define KEY_BIN_LEN 32
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN "tep"
+#define ZAP_MAX_FRAMES 8
+
+struct cmn_curve {
+    char public_z85[Z85_KEY_LEN + 1];
+    char secret_z85[Z85_KEY_LEN + 1];
+    char *key_dir;
+    void *zap;          /* REP socket, owned by the thread once it runs */
+    pthread_t thread;
+    bool running;
+};
+
+/* ---- names and files ---------------------------------------------------------------- */
+
+static bool name_valid(const char *name)
+{
+    if (!name || !name[0] || name[0] == '.' || strlen(name) > 200)
+        return false;
+    for (const char *p = name; *p; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool z85_key_valid(const char *z)
+{
+    uint8_t bin[KEY_BIN_LEN];
+    if (strlen(z) != Z85_KEY_LEN)
+        return false;
+    bool ok = zmq_z85_decode(bin, z) != NULL;
+    cmn_wipe(bin, sizeof(bin));
+    return ok;
+}
+
+/* Reads a Z85 key file (40 characters, optional trailing whitespace) into ret_z85. */
+static int read_key_file(const char *path, char ret_z85[Z85_KEY_LEN + 1])
+{
+    char buf[128];
+    int err = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? CMN_ENOTFOUND : CMN_EIO;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0) {
+        err = CMN_EIO;
+        goto out;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    if (!z85_key_valid(buf)) {
+        err = CMN_ECORRUPT;
+        goto out;
+    }
+    memcpy(ret_z85, buf, Z85_KEY_LEN + 1);
+out:
+    cmn_wipe(buf, sizeof(buf));
+    return err;
+}
+
+/* Writes "z85\n" to path atomically (temporary file in the same directory + rename). */
+static int write_key_file(const char *path, const char *z85, mode_t mode)
+{
+    char tmp[4096], line[Z85_KEY_LEN + 2];
+    int err = 0;
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        return CMN_ERANGE;
+    snprintf(line, sizeof(line), "%s\n", z85);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return CMN_EIO;
+    if (fchmod(fd, mode) != 0 || write(fd, line, Z85_KEY_LEN + 1) != Z85_KEY_LEN + 1 ||
+        fsync(fd) != 0)
+        err = CMN_EIO;
+    if (close(fd) != 0)
+        err = CMN_EIO;
+    if (!err && rename(tmp, path) != 0)
+        err = CMN_EIO;
+    if (err)
+        unlink(tmp);
+    cmn_wipe(line, sizeof(line));
+    return err;
+}
+
+static int load_or_create_secret(cmn_curve *c, const char *key_file)
+{
+    int err = read_key_file(key_file, c->secret_z85);
+    if (err == CMN_ENOTFOUND) {
+        if (zmq_curve_keypair(c->public_z85, c->secret_z85) != 0)
+            return CMN_EBUS;
+        return write_key_file(key_file, c->secret_z85, 0600);
+    }
+    if (err)
+        return err;
+    if (zmq_curve_public(c->public_z85, c->secret_z85) != 0)
+        return CMN_ECORRUPT;
+    return 0;
+}
+
+static int key_path(const char *key_dir, const char *name, char *buf, size_t len)
+{
+    if (!name_valid(name))
+        return CMN_EINVAL;
+    if (snprintf(buf, len, "%s/%s.pub", key_dir, name) >= (int)len)
+        return CMN_ERANGE;
+    return 0;
+}
+
+int cmn_curve_read_public(const char *key_dir, const char *name, char ret_z85[41])
+{
+    char path[4096];
+    int err = key_path(key_dir, name, path, sizeof(path));
+    if (err)
+        return err;
+    return read_key_file(path, ret_z85);
+}
+
+/* Publishes our public key unless the directory already holds exactly this one. */
+static int publish_public(const cmn_curve *c, const char *name)
+{
+    char path[4096], cur[Z85_KEY_LEN + 1];
+    if (mkdir(c->key_dir, 0755) != 0 && errno != EEXIST)
+        return CMN_EIO;
+    int err = key_path(c->key_dir, name, path, sizeof(path));
+    if (err)
+        return err;
+    if (read_key_file(path, cur) == 0 && strcmp(cur, c->public_z85) == 0)
+        return 0;
+    return write_key_file(path, c->public_z85, 0644);
+}
+
+/* ---- the ZAP handler ---------------------------------------------------------------- */
+
+static bool pub_file_name(const char *n)
+{
+    size_t len = strlen(n);
+    return len > 4 && n[0] != '.' && strcmp(n + len - 4, ".pub") == 0;
+}
+
+/* Is the client's Z85 public key one of key_dir/ *.pub? Re-read on every handshake. */
+static bool key_admitted(const char *key_dir, const char *client_z85)
+{
+    char path[4096], z85[Z85_KEY_LEN + 1];
+    bool found = false;
+    DIR *d = opendir(key_dir);
+    if (!d)
+        return false;
+    for (struct dirent *e = readdir(d); e && !found; e = readdir(d)) {
+        if (!pub_file_name(e->d_name))
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", key_dir, e->d_name) >= (int)sizeof(path))
+            continue;
+        found = read_key_file(path, z85) == 0 && strcmp(z85, client_z85) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+static int zap_send(void *s, const void *buf, size_t len, bool more)
+{
+    if (zmq_send(s, buf, len, more ? ZMQ_SNDMORE : 0) >= 0)
+        return 0;
+    return errno == ETERM ? CMN_ESTATE : CMN_EBUS;
+}
+
+/* Frames: version, request_id, domain, address, identity, mechanism, credentials... */
+static int zap_reply(void *s, zmq_msg_t *req, bool ok)
+{
+    int err = zap_send(s, "1.0", 3, true);
+    if (!err)
+        err = zap_send(s, zmq_msg_data(&req[1]), zmq_msg_size(&req[1]), true);
+    if (!err)
+        err = zap_send(s, ok ? "200" : "400", 3, true);
+    if (!err)
+        err = ok ? zap_send(s, "OK", 2, true) : zap_send(s, "unknown key", 11, true);
+    if (!err)
+        err = zap_send(s, "", 0, true); /* user id */
+    if (!err)
+        err = zap_send(s, "", 0, false); /* metadata */
+    return err;
+}
+
+static bool zap_decide(const cmn_curve *c, zmq_msg_t *req, size_t n)
+{
+    char client_z85[Z85_KEY_LEN + 1];
+    if (n < 7 || zmq_msg_size(&req[5]) != 5 || memcmp(zmq_msg_data(&req[5]), "CURVE", 5) != 0)
+        return false;
+    if (zmq_msg_size(&req[6]) != KEY_BIN_LEN)
+        return false;
+    if (!zmq_z85_encode(client_z85, zmq_msg_data(&req[6]), KEY_BIN_LEN))
+        return false;
+    return key_admitted(c->key_dir, client_z85);
+}
+
+/* One request: all frames (extra ones dropped), then the answer. CMN_ESTATE when the
+ * context is shutting down (ETERM), CMN_EBUS on any other failure. */
+static int zap_serve_one(cmn_curve *c)
+{
+    zmq_msg_t req[ZAP_MAX_FRAMES];
+    size_t n = 0;
+    int more = 1, err = 0;
+    while (more) {
+        zmq_msg_t tmp, *m = n < ZAP_MAX_FRAMES ? &req[n] : &tmp;
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, c->zap, 0) < 0) {
+            int e = errno;
+            zmq_msg_close(m);
+            if (e == EINTR && n == 0)
+                continue;
+            err = e == ETERM ? CMN_ESTATE : CMN_EBUS;
+            goto out;
+        }
+        more = zmq_msg_more(m);
+        if (m == &tmp)
+            zmq_msg_close(m);
+        n++;
+    }
+    if (n >= 2)
+        err = zap_reply(c->zap, req, zap_decide(c, req, n));
+out:
+    for (size_t i = 0; i < n && i < ZAP_MAX_FRAMES; i++)
+        zmq_msg_close(&req[i]);
+    return err;
+}
+
+/* Serves until the context shuts down. On any other failure the socket stays bound
+ * and the loop slows down: a handshake that finds the handler bound but silent never
+ * completes, so the bus fails closed (without a bound handler libzmq would admit any
+ * client key). */
+static void *zap_thread(void *arg)
+{
+    cmn_curve *c = arg;
+    int err;
+    while ((err = zap_serve_one(c)) != CMN_ESTATE) {
+        if (err)
+            usleep(100 * 1000);
+    }
+    zmq_close(c->zap);
+    c->zap = NULL;
+    return NULL;
+}
+
+/* The thread gets every signal blocked: daemons take signals through signalfd. */
+static int zap_start(cmn_curve *c, void *zctx)
+{
+    int linger = 0;
+    sigset_t all, old;
+    c->zap = zmq_socket(zctx, ZMQ_REP);
+    if (!c->zap)
+        return CMN_EBUS;
+    zmq_setsockopt(c->zap, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(c->zap, ZAP_ENDPOINT) != 0)
+        return CMN_EBUS;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&c->thread, NULL, zap_thread, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return CMN_ENOMEM;
+    c->running = true;
+    return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+int cmn_curve_start(void *zctx, const cmn_bus_curve *cfg, cmn_curve **ret)
+{
+    if (!cfg->key_dir || !cfg->key_dir[0] || !cfg->key_file || !cfg->key_file[0] ||
+        !name_valid(cfg->name))
+        return CMN_EINVAL;
+    if (!zmq_has("curve"))
+        return CMN_EBUS;
+    cmn_curve *c = calloc(1, sizeof(*c));
+    if (!c)
+        return CMN_ENOMEM;
+    int err = CMN_ENOMEM;
+    c->key_dir = strdup(cfg->key_dir);
+    if (!c->key_dir)
+        goto out;
+    err = load_or_create_secret(c, cfg->key_file);
+    if (!err)
+        err = publish_public(c, cfg->name);
+    if (!err)
+        err = zap_start(c, zctx);
+out:
+    if (err) {
+        if (c->zap && !c->running)
+            zmq_close(c->zap);
+        c->zap = NULL;
+        cmn_curve_free(c);
+        return err;
+    }
+    *ret = c;
+    return 0;
+}
+
+void cmn_curve_stop(cmn_curve *c)
+{
+    if (!c || !c->running)
+        return;
+    pthread_join(c->thread, NULL);
+    c->running = false;
+}
+
+void cmn_curve_free(cmn_curve *c)
+{
+    if (!c)
+        return;
+    free(c->key_dir);
+    cmn_wipe(c, sizeof(*c));
+    free(c);
+}
+
+/* ---- sockets ------------------------------------------------------------------------ */
+
+/* "tcp://HOST:PORT" -> HOST (brackets of an IPv6 literal removed). */
+static int endpoint_host(const char *endpoint, char *buf, size_t len)
+{
+    const char *h = endpoint + 6;
+    const char *semi = strchr(h, ';'); /* "tcp://source;host:port" */
+    if (semi)
+        h = semi + 1;
+    const char *colon = strrchr(h, ':');
+    if (!colon || colon == h)
+        return CMN_EINVAL;
+    size_t n = (size_t)(colon - h);
+    if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    if (n == 0 || n >= len)
+        return CMN_EINVAL;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+static int set_key(void *zsock, int opt, const char *z85)
+{
+    return zmq_setsockopt(zsock, opt, z85, Z85_KEY_LEN + 1) == 0 ? 0 : CMN_EBUS;
+}
+
+static int apply_client(const cmn_curve *c, void *zsock, const char *endpoint)
+{
+    char host[256], server_z85[Z85_KEY_LEN + 1];
+    int err = endpoint_host(endpoint, host, sizeof(host));
+    if (!err)
+        err = cmn_curve_read_public(c->key_dir, host, server_z85);
+    if (!err)
+        err = set_key(zsock, ZMQ_CURVE_SERVERKEY, server_z85);
+    if (!err)
+        err = set_key(zsock, ZMQ_CURVE_PUBLICKEY, c->public_z85);
+    if (!err)
+        err = set_key(zsock, ZMQ_CURVE_SECRETKEY, c->secret_z85);
+    return err;
+}
+
+static int apply_server(const cmn_curve *c, void *zsock)
+{
+    int one = 1;
+    if (zmq_setsockopt(zsock, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0)
+        return CMN_EBUS;
+    if (zmq_setsockopt(zsock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0)
+        return CMN_EBUS;
+    return set_key(zsock, ZMQ_CURVE_SECRETKEY, c->secret_z85);
+}
+
+int cmn_curve_apply(const cmn_curve *c, void *zsock, bool server, const char *endpoint)
+{
+    if (!c || strncmp(endpoint, "tcp://", 6) != 0)
+        return 0;
+    return server ? apply_server(c, zsock) : apply_client(c, zsock, endpoint);
+}
