@@ -11,7 +11,8 @@
  * The resource tree persists across inputs, as in a live CSE (a create makes what the
  * next retrieve finds); a finding that does not replay alone replays after its corpus.
  * The store lives in a fresh directory (under /dev/shm when it exists: LMDB syncs
- * every commit) removed at exit. Logging is off: a fuzzer's stderr is for findings. */
+ * every commit) whose files are unlinked as soon as they are open: LMDB keeps using
+ * its descriptors, and nothing is left behind however the fuzzer exits. Logging is off: a fuzzer's stderr is for findings. */
 #include <coap3/coap.h>
 #include <ftw.h>
 #include <jansson.h>
@@ -53,12 +54,18 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+static void remove_dir(void)
+{
+    if (fz.dir[0] != '\0')
+        nftw(fz.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    fz.dir[0] = '\0';
+}
+
 static void fuzz_cleanup(void)
 {
     cse_pep_free(fz.pep);
     cmn_store_close(fz.store);
-    if (fz.dir[0] != '\0')
-        nftw(fz.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    remove_dir();
 }
 
 static int open_store(void)
@@ -73,9 +80,11 @@ static int open_store(void)
         return -1;
     }
     if (cmn_store_open(fz.dir, dbs, sizeof(dbs) / sizeof(dbs[0]), 1, FUZZ_MAP_SIZE,
-                       &fz.store) != 0)
+                       &fz.store) != 0 ||
+        cse_res_ensure_csebase(fz.store, FUZZ_CSE_ID, FUZZ_CSE_NAME, FUZZ_NOW) != 0)
         return -1;
-    return cse_res_ensure_csebase(fz.store, FUZZ_CSE_ID, FUZZ_CSE_NAME, FUZZ_NOW);
+    remove_dir();
+    return 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

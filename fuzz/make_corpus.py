@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_cse_request (fuzz/corpus/cse_request/seed-*.bin): one
-CoAP datagram per oneM2M request shape tep-cse serves. Inputs found by fuzzing that
+CoAP datagram per oneM2M request shape tep-cse serves, numbered in tree order. Inputs found by fuzzing that
 once crashed are added beside them as crash-<what>.bin and never removed.
 Usage: python3 fuzz/make_corpus.py   (rewrites the seed-* files only)"""
 
@@ -35,10 +35,6 @@ def req(code, path, fr="CAdmin", ty=None, body=None, query=(), cf=50, token=PLAI
 
 AE = {"m2m:ae": {"rn": "ae1", "api": "Nfuzz", "rr": False, "srv": ["3"]}}
 SEEDS = {
-    "retrieve-csebase": req(c.GET, CSE),
-    "retrieve-sp-relative": req(c.GET, "~/tep-cse/" + CSE + "/ae1"),
-    "retrieve-absolute": req(c.GET, "_/tep.local/tep-cse/" + CSE),
-    "retrieve-unstructured": req(c.GET, "cnt0001"),
     "create-ae-admin": req(c.POST, CSE, fr="Cae1", ty=2, body=AE),
     "create-ae-secure": req(c.POST, CSE, fr=None, ty=2, body=AE, token=SECURE_TOKEN),
     "create-ae-s": req(c.POST, CSE, fr="S", ty=2, body=AE),
@@ -55,6 +51,10 @@ SEEDS = {
     "create-grp": req(c.POST, CSE + "/ae1", fr="Cae1", ty=9, body={"m2m:grp": {
         "rn": "grp", "mt": 3, "mid": [CSE + "/ae1/cnt"], "mnm": 4}}),
     "retrieve-fopt": req(c.GET, CSE + "/ae1/grp/fopt", fr="Cae1"),
+    "retrieve-csebase": req(c.GET, CSE),
+    "retrieve-sp-relative": req(c.GET, "~/tep-cse/" + CSE + "/ae1"),
+    "retrieve-absolute": req(c.GET, "_/tep.local/tep-cse/" + CSE),
+    "retrieve-unstructured": req(c.GET, "cnt0001"),
     "discovery": req(c.GET, CSE, query=["fu=1", "ty=3", "lbl=a:b", "lim=2", "rcn=4"]),
     "update-cnt": req(c.PUT, CSE + "/ae1/cnt", fr="Cae1", body={"m2m:cnt": {"lbl": ["x"]}}),
     "delete-cnt": req(c.DELETE, CSE + "/ae1/cnt", fr="Cae1", token=SECURE_TOKEN),
@@ -71,8 +71,9 @@ def main():
     for name in os.listdir(OUT):
         if name.startswith("seed-"):
             os.remove(os.path.join(OUT, name))
-    for name, data in SEEDS.items():
-        with open(os.path.join(OUT, "seed-%s.bin" % name), "wb") as f:
+    # Numbered in tree order, so a replay builds the AE before its children.
+    for i, (name, data) in enumerate(SEEDS.items()):
+        with open(os.path.join(OUT, "seed-%02d-%s.bin" % (i, name)), "wb") as f:
             f.write(data)
     print("wrote %d seeds to %s" % (len(SEEDS), OUT))
 

@@ -4,13 +4,15 @@ and remote (tep-authz over the bus) mode, against bench-coap-server, a bare libc
 DTLS server that answers the same requests without any oneM2M processing. Same client
 (bench-coap), same machine, same run; the result is the ratio tep-cse / bare.
 
-  python3 tools/bench/bench_coap.py [--seconds 5] [--window 1] [--markdown]
+  python3 tools/bench/bench_coap.py [--seconds 5] [--window 1] [--markdown] [--write-doc]
 
 Needs a build (TEP_BUILD_DIR, default ./build) with the daemons, tep-device, tepctl,
-bench-coap and bench-coap-server. --markdown prints the rows for docs/benchmarks.md."""
+bench-coap and bench-coap-server. --markdown prints the rows for docs/benchmarks.md;
+--write-doc replaces this benchmark's marked block of rows there (bench-coap:begin/end)."""
 
 import argparse
 import datetime
+import re
 import os
 import platform as pyplatform
 import subprocess
@@ -25,6 +27,8 @@ import harness  # noqa: E402
 import tepkeys  # noqa: E402
 
 OPS = ("create", "retrieve")
+DOC = os.path.join(ROOT, "docs", "benchmarks.md")
+BEGIN, END = "<!-- bench-coap:begin -->", "<!-- bench-coap:end -->"
 
 
 def tool(name):
@@ -108,6 +112,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--window", type=int, default=1, help="requests in flight")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--write-doc", action="store_true")
     args = ap.parse_args()
     results = {"bare libcoap": bench_bare(args)}
     for mode in ("local", "remote"):
@@ -117,18 +122,53 @@ def main():
     for name, res in results.items():
         for op in OPS:
             print("%-22s %-9s %10.1f %8.3f" % (name, op, res[op][0], res[op][0] / base[op][0]))
+    rows = markdown_rows(results, args)
     if args.markdown:
-        day = datetime.date.today().isoformat()
-        cmd = "python3 tools/bench/bench_coap.py --seconds %g --window %d" % (args.seconds,
-                                                                            args.window)
-        for name, res in results.items():
-            if name == "bare libcoap":
-                continue
-            for op in OPS:
-                print("| %s | CoAPS %s, %s vs bare libcoap | %.0f vs %.0f req/s | **%.3f** | "
-                      "%s | `%s` |" % (day, op, name, res[op][0], base[op][0],
-                                       res[op][0] / base[op][0], machine(), cmd))
+        print("\n".join(rows))
+    if args.write_doc:
+        write_doc(rows)
     return 0
+
+
+def markdown_rows(results, args):
+    day = datetime.date.today().isoformat()
+    cmd = "python3 tools/bench/bench_coap.py --seconds %g --window %d" % (args.seconds,
+                                                                        args.window)
+    base = results["bare libcoap"]
+    rows = []
+    for name, res in results.items():
+        for op in OPS:
+            if name == "bare libcoap":
+                what, ratio = "1 (baseline)", None
+            else:
+                ratio = res[op][0] / base[op][0]
+                what = "**%.3f** x bare libcoap" % ratio
+            rows.append("| %s | CoAPS (DTLS-PSK) oneM2M %s, %s, %d in flight | %.0f req/s | %s "
+                        "| %s | `%s` |" % (day, op.upper(), name, args.window, res[op][0], what,
+                                           machine(), cmd))
+    return rows
+
+
+def write_doc(rows):
+    """Replaces the rows between BEGIN and END (appends the block to the table if
+    absent)."""
+    with open(DOC) as f:
+        text = f.read()
+    block = "\n".join([BEGIN] + rows + [END])
+    if BEGIN in text and END in text:
+        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda m: block, text,
+                      flags=re.S)
+    else:
+        lines, out, done = text.split("\n"), [], False
+        for i, line in enumerate(lines):
+            out.append(line)
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if not done and line.startswith(("|", "<!--")) and not nxt.startswith(("|", "<!--")):
+                out.append(block)
+                done = True
+        text = "\n".join(out)
+    with open(DOC, "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":
