@@ -93,6 +93,12 @@ static int open_bus(authz_daemon *d)
         CMN_ERR("bus", "event=bus_failed err=\"%s\"", cmn_strerror(err));
         return AUTHZ_EXIT_START;
     }
+    err = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve);
+    if (err != 0) {
+        CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"",
+                d->cfg->bus_curve.key_file, d->cfg->bus_curve.key_dir, cmn_strerror(err));
+        return AUTHZ_EXIT_START;
+    }
     err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->decide_ep, &d->decide);
     if (err != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->decide_ep,
@@ -272,8 +278,9 @@ static void answer_das(authz_daemon *d, const uint8_t *ident, size_t ilen,
     as_rq.originator = rq->orig;
     as_rq.target = rq->trid;
     as_rq.op = rq->op;
-    as_resp.permit = resp.granted;
-    as_resp.rsc = resp.granted ? 2000 : 4103;
+    /* A tids look-up is answered (permit) when every token was found. */
+    as_resp.permit = resp.granted || (rq->n_tids > 0 && resp.n_tkns == rq->n_tids);
+    as_resp.rsc = as_resp.permit ? 2000 : 4103;
     as_resp.rule = resp.rule != NULL ? resp.rule : "das: error";
     record_decision(d, &as_rq, &as_resp);
     cmn_bus_env_init(&out, SENDER, in->request_id);

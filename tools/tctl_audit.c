@@ -20,13 +20,14 @@ static void audit_usage(FILE *out)
             LAST_MAX);
 }
 
-/* A value from the record, printable and without quotes or spaces (peers chose it). */
-static const char *safe(const char *in, char *buf, size_t len)
+/* A value from the record, printable and without quotes (peers chose it); spaces only
+ * where the value is quoted. */
+static const char *safe(const char *in, char *buf, size_t len, char space)
 {
     size_t i = 0;
 
     for (; in != NULL && in[i] != '\0' && i + 1 < len; i++)
-        buf[i] = (in[i] > ' ' && in[i] < 0x7f && in[i] != '"') ? in[i] : '?';
+        buf[i] = (in[i] > ' ' && in[i] < 0x7f && in[i] != '"') ? in[i] : in[i] == ' ' ? space : '?';
     buf[i] = '\0';
     return i ? buf : "-";
 }
@@ -37,9 +38,9 @@ static void print_record(const Tep__AuditRecord *r)
 
     tctl_time_str(r->time, t, sizeof(t));
     printf("seq=%llu time=%s originator=%s target=%s op=%u permit=%d rsc=%u rule=\"%s\"\n",
-           (unsigned long long)r->seq, t, safe(r->originator, orig, sizeof(orig)),
-           safe(r->target, target, sizeof(target)), r->op, r->permit ? 1 : 0, r->rsc,
-           safe(r->rule, rule, sizeof(rule)));
+           (unsigned long long)r->seq, t, safe(r->originator, orig, sizeof(orig), '?'),
+           safe(r->target, target, sizeof(target), '?'), r->op, r->permit ? 1 : 0, r->rsc,
+           safe(r->rule, rule, sizeof(rule), ' '));
 }
 
 static int parse_audit(int argc, char **argv, Tep__AdminRequest *req)
