@@ -187,9 +187,9 @@ static void token_handler(coap_resource_t *res, coap_session_t *session,
         CMN_WARN(SUB, "event=token_refused holder=%s code=%u reason=\"%s\"", ae, a.code,
                  a.reason);
     if (a.body != NULL &&
-        coap_add_data_large_response(res, session, request, response, NULL, COAP_MEDIATYPE_APPLICATION_JSON,
-                                     -1, 0, strlen(a.body), (const uint8_t *)a.body,
-                                     release_body, a.body))
+        coap_add_data_large_response(res, session, request, response, NULL,
+                                     COAP_MEDIATYPE_APPLICATION_JSON, -1, 0, strlen(a.body),
+                                     (const uint8_t *)a.body, release_body, a.body))
         a.body = NULL;
     free(a.body);
 }
