@@ -1,6 +1,7 @@
 /* From binding (TS-0003 7.2.1; docs/internals.md "tep-cse"):
  *  CoAPS: From absent or "C" only on AE create (then it means the bound AE-ID);
  *         otherwise From must equal the bound AE-ID, else 4106. rq_authn = true.
+ *         The admin originator is honoured only on a session of the admin credential.
  *  CoAP:  rq_authn = false. The admin originator is honoured (loopback deployments).
  *         An AE-ID bound to an enrolment gets 4107: it must come over its SA.
  *         From is required except on AE create, where the CSE assigns an AE-ID
@@ -31,6 +32,9 @@ static unsigned check_secure(const cse_binding_in *in, cse_binding_out *ret)
     if (!anonymous && strcmp(in->from, in->bound_id) != 0)
         return refuse(ret, CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED, "from_mismatch");
     snprintf(ret->originator, sizeof(ret->originator), "%s", in->bound_id);
+    /* the admin originator counts over CoAPS only on the admin credential's session */
+    ret->is_admin = in->bound_admin && in->admin_originator != NULL &&
+                    strcmp(in->bound_id, in->admin_originator) == 0;
     return 0;
 }
 

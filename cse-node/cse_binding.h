@@ -13,6 +13,7 @@ typedef struct {
     bool ae_create;               /* CREATE of an AE */
     const char *admin_originator; /* configured admin originator */
     bool from_enrolled;           /* From is an AE-ID of an enrolment (plain CoAP rule) */
+    bool bound_admin;             /* CoAPS: the session authenticated with the admin PSK */
 } cse_binding_in;
 
 typedef struct {

@@ -273,8 +273,10 @@ static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *req
     req->op = method_to_op(coap_pdu_get_code(request), req->ty != 0);
     req->now = (int64_t)time(NULL);
     req->secure = coap_session_get_proto(session) == COAP_PROTO_DTLS;
-    if (req->secure)
+    if (req->secure) {
         req->bound_id = cse_saef_bound_id(c->node->store, session, req->now);
+        req->bound_admin = req->bound_id != NULL && cse_saef_bound_is_admin(session);
+    }
     peer_ip(session, o->ip, sizeof(o->ip));
     req->peer_ip = o->ip;
     read_body(request, req);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cmn_bus.h"
+
 typedef struct {
     char *data_dir;
     char *cse_id;           /* SP-relative, "/tep-cse" */
@@ -14,6 +16,8 @@ typedef struct {
     char *coap_listen;      /* "host:port" or "" (off) */
     char *coaps_listen;
     char *admin_originator;
+    char *admin_psk_identity; /* "" = no admin credential over CoAPS */
+    char *admin_psk_file;
     char *psk_hint;
     char *log_level;
     char *authz_mode;       /* "remote" | "local" */
@@ -26,6 +30,7 @@ typedef struct {
     char *bus_events;
     char *bus_sync;
     char *bus_admin;
+    cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
 } cse_config;
 
 /* Loads path into cfg (cmn_config semantics: CMN_ECONFIG with "FILE:LINE: ..." in err). */

@@ -37,9 +37,11 @@ static bool lbl_match(json_t *a, const cse_query *q)
 
 static bool time_match(const Tep__Resource *r, const cse_query *q)
 {
-    if ((q->cra != 0 && r->ct <= q->cra) || (q->crb != 0 && r->ct >= q->crb))
+    if ((q->cra != CSE_QUERY_NO_TIME && r->ct <= q->cra) ||
+        (q->crb != CSE_QUERY_NO_TIME && r->ct >= q->crb))
         return false;
-    return !((q->ms != 0 && r->lt <= q->ms) || (q->us != 0 && r->lt >= q->us));
+    return !((q->ms != CSE_QUERY_NO_TIME && r->lt <= q->ms) ||
+             (q->us != CSE_QUERY_NO_TIME && r->lt >= q->us));
 }
 
 static bool st_match(json_t *a, const cse_query *q)
@@ -123,7 +125,7 @@ static int find_fn(const Tep__Resource *r, void *arg)
         return 0;
     if (f->allow != NULL && !f->allow(r, f->arg))
         return 0;
-    if (f->q->ofst > 0 && f->skipped < f->q->ofst) {
+    if (f->q->ofst > 1 && f->skipped < f->q->ofst - 1) {
         f->skipped++;
         return 0;
     }

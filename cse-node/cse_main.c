@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmn_bus.h"
+#include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_store.h"
@@ -24,6 +26,7 @@
 #include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
+#include "cse_saef.h"
 #include "cse_sync.h"
 
 #define SUB "main"
@@ -163,6 +166,9 @@ static int open_bus(daemon_state *d)
     int rc = cmn_bus_new(&d->bus);
 
     snprintf(d->sender, sizeof(d->sender), "tep-cse:%s", d->cfg.cse_id);
+    if (rc == 0 && (rc = cmn_bus_curve_enable(d->bus, &d->cfg.bus_curve)) != 0)
+        CMN_ERR(SUB, "event=curve_failed key=%s dir=%s err=%s", d->cfg.bus_curve.key_file,
+                d->cfg.bus_curve.key_dir, cmn_strerror(rc));
     if (rc == 0)
         rc = cse_config_is_local(&d->cfg)
                  ? cse_pep_new_local(&d->pep)
@@ -189,9 +195,54 @@ static int open_bus(daemon_state *d)
     return 0;
 }
 
+/* [cse] admin_psk_file: 64 hex digits (one optional newline), readable by the owner
+ * only. The key is wiped from every buffer here; saef keeps its own copy. */
+static int read_admin_psk(const char *path, uint8_t key[CMN_KEY_LEN])
+{
+    char hex[2 * CMN_KEY_LEN + 3] = "";
+    struct stat sb;
+    size_t n = 0;
+    int rc = CMN_ECONFIG;
+    FILE *f = fopen(path, "r");
+
+    if (f != NULL && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077) == 0) {
+        n = fread(hex, 1, sizeof(hex) - 1, f);
+        if (n > 0 && hex[n - 1] == '\n')
+            hex[--n] = '\0';
+        if (n == 2 * CMN_KEY_LEN && cmn_hex_decode(hex, key, CMN_KEY_LEN) == 0)
+            rc = 0;
+    }
+    if (f != NULL)
+        fclose(f);
+    cmn_wipe(hex, sizeof(hex));
+    return rc;
+}
+
+static int set_admin_credential(daemon_state *d)
+{
+    uint8_t key[CMN_KEY_LEN];
+    int rc;
+
+    if (d->cfg.admin_psk_identity[0] == '\0')
+        return 0;
+    rc = read_admin_psk(d->cfg.admin_psk_file, key);
+    if (rc == 0)
+        rc = cse_saef_set_admin(d->cfg.admin_psk_identity, key, d->cfg.admin_originator);
+    cmn_wipe(key, sizeof(key));
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=bad_admin_psk file=%s msg=\"64 hex digits, mode 0600\"",
+                d->cfg.admin_psk_file);
+        return EXIT_CONFIG;
+    }
+    return 0;
+}
+
 static int open_coap(daemon_state *d)
 {
     int rc;
+
+    if ((rc = set_admin_credential(d)) != 0)
+        return rc;
 
     d->node.store = d->store;
     d->node.pep = d->pep;
@@ -286,6 +337,7 @@ static void run(daemon_state *d)
 static void cleanup(daemon_state *d)
 {
     cse_coap_free(d->coap); /* closes every session */
+    cse_saef_clear_admin();
     cse_admin_close(d->admin);
     cmn_sync_free(d->sync);
     cse_pep_free(d->pep);

@@ -54,7 +54,7 @@ static int add_list(const char *key, const char *v, cse_query *q)
 static int set_time(const char *v, int64_t *ret, cse_query *q)
 {
     q->has_fc = true;
-    return cmn_json_parse_timestamp(v, ret) == 0 && *ret != 0 ? 0 : CMN_EINVAL;
+    return cmn_json_parse_timestamp(v, ret) == 0 ? 0 : CMN_EINVAL;
 }
 
 static int set_num(const char *v, long min, long max, long *ret, bool fc, cse_query *q)
@@ -98,7 +98,7 @@ static int one_param(const char *k, const char *v, cse_query *q)
     if (strcmp(k, "stb") == 0) return set_tag(v, &q->stb, q);
     if (strcmp(k, "lim") == 0) return set_num(v, 0, 0x7fffffffL, &q->lim, true, q);
     if (strcmp(k, "lvl") == 0) return set_num(v, 1, 0x7fffffffL, &q->lvl, true, q);
-    if (strcmp(k, "ofst") == 0) return set_num(v, 0, 0x7fffffffL, &q->ofst, true, q);
+    if (strcmp(k, "ofst") == 0) return set_num(v, 1, 0x7fffffffL, &q->ofst, true, q);
     return 0; /* other parameters (rt, rp, da, tkns, ...) are not acted on here */
 }
 
@@ -109,6 +109,7 @@ static void defaults(cse_query *q)
     q->drt = 1;
     q->fu = 2;
     q->sts = q->stb = -1;
+    q->cra = q->crb = q->ms = q->us = CSE_QUERY_NO_TIME;
     q->lim = q->lvl = q->ofst = -1;
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define CSE_QUERY_MAX_TY 8
+#define CSE_QUERY_NO_TIME INT64_MIN
 #define CSE_QUERY_MAX_LBL 8
 
 /* Result content (TS-0004 6.3.4.2.11) */
@@ -25,9 +26,10 @@ typedef struct {
     size_t n_ty;
     char lbl[CSE_QUERY_MAX_LBL][128];
     size_t n_lbl;
-    int64_t cra, crb, ms, us; /* Unix seconds, 0 when absent */
+    int64_t cra, crb, ms, us; /* Unix seconds, CSE_QUERY_NO_TIME when absent */
     int64_t sts, stb;         /* stateTag smaller / bigger, -1 when absent */
-    long lim, lvl, ofst;      /* -1 when absent */
+    long lim, lvl;            /* -1 when absent */
+    long ofst;                /* -1 when absent; 1 = start at the first (TS-0004 7.3.3.17.15) */
     bool has_fc;              /* any filter criterion other than fu was given */
 } cse_query;
 

@@ -14,6 +14,7 @@
 #include "cse_container.h"
 #include "cse_ctx.h"
 #include "cse_request.h"
+#include "cse_saef.h"
 #include "cse_sync.h"
 #include "cse_validate.h"
 
@@ -150,6 +151,7 @@ static unsigned bind_originator(cse_ctx *c)
         .from = req->from,
         .ae_create = req->op == CMN_OP_CREATE && req->ty == CMN_TY_AE,
         .admin_originator = c->node->admin_originator,
+        .bound_admin = req->bound_admin,
     };
     char f[128], b[128];
     unsigned rsc;
@@ -157,7 +159,9 @@ static unsigned bind_originator(cse_ctx *c)
     if (!req->secure && req->from != NULL)
         in.from_enrolled = cse_cred_is_enrolled(c->node->store, req->from);
     rsc = cse_binding_check(&in, &c->who);
-    if (rsc != 0)
+    if (rsc == 0 && req->secure && in.ae_create) /* App-ID of the enrolment (seed Z.2) */
+        rsc = cse_saef_check_ae_create(c->node->store, req->bound_id, req->body, req->body_len);
+    else if (rsc != 0)
         CMN_WARN(SUB, "event=originator_refused reason=%s from=%s bound=%s rsc=%u", c->who.reason,
                  cse_log_value(req->from, f, sizeof(f)), cse_log_value(req->bound_id, b, sizeof(b)),
                  rsc);

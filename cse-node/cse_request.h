@@ -37,6 +37,7 @@ typedef struct {
     size_t body_len;
     bool secure;            /* over CoAPS */
     const char *bound_id;   /* AE-ID bound to the DTLS session, NULL if none */
+    bool bound_admin;       /* the session authenticated with the admin credential */
     const char *peer_ip;    /* may be NULL */
     int64_t now;            /* Unix seconds */
     int verified;           /* subscription verification (TS-0004 7.4.8.2.1) of this

@@ -1,4 +1,7 @@
 /* PSK callback and session binding (see cse_saef.h). */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,10 +28,52 @@ typedef struct saef_binding {
     char app_id[256];             /* App-ID of the enrolment ("" = none) */
     uint8_t key[CMN_KEY_LEN];     /* handed to libcoap from the callback, wiped on free */
     coap_bin_const_t psk;
+    bool is_admin;                /* the admin credential (not in the store) */
 } saef_binding;
 
 /* One libcoap context per tep-cse process: the bindings of its DTLS sessions. */
 static saef_binding *bindings;
+
+/* The admin credential ([cse] admin_psk_identity / admin_psk_file), if configured. */
+static struct {
+    bool set;
+    char identity[CMN_KEY_ID_MAX];
+    char originator[256];
+    uint8_t key[CMN_KEY_LEN];
+} admin;
+
+int cse_saef_set_admin(const char *identity, const uint8_t key[CMN_KEY_LEN],
+                       const char *originator)
+{
+    if (identity[0] == '\0' || strlen(identity) >= sizeof(admin.identity) ||
+        strlen(originator) >= sizeof(admin.originator))
+        return CMN_EINVAL;
+    snprintf(admin.identity, sizeof(admin.identity), "%s", identity);
+    snprintf(admin.originator, sizeof(admin.originator), "%s", originator);
+    memcpy(admin.key, key, CMN_KEY_LEN);
+    admin.set = true;
+    return 0;
+}
+
+void cse_saef_clear_admin(void)
+{
+    cmn_wipe(&admin, sizeof(admin));
+}
+
+static saef_binding *admin_binding(void)
+{
+    saef_binding *b = calloc(1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    snprintf(b->key_id, sizeof(b->key_id), "%s", admin.identity);
+    snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", admin.originator);
+    memcpy(b->key, admin.key, CMN_KEY_LEN);
+    b->psk.s = b->key;
+    b->psk.length = CMN_KEY_LEN;
+    b->is_admin = true;
+    return b;
+}
 
 static void binding_link(saef_binding *b, coap_session_t *session)
 {
@@ -65,7 +110,13 @@ static int lookup(cmn_store *st, const char *id, saef_binding **ret)
 {
     Tep__Credential *c = NULL;
     saef_binding *b = NULL;
-    int rc = cse_cred_get(st, id, &c);
+    int rc;
+
+    if (admin.set && strcmp(id, admin.identity) == 0) {
+        *ret = admin_binding();
+        return *ret != NULL ? 0 : CMN_ENOMEM;
+    }
+    rc = cse_cred_get(st, id, &c);
 
     if (rc == 0)
         rc = cse_cred_usable(c, (int64_t)time(NULL));
@@ -117,6 +168,9 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
 
 static int on_event(coap_session_t *session, const coap_event_t event)
 {
+    /* client sessions (notifications) carry cse_client's app data, not a binding */
+    if (coap_session_get_type(session) != COAP_SESSION_TYPE_SERVER)
+        return 0;
     switch (event) {
     case COAP_EVENT_DTLS_CLOSED:
     case COAP_EVENT_DTLS_ERROR:
@@ -178,6 +232,8 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         b = bind_late(st, session);
     if (b == NULL)
         return NULL;
+    if (b->is_admin)
+        return admin.set ? b->enrolee_id : NULL;
     rc = cse_cred_get(st, b->key_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);
@@ -190,6 +246,13 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     }
     return b->enrolee_id;
+}
+
+bool cse_saef_bound_is_admin(coap_session_t *session)
+{
+    const saef_binding *b = coap_session_get_app_data(session);
+
+    return b != NULL && b->is_admin && admin.set;
 }
 
 const char *cse_saef_bound_app_id(coap_session_t *session)
@@ -208,6 +271,53 @@ unsigned cse_saef_check_app_id(const char *bound_app_id, const char *api)
     return 0;
 }
 
+/* The App-ID of the live credential bound to ae_id ("" when it has none). */
+static int app_id_of(cmn_store *st, const char *ae_id, char *ret, size_t retlen)
+{
+    char key_id[CMN_KEY_ID_MAX];
+    Tep__Credential *c = NULL;
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &len);
+
+    if (rc == 0 && len >= sizeof(key_id))
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(key_id, val, len);
+        key_id[len] = '\0';
+        rc = cse_cred_get(st, key_id, &c);
+    }
+    cmn_store_free_val(val, len);
+    if (rc == 0 && (size_t)snprintf(ret, retlen, "%s", c->app_id) >= retlen)
+        rc = CMN_ERANGE;
+    cse_cred_free(c);
+    return rc;
+}
+
+unsigned cse_saef_check_ae_create(cmn_store *st, const char *bound_id, const char *body,
+                                  size_t len)
+{
+    char app_id[256], shown_ae[128], shown_api[128];
+    json_t *root;
+    const char *api;
+    unsigned rsc;
+
+    if (bound_id == NULL || app_id_of(st, bound_id, app_id, sizeof(app_id)) != 0 ||
+        app_id[0] == '\0')
+        return 0;
+    root = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
+    if (root == NULL)
+        return 0; /* not JSON: the request's validation answers 4000 */
+    api = json_string_value(json_object_get(json_object_get(root, "m2m:ae"), "api"));
+    rsc = cse_saef_check_app_id(app_id, api);
+    if (rsc != 0)
+        CMN_WARN(SUB, "event=app_id_refused ae_id=%s app_id=%s api=%s rsc=%u",
+                 cse_log_value(bound_id, shown_ae, sizeof(shown_ae)), app_id,
+                 api != NULL ? cse_log_value(api, shown_api, sizeof(shown_api)) : "-", rsc);
+    json_decref(root);
+    return rsc;
+}
+
 /* Sessions whose credential is no longer usable (revoked, expired, gone). */
 static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret, size_t max,
                                 char (*ids)[CMN_KEY_ID_MAX])
@@ -216,7 +326,11 @@ static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret
 
     for (saef_binding *b = bindings; b != NULL && n < max; b = b->next) {
         Tep__Credential *c = NULL;
-        int rc = cse_cred_get(st, b->key_id, &c);
+        int rc;
+
+        if (b->is_admin)
+            continue;
+        rc = cse_cred_get(st, b->key_id, &c);
 
         if (rc == 0)
             rc = cse_cred_usable(c, now);

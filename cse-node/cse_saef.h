@@ -5,9 +5,11 @@
 #define TEP_CSE_SAEF_H
 
 #include <coap3/coap.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_kdf.h"
 #include "cmn_store.h"
 
 /* Sets the PSK server callbacks and the session event handler on ctx. st is borrowed
@@ -18,12 +20,26 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint);
  * credential revoked or expired since the handshake unbinds it). NULL: not bound. */
 const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t now);
 
+/* The admin credential over CoAPS (docs/internals.md "admin over CoAPS"): a session
+ * that authenticates with identity/key is bound to originator and marked admin. The
+ * key is copied (wiped by cse_saef_clear_admin). CMN_EINVAL for an empty identity. */
+int cse_saef_set_admin(const char *identity, const uint8_t key[CMN_KEY_LEN],
+                       const char *originator);
+void cse_saef_clear_admin(void);
+/* True when the session authenticated with the admin credential. */
+bool cse_saef_bound_is_admin(coap_session_t *session);
+
 /* The App-ID of the enrolment bound to the session ("" none, NULL not bound). */
 const char *cse_saef_bound_app_id(coap_session_t *session);
 /* Application enrolment (seed Z.2, docs/internals.md): an AE registering over a session
  * whose enrolment carries an App-ID must register with api equal to it. 0, or 4126
  * (CMN_RSC_APP_RULE_VALIDATION_FAILED). Pure. */
 unsigned cse_saef_check_app_id(const char *bound_app_id, const char *api);
+/* The same check for an AE CREATE over CoAPS: bound_id is the session's AE-ID, body the
+ * request's JSON ({"m2m:ae": {"api": ...}}); the App-ID is the one of the credential
+ * bound to that AE-ID. 0 when there is nothing to check or the body is not JSON. */
+unsigned cse_saef_check_ae_create(cmn_store *st, const char *bound_id, const char *body,
+                                  size_t len);
 
 /* TS-0003 10.7: closes every live DTLS session whose credential is no longer usable
  * (revoked by an applied event, expired, or gone): libcoap 4.3.1's public

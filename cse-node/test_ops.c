@@ -353,7 +353,9 @@ static void test_discovery(void **state)
     assert_int_equal(discover(f, "tep-cse", "fu=1&lbl=room/1&lbl=room/2"), 2);
     assert_int_equal(discover(f, "tep-cse", "fu=1&lvl=1"), 2);
     assert_int_equal(discover(f, "tep-cse", "fu=1&lim=4"), 4);
-    assert_int_equal(discover(f, "tep-cse", "fu=1&ofst=5"), 1);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ofst=6"), 1); /* 1 = from the first */
+    assert_int_equal(discover(f, "tep-cse", "fu=1&ofst=1"), 6);
+    assert_int_equal(discover(f, "tep-cse", "fu=1&crb=19700101T000000"), 0);
     assert_int_equal(discover(f, "tep-cse/a", "fu=1&ty=4"), 3);
     assert_int_equal(discover(f, "tep-cse", "fu=1&cra=20231114T221400"), 6);
     assert_int_equal(discover(f, "tep-cse", "fu=1&crb=20231114T221400"), 0);

@@ -51,7 +51,7 @@ static void test_filter_criteria(void **state)
 static void test_bad_values(void **state)
 {
     static const char *const bad[] = { "ty=abc", "ty=", "lim=-1", "lvl=0", "rcn=12", "fu=9",
-                                       "drt=3", "cra=2024", "sts=x", "ty=1+2+3+4+5+6+7+8+9" };
+                                       "drt=3", "cra=2024", "ofst=0", "sts=x", "ty=1+2+3+4+5+6+7+8+9" };
     cse_query q;
     char r[64];
 
