@@ -103,8 +103,8 @@ def machine():
             cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
     except OSError:
         pass
-    return "%s, %d cores, %s" % (cpu or pyplatform.machine(), os.cpu_count() or 0,
-                                 pyplatform.platform(terse=True))
+    return "%s, %d cores, %s, load %.1f" % (cpu or pyplatform.machine(), os.cpu_count() or 0,
+                                            pyplatform.platform(terse=True), os.getloadavg()[0])
 
 
 def main():
