@@ -41,6 +41,16 @@ static const cmn_cfg_item authz_table[] = {
     {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/authz-admin.ipc",
      offsetof(authz_config, admin_ep), 0, 0, cmn_cfg_valid_endpoint,
      "tepctl requests: ROUTER, bound"},
+    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0,
+     NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
+    {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
+     offsetof(authz_config, bus_curve.key_dir), 0, 0, NULL,
+     "CURVE: shared directory of public keys <name>.pub (the trust list)"},
+    {"bus", "curve_key", CMN_CFG_STR, "/var/lib/tep/authz/bus-curve.key",
+     offsetof(authz_config, bus_curve.key_file), 0, 0, NULL,
+     "CURVE: own secret key file, created 0600 on first start"},
+    {"bus", "curve_name", CMN_CFG_STR, "authz", offsetof(authz_config, bus_curve.name), 0, 0,
+     NULL, "CURVE: own public key name: the host name clients connect to"},
 };
 
 #define AUTHZ_TABLE_LEN (sizeof(authz_table) / sizeof(authz_table[0]))

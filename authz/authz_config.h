@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cmn_bus.h"
 #include "cmn_log.h"
 
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     char *events_ep;  /* [bus] events: SUB, connected */
     char *sync_ep;    /* [bus] sync: DEALER, connected */
     char *admin_ep;   /* [bus] admin: ROUTER, bound */
+    cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_log_level level; /* parsed log_level */
 } authz_config;
 

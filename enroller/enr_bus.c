@@ -78,6 +78,9 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
     b->cfg = cfg;
     b->store = store;
     rc = cmn_bus_new(&b->bus);
+    if (rc == 0 && (rc = cmn_bus_curve_enable(b->bus, &cfg->bus_curve)) != 0)
+        CMN_ERR(SUB, "event=curve_failed key=%s dir=%s err=%s", cfg->bus_curve.key_file,
+                cfg->bus_curve.key_dir, cmn_strerror(rc));
     if (rc == 0)
         rc = open_one(b, CMN_BUS_PUB, cfg->bus_events, &b->pub);
     if (rc == 0)

@@ -67,6 +67,14 @@ static const cmn_cfg_item enr_table[] = {
          "ROUTER, bound: event and credential fetches"),
     ITEM("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin,
          cmn_cfg_valid_endpoint, "ROUTER, bound: tepctl"),
+    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(enr_config, bus_curve.enabled), 0, 0, NULL,
+     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
+    ITEM("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
+         "CURVE: shared directory of public keys <name>.pub (the trust list)"),
+    ITEM("bus", "curve_key", "/var/lib/tep/enroller/bus-curve.key", bus_curve.key_file, NULL,
+         "CURVE: own secret key file, created 0600 on first start"),
+    ITEM("bus", "curve_name", "enroller", bus_curve.name, NULL,
+         "CURVE: own public key name: the host name clients connect to"),
 };
 
 #define ENR_NITEMS (sizeof(enr_table) / sizeof(enr_table[0]))

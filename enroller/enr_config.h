@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cmn_bus.h"
 #include "cmn_log.h"
 
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     char *bus_events;
     char *bus_sync;
     char *bus_admin;
+    cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_log_level level; /* parsed log_level */
 } enr_config;
 

@@ -86,6 +86,30 @@ static int check_answer(const Tep__Envelope *resp)
     return TCTL_OK;
 }
 
+/* CURVE for tcp:// admin endpoints: [bus] curve, curve_dir, curve_key, curve_name of
+ * --config (or TEP_BUS_*). tepctl then uses that key pair: run it with the daemon's own
+ * configuration, or with one of its own whose key is published in curve_dir. */
+static int enable_curve(const tctl_opts *o, cmn_bus *bus)
+{
+    char on[16], dir[1024], key[1024], name[256];
+    cmn_bus_curve c = {.enabled = true, .key_dir = dir, .key_file = key, .name = name};
+
+    if (tctl_setting(o, "bus", "curve", on, sizeof(on)) != 0 ||
+        !(strcasecmp(on, "true") == 0 || strcasecmp(on, "yes") == 0 ||
+          strcasecmp(on, "on") == 0 || strcmp(on, "1") == 0))
+        return 0;
+    if (tctl_setting(o, "bus", "curve_dir", dir, sizeof(dir)) != 0 ||
+        tctl_setting(o, "bus", "curve_key", key, sizeof(key)) != 0 ||
+        tctl_setting(o, "bus", "curve_name", name, sizeof(name)) != 0) {
+        fprintf(stderr, "tepctl: [bus] curve needs curve_dir, curve_key and curve_name\n");
+        return CMN_EINVAL;
+    }
+    int rc = cmn_bus_curve_enable(bus, &c);
+    if (rc != 0)
+        fprintf(stderr, "tepctl: CURVE key %s (dir %s): %s\n", key, dir, cmn_strerror(rc));
+    return rc;
+}
+
 int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequest *req,
                     Tep__Envelope **ret)
 {
@@ -100,6 +124,10 @@ int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequ
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_REQ;
     env.admin_req = (Tep__AdminRequest *)req;
     rc = cmn_bus_new(&bus);
+    if (rc == 0 && (rc = enable_curve(o, bus)) != 0) {
+        cmn_bus_free(bus);
+        return TCTL_USAGE;
+    }
     if (rc == 0)
         rc = cmn_bus_request(bus, endpoint, &env, o->timeout_ms, ret);
     cmn_bus_free(bus);
