@@ -79,3 +79,16 @@ def test_app_revoke_stops_every_instance(platform):
 def test_app_credential_needs_an_app_id_stem(platform):
     r = platform.tepctl("app", "add", "N/x", "--out", platform.dir + "/x.prov")
     assert r.rc == 3, str(r)
+
+
+def test_registration_checks_the_app_id(platform):
+    """An instance registers with api = its enrolment's App-ID; another api is refused
+    with 4126 APP_RULE_VALIDATION_FAILED (the enrolment binds the App-ID, seed Z.2)."""
+    _, prov = _app(platform, "Nmeter")
+    dev = _instance(platform, prov, "meter-a")
+    assert dev.run("enrol").rc == 0
+    r = dev.run("register", "--app-id", "Nother")
+    assert r.rc == 3 and r.rsc == 4126, "%s\n%s" % (r, platform.logs())
+    platform["cse"].wait_log(r"event=app_id_refused .*app_id=Nmeter api=Nother rsc=4126", 5)
+    r = dev.run("register", "--app-id", "Nmeter")
+    assert r.rc == 0, "%s\n%s" % (r, platform.logs())
