@@ -88,14 +88,6 @@ static const cmn_cfg_item table[] = {
       "CURVE: own secret key file, created 0600 on first start"),
     S("bus", "curve_name", "cse", bus_curve.name, NULL,
       "CURVE: own public key name: the host name clients connect to"),
-    { "bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0,
-      NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)" },
-    S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
-      "CURVE: shared directory of public keys <name>.pub (the trust list)"),
-    S("bus", "curve_key", "/var/lib/tep/cse/bus-curve.key", bus_curve.key_file, NULL,
-      "CURVE: own secret key file, created 0600 on first start"),
-    S("bus", "curve_name", "cse", bus_curve.name, NULL,
-      "CURVE: own public key name: the host name clients connect to"),
 };
 
 #define N_ITEMS (sizeof(table) / sizeof(table[0]))

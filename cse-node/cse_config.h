@@ -9,8 +9,6 @@
 
 #include "cmn_bus.h"
 
-#include "cmn_bus.h"
-
 typedef struct {
     char *data_dir;
     char *cse_id;           /* SP-relative, "/tep-cse" */
@@ -32,7 +30,6 @@ typedef struct {
     char *bus_events;
     char *bus_sync;
     char *bus_admin;
-    cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
 } cse_config;
 

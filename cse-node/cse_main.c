@@ -169,9 +169,6 @@ static int open_bus(daemon_state *d)
     if (rc == 0 && (rc = cmn_bus_curve_enable(d->bus, &d->cfg.bus_curve)) != 0)
         CMN_ERR(SUB, "event=curve_failed key=%s dir=%s err=%s", d->cfg.bus_curve.key_file,
                 d->cfg.bus_curve.key_dir, cmn_strerror(rc));
-    if (rc == 0 && (rc = cmn_bus_curve_enable(d->bus, &d->cfg.bus_curve)) != 0)
-        CMN_ERR(SUB, "event=curve_failed key=%s dir=%s err=%s", d->cfg.bus_curve.key_file,
-                d->cfg.bus_curve.key_dir, cmn_strerror(rc));
     if (rc == 0)
         rc = cse_config_is_local(&d->cfg)
                  ? cse_pep_new_local(&d->pep)
