@@ -151,6 +151,7 @@ static unsigned bind_originator(cse_ctx *c)
         .from = req->from,
         .ae_create = req->op == CMN_OP_CREATE && req->ty == CMN_TY_AE,
         .admin_originator = c->node->admin_originator,
+        .bound_admin = req->bound_admin,
     };
     char f[128], b[128];
     unsigned rsc;
