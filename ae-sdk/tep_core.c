@@ -168,6 +168,8 @@ static int state_enrolment_key(state_parse *sp, const char *name, const char *va
         sp->seen |= ST_EXP;
         return parse_expiry(value, &e->expires);
     }
+    if (strcmp(name, "enrolled") == 0) /* optional: older state files lack it; 0 = unknown */
+        return strcmp(value, "0") == 0 ? 0 : parse_expiry(value, &e->enrolled);
     return CMN_EINVAL;
 }
 
@@ -210,7 +212,7 @@ int tep_core_format_state(const tep_enrolment *enr, char **ret_text, size_t *ret
                               "[enrolment]\n"
                               "ke_id = %s\nke = %s\nenrolee_id = %s\napp_id = %s\n"
                               "registrar_cse_id = %s\nregistrar_poa = %s\nmaf_id = %s\n"
-                              "expires = %" PRId64 "\n%s%s%s";
+                              "expires = %" PRId64 "\nenrolled = %" PRId64 "\n%s%s%s";
     char ke_hex[2 * CMN_KEY_LEN + 1];
     const char *rn_head = enr->ae_rn[0] ? "[registration]\nrn = " : "";
     char *text = NULL;
@@ -218,12 +220,14 @@ int tep_core_format_state(const tep_enrolment *enr, char **ret_text, size_t *ret
 
     cmn_hex_encode(enr->ke, CMN_KEY_LEN, ke_hex);
     n = snprintf(NULL, 0, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
-                 enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->expires, rn_head,
+                 enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->expires, enr->enrolled,
+                 rn_head,
                  enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
     if (n < 0 || !(text = malloc((size_t)n + 1)))
         goto out;
     snprintf(text, (size_t)n + 1, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
-             enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->expires, rn_head,
+             enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->expires, enr->enrolled,
+                 rn_head,
              enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
     *ret_text = text;
     *ret_len = (size_t)n;

@@ -32,6 +32,7 @@ typedef struct {
     char registrar_poa[TEP_URI_MAX];
     char maf_id[TEP_ID_MAX];
     int64_t expires;
+    int64_t enrolled;         /* when this device enrolled (Unix s); 0 if unknown */
     char ae_rn[TEP_ID_MAX];   /* [registration] rn, "" until tep_register_ae() */
     /* derived, never stored */
     uint8_t kpsa[CMN_KEY_LEN];

@@ -333,6 +333,32 @@ int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn)
     return 0;
 }
 
+/* The registrar CSE learns a new Kpsa from the enroller's event stream, usually within
+ * milliseconds of the enrolment answer; a device that connects at once can race it and
+ * see its handshake refused. So, during the first TEP_FRESH_ENROLMENT_S after its
+ * enrolment only, a refused handshake is retried with a growing pause, for at most
+ * about TEP_FRESH_RETRY_MS in all. Later refusals are final at once. */
+#define TEP_FRESH_ENROLMENT_S 10
+#define TEP_FRESH_RETRY_MS 3000
+
+static int connect_fresh(tep_device *dev, const psk_creds *creds, tep_conn **ret_conn)
+{
+    int pause_ms = 50, waited_ms = 0;
+    int rc;
+
+    for (;;) {
+        rc = conn_open(dev->enr.registrar_poa, creds, dev->timeout_ms, ret_conn);
+        if (rc != CMN_EDENIED || dev->enr.enrolled == 0 ||
+            (int64_t)time(NULL) - dev->enr.enrolled > TEP_FRESH_ENROLMENT_S ||
+            waited_ms >= TEP_FRESH_RETRY_MS)
+            return rc;
+        struct timespec ts = {.tv_sec = pause_ms / 1000, .tv_nsec = (pause_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        waited_ms += pause_ms;
+        pause_ms *= 2;
+    }
+}
+
 int tep_connect(tep_device *dev, tep_conn **ret_conn)
 {
     char host[TEP_ID_MAX];
@@ -349,7 +375,7 @@ int tep_connect(tep_device *dev, tep_conn **ret_conn)
     if ((rc = tep_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
         return rc;
     creds = (psk_creds){.identity = dev->enr.kpsa_id, .psk = dev->enr.kpsa, .sni = host};
-    if ((rc = conn_open(dev->enr.registrar_poa, &creds, dev->timeout_ms, &conn)) < 0)
+    if ((rc = connect_fresh(dev, &creds, &conn)) < 0)
         return rc;
     conn->dev = dev;
     if (!(conn->originator = strdup(dev->enr.enrolee_id))) {
@@ -537,8 +563,10 @@ static int enrol_result(tep_device *dev, const uint8_t exporter[CMN_EXPORTER_LEN
         return CMN_ENOMEM;
     rc = tep_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)rsp->body,
                                      rsp->body_len, enr);
-    if (rc == 0)
+    if (rc == 0) {
+        enr->enrolled = (int64_t)time(NULL);
         rc = tep_device_install(dev, enr);
+    }
     cmn_free_secret(enr, sizeof(*enr));
     return rc;
 }
