@@ -64,6 +64,8 @@ static const cmn_cfg_item table[] = {
     S("authz", "mode", "remote", authz_mode, valid_mode, "remote (tep-authz) | local"),
     { "authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000,
       NULL, "no decision by then = Deny (4103)" },
+    S("cse", "app_rules_file", "", app_rules_file, NULL,
+      "serviceSubscribedAppRule set (JSON) checked at AE registration; empty = none"),
     S("cse", "sp_id", "tep.local", sp_id, cmn_cfg_valid_fqdn,
       "SP-ID of absolute IDs (token holder //sp_id/cse_id/AE-ID)"),
     S("authz", "token_issuer", "", token_issuer, NULL,

@@ -23,6 +23,7 @@ typedef struct {
     char *authz_mode;       /* "remote" | "local" */
     long deadline_ms;
     char *sp_id;            /* SP-ID of absolute IDs */
+    char *app_rules_file;   /* serviceSubscribedAppRule set, "" = none */
     char *token_issuer;     /* trusted iss, "" = tokens refused */
     char *token_issuer_key; /* its public key file */
     bool das;               /* direct flow: consult the DAS on Deny */

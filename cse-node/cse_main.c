@@ -23,6 +23,7 @@
 #include "cse_admin.h"
 #include "cse_coap.h"
 #include "cse_config.h"
+#include "cse_apprule.h"
 #include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
@@ -43,6 +44,7 @@ typedef struct {
     cse_pep *pep;
     cse_tokens *tokens;     /* dynamic authorization (cse_dynauth.h) */
     cse_dynauth *dynauth;
+    cse_apprules *app_rules; /* serviceSubscribedAppRule set (cse_apprule.h) */
     cmn_sync *sync;
     cse_sync_stats stats;
     cse_admin *admin;
@@ -174,7 +176,8 @@ static int open_bus(daemon_state *d)
                  ? cse_pep_new_local(&d->pep)
                  : cse_pep_new_remote(d->bus, d->cfg.bus_decide, (int)d->cfg.deadline_ms,
                                       d->sender, &d->pep);
-    if (rc == 0 && cse_dynauth_setup(&d->cfg, d->pep, &d->tokens, &d->dynauth) != 0)
+    if (rc == 0 && (cse_dynauth_setup(&d->cfg, d->pep, &d->tokens, &d->dynauth) != 0 ||
+                    cse_apprules_setup(&d->cfg, d->pep, &d->app_rules) != 0))
         return EXIT_CONFIG;
     if (rc == 0)
         rc = cmn_sync_new(d->bus, d->store, d->cfg.bus_events, d->cfg.bus_sync, d->cfg.cse_id,
@@ -342,6 +345,7 @@ static void cleanup(daemon_state *d)
     cmn_sync_free(d->sync);
     cse_pep_free(d->pep);
     cse_dynauth_free(d->dynauth);
+    cse_apprules_free(d->app_rules);
     cse_tokens_free(d->tokens);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);

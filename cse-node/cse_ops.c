@@ -154,6 +154,9 @@ static unsigned do_create(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
 
     if (rsc == 0 && in.ty == CMN_TY_AE)
         rsc = ae_id_for(c, ae_id, sizeof(ae_id));
+    if (rsc == 0 && in.ty == CMN_TY_AE) /* serviceSubscribedAppRule: 4126 */
+        rsc = cse_pep_check_registration(c->node->pep, c->node->store, ae_id,
+                                         json_string_value(json_object_get(attrs, "api")));
     if (rsc == 0 && in.ty == CMN_TY_SUB)
         rsc = verify_new_sub(c, attrs, rsp);
     if (rsc == 0) {

@@ -51,6 +51,14 @@ int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
                 Tep__Envelope **ret);
 bool cse_pep_is_remote(const cse_pep *p);
 
+/* Application rules at registration (cse_apprule.h): rules borrowed, NULL = none. */
+typedef struct cse_apprules cse_apprules;
+void cse_pep_set_app_rules(cse_pep *p, const cse_apprules *rules);
+/* At AE create: 0 when the rules allow (ae_id, app_id and ae_id's Credential-ID), else
+ * 4126 APP_RULE_VALIDATION_FAILED. */
+unsigned cse_pep_check_registration(cse_pep *p, cmn_store *st, const char *ae_id,
+                                    const char *app_id);
+
 /* Dynamic authorization (TS-0003 7.3, cse_dynauth.h): da is borrowed, NULL turns it off. */
 void cse_pep_set_dynauth(cse_pep *p, cse_dynauth *da);
 /* cse_pep_decide with dynamic authorization: the token parameters of the request's

@@ -1,0 +1,227 @@
+/* Application rules at AE registration (see cse_apprule.h). */
+#include "cse_apprule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmn_err.h"
+#include "cmn_kdf.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cse_pep.h"
+#include "cse_request.h"
+#include "cse_sync.h"
+
+#define SUB "apprule"
+#define LIST_MAX 32
+
+typedef struct {
+    char *apci[LIST_MAX], *aai[LIST_MAX], *aae[LIST_MAX];
+    size_t n_apci, n_aai, n_aae;
+} app_rule;
+
+struct cse_apprules {
+    app_rule *rules;
+    size_t n;
+};
+
+bool cse_apprules_match(const char *p, const char *s)
+{
+    for (; *p != '\0'; p++, s++) {
+        if (*p == '*') {
+            for (;; s++) {
+                if (cse_apprules_match(p + 1, s))
+                    return true;
+                if (*s == '\0')
+                    return false;
+            }
+        }
+        if (*s != *p)
+            return false;
+    }
+    return *s == '\0';
+}
+
+static void rule_clear(app_rule *r)
+{
+    for (size_t i = 0; i < r->n_apci; i++)
+        free(r->apci[i]);
+    for (size_t i = 0; i < r->n_aai; i++)
+        free(r->aai[i]);
+    for (size_t i = 0; i < r->n_aae; i++)
+        free(r->aae[i]);
+}
+
+void cse_apprules_free(cse_apprules *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        rule_clear(&r->rules[i]);
+    free(r->rules);
+    free(r);
+}
+
+size_t cse_apprules_count(const cse_apprules *r)
+{
+    return r != NULL ? r->n : 0;
+}
+
+static const char *parse_list(json_t *arr, char **out, size_t *n)
+{
+    size_t i;
+    json_t *v;
+
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > LIST_MAX)
+        return "apci, aai and aae must each be a list of 1..32 strings";
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v))
+            return "apci, aai and aae must each be a list of 1..32 strings";
+        if ((out[(*n)++] = strdup(json_string_value(v))) == NULL)
+            return "out of memory";
+    }
+    return NULL;
+}
+
+static const char *parse_rule(json_t *o, app_rule *r)
+{
+    const char *why;
+
+    if (!json_is_object(o))
+        return "a rule must be an object";
+    if ((why = parse_list(json_object_get(o, "apci"), r->apci, &r->n_apci)) != NULL ||
+        (why = parse_list(json_object_get(o, "aai"), r->aai, &r->n_aai)) != NULL)
+        return why;
+    return parse_list(json_object_get(o, "aae"), r->aae, &r->n_aae);
+}
+
+static int parse_rules(json_t *root, cse_apprules *r, const char *path, char *err, size_t len)
+{
+    json_t *list = json_object_get(root, "rules"), *o;
+    size_t i;
+
+    if (!json_is_array(list)) {
+        snprintf(err, len, "%s: expected {\"rules\": [...]}", path);
+        return CMN_EINVAL;
+    }
+    if ((r->rules = calloc(json_array_size(list) + 1, sizeof(app_rule))) == NULL)
+        return CMN_ENOMEM;
+    json_array_foreach(list, i, o) {
+        const char *why = parse_rule(o, &r->rules[i]);
+        r->n = i + 1;
+        if (why != NULL) {
+            snprintf(err, len, "%s: rules[%zu]: %s", path, i, why);
+            return CMN_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int cse_apprules_load(const char *path, cse_apprules **ret, char *err, size_t errlen)
+{
+    cse_apprules *r = calloc(1, sizeof(*r));
+    json_error_t jerr;
+    json_t *root;
+    int rc = 0;
+
+    *ret = NULL;
+    if (r == NULL)
+        return CMN_ENOMEM;
+    if (path != NULL && path[0] != '\0') {
+        root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+        if (root == NULL) {
+            snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+            rc = CMN_EINVAL;
+        } else {
+            rc = parse_rules(root, r, path, err, errlen);
+            json_decref(root);
+        }
+    }
+    if (rc != 0) {
+        cse_apprules_free(r);
+        return rc;
+    }
+    *ret = r;
+    return 0;
+}
+
+static bool any(char *const *list, size_t n, const char *value)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cse_apprules_match(list[i], value))
+            return true;
+    return false;
+}
+
+bool cse_apprules_allow(const cse_apprules *r, const char *cred_id, const char *app_id,
+                        const char *ae_stem, int *ret_rule)
+{
+    *ret_rule = -1;
+    if (r == NULL || r->n == 0)
+        return true;
+    for (size_t i = 0; i < r->n; i++) {
+        const app_rule *it = &r->rules[i];
+        if (any(it->apci, it->n_apci, cred_id ? cred_id : "") &&
+            any(it->aai, it->n_aai, app_id ? app_id : "") &&
+            any(it->aae, it->n_aae, ae_stem ? ae_stem : "")) {
+            *ret_rule = (int)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- at registration ---------------------------------------------------------------- */
+
+/* "12-<KpsaID>" of the AE's credential (the "enrolees" index), "" when it has none. */
+static void credential_id(cmn_store *st, const char *ae_id, char *ret, size_t len)
+{
+    void *val = NULL;
+    size_t vlen = 0;
+
+    ret[0] = '\0';
+    if (cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &vlen) == 0 &&
+        vlen + 4 <= len)
+        snprintf(ret, len, "12-%.*s", (int)vlen, (const char *)val);
+    cmn_store_free_val(val, vlen);
+}
+
+unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
+                                         const char *ae_id, const char *app_id)
+{
+    const char *slash = strrchr(ae_id, '/');
+    const char *stem = slash != NULL ? slash + 1 : ae_id;
+    char cred[CMN_KEY_ID_MAX + 8], a[128], s[128];
+    int rule;
+
+    if (cse_apprules_count(r) == 0)
+        return 0;
+    credential_id(st, ae_id, cred, sizeof(cred));
+    if (cse_apprules_allow(r, cred, app_id, stem, &rule)) {
+        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=%d", cse_log_value(stem, s, sizeof(s)),
+                 rule);
+        return 0;
+    }
+    CMN_WARN(SUB, "event=app_rule_refused credential_id=%s app_id=%s ae_id_stem=%s rsc=4126",
+             cred[0] ? cred : "-", cse_log_value(app_id, a, sizeof(a)),
+             cse_log_value(stem, s, sizeof(s)));
+    return CMN_RSC_APP_RULE_VALIDATION_FAILED;
+}
+
+int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret)
+{
+    char err[512];
+    int rc = cse_apprules_load(cfg->app_rules_file, ret, err, sizeof(err));
+
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=app_rules_invalid reason=\"%s\"", err);
+        return rc;
+    }
+    cse_pep_set_app_rules(pep, *ret);
+    CMN_INFO(SUB, "event=app_rules rules=%zu%s", cse_apprules_count(*ret),
+             cse_apprules_count(*ret) ? "" : " msg=\"every registration allowed\"");
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* Application rules at AE registration (TS-0001 10.2.2.2 steps 001-006, 9.6.29
+ * <serviceSubscribedAppRule>; TS-0003 8.2.1): the registrar CSE checks the triple
+ * (Credential-ID, App-ID, AE-ID-Stem) of a registering AE against the rules; no rule
+ * allowing it is 4126 APP_RULE_VALIDATION_FAILED.
+ *
+ * tep's rules come from the file [cse] app_rules_file (JSON, read at start):
+ *   {"rules": [{"apci": ["12-*@mef.tep.local"], "aai": ["Ntepdemo"], "aae": ["Cdevice*"]}]}
+ * apci (applicableCredIDs), aai (allowedApp-IDs), aae (allowedAEs), each a non-empty
+ * list of patterns where '*' matches any run of characters. A rule allows the triple
+ * when one entry of each list matches. The Credential-ID of a PSK SAEF is
+ * "12-<KpsaID>" (TS-0003 D9); an AE registering without a security association has
+ * the empty Credential-ID, which only "*" matches. With no file (the default) no rule
+ * is configured and every registration stays allowed, as before. */
+#ifndef TEP_CSE_APPRULE_H
+#define TEP_CSE_APPRULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmn_store.h"
+#include "cse_config.h"
+#include "cse_pep.h"
+
+typedef struct cse_apprules cse_apprules;
+
+/* path "" or NULL: no rules. CMN_EINVAL/CMN_EIO with "FILE: reason" in err. */
+int cse_apprules_load(const char *path, cse_apprules **ret, char *err, size_t errlen);
+void cse_apprules_free(cse_apprules *r); /* NULL is fine */
+size_t cse_apprules_count(const cse_apprules *r);
+
+/* true when allowed: no rules, or one rule matching all three (app_id NULL = ""). The
+ * index of the allowing rule in *ret_rule (-1 when there are no rules). */
+bool cse_apprules_allow(const cse_apprules *r, const char *cred_id, const char *app_id,
+                        const char *ae_stem, int *ret_rule);
+
+/* At AE create: ae_id (the AE-ID given to the new AE) with the App-ID of its api
+ * attribute (NULL: none); the Credential-ID is found from ae_id's credential in st.
+ * 0 when allowed, else 4126 (logged with the triple). */
+unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
+                                         const char *ae_id, const char *app_id);
+
+/* Loads [cse] app_rules_file and attaches the rules to pep (logged); free after the
+ * PEP. CMN_EINVAL / CMN_EIO: a configuration error (logged). */
+int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret);
+
+/* '*' matches any run of characters (wildcards of TS-0001 9.6.29 apci/aai/aae). */
+bool cse_apprules_match(const char *pattern, const char *value);
+
+#endif
