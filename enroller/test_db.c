@@ -229,6 +229,28 @@ static void test_app_instances_and_revoke(void **state)
     assert_int_equal(enr_db_app_revoke(s, "Nother", &ev), CMN_ENOTFOUND);
 }
 
+/* More events than a publication batch holds: the newest is always in the last slot,
+ * so subscribers see the gap and sync the rest. */
+static void test_many_instances_publish_the_newest(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+    enr_events ev;
+    char ke_id[64];
+    uint64_t last;
+
+    assert_int_equal(add_app(s, "meterapp", "Nmeter", "meter"), 0);
+    for (int i = 0; i < ENR_EVENTS_MAX + 3; i++) {
+        snprintf(ke_id, sizeof(ke_id), "%08x00@mef.tep.local", i);
+        assert_int_equal(enrol(s, "meterapp", ke_id, ke_a, &r), 0);
+    }
+    assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), 0);
+    assert_int_equal(enr_db_last_seq(s, &last), 0);
+    assert_int_equal(last, 2 * (ENR_EVENTS_MAX + 3));
+    assert_int_equal(ev.n, ENR_EVENTS_MAX);
+    assert_int_equal(ev.ev[ENR_EVENTS_MAX - 1].seq, last);
+}
+
 static void test_valid_ids(void **state)
 {
     (void)state;
@@ -255,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_valid_ids),
         cmocka_unit_test(test_instance_id_format),
         cmocka_unit_test_setup_teardown(test_app_instances_and_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_instances_publish_the_newest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
