@@ -134,7 +134,8 @@ static int lock_data_dir(daemon_state *d)
 static int open_store(daemon_state *d)
 {
     static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
-                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB };
+                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB,
+                                       CSE_DB_SUBS };
     int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
                             &d->store);
 

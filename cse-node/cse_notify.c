@@ -92,7 +92,7 @@ void cse_notify_event(cse_node *node, const char *watched, int net, const Tep__R
         return;
     if (subject->ty == CMN_TY_SUB && net >= 3)
         return; /* a subscription coming or going is not an event of its parent */
-    cse_res_walk(node->store, watched, true, event_fn, &e);
+    cse_res_subs_of(node->store, watched, event_fn, &e);
 }
 
 /* ---- verification ------------------------------------------------------------------ */

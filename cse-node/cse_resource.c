@@ -53,6 +53,9 @@ static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
     rc = cmn_txn_put(t, CSE_DB_RESOURCES, r->path, strlen(r->path), buf, len);
     if (rc == 0)
         rc = cmn_txn_put(t, CSE_DB_RI_INDEX, r->ri, strlen(r->ri), r->path, strlen(r->path));
+    if (rc == 0 && r->ty == CMN_TY_SUB)
+        rc = cmn_txn_put(t, CSE_DB_SUBS, r->path, strlen(r->path), r->parent_path,
+                         strlen(r->parent_path));
     free(buf);
     return rc;
 }
@@ -535,12 +538,14 @@ unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_re
 typedef struct {
     char **paths;
     char **ris;
+    bool *subs;      /* a subscription (also in CSE_DB_SUBS) */
     size_t n, cap;
 } victims;
 
-static int victims_add(victims *v, const char *path, size_t plen, const char *ri)
+static int victims_add(victims *v, const char *path, size_t plen, const char *ri, bool sub)
 {
     char **np, **nr;
+    bool *ns;
 
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 16;
@@ -552,7 +557,12 @@ static int victims_add(victims *v, const char *path, size_t plen, const char *ri
         if (nr == NULL)
             return CMN_ENOMEM;
         v->ris = nr;
+        ns = realloc(v->subs, v->cap * sizeof(bool));
+        if (ns == NULL)
+            return CMN_ENOMEM;
+        v->subs = ns;
     }
+    v->subs[v->n] = sub;
     v->paths[v->n] = strndup(path, plen);
     v->ris[v->n] = strdup(ri);
     if (v->paths[v->n] == NULL || v->ris[v->n] == NULL) {
@@ -572,6 +582,7 @@ static void victims_free(victims *v)
     }
     free(v->paths);
     free(v->ris);
+    free(v->subs);
 }
 
 static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
@@ -581,7 +592,7 @@ static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen
 
     if (rc != 0)
         return rc;
-    rc = victims_add(arg, key, klen, r->ri);
+    rc = victims_add(arg, key, klen, r->ri, r->ty == CMN_TY_SUB);
     cse_res_free(r);
     return rc;
 }
@@ -596,6 +607,8 @@ static int delete_all(cmn_store *st, const Tep__Resource *r, const victims *v, i
         rc = cmn_txn_del(t, CSE_DB_RESOURCES, v->paths[i], strlen(v->paths[i]));
         if (rc == 0)
             rc = cmn_txn_del(t, CSE_DB_RI_INDEX, v->ris[i], strlen(v->ris[i]));
+        if (rc == 0 && v->subs[i])
+            rc = cmn_txn_del(t, CSE_DB_SUBS, v->paths[i], strlen(v->paths[i]));
     }
     if (rc == 0 && r->ty == CMN_TY_CIN) {
         a = json_loads(r->json, 0, NULL);
@@ -621,7 +634,7 @@ unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now)
     if (r->ty == CMN_TY_CSEBASE)
         return CMN_RSC_OPERATION_NOT_ALLOWED;
     snprintf(prefix, sizeof(prefix), "%s/", r->path);
-    rc = victims_add(&v, r->path, strlen(r->path), r->ri);
+    rc = victims_add(&v, r->path, strlen(r->path), r->ri, r->ty == CMN_TY_SUB);
     if (rc == 0)
         rc = cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, strlen(prefix), collect_fn, &v);
     if (rc == 0)
@@ -814,7 +827,7 @@ static int expiry_fn(const void *key, size_t klen, const void *val, size_t vlen,
     if (rc != 0)
         return rc;
     if (cse_res_expired(r, e->now))
-        rc = victims_add(&e->v, key, klen, r->ri);
+        rc = victims_add(&e->v, key, klen, r->ri, r->ty == CMN_TY_SUB);
     cse_res_free(r);
     return rc;
 }
@@ -838,4 +851,39 @@ int cse_res_expire(cmn_store *st, int64_t now, size_t *ret_n)
     }
     victims_free(&e.v);
     return rc;
+}
+
+/* ---- subscriptions index ----------------------------------------------------------- */
+
+typedef struct {
+    cmn_store *st;
+    const char *parent;
+    size_t plen;
+    cse_res_visit_fn fn;
+    void *arg;
+} subs_ctx;
+
+static int subs_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    subs_ctx *s = arg;
+    char path[CSE_PATH_MAX];
+    Tep__Resource *r = NULL;
+    int rc;
+
+    if (vlen != s->plen || memcmp(val, s->parent, vlen) != 0 || klen >= sizeof(path))
+        return 0;
+    memcpy(path, key, klen);
+    path[klen] = '\0';
+    if (cse_res_get(s->st, path, &r) != 0)
+        return 0;
+    rc = s->fn(r, s->arg);
+    cse_res_free(r);
+    return rc;
+}
+
+int cse_res_subs_of(cmn_store *st, const char *parent_path, cse_res_visit_fn fn, void *arg)
+{
+    subs_ctx s = { st, parent_path, strlen(parent_path), fn, arg };
+
+    return cmn_store_foreach(st, CSE_DB_SUBS, NULL, 0, subs_fn, &s);
 }

@@ -16,6 +16,8 @@
 
 #define CSE_DB_RESOURCES "resources"
 #define CSE_DB_RI_INDEX "ri_index"
+/* subscription path -> the path of the resource it watches (its parent) */
+#define CSE_DB_SUBS "subscriptions"
 #define CSE_PATH_MAX 1024
 
 /* Reads the resource at path; *ret owned by the caller (cse_res_free). CMN_ENOTFOUND. */
@@ -64,6 +66,10 @@ unsigned cse_res_update(cmn_store *st, const Tep__Resource *r, json_t *attrs, in
 typedef int (*cse_res_visit_fn)(const Tep__Resource *r, void *arg);
 int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn,
                  void *arg);
+
+/* Calls fn for each subscription whose parent is parent_path (through CSE_DB_SUBS, so
+ * the cost follows the number of subscriptions, not the size of the subtree). */
+int cse_res_subs_of(cmn_store *st, const char *parent_path, cse_res_visit_fn fn, void *arg);
 
 /* True when r has an expiration time and it has passed. */
 bool cse_res_expired(const Tep__Resource *r, int64_t now);
