@@ -51,8 +51,6 @@ def test_unstructured_sp_relative(tree):
     assert r.rsc == 2000 and r.resource(TY_CNT)["rn"] == "box", str(r)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: absolute (_) addressing and an SP-ID "
-                   "setting not implemented yet")
 def test_structured_absolute(cse, tree):
     """Table 6.2.2.3-1, absolute: "_", SP-ID, CSE-ID, structured path."""
     c, path, ri, cse_id = tree

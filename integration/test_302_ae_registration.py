@@ -36,8 +36,6 @@ def test_from_c_gets_a_fresh_c_ae_id(cse):
     assert a1.startswith("C") and len(a1) > 1 and a1 != a2, (str(r1), str(r2))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: From \"S\" is kept as the AE-ID \"S\" instead "
-                   "of a CSE-assigned S-ID")
 def test_from_s_gets_an_s_ae_id(cse):
     _, r = _register(cse, "S", "reg-s")
     aei = r.resource(TY_AE)["aei"]

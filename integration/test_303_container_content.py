@@ -55,7 +55,6 @@ def test_content_instance_attributes_and_counters(ae):
     assert got["st"] >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: mni (maxNrOfInstances) not enforced yet")
 def test_mni_keeps_only_the_newest(ae):
     """TS-0001 9.6.6: with mni reached, the oldest contentInstance is removed."""
     c, _ = ae
@@ -67,7 +66,6 @@ def test_mni_keeps_only_the_newest(ae):
     assert c.retrieve(locs[2]).resource(TY_CIN)["con"] == "v2"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: mbs (maxByteSize) not enforced yet")
 def test_mbs_limits_bytes(ae):
     c, _ = ae
     cnt = _cnt(ae, "mbs8", mbs=8)
@@ -77,7 +75,6 @@ def test_mbs_limits_bytes(ae):
     assert got["cbs"] <= 8 and got["cni"] == 2, got
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: la/ol virtual resources not implemented yet")
 def test_latest_and_oldest(ae):
     """TS-0004 7.4.6.2.x: <latest> (la) and <oldest> (ol) of a container."""
     c, _ = ae
@@ -89,7 +86,6 @@ def test_latest_and_oldest(ae):
     assert ol.rsc == 2000 and ol.resource(TY_CIN)["con"] == "first", str(ol)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: UPDATE not implemented yet (5001)")
 def test_container_update(ae):
     """TS-0004 7.3.3.x UPDATE -> 2004, PUT answered 2.04; lt moves, lbl replaced."""
     c, _ = ae
@@ -100,7 +96,6 @@ def test_container_update(ae):
     assert got["lbl"] == ["new"] and got["mni"] == 5, got
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: UPDATE not implemented yet (5001, not 4005)")
 def test_content_instance_update_not_allowed(ae):
     """TS-0004 7.4.7: a contentInstance cannot be updated -> 4005 OPERATION_NOT_ALLOWED."""
     c, _ = ae
@@ -134,8 +129,6 @@ def test_bad_attribute_is_4000(ae, attrs):
     assert (r.rsc, r.code) == (4000, "4.00"), str(r)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: 4000 debugInfo gives only the RSC name, "
-                   "not the reason")
 def test_4000_names_the_attribute(ae):
     """TS-0004 6.6/7.2.2 (debugInfo): 4000 says what is wrong: the attribute's name."""
     c, path = ae
@@ -165,7 +158,6 @@ def test_delete_container_deletes_its_instances(ae):
     assert c.retrieve(cin).rsc == 4004
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: expired resources are not removed yet")
 def test_expired_resource_disappears(ae):
     """TS-0001 9.6.1.3 (expirationTime): once et has passed the resource is gone."""
     c, path = ae

@@ -110,8 +110,6 @@ def test_acp_itself_is_governed_by_pvs(cse, owners):
     assert owner.retrieve(acp.location).rsc == 2000
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: UPDATE not implemented yet (acpi cannot be "
-                   "changed)")
 def test_update_acpi_opens_access(cse, owners):
     """TS-0004 7.3.3.x: adding an acpi by UPDATE changes the decision."""
     owner, path, stranger = owners

@@ -11,8 +11,6 @@ from harness import free_udp_ports
 from onem2m_client import NotificationTarget, POST, TY_CIN, TY_CNT, TY_SUB, cse_session
 
 NET_CREATE_CHILD = 3
-XF_SUB = pytest.mark.xfail(strict=True, reason="issue 3: subscription (ty 23) not accepted yet "
-                           "(4108)")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +34,6 @@ def _subscribe(c, cnt, target, rn="s1"):
                                   "enc": {"net": [NET_CREATE_CHILD]}, "nct": 1})
 
 
-@XF_SUB
 def test_subscription_create_is_stored(watched):
     c, cnt, target = watched
     r = _subscribe(c, cnt, target)
@@ -47,14 +44,12 @@ def test_subscription_create_is_stored(watched):
     assert c.delete(r.location).rsc == 2002
 
 
-@XF_SUB
 def test_subscription_without_nu_is_4000(watched):
     c, cnt, _ = watched
     r = c.create(cnt, TY_SUB, {"rn": "no-nu", "enc": {"net": [3]}})
     assert (r.rsc, r.code) == (4000, "4.00"), str(r)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: subscription verification request not sent yet")
 def test_verification_request_on_create(watched):
     """TS-0004 7.3.8.2.1 (verification): a NOTIFY with vrq=true and the creator."""
     c, cnt, target = watched
@@ -67,8 +62,6 @@ def test_verification_request_on_create(watched):
     assert req.json["m2m:sgn"].get("cr") == c.originator
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: subscription verification (5204) not "
-                   "implemented yet")
 def test_refused_verification_is_5204(watched):
     """TS-0004 7.3.8.2.1: the target refuses -> 5204, mapped 5.00; nothing created."""
     c, cnt, target = watched
@@ -78,7 +71,6 @@ def test_refused_verification_is_5204(watched):
     assert c.retrieve(cnt + "/refused").rsc == 4004
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: notifications not sent yet")
 def test_notification_on_child_create(watched):
     """TS-0004 7.5.1: net 3 -> a notification with the new contentInstance (nct 1)."""
     c, cnt, target = watched
@@ -94,7 +86,7 @@ def test_notification_on_child_create(watched):
 
 def test_notification_target_answers_like_an_ae(cse, watched):
     """Self-check of the test's receiver: a NOTIFY to it is recorded and answered 2.04
-    with RSC 2000 and the RQI echoed (so the xfails above fail on the CSE, not here)."""
+    with RSC 2000 and the RQI echoed (so a failure above is the CSE's, not the receiver's)."""
     c, _, target = watched
     sender = cse.client("CAdmin")
     sender.loop.close()

@@ -9,9 +9,6 @@ import pytest
 from onem2m_client import TY_CIN, TY_CNT, TY_GRP, cse_session
 
 
-XF_GRP = pytest.mark.xfail(strict=True, reason="issue 3: group (ty 9) not accepted yet (4108)")
-
-
 @pytest.fixture(scope="module")
 def cse():
     yield from cse_session()
@@ -29,7 +26,6 @@ def members(cse):
     return c, path, cnts
 
 
-@XF_GRP
 def test_group_create_counts_members(members):
     c, path, cnts = members
     r = c.create(path, TY_GRP, {"rn": "g-count", "mt": TY_CNT, "mid": cnts, "mnm": 5})
@@ -39,29 +35,24 @@ def test_group_create_counts_members(members):
     assert c.retrieve(r.location).resource(TY_GRP)["mid"] == grp["mid"]
 
 
-@XF_GRP
 def test_group_missing_mid_is_4000(members):
     c, path, _ = members
     r = c.create(path, TY_GRP, {"rn": "g-nomid", "mt": TY_CNT, "mnm": 5})
     assert (r.rsc, r.code) == (4000, "4.00"), str(r)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: group mnm (6010) not enforced yet")
 def test_more_members_than_mnm_is_refused(members):
     c, path, cnts = members
     r = c.create(path, TY_GRP, {"rn": "g-mnm", "mt": TY_CNT, "mid": cnts, "mnm": 1})
     assert r.rsc == 6010 and r.code == "4.00", str(r)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: group member type check (4110) not "
-                   "implemented yet")
 def test_member_of_another_type_is_4110(cse, members):
     c, path, cnts = members
     r = c.create(path, TY_GRP, {"rn": "g-mt", "mt": TY_CIN, "mid": cnts, "mnm": 5, "csy": 1})
     assert (r.rsc, r.code) == (4110, "4.00"), str(r)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: group fan-out (fopt) not implemented yet")
 def test_fanout_retrieve_aggregates_member_answers(members):
     """TS-0004 7.3.x fanOutPoint: RETRIEVE <group>/fopt -> m2m:agr with one m2m:rsp per
     member, each with its rsc and pc."""
@@ -75,7 +66,6 @@ def test_fanout_retrieve_aggregates_member_answers(members):
     assert sorted(x["pc"]["m2m:cnt"]["rn"] for x in rsps) == ["m0", "m1"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: group fan-out (fopt) not implemented yet")
 def test_fanout_create_reaches_every_member(members):
     """fopt with a path below it: CREATE <group>/fopt creates in every member."""
     c, path, cnts = members

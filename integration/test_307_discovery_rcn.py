@@ -31,25 +31,18 @@ def _uril(r):
     return r.json["m2m:uril"]
 
 
-XF_DISC = pytest.mark.xfail(strict=True, reason="issue 3: discovery (fu=1) not implemented yet")
-XF_RCN = pytest.mark.xfail(strict=True, reason="issue 3: rcn variants not implemented yet")
-
-
-@XF_DISC
 def test_fu1_ty_filter(tree):
     c, path, a, b = tree
     uril = _uril(c.retrieve(path, query={"fu": 1, "ty": TY_CNT}))
     assert sorted(u.rstrip("/").split("/")[-1] for u in uril) == ["a", "b"], uril
 
 
-@XF_DISC
 def test_fu1_label_filter(tree):
     c, path, a, b = tree
     uril = _uril(c.retrieve(path, query={"fu": 1, "lbl": "color:red"}))
     assert len(uril) == 1 and uril[0].endswith("a"), uril
 
 
-@XF_DISC
 def test_fu1_lim_and_ofst(tree):
     c, path, a, b = tree
     every = _uril(c.retrieve(path, query={"fu": 1, "ty": TY_CIN}))
@@ -58,7 +51,6 @@ def test_fu1_lim_and_ofst(tree):
     assert _uril(c.retrieve(path, query={"fu": 1, "ty": TY_CIN, "ofst": 2})) == every[1:]
 
 
-@XF_DISC
 def test_fu1_level_and_created_before(tree):
     c, path, a, b = tree
     lvl1 = _uril(c.retrieve(path, query={"fu": 1, "lvl": 1}))
@@ -74,7 +66,6 @@ def test_discovery_does_not_leak_to_strangers(cse, tree):
     assert r.rsc == 4103 or r.json.get("m2m:uril") == [], str(r)
 
 
-@XF_RCN
 def test_rcn4_attributes_and_children(tree):
     c, path, a, b = tree
     r = c.retrieve(a, query={"rcn": 4})
@@ -83,7 +74,6 @@ def test_rcn4_attributes_and_children(tree):
     assert cnt["rn"] == "a" and len(cnt["m2m:cin"]) == 2, cnt
 
 
-@XF_RCN
 def test_rcn6_child_references(tree):
     c, path, a, b = tree
     r = c.retrieve(path, query={"rcn": 6})
@@ -98,7 +88,6 @@ def test_rcn1_is_the_default_representation(tree):
     assert r.rsc == 2000 and r.resource(TY_CNT)["rn"] == "a", str(r)
 
 
-@XF_RCN
 def test_bad_rcn_is_4000(tree):
     """TS-0004 6.3.5.x: rcn 9 is not allowed for RETRIEVE -> 4000."""
     c, path, a, b = tree
