@@ -335,7 +335,7 @@ static int cert_exchange(const tep_device *dev, mef_client *m, const char *id)
 static int enrol_exchange(tep_device *dev, mef_client *m)
 {
     uint8_t exporter[CMN_EXPORTER_LEN];
-    tep_enrolment *enr = malloc(sizeof(*enr));
+    tep_enrolment *enr = calloc(1, sizeof(*enr));
     char *body = NULL;
     int rc = enr ? cmn_tls_export(m->session, CMN_LABEL_BOOTSTRAP, exporter, sizeof(exporter))
                  : CMN_ENOMEM;
@@ -349,8 +349,10 @@ static int enrol_exchange(tep_device *dev, mef_client *m)
     if (rc == 0)
         rc = tep_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)m->body,
                                          m->body_len, enr);
-    if (rc == 0)
+    if (rc == 0) {
+        enr->enrolled = (int64_t)time(NULL); /* as tep_enrol() records it */
         rc = tep_device_install(dev, enr);
+    }
     free(body);
     cmn_wipe(exporter, sizeof(exporter));
     cmn_free_secret(enr, sizeof(*enr));
