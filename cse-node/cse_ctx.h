@@ -43,6 +43,10 @@ unsigned cse_group_fanout(cse_ctx *c, cse_rsp *rsp);
  * about (the child for 3 and 4); the subscriptions are found under watched. */
 void cse_notify_event(cse_node *node, const char *watched, int net, const Tep__Resource *subject,
                       int64_t now);
+/* A subscription is going (DELETE, exc used up): {"m2m:sgn":{"sud":true,"sur"}} to its
+ * subscriberURI (su), when it has one (TS-0004 7.4.8.2.4). */
+void cse_notify_deleted(cse_node *node, const Tep__Resource *sub);
+
 /* Verification of a subscription's nu (TS-0004 7.4.8.2.1) before it is created or its
  * nu updated: 0 when no nu needs it or it passed, 5204 when it failed, CSE_RSC_PENDING
  * with rsp's verify fields filled when it must be sent first. sur: the subscription. */

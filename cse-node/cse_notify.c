@@ -55,11 +55,15 @@ static char *sgn_body(const Tep__Resource *s, json_t *sub, const Tep__Resource *
     return out;
 }
 
+#define COUNTED_MAX 32
+
 typedef struct {
     cse_node *node;
     int net;
     const Tep__Resource *subject;
     int64_t now;
+    char *counted[COUNTED_MAX]; /* subscriptions with an exc to count down */
+    size_t n_counted;
 } event_ctx;
 
 static int event_fn(const Tep__Resource *s, void *arg)
@@ -78,21 +82,72 @@ static int event_fn(const Tep__Resource *s, void *arg)
         CMN_INFO(SUB, "event=notification sub=%s net=%d targets=%zu", s->path, e->net,
                  json_array_size(json_object_get(sub, "nu")));
         free(body);
+        if (json_is_integer(json_object_get(sub, "exc")) && e->n_counted < COUNTED_MAX)
+            e->counted[e->n_counted++] = strdup(s->path);
     }
     json_decref(sub);
     return 0;
 }
 
+void cse_notify_deleted(cse_node *node, const Tep__Resource *sub)
+{
+    json_t *a = json_loads(sub->json, 0, NULL);
+    const char *su = json_string_value(json_object_get(a, "su"));
+    json_t *sgn;
+    char *body;
+
+    if (node->notify != NULL && su != NULL) {
+        sgn = json_pack("{s:{s:b, s:s}}", "m2m:sgn", "sud", 1, "sur", sub->path);
+        body = sgn != NULL ? json_dumps(sgn, JSON_COMPACT) : NULL;
+        if (body != NULL)
+            node->notify(node->notify_arg, su, body);
+        free(body);
+        json_decref(sgn);
+    }
+    json_decref(a);
+}
+
+/* expirationCounter (exc): one less per notification; at 0 the subscription goes. */
+static void count_down(cse_node *node, const char *path, int64_t now)
+{
+    Tep__Resource *r = NULL, *updated = NULL;
+    json_t *a = NULL, *upd = NULL;
+    json_int_t exc;
+
+    if (cse_res_get(node->store, path, &r) != 0 || (a = json_loads(r->json, 0, NULL)) == NULL)
+        goto out;
+    exc = json_integer_value(json_object_get(a, "exc"));
+    if (exc <= 1) {
+        cse_notify_deleted(node, r);
+        cse_res_delete(node->store, r, now);
+        CMN_INFO(SUB, "event=subscription_expired sub=%s reason=exc", path);
+        goto out;
+    }
+    upd = json_pack("{s:I}", "exc", exc - 1);
+    if (upd != NULL)
+        cse_res_update(node->store, r, upd, now, &updated);
+out:
+    cse_res_free(updated);
+    cse_res_free(r);
+    json_decref(upd);
+    json_decref(a);
+}
+
 void cse_notify_event(cse_node *node, const char *watched, int net, const Tep__Resource *subject,
                       int64_t now)
 {
-    event_ctx e = { node, net, subject, now };
+    event_ctx e = { .node = node, .net = net, .subject = subject, .now = now };
 
     if (node->notify == NULL || watched == NULL || watched[0] == '\0')
         return;
     if (subject->ty == CMN_TY_SUB && net >= 3)
         return; /* a subscription coming or going is not an event of its parent */
     cse_res_subs_of(node->store, watched, event_fn, &e);
+    for (size_t i = 0; i < e.n_counted; i++) {
+        if (e.counted[i] != NULL && net != 2) /* on net 2 the subscription goes anyway */
+            count_down(node, e.counted[i], now);
+        free(e.counted[i]);
+    }
 }
 
 /* ---- verification ------------------------------------------------------------------ */

@@ -351,6 +351,8 @@ unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp)
     if (c->target->ty == CMN_TY_CSEBASE)
         return CMN_RSC_OPERATION_NOT_ALLOWED;
     cse_notify_event(c->node, c->target->path, 2, c->target, c->req->now);
+    if (c->target->ty == CMN_TY_SUB)
+        cse_notify_deleted(c->node, c->target);
     rsc = cse_res_delete(c->node->store, c->target, c->req->now);
     if (rsc == CMN_RSC_DELETED) {
         rsp->body = created_body(c->target, rcn);

@@ -546,6 +546,34 @@ static void test_notifications(void **state)
     assert_int_equal(f->sent, 2);
 }
 
+static void test_expiration_counter_and_deletion_notice(void **state)
+{
+    fixture *f = *state;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
+                                     "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"CAdmin\"],"
+                                     "\"su\":\"CAdmin\",\"exc\":2,\"enc\":{\"net\":[3]}}}")),
+                     2001);
+    make_cin(f, "tep-cse/box", "one");
+    assert_int_equal(f->sent, 1);
+    assert_int_equal(int_field(f, "tep-cse/box/s", "m2m:sub", "exc"), 1);
+    make_cin(f, "tep-cse/box", "two");
+    /* the second notification, then the deletion notice to su; the subscription is gone */
+    assert_int_equal(f->sent, 3);
+    assert_non_null(strstr(f->last_body, "\"sud\":true"));
+    assert_int_equal(send1(f, GET("tep-cse/box/s", NULL)), 4004);
+    make_cin(f, "tep-cse/box", "three");
+    assert_int_equal(f->sent, 3);
+    /* DELETE of a subscription with su sends the notice too */
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
+                                     "{\"m2m:sub\":{\"rn\":\"t\",\"nu\":[\"CAdmin\"],"
+                                     "\"su\":\"CAdmin\"}}")), 2001);
+    assert_int_equal(send1(f, DEL("tep-cse/box/t")), 2002);
+    assert_int_equal(f->sent, 4);
+    assert_non_null(strstr(f->last_body, "\"sur\":\"tep-cse/box/t\""));
+}
+
 /* ---- binding-level checks ----------------------------------------------------------- */
 
 static void test_formats(void **state)
@@ -585,6 +613,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_verification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiration_counter_and_deletion_notice, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
