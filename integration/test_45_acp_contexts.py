@@ -1,4 +1,4 @@
-"""41: accessControlContexts decide access through the real tep-cse and tep-authz, in
+"""45: accessControlContexts decide access through the real tep-cse and tep-authz, in
 both decision modes (remote PDP over the bus, local evaluator): a time window (actw,
 7-field scheduleEntry in UTC), an IP range (acip, CIDR against the peer's real address:
 these clients come from loopback), a location region (aclr: tep-cse learns no rq_loc over
