@@ -245,6 +245,8 @@ static pid_t start_authz(const char *path)
             dir, decide_ep, dir, dir, dir);
     fclose(f);
     fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
     pid = fork();
     if (pid == 0) {
         dup2(fd, STDERR_FILENO);
