@@ -89,8 +89,13 @@ static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
     if (rc != 0)
         o->rqi[0] = '\0';
     rc = cmn_coap_opt_str(pdu, CMN_OPT_RVI, o->rvi, sizeof(o->rvi));
-    if (rc != 0 || o->rvi[0] == '\0')
+    req->rvi = rc == 0 && o->rvi[0] != '\0' ? o->rvi : NULL;
+    if (rc == CMN_ERANGE) {
+        req->rvi = "?"; /* longer than any release: 4001 */
         snprintf(o->rvi, sizeof(o->rvi), "3");
+    } else if (req->rvi == NULL) {
+        snprintf(o->rvi, sizeof(o->rvi), "3");
+    }
     rc = cmn_coap_opt_uint(pdu, CMN_OPT_TY, &req->ty);
     o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
     if (rc != 0)

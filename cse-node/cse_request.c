@@ -240,12 +240,30 @@ static unsigned load_target(cse_ctx *c)
     return CMN_RSC_NOT_FOUND;
 }
 
+/* TS-0004 6.4.x releaseVersion: the releases whose CoAP binding tep speaks. */
+static bool rvi_ok(const char *rvi)
+{
+    static const char *const known[] = { "1", "2", "2a", "3", "4", "5" };
+
+    if (rvi == NULL)
+        return true;
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcmp(rvi, known[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
 {
     char reason[64];
 
     if (c->req->op < CMN_OP_CREATE || c->req->op > CMN_OP_NOTIFY)
         return CMN_RSC_OPERATION_NOT_ALLOWED;
+    if (!rvi_ok(c->req->rvi)) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "unknown_release_version");
+        return CMN_RSC_RELEASE_VERSION_NOT_SUPPORTED;
+    }
     if (!cf_ok(c->req)) {
         CMN_INFO(SUB, "event=bad_request reason=unsupported_content_format cf=%u", c->req->cf);
         return CMN_RSC_UNSUPPORTED_MEDIA_TYPE;

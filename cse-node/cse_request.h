@@ -33,6 +33,7 @@ typedef struct {
     bool has_accept;        /* Accept option present */
     uint32_t accept;        /* its value */
     const char *rqi;        /* Request Identifier (group fan-out echoes it), may be NULL */
+    const char *rvi;        /* Release Version Indicator, NULL when absent */
     const char *body;       /* may be NULL */
     size_t body_len;
     bool secure;            /* over CoAPS */

@@ -594,6 +594,14 @@ static void test_formats(void **state)
     assert_int_equal(send(f, r, &rsp), 2000);
     assert_int_equal(rsp.cf, 10001);
     cse_rsp_clear(&rsp);
+    /* releases tep does not know are 4001 */
+    r = GET("tep-cse", NULL);
+    r.rvi = "3";
+    assert_int_equal(send1(f, r), 2000);
+    r.rvi = "2a";
+    assert_int_equal(send1(f, r), 2000);
+    r.rvi = "9";
+    assert_int_equal(send1(f, r), 4001);
     /* NOTIFY to the CSE is accepted (2000) */
     assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_NOTIFY, .path = "tep-cse",
                                          .body = "{\"m2m:sgn\":{\"vrq\":true}}" }), 2000);
