@@ -74,6 +74,8 @@ static const cmn_cfg_item table[] = {
       "file with the issuer's ES256 public key (tep-authz's data_dir/token-issuer.pub)"),
     { "authz", "das", CMN_CFG_BOOL, "false", offsetof(cse_config, das), 0, 0, NULL,
       "on Deny consult tep-authz as DAS (direct flow; remote mode only)" },
+    { "authz", "cache_ms", CMN_CFG_INT, "0", offsetof(cse_config, cache_ms), 0, 3600000, NULL,
+      "decision cache lifetime (remote mode; policies are part of the key); 0 = off" },
     S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint,
       "tep-authz decide ROUTER (DEALER here)"),
     S("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,

@@ -27,6 +27,7 @@ typedef struct {
     char *token_issuer;     /* trusted iss, "" = tokens refused */
     char *token_issuer_key; /* its public key file */
     bool das;               /* direct flow: consult the DAS on Deny */
+    long cache_ms;          /* decision cache lifetime, 0 = off */
     char *bus_decide;
     char *bus_events;
     char *bus_sync;

@@ -357,7 +357,8 @@ int cse_dynauth_setup(const cse_config *cfg, cse_pep *pep, cse_tokens **ret_toke
         return rc;
     }
     cse_pep_set_dynauth(pep, *ret_da);
-    CMN_INFO(SUB, "event=dynamic_authorization tokens=%s das=%d",
-             cfg->token_issuer[0] ? cfg->token_issuer : "off", cfg->das);
+    cse_pep_set_cache(pep, (int)cfg->cache_ms);
+    CMN_INFO(SUB, "event=dynamic_authorization tokens=%s das=%d decision_cache_ms=%ld",
+             cfg->token_issuer[0] ? cfg->token_issuer : "off", cfg->das, cfg->cache_ms);
     return 0;
 }

@@ -40,8 +40,9 @@ void cse_dynauth_forget(cse_dynauth *da);
 /* Number of cached DAS grants still valid at now (for STATUS and tests). */
 size_t cse_dynauth_cached(const cse_dynauth *da, int64_t now);
 
-/* From cse.ini ([cse] sp_id, cse_id; [authz] token_issuer, token_issuer_key, das):
- * *ret_tokens (NULL when token_issuer is empty) and *ret_da, attached to pep. Free both
+/* From cse.ini ([cse] sp_id, cse_id; [authz] token_issuer, token_issuer_key, das,
+ * cache_ms): *ret_tokens (NULL when token_issuer is empty) and *ret_da, attached to pep
+ * (with pep's decision cache lifetime). Free both
  * after the PEP. CMN_EIO / CMN_EINVAL: the key file is unreadable or not a P-256 key (a
  * configuration error, logged). */
 int cse_dynauth_setup(const cse_config *cfg, cse_pep *pep, cse_tokens **ret_tokens,

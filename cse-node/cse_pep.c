@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cmn_acp.h"
+#include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
@@ -14,6 +15,18 @@
 #include "cse_resource.h"
 
 #define SUB "pep"
+
+/* The decision cache (remote mode): key = SHA-256 of the whole DecisionRequest but its
+ * time, so the policies themselves (acp_json, creator) are part of the key: an ACP
+ * updated or deleted gives another key and the old answer is never used again. */
+#define CACHE_SLOTS 256
+
+typedef struct {
+    uint8_t key[CMN_SHA256_LEN];
+    int64_t until_ms;  /* 0 = empty */
+    bool permit;
+    char rule[64];
+} cache_entry;
 
 struct cse_pep {
     bool remote;
@@ -25,6 +38,9 @@ struct cse_pep {
     int64_t pdp_down_until; /* monotonic ms: until then, Deny at once (see decide_remote) */
     cse_dynauth *dynauth;  /* borrowed; NULL: no dynamic authorization */
     const cse_apprules *app_rules; /* borrowed; NULL: registration always allowed */
+    int cache_ms;          /* decision cache lifetime, 0 = off */
+    cache_entry cache[CACHE_SLOTS];
+    uint64_t cache_hits;
 };
 
 /* ---- facts ------------------------------------------------------------------------- */
@@ -305,6 +321,72 @@ int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
  * that window are denied at once instead of each blocking the single-threaded loop
  * for a full deadline, so under load every request is answered within about one
  * deadline. The first decision after the window asks again. */
+/* ---- decision cache ------------------------------------------------------------------ */
+
+/* false for what must not be cached: dynamic privileges (tokens can be revoked, DAS
+ * grants expire) and time-window contexts (actw: the answer changes with the clock). */
+static bool cacheable(const Tep__DecisionRequest *rq)
+{
+    if (rq->n_token_acp_json > 0 || rq->n_dynamic_acp_json > 0)
+        return false;
+    for (size_t i = 0; i < rq->n_acp_json; i++)
+        if (strstr(rq->acp_json[i], "\"actw\"") != NULL)
+            return false;
+    return true;
+}
+
+static bool cache_key(const Tep__DecisionRequest *rq, uint8_t key[CMN_SHA256_LEN])
+{
+    Tep__DecisionRequest copy = *rq;
+    size_t len;
+    uint8_t *buf;
+    bool ok;
+
+    copy.now = 0;
+    len = tep__decision_request__get_packed_size(&copy);
+    if ((buf = malloc(len ? len : 1)) == NULL)
+        return false;
+    tep__decision_request__pack(&copy, buf);
+    ok = cmn_sha256(buf, len, key) == 0;
+    free(buf);
+    return ok;
+}
+
+static cache_entry *cache_find(cse_pep *p, const uint8_t key[CMN_SHA256_LEN], int64_t now)
+{
+    cache_entry *e = &p->cache[key[0] % CACHE_SLOTS]; /* one slot per key: newest wins */
+
+    if (e->until_ms > now && memcmp(e->key, key, CMN_SHA256_LEN) == 0)
+        return e;
+    return NULL;
+}
+
+static void cache_put(cse_pep *p, const uint8_t key[CMN_SHA256_LEN], const cse_decision *d)
+{
+    cache_entry *e = &p->cache[key[0] % CACHE_SLOTS];
+
+    memcpy(e->key, key, CMN_SHA256_LEN);
+    e->until_ms = mono_ms() + p->cache_ms;
+    e->permit = d->permit;
+    snprintf(e->rule, sizeof(e->rule), "%s", d->rule);
+}
+
+void cse_pep_set_cache(cse_pep *p, int cache_ms)
+{
+    p->cache_ms = cache_ms > 0 ? cache_ms : 0;
+    cse_pep_cache_clear(p);
+}
+
+void cse_pep_cache_clear(cse_pep *p)
+{
+    memset(p->cache, 0, sizeof(p->cache));
+}
+
+uint64_t cse_pep_cache_hits(const cse_pep *p)
+{
+    return p->cache_hits;
+}
+
 static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
@@ -327,11 +409,34 @@ static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
     cmn_bus_env_free(in);
 }
 
+/* A decision of the PDP, from the cache when an identical question (policies included)
+ * was answered less than cache_ms ago. Only answers of the PDP are cached, never a
+ * timeout. */
+static void decide_cached(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret)
+{
+    uint8_t key[CMN_SHA256_LEN];
+    bool keyed = p->cache_ms > 0 && cacheable(rq) && cache_key(rq, key);
+    cache_entry *e = keyed ? cache_find(p, key, mono_ms()) : NULL;
+
+    if (e != NULL) {
+        if (e->permit)
+            permit(ret, e->rule);
+        else
+            deny(ret, e->rule);
+        p->cache_hits++;
+        return;
+    }
+    decide_remote(p, rq, ret);
+    if (keyed && strcmp(ret->rule, "decision_timeout") != 0 &&
+        strcmp(ret->rule, "pdp_unavailable") != 0)
+        cache_put(p, key, ret);
+}
+
 void cse_pep_decide(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *ret)
 {
     deny(ret, "indeterminate");
     if (p->remote)
-        decide_remote(p, rq, ret);
+        decide_cached(p, rq, ret);
     else
         cse_pep_evaluate_local(rq, ret);
 }

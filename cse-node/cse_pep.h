@@ -51,6 +51,16 @@ int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
                 Tep__Envelope **ret);
 bool cse_pep_is_remote(const cse_pep *p);
 
+/* Decision cache (remote mode; off when cache_ms is 0, the default): an identical
+ * DecisionRequest (its time aside) answered by the PDP less than cache_ms ago is
+ * answered from the cache. The policies are part of the question, so an ACP that is
+ * updated or deleted is never answered from an old entry. Not cached: requests with
+ * token or DAS privileges, policies with time windows (actw), timeouts. A cache hit is
+ * not audited by tep-authz (tep-cse logs it). */
+void cse_pep_set_cache(cse_pep *p, int cache_ms);
+void cse_pep_cache_clear(cse_pep *p);
+uint64_t cse_pep_cache_hits(const cse_pep *p);
+
 /* Application rules at registration (cse_apprule.h): rules borrowed, NULL = none. */
 typedef struct cse_apprules cse_apprules;
 void cse_pep_set_app_rules(cse_pep *p, const cse_apprules *rules);

@@ -147,11 +147,91 @@ static void test_remote(void **state)
     unlink(ep + 6);
 }
 
+/* A PDP that answers (permit) every question for a while, counting them. */
+typedef struct {
+    cmn_bus_sock *router;
+    int asked;
+} counting_pdp;
+
+static void *counting_thread(void *arg)
+{
+    counting_pdp *p = arg;
+
+    for (;;) {
+        uint8_t ident[CMN_BUS_IDENT_MAX];
+        size_t ilen;
+        Tep__Envelope *in = NULL;
+        Tep__Envelope out = TEP__ENVELOPE__INIT;
+        Tep__DecisionResponse resp = TEP__DECISION_RESPONSE__INIT;
+        if (cmn_bus_recv_wait(p->router, 1500, ident, &ilen, &in) != 0)
+            return NULL;
+        p->asked++;
+        cmn_bus_env_init(&out, "test-pdp", in->request_id);
+        out.body_case = TEP__ENVELOPE__BODY_DECIDE_RESP;
+        out.decide_resp = &resp;
+        resp.permit = true;
+        resp.rsc = 2000;
+        resp.rule = "acp[0].acr[0]";
+        cmn_bus_send(p->router, ident, ilen, &out);
+        cmn_bus_env_free(in);
+    }
+}
+
+/* The decision cache answers an identical question without the PDP, and a changed
+ * policy is a new question (ACP update/delete invalidates by construction). */
+static void test_cache_invalidated_by_policy_change(void **state)
+{
+    char ep[128];
+    cmn_bus *bus;
+    counting_pdp p = { 0 };
+    cse_pep *pep;
+    pthread_t th;
+    Tep__DecisionRequest rq = base("Cdev2", "Cdev1");
+    char *acps[1] = { "{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":2}]}" };
+    cse_decision d;
+
+    snprintf(ep, sizeof(ep), "ipc:///tmp/test-cse-pep-cache-%d.ipc", (int)getpid());
+    assert_int_equal(cmn_bus_new(&bus), 0);
+    assert_int_equal(cmn_bus_open(bus, CMN_BUS_ROUTER, ep, &p.router), 0);
+    assert_int_equal(cse_pep_new_remote(bus, ep, 1000, "test", &pep), 0);
+    cse_pep_set_cache(pep, 60000);
+    assert_int_equal(pthread_create(&th, NULL, counting_thread, &p), 0);
+
+    rq.acp_json = acps;
+    rq.n_acp_json = 1;
+    cse_pep_decide(pep, &rq, &d);
+    rq.now += 5; /* the time is not part of the question */
+    cse_pep_decide(pep, &rq, &d);
+    assert_true(d.permit);
+    assert_int_equal(cse_pep_cache_hits(pep), 1);
+    /* The ACP changed (update): asked again. */
+    acps[0] = "{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":3}]}";
+    cse_pep_decide(pep, &rq, &d);
+    /* The ACP is gone (delete): asked again. */
+    rq.n_acp_json = 0;
+    cse_pep_decide(pep, &rq, &d);
+    /* Time windows are never cached. */
+    acps[0] = "{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":2,"
+              "\"acco\":[{\"actw\":[\"* * * * * * *\"]}]}]}";
+    rq.n_acp_json = 1;
+    cse_pep_decide(pep, &rq, &d);
+    cse_pep_decide(pep, &rq, &d);
+    assert_int_equal(cse_pep_cache_hits(pep), 1);
+    pthread_join(th, NULL);
+    assert_int_equal(p.asked, 5);
+
+    cse_pep_free(pep);
+    cmn_bus_close(p.router);
+    cmn_bus_free(bus);
+    unlink(ep + 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_rules),
         cmocka_unit_test(test_remote),
+        cmocka_unit_test(test_cache_invalidated_by_policy_change),
     };
     cmn_log_init("test", CMN_LOG_ERR, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
