@@ -39,8 +39,8 @@ def test_das_grants_read_for_its_lifetime(monkeypatch, request):
         assert r.rsc == 4103, str(r)
         assert d.read(stranger, cnt).rsc == 4103
 
-        # After pl the privileges are gone: the CSE must ask the DAS again.
-        time.sleep(3.5)
+        # After pl (whole seconds, inclusive) the privileges are gone: the CSE asks again.
+        time.sleep(4.5)
         before = _consulted(d)
         assert d.read(reader, cnt).rsc == 2000
         assert _consulted(d) == before + 1
