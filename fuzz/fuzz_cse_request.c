@@ -1,12 +1,13 @@
 /* Fuzz target: tep-cse's request handling from the datagram up, without sockets.
  *
  * Input: one CoAP-over-UDP datagram (RFC 7252). It is parsed by libcoap
- * (coap_pdu_parse), its oneM2M options (From, RQI, RVI, TY, Content-Format) and
- * Uri-Path are read with the same cmn_coap helpers and limits as the CoAP glue
- * (cse_coap.c), and the request goes to cse_request_handle(): JSON parsing, attribute
- * validation, addressing (structured/unstructured, "~"), From binding, the local
- * access decision and the LMDB resource tree. Bit 0 of the first token byte marks the
- * request as arriving over CoAPS bound to FUZZ_BOUND_ID.
+ * (coap_pdu_parse), its oneM2M options (From, RQI, RVI, TY, Content-Format, Accept),
+ * Uri-Path and Uri-Query are read with the same cmn_coap helpers and limits as the CoAP
+ * glue (cse_coap.c, whose reader is static: this is a copy), and the request goes to
+ * cse_request_handle(): JSON parsing, attribute validation, filter criteria and rcn,
+ * addressing (structured/unstructured, "~", "_"), From binding, the local access
+ * decision and the LMDB resource tree. The first token byte picks the session: bit 0
+ * CoAPS bound to FUZZ_BOUND_ID, bit 1 CoAPS with the admin credential.
  *
  * The resource tree persists across inputs, as in a live CSE (a create makes what the
  * next retrieve finds); a finding that does not replay alone replays after its corpus.
@@ -114,6 +115,7 @@ typedef struct {
     char from[256];
     char rvi[8];
     char rqi[256];
+    char query[2048];
 } fuzz_opts;
 
 static int method_to_op(coap_pdu_code_t code, bool has_ty)
@@ -125,6 +127,26 @@ static int method_to_op(coap_pdu_code_t code, bool has_ty)
     case COAP_REQUEST_CODE_DELETE: return CMN_OP_DELETE;
     default: return 0;
     }
+}
+
+/* Uri-Query joined with '&' (libcoap's coap_get_query), as the glue hands it over;
+ * false for one the glue refuses (too long, or with a NUL). */
+static bool read_query(const coap_pdu_t *pdu, cse_req *req, fuzz_opts *o)
+{
+    coap_string_t *q = coap_get_query(pdu);
+    bool ok = true;
+
+    req->query = NULL;
+    if (q != NULL && q->length > 0) {
+        ok = q->length < sizeof(o->query) && memchr(q->s, '\0', q->length) == NULL;
+        if (ok) {
+            memcpy(o->query, q->s, q->length);
+            o->query[q->length] = '\0';
+            req->query = o->query;
+        }
+    }
+    coap_delete_string(q);
+    return ok;
 }
 
 /* The CoAP glue's option reading (cse_coap.c read_options): false = a bad option,
@@ -141,7 +163,9 @@ static bool read_request(const coap_pdu_t *pdu, cse_req *req, fuzz_opts *o)
     ok &= rc == 0 || rc == CMN_ENOTFOUND;
     rc = cmn_coap_opt_str(pdu, CMN_OPT_RQI, o->rqi, sizeof(o->rqi));
     ok &= rc == 0 || rc == CMN_ENOTFOUND;
-    (void)cmn_coap_opt_str(pdu, CMN_OPT_RVI, o->rvi, sizeof(o->rvi));
+    req->rqi = rc == 0 ? o->rqi : NULL;
+    req->rvi = cmn_coap_opt_str(pdu, CMN_OPT_RVI, o->rvi, sizeof(o->rvi)) == 0 ? o->rvi : NULL;
+    req->has_accept = cmn_coap_opt_uint(pdu, COAP_OPTION_ACCEPT, &req->accept) == 0;
     rc = cmn_coap_opt_uint(pdu, CMN_OPT_TY, &req->ty);
     ok &= rc == 0 || rc == CMN_ENOTFOUND;
     if (rc != 0)
@@ -153,7 +177,7 @@ static bool read_request(const coap_pdu_t *pdu, cse_req *req, fuzz_opts *o)
         req->body_len = len;
     }
     req->op = method_to_op(coap_pdu_get_code(pdu), req->ty != 0);
-    return ok;
+    return ok && read_query(pdu, req, o);
 }
 
 static bool body_is_json(const char *body)
@@ -185,6 +209,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (token.length > 0 && (token.s[0] & 1)) {
         req.secure = true;
         req.bound_id = FUZZ_BOUND_ID;
+    } else if (token.length > 0 && (token.s[0] & 2)) {
+        req.secure = true;
+        req.bound_admin = true;
     }
     cse_request_handle(&fz.node, &req, &rsp);
     /* Whatever it answers: an RSC, and a body that is JSON. */

@@ -14,7 +14,8 @@ import coapmsg as c  # noqa: E402
 
 OUT = os.path.join(HERE, "corpus", "cse_request")
 CSE = "tep-cse"
-SECURE_TOKEN, PLAIN_TOKEN = b"\x01fz", b"\x02fz"
+# First token byte: bit 0 CoAPS bound to an AE, bit 1 CoAPS admin (fuzz_cse_request.c)
+PLAIN_TOKEN, SECURE_TOKEN, ADMIN_TOKEN = b"\x00fz", b"\x01fz", b"\x02fz"
 
 
 def req(code, path, fr="CAdmin", ty=None, body=None, query=(), cf=50, token=PLAIN_TOKEN,
@@ -63,6 +64,7 @@ SEEDS = {
     "bad-json": req(c.POST, CSE, ty=3, body=b'{"m2m:cnt": {"rn": '),
     "bad-cf": req(c.POST, CSE, ty=3, body=b"<cnt/>", cf=41),
     "accept": req(c.GET, CSE, extra=[(17, c.uint_bytes(10001))]),
+    "admin-coaps": req(c.GET, CSE + "/ae1", token=ADMIN_TOKEN, query=["rcn=6"]),
 }
 
 
