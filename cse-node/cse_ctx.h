@@ -35,7 +35,10 @@ unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp);
 /* group (TS-0004 7.4.13): mid of a CREATE/UPDATE checked against the tree (members
  * exist, match mt, no more than mnm; duplicates removed in place): 0, 4000, 4110, 6010. */
 unsigned cse_group_check_members(cse_ctx *c, json_t *attrs, const Tep__Resource *grp);
-/* A request to <group>/fopt[/rest]: sent to every member, answers m2m:agr. */
+/* A request to <group>/fopt[/rest]: sent to every member, answers m2m:agr. A member's
+ * own fopt is followed up to CSE_FANOUT_MAX_DEPTH levels (then 4000). */
+#define CSE_FANOUT_MAX_DEPTH 2
+#define CSE_GROUP_MAX_MEMBERS 1024
 unsigned cse_group_fanout(cse_ctx *c, cse_rsp *rsp);
 
 /* Subscription events (TS-0004 7.5.1): net 1 update, 2 delete of subject, 3 create of

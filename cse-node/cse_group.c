@@ -72,7 +72,8 @@ unsigned cse_group_check_members(cse_ctx *c, json_t *attrs, const Tep__Resource 
         if (seen_before(mid, i))
             json_array_remove(mid, i);
     }
-    if (max >= 0 && (long)json_array_size(mid) > max)
+    if ((max >= 0 && (long)json_array_size(mid) > max) ||
+        json_array_size(mid) > CSE_GROUP_MAX_MEMBERS)
         return CMN_RSC_MAX_NUMBER_OF_MEMBER_EXCEEDED;
     for (size_t i = 0; i < json_array_size(mid); i++) {
         rsc = check_one(c, json_string_value(json_array_get(mid, i)), mt);
@@ -115,6 +116,7 @@ static json_t *one_member(cse_ctx *c, const char *id)
     }
     cse_res_free(m);
     sub.path = path;
+    sub.fanout_depth = c->req->fanout_depth + 1;
     cse_request_handle(c->node, &sub, &srsp);
     r = member_rsp(c, id, &srsp);
     cse_rsp_clear(&srsp);

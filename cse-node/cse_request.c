@@ -206,6 +206,10 @@ static unsigned load_fanout(cse_ctx *c, const char *uri_path, const char *fopt)
 {
     char grp[CSE_PATH_MAX], path[CSE_PATH_MAX];
 
+    if (c->req->fanout_depth >= CSE_FANOUT_MAX_DEPTH) {
+        CMN_INFO(SUB, "event=bad_request reason=nested_fanout");
+        return CMN_RSC_BAD_REQUEST; /* a group of groups fanning out without end */
+    }
     snprintf(grp, sizeof(grp), "%.*s", (int)(fopt - 1 - uri_path), uri_path);
     snprintf(c->fopt_rest, sizeof(c->fopt_rest), "%s", fopt[4] == '/' ? fopt + 5 : "");
     if (cse_res_resolve(c->node->store, c->node->cse_id, grp, path) != 0 ||

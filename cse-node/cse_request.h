@@ -44,6 +44,7 @@ typedef struct {
     int verified;           /* subscription verification (TS-0004 7.4.8.2.1) of this
                                request: 0 not done yet, 1 passed, -1 failed */
     const char *sub_rn;     /* on the retried request: the name given on the first pass */
+    int fanout_depth;       /* > 0: sent by a group's fanOutPoint (nesting level) */
     char *ati;              /* out (may be NULL): Assigned Token IDs (option 327,
                                "lti:tkid+..."), ati_len bytes, "" when none */
     size_t ati_len;

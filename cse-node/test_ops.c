@@ -484,6 +484,17 @@ static void test_group(void **state)
     assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP, "{\"m2m:grp\":{\"mnm\":1}}")), 4000);
     assert_int_equal(send1(f, PUT("tep-cse/g", "{\"m2m:grp\":{\"mid\":[\"tep-cse/c1\"]}}")), 2004);
     assert_int_equal(int_field(f, "tep-cse/g", "m2m:grp", "cnm"), 1);
+    /* a group holding itself: fan-out nests two levels, then each member answers 4000 */
+    assert_int_equal(send1(f, PUT("tep-cse/g", "{\"m2m:grp\":{\"mt\":0}}")), 4000); /* mt: C */
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
+                                     "{\"m2m:grp\":{\"rn\":\"loop\",\"mnm\":9,"
+                                     "\"mid\":[\"tep-cse/c1\"]}}")), 2001);
+    assert_int_equal(send1(f, PUT("tep-cse/loop",
+                                  "{\"m2m:grp\":{\"mid\":[\"tep-cse/c1\",\"tep-cse/loop\"]}}")),
+                     2004);
+    assert_int_equal(send(f, GET("tep-cse/loop/fopt/fopt/fopt/fopt", NULL), &rsp), 2000);
+    assert_non_null(strstr(rsp.body, "\"rsc\":4000"));
+    cse_rsp_clear(&rsp);
 }
 
 /* ---- subscription ------------------------------------------------------------------ */
