@@ -12,9 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cmn_sync.h"
+#include "cse_client.h"
 #include "cse_request.h"
 #include "cse_sync.h"
 
@@ -73,7 +75,7 @@ static int teardown(void **state)
 }
 
 /* A request from the admin over plain CoAP unless r says otherwise. */
-static unsigned send(fixture *f, cse_req r, cse_rsp *rsp)
+static unsigned do_rq(fixture *f, cse_req r, cse_rsp *rsp)
 {
     if (r.from == NULL)
         r.from = "CAdmin";
@@ -92,7 +94,7 @@ static unsigned send(fixture *f, cse_req r, cse_rsp *rsp)
 static unsigned send1(fixture *f, cse_req r)
 {
     cse_rsp rsp;
-    unsigned rsc = send(f, r, &rsp);
+    unsigned rsc = do_rq(f, r, &rsp);
 
     cse_rsp_clear(&rsp);
     return rsc;
@@ -122,7 +124,7 @@ static long int_field(fixture *f, const char *path, const char *wrapper, const c
     json_t *v;
     long n;
 
-    assert_int_equal(send(f, GET(path, NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET(path, NULL), &rsp), 2000);
     v = field(&rsp, wrapper, name);
     assert_true(json_is_integer(v));
     n = (long)json_integer_value(v);
@@ -163,7 +165,7 @@ static void test_addressing_forms(void **state)
     assert_int_equal(send1(f, GET("~/other-cse/tep-cse/box", NULL)), 4004);
     assert_int_equal(send1(f, GET("_/tep.example", NULL)), 4004);
     /* unstructured: the ri, CSE-relative and SP-relative */
-    assert_int_equal(send(f, GET("tep-cse/box", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/box", NULL), &rsp), 2000);
     ri = field(&rsp, "m2m:cnt", "ri");
     assert_int_equal(send1(f, GET(json_string_value(ri), NULL)), 2000);
     snprintf(ri_path, sizeof(ri_path), "~/tep-cse/%s", json_string_value(ri));
@@ -179,7 +181,7 @@ static void test_ae_originators(void **state)
     json_t *aei;
 
     /* "S": a CSE-assigned S-prefixed AE-ID */
-    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse", .from = "S",
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse", .from = "S",
                                         .ty = CMN_TY_AE,
                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rr\":false}}" },
                           &rsp), 2001);
@@ -206,7 +208,7 @@ static void test_update(void **state)
     json_t *v;
 
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\",\"lbl\":[\"a\"]}}");
-    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_UPDATE, .path = "tep-cse/box",
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_UPDATE, .path = "tep-cse/box",
                                         .body = "{\"m2m:cnt\":{\"mni\":5,\"lbl\":null}}",
                                         .now = T0 + 60 }, &rsp), 2004);
     v = field(&rsp, "m2m:cnt", "mni");
@@ -219,7 +221,7 @@ static void test_update(void **state)
     cse_rsp_clear(&rsp);
     assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "st"), 1);
     /* read-only and create-only attributes are refused with a reason */
-    assert_int_equal(send(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"ri\":\"x\"}}"), &rsp), 4000);
+    assert_int_equal(do_rq(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"ri\":\"x\"}}"), &rsp), 4000);
     assert_non_null(strstr(rsp.body, "ri"));
     cse_rsp_clear(&rsp);
     assert_int_equal(send1(f, PUT("tep-cse/box", "{\"m2m:cnt\":{\"cni\":3}}")), 4000);
@@ -251,12 +253,12 @@ static void test_container_limits(void **state)
     make_cin(f, "tep-cse/box", "three");
     assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cni"), 2);
     assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cbs"), 8);
-    assert_int_equal(send(f, GET("tep-cse/box/ol", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/box/ol", NULL), &rsp), 2000);
     con = field(&rsp, "m2m:cin", "con");
     assert_string_equal(json_string_value(con), "two");
     json_decref(con);
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, GET("tep-cse/box/la", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/box/la", NULL), &rsp), 2000);
     con = field(&rsp, "m2m:cin", "con");
     assert_string_equal(json_string_value(con), "three");
     json_decref(con);
@@ -294,7 +296,7 @@ static void test_expiry(void **state)
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"short\",\"et\":\"20231114T222000\"}}");
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"sweep\",\"et\":\"20231114T222000\"}}");
     make_cnt(f, "tep-cse/short", "{\"m2m:cnt\":{\"rn\":\"inner\"}}");
-    assert_int_equal(send(f, GET("tep-cse/short", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/short", NULL), &rsp), 2000);
     et = field(&rsp, "m2m:cnt", "et");
     assert_string_equal(json_string_value(et), "20231114T222000");
     json_decref(et);
@@ -334,7 +336,7 @@ static size_t discover(fixture *f, const char *path, const char *q)
     cse_rsp rsp;
     size_t n;
 
-    assert_int_equal(send(f, GET(path, q), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET(path, q), &rsp), 2000);
     n = list_size(&rsp, "m2m:uril");
     cse_rsp_clear(&rsp);
     return n;
@@ -364,10 +366,10 @@ static void test_discovery(void **state)
     assert_int_equal(discover(f, "tep-cse", "fu=1&ty=3&sts=1"), 1);
     assert_int_equal(discover(f, "tep-cse", "fu=1&"), 6); /* empty parameter tolerated */
     /* structured by default, ri with drt=2 */
-    assert_int_equal(send(f, GET("tep-cse", "fu=1&lbl=hot"), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse", "fu=1&lbl=hot"), &rsp), 2000);
     assert_non_null(strstr(rsp.body, "\"tep-cse/a\""));
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, GET("tep-cse", "fu=1&lbl=hot&drt=2"), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse", "fu=1&lbl=hot&drt=2"), &rsp), 2000);
     assert_null(strstr(rsp.body, "\"tep-cse/a\""));
     cse_rsp_clear(&rsp);
     /* bad values are 4000; someone without DISCOVERY privilege gets 4103 */
@@ -385,18 +387,18 @@ static void test_result_content(void **state)
     json_t *v;
 
     make_tree(f);
-    assert_int_equal(send(f, GET("tep-cse/a", "rcn=6"), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/a", "rcn=6"), &rsp), 2000);
     v = field(&rsp, "m2m:rrl", "rrf");
     assert_int_equal(json_array_size(v), 3);
     assert_non_null(json_object_get(json_array_get(v, 0), "val"));
     json_decref(v);
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, GET("tep-cse/a", "rcn=5"), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/a", "rcn=5"), &rsp), 2000);
     v = field(&rsp, "m2m:cnt", "ch");
     assert_int_equal(json_array_size(v), 3);
     json_decref(v);
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, GET("tep-cse/a", "rcn=4"), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/a", "rcn=4"), &rsp), 2000);
     v = field(&rsp, "m2m:cnt", "m2m:cin");
     assert_int_equal(json_array_size(v), 2);
     json_decref(v);
@@ -404,20 +406,20 @@ static void test_result_content(void **state)
     assert_string_equal(json_string_value(v), "a");
     json_decref(v);
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, GET("tep-cse/a", "rcn=8&ty=4"), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/a", "rcn=8&ty=4"), &rsp), 2000);
     v = field(&rsp, "m2m:cnt", "m2m:cin");
     assert_int_equal(json_array_size(v), 2);
     json_decref(v);
     assert_null(field(&rsp, "m2m:cnt", "rn"));
     cse_rsp_clear(&rsp);
     /* CREATE: rcn 0 nothing, 2 the address; rcn 4 is not valid there */
-    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
                                         .ty = CMN_TY_CIN, .query = "rcn=0",
                                         .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }, &rsp), 2001);
     assert_null(rsp.body);
     assert_string_not_equal(rsp.location, "");
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
                                         .ty = CMN_TY_CIN, .query = "rcn=2",
                                         .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }, &rsp), 2001);
     assert_non_null(strstr(rsp.body, "\"m2m:uri\":\"tep-cse/b/"));
@@ -427,7 +429,7 @@ static void test_result_content(void **state)
                                          .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }), 4000);
     assert_int_equal(send1(f, GET("tep-cse/a", "rcn=0")), 4000);
     /* DELETE: rcn 1 answers the deleted resource */
-    assert_int_equal(send(f, (cse_req){ .op = CMN_OP_DELETE, .path = "tep-cse/b",
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_DELETE, .path = "tep-cse/b",
                                         .query = "rcn=1" }, &rsp), 2002);
     assert_non_null(strstr(rsp.body, "m2m:cnt"));
     cse_rsp_clear(&rsp);
@@ -444,7 +446,7 @@ static void test_group(void **state)
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c1\"}}");
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c2\"}}");
     make_cin(f, "tep-cse/c1", "one");
-    assert_int_equal(send(f, CREATE("tep-cse", CMN_TY_GRP,
+    assert_int_equal(do_rq(f, CREATE("tep-cse", CMN_TY_GRP,
                                     "{\"m2m:grp\":{\"rn\":\"g\",\"mt\":3,\"mnm\":3,"
                                     "\"mid\":[\"tep-cse/c1\",\"tep-cse/c2\",\"tep-cse/c1\"]}}"),
                           &rsp), 2001);
@@ -454,13 +456,13 @@ static void test_group(void **state)
     cse_rsp_clear(&rsp);
     assert_int_equal(int_field(f, "tep-cse/g", "m2m:grp", "cnm"), 2);
     /* fan-out: every member answers, aggregated */
-    assert_int_equal(send(f, GET("tep-cse/g/fopt", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/g/fopt", NULL), &rsp), 2000);
     list = field(&rsp, "m2m:agr", "m2m:rsp");
     assert_int_equal(json_array_size(list), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "rsc")), 2000);
     json_decref(list);
     cse_rsp_clear(&rsp);
-    assert_int_equal(send(f, GET("tep-cse/g/fopt/la", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/g/fopt/la", NULL), &rsp), 2000);
     list = field(&rsp, "m2m:agr", "m2m:rsp");
     assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "rsc")), 2000);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 1), "rsc")), 4004);
@@ -492,7 +494,7 @@ static void test_group(void **state)
     assert_int_equal(send1(f, PUT("tep-cse/loop",
                                   "{\"m2m:grp\":{\"mid\":[\"tep-cse/c1\",\"tep-cse/loop\"]}}")),
                      2004);
-    assert_int_equal(send(f, GET("tep-cse/loop/fopt/fopt/fopt/fopt", NULL), &rsp), 2000);
+    assert_int_equal(do_rq(f, GET("tep-cse/loop/fopt/fopt/fopt/fopt", NULL), &rsp), 2000);
     assert_non_null(strstr(rsp.body, "\"rsc\":4000"));
     cse_rsp_clear(&rsp);
 }
@@ -509,7 +511,7 @@ static void test_subscription_verification(void **state)
 
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
     /* the first pass asks for a verification request to the notification target */
-    assert_int_equal(send(f, r, &rsp), 0);
+    assert_int_equal(do_rq(f, r, &rsp), 0);
     assert_int_equal(rsp.n_verify, 1);
     assert_string_equal(rsp.verify_nu[0], "coap://127.0.0.1:9/n");
     assert_non_null(strstr(rsp.verify_body, "\"vrq\":true"));
@@ -520,7 +522,7 @@ static void test_subscription_verification(void **state)
     assert_int_equal(send1(f, r), 5204);
     r.verified = 1;
     r.sub_rn = rn;
-    assert_int_equal(send(f, r, &rsp), 2001);
+    assert_int_equal(do_rq(f, r, &rsp), 2001);
     assert_non_null(strstr(rsp.location, rn));
     cse_rsp_clear(&rsp);
     /* nu = the originator itself needs no verification */
@@ -585,6 +587,32 @@ static void test_expiration_counter_and_deletion_notice(void **state)
     assert_non_null(strstr(f->last_body, "\"sur\":\"tep-cse/box/t\""));
 }
 
+/* Where a notification goes: a coap:// URI as is, an AE (by AE-ID or path) at its first
+ * coap:// pointOfAccess; anything else nowhere. */
+static void test_notification_targets(void **state)
+{
+    fixture *f = *state;
+    char uri[256];
+
+    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
+                                         .from = "Cpoa", .ty = CMN_TY_AE,
+                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rr\":true,"
+                                                 "\"poa\":[\"http://h/x\",\"coap://127.0.0.1:5690/n\"]}}" }),
+                     2001);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cpoa", uri, sizeof(uri)), 0);
+    assert_string_equal(uri, "coap://127.0.0.1:5690/n");
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse/Cpoa", uri, sizeof(uri)), 0);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "coap://[::1]:1/a", uri, sizeof(uri)),
+                     0);
+    assert_string_equal(uri, "coap://[::1]:1/a");
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cnobody", uri, sizeof(uri)),
+                     CMN_ENOTFOUND);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse", uri, sizeof(uri)),
+                     CMN_ENOTFOUND);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "https://x/y", uri, sizeof(uri)),
+                     CMN_ENOTFOUND);
+}
+
 /* ---- binding-level checks ----------------------------------------------------------- */
 
 static void test_formats(void **state)
@@ -602,7 +630,7 @@ static void test_formats(void **state)
     r.accept = 60;
     assert_int_equal(send1(f, r), 5207);
     r.accept = 10001;
-    assert_int_equal(send(f, r, &rsp), 2000);
+    assert_int_equal(do_rq(f, r, &rsp), 2000);
     assert_int_equal(rsp.cf, 10001);
     cse_rsp_clear(&rsp);
     /* releases tep does not know are 4001 */
@@ -634,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiration_counter_and_deletion_notice, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_notification_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
