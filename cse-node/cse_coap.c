@@ -66,6 +66,7 @@ static void peer_ip(coap_session_t *session, char *ret, size_t len)
 typedef struct {
     char path[CSE_PATH_MAX];
     char query[2048];
+    char rqet[64], rset[64], oet[64];
     char from[256];
     char rqi[256];
     char rvi[8];
@@ -73,6 +74,16 @@ typedef struct {
     char ati[512];          /* Assigned Token IDs (TS-0008 oneM2M-ATI), "" when none */
     bool bad_option;
 } req_opts;
+
+/* RQET, RSET, OET (absRelTimestamp strings): NULL when absent. */
+static void read_time_option(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len,
+                             const char **ret, req_opts *o)
+{
+    int rc = cmn_coap_opt_str(pdu, num, buf, len);
+
+    *ret = rc == 0 ? buf : NULL;
+    o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
+}
 
 /* Reads the oneM2M options; an option too long for its buffer is a bad request. */
 static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
@@ -103,6 +114,9 @@ static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
     if (cmn_coap_opt_uint(pdu, COAP_OPTION_CONTENT_FORMAT, &req->cf) != 0)
         req->cf = 0;
     req->has_accept = cmn_coap_opt_uint(pdu, COAP_OPTION_ACCEPT, &req->accept) == 0;
+    read_time_option(pdu, CMN_OPT_RQET, o->rqet, sizeof(o->rqet), &req->rqet, o);
+    read_time_option(pdu, CMN_OPT_RSET, o->rset, sizeof(o->rset), &req->rset, o);
+    read_time_option(pdu, CMN_OPT_OET, o->oet, sizeof(o->oet), &req->oet, o);
     req->rqi = o->rqi;
 }
 

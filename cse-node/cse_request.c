@@ -258,8 +258,55 @@ static bool rvi_ok(const char *rvi)
     return false;
 }
 
+/* m2m:absRelTimestamp: "YYYYMMDDTHHMMSS[,fraction]" or milliseconds from now. */
+static int abs_rel_time(const char *v, int64_t now, int64_t *ret)
+{
+    char ts[16];
+    char *end = NULL;
+    long long ms;
+
+    if (v[0] != '\0' && strspn(v + (v[0] == '-'), "0123456789") == strlen(v + (v[0] == '-'))) {
+        ms = strtoll(v, &end, 10);
+        *ret = now + ms / 1000;
+        return *end == '\0' ? 0 : CMN_EINVAL;
+    }
+    if (strlen(v) < 15 || (v[15] != '\0' && v[15] != ','))
+        return CMN_EINVAL;
+    memcpy(ts, v, 15);
+    ts[15] = '\0';
+    return cmn_json_parse_timestamp(ts, ret);
+}
+
+/* TS-0004 7.3.2 (7346-7348): an expired request or result expiration is 4008; an
+ * operation execution time in the future cannot be honoured here (5001). */
+static unsigned check_times(const cse_req *req, cse_rsp *rsp)
+{
+    const char *names[] = { "rqet", "rset", "oet" };
+    const char *vals[] = { req->rqet, req->rset, req->oet };
+    int64_t t;
+
+    for (size_t i = 0; i < 3; i++) {
+        if (vals[i] == NULL)
+            continue;
+        if (abs_rel_time(vals[i], req->now, &t) != 0) {
+            snprintf(rsp->reason, sizeof(rsp->reason), "bad_%s", names[i]);
+            return CMN_RSC_BAD_REQUEST;
+        }
+        if (i < 2 && t < req->now) {
+            snprintf(rsp->reason, sizeof(rsp->reason), "%s_passed", names[i]);
+            return CMN_RSC_REQUEST_TIMEOUT;
+        }
+        if (i == 2 && t > req->now) {
+            snprintf(rsp->reason, sizeof(rsp->reason), "deferred_execution_not_supported");
+            return CMN_RSC_NOT_IMPLEMENTED;
+        }
+    }
+    return 0;
+}
+
 static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
 {
+    unsigned rsc;
     char reason[64];
 
     if (c->req->op < CMN_OP_CREATE || c->req->op > CMN_OP_NOTIFY)
@@ -268,6 +315,8 @@ static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
         snprintf(rsp->reason, sizeof(rsp->reason), "unknown_release_version");
         return CMN_RSC_RELEASE_VERSION_NOT_SUPPORTED;
     }
+    if ((rsc = check_times(c->req, rsp)) != 0)
+        return rsc;
     if (!cf_ok(c->req)) {
         CMN_INFO(SUB, "event=bad_request reason=unsupported_content_format cf=%u", c->req->cf);
         return CMN_RSC_UNSUPPORTED_MEDIA_TYPE;

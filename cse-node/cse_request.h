@@ -34,6 +34,9 @@ typedef struct {
     uint32_t accept;        /* its value */
     const char *rqi;        /* Request Identifier (group fan-out echoes it), may be NULL */
     const char *rvi;        /* Release Version Indicator, NULL when absent */
+    const char *rqet;       /* Request Expiration Timestamp (absRelTimestamp), may be NULL */
+    const char *rset;       /* Result Expiration Timestamp, may be NULL */
+    const char *oet;        /* Operation Execution Time, may be NULL */
     const char *body;       /* may be NULL */
     size_t body_len;
     bool secure;            /* over CoAPS */

@@ -641,6 +641,26 @@ static void test_formats(void **state)
     assert_int_equal(send1(f, r), 2000);
     r.rvi = "9";
     assert_int_equal(send1(f, r), 4001);
+    /* request/result expiration passed: 4008; a future execution time: 5001 */
+    r = GET("tep-cse", NULL);
+    r.rqet = "20231114T221600"; /* T0 + 60 */
+    assert_int_equal(send1(f, r), 2000);
+    r.rqet = "20231114T221400,5";
+    assert_int_equal(send1(f, r), 4008);
+    r.rqet = "5000"; /* relative, ms */
+    assert_int_equal(send1(f, r), 2000);
+    r.rqet = "-5000";
+    assert_int_equal(send1(f, r), 4008);
+    r.rqet = "soon";
+    assert_int_equal(send1(f, r), 4000);
+    r.rqet = NULL;
+    r.rset = "20231114T221400";
+    assert_int_equal(send1(f, r), 4008);
+    r.rset = NULL;
+    r.oet = "20231114T221400";
+    assert_int_equal(send1(f, r), 2000);
+    r.oet = "60000";
+    assert_int_equal(send1(f, r), 5001);
     /* NOTIFY to the CSE is accepted (2000) */
     assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_NOTIFY, .path = "tep-cse",
                                          .body = "{\"m2m:sgn\":{\"vrq\":true}}" }), 2000);
