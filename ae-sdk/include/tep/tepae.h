@@ -194,6 +194,29 @@ TEP_API int tep_enrol_cert_as(tep_device *dev, const char *csr_id);
 TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf,
                                  size_t len);
 
+/* ---- dynamic authorization: tokens (TS-0003 7.3.2.3, indirect flow) ---------------- */
+
+/* A token from the MAF/DAS. Owned by the caller: tep_token_free(). */
+typedef struct tep_token {
+    char *id;        /* Token-ID (tkid): present it to the CSE as Uri-Query "tids=<id>" */
+    char *jws;       /* the token itself (JWS Compact, ES256) */
+    char *holder;    /* its holder: this AE's absolute ID ("//sp-id/cse-id/AE-ID") */
+    int64_t expires; /* Unix seconds */
+} tep_token;
+
+/* Asks the MAF/DAS at maf_uri ("coaps://host:port"; DTLS-PSK with the KmID/Km of the
+ * enrolment, derived from Ke and its MAF-ID) for a token permitting the acop bits
+ * (1..63, TS-0004 acop) on the targets ris (structured paths "/<cse-name>/...") at the
+ * device's registrar CSE, for lifetime seconds (0: as long as the DAS grants). The CSE
+ * answers a request that presents it with the Local-Token-ID in the ATI option.
+ * TEP_ESTATE: not enrolled or no MAF-ID; TEP_EEXPIRED: enrolment expired; TEP_EDENIED:
+ * handshake refused or no grant (4.03); TEP_EINVAL: bad arguments or refused as
+ * malformed (4.00); TEP_EPROTO: a malformed answer; TEP_ETIMEOUT. */
+TEP_API int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *ris,
+                              size_t n_ris, unsigned acop, int64_t lifetime,
+                              tep_token **ret_token);
+TEP_API void tep_token_free(tep_token *t); /* NULL is fine; wipes the token text */
+
 #ifdef __cplusplus
 }
 #endif
