@@ -189,11 +189,14 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
         coap_add_option(response, CMN_OPT_ATI, strlen(o->ati), (const uint8_t *)o->ati);
     if (rsp->body == NULL)
         return;
-    /* The body is libcoap's until release_body (Block2 may outlive this handler). */
-    if (coap_add_data_large_response(res, session, request, response, NULL, rsp->cf, -1, 0,
-                                     strlen(rsp->body), (const uint8_t *)rsp->body, release_body,
-                                     rsp->body))
-        rsp->body = NULL;
+    /* The body is libcoap's from here on, success or not (Block2 may outlive this
+     * handler; on failure libcoap has already called release_body). */
+    char *body = rsp->body;
+
+    rsp->body = NULL;
+    if (!coap_add_data_large_response(res, session, request, response, NULL, rsp->cf, -1, 0,
+                                      strlen(body), (const uint8_t *)body, release_body, body))
+        CMN_WARN(SUB, "event=response_body_failed code=%d", (int)coap_pdu_get_code(response));
 }
 
 /* ---- subscription verification (delayed response) --------------------------------- */

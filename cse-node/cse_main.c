@@ -161,6 +161,10 @@ static void on_applied(uint64_t last, void *arg)
     d->facts.last_seq = last;
     CMN_INFO(SUB, "event=sync_applied last_seq=%llu items=%u revocations=%u",
              (unsigned long long)last, d->stats.applied, d->stats.revocations);
+    /* TS-0003 10.7: live DTLS sessions bound to a credential revoked in this batch
+     * are closed now, not at their next request. */
+    if (d->stats.revocations > 0)
+        cse_saef_close_revoked(d->store, (int64_t)time(NULL));
     memset(&d->stats, 0, sizeof(d->stats));
 }
 
@@ -316,6 +320,8 @@ static void sweep_expired(daemon_state *d, int64_t now_ms, int64_t *next_ms)
         CMN_ERR(SUB, "event=expiry_sweep_failed err=%s", cmn_strerror(rc));
     else if (n > 0)
         CMN_INFO(SUB, "event=expired count=%zu", n);
+    /* and sessions whose credential expired since the last sweep */
+    cse_saef_close_revoked(d->store, (int64_t)time(NULL));
 }
 
 static void run(daemon_state *d)

@@ -42,3 +42,21 @@ def test_revoke_while_a_session_is_live(platform, interval_ms):
     # requests answered after the revocation, if any, came within that second
     assert all(int(l["AT"]) <= revoked_ms + 1000 for l in lines if "RSC" in l and
                l["RSC"] == "2000"), out
+
+
+def test_revocation_closes_the_live_session(platform):
+    """TS-0003 10.7: the CSE closes a live DTLS session bound to a revoked credential as
+    soon as it applies the revocation (close_notify), without waiting for a request."""
+    dev, cnt, _ = device_with_data(platform, "device01")
+    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
+            "--timeout", "2000", "poll", cnt, "3000", "3"]
+    poll = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = poll.stdout.readline()
+        assert "RSC=2000" in first, first + poll.stderr.read()
+        r = platform.tepctl("enrolee", "revoke", "device01")
+        assert r.rc == 0, str(r)
+        platform["cse"].wait_log(r"event=session_closed reason=credential_revoked", 1.0)
+    finally:
+        poll.kill()
+        poll.communicate()
