@@ -72,7 +72,7 @@ static void fuzz_cleanup(void)
 static int open_store(void)
 {
     static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
-                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB };
+                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB, CSE_DB_SUBS };
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
     snprintf(fz.dir, sizeof(fz.dir), "%s/tep-fuzz-XXXXXX", base);
