@@ -17,6 +17,7 @@
 #include "authz_creds.h"
 #include "authz_decide.h"
 #include "authz_grants.h"
+#include "authz_maf.h"
 #include "authz_tokens.h"
 #include "cmn_bus.h"
 #include "cmn_err.h"
@@ -28,6 +29,18 @@
 #define TICK_MS 200
 #define POLICIES_DB "policies" /* ACP copies (filled by a later issue) */
 #define LOG_VALUE_MAX 128
+#define AUTHZ_DECIDE_BATCH 64 /* decisions per audit transaction, at most */
+
+/* A decision between its evaluation and its answer (the group commit in between). */
+typedef struct {
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen;
+    Tep__Envelope *in;              /* owned until answered */
+    bool is_das;                    /* a DasRequest (dreq): das is the answer */
+    Tep__DecisionRequest audit_rq;  /* DAS: what its audit record names (borrows in) */
+    Tep__DecisionResponse resp;     /* the decision; DAS: its outcome for the audit */
+    Tep__DasResponse das;
+} authz_pending;
 
 struct authz_daemon {
     const authz_config *cfg;
@@ -37,6 +50,7 @@ struct authz_daemon {
     cmn_bus *bus;
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
+    cmn_bus_sock *keys;     /* MAF Key Retrieval; NULL when [bus] keys is empty */
     cmn_sync *sync;
     authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
     authz_tokens *tokens;   /* token signing key, DAS answers */
@@ -44,6 +58,7 @@ struct authz_daemon {
     authz_stats stats;
     int sync_err; /* last error of cmn_sync_process, logged once per change */
     bool stop;
+    authz_pending batch[AUTHZ_DECIDE_BATCH]; /* decisions awaiting their group commit */
 };
 
 static int64_t mono_ms(void)
@@ -71,7 +86,8 @@ static int open_store(authz_daemon *d)
 {
     static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
                                       AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
-                                      AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB};
+                                      AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB,     AUTHZ_MAF_CLIENTS_DB,
+                                      AUTHZ_MAF_KEYS_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -108,6 +124,12 @@ static int open_bus(authz_daemon *d)
     err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->admin_ep, &d->admin);
     if (err != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->admin_ep,
+                cmn_strerror(err));
+        return AUTHZ_EXIT_BIND;
+    }
+    if (d->cfg->keys_ep[0] != '\0' &&
+        (err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->keys_ep, &d->keys)) != 0) {
+        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->keys_ep,
                 cmn_strerror(err));
         return AUTHZ_EXIT_BIND;
     }
@@ -149,7 +171,8 @@ static int start_tokens(authz_daemon *d)
     d->stats.token_pub = authz_tokens_pub_hex(d->tokens);
     if (d->cfg->coaps_listen[0] == '\0')
         return AUTHZ_EXIT_OK;
-    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->store, d->tokens, &d->coaps);
+    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, d->store,
+                          d->tokens, &d->coaps);
     if (err != 0) {
         CMN_ERR("main", "event=bind_failed coaps=%s err=\"%s\"", d->cfg->coaps_listen,
                 cmn_strerror(err));
@@ -195,6 +218,7 @@ void authz_daemon_free(authz_daemon *d)
     authz_grants_free(d->grants);
     cmn_bus_close(d->decide);
     cmn_bus_close(d->admin);
+    cmn_bus_close(d->keys);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);
     free(d);
@@ -214,25 +238,6 @@ static void log_decision(const Tep__DecisionRequest *rq, const Tep__DecisionResp
                       log_safe(rq->originator, orig, sizeof(orig)),
                       log_safe(rq->target, target, sizeof(target)), rq->op, resp->permit,
                       resp->rsc, resp->rule, (unsigned long long)seq);
-}
-
-static void record_decision(authz_daemon *d, const Tep__DecisionRequest *rq,
-                            const Tep__DecisionResponse *resp)
-{
-    uint64_t seq = d->stats.audit_seq + 1;
-    int err = authz_audit_append(d->store, seq, (int64_t)time(NULL), rq, resp);
-
-    d->stats.decisions++;
-    if (!resp->permit)
-        d->stats.denials++;
-    if (err != 0) {
-        /* The decision stands (the PEP is waiting); the gap is visible in the log. */
-        CMN_ERR("decide", "event=audit_failed err=\"%s\"", cmn_strerror(err));
-        seq = 0;
-    } else {
-        d->stats.audit_seq = seq;
-    }
-    log_decision(rq, resp, seq);
 }
 
 static void reply(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, Tep__Envelope *out)
@@ -263,55 +268,178 @@ static bool token_revoked(const char *tkid, void *arg)
     return authz_tokens_is_revoked(arg, tkid);
 }
 
-/* Direct flow (TS-0003 7.3.2.2): the DAS answer, recorded like a decision. */
-static void answer_das(authz_daemon *d, const uint8_t *ident, size_t ilen,
-                       const Tep__Envelope *in)
+/* Direct flow (TS-0003 7.3.2.2): the DAS answer, audited like a decision. */
+static void decide_das(authz_daemon *d, authz_pending *p)
 {
-    const Tep__DasRequest *rq = in->das_req;
-    Tep__DecisionRequest as_rq = TEP__DECISION_REQUEST__INIT;
-    Tep__DecisionResponse as_resp = TEP__DECISION_RESPONSE__INIT;
-    Tep__DasResponse resp;
-    Tep__Envelope out;
+    const Tep__DasRequest *rq = p->in->das_req;
 
-    if (authz_tokens_das(d->tokens, rq, (int64_t)time(NULL), &resp) != 0)
-        resp.granted = false; /* fail closed */
-    as_rq.originator = rq->orig;
-    as_rq.target = rq->trid;
-    as_rq.op = rq->op;
+    if (authz_tokens_das(d->tokens, rq, (int64_t)time(NULL), &p->das) != 0)
+        p->das.granted = false; /* fail closed */
+    tep__decision_request__init(&p->audit_rq);
+    p->audit_rq.originator = rq->orig;
+    p->audit_rq.target = rq->trid;
+    p->audit_rq.op = rq->op;
+    tep__decision_response__init(&p->resp);
     /* A tids look-up is answered (permit) when every token was found. */
-    as_resp.permit = resp.granted || (rq->n_tids > 0 && resp.n_tkns == rq->n_tids);
-    as_resp.rsc = as_resp.permit ? 2000 : 4103;
-    as_resp.rule = resp.rule != NULL ? resp.rule : "das: error";
-    record_decision(d, &as_rq, &as_resp);
-    cmn_bus_env_init(&out, SENDER, in->request_id);
-    out.body_case = TEP__ENVELOPE__BODY_DAS_RESP;
-    out.das_resp = &resp;
-    reply(d->decide, ident, ilen, &out);
-    authz_tokens_das_clear(&resp);
+    p->resp.permit = p->das.granted || (rq->n_tids > 0 && p->das.n_tkns == rq->n_tids);
+    p->resp.rsc = p->resp.permit ? 2000 : 4103;
+    p->resp.rule = p->das.rule != NULL ? p->das.rule : "das: error";
 }
 
-static void answer_decide(authz_daemon *d, const uint8_t *ident, size_t ilen,
-                          const Tep__Envelope *in)
+/* Decides one request into p (its answer waits for the group commit). false: not a
+ * decide or DAS request (answered with an error at once). */
+static bool decide_one(authz_daemon *d, authz_pending *p)
 {
-    Tep__Envelope out;
-    Tep__DecisionResponse resp;
+    const Tep__Envelope *in = p->in;
 
-    if (in->body_case == TEP__ENVELOPE__BODY_DAS_REQ && in->das_req != NULL) {
-        answer_das(d, ident, ilen, in);
-        return;
+    p->is_das = in->body_case == TEP__ENVELOPE__BODY_DAS_REQ && in->das_req != NULL;
+    if (p->is_das) {
+        decide_das(d, p);
+        return true;
     }
     if (in->body_case != TEP__ENVELOPE__BODY_DECIDE_REQ || in->decide_req == NULL) {
-        reply_error(d->decide, ident, ilen, in, "expected a DecisionRequest or DasRequest");
+        reply_error(d->decide, p->ident, p->ilen, in, "expected a DecisionRequest or DasRequest");
+        return false;
+    }
+    if (authz_decide_dynamic(in->decide_req, token_revoked, d->store, &p->resp) != 0)
+        CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
+    return true;
+}
+
+static const Tep__DecisionRequest *audited_rq(const authz_pending *p)
+{
+    return p->is_das ? &p->audit_rq : p->in->decide_req;
+}
+
+/* The group commit: every decision of the batch in one LMDB transaction (one fsync).
+ * A failed commit leaves them unrecorded (seq 0 in the log); the decisions stand, the
+ * PEPs are waiting. */
+static void record_batch(authz_daemon *d, authz_pending *batch, size_t n)
+{
+    authz_audit_item items[AUTHZ_DECIDE_BATCH];
+    uint64_t first = d->stats.audit_seq + 1;
+    int err;
+
+    for (size_t i = 0; i < n; i++) {
+        items[i] = (authz_audit_item){.rq = audited_rq(&batch[i]), .resp = &batch[i].resp};
+        d->stats.decisions++;
+        if (!batch[i].resp.permit)
+            d->stats.denials++;
+    }
+    err = authz_audit_append_many(d->store, first, (int64_t)time(NULL), items, n);
+    if (err != 0)
+        CMN_ERR("decide", "event=audit_failed decisions=%zu err=\"%s\"", n, cmn_strerror(err));
+    else
+        d->stats.audit_seq += n;
+    for (size_t i = 0; i < n; i++)
+        log_decision(items[i].rq, items[i].resp, err == 0 ? first + i : 0);
+}
+
+static void answer_one(authz_daemon *d, authz_pending *p)
+{
+    Tep__Envelope out;
+
+    cmn_bus_env_init(&out, SENDER, p->in->request_id);
+    if (p->is_das) {
+        out.body_case = TEP__ENVELOPE__BODY_DAS_RESP;
+        out.das_resp = &p->das;
+    } else {
+        out.body_case = TEP__ENVELOPE__BODY_DECIDE_RESP;
+        out.decide_resp = &p->resp;
+    }
+    reply(d->decide, p->ident, p->ilen, &out);
+    if (p->is_das)
+        authz_tokens_das_clear(&p->das);
+    else
+        authz_decide_clear(&p->resp);
+    cmn_bus_env_free(p->in);
+    p->in = NULL;
+}
+
+/* Recorded before answered: the batch is committed, then every answer is sent. */
+static void flush_batch(authz_daemon *d, authz_pending *batch, size_t n)
+{
+    if (n == 0)
+        return;
+    record_batch(d, batch, n);
+    for (size_t i = 0; i < n; i++)
+        answer_one(d, &batch[i]);
+}
+
+/* Receives and decides up to AUTHZ_DECIDE_BATCH requests into batch: those waiting now.
+ * Undecodable messages are dropped. Returns how many wait for their answer. */
+static size_t collect_batch(authz_daemon *d, authz_pending *batch)
+{
+    size_t n = 0;
+
+    while (n < AUTHZ_DECIDE_BATCH) {
+        authz_pending *p = &batch[n];
+        int err = cmn_bus_recv(d->decide, p->ident, &p->ilen, &p->in);
+
+        if (err == CMN_EAGAIN)
+            break;
+        if (err != 0) {
+            CMN_WARN("bus", "event=message_dropped socket=decide err=\"%s\"", cmn_strerror(err));
+            if (err == CMN_ECORRUPT)
+                continue;
+            break;
+        }
+        if (!decide_one(d, p)) { /* answered with an error already */
+            cmn_bus_env_free(p->in);
+            p->in = NULL;
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* Drains the decide ROUTER: the requests of this poll turn are decided, recorded in one
+ * transaction (per AUTHZ_DECIDE_BATCH), then answered. It ends on an empty receive, not
+ * on a send: the ROUTER's ZMQ_FD is edge-like and a send may swallow the edge. */
+static void serve_decide(authz_daemon *d)
+{
+    size_t n;
+
+    do {
+        n = collect_batch(d, d->batch);
+        flush_batch(d, d->batch, n);
+    } while (n > 0);
+}
+
+/* ---- MAF Key Retrieval (TS-0003 8.8.2.6) ------------------------------------------ */
+
+/* The requester names itself (target_id), as on the sync socket: the bus is the trust
+ * boundary (file permissions on ipc://, CURVE on tcp://). */
+static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
+                        const Tep__Envelope *in)
+{
+    const Tep__KeyRequest *rq = in->key_req;
+    Tep__KeyResponse resp = TEP__KEY_RESPONSE__INIT;
+    Tep__Credential *cred = NULL;
+    char key_id[LOG_VALUE_MAX], target[LOG_VALUE_MAX];
+    Tep__Envelope out;
+
+    if (in->body_case != TEP__ENVELOPE__BODY_KEY_REQ || rq == NULL) {
+        reply_error(d->keys, ident, ilen, in, "expected a KeyRequest");
         return;
     }
-    if (authz_decide_dynamic(in->decide_req, token_revoked, d->store, &resp) != 0)
-        CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
-    record_decision(d, in->decide_req, &resp);
+    resp.err = authz_maf_retrieve(d->store, rq->key_id, rq->target_id, (int64_t)time(NULL),
+                                  &cred);
+    log_safe(rq->key_id, key_id, sizeof(key_id));
+    log_safe(rq->target_id, target, sizeof(target));
+    if (resp.err == 0)
+        CMN_INFO("maf", "event=maf_key_retrieved key_id=%s target=%s source=%s", key_id, target,
+                 cred->enrolee_id);
+    else
+        CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s reason=\"%s\"",
+                 key_id, target, resp.err == CMN_EDENIED ? "not a target" : cmn_strerror(resp.err));
+    resp.credential = cred;
     cmn_bus_env_init(&out, SENDER, in->request_id);
-    out.body_case = TEP__ENVELOPE__BODY_DECIDE_RESP;
-    out.decide_resp = &resp;
-    reply(d->decide, ident, ilen, &out);
-    authz_decide_clear(&resp);
+    out.body_case = TEP__ENVELOPE__BODY_KEY_RESP;
+    out.key_resp = &resp;
+    reply(d->keys, ident, ilen, &out);
+    authz_maf_credential_free(cred);
 }
 
 /* ---- admin -------------------------------------------------------------------------- */
@@ -462,12 +590,13 @@ int authz_daemon_run(authz_daemon *d)
 {
     unsigned coap_wait = TICK_MS;
 
-    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s",
+    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s keys=%s",
              d->cfg->decide_ep, d->cfg->admin_ep, d->cfg->events_ep, d->cfg->sync_ep,
-             d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off");
+             d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off",
+             d->keys != NULL ? d->cfg->keys_ep : "off");
     while (!d->stop) {
         int sync_fds[2];
-        struct pollfd pfd[6];
+        struct pollfd pfd[7];
         int wait = coap_wait < TICK_MS ? (int)coap_wait : TICK_MS;
 
         cmn_sync_fds(d->sync, sync_fds); /* the DEALER's fd changes when rebuilt */
@@ -478,14 +607,18 @@ int authz_daemon_run(authz_daemon *d)
         pfd[4] = (struct pollfd){.fd = sync_fds[1], .events = POLLIN};
         pfd[5] = (struct pollfd){.fd = d->coaps != NULL ? authz_coaps_fd(d->coaps) : -1,
                                  .events = POLLIN};
-        if (poll(pfd, 6, wait) < 0 && errno != EINTR) {
+        pfd[6] = (struct pollfd){.fd = d->keys != NULL ? cmn_bus_fd(d->keys) : -1,
+                                 .events = POLLIN};
+        if (poll(pfd, 7, wait) < 0 && errno != EINTR) {
             CMN_ERR("main", "event=poll_failed errno=%d", errno);
             return AUTHZ_EXIT_START;
         }
         if (pfd[0].revents & POLLIN)
             handle_signals(d);
-        serve(d, d->decide, "decide", answer_decide);
+        serve_decide(d);
         serve(d, d->admin, "admin", answer_admin);
+        if (d->keys != NULL)
+            serve(d, d->keys, "keys", answer_keys);
         sync_step(d);
         if (d->coaps != NULL)
             coap_wait = authz_coaps_process(d->coaps);

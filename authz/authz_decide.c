@@ -189,8 +189,8 @@ int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq)
     return cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_last_key, ret_seq);
 }
 
-int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
-                       const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp)
+static int audit_put(cmn_txn *t, uint64_t seq, int64_t now, const Tep__DecisionRequest *rq,
+                     const Tep__DecisionResponse *resp)
 {
     Tep__AuditRecord rec = TEP__AUDIT_RECORD__INIT;
     uint8_t key[8];
@@ -212,9 +212,32 @@ int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
         return CMN_ENOMEM;
     tep__audit_record__pack(&rec, buf);
     cmn_store_u64_key(seq, key);
-    err = cmn_store_put(store, AUTHZ_AUDIT_DB, key, sizeof(key), buf, len);
+    err = cmn_txn_put(t, AUTHZ_AUDIT_DB, key, sizeof(key), buf, len);
     free(buf);
     return err;
+}
+
+int authz_audit_append_many(cmn_store *store, uint64_t first_seq, int64_t now,
+                            const authz_audit_item *items, size_t n)
+{
+    cmn_txn *t = NULL;
+    int err = cmn_store_txn_begin(store, &t);
+
+    for (size_t i = 0; err == 0 && i < n; i++)
+        err = audit_put(t, first_seq + i, now, items[i].rq, items[i].resp);
+    if (err != 0) {
+        cmn_txn_abort(t);
+        return err;
+    }
+    return cmn_txn_commit(t);
+}
+
+int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
+                       const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp)
+{
+    authz_audit_item it = {.rq = rq, .resp = resp};
+
+    return authz_audit_append_many(store, seq, now, &it, 1);
 }
 
 /* ---- audit query (tepctl audit) ----------------------------------------------------- */

@@ -39,6 +39,16 @@ int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq);
 int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
                        const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp);
 
+/* One decision of a group commit (both borrowed). */
+typedef struct {
+    const Tep__DecisionRequest *rq;
+    const Tep__DecisionResponse *resp;
+} authz_audit_item;
+/* Group commit: items[i] becomes record first_seq + i, all in ONE write transaction,
+ * committed (one fsync) before it returns 0; on an error none of them is recorded. */
+int authz_audit_append_many(cmn_store *store, uint64_t first_seq, int64_t now,
+                            const authz_audit_item *items, size_t n);
+
 /* The newest `last` records (0: 1) whose originator is `originator` (NULL or "": any),
  * oldest first. *ret is owned by the caller: authz_audit_query_free(). A full scan. */
 int authz_audit_query(cmn_store *store, const char *originator, size_t last,

@@ -146,11 +146,61 @@ static void test_audit_append_and_tail(void **state)
     nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Group commit: a batch of decisions becomes consecutive records in one transaction,
+ * each with its own originator and outcome; "tepctl audit" sees them oldest first. */
+static void test_audit_group_commit(void **state)
+{
+    char dir[] = "/tmp/tep-authz-audit-XXXXXX";
+    const char *dbs[] = {AUTHZ_AUDIT_DB};
+    Tep__DecisionRequest rq[3];
+    Tep__DecisionResponse resp[3];
+    authz_audit_item items[3];
+    const char *orig[3] = {"Cowner", "Cother", "Cowner"};
+    Tep__AuditRecord **recs = NULL;
+    cmn_store *store = NULL;
+    size_t n = 0;
+    uint64_t seq = 0;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &store), 0);
+    for (size_t i = 0; i < 3; i++) {
+        tep__decision_request__init(&rq[i]);
+        rq[i].originator = (char *)orig[i];
+        rq[i].creator = "Cowner";
+        rq[i].target = "/tep-cse/ae";
+        rq[i].op = CMN_ACOP_RETRIEVE;
+        assert_int_equal(authz_decide(&rq[i], &resp[i]), 0);
+        items[i] = (authz_audit_item){.rq = &rq[i], .resp = &resp[i]};
+    }
+    assert_int_equal(authz_audit_append(store, 1, 1795000001, &rq[0], &resp[0]), 0);
+    assert_int_equal(authz_audit_append_many(store, 2, 1795000002, items, 3), 0);
+    assert_int_equal(authz_audit_last_seq(store, &seq), 0);
+    assert_int_equal(seq, 4);
+    assert_int_equal(authz_audit_query(store, NULL, 10, &recs, &n), 0);
+    assert_int_equal(n, 4);
+    for (size_t i = 1; i < 4; i++) {
+        assert_int_equal(recs[i]->seq, i + 1);
+        assert_int_equal(recs[i]->time, 1795000002);
+        assert_string_equal(recs[i]->originator, orig[i - 1]);
+        assert_int_equal(recs[i]->permit, strcmp(orig[i - 1], "Cowner") == 0);
+    }
+    authz_audit_query_free(recs, n);
+    assert_int_equal(authz_audit_query(store, "Cother", 10, &recs, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0]->seq, 3);
+    authz_audit_query_free(recs, n);
+    for (size_t i = 0; i < 3; i++)
+        authz_decide_clear(&resp[i]);
+    cmn_store_close(store);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_audit_append_and_tail),
+        cmocka_unit_test(test_audit_group_commit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -376,6 +376,97 @@ static void test_clean_stop_and_audit_kept(void **state)
     assert_string_equal(status_value("audit_seq", v, sizeof(v)), "4");
 }
 
+/* ---- many PEPs at once: group commit ---------------------------------------------- */
+
+#define PEPS 16
+
+static void send_decide(void *sock, size_t k)
+{
+    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
+    Tep__Envelope env;
+    char orig[32];
+    uint8_t buf[512];
+    size_t len;
+
+    snprintf(orig, sizeof(orig), "Cpep%02zu", k);
+    rq.originator = orig;
+    rq.creator = k % 2 == 0 ? orig : "Cowner"; /* even: the creator, permitted */
+    rq.target = "/tep-cse/pep";
+    rq.op = CMN_ACOP_RETRIEVE;
+    cmn_bus_env_init(&env, "test", 1000 + k);
+    env.body_case = TEP__ENVELOPE__BODY_DECIDE_REQ;
+    env.decide_req = &rq;
+    len = tep__envelope__get_packed_size(&env);
+    assert_true(len <= sizeof(buf));
+    tep__envelope__pack(&env, buf);
+    assert_int_equal(zmq_send(sock, buf, len, 0), (int)len);
+}
+
+static void check_answer(void *sock, size_t k)
+{
+    uint8_t buf[4096];
+    int n = zmq_recv(sock, buf, sizeof(buf), 0);
+    Tep__Envelope *env;
+
+    assert_true(n > 0);
+    env = tep__envelope__unpack(NULL, (size_t)n, buf);
+    assert_non_null(env);
+    assert_int_equal(env->request_id, 1000 + k);
+    assert_int_equal(env->body_case, TEP__ENVELOPE__BODY_DECIDE_RESP);
+    assert_int_equal(env->decide_resp->permit, k % 2 == 0);
+    tep__envelope__free_unpacked(env, NULL);
+}
+
+static size_t audit_count(const char *originator, bool *ret_permit)
+{
+    Tep__Envelope env, *resp = NULL;
+    Tep__AdminRequest rq = TEP__ADMIN_REQUEST__INIT;
+    size_t n;
+
+    rq.op = TEP__ADMIN_REQUEST__OP__AUDIT_QUERY;
+    rq.audit_originator = (char *)originator;
+    rq.audit_last = 100;
+    cmn_bus_env_init(&env, "tepctl", 0);
+    env.body_case = TEP__ENVELOPE__BODY_ADMIN_REQ;
+    env.admin_req = &rq;
+    assert_int_equal(cmn_bus_request(bus, admin_ep, &env, 3000, &resp), 0);
+    n = resp->admin_resp->n_audit;
+    if (n > 0)
+        *ret_permit = resp->admin_resp->audit[0]->permit;
+    cmn_bus_env_free(resp);
+    return n;
+}
+
+/* Requests of many PEPs waiting together are decided, recorded (one transaction) and
+ * answered: every PEP gets its own answer, and every decision is in the audit log. */
+static void test_many_peps_recorded(void **state)
+{
+    void *zctx = zmq_ctx_new(), *socks[PEPS];
+    int linger = 0, rcvtimeo = 3000;
+    char v[32], orig[32];
+    bool permit = false;
+
+    for (size_t k = 0; k < PEPS; k++) {
+        socks[k] = zmq_socket(zctx, ZMQ_DEALER);
+        zmq_setsockopt(socks[k], ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_setsockopt(socks[k], ZMQ_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo));
+        assert_int_equal(zmq_connect(socks[k], decide_ep), 0);
+    }
+    for (size_t k = 0; k < PEPS; k++)
+        send_decide(socks[k], k);
+    for (size_t k = 0; k < PEPS; k++)
+        check_answer(socks[k], k);
+    for (size_t k = 0; k < PEPS; k++)
+        zmq_close(socks[k]);
+    zmq_ctx_term(zctx);
+    assert_string_equal(status_value("audit_seq", v, sizeof(v)), "20"); /* 4 + 16 */
+    for (size_t k = 0; k < PEPS; k++) {
+        snprintf(orig, sizeof(orig), "Cpep%02zu", k);
+        assert_int_equal(audit_count(orig, &permit), 1);
+        assert_int_equal(permit, k % 2 == 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +476,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_credentials_follow_enroller),
         cmocka_unit_test(test_clean_stop_and_audit_kept),
+        cmocka_unit_test(test_many_peps_recorded),
     };
 
     if (argc != 2) {

@@ -10,6 +10,8 @@
  *   pdp        authz_decide: the PDP handler, JSON policies parsed per decision
  *   bus        DEALER -> a real tep-authz ROUTER, one request in flight: the full
  *              round trip incl. protobuf, the decision and the committed audit record
+ *   bus x16    16 DEALERs (16 PEPs, e.g. 16 tep-cse), one request in flight each, to
+ *              the same tep-authz: what its group commit of audit records gives
  *   bus pdp    DEALER -> a forked bare ROUTER answering with authz_decide (no audit,
  *              no store): the transport plus the decision alone
  *   echo       DEALER -> a forked bare ROUTER that echoes, same request bytes
@@ -37,6 +39,7 @@
 #define N_REQS 8
 #define BATCH 200
 #define WAIT_MS 10000
+#define PEPS 16
 
 static const char *const policies[N_ACPS] = {
     "{\"acr\": ["
@@ -351,6 +354,52 @@ out:
     return rate;
 }
 
+/* Round trips per second with PEPS DEALERs, one request in flight on each (as PEPS
+ * tep-cse processes would have); -1 on a lost or wrong answer. */
+static double bench_concurrent(void *ctx, const char *ep, const packed_reqs *p, double seconds)
+{
+    void *s[PEPS] = {NULL};
+    zmq_pollitem_t items[PEPS];
+    size_t next[PEPS];
+    int linger = 0;
+    uint8_t buf[65536];
+    double t0, el = 0, rate = -1;
+    long n = 0;
+
+    for (int k = 0; k < PEPS; k++) {
+        s[k] = zmq_socket(ctx, ZMQ_DEALER);
+        zmq_setsockopt(s[k], ZMQ_LINGER, &linger, sizeof(linger));
+        if (zmq_connect(s[k], ep) != 0)
+            goto out;
+        items[k] = (zmq_pollitem_t){.socket = s[k], .events = ZMQ_POLLIN};
+        next[k] = (size_t)k % N_REQS;
+        zmq_send(s[k], p->buf[next[k]], p->len[next[k]], 0);
+    }
+    t0 = now_s();
+    while ((el = now_s() - t0) < seconds) {
+        if (zmq_poll(items, PEPS, 3000) <= 0)
+            goto out;
+        for (int k = 0; k < PEPS; k++) {
+            int got;
+
+            if (!(items[k].revents & ZMQ_POLLIN))
+                continue;
+            got = zmq_recv(s[k], buf, sizeof(buf), 0);
+            if (got < 0 || !check_reply(buf, got, next[k], p, false))
+                goto out;
+            n++;
+            next[k] = (next[k] + 1) % N_REQS;
+            zmq_send(s[k], p->buf[next[k]], p->len[next[k]], 0);
+        }
+    }
+    rate = (double)n / el;
+out:
+    for (int k = 0; k < PEPS; k++)
+        if (s[k] != NULL)
+            zmq_close(s[k]);
+    return rate;
+}
+
 static void stop_server(void *ctx, const char *ep)
 {
     void *s = zmq_socket(ctx, ZMQ_DEALER);
@@ -370,7 +419,7 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 /* ---- main ---------------------------------------------------------------------------- */
 
 typedef struct {
-    double evaluate, pdp, bus, bus_pdp, echo;
+    double evaluate, pdp, bus, bus_many, bus_pdp, echo;
 } bench_results;
 
 static void print_results(const bench_results *r, size_t size)
@@ -385,6 +434,8 @@ static void print_results(const bench_results *r, size_t size)
            1e6 / r->bus, 1e6 / r->bus_pdp, 1e6 / r->echo);
     printf("bus_decide_over_echo=%.3f\nbus_pdp_over_echo=%.3f\n", r->bus / r->echo,
            r->bus_pdp / r->echo);
+    printf("peps=%d\nbus_decide_many_per_s=%.0f\nbus_decide_many_over_one=%.2f\n", PEPS,
+           r->bus_many, r->bus_many / r->bus);
 }
 
 static void set_paths(void)
@@ -419,9 +470,10 @@ static int bench_bus(const char *authz, const packed_reqs *p, double seconds,
     ctx = zmq_ctx_new();
     if (authz_pid > 0 && echo_pid > 0 && pdp_pid > 0) {
         r->bus = bench_roundtrip(ctx, decide_ep, p, false, seconds);
+        r->bus_many = bench_concurrent(ctx, decide_ep, p, seconds);
         r->bus_pdp = bench_roundtrip(ctx, pdp_ep, p, false, seconds);
         r->echo = bench_roundtrip(ctx, echo_ep, p, true, seconds);
-        rc = r->bus > 0 && r->bus_pdp > 0 && r->echo > 0 ? 0 : -1;
+        rc = r->bus > 0 && r->bus_many > 0 && r->bus_pdp > 0 && r->echo > 0 ? 0 : -1;
     }
     stop_server(ctx, echo_ep);
     stop_server(ctx, pdp_ep);
@@ -440,7 +492,7 @@ static int bench_bus(const char *authz, const packed_reqs *p, double seconds,
 int main(int argc, char **argv)
 {
     double seconds = 3.0;
-    bench_results r = {-1, -1, -1, -1, -1};
+    bench_results r = {-1, -1, -1, -1, -1, -1};
     packed_reqs p = {{NULL}, {0}};
     int rc = 1, arg = 1;
 
