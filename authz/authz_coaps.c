@@ -12,9 +12,11 @@
 #include <coap3/coap.h>
 
 #include "authz_creds.h"
+#include "authz_maf.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_exporter.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 
@@ -26,12 +28,14 @@ struct authz_coaps {
     coap_context_t *ctx;
     cmn_store *store;
     authz_tokens *tokens;
+    char maf_id[256]; /* MAF-FQDN: suffix of every Key Identifier */
 };
 
 /* Per DTLS session (coap_session_set_app_data); wiped when the session goes. */
 typedef struct {
     char key_id[CMN_KEY_ID_MAX];
     char enrolee_id[AE_ID_MAX];
+    int64_t expires; /* the enrolment's expiry */
     uint8_t key[CMN_KEY_LEN];
     coap_bin_const_t psk;
 } km_binding;
@@ -75,6 +79,7 @@ static int lookup(cmn_store *st, const char *id, km_binding **ret)
         snprintf(b->key_id, sizeof(b->key_id), "%s", id);
         snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", c->enrolee_id);
         memcpy(b->key, c->key.data, CMN_KEY_LEN);
+        b->expires = c->expires;
         b->psk = (coap_bin_const_t){ CMN_KEY_LEN, b->key };
         *ret = b;
     }
@@ -129,9 +134,9 @@ static int on_event(coap_session_t *session, const coap_event_t event)
     return 0;
 }
 
-/* The AE-ID of the session, checked again against the store (a Km revoked since the
- * handshake no longer gets tokens). NULL when unbound. */
-static const char *bound_ae(authz_coaps *c, coap_session_t *session)
+/* The Km binding of the session, checked again against the store (a Km revoked since
+ * the handshake no longer gets tokens or keys). NULL when unbound. */
+static const km_binding *bound(authz_coaps *c, coap_session_t *session)
 {
     km_binding *b = coap_session_get_app_data(session), *fresh = NULL;
     const coap_bin_const_t *identity;
@@ -139,7 +144,7 @@ static const char *bound_ae(authz_coaps *c, coap_session_t *session)
 
     if (b != NULL && lookup(c->store, b->key_id, &fresh) == 0) {
         binding_free(fresh);
-        return b->enrolee_id;
+        return b;
     }
     if (b != NULL)
         return NULL;
@@ -148,7 +153,14 @@ static const char *bound_ae(authz_coaps *c, coap_session_t *session)
     if (!identity_text(identity, id, sizeof(id)) || lookup(c->store, id, &fresh) != 0)
         return NULL;
     coap_session_set_app_data(session, fresh);
-    return fresh->enrolee_id;
+    return fresh;
+}
+
+static const char *bound_ae(authz_coaps *c, coap_session_t *session)
+{
+    const km_binding *b = bound(c, session);
+
+    return b != NULL ? b->enrolee_id : NULL;
 }
 
 /* ---- POST /token -------------------------------------------------------------------- */
@@ -194,6 +206,99 @@ static void token_handler(coap_resource_t *res, coap_session_t *session,
     free(a.body);
 }
 
+/* ---- MAF Client and Key Registration (TS-0003 8.8.2.3, 8.8.2.5) --------------------- */
+
+static void maf_reply(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                      coap_pdu_t *response, authz_maf_answer *a)
+{
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE(a->code));
+    if (a->body != NULL &&
+        coap_add_data_large_response(res, session, request, response, NULL,
+                                     COAP_MEDIATYPE_APPLICATION_JSON, -1, 0, strlen(a->body),
+                                     (const uint8_t *)a->body, release_body, a->body))
+        a->body = NULL;
+    free(a->body);
+}
+
+/* The request body (NULL when absent or not whole) and the session's Km binding. */
+static const km_binding *maf_request(authz_coaps *c, coap_session_t *session,
+                                     const coap_pdu_t *request, const char **ret_body,
+                                     size_t *ret_len, authz_maf_session *ret_s)
+{
+    const km_binding *b = bound(c, session);
+    const uint8_t *data = NULL;
+    size_t len = 0, offset = 0, total = 0;
+
+    if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 ||
+        len != total)
+        data = NULL;
+    *ret_body = (const char *)data;
+    *ret_len = data != NULL ? len : 0;
+    if (b != NULL)
+        *ret_s = (authz_maf_session){ b->key_id, b->enrolee_id, b->expires };
+    return b;
+}
+
+static void client_handler(coap_resource_t *res, coap_session_t *session,
+                           const coap_pdu_t *request, const coap_string_t *query,
+                           coap_pdu_t *response)
+{
+    authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
+    authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
+    authz_maf_session s = { 0 };
+    const char *body;
+    size_t len;
+
+    (void)query;
+    if (maf_request(c, session, request, &body, &len, &s) != NULL)
+        authz_maf_client_register(c->store, c->maf_id, &s, body, len, (int64_t)time(NULL), &a);
+    if (a.code == 201)
+        CMN_INFO(SUB, "event=maf_client_registered client=%s km_id=%s", s.enrolee_id, s.km_id);
+    else
+        CMN_WARN(SUB, "event=maf_client_refused code=%u reason=\"%s\"", a.code, a.reason);
+    maf_reply(res, session, request, response, &a);
+}
+
+static void key_handler(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                        const coap_string_t *query, coap_pdu_t *response)
+{
+    authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
+    authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
+    uint8_t exp[CMN_EXPORTER_LEN] = { 0 };
+    authz_maf_session s = { 0 };
+    const char *body;
+    size_t len;
+    bool ok;
+
+    (void)query;
+    ok = maf_request(c, session, request, &body, &len, &s) != NULL;
+
+    /* Kc/KcID: the exporter of this very session, as the client computes it (10.3.1). */
+    if (ok && cmn_tls_export(session, CMN_LABEL_CONNECTION, exp, sizeof(exp)) != 0)
+        a = (authz_maf_answer){ .code = 500, .reason = "exporter" };
+    else if (ok)
+        authz_maf_key_register(c->store, c->maf_id, &s, exp, body, len, (int64_t)time(NULL),
+                               &a);
+    cmn_wipe(exp, sizeof(exp));
+    if (a.code == 201)
+        CMN_INFO(SUB, "event=maf_key_registered source=%s key_id=%s suid=%d", s.enrolee_id,
+                 a.key_id, AUTHZ_MAF_SUID_KC);
+    else
+        CMN_WARN(SUB, "event=maf_key_refused code=%u reason=\"%s\"", a.code, a.reason);
+    maf_reply(res, session, request, response, &a);
+}
+
+static int add_post(coap_context_t *ctx, const char *path, coap_method_handler_t h)
+{
+    coap_resource_t *r = coap_resource_init(coap_make_str_const(path), 0);
+
+    if (r == NULL)
+        return CMN_ECOAP;
+    coap_register_request_handler(r, COAP_REQUEST_POST, h);
+    coap_add_resource(ctx, r);
+    return 0;
+}
+
 /* ---- set-up ----------------------------------------------------------------------- */
 
 static int parse_listen(const char *hp, coap_address_t *ret)
@@ -237,7 +342,6 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
 {
     coap_dtls_spsk_t spsk;
     coap_address_t addr;
-    coap_resource_t *r;
 
     if (!coap_dtls_is_supported() || (c->ctx = coap_new_context(NULL)) == NULL)
         return CMN_ECOAP;
@@ -254,19 +358,18 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
     if (!coap_context_set_psk2(c->ctx, &spsk))
         return CMN_ECOAP;
     coap_register_event_handler(c->ctx, on_event);
-    r = coap_resource_init(coap_make_str_const("token"), 0);
-    if (r == NULL)
+    if (add_post(c->ctx, "token", token_handler) != 0 ||
+        add_post(c->ctx, "maf/clients", client_handler) != 0 ||
+        add_post(c->ctx, "maf/keys", key_handler) != 0)
         return CMN_ECOAP;
-    coap_register_request_handler(r, COAP_REQUEST_POST, token_handler);
-    coap_add_resource(c->ctx, r);
     if (parse_listen(listen, &addr) != 0 || !port_free(&addr) ||
         coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS) == NULL)
         return CMN_EIO;
     return 0;
 }
 
-int authz_coaps_new(const char *listen, const char *psk_hint, cmn_store *store,
-                    authz_tokens *tokens, authz_coaps **ret)
+int authz_coaps_new(const char *listen, const char *psk_hint, const char *maf_id,
+                    cmn_store *store, authz_tokens *tokens, authz_coaps **ret)
 {
     authz_coaps *c = calloc(1, sizeof(*c));
     int rc;
@@ -276,6 +379,10 @@ int authz_coaps_new(const char *listen, const char *psk_hint, cmn_store *store,
         return CMN_ENOMEM;
     c->store = store;
     c->tokens = tokens;
+    if (snprintf(c->maf_id, sizeof(c->maf_id), "%s", maf_id) >= (int)sizeof(c->maf_id)) {
+        free(c);
+        return CMN_ERANGE;
+    }
     rc = setup(c, listen, psk_hint);
     if (rc != 0) {
         authz_coaps_free(c);

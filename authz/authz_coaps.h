@@ -1,7 +1,9 @@
 /* tep-authz's CoAPS endpoint ([authz] coaps_listen): DTLS-PSK with psk_identity = KmID
  * and psk = Km (TS-0003 8.8, SUID 21; the credentials cmn_sync brings from the
  * enroller), and POST /token, the indirect flow of dynamic authorization (TS-0003
- * 7.3.2.3; request/answer JSON in docs/internals.md). The requester's AE-ID is the
+ * 7.3.2.3; request/answer JSON in docs/internals.md), POST /maf/clients and
+ * POST /maf/keys (MAF Client and Key Registration, TS-0003 8.8, authz_maf.h; maf_id is
+ * the MAF-FQDN of the Key Identifiers). The requester's AE-ID is the
  * Enrolee-ID of its Km: the token's holder is never taken from the request. */
 #ifndef TEP_AUTHZ_COAPS_H
 #define TEP_AUTHZ_COAPS_H
@@ -15,8 +17,8 @@ typedef struct authz_coaps authz_coaps;
 
 /* listen "host:port" (must not be ""); store and tokens are borrowed. CMN_EIO when it
  * cannot bind, CMN_ECOAP when libcoap cannot be set up. */
-int authz_coaps_new(const char *listen, const char *psk_hint, cmn_store *store,
-                    authz_tokens *tokens, authz_coaps **ret);
+int authz_coaps_new(const char *listen, const char *psk_hint, const char *maf_id,
+                    cmn_store *store, authz_tokens *tokens, authz_coaps **ret);
 void authz_coaps_free(authz_coaps *c); /* NULL is fine */
 int authz_coaps_fd(const authz_coaps *c);
 /* Does pending work; returns the longest wait (ms) before it must run again. */

@@ -17,6 +17,11 @@ static int valid_level(const char *v, char *err, size_t errlen)
     return CMN_ECONFIG;
 }
 
+static int valid_optional_endpoint(const char *v, char *err, size_t errlen)
+{
+    return v[0] == '\0' ? 0 : cmn_cfg_valid_endpoint(v, err, errlen);
+}
+
 static const cmn_cfg_item authz_table[] = {
     {"authz", "data_dir", CMN_CFG_STR, "/var/lib/tep/authz", offsetof(authz_config, data_dir),
      0, 0, NULL, "LMDB environment directory (created 0700)"},
@@ -41,6 +46,8 @@ static const cmn_cfg_item authz_table[] = {
     {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/authz-admin.ipc",
      offsetof(authz_config, admin_ep), 0, 0, cmn_cfg_valid_endpoint,
      "tepctl requests: ROUTER, bound"},
+    {"bus", "keys", CMN_CFG_STR, "", offsetof(authz_config, keys_ep), 0, 0,
+     valid_optional_endpoint, "MAF Key Retrieval by targets (tep-cse): ROUTER, bound; empty = off"},
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0,
      NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
