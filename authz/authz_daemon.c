@@ -17,6 +17,7 @@
 #include "authz_creds.h"
 #include "authz_decide.h"
 #include "authz_grants.h"
+#include "authz_maf.h"
 #include "authz_tokens.h"
 #include "cmn_bus.h"
 #include "cmn_err.h"
@@ -49,6 +50,7 @@ struct authz_daemon {
     cmn_bus *bus;
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
+    cmn_bus_sock *keys;     /* MAF Key Retrieval; NULL when [bus] keys is empty */
     cmn_sync *sync;
     authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
     authz_tokens *tokens;   /* token signing key, DAS answers */
@@ -84,7 +86,8 @@ static int open_store(authz_daemon *d)
 {
     static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
                                       AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
-                                      AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB};
+                                      AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB,     AUTHZ_MAF_CLIENTS_DB,
+                                      AUTHZ_MAF_KEYS_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -121,6 +124,12 @@ static int open_bus(authz_daemon *d)
     err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->admin_ep, &d->admin);
     if (err != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->admin_ep,
+                cmn_strerror(err));
+        return AUTHZ_EXIT_BIND;
+    }
+    if (d->cfg->keys_ep[0] != '\0' &&
+        (err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->keys_ep, &d->keys)) != 0) {
+        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->keys_ep,
                 cmn_strerror(err));
         return AUTHZ_EXIT_BIND;
     }
@@ -162,7 +171,8 @@ static int start_tokens(authz_daemon *d)
     d->stats.token_pub = authz_tokens_pub_hex(d->tokens);
     if (d->cfg->coaps_listen[0] == '\0')
         return AUTHZ_EXIT_OK;
-    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->store, d->tokens, &d->coaps);
+    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, d->store,
+                          d->tokens, &d->coaps);
     if (err != 0) {
         CMN_ERR("main", "event=bind_failed coaps=%s err=\"%s\"", d->cfg->coaps_listen,
                 cmn_strerror(err));
@@ -208,6 +218,7 @@ void authz_daemon_free(authz_daemon *d)
     authz_grants_free(d->grants);
     cmn_bus_close(d->decide);
     cmn_bus_close(d->admin);
+    cmn_bus_close(d->keys);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);
     free(d);
@@ -396,6 +407,41 @@ static void serve_decide(authz_daemon *d)
     } while (n > 0);
 }
 
+/* ---- MAF Key Retrieval (TS-0003 8.8.2.6) ------------------------------------------ */
+
+/* The requester names itself (target_id), as on the sync socket: the bus is the trust
+ * boundary (file permissions on ipc://, CURVE on tcp://). */
+static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
+                        const Tep__Envelope *in)
+{
+    const Tep__KeyRequest *rq = in->key_req;
+    Tep__KeyResponse resp = TEP__KEY_RESPONSE__INIT;
+    Tep__Credential *cred = NULL;
+    char key_id[LOG_VALUE_MAX], target[LOG_VALUE_MAX];
+    Tep__Envelope out;
+
+    if (in->body_case != TEP__ENVELOPE__BODY_KEY_REQ || rq == NULL) {
+        reply_error(d->keys, ident, ilen, in, "expected a KeyRequest");
+        return;
+    }
+    resp.err = authz_maf_retrieve(d->store, rq->key_id, rq->target_id, (int64_t)time(NULL),
+                                  &cred);
+    log_safe(rq->key_id, key_id, sizeof(key_id));
+    log_safe(rq->target_id, target, sizeof(target));
+    if (resp.err == 0)
+        CMN_INFO("maf", "event=maf_key_retrieved key_id=%s target=%s source=%s", key_id, target,
+                 cred->enrolee_id);
+    else
+        CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s reason=\"%s\"",
+                 key_id, target, resp.err == CMN_EDENIED ? "not a target" : cmn_strerror(resp.err));
+    resp.credential = cred;
+    cmn_bus_env_init(&out, SENDER, in->request_id);
+    out.body_case = TEP__ENVELOPE__BODY_KEY_RESP;
+    out.key_resp = &resp;
+    reply(d->keys, ident, ilen, &out);
+    authz_maf_credential_free(cred);
+}
+
 /* ---- admin -------------------------------------------------------------------------- */
 
 #define AUDIT_DEFAULT_LAST 20
@@ -544,12 +590,13 @@ int authz_daemon_run(authz_daemon *d)
 {
     unsigned coap_wait = TICK_MS;
 
-    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s",
+    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s keys=%s",
              d->cfg->decide_ep, d->cfg->admin_ep, d->cfg->events_ep, d->cfg->sync_ep,
-             d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off");
+             d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off",
+             d->keys != NULL ? d->cfg->keys_ep : "off");
     while (!d->stop) {
         int sync_fds[2];
-        struct pollfd pfd[6];
+        struct pollfd pfd[7];
         int wait = coap_wait < TICK_MS ? (int)coap_wait : TICK_MS;
 
         cmn_sync_fds(d->sync, sync_fds); /* the DEALER's fd changes when rebuilt */
@@ -560,7 +607,9 @@ int authz_daemon_run(authz_daemon *d)
         pfd[4] = (struct pollfd){.fd = sync_fds[1], .events = POLLIN};
         pfd[5] = (struct pollfd){.fd = d->coaps != NULL ? authz_coaps_fd(d->coaps) : -1,
                                  .events = POLLIN};
-        if (poll(pfd, 6, wait) < 0 && errno != EINTR) {
+        pfd[6] = (struct pollfd){.fd = d->keys != NULL ? cmn_bus_fd(d->keys) : -1,
+                                 .events = POLLIN};
+        if (poll(pfd, 7, wait) < 0 && errno != EINTR) {
             CMN_ERR("main", "event=poll_failed errno=%d", errno);
             return AUTHZ_EXIT_START;
         }
@@ -568,6 +617,8 @@ int authz_daemon_run(authz_daemon *d)
             handle_signals(d);
         serve_decide(d);
         serve(d, d->admin, "admin", answer_admin);
+        if (d->keys != NULL)
+            serve(d, d->keys, "keys", answer_keys);
         sync_step(d);
         if (d->coaps != NULL)
             coap_wait = authz_coaps_process(d->coaps);
