@@ -8,6 +8,11 @@
 #include "cmn_log.h"
 #include "cse_config.h"
 
+static int valid_optional_endpoint(const char *v, char *err, size_t errlen)
+{
+    return v[0] == '\0' ? 0 : cmn_cfg_valid_endpoint(v, err, errlen);
+}
+
 static int valid_mode(const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "remote") == 0 || strcmp(v, "local") == 0)
@@ -84,6 +89,8 @@ static const cmn_cfg_item table[] = {
       "tep-enroller sync ROUTER (DEALER here)"),
     S("bus", "admin", "ipc:///run/tep/cse-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
       "admin ROUTER (bound)"),
+    S("bus", "keys", "", bus_keys, valid_optional_endpoint,
+      "tep-authz keys ROUTER (DEALER here): MAF Key Retrieval for Kc identities; empty = off"),
     { "bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0,
       NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)" },
     S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,

@@ -28,6 +28,7 @@
 #include "cse_pep.h"
 #include "cse_resource.h"
 #include "cse_saef.h"
+#include "cse_maf.h"
 #include "cse_sync.h"
 
 #define SUB "main"
@@ -48,6 +49,7 @@ typedef struct {
     cmn_sync *sync;
     cse_sync_stats stats;
     cse_admin *admin;
+    cse_maf *maf;           /* MAF Key Retrieval; NULL when [bus] keys is empty */
     cse_admin_facts facts;
     cse_node node;
     cse_coap *coap;
@@ -191,6 +193,11 @@ static int open_bus(daemon_state *d)
         CMN_ERR(SUB, "event=bus_failed err=%s", cmn_strerror(rc));
         return EXIT_STARTUP;
     }
+    if (d->cfg.bus_keys[0] != '\0' &&
+        (rc = cse_maf_new(d->bus, d->cfg.bus_keys, d->cfg.cse_id, d->store, &d->maf)) != 0) {
+        CMN_ERR(SUB, "event=bus_failed endpoint=%s err=%s", d->cfg.bus_keys, cmn_strerror(rc));
+        return EXIT_STARTUP;
+    }
     cmn_sync_set_applied_hook(d->sync, on_applied, d);
     d->facts.cse_id = d->cfg.cse_id;
     d->facts.store = d->store;
@@ -292,7 +299,7 @@ static bool drain_signals(daemon_state *d)
 }
 
 /* The sync fds are fetched every turn: cmn_sync rebuilds its DEALER after a lost answer. */
-static void fill_fds(daemon_state *d, struct pollfd fds[5])
+static void fill_fds(daemon_state *d, struct pollfd fds[6])
 {
     int sync_fds[2];
 
@@ -302,6 +309,7 @@ static void fill_fds(daemon_state *d, struct pollfd fds[5])
     fds[2] = (struct pollfd){ .fd = sync_fds[0], .events = POLLIN };
     fds[3] = (struct pollfd){ .fd = sync_fds[1], .events = POLLIN };
     fds[4] = (struct pollfd){ .fd = cse_admin_fd(d->admin), .events = POLLIN };
+    fds[5] = (struct pollfd){ .fd = d->maf != NULL ? cse_maf_fd(d->maf) : -1, .events = POLLIN };
 }
 
 /* Expired resources disappear (TS-0004 expirationTime); requests also check on sight. */
@@ -326,20 +334,22 @@ static void sweep_expired(daemon_state *d, int64_t now_ms, int64_t *next_ms)
 
 static void run(daemon_state *d)
 {
-    struct pollfd fds[5];
+    struct pollfd fds[6];
     unsigned timeout = 0;
     int64_t next_sweep = 0;
 
     for (;;) {
         fill_fds(d, fds);
         /* ZeroMQ fds are edge-like: every turn drains the sockets whatever poll says. */
-        if (poll(fds, 5, (int)(timeout < 250 ? timeout : 250)) < 0 && errno != EINTR)
+        if (poll(fds, 6, (int)(timeout < 250 ? timeout : 250)) < 0 && errno != EINTR)
             break;
         if (drain_signals(d))
             break;
         timeout = cse_coap_process(d->coap);
         cmn_sync_process(d->sync, mono_ms());
         cse_admin_process(d->admin);
+        if (d->maf != NULL)
+            cse_maf_process(d->maf, mono_ms());
         sweep_expired(d, mono_ms(), &next_sweep);
     }
 }
@@ -349,6 +359,7 @@ static void cleanup(daemon_state *d)
     cse_coap_free(d->coap); /* closes every session */
     cse_saef_clear_admin();
     cse_admin_close(d->admin);
+    cse_maf_free(d->maf);
     cmn_sync_free(d->sync);
     cse_pep_free(d->pep);
     cse_dynauth_free(d->dynauth);

@@ -11,6 +11,7 @@
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_maf.h"
 #include "cse_request.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
@@ -156,6 +157,8 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     if (rc != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=%s", refuse_reason(rc),
                  cse_log_value(id, shown, sizeof(shown)));
+        if (rc == CMN_ENOTFOUND)
+            cse_maf_want(id); /* a Kc identity: the loop asks the MAF; the client retries */
         return NULL;
     }
     binding_free(coap_session_get_app_data(session));

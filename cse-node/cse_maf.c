@@ -1,0 +1,200 @@
+/* MAF Key Retrieval from tep-cse's loop (see cse_maf.h). */
+#include "cse_maf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_kdf.h"
+#include "cmn_log.h"
+#include "cse_sync.h"
+
+#define SUB "maf"
+
+typedef struct {
+    char key_id[CMN_KEY_ID_MAX];
+    uint64_t request_id; /* 0: not sent yet */
+    int64_t deadline_ms;
+} pending;
+
+struct cse_maf {
+    cmn_bus_sock *dealer;
+    cmn_store *store;
+    char cse_id[256];
+    char sender[300];
+    pending p[CSE_MAF_PENDING_MAX];
+    size_t n;
+};
+
+static cse_maf *current; /* the one cse_maf_want() feeds */
+
+int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *cse_id, cmn_store *st,
+                cse_maf **ret)
+{
+    cse_maf *m = calloc(1, sizeof(*m));
+    int rc;
+
+    *ret = NULL;
+    if (m == NULL)
+        return CMN_ENOMEM;
+    if (snprintf(m->cse_id, sizeof(m->cse_id), "%s", cse_id) >= (int)sizeof(m->cse_id)) {
+        free(m);
+        return CMN_ERANGE;
+    }
+    snprintf(m->sender, sizeof(m->sender), "tep-cse:%s", cse_id);
+    m->store = st;
+    rc = cmn_bus_open(bus, CMN_BUS_DEALER, keys_ep, &m->dealer);
+    if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    current = m;
+    *ret = m;
+    return 0;
+}
+
+void cse_maf_free(cse_maf *m)
+{
+    if (m == NULL)
+        return;
+    if (current == m)
+        current = NULL;
+    cmn_bus_close(m->dealer);
+    free(m);
+}
+
+int cse_maf_fd(const cse_maf *m)
+{
+    return cmn_bus_fd(m->dealer);
+}
+
+bool cse_maf_is_key_id(const char *id)
+{
+    const char *at = strchr(id, '@');
+
+    if (at == NULL || at - id != 2 * CMN_REL_ID_LEN || at[1] == '\0' ||
+        strlen(id) >= CMN_KEY_ID_MAX)
+        return false;
+    for (const char *p = id; p < at; p++)
+        if (!isxdigit((unsigned char)*p))
+            return false;
+    return true;
+}
+
+void cse_maf_want(const char *key_id)
+{
+    cse_maf *m = current;
+
+    if (m == NULL || !cse_maf_is_key_id(key_id) || m->n == CSE_MAF_PENDING_MAX)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->p[i].key_id, key_id) == 0)
+            return;
+    memset(&m->p[m->n], 0, sizeof(m->p[m->n]));
+    snprintf(m->p[m->n].key_id, CMN_KEY_ID_MAX, "%s", key_id);
+    m->n++;
+}
+
+int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c)
+{
+    size_t len;
+    uint8_t *buf;
+    int rc;
+
+    if (c->suid != CSE_MAF_SUID_KC || c->key.len != CMN_KEY_LEN || c->key_id == NULL ||
+        strcmp(c->key_id, key_id) != 0 || c->enrolee_id == NULL || c->enrolee_id[0] == '\0')
+        return CMN_EPROTO;
+    len = tep__credential__get_packed_size(c);
+    if ((buf = malloc(len ? len : 1)) == NULL)
+        return CMN_ENOMEM;
+    tep__credential__pack(c, buf);
+    rc = cmn_store_put(st, CSE_DB_CREDENTIALS, key_id, strlen(key_id), buf, len);
+    cmn_free_secret(buf, len);
+    return rc;
+}
+
+/* ---- the loop's side ------------------------------------------------------------------ */
+
+static void forget(cse_maf *m, size_t i)
+{
+    m->p[i] = m->p[--m->n];
+}
+
+static void send_pending(cse_maf *m, int64_t now_ms)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        Tep__Envelope env;
+        Tep__KeyRequest rq = TEP__KEY_REQUEST__INIT;
+
+        if (m->p[i].request_id != 0)
+            continue;
+        cmn_bus_env_init(&env, m->sender, 0);
+        rq.key_id = m->p[i].key_id;
+        rq.target_id = m->cse_id;
+        env.body_case = TEP__ENVELOPE__BODY_KEY_REQ;
+        env.key_req = &rq;
+        m->p[i].request_id = env.request_id;
+        m->p[i].deadline_ms = now_ms + CSE_MAF_DEADLINE_MS;
+        if (cmn_bus_send(m->dealer, NULL, 0, &env) != 0)
+            m->p[i].deadline_ms = now_ms; /* dropped at the next expiry check */
+    }
+}
+
+/* One answer: stores the key when the MAF gave it. Returns 1 when stored. */
+static int take_answer(cse_maf *m, const Tep__Envelope *env)
+{
+    const Tep__KeyResponse *r = env->key_resp;
+    char shown[CMN_KEY_ID_MAX];
+    int rc = CMN_EPROTO;
+    size_t i;
+
+    i = 0;
+    while (i < m->n && m->p[i].request_id != env->request_id)
+        i++;
+    if (i == m->n || env->body_case != TEP__ENVELOPE__BODY_KEY_RESP || r == NULL)
+        return 0; /* late, unknown or malformed: dropped */
+    snprintf(shown, sizeof(shown), "%s", m->p[i].key_id);
+    if (r->err != 0)
+        rc = r->err;
+    else if (r->credential != NULL)
+        rc = cse_maf_store(m->store, m->p[i].key_id, r->credential);
+    if (r->credential != NULL && r->credential->key.data != NULL)
+        cmn_wipe(r->credential->key.data, r->credential->key.len);
+    forget(m, i);
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"", shown, cmn_strerror(rc));
+        return 0;
+    }
+    CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld", shown,
+             r->credential->enrolee_id, (long long)r->credential->expires);
+    return 1;
+}
+
+unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
+{
+    unsigned stored = 0;
+
+    send_pending(m, now_ms);
+    for (;;) {
+        Tep__Envelope *env = NULL;
+        int rc = cmn_bus_recv(m->dealer, NULL, NULL, &env);
+
+        if (rc == CMN_EAGAIN)
+            break;
+        if (rc == 0)
+            stored += (unsigned)take_answer(m, env);
+        cmn_bus_env_free(env);
+        if (rc != 0 && rc != CMN_ECORRUPT)
+            break;
+    }
+    for (size_t i = 0; i < m->n;) {
+        if (m->p[i].request_id != 0 && m->p[i].deadline_ms <= now_ms)
+            forget(m, i); /* unanswered: a later handshake asks again */
+        else
+            i++;
+    }
+    return stored;
+}

@@ -1,0 +1,44 @@
+/* The MAF-based SAEF at the target (TS-0003 8.2.2.3, 8.8.2.6): an AE opens DTLS-PSK to
+ * tep-cse with psk_identity = hex(KcID)@MAF-FQDN. The PSK callback reads the local store
+ * only; when it does not know such an identity it refuses the handshake (it never waits)
+ * and asks for the key with cse_maf_want(). The loop then sends MAF Key Retrieval
+ * (KeyRequest{key_id, target_id = own CSE-ID}) on tep-authz's "keys" ROUTER and stores
+ * the answer as Credential{key_id, Kc, suid 32, enrolee_id = the source AE-ID, expires}
+ * in the credentials database, where the client's retried handshake finds it like a Kpsa. */
+#ifndef TEP_CSE_MAF_H
+#define TEP_CSE_MAF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmn_bus.h"
+#include "cmn_store.h"
+
+#define CSE_MAF_SUID_KC 32
+#define CSE_MAF_PENDING_MAX 32   /* retrievals in flight */
+#define CSE_MAF_DEADLINE_MS 2000 /* an unanswered retrieval is dropped (and may be asked again) */
+
+typedef struct cse_maf cse_maf;
+
+/* DEALER to keys_ep (tep-authz's [bus] keys). bus, cse_id (copied) and st are borrowed.
+ * One per process: cse_maf_want() feeds the last one made. */
+int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *cse_id, cmn_store *st,
+                cse_maf **ret);
+void cse_maf_free(cse_maf *m); /* NULL is fine */
+int cse_maf_fd(const cse_maf *m);
+
+/* Whether id has the shape of a MAF Key Identifier: 32 hex digits "@" an FQDN. */
+bool cse_maf_is_key_id(const char *id);
+/* From the PSK callback: asks for key_id at the next cse_maf_process(). No I/O; does
+ * nothing when there is no cse_maf, the id is not a Key Identifier, it is already asked
+ * for, or the queue is full. */
+void cse_maf_want(const char *key_id);
+/* Sends what was asked for, stores the answers, forgets retrievals past their deadline.
+ * Returns how many keys were stored. */
+unsigned cse_maf_process(cse_maf *m, int64_t now_ms);
+
+/* Stores a retrieved credential (checked: SUID 32, 32-byte key, its key_id, an
+ * enrolee). Exposed for tests. */
+int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c);
+
+#endif
