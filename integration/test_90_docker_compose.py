@@ -9,7 +9,7 @@ in its own volume, CURVE bus keys kept). Then "compose down -v", even on failure
 Skipped only where no Docker engine answers. The base image tep-base:bookworm is made
 with docker/make-base.sh (debootstrap + docker import) when missing, and kept, as are
 the built image tep:ci and its builder stage tep:ci-builder (the build cache of the next
-run; superseded builder images are pruned). Time: about 8 min from nothing on 2 cores,
+run; superseded tep images are pruned). Time: about 8 min from nothing on 2 cores,
 1.5 min when the sources did not change."""
 
 import os
@@ -19,6 +19,8 @@ import subprocess
 import time
 
 import pytest
+
+import harness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKER_DIR = os.path.join(ROOT, "docker")
@@ -157,12 +159,27 @@ def _ensure_base_image(c):
 
 def _keep_build_cache(c):
     """The builder stage's image is the cache of the next build: tag it (a rebuild of an
-    unchanged tree, all cached) and drop the builder images it supersedes."""
-    c.run(["docker", "build", "-q", "--target", "builder", "-t", IMAGE + "-builder",
-           "--build-arg", "BASE=" + BASE_IMAGE, "-f", os.path.join(DOCKER_DIR, "Dockerfile"),
-           ROOT], cap=15 * 60, check=True)
-    c.run(["docker", "image", "prune", "-f", "--filter", "label=org.tep.stage=builder"],
-          cap=120)
+    unchanged tree, all cached) and drop the untagged tep images it supersedes."""
+    c.run(["docker", "build", "-q", "--force-rm", "--target", "builder",
+           "-t", IMAGE + "-builder", "--build-arg", "BASE=" + BASE_IMAGE,
+           "-f", os.path.join(DOCKER_DIR, "Dockerfile"), ROOT], cap=15 * 60, check=True)
+    c.run(["docker", "image", "prune", "-f", "--filter", "label=org.tep.stage"], cap=120)
+
+
+def _enrol_from_outside(c, tmp_path):
+    """README "Enrolling a real device from outside": tepctl through compose exec, the
+    provisioning file copied out, the device enrols through the published CoAPS port."""
+    mef = "coaps://127.0.0.1:%s" % c.env["TEP_PORT_ENROLLER_COAPS"]
+    inside = "/var/lib/tep/enroller/outside01.prov"
+    rc, out = c.tepctl("enrolee", "add", "outside01", "--mef-uri", mef, "--out", inside)
+    assert rc == 0, out
+    prov = str(tmp_path / "outside01.prov")
+    c.run(["docker", "cp", "%s:%s" % (c.container("enroller"), inside), prov], check=True)
+    c.compose("exec", "-T", "enroller", "rm", inside, check=True)
+    r = subprocess.run([harness.binary("tep-device"), "--provisioning", prov, "--state",
+                        str(tmp_path / "outside01.state"), "enrol"],
+                       capture_output=True, text=True, timeout=c.left(60))
+    assert r.returncode == 0 and "KE_ID=" in r.stdout, r.stdout + r.stderr
 
 
 def _served(rc, out):
@@ -182,12 +199,12 @@ def _retry(c, what, fn, ok, cap=60):
         time.sleep(2)
 
 
-def test_compose_platform_end_to_end():
+def test_compose_platform_end_to_end(tmp_path):
     t_start = time.monotonic()
     c = Compose(deadline=t_start + TOTAL_BUDGET)
     try:
         _ensure_base_image(c)
-        c.compose("build", cap=20 * 60, check=True)
+        c.compose("build", "--force-rm", cap=20 * 60, check=True)
         _keep_build_cache(c)
         t_built = time.monotonic()
         c.compose("up", "-d", cap=300, check=True)
@@ -213,6 +230,8 @@ def test_compose_platform_end_to_end():
             assert rc == 0, out
         rc, out = c.device("device02", "retrieve", DATA)
         assert _denied(rc, out), out
+
+        _enrol_from_outside(c, tmp_path)
 
         # tep-authz's container stopped: the CSE cannot get a decision -> Deny.
         c.compose("stop", "authz", cap=60, check=True)
