@@ -163,7 +163,9 @@ def _keep_build_cache(c):
     c.run(["docker", "build", "-q", "--force-rm", "--target", "builder",
            "-t", IMAGE + "-builder", "--build-arg", "BASE=" + BASE_IMAGE,
            "-f", os.path.join(DOCKER_DIR, "Dockerfile"), ROOT], cap=15 * 60, check=True)
-    c.run(["docker", "image", "prune", "-f", "--filter", "label=org.tep.stage"], cap=120)
+    # "until": never an image of a build running right now (its last step is untagged)
+    c.run(["docker", "image", "prune", "-f", "--filter", "label=org.tep.stage",
+           "--filter", "until=30m"], cap=120)
 
 
 def _enrol_from_outside(c, tmp_path):
