@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -13,6 +14,7 @@
 #include "cmn_onem2m.h"
 #include "cse_pep.h"
 #include "cse_request.h"
+#include "cse_resource.h"
 #include "cse_sync.h"
 
 #define SUB "apprule"
@@ -26,6 +28,7 @@ typedef struct {
 struct cse_apprules {
     app_rule *rules;
     size_t n;
+    char *cse_name; /* NULL: the file's rules only */
 };
 
 bool cse_apprules_match(const char *p, const char *s)
@@ -62,7 +65,19 @@ void cse_apprules_free(cse_apprules *r)
     for (size_t i = 0; i < r->n; i++)
         rule_clear(&r->rules[i]);
     free(r->rules);
+    free(r->cse_name);
     free(r);
+}
+
+int cse_apprules_use_resources(cse_apprules *r, const char *cse_name)
+{
+    char *copy = strdup(cse_name);
+
+    if (copy == NULL)
+        return CMN_ENOMEM;
+    free(r->cse_name);
+    r->cse_name = copy;
+    return 0;
 }
 
 size_t cse_apprules_count(const cse_apprules *r)
@@ -189,26 +204,112 @@ static void credential_id(cmn_store *st, const char *ae_id, char *ret, size_t le
     cmn_store_free_val(val, vlen);
 }
 
+/* ---- <serviceSubscribedAppRule> resources ------------------------------------------- */
+
+typedef struct {
+    const char *cred, *app, *stem; /* the registration's triple */
+    int64_t now;
+    size_t seen;                   /* live rule resources */
+    char ri[128];                  /* the allowing one */
+} asar_scan;
+
+static bool json_any(json_t *list, const char *value)
+{
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(list, i, p) {
+        if (json_is_string(p) && cse_apprules_match(json_string_value(p), value))
+            return true;
+    }
+    return false;
+}
+
+/* TS-0001 9.6.29: no apci = the rule for registrations without a security association. */
+static bool asar_allows(json_t *a, const asar_scan *s)
+{
+    json_t *apci = json_object_get(a, "apci");
+    bool cred_ok = json_is_array(apci) ? json_any(apci, s->cred) : s->cred[0] == '\0';
+
+    return cred_ok && json_any(json_object_get(a, "aai"), s->app) &&
+           json_any(json_object_get(a, "aae"), s->stem);
+}
+
+/* 1 stops the walk: a rule allows the triple. */
+static int visit_asar(const Tep__Resource *r, void *arg)
+{
+    asar_scan *s = arg;
+    json_t *a;
+    bool ok;
+
+    if (r->ty != CMN_TY_SASR || cse_res_expired(r, s->now))
+        return 0;
+    s->seen++;
+    a = json_loads(r->json, 0, NULL);
+    ok = a != NULL && asar_allows(a, s);
+    json_decref(a);
+    if (!ok)
+        return 0;
+    snprintf(s->ri, sizeof(s->ri), "%s", r->ri);
+    return 1;
+}
+
+/* 0: allowed by a resource (its ri in s->ri) or none matched; <0: store error. */
+static int scan_resources(const cse_apprules *r, cmn_store *st, asar_scan *s, bool *ret_ok)
+{
+    int rc;
+
+    *ret_ok = false;
+    if (r == NULL || r->cse_name == NULL)
+        return 0;
+    s->now = (int64_t)time(NULL);
+    rc = cse_res_walk(st, r->cse_name, true, visit_asar, s);
+    if (rc < 0)
+        return rc;
+    *ret_ok = rc == 1;
+    return 0;
+}
+
+static unsigned refused(const char *cred, const char *app_id, const char *stem)
+{
+    char a[128], s[128];
+
+    CMN_WARN(SUB, "event=app_rule_refused credential_id=%s app_id=%s ae_id_stem=%s rsc=4126",
+             cred[0] ? cred : "-", cse_log_value(app_id, a, sizeof(a)),
+             cse_log_value(stem, s, sizeof(s)));
+    return CMN_RSC_APP_RULE_VALIDATION_FAILED;
+}
+
 unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
                                          const char *ae_id, const char *app_id)
 {
     const char *slash = strrchr(ae_id, '/');
     const char *stem = slash != NULL ? slash + 1 : ae_id;
-    char cred[CMN_KEY_ID_MAX + 8], a[128], s[128];
-    int rule;
+    char cred[CMN_KEY_ID_MAX + 8], s[128];
+    asar_scan scan = {.cred = cred, .app = app_id ? app_id : "", .stem = stem};
+    bool by_resource;
+    int rule, rc;
 
-    if (cse_apprules_count(r) == 0)
+    if (cse_apprules_count(r) == 0 && (r == NULL || r->cse_name == NULL))
         return 0;
     credential_id(st, ae_id, cred, sizeof(cred));
-    if (cse_apprules_allow(r, cred, app_id, stem, &rule)) {
-        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=%d", cse_log_value(stem, s, sizeof(s)),
-                 rule);
+    if (cse_apprules_count(r) > 0 && cse_apprules_allow(r, cred, app_id, stem, &rule)) {
+        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=file:%d",
+                 cse_log_value(stem, s, sizeof(s)), rule);
         return 0;
     }
-    CMN_WARN(SUB, "event=app_rule_refused credential_id=%s app_id=%s ae_id_stem=%s rsc=4126",
-             cred[0] ? cred : "-", cse_log_value(app_id, a, sizeof(a)),
-             cse_log_value(stem, s, sizeof(s)));
-    return CMN_RSC_APP_RULE_VALIDATION_FAILED;
+    if ((rc = scan_resources(r, st, &scan, &by_resource)) != 0) {
+        CMN_ERR(SUB, "event=app_rule_scan_failed err=\"%s\"", cmn_strerror(rc));
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    }
+    if (by_resource) {
+        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=asar:%s",
+                 cse_log_value(stem, s, sizeof(s)), scan.ri);
+        return 0;
+    }
+    if (cse_apprules_count(r) == 0 && scan.seen == 0)
+        return 0; /* no rule at all */
+    return refused(cred, app_id, stem);
 }
 
 int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret)
@@ -220,8 +321,12 @@ int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret)
         CMN_ERR(SUB, "event=app_rules_invalid reason=\"%s\"", err);
         return rc;
     }
+    if ((rc = cse_apprules_use_resources(*ret, cfg->cse_name)) != 0) {
+        CMN_ERR(SUB, "event=app_rules_invalid err=\"%s\"", cmn_strerror(rc));
+        return rc;
+    }
     cse_pep_set_app_rules(pep, *ret);
-    CMN_INFO(SUB, "event=app_rules rules=%zu%s", cse_apprules_count(*ret),
-             cse_apprules_count(*ret) ? "" : " msg=\"every registration allowed\"");
+    CMN_INFO(SUB, "event=app_rules file_rules=%zu resources=\"children of %s, ty 19\"",
+             cse_apprules_count(*ret), cfg->cse_name);
     return 0;
 }

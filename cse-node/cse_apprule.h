@@ -10,7 +10,18 @@
  * when one entry of each list matches. The Credential-ID of a PSK SAEF is
  * "12-<KpsaID>" (TS-0003 D9); an AE registering without a security association has
  * the empty Credential-ID, which only "*" matches. With no file (the default) no rule
- * is configured and every registration stays allowed, as before. */
+ * is configured and every registration stays allowed, as before.
+ *
+ * <serviceSubscribedAppRule> resources (ty 19, "m2m:asar", children of the CSEBase,
+ * created, read, updated and deleted by the admin only) hold rules of the same shape
+ * and apply together with the file's: a registration passes when SOME rule, from the
+ * file or from a resource, allows its triple; with no rule at all (no file rule and no
+ * resource) it is allowed. In a resource every list is optional (TS-0001 9.6.29): an
+ * absent apci is the rule for registrations without a security association (it matches
+ * only the empty Credential-ID); an absent or empty aai or aae allows nothing. ari
+ * (allowedRole-IDs) is kept but not used at registration. An expired resource counts
+ * as absent. The resources are read at each AE registration (a scan of the CSEBase's
+ * direct children), so a new, changed or deleted rule applies to the next one. */
 #ifndef TEP_CSE_APPRULE_H
 #define TEP_CSE_APPRULE_H
 
@@ -28,19 +39,26 @@ int cse_apprules_load(const char *path, cse_apprules **ret, char *err, size_t er
 void cse_apprules_free(cse_apprules *r); /* NULL is fine */
 size_t cse_apprules_count(const cse_apprules *r);
 
-/* true when allowed: no rules, or one rule matching all three (app_id NULL = ""). The
- * index of the allowing rule in *ret_rule (-1 when there are no rules). */
+/* Also consult the <serviceSubscribedAppRule> children of the CSEBase named cse_name
+ * (copied) at registration. CMN_ENOMEM. */
+int cse_apprules_use_resources(cse_apprules *r, const char *cse_name);
+
+/* The file's rules only: true when allowed: no rules, or one rule matching all three
+ * (app_id NULL = ""). The index of the allowing rule in *ret_rule (-1 when there are no
+ * rules). */
 bool cse_apprules_allow(const cse_apprules *r, const char *cred_id, const char *app_id,
                         const char *ae_stem, int *ret_rule);
 
 /* At AE create: ae_id (the AE-ID given to the new AE) with the App-ID of its api
  * attribute (NULL: none); the Credential-ID is found from ae_id's credential in st.
- * 0 when allowed, else 4126 (logged with the triple). */
+ * The file's rules and (after cse_apprules_use_resources) the resources' rules.
+ * 0 when allowed, else 4126 (logged with the triple); 5000 when the resources cannot
+ * be read (fail closed). */
 unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
                                          const char *ae_id, const char *app_id);
 
-/* Loads [cse] app_rules_file and attaches the rules to pep (logged); free after the
- * PEP. CMN_EINVAL / CMN_EIO: a configuration error (logged). */
+/* Loads [cse] app_rules_file, consults the CSEBase's <serviceSubscribedAppRule>
+ * resources, and attaches the rules to pep (logged); free after the PEP. CMN_EINVAL / CMN_EIO: a configuration error (logged). */
 int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret);
 
 /* '*' matches any run of characters (wildcards of TS-0001 9.6.29 apci/aai/aae). */

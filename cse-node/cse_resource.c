@@ -242,12 +242,13 @@ static bool child_allowed(unsigned parent_ty, unsigned ty)
     switch (parent_ty) {
     case CMN_TY_CSEBASE:
         return ty == CMN_TY_AE || ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP ||
-               ty == CMN_TY_SUB;
+               ty == CMN_TY_SUB || ty == CMN_TY_SASR;
     case CMN_TY_AE:
         return ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP || ty == CMN_TY_SUB;
     case CMN_TY_CNT: return ty == CMN_TY_CNT || ty == CMN_TY_CIN || ty == CMN_TY_SUB;
     case CMN_TY_GRP: return ty == CMN_TY_SUB;
     case CMN_TY_ACP: return ty == CMN_TY_SUB;
+    case CMN_TY_SASR: return ty == CMN_TY_SUB;
     default: return false;
     }
 }
@@ -279,6 +280,7 @@ static const char *ty_prefix(unsigned ty)
     case CMN_TY_CIN: return "cin";
     case CMN_TY_SUB: return "sub";
     case CMN_TY_GRP: return "grp";
+    case CMN_TY_SASR: return "asar";
     default: return "r";
     }
 }

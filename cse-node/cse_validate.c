@@ -8,7 +8,7 @@
 #include "cse_validate.h"
 
 typedef enum { A_STR, A_BOOL, A_UINT, A_POSUINT, A_STRLIST, A_NONEMPTY_STRLIST, A_ANY, A_PRIVS,
-               A_NULL, A_ENC, A_NCT, A_CSY } attr_kind;
+               A_NULL, A_ENC, A_NCT, A_CSY, A_PATTERNS, A_APP_PATTERNS } attr_kind;
 
 /* When an attribute may be written: on CREATE (C), on UPDATE (U), or both. */
 enum { W_C = 1, W_U = 2, W_CU = 3 };
@@ -54,6 +54,14 @@ static const attr_rule grp_rules[] = {
     { NULL, 0, false, 0 },
 };
 
+/* serviceSubscribedAppRule (TS-0004 7.4.29, TS-0001 9.6.29): lists of patterns ('*'
+ * wildcards); aai entries start with '*', 'R' or 'N' (TS-0004 7.4.29.2.1: else 4000). */
+static const attr_rule asar_rules[] = {
+    { "apci", A_PATTERNS, false, W_CU }, { "aai", A_APP_PATTERNS, false, W_CU },
+    { "aae", A_PATTERNS, false, W_CU }, { "ari", A_PATTERNS, false, W_CU },
+    { NULL, 0, false, 0 },
+};
+
 static const attr_rule *rules_for(unsigned ty)
 {
     switch (ty) {
@@ -63,6 +71,7 @@ static const attr_rule *rules_for(unsigned ty)
     case CMN_TY_ACP: return acp_rules;
     case CMN_TY_SUB: return sub_rules;
     case CMN_TY_GRP: return grp_rules;
+    case CMN_TY_SASR: return asar_rules;
     default: return NULL;
     }
 }
@@ -146,6 +155,22 @@ static bool enc_ok(json_t *v)
     return true;
 }
 
+/* A list of non-empty patterns; app: each starts with '*', 'R' or 'N'. */
+static bool patterns_ok(json_t *v, bool app)
+{
+    json_t *e;
+    size_t i;
+
+    if (!is_str_list(v))
+        return false;
+    json_array_foreach(v, i, e) {
+        const char *p = json_string_value(e);
+        if (p[0] == '\0' || (app && p[0] != '*' && p[0] != 'R' && p[0] != 'N'))
+            return false;
+    }
+    return true;
+}
+
 static bool kind_ok(const attr_rule *r, json_t *v)
 {
     switch (r->kind) {
@@ -159,6 +184,8 @@ static bool kind_ok(const attr_rule *r, json_t *v)
     case A_NCT: return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
     case A_CSY: return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
     case A_NULL: return json_is_null(v);
+    case A_PATTERNS: return patterns_ok(v, false);
+    case A_APP_PATTERNS: return patterns_ok(v, true);
     case A_ANY: return !json_is_null(v);
     case A_PRIVS:
         /* TS-0004: selfPrivileges must hold at least one rule (BAD_REQUEST otherwise). */
@@ -180,6 +207,12 @@ static unsigned check_attr(const attr_rule *rules, int when, const char *key, js
                            char *reason, size_t rlen)
 {
     const attr_rule *r = find_rule(common_rules, key);
+
+    /* tep keeps app rules to the admin: no policy may open them to others. */
+    if (rules == asar_rules && strcmp(key, "acpi") == 0) {
+        snprintf(reason, rlen, "acpi_not_allowed:asar");
+        return CMN_RSC_BAD_REQUEST;
+    }
 
     if (r == NULL)
         r = find_rule(rules, key);

@@ -16,6 +16,7 @@
 #include "cmn_err.h"
 #include "cmn_onem2m.h"
 #include "cse_apprule.h"
+#include "cse_resource.h"
 #include "cse_sync.h"
 
 static char file[64];
@@ -35,6 +36,15 @@ static cse_apprules *load(const char *text)
     fclose(f);
     assert_int_equal(cse_apprules_load(file, &r, err, sizeof(err)), 0);
     unlink(file);
+    return r;
+}
+
+static cse_apprules *load_none(void)
+{
+    cse_apprules *r = NULL;
+    char err[64];
+
+    assert_int_equal(cse_apprules_load("", &r, err, sizeof(err)), 0);
     return r;
 }
 
@@ -133,6 +143,105 @@ static void test_registration_uses_the_credential_id(void **state)
     cse_apprules_free(r);
 }
 
+/* ---- <serviceSubscribedAppRule> resources (ty 19) ------------------------------------ */
+
+static cmn_store *tree_open(char *dir)
+{
+    const char *dbs[] = { CSE_DB_ENROLEES, CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS };
+    cmn_store *st = NULL;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(cmn_store_open(dir, dbs, 4, 1, 0, &st), 0);
+    assert_int_equal(cse_res_ensure_csebase(st, "/tep-cse", "tep-cse", 1795000000), 0);
+    assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16),
+                     0);
+    return st;
+}
+
+static Tep__Resource *add_asar(cmn_store *st, const char *json)
+{
+    Tep__Resource *cb = NULL, *made = NULL;
+    json_t *a = json_loads(json, 0, NULL);
+    cse_res_create_in in = { .ty = CMN_TY_SASR, .attrs = a, .originator = "CAdmin",
+                             .now = 1795000000 };
+
+    assert_non_null(a);
+    assert_int_equal(cse_res_get(st, "tep-cse", &cb), 0);
+    assert_int_equal(cse_res_create(st, cb, &in, &made), CMN_RSC_CREATED);
+    cse_res_free(cb);
+    json_decref(a);
+    return made;
+}
+
+static unsigned check(const cse_apprules *r, cmn_store *st, const char *ae, const char *app)
+{
+    return cse_apprules_check_registration(r, st, ae, app);
+}
+
+/* A rule resource applies at the next registration, and its deletion lifts it. */
+static void test_resource_rules(void **state)
+{
+    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    cse_apprules *r = load_none();
+    cmn_store *st = tree_open(dir);
+    Tep__Resource *rule;
+    (void)state;
+
+    assert_int_equal(cse_apprules_use_resources(r, "tep-cse"), 0);
+    assert_int_equal(check(r, st, "Cdevice01", "Nany"), 0); /* no rule at all */
+    rule = add_asar(st, "{\"apci\":[\"12-k1@*\"],\"aai\":[\"Ntep*\"],\"aae\":[\"Cdevice*\"]}");
+    assert_int_equal(check(r, st, "Cdevice01", "Ntepdemo"), 0);
+    assert_int_equal(check(r, st, "Cdevice01", "Nother"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
+    assert_int_equal(check(r, st, "Cdevice02", "Ntepdemo"), /* no credential */
+                     CMN_RSC_APP_RULE_VALIDATION_FAILED);
+    assert_int_equal(cse_res_delete(st, rule, 1795000001), CMN_RSC_DELETED);
+    assert_int_equal(check(r, st, "Cdevice01", "Nother"), 0);
+    cse_res_free(rule);
+    cmn_store_close(st);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    cse_apprules_free(r);
+}
+
+/* No apci: the rule for AEs without a security association (empty Credential-ID). */
+static void test_resource_without_apci(void **state)
+{
+    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    cse_apprules *r = load_none();
+    cmn_store *st = tree_open(dir);
+    (void)state;
+
+    assert_int_equal(cse_apprules_use_resources(r, "tep-cse"), 0);
+    cse_res_free(add_asar(st, "{\"aai\":[\"*\"],\"aae\":[\"*\"]}"));
+    assert_int_equal(check(r, st, "Cplain", "Nx"), 0);
+    assert_int_equal(check(r, st, "Cdevice01", "Nx"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
+    cse_res_free(add_asar(st, "{\"apci\":[\"*\"]}")); /* no aai/aae: allows nothing */
+    assert_int_equal(check(r, st, "Cdevice01", "Nx"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
+    cmn_store_close(st);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    cse_apprules_free(r);
+}
+
+/* The file's rules and the resources' together: one of them allowing is enough. */
+static void test_file_and_resources_combined(void **state)
+{
+    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    cse_apprules *r = load("{\"rules\":[{\"apci\":[\"*\"],\"aai\":[\"Nfile\"],"
+                           "\"aae\":[\"*\"]}]}");
+    cmn_store *st = tree_open(dir);
+    (void)state;
+
+    assert_int_equal(cse_apprules_use_resources(r, "tep-cse"), 0);
+    assert_int_equal(check(r, st, "Cdevice01", "Nres"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
+    cse_res_free(add_asar(st, "{\"apci\":[\"*\"],\"aai\":[\"Nres\"],\"aae\":[\"C*\"],"
+                              "\"et\":\"20991231T000000\"}"));
+    assert_int_equal(check(r, st, "Cdevice01", "Nres"), 0);
+    assert_int_equal(check(r, st, "Cdevice01", "Nfile"), 0);
+    assert_int_equal(check(r, st, "Cdevice01", "Nnone"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
+    cmn_store_close(st);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    cse_apprules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +249,9 @@ int main(void)
         cmocka_unit_test(test_all_three_must_match),
         cmocka_unit_test(test_malformed_refused),
         cmocka_unit_test(test_registration_uses_the_credential_id),
+        cmocka_unit_test(test_resource_rules),
+        cmocka_unit_test(test_resource_without_apci),
+        cmocka_unit_test(test_file_and_resources_combined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,6 +82,31 @@ static void test_acp(void **state)
                      CMN_RSC_BAD_REQUEST);
 }
 
+/* serviceSubscribedAppRule (TS-0004 7.4.29): lists of patterns, aai entries start with
+ * '*', 'R' or 'N' (else 4000), no acpi (tep keeps app rules to the admin). */
+static void test_asar(void **state)
+{
+    char r[96];
+    json_t *o;
+
+    assert_int_equal(check(CMN_TY_SASR, "{\"apci\":[\"12-*\"],\"aai\":[\"Ntep*\",\"R1\",\"*\"],"
+                                        "\"aae\":[\"C*\"],\"ari\":[\"r1\"],\"rn\":\"rule1\"}", r), 0);
+    assert_int_equal(check(CMN_TY_SASR, "{}", r), 0);
+    assert_int_equal(check(CMN_TY_SASR, "{\"aai\":[\"Xapp\"]}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:aai");
+    assert_int_equal(check(CMN_TY_SASR, "{\"aae\":\"C*\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:aae");
+    assert_int_equal(check(CMN_TY_SASR, "{\"apci\":[\"\"]}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_SASR, "{\"acpi\":[\"acp1\"]}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "acpi_not_allowed:asar");
+    o = json_loads("{\"aai\":[\"Sbad\"]}", 0, NULL);
+    assert_int_equal(cse_validate_update(CMN_TY_SASR, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    json_decref(o);
+    o = json_loads("{\"aai\":[\"Rgood\"],\"apci\":null}", 0, NULL);
+    assert_int_equal(cse_validate_update(CMN_TY_SASR, o, r, sizeof(r)), 0);
+    json_decref(o);
+}
+
 static void test_unsupported_type(void **state)
 {
     char r[96];
@@ -96,6 +121,7 @@ int main(void)
         cmocka_unit_test(test_ae), cmocka_unit_test(test_readonly_and_unknown),
         cmocka_unit_test(test_rn), cmocka_unit_test(test_cin),
         cmocka_unit_test(test_acp), cmocka_unit_test(test_unsupported_type),
+        cmocka_unit_test(test_asar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
