@@ -17,6 +17,7 @@
 #include "cmn_exporter.h"
 #include "cmn_onem2m.h"
 #include "tep_device.h"
+#include "tep_maf_client.h"
 
 #define TEP_RQI_LEN 16 /* random bytes -> 32 hex digits */
 #define TEP_OPT_STR_MAX 256
@@ -376,6 +377,25 @@ int tep_connect(tep_device *dev, tep_conn **ret_conn)
         return rc;
     creds = (psk_creds){.identity = dev->enr.kpsa_id, .psk = dev->enr.kpsa, .sni = host};
     if ((rc = connect_fresh(dev, &creds, &conn)) < 0)
+        return rc;
+    conn->dev = dev;
+    if (!(conn->originator = strdup(dev->enr.enrolee_id))) {
+        tep_conn_free(conn);
+        return CMN_ENOMEM;
+    }
+    *ret_conn = conn;
+    return 0;
+}
+
+int tep_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
+                         const uint8_t psk[CMN_KEY_LEN], tep_conn **ret_conn)
+{
+    char host[TEP_ID_MAX];
+    psk_creds creds = {.identity = identity, .psk = psk, .sni = host};
+    tep_conn *conn = NULL;
+    int rc = tep_core_uri_host(uri, host, sizeof(host));
+
+    if (rc < 0 || (rc = conn_open(uri, &creds, dev->timeout_ms, &conn)) < 0)
         return rc;
     conn->dev = dev;
     if (!(conn->originator = strdup(dev->enr.enrolee_id))) {

@@ -19,23 +19,8 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "tep_device.h"
+#include "tep_maf_client.h"
 
-typedef enum { MAF_CONNECTING, MAF_UP, MAF_FAILED } maf_state;
-
-typedef struct {
-    coap_context_t *ctx;
-    coap_session_t *session;
-    maf_state state;
-    int timeout_ms;
-    bool waiting;
-    uint8_t token[8];
-    size_t token_len;
-    unsigned code; /* class*100+detail */
-    char *body;
-    int err;
-    char identity[CMN_KEY_ID_MAX], sni[TEP_ID_MAX];
-    uint8_t psk[CMN_KEY_LEN]; /* Km, wiped in maf_close */
-} maf_client;
 
 static int64_t now_ms(void)
 {
@@ -123,7 +108,7 @@ static int resolve(const char *uri_str, coap_address_t *ret)
     return rc;
 }
 
-static void maf_close(maf_client *m)
+void maf_client_close(maf_client *m)
 {
     if (m->ctx)
         coap_free_context(m->ctx); /* releases the session */
@@ -143,7 +128,7 @@ static int maf_credentials(const tep_device *dev, maf_client *m)
     return rc;
 }
 
-static int maf_open(maf_client *m, const tep_device *dev, const char *maf_uri)
+int maf_client_open(maf_client *m, const tep_device *dev, const char *maf_uri)
 {
     coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
     coap_address_t dst;
@@ -169,7 +154,7 @@ static int maf_open(maf_client *m, const tep_device *dev, const char *maf_uri)
     return run_until(m, true);
 }
 
-static int maf_post(maf_client *m, const char *path, const char *json)
+int maf_client_post(maf_client *m, const char *path, const char *json)
 {
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, m->session);
     uint8_t cf[4];
@@ -179,7 +164,12 @@ static int maf_post(maf_client *m, const char *path, const char *json)
         return CMN_ENOMEM;
     coap_session_new_token(m->session, &m->token_len, m->token);
     coap_add_token(pdu, m->token_len, m->token);
-    coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(path), (const uint8_t *)path);
+    for (const char *seg = path, *end; *seg != '\0'; seg = *end ? end + 1 : end) {
+        end = strchr(seg, '/'); /* one Uri-Path option per segment */
+        if (end == NULL)
+            end = seg + strlen(seg);
+        coap_add_option(pdu, COAP_OPTION_URI_PATH, (size_t)(end - seg), (const uint8_t *)seg);
+    }
     coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
                     coap_encode_var_safe(cf, sizeof(cf), CMN_CF_JSON), cf);
     coap_add_data_large_request(m->session, pdu, strlen(json), (const uint8_t *)json, NULL, NULL);
@@ -264,12 +254,12 @@ int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *r
     m.timeout_ms = dev->timeout_ms > 0 ? dev->timeout_ms : TEP_DEFAULT_TIMEOUT_MS;
     if ((body = ask_body(dev, ris, n_ris, acop, lifetime)) == NULL)
         return CMN_ENOMEM;
-    rc = maf_open(&m, dev, maf_uri);
+    rc = maf_client_open(&m, dev, maf_uri);
     if (rc == 0)
-        rc = maf_post(&m, "token", body);
+        rc = maf_client_post(&m, "token", body);
     if (rc == 0)
         rc = parse_answer(&m, ret_token);
-    maf_close(&m);
+    maf_client_close(&m);
     free(body);
     return rc;
 }

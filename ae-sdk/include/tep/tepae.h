@@ -217,6 +217,33 @@ TEP_API int tep_token_request(tep_device *dev, const char *maf_uri, const char *
                               tep_token **ret_token);
 TEP_API void tep_token_free(tep_token *t); /* NULL is fine; wipes the token text */
 
+/* ---- the MAF-based SAEF (TS-0003 8.8, 8.2.2.3) ----------------------------------- */
+
+/* A connection key Kc registered at the MAF for one target. Opaque: Kc never leaves the
+ * library. Owned by the caller: tep_kc_free() (wipes Kc). */
+typedef struct tep_kc tep_kc;
+
+/* At the MAF at maf_uri ("coaps://host:port"; DTLS-PSK with the enrolment's KmID/Km,
+ * the MAF Handshake): MAF Client Registration, then MAF Key Registration (SUID 32) for
+ * target_id (a CSE-ID, e.g. the registrar's "/tep-cse") for lifetime seconds (0: the
+ * MAF's default; the MAF bounds it by the enrolment's expiry). Kc and KcID come from
+ * EXPORTER-oneM2M-Connection on that session (16 bytes KcID, 32 bytes Kc); the Key
+ * Identifier is hex(KcID)@MAF-ID and must match the MAF's answer. TEP_ESTATE: not
+ * enrolled or no MAF-ID; TEP_EEXPIRED; TEP_EDENIED: handshake refused or 4.01/4.03;
+ * TEP_EINVAL: bad arguments or 4.00; TEP_EPROTO: a malformed or mismatching answer. */
+TEP_API int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
+                                 int64_t lifetime, tep_kc **ret_kc);
+TEP_API const char *tep_kc_key_id(const tep_kc *kc); /* hex(KcID)@MAF-FQDN, borrowed */
+TEP_API int64_t tep_kc_expires(const tep_kc *kc);    /* Unix seconds */
+TEP_API void tep_kc_free(tep_kc *kc);                /* NULL is fine */
+
+/* DTLS-PSK to the target at uri (NULL: the registrar's poa) with psk_identity = the Key
+ * Identifier and psk = Kc. The target learns Kc from the MAF when it first sees the
+ * identity, so a refused handshake is retried for about a second and a half. dev and
+ * kc are borrowed (kc may be freed once connected). Errors as tep_connect(). */
+TEP_API int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri,
+                           tep_conn **ret_conn);
+
 #ifdef __cplusplus
 }
 #endif

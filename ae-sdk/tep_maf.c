@@ -1,0 +1,177 @@
+/* The MAF-based SAEF, entity A's side (TS-0003 8.2.2.3, 8.8): in one DTLS-PSK Km session
+ * to the MAF, MAF Client Registration (POST /maf/clients) and MAF Key Registration
+ * (POST /maf/keys, SUID 32, targetIDs = [B]); both sides export
+ * EXPORTER-oneM2M-Connection from that session: KcID = first 16 bytes, Kc = last 32
+ * (cmn_kdf.h), Key Identifier = hex(KcID)@MAF-FQDN. Then DTLS-PSK to B with them.
+ * JSON: docs/internals.md "MAF". */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_exporter.h"
+#include "cmn_kdf.h"
+#include "tep_device.h"
+#include "tep_maf_client.h"
+
+#define SUID_KC 32
+#define KC_RETRY_MS 1500
+
+struct tep_kc {
+    char key_id[CMN_KEY_ID_MAX];
+    int64_t expires;
+    uint8_t kc[CMN_KEY_LEN];
+};
+
+static int code_err(unsigned code)
+{
+    if (code == 401 || code == 403)
+        return CMN_EDENIED;
+    return code == 400 ? CMN_EINVAL : CMN_EPROTO;
+}
+
+/* MAF Client Registration: the MAF must name our KmID as assignedSymmKeyID. */
+static int register_client(maf_client *m, const char *maf_id)
+{
+    json_t *rq = json_pack("{s:s}", "mafFQDN", maf_id), *o = NULL;
+    char *body = rq != NULL ? json_dumps(rq, JSON_COMPACT) : NULL;
+    const char *asid;
+    int rc = body != NULL ? maf_client_post(m, "maf/clients", body) : CMN_ENOMEM;
+
+    if (rc == 0 && m->code != 201)
+        rc = code_err(m->code);
+    if (rc == 0 && (o = json_loads(m->body, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+        rc = CMN_EPROTO;
+    asid = json_string_value(json_object_get(o, "assignedSymmKeyID"));
+    if (rc == 0 && (asid == NULL || strcmp(asid, m->identity) != 0 ||
+                    !json_is_string(json_object_get(o, "mafClientRegID"))))
+        rc = CMN_EPROTO;
+    json_decref(o);
+    json_decref(rq);
+    free(body);
+    free(m->body);
+    m->body = NULL;
+    return rc;
+}
+
+static char *key_request(const char *target_id, int64_t lifetime)
+{
+    json_t *o = json_pack("{s:i,s:[s]}", "suid", SUID_KC, "targetIDs", target_id);
+    char *s;
+
+    if (o != NULL && lifetime > 0)
+        json_object_set_new(o, "expirationTime", json_integer((int64_t)time(NULL) + lifetime));
+    s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+/* Kc and its Key Identifier from this session's exporter; the answer must agree. */
+static int derive_kc(maf_client *m, const char *maf_id, tep_kc *kc)
+{
+    uint8_t exp[CMN_EXPORTER_LEN], rel_id[CMN_REL_ID_LEN];
+    json_t *o = json_loads(m->body, JSON_REJECT_DUPLICATES, NULL);
+    const char *key_id = json_string_value(json_object_get(o, "keyID"));
+    int rc = cmn_tls_export(m->session, CMN_LABEL_CONNECTION, exp, sizeof(exp));
+
+    if (rc == 0) {
+        cmn_kdf_split_exporter(exp, rel_id, kc->kc);
+        rc = cmn_kdf_key_id(rel_id, maf_id, kc->key_id, sizeof(kc->key_id));
+    }
+    kc->expires = json_integer_value(json_object_get(o, "expirationTime"));
+    if (rc == 0 && (key_id == NULL || strcmp(key_id, kc->key_id) != 0 || kc->expires <= 0))
+        rc = CMN_EPROTO;
+    cmn_wipe(exp, sizeof(exp));
+    json_decref(o);
+    return rc;
+}
+
+static int register_key(maf_client *m, const char *maf_id, const char *target_id,
+                        int64_t lifetime, tep_kc *kc)
+{
+    char *body = key_request(target_id, lifetime);
+    int rc = body != NULL ? maf_client_post(m, "maf/keys", body) : CMN_ENOMEM;
+
+    if (rc == 0 && m->code != 201)
+        rc = code_err(m->code);
+    if (rc == 0)
+        rc = derive_kc(m, maf_id, kc);
+    free(body);
+    return rc;
+}
+
+int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
+                         int64_t lifetime, tep_kc **ret_kc)
+{
+    maf_client m = {.timeout_ms = TEP_DEFAULT_TIMEOUT_MS};
+    tep_kc *kc = NULL;
+    int rc;
+
+    if (ret_kc != NULL)
+        *ret_kc = NULL;
+    if (!dev || !maf_uri || !target_id || target_id[0] != '/' || lifetime < 0 || !ret_kc)
+        return CMN_EINVAL;
+    if (!dev->enrolled || dev->enr.maf_id[0] == '\0')
+        return CMN_ESTATE;
+    if (dev->enr.expires != 0 && dev->enr.expires <= (int64_t)time(NULL))
+        return CMN_EEXPIRED;
+    if ((kc = calloc(1, sizeof(*kc))) == NULL)
+        return CMN_ENOMEM;
+    m.timeout_ms = dev->timeout_ms > 0 ? dev->timeout_ms : TEP_DEFAULT_TIMEOUT_MS;
+    rc = maf_client_open(&m, dev, maf_uri);
+    if (rc == 0)
+        rc = register_client(&m, dev->enr.maf_id);
+    if (rc == 0)
+        rc = register_key(&m, dev->enr.maf_id, target_id, lifetime, kc);
+    maf_client_close(&m);
+    if (rc != 0) {
+        tep_kc_free(kc);
+        return rc;
+    }
+    *ret_kc = kc;
+    return 0;
+}
+
+const char *tep_kc_key_id(const tep_kc *kc)
+{
+    return kc != NULL ? kc->key_id : NULL;
+}
+
+int64_t tep_kc_expires(const tep_kc *kc)
+{
+    return kc != NULL ? kc->expires : 0;
+}
+
+void tep_kc_free(tep_kc *kc)
+{
+    if (kc != NULL)
+        cmn_free_secret(kc, sizeof(*kc));
+}
+
+/* The target retrieves Kc from the MAF on the first handshake it cannot answer, so a
+ * refusal is retried with a growing pause, for at most about KC_RETRY_MS. */
+int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn **ret_conn)
+{
+    int pause_ms = 50, waited_ms = 0;
+    int rc;
+
+    if (!dev || !kc || !ret_conn)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    /* no expiry check here: the target is the judge (a refusal is TEP_EDENIED) */
+    if (uri == NULL)
+        uri = dev->enr.registrar_poa;
+    for (;;) {
+        rc = tep_glue_connect_psk(dev, uri, kc->key_id, kc->kc, ret_conn);
+        if (rc != CMN_EDENIED || waited_ms >= KC_RETRY_MS)
+            return rc;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = pause_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        waited_ms += pause_ms;
+        pause_ms = pause_ms * 2 > 500 ? 500 : pause_ms * 2;
+    }
+}

@@ -1,0 +1,161 @@
+"""53: the MAF-based SAEF (TS-0003 8.2.2.3, 8.8; 10.3.1 for Kc/KcID). An enrolled AE runs
+the MAF Handshake with tep-authz (DTLS-PSK KmID/Km), MAF Client Registration and MAF Key
+Registration for tep-cse (SUID 32); Kc/KcID come from EXPORTER-oneM2M-Connection on that
+session. It then opens DTLS-PSK to tep-cse with psk_identity hex(KcID)@MAF-FQDN: tep-cse
+refuses the unknown identity without waiting, fetches Kc from the MAF over the bus (MAF
+Key Retrieval), and the SDK's retry finds it; the AE registers and writes data. An
+unknown Key Identifier, an expired key and a key registered for another target are
+refused (the MAF refuses the retrieval to a non-target). libtepae is driven through
+ctypes, as any application binding would."""
+
+import ctypes
+import os
+import re
+import time
+
+import harness
+
+TEP_EDENIED = -15
+
+
+class Response(ctypes.Structure):
+    _fields_ = [("rsc", ctypes.c_uint), ("coap_code", ctypes.c_uint), ("rqi", ctypes.c_char_p),
+                ("body", ctypes.c_char_p), ("body_len", ctypes.c_size_t),
+                ("location", ctypes.c_char_p)]
+
+
+def _lib():
+    lib = ctypes.CDLL(os.path.join(harness.BUILD, "ae-sdk", "libtepae.so"))
+    vp, P = ctypes.c_void_p, ctypes.POINTER
+    lib.tep_device_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, P(vp)]
+    lib.tep_device_free.argtypes = [vp]
+    lib.tep_maf_register_key.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int64,
+                                         P(vp)]
+    lib.tep_kc_key_id.argtypes = [vp]
+    lib.tep_kc_key_id.restype = ctypes.c_char_p
+    lib.tep_kc_expires.argtypes = [vp]
+    lib.tep_kc_expires.restype = ctypes.c_int64
+    lib.tep_kc_free.argtypes = [vp]
+    lib.tep_connect_kc.argtypes = [vp, vp, ctypes.c_char_p, P(vp)]
+    lib.tep_conn_free.argtypes = [vp]
+    lib.tep_register_ae.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, P(P(Response))]
+    lib.tep_create.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint, ctypes.c_char_p,
+                               P(P(Response))]
+    lib.tep_response_free.argtypes = [P(Response)]
+    return lib
+
+
+class MafPlatform:
+    """The three daemons; tep-authz with its CoAPS endpoint and the keys ROUTER, tep-cse
+    retrieving Kc from it (environment overrides)."""
+
+    def __init__(self, monkeypatch):
+        self.p = harness.Platform()
+        self.authz_port = harness.free_udp_ports(1)[0]
+        keys = "ipc://" + os.path.join(self.p.dir, "ipc", "keys.ipc")
+        monkeypatch.setenv("TEP_AUTHZ_COAPS_LISTEN", "127.0.0.1:%d" % self.authz_port)
+        monkeypatch.setenv("TEP_BUS_KEYS", keys)
+        self.p.start()
+        self.maf_uri = "coaps://127.0.0.1:%d" % self.authz_port
+        self.lib = _lib()
+
+    def enrolled(self, name):
+        dev = self.p.add_enrolee(name)
+        r = dev.run("enrol")
+        assert r.rc == 0, "%s\n%s" % (r, self.p.logs())
+        h = ctypes.c_void_p()
+        assert self.lib.tep_device_load(dev.prov.encode(), dev.state.encode(),
+                                        ctypes.byref(h)) == 0
+        return h
+
+    def register_key(self, h, target, lifetime=0):
+        kc = ctypes.c_void_p()
+        rc = self.lib.tep_maf_register_key(h, self.maf_uri.encode(), target.encode(), lifetime,
+                                           ctypes.byref(kc))
+        return rc, kc
+
+    def connect(self, h, kc):
+        conn = ctypes.c_void_p()
+        rc = self.lib.tep_connect_kc(h, kc, None, ctypes.byref(conn))
+        return rc, conn
+
+    def create(self, conn, parent, ty, body):
+        rsp = ctypes.POINTER(Response)()
+        if ty == 2:
+            rc = self.lib.tep_register_ae(conn, None, None, ctypes.byref(rsp))
+        else:
+            rc = self.lib.tep_create(conn, parent.encode(), ty, body.encode(), ctypes.byref(rsp))
+        assert rc == 0
+        rsc = rsp.contents.rsc
+        self.lib.tep_response_free(rsp)
+        return rsc
+
+    def close(self):
+        self.p.stop()
+        self.p.cleanup()
+
+
+def test_kc_registration_then_ae_over_kc(monkeypatch):
+    m = MafPlatform(monkeypatch)
+    try:
+        h = m.enrolled("device01")
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert rc == 0, m.p.logs()
+        key_id = m.lib.tep_kc_key_id(kc).decode()
+        assert re.fullmatch(r"[0-9a-f]{32}@" + re.escape(m.p.env["MAF_ID"]), key_id)
+        assert m.lib.tep_kc_expires(kc) > time.time()
+        rc, conn = m.connect(h, kc)
+        assert rc == 0, m.p.logs()
+        ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
+        assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001
+        assert m.create(conn, ae, 3, '{"m2m:cnt":{"rn":"data"}}') == 2001
+        assert m.create(conn, ae + "/data", 4, '{"m2m:cin":{"con":"over-kc"}}') == 2001
+        m.lib.tep_conn_free(conn)
+        m.p["authz"].wait_log(r"event=maf_key_retrieved key_id=%s target=%s source=Cdevice01"
+                                  % (re.escape(key_id), re.escape(m.p.env["CSE_ID"])), 5)
+        m.p["cse"].wait_log(r"event=session_bound identity=%s enrolee_id=Cdevice01"
+                                % re.escape(key_id), 5)
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
+
+
+def test_unknown_expired_and_foreign_keys_refused(monkeypatch):
+    m = MafPlatform(monkeypatch)
+    try:
+        h = m.enrolled("device01")
+        # unknown Key Identifier: refused by tep-cse, and by the MAF it asks
+        probe = os.path.join(harness.BUILD, "cse-node", "cse-probe")
+        unknown = "00112233445566778899aabbccddeeff@" + m.p.env["MAF_ID"]
+        r = harness.run_tool([probe, "--psk", "%s:%s" % (unknown, "11" * 32), "127.0.0.1",
+                              m.p.env["CSE_COAPS"].rsplit(":", 1)[1], "GET",
+                              m.p.env["CSE_NAME"]])
+        assert r.rc != 0
+        m.p["authz"].wait_log(r"event=maf_key_retrieval_refused key_id=%s"
+                                  % re.escape(unknown), 5)
+        # a key for another CSE: the MAF does not give it to tep-cse
+        rc, other = m.register_key(h, "/other-cse")
+        assert rc == 0
+        rc, conn = m.connect(h, other)
+        assert rc == TEP_EDENIED
+        m.p["authz"].wait_log(r"event=maf_key_retrieval_refused key_id=%s target=%s "
+                                  r"reason=\"not a target\""
+                                  % (re.escape(m.lib.tep_kc_key_id(other).decode()),
+                                     re.escape(m.p.env["CSE_ID"])), 5)
+        m.lib.tep_kc_free(other)
+        # a short-lived key works, then is refused once expired
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"], lifetime=2)
+        assert rc == 0
+        rc, conn = m.connect(h, kc)
+        assert rc == 0, m.p.logs()
+        m.lib.tep_conn_free(conn)
+        time.sleep(max(0.0, m.lib.tep_kc_expires(kc) - time.time()) + 0.2)
+        rc, conn = m.connect(h, kc)
+        assert rc == TEP_EDENIED
+        m.p["cse"].wait_log(r"event=handshake_refused reason=expired identity=%s"
+                                % re.escape(m.lib.tep_kc_key_id(kc).decode()), 5)
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
