@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz_creds.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
@@ -269,6 +270,26 @@ out:
 
 /* ---- MAF Key Retrieval (8.8.2.6) ---------------------------------------------------- */
 
+/* The source's Km credential (its enrolment) must still be live: revoking or expiring
+ * an enrolment ends the keys registered with it (10.7). */
+static bool source_live(cmn_store *st, const char *km_id, int64_t now)
+{
+    void *val = NULL;
+    size_t len = 0;
+    Tep__Credential *c = NULL;
+    bool live = false;
+
+    if (cmn_store_get(st, AUTHZ_CREDS_DB, km_id, strlen(km_id), &val, &len) == 0 &&
+        (c = tep__credential__unpack(NULL, len, val)) != NULL)
+        live = !c->revoked && (c->expires == 0 || c->expires > now);
+    cmn_store_free_val(val, len);
+    if (c != NULL) {
+        cmn_wipe(c->key.data, c->key.len);
+        tep__credential__free_unpacked(c, NULL);
+    }
+    return live;
+}
+
 static bool is_target(const Tep__MafKey *k, const char *target_id)
 {
     for (size_t i = 0; i < k->n_targets; i++)
@@ -314,8 +335,8 @@ int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id,
     rc = get_key(st, key_id, &k);
     if (rc == 0 && (k->kc.len != CMN_KEY_LEN || k->source_id == NULL))
         rc = CMN_ECORRUPT;
-    if (rc == 0 && k->expires != 0 && k->expires <= now)
-        rc = CMN_ENOTFOUND; /* an expired key is no key */
+    if (rc == 0 && ((k->expires != 0 && k->expires <= now) || !source_live(st, k->km_id, now)))
+        rc = CMN_ENOTFOUND; /* an expired or revoked key is no key */
     if (rc == 0 && !is_target(k, target_id))
         rc = CMN_EDENIED;
     if (rc == 0)

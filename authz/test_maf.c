@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <jansson.h>
 
+#include "authz_creds.h"
 #include "authz_maf.h"
 #include "cmn_err.h"
 
@@ -32,9 +33,26 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
     return remove(p);
 }
 
+/* The client's Km as the enroller's sync brought it (SUID 21). */
+static int put_km(bool revoked)
+{
+    uint8_t km[32] = { 0 }, buf[256];
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+
+    c.key_id = (char *)sess.km_id;
+    c.key = (ProtobufCBinaryData){ sizeof(km), km };
+    c.suid = 21;
+    c.enrolee_id = (char *)sess.enrolee_id;
+    c.expires = sess.expires;
+    c.revoked = revoked;
+    return cmn_store_put(store, AUTHZ_CREDS_DB, c.key_id, strlen(c.key_id), buf,
+                         tep__credential__pack(&c, buf));
+}
+
 static int setup(void **state)
 {
-    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB };
+    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB, AUTHZ_CREDS_DB };
+    int rc;
 
     (void)state;
     for (size_t i = 0; i < sizeof(exporter); i++)
@@ -42,7 +60,8 @@ static int setup(void **state)
     snprintf(dir, sizeof(dir), "/tmp/tep-authz-maf-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    return cmn_store_open(dir, dbs, 2, 1, 0, &store);
+    rc = cmn_store_open(dir, dbs, 3, 1, 0, &store);
+    return rc == 0 ? put_km(false) : rc;
 }
 
 static int teardown(void **state)
@@ -128,6 +147,12 @@ static void test_retrieval_refusals(void **state)
     assert_int_equal(authz_maf_retrieve(store, "00@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
     assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW + AUTHZ_MAF_KEY_LT, &c),
                      CMN_ENOTFOUND);
+    /* the source's enrolment revoked: its keys are gone */
+    assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW, &c), 0);
+    authz_maf_credential_free(c);
+    assert_int_equal(put_km(true), 0);
+    assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
+    assert_null(c);
 }
 
 static void test_expiry_bounded_by_enrolment(void **state)
