@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmn_cbor.h"
 #include "cmn_coap.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -73,6 +74,13 @@ typedef struct {
     char ip[64];
     char ati[512];          /* Assigned Token IDs (TS-0008 oneM2M-ATI), "" when none */
     bool bad_option;
+    /* CBOR (cse_coap_cbor_in/_out): the handler speaks JSON */
+    char *cbor_json;        /* the CBOR body as JSON text (malloc'd), NULL when none */
+    uint32_t cbor_when;     /* the handler's JSON answer format to re-encode, 0 = none */
+    uint32_t cbor_cf;       /* ... as this CBOR Content-Format (60 or 10010) */
+    unsigned cbor_rsc;      /* the CBOR body does not decode: this RSC ... */
+    const char *cbor_why;   /* ... for this reason */
+    size_t body_len;        /* response body length when it is CBOR, 0 = strlen */
 } req_opts;
 
 /* RQET, RSET, OET (absRelTimestamp strings): NULL when absent. */
@@ -147,6 +155,88 @@ static void read_body(const coap_pdu_t *pdu, cse_req *req)
     }
 }
 
+/* ---- CBOR (TS-0004 8.5, TS-0008 6.2.2.2) -------------------------------------------- */
+
+/* The JSON format of the same content (TS-0004 6.7), 0 for a format that is not CBOR. */
+static uint32_t cbor_json_twin(uint32_t cf)
+{
+    switch (cf) {
+    case CMN_CF_CBOR: return CMN_CF_JSON;
+    case 10010: return CMN_CF_RES_JSON;   /* vnd.onem2m-res+cbor */
+    case 10011: return CMN_CF_NTFY_JSON;  /* vnd.onem2m-ntfy+cbor */
+    case 10012: return CMN_CF_PREQ_JSON;  /* vnd.onem2m-preq+cbor */
+    case 10013: return CMN_CF_PRSP_JSON;  /* vnd.onem2m-prsp+cbor */
+    default: return 0;
+    }
+}
+
+/* A CBOR body becomes the JSON text the handler parses (same short names), and a CBOR
+ * Accept its JSON twin; the answer is re-encoded by cbor_out. Without Accept, a CBOR
+ * request is answered in CBOR (60). A body that does not decode is 4000. */
+static void cbor_in(cse_req *req, req_opts *o)
+{
+    uint32_t twin;
+    int rc;
+
+    if (req->has_accept && (twin = cbor_json_twin(req->accept)) != 0) {
+        o->cbor_cf = req->accept;
+        o->cbor_when = req->accept = twin;
+    }
+    if ((twin = cbor_json_twin(req->cf)) == 0)
+        return;
+    req->cf = twin;
+    if (!req->has_accept) {
+        o->cbor_cf = CMN_CF_CBOR;
+        o->cbor_when = CMN_CF_JSON;
+    }
+    if (req->body == NULL || req->body_len == 0)
+        return;
+    rc = cmn_cbor_to_json_text((const uint8_t *)req->body, req->body_len, &o->cbor_json);
+    if (rc == 0) {
+        req->body = o->cbor_json;
+        req->body_len = strlen(o->cbor_json);
+        return;
+    }
+    o->cbor_rsc = rc == CMN_ENOMEM ? CMN_RSC_INTERNAL_SERVER_ERROR : CMN_RSC_BAD_REQUEST;
+    o->cbor_why = rc == CMN_ERANGE ? "cbor_too_deep"
+                : rc == CMN_EPROTO ? "cbor_value_not_json" : "bad_cbor";
+    CMN_INFO(SUB, "event=bad_request reason=%s", o->cbor_why);
+}
+
+/* The refusal of an undecodable CBOR body, with its m2m:dbg (TS-0004 6.6). */
+static void cbor_refuse(const req_opts *o, cse_rsp *rsp)
+{
+    char text[128];
+    json_t *d;
+
+    snprintf(text, sizeof(text), "%s: %s", cmn_rsc_name(o->cbor_rsc), o->cbor_why);
+    rsp->rsc = o->cbor_rsc;
+    rsp->cf = CMN_CF_JSON;
+    d = json_pack("{s:s}", "m2m:dbg", text);
+    rsp->body = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+}
+
+/* Re-encodes the handler's JSON answer as CBOR when that is what was asked. */
+static void cbor_out(req_opts *o, cse_rsp *rsp)
+{
+    uint8_t *b;
+    size_t n;
+    int rc;
+
+    if (o->cbor_when == 0 || rsp->body == NULL || rsp->cf != o->cbor_when)
+        return;
+    rc = cmn_cbor_from_json_text(rsp->body, strlen(rsp->body), &b, &n);
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=cbor_encode_failed err=%s", cmn_strerror(rc));
+        return; /* answered in JSON, labelled as such */
+    }
+    free(rsp->body);
+    rsp->body = (char *)b;
+    rsp->cf = o->cbor_cf;
+    o->body_len = n;
+}
+
 /* ---- response out ------------------------------------------------------------------ */
 
 static void add_location(coap_pdu_t *rsp, const char *path)
@@ -194,8 +284,10 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
     char *body = rsp->body;
 
     rsp->body = NULL;
+    size_t len = o->body_len != 0 ? o->body_len : strlen(body);
+
     if (!coap_add_data_large_response(res, session, request, response, NULL, rsp->cf, -1, 0,
-                                      strlen(body), (const uint8_t *)body, release_body, body))
+                                      len, (const uint8_t *)body, release_body, body))
         CMN_WARN(SUB, "event=response_body_failed code=%d", (int)coap_pdu_get_code(response));
 }
 
@@ -302,6 +394,7 @@ static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *req
     peer_ip(session, o->ip, sizeof(o->ip));
     req->peer_ip = o->ip;
     read_body(request, req);
+    cbor_in(req, o);
 }
 
 static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
@@ -323,19 +416,24 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     if (o.bad_option) {
         CMN_INFO(SUB, "event=bad_request reason=bad_option");
         rsp.rsc = CMN_RSC_BAD_REQUEST;
+    } else if (o.cbor_rsc != 0) {
+        cbor_refuse(&o, &rsp);
     } else {
         cse_request_handle(c->node, &req, &rsp);
     }
     if (rsp.rsc == 0 && p == NULL && start_pending(c, session, request, &rsp)) {
         cse_rsp_clear(&rsp);
+        free(o.cbor_json);
         return; /* no code: libcoap sends an empty ACK, the answer comes later */
     }
     if (rsp.rsc == 0)
         rsp.rsc = CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
     if (p != NULL)
         pending_free(c, p);
+    cbor_out(&o, &rsp);
     write_response(res, session, request, response, req.op, &o, &rsp);
     cse_rsp_clear(&rsp);
+    free(o.cbor_json);
 }
 
 /* ---- endpoints --------------------------------------------------------------------- */

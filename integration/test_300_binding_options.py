@@ -2,13 +2,18 @@
 TS-0008 V3.9.0 6.2.2.4 (oneM2M options: RQI and RVI echoed, RSC on every response),
 6.2.4 Table 6.2.4-1 (RSC -> CoAP response code), 6.2.2.3 (Location-Path on CREATE),
 6.2.1 (CON and NON), 6.2.2.2 (Accept: 4.06 when not supported), 6.2.2.3 (Uri-Query),
-6.1 (a POST without oneM2M-TY is a NOTIFY)."""
+6.1 (a POST without oneM2M-TY is a NOTIFY), 6.2.2.2 with TS-0004 8.5 (CBOR: 60 and
+vnd.onem2m-res+cbor 10010, in and out)."""
 
+import cbor2
 import pytest
 
 import coapmsg
 from onem2m_client import (CF_JSON, CF_RES_JSON, CON, GET, NON, POST, TY_AE, TY_CIN,
                            TY_CNT, TY_CSE, cse_session)
+
+CF_CBOR = 60         # application/cbor (TS-0008 Table 6.2.2.2-1)
+CF_RES_CBOR = 10010  # application/vnd.onem2m-res+cbor
 
 
 @pytest.fixture(scope="module")
@@ -146,14 +151,60 @@ def _cbor_text(s):
     return bytes([0x60 | len(b)]) + b
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: CBOR (content format 60) is not parsed: 4015 "
-                   "(listed as not supported in docs/cse.md)")
 def test_cbor_body_accepted(cse, ae):
-    """TS-0008 6.2.2.2 (application/cbor, 60) inbound: {"m2m:cnt": {"rn": "cbor"}}."""
+    """TS-0008 6.2.2.2 (application/cbor, 60) inbound, TS-0004 8.5 (same short names as
+    JSON): {"m2m:cnt": {"rn": "cbor"}}, hand-encoded; the answer comes back in CBOR."""
     c, path, _ = ae
     body = b"\xa1" + _cbor_text("m2m:cnt") + b"\xa1" + _cbor_text("rn") + _cbor_text("cbor")
-    r = c.create(path, TY_CNT, body, cf=60)
-    assert (r.rsc, r.code) == (2001, "2.01"), str(r)
+    r = c.create(path, TY_CNT, body, cf=CF_CBOR)
+    assert (r.rsc, r.code, int(r.cf)) == (2001, "2.01", CF_CBOR), str(r)
+    assert cbor2.loads(r.payload)["m2m:cnt"]["rn"] == "cbor"
+    assert c.retrieve(path + "/cbor").resource(TY_CNT)["rn"] == "cbor"
+
+
+def test_accept_cbor_answered_in_cbor(cse, ae):
+    """TS-0008 6.2.2.2 (Accept 60 honoured), TS-0004 8.5.1 (text strings, integers as
+    major types 0/1): a JSON-created resource retrieved as CBOR decodes to the same
+    attributes as its JSON retrieve."""
+    c, path, cnt = ae
+    as_json = c.retrieve(cnt).resource(TY_CNT)
+    r = c.retrieve(cnt, accept=CF_CBOR)
+    assert (r.rsc, r.code, int(r.cf)) == (2000, "2.05", CF_CBOR), str(r)
+    assert r.json is None  # not JSON text
+    got = cbor2.loads(r.payload)["m2m:cnt"]
+    assert got == as_json and isinstance(got["ty"], int) and isinstance(got["rn"], str), got
+
+
+def test_res_cbor_vnd_format_both_ways(cse, ae):
+    """TS-0004 6.7 / TS-0008 Table 6.2.2.2-1: vnd.onem2m-res+cbor (10010) inbound, and as
+    Accept the Content-Format of the answer."""
+    c, path, _ = ae
+    body = cbor2.dumps({"m2m:cnt": {"rn": "vndcbor", "mni": 5, "lbl": ["k"]}})
+    r = c.create(path, TY_CNT, body, cf=CF_RES_CBOR, accept=CF_RES_CBOR)
+    assert (r.rsc, int(r.cf)) == (2001, CF_RES_CBOR), str(r)
+    got = cbor2.loads(r.payload)["m2m:cnt"]
+    assert (got["mni"], got["lbl"]) == (5, ["k"]), got
+
+
+def test_cbor_request_json_accept_answered_in_json(cse, ae):
+    """TS-0008 6.2.2.2: Accept decides the answer's format, not the request's."""
+    c, path, _ = ae
+    body = cbor2.dumps({"m2m:cnt": {"rn": "cbor-json"}})
+    r = c.create(path, TY_CNT, body, cf=CF_CBOR, accept=CF_JSON)
+    assert (r.rsc, int(r.cf)) == (2001, CF_JSON) and r.resource(TY_CNT)["rn"] == "cbor-json"
+
+
+def test_undecodable_cbor_is_bad_request(cse, ae):
+    """TS-0004 8.5.1 (a CBOR body that gives no valid JSON object is an error) -> 4000
+    with a reason, answered in CBOR like any answer to a CBOR request: truncated
+    CBOR, a map with an integer key, nesting deeper than 32."""
+    c, path, _ = ae
+    for body, why in ((b"\xa1\x67m2m:cn", "bad_cbor"),
+                      (b"\xa1\x01\x02", "cbor_value_not_json"),
+                      (b"\x81" * 40 + b"\x80", "cbor_too_deep")):
+        r = c.create(path, TY_CNT, body, cf=CF_CBOR)
+        assert (r.rsc, r.code, int(r.cf)) == (4000, "4.00", CF_CBOR), str(r)
+        assert cbor2.loads(r.payload)["m2m:dbg"] == "BAD_REQUEST: " + why
 
 
 def test_csebase_cannot_be_deleted_or_updated(cse):
