@@ -86,6 +86,26 @@ static void test_key_id(void **state)
     assert_int_equal(cmn_kdf_key_id(rel, "", id, sizeof(id)), CMN_EINVAL);
 }
 
+/* TS-0003 10.3.1 (2nd paragraph), 10.3.5, 8.8.2.7: the MAF session key. The exporter
+ * with label EXPORTER-oneM2M-Connection (48 bytes) splits like the bootstrap one:
+ * KcID = exporter[0..15], Kc = exporter[16..47]; Key Identifier = hex(KcID) "@"
+ * MAF-FQDN, lower-case hex (the psk_identity entity A sends to entity B, 8.2.2.3).
+ * python3: e = bytes(range(0xa0, 0xd0)); e[:16].hex(), e[16:].hex() */
+static void test_kc_split_and_key_identifier(void **state)
+{
+    uint8_t exp[CMN_EXPORTER_LEN], kc_id[CMN_REL_ID_LEN], kc[CMN_KEY_LEN];
+    char id[CMN_KEY_ID_MAX];
+    (void)state;
+
+    assert_string_equal(CMN_LABEL_CONNECTION, "EXPORTER-oneM2M-Connection");
+    for (int i = 0; i < CMN_EXPORTER_LEN; i++)
+        exp[i] = (uint8_t)(0xa0 + i);
+    cmn_kdf_split_exporter(exp, kc_id, kc);
+    assert_key_hex(kc, "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf");
+    assert_int_equal(cmn_kdf_key_id(kc_id, "maf.tep.local", id, sizeof(id)), 0);
+    assert_string_equal(id, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf@maf.tep.local");
+}
+
 /* TS-0003 10.3.3: Kpsa = HMAC-SHA-256(Ke, label || registrar CSE-ID). */
 static void test_kpsa(void **state)
 {
@@ -183,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exporter_split),
         cmocka_unit_test(test_key_id),
+        cmocka_unit_test(test_kc_split_and_key_identifier),
         cmocka_unit_test(test_kpsa),
         cmocka_unit_test(test_km),
         cmocka_unit_test(test_kuc),
