@@ -29,6 +29,7 @@ struct authz_coaps {
     cmn_store *store;
     authz_tokens *tokens;
     char maf_id[256]; /* MAF-FQDN: suffix of every Key Identifier */
+    cmn_bus_sock *key_events; /* PUB for KeyEvent, borrowed; NULL: none */
 };
 
 /* Per DTLS session (coap_session_set_app_data); wiped when the session goes. */
@@ -280,6 +281,9 @@ static void key_handler(coap_resource_t *res, coap_session_t *session, const coa
         authz_maf_key_register(c->store, c->maf_id, &s, exp, body, len, (int64_t)time(NULL),
                                &a);
     cmn_wipe(exp, sizeof(exp));
+    if (a.code == 201 && c->key_events != NULL &&
+        authz_maf_publish(c->key_events, c->store, a.key_id, "tep-authz") != 0)
+        CMN_WARN(SUB, "event=maf_key_event_failed key_id=%s", a.key_id); /* targets fetch on sight */
     if (a.code == 201)
         CMN_INFO(SUB, "event=maf_key_registered source=%s key_id=%s suid=%d", s.enrolee_id,
                  a.key_id, AUTHZ_MAF_SUID_KC);
@@ -399,6 +403,11 @@ void authz_coaps_free(authz_coaps *c)
     if (c->ctx != NULL)
         coap_free_context(c->ctx);
     free(c);
+}
+
+void authz_coaps_set_key_events(authz_coaps *c, cmn_bus_sock *pub)
+{
+    c->key_events = pub;
 }
 
 int authz_coaps_fd(const authz_coaps *c)

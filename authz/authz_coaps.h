@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "authz_tokens.h"
+#include "cmn_bus.h"
 #include "cmn_store.h"
 
 typedef struct authz_coaps authz_coaps;
@@ -20,6 +21,8 @@ typedef struct authz_coaps authz_coaps;
 int authz_coaps_new(const char *listen, const char *psk_hint, const char *maf_id,
                     cmn_store *store, authz_tokens *tokens, authz_coaps **ret);
 void authz_coaps_free(authz_coaps *c); /* NULL is fine */
+/* A PUB (borrowed) on which each registered key is announced (authz_maf_publish). */
+void authz_coaps_set_key_events(authz_coaps *c, cmn_bus_sock *pub);
 int authz_coaps_fd(const authz_coaps *c);
 /* Does pending work; returns the longest wait (ms) before it must run again. */
 unsigned authz_coaps_process(authz_coaps *c);

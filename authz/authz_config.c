@@ -48,6 +48,8 @@ static const cmn_cfg_item authz_table[] = {
      "tepctl requests: ROUTER, bound"},
     {"bus", "keys", CMN_CFG_STR, "", offsetof(authz_config, keys_ep), 0, 0,
      valid_optional_endpoint, "MAF Key Retrieval by targets (tep-cse): ROUTER, bound; empty = off"},
+    {"bus", "maf_events", CMN_CFG_STR, "", offsetof(authz_config, maf_events_ep), 0, 0,
+     valid_optional_endpoint, "registered keys announced to their targets: PUB, bound; empty = off"},
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0,
      NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",

@@ -21,6 +21,7 @@ typedef struct {
     char *sync_ep;    /* [bus] sync: DEALER, connected */
     char *admin_ep;   /* [bus] admin: ROUTER, bound */
     char *keys_ep;    /* [bus] keys: ROUTER, bound, MAF Key Retrieval; "" = off */
+    char *maf_events_ep; /* [bus] maf_events: PUB, bound, KeyEvent; "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_log_level level; /* parsed log_level */
 } authz_config;

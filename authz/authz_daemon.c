@@ -51,6 +51,7 @@ struct authz_daemon {
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
     cmn_bus_sock *keys;     /* MAF Key Retrieval; NULL when [bus] keys is empty */
+    cmn_bus_sock *maf_events; /* KeyEvent PUB; NULL when [bus] maf_events is empty */
     cmn_sync *sync;
     authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
     authz_tokens *tokens;   /* token signing key, DAS answers */
@@ -133,6 +134,12 @@ static int open_bus(authz_daemon *d)
                 cmn_strerror(err));
         return AUTHZ_EXIT_BIND;
     }
+    if (d->cfg->maf_events_ep[0] != '\0' &&
+        (err = cmn_bus_open(d->bus, CMN_BUS_PUB, d->cfg->maf_events_ep, &d->maf_events)) != 0) {
+        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->maf_events_ep,
+                cmn_strerror(err));
+        return AUTHZ_EXIT_BIND;
+    }
     return AUTHZ_EXIT_OK;
 }
 
@@ -178,6 +185,7 @@ static int start_tokens(authz_daemon *d)
                 cmn_strerror(err));
         return err == CMN_EIO ? AUTHZ_EXIT_BIND : AUTHZ_EXIT_START;
     }
+    authz_coaps_set_key_events(d->coaps, d->maf_events);
     return AUTHZ_EXIT_OK;
 }
 
@@ -219,6 +227,7 @@ void authz_daemon_free(authz_daemon *d)
     cmn_bus_close(d->decide);
     cmn_bus_close(d->admin);
     cmn_bus_close(d->keys);
+    cmn_bus_close(d->maf_events);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);
     free(d);

@@ -359,6 +359,27 @@ void authz_maf_credential_free(Tep__Credential *c)
     free(c);
 }
 
+int authz_maf_publish(cmn_bus_sock *pub, cmn_store *st, const char *key_id, const char *sender)
+{
+    Tep__MafKey *k = NULL;
+    Tep__KeyEvent ev = TEP__KEY_EVENT__INIT;
+    Tep__Envelope env;
+    int rc = get_key(st, key_id, &k);
+
+    if (rc != 0)
+        return rc;
+    ev.key_id = k->key_id;
+    ev.n_target_ids = k->n_targets;
+    ev.target_ids = k->targets;
+    ev.expires = k->expires;
+    cmn_bus_env_init(&env, sender, 0);
+    env.body_case = TEP__ENVELOPE__BODY_KEY_EVENT;
+    env.key_event = &ev;
+    rc = cmn_bus_send(pub, NULL, 0, &env);
+    free_key(k);
+    return rc;
+}
+
 static int count_live(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     int64_t *ctx = arg; /* [0] now, [1] count */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_bus.h"
 #include "cmn_kdf.h"
 #include "cmn_store.h"
 #include "tep.pb-c.h"
@@ -60,6 +61,9 @@ void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf
 int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id, int64_t now,
                        Tep__Credential **ret);
 void authz_maf_credential_free(Tep__Credential *c); /* NULL is fine */
+
+/* Publishes KeyEvent{key_id, targetIDs, expires} of the stored key on pub (a PUB). */
+int authz_maf_publish(cmn_bus_sock *pub, cmn_store *st, const char *key_id, const char *sender);
 
 /* Number of registered keys not yet expired (STATUS). */
 int authz_maf_count_keys(cmn_store *st, int64_t now, size_t *ret);

@@ -91,6 +91,8 @@ static const cmn_cfg_item table[] = {
       "admin ROUTER (bound)"),
     S("bus", "keys", "", bus_keys, valid_optional_endpoint,
       "tep-authz keys ROUTER (DEALER here): MAF Key Retrieval for Kc identities; empty = off"),
+    S("bus", "maf_events", "", bus_maf_events, valid_optional_endpoint,
+      "tep-authz maf_events PUB (SUB here): fetch registered keys at once; empty = off"),
     { "bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0,
       NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)" },
     S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,

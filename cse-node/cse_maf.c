@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -22,6 +24,8 @@ typedef struct {
 
 struct cse_maf {
     cmn_bus_sock *dealer;
+    cmn_bus_sock *events; /* KeyEvent SUB, NULL when not configured */
+    int epfd;             /* both sockets' fds, so the loop polls one */
     cmn_store *store;
     char cse_id[256];
     char sender[300];
@@ -31,8 +35,15 @@ struct cse_maf {
 
 static cse_maf *current; /* the one cse_maf_want() feeds */
 
-int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *cse_id, cmn_store *st,
-                cse_maf **ret)
+static int watch(int epfd, int fd)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : CMN_EIO;
+}
+
+int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const char *cse_id,
+                cmn_store *st, cse_maf **ret)
 {
     cse_maf *m = calloc(1, sizeof(*m));
     int rc;
@@ -46,9 +57,19 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *cse_id, cmn_store
     }
     snprintf(m->sender, sizeof(m->sender), "tep-cse:%s", cse_id);
     m->store = st;
-    rc = cmn_bus_open(bus, CMN_BUS_DEALER, keys_ep, &m->dealer);
-    if (rc != 0) {
+    if ((m->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
         free(m);
+        return CMN_EIO;
+    }
+    rc = cmn_bus_open(bus, CMN_BUS_DEALER, keys_ep, &m->dealer);
+    if (rc == 0 && events_ep[0] != '\0')
+        rc = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &m->events);
+    if (rc == 0)
+        rc = watch(m->epfd, cmn_bus_fd(m->dealer));
+    if (rc == 0 && m->events != NULL)
+        rc = watch(m->epfd, cmn_bus_fd(m->events));
+    if (rc != 0) {
+        cse_maf_free(m);
         return rc;
     }
     current = m;
@@ -63,12 +84,15 @@ void cse_maf_free(cse_maf *m)
     if (current == m)
         current = NULL;
     cmn_bus_close(m->dealer);
+    cmn_bus_close(m->events);
+    if (m->epfd >= 0)
+        close(m->epfd);
     free(m);
 }
 
 int cse_maf_fd(const cse_maf *m)
 {
-    return cmn_bus_fd(m->dealer);
+    return m->epfd;
 }
 
 bool cse_maf_is_key_id(const char *id)
@@ -173,10 +197,44 @@ static int take_answer(cse_maf *m, const Tep__Envelope *env)
     return 1;
 }
 
+/* A KeyEvent for this CSE: fetch the key now, unless it is already here. */
+static void take_event(cse_maf *m, const Tep__Envelope *env)
+{
+    const Tep__KeyEvent *ev = env->key_event;
+    Tep__Credential *c = NULL;
+
+    if (env->body_case != TEP__ENVELOPE__BODY_KEY_EVENT || ev == NULL || ev->key_id == NULL)
+        return;
+    for (size_t i = 0; i < ev->n_target_ids; i++) {
+        if (strcmp(ev->target_ids[i], m->cse_id) != 0)
+            continue;
+        if (cse_cred_get(m->store, ev->key_id, &c) == CMN_ENOTFOUND)
+            cse_maf_want(ev->key_id);
+        cse_cred_free(c);
+        return;
+    }
+}
+
+static void drain_events(cse_maf *m)
+{
+    for (;;) {
+        Tep__Envelope *env = NULL;
+        int rc = cmn_bus_recv(m->events, NULL, NULL, &env);
+
+        if (rc == 0)
+            take_event(m, env);
+        cmn_bus_env_free(env);
+        if (rc != 0 && rc != CMN_ECORRUPT)
+            return;
+    }
+}
+
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
 {
     unsigned stored = 0;
 
+    if (m->events != NULL)
+        drain_events(m);
     send_pending(m, now_ms);
     for (;;) {
         Tep__Envelope *env = NULL;

@@ -4,7 +4,9 @@
  * and asks for the key with cse_maf_want(). The loop then sends MAF Key Retrieval
  * (KeyRequest{key_id, target_id = own CSE-ID}) on tep-authz's "keys" ROUTER and stores
  * the answer as Credential{key_id, Kc, suid 32, enrolee_id = the source AE-ID, expires}
- * in the credentials database, where the client's retried handshake finds it like a Kpsa. */
+ * in the credentials database, where the client's retried handshake finds it like a Kpsa.
+ * With tep-authz's "maf_events" PUB configured, a KeyEvent naming this CSE among its
+ * targets starts the same retrieval at once, usually before entity A's handshake. */
 #ifndef TEP_CSE_MAF_H
 #define TEP_CSE_MAF_H
 
@@ -20,11 +22,13 @@
 
 typedef struct cse_maf cse_maf;
 
-/* DEALER to keys_ep (tep-authz's [bus] keys). bus, cse_id (copied) and st are borrowed.
- * One per process: cse_maf_want() feeds the last one made. */
-int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *cse_id, cmn_store *st,
-                cse_maf **ret);
+/* DEALER to keys_ep (tep-authz's [bus] keys) and, unless events_ep is "", SUB to it
+ * (tep-authz's [bus] maf_events). bus and st are borrowed, cse_id copied. One per
+ * process: cse_maf_want() feeds the last one made. */
+int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const char *cse_id,
+                cmn_store *st, cse_maf **ret);
 void cse_maf_free(cse_maf *m); /* NULL is fine */
+/* One fd for poll(): an epoll set of the DEALER's and the SUB's ZeroMQ fds. */
 int cse_maf_fd(const cse_maf *m);
 
 /* Whether id has the shape of a MAF Key Identifier: 32 hex digits "@" an FQDN. */

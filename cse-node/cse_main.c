@@ -194,7 +194,8 @@ static int open_bus(daemon_state *d)
         return EXIT_STARTUP;
     }
     if (d->cfg.bus_keys[0] != '\0' &&
-        (rc = cse_maf_new(d->bus, d->cfg.bus_keys, d->cfg.cse_id, d->store, &d->maf)) != 0) {
+        (rc = cse_maf_new(d->bus, d->cfg.bus_keys, d->cfg.bus_maf_events, d->cfg.cse_id, d->store,
+                          &d->maf)) != 0) {
         CMN_ERR(SUB, "event=bus_failed endpoint=%s err=%s", d->cfg.bus_keys, cmn_strerror(rc));
         return EXIT_STARTUP;
     }

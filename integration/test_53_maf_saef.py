@@ -47,14 +47,17 @@ def _lib():
 
 class MafPlatform:
     """The three daemons; tep-authz with its CoAPS endpoint and the keys ROUTER, tep-cse
-    retrieving Kc from it (environment overrides)."""
+    retrieving Kc from it (environment overrides); with push, tep-authz announces each
+    registered key on maf_events and tep-cse fetches it at once."""
 
-    def __init__(self, monkeypatch):
+    def __init__(self, monkeypatch, push=True):
         self.p = harness.Platform()
         self.authz_port = harness.free_udp_ports(1)[0]
-        keys = "ipc://" + os.path.join(self.p.dir, "ipc", "keys.ipc")
+        ipc = os.path.join(self.p.dir, "ipc")
         monkeypatch.setenv("TEP_AUTHZ_COAPS_LISTEN", "127.0.0.1:%d" % self.authz_port)
-        monkeypatch.setenv("TEP_BUS_KEYS", keys)
+        monkeypatch.setenv("TEP_BUS_KEYS", "ipc://" + os.path.join(ipc, "keys.ipc"))
+        if push:
+            monkeypatch.setenv("TEP_BUS_MAF_EVENTS", "ipc://" + os.path.join(ipc, "maf-ev.ipc"))
         self.p.start()
         self.maf_uri = "coaps://127.0.0.1:%d" % self.authz_port
         self.lib = _lib()
@@ -104,6 +107,9 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
         key_id = m.lib.tep_kc_key_id(kc).decode()
         assert re.fullmatch(r"[0-9a-f]{32}@" + re.escape(m.p.env["MAF_ID"]), key_id)
         assert m.lib.tep_kc_expires(kc) > time.time()
+        # pushed: tep-cse has Kc before the AE's first handshake, which is not refused
+        m.p["cse"].wait_log(r"event=maf_key_stored key_id=%s enrolee_id=Cdevice01"
+                            % re.escape(key_id), 5)
         rc, conn = m.connect(h, kc)
         assert rc == 0, m.p.logs()
         ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
@@ -112,9 +118,30 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
         assert m.create(conn, ae + "/data", 4, '{"m2m:cin":{"con":"over-kc"}}') == 2001
         m.lib.tep_conn_free(conn)
         m.p["authz"].wait_log(r"event=maf_key_retrieved key_id=%s target=%s source=Cdevice01"
-                                  % (re.escape(key_id), re.escape(m.p.env["CSE_ID"])), 5)
+                              % (re.escape(key_id), re.escape(m.p.env["CSE_ID"])), 5)
         m.p["cse"].wait_log(r"event=session_bound identity=%s enrolee_id=Cdevice01"
-                                % re.escape(key_id), 5)
+                            % re.escape(key_id), 5)
+        assert "handshake_refused reason=unknown_identity identity=" + key_id \
+            not in m.p["cse"].log()
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
+
+
+def test_without_push_the_first_handshake_fetches_kc(monkeypatch):
+    m = MafPlatform(monkeypatch, push=False)
+    try:
+        h = m.enrolled("device01")
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert rc == 0
+        key_id = m.lib.tep_kc_key_id(kc).decode()
+        rc, conn = m.connect(h, kc)  # refused once (never waiting), fetched, retried
+        assert rc == 0, m.p.logs()
+        assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001
+        assert "handshake_refused reason=unknown_identity identity=" + key_id \
+            in m.p["cse"].log()
+        m.lib.tep_conn_free(conn)
         m.lib.tep_kc_free(kc)
         m.lib.tep_device_free(h)
     finally:
@@ -133,16 +160,16 @@ def test_unknown_expired_and_foreign_keys_refused(monkeypatch):
                               m.p.env["CSE_NAME"]])
         assert r.rc != 0
         m.p["authz"].wait_log(r"event=maf_key_retrieval_refused key_id=%s"
-                                  % re.escape(unknown), 5)
+                              % re.escape(unknown), 5)
         # a key for another CSE: the MAF does not give it to tep-cse
         rc, other = m.register_key(h, "/other-cse")
         assert rc == 0
         rc, conn = m.connect(h, other)
         assert rc == TEP_EDENIED
         m.p["authz"].wait_log(r"event=maf_key_retrieval_refused key_id=%s target=%s "
-                                  r"reason=\"not a target\""
-                                  % (re.escape(m.lib.tep_kc_key_id(other).decode()),
-                                     re.escape(m.p.env["CSE_ID"])), 5)
+                              r"reason=\"not a target\""
+                              % (re.escape(m.lib.tep_kc_key_id(other).decode()),
+                                 re.escape(m.p.env["CSE_ID"])), 5)
         m.lib.tep_kc_free(other)
         # a short-lived key works, then is refused once expired
         rc, kc = m.register_key(h, m.p.env["CSE_ID"], lifetime=2)
@@ -154,7 +181,7 @@ def test_unknown_expired_and_foreign_keys_refused(monkeypatch):
         rc, conn = m.connect(h, kc)
         assert rc == TEP_EDENIED
         m.p["cse"].wait_log(r"event=handshake_refused reason=expired identity=%s"
-                                % re.escape(m.lib.tep_kc_key_id(kc).decode()), 5)
+                            % re.escape(m.lib.tep_kc_key_id(kc).decode()), 5)
         m.lib.tep_kc_free(kc)
         m.lib.tep_device_free(h)
     finally:
