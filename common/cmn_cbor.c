@@ -88,12 +88,40 @@ static bool utf8_valid(const uint8_t *s, size_t n)
     return true;
 }
 
+/* The chunks of an indefinite-length string (RFC 8949 3.2.3), up to its break: their
+ * total length, or, with buf, their bytes copied there. Chunks are definite strings of
+ * the same major type. */
+static int string_chunks(reader *r, unsigned major, uint8_t *buf, size_t *ret_n)
+{
+    head c;
+    int rc;
+
+    *ret_n = 0;
+    while (!at_break(r)) {
+        if ((rc = read_head(r, &c)) != 0)
+            return rc;
+        if (c.major != major || c.ai == AI_INDEFINITE || c.arg > r->left)
+            return CMN_EINVAL;
+        if (buf != NULL)
+            memcpy(buf + *ret_n, r->p, (size_t)c.arg);
+        *ret_n += (size_t)c.arg;
+        r->p += c.arg;
+        r->left -= (size_t)c.arg;
+    }
+    if (r->left == 0)
+        return CMN_EINVAL; /* no break */
+    r->p++;
+    r->left--;
+    return 0;
+}
+
 /* A string item (major 2 or 3) whose head is h: *ret_s points into the input, or into
- * *ret_own (malloc'd) for an indefinite one made of chunks. */
+ * *ret_own (malloc'd, the exact size) for an indefinite one made of chunks. */
 static int read_string(reader *r, const head *h, const uint8_t **ret_s, size_t *ret_n,
                        uint8_t **ret_own)
 {
-    head c;
+    reader again = *r;
+    uint8_t *buf;
     int rc;
 
     *ret_own = NULL;
@@ -107,29 +135,12 @@ static int read_string(reader *r, const head *h, const uint8_t **ret_s, size_t *
         r->left -= *ret_n;
         return 0;
     }
-    /* chunks are no longer than the input: the sum fits and one buffer of that bound
-     * is enough, so an indefinite string costs one allocation */
-    uint8_t *buf = malloc(r->left + 1);
-
-    if (buf == NULL)
+    /* measure, then copy: one allocation of the joined length */
+    if ((rc = string_chunks(&again, h->major, NULL, ret_n)) != 0)
+        return rc;
+    if ((buf = malloc(*ret_n + 1)) == NULL)
         return CMN_ENOMEM;
-    while (!at_break(r)) {
-        if ((rc = read_head(r, &c)) != 0 || c.major != h->major || c.ai == AI_INDEFINITE ||
-            c.arg > r->left) {
-            free(buf);
-            return rc != 0 ? rc : CMN_EINVAL;
-        }
-        memcpy(buf + *ret_n, r->p, (size_t)c.arg);
-        *ret_n += (size_t)c.arg;
-        r->p += c.arg;
-        r->left -= (size_t)c.arg;
-    }
-    if (r->left == 0) {
-        free(buf);
-        return CMN_EINVAL;
-    }
-    r->p++;
-    r->left--;
+    string_chunks(r, h->major, buf, ret_n);
     *ret_s = buf;
     *ret_own = buf;
     return 0;
