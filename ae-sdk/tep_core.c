@@ -144,6 +144,7 @@ static const state_field state_fields[] = {
     STATE_FIELD(registrar_cse_id, ST_CSI),
     STATE_FIELD(registrar_poa, ST_POA),
     STATE_FIELD(maf_id, 0),
+    STATE_FIELD(maf_poa, 0),
 };
 
 static int state_enrolment_key(state_parse *sp, const char *name, const char *value)
@@ -211,7 +212,7 @@ int tep_core_format_state(const tep_enrolment *enr, char **ret_text, size_t *ret
     static const char fmt[] = "# tep device enrolment state (written by libtepae; secret)\n"
                               "[enrolment]\n"
                               "ke_id = %s\nke = %s\nenrolee_id = %s\napp_id = %s\n"
-                              "registrar_cse_id = %s\nregistrar_poa = %s\nmaf_id = %s\n"
+                              "registrar_cse_id = %s\nregistrar_poa = %s\nmaf_id = %s\nmaf_poa = %s\n"
                               "expires = %" PRId64 "\nenrolled = %" PRId64 "\n%s%s%s";
     char ke_hex[2 * CMN_KEY_LEN + 1];
     const char *rn_head = enr->ae_rn[0] ? "[registration]\nrn = " : "";
@@ -220,13 +221,15 @@ int tep_core_format_state(const tep_enrolment *enr, char **ret_text, size_t *ret
 
     cmn_hex_encode(enr->ke, CMN_KEY_LEN, ke_hex);
     n = snprintf(NULL, 0, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
-                 enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->expires, enr->enrolled,
+                 enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->maf_poa, enr->expires,
+                 enr->enrolled,
                  rn_head,
                  enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
     if (n < 0 || !(text = malloc((size_t)n + 1)))
         goto out;
     snprintf(text, (size_t)n + 1, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
-             enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->expires, enr->enrolled,
+             enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->maf_poa, enr->expires,
+             enr->enrolled,
                  rn_head,
              enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
     *ret_text = text;
@@ -289,6 +292,9 @@ static int parse_targets(json_t *tgt, tep_enrolment *e)
         return CMN_EPROTO;
     if (json_id(tgt, "poa", true, e->registrar_poa, sizeof(e->registrar_poa)) < 0 ||
         !is_coap_uri(e->registrar_poa))
+        return CMN_EPROTO;
+    if (json_id(tgt, "mpoa", false, e->maf_poa, sizeof(e->maf_poa)) < 0 ||
+        (e->maf_poa[0] != '\0' && !is_coap_uri(e->maf_poa)))
         return CMN_EPROTO;
     return json_id(tgt, "mafi", false, e->maf_id, sizeof(e->maf_id));
 }

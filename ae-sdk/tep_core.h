@@ -31,6 +31,7 @@ typedef struct {
     char registrar_cse_id[TEP_ID_MAX];
     char registrar_poa[TEP_URI_MAX];
     char maf_id[TEP_ID_MAX];
+    char maf_poa[TEP_URI_MAX]; /* the MAF's point of access, "" if not announced */
     int64_t expires;
     int64_t enrolled;         /* when this device enrolled (Unix s); 0 if unknown */
     char ae_rn[TEP_ID_MAX];   /* [registration] rn, "" until tep_register_ae() */

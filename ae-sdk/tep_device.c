@@ -217,6 +217,7 @@ const char *tep_device_enrolee_id(const tep_device *dev) { return ENROLLED_STR(d
 const char *tep_device_app_id(const tep_device *dev) { return ENROLLED_STR(dev, app_id); }
 const char *tep_device_kpsa_id(const tep_device *dev) { return ENROLLED_STR(dev, kpsa_id); }
 const char *tep_device_maf_id(const tep_device *dev) { return ENROLLED_STR(dev, maf_id); }
+const char *tep_device_maf_poa(const tep_device *dev) { return ENROLLED_STR(dev, maf_poa); }
 
 const char *tep_device_registrar_cse_id(const tep_device *dev)
 {

@@ -112,9 +112,11 @@ int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *targe
 
     if (ret_kc != NULL)
         *ret_kc = NULL;
-    if (!dev || !maf_uri || !target_id || target_id[0] != '/' || lifetime < 0 || !ret_kc)
+    if (!dev || !target_id || target_id[0] != '/' || lifetime < 0 || !ret_kc)
         return CMN_EINVAL;
     if (!dev->enrolled || dev->enr.maf_id[0] == '\0')
+        return CMN_ESTATE;
+    if (maf_uri == NULL && (maf_uri = dev->enr.maf_poa)[0] == '\0')
         return CMN_ESTATE;
     if (dev->enr.expires != 0 && dev->enr.expires <= (int64_t)time(NULL))
         return CMN_EEXPIRED;

@@ -279,7 +279,7 @@ static void send_created(const enr_coap *c, coap_pdu_t *resp, const char *ke_id,
                          const enr_enrol_result *r, bool cei)
 {
     enr_targets tgt = {c->cfg->registrar_cse_id, c->cfg->registrar_poa, c->cfg->maf_id,
-                       cei && c->ca ? enr_ca_pem(c->ca) : NULL};
+                       cei && c->ca ? enr_ca_pem(c->ca) : NULL, c->cfg->maf_poa};
     uint8_t cf[4];
     char *json = NULL;
 

@@ -35,6 +35,11 @@ static int valid_poa(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
+static int valid_optional_poa(const char *v, char *err, size_t errlen)
+{
+    return v[0] == '\0' ? 0 : valid_poa(v, err, errlen);
+}
+
 static int valid_nonempty(const char *v, char *err, size_t errlen)
 {
     if (v[0] != '\0')
@@ -59,6 +64,8 @@ static const cmn_cfg_item enr_table[] = {
          "enrolment target: the registrar CSE's point of access"),
     ITEM("enroller", "maf_id", "maf.tep.local", maf_id, cmn_cfg_valid_fqdn,
          "enrolment target: the MAF-ID (FQDN)"),
+    ITEM("enroller", "maf_poa", "", maf_poa, valid_optional_poa,
+         "enrolment target: the MAF's point of access (coaps://); empty = not announced"),
     ITEM("enroller", "log_level", "info", log_level, valid_level,
          "error | warn | info | debug"),
     ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,

@@ -16,6 +16,7 @@ typedef struct {
     char *registrar_cse_id;
     char *registrar_poa;
     char *maf_id;
+    char *maf_poa; /* the MAF's point of access (tep-authz coaps_listen), "" = not announced */
     char *log_level;
     char *bus_events;
     char *bus_sync;

@@ -51,6 +51,11 @@ int enr_enrol_answer(const char *ke_id, const enr_enrol_result *r, const enr_tar
     *ret = NULL;
     if (!root)
         return CMN_ENOMEM;
+    if (tgt->mpoa && tgt->mpoa[0] &&
+        json_object_set_new(json_object_get(root, "tgt"), "mpoa", json_string(tgt->mpoa)) != 0) {
+        json_decref(root);
+        return CMN_ENOMEM;
+    }
     if (tgt->tas && json_object_set_new(root, "tas", json_pack("[s]", tgt->tas)) != 0) {
         json_decref(root);
         return CMN_ENOMEM;

@@ -21,6 +21,7 @@ typedef struct {
     const char *poa;  /* registrar point of access */
     const char *mafi; /* MAF-ID */
     const char *tas;  /* trust anchor: the tep CA certificate, PEM (NULL: omitted) */
+    const char *mpoa; /* the MAF's point of access (NULL or "": omitted) */
 } enr_targets;
 
 /* body: a JSON object with optional booleans cei, mei, rmi (len 0 = {}). Any other

@@ -48,7 +48,8 @@ static void test_bad_bodies(void **state)
 static void test_answer(void **state)
 {
     enr_enrol_result r = {0};
-    enr_targets tgt = {"/tep-cse", "coaps://127.0.0.1:5684", "maf.tep.local", "PEM"};
+    enr_targets tgt = {"/tep-cse", "coaps://127.0.0.1:5684", "maf.tep.local", "PEM",
+                       "coaps://127.0.0.1:5686"};
     char *json = NULL;
     json_t *root, *t;
 
@@ -67,6 +68,8 @@ static void test_answer(void **state)
     assert_string_equal(json_string_value(json_object_get(t, "csi")), "/tep-cse");
     assert_string_equal(json_string_value(json_object_get(t, "poa")), "coaps://127.0.0.1:5684");
     assert_string_equal(json_string_value(json_object_get(t, "mafi")), "maf.tep.local");
+    /* the MAF's point of access when configured (maf_poa) */
+    assert_string_equal(json_string_value(json_object_get(t, "mpoa")), "coaps://127.0.0.1:5686");
     /* trust anchors come with the enrolment */
     assert_string_equal(json_string_value(json_array_get(json_object_get(root, "tas"), 0)),
                         "PEM");

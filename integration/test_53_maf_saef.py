@@ -36,6 +36,8 @@ def _lib():
     lib.tep_kc_expires.argtypes = [vp]
     lib.tep_kc_expires.restype = ctypes.c_int64
     lib.tep_kc_free.argtypes = [vp]
+    lib.tep_device_maf_poa.argtypes = [vp]
+    lib.tep_device_maf_poa.restype = ctypes.c_char_p
     lib.tep_connect_kc.argtypes = [vp, vp, ctypes.c_char_p, P(vp)]
     lib.tep_conn_free.argtypes = [vp]
     lib.tep_register_ae.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, P(P(Response))]
@@ -55,6 +57,8 @@ class MafPlatform:
         self.authz_port = harness.free_udp_ports(1)[0]
         ipc = os.path.join(self.p.dir, "ipc")
         monkeypatch.setenv("TEP_AUTHZ_COAPS_LISTEN", "127.0.0.1:%d" % self.authz_port)
+        # the enroller announces the MAF's point of access in the enrolment answer (mpoa)
+        monkeypatch.setenv("TEP_ENROLLER_MAF_POA", "coaps://127.0.0.1:%d" % self.authz_port)
         monkeypatch.setenv("TEP_BUS_KEYS", "ipc://" + os.path.join(ipc, "keys.ipc"))
         if push:
             monkeypatch.setenv("TEP_BUS_MAF_EVENTS", "ipc://" + os.path.join(ipc, "maf-ev.ipc"))
@@ -71,10 +75,10 @@ class MafPlatform:
                                         ctypes.byref(h)) == 0
         return h
 
-    def register_key(self, h, target, lifetime=0):
+    def register_key(self, h, target, lifetime=0, from_enrolment=False):
         kc = ctypes.c_void_p()
-        rc = self.lib.tep_maf_register_key(h, self.maf_uri.encode(), target.encode(), lifetime,
-                                           ctypes.byref(kc))
+        uri = None if from_enrolment else self.maf_uri.encode()
+        rc = self.lib.tep_maf_register_key(h, uri, target.encode(), lifetime, ctypes.byref(kc))
         return rc, kc
 
     def connect(self, h, kc):
@@ -102,7 +106,8 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
     m = MafPlatform(monkeypatch)
     try:
         h = m.enrolled("device01")
-        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert m.lib.tep_device_maf_poa(h).decode() == m.maf_uri
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"], from_enrolment=True)
         assert rc == 0, m.p.logs()
         key_id = m.lib.tep_kc_key_id(kc).decode()
         assert re.fullmatch(r"[0-9a-f]{32}@" + re.escape(m.p.env["MAF_ID"]), key_id)

@@ -118,6 +118,7 @@ TEP_API const char *tep_device_kpsa_id(const tep_device *dev);
 TEP_API const char *tep_device_registrar_cse_id(const tep_device *dev);
 TEP_API const char *tep_device_registrar_poa(const tep_device *dev);
 TEP_API const char *tep_device_maf_id(const tep_device *dev);     /* "" if none */
+TEP_API const char *tep_device_maf_poa(const tep_device *dev);    /* MAF URI, "" if none */
 TEP_API int64_t tep_device_expires(const tep_device *dev);       /* Unix secs, 0 if none */
 /* 1 once tep_register_ae() succeeded for this enrolment (remembered in the state
  * file), else 0. */
@@ -223,7 +224,8 @@ TEP_API void tep_token_free(tep_token *t); /* NULL is fine; wipes the token text
  * library. Owned by the caller: tep_kc_free() (wipes Kc). */
 typedef struct tep_kc tep_kc;
 
-/* At the MAF at maf_uri ("coaps://host:port"; DTLS-PSK with the enrolment's KmID/Km,
+/* At the MAF at maf_uri ("coaps://host:port"; NULL: the MAF's point of access from the
+ * enrolment answer, TEP_ESTATE when it had none; DTLS-PSK with the enrolment's KmID/Km,
  * the MAF Handshake): MAF Client Registration, then MAF Key Registration (SUID 32) for
  * target_id (a CSE-ID, e.g. the registrar's "/tep-cse") for lifetime seconds (0: the
  * MAF's default; the MAF bounds it by the enrolment's expiry). Kc and KcID come from
