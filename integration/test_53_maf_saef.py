@@ -130,6 +130,12 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
             not in m.p["cse"].log()
         m.lib.tep_kc_free(kc)
         m.lib.tep_device_free(h)
+        # the example program does the same path: tep-device maf-run
+        dev = m.p.add_enrolee("device02")
+        r = dev.run("maf-run")
+        assert r.rc == 0, "%s\n%s" % (r, m.p.logs())
+        assert re.fullmatch(r"[0-9a-f]{32}@" + re.escape(m.p.env["MAF_ID"]), r.get("KC_ID"))
+        assert r.get("VALUE").startswith("hello-tep")
     finally:
         m.close()
 

@@ -42,7 +42,10 @@ static void usage(FILE *out)
             "                              same MEF session (key/crt/ca next to the state);\n"
             "                              --csr-id asks for another ID (tests: refused)\n"
             "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
-            "                              per request (AT=Unix ms); stops at a failure\n");
+            "                              per request (AT=Unix ms); stops at a failure\n"
+            "  maf-run [--maf-uri URI] [--lifetime S]   the MAF-based SAEF: register a key for\n"
+            "                              the registrar CSE at the MAF (Km), connect with Kc,\n"
+            "                              then as run (MAF URI default: the enrolment's)\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -319,6 +322,44 @@ static int do_cert(ctx *c, const char *csr_id)
     return EXIT_OK;
 }
 
+/* The MAF-based SAEF (TS-0003 8.2.2.3): Kc for the registrar CSE from the MAF, the
+ * connection opened with it, then the same steps as run. */
+static int do_maf_run(ctx *c, const char *maf_uri, long lifetime)
+{
+    tep_kc *kc = NULL;
+    int rc = EXIT_OK;
+
+    if (!tep_device_is_enrolled(c->dev) && (rc = do_enrol(c)) != EXIT_OK)
+        return rc;
+    rc = tep_maf_register_key(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev), lifetime,
+                              &kc);
+    if (rc < 0)
+        return fail("MAF key registration", rc);
+    printf("KC_ID=%s\nKC_EXPIRES=%" PRId64 "\n", tep_kc_key_id(kc), tep_kc_expires(kc));
+    rc = tep_connect_kc(c->dev, kc, NULL, &c->conn);
+    tep_kc_free(kc);
+    if (rc < 0)
+        return fail("connect to the registrar CSE with Kc", rc);
+    tep_conn_set_timeout(c->conn, c->timeout_ms);
+    return do_run(c);
+}
+
+static int cmd_maf_run(ctx *c, int argc, char **argv)
+{
+    const char *maf_uri = NULL;
+    long lifetime = 0;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--maf-uri") == 0 && i + 1 < argc)
+            maf_uri = argv[++i];
+        else if (strcmp(argv[i], "--lifetime") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
+            lifetime = atol(argv[++i]);
+        else
+            return usage(stderr), EXIT_USAGE;
+    }
+    return do_maf_run(c, maf_uri, lifetime);
+}
+
 /* Wall-clock milliseconds: other processes (tests) compare them with their own clock. */
 static long long wall_ms(void)
 {
@@ -392,6 +433,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_cert(c, NULL);
     if (strcmp(cmd, "cert") == 0 && argc == 3 && strcmp(argv[1], "--csr-id") == 0)
         return do_cert(c, argv[2]);
+    if (strcmp(cmd, "maf-run") == 0)
+        return cmd_maf_run(c, argc - 1, argv + 1);
     if (strcmp(cmd, "poll") == 0 && argc == 4 && atoi(argv[2]) >= 0 && atoi(argv[3]) > 0)
         return do_poll(c, argv[1], atoi(argv[2]), atoi(argv[3]));
     usage(stderr);
