@@ -17,28 +17,26 @@
 
 #define SUB "coap"
 /* How long a subscription CREATE waits for its verification answers (TS-0004 7.4.8). */
-#define VERIFY_WAIT_S 5
-#define PENDING_MAX_AGE_S 60
+#define VERIFY_WAIT_MS 5000
+/* A parked request whose answer could not be delivered (its client went away). */
+#define PARKED_MAX_AGE_MS 60000
+#define PARKED_MAX 4096
 
-/* A request held back (libcoap async, "separate response") while its subscription
- * verification runs; it is handled again once the answers are in or the wait is over. */
-typedef struct pending {
-    struct pending *next;
-    cse_coap *c;
-    coap_session_t *session; /* referenced while pending */
-    uint8_t token[8];
-    size_t token_len;
-    uint32_t vid;            /* cse_client verification id, 0 once finished */
-    int result;              /* 0 waiting, 1 passed, -1 failed */
-    char rn[64];
-    time_t created;
-} pending;
+typedef enum { PARK_DECIDING, PARK_VERIFYING, PARK_DONE } park_state;
+
+/* A request held back (libcoap async with delay 0, "separate response": an empty ACK
+ * now, the answer later) while its remote access decisions (cse_pep.h) or its
+ * subscription verification are on their way. cse_coap_process handles it again,
+ * outside libcoap's callbacks, with what came back; once its answer is known the async
+ * is triggered and the handler only sends that answer. */
+typedef struct parked parked;
 
 struct cse_coap {
     coap_context_t *ctx;
     cse_node *node; /* borrowed */
     cse_client *client;
-    pending *pending;
+    parked *parked;
+    size_t n_parked;
 };
 
 /* ---- request in -------------------------------------------------------------------- */
@@ -291,11 +289,37 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
         CMN_WARN(SUB, "event=response_body_failed code=%d", (int)coap_pdu_get_code(response));
 }
 
-/* ---- subscription verification (delayed response) --------------------------------- */
+/* ---- parked requests ----------------------------------------------------------------- */
 
-static pending *find_pending(cse_coap *c, coap_session_t *session, coap_bin_const_t token)
+struct parked {
+    parked *next;
+    cse_coap *c;
+    coap_session_t *session;    /* referenced while parked */
+    uint8_t token[8];
+    size_t token_len;
+    park_state state;
+    cse_req req;                /* as read on arrival; its strings point into o and body */
+    req_opts o;
+    char *body;
+    cse_pep_pending *decisions; /* the remote questions and their answers */
+    uint32_t vid;               /* cse_client verification id, 0 once finished */
+    int result;                 /* verification: 0 waiting or not started, 1 passed, -1 failed */
+    char rn[64];                /* the subscription's name chosen on the first pass */
+    int64_t since_ms;           /* monotonic: parked, verification started, or answer ready */
+    cse_rsp rsp;                /* PARK_DONE: the answer to send */
+};
+
+static int64_t mono_ms(void)
 {
-    for (pending *p = c->pending; p != NULL; p = p->next) {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static parked *find_parked(cse_coap *c, coap_session_t *session, coap_bin_const_t token)
+{
+    for (parked *p = c->parked; p != NULL; p = p->next) {
         if (p->session == session && p->token_len == token.length &&
             memcmp(p->token, token.s, token.length) == 0)
             return p;
@@ -303,70 +327,183 @@ static pending *find_pending(cse_coap *c, coap_session_t *session, coap_bin_cons
     return NULL;
 }
 
-static void pending_free(cse_coap *c, pending *p)
+/* drop_async: also forget libcoap's async (not from the handler it called). */
+static void parked_free(cse_coap *c, parked *p, bool drop_async)
 {
-    pending **pp = &c->pending;
+    parked **pp = &c->parked;
+    coap_bin_const_t token = { p->token_len, p->token };
+    coap_async_t *async = drop_async ? coap_find_async(p->session, token) : NULL;
 
     while (*pp != NULL && *pp != p)
         pp = &(*pp)->next;
-    if (*pp == p)
+    if (*pp == p) {
         *pp = p->next;
+        c->n_parked--;
+    }
+    if (async != NULL)
+        coap_free_async(p->session, async);
     if (p->vid != 0)
         cse_client_cancel(c->client, p->vid);
+    cse_pep_pending_free(p->decisions);
+    cse_rsp_clear(&p->rsp);
+    free(p->body);
     coap_session_release(p->session);
     free(p);
 }
 
+/* The request's strings now live in p->o and p->body. */
+static int park_copy(parked *p, const cse_req *req, const req_opts *o)
+{
+    p->o = *o;
+    p->o.cbor_json = NULL; /* the handler's; the body is copied below */
+    p->req = *req;
+    p->req.path = p->o.path;
+    p->req.from = req->from != NULL ? p->o.from : NULL;
+    p->req.query = req->query != NULL ? p->o.query : NULL;
+    p->req.rqi = p->o.rqi;
+    p->req.rvi = req->rvi == o->rvi ? p->o.rvi : req->rvi; /* or NULL, or "?" */
+    p->req.rqet = req->rqet != NULL ? p->o.rqet : NULL;
+    p->req.rset = req->rset != NULL ? p->o.rset : NULL;
+    p->req.oet = req->oet != NULL ? p->o.oet : NULL;
+    p->req.peer_ip = p->o.ip;
+    p->req.ati = p->o.ati;
+    p->req.ati_len = sizeof(p->o.ati);
+    p->req.bound_id = NULL; /* read again on every pass: the binding may be revoked */
+    p->req.body = NULL;
+    if (req->body == NULL || req->body_len == 0)
+        return 0;
+    if ((p->body = malloc(req->body_len)) == NULL)
+        return CMN_ENOMEM;
+    memcpy(p->body, req->body, req->body_len);
+    p->req.body = p->body;
+    return 0;
+}
+
 static void verified(void *arg, bool ok)
 {
-    pending *p = arg;
-    coap_bin_const_t token = { p->token_len, p->token };
-    coap_async_t *async = coap_find_async(p->session, token);
+    parked *p = arg;
 
     p->vid = 0;
     p->result = ok ? 1 : -1;
     CMN_INFO(SUB, "event=subscription_verification ok=%d", ok);
-    if (async != NULL)
-        coap_async_trigger(async);
 }
 
-/* Holds the request back (empty ACK now, the answer later) and sends the verification
- * requests. Returns false when that cannot be done (then 5204 is answered now). */
-static bool start_pending(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
-                          const cse_rsp *rsp)
+/* Sends the verification requests of rsp (TS-0004 7.4.8.2.1); without an answer in
+ * VERIFY_WAIT_MS the verification failed (5204). */
+static void start_verify(cse_coap *c, parked *p, const cse_rsp *rsp)
+{
+    p->state = PARK_VERIFYING;
+    p->since_ms = mono_ms();
+    snprintf(p->rn, sizeof(p->rn), "%s", rsp->verify_rn);
+    p->vid = cse_client_verify(c->client, rsp->verify_nu, rsp->n_verify, rsp->verify_body,
+                               verified, p);
+}
+
+/* Holds the request back: libcoap sends an empty ACK now (the handler sets no code).
+ * decisions is the parked request's from here on, also on failure. */
+static parked *park(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                    const cse_req *req, const req_opts *o, cse_pep_pending *decisions)
 {
     coap_bin_const_t token = coap_pdu_get_token(request);
-    pending *p;
+    parked *p = NULL;
 
-    if (token.length > sizeof(p->token) || (p = calloc(1, sizeof(*p))) == NULL)
-        return false;
-    if (coap_register_async(session, request, VERIFY_WAIT_S * COAP_TICKS_PER_SECOND) == NULL) {
+    if (c->n_parked >= PARKED_MAX || token.length > sizeof(p->token) ||
+        (p = calloc(1, sizeof(*p))) == NULL)
+        goto fail;
+    p->decisions = decisions;
+    if (park_copy(p, req, o) != 0 || coap_register_async(session, request, 0) == NULL) {
+        free(p->body);
         free(p);
-        return false;
+        goto fail;
     }
     p->c = c;
     p->session = coap_session_reference(session);
     memcpy(p->token, token.s, token.length);
     p->token_len = token.length;
-    p->created = time(NULL);
-    snprintf(p->rn, sizeof(p->rn), "%s", rsp->verify_rn);
-    p->next = c->pending;
-    c->pending = p;
-    p->vid = cse_client_verify(c->client, rsp->verify_nu, rsp->n_verify, rsp->verify_body,
-                               verified, p);
-    return true;
+    p->since_ms = mono_ms();
+    p->next = c->parked;
+    c->parked = p;
+    c->n_parked++;
+    return p;
+fail:
+    CMN_WARN(SUB, "event=park_failed parked=%zu", c->n_parked);
+    cse_pep_pending_free(decisions);
+    return NULL;
 }
 
-/* Requests whose client went away are never handled again: forget them. */
-static void expire_pending(cse_coap *c)
+/* The answer is known: libcoap calls the handler again, which sends it. */
+static void finish(cse_coap *c, parked *p, cse_rsp *rsp)
 {
-    time_t now = time(NULL);
-    pending *p = c->pending, *next;
+    coap_bin_const_t token = { p->token_len, p->token };
+    coap_async_t *async = coap_find_async(p->session, token);
 
-    for (; p != NULL; p = next) {
+    p->rsp = *rsp;
+    memset(rsp, 0, sizeof(*rsp));
+    p->state = PARK_DONE;
+    p->since_ms = mono_ms();
+    if (async != NULL)
+        coap_async_trigger(async);
+    else
+        parked_free(c, p, false); /* its session is gone */
+}
+
+static void handle_pass(cse_coap *c, cse_pep_pending *decisions, const cse_req *req,
+                        cse_rsp *rsp)
+{
+    cse_pep_begin(c->node->pep, decisions);
+    cse_request_handle(c->node, req, rsp);
+    cse_pep_end(c->node->pep);
+}
+
+/* Handles a parked request again (outside libcoap callbacks) with its answers. */
+static void resume(cse_coap *c, parked *p)
+{
+    cse_rsp rsp;
+
+    p->req.bound_id = NULL;
+    if (p->req.secure) {
+        p->req.bound_id = cse_saef_bound_id(c->node->store, p->session, p->req.now);
+        p->req.bound_admin = p->req.bound_id != NULL && cse_saef_bound_is_admin(p->session);
+    }
+    p->req.verified = p->result;
+    p->req.sub_rn = p->result != 0 ? p->rn : NULL;
+    p->o.ati[0] = '\0';
+    handle_pass(c, p->decisions, &p->req, &rsp);
+    if (rsp.deciding) {
+        p->state = PARK_DECIDING; /* more questions (a DAS consultation after a Deny) */
+        return;
+    }
+    if (rsp.rsc == 0 && p->result == 0) {
+        start_verify(c, p, &rsp);
+        cse_rsp_clear(&rsp);
+        return;
+    }
+    if (rsp.rsc == 0) {
+        cse_rsp_clear(&rsp);
+        rsp.rsc = CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
+    }
+    finish(c, p, &rsp);
+}
+
+static void resume_parked(cse_coap *c)
+{
+    int64_t now = mono_ms();
+
+    for (parked *p = c->parked, *next; p != NULL; p = next) {
         next = p->next;
-        if (now - p->created > PENDING_MAX_AGE_S)
-            pending_free(c, p);
+        if (p->state == PARK_DECIDING && cse_pep_pending_answered(p->decisions)) {
+            resume(c, p);
+        } else if (p->state == PARK_VERIFYING) {
+            if (p->result == 0 && now - p->since_ms > VERIFY_WAIT_MS) {
+                cse_client_cancel(c->client, p->vid);
+                p->vid = 0;
+                p->result = -1; /* no answer in time: 5204 */
+            }
+            if (p->result != 0)
+                resume(c, p);
+        } else if (p->state == PARK_DONE && now - p->since_ms > PARKED_MAX_AGE_MS) {
+            parked_free(c, p, true); /* triggered, never sent: the client went away */
+        }
     }
 }
 
@@ -397,39 +534,64 @@ static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *req
     cbor_in(req, o);
 }
 
+/* Called again by libcoap for a parked request once its answer is known. */
+static void send_parked(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                        coap_pdu_t *response, parked *p)
+{
+    if (p->state != PARK_DONE) { /* not expected: libcoap calls only triggered ones */
+        cse_rsp_clear(&p->rsp);
+        p->rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    }
+    cbor_out(&p->o, &p->rsp);
+    write_response(res, session, request, response, p->req.op, &p->o, &p->rsp);
+    parked_free(p->c, p, false); /* libcoap frees its async after this call */
+}
+
+/* The first pass: most requests are answered now. One whose remote decisions or
+ * subscription verification are on their way is parked (no code set: libcoap sends an
+ * empty ACK, the answer comes later as a separate response). */
 static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
                    const coap_string_t *query, coap_pdu_t *response)
 {
     cse_coap *c = coap_get_app_data(coap_session_get_context(session));
-    pending *p = find_pending(c, session, coap_pdu_get_token(request));
+    parked *p = find_parked(c, session, coap_pdu_get_token(request));
+    cse_pep_pending *decisions = NULL;
     cse_req req = { 0 };
     cse_rsp rsp = { 0 };
     req_opts o = { 0 };
 
+    if (p != NULL) {
+        send_parked(res, session, request, response, p);
+        return;
+    }
     fill_req(c, session, request, query, &req, &o);
     req.ati = o.ati;
     req.ati_len = sizeof(o.ati);
-    if (p != NULL) {
-        req.verified = p->result > 0 ? 1 : -1;
-        req.sub_rn = p->rn;
-    }
     if (o.bad_option) {
         CMN_INFO(SUB, "event=bad_request reason=bad_option");
         rsp.rsc = CMN_RSC_BAD_REQUEST;
     } else if (o.cbor_rsc != 0) {
         cbor_refuse(&o, &rsp);
+    } else if (cse_pep_pending_new(&decisions) != 0) {
+        rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     } else {
-        cse_request_handle(c->node, &req, &rsp);
+        handle_pass(c, decisions, &req, &rsp);
     }
-    if (rsp.rsc == 0 && p == NULL && start_pending(c, session, request, &rsp)) {
+    if (rsp.deciding || rsp.rsc == 0) {
+        p = park(c, session, request, &req, &o, decisions);
+        decisions = NULL;
+        if (p != NULL && rsp.rsc == 0 && !rsp.deciding)
+            start_verify(c, p, &rsp);
+        if (p != NULL) {
+            cse_rsp_clear(&rsp);
+            free(o.cbor_json);
+            return;
+        }
         cse_rsp_clear(&rsp);
-        free(o.cbor_json);
-        return; /* no code: libcoap sends an empty ACK, the answer comes later */
+        rsp.rsc = rsp.deciding ? CMN_RSC_INTERNAL_SERVER_ERROR
+                               : CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
     }
-    if (rsp.rsc == 0)
-        rsp.rsc = CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
-    if (p != NULL)
-        pending_free(c, p);
+    cse_pep_pending_free(decisions);
     cbor_out(&o, &rsp);
     write_response(res, session, request, response, req.op, &o, &rsp);
     cse_rsp_clear(&rsp);
@@ -562,8 +724,8 @@ void cse_coap_free(cse_coap *c)
 {
     if (c == NULL)
         return;
-    while (c->pending != NULL)
-        pending_free(c, c->pending);
+    while (c->parked != NULL)
+        parked_free(c, c->parked, true);
     cse_client_free(c->client);
     if (c->node != NULL && c->node->notify_arg == c) {
         c->node->notify = NULL;
@@ -585,7 +747,7 @@ unsigned cse_coap_process(cse_coap *c)
     unsigned next;
 
     coap_io_process(c->ctx, COAP_IO_NO_WAIT);
-    expire_pending(c);
+    resume_parked(c);
     coap_ticks(&now);
     /* coap_io_prepare_epoll: the time until libcoap's next timer (retransmits, idle
      * sessions), 0 meaning none. */

@@ -285,6 +285,8 @@ static bool consult_das(cse_dynauth *da, cse_pep *p, Tep__DecisionRequest *rq, d
     env.body_case = TEP__ENVELOPE__BODY_DAS_REQ;
     env.das_req = &dreq;
     rc = cse_pep_ask(p, &env, TEP__ENVELOPE__BODY_DAS_RESP, &in);
+    if (rc != 0 && cse_pep_waiting(p))
+        return false; /* on its way: the request is handled again with the answer */
     dres = rc == 0 ? in->das_resp : NULL;
     if (dres != NULL && dres->granted && dres->gp_json != NULL && dres->pl >= rq->now) {
         cache_put(da, rq->originator, rq->target, dres->gp_json, dres->pl, rq->now);
@@ -316,8 +318,10 @@ void cse_dynauth_decide(cse_dynauth *da, cse_pep *p, Tep__DecisionRequest *rq, c
     cached = st.n_dyn;
     attach(rq, &st);
     cse_pep_decide(p, rq, ret);
+    /* a Deny while the decision is on its way (cse_pep_waiting) is provisional: the DAS
+     * is consulted only after the PDP's real answer */
     if (!ret->permit && !rq->is_admin && da->cfg.das && cse_pep_is_remote(p) &&
-        consult_das(da, p, rq, &st)) {
+        !cse_pep_waiting(p) && consult_das(da, p, rq, &st)) {
         rq->dynamic_acp_json = st.dyn;
         rq->n_dynamic_acp_json = st.n_dyn;
         cse_pep_decide(p, rq, ret);

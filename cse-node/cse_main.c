@@ -300,7 +300,8 @@ static bool drain_signals(daemon_state *d)
 }
 
 /* The sync fds are fetched every turn: cmn_sync rebuilds its DEALER after a lost answer. */
-static void fill_fds(daemon_state *d, struct pollfd fds[6])
+#define N_FDS 7
+static void fill_fds(daemon_state *d, struct pollfd fds[N_FDS])
 {
     int sync_fds[2];
 
@@ -311,6 +312,9 @@ static void fill_fds(daemon_state *d, struct pollfd fds[6])
     fds[3] = (struct pollfd){ .fd = sync_fds[1], .events = POLLIN };
     fds[4] = (struct pollfd){ .fd = cse_admin_fd(d->admin), .events = POLLIN };
     fds[5] = (struct pollfd){ .fd = d->maf != NULL ? cse_maf_fd(d->maf) : -1, .events = POLLIN };
+    /* the decide DEALER: answers to the questions of parked requests (rebuilt after a
+     * lost answer, so fetched every turn) */
+    fds[6] = (struct pollfd){ .fd = cse_pep_fd(d->pep), .events = POLLIN };
 }
 
 /* Expired resources disappear (TS-0004 expirationTime); requests also check on sight. */
@@ -333,19 +337,31 @@ static void sweep_expired(daemon_state *d, int64_t now_ms, int64_t *next_ms)
     cse_saef_close_revoked(d->store, (int64_t)time(NULL));
 }
 
+/* At most 250 ms, less when libcoap or a decision deadline is due sooner. */
+static int loop_timeout(const daemon_state *d, unsigned coap_ms)
+{
+    int ms = coap_ms < 250 ? (int)coap_ms : 250;
+    int pep_ms = cse_pep_next_ms(d->pep, mono_ms());
+
+    return pep_ms >= 0 && pep_ms < ms ? pep_ms : ms;
+}
+
 static void run(daemon_state *d)
 {
-    struct pollfd fds[6];
+    struct pollfd fds[N_FDS];
     unsigned timeout = 0;
     int64_t next_sweep = 0;
 
     for (;;) {
         fill_fds(d, fds);
         /* ZeroMQ fds are edge-like: every turn drains the sockets whatever poll says. */
-        if (poll(fds, 6, (int)(timeout < 250 ? timeout : 250)) < 0 && errno != EINTR)
+        if (poll(fds, N_FDS, loop_timeout(d, timeout)) < 0 && errno != EINTR)
             break;
         if (drain_signals(d))
             break;
+        /* answers and deadlines first: cse_coap_process handles the parked requests
+         * whose decisions are all in */
+        cse_pep_process(d->pep, mono_ms());
         timeout = cse_coap_process(d->coap);
         cmn_sync_process(d->sync, mono_ms());
         cse_admin_process(d->admin);

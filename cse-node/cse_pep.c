@@ -41,7 +41,37 @@ struct cse_pep {
     int cache_ms;          /* decision cache lifetime, 0 = off */
     cache_entry cache[CACHE_SLOTS];
     uint64_t cache_hits;
+    cse_pep_pending *current; /* the request being handled (cse_pep_begin); NULL: blocking */
+    cse_pep_pending *asking;  /* requests with questions outstanding (doubly linked) */
+    size_t outstanding;       /* questions outstanding, all requests together */
 };
+
+/* One remote question of a parked request: sent once, answered once. */
+#define Q_ASKED 1
+/* Bounds: questions of one request (a discovery asks one per resource found) and
+ * questions on the wire at once; beyond them a question is a Deny at once. */
+#define PENDING_QUESTIONS_MAX 1024
+#define OUTSTANDING_MAX 8192
+
+typedef struct {
+    uint8_t key[CMN_SHA256_LEN]; /* SHA-256 of the question (envelope, request_id 0) */
+    uint64_t request_id;
+    int64_t deadline_ms;         /* monotonic */
+    int rc;                      /* Q_ASKED while outstanding, then 0 or a CMN_E* */
+    uint8_t *answer;             /* rc 0: the packed answer (owned, wiped when freed) */
+    size_t answer_len;
+} question;
+
+struct cse_pep_pending {
+    cse_pep_pending *prev, *next; /* in pep->asking while outstanding > 0 */
+    cse_pep *pep;                 /* set by its first question */
+    question *q;
+    size_t n, cap;
+    size_t outstanding;
+    bool listed;
+};
+
+static void pending_unlist(cse_pep_pending *pp);
 
 /* ---- facts ------------------------------------------------------------------------- */
 
@@ -236,6 +266,8 @@ void cse_pep_free(cse_pep *p)
 {
     if (p == NULL)
         return;
+    while (p->asking != NULL) /* their questions die with the socket */
+        pending_unlist(p->asking);
     cmn_bus_close(p->dealer);
     free(p->endpoint);
     free(p->sender);
@@ -252,18 +284,255 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- the pending-decision table -------------------------------------------------------
+ * Every question sent without waiting belongs to one cse_pep_pending (one parked
+ * request); the pending is listed in pep->asking while some of its questions are
+ * outstanding. Answers are matched by request_id; a question past its deadline fails. */
+
+int cse_pep_pending_new(cse_pep_pending **ret)
+{
+    *ret = calloc(1, sizeof(**ret));
+    return *ret != NULL ? 0 : CMN_ENOMEM;
+}
+
+static void pending_unlist(cse_pep_pending *pp)
+{
+    if (!pp->listed)
+        return;
+    if (pp->prev != NULL)
+        pp->prev->next = pp->next;
+    else
+        pp->pep->asking = pp->next;
+    if (pp->next != NULL)
+        pp->next->prev = pp->prev;
+    pp->prev = pp->next = NULL;
+    pp->listed = false;
+}
+
+static void pending_list(cse_pep *p, cse_pep_pending *pp)
+{
+    if (pp->listed)
+        return;
+    pp->pep = p;
+    pp->prev = NULL;
+    pp->next = p->asking;
+    if (p->asking != NULL)
+        p->asking->prev = pp;
+    p->asking = pp;
+    pp->listed = true;
+}
+
+/* A question ends (answered or failed): rc 0 with the packed answer, or an error. */
+static void question_end(cse_pep_pending *pp, question *q, int rc, uint8_t *answer, size_t len)
+{
+    q->rc = rc;
+    q->answer = answer;
+    q->answer_len = len;
+    pp->outstanding--;
+    pp->pep->outstanding--;
+    if (pp->outstanding == 0)
+        pending_unlist(pp);
+}
+
+void cse_pep_pending_free(cse_pep_pending *pp)
+{
+    if (pp == NULL)
+        return;
+    if (pp->listed) { /* withdrawn: an answer arriving later is dropped */
+        pp->pep->outstanding -= pp->outstanding;
+        if (pp->pep->current == pp)
+            pp->pep->current = NULL;
+        pending_unlist(pp);
+    }
+    for (size_t i = 0; i < pp->n; i++) {
+        if (pp->q[i].answer != NULL)
+            cmn_free_secret(pp->q[i].answer, pp->q[i].answer_len); /* tokens may travel */
+    }
+    free(pp->q);
+    free(pp);
+}
+
+bool cse_pep_pending_answered(const cse_pep_pending *pp)
+{
+    return pp->outstanding == 0;
+}
+
+size_t cse_pep_outstanding(const cse_pep *p)
+{
+    return p->outstanding;
+}
+
+void cse_pep_begin(cse_pep *p, cse_pep_pending *pp)
+{
+    p->current = pp;
+}
+
+cse_pep_pending *cse_pep_end(cse_pep *p)
+{
+    cse_pep_pending *pp = p->current;
+
+    p->current = NULL;
+    return pp;
+}
+
+bool cse_pep_waiting(const cse_pep *p)
+{
+    return p->current != NULL && p->current->outstanding > 0;
+}
+
+static question *find_question(cse_pep_pending *pp, const uint8_t key[CMN_SHA256_LEN])
+{
+    for (size_t i = 0; i < pp->n; i++) {
+        if (memcmp(pp->q[i].key, key, CMN_SHA256_LEN) == 0)
+            return &pp->q[i];
+    }
+    return NULL;
+}
+
+static question *add_question(cse_pep_pending *pp, const uint8_t key[CMN_SHA256_LEN])
+{
+    if (pp->n == pp->cap) {
+        size_t cap = pp->cap ? pp->cap * 2 : 4;
+        question *q = realloc(pp->q, cap * sizeof(*q));
+        if (q == NULL)
+            return NULL;
+        pp->q = q;
+        pp->cap = cap;
+    }
+    memset(&pp->q[pp->n], 0, sizeof(pp->q[0]));
+    memcpy(pp->q[pp->n].key, key, CMN_SHA256_LEN);
+    return &pp->q[pp->n++];
+}
+
+/* The question's identity: the whole envelope but its request_id. The request's time
+ * is part of it: a parked request keeps the time of its arrival across passes. */
+static int question_key(const Tep__Envelope *env, uint8_t key[CMN_SHA256_LEN])
+{
+    Tep__Envelope e = *env;
+    size_t len;
+    uint8_t *buf;
+    int rc;
+
+    e.request_id = 0;
+    len = tep__envelope__get_packed_size(&e);
+    if ((buf = malloc(len ? len : 1)) == NULL)
+        return CMN_ENOMEM;
+    tep__envelope__pack(&e, buf);
+    rc = cmn_sha256(buf, len, key);
+    cmn_free_secret(buf, len);
+    return rc;
+}
+
+static void fail_outstanding(cse_pep *p, int rc)
+{
+    while (p->asking != NULL) {
+        cse_pep_pending *pp = p->asking;
+        for (size_t i = 0; i < pp->n && pp->listed; i++) {
+            if (pp->q[i].rc == Q_ASKED)
+                question_end(pp, &pp->q[i], rc, NULL, 0);
+        }
+    }
+}
+
 /* Lazy Pirate: after a lost or late answer the DEALER may still receive it later;
- * a fresh socket makes sure a stale reply is never taken for a new question. */
-static void rebuild_dealer(cse_pep *p)
+ * a fresh socket makes sure a stale reply is never taken for a new question. The
+ * questions still outstanding on the old socket fail with it (CMN_EAGAIN: the PDP
+ * counts as down for one deadline, see cse_pep_ask). */
+static void pdp_lost(cse_pep *p, int64_t now)
 {
     cmn_bus_close(p->dealer);
     p->dealer = NULL;
     if (cmn_bus_open(p->bus, CMN_BUS_DEALER, p->endpoint, &p->dealer) != 0)
         CMN_ERR(SUB, "event=decide_reconnect_failed endpoint=%s", p->endpoint);
+    p->pdp_down_until = now + p->deadline_ms;
+    fail_outstanding(p, CMN_EAGAIN);
 }
 
-/* Waits for the answer to request_id until the deadline. Blocking the event loop for
- * at most deadline_ms is accepted for now (issue 2); the loop stays single-threaded. */
+/* An answer from the DEALER: to the question with its request_id, else dropped (late
+ * or stale). env is consumed. */
+static void deliver(cse_pep *p, Tep__Envelope *env)
+{
+    size_t len = tep__envelope__get_packed_size(env);
+
+    for (cse_pep_pending *pp = p->asking; pp != NULL; pp = pp->next) {
+        for (size_t i = 0; i < pp->n; i++) {
+            question *q = &pp->q[i];
+            uint8_t *buf;
+            if (q->rc != Q_ASKED || q->request_id != env->request_id)
+                continue;
+            if ((buf = malloc(len ? len : 1)) != NULL)
+                tep__envelope__pack(env, buf);
+            question_end(pp, q, buf != NULL ? 0 : CMN_ENOMEM, buf, buf != NULL ? len : 0);
+            p->pdp_down_until = 0;
+            cmn_bus_env_free(env);
+            return;
+        }
+    }
+    CMN_DEBUG(SUB, "event=late_answer_dropped request_id=%llu",
+              (unsigned long long)env->request_id);
+    cmn_bus_env_free(env);
+}
+
+/* Past its deadline a question fails (CMN_ETIMEOUT); then the PDP counts as lost. */
+static void expire(cse_pep *p, int64_t now)
+{
+    bool lost = false;
+
+    for (cse_pep_pending *pp = p->asking, *next; pp != NULL; pp = next) {
+        next = pp->next;
+        for (size_t i = 0; i < pp->n && pp->listed; i++) {
+            if (pp->q[i].rc == Q_ASKED && pp->q[i].deadline_ms <= now) {
+                question_end(pp, &pp->q[i], CMN_ETIMEOUT, NULL, 0);
+                lost = true;
+            }
+        }
+    }
+    if (lost)
+        pdp_lost(p, now);
+}
+
+int cse_pep_fd(cse_pep *p)
+{
+    return p->remote && p->dealer != NULL ? cmn_bus_fd(p->dealer) : -1;
+}
+
+void cse_pep_process(cse_pep *p, int64_t now_ms)
+{
+    Tep__Envelope *env = NULL;
+    int rc;
+
+    if (!p->remote)
+        return;
+    while (p->dealer != NULL && (rc = cmn_bus_recv(p->dealer, NULL, NULL, &env)) != CMN_EAGAIN) {
+        if (rc == 0)
+            deliver(p, env);
+        else if (rc != CMN_ECORRUPT)
+            break;
+        env = NULL;
+    }
+    expire(p, now_ms);
+}
+
+int cse_pep_next_ms(const cse_pep *p, int64_t now_ms)
+{
+    int64_t first = -1;
+
+    for (const cse_pep_pending *pp = p->asking; pp != NULL; pp = pp->next) {
+        for (size_t i = 0; i < pp->n; i++) {
+            if (pp->q[i].rc == Q_ASKED && (first < 0 || pp->q[i].deadline_ms < first))
+                first = pp->q[i].deadline_ms;
+        }
+    }
+    if (first < 0)
+        return -1;
+    return first <= now_ms ? 0 : (int)(first - now_ms);
+}
+
+/* ---- asking ------------------------------------------------------------------------ */
+
+/* Blocking: waits for the answer to request_id until the deadline. Only where a request
+ * is not parked (see cse_pep_begin); other answers that arrive meanwhile go to their
+ * parked requests. */
 static int await_answer(cse_pep *p, uint64_t request_id, Tep__Envelope__BodyCase want,
                         Tep__Envelope **ret)
 {
@@ -282,45 +551,110 @@ static int await_answer(cse_pep *p, uint64_t request_id, Tep__Envelope__BodyCase
             return rc;
         if (env->request_id == request_id && env->body_case == want)
             break;
-        cmn_bus_env_free(env); /* a stale or unrelated message */
+        deliver(p, env);
         env = NULL;
     }
     *ret = env;
     return 0;
 }
 
-int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
-                Tep__Envelope **ret)
+/* env gets sender and a fresh request_id, its body kept; then it is sent. */
+static int send_question(cse_pep *p, Tep__Envelope *env)
 {
-    int rc = CMN_ESTATE;
-
     Tep__Envelope body = *env; /* env_init clears the oneof: put it back */
 
-    *ret = NULL;
-    if (!p->remote)
-        return CMN_ESTATE;
-    if (p->pdp_down_until > mono_ms())
-        return CMN_EAGAIN;
     cmn_bus_env_init(env, p->sender, 0);
     env->body_case = body.body_case;
     env->decide_req = body.decide_req; /* the oneof's pointer, whatever its case */
-    if (p->dealer != NULL)
-        rc = cmn_bus_send(p->dealer, NULL, 0, env);
+    return p->dealer != NULL ? cmn_bus_send(p->dealer, NULL, 0, env) : CMN_ESTATE;
+}
+
+static int ask_blocking(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
+                        Tep__Envelope **ret)
+{
+    int rc = send_question(p, env);
+
     if (rc == 0)
         rc = await_answer(p, env->request_id, want, ret);
-    if (rc != 0) {
-        rebuild_dealer(p);
-        p->pdp_down_until = mono_ms() + p->deadline_ms;
-    } else {
+    if (rc != 0)
+        pdp_lost(p, mono_ms());
+    else
         p->pdp_down_until = 0;
-    }
     return rc;
 }
 
-/* After a lost or late answer the PDP counts as down for one deadline: decisions in
- * that window are denied at once instead of each blocking the single-threaded loop
- * for a full deadline, so under load every request is answered within about one
- * deadline. The first decision after the window asks again. */
+static int answer_of(const question *q, Tep__Envelope__BodyCase want, Tep__Envelope **ret)
+{
+    if (q->rc != 0)
+        return q->rc;
+    *ret = tep__envelope__unpack(NULL, q->answer_len, q->answer);
+    if (*ret != NULL && (*ret)->body_case == want)
+        return 0;
+    cmn_bus_env_free(*ret);
+    *ret = NULL;
+    return CMN_EPROTO;
+}
+
+/* Parked: the answer given before, or the question sent now without waiting
+ * (*ret_parked: the request's result is provisional). */
+static int ask_parked(cse_pep *p, cse_pep_pending *pp, Tep__Envelope *env,
+                      Tep__Envelope__BodyCase want, Tep__Envelope **ret, bool *ret_parked)
+{
+    uint8_t key[CMN_SHA256_LEN];
+    int64_t now = mono_ms();
+    question *q;
+    int rc;
+
+    if ((rc = question_key(env, key)) != 0)
+        return rc;
+    if ((q = find_question(pp, key)) != NULL && q->rc != Q_ASKED)
+        return answer_of(q, want, ret);
+    if (q != NULL) {
+        *ret_parked = true;
+        return CMN_EAGAIN; /* asked earlier in this pass */
+    }
+    if (p->pdp_down_until > now)
+        return CMN_EAGAIN; /* an earlier answer was lost: Deny at once (pdp_unavailable) */
+    if (p->outstanding >= OUTSTANDING_MAX || pp->n >= PENDING_QUESTIONS_MAX ||
+        (pp->listed && pp->pep != p) || (q = add_question(pp, key)) == NULL)
+        return CMN_ERANGE;
+    if ((rc = send_question(p, env)) != 0) {
+        pp->n--;
+        pdp_lost(p, now);
+        return rc;
+    }
+    *ret_parked = true;
+    q->request_id = env->request_id;
+    q->deadline_ms = now + p->deadline_ms;
+    q->rc = Q_ASKED;
+    pp->outstanding++;
+    p->outstanding++;
+    pending_list(p, pp);
+    return CMN_EAGAIN;
+}
+
+static int ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
+               Tep__Envelope **ret, bool *ret_parked)
+{
+    *ret = NULL;
+    *ret_parked = false;
+    if (!p->remote)
+        return CMN_ESTATE;
+    if (p->current != NULL)
+        return ask_parked(p, p->current, env, want, ret, ret_parked);
+    if (p->pdp_down_until > mono_ms())
+        return CMN_EAGAIN;
+    return ask_blocking(p, env, want, ret);
+}
+
+int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
+                Tep__Envelope **ret)
+{
+    bool parked;
+
+    return ask(p, env, want, ret, &parked);
+}
+
 /* ---- decision cache ------------------------------------------------------------------ */
 
 /* false for what must not be cached: dynamic privileges (tokens can be revoked, DAS
@@ -393,9 +727,15 @@ static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
     Tep__Envelope *in = NULL;
     int rc;
 
+    bool parked;
+
     env.body_case = TEP__ENVELOPE__BODY_DECIDE_REQ;
     env.decide_req = (Tep__DecisionRequest *)rq;
-    rc = cse_pep_ask(p, &env, TEP__ENVELOPE__BODY_DECIDE_RESP, &in);
+    rc = ask(p, &env, TEP__ENVELOPE__BODY_DECIDE_RESP, &in, &parked);
+    if (parked) { /* asked without waiting: the request is handled again when answered */
+        deny(ret, CSE_PEP_RULE_PENDING);
+        return;
+    }
     if (rc != 0) {
         CMN_WARN(SUB, "event=decision_timeout originator=%s target=%s deadline_ms=%d err=%s",
                  rq->originator, rq->target, p->deadline_ms, cmn_strerror(rc));
@@ -428,7 +768,7 @@ static void decide_cached(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
     }
     decide_remote(p, rq, ret);
     if (keyed && strcmp(ret->rule, "decision_timeout") != 0 &&
-        strcmp(ret->rule, "pdp_unavailable") != 0)
+        strcmp(ret->rule, "pdp_unavailable") != 0 && strcmp(ret->rule, CSE_PEP_RULE_PENDING) != 0)
         cache_put(p, key, ret);
 }
 

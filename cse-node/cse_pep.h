@@ -42,14 +42,49 @@ void cse_pep_decide(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *re
 void cse_pep_evaluate_local(const Tep__DecisionRequest *rq, cse_decision *ret);
 void cse_pep_evaluate_static(const Tep__DecisionRequest *rq, cse_decision *ret);
 
-/* One round trip to tep-authz's decide socket (remote only, else CMN_ESTATE): env gets
+/* A question to tep-authz's decide socket (remote only, else CMN_ESTATE): env gets
  * sender and a fresh request_id; *ret (cmn_bus_env_free) is the answer of body case
- * want. CMN_ETIMEOUT after deadline_ms (the DEALER is then rebuilt, and for the next
- * deadline_ms every call fails at once with CMN_EAGAIN: the PDP counts as down, so
- * under load no request waits more than about one deadline; rule "pdp_unavailable"). */
+ * want.
+ * Inside cse_pep_begin/cse_pep_end (a request that can be parked): the answer this
+ * request got before, or the question is sent now without waiting and CMN_EAGAIN is
+ * returned (cse_pep_waiting() is then true: the result of the pass is provisional).
+ * Outside (nothing parked): one blocking round trip of at most deadline_ms.
+ * A question not answered within deadline_ms fails with CMN_ETIMEOUT; the DEALER is
+ * then rebuilt (Lazy Pirate), the questions still outstanding fail with CMN_EAGAIN, and
+ * for the next deadline_ms every new question fails at once with CMN_EAGAIN: the PDP
+ * counts as down, so under load no request waits more than about one deadline (rule
+ * "pdp_unavailable"). */
 int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
                 Tep__Envelope **ret);
 bool cse_pep_is_remote(const cse_pep *p);
+
+/* ---- asynchronous remote decisions (DESIGN.md 1: nothing blocks inside a libcoap
+ * callback) ---------------------------------------------------------------------------
+ * A cse_pep_pending holds the remote questions of one request and their answers, for
+ * as long as the request is parked. The CoAP glue handles a request between
+ * cse_pep_begin(p, pending) and cse_pep_end(p); when cse_pep_waiting() says questions
+ * were sent, the response is dropped, the request parked, and handled again (with the
+ * same time) once cse_pep_pending_answered(): then every question gets its answer (or
+ * its failure: a timeout is a Deny, the platform fails closed). The event loop polls
+ * cse_pep_fd() and calls cse_pep_process() every turn, and waits no longer than
+ * cse_pep_next_ms(). Local mode never asks: nothing is ever parked. */
+typedef struct cse_pep_pending cse_pep_pending;
+int cse_pep_pending_new(cse_pep_pending **ret);
+/* NULL is fine. Questions still outstanding are withdrawn: their answers, when they come,
+ * are dropped. Not while it is the current one (cse_pep_end first). */
+void cse_pep_pending_free(cse_pep_pending *pp);
+bool cse_pep_pending_answered(const cse_pep_pending *pp);
+void cse_pep_begin(cse_pep *p, cse_pep_pending *pp);
+cse_pep_pending *cse_pep_end(cse_pep *p); /* returns the pending that was current */
+bool cse_pep_waiting(const cse_pep *p);   /* the current request has questions outstanding */
+/* The rule of a provisional Deny (the question is on its way). */
+#define CSE_PEP_RULE_PENDING "pending"
+int cse_pep_fd(cse_pep *p); /* the DEALER's fd, -1 in local mode; may change: ask each turn */
+/* Reads every answer that arrived, then fails the questions past their deadline. */
+void cse_pep_process(cse_pep *p, int64_t now_ms);
+/* ms until the first deadline of an outstanding question, -1 when none. */
+int cse_pep_next_ms(const cse_pep *p, int64_t now_ms);
+size_t cse_pep_outstanding(const cse_pep *p); /* questions on the wire, all requests */
 
 /* Decision cache (remote mode; off when cache_ms is 0, the default): an identical
  * DecisionRequest (its time aside) answered by the PDP less than cache_ms ago is

@@ -79,6 +79,8 @@ unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
     }
     cse_pep_decide_dyn(c->node->pep, &rq, c->req->query, c->req->ati, c->req->ati_len, &d);
     cse_pep_facts_free(&rq);
+    if (cse_pep_waiting(c->node->pep))
+        return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */
     CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u", d.permit,
              d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target, (unsigned)acop);
     return d.permit ? 0 : d.rsc ? d.rsc : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
@@ -333,6 +335,24 @@ static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
     return 0;
 }
 
+/* A fan-out RETRIEVE asks every member's decision at once and is handled again when they
+ * are all answered. A fan-out that writes (CREATE, UPDATE, DELETE, NOTIFY to every
+ * member) could not be handled again without writing twice a member it reached before
+ * a later member's question was asked: it keeps bounded blocking asks (at most about one
+ * deadline in all, as the PDP counts as down after a lost answer). */
+static unsigned fanout(cse_ctx *c, cse_rsp *rsp)
+{
+    cse_pep_pending *pp;
+    unsigned rsc;
+
+    if (c->req->op == CMN_OP_RETRIEVE)
+        return cse_group_fanout(c, rsp);
+    pp = cse_pep_end(c->node->pep);
+    rsc = cse_group_fanout(c, rsp);
+    cse_pep_begin(c->node->pep, pp);
+    return rsc;
+}
+
 static unsigned dispatch(cse_ctx *c, cse_rsp *rsp)
 {
     unsigned rsc;
@@ -342,7 +362,7 @@ static unsigned dispatch(cse_ctx *c, cse_rsp *rsp)
     if ((rsc = bind_originator(c)) != 0 || (rsc = load_target(c)) != 0)
         return rsc;
     if (c->fanout)
-        return cse_group_fanout(c, rsp);
+        return fanout(c, rsp);
     switch (c->req->op) {
     case CMN_OP_CREATE: return cse_ops_create(c, rsp);
     case CMN_OP_RETRIEVE: return cse_ops_retrieve(c, rsp);
@@ -374,6 +394,14 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
     rsp->rsc = dispatch(&c, rsp);
+    if (cse_pep_waiting(node->pep)) {
+        cse_rsp_clear(rsp);
+        rsp->deciding = true;
+        CMN_INFO(SUB, "event=request_parked path=%s reason=remote_decision",
+                  cse_log_value(req->path, p, sizeof(p)));
+        cse_res_free(c.target);
+        return;
+    }
     if (rsp->rsc == CSE_RSC_PENDING) {
         rsp->rsc = 0;
         CMN_INFO(SUB, "event=verification_pending path=%s targets=%zu",

@@ -67,10 +67,14 @@ typedef struct {
     char *verify_nu[CSE_VERIFY_MAX];
     size_t n_verify;
     char verify_rn[64];             /* the subscription name chosen (pass it as sub_rn) */
+    /* Remote decisions were asked without waiting (cse_pep_waiting): rsc and body are
+     * provisional (nothing was changed); handle the same request again, with the same
+     * pending and time, once they are answered. */
+    bool deciding;
 } cse_rsp;
 
 /* Handles one request; always fills rsp (never fails: errors are RSCs; rsc 0 means
- * "verify first", see cse_rsp). */
+ * "verify first", deciding "decisions on their way", see cse_rsp). */
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
 void cse_rsp_clear(cse_rsp *rsp);
 

@@ -85,15 +85,24 @@ def decode(data):
 
 
 def exchange(port, datagram, timeout=3.0, host="127.0.0.1"):
-    """Sends one datagram, returns the first decoded answer or None on timeout."""
+    """Sends one datagram, returns the first decoded answer or None on timeout. After an
+    empty ACK (RFC 7252 5.2.2 separate response: tep-cse parks a request while its
+    access decision is on its way) the answer is the response that follows, which is
+    acknowledged when it is CON."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
         s.sendto(datagram, (host, port))
         try:
-            data, _ = s.recvfrom(65535)
+            data, addr = s.recvfrom(65535)
+            m = decode(data)
+            if m.mtype == ACK and m.code == 0:
+                data, addr = s.recvfrom(65535)
+                m = decode(data)
+                if m.mtype == CON:
+                    s.sendto(encode(0, mtype=ACK, mid=m.mid, token=b""), addr)
         except socket.timeout:
             return None
-    return decode(data)
+    return m
 
 
 def onem2m_request(code, path, frm, body=None, ty=None, rqi="it-1", extra=()):
