@@ -272,7 +272,8 @@ out:
 
 /* The source's Km credential (its enrolment) must still be live: revoking or expiring
  * an enrolment ends the keys registered with it (10.7). */
-static bool source_live(cmn_store *st, const char *km_id, int64_t now)
+static bool source_live(cmn_store *st, const char *km_id, int64_t now, char *ret_ke_id,
+                        size_t len_ke_id)
 {
     void *val = NULL;
     size_t len = 0;
@@ -282,6 +283,8 @@ static bool source_live(cmn_store *st, const char *km_id, int64_t now)
     if (cmn_store_get(st, AUTHZ_CREDS_DB, km_id, strlen(km_id), &val, &len) == 0 &&
         (c = tep__credential__unpack(NULL, len, val)) != NULL)
         live = !c->revoked && (c->expires == 0 || c->expires > now);
+    if (live)
+        snprintf(ret_ke_id, len_ke_id, "%s", c->ke_id);
     cmn_store_free_val(val, len);
     if (c != NULL) {
         cmn_wipe(c->key.data, c->key.len);
@@ -298,7 +301,7 @@ static bool is_target(const Tep__MafKey *k, const char *target_id)
     return false;
 }
 
-static int to_credential(const Tep__MafKey *k, Tep__Credential **ret)
+static int to_credential(const Tep__MafKey *k, const char *ke_id, Tep__Credential **ret)
 {
     Tep__Credential *c = calloc(1, sizeof(*c));
 
@@ -311,7 +314,7 @@ static int to_credential(const Tep__MafKey *k, Tep__Credential **ret)
     c->key.len = CMN_KEY_LEN;
     c->suid = k->suid;
     c->expires = k->expires;
-    c->ke_id = strdup("");
+    c->ke_id = strdup(ke_id); /* the source's enrolment: targets revoke Kc with it */
     c->app_id = strdup("");
     if (c->key_id == NULL || c->enrolee_id == NULL || c->key.data == NULL ||
         c->ke_id == NULL || c->app_id == NULL) {
@@ -327,6 +330,7 @@ int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id,
                        Tep__Credential **ret)
 {
     Tep__MafKey *k = NULL;
+    char ke_id[CMN_KEY_ID_MAX] = "";
     int rc;
 
     *ret = NULL;
@@ -335,12 +339,12 @@ int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id,
     rc = get_key(st, key_id, &k);
     if (rc == 0 && (k->kc.len != CMN_KEY_LEN || k->source_id == NULL))
         rc = CMN_ECORRUPT;
-    if (rc == 0 && ((k->expires != 0 && k->expires <= now) || !source_live(st, k->km_id, now)))
+    if (rc == 0 && ((k->expires != 0 && k->expires <= now) || !source_live(st, k->km_id, now, ke_id, sizeof(ke_id))))
         rc = CMN_ENOTFOUND; /* an expired or revoked key is no key */
     if (rc == 0 && !is_target(k, target_id))
         rc = CMN_EDENIED;
     if (rc == 0)
-        rc = to_credential(k, ret);
+        rc = to_credential(k, ke_id, ret);
     free_key(k);
     return rc;
 }

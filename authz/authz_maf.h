@@ -54,7 +54,7 @@ void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf
                             size_t len, int64_t now, authz_maf_answer *ret);
 
 /* MAF Key Retrieval: the key as the Credential the target stores (key_id, Kc, suid 32,
- * enrolee_id = the source, expires). CMN_ENOTFOUND: unknown, expired, or its source's
+ * enrolee_id = the source, ke_id = the source's KeID, expires). CMN_ENOTFOUND: unknown, expired, or its source's
  * Km (AUTHZ_CREDS_DB) is revoked, expired or gone; CMN_EDENIED:
  * target_id is not one of its targetIDs. *ret owned by the caller:
  * authz_maf_credential_free() (wipes Kc). */

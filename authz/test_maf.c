@@ -42,6 +42,7 @@ static int put_km(bool revoked)
     c.key_id = (char *)sess.km_id;
     c.key = (ProtobufCBinaryData){ sizeof(km), km };
     c.suid = 21;
+    c.ke_id = "aa@mef.tep.local";
     c.enrolee_id = (char *)sess.enrolee_id;
     c.expires = sess.expires;
     c.revoked = revoked;
@@ -126,6 +127,7 @@ static void test_key_registration_then_retrieval(void **state)
     assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW + 1, &c), 0);
     assert_string_equal(c->key_id, a.key_id);
     assert_string_equal(c->enrolee_id, "Cdevice01");
+    assert_string_equal(c->ke_id, "aa@mef.tep.local"); /* the source's enrolment */
     assert_int_equal(c->suid, 32);
     assert_int_equal(c->expires, NOW + 600);
     assert_int_equal(c->key.len, 32);

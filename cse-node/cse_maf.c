@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmn_crypto.h"
@@ -31,6 +32,7 @@ struct cse_maf {
     char sender[300];
     pending p[CSE_MAF_PENDING_MAX];
     size_t n;
+    int64_t next_sweep_ms;
 };
 
 static cse_maf *current; /* the one cse_maf_want() feeds */
@@ -122,22 +124,115 @@ void cse_maf_want(const char *key_id)
     m->n++;
 }
 
-int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c)
+/* Writes c under its key_id (no checks). */
+static int put_credential(cmn_store *st, const Tep__Credential *c)
 {
     size_t len;
     uint8_t *buf;
     int rc;
 
-    if (c->suid != CSE_MAF_SUID_KC || c->key.len != CMN_KEY_LEN || c->key_id == NULL ||
-        strcmp(c->key_id, key_id) != 0 || c->enrolee_id == NULL || c->enrolee_id[0] == '\0')
-        return CMN_EPROTO;
     len = tep__credential__get_packed_size(c);
     if ((buf = malloc(len ? len : 1)) == NULL)
         return CMN_ENOMEM;
     tep__credential__pack(c, buf);
-    rc = cmn_store_put(st, CSE_DB_CREDENTIALS, key_id, strlen(key_id), buf, len);
+    rc = cmn_store_put(st, CSE_DB_CREDENTIALS, c->key_id, strlen(c->key_id), buf, len);
     cmn_free_secret(buf, len);
     return rc;
+}
+
+int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c)
+{
+    if (c->suid != CSE_MAF_SUID_KC || c->key.len != CMN_KEY_LEN || c->key_id == NULL ||
+        strcmp(c->key_id, key_id) != 0 || c->enrolee_id == NULL || c->enrolee_id[0] == '\0')
+        return CMN_EPROTO;
+    return put_credential(st, c);
+}
+
+/* ---- revocation of the source ------------------------------------------------------- */
+
+typedef struct {
+    char key_id[CMN_KEY_ID_MAX];
+    char ke_id[CMN_KEY_ID_MAX];
+} kc_ref;
+
+typedef struct {
+    kc_ref refs[CSE_MAF_SWEEP_MAX];
+    size_t n;
+} kc_refs;
+
+/* Live Kc credentials with a source KeID (collected first: no store reads inside the
+ * iteration's read transaction). */
+static int collect_kc(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    kc_refs *r = arg;
+    Tep__Credential *c = tep__credential__unpack(NULL, vlen, val);
+
+    (void)key;
+    (void)klen;
+    if (c != NULL && c->suid == CSE_MAF_SUID_KC && !c->revoked && c->ke_id[0] != '\0' &&
+        r->n < CSE_MAF_SWEEP_MAX) {
+        snprintf(r->refs[r->n].key_id, CMN_KEY_ID_MAX, "%s", c->key_id);
+        snprintf(r->refs[r->n].ke_id, CMN_KEY_ID_MAX, "%s", c->ke_id);
+        r->n++;
+    }
+    if (c != NULL) {
+        cmn_wipe(c->key.data, c->key.len);
+        tep__credential__free_unpacked(c, NULL);
+    }
+    return 0;
+}
+
+/* Whether this CSE knows the enrolment ke_id as revoked or expired. */
+static bool source_dead(cmn_store *st, const char *ke_id, int64_t now)
+{
+    char kpsa_id[CMN_KEY_ID_MAX];
+    Tep__Credential *c = NULL;
+    void *val = NULL;
+    size_t len = 0;
+    bool dead = false;
+
+    if (cmn_store_get(st, CSE_DB_KEIDS, ke_id, strlen(ke_id), &val, &len) == 0 &&
+        len < sizeof(kpsa_id)) {
+        memcpy(kpsa_id, val, len);
+        kpsa_id[len] = '\0';
+        dead = cse_cred_get(st, kpsa_id, &c) == 0 && cse_cred_usable(c, now) != 0;
+    }
+    cmn_store_free_val(val, len);
+    cse_cred_free(c);
+    return dead;
+}
+
+static int revoke_kc(cmn_store *st, const char *key_id)
+{
+    Tep__Credential *c = NULL;
+    int rc = cse_cred_get(st, key_id, &c);
+
+    if (rc == 0) {
+        c->revoked = true;
+        rc = put_credential(st, c);
+    }
+    cse_cred_free(c);
+    return rc;
+}
+
+size_t cse_maf_revoke_stale(cmn_store *st, int64_t now)
+{
+    kc_refs *r = calloc(1, sizeof(*r));
+    size_t revoked = 0;
+
+    if (r == NULL || cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, collect_kc, r) != 0) {
+        free(r);
+        return 0;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        if (!source_dead(st, r->refs[i].ke_id, now) || revoke_kc(st, r->refs[i].key_id) != 0)
+            continue;
+        CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=source_revoked ke_id=%s",
+                 r->refs[i].key_id, r->refs[i].ke_id);
+        revoked++;
+    }
+    free(r);
+    return revoked;
 }
 
 /* ---- the loop's side ------------------------------------------------------------------ */
@@ -247,6 +342,10 @@ unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
         cmn_bus_env_free(env);
         if (rc != 0 && rc != CMN_ECORRUPT)
             break;
+    }
+    if (now_ms >= m->next_sweep_ms) {
+        m->next_sweep_ms = now_ms + CSE_MAF_SWEEP_MS;
+        cse_maf_revoke_stale(m->store, (int64_t)time(NULL));
     }
     for (size_t i = 0; i < m->n;) {
         if (m->p[i].request_id != 0 && m->p[i].deadline_ms <= now_ms)

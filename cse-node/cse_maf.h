@@ -19,6 +19,8 @@
 #define CSE_MAF_SUID_KC 32
 #define CSE_MAF_PENDING_MAX 32   /* retrievals in flight */
 #define CSE_MAF_DEADLINE_MS 2000 /* an unanswered retrieval is dropped (and may be asked again) */
+#define CSE_MAF_SWEEP_MS 500     /* revoked sources: how often stored Kc are checked */
+#define CSE_MAF_SWEEP_MAX 64     /* Kc revoked per sweep at most (the next sweep goes on) */
 
 typedef struct cse_maf cse_maf;
 
@@ -40,6 +42,13 @@ void cse_maf_want(const char *key_id);
 /* Sends what was asked for, stores the answers, forgets retrievals past their deadline.
  * Returns how many keys were stored. */
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms);
+
+/* Marks revoked every stored Kc whose source enrolment (Credential.ke_id) this CSE
+ * knows as revoked or expired (its Kpsa, through the KeID index of cse_sync.h): a
+ * revoked enrolment ends its connection keys too (TS-0003 10.7). Sessions bound to them
+ * are then closed by cse_saef_close_revoked(). Returns how many were revoked. Run by
+ * cse_maf_process() at most every CSE_MAF_SWEEP_MS. */
+size_t cse_maf_revoke_stale(cmn_store *st, int64_t now);
 
 /* Stores a retrieved credential (checked: SUID 32, 32-byte key, its key_id, an
  * enrolee). Exposed for tests. */

@@ -31,13 +31,13 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 
 static int setup(void **state)
 {
-    const char *dbs[] = { CSE_DB_CREDENTIALS };
+    const char *dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_KEIDS };
 
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/tep-cse-maf-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    return cmn_store_open(dir, dbs, 1, 1, 0, &store);
+    return cmn_store_open(dir, dbs, 2, 1, 0, &store);
 }
 
 static int teardown(void **state)
@@ -102,12 +102,55 @@ static void test_malformed_answers_are_not_stored(void **state)
     assert_int_equal(cse_cred_get(store, KEY_ID, &got), CMN_ENOTFOUND);
 }
 
+static void put(const char *key_id, unsigned suid, const char *ke_id, bool revoked)
+{
+    uint8_t k[32] = { 1 };
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+
+    c.key_id = (char *)key_id;
+    c.key = (ProtobufCBinaryData){ sizeof(k), k };
+    c.suid = suid;
+    c.ke_id = (char *)ke_id;
+    c.enrolee_id = "Cdevice01";
+    c.revoked = revoked;
+    if (suid == CSE_MAF_SUID_KC) {
+        assert_int_equal(cse_maf_store(store, key_id, &c), 0);
+    } else { /* a Kpsa, as cse_sync stores it, with its KeID index */
+        uint8_t buf[256];
+
+        assert_int_equal(cmn_store_put(store, CSE_DB_CREDENTIALS, key_id, strlen(key_id), buf,
+                                       tep__credential__pack(&c, buf)), 0);
+        assert_int_equal(cmn_store_put(store, CSE_DB_KEIDS, ke_id, strlen(ke_id), key_id,
+                                       strlen(key_id)), 0);
+    }
+}
+
+/* TS-0003 10.7: revoking the source's enrolment ends the Kc registered with it. */
+static void test_revoked_source_revokes_kc(void **state)
+{
+    Tep__Credential *got = NULL;
+
+    (void)state;
+    put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", false);
+    put(KEY_ID, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
+    put("ffffffffffffffffffffffffffffffff@maf.tep.local", CSE_MAF_SUID_KC, "ke9@mef.tep.local",
+        false); /* a source this CSE does not know: left to its expiry */
+    assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 0);
+    put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", true);
+    assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 1);
+    assert_int_equal(cse_cred_get(store, KEY_ID, &got), 0);
+    assert_int_equal(cse_cred_usable(got, 1800000000), CMN_EDENIED);
+    cse_cred_free(got);
+    assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 0); /* once */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_identifier_shape),
         cmocka_unit_test_setup_teardown(test_retrieved_kc_is_a_credential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_answers_are_not_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_source_revokes_kc, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

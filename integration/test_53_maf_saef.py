@@ -140,6 +140,31 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
         m.close()
 
 
+def test_revoked_enrolment_ends_its_kc(monkeypatch):
+    """TS-0003 10.7: revoking the source's enrolment revokes its connection keys: tep-cse
+    refuses new handshakes with Kc, and the MAF no longer gives the key out."""
+    m = MafPlatform(monkeypatch)
+    try:
+        h = m.enrolled("device01")
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert rc == 0
+        key_id = m.lib.tep_kc_key_id(kc).decode()
+        rc, conn = m.connect(h, kc)
+        assert rc == 0, m.p.logs()
+        m.lib.tep_conn_free(conn)
+        assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
+        m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=source_revoked"
+                            % re.escape(key_id), 5)
+        rc, conn = m.connect(h, kc)
+        assert rc == TEP_EDENIED
+        m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
+                            % re.escape(key_id), 5)
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
+
+
 def test_without_push_the_first_handshake_fetches_kc(monkeypatch):
     m = MafPlatform(monkeypatch, push=False)
     try:
