@@ -205,28 +205,35 @@ static char *key_body(const Tep__MafKey *k, const char *rel_hex)
     return s;
 }
 
-/* Checks the request; fills k's targets, suid and expires (bounded by the client). */
-static const char *check_key_request(cmn_store *st, const authz_maf_session *s, json_t *o,
-                                     int64_t now, Tep__MafKey *k, const char **targets)
+/* Checks the request; fills k's targets, suid and expires (bounded by the client).
+ * Returns 0, or the CoAP code of the refusal with *ret_why. */
+static unsigned check_key_request(cmn_store *st, const authz_maf_session *s, json_t *o,
+                                  int64_t now, Tep__MafKey *k, const char **targets,
+                                  const char **ret_why)
 {
     Tep__MafClient *c = NULL;
     json_t *suid = json_object_get(o, "suid");
-    const char *why = NULL;
+    unsigned code;
 
-    if (o == NULL || parse_targets(o, targets, &k->n_targets) != 0)
-        return "malformed key registration";
-    if (suid != NULL && (!json_is_integer(suid) || json_integer_value(suid) != AUTHZ_MAF_SUID_KC))
-        return "unsupported suid";
-    if (expiry(o, now, AUTHZ_MAF_KEY_LT, AUTHZ_MAF_KEY_LT_MAX, s->expires, &k->expires) != 0)
-        return "malformed key registration";
-    if (get_client(st, s->km_id, &c) != 0 || strcmp(c->enrolee_id, s->enrolee_id) != 0)
-        why = "no client registration";
-    else if (c->expires != 0 && c->expires <= now)
-        why = "client registration expired";
-    else
+    *ret_why = "malformed key registration";
+    if (o == NULL || parse_targets(o, targets, &k->n_targets) != 0 ||
+        expiry(o, now, AUTHZ_MAF_KEY_LT, AUTHZ_MAF_KEY_LT_MAX, s->expires, &k->expires) != 0)
+        return 400;
+    if (suid != NULL && (!json_is_integer(suid) || json_integer_value(suid) != AUTHZ_MAF_SUID_KC)) {
+        *ret_why = "unsupported suid";
+        return 400;
+    }
+    code = 403;
+    if (get_client(st, s->km_id, &c) != 0 || strcmp(c->enrolee_id, s->enrolee_id) != 0) {
+        *ret_why = "no client registration";
+    } else if (c->expires != 0 && c->expires <= now) {
+        *ret_why = "client registration expired";
+    } else {
         k->expires = min_nonzero(k->expires, c->expires);
+        code = 0;
+    }
     tep__maf_client__free_unpacked(c, NULL);
-    return why;
+    return code;
 }
 
 void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
@@ -238,14 +245,14 @@ void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf
     uint8_t rel_id[CMN_REL_ID_LEN], kc[CMN_KEY_LEN];
     char rel_hex[2 * CMN_REL_ID_LEN + 1];
     json_t *o = parse_body(body, len);
-    const char *why = check_key_request(st, s, o, now, &k, targets);
+    const char *why = NULL;
+    unsigned refused = check_key_request(st, s, o, now, &k, targets, &why);
 
     memset(ret, 0, sizeof(*ret));
     cmn_kdf_split_exporter(exporter, rel_id, kc);
     cmn_hex_encode(rel_id, sizeof(rel_id), rel_hex);
-    if (why != NULL)
-        answer(ret, strcmp(why, "no client registration") == 0 ||
-                            strcmp(why, "client registration expired") == 0 ? 403 : 400, why);
+    if (refused != 0)
+        answer(ret, refused, why);
     else if (cmn_kdf_key_id(rel_id, maf_fqdn, ret->key_id, sizeof(ret->key_id)) != 0)
         answer(ret, 500, "key identifier too long");
     if (ret->code != 0)
