@@ -55,6 +55,7 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
     add_u64(ret, "last_seq", st->last_seq);
     add_u64(ret, "credentials", st->credentials);
     add_u64(ret, "grants", st->grants);
+    add_u64(ret, "maf_keys", st->maf_keys);
     if (st->token_issuer != NULL && st->token_pub != NULL) {
         add_str(ret, "token_issuer", st->token_issuer);
         add_str(ret, "token_pub", st->token_pub);

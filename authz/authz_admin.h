@@ -7,7 +7,7 @@
 
 #include "tep.pb-c.h"
 
-#define AUTHZ_STATUS_MAX 12
+#define AUTHZ_STATUS_MAX 16
 #define AUTHZ_STATUS_VALUE_MAX 32
 
 typedef struct {
@@ -19,6 +19,7 @@ typedef struct {
     const char *token_issuer; /* iss of our tokens (NULL: tokens off) */
     const char *token_pub;    /* its ES256 public key, 130 hex digits (borrowed) */
     size_t grants;            /* dynamic-authorization grants loaded */
+    size_t maf_keys;          /* MAF-registered keys (Kc) not yet expired */
 } authz_stats;
 
 /* An AdminResponse and the storage its fields point into (no allocation). */
@@ -30,7 +31,7 @@ typedef struct {
 } authz_admin_reply;
 
 /* Fills ret for rq: STATUS -> role, version, ready, decisions, denials, audit_seq,
- * last_seq, credentials, token_issuer, token_pub (the token signing key, X9.63 hex),
+ * last_seq, credentials, maf_keys, token_issuer, token_pub (the token signing key, X9.63 hex),
  * grants; AUDIT_QUERY and TOKEN_REVOKE are the daemon's (they need the store); any other op -> err CMN_EINVAL "unsupported operation". ret
  * must not move while ret->resp is in use. */
 void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,

@@ -501,6 +501,8 @@ static void answer_admin(authz_daemon *d, const uint8_t *ident, size_t ilen,
         return;
     if (authz_creds_count(d->store, &active) == 0)
         d->stats.credentials = active;
+    if (authz_maf_count_keys(d->store, (int64_t)time(NULL), &active) == 0)
+        d->stats.maf_keys = active;
     d->stats.last_seq = cmn_sync_last_applied(d->sync);
     authz_admin_answer(in->admin_req, &d->stats, &r);
     cmn_bus_env_init(&out, SENDER, in->request_id);

@@ -23,7 +23,7 @@ static void test_status(void **state)
 {
     Tep__AdminRequest rq = TEP__ADMIN_REQUEST__INIT;
     authz_stats st = {.decisions = 12, .denials = 5, .audit_seq = 40, .last_seq = 7,
-                      .credentials = 3};
+                      .credentials = 3, .maf_keys = 2};
     authz_admin_reply r;
 
     rq.op = TEP__ADMIN_REQUEST__OP__STATUS;
@@ -37,6 +37,7 @@ static void test_status(void **state)
     assert_string_equal(value_of(&r.resp, "audit_seq"), "40");
     assert_string_equal(value_of(&r.resp, "last_seq"), "7");
     assert_string_equal(value_of(&r.resp, "credentials"), "3");
+    assert_string_equal(value_of(&r.resp, "maf_keys"), "2");
     /* packs: every pointer is valid */
     assert_true(tep__admin_response__get_packed_size(&r.resp) > 0);
 }

@@ -112,6 +112,8 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
         key_id = m.lib.tep_kc_key_id(kc).decode()
         assert re.fullmatch(r"[0-9a-f]{32}@" + re.escape(m.p.env["MAF_ID"]), key_id)
         assert m.lib.tep_kc_expires(kc) > time.time()
+        status = m.p.tepctl("status", "authz", admin="authz")
+        assert status.rc == 0 and status.get("maf_keys") == "1", status
         # pushed: tep-cse has Kc before the AE's first handshake, which is not refused
         m.p["cse"].wait_log(r"event=maf_key_stored key_id=%s enrolee_id=Cdevice01"
                             % re.escape(key_id), 5)
