@@ -146,7 +146,7 @@ def test_tinydtls_psk_bootstrap_to_enroller(platform):
         pytest.skip("tinydtls sends no Server Name Indication (RFC 6066) and tep-enroller "
                     "requires SNI = MEF-FQDN (TS-0003 10.2.1; docs/internals.md): "
                     "event=handshake_refused reason=no_sni (%r); its 32-byte Kpm is beyond "
-                    "tinydtls's 16-byte PSK limit as well (see test 2)" % r)
+                    "tinydtls's 16-byte PSK limit as well (see the tep-cse scenario)" % r)
     _skip_if_tinydtls_cannot_hold(prov["kpm_id"], bytes.fromhex(prov["kpm"]), r,
                                   platform.logs())
 
