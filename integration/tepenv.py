@@ -16,7 +16,7 @@ Command line:  python3 tepenv.py configure DIR   -> writes the configs, prints K
 import os
 import sys
 
-DEFAULT_PORTS = {"cse_coap": 5683, "cse_coaps": 5684, "enroller_coaps": 5784}
+DEFAULT_PORTS = {"cse_coap": 5683, "cse_coaps": 5684, "enroller_coaps": 5784, "authz_coaps": 5785}
 
 # Names shared by the three configs; tests may override any of them.
 DEFAULTS = {
@@ -62,6 +62,7 @@ def _enroller_ini(run_dir, o, p):
             ("registrar_cse_id", o["cse_id"]),
             ("registrar_poa", "coaps://%s:%d" % (o["host"], p["cse_coaps"])),
             ("maf_id", o["maf_id"]),
+            ("maf_poa", _maf_poa(o, p)),
             ("log_level", o["log_level"]),
         ]),
         ("bus", [
@@ -72,11 +73,24 @@ def _enroller_ini(run_dir, o, p):
     ])
 
 
+# The MAF (tep-authz's CoAPS endpoint and its key sockets) runs when a port is given
+# for it: `./tep up` does; the test harness starts it only in the MAF scenarios.
+def _maf_poa(o, p):
+    return "coaps://%s:%d" % (o["host"], p["authz_coaps"]) if p.get("authz_coaps") else ""
+
+
+def _maf_bus(run_dir, p):
+    if not p.get("authz_coaps"):
+        return []
+    return [("keys", _ipc(run_dir, "keys")), ("maf_events", _ipc(run_dir, "maf-events"))]
+
+
 def _authz_ini(run_dir, o, p):
     return _ini([
         ("authz", [
             ("data_dir", os.path.join(run_dir, "data", "authz")),
             ("maf_id", o["maf_id"]),
+            ("coaps_listen", "%s:%d" % (o["host"], p["authz_coaps"]) if p.get("authz_coaps") else ""),
             ("log_level", o["log_level"]),
         ]),
         ("bus", [
@@ -84,7 +98,7 @@ def _authz_ini(run_dir, o, p):
             ("events", _ipc(run_dir, "events")),
             ("sync", _ipc(run_dir, "sync")),
             ("admin", _ipc(run_dir, "authz-admin")),
-        ]),
+        ] + _maf_bus(run_dir, p)),
     ])
 
 
@@ -110,7 +124,7 @@ def _cse_ini(run_dir, o, p):
             ("events", _ipc(run_dir, "events")),
             ("sync", _ipc(run_dir, "sync")),
             ("admin", _ipc(run_dir, "cse-admin")),
-        ]),
+        ] + _maf_bus(run_dir, p)),
     ])
 
 
@@ -138,6 +152,7 @@ def configure(run_dir, ports=None, **overrides):
         "ENROLLER_COAPS": "coaps://%s:%d" % (host, ports["enroller_coaps"]),
         "CSE_COAP": "coap://%s:%d" % (host, ports["cse_coap"]) if ports.get("cse_coap") else "",
         "CSE_COAPS": "coaps://%s:%d" % (host, ports["cse_coaps"]),
+        "MAF_COAPS": _maf_poa(opts, ports),
         "CSE_ID": opts["cse_id"],
         "CSE_NAME": opts["cse_name"],
         "ADMIN_ORIGINATOR": opts["admin_originator"],
