@@ -7,21 +7,6 @@
 #include "cmn_config.h"
 #include "cmn_err.h"
 
-static int valid_level(const char *v, char *err, size_t errlen)
-{
-    cmn_log_level level;
-
-    if (cmn_log_parse_level(v, &level) == 0)
-        return 0;
-    snprintf(err, errlen, "must be one of error, warn, info, debug");
-    return CMN_ECONFIG;
-}
-
-static int valid_optional_endpoint(const char *v, char *err, size_t errlen)
-{
-    return v[0] == '\0' ? 0 : cmn_cfg_valid_endpoint(v, err, errlen);
-}
-
 static const cmn_cfg_item authz_table[] = {
     {"authz", "data_dir", CMN_CFG_STR, "/var/lib/tep/authz", offsetof(authz_config, data_dir),
      0, 0, NULL, "LMDB environment directory (created 0700)"},
@@ -36,7 +21,7 @@ static const cmn_cfg_item authz_table[] = {
     {"authz", "sp_id", CMN_CFG_STR, "tep.local", offsetof(authz_config, sp_id), 0, 0,
      cmn_cfg_valid_fqdn, "SP-ID of absolute IDs (token holder //sp_id/cse-id/AE-ID)"},
     {"authz", "log_level", CMN_CFG_STR, "info", offsetof(authz_config, log_level), 0, 0,
-     valid_level, "error | warn | info | debug (reloaded on SIGHUP)"},
+     cmn_cfg_valid_log_level, "error | warn | info | debug (reloaded on SIGHUP)"},
     {"bus", "decide", CMN_CFG_STR, "ipc:///run/tep/decide.ipc", offsetof(authz_config, decide_ep),
      0, 0, cmn_cfg_valid_endpoint, "access decisions: ROUTER, bound"},
     {"bus", "events", CMN_CFG_STR, "ipc:///run/tep/events.ipc", offsetof(authz_config, events_ep),
@@ -47,9 +32,11 @@ static const cmn_cfg_item authz_table[] = {
      offsetof(authz_config, admin_ep), 0, 0, cmn_cfg_valid_endpoint,
      "tepctl requests: ROUTER, bound"},
     {"bus", "keys", CMN_CFG_STR, "", offsetof(authz_config, keys_ep), 0, 0,
-     valid_optional_endpoint, "MAF Key Retrieval by targets (tep-cse): ROUTER, bound; empty = off"},
+     cmn_cfg_valid_optional_endpoint,
+     "MAF Key Retrieval by targets (tep-cse): ROUTER, bound; empty = off"},
     {"bus", "maf_events", CMN_CFG_STR, "", offsetof(authz_config, maf_events_ep), 0, 0,
-     valid_optional_endpoint, "registered keys announced to their targets: PUB, bound; empty = off"},
+     cmn_cfg_valid_optional_endpoint,
+     "registered keys announced to their targets: PUB, bound; empty = off"},
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0,
      NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",

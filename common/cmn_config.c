@@ -14,6 +14,7 @@
 #include <ini.h>
 
 #include "cmn_err.h"
+#include "cmn_log.h"
 
 #define REASON_MAX 160
 
@@ -455,4 +456,27 @@ int cmn_cfg_valid_listen(const char *v, char *err, size_t errlen)
     if (v == NULL || *v == '\0' || host_port_valid(v))
         return 0;
     return reject(err, errlen, "not HOST:PORT (port 1..65535) or empty: \"%s\"", v);
+}
+
+int cmn_cfg_valid_nonempty(const char *v, char *err, size_t errlen)
+{
+    if (v != NULL && v[0] != '\0')
+        return 0;
+    return reject(err, errlen, "must not be empty");
+}
+
+int cmn_cfg_valid_log_level(const char *v, char *err, size_t errlen)
+{
+    cmn_log_level level;
+
+    if (v != NULL && cmn_log_parse_level(v, &level) == 0)
+        return 0;
+    return reject(err, errlen, "must be error, warn, info or debug");
+}
+
+int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen)
+{
+    if (v != NULL && v[0] == '\0')
+        return 0;
+    return cmn_cfg_valid_endpoint(v, err, errlen);
 }

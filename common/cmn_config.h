@@ -39,5 +39,9 @@ int cmn_cfg_valid_endpoint(const char *v, char *err, size_t errlen); /* ipc:// o
 int cmn_cfg_valid_cse_id(const char *v, char *err, size_t errlen);   /* "/name" */
 int cmn_cfg_valid_fqdn(const char *v, char *err, size_t errlen);
 int cmn_cfg_valid_listen(const char *v, char *err, size_t errlen);   /* "host:port" or "" */
+int cmn_cfg_valid_nonempty(const char *v, char *err, size_t errlen);
+int cmn_cfg_valid_log_level(const char *v, char *err, size_t errlen); /* cmn_log_parse_level */
+/* ipc:// or tcp:// as cmn_cfg_valid_endpoint, or "" (the socket is off). */
+int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen);
 
 #endif

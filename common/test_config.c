@@ -269,6 +269,57 @@ static void test_stock_validators(void **state)
     assert_non_null(strstr(e, "host:-1"));
 }
 
+/* The validators the three daemons share: what an operator reads when a value is wrong. */
+static void test_shared_validators(void **state)
+{
+    char e[128];
+    const char *levels[] = {"error", "warn", "info", "debug"};
+    (void)state;
+
+    assert_int_equal(cmn_cfg_valid_nonempty("/var/lib/tep", e, sizeof(e)), 0);
+    assert_int_equal(cmn_cfg_valid_nonempty("", e, sizeof(e)), CMN_EINVAL);
+    assert_string_equal(e, "must not be empty");
+    for (size_t i = 0; i < sizeof(levels) / sizeof(*levels); i++)
+        assert_int_equal(cmn_cfg_valid_log_level(levels[i], e, sizeof(e)), 0);
+    assert_int_equal(cmn_cfg_valid_log_level("loud", e, sizeof(e)), CMN_EINVAL);
+    assert_string_equal(e, "must be error, warn, info or debug");
+    assert_int_equal(cmn_cfg_valid_log_level("", e, sizeof(e)), CMN_EINVAL);
+    assert_int_equal(cmn_cfg_valid_optional_endpoint("", e, sizeof(e)), 0);
+    assert_int_equal(cmn_cfg_valid_optional_endpoint("tcp://127.0.0.1:5555", e, sizeof(e)), 0);
+    assert_int_equal(cmn_cfg_valid_optional_endpoint("http://x", e, sizeof(e)), CMN_EINVAL);
+    assert_non_null(strstr(e, "\"http://x\""));
+}
+
+/* A shared validator in a table: the error names file, line and key. */
+struct lv_cfg {
+    char *level;
+    char *keys;
+};
+
+static const cmn_cfg_item lv_table[] = {
+    {"d", "log_level", CMN_CFG_STR, "info", offsetof(struct lv_cfg, level), 0, 0,
+     cmn_cfg_valid_log_level, "level"},
+    {"bus", "keys", CMN_CFG_STR, "", offsetof(struct lv_cfg, keys), 0, 0,
+     cmn_cfg_valid_optional_endpoint, "keys"},
+};
+
+static void test_shared_validator_in_table(void **state)
+{
+    struct lv_cfg lv = {0};
+    (void)state;
+
+    write_conf("[d]\nlog_level = debug\n[bus]\nkeys =\n");
+    assert_int_equal(cmn_config_load(path, lv_table, 2, &lv, err, sizeof(err)), 0);
+    assert_string_equal(lv.level, "debug");
+    assert_string_equal(lv.keys, "");
+    cmn_config_free(lv_table, 2, &lv);
+    write_conf("[d]\nlog_level = loud\n");
+    memset(&lv, 0, sizeof(lv));
+    assert_int_equal(cmn_config_load(path, lv_table, 2, &lv, err, sizeof(err)), CMN_ECONFIG);
+    assert_err_at(2, "d.log_level");
+    assert_non_null(strstr(err, "must be error, warn, info or debug"));
+}
+
 static void test_print_help(void **state)
 {
     char *buf = NULL;
@@ -297,6 +348,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_environment_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test(test_stock_validators),
+        cmocka_unit_test(test_shared_validators),
+        cmocka_unit_test_setup_teardown(test_shared_validator_in_table, setup, teardown),
         cmocka_unit_test(test_print_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

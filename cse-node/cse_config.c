@@ -8,26 +8,11 @@
 #include "cmn_log.h"
 #include "cse_config.h"
 
-static int valid_optional_endpoint(const char *v, char *err, size_t errlen)
-{
-    return v[0] == '\0' ? 0 : cmn_cfg_valid_endpoint(v, err, errlen);
-}
-
 static int valid_mode(const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "remote") == 0 || strcmp(v, "local") == 0)
         return 0;
     snprintf(err, errlen, "must be \"remote\" or \"local\"");
-    return CMN_EINVAL;
-}
-
-static int valid_level(const char *v, char *err, size_t errlen)
-{
-    cmn_log_level l;
-
-    if (cmn_log_parse_level(v, &l) == 0)
-        return 0;
-    snprintf(err, errlen, "must be error, warn, info or debug");
     return CMN_EINVAL;
 }
 
@@ -39,33 +24,25 @@ static int valid_name(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
-static int valid_nonempty(const char *v, char *err, size_t errlen)
-{
-    if (v[0] != '\0')
-        return 0;
-    snprintf(err, errlen, "must not be empty");
-    return CMN_EINVAL;
-}
-
 #define S(sec, key, def, field, fn, help)                                                   \
     { sec, key, CMN_CFG_STR, def, offsetof(cse_config, field), 0, 0, fn, help }
 
 static const cmn_cfg_item table[] = {
-    S("cse", "data_dir", NULL, data_dir, valid_nonempty, "LMDB store directory"),
+    S("cse", "data_dir", NULL, data_dir, cmn_cfg_valid_nonempty, "LMDB store directory"),
     S("cse", "cse_id", "/tep-cse", cse_id, cmn_cfg_valid_cse_id, "SP-relative CSE-ID"),
     S("cse", "cse_name", "tep-cse", cse_name, valid_name, "CSEBase resource name"),
     S("cse", "coap_listen", "", coap_listen, cmn_cfg_valid_listen,
       "plain CoAP host:port, empty = off (From is trusted there: loopback only)"),
     S("cse", "coaps_listen", "127.0.0.1:5684", coaps_listen, cmn_cfg_valid_listen,
       "CoAPS (DTLS-PSK, KpsaID/Kpsa) host:port"),
-    S("cse", "admin_originator", "CAdmin", admin_originator, valid_nonempty,
+    S("cse", "admin_originator", "CAdmin", admin_originator, cmn_cfg_valid_nonempty,
       "originator with admin rights (plain CoAP, or CoAPS with the admin PSK)"),
     S("cse", "admin_psk_identity", "", admin_psk_identity, NULL,
       "DTLS PSK identity of the admin credential, empty = none"),
     S("cse", "admin_psk_file", "", admin_psk_file, NULL,
       "file with the admin PSK: 64 hex digits, mode 0600"),
     S("cse", "psk_hint", "tep-cse", psk_hint, NULL, "DTLS PSK identity hint"),
-    S("cse", "log_level", "info", log_level, valid_level, "error|warn|info|debug"),
+    S("cse", "log_level", "info", log_level, cmn_cfg_valid_log_level, "error|warn|info|debug"),
     S("authz", "mode", "remote", authz_mode, valid_mode, "remote (tep-authz) | local"),
     { "authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000,
       NULL, "no decision by then = Deny (4103)" },
@@ -89,9 +66,9 @@ static const cmn_cfg_item table[] = {
       "tep-enroller sync ROUTER (DEALER here)"),
     S("bus", "admin", "ipc:///run/tep/cse-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
       "admin ROUTER (bound)"),
-    S("bus", "keys", "", bus_keys, valid_optional_endpoint,
+    S("bus", "keys", "", bus_keys, cmn_cfg_valid_optional_endpoint,
       "tep-authz keys ROUTER (DEALER here): MAF Key Retrieval for Kc identities; empty = off"),
-    S("bus", "maf_events", "", bus_maf_events, valid_optional_endpoint,
+    S("bus", "maf_events", "", bus_maf_events, cmn_cfg_valid_optional_endpoint,
       "tep-authz maf_events PUB (SUB here): fetch registered keys at once; empty = off"),
     { "bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0,
       NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)" },

@@ -8,16 +8,6 @@
 #include "cmn_config.h"
 #include "cmn_err.h"
 
-static int valid_level(const char *v, char *err, size_t errlen)
-{
-    cmn_log_level l;
-
-    if (cmn_log_parse_level(v, &l) == 0)
-        return 0;
-    snprintf(err, errlen, "must be error, warn, info or debug");
-    return CMN_EINVAL;
-}
-
 static int valid_listen_required(const char *v, char *err, size_t errlen)
 {
     if (v[0] == '\0') {
@@ -40,19 +30,11 @@ static int valid_optional_poa(const char *v, char *err, size_t errlen)
     return v[0] == '\0' ? 0 : valid_poa(v, err, errlen);
 }
 
-static int valid_nonempty(const char *v, char *err, size_t errlen)
-{
-    if (v[0] != '\0')
-        return 0;
-    snprintf(err, errlen, "must not be empty");
-    return CMN_EINVAL;
-}
-
 #define ITEM(sec, key, def, field, fn, help)                                               \
     { sec, key, CMN_CFG_STR, def, offsetof(enr_config, field), 0, 0, fn, help }
 
 static const cmn_cfg_item enr_table[] = {
-    ITEM("enroller", "data_dir", "/var/lib/tep/enroller", data_dir, valid_nonempty,
+    ITEM("enroller", "data_dir", "/var/lib/tep/enroller", data_dir, cmn_cfg_valid_nonempty,
          "LMDB store directory (created 0700)"),
     ITEM("enroller", "mef_fqdn", "mef.tep.local", mef_fqdn, cmn_cfg_valid_fqdn,
          "MEF-FQDN: KeID suffix and the SNI enrolees must send"),
@@ -66,7 +48,7 @@ static const cmn_cfg_item enr_table[] = {
          "enrolment target: the MAF-ID (FQDN)"),
     ITEM("enroller", "maf_poa", "", maf_poa, valid_optional_poa,
          "enrolment target: the MAF's point of access (coaps://); empty = not announced"),
-    ITEM("enroller", "log_level", "info", log_level, valid_level,
+    ITEM("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
          "error | warn | info | debug"),
     ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
          "PUB, bound: credential events"),
