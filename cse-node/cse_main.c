@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <coap3/coap.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 
 #include "cmn_bus.h"
 #include "cmn_crypto.h"
+#include "cmn_daemon.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_store.h"
@@ -64,33 +64,6 @@ static void usage(FILE *out)
     cse_config_print_help(out);
 }
 
-/* Returns -1 to go on, or the exit code. */
-static int parse_args(int argc, char **argv, const char **ret_config, int *ret_check)
-{
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'k' },
-        { "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'v' },
-        { "foreground", no_argument, NULL, 'f' },   { NULL, 0, NULL, 0 },
-    };
-    int o;
-
-    while ((o = getopt_long(argc, argv, "c:hv", opts, NULL)) != -1) {
-        switch (o) {
-        case 'c': *ret_config = optarg; break;
-        case 'k': *ret_check = 1; break;
-        case 'f': break;
-        case 'h': usage(stdout); return 0;
-        case 'v': printf("tep-cse %s\n", TEP_VERSION); return 0;
-        default: usage(stderr); return EXIT_CONFIG;
-        }
-    }
-    if (*ret_config == NULL || optind != argc) {
-        usage(stderr);
-        return EXIT_CONFIG;
-    }
-    return -1;
-}
-
 static int load_config(daemon_state *d, const char *path)
 {
     char err[512];
@@ -105,19 +78,10 @@ static int load_config(daemon_state *d, const char *path)
     return 0;
 }
 
+/* Blocked before ZeroMQ starts its threads, so only the signalfd sees them. */
 static int setup_signals(daemon_state *d)
 {
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGPIPE);
-    /* Blocked before ZeroMQ starts its threads, so only the signalfd sees them. */
-    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-        return EXIT_STARTUP;
-    d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    d->sigfd = cmn_daemon_signalfd();
     return d->sigfd >= 0 ? 0 : EXIT_STARTUP;
 }
 
@@ -394,14 +358,15 @@ static void cleanup(daemon_state *d)
 int main(int argc, char **argv)
 {
     daemon_state d = { .sigfd = -1, .lockfd = -1 };
-    const char *config = NULL;
-    int check = 0;
-    int rc = parse_args(argc, argv, &config, &check);
+    const cmn_daemon_cli cli = { .prog = "tep-cse", .version = TEP_VERSION, .usage = usage,
+                                 .out = stdout, .err = stderr };
+    cmn_daemon_args args;
+    int rc = cmn_daemon_parse_args(&cli, argc, argv, &args);
 
-    if (rc >= 0)
-        return rc;
-    rc = load_config(&d, config);
-    if (rc != 0 || check) {
+    if (rc != CMN_DAEMON_GO_ON)
+        return rc; /* 0 after --help/--version, EXIT_CONFIG on a usage error */
+    rc = load_config(&d, args.config);
+    if (rc != 0 || args.check_only) {
         cse_config_free(&d.cfg);
         return rc;
     }

@@ -1,7 +1,6 @@
 /* tep-enroller: the M2M Enrolment Function (TS-0003 8.3.2.1). Start-up is linear:
  * arguments, configuration, log, signals, store, bus, CoAPS, ready, loop, cleanup. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmn_daemon.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "enr_bus.h"
@@ -29,11 +29,6 @@
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_STORE = 2, EXIT_BIND = 3, EXIT_START = 4 };
 
-typedef struct {
-    const char *config;
-    bool check_only;
-} enr_args;
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -43,48 +38,6 @@ static void usage(FILE *out)
             "events and sync on the bus, admin for tepctl. Runs in the foreground.\n\n"
             "Configuration keys (override with TEP_<SECTION>_<KEY>):\n");
     enr_config_print_help(out);
-}
-
-/* 0: run; 1: exit 0 now (help/version); -1: usage error. */
-static int parse_args(int argc, char **argv, enr_args *a)
-{
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"check-config", no_argument, NULL, 'k'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
-    int o;
-
-    while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-        switch (o) {
-        case 'c': a->config = optarg; break;
-        case 'k': a->check_only = true; break;
-        case 'h': usage(stdout); return 1;
-        case 'V': printf(PROG " " TEP_VERSION "\n"); return 1;
-        default: return -1;
-        }
-    }
-    if (optind != argc || !a->config) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return -1;
-    }
-    return 0;
-}
-
-/* Blocks the stop/reload signals (before ZeroMQ starts threads) and returns a signalfd. */
-static int block_signals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGPIPE);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-        return -1;
-    sigdelset(&set, SIGPIPE);
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
 /* true when a stop signal arrived. */
@@ -130,7 +83,7 @@ static int run_loop(enr_coap *coap, enr_bus *bus, int sigfd)
     }
 }
 
-static int load_config(const enr_args *a, enr_config *cfg)
+static int load_config(const cmn_daemon_args *a, enr_config *cfg)
 {
     char err[512];
 
@@ -143,7 +96,9 @@ static int load_config(const enr_args *a, enr_config *cfg)
 
 int main(int argc, char **argv)
 {
-    enr_args args = {0};
+    const cmn_daemon_cli cli = {.prog = PROG, .version = TEP_VERSION, .usage = usage,
+                                .out = stdout, .err = stderr};
+    cmn_daemon_args args;
     enr_config cfg = {0};
     cmn_store *store = NULL;
     enr_bus *bus = NULL;
@@ -151,15 +106,15 @@ int main(int argc, char **argv)
     enr_ca *ca = NULL;
     int sigfd = -1, rc, ex;
 
-    rc = parse_args(argc, argv, &args);
-    if (rc != 0)
-        return rc > 0 ? EXIT_OK : EXIT_CONFIG;
+    rc = cmn_daemon_parse_args(&cli, argc, argv, &args);
+    if (rc != CMN_DAEMON_GO_ON)
+        return rc; /* 0 (EXIT_OK) after --help/--version, 1 (EXIT_CONFIG) on a usage error */
     ex = load_config(&args, &cfg);
     if (ex != EXIT_OK || args.check_only)
         goto out;
     cmn_log_init(PROG, cfg.level, NULL);
     ex = EXIT_START;
-    sigfd = block_signals();
+    sigfd = cmn_daemon_signalfd();
     if (sigfd < 0) {
         CMN_ERR("main", "event=start_failed reason=signalfd");
         goto out;
