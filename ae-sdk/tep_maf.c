@@ -41,9 +41,9 @@ static int register_client(maf_client *m, const char *maf_id)
     const char *asid;
     int rc = body != NULL ? maf_client_post(m, "maf/clients", body) : CMN_ENOMEM;
 
-    if (rc == 0 && m->code != 201)
-        rc = code_err(m->code);
-    if (rc == 0 && (o = json_loads(m->body, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+    if (rc == 0 && m->rsp->coap_code != 201)
+        rc = code_err(m->rsp->coap_code);
+    if (rc == 0 && (o = json_loads(m->rsp->body, JSON_REJECT_DUPLICATES, NULL)) == NULL)
         rc = CMN_EPROTO;
     asid = json_string_value(json_object_get(o, "assignedSymmKeyID"));
     if (rc == 0 && (asid == NULL || strcmp(asid, m->identity) != 0 ||
@@ -52,8 +52,6 @@ static int register_client(maf_client *m, const char *maf_id)
     json_decref(o);
     json_decref(rq);
     free(body);
-    free(m->body);
-    m->body = NULL;
     return rc;
 }
 
@@ -73,9 +71,9 @@ static char *key_request(const char *target_id, int64_t lifetime)
 static int derive_kc(maf_client *m, const char *maf_id, tep_kc *kc)
 {
     uint8_t exp[CMN_EXPORTER_LEN], rel_id[CMN_REL_ID_LEN];
-    json_t *o = json_loads(m->body, JSON_REJECT_DUPLICATES, NULL);
+    json_t *o = json_loads(m->rsp->body, JSON_REJECT_DUPLICATES, NULL);
     const char *key_id = json_string_value(json_object_get(o, "keyID"));
-    int rc = cmn_tls_export(m->session, CMN_LABEL_CONNECTION, exp, sizeof(exp));
+    int rc = cmn_tls_export(m->conn->session, CMN_LABEL_CONNECTION, exp, sizeof(exp));
 
     if (rc == 0) {
         cmn_kdf_split_exporter(exp, rel_id, kc->kc);
@@ -95,8 +93,8 @@ static int register_key(maf_client *m, const char *maf_id, const char *target_id
     char *body = key_request(target_id, lifetime);
     int rc = body != NULL ? maf_client_post(m, "maf/keys", body) : CMN_ENOMEM;
 
-    if (rc == 0 && m->code != 201)
-        rc = code_err(m->code);
+    if (rc == 0 && m->rsp->coap_code != 201)
+        rc = code_err(m->rsp->coap_code);
     if (rc == 0)
         rc = derive_kc(m, maf_id, kc);
     free(body);
@@ -106,7 +104,7 @@ static int register_key(maf_client *m, const char *maf_id, const char *target_id
 int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
                          int64_t lifetime, tep_kc **ret_kc)
 {
-    maf_client m = {.timeout_ms = TEP_DEFAULT_TIMEOUT_MS};
+    maf_client m = {0};
     tep_kc *kc = NULL;
     int rc;
 
@@ -122,7 +120,6 @@ int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *targe
         return CMN_EEXPIRED;
     if ((kc = calloc(1, sizeof(*kc))) == NULL)
         return CMN_ENOMEM;
-    m.timeout_ms = dev->timeout_ms > 0 ? dev->timeout_ms : TEP_DEFAULT_TIMEOUT_MS;
     rc = maf_client_open(&m, dev, maf_uri);
     if (rc == 0)
         rc = register_client(&m, dev->enr.maf_id);

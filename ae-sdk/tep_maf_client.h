@@ -4,38 +4,22 @@
 #ifndef TEP_AE_MAF_CLIENT_H
 #define TEP_AE_MAF_CLIENT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <coap3/coap.h>
-
 #include "cmn_kdf.h"
+#include "tep_client.h"
 #include "tep_device.h"
 
-typedef enum { MAF_CONNECTING, MAF_UP, MAF_FAILED } maf_state;
-
 typedef struct {
-    coap_context_t *ctx;
-    coap_session_t *session;
-    maf_state state;
-    int timeout_ms;
-    bool waiting;
-    uint8_t token[8];
-    size_t token_len;
-    unsigned code; /* class*100+detail */
-    char *body;
-    int err;
-    char identity[CMN_KEY_ID_MAX], sni[TEP_ID_MAX];
-    uint8_t psk[CMN_KEY_LEN]; /* Km, wiped in maf_client_close */
+    tep_conn *conn;                /* the Km session (tep_client.c) */
+    tep_response *rsp;             /* the last answer, NULL before the first */
+    char identity[CMN_KEY_ID_MAX]; /* KmID */
 } maf_client;
 
 /* Km/KmID from the enrolment, DTLS-PSK handshake to maf_uri ("coaps://host:port"), SNI =
- * the MAF-ID. m must be zeroed with timeout_ms set; maf_client_close() it in any case. */
+ * the MAF-ID, timeout that of dev. m must be zeroed; maf_client_close() it in any case. */
 int maf_client_open(maf_client *m, const tep_device *dev, const char *maf_uri);
-/* POST path with a JSON body; the answer's code and body (malloc'd) land in m. */
+/* POST path with a JSON body; the answer replaces m->rsp. */
 int maf_client_post(maf_client *m, const char *path, const char *json);
-/* Frees the context (and session), the body; wipes Km. */
+/* Closes the session (wiping Km), frees the answer. */
 void maf_client_close(maf_client *m);
 
 /* Defined in tep_glue.c: a connection to uri (coaps) with the given PSK credentials
