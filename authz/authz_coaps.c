@@ -305,42 +305,7 @@ static int add_post(coap_context_t *ctx, const char *path, coap_method_handler_t
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-static int parse_listen(const char *hp, coap_address_t *ret)
-{
-    char host[256];
-    const char *colon = strrchr(hp, ':');
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
-    struct addrinfo *ai = NULL;
-    size_t hl;
 
-    if (colon == NULL || (hl = (size_t)(colon - hp)) < 1 || hl >= sizeof(host))
-        return CMN_EINVAL;
-    if (hp[0] == '[' && hl >= 2 && colon[-1] == ']') {
-        memcpy(host, hp + 1, hl - 2);
-        host[hl - 2] = '\0';
-    } else {
-        memcpy(host, hp, hl);
-        host[hl] = '\0';
-    }
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    return 0;
-}
-
-/* libcoap binds with SO_REUSEADDR: a plain bind first tells whether the port is free. */
-static bool port_free(const coap_address_t *addr)
-{
-    int fd = socket(addr->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    bool ok = fd >= 0 && bind(fd, &addr->addr.sa, addr->size) == 0;
-
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
 
 static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
 {
@@ -366,7 +331,7 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
         add_post(c->ctx, "maf/clients", client_handler) != 0 ||
         add_post(c->ctx, "maf/keys", key_handler) != 0)
         return CMN_ECOAP;
-    if (parse_listen(listen, &addr) != 0 || !port_free(&addr) ||
+    if (cmn_coap_parse_listen(listen, &addr) != 0 || !cmn_coap_port_free(&addr) ||
         coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS) == NULL)
         return CMN_EIO;
     return 0;

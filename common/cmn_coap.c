@@ -2,7 +2,10 @@
  * reading/writing oneM2M options on PDUs. */
 #include "cmn_coap.h"
 
+#include <netdb.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cmn_err.h"
 
@@ -133,4 +136,40 @@ int cmn_coap_optlist_uint(coap_optlist_t **chain, uint16_t num, uint32_t v)
     uint8_t buf[4];
     unsigned int n = coap_encode_var_safe(buf, sizeof(buf), v);
     return optlist_add(chain, num, n, buf);
+}
+
+int cmn_coap_parse_listen(const char *hp, coap_address_t *ret)
+{
+    char host[256];
+    const char *colon = hp ? strrchr(hp, ':') : NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST};
+    struct addrinfo *ai = NULL;
+    size_t hl;
+
+    if (colon == NULL || (hl = (size_t)(colon - hp)) < 1 || hl >= sizeof(host))
+        return CMN_EINVAL;
+    if (hp[0] == '[' && hl >= 2 && colon[-1] == ']') {
+        memcpy(host, hp + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else {
+        memcpy(host, hp, hl);
+        host[hl] = '\0';
+    }
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || ai == NULL)
+        return CMN_EINVAL;
+    coap_address_init(ret);
+    ret->size = ai->ai_addrlen;
+    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+bool cmn_coap_port_free(const coap_address_t *addr)
+{
+    int fd = socket(addr->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0 && bind(fd, &addr->addr.sa, addr->size) == 0;
+
+    if (fd >= 0)
+        close(fd);
+    return ok;
 }

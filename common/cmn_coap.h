@@ -5,6 +5,7 @@
 #define TEP_CMN_COAP_H
 
 #include <coap3/coap.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,13 @@ int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret);
 
 /* Uri-Path of a request joined with '/', without leading slash ("cse/ae1/cnt"). */
 int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len);
+
+/* A listen address "host:port" or "[v6]:port" with a numeric host (no DNS wait) ->
+ * address. CMN_EINVAL otherwise. */
+int cmn_coap_parse_listen(const char *hostport, coap_address_t *ret);
+/* libcoap binds with SO_REUSEADDR, so a second daemon on the same port would bind too
+ * and steal datagrams: a plain bind first tells whether the port is really free. */
+bool cmn_coap_port_free(const coap_address_t *addr);
 
 /* Appends option num to an optlist chain (coap_insert_optlist), for building PDUs. */
 int cmn_coap_optlist_str(coap_optlist_t **chain, uint16_t num, const char *s);

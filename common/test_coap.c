@@ -324,6 +324,35 @@ static void test_exporter_plain_session(void **state)
     coap_free_context(ctx);
 }
 
+/* Listen addresses: numeric hosts only (no DNS wait), v4 and [v6]; a bound port is busy. */
+static void test_listen_helpers(void **state)
+{
+    coap_address_t a;
+    int fd;
+
+    (void)state;
+    assert_int_equal(cmn_coap_parse_listen("127.0.0.1:0", &a), 0);
+    assert_int_equal(a.addr.sa.sa_family, AF_INET);
+    assert_int_equal(cmn_coap_parse_listen("[::1]:5684", &a), 0);
+    assert_int_equal(a.addr.sa.sa_family, AF_INET6);
+    assert_int_equal(coap_address_get_port(&a), 5684);
+    assert_int_equal(cmn_coap_parse_listen("localhost:5684", &a), CMN_EINVAL);
+    assert_int_equal(cmn_coap_parse_listen("127.0.0.1", &a), CMN_EINVAL);
+    assert_int_equal(cmn_coap_parse_listen(":5684", &a), CMN_EINVAL);
+    assert_int_equal(cmn_coap_parse_listen(NULL, &a), CMN_EINVAL);
+
+    /* a port someone holds is not free */
+    assert_int_equal(cmn_coap_parse_listen("127.0.0.1:0", &a), 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, &a.addr.sa, a.size), 0);
+    a.size = sizeof(a.addr.sin);
+    assert_int_equal(getsockname(fd, &a.addr.sa, &a.size), 0);
+    assert_false(cmn_coap_port_free(&a));
+    close(fd);
+    assert_true(cmn_coap_port_free(&a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_dtls_exchange_and_exporter),
         cmocka_unit_test(test_unregistered_server_rejects),
         cmocka_unit_test(test_exporter_plain_session),
+        cmocka_unit_test(test_listen_helpers),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -600,44 +600,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
 
 /* ---- endpoints --------------------------------------------------------------------- */
 
-/* "host:port" or "[v6]:port" -> address. */
-static int parse_listen(const char *hp, coap_address_t *ret)
-{
-    char host[256];
-    const char *colon = strrchr(hp, ':');
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
-    struct addrinfo *ai = NULL;
-    size_t hl;
 
-    if (colon == NULL || (hl = (size_t)(colon - hp)) == 0 || hl >= sizeof(host))
-        return CMN_EINVAL;
-    if (hp[0] == '[' && colon[-1] == ']') {
-        memcpy(host, hp + 1, hl - 2);
-        host[hl - 2] = '\0';
-    } else {
-        memcpy(host, hp, hl);
-        host[hl] = '\0';
-    }
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    return 0;
-}
-
-/* libcoap binds with SO_REUSEADDR, so a second daemon on the same port would bind too
- * and steal datagrams: a plain bind first tells whether the port is really free. */
-static bool port_free(const coap_address_t *addr)
-{
-    int fd = socket(addr->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    bool ok = fd >= 0 && bind(fd, &addr->addr.sa, addr->size) == 0;
-
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
 
 static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
 {
@@ -645,11 +608,11 @@ static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
 
     if (hp == NULL || hp[0] == '\0')
         return 0;
-    if (parse_listen(hp, &addr) != 0) {
+    if (cmn_coap_parse_listen(hp, &addr) != 0) {
         CMN_ERR(SUB, "event=bad_listen_address listen=%s", hp);
         return CMN_EIO;
     }
-    if (!port_free(&addr) || coap_new_endpoint(c->ctx, &addr, proto) == NULL) {
+    if (!cmn_coap_port_free(&addr) || coap_new_endpoint(c->ctx, &addr, proto) == NULL) {
         CMN_ERR(SUB, "event=bind_failed listen=%s proto=%s", hp,
                 proto == COAP_PROTO_DTLS ? "coaps" : "coap");
         return CMN_EIO;

@@ -463,33 +463,6 @@ static void coap_log_to_cmn(coap_log_t level, const char *message)
         CMN_DEBUG("libcoap", "msg=\"%s\"", msg);
 }
 
-static int resolve_listen(const char *listen, coap_address_t *ret)
-{
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
-    size_t hlen;
-
-    if (!colon || colon == listen)
-        return CMN_ECONFIG;
-    hlen = (size_t)(colon - listen);
-    if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
-        listen++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof(host))
-        return CMN_ECONFIG;
-    memcpy(host, listen, hlen);
-    host[hlen] = '\0';
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
-        return CMN_ECONFIG;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    return 0;
-}
-
 static int setup_psk(enr_coap *c)
 {
     memset(&c->spsk, 0, sizeof(c->spsk));
@@ -520,7 +493,7 @@ static int setup_resources(enr_coap *c)
 static int setup_context(enr_coap *c)
 {
     coap_address_t addr;
-    int rc = resolve_listen(c->cfg->listen, &addr);
+    int rc = cmn_coap_parse_listen(c->cfg->listen, &addr) == 0 ? 0 : CMN_ECONFIG;
 
     if (rc != 0)
         return rc;
@@ -535,7 +508,8 @@ static int setup_context(enr_coap *c)
     rc = setup_psk(c);
     if (rc == 0)
         rc = setup_resources(c);
-    if (rc == 0 && !coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS))
+    if (rc == 0 && (!cmn_coap_port_free(&addr) ||
+                    !coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS)))
         rc = CMN_EIO;
     if (rc == 0 && coap_context_get_coap_fd(c->ctx) < 0)
         rc = CMN_ECOAP; /* libcoap without epoll: cannot share our poll loop */
