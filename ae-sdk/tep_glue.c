@@ -40,20 +40,20 @@ int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn)
 
 /* The registrar CSE learns a new Kpsa from the enroller's event stream, usually within
  * milliseconds of the enrolment answer; a device that connects at once can race it and
- * see its handshake refused. So, during the first TEP_FRESH_ENROLMENT_S after its
+ * see its handshake refused (and so can its MAF handshake with Km). So, during the first TEP_FRESH_ENROLMENT_S after its
  * enrolment only, a refused handshake is retried with a growing pause, for at most
  * about TEP_FRESH_RETRY_MS in all. Later refusals are final at once. */
 #define TEP_FRESH_ENROLMENT_S 10
 #define TEP_FRESH_RETRY_MS 3000
 
-static int connect_fresh(tep_device *dev, const tep_psk_creds *creds, tep_conn **ret_conn)
+int tep_glue_open_fresh(const tep_device *dev, const char *uri, const tep_psk_creds *creds,
+                        unsigned flags, tep_conn **ret_conn)
 {
     int pause_ms = 50, waited_ms = 0;
     int rc;
 
     for (;;) {
-        rc = tep_client_open(dev->enr.registrar_poa, creds, dev->timeout_ms, GLUE_FLAGS,
-                             ret_conn);
+        rc = tep_client_open(uri, creds, dev->timeout_ms, flags, ret_conn);
         if (rc != CMN_EDENIED || dev->enr.enrolled == 0 ||
             (int64_t)time(NULL) - dev->enr.enrolled > TEP_FRESH_ENROLMENT_S ||
             waited_ms >= TEP_FRESH_RETRY_MS)
@@ -94,7 +94,7 @@ int tep_connect(tep_device *dev, tep_conn **ret_conn)
     if ((rc = tep_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
         return rc;
     creds = (tep_psk_creds){.identity = dev->enr.kpsa_id, .psk = dev->enr.kpsa, .sni = host};
-    if ((rc = connect_fresh(dev, &creds, &conn)) < 0)
+    if ((rc = tep_glue_open_fresh(dev, dev->enr.registrar_poa, &creds, GLUE_FLAGS, &conn)) < 0)
         return rc;
     return bind_device(conn, dev, ret_conn);
 }

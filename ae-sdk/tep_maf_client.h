@@ -28,4 +28,10 @@ void maf_client_close(maf_client *m);
 int tep_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
                          const uint8_t psk[CMN_KEY_LEN], tep_conn **ret_conn);
 
+/* Defined in tep_glue.c: tep_client_open() to uri, retried briefly while dev's
+ * enrolment is fresh and the handshake is refused (the peer may not yet have the key
+ * derived from it: it learns keys through the enroller's event stream). */
+int tep_glue_open_fresh(const tep_device *dev, const char *uri, const tep_psk_creds *creds,
+                        unsigned flags, tep_conn **ret_conn);
+
 #endif

@@ -34,7 +34,7 @@ int maf_client_open(maf_client *m, const tep_device *dev, const char *maf_uri)
     if (rc == 0)
         rc = cmn_kdf_km_id(km, dev->enr.maf_id, m->identity, sizeof(m->identity));
     if (rc == 0)
-        rc = tep_client_open(maf_uri, &creds, dev->timeout_ms, 0, &m->conn);
+        rc = tep_glue_open_fresh(dev, maf_uri, &creds, 0, &m->conn);
     cmn_wipe(km, sizeof(km));
     return rc;
 }
