@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/bench/run.sh [--seconds S]: builds and runs the benchmarks, prints their results,
-# and rewrites their rows in docs/benchmarks.md (between the bench-decide markers; rows
-# of other benchmarks are left alone). Run by "./tep bench". TEP_BUILD_DIR picks the build.
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide and the
+# bench-enrol markers; rows of other benchmarks are left alone). Run by "./tep bench".
+# TEP_BUILD_DIR picks the build.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -57,4 +58,47 @@ if new == text and begin not in text:
     sys.exit("docs/benchmarks.md: bench-decide markers not found")
 open(path, "w").write(new)
 print("docs/benchmarks.md updated", file=sys.stderr)
+PY
+
+# Enrolments per second against a real tep-enroller vs bare DTLS-PSK handshakes
+# (tools/bench/bench_enrol.c); rewrites the bench-enrol block of docs/benchmarks.md.
+ninja -C "$BUILD" tools/bench/bench-enrol tools/bench/bench-coap-server enroller/tep-enroller \
+    tools/tepctl >&2
+out=$("$BUILD/tools/bench/bench-enrol" --seconds "$SECONDS_PER_PHASE" "$BUILD")
+printf '%s\n' "$out"
+BENCH_OUT=$out BENCH_MACHINE=$machine BENCH_DATE=$(date -u +%Y-%m-%d) \
+BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
+python3 - "$ROOT/docs/benchmarks.md" <<'PY'
+import os, re, sys
+
+path = sys.argv[1]
+kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
+date, machine, cmd = (os.environ[k] for k in ("BENCH_DATE", "BENCH_MACHINE", "BENCH_CMD"))
+f = lambda k: float(kv[k])
+k = kv["inflight"]
+rows = [
+    ("enrolment, complete (DTLS-PSK KpmID/Kpm + SNI, exporter, POST /enrol, LMDB commit, event), "
+     "libtepae tep_enrol, 1 in flight",
+     "%.0f enrolments/s (%.0f us)" % (f("enrol_per_s"), f("enrol_latency_us")),
+     "**%.3f** x bare handshake" % f("enrol_over_bare")),
+    ("DTLS-PSK handshake alone to tep-enroller (same client, KpmID/Kpm + SNI), 1 in flight",
+     "%.0f handshakes/s" % f("mef_handshake_per_s"), "%.3f x bare handshake" % f("mef_handshake_over_bare")),
+    ("bare DTLS-PSK handshake to a bare libcoap server (bench-coap-server), same client, same run, 1 in flight",
+     "%.0f handshakes/s (%.0f us)" % (f("bare_handshake_per_s"), f("bare_handshake_latency_us")), "1 (baseline)"),
+    ("enrolment, complete, %s clients at once (1 in flight each)" % k,
+     "%.0f enrolments/s" % f("enrol_many_per_s"),
+     "**%.3f** x bare handshake, %s at once" % (f("enrol_many_over_bare_many"), k)),
+    ("bare DTLS-PSK handshake, %s clients at once (1 in flight each)" % k,
+     "%.0f handshakes/s" % f("bare_handshake_many_per_s"), "1 (baseline)"),
+]
+block = "\n".join("| %s | %s | %s | %s | %s | `%s` |" % (date, name, result, ratio, machine, cmd)
+                  for name, result, ratio in rows)
+text = open(path).read()
+begin, end = "<!-- bench-enrol:begin -->", "<!-- bench-enrol:end -->"
+if begin not in text:
+    sys.exit("docs/benchmarks.md: bench-enrol markers not found")
+new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
+             text, flags=re.S)
+open(path, "w").write(new)
+print("docs/benchmarks.md updated (bench-enrol)", file=sys.stderr)
 PY
