@@ -17,7 +17,9 @@
  *   bare-hs    the same tep_client_open() handshake to the bare libcoap server;
  * then enrol and bare-hs again with K (default 4) forked workers at once, one operation
  * in flight each (libtepae is single-threaded; worker k enrols enrolees k, k+K, ...).
- * Every phase runs in a forked worker, so the client's libcoap state starts fresh.
+ * Every phase runs in a forked worker, so the client's libcoap state starts fresh. At the
+ * end the enroller's last committed event (tepctl status: last_seq) must cover every
+ * enrolment counted, or the run fails.
  * Prints KEY=value lines (tools/bench/run.sh turns them into docs/benchmarks.md rows). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -293,7 +295,7 @@ typedef int (*phase_fn)(const bench *b, const char *uri, int first, int step, ta
  * ...), one operation in flight each; the rate is all completions over the longest
  * worker's time. */
 static int run_workers(const bench *b, phase_fn phase, const char *uri, int workers,
-                       double *ret_per_s)
+                       double *ret_per_s, long *ret_n)
 {
     pid_t pids[MAX_ENROLEES];
     int fds[2], rc = 0, started = 0;
@@ -325,6 +327,7 @@ static int run_workers(const bench *b, phase_fn phase, const char *uri, int work
     if (rc == 0 && (started < workers || sum.elapsed <= 0))
         rc = CMN_EIO;
     *ret_per_s = rc == 0 ? (double)sum.n / sum.elapsed : 0;
+    *ret_n = sum.n;
     return rc;
 }
 
@@ -357,10 +360,31 @@ static int parse_args(bench *b, int argc, char **argv)
     return 0;
 }
 
+/* The enroller's last committed event sequence number (tepctl status enroller). */
+static int enroller_last_seq(const bench *b, unsigned long long *ret_seq)
+{
+    char exe[512], admin[128], out[128], line[256];
+    FILE *f;
+    int rc;
+
+    snprintf(exe, sizeof(exe), "%s/tools/tepctl", b->build);
+    snprintf(admin, sizeof(admin), "ipc://%s/admin.ipc", b->dir);
+    snprintf(out, sizeof(out), "%s/status.out", b->dir);
+    char *argv[] = { exe, "--admin", admin, "status", "enroller", NULL };
+    if ((rc = run_wait(argv, out)) != 0 || (f = fopen(out, "r")) == NULL)
+        return CMN_EIO;
+    rc = CMN_EPROTO;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "last_seq=%llu", ret_seq) == 1)
+            rc = 0;
+    fclose(f);
+    return rc;
+}
+
 /* The measurements, in the order they run. */
 enum { M_ENROL, M_MEF_HS, M_BARE_HS, M_ENROL_K, M_BARE_HS_K, M_COUNT };
 
-static int measure(bench *b, double per_s[M_COUNT])
+static int measure(bench *b, double per_s[M_COUNT], long *ret_enrolments)
 {
     static const struct {
         const char *what;
@@ -371,10 +395,14 @@ static int measure(bench *b, double per_s[M_COUNT])
         { "bare handshake, in flight", false, true, true },
     };
 
+    *ret_enrolments = 0;
     for (int i = 0; i < M_COUNT; i++) {
+        long n = 0;
         int rc = run_workers(b, m[i].enrol ? phase_enrol : phase_handshakes,
                              m[i].bare ? b->bare_uri : b->mef_uri,
-                             m[i].parallel ? b->inflight : 1, &per_s[i]);
+                             m[i].parallel ? b->inflight : 1, &per_s[i], &n);
+
+        *ret_enrolments += m[i].enrol ? n : 0;
 
         if (rc != 0) {
             fprintf(stderr, "bench-enrol: %s failed: %s (logs in %s)\n", m[i].what,
@@ -388,6 +416,8 @@ static int measure(bench *b, double per_s[M_COUNT])
 static int run(bench *b)
 {
     double r[M_COUNT];
+    long enrolments;
+    unsigned long long last_seq = 0;
     int rc;
 
     if ((rc = start_enroller(b)) != 0 || (rc = provision(b)) != 0 ||
@@ -395,9 +425,16 @@ static int run(bench *b)
         fprintf(stderr, "bench-enrol: set-up failed (%s), see %s\n", tep_strerror(rc), b->dir);
         return rc;
     }
-    if ((rc = measure(b, r)) != 0)
+    if ((rc = measure(b, r, &enrolments)) != 0)
         return rc;
-    printf("enrolees=%d\nseconds=%g\ninflight=%d\n", b->enrolees, b->seconds, b->inflight);
+    /* Every enrolment counted must have left a committed event in the enroller. */
+    if ((rc = enroller_last_seq(b, &last_seq)) != 0 || last_seq < (unsigned long long)enrolments) {
+        fprintf(stderr, "bench-enrol: %ld enrolments but the enroller's last event is %llu\n",
+                enrolments, last_seq);
+        return rc != 0 ? rc : CMN_EPROTO;
+    }
+    printf("enrolees=%d\nseconds=%g\ninflight=%d\nenrolments=%ld\nenroller_last_seq=%llu\n",
+           b->enrolees, b->seconds, b->inflight, enrolments, last_seq);
     printf("enrol_per_s=%.1f\nenrol_latency_us=%.0f\nmef_handshake_per_s=%.1f\n"
            "bare_handshake_per_s=%.1f\nbare_handshake_latency_us=%.0f\n",
            r[M_ENROL], 1e6 / r[M_ENROL], r[M_MEF_HS], r[M_BARE_HS], 1e6 / r[M_BARE_HS]);
