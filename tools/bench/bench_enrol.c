@@ -462,6 +462,7 @@ int main(int argc, char **argv)
     rc = run(&b);
     stop(b.bare);
     stop(b.enroller);
+    cmn_wipe(b.kpm_hex, sizeof(b.kpm_hex));
     if (rc == 0) {
         char *argv_rm[] = { "/bin/rm", "-rf", b.dir, NULL };
         char log[] = "/dev/null";
