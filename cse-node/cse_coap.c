@@ -683,6 +683,12 @@ int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_list
     return 0;
 }
 
+int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file,
+                     const char *ca_file)
+{
+    return cse_saef_setup_pki(c->ctx, cert_file, key_file, ca_file);
+}
+
 void cse_coap_free(cse_coap *c)
 {
     if (c == NULL)

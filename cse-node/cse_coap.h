@@ -12,6 +12,10 @@ typedef struct cse_coap cse_coap;
  * CMN_EIO: an endpoint could not be bound (bind error). */
 int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_listen,
                  const char *psk_hint, cse_coap **ret);
+/* The certificate SAEF on the CoAPS endpoint besides PSK (cse_saef_setup_pki()): PEM
+ * files, all "" = off. CMN_EINVAL: some empty; CMN_ECOAP: libcoap refused them. */
+int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file,
+                     const char *ca_file);
 void cse_coap_free(cse_coap *c); /* NULL is fine; closes every session */
 /* The fd to poll (libcoap's epoll fd), and the work to do when it is readable or
  * when the returned timeout (ms, for the next poll) runs out. */

@@ -19,6 +19,9 @@ typedef struct {
     char *admin_psk_identity; /* "" = no admin credential over CoAPS */
     char *admin_psk_file;
     char *psk_hint;
+    char *cert_file;        /* certificate SAEF: own certificate (PEM), "" = PKI off */
+    char *key_file;         /* its private key (PEM) */
+    char *ca_file;          /* trust anchor for client certificates (the tep CA) */
     char *log_level;
     char *authz_mode;       /* "remote" | "local" */
     long deadline_ms;

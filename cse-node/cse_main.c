@@ -231,6 +231,8 @@ static int open_coap(daemon_state *d)
     d->node.admin_originator = d->cfg.admin_originator;
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);
+    if (rc == 0)
+        rc = cse_coap_set_pki(d->coap, d->cfg.cert_file, d->cfg.key_file, d->cfg.ca_file);
     if (rc == CMN_EIO)
         return EXIT_BIND;
     if (rc != 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_kdf.h"
@@ -30,6 +31,8 @@ typedef struct saef_binding {
     uint8_t key[CMN_KEY_LEN];     /* handed to libcoap from the callback, wiped on free */
     coap_bin_const_t psk;
     bool is_admin;                /* the admin credential (not in the store) */
+    bool is_cert;                 /* certificate SAEF: enrolee_id from the SAN */
+    int64_t not_after;            /* certificate SAEF: the certificate's end */
 } saef_binding;
 
 /* One libcoap context per tep-cse process: the bindings of its DTLS sessions. */
@@ -188,10 +191,16 @@ static int on_event(coap_session_t *session, const coap_event_t event)
     return 0;
 }
 
+/* The PSK setup handed to libcoap, kept for cse_saef_setup_pki(). */
+static coap_dtls_spsk_t setup;
+/* libcoap 4.3.1 (OpenSSL, client hello callback) looks for PSK suites in a ClientHello
+ * only when the context has a default PSK; without one, a context that also has PKI
+ * answers every client with a certificate and PSK clients fail. So with PKI on, the
+ * context gets this random key: never used, as validate_id() picks every key. */
+static uint8_t unused_psk[CMN_KEY_LEN];
+
 int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
 {
-    coap_dtls_spsk_t setup;
-
     memset(&setup, 0, sizeof(setup));
     setup.version = COAP_DTLS_SPSK_SETUP_VERSION;
     setup.validate_id_call_back = validate_id;
@@ -201,6 +210,77 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
     if (!coap_context_set_psk2(ctx, &setup))
         return CMN_ECOAP;
     coap_register_event_handler(ctx, on_event);
+    return 0;
+}
+
+/* Certificate SAEF (TS-0003 8.2.2.2): OpenSSL has checked the chain to ca_file before
+ * libcoap calls this (validated); at depth 0 the end-entity certificate's
+ * subjectAltName "onem2m:<id>" becomes the session's bound identity. */
+static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
+                         coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    cmn_cert_info info;
+    saef_binding *b;
+    const char *id;
+    char shown[CMN_KEY_ID_MAX];
+
+    (void)cn;
+    (void)arg;
+    if (!validated) {
+        CMN_WARN(SUB, "event=handshake_refused reason=cert_chain depth=%u", depth);
+        return 0;
+    }
+    if (depth > 0)
+        return 1;
+    if (cmn_ca_cert_info(der, der_len, &info) != 0 ||
+        strncmp(info.san_uri, CMN_CA_SAN_PREFIX, strlen(CMN_CA_SAN_PREFIX)) != 0 ||
+        info.san_uri[strlen(CMN_CA_SAN_PREFIX)] == '\0') {
+        CMN_WARN(SUB, "event=handshake_refused reason=cert_no_onem2m_san");
+        return 0;
+    }
+    id = info.san_uri + strlen(CMN_CA_SAN_PREFIX);
+    if (strlen(id) >= sizeof(b->enrolee_id) || (b = calloc(1, sizeof(*b))) == NULL)
+        return 0;
+    snprintf(b->key_id, sizeof(b->key_id), "cert:%s", info.serial);
+    memcpy(b->enrolee_id, id, strlen(id) + 1);
+    b->not_after = info.not_after;
+    b->is_cert = true;
+    binding_free(coap_session_get_app_data(session));
+    coap_session_set_app_data(session, b);
+    binding_link(b, session);
+    CMN_INFO(SUB, "event=session_bound identity=cert:%s enrolee_id=%s", info.serial,
+             cse_log_value(id, shown, sizeof(shown)));
+    return 1;
+}
+
+int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *key_file,
+                       const char *ca_file)
+{
+    coap_dtls_pki_t pki;
+
+    if (cert_file[0] == '\0' && key_file[0] == '\0' && ca_file[0] == '\0')
+        return 0;
+    if (cert_file[0] == '\0' || key_file[0] == '\0' || ca_file[0] == '\0')
+        return CMN_EINVAL;
+    if (cmn_random(unused_psk, sizeof(unused_psk)) != 0)
+        return CMN_ECRYPTO;
+    setup.psk_info.key.s = unused_psk;
+    setup.psk_info.key.length = sizeof(unused_psk);
+    if (!coap_context_set_psk2(ctx, &setup))
+        return CMN_ECOAP;
+    memset(&pki, 0, sizeof(pki));
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = 1;
+    pki.check_common_ca = 1;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 2;
+    pki.validate_cn_call_back = validate_cert;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = cert_file;
+    pki.pki_key.key.pem.private_key = key_file;
+    pki.pki_key.key.pem.ca_file = ca_file;
+    if (!coap_context_set_pki(ctx, &pki))
+        return CMN_ECOAP;
     return 0;
 }
 
@@ -237,6 +317,8 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     if (b->is_admin)
         return admin.set ? b->enrolee_id : NULL;
+    if (b->is_cert)
+        return now < b->not_after ? b->enrolee_id : NULL;
     rc = cse_cred_get(st, b->key_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);
@@ -331,7 +413,7 @@ static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret
         Tep__Credential *c = NULL;
         int rc;
 
-        if (b->is_admin)
+        if (b->is_admin || b->is_cert)
             continue;
         rc = cse_cred_get(st, b->key_id, &c);
 

@@ -16,6 +16,14 @@
  * and must outlive ctx. */
 int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint);
 
+/* The certificate SAEF (TS-0003 8.2.2.2, docs/internals.md "Certificate SAEF"):
+ * ECDHE-ECDSA DTLS with the CSE's own certificate and key (PEM files), client
+ * certificates required and checked to ca_file (the tep CA); the session is bound to
+ * the identifier of the client certificate's subjectAltName "onem2m:<id>". All three
+ * empty: PKI off (0). Some empty: CMN_EINVAL. Call after cse_saef_setup(). */
+int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *key_file,
+                       const char *ca_file);
+
 /* The AE-ID bound to a DTLS session, checked against the store on every request (a
  * credential revoked or expired since the handshake unbinds it). NULL: not bound. */
 const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t now);

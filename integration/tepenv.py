@@ -30,6 +30,10 @@ DEFAULTS = {
     "deadline_ms": 500,
     "log_level": "info",
     "host": "127.0.0.1",
+    # certificate SAEF of tep-cse: PEM paths; written to cse.ini only when all are set
+    "cse_cert_file": "",
+    "cse_key_file": "",
+    "cse_ca_file": "",
 }
 
 DAEMONS = ("enroller", "authz", "cse")
@@ -102,6 +106,13 @@ def _authz_ini(run_dir, o, p):
     ])
 
 
+def _cse_pki(o):
+    keys = ("cert_file", "key_file", "ca_file")
+    if not all(o["cse_" + k] for k in keys):
+        return []
+    return [(k, o["cse_" + k]) for k in keys]
+
+
 def _cse_ini(run_dir, o, p):
     coap = "%s:%d" % (o["host"], p["cse_coap"]) if p.get("cse_coap") else ""
     return _ini([
@@ -114,7 +125,7 @@ def _cse_ini(run_dir, o, p):
             ("admin_originator", o["admin_originator"]),
             ("psk_hint", o["psk_hint"]),
             ("log_level", o["log_level"]),
-        ]),
+        ] + _cse_pki(o)),
         ("authz", [
             ("mode", o["authz_mode"]),
             ("deadline_ms", o["deadline_ms"]),
