@@ -204,3 +204,33 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
     tep_conn_free(mef);
     return rc;
 }
+
+/* The certificate SAEF (TS-0003 8.2.2.2): the files of tep_enrol_cert(), the registrar
+ * CSE's certificate checked to the trust anchor and to SAN onem2m:<registrar CSE-ID>. */
+int tep_connect_cert(tep_device *dev, tep_conn **ret_conn)
+{
+    char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX], host[TEP_ID_MAX];
+    tep_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca, .sni = host};
+    tep_conn *conn = NULL;
+    int rc;
+
+    if (!dev || !ret_conn)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    if (dev->enr.expires <= (int64_t)time(NULL))
+        return CMN_EEXPIRED;
+    creds.peer_id = dev->enr.registrar_cse_id;
+    if ((rc = tep_device_cert_path(dev, "crt", crt, sizeof(crt))) < 0 ||
+        (rc = tep_device_cert_path(dev, "key", key, sizeof(key))) < 0 ||
+        (rc = tep_device_cert_path(dev, "ca", ca, sizeof(ca))) < 0 ||
+        (rc = tep_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
+        return rc;
+    if (access(crt, R_OK) != 0 || access(key, R_OK) != 0 || access(ca, R_OK) != 0)
+        return CMN_ESTATE; /* no certificate yet: tep_enrol_cert() first */
+    rc = tep_client_open_pki(dev->enr.registrar_poa, &creds, dev->timeout_ms,
+                             TEP_CLIENT_NACK_ENDS_WAIT, &conn);
+    if (rc < 0)
+        return rc;
+    return tep_glue_bind_device(conn, dev, ret_conn);
+}

@@ -11,6 +11,7 @@
 
 #include <coap3/coap.h>
 
+#include "cmn_ca.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -240,6 +241,63 @@ static int new_psk_session(tep_conn *conn, const coap_address_t *dst, const tep_
     return 0;
 }
 
+/* The server's end-entity certificate must name conn->peer_id in its SAN (libcoap
+ * has checked the chain to the trust anchor: validated). */
+static int check_server_cert(const char *cn, const uint8_t *der, size_t der_len,
+                             coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    const tep_conn *conn = arg;
+    char want[TEP_ID_MAX + sizeof(CMN_CA_SAN_PREFIX)];
+    cmn_cert_info info;
+
+    (void)cn;
+    (void)session;
+    if (!validated)
+        return 0;
+    if (depth > 0)
+        return 1;
+    if (cmn_ca_san_uri(conn->peer_id, want, sizeof(want)) != 0 ||
+        cmn_ca_cert_info(der, der_len, &info) != 0)
+        return 0;
+    return strcmp(info.san_uri, want) == 0;
+}
+
+static int new_pki_session(tep_conn *conn, const coap_address_t *dst, const tep_pki_creds *creds)
+{
+    coap_dtls_pki_t setup = {.version = COAP_DTLS_PKI_SETUP_VERSION};
+
+    if (snprintf(conn->sni, sizeof(conn->sni), "%s", creds->sni) >= (int)sizeof(conn->sni) ||
+        snprintf(conn->peer_id, sizeof(conn->peer_id), "%s", creds->peer_id) >=
+            (int)sizeof(conn->peer_id))
+        return CMN_ERANGE;
+    setup.verify_peer_cert = 1;
+    setup.check_common_ca = 1;
+    setup.cert_chain_validation = 1;
+    setup.cert_chain_verify_depth = 2;
+    setup.validate_cn_call_back = check_server_cert;
+    setup.cn_call_back_arg = conn;
+    setup.client_sni = conn->sni;
+    setup.pki_key.key_type = COAP_PKI_KEY_PEM;
+    setup.pki_key.key.pem.public_cert = creds->cert_file;
+    setup.pki_key.key.pem.private_key = creds->key_file;
+    setup.pki_key.key.pem.ca_file = creds->ca_file;
+    conn->session = coap_new_client_session_pki(conn->ctx, NULL, dst, COAP_PROTO_DTLS, &setup);
+    return 0;
+}
+
+static int wait_handshake(tep_conn *conn)
+{
+    int rc;
+
+    if (!conn->session)
+        return CMN_ECOAP;
+    coap_session_set_app_data(conn->session, conn);
+    rc = run_until(conn, handshake_done, now_ms() + conn->timeout_ms);
+    if (rc == 0 && conn->state == CONN_FAILED)
+        rc = conn->fail_err;
+    return rc;
+}
+
 static int open_session(tep_conn *conn, const coap_address_t *dst, const tep_psk_creds *creds)
 {
     int rc;
@@ -250,13 +308,7 @@ static int open_session(tep_conn *conn, const coap_address_t *dst, const tep_psk
     } else if ((rc = new_psk_session(conn, dst, creds)) < 0) {
         return rc;
     }
-    if (!conn->session)
-        return CMN_ECOAP;
-    coap_session_set_app_data(conn->session, conn);
-    rc = run_until(conn, handshake_done, now_ms() + conn->timeout_ms);
-    if (rc == 0 && conn->state == CONN_FAILED)
-        rc = conn->fail_err;
-    return rc;
+    return wait_handshake(conn);
 }
 
 int tep_client_open(const char *uri, const tep_psk_creds *creds, int timeout_ms,
@@ -271,6 +323,28 @@ int tep_client_open(const char *uri, const tep_psk_creds *creds, int timeout_ms,
         rc = conn_new(timeout_ms, flags, &conn);
     if (rc == 0)
         rc = open_session(conn, &dst, creds);
+    if (rc < 0) {
+        tep_conn_free(conn);
+        return rc;
+    }
+    *ret_conn = conn;
+    return 0;
+}
+
+int tep_client_open_pki(const char *uri, const tep_pki_creds *creds, int timeout_ms,
+                        unsigned flags, tep_conn **ret_conn)
+{
+    coap_address_t dst;
+    coap_uri_t parts;
+    tep_conn *conn = NULL;
+    int rc = resolve(uri, true, &parts, &dst);
+
+    if (rc == 0)
+        rc = conn_new(timeout_ms, flags, &conn);
+    if (rc == 0)
+        rc = new_pki_session(conn, &dst, creds);
+    if (rc == 0)
+        rc = wait_handshake(conn);
     if (rc < 0) {
         tep_conn_free(conn);
         return rc;

@@ -42,6 +42,7 @@ struct tep_conn {
     char sni[TEP_ID_MAX];
     char identity[CMN_KEY_ID_MAX];
     uint8_t psk[CMN_KEY_LEN];
+    char peer_id[TEP_ID_MAX]; /* certificate SAEF: the identifier the peer's SAN must name */
 };
 
 /* DTLS-PSK credentials, all borrowed (tep_client_open() copies them). */
@@ -50,6 +51,16 @@ typedef struct {
     const uint8_t *psk; /* CMN_KEY_LEN bytes */
     const char *sni;
 } tep_psk_creds;
+
+/* Certificate (ECDHE-ECDSA) credentials, all borrowed: PEM files, and the identifier
+ * the server's certificate must carry as subjectAltName "onem2m:<peer_id>". */
+typedef struct {
+    const char *cert_file;
+    const char *key_file;
+    const char *ca_file;  /* trust anchor the server's chain must end at */
+    const char *peer_id;
+    const char *sni;
+} tep_pki_creds;
 
 /* One request. */
 typedef struct {
@@ -68,6 +79,12 @@ typedef struct {
  * Release with tep_conn_free() (wipes the credentials). */
 int tep_client_open(const char *uri, const tep_psk_creds *creds, int timeout_ms,
                     unsigned flags, tep_conn **ret_conn);
+
+/* The same over the certificate SAEF (TS-0003 8.2.2.2): coaps:// with creds, the
+ * server's certificate checked to creds->ca_file and its SAN to creds->peer_id
+ * (CMN_EDENIED otherwise). Errors as tep_client_open(). */
+int tep_client_open_pki(const char *uri, const tep_pki_creds *creds, int timeout_ms,
+                        unsigned flags, tep_conn **ret_conn);
 
 /* Sends ex and waits for its answer (owned by the caller). CMN_ESTATE when the
  * connection is not up or busy, CMN_ETIMEOUT, CMN_EDENIED (the session died),

@@ -23,5 +23,8 @@ struct tep_device {
 int tep_device_install(tep_device *dev, const tep_enrolment *enr);
 /* Records the AE's resource name in the state file. */
 int tep_device_set_ae_rn(tep_device *dev, const char *rn);
+/* Binds a fresh connection to dev (From = its AE-ID by default); frees conn on error
+ * (tep_glue.c). */
+int tep_glue_bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn);
 
 #endif

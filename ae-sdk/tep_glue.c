@@ -99,6 +99,11 @@ int tep_connect(tep_device *dev, tep_conn **ret_conn)
     return bind_device(conn, dev, ret_conn);
 }
 
+int tep_glue_bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn)
+{
+    return bind_device(conn, dev, ret_conn);
+}
+
 int tep_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
                          const uint8_t psk[CMN_KEY_LEN], tep_conn **ret_conn)
 {

@@ -41,6 +41,8 @@ static void usage(FILE *out)
             "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
             "                              same MEF session (key/crt/ca next to the state);\n"
             "                              --csr-id asks for another ID (tests: refused)\n"
+            "  cert-run                    the certificate SAEF: connect with the key and\n"
+            "                              certificate of `cert`, then as run\n"
             "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
             "                              per request (AT=Unix ms); stops at a failure\n"
             "  maf-run [--maf-uri URI] [--lifetime S]   the MAF-based SAEF: register a key for\n"
@@ -344,6 +346,21 @@ static int do_maf_run(ctx *c, const char *maf_uri, long lifetime)
     return do_run(c);
 }
 
+/* The certificate SAEF: connect with the key and certificate of `cert`, then as run. */
+static int do_cert_run(ctx *c)
+{
+    int rc;
+
+    if (!tep_device_is_enrolled(c->dev)) {
+        fprintf(stderr, "tep-device: not enrolled (run `cert` first)\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = tep_connect_cert(c->dev, &c->conn)) < 0)
+        return fail("connect to the registrar CSE with the certificate", rc);
+    tep_conn_set_timeout(c->conn, c->timeout_ms);
+    return do_run(c);
+}
+
 static int cmd_maf_run(ctx *c, int argc, char **argv)
 {
     const char *maf_uri = NULL;
@@ -433,6 +450,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_cert(c, NULL);
     if (strcmp(cmd, "cert") == 0 && argc == 3 && strcmp(argv[1], "--csr-id") == 0)
         return do_cert(c, argv[2]);
+    if (strcmp(cmd, "cert-run") == 0 && argc == 1)
+        return do_cert_run(c);
     if (strcmp(cmd, "maf-run") == 0)
         return cmd_maf_run(c, argc - 1, argv + 1);
     if (strcmp(cmd, "poll") == 0 && argc == 4 && atoi(argv[2]) >= 0 && atoi(argv[3]) > 0)

@@ -190,6 +190,13 @@ TEP_API int tep_enrol_cert(tep_device *dev);
 /* The same, but the CSR names csr_id instead of the assigned AE-ID: for tests and
  * demonstrations of the MEF's refusal (4.03 -> TEP_EDENIED) of someone else's ID. */
 TEP_API int tep_enrol_cert_as(tep_device *dev, const char *csr_id);
+/* Opens the certificate-based SAEF (TS-0003 8.2.2.2) to the registrar CSE: ECDHE-ECDSA
+ * DTLS with the key and certificate tep_enrol_cert() stored; the CSE's certificate must
+ * chain to the stored trust anchor and name the registrar CSE-ID in its subjectAltName
+ * ("onem2m:<CSE-ID>"). The CSE binds the session to the AE-ID of this device's
+ * certificate. TEP_ESTATE: not enrolled or no certificate yet; TEP_EEXPIRED;
+ * TEP_EDENIED: handshake refused either way. */
+TEP_API int tep_connect_cert(tep_device *dev, tep_conn **ret_conn);
 /* The path of a certificate-enrolment file: which = "key" (EC PRIVATE KEY, PEM),
  * "crt" (the certificate) or "ca" (the trust anchor): "<state path>.<which>.pem". */
 TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf,
