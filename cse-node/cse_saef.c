@@ -253,6 +253,46 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     return 1;
 }
 
+/* The DER of the first PEM block of kind in path; *inout_len = capacity on entry. */
+static int read_pem(const char *path, const char *kind, uint8_t *der, size_t *inout_len)
+{
+    char pem[CMN_CA_PEM_MAX];
+    FILE *f = fopen(path, "r");
+    size_t n;
+    int rc;
+
+    if (f == NULL)
+        return CMN_ENOTFOUND;
+    n = fread(pem, 1, sizeof(pem) - 1, f);
+    fclose(f);
+    pem[n] = '\0';
+    rc = cmn_ca_from_pem(pem, n, kind, der, inout_len);
+    cmn_wipe(pem, sizeof(pem));
+    return rc;
+}
+
+/* libcoap 4.3.1 only reads the files at the first handshake: check them at start-up
+ * (readable PEM, a key, the certificate issued by ca_file) so that a wrong path is a
+ * start-up error, not a silent failure of every certificate handshake. */
+static int check_pki_files(const char *cert_file, const char *key_file, const char *ca_file)
+{
+    uint8_t crt[CMN_CA_CERT_DER_MAX], ca[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
+    size_t crt_len = sizeof(crt), ca_len = sizeof(ca), key_len = sizeof(key);
+    const char *bad = cert_file;
+    int rc = read_pem(cert_file, "CERTIFICATE", crt, &crt_len);
+
+    if (rc == 0 && (rc = read_pem(key_file, "EC PRIVATE KEY", key, &key_len)) != 0)
+        bad = key_file;
+    if (rc == 0 && (rc = read_pem(ca_file, "CERTIFICATE", ca, &ca_len)) != 0)
+        bad = ca_file;
+    if (rc == 0 && (rc = cmn_ca_verify(ca, ca_len, crt, crt_len)) != 0)
+        bad = cert_file;
+    cmn_wipe(key, sizeof(key));
+    if (rc != 0)
+        CMN_ERR(SUB, "event=pki_refused reason=bad_file file=%s err=%s", bad, cmn_strerror(rc));
+    return rc;
+}
+
 int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *key_file,
                        const char *ca_file)
 {
@@ -260,8 +300,13 @@ int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *k
 
     if (cert_file[0] == '\0' && key_file[0] == '\0' && ca_file[0] == '\0')
         return 0;
-    if (cert_file[0] == '\0' || key_file[0] == '\0' || ca_file[0] == '\0')
+    if (cert_file[0] == '\0' || key_file[0] == '\0' || ca_file[0] == '\0') {
+        CMN_ERR(SUB, "event=pki_refused reason=incomplete msg=\"[cse] cert_file, key_file "
+                     "and ca_file go together\"");
         return CMN_EINVAL;
+    }
+    if (check_pki_files(cert_file, key_file, ca_file) != 0)
+        return CMN_ECONFIG;
     if (cmn_random(unused_psk, sizeof(unused_psk)) != 0)
         return CMN_ECRYPTO;
     setup.psk_info.key.s = unused_psk;
@@ -279,8 +324,12 @@ int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *k
     pki.pki_key.key.pem.public_cert = cert_file;
     pki.pki_key.key.pem.private_key = key_file;
     pki.pki_key.key.pem.ca_file = ca_file;
-    if (!coap_context_set_pki(ctx, &pki))
+    if (!coap_context_set_pki(ctx, &pki)) {
+        CMN_ERR(SUB, "event=pki_refused reason=bad_files cert_file=%s key_file=%s ca_file=%s",
+                cert_file, key_file, ca_file);
         return CMN_ECOAP;
+    }
+    CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s", cert_file, ca_file);
     return 0;
 }
 

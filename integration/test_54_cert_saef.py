@@ -108,3 +108,39 @@ def test_psk_still_works_beside_pki(pki_platform):
     dev = pki_platform.enrolled_device("device02")  # registered over DTLS-PSK (Kpsa)
     r = dev.run("retrieve", ae_path(pki_platform, dev))
     assert r.rc == 0, "%s\n%s" % (r, pki_platform.logs())
+
+
+def test_sdk_cert_run_registers_and_writes(pki_platform):
+    """libtepae's tep_connect_cert(): the device's own certificate, the CSE's checked to
+    the trust anchor and to SAN onem2m:/tep-cse."""
+    p = pki_platform
+    dev, _, _, _ = _cert_of(p, "device03")
+    r = dev.run("cert-run")
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    p["cse"].wait_log(r"event=session_bound identity=cert:[0-9a-f]+ enrolee_id=Cdevice03", 5)
+    r = dev.run("cert-run", from_="Cdevice01")
+    assert r.rc == 3 and "4106" in r.out + r.err, "%s\n%s" % (r, p.logs())
+
+
+def test_sdk_without_certificate_cannot_cert_run(pki_platform):
+    dev = pki_platform.enrolled_device("device04")
+    r = dev.run("cert-run")
+    assert r.rc != 0 and "certificate" in r.err, str(r)
+
+
+def test_mandatory_ecdhe_ecdsa_ccm8_suite(pki_platform):
+    """TS-0003 10.2.3: TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (OpenSSL: ECDHE-ECDSA-AES128-CCM8),
+    measured with an independent client (openssl s_client) and an enroller certificate."""
+    p = pki_platform
+    _, crt, key, ca = _cert_of(p, "device05")
+    port = p.env["CSE_COAPS"].rsplit(":", 1)[1]
+    argv = ["openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + port,
+            "-cipher", "ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0", "-cert", crt, "-key", key,
+            "-CAfile", ca, "-noservername"]
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=5)
+        out = (r.stdout + r.stderr).decode(errors="replace")
+    except subprocess.TimeoutExpired as e:  # s_client waits on stdin-less DTLS
+        out = ((e.stdout or b"") + (e.stderr or b"")).decode(errors="replace")
+    assert "Cipher is ECDHE-ECDSA-AES128-CCM8" in out, out + "\n" + p.logs()
+    assert "Verify return code: 0 (ok)" in out, out
