@@ -213,6 +213,38 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
     return 0;
 }
 
+/* The credential (Kpsa) the enroller published for the enrolment of ae_id. */
+static int enrolee_cred(cmn_store *st, const char *ae_id, Tep__Credential **ret)
+{
+    char key_id[CMN_KEY_ID_MAX];
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &len);
+
+    if (rc == 0 && len >= sizeof(key_id))
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(key_id, val, len);
+        key_id[len] = '\0';
+        rc = cse_cred_get(st, key_id, ret);
+    }
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+/* A certificate binding lasts while the certificate is valid and the enrolment it was
+ * issued under is usable (TS-0003 10.7: revoking or expiring the enrolee ends it). */
+static int cert_usable(cmn_store *st, const char *ae_id, int64_t not_after, int64_t now)
+{
+    Tep__Credential *c = NULL;
+    int rc = now < not_after ? enrolee_cred(st, ae_id, &c) : CMN_EEXPIRED;
+
+    if (rc == 0)
+        rc = cse_cred_usable(c, now);
+    cse_cred_free(c);
+    return rc;
+}
+
 /* Certificate SAEF (TS-0003 8.2.2.2): OpenSSL has checked the chain to ca_file before
  * libcoap calls this (validated); at depth 0 the end-entity certificate's
  * subjectAltName "onem2m:<id>" becomes the session's bound identity. */
@@ -223,6 +255,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     saef_binding *b;
     const char *id;
     char shown[CMN_KEY_ID_MAX];
+    int rc;
 
     (void)cn;
     (void)arg;
@@ -239,6 +272,11 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
         return 0;
     }
     id = info.san_uri + strlen(CMN_CA_SAN_PREFIX);
+    if ((rc = cert_usable(setup.id_call_back_arg, id, info.not_after, time(NULL))) != 0) {
+        CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s",
+                 refuse_reason(rc), info.serial, cse_log_value(id, shown, sizeof(shown)));
+        return 0;
+    }
     if (strlen(id) >= sizeof(b->enrolee_id) || (b = calloc(1, sizeof(*b))) == NULL)
         return 0;
     snprintf(b->key_id, sizeof(b->key_id), "cert:%s", info.serial);
@@ -366,12 +404,14 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     if (b->is_admin)
         return admin.set ? b->enrolee_id : NULL;
-    if (b->is_cert)
-        return now < b->not_after ? b->enrolee_id : NULL;
-    rc = cse_cred_get(st, b->key_id, &c);
-    if (rc == 0)
-        rc = cse_cred_usable(c, now);
-    cse_cred_free(c);
+    if (b->is_cert) {
+        rc = cert_usable(st, b->enrolee_id, b->not_after, now);
+    } else {
+        rc = cse_cred_get(st, b->key_id, &c);
+        if (rc == 0)
+            rc = cse_cred_usable(c, now);
+        cse_cred_free(c);
+    }
     if (rc != 0) {
         CMN_WARN(SUB, "event=session_unbound reason=%s identity=%s", refuse_reason(rc),
                  cse_log_value(b->key_id, shown, sizeof(shown)));
@@ -408,20 +448,9 @@ unsigned cse_saef_check_app_id(const char *bound_app_id, const char *api)
 /* The App-ID of the live credential bound to ae_id ("" when it has none). */
 static int app_id_of(cmn_store *st, const char *ae_id, char *ret, size_t retlen)
 {
-    char key_id[CMN_KEY_ID_MAX];
     Tep__Credential *c = NULL;
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &len);
+    int rc = enrolee_cred(st, ae_id, &c);
 
-    if (rc == 0 && len >= sizeof(key_id))
-        rc = CMN_ECORRUPT;
-    if (rc == 0) {
-        memcpy(key_id, val, len);
-        key_id[len] = '\0';
-        rc = cse_cred_get(st, key_id, &c);
-    }
-    cmn_store_free_val(val, len);
     if (rc == 0 && (size_t)snprintf(ret, retlen, "%s", c->app_id) >= retlen)
         rc = CMN_ERANGE;
     cse_cred_free(c);
@@ -462,13 +491,16 @@ static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret
         Tep__Credential *c = NULL;
         int rc;
 
-        if (b->is_admin || b->is_cert)
+        if (b->is_admin)
             continue;
-        rc = cse_cred_get(st, b->key_id, &c);
-
-        if (rc == 0)
-            rc = cse_cred_usable(c, now);
-        cse_cred_free(c);
+        if (b->is_cert) {
+            rc = cert_usable(st, b->enrolee_id, b->not_after, now);
+        } else {
+            rc = cse_cred_get(st, b->key_id, &c);
+            if (rc == 0)
+                rc = cse_cred_usable(c, now);
+            cse_cred_free(c);
+        }
         if (rc == CMN_EDENIED || rc == CMN_EEXPIRED || rc == CMN_ENOTFOUND) {
             snprintf(ids[n], CMN_KEY_ID_MAX, "%s", b->key_id);
             ret[n++] = b->session;

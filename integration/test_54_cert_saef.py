@@ -144,3 +144,21 @@ def test_mandatory_ecdhe_ecdsa_ccm8_suite(pki_platform):
         out = ((e.stdout or b"") + (e.stderr or b"")).decode(errors="replace")
     assert "Cipher is ECDHE-ECDSA-AES128-CCM8" in out, out + "\n" + p.logs()
     assert "Verify return code: 0 (ok)" in out, out
+
+
+def test_revoked_enrolee_certificate_is_refused(pki_platform):
+    """TS-0003 10.7: revoking the enrolee ends what its enrolment gave, its certificate
+    included: a new certificate handshake is refused."""
+    p = pki_platform
+    dev, _, _, _ = _cert_of(p, "device06")
+    r = dev.run("cert-run")
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    r = p.tepctl("enrolee", "revoke", "device06")
+    assert r.rc == 0, str(r)
+    p["cse"].wait_log(r"revocations=1", 5)
+    r = dev.run("retrieve", p.env["CSE_NAME"])  # PSK: refused as in test 52
+    assert r.rc == 2, "%s\n%s" % (r, p.logs())
+    r = dev.run("cert-run")
+    assert r.rc == 2, "%s\n%s" % (r, p.logs())
+    p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=cert:[0-9a-f]+ "
+                      r"enrolee_id=Cdevice06", 5)
