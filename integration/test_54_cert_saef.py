@@ -162,3 +162,17 @@ def test_revoked_enrolee_certificate_is_refused(pki_platform):
     assert r.rc == 2, "%s\n%s" % (r, p.logs())
     p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=cert:[0-9a-f]+ "
                       r"enrolee_id=Cdevice06", 5)
+
+
+def test_sdk_refuses_a_cse_certificate_for_another_id(platform):
+    """The AE authenticates the CSE too (TS-0003 8.2.2.2: mutual): a tep CA certificate
+    whose SAN is not onem2m:<registrar CSE-ID> is refused by tep_connect_cert()."""
+    _, crt, key, ca = _cert_of(platform, "imposter")
+    platform["cse"].stop()
+    tepenv.configure(platform.dir, platform.ports, cse_cert_file=crt, cse_key_file=key,
+                     cse_ca_file=ca)
+    platform["cse"].start()
+    dev, _, _, _ = _cert_of(platform, "device07")
+    r = dev.run("cert-run")
+    assert r.rc == 2, "%s\n%s" % (r, platform.logs())
+    assert "event=session_bound identity=cert:" not in platform["cse"].log()
