@@ -14,7 +14,6 @@ run; superseded tep images are pruned). Time: about 8 min from nothing on 2 core
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -56,20 +55,6 @@ def _compose_command():
     pytest.fail("a Docker engine runs but neither `docker compose` nor docker-compose exists")
 
 
-def _free_udp_ports(n):
-    socks, ports = [], []
-    try:
-        while len(ports) < n:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
-    return ports
-
-
 class Compose:
     """One compose project with a unique name, every call bounded by the test's budget."""
 
@@ -77,7 +62,7 @@ class Compose:
         self.deadline = deadline
         self.cmd = _compose_command()
         self.project = "tep90x%d" % os.getpid()
-        coap, coaps, mef = _free_udp_ports(3)
+        coap, coaps, mef = harness.free_udp_ports(3)
         self.env = dict(os.environ, TEP_BASE=BASE_IMAGE, TEP_IMAGE=IMAGE, TEP_BIND="127.0.0.1",
                         TEP_PORT_CSE_COAP=str(coap), TEP_PORT_CSE_COAPS=str(coaps),
                         TEP_PORT_ENROLLER_COAPS=str(mef), COMPOSE_PROJECT_NAME=self.project)
