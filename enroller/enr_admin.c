@@ -1,7 +1,9 @@
 /* Admin requests of tep-enroller. */
 #include "enr_admin.h"
 
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +303,43 @@ static int op_cert_list(cmn_store *s, Tep__AdminResponse *resp)
     return rc ? fail(resp, rc, "listing failed") : 0;
 }
 
+/* A serial as tepctl or openssl print it (hex, either case) into ret, lower-case as the
+ * store keys it. */
+static bool norm_serial(const char *in, char ret[CMN_CA_SERIAL_MAX])
+{
+    size_t n = strlen(in);
+
+    if (n == 0 || n >= CMN_CA_SERIAL_MAX)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && !isxdigit((unsigned char)in[i]))
+            return false;
+        ret[i] = (char)tolower((unsigned char)in[i]);
+    }
+    return true;
+}
+
+/* TS-0003 10.7: one certificate revoked on its own. Committed with its CERT_REVOKED
+ * event, which the caller publishes; revoking it again answers 0 and says so. */
+static int op_cert_revoke(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
+                          Tep__AdminResponse *resp, enr_events *ret_events)
+{
+    char serial[CMN_CA_SERIAL_MAX], msg[96];
+    int64_t when = 0;
+    int rc;
+
+    if (!norm_serial(req->cert_serial, serial))
+        return fail(resp, CMN_EINVAL, "cert_serial must be 1..40 hex digits");
+    rc = enr_db_cert_revoke(s, serial, now, ret_events, &when);
+    if (rc == CMN_ENOTFOUND)
+        return fail(resp, rc, "no certificate with this serial");
+    if (rc != 0)
+        return fail(resp, rc, "store write failed");
+    snprintf(msg, sizeof(msg), "%s %s at %" PRId64, serial,
+             ret_events->n > 0 ? "revoked" : "already revoked", when);
+    return set_message(resp, msg);
+}
+
 typedef struct {
     Tep__AdminResponse *resp;
     uint32_t max;
@@ -384,6 +423,9 @@ int enr_admin_handle(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
         break;
     case TEP__ADMIN_REQUEST__OP__CERT_LIST:
         rc = op_cert_list(s, resp);
+        break;
+    case TEP__ADMIN_REQUEST__OP__CERT_REVOKE:
+        rc = op_cert_revoke(s, req, now, resp, ret_events);
         break;
     case TEP__ADMIN_REQUEST__OP__EVENT_LIST:
         rc = op_event_list(s, req, resp);

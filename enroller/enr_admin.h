@@ -1,6 +1,6 @@
-/* The enroller's admin requests (tepctl): STATUS, ENROLEE_ADD, ENROLEE_LIST,
- * ENROLEE_REVOKE. I/O-free apart from the store; the caller sends the answer and
- * publishes the returned events (a revocation). */
+/* The enroller's admin requests (tepctl): STATUS, ENROLEE_ADD/LIST/REVOKE,
+ * APP_ADD/LIST/REVOKE, CERT_LIST, CERT_REVOKE, EVENT_LIST. I/O-free apart from the
+ * store; the caller sends the answer and publishes the returned events (a revocation). */
 #ifndef TEP_ENR_ADMIN_H
 #define TEP_ENR_ADMIN_H
 

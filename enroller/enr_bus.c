@@ -129,35 +129,45 @@ int enr_bus_queue(enr_bus *b, const enr_events *ev)
     return 0;
 }
 
-static void publish_one(enr_bus *b, uint64_t seq, Tep__Event__Kind kind, const char *ke_id,
-                        const char *enrolee_id)
+static const char *kind_name(Tep__Event__Kind kind)
+{
+    switch (kind) {
+    case TEP__EVENT__KIND__ENROLLED: return "enrolled";
+    case TEP__EVENT__KIND__REVOKED: return "revoked";
+    case TEP__EVENT__KIND__CERT_REVOKED: return "cert_revoked";
+    default: return "unknown";
+    }
+}
+
+/* Publishes event j of q (no key material; a CERT_REVOKED carries its serial). */
+static void publish_one(enr_bus *b, const enr_events *q, size_t j)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
     Tep__Event ev = TEP__EVENT__INIT;
     int rc;
 
-    ev.seq = seq;
-    ev.kind = kind;
-    ev.ke_id = (char *)ke_id;
-    ev.enrolee_id = (char *)enrolee_id;
+    ev.seq = q->ev[j].seq;
+    ev.kind = q->ev[j].kind;
+    ev.ke_id = (char *)q->ev[j].ke_id;
+    ev.enrolee_id = (char *)q->ev[j].enrolee_id;
+    ev.cert_serial = (char *)q->ev[j].cert_serial;
     cmn_bus_env_init(&env, SENDER, 0);
     env.body_case = TEP__ENVELOPE__BODY_EVENT;
     env.event = &ev;
     rc = cmn_bus_send(b->pub, NULL, 0, &env);
     if (rc != 0)
-        CMN_WARN(SUB, "event=publish_failed seq=%llu err=%s", (unsigned long long)seq,
+        CMN_WARN(SUB, "event=publish_failed seq=%llu err=%s", (unsigned long long)ev.seq,
                  cmn_strerror(rc));
     else
-        CMN_DEBUG(SUB, "event=published seq=%llu kind=%s ke_id=%s", (unsigned long long)seq,
-                  kind == TEP__EVENT__KIND__REVOKED ? "revoked" : "enrolled", ke_id);
+        CMN_DEBUG(SUB, "event=published seq=%llu kind=%s ke_id=%s", (unsigned long long)ev.seq,
+                  kind_name(ev.kind), ev.ke_id);
 }
 
 void enr_bus_flush(enr_bus *b)
 {
     for (size_t i = 0; i < b->nqueue; i++)
         for (size_t j = 0; j < b->queue[i].n; j++)
-            publish_one(b, b->queue[i].ev[j].seq, b->queue[i].ev[j].kind,
-                        b->queue[i].ev[j].ke_id, b->queue[i].ev[j].enrolee_id);
+            publish_one(b, &b->queue[i], j);
     free(b->queue);
     b->queue = NULL;
     b->nqueue = 0;
@@ -206,7 +216,8 @@ static const char *op_name(Tep__AdminRequest__Op op)
 {
     static const char *const names[] = {"status",     "enrolee_add", "enrolee_list",
                                         "enrolee_revoke", "cert_list", "event_list",
-                                        "app_add",    "app_list",    "app_revoke"};
+                                        "app_add",    "app_list",    "app_revoke",
+                                        "cert_revoke"};
 
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "unknown";
 }
@@ -236,6 +247,9 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Te
     rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);
     CMN_INFO(SUB, "event=admin op=%s kpm_id=%s err=%s", op_name(ar->op), admin_kpm_id(ar),
              rc ? cmn_strerror(rc) : "none");
+    if (rc == 0 && ev.n > 0 && ev.ev[0].kind == TEP__EVENT__KIND__CERT_REVOKED)
+        CMN_INFO(SUB, "event=cert_revoked serial=%s enrolee_id=%s seq=%llu", ev.ev[0].cert_serial,
+                 ev.ev[0].enrolee_id, (unsigned long long)ev.ev[0].seq);
     cmn_bus_env_init(&env, SENDER, req->request_id);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
     env.admin_resp = &resp;

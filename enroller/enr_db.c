@@ -151,31 +151,40 @@ static int txn_next_seq(cmn_txn *t, uint64_t *ret_seq)
     return rc;
 }
 
+/* Gives ev (kind, ids and time filled in) the next sequence number, appends it to the
+ * log and to out. */
+static int txn_log_event(cmn_txn *t, Tep__Event *ev, enr_events *out)
+{
+    uint8_t key[8];
+    size_t i;
+    int rc = txn_next_seq(t, &ev->seq);
+
+    if (rc != 0)
+        return rc;
+    cmn_store_u64_key(ev->seq, key);
+    rc = txn_put_msg(t, ENR_DB_EVENTS, key, sizeof(key), &ev->base);
+    if (rc != 0)
+        return rc;
+    i = out->n < ENR_EVENTS_MAX ? out->n++ : ENR_EVENTS_MAX - 1; /* see enr_db.h */
+    out->ev[i].seq = ev->seq;
+    out->ev[i].kind = ev->kind;
+    snprintf(out->ev[i].ke_id, sizeof(out->ev[0].ke_id), "%s", ev->ke_id);
+    snprintf(out->ev[i].enrolee_id, sizeof(out->ev[0].enrolee_id), "%s", ev->enrolee_id);
+    snprintf(out->ev[i].cert_serial, sizeof(out->ev[0].cert_serial), "%s", ev->cert_serial);
+    return 0;
+}
+
 static int txn_append_event(cmn_txn *t, Tep__Event__Kind kind, const Tep__Enrolment *en,
                             enr_events *out)
 {
     Tep__Event ev = TEP__EVENT__INIT;
-    uint8_t key[8];
-    size_t i;
-    int rc = txn_next_seq(t, &ev.seq);
 
-    if (rc != 0)
-        return rc;
     ev.kind = kind;
     ev.ke_id = en->ke_id;
     ev.enrolee_id = en->enrolee_id;
     ev.kpm_id = en->kpm_id;
     ev.time = (int64_t)time(NULL);
-    cmn_store_u64_key(ev.seq, key);
-    rc = txn_put_msg(t, ENR_DB_EVENTS, key, sizeof(key), &ev.base);
-    if (rc != 0)
-        return rc;
-    i = out->n < ENR_EVENTS_MAX ? out->n++ : ENR_EVENTS_MAX - 1; /* see enr_db.h */
-    out->ev[i].seq = ev.seq;
-    out->ev[i].kind = kind;
-    snprintf(out->ev[i].ke_id, sizeof(out->ev[0].ke_id), "%s", en->ke_id);
-    snprintf(out->ev[i].enrolee_id, sizeof(out->ev[0].enrolee_id), "%s", en->enrolee_id);
-    return 0;
+    return txn_log_event(t, &ev, out);
 }
 
 /* ---- revocation ---------------------------------------------------------------- */
@@ -359,6 +368,71 @@ int enr_db_app_revoke(cmn_store *s, const char *app_id, enr_events *ret_events)
     if (rc == 0)
         rc = revoke_all(s, &m.ids, ret_events);
     free(m.ids.id);
+    return rc;
+}
+
+/* ---- certificates ---------------------------------------------------------------- */
+
+static int txn_get_cert(cmn_txn *t, const char *serial, Tep__IssuedCert **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, ENR_DB_CERTS, serial, strlen(serial), &val, &len);
+
+    if (rc == 0 && (*ret = tep__issued_cert__unpack(NULL, len, val)) == NULL)
+        rc = CMN_ECORRUPT;
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+/* Marks c revoked at now and logs its CERT_REVOKED event. */
+static int txn_revoke_cert(cmn_txn *t, Tep__IssuedCert *c, int64_t now, enr_events *out)
+{
+    Tep__Event ev = TEP__EVENT__INIT;
+    int rc;
+
+    c->revoked = now;
+    rc = txn_put_msg(t, ENR_DB_CERTS, c->serial, strlen(c->serial), &c->base);
+    if (rc != 0)
+        return rc;
+    ev.kind = TEP__EVENT__KIND__CERT_REVOKED;
+    ev.ke_id = c->ke_id;
+    ev.enrolee_id = c->enrolee_id;
+    ev.kpm_id = c->kpm_id;
+    ev.cert_serial = c->serial;
+    ev.time = now;
+    return txn_log_event(t, &ev, out);
+}
+
+int enr_db_cert_revoke(cmn_store *s, const char *serial, int64_t now, enr_events *ret_events,
+                       int64_t *ret_revoked)
+{
+    Tep__IssuedCert *c = NULL;
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(s, &t);
+
+    memset(ret_events, 0, sizeof(*ret_events));
+    *ret_revoked = 0;
+    if (rc != 0)
+        return rc;
+    rc = txn_get_cert(t, serial, &c);
+    if (rc == 0 && c->revoked != 0) {
+        *ret_revoked = c->revoked; /* already: nothing to write, no new event */
+        goto out;
+    }
+    if (rc == 0)
+        rc = txn_revoke_cert(t, c, now, ret_events);
+    if (rc == 0) {
+        rc = cmn_txn_commit(t);
+        t = NULL;
+    }
+    if (rc == 0)
+        *ret_revoked = now;
+out:
+    cmn_txn_abort(t);
+    tep__issued_cert__free_unpacked(c, NULL);
+    if (rc != 0)
+        memset(ret_events, 0, sizeof(*ret_events));
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_ca.h"
 #include "cmn_kdf.h"
 #include "cmn_store.h"
 #include "tep.pb-c.h"
@@ -30,7 +31,7 @@
 #define ENR_ID_MAX 256 /* KpmID, Enrolee-ID, App-ID, CSE-ID: bytes incl. NUL */
 
 /* Events made by one committed change: a REVOKED and an ENROLLED for an enrolment,
- * one REVOKED per instance for an application. When a change makes more than
+ * one REVOKED per instance for an application, one CERT_REVOKED for a certificate. When a change makes more than
  * ENR_EVENTS_MAX, the last slot holds the newest: subscribers see the gap in the
  * sequence numbers and fetch the rest from sync, as after any lost event. */
 #define ENR_EVENTS_MAX 8
@@ -41,6 +42,7 @@ typedef struct {
         Tep__Event__Kind kind;
         char ke_id[CMN_KEY_ID_MAX];
         char enrolee_id[ENR_ID_MAX];
+        char cert_serial[CMN_CA_SERIAL_MAX]; /* CERT_REVOKED only, else "" */
     } ev[ENR_EVENTS_MAX];
 } enr_events;
 
@@ -95,6 +97,14 @@ int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retle
 /* Revokes every application credential bound to app_id (and all their instances) in
  * one transaction. CMN_ENOTFOUND when none is. */
 int enr_db_app_revoke(cmn_store *s, const char *app_id, enr_events *ret_events);
+
+/* Revokes one issued certificate on its own (TS-0003 10.7; tepctl cert revoke): marks
+ * the IssuedCert of serial (lower-case hex) revoked at now and appends its CERT_REVOKED
+ * event (serial, and the Enrolee-ID, KeID and KpmID it was issued to) in one
+ * transaction. *ret_revoked: when it was revoked (now, or the earlier time when it
+ * already was: then 0 with no event). CMN_ENOTFOUND for an unknown serial. */
+int enr_db_cert_revoke(cmn_store *s, const char *serial, int64_t now, enr_events *ret_events,
+                       int64_t *ret_revoked);
 
 /* Calls fn for every event after after_seq, in order; fn returns non-zero to stop
  * (returned as is). */

@@ -95,6 +95,8 @@ static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req,
     if (rc != 0)
         goto out;
     slot->item.event = slot->event;
+    if (slot->event->kind == TEP__EVENT__KIND__CERT_REVOKED)
+        goto out; /* the serial is for every target; no credential goes with it */
     rc = enr_db_enrolment_get(s, slot->event->ke_id, &slot->enrolment);
     if (rc == CMN_ENOTFOUND) {
         rc = 0; /* nothing to hand out for it */

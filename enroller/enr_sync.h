@@ -2,7 +2,8 @@
  * credential the asking target is entitled to. For the enrolment's registrar CSE-ID:
  * Kpsa/KpsaID (SUID 22); for its MAF-ID: Km/KmID (SUID 21); for anyone else: none.
  * A revoked enrolment never hands out its key: its items carry key_id, revoked=true
- * and no key. I/O-free apart from reading the store. */
+ * and no key. A CERT_REVOKED event goes to every target as it is (cert_serial), with
+ * no credential. I/O-free apart from reading the store. */
 #ifndef TEP_ENR_SYNC_H
 #define TEP_ENR_SYNC_H
 

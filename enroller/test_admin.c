@@ -13,6 +13,7 @@
 
 #include "cmn_err.h"
 #include "enr_admin.h"
+#include "test_certs.h"
 
 static char dir[64];
 
@@ -129,6 +130,52 @@ static void test_status_and_revoke(void **state)
     enr_admin_clear(&r);
 }
 
+static int cert_revoke(cmn_store *s, const char *serial, Tep__AdminResponse *resp,
+                       enr_events *ev)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+
+    req.op = TEP__ADMIN_REQUEST__OP__CERT_REVOKE;
+    req.cert_serial = (char *)serial;
+    tep__admin_response__init(resp);
+    return enr_admin_handle(s, &req, 1700000000, resp, ev);
+}
+
+/* tepctl cert revoke: the serial as openssl prints it (upper case) works, CERT_LIST
+ * shows the time, a second revoke is ok and says so, an unknown serial is ENOTFOUND. */
+static void test_cert_revoke(void **state)
+{
+    Tep__AdminResponse r;
+    enr_events ev;
+
+    test_put_cert(*state, "6c01ab", "ab@mef");
+    assert_int_equal(cert_revoke(*state, "6C01AB", &r, &ev), 0);
+    assert_int_equal(ev.n, 1);
+    assert_string_equal(ev.ev[0].cert_serial, "6c01ab");
+    assert_string_equal(r.message, "6c01ab revoked at 1700000000");
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__CERT_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.n_certs, 1);
+    assert_int_equal(r.certs[0]->revoked, 1700000000);
+    enr_admin_clear(&r);
+    assert_int_equal(cert_revoke(*state, "6c01ab", &r, &ev), 0);
+    assert_int_equal(ev.n, 0);
+    assert_non_null(strstr(r.message, "already revoked"));
+    enr_admin_clear(&r);
+    assert_int_equal(cert_revoke(*state, "6c01ac", &r, &ev), CMN_ENOTFOUND);
+    assert_string_equal(r.message, "no certificate with this serial");
+    enr_admin_clear(&r);
+    assert_int_equal(cert_revoke(*state, "6c:01:ab", &r, &ev), CMN_EINVAL);
+    enr_admin_clear(&r);
+    assert_int_equal(cert_revoke(*state, "", &r, &ev), CMN_EINVAL);
+    enr_admin_clear(&r);
+    assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__EVENT_LIST, NULL, &r, &ev), 0);
+    assert_int_equal(r.n_events, 1);
+    assert_int_equal(r.events[0]->kind, TEP__EVENT__KIND__CERT_REVOKED);
+    assert_string_equal(r.events[0]->cert_serial, "6c01ab");
+    enr_admin_clear(&r);
+}
+
 static int app_add(cmn_store *s, const char *kpm_id, const char *app_id, const char *stem,
                    Tep__AdminResponse *resp)
 {
@@ -197,6 +244,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_refuses_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_add_list_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_revoke, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

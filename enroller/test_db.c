@@ -1,5 +1,6 @@
 /* enr_db: an enrolment is recorded with its events in sequence, a re-enrolment
- * revokes the previous one, refusals leave nothing behind. */
+ * revokes the previous one, refusals leave nothing behind, a certificate is revoked
+ * on its own with its CERT_REVOKED event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,9 @@
 #include <cmocka.h>
 
 #include "cmn_err.h"
+#include "enr_ca.h"
 #include "enr_db.h"
+#include "test_certs.h"
 
 static char dir[64];
 static const uint8_t ke_a[CMN_KEY_LEN] = {1, 2, 3};
@@ -171,6 +174,53 @@ static void test_revoke_enrolee_revokes_enrolment_once(void **state)
     assert_int_equal(last_seq(s), 2);
 }
 
+static int revoked_of(const Tep__IssuedCert *c, void *arg)
+{
+    *(int64_t *)arg = c->revoked;
+    return 0;
+}
+
+/* TS-0003 10.7, one certificate: the mark and the CERT_REVOKED event (serial, the
+ * enrolment it was issued in) are committed together; again is 0 with no new event. */
+static void test_cert_revoke_marks_and_logs_once(void **state)
+{
+    cmn_store *s = *state;
+    const char *serial = "4a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d";
+    enr_enrol_result r;
+    enr_events ev;
+    Tep__Event *e = NULL;
+    int64_t when = 0, mark = 0;
+
+    assert_int_equal(enrol(s, "device01", "aa@mef.tep.local", ke_a, &r), 0);
+    test_put_cert(s, serial, "aa@mef.tep.local");
+    assert_int_equal(enr_db_cert_revoke(s, serial, 1000, &ev, &when), 0);
+    assert_int_equal(when, 1000);
+    assert_int_equal(ev.n, 1);
+    assert_int_equal(ev.ev[0].seq, 2);
+    assert_int_equal(ev.ev[0].kind, TEP__EVENT__KIND__CERT_REVOKED);
+    assert_string_equal(ev.ev[0].cert_serial, serial);
+    assert_string_equal(ev.ev[0].enrolee_id, "Cdevice01");
+    assert_int_equal(enr_db_event_get(s, 2, &e), 0);
+    assert_int_equal(e->kind, TEP__EVENT__KIND__CERT_REVOKED);
+    assert_string_equal(e->cert_serial, serial);
+    assert_string_equal(e->ke_id, "aa@mef.tep.local");
+    assert_string_equal(e->kpm_id, "device01");
+    assert_int_equal(e->time, 1000);
+    tep__event__free_unpacked(e, NULL);
+    assert_int_equal(enr_ca_foreach(s, revoked_of, &mark), 0);
+    assert_int_equal(mark, 1000);
+
+    assert_int_equal(enr_db_cert_revoke(s, serial, 2000, &ev, &when), 0);
+    assert_int_equal(ev.n, 0);
+    assert_int_equal(when, 1000); /* the first revocation stands */
+    assert_int_equal(enr_db_cert_revoke(s, "4a0b", 2000, &ev, &when), CMN_ENOTFOUND);
+    assert_int_equal(ev.n, 0);
+    assert_int_equal(last_seq(s), 2);
+    /* the enrolment itself is untouched */
+    assert_int_equal(enr_db_enrolee_revoke(s, "device01", &ev), 0);
+    assert_int_equal(ev.n, 1);
+}
+
 static int add_app(cmn_store *s, const char *kpm_id, const char *app_id, const char *stem)
 {
     Tep__Enrolee e = TEP__ENROLEE__INIT;
@@ -274,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_enrolee_revokes_enrolment_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cert_revoke_marks_and_logs_once, setup, teardown),
         cmocka_unit_test(test_valid_ids),
         cmocka_unit_test(test_instance_id_format),
         cmocka_unit_test_setup_teardown(test_app_instances_and_revoke, setup, teardown),

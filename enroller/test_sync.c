@@ -1,5 +1,6 @@
 /* enr_sync: the registrar CSE gets Kpsa/KpsaID, the MAF gets Km/KmID, anyone else
- * gets the event without a credential, and a revoked enrolment hands out no key. */
+ * gets the event without a credential, a revoked enrolment hands out no key, and a
+ * CERT_REVOKED goes to everyone with its serial and no credential. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "cmn_kdf.h"
 #include "enr_db.h"
 #include "enr_sync.h"
+#include "test_certs.h"
 
 #define MEF "mef.tep.local"
 #define CSE "/tep-cse"
@@ -144,6 +146,26 @@ static void test_revoked_hands_out_no_key(void **state)
     enr_sync_clear(&resp);
 }
 
+static void test_cert_revoked_goes_to_all_without_credential(void **state)
+{
+    const char *targets[] = {CSE, MAF, "/other-cse"};
+    Tep__SyncResponse resp;
+    enr_events ev;
+    int64_t when;
+
+    test_put_cert(*state, "5f00aa", "ab@" MEF);
+    assert_int_equal(enr_db_cert_revoke(*state, "5f00aa", time(NULL), &ev, &when), 0);
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        ask(*state, 1, targets[i], 0, &resp);
+        assert_int_equal(resp.n_items, 1);
+        assert_int_equal(resp.items[0]->event->kind, TEP__EVENT__KIND__CERT_REVOKED);
+        assert_string_equal(resp.items[0]->event->cert_serial, "5f00aa");
+        assert_string_equal(resp.items[0]->event->enrolee_id, "Cdevice01");
+        assert_null(resp.items[0]->credential); /* never a key with it */
+        enr_sync_clear(&resp);
+    }
+}
+
 static void test_paging(void **state)
 {
     Tep__SyncResponse resp;
@@ -173,6 +195,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_maf_gets_km, setup, teardown),
         cmocka_unit_test_setup_teardown(test_others_get_no_credential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_hands_out_no_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_revoked_goes_to_all_without_credential, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
-/* tepctl cert list (certificates the tep CA issued) and tepctl events (the enrolment
- * event log): both read-only queries of tep-enroller. */
+/* tepctl cert list (certificates the tep CA issued), tepctl cert revoke (one of them,
+ * TS-0003 10.7) and tepctl events (the enrolment event log) against tep-enroller. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,45 +11,69 @@
 
 static void cert_usage(FILE *out)
 {
-    fprintf(out, "Usage: tepctl [--admin ENDPOINT|--config FILE] cert list\n\n"
-                 "Prints every certificate the tep CA issued: serial, subject (the AE-ID,\n"
-                 "CSE-ID or Node-ID in its subjectAltName), the enrolment it was issued in,\n"
-                 "validity. The CA certificate itself is <enroller data_dir>/ca.pem.\n");
+    fprintf(out, "Usage: tepctl [--admin ENDPOINT|--config FILE] cert list\n"
+                 "       tepctl [--admin ENDPOINT|--config FILE] cert revoke SERIAL\n\n"
+                 "list: every certificate the tep CA issued: serial, subject (the AE-ID,\n"
+                 "CSE-ID or Node-ID in its subjectAltName), validity, when it was revoked\n"
+                 "on its own (\"-\": not), the enrolment credential it was issued to.\n"
+                 "The CA certificate itself is <enroller data_dir>/ca.pem.\n\n"
+                 "revoke: revokes that one certificate (hex serial as `cert list` or\n"
+                 "`openssl x509 -serial` print it). tep-cse refuses new handshakes with it\n"
+                 "and closes its live sessions within a second; the enrolee's other\n"
+                 "certificates and its PSK credentials stay valid. Revoking it again is ok.\n"
+                 "Exit 3 for an unknown serial.\n");
 }
 
 static void print_certs(const Tep__AdminResponse *r)
 {
-    char nb[32], na[32];
+    char nb[32], na[32], rv[32];
 
-    printf("%-32s %-24s %-20s %-20s %s\n", "SERIAL", "SUBJECT", "NOT_BEFORE", "NOT_AFTER",
-           "KPM_ID");
+    printf("%-32s %-24s %-20s %-20s %-20s %s\n", "SERIAL", "SUBJECT", "NOT_BEFORE",
+           "NOT_AFTER", "REVOKED", "KPM_ID");
     for (size_t i = 0; i < r->n_certs; i++) {
         const Tep__IssuedCert *c = r->certs[i];
         tctl_time_str(c->not_before, nb, sizeof(nb));
         tctl_time_str(c->not_after, na, sizeof(na));
-        printf("%-32s %-24s %-20s %-20s %s\n", c->serial, c->enrolee_id, nb, na, c->kpm_id);
+        tctl_time_str(c->revoked, rv, sizeof(rv));
+        printf("%-32s %-24s %-20s %-20s %-20s %s\n", c->serial, c->enrolee_id, nb, na, rv,
+               c->kpm_id);
     }
+}
+
+/* Builds the request of `cert list` / `cert revoke SERIAL`: 0, 1 (help) or -1 (usage). */
+static int parse_cert(int argc, char **argv, Tep__AdminRequest *req)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")))
+        return 1;
+    if (argc == 2 && !strcmp(argv[1], "list")) {
+        req->op = TEP__ADMIN_REQUEST__OP__CERT_LIST;
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "revoke") && argv[2][0] != '-') {
+        req->op = TEP__ADMIN_REQUEST__OP__CERT_REVOKE;
+        req->cert_serial = argv[2];
+        return 0;
+    }
+    return -1;
 }
 
 int tctl_cert_main(const tctl_opts *o, int argc, char **argv)
 {
     Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
     Tep__Envelope *resp = NULL;
-    int ex;
+    int ex = parse_cert(argc, argv, &req);
 
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
-        cert_usage(stdout);
-        return TCTL_OK;
+    if (ex != 0) {
+        cert_usage(ex > 0 ? stdout : stderr);
+        return ex > 0 ? TCTL_OK : TCTL_USAGE;
     }
-    if (argc != 2 || strcmp(argv[1], "list") != 0) {
-        cert_usage(stderr);
-        return TCTL_USAGE;
-    }
-    req.op = TEP__ADMIN_REQUEST__OP__CERT_LIST;
     ex = tctl_admin_call(o, "enroller", &req, &resp);
     if (ex != TCTL_OK)
         return ex;
-    print_certs(resp->admin_resp);
+    if (req.op == TEP__ADMIN_REQUEST__OP__CERT_LIST)
+        print_certs(resp->admin_resp);
+    else
+        printf("%s\n", resp->admin_resp->message);
     cmn_bus_env_free(resp);
     return TCTL_OK;
 }
@@ -92,18 +116,28 @@ static int parse_events(int argc, char **argv, Tep__AdminRequest *req)
     return optind == argc ? 0 : -1;
 }
 
+static const char *event_kind(Tep__Event__Kind kind)
+{
+    switch (kind) {
+    case TEP__EVENT__KIND__ENROLLED: return "enrolled";
+    case TEP__EVENT__KIND__REVOKED: return "revoked";
+    case TEP__EVENT__KIND__CERT_REVOKED: return "cert_revoked";
+    default: return "unknown";
+    }
+}
+
 static void print_events(const Tep__AdminResponse *r)
 {
     char when[32];
 
-    printf("%-6s %-20s %-9s %-24s %-24s %s\n", "SEQ", "TIME (UTC)", "KIND", "KPM_ID",
-           "ENROLEE_ID", "KE_ID");
+    printf("%-6s %-20s %-12s %-24s %-24s %-48s %s\n", "SEQ", "TIME (UTC)", "KIND", "KPM_ID",
+           "ENROLEE_ID", "KE_ID", "CERT_SERIAL");
     for (size_t i = 0; i < r->n_events; i++) {
         const Tep__Event *e = r->events[i];
         tctl_time_str(e->time, when, sizeof(when));
-        printf("%-6" PRIu64 " %-20s %-9s %-24s %-24s %s\n", e->seq, when,
-               e->kind == TEP__EVENT__KIND__REVOKED ? "revoked" : "enrolled",
-               e->kpm_id[0] ? e->kpm_id : "-", e->enrolee_id, e->ke_id);
+        printf("%-6" PRIu64 " %-20s %-12s %-24s %-24s %-48s %s\n", e->seq, when,
+               event_kind(e->kind), e->kpm_id[0] ? e->kpm_id : "-", e->enrolee_id, e->ke_id,
+               e->cert_serial[0] ? e->cert_serial : "-");
     }
 }
 
