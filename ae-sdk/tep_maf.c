@@ -5,10 +5,12 @@
  * (cmn_kdf.h), Key Identifier = hex(KcID)@MAF-FQDN. Then DTLS-PSK to B with them.
  * JSON: docs/internals.md "MAF". */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -19,10 +21,14 @@
 
 #define SUID_KC 32
 #define KC_RETRY_MS 1500
+#define REG_ID_MAX 64
+#define CERT_PATH_MAX 4096
 
 struct tep_kc {
     char key_id[CMN_KEY_ID_MAX];
     int64_t expires;
+    char reg_id[REG_ID_MAX]; /* the MAF Client Registration it was registered under */
+    bool cert;               /* registered in a certificate MAF Handshake */
     uint8_t kc[CMN_KEY_LEN];
 };
 
@@ -30,11 +36,62 @@ static int code_err(unsigned code)
 {
     if (code == 401 || code == 403)
         return CMN_EDENIED;
+    if (code == 404)
+        return CMN_ENOTFOUND;
     return code == 400 ? CMN_EINVAL : CMN_EPROTO;
 }
 
-/* MAF Client Registration: the MAF must name our KmID as assignedSymmKeyID. */
-static int register_client(maf_client *m, const char *maf_id)
+/* The certificate MAF Handshake (TS-0003 8.8.2.2): ECDHE-ECDSA with the key and
+ * certificate of tep_enrol_cert(); the MAF's certificate must chain to the stored trust
+ * anchor and name the MAF-ID in its subjectAltName ("onem2m:<MAF-ID>"). */
+static int maf_client_open_cert(maf_client *m, const tep_device *dev, const char *maf_uri)
+{
+    char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX];
+    tep_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca,
+                           .peer_id = dev->enr.maf_id, .sni = dev->enr.maf_id};
+    int rc;
+
+    if ((rc = tep_device_cert_path(dev, "crt", crt, sizeof(crt))) < 0 ||
+        (rc = tep_device_cert_path(dev, "key", key, sizeof(key))) < 0 ||
+        (rc = tep_device_cert_path(dev, "ca", ca, sizeof(ca))) < 0)
+        return rc;
+    if (access(crt, R_OK) != 0 || access(key, R_OK) != 0 || access(ca, R_OK) != 0)
+        return CMN_ESTATE; /* no certificate yet: tep_enrol_cert() first */
+    m->identity[0] = '\0'; /* no KmID: the MAF knows the client by its certificate */
+    return tep_client_open_pki(maf_uri, &creds, dev->timeout_ms, 0, &m->conn);
+}
+
+/* The checks every MAF procedure makes; *uri: maf_uri or the enrolment's mpoa. */
+static int maf_ready(const tep_device *dev, const char *maf_uri, const char **uri)
+{
+    if (!dev->enrolled || dev->enr.maf_id[0] == '\0')
+        return CMN_ESTATE;
+    if (maf_uri == NULL && (maf_uri = dev->enr.maf_poa)[0] == '\0')
+        return CMN_ESTATE;
+    if (dev->enr.expires != 0 && dev->enr.expires <= (int64_t)time(NULL))
+        return CMN_EEXPIRED;
+    *uri = maf_uri;
+    return 0;
+}
+
+static int maf_open(maf_client *m, tep_device *dev, const char *maf_uri, bool cert)
+{
+    return cert ? maf_client_open_cert(m, dev, maf_uri) : maf_client_open(m, dev, maf_uri);
+}
+
+/* One request in the session; the answer replaces m->rsp. */
+static int maf_call(maf_client *m, coap_pdu_code_t code, const char *path, const char *json)
+{
+    tep_exchange ex = {.code = code, .path = path, .body = json};
+
+    tep_response_free(m->rsp);
+    m->rsp = NULL;
+    return tep_client_exchange(m->conn, &ex, &m->rsp);
+}
+
+/* MAF Client Registration: a Km client must be named by its KmID as assignedSymmKeyID;
+ * the mafClientRegID is kept in kc (update and de-registration name it). */
+static int register_client(maf_client *m, const char *maf_id, tep_kc *kc)
 {
     json_t *rq = json_pack("{s:s}", "mafFQDN", maf_id), *o = NULL;
     char *body = rq != NULL ? json_dumps(rq, JSON_COMPACT) : NULL;
@@ -46,8 +103,12 @@ static int register_client(maf_client *m, const char *maf_id)
     if (rc == 0 && (o = json_loads(m->rsp->body, JSON_REJECT_DUPLICATES, NULL)) == NULL)
         rc = CMN_EPROTO;
     asid = json_string_value(json_object_get(o, "assignedSymmKeyID"));
-    if (rc == 0 && (asid == NULL || strcmp(asid, m->identity) != 0 ||
-                    !json_is_string(json_object_get(o, "mafClientRegID"))))
+    if (rc == 0 && m->identity[0] != '\0' && (asid == NULL || strcmp(asid, m->identity) != 0))
+        rc = CMN_EPROTO;
+    if (rc == 0 && (!json_is_string(json_object_get(o, "mafClientRegID")) ||
+                    snprintf(kc->reg_id, sizeof(kc->reg_id), "%s",
+                             json_string_value(json_object_get(o, "mafClientRegID"))) >=
+                        (int)sizeof(kc->reg_id)))
         rc = CMN_EPROTO;
     json_decref(o);
     json_decref(rq);
@@ -101,8 +162,8 @@ static int register_key(maf_client *m, const char *maf_id, const char *target_id
     return rc;
 }
 
-int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
-                         int64_t lifetime, tep_kc **ret_kc)
+static int register_key_with(tep_device *dev, const char *maf_uri, const char *target_id,
+                             int64_t lifetime, bool cert, tep_kc **ret_kc)
 {
     maf_client m = {0};
     tep_kc *kc = NULL;
@@ -112,17 +173,14 @@ int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *targe
         *ret_kc = NULL;
     if (!dev || !target_id || target_id[0] != '/' || lifetime < 0 || !ret_kc)
         return CMN_EINVAL;
-    if (!dev->enrolled || dev->enr.maf_id[0] == '\0')
-        return CMN_ESTATE;
-    if (maf_uri == NULL && (maf_uri = dev->enr.maf_poa)[0] == '\0')
-        return CMN_ESTATE;
-    if (dev->enr.expires != 0 && dev->enr.expires <= (int64_t)time(NULL))
-        return CMN_EEXPIRED;
+    if ((rc = maf_ready(dev, maf_uri, &maf_uri)) != 0)
+        return rc;
     if ((kc = calloc(1, sizeof(*kc))) == NULL)
         return CMN_ENOMEM;
-    rc = maf_client_open(&m, dev, maf_uri);
+    kc->cert = cert;
+    rc = maf_open(&m, dev, maf_uri, cert);
     if (rc == 0)
-        rc = register_client(&m, dev->enr.maf_id);
+        rc = register_client(&m, dev->enr.maf_id, kc);
     if (rc == 0)
         rc = register_key(&m, dev->enr.maf_id, target_id, lifetime, kc);
     maf_client_close(&m);
@@ -132,6 +190,109 @@ int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *targe
     }
     *ret_kc = kc;
     return 0;
+}
+
+int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
+                         int64_t lifetime, tep_kc **ret_kc)
+{
+    return register_key_with(dev, maf_uri, target_id, lifetime, false, ret_kc);
+}
+
+int tep_maf_register_key_cert(tep_device *dev, const char *maf_uri, const char *target_id,
+                              int64_t lifetime, tep_kc **ret_kc)
+{
+    return register_key_with(dev, maf_uri, target_id, lifetime, true, ret_kc);
+}
+
+/* ---- update and de-registration (TS-0003 8.8.2.6, 8.8.2.9, 8.8.2.10) --------------- */
+
+/* "maf/keys/<relativeKeyID>": the part of the Key Identifier before '@'. */
+static int key_path(const tep_kc *kc, char *buf, size_t len)
+{
+    const char *at = strchr(kc->key_id, '@');
+
+    if (at == NULL || snprintf(buf, len, "maf/keys/%.*s", (int)(at - kc->key_id), kc->key_id) >=
+                          (int)len)
+        return CMN_EINVAL;
+    return 0;
+}
+
+/* One procedure in a fresh MAF Handshake session of the kind kc was registered in. */
+static int kc_procedure(tep_device *dev, const char *maf_uri, const tep_kc *kc,
+                        coap_pdu_code_t code, const char *path, const char *json,
+                        unsigned expect, json_t **ret_answer)
+{
+    maf_client m = {0};
+    int rc = maf_ready(dev, maf_uri, &maf_uri);
+
+    if (rc == 0)
+        rc = maf_open(&m, dev, maf_uri, kc->cert);
+    if (rc == 0)
+        rc = maf_call(&m, code, path, json);
+    if (rc == 0 && m.rsp->coap_code != expect)
+        rc = code_err(m.rsp->coap_code);
+    if (rc == 0 && ret_answer != NULL &&
+        (*ret_answer = json_loads(m.rsp->body ? m.rsp->body : "", JSON_REJECT_DUPLICATES,
+                                  NULL)) == NULL)
+        rc = CMN_EPROTO;
+    maf_client_close(&m);
+    return rc;
+}
+
+int tep_maf_update_key(tep_device *dev, const char *maf_uri, tep_kc *kc, int64_t lifetime,
+                       const char *target_id)
+{
+    char path[CMN_KEY_ID_MAX + 16], *body = NULL;
+    json_t *rq, *o = NULL;
+    int rc;
+
+    if (!dev || !kc || lifetime < 0 || (lifetime == 0 && target_id == NULL) ||
+        (target_id != NULL && target_id[0] != '/') || key_path(kc, path, sizeof(path)) != 0)
+        return CMN_EINVAL;
+    rq = json_pack("{s:s}", "mafFQDN", dev->enr.maf_id);
+    if (rq != NULL && lifetime > 0)
+        json_object_set_new(rq, "expirationTime", json_integer((int64_t)time(NULL) + lifetime));
+    if (rq != NULL && target_id != NULL)
+        json_object_set_new(rq, "targetIDs", json_pack("[s]", target_id));
+    body = rq != NULL ? json_dumps(rq, JSON_COMPACT) : NULL;
+    rc = body != NULL ? kc_procedure(dev, maf_uri, kc, COAP_REQUEST_CODE_PUT, path, body, 204, &o)
+                      : CMN_ENOMEM;
+    if (rc == 0 && lifetime > 0) {
+        json_int_t e = json_integer_value(json_object_get(o, "expirationTime"));
+
+        if (e <= 0)
+            rc = CMN_EPROTO;
+        else
+            kc->expires = e; /* the MAF may shorten what was asked for */
+    }
+    json_decref(o);
+    json_decref(rq);
+    free(body);
+    return rc;
+}
+
+int tep_maf_deregister_key(tep_device *dev, const char *maf_uri, const tep_kc *kc)
+{
+    char path[CMN_KEY_ID_MAX + 16];
+
+    if (!dev || !kc || key_path(kc, path, sizeof(path)) != 0)
+        return CMN_EINVAL;
+    return kc_procedure(dev, maf_uri, kc, COAP_REQUEST_CODE_DELETE, path, NULL, 202, NULL);
+}
+
+int tep_maf_deregister_client(tep_device *dev, const char *maf_uri, const tep_kc *kc)
+{
+    char path[REG_ID_MAX + 16];
+
+    if (!dev || !kc || kc->reg_id[0] == '\0')
+        return CMN_EINVAL;
+    snprintf(path, sizeof(path), "maf/clients/%s", kc->reg_id);
+    return kc_procedure(dev, maf_uri, kc, COAP_REQUEST_CODE_DELETE, path, NULL, 202, NULL);
+}
+
+const char *tep_kc_client_reg_id(const tep_kc *kc)
+{
+    return kc != NULL ? kc->reg_id : NULL;
 }
 
 const char *tep_kc_key_id(const tep_kc *kc)

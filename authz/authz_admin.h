@@ -32,7 +32,8 @@ typedef struct {
 
 /* Fills ret for rq: STATUS -> role, version, ready, decisions, denials, audit_seq,
  * last_seq, credentials, maf_keys, token_issuer, token_pub (the token signing key, X9.63 hex),
- * grants; AUDIT_QUERY and TOKEN_REVOKE are the daemon's (they need the store); any other op -> err CMN_EINVAL "unsupported operation". ret
+ * grants; AUDIT_QUERY, TOKEN_REVOKE, MAF_KEY_LIST and MAF_KEY_REVOKE are the daemon's (they
+ * need the store); any other op -> err CMN_EINVAL "unsupported operation". ret
  * must not move while ret->resp is in use. */
 void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
                         authz_admin_reply *ret);

@@ -236,8 +236,24 @@ static const km_binding *maf_request(authz_coaps *c, coap_session_t *session,
     *ret_body = (const char *)data;
     *ret_len = data != NULL ? len : 0;
     if (b != NULL)
-        *ret_s = (authz_maf_session){ b->key_id, b->enrolee_id, b->expires };
+        *ret_s = (authz_maf_session){ b->key_id, b->enrolee_id, b->expires, NULL };
     return b;
+}
+
+/* Publishes what a successful answer changed (committed already): the key itself, then
+ * every key a client de-registration revoked or a client update shortened. A lost event
+ * is logged (a target fetches an unknown key on sight; a revoked key it holds lives to
+ * the source's revocation or its expiry). */
+static void publish_answer(authz_coaps *c, const authz_maf_answer *a)
+{
+    if (c->key_events == NULL || a->code >= 300)
+        return;
+    if (a->key_id[0] != '\0' &&
+        authz_maf_publish(c->key_events, c->store, a->key_id, "tep-authz") != 0)
+        CMN_WARN(SUB, "event=maf_key_event_failed key_id=%s", a->key_id);
+    for (size_t i = 0; i < a->n_gone; i++)
+        if (authz_maf_publish(c->key_events, c->store, a->gone[i], "tep-authz") != 0)
+            CMN_WARN(SUB, "event=maf_key_event_failed key_id=%s", a->gone[i]);
 }
 
 static void client_handler(coap_resource_t *res, coap_session_t *session,
@@ -281,15 +297,116 @@ static void key_handler(coap_resource_t *res, coap_session_t *session, const coa
         authz_maf_key_register(c->store, c->maf_id, &s, exp, body, len, (int64_t)time(NULL),
                                &a);
     cmn_wipe(exp, sizeof(exp));
-    if (a.code == 201 && c->key_events != NULL &&
-        authz_maf_publish(c->key_events, c->store, a.key_id, "tep-authz") != 0)
-        CMN_WARN(SUB, "event=maf_key_event_failed key_id=%s", a.key_id); /* targets fetch on sight */
+    publish_answer(c, &a); /* targets fetch on sight when it is lost */
     if (a.code == 201)
         CMN_INFO(SUB, "event=maf_key_registered source=%s key_id=%s suid=%d", s.enrolee_id,
                  a.key_id, AUTHZ_MAF_SUID_KC);
     else
         CMN_WARN(SUB, "event=maf_key_refused code=%u reason=\"%s\"", a.code, a.reason);
     maf_reply(res, session, request, response, &a);
+}
+
+/* The Uri-Path "maf/<kind>/<id>": kind "clients" or "keys", id one printable segment. */
+static bool item_path(const coap_pdu_t *request, char *kind, size_t klen, char *id, size_t ilen)
+{
+    coap_string_t *path = coap_get_uri_path(request);
+    char buf[128], *slash;
+    bool ok = false;
+
+    if (path != NULL && path->length < sizeof(buf)) {
+        memcpy(buf, path->s, path->length);
+        buf[path->length] = '\0';
+        slash = strchr(buf + 4, '/');
+        ok = strncmp(buf, "maf/", 4) == 0 && slash != NULL && slash[1] != '\0' &&
+             strchr(slash + 1, '/') == NULL && (size_t)(slash - buf - 4) < klen &&
+             strlen(slash + 1) < ilen;
+        for (const char *p = buf; ok && *p != '\0'; p++)
+            ok = *p > ' ' && *p < 0x7f && *p != '"';
+        if (ok) {
+            *slash = '\0';
+            memcpy(kind, buf + 4, strlen(buf + 4) + 1);
+            memcpy(id, slash + 1, strlen(slash + 1) + 1);
+        }
+    }
+    coap_delete_string(path);
+    return ok;
+}
+
+static void log_item(const char *what, const authz_maf_session *s, const char *id,
+                     const authz_maf_answer *a)
+{
+    if (a->code >= 300) {
+        CMN_WARN(SUB, "event=maf_%s_refused client=%s id=%s code=%u reason=\"%s\"", what,
+                 s->enrolee_id != NULL ? s->enrolee_id : "-", id, a->code, a->reason);
+        return;
+    }
+    if (a->key_id[0] != '\0')
+        CMN_INFO(SUB, "event=maf_%s source=%s key_id=%s", what, s->enrolee_id, a->key_id);
+    else
+        CMN_INFO(SUB, "event=maf_%s client=%s reg_id=%s keys_revoked=%zu", what, s->enrolee_id,
+                 id, a->n_gone);
+    for (size_t i = 0; i < a->n_gone; i++)
+        CMN_INFO(SUB, "event=%s key_id=%s source=%s",
+                 a->code == 202 ? "maf_key_deregistered" : "maf_key_updated", a->gone[i],
+                 s->enrolee_id);
+}
+
+/* PUT / DELETE /maf/clients/<mafClientRegID> and /maf/keys/<relativeKeyID> (TS-0003
+ * 8.8.2.5, 8.8.2.6, 8.8.2.9, 8.8.2.10), in a MAF Handshake session. */
+static void item_handler(coap_resource_t *res, coap_session_t *session,
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response)
+{
+    authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
+    authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
+    authz_maf_session s = { 0 };
+    bool put = coap_pdu_get_code(request) == COAP_REQUEST_CODE_PUT;
+    char kind[16] = "", id[80] = "-";
+    const char *body, *what = "request";
+    int64_t now = (int64_t)time(NULL);
+    size_t len;
+
+    (void)query;
+    if (!item_path(request, kind, sizeof(kind), id, sizeof(id)) ||
+        (strcmp(kind, "clients") != 0 && strcmp(kind, "keys") != 0)) {
+        a = (authz_maf_answer){ .code = 404, .reason = "no such resource" };
+        snprintf(id, sizeof(id), "-");
+    } else {
+        bool keys = strcmp(kind, "keys") == 0;
+
+        what = keys ? (put ? "key_update" : "key_deregistration")
+                    : (put ? "client_update" : "client_deregistration");
+        if (maf_request(c, session, request, &body, &len, &s) == NULL)
+            ;
+        else if (keys && put)
+            authz_maf_key_update(c->store, c->maf_id, &s, id, body, len, now, &a);
+        else if (keys)
+            authz_maf_key_deregister(c->store, c->maf_id, &s, id, now, &a);
+        else if (put)
+            authz_maf_client_update(c->store, c->maf_id, &s, id, body, len, now, &a);
+        else
+            authz_maf_client_deregister(c->store, &s, id, now, &a);
+    }
+    if (a.code < 300)
+        what = a.code == 202 ? (strcmp(kind, "keys") == 0 ? "key_deregistered"
+                                                           : "client_deregistered")
+                             : (strcmp(kind, "keys") == 0 ? "key_updated" : "client_updated");
+    publish_answer(c, &a);
+    log_item(what, &s, id, &a);
+    maf_reply(res, session, request, response, &a);
+    a.body = NULL; /* maf_reply took it */
+    authz_maf_answer_clear(&a);
+}
+
+static int add_items(coap_context_t *ctx)
+{
+    coap_resource_t *r = coap_resource_unknown_init2(item_handler, 0);
+
+    if (r == NULL)
+        return CMN_ECOAP;
+    coap_register_request_handler(r, COAP_REQUEST_DELETE, item_handler);
+    coap_add_resource(ctx, r);
+    return 0;
 }
 
 static int add_post(coap_context_t *ctx, const char *path, coap_method_handler_t h)
@@ -329,7 +446,7 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
     coap_register_event_handler(c->ctx, on_event);
     if (add_post(c->ctx, "token", token_handler) != 0 ||
         add_post(c->ctx, "maf/clients", client_handler) != 0 ||
-        add_post(c->ctx, "maf/keys", key_handler) != 0)
+        add_post(c->ctx, "maf/keys", key_handler) != 0 || add_items(c->ctx) != 0)
         return CMN_ECOAP;
     if (cmn_coap_parse_listen(listen, &addr) != 0 || !cmn_coap_port_free(&addr) ||
         coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS) == NULL)

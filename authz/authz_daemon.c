@@ -88,7 +88,7 @@ static int open_store(authz_daemon *d)
     static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
                                       AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
                                       AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB,     AUTHZ_MAF_CLIENTS_DB,
-                                      AUTHZ_MAF_KEYS_DB};
+                                      AUTHZ_MAF_KEYS_DB, AUTHZ_MAF_LABELS_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -456,7 +456,28 @@ static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
 #define AUDIT_DEFAULT_LAST 20
 #define AUDIT_MAX_LAST 1000
 
-/* AUDIT_QUERY and TOKEN_REVOKE (they read or write the store). false: not one of them. */
+/* MAF_KEY_REVOKE: operator revocation, as a de-registration by the source: committed,
+ * then published as revoked on maf_events. */
+static int revoke_maf_key(authz_daemon *d, const char *key_id)
+{
+    char safe[LOG_VALUE_MAX];
+    int err = authz_maf_revoke(d->store, key_id, (int64_t)time(NULL));
+
+    log_safe(key_id, safe, sizeof(safe));
+    if (err != 0) {
+        CMN_WARN("admin", "event=maf_key_revoke_failed key_id=%s err=\"%s\"", safe,
+                 cmn_strerror(err));
+        return err;
+    }
+    CMN_INFO("admin", "event=maf_key_revoked key_id=%s by=operator", safe);
+    if (d->maf_events != NULL &&
+        authz_maf_publish(d->maf_events, d->store, key_id, SENDER) != 0)
+        CMN_WARN("admin", "event=maf_key_event_failed key_id=%s", safe);
+    return 0;
+}
+
+/* AUDIT_QUERY, TOKEN_REVOKE, MAF_KEY_LIST and MAF_KEY_REVOKE (they read or write the
+ * store). false: not one of them. */
 static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ilen,
                                const Tep__Envelope *in)
 {
@@ -473,6 +494,10 @@ static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ile
         resp.err = authz_tokens_revoke(d->store, rq->token_id, (int64_t)time(NULL));
         if (resp.err == 0)
             CMN_INFO("admin", "event=token_revoked tkid=%s", rq->token_id);
+    } else if (rq->op == TEP__ADMIN_REQUEST__OP__MAF_KEY_LIST) {
+        resp.err = authz_maf_list(d->store, &resp.maf_keys, &resp.n_maf_keys);
+    } else if (rq->op == TEP__ADMIN_REQUEST__OP__MAF_KEY_REVOKE) {
+        resp.err = revoke_maf_key(d, rq->maf_key_id);
     } else {
         return false;
     }
@@ -483,6 +508,7 @@ static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ile
     out.admin_resp = &resp;
     reply(d->admin, ident, ilen, &out);
     authz_audit_query_free(resp.audit, resp.n_audit);
+    authz_maf_list_free(resp.maf_keys, resp.n_maf_keys);
     return true;
 }
 

@@ -7,6 +7,12 @@
  *     -> 2.01 {"mafClientRegID", "expirationTime", "assignedSymmKeyID" (the KmID)}
  *   POST /maf/keys {"suid": 32, "targetIDs": ["/tep-cse"], "expirationTime"?}
  *     -> 2.01 {"relativeKeyID", "keyID", "expirationTime", "suid", "targetIDs"}
+ *   PUT /maf/clients/<mafClientRegID> {"expirationTime"?, "labels"?}   (8.8.2.5) -> 2.04
+ *   DELETE /maf/clients/<mafClientRegID>   (8.8.2.6) -> 2.02, its keys revoked
+ *   PUT /maf/keys/<relativeKeyID> {"expirationTime"?, "targetIDs"?, "labels"?} (8.8.2.9)
+ *   DELETE /maf/keys/<relativeKeyID>       (8.8.2.10) -> 2.02, the record kept revoked
+ * The client is the session (Km or certificate), never a body field: someone else's
+ * registration or key is 4.03, an unknown one 4.04.
  * Kc/KcID: EXPORTER-oneM2M-Connection (48 bytes) on the Km session, split per cmn_kdf.h
  * (KcID = first 16 bytes, Kc = last 32); Key Identifier = hex(KcID)@MAF-FQDN. Every
  * expirationTime is bounded by the enrolment's expiry (10.7). Records are committed
@@ -24,27 +30,42 @@
 
 #define AUTHZ_MAF_CLIENTS_DB "maf_clients" /* KmID -> tep.MafClient */
 #define AUTHZ_MAF_KEYS_DB "maf_keys"       /* Key Identifier -> tep.MafKey */
+#define AUTHZ_MAF_LABELS_DB "maf_labels"   /* "c:<regID>" / "k:<keyID>" -> JSON array */
 #define AUTHZ_MAF_SUID_KC 32               /* MAF-based SAEF (TS-0003 Table 8.8.1-1) */
 #define AUTHZ_MAF_KEY_LT 3600              /* default key lifetime, seconds */
 #define AUTHZ_MAF_KEY_LT_MAX 86400
 #define AUTHZ_MAF_CLIENT_LT_MAX (30 * 86400)
 #define AUTHZ_MAF_TARGETS_MAX 8
+#define AUTHZ_MAF_LABELS_MAX 16
+#define AUTHZ_MAF_LABEL_LEN_MAX 64
+#define AUTHZ_MAF_CERT_PREFIX "cert:" /* maf_clients key of a certificate client */
 
-/* The Km session a request arrived in (borrowed strings). */
+/* The MAF Handshake session a request arrived in (borrowed strings): a Km session
+ * (km_id set, cert_serial NULL or "") or a certificate session (km_id "", cert_serial
+ * the client certificate's serial, lower-case hex). */
 typedef struct {
-    const char *km_id;      /* its psk_identity */
-    const char *enrolee_id; /* the client: AE-ID / CSE-ID bound to Km */
+    const char *km_id;      /* its psk_identity; "" for a certificate session */
+    const char *enrolee_id; /* the client: AE-ID / CSE-ID bound to Km or the SAN */
     int64_t expires;        /* the enrolment's expiry (0 = none) */
+    const char *cert_serial; /* certificate session: the client certificate's serial */
 } authz_maf_session;
 
-/* An answer: CoAP code (201, 400, 403, 500), a malloc'd JSON body (NULL for none; the
- * caller frees) and why (static text, for the log). */
+/* An answer: CoAP code (201, 202, 204, 400, 403, 404, 500), a malloc'd JSON body (NULL
+ * for none) and why (static text, for the log). After a success, key_id (when set) is
+ * to be published (authz_maf_publish), and so is every key in gone (client
+ * de-registration, or keys a client update shortened). A target that holds a key
+ * re-fetches it on its KeyEvent: one no longer named is refused (CMN_EDENIED) and drops
+ * it. Release with authz_maf_answer_clear(). */
 typedef struct {
     unsigned code;
     char *body;
     const char *reason;
-    char key_id[CMN_KEY_ID_MAX]; /* key registration: the new Key Identifier */
+    char key_id[CMN_KEY_ID_MAX]; /* the Key Identifier registered / updated / revoked */
+    char **gone;                 /* client de-registration: the keys revoked with it */
+    size_t n_gone;
 } authz_maf_answer;
+
+void authz_maf_answer_clear(authz_maf_answer *a); /* frees body and gone */
 
 void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
                                const char *body, size_t len, int64_t now, authz_maf_answer *ret);
@@ -52,6 +73,34 @@ void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_
 void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
                             const uint8_t exporter[CMN_EXPORTER_LEN], const char *body,
                             size_t len, int64_t now, authz_maf_answer *ret);
+
+/* MAF Client Registration Update (8.8.2.5): reg_id (the Uri-Path) must be the
+ * session's own live registration. 2.04 {"expirationTime"?, "labels"?} (only those
+ * asked for); expirationTime bounded as at registration; live keys of the client that
+ * would outlive the new expiry are shortened to it (and published). */
+void authz_maf_client_update(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
+                             const char *reg_id, const char *body, size_t len, int64_t now,
+                             authz_maf_answer *ret);
+/* MAF Client De-Registration (8.8.2.6): 2.02; the record is deleted and every live key
+ * registered with the same credential is revoked (ret->gone), in one transaction. */
+void authz_maf_client_deregister(cmn_store *st, const authz_maf_session *s, const char *reg_id,
+                                 int64_t now, authz_maf_answer *ret);
+/* MAF Key Registration Update (8.8.2.9) of hex(KcID) rel_id by its source only:
+ * 2.04 {"expirationTime"?, "targetIDs"?, "labels"?} (those asked for). */
+void authz_maf_key_update(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
+                          const char *rel_id, const char *body, size_t len, int64_t now,
+                          authz_maf_answer *ret);
+/* MAF Key De-Registration (8.8.2.10) by its source only: 2.02; see authz_maf_revoke. */
+void authz_maf_key_deregister(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
+                              const char *rel_id, int64_t now, authz_maf_answer *ret);
+/* Marks the key revoked (MafKey.revoked = now, Kc wiped from the record, the rest kept
+ * for the audit); retrieval answers CMN_ENOTFOUND from then on. Revoking a revoked key
+ * changes nothing and returns 0. CMN_ENOTFOUND: unknown. */
+int authz_maf_revoke(cmn_store *st, const char *key_id, int64_t now);
+
+/* Every key record (kc cleared), for MAF_KEY_LIST; free with authz_maf_list_free(). */
+int authz_maf_list(cmn_store *st, Tep__MafKey ***ret, size_t *ret_n);
+void authz_maf_list_free(Tep__MafKey **keys, size_t n);
 
 /* MAF Key Retrieval: the key as the Credential the target stores (key_id, Kc, suid 32,
  * enrolee_id = the source, ke_id = the source's KeID, expires). CMN_ENOTFOUND: unknown, expired, or its source's
@@ -62,10 +111,11 @@ int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id,
                        Tep__Credential **ret);
 void authz_maf_credential_free(Tep__Credential *c); /* NULL is fine */
 
-/* Publishes KeyEvent{key_id, targetIDs, expires} of the stored key on pub (a PUB). */
+/* Publishes KeyEvent{key_id, targetIDs, expires, revoked} of the stored key on pub (a
+ * PUB). */
 int authz_maf_publish(cmn_bus_sock *pub, cmn_store *st, const char *key_id, const char *sender);
 
-/* Number of registered keys not yet expired (STATUS). */
+/* Number of registered keys neither expired nor revoked (STATUS). */
 int authz_maf_count_keys(cmn_store *st, int64_t now, size_t *ret);
 
 #endif

@@ -23,7 +23,7 @@
 static char dir[64];
 static cmn_store *store;
 static uint8_t exporter[CMN_EXPORTER_LEN];
-static const authz_maf_session sess = { "0011@maf.tep.local", "Cdevice01", NOW + 7200 };
+static const authz_maf_session sess = { "0011@maf.tep.local", "Cdevice01", NOW + 7200, NULL };
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -52,7 +52,8 @@ static int put_km(bool revoked)
 
 static int setup(void **state)
 {
-    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB, AUTHZ_CREDS_DB };
+    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB, AUTHZ_CREDS_DB,
+                          AUTHZ_MAF_LABELS_DB };
     int rc;
 
     (void)state;
@@ -61,7 +62,7 @@ static int setup(void **state)
     snprintf(dir, sizeof(dir), "/tmp/tep-authz-maf-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    rc = cmn_store_open(dir, dbs, 3, 1, 0, &store);
+    rc = cmn_store_open(dir, dbs, 4, 1, 0, &store);
     return rc == 0 ? put_km(false) : rc;
 }
 
@@ -83,20 +84,25 @@ static json_t *body_of(authz_maf_answer *a)
     return o;
 }
 
-static void register_client(void)
+/* Registers sess's client; returns its mafClientRegID (static buffer). */
+static const char *register_client(void)
 {
+    static char reg_id[32];
     authz_maf_answer a;
     json_t *o;
 
     authz_maf_client_register(store, MAF, &sess, "{\"mafFQDN\":\"" MAF "\"}", 27, NOW, &a);
     assert_int_equal(a.code, 201);
     o = body_of(&a);
+    snprintf(reg_id, sizeof(reg_id), "%s",
+             json_string_value(json_object_get(o, "mafClientRegID")));
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "assignedSymmKeyID")), sess.km_id);
     assert_int_equal(strlen(json_string_value(json_object_get(o, "mafClientRegID"))), 16);
     /* bounded by the enrolment's expiry */
     assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), sess.expires);
     json_decref(o);
+    return reg_id;
 }
 
 static void register_key(const char *body, unsigned code, authz_maf_answer *a)
@@ -195,6 +201,233 @@ static void test_bad_requests(void **state)
     free(a.body);
 }
 
+
+/* ---- lifecycle (8.8.2.5, 8.8.2.6, 8.8.2.9, 8.8.2.10) ------------------------------------ */
+
+static const authz_maf_session other = { "0022@maf.tep.local", "Cdevice02", NOW + 7200, NULL };
+
+static void register_other_client(char *reg_id, size_t len)
+{
+    authz_maf_answer a;
+    json_t *o;
+
+    authz_maf_client_register(store, MAF, &other, "{}", 2, NOW, &a);
+    assert_int_equal(a.code, 201);
+    o = body_of(&a);
+    snprintf(reg_id, len, "%s", json_string_value(json_object_get(o, "mafClientRegID")));
+    json_decref(o);
+}
+
+static void client_update(const authz_maf_session *s, const char *reg_id, const char *body,
+                          unsigned code, authz_maf_answer *a)
+{
+    authz_maf_client_update(store, MAF, s, reg_id, body, strlen(body), NOW, a);
+    assert_int_equal(a->code, code);
+}
+
+static void test_client_update(void **state)
+{
+    authz_maf_answer a;
+    char theirs[32];
+    const char *mine = register_client();
+    json_t *o;
+
+    (void)state;
+    register_other_client(theirs, sizeof(theirs));
+    client_update(&sess, mine, "{\"expirationTime\":1800000900,\"labels\":[\"room-1\"]}",
+                  204, &a);
+    o = body_of(&a);
+    assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), NOW + 900);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "labels"), 0)),
+                        "room-1");
+    authz_maf_answer_clear(&a);
+    json_decref(o);
+    /* only what was asked for is answered */
+    client_update(&sess, mine, "{\"labels\":[]}", 204, &a);
+    o = body_of(&a);
+    assert_null(json_object_get(o, "expirationTime"));
+    json_decref(o);
+    authz_maf_answer_clear(&a);
+    /* a key now lives at most as long as the client registration */
+    register_key("{\"targetIDs\":[\"/tep-cse\"],\"expirationTime\":1800003000}", 201, &a);
+    o = body_of(&a);
+    assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), NOW + 900);
+    json_decref(o);
+    /* the expiry bounded by the enrolment, as at registration */
+    client_update(&sess, mine, "{\"expirationTime\":1900000000}", 204, &a);
+    o = body_of(&a);
+    assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), sess.expires);
+    json_decref(o);
+    authz_maf_answer_clear(&a);
+
+    client_update(&sess, theirs, "{\"labels\":[\"x\"]}", 403, &a); /* someone else's */
+    authz_maf_answer_clear(&a);
+    client_update(&sess, "00000000000000ff", "{\"labels\":[\"x\"]}", 404, &a);
+    authz_maf_answer_clear(&a);
+    client_update(&sess, "../keys", "{\"labels\":[\"x\"]}", 400, &a);
+    authz_maf_answer_clear(&a);
+    client_update(&sess, mine, "{}", 400, &a); /* nothing to update */
+    authz_maf_answer_clear(&a);
+    client_update(&sess, mine, "{\"expirationTime\":5}", 400, &a);
+    authz_maf_answer_clear(&a);
+    client_update(&sess, mine, "{\"labels\":\"x\"}", 400, &a);
+    authz_maf_answer_clear(&a);
+    client_update(&sess, mine, "{\"mafClientRegID\":\"x\"}", 400, &a); /* unknown member */
+    authz_maf_answer_clear(&a);
+    client_update(&sess, mine, "{\"mafFQDN\":\"x.example\",\"labels\":[]}", 400, &a);
+    authz_maf_answer_clear(&a);
+    /* expired registration: no update (8.8.2.5 pre-condition) */
+    authz_maf_client_update(store, MAF, &sess, mine, "{\"labels\":[]}", 13, NOW + 7200, &a);
+    assert_int_equal(a.code, 403);
+    authz_maf_answer_clear(&a);
+}
+
+static void test_client_deregistration_revokes_its_keys(void **state)
+{
+    authz_maf_answer a;
+    Tep__Credential *c = NULL;
+    char theirs[32];
+    const char *mine = register_client();
+    char key_id[CMN_KEY_ID_MAX];
+
+    (void)state;
+    register_other_client(theirs, sizeof(theirs));
+    register_key("{\"targetIDs\":[\"/tep-cse\"]}", 201, &a);
+    free(a.body);
+    snprintf(key_id, sizeof(key_id), "%s", a.key_id);
+
+    authz_maf_client_deregister(store, &sess, theirs, NOW, &a);
+    assert_int_equal(a.code, 403);
+    authz_maf_answer_clear(&a);
+    authz_maf_client_deregister(store, &other, mine, NOW, &a);
+    assert_int_equal(a.code, 403);
+    authz_maf_answer_clear(&a);
+
+    authz_maf_client_deregister(store, &sess, mine, NOW, &a);
+    assert_int_equal(a.code, 202);
+    assert_int_equal(a.n_gone, 1);
+    assert_string_equal(a.gone[0], key_id);
+    authz_maf_answer_clear(&a);
+    assert_int_equal(authz_maf_retrieve(store, key_id, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
+    /* the record is gone: no new key, no second de-registration */
+    register_key("{\"targetIDs\":[\"/tep-cse\"]}", 403, &a);
+    authz_maf_answer_clear(&a);
+    authz_maf_client_deregister(store, &sess, mine, NOW, &a);
+    assert_int_equal(a.code, 404);
+    authz_maf_answer_clear(&a);
+}
+
+static void key_update(const authz_maf_session *s, const char *rel, const char *body,
+                       unsigned code, authz_maf_answer *a)
+{
+    authz_maf_key_update(store, MAF, s, rel, body, strlen(body), NOW, a);
+    assert_int_equal(a->code, code);
+}
+
+#define REL "000102030405060708090a0b0c0d0e0f"
+
+static void test_key_update(void **state)
+{
+    authz_maf_answer a;
+    Tep__Credential *c = NULL;
+    char theirs[32];
+    json_t *o;
+
+    (void)state;
+    register_client();
+    register_other_client(theirs, sizeof(theirs));
+    register_key("{\"targetIDs\":[\"/tep-cse\",\"/cse-2\"],\"expirationTime\":1800000600}",
+                 201, &a);
+    free(a.body);
+
+    key_update(&sess, REL, "{\"expirationTime\":1800001200,\"targetIDs\":[\"/tep-cse\",\"/cse-3\"]}",
+               204, &a);
+    assert_string_equal(a.key_id, REL "@" MAF);
+    o = body_of(&a);
+    assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), NOW + 1200);
+    assert_int_equal(json_array_size(json_object_get(o, "targetIDs")), 2);
+    assert_null(json_object_get(o, "labels"));
+    json_decref(o);
+    authz_maf_answer_clear(&a);
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/cse-3", NOW, &c), 0);
+    assert_int_equal(c->expires, NOW + 1200);
+    assert_memory_equal(c->key.data, exporter + 16, 32); /* Kc unchanged */
+    authz_maf_credential_free(c);
+    c = NULL;
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/cse-2", NOW, &c), CMN_EDENIED);
+
+    key_update(&sess, REL, "{\"labels\":[\"door\"]}", 204, &a);
+    o = body_of(&a);
+    assert_null(json_object_get(o, "expirationTime"));
+    assert_non_null(json_object_get(o, "labels"));
+    json_decref(o);
+    authz_maf_answer_clear(&a);
+
+    key_update(&other, REL, "{\"labels\":[\"x\"]}", 403, &a); /* not the source */
+    authz_maf_answer_clear(&a);
+    key_update(&sess, "ffffffffffffffffffffffffffffffff", "{\"labels\":[]}", 404, &a);
+    authz_maf_answer_clear(&a);
+    key_update(&sess, "0001", "{\"labels\":[]}", 400, &a);
+    authz_maf_answer_clear(&a);
+    key_update(&sess, REL, "{}", 400, &a);
+    authz_maf_answer_clear(&a);
+    key_update(&sess, REL, "{\"targetIDs\":[]}", 400, &a);
+    authz_maf_answer_clear(&a);
+    key_update(&sess, REL, "{\"suid\":32}", 400, &a);
+    authz_maf_answer_clear(&a);
+    /* an expired key is not updated (8.8.2.9 pre-condition) */
+    authz_maf_key_update(store, MAF, &sess, REL, "{\"labels\":[]}", 13, NOW + 1200, &a);
+    assert_int_equal(a.code, 403);
+    authz_maf_answer_clear(&a);
+}
+
+static void test_key_deregistration(void **state)
+{
+    authz_maf_answer a;
+    Tep__Credential *c = NULL;
+    Tep__MafKey **keys = NULL;
+    size_t n = 0, live = 9;
+
+    (void)state;
+    register_client();
+    register_key("{\"targetIDs\":[\"/tep-cse\"]}", 201, &a);
+    free(a.body);
+    authz_maf_key_deregister(store, MAF, &other, REL, NOW, &a);
+    assert_int_equal(a.code, 403);
+    authz_maf_answer_clear(&a);
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), 0);
+    authz_maf_credential_free(c);
+    c = NULL;
+
+    authz_maf_key_deregister(store, MAF, &sess, REL, NOW + 5, &a);
+    assert_int_equal(a.code, 202);
+    assert_string_equal(a.key_id, REL "@" MAF);
+    authz_maf_answer_clear(&a);
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
+    assert_int_equal(authz_maf_count_keys(store, NOW, &live), 0);
+    assert_int_equal(live, 0);
+    /* the record stays for the audit, revoked, without Kc */
+    assert_int_equal(authz_maf_list(store, &keys, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(keys[0]->key_id, REL "@" MAF);
+    assert_int_equal(keys[0]->revoked, NOW + 5);
+    assert_int_equal(keys[0]->kc.len, 0);
+    assert_string_equal(keys[0]->source_id, "Cdevice01");
+    authz_maf_list_free(keys, n);
+    /* gone for its source too */
+    authz_maf_key_deregister(store, MAF, &sess, REL, NOW, &a);
+    assert_int_equal(a.code, 404);
+    authz_maf_answer_clear(&a);
+    key_update(&sess, REL, "{\"labels\":[]}", 404, &a);
+    authz_maf_answer_clear(&a);
+    /* operator revocation: unknown keys are refused, a revoked one stays revoked */
+    assert_int_equal(authz_maf_revoke(store, "ff@" MAF, NOW), CMN_ENOTFOUND);
+    assert_int_equal(authz_maf_revoke(store, REL "@" MAF, NOW + 9), 0);
+    assert_int_equal(authz_maf_list(store, &keys, &n), 0);
+    assert_int_equal(keys[0]->revoked, NOW + 5);
+    authz_maf_list_free(keys, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +435,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retrieval_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_bounded_by_enrolment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_deregistration_revokes_its_keys, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_key_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_deregistration, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

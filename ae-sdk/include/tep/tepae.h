@@ -242,6 +242,30 @@ typedef struct tep_kc tep_kc;
  * TEP_EINVAL: bad arguments or 4.00; TEP_EPROTO: a malformed or mismatching answer. */
 TEP_API int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
                                  int64_t lifetime, tep_kc **ret_kc);
+/* The same in the certificate MAF Handshake (TS-0003 8.8.2.2): ECDHE-ECDSA with the key
+ * and certificate of tep_enrol_cert(), the MAF's certificate checked to the stored trust
+ * anchor and to subjectAltName "onem2m:<MAF-ID>". The MAF knows the client by its
+ * certificate (no assignedSymmKeyID); it accepts it only while the enrolment is live.
+ * TEP_ESTATE also when there is no certificate yet. */
+TEP_API int tep_maf_register_key_cert(tep_device *dev, const char *maf_uri,
+                                      const char *target_id, int64_t lifetime,
+                                      tep_kc **ret_kc);
+/* MAF Key Registration Update (8.8.2.9), in a new MAF Handshake of the kind kc was
+ * registered in: a new expiry of lifetime seconds from now (0: unchanged; the MAF may
+ * shorten it, kc's expiry follows its answer) and/or the single target target_id (NULL:
+ * unchanged); at least one. The targets learn it from the MAF (a dropped target drops
+ * Kc). TEP_EDENIED: refused (not the source, key expired, no client registration);
+ * TEP_ENOTFOUND: the MAF no longer has the key; TEP_EINVAL. */
+TEP_API int tep_maf_update_key(tep_device *dev, const char *maf_uri, tep_kc *kc,
+                               int64_t lifetime, const char *target_id);
+/* MAF Key De-Registration (8.8.2.10): the MAF gives Kc to no one from now on and tells
+ * its targets, which close the sessions opened with it. Errors as tep_maf_update_key. */
+TEP_API int tep_maf_deregister_key(tep_device *dev, const char *maf_uri, const tep_kc *kc);
+/* MAF Client De-Registration (8.8.2.6) of the client registration kc was registered
+ * under: the MAF deletes it and de-registers every key registered with it. */
+TEP_API int tep_maf_deregister_client(tep_device *dev, const char *maf_uri,
+                                      const tep_kc *kc);
+TEP_API const char *tep_kc_client_reg_id(const tep_kc *kc); /* mafClientRegID, borrowed */
 TEP_API const char *tep_kc_key_id(const tep_kc *kc); /* hex(KcID)@MAF-FQDN, borrowed */
 TEP_API int64_t tep_kc_expires(const tep_kc *kc);    /* Unix seconds */
 TEP_API void tep_kc_free(tep_kc *kc);                /* NULL is fine */
