@@ -13,6 +13,7 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
+#include "cse_saef.h"
 #include "cse_sync.h"
 
 #define SUB "maf"
@@ -21,13 +22,16 @@ typedef struct {
     char key_id[CMN_KEY_ID_MAX];
     uint64_t request_id; /* 0: not sent yet */
     int64_t deadline_ms;
+    bool again;          /* a KeyEvent came while in flight: ask once more after the answer */
 } pending;
 
 struct cse_maf {
-    cmn_bus_sock *dealer;
+    cmn_bus *bus;
+    cmn_bus_sock *dealer; /* rebuilt after a lost answer (reopen_dealer) */
     cmn_bus_sock *events; /* KeyEvent SUB, NULL when not configured */
     int epfd;             /* both sockets' fds, so the loop polls one */
     cmn_store *store;
+    char keys_ep[512];
     char cse_id[256];
     char sender[300];
     pending p[CSE_MAF_PENDING_MAX];
@@ -37,10 +41,13 @@ struct cse_maf {
 
 static cse_maf *current; /* the one cse_maf_want() feeds */
 
-static int watch(int epfd, int fd)
+static int watch(int epfd, cmn_bus_sock *s)
 {
+    int fd = cmn_bus_fd(s);
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
+    if (fd < 0)
+        return fd;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : CMN_EIO;
 }
 
@@ -53,10 +60,12 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const 
     *ret = NULL;
     if (m == NULL)
         return CMN_ENOMEM;
-    if (snprintf(m->cse_id, sizeof(m->cse_id), "%s", cse_id) >= (int)sizeof(m->cse_id)) {
+    if (snprintf(m->cse_id, sizeof(m->cse_id), "%s", cse_id) >= (int)sizeof(m->cse_id) ||
+        snprintf(m->keys_ep, sizeof(m->keys_ep), "%s", keys_ep) >= (int)sizeof(m->keys_ep)) {
         free(m);
         return CMN_ERANGE;
     }
+    m->bus = bus;
     snprintf(m->sender, sizeof(m->sender), "tep-cse:%s", cse_id);
     m->store = st;
     if ((m->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
@@ -67,9 +76,9 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const 
     if (rc == 0 && events_ep[0] != '\0')
         rc = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &m->events);
     if (rc == 0)
-        rc = watch(m->epfd, cmn_bus_fd(m->dealer));
+        rc = watch(m->epfd, m->dealer);
     if (rc == 0 && m->events != NULL)
-        rc = watch(m->epfd, cmn_bus_fd(m->events));
+        rc = watch(m->epfd, m->events);
     if (rc != 0) {
         cse_maf_free(m);
         return rc;
@@ -110,18 +119,28 @@ bool cse_maf_is_key_id(const char *id)
     return true;
 }
 
-void cse_maf_want(const char *key_id)
+/* Queues a retrieval of key_id. One already in flight is asked once more after its
+ * answer when again (a KeyEvent may have changed the key since it was sent). */
+static void want(cse_maf *m, const char *key_id, bool again)
 {
-    cse_maf *m = current;
-
-    if (m == NULL || !cse_maf_is_key_id(key_id) || m->n == CSE_MAF_PENDING_MAX)
+    if (m == NULL || !cse_maf_is_key_id(key_id))
         return;
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->p[i].key_id, key_id) == 0)
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->p[i].key_id, key_id) == 0) {
+            m->p[i].again = m->p[i].again || (again && m->p[i].request_id != 0);
             return;
+        }
+    }
+    if (m->n == CSE_MAF_PENDING_MAX)
+        return;
     memset(&m->p[m->n], 0, sizeof(m->p[m->n]));
     snprintf(m->p[m->n].key_id, CMN_KEY_ID_MAX, "%s", key_id);
     m->n++;
+}
+
+void cse_maf_want(const char *key_id)
+{
+    want(current, key_id, false);
 }
 
 /* Writes c under its key_id (no checks). */
@@ -158,27 +177,32 @@ typedef struct {
 typedef struct {
     kc_ref refs[CSE_MAF_SWEEP_MAX];
     size_t n;
+    char after[CMN_KEY_ID_MAX]; /* collect keys after this one ("" = from the start) */
 } kc_refs;
 
-/* Live Kc credentials with a source KeID (collected first: no store reads inside the
- * iteration's read transaction). */
+/* Live Kc credentials with a source KeID, in key order after r->after (collected
+ * first: no store reads inside the iteration's read transaction). Stops when full. */
 static int collect_kc(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     kc_refs *r = arg;
-    Tep__Credential *c = tep__credential__unpack(NULL, vlen, val);
+    Tep__Credential *c;
+    size_t alen = strlen(r->after);
+    int cmp = memcmp(key, r->after, klen < alen ? klen : alen);
 
-    (void)key;
-    (void)klen;
-    if (c != NULL && c->suid == CSE_MAF_SUID_KC && !c->revoked && c->ke_id[0] != '\0' &&
-        r->n < CSE_MAF_SWEEP_MAX) {
+    if (r->n == CSE_MAF_SWEEP_MAX)
+        return 1; /* the next batch starts after the last one collected */
+    if (cmp < 0 || (cmp == 0 && klen <= alen))
+        return 0;
+    if ((c = tep__credential__unpack(NULL, vlen, val)) == NULL)
+        return 0;
+    if (c->suid == CSE_MAF_SUID_KC && !c->revoked && c->ke_id[0] != '\0' &&
+        strlen(c->key_id) < CMN_KEY_ID_MAX && strlen(c->ke_id) < CMN_KEY_ID_MAX) {
         snprintf(r->refs[r->n].key_id, CMN_KEY_ID_MAX, "%s", c->key_id);
         snprintf(r->refs[r->n].ke_id, CMN_KEY_ID_MAX, "%s", c->ke_id);
         r->n++;
     }
-    if (c != NULL) {
-        cmn_wipe(c->key.data, c->key.len);
-        tep__credential__free_unpacked(c, NULL);
-    }
+    cmn_wipe(c->key.data, c->key.len);
+    tep__credential__free_unpacked(c, NULL);
     return 0;
 }
 
@@ -202,17 +226,37 @@ static bool source_dead(cmn_store *st, const char *ke_id, int64_t now)
     return dead;
 }
 
-static int revoke_kc(cmn_store *st, const char *key_id)
+/* Marks the stored Kc key_id revoked, durably, and drops its key bytes (a revoked Kc is
+ * never used again; the record stays so that its handshakes are refused as revoked and
+ * not fetched again). 1: revoked now (logged), 0: no live Kc under key_id, <0: error. */
+static int revoke_kc(cmn_store *st, const char *key_id, const char *reason, const char *ke_id)
 {
     Tep__Credential *c = NULL;
     int rc = cse_cred_get(st, key_id, &c);
 
+    if (rc == CMN_ENOTFOUND)
+        return 0;
+    if (rc == 0 && (c->suid != CSE_MAF_SUID_KC || c->revoked)) {
+        cse_cred_free(c);
+        return 0;
+    }
     if (rc == 0) {
+        cmn_wipe(c->key.data, c->key.len);
+        c->key.len = 0;
         c->revoked = true;
         rc = put_credential(st, c);
     }
     cse_cred_free(c);
-    return rc;
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=maf_key_revoke_failed key_id=%s err=%s", key_id, cmn_strerror(rc));
+        return rc;
+    }
+    if (ke_id != NULL)
+        CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=%s ke_id=%s", key_id, reason,
+                 ke_id);
+    else
+        CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=%s", key_id, reason);
+    return 1;
 }
 
 size_t cse_maf_revoke_stale(cmn_store *st, int64_t now)
@@ -220,19 +264,30 @@ size_t cse_maf_revoke_stale(cmn_store *st, int64_t now)
     kc_refs *r = calloc(1, sizeof(*r));
     size_t revoked = 0;
 
-    if (r == NULL || cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, collect_kc, r) != 0) {
-        free(r);
+    if (r == NULL)
         return 0;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        if (!source_dead(st, r->refs[i].ke_id, now) || revoke_kc(st, r->refs[i].key_id) != 0)
-            continue;
-        CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=source_revoked ke_id=%s",
-                 r->refs[i].key_id, r->refs[i].ke_id);
-        revoked++;
-    }
+    do { /* batches of CSE_MAF_SWEEP_MAX, each after the last key of the one before */
+        r->n = 0;
+        if (cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, collect_kc, r) < 0)
+            break;
+        for (size_t i = 0; i < r->n; i++)
+            if (source_dead(st, r->refs[i].ke_id, now) &&
+                revoke_kc(st, r->refs[i].key_id, "source_revoked", r->refs[i].ke_id) == 1)
+                revoked++;
+        if (r->n > 0)
+            snprintf(r->after, sizeof(r->after), "%s", r->refs[r->n - 1].key_id);
+    } while (r->n == CSE_MAF_SWEEP_MAX);
     free(r);
     return revoked;
+}
+
+/* TS-0003 10.7: the live DTLS sessions of the Kc just revoked are closed now, not at the
+ * next expiry sweep (cse_saef_close_revoked closes every session whose credential is
+ * revoked, expired or gone). */
+static void close_sessions(cmn_store *st, size_t revoked)
+{
+    if (revoked > 0)
+        cse_saef_close_revoked(st, (int64_t)time(NULL));
 }
 
 /* ---- the loop's side ------------------------------------------------------------------ */
@@ -258,15 +313,29 @@ static void send_pending(cse_maf *m, int64_t now_ms)
         m->p[i].request_id = env.request_id;
         m->p[i].deadline_ms = now_ms + CSE_MAF_DEADLINE_MS;
         if (cmn_bus_send(m->dealer, NULL, 0, &env) != 0)
-            m->p[i].deadline_ms = now_ms; /* dropped at the next expiry check */
+            m->p[i].deadline_ms = now_ms; /* lost: handled as a timeout next turn */
     }
 }
 
-/* One answer: stores the key when the MAF gave it. Returns 1 when stored. */
-static int take_answer(cse_maf *m, const Tep__Envelope *env)
+/* Whether a Kc is stored under key_id and whether it is revoked. */
+static bool stored_kc(cmn_store *st, const char *key_id, bool *revoked)
+{
+    Tep__Credential *c = NULL;
+    bool found = cse_cred_get(st, key_id, &c) == 0 && c->suid == CSE_MAF_SUID_KC;
+
+    *revoked = found && c->revoked;
+    cse_cred_free(c);
+    return found;
+}
+
+/* One answer: stores the key when the MAF gave it; when the MAF no longer gives out a
+ * key stored here (not a target any more, or unknown to it), revokes it. Returns 1 when
+ * stored; *revoked counts the Kc revoked. */
+static int take_answer(cse_maf *m, const Tep__Envelope *env, size_t *revoked)
 {
     const Tep__KeyResponse *r = env->key_resp;
     char shown[CMN_KEY_ID_MAX];
+    bool again, here, dead = false;
     int rc = CMN_EPROTO;
     size_t i;
 
@@ -276,82 +345,162 @@ static int take_answer(cse_maf *m, const Tep__Envelope *env)
     if (i == m->n || env->body_case != TEP__ENVELOPE__BODY_KEY_RESP || r == NULL)
         return 0; /* late, unknown or malformed: dropped */
     snprintf(shown, sizeof(shown), "%s", m->p[i].key_id);
+    again = m->p[i].again;
+    forget(m, i);
+    here = stored_kc(m->store, shown, &dead);
     if (r->err != 0)
         rc = r->err;
+    else if (here && dead)
+        rc = CMN_EDENIED; /* revoked here stays revoked: never overwritten */
     else if (r->credential != NULL)
-        rc = cse_maf_store(m->store, m->p[i].key_id, r->credential);
+        rc = cse_maf_store(m->store, shown, r->credential);
     if (r->credential != NULL && r->credential->key.data != NULL)
         cmn_wipe(r->credential->key.data, r->credential->key.len);
-    forget(m, i);
+    if (again && !dead)
+        want(m, shown, false);
     if (rc != 0) {
-        CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"", shown, cmn_strerror(rc));
+        CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"", shown,
+                 here && dead && r->err == 0 ? "revoked" : cmn_strerror(rc));
+        if (here && !dead && (rc == CMN_EDENIED || rc == CMN_ENOTFOUND) &&
+            revoke_kc(m->store, shown, rc == CMN_EDENIED ? "not_target" : "deregistered",
+                      NULL) == 1)
+            (*revoked)++;
         return 0;
     }
-    CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld", shown,
-             r->credential->enrolee_id, (long long)r->credential->expires);
+    CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld%s", shown,
+             r->credential->enrolee_id, (long long)r->credential->expires,
+             here ? " update=true" : "");
     return 1;
 }
 
-/* A KeyEvent for this CSE: fetch the key now, unless it is already here. */
-static void take_event(cse_maf *m, const Tep__Envelope *env)
+/* A KeyEvent. revoked: the key is de-registered or revoked at the MAF: the stored Kc is
+ * revoked (a retrieval in flight is forgotten, so its answer cannot store it again).
+ * Otherwise a key stored here is fetched again (its expiry or targets changed), and a
+ * key naming this CSE among its targets is fetched now unless it is already here.
+ * Returns how many Kc were revoked. */
+static size_t take_event(cse_maf *m, const Tep__Envelope *env)
 {
     const Tep__KeyEvent *ev = env->key_event;
-    Tep__Credential *c = NULL;
+    bool here, dead = false;
 
-    if (env->body_case != TEP__ENVELOPE__BODY_KEY_EVENT || ev == NULL || ev->key_id == NULL)
-        return;
-    for (size_t i = 0; i < ev->n_target_ids; i++) {
-        if (strcmp(ev->target_ids[i], m->cse_id) != 0)
-            continue;
-        if (cse_cred_get(m->store, ev->key_id, &c) == CMN_ENOTFOUND)
-            cse_maf_want(ev->key_id);
-        cse_cred_free(c);
-        return;
+    if (env->body_case != TEP__ENVELOPE__BODY_KEY_EVENT || ev == NULL || ev->key_id == NULL ||
+        !cse_maf_is_key_id(ev->key_id))
+        return 0;
+    if (ev->revoked) {
+        for (size_t i = 0; i < m->n; i++) {
+            if (strcmp(m->p[i].key_id, ev->key_id) == 0) {
+                forget(m, i);
+                break;
+            }
+        }
+        return revoke_kc(m->store, ev->key_id, "deregistered", NULL) == 1 ? 1 : 0;
     }
+    here = stored_kc(m->store, ev->key_id, &dead);
+    if (here) {
+        if (!dead)
+            want(m, ev->key_id, true);
+        return 0;
+    }
+    for (size_t i = 0; i < ev->n_target_ids; i++) {
+        if (strcmp(ev->target_ids[i], m->cse_id) == 0) {
+            want(m, ev->key_id, false);
+            break;
+        }
+    }
+    return 0;
 }
 
-static void drain_events(cse_maf *m)
+static size_t drain_events(cse_maf *m)
 {
+    size_t revoked = 0;
+
     for (;;) {
         Tep__Envelope *env = NULL;
         int rc = cmn_bus_recv(m->events, NULL, NULL, &env);
 
         if (rc == 0)
-            take_event(m, env);
+            revoked += take_event(m, env);
         cmn_bus_env_free(env);
         if (rc != 0 && rc != CMN_ECORRUPT)
-            return;
+            return revoked;
     }
+}
+
+/* Lazy Pirate: an answer is lost (tep-authz down or restarted). A fresh DEALER drops
+ * whatever the old one still had queued and makes sure a stale answer is never taken;
+ * retrievals still in flight on the old socket are sent again on the new one. The old
+ * socket stays when a new one cannot be made (the next timeout tries again). */
+static void reopen_dealer(cse_maf *m)
+{
+    cmn_bus_sock *fresh = NULL;
+    int old_fd = cmn_bus_fd(m->dealer);
+    int rc = cmn_bus_open(m->bus, CMN_BUS_DEALER, m->keys_ep, &fresh);
+
+    if (rc == 0) {
+        if (old_fd >= 0)
+            epoll_ctl(m->epfd, EPOLL_CTL_DEL, old_fd, NULL);
+        rc = watch(m->epfd, fresh);
+    }
+    if (rc != 0) {
+        if (fresh != NULL) {
+            cmn_bus_close(fresh);
+            if (old_fd >= 0)
+                watch(m->epfd, m->dealer);
+        }
+        CMN_ERR(SUB, "event=maf_keys_reconnect_failed endpoint=%s err=%s", m->keys_ep,
+                cmn_strerror(rc));
+        return;
+    }
+    cmn_bus_close(m->dealer);
+    m->dealer = fresh;
+    for (size_t i = 0; i < m->n; i++)
+        m->p[i].request_id = 0;
+    CMN_INFO(SUB, "event=maf_keys_reconnected endpoint=%s", m->keys_ep);
+}
+
+/* Forgets retrievals past their deadline (a later handshake or KeyEvent asks again);
+ * after any, the DEALER is rebuilt. */
+static void expire_pending(cse_maf *m, int64_t now_ms)
+{
+    bool lost = false;
+
+    for (size_t i = 0; i < m->n;) {
+        if (m->p[i].request_id != 0 && m->p[i].deadline_ms <= now_ms) {
+            CMN_WARN(SUB, "event=maf_key_timeout key_id=%s endpoint=%s", m->p[i].key_id,
+                     m->keys_ep);
+            forget(m, i);
+            lost = true;
+        } else {
+            i++;
+        }
+    }
+    if (lost)
+        reopen_dealer(m);
 }
 
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
 {
     unsigned stored = 0;
+    size_t revoked = 0;
 
     if (m->events != NULL)
-        drain_events(m);
-    send_pending(m, now_ms);
+        revoked += drain_events(m);
     for (;;) {
         Tep__Envelope *env = NULL;
         int rc = cmn_bus_recv(m->dealer, NULL, NULL, &env);
 
-        if (rc == CMN_EAGAIN)
-            break;
         if (rc == 0)
-            stored += (unsigned)take_answer(m, env);
+            stored += (unsigned)take_answer(m, env, &revoked);
         cmn_bus_env_free(env);
         if (rc != 0 && rc != CMN_ECORRUPT)
             break;
     }
+    expire_pending(m, now_ms);
+    send_pending(m, now_ms);
     if (now_ms >= m->next_sweep_ms) {
         m->next_sweep_ms = now_ms + CSE_MAF_SWEEP_MS;
-        cse_maf_revoke_stale(m->store, (int64_t)time(NULL));
+        revoked += cse_maf_revoke_stale(m->store, (int64_t)time(NULL));
     }
-    for (size_t i = 0; i < m->n;) {
-        if (m->p[i].request_id != 0 && m->p[i].deadline_ms <= now_ms)
-            forget(m, i); /* unanswered: a later handshake asks again */
-        else
-            i++;
-    }
+    close_sessions(m->store, revoked);
     return stored;
 }

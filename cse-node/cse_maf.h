@@ -6,7 +6,13 @@
  * the answer as Credential{key_id, Kc, suid 32, enrolee_id = the source AE-ID, expires}
  * in the credentials database, where the client's retried handshake finds it like a Kpsa.
  * With tep-authz's "maf_events" PUB configured, a KeyEvent naming this CSE among its
- * targets starts the same retrieval at once, usually before entity A's handshake. */
+ * targets starts the same retrieval at once, usually before entity A's handshake.
+ * A KeyEvent with revoked (key de-registered or revoked at the MAF) revokes the stored
+ * Kc; one without it for a Kc stored here fetches it again (expiry or targets changed),
+ * and an answer CMN_EDENIED (not a target any more) or CMN_ENOTFOUND revokes it. A
+ * revoked Kc keeps its record (revoked, key bytes dropped): handshakes with it are
+ * refused as revoked, it is never fetched or stored again, and the live DTLS sessions
+ * bound to it are closed in the same loop turn (cse_saef_close_revoked). */
 #ifndef TEP_CSE_MAF_H
 #define TEP_CSE_MAF_H
 
@@ -18,9 +24,10 @@
 
 #define CSE_MAF_SUID_KC 32
 #define CSE_MAF_PENDING_MAX 32   /* retrievals in flight */
-#define CSE_MAF_DEADLINE_MS 2000 /* an unanswered retrieval is dropped (and may be asked again) */
+#define CSE_MAF_DEADLINE_MS 2000 /* an unanswered retrieval is dropped (and may be asked
+                                  * again) and the DEALER rebuilt (Lazy Pirate) */
 #define CSE_MAF_SWEEP_MS 500     /* revoked sources: how often stored Kc are checked */
-#define CSE_MAF_SWEEP_MAX 64     /* Kc revoked per sweep at most (the next sweep goes on) */
+#define CSE_MAF_SWEEP_MAX 64     /* Kc collected per store read in a sweep */
 
 typedef struct cse_maf cse_maf;
 
@@ -30,7 +37,8 @@ typedef struct cse_maf cse_maf;
 int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const char *cse_id,
                 cmn_store *st, cse_maf **ret);
 void cse_maf_free(cse_maf *m); /* NULL is fine */
-/* One fd for poll(): an epoll set of the DEALER's and the SUB's ZeroMQ fds. */
+/* One fd for poll(): an epoll set of the DEALER's and the SUB's ZeroMQ fds. It stays
+ * the same when the DEALER is rebuilt. */
 int cse_maf_fd(const cse_maf *m);
 
 /* Whether id has the shape of a MAF Key Identifier: 32 hex digits "@" an FQDN. */
@@ -39,15 +47,20 @@ bool cse_maf_is_key_id(const char *id);
  * nothing when there is no cse_maf, the id is not a Key Identifier, it is already asked
  * for, or the queue is full. */
 void cse_maf_want(const char *key_id);
-/* Sends what was asked for, stores the answers, forgets retrievals past their deadline.
- * Returns how many keys were stored. */
+/* Takes KeyEvents and answers (storing, updating or revoking Kc), forgets retrievals
+ * past their deadline and then rebuilds the DEALER (a fresh socket: a late answer to
+ * the old one is never taken; retrievals in flight on it are sent again), sends what is
+ * asked for, runs the source sweep every CSE_MAF_SWEEP_MS, and closes the sessions of
+ * the Kc revoked in this turn. Never blocks. Returns how many keys were stored. */
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms);
 
 /* Marks revoked every stored Kc whose source enrolment (Credential.ke_id) this CSE
  * knows as revoked or expired (its Kpsa, through the KeID index of cse_sync.h): a
- * revoked enrolment ends its connection keys too (TS-0003 10.7). Sessions bound to them
- * are then closed by cse_saef_close_revoked(). Returns how many were revoked. Run by
- * cse_maf_process() at most every CSE_MAF_SWEEP_MS. */
+ * revoked enrolment ends its connection keys too (TS-0003 10.7). All stored Kc are
+ * checked, CSE_MAF_SWEEP_MAX per store read. The caller closes the sessions bound to
+ * them with cse_saef_close_revoked(). Returns how many were revoked. Run by
+ * cse_maf_process() every CSE_MAF_SWEEP_MS (expiry of the source) and by tep-cse right
+ * after a sync batch that applied a revocation. */
 size_t cse_maf_revoke_stale(cmn_store *st, int64_t now);
 
 /* Stores a retrieved credential (checked: SUID 32, 32-byte key, its key_id, an

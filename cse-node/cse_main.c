@@ -128,9 +128,13 @@ static void on_applied(uint64_t last, void *arg)
     CMN_INFO(SUB, "event=sync_applied last_seq=%llu items=%u revocations=%u",
              (unsigned long long)last, d->stats.applied, d->stats.revocations);
     /* TS-0003 10.7: live DTLS sessions bound to a credential revoked in this batch
-     * are closed now, not at their next request. */
-    if (d->stats.revocations > 0)
+     * are closed now, not at their next request; so are the sessions of the MAF keys
+     * (Kc) registered with a revoked enrolment, marked revoked here first. */
+    if (d->stats.revocations > 0) {
+        if (d->maf != NULL)
+            cse_maf_revoke_stale(d->store, (int64_t)time(NULL));
         cse_saef_close_revoked(d->store, (int64_t)time(NULL));
+    }
     memset(&d->stats, 0, sizeof(d->stats));
 }
 

@@ -1,6 +1,8 @@
 /* The target's side of the MAF-based SAEF (TS-0003 8.2.2.3): which identities are Key
  * Identifiers, and what a retrieved Kc becomes in the credentials store (found by the
- * PSK callback like a Kpsa, bound to the source AE-ID). */
+ * PSK callback like a Kpsa, bound to the source AE-ID); with a real ZeroMQ ROUTER and
+ * PUB standing in for tep-authz: KeyEvent revocation and update, and the keys DEALER
+ * rebuilt after a lost answer (Lazy Pirate). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +13,12 @@
 
 #include <cmocka.h>
 #include <ftw.h>
+#include <poll.h>
+#include <time.h>
 
+#include "cmn_bus.h"
 #include "cmn_err.h"
+#include "cmn_kdf.h"
 #include "cse_maf.h"
 #include "cse_sync.h"
 
@@ -144,6 +150,390 @@ static void test_revoked_source_revokes_kc(void **state)
     assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 0); /* once */
 }
 
+/* More Kc than one store read collects: all of them are checked in one sweep, also
+ * those after CSE_MAF_SWEEP_MAX live ones. */
+static void test_sweep_checks_every_kc(void **state)
+{
+    char id[CMN_KEY_ID_MAX];
+    const size_t n = CSE_MAF_SWEEP_MAX + 6;
+
+    (void)state;
+    put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", false);
+    put("kpsa2@mef.tep.local", 22, "ke2@mef.tep.local", false);
+    for (size_t i = 0; i < n; i++) { /* the live source's keys sort first */
+        snprintf(id, sizeof(id), "%032zx@maf.tep.local", i);
+        put(id, CSE_MAF_SUID_KC, i < CSE_MAF_SWEEP_MAX ? "ke2@mef.tep.local" : "ke1@mef.tep.local",
+            false);
+    }
+    put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", true);
+    assert_int_equal(cse_maf_revoke_stale(store, 1800000000), n - CSE_MAF_SWEEP_MAX);
+}
+
+/* ---- against a stand-in tep-authz: ROUTER on "keys", PUB on "maf_events" ----------- */
+
+#define CSE_ID "/tep-cse"
+#define KEY2 "ffeeddccbbaa99887766554433221100@maf.tep.local"
+
+typedef struct {
+    cmn_bus *bus;
+    cmn_bus_sock *router, *pub;
+    cse_maf *maf;
+    int64_t now; /* the loop's monotonic ms, driven by the test */
+} authz;
+
+static void authz_up(authz *a)
+{
+    char keys[128], events[128];
+
+    memset(a, 0, sizeof(*a));
+    snprintf(keys, sizeof(keys), "ipc://%s/keys.ipc", dir);
+    snprintf(events, sizeof(events), "ipc://%s/maf-ev.ipc", dir);
+    assert_int_equal(cmn_bus_new(&a->bus), 0);
+    assert_int_equal(cmn_bus_open(a->bus, CMN_BUS_ROUTER, keys, &a->router), 0);
+    assert_int_equal(cmn_bus_open(a->bus, CMN_BUS_PUB, events, &a->pub), 0);
+    assert_int_equal(cse_maf_new(a->bus, keys, events, CSE_ID, store, &a->maf), 0);
+    a->now = 1000;
+}
+
+static void authz_down(authz *a)
+{
+    cse_maf_free(a->maf);
+    cmn_bus_close(a->router);
+    cmn_bus_close(a->pub);
+    cmn_bus_free(a->bus);
+}
+
+/* The next KeyRequest on the ROUTER (the loop turns until it is sent). */
+static Tep__Envelope *next_request(authz *a, uint8_t *ident, size_t *ilen)
+{
+    Tep__Envelope *env = NULL;
+
+    cse_maf_process(a->maf, a->now);
+    assert_int_equal(cmn_bus_recv_wait(a->router, 2000, ident, ilen, &env), 0);
+    assert_int_equal(env->body_case, TEP__ENVELOPE__BODY_KEY_REQ);
+    assert_string_equal(env->key_req->target_id, CSE_ID);
+    return env;
+}
+
+/* Answers rq with Kc = 32 bytes of fill (err 0) or with err alone. */
+static void answer(authz *a, const uint8_t *ident, size_t ilen, const Tep__Envelope *rq,
+                   int err, uint8_t fill)
+{
+    uint8_t kc[32];
+    Tep__Envelope env;
+    Tep__KeyResponse r = TEP__KEY_RESPONSE__INIT;
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+
+    memset(kc, fill, sizeof(kc));
+    cmn_bus_env_init(&env, "tep-authz", rq->request_id);
+    env.body_case = TEP__ENVELOPE__BODY_KEY_RESP;
+    env.key_resp = &r;
+    r.err = err;
+    if (err == 0) {
+        c.key_id = rq->key_req->key_id;
+        c.key = (ProtobufCBinaryData){ sizeof(kc), kc };
+        c.suid = CSE_MAF_SUID_KC;
+        c.enrolee_id = "Cdevice01";
+        c.expires = 1800000000 + fill;
+        r.credential = &c;
+    }
+    assert_int_equal(cmn_bus_send(a->router, ident, ilen, &env), 0);
+}
+
+/* Turns the loop (the maf fd polled, as tep-cse does) until done() or ms passed. */
+static bool turn_for(authz *a, bool (*done)(void), long ms)
+{
+    struct timespec t0, t;
+    struct pollfd pfd = { .fd = cse_maf_fd(a->maf), .events = POLLIN };
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        poll(&pfd, 1, 20);
+        cse_maf_process(a->maf, a->now);
+        if (done())
+            return true;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+    return false;
+}
+
+static bool turn_until(authz *a, bool (*done)(void))
+{
+    return turn_for(a, done, 3000);
+}
+
+static Tep__Credential *kc_now(const char *key_id)
+{
+    Tep__Credential *c = NULL;
+
+    if (cse_cred_get(store, key_id, &c) != 0)
+        return NULL;
+    return c;
+}
+
+static bool key_revoked(void)
+{
+    Tep__Credential *c = kc_now(KEY_ID);
+    bool r = c != NULL && c->revoked;
+
+    cse_cred_free(c);
+    return r;
+}
+
+static bool key2_stored(void)
+{
+    Tep__Credential *c = kc_now(KEY2);
+    bool r = c != NULL;
+
+    cse_cred_free(c);
+    return r;
+}
+
+static void publish(authz *a, const char *key_id, const char *target, bool revoked)
+{
+    Tep__Envelope env;
+    Tep__KeyEvent ev = TEP__KEY_EVENT__INIT;
+    char *targets[1] = { (char *)target };
+
+    cmn_bus_env_init(&env, "tep-authz", 0);
+    env.body_case = TEP__ENVELOPE__BODY_KEY_EVENT;
+    env.key_event = &ev;
+    ev.key_id = (char *)key_id;
+    ev.target_ids = targets;
+    ev.n_target_ids = 1;
+    ev.revoked = revoked;
+    assert_int_equal(cmn_bus_send(a->pub, NULL, 0, &env), 0);
+}
+
+/* A SUB misses what is published before its subscription is in: the stand-in publishes
+ * the (idempotent) event again each turn until it shows. */
+static bool publish_until(authz *a, const char *key_id, bool revoked, bool (*done)(void))
+{
+    for (int i = 0; i < 150; i++) {
+        struct pollfd pfd = { .fd = cse_maf_fd(a->maf), .events = POLLIN };
+
+        publish(a, key_id, CSE_ID, revoked);
+        poll(&pfd, 1, 20);
+        cse_maf_process(a->maf, a->now);
+        if (done())
+            return true;
+    }
+    return false;
+}
+
+/* KeyEvent{revoked}: the stored Kc is revoked durably, its key bytes dropped; handshakes
+ * with it are then refused as revoked (cse_cred_usable is what the PSK callback asks). */
+static void test_key_event_revoked_revokes_kc(void **state)
+{
+    authz a;
+    Tep__Credential *got;
+
+    (void)state;
+    put(KEY_ID, CSE_MAF_SUID_KC, "", false);
+    authz_up(&a);
+    assert_true(publish_until(&a, KEY_ID, true, key_revoked));
+    got = kc_now(KEY_ID);
+    assert_non_null(got);
+    assert_int_equal(cse_cred_usable(got, 1800000000), CMN_EDENIED);
+    assert_int_equal(got->key.len, 0);
+    assert_string_equal(got->enrolee_id, "Cdevice01");
+    cse_cred_free(got);
+    authz_down(&a);
+}
+
+/* A retrieval in flight when the key is revoked: its answer does not store it. */
+static void test_revoked_while_in_flight_is_not_stored(void **state)
+{
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    authz a;
+    Tep__Envelope *rq;
+    struct pollfd pfd;
+
+    (void)state;
+    put(KEY_ID, CSE_MAF_SUID_KC, "", false);
+    authz_up(&a);
+    assert_true(publish_until(&a, KEY_ID, true, key_revoked)); /* the SUB is in */
+    cse_maf_want(KEY2);
+    rq = next_request(&a, ident, &ilen);
+    assert_string_equal(rq->key_req->key_id, KEY2);
+    publish(&a, KEY2, CSE_ID, true);
+    pfd = (struct pollfd){ .fd = cse_maf_fd(a.maf), .events = POLLIN };
+    assert_int_equal(poll(&pfd, 1, 2000), 1);
+    cse_maf_process(a.maf, a.now); /* the event: before the answer */
+    answer(&a, ident, ilen, rq, 0, 0x22);
+    assert_false(turn_for(&a, key2_stored, 300));
+    cmn_bus_env_free(rq);
+    authz_down(&a);
+}
+
+#define KEY3 "33333333333333333333333333333333@maf.tep.local"
+
+static bool key3_revoked(void)
+{
+    Tep__Credential *c = kc_now(KEY3);
+    bool r = c != NULL && c->revoked;
+
+    cse_cred_free(c);
+    return r;
+}
+
+/* Waits until tep-cse's SUB gets what is published (a KeyEvent revoking KEY3 shows). */
+static void sub_in(authz *a)
+{
+    put(KEY3, CSE_MAF_SUID_KC, "", false);
+    assert_true(publish_until(a, KEY3, true, key3_revoked));
+}
+
+/* Publishes one KeyEvent for key_id (the SUB is in) and turns the loop until tep-cse's
+ * retrieval of it reaches the ROUTER. */
+static Tep__Envelope *request_after_event(authz *a, const char *key_id, const char *target,
+                                          uint8_t *ident, size_t *ilen)
+{
+    Tep__Envelope *rq = NULL;
+
+    publish(a, key_id, target, false);
+    for (int i = 0; i < 150 && rq == NULL; i++) {
+        cse_maf_process(a->maf, a->now);
+        if (cmn_bus_recv_wait(a->router, 20, ident, ilen, &rq) != 0)
+            rq = NULL;
+    }
+    assert_non_null(rq);
+    assert_string_equal(rq->key_req->key_id, key_id);
+    return rq;
+}
+
+static bool key_updated(void)
+{
+    Tep__Credential *c = kc_now(KEY_ID);
+    bool r = c != NULL && c->expires == 1800000000 + 0x33;
+
+    cse_cred_free(c);
+    return r;
+}
+
+/* KeyEvent without revoked for a stored key: fetched again and updated; when the MAF
+ * says this CSE is no longer a target (CMN_EDENIED), the Kc is revoked. */
+static void test_key_event_update_refetches(void **state)
+{
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    authz a;
+    Tep__Envelope *rq;
+    Tep__Credential *got;
+
+    (void)state;
+    put(KEY_ID, CSE_MAF_SUID_KC, "", false);
+    authz_up(&a);
+    sub_in(&a);
+    rq = request_after_event(&a, KEY_ID, CSE_ID, ident, &ilen); /* new expiry */
+    answer(&a, ident, ilen, rq, 0, 0x33);
+    cmn_bus_env_free(rq);
+    assert_true(turn_until(&a, key_updated));
+    got = kc_now(KEY_ID);
+    assert_int_equal(cse_cred_usable(got, 1800000000), 0);
+    assert_int_equal(got->key.data[0], 0x33);
+    cse_cred_free(got);
+    /* targets changed: this CSE is not among them (the event does not name it) */
+    rq = request_after_event(&a, KEY_ID, "/other-cse", ident, &ilen);
+    answer(&a, ident, ilen, rq, CMN_EDENIED, 0);
+    assert_true(turn_until(&a, key_revoked));
+    cmn_bus_env_free(rq);
+    authz_down(&a);
+}
+
+/* A Kc revoked here (its source enrolment revoked) while a retrieval of it is in flight:
+ * the MAF's answer does not bring it back. */
+static void test_revoked_here_stays_revoked(void **state)
+{
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    authz a;
+    Tep__Envelope *rq;
+    Tep__Credential *got;
+
+    (void)state;
+    put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", false);
+    put(KEY_ID, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
+    authz_up(&a);
+    cse_maf_want(KEY_ID);
+    rq = next_request(&a, ident, &ilen);
+    put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", true);
+    assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 1);
+    answer(&a, ident, ilen, rq, 0, 0x55);
+    for (int i = 0; i < 20; i++) { /* the answer is taken and refused */
+        struct pollfd pfd = { .fd = cse_maf_fd(a.maf), .events = POLLIN };
+        poll(&pfd, 1, 20);
+        cse_maf_process(a.maf, a.now);
+    }
+    got = kc_now(KEY_ID);
+    assert_true(got->revoked);
+    assert_int_equal(got->key.len, 0);
+    cse_cred_free(got);
+    cmn_bus_env_free(rq);
+    authz_down(&a);
+}
+
+/* Lazy Pirate: tep-authz loses the first request; after the deadline the DEALER is
+ * rebuilt (a new ZeroMQ identity at the ROUTER), a stale answer to the old socket is
+ * never taken, and the next retrieval works. */
+static void test_lost_answer_rebuilds_dealer(void **state)
+{
+    uint8_t id1[CMN_BUS_IDENT_MAX], id2[CMN_BUS_IDENT_MAX];
+    size_t len1 = 0, len2 = 0;
+    authz a;
+    Tep__Envelope *rq1, *rq2;
+    Tep__Credential *got;
+
+    (void)state;
+    authz_up(&a);
+    cse_maf_want(KEY2);
+    rq1 = next_request(&a, id1, &len1); /* dropped */
+    a.now += CSE_MAF_DEADLINE_MS;
+    cse_maf_process(a.maf, a.now); /* timed out: forgotten, DEALER rebuilt */
+    cse_maf_want(KEY2);             /* the client's retried handshake */
+    a.now += 1;
+    rq2 = next_request(&a, id2, &len2);
+    assert_string_equal(rq2->key_req->key_id, KEY2);
+    assert_false(len1 == len2 && memcmp(id1, id2, len1) == 0); /* another socket */
+    answer(&a, id1, len1, rq1, 0, 0x11); /* stale, to the closed socket: lost */
+    answer(&a, id2, len2, rq2, 0, 0x22);
+    assert_true(turn_until(&a, key2_stored));
+    got = kc_now(KEY2);
+    assert_int_equal(got->key.data[0], 0x22);
+    cse_cred_free(got);
+    cmn_bus_env_free(rq1);
+    cmn_bus_env_free(rq2);
+    authz_down(&a);
+}
+
+/* The loop's fd follows the rebuilt DEALER: an answer on the new socket wakes poll(). */
+static void test_rebuilt_dealer_wakes_poll(void **state)
+{
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    authz a;
+    Tep__Envelope *rq;
+    struct pollfd pfd;
+
+    (void)state;
+    authz_up(&a);
+    cse_maf_want(KEY2);
+    rq = next_request(&a, ident, &ilen);
+    cmn_bus_env_free(rq);
+    a.now += CSE_MAF_DEADLINE_MS;
+    cse_maf_process(a.maf, a.now);
+    cse_maf_want(KEY2);
+    rq = next_request(&a, ident, &ilen);
+    cse_maf_process(a.maf, a.now); /* drained: the edge-like fd is quiet again */
+    answer(&a, ident, ilen, rq, 0, 0x44);
+    pfd = (struct pollfd){ .fd = cse_maf_fd(a.maf), .events = POLLIN };
+    assert_int_equal(poll(&pfd, 1, 2000), 1);
+    assert_true(turn_until(&a, key2_stored));
+    cmn_bus_env_free(rq);
+    authz_down(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +541,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retrieved_kc_is_a_credential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_answers_are_not_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_source_revokes_kc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_checks_every_kc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_event_revoked_revokes_kc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_while_in_flight_is_not_stored, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_key_event_update_refetches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_here_stays_revoked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_answer_rebuilds_dealer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuilt_dealer_wakes_poll, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
