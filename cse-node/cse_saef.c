@@ -232,17 +232,32 @@ static int enrolee_cred(cmn_store *st, const char *ae_id, Tep__Credential **ret)
     return rc;
 }
 
-/* A certificate binding lasts while the certificate is valid and the enrolment it was
- * issued under is usable (TS-0003 10.7: revoking or expiring the enrolee ends it). */
-static int cert_usable(cmn_store *st, const char *ae_id, int64_t not_after, int64_t now)
+/* A certificate binding lasts while the certificate is valid, has not been revoked on
+ * its own (CERT_REVOKED) and the enrolment it was issued under is usable (TS-0003 10.7:
+ * revoking or expiring the enrolee ends it). *ret_reason: why not, for the log. */
+static int cert_usable(cmn_store *st, const char *serial, const char *ae_id, int64_t not_after,
+                       int64_t now, const char **ret_reason)
 {
     Tep__Credential *c = NULL;
-    int rc = now < not_after ? enrolee_cred(st, ae_id, &c) : CMN_EEXPIRED;
+    int rc = now < not_after ? cse_cert_revoked(st, serial) : CMN_EEXPIRED;
 
+    if (rc == CMN_EDENIED) {
+        *ret_reason = "cert_revoked";
+        return rc;
+    }
+    if (rc == 0)
+        rc = enrolee_cred(st, ae_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);
     cse_cred_free(c);
+    *ret_reason = refuse_reason(rc);
     return rc;
+}
+
+/* The serial of a certificate binding ("cert:<serial>"). */
+static const char *binding_serial(const saef_binding *b)
+{
+    return b->key_id + strlen(CSE_CERT_KEY_PREFIX);
 }
 
 /* Certificate SAEF (TS-0003 8.2.2.2): OpenSSL has checked the chain to ca_file before
@@ -253,7 +268,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
 {
     cmn_cert_info info;
     saef_binding *b;
-    const char *id;
+    const char *id, *why;
     char shown[CMN_KEY_ID_MAX];
     int rc;
 
@@ -272,14 +287,15 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
         return 0;
     }
     id = info.san_uri + strlen(CMN_CA_SAN_PREFIX);
-    if ((rc = cert_usable(setup.id_call_back_arg, id, info.not_after, time(NULL))) != 0) {
-        CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s",
-                 refuse_reason(rc), info.serial, cse_log_value(id, shown, sizeof(shown)));
+    if ((rc = cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after, time(NULL),
+                          &why)) != 0) {
+        CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s", why,
+                 info.serial, cse_log_value(id, shown, sizeof(shown)));
         return 0;
     }
     if (strlen(id) >= sizeof(b->enrolee_id) || (b = calloc(1, sizeof(*b))) == NULL)
         return 0;
-    snprintf(b->key_id, sizeof(b->key_id), "cert:%s", info.serial);
+    snprintf(b->key_id, sizeof(b->key_id), CSE_CERT_KEY_PREFIX "%s", info.serial);
     memcpy(b->enrolee_id, id, strlen(id) + 1);
     b->not_after = info.not_after;
     b->is_cert = true;
@@ -371,6 +387,23 @@ int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *k
     return 0;
 }
 
+/* Whether a (non-admin) binding's credential or certificate is still usable at now. */
+static int binding_usable(cmn_store *st, const saef_binding *b, int64_t now,
+                          const char **ret_reason)
+{
+    Tep__Credential *c = NULL;
+    int rc;
+
+    if (b->is_cert)
+        return cert_usable(st, binding_serial(b), b->enrolee_id, b->not_after, now, ret_reason);
+    rc = cse_cred_get(st, b->key_id, &c);
+    if (rc == 0)
+        rc = cse_cred_usable(c, now);
+    cse_cred_free(c);
+    *ret_reason = refuse_reason(rc);
+    return rc;
+}
+
 /* A DTLS session whose binding is not there (the callback ran on another session
  * object): bind it now from the identity libcoap kept. */
 static saef_binding *bind_late(cmn_store *st, coap_session_t *session)
@@ -394,9 +427,8 @@ static saef_binding *bind_late(cmn_store *st, coap_session_t *session)
 const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t now)
 {
     saef_binding *b = coap_session_get_app_data(session);
-    Tep__Credential *c = NULL;
     char shown[CMN_KEY_ID_MAX];
-    int rc;
+    const char *why;
 
     if (b == NULL)
         b = bind_late(st, session);
@@ -404,16 +436,8 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     if (b->is_admin)
         return admin.set ? b->enrolee_id : NULL;
-    if (b->is_cert) {
-        rc = cert_usable(st, b->enrolee_id, b->not_after, now);
-    } else {
-        rc = cse_cred_get(st, b->key_id, &c);
-        if (rc == 0)
-            rc = cse_cred_usable(c, now);
-        cse_cred_free(c);
-    }
-    if (rc != 0) {
-        CMN_WARN(SUB, "event=session_unbound reason=%s identity=%s", refuse_reason(rc),
+    if (binding_usable(st, b, now, &why) != 0) {
+        CMN_WARN(SUB, "event=session_unbound reason=%s identity=%s", why,
                  cse_log_value(b->key_id, shown, sizeof(shown)));
         binding_free(b);
         coap_session_set_app_data(session, NULL);
@@ -481,28 +505,24 @@ unsigned cse_saef_check_ae_create(cmn_store *st, const char *bound_id, const cha
     return rsc;
 }
 
-/* Sessions whose credential is no longer usable (revoked, expired, gone). */
+/* Sessions whose credential is no longer usable (revoked, expired, gone), with their
+ * identity and why, for the log. */
 static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret, size_t max,
-                                char (*ids)[CMN_KEY_ID_MAX])
+                                char (*ids)[CMN_KEY_ID_MAX], const char **reasons)
 {
     size_t n = 0;
 
     for (saef_binding *b = bindings; b != NULL && n < max; b = b->next) {
-        Tep__Credential *c = NULL;
+        const char *why;
         int rc;
 
         if (b->is_admin)
             continue;
-        if (b->is_cert) {
-            rc = cert_usable(st, b->enrolee_id, b->not_after, now);
-        } else {
-            rc = cse_cred_get(st, b->key_id, &c);
-            if (rc == 0)
-                rc = cse_cred_usable(c, now);
-            cse_cred_free(c);
-        }
+        rc = binding_usable(st, b, now, &why);
         if (rc == CMN_EDENIED || rc == CMN_EEXPIRED || rc == CMN_ENOTFOUND) {
             snprintf(ids[n], CMN_KEY_ID_MAX, "%s", b->key_id);
+            /* "credential_revoked" for anything but a certificate revoked on its own */
+            reasons[n] = strcmp(why, "cert_revoked") == 0 ? why : "credential_revoked";
             ret[n++] = b->session;
         }
     }
@@ -513,13 +533,14 @@ size_t cse_saef_close_revoked(cmn_store *st, int64_t now)
 {
     coap_session_t *dead[CSE_SAEF_CLOSE_MAX];
     char ids[CSE_SAEF_CLOSE_MAX][CMN_KEY_ID_MAX], shown[CMN_KEY_ID_MAX];
-    size_t n = unusable_sessions(st, now, dead, CSE_SAEF_CLOSE_MAX, ids);
+    const char *reasons[CSE_SAEF_CLOSE_MAX];
+    size_t n = unusable_sessions(st, now, dead, CSE_SAEF_CLOSE_MAX, ids, reasons);
 
     for (size_t i = 0; i < n; i++) {
         /* close_notify to the peer, the DTLS state freed, queued messages dropped; the
          * DTLS_CLOSED event frees the binding. Later datagrams on it are dropped. */
         coap_session_disconnected(dead[i], COAP_NACK_TLS_FAILED);
-        CMN_INFO(SUB, "event=session_closed reason=credential_revoked identity=%s",
+        CMN_INFO(SUB, "event=session_closed reason=%s identity=%s", reasons[i],
                  cse_log_value(ids[i], shown, sizeof(shown)));
     }
     return n;

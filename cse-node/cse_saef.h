@@ -51,7 +51,9 @@ unsigned cse_saef_check_ae_create(cmn_store *st, const char *bound_id, const cha
                                   size_t len);
 
 /* TS-0003 10.7: closes every live DTLS session whose credential is no longer usable
- * (revoked by an applied event, expired, or gone): libcoap 4.3.1's public
+ * (revoked by an applied event, expired, or gone; for a certificate session: the
+ * certificate revoked on its own (log reason=cert_revoked), expired, or its enrolee's
+ * enrolment no longer usable): libcoap 4.3.1's public
  * coap_session_disconnected() sends the peer a close_notify alert, frees the DTLS
  * state and drops the session's queued messages; datagrams that still arrive on it are
  * dropped unread (no DTLS state), so the peer's next request gets no answer but its

@@ -1,9 +1,12 @@
 /* Applying the enroller's events to tep-cse's credentials (see cse_sync.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_kdf.h"
 #include "cse_sync.h"
 
 static int unpack_cred(const void *val, size_t len, Tep__Credential **ret)
@@ -73,6 +76,33 @@ static int revoke_by_keid(cmn_txn *t, const char *ke_id)
     return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
+/* "cert:<serial>" for a well-formed serial (1..40 lower-case hex digits). */
+static int cert_key(const char *serial, char *ret, size_t retlen)
+{
+    size_t n = serial != NULL ? strlen(serial) : 0;
+
+    if (n == 0 || n >= CMN_CA_SERIAL_MAX || strspn(serial, "0123456789abcdef") != n)
+        return CMN_EINVAL;
+    if ((size_t)snprintf(ret, retlen, CSE_CERT_KEY_PREFIX "%s", serial) >= retlen)
+        return CMN_ERANGE;
+    return 0;
+}
+
+/* CERT_REVOKED: the serial kept as a revoked, keyless credential (see cse_sync.h). */
+static int revoke_cert(cmn_txn *t, const Tep__Event *ev)
+{
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+    char key_id[CMN_KEY_ID_MAX];
+
+    if (cert_key(ev->cert_serial, key_id, sizeof(key_id)) != 0)
+        return CMN_ENOTFOUND; /* nothing we could ever match: skipped */
+    c.key_id = key_id;
+    c.ke_id = ev->ke_id;
+    c.enrolee_id = ev->enrolee_id;
+    c.revoked = true;
+    return txn_put_cred(t, &c);
+}
+
 int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 {
     cse_sync_stats *stats = arg;
@@ -82,7 +112,13 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 
     if (ev == NULL)
         return 0;
-    if (ev->kind == TEP__EVENT__KIND__REVOKED) {
+    if (ev->kind == TEP__EVENT__KIND__CERT_REVOKED) {
+        rc = revoke_cert(txn, ev);
+        if (rc == 0 && stats != NULL)
+            stats->revocations++;
+        if (rc == CMN_ENOTFOUND)
+            rc = 0;
+    } else if (ev->kind == TEP__EVENT__KIND__REVOKED) {
         if (item->credential != NULL) {
             c = *item->credential;
             c.revoked = true;
@@ -122,6 +158,20 @@ int cse_cred_usable(const Tep__Credential *c, int64_t now)
     if (c->expires != 0 && c->expires <= now)
         return CMN_EEXPIRED;
     return 0;
+}
+
+int cse_cert_revoked(cmn_store *st, const char *serial)
+{
+    char key_id[CMN_KEY_ID_MAX];
+    Tep__Credential *c = NULL;
+    int rc = cert_key(serial, key_id, sizeof(key_id));
+
+    if (rc == 0)
+        rc = cse_cred_get(st, key_id, &c);
+    if (rc == 0)
+        rc = c->revoked ? CMN_EDENIED : 0;
+    cse_cred_free(c);
+    return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
 bool cse_cred_is_enrolled(cmn_store *st, const char *ae_id)

@@ -1,6 +1,9 @@
 /* Credentials tep-cse holds, filled from the enroller's event stream (cmn_sync) and read
  * by the PSK callback. DBs: "credentials" (KpsaID -> tep.Credential), "enrolees"
- * (AE-ID -> KpsaID of its newest credential), "cred_keids" (KeID -> KpsaID). */
+ * (AE-ID -> KpsaID of its newest credential), "cred_keids" (KeID -> KpsaID).
+ * A certificate revoked on its own (CERT_REVOKED, TS-0003 10.7) is kept in
+ * "credentials" too, under "cert:<serial>" (the identity its sessions are bound to):
+ * a Credential with revoked = true, no key, suid 0, not in the other two indexes. */
 #ifndef TEP_CSE_SYNC_H
 #define TEP_CSE_SYNC_H
 
@@ -20,9 +23,13 @@ typedef struct {
     unsigned revocations; /* of which revocations */
 } cse_sync_stats;
 
+#define CSE_CERT_KEY_PREFIX "cert:"
+
 /* cmn_sync_apply_fn: arg is a cse_sync_stats. ENROLLED with a credential stores it
  * (and its indexes); REVOKED marks the credential of that KeID revoked (or stores the
- * revoked credential the item carries). Items that are not for us are skipped. */
+ * revoked credential the item carries); CERT_REVOKED records the serial as revoked
+ * (both count as revocations). Items that are not for us, or a CERT_REVOKED without a
+ * well-formed serial, are skipped. */
 int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
 
 /* Reads a credential; *ret owned by the caller: cse_cred_free() (wipes the key). */
@@ -30,6 +37,9 @@ int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret);
 void cse_cred_free(Tep__Credential *c); /* NULL is fine */
 /* 0 when usable at now; CMN_EDENIED revoked, CMN_EEXPIRED past expires (0 = never). */
 int cse_cred_usable(const Tep__Credential *c, int64_t now);
+/* 0 when the certificate with this serial (lower-case hex) was not revoked on its own;
+ * CMN_EDENIED when it was; another CMN_E* code when the store cannot say. */
+int cse_cert_revoked(cmn_store *st, const char *serial);
 /* Whether ae_id is the enrolee of any credential this CSE holds. */
 bool cse_cred_is_enrolled(cmn_store *st, const char *ae_id);
 /* Number of credentials (STATUS). */

@@ -1,4 +1,5 @@
-/* Credentials from the enroller's events, as the PSK callback will read them. */
+/* Credentials from the enroller's events, as the PSK callback will read them, and
+ * certificates revoked on their own, as the certificate SAEF will check them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,22 +42,41 @@ static int teardown(void **state)
     return 0;
 }
 
+static void apply_event(fixture *f, Tep__Event *ev, Tep__Credential *c, cse_sync_stats *stats)
+{
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    cmn_txn *t;
+
+    item.event = ev;
+    item.credential = c;
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
+    assert_int_equal(cse_sync_apply(t, &item, stats), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+}
+
 static void apply(fixture *f, uint64_t seq, Tep__Event__Kind kind, const char *ke_id,
                   Tep__Credential *c, cse_sync_stats *stats)
 {
     Tep__Event ev = TEP__EVENT__INIT;
-    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
-    cmn_txn *t;
 
     ev.seq = seq;
     ev.kind = kind;
     ev.ke_id = (char *)ke_id;
     ev.enrolee_id = "Cdev1";
-    item.event = &ev;
-    item.credential = c;
-    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
-    assert_int_equal(cse_sync_apply(t, &item, stats), 0);
-    assert_int_equal(cmn_txn_commit(t), 0);
+    apply_event(f, &ev, c, stats);
+}
+
+static void apply_cert_revoked(fixture *f, uint64_t seq, const char *serial,
+                               cse_sync_stats *stats)
+{
+    Tep__Event ev = TEP__EVENT__INIT;
+
+    ev.seq = seq;
+    ev.kind = TEP__EVENT__KIND__CERT_REVOKED;
+    ev.ke_id = "ke1@mef.tep.local";
+    ev.enrolee_id = "Cdev1";
+    ev.cert_serial = (char *)serial;
+    apply_event(f, &ev, NULL, stats);
 }
 
 static Tep__Credential cred(uint8_t *key, int64_t expires)
@@ -121,11 +141,52 @@ static void test_other_events(void **state)
     cse_cred_free(got);
 }
 
+/* TS-0003 10.7, one certificate: its serial is kept as revoked (durably: across a
+ * reopen of the store), counts as a revocation (so the loop closes its sessions), and
+ * leaves the enrolee's credential and its other certificates alone. */
+static void test_cert_revoked(void **state)
+{
+    static const char *const dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
+                                       CMN_SYNC_DB };
+    fixture *f = *state;
+    uint8_t key[32] = { 0x11 };
+    Tep__Credential c = cred(key, 0), *got = NULL;
+    cse_sync_stats stats = { 0 };
+
+    apply(f, 1, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, NULL);
+    assert_int_equal(cse_cert_revoked(f->st, "5f00aa"), 0);
+    apply_cert_revoked(f, 2, "5f00aa", &stats);
+    assert_int_equal(stats.applied, 1);
+    assert_int_equal(stats.revocations, 1);
+    cmn_store_close(f->st);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 4, 1, 0, &f->st), 0);
+    assert_int_equal(cse_cert_revoked(f->st, "5f00aa"), CMN_EDENIED);
+    assert_int_equal(cse_cert_revoked(f->st, "5f00ab"), 0);
+    /* a serial that is not lower-case hex cannot be checked: refused, not let through */
+    assert_int_equal(cse_cert_revoked(f->st, "5F00AA"), CMN_EINVAL);
+    /* the enrolment (Kpsa) is untouched; "cert:<serial>" is not a usable PSK identity */
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), 0);
+    assert_int_equal(cse_cred_usable(got, 1700000000), 0);
+    cse_cred_free(got);
+    assert_int_equal(cse_cred_get(f->st, "cert:5f00aa", &got), 0);
+    assert_int_equal(cse_cred_usable(got, 1700000000), CMN_EDENIED);
+    assert_int_equal(got->key.len, 0);
+    cse_cred_free(got);
+    /* a malformed serial is skipped: applied, nothing stored, no revocation */
+    memset(&stats, 0, sizeof(stats));
+    apply_cert_revoked(f, 3, "not-hex", &stats);
+    apply_cert_revoked(f, 4, "", &stats);
+    assert_int_equal(stats.applied, 2);
+    assert_int_equal(stats.revocations, 0);
+    assert_int_equal(cse_cred_get(f->st, "cert:not-hex", &got), CMN_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_enrol_then_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_revoked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

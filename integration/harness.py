@@ -287,3 +287,49 @@ def device_with_data(platform, name, cnt="data", value="hello-tep"):
     r = dev.run("create-cin", cnt, value)
     assert r.rc == 0, str(r)
     return dev, cnt_path, created_path(r, cnt_path)
+
+
+# ------------------------------------------------------------ certificate SAEF (54, 55)
+
+COAP_CLIENT_OPENSSL = shutil.which("coap-client-openssl")
+
+
+def cert_of(platform, name, *extra):
+    """tepctl enrolee add NAME ... then `tep-device cert`: (device, crt, key, ca) paths."""
+    dev = platform.add_enrolee(name, *extra)
+    r = dev.run("cert")
+    assert r.rc == 0, "%s\n%s" % (r, platform.logs())
+    return dev, r.get("CERT"), r.get("KEY"), r.get("TRUST_ANCHOR")
+
+
+def restart_cse_with_certificate(platform):
+    """Issues a tep CA certificate to /tep-cse and restarts tep-cse with it (certificate
+    SAEF on beside PSK; docs/internals.md "Certificate SAEF")."""
+    _, crt, key, ca = cert_of(platform, "tep-cse", "--ae-id", "/tep-cse")
+    platform["cse"].stop()
+    tepenv.configure(platform.dir, platform.ports, cse_cert_file=crt, cse_key_file=key,
+                     cse_ca_file=ca)
+    platform["cse"].start()
+    return platform
+
+
+def coap_cert_argv(platform, crt, key, ca, method, path, frm, body=None, ty=None, wait_s=5):
+    """coap-client-openssl with a client certificate (-c/-j/-C) and the oneM2M options
+    From (279), RQI (283), RVI (271), TY (267); it gives up after wait_s seconds (-B)."""
+    import json  # only here: the rest of the harness speaks KEY=value
+
+    argv = [COAP_CLIENT_OPENSSL, "-v", "7", "-B", str(wait_s), "-m", method, "-c", crt,
+            "-j", key, "-C", ca, "-O", "279," + frm, "-O", "283,rq1", "-O", "271,3"]
+    if ty is not None:
+        argv += ["-O", "267,0x%02x" % ty, "-t", "application/json"]
+    if body is not None:
+        argv += ["-e", json.dumps(body)]
+    return argv + [platform.env["CSE_COAPS"] + "/" + path]
+
+
+def coap_cert(platform, crt, key, ca, method, path, frm, body=None, ty=None):
+    """One coap_cert_argv() request; coap-client's whole trace (a response shows as
+    "c:2.05"; a bare "2.05" could be part of a timestamp)."""
+    p = subprocess.run(coap_cert_argv(platform, crt, key, ca, method, path, frm, body, ty),
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    return (p.stdout + p.stderr).decode(errors="replace")
