@@ -5,10 +5,13 @@ session. It then opens DTLS-PSK to tep-cse with psk_identity hex(KcID)@MAF-FQDN:
 refuses the unknown identity without waiting, fetches Kc from the MAF over the bus (MAF
 Key Retrieval), and the SDK's retry finds it; the AE registers and writes data. An
 unknown Key Identifier, an expired key and a key registered for another target are
-refused (the MAF refuses the retrieval to a non-target). libtepae is driven through
-ctypes, as any application binding would."""
+refused (the MAF refuses the retrieval to a non-target). Revoking the source enrolee
+closes a live Kc session within one second (TS-0003 10.7); after tep-authz is killed
+and restarted, tep-cse's keys DEALER is rebuilt and a new Kc handshake works. libtepae
+is driven through ctypes, as any application binding would."""
 
 import ctypes
+import datetime
 import os
 import re
 import time
@@ -86,15 +89,22 @@ class MafPlatform:
         rc = self.lib.tep_connect_kc(h, kc, None, ctypes.byref(conn))
         return rc, conn
 
-    def create(self, conn, parent, ty, body):
+    def try_create(self, conn, parent, ty, body):
+        """(rc, rsc): rsc is None when the request got no answer."""
         rsp = ctypes.POINTER(Response)()
         if ty == 2:
             rc = self.lib.tep_register_ae(conn, None, None, ctypes.byref(rsp))
         else:
             rc = self.lib.tep_create(conn, parent.encode(), ty, body.encode(), ctypes.byref(rsp))
-        assert rc == 0
+        if rc != 0:
+            return rc, None
         rsc = rsp.contents.rsc
         self.lib.tep_response_free(rsp)
+        return rc, rsc
+
+    def create(self, conn, parent, ty, body):
+        rc, rsc = self.try_create(conn, parent, ty, body)
+        assert rc == 0
         return rsc
 
     def close(self):
@@ -161,6 +171,82 @@ def test_revoked_enrolment_ends_its_kc(monkeypatch):
         assert rc == TEP_EDENIED
         m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
                             % re.escape(key_id), 5)
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
+
+
+def _log_time(log, pattern):
+    """The ts= (UTC, ms) of the first log line matching pattern, as a Unix time."""
+    for line in log.splitlines():
+        if re.search(pattern, line):
+            ts = re.search(r"ts=(\S+)Z", line).group(1)
+            return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+    raise AssertionError("no line matches " + pattern)
+
+
+def test_revoked_source_closes_live_kc_session(monkeypatch):
+    """TS-0003 10.7: revoking the source's enrolment closes a live DTLS session with Kc
+    within one second (close_notify, no request needed); the SDK's next request on it
+    gets no answer, and a new handshake with Kc is refused."""
+    m = MafPlatform(monkeypatch)
+    try:
+        h = m.enrolled("device01")
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert rc == 0
+        key_id = m.lib.tep_kc_key_id(kc).decode()
+        rc, conn = m.connect(h, kc)
+        assert rc == 0, m.p.logs()
+        assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001  # live, bound session
+        closed = r"event=session_closed reason=credential_revoked identity=%s" % re.escape(key_id)
+        assert not re.search(closed, m.p["cse"].log())
+        revoked_at = time.time()
+        assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
+        m.p["cse"].wait_log(closed, 5)
+        delay = _log_time(m.p["cse"].log(), closed) - revoked_at
+        assert delay <= 1.0, "Kc session closed %.3f s after the revocation\n%s" % (
+            delay, m.p.logs())
+        m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=source_revoked"
+                            % re.escape(key_id), 1)
+        ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
+        rc, rsc = m.try_create(conn, ae, 3, '{"m2m:cnt":{"rn":"after"}}')
+        assert rc != 0 and rsc is None, (rc, rsc)
+        m.lib.tep_conn_free(conn)
+        rc, conn = m.connect(h, kc)
+        assert rc == TEP_EDENIED
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
+
+
+def test_authz_restart_rebuilds_keys_dealer(monkeypatch):
+    """A retrieval lost while tep-authz is down: tep-cse drops it at its deadline and
+    rebuilds the keys DEALER; with tep-authz back, a new Kc is fetched and its handshake
+    works."""
+    m = MafPlatform(monkeypatch, push=False)
+    try:
+        h = m.enrolled("device01")
+        m.p["authz"].kill()
+        probe = os.path.join(harness.BUILD, "cse-node", "cse-probe")
+        lost = "00112233445566778899aabbccddeeff@" + m.p.env["MAF_ID"]
+        r = harness.run_tool([probe, "--psk", "%s:%s" % (lost, "11" * 32), "127.0.0.1",
+                              m.p.env["CSE_COAPS"].rsplit(":", 1)[1], "GET",
+                              m.p.env["CSE_NAME"]])
+        assert r.rc != 0
+        m.p["cse"].wait_log(r"event=maf_key_timeout key_id=%s" % re.escape(lost), 5)
+        m.p["cse"].wait_log(r"event=maf_keys_reconnected", 1)
+        m.p["authz"].start()
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert rc == 0, m.p.logs()
+        key_id = m.lib.tep_kc_key_id(kc).decode()
+        rc, conn = m.connect(h, kc)  # refused once, fetched on the rebuilt DEALER, retried
+        assert rc == 0, m.p.logs()
+        assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001
+        m.p["cse"].wait_log(r"event=maf_key_stored key_id=%s" % re.escape(key_id), 1)
+        m.lib.tep_conn_free(conn)
         m.lib.tep_kc_free(kc)
         m.lib.tep_device_free(h)
     finally:
