@@ -5,9 +5,10 @@ session. It then opens DTLS-PSK to tep-cse with psk_identity hex(KcID)@MAF-FQDN:
 refuses the unknown identity without waiting, fetches Kc from the MAF over the bus (MAF
 Key Retrieval), and the SDK's retry finds it; the AE registers and writes data. An
 unknown Key Identifier, an expired key and a key registered for another target are
-refused (the MAF refuses the retrieval to a non-target). Revoking the source enrolee
-closes a live Kc session within one second (TS-0003 10.7); after tep-authz is killed
-and restarted, tep-cse's keys DEALER is rebuilt and a new Kc handshake works. libtepae
+refused (the MAF refuses the retrieval to a non-target). Revoking the source enrolee,
+de-registering the key, or moving it to another target closes a live Kc session within
+one second (TS-0003 10.7); after tep-authz is killed and restarted, tep-cse's keys
+DEALER is rebuilt and a new Kc handshake works. libtepae
 is driven through ctypes, as any application binding would."""
 
 import ctypes
@@ -39,6 +40,8 @@ def _lib():
     lib.tep_kc_expires.argtypes = [vp]
     lib.tep_kc_expires.restype = ctypes.c_int64
     lib.tep_kc_free.argtypes = [vp]
+    lib.tep_maf_update_key.argtypes = [vp, ctypes.c_char_p, vp, ctypes.c_int64, ctypes.c_char_p]
+    lib.tep_maf_deregister_key.argtypes = [vp, ctypes.c_char_p, vp]
     lib.tep_device_maf_poa.argtypes = [vp]
     lib.tep_device_maf_poa.restype = ctypes.c_char_p
     lib.tep_connect_kc.argtypes = [vp, vp, ctypes.c_char_p, P(vp)]
@@ -187,37 +190,82 @@ def _log_time(log, pattern):
     raise AssertionError("no line matches " + pattern)
 
 
+def _live_kc_session_ends(m, end, reason):
+    """A live, bound Kc session; end(h, kc) revokes the key somewhere (returns the time
+    just before). tep-cse logs maf_key_revoked with reason and closes the session within
+    one second (close_notify, no request needed); the SDK's next request on it gets no
+    answer, and a new handshake with Kc is refused as revoked."""
+    h = m.enrolled("device01")
+    rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+    assert rc == 0
+    key_id = m.lib.tep_kc_key_id(kc).decode()
+    rc, conn = m.connect(h, kc)
+    assert rc == 0, m.p.logs()
+    assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001  # live, bound session
+    closed = r"event=session_closed reason=credential_revoked identity=%s" % re.escape(key_id)
+    assert not re.search(closed, m.p["cse"].log())
+    t0 = end(h, kc)
+    m.p["cse"].wait_log(closed, 5)
+    delay = _log_time(m.p["cse"].log(), closed) - t0
+    assert delay <= 1.0, "Kc session closed %.3f s after the revocation\n%s" % (
+        delay, m.p.logs())
+    m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=%s"
+                        % (re.escape(key_id), reason), 1)
+    ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
+    rc, rsc = m.try_create(conn, ae, 3, '{"m2m:cnt":{"rn":"after"}}')
+    assert rc != 0 and rsc is None, (rc, rsc)
+    m.lib.tep_conn_free(conn)
+    rc, conn = m.connect(h, kc)
+    assert rc == TEP_EDENIED
+    m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
+                        % re.escape(key_id), 5)
+    m.lib.tep_kc_free(kc)
+    m.lib.tep_device_free(h)
+
+
 def test_revoked_source_closes_live_kc_session(monkeypatch):
-    """TS-0003 10.7: revoking the source's enrolment closes a live DTLS session with Kc
-    within one second (close_notify, no request needed); the SDK's next request on it
-    gets no answer, and a new handshake with Kc is refused."""
+    """TS-0003 10.7: revoking the source's enrolment (tepctl enrolee revoke)."""
     m = MafPlatform(monkeypatch)
-    try:
-        h = m.enrolled("device01")
-        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
-        assert rc == 0
-        key_id = m.lib.tep_kc_key_id(kc).decode()
-        rc, conn = m.connect(h, kc)
-        assert rc == 0, m.p.logs()
-        assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001  # live, bound session
-        closed = r"event=session_closed reason=credential_revoked identity=%s" % re.escape(key_id)
-        assert not re.search(closed, m.p["cse"].log())
-        revoked_at = time.time()
+
+    def revoke(h, kc):
+        t0 = time.time()
         assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
-        m.p["cse"].wait_log(closed, 5)
-        delay = _log_time(m.p["cse"].log(), closed) - revoked_at
-        assert delay <= 1.0, "Kc session closed %.3f s after the revocation\n%s" % (
-            delay, m.p.logs())
-        m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=source_revoked"
-                            % re.escape(key_id), 1)
-        ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
-        rc, rsc = m.try_create(conn, ae, 3, '{"m2m:cnt":{"rn":"after"}}')
-        assert rc != 0 and rsc is None, (rc, rsc)
-        m.lib.tep_conn_free(conn)
-        rc, conn = m.connect(h, kc)
-        assert rc == TEP_EDENIED
-        m.lib.tep_kc_free(kc)
-        m.lib.tep_device_free(h)
+        return t0
+
+    try:
+        _live_kc_session_ends(m, revoke, "source_revoked")
+    finally:
+        m.close()
+
+
+def test_deregistered_key_closes_live_kc_session(monkeypatch):
+    """MAF Key De-registration (KeyEvent revoked on maf_events)."""
+    m = MafPlatform(monkeypatch)
+
+    def deregister(h, kc):
+        t0 = time.time()
+        assert m.lib.tep_maf_deregister_key(h, m.maf_uri.encode(), kc) == 0, m.p.logs()
+        return t0
+
+    try:
+        _live_kc_session_ends(m, deregister, "deregistered")
+    finally:
+        m.close()
+
+
+def test_key_moved_to_another_target_closes_live_kc_session(monkeypatch):
+    """MAF Key Registration Update to another target: the KeyEvent makes tep-cse fetch
+    the key again; the MAF refuses (not a target) and tep-cse drops it."""
+    m = MafPlatform(monkeypatch)
+
+    def move(h, kc):
+        t0 = time.time()
+        assert m.lib.tep_maf_update_key(h, m.maf_uri.encode(), kc, 0, b"/other-cse") == 0, \
+            m.p.logs()
+        return t0
+
+    try:
+        _live_kc_session_ends(m, move, "not_target")
     finally:
         m.close()
 
