@@ -203,6 +203,23 @@ static void authz_down(authz *a)
     cmn_bus_free(a->bus);
 }
 
+static authz stand_in;
+
+static int setup_authz(void **state)
+{
+    if (setup(state) != 0)
+        return -1;
+    authz_up(&stand_in);
+    *state = &stand_in;
+    return 0;
+}
+
+static int teardown_authz(void **state)
+{
+    authz_down(*state);
+    return teardown(state);
+}
+
 /* The next KeyRequest on the ROUTER (the loop turns until it is sent). */
 static Tep__Envelope *next_request(authz *a, uint8_t *ident, size_t *ilen)
 {
@@ -325,20 +342,17 @@ static bool publish_until(authz *a, const char *key_id, bool revoked, bool (*don
  * with it are then refused as revoked (cse_cred_usable is what the PSK callback asks). */
 static void test_key_event_revoked_revokes_kc(void **state)
 {
-    authz a;
+    authz *a = *state;
     Tep__Credential *got;
 
-    (void)state;
     put(KEY_ID, CSE_MAF_SUID_KC, "", false);
-    authz_up(&a);
-    assert_true(publish_until(&a, KEY_ID, true, key_revoked));
+    assert_true(publish_until(a, KEY_ID, true, key_revoked));
     got = kc_now(KEY_ID);
     assert_non_null(got);
     assert_int_equal(cse_cred_usable(got, 1800000000), CMN_EDENIED);
     assert_int_equal(got->key.len, 0);
     assert_string_equal(got->enrolee_id, "Cdevice01");
     cse_cred_free(got);
-    authz_down(&a);
 }
 
 /* A retrieval in flight when the key is revoked: its answer does not store it. */
@@ -346,25 +360,22 @@ static void test_revoked_while_in_flight_is_not_stored(void **state)
 {
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
-    authz a;
+    authz *a = *state;
     Tep__Envelope *rq;
     struct pollfd pfd;
 
-    (void)state;
     put(KEY_ID, CSE_MAF_SUID_KC, "", false);
-    authz_up(&a);
-    assert_true(publish_until(&a, KEY_ID, true, key_revoked)); /* the SUB is in */
+    assert_true(publish_until(a, KEY_ID, true, key_revoked)); /* the SUB is in */
     cse_maf_want(KEY2);
-    rq = next_request(&a, ident, &ilen);
+    rq = next_request(a, ident, &ilen);
     assert_string_equal(rq->key_req->key_id, KEY2);
-    publish(&a, KEY2, CSE_ID, true);
-    pfd = (struct pollfd){ .fd = cse_maf_fd(a.maf), .events = POLLIN };
+    publish(a, KEY2, CSE_ID, true);
+    pfd = (struct pollfd){ .fd = cse_maf_fd(a->maf), .events = POLLIN };
     assert_int_equal(poll(&pfd, 1, 2000), 1);
-    cse_maf_process(a.maf, a.now); /* the event: before the answer */
-    answer(&a, ident, ilen, rq, 0, 0x22);
-    assert_false(turn_for(&a, key2_stored, 300));
+    cse_maf_process(a->maf, a->now); /* the event: before the answer */
+    answer(a, ident, ilen, rq, 0, 0x22);
+    assert_false(turn_for(a, key2_stored, 300));
     cmn_bus_env_free(rq);
-    authz_down(&a);
 }
 
 #define KEY3 "33333333333333333333333333333333@maf.tep.local"
@@ -418,28 +429,25 @@ static void test_key_event_update_refetches(void **state)
 {
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
-    authz a;
+    authz *a = *state;
     Tep__Envelope *rq;
     Tep__Credential *got;
 
-    (void)state;
     put(KEY_ID, CSE_MAF_SUID_KC, "", false);
-    authz_up(&a);
-    sub_in(&a);
-    rq = request_after_event(&a, KEY_ID, CSE_ID, ident, &ilen); /* new expiry */
-    answer(&a, ident, ilen, rq, 0, 0x33);
+    sub_in(a);
+    rq = request_after_event(a, KEY_ID, CSE_ID, ident, &ilen); /* new expiry */
+    answer(a, ident, ilen, rq, 0, 0x33);
     cmn_bus_env_free(rq);
-    assert_true(turn_until(&a, key_updated));
+    assert_true(turn_until(a, key_updated));
     got = kc_now(KEY_ID);
     assert_int_equal(cse_cred_usable(got, 1800000000), 0);
     assert_int_equal(got->key.data[0], 0x33);
     cse_cred_free(got);
     /* targets changed: this CSE is not among them (the event does not name it) */
-    rq = request_after_event(&a, KEY_ID, "/other-cse", ident, &ilen);
-    answer(&a, ident, ilen, rq, CMN_EDENIED, 0);
-    assert_true(turn_until(&a, key_revoked));
+    rq = request_after_event(a, KEY_ID, "/other-cse", ident, &ilen);
+    answer(a, ident, ilen, rq, CMN_EDENIED, 0);
+    assert_true(turn_until(a, key_revoked));
     cmn_bus_env_free(rq);
-    authz_down(&a);
 }
 
 /* A Kc revoked here (its source enrolment revoked) while a retrieval of it is in flight:
@@ -448,30 +456,27 @@ static void test_revoked_here_stays_revoked(void **state)
 {
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
-    authz a;
+    authz *a = *state;
     Tep__Envelope *rq;
     Tep__Credential *got;
 
-    (void)state;
     put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", false);
     put(KEY_ID, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
-    authz_up(&a);
     cse_maf_want(KEY_ID);
-    rq = next_request(&a, ident, &ilen);
+    rq = next_request(a, ident, &ilen);
     put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", true);
     assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 1);
-    answer(&a, ident, ilen, rq, 0, 0x55);
+    answer(a, ident, ilen, rq, 0, 0x55);
     for (int i = 0; i < 20; i++) { /* the answer is taken and refused */
-        struct pollfd pfd = { .fd = cse_maf_fd(a.maf), .events = POLLIN };
+        struct pollfd pfd = { .fd = cse_maf_fd(a->maf), .events = POLLIN };
         poll(&pfd, 1, 20);
-        cse_maf_process(a.maf, a.now);
+        cse_maf_process(a->maf, a->now);
     }
     got = kc_now(KEY_ID);
     assert_true(got->revoked);
     assert_int_equal(got->key.len, 0);
     cse_cred_free(got);
     cmn_bus_env_free(rq);
-    authz_down(&a);
 }
 
 /* Lazy Pirate: tep-authz loses the first request; after the deadline the DEALER is
@@ -481,30 +486,27 @@ static void test_lost_answer_rebuilds_dealer(void **state)
 {
     uint8_t id1[CMN_BUS_IDENT_MAX], id2[CMN_BUS_IDENT_MAX];
     size_t len1 = 0, len2 = 0;
-    authz a;
+    authz *a = *state;
     Tep__Envelope *rq1, *rq2;
     Tep__Credential *got;
 
-    (void)state;
-    authz_up(&a);
     cse_maf_want(KEY2);
-    rq1 = next_request(&a, id1, &len1); /* dropped */
-    a.now += CSE_MAF_DEADLINE_MS;
-    cse_maf_process(a.maf, a.now); /* timed out: forgotten, DEALER rebuilt */
+    rq1 = next_request(a, id1, &len1); /* dropped */
+    a->now += CSE_MAF_DEADLINE_MS;
+    cse_maf_process(a->maf, a->now); /* timed out: forgotten, DEALER rebuilt */
     cse_maf_want(KEY2);             /* the client's retried handshake */
-    a.now += 1;
-    rq2 = next_request(&a, id2, &len2);
+    a->now += 1;
+    rq2 = next_request(a, id2, &len2);
     assert_string_equal(rq2->key_req->key_id, KEY2);
     assert_false(len1 == len2 && memcmp(id1, id2, len1) == 0); /* another socket */
-    answer(&a, id1, len1, rq1, 0, 0x11); /* stale, to the closed socket: lost */
-    answer(&a, id2, len2, rq2, 0, 0x22);
-    assert_true(turn_until(&a, key2_stored));
+    answer(a, id1, len1, rq1, 0, 0x11); /* stale, to the closed socket: lost */
+    answer(a, id2, len2, rq2, 0, 0x22);
+    assert_true(turn_until(a, key2_stored));
     got = kc_now(KEY2);
     assert_int_equal(got->key.data[0], 0x22);
     cse_cred_free(got);
     cmn_bus_env_free(rq1);
     cmn_bus_env_free(rq2);
-    authz_down(&a);
 }
 
 /* The loop's fd follows the rebuilt DEALER: an answer on the new socket wakes poll(). */
@@ -512,43 +514,42 @@ static void test_rebuilt_dealer_wakes_poll(void **state)
 {
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
-    authz a;
+    authz *a = *state;
     Tep__Envelope *rq;
     struct pollfd pfd;
 
-    (void)state;
-    authz_up(&a);
     cse_maf_want(KEY2);
-    rq = next_request(&a, ident, &ilen);
+    rq = next_request(a, ident, &ilen);
     cmn_bus_env_free(rq);
-    a.now += CSE_MAF_DEADLINE_MS;
-    cse_maf_process(a.maf, a.now);
+    a->now += CSE_MAF_DEADLINE_MS;
+    cse_maf_process(a->maf, a->now);
     cse_maf_want(KEY2);
-    rq = next_request(&a, ident, &ilen);
-    cse_maf_process(a.maf, a.now); /* drained: the edge-like fd is quiet again */
-    answer(&a, ident, ilen, rq, 0, 0x44);
-    pfd = (struct pollfd){ .fd = cse_maf_fd(a.maf), .events = POLLIN };
+    rq = next_request(a, ident, &ilen);
+    cse_maf_process(a->maf, a->now); /* drained: the edge-like fd is quiet again */
+    answer(a, ident, ilen, rq, 0, 0x44);
+    pfd = (struct pollfd){ .fd = cse_maf_fd(a->maf), .events = POLLIN };
     assert_int_equal(poll(&pfd, 1, 2000), 1);
-    assert_true(turn_until(&a, key2_stored));
+    assert_true(turn_until(a, key2_stored));
     cmn_bus_env_free(rq);
-    authz_down(&a);
 }
+
+#define STORE_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define BUS_TEST(t) cmocka_unit_test_setup_teardown(t, setup_authz, teardown_authz)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_identifier_shape),
-        cmocka_unit_test_setup_teardown(test_retrieved_kc_is_a_credential, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_answers_are_not_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoked_source_revokes_kc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sweep_checks_every_kc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_key_event_revoked_revokes_kc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoked_while_in_flight_is_not_stored, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_key_event_update_refetches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoked_here_stays_revoked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lost_answer_rebuilds_dealer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rebuilt_dealer_wakes_poll, setup, teardown),
+        STORE_TEST(test_retrieved_kc_is_a_credential),
+        STORE_TEST(test_malformed_answers_are_not_stored),
+        STORE_TEST(test_revoked_source_revokes_kc),
+        STORE_TEST(test_sweep_checks_every_kc),
+        BUS_TEST(test_key_event_revoked_revokes_kc),
+        BUS_TEST(test_revoked_while_in_flight_is_not_stored),
+        BUS_TEST(test_key_event_update_refetches),
+        BUS_TEST(test_revoked_here_stays_revoked),
+        BUS_TEST(test_lost_answer_rebuilds_dealer),
+        BUS_TEST(test_rebuilt_dealer_wakes_poll),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,8 @@ import os
 import re
 import time
 
+import pytest
+
 import harness
 
 TEP_EDENIED = -15
@@ -155,31 +157,6 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
         m.close()
 
 
-def test_revoked_enrolment_ends_its_kc(monkeypatch):
-    """TS-0003 10.7: revoking the source's enrolment revokes its connection keys: tep-cse
-    refuses new handshakes with Kc, and the MAF no longer gives the key out."""
-    m = MafPlatform(monkeypatch)
-    try:
-        h = m.enrolled("device01")
-        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
-        assert rc == 0
-        key_id = m.lib.tep_kc_key_id(kc).decode()
-        rc, conn = m.connect(h, kc)
-        assert rc == 0, m.p.logs()
-        m.lib.tep_conn_free(conn)
-        assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
-        m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=source_revoked"
-                            % re.escape(key_id), 5)
-        rc, conn = m.connect(h, kc)
-        assert rc == TEP_EDENIED
-        m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
-                            % re.escape(key_id), 5)
-        m.lib.tep_kc_free(kc)
-        m.lib.tep_device_free(h)
-    finally:
-        m.close()
-
-
 def _log_time(log, pattern):
     """The ts= (UTC, ms) of the first log line matching pattern, as a Unix time."""
     for line in log.splitlines():
@@ -190,82 +167,60 @@ def _log_time(log, pattern):
     raise AssertionError("no line matches " + pattern)
 
 
-def _live_kc_session_ends(m, end, reason):
-    """A live, bound Kc session; end(h, kc) revokes the key somewhere (returns the time
-    just before). tep-cse logs maf_key_revoked with reason and closes the session within
-    one second (close_notify, no request needed); the SDK's next request on it gets no
-    answer, and a new handshake with Kc is refused as revoked."""
-    h = m.enrolled("device01")
-    rc, kc = m.register_key(h, m.p.env["CSE_ID"])
-    assert rc == 0
-    key_id = m.lib.tep_kc_key_id(kc).decode()
-    rc, conn = m.connect(h, kc)
-    assert rc == 0, m.p.logs()
-    assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001  # live, bound session
-    closed = r"event=session_closed reason=credential_revoked identity=%s" % re.escape(key_id)
-    assert not re.search(closed, m.p["cse"].log())
-    t0 = end(h, kc)
-    m.p["cse"].wait_log(closed, 5)
-    delay = _log_time(m.p["cse"].log(), closed) - t0
-    assert delay <= 1.0, "Kc session closed %.3f s after the revocation\n%s" % (
-        delay, m.p.logs())
-    m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=%s"
-                        % (re.escape(key_id), reason), 1)
-    ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
-    rc, rsc = m.try_create(conn, ae, 3, '{"m2m:cnt":{"rn":"after"}}')
-    assert rc != 0 and rsc is None, (rc, rsc)
-    m.lib.tep_conn_free(conn)
-    rc, conn = m.connect(h, kc)
-    assert rc == TEP_EDENIED
-    m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
-                        % re.escape(key_id), 5)
-    m.lib.tep_kc_free(kc)
-    m.lib.tep_device_free(h)
+def _revoke_source(m, h, kc):
+    assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
 
 
-def test_revoked_source_closes_live_kc_session(monkeypatch):
-    """TS-0003 10.7: revoking the source's enrolment (tepctl enrolee revoke)."""
+def _deregister_key(m, h, kc):
+    assert m.lib.tep_maf_deregister_key(h, m.maf_uri.encode(), kc) == 0, m.p.logs()
+
+
+def _move_key_elsewhere(m, h, kc):
+    assert m.lib.tep_maf_update_key(h, m.maf_uri.encode(), kc, 0, b"/other-cse") == 0, \
+        m.p.logs()
+
+
+@pytest.mark.parametrize("end, reason", [
+    (_revoke_source, "source_revoked"),  # tepctl enrolee revoke (sync event)
+    (_deregister_key, "deregistered"),  # MAF Key De-registration: KeyEvent revoked
+    (_move_key_elsewhere, "not_target"),  # Key Registration Update: re-fetched, refused
+], ids=["source_revoked", "deregistered", "not_target"])
+def test_live_kc_session_closed_within_1s(monkeypatch, end, reason):
+    """TS-0003 10.7: once the Kc is revoked (its source enrolment revoked, the key
+    de-registered, or moved to another target), tep-cse logs maf_key_revoked with the
+    reason and closes the live, bound Kc session within one second (close_notify, no
+    request needed); the SDK's next request on it gets no answer, and a new handshake
+    with Kc is refused as revoked."""
     m = MafPlatform(monkeypatch)
-
-    def revoke(h, kc):
-        t0 = time.time()
-        assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
-        return t0
-
     try:
-        _live_kc_session_ends(m, revoke, "source_revoked")
-    finally:
-        m.close()
-
-
-def test_deregistered_key_closes_live_kc_session(monkeypatch):
-    """MAF Key De-registration (KeyEvent revoked on maf_events)."""
-    m = MafPlatform(monkeypatch)
-
-    def deregister(h, kc):
+        h = m.enrolled("device01")
+        rc, kc = m.register_key(h, m.p.env["CSE_ID"])
+        assert rc == 0
+        key_id = m.lib.tep_kc_key_id(kc).decode()
+        rc, conn = m.connect(h, kc)
+        assert rc == 0, m.p.logs()
+        assert m.create(conn, m.p.env["CSE_NAME"], 2, "") == 2001  # live, bound session
+        closed = r"event=session_closed reason=credential_revoked identity=%s" \
+            % re.escape(key_id)
+        assert not re.search(closed, m.p["cse"].log())
         t0 = time.time()
-        assert m.lib.tep_maf_deregister_key(h, m.maf_uri.encode(), kc) == 0, m.p.logs()
-        return t0
-
-    try:
-        _live_kc_session_ends(m, deregister, "deregistered")
-    finally:
-        m.close()
-
-
-def test_key_moved_to_another_target_closes_live_kc_session(monkeypatch):
-    """MAF Key Registration Update to another target: the KeyEvent makes tep-cse fetch
-    the key again; the MAF refuses (not a target) and tep-cse drops it."""
-    m = MafPlatform(monkeypatch)
-
-    def move(h, kc):
-        t0 = time.time()
-        assert m.lib.tep_maf_update_key(h, m.maf_uri.encode(), kc, 0, b"/other-cse") == 0, \
-            m.p.logs()
-        return t0
-
-    try:
-        _live_kc_session_ends(m, move, "not_target")
+        end(m, h, kc)
+        m.p["cse"].wait_log(closed, 5)
+        delay = _log_time(m.p["cse"].log(), closed) - t0
+        assert delay <= 1.0, "Kc session closed %.3f s after the revocation\n%s" % (
+            delay, m.p.logs())
+        m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=%s"
+                            % (re.escape(key_id), reason), 1)
+        ae = "%s/Cdevice01" % m.p.env["CSE_NAME"]
+        rc, rsc = m.try_create(conn, ae, 3, '{"m2m:cnt":{"rn":"after"}}')
+        assert rc != 0 and rsc is None, (rc, rsc)
+        m.lib.tep_conn_free(conn)
+        rc, conn = m.connect(h, kc)
+        assert rc == TEP_EDENIED
+        m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
+                            % re.escape(key_id), 5)
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
     finally:
         m.close()
 
