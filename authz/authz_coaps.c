@@ -19,6 +19,7 @@
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
+#include "cmn_pki.h"
 
 #define SUB "maf"
 #define SUID_MAF 21
@@ -30,15 +31,24 @@ struct authz_coaps {
     authz_tokens *tokens;
     char maf_id[256]; /* MAF-FQDN: suffix of every Key Identifier */
     cmn_bus_sock *key_events; /* PUB for KeyEvent, borrowed; NULL: none */
+    coap_dtls_spsk_t spsk;    /* kept: cmn_pki_setup() sets it again */
+    uint8_t unused_psk[CMN_KEY_LEN];
 };
 
-/* Per DTLS session (coap_session_set_app_data); wiped when the session goes. */
+#define SERIAL_MAX 64
+
+/* Per DTLS session (coap_session_set_app_data); wiped when the session goes. A Km
+ * session (key_id = KmID, key = Km) or a certificate session (is_cert: key_id empty, the
+ * client certificate's serial and end; the client is its SAN). */
 typedef struct {
     char key_id[CMN_KEY_ID_MAX];
     char enrolee_id[AE_ID_MAX];
-    int64_t expires; /* the enrolment's expiry */
+    int64_t expires; /* the enrolment's expiry (certificate: and the certificate's end) */
     uint8_t key[CMN_KEY_LEN];
     coap_bin_const_t psk;
+    bool is_cert;
+    char cert_serial[SERIAL_MAX];
+    int64_t not_after;
 } km_binding;
 
 static void binding_free(km_binding *b)
@@ -125,6 +135,76 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     return &b->psk;
 }
 
+/* ---- certificate MAF Handshake (TS-0003 8.8.2.2) ------------------------------------ */
+
+/* Fit for a log line and a store key: printable, no spaces or quotes. */
+static bool printable(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s <= ' ' || *s >= 0x7f || *s == '"')
+            return false;
+    return true;
+}
+
+/* A certificate client is served while its certificate is valid and the MAF knows a live
+ * Km of its enrolment from sync (revoking or expiring the enrolee ends it, 10.7). */
+static int cert_usable(cmn_store *st, const char *enrolee_id, int64_t not_after, int64_t now,
+                       int64_t *ret_expires)
+{
+    int64_t km_expires = 0;
+    int rc;
+
+    if (now >= not_after)
+        return CMN_EEXPIRED;
+    rc = authz_maf_enrolee_km(st, enrolee_id, now, &km_expires, NULL, 0);
+    if (rc == 0 && ret_expires != NULL)
+        *ret_expires = km_expires != 0 && km_expires < not_after ? km_expires : not_after;
+    return rc;
+}
+
+/* OpenSSL has checked the chain to ca_file before libcoap calls this (validated); at
+ * depth 0 the client certificate's subjectAltName "onem2m:<id>" is the session's client. */
+static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
+                         coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    authz_coaps *c = arg;
+    cmn_cert_info info;
+    km_binding *b;
+    const char *id;
+    int64_t expires = 0;
+    int rc;
+
+    (void)cn;
+    if (!validated) {
+        CMN_WARN(SUB, "event=handshake_refused reason=cert_chain depth=%u", depth);
+        return 0;
+    }
+    if (depth > 0)
+        return 1;
+    if (cmn_pki_peer_id(der, der_len, &info, &id) != 0 || strlen(id) >= AE_ID_MAX ||
+        strlen(info.serial) >= SERIAL_MAX || !printable(id) || !printable(info.serial)) {
+        CMN_WARN(SUB, "event=handshake_refused reason=cert_no_onem2m_san");
+        return 0;
+    }
+    rc = cert_usable(c->store, id, info.not_after, (int64_t)time(NULL), &expires);
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=handshake_refused reason=\"%s\" identity=cert:%s enrolee_id=%s",
+                 rc == CMN_ENOTFOUND ? "no live enrolment" : cmn_strerror(rc), info.serial, id);
+        return 0;
+    }
+    if ((b = calloc(1, sizeof(*b))) == NULL)
+        return 0;
+    b->is_cert = true;
+    snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", id);
+    snprintf(b->cert_serial, sizeof(b->cert_serial), "%s", info.serial);
+    b->not_after = info.not_after;
+    b->expires = expires;
+    binding_free(coap_session_get_app_data(session));
+    coap_session_set_app_data(session, b);
+    CMN_INFO(SUB, "event=session_bound identity=cert:%s enrolee_id=%s", info.serial, id);
+    return 1;
+}
+
 static int on_event(coap_session_t *session, const coap_event_t event)
 {
     if (event == COAP_EVENT_DTLS_CLOSED || event == COAP_EVENT_DTLS_ERROR ||
@@ -143,6 +223,10 @@ static const km_binding *bound(authz_coaps *c, coap_session_t *session)
     const coap_bin_const_t *identity;
     char id[CMN_KEY_ID_MAX];
 
+    if (b != NULL && b->is_cert)
+        return cert_usable(c->store, b->enrolee_id, b->not_after, (int64_t)time(NULL), NULL) == 0
+                   ? b
+                   : NULL;
     if (b != NULL && lookup(c->store, b->key_id, &fresh) == 0) {
         binding_free(fresh);
         return b;
@@ -236,7 +320,8 @@ static const km_binding *maf_request(authz_coaps *c, coap_session_t *session,
     *ret_body = (const char *)data;
     *ret_len = data != NULL ? len : 0;
     if (b != NULL)
-        *ret_s = (authz_maf_session){ b->key_id, b->enrolee_id, b->expires, NULL };
+        *ret_s = (authz_maf_session){ b->key_id, b->enrolee_id, b->expires,
+                                      b->is_cert ? b->cert_serial : NULL };
     return b;
 }
 
@@ -269,7 +354,10 @@ static void client_handler(coap_resource_t *res, coap_session_t *session,
     (void)query;
     if (maf_request(c, session, request, &body, &len, &s) != NULL)
         authz_maf_client_register(c->store, c->maf_id, &s, body, len, (int64_t)time(NULL), &a);
-    if (a.code == 201)
+    if (a.code == 201 && s.cert_serial != NULL)
+        CMN_INFO(SUB, "event=maf_client_registered client=%s cert=%s", s.enrolee_id,
+                 s.cert_serial);
+    else if (a.code == 201)
         CMN_INFO(SUB, "event=maf_client_registered client=%s km_id=%s", s.enrolee_id, s.km_id);
     else
         CMN_WARN(SUB, "event=maf_client_refused code=%u reason=\"%s\"", a.code, a.reason);
@@ -424,10 +512,13 @@ static int add_post(coap_context_t *ctx, const char *path, coap_method_handler_t
 
 
 
-static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
+static int setup(authz_coaps *c, const char *listen, const char *psk_hint,
+                 const cmn_pki_files *pki)
 {
-    coap_dtls_spsk_t spsk;
+    coap_dtls_spsk_t *spsk = &c->spsk;
     coap_address_t addr;
+    bool pki_on = false;
+    int rc;
 
     if (!coap_dtls_is_supported() || (c->ctx = coap_new_context(NULL)) == NULL)
         return CMN_ECOAP;
@@ -436,13 +527,19 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
     if (cmn_coap_register_options(c->ctx) != 0)
         return CMN_ECOAP;
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-    memset(&spsk, 0, sizeof(spsk));
-    spsk.version = COAP_DTLS_SPSK_SETUP_VERSION;
-    spsk.validate_id_call_back = validate_id;
-    spsk.id_call_back_arg = c;
-    spsk.psk_info.hint = (coap_bin_const_t){ strlen(psk_hint), (const uint8_t *)psk_hint };
-    if (!coap_context_set_psk2(c->ctx, &spsk))
+    memset(spsk, 0, sizeof(*spsk));
+    spsk->version = COAP_DTLS_SPSK_SETUP_VERSION;
+    spsk->validate_id_call_back = validate_id;
+    spsk->id_call_back_arg = c;
+    spsk->psk_info.hint = (coap_bin_const_t){ strlen(psk_hint), (const uint8_t *)psk_hint };
+    if (!coap_context_set_psk2(c->ctx, spsk))
         return CMN_ECOAP;
+    if (pki != NULL && (rc = cmn_pki_check(SUB, "authz", pki, c->maf_id, &pki_on)) != 0)
+        return CMN_ECONFIG;
+    if (pki_on && (rc = cmn_pki_setup(c->ctx, spsk, c->unused_psk, pki, validate_cert, c)) != 0)
+        return rc;
+    if (pki_on)
+        CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s", pki->cert_file, pki->ca_file);
     coap_register_event_handler(c->ctx, on_event);
     if (add_post(c->ctx, "token", token_handler) != 0 ||
         add_post(c->ctx, "maf/clients", client_handler) != 0 ||
@@ -455,7 +552,8 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint)
 }
 
 int authz_coaps_new(const char *listen, const char *psk_hint, const char *maf_id,
-                    cmn_store *store, authz_tokens *tokens, authz_coaps **ret)
+                    const cmn_pki_files *pki, cmn_store *store, authz_tokens *tokens,
+                    authz_coaps **ret)
 {
     authz_coaps *c = calloc(1, sizeof(*c));
     int rc;
@@ -469,7 +567,7 @@ int authz_coaps_new(const char *listen, const char *psk_hint, const char *maf_id
         free(c);
         return CMN_ERANGE;
     }
-    rc = setup(c, listen, psk_hint);
+    rc = setup(c, listen, psk_hint, pki);
     if (rc != 0) {
         authz_coaps_free(c);
         return rc;
@@ -484,7 +582,7 @@ void authz_coaps_free(authz_coaps *c)
         return;
     if (c->ctx != NULL)
         coap_free_context(c->ctx);
-    free(c);
+    cmn_free_secret(c, sizeof(*c));
 }
 
 void authz_coaps_set_key_events(authz_coaps *c, cmn_bus_sock *pub)

@@ -16,6 +16,13 @@ static const cmn_cfg_item authz_table[] = {
      cmn_cfg_valid_listen, "CoAPS host:port for POST /token (DTLS-PSK KmID/Km); empty = off"},
     {"authz", "psk_hint", CMN_CFG_STR, "tep-authz", offsetof(authz_config, psk_hint), 0, 0, NULL,
      "DTLS PSK identity hint of the CoAPS endpoint"},
+    {"authz", "cert_file", CMN_CFG_STR, "", offsetof(authz_config, cert_file), 0, 0, NULL,
+     "certificate MAF Handshake: the MAF's certificate (PEM, issued by the tep CA to "
+     "onem2m:<maf_id>); empty = PSK only"},
+    {"authz", "key_file", CMN_CFG_STR, "", offsetof(authz_config, key_file), 0, 0, NULL,
+     "certificate MAF Handshake: the MAF's private key (PEM)"},
+    {"authz", "ca_file", CMN_CFG_STR, "", offsetof(authz_config, ca_file), 0, 0, NULL,
+     "certificate MAF Handshake: trust anchor for client certificates (the enroller's ca.pem)"},
     {"authz", "grants_file", CMN_CFG_STR, "", offsetof(authz_config, grants_file), 0, 0, NULL,
      "JSON dynamic-authorization grants (tokens and DAS); empty = none (reloaded on SIGHUP)"},
     {"authz", "sp_id", CMN_CFG_STR, "tep.local", offsetof(authz_config, sp_id), 0, 0,

@@ -15,6 +15,9 @@ typedef struct {
     char *coaps_listen; /* [authz] CoAPS host:port for POST /token, "" = off */
     char *psk_hint;   /* [authz] DTLS PSK identity hint */
     char *grants_file; /* [authz] dynamic-authorization grants (JSON), "" = none */
+    char *cert_file;  /* [authz] certificate MAF Handshake: own certificate, "" = off */
+    char *key_file;   /* [authz] its private key */
+    char *ca_file;    /* [authz] trust anchor for client certificates */
     char *sp_id;      /* [authz] SP-ID of absolute IDs */
     char *decide_ep;  /* [bus] decide: ROUTER, bound */
     char *events_ep;  /* [bus] events: SUB, connected */

@@ -161,6 +161,7 @@ static int start_tokens(authz_daemon *d)
 {
     authz_tokens_cfg tc = {.issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id,
                            .data_dir = d->cfg->data_dir};
+    const cmn_pki_files pki = {d->cfg->cert_file, d->cfg->key_file, d->cfg->ca_file};
     char why[512];
     int err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
 
@@ -176,10 +177,18 @@ static int start_tokens(authz_daemon *d)
     }
     d->stats.token_issuer = d->cfg->maf_id;
     d->stats.token_pub = authz_tokens_pub_hex(d->tokens);
+    if (d->cfg->coaps_listen[0] == '\0' &&
+        (pki.cert_file[0] != '\0' || pki.key_file[0] != '\0' || pki.ca_file[0] != '\0')) {
+        CMN_ERR("main", "event=pki_refused reason=no_coaps_listen msg=\"[authz] cert_file, "
+                        "key_file, ca_file need coaps_listen\"");
+        return AUTHZ_EXIT_CONFIG;
+    }
     if (d->cfg->coaps_listen[0] == '\0')
         return AUTHZ_EXIT_OK;
-    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, d->store,
-                          d->tokens, &d->coaps);
+    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, &pki,
+                          d->store, d->tokens, &d->coaps);
+    if (err == CMN_ECONFIG || err == CMN_EINVAL)
+        return AUTHZ_EXIT_CONFIG; /* the PKI files (logged) */
     if (err != 0) {
         CMN_ERR("main", "event=bind_failed coaps=%s err=\"%s\"", d->cfg->coaps_listen,
                 cmn_strerror(err));

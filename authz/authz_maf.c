@@ -886,9 +886,61 @@ void authz_maf_list_free(Tep__MafKey **keys, size_t n)
 
 /* ---- MAF Key Retrieval (8.8.2.8) ---------------------------------------------------- */
 
+/* A usable Km: SUID 21, neither revoked nor expired. */
+static bool km_live(const Tep__Credential *c, int64_t now)
+{
+    return c->suid == AUTHZ_MAF_SUID_KM && !c->revoked && (c->expires == 0 || c->expires > now);
+}
+
+typedef struct {
+    const char *enrolee_id;
+    int64_t now;
+    bool found;
+    int64_t expires;
+    char ke_id[CMN_KEY_ID_MAX];
+} km_search;
+
+static int match_km(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    km_search *ks = arg;
+    Tep__Credential *c = tep__credential__unpack(NULL, vlen, val);
+
+    (void)key;
+    (void)klen;
+    if (c == NULL)
+        return 0; /* not ours to judge: the Km PSK look-up reports it */
+    if (c->enrolee_id != NULL && strcmp(c->enrolee_id, ks->enrolee_id) == 0 &&
+        km_live(c, ks->now) && (!ks->found || c->expires == 0 || c->expires > ks->expires)) {
+        ks->found = true;
+        ks->expires = c->expires;
+        snprintf(ks->ke_id, sizeof(ks->ke_id), "%s", c->ke_id != NULL ? c->ke_id : "");
+    }
+    cmn_wipe(c->key.data, c->key.len);
+    tep__credential__free_unpacked(c, NULL);
+    return 0;
+}
+
+int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now,
+                         int64_t *ret_expires, char *ret_ke_id, size_t len_ke_id)
+{
+    km_search ks = { enrolee_id, now, false, 0, "" };
+    int rc = cmn_store_foreach(st, AUTHZ_CREDS_DB, NULL, 0, match_km, &ks);
+
+    if (rc != 0)
+        return rc;
+    if (!ks.found)
+        return CMN_ENOTFOUND;
+    if (ret_expires != NULL)
+        *ret_expires = ks.expires;
+    if (ret_ke_id != NULL)
+        snprintf(ret_ke_id, len_ke_id, "%s", ks.ke_id);
+    return 0;
+}
+
 /* The source's Km credential (its enrolment) must still be live: revoking or expiring
- * an enrolment ends the keys registered with it (10.7). */
-static bool source_live(cmn_store *st, const char *km_id, int64_t now, char *ret_ke_id,
+ * an enrolment ends the keys registered with it (10.7). A key registered in a
+ * certificate session (no km_id) lives while its source has a live Km. */
+static bool source_live(cmn_store *st, const Tep__MafKey *k, int64_t now, char *ret_ke_id,
                         size_t len_ke_id)
 {
     void *val = NULL;
@@ -896,7 +948,9 @@ static bool source_live(cmn_store *st, const char *km_id, int64_t now, char *ret
     Tep__Credential *c = NULL;
     bool live = false;
 
-    if (cmn_store_get(st, AUTHZ_CREDS_DB, km_id, strlen(km_id), &val, &len) == 0 &&
+    if (k->km_id[0] == '\0')
+        return authz_maf_enrolee_km(st, k->source_id, now, NULL, ret_ke_id, len_ke_id) == 0;
+    if (cmn_store_get(st, AUTHZ_CREDS_DB, k->km_id, strlen(k->km_id), &val, &len) == 0 &&
         (c = tep__credential__unpack(NULL, len, val)) != NULL)
         live = !c->revoked && (c->expires == 0 || c->expires > now);
     if (live)
@@ -957,7 +1011,7 @@ int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id,
         rc = CMN_ENOTFOUND; /* de-registered or revoked: the record stays for the audit */
     if (rc == 0 && (k->kc.len != CMN_KEY_LEN || k->source_id == NULL))
         rc = CMN_ECORRUPT;
-    if (rc == 0 && ((k->expires != 0 && k->expires <= now) || !source_live(st, k->km_id, now, ke_id, sizeof(ke_id))))
+    if (rc == 0 && ((k->expires != 0 && k->expires <= now) || !source_live(st, k, now, ke_id, sizeof(ke_id))))
         rc = CMN_ENOTFOUND; /* an expired or revoked key is no key */
     if (rc == 0 && !is_target(k, target_id))
         rc = CMN_EDENIED;

@@ -32,6 +32,7 @@
 #define AUTHZ_MAF_KEYS_DB "maf_keys"       /* Key Identifier -> tep.MafKey */
 #define AUTHZ_MAF_LABELS_DB "maf_labels"   /* "c:<regID>" / "k:<keyID>" -> JSON array */
 #define AUTHZ_MAF_SUID_KC 32               /* MAF-based SAEF (TS-0003 Table 8.8.1-1) */
+#define AUTHZ_MAF_SUID_KM 21               /* Km: the MAF credential of an enrolment */
 #define AUTHZ_MAF_KEY_LT 3600              /* default key lifetime, seconds */
 #define AUTHZ_MAF_KEY_LT_MAX 86400
 #define AUTHZ_MAF_CLIENT_LT_MAX (30 * 86400)
@@ -110,6 +111,12 @@ void authz_maf_list_free(Tep__MafKey **keys, size_t n);
 int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id, int64_t now,
                        Tep__Credential **ret);
 void authz_maf_credential_free(Tep__Credential *c); /* NULL is fine */
+
+/* The certificate MAF Handshake's binding (8.8.2.2): enrolee_id's live Km from sync
+ * (SUID 21, neither revoked nor expired; the latest-expiring when several): 0 with its
+ * expiry and KeID (either out pointer may be NULL). CMN_ENOTFOUND: none. */
+int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now,
+                         int64_t *ret_expires, char *ret_ke_id, size_t len_ke_id);
 
 /* Publishes KeyEvent{key_id, targetIDs, expires, revoked} of the stored key on pub (a
  * PUB). */

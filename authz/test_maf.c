@@ -428,6 +428,56 @@ static void test_key_deregistration(void **state)
     authz_maf_list_free(keys, n);
 }
 
+/* A certificate session (8.8.2.2): the client is keyed by its certificate's serial, has no
+ * assignedSymmKeyID, and its keys live while the source has a live Km from sync. */
+static void test_certificate_session(void **state)
+{
+    static const authz_maf_session cert = { "", "Cdevice01", NOW + 7200, "0a1b2c" };
+    authz_maf_answer a;
+    Tep__Credential *c = NULL;
+    Tep__MafKey **keys = NULL;
+    int64_t expires = 0;
+    char ke_id[64];
+    size_t n = 0;
+    json_t *o;
+
+    (void)state;
+    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, &expires, ke_id,
+                                          sizeof(ke_id)), 0);
+    assert_int_equal(expires, sess.expires);
+    assert_string_equal(ke_id, "aa@mef.tep.local");
+    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice02", NOW, NULL, NULL, 0),
+                     CMN_ENOTFOUND);
+
+    authz_maf_client_register(store, MAF, &cert, "{}", 2, NOW, &a);
+    assert_int_equal(a.code, 201);
+    o = body_of(&a);
+    assert_null(json_object_get(o, "assignedSymmKeyID"));
+    json_decref(o);
+    authz_maf_key_register(store, MAF, &cert, exporter, "{\"targetIDs\":[\"/tep-cse\"]}", 26,
+                           NOW, &a);
+    assert_int_equal(a.code, 201);
+    free(a.body);
+    assert_int_equal(authz_maf_list(store, &keys, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(keys[0]->cert_serial, "0a1b2c");
+    assert_string_equal(keys[0]->km_id, "");
+    authz_maf_list_free(keys, n);
+    assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW, &c), 0);
+    assert_string_equal(c->ke_id, "aa@mef.tep.local");
+    authz_maf_credential_free(c);
+    c = NULL;
+    /* the Km session of the same enrolee is another client: not the source */
+    authz_maf_key_deregister(store, MAF, &sess, REL, NOW, &a);
+    assert_int_equal(a.code, 403);
+    authz_maf_answer_clear(&a);
+    /* the enrolment revoked: the key is gone */
+    assert_int_equal(put_km(true), 0);
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
+    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, NULL, NULL, 0),
+                     CMN_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +490,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_key_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_deregistration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certificate_session, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

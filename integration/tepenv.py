@@ -34,6 +34,11 @@ DEFAULTS = {
     "cse_cert_file": "",
     "cse_key_file": "",
     "cse_ca_file": "",
+    # certificate MAF Handshake of tep-authz: PEM paths; written to authz.ini only when all
+    # are set
+    "authz_cert_file": "",
+    "authz_key_file": "",
+    "authz_ca_file": "",
 }
 
 DAEMONS = ("enroller", "authz", "cse")
@@ -89,6 +94,13 @@ def _maf_bus(run_dir, p):
     return [("keys", _ipc(run_dir, "keys")), ("maf_events", _ipc(run_dir, "maf-events"))]
 
 
+def _authz_pki(o):
+    keys = ("cert_file", "key_file", "ca_file")
+    if not all(o["authz_" + k] for k in keys):
+        return []
+    return [(k, o["authz_" + k]) for k in keys]
+
+
 def _authz_ini(run_dir, o, p):
     return _ini([
         ("authz", [
@@ -96,7 +108,7 @@ def _authz_ini(run_dir, o, p):
             ("maf_id", o["maf_id"]),
             ("coaps_listen", "%s:%d" % (o["host"], p["authz_coaps"]) if p.get("authz_coaps") else ""),
             ("log_level", o["log_level"]),
-        ]),
+        ] + _authz_pki(o)),
         ("bus", [
             ("decide", _ipc(run_dir, "decide")),
             ("events", _ipc(run_dir, "events")),
