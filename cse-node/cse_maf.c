@@ -356,8 +356,8 @@ static int take_answer(cse_maf *m, const Tep__Envelope *env, size_t *revoked)
         rc = cse_maf_store(m->store, shown, r->credential);
     if (r->credential != NULL && r->credential->key.data != NULL)
         cmn_wipe(r->credential->key.data, r->credential->key.len);
-    if (again && !dead)
-        want(m, shown, false);
+    if (again && rc == 0)
+        want(m, shown, false); /* changed again while this answer was on its way */
     if (rc != 0) {
         CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"", shown,
                  here && dead && r->err == 0 ? "revoked" : cmn_strerror(rc));
