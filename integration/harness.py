@@ -333,3 +333,84 @@ def coap_cert(platform, crt, key, ca, method, path, frm, body=None, ty=None):
     p = subprocess.run(coap_cert_argv(platform, crt, key, ca, method, path, frm, body, ty),
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
     return (p.stdout + p.stderr).decode(errors="replace")
+
+
+# ------------------------------------------------------------ DTLS handshake relay (60, 62)
+
+TLS_PSK_WITH_AES_128_CCM_8 = 0xC0A8          # TS-0003 10.2.2
+TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 = 0xC0AE  # TS-0003 10.2.3
+
+
+class DtlsRelay:
+    """A UDP relay from (host, self.port) to 127.0.0.1:server_port that reads the DTLS
+    handshake in clear (epoch 0, RFC 6347 4.1/4.2.2): the ClientHello's cipher suites
+    (self.offered) and server_name (RFC 6066 3; self.sni), the ServerHello's suite
+    (self.chosen). One client at a time; stop() ends it."""
+
+    def __init__(self, server_port, host="127.0.0.1"):
+        import threading
+
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.port = self.sock.getsockname()[1]
+        self.up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.up.connect(("127.0.0.1", server_port))
+        self.offered, self.sni, self.chosen, self.client = None, None, None, None
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import select
+
+        while not self._stop:
+            for s in select.select([self.sock, self.up], [], [], 0.1)[0]:
+                try:
+                    data, addr = s.recvfrom(65535)
+                except OSError:  # ICMP port unreachable from a stopped server
+                    continue
+                if s is self.sock:
+                    self.client = addr
+                    self._read(data)
+                    self.up.send(data)
+                elif self.client:
+                    self._read(data)
+                    self.sock.sendto(data, self.client)
+
+    def _read(self, data):
+        while len(data) >= 13:  # record: type, version(2), epoch(2), seq(6), length(2)
+            typ, epoch = data[0], int.from_bytes(data[3:5], "big")
+            n = int.from_bytes(data[11:13], "big")
+            body, data = data[13:13 + n], data[13 + n:]
+            # handshake: type, length(3), message_seq(2), fragment offset(3), length(3)
+            if typ == 22 and epoch == 0 and len(body) > 12 and body[0] in (1, 2) \
+                    and body[6:9] == b"\0\0\0":
+                try:
+                    self._hello(body[0], body[12:12 + int.from_bytes(body[9:12], "big")])
+                except IndexError:  # truncated: what was read so far stays
+                    pass
+
+    def _hello(self, kind, m):
+        i = 2 + 32
+        i += 1 + m[i]                                 # session_id
+        if kind == 2:                                 # ServerHello: the suite
+            self.chosen = int.from_bytes(m[i:i + 2], "big")
+            return
+        i += 1 + m[i]                                 # cookie
+        n = int.from_bytes(m[i:i + 2], "big")
+        self.offered = [int.from_bytes(m[j:j + 2], "big") for j in range(i + 2, i + 2 + n, 2)]
+        i += 2 + n
+        i += 1 + m[i] + 2                             # compression, extensions length
+        self.sni = None
+        while i + 4 <= len(m):
+            t, n = int.from_bytes(m[i:i + 2], "big"), int.from_bytes(m[i + 2:i + 4], "big")
+            if t == 0:                                # list len(2), host_name(0), len(2)
+                self.sni = m[i + 9:i + 4 + n].decode(errors="replace")
+            i += 4 + n
+
+    def stop(self):
+        self._stop = True
+        self._thread.join()
+        self.sock.close()
+        self.up.close()
