@@ -94,6 +94,17 @@ class MafPlatform:
         rc = self.lib.tep_connect_kc(h, kc, None, ctypes.byref(conn))
         return rc, conn
 
+    def unknown_key_handshake(self):
+        """A DTLS-PSK handshake to tep-cse with a Key Identifier no one registered (refused
+        by tep-cse, which asks the MAF for it); returns that Key Identifier."""
+        probe = os.path.join(harness.BUILD, "cse-node", "cse-probe")
+        key_id = "00112233445566778899aabbccddeeff@" + self.p.env["MAF_ID"]
+        r = harness.run_tool([probe, "--psk", "%s:%s" % (key_id, "11" * 32), "127.0.0.1",
+                              self.p.env["CSE_COAPS"].rsplit(":", 1)[1], "GET",
+                              self.p.env["CSE_NAME"]])
+        assert r.rc != 0
+        return key_id
+
     def try_create(self, conn, parent, ty, body):
         """(rc, rsc): rsc is None when the request got no answer."""
         rsp = ctypes.POINTER(Response)()
@@ -233,12 +244,7 @@ def test_authz_restart_rebuilds_keys_dealer(monkeypatch):
     try:
         h = m.enrolled("device01")
         m.p["authz"].kill()
-        probe = os.path.join(harness.BUILD, "cse-node", "cse-probe")
-        lost = "00112233445566778899aabbccddeeff@" + m.p.env["MAF_ID"]
-        r = harness.run_tool([probe, "--psk", "%s:%s" % (lost, "11" * 32), "127.0.0.1",
-                              m.p.env["CSE_COAPS"].rsplit(":", 1)[1], "GET",
-                              m.p.env["CSE_NAME"]])
-        assert r.rc != 0
+        lost = m.unknown_key_handshake()
         m.p["cse"].wait_log(r"event=maf_key_timeout key_id=%s" % re.escape(lost), 5)
         m.p["cse"].wait_log(r"event=maf_keys_reconnected", 1)
         m.p["authz"].start()
@@ -280,12 +286,7 @@ def test_unknown_expired_and_foreign_keys_refused(monkeypatch):
     try:
         h = m.enrolled("device01")
         # unknown Key Identifier: refused by tep-cse, and by the MAF it asks
-        probe = os.path.join(harness.BUILD, "cse-node", "cse-probe")
-        unknown = "00112233445566778899aabbccddeeff@" + m.p.env["MAF_ID"]
-        r = harness.run_tool([probe, "--psk", "%s:%s" % (unknown, "11" * 32), "127.0.0.1",
-                              m.p.env["CSE_COAPS"].rsplit(":", 1)[1], "GET",
-                              m.p.env["CSE_NAME"]])
-        assert r.rc != 0
+        unknown = m.unknown_key_handshake()
         m.p["authz"].wait_log(r"event=maf_key_retrieval_refused key_id=%s"
                               % re.escape(unknown), 5)
         # a key for another CSE: the MAF does not give it to tep-cse
