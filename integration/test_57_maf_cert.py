@@ -161,3 +161,14 @@ def test_start_refuses_bad_pki_files(m, monkeypatch):
     assert r.rc == 1, str(r)
     assert "event=pki_refused reason=incomplete" in r.out + r.err, str(r)
     assert os.path.exists(m.crt)
+
+
+def test_tep_device_maf_run_cert(m):
+    """The example program does the same: `tep-device cert` then `maf-run --cert` (needs
+    the tep-device.c part of the lead's patch)."""
+    _, dev, _ = m.cert_device("device03")
+    r = dev.run("maf-run", "--cert", "--maf-uri", m.maf_uri)
+    assert r.rc == 0, "%s\n%s" % (r, m.p.logs())
+    assert re.fullmatch(r"[0-9a-f]{32}@" + re.escape(m.p.env["MAF_ID"]), r.get("KC_ID"))
+    assert r.get("VALUE").startswith("hello-tep")
+    m.p["authz"].wait_log(r"event=maf_client_registered client=Cdevice03 cert=[0-9a-f]+$", 5)
