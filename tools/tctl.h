@@ -45,6 +45,7 @@ void tctl_time_str(int64_t t, char *buf, size_t len);
 int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv);
 int tctl_app_main(const tctl_opts *o, int argc, char **argv);
 int tctl_cert_main(const tctl_opts *o, int argc, char **argv);
+int tctl_maf_main(const tctl_opts *o, int argc, char **argv); /* tctl_maf.c: MAF keys */
 int tctl_events_main(const tctl_opts *o, int argc, char **argv);
 int tctl_status_main(const tctl_opts *o, int argc, char **argv);
 

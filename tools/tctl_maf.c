@@ -7,7 +7,7 @@
 #include "cmn_bus.h"
 #include "tctl.h"
 
-int tctl_maf_main(const tctl_opts *o, int argc, char **argv); /* tctl.h */
+
 
 #define TARGETS_TEXT_MAX 512
 

@@ -22,11 +22,12 @@ static void usage(FILE *out)
             "  enrolee revoke NAME                     revoke an enrolee\n"
             "  app add APP-ID --out FILE [options]     application enrolment credential\n"
             "  app list | app revoke APP-ID            ... its instances; revoke them all\n"
-            "  cert list                               certificates the tep CA issued\n"
+            "  cert list | cert revoke SERIAL          certificates the tep CA issued; revoke one\n"
             "  events [--after SEQ] [--max N]          the enrolment event log\n"
             "  status [enroller|authz|cse]             daemon status (KEY=value)\n"
             "  audit [--originator ID] [--last N]      tep-authz's access decisions\n"
-            "  token revoke TOKEN-ID                   refuse a token from now on\n\n"
+            "  token revoke TOKEN-ID                   refuse a token from now on\n"
+            "  maf keys | maf revoke KEY-ID            keys registered at the MAF; revoke one\n\n"
             "  --admin ENDPOINT  the daemon's admin socket (ipc:// or tcp://)\n"
             "  --config FILE     read the admin socket (and defaults) from the daemon's .ini\n"
             "  --timeout MS      how long to wait for an answer (default %d)\n"
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
         return tctl_audit_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "token"))
         return tctl_token_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "maf"))
+        return tctl_maf_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "help")) {
         usage(stdout);
         return TCTL_OK;
