@@ -7,8 +7,6 @@
 #include "cmn_bus.h"
 #include "tctl.h"
 
-
-
 #define TARGETS_TEXT_MAX 512
 
 static void maf_usage(FILE *out)
