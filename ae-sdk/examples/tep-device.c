@@ -45,9 +45,11 @@ static void usage(FILE *out)
             "                              certificate of `cert`, then as run\n"
             "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
             "                              per request (AT=Unix ms); stops at a failure\n"
-            "  maf-run [--maf-uri URI] [--lifetime S]   the MAF-based SAEF: register a key for\n"
-            "                              the registrar CSE at the MAF (Km), connect with Kc,\n"
-            "                              then as run (MAF URI default: the enrolment's)\n");
+            "  maf-run [--maf-uri URI] [--lifetime S] [--cert]   the MAF-based SAEF: register a\n"
+            "                              key for the registrar CSE at the MAF (Km; --cert: in\n"
+            "                              a certificate MAF Handshake, after `cert`), connect\n"
+            "                              with Kc, then as run (MAF URI default: the\n"
+            "                              enrolment's)\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -326,15 +328,19 @@ static int do_cert(ctx *c, const char *csr_id)
 
 /* The MAF-based SAEF (TS-0003 8.2.2.3): Kc for the registrar CSE from the MAF, the
  * connection opened with it, then the same steps as run. */
-static int do_maf_run(ctx *c, const char *maf_uri, long lifetime)
+static int do_maf_run(ctx *c, const char *maf_uri, long lifetime, bool cert)
 {
     tep_kc *kc = NULL;
     int rc = EXIT_OK;
 
     if (!tep_device_is_enrolled(c->dev) && (rc = do_enrol(c)) != EXIT_OK)
         return rc;
-    rc = tep_maf_register_key(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev), lifetime,
-                              &kc);
+    if (cert)
+        rc = tep_maf_register_key_cert(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev),
+                                       lifetime, &kc);
+    else
+        rc = tep_maf_register_key(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev),
+                                  lifetime, &kc);
     if (rc < 0)
         return fail("MAF key registration", rc);
     printf("KC_ID=%s\nKC_EXPIRES=%" PRId64 "\n", tep_kc_key_id(kc), tep_kc_expires(kc));
@@ -365,16 +371,19 @@ static int cmd_maf_run(ctx *c, int argc, char **argv)
 {
     const char *maf_uri = NULL;
     long lifetime = 0;
+    bool cert = false;
 
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--maf-uri") == 0 && i + 1 < argc)
             maf_uri = argv[++i];
+        else if (strcmp(argv[i], "--cert") == 0)
+            cert = true;
         else if (strcmp(argv[i], "--lifetime") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
             lifetime = atol(argv[++i]);
         else
             return usage(stderr), EXIT_USAGE;
     }
-    return do_maf_run(c, maf_uri, lifetime);
+    return do_maf_run(c, maf_uri, lifetime, cert);
 }
 
 /* Wall-clock milliseconds: other processes (tests) compare them with their own clock. */
