@@ -6,37 +6,22 @@ session: 4106). tep-cse's own certificate comes from the tep CA like any enrolee
 operator enrols an enrolee whose identifier is the CSE-ID and runs certificate
 enrolment for it (docs/internals.md "Certificate SAEF")."""
 
-import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
 import tepenv
-from harness import ae_path
+from harness import (COAP_CLIENT_OPENSSL, ae_path, cert_of, coap_cert,
+                     restart_cse_with_certificate)
 
-CLIENT = shutil.which("coap-client-openssl")
-
-pytestmark = pytest.mark.skipif(CLIENT is None, reason="coap-client-openssl (libcoap3-bin) missing")
-
-
-def _cert_of(platform, name, *extra):
-    dev = platform.add_enrolee(name, *extra)
-    r = dev.run("cert")
-    assert r.rc == 0, "%s\n%s" % (r, platform.logs())
-    return dev, r.get("CERT"), r.get("KEY"), r.get("TRUST_ANCHOR")
+pytestmark = pytest.mark.skipif(COAP_CLIENT_OPENSSL is None, reason="coap-client-openssl (libcoap3-bin) missing")
 
 
 @pytest.fixture
 def pki_platform(platform):
     """The platform with tep-cse restarted with a certificate issued to /tep-cse."""
-    _, crt, key, ca = _cert_of(platform, "tep-cse", "--ae-id", "/tep-cse")
-    platform["cse"].stop()
-    tepenv.configure(platform.dir, platform.ports, cse_cert_file=crt, cse_key_file=key,
-                     cse_ca_file=ca)
-    platform["cse"].start()
-    return platform
+    return restart_cse_with_certificate(platform)
 
 
 def _openssl_ca(tmp, name):
@@ -54,41 +39,28 @@ def _openssl_ca(tmp, name):
     return [os.path.join(tmp, n) for n in ("o.pem", "o.key", "oca.pem")]
 
 
-def _coap(platform, crt, key, ca, method, path, frm, body=None, ty=None):
-    url = platform.env["CSE_COAPS"] + "/" + path
-    argv = [CLIENT, "-v", "7", "-B", "5", "-m", method, "-c", crt, "-j", key, "-C", ca,
-            "-O", "279," + frm, "-O", "283,rq1", "-O", "271,3"]
-    if ty is not None:
-        argv += ["-O", "267,0x%02x" % ty, "-t", "application/json"]
-    if body is not None:
-        argv += ["-e", json.dumps(body)]
-    p = subprocess.run(argv + [url], stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=20)
-    return (p.stdout + p.stderr).decode(errors="replace")
-
-
 def test_ae_with_enroller_certificate_registers_and_writes(pki_platform):
     p = pki_platform
-    dev, crt, key, ca = _cert_of(p, "device01")
+    dev, crt, key, ca = cert_of(p, "device01")
     ae_id, api = dev.state_values()["enrolee_id"], dev.state_values()["app_id"] or "Napp"
     base = p.env["CSE_NAME"]
-    log = _coap(p, crt, key, ca, "post", base, ae_id,
+    log = coap_cert(p, crt, key, ca, "post", base, ae_id,
                 {"m2m:ae": {"rn": "app1", "api": api, "rr": False, "srv": ["3"]}}, ty=2)
     assert "session connected" in log, log + "\n" + p.logs()
     assert "c:2.01" in log, log + "\n" + p.logs()
     p["cse"].wait_log(r"event=session_bound identity=cert:[0-9a-f]+ enrolee_id=%s" % ae_id, 5)
-    log = _coap(p, crt, key, ca, "post", base + "/app1", ae_id, {"m2m:cnt": {"rn": "data"}},
+    log = coap_cert(p, crt, key, ca, "post", base + "/app1", ae_id, {"m2m:cnt": {"rn": "data"}},
                 ty=3)
     assert "c:2.01" in log, log + "\n" + p.logs()
-    log = _coap(p, crt, key, ca, "post", base + "/app1/data", ae_id,
+    log = coap_cert(p, crt, key, ca, "post", base + "/app1/data", ae_id,
                 {"m2m:cin": {"con": "hello-cert"}}, ty=4)
     assert "c:2.01" in log and "hello-cert" in log, log + "\n" + p.logs()
 
 
 def test_from_other_than_san_is_4106(pki_platform):
     p = pki_platform
-    _, crt, key, ca = _cert_of(p, "device01")
-    log = _coap(p, crt, key, ca, "get", p.env["CSE_NAME"], "Cdevice99")
+    _, crt, key, ca = cert_of(p, "device01")
+    log = coap_cert(p, crt, key, ca, "get", p.env["CSE_NAME"], "Cdevice99")
     assert "session connected" in log, log + "\n" + p.logs()
     assert "c:4.03" in log and "307:\\x10\\x0A" in log, log + "\n" + p.logs()  # RSC 4106
 
@@ -97,7 +69,7 @@ def test_certificate_from_another_ca_is_refused(pki_platform, tmp_path):
     p = pki_platform
     crt, key, _ = _openssl_ca(str(tmp_path), "Cdevice01")
     ca = os.path.join(p.env["DATA_DIR"], "enroller", "ca.pem")
-    log = _coap(p, crt, key, ca, "get", p.env["CSE_NAME"], "Cdevice01")
+    log = coap_cert(p, crt, key, ca, "get", p.env["CSE_NAME"], "Cdevice01")
     # a CoAP response shows as "c:2.05" in coap-client's trace; a bare "2.05" could be
     # part of a timestamp (…:32.056)
     assert "session connected" not in log and "c:2.05" not in log, log
@@ -117,7 +89,7 @@ def test_sdk_cert_run_registers_and_writes(pki_platform):
     """libtepae's tep_connect_cert(): the device's own certificate, the CSE's checked to
     the trust anchor and to SAN onem2m:/tep-cse."""
     p = pki_platform
-    dev, _, _, _ = _cert_of(p, "device03")
+    dev, _, _, _ = cert_of(p, "device03")
     r = dev.run("cert-run")
     assert r.rc == 0, "%s\n%s" % (r, p.logs())
     p["cse"].wait_log(r"event=session_bound identity=cert:[0-9a-f]+ enrolee_id=Cdevice03", 5)
@@ -135,7 +107,7 @@ def test_mandatory_ecdhe_ecdsa_ccm8_suite(pki_platform):
     """TS-0003 10.2.3: TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (OpenSSL: ECDHE-ECDSA-AES128-CCM8),
     measured with an independent client (openssl s_client) and an enroller certificate."""
     p = pki_platform
-    _, crt, key, ca = _cert_of(p, "device05")
+    _, crt, key, ca = cert_of(p, "device05")
     port = p.env["CSE_COAPS"].rsplit(":", 1)[1]
     argv = ["openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + port,
             "-cipher", "ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0", "-cert", crt, "-key", key,
@@ -153,7 +125,7 @@ def test_revoked_enrolee_certificate_is_refused(pki_platform):
     """TS-0003 10.7: revoking the enrolee ends what its enrolment gave, its certificate
     included: a new certificate handshake is refused."""
     p = pki_platform
-    dev, _, _, _ = _cert_of(p, "device06")
+    dev, _, _, _ = cert_of(p, "device06")
     r = dev.run("cert-run")
     assert r.rc == 0, "%s\n%s" % (r, p.logs())
     r = p.tepctl("enrolee", "revoke", "device06")
@@ -170,12 +142,12 @@ def test_revoked_enrolee_certificate_is_refused(pki_platform):
 def test_sdk_refuses_a_cse_certificate_for_another_id(platform):
     """The AE authenticates the CSE too (TS-0003 8.2.2.2: mutual): a tep CA certificate
     whose SAN is not onem2m:<registrar CSE-ID> is refused by tep_connect_cert()."""
-    _, crt, key, ca = _cert_of(platform, "imposter")
+    _, crt, key, ca = cert_of(platform, "imposter")
     platform["cse"].stop()
     tepenv.configure(platform.dir, platform.ports, cse_cert_file=crt, cse_key_file=key,
                      cse_ca_file=ca)
     platform["cse"].start()
-    dev, _, _, _ = _cert_of(platform, "device07")
+    dev, _, _, _ = cert_of(platform, "device07")
     r = dev.run("cert-run")
     assert r.rc == 2, "%s\n%s" % (r, platform.logs())
     assert "event=session_bound identity=cert:" not in platform["cse"].log()
