@@ -146,16 +146,19 @@ static bool printable(const char *s)
     return true;
 }
 
-/* A certificate client is served while its certificate is valid and the MAF knows a live
- * Km of its enrolment from sync (revoking or expiring the enrolee ends it, 10.7). */
-static int cert_usable(cmn_store *st, const char *enrolee_id, int64_t not_after, int64_t now,
-                       int64_t *ret_expires)
+/* A certificate client is served while its certificate is valid and not revoked on its
+ * own, and the MAF knows a live Km of its enrolment from sync (revoking or expiring the
+ * enrolee ends it, 10.7). */
+static int cert_usable(cmn_store *st, const char *serial, const char *enrolee_id,
+                       int64_t not_after, int64_t now, int64_t *ret_expires)
 {
     int64_t km_expires = 0;
     int rc;
 
     if (now >= not_after)
         return CMN_EEXPIRED;
+    if (authz_maf_cert_revoked(st, serial))
+        return CMN_EDENIED;
     rc = authz_maf_enrolee_km(st, enrolee_id, now, &km_expires, NULL, 0);
     if (rc == 0 && ret_expires != NULL)
         *ret_expires = km_expires != 0 && km_expires < not_after ? km_expires : not_after;
@@ -186,10 +189,13 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
         CMN_WARN(SUB, "event=handshake_refused reason=cert_no_onem2m_san");
         return 0;
     }
-    rc = cert_usable(c->store, id, info.not_after, (int64_t)time(NULL), &expires);
+    rc = cert_usable(c->store, info.serial, id, info.not_after, (int64_t)time(NULL), &expires);
     if (rc != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=\"%s\" identity=cert:%s enrolee_id=%s",
-                 rc == CMN_ENOTFOUND ? "no live enrolment" : cmn_strerror(rc), info.serial, id);
+                 rc == CMN_ENOTFOUND  ? "no live enrolment"
+                 : rc == CMN_EDENIED ? "certificate revoked"
+                                     : cmn_strerror(rc),
+                 info.serial, id);
         return 0;
     }
     if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -224,7 +230,8 @@ static const km_binding *bound(authz_coaps *c, coap_session_t *session)
     char id[CMN_KEY_ID_MAX];
 
     if (b != NULL && b->is_cert)
-        return cert_usable(c->store, b->enrolee_id, b->not_after, (int64_t)time(NULL), NULL) == 0
+        return cert_usable(c->store, b->cert_serial, b->enrolee_id, b->not_after,
+                           (int64_t)time(NULL), NULL) == 0
                    ? b
                    : NULL;
     if (b != NULL && lookup(c->store, b->key_id, &fresh) == 0) {

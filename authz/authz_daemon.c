@@ -57,6 +57,7 @@ struct authz_daemon {
     authz_tokens *tokens;   /* token signing key, DAS answers */
     authz_coaps *coaps;     /* POST /token; NULL when coaps_listen is empty */
     authz_stats stats;
+    authz_maf_pending revoked_certs; /* CERT_REVOKED serials of the last sync turn */
     int sync_err; /* last error of cmn_sync_process, logged once per change */
     bool stop;
     authz_pending batch[AUTHZ_DECIDE_BATCH]; /* decisions awaiting their group commit */
@@ -88,7 +89,8 @@ static int open_store(authz_daemon *d)
     static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
                                       AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
                                       AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB,     AUTHZ_MAF_CLIENTS_DB,
-                                      AUTHZ_MAF_KEYS_DB, AUTHZ_MAF_LABELS_DB};
+                                      AUTHZ_MAF_KEYS_DB, AUTHZ_MAF_LABELS_DB,
+                                      AUTHZ_MAF_REVOKED_CERTS_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -146,7 +148,7 @@ static int open_bus(authz_daemon *d)
 static int start_sync(authz_daemon *d)
 {
     int err = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep,
-                           d->cfg->maf_id, authz_creds_apply, NULL, &d->sync);
+                           d->cfg->maf_id, authz_maf_apply_sync, &d->revoked_certs, &d->sync);
 
     if (err != 0) {
         CMN_ERR("sync", "event=sync_failed events=%s sync=%s err=\"%s\"", d->cfg->events_ep,
@@ -239,6 +241,7 @@ void authz_daemon_free(authz_daemon *d)
     cmn_bus_close(d->maf_events);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);
+    authz_maf_pending_clear(&d->revoked_certs);
     free(d);
 }
 
@@ -620,10 +623,38 @@ static void handle_signals(authz_daemon *d)
     }
 }
 
+/* TS-0003 10.7: the keys registered with a certificate revoked on its own are revoked
+ * (committed) and announced revoked, so their targets drop them and close their
+ * sessions. The serials come from the sync turn just applied. */
+static void revoke_cert_keys(authz_daemon *d)
+{
+    for (size_t i = 0; i < d->revoked_certs.n; i++) {
+        const char *serial = d->revoked_certs.serials[i];
+        char **ids = NULL;
+        size_t n = 0;
+        int err = authz_maf_revoke_cert(d->store, serial, (int64_t)time(NULL), &ids, &n);
+
+        if (err != 0)
+            CMN_ERR("maf", "event=maf_key_revoke_failed cert=%s err=\"%s\"", serial,
+                    cmn_strerror(err)); /* retrieval refuses them all the same */
+        for (size_t j = 0; j < n; j++) {
+            CMN_INFO("maf", "event=maf_key_revoked key_id=%s by=cert_revoked cert=%s", ids[j],
+                     serial);
+            if (d->maf_events != NULL &&
+                authz_maf_publish(d->maf_events, d->store, ids[j], SENDER) != 0)
+                CMN_WARN("maf", "event=maf_key_event_failed key_id=%s", ids[j]);
+            free(ids[j]);
+        }
+        free(ids);
+    }
+    authz_maf_pending_clear(&d->revoked_certs);
+}
+
 static void sync_step(authz_daemon *d)
 {
     int err = cmn_sync_process(d->sync, mono_ms());
 
+    revoke_cert_keys(d);
     if (err != d->sync_err && err != 0)
         CMN_WARN("sync", "event=sync_error err=\"%s\"", cmn_strerror(err));
     else if (err != d->sync_err)

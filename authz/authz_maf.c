@@ -11,6 +11,7 @@
 #include "authz_creds.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_log.h"
 
 #define REG_ID_BYTES 8
 
@@ -465,6 +466,7 @@ typedef struct {
     char **ids;
     size_t n;
     int err;
+    bool any_source; /* only the credential counts (a revoked certificate's keys) */
 } key_search;
 
 static int collect_keys(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
@@ -477,7 +479,8 @@ static int collect_keys(const void *key, size_t klen, const void *val, size_t vl
     (void)klen;
     if (k == NULL)
         return CMN_ECORRUPT;
-    if (is_source(k, ks->s) && key_live(k, ks->now)) {
+    if ((ks->any_source ? strcmp(k->cert_serial, ks->s->cert_serial) == 0 : is_source(k, ks->s)) &&
+        key_live(k, ks->now)) {
         grown = realloc(ks->ids, (ks->n + 1) * sizeof(*grown));
         if (grown == NULL || (grown[ks->n] = strdup(k->key_id)) == NULL) {
             ks->ids = grown != NULL ? grown : ks->ids;
@@ -494,7 +497,7 @@ static int collect_keys(const void *key, size_t klen, const void *val, size_t vl
 static int client_keys(cmn_store *st, const authz_maf_session *s, int64_t now, char ***ret,
                        size_t *ret_n)
 {
-    key_search ks = { s, now, NULL, 0, 0 };
+    key_search ks = { s, now, NULL, 0, 0, false };
     int rc = cmn_store_foreach(st, AUTHZ_MAF_KEYS_DB, NULL, 0, collect_keys, &ks);
 
     if (rc != 0) {
@@ -834,6 +837,95 @@ int authz_maf_revoke(cmn_store *st, const char *key_id, int64_t now)
     return cmn_txn_commit(t);
 }
 
+/* ---- certificates revoked on their own (10.7) ---------------------------------------- */
+
+int authz_maf_apply_sync(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
+{
+    const Tep__Event *ev = item != NULL ? item->event : NULL;
+    const char *serial = ev != NULL ? ev->cert_serial : NULL;
+    uint8_t when[8];
+    int rc = authz_creds_apply(txn, item, arg);
+
+    if (rc != 0 || ev == NULL || ev->kind != TEP__EVENT__KIND__CERT_REVOKED)
+        return rc;
+    if (serial == NULL || serial[0] == '\0' || strlen(serial) >= CMN_KEY_ID_MAX) {
+        CMN_WARN("sync", "event=sync_item_skipped seq=%llu reason=\"CERT_REVOKED without "
+                         "serial\"", (unsigned long long)ev->seq);
+        return 0;
+    }
+    cmn_store_u64_key((uint64_t)ev->time, when);
+    rc = cmn_txn_put(txn, AUTHZ_MAF_REVOKED_CERTS_DB, serial, strlen(serial), when,
+                     sizeof(when));
+    if (rc == 0)
+        CMN_INFO("sync", "event=cert_revoked serial=%s enrolee_id=%s", serial,
+                 ev->enrolee_id != NULL ? ev->enrolee_id : "");
+    if (rc == 0 && arg != NULL) {
+        authz_maf_pending *p = arg;
+        char **grown = realloc(p->serials, (p->n + 1) * sizeof(*grown));
+
+        if (grown == NULL || (grown[p->n] = strdup(serial)) == NULL) {
+            p->serials = grown != NULL ? grown : p->serials;
+            return CMN_ENOMEM; /* the turn is retried */
+        }
+        p->serials = grown;
+        p->n++;
+    }
+    return rc;
+}
+
+void authz_maf_pending_clear(authz_maf_pending *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->serials[i]);
+    free(p->serials);
+    p->serials = NULL;
+    p->n = 0;
+}
+
+int authz_maf_revoke_cert(cmn_store *st, const char *serial, int64_t now, char ***ret,
+                          size_t *ret_n)
+{
+    key_search ks = { NULL, now, NULL, 0, 0, true };
+    authz_maf_session s = { "", "", 0, serial };
+    cmn_txn *t = NULL;
+    int rc;
+
+    ks.s = &s;
+    rc = cmn_store_foreach(st, AUTHZ_MAF_KEYS_DB, NULL, 0, collect_keys, &ks);
+    if (rc == 0 && ks.n > 0)
+        rc = cmn_store_txn_begin(st, &t);
+    for (size_t i = 0; rc == 0 && i < ks.n; i++)
+        rc = txn_change_key(t, ks.ids[i], now, 0);
+    if (rc == 0 && t != NULL) {
+        rc = cmn_txn_commit(t);
+        t = NULL;
+    }
+    cmn_txn_abort(t);
+    if (rc != 0) {
+        for (size_t i = 0; i < ks.n; i++)
+            free(ks.ids[i]);
+        free(ks.ids);
+        ks.ids = NULL;
+        ks.n = 0;
+    }
+    *ret = ks.ids;
+    *ret_n = ks.n;
+    return rc;
+}
+
+bool authz_maf_cert_revoked(cmn_store *st, const char *serial)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (serial == NULL || serial[0] == '\0')
+        return false;
+    rc = cmn_store_get(st, AUTHZ_MAF_REVOKED_CERTS_DB, serial, strlen(serial), &val, &len);
+    cmn_store_free_val(val, len);
+    return rc != CMN_ENOTFOUND; /* a store error counts as revoked: fail closed */
+}
+
 /* ---- MAF_KEY_LIST -------------------------------------------------------------------- */
 
 typedef struct {
@@ -949,7 +1041,8 @@ static bool source_live(cmn_store *st, const Tep__MafKey *k, int64_t now, char *
     bool live = false;
 
     if (k->km_id[0] == '\0')
-        return authz_maf_enrolee_km(st, k->source_id, now, NULL, ret_ke_id, len_ke_id) == 0;
+        return !authz_maf_cert_revoked(st, k->cert_serial) &&
+               authz_maf_enrolee_km(st, k->source_id, now, NULL, ret_ke_id, len_ke_id) == 0;
     if (cmn_store_get(st, AUTHZ_CREDS_DB, k->km_id, strlen(k->km_id), &val, &len) == 0 &&
         (c = tep__credential__unpack(NULL, len, val)) != NULL)
         live = !c->revoked && (c->expires == 0 || c->expires > now);

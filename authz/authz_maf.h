@@ -20,6 +20,7 @@
 #ifndef TEP_AUTHZ_MAF_H
 #define TEP_AUTHZ_MAF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@
 #define AUTHZ_MAF_CLIENTS_DB "maf_clients" /* KmID -> tep.MafClient */
 #define AUTHZ_MAF_KEYS_DB "maf_keys"       /* Key Identifier -> tep.MafKey */
 #define AUTHZ_MAF_LABELS_DB "maf_labels"   /* "c:<regID>" / "k:<keyID>" -> JSON array */
+#define AUTHZ_MAF_REVOKED_CERTS_DB "maf_revoked_certs" /* serial -> revocation time (8 B) */
 #define AUTHZ_MAF_SUID_KC 32               /* MAF-based SAEF (TS-0003 Table 8.8.1-1) */
 #define AUTHZ_MAF_SUID_KM 21               /* Km: the MAF credential of an enrolment */
 #define AUTHZ_MAF_KEY_LT 3600              /* default key lifetime, seconds */
@@ -117,6 +119,26 @@ void authz_maf_credential_free(Tep__Credential *c); /* NULL is fine */
  * expiry and KeID (either out pointer may be NULL). CMN_ENOTFOUND: none. */
 int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now,
                          int64_t *ret_expires, char *ret_ke_id, size_t len_ke_id);
+
+/* Serials of certificates revoked by the sync turn in progress (authz_maf_apply_sync's
+ * arg): after the turn, authz_maf_revoke_cert() each. */
+typedef struct {
+    char **serials;
+    size_t n;
+} authz_maf_pending;
+void authz_maf_pending_clear(authz_maf_pending *p);
+
+/* cmn_sync_apply_fn for tep-authz: authz_creds_apply(), and a CERT_REVOKED item (a
+ * certificate revoked on its own, TS-0003 10.7) records its serial: the certificate MAF
+ * Handshake refuses it from then on and keys registered with it are no longer given
+ * out. arg: an authz_maf_pending (or NULL) that collects the serials. */
+int authz_maf_apply_sync(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
+/* Revokes every live key registered in a session of the certificate serial (one
+ * transaction); *ret: their Key Identifiers, to publish (free each and the array). */
+int authz_maf_revoke_cert(cmn_store *st, const char *serial, int64_t now, char ***ret,
+                          size_t *ret_n);
+/* Whether the certificate serial (lower-case hex) was revoked on its own. */
+bool authz_maf_cert_revoked(cmn_store *st, const char *serial);
 
 /* Publishes KeyEvent{key_id, targetIDs, expires, revoked} of the stored key on pub (a
  * PUB). */

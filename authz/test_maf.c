@@ -52,8 +52,8 @@ static int put_km(bool revoked)
 
 static int setup(void **state)
 {
-    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB, AUTHZ_CREDS_DB,
-                          AUTHZ_MAF_LABELS_DB };
+    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,       AUTHZ_CREDS_DB,
+                          AUTHZ_MAF_LABELS_DB,  AUTHZ_MAF_REVOKED_CERTS_DB, AUTHZ_KE_INDEX_DB };
     int rc;
 
     (void)state;
@@ -62,7 +62,7 @@ static int setup(void **state)
     snprintf(dir, sizeof(dir), "/tmp/tep-authz-maf-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    rc = cmn_store_open(dir, dbs, 4, 1, 0, &store);
+    rc = cmn_store_open(dir, dbs, 6, 1, 0, &store);
     return rc == 0 ? put_km(false) : rc;
 }
 
@@ -428,11 +428,33 @@ static void test_key_deregistration(void **state)
     authz_maf_list_free(keys, n);
 }
 
+static int cert_revoked_item(const char *serial)
+{
+    Tep__Event ev = TEP__EVENT__INIT;
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(store, &t);
+
+    ev.kind = TEP__EVENT__KIND__CERT_REVOKED;
+    ev.seq = 7;
+    ev.enrolee_id = "Cdevice01";
+    ev.cert_serial = (char *)serial;
+    item.event = &ev;
+    if (rc == 0)
+        rc = authz_maf_apply_sync(t, &item, NULL);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
+}
+
 /* A certificate session (8.8.2.2): the client is keyed by its certificate's serial, has no
  * assignedSymmKeyID, and its keys live while the source has a live Km from sync. */
 static void test_certificate_session(void **state)
 {
     static const authz_maf_session cert = { "", "Cdevice01", NOW + 7200, "0a1b2c" };
+    char **gone = NULL;
     authz_maf_answer a;
     Tep__Credential *c = NULL;
     Tep__MafKey **keys = NULL;
@@ -471,7 +493,21 @@ static void test_certificate_session(void **state)
     authz_maf_key_deregister(store, MAF, &sess, REL, NOW, &a);
     assert_int_equal(a.code, 403);
     authz_maf_answer_clear(&a);
-    /* the enrolment revoked: the key is gone */
+    /* the certificate revoked on its own (a CERT_REVOKED sync item): the key is gone */
+    assert_false(authz_maf_cert_revoked(store, "0a1b2c"));
+    assert_int_equal(cert_revoked_item("0a1b2c"), 0);
+    assert_true(authz_maf_cert_revoked(store, "0a1b2c"));
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
+    /* and its keys are revoked, to be announced */
+    assert_int_equal(authz_maf_revoke_cert(store, "0a1b2c", NOW + 3, &gone, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(gone[0], REL "@" MAF);
+    free(gone[0]);
+    free(gone);
+    assert_int_equal(authz_maf_revoke_cert(store, "0a1b2c", NOW + 4, &gone, &n), 0);
+    assert_int_equal(n, 0); /* only live keys */
+    free(gone);
+    /* the enrolment revoked: no live Km either */
     assert_int_equal(put_km(true), 0);
     assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
     assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, NULL, NULL, 0),

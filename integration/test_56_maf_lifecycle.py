@@ -67,6 +67,14 @@ class Lifecycle(MafPlatform):
         return {line.split()[0]: line.split() for line in r.out.splitlines()[1:]}
 
 
+def assert_dropped_at_target(m, h, kc, key_id):
+    """tep-cse revoked its copy of Kc on the revoked KeyEvent: a handshake is refused."""
+    m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=deregistered"
+                        % re.escape(key_id), 5)
+    rc, _ = m.connect(h, kc)
+    assert rc == TEP_EDENIED
+
+
 @pytest.fixture
 def m(monkeypatch):
     platform = Lifecycle(monkeypatch)
@@ -204,10 +212,6 @@ def test_tepctl_maf_keys_and_revoke(m):
     assert m.p.tepctl("maf", "revoke", "00@" + m.p.env["MAF_ID"], admin="authz").rc == 3
     assert m.p.tepctl("maf", admin="authz").rc == 1
     assert m.p.tepctl("maf", "--help", admin="authz").rc == 0
-    # the target drops it (tep-cse's part)
-    m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=deregistered"
-                        % re.escape(key_id), 5)
-    rc, _ = m.connect(h, kc)
-    assert rc == TEP_EDENIED
+    assert_dropped_at_target(m, h, kc, key_id)  # tep-cse's part
     m.lib.tep_kc_free(kc)
     m.lib.tep_device_free(h)

@@ -19,7 +19,7 @@ import harness
 import tepenv
 from test_53_maf_saef import TEP_EDENIED, MafPlatform
 from test_54_cert_saef import _openssl_ca
-from test_56_maf_lifecycle import _lifecycle
+from test_56_maf_lifecycle import _lifecycle, assert_dropped_at_target
 
 
 class CertMaf(MafPlatform):
@@ -38,9 +38,14 @@ class CertMaf(MafPlatform):
         self.p["authz"].wait_log(r"event=pki_on cert_file=%s" % re.escape(self.crt), 5)
 
     def restart_authz(self, **pki):
+        """tep-authz with pki; then tep-cse anew, so that its maf_events subscription is
+        in place before the first key event (a SUB reconnecting to a restarted PUB misses
+        what is published until it has resubscribed)."""
+        self.p["cse"].stop()
         self.p["authz"].stop()
         tepenv.configure(self.p.dir, self.p.ports, **pki)
         self.p["authz"].start()
+        self.p["cse"].start()
 
     def cert_device(self, name):
         """Enrolled, certificate enrolment done; the SDK handle and the device."""
@@ -140,6 +145,33 @@ def test_revoked_enrolee_refused(m):
     assert rc == TEP_EDENIED, m.p.logs()
     m.p["authz"].wait_log(r"event=handshake_refused reason=\"no live enrolment\" "
                           r"identity=cert:[0-9a-f]+ enrolee_id=Cdevice01", 5)
+    m.lib.tep_device_free(h)
+
+
+def test_certificate_revoked_on_its_own_refused(m):
+    """tepctl cert revoke: tep-authz learns the serial from sync (CERT_REVOKED), refuses
+    the certificate, and revokes and announces the keys registered with it: tep-cse drops
+    the Kc it holds."""
+    h, _, _ = m.cert_device("device01")
+    rc, kc = m.register_cert(h)
+    assert rc == 0, m.p.logs()
+    key_id = m.lib.tep_kc_key_id(kc).decode()
+    rc, conn = m.connect(h, kc)  # tep-cse holds Kc now
+    assert rc == 0, m.p.logs()
+    m.lib.tep_conn_free(conn)
+    serial = re.search(r"event=session_bound identity=cert:([0-9a-f]+) enrolee_id=Cdevice01",
+                       m.p["authz"].log()).group(1)
+    assert m.p.tepctl("cert", "revoke", serial).rc == 0
+    m.p["authz"].wait_log(r"event=cert_revoked serial=%s enrolee_id=Cdevice01" % serial, 5)
+    rc, kc2 = m.register_cert(h)
+    assert rc == TEP_EDENIED, m.p.logs()
+    m.p["authz"].wait_log(r"event=handshake_refused reason=\"certificate revoked\" "
+                          r"identity=cert:%s enrolee_id=Cdevice01" % serial, 5)
+    # the key registered with it: revoked, announced, dropped by tep-cse
+    m.p["authz"].wait_log(r"event=maf_key_revoked key_id=%s by=cert_revoked cert=%s"
+                          % (re.escape(key_id), serial), 5)
+    assert_dropped_at_target(m, h, kc, key_id)
+    m.lib.tep_kc_free(kc)
     m.lib.tep_device_free(h)
 
 
