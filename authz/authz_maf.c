@@ -511,17 +511,24 @@ static int client_keys(cmn_store *st, const authz_maf_session *s, int64_t now, c
     return 0;
 }
 
-/* In t: the key revoked (or, with new_expires > 0, shortened to it). */
-static int txn_change_key(cmn_txn *t, const char *key_id, int64_t now, int64_t new_expires)
+static int txn_get_key(cmn_txn *t, const char *key_id, Tep__MafKey **ret)
 {
     void *val = NULL;
     size_t len = 0;
-    Tep__MafKey *k = NULL;
     int rc = cmn_txn_get(t, AUTHZ_MAF_KEYS_DB, key_id, strlen(key_id), &val, &len);
 
-    if (rc == 0 && (k = tep__maf_key__unpack(NULL, len, val)) == NULL)
+    if (rc == 0 && (*ret = tep__maf_key__unpack(NULL, len, val)) == NULL)
         rc = CMN_ECORRUPT;
     cmn_store_free_val(val, len);
+    return rc;
+}
+
+/* In t: the key revoked (or, with new_expires > 0, shortened to it). */
+static int txn_change_key(cmn_txn *t, const char *key_id, int64_t now, int64_t new_expires)
+{
+    Tep__MafKey *k = NULL;
+    int rc = txn_get_key(t, key_id, &k);
+
     if (rc != 0)
         return rc;
     if (new_expires > 0) {
@@ -610,7 +617,7 @@ void authz_maf_client_update(cmn_store *st, const char *maf_fqdn, const authz_ma
     for (size_t i = 0; i < n_keys; i++) {
         Tep__MafKey *k = NULL;
 
-        if (get_key(st, keys[i], &k) != 0)
+        if (txn_get_key(t, keys[i], &k) != 0)
             goto failed;
         if (c->expires != 0 && (k->expires == 0 || k->expires > c->expires) &&
             txn_change_key(t, keys[i], now, c->expires) != 0) {

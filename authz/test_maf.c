@@ -451,6 +451,26 @@ static int cert_revoked_item(const char *serial)
 
 /* A certificate session (8.8.2.2): the client is keyed by its certificate's serial, has no
  * assignedSymmKeyID, and its keys live while the source has a live Km from sync. */
+/* A client update that shortens the registration shortens its longer-lived keys too
+ * (published: they are in gone). */
+static void test_client_update_shortens_keys(void **state)
+{
+    authz_maf_answer a;
+    Tep__Credential *c = NULL;
+    const char *mine = register_client();
+
+    (void)state;
+    register_key("{\"targetIDs\":[\"/tep-cse\"],\"expirationTime\":1800003000}", 201, &a);
+    free(a.body);
+    client_update(&sess, mine, "{\"expirationTime\":1800000900}", 204, &a);
+    assert_int_equal(a.n_gone, 1);
+    assert_string_equal(a.gone[0], REL "@" MAF);
+    authz_maf_answer_clear(&a);
+    assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), 0);
+    assert_int_equal(c->expires, NOW + 900);
+    authz_maf_credential_free(c);
+}
+
 static void test_certificate_session(void **state)
 {
     static const authz_maf_session cert = { "", "Cdevice01", NOW + 7200, "0a1b2c" };
@@ -526,6 +546,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_key_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_deregistration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_update_shortens_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certificate_session, setup, teardown),
     };
 
