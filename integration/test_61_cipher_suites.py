@@ -15,7 +15,15 @@ AES-128/256-CCM_8, AES-CCM, AES-GCM, ChaCha20-Poly1305 and ARIA-GCM, the mandato
 PSK-AES128-CCM8 among them; NULL-encryption and CBC suites get alert handshake_failure
 (TS-0003's TLS_PSK_WITH_AES_128_CBC_SHA256 is the TLS-over-TCP suite; tep has no TLS
 endpoint). SNI: the MEF refuses a handshake without it or with another name (alert
-unrecognized_name); tep-cse and tep-authz serve one authority each and accept either."""
+unrecognized_name); tep-cse and tep-authz serve one authority each and accept either.
+
+tep-cse's certificate SAEF (8.2.2.2; a tep CA certificate for /tep-cse as in integration
+54, the client with an enroller-issued one): DTLS 1.2 only;
+TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (ECDHE-ECDSA-AES128-CCM8) and the other ECDHE-ECDSA
+AEAD suites accepted, tep-cse's chain verified; NULL and SHA-1 CBC suites get alert
+handshake_failure. The TLS 1.2 CBC suites (ECDHE-ECDSA-AES128-SHA256, -AES256-SHA384) are
+still accepted there (libcoap's COAP_OPENSSL_CIPHERS "TLSv1.2:!NULL" for certificates):
+pinned as a strict xfail until the libcoap build narrows the list."""
 
 import os
 import re
@@ -118,6 +126,10 @@ def _s_client(e, name, cipher=None, dtls="-dtls1_2", sni=..., psk=None,
     argv = [OPENSSL, "s_client", dtls, "-connect", "127.0.0.1:%d" % port,
             "-psk_identity", ident, "-psk", (psk or key).hex()]
     argv += ["-servername", sni] if sni else ["-noservername"]
+    return _run_s_client(argv, cipher, timeout)
+
+
+def _run_s_client(argv, cipher, timeout):
     if cipher:
         argv += ["-cipher", cipher + ":@SECLEVEL=0"]
     try:
@@ -186,8 +198,74 @@ def test_sni_optional_where_one_authority(endpoints, name):
     assert _s_client(endpoints, name, MANDATORY_PSK, sni=None).cipher == MANDATORY_PSK
 
 
-def test_certificate_suite_ecdhe_ecdsa_ccm8():
-    """TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (10.2.3) needs a certificate DTLS endpoint."""
-    pytest.skip("no tep endpoint serves certificate DTLS yet: tep-cse has no certificate "
-                "configuration (issue 5 item 2, certificate SAEF, not built), so "
-                "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 is untested")
+# ---- the certificate frameworks: tep-cse's certificate SAEF (TS-0003 8.2.2.2, 10.2.3) --
+
+MANDATORY_ECDSA = "ECDHE-ECDSA-AES128-CCM8"  # TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+AEAD_ECDSA = ["ECDHE-ECDSA-AES128-CCM8", "ECDHE-ECDSA-AES128-CCM", "ECDHE-ECDSA-AES256-CCM8",
+              "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+              "ECDHE-ECDSA-CHACHA20-POLY1305"]
+REFUSED_ECDSA = ["ECDHE-ECDSA-NULL-SHA", "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA"]
+CBC_SHA2_ECDSA = ["ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384"]
+
+
+@pytest.fixture(scope="module")
+def pki():
+    """tep-cse with a tep CA certificate for /tep-cse (integration 54), and a device's
+    enroller-issued certificate: (platform, crt, key, trust anchor)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("TEP_AUTHZ_COAPS_LISTEN", raising=False)  # set by `endpoints` for its own
+        p = harness.Platform()
+        ok = False
+        try:
+            p.start()
+            harness.restart_cse_with_certificate(p)
+            _, crt, key, ca = harness.cert_of(p, "device01")
+            yield p, crt, key, ca
+            p.assert_clean_stop()
+            ok = True
+        finally:
+            p.cleanup(keep=not ok or bool(os.environ.get("TEP_KEEP_RUN")))
+
+
+def _s_client_cert(pki, cipher=None, dtls="-dtls1_2"):
+    p, crt, key, ca = pki
+    argv = [OPENSSL, "s_client", dtls, "-connect", "127.0.0.1:%d" % p.ports["cse_coaps"],
+            "-cert", crt, "-key", key, "-CAfile", ca, "-noservername"]
+    return _run_s_client(argv, cipher, S_CLIENT_TIMEOUT)
+
+
+def test_certificate_mandatory_ecdhe_ecdsa_ccm8_over_dtls12(pki):
+    h = _s_client_cert(pki, MANDATORY_ECDSA)
+    assert (h.version, h.cipher, h.protocol) == ("TLSv1.2", MANDATORY_ECDSA, "DTLSv1.2"), h.out
+    assert "Verify return code: 0 (ok)" in h.out, h.out  # tep-cse's chain to the tep CA
+
+
+def test_certificate_full_offer_negotiates_an_aead_suite(pki):
+    h = _s_client_cert(pki)
+    assert h.protocol == "DTLSv1.2" and h.cipher and AEAD.search(h.cipher), h.out
+    assert h.cipher.startswith("ECDHE-ECDSA-"), h.out
+
+
+@pytest.mark.parametrize("cipher", AEAD_ECDSA)
+def test_certificate_aead_suites_accepted(pki, cipher):
+    assert _s_client_cert(pki, cipher).cipher == cipher
+
+
+@pytest.mark.parametrize("cipher", REFUSED_ECDSA)
+def test_certificate_null_and_sha1_cbc_suites_refused(pki, cipher):
+    h = _s_client_cert(pki, cipher)
+    assert h.cipher is None and h.alert == HANDSHAKE_FAILURE, h.out
+
+
+@pytest.mark.xfail(strict=True, reason="tep-cse takes the TLS 1.2 CBC-SHA256/384 ECDHE-ECDSA "
+                   "suites: libcoap's OpenSSL backend sets COAP_OPENSSL_CIPHERS = "
+                   "TLSv1.2:!NULL for certificates, while its PSK side ends up AEAD-only")
+@pytest.mark.parametrize("cipher", CBC_SHA2_ECDSA)
+def test_certificate_cbc_sha2_suites_refused(pki, cipher):
+    h = _s_client_cert(pki, cipher)
+    assert h.cipher is None and h.alert == HANDSHAKE_FAILURE, h.out
+
+
+def test_certificate_dtls10_refused(pki):
+    h = _s_client_cert(pki, "ECDHE-ECDSA-AES128-SHA", dtls="-dtls1")
+    assert h.cipher is None and h.alert == PROTOCOL_VERSION, h.out
