@@ -209,8 +209,15 @@ class Platform:
         return self.daemons[name]
 
     def start(self):
-        for n in self.ORDER:
-            self.daemons[n].start()
+        """Starts the daemons in order; if one does not come up, kills those that did
+        (whoever made the platform may not get to its cleanup) and re-raises."""
+        try:
+            for n in self.ORDER:
+                self.daemons[n].start()
+        except BaseException:
+            for d in self.daemons.values():
+                d.kill()
+            raise
 
     def stop(self):
         """Stops all in reverse order; returns {name: exit code}."""
