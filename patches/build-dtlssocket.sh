@@ -15,12 +15,20 @@ version=0.2.3
 # sha256 of PyPI's dtlssocket-0.2.3.tar.gz
 sdist_sha256=f06cbe32df8562dbbccbe274aaf27d2773e8492a86c41c334b3a0a70a50037cf
 stamp="$venv/.tep-dtlssocket-stamp"
-want=$(sha256sum "$patch" "$0" | sha256sum | cut -d' ' -f1)
+want=$(cat "$patch" "$0" | sha256sum | cut -d" " -f1)  # contents only, not paths
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-    "$venv/bin/python" -c "import DTLSSocket.dtls" 2>/dev/null; then
-    exit 0
-fi
+up_to_date() {
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+        "$venv/bin/python" -c "import DTLSSocket.dtls" 2>/dev/null
+}
+up_to_date && exit 0
+
+# one build at a time (./tep deps may run from several commands at once): they share
+# the sdist and the work tree
+mkdir -p "$deps"
+exec 9>"$deps/.dtlssocket.lock"
+flock 9
+up_to_date && exit 0
 
 say() { echo "build-dtlssocket: $*" >&2; }
 
@@ -29,7 +37,9 @@ sdist="$src_root/dtlssocket-$version.tar.gz"
 mkdir -p "$src_root"
 if [ ! -f "$sdist" ]; then
     say "fetching the DTLSSocket $version sdist from PyPI"
-    "$venv/bin/pip" download --quiet --no-binary :all: --no-deps -d "$src_root" \
+    # --no-binary for DTLSSocket only: its build requirements (Cython, setuptools)
+    # come as wheels, not built from source (":all:" costs minutes on a fresh cache)
+    "$venv/bin/pip" download --quiet --no-binary DTLSSocket --no-deps -d "$src_root" \
         "DTLSSocket==$version" >/dev/null
 fi
 echo "$sdist_sha256  $sdist" | sha256sum --check --quiet ||
