@@ -18,7 +18,8 @@ AE registration with the oneM2M options (TS-0008), data written and read back. B
 negotiate TLS_PSK_WITH_AES_128_CCM_8. (3) The certificate SAEF (8.2.2.2) cannot be done
 with tinydtls: its ECDHE-ECDSA knows raw public keys only (RFC 7250), while tep-cse
 serves and asks for X.509 certificates (10.1.1), and DTLSSocket exposes no ECDSA key
-callbacks; the last test checks both on the source and the wire."""
+callbacks: the last test checks this in the source, the SAEF test in the ClientHello
+(no ECDHE-ECDSA suite offered)."""
 
 import asyncio
 import os
