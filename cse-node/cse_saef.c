@@ -12,6 +12,7 @@
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cmn_pki.h"
 #include "cse_maf.h"
 #include "cse_request.h"
 #include "cse_saef.h"
@@ -193,10 +194,9 @@ static int on_event(coap_session_t *session, const coap_event_t event)
 
 /* The PSK setup handed to libcoap, kept for cse_saef_setup_pki(). */
 static coap_dtls_spsk_t setup;
-/* libcoap 4.3.1 (OpenSSL, client hello callback) looks for PSK suites in a ClientHello
- * only when the context has a default PSK; without one, a context that also has PKI
- * answers every client with a certificate and PSK clients fail. So with PKI on, the
- * context gets this random key: never used, as validate_id() picks every key. */
+/* With PKI on, cmn_pki_setup() gives the context this random default PSK (libcoap
+ * 4.3.1 only looks for PSK suites when there is one): never used, validate_id() picks
+ * every key. */
 static uint8_t unused_psk[CMN_KEY_LEN];
 
 int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
@@ -280,13 +280,10 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     }
     if (depth > 0)
         return 1;
-    if (cmn_ca_cert_info(der, der_len, &info) != 0 ||
-        strncmp(info.san_uri, CMN_CA_SAN_PREFIX, strlen(CMN_CA_SAN_PREFIX)) != 0 ||
-        info.san_uri[strlen(CMN_CA_SAN_PREFIX)] == '\0') {
+    if (cmn_pki_peer_id(der, der_len, &info, &id) != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=cert_no_onem2m_san");
         return 0;
     }
-    id = info.san_uri + strlen(CMN_CA_SAN_PREFIX);
     if ((rc = cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after, time(NULL),
                           &why)) != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s", why,
@@ -307,82 +304,17 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     return 1;
 }
 
-/* The DER of the first PEM block of kind in path; *inout_len = capacity on entry. */
-static int read_pem(const char *path, const char *kind, uint8_t *der, size_t *inout_len)
-{
-    char pem[CMN_CA_PEM_MAX];
-    FILE *f = fopen(path, "r");
-    size_t n;
-    int rc;
-
-    if (f == NULL)
-        return CMN_ENOTFOUND;
-    n = fread(pem, 1, sizeof(pem) - 1, f);
-    fclose(f);
-    pem[n] = '\0';
-    rc = cmn_ca_from_pem(pem, n, kind, der, inout_len);
-    cmn_wipe(pem, sizeof(pem));
-    return rc;
-}
-
-/* libcoap 4.3.1 only reads the files at the first handshake: check them at start-up
- * (readable PEM, a key, the certificate issued by ca_file) so that a wrong path is a
- * start-up error, not a silent failure of every certificate handshake. */
-static int check_pki_files(const char *cert_file, const char *key_file, const char *ca_file)
-{
-    uint8_t crt[CMN_CA_CERT_DER_MAX], ca[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
-    size_t crt_len = sizeof(crt), ca_len = sizeof(ca), key_len = sizeof(key);
-    const char *bad = cert_file;
-    int rc = read_pem(cert_file, "CERTIFICATE", crt, &crt_len);
-
-    if (rc == 0 && (rc = read_pem(key_file, "EC PRIVATE KEY", key, &key_len)) != 0)
-        bad = key_file;
-    if (rc == 0 && (rc = read_pem(ca_file, "CERTIFICATE", ca, &ca_len)) != 0)
-        bad = ca_file;
-    if (rc == 0 && (rc = cmn_ca_verify(ca, ca_len, crt, crt_len)) != 0)
-        bad = cert_file;
-    cmn_wipe(key, sizeof(key));
-    if (rc != 0)
-        CMN_ERR(SUB, "event=pki_refused reason=bad_file file=%s err=%s", bad, cmn_strerror(rc));
-    return rc;
-}
-
 int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *key_file,
                        const char *ca_file)
 {
-    coap_dtls_pki_t pki;
+    const cmn_pki_files f = {cert_file, key_file, ca_file};
+    bool on = false;
+    int rc = cmn_pki_check(SUB, "cse", &f, NULL, &on);
 
-    if (cert_file[0] == '\0' && key_file[0] == '\0' && ca_file[0] == '\0')
-        return 0;
-    if (cert_file[0] == '\0' || key_file[0] == '\0' || ca_file[0] == '\0') {
-        CMN_ERR(SUB, "event=pki_refused reason=incomplete msg=\"[cse] cert_file, key_file "
-                     "and ca_file go together\"");
-        return CMN_EINVAL;
-    }
-    if (check_pki_files(cert_file, key_file, ca_file) != 0)
-        return CMN_ECONFIG;
-    if (cmn_random(unused_psk, sizeof(unused_psk)) != 0)
-        return CMN_ECRYPTO;
-    setup.psk_info.key.s = unused_psk;
-    setup.psk_info.key.length = sizeof(unused_psk);
-    if (!coap_context_set_psk2(ctx, &setup))
-        return CMN_ECOAP;
-    memset(&pki, 0, sizeof(pki));
-    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
-    pki.verify_peer_cert = 1;
-    pki.check_common_ca = 1;
-    pki.cert_chain_validation = 1;
-    pki.cert_chain_verify_depth = 2;
-    pki.validate_cn_call_back = validate_cert;
-    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
-    pki.pki_key.key.pem.public_cert = cert_file;
-    pki.pki_key.key.pem.private_key = key_file;
-    pki.pki_key.key.pem.ca_file = ca_file;
-    if (!coap_context_set_pki(ctx, &pki)) {
-        CMN_ERR(SUB, "event=pki_refused reason=bad_files cert_file=%s key_file=%s ca_file=%s",
-                cert_file, key_file, ca_file);
-        return CMN_ECOAP;
-    }
+    if (rc != 0 || !on)
+        return rc;
+    if ((rc = cmn_pki_setup(ctx, &setup, unused_psk, &f, validate_cert, NULL)) != 0)
+        return rc;
     CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s", cert_file, ca_file);
     return 0;
 }

@@ -21,7 +21,8 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint);
  * certificates required and checked to ca_file (the tep CA); the session is bound to
  * the identifier of the client certificate's subjectAltName "onem2m:<id>". All three
  * empty: PKI off (0). Some empty: CMN_EINVAL. CMN_ECONFIG: a file unreadable or not
- * PEM, or cert_file not issued by ca_file (logged). Call after cse_saef_setup(). */
+ * PEM, or cert_file not issued by ca_file (logged). The checks and libcoap's set-up are
+ * common/cmn_pki's, shared with tep-authz. Call after cse_saef_setup(). */
 int cse_saef_setup_pki(coap_context_t *ctx, const char *cert_file, const char *key_file,
                        const char *ca_file);
 
