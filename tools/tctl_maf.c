@@ -37,7 +37,7 @@ static void print_keys(const Tep__AdminResponse *r)
 {
     char exp[32], created[32], revoked[32], cred[160], targets[TARGETS_TEXT_MAX];
 
-    printf("%-48s %-20s %-24s %-20s %-20s %-20s %s\n", "KEY_ID", "SOURCE", "CREDENTIAL",
+    printf("%-48s %-20s %-51s %-20s %-20s %-20s %s\n", "KEY_ID", "SOURCE", "CREDENTIAL",
            "EXPIRES", "CREATED", "REVOKED", "TARGETS");
     for (size_t i = 0; i < r->n_maf_keys; i++) {
         const Tep__MafKey *k = r->maf_keys[i];
@@ -49,7 +49,7 @@ static void print_keys(const Tep__AdminResponse *r)
             snprintf(cred, sizeof(cred), "cert:%s", k->cert_serial);
         else
             snprintf(cred, sizeof(cred), "km:%s", k->km_id);
-        printf("%-48s %-20s %-24s %-20s %-20s %-20s %s\n", k->key_id, k->source_id, cred, exp,
+        printf("%-48s %-20s %-51s %-20s %-20s %-20s %s\n", k->key_id, k->source_id, cred, exp,
                created, revoked, targets_text(k, targets, sizeof(targets)));
     }
 }
