@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tep.pb-c.h"
 
@@ -41,6 +42,20 @@ void tctl_mef_defaults(const tctl_opts *o, const char **uri, const char **fqdn, 
                        char *fqdn_buf, size_t len);
 /* "2026-11-28T02:18:00Z" (or "-") into buf. */
 void tctl_time_str(int64_t t, char *buf, size_t len);
+
+/* A command of two verbs against one daemon: LIST_WORD (no argument) and "revoke ID"
+ * (`tepctl cert list|revoke`, `tepctl maf keys|revoke`). */
+typedef struct {
+    const char *daemon;    /* "enroller", "authz" */
+    const char *list_word; /* "list", "keys" */
+    Tep__AdminRequest__Op list_op, revoke_op;
+    void (*usage)(FILE *out);
+    void (*set_id)(Tep__AdminRequest *req, char *id);         /* revoke: the ID field */
+    void (*print_list)(const Tep__AdminResponse *r);
+    void (*print_revoked)(const Tep__AdminRequest *req, const Tep__AdminResponse *r);
+} tctl_list_revoke;
+/* Parses argv (argv[0] = the command's name), asks, prints; a TCTL_* exit code. */
+int tctl_list_revoke_main(const tctl_list_revoke *c, const tctl_opts *o, int argc, char **argv);
 
 int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv);
 int tctl_app_main(const tctl_opts *o, int argc, char **argv);

@@ -143,3 +143,43 @@ int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequ
     }
     return ex;
 }
+
+/* 0 (a request), 1 (help) or -1 (usage). */
+static int parse_list_revoke(const tctl_list_revoke *c, int argc, char **argv,
+                             Tep__AdminRequest *req)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+                      !strcmp(argv[1], "help")))
+        return 1;
+    if (argc == 2 && !strcmp(argv[1], c->list_word)) {
+        req->op = c->list_op;
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "revoke") && argv[2][0] != '-' && argv[2][0] != '\0') {
+        req->op = c->revoke_op;
+        c->set_id(req, argv[2]);
+        return 0;
+    }
+    return -1;
+}
+
+int tctl_list_revoke_main(const tctl_list_revoke *c, const tctl_opts *o, int argc, char **argv)
+{
+    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
+    Tep__Envelope *resp = NULL;
+    int ex = parse_list_revoke(c, argc, argv, &req);
+
+    if (ex != 0) {
+        c->usage(ex > 0 ? stdout : stderr);
+        return ex > 0 ? TCTL_OK : TCTL_USAGE;
+    }
+    ex = tctl_admin_call(o, c->daemon, &req, &resp);
+    if (ex != TCTL_OK)
+        return ex;
+    if (req.op == c->list_op)
+        c->print_list(resp->admin_resp);
+    else
+        c->print_revoked(&req, resp->admin_resp);
+    cmn_bus_env_free(resp);
+    return TCTL_OK;
+}

@@ -40,42 +40,30 @@ static void print_certs(const Tep__AdminResponse *r)
     }
 }
 
-/* Builds the request of `cert list` / `cert revoke SERIAL`: 0, 1 (help) or -1 (usage). */
-static int parse_cert(int argc, char **argv, Tep__AdminRequest *req)
+static void set_serial(Tep__AdminRequest *req, char *id)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")))
-        return 1;
-    if (argc == 2 && !strcmp(argv[1], "list")) {
-        req->op = TEP__ADMIN_REQUEST__OP__CERT_LIST;
-        return 0;
-    }
-    if (argc == 3 && !strcmp(argv[1], "revoke") && argv[2][0] != '-') {
-        req->op = TEP__ADMIN_REQUEST__OP__CERT_REVOKE;
-        req->cert_serial = argv[2];
-        return 0;
-    }
-    return -1;
+    req->cert_serial = id;
+}
+
+static void print_message(const Tep__AdminRequest *req, const Tep__AdminResponse *r)
+{
+    (void)req;
+    printf("%s\n", r->message);
 }
 
 int tctl_cert_main(const tctl_opts *o, int argc, char **argv)
 {
-    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
-    Tep__Envelope *resp = NULL;
-    int ex = parse_cert(argc, argv, &req);
-
-    if (ex != 0) {
-        cert_usage(ex > 0 ? stdout : stderr);
-        return ex > 0 ? TCTL_OK : TCTL_USAGE;
-    }
-    ex = tctl_admin_call(o, "enroller", &req, &resp);
-    if (ex != TCTL_OK)
-        return ex;
-    if (req.op == TEP__ADMIN_REQUEST__OP__CERT_LIST)
-        print_certs(resp->admin_resp);
-    else
-        printf("%s\n", resp->admin_resp->message);
-    cmn_bus_env_free(resp);
-    return TCTL_OK;
+    static const tctl_list_revoke cmd = {
+        .daemon = "enroller",
+        .list_word = "list",
+        .list_op = TEP__ADMIN_REQUEST__OP__CERT_LIST,
+        .revoke_op = TEP__ADMIN_REQUEST__OP__CERT_REVOKE,
+        .usage = cert_usage,
+        .set_id = set_serial,
+        .print_list = print_certs,
+        .print_revoked = print_message,
+    };
+    return tctl_list_revoke_main(&cmd, o, argc, argv);
 }
 
 /* ---- events ------------------------------------------------------------------------- */

@@ -54,41 +54,28 @@ static void print_keys(const Tep__AdminResponse *r)
     }
 }
 
-/* Builds the request: 0, 1 (help) or -1 (usage). */
-static int parse_maf(int argc, char **argv, Tep__AdminRequest *req)
+static void set_key_id(Tep__AdminRequest *req, char *id)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-                      !strcmp(argv[1], "help")))
-        return 1;
-    if (argc == 2 && !strcmp(argv[1], "keys")) {
-        req->op = TEP__ADMIN_REQUEST__OP__MAF_KEY_LIST;
-        return 0;
-    }
-    if (argc == 3 && !strcmp(argv[1], "revoke") && argv[2][0] != '-' && argv[2][0] != '\0') {
-        req->op = TEP__ADMIN_REQUEST__OP__MAF_KEY_REVOKE;
-        req->maf_key_id = argv[2];
-        return 0;
-    }
-    return -1;
+    req->maf_key_id = id;
+}
+
+static void print_revoked(const Tep__AdminRequest *req, const Tep__AdminResponse *r)
+{
+    (void)r;
+    printf("revoked=%s\n", req->maf_key_id);
 }
 
 int tctl_maf_main(const tctl_opts *o, int argc, char **argv)
 {
-    Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
-    Tep__Envelope *resp = NULL;
-    int ex = parse_maf(argc, argv, &req);
-
-    if (ex != 0) {
-        maf_usage(ex > 0 ? stdout : stderr);
-        return ex > 0 ? TCTL_OK : TCTL_USAGE;
-    }
-    ex = tctl_admin_call(o, "authz", &req, &resp);
-    if (ex != TCTL_OK)
-        return ex;
-    if (req.op == TEP__ADMIN_REQUEST__OP__MAF_KEY_LIST)
-        print_keys(resp->admin_resp);
-    else
-        printf("revoked=%s\n", req.maf_key_id);
-    cmn_bus_env_free(resp);
-    return TCTL_OK;
+    static const tctl_list_revoke cmd = {
+        .daemon = "authz",
+        .list_word = "keys",
+        .list_op = TEP__ADMIN_REQUEST__OP__MAF_KEY_LIST,
+        .revoke_op = TEP__ADMIN_REQUEST__OP__MAF_KEY_REVOKE,
+        .usage = maf_usage,
+        .set_id = set_key_id,
+        .print_list = print_keys,
+        .print_revoked = print_revoked,
+    };
+    return tctl_list_revoke_main(&cmd, o, argc, argv);
 }
