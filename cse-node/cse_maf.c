@@ -37,6 +37,11 @@ struct cse_maf {
     pending p[CSE_MAF_PENDING_MAX];
     size_t n;
     int64_t next_sweep_ms;
+    /* resync: every stored live Kc fetched again (KeyEvents may have been lost) */
+    bool resync;                       /* a walk over them is under way */
+    char resync_after[CMN_KEY_ID_MAX]; /* its cursor: the last key queued */
+    int64_t resync_due_ms;             /* a rebuild's resync waiting for the gap (0: none) */
+    int64_t resync_gap_end_ms;         /* no rebuild's resync starts before this */
 };
 
 static cse_maf *current; /* the one cse_maf_want() feeds */
@@ -177,11 +182,14 @@ typedef struct {
 typedef struct {
     kc_ref refs[CSE_MAF_SWEEP_MAX];
     size_t n;
+    size_t max;                 /* collect at most this many (<= CSE_MAF_SWEEP_MAX) */
+    bool any_source;            /* also Kc without a source KeID (resync) */
     char after[CMN_KEY_ID_MAX]; /* collect keys after this one ("" = from the start) */
 } kc_refs;
 
-/* Live Kc credentials with a source KeID, in key order after r->after (collected
- * first: no store reads inside the iteration's read transaction). Stops when full. */
+/* Live Kc credentials (with a source KeID unless r->any_source), in key order after
+ * r->after (collected first: no store reads inside the iteration's read transaction).
+ * Stops when r->max are collected. */
 static int collect_kc(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     kc_refs *r = arg;
@@ -189,13 +197,13 @@ static int collect_kc(const void *key, size_t klen, const void *val, size_t vlen
     size_t alen = strlen(r->after);
     int cmp = memcmp(key, r->after, klen < alen ? klen : alen);
 
-    if (r->n == CSE_MAF_SWEEP_MAX)
+    if (r->n == r->max)
         return 1; /* the next batch starts after the last one collected */
     if (cmp < 0 || (cmp == 0 && klen <= alen))
         return 0;
     if ((c = tep__credential__unpack(NULL, vlen, val)) == NULL)
         return 0;
-    if (c->suid == CSE_MAF_SUID_KC && !c->revoked && c->ke_id[0] != '\0' &&
+    if (c->suid == CSE_MAF_SUID_KC && !c->revoked && (r->any_source || c->ke_id[0] != '\0') &&
         strlen(c->key_id) < CMN_KEY_ID_MAX && strlen(c->ke_id) < CMN_KEY_ID_MAX) {
         snprintf(r->refs[r->n].key_id, CMN_KEY_ID_MAX, "%s", c->key_id);
         snprintf(r->refs[r->n].ke_id, CMN_KEY_ID_MAX, "%s", c->ke_id);
@@ -266,6 +274,7 @@ size_t cse_maf_revoke_stale(cmn_store *st, int64_t now)
 
     if (r == NULL)
         return 0;
+    r->max = CSE_MAF_SWEEP_MAX;
     do { /* batches of CSE_MAF_SWEEP_MAX, each after the last key of the one before */
         r->n = 0;
         if (cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, collect_kc, r) < 0)
@@ -426,11 +435,89 @@ static size_t drain_events(cse_maf *m)
     }
 }
 
+/* ---- resync: KeyEvents lost while tep-authz was away --------------------------------- */
+
+/* The live Kc stored here (all sources), counted in batches of CSE_MAF_SWEEP_MAX. */
+static size_t live_kc_count(cmn_store *st, kc_refs *r)
+{
+    size_t count = 0;
+
+    r->max = CSE_MAF_SWEEP_MAX;
+    r->any_source = true;
+    r->after[0] = '\0';
+    do {
+        r->n = 0;
+        if (cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, collect_kc, r) < 0)
+            break;
+        count += r->n;
+        if (r->n > 0)
+            snprintf(r->after, sizeof(r->after), "%s", r->refs[r->n - 1].key_id);
+    } while (r->n == r->max);
+    return count;
+}
+
+/* Every stored live Kc is fetched again (resync_feed), as a KeyEvent without revoked
+ * would: answered with the key, replaced; CMN_ENOTFOUND, revoked (deregistered);
+ * CMN_EDENIED, revoked (not_target). A resync under way starts again from the first
+ * key (what was lost may concern keys it has already asked for). */
+static void resync_start(cse_maf *m, const char *trigger)
+{
+    kc_refs *r = calloc(1, sizeof(*r));
+
+    m->resync = true;
+    m->resync_after[0] = '\0';
+    if (r == NULL) {
+        CMN_INFO(SUB, "event=maf_keys_resync count=unknown trigger=%s", trigger);
+        return;
+    }
+    CMN_INFO(SUB, "event=maf_keys_resync count=%zu trigger=%s", live_kc_count(m->store, r),
+             trigger);
+    free(r);
+}
+
+/* Queues the next stored live Kc of a resync, as many as there are free retrieval slots
+ * (again: one already in flight is asked once more after its answer). Ends the resync
+ * after the last key; a store error leaves it for the next turn. */
+static void resync_feed(cse_maf *m)
+{
+    size_t room = CSE_MAF_PENDING_MAX - m->n;
+    kc_refs *r;
+
+    if (!m->resync || room == 0 || (r = calloc(1, sizeof(*r))) == NULL)
+        return;
+    r->max = room < CSE_MAF_SWEEP_MAX ? room : CSE_MAF_SWEEP_MAX;
+    r->any_source = true;
+    snprintf(r->after, sizeof(r->after), "%s", m->resync_after);
+    if (cmn_store_foreach(m->store, CSE_DB_CREDENTIALS, NULL, 0, collect_kc, r) >= 0) {
+        for (size_t i = 0; i < r->n; i++)
+            want(m, r->refs[i].key_id, true);
+        if (r->n > 0)
+            snprintf(m->resync_after, sizeof(m->resync_after), "%s", r->refs[r->n - 1].key_id);
+        m->resync = r->n == r->max;
+    }
+    free(r);
+}
+
+/* After the keys DEALER is rebuilt (an answer lost: tep-authz was down or restarted, and
+ * a lost answer may have been a re-fetch's CMN_ENOTFOUND): a resync, at most one every
+ * CSE_MAF_RESYNC_GAP_MS (while tep-authz stays down its retrievals time out and the
+ * DEALER is rebuilt again); one asked for sooner waits for the gap's end. */
+static void resync_after_rebuild(cse_maf *m, int64_t now_ms)
+{
+    if (now_ms < m->resync_gap_end_ms) {
+        m->resync_due_ms = m->resync_gap_end_ms;
+        return;
+    }
+    m->resync_due_ms = 0;
+    m->resync_gap_end_ms = now_ms + CSE_MAF_RESYNC_GAP_MS;
+    resync_start(m, "keys_reconnected");
+}
+
 /* Lazy Pirate: an answer is lost (tep-authz down or restarted). A fresh DEALER drops
  * whatever the old one still had queued and makes sure a stale answer is never taken;
  * retrievals still in flight on the old socket are sent again on the new one. The old
- * socket stays when a new one cannot be made (the next timeout tries again). */
-static void reopen_dealer(cse_maf *m)
+ * socket stays when a new one cannot be made (the next timeout tries again). 0: rebuilt. */
+static int reopen_dealer(cse_maf *m)
 {
     cmn_bus_sock *fresh = NULL;
     int old_fd = cmn_bus_fd(m->dealer);
@@ -449,17 +536,18 @@ static void reopen_dealer(cse_maf *m)
         }
         CMN_ERR(SUB, "event=maf_keys_reconnect_failed endpoint=%s err=%s", m->keys_ep,
                 cmn_strerror(rc));
-        return;
+        return rc;
     }
     cmn_bus_close(m->dealer);
     m->dealer = fresh;
     for (size_t i = 0; i < m->n; i++)
         m->p[i].request_id = 0;
     CMN_INFO(SUB, "event=maf_keys_reconnected endpoint=%s", m->keys_ep);
+    return 0;
 }
 
 /* Forgets retrievals past their deadline (a later handshake or KeyEvent asks again);
- * after any, the DEALER is rebuilt. */
+ * after any, the DEALER is rebuilt and the stored Kc resynchronised. */
 static void expire_pending(cse_maf *m, int64_t now_ms)
 {
     bool lost = false;
@@ -474,8 +562,8 @@ static void expire_pending(cse_maf *m, int64_t now_ms)
             i++;
         }
     }
-    if (lost)
-        reopen_dealer(m);
+    if (lost && reopen_dealer(m) == 0)
+        resync_after_rebuild(m, now_ms);
 }
 
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
@@ -496,6 +584,9 @@ unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
             break;
     }
     expire_pending(m, now_ms);
+    if (m->resync_due_ms != 0 && now_ms >= m->resync_due_ms)
+        resync_after_rebuild(m, now_ms);
+    resync_feed(m);
     send_pending(m, now_ms);
     if (now_ms >= m->next_sweep_ms) {
         m->next_sweep_ms = now_ms + CSE_MAF_SWEEP_MS;

@@ -28,6 +28,7 @@
                                   * again) and the DEALER rebuilt (Lazy Pirate) */
 #define CSE_MAF_SWEEP_MS 500     /* revoked sources: how often stored Kc are checked */
 #define CSE_MAF_SWEEP_MAX 64     /* Kc collected per store read in a sweep */
+#define CSE_MAF_RESYNC_GAP_MS 5000 /* resyncs after DEALER rebuilds: at most one per gap */
 
 typedef struct cse_maf cse_maf;
 
@@ -49,9 +50,12 @@ bool cse_maf_is_key_id(const char *id);
 void cse_maf_want(const char *key_id);
 /* Takes KeyEvents and answers (storing, updating or revoking Kc), forgets retrievals
  * past their deadline and then rebuilds the DEALER (a fresh socket: a late answer to
- * the old one is never taken; retrievals in flight on it are sent again), sends what is
- * asked for, runs the source sweep every CSE_MAF_SWEEP_MS, and closes the sessions of
- * the Kc revoked in this turn. Never blocks. Returns how many keys were stored. */
+ * the old one is never taken; retrievals in flight on it are sent again) and starts a
+ * resync (every stored live Kc fetched again: KeyEvents may have been lost; at most one
+ * per CSE_MAF_RESYNC_GAP_MS), queues the resync's next keys as retrieval slots free,
+ * sends what is asked for, runs the source sweep every CSE_MAF_SWEEP_MS, and closes the
+ * sessions of the Kc revoked in this turn. Never blocks. Returns how many keys were
+ * stored. */
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms);
 
 /* Marks revoked every stored Kc whose source enrolment (Credential.ke_id) this CSE

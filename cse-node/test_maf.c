@@ -533,6 +533,132 @@ static void test_rebuilt_dealer_wakes_poll(void **state)
     cmn_bus_env_free(rq);
 }
 
+/* The KeyRequests that reach the ROUTER while the loop turns for up to ms (at most max),
+ * their key ids in ids and the requests in rqs (freed by the caller). */
+static size_t requests_for(authz *a, long ms, Tep__Envelope **rqs, uint8_t (*idents)[CMN_BUS_IDENT_MAX],
+                           size_t *ilens, size_t max)
+{
+    size_t n = 0;
+
+    for (long t = 0; t < ms && n < max; t += 10) {
+        Tep__Envelope *rq = NULL;
+
+        cse_maf_process(a->maf, a->now);
+        while (n < max && cmn_bus_recv_wait(a->router, 10, idents[n], &ilens[n], &rq) == 0) {
+            assert_int_equal(rq->body_case, TEP__ENVELOPE__BODY_KEY_REQ);
+            rqs[n++] = rq;
+            rq = NULL;
+        }
+    }
+    return n;
+}
+
+static bool key3_updated(void)
+{
+    Tep__Credential *c = kc_now(KEY3);
+    bool r = c != NULL && !c->revoked && c->expires == 1800000000 + 0x33;
+
+    cse_cred_free(c);
+    return r;
+}
+
+#define KEY4 "44444444444444444444444444444444@maf.tep.local"
+
+/* KeyEvents lost while tep-authz was away: after the DEALER is rebuilt every stored live
+ * Kc is fetched again (a revoked one is not): the MAF's CMN_ENOTFOUND revokes it, an
+ * answer with the key replaces it. */
+static void test_rebuilt_dealer_resyncs_stored_kc(void **state)
+{
+    uint8_t idents[4][CMN_BUS_IDENT_MAX];
+    size_t ilens[4], n;
+    authz *a = *state;
+    Tep__Envelope *rqs[4];
+
+    put(KEY_ID, CSE_MAF_SUID_KC, "", false);
+    put(KEY3, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
+    put(KEY4, CSE_MAF_SUID_KC, "", true);
+    cse_maf_want(KEY2);
+    cmn_bus_env_free(next_request(a, idents[0], &ilens[0])); /* dropped */
+    assert_int_equal(requests_for(a, 100, rqs, idents, ilens, 4), 0); /* nothing else yet */
+    a->now += CSE_MAF_DEADLINE_MS;
+    n = requests_for(a, 500, rqs, idents, ilens, 4); /* timeout, rebuild, resync */
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        bool first = strcmp(rqs[i]->key_req->key_id, KEY_ID) == 0;
+
+        assert_true(first || strcmp(rqs[i]->key_req->key_id, KEY3) == 0);
+        answer(a, idents[i], ilens[i], rqs[i], first ? CMN_ENOTFOUND : 0, 0x33);
+        cmn_bus_env_free(rqs[i]);
+    }
+    assert_true(turn_until(a, key_revoked));
+    assert_true(turn_until(a, key3_updated));
+}
+
+static bool all_revoked(void)
+{
+    char id[CMN_KEY_ID_MAX];
+
+    for (size_t i = 0; i < CSE_MAF_PENDING_MAX + 8; i++) {
+        Tep__Credential *c;
+        bool r;
+
+        snprintf(id, sizeof(id), "%032zx@maf.tep.local", i);
+        c = kc_now(id);
+        r = c != NULL && c->revoked;
+        cse_cred_free(c);
+        if (!r)
+            return false;
+    }
+    return true;
+}
+
+/* More stored Kc than retrieval slots: the resync asks for the rest as answers free
+ * slots; a second rebuild within CSE_MAF_RESYNC_GAP_MS does not start another one at
+ * once (tep-authz still down), it waits for the gap's end. */
+static void test_resync_walks_every_kc(void **state)
+{
+    enum { N = CSE_MAF_PENDING_MAX + 8 };
+    static uint8_t idents[N][CMN_BUS_IDENT_MAX];
+    size_t ilens[N], n, total = 0;
+    authz *a = *state;
+    Tep__Envelope *rqs[N];
+    char id[CMN_KEY_ID_MAX];
+
+    for (size_t i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "%032zx@maf.tep.local", i);
+        put(id, CSE_MAF_SUID_KC, "", false);
+    }
+    cse_maf_want(KEY2);
+    cmn_bus_env_free(next_request(a, idents[0], &ilens[0]));
+    a->now += CSE_MAF_DEADLINE_MS;
+    n = requests_for(a, 300, rqs, idents, ilens, N); /* the slots full: the first 32 */
+    assert_int_equal(n, CSE_MAF_PENDING_MAX);
+    for (size_t i = 0; i < n; i++)
+        cmn_bus_env_free(rqs[i]); /* lost as well */
+    /* all lost: rebuilt again, 2 s after the resync began: no new resync yet, the walk
+     * goes on with the keys after the first 32 */
+    a->now += CSE_MAF_DEADLINE_MS;
+    n = requests_for(a, 300, rqs, idents, ilens, N);
+    assert_int_equal(n, N - CSE_MAF_PENDING_MAX);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%032x@maf.tep.local", CSE_MAF_PENDING_MAX);
+        assert_true(strcmp(rqs[i]->key_req->key_id, id) >= 0);
+        cmn_bus_env_free(rqs[i]);
+    }
+    a->now += CSE_MAF_RESYNC_GAP_MS - CSE_MAF_DEADLINE_MS;
+    while (total < N) { /* the gap's end: from the first key again, then the rest */
+        n = requests_for(a, 300, rqs, idents, ilens, N);
+        assert_true(n > 0);
+        for (size_t i = 0; i < n; i++) {
+            answer(a, idents[i], ilens[i], rqs[i], CMN_ENOTFOUND, 0);
+            cmn_bus_env_free(rqs[i]);
+        }
+        total += n;
+    }
+    assert_int_equal(total, N);
+    assert_true(turn_until(a, all_revoked));
+}
+
 #define STORE_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define BUS_TEST(t) cmocka_unit_test_setup_teardown(t, setup_authz, teardown_authz)
 
@@ -550,6 +676,8 @@ int main(void)
         BUS_TEST(test_revoked_here_stays_revoked),
         BUS_TEST(test_lost_answer_rebuilds_dealer),
         BUS_TEST(test_rebuilt_dealer_wakes_poll),
+        BUS_TEST(test_rebuilt_dealer_resyncs_stored_kc),
+        BUS_TEST(test_resync_walks_every_kc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
