@@ -352,7 +352,8 @@ class DtlsRelay:
     """A UDP relay from (host, self.port) to 127.0.0.1:server_port that reads the DTLS
     handshake in clear (epoch 0, RFC 6347 4.1/4.2.2): the ClientHello's cipher suites
     (self.offered) and server_name (RFC 6066 3; self.sni), the ServerHello's suite
-    (self.chosen). One client at a time; stop() ends it."""
+    (self.chosen), the server's alert descriptions (self.alerts, RFC 5246 7.2). One
+    client at a time; stop() ends it."""
 
     def __init__(self, server_port, host="127.0.0.1"):
         import threading
@@ -364,6 +365,7 @@ class DtlsRelay:
         self.up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.up.connect(("127.0.0.1", server_port))
         self.offered, self.sni, self.chosen, self.client = None, None, None, None
+        self.alerts = []
         self._stop = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -379,17 +381,19 @@ class DtlsRelay:
                     continue
                 if s is self.sock:
                     self.client = addr
-                    self._read(data)
+                    self._read(data, False)
                     self.up.send(data)
                 elif self.client:
-                    self._read(data)
+                    self._read(data, True)
                     self.sock.sendto(data, self.client)
 
-    def _read(self, data):
+    def _read(self, data, from_server):
         while len(data) >= 13:  # record: type, version(2), epoch(2), seq(6), length(2)
             typ, epoch = data[0], int.from_bytes(data[3:5], "big")
             n = int.from_bytes(data[11:13], "big")
             body, data = data[13:13 + n], data[13 + n:]
+            if typ == 21 and epoch == 0 and len(body) == 2 and from_server:
+                self.alerts.append(body[1])  # level, description
             # handshake: type, length(3), message_seq(2), fragment offset(3), length(3)
             if typ == 22 and epoch == 0 and len(body) > 12 and body[0] in (1, 2) \
                     and body[6:9] == b"\0\0\0":

@@ -59,6 +59,7 @@ pytestmark = [
 
 HANDSHAKE_TIMEOUT = 10.0
 PSK_CCM_8, PSK_CCM, SCSV = harness.TLS_PSK_WITH_AES_128_CCM_8, 0xC0A4, 0x00FF
+UNRECOGNIZED_NAME = 112  # TLS alert, RFC 6066 3
 SDIST = os.path.join(harness.ROOT, ".deps", "src", "dtlssocket-0.2.3.tar.gz")
 
 
@@ -137,6 +138,7 @@ def test_tinydtls_without_sni_is_refused_by_enroller(platform, relay, monkeypatc
     finally:
         c.close()
     assert r.offered and r.sni is None, (r.offered, r.sni)
+    assert UNRECOGNIZED_NAME in r.alerts, r.alerts
     platform["enroller"].wait_log(r"event=handshake_refused reason=no_sni", 5)
 
 
