@@ -17,6 +17,14 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
 
+# One build at a time (two ./tep commands at once would delete each other's tree).
+mkdir -p "$deps"
+exec 9>"$deps/.libcoap.lock"
+flock 9
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+
 say() { echo "build-libcoap: $*" >&2; }
 
 # apt-get source needs deb-src entries; derive them from the machine's own sources.
