@@ -414,13 +414,19 @@ static Tep__Envelope *request_after_event(authz *a, const char *key_id, const ch
     return rq;
 }
 
-static bool key_updated(void)
+/* Whether key_id is stored live with the expiry of answer(..., 0x33). */
+static bool updated(const char *key_id)
 {
-    Tep__Credential *c = kc_now(KEY_ID);
-    bool r = c != NULL && c->expires == 1800000000 + 0x33;
+    Tep__Credential *c = kc_now(key_id);
+    bool r = c != NULL && !c->revoked && c->expires == 1800000000 + 0x33;
 
     cse_cred_free(c);
     return r;
+}
+
+static bool key_updated(void)
+{
+    return updated(KEY_ID);
 }
 
 /* KeyEvent without revoked for a stored key: fetched again and updated; when the MAF
@@ -555,11 +561,7 @@ static size_t requests_for(authz *a, long ms, Tep__Envelope **rqs, uint8_t (*ide
 
 static bool key3_updated(void)
 {
-    Tep__Credential *c = kc_now(KEY3);
-    bool r = c != NULL && !c->revoked && c->expires == 1800000000 + 0x33;
-
-    cse_cred_free(c);
-    return r;
+    return updated(KEY3);
 }
 
 #define KEY4 "44444444444444444444444444444444@maf.tep.local"
