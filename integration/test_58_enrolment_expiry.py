@@ -48,6 +48,19 @@ def _s_client_psk(coaps_uri, identity, psk):
         return ((t.stdout or b"") + (t.stderr or b"")).decode(errors="replace")
 
 
+def _poll_until_failure(dev, cnt):
+    """tep-device poll over ONE session until a request fails: (stdout, stderr, rc)."""
+    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
+            "--timeout", "1500", "poll", cnt, "300", "200"]
+    poll = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = poll.communicate(timeout=LIFETIME + SWEEP_S + 10)
+    finally:
+        if poll.poll() is None:
+            poll.kill()
+    return out, err, poll.returncode
+
+
 def _with_maf(platform):
     """The platform restarted with tep-authz's CoAPS endpoint (the MAF) on a free port."""
     platform.stop()
@@ -79,22 +92,21 @@ def test_expiry_ends_every_derived_credential(platform):
 
     other = p.enrolled_device("longlived")
 
-    # a live DTLS-PSK session, a request every 300 ms, until it fails
-    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
-            "--timeout", "1500", "poll", cnt, "300", "200"]
-    poll = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        first = poll.stdout.readline()
-        assert "RSC=2000" in first, first + poll.stderr.read()
-        out, err = poll.communicate(timeout=LIFETIME + SWEEP_S + 10)
-    finally:
-        if poll.poll() is None:
-            poll.kill()
-    lines = [parse_kv(l.replace(" ", "\n")) for l in out.splitlines() if l.startswith("AT=")]
+    # a live DTLS-PSK session, a request every 300 ms, until it fails; a session that
+    # ends before the expiry (a 4103 when tep-authz misses its decision deadline on a
+    # loaded machine) is opened again, so that one is live when the enrolment expires
+    for _ in range(5):
+        out, err, rc = _poll_until_failure(dev, cnt)
+        lines = [parse_kv(l.replace(" ", "\n")) for l in out.splitlines()
+                 if l.startswith("AT=")]
+        if lines and int(lines[-1]["AT"]) / 1000.0 >= expires:
+            break
+    else:
+        pytest.fail("no session lived until the expiry\n%s%s\n%s" % (out, err, p.logs()))
     served = [int(l["AT"]) / 1000.0 for l in lines if l.get("RSC") == "2000"]
     assert served and max(served) <= expires + SWEEP_S + 1, (
         "requests served %.1f s after the expiry\n%s%s" % (max(served) - expires, out, err))
-    assert poll.returncode != 0, out + err
+    assert rc != 0, out + err
     # refused on sight (session unbound, 4106) or closed by the sweep, whichever is first
     p["cse"].wait_log(r"event=(session_unbound reason=expired|session_closed reason=\S+) "
                       r"identity=[0-9a-f]{32}@", 2)
