@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -433,4 +434,57 @@ void cmn_bus_env_init(Tep__Envelope *env, const char *sender, uint64_t request_i
     env->request_id = request_id ? request_id : next_request_id();
     /* protobuf-c never writes through a string field on pack; "" is its default. */
     env->sender = (char *)(sender ? sender : "");
+}
+
+/* ---- connection events ------------------------------------------------------------- */
+
+int cmn_bus_monitor(cmn_bus *bus, cmn_bus_sock *s, cmn_bus_sock **ret_mon)
+{
+    static unsigned serial; /* one inproc endpoint per monitor (one thread opens them) */
+    char ep[64];
+    int linger = 0;
+
+    if (!bus || !s || !ret_mon)
+        return CMN_EINVAL;
+    snprintf(ep, sizeof(ep), "inproc://cmn-bus-monitor-%u", ++serial);
+    if (zmq_socket_monitor(s->z, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+        return bus_err(errno);
+    cmn_bus_sock *m = calloc(1, sizeof(*m));
+    if (!m) {
+        zmq_socket_monitor(s->z, NULL, 0);
+        return CMN_ENOMEM;
+    }
+    m->kind = CMN_BUS_SUB; /* receive only; never decoded as an Envelope */
+    m->z = zmq_socket(bus->zctx, ZMQ_PAIR);
+    if (!m->z || zmq_setsockopt(m->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_connect(m->z, ep) != 0) {
+        int err = bus_err(errno);
+        if (m->z)
+            zmq_close(m->z);
+        free(m);
+        zmq_socket_monitor(s->z, NULL, 0);
+        return err;
+    }
+    *ret_mon = m;
+    return 0;
+}
+
+/* A monitor message: [uint16 event, uint32 value][endpoint]. */
+int cmn_bus_monitor_recv(cmn_bus_sock *mon, unsigned *ret_event)
+{
+    zmq_msg_t frames[BUS_MAX_FRAMES];
+    size_t n = 0;
+    uint16_t ev;
+
+    if (!mon || !ret_event)
+        return CMN_EINVAL;
+    int err = recv_frames(mon, frames, &n);
+    if (!err && (n != 2 || zmq_msg_size(&frames[0]) != 6))
+        err = CMN_ECORRUPT;
+    if (!err) {
+        memcpy(&ev, zmq_msg_data(&frames[0]), sizeof(ev));
+        *ret_event = ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? CMN_BUS_EV_CONNECTED : 0;
+    }
+    close_frames(frames, n);
+    return err;
 }

@@ -53,6 +53,22 @@ void cmn_bus_env_free(Tep__Envelope *env); /* NULL is fine; wipes key bytes it c
 int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req, int timeout_ms,
                     Tep__Envelope **ret_resp);
 
+/* ---- connection events (ZeroMQ socket monitor) -------------------------------------
+ * A DEALER or SUB reconnects by itself, unseen; what a PUB sent meanwhile is lost. A
+ * monitor tells its owner when a connection of s is up again, so that it can fetch what
+ * it may have missed. CMN_BUS_EV_CONNECTED: a connection of s completed its ZeroMQ
+ * handshake (ZMQ_EVENT_HANDSHAKE_SUCCEEDED: after CURVE's, when there is CURVE), at the
+ * first connection and at each reconnection. */
+#define CMN_BUS_EV_CONNECTED 1u
+
+/* A monitor of s (a PAIR socket on inproc://, its fd edge-like as cmn_bus_fd's; poll it
+ * with cmn_bus_fd(*ret_mon) and drain it with cmn_bus_monitor_recv). Close it with
+ * cmn_bus_close() before s. */
+int cmn_bus_monitor(cmn_bus *bus, cmn_bus_sock *s, cmn_bus_sock **ret_mon);
+/* Non-blocking: the next event of a monitor (*ret_event: CMN_BUS_EV_*), CMN_EAGAIN when
+ * none is waiting. */
+int cmn_bus_monitor_recv(cmn_bus_sock *mon, unsigned *ret_event);
+
 /* Initialises env (version, sender, a fresh request_id when request_id is 0). */
 void cmn_bus_env_init(Tep__Envelope *env, const char *sender, uint64_t request_id);
 

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -192,6 +193,45 @@ static void test_pub_sub(void **state)
     /* A PUB cannot receive, a SUB cannot send. */
     assert_int_equal(cmn_bus_recv(p, NULL, NULL, &got), CMN_EINVAL);
     assert_int_equal(cmn_bus_send(s, NULL, 0, &env), CMN_EINVAL);
+    cmn_bus_close(s);
+    cmn_bus_close(p);
+}
+
+/* Whether mon reports a connection within wait_ms (its fd polled, as daemons do). */
+static bool monitor_connected(cmn_bus_sock *mon, int wait_ms)
+{
+    struct pollfd pfd = { .fd = cmn_bus_fd(mon), .events = POLLIN };
+    unsigned ev = 0;
+    for (int t = 0; t < wait_ms; t += 20) {
+        while (cmn_bus_monitor_recv(mon, &ev) == 0)
+            if (ev == CMN_BUS_EV_CONNECTED)
+                return true;
+        poll(&pfd, 1, 20);
+    }
+    return false;
+}
+
+/* A SUB's monitor reports its connection when the PUB comes up, and again after the
+ * PUB went away and came back (what was published meanwhile is lost: the owner learns
+ * when to catch up); nothing while the PUB is away. */
+static void test_monitor_reports_reconnection(void **state)
+{
+    fixture *f = *state;
+    cmn_bus_sock *p = NULL, *s = NULL, *mon = NULL;
+    unsigned ev = 0;
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_SUB, f->ep, &s), 0);
+    assert_int_equal(cmn_bus_monitor(f->bus, s, &mon), 0);
+    assert_int_equal(cmn_bus_monitor_recv(mon, &ev), CMN_EAGAIN);
+    assert_false(monitor_connected(mon, 200));
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_PUB, f->ep, &p), 0);
+    assert_true(monitor_connected(mon, 3000));
+    cmn_bus_close(p);
+    assert_false(monitor_connected(mon, 300));
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_PUB, f->ep, &p), 0);
+    assert_true(monitor_connected(mon, 3000));
+    assert_int_equal(cmn_bus_monitor(f->bus, NULL, &mon), CMN_EINVAL);
+    assert_int_equal(cmn_bus_monitor_recv(NULL, &ev), CMN_EINVAL);
+    cmn_bus_close(mon);
     cmn_bus_close(s);
     cmn_bus_close(p);
 }
@@ -516,6 +556,38 @@ static void test_curve_wrong_server_key_refused(void **state)
     curve_exchange(f, false);
 }
 
+/* With CURVE the monitor reports a connection only once CURVE's handshake succeeded:
+ * not to a client holding a wrong server key, at once to one with the right key. */
+static void test_curve_monitor_after_handshake(void **state)
+{
+    curve_fixture *f = *state;
+    cmn_bus_sock *d = NULL, *mon = NULL;
+    char from[160], to[160];
+    cmn_bus *good;
+    assert_int_equal(cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router), 0);
+    assert_int_equal(mkdir(f->other, 0755), 0);
+    f->client = curve_bus(f, f->other, "client3");
+    snprintf(from, sizeof(from), "%s/client3.pub", f->other);
+    snprintf(to, sizeof(to), "%s/client3.pub", f->keys);
+    copy_file(from, to);
+    snprintf(to, sizeof(to), "%s/localhost.pub", f->other);
+    copy_file(from, to); /* a wrong server key */
+    assert_int_equal(cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d), 0);
+    assert_int_equal(cmn_bus_monitor(f->client, d, &mon), 0);
+    bool refused = !monitor_connected(mon, 700);
+    cmn_bus_close(mon);
+    cmn_bus_close(d);
+    assert_true(refused);
+    good = curve_bus(f, f->keys, "client4");
+    assert_int_equal(cmn_bus_open(good, CMN_BUS_DEALER, f->conn_ep, &d), 0);
+    assert_int_equal(cmn_bus_monitor(good, d, &mon), 0);
+    bool connected = monitor_connected(mon, 3000);
+    cmn_bus_close(mon);
+    cmn_bus_close(d);
+    cmn_bus_free(good);
+    assert_true(connected);
+}
+
 /* No public key for the endpoint's host: opening a client socket fails; ipc:// sockets
  * on a CURVE bus are unaffected; bad configurations are rejected. */
 static void test_curve_open_and_config_errors(void **state)
@@ -557,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bind_missing_dir_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_router_dealer_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pub_sub, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_monitor_reports_reconnection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_frames_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_skips_other_ids, setup, teardown),
@@ -569,6 +642,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_curve_wrong_server_key_refused, curve_setup,
                                         curve_teardown),
         cmocka_unit_test_setup_teardown(test_curve_open_and_config_errors, curve_setup,
+                                        curve_teardown),
+        cmocka_unit_test_setup_teardown(test_curve_monitor_after_handshake, curve_setup,
                                         curve_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

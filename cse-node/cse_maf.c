@@ -29,9 +29,11 @@ struct cse_maf {
     cmn_bus *bus;
     cmn_bus_sock *dealer; /* rebuilt after a lost answer (reopen_dealer) */
     cmn_bus_sock *events; /* KeyEvent SUB, NULL when not configured */
+    cmn_bus_sock *events_mon; /* the SUB's connections (cmn_bus_monitor), with events */
     int epfd;             /* both sockets' fds, so the loop polls one */
     cmn_store *store;
     char keys_ep[512];
+    char events_ep[512];
     char cse_id[256];
     char sender[300];
     pending p[CSE_MAF_PENDING_MAX];
@@ -42,6 +44,7 @@ struct cse_maf {
     char resync_after[CMN_KEY_ID_MAX]; /* its cursor: the last key queued */
     int64_t resync_due_ms;             /* a rebuild's resync waiting for the gap (0: none) */
     int64_t resync_gap_end_ms;         /* no rebuild's resync starts before this */
+    int64_t resync_sub_ms;             /* one after the SUB (re)connected (0: none) */
 };
 
 static cse_maf *current; /* the one cse_maf_want() feeds */
@@ -66,7 +69,9 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const 
     if (m == NULL)
         return CMN_ENOMEM;
     if (snprintf(m->cse_id, sizeof(m->cse_id), "%s", cse_id) >= (int)sizeof(m->cse_id) ||
-        snprintf(m->keys_ep, sizeof(m->keys_ep), "%s", keys_ep) >= (int)sizeof(m->keys_ep)) {
+        snprintf(m->keys_ep, sizeof(m->keys_ep), "%s", keys_ep) >= (int)sizeof(m->keys_ep) ||
+        snprintf(m->events_ep, sizeof(m->events_ep), "%s", events_ep) >=
+            (int)sizeof(m->events_ep)) {
         free(m);
         return CMN_ERANGE;
     }
@@ -80,10 +85,14 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const 
     rc = cmn_bus_open(bus, CMN_BUS_DEALER, keys_ep, &m->dealer);
     if (rc == 0 && events_ep[0] != '\0')
         rc = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &m->events);
+    if (rc == 0 && m->events != NULL)
+        rc = cmn_bus_monitor(bus, m->events, &m->events_mon);
     if (rc == 0)
         rc = watch(m->epfd, m->dealer);
     if (rc == 0 && m->events != NULL)
         rc = watch(m->epfd, m->events);
+    if (rc == 0 && m->events_mon != NULL)
+        rc = watch(m->epfd, m->events_mon);
     if (rc != 0) {
         cse_maf_free(m);
         return rc;
@@ -100,6 +109,7 @@ void cse_maf_free(cse_maf *m)
     if (current == m)
         current = NULL;
     cmn_bus_close(m->dealer);
+    cmn_bus_close(m->events_mon);
     cmn_bus_close(m->events);
     if (m->epfd >= 0)
         close(m->epfd);
@@ -513,6 +523,24 @@ static void resync_after_rebuild(cse_maf *m, int64_t now_ms)
     resync_start(m, "keys_reconnected");
 }
 
+/* The SUB's connection events: each (re)connection (tep-cse's start, tep-authz back after
+ * a restart) asks for a resync CSE_MAF_RESYNC_SETTLE_MS later: what was published while
+ * the SUB was away is lost, and the resync's retrievals are answered after the
+ * subscription has reached the PUB (a de-registration after them is then published to
+ * this SUB). */
+static void drain_monitor(cse_maf *m, int64_t now_ms)
+{
+    unsigned ev = 0;
+    int rc;
+
+    while ((rc = cmn_bus_monitor_recv(m->events_mon, &ev)) == 0 || rc == CMN_ECORRUPT) {
+        if (rc == 0 && ev == CMN_BUS_EV_CONNECTED) {
+            CMN_INFO(SUB, "event=maf_events_connected endpoint=%s", m->events_ep);
+            m->resync_sub_ms = now_ms + CSE_MAF_RESYNC_SETTLE_MS;
+        }
+    }
+}
+
 /* Lazy Pirate: an answer is lost (tep-authz down or restarted). A fresh DEALER drops
  * whatever the old one still had queued and makes sure a stale answer is never taken;
  * retrievals still in flight on the old socket are sent again on the new one. The old
@@ -571,6 +599,8 @@ unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
     unsigned stored = 0;
     size_t revoked = 0;
 
+    if (m->events_mon != NULL)
+        drain_monitor(m, now_ms);
     if (m->events != NULL)
         revoked += drain_events(m);
     for (;;) {
@@ -586,6 +616,10 @@ unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
     expire_pending(m, now_ms);
     if (m->resync_due_ms != 0 && now_ms >= m->resync_due_ms)
         resync_after_rebuild(m, now_ms);
+    if (m->resync_sub_ms != 0 && now_ms >= m->resync_sub_ms) {
+        m->resync_sub_ms = 0;
+        resync_start(m, "events_connected");
+    }
     resync_feed(m);
     send_pending(m, now_ms);
     if (now_ms >= m->next_sweep_ms) {

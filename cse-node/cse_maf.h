@@ -12,7 +12,10 @@
  * and an answer CMN_EDENIED (not a target any more) or CMN_ENOTFOUND revokes it. A
  * revoked Kc keeps its record (revoked, key bytes dropped): handshakes with it are
  * refused as revoked, it is never fetched or stored again, and the live DTLS sessions
- * bound to it are closed in the same loop turn (cse_saef_close_revoked). */
+ * bound to it are closed in the same loop turn (cse_saef_close_revoked). KeyEvents
+ * published while the SUB is disconnected (tep-authz restarting) are lost: each time the
+ * SUB (re)connects, and after the keys DEALER is rebuilt, every stored live Kc is
+ * fetched again (resync, log event=maf_keys_resync count=N trigger=...). */
 #ifndef TEP_CSE_MAF_H
 #define TEP_CSE_MAF_H
 
@@ -29,6 +32,7 @@
 #define CSE_MAF_SWEEP_MS 500     /* revoked sources: how often stored Kc are checked */
 #define CSE_MAF_SWEEP_MAX 64     /* Kc collected per store read in a sweep */
 #define CSE_MAF_RESYNC_GAP_MS 5000 /* resyncs after DEALER rebuilds: at most one per gap */
+#define CSE_MAF_RESYNC_SETTLE_MS 100 /* the SUB (re)connected: its resync this much later */
 
 typedef struct cse_maf cse_maf;
 
@@ -38,7 +42,7 @@ typedef struct cse_maf cse_maf;
 int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const char *cse_id,
                 cmn_store *st, cse_maf **ret);
 void cse_maf_free(cse_maf *m); /* NULL is fine */
-/* One fd for poll(): an epoll set of the DEALER's and the SUB's ZeroMQ fds. It stays
+/* One fd for poll(): an epoll set of the DEALER's, the SUB's and its monitor's fds. It stays
  * the same when the DEALER is rebuilt. */
 int cse_maf_fd(const cse_maf *m);
 
@@ -52,7 +56,8 @@ void cse_maf_want(const char *key_id);
  * past their deadline and then rebuilds the DEALER (a fresh socket: a late answer to
  * the old one is never taken; retrievals in flight on it are sent again) and starts a
  * resync (every stored live Kc fetched again: KeyEvents may have been lost; at most one
- * per CSE_MAF_RESYNC_GAP_MS), queues the resync's next keys as retrieval slots free,
+ * per CSE_MAF_RESYNC_GAP_MS), starts one CSE_MAF_RESYNC_SETTLE_MS after the maf_events
+ * SUB (re)connected (cmn_bus_monitor: at start and after tep-authz came back), queues the resync's next keys as retrieval slots free,
  * sends what is asked for, runs the source sweep every CSE_MAF_SWEEP_MS, and closes the
  * sessions of the Kc revoked in this turn. Never blocks. Returns how many keys were
  * stored. */

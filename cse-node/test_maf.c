@@ -661,6 +661,59 @@ static void test_resync_walks_every_kc(void **state)
     assert_true(turn_until(a, all_revoked));
 }
 
+/* Turns the loop, the test's clock running, until a KeyRequest for key_id reaches the
+ * ROUTER (NULL after 3 s). */
+static Tep__Envelope *request_for(authz *a, const char *key_id, uint8_t *ident, size_t *ilen)
+{
+    for (int i = 0; i < 150; i++) {
+        Tep__Envelope *rq = NULL;
+
+        a->now += 20;
+        cse_maf_process(a->maf, a->now);
+        if (cmn_bus_recv_wait(a->router, 20, ident, ilen, &rq) == 0) {
+            if (strcmp(rq->key_req->key_id, key_id) == 0)
+                return rq;
+            cmn_bus_env_free(rq);
+        }
+    }
+    return NULL;
+}
+
+/* tep-authz restarted: what its PUB published while tep-cse's SUB was away is lost
+ * (here: nothing could be); once the SUB has reconnected, every stored live Kc is
+ * fetched again, and a key the MAF no longer gives out is revoked. Also at the SUB's
+ * first connection. Nothing is asked while the SUB stays disconnected. */
+static void test_sub_reconnect_resyncs_stored_kc(void **state)
+{
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    authz *a = *state;
+    Tep__Envelope *rq;
+    char events[128];
+
+    put(KEY_ID, CSE_MAF_SUID_KC, "", false);
+    rq = request_for(a, KEY_ID, ident, &ilen); /* the first connection's resync */
+    assert_non_null(rq);
+    answer(a, ident, ilen, rq, 0, 0x11);
+    cmn_bus_env_free(rq);
+    cmn_bus_close(a->pub); /* tep-authz goes away */
+    rq = NULL;
+    for (int i = 0; i < 20 && rq == NULL; i++) { /* the answer taken; nothing asked */
+        a->now += 20;
+        cse_maf_process(a->maf, a->now);
+        if (cmn_bus_recv_wait(a->router, 20, ident, &ilen, &rq) != 0)
+            rq = NULL;
+    }
+    assert_null(rq);
+    snprintf(events, sizeof(events), "ipc://%s/maf-ev.ipc", dir);
+    assert_int_equal(cmn_bus_open(a->bus, CMN_BUS_PUB, events, &a->pub), 0); /* back */
+    rq = request_for(a, KEY_ID, ident, &ilen);
+    assert_non_null(rq);
+    answer(a, ident, ilen, rq, CMN_ENOTFOUND, 0); /* de-registered meanwhile */
+    cmn_bus_env_free(rq);
+    assert_true(turn_until(a, key_revoked));
+}
+
 #define STORE_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define BUS_TEST(t) cmocka_unit_test_setup_teardown(t, setup_authz, teardown_authz)
 
@@ -680,6 +733,7 @@ int main(void)
         BUS_TEST(test_rebuilt_dealer_wakes_poll),
         BUS_TEST(test_rebuilt_dealer_resyncs_stored_kc),
         BUS_TEST(test_resync_walks_every_kc),
+        BUS_TEST(test_sub_reconnect_resyncs_stored_kc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

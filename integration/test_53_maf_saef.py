@@ -272,6 +272,33 @@ def test_authz_restart_rebuilds_keys_dealer(monkeypatch):
         m.close()
 
 
+def test_key_deregistered_during_authz_restart(monkeypatch):
+    """tep-authz restarted and a key de-registered at once, before tep-cse's maf_events
+    SUB has reconnected: its KeyEvent{revoked} is lost, but the subscription's
+    reconnection makes tep-cse fetch every stored live Kc again (maf_keys_resync); the
+    MAF no longer gives the key out (CMN_ENOTFOUND), so tep-cse revokes it
+    (reason=deregistered) and closes the live session within 2 s."""
+    m = MafPlatform(monkeypatch)
+    try:
+        h, kc, key_id, conn = m.live_kc_session()
+        m.p["authz"].stop()
+        m.p["authz"].start()
+        t0 = time.time()
+        _deregister_key(m, h, kc)
+        m.wait_closed(key_id, t0, 2.0)
+        m.p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=deregistered"
+                            % re.escape(key_id), 1)
+        m.p["cse"].wait_log(r"event=maf_keys_resync count=\d+ trigger=events_connected", 1)
+        rc, rsc = m.try_create(conn, "%s/Cdevice01" % m.p.env["CSE_NAME"], 3,
+                               '{"m2m:cnt":{"rn":"after"}}')
+        assert rc != 0 and rsc is None, (rc, rsc)
+        m.lib.tep_conn_free(conn)
+        m.lib.tep_kc_free(kc)
+        m.lib.tep_device_free(h)
+    finally:
+        m.close()
+
+
 def test_without_push_the_first_handshake_fetches_kc(monkeypatch):
     m = MafPlatform(monkeypatch, push=False)
     try:
