@@ -453,8 +453,11 @@ static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret
         rc = binding_usable(st, b, now, &why);
         if (rc == CMN_EDENIED || rc == CMN_EEXPIRED || rc == CMN_ENOTFOUND) {
             snprintf(ids[n], CMN_KEY_ID_MAX, "%s", b->key_id);
-            /* "credential_revoked" for anything but a certificate revoked on its own */
-            reasons[n] = strcmp(why, "cert_revoked") == 0 ? why : "credential_revoked";
+            /* "cert_revoked" for a certificate revoked on its own, "credential_expired"
+             * for a credential past its expiry, else "credential_revoked" */
+            reasons[n] = strcmp(why, "cert_revoked") == 0 ? why
+                         : rc == CMN_EEXPIRED             ? "credential_expired"
+                                                          : "credential_revoked";
             ret[n++] = b->session;
         }
     }

@@ -108,8 +108,8 @@ def test_expiry_ends_every_derived_credential(platform):
         "requests served %.1f s after the expiry\n%s%s" % (max(served) - expires, out, err))
     assert rc != 0, out + err
     # refused on sight (session unbound, 4106) or closed by the sweep, whichever is first
-    p["cse"].wait_log(r"event=(session_unbound reason=expired|session_closed reason=\S+) "
-                      r"identity=[0-9a-f]{32}@", 2)
+    p["cse"].wait_log(r"event=(session_unbound reason=expired|session_closed "
+                      r"reason=credential_expired) identity=[0-9a-f]{32}@", 2)
 
     # new handshakes with anything derived from the enrolment are refused. The SDK
     # already refuses to try (its state knows the expiry) ...
