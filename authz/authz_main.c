@@ -8,6 +8,7 @@
 #include "authz_daemon.h"
 #include "cmn_daemon.h"
 #include "cmn_log.h"
+#include "cmn_pki.h"
 
 #ifndef TEP_VERSION
 #define TEP_VERSION "unknown"
@@ -54,8 +55,16 @@ int main(int argc, char **argv)
         return AUTHZ_EXIT_CONFIG;
     }
     rc = AUTHZ_EXIT_OK;
-    if (args.check_only)
+    if (args.check_only) {
+        /* the certificate files too: all three or none, readable, issued by ca_file,
+         * the MAF's own certificate naming onem2m:<maf_id> */
+        cmn_pki_files f = { cfg.cert_file, cfg.key_file, cfg.ca_file };
+        bool on;
+        cmn_log_init(PROG, cfg.level, NULL);
+        if (cmn_pki_check("config", "authz", &f, cfg.maf_id, &on) != 0)
+            rc = AUTHZ_EXIT_CONFIG;
         goto out;
+    }
     cmn_log_init(PROG, cfg.level, NULL);
     sigfd = cmn_daemon_signalfd();
     if (sigfd < 0) {

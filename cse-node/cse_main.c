@@ -18,6 +18,7 @@
 #include "cmn_daemon.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
+#include "cmn_pki.h"
 #include "cmn_store.h"
 #include "cmn_sync.h"
 #include "cse_admin.h"
@@ -235,8 +236,12 @@ static int open_coap(daemon_state *d)
     d->node.admin_originator = d->cfg.admin_originator;
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);
-    if (rc == 0)
+    if (rc == 0) {
         rc = cse_coap_set_pki(d->coap, d->cfg.cert_file, d->cfg.key_file, d->cfg.ca_file);
+        /* the files are configuration: logged as event=pki_refused, exit 1 */
+        if (rc == CMN_EINVAL || rc == CMN_ECONFIG)
+            return EXIT_CONFIG;
+    }
     if (rc == CMN_EIO)
         return EXIT_BIND;
     if (rc != 0) {
@@ -372,6 +377,13 @@ int main(int argc, char **argv)
     if (rc != CMN_DAEMON_GO_ON)
         return rc; /* 0 after --help/--version, EXIT_CONFIG on a usage error */
     rc = load_config(&d, args.config);
+    if (rc == 0 && args.check_only) {
+        /* the certificate files too: all three or none, readable, issued by ca_file */
+        cmn_pki_files f = { d.cfg.cert_file, d.cfg.key_file, d.cfg.ca_file };
+        bool on;
+        if (cmn_pki_check("config", "cse", &f, NULL, &on) != 0)
+            rc = EXIT_CONFIG;
+    }
     if (rc != 0 || args.check_only) {
         cse_config_free(&d.cfg);
         return rc;

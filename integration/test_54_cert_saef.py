@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 import tepenv
-from harness import (COAP_CLIENT_OPENSSL, ae_path, cert_of, coap_cert,
-                     restart_cse_with_certificate)
+from harness import (COAP_CLIENT_OPENSSL, ae_path, binary, cert_of, coap_cert,
+                     restart_cse_with_certificate, run_tool)
 
 pytestmark = pytest.mark.skipif(COAP_CLIENT_OPENSSL is None, reason="coap-client-openssl (libcoap3-bin) missing")
 
@@ -151,3 +151,25 @@ def test_sdk_refuses_a_cse_certificate_for_another_id(platform):
     r = dev.run("cert-run")
     assert r.rc == 2, "%s\n%s" % (r, platform.logs())
     assert "event=session_bound identity=cert:" not in platform["cse"].log()
+
+
+def test_check_config_and_start_refuse_bad_pki_files(platform, monkeypatch):
+    """[cse] cert_file/key_file/ca_file: all three or none, each readable PEM; checked by
+    --check-config and at start (exit 1, event=pki_refused), never at the first
+    handshake."""
+    _, crt, key, ca = cert_of(platform, "tep-cse", "--ae-id", "/tep-cse")
+    platform["cse"].stop()
+    argv = [binary("cse"), "--config", tepenv.config_path(platform.dir, "cse")]
+    cases = [({"CERT_FILE": crt}, "reason=incomplete"),
+             ({"CERT_FILE": crt, "KEY_FILE": key, "CA_FILE": crt + ".gone"},
+              "reason=bad_file file=%s.gone" % crt)]
+    for settings, reason in cases:
+        for k, v in settings.items():
+            monkeypatch.setenv("TEP_CSE_" + k, v)
+        for extra in (["--check-config"], []):
+            r = run_tool(argv + extra)
+            assert r.rc == 1 and "event=pki_refused " + reason in r.out + r.err, str(r)
+    monkeypatch.setenv("TEP_CSE_CA_FILE", ca)
+    r = run_tool(argv + ["--check-config"])
+    assert r.rc == 0, str(r)
+    platform["cse"].start()

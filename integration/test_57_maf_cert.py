@@ -185,6 +185,10 @@ def test_start_refuses_bad_pki_files(m, monkeypatch):
                           tepenv.config_path(m.p.dir, "authz"), "--foreground"])
     assert r.rc == 1, str(r)
     assert "event=pki_refused reason=wrong_san" in r.out + r.err, str(r)
+    # --check-config says the same without starting
+    r = harness.run_tool([harness.binary("authz"), "--config",
+                          tepenv.config_path(m.p.dir, "authz"), "--check-config"])
+    assert r.rc == 1 and "event=pki_refused reason=wrong_san" in r.out + r.err, str(r)
     # incomplete: cert_file alone
     monkeypatch.setenv("TEP_AUTHZ_CERT_FILE", m.crt)
     tepenv.configure(m.p.dir, m.p.ports)
@@ -192,6 +196,9 @@ def test_start_refuses_bad_pki_files(m, monkeypatch):
                           tepenv.config_path(m.p.dir, "authz")])
     assert r.rc == 1, str(r)
     assert "event=pki_refused reason=incomplete" in r.out + r.err, str(r)
+    r = harness.run_tool([harness.binary("authz"), "--config",
+                          tepenv.config_path(m.p.dir, "authz"), "--check-config"])
+    assert r.rc == 1 and "event=pki_refused reason=incomplete" in r.out + r.err, str(r)
     assert os.path.exists(m.crt)
 
 
