@@ -9,6 +9,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
+#include "authz_maf.h"
 
 #define SUB "sync"
 
@@ -115,6 +116,21 @@ int authz_creds_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
         return ev->ke_id && ev->ke_id[0] ? revoke_by_ke(txn, ev->ke_id) : 0;
     }
     return cred != NULL ? store_credential(txn, cred, false) : 0;
+}
+
+int authz_creds_reset(cmn_store *store, cmn_txn *txn, void *arg)
+{
+    size_t n = 0, certs = 0;
+    int err = cmn_sync_clear_db(store, txn, AUTHZ_CREDS_DB, NULL, &n);
+
+    (void)arg;
+    if (err == 0)
+        err = cmn_sync_clear_db(store, txn, AUTHZ_KE_INDEX_DB, NULL, NULL);
+    if (err == 0)
+        err = cmn_sync_clear_db(store, txn, AUTHZ_MAF_REVOKED_CERTS_DB, NULL, &certs);
+    if (err == 0)
+        CMN_INFO(SUB, "event=credentials_cleared count=%zu revoked_certs=%zu", n, certs);
+    return err;
 }
 
 static int count_active(const void *key, size_t klen, const void *val, size_t vlen, void *arg)

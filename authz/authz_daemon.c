@@ -155,6 +155,7 @@ static int start_sync(authz_daemon *d)
                 d->cfg->sync_ep, cmn_strerror(err));
         return AUTHZ_EXIT_START;
     }
+    cmn_sync_set_reset_fn(d->sync, authz_creds_reset, NULL);
     d->stats.last_seq = cmn_sync_last_applied(d->sync);
     return AUTHZ_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /* The MAF credential store fed by the enroller's events (TS-0003 8.3.2.1): Km stored
- * on ENROLLED, marked revoked on REVOKED, other targets' items ignored. */
+ * on ENROLLED, marked revoked on REVOKED, other targets' items ignored; a reset (the
+ * enroller's store replaced) forgets them all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <ftw.h>
 
 #include "authz_creds.h"
+#include "authz_maf.h"
 #include "cmn_err.h"
 
 static char dir[64];
@@ -24,12 +26,13 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 
 static int setup(void **state)
 {
-    const char *dbs[] = {AUTHZ_CREDS_DB, AUTHZ_KE_INDEX_DB, CMN_SYNC_DB};
+    const char *dbs[] = {AUTHZ_CREDS_DB, AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,
+                         AUTHZ_MAF_REVOKED_CERTS_DB};
 
     snprintf(dir, sizeof(dir), "/tmp/tep-authz-creds-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    return cmn_store_open(dir, dbs, 3, 1, 0, &store);
+    return cmn_store_open(dir, dbs, 4, 1, 0, &store);
 }
 
 static int teardown(void **state)
@@ -130,11 +133,56 @@ static void test_items_for_others_change_nothing(void **state)
     assert_int_equal(authz_creds_apply(NULL, &(Tep__SyncItem)TEP__SYNC_ITEM__INIT, NULL), 0);
 }
 
+/* A reset deletes every credential, the KeID index and the revoked serials: a REVOKED
+ * for the old KeID then finds nothing. */
+static void test_reset_forgets_everything(void **state)
+{
+    uint8_t km[32];
+    uint8_t when[8] = {0};
+    Tep__Credential cred = TEP__CREDENTIAL__INIT, *got;
+    void *val = NULL;
+    size_t len = 0;
+    cmn_txn *txn = NULL;
+
+    memset(km, 0xa5, sizeof(km));
+    cred.key_id = "0011aabb@maf.tep.local";
+    cred.key.data = km;
+    cred.key.len = sizeof(km);
+    cred.suid = 21;
+    cred.ke_id = "ffee@mef.tep.local";
+    cred.enrolee_id = "Cdevice01";
+    assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, cred.ke_id, &cred), 0);
+    assert_int_equal(cmn_store_put(store, AUTHZ_MAF_REVOKED_CERTS_DB, "0badc0de", 8, when, 8),
+                     0);
+    assert_int_equal(active(), 1);
+
+    assert_int_equal(cmn_store_txn_begin(store, &txn), 0);
+    assert_int_equal(authz_creds_reset(store, txn, NULL), 0);
+    assert_int_equal(cmn_txn_commit(txn), 0);
+    assert_int_equal(active(), 0);
+    assert_null(load(cred.key_id));
+    assert_int_equal(cmn_store_get(store, AUTHZ_KE_INDEX_DB, cred.ke_id, strlen(cred.ke_id),
+                                   &val, &len),
+                     CMN_ENOTFOUND);
+    assert_int_equal(cmn_store_get(store, AUTHZ_MAF_REVOKED_CERTS_DB, "0badc0de", 8, &val, &len),
+                     CMN_ENOTFOUND);
+    assert_int_equal(apply(TEP__EVENT__KIND__REVOKED, cred.ke_id, NULL), 0);
+    assert_null(load(cred.key_id));
+
+    /* the new log's ENROLLED stores it again */
+    assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, cred.ke_id, &cred), 0);
+    got = load(cred.key_id);
+    assert_non_null(got);
+    assert_false(got->revoked);
+    tep__credential__free_unpacked(got, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_enrol_then_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_items_for_others_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_forgets_everything, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,16 @@
  * again only after CMN_SYNC_RETRY_MS, so a broken peer never makes us spin.
  *
  * Because the DEALER is rebuilt after a lost answer, its fd changes: callers fetch
- * cmn_sync_fds() again before each poll. */
+ * cmn_sync_fds() again before each poll.
+ *
+ * The epoch (CMN_SYNC_DB "epoch", the answer's string as is, at most CMN_SYNC_EPOCH_MAX
+ * bytes) names the enroller store last_applied counts in. An answer is checked before
+ * any item is applied: no epoch recorded yet -> adopt the answer's; another epoch, or
+ * last_seq < last_applied -> reset (cmn_sync.h) in one transaction, drop the answer's
+ * items and ask from 0. A monitor on the SUB makes every reconnection after the first
+ * (the enroller restarted) ask, even when no event comes: a restored store is then
+ * seen while its last_seq is still below last_applied. The monitor is drained on each
+ * cmn_sync_process call (the daemons tick at least every 250 ms), not polled. */
 #include "cmn_sync.h"
 
 #include <stdbool.h>
@@ -17,12 +26,17 @@
 #include <string.h>
 
 #include "cmn_err.h"
+#include "cmn_log.h"
 
 #define CMN_SYNC_KEY "last_seq"
 #define CMN_SYNC_KEY_LEN (sizeof(CMN_SYNC_KEY) - 1)
 #define CMN_SYNC_MAX 256
 #define CMN_SYNC_RETRY_MS 1000
 #define CMN_SYNC_SENDER_PREFIX "tep-sync:"
+#define CMN_SYNC_EPOCH_KEY "epoch"
+#define CMN_SYNC_EPOCH_KEY_LEN (sizeof(CMN_SYNC_EPOCH_KEY) - 1)
+#define CMN_SYNC_EPOCH_MAX 64
+#define SUB "sync"
 
 struct cmn_sync {
     cmn_bus *bus;
@@ -32,8 +46,13 @@ struct cmn_sync {
     char *sender;
     cmn_bus_sock *sub;
     cmn_bus_sock *dealer;
+    cmn_bus_sock *mon;  /* the SUB's connections */
+    unsigned connects;  /* of the SUB, seen by mon */
     cmn_sync_apply_fn fn;
     void *arg;
+    cmn_sync_reset_fn reset_fn;
+    void *reset_arg;
+    char epoch[CMN_SYNC_EPOCH_MAX + 1]; /* as stored; "" none yet */
     void (*hook)(uint64_t last, void *arg);
     void *hook_arg;
     uint64_t last;      /* last applied seq, as stored */
@@ -60,6 +79,28 @@ static int load_last(cmn_store *store, uint64_t *ret_last)
         err = CMN_ECORRUPT;
     else
         *ret_last = cmn_store_key_u64(val);
+    cmn_store_free_val(val, len);
+    return err;
+}
+
+/* The recorded epoch ("" when none: first contact, or a position from before epochs). */
+static int load_epoch(cmn_store *store, char ret[CMN_SYNC_EPOCH_MAX + 1])
+{
+    void *val = NULL;
+    size_t len = 0;
+    int err = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN, &val,
+                            &len);
+    ret[0] = '\0';
+    if (err == CMN_ENOTFOUND)
+        return 0;
+    if (err)
+        return err;
+    if (len > CMN_SYNC_EPOCH_MAX || memchr(val, '\0', len))
+        err = CMN_ECORRUPT;
+    else {
+        memcpy(ret, val, len);
+        ret[len] = '\0';
+    }
     cmn_store_free_val(val, len);
     return err;
 }
@@ -95,7 +136,11 @@ int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const ch
     if (!err)
         err = load_last(store, &s->last);
     if (!err)
+        err = load_epoch(store, s->epoch);
+    if (!err)
         err = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &s->sub);
+    if (!err)
+        err = cmn_bus_monitor(bus, s->sub, &s->mon);
     if (!err)
         err = cmn_bus_open(bus, CMN_BUS_DEALER, sync_ep, &s->dealer);
     if (err) {
@@ -111,6 +156,7 @@ void cmn_sync_free(cmn_sync *s)
 {
     if (!s)
         return;
+    cmn_bus_close(s->mon); /* before the socket it watches */
     cmn_bus_close(s->sub);
     cmn_bus_close(s->dealer);
     free(s->sync_ep);
@@ -136,6 +182,71 @@ void cmn_sync_set_applied_hook(cmn_sync *s, void (*hook)(uint64_t last, void *ar
     s->hook_arg = arg;
 }
 
+void cmn_sync_set_reset_fn(cmn_sync *s, cmn_sync_reset_fn fn, void *arg)
+{
+    s->reset_fn = fn;
+    s->reset_arg = arg;
+}
+
+const char *cmn_sync_epoch(const cmn_sync *s)
+{
+    return s ? s->epoch : "";
+}
+
+/* ---- clearing a database for a reset fn ------------------------------------------- */
+
+typedef struct {
+    bool (*keep)(const void *val, size_t vlen);
+    void **keys;
+    size_t *lens;
+    size_t n, cap;
+} key_list;
+
+static int collect_key(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    key_list *l = arg;
+    if (l->keep && l->keep(val, vlen))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        void **keys = realloc(l->keys, cap * sizeof(*keys));
+        if (!keys)
+            return CMN_ENOMEM;
+        l->keys = keys;
+        size_t *lens = realloc(l->lens, cap * sizeof(*lens));
+        if (!lens)
+            return CMN_ENOMEM;
+        l->lens = lens;
+        l->cap = cap;
+    }
+    l->keys[l->n] = malloc(klen ? klen : 1);
+    if (!l->keys[l->n])
+        return CMN_ENOMEM;
+    memcpy(l->keys[l->n], key, klen);
+    l->lens[l->n++] = klen;
+    return 0;
+}
+
+int cmn_sync_clear_db(cmn_store *store, cmn_txn *txn, const char *db,
+                      bool (*keep)(const void *val, size_t vlen), size_t *ret_n)
+{
+    key_list l = {.keep = keep};
+    /* MDB_NOTLS: a read transaction next to txn is fine; txn has written nothing to db */
+    int err = cmn_store_foreach(store, db, NULL, 0, collect_key, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        if (!err)
+            err = cmn_txn_del(txn, db, l.keys[i], l.lens[i]);
+        if (err == CMN_ENOTFOUND)
+            err = 0;
+        free(l.keys[i]);
+    }
+    free(l.keys);
+    free(l.lens);
+    if (!err && ret_n)
+        *ret_n = l.n;
+    return err;
+}
+
 static void schedule_retry(cmn_sync *s, int64_t now_ms)
 {
     s->ask_now = false;
@@ -158,6 +269,24 @@ static void drain_events(cmn_sync *s)
             s->known = env->event->seq;
         cmn_bus_env_free(env);
     }
+}
+
+/* Every reconnection of the SUB after its first connection: the enroller restarted,
+ * perhaps on another or a restored store, so ask even if no event follows. */
+static void drain_monitor(cmn_sync *s)
+{
+    unsigned ev = 0;
+    int err;
+    while ((err = cmn_bus_monitor_recv(s->mon, &ev)) == 0 || err == CMN_ECORRUPT) {
+        if (err == 0 && ev == CMN_BUS_EV_CONNECTED && ++s->connects > 1)
+            s->ask_now = true;
+    }
+}
+
+static int store_epoch(cmn_txn *txn, const char *epoch)
+{
+    return cmn_txn_put(txn, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN, epoch,
+                       strlen(epoch));
 }
 
 static int store_last(cmn_txn *txn, uint64_t last)
@@ -204,13 +333,86 @@ out:
     return err;
 }
 
+/* Why the answer's store is not the one last_applied counts in, or NULL. */
+static const char *reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp)
+{
+    if (s->epoch[0] != '\0' && strcmp(s->epoch, resp->epoch) != 0)
+        return "epoch_changed";
+    if (resp->last_seq < s->last)
+        return "seq_went_back";
+    return NULL;
+}
+
+/* One transaction: the daemon's derived records deleted, last_applied 0, the new epoch. */
+static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
+{
+    cmn_txn *txn = NULL;
+    CMN_WARN(SUB,
+             "event=enroller_reset reason=%s old_epoch=%s new_epoch=%s last_applied=%llu "
+             "enroller_last_seq=%llu",
+             why, s->epoch[0] ? s->epoch : "-", resp->epoch[0] ? resp->epoch : "-",
+             (unsigned long long)s->last, (unsigned long long)resp->last_seq);
+    int err = cmn_store_txn_begin(s->store, &txn);
+    if (!err && s->reset_fn)
+        err = s->reset_fn(s->store, txn, s->reset_arg);
+    if (!err)
+        err = store_last(txn, 0);
+    if (!err)
+        err = store_epoch(txn, resp->epoch);
+    if (!err) {
+        err = cmn_txn_commit(txn);
+        txn = NULL; /* commit frees it, also on failure */
+    }
+    cmn_txn_abort(txn);
+    if (err) {
+        CMN_ERR(SUB, "event=enroller_reset_failed reason=%s err=%s", why, cmn_strerror(err));
+        return err;
+    }
+    snprintf(s->epoch, sizeof(s->epoch), "%s", resp->epoch);
+    s->last = 0;
+    s->known = resp->last_seq;
+    if (s->hook)
+        s->hook(0, s->hook_arg);
+    return 0;
+}
+
+/* First contact with an enroller that has an epoch: record it (before any item). */
+static int adopt_epoch(cmn_sync *s, const char *epoch)
+{
+    int err = cmn_store_put(s->store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN,
+                            epoch, strlen(epoch));
+    if (!err)
+        snprintf(s->epoch, sizeof(s->epoch), "%s", epoch);
+    return err;
+}
+
 static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t now_ms)
 {
     uint64_t new_last = s->last;
     bool gap = false;
+    int err = 0;
+    if (!resp->epoch || strlen(resp->epoch) > CMN_SYNC_EPOCH_MAX) {
+        schedule_retry(s, now_ms);
+        return CMN_EPROTO;
+    }
+    const char *why = reset_reason(s, resp);
+    if (why) {
+        err = reset(s, resp, why);
+        if (err)
+            schedule_retry(s, now_ms);
+        else {
+            s->ask_now = true; /* everything from 0; this answer's items are dropped */
+            s->retry_at = 0;
+        }
+        return err;
+    }
+    if (s->epoch[0] == '\0' && resp->epoch[0] != '\0' && (err = adopt_epoch(s, resp->epoch))) {
+        schedule_retry(s, now_ms);
+        return err;
+    }
     if (resp->last_seq > s->known)
         s->known = resp->last_seq;
-    int err = apply_items(s, resp, &new_last, &gap);
+    err = apply_items(s, resp, &new_last, &gap);
     if (err) {
         schedule_retry(s, now_ms);
         return err;
@@ -306,6 +508,7 @@ int cmn_sync_process(cmn_sync *s, int64_t now_ms)
 {
     if (!s)
         return CMN_EINVAL;
+    drain_monitor(s);
     drain_events(s);
     int err = drain_answers(s, now_ms);
     if (s->outstanding && now_ms - s->sent_ms >= CMN_SYNC_RETRY_MS) {

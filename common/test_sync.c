@@ -1,7 +1,9 @@
 /* cmn_sync against a fake enroller in the test (a ROUTER answering SyncRequests from a
  * list of events, and a PUB): a subscriber that was down catches up in order, gaps
  * and lost answers are recovered, the position survives a restart, and a failed apply
- * commits nothing. */
+ * commits nothing. The enroller's epoch: adopted at first contact; another epoch or a
+ * last_seq below last_applied resets (reset fn, position 0, everything asked again);
+ * a failed reset applies nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +36,8 @@ typedef struct {
     uint32_t cap;        /* items per answer (0: as the request asks) */
     int n_requests;
     uint64_t afters[16]; /* after_seq of the requests seen */
+    const char *epoch;   /* the store's epoch in answers (NULL: none, as before epochs) */
+    char pub_ep[96];     /* to restart the PUB (an enroller restart, seen by the SUB) */
 } enroller;
 
 static void fill_item(Tep__SyncItem *it, Tep__Event *ev, Tep__Credential *cr, uint8_t *key,
@@ -82,6 +86,8 @@ static void answer(enroller *e, const uint8_t *ident, size_t ilen, const Tep__En
     resp.items = ptrs;
     resp.last_seq = e->n_events;
     resp.more = seq <= e->n_events;
+    if (e->epoch)
+        resp.epoch = (char *)e->epoch;
     env.body_case = TEP__ENVELOPE__BODY_SYNC_RESP;
     env.sync_resp = &resp;
     assert_int_equal(cmn_bus_send(e->router, ident, ilen, &env), 0);
@@ -125,6 +131,10 @@ typedef struct {
     size_t n;
     uint64_t fail_at;        /* apply fails once at this seq */
     int hook_calls;
+    uint64_t hook_last;      /* last value the hook saw */
+    int resets;              /* reset fn calls that succeeded */
+    int fail_resets;         /* the next k reset fn calls fail */
+    size_t cleared;          /* records the last reset deleted */
 } applier;
 
 static int apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
@@ -145,6 +155,23 @@ static int apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 static void hook(uint64_t last, void *arg)
 {
     ((applier *)arg)->hook_calls++;
+    ((applier *)arg)->hook_last = last;
+}
+
+/* Deletes what apply derived ("creds"), through the helper the daemons use. */
+static int reset_fn(cmn_store *store, cmn_txn *txn, void *arg)
+{
+    applier *a = arg;
+    if (a->fail_resets > 0) {
+        a->fail_resets--;
+        return CMN_EIO;
+    }
+    int err = cmn_sync_clear_db(store, txn, "creds", NULL, &a->cleared);
+    if (!err) {
+        a->resets++;
+        a->n = 0; /* from here on, order[] holds what the new log applies */
+    }
+    return err;
 }
 
 typedef struct {
@@ -179,6 +206,7 @@ static int setup(void **state)
     assert_int_equal(cmn_store_open(f->store_dir, dbs, 2, 1, 0, &f->store), 0);
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->sync_ep, &f->enr.router), 0);
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_PUB, f->events_ep, &f->enr.pub), 0);
+    snprintf(f->enr.pub_ep, sizeof(f->enr.pub_ep), "%s", f->events_ep);
     *state = f;
     return 0;
 }
@@ -214,6 +242,7 @@ static void start_sync(fixture *f)
                                   &f->app, &f->sync),
                      0);
     cmn_sync_set_applied_hook(f->sync, hook, &f->app);
+    cmn_sync_set_reset_fn(f->sync, reset_fn, &f->app);
     int fds[2];
     cmn_sync_fds(f->sync, fds);
     assert_true(fds[0] >= 0 && fds[1] >= 0);
@@ -364,6 +393,192 @@ static void test_failed_apply_commits_nothing(void **state)
     assert_cred(f, 1);
 }
 
+/* ---- the enroller's epoch ------------------------------------------------------------ */
+
+#define EPOCH_A "0123456789abcdef0123456789abcdef"
+#define EPOCH_B "fedcba9876543210fedcba9876543210"
+
+static int count_creds(fixture *f)
+{
+    uint64_t n = 0;
+    char id[16];
+    for (uint64_t seq = 1; seq < MAX_SEQ; seq++) {
+        void *val = NULL;
+        size_t len = 0;
+        snprintf(id, sizeof(id), "kpsa-%" PRIu64, seq);
+        if (cmn_store_get(f->store, "creds", id, strlen(id), &val, &len) == 0)
+            n++;
+        cmn_store_free_val(val, len);
+    }
+    return (int)n;
+}
+
+/* The enroller restarts: its PUB goes away and comes back; the subscriber's SUB
+ * reconnects, which makes it ask although no event comes. */
+static void restart_enroller(fixture *f)
+{
+    cmn_bus_close(f->enr.pub);
+    f->enr.pub = NULL;
+    run(f, 50, 0);
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_PUB, f->enr.pub_ep, &f->enr.pub), 0);
+}
+
+/* Events 1..5 from the store with EPOCH_A, applied. */
+static void applied_five(fixture *f)
+{
+    f->enr.n_events = 5;
+    f->enr.epoch = EPOCH_A;
+    start_sync(f);
+    run(f, 3000, 5);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 5);
+    run(f, 150, 0); /* the SUB's first connection is made (and asks nothing) */
+}
+
+/* First contact: the epoch is adopted and kept (also across a restart); same epoch,
+ * nothing reset. */
+static void test_epoch_adopted(void **state)
+{
+    fixture *f = *state;
+    applied_five(f);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
+    cmn_sync_free(f->sync);
+    f->sync = NULL;
+    start_sync(f);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
+    int before = f->enr.n_requests;
+    f->enr.n_events = 6;
+    run(f, 3000, 6);
+    assert_int_equal(f->enr.afters[before], 5);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 6);
+    assert_int_equal(f->app.resets, 0);
+    assert_int_equal(count_creds(f), 6);
+}
+
+/* A position from before epochs (last_applied 5, no epoch): the first epoch is adopted,
+ * nothing reset. */
+static void test_epoch_adopted_over_old_position(void **state)
+{
+    fixture *f = *state;
+    f->enr.n_events = 5;
+    start_sync(f); /* the enroller has no epoch yet */
+    run(f, 3000, 5);
+    assert_string_equal(cmn_sync_epoch(f->sync), "");
+    cmn_sync_free(f->sync);
+    f->sync = NULL;
+    f->enr.epoch = EPOCH_A;
+    f->enr.n_events = 7;
+    start_sync(f);
+    run(f, 3000, 7);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
+    assert_int_equal(f->app.resets, 0);
+    assert_int_equal(count_creds(f), 7);
+}
+
+/* The enroller comes back on another store (EPOCH_B) with 8 events: on the SUB's
+ * reconnection the subscriber asks after 5, resets (the derived records are deleted,
+ * the hook sees 0), drops the answer's items 6..8, asks from 0 and applies 1..8 of
+ * the new log. */
+static void test_epoch_change_resets(void **state)
+{
+    fixture *f = *state;
+    applied_five(f);
+    int before = f->enr.n_requests;
+    f->enr.epoch = EPOCH_B;
+    f->enr.n_events = 8;
+    restart_enroller(f);
+    int64_t end = mono_ms() + 3000;
+    while (f->app.resets == 0 && mono_ms() < end)
+        run(f, 20, 0);
+    assert_int_equal(f->app.resets, 1);
+    assert_int_equal(f->app.cleared, 5);
+    assert_int_equal(f->enr.afters[before], 5);
+    run(f, 3000, 8);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 8);
+    assert_int_equal(f->enr.afters[before + 1], 0);
+    assert_applied_in_order(&f->app, 1, 8); /* 6..8 of the first answer were dropped */
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_B);
+    assert_int_equal(count_creds(f), 8);
+
+    /* durable: a restart keeps position 8 in EPOCH_B, no second reset */
+    cmn_sync_free(f->sync);
+    f->sync = NULL;
+    start_sync(f);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_B);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 8);
+    run(f, 200, 0);
+    assert_int_equal(f->app.resets, 1);
+}
+
+/* A fresh store with fewer events than we applied: reset, then 1..2 of the new log;
+ * the hook is called with 0 at the reset. */
+static void test_epoch_change_fresh_store(void **state)
+{
+    fixture *f = *state;
+    applied_five(f);
+    int hooks = f->app.hook_calls;
+    f->enr.epoch = EPOCH_B;
+    f->enr.n_events = 0;
+    restart_enroller(f);
+    int64_t end = mono_ms() + 3000;
+    while (f->app.resets == 0 && mono_ms() < end)
+        run(f, 20, 0);
+    assert_int_equal(f->app.resets, 1);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 0);
+    assert_true(f->app.hook_calls > hooks);
+    assert_int_equal(f->app.hook_last, 0);
+    assert_int_equal(count_creds(f), 0);
+    f->enr.n_events = 2;
+    end = mono_ms() + 3000;
+    while (cmn_sync_last_applied(f->sync) < 2 && mono_ms() < end) {
+        publish(&f->enr, 2);
+        run(f, 100, 2);
+    }
+    assert_applied_in_order(&f->app, 1, 2);
+    assert_int_equal(count_creds(f), 2);
+}
+
+/* The same store restored from a backup (same epoch, last_seq 3 < 5): reset with
+ * reason seq_went_back, then 1..3 again. */
+static void test_seq_went_back_resets(void **state)
+{
+    fixture *f = *state;
+    applied_five(f);
+    f->enr.n_events = 3;
+    restart_enroller(f);
+    int64_t end = mono_ms() + 3000;
+    while ((f->app.resets == 0 || cmn_sync_last_applied(f->sync) < 3) && mono_ms() < end)
+        run(f, 20, 0);
+    assert_int_equal(f->app.resets, 1);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 3);
+    assert_applied_in_order(&f->app, 1, 3);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
+    assert_int_equal(count_creds(f), 3);
+}
+
+/* The reset transaction fails: nothing is deleted or applied, the position and epoch
+ * stay; 1 s later the reset is tried again and goes through. */
+static void test_reset_failure_applies_nothing(void **state)
+{
+    fixture *f = *state;
+    applied_five(f);
+    f->app.n = 0;
+    f->app.fail_resets = 1;
+    f->enr.epoch = EPOCH_B;
+    f->enr.n_events = 8;
+    restart_enroller(f);
+    run(f, 500, 0);
+    assert_int_equal(f->app.resets, 0);
+    assert_int_equal(f->app.n, 0); /* items 6..8 were not applied */
+    assert_int_equal(cmn_sync_last_applied(f->sync), 5);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
+    assert_int_equal(count_creds(f), 5);
+    f->skew = 1100;
+    run(f, 3000, 8);
+    assert_int_equal(f->app.resets, 1);
+    assert_applied_in_order(&f->app, 1, 8);
+    assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_B);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +587,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gap_in_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_answer_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_apply_commits_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_adopted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_adopted_over_old_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_change_resets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_change_fresh_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq_went_back_resets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_failure_applies_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_kdf.h"
+#include "cmn_log.h"
+#include "cse_maf.h"
 #include "cse_sync.h"
 
 static int unpack_cred(const void *val, size_t len, Tep__Credential **ret)
@@ -133,6 +135,33 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     }
     if (rc == 0 && stats != NULL)
         stats->applied++;
+    return rc;
+}
+
+/* A MAF Kc credential (SUID 32) is not the enroller's: it stays over a reset. */
+static bool is_maf_kc(const void *val, size_t vlen)
+{
+    Tep__Credential *c = NULL;
+    bool kc = unpack_cred(val, vlen, &c) == 0 && c->suid == CSE_MAF_SUID_KC;
+
+    cse_cred_free(c);
+    return kc;
+}
+
+int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg)
+{
+    cse_sync_stats *stats = arg;
+    size_t n = 0;
+    int rc = cmn_sync_clear_db(st, txn, CSE_DB_CREDENTIALS, is_maf_kc, &n);
+
+    if (rc == 0)
+        rc = cmn_sync_clear_db(st, txn, CSE_DB_ENROLEES, NULL, NULL);
+    if (rc == 0)
+        rc = cmn_sync_clear_db(st, txn, CSE_DB_KEIDS, NULL, NULL);
+    if (rc == 0 && stats != NULL)
+        stats->revocations++; /* the hook closes sessions of credentials now gone */
+    if (rc == 0)
+        CMN_INFO("sync", "event=credentials_cleared count=%zu", n);
     return rc;
 }
 

@@ -31,6 +31,12 @@ typedef struct {
  * (both count as revocations). Items that are not for us, or a CERT_REVOKED without a
  * well-formed serial, are skipped. */
 int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
+/* cmn_sync_reset_fn (register with cmn_sync_set_reset_fn, arg the same cse_sync_stats):
+ * deletes every record that came from the enroller (the Kpsa credentials and the
+ * "cert:<serial>" records in "credentials", all of "enrolees" and "cred_keids") and
+ * keeps the MAF's Kc credentials (SUID 32; cse_maf checks their sources). Counts as a
+ * revocation, so that the applied hook closes the sessions whose credential is gone. */
+int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg);
 
 /* Reads a credential; *ret owned by the caller: cse_cred_free() (wipes the key). */
 int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret);

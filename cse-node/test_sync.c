@@ -1,5 +1,6 @@
 /* Credentials from the enroller's events, as the PSK callback will read them, and
- * certificates revoked on their own, as the certificate SAEF will check them. */
+ * certificates revoked on their own, as the certificate SAEF will check them; a reset
+ * (the enroller's store replaced) clears them but keeps the MAF's keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,12 +182,69 @@ static void test_cert_revoked(void **state)
     assert_int_equal(cse_cred_get(f->st, "cert:not-hex", &got), CMN_ENOTFOUND);
 }
 
+/* The enroller's store was replaced: every record from its events goes (Kpsa, the
+ * "cert:" record, both indexes), a MAF Kc (SUID 32) stays, and the reset counts as a
+ * revocation so that the applied hook closes the sessions that lost their credential. */
+static void test_reset_keeps_only_maf_keys(void **state)
+{
+    fixture *f = *state;
+    uint8_t key[32], kc_key[32];
+    Tep__Credential c, kc = TEP__CREDENTIAL__INIT, *got = NULL;
+    cse_sync_stats stats = { 0 };
+    size_t len;
+    uint8_t *buf;
+    cmn_txn *t;
+    uint64_t n;
+
+    memset(key, 0x5a, sizeof(key));
+    memset(kc_key, 0x6b, sizeof(kc_key));
+    c = cred(key, 0);
+    apply(f, 1, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, &stats);
+    apply_cert_revoked(f, 2, "0badc0de", &stats);
+    kc.key_id = "kc-1@maf.tep.local";
+    kc.key = (ProtobufCBinaryData){ 32, kc_key };
+    kc.suid = 32;
+    kc.enrolee_id = "Cdev1";
+    len = tep__credential__get_packed_size(&kc);
+    buf = malloc(len);
+    tep__credential__pack(&kc, buf);
+    assert_int_equal(cmn_store_put(f->st, CSE_DB_CREDENTIALS, kc.key_id, strlen(kc.key_id), buf,
+                                   len),
+                     0);
+    free(buf);
+    assert_int_equal(cse_cred_count(f->st, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(cse_cert_revoked(f->st, "0badc0de"), CMN_EDENIED);
+
+    memset(&stats, 0, sizeof(stats));
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
+    assert_int_equal(cse_sync_reset(f->st, t, &stats), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), CMN_ENOTFOUND);
+    assert_false(cse_cred_is_enrolled(f->st, "Cdev1"));
+    assert_int_equal(cse_cert_revoked(f->st, "0badc0de"), 0);
+    assert_int_equal(cse_cred_get(f->st, "kc-1@maf.tep.local", &got), 0);
+    assert_int_equal(got->suid, 32);
+    assert_memory_equal(got->key.data, kc_key, 32);
+    cse_cred_free(got);
+    assert_int_equal(cse_cred_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(stats.revocations, 1);
+
+    /* the new log applies on a clean slate; the KeID index starts over too */
+    apply(f, 1, TEP__EVENT__KIND__REVOKED, "ke1@mef.tep.local", NULL, &stats);
+    assert_int_equal(cse_cred_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_enrol_then_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_revoked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_keeps_only_maf_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@ static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB
                                       ENR_DB_EVENTS,   ENR_DB_COUNTERS,   ENR_DB_INSTANCES,
                                       ENR_DB_CA,       ENR_DB_CERTS};
 static const char last_seq_key[] = "last_seq";
+static const char epoch_key[] = "epoch";
 
 bool enr_valid_kpm_id(const char *s, size_t len)
 {
@@ -39,10 +40,73 @@ bool enr_valid_identifier(const char *s)
     return true;
 }
 
+/* The store's epoch (enr_db.h): kept as its 32 hex digits, without a NUL. */
+static int epoch_read(cmn_store *s, cmn_txn *t, char ret[ENR_EPOCH_LEN + 1])
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = t != NULL ? cmn_txn_get(t, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, &val,
+                                     &len)
+                       : cmn_store_get(s, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, &val,
+                                       &len);
+
+    if (rc == 0 && len != ENR_EPOCH_LEN)
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(ret, val, ENR_EPOCH_LEN);
+        ret[ENR_EPOCH_LEN] = '\0';
+        if (strspn(ret, "0123456789abcdef") != ENR_EPOCH_LEN)
+            rc = CMN_ECORRUPT;
+    }
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+/* A store without an epoch (new, or from before epochs) gets one, once. */
+static int epoch_ensure(cmn_store *s)
+{
+    char epoch[ENR_EPOCH_LEN + 1];
+    uint8_t rnd[ENR_EPOCH_LEN / 2];
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(s, &t);
+
+    if (rc == 0)
+        rc = epoch_read(s, t, epoch);
+    if (rc != CMN_ENOTFOUND) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    rc = cmn_random(rnd, sizeof(rnd));
+    if (rc == 0) {
+        cmn_hex_encode(rnd, sizeof(rnd), epoch);
+        rc = cmn_txn_put(t, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, epoch,
+                         ENR_EPOCH_LEN);
+    }
+    if (rc == 0)
+        return cmn_txn_commit(t);
+    cmn_txn_abort(t);
+    return rc;
+}
+
 int enr_db_open(const char *dir, cmn_store **ret_store)
 {
-    return cmn_store_open(dir, enr_dbs, sizeof(enr_dbs) / sizeof(enr_dbs[0]), ENR_SCHEMA, 0,
-                          ret_store);
+    cmn_store *s = NULL;
+    int rc = cmn_store_open(dir, enr_dbs, sizeof(enr_dbs) / sizeof(enr_dbs[0]), ENR_SCHEMA, 0,
+                            &s);
+
+    if (rc == 0)
+        rc = epoch_ensure(s);
+    if (rc != 0) {
+        cmn_store_close(s);
+        return rc;
+    }
+    *ret_store = s;
+    return 0;
+}
+
+int enr_db_epoch(cmn_store *s, char ret[ENR_EPOCH_LEN + 1])
+{
+    return epoch_read(s, NULL, ret);
 }
 
 void enr_enrolee_free(Tep__Enrolee *e)

@@ -5,7 +5,13 @@
  *
  * Databases: "enrolees" (KpmID -> Enrolee), "enrolments" (KeID -> Enrolment),
  * "by_kpm" (KpmID -> KeID of the current enrolment), "events" (u64 seq, big-endian ->
- * Event), "counters" ("last_seq" -> u64 big-endian). Schema 1. */
+ * Event), "counters" ("last_seq" -> u64 big-endian; "epoch" -> the store's epoch).
+ * Schema 1.
+ *
+ * The epoch: 16 random bytes as 32 lower-case hex digits, made once when the store is
+ * first opened (also a store from before epochs) and never changed. It names this event
+ * log: a subscriber that sees another epoch in a sync answer knows the log it applied
+ * is not this one (a fresh store) and starts over (cmn_sync.h). */
 #ifndef TEP_ENR_DB_H
 #define TEP_ENR_DB_H
 
@@ -69,7 +75,12 @@ typedef struct {
 bool enr_valid_kpm_id(const char *s, size_t len);
 bool enr_valid_identifier(const char *s);
 
+#define ENR_EPOCH_LEN 32
+
+/* Opens the store and gives it an epoch if it has none (see above). */
 int enr_db_open(const char *dir, cmn_store **ret_store);
+/* The store's epoch, NUL-terminated. CMN_ECORRUPT when malformed. */
+int enr_db_epoch(cmn_store *s, char ret[ENR_EPOCH_LEN + 1]);
 
 /* Unpacked records are owned by the caller; free with these (Kpm/Ke wiped). */
 void enr_enrolee_free(Tep__Enrolee *e);

@@ -118,10 +118,18 @@ int enr_sync_answer(cmn_store *s, const char *mef_fqdn, const Tep__SyncRequest *
 {
     uint32_t max = req->max == 0 ? ENR_SYNC_DEFAULT_MAX : req->max;
     uint64_t last = 0, n = 0;
+    char epoch[ENR_EPOCH_LEN + 1];
     int rc = enr_db_last_seq(s, &last);
 
+    if (rc == 0)
+        rc = enr_db_epoch(s, epoch);
     if (rc != 0)
         return rc;
+    resp->epoch = strdup(epoch);
+    if (!resp->epoch) {
+        resp->epoch = (char *)protobuf_c_empty_string;
+        return CMN_ENOMEM;
+    }
     if (max > ENR_SYNC_MAX)
         max = ENR_SYNC_MAX;
     if (req->after_seq < last)
@@ -131,8 +139,10 @@ int enr_sync_answer(cmn_store *s, const char *mef_fqdn, const Tep__SyncRequest *
     if (n == 0)
         return 0;
     resp->items = calloc(n, sizeof(*resp->items));
-    if (!resp->items)
+    if (!resp->items) {
+        enr_sync_clear(resp);
         return CMN_ENOMEM;
+    }
     for (uint64_t i = 0; i < n; i++) {
         sync_slot *slot = NULL;
         rc = make_slot(s, req->after_seq + 1 + i, req, mef_fqdn, &slot);
@@ -154,4 +164,7 @@ void enr_sync_clear(Tep__SyncResponse *resp)
     free(resp->items);
     resp->items = NULL;
     resp->n_items = 0;
+    if (resp->epoch != protobuf_c_empty_string)
+        free(resp->epoch);
+    resp->epoch = (char *)protobuf_c_empty_string;
 }

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +313,73 @@ static void test_valid_ids(void **state)
     assert_false(enr_valid_identifier("C device"));
 }
 
+static bool is_epoch(const char *e)
+{
+    return strlen(e) == ENR_EPOCH_LEN && strspn(e, "0123456789abcdef") == ENR_EPOCH_LEN;
+}
+
+/* The store's epoch: made at the first open, the same after a reopen; a store from
+ * before epochs (no "epoch" record) gets a new one at open and keeps its data; another
+ * store has another epoch. */
+static void test_epoch_stable_and_created_for_old_store(void **state)
+{
+    cmn_store *s = *state, *other = NULL;
+    char a[ENR_EPOCH_LEN + 1], b[ENR_EPOCH_LEN + 1], c[ENR_EPOCH_LEN + 1];
+    char dir2[64], cmd[128];
+    Tep__Enrolee *e = NULL;
+
+    assert_int_equal(enr_db_epoch(s, a), 0);
+    assert_true(is_epoch(a));
+    cmn_store_close(s);
+    *state = NULL;
+    assert_int_equal(enr_db_open(dir, &s), 0);
+    *state = s;
+    assert_int_equal(enr_db_epoch(s, b), 0);
+    assert_string_equal(a, b);
+
+    /* an older store: no epoch record */
+    assert_int_equal(cmn_store_del(s, ENR_DB_COUNTERS, "epoch", 5), 0);
+    assert_int_equal(enr_db_epoch(s, b), CMN_ENOTFOUND);
+    cmn_store_close(s);
+    *state = NULL;
+    assert_int_equal(enr_db_open(dir, &s), 0);
+    *state = s;
+    assert_int_equal(enr_db_epoch(s, b), 0);
+    assert_true(is_epoch(b));
+    assert_string_not_equal(a, b);
+    assert_int_equal(enr_db_enrolee_get(s, "device01", &e), 0);
+    enr_enrolee_free(e);
+
+    /* a malformed one is refused, not replaced */
+    assert_int_equal(cmn_store_put(s, ENR_DB_COUNTERS, "epoch", 5, "XYZ", 3), 0);
+    assert_int_equal(enr_db_epoch(s, c), CMN_ECORRUPT);
+    cmn_store_close(s);
+    *state = NULL;
+    assert_int_equal(enr_db_open(dir, &s), CMN_ECORRUPT);
+    {
+        static const char *const counters[] = {ENR_DB_COUNTERS};
+        void *val = NULL;
+        size_t len = 0;
+
+        assert_int_equal(cmn_store_open(dir, counters, 1, ENR_SCHEMA, 0, &s), 0);
+        assert_int_equal(cmn_store_get(s, ENR_DB_COUNTERS, "epoch", 5, &val, &len), 0);
+        assert_int_equal(len, 3);
+        assert_memory_equal(val, "XYZ", 3);
+        cmn_store_free_val(val, len);
+        cmn_store_close(s);
+    }
+
+    /* another store, another epoch */
+    snprintf(dir2, sizeof(dir2), "/tmp/tep-test-enr-XXXXXX");
+    assert_non_null(mkdtemp(dir2));
+    assert_int_equal(enr_db_open(dir2, &other), 0);
+    assert_int_equal(enr_db_epoch(other, c), 0);
+    assert_string_not_equal(a, c);
+    cmn_store_close(other);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir2);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +393,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_enrolee_revokes_enrolment_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cert_revoke_marks_and_logs_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_stable_and_created_for_old_store, setup,
+                                        teardown),
         cmocka_unit_test(test_valid_ids),
         cmocka_unit_test(test_instance_id_format),
         cmocka_unit_test_setup_teardown(test_app_instances_and_revoke, setup, teardown),

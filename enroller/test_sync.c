@@ -96,6 +96,24 @@ static void test_registrar_gets_kpsa(void **state)
     enr_sync_clear(&resp);
 }
 
+/* Every answer names the store: its epoch, also when there is nothing to give; the
+ * epoch string is released with the answer. */
+static void test_answer_carries_epoch(void **state)
+{
+    Tep__SyncResponse resp;
+    char epoch[ENR_EPOCH_LEN + 1];
+
+    assert_int_equal(enr_db_epoch(*state, epoch), 0);
+    ask(*state, 0, CSE, 0, &resp);
+    assert_string_equal(resp.epoch, epoch);
+    enr_sync_clear(&resp);
+    assert_string_equal(resp.epoch, "");
+    ask(*state, 1, "/other-cse", 0, &resp);
+    assert_int_equal(resp.n_items, 0);
+    assert_string_equal(resp.epoch, epoch);
+    enr_sync_clear(&resp);
+}
+
 static void test_maf_gets_km(void **state)
 {
     Tep__SyncResponse resp;
@@ -192,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_registrar_gets_kpsa, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answer_carries_epoch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maf_gets_km, setup, teardown),
         cmocka_unit_test_setup_teardown(test_others_get_no_credential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_hands_out_no_key, setup, teardown),
