@@ -376,19 +376,34 @@ void tep_conn_set_timeout(tep_conn *conn, int timeout_ms)
 
 /* ---- exchanges -------------------------------------------------------------------- */
 
+/* Uri-Path options from the path up to '?', then one Uri-Query per '&'-separated part
+ * of what follows it ("tep-cse/Cdevice01/data?tids=<id>"). */
 static int add_path(coap_optlist_t **chain, const char *path)
 {
-    while (*path == '/')
+    const char *query = strchr(path, '?');
+    const char *end = query ? query : path + strlen(path);
+
+    while (path < end && *path == '/')
         path++;
-    while (*path) {
-        size_t n = strcspn(path, "/");
+    while (path < end) {
+        size_t n = strcspn(path, "/?");
 
         if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n,
                                                                   (const uint8_t *)path)))
             return CMN_ENOMEM;
         path += n;
-        while (*path == '/')
+        while (path < end && *path == '/')
             path++;
+    }
+    for (const char *q = query ? query + 1 : end; *q;) {
+        size_t n = strcspn(q, "&");
+
+        if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n,
+                                                                  (const uint8_t *)q)))
+            return CMN_ENOMEM;
+        q += n;
+        if (*q == '&')
+            q++;
     }
     return 0;
 }

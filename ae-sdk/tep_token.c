@@ -110,10 +110,12 @@ int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *r
 
     if (ret_token != NULL)
         *ret_token = NULL;
-    if (!dev || !maf_uri || !ris || n_ris == 0 || acop == 0 || acop > 63 || !ret_token)
+    if (!dev || !ris || n_ris == 0 || acop == 0 || acop > 63 || !ret_token)
         return CMN_EINVAL;
     if (!dev->enrolled || dev->enr.maf_id[0] == '\0')
         return CMN_ESTATE;
+    if (maf_uri == NULL && (maf_uri = dev->enr.maf_poa)[0] == '\0')
+        return CMN_ESTATE; /* no URI given and none in the enrolment (mpoa) */
     if (dev->enr.expires != 0 && dev->enr.expires <= (int64_t)time(NULL))
         return CMN_EEXPIRED;
     if ((body = ask_body(dev, ris, n_ris, acop, lifetime)) == NULL)

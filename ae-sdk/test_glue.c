@@ -106,7 +106,8 @@ static void on_cse(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
     add_str_opt(resp, CMN_OPT_RQI, strcmp(path, "tep-cse/badrqi") == 0 ? "other" : rqi);
     coap_add_option(resp, CMN_OPT_RSC,
                     coap_encode_var_safe(buf, sizeof(buf), create ? 2001 : 2000), buf);
-    snprintf(json, sizeof(json), "{\"from\":\"%s\",\"ty\":%u,\"path\":\"%s\"}", from, ty, path);
+    snprintf(json, sizeof(json), "{\"from\":\"%s\",\"ty\":%u,\"path\":\"%s\",\"query\":\"%.*s\"}",
+             from, ty, path, q ? (int)q->length : 0, q ? (const char *)q->s : "");
     answer_json(resp, create ? COAP_RESPONSE_CODE_CREATED : COAP_RESPONSE_CODE_CONTENT, json);
 }
 
@@ -258,6 +259,13 @@ static void enrol_connect_register_retrieve(void **state)
     assert_int_equal(rsp->rsc, 2000);
     assert_null(rsp->location);
     assert_non_null(strstr(rsp->body, "\"from\":\"none\"")); /* "" = no From option */
+    assert_non_null(strstr(rsp->body, "\"query\":\"\""));
+    tep_response_free(rsp);
+
+    /* "?a&b": one Uri-Query per part, the path stops at '?' */
+    assert_int_equal(tep_retrieve(conn, "tep-cse/obj?tids=t1@maf&rcn=1", &rsp), 0);
+    assert_non_null(strstr(rsp->body, "\"path\":\"tep-cse/obj\""));
+    assert_non_null(strstr(rsp->body, "\"query\":\"tids=t1@maf&rcn=1\""));
     tep_response_free(rsp);
 
     assert_int_equal(tep_request(conn, TEP_OP_RETRIEVE, "tep-cse/badrqi", 0, NULL, NULL, &rsp),

@@ -39,10 +39,13 @@ DEFAULTS = {
     "authz_cert_file": "",
     "authz_key_file": "",
     "authz_ca_file": "",
+    # dynamic authorization (TS-0003 7.3): tep-authz's grants file; tep-cse trusting the
+    # tokens tep-authz issues (written only when set)
+    "grants_file": "",
+    "cse_tokens": False,
 }
 
 DAEMONS = ("enroller", "authz", "cse")
-
 
 def ports_from_env(environ=os.environ):
     """Default ports, each overridable by TEP_PORT_<NAME> (e.g. TEP_PORT_CSE_COAPS)."""
@@ -108,7 +111,7 @@ def _authz_ini(run_dir, o, p):
             ("maf_id", o["maf_id"]),
             ("coaps_listen", "%s:%d" % (o["host"], p["authz_coaps"]) if p.get("authz_coaps") else ""),
             ("log_level", o["log_level"]),
-        ] + _authz_pki(o)),
+        ] + _authz_pki(o) + ([("grants_file", o["grants_file"])] if o["grants_file"] else [])),
         ("bus", [
             ("decide", _ipc(run_dir, "decide")),
             ("events", _ipc(run_dir, "events")),
@@ -123,6 +126,15 @@ def _cse_pki(o):
     if not all(o["cse_" + k] for k in keys):
         return []
     return [(k, o["cse_" + k]) for k in keys]
+
+
+def _cse_tokens(run_dir, o):
+    """tep-cse trusts tokens from tep-authz: issuer = the MAF-ID, key = the public key
+    tep-authz writes at its first start (so tep-authz must start first)."""
+    if not o["cse_tokens"]:
+        return []
+    return [("token_issuer", o["maf_id"]),
+            ("token_issuer_key", os.path.join(run_dir, "data", "authz", "token-issuer.pub"))]
 
 
 def _cse_ini(run_dir, o, p):
@@ -141,7 +153,7 @@ def _cse_ini(run_dir, o, p):
         ("authz", [
             ("mode", o["authz_mode"]),
             ("deadline_ms", o["deadline_ms"]),
-        ]),
+        ] + _cse_tokens(run_dir, o)),
         ("bus", [
             ("decide", _ipc(run_dir, "decide")),
             ("events", _ipc(run_dir, "events")),

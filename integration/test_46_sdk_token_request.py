@@ -75,3 +75,31 @@ def test_sdk_token_request_then_tids(monkeypatch, request):
         d.stop()
     finally:
         d.p.cleanup(keep=getattr(request.node, "tep_failed", False))
+
+
+def test_tep_device_token_then_tids(monkeypatch, request):
+    """The example program does the same: `tep-device token PATH ACOP` (the MAF URI from
+    the enrolment when the enroller announces one, else --maf-uri), then the Token-ID
+    presented as a query of the path (`retrieve "PATH?tids=<id>"`, Uri-Query)."""
+    d = DynPlatform(monkeypatch)
+    try:
+        _, cnt, _ = harness.device_with_data(d.p, "device02")
+        reader = d.p.enrolled_device("device01")
+        uri = "coaps://127.0.0.1:%d" % d.authz_port
+        r = reader.run("retrieve", cnt)
+        assert r.rc == 3 and r.get("RSC") == "4103", str(r)
+        for _ in range(10):  # the Km reaches tep-authz by event right after enrolment
+            r = reader.run("token", cnt, "2", "--maf-uri", uri)
+            if r.rc == 0:
+                break
+        assert r.rc == 0, "%s\n%s" % (r, d.p.logs())
+        tkid = r.get("TOKEN_ID")
+        assert tkid and tkid.endswith("@" + d.p.env["MAF_ID"]), str(r)
+        assert r.get("HOLDER").endswith("/Cdevice01"), str(r)
+        r = reader.run("retrieve", "%s?tids=%s" % (cnt, tkid))
+        assert r.rc == 0 and r.get("RSC") == "2000", "%s\n%s" % (r, d.p.logs())
+        r = reader.run("token", cnt, "8", "--maf-uri", uri)  # DELETE: no grant
+        assert r.rc != 0 and "denied" in r.err, str(r)
+        d.stop()
+    finally:
+        d.p.cleanup(keep=getattr(request.node, "tep_failed", False))

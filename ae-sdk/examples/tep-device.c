@@ -43,6 +43,9 @@ static void usage(FILE *out)
             "                              --csr-id asks for another ID (tests: refused)\n"
             "  cert-run                    the certificate SAEF: connect with the key and\n"
             "                              certificate of `cert`, then as run\n"
+            "  token PATH ACOP [--maf-uri URI]   a token (TS-0003 7.3) for ACOP (1..63) on PATH\n"
+            "                              from the MAF/DAS; present it with\n"
+            "                              retrieve \"PATH?tids=TOKEN_ID\"\n"
             "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
             "                              per request (AT=Unix ms); stops at a failure\n"
             "  maf-run [--maf-uri URI] [--lifetime S] [--cert]   the MAF-based SAEF: register a\n"
@@ -386,6 +389,33 @@ static int cmd_maf_run(ctx *c, int argc, char **argv)
     return do_maf_run(c, maf_uri, lifetime, cert);
 }
 
+/* Dynamic authorization, indirect flow (TS-0003 7.3.2.3): a token for ACOP on PATH from
+ * the MAF/DAS (DTLS-PSK with Km); present TOKEN_ID as `retrieve "PATH?tids=TOKEN_ID"`. */
+static int cmd_token(ctx *c, int argc, char **argv)
+{
+    const char *maf_uri = NULL;
+    char target[1024];
+    const char *ris[1] = { target };
+    tep_token *tok = NULL;
+    long acop;
+    int rc;
+
+    if (argc == 4 && strcmp(argv[2], "--maf-uri") == 0)
+        maf_uri = argv[3];
+    else if (argc != 2)
+        return usage(stderr), EXIT_USAGE;
+    acop = atol(argv[1]);
+    if (acop < 1 || acop > 63)
+        return usage(stderr), EXIT_USAGE;
+    snprintf(target, sizeof(target), "/%s", argv[0][0] == '/' ? argv[0] + 1 : argv[0]);
+    if ((rc = tep_token_request(c->dev, maf_uri, ris, 1, (unsigned)acop, 0, &tok)) < 0)
+        return fail("token request", rc);
+    printf("TOKEN_ID=%s\nHOLDER=%s\nTOKEN_EXPIRES=%" PRId64 "\n", tok->id, tok->holder,
+           tok->expires);
+    tep_token_free(tok);
+    return EXIT_OK;
+}
+
 /* Wall-clock milliseconds: other processes (tests) compare them with their own clock. */
 static long long wall_ms(void)
 {
@@ -463,6 +493,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_cert_run(c);
     if (strcmp(cmd, "maf-run") == 0)
         return cmd_maf_run(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return cmd_token(c, argc - 1, argv + 1);
     if (strcmp(cmd, "poll") == 0 && argc == 4 && atoi(argv[2]) >= 0 && atoi(argv[3]) > 0)
         return do_poll(c, argv[1], atoi(argv[2]), atoi(argv[3]));
     usage(stderr);

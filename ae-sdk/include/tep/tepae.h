@@ -154,7 +154,9 @@ TEP_API void tep_conn_set_timeout(tep_conn *conn, int timeout_ms);
 /* ---- oneM2M requests ------------------------------------------------------------- */
 
 /* One request, waiting for its response. path: CSE-relative structured path
- * ("tep-cse/Cdevice01/data", leading '/' ignored). ty: resource type for CREATE, else
+ * ("tep-cse/Cdevice01/data", leading '/' ignored), optionally followed by '?' and
+ * '&'-separated query parameters, each sent as one Uri-Query option
+ * ("tep-cse/Cdevice01/data?tids=<Token-ID>"). ty: resource type for CREATE, else
  * 0. json_body: the request content or NULL. from: NULL = the connection's default
  * originator, "" = no From option, anything else is sent as is. A fresh RQI is sent
  * and must be echoed. *ret_rsp is owned by the caller. Returns 0 whenever a response
@@ -212,12 +214,13 @@ typedef struct tep_token {
     int64_t expires; /* Unix seconds */
 } tep_token;
 
-/* Asks the MAF/DAS at maf_uri ("coaps://host:port"; DTLS-PSK with the KmID/Km of the
+/* Asks the MAF/DAS at maf_uri ("coaps://host:port"; NULL: the enrolment's MAF point of
+ * access, tep_device_maf_poa(); DTLS-PSK with the KmID/Km of the
  * enrolment, derived from Ke and its MAF-ID) for a token permitting the acop bits
  * (1..63, TS-0004 acop) on the targets ris (structured paths "/<cse-name>/...") at the
  * device's registrar CSE, for lifetime seconds (0: as long as the DAS grants). The CSE
  * answers a request that presents it with the Local-Token-ID in the ATI option.
- * TEP_ESTATE: not enrolled or no MAF-ID; TEP_EEXPIRED: enrolment expired; TEP_EDENIED:
+ * TEP_ESTATE: not enrolled, no MAF-ID, or no URI; TEP_EEXPIRED: enrolment expired; TEP_EDENIED:
  * handshake refused or no grant (4.03); TEP_EINVAL: bad arguments or refused as
  * malformed (4.00); TEP_EPROTO: a malformed answer; TEP_ETIMEOUT. */
 TEP_API int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *ris,
