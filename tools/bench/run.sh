@@ -102,3 +102,60 @@ new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" +
 open(path, "w").write(new)
 print("docs/benchmarks.md updated (bench-enrol)", file=sys.stderr)
 PY
+
+# Certificate SAEF handshakes (+ one request) per second to a real tep-cse and MAF key
+# registrations per second to a real tep-authz, each vs a bare libcoap server in the same
+# run (tools/bench/bench_cert.c); rewrites the bench-cert block of docs/benchmarks.md.
+ninja -C "$BUILD" tools/bench/bench-cert tools/bench/bench-coap-server enroller/tep-enroller \
+    cse-node/tep-cse authz/tep-authz tools/tepctl >&2
+load=$(cut -d' ' -f1 /proc/loadavg)
+out=$("$BUILD/tools/bench/bench-cert" --seconds "$SECONDS_PER_PHASE" "$BUILD")
+printf '%s\n' "$out"
+BENCH_OUT=$out BENCH_MACHINE="$machine, load $load" BENCH_DATE=$(date -u +%Y-%m-%d) \
+BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
+python3 - "$ROOT/docs/benchmarks.md" <<'PY'
+import os, re, sys
+
+path = sys.argv[1]
+kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
+date, machine, cmd = (os.environ[k] for k in ("BENCH_DATE", "BENCH_MACHINE", "BENCH_CMD"))
+f = lambda k: float(kv[k])
+rows = [
+    ("certificate SAEF to tep-cse (authz=local): ECDHE-ECDSA DTLS handshake with an "
+     "enroller-issued certificate (chain + SAN checked both ways, enrolment store check, "
+     "session bound) + one oneM2M RETRIEVE of the AE (RSC 2000), libtepae client, 1 in flight",
+     "%.0f handshakes+requests/s (%.0f us)" % (f("cse_req_per_s"), f("cse_req_latency_us")),
+     "**%.3f** x bare libcoap" % f("cse_req_over_bare")),
+    ("certificate SAEF handshake alone to tep-cse (same client), 1 in flight",
+     "%.0f handshakes/s" % f("cse_hs_per_s"), "%.3f x bare handshake" % f("cse_hs_over_bare")),
+    ("certificate SAEF through the public SDK: tep_connect_cert + tep_retrieve to tep-cse, 1 in flight",
+     "%.0f handshakes+requests/s" % f("sdk_req_per_s"), "%.3f x bare libcoap" % f("sdk_req_over_bare")),
+    ("bare libcoap DTLS server with the same certificate, key and CA (no tep code; GET -> "
+     "2.05 RSC 2000), same client, same run: handshake + one GET, 1 in flight",
+     "%.0f handshakes+requests/s (%.0f us; client CPU %.0f us)"
+     % (f("bare_req_per_s"), f("bare_req_latency_us"), f("client_cpu_us_bare_req")),
+     "1 (baseline)"),
+    ("bare libcoap DTLS server, same certificate: handshake alone, 1 in flight",
+     "%.0f handshakes/s" % f("bare_hs_per_s"), "1 (baseline)"),
+]
+if "maf_reg_per_s" in kv:
+    rows += [
+        ("MAF-based SAEF set-up at tep-authz: tep_maf_register_key (DTLS-PSK KmID/Km handshake, "
+         "MAF Client Registration, MAF Key Registration: exporter, LMDB commit, KeyEvent), 1 in flight",
+         "%.0f key registrations/s (%.0f us)" % (f("maf_reg_per_s"), f("maf_reg_latency_us")),
+         "**%.3f** x bare PSK handshake" % f("maf_reg_over_psk_hs")),
+        ("bare DTLS-PSK handshake to a bare libcoap server (bench-coap-server), the client of "
+         "tep_maf_register_key, same run, 1 in flight",
+         "%.0f handshakes/s (%.0f us)" % (f("psk_hs_per_s"), f("psk_hs_latency_us")), "1 (baseline)"),
+    ]
+block = "\n".join("| %s | %s | %s | %s | %s | `%s` |" % (date, name, result, ratio, machine, cmd)
+                  for name, result, ratio in rows)
+text = open(path).read()
+begin, end = "<!-- bench-cert:begin -->", "<!-- bench-cert:end -->"
+if begin not in text:
+    sys.exit("docs/benchmarks.md: bench-cert markers not found")
+new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
+             text, flags=re.S)
+open(path, "w").write(new)
+print("docs/benchmarks.md updated (bench-cert)", file=sys.stderr)
+PY
