@@ -36,19 +36,15 @@
  * event=session_bound for at least every handshake counted against it; tep-authz's
  * status counts at least every key registration counted (maf_keys).
  * Prints KEY=value lines (tools/bench/run.sh turns them into docs/benchmarks.md rows). */
-#include <arpa/inet.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <coap3/coap.h>
@@ -58,6 +54,8 @@
 #include "cmn_err.h"
 #include "tep/tepae.h"
 #include "tep_client.h"
+
+#include "bench_proc.h"
 
 #define READY_WAIT_S 15.0
 #define MEF_FQDN "mef.tep.local"
@@ -80,82 +78,6 @@ typedef struct {
     char ae_id[128], ae_path[192];
     char kpm_id[512], kpm_hex[512];
 } bench;
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int free_udp_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0), port = -1;
-
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Runs argv with stdout+stderr to log_path (appended); returns the child's pid. */
-static pid_t spawn(char *const argv[], const char *log_path)
-{
-    pid_t pid = fork();
-
-    if (pid == 0) {
-        FILE *log = fopen(log_path, "a");
-
-        if (log == NULL || dup2(fileno(log), 1) < 0 || dup2(fileno(log), 2) < 0)
-            _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int run_wait(char *const argv[], const char *log_path)
-{
-    int status;
-    pid_t pid = spawn(argv, log_path);
-
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return CMN_EIO;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : CMN_EIO;
-}
-
-/* Lines of path containing needle. */
-static long count_lines(const char *path, const char *needle)
-{
-    char line[2048];
-    long n = 0;
-    FILE *f = fopen(path, "r");
-
-    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-        n += strstr(line, needle) != NULL;
-    if (f != NULL)
-        fclose(f);
-    return n;
-}
-
-static int wait_for(const char *path, const char *needle, pid_t pid)
-{
-    double deadline = now_s() + READY_WAIT_S;
-
-    while (now_s() < deadline) {
-        if (count_lines(path, needle) > 0)
-            return 0;
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return CMN_EIO;
-        usleep(20000);
-    }
-    return CMN_ETIMEOUT;
-}
 
 static void in_dir(const bench *b, const char *name, char *out, size_t n)
 {
@@ -180,9 +102,9 @@ static int start_daemon(const bench *b, const char *name, const char *exe_rel, c
     if (fclose(f) != 0)
         return CMN_EIO;
     char *argv[] = { exe, "--config", cfg, NULL };
-    if ((*ret_pid = spawn(argv, log)) < 0)
+    if ((*ret_pid = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
-    return wait_for(log, "event=ready", *ret_pid);
+    return bench_wait_for(log, "event=ready", *ret_pid, READY_WAIT_S);
 }
 
 static int start_enroller(bench *b, int port)
@@ -241,7 +163,7 @@ static int add_enrolee(const bench *b, const char *name, const char *ae_id)
     char *argv[] = { exe,        "--admin", admin,    "enrolee",       "add", (char *)name,
                      "--mef-uri", (char *)b->mef_uri, "--mef-fqdn",    MEF_FQDN,
                      "--out",    out,       ae_id ? "--ae-id" : NULL, (char *)ae_id, NULL };
-    return run_wait(argv, log);
+    return bench_run_wait(argv, log);
 }
 
 static int load_device(const bench *b, const char *name, tep_device **ret_dev)
@@ -275,41 +197,28 @@ static int enrol_cert(const bench *b, const char *name, char *crt, char *key, ch
     return rc;
 }
 
-/* The device's kpm_id and kpm (hex) from its provisioning file (the bare PSK server's
- * credential). */
+/* The device's kpm_id and kpm (hex): the bare PSK server's credential. */
 static int read_credentials(bench *b)
 {
-    char path[PATH_LEN], line[512];
-    FILE *f;
+    char path[PATH_LEN];
 
     in_dir(b, "bench-dev.prov", path, sizeof(path));
-    if ((f = fopen(path, "r")) == NULL)
-        return CMN_EIO;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (strncmp(line, "kpm_id = ", 9) == 0)
-            snprintf(b->kpm_id, sizeof(b->kpm_id), "%s", line + 9);
-        else if (strncmp(line, "kpm = ", 6) == 0)
-            snprintf(b->kpm_hex, sizeof(b->kpm_hex), "%s", line + 6);
-    }
-    cmn_wipe(line, sizeof(line));
-    fclose(f);
-    return b->kpm_id[0] != '\0' && strlen(b->kpm_hex) == 2 * CMN_KEY_LEN ? 0 : CMN_ECONFIG;
+    return bench_read_kpm(path, b->kpm_id, sizeof(b->kpm_id), b->kpm_hex, sizeof(b->kpm_hex));
 }
 
-/* The device's AE, registered over the certificate SAEF. tep-cse learns the device's
- * enrolment from the enroller's sync, which it may not have done at its first
- * handshake: a refused handshake is retried until READY_WAIT_S. */
+/* The device's AE, registered over the certificate SAEF, once tep-cse has applied the
+ * enroller's events (both enrolments were committed before it started, so its first
+ * sync covers them; before it, the handshake is refused as unknown_identity). */
 static int register_ae(bench *b, tep_device *dev)
 {
-    double deadline = now_s() + READY_WAIT_S;
+    char log[PATH_LEN];
     tep_conn *conn = NULL;
     tep_response *rsp = NULL;
     int rc;
 
-    while ((rc = tep_connect_cert(dev, &conn)) == CMN_EDENIED && now_s() < deadline)
-        usleep(100000);
-    if (rc == 0)
+    in_dir(b, "cse.log", log, sizeof(log));
+    if ((rc = bench_wait_for(log, "event=sync_applied", b->cse, READY_WAIT_S)) == 0 &&
+        (rc = tep_connect_cert(dev, &conn)) == 0)
         rc = tep_register_ae(conn, NULL, NULL, &rsp);
     if (rc == 0 && rsp->rsc != 2001)
         rc = CMN_EPROTO;
@@ -332,9 +241,9 @@ static int start_bare(bench *b, int port, const char *self)
     in_dir(b, "bare.log", log, sizeof(log));
     char *argv[] = { (char *)self, "--serve-bare", listen, b->cse_crt, b->cse_key, b->cse_ca,
                      NULL };
-    if ((b->bare = spawn(argv, log)) < 0)
+    if ((b->bare = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
-    return wait_for(log, "ready", b->bare);
+    return bench_wait_for(log, "ready", b->bare, READY_WAIT_S);
 }
 
 static int start_psk(bench *b, int port)
@@ -347,15 +256,15 @@ static int start_psk(bench *b, int port)
     in_dir(b, "psk.log", log, sizeof(log));
     char *argv[] = { exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex,
                      NULL };
-    if ((b->psk = spawn(argv, log)) < 0)
+    if ((b->psk = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
-    return wait_for(log, "ready", b->psk);
+    return bench_wait_for(log, "ready", b->psk, READY_WAIT_S);
 }
 
 static int setup(bench *b, const char *self)
 {
-    int mef = free_udp_port(), cse = free_udp_port(), maf = free_udp_port();
-    int bare = free_udp_port(), psk = free_udp_port();
+    int mef = bench_free_udp_port(), cse = bench_free_udp_port(), maf = bench_free_udp_port();
+    int bare = bench_free_udp_port(), psk = bench_free_udp_port();
     tep_device *dev = NULL;
     int rc;
 
@@ -382,6 +291,17 @@ out:
 
 enum { M_CSE_REQ, M_CSE_HS, M_BARE_REQ, M_BARE_HS, M_SDK_REQ, M_MAF_REG, M_PSK_HS, M_COUNT };
 
+/* The end of a handshake + request: the answer must be RSC 2000 (when there is one);
+ * both released. */
+static int close_checked(int rc, tep_response *rsp, tep_conn *conn)
+{
+    if (rc == 0 && rsp != NULL && rsp->rsc != 2000)
+        rc = CMN_EPROTO;
+    tep_response_free(rsp);
+    tep_conn_free(conn);
+    return rc;
+}
+
 /* One certificate handshake to uri with the device's files (the server's certificate
  * checked to the CA and to SAN onem2m:/tep-cse), then, if with_request, one RETRIEVE of
  * the device's AE; the session released. */
@@ -396,12 +316,9 @@ static int pki_once(const bench *b, const char *uri, bool with_request)
     int rc = tep_client_open_pki(uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
                                  TEP_CLIENT_NACK_ENDS_WAIT, &conn);
 
-    if (rc == 0 && with_request && (rc = tep_client_exchange(conn, &ex, &rsp)) == 0 &&
-        rsp->rsc != 2000)
-        rc = CMN_EPROTO;
-    tep_response_free(rsp);
-    tep_conn_free(conn);
-    return rc;
+    if (rc == 0 && with_request)
+        rc = tep_client_exchange(conn, &ex, &rsp);
+    return close_checked(rc, rsp, conn);
 }
 
 static int sdk_once(const bench *b, tep_device *dev)
@@ -410,11 +327,9 @@ static int sdk_once(const bench *b, tep_device *dev)
     tep_response *rsp = NULL;
     int rc = tep_connect_cert(dev, &conn);
 
-    if (rc == 0 && (rc = tep_retrieve(conn, b->ae_path, &rsp)) == 0 && rsp->rsc != 2000)
-        rc = CMN_EPROTO;
-    tep_response_free(rsp);
-    tep_conn_free(conn);
-    return rc;
+    if (rc == 0)
+        rc = tep_retrieve(conn, b->ae_path, &rsp);
+    return close_checked(rc, rsp, conn);
 }
 
 static int maf_once(const bench *b, tep_device *dev)
@@ -465,7 +380,7 @@ static int phase(const bench *b, int m, tally *ret)
     else if (m == M_PSK_HS)
         rc = cmn_hex_decode(b->kpm_hex, kpm, sizeof(kpm));
     ret->n = 0;
-    for (t0 = t = now_s(); rc == 0 && t - t0 < b->seconds / b->rounds; t = now_s()) {
+    for (t0 = t = bench_now_s(); rc == 0 && t - t0 < b->seconds / b->rounds; t = bench_now_s()) {
         switch (m) {
         case M_CSE_REQ: rc = pki_once(b, b->cse_uri, true); break;
         case M_CSE_HS: rc = pki_once(b, b->cse_uri, false); break;
@@ -515,24 +430,14 @@ static int run_phase(const bench *b, int m, tally *ret)
 }
 
 /* tep-authz's maf_keys (tepctl status authz): keys registered and not yet expired. */
-static int authz_maf_keys(const bench *b, long *ret_keys)
+static int authz_maf_keys(const bench *b, unsigned long long *ret_keys)
 {
-    char exe[512], admin[PATH_LEN], out[PATH_LEN], line[256];
-    FILE *f;
-    int rc;
+    char tepctl[512], admin[PATH_LEN], out[PATH_LEN];
 
-    snprintf(exe, sizeof(exe), "%s/tools/tepctl", b->build);
+    snprintf(tepctl, sizeof(tepctl), "%s/tools/tepctl", b->build);
     snprintf(admin, sizeof(admin), "ipc://%s/authz-admin.ipc", b->dir);
     in_dir(b, "status.out", out, sizeof(out));
-    char *argv[] = { exe, "--admin", admin, "status", "authz", NULL };
-    if ((rc = run_wait(argv, out)) != 0 || (f = fopen(out, "r")) == NULL)
-        return CMN_EIO;
-    rc = CMN_EPROTO;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "maf_keys=%ld", ret_keys) == 1)
-            rc = 0;
-    fclose(f);
-    return rc;
+    return bench_status_value(tepctl, admin, "authz", "maf_keys", out, ret_keys);
 }
 
 /* Every handshake counted against tep-cse was bound (event=session_bound), every key
@@ -540,18 +445,19 @@ static int authz_maf_keys(const bench *b, long *ret_keys)
 static int check_counts(const bench *b, const long n[M_COUNT])
 {
     char log[PATH_LEN];
-    long bound, keys = 0, want = n[M_CSE_REQ] + n[M_CSE_HS] + n[M_SDK_REQ];
+    long bound, want = n[M_CSE_REQ] + n[M_CSE_HS] + n[M_SDK_REQ];
+    unsigned long long keys = 0;
     int rc;
 
     in_dir(b, "cse.log", log, sizeof(log));
-    bound = count_lines(log, "event=session_bound identity=cert:");
+    bound = bench_count_lines(log, "event=session_bound identity=cert:");
     if (bound < want) {
         fprintf(stderr, "bench-cert: %ld handshakes to tep-cse but %ld event=session_bound\n",
                 want, bound);
         return CMN_EPROTO;
     }
-    if (b->maf && ((rc = authz_maf_keys(b, &keys)) != 0 || keys < n[M_MAF_REG])) {
-        fprintf(stderr, "bench-cert: %ld key registrations but tep-authz has %ld keys\n",
+    if (b->maf && ((rc = authz_maf_keys(b, &keys)) != 0 || keys < (unsigned long long)n[M_MAF_REG])) {
+        fprintf(stderr, "bench-cert: %ld key registrations but tep-authz has %llu keys\n",
                 n[M_MAF_REG], keys);
         return CMN_EPROTO;
     }
@@ -711,14 +617,6 @@ static int serve_bare(char **argv)
 
 /* ---- main ------------------------------------------------------------------------- */
 
-static void stop(pid_t pid)
-{
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
-}
-
 static int parse_args(bench *b, int argc, char **argv)
 {
     int i = 1;
@@ -763,16 +661,16 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = run(&b, self);
-    stop(b.psk);
-    stop(b.bare);
-    stop(b.authz);
-    stop(b.cse);
-    stop(b.enroller);
+    bench_stop(b.psk);
+    bench_stop(b.bare);
+    bench_stop(b.authz);
+    bench_stop(b.cse);
+    bench_stop(b.enroller);
     cmn_wipe(b.kpm_hex, sizeof(b.kpm_hex));
     if (rc == 0) {
         char *argv_rm[] = { "/bin/rm", "-rf", b.dir, NULL };
 
-        run_wait(argv_rm, "/dev/null");
+        bench_run_wait(argv_rm, "/dev/null");
     }
     return rc == 0 ? 0 : 1;
 }

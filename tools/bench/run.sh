@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/bench/run.sh [--seconds S]: builds and runs the benchmarks, prints their results,
-# and rewrites their rows in docs/benchmarks.md (between the bench-decide and the
-# bench-enrol markers; rows of other benchmarks are left alone). Run by "./tep bench".
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-enrol and
+# bench-cert markers; rows of other benchmarks are left alone). Run by "./tep bench".
 # TEP_BUILD_DIR picks the build.
 set -euo pipefail
 
@@ -16,21 +16,52 @@ elif [[ $# -gt 0 ]]; then
     exit 1
 fi
 
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+machine="$(nproc) cores ($cpu), $(uname -sr), $(. /etc/os-release && echo "$PRETTY_NAME")"
+
+# write_rows MARKER ROWS MACHINE: replaces the MARKER block of docs/benchmarks.md (between
+# <!-- MARKER:begin --> and <!-- MARKER:end -->) with one row per line of ROWS
+# ("measurement<TAB>result<TAB>ratio"), each with today's date, MACHINE and the command.
+write_rows() {
+    BENCH_MARKER=$1 BENCH_ROWS=$2 BENCH_MACHINE=$3 BENCH_DATE=$(date -u +%Y-%m-%d) \
+    BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
+    python3 - "$ROOT/docs/benchmarks.md" <<'PY'
+import os, re, sys
+
+path, e = sys.argv[1], os.environ
+marker = e["BENCH_MARKER"]
+rows = [l.split("\t") for l in e["BENCH_ROWS"].splitlines() if l]
+block = "\n".join("| %s | %s | %s | %s | %s | `%s` |"
+                  % (e["BENCH_DATE"], name, result, ratio, e["BENCH_MACHINE"], e["BENCH_CMD"])
+                  for name, result, ratio in rows)
+text = open(path).read()
+begin, end = "<!-- %s:begin -->" % marker, "<!-- %s:end -->" % marker
+if begin not in text:
+    sys.exit("docs/benchmarks.md: %s markers not found" % marker)
+new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
+             text, flags=re.S)
+open(path, "w").write(new)
+print("docs/benchmarks.md updated (%s)" % marker, file=sys.stderr)
+PY
+}
+
+# The rows of one benchmark: the python code on stdin sees kv (the benchmark's KEY=value
+# lines, in BENCH_OUT) and f(key) = float(kv[key]), and sets rows = [(measurement,
+# result, ratio), ...]; printed one a line, tab-separated, for write_rows.
+rows_of() {
+    BENCH_OUT=$1 python3 -c '
+import os, sys
+kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
+f = lambda k: float(kv[k])
+exec(sys.stdin.read())
+print("\n".join("\t".join(r) for r in rows))'
+}
+
 ninja -C "$BUILD" tools/bench/bench-decide authz/tep-authz >&2
 out=$("$BUILD/tools/bench/bench-decide" --seconds "$SECONDS_PER_PHASE" "$BUILD/authz/tep-authz")
 printf '%s\n' "$out"
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-machine="$(nproc) cores ($cpu), $(uname -sr), $(. /etc/os-release && echo "$PRETTY_NAME")"
-BENCH_OUT=$out BENCH_MACHINE=$machine BENCH_DATE=$(date -u +%Y-%m-%d) \
-BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
-python3 - "$ROOT/docs/benchmarks.md" <<'PY'
-import os, re, sys
-
-path = sys.argv[1]
-kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
-date, machine, cmd = (os.environ[k] for k in ("BENCH_DATE", "BENCH_MACHINE", "BENCH_CMD"))
-f = lambda k: float(kv[k])
+rows=$(rows_of "$out" <<'PY'
 rows = [
     ("access decision, in process: cmn_acp_evaluate (policies pre-parsed)",
      "%.0f decisions/s" % f("evaluate_per_s"), "%.0f x bus decide" % (f("evaluate_per_s") / f("bus_decide_per_s"))),
@@ -48,17 +79,9 @@ rows = [
     ("bare ZeroMQ DEALER -> ROUTER echo, %s-byte message, same run" % kv["msg_bytes"],
      "%.0f round trips/s (%.0f us)" % (f("bus_echo_per_s"), f("bus_echo_latency_us")), "1 (baseline)"),
 ]
-block = "\n".join("| %s | %s | %s | %s | %s | `%s` |" % (date, name, result, ratio, machine, cmd)
-                  for name, result, ratio in rows)
-text = open(path).read()
-begin, end = "<!-- bench-decide:begin -->", "<!-- bench-decide:end -->"
-new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
-             text, flags=re.S)
-if new == text and begin not in text:
-    sys.exit("docs/benchmarks.md: bench-decide markers not found")
-open(path, "w").write(new)
-print("docs/benchmarks.md updated", file=sys.stderr)
 PY
+)
+write_rows bench-decide "$rows" "$machine"
 
 # Enrolments per second against a real tep-enroller vs bare DTLS-PSK handshakes
 # (tools/bench/bench_enrol.c); rewrites the bench-enrol block of docs/benchmarks.md.
@@ -66,15 +89,7 @@ ninja -C "$BUILD" tools/bench/bench-enrol tools/bench/bench-coap-server enroller
     tools/tepctl >&2
 out=$("$BUILD/tools/bench/bench-enrol" --seconds "$SECONDS_PER_PHASE" "$BUILD")
 printf '%s\n' "$out"
-BENCH_OUT=$out BENCH_MACHINE=$machine BENCH_DATE=$(date -u +%Y-%m-%d) \
-BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
-python3 - "$ROOT/docs/benchmarks.md" <<'PY'
-import os, re, sys
-
-path = sys.argv[1]
-kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
-date, machine, cmd = (os.environ[k] for k in ("BENCH_DATE", "BENCH_MACHINE", "BENCH_CMD"))
-f = lambda k: float(kv[k])
+rows=$(rows_of "$out" <<'PY'
 k = kv["inflight"]
 rows = [
     ("enrolment, complete (DTLS-PSK KpmID/Kpm + SNI, exporter, POST /enrol, LMDB commit, event), "
@@ -91,17 +106,9 @@ rows = [
     ("bare DTLS-PSK handshake, %s clients at once (1 in flight each)" % k,
      "%.0f handshakes/s" % f("bare_handshake_many_per_s"), "1 (baseline)"),
 ]
-block = "\n".join("| %s | %s | %s | %s | %s | `%s` |" % (date, name, result, ratio, machine, cmd)
-                  for name, result, ratio in rows)
-text = open(path).read()
-begin, end = "<!-- bench-enrol:begin -->", "<!-- bench-enrol:end -->"
-if begin not in text:
-    sys.exit("docs/benchmarks.md: bench-enrol markers not found")
-new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
-             text, flags=re.S)
-open(path, "w").write(new)
-print("docs/benchmarks.md updated (bench-enrol)", file=sys.stderr)
 PY
+)
+write_rows bench-enrol "$rows" "$machine"
 
 # Certificate SAEF handshakes (+ one request) per second to a real tep-cse and MAF key
 # registrations per second to a real tep-authz, each vs a bare libcoap server in the same
@@ -111,15 +118,7 @@ ninja -C "$BUILD" tools/bench/bench-cert tools/bench/bench-coap-server enroller/
 load=$(cut -d' ' -f1 /proc/loadavg)
 out=$("$BUILD/tools/bench/bench-cert" --seconds "$SECONDS_PER_PHASE" "$BUILD")
 printf '%s\n' "$out"
-BENCH_OUT=$out BENCH_MACHINE="$machine, load $load" BENCH_DATE=$(date -u +%Y-%m-%d) \
-BENCH_CMD="./tep bench (tools/bench/run.sh --seconds $SECONDS_PER_PHASE)" \
-python3 - "$ROOT/docs/benchmarks.md" <<'PY'
-import os, re, sys
-
-path = sys.argv[1]
-kv = dict(l.split("=", 1) for l in os.environ["BENCH_OUT"].splitlines() if "=" in l)
-date, machine, cmd = (os.environ[k] for k in ("BENCH_DATE", "BENCH_MACHINE", "BENCH_CMD"))
-f = lambda k: float(kv[k])
+rows=$(rows_of "$out" <<'PY'
 rows = [
     ("certificate SAEF to tep-cse (authz=local): ECDHE-ECDSA DTLS handshake with an "
      "enroller-issued certificate (chain + SAN checked both ways, enrolment store check, "
@@ -141,21 +140,13 @@ rows = [
 if "maf_reg_per_s" in kv:
     rows += [
         ("MAF-based SAEF set-up at tep-authz: tep_maf_register_key (DTLS-PSK KmID/Km handshake, "
-         "MAF Client Registration, MAF Key Registration: exporter, LMDB commit, KeyEvent), 1 in flight",
+         "MAF Client Registration, MAF Key Registration: exporter, KeyEvent; two LMDB commits), 1 in flight",
          "%.0f key registrations/s (%.0f us)" % (f("maf_reg_per_s"), f("maf_reg_latency_us")),
          "**%.3f** x bare PSK handshake" % f("maf_reg_over_psk_hs")),
         ("bare DTLS-PSK handshake to a bare libcoap server (bench-coap-server), the client of "
          "tep_maf_register_key, same run, 1 in flight",
          "%.0f handshakes/s (%.0f us)" % (f("psk_hs_per_s"), f("psk_hs_latency_us")), "1 (baseline)"),
     ]
-block = "\n".join("| %s | %s | %s | %s | %s | `%s` |" % (date, name, result, ratio, machine, cmd)
-                  for name, result, ratio in rows)
-text = open(path).read()
-begin, end = "<!-- bench-cert:begin -->", "<!-- bench-cert:end -->"
-if begin not in text:
-    sys.exit("docs/benchmarks.md: bench-cert markers not found")
-new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + block + "\n" + end,
-             text, flags=re.S)
-open(path, "w").write(new)
-print("docs/benchmarks.md updated (bench-cert)", file=sys.stderr)
 PY
+)
+write_rows bench-cert "$rows" "$machine, load $load"
