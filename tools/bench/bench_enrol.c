@@ -21,18 +21,16 @@
  * end the enroller's last committed event (tepctl status: last_seq) must cover every
  * enrolment counted, or the run fails.
  * Prints KEY=value lines (tools/bench/run.sh turns them into docs/benchmarks.md rows). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_proc.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "tep/tepae.h"
@@ -52,81 +50,6 @@ typedef struct {
     char kpm_id[512], kpm_hex[512];
 } bench;
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int free_udp_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0), port = -1;
-
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Runs argv with stdout+stderr to log_path (appended); returns the child's pid. */
-static pid_t spawn(char *const argv[], const char *log_path)
-{
-    pid_t pid = fork();
-
-    if (pid == 0) {
-        FILE *log = fopen(log_path, "a");
-
-        if (log == NULL || dup2(fileno(log), 1) < 0 || dup2(fileno(log), 2) < 0)
-            _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int run_wait(char *const argv[], const char *log_path)
-{
-    int status;
-    pid_t pid = spawn(argv, log_path);
-
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return CMN_EIO;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : CMN_EIO;
-}
-
-static bool file_has(const char *path, const char *needle)
-{
-    char line[1024];
-    bool found = false;
-    FILE *f = fopen(path, "r");
-
-    while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
-        found = strstr(line, needle) != NULL;
-    if (f != NULL)
-        fclose(f);
-    return found;
-}
-
-static int wait_for(const char *path, const char *needle, pid_t pid)
-{
-    double deadline = now_s() + READY_WAIT_S;
-
-    while (now_s() < deadline) {
-        if (file_has(path, needle))
-            return 0;
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return CMN_EIO;
-        usleep(20000);
-    }
-    return CMN_ETIMEOUT;
-}
-
 static int write_config(const bench *b, const char *path, int port)
 {
     FILE *f = fopen(path, "w");
@@ -144,7 +67,7 @@ static int write_config(const bench *b, const char *path, int port)
 static int start_enroller(bench *b)
 {
     char exe[512], cfg[128], log[128];
-    int port = free_udp_port(), rc;
+    int port = bench_free_udp_port(), rc;
 
     snprintf(exe, sizeof(exe), "%s/enroller/tep-enroller", b->build);
     snprintf(cfg, sizeof(cfg), "%s/enroller.ini", b->dir);
@@ -153,9 +76,9 @@ static int start_enroller(bench *b)
     if (port < 0 || (rc = write_config(b, cfg, port)) != 0)
         return CMN_EIO;
     char *argv[] = { exe, "--config", cfg, NULL };
-    if ((b->enroller = spawn(argv, log)) < 0)
+    if ((b->enroller = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
-    return wait_for(log, "event=ready", b->enroller);
+    return bench_wait_for(log, "event=ready", b->enroller, READY_WAIT_S);
 }
 
 static void prov_path(const bench *b, int i, char *out, size_t n, const char *ext)
@@ -175,37 +98,16 @@ static int provision(const bench *b)
         prov_path(b, i, out, sizeof(out), "prov");
         char *argv[] = { exe, "--admin", admin, "enrolee", "add", name, "--mef-uri",
                          (char *)b->mef_uri, "--mef-fqdn", MEF_FQDN, "--out", out, NULL };
-        if (run_wait(argv, log) != 0)
+        if (bench_run_wait(argv, log) != 0)
             return CMN_EIO;
     }
     return 0;
 }
 
-/* The first enrolee's kpm_id and kpm (hex) from its provisioning file. */
-static int read_credentials(bench *b)
-{
-    char path[128], line[512];
-    FILE *f;
-
-    prov_path(b, 0, path, sizeof(path), "prov");
-    if ((f = fopen(path, "r")) == NULL)
-        return CMN_EIO;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (strncmp(line, "kpm_id = ", 9) == 0)
-            snprintf(b->kpm_id, sizeof(b->kpm_id), "%s", line + 9);
-        else if (strncmp(line, "kpm = ", 6) == 0)
-            snprintf(b->kpm_hex, sizeof(b->kpm_hex), "%s", line + 6);
-    }
-    cmn_wipe(line, sizeof(line));
-    fclose(f);
-    return b->kpm_id[0] != '\0' && strlen(b->kpm_hex) == 2 * CMN_KEY_LEN ? 0 : CMN_ECONFIG;
-}
-
 static int start_bare(bench *b)
 {
     char exe[512], listen[64], log[128];
-    int port = free_udp_port();
+    int port = bench_free_udp_port();
 
     snprintf(exe, sizeof(exe), "%s/tools/bench/bench-coap-server", b->build);
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
@@ -213,9 +115,9 @@ static int start_bare(bench *b)
     snprintf(b->bare_uri, sizeof(b->bare_uri), "coaps://127.0.0.1:%d", port);
     char *argv[] = { exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex,
                      NULL };
-    if (port < 0 || (b->bare = spawn(argv, log)) < 0)
+    if (port < 0 || (b->bare = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
-    return wait_for(log, "ready", b->bare);
+    return bench_wait_for(log, "ready", b->bare, READY_WAIT_S);
 }
 
 /* One handshake with the first enrolee's KpmID/Kpm and SNI to uri, closed at once. */
@@ -240,7 +142,7 @@ typedef struct {
 static int phase_handshakes(const bench *b, const char *uri, int first, int step, tally *ret)
 {
     uint8_t kpm[CMN_KEY_LEN];
-    double t0 = now_s(), t = t0;
+    double t0 = bench_now_s(), t = t0;
     int rc = cmn_hex_decode(b->kpm_hex, kpm, sizeof(kpm));
 
     (void)first;
@@ -249,7 +151,7 @@ static int phase_handshakes(const bench *b, const char *uri, int first, int step
     while (rc == 0 && t - t0 < b->seconds) {
         if ((rc = handshake(uri, b->kpm_id, kpm)) == 0)
             ret->n++;
-        t = now_s();
+        t = bench_now_s();
     }
     cmn_wipe(kpm, sizeof(kpm));
     ret->elapsed = t - t0;
@@ -277,7 +179,7 @@ static int phase_enrol(const bench *b, const char *uri, int first, int step, tal
         rc = tep_device_load(prov, state, &devs[n_devs++]);
     }
     ret->n = 0;
-    for (t0 = t = now_s(); rc == 0 && n_devs > 0 && t - t0 < b->seconds; t = now_s()) {
+    for (t0 = t = bench_now_s(); rc == 0 && n_devs > 0 && t - t0 < b->seconds; t = bench_now_s()) {
         tep_device *dev = devs[ret->n % n_devs];
 
         if ((rc = tep_enrol(dev)) == 0 && !tep_device_is_enrolled(dev))
@@ -331,14 +233,6 @@ static int run_workers(const bench *b, phase_fn phase, const char *uri, int work
     return rc;
 }
 
-static void stop(pid_t pid)
-{
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
-}
-
 static int parse_args(bench *b, int argc, char **argv)
 {
     int i = 1;
@@ -363,22 +257,21 @@ static int parse_args(bench *b, int argc, char **argv)
 /* The enroller's last committed event sequence number (tepctl status enroller). */
 static int enroller_last_seq(const bench *b, unsigned long long *ret_seq)
 {
-    char exe[512], admin[128], out[128], line[256];
-    FILE *f;
-    int rc;
+    char exe[512], admin[128], out[128];
 
     snprintf(exe, sizeof(exe), "%s/tools/tepctl", b->build);
     snprintf(admin, sizeof(admin), "ipc://%s/admin.ipc", b->dir);
     snprintf(out, sizeof(out), "%s/status.out", b->dir);
-    char *argv[] = { exe, "--admin", admin, "status", "enroller", NULL };
-    if ((rc = run_wait(argv, out)) != 0 || (f = fopen(out, "r")) == NULL)
-        return CMN_EIO;
-    rc = CMN_EPROTO;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "last_seq=%llu", ret_seq) == 1)
-            rc = 0;
-    fclose(f);
-    return rc;
+    return bench_status_value(exe, admin, "enroller", "last_seq", out, ret_seq);
+}
+
+/* The first enrolee's kpm_id and kpm (hex) from its provisioning file. */
+static int read_credentials(bench *b)
+{
+    char path[128];
+
+    prov_path(b, 0, path, sizeof(path), "prov");
+    return bench_read_kpm(path, b->kpm_id, sizeof(b->kpm_id), b->kpm_hex, sizeof(b->kpm_hex));
 }
 
 /* The measurements, in the order they run. */
@@ -460,14 +353,14 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = run(&b);
-    stop(b.bare);
-    stop(b.enroller);
+    bench_stop(b.bare);
+    bench_stop(b.enroller);
     cmn_wipe(b.kpm_hex, sizeof(b.kpm_hex));
     if (rc == 0) {
         char *argv_rm[] = { "/bin/rm", "-rf", b.dir, NULL };
         char log[] = "/dev/null";
 
-        run_wait(argv_rm, log);
+        bench_run_wait(argv_rm, log);
     }
     return rc == 0 ? 0 : 1;
 }

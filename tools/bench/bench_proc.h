@@ -1,6 +1,6 @@
-/* Process helpers of the benchmarks that start tep's daemons (bench-cert; bench-enrol has
- * its own copies of the same functions): spawning with a log file, waiting for a log
- * line, free loopback ports, provisioning files. */
+/* Process helpers of the benchmarks that start tep's daemons (bench-cert, bench-enrol):
+ * spawning with a log file, waiting for a log line, free loopback ports, provisioning
+ * files, tepctl status values. */
 #ifndef TEP_BENCH_PROC_H
 #define TEP_BENCH_PROC_H
 
