@@ -6,9 +6,15 @@
 #                                    admin socket (the compose health check)
 #   tepctl ARGS                      tepctl against the admin socket of this container's
 #                                    daemon ($TEP_SERVICE), with its configuration
-#   provision NAME                   one-shot: pre-provision enrolee NAME at the enroller,
-#                                    writing /var/lib/tep/device/NAME.prov (kept if present)
+#   provision NAME...                one-shot: pre-provision each enrolee NAME at the
+#                                    enroller, writing /var/lib/tep/device/NAME.prov (kept
+#                                    if present)
+#   pki                              one-shot: tep-cse's and tep-authz's certificates from
+#                                    the tep CA into /var/lib/tep/cert-{cse,authz} (reused
+#                                    while valid for another day)
 #   device NAME [COMMAND ARGS]       tep-device for NAME (default command: run)
+#   cert-device NAME                 tep-device for NAME: cert (unless it has a valid
+#                                    certificate), then cert-run (the certificate SAEF)
 #
 # Configuration: $TEP_CONF_DIR (default /etc/tep)/<service>.ini, each key overridable by
 # TEP_<SECTION>_<KEY> in the environment (read by the programs themselves).
@@ -20,7 +26,7 @@ devdir=${TEP_DEVICE_DIR:-/var/lib/tep/device}
 say() { printf 'tep-entrypoint: %s\n' "$*" >&2; }
 
 usage() {
-    sed -n '2,14s/^# \{0,1\}//p' "$0"
+    sed -n '2,21s/^# \{0,1\}//p' "$0"
 }
 
 # ini_get FILE SECTION KEY: the environment override TEP_<SECTION>_<KEY>, else the value
@@ -55,6 +61,68 @@ admin_endpoint() {
     esac
 }
 
+# valid_cert CERT DAYS_SECS [ID]: CERT is valid for another DAYS_SECS seconds (and names
+# onem2m:ID as its subjectAltName URI).
+valid_cert() {
+    [ -s "$1" ] && openssl x509 -checkend "$2" -noout -in "$1" >/dev/null 2>&1 || return 1
+    [ -z "${3:-}" ] ||
+        openssl x509 -noout -ext subjectAltName -in "$1" 2>/dev/null | tr ',' '\n' |
+        sed 's/^[[:space:]]*//' | grep -qxF "URI:onem2m:$3"
+}
+
+cert_info() { # CERT -> "serial=... notAfter=..."
+    openssl x509 -noout -serial -enddate -in "$1" | tr '\n' ' ' | sed 's/ $//'
+}
+
+# platform_cert NAME ID OUT: the certificate of the platform's entity ID (tep-cse: the
+# CSE-ID, tep-authz: the MAF-ID) the way any entity gets one (docs/internals.md,
+# "Certificate SAEF"): enrolee NAME with identifier ID (provisioning file in $pkidir, made
+# once), certificate enrolment, then OUT/{cert,key,ca}.pem (0600, replaced atomically).
+# Reused as they are while valid for another day and naming ID.
+platform_cert() {
+    name=$1 id=$2 out=$3
+    prov=$pkidir/$name.prov state=$pkidir/$name.state
+    if [ -z "$id" ]; then
+        say "pki: $name: no identifier in the configuration"
+        return 1
+    fi
+    if [ -s "$out/key.pem" ] && [ -s "$out/ca.pem" ] && valid_cert "$out/cert.pem" 86400 "$id" &&
+        openssl verify -CAfile "$out/ca.pem" "$out/cert.pem" >/dev/null 2>&1; then
+        say "pki: $name: reusing $out/cert.pem ($(cert_info "$out/cert.pem"), onem2m:$id)"
+        return 0
+    fi
+    if [ ! -s "$prov" ]; then
+        say "pki: $name: provisioning enrolee $name with identifier $id at the enroller"
+        if ! tepctl --config "$conf/pki.ini" enrolee add "$name" --ae-id "$id" \
+            --mef-uri "$mef" --out "$prov" >/dev/null; then
+            say "pki: $name: the enroller refused enrolee $name (provisioned before, and its" \
+                "provisioning file lost with the pki-data volume? 'docker compose down -v'" \
+                "starts the platform over)"
+            return 1
+        fi
+    fi
+    say "pki: $name: certificate enrolment at $mef"
+    if ! tep-device --provisioning "$prov" --state "$state" cert >"$pkidir/$name.cert.out" 2>&1; then
+        cat "$pkidir/$name.cert.out" >&2
+        say "pki: $name: certificate enrolment failed"
+        return 1
+    fi
+    if ! valid_cert "$state.crt.pem" 86400 "$id"; then
+        say "pki: $name: the issued certificate does not name onem2m:$id or expires within" \
+            "a day (enrolee $name was provisioned for another identifier or lifetime;" \
+            "'docker compose down -v' starts the platform over)"
+        return 1
+    fi
+    for f in crt:cert key:key ca:ca; do
+        cp "$state.${f%%:*}.pem" "$out/.${f#*:}.pem.tmp"
+        chmod 0600 "$out/.${f#*:}.pem.tmp"
+    done
+    for f in cert key ca; do
+        mv -f "$out/.$f.pem.tmp" "$out/$f.pem"
+    done
+    say "pki: $name: issued $out/cert.pem ($(cert_info "$out/cert.pem"), onem2m:$id)"
+}
+
 check_service() {
     case ${1:-} in
     enroller | authz | cse) ;;
@@ -80,21 +148,41 @@ tepctl)
     exec tepctl --config "$conf/$svc.ini" --admin "$(admin_endpoint "$svc")" "$@"
     ;;
 provision)
-    name=${1:?provision NAME}
-    out=$devdir/$name.prov
-    if [ -s "$out" ]; then
-        say "$out exists: $name is already provisioned"
-        exit 0
-    fi
-    say "provisioning $name at the enroller"
-    exec tepctl --config "$conf/tepctl.ini" enrolee add "$name" \
-        --mef-uri "${TEP_DEVICE_MEF_URI:-coaps://enroller:5784}" --out "$out"
+    [ $# -gt 0 ] || { say "provision NAME..."; exit 1; }
+    for name in "$@"; do
+        out=$devdir/$name.prov
+        if [ -s "$out" ]; then
+            say "$out exists: $name is already provisioned"
+            continue
+        fi
+        say "provisioning $name at the enroller"
+        tepctl --config "$conf/tepctl.ini" enrolee add "$name" \
+            --mef-uri "${TEP_DEVICE_MEF_URI:-coaps://enroller:5784}" --out "$out"
+    done
+    ;;
+pki)
+    umask 077
+    pkidir=${TEP_PKI_DIR:-/var/lib/tep/pki}
+    mef=${TEP_PKI_MEF_URI:-coaps://enroller:5784}
+    platform_cert tep-cse "$(ini_get "$conf/cse.ini" cse cse_id)" /var/lib/tep/cert-cse
+    platform_cert tep-maf "$(ini_get "$conf/authz.ini" authz maf_id)" /var/lib/tep/cert-authz
     ;;
 device)
     name=${1:?device NAME [COMMAND]}
     shift
     [ $# -gt 0 ] || set -- run
     exec tep-device --provisioning "$devdir/$name.prov" --state "$devdir/$name.state" "$@"
+    ;;
+cert-device)
+    name=${1:?cert-device NAME}
+    state=$devdir/$name.state
+    set -- --provisioning "$devdir/$name.prov" --state "$state"
+    if valid_cert "$state.crt.pem" 0; then
+        say "$name: reusing its certificate ($(cert_info "$state.crt.pem"))"
+    else
+        tep-device "$@" cert
+    fi
+    exec tep-device "$@" cert-run
     ;;
 help | --help | -h)
     usage

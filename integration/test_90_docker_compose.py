@@ -1,10 +1,14 @@
 """90: the whole platform under docker-compose, built without any image registry
 (docker/README.md). The device path across containers: enrolment (TS-0003 8.3.2.1,
 DTLS-PSK with Kpm), the PSK security association with the registrar CSE (8.2.2.1),
-AE registration and data; a second device denied by access control (7.1, 4103); the
-PDP's container stopped -> Deny (fail closed, 7.1), served again once it is back; every
-container restarted -> enrolments, keys and resources still there (each daemon's data
-in its own volume, CURVE bus keys kept). Then "compose down -v", even on failure.
+AE registration and data; tep-cse's and tep-authz's own certificates from the tep CA
+(one-shot "pki") and a device over the certificate SAEF (8.2.2.2: certificate enrolment,
+ECDHE-ECDSA, AE registration and data); a second device denied by access control (7.1,
+4103); the PDP's container stopped -> Deny (fail closed, 7.1), served again once it is
+back; every container restarted -> enrolments, keys and resources still there (each
+daemon's data in its own volume, CURVE bus keys kept); "down" and a second "up" -> the
+platform certificates reused, both SAEFs work again. Then "compose down -v", even on
+failure.
 
 Skipped only where no Docker engine answers. The base image tep-base:bookworm is made
 with docker/make-base.sh (debootstrap + docker import) when missing, and kept, as are
@@ -13,6 +17,7 @@ run; superseded tep images are pruned). Time: about 8 min from nothing on 2 core
 1.5 min when the sources did not change."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -29,6 +34,10 @@ IMAGE = os.environ.get("TEP_DOCKER_IMAGE", "tep:ci")
 TOTAL_BUDGET = 25 * 60  # seconds, everything included
 CSE = "tep-cse"
 DATA = CSE + "/Cdevice01/data"
+CERT_DEVICE = "certdevice01"
+# tep-entrypoint's lines about the platform certificates (docker/entrypoint.sh "pki")
+PKI_LINE = re.compile(r"pki: (tep-cse|tep-maf): (issued|reusing) \S+ \(serial=([0-9A-F]+) ")
+CERT_BOUND = re.compile(r"event=session_bound identity=cert:[0-9a-f]+ enrolee_id=C" + CERT_DEVICE)
 
 
 def _docker_engine_runs():
@@ -62,10 +71,11 @@ class Compose:
         self.deadline = deadline
         self.cmd = _compose_command()
         self.project = "tep90x%d" % os.getpid()
-        coap, coaps, mef = harness.free_udp_ports(3)
+        coap, coaps, mef, maf = harness.free_udp_ports(4)
         self.env = dict(os.environ, TEP_BASE=BASE_IMAGE, TEP_IMAGE=IMAGE, TEP_BIND="127.0.0.1",
                         TEP_PORT_CSE_COAP=str(coap), TEP_PORT_CSE_COAPS=str(coaps),
-                        TEP_PORT_ENROLLER_COAPS=str(mef), COMPOSE_PROJECT_NAME=self.project)
+                        TEP_PORT_ENROLLER_COAPS=str(mef), TEP_PORT_AUTHZ_COAPS=str(maf),
+                        TEP_CERT_DEVICE=CERT_DEVICE, COMPOSE_PROJECT_NAME=self.project)
         self.transcript = []
 
     def left(self, cap):
@@ -128,8 +138,8 @@ class Compose:
         return self.compose("exec", "-T", "enroller", "tep-entrypoint", "tepctl", *args,
                             cap=60)
 
-    def logs(self):
-        return self.compose("logs", "--no-color", "--tail", "60", cap=60)[1]
+    def logs(self, *services, tail="60"):
+        return self.compose("logs", "--no-color", "--tail", tail, *services, cap=60)[1]
 
 
 def _ensure_base_image(c):
@@ -169,6 +179,29 @@ def _enrol_from_outside(c, tmp_path):
     assert r.returncode == 0 and "KE_ID=" in r.stdout, r.stdout + r.stderr
 
 
+def _platform_certificates(c, how):
+    """The one-shot pki service ran: tep-cse's and the MAF's certificates were HOW
+    ("issued" or "reusing"); {name: serial}. Both daemons started with them."""
+    assert c.wait_exit("pki") == 0, c.logs("pki")
+    log = c.logs("pki", tail="all")
+    found = {m.group(1): m.group(3) for m in PKI_LINE.finditer(log) if m.group(2) == how}
+    assert set(found) == {"tep-cse", "tep-maf"}, "pki did not say %s for both:\n%s" % (how, log)
+    for service in ("cse", "authz"):
+        log = c.logs(service, tail="all")
+        assert "event=pki_on cert_file=/var/lib/tep/cert/cert.pem" in log, log
+    return found
+
+
+def _cert_device_ran(c):
+    """The device-cert one-shot: cert (or its certificate reused), then cert-run
+    registered and wrote over the certificate SAEF; tep-cse bound that session to it."""
+    assert c.wait_exit("device-cert") == 0, c.logs("device-cert", "cse")
+    _, log = c.compose("logs", "--no-color", "device-cert", check=True)
+    assert "AE_ID=C" + CERT_DEVICE in log and "RSC=2001" in log, log
+    log = c.logs("cse", tail="all")
+    assert CERT_BOUND.search(log), "no certificate session in tep-cse's log:\n" + log
+
+
 def _served(rc, out):
     return rc == 0 and "RSC=2000" in out
 
@@ -204,6 +237,18 @@ def test_compose_platform_end_to_end(tmp_path):
         for key in ("KE_ID=", "KPSA_ID=", "AE_ID=Cdevice01"):
             assert key in log, "device log lacks %s:\n%s" % (key, log)
 
+        # tep-cse and tep-authz run with their certificates from the tep CA; the key is
+        # the image user's, 0600, on a volume they mount read-only.
+        serials = _platform_certificates(c, "issued")
+        for service in ("cse", "authz"):
+            rc, out = c.compose("exec", "-T", service, "stat", "-c", "%a %u",
+                                "/var/lib/tep/cert/key.pem", cap=30)
+            assert rc == 0 and out.split() == ["600", "10001"], out
+            rc, out = c.compose("exec", "-T", service, "touch", "/var/lib/tep/cert/x", cap=30)
+            assert rc != 0 and "Read-only file system" in out, out
+        # The second demo device: its certificate, then the certificate SAEF.
+        _cert_device_ran(c)
+
         # ... and reads its data back from another container.
         rc, out = c.device("device01", "retrieve", DATA)
         assert _served(rc, out), out
@@ -238,6 +283,17 @@ def test_compose_platform_end_to_end(tmp_path):
         assert _served(rc, out), "device01's data or keys lost in the restart:\n" + out
         rc, out = c.device("device02", "retrieve", DATA)
         assert _denied(rc, out), out
+
+        # "down" and a second "up": the platform certificates are reused (the enrolees
+        # exist already), the daemons start with them, both SAEFs work.
+        c.compose("down", "--timeout", "5", cap=120, check=True)
+        c.compose("up", "-d", cap=300, check=True)
+        c.wait_healthy(["enroller", "authz", "cse"])
+        assert _platform_certificates(c, "reusing") == serials
+        _cert_device_ran(c)
+        assert c.wait_exit("device") == 0, c.logs("device")
+        rc, out = c.device("device01", "retrieve", DATA)
+        assert _served(rc, out), out
         print("docker compose test: build %.0f s, scenario %.0f s"
               % (t_built - t_start, time.monotonic() - t_built))
     except BaseException:
