@@ -87,19 +87,27 @@ static size_t active(void)
     return n;
 }
 
-static void test_enrol_then_revoke(void **state)
+/* Device01's Km credential as sync hands it to the MAF (km: 32 bytes, filled here). */
+static Tep__Credential km_cred(uint8_t *km)
 {
-    uint8_t km[32];
-    Tep__Credential cred = TEP__CREDENTIAL__INIT, *got;
+    Tep__Credential cred = TEP__CREDENTIAL__INIT;
 
-    memset(km, 0xa5, sizeof(km));
+    memset(km, 0xa5, 32);
     cred.key_id = "0011aabb@maf.tep.local";
     cred.key.data = km;
-    cred.key.len = sizeof(km);
+    cred.key.len = 32;
     cred.suid = 21;
     cred.ke_id = "ffee@mef.tep.local";
     cred.enrolee_id = "Cdevice01";
     cred.expires = 1795000000;
+    return cred;
+}
+
+static void test_enrol_then_revoke(void **state)
+{
+    uint8_t km[32];
+    Tep__Credential cred = km_cred(km), *got;
+
     assert_int_equal(active(), 0);
     assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, cred.ke_id, &cred), 0);
     assert_int_equal(active(), 1);
@@ -139,18 +147,11 @@ static void test_reset_forgets_everything(void **state)
 {
     uint8_t km[32];
     uint8_t when[8] = {0};
-    Tep__Credential cred = TEP__CREDENTIAL__INIT, *got;
+    Tep__Credential cred = km_cred(km), *got;
     void *val = NULL;
     size_t len = 0;
     cmn_txn *txn = NULL;
 
-    memset(km, 0xa5, sizeof(km));
-    cred.key_id = "0011aabb@maf.tep.local";
-    cred.key.data = km;
-    cred.key.len = sizeof(km);
-    cred.suid = 21;
-    cred.ke_id = "ffee@mef.tep.local";
-    cred.enrolee_id = "Cdevice01";
     assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, cred.ke_id, &cred), 0);
     assert_int_equal(cmn_store_put(store, AUTHZ_MAF_REVOKED_CERTS_DB, "0badc0de", 8, when, 8),
                      0);

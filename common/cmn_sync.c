@@ -15,13 +15,14 @@
  * bytes) names the enroller store last_applied counts in. An answer is checked before
  * any item is applied: no epoch recorded yet -> adopt the answer's; another epoch, or
  * last_seq < last_applied -> reset (cmn_sync.h) in one transaction, drop the answer's
- * items and ask from 0. A monitor on the SUB makes every reconnection after the first
- * (the enroller restarted) ask, even when no event comes: a restored store is then
- * seen while its last_seq is still below last_applied. The monitor is drained on each
+ * items and ask from 0. A monitor on the SUB makes every (re)connection (the enroller
+ * restarted) ask when no answer is awaited, even when no event comes: a restored store
+ * is then seen while its last_seq is still below last_applied. The monitor is drained on each
  * cmn_sync_process call (the daemons tick at least every 250 ms), not polled. */
 #include "cmn_sync.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +48,6 @@ struct cmn_sync {
     cmn_bus_sock *sub;
     cmn_bus_sock *dealer;
     cmn_bus_sock *mon;  /* the SUB's connections */
-    unsigned connects;  /* of the SUB, seen by mon */
     cmn_sync_apply_fn fn;
     void *arg;
     cmn_sync_reset_fn reset_fn;
@@ -61,6 +61,7 @@ struct cmn_sync {
     uint64_t req_id;    /* its request_id */
     int64_t sent_ms;    /* when it was sent */
     bool ask_now;       /* send a request at the next chance */
+    bool reset_pending; /* reset done, the new log not caught up yet */
     int64_t retry_at;   /* if not ask_now: ask again at this time (0: not scheduled) */
 };
 
@@ -271,14 +272,16 @@ static void drain_events(cmn_sync *s)
     }
 }
 
-/* Every reconnection of the SUB after its first connection: the enroller restarted,
- * perhaps on another or a restored store, so ask even if no event follows. */
+/* A (re)connection of the SUB: the enroller (re)started, perhaps on another or a
+ * restored store, so ask even if no event follows; unless an answer is awaited (it, or
+ * the Lazy Pirate retry, covers it). The first connection may come before the monitor
+ * is attached or while the start request is out: it asks nothing more either way. */
 static void drain_monitor(cmn_sync *s)
 {
     unsigned ev = 0;
     int err;
     while ((err = cmn_bus_monitor_recv(s->mon, &ev)) == 0 || err == CMN_ECORRUPT) {
-        if (err == 0 && ev == CMN_BUS_EV_CONNECTED && ++s->connects > 1)
+        if (err == 0 && ev == CMN_BUS_EV_CONNECTED && !s->outstanding)
             s->ask_now = true;
     }
 }
@@ -371,8 +374,7 @@ static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
     snprintf(s->epoch, sizeof(s->epoch), "%s", resp->epoch);
     s->last = 0;
     s->known = resp->last_seq;
-    if (s->hook)
-        s->hook(0, s->hook_arg);
+    s->reset_pending = true; /* the hook runs once the new log is applied */
     return 0;
 }
 
@@ -419,9 +421,12 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
     }
     bool progress = new_last > s->last;
     s->last = new_last;
-    if (progress && s->hook)
-        s->hook(s->last, s->hook_arg);
     bool behind = gap || resp->more || s->known > s->last;
+    /* after a reset also when the new log gave nothing: what was deleted is gone */
+    if (s->hook && (progress || (s->reset_pending && !behind)))
+        s->hook(s->last, s->hook_arg);
+    if (!behind)
+        s->reset_pending = false;
     if (behind && progress)
         s->ask_now = true;
     else if (behind)

@@ -31,9 +31,10 @@ typedef int (*cmn_sync_apply_fn)(cmn_txn *txn, const Tep__SyncItem *item, void *
  * below our last_applied): delete, inside txn, every record the daemon derived from
  * the enroller's events, then return 0 or a CMN_E* code. store is the subscriber's
  * store, for reading what to delete (a read transaction; txn has written nothing yet).
- * cmn_sync then sets last_applied 0 and the new epoch in the same txn, commits, calls
- * the applied hook with 0, and asks for everything from 0. On any failure nothing is
- * committed, nothing of that answer is applied, and it asks again after 1 s. */
+ * cmn_sync then sets last_applied 0 and the new epoch in the same txn, commits and asks
+ * for everything from 0; the applied hook runs once the new log is caught up (also when
+ * it has no events). On any failure nothing is committed, nothing of that answer is
+ * applied, and it asks again after 1 s. */
 typedef int (*cmn_sync_reset_fn)(cmn_store *store, cmn_txn *txn, void *arg);
 
 /* For reset fns: deletes in txn every record of db (as store has it) for which keep is
@@ -54,7 +55,7 @@ void cmn_sync_fds(cmn_sync *s, int ret_fds[2]);
 int cmn_sync_process(cmn_sync *s, int64_t now_ms);
 uint64_t cmn_sync_last_applied(const cmn_sync *s);
 /* Called after each applied batch (optional), e.g. to log or to close sessions; also
- * after a reset (last 0). */
+ * after a reset, when caught up with the new log. */
 void cmn_sync_set_applied_hook(cmn_sync *s, void (*hook)(uint64_t last, void *arg), void *arg);
 /* Required for a daemon that stores records derived from the events (set it before
  * the first cmn_sync_process): without one a reset only rewinds the position, and what

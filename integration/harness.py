@@ -425,3 +425,34 @@ class DtlsRelay:
         self._thread.join()
         self.sock.close()
         self.up.close()
+
+
+# ------------------------------------------------------------ enroller store reset (59)
+
+def daemon_data_dir(platform, name):
+    """DIR/data/<name>: the daemon's store."""
+    return os.path.join(platform.env["DATA_DIR"], name)
+
+
+def replace_data_dir(platform, name, source=None):
+    """With the daemon stopped: its data directory becomes a copy of source (a backup
+    made with shutil.copytree), or an empty one when source is None (a fresh store)."""
+    assert not platform[name].alive(), name + " running"
+    d = daemon_data_dir(platform, name)
+    shutil.rmtree(d)
+    if source is None:
+        os.mkdir(d, 0o700)
+    else:
+        shutil.copytree(source, d)
+
+
+def wait_refused(platform, dev, path, timeout=5.0):
+    """Retrieves path as dev (a new DTLS session each time) until tep-cse refuses it;
+    fails after timeout with the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = dev.run("--timeout", "1000", "retrieve", path)
+        if r.rc != 0:
+            return r
+        assert time.monotonic() < deadline, "%s still served after %.0f s: %s\n%s" % (
+            dev.name, timeout, r, platform.logs())
