@@ -169,6 +169,7 @@ static int open_bus(daemon_state *d)
         return EXIT_STARTUP;
     }
     cmn_sync_set_applied_hook(d->sync, on_applied, d);
+    cmn_sync_set_reset_fn(d->sync, cse_sync_reset, &d->stats);
     d->facts.cse_id = d->cfg.cse_id;
     d->facts.store = d->store;
     d->facts.last_seq = cmn_sync_last_applied(d->sync);

@@ -73,8 +73,6 @@ def test_fresh_store_events_applied(platform):
     assert r.rc == 0 and "after-reset" in r.out, "%s\n%s" % (r, platform.logs())
 
 
-@pytest.mark.xfail(strict=True, reason="needs cmn_sync_set_reset_fn(d->sync, cse_sync_reset, "
-                   "&d->stats) in cse-node/cse_main.c (the lead's file); then drop this mark")
 def test_fresh_store_forgets_old_credentials(platform):
     d1, cin1 = fresh_enroller_store(platform)
     # what came from the old store is gone at tep-cse: device01 is unknown there
