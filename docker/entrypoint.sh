@@ -9,9 +9,9 @@
 #   provision NAME...                one-shot: pre-provision each enrolee NAME at the
 #                                    enroller, writing /var/lib/tep/device/NAME.prov (kept
 #                                    if present)
-#   pki                              one-shot: tep-cse's and tep-authz's certificates from
+#   pki [--renew]                    one-shot: tep-cse's and tep-authz's certificates from
 #                                    the tep CA into /var/lib/tep/cert-{cse,authz} (reused
-#                                    while valid for another day)
+#                                    while valid for another day, unless --renew)
 #   device NAME [COMMAND ARGS]       tep-device for NAME (default command: run)
 #   cert-device NAME                 tep-device for NAME: cert (unless it has a valid
 #                                    certificate), then cert-run (the certificate SAEF)
@@ -78,7 +78,7 @@ cert_info() { # CERT -> "serial=... notAfter=..."
 # CSE-ID, tep-authz: the MAF-ID) the way any entity gets one (docs/internals.md,
 # "Certificate SAEF"): enrolee NAME with identifier ID (provisioning file in $pkidir, made
 # once), certificate enrolment, then OUT/{cert,key,ca}.pem (0600, replaced atomically).
-# Reused as they are while valid for another day and naming ID.
+# Reused as they are while valid for another day and naming ID (unless $renew).
 platform_cert() {
     name=$1 id=$2 out=$3
     prov=$pkidir/$name.prov state=$pkidir/$name.state
@@ -86,7 +86,7 @@ platform_cert() {
         say "pki: $name: no identifier in the configuration"
         return 1
     fi
-    if [ -s "$out/key.pem" ] && [ -s "$out/ca.pem" ] && valid_cert "$out/cert.pem" 86400 "$id" &&
+    if [ -z "$renew" ] && [ -s "$out/key.pem" ] && [ -s "$out/ca.pem" ] && valid_cert "$out/cert.pem" 86400 "$id" &&
         openssl verify -CAfile "$out/ca.pem" "$out/cert.pem" >/dev/null 2>&1; then
         say "pki: $name: reusing $out/cert.pem ($(cert_info "$out/cert.pem"), onem2m:$id)"
         return 0
@@ -161,6 +161,11 @@ provision)
     done
     ;;
 pki)
+    case ${1:-} in
+    '') renew= ;;
+    --renew) renew=1 ;;
+    *) say "pki [--renew]"; exit 1 ;;
+    esac
     umask 077
     pkidir=${TEP_PKI_DIR:-/var/lib/tep/pki}
     mef=${TEP_PKI_MEF_URI:-coaps://enroller:5784}
