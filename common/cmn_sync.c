@@ -18,7 +18,16 @@
  * items and ask from 0. A monitor on the SUB makes every (re)connection (the enroller
  * restarted) ask when no answer is awaited, even when no event comes: a restored store
  * is then seen while its last_seq is still below last_applied. The monitor is drained on each
- * cmn_sync_process call (the daemons tick at least every 250 ms), not polled. */
+ * cmn_sync_process call (the daemons tick at least every 250 ms), not polled.
+ *
+ * The history: with last_applied, the same transaction stores the SHA-256 of the last
+ * applied item's Event (CMN_SYNC_DB "last_digest", 32 bytes; tep.Event packed again by
+ * protobuf-c from the answer, which is the enroller's log record as stored). With a
+ * digest we ask after last_applied - 1: the answer's first item must be last_applied
+ * with that digest (then it is skipped), else the enroller's log is not the one we
+ * applied (a restored store that already made new events up to or past our position)
+ * -> reset, reason history_diverged. A position without a digest (from before digests)
+ * asks after last_applied and adopts the digest with the next applied item. */
 #include "cmn_sync.h"
 
 #include <stdbool.h>
@@ -26,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 
@@ -37,6 +47,8 @@
 #define CMN_SYNC_EPOCH_KEY "epoch"
 #define CMN_SYNC_EPOCH_KEY_LEN (sizeof(CMN_SYNC_EPOCH_KEY) - 1)
 #define CMN_SYNC_EPOCH_MAX 64
+#define CMN_SYNC_DIGEST_KEY "last_digest"
+#define CMN_SYNC_DIGEST_KEY_LEN (sizeof(CMN_SYNC_DIGEST_KEY) - 1)
 #define SUB "sync"
 
 struct cmn_sync {
@@ -56,6 +68,9 @@ struct cmn_sync {
     void (*hook)(uint64_t last, void *arg);
     void *hook_arg;
     uint64_t last;      /* last applied seq, as stored */
+    uint8_t digest[CMN_SHA256_LEN]; /* of last's Event, as stored, if have_digest */
+    bool have_digest;
+    bool req_check;     /* the outstanding request asked after last - 1 (to check last) */
     uint64_t known;     /* newest seq heard of */
     bool outstanding;   /* a request is in flight */
     uint64_t req_id;    /* its request_id */
@@ -106,6 +121,28 @@ static int load_epoch(cmn_store *store, char ret[CMN_SYNC_EPOCH_MAX + 1])
     return err;
 }
 
+/* The digest of last_applied's Event; *ret_have false when none is recorded. */
+static int load_digest(cmn_store *store, uint8_t ret[CMN_SHA256_LEN], bool *ret_have)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int err = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN,
+                            &val, &len);
+    *ret_have = false;
+    if (err == CMN_ENOTFOUND)
+        return 0;
+    if (err)
+        return err;
+    if (len != CMN_SHA256_LEN)
+        err = CMN_ECORRUPT;
+    else {
+        memcpy(ret, val, CMN_SHA256_LEN);
+        *ret_have = true;
+    }
+    cmn_store_free_val(val, len);
+    return err;
+}
+
 static char *join(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -138,6 +175,8 @@ int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const ch
         err = load_last(store, &s->last);
     if (!err)
         err = load_epoch(store, s->epoch);
+    if (!err)
+        err = load_digest(store, s->digest, &s->have_digest);
     if (!err)
         err = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &s->sub);
     if (!err)
@@ -299,6 +338,26 @@ static int store_last(cmn_txn *txn, uint64_t last)
     return cmn_txn_put(txn, CMN_SYNC_DB, CMN_SYNC_KEY, CMN_SYNC_KEY_LEN, key, sizeof(key));
 }
 
+static int store_digest(cmn_txn *txn, const uint8_t digest[CMN_SHA256_LEN])
+{
+    return cmn_txn_put(txn, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN, digest,
+                       CMN_SHA256_LEN);
+}
+
+/* SHA-256 of ev packed (protobuf-c packs the fields in number order, unknown ones
+ * last: the same Event gives the same bytes). */
+static int event_digest(const Tep__Event *ev, uint8_t ret[CMN_SHA256_LEN])
+{
+    size_t len = tep__event__get_packed_size(ev);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return CMN_ENOMEM;
+    tep__event__pack(ev, buf);
+    int err = cmn_sha256(buf, len, ret);
+    free(buf);
+    return err;
+}
+
 /* Applies the in-order prefix of resp after s->last in one transaction. *ret_new is
  * the new last applied seq, *ret_gap true when an item was missing. */
 static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret_new,
@@ -306,6 +365,7 @@ static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret
 {
     cmn_txn *txn = NULL;
     uint64_t last = s->last;
+    uint8_t digest[CMN_SHA256_LEN] = {0};
     int err = cmn_store_txn_begin(s->store, &txn);
     if (err)
         return err;
@@ -322,28 +382,51 @@ static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret
         if (err)
             goto out;
         last = it->event->seq;
+        err = event_digest(it->event, digest); /* kept: the last one's is stored */
+        if (err)
+            goto out;
     }
     if (last == s->last)
         goto out; /* nothing new: abort the empty transaction */
     err = store_last(txn, last);
     if (!err)
+        err = store_digest(txn, digest);
+    if (!err)
         err = cmn_txn_commit(txn);
     txn = NULL; /* commit frees it, also on failure */
 out:
     cmn_txn_abort(txn);
+    if (!err && last != s->last) {
+        memcpy(s->digest, digest, sizeof(digest));
+        s->have_digest = true;
+    }
     if (!err)
         *ret_new = last;
     return err;
 }
 
-/* Why the answer's store is not the one last_applied counts in, or NULL. */
-static const char *reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp)
+/* Why the answer's store is not the one last_applied counts in: *ret_why, or NULL.
+ * Asked after last - 1 (req_check), the first item must be last with the recorded
+ * digest; missing or different, the log is another history than the one applied. */
+static int reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp, const char **ret_why)
 {
+    *ret_why = NULL;
     if (s->epoch[0] != '\0' && strcmp(s->epoch, resp->epoch) != 0)
-        return "epoch_changed";
-    if (resp->last_seq < s->last)
-        return "seq_went_back";
-    return NULL;
+        *ret_why = "epoch_changed";
+    else if (resp->last_seq < s->last)
+        *ret_why = "seq_went_back";
+    if (*ret_why || !s->req_check)
+        return 0;
+    const Tep__SyncItem *first = resp->n_items ? resp->items[0] : NULL;
+    uint8_t digest[CMN_SHA256_LEN];
+    if (!first || !first->event || first->event->seq != s->last) {
+        *ret_why = "history_diverged";
+        return 0;
+    }
+    int err = event_digest(first->event, digest);
+    if (!err && memcmp(digest, s->digest, CMN_SHA256_LEN) != 0)
+        *ret_why = "history_diverged";
+    return err;
 }
 
 /* One transaction: the daemon's derived records deleted, last_applied 0, the new epoch. */
@@ -360,6 +443,11 @@ static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
         err = s->reset_fn(s->store, txn, s->reset_arg);
     if (!err)
         err = store_last(txn, 0);
+    if (!err) {
+        err = cmn_txn_del(txn, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN);
+        if (err == CMN_ENOTFOUND)
+            err = 0; /* a position from before digests */
+    }
     if (!err)
         err = store_epoch(txn, resp->epoch);
     if (!err) {
@@ -373,6 +461,7 @@ static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
     }
     snprintf(s->epoch, sizeof(s->epoch), "%s", resp->epoch);
     s->last = 0;
+    s->have_digest = false;
     s->known = resp->last_seq;
     s->reset_pending = true; /* the hook runs once the new log is applied */
     return 0;
@@ -397,7 +486,11 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
         schedule_retry(s, now_ms);
         return CMN_EPROTO;
     }
-    const char *why = reset_reason(s, resp);
+    const char *why = NULL;
+    if ((err = reset_reason(s, resp, &why))) {
+        schedule_retry(s, now_ms);
+        return err;
+    }
     if (why) {
         err = reset(s, resp, why);
         if (err)
@@ -468,7 +561,9 @@ static int send_request(cmn_sync *s, int64_t now_ms)
     Tep__SyncRequest req;
     cmn_bus_env_init(&env, s->sender, 0);
     tep__sync_request__init(&req);
-    req.after_seq = s->last;
+    /* with a digest, last itself comes back first, to check it is the one applied */
+    bool check = s->last > 0 && s->have_digest;
+    req.after_seq = check ? s->last - 1 : s->last;
     req.target_id = s->target_id;
     req.max = CMN_SYNC_MAX;
     env.body_case = TEP__ENVELOPE__BODY_SYNC_REQ;
@@ -479,6 +574,7 @@ static int send_request(cmn_sync *s, int64_t now_ms)
         return err;
     }
     s->outstanding = true;
+    s->req_check = check;
     s->req_id = env.request_id;
     s->sent_ms = now_ms;
     s->ask_now = false;

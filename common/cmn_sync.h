@@ -10,7 +10,11 @@
  * in, or the enroller's last_seq is below last_applied (a backup restored), the
  * subscriber resets (cmn_sync_reset_fn, log event=enroller_reset) and applies the new
  * log from its start. It also asks whenever its SUB reconnects (an enroller restart),
- * so a restored store is seen before its next seq catches up with last_applied. */
+ * so a restored store is seen before its next seq catches up with last_applied.
+ * The digest of the last applied item's Event is stored with last_applied; each
+ * request asks after last_applied - 1 and the answer's first item must be that Event
+ * again: if the enroller's log has another one there (a restored store that already
+ * went up to or past last_applied), it resets too (reason history_diverged). */
 #ifndef TEP_CMN_SYNC_H
 #define TEP_CMN_SYNC_H
 
@@ -27,8 +31,8 @@
  * whole batch is then aborted and asked again later). */
 typedef int (*cmn_sync_apply_fn)(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
 
-/* The enroller's store was replaced or restored (its epoch changed, or its last_seq is
- * below our last_applied): delete, inside txn, every record the daemon derived from
+/* The enroller's store was replaced or restored (its epoch changed, its last_seq is
+ * below our last_applied, or its item at last_applied is another Event): delete, inside txn, every record the daemon derived from
  * the enroller's events, then return 0 or a CMN_E* code. store is the subscriber's
  * store, for reading what to delete (a read transaction; txn has written nothing yet).
  * cmn_sync then sets last_applied 0 and the new epoch in the same txn, commits and asks

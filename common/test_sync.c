@@ -3,7 +3,9 @@
  * and lost answers are recovered, the position survives a restart, and a failed apply
  * commits nothing. The enroller's epoch: adopted at first contact; another epoch or a
  * last_seq below last_applied resets (reset fn, position 0, everything asked again);
- * a failed reset applies nothing. */
+ * a failed reset applies nothing. The history: each request re-asks last_applied and
+ * checks its Event's digest; another Event there (or none) resets (history_diverged),
+ * the same one is not applied twice, a position without a digest adopts one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 
 #include "cmn_bus.h"
 #include "cmn_err.h"
+#include "cmn_log.h"
 #include "cmn_store.h"
 #include "cmn_sync.h"
 
@@ -38,16 +41,18 @@ typedef struct {
     uint64_t afters[16]; /* after_seq of the requests seen */
     const char *epoch;   /* the store's epoch in answers (NULL: none, as before epochs) */
     char pub_ep[96];     /* to restart the PUB (an enroller restart, seen by the SUB) */
+    uint64_t diverge_from; /* events from this seq on are another history (0: none) */
 } enroller;
 
-static void fill_item(Tep__SyncItem *it, Tep__Event *ev, Tep__Credential *cr, uint8_t *key,
-                      char *key_id, uint64_t seq)
+static void fill_item(const enroller *e, Tep__SyncItem *it, Tep__Event *ev, Tep__Credential *cr,
+                      uint8_t *key, char *key_id, uint64_t seq)
 {
     tep__sync_item__init(it);
     tep__event__init(ev);
     tep__credential__init(cr);
     ev->seq = seq;
     ev->enrolee_id = "Cdevice01";
+    ev->kpm_id = e->diverge_from && seq >= e->diverge_from ? "restored" : "original";
     memset(key, (int)seq, 32);
     snprintf(key_id, 16, "kpsa-%" PRIu64, seq);
     cr->key_id = key_id;
@@ -74,7 +79,7 @@ static void answer(enroller *e, const uint8_t *ident, size_t ilen, const Tep__En
             e->skip_seq = 0;
             continue;
         }
-        fill_item(&its[n], &evs[n], &crs[n], keys[n], ids[n], seq);
+        fill_item(e, &its[n], &evs[n], &crs[n], keys[n], ids[n], seq);
         ptrs[n] = &its[n];
         n++;
     }
@@ -312,7 +317,7 @@ static void test_catch_up_after_down(void **state)
     }
     assert_int_equal(cmn_sync_last_applied(f->sync), 6);
     assert_applied_in_order(&f->app, 1, 6);
-    assert_int_equal(f->enr.afters[f->enr.n_requests - 1], 5);
+    assert_int_equal(f->enr.afters[f->enr.n_requests - 1], 4); /* 5 again, to check it */
 
     /* restart: the position comes back from the store, no event is applied twice */
     cmn_sync_free(f->sync);
@@ -323,11 +328,12 @@ static void test_catch_up_after_down(void **state)
     assert_int_equal(cmn_sync_last_applied(f->sync), 6);
     run(f, 200, 0);
     assert_true(f->enr.n_requests > before);
-    assert_int_equal(f->enr.afters[before], 6);
-    assert_int_equal(f->app.n, 0);
+    assert_int_equal(f->enr.afters[before], 5);
+    assert_int_equal(f->app.n, 0); /* 6 came back (same digest): not applied twice */
 }
 
-/* Answers capped at 2 items: "more" makes the subscriber ask until it has everything. */
+/* Answers capped at 2 items: "more" makes the subscriber ask until it has everything
+ * (from the second answer on, one of the two is the re-checked last_applied). */
 static void test_more_pages(void **state)
 {
     fixture *f = *state;
@@ -336,12 +342,12 @@ static void test_more_pages(void **state)
     start_sync(f);
     run(f, 3000, 7);
     assert_applied_in_order(&f->app, 1, 7);
-    assert_int_equal(f->enr.n_requests, 4);
-    assert_int_equal(f->enr.afters[3], 6);
+    assert_int_equal(f->enr.n_requests, 6);
+    assert_int_equal(f->enr.afters[5], 5);
 }
 
 /* An answer with a hole (3 missing): 1, 2 are applied, 4.. are not, the subscriber
- * asks again from 2 and ends with 1..6 in order. */
+ * asks again after 1 (2 re-checked) and ends with 1..6 in order. */
 static void test_gap_in_answer(void **state)
 {
     fixture *f = *state;
@@ -352,7 +358,7 @@ static void test_gap_in_answer(void **state)
     assert_applied_in_order(&f->app, 1, 6);
     assert_int_equal(f->enr.n_requests, 2);
     assert_int_equal(f->enr.afters[0], 0);
-    assert_int_equal(f->enr.afters[1], 2);
+    assert_int_equal(f->enr.afters[1], 1);
 }
 
 /* The first answer is lost: after 1 s the subscriber rebuilds its DEALER and asks
@@ -463,7 +469,7 @@ static void test_epoch_adopted(void **state)
     int before = f->enr.n_requests;
     f->enr.n_events = 6;
     run(f, 3000, 6);
-    assert_int_equal(f->enr.afters[before], 5);
+    assert_int_equal(f->enr.afters[before], 4);
     assert_int_equal(cmn_sync_last_applied(f->sync), 6);
     assert_int_equal(f->app.resets, 0);
     assert_int_equal(count_creds(f), 6);
@@ -490,7 +496,7 @@ static void test_epoch_adopted_over_old_position(void **state)
 }
 
 /* The enroller comes back on another store (EPOCH_B) with 8 events: on the SUB's
- * reconnection the subscriber asks after 5, resets (the derived records are deleted,
+ * reconnection the subscriber asks after 4 (5 re-checked), resets (the derived records are deleted,
  * the hook sees 0), drops the answer's items 6..8, asks from 0 and applies 1..8 of
  * the new log. */
 static void test_epoch_change_resets(void **state)
@@ -500,7 +506,7 @@ static void test_epoch_change_resets(void **state)
     int before = f->enr.n_requests;
     enroller_back_with(f, EPOCH_B, 8);
     assert_int_equal(f->app.cleared, 5);
-    assert_int_equal(f->enr.afters[before], 5);
+    assert_int_equal(f->enr.afters[before], 4);
     assert_int_equal(cmn_sync_last_applied(f->sync), 8);
     assert_int_equal(f->enr.afters[before + 1], 0);
     assert_applied_in_order(&f->app, 1, 8); /* 6..8 of the first answer were dropped */
@@ -573,6 +579,140 @@ static void test_reset_failure_applies_nothing(void **state)
     assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_B);
 }
 
+/* ---- the history (digest of last_applied's Event) ------------------------------------ */
+
+/* The log lines of a test (warn and up), to see the reset's reason. */
+typedef struct {
+    FILE *fp;
+    char *buf;
+    size_t len;
+} log_capture;
+
+static void capture_log(log_capture *c)
+{
+    c->fp = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->fp);
+    cmn_log_init("test-sync", CMN_LOG_WARN, c->fp);
+}
+
+static bool logged(log_capture *c, const char *what)
+{
+    fflush(c->fp);
+    return c->buf && strstr(c->buf, what) != NULL;
+}
+
+static void end_capture(log_capture *c)
+{
+    cmn_log_init("test-sync", CMN_LOG_WARN, NULL);
+    fclose(c->fp);
+    free(c->buf);
+}
+
+/* A restored store (same epoch) that already went past our position: 5 is another
+ * Event there. Seqs and epoch cannot tell it, the digest does: reset, reason
+ * history_diverged, then 1..8 of the restored log. */
+static void test_history_diverged_resets(void **state)
+{
+    fixture *f = *state;
+    log_capture c;
+    capture_log(&c);
+    applied_five(f);
+    int before = f->enr.n_requests;
+    f->enr.diverge_from = 5;
+    enroller_back_with(f, EPOCH_A, 8);
+    assert_int_equal(f->enr.afters[before], 4);
+    assert_true(logged(&c, "event=enroller_reset reason=history_diverged old_epoch=" EPOCH_A
+                           " new_epoch=" EPOCH_A " last_applied=5 enroller_last_seq=8"));
+    assert_int_equal(f->app.cleared, 5);
+    assert_int_equal(f->enr.afters[before + 1], 0);
+    assert_applied_in_order(&f->app, 1, 8);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 8);
+
+    /* the restored log is ours now: the next ask re-checks 8 and finds it */
+    cmn_sync_free(f->sync);
+    f->sync = NULL;
+    f->app.n = 0;
+    before = f->enr.n_requests;
+    start_sync(f);
+    run(f, 200, 0);
+    assert_int_equal(f->enr.afters[before], 7);
+    assert_int_equal(f->app.resets, 1);
+    assert_int_equal(f->app.n, 0);
+    end_capture(&c);
+}
+
+/* The restored store no longer has an item at our position although its last_seq is
+ * past it (the answer leaves 5 out): not the history we applied, reset. */
+static void test_history_item_missing_resets(void **state)
+{
+    fixture *f = *state;
+    log_capture c;
+    capture_log(&c);
+    applied_five(f);
+    f->enr.skip_seq = 5;
+    enroller_back_with(f, EPOCH_A, 6);
+    assert_true(logged(&c, "event=enroller_reset reason=history_diverged"));
+    assert_applied_in_order(&f->app, 1, 6);
+    end_capture(&c);
+}
+
+/* The enroller restarts on the same store, which went on to 8: 5 comes back with the
+ * same digest, no reset, 6..8 applied once (5 is not applied twice). */
+static void test_same_history_no_reset(void **state)
+{
+    fixture *f = *state;
+    log_capture c;
+    capture_log(&c);
+    applied_five(f);
+    f->app.n = 0;
+    int before = f->enr.n_requests;
+    f->enr.n_events = 8;
+    restart_enroller(f);
+    run(f, 3000, 8);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 8);
+    assert_int_equal(f->enr.afters[before], 4);
+    assert_applied_in_order(&f->app, 6, 8);
+    assert_int_equal(f->app.resets, 0);
+    assert_false(logged(&c, "enroller_reset"));
+    assert_int_equal(count_creds(f), 8);
+    end_capture(&c);
+}
+
+/* A position from before digests (last_applied 5, no digest): asked after 5 as
+ * before, nothing reset (5 cannot be checked), the digest of 7 adopted with it; from
+ * then on 7 is checked, and another Event there resets. */
+static void test_old_position_adopts_digest(void **state)
+{
+    fixture *f = *state;
+    log_capture c;
+    capture_log(&c);
+    applied_five(f);
+    cmn_sync_free(f->sync);
+    f->sync = NULL;
+    assert_int_equal(cmn_store_del(f->store, CMN_SYNC_DB, "last_digest", 11), 0);
+    f->enr.n_events = 7;
+    int before = f->enr.n_requests;
+    start_sync(f);
+    run(f, 3000, 7);
+    assert_int_equal(f->enr.afters[before], 5);
+    assert_int_equal(f->app.resets, 0);
+    assert_int_equal(cmn_sync_last_applied(f->sync), 7);
+    void *val = NULL;
+    size_t len = 0;
+    assert_int_equal(cmn_store_get(f->store, CMN_SYNC_DB, "last_digest", 11, &val, &len), 0);
+    assert_int_equal(len, 32);
+    cmn_store_free_val(val, len);
+    run(f, 150, 0); /* the SUB's first connection */
+
+    before = f->enr.n_requests;
+    f->enr.diverge_from = 7;
+    enroller_back_with(f, EPOCH_A, 7);
+    assert_int_equal(f->enr.afters[before], 6);
+    assert_true(logged(&c, "reason=history_diverged"));
+    assert_applied_in_order(&f->app, 1, 7);
+    end_capture(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +727,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_epoch_change_fresh_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_went_back_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_failure_applies_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_diverged_resets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_item_missing_resets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_history_no_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_position_adopts_digest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
