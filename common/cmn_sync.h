@@ -32,13 +32,14 @@
 typedef int (*cmn_sync_apply_fn)(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
 
 /* The enroller's store was replaced or restored (its epoch changed, its last_seq is
- * below our last_applied, or its item at last_applied is another Event): delete, inside txn, every record the daemon derived from
- * the enroller's events, then return 0 or a CMN_E* code. store is the subscriber's
- * store, for reading what to delete (a read transaction; txn has written nothing yet).
- * cmn_sync then sets last_applied 0 and the new epoch in the same txn, commits and asks
- * for everything from 0; the applied hook runs once the new log is caught up (also when
- * it has no events). On any failure nothing is committed, nothing of that answer is
- * applied, and it asks again after 1 s. */
+ * below our last_applied, or its item at last_applied is another Event): delete, inside
+ * txn, every record the daemon derived from the enroller's events, then return 0 or a
+ * CMN_E* code. store is the subscriber's store, for reading what to delete (a read
+ * transaction; txn has written nothing yet). cmn_sync then sets last_applied 0 (no
+ * digest) and the new epoch in the same txn, commits and asks for everything from 0;
+ * the applied hook runs once the new log is caught up (also when it has no events). On
+ * any failure nothing is committed, nothing of that answer is applied, and it asks
+ * again after 1 s. */
 typedef int (*cmn_sync_reset_fn)(cmn_store *store, cmn_txn *txn, void *arg);
 
 /* For reset fns: deletes in txn every record of db (as store has it) for which keep is
