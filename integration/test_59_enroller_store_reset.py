@@ -6,6 +6,7 @@ skipping its events up to its old position. Without that, a revocation made on t
 restored store, whose seq tep-cse had already applied from the lost history, was never
 applied: the revoked device kept connecting (TS-0003 10.7, fail closed)."""
 
+import re
 import shutil
 
 import pytest
@@ -47,6 +48,57 @@ def test_restored_backup_then_revocation(platform):
     wait_refused(platform, d2, cin2)
     # the restored store is the truth now: device01 was not revoked there
     r = d1.run("retrieve", cin1)
+    assert r.rc == 0, "%s\n%s" % (r, platform.logs())
+
+
+def test_restored_backup_went_past_while_subscribers_down(platform):
+    """The window seqs and epoch cannot close: the restored store makes new events up
+    to and past tep-cse's position before tep-cse asks (here: tep-cse and tep-authz are
+    down meanwhile). Its event at tep-cse's last_applied is another one (device02
+    revoked, not device01), which the digest of that Event shows: reset, reason
+    history_diverged, and the restored log applied from its start."""
+    d1, _, cin1 = device_with_data(platform, "device01")
+    d2, _, cin2 = device_with_data(platform, "device02")
+    enroller, cse, authz = platform["enroller"], platform["cse"], platform["authz"]
+
+    assert enroller.stop() == 0
+    backup = daemon_data_dir(platform, "enroller") + ".backup"
+    shutil.copytree(daemon_data_dir(platform, "enroller"), backup)
+    enroller.start()
+    # after the backup: device01 is revoked (seq N+1, applied at tep-cse)
+    r = platform.tepctl("enrolee", "revoke", "device01")
+    assert r.rc == 0, str(r)
+    wait_refused(platform, d1, cin1)
+    authz.wait_log(r"event=credential_stored .*enrolee_id=Cdevice01 .*revoked=1", 5)
+
+    # the subscribers are down while the backup comes back and goes on
+    assert cse.stop() == 0
+    assert authz.stop() == 0
+    assert enroller.stop() == 0
+    replace_data_dir(platform, "enroller", backup)
+    enroller.start()
+    r = platform.tepctl("enrolee", "revoke", "device02")  # seq N+1 again
+    assert r.rc == 0, str(r)
+    d3 = platform.add_enrolee("device03")
+    r = d3.run("enrol")  # seq N+2: past tep-cse's last_applied
+    assert r.rc == 0, "%s\n%s" % (r, platform.logs())
+
+    authz.start()
+    cse.start()
+    cse.wait_log(r"event=enroller_reset reason=history_diverged ", 5)
+    authz.wait_log(r"event=enroller_reset reason=history_diverged ", 5)
+    m = re.search(r"event=enroller_reset reason=history_diverged old_epoch=([0-9a-f]{32}) "
+                  r"new_epoch=([0-9a-f]{32}) last_applied=(\d+) enroller_last_seq=(\d+)",
+                  cse.log())
+    assert m and m.group(1) == m.group(2), cse.tail()  # the same store (a backup)
+    assert int(m.group(4)) > int(m.group(3)), cse.tail()  # the window: seqs alone agree
+
+    # the restored log's revocation of device02 is applied: refused
+    wait_refused(platform, d2, cin2)
+    # device01 was not revoked there: served again; device03, enrolled meanwhile, works
+    r = d1.run("retrieve", cin1)
+    assert r.rc == 0, "%s\n%s" % (r, platform.logs())
+    r = d3.run("register")
     assert r.rc == 0, "%s\n%s" % (r, platform.logs())
 
 
