@@ -14,22 +14,30 @@ import pytest
 from harness import daemon_data_dir, device_with_data, replace_data_dir, wait_refused
 
 
-def test_restored_backup_then_revocation(platform):
+def backup_then_revoke_device01(platform):
+    """device01 and device02 served; a backup of the enroller's store (both enrolled,
+    newest seq N); then device01 revoked (seq N+1, applied at tep-cse and tep-authz).
+    Returns (device01, its cin, device02, its cin, the backup's path)."""
     d1, _, cin1 = device_with_data(platform, "device01")
     d2, _, cin2 = device_with_data(platform, "device02")
-    enroller, cse, authz = platform["enroller"], platform["cse"], platform["authz"]
+    enroller = platform["enroller"]
 
-    # the backup: the store with both enrolments, taken while the enroller is stopped
+    # the backup: taken while the enroller is stopped
     assert enroller.stop() == 0
     backup = daemon_data_dir(platform, "enroller") + ".backup"
     shutil.copytree(daemon_data_dir(platform, "enroller"), backup)
     enroller.start()
 
-    # after the backup: device01 is revoked (seq N+1 at tep-cse)
     r = platform.tepctl("enrolee", "revoke", "device01")
     assert r.rc == 0, str(r)
     wait_refused(platform, d1, cin1)
-    authz.wait_log(r"event=credential_stored .*enrolee_id=Cdevice01 .*revoked=1", 5)
+    platform["authz"].wait_log(r"event=credential_stored .*enrolee_id=Cdevice01 .*revoked=1", 5)
+    return d1, cin1, d2, cin2, backup
+
+
+def test_restored_backup_then_revocation(platform):
+    d1, cin1, d2, cin2, backup = backup_then_revoke_device01(platform)
+    enroller, cse, authz = platform["enroller"], platform["cse"], platform["authz"]
 
     # the backup comes back: the enroller's newest seq is N again
     assert enroller.stop() == 0
@@ -57,19 +65,8 @@ def test_restored_backup_went_past_while_subscribers_down(platform):
     down meanwhile). Its event at tep-cse's last_applied is another one (device02
     revoked, not device01), which the digest of that Event shows: reset, reason
     history_diverged, and the restored log applied from its start."""
-    d1, _, cin1 = device_with_data(platform, "device01")
-    d2, _, cin2 = device_with_data(platform, "device02")
+    d1, cin1, d2, cin2, backup = backup_then_revoke_device01(platform)
     enroller, cse, authz = platform["enroller"], platform["cse"], platform["authz"]
-
-    assert enroller.stop() == 0
-    backup = daemon_data_dir(platform, "enroller") + ".backup"
-    shutil.copytree(daemon_data_dir(platform, "enroller"), backup)
-    enroller.start()
-    # after the backup: device01 is revoked (seq N+1, applied at tep-cse)
-    r = platform.tepctl("enrolee", "revoke", "device01")
-    assert r.rc == 0, str(r)
-    wait_refused(platform, d1, cin1)
-    authz.wait_log(r"event=credential_stored .*enrolee_id=Cdevice01 .*revoked=1", 5)
 
     # the subscribers are down while the backup comes back and goes on
     assert cse.stop() == 0
