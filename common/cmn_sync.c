@@ -429,7 +429,8 @@ static int reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp, const 
     return err;
 }
 
-/* One transaction: the daemon's derived records deleted, last_applied 0, the new epoch. */
+/* One transaction: the daemon's derived records deleted, last_applied 0 (no digest), the
+ * new epoch. */
 static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
 {
     cmn_txn *txn = NULL;
