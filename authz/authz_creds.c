@@ -15,15 +15,9 @@
 
 static int put_credential(cmn_txn *txn, const Tep__Credential *cred)
 {
-    size_t len = tep__credential__get_packed_size(cred);
-    uint8_t *buf = malloc(len ? len : 1);
-    int err;
+    int err = cmn_txn_put_msg(txn, AUTHZ_CREDS_DB, cred->key_id, strlen(cred->key_id),
+                              &cred->base);
 
-    if (buf == NULL)
-        return CMN_ENOMEM;
-    tep__credential__pack(cred, buf);
-    err = cmn_txn_put(txn, AUTHZ_CREDS_DB, cred->key_id, strlen(cred->key_id), buf, len);
-    cmn_free_secret(buf, len);
     if (err == 0 && cred->ke_id != NULL && cred->ke_id[0] != '\0')
         err = cmn_txn_put(txn, AUTHZ_KE_INDEX_DB, cred->ke_id, strlen(cred->ke_id),
                           cred->key_id, strlen(cred->key_id));

@@ -142,20 +142,6 @@ static void labels_key(char kind, const char *id, char *buf, size_t len)
     snprintf(buf, len, "%c:%s", kind, id);
 }
 
-static int txn_put_packed(cmn_txn *t, const char *db, const char *key, const ProtobufCMessage *m)
-{
-    size_t len = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = malloc(len ? len : 1);
-    int rc;
-
-    if (buf == NULL)
-        return CMN_ENOMEM;
-    protobuf_c_message_pack(m, buf);
-    rc = cmn_txn_put(t, db, key, strlen(key), buf, len);
-    cmn_free_secret(buf, len);
-    return rc;
-}
-
 /* The record and its labels (NULL: keep the stored ones) in one transaction. */
 static int put_with_labels(cmn_store *st, const char *db, const char *key,
                            const ProtobufCMessage *m, char kind, const char *label_id,
@@ -167,7 +153,7 @@ static int put_with_labels(cmn_store *st, const char *db, const char *key,
 
     labels_key(kind, label_id, lk, sizeof(lk));
     if (rc == 0)
-        rc = txn_put_packed(t, db, key, m);
+        rc = cmn_txn_put_msg(t, db, key, strlen(key), m);
     if (rc == 0 && labels != NULL)
         rc = cmn_txn_put(t, AUTHZ_MAF_LABELS_DB, lk, strlen(lk), labels, strlen(labels));
     if (rc != 0) {
@@ -538,7 +524,7 @@ static int txn_change_key(cmn_txn *t, const char *key_id, int64_t now, int64_t n
         cmn_wipe(k->kc.data, k->kc.len); /* the audit keeps the metadata, never Kc */
         k->kc.len = 0;
     }
-    rc = txn_put_packed(t, AUTHZ_MAF_KEYS_DB, key_id, &k->base);
+    rc = cmn_txn_put_msg(t, AUTHZ_MAF_KEYS_DB, key_id, strlen(key_id), &k->base);
     free_key(k);
     return rc;
 }
@@ -593,6 +579,7 @@ void authz_maf_client_update(cmn_store *st, const char *maf_fqdn, const authz_ma
     Tep__MafClient *c = NULL;
     json_t *o = parse_body(body, len);
     char kbuf[CMN_KEY_ID_MAX + 8], *labels = NULL, **keys = NULL;
+    const char *ckey;
     size_t n_keys = 0;
     const char *why = "malformed client registration update";
     unsigned code = 0;
@@ -634,7 +621,8 @@ void authz_maf_client_update(cmn_store *st, const char *maf_fqdn, const authz_ma
         }
         free_key(k);
     }
-    if (txn_put_packed(t, AUTHZ_MAF_CLIENTS_DB, client_key(s, kbuf, sizeof(kbuf)), &c->base) != 0)
+    ckey = client_key(s, kbuf, sizeof(kbuf));
+    if (cmn_txn_put_msg(t, AUTHZ_MAF_CLIENTS_DB, ckey, strlen(ckey), &c->base) != 0)
         goto failed;
     if (labels != NULL) {
         char lk[CMN_KEY_ID_MAX + 64];

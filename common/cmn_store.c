@@ -442,3 +442,78 @@ int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t p
     mdb_txn_abort(txn);
     return rc;
 }
+
+/* ---- protobuf records ---------------------------------------------------------- */
+
+static int pack(const ProtobufCMessage *m, uint8_t **ret, size_t *ret_len)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+
+    if (buf == NULL)
+        return CMN_ENOMEM;
+    protobuf_c_message_pack(m, buf);
+    *ret = buf;
+    *ret_len = len;
+    return 0;
+}
+
+int cmn_txn_put_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
+                    const ProtobufCMessage *m)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = pack(m, &buf, &len);
+
+    if (rc == 0)
+        rc = cmn_txn_put(t, db, key, klen, buf, len);
+    cmn_free_secret(buf, len);
+    return rc;
+}
+
+int cmn_store_put_msg(cmn_store *s, const char *db, const void *key, size_t klen,
+                      const ProtobufCMessage *m)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = pack(m, &buf, &len);
+
+    if (rc == 0)
+        rc = cmn_store_put(s, db, key, klen, buf, len);
+    cmn_free_secret(buf, len);
+    return rc;
+}
+
+/* rc: the get's result; unpacks val (len bytes) with d, then wipes and frees val. */
+static int unpack(int rc, const ProtobufCMessageDescriptor *d, void *val, size_t len,
+                  ProtobufCMessage **ret)
+{
+    if (rc == 0 && (*ret = protobuf_c_message_unpack(d, NULL, len, val)) == NULL)
+        rc = CMN_ECORRUPT;
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
+int cmn_txn_get_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
+                    const ProtobufCMessageDescriptor *d, ProtobufCMessage **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    *ret = NULL;
+    rc = cmn_txn_get(t, db, key, klen, &val, &len); /* before val/len are passed on */
+    return unpack(rc, d, val, len, ret);
+}
+
+int cmn_store_get_msg(cmn_store *s, const char *db, const void *key, size_t klen,
+                      const ProtobufCMessageDescriptor *d, ProtobufCMessage **ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    *ret = NULL;
+    rc = cmn_store_get(s, db, key, klen, &val, &len);
+    return unpack(rc, d, val, len, ret);
+}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 typedef struct cmn_store cmn_store;
 typedef struct cmn_txn cmn_txn;
 
@@ -46,6 +48,19 @@ int cmn_txn_get(cmn_txn *t, const char *db, const void *key, size_t klen, void *
                 size_t *ret_len);
 int cmn_txn_commit(cmn_txn *t); /* frees t, durable on 0 */
 void cmn_txn_abort(cmn_txn *t); /* frees t; NULL is fine */
+
+/* Protobuf records. The packed bytes are wiped when freed (records may hold keys).
+ * The getters unpack with d (e.g. &tep__credential__descriptor): CMN_ECORRUPT when the
+ * bytes do not unpack; *ret is freed with protobuf_c_message_free_unpacked(*ret, NULL)
+ * (or the type's own *_free_unpacked). */
+int cmn_txn_put_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
+                    const ProtobufCMessage *m);
+int cmn_store_put_msg(cmn_store *s, const char *db, const void *key, size_t klen,
+                      const ProtobufCMessage *m);
+int cmn_txn_get_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
+                    const ProtobufCMessageDescriptor *d, ProtobufCMessage **ret);
+int cmn_store_get_msg(cmn_store *s, const char *db, const void *key, size_t klen,
+                      const ProtobufCMessageDescriptor *d, ProtobufCMessage **ret);
 
 /* Big-endian uint64 keys, so that LMDB's key order is numeric order (event logs). */
 void cmn_store_u64_key(uint64_t v, uint8_t ret_key[8]);

@@ -17,6 +17,7 @@
 
 #include "cmn_err.h"
 #include "cmn_store.h"
+#include "tep.pb-c.h"
 
 static const char *const dbs[] = {"enrolees", "events"};
 static char dir[64];
@@ -97,6 +98,49 @@ static void test_put_get_del_persist(void **state)
     assert_int_equal(cmn_store_get(s, "enrolees", "device01", 8, &val, &len), CMN_ENOTFOUND);
     cmn_store_close(s);
     cmn_store_close(NULL);
+}
+
+/* Protobuf records: a put/get round trip, in and out of a transaction; bytes that do
+ * not unpack are CMN_ECORRUPT (never a half-filled record); a missing key CMN_ENOTFOUND
+ * with *ret NULL. */
+static void test_msg_records(void **state)
+{
+    cmn_store *s = open_ok(1);
+    Tep__Enrolee in = TEP__ENROLEE__INIT, *out = NULL;
+    cmn_txn *t = NULL;
+    (void)state;
+
+    in.kpm_id = "device01";
+    in.enrolee_id = "Cdevice01";
+    in.expires = 4102444800;
+    assert_int_equal(cmn_store_put_msg(s, "enrolees", "device01", 8, &in.base), 0);
+    assert_int_equal(cmn_store_get_msg(s, "enrolees", "device01", 8, &tep__enrolee__descriptor,
+                                       (ProtobufCMessage **)&out), 0);
+    assert_string_equal(out->enrolee_id, "Cdevice01");
+    assert_int_equal(out->expires, 4102444800);
+    tep__enrolee__free_unpacked(out, NULL);
+
+    in.enrolee_id = "Cdevice02";
+    assert_int_equal(cmn_store_txn_begin(s, &t), 0);
+    assert_int_equal(cmn_txn_put_msg(t, "enrolees", "device02", 8, &in.base), 0);
+    assert_int_equal(cmn_txn_get_msg(t, "enrolees", "device02", 8, &tep__enrolee__descriptor,
+                                     (ProtobufCMessage **)&out), 0);
+    assert_string_equal(out->enrolee_id, "Cdevice02");
+    tep__enrolee__free_unpacked(out, NULL);
+    assert_int_equal(cmn_txn_commit(t), 0);
+
+    out = (Tep__Enrolee *)1;
+    assert_int_equal(cmn_store_get_msg(s, "enrolees", "nobody", 6, &tep__enrolee__descriptor,
+                                       (ProtobufCMessage **)&out),
+                     CMN_ENOTFOUND);
+    assert_null(out);
+    /* field 1, length-delimited, length 9 with only 1 byte after it */
+    assert_int_equal(cmn_store_put(s, "enrolees", "broken", 6, "\x0a\x09x", 3), 0);
+    assert_int_equal(cmn_store_get_msg(s, "enrolees", "broken", 6, &tep__enrolee__descriptor,
+                                       (ProtobufCMessage **)&out),
+                     CMN_ECORRUPT);
+    assert_null(out);
+    cmn_store_close(s);
 }
 
 static void test_bad_arguments(void **state)
@@ -341,6 +385,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_get_del_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_msg_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_u64_keys_sort_numerically, setup, teardown),

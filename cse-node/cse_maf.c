@@ -161,17 +161,7 @@ void cse_maf_want(const char *key_id)
 /* Writes c under its key_id (no checks). */
 static int put_credential(cmn_store *st, const Tep__Credential *c)
 {
-    size_t len;
-    uint8_t *buf;
-    int rc;
-
-    len = tep__credential__get_packed_size(c);
-    if ((buf = malloc(len ? len : 1)) == NULL)
-        return CMN_ENOMEM;
-    tep__credential__pack(c, buf);
-    rc = cmn_store_put(st, CSE_DB_CREDENTIALS, c->key_id, strlen(c->key_id), buf, len);
-    cmn_free_secret(buf, len);
-    return rc;
+    return cmn_store_put_msg(st, CSE_DB_CREDENTIALS, c->key_id, strlen(c->key_id), &c->base);
 }
 
 int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c)

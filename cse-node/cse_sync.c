@@ -28,16 +28,7 @@ void cse_cred_free(Tep__Credential *c)
 
 static int txn_put_cred(cmn_txn *t, const Tep__Credential *c)
 {
-    size_t len = tep__credential__get_packed_size(c);
-    uint8_t *buf = malloc(len ? len : 1);
-    int rc;
-
-    if (buf == NULL)
-        return CMN_ENOMEM;
-    tep__credential__pack(c, buf);
-    rc = cmn_txn_put(t, CSE_DB_CREDENTIALS, c->key_id, strlen(c->key_id), buf, len);
-    cmn_free_secret(buf, len);
-    return rc;
+    return cmn_txn_put_msg(t, CSE_DB_CREDENTIALS, c->key_id, strlen(c->key_id), &c->base);
 }
 
 static int put_with_indexes(cmn_txn *t, const Tep__Credential *c)

@@ -127,33 +127,6 @@ void enr_enrolment_free(Tep__Enrolment *e)
 
 /* ---- packing ------------------------------------------------------------------- */
 
-/* Packs m into a malloc'd buffer (wiped by the caller with cmn_free_secret). */
-static int pack_msg(const ProtobufCMessage *m, uint8_t **ret, size_t *ret_len)
-{
-    size_t len = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = malloc(len ? len : 1);
-
-    if (!buf)
-        return CMN_ENOMEM;
-    protobuf_c_message_pack(m, buf);
-    *ret = buf;
-    *ret_len = len;
-    return 0;
-}
-
-static int txn_put_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
-                       const ProtobufCMessage *m)
-{
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = pack_msg(m, &buf, &len);
-
-    if (rc == 0)
-        rc = cmn_txn_put(t, db, key, klen, buf, len);
-    cmn_free_secret(buf, len);
-    return rc;
-}
-
 static int unpack_enrolee(const void *val, size_t len, Tep__Enrolee **ret)
 {
     *ret = tep__enrolee__unpack(NULL, len, val);
@@ -168,26 +141,14 @@ static int unpack_enrolment(const void *val, size_t len, Tep__Enrolment **ret)
 
 static int txn_get_enrolee(cmn_txn *t, const char *kpm_id, Tep__Enrolee **ret)
 {
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_txn_get(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &val, &len);
-
-    if (rc == 0)
-        rc = unpack_enrolee(val, len, ret);
-    cmn_store_free_val(val, len);
-    return rc;
+    return cmn_txn_get_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id),
+                           &tep__enrolee__descriptor, (ProtobufCMessage **)ret);
 }
 
 static int txn_get_enrolment(cmn_txn *t, const char *ke_id, Tep__Enrolment **ret)
 {
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_txn_get(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &val, &len);
-
-    if (rc == 0)
-        rc = unpack_enrolment(val, len, ret);
-    cmn_store_free_val(val, len);
-    return rc;
+    return cmn_txn_get_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id),
+                           &tep__enrolment__descriptor, (ProtobufCMessage **)ret);
 }
 
 /* ---- event log ----------------------------------------------------------------- */
@@ -226,7 +187,7 @@ static int txn_log_event(cmn_txn *t, Tep__Event *ev, enr_events *out)
     if (rc != 0)
         return rc;
     cmn_store_u64_key(ev->seq, key);
-    rc = txn_put_msg(t, ENR_DB_EVENTS, key, sizeof(key), &ev->base);
+    rc = cmn_txn_put_msg(t, ENR_DB_EVENTS, key, sizeof(key), &ev->base);
     if (rc != 0)
         return rc;
     i = out->n < ENR_EVENTS_MAX ? out->n++ : ENR_EVENTS_MAX - 1; /* see enr_db.h */
@@ -280,7 +241,7 @@ static int txn_revoke_enrolment(cmn_txn *t, const char *ke_id, enr_events *out)
         return rc == CMN_ENOTFOUND ? CMN_ECORRUPT : rc; /* by_kpm points at nothing */
     if (!en->revoked) {
         en->revoked = true;
-        rc = txn_put_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &en->base);
+        rc = cmn_txn_put_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &en->base);
         if (rc == 0)
             rc = txn_append_event(t, TEP__EVENT__KIND__REVOKED, en, out);
     }
@@ -358,7 +319,7 @@ static int txn_revoke_enrolee(cmn_txn *t, const char *kpm_id, const id_list *ins
     if (rc != 0 || e->state == TEP__ENROLEE__STATE__REVOKED)
         goto out;
     e->state = TEP__ENROLEE__STATE__REVOKED;
-    rc = txn_put_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &e->base);
+    rc = cmn_txn_put_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &e->base);
     if (rc == 0)
         rc = txn_revoke_current(t, kpm_id, out);
     for (size_t i = 0; rc == 0 && inst && i < inst->n; i++)
@@ -439,14 +400,8 @@ int enr_db_app_revoke(cmn_store *s, const char *app_id, enr_events *ret_events)
 
 static int txn_get_cert(cmn_txn *t, const char *serial, Tep__IssuedCert **ret)
 {
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_txn_get(t, ENR_DB_CERTS, serial, strlen(serial), &val, &len);
-
-    if (rc == 0 && (*ret = tep__issued_cert__unpack(NULL, len, val)) == NULL)
-        rc = CMN_ECORRUPT;
-    cmn_store_free_val(val, len);
-    return rc;
+    return cmn_txn_get_msg(t, ENR_DB_CERTS, serial, strlen(serial),
+                           &tep__issued_cert__descriptor, (ProtobufCMessage **)ret);
 }
 
 /* Marks c revoked at now and logs its CERT_REVOKED event. */
@@ -456,7 +411,7 @@ static int txn_revoke_cert(cmn_txn *t, Tep__IssuedCert *c, int64_t now, enr_even
     int rc;
 
     c->revoked = now;
-    rc = txn_put_msg(t, ENR_DB_CERTS, c->serial, strlen(c->serial), &c->base);
+    rc = cmn_txn_put_msg(t, ENR_DB_CERTS, c->serial, strlen(c->serial), &c->base);
     if (rc != 0)
         return rc;
     ev.kind = TEP__EVENT__KIND__CERT_REVOKED;
@@ -539,7 +494,7 @@ static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__E
     en.maf_id = (char *)in->maf_id;
     en.expires = e->expires;
     en.enrolled = in->now;
-    rc = txn_put_msg(t, ENR_DB_ENROLMENTS, in->ke_id, strlen(in->ke_id), &en.base);
+    rc = cmn_txn_put_msg(t, ENR_DB_ENROLMENTS, in->ke_id, strlen(in->ke_id), &en.base);
     if (rc == 0)
         rc = cmn_txn_put(t, ENR_DB_BY_KPM, in->kpm_id, strlen(in->kpm_id), in->ke_id,
                          strlen(in->ke_id));
@@ -640,7 +595,7 @@ int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e)
     if (rc == 0)
         rc = CMN_EEXIST;
     else if (rc == CMN_ENOTFOUND)
-        rc = txn_put_msg(t, ENR_DB_ENROLEES, e->kpm_id, strlen(e->kpm_id), &e->base);
+        rc = cmn_txn_put_msg(t, ENR_DB_ENROLEES, e->kpm_id, strlen(e->kpm_id), &e->base);
     if (rc == 0) {
         rc = cmn_txn_commit(t);
         t = NULL;
@@ -651,44 +606,23 @@ int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e)
 
 int enr_db_enrolee_get(cmn_store *s, const char *kpm_id, Tep__Enrolee **ret)
 {
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_store_get(s, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &val, &len);
-
-    if (rc == 0)
-        rc = unpack_enrolee(val, len, ret);
-    cmn_store_free_val(val, len);
-    return rc;
+    return cmn_store_get_msg(s, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id),
+                             &tep__enrolee__descriptor, (ProtobufCMessage **)ret);
 }
 
 int enr_db_enrolment_get(cmn_store *s, const char *ke_id, Tep__Enrolment **ret)
 {
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_store_get(s, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &val, &len);
-
-    if (rc == 0)
-        rc = unpack_enrolment(val, len, ret);
-    cmn_store_free_val(val, len);
-    return rc;
+    return cmn_store_get_msg(s, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id),
+                             &tep__enrolment__descriptor, (ProtobufCMessage **)ret);
 }
 
 int enr_db_event_get(cmn_store *s, uint64_t seq, Tep__Event **ret)
 {
     uint8_t key[8];
-    void *val = NULL;
-    size_t len = 0;
-    int rc;
 
     cmn_store_u64_key(seq, key);
-    rc = cmn_store_get(s, ENR_DB_EVENTS, key, sizeof(key), &val, &len);
-    if (rc == 0) {
-        *ret = tep__event__unpack(NULL, len, val);
-        if (!*ret)
-            rc = CMN_ECORRUPT;
-    }
-    cmn_store_free_val(val, len);
-    return rc;
+    return cmn_store_get_msg(s, ENR_DB_EVENTS, key, sizeof(key), &tep__event__descriptor,
+                             (ProtobufCMessage **)ret);
 }
 
 int enr_db_last_seq(cmn_store *s, uint64_t *ret_seq)
