@@ -408,7 +408,7 @@ static int iterate(MDB_cursor *cur, const void *prefix, size_t plen, cmn_store_i
     int rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
 
     while (rc == MDB_SUCCESS) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+        if (k.mv_size < plen || (plen > 0 && memcmp(k.mv_data, prefix, plen) != 0))
             return 0;
         rc = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
         if (rc)
