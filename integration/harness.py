@@ -4,6 +4,7 @@ to drive `tepctl` and `tep-device` and read their KEY=value output.
 
 The build directory comes from TEP_BUILD_DIR (default: <repo>/build)."""
 
+import ctypes
 import os
 import re
 import shutil
@@ -31,6 +32,17 @@ STOP_TIMEOUT = 10.0
 TOOL_TIMEOUT = 30.0
 
 _KV = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$")
+
+
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in a forked child
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the daemon's child before exec: SIGTERM when the test process dies (a killed or
+    crashed pytest must not leave daemons behind; Linux prctl PR_SET_PDEATHSIG). Only a
+    call: nothing imported or looked up after the fork."""
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def binary(name):
@@ -111,7 +123,7 @@ class Daemon:
             self.proc = subprocess.Popen(
                 [binary(self.name), "--config", tepenv.config_path(self.platform.dir, self.name)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_parent)
         finally:
             log.close()
         self.wait_log("event=ready", READY_TIMEOUT)
