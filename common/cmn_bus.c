@@ -488,3 +488,17 @@ int cmn_bus_monitor_recv(cmn_bus_sock *mon, unsigned *ret_event)
     close_frames(frames, n);
     return err;
 }
+
+int cmn_bus_msg_sha256(const ProtobufCMessage *m, uint8_t ret[CMN_SHA256_LEN])
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    int rc;
+
+    if (buf == NULL)
+        return CMN_ENOMEM;
+    protobuf_c_message_pack(m, buf);
+    rc = cmn_sha256(buf, len, ret);
+    cmn_free_secret(buf, len);
+    return rc;
+}

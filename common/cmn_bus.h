@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_crypto.h"
 #include "tep.pb-c.h"
 
 #define CMN_BUS_VERSION 1
@@ -97,5 +98,9 @@ typedef struct {
  * an unreadable/unwritable key file or directory, CMN_ECORRUPT for a malformed key
  * file, CMN_EBUS when this libzmq has no CURVE. */
 int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg);
+
+/* SHA-256 of m packed (protobuf-c packs fields in number order, unknown ones last: the
+ * same message gives the same digest). The packed bytes are wiped. */
+int cmn_bus_msg_sha256(const ProtobufCMessage *m, uint8_t ret[CMN_SHA256_LEN]);
 
 #endif

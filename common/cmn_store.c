@@ -474,14 +474,16 @@ int cmn_txn_put_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
 int cmn_store_put_msg(cmn_store *s, const char *db, const void *key, size_t klen,
                       const ProtobufCMessage *m)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = pack(m, &buf, &len);
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(s, &t);
 
     if (rc == 0)
-        rc = cmn_store_put(s, db, key, klen, buf, len);
-    cmn_free_secret(buf, len);
-    return rc;
+        rc = cmn_txn_put_msg(t, db, key, klen, m);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
 }
 
 /* rc: the get's result; unpacks val (len bytes) with d, then wipes and frees val. */

@@ -344,18 +344,10 @@ static int store_digest(cmn_txn *txn, const uint8_t digest[CMN_SHA256_LEN])
                        CMN_SHA256_LEN);
 }
 
-/* SHA-256 of ev packed (protobuf-c packs the fields in number order, unknown ones
- * last: the same Event gives the same bytes). */
+/* SHA-256 of ev packed (the same Event gives the same bytes). */
 static int event_digest(const Tep__Event *ev, uint8_t ret[CMN_SHA256_LEN])
 {
-    size_t len = tep__event__get_packed_size(ev);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return CMN_ENOMEM;
-    tep__event__pack(ev, buf);
-    int err = cmn_sha256(buf, len, ret);
-    free(buf);
-    return err;
+    return cmn_bus_msg_sha256(&ev->base, ret);
 }
 
 /* Applies the in-order prefix of resp after s->last in one transaction. *ret_new is

@@ -409,18 +409,9 @@ static question *add_question(cse_pep_pending *pp, const uint8_t key[CMN_SHA256_
 static int question_key(const Tep__Envelope *env, uint8_t key[CMN_SHA256_LEN])
 {
     Tep__Envelope e = *env;
-    size_t len;
-    uint8_t *buf;
-    int rc;
 
     e.request_id = 0;
-    len = tep__envelope__get_packed_size(&e);
-    if ((buf = malloc(len ? len : 1)) == NULL)
-        return CMN_ENOMEM;
-    tep__envelope__pack(&e, buf);
-    rc = cmn_sha256(buf, len, key);
-    cmn_free_secret(buf, len);
-    return rc;
+    return cmn_bus_msg_sha256(&e.base, key);
 }
 
 static void fail_outstanding(cse_pep *p, int rc)
@@ -672,18 +663,9 @@ static bool cacheable(const Tep__DecisionRequest *rq)
 static bool cache_key(const Tep__DecisionRequest *rq, uint8_t key[CMN_SHA256_LEN])
 {
     Tep__DecisionRequest copy = *rq;
-    size_t len;
-    uint8_t *buf;
-    bool ok;
 
     copy.now = 0;
-    len = tep__decision_request__get_packed_size(&copy);
-    if ((buf = malloc(len ? len : 1)) == NULL)
-        return false;
-    tep__decision_request__pack(&copy, buf);
-    ok = cmn_sha256(buf, len, key) == 0;
-    free(buf);
-    return ok;
+    return cmn_bus_msg_sha256(&copy.base, key) == 0;
 }
 
 static cache_entry *cache_find(cse_pep *p, const uint8_t key[CMN_SHA256_LEN], int64_t now)
