@@ -43,20 +43,13 @@ void cse_res_free(Tep__Resource *r)
 
 static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
 {
-    size_t len = tep__resource__get_packed_size(r);
-    uint8_t *buf = malloc(len ? len : 1);
-    int rc;
+    int rc = cmn_txn_put_msg(t, CSE_DB_RESOURCES, r->path, strlen(r->path), &r->base);
 
-    if (buf == NULL)
-        return CMN_ENOMEM;
-    tep__resource__pack(r, buf);
-    rc = cmn_txn_put(t, CSE_DB_RESOURCES, r->path, strlen(r->path), buf, len);
     if (rc == 0)
         rc = cmn_txn_put(t, CSE_DB_RI_INDEX, r->ri, strlen(r->ri), r->path, strlen(r->path));
     if (rc == 0 && r->ty == CMN_TY_SUB)
         rc = cmn_txn_put(t, CSE_DB_SUBS, r->path, strlen(r->path), r->parent_path,
                          strlen(r->parent_path));
-    free(buf);
     return rc;
 }
 
