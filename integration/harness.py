@@ -321,13 +321,14 @@ def cert_of(platform, name, *extra):
     return dev, r.get("CERT"), r.get("KEY"), r.get("TRUST_ANCHOR")
 
 
-def restart_cse_with_certificate(platform):
+def restart_cse_with_certificate(platform, **settings):
     """Issues a tep CA certificate to /tep-cse and restarts tep-cse with it (certificate
-    SAEF on beside PSK; docs/internals.md "Certificate SAEF")."""
+    SAEF on beside PSK; docs/internals.md "Certificate SAEF"); settings: more tepenv
+    overrides for the new configs."""
     _, crt, key, ca = cert_of(platform, "tep-cse", "--ae-id", "/tep-cse")
     platform["cse"].stop()
     tepenv.configure(platform.dir, platform.ports, cse_cert_file=crt, cse_key_file=key,
-                     cse_ca_file=ca)
+                     cse_ca_file=ca, **settings)
     platform["cse"].start()
     return platform
 
