@@ -268,17 +268,12 @@ class CseSession:
     """The three daemons (harness.Platform) and aiocoap clients of tep-cse's plain CoAP
     endpoint: `admin` sends as the admin originator; client(orig) makes others; ae(...)
     registers an AE and returns its client. close() stops the daemons (exit 0 asserted).
-
-    The decision deadline defaults to 3 s instead of 500 ms: these scenarios are about the
-    binding and the resources, and on a loaded 2-core machine a late decision is a Deny
-    (then the PDP counts as down for a deadline), which would fail them for the wrong
-    reason. The fail-closed deadline has its own scenarios (test_06, test_43)."""
-
-    DEADLINE_MS = 3000
+    The decision deadline is the harness's generous one (harness.FUNCTIONAL_DEADLINE_MS):
+    these scenarios are about the binding and the resources. The fail-closed deadline has
+    its own scenarios (test_06, test_43)."""
 
     def __init__(self, **settings):
         import harness
-        settings.setdefault("deadline_ms", self.DEADLINE_MS)
         self.platform = harness.Platform(**settings)
         try:
             self.platform.start()

@@ -6,10 +6,11 @@ import time
 
 from harness import device_with_data
 
-DEADLINE_MS = 500
+DEADLINE_MS = 500  # short, explicitly: this scenario is about the deadline
 
 
-def test_authz_killed_denies_in_time_then_recovers(platform):
+def test_authz_killed_denies_in_time_then_recovers(platform_factory):
+    platform = platform_factory(deadline_ms=DEADLINE_MS)
     dev, cnt, _ = device_with_data(platform, "device01")
     r = dev.run("retrieve", cnt)
     assert r.rc == 0, str(r)

@@ -35,10 +35,11 @@ def _km_id(km, maf_fqdn):
 
 class DynPlatform:
     """The three daemons with tep-authz's CoAPS token endpoint and a grants file, and
-    tep-cse trusting tep-authz's token key (through environment overrides)."""
+    tep-cse trusting tep-authz's token key (through environment overrides); settings:
+    more harness.Platform settings."""
 
-    def __init__(self, monkeypatch, das=False, grants=None):
-        self.p = harness.Platform()
+    def __init__(self, monkeypatch, das=False, grants=None, **settings):
+        self.p = harness.Platform(**settings)
         self.authz_port = harness.free_udp_ports(1)[0]
         cse = self.p.env["CSE_NAME"]
         grants = grants or [

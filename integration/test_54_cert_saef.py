@@ -144,8 +144,7 @@ def test_sdk_refuses_a_cse_certificate_for_another_id(platform):
     whose SAN is not onem2m:<registrar CSE-ID> is refused by tep_connect_cert()."""
     _, crt, key, ca = cert_of(platform, "imposter")
     platform["cse"].stop()
-    tepenv.configure(platform.dir, platform.ports, cse_cert_file=crt, cse_key_file=key,
-                     cse_ca_file=ca)
+    platform.configure(cse_cert_file=crt, cse_key_file=key, cse_ca_file=ca)
     platform["cse"].start()
     dev, _, _, _ = cert_of(platform, "device07")
     r = dev.run("cert-run")

@@ -43,7 +43,7 @@ class CertMaf(MafPlatform):
         what is published until it has resubscribed)."""
         self.p["cse"].stop()
         self.p["authz"].stop()
-        tepenv.configure(self.p.dir, self.p.ports, **pki)
+        self.p.configure(**pki)
         self.p["authz"].start()
         self.p["cse"].start()
 
@@ -179,8 +179,7 @@ def test_start_refuses_bad_pki_files(m, monkeypatch):
     # a certificate that does not name the MAF-ID (tep-cse's)
     _, crt, key, ca = harness.cert_of(m.p, "tep-cse", "--ae-id", "/tep-cse")
     m.p["authz"].stop()
-    tepenv.configure(m.p.dir, m.p.ports, authz_cert_file=crt, authz_key_file=key,
-                     authz_ca_file=ca)
+    m.p.configure(authz_cert_file=crt, authz_key_file=key, authz_ca_file=ca)
     r = harness.run_tool([harness.binary("authz"), "--config",
                           tepenv.config_path(m.p.dir, "authz"), "--foreground"])
     assert r.rc == 1, str(r)
@@ -191,7 +190,7 @@ def test_start_refuses_bad_pki_files(m, monkeypatch):
     assert r.rc == 1 and "event=pki_refused reason=wrong_san" in r.out + r.err, str(r)
     # incomplete: cert_file alone
     monkeypatch.setenv("TEP_AUTHZ_CERT_FILE", m.crt)
-    tepenv.configure(m.p.dir, m.p.ports)
+    m.p.configure()
     r = harness.run_tool([harness.binary("authz"), "--config",
                           tepenv.config_path(m.p.dir, "authz")])
     assert r.rc == 1, str(r)

@@ -17,7 +17,6 @@ import time
 
 import pytest
 
-import tepenv
 import tepkeys
 from harness import (ae_path, binary, cert_of, coap_cert, created_path, free_udp_ports,
                      parse_kv, restart_cse_with_certificate)
@@ -65,7 +64,7 @@ def _with_maf(platform):
     """The platform restarted with tep-authz's CoAPS endpoint (the MAF) on a free port."""
     platform.stop()
     platform.ports["authz_coaps"] = free_udp_ports(1)[0]
-    platform.env = tepenv.configure(platform.dir, platform.ports)
+    platform.configure()
     platform.start()
     return platform
 

@@ -122,10 +122,7 @@ def test_gnutls_psk_saef_to_cse(platform, relay):
 # ---- tep-cse: certificate SAEF ----------------------------------------------------------
 
 def test_gnutls_certificate_saef_registers_and_writes(platform, relay):
-    # What is tested is GnuTLS against the certificate SAEF, not the PDP's deadline: on a
-    # loaded CI machine a remote decision can take longer than the default 500 ms, and
-    # tep-cse then denies (fail closed, 4103, seen once in a CI rehearsal).
-    p = restart_cse_with_certificate(platform, deadline_ms=3000)
+    p = restart_cse_with_certificate(platform)
     dev, crt, key, ca = cert_of(p, "device01")
     ae_id, api = dev.state_values()["enrolee_id"], dev.state_values()["app_id"] or "Ntepdemo"
     r = relay(p.ports["cse_coaps"])
