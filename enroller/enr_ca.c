@@ -207,8 +207,12 @@ int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__Issued
     *ret = NULL;
     *ret_reason = "bad_csr";
     rc = cmn_ca_csr_id(in->csr, in->csr_len, id, sizeof(id));
-    if (rc == CMN_EDENIED)
-        *ret_reason = "bad_csr_identity";
+    if (rc == CMN_EDENIED) {
+        /* a bad signature (no proof of possession), a key other than P-256, no or
+         * several onem2m: URIs: the request is malformed, 4.00 (docs/internals.md) */
+        *ret_reason = "bad_csr_signature_key_or_san";
+        rc = CMN_EINVAL;
+    }
     if (rc == 0)
         rc = live_enrolment(s, in, &en, ret_reason);
     if (rc == 0 && strcmp(id, en->enrolee_id) != 0) {

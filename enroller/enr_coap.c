@@ -233,6 +233,18 @@ static void answer(coap_pdu_t *resp, coap_pdu_code_t code, const char *diag)
         coap_add_data(resp, strlen(diag), (const uint8_t *)diag);
 }
 
+/* RFC 7252 5.9.2.9 (and RFC 7959 2.9.3 for a Block1 transfer): a body over the limit is
+ * 4.13 Request Entity Too Large, with Size1 telling the largest one accepted. */
+static void answer_too_large(coap_pdu_t *resp, size_t max)
+{
+    uint8_t size1[4];
+
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE(413));
+    coap_add_option(resp, COAP_OPTION_SIZE1,
+                    coap_encode_var_safe(size1, sizeof(size1), (unsigned)max), size1);
+    coap_add_data(resp, strlen("body too large"), (const uint8_t *)"body too large");
+}
+
 static int request_format_ok(const coap_pdu_t *req)
 {
     coap_opt_iterator_t it;
@@ -353,7 +365,9 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
         return answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
     if (!coap_get_data(req, &len, &body))
         len = 0;
-    if (len > ENR_BODY_MAX || enr_enrol_parse(body, len, &ind) != 0)
+    if (len > ENR_BODY_MAX)
+        return answer_too_large(resp, ENR_BODY_MAX);
+    if (enr_enrol_parse(body, len, &ind) != 0)
         return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad JSON");
     int rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
     if (rc != 0)
@@ -391,6 +405,22 @@ static coap_pdu_code_t cert_error_code(int rc)
     if (rc == CMN_EINVAL)
         return COAP_RESPONSE_CODE_BAD_REQUEST;
     return enrol_error_code(rc);
+}
+
+/* The diagnostic payload of a refused POST /cert (never secret). */
+static const char *cert_error_text(int rc)
+{
+    switch (rc) {
+    case CMN_EINVAL:
+        return "bad JSON or CSR";
+    case CMN_EDENIED:
+        return "identity not yours or revoked";
+    case CMN_ENOTFOUND:
+    case CMN_EEXPIRED:
+        return "no live enrolment in this session";
+    default:
+        return NULL;
+    }
 }
 
 /* Issues a certificate for the CSR in body to the session's enrolment. */
@@ -433,12 +463,13 @@ static void handle_cert(coap_resource_t *resource, coap_session_t *session,
         return answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no enrolee session");
     if (!request_format_ok(req))
         return answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
-    if (!coap_get_data(req, &len, &body) || len > ENR_CERT_BODY_MAX)
+    if (!coap_get_data(req, &len, &body))
         return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad body");
+    if (len > ENR_CERT_BODY_MAX)
+        return answer_too_large(resp, ENR_CERT_BODY_MAX);
     rc = cert_session(c, session, peer->kpm_id, body, len, &ic);
     if (rc != 0)
-        return answer(resp, cert_error_code(rc),
-                      rc == CMN_EDENIED ? "identity not yours or revoked" : NULL);
+        return answer(resp, cert_error_code(rc), cert_error_text(rc));
     send_cert(c, resource, session, req, resp, ic);
     tep__issued_cert__free_unpacked(ic, NULL);
 }
