@@ -23,6 +23,9 @@ typedef struct {
 
 /* The access decision for acop (CMN_ACOP_*) on res: 0 permitted, else 4103. */
 unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop);
+/* The same with the policies of scope (cse_pep_scope: acpi update, group fan-out). */
+unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t acop,
+                             cse_pep_scope scope);
 /* The attribute object of the request body, wrapped as "m2m:<ty>" (*ret_root owns it). */
 unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs);
 

@@ -234,6 +234,7 @@ static int open_coap(daemon_state *d)
     d->node.pep = d->pep;
     d->node.cse_id = d->cfg.cse_id;
     d->node.cse_name = d->cfg.cse_name;
+    d->node.sp_id = d->cfg.sp_id;
     d->node.admin_originator = d->cfg.admin_originator;
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);

@@ -103,6 +103,10 @@ static unsigned pre_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 
     if (c->req->ty != CMN_TY_AE && (rsc = cse_ctx_access(c, c->target, CMN_ACOP_CREATE)) != 0)
         return rsc;
+    /* Subscribing also needs Retrieve on the subscribed-to resource (TS-0004 7.4.8.2.1
+     * Recv-6.3, TS-0001 9.6.8): Create alone would read every change by notification. */
+    if (c->req->ty == CMN_TY_SUB && (rsc = cse_ctx_access(c, c->target, CMN_ACOP_RETRIEVE)) != 0)
+        return rsc;
     if (c->req->ty == CMN_TY_CIN && c->target->ty == CMN_TY_CNT)
         rsc = cin_fits(c->target, attrs, rsp);
     if (rsc == 0 && c->req->ty == CMN_TY_GRP)
@@ -295,10 +299,24 @@ unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp)
 
 /* ---- update ------------------------------------------------------------------------ */
 
+/* TS-0001 9.6.1.3.2: acpi is changed alone, with Update in the selfPrivileges (pvs) of
+ * the ACPs it references now; any other attribute with Update in their privileges (pv). */
+static unsigned update_access(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
+{
+    if (json_object_get(attrs, "acpi") == NULL)
+        return cse_ctx_access(c, c->target, CMN_ACOP_UPDATE);
+    if (json_object_size(attrs) != 1) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "acpi_must_be_the_only_attribute");
+        CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
+        return CMN_RSC_BAD_REQUEST;
+    }
+    return cse_ctx_access_scope(c, c->target, CMN_ACOP_UPDATE, CSE_PEP_ACPI);
+}
+
 static unsigned do_update(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
 {
     Tep__Resource *updated = NULL;
-    unsigned rsc = cse_ctx_access(c, c->target, CMN_ACOP_UPDATE);
+    unsigned rsc = update_access(c, attrs, rsp);
 
     if (rsc == 0 && c->target->ty == CMN_TY_GRP && json_object_get(attrs, "mid") != NULL)
         rsc = cse_group_check_members(c, attrs, c->target);

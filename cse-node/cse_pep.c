@@ -73,8 +73,10 @@ struct cse_pep_pending {
 
 static void pending_unlist(cse_pep_pending *pp);
 
-/* ---- facts ------------------------------------------------------------------------- */
+/* ---- facts: which policies decide (docs/access-control.md, "Who decides what") --- */
 
+/* The rule set "pv" or "pvs" of one <accessControlPolicy>, compact JSON; NULL when ri
+ * is not an ACP (dangling) or names no such rule set. */
 static char *acp_privs(cmn_store *st, const char *ri, bool self)
 {
     Tep__Resource *acp = NULL;
@@ -92,31 +94,140 @@ static char *acp_privs(cmn_store *st, const char *ri, bool self)
     return s;
 }
 
-int cse_pep_facts(cmn_store *st, const Tep__Resource *target, Tep__DecisionRequest *rq)
+static int push_privs(Tep__DecisionRequest *rq, char *privs)
 {
-    char owner[256];
-    bool self = target->ty == CMN_TY_ACP;
+    char **grown = realloc(rq->acp_json, (rq->n_acp_json + 1) * sizeof(char *));
+
+    if (grown == NULL) {
+        free(privs);
+        return CMN_ENOMEM;
+    }
+    rq->acp_json = grown;
+    rq->acp_json[rq->n_acp_json++] = privs;
+    return 0;
+}
+
+/* The rule sets of the ACPs ids[0..n) name ("pvs" when self); a dangling entry (policy
+ * deleted since) contributes nothing. */
+static int privs_of_ids(cmn_store *st, char *const *ids, size_t n, bool self,
+                        Tep__DecisionRequest *rq)
+{
     int rc;
 
-    rq->n_acp_json = 0;
-    rq->acp_json = calloc(target->n_acpi ? target->n_acpi : 1, sizeof(char *));
-    if (rq->acp_json == NULL)
-        return CMN_ENOMEM;
-    /* A dangling acpi entry (policy deleted since) contributes nothing. */
-    for (size_t i = 0; i < target->n_acpi; i++) {
-        char *pv = acp_privs(st, target->acpi[i], self);
-        if (pv != NULL)
-            rq->acp_json[rq->n_acp_json++] = pv;
+    for (size_t i = 0; i < n; i++) {
+        char *pv = acp_privs(st, ids[i], self);
+        if (pv != NULL && (rc = push_privs(rq, pv)) != 0)
+            return rc;
     }
-    if (target->creator != NULL && target->creator[0] != '\0') {
-        rq->creator = strdup(target->creator);
+    return 0;
+}
+
+/* The default access policy (TS-0001 9.6.1.3.2): the originator of the creation, or
+ * the AE-ID of the closest ancestor AE when none was kept. */
+static int creator_of(cmn_store *st, const Tep__Resource *r, Tep__DecisionRequest *rq)
+{
+    char owner[256];
+    int rc;
+
+    free(rq->creator);
+    rq->creator = NULL;
+    if (r->creator != NULL && r->creator[0] != '\0') {
+        rq->creator = strdup(r->creator);
     } else {
-        rc = cse_res_owner_ae(st, target->path, owner, sizeof(owner));
+        rc = cse_res_owner_ae(st, r->path, owner, sizeof(owner));
         if (rc != 0)
             return rc;
         rq->creator = strdup(owner);
     }
     return rq->creator != NULL ? 0 : CMN_ENOMEM;
+}
+
+/* TS-0001 9.6.1.3.2: contentInstance (9.6.7) and accessControlPolicy (9.6.2) have no
+ * accessControlPolicyIDs attribute. */
+static bool has_acpi(uint32_t ty)
+{
+    return ty != CMN_TY_CIN && ty != CMN_TY_ACP;
+}
+
+/* A rule set that permits nothing: the decision is Deny but for the admin. */
+#define NO_RULES "{\"acr\":[]}"
+
+static int facts_privs(cmn_store *st, const Tep__Resource *r, Tep__DecisionRequest *rq, int depth)
+{
+    Tep__Resource *parent = NULL;
+    json_t *a;
+    int rc;
+
+    if (r->ty == CMN_TY_ACP) { /* its own selfPrivileges (TS-0001 9.6.2, TS-0004 7.3.3.15) */
+        a = json_loads(r->json, 0, NULL);
+        char *s = json_is_object(json_object_get(a, "pvs"))
+                      ? json_dumps(json_object_get(a, "pvs"), JSON_COMPACT) : strdup(NO_RULES);
+        json_decref(a);
+        return s != NULL ? push_privs(rq, s) : CMN_ENOMEM;
+    }
+    if (!has_acpi(r->ty)) { /* the parent's policies govern it (TS-0001 9.6.7) */
+        if (depth > 4 || r->parent_path == NULL || r->parent_path[0] == '\0' ||
+            cse_res_get(st, r->parent_path, &parent) != 0) {
+            char *s = strdup(NO_RULES);
+            return s != NULL ? push_privs(rq, s) : CMN_ENOMEM;
+        }
+        rc = facts_privs(st, parent, rq, depth + 1);
+        cse_res_free(parent);
+        return rc;
+    }
+    if ((rc = privs_of_ids(st, r->acpi, r->n_acpi, false, rq)) != 0)
+        return rc;
+    return rq->n_acp_json == 0 ? creator_of(st, r, rq) : 0;
+}
+
+/* <group>/fopt (TS-0001 9.6.14, 10.2.7.6-10): the "pv" of membersAccessControlPolicyIDs;
+ * without macp the group's own policies. A macp of which nothing resolves permits no
+ * one. */
+static int facts_fanout(cmn_store *st, const Tep__Resource *grp, Tep__DecisionRequest *rq)
+{
+    json_t *a = json_loads(grp->json, 0, NULL);
+    json_t *macp = json_object_get(a, "macp");
+    json_t *e;
+    size_t i;
+    int rc = 0;
+
+    if (json_array_size(macp) == 0) {
+        json_decref(a);
+        return facts_privs(st, grp, rq, 0);
+    }
+    json_array_foreach(macp, i, e) {
+        char *pv = json_is_string(e) ? acp_privs(st, json_string_value(e), false) : NULL;
+        if (pv != NULL && (rc = push_privs(rq, pv)) != 0)
+            break;
+    }
+    json_decref(a);
+    if (rc == 0 && rq->n_acp_json == 0) {
+        char *s = strdup(NO_RULES);
+        rc = s != NULL ? push_privs(rq, s) : CMN_ENOMEM;
+    }
+    return rc;
+}
+
+int cse_pep_facts(cmn_store *st, const Tep__Resource *target, cse_pep_scope scope,
+                  Tep__DecisionRequest *rq)
+{
+    int rc;
+
+    rq->n_acp_json = 0;
+    rq->acp_json = NULL;
+    rq->creator = NULL;
+    switch (scope) {
+    case CSE_PEP_ACPI: /* TS-0001 9.6.1.3.2: Update in the selfPrivileges of the current ACPs */
+        if (!has_acpi(target->ty))
+            return CMN_EINVAL;
+        if ((rc = privs_of_ids(st, target->acpi, target->n_acpi, true, rq)) != 0)
+            return rc;
+        return rq->n_acp_json == 0 ? creator_of(st, target, rq) : 0;
+    case CSE_PEP_FANOUT:
+        return facts_fanout(st, target, rq);
+    default:
+        return facts_privs(st, target, rq, 0);
+    }
 }
 
 void cse_pep_facts_free(Tep__DecisionRequest *rq)
@@ -171,6 +282,12 @@ static void evaluate_acps(const Tep__DecisionRequest *rq, char *const *acp_json,
     a.role_ids = (const char *const *)rq->role_ids;
     a.n_roles = rq->n_role_ids;
     a.now = rq->now;
+    a.cse_id = rq->cse_id;
+    a.sp_id = rq->sp_id;
+    a.group_ids = (const char *const *)rq->group_ids;
+    a.n_groups = rq->n_group_ids;
+    a.target_spty = rq->target_spty != NULL && rq->target_spty[0] != '\0' ? rq->target_spty
+                                                                            : NULL;
     if (cmn_acp_evaluate(&a, privs, n_acp, &res) != 0)
         goto out;
     if (res.permit)

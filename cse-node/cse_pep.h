@@ -113,11 +113,21 @@ void cse_pep_set_dynauth(cse_pep *p, cse_dynauth *da);
 void cse_pep_decide_dyn(cse_pep *p, Tep__DecisionRequest *rq, const char *query, char *ati,
                         size_t atilen, cse_decision *ret);
 
-/* Policy facts of a target: for each acpi of the target, the ACP's "pv" ("pvs" when the
- * target is itself an ACP) as compact JSON; the creator of the target, or the AE-ID of
- * its closest ancestor AE when it has none. Fills rq->acp_json/n_acp_json/creator with
- * malloc'd strings: release with cse_pep_facts_free(). */
-int cse_pep_facts(cmn_store *st, const Tep__Resource *target, Tep__DecisionRequest *rq);
+/* Which policies decide a request (docs/access-control.md, "Who decides what"):
+ *  CSE_PEP_PRIVS   the target's own: an <accessControlPolicy> its own "pvs" (TS-0001
+ *                  9.6.2); a resource without acpi (contentInstance) its parent's; else
+ *                  the "pv" of each ACP in acpi; no acpi (or none resolves): the creator;
+ *  CSE_PEP_ACPI    an UPDATE of acpi: the "pvs" of the ACPs acpi references now (TS-0001
+ *                  9.6.1.3.2); none: the creator;
+ *  CSE_PEP_FANOUT  <group>/fopt: the "pv" of the group's macp (TS-0001 9.6.14); without
+ *                  macp the group's CSE_PEP_PRIVS. */
+typedef enum { CSE_PEP_PRIVS, CSE_PEP_ACPI, CSE_PEP_FANOUT } cse_pep_scope;
+
+/* Fills rq->acp_json/n_acp_json (rule sets as compact JSON) and, when no policy applies,
+ * rq->creator (the originator of the creation, or the AE-ID of the closest ancestor AE)
+ * with malloc'd strings: release with cse_pep_facts_free(), also after an error. */
+int cse_pep_facts(cmn_store *st, const Tep__Resource *target, cse_pep_scope scope,
+                  Tep__DecisionRequest *rq);
 void cse_pep_facts_free(Tep__DecisionRequest *rq);
 
 #endif

@@ -55,7 +55,8 @@ static const char *op_name(int op)
 
 /* ---- access decision --------------------------------------------------------------- */
 
-unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
+unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t acop,
+                             cse_pep_scope scope)
 {
     Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
     char target[CSE_PATH_MAX + 1];
@@ -72,7 +73,10 @@ unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
     rq.peer_ip = (char *)(c->req->peer_ip != NULL ? c->req->peer_ip : "");
     rq.is_admin = c->who.is_admin;
     rq.now = c->req->now;
-    if (cse_pep_facts(c->node->store, res, &rq) != 0) {
+    /* "Cabc", "/tep-cse/Cabc" and "//sp/tep-cse/Cabc" are one originator (TS-0001 7.2) */
+    rq.cse_id = (char *)(c->node->cse_id != NULL ? c->node->cse_id : "");
+    rq.sp_id = (char *)(c->node->sp_id != NULL ? c->node->sp_id : "");
+    if (cse_pep_facts(c->node->store, res, scope, &rq) != 0) {
         cse_pep_facts_free(&rq);
         CMN_ERR(SUB, "event=decision permit=0 rule=facts_unavailable target=%s", target);
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
@@ -81,9 +85,16 @@ unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
     cse_pep_facts_free(&rq);
     if (cse_pep_waiting(c->node->pep))
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */
-    CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u", d.permit,
-             d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target, (unsigned)acop);
+    CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u scope=%s",
+             d.permit, d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target,
+             (unsigned)acop, scope == CSE_PEP_ACPI ? "acpi" : scope == CSE_PEP_FANOUT ? "fopt"
+                                                                                   : "privs");
     return d.permit ? 0 : d.rsc ? d.rsc : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+}
+
+unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
+{
+    return cse_ctx_access_scope(c, res, acop, CSE_PEP_PRIVS);
 }
 
 /* ---- body -------------------------------------------------------------------------- */
@@ -342,9 +353,17 @@ static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
  * deadline in all, as the PDP counts as down after a lost answer). */
 static unsigned fanout(cse_ctx *c, cse_rsp *rsp)
 {
+    static const uint32_t acop[] = { 0, CMN_ACOP_CREATE, CMN_ACOP_RETRIEVE, CMN_ACOP_UPDATE,
+                                     CMN_ACOP_DELETE, CMN_ACOP_NOTIFY };
+    uint32_t op = c->req->op == CMN_OP_RETRIEVE && c->q.fu == 1 ? CMN_ACOP_DISCOVERY
+                                                                 : acop[c->req->op];
     cse_pep_pending *pp;
     unsigned rsc;
 
+    /* The group's macp (else its own policies) first: a stranger reaches no member and
+     * learns no member ID (TS-0001 10.2.7.6-10.2.7.10). */
+    if ((rsc = cse_ctx_access_scope(c, c->target, op, CSE_PEP_FANOUT)) != 0)
+        return rsc;
     if (c->req->op == CMN_OP_RETRIEVE)
         return cse_group_fanout(c, rsp);
     pp = cse_pep_end(c->node->pep);

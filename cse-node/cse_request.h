@@ -16,6 +16,8 @@ typedef struct {
     cse_pep *pep;
     const char *cse_id;           /* "/tep-cse" */
     const char *cse_name;         /* "tep-cse" */
+    const char *sp_id;            /* "tep.local": with cse_id, the access decision compares
+                                     originators in absolute form (NULL: as given) */
     const char *admin_originator;
     /* Notifications (subscription, TS-0004 7.5.1): sends body (m2m:sgn JSON) to one
      * notificationURI (a URI, or an AE-ID/path whose poa is used); NULL = none sent. */

@@ -488,6 +488,15 @@ static int store_new(cmn_store *st, const Tep__Resource *r, json_t *a, unsigned 
 
 #define ACPI_MAX 32
 
+/* acpi and a group's macp: at most ACPI_MAX entries, each an existing ACP. */
+static bool acp_lists_ok(cmn_store *st, json_t *attrs)
+{
+    json_t *acpi = json_object_get(attrs, "acpi"), *macp = json_object_get(attrs, "macp");
+
+    return json_array_size(acpi) <= ACPI_MAX && acpi_ok(st, acpi) &&
+           json_array_size(macp) <= ACPI_MAX && acpi_ok(st, macp);
+}
+
 unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_res_create_in *in,
                         Tep__Resource **ret_new)
 {
@@ -501,7 +510,7 @@ unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_re
     *ret_new = NULL;
     if (!child_allowed(parent->ty, in->ty))
         return CMN_RSC_INVALID_CHILD_RESOURCE_TYPE;
-    if (json_array_size(acpi) > ACPI_MAX || !acpi_ok(st, acpi))
+    if (!acp_lists_ok(st, in->attrs))
         return CMN_RSC_BAD_REQUEST;
     if (parse_et(in->attrs, in->now, &n.et) != 0)
         return CMN_RSC_BAD_REQUEST;
@@ -743,13 +752,12 @@ static int put_updated(cmn_store *st, const Tep__Resource *old, json_t *a, int64
 unsigned cse_res_update(cmn_store *st, const Tep__Resource *r, json_t *attrs, int64_t now,
                         Tep__Resource **ret_new)
 {
-    json_t *acpi = json_object_get(attrs, "acpi");
     json_t *a = NULL;
     int64_t et = r->et;
     unsigned rsc = CMN_RSC_BAD_REQUEST;
 
     *ret_new = NULL;
-    if (json_array_size(acpi) > ACPI_MAX || !acpi_ok(st, acpi))
+    if (!acp_lists_ok(st, attrs))
         return CMN_RSC_BAD_REQUEST;
     if (json_is_null(json_object_get(attrs, "et")))
         et = 0;

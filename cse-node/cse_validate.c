@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmn_acp.h"
 #include "cmn_err.h"
 #include "cmn_onem2m.h"
 #include "cse_validate.h"
@@ -51,7 +52,7 @@ static const attr_rule sub_rules[] = {
 static const attr_rule grp_rules[] = {
     { "mid", A_STRLIST, true, W_CU }, { "mnm", A_POSUINT, true, W_CU },
     { "mt", A_UINT, false, W_C }, { "gn", A_STR, false, W_CU }, { "csy", A_CSY, false, W_C },
-    { NULL, 0, false, 0 },
+    { "macp", A_STRLIST, false, W_CU }, { NULL, 0, false, 0 },
 };
 
 /* serviceSubscribedAppRule (TS-0004 7.4.29, TS-0001 9.6.29): lists of patterns ('*'
@@ -95,8 +96,89 @@ static bool is_uint(json_t *v)
     return json_is_integer(v) && json_integer_value(v) >= 0;
 }
 
-/* One access-control rule: acor (list of strings), acop (1..63), optional acco/acaf/acod
- * of the right JSON shape (their semantics are the evaluator's). */
+/* acip {"ipv4": [CIDR...], "ipv6": [CIDR...]}: every entry a CIDR (or one address) of
+ * its list's family, as the evaluator parses it. */
+static bool acip_ok(json_t *acip)
+{
+    const char *key;
+    json_t *list, *e;
+    size_t i;
+
+    if (!json_is_object(acip))
+        return false;
+    json_object_foreach(acip, key, list) {
+        int family = strcmp(key, "ipv4") == 0 ? 4 : strcmp(key, "ipv6") == 0 ? 6 : 0;
+        if (family == 0 || !is_str_list(list))
+            return false;
+        json_array_foreach(list, i, e) {
+            if (cmn_acp_cidr_match(json_string_value(e), family,
+                                   family == 4 ? "0.0.0.0" : "::") < 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* aclr: exactly one of accc (country codes) and accr ([lat, lon, radius m]). */
+static bool aclr_ok(json_t *aclr)
+{
+    json_t *accc = json_object_get(aclr, "accc"), *accr = json_object_get(aclr, "accr");
+    double lat, lon, r;
+
+    if (!json_is_object(aclr) || (accc == NULL) == (accr == NULL) || json_object_size(aclr) != 1)
+        return false;
+    if (accc != NULL)
+        return is_str_list(accc);
+    if (!json_is_array(accr) || json_array_size(accr) != 3)
+        return false;
+    for (size_t i = 0; i < 3; i++) {
+        if (!json_is_number(json_array_get(accr, i)))
+            return false;
+    }
+    lat = json_number_value(json_array_get(accr, 0));
+    lon = json_number_value(json_array_get(accr, 1));
+    r = json_number_value(json_array_get(accr, 2));
+    return lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0 && r >= 0.0;
+}
+
+/* acco: a list of {actw, acip, aclr}; each actw entry a valid 7-field scheduleEntry
+ * (TS-0004 7.4.9.1). A malformed context would never permit (the evaluator counts it
+ * FALSE): it is refused when the policy is written instead (4000). */
+static bool acco_ok(json_t *acco)
+{
+    json_t *ctx, *e, *v;
+    const char *key;
+    size_t i, j;
+
+    if (!json_is_array(acco))
+        return false;
+    json_array_foreach(acco, i, ctx) {
+        if (!json_is_object(ctx))
+            return false;
+        json_object_foreach(ctx, key, v) {
+            if (strcmp(key, "actw") == 0) {
+                if (!is_str_list(v))
+                    return false;
+                json_array_foreach(v, j, e) {
+                    if (cmn_acp_schedule_match(json_string_value(e), 0) < 0)
+                        return false;
+                }
+            } else if (strcmp(key, "acip") == 0) {
+                if (!acip_ok(v))
+                    return false;
+            } else if (strcmp(key, "aclr") == 0) {
+                if (!aclr_ok(v))
+                    return false;
+            } else {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* One access-control rule: acor (list of strings), acop (1..63), optional acaf/acod of
+ * the right JSON shape (their semantics are the evaluator's), acco well-formed. */
 static int validate_acr(json_t *r)
 {
     json_t *acop = json_object_get(r, "acop");
@@ -110,7 +192,7 @@ static int validate_acr(json_t *r)
         return CMN_EINVAL;
     if (acaf != NULL && !json_is_boolean(acaf))
         return CMN_EINVAL;
-    if (acco != NULL && !json_is_array(acco))
+    if (acco != NULL && !acco_ok(acco))
         return CMN_EINVAL;
     if (acod != NULL && !json_is_array(acod))
         return CMN_EINVAL;
@@ -211,6 +293,12 @@ static unsigned check_attr(const attr_rule *rules, int when, const char *key, js
     /* tep keeps app rules to the admin: no policy may open them to others. */
     if (rules == asar_rules && strcmp(key, "acpi") == 0) {
         snprintf(reason, rlen, "acpi_not_allowed:asar");
+        return CMN_RSC_BAD_REQUEST;
+    }
+    /* TS-0001 9.6.2, 9.6.7: an <accessControlPolicy> and a <contentInstance> have no
+     * accessControlPolicyIDs (their own pvs, their parent's policies decide). */
+    if ((rules == acp_rules || rules == cin_rules) && strcmp(key, "acpi") == 0) {
+        snprintf(reason, rlen, "acpi_not_an_attribute_of:%s", rules == acp_rules ? "acp" : "cin");
         return CMN_RSC_BAD_REQUEST;
     }
 

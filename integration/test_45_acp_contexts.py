@@ -60,9 +60,14 @@ def test_time_window(owners):
         str(h) for h in range(24) if h not in (now.hour, _hours(now, 1)))
     _expect(reader, _protected(owner, path, "tw-in", [{"actw": [inside]}], reader), 2000)
     _expect(reader, _protected(owner, path, "tw-out", [{"actw": [outside]}], reader), 4103)
-    # a 6-field crontab is not a scheduleEntry: malformed, so never met
-    _expect(reader, _protected(owner, path, "tw-bad", [{"actw": ["* * * * * *"]}], reader),
-            4103)
+    # a 6-field crontab is not a scheduleEntry: refused when the policy is written
+    # (integration/test_74_acp_originator_forms.py has the other malformed contexts)
+    r = owner.create(path, TY_ACP, {
+        "rn": "acp-tw-bad",
+        "pv": {"acr": [{"acor": [reader.originator], "acop": RETRIEVE,
+                        "acco": [{"actw": ["* * * * * *"]}]}]},
+        "pvs": {"acr": [{"acor": [owner.originator], "acop": ALL_OPS}]}})
+    assert (r.rsc, r.code) == (4000, "4.00"), str(r)
 
 
 def test_ip_range(owners):
