@@ -438,8 +438,8 @@ static void log_item(const char *what, const authz_maf_session *s, const char *i
     if (a->key_id[0] != '\0')
         CMN_INFO(SUB, "event=maf_%s source=%s key_id=%s", what, s->enrolee_id, a->key_id);
     else
-        CMN_INFO(SUB, "event=maf_%s client=%s reg_id=%s keys_revoked=%zu", what, s->enrolee_id,
-                 id, a->n_gone);
+        CMN_INFO(SUB, "event=maf_%s client=%s reg_id=%s %s=%zu", what, s->enrolee_id, id,
+                 a->code == 202 ? "keys_revoked" : "keys_shortened", a->n_gone);
     for (size_t i = 0; i < a->n_gone; i++)
         CMN_INFO(SUB, "event=%s key_id=%s source=%s",
                  a->code == 202 ? "maf_key_deregistered" : "maf_key_updated", a->gone[i],

@@ -24,3 +24,9 @@ def kpsa_id(kpsa_key, issuer_fqdn):
 
 def km(ke, maf_id):
     return _hmac(ke, LABEL_KM + maf_id.encode("ascii"))
+
+
+def km_id(km_key, maf_fqdn):
+    """KmID = hex(HMAC-SHA-256(Km, "tep KmID")[0..15]) "@" MAF-FQDN (tep's choice,
+    docs/keys.md 9)."""
+    return _hmac(km_key, b"tep KmID")[:16].hex() + "@" + maf_fqdn

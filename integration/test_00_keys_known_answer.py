@@ -18,3 +18,8 @@ def test_kpsa_and_kpsa_id():
 def test_km():
     assert tepkeys.km(KE, "maf.tep.local").hex() == \
         "75da875b90ca316aa52329d7e51ecd37d3ea933c6bd825b2b7cca2cb164238e6"
+
+
+def test_km_id():
+    km = tepkeys.km(KE, "maf.tep.local")
+    assert tepkeys.km_id(km, "maf.tep.local") == "ab0627e2b159b194f290447a0cce2d4e@maf.tep.local"
