@@ -160,6 +160,19 @@ static int start_sync(authz_daemon *d)
     return AUTHZ_EXIT_OK;
 }
 
+/* A reason read from a file goes into a quoted log value: its double quotes become
+ * single ones and control characters spaces, so the line stays one key=value line. */
+static const char *quote_safe(char *s)
+{
+    for (char *p = s; *p != '\0'; p++) {
+        if (*p == '"')
+            *p = '\'';
+        else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    }
+    return s;
+}
+
 static int start_tokens(authz_daemon *d)
 {
     authz_tokens_cfg tc = {.issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id,
@@ -169,7 +182,7 @@ static int start_tokens(authz_daemon *d)
     int err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
 
     if (err != 0) {
-        CMN_ERR("main", "event=grants_invalid reason=\"%s\"", why);
+        CMN_ERR("main", "event=grants_invalid reason=\"%s\"", quote_safe(why));
         return AUTHZ_EXIT_CONFIG;
     }
     d->stats.grants = authz_grants_count(d->grants);
@@ -588,7 +601,7 @@ static void reload_grants(authz_daemon *d, const char *path)
     if (strcmp(path, d->cfg->grants_file) != 0)
         CMN_WARN("main", "event=reload_partial reason=\"grants_file changed: restart\"");
     if (authz_grants_load(d->cfg->grants_file, &g, why, sizeof(why)) != 0) {
-        CMN_WARN("main", "event=grants_invalid reason=\"%s\" kept=old", why);
+        CMN_WARN("main", "event=grants_invalid reason=\"%s\" kept=old", quote_safe(why));
         return;
     }
     authz_tokens_set_grants(d->tokens, g);
@@ -603,7 +616,7 @@ static void reload(authz_daemon *d)
     char err[256];
 
     if (authz_config_load(d->config_path, &fresh, err, sizeof(err)) != 0) {
-        CMN_WARN("main", "event=reload_failed reason=\"%s\"", err);
+        CMN_WARN("main", "event=reload_failed reason=\"%s\"", quote_safe(err));
         return;
     }
     cmn_log_set_level(fresh.level);
