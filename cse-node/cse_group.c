@@ -99,6 +99,15 @@ static json_t *member_rsp(cse_ctx *c, const char *id, const cse_rsp *sub)
     return r;
 }
 
+/* A member the fan-out could not even address: the same m2m:rsp shape as the others
+ * (rsc, rqi and fr as in any response primitive, the reason in pc). */
+static json_t *member_error(cse_ctx *c, const char *id, unsigned rsc)
+{
+    return json_pack("{s:i, s:s, s:s, s:s, s:{s:s}}", "rsc", (json_int_t)rsc, "rqi",
+                     c->req->rqi != NULL ? c->req->rqi : "", "fr", c->node->cse_id, "to", id,
+                     "pc", "m2m:dbg", cmn_rsc_name(rsc));
+}
+
 static json_t *one_member(cse_ctx *c, const char *id)
 {
     Tep__Resource *m = NULL;
@@ -108,11 +117,11 @@ static json_t *one_member(cse_ctx *c, const char *id)
     json_t *r;
 
     if (member_get(c, id, &m) != 0)
-        return json_pack("{s:i, s:s}", "rsc", (json_int_t)CMN_RSC_NOT_FOUND, "to", id);
+        return member_error(c, id, CMN_RSC_NOT_FOUND);
     if ((size_t)snprintf(path, sizeof(path), "%s%s%.*s", m->path, c->fopt_rest[0] ? "/" : "",
                          (int)(sizeof(path) - 1), c->fopt_rest) >= sizeof(path)) {
         cse_res_free(m);
-        return json_pack("{s:i, s:s}", "rsc", (json_int_t)CMN_RSC_BAD_REQUEST, "to", id);
+        return member_error(c, id, CMN_RSC_BAD_REQUEST);
     }
     cse_res_free(m);
     sub.path = path;
