@@ -67,3 +67,26 @@ unsigned cse_binding_check(const cse_binding_in *in, cse_binding_out *ret)
     ret->reason = "";
     return in->secure ? check_secure(in, ret) : check_plain(in, ret);
 }
+
+/* "<cse-id>/X" at p (cse_id without its leading '/'): X, else NULL. */
+static const char *after_cse_id(const char *cse_id, const char *p)
+{
+    size_t n = strlen(cse_id);
+
+    return strncmp(p, cse_id, n) == 0 && p[n] == '/' ? p + n + 1 : NULL;
+}
+
+const char *cse_binding_local_id(const char *cse_id, const char *from)
+{
+    const char *rest = NULL, *sp_end;
+
+    if (cse_id == NULL || cse_id[0] != '/' || from == NULL)
+        return from;
+    if (from[0] == '/' && from[1] == '/') {
+        sp_end = strchr(from + 2, '/');
+        rest = sp_end != NULL && sp_end > from + 2 ? after_cse_id(cse_id + 1, sp_end + 1) : NULL;
+    } else if (from[0] == '/') {
+        rest = after_cse_id(cse_id + 1, from + 1);
+    }
+    return rest != NULL && rest[0] != '\0' ? rest : from;
+}

@@ -28,4 +28,10 @@ typedef struct {
  * the bound identity, 4107 an enrolled AE-ID over plain CoAP. */
 unsigned cse_binding_check(const cse_binding_in *in, cse_binding_out *ret);
 
+/* The AE-ID an originator names on this CSE, whatever its spelling (TS-0001 7.2):
+ * "Cabc", SP-relative "/<cse-id>/Cabc" or absolute "//<SP-ID>/<cse-id>/Cabc" (any SP-ID:
+ * the caller uses it to refuse, so it errs on the safe side) all give "Cabc". cse_id is
+ * SP-relative ("/tep-cse"). A pointer into from; from itself for other forms. */
+const char *cse_binding_local_id(const char *cse_id, const char *from);
+
 #endif

@@ -14,6 +14,7 @@
 #include "cse_container.h"
 #include "cse_ctx.h"
 #include "cse_discovery.h"
+#include "cse_sync.h"
 #include "cse_validate.h"
 
 #define SUB "req"
@@ -78,6 +79,31 @@ static unsigned ae_id_for(cse_ctx *c, char *ret, size_t len)
     snprintf(ret, len, "%c%s", c->who.assign_prefix == 'S' ? 'S' : 'C', hex);
     snprintf(c->who.originator, sizeof(c->who.originator), "%s", ret);
     return 0;
+}
+
+/* An AE's rn is the last segment of its structured address, the same namespace as the
+ * AE-IDs (an AE registered without rn is addressed "<cse>/<AE-ID>"). An rn equal to
+ * another AE's AE-ID, registered here or enrolled (known from the enroller's events)
+ * and not registered yet, would take that AE's address and make its registration fail
+ * with 4105 for ever (issue 10): the squatter gets 4105 CONFLICT itself (TS-0004 7.3.3.2:
+ * a name that is taken). */
+static unsigned ae_rn_free(cse_ctx *c, json_t *attrs, const char *ae_id, cse_rsp *rsp)
+{
+    const char *rn = json_string_value(json_object_get(attrs, "rn"));
+    Tep__Resource *r = NULL;
+    bool taken;
+
+    if (rn == NULL || strcmp(rn, ae_id) == 0)
+        return 0;
+    taken = cse_cred_is_enrolled(c->node->store, rn);
+    if (!taken && cse_res_get_by_ri(c->node->store, rn, &r) == 0)
+        taken = r->ty == CMN_TY_AE;
+    cse_res_free(r);
+    if (!taken)
+        return 0;
+    snprintf(rsp->reason, sizeof(rsp->reason), "rn_is_another_ae_id");
+    CMN_WARN(SUB, "event=ae_rn_refused reason=rn_is_another_ae_id");
+    return CMN_RSC_CONFLICT;
 }
 
 /* contentInstance: bigger than the container's mbs is NOT_ACCEPTABLE (TS-0004 7.4.7). */
@@ -158,6 +184,8 @@ static unsigned do_create(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
 
     if (rsc == 0 && in.ty == CMN_TY_AE)
         rsc = ae_id_for(c, ae_id, sizeof(ae_id));
+    if (rsc == 0 && in.ty == CMN_TY_AE)
+        rsc = ae_rn_free(c, attrs, ae_id, rsp);
     if (rsc == 0 && in.ty == CMN_TY_AE) /* serviceSubscribedAppRule: 4126 */
         rsc = cse_pep_check_registration(c->node->pep, c->node->store, ae_id,
                                          json_string_value(json_object_get(attrs, "api")));

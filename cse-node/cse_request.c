@@ -169,8 +169,10 @@ static unsigned bind_originator(cse_ctx *c)
     char f[128], b[128];
     unsigned rsc;
 
+    /* every spelling of an enrolled AE-ID needs its security association (4107) */
     if (!req->secure && req->from != NULL)
-        in.from_enrolled = cse_cred_is_enrolled(c->node->store, req->from);
+        in.from_enrolled = cse_cred_is_enrolled(
+            c->node->store, cse_binding_local_id(c->node->cse_id, req->from));
     rsc = cse_binding_check(&in, &c->who);
     if (rsc == 0 && req->secure && in.ae_create) /* App-ID of the enrolment (seed Z.2) */
         rsc = cse_saef_check_ae_create(c->node->store, req->bound_id, req->body, req->body_len);

@@ -11,7 +11,10 @@
 #include "cmn_err.h"
 
 #define CACHE_MAX 256
-#define LTI_MAX 24
+/* A Local-Token-ID: "lt" and 128 random bits in hex, so that nobody guesses another
+ * holder's (the holder is checked too). */
+#define LTI_RANDOM_BYTES 16
+#define LTI_MAX (2 + 2 * LTI_RANDOM_BYTES + 1)
 #define ID_MAX 256
 
 struct cse_token_entry {
@@ -29,7 +32,6 @@ struct cse_tokens {
     cmn_token_issuer issuer;
     char issuer_id[ID_MAX];
     cse_token_entry cache[CACHE_MAX];
-    uint64_t next_lti;
     uint64_t clock;
 };
 
@@ -188,11 +190,16 @@ static const cse_token_entry *cache_put(cse_tokens *t, cmn_token *tok, const cha
                                         int64_t now)
 {
     cse_token_entry *e = find_tkid(t, tok->tkid, holder);
+    uint8_t rnd[LTI_RANDOM_BYTES];
 
     if (e != NULL) { /* presented again: keep its Local-Token-ID */
         cmn_token_free(tok);
         e->stamp = ++t->clock;
         return e;
+    }
+    if (cmn_random(rnd, sizeof(rnd)) != 0) {
+        cmn_token_free(tok);
+        return NULL;
     }
     e = slot(t, now);
     cmn_token_free(e->tok);
@@ -201,7 +208,8 @@ static const cse_token_entry *cache_put(cse_tokens *t, cmn_token *tok, const cha
     e->tok = tok;
     e->stamp = ++t->clock;
     snprintf(e->holder, sizeof(e->holder), "%s", holder);
-    snprintf(e->lti, sizeof(e->lti), "lt%llu", (unsigned long long)++t->next_lti);
+    memcpy(e->lti, "lt", 2);
+    cmn_hex_encode(rnd, sizeof(rnd), e->lti + 2);
     return e;
 }
 
@@ -221,7 +229,7 @@ int cse_tokens_accept(cse_tokens *t, const char *jwt, const char *originator, in
     if (rc != 0)
         return rc;
     *ret_entry = cache_put(t, tok, holder, now);
-    return 0;
+    return *ret_entry != NULL ? 0 : CMN_ECRYPTO;
 }
 
 const cse_token_entry *cse_tokens_by_lti(cse_tokens *t, const char *lti, const char *originator,

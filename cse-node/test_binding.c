@@ -69,8 +69,26 @@ static void test_table(void **state)
     }
 }
 
+/* Every spelling of an AE-ID on this CSE names the same AE (issue 10: a plain-CoAP From
+ * "/tep-cse/Cdev1" must not pass the enrolled AE-ID check of "Cdev1"). */
+static void test_local_id(void **state)
+{
+    (void)state;
+    assert_string_equal(cse_binding_local_id("/tep-cse", "Cdev1"), "Cdev1");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "/tep-cse/Cdev1"), "Cdev1");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "//tep.local/tep-cse/Cdev1"), "Cdev1");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "//other.sp/tep-cse/Cdev1"), "Cdev1");
+    /* another CSE's AE, or no AE part: left alone */
+    assert_string_equal(cse_binding_local_id("/tep-cse", "/tep-cse2/Cdev1"), "/tep-cse2/Cdev1");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "/tep-cse"), "/tep-cse");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "/tep-cse/"), "/tep-cse/");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "///tep-cse/Cdev1"), "///tep-cse/Cdev1");
+    assert_string_equal(cse_binding_local_id("/tep-cse", "//sp"), "//sp");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_table) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_table),
+                                        cmocka_unit_test(test_local_id) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

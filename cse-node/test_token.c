@@ -143,7 +143,7 @@ static void test_without_token_denied(void **state)
 static void test_good_token_permits_named_target_and_op(void **state)
 {
     char *jwt = token("t1@" ISS, HOLDER, NOW - 5, NOW + 60, "/tep-cse/Cdevice02/*", 2);
-    char q[2048], ati[CSE_ATI_MAX], lq[64];
+    char q[2048], ati[CSE_ATI_MAX], lq[64], lti[40];
     cse_decision d;
     (void)state;
 
@@ -151,19 +151,24 @@ static void test_good_token_permits_named_target_and_op(void **state)
     decide(q, 2, ati, &d);
     assert_true(d.permit);
     assert_string_equal(d.rule, "token[0].acp[0].acr[0]");
-    assert_string_equal(ati, "lt1:t1@" ISS);
+    /* "lt" and 128 random bits in hex: no guessable counter (issue 10). */
+    assert_int_equal(strlen(ati), strlen("lt") + 32 + strlen(":t1@" ISS));
+    assert_memory_equal(ati, "lt", 2);
+    assert_int_equal(strspn(ati + 2, "0123456789abcdef"), 32);
+    assert_string_equal(ati + 34, ":t1@" ISS);
+    snprintf(lti, sizeof(lti), "%.34s", ati);
     /* Same token again: same Local-Token-ID. */
     decide(q, 2, ati, &d);
-    assert_string_equal(ati, "lt1:t1@" ISS);
+    assert_memory_equal(ati, lti, 34);
     /* The token grants RETRIEVE only. */
     decide(q, 8, ati, &d);
     assert_false(d.permit);
     /* Later requests may name it by its Local-Token-ID. */
-    snprintf(lq, sizeof(lq), "ltids=%s", "lt1");
+    snprintf(lq, sizeof(lq), "ltids=%s", lti);
     decide(lq, 2, ati, &d);
     assert_true(d.permit);
     assert_string_equal(ati, "");
-    decide("ltids=lt99", 2, ati, &d);
+    decide("ltids=lt1", 2, ati, &d);
     assert_false(d.permit);
     assert_string_equal(d.rule, "token: unknown ltid");
     free(jwt);
