@@ -1,6 +1,8 @@
 /* tep-cse as a CoAP client: notifications and verification requests (see cse_client.h).
- * Every request token is 8 bytes: the verification id (0 for a plain notification),
- * then a counter, so an answer finds its verification without a table of tokens. */
+ * Every request token is 8 random bytes. A verification remembers each request it sent
+ * (token and client session): an answer counts only for the request whose token it
+ * carries, only when it comes on that request's session (the nu's address), and only
+ * once, so a subscriber cannot answer for another notification target (issue 10). */
 #include "cse_client.h"
 
 #include <arpa/inet.h>
@@ -10,13 +12,16 @@
 #include <string.h>
 
 #include "cmn_coap.h"
+#include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 
 #define SUB "client"
 #define MAX_PEERS 16
-#define MAX_VERIFY 32
+/* Verifications at once, all originators together; each originator may hold at most
+ * node->verify_per_originator of them ([cse] verify_per_originator). */
+#define MAX_VERIFY 64
 
 typedef struct {
     coap_address_t addr;
@@ -24,10 +29,19 @@ typedef struct {
 } peer;
 
 typedef struct {
+    uint8_t token[8];
+    coap_session_t *s;      /* compared, never used: the session it was sent on */
+    bool answered;
+} sent_request;
+
+typedef struct {
     uint32_t id;            /* 0 = free slot */
     unsigned outstanding;
     cse_client_done_fn done;
     void *arg;
+    char originator[256];   /* whose subscription: the quota counts by it */
+    sent_request sent[CSE_VERIFY_MAX];
+    size_t n_sent;
 } verification;
 
 struct cse_client {
@@ -37,7 +51,7 @@ struct cse_client {
     size_t n_peers;
     verification v[MAX_VERIFY];
     uint32_t next_id;
-    uint32_t counter;
+    uint32_t counter;       /* RQI of the requests sent */
 };
 
 /* ---- targets ----------------------------------------------------------------------- */
@@ -158,7 +172,10 @@ static int build_options(cse_client *cl, const coap_uri_t *u, coap_optlist_t **c
     return rc;
 }
 
-static int send_one(cse_client *cl, const char *nu, const char *body, uint32_t vid)
+/* Sends body to nu with a fresh random token; ret_token/ret_s (may be NULL) get the
+ * token and the session it went on. */
+static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t ret_token[8],
+                    coap_session_t **ret_s)
 {
     char uri[512];
     coap_uri_t u;
@@ -172,13 +189,13 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint32_t v
     if (cse_client_target(cl->node->store, cl->node->cse_id, nu, uri, sizeof(uri)) != 0 ||
         coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 || uri_address(&u, &a) != 0)
         return CMN_ENOTFOUND;
+    if (cmn_random(token, sizeof(token)) != 0)
+        return CMN_ECRYPTO;
     if ((s = session_for(cl, &a)) == NULL ||
         (pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST,
                              coap_new_message_id(s), coap_session_max_pdu_size(s))) == NULL)
         return CMN_ECOAP;
     cl->counter++;
-    memcpy(token, &vid, 4);
-    memcpy(token + 4, &cl->counter, 4);
     coap_add_token(pdu, sizeof(token), token);
     rc = build_options(cl, &u, &chain);
     if (rc == 0 && (!coap_add_optlist_pdu(pdu, &chain) ||
@@ -189,13 +206,19 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint32_t v
         coap_delete_pdu(pdu);
         return rc;
     }
-    return coap_send(s, pdu) == COAP_INVALID_MID ? CMN_ECOAP : 0;
+    if (coap_send(s, pdu) == COAP_INVALID_MID)
+        return CMN_ECOAP;
+    if (ret_token != NULL)
+        memcpy(ret_token, token, sizeof(token));
+    if (ret_s != NULL)
+        *ret_s = s;
+    return 0;
 }
 
 void cse_client_notify(cse_client *cl, const char *nu, const char *body)
 {
     char v[128];
-    int rc = send_one(cl, nu, body, 0);
+    int rc = send_one(cl, nu, body, NULL, NULL);
 
     if (rc != 0)
         CMN_WARN(SUB, "event=notification_not_sent nu=%s err=%s",
@@ -222,25 +245,52 @@ static void finish(verification *v, bool ok)
     done(arg, ok);
 }
 
-uint32_t cse_client_verify(cse_client *cl, char *const *nu, size_t n, const char *body,
-                           cse_client_done_fn done, void *arg)
+static size_t held_by(const cse_client *cl, const char *originator)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < MAX_VERIFY; i++)
+        n += cl->v[i].id != 0 && strcmp(cl->v[i].originator, originator) == 0;
+    return n;
+}
+
+uint32_t cse_client_verify(cse_client *cl, const char *originator, char *const *nu, size_t n,
+                           const char *body, cse_client_done_fn done, void *arg)
 {
     verification *v = NULL;
+    unsigned quota = cl->node->verify_per_originator > 0 ? cl->node->verify_per_originator
+                                                         : CSE_VERIFY_PER_ORIGINATOR_DEFAULT;
+    char o[128];
 
+    if (n == 0 || n > CSE_VERIFY_MAX) {
+        done(arg, n == 0);
+        return 0;
+    }
+    if (held_by(cl, originator) >= quota) {
+        CMN_WARN(SUB, "event=verification_refused reason=originator_quota originator=%s quota=%u",
+                 cse_log_value(originator, o, sizeof(o)), quota);
+        done(arg, false);
+        return 0;
+    }
     for (size_t i = 0; v == NULL && i < MAX_VERIFY; i++)
         v = cl->v[i].id == 0 ? &cl->v[i] : NULL;
-    if (v == NULL || n == 0) {
-        done(arg, n == 0);
+    if (v == NULL) {
+        CMN_WARN(SUB, "event=verification_refused reason=all_slots_busy slots=%d", MAX_VERIFY);
+        done(arg, false);
         return 0;
     }
     if (++cl->next_id == 0)
         cl->next_id = 1;
     *v = (verification){ .id = cl->next_id, .done = done, .arg = arg };
+    snprintf(v->originator, sizeof(v->originator), "%s", originator);
     for (size_t i = 0; i < n; i++) {
-        if (send_one(cl, nu[i], body, v->id) != 0) {
+        sent_request *sr = &v->sent[v->n_sent];
+
+        if (send_one(cl, nu[i], body, sr->token, &sr->s) != 0) {
             finish(v, false);
             return 0;
         }
+        v->n_sent++;
         v->outstanding++;
     }
     return v->id;
@@ -254,16 +304,36 @@ void cse_client_cancel(cse_client *cl, uint32_t id)
         memset(v, 0, sizeof(*v));
 }
 
-static void answered(cse_client *cl, coap_bin_const_t token, bool ok)
+/* The request of a verification that token names, sent on session s and not answered
+ * yet; NULL for anything else (a stranger's token, another session, a second answer). */
+static sent_request *sent_for(cse_client *cl, coap_session_t *s, coap_bin_const_t token,
+                              verification **ret_v)
 {
-    uint32_t id = 0;
-    verification *v;
+    if (token.length != sizeof(((sent_request *)0)->token))
+        return NULL;
+    for (size_t i = 0; i < MAX_VERIFY; i++) {
+        verification *v = &cl->v[i];
 
-    if (token.length != 8)
+        for (size_t j = 0; v->id != 0 && j < v->n_sent; j++) {
+            sent_request *sr = &v->sent[j];
+
+            if (!sr->answered && sr->s == s && memcmp(sr->token, token.s, token.length) == 0) {
+                *ret_v = v;
+                return sr;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void answered(cse_client *cl, coap_session_t *s, coap_bin_const_t token, bool ok)
+{
+    verification *v = NULL;
+    sent_request *sr = sent_for(cl, s, token, &v);
+
+    if (sr == NULL)
         return;
-    memcpy(&id, token.s, 4);
-    if ((v = find(cl, id)) == NULL)
-        return;
+    sr->answered = true;
     if (!ok)
         finish(v, false);
     else if (--v->outstanding == 0)
@@ -286,7 +356,7 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
     cse_client *cl = coap_session_get_app_data(s); /* set on our client sessions only */
 
     if (cl != NULL)
-        answered(cl, coap_pdu_get_token(received), success(received));
+        answered(cl, s, coap_pdu_get_token(received), success(received));
     return COAP_RESPONSE_OK;
 }
 
@@ -298,7 +368,7 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
     if (cl == NULL)
         return; /* a server session: a separate response that was not acknowledged */
     if (sent != NULL)
-        answered(cl, coap_pdu_get_token(sent), false);
+        answered(cl, s, coap_pdu_get_token(sent), false);
     CMN_WARN(SUB, "event=notification_failed reason=%d", (int)reason);
 }
 

@@ -21,12 +21,16 @@ void cse_client_free(cse_client *cl); /* NULL is fine; releases its sessions */
 /* A NOTIFY (POST without TY, Content-Format 50) of body to nu; failures are logged. */
 void cse_client_notify(cse_client *cl, const char *nu, const char *body);
 
-/* Sends body to each of nu[0..n) and calls done(arg, ok) once, when every target
- * answered 2xxx (ok) or one failed. Returns an id for cse_client_cancel, 0 when done
- * was already called (nothing sent, or every target unusable). */
+/* Sends body to each of nu[0..n) (n <= CSE_VERIFY_MAX) and calls done(arg, ok) once,
+ * when every target answered 2xxx (ok) or one failed. An answer counts once, for the
+ * request it names by its (random) token, and only from the session that request went
+ * on. originator: whose subscription; one originator holds at most
+ * node->verify_per_originator verifications at once (more: done(arg, false) at once, as
+ * when every slot is busy). Returns an id for cse_client_cancel, 0 when done was
+ * already called (nothing sent, or every target unusable). */
 typedef void (*cse_client_done_fn)(void *arg, bool ok);
-uint32_t cse_client_verify(cse_client *cl, char *const *nu, size_t n, const char *body,
-                           cse_client_done_fn done, void *arg);
+uint32_t cse_client_verify(cse_client *cl, const char *originator, char *const *nu, size_t n,
+                           const char *body, cse_client_done_fn done, void *arg);
 /* Forgets a verification: done will not be called. */
 void cse_client_cancel(cse_client *cl, uint32_t id);
 

@@ -395,8 +395,8 @@ static void start_verify(cse_coap *c, parked *p, const cse_rsp *rsp)
     p->state = PARK_VERIFYING;
     p->since_ms = mono_ms();
     snprintf(p->rn, sizeof(p->rn), "%s", rsp->verify_rn);
-    p->vid = cse_client_verify(c->client, rsp->verify_nu, rsp->n_verify, rsp->verify_body,
-                               verified, p);
+    p->vid = cse_client_verify(c->client, rsp->verify_cr, rsp->verify_nu, rsp->n_verify,
+                               rsp->verify_body, verified, p);
 }
 
 /* Holds the request back: libcoap sends an empty ACK now (the handler sets no code).

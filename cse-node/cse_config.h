@@ -31,6 +31,7 @@ typedef struct {
     char *token_issuer_key; /* its public key file */
     bool das;               /* direct flow: consult the DAS on Deny */
     long cache_ms;          /* decision cache lifetime, 0 = off */
+    long verify_per_originator; /* subscription verifications on their way, per originator */
     char *bus_decide;
     char *bus_events;
     char *bus_sync;

@@ -159,6 +159,7 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
     json_t *nu;
     size_t i;
 
+    snprintf(rsp->verify_cr, sizeof(rsp->verify_cr), "%s", c->who.originator);
     rsp->verify_body = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (rsp->verify_body == NULL)
@@ -166,8 +167,13 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
     json_array_foreach(nus, i, nu) {
         const char *s = json_string_value(nu);
 
-        if (strcmp(s, c->who.originator) == 0 || rsp->n_verify >= CSE_VERIFY_MAX)
+        if (strcmp(s, c->who.originator) == 0)
             continue;
+        if (rsp->n_verify >= CSE_VERIFY_MAX) { /* an unverified target would be flooded */
+            snprintf(rsp->reason, sizeof(rsp->reason), "more_than_%d_targets_to_verify",
+                     CSE_VERIFY_MAX);
+            return CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
+        }
         rsp->verify_nu[rsp->n_verify] = strdup(s);
         if (rsp->verify_nu[rsp->n_verify] == NULL)
             return CMN_RSC_INTERNAL_SERVER_ERROR;

@@ -23,7 +23,12 @@ typedef struct {
      * notificationURI (a URI, or an AE-ID/path whose poa is used); NULL = none sent. */
     void (*notify)(void *arg, const char *nu, const char *body);
     void *notify_arg;
+    /* Subscription verifications one originator may have on their way at once
+     * ([cse] verify_per_originator; 0 = CSE_VERIFY_PER_ORIGINATOR_DEFAULT). */
+    unsigned verify_per_originator;
 } cse_node;
+
+#define CSE_VERIFY_PER_ORIGINATOR_DEFAULT 4
 
 typedef struct {
     int op;                 /* CMN_OP_* (NOTIFY for POST without TY) */
@@ -69,6 +74,7 @@ typedef struct {
     char *verify_nu[CSE_VERIFY_MAX];
     size_t n_verify;
     char verify_rn[64];             /* the subscription name chosen (pass it as sub_rn) */
+    char verify_cr[256];            /* whose subscription (the verification quota) */
     /* Remote decisions were asked without waiting (cse_pep_waiting): rsc and body are
      * provisional (nothing was changed); handle the same request again, with the same
      * pending and time, once they are answered. */
