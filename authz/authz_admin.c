@@ -48,7 +48,7 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
     }
     add_str(ret, "role", "authz");
     add_str(ret, "version", TEP_VERSION);
-    add_str(ret, "ready", "1");
+    add_str(ret, "ready", "true"); /* as the enroller and tep-cse say it */
     add_u64(ret, "decisions", st->decisions);
     add_u64(ret, "denials", st->denials);
     add_u64(ret, "audit_seq", st->audit_seq);

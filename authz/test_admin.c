@@ -31,7 +31,7 @@ static void test_status(void **state)
     assert_int_equal(r.resp.err, 0);
     assert_string_equal(value_of(&r.resp, "role"), "authz");
     assert_non_null(value_of(&r.resp, "version"));
-    assert_string_equal(value_of(&r.resp, "ready"), "1");
+    assert_string_equal(value_of(&r.resp, "ready"), "true");
     assert_string_equal(value_of(&r.resp, "decisions"), "12");
     assert_string_equal(value_of(&r.resp, "denials"), "5");
     assert_string_equal(value_of(&r.resp, "audit_seq"), "40");
