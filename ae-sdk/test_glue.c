@@ -5,7 +5,16 @@
  * derived. What is checked is what a device sees: enrolment succeeds only when both
  * ends exported the same Ke, the PSK SAEF handshake works with the derived Kpsa,
  * oneM2M options come back, and refusals, RQI mismatches and silence are reported
- * with the documented codes. */
+ * with the documented codes.
+ *
+ * The peer is a stand-in kept for the faults it injects, which the real daemons never
+ * show on demand: a 4.03 to /enrol after an accepted handshake ("revoked"), an answer
+ * with another RQI ("badrqi"), no answer at all ("silent"). Its side of the key
+ * agreement is written out here from docs/keys.md with wolfCrypt's HMAC (peer_derive),
+ * not with the SDK's tep_core_* or common's cmn_kdf_*, so that agreeing with it checks
+ * the SDK's derivation rather than the derivation against itself (its known answer:
+ * peer_derivation_known_answer). The SDK against the real tep-enroller and tep-cse:
+ * integration/test_29_stand_ins_replaced.py (and 01, 07, 60, 62). */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +31,8 @@
 
 #include <cmocka.h>
 #include <coap3/coap.h>
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hmac.h>
 
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
@@ -36,17 +47,56 @@
 
 static uint8_t peer_kpm[CMN_KEY_LEN];
 static coap_bin_const_t peer_kpm_bin = {CMN_KEY_LEN, peer_kpm};
-static tep_enrolment peer_enr; /* what the peer derived at /enrol */
-static coap_bin_const_t peer_kpsa_bin = {CMN_KEY_LEN, peer_enr.kpsa};
+static char peer_ke_id[96], peer_kpsa_id[96]; /* what the peer derived at /enrol */
+static uint8_t peer_kpsa[32];
+static coap_bin_const_t peer_kpsa_bin = {sizeof(peer_kpsa), peer_kpsa};
 static uint16_t peer_port;
+
+/* HMAC-SHA-256(key, a || b) with wolfCrypt itself. */
+static void hmac256(const uint8_t *key, size_t klen, const void *a, size_t alen,
+                    const void *b, size_t blen, uint8_t out[32])
+{
+    Hmac h;
+
+    assert_int_equal(wc_HmacInit(&h, NULL, INVALID_DEVID), 0);
+    assert_int_equal(wc_HmacSetKey(&h, WC_SHA256, key, (word32)klen), 0);
+    assert_int_equal(wc_HmacUpdate(&h, a, (word32)alen), 0);
+    assert_int_equal(wc_HmacUpdate(&h, b, (word32)blen), 0);
+    assert_int_equal(wc_HmacFinal(&h, out), 0);
+    wc_HmacFree(&h);
+}
+
+static void hex16_at(const uint8_t *b, const char *fqdn, char *out, size_t len)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(out + n, len - n, "%02x", b[i]);
+    snprintf(out + n, len - n, "@%s", fqdn);
+}
+
+/* docs/keys.md: the 48 exporter bytes are RelativeKeID (0..15) and Ke (16..47); KeID =
+ * hex(RelativeKeID)@MEF-FQDN; Kpsa = HMAC-SHA-256(Ke, label || registrar CSE-ID);
+ * KpsaID = hex(HMAC-SHA-256(Kpsa, "tep KpsaID")[0..15])@MEF-FQDN. */
+static void peer_derive(const uint8_t exp[48], const char *csi)
+{
+    static const char label[] =
+        "oneM2M Enrolment Key to Provisioned Secure Connection Key derivation";
+    uint8_t id[32];
+
+    hex16_at(exp, FQDN, peer_ke_id, sizeof(peer_ke_id));
+    hmac256(exp + 16, 32, label, strlen(label), csi, strlen(csi), peer_kpsa);
+    hmac256(peer_kpsa, sizeof(peer_kpsa), "tep KpsaID", 10, "", 0, id);
+    hex16_at(id, FQDN, peer_kpsa_id, sizeof(peer_kpsa_id));
+}
 
 static const coap_bin_const_t *peer_psk(coap_bin_const_t *id, coap_session_t *s, void *arg)
 {
     if ((id->length == 8 && memcmp(id->s, "device01", 8) == 0) ||
         (id->length == 7 && memcmp(id->s, "revoked", 7) == 0))
         return &peer_kpm_bin;
-    if (peer_enr.kpsa_id[0] && id->length == strlen(peer_enr.kpsa_id) &&
-        memcmp(id->s, peer_enr.kpsa_id, id->length) == 0)
+    if (peer_kpsa_id[0] && id->length == strlen(peer_kpsa_id) &&
+        memcmp(id->s, peer_kpsa_id, id->length) == 0)
         return &peer_kpsa_bin;
     return NULL;
 }
@@ -74,13 +124,11 @@ static void on_enrol(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *re
         return;
     }
     cmn_tls_export(s, CMN_LABEL_BOOTSTRAP, exp, sizeof(exp));
-    tep_core_ke_from_exporter(exp, FQDN, peer_enr.ke, peer_enr.ke_id);
-    strcpy(peer_enr.registrar_cse_id, "/tep-cse");
-    tep_core_derive_kpsa(&peer_enr, FQDN);
+    peer_derive(exp, "/tep-cse");
     snprintf(json, sizeof(json),
              "{\"keid\":\"%s\",\"eid\":\"Cdevice01\",\"api\":\"Ntest\",\"exp\":4102444800,"
              "\"tgt\":{\"csi\":\"/tep-cse\",\"poa\":\"coaps://127.0.0.1:%u\",\"mafi\":\"maf\"}}",
-             peer_enr.ke_id, peer_port);
+             peer_ke_id, peer_port);
     answer_json(resp, COAP_RESPONSE_CODE_CREATED, json);
 }
 
@@ -310,6 +358,24 @@ static void mef_403_is_denied(void **state)
     tep_device_free(dev);
 }
 
+/* The peer's derivation itself, against the known answer of docs/keys.md (Ke = bytes
+ * 0..31, registrar /tep-cse). */
+static void peer_derivation_known_answer(void **state)
+{
+    uint8_t exp[48];
+
+    for (int i = 0; i < 16; i++)
+        exp[i] = 0xa0;
+    for (int i = 0; i < 32; i++)
+        exp[16 + i] = (uint8_t)i;
+    peer_derive(exp, "/tep-cse");
+    assert_string_equal(peer_ke_id, "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0@" FQDN);
+    assert_int_equal(peer_kpsa[0], 0x43);
+    assert_int_equal(peer_kpsa[31], 0x7c);
+    assert_string_equal(peer_kpsa_id, "a3c17bd1c9c8dabf840873d1ffe1f1b9@" FQDN);
+    memset(peer_kpsa_id, 0, sizeof(peer_kpsa_id));
+}
+
 static void bad_request_arguments(void **state)
 {
     tep_response *rsp = NULL;
@@ -327,6 +393,7 @@ int main(void)
         cmocka_unit_test(unknown_identity_is_denied),
         cmocka_unit_test(mef_403_is_denied),
         cmocka_unit_test(bad_request_arguments),
+        cmocka_unit_test(peer_derivation_known_answer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -267,6 +267,11 @@ static void test_status(void **state)
 
 /* ---- credentials from a stand-in enroller (events PUB + sync ROUTER) ------------------ */
 
+/* The stand-in gives a Km of a fixed, recognisable value (0x5a...) so that the test can
+ * look for it in the log. The same path with the real tep-enroller (the Km of a real
+ * enrolment arriving and leaving on revocation, no key in any log): integration
+ * test_29_stand_ins_replaced.py::test_authz_credentials_follow_the_real_enroller. */
+
 /* The stand-in enroller's log: seq 1 enrols Cdevice01 (with its Km for our MAF-ID),
  * seq 2 revokes it (the credential is found by KeID). */
 static uint8_t km_bytes[32];

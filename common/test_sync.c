@@ -5,7 +5,13 @@
  * last_seq below last_applied resets (reset fn, position 0, everything asked again);
  * a failed reset applies nothing. The history: each request re-asks last_applied and
  * checks its Event's digest; another Event there (or none) resets (history_diverged),
- * the same one is not applied twice, a position without a digest adopts one. */
+ * the same one is not applied twice, a position without a digest adopts one.
+ *
+ * The fake enroller is a fault-injection stand-in: it makes the gaps, lost answers,
+ * epochs, sequences going back and diverging histories that the real tep-enroller
+ * only shows after a crash or a restored backup. cmn_sync against the real one:
+ * integration 05 (restart), 59 (restored and fresh stores), 29 (tep-authz's
+ * credentials following enrolment and revocation), and every scenario that enrols. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +35,7 @@
 #define TARGET "/tep-cse"
 #define MAX_SEQ 64
 
-/* ---- the fake enroller ------------------------------------------------------------- */
+/* ---- the fake enroller (fault injection: see the top of the file) -------------------- */
 
 typedef struct {
     cmn_bus_sock *router, *pub;

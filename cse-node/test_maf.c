@@ -2,7 +2,12 @@
  * Identifiers, and what a retrieved Kc becomes in the credentials store (found by the
  * PSK callback like a Kpsa, bound to the source AE-ID); with a real ZeroMQ ROUTER and
  * PUB standing in for tep-authz: KeyEvent revocation and update, and the keys DEALER
- * rebuilt after a lost answer (Lazy Pirate). */
+ * rebuilt after a lost answer (Lazy Pirate).
+ *
+ * The stand-in tep-authz is there for the faults it injects: answers dropped, late or
+ * sent to a socket since rebuilt, a PUB closed and bound again, a retrieval refused.
+ * The same paths with the real tep-authz: integration 53 (Kc fetched, revoked, tep-authz
+ * restarted), 56 (updates and de-registrations), 21 (a shortened key re-fetched). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

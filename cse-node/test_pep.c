@@ -70,6 +70,10 @@ static void test_local_rules(void **state)
     assert_false(d.permit);
 }
 
+/* A stand-in PDP, for the faults it injects: it answers a given number of requests and
+ * then stays silent (the deadline: Deny), and its stale answers must be dropped. The
+ * remote PEP against the real tep-authz: integration 03, 06 (tep-authz down: fail
+ * closed), 43 (under load), 304 and 40 (policies decided by it). */
 typedef struct {
     cmn_bus_sock *router;
     int answer; /* answer this many requests, permit */

@@ -21,7 +21,9 @@
 typedef struct {
     char ep[128];
     cmn_bus *bus;
-    cmn_bus_sock *router; /* plays tep-authz */
+    cmn_bus_sock *router; /* plays tep-authz: late, missing and withdrawn answers on
+                           * demand (fault injection); the real one: integration 06,
+                           * 43, 48 */
     cse_pep *pep;
 } fixture;
 
