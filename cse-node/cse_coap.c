@@ -516,12 +516,22 @@ static void notify(void *arg, const char *nu, const char *body)
 
 /* ---- handler ----------------------------------------------------------------------- */
 
-static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
-                     const coap_string_t *query, cse_req *req, req_opts *o)
+/* What the request itself says: options, Uri-Path, Uri-Query, method, body (CBOR
+ * decoded). Shared with the fuzz target through cse_coap_read(). */
+static void read_request(const coap_pdu_t *request, const coap_string_t *query, cse_req *req,
+                         req_opts *o)
 {
     read_options(request, req, o);
     read_query(query, req, o);
     req->op = method_to_op(coap_pdu_get_code(request), req->ty != 0);
+    read_body(request, req);
+    cbor_in(req, o);
+}
+
+static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                     const coap_string_t *query, cse_req *req, req_opts *o)
+{
+    read_request(request, query, req, o);
     req->now = (int64_t)time(NULL);
     req->secure = coap_session_get_proto(session) == COAP_PROTO_DTLS;
     if (req->secure) {
@@ -530,8 +540,22 @@ static void fill_req(cse_coap *c, coap_session_t *session, const coap_pdu_t *req
     }
     peer_ip(session, o->ip, sizeof(o->ip));
     req->peer_ip = o->ip;
-    read_body(request, req);
-    cbor_in(req, o);
+}
+
+/* A request refused before the handler sees it (a bad option, a CBOR body that does not
+ * decode): true and rsp filled. */
+static bool refused_early(const req_opts *o, cse_rsp *rsp)
+{
+    if (o->bad_option) {
+        CMN_INFO(SUB, "event=bad_request reason=bad_option");
+        rsp->rsc = CMN_RSC_BAD_REQUEST;
+        return true;
+    }
+    if (o->cbor_rsc != 0) {
+        cbor_refuse(o, rsp);
+        return true;
+    }
+    return false;
 }
 
 /* Called again by libcoap for a parked request once its answer is known. */
@@ -567,11 +591,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     fill_req(c, session, request, query, &req, &o);
     req.ati = o.ati;
     req.ati_len = sizeof(o.ati);
-    if (o.bad_option) {
-        CMN_INFO(SUB, "event=bad_request reason=bad_option");
-        rsp.rsc = CMN_RSC_BAD_REQUEST;
-    } else if (o.cbor_rsc != 0) {
-        cbor_refuse(&o, &rsp);
+    if (refused_early(&o, &rsp)) {
+        ;
     } else if (cse_pep_pending_new(&decisions) != 0) {
         rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     } else {
@@ -596,6 +617,38 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     write_response(res, session, request, response, req.op, &o, &rsp);
     cse_rsp_clear(&rsp);
     free(o.cbor_json);
+}
+
+/* ---- the request reader, for the fuzz target -------------------------------------- */
+
+struct cse_coap_in {
+    req_opts o;
+};
+
+bool cse_coap_read(const coap_pdu_t *pdu, cse_req *req, cse_rsp *rsp, cse_coap_in **ret)
+{
+    cse_coap_in *in = calloc(1, sizeof(*in));
+    coap_string_t *query;
+
+    *ret = in;
+    if (in == NULL) {
+        rsp->rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+        return false;
+    }
+    query = coap_get_query(pdu);
+    read_request(pdu, query, req, &in->o);
+    coap_delete_string(query);
+    req->ati = in->o.ati;
+    req->ati_len = sizeof(in->o.ati);
+    return !refused_early(&in->o, rsp);
+}
+
+void cse_coap_in_free(cse_coap_in *in)
+{
+    if (in == NULL)
+        return;
+    free(in->o.cbor_json);
+    free(in);
 }
 
 /* ---- endpoints --------------------------------------------------------------------- */

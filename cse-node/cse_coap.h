@@ -3,6 +3,9 @@
 #ifndef TEP_CSE_COAP_H
 #define TEP_CSE_COAP_H
 
+#include <coap3/coap.h>
+#include <stdbool.h>
+
 #include "cse_request.h"
 
 typedef struct cse_coap cse_coap;
@@ -21,5 +24,17 @@ void cse_coap_free(cse_coap *c); /* NULL is fine; closes every session */
  * when the returned timeout (ms, for the next poll) runs out. */
 int cse_coap_fd(const cse_coap *c);
 unsigned cse_coap_process(cse_coap *c);
+
+/* The request as the handler reads it before cse_request_handle(): oneM2M options
+ * (RVI, RQET/RSET/OET included), Uri-Path, Uri-Query, method, body, CBOR decoded to JSON
+ * with its Accept twin. For the fuzz target (fuzz/fuzz_cse_request.c), so that it feeds
+ * the handler what the network would, not a copy of this reader. What depends on the
+ * session (now, secure, bound_id, peer_ip) is the caller's to set. true: req is ready
+ * for cse_request_handle(); false: rsp holds the answer the handler gives without
+ * calling it (4000 bad option or undecodable CBOR; 5000 out of memory). req points into
+ * *ret: cse_coap_in_free() after the request is handled (NULL is fine). */
+typedef struct cse_coap_in cse_coap_in;
+bool cse_coap_read(const coap_pdu_t *pdu, cse_req *req, cse_rsp *rsp, cse_coap_in **ret);
+void cse_coap_in_free(cse_coap_in *in);
 
 #endif

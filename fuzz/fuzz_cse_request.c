@@ -1,10 +1,10 @@
 /* Fuzz target: tep-cse's request handling from the datagram up, without sockets.
  *
  * Input: one CoAP-over-UDP datagram (RFC 7252). It is parsed by libcoap
- * (coap_pdu_parse), its oneM2M options (From, RQI, RVI, TY, Content-Format, Accept),
- * Uri-Path and Uri-Query are read with the same cmn_coap helpers and limits as the CoAP
- * glue (cse_coap.c, whose reader is static: this is a copy), and the request goes to
- * cse_request_handle(): JSON parsing, attribute validation, filter criteria and rcn,
+ * (coap_pdu_parse), read by the CoAP glue's own reader (cse_coap_read(): the oneM2M
+ * options with RVI, RQET/RSET/OET, Uri-Path, Uri-Query, the body, CBOR decoded to JSON;
+ * a bad option or undecodable CBOR answered 4000 as the glue does), and the request goes
+ * to cse_request_handle(): JSON parsing, attribute validation, filter criteria and rcn,
  * addressing (structured/unstructured, "~", "_"), From binding, the local access
  * decision and the LMDB resource tree. The first token byte picks the session: bit 0
  * CoAPS bound to FUZZ_BOUND_ID, bit 1 CoAPS with the admin credential.
@@ -29,6 +29,7 @@
 #include "cmn_onem2m.h"
 #include "cmn_store.h"
 #include "cmn_sync.h"
+#include "cse_coap.h"
 #include "cse_pep.h"
 #include "cse_request.h"
 #include "cse_resource.h"
@@ -110,76 +111,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-typedef struct {
-    char path[CSE_PATH_MAX];
-    char from[256];
-    char rvi[8];
-    char rqi[256];
-    char query[2048];
-} fuzz_opts;
-
-static int method_to_op(coap_pdu_code_t code, bool has_ty)
-{
-    switch (code) {
-    case COAP_REQUEST_CODE_GET: return CMN_OP_RETRIEVE;
-    case COAP_REQUEST_CODE_POST: return has_ty ? CMN_OP_CREATE : CMN_OP_NOTIFY;
-    case COAP_REQUEST_CODE_PUT: return CMN_OP_UPDATE;
-    case COAP_REQUEST_CODE_DELETE: return CMN_OP_DELETE;
-    default: return 0;
-    }
-}
-
-/* Uri-Query joined with '&' (libcoap's coap_get_query), as the glue hands it over;
- * false for one the glue refuses (too long, or with a NUL). */
-static bool read_query(const coap_pdu_t *pdu, cse_req *req, fuzz_opts *o)
-{
-    coap_string_t *q = coap_get_query(pdu);
-    bool ok = true;
-
-    req->query = NULL;
-    if (q != NULL && q->length > 0) {
-        ok = q->length < sizeof(o->query) && memchr(q->s, '\0', q->length) == NULL;
-        if (ok) {
-            memcpy(o->query, q->s, q->length);
-            o->query[q->length] = '\0';
-            req->query = o->query;
-        }
-    }
-    coap_delete_string(q);
-    return ok;
-}
-
-/* The CoAP glue's option reading (cse_coap.c read_options): false = a bad option,
- * which the glue answers 4000 without calling the request handler. */
-static bool read_request(const coap_pdu_t *pdu, cse_req *req, fuzz_opts *o)
-{
-    bool ok = cmn_coap_uri_path(pdu, o->path, sizeof(o->path)) == 0;
-    int rc = cmn_coap_opt_str(pdu, CMN_OPT_FR, o->from, sizeof(o->from));
-    const uint8_t *data = NULL;
-    size_t len = 0;
-
-    req->path = o->path;
-    req->from = rc == 0 ? o->from : NULL;
-    ok &= rc == 0 || rc == CMN_ENOTFOUND;
-    rc = cmn_coap_opt_str(pdu, CMN_OPT_RQI, o->rqi, sizeof(o->rqi));
-    ok &= rc == 0 || rc == CMN_ENOTFOUND;
-    req->rqi = rc == 0 ? o->rqi : NULL;
-    req->rvi = cmn_coap_opt_str(pdu, CMN_OPT_RVI, o->rvi, sizeof(o->rvi)) == 0 ? o->rvi : NULL;
-    req->has_accept = cmn_coap_opt_uint(pdu, COAP_OPTION_ACCEPT, &req->accept) == 0;
-    rc = cmn_coap_opt_uint(pdu, CMN_OPT_TY, &req->ty);
-    ok &= rc == 0 || rc == CMN_ENOTFOUND;
-    if (rc != 0)
-        req->ty = 0;
-    if (cmn_coap_opt_uint(pdu, COAP_OPTION_CONTENT_FORMAT, &req->cf) != 0)
-        req->cf = 0;
-    if (coap_get_data(pdu, &len, &data)) {
-        req->body = (const char *)data;
-        req->body_len = len;
-    }
-    req->op = method_to_op(coap_pdu_get_code(pdu), req->ty != 0);
-    return ok && read_query(pdu, req, o);
-}
-
 static bool body_is_json(const char *body)
 {
     json_t *j;
@@ -194,17 +125,26 @@ static bool body_is_json(const char *body)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     coap_pdu_t *pdu = coap_pdu_init(0, 0, 0, size > 0 ? size : 1);
-    cse_req req = { .now = FUZZ_NOW, .peer_ip = "127.0.0.1" };
-    cse_rsp rsp;
-    fuzz_opts o = { 0 };
+    cse_req req = { 0 };
+    cse_rsp rsp = { 0 };
+    cse_coap_in *in = NULL;
     coap_bin_const_t token;
 
     if (pdu == NULL)
         return 0;
-    /* Only what the glue hands over: parsed requests with a known method. */
-    if (!coap_pdu_parse(COAP_PROTO_UDP, data, size, pdu) || !read_request(pdu, &req, &o) ||
-        req.op == 0)
+    /* What the glue hands over: a parsed request with a known method, read by the
+     * glue's own reader (a request it refuses early is answered without the handler). */
+    if (!coap_pdu_parse(COAP_PROTO_UDP, data, size, pdu) ||
+        coap_pdu_get_code(pdu) < COAP_REQUEST_CODE_GET ||
+        coap_pdu_get_code(pdu) > COAP_REQUEST_CODE_DELETE)
         goto out;
+    if (!cse_coap_read(pdu, &req, &rsp, &in)) {
+        if (rsp.rsc < 1000 || rsp.rsc > 6999 || !body_is_json(rsp.body))
+            abort();
+        goto out;
+    }
+    req.now = FUZZ_NOW;
+    req.peer_ip = "127.0.0.1";
     token = coap_pdu_get_token(pdu);
     if (token.length > 0 && (token.s[0] & 1)) {
         req.secure = true;
@@ -217,8 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Whatever it answers: an RSC, and a body that is JSON. */
     if (rsp.rsc < 1000 || rsp.rsc > 6999 || !body_is_json(rsp.body))
         abort();
-    cse_rsp_clear(&rsp);
 out:
+    cse_rsp_clear(&rsp);
+    cse_coap_in_free(in);
     coap_delete_pdu(pdu);
     return 0;
 }

@@ -34,6 +34,8 @@ def req(code, path, fr="CAdmin", ty=None, body=None, query=(), cf=50, token=PLAI
     return c.encode(code, opts + list(extra), payload, mid=1, token=token)
 
 
+# {"m2m:cnt": {"rn": "cb"}} in CBOR (RFC 8949, written out: no CBOR library needed here)
+CBOR_CNT = b"\xa1\x67m2m:cnt\xa1\x62rn\x62cb"
 AE = {"m2m:ae": {"rn": "ae1", "api": "Nfuzz", "rr": False, "srv": ["3"]}}
 SEEDS = {
     "create-ae-admin": req(c.POST, CSE, fr="Cae1", ty=2, body=AE),
@@ -65,6 +67,12 @@ SEEDS = {
     "bad-cf": req(c.POST, CSE, ty=3, body=b"<cnt/>", cf=41),
     "accept": req(c.GET, CSE, extra=[(17, c.uint_bytes(10001))]),
     "admin-coaps": req(c.GET, CSE + "/ae1", token=ADMIN_TOKEN, query=["rcn=6"]),
+    # read by the CoAP glue's own reader (cse_coap_read): CBOR bodies, times, Accept
+    "create-cnt-cbor": req(c.POST, CSE + "/ae1", fr="Cae1", ty=3, cf=60, body=CBOR_CNT,
+                           extra=[(17, c.uint_bytes(60))]),
+    "bad-cbor": req(c.POST, CSE + "/ae1", fr="Cae1", ty=3, cf=60, body=b"\xa1\x67m2m"),
+    "rqet-passed": req(c.GET, CSE, extra=[(291, b"20200101T000000")]),
+    "oet-ahead": req(c.GET, CSE, extra=[(299, b"600000")]),
 }
 
 
