@@ -83,7 +83,9 @@ static bool normalising(const cmn_acp_request *rq)
            rq->sp_id[0] != '\0';
 }
 
-/* "//x" stays; "/cse/x" becomes "//sp/cse/x"; "x" (CSE-relative) "//sp/<cse-id>/x". */
+/* "//x" stays; "/cse/x" becomes "//sp/cse/x"; "x" (CSE-relative) "//sp/<cse-id>/x",
+ * but for an AE-ID-Stem starting with 'S', unique in the SP domain, whose SP-relative
+ * form is "/Sx" (TS-0001 7.2, table 7.2-1): "Sx" becomes "//sp/Sx". */
 static void id_make(acp_id *ret, const char *raw, const cmn_acp_request *rq)
 {
     const char *sp;
@@ -96,7 +98,9 @@ static void id_make(acp_id *ret, const char *raw, const cmn_acp_request *rq)
     sp = strncmp(rq->sp_id, "//", 2) == 0 ? rq->sp_id + 2 : rq->sp_id;
     id_add(ret, "//", 2);
     id_add(ret, sp, strlen(sp));
-    if (raw[0] != '/') {
+    if (raw[0] == 'S') {
+        id_add(ret, "/", 1);
+    } else if (raw[0] != '/') {
         if (rq->cse_id[0] != '/')
             id_add(ret, "/", 1);
         id_add(ret, rq->cse_id, strlen(rq->cse_id));

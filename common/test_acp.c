@@ -282,7 +282,11 @@ static void test_originator_forms(void **state)
     assert_false(acor_permits("Cabc", "//other.example/tep-cse/Cabc"));
     assert_false(acor_permits("*", "/other-cse/Cabc")); /* '*' stays in its segment */
     assert_true(acor_permits("/S*", "/Sae1"));          /* SP-relative AE-ID */
-    assert_false(acor_permits("/S*", "Sae1"));          /* a bare ID is CSE-relative */
+    /* an S-type AE-ID-Stem is SP-relative "/Sae1" (TS-0001 7.2), not under this CSE */
+    assert_true(acor_permits("/S*", "Sae1"));
+    assert_true(acor_permits("Sae1", "//tep.example/Sae1"));
+    assert_false(acor_permits("/tep-cse/S*", "Sae1"));
+    assert_false(acor_permits("Cabc", "/Cabc"));        /* a C-stem is CSE-relative */
 }
 
 static void test_sp_domain(void **state)

@@ -53,7 +53,8 @@ class Gen:
         sp, cse, ae = ident
         local = (sp, cse) == home
         if ae is not None and ae.startswith("S") and self.chance(0.5):
-            return self.pick(["/" + ae, "//" + sp + "/" + ae])
+            # TS-0001 7.2: an S-stem is SP-relative "/S..."; bare in its own SP
+            return self.pick(["/" + ae, "//" + sp + "/" + ae] + ([ae] if sp == home[0] else []))
         path = cse + ("/" + ae if ae else "")
         choices = ["//" + sp + path]
         if sp == home[0]:

@@ -49,6 +49,10 @@ def _absolute(ident, rq):
     sp = spi[2:] if spi.startswith("//") else spi
     if ident.startswith("/"):
         return "//" + sp + ident                      # SP-relative
+    if ident.startswith("S"):
+        # TS-0001 7.2 table 7.2-1: an AE-ID-Stem starting with 'S' is unique in the SP
+        # domain; its SP-relative form is "/" + stem, not under the registrar CSE.
+        return "//" + sp + "/" + ident
     cse = csi if csi.startswith("/") else "/" + csi
     return "//" + sp + cse + "/" + ident              # CSE-relative
 
