@@ -307,6 +307,7 @@ struct parked {
     char rn[64];                /* the subscription's name chosen on the first pass */
     int64_t since_ms;           /* monotonic: parked, verification started, or answer ready */
     cse_rsp rsp;                /* PARK_DONE: the answer to send */
+    cse_fanout_memo *memo;      /* a write fan-out's member answers (cse_group.c) */
 };
 
 static int64_t mono_ms(void)
@@ -345,6 +346,7 @@ static void parked_free(cse_coap *c, parked *p, bool drop_async)
     if (p->vid != 0)
         cse_client_cancel(c->client, p->vid);
     cse_pep_pending_free(p->decisions);
+    cse_fanout_memo_free(p->memo);
     cse_rsp_clear(&p->rsp);
     free(p->body);
     coap_session_release(p->session);
@@ -580,7 +582,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     cse_coap *c = coap_get_app_data(coap_session_get_context(session));
     parked *p = find_parked(c, session, coap_pdu_get_token(request));
     cse_pep_pending *decisions = NULL;
-    cse_req req = { 0 };
+    cse_fanout_memo *memo = NULL;
+    cse_req req = { .fanout_memo = &memo };
     cse_rsp rsp = { 0 };
     req_opts o = { 0 };
 
@@ -601,6 +604,11 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     if (rsp.deciding || rsp.rsc == 0) {
         p = park(c, session, request, &req, &o, decisions);
         decisions = NULL;
+        if (p != NULL) { /* the memo goes with the parked request */
+            p->memo = memo;
+            p->req.fanout_memo = &p->memo;
+            memo = NULL;
+        }
         if (p != NULL && rsp.rsc == 0 && !rsp.deciding)
             start_verify(c, p, &rsp);
         if (p != NULL) {
@@ -613,6 +621,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
                                : CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
     }
     cse_pep_pending_free(decisions);
+    cse_fanout_memo_free(memo);
     cbor_out(&o, &rsp);
     write_response(res, session, request, response, req.op, &o, &rsp);
     cse_rsp_clear(&rsp);

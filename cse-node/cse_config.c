@@ -56,6 +56,8 @@ static const cmn_cfg_item table[] = {
     { "cse", "verify_per_originator", CMN_CFG_INT, "4",
       offsetof(cse_config, verify_per_originator), 1, 64, NULL,
       "subscription verifications one originator may have on their way at once (64 in all)" },
+    { "cse", "fanout_max", CMN_CFG_INT, "1024", offsetof(cse_config, fanout_max), 1, 65536,
+      NULL, "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)" },
     S("cse", "sp_id", "tep.local", sp_id, cmn_cfg_valid_fqdn,
       "SP-ID of absolute IDs (token holder //sp_id/cse_id/AE-ID)"),
     S("authz", "token_issuer", "", token_issuer, NULL,

@@ -32,6 +32,7 @@ typedef struct {
     bool das;               /* direct flow: consult the DAS on Deny */
     long cache_ms;          /* decision cache lifetime, 0 = off */
     long verify_per_originator; /* subscription verifications on their way, per originator */
+    long fanout_max;        /* sub-requests of one <group>/fopt request, nested included */
     char *bus_decide;
     char *bus_events;
     char *bus_sync;

@@ -26,6 +26,10 @@ unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop);
 /* The same with the policies of scope (cse_pep_scope: acpi update, group fan-out). */
 unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t acop,
                              cse_pep_scope scope);
+/* The access operation (CMN_ACOP_*) of the request: by op, DISCOVERY for fu=1. */
+uint32_t cse_ctx_acop(const cse_ctx *c);
+/* The "fopt/..." part of a Uri-Path (after "/fopt" ending a segment), NULL when none. */
+const char *cse_ctx_find_fopt(const char *path);
 /* The attribute object of the request body, wrapped as "m2m:<ty>" (*ret_root owns it). */
 unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs);
 
@@ -38,8 +42,13 @@ unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp);
 /* group (TS-0004 7.4.13): mid of a CREATE/UPDATE checked against the tree (members
  * exist, match mt, no more than mnm; duplicates removed in place): 0, 4000, 4110, 6010. */
 unsigned cse_group_check_members(cse_ctx *c, json_t *attrs, const Tep__Resource *grp);
-/* A request to <group>/fopt[/rest]: sent to every member, answers m2m:agr. A member's
- * own fopt is followed up to CSE_FANOUT_MAX_DEPTH levels (then 4000). */
+/* A request to <group>/fopt[/rest]: sent to every member (once per resolved path),
+ * answers m2m:agr. A member's own fopt is followed up to CSE_FANOUT_MAX_DEPTH levels
+ * (then 4000). All the sub-requests, nested included, are counted first: more than
+ * node->fanout_max is 6010 and none is sent. A fan-out that writes asks the members'
+ * decisions together first (remote mode: the request is parked until they are all
+ * answered), then writes each member once: a member whose answer was final is not
+ * handled again in a later pass (req->fanout_memo). */
 #define CSE_FANOUT_MAX_DEPTH 2
 #define CSE_GROUP_MAX_MEMBERS 1024
 unsigned cse_group_fanout(cse_ctx *c, cse_rsp *rsp);

@@ -237,6 +237,7 @@ static int open_coap(daemon_state *d)
     d->node.sp_id = d->cfg.sp_id;
     d->node.admin_originator = d->cfg.admin_originator;
     d->node.verify_per_originator = (unsigned)d->cfg.verify_per_originator;
+    d->node.fanout_max = (unsigned)d->cfg.fanout_max;
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);
     if (rc == 0) {

@@ -234,7 +234,7 @@ static unsigned load_fanout(cse_ctx *c, const char *uri_path, const char *fopt)
     return 0;
 }
 
-static const char *find_fopt(const char *p)
+const char *cse_ctx_find_fopt(const char *p)
 {
     for (const char *s = strstr(p, "/fopt"); s != NULL; s = strstr(s + 1, "/fopt")) {
         if (s[5] == '\0' || s[5] == '/')
@@ -252,7 +252,7 @@ static unsigned load_target(cse_ctx *c)
 
     if (cse_res_resolve(c->node->store, c->node->cse_id, p, path) == 0)
         return get_live(c, path, &c->target) == 0 ? 0 : CMN_RSC_NOT_FOUND;
-    if ((fopt = find_fopt(p)) != NULL)
+    if ((fopt = cse_ctx_find_fopt(p)) != NULL)
         return load_fanout(c, p, fopt);
     if (last != NULL && (strcmp(last, "/la") == 0 || strcmp(last, "/ol") == 0))
         return load_virtual(c, p, last + 1);
@@ -348,30 +348,24 @@ static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
     return 0;
 }
 
-/* A fan-out RETRIEVE asks every member's decision at once and is handled again when they
- * are all answered. A fan-out that writes (CREATE, UPDATE, DELETE, NOTIFY to every
- * member) could not be handled again without writing twice a member it reached before
- * a later member's question was asked: it keeps bounded blocking asks (at most about one
- * deadline in all, as the PDP counts as down after a lost answer). */
-static unsigned fanout(cse_ctx *c, cse_rsp *rsp)
+uint32_t cse_ctx_acop(const cse_ctx *c)
 {
     static const uint32_t acop[] = { 0, CMN_ACOP_CREATE, CMN_ACOP_RETRIEVE, CMN_ACOP_UPDATE,
                                      CMN_ACOP_DELETE, CMN_ACOP_NOTIFY };
-    uint32_t op = c->req->op == CMN_OP_RETRIEVE && c->q.fu == 1 ? CMN_ACOP_DISCOVERY
-                                                                 : acop[c->req->op];
-    cse_pep_pending *pp;
-    unsigned rsc;
 
-    /* The group's macp (else its own policies) first: a stranger reaches no member and
-     * learns no member ID (TS-0001 10.2.7.6-10.2.7.10). */
-    if ((rsc = cse_ctx_access_scope(c, c->target, op, CSE_PEP_FANOUT)) != 0)
-        return rsc;
-    if (c->req->op == CMN_OP_RETRIEVE)
-        return cse_group_fanout(c, rsp);
-    pp = cse_pep_end(c->node->pep);
-    rsc = cse_group_fanout(c, rsp);
-    cse_pep_begin(c->node->pep, pp);
-    return rsc;
+    if (c->req->op == CMN_OP_RETRIEVE && c->q.fu == 1)
+        return CMN_ACOP_DISCOVERY;
+    return c->req->op >= CMN_OP_CREATE && c->req->op <= CMN_OP_NOTIFY ? acop[c->req->op] : 0;
+}
+
+/* The group's macp (else its own policies) first: a stranger reaches no member and
+ * learns no member ID (TS-0001 10.2.7.6-10.2.7.10). Then the members (cse_group.c:
+ * counted and bounded, decisions asked together, never blocking the loop). */
+static unsigned fanout(cse_ctx *c, cse_rsp *rsp)
+{
+    unsigned rsc = cse_ctx_access_scope(c, c->target, cse_ctx_acop(c), CSE_PEP_FANOUT);
+
+    return rsc != 0 ? rsc : cse_group_fanout(c, rsp);
 }
 
 static unsigned dispatch(cse_ctx *c, cse_rsp *rsp)

@@ -26,7 +26,19 @@ typedef struct {
     /* Subscription verifications one originator may have on their way at once
      * ([cse] verify_per_originator; 0 = CSE_VERIFY_PER_ORIGINATOR_DEFAULT). */
     unsigned verify_per_originator;
+    /* Sub-requests one request to a <group>/fopt may make, nested fan-outs included
+     * ([cse] fanout_max; 0 = CSE_FANOUT_MAX_DEFAULT): more is 6010, nothing sent. */
+    unsigned fanout_max;
 } cse_node;
+
+#define CSE_FANOUT_MAX_DEFAULT 1024
+
+/* The member answers of a write fan-out that were final in an earlier pass of the same
+ * (parked) request, so that no member is written twice when the request is handled
+ * again (cse_group.c). Owned by whoever parks the request. */
+typedef struct cse_fanout_memo cse_fanout_memo;
+void cse_fanout_memo_free(cse_fanout_memo *m); /* NULL is fine */
+typedef struct cse_fanout_run cse_fanout_run;
 
 #define CSE_VERIFY_PER_ORIGINATOR_DEFAULT 4
 
@@ -55,6 +67,10 @@ typedef struct {
                                request: 0 not done yet, 1 passed, -1 failed */
     const char *sub_rn;     /* on the retried request: the name given on the first pass */
     int fanout_depth;       /* > 0: sent by a group's fanOutPoint (nesting level) */
+    cse_fanout_memo **fanout_memo; /* a slot that outlives the passes of this request
+                               (*slot NULL at first, then cse_fanout_memo_free); NULL:
+                               a write fan-out asks its decisions blocking */
+    cse_fanout_run *fanout_run; /* internal: the fan-out this sub-request belongs to */
     char *ati;              /* out (may be NULL): Assigned Token IDs (option 327,
                                "lti:tkid+..."), ati_len bytes, "" when none */
     size_t ati_len;
