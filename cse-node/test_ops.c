@@ -499,6 +499,47 @@ static void test_group(void **state)
     cse_rsp_clear(&rsp);
 }
 
+/* One resource under four spellings is one member; all the sub-requests of a request,
+ * nested included, are counted before any is sent (issue 10: amplification). */
+static void test_group_fanout_bounded(void **state)
+{
+    fixture *f = *state;
+    char body[1024], ri[64];
+    cse_rsp rsp;
+    json_t *v;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c1\"}}");
+    assert_int_equal(do_rq(f, GET("tep-cse/c1", NULL), &rsp), 2000);
+    v = field(&rsp, "m2m:cnt", "ri");
+    snprintf(ri, sizeof(ri), "%s", json_string_value(v));
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    snprintf(body, sizeof(body),
+             "{\"m2m:grp\":{\"rn\":\"in\",\"mnm\":9,\"mid\":[\"tep-cse/c1\",\"-/c1\","
+             "\"/tep-cse/tep-cse/c1\",\"%s\"]}}", ri);
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP, body)), 2001);
+    assert_int_equal(int_field(f, "tep-cse/in", "m2m:grp", "cnm"), 1);
+    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
+                                     "{\"m2m:grp\":{\"rn\":\"out\",\"mnm\":9,"
+                                     "\"mid\":[\"tep-cse/in\",\"-/in\"]}}")), 2001);
+    assert_int_equal(int_field(f, "tep-cse/out", "m2m:grp", "cnm"), 1);
+    /* out/fopt/fopt: in, then c1: 2 sub-requests */
+    f->node.fanout_max = 2;
+    assert_int_equal(send1(f, CREATE("tep-cse/out/fopt/fopt", CMN_TY_CIN,
+                                     "{\"m2m:cin\":{\"con\":\"x\"}}")), 2000);
+    assert_int_equal(int_field(f, "tep-cse/c1", "m2m:cnt", "cni"), 1);
+    /* one more: refused before any member is reached */
+    f->node.fanout_max = 1;
+    assert_int_equal(do_rq(f, CREATE("tep-cse/out/fopt/fopt", CMN_TY_CIN,
+                                    "{\"m2m:cin\":{\"con\":\"y\"}}"), &rsp), 6010);
+    assert_non_null(strstr(rsp.body, "fanout_limit_1_exceeded"));
+    cse_rsp_clear(&rsp);
+    assert_int_equal(int_field(f, "tep-cse/c1", "m2m:cnt", "cni"), 1);
+    assert_int_equal(send1(f, GET("tep-cse/out/fopt", NULL)), 2000); /* 1 is fine */
+    f->node.fanout_max = 0;                                          /* the default */
+    assert_int_equal(send1(f, GET("tep-cse/out/fopt/fopt", NULL)), 2000);
+}
+
 /* ---- subscription ------------------------------------------------------------------ */
 
 static void test_subscription_verification(void **state)
@@ -678,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_content, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_fanout_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_verification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiration_counter_and_deletion_notice, setup,
