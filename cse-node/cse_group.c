@@ -433,13 +433,18 @@ unsigned cse_group_fanout(cse_ctx *c, cse_rsp *rsp)
     top.max = c->node->fanout_max > 0 ? c->node->fanout_max : CSE_FANOUT_MAX_DEFAULT;
     top.write = c->req->op != CMN_OP_RETRIEVE;
     top.memo = c->req->fanout_memo;
-    top.ask_first = top.write && top.memo != NULL && cse_pep_is_remote(c->node->pep);
     if (!plan_group(c, c->target, c->fopt_rest, c->req->fanout_depth, &top, &count)) {
         snprintf(rsp->reason, sizeof(rsp->reason), "fanout_limit_%zu_exceeded", top.max);
         CMN_WARN(SUB, "event=fanout_refused reason=limit max=%zu group=%s", top.max,
                  c->target->path);
         return CMN_RSC_MAX_NUMBER_OF_MEMBER_EXCEEDED;
     }
+    /* within the bound: the same walk again asks the decisions of a remote write (a
+     * refused fan-out sends the PDP nothing) */
+    top.ask_first = top.write && top.memo != NULL && cse_pep_is_remote(c->node->pep);
+    count = 0;
+    if (top.ask_first)
+        (void)plan_group(c, c->target, c->fopt_rest, c->req->fanout_depth, &top, &count);
     if (cse_pep_waiting(c->node->pep))
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: handled again */
     if (!top.write || top.memo != NULL)
