@@ -208,14 +208,121 @@ static int facts_fanout(cmn_store *st, const Tep__Resource *grp, Tep__DecisionRe
     return rc;
 }
 
-int cse_pep_facts(cmn_store *st, const Tep__Resource *target, cse_pep_scope scope,
-                  Tep__DecisionRequest *rq)
+/* ---- groups in acor ----------------------------------------------------------------
+ * An acor entry may name a <group> whose members are AEs (TS-0004 7.3.3.15 table
+ * 7.3.3.15-1); the evaluator compares such entries literally with rq->group_ids, and this
+ * is where they are found: each entry of the rule sets that resolves to a live <group> of
+ * this CSE with the originator's <AE> among its direct members (nested groups are not
+ * followed). Bounded: the members of at most GROUP_ENTRIES_MAX groups are read per
+ * decision (a group past them does not match: Deny, never a permit). */
+#define GROUP_ENTRIES_MAX 8
+
+/* A resource ID in any form to a uri path cse_res_resolve takes. */
+static int id_to_path(cmn_store *st, const char *cse_id, const char *id, char *ret)
+{
+    char uri[CSE_PATH_MAX + 2];
+
+    if (strncmp(id, "//", 2) == 0)
+        snprintf(uri, sizeof(uri), "_%s", id + 1);
+    else if (id[0] == '/')
+        snprintf(uri, sizeof(uri), "~%s", id);
+    else
+        snprintf(uri, sizeof(uri), "%s", id);
+    return cse_res_resolve(st, cse_id, uri, ret);
+}
+
+static bool group_has(cmn_store *st, const char *cse_id, const Tep__Resource *grp,
+                      const char *ae_path)
+{
+    json_t *a = json_loads(grp->json, 0, NULL);
+    json_t *e;
+    size_t i;
+    bool found = false;
+
+    json_array_foreach(json_object_get(a, "mid"), i, e) {
+        char path[CSE_PATH_MAX];
+        if (json_is_string(e) && id_to_path(st, cse_id, json_string_value(e), path) == 0 &&
+            strcmp(path, ae_path) == 0) {
+            found = true;
+            break;
+        }
+    }
+    json_decref(a);
+    return found;
+}
+
+static int add_group_id(Tep__DecisionRequest *rq, const char *entry)
+{
+    char **grown;
+
+    for (size_t i = 0; i < rq->n_group_ids; i++) {
+        if (strcmp(rq->group_ids[i], entry) == 0)
+            return 0;
+    }
+    grown = realloc(rq->group_ids, (rq->n_group_ids + 1) * sizeof(char *));
+    if (grown == NULL)
+        return CMN_ENOMEM;
+    rq->group_ids = grown;
+    if ((rq->group_ids[rq->n_group_ids] = strdup(entry)) == NULL)
+        return CMN_ENOMEM;
+    rq->n_group_ids++;
+    return 0;
+}
+
+/* One acor entry: a group holding the originator's AE (at ae_path)? *budget counts the
+ * entries looked up. */
+static int group_entry(cmn_store *st, Tep__DecisionRequest *rq, const char *entry,
+                       const char *ae_path, int *budget)
+{
+    Tep__Resource *grp = NULL;
+    char path[CSE_PATH_MAX];
+    int rc = 0;
+
+    if (strcmp(entry, "all") == 0 || strchr(entry, '*') != NULL || *budget <= 0 ||
+        id_to_path(st, rq->cse_id, entry, path) != 0)
+        return 0;
+    if (cse_res_get(st, path, &grp) != 0)
+        return 0;
+    if (grp->ty == CMN_TY_GRP && !cse_res_expired(grp, rq->now) && (*budget)-- > 0 &&
+        group_has(st, rq->cse_id, grp, ae_path))
+        rc = add_group_id(rq, entry);
+    cse_res_free(grp);
+    return rc;
+}
+
+static int facts_groups(cmn_store *st, Tep__DecisionRequest *rq)
+{
+    Tep__Resource *ae = NULL;
+    char ae_path[CSE_PATH_MAX];
+    int budget = GROUP_ENTRIES_MAX, rc = 0;
+
+    if (rq->originator == NULL || rq->originator[0] == '\0' || rq->cse_id == NULL ||
+        rq->cse_id[0] == '\0' || id_to_path(st, rq->cse_id, rq->originator, ae_path) != 0)
+        return 0; /* no AE of this CSE: no group of this CSE holds it */
+    if (cse_res_get(st, ae_path, &ae) != 0 || ae->ty != CMN_TY_AE) {
+        cse_res_free(ae);
+        return 0;
+    }
+    cse_res_free(ae);
+    for (size_t k = 0; rc == 0 && k < rq->n_acp_json; k++) {
+        json_t *pv = json_loads(rq->acp_json[k], 0, NULL), *acr, *e;
+        size_t i, j;
+        json_array_foreach(json_object_get(pv, "acr"), i, acr) {
+            json_array_foreach(json_object_get(acr, "acor"), j, e) {
+                if (rc == 0 && json_is_string(e))
+                    rc = group_entry(st, rq, json_string_value(e), ae_path, &budget);
+            }
+        }
+        json_decref(pv);
+    }
+    return rc;
+}
+
+static int facts_scope(cmn_store *st, const Tep__Resource *target, cse_pep_scope scope,
+                       Tep__DecisionRequest *rq)
 {
     int rc;
 
-    rq->n_acp_json = 0;
-    rq->acp_json = NULL;
-    rq->creator = NULL;
     switch (scope) {
     case CSE_PEP_ACPI: /* TS-0001 9.6.1.3.2: Update in the selfPrivileges of the current ACPs */
         if (!has_acpi(target->ty))
@@ -230,6 +337,21 @@ int cse_pep_facts(cmn_store *st, const Tep__Resource *target, cse_pep_scope scop
     }
 }
 
+int cse_pep_facts(cmn_store *st, const Tep__Resource *target, cse_pep_scope scope,
+                  Tep__DecisionRequest *rq)
+{
+    int rc;
+
+    rq->n_acp_json = 0;
+    rq->acp_json = NULL;
+    rq->creator = NULL;
+    rq->n_group_ids = 0;
+    rq->group_ids = NULL;
+    if ((rc = facts_scope(st, target, scope, rq)) != 0)
+        return rc;
+    return facts_groups(st, rq);
+}
+
 void cse_pep_facts_free(Tep__DecisionRequest *rq)
 {
     for (size_t i = 0; i < rq->n_acp_json; i++)
@@ -239,6 +361,11 @@ void cse_pep_facts_free(Tep__DecisionRequest *rq)
     rq->n_acp_json = 0;
     free(rq->creator);
     rq->creator = NULL;
+    for (size_t i = 0; i < rq->n_group_ids; i++)
+        free(rq->group_ids[i]);
+    free(rq->group_ids);
+    rq->group_ids = NULL;
+    rq->n_group_ids = 0;
 }
 
 /* ---- local rule set ---------------------------------------------------------------- */

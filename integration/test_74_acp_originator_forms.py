@@ -12,7 +12,7 @@ a context that is not of its type is 4000 BAD_REQUEST; docs/access-control.md.""
 
 import pytest
 
-from onem2m_client import TY_ACP, TY_AE, TY_CNT, cse_session
+from onem2m_client import TY_ACP, TY_AE, TY_CNT, TY_GRP, cse_session
 
 ALL_OPS, RETRIEVE = 63, 2
 SP_ID = "tep.local"  # tep-cse's [cse] sp_id default (cse_config.c)
@@ -27,10 +27,11 @@ def cse(request):
 def parties(cse):
     """(owner, owner path, reader "Cabc-reader", other "Cxyz-other", S-type AE)."""
     owner, path, _ = cse.ae("Cform-owner", "form-owner")
-    reader, _, _ = cse.ae("Cabc-reader", "abc-reader")
+    reader, rpath, _ = cse.ae("Cabc-reader", "abc-reader")
     other, _, _ = cse.ae("Cxyz-other", "xyz-other")
-    s_ae, _, _ = cse.ae("S", "form-s-ae")  # the CSE assigns an S-stem (TS-0001 7.2)
+    s_ae, spath, _ = cse.ae("S", "form-s-ae")  # the CSE assigns an S-stem (TS-0001 7.2)
     assert s_ae.originator.startswith("S"), s_ae.originator
+    reader.path, s_ae.path = rpath, spath
     return owner, path, reader, other, s_ae
 
 
@@ -83,6 +84,27 @@ def test_s_type_ae_is_sp_relative(cse, parties):
                            ("s4", ["%s/S*" % cse.env["CSE_ID"]], 4103)):
         loc = _guarded(owner, path, rn, acor)
         assert s_ae.retrieve(loc).rsc == want, acor
+
+
+def test_group_in_acor(cse, parties):
+    """An acor entry naming a <group> of AEs (TS-0004 7.3.3.15 table 7.3.3.15-1), by its
+    resource ID or SP-relative: its members are permitted, others 4103; a member removed
+    from mid is refused at once."""
+    owner, path, reader, other, s_ae = parties
+    g = owner.create(path, TY_GRP, {"rn": "grp-readers", "mt": TY_AE, "mnm": 10,
+                                    "mid": [reader.path, s_ae.path]})
+    assert g.rsc == 2001, str(g)
+    ri = g.resource(TY_GRP)["ri"]
+    for rn, entry in (("g-ri", ri), ("g-sp", "%s/%s" % (cse.env["CSE_ID"], ri))):
+        loc = _guarded(owner, path, rn, [entry])
+        assert reader.retrieve(loc).rsc == 2000, entry
+        assert s_ae.retrieve(loc).rsc == 2000, entry
+        r = other.retrieve(loc)
+        assert (r.rsc, r.code) == (4103, "4.03"), "%s: %s" % (entry, r)
+    assert owner.update(g.location, TY_GRP, {"mid": [s_ae.path]}).rsc == 2004
+    r = reader.retrieve(loc)
+    assert (r.rsc, r.code) == (4103, "4.03"), str(r)
+    assert s_ae.retrieve(loc).rsc == 2000
 
 
 BAD_CONTEXTS = [
