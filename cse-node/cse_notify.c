@@ -159,7 +159,9 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
     json_t *nu;
     size_t i;
 
-    snprintf(rsp->verify_cr, sizeof(rsp->verify_cr), "%s", c->who.originator);
+    /* the quota's key: one originator however it is spelled */
+    snprintf(rsp->verify_cr, sizeof(rsp->verify_cr), "%s",
+             cse_binding_local_id(c->node->cse_id, c->who.originator));
     rsp->verify_body = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (rsp->verify_body == NULL)

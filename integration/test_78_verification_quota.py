@@ -6,7 +6,8 @@ the answers, and had 32 verifications at once for the whole CSE: one AE sending
 subscription CREATEs with silent targets kept them all busy, and every other AE's
 subscription failed with 5204. Now an originator has at most `[cse]
 verify_per_originator` (default 4) verifications on their way; its others are refused
-at once with 5204, and another AE's subscription is still verified and created."""
+at once with 5204 (whichever way it spells its From), and another AE's subscription is
+still verified and created."""
 
 import json
 import select
@@ -15,16 +16,25 @@ import time
 
 import coapmsg as cm
 from harness import free_udp_ports
-from onem2m_client import NotificationTarget, OneM2MClient, TY_AE, TY_CNT, TY_SUB
+from onem2m_client import NotificationTarget, OneM2MClient, TY_ACP, TY_AE, TY_CNT, TY_SUB
 
 FLOOD = 40
 QUOTA = 4
 
 
 def _ae_with_container(c, rn):
+    """An AE and a container of it that its ACP opens to the AE, in every spelling of
+    its AE-ID (acor matching, docs/access-control.md)."""
     r = c.create("tep-cse", TY_AE, {"rn": rn, "api": "Ntep.test", "rr": False})
     assert r.rsc == 2001, str(r)
-    return c.create("tep-cse/" + rn, TY_CNT, {"rn": "watched"}).location
+    acp = c.create("tep-cse/" + rn, TY_ACP, {"rn": "acp",
+                                              "pv": {"acr": [{"acor": [rn], "acop": 63}]},
+                                              "pvs": {"acr": [{"acor": [rn], "acop": 63}]}})
+    assert acp.rsc == 2001, str(acp)
+    r = c.create("tep-cse/" + rn, TY_CNT, {"rn": "watched",
+                                            "acpi": [acp.resource(TY_ACP)["ri"]]})
+    assert r.rsc == 2001, str(r)
+    return r.location
 
 
 def test_one_originator_cannot_take_every_verification(platform):
@@ -39,7 +49,8 @@ def test_one_originator_cannot_take_every_verification(platform):
         for i in range(FLOOD):
             body = json.dumps({"m2m:sub": {"rn": "h%d" % i, "nu": [silent_uri],
                                            "enc": {"net": [3]}}}).encode()
-            hog.sendto(cm.onem2m_request(cm.POST, cnt, "Chog01", body=body, ty=TY_SUB,
+            fr = ("Chog01", "/tep-cse/Chog01", "//tep.local/tep-cse/Chog01")[i % 3]
+            hog.sendto(cm.onem2m_request(cm.POST, cnt, fr, body=body, ty=TY_SUB,
                                          rqi="hog-%d" % i), ("127.0.0.1", port))
 
         # the hog's requests beyond its quota are refused at once: 5204
