@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cmn_onem2m.h"
@@ -82,6 +84,47 @@ static void test_acp(void **state)
                      CMN_RSC_BAD_REQUEST);
 }
 
+/* acco: each context part well-formed, else 4000 (docs/access-control.md: a context that
+ * could never be met is refused when written); acpi is no attribute of an ACP or a cin. */
+static void test_acp_contexts(void **state)
+{
+    static const char *const good[] = {
+        "[{\"actw\":[\"* * 6-18 * * 1-5 *\"],\"acip\":{\"ipv4\":[\"10.0.0.0/8\",\"192.0.2.1\"],"
+        "\"ipv6\":[\"fd00::/8\"]}}]",
+        "[{\"aclr\":{\"accc\":[\"DE\"]}},{\"aclr\":{\"accr\":[48.8,2.3,10]}},{\"actw\":[]}]",
+        "[]",
+    };
+    static const char *const bad[] = {
+        "[{\"acip\":{\"ipv4\":[\"10.0.0.0/33\"]}}]", "[{\"acip\":{\"ipv4\":[\"fd00::/8\"]}}]",
+        "[{\"acip\":{\"ipv6\":[\"10.0.0.1\"]}}]", "[{\"acip\":{\"ip\":[]}}]",
+        "[{\"acip\":[\"10.0.0.0/8\"]}]", "[{\"actw\":[\"* * * * * *\"]}]",
+        "[{\"actw\":[\"* * 24 * * * *\"]}]", "[{\"actw\":\"* * * * * * *\"}]",
+        "[{\"aclr\":{}}]", "[{\"aclr\":{\"accc\":[\"DE\"],\"accr\":[0,0,1]}}]",
+        "[{\"aclr\":{\"accr\":[0,181,1]}}]", "[{\"aclr\":{\"accr\":[0,0,-1]}}]",
+        "[{\"x\":1}]", "[7]", "{}",
+    };
+    char body[512], r[96];
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]) + sizeof(bad) / sizeof(bad[0]); i++) {
+        bool ok = i < sizeof(good) / sizeof(good[0]);
+        snprintf(body, sizeof(body),
+                 "{\"pv\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2,\"acco\":%s}]},"
+                 "\"pvs\":{\"acr\":[{\"acor\":[\"Cae1\"],\"acop\":63}]}}",
+                 ok ? good[i] : bad[i - sizeof(good) / sizeof(good[0])]);
+        if (check(CMN_TY_ACP, body, r) != (ok ? 0u : CMN_RSC_BAD_REQUEST))
+            fail_msg("acco %s: want %s", body, ok ? "accepted" : "4000");
+    }
+    assert_int_equal(check(CMN_TY_ACP, "{\"acpi\":[\"a\"],\"pv\":{\"acr\":[]},"
+                                       "\"pvs\":{\"acr\":[{\"acor\":[\"C\"],\"acop\":1}]}}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "acpi_not_an_attribute_of:acp");
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"acpi\":[\"a\"]}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_GRP, "{\"mid\":[],\"mnm\":1,\"macp\":[\"a\"]}", r), 0);
+    assert_int_equal(check(CMN_TY_GRP, "{\"mid\":[],\"mnm\":1,\"macp\":\"a\"}", r),
+                     CMN_RSC_BAD_REQUEST);
+}
+
 /* serviceSubscribedAppRule (TS-0004 7.4.29): lists of patterns, aai entries start with
  * '*', 'R' or 'N' (else 4000), no acpi (tep keeps app rules to the admin). */
 static void test_asar(void **state)
@@ -121,7 +164,7 @@ int main(void)
         cmocka_unit_test(test_ae), cmocka_unit_test(test_readonly_and_unknown),
         cmocka_unit_test(test_rn), cmocka_unit_test(test_cin),
         cmocka_unit_test(test_acp), cmocka_unit_test(test_unsupported_type),
-        cmocka_unit_test(test_asar),
+        cmocka_unit_test(test_asar), cmocka_unit_test(test_acp_contexts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
