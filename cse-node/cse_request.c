@@ -81,7 +81,13 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
         CMN_ERR(SUB, "event=decision permit=0 rule=facts_unavailable target=%s", target);
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
     }
-    cse_pep_decide_dyn(c->node->pep, &rq, c->req->query, c->req->ati, c->req->ati_len, &d);
+    /* Dynamic authorization grants privileges (the DAS's grantedPrivileges become an
+     * ACP's pv, TS-0004 7.5.1.2.10), never selfPrivileges: an ACP and an acpi change are
+     * decided by pvs alone, without tokens or DAS grants. */
+    if (scope == CSE_PEP_ACPI || res->ty == CMN_TY_ACP)
+        cse_pep_decide(c->node->pep, &rq, &d);
+    else
+        cse_pep_decide_dyn(c->node->pep, &rq, c->req->query, c->req->ati, c->req->ati_len, &d);
     cse_pep_facts_free(&rq);
     if (cse_pep_waiting(c->node->pep))
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */

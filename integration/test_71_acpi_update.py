@@ -9,9 +9,11 @@ accessControlPolicyIDs attribute shall be the only attribute in the UPDATE reque
 Originator has Update privilege in any current selfPrivileges"; without acpi the default
 policy (only the creator); docs/access-control.md "Who decides what"."""
 
+import json
+
 import pytest
 
-from onem2m_client import TY_ACP, TY_CNT, cse_session
+from onem2m_client import OneM2MClient, TY_ACP, TY_CNT, cse_session
 
 ALL_OPS, RETRIEVE, UPDATE = 63, 2, 4
 
@@ -106,3 +108,45 @@ def test_without_acpi_only_the_creator_sets_it(parties):
     r = editor.update(cnt, TY_CNT, {"acpi": [own]})
     assert (r.rsc, r.code) == (4103, "4.03"), str(r)
     assert owner.update(cnt, TY_CNT, {"acpi": [acp]}).rsc == 2004
+
+
+# ---- dynamic authorization grants privileges, never selfPrivileges ---------------------
+
+from test_41_dynauth_tokens import dyn  # noqa: E402,F401  (the DynPlatform fixture)
+import harness  # noqa: E402
+
+
+def _probe(d, dev, method, path, body=None, query=None):
+    ae = dev.state_values()["enrolee_id"]
+    return d.probe(d.kpsa(dev), d.p.ports["cse_coaps"], method, path, body=body,
+                   query=query, from_=ae)
+
+
+def test_token_with_update_cannot_replace_acpi(dyn):
+    """A token granting Update (TS-0003 7.3.2.3, indirect flow) lets its holder update
+    the container's labels, but not its acpi: a token carries privileges, and an acpi
+    change needs selfPrivileges (TS-0001 9.6.1.3.2): 4103, acpi unchanged."""
+    d = dyn(grants=[{"or": "Cdevice01", "ris": ["/tep-cse/Cdevice02/*"], "acop": 4,
+                     "lt": 600}])
+    assert d.p.env["CSE_NAME"] == "tep-cse"
+    owner, cnt, _ = harness.device_with_data(d.p, "device02")
+    holder = d.p.enrolled_device("device01")
+    code, ans = d.ask_token(holder, ["/" + cnt], acop=4)
+    assert code == "2.01", ans
+    q = "tids=" + ans["tkid"]
+    r = _probe(d, holder, "PUT", cnt, body=json.dumps({"m2m:cnt": {"lbl": ["by-token"]}}),
+               query=q)
+    assert r.rsc == 2004, "%s\n%s" % (r, d.p.logs())
+    admin = OneM2MClient("127.0.0.1", d.p.ports["cse_coap"], d.p.env["ADMIN_ORIGINATOR"])
+    try:
+        acp = admin.create(d.p.env["CSE_NAME"], TY_ACP, {
+            "rn": "acp-holder", "pv": {"acr": [{"acor": ["Cdevice01"], "acop": ALL_OPS}]},
+            "pvs": {"acr": [{"acor": ["Cdevice01"], "acop": ALL_OPS}]}})
+        assert acp.rsc == 2001, str(acp)
+        ri = acp.resource(TY_ACP)["ri"]
+        r = _probe(d, holder, "PUT", cnt, body=json.dumps({"m2m:cnt": {"acpi": [ri]}}), query=q)
+        assert r.rsc == 4103, "%s\n%s" % (r, d.p.logs())
+        got = admin.retrieve(cnt)
+        assert got.rsc == 2000 and "acpi" not in got.resource(TY_CNT), str(got)
+    finally:
+        admin.close()
