@@ -120,3 +120,17 @@ def test_update_acpi_opens_access(cse, owners):
     u = owner.update(cnt, TY_CNT, {"acpi": [acp.resource(TY_ACP)["ri"]]})
     assert u.rsc == 2004, str(u)
     assert stranger.retrieve(cnt).rsc == 2000
+
+
+def test_csebase_without_acpi_only_the_admin(cse, owners):
+    """The CSEBase has no creator and, here, no acpi: an AE may register under it (AE
+    registration is not an access decision) but not read it or create anything else in
+    it (4103); the admin may (docs/access-control.md "Who decides what")."""
+    _, _, stranger = owners
+    base = cse.name
+    for r in (stranger.retrieve(base), stranger.create(base, TY_CNT, {"rn": "squat"})):
+        assert (r.rsc, r.code) == (4103, "4.03"), str(r)
+    assert cse.admin.retrieve(base).rsc == 2000
+    r = cse.admin.create(base, TY_CNT, {"rn": "by-admin"})
+    assert r.rsc == 2001, str(r)
+    assert cse.admin.delete(r.location).rsc == 2002
