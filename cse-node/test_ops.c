@@ -707,6 +707,80 @@ static void test_formats(void **state)
                                          .body = "{\"m2m:sgn\":{\"vrq\":true}}" }), 2000);
 }
 
+/* The policy table of docs/access-control.md ("Who decides what"), local decisions: an
+ * ACP by its own pvs, acpi changed only with pvs and alone, a contentInstance by its
+ * container's policy, a subscription needs Retrieve, <group>/fopt checked first. */
+static unsigned as(fixture *f, const char *from, cse_req r)
+{
+    r.from = from;
+    return send1(f, r);
+}
+
+static void test_policy_table(void **state)
+{
+    fixture *f = *state;
+    const char *acp_body =
+        "{\"m2m:acp\":{\"rn\":\"acp1\",\"pv\":{\"acr\":["
+        "{\"acor\":[\"Cown\"],\"acop\":63},{\"acor\":[\"Cwrite\"],\"acop\":1},"
+        "{\"acor\":[\"Cread\"],\"acop\":3}]},"
+        "\"pvs\":{\"acr\":[{\"acor\":[\"Ckeep\"],\"acop\":6}]}}}";
+    char body[256], ri[64];
+    cse_rsp rsp;
+    json_t *v;
+
+    assert_int_equal(as(f, "Cown", CREATE("tep-cse", CMN_TY_AE,
+                                          "{\"m2m:ae\":{\"rn\":\"own\",\"api\":\"Nx\"}}")), 2001);
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/own",
+                                         .ty = CMN_TY_ACP, .body = acp_body, .from = "Cown" },
+                           &rsp), 2001);
+    v = field(&rsp, "m2m:acp", "ri");
+    snprintf(ri, sizeof(ri), "%s", json_string_value(v));
+    json_decref(v);
+    cse_rsp_clear(&rsp);
+    snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"rn\":\"c\",\"acpi\":[\"%s\"]}}", ri);
+    assert_int_equal(as(f, "Cown", CREATE("tep-cse/own", CMN_TY_CNT, body)), 2001);
+
+    /* the ACP: its pvs (Ckeep: Retrieve, Update), not its creator, not pv */
+    assert_int_equal(as(f, "Ckeep", GET("tep-cse/own/acp1", NULL)), 2000);
+    assert_int_equal(as(f, "Cown", GET("tep-cse/own/acp1", NULL)), 4103);
+    assert_int_equal(as(f, "Cread", GET("tep-cse/own/acp1", NULL)), 4103);
+    assert_int_equal(as(f, "Ckeep", DEL("tep-cse/own/acp1")), 4103);
+    /* contentInstances: the container's policy, not the instance's creator */
+    assert_int_equal(as(f, "Cwrite", CREATE("tep-cse/own/c", CMN_TY_CIN,
+                                            "{\"m2m:cin\":{\"con\":\"v\"}}")), 2001);
+    assert_int_equal(as(f, "Cread", GET("tep-cse/own/c/la", NULL)), 2000);
+    assert_int_equal(as(f, "Cwrite", GET("tep-cse/own/c/la", NULL)), 4103);
+    assert_int_equal(as(f, "Cother", GET("tep-cse/own/c/ol", NULL)), 4103);
+    /* subscribing: Create and Retrieve */
+    assert_int_equal(as(f, "Cwrite", CREATE("tep-cse/own/c", CMN_TY_SUB,
+                                            "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"Cwrite\"]}}")),
+                     4103);
+    assert_int_equal(as(f, "Cread", CREATE("tep-cse/own/c", CMN_TY_SUB,
+                                           "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"Cread\"]}}")),
+                     2001);
+    /* acpi: pvs, alone */
+    snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"acpi\":[\"%s\"]}}", ri);
+    assert_int_equal(as(f, "Cread", PUT("tep-cse/own/c", body)), 4103);
+    assert_int_equal(as(f, "Cown", PUT("tep-cse/own/c", body)), 4103);
+    assert_int_equal(as(f, "Ckeep", PUT("tep-cse/own/c", body)), 2004);
+    snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"acpi\":[\"%s\"],\"lbl\":[\"x\"]}}", ri);
+    assert_int_equal(as(f, "Ckeep", PUT("tep-cse/own/c", body)), 4000);
+    /* other attributes: Update in pv (Cown), not pvs (Ckeep) */
+    assert_int_equal(as(f, "Cown", PUT("tep-cse/own/c", "{\"m2m:cnt\":{\"lbl\":[\"x\"]}}")),
+                     2004);
+    assert_int_equal(as(f, "Ckeep", PUT("tep-cse/own/c", "{\"m2m:cnt\":{\"lbl\":[\"y\"]}}")),
+                     4103);
+    /* <group>/fopt: the group's policy before any member (Cread: none on the group) */
+    assert_int_equal(as(f, "Cown", CREATE("tep-cse/own", CMN_TY_GRP,
+                                          "{\"m2m:grp\":{\"rn\":\"g\",\"mid\":[\"tep-cse/own/c\"],"
+                                          "\"mnm\":4}}")), 2001);
+    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/own/g/fopt",
+                                         .from = "Cread" }, &rsp), 4103);
+    assert_null(strstr(rsp.body, "own/c"));
+    cse_rsp_clear(&rsp);
+    assert_int_equal(as(f, "Cown", GET("tep-cse/own/g/fopt", NULL)), 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +800,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_notification_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
