@@ -29,11 +29,11 @@ static int set_result(Tep__DecisionResponse *ret, bool permit, const char *rule)
     return CMN_ENOMEM;
 }
 
-/* No accessControlPolicyIDs on the target: only its creator (custodian) may act. */
+/* No accessControlPolicyIDs on the target: only its creator (custodian) may act, in
+ * whichever form (Cabc, /<cse-id>/Cabc, //<sp>/<cse-id>/Cabc) the request names it. */
 static bool is_creator(const Tep__DecisionRequest *rq)
 {
-    return rq->originator != NULL && rq->creator != NULL && rq->originator[0] != '\0' &&
-           strcmp(rq->originator, rq->creator) == 0;
+    return cmn_acp_same_originator(rq->originator, rq->creator, rq->cse_id, rq->sp_id);
 }
 
 static void to_acp_request(const Tep__DecisionRequest *rq, cmn_acp_request *ret)

@@ -171,6 +171,25 @@ bool cmn_acp_acor_match(const char *pattern, const char *originator)
     return id_match(&p, &o);
 }
 
+bool cmn_acp_same_originator(const char *a, const char *b, const char *cse_id,
+                             const char *sp_id)
+{
+    cmn_acp_request rq = { .cse_id = cse_id, .sp_id = sp_id };
+    acp_id x, y;
+
+    if (a == NULL || b == NULL || a[0] == '\0' || b[0] == '\0')
+        return false;
+    id_make(&x, a, &rq);
+    id_make(&y, b, &rq);
+    if (x.len != y.len)
+        return false;
+    for (size_t i = 0; i < x.len; i++) {
+        if (id_at(&x, i) != id_at(&y, i))
+            return false;
+    }
+    return true;
+}
+
 /* An SP domain "//m2msp.org" (nothing after it) covers every ID of that SP, literally
  * (wildcards do not apply to SP domains). */
 static bool sp_domain_match(const char *entry, const acp_id *org)

@@ -55,6 +55,12 @@ int cmn_acp_evaluate_acps(const cmn_acp_request *rq, json_t *const *acps, size_t
  * scope ends at the next '/'. */
 bool cmn_acp_acor_match(const char *pattern, const char *originator);
 
+/* The same originator in any form (TS-0001 7.2): compared in absolute form when cse_id
+ * and sp_id are both given (non-empty), else as given; an empty ID is no one. Used for
+ * the default access policy (the creator, TS-0001 9.6.1.3.2). */
+bool cmn_acp_same_originator(const char *a, const char *b, const char *cse_id,
+                             const char *sp_id);
+
 /* ---- contexts (cmn_acp_ctx.c), exposed for tests and tools ---- */
 
 /* One 7-field scheduleEntry "sec min hour dom month dow year" against a Unix time (UTC):

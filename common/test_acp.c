@@ -289,6 +289,24 @@ static void test_originator_forms(void **state)
     assert_false(acor_permits("Cabc", "/Cabc"));        /* a C-stem is CSE-relative */
 }
 
+/* The creator (default access policy) in any form is the same originator. */
+static void test_same_originator(void **state)
+{
+    static const char *const c[] = {"Cabc", "/tep-cse/Cabc", "//tep.example/tep-cse/Cabc"};
+
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 3; j++)
+            assert_true(cmn_acp_same_originator(c[i], c[j], "/tep-cse", "tep.example"));
+    }
+    assert_true(cmn_acp_same_originator("Sae1", "//tep.example/Sae1", "/tep-cse", "//tep.example"));
+    assert_false(cmn_acp_same_originator("Cabc", "/other/Cabc", "/tep-cse", "tep.example"));
+    assert_false(cmn_acp_same_originator("Cabc", "Cabcd", "/tep-cse", "tep.example"));
+    assert_false(cmn_acp_same_originator("Cabc", "/tep-cse/Cabc", "", "")); /* as given */
+    assert_true(cmn_acp_same_originator("Cabc", "Cabc", NULL, NULL));
+    assert_false(cmn_acp_same_originator("", "", "/tep-cse", "tep.example"));
+    assert_false(cmn_acp_same_originator(NULL, "Cabc", "/tep-cse", "tep.example"));
+}
+
 static void test_sp_domain(void **state)
 {
     assert_true(acor_permits("//tep.example", "Cabc"));
@@ -373,7 +391,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_null_policy_entry),
         cmocka_unit_test(test_originator_forms),
-        cmocka_unit_test(test_sp_domain),
+        cmocka_unit_test(test_same_originator), cmocka_unit_test(test_sp_domain),
         cmocka_unit_test(test_no_normalisation),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_pvs_for_acp_target),

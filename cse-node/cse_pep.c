@@ -464,8 +464,7 @@ void cse_pep_evaluate_static(const Tep__DecisionRequest *rq, cse_decision *ret)
         permit(ret, "admin");
     } else if (rq->n_acp_json > 0) {
         evaluate_acps(rq, rq->acp_json, rq->n_acp_json, ret);
-    } else if (rq->creator != NULL && rq->creator[0] != '\0' && rq->originator != NULL &&
-               strcmp(rq->creator, rq->originator) == 0) {
+    } else if (cmn_acp_same_originator(rq->creator, rq->originator, rq->cse_id, rq->sp_id)) {
         permit(ret, "creator");
     } else {
         deny(ret, "no_acp_not_creator");

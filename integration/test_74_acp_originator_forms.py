@@ -153,3 +153,17 @@ def test_well_formed_contexts_are_stored(parties):
         "pvs": {"acr": [{"acor": [owner.originator], "acop": ALL_OPS}]}})
     assert r.rsc == 2001, str(r)
     assert r.resource(TY_ACP)["pv"]["acr"][0]["acco"] == acco
+
+
+def test_creator_in_every_form(cse, parties):
+    """The default access policy (no acpi: only the creator, TS-0001 9.6.1.3.2) knows the
+    creator in every form of its AE-ID; another AE in those forms is still refused."""
+    owner, path, _, other, _ = parties
+    cnt = owner.create(path, TY_CNT, {"rn": "creator-forms"}).location
+    cse_id = cse.env["CSE_ID"]
+    for frm in (owner.originator, "%s/%s" % (cse_id, owner.originator),
+                "//%s%s/%s" % (SP_ID, cse_id, owner.originator)):
+        r = cse.client(frm).retrieve(cnt)
+        assert r.rsc == 2000, "%s: %s" % (frm, r)
+        r = cse.client("%s/%s" % (cse_id, other.originator)).retrieve(cnt)
+        assert (r.rsc, r.code) == (4103, "4.03"), str(r)
