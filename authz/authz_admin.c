@@ -56,6 +56,20 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
     add_u64(ret, "credentials", st->credentials);
     add_u64(ret, "grants", st->grants);
     add_u64(ret, "maf_keys", st->maf_keys);
+    if (st->has_dtls) {
+        const char *keys[CMN_DTLS_STATUS_N];
+        char vals[CMN_DTLS_STATUS_N][24];
+
+        cmn_dtls_stats_kv(&st->dtls, keys, vals);
+        for (size_t i = 0; i < CMN_DTLS_STATUS_N; i++) {
+            size_t k = ret->resp.n_status;
+
+            if (k >= AUTHZ_STATUS_MAX)
+                break;
+            memcpy(ret->values[k], vals[i], sizeof(vals[i])); /* 24 <= 32 bytes */
+            add_str(ret, keys[i], ret->values[k]);
+        }
+    }
     if (st->token_issuer != NULL && st->token_pub != NULL) {
         add_str(ret, "token_issuer", st->token_issuer);
         add_str(ret, "token_pub", st->token_pub);

@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_dtls_guard.h"
 #include "tep.pb-c.h"
 
-#define AUTHZ_STATUS_MAX 16
+#define AUTHZ_STATUS_MAX 32
 #define AUTHZ_STATUS_VALUE_MAX 32
 
 typedef struct {
@@ -20,6 +21,8 @@ typedef struct {
     const char *token_pub;    /* its ES256 public key, 130 hex digits (borrowed) */
     size_t grants;            /* dynamic-authorization grants loaded */
     size_t maf_keys;          /* MAF-registered keys (Kc) not yet expired */
+    bool has_dtls;            /* the MAF's CoAPS endpoint is on: */
+    cmn_dtls_stats dtls;      /* its DTLS flood guard's counters */
 } authz_stats;
 
 /* An AdminResponse and the storage its fields point into (no allocation). */

@@ -15,6 +15,7 @@
 #include "authz_maf.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
+#include "cmn_dtls_guard.h"
 #include "cmn_err.h"
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
@@ -33,6 +34,7 @@ struct authz_coaps {
     cmn_bus_sock *key_events; /* PUB for KeyEvent, borrowed; NULL: none */
     coap_dtls_spsk_t spsk;    /* kept: cmn_pki_setup() sets it again */
     uint8_t unused_psk[CMN_KEY_LEN];
+    cmn_dtls_guard *guard;
 };
 
 #define SERIAL_MAX 64
@@ -587,9 +589,25 @@ void authz_coaps_free(authz_coaps *c)
 {
     if (c == NULL)
         return;
+    cmn_dtls_guard_free(c->guard);
     if (c->ctx != NULL)
         coap_free_context(c->ctx);
     cmn_free_secret(c, sizeof(*c));
+}
+
+int authz_coaps_set_dtls_limits(authz_coaps *c, const cmn_dtls_limits *lim)
+{
+    cmn_dtls_guard_free(c->guard);
+    c->guard = NULL;
+    return cmn_dtls_guard_new(c->ctx, lim, on_event, &c->guard);
+}
+
+void authz_coaps_dtls_stats(const authz_coaps *c, cmn_dtls_stats *ret)
+{
+    if (c->guard != NULL)
+        cmn_dtls_guard_stats(c->guard, ret);
+    else
+        memset(ret, 0, sizeof(*ret));
 }
 
 void authz_coaps_set_key_events(authz_coaps *c, cmn_bus_sock *pub)
@@ -606,8 +624,11 @@ unsigned authz_coaps_process(authz_coaps *c)
 {
     coap_tick_t now;
     unsigned next;
+    char line[320];
 
     coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+    if (cmn_dtls_guard_poll(c->guard, line, sizeof(line)))
+        CMN_WARN(SUB, "%s", line);
     coap_ticks(&now);
     next = coap_io_prepare_epoll(c->ctx, now);
     return next == 0 ? 1000 : next;

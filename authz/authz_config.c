@@ -54,6 +54,7 @@ static const cmn_cfg_item authz_table[] = {
      "CURVE: own secret key file, created 0600 on first start"},
     {"bus", "curve_name", CMN_CFG_STR, "authz", offsetof(authz_config, bus_curve.name), 0, 0,
      NULL, "CURVE: own public key name: the host name clients connect to"},
+    CMN_DTLS_CFG_ITEMS(authz_config, dtls),
 };
 
 #define AUTHZ_TABLE_LEN (sizeof(authz_table) / sizeof(authz_table[0]))

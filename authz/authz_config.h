@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cmn_bus.h"
+#include "cmn_dtls_guard.h"
 #include "cmn_log.h"
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
     char *keys_ep;    /* [bus] keys: ROUTER, bound, MAF Key Retrieval; "" = off */
     char *maf_events_ep; /* [bus] maf_events: PUB, bound, KeyEvent; "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    cmn_dtls_limits dtls;    /* [dtls]: the MAF's CoAPS endpoint (cmn_dtls_guard.h) */
     cmn_log_level level; /* parsed log_level */
 } authz_config;
 

@@ -211,6 +211,8 @@ static int start_tokens(authz_daemon *d)
         return err == CMN_EIO ? AUTHZ_EXIT_BIND : AUTHZ_EXIT_START;
     }
     authz_coaps_set_key_events(d->coaps, d->maf_events);
+    if ((err = authz_coaps_set_dtls_limits(d->coaps, &d->cfg->dtls)) != 0)
+        return AUTHZ_EXIT_START;
     return AUTHZ_EXIT_OK;
 }
 
@@ -556,6 +558,9 @@ static void answer_admin(authz_daemon *d, const uint8_t *ident, size_t ilen,
     if (authz_maf_count_keys(d->store, (int64_t)time(NULL), &active) == 0)
         d->stats.maf_keys = active;
     d->stats.last_seq = cmn_sync_last_applied(d->sync);
+    d->stats.has_dtls = d->coaps != NULL;
+    if (d->coaps != NULL)
+        authz_coaps_dtls_stats(d->coaps, &d->stats.dtls);
     authz_admin_answer(in->admin_req, &d->stats, &r);
     cmn_bus_env_init(&out, SENDER, in->request_id);
     out.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;

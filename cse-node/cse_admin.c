@@ -13,7 +13,8 @@
 #include "cse_sync.h"
 
 #define SUB "admin"
-#define N_STATUS 7
+#define N_BASE 7
+#define N_STATUS (N_BASE + CMN_DTLS_STATUS_N)
 
 struct cse_admin {
     cmn_bus_sock *router;
@@ -76,15 +77,20 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
                           Tep__KeyValue **kvp, char vals[][32])
 {
     uint64_t creds = 0, res = 0;
-    static const char *const keys[N_STATUS] = { "role", "version", "ready", "cse_id",
-                                                "credentials", "resources", "last_seq" };
+    static const char *const base[N_BASE] = { "role", "version", "ready", "cse_id",
+                                              "credentials", "resources", "last_seq" };
+    const char *keys[N_STATUS];
     const char *v[N_STATUS];
+    char dtls_vals[CMN_DTLS_STATUS_N][24];
+    cmn_dtls_stats st;
+    size_t n = N_BASE;
 
     cse_cred_count(a->facts->store, &creds);
     cse_res_count(a->facts->store, &res);
     snprintf(vals[0], 32, "%" PRIu64, creds);
     snprintf(vals[1], 32, "%" PRIu64, res);
     snprintf(vals[2], 32, "%" PRIu64, a->facts->last_seq);
+    memcpy(keys, base, sizeof(base));
     v[0] = "cse";
     v[1] = TEP_VERSION;
     v[2] = "true";
@@ -92,13 +98,22 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
     v[4] = vals[0];
     v[5] = vals[1];
     v[6] = vals[2];
-    for (size_t i = 0; i < N_STATUS; i++) {
+    if (a->facts->coap != NULL) {
+        cse_coap_dtls_stats(a->facts->coap, &st);
+        cmn_dtls_stats_kv(&st, keys + N_BASE, dtls_vals);
+        for (size_t i = 0; i < CMN_DTLS_STATUS_N; i++) {
+            snprintf(vals[3 + i], 32, "%s", dtls_vals[i]);
+            v[N_BASE + i] = vals[3 + i];
+        }
+        n = N_STATUS;
+    }
+    for (size_t i = 0; i < n; i++) {
         tep__key_value__init(&kv[i]);
         kv[i].key = (char *)keys[i];
         kv[i].value = (char *)v[i];
         kvp[i] = &kv[i];
     }
-    resp->n_status = N_STATUS;
+    resp->n_status = n;
     resp->status = kvp;
 }
 
@@ -108,7 +123,7 @@ static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__E
     Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
     Tep__KeyValue kv[N_STATUS];
     Tep__KeyValue *kvp[N_STATUS];
-    char vals[3][32];
+    char vals[3 + CMN_DTLS_STATUS_N][32];
 
     cmn_bus_env_init(&env, "tep-cse", req->request_id);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;

@@ -6,6 +6,7 @@
 
 #include "cmn_bus.h"
 #include "cmn_store.h"
+#include "cse_coap.h"
 
 typedef struct cse_admin cse_admin;
 
@@ -13,6 +14,7 @@ typedef struct {
     const char *cse_id;
     cmn_store *store;       /* borrowed */
     uint64_t last_seq;      /* updated by the daemon after each sync batch */
+    const cse_coap *coap;   /* borrowed: DTLS flood counters; NULL until bound */
 } cse_admin_facts;
 
 /* Binds a ROUTER on endpoint (an ipc:// directory is created). facts is borrowed. */

@@ -37,6 +37,7 @@ struct cse_coap {
     cse_client *client;
     parked *parked;
     size_t n_parked;
+    cmn_dtls_guard *guard;
 };
 
 /* ---- request in -------------------------------------------------------------------- */
@@ -758,6 +759,7 @@ void cse_coap_free(cse_coap *c)
     while (c->parked != NULL)
         parked_free(c, c->parked, true);
     cse_client_free(c->client);
+    cmn_dtls_guard_free(c->guard);
     if (c->node != NULL && c->node->notify_arg == c) {
         c->node->notify = NULL;
         c->node->notify_arg = NULL;
@@ -765,6 +767,21 @@ void cse_coap_free(cse_coap *c)
     if (c->ctx != NULL)
         coap_free_context(c->ctx);
     free(c);
+}
+
+int cse_coap_set_dtls_limits(cse_coap *c, const cmn_dtls_limits *lim)
+{
+    cmn_dtls_guard_free(c->guard);
+    c->guard = NULL;
+    return cmn_dtls_guard_new(c->ctx, lim, cse_saef_on_event, &c->guard);
+}
+
+void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret)
+{
+    if (c->guard != NULL)
+        cmn_dtls_guard_stats(c->guard, ret);
+    else
+        memset(ret, 0, sizeof(*ret));
 }
 
 int cse_coap_fd(const cse_coap *c)
@@ -776,9 +793,12 @@ unsigned cse_coap_process(cse_coap *c)
 {
     coap_tick_t now;
     unsigned next;
+    char line[320];
 
     coap_io_process(c->ctx, COAP_IO_NO_WAIT);
     resume_parked(c);
+    if (cmn_dtls_guard_poll(c->guard, line, sizeof(line)))
+        CMN_WARN(SUB, "%s", line);
     coap_ticks(&now);
     /* coap_io_prepare_epoll: the time until libcoap's next timer (retransmits, idle
      * sessions), 0 meaning none. */

@@ -5,7 +5,7 @@
 
 #include <coap3/coap.h>
 #include <stdbool.h>
-
+#include "cmn_dtls_guard.h"
 #include "cse_request.h"
 
 typedef struct cse_coap cse_coap;
@@ -20,6 +20,10 @@ int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_list
 int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file,
                      const char *ca_file);
 void cse_coap_free(cse_coap *c); /* NULL is fine; closes every session */
+/* The DTLS flood limits ([dtls], cmn_dtls_guard.h) and their counters (all zero before
+ * the limits are set). */
+int cse_coap_set_dtls_limits(cse_coap *c, const cmn_dtls_limits *lim);
+void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret);
 /* The fd to poll (libcoap's epoll fd), and the work to do when it is readable or
  * when the returned timeout (ms, for the next poll) runs out. */
 int cse_coap_fd(const cse_coap *c);

@@ -88,6 +88,7 @@ static const cmn_cfg_item table[] = {
       "CURVE: own secret key file, created 0600 on first start"),
     S("bus", "curve_name", "cse", bus_curve.name, NULL,
       "CURVE: own public key name: the host name clients connect to"),
+    CMN_DTLS_CFG_ITEMS(cse_config, dtls),
 };
 
 #define N_ITEMS (sizeof(table) / sizeof(table[0]))

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cmn_bus.h"
+#include "cmn_dtls_guard.h"
 
 typedef struct {
     char *data_dir;
@@ -40,6 +41,7 @@ typedef struct {
     char *bus_keys;         /* tep-authz's MAF key retrieval, "" = off (cse_maf.h) */
     char *bus_maf_events;   /* tep-authz's KeyEvent PUB, "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
 } cse_config;
 
 /* Loads path into cfg (cmn_config semantics: CMN_ECONFIG with "FILE:LINE: ..." in err). */

@@ -240,7 +240,10 @@ static int open_coap(daemon_state *d)
     d->node.fanout_max = (unsigned)d->cfg.fanout_max;
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);
+    if (rc == 0 && (rc = cse_coap_set_dtls_limits(d->coap, &d->cfg.dtls)) != 0)
+        rc = CMN_ECOAP;
     if (rc == 0) {
+        d->facts.coap = d->coap;
         rc = cse_coap_set_pki(d->coap, d->cfg.cert_file, d->cfg.key_file, d->cfg.ca_file);
         /* the files are configuration: logged as event=pki_refused, exit 1 */
         if (rc == CMN_EINVAL || rc == CMN_ECONFIG)

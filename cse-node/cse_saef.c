@@ -173,7 +173,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     return &b->psk;
 }
 
-static int on_event(coap_session_t *session, const coap_event_t event)
+int cse_saef_on_event(coap_session_t *session, const coap_event_t event)
 {
     /* client sessions (notifications) carry cse_client's app data, not a binding */
     if (coap_session_get_type(session) != COAP_SESSION_TYPE_SERVER)
@@ -209,7 +209,7 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
     setup.psk_info.hint.length = strlen(psk_hint);
     if (!coap_context_set_psk2(ctx, &setup))
         return CMN_ECOAP;
-    coap_register_event_handler(ctx, on_event);
+    coap_register_event_handler(ctx, cse_saef_on_event);
     return 0;
 }
 

@@ -15,6 +15,8 @@
 /* Sets the PSK server callbacks and the session event handler on ctx. st is borrowed
  * and must outlive ctx. */
 int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint);
+/* That event handler (the DTLS flood guard chains to it, cmn_dtls_guard.h). */
+int cse_saef_on_event(coap_session_t *session, const coap_event_t event);
 
 /* The certificate SAEF (TS-0003 8.2.2.2, docs/internals.md "Certificate SAEF"):
  * ECDHE-ECDSA DTLS with the CSE's own certificate and key (PEM files), client

@@ -187,6 +187,18 @@ static int op_status(cmn_store *s, Tep__AdminResponse *resp)
     return 0;
 }
 
+int enr_admin_add_dtls_status(Tep__AdminResponse *resp, const cmn_dtls_stats *st)
+{
+    const char *keys[CMN_DTLS_STATUS_N];
+    char vals[CMN_DTLS_STATUS_N][24];
+
+    cmn_dtls_stats_kv(st, keys, vals);
+    for (size_t i = 0; i < CMN_DTLS_STATUS_N; i++)
+        if (add_status(resp, keys[i], vals[i]) != 0)
+            return CMN_ENOMEM;
+    return 0;
+}
+
 static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminResponse *resp)
 {
     if (!e)

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "cmn_dtls_guard.h"
 #include "cmn_store.h"
 #include "enr_db.h"
 #include "tep.pb-c.h"
@@ -18,5 +19,7 @@
 int enr_admin_handle(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
                      Tep__AdminResponse *resp, enr_events *ret_events);
 void enr_admin_clear(Tep__AdminResponse *resp);
+/* Appends the DTLS flood guard's counters to a STATUS answer (cmn_dtls_stats_kv). */
+int enr_admin_add_dtls_status(Tep__AdminResponse *resp, const cmn_dtls_stats *st);
 
 #endif

@@ -23,7 +23,13 @@ struct enr_bus {
     cmn_bus_sock *pub, *sync, *admin;
     enr_events *queue; /* committed, not yet published */
     size_t nqueue;
+    const enr_coap *coap; /* borrowed: DTLS counters for STATUS */
 };
+
+void enr_bus_set_coap(enr_bus *b, const enr_coap *coap)
+{
+    b->coap = coap;
+}
 
 /* ---- opening ------------------------------------------------------------------------ */
 
@@ -245,6 +251,12 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Te
         return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO,
                            "want admin_req");
     rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);
+    if (rc == 0 && ar->op == TEP__ADMIN_REQUEST__OP__STATUS && b->coap != NULL) {
+        cmn_dtls_stats st;
+
+        enr_coap_dtls_stats(b->coap, &st);
+        enr_admin_add_dtls_status(&resp, &st);
+    }
     CMN_INFO(SUB, "event=admin op=%s kpm_id=%s err=%s", op_name(ar->op), admin_kpm_id(ar),
              rc ? cmn_strerror(rc) : "none");
     if (rc == 0 && ev.n > 0 && ev.ev[0].kind == TEP__EVENT__KIND__CERT_REVOKED)

@@ -6,6 +6,7 @@
 
 #include "cmn_store.h"
 #include "enr_config.h"
+#include "enr_coap.h"
 #include "enr_db.h"
 
 typedef struct enr_bus enr_bus;
@@ -23,5 +24,7 @@ void enr_bus_process(enr_bus *b);
 int enr_bus_queue(enr_bus *b, const enr_events *ev);
 /* Publishes what is queued, in sequence order. */
 void enr_bus_flush(enr_bus *b);
+/* Where STATUS takes the DTLS flood guard's counters from (borrowed; NULL: none). */
+void enr_bus_set_coap(enr_bus *b, const enr_coap *coap);
 
 #endif

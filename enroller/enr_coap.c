@@ -12,6 +12,7 @@
 
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
+#include "cmn_dtls_guard.h"
 #include "cmn_err.h"
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
@@ -53,6 +54,7 @@ struct enr_coap {
     uint8_t psk[ENR_KPM_LEN];     /* Kpm handed to libcoap (it copies): wiped after use */
     coap_bin_const_t psk_bin;
     enr_peer *peers;
+    cmn_dtls_guard *guard;
 };
 
 /* ---- peers ---------------------------------------------------------------------- */
@@ -535,8 +537,9 @@ static int setup_context(enr_coap *c)
         return CMN_ECOAP;
     coap_set_app_data(c->ctx, c);
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-    coap_register_event_handler(c->ctx, on_event);
-    rc = setup_psk(c);
+    rc = cmn_dtls_guard_new(c->ctx, &c->cfg->dtls, on_event, &c->guard);
+    if (rc == 0)
+        rc = setup_psk(c);
     if (rc == 0)
         rc = setup_resources(c);
     if (rc == 0 && (!cmn_coap_port_free(&addr) ||
@@ -578,6 +581,7 @@ void enr_coap_free(enr_coap *c)
 {
     if (!c)
         return;
+    cmn_dtls_guard_free(c->guard);
     if (c->ctx)
         coap_free_context(c->ctx);
     while (c->peers) {
@@ -598,6 +602,7 @@ int enr_coap_fd(const enr_coap *c)
 int enr_coap_process(enr_coap *c)
 {
     coap_tick_t now;
+    char line[320];
     int rc = coap_io_process(c->ctx, COAP_IO_NO_WAIT);
 
     /* libcoap copied the Kpm of any handshake in this round: drop ours. */
@@ -606,5 +611,12 @@ int enr_coap_process(enr_coap *c)
         return CMN_ECOAP;
     coap_ticks(&now);
     check_handshakes(c, now);
+    if (cmn_dtls_guard_poll(c->guard, line, sizeof(line)))
+        CMN_WARN(SUB, "%s", line);
     return (int)coap_io_prepare_epoll(c->ctx, now);
+}
+
+void enr_coap_dtls_stats(const enr_coap *c, cmn_dtls_stats *ret)
+{
+    cmn_dtls_guard_stats(c->guard, ret);
 }

@@ -64,6 +64,7 @@ static const cmn_cfg_item enr_table[] = {
          "CURVE: own secret key file, created 0600 on first start"),
     ITEM("bus", "curve_name", "enroller", bus_curve.name, NULL,
          "CURVE: own public key name: the host name clients connect to"),
+    CMN_DTLS_CFG_ITEMS(enr_config, dtls),
 };
 
 #define ENR_NITEMS (sizeof(enr_table) / sizeof(enr_table[0]))

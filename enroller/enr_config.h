@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cmn_bus.h"
+#include "cmn_dtls_guard.h"
 #include "cmn_log.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     char *bus_sync;
     char *bus_admin;
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
     cmn_log_level level; /* parsed log_level */
 } enr_config;
 

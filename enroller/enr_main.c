@@ -142,6 +142,7 @@ int main(int argc, char **argv)
         ex = rc == CMN_EIO ? EXIT_BIND : EXIT_START;
         goto out;
     }
+    enr_bus_set_coap(bus, coap);
     CMN_INFO("main", "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
              "admin=%s ca=%s/ca.pem", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events,
              cfg.bus_sync, cfg.bus_admin, cfg.data_dir);
