@@ -5,6 +5,7 @@
 
 #include <coap3/coap.h>
 #include <stdbool.h>
+
 #include "cmn_dtls_guard.h"
 #include "cse_request.h"
 
