@@ -11,7 +11,7 @@ prefix="$deps/libcoap"
 patch="$top/patches/libcoap-4.3.1-tep.patch"
 version=4.3.1
 stamp="$prefix/.tep-stamp"
-want=$(sha256sum "$patch" "$0" | sha256sum | cut -d' ' -f1)
+want=$(cat "$patch" "$0" | sha256sum | cut -d' ' -f1) # contents only: a checkout at another path (a worktree) reuses the install
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
