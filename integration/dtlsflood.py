@@ -180,16 +180,35 @@ def spoofed_burst(port, count, rate, sni=None, second_octet=20):
     return sent
 
 
-class SpoofedFlood(threading.Thread):
-    """spoofed_burst in the background."""
+def unanswered_hellos(port, count, rate, sni=None, second_octet=20):
+    """The same burst without a raw socket: ClientHellos from sockets bound to
+    127.<second_octet>.x.y that never answer (for where a network namespace and raw
+    sockets are not available). Returns the number sent."""
+    t0 = time.monotonic()
+    sent = 0
+    for i in range(count):
+        src = "127.%d.%d.%d" % (second_octet, 1 + (i // 250) % 250, 1 + i % 250)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((src, 0))
+            s.sendto(client_hello(os.urandom(32), sni=sni), ("127.0.0.1", port))
+        sent += 1
+        ahead = sent / rate - (time.monotonic() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+    return sent
 
-    def __init__(self, port, count, rate, sni=None):
+
+class SpoofedFlood(threading.Thread):
+    """spoofed_burst (raw) or unanswered_hellos in the background."""
+
+    def __init__(self, port, count, rate, sni=None, raw=True):
         super().__init__(daemon=True)
         self.args = (port, count, rate, sni)
+        self.burst = spoofed_burst if raw else unanswered_hellos
         self.sent = 0
 
     def run(self):
-        self.sent = spoofed_burst(*self.args)
+        self.sent = self.burst(*self.args)
 
 
 # ---- network namespace -----------------------------------------------------------------
