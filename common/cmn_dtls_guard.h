@@ -41,7 +41,7 @@ typedef struct {
     { "dtls", "handshake_timeout_s", CMN_CFG_INT, "10",                                    \
       offsetof(type, member.handshake_timeout_s), 1, 300, NULL,                            \
       "a DTLS handshake not complete this long after its cookie exchange is dropped" },    \
-    { "dtls", "max_sessions_per_identity", CMN_CFG_INT, "8",                               \
+    { "dtls", "max_sessions_per_identity", CMN_CFG_INT, "16",                              \
       offsetof(type, member.max_sessions_per_identity), 0, 100000, NULL,                   \
       "established DTLS sessions per PSK identity (the oldest is closed); 0 = no limit" }
 

@@ -14,7 +14,8 @@
 
 #define SUB "admin"
 #define N_BASE 7
-#define N_STATUS (N_BASE + CMN_DTLS_STATUS_N)
+#define N_PEP 4
+#define N_STATUS (N_BASE + CMN_DTLS_STATUS_N + N_PEP)
 
 struct cse_admin {
     cmn_bus_sock *router;
@@ -73,6 +74,29 @@ int cse_admin_fd(cse_admin *a)
     return cmn_bus_fd(a->router);
 }
 
+/* Admission at the PEP (cse_admit.h): pep_admitted, pep_shed, pep_waiting,
+ * pep_latency_ms. */
+static size_t add_pep_status(const cse_coap *coap, const char **keys, const char **v, size_t n,
+                             char vals[][32])
+{
+    static const char *const names[N_PEP] = { "pep_admitted", "pep_shed", "pep_waiting",
+                                              "pep_latency_ms" };
+    cse_admit_stats st;
+    uint64_t nums[N_PEP];
+
+    cse_coap_admit_stats(coap, &st);
+    nums[0] = st.admitted;
+    nums[1] = st.shed_originator + st.shed_total + st.shed_slow;
+    nums[2] = st.waiting;
+    nums[3] = st.latency_ms > 0 ? (uint64_t)st.latency_ms : 0;
+    for (size_t i = 0; i < N_PEP; i++) {
+        snprintf(vals[i], 32, "%" PRIu64, nums[i]);
+        keys[n + i] = names[i];
+        v[n + i] = vals[i];
+    }
+    return n + N_PEP;
+}
+
 static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue *kv,
                           Tep__KeyValue **kvp, char vals[][32])
 {
@@ -105,7 +129,8 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
             snprintf(vals[3 + i], 32, "%s", dtls_vals[i]);
             v[N_BASE + i] = vals[3 + i];
         }
-        n = N_STATUS;
+        n = N_BASE + CMN_DTLS_STATUS_N;
+        n = add_pep_status(a->facts->coap, keys, v, n, vals + 3 + CMN_DTLS_STATUS_N);
     }
     for (size_t i = 0; i < n; i++) {
         tep__key_value__init(&kv[i]);
@@ -123,7 +148,7 @@ static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__E
     Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
     Tep__KeyValue kv[N_STATUS];
     Tep__KeyValue *kvp[N_STATUS];
-    char vals[3 + CMN_DTLS_STATUS_N][32];
+    char vals[3 + CMN_DTLS_STATUS_N + N_PEP][32];
 
     cmn_bus_env_init(&env, "tep-cse", req->request_id);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;

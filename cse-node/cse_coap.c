@@ -11,6 +11,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_admit.h"
 #include "cse_client.h"
 #include "cse_coap.h"
 #include "cse_saef.h"
@@ -38,7 +39,12 @@ struct cse_coap {
     parked *parked;
     size_t n_parked;
     cmn_dtls_guard *guard;
+    cse_admit *admit;         /* NULL: every request may wait for its decisions */
+    int64_t shed_logged_ms;   /* event=decisions_shed, at most one line per SHED_LOG_MS */
+    uint64_t shed_unlogged;
 };
+
+#define SHED_LOG_MS 10000
 
 /* ---- request in -------------------------------------------------------------------- */
 
@@ -309,6 +315,7 @@ struct parked {
     int64_t since_ms;           /* monotonic: parked, verification started, or answer ready */
     cse_rsp rsp;                /* PARK_DONE: the answer to send */
     cse_fanout_memo *memo;      /* a write fan-out's member answers (cse_group.c) */
+    bool admitted;              /* counted by cse_admit while deciding (o.from) */
 };
 
 static int64_t mono_ms(void)
@@ -342,6 +349,8 @@ static void parked_free(cse_coap *c, parked *p, bool drop_async)
         *pp = p->next;
         c->n_parked--;
     }
+    if (p->admitted)
+        cse_admit_release(c->admit, p->o.from, -1, mono_ms());
     if (async != NULL)
         coap_free_async(p->session, async);
     if (p->vid != 0)
@@ -476,6 +485,12 @@ static void resume(cse_coap *c, parked *p)
         p->state = PARK_DECIDING; /* more questions (a DAS consultation after a Deny) */
         return;
     }
+    if (p->admitted) { /* decided: the latency from parking is a sample */
+        int64_t now = mono_ms();
+
+        cse_admit_release(c->admit, p->o.from, now - p->since_ms, now);
+        p->admitted = false;
+    }
     if (rsp.rsc == 0 && p->result == 0) {
         start_verify(c, p, &rsp);
         cse_rsp_clear(&rsp);
@@ -577,6 +592,32 @@ static void send_parked(coap_resource_t *res, coap_session_t *session, const coa
 /* The first pass: most requests are answered now. One whose remote decisions or
  * subscription verification are on their way is parked (no code set: libcoap sends an
  * empty ACK, the answer comes later as a separate response). */
+/* Admission (cse_admit.h): false when the request is shed (logged, rate-limited). The
+ * admin is decided locally (cse_pep_decide) and never waits. */
+static bool admitted(cse_coap *c, const req_opts *o)
+{
+    int64_t now = mono_ms();
+    const char *why;
+
+    if (c->admit == NULL || strcmp(o->from, c->node->admin_originator) == 0 ||
+        (why = cse_admit_check(c->admit, o->from, now)) == NULL)
+        return true;
+    c->shed_unlogged++;
+    if (now - c->shed_logged_ms >= SHED_LOG_MS || c->shed_logged_ms == 0) {
+        char shown[96];
+        cse_admit_stats st;
+
+        cse_admit_get_stats(c->admit, &st);
+        CMN_WARN(SUB, "event=decisions_shed rsc=5103 reason=%s originator=%s shed=%llu "
+                 "waiting=%zu pdp_latency_ms=%lld", why,
+                 cse_log_value(o->from, shown, sizeof(shown)),
+                 (unsigned long long)c->shed_unlogged, st.waiting, (long long)st.latency_ms);
+        c->shed_logged_ms = now;
+        c->shed_unlogged = 0;
+    }
+    return false;
+}
+
 static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
                    const coap_string_t *query, coap_pdu_t *response)
 {
@@ -597,6 +638,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     req.ati_len = sizeof(o.ati);
     if (refused_early(&o, &rsp)) {
         ;
+    } else if (!admitted(c, &o)) {
+        rsp.rsc = CMN_RSC_TARGET_NOT_REACHABLE; /* busy: shed before the deadline */
     } else if (cse_pep_pending_new(&decisions) != 0) {
         rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     } else {
@@ -605,6 +648,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     if (rsp.deciding || rsp.rsc == 0) {
         p = park(c, session, request, &req, &o, decisions);
         decisions = NULL;
+        if (p != NULL && rsp.deciding && c->admit != NULL)
+            p->admitted = cse_admit_take(c->admit, p->o.from) == 0;
         if (p != NULL) { /* the memo goes with the parked request */
             p->memo = memo;
             p->req.fanout_memo = &p->memo;
@@ -760,6 +805,7 @@ void cse_coap_free(cse_coap *c)
         parked_free(c, c->parked, true);
     cse_client_free(c->client);
     cmn_dtls_guard_free(c->guard);
+    cse_admit_free(c->admit);
     if (c->node != NULL && c->node->notify_arg == c) {
         c->node->notify = NULL;
         c->node->notify_arg = NULL;
@@ -780,6 +826,21 @@ void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret)
 {
     if (c->guard != NULL)
         cmn_dtls_guard_stats(c->guard, ret);
+    else
+        memset(ret, 0, sizeof(*ret));
+}
+
+int cse_coap_set_admission(cse_coap *c, const cse_admit_limits *lim, int deadline_ms)
+{
+    cse_admit_free(c->admit);
+    c->admit = NULL;
+    return cse_admit_new(lim, deadline_ms, &c->admit);
+}
+
+void cse_coap_admit_stats(const cse_coap *c, cse_admit_stats *ret)
+{
+    if (c->admit != NULL)
+        cse_admit_get_stats(c->admit, ret);
     else
         memset(ret, 0, sizeof(*ret));
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cmn_dtls_guard.h"
+#include "cse_admit.h"
 #include "cse_request.h"
 
 typedef struct cse_coap cse_coap;
@@ -25,6 +26,10 @@ void cse_coap_free(cse_coap *c); /* NULL is fine; closes every session */
  * the limits are set). */
 int cse_coap_set_dtls_limits(cse_coap *c, const cmn_dtls_limits *lim);
 void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret);
+/* Admission of requests that wait for remote decisions (cse_admit.h); without it (local
+ * mode) every request is admitted. Stats all zero when off. */
+int cse_coap_set_admission(cse_coap *c, const cse_admit_limits *lim, int deadline_ms);
+void cse_coap_admit_stats(const cse_coap *c, cse_admit_stats *ret);
 /* The fd to poll (libcoap's epoll fd), and the work to do when it is readable or
  * when the returned timeout (ms, for the next poll) runs out. */
 int cse_coap_fd(const cse_coap *c);

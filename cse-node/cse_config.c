@@ -68,6 +68,17 @@ static const cmn_cfg_item table[] = {
       "on Deny consult tep-authz as DAS (direct flow; remote mode only)" },
     { "authz", "cache_ms", CMN_CFG_INT, "0", offsetof(cse_config, cache_ms), 0, 3600000, NULL,
       "decision cache lifetime (remote mode; policies are part of the key); 0 = off" },
+    { "authz", "admit_per_originator", CMN_CFG_INT, "16",
+      offsetof(cse_config, admit.per_originator), 0, 4096, NULL,
+      "remote mode: requests of one originator waiting for decisions; more = 5103; 0 = no "
+      "limit" },
+    { "authz", "admit_max_outstanding", CMN_CFG_INT, "1024",
+      offsetof(cse_config, admit.max_outstanding), 0, 4096, NULL,
+      "remote mode: requests waiting for decisions in all; more = 5103; 0 = no limit" },
+    { "authz", "admit_slow_pct", CMN_CFG_INT, "50", offsetof(cse_config, admit.slow_pct), 0,
+      100, NULL,
+      "remote mode: tep-authz's latency above this % of deadline_ms = busy: an originator "
+      "that already waits gets 5103; 0 = off" },
     S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint,
       "tep-authz decide ROUTER (DEALER here)"),
     S("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,

@@ -9,6 +9,7 @@
 
 #include "cmn_bus.h"
 #include "cmn_dtls_guard.h"
+#include "cse_admit.h"
 
 typedef struct {
     char *data_dir;
@@ -32,6 +33,7 @@ typedef struct {
     char *token_issuer_key; /* its public key file */
     bool das;               /* direct flow: consult the DAS on Deny */
     long cache_ms;          /* decision cache lifetime, 0 = off */
+    cse_admit_limits admit; /* [authz] admit_*: load shedding at the PEP (cse_admit.h) */
     long verify_per_originator; /* subscription verifications on their way, per originator */
     long fanout_max;        /* sub-requests of one <group>/fopt request, nested included */
     char *bus_decide;
