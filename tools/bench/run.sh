@@ -150,3 +150,35 @@ if "maf_reg_per_s" in kv:
 PY
 )
 write_rows bench-cert "$rows" "$machine, load $load"
+
+# Legitimate DTLS-PSK handshake latency (median, p99) against the rate of a handshake
+# flood on tep-cse: half-open handshakes and unanswered ClientHellos (issue 18;
+# tools/bench/bench_flood.py); rewrites the bench-flood block of docs/benchmarks.md.
+ninja -C "$BUILD" enroller/tep-enroller authz/tep-authz cse-node/tep-cse tools/tepctl \
+    ae-sdk/examples/tep-device ae-sdk/libtepae.so.0.1.0 >&2
+load=$(cut -d' ' -f1 /proc/loadavg)
+out=$(TEP_BUILD_DIR="$BUILD" python3 "$ROOT/tools/bench/bench_flood.py" --seconds "$SECONDS_PER_PHASE")
+printf '%s\n' "$out"
+rows=$(rows_of "$out" <<'PY'
+def lat(p):
+    return "median %.1f ms, p99 %.1f ms, %d/%d failed" % (
+        f(p + "_median_ms"), f(p + "_p99_ms"), f(p + "_failed"), f(p + "_tries"))
+idle = f("idle_median_ms")
+limits = "max_handshakes %s, per address %s, timeout %s s" % (
+    kv["max_handshakes"], kv["max_handshakes_per_addr"], kv["handshake_timeout_s"])
+rows = [("legitimate DTLS-PSK handshake to tep-cse (libtepae tep_connect, 1 in flight), "
+         "no flood (%s)" % limits, lat("idle"), "1 (baseline)")]
+phases = [k[:-len("_flood_per_s")] for k in kv
+          if k.endswith("_flood_per_s") and k != "idle_flood_per_s"]
+for p in sorted(phases, key=lambda p: (not p.startswith("halfopen"), int(p.split("_")[1]))):
+    k = p + "_flood_per_s"
+    what = ("half-open handshakes (cookie answered, then silent) from 200 addresses"
+            if p.startswith("halfopen") else
+            "ClientHellos that never answer the cookie (bound sockets, as spoofed)")
+    rows.append(("... during a flood of %.0f/s %s" % (f(k), what), lat(p),
+                 "median %.2f x no flood" % (f(p + "_median_ms") / idle)))
+rows.append(("tep-cse resident memory after the floods ended (heap trimmed), over before",
+             "%+d kB" % f("rss_growth_kb"), "-"))
+PY
+)
+write_rows bench-flood "$rows" "$machine, load $load"
