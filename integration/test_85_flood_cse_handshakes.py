@@ -6,7 +6,12 @@ makes a fresh DTLS-PSK (Kpsa) handshake and a request, and must be served within
 every time. The half-open handshakes stay within [dtls] max_handshakes, tepctl status
 shows the flood, the log has a rate-limited event=handshake_flood line, and after the
 flood the handshakes are gone, the heap is trimmed and the resident memory is back
-within a bound of its baseline."""
+within a bound of its baseline. The established sessions of one PSK identity are bounded
+([dtls] max_sessions_per_identity): the oldest is closed."""
+
+import ctypes
+import os
+import time
 
 import dtlsflood
 import harness
@@ -22,3 +27,45 @@ def test_half_open_flood_cse(platform):
         return r.rc == 0 and r.rsc == 2000, str(r)
 
     dtlsflood.run_flood_scenario(platform, "cse", port, try_once)
+
+
+def test_sessions_per_identity_bounded(platform_factory, monkeypatch):
+    """[dtls] max_sessions_per_identity: one credential opening session after session
+    keeps the newest ones; the oldest is closed (its next request fails) and counted."""
+    monkeypatch.setenv("TEP_DTLS_MAX_SESSIONS_PER_IDENTITY", "3")
+    p = platform_factory()
+    dev = p.enrolled_device("device01")
+    path = harness.ae_path(p, dev)
+    lib = ctypes.CDLL(os.path.join(harness.BUILD, "ae-sdk", "libtepae.so"))
+    vp, P = ctypes.c_void_p, ctypes.POINTER
+    lib.tep_device_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, P(vp)]
+    lib.tep_connect.argtypes = [vp, P(vp)]
+    lib.tep_conn_set_timeout.argtypes = [vp, ctypes.c_int]
+    lib.tep_retrieve.argtypes = [vp, ctypes.c_char_p, P(vp)]
+    lib.tep_response_free.argtypes = [vp]
+    lib.tep_conn_free.argtypes = [vp]
+    lib.tep_device_free.argtypes = [vp]
+    h = vp()
+    assert lib.tep_device_load(dev.prov.encode(), dev.state.encode(), ctypes.byref(h)) == 0
+    conns = []
+    for _ in range(5):
+        c = vp()
+        assert lib.tep_connect(h, ctypes.byref(c)) == 0
+        lib.tep_conn_set_timeout(c, 1500)
+        conns.append(c)
+    time.sleep(1.5)  # the guard closes the marked sessions on its next turn
+
+    def works(c):
+        rsp = vp()
+        rc = lib.tep_retrieve(c, path.encode(), ctypes.byref(rsp))
+        if rc == 0:
+            lib.tep_response_free(rsp)
+        return rc == 0
+
+    assert works(conns[-1]) and works(conns[-2])
+    assert not works(conns[0]), "the oldest session of the identity was not closed"
+    st = p.tepctl("status", "cse", admin="cse").kv
+    assert st["dtls_sessions_closed_per_identity"] == "2", st
+    for c in conns:
+        lib.tep_conn_free(c)
+    lib.tep_device_free(h)
