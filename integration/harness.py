@@ -39,6 +39,19 @@ TOOL_TIMEOUT = 30.0
 
 _KV = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$")
 
+# What ASan, UBSan and LeakSanitizer print (the ASan+UBSan build of `./tep test`; the
+# tep script sets exit code 86 for a report). Any of them in a daemon's log or a tool's
+# output fails the scenario, whatever the scenario asserts.
+SANITIZER_REPORT = re.compile(r"runtime error:|ERROR: (Address|Leak)Sanitizer|"
+                              r"SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer")
+SANITIZER_EXIT_CODE = 86
+
+
+def assert_no_sanitizer_report(what, text, rc=None):
+    m = SANITIZER_REPORT.search(text)
+    assert m is None and rc != SANITIZER_EXIT_CODE, "%s: sanitizer report (exit %s):\n%s" % (
+        what, rc, text[max(0, (m.start() if m else len(text)) - 2000):][:8000])
+
 
 _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in a forked child
 _PR_SET_PDEATHSIG = 1
@@ -111,6 +124,7 @@ def run_tool(argv, timeout=TOOL_TIMEOUT):
     t0 = time.monotonic()
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=timeout, errors="replace")
+    assert_no_sanitizer_report("$ " + " ".join(argv), p.stdout + p.stderr, p.returncode)
     return Result(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
 
 
@@ -164,8 +178,21 @@ class Daemon:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout=STOP_TIMEOUT):
-        """SIGTERM; returns the exit code (kills and raises after timeout)."""
+    def stop(self, timeout=STOP_TIMEOUT, check=True):
+        """SIGTERM; returns the exit code (kills and raises after timeout). With check
+        (the default) a daemon that did not exit 0, or whose log since its start holds a
+        sanitizer report, raises."""
+        code = self._stop(timeout)
+        if check and code is not None:
+            self.assert_clean(code)
+        return code
+
+    def assert_clean(self, code):
+        assert code == 0, "%s exited with %s after SIGTERM; log:\n%s" % (
+            self.name, code, self.tail())
+        assert_no_sanitizer_report(self.name + " log", self.log())
+
+    def _stop(self, timeout):
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -246,14 +273,18 @@ class Platform:
             raise
 
     def stop(self):
-        """Stops all in reverse order; returns {name: exit code}."""
-        return {n: self.daemons[n].stop() for n in reversed(self.ORDER)}
+        """Stops all in reverse order; returns {name: exit code} (not checked: see
+        assert_clean_stop)."""
+        return {n: self.daemons[n].stop(check=False) for n in reversed(self.ORDER)}
 
     def assert_clean_stop(self):
+        """Stops all; each must exit 0 with no sanitizer report in its log."""
         codes = self.stop()
         bad = {n: c for n, c in codes.items() if c not in (0, None)}
         assert not bad, "unclean exit %s; logs:\n%s" % (bad, "\n".join(
             "--- %s\n%s" % (n, self.daemons[n].tail()) for n in bad))
+        for n, d in self.daemons.items():
+            assert_no_sanitizer_report(n + " log", d.log(since_start=False))
 
     def cleanup(self, keep=False):
         """Kills what still runs; removes the run directory unless keep."""
@@ -472,13 +503,34 @@ def replace_data_dir(platform, name, source=None):
         shutil.copytree(source, d)
 
 
-def wait_refused(platform, dev, path, timeout=5.0):
-    """Retrieves path as dev (a new DTLS session each time) until tep-cse refuses it;
-    fails after timeout with the last answer."""
+def kpsa_identity(platform, dev):
+    """The PSK identity (KpsaID) dev presents to tep-cse, from its state (tepkeys.py)."""
+    import tepkeys  # only here: the rest of the harness does not derive keys
+
+    st = dev.state_values()
+    kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
+    return tepkeys.kpsa_id(kpsa, platform.env["MEF_FQDN"])
+
+
+def wait_refused(platform, dev, path, reason, timeout=5.0):
+    """Retrieves path as dev (a new DTLS session each time) until tep-cse refuses the
+    handshake of dev's Kpsa for reason (its log: event=handshake_refused reason=REASON
+    identity=<dev's KpsaID>, after this call) and tep-device says so (exit 2, connection
+    or handshake failure). On the way, a 4106 is the credential going while a request
+    was on its way (handshake accepted, then the session unbound): polled on. Any other
+    failure fails at once; fails after timeout with the last answer."""
+    cse = platform["cse"]
+    start = len(cse.log())
+    refused = "event=handshake_refused reason=%s identity=%s" % (
+        reason, kpsa_identity(platform, dev))
     deadline = time.monotonic() + timeout
     while True:
         r = dev.run("--timeout", "1000", "retrieve", path)
-        if r.rc != 0:
+        if r.rc != 0 and not (r.rc == 3 and r.rsc == 4106):
+            assert r.rc == 2, "%s: not a refused handshake: %s\n%s" % (
+                dev.name, r, platform.logs())
+            assert refused in cse.log()[start:], "%s: no '%s' in tep-cse's log:\n%s" % (
+                dev.name, refused, cse.tail())
             return r
-        assert time.monotonic() < deadline, "%s still served after %.0f s: %s\n%s" % (
-            dev.name, timeout, r, platform.logs())
+        assert time.monotonic() < deadline, "%s not refused (%s) after %.0f s: %s\n%s" % (
+            dev.name, reason, timeout, r, platform.logs())

@@ -115,20 +115,23 @@ def test_empty_uri_query_is_tolerated(cse):
 
 def test_post_without_ty_is_a_notify_not_a_create(cse, ae):
     """TS-0008 6.2.1 / Table 6.2.1-1: POST without oneM2M-TY maps to NOTIFY: nothing is
-    created, no Location-Path."""
+    created, no Location-Path; the container's creator may notify it (TS-0004 7.3.3.10:
+    accepted, 2000 OK)."""
     c, path, cnt = ae
     before = c.retrieve(cnt).resource(TY_CNT)["cni"]
     r = c.notify(cnt, {"m2m:cin": {"con": "not a create"}})
-    assert r.rsc is not None and r.rsc != 2001 and not r.location, str(r)
+    assert r.rsc == 2000 and not r.location, str(r)
     assert c.retrieve(cnt).resource(TY_CNT)["cni"] == before
 
 
 def test_notify_is_handled(cse, ae):
-    """TS-0004 7.3.3.x (NOTIFY operation): a NOTIFY is processed, not refused 5001."""
+    """TS-0004 7.3.3.10 (NOTIFY operation): a NOTIFY to an AE is processed (2000 OK),
+    not refused 5001."""
     c, path, _ = ae
     r = c.notify(path, {"m2m:sgn": {"nev": {"rep": {"m2m:cin": {"con": "n"}}, "net": 3},
                                     "sur": "/tep-cse/x"}})
-    assert r.rsc != 5001, str(r)
+    assert r.rsc == 2000, str(r)
+    cse.platform["cse"].wait_log(r"event=notify_received target=\S+ bytes=\d+", 1)
 
 
 def test_vnd_res_json_content_format_accepted(cse, ae):

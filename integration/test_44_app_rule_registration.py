@@ -43,7 +43,8 @@ def test_registration_checked_against_app_rules(monkeypatch, request):
 
         # The refused AE was not created: device02's own container cannot be made.
         dev2 = p.device("device02")
-        assert dev2.run("create-cnt", "data").rsc != 2001
+        r = dev2.run("create-cnt", "data")
+        assert r.rc == 3 and r.rsc == 4004, str(r)
         p.assert_clean_stop()
     finally:
         if p is not None:

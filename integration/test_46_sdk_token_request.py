@@ -99,7 +99,8 @@ def test_tep_device_token_then_tids(monkeypatch, request):
         r = reader.run("retrieve", "%s?tids=%s" % (cnt, tkid))
         assert r.rc == 0 and r.get("RSC") == "2000", "%s\n%s" % (r, d.p.logs())
         r = reader.run("token", cnt, "8", "--maf-uri", uri)  # DELETE: no grant
-        assert r.rc != 0 and "denied" in r.err, str(r)
+        assert r.rc == 2 and "token request: denied" in r.err, str(r)
+        d.p["authz"].wait_log(r'event=token_refused holder=\S*Cdevice01 code=\d+ reason="', 1)
         d.stop()
     finally:
         d.p.cleanup(keep=getattr(request.node, "tep_failed", False))

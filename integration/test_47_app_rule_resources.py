@@ -142,4 +142,5 @@ def test_registration_follows_the_rules(cse, stranger):
     r = _register(cse, "device03", "Nother")
     assert r.rc == 0, "%s\n%s" % (r, cse.platform.logs())
     # The refused AE does not exist: its container cannot be made.
-    assert cse.platform.device("device02").run("create-cnt", "data").rsc != 2001
+    r = cse.platform.device("device02").run("create-cnt", "data")
+    assert r.rc == 3 and r.rsc == 4004, str(r)

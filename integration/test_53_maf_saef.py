@@ -102,7 +102,9 @@ class MafPlatform:
         r = harness.run_tool([probe, "--psk", "%s:%s" % (key_id, "11" * 32), "127.0.0.1",
                               self.p.env["CSE_COAPS"].rsplit(":", 1)[1], "GET",
                               self.p.env["CSE_NAME"]])
-        assert r.rc != 0
+        assert r.rc != 0, str(r)
+        self.p["cse"].wait_log(r"event=handshake_refused reason=unknown_identity identity=%s"
+                               % re.escape(key_id), 5)
         return key_id
 
     def try_create(self, conn, parent, ty, body):
@@ -145,8 +147,10 @@ class MafPlatform:
             delay, self.p.logs())
 
     def close(self):
-        self.p.stop()
-        self.p.cleanup()
+        try:
+            self.p.assert_clean_stop()
+        finally:
+            self.p.cleanup()
 
 
 def test_kc_registration_then_ae_over_kc(monkeypatch):

@@ -30,7 +30,7 @@ def backup_then_revoke_device01(platform):
 
     r = platform.tepctl("enrolee", "revoke", "device01")
     assert r.rc == 0, str(r)
-    wait_refused(platform, d1, cin1)
+    wait_refused(platform, d1, cin1, "revoked")
     platform["authz"].wait_log(r"event=credential_stored .*enrolee_id=Cdevice01 .*revoked=1", 5)
     return d1, cin1, d2, cin2, backup
 
@@ -53,7 +53,7 @@ def test_restored_backup_then_revocation(platform):
     # the restored store's next event (seq N+1 again) revokes device02: applied
     r = platform.tepctl("enrolee", "revoke", "device02")
     assert r.rc == 0, str(r)
-    wait_refused(platform, d2, cin2)
+    wait_refused(platform, d2, cin2, "revoked")
     # the restored store is the truth now: device01 was not revoked there
     r = d1.run("retrieve", cin1)
     assert r.rc == 0, "%s\n%s" % (r, platform.logs())
@@ -91,7 +91,7 @@ def test_restored_backup_went_past_while_subscribers_down(platform):
     assert int(m.group(4)) > int(m.group(3)), cse.tail()  # the window: seqs alone agree
 
     # the restored log's revocation of device02 is applied: refused
-    wait_refused(platform, d2, cin2)
+    wait_refused(platform, d2, cin2, "revoked")
     # device01 was not revoked there: served again; device03, enrolled meanwhile, works
     r = d1.run("retrieve", cin1)
     assert r.rc == 0, "%s\n%s" % (r, platform.logs())
@@ -125,4 +125,4 @@ def test_fresh_store_events_applied(platform):
 def test_fresh_store_forgets_old_credentials(platform):
     d1, cin1 = fresh_enroller_store(platform)
     # what came from the old store is gone at tep-cse: device01 is unknown there
-    wait_refused(platform, d1, cin1)
+    wait_refused(platform, d1, cin1, "unknown_identity")
