@@ -1,4 +1,4 @@
-"""00: the Python key derivations the scenarios use (tepkeys.py) agree with the known
+"""Self-check of a test helper, not a tep test: the Python key derivations the scenarios use (tepkeys.py) agree with the known
 answers pinned for tep's C code (common/test_kdf.c, docs/keys.md), so scenario 07 tests
 the daemons against an independent implementation that is itself checked.
 TS-0003 10.3 (Kpsa, Km from Ke)."""
