@@ -4,7 +4,9 @@ DTLS-PSK with Kpm), the PSK security association with the registrar CSE (8.2.2.1
 AE registration and data; tep-cse's and tep-authz's own certificates from the tep CA
 (one-shot "pki") and a device over the certificate SAEF (8.2.2.2: certificate enrolment,
 ECDHE-ECDSA, AE registration and data); a second device denied by access control (7.1,
-4103); the PDP's container stopped -> Deny (fail closed, 7.1), served again once it is
+4103); tep-cse's plain CoAP, which trusts the admin originator, out of reach of the other
+containers on the compose network (a request as CAdmin from one gets no answer; the same
+datagram inside the cse container is answered); the PDP's container stopped -> Deny (fail closed, 7.1), served again once it is
 back; every container restarted -> enrolments, keys and resources still there (each
 daemon's data in its own volume, CURVE bus keys kept); "down" and a second "up" -> the
 platform certificates reused, both SAEFs work again. Then "compose down -v", even on
@@ -25,6 +27,7 @@ import time
 
 import pytest
 
+import coapmsg
 import harness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,9 +81,9 @@ class Compose:
         self.deadline = deadline
         self.cmd = _compose_command()
         self.project = "tep90x%d" % os.getpid()
-        coap, coaps, mef, maf = harness.free_udp_ports(4)
+        coaps, mef, maf = harness.free_udp_ports(3)
         self.env = dict(os.environ, TEP_BASE=BASE_IMAGE, TEP_IMAGE=IMAGE, TEP_BIND="127.0.0.1",
-                        TEP_PORT_CSE_COAP=str(coap), TEP_PORT_CSE_COAPS=str(coaps),
+                        TEP_PORT_CSE_COAPS=str(coaps),
                         TEP_PORT_ENROLLER_COAPS=str(mef), TEP_PORT_AUTHZ_COAPS=str(maf),
                         TEP_CERT_DEVICE=CERT_DEVICE, COMPOSE_PROJECT_NAME=self.project)
         self.transcript = []
@@ -209,6 +212,29 @@ def _cert_device_ran(c):
     assert CERT_BOUND.search(log), "no certificate session in tep-cse's log:\n" + log
 
 
+# A plain CoAP RETRIEVE of the CSEBase as the admin originator (TS-0008 binding), sent
+# by bash's /dev/udp from inside a container; whatever comes back within 3 s, printable
+# bytes only.
+ADMIN_GET = coapmsg.onem2m_request(coapmsg.GET, CSE, "CAdmin", rqi="compose-admin")
+UDP_SCRIPT = ('exec 3<>/dev/udp/"$0"/5683 || exit 9; printf %%b \'%s\' >&3; '
+              'timeout 3 cat <&3 | tr -c "[:print:]" "."' % "".join(
+                  "\\x%02x" % b for b in ADMIN_GET))
+
+
+def _plain_coap_admin_unreachable(c):
+    """docker/README.md "Plain CoAP": from another container on the compose network a
+    request as the admin originator gets no answer and reaches no handler; inside the cse
+    container (its loopback) the same datagram is answered with the CSEBase."""
+    rc, out = c.compose("run", "--rm", "--no-deps", "-T", "--entrypoint", "bash", "device",
+                        "-c", UDP_SCRIPT, "cse", cap=60)
+    assert "m2m:cb" not in out and "compose-admin" not in out, out
+    assert "originator=CAdmin" not in c.logs("cse", tail="all")
+    rc, out = c.compose("exec", "-T", "cse", "bash", "-c", UDP_SCRIPT, "127.0.0.1", cap=60)
+    assert "m2m:cb" in out, "the datagram is not answered even inside the cse container " \
+        "(rc=%d):\n%s" % (rc, out)
+    assert "originator=CAdmin secure=0" in c.logs("cse", tail="all")
+
+
 def _served(rc, out):
     return rc == 0 and "RSC=2000" in out
 
@@ -271,6 +297,7 @@ def test_compose_platform_end_to_end(tmp_path):
         assert _denied(rc, out), out
 
         _enrol_from_outside(c, tmp_path)
+        _plain_coap_admin_unreachable(c)
 
         # tep-authz's container stopped: the CSE cannot get a decision -> Deny.
         c.compose("stop", "authz", cap=60, check=True)
