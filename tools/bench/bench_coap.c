@@ -1,12 +1,19 @@
-/* bench-coap: oneM2M CREATE or RETRIEVE requests per second over CoAPS (DTLS-PSK).
+/* bench-coap: oneM2M requests per second over CoAP or CoAPS (DTLS-PSK), and a holder of
+ * idle DTLS sessions.
  *
- *   bench-coap --uri coaps://127.0.0.1:5684 --identity ID --key HEX --from ORIG
- *              --path tep-cse/AE/cnt --op create|retrieve [--seconds N] [--window W]
+ *   bench-coap --uri coap[s]://127.0.0.1:5684 [--identity ID --key HEX] --from ORIG
+ *              --path tep-cse/AE/cnt --op create|retrieve|idle [--query Q] [--ty N]
+ *              [--body JSON] [--seconds N] [--window W] [--count N] [--sessions N]
  *
- * One DTLS session; W requests in flight (CON, default 1); CREATE sends a
- * contentInstance (TY 4) to path, RETRIEVE reads path. Counts the answers whose
+ * One session (DTLS-PSK for coaps://, with --identity and --key); W requests in flight
+ * (CON, default 1) for --seconds, or until --count requests are answered. CREATE sends
+ * --body (default a contentInstance) with TY --ty (default 4) to path; RETRIEVE reads
+ * path, with Uri-Query Q ("fu=1&lim=20": a discovery). Counts the answers whose
  * oneM2M-RSC is the expected one (2001 / 2000) and prints KEY=value lines:
  *   op, requests, ok, errors, seconds, rps (ok per second), first_rsc_error.
+ * --op idle opens --sessions DTLS sessions (32 handshakes at a time), prints
+ * "connected=N failed=N" and "ready", then holds them, sending nothing, until its
+ * standard input closes.
  * Exit 0 when every answer was the expected one, 3 when some were not, 2 when the
  * handshake failed, 1 on usage. */
 #include <coap3/coap.h>
@@ -16,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
@@ -25,18 +34,20 @@
 #define MAX_KEY 64
 
 typedef struct {
-    const char *uri, *identity, *from, *path, *op;
+    const char *uri, *identity, *from, *path, *op, *query, *body;
     uint8_t key[MAX_KEY];
     size_t key_len;
     double seconds;
-    unsigned window;
+    unsigned window, ty;
+    unsigned long count, sessions;
 } bench_opts;
 
 typedef struct {
     bench_opts o;
     coap_context_t *ctx;
     coap_session_t *session;
-    bool up, failed;
+    bool up, failed, dtls;
+    unsigned long connected, hs_failed;
     unsigned in_flight, next_rqi;
     unsigned long sent, ok, errors;
     unsigned first_bad_rsc;
@@ -85,10 +96,13 @@ static int on_event(coap_session_t *session, const coap_event_t event)
 {
     bench *b = coap_get_app_data(coap_session_get_context(session));
 
-    if (event == COAP_EVENT_DTLS_CONNECTED)
+    if (event == COAP_EVENT_DTLS_CONNECTED) {
         b->up = true;
-    else if (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED)
+        b->connected++;
+    } else if (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED) {
         b->failed = true;
+        b->hs_failed++;
+    }
     return 0;
 }
 
@@ -109,10 +123,26 @@ static void add_path(coap_optlist_t **chain, const char *path)
     }
 }
 
+static void add_query(coap_optlist_t **chain, const char *query)
+{
+    const char *arg = query;
+
+    while (*arg != '\0') {
+        size_t n = strcspn(arg, "&");
+
+        if (n > 0)
+            coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n,
+                                                        (const uint8_t *)arg));
+        arg += n;
+        if (*arg == '&')
+            arg++;
+    }
+}
+
 /* One CON request: CREATE (POST, TY 4, a contentInstance) or RETRIEVE (GET). */
 static int send_one(bench *b, bool create)
 {
-    static const char body[] = "{\"m2m:cin\":{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}";
+    const char *body = b->o.body;
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON,
                                    create ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET,
                                    b->session);
@@ -128,14 +158,16 @@ static int send_one(bench *b, bool create)
     coap_add_token(pdu, tlen, token);
     snprintf(rqi, sizeof(rqi), "b%u", b->next_rqi++);
     add_path(&chain, b->o.path);
+    if (b->o.query != NULL)
+        add_query(&chain, b->o.query);
     if (cmn_coap_optlist_str(&chain, CMN_OPT_FR, b->o.from) != 0 ||
         cmn_coap_optlist_str(&chain, CMN_OPT_RQI, rqi) != 0 ||
         cmn_coap_optlist_str(&chain, CMN_OPT_RVI, "3") != 0 ||
-        (create && (cmn_coap_optlist_uint(&chain, CMN_OPT_TY, 4) != 0 ||
+        (create && (cmn_coap_optlist_uint(&chain, CMN_OPT_TY, b->o.ty) != 0 ||
                     cmn_coap_optlist_uint(&chain, COAP_OPTION_CONTENT_FORMAT, 50) != 0)))
         goto out;
     if (!coap_add_optlist_pdu(pdu, &chain) ||
-        (create && !coap_add_data(pdu, sizeof(body) - 1, (const uint8_t *)body)))
+        (create && !coap_add_data(pdu, strlen(body), (const uint8_t *)body)))
         goto out;
     if (coap_send(b->session, pdu) != COAP_INVALID_MID) {
         b->sent++;
@@ -169,26 +201,79 @@ static int resolve(const coap_uri_t *uri, coap_address_t *ret)
     return 0;
 }
 
-static int connect_psk(bench *b)
+static coap_session_t *new_session(bench *b, const coap_address_t *dst)
 {
     coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
-    coap_address_t dst;
-    coap_uri_t uri;
-    double deadline = now_s() + 10;
 
-    if (coap_split_uri((const uint8_t *)b->o.uri, strlen(b->o.uri), &uri) < 0 ||
-        uri.scheme != COAP_URI_SCHEME_COAPS || resolve(&uri, &dst) != 0)
-        return CMN_EINVAL;
+    if (!b->dtls)
+        return coap_new_client_session(b->ctx, NULL, dst, COAP_PROTO_UDP);
     setup.psk_info.identity.s = (const uint8_t *)b->o.identity;
     setup.psk_info.identity.length = strlen(b->o.identity);
     setup.psk_info.key.s = b->o.key;
     setup.psk_info.key.length = b->o.key_len;
-    b->session = coap_new_client_session_psk2(b->ctx, NULL, &dst, COAP_PROTO_DTLS, &setup);
+    return coap_new_client_session_psk2(b->ctx, NULL, dst, COAP_PROTO_DTLS, &setup);
+}
+
+static int destination(bench *b, coap_address_t *ret)
+{
+    coap_uri_t uri;
+
+    if (coap_split_uri((const uint8_t *)b->o.uri, strlen(b->o.uri), &uri) < 0 ||
+        (uri.scheme != COAP_URI_SCHEME_COAPS && uri.scheme != COAP_URI_SCHEME_COAP))
+        return CMN_EINVAL;
+    b->dtls = uri.scheme == COAP_URI_SCHEME_COAPS;
+    if (b->dtls && (b->o.identity == NULL || b->o.key_len == 0))
+        return CMN_EINVAL;
+    return resolve(&uri, ret);
+}
+
+static int connect_one(bench *b)
+{
+    coap_address_t dst;
+    double deadline = now_s() + 10;
+
+    if (destination(b, &dst) != 0)
+        return CMN_EINVAL;
+    b->session = new_session(b, &dst);
     if (b->session == NULL)
         return CMN_ECOAP;
+    if (!b->dtls)
+        return 0;
     while (!b->up && !b->failed && now_s() < deadline)
         coap_io_process(b->ctx, 100);
     return b->up ? 0 : CMN_ECOAP;
+}
+
+/* --op idle: opens o.sessions DTLS sessions, at most 32 handshakes at a time, then holds
+ * them without a datagram until standard input closes. */
+static int hold_idle(bench *b)
+{
+    coap_address_t dst;
+    struct rlimit rl;
+    unsigned long opened = 0;
+    double deadline;
+    char buf[64];
+
+    if (destination(b, &dst) != 0 || !b->dtls)
+        return CMN_EINVAL;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    deadline = now_s() + 60 + (double)b->o.sessions / 50;
+    while (b->connected + b->hs_failed < b->o.sessions && now_s() < deadline) {
+        while (opened < b->o.sessions && opened - b->connected - b->hs_failed < 32) {
+            if (new_session(b, &dst) == NULL)
+                return CMN_ECOAP;
+            opened++;
+        }
+        coap_io_process(b->ctx, 100);
+    }
+    printf("connected=%lu\nfailed=%lu\nready\n", b->connected, b->hs_failed);
+    fflush(stdout);
+    while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+        ;
+    return 0;
 }
 
 /* Keeps window requests in flight for the configured time. */
@@ -198,8 +283,8 @@ static int run(bench *b, double *ret_elapsed)
     double t0 = now_s(), end = t0 + b->o.seconds;
 
     b->want_rsc = create ? 2001 : 2000;
-    while (now_s() < end && !b->failed) {
-        while (b->in_flight < b->o.window)
+    while (now_s() < end && !b->failed && (b->o.count == 0 || b->ok + b->errors < b->o.count)) {
+        while (b->in_flight < b->o.window && (b->o.count == 0 || b->sent < b->o.count))
             if (send_one(b, create) != 0)
                 return CMN_ECOAP;
         coap_io_process(b->ctx, 1000);
@@ -218,12 +303,15 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         { "key", required_argument, NULL, 'k' }, { "from", required_argument, NULL, 'f' },
         { "path", required_argument, NULL, 'p' }, { "op", required_argument, NULL, 'o' },
         { "seconds", required_argument, NULL, 's' }, { "window", required_argument, NULL, 'w' },
-        { NULL, 0, NULL, 0 }
+        { "query", required_argument, NULL, 'q' }, { "ty", required_argument, NULL, 't' },
+        { "body", required_argument, NULL, 'b' }, { "count", required_argument, NULL, 'c' },
+        { "sessions", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 }
     };
     const char *key = NULL;
     int c;
 
-    *o = (bench_opts){ .seconds = 5, .window = 1, .op = "retrieve" };
+    *o = (bench_opts){ .seconds = 5, .window = 1, .op = "retrieve", .ty = 4,
+                       .body = "{\"m2m:cin\":{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}" };
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
         case 'u': o->uri = optarg; break;
@@ -234,12 +322,21 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         case 'o': o->op = optarg; break;
         case 's': o->seconds = atof(optarg); break;
         case 'w': o->window = (unsigned)atoi(optarg); break;
+        case 'q': o->query = optarg; break;
+        case 't': o->ty = (unsigned)atoi(optarg); break;
+        case 'b': o->body = optarg; break;
+        case 'c': o->count = strtoul(optarg, NULL, 10); break;
+        case 'n': o->sessions = strtoul(optarg, NULL, 10); break;
         default: return CMN_EINVAL;
         }
     }
-    if (!o->uri || !o->identity || !key || !o->from || !o->path || o->seconds <= 0 ||
-        o->window == 0 || o->window > 64 || (strcmp(o->op, "create") && strcmp(o->op, "retrieve")))
+    if (!o->uri || !o->from || !o->path || o->seconds <= 0 || o->window == 0 ||
+        o->window > 64 || (strcmp(o->op, "create") && strcmp(o->op, "retrieve") &&
+                           strcmp(o->op, "idle")) ||
+        (strcmp(o->op, "idle") == 0 && (o->sessions == 0 || o->sessions > 100000)))
         return CMN_EINVAL;
+    if (key == NULL)
+        return 0;
     o->key_len = strlen(key) / 2;
     if (o->key_len == 0 || o->key_len > MAX_KEY || strlen(key) % 2 ||
         cmn_hex_decode(key, o->key, o->key_len) != 0)
@@ -261,9 +358,10 @@ int main(int argc, char **argv)
     int rc = 1;
 
     if (parse_args(argc, argv, &b.o) != 0) {
-        fprintf(stderr, "usage: bench-coap --uri coaps://HOST:PORT --identity ID --key HEX "
-                        "--from ORIG --path PATH --op create|retrieve [--seconds N] "
-                        "[--window W]\n");
+        fprintf(stderr, "usage: bench-coap --uri coap[s]://HOST:PORT [--identity ID --key HEX] "
+                        "--from ORIG --path PATH --op create|retrieve|idle [--query Q] "
+                        "[--ty N] [--body JSON] [--seconds N] [--window W] [--count N] "
+                        "[--sessions N]\n");
         goto out;
     }
     coap_startup();
@@ -276,7 +374,12 @@ int main(int argc, char **argv)
     coap_register_response_handler(b.ctx, on_response);
     coap_register_nack_handler(b.ctx, on_nack);
     coap_register_event_handler(b.ctx, on_event);
-    if (connect_psk(&b) != 0) {
+    coap_context_set_block_mode(b.ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    if (strcmp(b.o.op, "idle") == 0) {
+        rc = hold_idle(&b) == 0 ? 0 : 2;
+        goto out;
+    }
+    if (connect_one(&b) != 0) {
         fprintf(stderr, "bench-coap: DTLS handshake with %s failed\n", b.o.uri);
         goto out;
     }

@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
-"""CoAPS (DTLS-PSK) oneM2M requests per second: tep-cse with access control, in local
-and remote (tep-authz over the bus) mode, against bench-coap-server, a bare libcoap
-DTLS server that answers the same requests without any oneM2M processing. Same client
-(bench-coap), same machine, same run; the result is the ratio tep-cse / bare.
+"""oneM2M requests per second over CoAP and CoAPS (DTLS-PSK), side by side in one run:
+bare libcoap (bench-coap-server), tep-cse in [authz] mode local and remote, and the ACME
+CSE (PyPI acmecse, plain CoAP, in-memory storage) as a peer; then tep-cse's RETRIEVE rate
+against idle DTLS sessions. Same client (bench-coap), same machine, same run: every row
+is given as a ratio to its baseline measured in this run.
 
-  python3 tools/bench/bench_coap.py [--seconds 5] [--window 1] [--markdown] [--write-doc]
+  .deps/venv/bin/python tools/bench/bench_coap.py [--seconds 3] [--idle 1000,10000]
+                                                  [--acme PYTHON] [--write-doc]
 
-Needs a build (TEP_BUILD_DIR, default ./build) with the daemons, tep-device, tepctl,
-bench-coap and bench-coap-server. --markdown prints the rows for docs/benchmarks.md;
---write-doc replaces this benchmark's marked block of rows there (bench-coap:begin/end)."""
+The workload is a container with mni = 1000 filled with 1,000 contentInstances: CREATE
+(a contentInstance into it), RETRIEVE <cnt>/la, RETRIEVE of one instance by its path,
+and a discovery (fu=1&ty=4&lim=20), each at 1 and 8 requests in flight. Needs a build
+(TEP_BUILD_DIR, default ./build) and the integration venv (aiocoap) for the set-up;
+--acme names the python of a venv where acmecse is installed (tools/bench/run.sh makes
+it under .deps/), without it the ACME rows are left out. --write-doc replaces this
+benchmark's block of rows in docs/benchmarks.md (bench-coap:begin/end)."""
 
 import argparse
 import datetime
-import re
 import os
 import platform as pyplatform
+import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,10 +34,22 @@ os.environ.setdefault("TEP_BUILD_DIR", os.path.join(ROOT, "build"))
 
 import harness  # noqa: E402
 import tepkeys  # noqa: E402
+from onem2m_client import OneM2MClient, TY_AE, TY_CNT  # noqa: E402
 
-OPS = ("create", "retrieve")
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 BEGIN, END = "<!-- bench-coap:begin -->", "<!-- bench-coap:end -->"
+MNI = 1000
+DISCOVERY = "fu=1&ty=4&lim=20"
+CNT_BODY = '{"m2m:cnt":{"rn":"bench","mni":%d}}' % MNI
+PATH_CIN = '{"m2m:cin":{"rn":"bypath","con":"21.5","cnf":"text/plain:0"}}'
+# (key, label, operation): the retrievals first, so the instance read by path (the last
+# one of the fill) is still there; the creates last.
+OPS = (("retrieve_la", "RETRIEVE <cnt>/la", "retrieve"),
+       ("retrieve_path", "RETRIEVE of one contentInstance by path", "retrieve"),
+       ("discovery", "discovery (GET <cnt>?%s)" % DISCOVERY, "retrieve"),
+       ("create", "CREATE contentInstance", "create"))
+WINDOWS = (1, 8)
+IDLE_OPS = ("retrieve_path", "retrieve_la")
 
 
 def tool(name):
@@ -39,61 +60,256 @@ def tool(name):
     return path
 
 
-def run_client(uri, identity, key_hex, originator, path, op, args):
-    argv = [tool("bench-coap"), "--uri", uri, "--identity", identity, "--key", key_hex,
-            "--from", originator, "--path", path, "--op", op,
-            "--seconds", str(args.seconds), "--window", str(args.window)]
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=args.seconds + 60)
+class Target:
+    """Where one server is reached: uri, the PSK (DTLS), the originator, the container."""
+
+    def __init__(self, uri, originator, cnt, identity=None, key=None):
+        self.uri, self.originator, self.cnt = uri, originator, cnt
+        self.identity, self.key = identity, key
+
+    def argv(self, path, op, *extra):
+        a = [tool("bench-coap"), "--uri", self.uri, "--from", self.originator,
+             "--path", path, "--op", op]
+        if self.identity:
+            a += ["--identity", self.identity, "--key", self.key]
+        return a + list(extra)
+
+
+def client(argv, timeout):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     kv = harness.parse_kv(p.stdout)
     if p.returncode != 0 or "rps" not in kv:
-        sys.exit("bench-coap %s against %s failed (exit %d):\n%s%s"
-                 % (op, uri, p.returncode, p.stdout, p.stderr))
-    return float(kv["rps"]), int(kv["ok"])
+        sys.exit("bench-coap %s failed (exit %d):\n%s%s"
+                 % (" ".join(argv[1:]), p.returncode, p.stdout, p.stderr))
+    return kv
+
+
+def measure(t, key, window, seconds):
+    op = dict((k, o) for k, _, o in OPS)[key]
+    path = {"retrieve_la": t.cnt + "/la", "retrieve_path": t.cnt + "/bypath"}.get(key, t.cnt)
+    extra = ["--seconds", str(seconds), "--window", str(window)]
+    if key == "discovery":
+        extra += ["--query", DISCOVERY]
+    return float(client(t.argv(path, op, *extra), seconds + 60)["rps"])
+
+
+def fill(t):
+    """The container of t holds MNI instances, the last one named bypath."""
+    client(t.argv(t.cnt, "create", "--count", str(MNI - 1), "--window", "8",
+                  "--seconds", "600"), 660)
+    client(t.argv(t.cnt, "create", "--count", "1", "--body", PATH_CIN), 60)
+
+
+def run_ops(t, seconds, keys=None):
+    """{(key, window): req/s} for every operation (or keys) at each window."""
+    out = {}
+    for key, _, _ in OPS:
+        if keys is None or key in keys:
+            for w in WINDOWS:
+                out[(key, w)] = measure(t, key, w, seconds)
+    return out
+
+
+def plain_ae(host, port, cse_name, originator):
+    """Registers an AE over plain CoAP (aiocoap) and creates its container; returns
+    (AE-ID, container path)."""
+    with OneM2MClient(host, port, originator) as c:
+        r = c.create(cse_name, TY_AE, {"rn": "benchplain", "api": "Nbench", "rr": False,
+                                       "srv": ["3"]})
+        assert r.rsc == 2001, "AE not registered: %s" % r
+        aei = r.resource(TY_AE)["aei"]
+        c.originator = aei
+        ae = (r.location or "%s/benchplain" % cse_name).lstrip("/")
+        r = c.create(ae, TY_CNT, {"rn": "bench", "mni": MNI})
+        assert r.rsc == 2001, "container not created: %s" % r
+        return aei, (r.location or ae + "/bench").lstrip("/")
+
+
+def bench_bare(args):
+    port, plain = harness.free_udp_ports(2)
+    key = os.urandom(32).hex()
+    srv = subprocess.Popen([tool("bench-coap-server"), "--listen", "127.0.0.1:%d" % port,
+                            "--identity", "bench", "--key", key,
+                            "--plain", "127.0.0.1:%d" % plain], stdout=subprocess.PIPE,
+                           text=True)
+    try:
+        if srv.stdout.readline().strip() != "ready":
+            sys.exit("bench-coap-server did not start")
+        out = {}
+        for tr, t in (("plain", Target("coap://127.0.0.1:%d" % plain, "Cbench", "b/ae/cnt")),
+                      ("dtls", Target("coaps://127.0.0.1:%d" % port, "Cbench", "b/ae/cnt",
+                                      "bench", key))):
+            for key_, op in (("retrieve", "retrieve"), ("create", "create")):
+                for w in WINDOWS:
+                    out[(tr, key_, w)] = measure(t, "create" if op == "create" else
+                                                 "retrieve_la", w, args.seconds)
+        return out
+    finally:
+        srv.terminate()
+        srv.wait(10)
+
+
+def dtls_target(plat, name):
+    """An enrolled device's AE on tep-cse's CoAPS endpoint, with its container."""
+    dev = plat.enrolled_device(name)
+    ae = harness.ae_path(plat, dev)
+    st = dev.state_values()
+    kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
+    identity = tepkeys.kpsa_id(kpsa, plat.env["MEF_FQDN"])
+    t = Target(plat.env["CSE_COAPS"], st["enrolee_id"], ae + "/bench", identity, kpsa.hex())
+    client(t.argv(ae, "create", "--ty", "3", "--body", CNT_BODY, "--count", "1"), 60)
+    return t
 
 
 def bench_tep(mode, args):
-    """tep-cse in authz mode `mode`: an enrolled device's AE, a container and one
-    contentInstance; creates go to the container, retrieves read the instance."""
     plat = harness.Platform(authz_mode=mode)
     try:
         plat.start()
-        dev = plat.enrolled_device("bench01")
-        ae = harness.ae_path(plat, dev)
-        r = dev.run("create-cnt", "bench")
-        assert r.rc == 0, str(r)
-        cnt = harness.created_path(r, ae)
-        r = dev.run("create-cin", "bench", "21.5")
-        assert r.rc == 0, str(r)
-        cin = harness.created_path(r, cnt)
-        st = dev.state_values()
-        kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
-        identity = tepkeys.kpsa_id(kpsa, plat.env["MEF_FQDN"])
-        uri = plat.env["CSE_COAPS"]
         out = {}
-        for op in OPS:
-            out[op] = run_client(uri, identity, kpsa.hex(), st["enrolee_id"],
-                                 cnt if op == "create" else cin, op, args)
+        aei, cnt = plain_ae("127.0.0.1", plat.ports["cse_coap"], plat.env["CSE_NAME"],
+                            "Cbenchplain")
+        t = Target(plat.env["CSE_COAP"], aei, cnt)
+        fill(t)
+        for (k, w), v in run_ops(t, args.seconds).items():
+            out[("plain", k, w)] = v
+        t = dtls_target(plat, "bench01")
+        fill(t)
+        for (k, w), v in run_ops(t, args.seconds).items():
+            out[("dtls", k, w)] = v
         plat.assert_clean_stop()
         return out
     finally:
         plat.cleanup()
 
 
-def bench_bare(args):
-    port = harness.free_udp_ports(1)[0]
-    key = os.urandom(32).hex()
-    srv = subprocess.Popen([tool("bench-coap-server"), "--listen", "127.0.0.1:%d" % port,
-                            "--identity", "bench", "--key", key],
-                           stdout=subprocess.PIPE, text=True)
+ACME_INI = """[basic.config]
+cseType=IN
+cseID=id-in
+cseName=cse-in
+adminID=CAdmin
+networkInterface=127.0.0.1
+cseHost=127.0.0.1
+httpPort=%d
+databaseType=memory
+logLevel=off
+
+[coap]
+enable=true
+port=%d
+"""
+
+
+def bench_acme(args):
+    """ACME CSE (plain CoAP, in-memory storage, its access control on, logging off)."""
+    d = tempfile.mkdtemp(prefix="tep-acme-")
+    http, coap = harness.free_udp_ports(2)
+    with open(os.path.join(d, "acme.ini"), "w") as f:
+        f.write(ACME_INI % (http, coap))
+    log = open(os.path.join(d, "acme.log"), "w")
+    srv = subprocess.Popen([args.acme, "-m", "acmecse", "--config", "acme.ini",
+                            "--base-directory", d, "--headless", "--coap", "--db-type",
+                            "memory", "--log-level", "off"], cwd=d, stdout=log,
+                           stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        if srv.stdout.readline().strip() != "ready":
-            sys.exit("bench-coap-server did not start")
-        uri = "coaps://127.0.0.1:%d" % port
-        return {op: run_client(uri, "bench", key, "Cbench", "base/ae/cnt", op, args)
-                for op in OPS}
+        aei, cnt = None, None
+        deadline = time.time() + 60
+        while aei is None:
+            try:
+                aei, cnt = plain_ae("127.0.0.1", coap, "cse-in", "Cbenchplain")
+            except Exception:
+                if time.time() > deadline or srv.poll() is not None:
+                    raise
+                time.sleep(1)
+        t = Target("coap://127.0.0.1:%d" % coap, aei, cnt)
+        fill(t)
+        return {("plain", k, w): v for (k, w), v in run_ops(t, args.seconds).items()}
     finally:
-        srv.terminate()
-        srv.wait(10)
+        os.killpg(srv.pid, signal.SIGTERM)
+        try:
+            srv.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(srv.pid, signal.SIGKILL)
+            srv.wait(5)
+        log.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def hold_idle(t, n):
+    """A bench-coap --op idle holding n DTLS sessions to t's server (as t's identity);
+    returns (process, connected)."""
+    p = subprocess.Popen(t.argv(t.cnt, "idle", "--sessions", str(n)), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    kv = {}
+    for line in p.stdout:
+        line = line.strip()
+        if line == "ready":
+            break
+        if "=" in line:
+            k, v = line.split("=", 1)
+            kv[k] = v
+    if "connected" not in kv:
+        sys.exit("bench-coap --op idle did not start")
+    return p, int(kv["connected"])
+
+
+def bench_idle(args):
+    """RETRIEVE <cnt>/la over DTLS (1 in flight, authz local) with 0 idle DTLS sessions,
+    then with each count of args.idle held open, then after their clients left. The
+    per-address and total session limits are raised so the sessions are all kept."""
+    most = max(args.idle)
+    plat = harness.Platform(authz_mode="local")
+    env = {"TEP_DTLS_MAX_SESSIONS_PER_IDENTITY": "0",
+           "TEP_DTLS_MAX_HANDSHAKES_PER_ADDR": "64",
+           "TEP_DTLS_MAX_SESSIONS": str(most + 100),
+           "TEP_DTLS_MAX_SESSIONS_PER_ADDR": str(most + 100)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    holders = []
+    try:
+        plat.start()
+        t = dtls_target(plat, "idle01")
+        fill(t)
+        pid = plat["cse"].proc.pid
+        out = {}
+
+        def both(tag):
+            for key in IDLE_OPS:
+                out["%s_%s" % (key, tag)] = measure(t, key, 1, args.seconds)
+
+        both("0")
+        rss0, held = rss_kb(pid), 0
+        for n in sorted(args.idle):
+            p, got = hold_idle(t, n - held)
+            holders.append(p)
+            held += got
+            both(str(n))
+            out["held_%d" % n] = held
+            out["rss_kb_%d" % n] = rss_kb(pid) - rss0
+        for p in holders:
+            p.stdin.close()
+            p.wait(30)
+        holders = []
+        both("after")
+        plat.assert_clean_stop()
+        return out
+    finally:
+        for p in holders:
+            p.kill()
+            p.wait(10)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        plat.cleanup()
 
 
 def machine():
@@ -103,72 +319,111 @@ def machine():
             cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
     except OSError:
         pass
-    return "%s, %d cores, %s, load %.1f" % (cpu or pyplatform.machine(), os.cpu_count() or 0,
+    return "%d cores (%s), %s, load %.2f" % (os.cpu_count() or 0, cpu or pyplatform.machine(),
                                             pyplatform.platform(terse=True), os.getloadavg()[0])
+
+
+def rows_of(res, args):
+    """(measurement, result, ratio) for every row."""
+    bare, rows = res["bare"], []
+    for tr, trname in (("plain", "CoAP"), ("dtls", "CoAPS (DTLS-PSK)")):
+        for op in ("retrieve", "create"):
+            for w in WINDOWS:
+                rows.append(("bare libcoap (bench-coap-server), %s %s, %d in flight"
+                             % (trname, "GET" if op == "retrieve" else "POST", w),
+                             "%.0f req/s" % bare[(tr, op, w)], "1 (baseline)"))
+    servers = [("tep", "tep-cse authz=local"), ("remote", "tep-cse authz=remote")]
+    if "acme" in res:
+        servers.append(("acme", "ACME CSE %s (Python, in-memory)" % args.acme_version))
+    for tr, trname in (("plain", "CoAP"), ("dtls", "CoAPS (DTLS-PSK)")):
+        for key, label, op in OPS:
+            for w in WINDOWS:
+                for s, sname in servers:
+                    if (tr, key, w) not in res[s]:
+                        continue
+                    v = res[s][(tr, key, w)]
+                    ratio = "**%.3f** x bare" % (v / bare[(tr, op, w)])
+                    if s == "remote":
+                        ratio += ", %.2f x local" % (v / res["tep"][(tr, key, w)])
+                    if s != "acme" and "acme" in res and (tr, key, w) in res["acme"]:
+                        ratio += ", %.2f x ACME" % (v / res["acme"][(tr, key, w)])
+                    rows.append(("%s, %s, %s, mni=%d, %d in flight" % (sname, trname, label,
+                                                                       MNI, w),
+                                 "%.0f req/s" % v, ratio))
+    idle = res.get("idle")
+    for key in IDLE_OPS if idle else ():
+        label = dict((k, l) for k, l, _ in OPS)[key]
+        base = idle["%s_0" % key]
+        what = "tep-cse authz=local, CoAPS %s, 1 in flight" % label
+        rows.append(("%s, no idle DTLS session" % what, "%.0f req/s" % base, "1 (baseline)"))
+        for n in sorted(args.idle):
+            kb, held = idle["rss_kb_%d" % n], idle["held_%d" % n]
+            rows.append(("%s, %d idle DTLS-PSK sessions held open (%d established; tep-cse "
+                         "resident size +%.1f MB, %.1f kB per session)"
+                         % (what, n, held, kb / 1024.0, kb / max(held, 1)),
+                         "%.0f req/s" % idle["%s_%d" % (key, n)],
+                         "**%.3f** x no idle session" % (idle["%s_%d" % (key, n)] / base)))
+        rows.append(("%s, after the idle sessions' clients left (their sessions not yet timed "
+                     "out)" % what, "%.0f req/s" % idle["%s_after" % key],
+                     "%.3f x no idle session" % (idle["%s_after" % key] / base)))
+    return rows
+
+
+def write_doc(rows, args):
+    day = datetime.date.today().isoformat()
+    cmd = "./tep bench (tools/bench/bench_coap.py --seconds %g)" % args.seconds
+    mach = machine()
+    block = "\n".join([BEGIN] + ["| %s | %s | %s | %s | %s | `%s` |" % (day, m, r, q, mach, cmd)
+                                 for m, r, q in rows] + [END])
+    with open(DOC) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        sys.exit("docs/benchmarks.md: bench-coap markers not found")
+    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda m: block, text, flags=re.S)
+    with open(DOC, "w") as f:
+        f.write(text)
+    print("docs/benchmarks.md updated (bench-coap)", file=sys.stderr)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--window", type=int, default=1, help="requests in flight")
-    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--idle", default="1000,10000",
+                    help="idle DTLS session counts, comma-separated ('' = none)")
+    ap.add_argument("--acme", help="python of the venv with acmecse")
+    ap.add_argument("--only", help="comma-separated parts: bare,tep,remote,acme,idle")
     ap.add_argument("--write-doc", action="store_true")
     args = ap.parse_args()
-    results = {"bare libcoap": bench_bare(args)}
-    for mode in ("local", "remote"):
-        results["tep-cse authz=" + mode] = bench_tep(mode, args)
-    base = results["bare libcoap"]
-    print("%-22s %-9s %10s %8s" % ("server", "op", "req/s", "ratio"))
-    for name, res in results.items():
-        for op in OPS:
-            print("%-22s %-9s %10.1f %8.3f" % (name, op, res[op][0], res[op][0] / base[op][0]))
-    rows = markdown_rows(results, args)
-    if args.markdown:
-        print("\n".join(rows))
-    if args.write_doc:
-        write_doc(rows)
+    args.idle = [int(x) for x in args.idle.split(",") if x]
+    parts = set((args.only or "bare,tep,remote,acme,idle").split(","))
+    args.acme_version = ""
+    if args.acme:
+        args.acme = os.path.abspath(args.acme)
+    if args.acme:
+        args.acme_version = subprocess.run(
+            [args.acme, "-c", "import importlib.metadata as m; print(m.version('acmecse'))"],
+            capture_output=True, text=True).stdout.strip()
+    res = {}
+    if "bare" in parts:
+        res["bare"] = bench_bare(args)
+    if "tep" in parts:
+        res["tep"] = bench_tep("local", args)
+    if "remote" in parts:
+        res["remote"] = bench_tep("remote", args)
+    if "acme" in parts and args.acme:
+        res["acme"] = bench_acme(args)
+    if "idle" in parts and args.idle:
+        res["idle"] = bench_idle(args)
+    for k, v in sorted(res.items()):
+        for kk, vv in sorted(v.items(), key=str):
+            print("%s %s=%s" % (k, "_".join(map(str, kk)) if isinstance(kk, tuple) else kk, vv))
+    if {"bare", "tep", "remote"} <= set(res):
+        rows = rows_of(res, args)
+        for r in rows:
+            print(" | ".join(r))
+        if args.write_doc:
+            write_doc(rows, args)
     return 0
-
-
-def markdown_rows(results, args):
-    day = datetime.date.today().isoformat()
-    cmd = "python3 tools/bench/bench_coap.py --seconds %g --window %d" % (args.seconds,
-                                                                        args.window)
-    base = results["bare libcoap"]
-    rows = []
-    for name, res in results.items():
-        for op in OPS:
-            if name == "bare libcoap":
-                what, ratio = "1 (baseline)", None
-            else:
-                ratio = res[op][0] / base[op][0]
-                what = "**%.3f** x bare libcoap" % ratio
-            rows.append("| %s | CoAPS (DTLS-PSK) oneM2M %s, %s, %d in flight | %.0f req/s | %s "
-                        "| %s | `%s` |" % (day, op.upper(), name, args.window, res[op][0], what,
-                                           machine(), cmd))
-    return rows
-
-
-def write_doc(rows):
-    """Replaces the rows between BEGIN and END (appends the block to the table if
-    absent)."""
-    with open(DOC) as f:
-        text = f.read()
-    block = "\n".join([BEGIN] + rows + [END])
-    if BEGIN in text and END in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda m: block, text,
-                      flags=re.S)
-    else:
-        lines, out, done = text.split("\n"), [], False
-        for i, line in enumerate(lines):
-            out.append(line)
-            nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            if not done and line.startswith(("|", "<!--")) and not nxt.startswith(("|", "<!--")):
-                out.append(block)
-                done = True
-        text = "\n".join(out)
-    with open(DOC, "w") as f:
-        f.write(text)
 
 
 if __name__ == "__main__":

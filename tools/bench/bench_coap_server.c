@@ -5,8 +5,9 @@
  * DTLS backend, same options registration as tep-cse: the difference in requests per
  * second is the cost of tep-cse's request handling, store and access control.
  *
- *   bench-coap-server --listen 127.0.0.1:PORT --identity ID --key HEX
+ *   bench-coap-server --listen 127.0.0.1:PORT --identity ID --key HEX [--plain 127.0.0.1:PORT]
  *
+ * --plain also listens for plain CoAP (the same answers without DTLS).
  * Runs until SIGTERM/SIGINT; prints "ready" on stdout once listening. */
 #include <coap3/coap.h>
 #include <getopt.h>
@@ -113,7 +114,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity,
     return &p->key;
 }
 
-static int setup(coap_context_t *ctx, const char *listen, bench_psk *p)
+static int setup(coap_context_t *ctx, const char *listen, const char *plain, bench_psk *p)
 {
     coap_dtls_spsk_t psk = { .version = COAP_DTLS_SPSK_SETUP_VERSION };
     coap_resource_t *r = coap_resource_unknown_init2(on_post, 0);
@@ -131,6 +132,9 @@ static int setup(coap_context_t *ctx, const char *listen, bench_psk *p)
     coap_add_resource(ctx, r);
     if (parse_listen(listen, &addr) != 0 || coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS) == NULL)
         return CMN_EIO;
+    if (plain != NULL &&
+        (parse_listen(plain, &addr) != 0 || coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL))
+        return CMN_EIO;
     return 0;
 }
 
@@ -138,9 +142,10 @@ int main(int argc, char **argv)
 {
     static const struct option longs[] = {
         { "listen", required_argument, NULL, 'l' }, { "identity", required_argument, NULL, 'i' },
-        { "key", required_argument, NULL, 'k' }, { NULL, 0, NULL, 0 }
+        { "key", required_argument, NULL, 'k' }, { "plain", required_argument, NULL, 'p' },
+        { NULL, 0, NULL, 0 }
     };
-    const char *listen = NULL, *identity = NULL, *hex = NULL;
+    const char *listen = NULL, *identity = NULL, *hex = NULL, *plain = NULL;
     uint8_t key[MAX_KEY];
     size_t key_len = 0;
     coap_context_t *ctx = NULL;
@@ -151,12 +156,13 @@ int main(int argc, char **argv)
         if (c == 'l') listen = optarg;
         else if (c == 'i') identity = optarg;
         else if (c == 'k') hex = optarg;
+        else if (c == 'p') plain = optarg;
         else goto out;
     }
     if (listen == NULL || identity == NULL || hex == NULL || strlen(hex) % 2 ||
         (key_len = strlen(hex) / 2) == 0 || key_len > MAX_KEY ||
         cmn_hex_decode(hex, key, key_len) != 0) {
-        fprintf(stderr, "usage: bench-coap-server --listen HOST:PORT --identity ID --key HEX\n");
+        fprintf(stderr, "usage: bench-coap-server --listen HOST:PORT --identity ID --key HEX [--plain HOST:PORT]\n");
         goto out;
     }
     signal(SIGTERM, on_signal);
@@ -165,7 +171,7 @@ int main(int argc, char **argv)
     coap_set_log_level(LOG_ERR);
     rc = 3;
     psk = (bench_psk){ .identity = identity, .key = { .s = key, .length = key_len } };
-    if ((ctx = coap_new_context(NULL)) == NULL || setup(ctx, listen, &psk) != 0)
+    if ((ctx = coap_new_context(NULL)) == NULL || setup(ctx, listen, plain, &psk) != 0)
         goto out;
     printf("ready\n");
     fflush(stdout);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# tools/bench/run.sh [--seconds S]: builds and runs the benchmarks, prints their results,
-# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-enrol and
-# bench-cert markers; rows of other benchmarks are left alone). Run by "./tep bench".
-# TEP_BUILD_DIR picks the build.
+# tools/bench/run.sh [--seconds S]: builds and runs every benchmark, prints their results,
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-coap,
+# bench-enrol and bench-cert markers; rows of other blocks are left alone). Run by
+# "./tep bench". TEP_BUILD_DIR picks the build. The CoAP benchmark's peer, the ACME CSE
+# (PyPI acmecse, pinned below), is installed here into its own venv .deps/acme-venv,
+# not by "./tep deps" or "./tep test".
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -57,6 +59,11 @@ exec(sys.stdin.read())
 print("\n".join("\t".join(r) for r in rows))'
 }
 
+ACME_VERSION=2026.5.3
+ACME_VENV=$ROOT/.deps/acme-venv
+started=$(date +%s)
+echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
 ninja -C "$BUILD" tools/bench/bench-decide authz/tep-authz >&2
 out=$("$BUILD/tools/bench/bench-decide" --seconds "$SECONDS_PER_PHASE" "$BUILD/authz/tep-authz")
 printf '%s\n' "$out"
@@ -82,6 +89,22 @@ rows = [
 PY
 )
 write_rows bench-decide "$rows" "$machine"
+
+# oneM2M requests per second over CoAP and CoAPS: bare libcoap, tep-cse local and remote,
+# the ACME CSE, and tep-cse against idle DTLS sessions (tools/bench/bench_coap.py, which
+# rewrites the bench-coap block itself).
+if [[ ! -x $ACME_VENV/bin/python ]] ||
+    ! "$ACME_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("acmecse") != sys.argv[1])' \
+        "$ACME_VERSION" 2>/dev/null; then
+    echo "run.sh: installing acmecse $ACME_VERSION into $ACME_VENV" >&2
+    rm -rf "$ACME_VENV"
+    python3 -m venv "$ACME_VENV"
+    "$ACME_VENV/bin/pip" install --quiet "acmecse==$ACME_VERSION" >&2
+fi
+ninja -C "$BUILD" tools/bench/bench-coap tools/bench/bench-coap-server enroller/tep-enroller \
+    authz/tep-authz cse-node/tep-cse tools/tepctl ae-sdk/examples/tep-device >&2
+TEP_BUILD_DIR=$BUILD "$ROOT/.deps/venv/bin/python" "$ROOT/tools/bench/bench_coap.py" \
+    --seconds "$SECONDS_PER_PHASE" --acme "$ACME_VENV/bin/python" --write-doc
 
 # Enrolments per second against a real tep-enroller vs bare DTLS-PSK handshakes
 # (tools/bench/bench_enrol.c); rewrites the bench-enrol block of docs/benchmarks.md.
@@ -182,3 +205,4 @@ rows.append(("tep-cse resident memory after the floods ended (heap trimmed), ove
 PY
 )
 write_rows bench-flood "$rows" "$machine, load $load"
+echo "run.sh: every benchmark ran in $(( $(date +%s) - started )) s; load now $(cut -d' ' -f1-3 /proc/loadavg)" >&2
