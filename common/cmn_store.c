@@ -23,6 +23,7 @@ struct cmn_store {
     char **names;
     MDB_dbi *dbis;
     int in_txn; /* a cmn_txn is open: single-op writes would deadlock on LMDB's lock */
+    uint32_t schema; /* as stored when opened */
 };
 
 struct cmn_txn {
@@ -102,7 +103,7 @@ static int env_is_empty(MDB_txn *txn)
     return st.ms_entries == 0;
 }
 
-static int write_schema(MDB_txn *txn, uint32_t schema)
+static int put_schema(MDB_txn *txn, uint32_t schema, unsigned flags)
 {
     MDB_dbi meta;
     uint8_t be[4] = {(uint8_t)(schema >> 24), (uint8_t)(schema >> 16), (uint8_t)(schema >> 8),
@@ -111,12 +112,17 @@ static int write_schema(MDB_txn *txn, uint32_t schema)
     int rc = mdb_dbi_open(txn, META_DB, MDB_CREATE, &meta);
 
     if (rc == MDB_SUCCESS)
-        rc = mdb_put(txn, meta, &k, &v, MDB_NOOVERWRITE);
+        rc = mdb_put(txn, meta, &k, &v, flags);
     return map_mdb(rc);
 }
 
+static int write_schema(MDB_txn *txn, uint32_t schema)
+{
+    return put_schema(txn, schema, MDB_NOOVERWRITE);
+}
+
 /* Existing store: accept a schema up to the caller's; refuse newer or unreadable. */
-static int check_schema(MDB_txn *txn, MDB_dbi meta, uint32_t schema)
+static int check_schema(MDB_txn *txn, MDB_dbi meta, uint32_t schema, uint32_t *ret_stored)
 {
     MDB_val k = {sizeof(SCHEMA_KEY) - 1, (void *)SCHEMA_KEY}, v;
     const uint8_t *b;
@@ -131,6 +137,7 @@ static int check_schema(MDB_txn *txn, MDB_dbi meta, uint32_t schema)
         return CMN_ECORRUPT;
     b = v.mv_data;
     stored = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    *ret_stored = stored;
     return stored > schema ? CMN_ESCHEMA : 0;
 }
 
@@ -144,9 +151,10 @@ static int open_dbs(cmn_store *s, uint32_t schema)
 
     if (rc)
         return rc;
+    s->schema = schema;
     rc = mdb_dbi_open(txn, META_DB, 0, &meta);
     if (rc == MDB_SUCCESS)
-        rc = check_schema(txn, meta, schema);
+        rc = check_schema(txn, meta, schema, &s->schema);
     else if (rc == MDB_NOTFOUND)
         rc = env_is_empty(txn) ? write_schema(txn, schema) : CMN_ECORRUPT;
     else
@@ -441,6 +449,164 @@ int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t p
         mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return rc;
+}
+
+/* ---- cursors: edges, prefix deletes ------------------------------------------- */
+
+static int has_prefix(const MDB_val *k, const void *prefix, size_t plen)
+{
+    return k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0;
+}
+
+/* The key just past every key with the prefix: prefix with its last non-0xff byte + 1.
+ * ret holds plen bytes; *ret_len 0 when there is none (all 0xff). */
+static void past_prefix(const uint8_t *prefix, size_t plen, uint8_t *ret, size_t *ret_len)
+{
+    memcpy(ret, prefix, plen);
+    while (plen > 0 && ret[plen - 1] == 0xff)
+        plen--;
+    if (plen > 0)
+        ret[plen - 1]++;
+    *ret_len = plen;
+}
+
+static int cursor_edge(MDB_cursor *cur, const void *prefix, size_t plen, int last, MDB_val *k,
+                       MDB_val *v)
+{
+    uint8_t past[512];
+    size_t pastlen = 0;
+    int rc;
+
+    if (!last) {
+        *k = (MDB_val){plen, (void *)prefix};
+        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+    } else {
+        if (plen > sizeof(past))
+            return CMN_EINVAL;
+        past_prefix(prefix, plen, past, &pastlen);
+        *k = (MDB_val){pastlen, past};
+        rc = pastlen ? mdb_cursor_get(cur, k, v, MDB_SET_RANGE) : MDB_NOTFOUND;
+        rc = mdb_cursor_get(cur, k, v, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+    }
+    if (rc != MDB_SUCCESS)
+        return map_mdb(rc);
+    return has_prefix(k, prefix, plen) ? 0 : CMN_ENOTFOUND;
+}
+
+static int txn_edge(cmn_store *s, MDB_txn *txn, const char *db, const void *prefix,
+                    size_t plen, int last, void **ret_key, size_t *ret_klen, void **ret_val,
+                    size_t *ret_vlen)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    MDB_dbi dbi;
+    void *kc = NULL;
+    size_t kl = 0;
+    int rc;
+
+    if (prefix == NULL || plen == 0)
+        return CMN_EINVAL;
+    rc = find_dbi(s, db, &dbi);
+    if (rc == 0)
+        rc = map_mdb(mdb_cursor_open(txn, dbi, &cur));
+    if (rc == 0)
+        rc = cursor_edge(cur, prefix, plen, last, &k, &v);
+    if (rc == 0 && ret_key != NULL)
+        rc = copy_out(&k, &kc, &kl);
+    if (rc == 0 && ret_val != NULL && (rc = copy_out(&v, ret_val, ret_vlen)) != 0)
+        free(kc);
+    if (rc == 0 && ret_key != NULL) {
+        *ret_key = kc;
+        *ret_klen = kl;
+    }
+    if (cur != NULL)
+        mdb_cursor_close(cur);
+    return rc;
+}
+
+int cmn_txn_edge(cmn_txn *t, const char *db, const void *prefix, size_t plen, int last,
+                 void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen)
+{
+    if (t == NULL)
+        return CMN_EINVAL;
+    return txn_edge(t->s, t->txn, db, prefix, plen, last, ret_key, ret_klen, ret_val,
+                    ret_vlen);
+}
+
+int cmn_store_edge(cmn_store *s, const char *db, const void *prefix, size_t plen, int last,
+                   void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen)
+{
+    MDB_txn *txn = NULL;
+    int rc;
+
+    if (s == NULL)
+        return CMN_EINVAL;
+    rc = map_mdb(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    if (rc)
+        return rc;
+    rc = txn_edge(s, txn, db, prefix, plen, last, ret_key, ret_klen, ret_val, ret_vlen);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cmn_txn_del_prefix(cmn_txn *t, const char *db, const void *prefix, size_t plen,
+                       size_t *ret_n)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k = {plen, (void *)prefix}, v;
+    MDB_dbi dbi;
+    size_t n = 0;
+    int rc;
+
+    if (t == NULL || prefix == NULL || plen == 0)
+        return CMN_EINVAL;
+    rc = find_dbi(t->s, db, &dbi);
+    if (rc == 0)
+        rc = map_mdb(mdb_cursor_open(t->txn, dbi, &cur));
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && has_prefix(&k, prefix, plen)) {
+        rc = mdb_cursor_del(cur, 0);
+        if (rc == MDB_SUCCESS) {
+            n++;
+            k = (MDB_val){plen, (void *)prefix};
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (ret_n != NULL)
+        *ret_n = n;
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? 0 : map_mdb(rc);
+}
+
+int cmn_txn_foreach(cmn_txn *t, const char *db, const void *prefix, size_t plen,
+                    cmn_store_iter_fn fn, void *arg)
+{
+    MDB_cursor *cur = NULL;
+    MDB_dbi dbi;
+    int rc;
+
+    if (t == NULL || fn == NULL || (prefix == NULL && plen != 0))
+        return CMN_EINVAL;
+    rc = find_dbi(t->s, db, &dbi);
+    if (rc == 0)
+        rc = map_mdb(mdb_cursor_open(t->txn, dbi, &cur));
+    if (rc == 0)
+        rc = iterate(cur, prefix, plen, fn, arg);
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}
+
+uint32_t cmn_store_schema(const cmn_store *s)
+{
+    return s != NULL ? s->schema : 0;
+}
+
+int cmn_txn_set_schema(cmn_txn *t, uint32_t schema)
+{
+    return t != NULL ? put_schema(t->txn, schema, 0) : CMN_EINVAL;
 }
 
 /* ---- protobuf records ---------------------------------------------------------- */

@@ -62,6 +62,29 @@ int cmn_txn_get_msg(cmn_txn *t, const char *db, const void *key, size_t klen,
 int cmn_store_get_msg(cmn_store *s, const char *db, const void *key, size_t klen,
                       const ProtobufCMessageDescriptor *d, ProtobufCMessage **ret);
 
+/* The first (last = 0) or last record whose key starts with prefix (plen > 0), through a
+ * cursor: O(log n) whatever the number of records under the prefix (age indexes).
+ * ret_key/ret_val are malloc'd copies owned by the caller (cmn_store_free_val); either may
+ * be NULL when not wanted. CMN_ENOTFOUND when no key has the prefix. */
+int cmn_store_edge(cmn_store *s, const char *db, const void *prefix, size_t plen, int last,
+                   void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen);
+int cmn_txn_edge(cmn_txn *t, const char *db, const void *prefix, size_t plen, int last,
+                 void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen);
+/* Deletes every record whose key starts with prefix (plen > 0); *ret_n (may be NULL):
+ * how many. */
+int cmn_txn_del_prefix(cmn_txn *t, const char *db, const void *prefix, size_t plen,
+                       size_t *ret_n);
+/* Calls fn for every record whose key starts with prefix, inside the write transaction
+ * (it sees the transaction's own writes). fn must not write to db. */
+int cmn_txn_foreach(cmn_txn *t, const char *db, const void *prefix, size_t plen,
+                    cmn_store_iter_fn fn, void *arg);
+
+/* The schema version the store held when it was opened (the caller's on creation): a
+ * caller whose schema is newer migrates, then records its own with cmn_txn_set_schema in
+ * the migrating transaction. */
+uint32_t cmn_store_schema(const cmn_store *s);
+int cmn_txn_set_schema(cmn_txn *t, uint32_t schema);
+
 /* Big-endian uint64 keys, so that LMDB's key order is numeric order (event logs). */
 void cmn_store_u64_key(uint64_t v, uint8_t ret_key[8]);
 uint64_t cmn_store_key_u64(const uint8_t key[8]);

@@ -263,6 +263,88 @@ static int by_key(const void *key, size_t klen, const void *val, size_t vlen, vo
     return 0;
 }
 
+static void put_s(cmn_store *s, const char *k, size_t klen, const char *v)
+{
+    assert_int_equal(cmn_store_put(s, "events", k, klen, v, strlen(v)), 0);
+}
+
+static void assert_edge(cmn_store *s, cmn_txn *t, const void *prefix, size_t plen, int last,
+                        const char *want)
+{
+    void *val = NULL;
+    size_t vlen = 0;
+    int rc = t != NULL ? cmn_txn_edge(t, "events", prefix, plen, last, NULL, NULL, &val, &vlen)
+                       : cmn_store_edge(s, "events", prefix, plen, last, NULL, NULL, &val,
+                                        &vlen);
+
+    if (want == NULL) {
+        assert_int_equal(rc, CMN_ENOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(vlen, strlen(want));
+    assert_memory_equal(val, want, vlen);
+    cmn_store_free_val(val, vlen);
+}
+
+/* The first and last key under a prefix, from a cursor: also when the prefix ends in
+ * 0xff bytes or is the last one in the database, and never a neighbour's key. */
+static void test_edges_and_prefix_delete(void **state)
+{
+    cmn_store *s = open_ok(1);
+    cmn_txn *t = NULL;
+    size_t n = 0;
+
+    (void)state;
+    put_s(s, "a\0\x01", 3, "a1");
+    put_s(s, "a\0\x07", 3, "a7");
+    put_s(s, "a2\0\x01", 4, "a2-1");
+    put_s(s, "b\xff\x01", 3, "bff1");
+    put_s(s, "b\xff\xff", 3, "bffff");
+    assert_edge(s, NULL, "a", 2, 0, "a1");
+    assert_edge(s, NULL, "a", 2, 1, "a7");
+    assert_edge(s, NULL, "a2", 3, 1, "a2-1");
+    assert_edge(s, NULL, "b\xff", 2, 0, "bff1");
+    assert_edge(s, NULL, "b\xff", 2, 1, "bffff");
+    assert_edge(s, NULL, "c", 2, 1, NULL);
+    assert_edge(s, NULL, "0", 2, 0, NULL);
+    assert_edge(s, NULL, "a3", 3, 0, NULL);
+    assert_int_equal(cmn_store_edge(s, "events", "", 0, 0, NULL, NULL, NULL, NULL), CMN_EINVAL);
+    /* inside a write transaction: its own writes count, and a prefix delete is exact */
+    assert_int_equal(cmn_store_txn_begin(s, &t), 0);
+    assert_int_equal(cmn_txn_put(t, "events", "a\0\x09", 3, "a9", 2), 0);
+    assert_edge(s, t, "a", 2, 1, "a9");
+    assert_int_equal(cmn_txn_del_prefix(t, "events", "a", 2, &n), 0);
+    assert_int_equal(n, 3);
+    assert_edge(s, t, "a", 2, 0, NULL);
+    assert_edge(s, t, "a2", 3, 0, "a2-1");
+    assert_int_equal(cmn_txn_commit(t), 0);
+    assert_edge(s, NULL, "a", 2, 1, NULL);
+    assert_edge(s, NULL, "b\xff", 2, 1, "bffff");
+    cmn_store_close(s);
+}
+
+/* The schema a store held when opened, and a migration raising it. */
+static void test_schema_migration(void **state)
+{
+    cmn_store *s = open_ok(1);
+    cmn_txn *t = NULL;
+
+    (void)state;
+    assert_int_equal(cmn_store_schema(s), 1);
+    cmn_store_close(s);
+    s = open_ok(3);
+    assert_int_equal(cmn_store_schema(s), 1); /* older: the caller migrates */
+    assert_int_equal(cmn_store_txn_begin(s, &t), 0);
+    assert_int_equal(cmn_txn_set_schema(t, 3), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+    cmn_store_close(s);
+    s = open_ok(3);
+    assert_int_equal(cmn_store_schema(s), 3);
+    cmn_store_close(s);
+    assert_int_equal(cmn_store_open(dir, dbs, 2, 2, 0, &s), CMN_ESCHEMA);
+}
+
 static void test_u64_keys_sort_numerically(void **state)
 {
     cmn_store *s = open_ok(1);
@@ -389,6 +471,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_u64_keys_sort_numerically, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edges_and_prefix_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_is_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_env_is_corrupt, setup, teardown),

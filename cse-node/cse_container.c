@@ -1,5 +1,4 @@
-/* container limits and virtual children (see cse_container.h). contentInstance ids are
- * made in creation order (cse_resource.c new_id), so ri order is age order. */
+/* container limits, the age index and virtual children (see cse_container.h). */
 #include "cse_container.h"
 
 #include <jansson.h>
@@ -7,140 +6,256 @@
 #include <string.h>
 
 #include "cmn_err.h"
+#include "cmn_json.h"
 #include "cmn_onem2m.h"
 #include "cse_resource.h"
 
+/* One decoded index entry; ri and path point into the value. */
 typedef struct {
-    char *path;
-    char *ri;
     int64_t ct;
     long cs;
-} cin_row;
+    const char *ri;
+    const char *path;
+} age_entry;
 
-typedef struct {
-    cin_row *rows;
-    size_t n, cap;
-} cin_list;
-
-static int collect_cin(const Tep__Resource *r, void *arg)
+size_t cse_cnt_age_key(const char *cnt_path, uint64_t age, uint8_t *ret)
 {
-    cin_list *l = arg;
-    json_t *a;
-    cin_row *nr;
+    size_t n = strlen(cnt_path) + 1;
 
-    if (r->ty != CMN_TY_CIN)
-        return 0;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        nr = realloc(l->rows, l->cap * sizeof(*nr));
-        if (nr == NULL)
-            return CMN_ENOMEM;
-        l->rows = nr;
-    }
-    a = json_loads(r->json, 0, NULL);
-    l->rows[l->n] = (cin_row){ strdup(r->path), strdup(r->ri), r->ct,
-                               (long)json_integer_value(json_object_get(a, "cs")) };
-    json_decref(a);
-    if (l->rows[l->n].path == NULL || l->rows[l->n].ri == NULL) {
-        free(l->rows[l->n].path);
-        free(l->rows[l->n].ri);
-        return CMN_ENOMEM;
-    }
-    l->n++;
+    memcpy(ret, cnt_path, n); /* with its '\0': "a/c" never prefixes "a/c2" */
+    cmn_store_u64_key(age, ret + n);
+    return n + 8;
+}
+
+static int decode(const uint8_t *v, size_t len, age_entry *ret)
+{
+    const char *nul;
+
+    if (len < 18 || v[len - 1] != '\0')
+        return CMN_ECORRUPT;
+    ret->ct = (int64_t)cmn_store_key_u64(v);
+    ret->cs = (long)cmn_store_key_u64(v + 8);
+    ret->ri = (const char *)v + 16;
+    nul = memchr(ret->ri, '\0', len - 16);
+    if (nul == NULL || nul == (const char *)v + len - 1)
+        return CMN_ECORRUPT;
+    ret->path = nul + 1;
     return 0;
 }
 
-static int by_age(const void *a, const void *b)
+/* The entry at one end of the container's index; *ret_val holds it (caller frees). */
+static int edge(cmn_store *st, cmn_txn *t, const char *cnt_path, bool last, age_entry *ret,
+                void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen)
 {
-    const cin_row *x = a, *y = b;
+    size_t plen = strlen(cnt_path) + 1;
+    int rc = t != NULL
+                 ? cmn_txn_edge(t, CSE_DB_CIN_AGE, cnt_path, plen, last, ret_key, ret_klen,
+                                ret_val, ret_vlen)
+                 : cmn_store_edge(st, CSE_DB_CIN_AGE, cnt_path, plen, last, ret_key, ret_klen,
+                                  ret_val, ret_vlen);
 
-    if (x->ct != y->ct)
-        return x->ct < y->ct ? -1 : 1;
-    return strcmp(x->ri, y->ri);
-}
-
-static void list_free(cin_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->rows[i].path);
-        free(l->rows[i].ri);
+    if (rc == 0 && (rc = decode(*ret_val, *ret_vlen, ret)) != 0) {
+        free(*ret_val);
+        if (ret_key != NULL)
+            free(*ret_key);
     }
-    free(l->rows);
-}
-
-static int list_cins(cmn_store *st, const char *cnt_path, cin_list *l)
-{
-    int rc = cse_res_walk(st, cnt_path, true, collect_cin, l);
-
-    if (rc == 0 && l->n > 1)
-        qsort(l->rows, l->n, sizeof(l->rows[0]), by_age);
     return rc;
 }
 
 int cse_cnt_edge(cmn_store *st, const char *cnt_path, bool oldest, Tep__Resource **ret)
 {
-    cin_list l = { 0 };
-    int rc = list_cins(st, cnt_path, &l);
+    age_entry e;
+    void *val = NULL;
+    size_t vlen = 0;
+    int rc = edge(st, NULL, cnt_path, !oldest, &e, NULL, NULL, &val, &vlen);
 
     *ret = NULL;
-    if (rc == 0 && l.n == 0)
-        rc = CMN_ENOTFOUND;
-    if (rc == 0)
-        rc = cse_res_get(st, l.rows[oldest ? 0 : l.n - 1].path, ret);
-    list_free(&l);
+    if (rc == 0) {
+        rc = cse_res_get(st, e.path, ret);
+        free(val);
+    }
     return rc;
 }
 
-static long limit(json_t *a, const char *name)
+int cse_cnt_txn_index(cmn_txn *t, Tep__Resource *cin, long cs)
+{
+    size_t klen = 0, vlen = 0, plen = strlen(cin->parent_path), ril = strlen(cin->ri);
+    size_t pathl = strlen(cin->path);
+    void *key = NULL, *val = NULL;
+    uint8_t *k = malloc(plen + 9), *v = malloc(16 + ril + 1 + pathl + 1);
+    int rc = k != NULL && v != NULL ? 0 : CMN_ENOMEM;
+
+    if (rc == 0)
+        rc = cmn_txn_edge(t, CSE_DB_CIN_AGE, cin->parent_path, plen + 1, 1, &key, &klen, &val,
+                          &vlen);
+    if (rc == 0 && klen == plen + 9)
+        cin->age = cmn_store_key_u64((const uint8_t *)key + plen + 1) + 1;
+    else if (rc == CMN_ENOTFOUND)
+        cin->age = 1, rc = 0;
+    else if (rc == 0)
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        cmn_store_u64_key((uint64_t)cin->ct, v);
+        cmn_store_u64_key((uint64_t)cs, v + 8);
+        memcpy(v + 16, cin->ri, ril + 1);
+        memcpy(v + 16 + ril + 1, cin->path, pathl + 1);
+        rc = cmn_txn_put(t, CSE_DB_CIN_AGE, k, cse_cnt_age_key(cin->parent_path, cin->age, k),
+                         v, 16 + ril + 1 + pathl + 1);
+    }
+    free(key);
+    free(val);
+    free(k);
+    free(v);
+    return rc;
+}
+
+int cse_cnt_txn_unindex(cmn_txn *t, const Tep__Resource *cin)
+{
+    uint8_t *k = malloc(strlen(cin->parent_path) + 9);
+    int rc;
+
+    if (k == NULL)
+        return CMN_ENOMEM;
+    rc = cmn_txn_del(t, CSE_DB_CIN_AGE, k, cse_cnt_age_key(cin->parent_path, cin->age, k));
+    free(k);
+    return rc == CMN_ENOTFOUND ? 0 : rc;
+}
+
+typedef struct {
+    long mni, mbs, mia; /* -1: no limit */
+    long cni, cbs;
+} cnt_state;
+
+static long attr_long(json_t *a, const char *name, long dflt)
 {
     json_t *v = json_object_get(a, name);
 
-    return json_is_integer(v) ? (long)json_integer_value(v) : -1;
+    return json_is_integer(v) ? (long)json_integer_value(v) : dflt;
 }
 
-static bool over(const cin_list *l, size_t first, long bytes, long mni, long mbs, long mia,
-                 int64_t now)
+static void read_state(json_t *a, cnt_state *s)
 {
-    if (first >= l->n)
-        return false;
-    if (mni >= 0 && (long)(l->n - first) > mni)
-        return true;
-    if (mbs >= 0 && bytes > mbs)
-        return true;
-    return mia >= 0 && l->rows[first].ct + mia <= now;
+    s->mni = attr_long(a, "mni", -1);
+    s->mbs = attr_long(a, "mbs", -1);
+    s->mia = attr_long(a, "mia", -1);
+    s->cni = attr_long(a, "cni", 0);
+    s->cbs = attr_long(a, "cbs", 0);
 }
 
-static int drop(cmn_store *st, const char *path, int64_t now)
+static bool over(const cnt_state *s, const age_entry *oldest, int64_t now)
 {
-    Tep__Resource *r = NULL;
-    int rc = cse_res_get(st, path, &r);
+    if (s->mni >= 0 && s->cni > s->mni)
+        return true;
+    if (s->mbs >= 0 && s->cbs > s->mbs)
+        return true;
+    return s->mia >= 0 && oldest->ct + s->mia <= now;
+}
 
-    if (rc == 0 && cse_res_delete(st, r, now) != CMN_RSC_DELETED)
-        rc = CMN_ESTORE;
-    cse_res_free(r);
-    return rc == CMN_ENOTFOUND ? 0 : rc;
+/* Evicts from the oldest end while the limits are exceeded; *ret_n: how many. */
+static int evict(cmn_txn *t, const char *cnt_path, cnt_state *s, int64_t now, size_t *ret_n)
+{
+    age_entry e;
+    void *key = NULL, *val = NULL;
+    size_t klen = 0, vlen = 0;
+    int rc;
+
+    *ret_n = 0;
+    for (;;) {
+        rc = edge(NULL, t, cnt_path, false, &e, &key, &klen, &val, &vlen);
+        if (rc == CMN_ENOTFOUND)
+            return 0;
+        if (rc != 0)
+            return rc;
+        if (over(s, &e, now)) {
+            rc = cse_res_txn_drop(t, e.path, e.ri);
+            if (rc == 0 || rc == CMN_ENOTFOUND)
+                rc = cmn_txn_del(t, CSE_DB_CIN_AGE, key, klen);
+            s->cni--;
+            s->cbs -= e.cs;
+            (*ret_n)++;
+        } else {
+            rc = 1; /* within the limits */
+        }
+        free(key);
+        free(val);
+        if (rc != 0)
+            return rc == 1 ? 0 : rc;
+    }
+}
+
+int cse_cnt_txn_settle(cmn_txn *t, const char *cnt_path, long dn, long dbytes, int64_t now,
+                       size_t *ret_evicted)
+{
+    Tep__Resource *p = NULL;
+    json_t *a = NULL;
+    cnt_state s;
+    size_t n = 0;
+    char ts[16];
+    char *old;
+    int rc = cse_res_txn_get(t, cnt_path, &p);
+
+    if (rc != 0)
+        return rc;
+    a = json_loads(p->json, 0, NULL);
+    if (a == NULL) {
+        rc = CMN_ECORRUPT;
+        goto out;
+    }
+    read_state(a, &s);
+    s.cni += dn;
+    s.cbs += dbytes;
+    rc = evict(t, cnt_path, &s, now, &n);
+    if (rc != 0 || (dn == 0 && dbytes == 0 && n == 0))
+        goto out;
+    cmn_json_timestamp(now, ts);
+    json_object_set_new(a, "cni", json_integer(s.cni));
+    json_object_set_new(a, "cbs", json_integer(s.cbs));
+    json_object_set_new(a, "st", json_integer(attr_long(a, "st", 0) + (dn != 0) + (long)n));
+    json_object_set_new(a, "lt", json_string(ts));
+    old = p->json;
+    p->json = json_dumps(a, JSON_COMPACT);
+    p->lt = now;
+    rc = p->json != NULL ? cse_res_txn_put(t, p) : CMN_ENOMEM;
+    free(p->json);
+    p->json = old;
+out:
+    if (ret_evicted != NULL)
+        *ret_evicted = n;
+    json_decref(a);
+    cse_res_free(p);
+    return rc;
 }
 
 int cse_cnt_enforce(cmn_store *st, const Tep__Resource *cnt, int64_t now)
 {
     json_t *a = json_loads(cnt->json, 0, NULL);
-    long mni = limit(a, "mni"), mbs = limit(a, "mbs"), mia = limit(a, "mia");
-    cin_list l = { 0 };
-    long bytes = 0;
-    size_t first = 0;
-    int rc = 0;
+    cnt_state s;
+    age_entry e;
+    void *val = NULL;
+    size_t vlen = 0;
+    cmn_txn *t = NULL;
+    bool need;
+    int rc;
 
+    if (a == NULL)
+        return CMN_ECORRUPT;
+    read_state(a, &s);
     json_decref(a);
-    if (mni < 0 && mbs < 0 && mia < 0)
+    if (s.mni < 0 && s.mbs < 0 && s.mia < 0)
         return 0;
-    rc = list_cins(st, cnt->path, &l);
-    for (size_t i = 0; i < l.n; i++)
-        bytes += l.rows[i].cs;
-    while (rc == 0 && over(&l, first, bytes, mni, mbs, mia, now)) {
-        rc = drop(st, l.rows[first].path, now);
-        bytes -= l.rows[first].cs;
-        first++;
+    rc = edge(st, NULL, cnt->path, false, &e, NULL, NULL, &val, &vlen);
+    if (rc != 0)
+        return rc == CMN_ENOTFOUND ? 0 : rc;
+    need = over(&s, &e, now);
+    free(val);
+    if (!need)
+        return 0;
+    rc = cmn_store_txn_begin(st, &t);
+    if (rc == 0)
+        rc = cse_cnt_txn_settle(t, cnt->path, 0, 0, now, NULL);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
     }
-    list_free(&l);
-    return rc;
+    return cmn_txn_commit(t);
 }

@@ -33,7 +33,6 @@
 #include "cse_sync.h"
 
 #define SUB "main"
-#define CSE_SCHEMA 1
 
 enum { EXIT_CONFIG = 1, EXIT_STORE = 2, EXIT_BIND = 3, EXIT_STARTUP = 4 };
 
@@ -98,11 +97,26 @@ static int lock_data_dir(daemon_state *d)
     return 0;
 }
 
+/* A store of an older schema gets the indexes of this one (cse_res_migrate). */
+static int migrate(daemon_state *d)
+{
+    uint32_t from = cmn_store_schema(d->store);
+    size_t n = 0;
+    int rc;
+
+    if (from >= CSE_SCHEMA)
+        return 0;
+    rc = cse_res_migrate(d->store, &n);
+    if (rc == 0)
+        CMN_INFO(SUB, "event=store_migrated data_dir=%s from=%u to=%u instances=%zu",
+                 d->cfg.data_dir, (unsigned)from, (unsigned)CSE_SCHEMA, n);
+    return rc;
+}
+
 static int open_store(daemon_state *d)
 {
-    static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
-                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB,
-                                       CSE_DB_SUBS };
+    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                       CSE_DB_KEIDS, CMN_SYNC_DB };
     int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
                             &d->store);
 
@@ -111,6 +125,8 @@ static int open_store(daemon_state *d)
                 d->cfg.data_dir);
         return EXIT_STORE;
     }
+    if (rc == 0)
+        rc = migrate(d);
     if (rc == 0)
         rc = cse_res_ensure_csebase(d->store, d->cfg.cse_id, d->cfg.cse_name,
                                     (int64_t)time(NULL));

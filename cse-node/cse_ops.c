@@ -142,13 +142,8 @@ static unsigned pre_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 
 static void post_create(cse_ctx *c, const Tep__Resource *made)
 {
-    if (made->ty == CMN_TY_CIN && c->target->ty == CMN_TY_CNT) {
-        Tep__Resource *cnt = NULL;
-
-        if (cse_res_get(c->node->store, c->target->path, &cnt) == 0)
-            cse_cnt_enforce(c->node->store, cnt, c->req->now);
-        cse_res_free(cnt);
-    }
+    /* A contentInstance's container evicted what its limits no longer allow in the
+     * transaction that stored it (cse_res_create). */
     cse_notify_event(c->node, c->target->path, 3, made, c->req->now);
 }
 

@@ -8,6 +8,7 @@
 #include "cmn_err.h"
 #include "cmn_json.h"
 #include "cmn_onem2m.h"
+#include "cse_container.h"
 #include "cse_resource.h"
 
 #define NEVER_EXPIRES "99991231T235959"
@@ -41,15 +42,59 @@ void cse_res_free(Tep__Resource *r)
         tep__resource__free_unpacked(r, NULL);
 }
 
+/* The child index key of path ("<parent>\0<rn>", ret holds CSE_PATH_MAX): its length,
+ * 0 for the CSEBase (no parent). */
+static size_t child_key(const char *path, char *ret)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = strlen(path);
+
+    if (slash == NULL || n >= CSE_PATH_MAX)
+        return 0;
+    memcpy(ret, path, n);
+    ret[slash - path] = '\0';
+    return n;
+}
+
 static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
 {
+    char ck[CSE_PATH_MAX];
+    size_t cklen = child_key(r->path, ck);
+    uint8_t ty[4] = { 0, 0, (uint8_t)(r->ty >> 8), (uint8_t)r->ty };
     int rc = cmn_txn_put_msg(t, CSE_DB_RESOURCES, r->path, strlen(r->path), &r->base);
 
     if (rc == 0)
         rc = cmn_txn_put(t, CSE_DB_RI_INDEX, r->ri, strlen(r->ri), r->path, strlen(r->path));
+    if (rc == 0 && cklen > 0)
+        rc = cmn_txn_put(t, CSE_DB_CHILDREN, ck, cklen, ty, sizeof(ty));
     if (rc == 0 && r->ty == CMN_TY_SUB)
         rc = cmn_txn_put(t, CSE_DB_SUBS, r->path, strlen(r->path), r->parent_path,
                          strlen(r->parent_path));
+    return rc;
+}
+
+int cse_res_txn_put(cmn_txn *t, const Tep__Resource *r)
+{
+    return txn_put_res(t, r);
+}
+
+static int del_quiet(cmn_txn *t, const char *db, const void *key, size_t klen)
+{
+    int rc = cmn_txn_del(t, db, key, klen);
+
+    return rc == CMN_ENOTFOUND ? 0 : rc;
+}
+
+int cse_res_txn_drop(cmn_txn *t, const char *path, const char *ri)
+{
+    char ck[CSE_PATH_MAX];
+    size_t cklen = child_key(path, ck);
+    int rc = cmn_txn_del(t, CSE_DB_RESOURCES, path, strlen(path));
+
+    if (rc == 0)
+        rc = del_quiet(t, CSE_DB_RI_INDEX, ri, strlen(ri));
+    if (rc == 0 && cklen > 0)
+        rc = del_quiet(t, CSE_DB_CHILDREN, ck, cklen);
     return rc;
 }
 
@@ -64,6 +109,12 @@ static int txn_get_res(cmn_txn *t, const char *path, Tep__Resource **ret)
     rc = unpack_res(val, len, ret);
     cmn_store_free_val(val, len);
     return rc;
+}
+
+int cse_res_txn_get(cmn_txn *t, const char *path, Tep__Resource **ret)
+{
+    *ret = NULL;
+    return txn_get_res(t, path, ret);
 }
 
 static bool exists(cmn_store *st, const char *db, const char *key)
@@ -420,40 +471,6 @@ static json_t *build_attrs(const Tep__Resource *parent, const cse_res_create_in 
     return a;
 }
 
-/* CIN: the parent container's cni/cbs/st/lt follow (same transaction). */
-static int bump_parent(cmn_txn *t, const char *parent_path, long dn, long dbytes, int64_t now)
-{
-    Tep__Resource *p = NULL;
-    json_t *a = NULL;
-    char ts[16];
-    char *old;
-    int rc = txn_get_res(t, parent_path, &p);
-
-    if (rc != 0)
-        return rc;
-    a = json_loads(p->json, 0, NULL);
-    if (a == NULL) {
-        rc = CMN_ECORRUPT;
-        goto out;
-    }
-    cmn_json_timestamp(now, ts);
-    json_object_set_new(a, "cni", json_integer(json_integer_value(json_object_get(a, "cni")) + dn));
-    json_object_set_new(a, "cbs",
-                        json_integer(json_integer_value(json_object_get(a, "cbs")) + dbytes));
-    json_object_set_new(a, "st", json_integer(json_integer_value(json_object_get(a, "st")) + 1));
-    json_object_set_new(a, "lt", json_string(ts));
-    old = p->json;
-    p->json = json_dumps(a, JSON_COMPACT);
-    p->lt = now;
-    rc = p->json != NULL ? txn_put_res(t, p) : CMN_ENOMEM;
-    free(p->json);
-    p->json = old;
-out:
-    json_decref(a);
-    cse_res_free(p);
-    return rc;
-}
-
 static void fill_acpi(Tep__Resource *r, json_t *acpi, char **buf, size_t max)
 {
     json_t *e;
@@ -468,17 +485,22 @@ static void fill_acpi(Tep__Resource *r, json_t *acpi, char **buf, size_t max)
     }
 }
 
-static int store_new(cmn_store *st, const Tep__Resource *r, json_t *a, unsigned ty)
+/* A contentInstance is indexed by age, and its container counts it and evicts what its
+ * limits no longer allow: all in the transaction that stores it. */
+static int store_new(cmn_store *st, Tep__Resource *r, json_t *a, unsigned ty)
 {
+    long cs = (long)json_integer_value(json_object_get(a, "cs"));
     cmn_txn *t = NULL;
     int rc = cmn_store_txn_begin(st, &t);
 
     if (rc != 0)
         return rc;
-    rc = txn_put_res(t, r);
+    if (ty == CMN_TY_CIN)
+        rc = cse_cnt_txn_index(t, r, cs);
+    if (rc == 0)
+        rc = txn_put_res(t, r);
     if (rc == 0 && ty == CMN_TY_CIN)
-        rc = bump_parent(t, r->parent_path, 1, (long)json_integer_value(json_object_get(a, "cs")),
-                         r->ct);
+        rc = cse_cnt_txn_settle(t, r->parent_path, 1, cs, r->ct, NULL);
     if (rc != 0) {
         cmn_txn_abort(t);
         return rc;
@@ -542,14 +564,14 @@ unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_re
 typedef struct {
     char **paths;
     char **ris;
-    bool *subs;      /* a subscription (also in CSE_DB_SUBS) */
+    unsigned *tys;
     size_t n, cap;
 } victims;
 
-static int victims_add(victims *v, const char *path, size_t plen, const char *ri, bool sub)
+static int victims_add(victims *v, const char *path, size_t plen, const char *ri, unsigned ty)
 {
     char **np, **nr;
-    bool *ns;
+    unsigned *ns;
 
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 16;
@@ -561,12 +583,12 @@ static int victims_add(victims *v, const char *path, size_t plen, const char *ri
         if (nr == NULL)
             return CMN_ENOMEM;
         v->ris = nr;
-        ns = realloc(v->subs, v->cap * sizeof(bool));
+        ns = realloc(v->tys, v->cap * sizeof(unsigned));
         if (ns == NULL)
             return CMN_ENOMEM;
-        v->subs = ns;
+        v->tys = ns;
     }
-    v->subs[v->n] = sub;
+    v->tys[v->n] = ty;
     v->paths[v->n] = strndup(path, plen);
     v->ris[v->n] = strdup(ri);
     if (v->paths[v->n] == NULL || v->ris[v->n] == NULL) {
@@ -586,7 +608,7 @@ static void victims_free(victims *v)
     }
     free(v->paths);
     free(v->ris);
-    free(v->subs);
+    free(v->tys);
 }
 
 static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
@@ -596,8 +618,20 @@ static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen
 
     if (rc != 0)
         return rc;
-    rc = victims_add(arg, key, klen, r->ri, r->ty == CMN_TY_SUB);
+    rc = victims_add(arg, key, klen, r->ri, r->ty);
     cse_res_free(r);
+    return rc;
+}
+
+/* One deleted resource: its record and its entries in every index. */
+static int delete_one(cmn_txn *t, const char *path, const char *ri, unsigned ty)
+{
+    int rc = cse_res_txn_drop(t, path, ri);
+
+    if (rc == 0 && ty == CMN_TY_SUB)
+        rc = del_quiet(t, CSE_DB_SUBS, path, strlen(path));
+    if (rc == 0 && ty == CMN_TY_CNT) /* its whole age index */
+        rc = cmn_txn_del_prefix(t, CSE_DB_CIN_AGE, path, strlen(path) + 1, NULL);
     return rc;
 }
 
@@ -607,17 +641,15 @@ static int delete_all(cmn_store *st, const Tep__Resource *r, const victims *v, i
     int rc = cmn_store_txn_begin(st, &t);
     json_t *a = NULL;
 
-    for (size_t i = 0; rc == 0 && i < v->n; i++) {
-        rc = cmn_txn_del(t, CSE_DB_RESOURCES, v->paths[i], strlen(v->paths[i]));
-        if (rc == 0)
-            rc = cmn_txn_del(t, CSE_DB_RI_INDEX, v->ris[i], strlen(v->ris[i]));
-        if (rc == 0 && v->subs[i])
-            rc = cmn_txn_del(t, CSE_DB_SUBS, v->paths[i], strlen(v->paths[i]));
-    }
+    for (size_t i = 0; rc == 0 && i < v->n; i++)
+        rc = delete_one(t, v->paths[i], v->ris[i], v->tys[i]);
     if (rc == 0 && r->ty == CMN_TY_CIN) {
         a = json_loads(r->json, 0, NULL);
-        rc = bump_parent(t, r->parent_path, -1,
-                         -(long)json_integer_value(json_object_get(a, "cs")), now);
+        rc = cse_cnt_txn_unindex(t, r);
+        if (rc == 0)
+            rc = cse_cnt_txn_settle(t, r->parent_path, -1,
+                                    -(long)json_integer_value(json_object_get(a, "cs")), now,
+                                    NULL);
         json_decref(a);
     }
     if (t == NULL)
@@ -638,7 +670,7 @@ unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now)
     if (r->ty == CMN_TY_CSEBASE)
         return CMN_RSC_OPERATION_NOT_ALLOWED;
     snprintf(prefix, sizeof(prefix), "%s/", r->path);
-    rc = victims_add(&v, r->path, strlen(r->path), r->ri, r->ty == CMN_TY_SUB);
+    rc = victims_add(&v, r->path, strlen(r->path), r->ri, r->ty);
     if (rc == 0)
         rc = cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, strlen(prefix), collect_fn, &v);
     if (rc == 0)
@@ -799,15 +831,48 @@ static int walk_fn(const void *key, size_t klen, const void *val, size_t vlen, v
     return rc;
 }
 
+typedef struct {
+    cmn_store *st;
+    cse_res_visit_fn fn;
+    void *arg;
+} child_ctx;
+
+/* One entry "<parent>\0<rn>" of the child index: the child's record. */
+static int child_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    child_ctx *c = arg;
+    char path[CSE_PATH_MAX];
+    Tep__Resource *r = NULL;
+    int rc;
+
+    if (klen >= sizeof(path))
+        return CMN_ECORRUPT;
+    memcpy(path, key, klen);
+    path[klen] = '\0';
+    path[strlen(path)] = '/';
+    rc = cse_res_get(c->st, path, &r);
+    if (rc == CMN_ENOTFOUND)
+        return 0;
+    if (rc == 0)
+        rc = c->fn(r, c->arg);
+    cse_res_free(r);
+    return rc;
+}
+
 int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn,
                  void *arg)
 {
     char prefix[CSE_PATH_MAX + 1];
     walk_ctx w = { .direct = direct_only, .fn = fn, .arg = arg };
+    child_ctx c = { st, fn, arg };
 
     if ((size_t)snprintf(prefix, sizeof(prefix), "%s/", path) >= sizeof(prefix))
         return CMN_ERANGE;
     w.plen = strlen(prefix);
+    if (direct_only) { /* "<path>\0": the child index, in rn (= path) order */
+        prefix[w.plen - 1] = '\0';
+        return cmn_store_foreach(st, CSE_DB_CHILDREN, prefix, w.plen, child_fn, &c);
+    }
     return cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, w.plen, walk_fn, &w);
 }
 
@@ -830,7 +895,7 @@ static int expiry_fn(const void *key, size_t klen, const void *val, size_t vlen,
     if (rc != 0)
         return rc;
     if (cse_res_expired(r, e->now))
-        rc = victims_add(&e->v, key, klen, r->ri, r->ty == CMN_TY_SUB);
+        rc = victims_add(&e->v, key, klen, r->ri, r->ty);
     cse_res_free(r);
     return rc;
 }

@@ -1,5 +1,8 @@
 /* The resource tree of tep-cse in LMDB: db "resources" (key: structured CSE-relative
- * path, "tep-cse/ae1/cnt") holding tep.Resource, and db "ri_index" (ri -> path).
+ * path, "tep-cse/ae1/cnt") holding tep.Resource, db "ri_index" (ri -> path), db
+ * "children" (the child index: "<parent path>\0<rn>" -> big-endian u32 ty, so that
+ * listing a resource's children costs what they are, not its subtree) and the
+ * containers' age index (cse_container.h).
  * Resource.json is the full attribute object as answered (without the m2m:xx wrapper);
  * Resource.creator is the originator that created it. No sockets here: the request
  * logic and the tests call it directly. */
@@ -18,7 +21,21 @@
 #define CSE_DB_RI_INDEX "ri_index"
 /* subscription path -> the path of the resource it watches (its parent) */
 #define CSE_DB_SUBS "subscriptions"
+#define CSE_DB_CHILDREN "children"
+#define CSE_DB_CIN_AGE "cin_age" /* see cse_container.h */
 #define CSE_PATH_MAX 1024
+
+/* Schema of tep-cse's store: 1 without the child and age indexes, 2 with them. */
+#define CSE_SCHEMA 2
+/* The databases of the resource tree, for cmn_store_open's list. */
+#define CSE_RES_DBS CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS, CSE_DB_CHILDREN, CSE_DB_CIN_AGE
+
+/* A store opened at an older schema (cmn_store_schema < CSE_SCHEMA) is brought to
+ * CSE_SCHEMA in one transaction: every resource into the child index, every
+ * contentInstance into its container's age index in (ct, ri) order, each container's
+ * cni/cbs recounted. *ret_n (may be NULL): the contentInstances indexed. 0 and nothing
+ * written when the store is current. */
+int cse_res_migrate(cmn_store *st, size_t *ret_n);
 
 /* Reads the resource at path; *ret owned by the caller (cse_res_free). CMN_ENOTFOUND. */
 int cse_res_get(cmn_store *st, const char *path, Tep__Resource **ret);
@@ -50,6 +67,12 @@ typedef struct {
  * acpi/et, 5000 store failure. The parent container's cni/cbs/st follow a CIN. */
 unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_res_create_in *in,
                         Tep__Resource **ret_new);
+
+/* Inside a write transaction (cse_container.c): read, write (record, ri, child and
+ * subscription indexes) and drop one leaf resource (record, ri and child index). */
+int cse_res_txn_get(cmn_txn *t, const char *path, Tep__Resource **ret);
+int cse_res_txn_put(cmn_txn *t, const Tep__Resource *r);
+int cse_res_txn_drop(cmn_txn *t, const char *path, const char *ri);
 
 /* Deletes r and its whole subtree. Returns 2002, 4005 for the CSEBase, 5000. */
 unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now);

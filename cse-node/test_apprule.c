@@ -147,11 +147,11 @@ static void test_registration_uses_the_credential_id(void **state)
 
 static cmn_store *tree_open(char *dir)
 {
-    const char *dbs[] = { CSE_DB_ENROLEES, CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS };
+    const char *dbs[] = { CSE_DB_ENROLEES, CSE_RES_DBS };
     cmn_store *st = NULL;
 
     assert_non_null(mkdtemp(dir));
-    assert_int_equal(cmn_store_open(dir, dbs, 4, 1, 0, &st), 0);
+    assert_int_equal(cmn_store_open(dir, dbs, 6, CSE_SCHEMA, 0, &st), 0);
     assert_int_equal(cse_res_ensure_csebase(st, "/tep-cse", "tep-cse", 1795000000), 0);
     assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16),
                      0);

@@ -25,15 +25,15 @@ typedef struct {
 
 static int setup(void **state)
 {
-    static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
-                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB,
-                                       CSE_DB_SUBS };
+    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                       CSE_DB_KEIDS, CMN_SYNC_DB };
     fixture *f = calloc(1, sizeof(*f));
 
     cmn_log_init("test", CMN_LOG_ERR, NULL);
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, 7, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
+                                    &f->st), 0);
     assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", 1700000000), 0);
     assert_int_equal(cse_pep_new_local(&f->pep), 0);
     f->node = (cse_node){ .store = f->st, .pep = f->pep, .cse_id = "/tep-cse",

@@ -72,8 +72,8 @@ static void fuzz_cleanup(void)
 
 static int open_store(void)
 {
-    static const char *const dbs[] = { CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_CREDENTIALS,
-                                       CSE_DB_ENROLEES, CSE_DB_KEIDS, CMN_SYNC_DB, CSE_DB_SUBS };
+    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                       CSE_DB_KEIDS, CMN_SYNC_DB };
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
     snprintf(fz.dir, sizeof(fz.dir), "%s/tep-fuzz-XXXXXX", base);
@@ -81,7 +81,7 @@ static int open_store(void)
         fz.dir[0] = '\0';
         return -1;
     }
-    if (cmn_store_open(fz.dir, dbs, sizeof(dbs) / sizeof(dbs[0]), 1, FUZZ_MAP_SIZE,
+    if (cmn_store_open(fz.dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, FUZZ_MAP_SIZE,
                        &fz.store) != 0 ||
         cse_res_ensure_csebase(fz.store, FUZZ_CSE_ID, FUZZ_CSE_NAME, FUZZ_NOW) != 0)
         return -1;
