@@ -24,6 +24,11 @@ struct cmn_store {
     MDB_dbi *dbis;
     int in_txn; /* a cmn_txn is open: single-op writes would deadlock on LMDB's lock */
     uint32_t schema; /* as stored when opened */
+    MDB_txn *batch;  /* group commit: the open batch, NULL when none */
+    MDB_txn *cur;    /* the open write transaction (nested in batch when there is one) */
+    int batch_dirty; /* the batch holds committed nested writes */
+    uint64_t writes; /* write transactions committed */
+    uint64_t syncs;  /* durable commits */
 };
 
 struct cmn_txn {
@@ -237,6 +242,8 @@ void cmn_store_close(cmn_store *s)
 {
     if (s == NULL)
         return;
+    if (s->batch != NULL)
+        mdb_txn_abort(s->batch); /* not committed: not acknowledged either */
     if (s->env)
         mdb_env_close(s->env);
     for (unsigned i = 0; i < s->ndb; i++)
@@ -261,13 +268,14 @@ int cmn_store_txn_begin(cmn_store *s, cmn_txn **ret_txn)
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return CMN_ENOMEM;
-    rc = map_mdb(mdb_txn_begin(s->env, NULL, 0, &t->txn));
+    rc = map_mdb(mdb_txn_begin(s->env, s->batch, 0, &t->txn));
     if (rc) {
         free(t);
         return rc;
     }
     t->s = s;
     s->in_txn = 1;
+    s->cur = t->txn;
     *ret_txn = t;
     return 0;
 }
@@ -342,6 +350,12 @@ int cmn_txn_commit(cmn_txn *t)
         return CMN_EINVAL;
     rc = map_mdb(mdb_txn_commit(t->txn));
     t->s->in_txn = 0;
+    t->s->cur = NULL;
+    if (rc == 0) {
+        t->s->writes++;
+        t->s->syncs += t->s->batch == NULL;
+        t->s->batch_dirty |= t->s->batch != NULL;
+    }
     free(t);
     return rc;
 }
@@ -352,6 +366,7 @@ void cmn_txn_abort(cmn_txn *t)
         return;
     mdb_txn_abort(t->txn);
     t->s->in_txn = 0;
+    t->s->cur = NULL;
     free(t);
 }
 
@@ -388,6 +403,23 @@ int cmn_store_del(cmn_store *s, const char *db, const void *key, size_t klen)
     return cmn_txn_commit(t);
 }
 
+/* A transaction to read in: a read-only one of its own, or inside a batch the open
+ * write transaction (so that reads see the batch's writes). */
+static int read_begin(cmn_store *s, MDB_txn **ret)
+{
+    if (s->batch != NULL) {
+        *ret = s->cur != NULL ? s->cur : s->batch;
+        return 0;
+    }
+    return map_mdb(mdb_txn_begin(s->env, NULL, MDB_RDONLY, ret));
+}
+
+static void read_end(cmn_store *s, MDB_txn *txn)
+{
+    if (s->batch == NULL)
+        mdb_txn_abort(txn);
+}
+
 int cmn_store_get(cmn_store *s, const char *db, const void *key, size_t klen, void **ret_val,
                   size_t *ret_len)
 {
@@ -396,12 +428,54 @@ int cmn_store_get(cmn_store *s, const char *db, const void *key, size_t klen, vo
 
     if (s == NULL)
         return CMN_EINVAL;
-    rc = map_mdb(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    rc = read_begin(s, &txn);
     if (rc)
         return rc;
     rc = txn_get(s, txn, db, key, klen, ret_val, ret_len);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
+}
+
+int cmn_store_batch_begin(cmn_store *s)
+{
+    if (s == NULL || s->in_txn || s->batch != NULL)
+        return CMN_ESTATE;
+    s->batch_dirty = 0;
+    return map_mdb(mdb_txn_begin(s->env, NULL, 0, &s->batch));
+}
+
+int cmn_store_batch_commit(cmn_store *s)
+{
+    MDB_txn *txn;
+    int rc;
+
+    if (s == NULL || s->in_txn || s->batch == NULL)
+        return CMN_ESTATE;
+    txn = s->batch;
+    s->batch = NULL;
+    if (!s->batch_dirty) {
+        mdb_txn_abort(txn); /* nothing written: no sync */
+        return 0;
+    }
+    s->batch_dirty = 0;
+    rc = map_mdb(mdb_txn_commit(txn));
+    s->syncs += rc == 0;
+    return rc;
+}
+
+int cmn_store_batch_dirty(const cmn_store *s)
+{
+    return s != NULL && s->batch != NULL && s->batch_dirty;
+}
+
+uint64_t cmn_store_write_count(const cmn_store *s)
+{
+    return s != NULL ? s->writes : 0;
+}
+
+uint64_t cmn_store_sync_count(const cmn_store *s)
+{
+    return s != NULL ? s->syncs : 0;
 }
 
 void cmn_store_free_val(void *val, size_t len)
@@ -439,7 +513,7 @@ int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t p
     rc = find_dbi(s, db, &dbi);
     if (rc)
         return rc;
-    rc = map_mdb(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    rc = read_begin(s, &txn);
     if (rc)
         return rc;
     rc = map_mdb(mdb_cursor_open(txn, dbi, &cur));
@@ -447,7 +521,7 @@ int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t p
         rc = iterate(cur, prefix, plen, fn, arg);
     if (cur)
         mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -541,11 +615,11 @@ int cmn_store_edge(cmn_store *s, const char *db, const void *prefix, size_t plen
 
     if (s == NULL)
         return CMN_EINVAL;
-    rc = map_mdb(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+    rc = read_begin(s, &txn);
     if (rc)
         return rc;
     rc = txn_edge(s, txn, db, prefix, plen, last, ret_key, ret_klen, ret_val, ret_vlen);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 

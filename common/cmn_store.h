@@ -85,6 +85,22 @@ int cmn_txn_foreach(cmn_txn *t, const char *db, const void *prefix, size_t plen,
 uint32_t cmn_store_schema(const cmn_store *s);
 int cmn_txn_set_schema(cmn_txn *t, uint32_t schema);
 
+/* Group commit. While a batch is open every write transaction is nested in it: its
+ * cmn_txn_commit returns 0 once its writes are in the batch, NOT yet durable; reads
+ * (cmn_store_get, _foreach, _edge) see the batch. cmn_store_batch_commit makes all of
+ * them durable with one synchronous commit (none written: nothing to sync) and closes
+ * the batch; on failure every write of the batch is lost. A caller acknowledges a write
+ * only after the batch commit that holds it. */
+int cmn_store_batch_begin(cmn_store *s);
+int cmn_store_batch_commit(cmn_store *s);
+/* True while a batch is open and holds writes not yet durable. */
+int cmn_store_batch_dirty(const cmn_store *s);
+/* Write transactions committed since the store was opened (in a batch or not): a caller
+ * compares two readings to tell whether something wrote. */
+uint64_t cmn_store_write_count(const cmn_store *s);
+/* Durable (synchronous) commits made since the store was opened. */
+uint64_t cmn_store_sync_count(const cmn_store *s);
+
 /* Big-endian uint64 keys, so that LMDB's key order is numeric order (event logs). */
 void cmn_store_u64_key(uint64_t v, uint8_t ret_key[8]);
 uint64_t cmn_store_key_u64(const uint8_t key[8]);

@@ -345,6 +345,62 @@ static void test_schema_migration(void **state)
     assert_int_equal(cmn_store_open(dir, dbs, 2, 2, 0, &s), CMN_ESCHEMA);
 }
 
+static int has(cmn_store *s, const char *key)
+{
+    void *v = NULL;
+    size_t n = 0;
+    int rc = cmn_store_get(s, "events", key, strlen(key), &v, &n);
+
+    cmn_store_free_val(v, n);
+    return rc == 0;
+}
+
+/* Group commit: writes in a batch are seen by reads, durable only with the batch
+ * commit (one sync for all), lost with the store closed before it; a nested abort drops
+ * only its own writes. */
+static void test_batch_group_commit(void **state)
+{
+    cmn_store *s = open_ok(1);
+    cmn_txn *t = NULL;
+    uint64_t w0, s0;
+
+    (void)state;
+    w0 = cmn_store_write_count(s);
+    s0 = cmn_store_sync_count(s);
+    assert_int_equal(cmn_store_batch_begin(s), 0);
+    assert_int_equal(cmn_store_batch_begin(s), CMN_ESTATE);
+    assert_false(cmn_store_batch_dirty(s));
+    assert_int_equal(cmn_store_put(s, "events", "k1", 2, "v1", 2), 0);
+    assert_int_equal(cmn_store_put(s, "events", "k2", 2, "v2", 2), 0);
+    assert_true(cmn_store_batch_dirty(s));
+    assert_true(has(s, "k1") && has(s, "k2"));
+    assert_int_equal(cmn_store_txn_begin(s, &t), 0);
+    assert_int_equal(cmn_txn_put(t, "events", "k3", 2, "v3", 2), 0);
+    cmn_txn_abort(t);
+    assert_false(has(s, "k3"));
+    assert_int_equal(cmn_store_write_count(s) - w0, 2);
+    assert_int_equal(cmn_store_sync_count(s), s0); /* nothing durable yet */
+    assert_int_equal(cmn_store_batch_commit(s), 0);
+    assert_int_equal(cmn_store_sync_count(s) - s0, 1); /* two writes, one sync */
+    assert_int_equal(cmn_store_batch_commit(s), CMN_ESTATE);
+    /* an empty batch syncs nothing */
+    assert_int_equal(cmn_store_batch_begin(s), 0);
+    assert_int_equal(cmn_store_batch_commit(s), 0);
+    assert_int_equal(cmn_store_sync_count(s) - s0, 1);
+    /* a batch never committed is lost */
+    assert_int_equal(cmn_store_batch_begin(s), 0);
+    assert_int_equal(cmn_store_put(s, "events", "k4", 2, "v4", 2), 0);
+    cmn_store_close(s);
+    s = open_ok(1);
+    assert_true(has(s, "k1") && has(s, "k2"));
+    assert_false(has(s, "k4"));
+    /* outside a batch every write is its own durable commit */
+    s0 = cmn_store_sync_count(s);
+    assert_int_equal(cmn_store_put(s, "events", "k5", 2, "v5", 2), 0);
+    assert_int_equal(cmn_store_sync_count(s) - s0, 1);
+    cmn_store_close(s);
+}
+
 static void test_u64_keys_sort_numerically(void **state)
 {
     cmn_store *s = open_ok(1);
@@ -473,6 +529,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_u64_keys_sort_numerically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edges_and_prefix_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_is_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_env_is_corrupt, setup, teardown),

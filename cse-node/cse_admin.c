@@ -15,7 +15,8 @@
 #define SUB "admin"
 #define N_BASE 7
 #define N_PEP 4
-#define N_STATUS (N_BASE + CMN_DTLS_STATUS_N + N_PEP)
+#define N_STORE 2
+#define N_STATUS (N_BASE + N_STORE + CMN_DTLS_STATUS_N + N_PEP)
 
 struct cse_admin {
     cmn_bus_sock *router;
@@ -122,15 +123,24 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
     v[4] = vals[0];
     v[5] = vals[1];
     v[6] = vals[2];
+    /* group commit (cmn_store.h): write transactions and the durable commits that held
+     * them; fewer commits than writes when requests shared them */
+    keys[N_BASE] = "store_writes";
+    keys[N_BASE + 1] = "store_commits";
+    snprintf(vals[3], 32, "%" PRIu64, cmn_store_write_count(a->facts->store));
+    snprintf(vals[4], 32, "%" PRIu64, cmn_store_sync_count(a->facts->store));
+    v[N_BASE] = vals[3];
+    v[N_BASE + 1] = vals[4];
+    n = N_BASE + N_STORE;
     if (a->facts->coap != NULL) {
         cse_coap_dtls_stats(a->facts->coap, &st);
-        cmn_dtls_stats_kv(&st, keys + N_BASE, dtls_vals);
+        cmn_dtls_stats_kv(&st, keys + n, dtls_vals);
         for (size_t i = 0; i < CMN_DTLS_STATUS_N; i++) {
-            snprintf(vals[3 + i], 32, "%s", dtls_vals[i]);
-            v[N_BASE + i] = vals[3 + i];
+            snprintf(vals[3 + N_STORE + i], 32, "%s", dtls_vals[i]);
+            v[n + i] = vals[3 + N_STORE + i];
         }
-        n = N_BASE + CMN_DTLS_STATUS_N;
-        n = add_pep_status(a->facts->coap, keys, v, n, vals + 3 + CMN_DTLS_STATUS_N);
+        n += CMN_DTLS_STATUS_N;
+        n = add_pep_status(a->facts->coap, keys, v, n, vals + 3 + N_STORE + CMN_DTLS_STATUS_N);
     }
     for (size_t i = 0; i < n; i++) {
         tep__key_value__init(&kv[i]);
@@ -148,7 +158,7 @@ static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__E
     Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
     Tep__KeyValue kv[N_STATUS];
     Tep__KeyValue *kvp[N_STATUS];
-    char vals[3 + CMN_DTLS_STATUS_N + N_PEP][32];
+    char vals[3 + N_STORE + CMN_DTLS_STATUS_N + N_PEP][32];
 
     cmn_bus_env_init(&env, "tep-cse", req->request_id);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;

@@ -1,5 +1,6 @@
 /* libcoap glue: PDU <-> cse_req/cse_rsp (TS-0008 6.2). */
 #include <netdb.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,11 @@
 #define PARKED_MAX_AGE_MS 60000
 #define PARKED_MAX 4096
 
-typedef enum { PARK_DECIDING, PARK_VERIFYING, PARK_DONE } park_state;
+/* PARK_COMMIT: answered, its write waiting for the batch commit (group commit). */
+typedef enum { PARK_DECIDING, PARK_VERIFYING, PARK_COMMIT, PARK_DONE } park_state;
+
+/* Group commit: at most this many reads of libcoap's sockets in one batch. */
+#define BATCH_READS 32
 
 /* A request held back (libcoap async with delay 0, "separate response": an empty ACK
  * now, the answer later) while its remote access decisions (cse_pep.h) or its
@@ -42,6 +47,8 @@ struct cse_coap {
     cse_admit *admit;         /* NULL: every request may wait for its decisions */
     int64_t shed_logged_ms;   /* event=decisions_shed, at most one line per SHED_LOG_MS */
     uint64_t shed_unlogged;
+    bool batching;            /* inside the batch of one loop turn (cse_coap_process) */
+    size_t n_held;            /* parked in PARK_COMMIT */
 };
 
 #define SHED_LOG_MS 10000
@@ -351,6 +358,8 @@ static void parked_free(cse_coap *c, parked *p, bool drop_async)
     }
     if (p->admitted)
         cse_admit_release(c->admit, p->o.from, -1, mono_ms());
+    if (p->state == PARK_COMMIT)
+        c->n_held--;
     if (async != NULL)
         coap_free_async(p->session, async);
     if (p->vid != 0)
@@ -451,6 +460,11 @@ static void finish(cse_coap *c, parked *p, cse_rsp *rsp)
 
     p->rsp = *rsp;
     memset(rsp, 0, sizeof(*rsp));
+    if (c->batching && cmn_store_batch_dirty(c->node->store)) {
+        p->state = PARK_COMMIT; /* released by the batch commit (group commit) */
+        c->n_held++;
+        return;
+    }
     p->state = PARK_DONE;
     p->since_ms = mono_ms();
     if (async != NULL)
@@ -589,6 +603,95 @@ static void send_parked(coap_resource_t *res, coap_session_t *session, const coa
     parked_free(p->c, p, false); /* libcoap frees its async after this call */
 }
 
+/* ---- group commit ------------------------------------------------------------------ */
+
+/* Another datagram (or libcoap timer) is ready on libcoap's sockets. */
+static bool input_waiting(const cse_coap *c)
+{
+    struct epoll_event ev;
+
+    return epoll_wait(coap_context_get_coap_fd(c->ctx), &ev, 1, 0) > 0;
+}
+
+/* The batch is durable (rc 0) or lost: every held answer goes out, as it is or 5000. */
+static void release_held(cse_coap *c, int rc)
+{
+    int64_t now = mono_ms();
+
+    for (parked *p = c->parked, *next; p != NULL && c->n_held > 0; p = next) {
+        coap_bin_const_t token = { p->token_len, p->token };
+        coap_async_t *async;
+
+        next = p->next;
+        if (p->state != PARK_COMMIT)
+            continue;
+        c->n_held--;
+        if (rc != 0) {
+            cse_rsp_clear(&p->rsp);
+            p->rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+        }
+        p->state = PARK_DONE;
+        p->since_ms = now;
+        async = coap_find_async(p->session, token);
+        if (async != NULL)
+            coap_async_trigger(async); /* sent from libcoap's next pass */
+        else
+            parked_free(c, p, false); /* its session is gone */
+    }
+}
+
+/* Commits the batch, then lets the held answers go; inside the loop turn a new batch
+ * follows. */
+static int commit_batch(cse_coap *c, bool reopen)
+{
+    int rc = cmn_store_batch_commit(c->node->store);
+
+    if (rc != 0)
+        CMN_ERR(SUB, "event=store_commit_failed err=%s held=%zu", cmn_strerror(rc), c->n_held);
+    release_held(c, rc);
+    if (reopen && cmn_store_batch_begin(c->node->store) != 0)
+        c->batching = false; /* every write commits on its own */
+    return rc;
+}
+
+/* Before an answer leaves: whatever the batch holds becomes durable first, so nothing
+ * uncommitted is ever acknowledged or shown. */
+static void settle(cse_coap *c, bool wrote, cse_rsp *rsp)
+{
+    if (!c->batching || !cmn_store_batch_dirty(c->node->store))
+        return;
+    if (commit_batch(c, true) != 0 && wrote) {
+        cse_rsp_clear(rsp);
+        rsp->rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    }
+}
+
+/* A request that wrote while more requests wait to be read: its answer is held (parked,
+ * separate response) until the batch commit that holds its write, at the end of the
+ * loop turn or when an answer must leave first. */
+static bool hold_for_commit(cse_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                            const cse_req *req, const req_opts *o, cse_pep_pending **decisions,
+                            cse_fanout_memo **memo, cse_rsp *rsp)
+{
+    parked *p;
+
+    if (!c->batching || !input_waiting(c))
+        return false;
+    p = park(c, session, request, req, o, *decisions);
+    *decisions = NULL;
+    if (p == NULL)
+        return false;
+    p->memo = *memo;
+    p->req.fanout_memo = &p->memo;
+    *memo = NULL;
+    p->rsp = *rsp;
+    memset(rsp, 0, sizeof(*rsp));
+    p->state = PARK_COMMIT;
+    c->n_held++;
+    free(o->cbor_json);
+    return true;
+}
+
 /* The first pass: most requests are answered now. One whose remote decisions or
  * subscription verification are on their way is parked (no code set: libcoap sends an
  * empty ACK, the answer comes later as a separate response). */
@@ -628,6 +731,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     cse_req req = { .fanout_memo = &memo };
     cse_rsp rsp = { 0 };
     req_opts o = { 0 };
+    uint64_t writes = cmn_store_write_count(c->node->store);
+    bool wrote;
 
     if (p != NULL) {
         send_parked(res, session, request, response, p);
@@ -645,6 +750,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     } else {
         handle_pass(c, decisions, &req, &rsp);
     }
+    wrote = cmn_store_write_count(c->node->store) != writes;
     if (rsp.deciding || rsp.rsc == 0) {
         p = park(c, session, request, &req, &o, decisions);
         decisions = NULL;
@@ -666,6 +772,9 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
         rsp.rsc = rsp.deciding ? CMN_RSC_INTERNAL_SERVER_ERROR
                                : CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
     }
+    if (wrote && hold_for_commit(c, session, request, &req, &o, &decisions, &memo, &rsp))
+        return;
+    settle(c, wrote, &rsp);
     cse_pep_pending_free(decisions);
     cse_fanout_memo_free(memo);
     cbor_out(&o, &rsp);
@@ -856,8 +965,19 @@ unsigned cse_coap_process(cse_coap *c)
     unsigned next;
     char line[320];
 
-    coap_io_process(c->ctx, COAP_IO_NO_WAIT);
-    resume_parked(c);
+    /* Group commit: the requests read in this turn write into one batch, durable with one
+     * sync before any of their answers leaves (cmn_store.h). */
+    c->batching = cmn_store_batch_begin(c->node->store) == 0;
+    for (int i = 0; i < BATCH_READS; i++) {
+        coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+        if (!c->batching || !input_waiting(c))
+            break;
+    }
+    resume_parked(c); /* decided requests write into the same batch */
+    if (c->batching) {
+        c->batching = false;
+        commit_batch(c, false);
+    }
     if (cmn_dtls_guard_poll(c->guard, line, sizeof(line)))
         CMN_WARN(SUB, "%s", line);
     coap_ticks(&now);
