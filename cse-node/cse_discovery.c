@@ -72,6 +72,9 @@ bool cse_disc_match(const Tep__Resource *r, const cse_query *q)
     return ok;
 }
 
+/* find_fn's "lim reached": ends the walk, not an error. */
+#define FIND_FULL 1
+
 typedef struct {
     const cse_query *q;
     cse_disc_form form;
@@ -120,7 +123,7 @@ static int find_fn(const Tep__Resource *r, void *arg)
     if (f->q->lvl > 0 && depth(r->path) - f->root_depth > (size_t)f->q->lvl)
         return 0;
     if (f->q->lim >= 0 && json_array_size(f->out) >= (size_t)f->q->lim)
-        return 0;
+        return FIND_FULL; /* nothing further can be returned: stop the walk */
     if (cse_res_expired(r, f->now) || !cse_disc_match(r, f->q))
         return 0;
     if (f->allow != NULL && !f->allow(r, f->arg))
@@ -147,6 +150,8 @@ int cse_disc_find(cmn_store *st, const Tep__Resource *root, const cse_query *q, 
     if (f.out == NULL)
         return CMN_ENOMEM;
     rc = cse_res_walk(st, root->path, direct_only, find_fn, &f);
+    if (rc == FIND_FULL)
+        rc = 0;
     if (rc != 0) {
         json_decref(f.out);
         return rc;
