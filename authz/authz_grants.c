@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cmn_err.h"
+#include "cmn_glob.h"
 
 #define LT_MAX 86400
 #define ACOP_ALL 63
@@ -27,19 +28,7 @@ struct authz_grants {
 
 int authz_grants_match(const char *p, const char *s)
 {
-    for (; *p != '\0'; p++, s++) {
-        if (*p == '*') {
-            for (;; s++) {
-                if (authz_grants_match(p + 1, s))
-                    return 1;
-                if (*s == '\0' || *s == '/')
-                    return 0;
-            }
-        }
-        if (*s != *p)
-            return 0;
-    }
-    return *s == '\0';
+    return cmn_glob_match(p, s, CMN_GLOB_SEGMENT);
 }
 
 static void grant_clear(grant *g)
@@ -151,7 +140,7 @@ int authz_grants_load(const char *path, authz_grants **ret, char *err, size_t er
 static int ris_match(const grant *g, const char *target)
 {
     for (size_t i = 0; i < g->n_ris; i++)
-        if (authz_grants_match(g->ris[i], target))
+        if (cmn_glob_covers(g->ris[i], target))
             return 1;
     return 0;
 }

@@ -29,7 +29,10 @@ size_t authz_grants_count(const authz_grants *g);
 int authz_grants_find(const authz_grants *g, const char *originator, const char *target,
                       uint32_t acop, int64_t *ret_lifetime);
 
-/* '*' matches any run of characters except '/'. */
+/* '*' matches any run of characters except '/' (cmn_glob, linear time). A requested
+ * target that holds '*' itself (a token's ris) is covered only where the grant has the
+ * same segment or a lone '*' there (cmn_glob_covers): a grant of a lone star segment
+ * does not hand out a run of stars there. */
 int authz_grants_match(const char *pattern, const char *value);
 
 #endif

@@ -172,6 +172,8 @@ static const char *parse_ask(json_t *root, token_ask *a)
         a->ris[i] = json_string_value(v);
         if (a->ris[i] == NULL || a->ris[i][0] != '/' || strlen(a->ris[i]) > ID_MAX)
             return "ris entries must be structured paths";
+        if (strstr(a->ris[i], "**") != NULL) /* means no more than '*': an attack's shape */
+            return "ris entries may not hold a run of '*'";
     }
     a->n_ris = json_array_size(ris);
     if (acop < 1 || acop > 63)

@@ -62,6 +62,12 @@ static void test_find_matches_originator_target_and_ops(void **state)
     assert_int_equal(authz_grants_find(g, "Cdevice03", "/tep-cse/Cdevice02/data", 2, &lt), -1);
     assert_int_equal(authz_grants_find(g, "Capp17", "/tep-cse/shared", 1, &lt), 1);
     assert_int_equal(lt, 60);
+    /* A requested pattern: a star only where the grant has a lone star (cmn_glob_covers). */
+    assert_int_equal(authz_grants_find(g, "Cdevice01", "/tep-cse/Cdevice02/*", 2, &lt), 0);
+    assert_int_equal(authz_grants_find(g, "Cdevice01", "/tep-cse/Cdevice02/d*a", 2, &lt), 0);
+    assert_int_equal(authz_grants_find(g, "Cdevice01", "/tep-cse/Cdevice02/**", 2, &lt), -1);
+    assert_int_equal(authz_grants_find(g, "Cdevice01", "/tep-cse/*/data", 2, &lt), -1);
+    assert_int_equal(authz_grants_find(g, "Capp17", "/tep-cse/shar*", 1, &lt), -1);
     authz_grants_free(g);
 }
 

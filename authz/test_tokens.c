@@ -155,12 +155,14 @@ static void test_token_refused(void **state)
     static const char *const bodies[] = {
         "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice03/data\"],\"acop\":2}", /* target */
         "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice02/data\"],\"acop\":8}", /* op */
+        "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/*/data\"],\"acop\":2}", /* star */
     };
+    const char *stars = "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice02/***\"],\"acop\":2}";
     const char *bad = "{\"aud\":\"tep-cse\",\"ris\":[],\"acop\":2}";
     authz_token_answer a;
     (void)state;
 
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         authz_tokens_request(tokens, "Cdevice01", bodies[i], strlen(bodies[i]), NOW, &a);
         assert_int_equal(a.code, 403);
         free(a.body);
@@ -170,6 +172,10 @@ static void test_token_refused(void **state)
     free(a.body);
     authz_tokens_request(tokens, "Cdevice01", bad, strlen(bad), NOW, &a);
     assert_int_equal(a.code, 400);
+    free(a.body);
+    authz_tokens_request(tokens, "Cdevice01", stars, strlen(stars), NOW, &a);
+    assert_int_equal(a.code, 400);
+    assert_string_equal(a.reason, "ris entries may not hold a run of '*'");
     free(a.body);
     authz_tokens_request(tokens, "Cdevice01", "{", 1, NOW, &a);
     assert_int_equal(a.code, 400);

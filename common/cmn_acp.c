@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cmn_err.h"
+#include "cmn_glob.h"
 #include "cmn_onem2m.h"
 
 /* Outcome of one acr. */
@@ -109,32 +110,27 @@ static void id_make(acp_id *ret, const char *raw, const cmn_acp_request *rq)
     id_add(ret, raw, strlen(raw));
 }
 
-/* Glob within one path segment (no '/' on either side): '*' matches any run. Classic
- * single-backtrack matcher over pat[pi0, pe) and org[oi0, oe). */
+/* Longest segment of an acor entry or originator that can match (longer: no match). */
+#define SEGMENT_MAX 512
+
+static bool id_copy(const acp_id *id, size_t i, size_t e, char *buf)
+{
+    if (e - i > SEGMENT_MAX)
+        return false;
+    for (size_t k = i; k < e; k++)
+        buf[k - i] = id_at(id, k);
+    return true;
+}
+
+/* Glob within one path segment (no '/' on either side): '*' matches any run, in linear
+ * time (cmn_glob) over pat[pi, pe) and org[si, se). */
 static bool segment_match(const acp_id *pat, size_t pi, size_t pe, const acp_id *org,
                           size_t si, size_t se)
 {
-    size_t star = (size_t)-1, mark = 0;
+    char p[SEGMENT_MAX], o[SEGMENT_MAX];
 
-    while (si < se) {
-        char pc = pi < pe ? id_at(pat, pi) : '\0';
-
-        if (pi < pe && pc == '*') {
-            star = pi++;
-            mark = si;
-        } else if (pi < pe && pc == id_at(org, si)) {
-            pi++;
-            si++;
-        } else if (star != (size_t)-1) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < pe && id_at(pat, pi) == '*')
-        pi++;
-    return pi == pe;
+    return id_copy(pat, pi, pe, p) && id_copy(org, si, se, o) &&
+           cmn_glob_matchn(p, pe - pi, o, se - si, 0, NULL);
 }
 
 /* TS-0003 7.1.3: "The scope of a '*' is terminated by a following '/' character". Both

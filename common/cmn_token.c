@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmn_err.h"
+#include "cmn_glob.h"
 
 #define TOKEN_VERSION "1"
 
@@ -104,28 +105,10 @@ static bool claims_present(json_t *p)
            (json_is_string(aud) || json_is_array(aud)) && (tkps == NULL || json_is_object(tkps));
 }
 
-/* '*' matches any run of characters except '/'; everything else matches itself. */
-static bool glob_segment(const char *p, const char *s)
-{
-    for (; *p != '\0'; p++, s++) {
-        if (*p == '*') {
-            for (;; s++) {
-                if (glob_segment(p + 1, s))
-                    return true;
-                if (*s == '\0' || *s == '/')
-                    return false;
-            }
-        }
-        if (*s != *p)
-            return false;
-    }
-    return *s == '\0';
-}
-
 static bool aud_one(const char *entry, const cmn_token_check *chk)
 {
     for (size_t i = 0; entry != NULL && i < chk->n_audience; i++)
-        if (glob_segment(entry, chk->audience[i]))
+        if (cmn_glob_match(entry, chk->audience[i], CMN_GLOB_SEGMENT))
             return true;
     return false;
 }
@@ -225,5 +208,5 @@ void cmn_token_free(cmn_token *t)
 
 bool cmn_token_ris_match(const char *pattern, const char *target)
 {
-    return pattern != NULL && target != NULL && glob_segment(pattern, target);
+    return cmn_glob_match(pattern, target, CMN_GLOB_SEGMENT);
 }

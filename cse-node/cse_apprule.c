@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cmn_err.h"
+#include "cmn_glob.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
@@ -33,19 +34,7 @@ struct cse_apprules {
 
 bool cse_apprules_match(const char *p, const char *s)
 {
-    for (; *p != '\0'; p++, s++) {
-        if (*p == '*') {
-            for (;; s++) {
-                if (cse_apprules_match(p + 1, s))
-                    return true;
-                if (*s == '\0')
-                    return false;
-            }
-        }
-        if (*s != *p)
-            return false;
-    }
-    return *s == '\0';
+    return cmn_glob_match(p, s, 0);
 }
 
 static void rule_clear(app_rule *r)

@@ -61,7 +61,8 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
  * resources, and attaches the rules to pep (logged); free after the PEP. CMN_EINVAL / CMN_EIO: a configuration error (logged). */
 int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret);
 
-/* '*' matches any run of characters (wildcards of TS-0001 9.6.29 apci/aai/aae). */
+/* '*' matches any run of characters (wildcards of TS-0001 9.6.29 apci/aai/aae), in linear
+ * time (cmn_glob). */
 bool cse_apprules_match(const char *pattern, const char *value);
 
 #endif
