@@ -403,28 +403,13 @@ static void key_handler(coap_resource_t *res, coap_session_t *session, const coa
     maf_reply(res, session, request, response, &a);
 }
 
-/* The Uri-Path "maf/<kind>/<id>": kind "clients" or "keys", id one printable segment. */
+/* The Uri-Path "maf/<kind>/<id>" (authz_maf_item_path). */
 static bool item_path(const coap_pdu_t *request, char *kind, size_t klen, char *id, size_t ilen)
 {
     coap_string_t *path = coap_get_uri_path(request);
-    char buf[128], *slash;
-    bool ok = false;
+    bool ok = path != NULL &&
+              authz_maf_item_path((const char *)path->s, path->length, kind, klen, id, ilen);
 
-    if (path != NULL && path->length < sizeof(buf)) {
-        memcpy(buf, path->s, path->length);
-        buf[path->length] = '\0';
-        slash = strchr(buf + 4, '/');
-        ok = strncmp(buf, "maf/", 4) == 0 && slash != NULL && slash[1] != '\0' &&
-             strchr(slash + 1, '/') == NULL && (size_t)(slash - buf - 4) < klen &&
-             strlen(slash + 1) < ilen;
-        for (const char *p = buf; ok && *p != '\0'; p++)
-            ok = *p > ' ' && *p < 0x7f && *p != '"';
-        if (ok) {
-            *slash = '\0';
-            memcpy(kind, buf + 4, strlen(buf + 4) + 1);
-            memcpy(id, slash + 1, strlen(slash + 1) + 1);
-        }
-    }
     coap_delete_string(path);
     return ok;
 }

@@ -70,6 +70,12 @@ typedef struct {
 
 void authz_maf_answer_clear(authz_maf_answer *a); /* frees body and gone */
 
+/* A PUT or DELETE's Uri-Path, len bytes (not NUL-terminated): "maf/<kind>/<id>" with kind
+ * and id each one non-empty printable segment (no '"') shorter than klen / ilen. On
+ * success both are written NUL-terminated; on failure neither is touched. */
+bool authz_maf_item_path(const char *path, size_t len, char *kind, size_t klen, char *id,
+                         size_t ilen);
+
 void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
                                const char *body, size_t len, int64_t now, authz_maf_answer *ret);
 /* exporter: EXPORTER-oneM2M-Connection of the session (CMN_EXPORTER_LEN bytes). */

@@ -534,9 +534,39 @@ static void test_certificate_session(void **state)
                      CMN_ENOTFOUND);
 }
 
+/* The Uri-Path of a PUT/DELETE: every short or odd path is refused without reading past
+ * its bytes (the buffer is not NUL-terminated: valgrind and ASan see any overread). */
+static void test_item_path(void **state)
+{
+    static const char *const bad[] = {"", "m", "ma", "maf", "maf/", "maf/keys", "maf/keys/",
+                                      "maf//x", "mab/keys/x", "maf/keys/x/y", "maf/ke ys/x",
+                                      "maf/keys/\"x", "maf/averyveryverylongkind/x"};
+    char kind[16], id[8];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t n = strlen(bad[i]);
+        char *exact = malloc(n + 1); /* exactly n bytes are the path */
+
+        assert_non_null(exact);
+        memcpy(exact, bad[i], n);
+        if (authz_maf_item_path(exact, n, kind, sizeof(kind), id, sizeof(id)))
+            fail_msg("accepted \"%s\"", bad[i]);
+        free(exact);
+    }
+    assert_false(authz_maf_item_path("maf/keys/12345678", 17, kind, sizeof(kind), id, sizeof(id)));
+    assert_true(authz_maf_item_path("maf/keys/1234567", 16, kind, sizeof(kind), id, sizeof(id)));
+    assert_string_equal(kind, "keys");
+    assert_string_equal(id, "1234567");
+    assert_true(authz_maf_item_path("maf/clients/c1XXX", 14, kind, sizeof(kind), id, sizeof(id)));
+    assert_string_equal(kind, "clients");
+    assert_string_equal(id, "c1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_item_path),
         cmocka_unit_test_setup_teardown(test_key_registration_then_retrieval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retrieval_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_bounded_by_enrolment, setup, teardown),
