@@ -282,6 +282,8 @@ static coap_pdu_code_t enrol_error_code(int rc)
     case CMN_EEXPIRED:
     case CMN_ENOTFOUND:
         return COAP_RESPONSE_CODE_FORBIDDEN;
+    case CMN_EEXIST: /* an application instance's AE-ID is taken: enrol again */
+        return COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
     default:
         return COAP_RESPONSE_CODE_INTERNAL_ERROR;
     }
@@ -373,7 +375,10 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
         return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad JSON");
     int rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
     if (rc != 0)
-        return answer(resp, enrol_error_code(rc), rc == CMN_EDENIED ? "revoked" : NULL);
+        return answer(resp, enrol_error_code(rc),
+                      rc == CMN_EDENIED  ? "revoked"
+                      : rc == CMN_EEXIST ? "instance AE-ID taken: enrol again"
+                                         : NULL);
     send_created(c, resp, ke_id, &r, ind.cei);
     log_enrolled(peer->kpm_id, ke_id, &r, &ind);
     if (r.events.n > 0 && c->on_events)

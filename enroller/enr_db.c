@@ -12,7 +12,7 @@
 
 static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB_BY_KPM,
                                       ENR_DB_EVENTS,   ENR_DB_COUNTERS,   ENR_DB_INSTANCES,
-                                      ENR_DB_CA,       ENR_DB_CERTS};
+                                      ENR_DB_CA,       ENR_DB_CERTS,      ENR_DB_INSTANCE_IDS};
 static const char last_seq_key[] = "last_seq";
 static const char epoch_key[] = "epoch";
 
@@ -459,9 +459,10 @@ out:
 
 int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retlen)
 {
-    if (!stem || !ke_id || strlen(ke_id) < 8 || stem[0] == '\0')
+    if (!stem || !ke_id || strspn(ke_id, "0123456789abcdef") < ENR_INSTANCE_HEX ||
+        stem[0] == '\0')
         return CMN_EINVAL;
-    if ((size_t)snprintf(ret, retlen, "C%s-%.8s", stem, ke_id) >= retlen)
+    if ((size_t)snprintf(ret, retlen, "C%s-%.*s", stem, ENR_INSTANCE_HEX, ke_id) >= retlen)
         return CMN_ERANGE;
     return 0;
 }
@@ -500,6 +501,9 @@ static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__E
                          strlen(in->ke_id));
     if (rc == 0 && e->application && (rc = instance_key(in->kpm_id, in->ke_id, ikey, &ilen)) == 0)
         rc = cmn_txn_put(t, ENR_DB_INSTANCES, ikey, ilen, "", 0);
+    if (rc == 0 && e->application)
+        rc = cmn_txn_put(t, ENR_DB_INSTANCE_IDS, enrolee_id, strlen(enrolee_id), in->ke_id,
+                         strlen(in->ke_id));
     if (rc == 0)
         rc = txn_append_event(t, TEP__EVENT__KIND__ENROLLED, &en, out);
     return rc;
@@ -513,6 +517,19 @@ static int repeated_enrolment(const Tep__Enrolment *en, const char *kpm_id,
     ret->repeated = true;
     snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", en->enrolee_id);
     return en->revoked || strcmp(en->kpm_id, kpm_id) != 0 ? CMN_EDENIED : 0;
+}
+
+/* 0 when no instance holds the AE-ID id yet, CMN_EEXIST when one does. */
+static int txn_instance_id_free(cmn_txn *t, const char *id)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, ENR_DB_INSTANCE_IDS, id, strlen(id), &val, &len);
+
+    cmn_store_free_val(val, len);
+    if (rc == 0)
+        return CMN_EEXIST;
+    return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
 /* The write part of enr_db_enrol, inside t. */
@@ -537,9 +554,11 @@ static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *
         if (rc != 0 && rc != CMN_ENOTFOUND)
             return rc;
     }
-    if (e->application)
+    if (e->application) {
         rc = enr_instance_id(e->enrolee_id, in->ke_id, ret->enrolee_id, sizeof(ret->enrolee_id));
-    else
+        if (rc == 0)
+            rc = txn_instance_id_free(t, ret->enrolee_id);
+    } else
         rc = snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", e->enrolee_id) < 0;
     if (rc == 0)
         rc = txn_put_enrolment(t, in, e, ret->enrolee_id, &ret->events);

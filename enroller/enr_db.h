@@ -33,6 +33,7 @@
 #define ENR_DB_INSTANCES "instances" /* "<KpmID>\0<KeID>" -> "": an application's instances */
 #define ENR_DB_CA "ca"               /* "key", "cert": the tep CA (enr_ca.h) */
 #define ENR_DB_CERTS "certs"         /* serial -> IssuedCert */
+#define ENR_DB_INSTANCE_IDS "instance_ids" /* an instance's AE-ID -> its KeID (collisions) */
 
 #define ENR_ID_MAX 256 /* KpmID, Enrolee-ID, App-ID, CSE-ID: bytes incl. NUL */
 
@@ -102,8 +103,12 @@ int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_even
  * CMN_ENOTFOUND unknown enrolee, CMN_EDENIED revoked, CMN_EEXPIRED expired. */
 int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret);
 
-/* An application instance's AE-ID: "C" stem "-" the first 8 hex digits of its KeID
- * (unique per enrolment session, known to both sides, not secret). */
+/* An application instance's AE-ID: "C" stem "-" the first 16 hex digits (64 bits) of its
+ * KeID (random per enrolment session, known to both sides, not secret). CMN_EINVAL when
+ * the KeID does not start with 16 hex digits. enr_db_enrol checks in the same
+ * transaction that no earlier instance has that AE-ID (else CMN_EEXIST, nothing
+ * recorded: the instance enrols again in a new session, so with a new KeID). */
+#define ENR_INSTANCE_HEX 16
 int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retlen);
 /* Revokes every application credential bound to app_id (and all their instances) in
  * one transaction. CMN_ENOTFOUND when none is. */

@@ -210,13 +210,13 @@ static void test_app_add_list_revoke(void **state)
     enr_admin_clear(&r);
     assert_int_equal(app_add(*state, "app.x", "", "x", &r), CMN_EINVAL); /* no App-ID */
     enr_admin_clear(&r);
-    assert_int_equal(enr_db_enrol(*state, &(enr_enrol_input){"app.Nmeter", "abcdef0123@mef",
+    assert_int_equal(enr_db_enrol(*state, &(enr_enrol_input){"app.Nmeter", "abcdef0123456789ab@mef",
                                                              ke, "/tep-cse", "maf", time(NULL)},
                                   &er), 0);
     assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__APP_LIST, NULL, &r, &ev), 0);
     assert_int_equal(r.n_enrolees, 1);
     assert_int_equal(r.n_instances, 1);
-    assert_string_equal(r.instances[0]->enrolee_id, "Cmeter-abcdef01");
+    assert_string_equal(r.instances[0]->enrolee_id, "Cmeter-abcdef0123456789");
     assert_int_equal(r.instances[0]->ke.len, 0); /* Ke never leaves the enroller */
     enr_admin_clear(&r);
     req.op = TEP__ADMIN_REQUEST__OP__APP_REVOKE;

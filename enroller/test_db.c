@@ -237,16 +237,19 @@ static int add_app(cmn_store *s, const char *kpm_id, const char *app_id, const c
     return enr_db_enrolee_add(s, &e);
 }
 
-/* KAT of the instance AE-ID format: "C" stem "-" first 8 hex digits of the KeID. */
+/* KAT of the instance AE-ID format: "C" stem "-" first 16 hex digits (64 bits) of the
+ * KeID. */
 static void test_instance_id_format(void **state)
 {
     char id[64];
 
     (void)state;
-    assert_int_equal(enr_instance_id("meter", "0a1b2c3d4e5f@mef.tep.local", id, sizeof(id)), 0);
-    assert_string_equal(id, "Cmeter-0a1b2c3d");
-    assert_int_equal(enr_instance_id("meter", "0a1b", id, sizeof(id)), CMN_EINVAL);
-    assert_int_equal(enr_instance_id("meter", "0a1b2c3d4e5f@x", id, 8), CMN_ERANGE);
+    assert_int_equal(
+        enr_instance_id("meter", "0a1b2c3d4e5f60718293a4b5c6d7e8f9@mef.tep.local", id, sizeof(id)),
+        0);
+    assert_string_equal(id, "Cmeter-0a1b2c3d4e5f6071");
+    assert_int_equal(enr_instance_id("meter", "0a1b2c3d4e5f@x", id, sizeof(id)), CMN_EINVAL);
+    assert_int_equal(enr_instance_id("meter", "0a1b2c3d4e5f6071@x", id, 8), CMN_ERANGE);
 }
 
 /* Seed Z.2: every instance enrols with the application's credential and gets its own
@@ -259,25 +262,49 @@ static void test_app_instances_and_revoke(void **state)
     Tep__Enrolment *en = NULL;
 
     assert_int_equal(add_app(s, "meterapp", "Nmeter", "meter"), 0);
-    assert_int_equal(enrol(s, "meterapp", "11111111aa@mef.tep.local", ke_a, &r1), 0);
-    assert_int_equal(enrol(s, "meterapp", "22222222bb@mef.tep.local", ke_b, &r2), 0);
-    assert_string_equal(r1.enrolee_id, "Cmeter-11111111");
-    assert_string_equal(r2.enrolee_id, "Cmeter-22222222");
+    assert_int_equal(enrol(s, "meterapp", "1111111111111111aa@mef.tep.local", ke_a, &r1), 0);
+    assert_int_equal(enrol(s, "meterapp", "2222222222222222bb@mef.tep.local", ke_b, &r2), 0);
+    assert_string_equal(r1.enrolee_id, "Cmeter-1111111111111111");
+    assert_string_equal(r2.enrolee_id, "Cmeter-2222222222222222");
     assert_string_equal(r2.app_id, "Nmeter");
     assert_int_equal(r2.events.n, 1); /* the first instance is not revoked */
-    assert_int_equal(enr_db_enrolment_get(s, "11111111aa@mef.tep.local", &en), 0);
+    assert_int_equal(enr_db_enrolment_get(s, "1111111111111111aa@mef.tep.local", &en), 0);
     assert_false(en->revoked);
     enr_enrolment_free(en);
     assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), 0);
     assert_int_equal(ev.n, 2); /* one event per instance, one transaction */
     assert_int_equal(ev.ev[0].kind, TEP__EVENT__KIND__REVOKED);
     assert_int_equal(ev.ev[1].kind, TEP__EVENT__KIND__REVOKED);
-    assert_int_equal(enr_db_enrolment_get(s, "22222222bb@mef.tep.local", &en), 0);
+    assert_int_equal(enr_db_enrolment_get(s, "2222222222222222bb@mef.tep.local", &en), 0);
     assert_true(en->revoked);
     enr_enrolment_free(en);
-    assert_int_equal(enrol(s, "meterapp", "33333333cc@mef.tep.local", ke_a, &r1), CMN_EDENIED);
+    assert_int_equal(enrol(s, "meterapp", "3333333333333333cc@mef.tep.local", ke_a, &r1), CMN_EDENIED);
     assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), CMN_ENOTFOUND);
     assert_int_equal(enr_db_app_revoke(s, "Nother", &ev), CMN_ENOTFOUND);
+}
+
+/* Two sessions whose KeIDs share their first 64 bits would give one AE-ID: the second is
+ * refused in the same transaction (CMN_EEXIST, nothing recorded) and the first kept. */
+static void test_instance_id_collision_refused(void **state)
+{
+    cmn_store *s = *state;
+    enr_enrol_result r;
+    Tep__Enrolment *en = NULL;
+    uint64_t before, after;
+
+    assert_int_equal(add_app(s, "meterapp", "Nmeter", "meter"), 0);
+    assert_int_equal(enrol(s, "meterapp", "1111111111111111aa@mef.tep.local", ke_a, &r), 0);
+    assert_int_equal(enr_db_last_seq(s, &before), 0);
+    assert_int_equal(enrol(s, "meterapp", "1111111111111111bb@mef.tep.local", ke_b, &r),
+                     CMN_EEXIST);
+    assert_int_equal(enr_db_last_seq(s, &after), 0);
+    assert_int_equal(after, before);
+    assert_int_equal(enr_db_enrolment_get(s, "1111111111111111bb@mef.tep.local", &en),
+                     CMN_ENOTFOUND);
+    assert_int_equal(enr_db_enrolment_get(s, "1111111111111111aa@mef.tep.local", &en), 0);
+    assert_false(en->revoked);
+    enr_enrolment_free(en);
+    assert_int_equal(enrol(s, "meterapp", "2222222222222222bb@mef.tep.local", ke_b, &r), 0);
 }
 
 /* More events than a publication batch holds: the newest is always in the last slot,
@@ -292,7 +319,7 @@ static void test_many_instances_publish_the_newest(void **state)
 
     assert_int_equal(add_app(s, "meterapp", "Nmeter", "meter"), 0);
     for (int i = 0; i < ENR_EVENTS_MAX + 3; i++) {
-        snprintf(ke_id, sizeof(ke_id), "%08x00@mef.tep.local", i);
+        snprintf(ke_id, sizeof(ke_id), "%016x00@mef.tep.local", i);
         assert_int_equal(enrol(s, "meterapp", ke_id, ke_a, &r), 0);
     }
     assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), 0);
@@ -398,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_valid_ids),
         cmocka_unit_test(test_instance_id_format),
         cmocka_unit_test_setup_teardown(test_app_instances_and_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_instance_id_collision_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_instances_publish_the_newest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 """51: application enrolment (seed Z.2; docs/internals.md "Application enrolment").
 An application's enrolment credential, bound to its App-ID by the operator, is shared by
 every instance; each instance runs the PPSK bootstrap (TS-0003 8.3.2.1) with it and gets
-its own Ke/KeID, Kpsa and AE-ID C<stem>-<8 hex digits of its KeID>; revoking the
+its own Ke/KeID, Kpsa and AE-ID C<stem>-<16 hex digits (64 bits) of its KeID>; revoking the
 application (TS-0003 10.7) revokes every instance, one event each."""
 
 import re
@@ -34,8 +34,8 @@ def test_instances_enrol_with_one_credential_and_get_distinct_keys(platform):
     sa, sb = a.state_values(), b.state_values()
     assert sa["ke_id"] != sb["ke_id"]
     for s in (sa, sb):
-        assert re.fullmatch(r"Cmeter-[0-9a-f]{8}", s["enrolee_id"]), s
-        assert s["enrolee_id"] == "Cmeter-" + s["ke_id"][:8]
+        assert re.fullmatch(r"Cmeter-[0-9a-f]{16}", s["enrolee_id"]), s
+        assert s["enrolee_id"] == "Cmeter-" + s["ke_id"][:16]
         assert s["app_id"] == "Nmeter"
     assert sa["enrolee_id"] != sb["enrolee_id"]
     # the first instance is still valid after the second enrolled: both register and
