@@ -88,12 +88,14 @@ int cse_cnt_txn_index(cmn_txn *t, Tep__Resource *cin, long cs)
     if (rc == 0)
         rc = cmn_txn_edge(t, CSE_DB_CIN_AGE, cin->parent_path, plen + 1, 1, &key, &klen, &val,
                           &vlen);
-    if (rc == 0 && klen == plen + 9)
+    if (rc == 0 && klen == plen + 9) { /* after the latest */
         cin->age = cmn_store_key_u64((const uint8_t *)key + plen + 1) + 1;
-    else if (rc == CMN_ENOTFOUND)
-        cin->age = 1, rc = 0;
-    else if (rc == 0)
+    } else if (rc == CMN_ENOTFOUND) { /* the first */
+        cin->age = 1;
+        rc = 0;
+    } else if (rc == 0) {
         rc = CMN_ECORRUPT;
+    }
     if (rc == 0) {
         cmn_store_u64_key((uint64_t)cin->ct, v);
         cmn_store_u64_key((uint64_t)cs, v + 8);

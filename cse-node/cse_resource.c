@@ -808,9 +808,8 @@ unsigned cse_res_update(cmn_store *st, const Tep__Resource *r, json_t *attrs, in
 
 /* ---- children and expiry ----------------------------------------------------------- */
 
+/* The whole subtree: a prefix walk of "resources" (direct children: child_fn). */
 typedef struct {
-    size_t plen;        /* length of "parent/" */
-    bool direct;
     cse_res_visit_fn fn;
     void *arg;
 } walk_ctx;
@@ -821,8 +820,6 @@ static int walk_fn(const void *key, size_t klen, const void *val, size_t vlen, v
     Tep__Resource *r = NULL;
     int rc;
 
-    if (w->direct && memchr((const char *)key + w->plen, '/', klen - w->plen) != NULL)
-        return 0;
     rc = unpack_res(val, vlen, &r);
     if (rc != 0)
         return rc;
@@ -863,17 +860,18 @@ int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visi
                  void *arg)
 {
     char prefix[CSE_PATH_MAX + 1];
-    walk_ctx w = { .direct = direct_only, .fn = fn, .arg = arg };
+    walk_ctx w = { fn, arg };
     child_ctx c = { st, fn, arg };
+    size_t plen;
 
     if ((size_t)snprintf(prefix, sizeof(prefix), "%s/", path) >= sizeof(prefix))
         return CMN_ERANGE;
-    w.plen = strlen(prefix);
+    plen = strlen(prefix);
     if (direct_only) { /* "<path>\0": the child index, in rn (= path) order */
-        prefix[w.plen - 1] = '\0';
-        return cmn_store_foreach(st, CSE_DB_CHILDREN, prefix, w.plen, child_fn, &c);
+        prefix[plen - 1] = '\0';
+        return cmn_store_foreach(st, CSE_DB_CHILDREN, prefix, plen, child_fn, &c);
     }
-    return cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, w.plen, walk_fn, &w);
+    return cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, plen, walk_fn, &w);
 }
 
 bool cse_res_expired(const Tep__Resource *r, int64_t now)
