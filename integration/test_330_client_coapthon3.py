@@ -109,7 +109,8 @@ def test_discovery(cse, request):
         assert _answered(c.create(ae, TY_CNT, {"rn": rn, "lbl": [lbl]})).rsc == 2001
     r = _answered(c.retrieve(ae, query="fu=1&ty=%d" % TY_CNT))
     assert r.rsc == 2000, str(r)
-    assert sorted(u.rstrip("/").split("/")[-1] for u in r.json["m2m:uril"]) == ["blue", "red"]
+    assert sorted(u.rstrip("/").split("/")[-1] for u in r.json["m2m:uril"]) == ["blue", "red"], \
+        str(r)
     r = _answered(c.retrieve(ae, query="fu=1&lbl=color:red"))
     assert r.rsc == 2000 and [u.split("/")[-1] for u in r.json["m2m:uril"]] == ["red"], str(r)
 
