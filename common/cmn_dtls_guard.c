@@ -21,7 +21,9 @@ typedef struct {
     uint64_t seq;            /* order of establishment */
     size_t len;
     uint8_t identity[IDENTITY_MAX];
+    coap_address_t remote;
     bool closing;            /* over the limit: closed by the next tick */
+    bool by_addr;            /* closing for max_sessions_per_addr */
 } tracked;
 
 struct cmn_dtls_guard {
@@ -29,9 +31,9 @@ struct cmn_dtls_guard {
     coap_event_handler_t chain;
     cmn_dtls_limits lim;
     tracked *t;
-    size_t n, cap;
+    size_t n, cap, marked;
     uint64_t seq;
-    uint64_t identity_closed, floods, heap_trims;
+    uint64_t identity_closed, addr_closed, floods, heap_trims;
     bool flood;
     uint64_t last_flood_ms, last_report_ms, last_tick_ms;
     coap_handshake_stats_t prev_tick, prev_report;
@@ -52,22 +54,46 @@ static void untrack(cmn_dtls_guard *g, const coap_session_t *s)
 {
     for (size_t i = 0; i < g->n; i++) {
         if (g->t[i].session == s) {
+            if (g->t[i].closing)
+                g->marked--;
             g->t[i] = g->t[--g->n];
             return;
         }
     }
 }
 
-/* A newly established session: tracked under its PSK identity; over the limit, the
- * oldest session of that identity is marked for closing. */
+/* Same remote IP address, any port. */
+static bool same_host(const coap_address_t *a, const coap_address_t *b)
+{
+    if (a->addr.sa.sa_family != b->addr.sa.sa_family)
+        return false;
+    if (a->addr.sa.sa_family == AF_INET)
+        return a->addr.sin.sin_addr.s_addr == b->addr.sin.sin_addr.s_addr;
+    if (a->addr.sa.sa_family == AF_INET6)
+        return memcmp(&a->addr.sin6.sin6_addr, &b->addr.sin6.sin6_addr,
+                      sizeof(a->addr.sin6.sin6_addr)) == 0;
+    return false;
+}
+
+static void mark(cmn_dtls_guard *g, tracked *e, bool by_addr)
+{
+    e->closing = true;
+    e->by_addr = by_addr;
+    g->marked++;
+}
+
+/* A newly established session: tracked under its PSK identity and remote address; over
+ * either limit, the oldest session of that identity (or address) is marked for closing. */
 static void track(cmn_dtls_guard *g, coap_session_t *s)
 {
     const coap_bin_const_t *id = coap_session_get_psk_identity(s);
-    tracked *oldest = NULL;
-    size_t same = 0;
+    const coap_address_t *remote = coap_session_get_addr_remote(s);
+    tracked *oldest_id = NULL, *oldest_addr = NULL;
+    size_t same_id = 0, same_addr = 0, len = 0;
+    bool by_id = g->lim.max_sessions_per_identity > 0 && id != NULL && id->length > 0 &&
+                 id->length <= IDENTITY_MAX;
 
-    if (g->lim.max_sessions_per_identity <= 0 || id == NULL || id->length == 0 ||
-        id->length > IDENTITY_MAX)
+    if ((!by_id && g->lim.max_sessions_per_addr <= 0) || remote == NULL)
         return;
     untrack(g, s);
     if (g->n == g->cap) {
@@ -79,19 +105,32 @@ static void track(cmn_dtls_guard *g, coap_session_t *s)
         g->t = t;
         g->cap = cap;
     }
+    if (by_id)
+        len = id->length;
     for (size_t i = 0; i < g->n; i++) {
         tracked *e = &g->t[i];
 
-        if (e->closing || e->len != id->length || memcmp(e->identity, id->s, e->len) != 0)
+        if (e->closing)
             continue;
-        same++;
-        if (oldest == NULL || e->seq < oldest->seq)
-            oldest = e;
+        if (by_id && e->len == len && memcmp(e->identity, id->s, len) == 0) {
+            same_id++;
+            if (oldest_id == NULL || e->seq < oldest_id->seq)
+                oldest_id = e;
+        }
+        if (g->lim.max_sessions_per_addr > 0 && same_host(&e->remote, remote)) {
+            same_addr++;
+            if (oldest_addr == NULL || e->seq < oldest_addr->seq)
+                oldest_addr = e;
+        }
     }
-    if (oldest != NULL && same >= (size_t)g->lim.max_sessions_per_identity)
-        oldest->closing = true;
-    g->t[g->n] = (tracked){ .session = s, .seq = ++g->seq, .len = id->length };
-    memcpy(g->t[g->n].identity, id->s, id->length);
+    if (oldest_id != NULL && same_id >= (size_t)g->lim.max_sessions_per_identity)
+        mark(g, oldest_id, false);
+    if (oldest_addr != NULL && !oldest_addr->closing &&
+        same_addr >= (size_t)g->lim.max_sessions_per_addr)
+        mark(g, oldest_addr, true);
+    g->t[g->n] = (tracked){ .session = s, .seq = ++g->seq, .len = len, .remote = *remote };
+    if (len > 0)
+        memcpy(g->t[g->n].identity, id->s, len);
     g->n++;
 }
 
@@ -129,6 +168,10 @@ int cmn_dtls_guard_new(coap_context_t *ctx, const cmn_dtls_limits *lim,
     coap_context_set_max_handshake_sessions(ctx, (unsigned)lim->max_handshakes);
     coap_context_set_max_handshake_per_addr(ctx, (unsigned)lim->max_handshakes_per_addr);
     coap_context_set_handshake_timeout(ctx, (unsigned)lim->handshake_timeout_s);
+    if (lim->idle_timeout_s > 0)
+        coap_context_set_session_timeout(ctx, (unsigned)lim->idle_timeout_s);
+    if (lim->max_sessions > 0)
+        coap_context_set_max_idle_sessions(ctx, (unsigned)lim->max_sessions);
     coap_register_event_handler(ctx, on_event);
     guards[slot] = g;
     *ret = g;
@@ -156,7 +199,8 @@ void cmn_dtls_guard_stats(const cmn_dtls_guard *g, cmn_dtls_stats *ret)
         .in_progress = hs.in_progress, .stateless_hellos = hs.stateless_hellos,
         .started = hs.started, .dropped_full = hs.evicted_full,
         .dropped_per_addr = hs.evicted_per_addr, .timed_out = hs.timed_out,
-        .identity_closed = g->identity_closed, .floods = g->floods,
+        .identity_closed = g->identity_closed, .addr_closed = g->addr_closed,
+        .floods = g->floods,
         .heap_trims = g->heap_trims, .flood = g->flood,
     };
 }
@@ -166,15 +210,19 @@ static void close_marked(cmn_dtls_guard *g)
 {
     size_t i = 0;
 
-    while (i < g->n) {
+    while (g->marked > 0 && i < g->n) {
         if (!g->t[i].closing) {
             i++;
             continue;
         }
         coap_session_t *s = g->t[i].session;
 
+        if (g->t[i].by_addr)
+            g->addr_closed++;
+        else
+            g->identity_closed++;
         g->t[i] = g->t[--g->n];
-        g->identity_closed++;
+        g->marked--;
         /* close_notify to the peer; the events it raises untrack nothing more */
         coap_session_disconnected(s, COAP_NACK_TLS_FAILED);
     }
@@ -260,12 +308,12 @@ void cmn_dtls_stats_kv(const cmn_dtls_stats *st, const char *ret_keys[CMN_DTLS_S
     static const char *const keys[CMN_DTLS_STATUS_N] = {
         "dtls_handshakes", "dtls_stateless_hellos", "dtls_handshakes_started",
         "dtls_handshakes_dropped", "dtls_handshakes_timed_out",
-        "dtls_sessions_closed_per_identity", "dtls_floods", "dtls_heap_trims", "dtls_flood",
+        "dtls_sessions_closed_per_identity", "dtls_sessions_closed_per_addr", "dtls_floods", "dtls_heap_trims", "dtls_flood",
     };
     const uint64_t v[CMN_DTLS_STATUS_N - 1] = {
         st->in_progress, st->stateless_hellos, st->started,
         st->dropped_full + st->dropped_per_addr, st->timed_out, st->identity_closed,
-        st->floods, st->heap_trims,
+        st->addr_closed, st->floods, st->heap_trims,
     };
 
     for (size_t i = 0; i < CMN_DTLS_STATUS_N; i++) {

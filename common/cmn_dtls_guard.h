@@ -8,8 +8,9 @@
  * cookie-verified handshake is kept, bounded per remote address and in total (the
  * oldest handshake of the heaviest address is dropped, a new one is never refused), and
  * dropped when it has not completed within the handshake timeout. This module sets
- * those limits, and bounds the established sessions per PSK identity (the oldest is
- * closed). */
+ * those limits, the idle timeout and the number of sessions kept (libcoap frees the
+ * least recently active one when full), and bounds the established sessions per PSK
+ * identity and per remote IP address (the oldest is closed). */
 #ifndef TEP_CMN_DTLS_GUARD_H
 #define TEP_CMN_DTLS_GUARD_H
 
@@ -25,6 +26,10 @@ typedef struct {
     long max_handshakes_per_addr; /* in progress, per remote IP address; 0 = no limit */
     long handshake_timeout_s;     /* cookie exchange to Finished */
     long max_sessions_per_identity; /* established, per PSK identity; 0 = no limit */
+    long max_sessions;            /* established or idle, per endpoint (libcoap's idle
+                                   * session limit: its least recently active one is freed) */
+    long max_sessions_per_addr;   /* established DTLS, per remote IP address; 0 = no limit */
+    long idle_timeout_s;          /* a session without a datagram this long is released */
 } cmn_dtls_limits;
 
 /* The [dtls] rows of a daemon's configuration table (type: its config struct, member:
@@ -43,7 +48,18 @@ typedef struct {
       "a DTLS handshake not complete this long after its cookie exchange is dropped" },    \
     { "dtls", "max_sessions_per_identity", CMN_CFG_INT, "16",                              \
       offsetof(type, member.max_sessions_per_identity), 0, 100000, NULL,                   \
-      "established DTLS sessions per PSK identity (the oldest is closed); 0 = no limit" }
+      "established DTLS sessions per PSK identity (the oldest is closed); 0 = no limit" },   \
+    { "dtls", "max_sessions", CMN_CFG_INT, "10000",                                        \
+      offsetof(type, member.max_sessions), 1, 1000000, NULL,                               \
+      "sessions kept per endpoint (DTLS or plain), about 45 kB each for DTLS; when full "  \
+      "the least recently active is released" },                                           \
+    { "dtls", "max_sessions_per_addr", CMN_CFG_INT, "1024",                                \
+      offsetof(type, member.max_sessions_per_addr), 0, 1000000, NULL,                      \
+      "established DTLS sessions per remote IP address (the oldest is closed); "           \
+      "0 = no limit" },                                                                    \
+    { "dtls", "idle_timeout_s", CMN_CFG_INT, "300",                                        \
+      offsetof(type, member.idle_timeout_s), 5, 86400, NULL,                               \
+      "a session (DTLS or plain) without a datagram this long is released" }
 
 typedef struct cmn_dtls_guard cmn_dtls_guard;
 
@@ -63,6 +79,7 @@ typedef struct {
     uint64_t dropped_per_addr; /* dropped: max_handshakes_per_addr reached */
     uint64_t timed_out;        /* dropped: handshake_timeout_s */
     uint64_t identity_closed;  /* sessions closed: max_sessions_per_identity */
+    uint64_t addr_closed;      /* sessions closed: max_sessions_per_addr */
     uint64_t floods;           /* handshake_flood episodes seen */
     uint64_t heap_trims;       /* malloc_trim after a flood */
     bool flood;                /* in a flood now */
@@ -72,7 +89,7 @@ void cmn_dtls_guard_stats(const cmn_dtls_guard *g, cmn_dtls_stats *ret);
 
 /* tepctl status: the counters as CMN_DTLS_STATUS_N key/value pairs ("dtls_handshakes",
  * "dtls_flood", ...); keys are literals, values are written into vals. */
-#define CMN_DTLS_STATUS_N 9
+#define CMN_DTLS_STATUS_N 10
 void cmn_dtls_stats_kv(const cmn_dtls_stats *st, const char *ret_keys[CMN_DTLS_STATUS_N],
                        char vals[CMN_DTLS_STATUS_N][24]);
 

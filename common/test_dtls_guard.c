@@ -39,6 +39,16 @@ static void test_config(void **state)
     assert_int_equal(c.dtls.max_handshakes_per_addr, 4);
     assert_int_equal(c.dtls.handshake_timeout_s, 10);
     assert_int_equal(c.dtls.max_sessions_per_identity, 16);
+    assert_int_equal(c.dtls.max_sessions, 10000);
+    assert_int_equal(c.dtls.max_sessions_per_addr, 1024);
+    assert_int_equal(c.dtls.idle_timeout_s, 300);
+    setenv("TEP_DTLS_IDLE_TIMEOUT_S", "30", 1);
+    assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.dtls.idle_timeout_s, 30);
+    setenv("TEP_DTLS_IDLE_TIMEOUT_S", "4", 1); /* 5..86400 */
+    assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), CMN_ECONFIG);
+    assert_non_null(strstr(err, "idle_timeout_s"));
+    unsetenv("TEP_DTLS_IDLE_TIMEOUT_S");
     setenv("TEP_DTLS_MAX_HANDSHAKES", "128", 1);
     assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), 0);
     assert_int_equal(c.dtls.max_handshakes, 128);
@@ -120,7 +130,7 @@ static coap_context_t *server_new(uint16_t port)
 
 static void test_stateless_hellos_and_report(void **state)
 {
-    cmn_dtls_limits lim = { 64, 4, 10, 16 };
+    cmn_dtls_limits lim = { 64, 4, 10, 16, 10000, 1024, 300 };
     uint16_t port = free_udp_port();
     coap_context_t *ctx = server_new(port);
     cmn_dtls_guard *g = NULL;
@@ -196,6 +206,7 @@ static void test_status_keys(void **state)
     assert_string_equal(vals[0], "3");
     assert_string_equal(keys[3], "dtls_handshakes_dropped");
     assert_string_equal(vals[3], "7");
+    assert_string_equal(keys[6], "dtls_sessions_closed_per_addr");
     assert_string_equal(keys[CMN_DTLS_STATUS_N - 1], "dtls_flood");
     assert_string_equal(vals[CMN_DTLS_STATUS_N - 1], "true");
 }

@@ -12,7 +12,8 @@
  * oneM2M-RSC is the expected one (2001 / 2000) and prints KEY=value lines:
  *   op, requests, ok, errors, seconds, rps (ok per second), first_rsc_error.
  * --op idle opens --sessions DTLS sessions (32 handshakes at a time), prints
- * "connected=N failed=N" and "ready", then holds them, sending nothing, until its
+ * "connected=N failed=N closed=N" (closed: by the server after the handshake) and
+ * "ready", then holds them, sending nothing, until its
  * standard input closes.
  * Exit 0 when every answer was the expected one, 3 when some were not, 2 when the
  * handshake failed, 1 on usage. */
@@ -47,7 +48,7 @@ typedef struct {
     coap_context_t *ctx;
     coap_session_t *session;
     bool up, failed, dtls;
-    unsigned long connected, hs_failed;
+    unsigned long connected, hs_failed, closed;
     unsigned in_flight, next_rqi;
     unsigned long sent, ok, errors;
     unsigned first_bad_rsc;
@@ -99,9 +100,14 @@ static int on_event(coap_session_t *session, const coap_event_t event)
     if (event == COAP_EVENT_DTLS_CONNECTED) {
         b->up = true;
         b->connected++;
+        coap_session_set_app_data(session, b); /* marks it established */
     } else if (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED) {
         b->failed = true;
-        b->hs_failed++;
+        if (coap_session_get_app_data(session) != NULL)
+            b->closed++; /* closed by the server after its handshake */
+        else
+            b->hs_failed++;
+        coap_session_set_app_data(session, NULL);
     }
     return 0;
 }
@@ -269,7 +275,8 @@ static int hold_idle(bench *b)
         }
         coap_io_process(b->ctx, 100);
     }
-    printf("connected=%lu\nfailed=%lu\nready\n", b->connected, b->hs_failed);
+    printf("connected=%lu\nfailed=%lu\nclosed=%lu\nready\n", b->connected, b->hs_failed,
+           b->closed);
     fflush(stdout);
     while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
         ;
