@@ -208,7 +208,8 @@ unsigned cse_ops_create(cse_ctx *c, cse_rsp *rsp)
 
     if (rsc == 0)
         rsc = cse_ctx_body(c->req, c->req->ty, &root, &attrs);
-    if (rsc == 0 && (rsc = cse_validate_create(c->req->ty, attrs, rsp->reason,
+    if (rsc == 0 && (rsc = cse_validate_create(c->req->ty, cse_validate_release(c->req->rvi),
+                                               attrs, rsp->reason,
                                                sizeof(rsp->reason))) != 0)
         CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
     if (rsc == 0)
@@ -300,6 +301,31 @@ static unsigned retrieve_children(cse_ctx *c, int rcn, cse_rsp *rsp)
     return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
 }
 
+/* deletionCnt (Release 4, contentInstance): the instance goes after it has been
+ * retrieved dcnt times; each retrieval counts it down (the answer shows the count
+ * before). */
+static void count_retrieval(cse_ctx *c)
+{
+    json_t *a = attrs_of(c->target);
+    json_t *dcnt = json_object_get(a, "dcnt");
+    json_t *upd;
+    Tep__Resource *updated = NULL;
+
+    if (json_is_integer(dcnt) && json_integer_value(dcnt) <= 1) {
+        if (cse_res_delete(c->node->store, c->target, c->req->now) == CMN_RSC_DELETED) {
+            CMN_INFO(SUB, "event=deletion_cnt_reached path=%s", c->target->path);
+            cse_notify_event(c->node, c->target->parent_path, 4, c->target, c->req->now);
+        }
+    } else if (json_is_integer(dcnt)) {
+        upd = json_pack("{s:I}", "dcnt", json_integer_value(dcnt) - 1);
+        if (upd != NULL)
+            cse_res_update(c->node->store, c->target, upd, c->req->now, &updated);
+        cse_res_free(updated);
+        json_decref(upd);
+    }
+    json_decref(a);
+}
+
 unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp)
 {
     const unsigned allowed = 1u << 1 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8;
@@ -317,7 +343,11 @@ unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp)
     if (rcn != CSE_RCN_ATTRS)
         return retrieve_children(c, rcn, rsp);
     rsp->body = cse_res_render(c->target);
-    return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (rsp->body == NULL)
+        return CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (c->target->ty == CMN_TY_CIN)
+        count_retrieval(c);
+    return CMN_RSC_OK;
 }
 
 /* ---- update ------------------------------------------------------------------------ */
@@ -367,9 +397,20 @@ unsigned cse_ops_update(cse_ctx *c, cse_rsp *rsp)
         snprintf(rsp->reason, sizeof(rsp->reason), "ty_does_not_match_target");
         rsc = CMN_RSC_BAD_REQUEST;
     }
-    if (rsc == 0)
+    /* TS-0004 7.4.3.2.3: the CSEBase is not updated via the API, whatever the body */
+    if (rsc == 0 && c->target->ty == CMN_TY_CSEBASE) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "csebase_cannot_be_updated");
+        return CMN_RSC_OPERATION_NOT_ALLOWED;
+    }
+    /* no body at all: the empty resource, an UPDATE that refreshes lt only */
+    if (rsc == 0 && (c->req->body == NULL || c->req->body_len == 0))
+        attrs = root = json_object();
+    else if (rsc == 0)
         rsc = cse_ctx_body(c->req, c->target->ty, &root, &attrs);
-    if (rsc == 0 && (rsc = cse_validate_update(c->target->ty, attrs, rsp->reason,
+    if (rsc == 0 && attrs == NULL)
+        rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    if (rsc == 0 && (rsc = cse_validate_update(c->target->ty,
+                                               cse_validate_release(c->req->rvi), attrs, rsp->reason,
                                                sizeof(rsp->reason))) != 0)
         CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
     if (rsc == 0)
@@ -385,12 +426,15 @@ unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp)
     int rcn;
     unsigned rsc = rcn_for(c, CSE_RCN_NOTHING, 0x3, &rcn, rsp);
 
+    /* TS-0004 7.4.3.2.4: the CSEBase cannot be deleted, by anyone */
+    if (rsc == 0 && c->target->ty == CMN_TY_CSEBASE) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "csebase_cannot_be_deleted");
+        return CMN_RSC_OPERATION_NOT_ALLOWED;
+    }
     if (rsc == 0)
         rsc = cse_ctx_access(c, c->target, CMN_ACOP_DELETE);
     if (rsc != 0)
         return rsc;
-    if (c->target->ty == CMN_TY_CSEBASE)
-        return CMN_RSC_OPERATION_NOT_ALLOWED;
     cse_notify_event(c->node, c->target->path, 2, c->target, c->req->now);
     if (c->target->ty == CMN_TY_SUB)
         cse_notify_deleted(c->node, c->target);

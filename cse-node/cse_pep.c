@@ -122,15 +122,29 @@ static int privs_of_ids(cmn_store *st, char *const *ids, size_t n, bool self,
     return 0;
 }
 
-/* The default access policy (TS-0001 9.6.1.3.2): the originator of the creation, or
- * the AE-ID of the closest ancestor AE when none was kept. */
+/* The custodian (Release 4, TS-0001 9.6.1.3), when the resource has one: malloc'd. */
+static char *custodian_of(const Tep__Resource *r)
+{
+    json_t *a = r->json != NULL ? json_loads(r->json, 0, NULL) : NULL;
+    const char *cstn = json_string_value(json_object_get(a, "cstn"));
+    char *out = cstn != NULL && cstn[0] != '\0' ? strdup(cstn) : NULL;
+
+    json_decref(a);
+    return out;
+}
+
+/* The default access policy (TS-0001 9.6.1.3.2): the custodian when the resource has one
+ * (it takes the creator's place), the originator of the creation, or the AE-ID of the
+ * closest ancestor AE when none was kept. */
 static int creator_of(cmn_store *st, const Tep__Resource *r, Tep__DecisionRequest *rq)
 {
     char owner[256];
     int rc;
 
     free(rq->creator);
-    rq->creator = NULL;
+    rq->creator = custodian_of(r);
+    if (rq->creator != NULL)
+        return 0;
     if (r->creator != NULL && r->creator[0] != '\0') {
         rq->creator = strdup(r->creator);
     } else {

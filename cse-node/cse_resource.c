@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -691,6 +692,12 @@ char *cse_res_render(const Tep__Resource *r)
     if (key == NULL || a == NULL) {
         json_decref(a);
         return NULL;
+    }
+    if (r->ty == CMN_TY_CSEBASE) { /* currentTime (TS-0004 Table 7.4.3.1-3), now */
+        char ts[16];
+
+        cmn_json_timestamp((int64_t)time(NULL), ts);
+        json_object_set_new(a, "ctm", json_string(ts));
     }
     w = json_pack("{s:o}", key, a);
     if (w != NULL)

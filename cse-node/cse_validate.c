@@ -9,7 +9,8 @@
 #include "cse_validate.h"
 
 typedef enum { A_STR, A_BOOL, A_UINT, A_POSUINT, A_STRLIST, A_NONEMPTY_STRLIST, A_ANY, A_PRIVS,
-               A_NULL, A_ENC, A_NCT, A_CSY, A_PATTERNS, A_APP_PATTERNS } attr_kind;
+               A_NULL, A_ENC, A_NCT, A_CSY, A_PATTERNS, A_APP_PATTERNS, A_API, A_POA, A_CSZ,
+               A_SRV, A_CNF, A_ID, A_TIME } attr_kind;
 
 /* When an attribute may be written: on CREATE (C), on UPDATE (U), or both. */
 enum { W_C = 1, W_U = 2, W_CU = 3 };
@@ -19,48 +20,65 @@ typedef struct {
     attr_kind kind;
     bool mandatory;  /* on CREATE */
     int when;
+    int release;     /* the release that added it: a request of an older RVI may not send it */
 } attr_rule;
 
-/* Universal/common attributes (TS-0004 9.6.1.3): rn only at CREATE; cr is set to null by
- * the client at CREATE to ask for the creator. */
+/* Universal/common attributes (TS-0004 7.4.x.1-2 of each type): rn only at CREATE;
+ * creator (cr) only where the type's table has it (container, contentInstance,
+ * subscription, group: O at CREATE, NP at UPDATE), set to null by the client to ask for
+ * the creator. */
 static const attr_rule common_rules[] = {
-    { "rn", A_STR, false, W_C }, { "et", A_STR, false, W_CU }, { "lbl", A_STRLIST, false, W_CU },
-    { "acpi", A_STRLIST, false, W_CU }, { "cr", A_NULL, false, W_C }, { NULL, 0, false, 0 },
+    { "rn", A_STR, false, W_C, 0 }, { "et", A_STR, false, W_CU, 0 },
+    { "lbl", A_STRLIST, false, W_CU, 0 }, { "acpi", A_STRLIST, false, W_CU, 0 },
+    { NULL, 0, false, 0, 0 },
 };
+static const attr_rule creator_rule[] = { { "cr", A_NULL, false, W_C, 0 }, { NULL, 0, false, 0, 0 } };
+/* custodian (Release 4, TS-0001 9.6.1.3): takes the creator's place in the default access
+ * policy; on the types that have a creator or are policies. */
+static const attr_rule custodian_rule[] = { { "cstn", A_ID, false, W_CU, 4 },
+                                            { NULL, 0, false, 0, 0 } };
+/* AE (TS-0004 Table 7.4.5.1-3): App-ID, requestReachability and supportedReleaseVersions
+ * mandatory at CREATE; App-ID not updatable. */
 static const attr_rule ae_rules[] = {
-    { "api", A_STR, true, W_C }, { "apn", A_STR, false, W_CU }, { "rr", A_BOOL, false, W_CU },
-    { "poa", A_STRLIST, false, W_CU }, { "srv", A_STRLIST, false, W_CU },
-    { "nl", A_STR, false, W_CU }, { "csz", A_STRLIST, false, W_CU }, { NULL, 0, false, 0 },
+    { "api", A_API, true, W_C, 0 }, { "apn", A_STR, false, W_CU, 0 },
+    { "rr", A_BOOL, true, W_CU, 0 }, { "poa", A_POA, false, W_CU, 0 },
+    { "srv", A_SRV, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
+    { "or", A_STR, false, W_CU, 0 }, { "csz", A_CSZ, false, W_CU, 0 },
+    { NULL, 0, false, 0, 0 },
 };
 static const attr_rule cnt_rules[] = {
-    { "mni", A_UINT, false, W_CU }, { "mbs", A_UINT, false, W_CU },
-    { "mia", A_UINT, false, W_CU }, { NULL, 0, false, 0 },
+    { "mni", A_UINT, false, W_CU, 0 }, { "mbs", A_UINT, false, W_CU, 0 },
+    { "mia", A_UINT, false, W_CU, 0 }, { "or", A_STR, false, W_CU, 0 },
+    { NULL, 0, false, 0, 0 },
 };
+/* contentInstance: dataGenerationTime and deletionCnt are Release 4 */
 static const attr_rule cin_rules[] = {
-    { "con", A_ANY, true, W_C }, { "cnf", A_STR, false, W_C }, { NULL, 0, false, 0 },
+    { "con", A_ANY, true, W_C, 0 }, { "cnf", A_CNF, false, W_C, 0 },
+    { "or", A_STR, false, W_C, 0 }, { "dgt", A_TIME, false, W_C, 4 },
+    { "dcnt", A_POSUINT, false, W_C, 4 }, { NULL, 0, false, 0, 0 },
 };
 static const attr_rule acp_rules[] = {
-    { "pv", A_PRIVS, true, W_CU }, { "pvs", A_PRIVS, true, W_CU }, { NULL, 0, false, 0 },
+    { "pv", A_PRIVS, true, W_CU, 0 }, { "pvs", A_PRIVS, true, W_CU, 0 }, { NULL, 0, false, 0, 0 },
 };
 /* subscription (TS-0004 7.4.8): nu mandatory; enc = {"net":[1..]} (event types 1..4) */
 static const attr_rule sub_rules[] = {
-    { "nu", A_NONEMPTY_STRLIST, true, W_CU }, { "enc", A_ENC, false, W_CU },
-    { "exc", A_UINT, false, W_CU }, { "nct", A_NCT, false, W_CU }, { "su", A_STR, false, W_CU },
-    { "ln", A_BOOL, false, W_CU }, { "nec", A_UINT, false, W_CU }, { NULL, 0, false, 0 },
+    { "nu", A_NONEMPTY_STRLIST, true, W_CU, 0 }, { "enc", A_ENC, false, W_CU, 0 },
+    { "exc", A_UINT, false, W_CU, 0 }, { "nct", A_NCT, false, W_CU, 0 }, { "su", A_STR, false, W_CU, 0 },
+    { "ln", A_BOOL, false, W_CU, 0 }, { "nec", A_UINT, false, W_CU, 0 }, { NULL, 0, false, 0, 0 },
 };
 /* group (TS-0004 7.4.13): mid and mnm mandatory, mt the member type (0 = mixed) */
 static const attr_rule grp_rules[] = {
-    { "mid", A_STRLIST, true, W_CU }, { "mnm", A_POSUINT, true, W_CU },
-    { "mt", A_UINT, false, W_C }, { "gn", A_STR, false, W_CU }, { "csy", A_CSY, false, W_C },
-    { "macp", A_STRLIST, false, W_CU }, { NULL, 0, false, 0 },
+    { "mid", A_STRLIST, true, W_CU, 0 }, { "mnm", A_POSUINT, true, W_CU, 0 },
+    { "mt", A_UINT, false, W_C, 0 }, { "gn", A_STR, false, W_CU, 0 }, { "csy", A_CSY, false, W_C, 0 },
+    { "macp", A_STRLIST, false, W_CU, 0 }, { NULL, 0, false, 0, 0 },
 };
 
 /* serviceSubscribedAppRule (TS-0004 7.4.29, TS-0001 9.6.29): lists of patterns ('*'
  * wildcards); aai entries start with '*', 'R' or 'N' (TS-0004 7.4.29.2.1: else 4000). */
 static const attr_rule asar_rules[] = {
-    { "apci", A_PATTERNS, false, W_CU }, { "aai", A_APP_PATTERNS, false, W_CU },
-    { "aae", A_PATTERNS, false, W_CU }, { "ari", A_PATTERNS, false, W_CU },
-    { NULL, 0, false, 0 },
+    { "apci", A_PATTERNS, false, W_CU, 0 }, { "aai", A_APP_PATTERNS, false, W_CU, 0 },
+    { "aae", A_PATTERNS, false, W_CU, 0 }, { "ari", A_PATTERNS, false, W_CU, 0 },
+    { NULL, 0, false, 0, 0 },
 };
 
 static const attr_rule *rules_for(unsigned ty)
@@ -253,6 +271,130 @@ static bool patterns_ok(json_t *v, bool app)
     return true;
 }
 
+/* m2m:ID (custodian): a non-empty string of printable characters, no space. */
+static bool id_ok(const char *s)
+{
+    if (s == NULL || s[0] == '\0' || strlen(s) > 255)
+        return false;
+    for (; *s != '\0'; s++) {
+        if (*s <= ' ' || *s > '~')
+            return false;
+    }
+    return true;
+}
+
+/* App-ID (TS-0001 7.1.8): starts with 'R' (registered) or 'N' (non-registered). */
+static bool api_ok(json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL && (s[0] == 'R' || s[0] == 'N') && s[1] != '\0' && strlen(s) <= 255;
+}
+
+/* m2m:poaList (TS-0004 Table 6.3.2-1): at least one pointOfAccess, each an absolute URI
+ * "scheme://authority[...]" (RFC 3986 scheme: ALPHA *(ALPHA / DIGIT / "+" / "-" / "."))
+ * of printable characters. */
+static bool poa_ok(json_t *v)
+{
+    json_t *e;
+    size_t i;
+
+    if (!is_str_list(v) || json_array_size(v) == 0)
+        return false;
+    json_array_foreach(v, i, e) {
+        const char *s = json_string_value(e);
+        size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+
+        if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) ||
+            strncmp(s + n, "://", 3) != 0 || s[n + 3] == '\0' || s[n + 3] == '/' || !id_ok(s))
+            return false;
+    }
+    return true;
+}
+
+/* One of a fixed set of strings. */
+static bool one_of(const char *s, const char *const *set)
+{
+    for (; s != NULL && *set != NULL; set++) {
+        if (strcmp(s, *set) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A non-empty list whose members are all in set, no duplicates needed to be refused. */
+static bool list_of(json_t *v, const char *const *set)
+{
+    json_t *e;
+    size_t i;
+
+    if (!is_str_list(v) || json_array_size(v) == 0)
+        return false;
+    json_array_foreach(v, i, e) {
+        if (!one_of(json_string_value(e), set))
+            return false;
+    }
+    return true;
+}
+
+/* m2m:serializations: xml, json, cbor (TS-0004 Table 6.3.2-1); tep also takes the media
+ * types that clients send for them. */
+static const char *const csz_set[] = { "xml",  "json", "cbor", "application/xml",
+                                       "application/json", "application/cbor", NULL };
+/* m2m:supportedReleaseVersions: 1, 2, 2a, 3 in this release; 4 and 5 from later ones. */
+static const char *const srv_set[] = { "1", "2", "2a", "3", "4", "5", NULL };
+
+static bool digits(const char *s, size_t n)
+{
+    if (n == 0 || n > 3)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+/* m2m:contentInfo (TS-0004 Table 6.3.2-1): "type/subtype:encodingType[:contentSecurity]",
+ * the media type's two tokens of RFC 6838 restricted-name characters, the numbers
+ * decimal. */
+static bool cnf_ok(json_t *v)
+{
+    static const char tok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                              "!#$&-^_.+";
+    const char *s = json_string_value(v);
+    const char *p, *c2;
+    size_t n;
+
+    if (s == NULL || strlen(s) > 255)
+        return false;
+    n = strspn(s, tok);
+    if (n == 0 || s[n] != '/')
+        return false;
+    p = s + n + 1;
+    n = strspn(p, tok);
+    if (n == 0 || p[n] != ':')
+        return false;
+    p += n + 1;
+    c2 = strchr(p, ':');
+    if (c2 == NULL)
+        return digits(p, strlen(p));
+    return digits(p, (size_t)(c2 - p)) && digits(c2 + 1, strlen(c2 + 1));
+}
+
+/* m2m:timestamp: YYYYMMDDTHHMMSS with optional ,ffffff fraction. */
+static bool time_ok(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n < 15 || s[8] != 'T' || !digits(s, 3) || !digits(s + 3, 3) || !digits(s + 6, 2) ||
+        !digits(s + 9, 3) || !digits(s + 12, 3))
+        return false;
+    return n == 15 || (s[15] == ',' && n <= 22 && strspn(s + 16, "0123456789") == n - 16 &&
+                       n > 16);
+}
+
 static bool kind_ok(const attr_rule *r, json_t *v)
 {
     switch (r->kind) {
@@ -269,6 +411,13 @@ static bool kind_ok(const attr_rule *r, json_t *v)
     case A_PATTERNS: return patterns_ok(v, false);
     case A_APP_PATTERNS: return patterns_ok(v, true);
     case A_ANY: return !json_is_null(v);
+    case A_API: return api_ok(v);
+    case A_POA: return poa_ok(v);
+    case A_CSZ: return list_of(v, csz_set);
+    case A_SRV: return list_of(v, srv_set);
+    case A_CNF: return cnf_ok(v);
+    case A_ID: return id_ok(json_string_value(v));
+    case A_TIME: return time_ok(v);
     case A_PRIVS:
         /* TS-0004: selfPrivileges must hold at least one rule (BAD_REQUEST otherwise). */
         return cse_validate_privileges(v, strcmp(r->name, "pvs") == 0 ? 1 : 0) == 0;
@@ -285,27 +434,54 @@ static const attr_rule *find_rule(const attr_rule *rules, const char *name)
     return NULL;
 }
 
-static unsigned check_attr(const attr_rule *rules, int when, const char *key, json_t *v,
-                           char *reason, size_t rlen)
+static bool has_creator(unsigned ty)
+{
+    return ty == CMN_TY_CNT || ty == CMN_TY_CIN || ty == CMN_TY_SUB || ty == CMN_TY_GRP;
+}
+
+static bool has_custodian(unsigned ty)
+{
+    return ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_SUB || ty == CMN_TY_GRP;
+}
+
+/* The rule of attribute key for type ty: universal/common, creator and custodian where
+ * the type has them, then its own. */
+static const attr_rule *rule_of(unsigned ty, const char *key)
 {
     const attr_rule *r = find_rule(common_rules, key);
 
+    if (r == NULL && has_creator(ty))
+        r = find_rule(creator_rule, key);
+    if (r == NULL && has_custodian(ty))
+        r = find_rule(custodian_rule, key);
+    return r != NULL ? r : find_rule(rules_for(ty), key);
+}
+
+static unsigned check_attr(unsigned ty, int release, int when, const char *key, json_t *v,
+                           char *reason, size_t rlen)
+{
+    const attr_rule *r;
+
     /* tep keeps app rules to the admin: no policy may open them to others. */
-    if (rules == asar_rules && strcmp(key, "acpi") == 0) {
+    if (ty == CMN_TY_SASR && strcmp(key, "acpi") == 0) {
         snprintf(reason, rlen, "acpi_not_allowed:asar");
         return CMN_RSC_BAD_REQUEST;
     }
     /* TS-0001 9.6.2, 9.6.7: an <accessControlPolicy> and a <contentInstance> have no
      * accessControlPolicyIDs (their own pvs, their parent's policies decide). */
-    if ((rules == acp_rules || rules == cin_rules) && strcmp(key, "acpi") == 0) {
-        snprintf(reason, rlen, "acpi_not_an_attribute_of:%s", rules == acp_rules ? "acp" : "cin");
+    if ((ty == CMN_TY_ACP || ty == CMN_TY_CIN) && strcmp(key, "acpi") == 0) {
+        snprintf(reason, rlen, "acpi_not_an_attribute_of:%s", ty == CMN_TY_ACP ? "acp" : "cin");
         return CMN_RSC_BAD_REQUEST;
     }
-
-    if (r == NULL)
-        r = find_rule(rules, key);
+    r = rule_of(ty, key);
     if (r == NULL || (r->when & when) == 0) {
         snprintf(reason, rlen, "unknown_or_readonly_attribute:%.40s", key);
+        return CMN_RSC_BAD_REQUEST;
+    }
+    /* an attribute of a later release than the request's RVI: the client did not ask
+     * for that release's semantics (TS-0004 6.4.2: RVI) */
+    if (r->release > release) {
+        snprintf(reason, rlen, "attribute_needs_release_%d:%.40s", r->release, key);
         return CMN_RSC_BAD_REQUEST;
     }
     /* UPDATE: null deletes an optional attribute (TS-0004 7.3.3.3) */
@@ -330,22 +506,33 @@ static unsigned check_mandatory(const attr_rule *rules, json_t *attrs, char *rea
     return 0;
 }
 
-static bool rn_ok(json_t *rn)
+bool cse_validate_rn(const char *s)
 {
-    const char *s;
+    size_t n = s != NULL ? strlen(s) : 0;
 
-    if (rn == NULL)
-        return true;
-    s = json_string_value(rn);
-    return s != NULL && s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 &&
-           strcmp(s, "..") != 0 && strlen(s) <= 255;
+    /* TS-0004 6.2.3: resource-name = 1*unreserved, unreserved = (ALPHA / DIGIT)
+     * *(ALPHA / DIGIT / "-" / "." / "_"): it starts with a letter or digit. */
+    if (n == 0 || n > CSE_VALIDATE_RN_MAX)
+        return false;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+          (s[0] >= '0' && s[0] <= '9')))
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
 }
 
-unsigned cse_validate_create(unsigned ty, json_t *attrs, char *ret_reason, size_t rlen)
+int cse_validate_release(const char *rvi)
+{
+    if (rvi == NULL || rvi[0] < '1' || rvi[0] > '9')
+        return 1; /* absent: a client of before RVI (Release 1 and 2) */
+    return rvi[0] - '0';
+}
+
+unsigned cse_validate_create(unsigned ty, int release, json_t *attrs, char *ret_reason,
+                             size_t rlen)
 {
     const attr_rule *rules = rules_for(ty);
     const char *key;
-    json_t *v;
+    json_t *v, *rn;
     unsigned rsc;
 
     ret_reason[0] = '\0';
@@ -358,18 +545,20 @@ unsigned cse_validate_create(unsigned ty, json_t *attrs, char *ret_reason, size_
         return CMN_RSC_BAD_REQUEST;
     }
     json_object_foreach(attrs, key, v) {
-        rsc = check_attr(rules, W_C, key, v, ret_reason, rlen);
+        rsc = check_attr(ty, release, W_C, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;
     }
-    if (!rn_ok(json_object_get(attrs, "rn"))) {
+    rn = json_object_get(attrs, "rn");
+    if (rn != NULL && !cse_validate_rn(json_string_value(rn))) {
         snprintf(ret_reason, rlen, "bad_value:rn");
         return CMN_RSC_BAD_REQUEST;
     }
     return check_mandatory(rules, attrs, ret_reason, rlen);
 }
 
-unsigned cse_validate_update(unsigned ty, json_t *attrs, char *ret_reason, size_t rlen)
+unsigned cse_validate_update(unsigned ty, int release, json_t *attrs, char *ret_reason,
+                             size_t rlen)
 {
     const attr_rule *rules = rules_for(ty);
     const char *key;
@@ -381,12 +570,13 @@ unsigned cse_validate_update(unsigned ty, json_t *attrs, char *ret_reason, size_
         snprintf(ret_reason, rlen, "type_not_updatable:%u", ty);
         return CMN_RSC_OPERATION_NOT_ALLOWED;
     }
-    if (!json_is_object(attrs) || json_object_size(attrs) == 0) {
-        snprintf(ret_reason, rlen, "no_attributes");
+    /* An empty object is a valid UPDATE: it changes nothing but lastModifiedTime. */
+    if (!json_is_object(attrs)) {
+        snprintf(ret_reason, rlen, "not_an_object");
         return CMN_RSC_BAD_REQUEST;
     }
     json_object_foreach(attrs, key, v) {
-        rsc = check_attr(rules, W_U, key, v, ret_reason, rlen);
+        rsc = check_attr(ty, release, W_U, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;
     }

@@ -183,7 +183,7 @@ static void test_ae_originators(void **state)
     /* "S": a CSE-assigned S-prefixed AE-ID */
     assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse", .from = "S",
                                         .ty = CMN_TY_AE,
-                                        .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rr\":false}}" },
+                                        .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":false}}" },
                           &rsp), 2001);
     aei = field(&rsp, "m2m:ae", "aei");
     assert_int_equal(json_string_value(aei)[0], 'S');
@@ -192,10 +192,10 @@ static void test_ae_originators(void **state)
     /* an explicit originator is kept; a second registration is refused */
     assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
                                          .from = "Cmine", .ty = CMN_TY_AE,
-                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\"}}" }), 2001);
+                                         .body = "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}" }), 2001);
     assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
                                          .from = "Cmine", .ty = CMN_TY_AE,
-                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rn\":\"b\"}}" }),
+                                         .body = "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\",\"rn\":\"b\"}}" }),
                      4117);
 }
 
@@ -637,7 +637,7 @@ static void test_notification_targets(void **state)
 
     assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
                                          .from = "Cpoa", .ty = CMN_TY_AE,
-                                         .body = "{\"m2m:ae\":{\"api\":\"Nx\",\"rr\":true,"
+                                         .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":true,"
                                                  "\"poa\":[\"http://h/x\",\"coap://127.0.0.1:5690/n\"]}}" }),
                      2001);
     assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cpoa", uri, sizeof(uri)), 0);
@@ -729,7 +729,7 @@ static void test_policy_table(void **state)
     json_t *v;
 
     assert_int_equal(as(f, "Cown", CREATE("tep-cse", CMN_TY_AE,
-                                          "{\"m2m:ae\":{\"rn\":\"own\",\"api\":\"Nx\"}}")), 2001);
+                                          "{\"m2m:ae\":{\"rn\":\"own\",\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}")), 2001);
     assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/own",
                                          .ty = CMN_TY_ACP, .body = acp_body, .from = "Cown" },
                            &rsp), 2001);

@@ -93,7 +93,7 @@ static json_t *attr(const cse_rsp *rsp, const char *wrapper, const char *name)
 static void register_ae(fixture *f)
 {
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
-                         "{\"m2m:ae\":{\"api\":\"Ntepdemo\",\"rn\":\"dev1\"}}"),
+                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rn\":\"dev1\"}}"),
                      CMN_RSC_CREATED);
 }
 
@@ -122,7 +122,7 @@ static void test_ae_register(void **state)
     json_t *v;
 
     assert_int_equal(rq(f, CMN_OP_CREATE, "tep-cse", "C", "Cdev1", CMN_TY_AE,
-                        "{\"m2m:ae\":{\"api\":\"Ntepdemo\",\"rr\":true}}", &rsp),
+                        "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rr\":true}}", &rsp),
                      CMN_RSC_CREATED);
     assert_string_equal(rsp.location, "tep-cse/Cdev1");
     v = attr(&rsp, "m2m:ae", "aei");
@@ -134,7 +134,7 @@ static void test_ae_register(void **state)
     cse_rsp_clear(&rsp);
     /* the same AE-ID again, even under another name */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
-                         "{\"m2m:ae\":{\"api\":\"Ntepdemo\",\"rn\":\"other\"}}"),
+                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rn\":\"other\"}}"),
                      CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED);
     /* the AE reads itself, by structured path and by ri */
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/Cdev1", "Cdev1", "Cdev1", 0, NULL), 2000);
@@ -172,7 +172,7 @@ static void test_container_and_instances(void **state)
                      CMN_RSC_CONFLICT);
     /* an AE cannot live under a container */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", CMN_TY_AE,
-                         "{\"m2m:ae\":{\"api\":\"N\"}}"),
+                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nn\"}}"),
                      CMN_RSC_INVALID_CHILD_RESOURCE_TYPE);
     /* another enrolled AE has no right on it (no acpi: creator only) */
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0, NULL), 4103);
@@ -251,7 +251,7 @@ static void test_bad_input(void **state)
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT, "{\"m2m:cnt\":"),
                      4000);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT,
-                         "{\"m2m:ae\":{\"api\":\"x\"}}"),
+                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}"),
                      4000);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT, NULL), 4000);
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/nothing", "CAdmin", NULL, 0, NULL), 4004);
@@ -290,12 +290,12 @@ static void test_enrolled_needs_sa(void **state)
     assert_int_equal(cse_sync_apply(t, &item, NULL), 0);
     assert_int_equal(cmn_txn_commit(t), 0);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", NULL, CMN_TY_AE,
-                         "{\"m2m:ae\":{\"api\":\"N\"}}"),
+                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nn\"}}"),
                      4107);
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse", "Cdev1", NULL, 0, NULL), 4107);
     /* a plain-CoAP AE that is not enrolled registers under a CSE-assigned AE-ID */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, NULL, CMN_TY_AE,
-                         "{\"m2m:ae\":{\"api\":\"N\"}}"),
+                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nn\"}}"),
                      2001);
 }
 

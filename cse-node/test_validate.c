@@ -17,7 +17,7 @@ static unsigned check(unsigned ty, const char *json, char *reason)
     unsigned rsc;
 
     assert_non_null(o);
-    rsc = cse_validate_create(ty, o, reason, 96);
+    rsc = cse_validate_create(ty, 3, o, reason, 96);
     json_decref(o);
     return rsc;
 }
@@ -26,11 +26,105 @@ static void test_ae(void **state)
 {
     char r[96];
 
-    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Ntepdemo\",\"rr\":true,\"rn\":\"app\"}", r), 0);
-    assert_int_equal(check(CMN_TY_AE, "{\"rr\":true}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Ntepdemo\",\"rr\":true,\"rn\":\"app\","
+                                      "\"srv\":[\"3\"]}", r), 0);
+    assert_int_equal(check(CMN_TY_AE, "{\"rr\":true,\"srv\":[\"3\"]}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "missing:api");
     assert_int_equal(check(CMN_TY_AE, "{\"api\":7}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "bad_value:api");
+}
+
+/* TS-0004 Table 7.4.5.1-3: rr and srv mandatory; value formats of api, poa, csz, srv;
+ * creator is NP for an AE. */
+static void test_ae_formats(void **state)
+{
+    static const char *const bad[][2] = {
+        { "\"api\":\"Xapp\"", "bad_value:api" },
+        { "\"api\":\"N\"", "bad_value:api" },
+        { "\"poa\":[\"127.0.0.1:5683\"]", "bad_value:poa" },
+        { "\"poa\":[]", "bad_value:poa" },
+        { "\"poa\":[\"coap://\"]", "bad_value:poa" },
+        { "\"poa\":[\"1coap://h\"]", "bad_value:poa" },
+        { "\"poa\":[\"coap://h x\"]", "bad_value:poa" },
+        { "\"csz\":[\"text/plain\"]", "bad_value:csz" },
+        { "\"csz\":[]", "bad_value:csz" },
+        { "\"srv\":[\"6\"]", "bad_value:srv" },
+        { "\"srv\":[]", "bad_value:srv" },
+        { "\"rr\":\"false\"", "bad_value:rr" },
+        { "\"cr\":null", "unknown_or_readonly_attribute:cr" },
+        { "\"cstn\":\"Cx\"", "unknown_or_readonly_attribute:cstn" },
+    };
+    char body[256], r[96];
+
+    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Rorg.app\",\"rr\":false,\"srv\":[\"2a\",\"3\"],"
+                                      "\"poa\":[\"coap://127.0.0.1:5683/x\",\"http://h:8080\"],"
+                                      "\"csz\":[\"json\",\"application/cbor\"]}", r), 0);
+    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Napp\",\"srv\":[\"3\"]}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "missing:rr");
+    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Napp\",\"rr\":true}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "missing:srv");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body), "{\"api\":\"Napp\",\"rr\":true,\"srv\":[\"3\"],%s}",
+                 bad[i][0]);
+        if (strstr(bad[i][0], "\"api\"") != NULL || strstr(bad[i][0], "\"srv\"") != NULL ||
+            strstr(bad[i][0], "\"rr\"") != NULL)
+            snprintf(body, sizeof(body), "{\"api\":\"Napp\",\"rr\":true,\"srv\":[\"3\"]}");
+        if (strstr(bad[i][0], "\"api\"") != NULL)
+            snprintf(body, sizeof(body), "{%s,\"rr\":true,\"srv\":[\"3\"]}", bad[i][0]);
+        else if (strstr(bad[i][0], "\"srv\"") != NULL)
+            snprintf(body, sizeof(body), "{\"api\":\"Napp\",\"rr\":true,%s}", bad[i][0]);
+        else if (strstr(bad[i][0], "\"rr\"") != NULL)
+            snprintf(body, sizeof(body), "{\"api\":\"Napp\",\"srv\":[\"3\"],%s}", bad[i][0]);
+        if (check(CMN_TY_AE, body, r) != CMN_RSC_BAD_REQUEST || strcmp(r, bad[i][1]) != 0)
+            fail_msg("%s: want 4000 %s, got %s", body, bad[i][1], r);
+    }
+}
+
+/* Release 4 attributes: refused when the request's RVI is older, accepted from 4. */
+static void test_release(void **state)
+{
+    json_t *o = json_loads("{\"con\":\"x\",\"dgt\":\"20260101T000000\",\"dcnt\":2}", 0, NULL);
+    json_t *c = json_loads("{\"cstn\":\"Cboss\"}", 0, NULL);
+    char r[96];
+
+    assert_int_equal(cse_validate_release(NULL), 1);
+    assert_int_equal(cse_validate_release("2a"), 2);
+    assert_int_equal(cse_validate_release("4"), 4);
+    assert_int_equal(cse_validate_create(CMN_TY_CIN, 3, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "attribute_needs_release_4:dgt");
+    assert_int_equal(cse_validate_create(CMN_TY_CIN, 4, o, r, sizeof(r)), 0);
+    assert_int_equal(cse_validate_create(CMN_TY_CNT, 5, c, r, sizeof(r)), 0);
+    assert_int_equal(cse_validate_update(CMN_TY_CNT, 4, c, r, sizeof(r)), 0);
+    assert_int_equal(cse_validate_update(CMN_TY_CNT, 3, c, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "attribute_needs_release_4:cstn");
+    json_decref(o);
+    o = json_loads("{\"con\":\"x\",\"dgt\":\"2026-01-01\"}", 0, NULL);
+    assert_int_equal(cse_validate_create(CMN_TY_CIN, 4, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:dgt");
+    json_decref(o);
+    json_decref(c);
+}
+
+/* An empty UPDATE is valid (lt refresh); the CSEBase and a contentInstance are 4005. */
+static void test_update(void **state)
+{
+    json_t *o = json_object();
+    char r[96];
+
+    assert_int_equal(cse_validate_update(CMN_TY_CNT, 3, o, r, sizeof(r)), 0);
+    assert_int_equal(cse_validate_update(CMN_TY_AE, 3, o, r, sizeof(r)), 0);
+    assert_int_equal(cse_validate_update(CMN_TY_CSEBASE, 3, o, r, sizeof(r)),
+                     CMN_RSC_OPERATION_NOT_ALLOWED);
+    assert_int_equal(cse_validate_update(CMN_TY_CIN, 3, o, r, sizeof(r)),
+                     CMN_RSC_OPERATION_NOT_ALLOWED);
+    json_object_set_new(o, "api", json_string("Nother"));
+    assert_int_equal(cse_validate_update(CMN_TY_AE, 3, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "unknown_or_readonly_attribute:api");
+    json_object_clear(o);
+    json_object_set_new(o, "rr", json_null());
+    assert_int_equal(cse_validate_update(CMN_TY_AE, 3, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    json_decref(o);
 }
 
 static void test_readonly_and_unknown(void **state)
@@ -55,6 +149,26 @@ static void test_rn(void **state)
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"\"}", r), CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"..\"}", r), CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"data\"}", r), 0);
+    /* TS-0004 6.2.3: unreserved characters only, the first a letter or digit */
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"Data-1.v_2\"}", r), 0);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"a b\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:rn");
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"a~b\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"_a\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"-a\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"caf\u00e9\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"a?b\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CNT, "{\"rn\":7}", r), CMN_RSC_BAD_REQUEST);
+    assert_true(cse_validate_rn("x"));
+    {
+        char big[CSE_VALIDATE_RN_MAX + 2];
+
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_false(cse_validate_rn(big));
+        big[CSE_VALIDATE_RN_MAX] = '\0';
+        assert_true(cse_validate_rn(big));
+    }
 }
 
 static void test_cin(void **state)
@@ -64,6 +178,19 @@ static void test_cin(void **state)
     assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}", r), 0);
     assert_int_equal(check(CMN_TY_CIN, "{\"cnf\":\"text/plain:0\"}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "missing:con");
+    /* contentInfo: type/subtype:encoding[:security] */
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"application/json:0:1\"}", r), 0);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/plain\"}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:cnf");
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text:0\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/plain:a\"}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/plain:0:\"}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/pl ain:0\"}", r),
+                     CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cr\":null}", r), 0);
 }
 
 static void test_acp(void **state)
@@ -143,10 +270,10 @@ static void test_asar(void **state)
     assert_int_equal(check(CMN_TY_SASR, "{\"acpi\":[\"acp1\"]}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "acpi_not_allowed:asar");
     o = json_loads("{\"aai\":[\"Sbad\"]}", 0, NULL);
-    assert_int_equal(cse_validate_update(CMN_TY_SASR, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(cse_validate_update(CMN_TY_SASR, 3, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
     json_decref(o);
     o = json_loads("{\"aai\":[\"Rgood\"],\"apci\":null}", 0, NULL);
-    assert_int_equal(cse_validate_update(CMN_TY_SASR, o, r, sizeof(r)), 0);
+    assert_int_equal(cse_validate_update(CMN_TY_SASR, 3, o, r, sizeof(r)), 0);
     json_decref(o);
 }
 
@@ -162,6 +289,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ae), cmocka_unit_test(test_readonly_and_unknown),
+        cmocka_unit_test(test_ae_formats), cmocka_unit_test(test_release),
+        cmocka_unit_test(test_update),
         cmocka_unit_test(test_rn), cmocka_unit_test(test_cin),
         cmocka_unit_test(test_acp), cmocka_unit_test(test_unsupported_type),
         cmocka_unit_test(test_asar), cmocka_unit_test(test_acp_contexts),

@@ -69,7 +69,8 @@ def _subscribe_while(cse_port, behave, targets, originator):
     th.start()
     try:
         with OneM2MClient("127.0.0.1", cse_port, originator) as c:
-            r = c.create("tep-cse", TY_AE, {"rn": originator, "api": "Ntep.test", "rr": False})
+            r = c.create("tep-cse", TY_AE, {"rn": originator, "api": "Ntep.test", "rr": False,
+                                            "srv": ["3"]})
             assert r.rsc == 2001, str(r)
             cnt = c.create("tep-cse/" + originator, TY_CNT, {"rn": "watched"}).location
             t0 = time.monotonic()

@@ -25,7 +25,8 @@ QUOTA = 4
 def _ae_with_container(c, rn):
     """An AE and a container of it that its ACP opens to the AE, in every spelling of
     its AE-ID (acor matching, docs/access-control.md)."""
-    r = c.create("tep-cse", TY_AE, {"rn": rn, "api": "Ntep.test", "rr": False})
+    r = c.create("tep-cse", TY_AE, {"rn": rn, "api": "Ntep.test", "rr": False,
+                                    "srv": ["3"]})
     assert r.rsc == 2001, str(r)
     acp = c.create("tep-cse/" + rn, TY_ACP, {"rn": "acp",
                                               "pv": {"acr": [{"acor": [rn], "acop": 63}]},

@@ -27,7 +27,8 @@ DEADLINE_MS = 6000
 
 def _ae(port, aei):
     c = OneM2MClient("127.0.0.1", port, aei)
-    r = c.create("tep-cse", TY_AE, {"rn": aei, "api": "Ntep.test", "rr": False})
+    r = c.create("tep-cse", TY_AE, {"rn": aei, "api": "Ntep.test", "rr": False,
+                                    "srv": ["3"]})
     assert r.rsc == 2001, str(r)
     return c, "tep-cse/" + aei
 
