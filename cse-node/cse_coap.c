@@ -49,6 +49,7 @@ struct cse_coap {
     uint64_t shed_unlogged;
     bool batching;            /* inside the batch of one loop turn (cse_coap_process) */
     size_t n_held;            /* parked in PARK_COMMIT */
+    uint64_t commit_failures; /* batch commits that failed (their writes are lost) */
 };
 
 #define SHED_LOG_MS 10000
@@ -485,6 +486,7 @@ static void handle_pass(cse_coap *c, cse_pep_pending *decisions, const cse_req *
 static void resume(cse_coap *c, parked *p)
 {
     cse_rsp rsp;
+    uint64_t writes, failures;
 
     p->req.bound_id = NULL;
     if (p->req.secure) {
@@ -494,7 +496,13 @@ static void resume(cse_coap *c, parked *p)
     p->req.verified = p->result;
     p->req.sub_rn = p->result != 0 ? p->rn : NULL;
     p->o.ati[0] = '\0';
+    writes = cmn_store_write_count(c->node->store);
+    failures = c->commit_failures;
     handle_pass(c, p->decisions, &p->req, &rsp);
+    if (cmn_store_write_count(c->node->store) != writes && c->commit_failures != failures) {
+        cse_rsp_clear(&rsp); /* its write was in a lost batch */
+        rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    }
     if (rsp.deciding) {
         p->state = PARK_DECIDING; /* more questions (a DAS consultation after a Deny) */
         return;
@@ -539,10 +547,16 @@ static void resume_parked(cse_coap *c)
     }
 }
 
+static int commit_batch(cse_coap *c, bool reopen);
+
+/* A notification tells of a write: the batch holding it is committed first (group
+ * commit), and a write whose commit failed is told to nobody. */
 static void notify(void *arg, const char *nu, const char *body)
 {
     cse_coap *c = arg;
 
+    if (c->batching && cmn_store_batch_dirty(c->node->store) && commit_batch(c, true) != 0)
+        return;
     cse_client_notify(c->client, nu, body);
 }
 
@@ -646,8 +660,10 @@ static int commit_batch(cse_coap *c, bool reopen)
 {
     int rc = cmn_store_batch_commit(c->node->store);
 
-    if (rc != 0)
+    if (rc != 0) {
         CMN_ERR(SUB, "event=store_commit_failed err=%s held=%zu", cmn_strerror(rc), c->n_held);
+        c->commit_failures++;
+    }
     release_held(c, rc);
     if (reopen && cmn_store_batch_begin(c->node->store) != 0)
         c->batching = false; /* every write commits on its own */
@@ -656,11 +672,11 @@ static int commit_batch(cse_coap *c, bool reopen)
 
 /* Before an answer leaves: whatever the batch holds becomes durable first, so nothing
  * uncommitted is ever acknowledged or shown. */
-static void settle(cse_coap *c, bool wrote, cse_rsp *rsp)
+static void settle(cse_coap *c, bool wrote, uint64_t failures, cse_rsp *rsp)
 {
-    if (!c->batching || !cmn_store_batch_dirty(c->node->store))
-        return;
-    if (commit_batch(c, true) != 0 && wrote) {
+    if (c->batching && cmn_store_batch_dirty(c->node->store))
+        commit_batch(c, true);
+    if (wrote && c->commit_failures != failures) { /* its write was in a lost batch */
         cse_rsp_clear(rsp);
         rsp->rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     }
@@ -732,6 +748,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     cse_rsp rsp = { 0 };
     req_opts o = { 0 };
     uint64_t writes = cmn_store_write_count(c->node->store);
+    uint64_t failures = c->commit_failures;
     bool wrote;
 
     if (p != NULL) {
@@ -774,7 +791,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     }
     if (wrote && hold_for_commit(c, session, request, &req, &o, &decisions, &memo, &rsp))
         return;
-    settle(c, wrote, &rsp);
+    settle(c, wrote, failures, &rsp);
     cse_pep_pending_free(decisions);
     cse_fanout_memo_free(memo);
     cbor_out(&o, &rsp);
