@@ -20,6 +20,7 @@
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
+#include "cmn_ca.h"
 #include "cmn_pki.h"
 
 #define SUB "maf"
@@ -149,19 +150,23 @@ static bool printable(const char *s)
 }
 
 /* A certificate client is served while its certificate is valid and not revoked on its
- * own, and the MAF knows a live Km of its enrolment from sync (revoking or expiring the
- * enrolee ends it, 10.7). */
+ * own, and the MAF knows a live Km of the enrolment it was issued under (its serial
+ * names the KeID, cmn_ca_serial_bound_to): revoking, expiring or replacing the
+ * enrolment ends it (10.7). */
 static int cert_usable(cmn_store *st, const char *serial, const char *enrolee_id,
                        int64_t not_after, int64_t now, int64_t *ret_expires)
 {
     int64_t km_expires = 0;
+    char ke_id[CMN_KEY_ID_MAX];
     int rc;
 
     if (now >= not_after)
         return CMN_EEXPIRED;
     if (authz_maf_cert_revoked(st, serial))
         return CMN_EDENIED;
-    rc = authz_maf_enrolee_km(st, enrolee_id, now, &km_expires, NULL, 0);
+    rc = authz_maf_enrolee_km(st, enrolee_id, now, &km_expires, ke_id, sizeof(ke_id));
+    if (rc == 0 && !cmn_ca_serial_bound_to(serial, ke_id))
+        return CMN_ESTATE; /* issued under another (revoked, replaced) enrolment */
     if (rc == 0 && ret_expires != NULL)
         *ret_expires = km_expires != 0 && km_expires < not_after ? km_expires : not_after;
     return rc;
@@ -194,8 +199,9 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     rc = cert_usable(c->store, info.serial, id, info.not_after, (int64_t)time(NULL), &expires);
     if (rc != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=\"%s\" identity=cert:%s enrolee_id=%s",
-                 rc == CMN_ENOTFOUND  ? "no live enrolment"
+                 rc == CMN_ENOTFOUND ? "no live enrolment"
                  : rc == CMN_EDENIED ? "certificate revoked"
+                 : rc == CMN_ESTATE  ? "certificate not of the current enrolment"
                                      : cmn_strerror(rc),
                  info.serial, id);
         return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "authz_creds.h"
+#include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -1037,7 +1038,8 @@ static bool source_live(cmn_store *st, const Tep__MafKey *k, int64_t now, char *
 
     if (k->km_id[0] == '\0')
         return !authz_maf_cert_revoked(st, k->cert_serial) &&
-               authz_maf_enrolee_km(st, k->source_id, now, NULL, ret_ke_id, len_ke_id) == 0;
+               authz_maf_enrolee_km(st, k->source_id, now, NULL, ret_ke_id, len_ke_id) == 0 &&
+               cmn_ca_serial_bound_to(k->cert_serial, ret_ke_id);
     if (cmn_store_get(st, AUTHZ_CREDS_DB, k->km_id, strlen(k->km_id), &val, &len) == 0 &&
         (c = tep__credential__unpack(NULL, len, val)) != NULL)
         live = !c->revoked && (c->expires == 0 || c->expires > now);

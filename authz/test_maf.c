@@ -19,6 +19,10 @@
 
 #define NOW 1800000000
 #define MAF "maf.tep.local"
+#define KE_ID "00112233445566778899aabbccddeeff@mef.tep.local"
+/* a certificate serial bound to KE_ID (cmn_ca_issue_bound), and one of another enrolment */
+#define SERIAL "5e0011223344556677a1b2c3d4e5f607"
+#define OTHER_SERIAL "5e8899aabbccddeeffa1b2c3d4e5f607"
 
 static char dir[64];
 static cmn_store *store;
@@ -42,7 +46,7 @@ static int put_km(bool revoked)
     c.key_id = (char *)sess.km_id;
     c.key = (ProtobufCBinaryData){ sizeof(km), km };
     c.suid = 21;
-    c.ke_id = "aa@mef.tep.local";
+    c.ke_id = KE_ID;
     c.enrolee_id = (char *)sess.enrolee_id;
     c.expires = sess.expires;
     c.revoked = revoked;
@@ -133,7 +137,7 @@ static void test_key_registration_then_retrieval(void **state)
     assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW + 1, &c), 0);
     assert_string_equal(c->key_id, a.key_id);
     assert_string_equal(c->enrolee_id, "Cdevice01");
-    assert_string_equal(c->ke_id, "aa@mef.tep.local"); /* the source's enrolment */
+    assert_string_equal(c->ke_id, KE_ID); /* the source's enrolment */
     assert_int_equal(c->suid, 32);
     assert_int_equal(c->expires, NOW + 600);
     assert_int_equal(c->key.len, 32);
@@ -471,9 +475,31 @@ static void test_client_update_shortens_keys(void **state)
     authz_maf_credential_free(c);
 }
 
+/* Rewrites the stored key's certificate serial (as if registered under that one). */
+static int source_with_serial(const char *key_id, const char *serial)
+{
+    void *val = NULL;
+    size_t len = 0;
+    Tep__MafKey *k;
+    uint8_t buf[1024];
+    int rc = cmn_store_get(store, AUTHZ_MAF_KEYS_DB, key_id, strlen(key_id), &val, &len);
+
+    if (rc != 0)
+        return rc;
+    k = tep__maf_key__unpack(NULL, len, val);
+    cmn_store_free_val(val, len);
+    if (k == NULL || tep__maf_key__get_packed_size(k) > sizeof(buf) - 64)
+        return CMN_ECORRUPT;
+    k->cert_serial = (char *)serial;
+    len = tep__maf_key__pack(k, buf);
+    k->cert_serial = NULL;
+    tep__maf_key__free_unpacked(k, NULL);
+    return cmn_store_put(store, AUTHZ_MAF_KEYS_DB, key_id, strlen(key_id), buf, len);
+}
+
 static void test_certificate_session(void **state)
 {
-    static const authz_maf_session cert = { "", "Cdevice01", NOW + 7200, "0a1b2c" };
+    static const authz_maf_session cert = { "", "Cdevice01", NOW + 7200, SERIAL };
     char **gone = NULL;
     authz_maf_answer a;
     Tep__Credential *c = NULL;
@@ -487,7 +513,7 @@ static void test_certificate_session(void **state)
     assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, &expires, ke_id,
                                           sizeof(ke_id)), 0);
     assert_int_equal(expires, sess.expires);
-    assert_string_equal(ke_id, "aa@mef.tep.local");
+    assert_string_equal(ke_id, KE_ID);
     assert_int_equal(authz_maf_enrolee_km(store, "Cdevice02", NOW, NULL, NULL, 0),
                      CMN_ENOTFOUND);
 
@@ -502,29 +528,34 @@ static void test_certificate_session(void **state)
     free(a.body);
     assert_int_equal(authz_maf_list(store, &keys, &n), 0);
     assert_int_equal(n, 1);
-    assert_string_equal(keys[0]->cert_serial, "0a1b2c");
+    assert_string_equal(keys[0]->cert_serial, SERIAL);
     assert_string_equal(keys[0]->km_id, "");
     authz_maf_list_free(keys, n);
     assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW, &c), 0);
-    assert_string_equal(c->ke_id, "aa@mef.tep.local");
+    assert_string_equal(c->ke_id, KE_ID);
     authz_maf_credential_free(c);
     c = NULL;
+    /* a key registered with a certificate of another enrolment of the same AE-ID (one
+     * revoked or replaced) is not served */
+    assert_int_equal(source_with_serial(a.key_id, OTHER_SERIAL), 0);
+    assert_int_equal(authz_maf_retrieve(store, a.key_id, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
+    assert_int_equal(source_with_serial(a.key_id, SERIAL), 0);
     /* the Km session of the same enrolee is another client: not the source */
     authz_maf_key_deregister(store, MAF, &sess, REL, NOW, &a);
     assert_int_equal(a.code, 403);
     authz_maf_answer_clear(&a);
     /* the certificate revoked on its own (a CERT_REVOKED sync item): the key is gone */
-    assert_false(authz_maf_cert_revoked(store, "0a1b2c"));
-    assert_int_equal(cert_revoked_item("0a1b2c"), 0);
-    assert_true(authz_maf_cert_revoked(store, "0a1b2c"));
+    assert_false(authz_maf_cert_revoked(store, SERIAL));
+    assert_int_equal(cert_revoked_item(SERIAL), 0);
+    assert_true(authz_maf_cert_revoked(store, SERIAL));
     assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
     /* and its keys are revoked, to be announced */
-    assert_int_equal(authz_maf_revoke_cert(store, "0a1b2c", NOW + 3, &gone, &n), 0);
+    assert_int_equal(authz_maf_revoke_cert(store, SERIAL, NOW + 3, &gone, &n), 0);
     assert_int_equal(n, 1);
     assert_string_equal(gone[0], REL "@" MAF);
     free(gone[0]);
     free(gone);
-    assert_int_equal(authz_maf_revoke_cert(store, "0a1b2c", NOW + 4, &gone, &n), 0);
+    assert_int_equal(authz_maf_revoke_cert(store, SERIAL, NOW + 4, &gone, &n), 0);
     assert_int_equal(n, 0); /* only live keys */
     free(gone);
     /* the enrolment revoked: no live Km either */

@@ -326,8 +326,25 @@ static int csr_pubkey(const uint8_t *csr, size_t csr_len, ecc_key *ret)
     return rc;
 }
 
-static int issue_template(Cert *c, const cmn_ca *ca, const char *id, ecc_key *sub,
-                          int64_t now, int64_t not_after)
+/* A bound serial (cmn_ca.h): 0x5e, the KeID's first 8 bytes, 7 random bytes. */
+static int bind_serial(Cert *c, const char *ke_id)
+{
+    char head[2 * CMN_CA_BIND_LEN + 1];
+
+    if (ke_id == NULL)
+        return 0;
+    if (strspn(ke_id, "0123456789abcdef") < 2 * CMN_CA_BIND_LEN)
+        return CMN_EINVAL;
+    memcpy(head, ke_id, 2 * CMN_CA_BIND_LEN);
+    head[2 * CMN_CA_BIND_LEN] = '\0';
+    if (cmn_hex_decode(head, c->serial + 1, CMN_CA_BIND_LEN) != 0)
+        return CMN_EINVAL;
+    c->serial[0] = CMN_CA_BOUND_TAG;
+    return 0;
+}
+
+static int issue_template(Cert *c, const cmn_ca *ca, const char *id, const char *ke_id,
+                          ecc_key *sub, int64_t now, int64_t not_after)
 {
     int rc = set_validity(c, now, not_after);
 
@@ -335,6 +352,8 @@ static int issue_template(Cert *c, const cmn_ca *ca, const char *id, ecc_key *su
         rc = set_san(c, id);
     if (rc == 0)
         rc = set_serial(c);
+    if (rc == 0)
+        rc = bind_serial(c, ke_id);
     if (rc != 0)
         return rc;
     set_name(&c->subject, id);
@@ -352,6 +371,24 @@ static int issue_template(Cert *c, const cmn_ca *ca, const char *id, ecc_key *su
 int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id,
                  int64_t now, int64_t not_after, uint8_t *ret_der, size_t *inout_len)
 {
+    return cmn_ca_issue_bound(ca, csr, csr_len, id, NULL, now, not_after, ret_der, inout_len);
+}
+
+bool cmn_ca_serial_bound_to(const char *serial, const char *ke_id)
+{
+    char tag[3];
+
+    snprintf(tag, sizeof(tag), "%02x", CMN_CA_BOUND_TAG);
+    return serial != NULL && ke_id != NULL && strlen(serial) == 2 * CA_SERIAL_LEN &&
+           strncmp(serial, tag, 2) == 0 &&
+           strspn(ke_id, "0123456789abcdef") >= 2 * CMN_CA_BIND_LEN &&
+           strncmp(serial + 2, ke_id, 2 * CMN_CA_BIND_LEN) == 0;
+}
+
+int cmn_ca_issue_bound(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id,
+                       const char *ke_id, int64_t now, int64_t not_after, uint8_t *ret_der,
+                       size_t *inout_len)
+{
     Cert *c = cert_new();
     ecc_key sub, signer;
     int rc;
@@ -364,7 +401,7 @@ int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const cha
     rc = load_key(ca->key, ca->key_len, &signer);
     if (rc != 0)
         goto out_sub;
-    rc = issue_template(c, ca, id, &sub, now, not_after);
+    rc = issue_template(c, ca, id, ke_id, &sub, now, not_after);
     if (rc == 0)
         rc = make_signed(c, false, &sub, &signer, ret_der, inout_len);
     wc_ecc_free(&signer);

@@ -72,6 +72,23 @@ int cmn_ca_csr_id(const uint8_t *csr, size_t csr_len, char *ret_id, size_t idlen
 int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id,
                  int64_t now, int64_t not_after, uint8_t *ret_der, size_t *inout_len);
 
+/* The same, the certificate bound to the enrolment ke_id it is issued under (TS-0003
+ * 10.7: a revoked or replaced enrolment ends its certificates): the 16-byte serial is
+ * CMN_CA_BOUND_TAG, the first CMN_CA_BIND_LEN bytes of the KeID (its first 16 hex
+ * digits) and 7 random bytes. The CA's signature covers the serial, so a verifier that
+ * knows the current enrolment of the certificate's identifier checks the binding with
+ * cmn_ca_serial_bound_to() and no record of the issue. CMN_EINVAL when ke_id does not
+ * start with 16 lower-case hex digits. */
+#define CMN_CA_BOUND_TAG 0x5e
+#define CMN_CA_BIND_LEN 8
+int cmn_ca_issue_bound(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id,
+                       const char *ke_id, int64_t now, int64_t not_after, uint8_t *ret_der,
+                       size_t *inout_len);
+
+/* Whether serial (lower-case hex, cmn_cert_info) is a bound serial of the enrolment
+ * ke_id. A serial of cmn_ca_issue (unbound) or of another enrolment is false. */
+bool cmn_ca_serial_bound_to(const char *serial, const char *ke_id);
+
 /* Reads serial, subject CN, first SAN URI, validity and CA flag from a certificate. */
 int cmn_ca_cert_info(const uint8_t *der, size_t len, cmn_cert_info *ret);
 

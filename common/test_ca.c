@@ -131,6 +131,36 @@ static void test_expired_bound_refused(void **state)
                      CMN_EEXPIRED);
 }
 
+/* A certificate bound to its enrolment: the serial carries the KeID's first 64 bits
+ * under the CA's signature; another KeID, an unbound serial and a bad KeID do not bind. */
+static void test_issue_bound_to_enrolment(void **state)
+{
+    fixture *f = *state;
+    cmn_ca ca = {f->ca_key, f->ca_key_len, f->ca_cert, f->ca_cert_len};
+    const char *ke_id = "0011223344556677f8f9fafbfcfdfeff@mef.tep.local";
+    uint8_t cert[CMN_CA_CERT_DER_MAX];
+    size_t len = sizeof(cert);
+    cmn_cert_info info;
+
+    assert_int_equal(cmn_ca_issue_bound(&ca, f->csr, f->csr_len, "Cdevice01", ke_id, NOW,
+                                        NOW + 86400, cert, &len), 0);
+    assert_int_equal(cmn_ca_cert_info(cert, len, &info), 0);
+    assert_int_equal(strlen(info.serial), 32);
+    assert_memory_equal(info.serial, "5e0011223344556677", 18);
+    assert_true(cmn_ca_serial_bound_to(info.serial, ke_id));
+    assert_false(cmn_ca_serial_bound_to(info.serial, "0011223344556678f8f9@mef.tep.local"));
+    assert_false(cmn_ca_serial_bound_to(info.serial, "aa@mef.tep.local"));
+    assert_false(cmn_ca_serial_bound_to(info.serial, NULL));
+    len = sizeof(cert);
+    assert_int_equal(cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", NOW, NOW + 86400, cert,
+                                  &len), 0);
+    assert_int_equal(cmn_ca_cert_info(cert, len, &info), 0);
+    assert_false(cmn_ca_serial_bound_to(info.serial, ke_id));
+    len = sizeof(cert);
+    assert_int_equal(cmn_ca_issue_bound(&ca, f->csr, f->csr_len, "Cdevice01", "aa@mef", NOW,
+                                        NOW + 86400, cert, &len), CMN_EINVAL);
+}
+
 /* OpenSSL parses what wolfCrypt issued, checks the CA's signature and finds the SAN. */
 static void test_openssl_accepts_issued(void **state)
 {
@@ -193,6 +223,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tampered_csr_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_and_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_bound_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue_bound_to_enrolment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openssl_accepts_issued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pem_round_trip, setup, teardown),
     };

@@ -233,8 +233,9 @@ static int enrolee_cred(cmn_store *st, const char *ae_id, Tep__Credential **ret)
 }
 
 /* A certificate binding lasts while the certificate is valid, has not been revoked on
- * its own (CERT_REVOKED) and the enrolment it was issued under is usable (TS-0003 10.7:
- * revoking or expiring the enrolee ends it). *ret_reason: why not, for the log. */
+ * its own (CERT_REVOKED) and the enrolment it was issued under (its serial names the
+ * KeID, cmn_ca_serial_bound_to) is the AE-ID's current, usable one (TS-0003 10.7:
+ * revoking, expiring or replacing the enrolment ends it). *ret_reason: why not, for the log. */
 static int cert_usable(cmn_store *st, const char *serial, const char *ae_id, int64_t not_after,
                        int64_t now, const char **ret_reason)
 {
@@ -249,6 +250,11 @@ static int cert_usable(cmn_store *st, const char *serial, const char *ae_id, int
         rc = enrolee_cred(st, ae_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);
+    if (rc == 0 && !cmn_ca_serial_bound_to(serial, c->ke_id)) {
+        cse_cred_free(c); /* issued under another (revoked, replaced) enrolment */
+        *ret_reason = "cert_not_of_current_enrolment";
+        return CMN_EDENIED;
+    }
     cse_cred_free(c);
     *ret_reason = refuse_reason(rc);
     return rc;

@@ -221,8 +221,9 @@ int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__Issued
     }
     if (rc == 0) {
         *ret_reason = "issue_failed";
-        rc = cmn_ca_issue(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, in->csr,
-                          in->csr_len, id, in->now, cert_not_after(ca, en, in->now), der, &len);
+        rc = cmn_ca_issue_bound(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len},
+                                in->csr, in->csr_len, id, en->ke_id, in->now,
+                                cert_not_after(ca, en, in->now), der, &len);
     }
     if (rc == 0) {
         *ret_reason = "store_error";

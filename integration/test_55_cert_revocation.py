@@ -3,11 +3,11 @@ revoked, and what it authenticated ends with it) for the certificate-based SAEF 
 8.2.2.2: `tepctl cert revoke SERIAL` commits a CERT_REVOKED event at tep-enroller;
 tep-cse applies it from sync, refuses new handshakes with that certificate
 (handshake_refused reason=cert_revoked) and closes its live sessions (close_notify)
-within a second. The enrolee's other certificate and its PSK credential keep working,
-and the revocation survives a restart of tep-cse (docs/internals.md "Certificate
-SAEF", "Revocation and expiry")."""
+within a second. Another enrolee's certificate and the same enrolee's PSK credential
+keep working, and the revocation survives a restart of tep-cse (docs/internals.md
+"Certificate SAEF", "Revocation and expiry"). (Each `tep-device cert` is a new
+enrolment, which ends the certificates of the one it replaces: test_81.)"""
 
-import shutil
 import subprocess
 import time
 
@@ -29,26 +29,23 @@ def _serial(crt):
 
 @pytest.fixture
 def two_certs(platform):
-    """tep-cse with the certificate SAEF on; device01 with two certificates of its own
-    (two `tep-device cert` runs: A kept aside, B in the state's files), its AE
-    registered over B. Returns (platform, device, A, B, trust anchor, AE path); A and B
-    are (crt, key, serial lower-case)."""
+    """tep-cse with the certificate SAEF on; device01 with certificate A and device02 with
+    certificate B, each with an AE registered over its certificate. Returns (platform,
+    device01, A, B, trust anchor, A's AE path, B's AE path); A and B are (crt, key,
+    serial lower-case, AE-ID)."""
     p = restart_cse_with_certificate(platform)
     dev, crt, key, ca = cert_of(p, "device01")
-    a = (crt + ".a", key + ".a")
-    shutil.copy(crt, a[0])
-    shutil.copy(key, a[1])
-    r = dev.run("cert")
-    assert r.rc == 0, "%s\n%s" % (r, p.logs())
-    a += (_serial(a[0]).lower(),)
-    b = (crt, key, _serial(crt).lower())
+    _, crt2, key2, _ = cert_of(p, "device02")
+    a = (crt, key, _serial(crt).lower(), "Cdevice01")
+    b = (crt2, key2, _serial(crt2).lower(), "Cdevice02")
     assert a[2] != b[2]
     base = p.env["CSE_NAME"]
-    log = coap_cert(p, b[0], b[1], ca, "post", base, "Cdevice01",
-                    {"m2m:ae": {"rn": "app1", "api": "Ntepdemo", "rr": False, "srv": ["3"]}},
-                    ty=2)
-    assert "c:2.01" in log, log + "\n" + p.logs()
-    return p, dev, a, b, ca, base + "/app1"
+    for c, rn in ((a, "app1"), (b, "app2")):
+        log = coap_cert(p, c[0], c[1], ca, "post", base, c[3],
+                        {"m2m:ae": {"rn": rn, "api": "Ntepdemo", "rr": False, "srv": ["3"]}},
+                        ty=2)
+        assert "c:2.01" in log, log + "\n" + p.logs()
+    return p, dev, a, b, ca, base + "/app1", base + "/app2"
 
 
 def _refused(p, cert, ca, path):
@@ -59,13 +56,13 @@ def _refused(p, cert, ca, path):
 
 
 def _works(p, cert, ca, path, rn):
-    log = coap_cert(p, cert[0], cert[1], ca, "post", path, "Cdevice01", {"m2m:cnt": {"rn": rn}},
+    log = coap_cert(p, cert[0], cert[1], ca, "post", path, cert[3], {"m2m:cnt": {"rn": rn}},
                     ty=3)
     assert "c:2.01" in log, log + "\n" + p.logs()
 
 
 def test_revoked_certificate_is_closed_and_refused_the_other_works(two_certs):
-    p, dev, a, b, ca, ae = two_certs
+    p, dev, a, b, ca, ae, ae_b = two_certs
     # a live session on A: its GET answered, then it waits (up to 20 s)
     live = subprocess.Popen(coap_cert_argv(p, a[0], a[1], ca, "get", ae, "Cdevice01",
                                            wait_s=20),
@@ -91,8 +88,8 @@ def test_revoked_certificate_is_closed_and_refused_the_other_works(two_certs):
     assert closed_after < 5, out
 
     _refused(p, a, ca, ae)
-    _works(p, b, ca, ae, "viaB")
-    r = dev.run("retrieve", ae + "/viaB")  # the PSK credential (Kpsa) of the same enrolee
+    _works(p, b, ca, ae_b, "viaB")
+    r = dev.run("retrieve", ae)  # the PSK credential (Kpsa) of the same enrolee
     assert r.rc == 0, "%s\n%s" % (r, p.logs())
     # only A's session was closed
     assert len([l for l in p["cse"].log().splitlines() if "event=session_closed" in l]) == 1
@@ -124,7 +121,7 @@ def _wait_applied(p):
 def test_revocation_survives_a_cse_restart(two_certs):
     """tep-cse keeps the revoked serial in its own store: restarted while tep-enroller
     is down (nothing to learn it from again), it still refuses the certificate."""
-    p, _, a, b, ca, ae = two_certs
+    p, _, a, b, ca, ae, ae_b = two_certs
     r = p.tepctl("cert", "revoke", a[2])
     assert r.rc == 0, str(r)
     _wait_applied(p)
@@ -133,5 +130,5 @@ def test_revocation_survives_a_cse_restart(two_certs):
     assert p["enroller"].stop() == 0
     p["cse"].start()
     _refused(p, a, ca, ae)
-    _works(p, b, ca, ae, "afterRestart")
+    _works(p, b, ca, ae_b, "afterRestart")
     p["enroller"].start()
