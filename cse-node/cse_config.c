@@ -7,6 +7,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cse_config.h"
+#include "cse_validate.h"
 
 static int valid_mode(const char *v, char *err, size_t errlen)
 {
@@ -22,6 +23,22 @@ static int valid_name(const char *v, char *err, size_t errlen)
         return 0;
     snprintf(err, errlen, "must be one non-empty path segment");
     return CMN_EINVAL;
+}
+
+/* A setOfAcrs {"acr":[...]} as an ACP's pv takes it (cse_validate_privileges). */
+static int valid_pv(const char *v, char *err, size_t errlen)
+{
+    json_t *pv;
+    int rc;
+
+    if (v[0] == '\0')
+        return 0;
+    pv = json_loads(v, 0, NULL);
+    rc = pv != NULL ? cse_validate_privileges(pv, 0) : CMN_EINVAL;
+    json_decref(pv);
+    if (rc != 0)
+        snprintf(err, errlen, "must be a privileges object {\"acr\":[{\"acor\":[...],\"acop\":1..63}]}");
+    return rc;
 }
 
 #define S(sec, key, def, field, fn, help)                                                   \
@@ -51,6 +68,9 @@ static const cmn_cfg_item table[] = {
     S("authz", "mode", "remote", authz_mode, valid_mode, "remote (tep-authz) | local"),
     { "authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000,
       NULL, "no decision by then = Deny (4103)" },
+    S("cse", "csebase_pv", "", csebase_pv, valid_pv,
+      "the CSEBase's policy: pv of <cse_name>/acp-csebase, its only acpi (JSON setOfAcrs); "
+      "empty = no acpi: only the admin creates under it (AE registration aside)"),
     S("cse", "app_rules_file", "", app_rules_file, NULL,
       "serviceSubscribedAppRule set (JSON) checked at AE registration; empty = none"),
     { "cse", "verify_per_originator", CMN_CFG_INT, "4",

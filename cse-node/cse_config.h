@@ -29,6 +29,7 @@ typedef struct {
     long deadline_ms;
     char *sp_id;            /* SP-ID of absolute IDs */
     char *app_rules_file;   /* serviceSubscribedAppRule set, "" = none */
+    char *csebase_pv;       /* the CSEBase's policy (its acp-csebase's pv), "" = none */
     char *token_issuer;     /* trusted iss, "" = tokens refused */
     char *token_issuer_key; /* its public key file */
     bool das;               /* direct flow: consult the DAS on Deny */

@@ -130,6 +130,12 @@ static int open_store(daemon_state *d)
     if (rc == 0)
         rc = cse_res_ensure_csebase(d->store, d->cfg.cse_id, d->cfg.cse_name,
                                     (int64_t)time(NULL));
+    if (rc == 0 && cse_res_csebase_policy(d->store, d->cfg.cse_name, d->cfg.admin_originator,
+                                          d->cfg.csebase_pv, (int64_t)time(NULL)) != 0) {
+        CMN_ERR(SUB, "event=csebase_policy_refused path=%s/%s msg=\"not an ACP, or not "
+                "writable\"", d->cfg.cse_name, CSE_RES_CSEBASE_ACP);
+        return EXIT_STORE;
+    }
     if (rc != 0) {
         CMN_ERR(SUB, "event=store_refused data_dir=%s err=%s", d->cfg.data_dir, cmn_strerror(rc));
         return EXIT_STORE;

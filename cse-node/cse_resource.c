@@ -280,6 +280,67 @@ int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_na
     return rc;
 }
 
+/* The CSEBase's policy (docs/access-control.md "The CSEBase's policy"): pv_json empty =
+ * the CSEBase has no acpi (only the admin may create anything but an AE under it, read or
+ * discover it); else the ACP <cse_name>/acp-csebase (pvs: the admin alone) holds pv_json
+ * as its privileges and is the CSEBase's only acpi. Applied at every start: the
+ * configuration wins over a runtime change of that ACP's pv. */
+int cse_res_csebase_policy(cmn_store *st, const char *cse_name, const char *admin,
+                           const char *pv_json, int64_t now)
+{
+    char path[CSE_PATH_MAX];
+    Tep__Resource *base = NULL, *acp = NULL, *done = NULL;
+    json_t *pv = NULL, *attrs = NULL;
+    unsigned rsc = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", cse_name, CSE_RES_CSEBASE_ACP);
+    if ((rc = cse_res_get(st, cse_name, &base)) != 0)
+        return rc;
+    rc = cse_res_get(st, path, &acp);
+    if (rc == 0 && acp->ty != CMN_TY_ACP) { /* the name taken by another resource (an AE) */
+        rsc = pv_json == NULL || pv_json[0] == '\0' ? CMN_RSC_UPDATED : 0;
+        goto out;
+    }
+    if (pv_json == NULL || pv_json[0] == '\0') {
+        attrs = json_pack("{s:n}", "acpi");
+        rsc = base->n_acpi > 0 ? cse_res_update(st, base, attrs, now, &done) : CMN_RSC_UPDATED;
+        if (rsc == CMN_RSC_UPDATED && rc == 0)
+            rsc = cse_res_delete(st, acp, now) == CMN_RSC_DELETED ? CMN_RSC_UPDATED : 0;
+        goto out;
+    }
+    pv = json_loads(pv_json, 0, NULL);
+    if (pv == NULL) {
+        rsc = 0;
+        goto out;
+    }
+    if (rc == 0) {
+        attrs = json_pack("{s:O}", "pv", pv);
+        rsc = cse_res_update(st, acp, attrs, now, &done);
+    } else {
+        cse_res_create_in in = { .ty = CMN_TY_ACP, .now = now, .originator = admin, .ae_id = "" };
+        attrs = json_pack("{s:s, s:O, s:{s:[{s:[s], s:i}]}}", "rn", CSE_RES_CSEBASE_ACP, "pv", pv,
+                          "pvs", "acr", "acor", admin, "acop", 63);
+        in.attrs = attrs;
+        rsc = attrs != NULL ? cse_res_create(st, base, &in, &done) : 0;
+        rsc = rsc == CMN_RSC_CREATED ? CMN_RSC_UPDATED : rsc;
+    }
+    if (rsc == CMN_RSC_UPDATED) {
+        json_decref(attrs);
+        attrs = json_pack("{s:[s]}", "acpi", done->ri);
+        cse_res_free(done);
+        done = NULL;
+        rsc = attrs != NULL ? cse_res_update(st, base, attrs, now, &done) : 0;
+    }
+out:
+    json_decref(pv);
+    json_decref(attrs);
+    cse_res_free(done);
+    cse_res_free(acp);
+    cse_res_free(base);
+    return rsc == CMN_RSC_UPDATED ? 0 : CMN_EINVAL;
+}
+
 /* ---- create ------------------------------------------------------------------------ */
 
 static bool child_allowed(unsigned parent_ty, unsigned ty)

@@ -54,6 +54,13 @@ int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, cha
 int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name,
                            int64_t now);
 
+/* The CSEBase's policy, [cse] csebase_pv: pv_json ("" = none) becomes the privileges of
+ * the ACP <cse_name>/acp-csebase (created by admin, pvs admin only), the CSEBase's only
+ * acpi; "" removes both. 0 or a negative code. */
+#define CSE_RES_CSEBASE_ACP "acp-csebase"
+int cse_res_csebase_policy(cmn_store *st, const char *cse_name, const char *admin,
+                           const char *pv_json, int64_t now);
+
 typedef struct {
     unsigned ty;            /* type to create */
     json_t *attrs;          /* validated attributes (cse_validate_create), borrowed */

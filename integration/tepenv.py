@@ -43,6 +43,8 @@ DEFAULTS = {
     # tokens tep-authz issues (written only when set)
     "grants_file": "",
     "cse_tokens": False,
+    # [cse] csebase_pv: the CSEBase's policy (docs/access-control.md), written when set
+    "csebase_pv": "",
 }
 
 DAEMONS = ("enroller", "authz", "cse")
@@ -149,7 +151,7 @@ def _cse_ini(run_dir, o, p):
             ("admin_originator", o["admin_originator"]),
             ("psk_hint", o["psk_hint"]),
             ("log_level", o["log_level"]),
-        ] + _cse_pki(o)),
+        ] + _cse_pki(o) + ([("csebase_pv", o["csebase_pv"])] if o["csebase_pv"] else [])),
         ("authz", [
             ("mode", o["authz_mode"]),
             ("deadline_ms", o["deadline_ms"]),
