@@ -30,11 +30,14 @@ typedef enum { PARK_DECIDING, PARK_VERIFYING, PARK_COMMIT, PARK_DONE } park_stat
 /* Group commit: at most this many reads of libcoap's sockets in one batch. */
 #define BATCH_READS 32
 
-/* A request held back (libcoap async with delay 0, "separate response": an empty ACK
- * now, the answer later) while its remote access decisions (cse_pep.h) or its
- * subscription verification are on their way. cse_coap_process handles it again,
- * outside libcoap's callbacks, with what came back; once its answer is known the async
- * is triggered and the handler only sends that answer. */
+/* A request held back (libcoap async with delay 0) while its remote access decisions
+ * (cse_pep.h), its subscription verification or the commit of its write are on their
+ * way. cse_coap_process handles it again, outside libcoap's callbacks, with what came
+ * back; once its answer is known the async is triggered and the handler only sends that
+ * answer. The ACK of a confirmable request waits up to piggyback_ms for it
+ * (coap_async_delay_ack, tep's libcoap patch): an answer known by then is piggy-backed
+ * on the ACK; only a later one goes out as a separate response after an empty ACK
+ * (RFC 7252 5.2.2). Nothing blocks meanwhile: the ACK is a libcoap timer. */
 typedef struct parked parked;
 
 struct cse_coap {
@@ -50,6 +53,9 @@ struct cse_coap {
     bool batching;            /* inside the batch of one loop turn (cse_coap_process) */
     size_t n_held;            /* parked in PARK_COMMIT */
     uint64_t commit_failures; /* batch commits that failed (their writes are lost) */
+    int piggyback_ms;         /* a parked CON request's ACK waits this long (0: not) */
+    uint64_t n_piggybacked;   /* answers in the request's ACK (or NON) */
+    uint64_t n_separate;      /* answers after an empty ACK (separate CON response) */
 };
 
 #define SHED_LOG_MS 10000
@@ -427,17 +433,21 @@ static parked *park(cse_coap *c, coap_session_t *session, const coap_pdu_t *requ
                     const cse_req *req, const req_opts *o, cse_pep_pending *decisions)
 {
     coap_bin_const_t token = coap_pdu_get_token(request);
+    coap_async_t *async;
     parked *p = NULL;
 
     if (c->n_parked >= PARKED_MAX || token.length > sizeof(p->token) ||
         (p = calloc(1, sizeof(*p))) == NULL)
         goto fail;
     p->decisions = decisions;
-    if (park_copy(p, req, o) != 0 || coap_register_async(session, request, 0) == NULL) {
+    if (park_copy(p, req, o) != 0 ||
+        (async = coap_register_async(session, request, 0)) == NULL) {
         free(p->body);
         free(p);
         goto fail;
     }
+    if (c->piggyback_ms > 0) /* no empty ACK yet (CON over UDP or DTLS only) */
+        coap_async_delay_ack(async, (coap_tick_t)c->piggyback_ms * COAP_TICKS_PER_SECOND / 1000);
     p->c = c;
     p->session = coap_session_reference(session);
     memcpy(p->token, token.s, token.length);
@@ -604,6 +614,16 @@ static bool refused_early(const req_opts *o, cse_rsp *rsp)
     return false;
 }
 
+/* libcoap made the response a CON only when the request's ACK is already gone (empty):
+ * a separate response. */
+static void count_answer(cse_coap *c, const coap_pdu_t *response)
+{
+    if (coap_pdu_get_type(response) == COAP_MESSAGE_CON)
+        c->n_separate++;
+    else
+        c->n_piggybacked++;
+}
+
 /* Called again by libcoap for a parked request once its answer is known. */
 static void send_parked(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
                         coap_pdu_t *response, parked *p)
@@ -613,6 +633,7 @@ static void send_parked(coap_resource_t *res, coap_session_t *session, const coa
         p->rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     }
     cbor_out(&p->o, &p->rsp);
+    count_answer(p->c, response);
     write_response(res, session, request, response, p->req.op, &p->o, &p->rsp);
     parked_free(p->c, p, false); /* libcoap frees its async after this call */
 }
@@ -795,6 +816,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     cse_pep_pending_free(decisions);
     cse_fanout_memo_free(memo);
     cbor_out(&o, &rsp);
+    count_answer(c, response);
     write_response(res, session, request, response, req.op, &o, &rsp);
     cse_rsp_clear(&rsp);
     free(o.cbor_json);
@@ -969,6 +991,17 @@ void cse_coap_admit_stats(const cse_coap *c, cse_admit_stats *ret)
         cse_admit_get_stats(c->admit, ret);
     else
         memset(ret, 0, sizeof(*ret));
+}
+
+void cse_coap_set_piggyback(cse_coap *c, int ms)
+{
+    c->piggyback_ms = ms > 0 ? ms : 0;
+}
+
+void cse_coap_answer_stats(const cse_coap *c, uint64_t *piggybacked, uint64_t *separate)
+{
+    *piggybacked = c->n_piggybacked;
+    *separate = c->n_separate;
 }
 
 int cse_coap_fd(const cse_coap *c)

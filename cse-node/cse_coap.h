@@ -30,6 +30,14 @@ void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret);
  * mode) every request is admitted. Stats all zero when off. */
 int cse_coap_set_admission(cse_coap *c, const cse_admit_limits *lim, int deadline_ms);
 void cse_coap_admit_stats(const cse_coap *c, cse_admit_stats *ret);
+/* How long the ACK of a parked confirmable request waits for its answer (ms, 0 = not at
+ * all): an answer known by then goes out piggy-backed on the ACK, a later one as a
+ * separate response after an empty ACK (RFC 7252 5.2.2; coap_async_delay_ack() of tep's
+ * libcoap patch). Default 0 until set. */
+void cse_coap_set_piggyback(cse_coap *c, int ms);
+/* Responses so far: piggy-backed on the request's ACK (or NON) and separate (after an
+ * empty ACK), for tepctl status. */
+void cse_coap_answer_stats(const cse_coap *c, uint64_t *piggybacked, uint64_t *separate);
 /* The fd to poll (libcoap's epoll fd), and the work to do when it is readable or
  * when the returned timeout (ms, for the next poll) runs out. */
 int cse_coap_fd(const cse_coap *c);

@@ -76,6 +76,9 @@ static const cmn_cfg_item table[] = {
     { "cse", "verify_per_originator", CMN_CFG_INT, "4",
       offsetof(cse_config, verify_per_originator), 1, 64, NULL,
       "subscription verifications one originator may have on their way at once (64 in all)" },
+    { "cse", "piggyback_ms", CMN_CFG_INT, "200", offsetof(cse_config, piggyback_ms), 0, 1500,
+      NULL, "how long a confirmable request's ACK waits for its answer (piggy-backed); "
+      "later: empty ACK, separate response; 0 = empty ACK at once" },
     { "cse", "fanout_max", CMN_CFG_INT, "1024", offsetof(cse_config, fanout_max), 1, 65536,
       NULL, "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)" },
     S("cse", "sp_id", "tep.local", sp_id, cmn_cfg_valid_fqdn,
