@@ -62,22 +62,7 @@ def _answered(r):
     return r
 
 
-# Until tep-cse piggy-backs these answers (issue 11 item 1), exactly these fail, and only
-# with NoAnswer: tep-cse sends an empty ACK and a separate CON response while a decision
-# comes from tep-authz (remote mode) or a subscription is being verified; CoAPthon3's
-# synchronous client takes only a response with its request's message ID, and its ACK of
-# the CON response carries the token, which libcoap 4.3.1 answers with RST.
-SEPARATE = ("tep-cse answers with an empty ACK and a separate response; CoAPthon3's "
-            "synchronous client never takes it (issue 11 item 1)")
-
-
-def _expect_separate(request, when):
-    if when:
-        request.applymarker(pytest.mark.xfail(raises=NoAnswer, strict=True, reason=SEPARATE))
-
-
-def test_crud(cse, request):
-    _expect_separate(request, cse.mode == "remote")
+def test_crud(cse):
     c, ae = _register(cse, "ct-crud-" + cse.mode)
     got = _answered(c.retrieve(ae))
     assert (got.rsc, got.code) == (2000, "2.05") and got.resource(TY_AE)["aei"] == c.originator
@@ -102,8 +87,7 @@ def test_crud(cse, request):
     assert (gone.rsc, gone.code) == (4004, "4.04"), str(gone)
 
 
-def test_discovery(cse, request):
-    _expect_separate(request, cse.mode == "remote")
+def test_discovery(cse):
     c, ae = _register(cse, "ct-disc-" + cse.mode)
     for rn, lbl in (("red", "color:red"), ("blue", "color:blue")):
         assert _answered(c.create(ae, TY_CNT, {"rn": rn, "lbl": [lbl]})).rsc == 2001
@@ -115,8 +99,7 @@ def test_discovery(cse, request):
     assert r.rsc == 2000 and [u.split("/")[-1] for u in r.json["m2m:uril"]] == ["red"], str(r)
 
 
-def test_subscription_notification_reaches_a_coapthon_server(cse, request):
-    _expect_separate(request, True)  # verification: separate in both modes
+def test_subscription_notification_reaches_a_coapthon_server(cse):
     c, ae = _register(cse, "ct-sub-" + cse.mode)
     cnt = _answered(c.create(ae, TY_CNT, {"rn": "watched"})).location
     target = thirdparty.CoapthonNotificationTarget(free_udp_ports(1)[0])
@@ -139,8 +122,7 @@ def test_subscription_notification_reaches_a_coapthon_server(cse, request):
         target.close()
 
 
-def test_access_permit_and_4103(cse, request):
-    _expect_separate(request, cse.mode == "remote")
+def test_access_permit_and_4103(cse):
     owner, ae = _register(cse, "ct-own-" + cse.mode)
     other, _ = _register(cse, "ct-other-" + cse.mode)
     cnt = _answered(owner.create(ae, TY_CNT, {"rn": "shared"})).location
