@@ -58,9 +58,10 @@ def test_default_policy_ae_registers_but_creates_nothing_else(cse):
     assert cse.admin.create(cse.name, TY_CNT, {"rn": "cb-admin"}).rsc == 2001
 
 
-@pytest.fixture(scope="module")
-def open_cse():
-    yield from cse_session(csebase_pv=json.dumps(OPEN_CREATE))
+@pytest.fixture(scope="module", params=["remote", "local"])
+def open_cse(request):
+    """The configured policy, decided by tep-authz's PDP and by the local one."""
+    yield from cse_session(csebase_pv=json.dumps(OPEN_CREATE), authz_mode=request.param)
 
 
 def test_configured_policy_lets_aes_create_under_the_csebase(open_cse):

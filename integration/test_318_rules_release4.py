@@ -12,9 +12,10 @@ import pytest
 from onem2m_client import TY_CIN, TY_CNT, cse_session
 
 
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
+@pytest.fixture(scope="module", params=["remote", "local"])
+def cse(request):
+    """Both decision modes: the custodian reaches tep-authz's PDP and the local one."""
+    yield from cse_session(authz_mode=request.param)
 
 
 @pytest.fixture(scope="module")
