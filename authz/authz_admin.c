@@ -52,6 +52,12 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
     add_u64(ret, "decisions", st->decisions);
     add_u64(ret, "denials", st->denials);
     add_u64(ret, "audit_seq", st->audit_seq);
+    add_u64(ret, "audit_records", st->audit_records);
+    add_u64(ret, "audit_oldest", st->audit_oldest);
+    add_u64(ret, "audit_max_records", st->audit_max_records);
+    add_u64(ret, "audit_max_age", (uint64_t)st->audit_max_age);
+    add_u64(ret, "audit_failures", st->audit_failures);
+    add_u64(ret, "rate_limited", st->rate_limited);
     add_u64(ret, "last_seq", st->last_seq);
     add_u64(ret, "credentials", st->credentials);
     add_u64(ret, "grants", st->grants);

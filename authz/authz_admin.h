@@ -8,13 +8,19 @@
 #include "cmn_dtls_guard.h"
 #include "tep.pb-c.h"
 
-#define AUTHZ_STATUS_MAX 32
+#define AUTHZ_STATUS_MAX 48
 #define AUTHZ_STATUS_VALUE_MAX 32
 
 typedef struct {
     uint64_t decisions;   /* answered since start */
     uint64_t denials;     /* of which Deny */
     uint64_t audit_seq;   /* newest audit record */
+    uint64_t audit_oldest;       /* oldest audit record kept (0: none) */
+    uint64_t audit_records;      /* records kept (<data_dir>/audit) */
+    uint64_t audit_max_records;  /* retention: newest records kept */
+    int64_t audit_max_age;       /* retention: seconds (0: no age bound) */
+    uint64_t audit_failures;     /* decisions that could not be recorded (permits denied) */
+    uint64_t rate_limited;       /* decisions refused 5103 over their originator's rate */
     uint64_t last_seq;    /* last applied enroller event */
     size_t credentials;   /* active (not revoked) MAF credentials */
     const char *token_issuer; /* iss of our tokens (NULL: tokens off) */

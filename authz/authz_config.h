@@ -20,6 +20,10 @@ typedef struct {
     char *key_file;   /* [authz] its private key */
     char *ca_file;    /* [authz] trust anchor for client certificates */
     char *sp_id;      /* [authz] SP-ID of absolute IDs */
+    long audit_max_records; /* [authz] audit log retention: newest records kept */
+    long audit_max_age;     /* [authz] audit log retention: seconds; 0 = no age bound */
+    long audit_map_kib;     /* [authz] the audit environment's LMDB map, KiB */
+    long decide_rate;       /* [authz] decisions per originator per second; 0 = no limit */
     char *decide_ep;  /* [bus] decide: ROUTER, bound */
     char *events_ep;  /* [bus] events: SUB, connected */
     char *sync_ep;    /* [bus] sync: DEALER, connected */

@@ -18,6 +18,7 @@
 #include "authz_decide.h"
 #include "authz_grants.h"
 #include "authz_maf.h"
+#include "authz_rate.h"
 #include "authz_tokens.h"
 #include "cmn_bus.h"
 #include "cmn_err.h"
@@ -40,6 +41,7 @@ typedef struct {
     Tep__DecisionRequest audit_rq;  /* DAS: what its audit record names (borrows in) */
     Tep__DecisionResponse resp;     /* the decision; DAS: its outcome for the audit */
     Tep__DasResponse das;
+    bool limited; /* over its originator's rate: answered 5103, neither decided nor audited */
 } authz_pending;
 
 struct authz_daemon {
@@ -47,6 +49,9 @@ struct authz_daemon {
     const char *config_path;
     int sigfd;
     cmn_store *store;
+    cmn_store *audit;       /* the audit log's own environment, <data_dir>/audit */
+    authz_audit_limits audit_lim;
+    authz_rate rate;        /* decisions per originator */
     cmn_bus *bus;
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
@@ -84,6 +89,31 @@ static const char *log_safe(const char *in, char *buf, size_t len)
 
 /* ---- start-up ----------------------------------------------------------------------- */
 
+/* The audit log in its own bounded environment: filling it cannot stop the writes of
+ * keys, tokens and credentials (and the other way round). Records of the main store's
+ * old "audit" db are left where they are. */
+static int open_audit(authz_daemon *d)
+{
+    static const char *const dbs[] = {AUTHZ_AUDIT_DB};
+    char dir[4096];
+    int err;
+
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/audit", d->cfg->data_dir) >= sizeof(dir))
+        return CMN_ERANGE;
+    err = cmn_store_open(dir, dbs, 1, AUTHZ_STORE_SCHEMA, (size_t)d->cfg->audit_map_kib << 10,
+                         &d->audit);
+    if (err == 0)
+        err = authz_audit_last_seq(d->audit, &d->stats.audit_seq);
+    d->audit_lim.max_records = (uint64_t)d->cfg->audit_max_records;
+    d->audit_lim.max_age = d->cfg->audit_max_age;
+    d->stats.audit_max_records = d->audit_lim.max_records;
+    d->stats.audit_max_age = d->audit_lim.max_age;
+    authz_rate_init(&d->rate, d->cfg->decide_rate);
+    if (err == 0)
+        err = authz_audit_span(d->audit, &d->stats.audit_oldest, &d->stats.audit_records);
+    return err;
+}
+
 static int open_store(authz_daemon *d)
 {
     static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
@@ -95,7 +125,7 @@ static int open_store(authz_daemon *d)
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
     if (err == 0)
-        err = authz_audit_last_seq(d->store, &d->stats.audit_seq);
+        err = open_audit(d);
     if (err == 0)
         err = authz_creds_count(d->store, &d->stats.credentials);
     if (err != 0)
@@ -257,6 +287,7 @@ void authz_daemon_free(authz_daemon *d)
     cmn_bus_close(d->maf_events);
     cmn_bus_free(d->bus);
     cmn_store_close(d->store);
+    cmn_store_close(d->audit);
     authz_maf_pending_clear(&d->revoked_certs);
     free(d);
 }
@@ -338,6 +369,21 @@ static bool decide_one(authz_daemon *d, authz_pending *p)
         reply_error(d->decide, p->ident, p->ilen, in, "expected a DecisionRequest or DasRequest");
         return false;
     }
+    p->limited = !authz_rate_take(&d->rate, in->decide_req->originator, mono_ms());
+    if (p->limited) {
+        char orig[LOG_VALUE_MAX];
+
+        tep__decision_response__init(&p->resp);
+        p->resp.rsc = 5103; /* busy: TARGET_NOT_REACHABLE, as tep-cse sheds */
+        p->resp.rule = strdup("rate_limited");
+        d->stats.rate_limited++;
+        if ((d->stats.rate_limited & (d->stats.rate_limited - 1)) == 0) /* 1, 2, 4, ... */
+            CMN_WARN("decide", "event=decisions_rate_limited originator=%s rate=%ld "
+                     "rate_limited=%llu", log_safe(in->decide_req->originator, orig,
+                                                   sizeof(orig)), d->cfg->decide_rate,
+                     (unsigned long long)d->stats.rate_limited);
+        return true;
+    }
     if (authz_decide_dynamic(in->decide_req, token_revoked, d->store, &p->resp) != 0)
         CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
     return true;
@@ -348,27 +394,61 @@ static const Tep__DecisionRequest *audited_rq(const authz_pending *p)
     return p->is_das ? &p->audit_rq : p->in->decide_req;
 }
 
-/* The group commit: every decision of the batch in one LMDB transaction (one fsync).
- * A failed commit leaves them unrecorded (seq 0 in the log); the decisions stand, the
- * PEPs are waiting. */
+/* A permit that could not be recorded becomes a Deny (fail closed). */
+static void unrecorded_deny(authz_pending *p)
+{
+    static char rule[] = "audit_unavailable";
+
+    if (!p->resp.permit)
+        return;
+    if (p->is_das) {
+        p->das.granted = false;
+        p->resp.rule = rule; /* borrowed (a DAS's resp.rule is never freed) */
+    } else {
+        authz_decide_clear(&p->resp);
+        p->resp.rule = strdup(rule);
+    }
+    p->resp.permit = false;
+    p->resp.rsc = 4103;
+}
+
+/* The group commit: every decision of the batch in one LMDB transaction (one fsync) of
+ * the audit environment, the oldest records beyond the retention pruned in the same
+ * one. A failed commit (the audit map full, a disk error) leaves the batch unrecorded:
+ * its permits are answered as Deny (rule "audit_unavailable"), its denials stand. */
 static void record_batch(authz_daemon *d, authz_pending *batch, size_t n)
 {
     authz_audit_item items[AUTHZ_DECIDE_BATCH];
-    uint64_t first = d->stats.audit_seq + 1;
+    uint64_t first;
+    size_t pruned = 0, m = 0;
     int err;
 
+    for (size_t i = 0; i < n; i++)
+        if (!batch[i].limited)
+            items[m++] = (authz_audit_item){.rq = audited_rq(&batch[i]), .resp = &batch[i].resp};
+    first = d->stats.audit_seq + 1;
+    err = m == 0 ? 0
+                 : authz_audit_append_bounded(d->audit, first, (int64_t)time(NULL), items, m,
+                                              &d->audit_lim, &pruned);
+    if (err != 0) {
+        CMN_ERR("decide", "event=audit_failed decisions=%zu err=\"%s\" permits=denied", m,
+                cmn_strerror(err));
+        d->stats.audit_failures += m;
+        for (size_t i = 0; i < n; i++)
+            unrecorded_deny(&batch[i]);
+    } else if (m > 0) {
+        d->stats.audit_seq += m;
+        if (d->stats.audit_oldest == 0)
+            d->stats.audit_oldest = first;
+        d->stats.audit_oldest += pruned;
+        d->stats.audit_records = d->stats.audit_seq - d->stats.audit_oldest + 1;
+    }
     for (size_t i = 0; i < n; i++) {
-        items[i] = (authz_audit_item){.rq = audited_rq(&batch[i]), .resp = &batch[i].resp};
         d->stats.decisions++;
         if (!batch[i].resp.permit)
             d->stats.denials++;
     }
-    err = authz_audit_append_many(d->store, first, (int64_t)time(NULL), items, n);
-    if (err != 0)
-        CMN_ERR("decide", "event=audit_failed decisions=%zu err=\"%s\"", n, cmn_strerror(err));
-    else
-        d->stats.audit_seq += n;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < m; i++)
         log_decision(items[i].rq, items[i].resp, err == 0 ? first + i : 0);
 }
 
@@ -515,7 +595,7 @@ static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ile
     size_t last = rq->audit_last ? rq->audit_last : AUDIT_DEFAULT_LAST;
 
     if (rq->op == TEP__ADMIN_REQUEST__OP__AUDIT_QUERY) {
-        resp.err = authz_audit_query(d->store, rq->audit_originator,
+        resp.err = authz_audit_query(d->audit, rq->audit_originator,
                                      last > AUDIT_MAX_LAST ? AUDIT_MAX_LAST : last, &resp.audit,
                                      &resp.n_audit);
     } else if (rq->op == TEP__ADMIN_REQUEST__OP__TOKEN_REVOKE) {

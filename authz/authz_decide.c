@@ -182,11 +182,19 @@ static int keep_last_key(const void *key, size_t klen, const void *val, size_t v
     return 0;
 }
 
-/* A full scan: the log is read once at start-up (issue 4 adds a cursor-based tail). */
+/* The newest key through a cursor (every key starts with byte 0, see audit_prefix). */
 int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq)
 {
+    static const uint8_t zero[1] = {0};
+    void *key = NULL;
+    size_t klen = 0;
+    int err = cmn_store_edge(store, AUTHZ_AUDIT_DB, zero, 1, 1, &key, &klen, NULL, NULL);
+
     *ret_seq = 0;
-    return cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_last_key, ret_seq);
+    if (err == 0)
+        err = keep_last_key(key, klen, NULL, 0, ret_seq);
+    cmn_store_free_val(key, klen);
+    return err == CMN_ENOTFOUND ? 0 : err;
 }
 
 static int audit_put(cmn_txn *t, uint64_t seq, int64_t now, const Tep__DecisionRequest *rq,
@@ -217,19 +225,102 @@ static int audit_put(cmn_txn *t, uint64_t seq, int64_t now, const Tep__DecisionR
     return err;
 }
 
-int authz_audit_append_many(cmn_store *store, uint64_t first_seq, int64_t now,
-                            const authz_audit_item *items, size_t n)
+/* Every audit key is 8 bytes big-endian, seq < 2^56: they share the first byte 0, the
+ * prefix through which the cursor finds the oldest one. */
+static const uint8_t audit_prefix[1] = {0};
+
+/* The oldest record: its seq and time. CMN_ENOTFOUND when the log is empty. */
+static int oldest(cmn_txn *t, cmn_store *s, uint64_t *ret_seq, int64_t *ret_time)
+{
+    void *key = NULL, *val = NULL;
+    size_t klen = 0, vlen = 0;
+    Tep__AuditRecord *r = NULL;
+    int err = t != NULL ? cmn_txn_edge(t, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen,
+                                       &val, &vlen)
+                        : cmn_store_edge(s, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen,
+                                         &val, &vlen);
+
+    if (err == 0 && (klen != 8 || (r = tep__audit_record__unpack(NULL, vlen, val)) == NULL))
+        err = CMN_ECORRUPT;
+    if (err == 0) {
+        *ret_seq = cmn_store_key_u64(key);
+        *ret_time = r->time;
+    }
+    if (r != NULL)
+        tep__audit_record__free_unpacked(r, NULL);
+    cmn_store_free_val(key, klen);
+    cmn_store_free_val(val, vlen);
+    return err;
+}
+
+/* Deletes from the front while the log is beyond lim (newest = last_seq). */
+static int prune(cmn_txn *t, uint64_t last_seq, int64_t now, const authz_audit_limits *lim,
+                 size_t budget, size_t *ret_pruned)
+{
+    uint64_t seq;
+    int64_t when;
+    uint8_t key[8];
+    int err = 0;
+
+    while (*ret_pruned < budget && (err = oldest(t, NULL, &seq, &when)) == 0) {
+        bool too_many = lim->max_records != 0 && last_seq - seq + 1 > lim->max_records;
+        bool too_old = lim->max_age != 0 && when < now - lim->max_age;
+
+        if (!too_many && !too_old)
+            break;
+        cmn_store_u64_key(seq, key);
+        if ((err = cmn_txn_del(t, AUTHZ_AUDIT_DB, key, sizeof(key))) != 0)
+            return err;
+        (*ret_pruned)++;
+    }
+    return err == CMN_ENOTFOUND ? 0 : err;
+}
+
+int authz_audit_append_bounded(cmn_store *store, uint64_t first_seq, int64_t now,
+                               const authz_audit_item *items, size_t n,
+                               const authz_audit_limits *lim, size_t *ret_pruned)
 {
     cmn_txn *t = NULL;
+    size_t pruned = 0;
     int err = cmn_store_txn_begin(store, &t);
 
     for (size_t i = 0; err == 0 && i < n; i++)
         err = audit_put(t, first_seq + i, now, items[i].rq, items[i].resp);
+    if (err == 0 && lim != NULL && n > 0)
+        err = prune(t, first_seq + n - 1, now, lim, n + AUTHZ_AUDIT_PRUNE_SLACK, &pruned);
     if (err != 0) {
         cmn_txn_abort(t);
         return err;
     }
-    return cmn_txn_commit(t);
+    err = cmn_txn_commit(t);
+    if (ret_pruned != NULL)
+        *ret_pruned = err == 0 ? pruned : 0;
+    return err;
+}
+
+int authz_audit_append_many(cmn_store *store, uint64_t first_seq, int64_t now,
+                            const authz_audit_item *items, size_t n)
+{
+    return authz_audit_append_bounded(store, first_seq, now, items, n, NULL, NULL);
+}
+
+int authz_audit_span(cmn_store *store, uint64_t *ret_oldest, uint64_t *ret_count)
+{
+    uint64_t last = 0, first = 0;
+    int64_t when;
+    int err = oldest(NULL, store, &first, &when);
+
+    *ret_oldest = 0;
+    *ret_count = 0;
+    if (err == CMN_ENOTFOUND)
+        return 0;
+    if (err == 0)
+        err = authz_audit_last_seq(store, &last);
+    if (err == 0 && last >= first) {
+        *ret_oldest = first;
+        *ret_count = last - first + 1;
+    }
+    return err;
 }
 
 int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,

@@ -49,6 +49,24 @@ typedef struct {
 int authz_audit_append_many(cmn_store *store, uint64_t first_seq, int64_t now,
                             const authz_audit_item *items, size_t n);
 
+/* Retention of the audit log (tep-authz keeps it in its own LMDB environment,
+ * <data_dir>/audit, whose map is bounded too): at most max_records records and none
+ * older than max_age seconds (0: no such bound). */
+typedef struct {
+    uint64_t max_records;
+    int64_t max_age;
+} authz_audit_limits;
+/* authz_audit_append_many, then, in the same transaction, the oldest records beyond the
+ * limits deleted (at most n + AUTHZ_AUDIT_PRUNE_SLACK per call, so the work per batch
+ * is bounded and a log above its bound shrinks back). *ret_pruned (may be NULL): how
+ * many were deleted. */
+#define AUTHZ_AUDIT_PRUNE_SLACK 64
+int authz_audit_append_bounded(cmn_store *store, uint64_t first_seq, int64_t now,
+                               const authz_audit_item *items, size_t n,
+                               const authz_audit_limits *lim, size_t *ret_pruned);
+/* Oldest seq and number of records (both 0 when empty). */
+int authz_audit_span(cmn_store *store, uint64_t *ret_oldest, uint64_t *ret_count);
+
 /* The newest `last` records (0: 1) whose originator is `originator` (NULL or "": any),
  * oldest first. *ret is owned by the caller: authz_audit_query_free(). A full scan. */
 int authz_audit_query(cmn_store *store, const char *originator, size_t last,

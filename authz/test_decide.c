@@ -195,12 +195,62 @@ static void test_audit_group_commit(void **state)
     nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Retention: at most max_records records, none older than max_age, pruned from the
+ * front in the append's own transaction; a tiny map fills and the append fails (the
+ * daemon then denies the permits). */
+static void test_audit_retention_and_full_map(void **state)
+{
+    char dir[] = "/tmp/tep-authz-audit-XXXXXX";
+    const char *dbs[] = {AUTHZ_AUDIT_DB};
+    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
+    Tep__DecisionResponse resp;
+    authz_audit_item items[8];
+    authz_audit_limits lim = {.max_records = 10, .max_age = 100};
+    cmn_store *store = NULL;
+    uint64_t oldest = 0, count = 0, seq = 1;
+    size_t pruned = 0;
+    int err = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 64 << 10, &store), 0);
+    rq.originator = "Cowner";
+    rq.creator = "Cowner";
+    rq.target = "/tep-cse/ae";
+    rq.op = CMN_ACOP_RETRIEVE;
+    assert_int_equal(authz_decide(&rq, &resp), 0);
+    for (size_t i = 0; i < 8; i++)
+        items[i] = (authz_audit_item){.rq = &rq, .resp = &resp};
+    for (int b = 0; b < 4; b++, seq += 8)
+        assert_int_equal(authz_audit_append_bounded(store, seq, 1795000000, items, 8, &lim,
+                                                    &pruned), 0);
+    assert_int_equal(authz_audit_span(store, &oldest, &count), 0);
+    assert_int_equal(count, 10);
+    assert_int_equal(oldest, 23);
+    /* 200 s later: everything older than 100 s goes, the new batch stays */
+    assert_int_equal(authz_audit_append_bounded(store, seq, 1795000200, items, 2, &lim,
+                                                &pruned), 0);
+    assert_int_equal(pruned, 10);
+    assert_int_equal(authz_audit_span(store, &oldest, &count), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(oldest, 33);
+    seq += 2;
+    /* no bound: a 64 KiB map fills, and the append says so */
+    for (int b = 0; b < 1000 && err == 0; b++, seq += 8)
+        err = authz_audit_append_bounded(store, seq, 1795000300, items, 8, NULL, NULL);
+    assert_int_not_equal(err, 0);
+    authz_decide_clear(&resp);
+    cmn_store_close(store);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_audit_append_and_tail),
         cmocka_unit_test(test_audit_group_commit),
+        cmocka_unit_test(test_audit_retention_and_full_map),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -985,6 +985,8 @@ static void decide_remote(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
         permit(ret, in->decide_resp->rule);
     else
         deny(ret, in->decide_resp->rule);
+    if (!ret->permit && in->decide_resp->rsc == CMN_RSC_TARGET_NOT_REACHABLE)
+        ret->rsc = CMN_RSC_TARGET_NOT_REACHABLE; /* the PDP is busy for this originator */
     cmn_bus_env_free(in);
 }
 
@@ -1007,7 +1009,8 @@ static void decide_cached(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
     }
     decide_remote(p, rq, ret);
     if (keyed && strcmp(ret->rule, "decision_timeout") != 0 &&
-        strcmp(ret->rule, "pdp_unavailable") != 0 && strcmp(ret->rule, CSE_PEP_RULE_PENDING) != 0)
+        strcmp(ret->rule, "pdp_unavailable") != 0 && strcmp(ret->rule, CSE_PEP_RULE_PENDING) != 0 &&
+        ret->rsc != CMN_RSC_TARGET_NOT_REACHABLE)
         cache_put(p, key, ret);
 }
 

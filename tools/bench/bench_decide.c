@@ -243,7 +243,7 @@ static pid_t start_authz(const char *path)
 
     if (f == NULL)
         return -1;
-    fprintf(f, "[authz]\ndata_dir = %s/data\nlog_level = info\n[bus]\ndecide = %s\n"
+    fprintf(f, "[authz]\ndata_dir = %s/data\nlog_level = info\ndecide_rate = 0\n[bus]\ndecide = %s\n"
             "admin = ipc://%s/admin.ipc\nevents = ipc://%s/events.ipc\nsync = ipc://%s/sync.ipc\n",
             dir, decide_ep, dir, dir, dir);
     fclose(f);
