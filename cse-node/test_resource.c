@@ -299,6 +299,34 @@ static void test_enrolled_needs_sa(void **state)
                      2001);
 }
 
+/* [cse] csebase_pv: the ACP acp-csebase becomes the CSEBase's acpi and decides what an
+ * AE may create under it; "" removes both; a name taken by an AE is refused. */
+static void test_csebase_policy(void **state)
+{
+    fixture *f = *state;
+    const char *pv = "{\"acr\":[{\"acor\":[\"all\"],\"acop\":1}]}";
+    Tep__Resource *base = NULL;
+
+    register_ae(f);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"c1\"}}"), CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    assert_int_equal(cse_res_csebase_policy(f->st, "tep-cse", "CAdmin", pv, 1700000100), 0);
+    assert_int_equal(cse_res_get(f->st, "tep-cse", &base), 0);
+    assert_int_equal(base->n_acpi, 1);
+    cse_res_free(base);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"c1\"}}"), CMN_RSC_CREATED);
+    /* applied again: the same ACP, updated */
+    assert_int_equal(cse_res_csebase_policy(f->st, "tep-cse", "CAdmin", pv, 1700000200), 0);
+    assert_int_equal(cse_res_csebase_policy(f->st, "tep-cse", "CAdmin", "", 1700000300), 0);
+    assert_int_equal(cse_res_get(f->st, "tep-cse", &base), 0);
+    assert_int_equal(base->n_acpi, 0);
+    cse_res_free(base);
+    assert_int_not_equal(cse_res_get(f->st, "tep-cse/acp-csebase", &base), 0);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"c2\"}}"), CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acp_grants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enrolled_needs_sa, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csebase_policy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
