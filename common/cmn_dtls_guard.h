@@ -39,7 +39,7 @@ typedef struct {
       offsetof(type, member.max_handshakes), 1, 100000, NULL,                              \
       "DTLS handshakes in progress (cookie verified), in total; when full the oldest "     \
       "of the busiest address is dropped" },                                              \
-    { "dtls", "max_handshakes_per_addr", CMN_CFG_INT, "4",                                 \
+    { "dtls", "max_handshakes_per_addr", CMN_CFG_INT, "16",                                 \
       offsetof(type, member.max_handshakes_per_addr), 0, 100000, NULL,                     \
       "DTLS handshakes in progress per remote IP address (its oldest is dropped); "        \
       "0 = no limit" },                                                                    \

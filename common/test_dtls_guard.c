@@ -36,7 +36,7 @@ static void test_config(void **state)
     memset(&c, 0, sizeof(c));
     assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), 0);
     assert_int_equal(c.dtls.max_handshakes, 64);
-    assert_int_equal(c.dtls.max_handshakes_per_addr, 4);
+    assert_int_equal(c.dtls.max_handshakes_per_addr, 16);
     assert_int_equal(c.dtls.handshake_timeout_s, 10);
     assert_int_equal(c.dtls.max_sessions_per_identity, 16);
     assert_int_equal(c.dtls.max_sessions, 10000);
