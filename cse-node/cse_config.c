@@ -17,11 +17,13 @@ static int valid_mode(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
+/* The CSEBase's resourceName: a resource-name like any other (TS-0004 6.2.3). */
 static int valid_name(const char *v, char *err, size_t errlen)
 {
-    if (v[0] != '\0' && strchr(v, '/') == NULL && strcmp(v, "~") != 0 && strcmp(v, "_") != 0)
+    if (cse_validate_rn(v))
         return 0;
-    snprintf(err, errlen, "must be one non-empty path segment");
+    snprintf(err, errlen, "must be a resource name: 1..%d of A-Z a-z 0-9 - . _, the first "
+             "a letter or digit", CSE_VALIDATE_RN_MAX);
     return CMN_EINVAL;
 }
 

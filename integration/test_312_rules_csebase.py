@@ -132,3 +132,14 @@ def test_policy_name_taken_by_an_ae_refuses_the_start(cse):
     p["cse"].start()
     got = cse.admin.retrieve(cse.name + "/acp-csebase")
     assert got.rsc == 2000 and "pv" not in got.resource(TY_AE), str(got)
+
+
+@pytest.mark.parametrize("name", ["tep cse", "-", "_cse", "tep~cse", "a/b", "x" * 256])
+def test_cse_name_must_be_a_resource_name(cse, monkeypatch, name):
+    """[cse] cse_name is the CSEBase's resourceName: the same rule as any rn."""
+    monkeypatch.setenv("TEP_CSE_CSE_NAME", name)
+    argv = [binary("cse"), "--config", tepenv.config_path(cse.platform.dir, "cse")]
+    r = run_tool(argv + ["--check-config"])
+    assert r.rc != 0 and "cse_name" in r.out + r.err, str(r)
+    monkeypatch.setenv("TEP_CSE_CSE_NAME", "tep-cse.2_b")
+    assert run_tool(argv + ["--check-config"]).rc == 0
