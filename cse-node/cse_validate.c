@@ -95,15 +95,22 @@ static const attr_rule *rules_for(unsigned ty)
     }
 }
 
+/* A string attribute value: at most CSE_VALIDATE_STR_MAX bytes (tep's bound). */
+static bool is_str(json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) <= CSE_VALIDATE_STR_MAX;
+}
+
+/* A list of strings: at most CSE_VALIDATE_LIST_MAX of them, each bounded. */
 static bool is_str_list(json_t *v)
 {
     size_t i;
     json_t *e;
 
-    if (!json_is_array(v))
+    if (!json_is_array(v) || json_array_size(v) > CSE_VALIDATE_LIST_MAX)
         return false;
     json_array_foreach(v, i, e) {
-        if (!json_is_string(e))
+        if (!is_str(e))
             return false;
     }
     return true;
@@ -398,7 +405,7 @@ static bool time_ok(json_t *v)
 static bool kind_ok(const attr_rule *r, json_t *v)
 {
     switch (r->kind) {
-    case A_STR: return json_is_string(v);
+    case A_STR: return is_str(v);
     case A_BOOL: return json_is_boolean(v);
     case A_UINT: return is_uint(v);
     case A_POSUINT: return is_uint(v) && json_integer_value(v) > 0;

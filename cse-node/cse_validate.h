@@ -30,6 +30,10 @@ int cse_validate_release(const char *rvi);
 /* A resourceName: 1..CSE_VALIDATE_RN_MAX characters of TS-0004 6.2.3's unreserved set,
  * the first a letter or digit. */
 #define CSE_VALIDATE_RN_MAX 255
+/* tep's bounds on what TS-0004 leaves unbounded (4000 bad_value:<attr> beyond): a string
+ * attribute's bytes, a list's entries (a group's 1024 members fit). */
+#define CSE_VALIDATE_STR_MAX 2048
+#define CSE_VALIDATE_LIST_MAX 1024
 bool cse_validate_rn(const char *rn);
 
 /* Checks one privileges object ({"acr":[...]}); min_acr: least number of rules. */

@@ -127,6 +127,32 @@ static void test_update(void **state)
     json_decref(o);
 }
 
+/* tep's bounds: strings of at most 2048 bytes, lists of at most 1024 entries. */
+static void test_bounds(void **state)
+{
+    json_t *o = json_pack("{s:s, s:b, s:[s]}", "api", "Napp", "rr", 0, "srv", "3");
+    json_t *lbl = json_array();
+    char big[CSE_VALIDATE_STR_MAX + 2], r[96];
+
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    json_object_set_new(o, "apn", json_string(big));
+    assert_int_equal(cse_validate_create(CMN_TY_AE, 3, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:apn");
+    big[CSE_VALIDATE_STR_MAX] = '\0';
+    json_object_set_new(o, "apn", json_string(big));
+    assert_int_equal(cse_validate_create(CMN_TY_AE, 3, o, r, sizeof(r)), 0);
+    for (int i = 0; i < CSE_VALIDATE_LIST_MAX; i++)
+        json_array_append_new(lbl, json_string("k"));
+    json_object_set(o, "lbl", lbl);
+    assert_int_equal(cse_validate_create(CMN_TY_AE, 3, o, r, sizeof(r)), 0);
+    json_array_append_new(lbl, json_string("k"));
+    assert_int_equal(cse_validate_create(CMN_TY_AE, 3, o, r, sizeof(r)), CMN_RSC_BAD_REQUEST);
+    assert_string_equal(r, "bad_value:lbl");
+    json_decref(lbl);
+    json_decref(o);
+}
+
 static void test_readonly_and_unknown(void **state)
 {
     char r[96];
@@ -290,7 +316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ae), cmocka_unit_test(test_readonly_and_unknown),
         cmocka_unit_test(test_ae_formats), cmocka_unit_test(test_release),
-        cmocka_unit_test(test_update),
+        cmocka_unit_test(test_update), cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_rn), cmocka_unit_test(test_cin),
         cmocka_unit_test(test_acp), cmocka_unit_test(test_unsupported_type),
         cmocka_unit_test(test_asar), cmocka_unit_test(test_acp_contexts),

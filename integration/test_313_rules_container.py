@@ -85,3 +85,16 @@ def test_update_rules(cse, ae):
     assert u.rsc == 2004 and u.resource(TY_CNT)["mni"] == 2, str(u)
     u = c.update(cnt, TY_CNT, {"mni": None})   # null deletes an optional attribute
     assert u.rsc == 2004 and "mni" not in u.resource(TY_CNT), str(u)
+
+
+def test_strings_and_lists_are_bounded(cse, ae):
+    """tep's bounds where TS-0004 has none: a string of at most 2048 bytes, a list of at
+    most 1024 entries (docs/cse.md "All types")."""
+    c, path = ae
+    create_refused(c, path, TY_CNT, {"rn": "biglbl", "lbl": ["k"] * 1025}, "bad_value:lbl",
+                   cse.admin)
+    create_refused(c, path, TY_CNT, {"rn": "longlbl", "lbl": ["k" * 2049]}, "bad_value:lbl",
+                   cse.admin)
+    r = c.create(path, TY_CNT, {"rn": "maxlbl", "lbl": ["k"] * 1023 + ["k" * 2048]})
+    assert r.rsc == 2001, str(r)
+    assert c.create(path, TY_CNT, {"rn": "after"}).rsc == 2001  # still serving
