@@ -17,7 +17,7 @@ static int valid_mode(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
-/* The CSEBase's resourceName: a resource-name like any other (TS-0004 6.2.3). */
+/* The CSEBase's resourceName: a resource-name like any other (TS-0004 6.2.4). */
 static int valid_name(const char *v, char *err, size_t errlen)
 {
     if (cse_validate_rn(v))

@@ -290,15 +290,17 @@ static bool id_ok(const char *s)
     return true;
 }
 
-/* App-ID (TS-0001 7.1.8): starts with 'R' (registered) or 'N' (non-registered). */
+/* App-ID (TS-0001 7.2, Table 7.2-1): starts with 'R' (registered; 'r' is still permitted
+ * in Release 3) or 'N' (non-registered), and has more than that letter. */
 static bool api_ok(json_t *v)
 {
     const char *s = json_string_value(v);
 
-    return s != NULL && (s[0] == 'R' || s[0] == 'N') && s[1] != '\0' && strlen(s) <= 255;
+    return s != NULL && (s[0] == 'R' || s[0] == 'r' || s[0] == 'N') && s[1] != '\0' &&
+           strlen(s) <= 255;
 }
 
-/* m2m:poaList (TS-0004 Table 6.3.2-1): at least one pointOfAccess, each an absolute URI
+/* m2m:poaList (TS-0004 Table 6.3.3-1): at least one pointOfAccess, each an absolute URI
  * "scheme://authority[...]" (RFC 3986 scheme: ALPHA *(ALPHA / DIGIT / "+" / "-" / "."))
  * of printable characters. */
 static bool poa_ok(json_t *v)
@@ -344,7 +346,7 @@ static bool list_of(json_t *v, const char *const *set)
     return true;
 }
 
-/* m2m:serializations: xml, json, cbor (TS-0004 Table 6.3.2-1); tep also takes the media
+/* m2m:serializations: xml, json, cbor (TS-0004 Table 6.3.3-1); tep also takes the media
  * types that clients send for them. */
 static const char *const csz_set[] = { "xml",  "json", "cbor", "application/xml",
                                        "application/json", "application/cbor", NULL };
@@ -362,7 +364,7 @@ static bool digits(const char *s, size_t n)
     return true;
 }
 
-/* m2m:contentInfo (TS-0004 Table 6.3.2-1): "type/subtype:encodingType[:contentSecurity]",
+/* m2m:contentInfo (TS-0004 Table 6.3.3-1): "type/subtype:encodingType[:contentSecurity]",
  * the media type's two tokens of RFC 6838 restricted-name characters, the numbers
  * decimal. */
 static bool cnf_ok(json_t *v)
@@ -486,7 +488,7 @@ static unsigned check_attr(unsigned ty, int release, int when, const char *key, 
         return CMN_RSC_BAD_REQUEST;
     }
     /* an attribute of a later release than the request's RVI: the client did not ask
-     * for that release's semantics (TS-0004 6.4.2: RVI) */
+     * for that release's semantics (TS-0004 6.4.1: the RVI the primitive complies with) */
     if (r->release > release) {
         snprintf(reason, rlen, "attribute_needs_release_%d:%.40s", r->release, key);
         return CMN_RSC_BAD_REQUEST;
@@ -517,7 +519,7 @@ bool cse_validate_rn(const char *s)
 {
     size_t n = s != NULL ? strlen(s) : 0;
 
-    /* TS-0004 6.2.3: resource-name = 1*unreserved, unreserved = (ALPHA / DIGIT)
+    /* TS-0004 6.2.4: resource-name = 1*unreserved, unreserved = (ALPHA / DIGIT)
      * *(ALPHA / DIGIT / "-" / "." / "_"): it starts with a letter or digit. */
     if (n == 0 || n > CSE_VALIDATE_RN_MAX)
         return false;

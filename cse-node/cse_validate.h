@@ -27,7 +27,7 @@ unsigned cse_validate_update(unsigned ty, int release, json_t *attrs, char *ret_
  * "attribute_needs_release_4:<name>". */
 int cse_validate_release(const char *rvi);
 
-/* A resourceName: 1..CSE_VALIDATE_RN_MAX characters of TS-0004 6.2.3's unreserved set,
+/* A resourceName: 1..CSE_VALIDATE_RN_MAX characters of TS-0004 6.2.4's unreserved set,
  * the first a letter or digit. */
 #define CSE_VALIDATE_RN_MAX 255
 /* tep's bounds on what TS-0004 leaves unbounded (4000 bad_value:<attr> beyond): a string

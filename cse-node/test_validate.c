@@ -175,7 +175,7 @@ static void test_rn(void **state)
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"\"}", r), CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"..\"}", r), CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"data\"}", r), 0);
-    /* TS-0004 6.2.3: unreserved characters only, the first a letter or digit */
+    /* TS-0004 6.2.4: unreserved characters only, the first a letter or digit */
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"Data-1.v_2\"}", r), 0);
     assert_int_equal(check(CMN_TY_CNT, "{\"rn\":\"a b\"}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "bad_value:rn");

@@ -1,8 +1,8 @@
 """311: the resource rules of <AE>, row by row (docs/cse.md "Resource rules: AE").
 TS-0004 V3.32 Table 7.4.5.1-2/-3 (request optionality: App-ID, requestReachability and
 supportedReleaseVersions M at CREATE, App-ID NP at UPDATE, creator not an attribute of an
-AE), 6.2.3 (resource-name = 1*unreserved), Table 6.3.2-1 (m2m:poaList,
-m2m:serializations, m2m:supportedReleaseVersions), TS-0001 V3.36 7.1.8 (App-ID starts with
+AE), 6.2.4 (resource-name = 1*unreserved), Table 6.3.3-1 (m2m:poaList,
+m2m:serializations, m2m:supportedReleaseVersions), TS-0001 V3.36 7.2 (App-ID starts with
 R or N), 10.2.2.2 (From absent, "C" or "S": a CSE-assigned AE-ID), TS-0004 7.3.5.2.1
 (4117 for an AE-ID already registered), 6.6 (4000 BAD_REQUEST). Every refused CREATE is
 checked not to have made the AE."""
@@ -77,7 +77,7 @@ def test_attribute_not_permitted_at_create_is_4000(cse, attr, value):
 
 
 @pytest.mark.parametrize("attr,value", [
-    ("api", "Xtep"), ("api", "N"), ("api", 7),
+    ("api", "Xtep"), ("api", "N"), ("api", "nlower"), ("api", 7),
     ("rr", "false"),
     ("srv", []), ("srv", ["9"]), ("srv", "3"),
     ("poa", []), ("poa", ["127.0.0.1:5683"]), ("poa", ["coap://"]), ("poa", ["coap://a b"]),
@@ -89,6 +89,12 @@ def test_value_of_the_wrong_format_is_4000(cse, attr, value):
     rn = "fmt-%s-%d" % (attr, abs(hash(repr(value))) % 100000)
     _, r = _ae(cse, "C" + rn, rn, **{attr: value})
     _refused(cse, r, "bad_value:" + attr, cse.name + "/" + rn)
+
+
+def test_app_id_r_n_and_lowercase_r(cse):
+    for api in ("Ra01.com.example.app", "ra01.com.example.app", "Nk836-t071"):
+        _, r = _ae(cse, "Capi-" + api[:2], "api-" + api[:2], api=api)
+        assert r.rsc == 2001 and r.resource(TY_AE)["api"] == api, str(r)
 
 
 def test_values_of_the_right_format_are_kept(cse):

@@ -1,7 +1,7 @@
 """313: the resource rules of <container>, row by row (docs/cse.md "Resource rules:
 container"). TS-0004 V3.32 Table 7.4.6.1-2/-3 (request optionality: creator O at CREATE
 and NP at UPDATE; stateTag, currentNrOfInstances, currentByteSize NP; maxNrOfInstances,
-maxByteSize, maxInstanceAge xs:nonNegativeInteger), 6.2.3 (resource-name), 7.3.3.3
+maxByteSize, maxInstanceAge xs:nonNegativeInteger), 6.2.4 (resource-name), 7.3.3.3
 (an UPDATE may carry no attribute: lastModifiedTime only), 6.6 (4000 BAD_REQUEST)."""
 
 import time

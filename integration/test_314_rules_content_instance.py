@@ -1,8 +1,8 @@
 """314: the resource rules of <contentInstance>, row by row (docs/cse.md "Resource rules:
 contentInstance"). TS-0004 V3.32 Table 7.4.7.1-2/-3 (request optionality: content M,
 contentInfo O, creator O, contentSize and stateTag NP, no accessControlPolicyIDs; no UPDATE
-column: a contentInstance cannot be updated, 7.4.7.2.3: OPERATION_NOT_ALLOWED), Table
-6.3.2-1 (m2m:contentInfo "type/subtype:encodingType[:contentSecurity]"), 6.2.3."""
+column: a contentInstance cannot be updated, 7.4.7.2.3: OPERATION_NOT_ALLOWED),
+Table 6.3.3-1 (m2m:contentInfo "type/subtype:encodingType[:contentSecurity]"), 6.2.4."""
 
 import pytest
 

@@ -2,7 +2,7 @@
 subscription"). TS-0004 V3.32 Table 7.4.8.1-2/-3 (notificationURI M; creator O at CREATE,
 NP at UPDATE; eventNotificationCriteria with notificationEventType 1..4 here;
 notificationContentType 1..3; expirationCounter, notificationEventCat non-negative
-integers), 6.2.3, 7.3.3.3."""
+integers), 6.2.4, 7.3.3.3."""
 
 import time
 

@@ -1,7 +1,7 @@
 """316: the resource rules of <group>, row by row (docs/cse.md "Resource rules: group").
 TS-0004 V3.32 Table 7.4.13.1-2/-3 (memberIDs and maxNrOfMembers M at CREATE; memberType
 and consistencyStrategy O at CREATE, NP at UPDATE; creator O at CREATE, NP at UPDATE;
-currentNrOfMembers, memberTypeValidated NP), 6.2.3, 7.3.3.3."""
+currentNrOfMembers, memberTypeValidated NP), 6.2.4, 7.3.3.3."""
 
 import time
 

@@ -2,7 +2,7 @@
 rules: accessControlPolicy"). TS-0004 V3.32 Table 7.4.2.1-2/-3 (privileges and
 selfPrivileges M at CREATE, O at UPDATE; no creator and no accessControlPolicyIDs
 attribute), 7.4.2.2.1/7.4.2.2.3 (selfPrivileges without an accessControlRule, at CREATE or
-by an UPDATE: BAD_REQUEST), 6.2.3, 7.3.3.3."""
+by an UPDATE: BAD_REQUEST), 6.2.4, 7.3.3.3."""
 
 import time
 

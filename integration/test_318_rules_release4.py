@@ -1,7 +1,7 @@
 """318: attributes of later releases, by the request's RVI (docs/cse.md "Resource rules:
 all types" and "Release 4 attributes").
-TS-0004 V3.32 6.4.2 (Release Version Indicator: the release whose primitives the
-request uses; absent before Release 2a), TS-0001 Release 4 9.6.1.3 (custodian: takes the
+TS-0004 V3.32 6.4.1 (Release Version Indicator: the release whose primitives the
+request complies with; absent only towards Release 1, 7.2.1.1), TS-0001 Release 4 9.6.1.3 (custodian: takes the
 creator's place in the default access policy), 9.6.7 (contentInstance dataGenerationTime
 and deletionCnt: the instance is deleted after it has been retrieved deletionCnt times).
 A client asking for RVI 4 or 5 may send them and gets their semantics; one of an older

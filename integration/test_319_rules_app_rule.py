@@ -1,7 +1,7 @@
 """319: the resource rules of <serviceSubscribedAppRule>, row by row (docs/cse.md
 "Resource rules: serviceSubscribedAppRule"). TS-0004 V3.32 7.4.29 (applicableCredIDs,
 allowedApp-IDs, allowedAEs, allowedRoleIDs: lists; an allowedApp-IDs entry starts with
-'*', 'R' or 'N', else BAD_REQUEST), TS-0001 V3.36 9.6.29, 6.2.3 (resource-name), tep's
+'*', 'R' or 'N', else BAD_REQUEST), TS-0001 V3.36 9.6.29, 6.2.4 (resource-name), tep's
 choice: no accessControlPolicyIDs and no creator attribute (only the admin uses them)."""
 
 import json
