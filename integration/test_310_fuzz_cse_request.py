@@ -1,12 +1,16 @@
-"""310: a bounded libFuzzer run of tep-cse's request parsing (options, JSON, addressing).
-TS-0008 V3.9.0 6.2 (every oneM2M option and the Uri-Path mapping come from the network)
-and TS-0004 V3.32 6.6/8 (any request gets a response status code, never a crash): the
-target fuzz/fuzz_cse_request.c parses a datagram with libcoap and hands it to
-cse_request_handle(); the regression corpus is fuzz/corpus/cse_request.
+"""310: bounded libFuzzer runs of every parser that takes outside input, each target
+calling the real code (fuzz/meson.build lists them): tep-cse's request handling from the
+datagram up (TS-0008 V3.9.0 6.2: every oneM2M option and the Uri-Path mapping come from
+the network; TS-0004 V3.32 6.6/8: any request gets a response status code, never a
+crash), the CBOR codec, tokens and the wildcard matcher (linear: more than 8 steps a
+byte is a finding), the Uri-Query parser, tep-enroller's /enrol and /cert bodies and the
+CSR check, and tep-authz's bus messages, POST /token and MAF handlers. Regression
+corpora: fuzz/corpus/<target>.
 
 The fuzzer needs clang (./tep deps installs it) and its own build directory
 (<build>-fuzz, ASan+UBSan, libraries instrumented). TEP_FUZZ_SECONDS sets the run time
-(default 60)."""
+of fuzz_cse_request (default 60), TEP_FUZZ_SECONDS_EACH that of each other target
+(default 30): about 4 minutes in all."""
 
 import os
 import shutil
@@ -18,9 +22,9 @@ import pytest
 from harness import BUILD, ROOT
 
 FUZZ_BUILD = BUILD.rstrip("/") + "-fuzz"
-TARGET = os.path.join(FUZZ_BUILD, "fuzz", "fuzz_cse_request")
-CORPUS = os.path.join(ROOT, "fuzz", "corpus", "cse_request")
+TARGETS = ["cse_request", "cbor", "token", "query", "enroller", "authz"]
 SECONDS = int(os.environ.get("TEP_FUZZ_SECONDS", "60"))
+SECONDS_EACH = int(os.environ.get("TEP_FUZZ_SECONDS_EACH", "30"))
 SETUP_ARGS = ["-Db_sanitize=address,undefined", "-Db_lundef=false",
               "-Dc_args=-fsanitize=fuzzer-no-link", "-Dwerror=false", "-Dtests=false",
               "-Dbuildtype=debugoptimized"]
@@ -39,21 +43,30 @@ def _build_fuzzer():
     if not os.path.exists(os.path.join(FUZZ_BUILD, "build.ninja")):
         _run(["meson", "setup", FUZZ_BUILD] + SETUP_ARGS, env, 600)
     jobs = os.environ.get("TEP_JOBS", "2")
-    _run(["ninja", "-C", FUZZ_BUILD, "-j", jobs, "fuzz/fuzz_cse_request"], env, 1500)
+    _run(["ninja", "-C", FUZZ_BUILD, "-j", jobs] + ["fuzz/fuzz_" + t for t in TARGETS], env,
+         1500)
+
+
+@pytest.fixture(scope="module")
+def fuzz_build():
+    _build_fuzzer()
 
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang is not installed "
                     "(./tep deps installs it)")
-def test_fuzz_cse_request_bounded_run():
-    _build_fuzzer()
+@pytest.mark.parametrize("name", TARGETS)
+def test_fuzz_bounded_run(fuzz_build, name):
+    TARGET = os.path.join(FUZZ_BUILD, "fuzz", "fuzz_" + name)
+    CORPUS = os.path.join(ROOT, "fuzz", "corpus", name)
+    seconds = SECONDS if name == "cse_request" else SECONDS_EACH
     work = tempfile.mkdtemp(prefix="tep-fuzz-run-")
     scratch = os.path.join(work, "corpus")
     shutil.copytree(CORPUS, scratch)
-    argv = [TARGET, "-max_total_time=%d" % SECONDS, "-timeout=10", "-rss_limit_mb=2048",
+    argv = [TARGET, "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
             "-max_len=4096", "-print_final_stats=1", "-artifact_prefix=" + work + "/",
             scratch, CORPUS]
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       errors="replace", timeout=SECONDS + 120,
+                       errors="replace", timeout=seconds + 120,
                        env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1",
                                 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"))
     found = sorted(f for f in os.listdir(work) if f.startswith(("crash-", "leak-", "timeout-",
@@ -62,6 +75,6 @@ def test_fuzz_cse_request_bounded_run():
         shutil.rmtree(work, ignore_errors=True)
         return
     raise AssertionError(
-        "fuzz_cse_request found a problem (exit %d); inputs kept in %s: %s\n"
-        "replay: %s %s/<input>; once fixed, add the input to fuzz/corpus/cse_request/\n%s"
-        % (p.returncode, work, found, TARGET, work, p.stderr[-6000:]))
+        "fuzz_%s found a problem (exit %d); inputs kept in %s: %s\n"
+        "replay: %s %s/<input>; once fixed, add the input to fuzz/corpus/%s/\n%s"
+        % (name, p.returncode, work, found, TARGET, work, name, p.stderr[-6000:]))
