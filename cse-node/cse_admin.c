@@ -14,7 +14,7 @@
 
 #define SUB "admin"
 #define N_BASE 7
-#define N_PEP 6
+#define N_PEP 7
 #define N_STORE 2
 #define N_STATUS (N_BASE + N_STORE + CMN_DTLS_STATUS_N + N_PEP)
 
@@ -82,7 +82,7 @@ static size_t add_pep_status(const cse_coap *coap, const char **keys, const char
 {
     static const char *const names[N_PEP] = { "pep_admitted", "pep_shed", "pep_waiting",
                                               "pep_latency_ms", "coap_piggybacked",
-                                              "coap_separate" };
+                                              "coap_separate", "pep_resumed_from_memo" };
     cse_admit_stats st;
     uint64_t nums[N_PEP];
 
@@ -93,6 +93,7 @@ static size_t add_pep_status(const cse_coap *coap, const char **keys, const char
     nums[3] = st.latency_ms > 0 ? (uint64_t)st.latency_ms : 0;
     /* answers in the request's ACK, and after an empty ACK (cse_coap_set_piggyback) */
     cse_coap_answer_stats(coap, &nums[4], &nums[5]);
+    nums[6] = cse_pass_memo_hits(); /* targets and facts a resumed pass did not rebuild */
     for (size_t i = 0; i < N_PEP; i++) {
         snprintf(vals[i], 32, "%" PRIu64, nums[i]);
         keys[n + i] = names[i];

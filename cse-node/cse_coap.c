@@ -329,6 +329,7 @@ struct parked {
     int64_t since_ms;           /* monotonic: parked, verification started, or answer ready */
     cse_rsp rsp;                /* PARK_DONE: the answer to send */
     cse_fanout_memo *memo;      /* a write fan-out's member answers (cse_group.c) */
+    cse_pass_memo *pass;        /* what the first pass loaded (cse_request.h) */
     bool admitted;              /* counted by cse_admit while deciding (o.from) */
 };
 
@@ -373,6 +374,7 @@ static void parked_free(cse_coap *c, parked *p, bool drop_async)
         cse_client_cancel(c->client, p->vid);
     cse_pep_pending_free(p->decisions);
     cse_fanout_memo_free(p->memo);
+    cse_pass_memo_free(p->pass);
     cse_rsp_clear(&p->rsp);
     free(p->body);
     coap_session_release(p->session);
@@ -397,6 +399,7 @@ static int park_copy(parked *p, const cse_req *req, const req_opts *o)
     p->req.ati = p->o.ati;
     p->req.ati_len = sizeof(p->o.ati);
     p->req.bound_id = NULL; /* read again on every pass: the binding may be revoked */
+    p->req.pass_memo = &p->pass;
     p->req.body = NULL;
     if (req->body == NULL || req->body_len == 0)
         return 0;
@@ -765,7 +768,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     parked *p = find_parked(c, session, coap_pdu_get_token(request));
     cse_pep_pending *decisions = NULL;
     cse_fanout_memo *memo = NULL;
-    cse_req req = { .fanout_memo = &memo };
+    cse_pass_memo *pass = NULL;
+    cse_req req = { .fanout_memo = &memo, .pass_memo = &pass };
     cse_rsp rsp = { 0 };
     req_opts o = { 0 };
     uint64_t writes = cmn_store_write_count(c->node->store);
@@ -794,10 +798,12 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
         decisions = NULL;
         if (p != NULL && rsp.deciding && c->admit != NULL)
             p->admitted = cse_admit_take(c->admit, p->o.from) == 0;
-        if (p != NULL) { /* the memo goes with the parked request */
+        if (p != NULL) { /* the memos go with the parked request */
             p->memo = memo;
             p->req.fanout_memo = &p->memo;
             memo = NULL;
+            p->pass = pass;
+            pass = NULL;
         }
         if (p != NULL && rsp.rsc == 0 && !rsp.deciding)
             start_verify(c, p, &rsp);
@@ -810,6 +816,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
         rsp.rsc = rsp.deciding ? CMN_RSC_INTERNAL_SERVER_ERROR
                                : CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
     }
+    cse_pass_memo_free(pass); /* answered in this pass */
     if (wrote && hold_for_commit(c, session, request, &req, &o, &decisions, &memo, &rsp))
         return;
     settle(c, wrote, failures, &rsp);

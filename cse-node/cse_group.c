@@ -385,6 +385,7 @@ static json_t *one_member(cse_ctx *c, cse_fanout_run *run, const member *m)
     sub.path = path;
     sub.fanout_depth = c->req->fanout_depth + 1;
     sub.fanout_run = run;
+    sub.pass_memo = NULL; /* the memo is the top request's: its target, its facts */
     cse_request_handle(c->node, &sub, &srsp);
     r = member_rsp(c, m->id, &srsp);
     cse_rsp_clear(&srsp);

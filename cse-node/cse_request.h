@@ -40,6 +40,18 @@ typedef struct cse_fanout_memo cse_fanout_memo;
 void cse_fanout_memo_free(cse_fanout_memo *m); /* NULL is fine */
 typedef struct cse_fanout_run cse_fanout_run;
 
+/* One pass per request (issue 12): what the first pass of a parked request loaded, its
+ * target and the facts of the decisions it asked, kept for the pass that resumes it once
+ * the answers are in, so that pass does not read and rebuild them again. Valid only while
+ * nothing was written to the store in between (its write count is unchanged): otherwise
+ * the resumed pass reads everything afresh, as before. Owned by whoever parks the
+ * request. */
+typedef struct cse_pass_memo cse_pass_memo;
+void cse_pass_memo_free(cse_pass_memo *m); /* NULL is fine */
+/* Targets and facts taken from memos instead of the store, since the start (tests,
+ * tepctl status). */
+uint64_t cse_pass_memo_hits(void);
+
 #define CSE_VERIFY_PER_ORIGINATOR_DEFAULT 4
 
 typedef struct {
@@ -71,6 +83,8 @@ typedef struct {
                                (*slot NULL at first, then cse_fanout_memo_free); NULL:
                                a write fan-out asks its decisions blocking */
     cse_fanout_run *fanout_run; /* internal: the fan-out this sub-request belongs to */
+    cse_pass_memo **pass_memo; /* a slot that outlives the passes of this request (*slot
+                               NULL at first, then cse_pass_memo_free); NULL: none kept */
     char *ati;              /* out (may be NULL): Assigned Token IDs (option 327,
                                "lti:tkid+..."), ati_len bytes, "" when none */
     size_t ati_len;
