@@ -257,3 +257,32 @@ def test_coapthon3_client_in_remote_mode(platform_factory, monkeypatch, piggybac
     assert len(answers) == 1, said
     if piggyback_ms != "0":
         assert server[0].mtype == coapmsg.ACK and server[0].code != 0, said
+
+
+def test_retransmitted_request_while_its_ack_waits(platform_factory, monkeypatch):
+    """A client that retransmits the request before piggyback_ms is acknowledged at once
+    (empty ACK), and only once; the answer then comes as a separate response."""
+    monkeypatch.setenv("TEP_CSE_PIGGYBACK_MS", "1000")
+    p = platform_factory(deadline_ms=DEADLINE_MS)
+    path = _register(p, "Cretx", "retx")
+    authz = p["authz"].proc.pid
+    req = _get(path, "Cretx", 0)
+    mid = coapmsg.decode(req).mid
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        os.kill(authz, signal.SIGSTOP)
+        try:
+            s.sendto(req, ("127.0.0.1", _port(p)))
+            m, _ = _recv(s, 0.3)
+            assert m is None, "answered before the retransmission: %s" % vars(m)
+            t0 = time.monotonic()
+            s.sendto(req, ("127.0.0.1", _port(p)))  # the same datagram again
+            m, _ = _recv(s, 0.5)
+            assert m is not None and (m.mtype, m.code, m.mid) == (coapmsg.ACK, 0, mid), \
+                m and vars(m)
+            assert time.monotonic() - t0 < 0.3
+            rsp, addr = _recv(s, 5)
+        finally:
+            os.kill(authz, signal.SIGCONT)
+    # no second empty ACK when piggyback_ms runs out: the next datagram is the answer
+    assert rsp is not None and rsp.mtype == coapmsg.CON and rsp.code != 0, rsp and vars(rsp)
+    assert rsp.rsc == 4103, vars(rsp)
