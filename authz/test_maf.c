@@ -490,9 +490,13 @@ static int source_with_serial(const char *key_id, const char *serial)
     cmn_store_free_val(val, len);
     if (k == NULL || tep__maf_key__get_packed_size(k) > sizeof(buf) - 64)
         return CMN_ECORRUPT;
-    k->cert_serial = (char *)serial;
-    len = tep__maf_key__pack(k, buf);
-    k->cert_serial = NULL;
+    {
+        char *own = k->cert_serial;
+
+        k->cert_serial = (char *)serial;
+        len = tep__maf_key__pack(k, buf);
+        k->cert_serial = own; /* the unpacked string goes with k */
+    }
     tep__maf_key__free_unpacked(k, NULL);
     return cmn_store_put(store, AUTHZ_MAF_KEYS_DB, key_id, strlen(key_id), buf, len);
 }
