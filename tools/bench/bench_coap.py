@@ -31,6 +31,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "integration"))
 os.environ.setdefault("TEP_BUILD_DIR", os.path.join(ROOT, "build"))
+# One device at full speed: measured without tep-authz's per-originator decision rate.
+os.environ.setdefault("TEP_AUTHZ_DECIDE_RATE", "0")
 
 import harness  # noqa: E402
 import tepkeys  # noqa: E402
