@@ -687,6 +687,12 @@ static int commit_batch(cse_coap *c, bool reopen)
     if (rc != 0) {
         CMN_ERR(SUB, "event=store_commit_failed err=%s held=%zu", cmn_strerror(rc), c->n_held);
         c->commit_failures++;
+        /* what the lost batch held may be in the caches kept by the write count */
+        cse_pep_policy_cache_flush();
+        for (parked *p = c->parked; p != NULL; p = p->next) {
+            cse_pass_memo_free(p->pass);
+            p->pass = NULL;
+        }
     }
     release_held(c, rc);
     if (reopen && cmn_store_batch_begin(c->node->store) != 0)

@@ -75,9 +75,110 @@ static void pending_unlist(cse_pep_pending *pp);
 
 /* ---- facts: which policies decide (docs/access-control.md, "Who decides what") --- */
 
+/* ---- policies cached (issue 12 item 2) ----------------------------------------------
+ * The rule sets of ACPs as read from the store, by (ri, pv or pvs): valid while the
+ * store's write count is what it was when they were read (any write, an ACP's update or
+ * deletion among them, empties the cache; so does a failed batch commit,
+ * cse_pep_policy_cache_flush). And rule sets parsed, by their text: the same text is the
+ * same policy, so that cache needs no invalidation. */
+#define PRIVS_SLOTS 64
+#define PARSED_SLOTS 32
+
+typedef struct {
+    char *ri;
+    bool self;
+    char *privs;  /* compact JSON, NULL: none (dangling or no such rule set) */
+} privs_entry;
+
+static struct {
+    const cmn_store *st;
+    uint64_t writes;
+    privs_entry e[PRIVS_SLOTS];
+} privs_cache;
+
+static struct {
+    char *text;
+    json_t *parsed;
+} parsed_cache[PARSED_SLOTS];
+
+static uint64_t policy_cache_hits;
+
+uint64_t cse_pep_policy_cache_hits(void)
+{
+    return policy_cache_hits;
+}
+
+void cse_pep_policy_cache_flush(void)
+{
+    for (size_t i = 0; i < PRIVS_SLOTS; i++) {
+        free(privs_cache.e[i].ri);
+        free(privs_cache.e[i].privs);
+    }
+    memset(&privs_cache, 0, sizeof(privs_cache));
+}
+
+static size_t slot_of(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h % n;
+}
+
+static char *acp_privs_read(cmn_store *st, const char *ri, bool self);
+
 /* The rule set "pv" or "pvs" of one <accessControlPolicy>, compact JSON; NULL when ri
  * is not an ACP (dangling) or names no such rule set. */
 static char *acp_privs(cmn_store *st, const char *ri, bool self)
+{
+    privs_entry *e = &privs_cache.e[slot_of(ri, PRIVS_SLOTS)];
+    uint64_t writes = cmn_store_write_count(st);
+    char *s;
+
+    if (privs_cache.st != st || privs_cache.writes != writes) {
+        cse_pep_policy_cache_flush();
+        privs_cache.st = st;
+        privs_cache.writes = writes;
+    }
+    if (e->ri != NULL && e->self == self && strcmp(e->ri, ri) == 0) {
+        policy_cache_hits++;
+        return e->privs != NULL ? strdup(e->privs) : NULL;
+    }
+    s = acp_privs_read(st, ri, self);
+    free(e->ri);
+    free(e->privs);
+    e->ri = strdup(ri);
+    e->self = self;
+    e->privs = s != NULL && e->ri != NULL ? strdup(s) : NULL;
+    if (s != NULL && e->privs == NULL) { /* out of memory: not cached */
+        free(e->ri);
+        e->ri = NULL;
+    }
+    return s;
+}
+
+/* A rule set's text parsed (a new reference: json_decref), from the cache when the
+ * same text was parsed before. */
+static json_t *privs_parsed(const char *text)
+{
+    size_t i = slot_of(text, PARSED_SLOTS);
+    json_t *j;
+
+    if (parsed_cache[i].text != NULL && strcmp(parsed_cache[i].text, text) == 0) {
+        policy_cache_hits++;
+        return json_incref(parsed_cache[i].parsed);
+    }
+    if ((j = json_loads(text, 0, NULL)) == NULL)
+        return NULL;
+    free(parsed_cache[i].text);
+    json_decref(parsed_cache[i].parsed);
+    parsed_cache[i].text = strdup(text);
+    parsed_cache[i].parsed = parsed_cache[i].text != NULL ? json_incref(j) : NULL;
+    return j;
+}
+
+static char *acp_privs_read(cmn_store *st, const char *ri, bool self)
 {
     Tep__Resource *acp = NULL;
     json_t *a = NULL;
@@ -410,7 +511,7 @@ static void evaluate_acps(const Tep__DecisionRequest *rq, char *const *acp_json,
     if (privs == NULL)
         return;
     for (i = 0; i < n_acp; i++) {
-        privs[i] = json_loads(acp_json[i], 0, NULL);
+        privs[i] = privs_parsed(acp_json[i]); /* the evaluator only reads them */
         if (privs[i] == NULL)
             goto out; /* unparsable policy: Deny */
     }

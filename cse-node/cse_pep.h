@@ -129,5 +129,10 @@ typedef enum { CSE_PEP_PRIVS, CSE_PEP_ACPI, CSE_PEP_FANOUT } cse_pep_scope;
 int cse_pep_facts(cmn_store *st, const Tep__Resource *target, cse_pep_scope scope,
                   Tep__DecisionRequest *rq);
 void cse_pep_facts_free(Tep__DecisionRequest *rq);
+/* Policies cached (cse_pep.c): the rule sets of ACPs read from the store (valid while
+ * its write count is unchanged) and rule sets parsed (by their text). Flush after a
+ * failed batch commit (what the batch held is gone while the write count stays). */
+void cse_pep_policy_cache_flush(void);
+uint64_t cse_pep_policy_cache_hits(void);
 
 #endif

@@ -15,8 +15,10 @@ import socket
 import threading
 import time
 
+import pytest
+
 import coapmsg
-from onem2m_client import TY_AE, TY_CIN, TY_CNT, OneM2MClient
+from onem2m_client import TY_ACP, TY_AE, TY_CIN, TY_CNT, OneM2MClient
 
 N = 20
 
@@ -84,3 +86,28 @@ def test_write_between_passes_is_read_afresh(platform_factory):
     m = got["m"]
     assert m is not None and m.rsc == 2000, m and vars(m)
     assert json.loads(m.payload)["m2m:cnt"]["lbl"] == ["v:2"], m.payload
+
+
+@pytest.mark.parametrize("mode", ["local", "remote"])
+def test_policy_change_is_seen_by_the_next_request(platform_factory, mode):
+    """Policies are cached (read from the store while nothing was written, parsed by their
+    text): an ACP updated between two requests decides the second one."""
+    p = platform_factory(authz_mode=mode)
+    cnt = _setup(p, "Cowner", "owner")
+    port = _port(p)
+    with OneM2MClient("127.0.0.1", port, p.env["ADMIN_ORIGINATOR"]) as admin, \
+            OneM2MClient("127.0.0.1", port, "Creader") as reader:
+        acp = admin.create(p.env["CSE_NAME"] + "/owner", TY_ACP, {
+            "rn": "acp", "pv": {"acr": [{"acor": ["Creader"], "acop": 2}]},
+            "pvs": {"acr": [{"acor": [p.env["ADMIN_ORIGINATOR"]], "acop": 63}]}})
+        assert acp.rsc == 2001, str(acp)
+        ri = acp.resource(TY_ACP)["ri"]
+        assert admin.update(cnt, TY_CNT, {"acpi": [ri]}).rsc == 2004
+        acp_path = p.env["CSE_NAME"] + "/owner/acp"
+        for allowed in (True, False, True, False):
+            for _ in range(3):  # the same question again: what a cache would answer
+                r = reader.retrieve(cnt)
+                assert r.rsc == (2000 if allowed else 4103), (allowed, str(r))
+            acor = ["Cnobody"] if allowed else ["Creader"]
+            u = admin.update(acp_path, TY_ACP, {"pv": {"acr": [{"acor": acor, "acop": 2}]}})
+            assert u.rsc == 2004, str(u)
