@@ -586,6 +586,11 @@ void authz_coaps_free(authz_coaps *c)
     cmn_free_secret(c, sizeof(*c));
 }
 
+void authz_coaps_set_body_limits(authz_coaps *c, const cmn_body_limits *lim)
+{
+    cmn_coap_set_body_limits(c->ctx, lim);
+}
+
 int authz_coaps_set_dtls_limits(authz_coaps *c, const cmn_dtls_limits *lim)
 {
     cmn_dtls_guard_free(c->guard);

@@ -14,6 +14,7 @@
 
 #include "authz_tokens.h"
 #include "cmn_bus.h"
+#include "cmn_coap.h"
 #include "cmn_dtls_guard.h"
 #include "cmn_pki.h"
 #include "cmn_store.h"
@@ -36,6 +37,8 @@ void authz_coaps_set_key_events(authz_coaps *c, cmn_bus_sock *pub);
 /* The DTLS flood limits ([dtls], cmn_dtls_guard.h); counters for tepctl status (all
  * zero before the limits are set). */
 int authz_coaps_set_dtls_limits(authz_coaps *c, const cmn_dtls_limits *lim);
+/* [authz] max_body, block1_*: what a request to the MAF may carry (cmn_coap.h). */
+void authz_coaps_set_body_limits(authz_coaps *c, const cmn_body_limits *lim);
 void authz_coaps_dtls_stats(const authz_coaps *c, cmn_dtls_stats *ret);
 int authz_coaps_fd(const authz_coaps *c);
 /* Does pending work; returns the longest wait (ms) before it must run again. */

@@ -64,6 +64,7 @@ static const cmn_cfg_item authz_table[] = {
     {"bus", "curve_name", CMN_CFG_STR, "authz", offsetof(authz_config, bus_curve.name), 0, 0,
      NULL, "CURVE: own public key name: the host name clients connect to"},
     CMN_DTLS_CFG_ITEMS(authz_config, dtls),
+    CMN_BODY_CFG_ITEMS("authz", authz_config, body, "16384"),
 };
 
 #define AUTHZ_TABLE_LEN (sizeof(authz_table) / sizeof(authz_table[0]))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cmn_bus.h"
+#include "cmn_coap.h"
 #include "cmn_dtls_guard.h"
 #include "cmn_log.h"
 
@@ -32,6 +33,7 @@ typedef struct {
     char *maf_events_ep; /* [bus] maf_events: PUB, bound, KeyEvent; "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_dtls_limits dtls;    /* [dtls]: the MAF's CoAPS endpoint (cmn_dtls_guard.h) */
+    cmn_body_limits body;    /* [authz] max_body, block1_*: the MAF's (cmn_coap.h) */
     cmn_log_level level; /* parsed log_level */
 } authz_config;
 

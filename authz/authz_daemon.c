@@ -243,6 +243,7 @@ static int start_tokens(authz_daemon *d)
     authz_coaps_set_key_events(d->coaps, d->maf_events);
     if ((err = authz_coaps_set_dtls_limits(d->coaps, &d->cfg->dtls)) != 0)
         return AUTHZ_EXIT_START;
+    authz_coaps_set_body_limits(d->coaps, &d->cfg->body);
     return AUTHZ_EXIT_OK;
 }
 

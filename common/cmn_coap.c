@@ -173,3 +173,9 @@ bool cmn_coap_port_free(const coap_address_t *addr)
         close(fd);
     return ok;
 }
+
+void cmn_coap_set_body_limits(coap_context_t *ctx, const cmn_body_limits *lim)
+{
+    coap_context_set_max_body(ctx, (size_t)lim->max_body, (unsigned)lim->block1_per_session,
+                              (unsigned)lim->block1_total);
+}

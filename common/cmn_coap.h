@@ -38,6 +38,32 @@ int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len);
 /* A listen address "host:port" or "[v6]:port" with a numeric host (no DNS wait) ->
  * address. CMN_EINVAL otherwise. */
 int cmn_coap_parse_listen(const char *hostport, coap_address_t *ret);
+
+/* What a request may carry (RFC 7959 Block1, applied by tep's libcoap during
+ * reassembly, see patches/README.md item 8): a body over max_body is refused with 4.13
+ * Request Entity Too Large and Size1 = max_body as soon as Size1 announces more or a
+ * block ends beyond it, and its partial body is freed; a new transfer over
+ * block1_per_session in progress on its session, or block1_total in all, is 5.03. */
+typedef struct {
+    long max_body;           /* bytes */
+    long block1_per_session; /* Block1 transfers in progress per session */
+    long block1_total;       /* Block1 transfers in progress in all */
+} cmn_body_limits;
+
+/* The rows of a daemon's configuration table for its cmn_body_limits (type: its config
+ * struct, member: the field), in section sect, max_body defaulting to def. */
+#define CMN_BODY_CFG_ITEMS(sect, type, member, def)                                        \
+    { sect, "max_body", CMN_CFG_INT, def, offsetof(type, member.max_body), 1024, 16777216, \
+      NULL, "largest request body in bytes (a Block1 transfer over it is refused with "    \
+      "4.13 and Size1 during reassembly)" },                                               \
+    { sect, "block1_per_session", CMN_CFG_INT, "4",                                        \
+      offsetof(type, member.block1_per_session), 1, 64, NULL,                              \
+      "Block1 request transfers in progress per session; more: 5.03" },                    \
+    { sect, "block1_total", CMN_CFG_INT, "256", offsetof(type, member.block1_total), 1,    \
+      100000, NULL, "Block1 request transfers in progress in all; more: 5.03" }
+
+/* Applies lim to ctx (a server context). */
+void cmn_coap_set_body_limits(coap_context_t *ctx, const cmn_body_limits *lim);
 /* libcoap binds with SO_REUSEADDR, so a second daemon on the same port would bind too
  * and steal datagrams: a plain bind first tells whether the port is really free. */
 bool cmn_coap_port_free(const coap_address_t *addr);

@@ -983,6 +983,11 @@ int cse_coap_set_dtls_limits(cse_coap *c, const cmn_dtls_limits *lim)
     return cmn_dtls_guard_new(c->ctx, lim, cse_saef_on_event, &c->guard);
 }
 
+void cse_coap_set_body_limits(cse_coap *c, const cmn_body_limits *lim)
+{
+    cmn_coap_set_body_limits(c->ctx, lim);
+}
+
 void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret)
 {
     if (c->guard != NULL)

@@ -6,6 +6,7 @@
 #include <coap3/coap.h>
 #include <stdbool.h>
 
+#include "cmn_coap.h"
 #include "cmn_dtls_guard.h"
 #include "cse_admit.h"
 #include "cse_request.h"
@@ -35,6 +36,8 @@ void cse_coap_admit_stats(const cse_coap *c, cse_admit_stats *ret);
  * separate response after an empty ACK (RFC 7252 5.2.2; coap_async_delay_ack() of tep's
  * libcoap patch). Default 0 until set. */
 void cse_coap_set_piggyback(cse_coap *c, int ms);
+/* [cse] max_body, block1_*: what a request may carry (cmn_coap.h). */
+void cse_coap_set_body_limits(cse_coap *c, const cmn_body_limits *lim);
 /* Responses so far: piggy-backed on the request's ACK (or NON) and separate (after an
  * empty ACK), for tepctl status. */
 void cse_coap_answer_stats(const cse_coap *c, uint64_t *piggybacked, uint64_t *separate);

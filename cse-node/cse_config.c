@@ -125,6 +125,7 @@ static const cmn_cfg_item table[] = {
     S("bus", "curve_name", "cse", bus_curve.name, NULL,
       "CURVE: own public key name: the host name clients connect to"),
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
+    CMN_BODY_CFG_ITEMS("cse", cse_config, body, "65536"),
 };
 
 #define N_ITEMS (sizeof(table) / sizeof(table[0]))

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cmn_bus.h"
+#include "cmn_coap.h"
 #include "cmn_dtls_guard.h"
 #include "cse_admit.h"
 
@@ -46,6 +47,7 @@ typedef struct {
     char *bus_maf_events;   /* tep-authz's KeyEvent PUB, "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
+    cmn_body_limits body;    /* [cse] max_body, block1_* (cmn_coap.h) */
 } cse_config;
 
 /* Loads path into cfg (cmn_config semantics: CMN_ECONFIG with "FILE:LINE: ..." in err). */

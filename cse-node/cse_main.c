@@ -264,8 +264,10 @@ static int open_coap(daemon_state *d)
                       &d->coap);
     if (rc == 0 && (rc = cse_coap_set_dtls_limits(d->coap, &d->cfg.dtls)) != 0)
         rc = CMN_ECOAP;
-    if (rc == 0)
+    if (rc == 0) {
         cse_coap_set_piggyback(d->coap, (int)d->cfg.piggyback_ms);
+        cse_coap_set_body_limits(d->coap, &d->cfg.body);
+    }
     if (rc == 0 && !cse_config_is_local(&d->cfg))
         rc = cse_coap_set_admission(d->coap, &d->cfg.admit, (int)d->cfg.deadline_ms);
     if (rc == 0) {

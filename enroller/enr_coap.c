@@ -542,6 +542,7 @@ static int setup_context(enr_coap *c)
         return CMN_ECOAP;
     coap_set_app_data(c->ctx, c);
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    cmn_coap_set_body_limits(c->ctx, &c->cfg->body);
     rc = cmn_dtls_guard_new(c->ctx, &c->cfg->dtls, on_event, &c->guard);
     if (rc == 0)
         rc = setup_psk(c);

@@ -65,6 +65,7 @@ static const cmn_cfg_item enr_table[] = {
     ITEM("bus", "curve_name", "enroller", bus_curve.name, NULL,
          "CURVE: own public key name: the host name clients connect to"),
     CMN_DTLS_CFG_ITEMS(enr_config, dtls),
+    CMN_BODY_CFG_ITEMS("enroller", enr_config, body, "4096"),
 };
 
 #define ENR_NITEMS (sizeof(enr_table) / sizeof(enr_table[0]))

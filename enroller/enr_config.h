@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cmn_bus.h"
+#include "cmn_coap.h"
 #include "cmn_dtls_guard.h"
 #include "cmn_log.h"
 
@@ -24,6 +25,7 @@ typedef struct {
     char *bus_admin;
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
+    cmn_body_limits body;    /* [enroller] max_body, block1_* (cmn_coap.h) */
     cmn_log_level level; /* parsed log_level */
 } enr_config;
 

@@ -110,3 +110,20 @@ class PskClient:
         rsp = self.loop.run_until_complete(
             asyncio.wait_for(self.ctx.request(msg).response, timeout))
         return Answer(rsp)
+
+    def block1(self, path, num, more, payload, size1=None, szx=6, cf=oc.CF_JSON,
+               timeout=TIMEOUT):
+        """One block of a Block1 (RFC 7959) request, sent as given (aiocoap does not
+        split or continue it): block num of 2**(szx+4) bytes, More = more, Size1."""
+        from aiocoap.optiontypes import BlockOption
+        self._set_sni(self._sni)
+        msg = aiocoap.Message(code=aiocoap.POST, uri_path=[s for s in path.split("/") if s],
+                              payload=payload)
+        msg.opt.content_format = cf
+        msg.opt.block1 = BlockOption.BlockwiseTuple(num, more, szx)
+        if size1 is not None:
+            msg.opt.size1 = size1
+        msg.remote = UndecidedRemote("coaps", "127.0.0.1:%d" % self.port)
+        rsp = self.loop.run_until_complete(
+            asyncio.wait_for(self.ctx.request(msg, handle_blockwise=False).response, timeout))
+        return Answer(rsp)
