@@ -160,6 +160,20 @@ def bench_bare(args):
         srv.wait(10)
 
 
+def bench_lmdb(args):
+    """Bare LMDB durable puts per second (tools/bench/bench_lmdb.c), one per commit and 8
+    per commit: the baseline of a durable CREATE at 1 and 8 in flight."""
+    out = {}
+    for w in WINDOWS:
+        p = subprocess.run([tool("bench-lmdb"), "--seconds", "%g" % args.seconds, "--batch",
+                            str(w)], capture_output=True, text=True, timeout=args.seconds + 60)
+        kv = harness.parse_kv(p.stdout)
+        if p.returncode != 0 or "puts_per_s" not in kv:
+            sys.exit("bench-lmdb failed:\n%s%s" % (p.stdout, p.stderr))
+        out[w] = float(kv["puts_per_s"])
+    return out
+
+
 def dtls_target(plat, name):
     """An enrolled device's AE on tep-cse's CoAPS endpoint, with its container."""
     dev = plat.enrolled_device(name)
@@ -339,6 +353,9 @@ def machine():
 def rows_of(res, args):
     """(measurement, result, ratio) for every row."""
     bare, rows = res["bare"], []
+    for w in WINDOWS if "lmdb" in res else ():
+        rows.append(("bare LMDB durable put (bench-lmdb, cmn_store, no MDB_NOSYNC), %d put(s) "
+                     "per commit" % w, "%.0f puts/s" % res["lmdb"][w], "1 (baseline)"))
     for tr, trname in (("plain", "CoAP"), ("dtls", "CoAPS (DTLS-PSK)")):
         for op in ("retrieve", "create"):
             for w in WINDOWS:
@@ -362,6 +379,8 @@ def rows_of(res, args):
                     ratio = "**%.3f** x bare" % (v / bare[(tr, op, w)])
                     if s == "remote":
                         ratio += ", %.2f x local" % (v / res["tep"][(tr, key, w)])
+                    if key == "create" and "lmdb" in res:
+                        ratio += ", %.2f x LMDB put" % (v / res["lmdb"][w])
                     if s != "acme" and "acme" in res and (tr, key, w) in res["acme"]:
                         ratio += ", %.2f x ACME" % (v / res["acme"][(tr, key, w)])
                     rows.append(("%s, %s, %s, mni=%d, %d in flight" % (sname, trname, label,
@@ -423,6 +442,7 @@ def main():
     res = {}
     if "bare" in parts:
         res["bare"] = bench_bare(args)
+        res["lmdb"] = bench_lmdb(args)
     if "tep" in parts:
         res["tep"] = bench_tep("local", args)
     if "remote" in parts:

@@ -101,7 +101,7 @@ if [[ ! -x $ACME_VENV/bin/python ]] ||
     python3 -m venv "$ACME_VENV"
     "$ACME_VENV/bin/pip" install --quiet "acmecse==$ACME_VERSION" >&2
 fi
-ninja -C "$BUILD" tools/bench/bench-coap tools/bench/bench-coap-server enroller/tep-enroller \
+ninja -C "$BUILD" tools/bench/bench-coap tools/bench/bench-coap-server tools/bench/bench-lmdb enroller/tep-enroller \
     authz/tep-authz cse-node/tep-cse tools/tepctl ae-sdk/examples/tep-device >&2
 TEP_BUILD_DIR=$BUILD "$ROOT/.deps/venv/bin/python" "$ROOT/tools/bench/bench_coap.py" \
     --seconds "$SECONDS_PER_PHASE" --acme "$ACME_VENV/bin/python" --write-doc
