@@ -186,7 +186,7 @@ def test_transfers_per_session_are_bounded(cse, cnt):
 
 
 def test_transfers_in_total_are_bounded(cse, cnt):
-    """Last in this module: the transfers it leaves open take tep-cse's 256 slots
+    """Last Block1 test in this module: the transfers it leaves open take tep-cse's 256 slots
     (they expire after libcoap's MAX_TRANSMIT_WAIT, about 93 s)."""
     c, path = cnt
     ups = [Uploader(cse.port, path, c.originator) for _ in range(TOTAL // PER_SESSION + 2)]
@@ -202,3 +202,20 @@ def test_transfers_in_total_are_bounded(cse, cnt):
     finally:
         for up in ups:
             up.close()
+
+
+@pytest.mark.parametrize("key,value", [("MAX_BODY", "100"), ("MAX_BODY", "16777217"),
+                                       ("BLOCK1_PER_SESSION", "0"), ("BLOCK1_TOTAL", "0")])
+def test_out_of_range_bounds_are_configuration_errors(cse, key, value):
+    import os
+    import subprocess
+
+    import harness
+    import tepenv
+
+    env = dict(os.environ, **{"TEP_CSE_" + key: value})
+    p = subprocess.run([harness.binary("cse"), "--config",
+                        tepenv.config_path(cse.platform.dir, "cse"), "--check-config"],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 1 and "cse.%s: %s is out of range" % (key.lower(), value) \
+        in p.stderr, p.stderr
