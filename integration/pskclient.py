@@ -67,6 +67,7 @@ class PskClient:
     def __init__(self, port, identity, psk, sni=None):
         self.port = port
         self._sni = sni
+        self._remote = None  # block1(): the connection its blocks keep using
         self._old_sni = os.environ.get("DTLSSOCKET_SERVER_NAME")
         self._set_sni(sni)
         self.loop = asyncio.new_event_loop()
@@ -123,7 +124,10 @@ class PskClient:
         msg.opt.block1 = BlockOption.BlockwiseTuple(num, more, szx)
         if size1 is not None:
             msg.opt.size1 = size1
-        msg.remote = UndecidedRemote("coaps", "127.0.0.1:%d" % self.port)
+        # the same DTLS connection for every block: aiocoap's tinydtls transport pools its
+        # connections weakly, and a new one (a new server session) loses the transfer
+        msg.remote = self._remote or UndecidedRemote("coaps", "127.0.0.1:%d" % self.port)
         rsp = self.loop.run_until_complete(
             asyncio.wait_for(self.ctx.request(msg, handle_blockwise=False).response, timeout))
+        self._remote = rsp.remote
         return Answer(rsp)
