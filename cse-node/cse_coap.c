@@ -53,6 +53,8 @@ struct cse_coap {
     bool batching;            /* inside the batch of one loop turn (cse_coap_process) */
     size_t n_held;            /* parked in PARK_COMMIT */
     uint64_t commit_failures; /* batch commits that failed (their writes are lost) */
+    struct note *notes;       /* notifications waiting for the batch commit (notify) */
+    struct note **notes_tail;
     int piggyback_ms;         /* a parked CON request's ACK waits this long (0: not) */
     uint64_t n_piggybacked;   /* answers in the request's ACK (or NON) */
     uint64_t n_separate;      /* answers after an empty ACK (separate CON response) */
@@ -560,17 +562,53 @@ static void resume_parked(cse_coap *c)
     }
 }
 
-static int commit_batch(cse_coap *c, bool reopen);
+/* A notification tells of a write: while the batch holding it is not committed, it waits
+ * and leaves after the commit (group commit); a write whose commit failed is told to
+ * nobody. Not committed here: notify is called while the resource tree is being walked
+ * with a cursor of the batch's transaction (cse_notify_event), which a commit frees. */
+struct note {
+    struct note *next;
+    char *nu;
+    char *body;
+};
 
-/* A notification tells of a write: the batch holding it is committed first (group
- * commit), and a write whose commit failed is told to nobody. */
+static void notes_flush(cse_coap *c, bool send)
+{
+    struct note *n = c->notes, *next;
+
+    c->notes = NULL;
+    c->notes_tail = &c->notes;
+    for (; n != NULL; n = next) {
+        next = n->next;
+        if (send)
+            cse_client_notify(c->client, n->nu, n->body);
+        free(n->nu);
+        free(n->body);
+        free(n);
+    }
+}
+
 static void notify(void *arg, const char *nu, const char *body)
 {
     cse_coap *c = arg;
+    struct note *n;
 
-    if (c->batching && cmn_store_batch_dirty(c->node->store) && commit_batch(c, true) != 0)
+    if (!c->batching || !cmn_store_batch_dirty(c->node->store)) {
+        cse_client_notify(c->client, nu, body);
         return;
-    cse_client_notify(c->client, nu, body);
+    }
+    if ((n = calloc(1, sizeof(*n))) == NULL || (n->nu = strdup(nu)) == NULL ||
+        (n->body = strdup(body)) == NULL) {
+        CMN_WARN(SUB, "event=notification_dropped reason=out_of_memory");
+        if (n != NULL)
+            free(n->nu);
+        free(n);
+        return;
+    }
+    if (c->notes_tail == NULL)
+        c->notes_tail = &c->notes;
+    *c->notes_tail = n;
+    c->notes_tail = &n->next;
 }
 
 /* ---- handler ----------------------------------------------------------------------- */
@@ -695,6 +733,7 @@ static int commit_batch(cse_coap *c, bool reopen)
         }
     }
     release_held(c, rc);
+    notes_flush(c, rc == 0); /* the writes they tell of are durable, or lost */
     if (reopen && cmn_store_batch_begin(c->node->store) != 0)
         c->batching = false; /* every write commits on its own */
     return rc;
@@ -964,6 +1003,7 @@ void cse_coap_free(cse_coap *c)
         return;
     while (c->parked != NULL)
         parked_free(c, c->parked, true);
+    notes_flush(c, false);
     cse_client_free(c->client);
     cmn_dtls_guard_free(c->guard);
     cse_admit_free(c->admit);
