@@ -503,6 +503,24 @@ def replace_data_dir(platform, name, source=None):
         shutil.copytree(source, d)
 
 
+def sdk_device(dev):
+    """libtepae through ctypes with the calls that hold DTLS sessions open (tep_connect,
+    tep_retrieve with an opaque response), and dev's loaded device handle: (lib, handle).
+    The caller frees the handle with lib.tep_device_free."""
+    lib = ctypes.CDLL(os.path.join(BUILD, "ae-sdk", "libtepae.so"))
+    vp, P = ctypes.c_void_p, ctypes.POINTER
+    lib.tep_device_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, P(vp)]
+    lib.tep_connect.argtypes = [vp, P(vp)]
+    lib.tep_conn_set_timeout.argtypes = [vp, ctypes.c_int]
+    lib.tep_retrieve.argtypes = [vp, ctypes.c_char_p, P(vp)]
+    lib.tep_response_free.argtypes = [vp]
+    lib.tep_conn_free.argtypes = [vp]
+    lib.tep_device_free.argtypes = [vp]
+    h = vp()
+    assert lib.tep_device_load(dev.prov.encode(), dev.state.encode(), ctypes.byref(h)) == 0
+    return lib, h
+
+
 def kpsa_identity(platform, dev):
     """The PSK identity (KpsaID) dev presents to tep-cse, from its state (tepkeys.py)."""
     import tepkeys  # only here: the rest of the harness does not derive keys

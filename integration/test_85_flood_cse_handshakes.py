@@ -10,7 +10,6 @@ within a bound of its baseline. The established sessions of one PSK identity are
 ([dtls] max_sessions_per_identity): the oldest is closed."""
 
 import ctypes
-import os
 import time
 
 import dtlsflood
@@ -36,17 +35,8 @@ def test_sessions_per_identity_bounded(platform_factory, monkeypatch):
     p = platform_factory()
     dev = p.enrolled_device("device01")
     path = harness.ae_path(p, dev)
-    lib = ctypes.CDLL(os.path.join(harness.BUILD, "ae-sdk", "libtepae.so"))
-    vp, P = ctypes.c_void_p, ctypes.POINTER
-    lib.tep_device_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, P(vp)]
-    lib.tep_connect.argtypes = [vp, P(vp)]
-    lib.tep_conn_set_timeout.argtypes = [vp, ctypes.c_int]
-    lib.tep_retrieve.argtypes = [vp, ctypes.c_char_p, P(vp)]
-    lib.tep_response_free.argtypes = [vp]
-    lib.tep_conn_free.argtypes = [vp]
-    lib.tep_device_free.argtypes = [vp]
-    h = vp()
-    assert lib.tep_device_load(dev.prov.encode(), dev.state.encode(), ctypes.byref(h)) == 0
+    lib, h = harness.sdk_device(dev)
+    vp = ctypes.c_void_p
     conns = []
     for _ in range(5):
         c = vp()
