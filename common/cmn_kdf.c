@@ -16,7 +16,7 @@
 /* TS-0003 10.3 asks for UTF-8 with NFKC normalisation. tep accepts printable ASCII
  * only (0x21..0x7e), for which NFKC is the identity, so no normaliser is needed and no
  * two spellings of one identifier can derive different keys. */
-static int id_valid(const char *id)
+int cmn_kdf_id_valid(const char *id)
 {
     size_t len;
 
@@ -47,7 +47,7 @@ int cmn_kdf_key_id(const uint8_t rel_id[CMN_REL_ID_LEN], const char *fqdn, char 
     char hex[2 * CMN_REL_ID_LEN + 1];
     int n;
 
-    if (rel_id == NULL || ret == NULL || !id_valid(fqdn))
+    if (rel_id == NULL || ret == NULL || !cmn_kdf_id_valid(fqdn))
         return CMN_EINVAL;
     cmn_hex_encode(rel_id, CMN_REL_ID_LEN, hex);
     n = snprintf(ret, retlen, "%s@%s", hex, fqdn);
@@ -73,14 +73,14 @@ static int derive(const uint8_t ke[CMN_KEY_LEN], const char *label, const char *
 int cmn_kdf_kpsa(const uint8_t ke[CMN_KEY_LEN], const char *registrar_cse_id,
                  uint8_t ret_kpsa[CMN_KEY_LEN])
 {
-    if (ke == NULL || ret_kpsa == NULL || !id_valid(registrar_cse_id))
+    if (ke == NULL || ret_kpsa == NULL || !cmn_kdf_id_valid(registrar_cse_id))
         return CMN_EINVAL;
     return derive(ke, CMN_LABEL_KPSA, NULL, registrar_cse_id, ret_kpsa);
 }
 
 int cmn_kdf_km(const uint8_t ke[CMN_KEY_LEN], const char *maf_id, uint8_t ret_km[CMN_KEY_LEN])
 {
-    if (ke == NULL || ret_km == NULL || !id_valid(maf_id))
+    if (ke == NULL || ret_km == NULL || !cmn_kdf_id_valid(maf_id))
         return CMN_EINVAL;
     return derive(ke, CMN_LABEL_KM, NULL, maf_id, ret_km);
 }
@@ -90,7 +90,7 @@ int cmn_kdf_kuc(const uint8_t ke[CMN_KEY_LEN], unsigned suid, const char *target
 {
     char dec[16];
 
-    if (ke == NULL || ret_kuc == NULL || !id_valid(target_id))
+    if (ke == NULL || ret_kuc == NULL || !cmn_kdf_id_valid(target_id))
         return CMN_EINVAL;
     snprintf(dec, sizeof(dec), "%u", suid);
     return derive(ke, CMN_LABEL_KUC, dec, target_id, ret_kuc);

@@ -24,6 +24,8 @@
 #define CMN_LABEL_KPSA "oneM2M Enrolment Key to Provisioned Secure Connection Key derivation"
 #define CMN_LABEL_KUC "oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation"
 
+/* 1 when id may enter a derivation (printable ASCII 0x21..0x7e, 1..1024 bytes), else 0. */
+int cmn_kdf_id_valid(const char *id);
 /* exporter (48 bytes) -> RelativeID (16) and key (32). */
 void cmn_kdf_split_exporter(const uint8_t exporter[CMN_EXPORTER_LEN],
                             uint8_t ret_rel_id[CMN_REL_ID_LEN], uint8_t ret_key[CMN_KEY_LEN]);

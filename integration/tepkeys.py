@@ -30,3 +30,37 @@ def km_id(km_key, maf_fqdn):
     """KmID = hex(HMAC-SHA-256(Km, "tep KmID")[0..15]) "@" MAF-FQDN (tep's choice,
     docs/keys.md 9)."""
     return _hmac(km_key, b"tep KmID")[:16].hex() + "@" + maf_fqdn
+
+
+# ---- end-to-end keys (TS-0003 10.3.6, 10.3.8; docs/keys.md items 13-19) ----------------
+
+E2E_LABELS = (b"E2E Message Authentication Key", b"E2E Message Confidentiality Key",
+              b"E2E Attribute Authenticity Key", b"E2E Attribute Confidentiality Key")
+LABEL_SESSION_ESPRIM = b"oneM2M HMAC-SHA256 sessionESPrimKey derivation algorithm"
+
+
+def e2e_master(pair_key, b_id):
+    """Ke2e_master = HMAC-SHA-256(salt = End-Point-B-ID, Kpsa or Kc) [10.3.6.1]."""
+    return _hmac(b_id.encode("ascii"), pair_key)
+
+
+def e2e_keys(pair_key, b_id):
+    """The four expansions T(1)..T(4) of 10.3.6.2 as a dict: msg_auth, msg_conf, att_auth,
+    att_conf. T(i) = HMAC(master, T(i-1) || label_i || byte(i)), T(0) empty."""
+    master = e2e_master(pair_key, b_id)
+    out, prev = [], b""
+    for i, label in enumerate(E2E_LABELS, start=1):
+        prev = _hmac(master, prev + label + bytes([i]))
+        out.append(prev)
+    return dict(zip(("msg_auth", "msg_conf", "att_auth", "att_conf"), out))
+
+
+def session_esprim_key(pairwise, rand_receiver, rand_originator):
+    """sessionESPrimKey = HMAC-SHA256(pairwiseESPrimKey, esrv(receiver) || esrv(originator)
+    || label), each esprimRandValue as its 16 bytes [10.3.8.2]."""
+    return _hmac(pairwise, rand_receiver + rand_originator + LABEL_SESSION_ESPRIM)
+
+
+def rand_text(rand):
+    """esprimRandValue as an xs:NCName: "r" + 32 lower-case hex digits."""
+    return "r" + rand.hex()
