@@ -2,7 +2,7 @@
  * enrolment"). One MEF session does both exchanges, because the MEF issues a
  * certificate only to the enrolment of the session asking: POST /enrol (cei=true),
  * then POST /cert with a CSR made here. The session is the SDK's one CoAP client
- * (tep_client.c). */
+ * (tae_client.c). */
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -15,8 +15,8 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_exporter.h"
-#include "tep_client.h"
-#include "tep_device.h"
+#include "tae_client.h"
+#include "tae_device.h"
 
 #define CERT_PATH_MAX 4096
 
@@ -139,7 +139,7 @@ static int cert_exchange(const tep_device *dev, tep_conn *mef, const char *id)
     int rc = make_request(id, key_pem, &body);
 
     if (rc == 0)
-        rc = tep_client_post(mef, "cert", body, &rsp);
+        rc = tae_client_post(mef, "cert", body, &rsp);
     if (rc == 0)
         rc = answer_error(rsp->coap_code);
     if (rc == 0)
@@ -155,24 +155,24 @@ static int cert_exchange(const tep_device *dev, tep_conn *mef, const char *id)
 static int enrol_exchange(tep_device *dev, tep_conn *mef)
 {
     uint8_t exporter[CMN_EXPORTER_LEN];
-    tep_enrolment *enr = calloc(1, sizeof(*enr));
+    tae_enrolment *enr = calloc(1, sizeof(*enr));
     tep_response *rsp = NULL;
     char *body = NULL;
     int rc = enr ? cmn_tls_export(mef->session, CMN_LABEL_BOOTSTRAP, exporter, sizeof(exporter))
                  : CMN_ENOMEM;
 
     if (rc == 0)
-        rc = tep_core_enrol_request(true, false, false, &body);
+        rc = tae_core_enrol_request(true, false, false, &body);
     if (rc == 0)
-        rc = tep_client_post(mef, "enrol", body, &rsp);
+        rc = tae_client_post(mef, "enrol", body, &rsp);
     if (rc == 0)
         rc = answer_error(rsp->coap_code);
     if (rc == 0)
-        rc = tep_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)rsp->body,
+        rc = tae_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)rsp->body,
                                          rsp->body_len, enr);
     if (rc == 0) {
         enr->enrolled = (int64_t)time(NULL); /* as tep_enrol() records it */
-        rc = tep_device_install(dev, enr);
+        rc = tae_device_install(dev, enr);
     }
     tep_response_free(rsp);
     free(body);
@@ -188,15 +188,15 @@ int tep_enrol_cert(tep_device *dev)
 
 int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
 {
-    tep_psk_creds creds;
+    tae_psk_creds creds;
     tep_conn *mef = NULL;
     int rc;
 
     if (!dev || (csr_id && !csr_id[0]))
         return CMN_EINVAL;
-    creds = (tep_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
+    creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
                             .sni = dev->prov.mef_fqdn};
-    rc = tep_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, 0, &mef);
+    rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, 0, &mef);
     if (rc == 0)
         rc = enrol_exchange(dev, mef);
     if (rc == 0)
@@ -209,8 +209,8 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
  * CSE's certificate checked to the trust anchor and to SAN onem2m:<registrar CSE-ID>. */
 int tep_connect_cert(tep_device *dev, tep_conn **ret_conn)
 {
-    char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX], host[TEP_ID_MAX];
-    tep_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca, .sni = host};
+    char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX], host[TAE_ID_MAX];
+    tae_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca, .sni = host};
     tep_conn *conn = NULL;
     int rc;
 
@@ -224,13 +224,13 @@ int tep_connect_cert(tep_device *dev, tep_conn **ret_conn)
     if ((rc = tep_device_cert_path(dev, "crt", crt, sizeof(crt))) < 0 ||
         (rc = tep_device_cert_path(dev, "key", key, sizeof(key))) < 0 ||
         (rc = tep_device_cert_path(dev, "ca", ca, sizeof(ca))) < 0 ||
-        (rc = tep_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
+        (rc = tae_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
         return rc;
     if (access(crt, R_OK) != 0 || access(key, R_OK) != 0 || access(ca, R_OK) != 0)
         return CMN_ESTATE; /* no certificate yet: tep_enrol_cert() first */
-    rc = tep_client_open_pki(dev->enr.registrar_poa, &creds, dev->timeout_ms,
-                             TEP_CLIENT_NACK_ENDS_WAIT, &conn);
+    rc = tae_client_open_pki(dev->enr.registrar_poa, &creds, dev->timeout_ms,
+                             TAE_CLIENT_NACK_ENDS_WAIT, &conn);
     if (rc < 0)
         return rc;
-    return tep_glue_bind_device(conn, dev, ret_conn);
+    return tae_glue_bind_device(conn, dev, ret_conn);
 }

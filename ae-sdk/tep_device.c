@@ -1,6 +1,6 @@
 /* libtepae: the device object, its provisioning and state files. The parsing is in
- * tep_core.c; this file only reads and writes the files. */
-#include "tep_device.h"
+ * tae_core.c; this file only reads and writes the files. */
+#include "tae_device.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
-#define TEP_FILE_MAX (64 * 1024) /* provisioning and state files are a few hundred bytes */
+#define TAE_FILE_MAX (64 * 1024) /* provisioning and state files are a few hundred bytes */
 
 /* Reads a whole (small) file into a NUL-terminated buffer of *ret_cap bytes; the
  * caller releases it with cmn_free_secret(buf, cap) since it may hold key material. */
@@ -28,24 +28,24 @@ static int read_small_file(const char *path, char **ret_buf, size_t *ret_cap)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? CMN_ENOTFOUND : CMN_EIO;
-    if (!(buf = calloc(1, TEP_FILE_MAX + 1))) {
+    if (!(buf = calloc(1, TAE_FILE_MAX + 1))) {
         rc = CMN_ENOMEM;
         goto out;
     }
-    while ((n = read(fd, buf + len, TEP_FILE_MAX - len)) > 0)
+    while ((n = read(fd, buf + len, TAE_FILE_MAX - len)) > 0)
         len += (size_t)n;
     if (n < 0)
         goto out;
-    if (len == TEP_FILE_MAX) {
+    if (len == TAE_FILE_MAX) {
         rc = CMN_ERANGE;
         goto out;
     }
     *ret_buf = buf;
-    *ret_cap = TEP_FILE_MAX + 1;
+    *ret_cap = TAE_FILE_MAX + 1;
     buf = NULL;
     rc = 0;
 out:
-    cmn_free_secret(buf, TEP_FILE_MAX + 1);
+    cmn_free_secret(buf, TAE_FILE_MAX + 1);
     close(fd);
     return rc;
 }
@@ -57,7 +57,7 @@ static void update_paths(tep_device *dev)
     dev->cse_name[0] = '\0';
     dev->ae_path[0] = '\0';
     if (!dev->enrolled ||
-        tep_core_cse_name(dev->enr.registrar_cse_id, dev->cse_name, sizeof(dev->cse_name)) < 0)
+        tae_core_cse_name(dev->enr.registrar_cse_id, dev->cse_name, sizeof(dev->cse_name)) < 0)
         return;
     snprintf(dev->ae_path, sizeof(dev->ae_path), "%s/%s", dev->cse_name, rn);
 }
@@ -72,7 +72,7 @@ static int load_state(tep_device *dev)
         return 0; /* not enrolled yet */
     if (rc < 0)
         return rc;
-    rc = tep_core_parse_state(text, dev->prov.mef_fqdn, &dev->enr);
+    rc = tae_core_parse_state(text, dev->prov.mef_fqdn, &dev->enr);
     if (rc == 0)
         dev->enrolled = true;
     else if (rc == CMN_EINVAL)
@@ -98,7 +98,7 @@ int tep_device_load(const char *provisioning_path, const char *state_path, tep_d
     dev->timeout_ms = TEP_DEFAULT_TIMEOUT_MS;
     if ((rc = read_small_file(provisioning_path, &text, &cap)) < 0)
         goto out;
-    if ((rc = tep_core_parse_provisioning(text, &dev->prov)) < 0)
+    if ((rc = tae_core_parse_provisioning(text, &dev->prov)) < 0)
         goto out;
     if ((rc = load_state(dev)) < 0)
         goto out;
@@ -159,11 +159,11 @@ out:
     return rc;
 }
 
-static int save_state(const tep_enrolment *enr, const char *path)
+static int save_state(const tae_enrolment *enr, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = tep_core_format_state(enr, &text, &len);
+    int rc = tae_core_format_state(enr, &text, &len);
 
     if (rc == 0)
         rc = write_secret_file(path, text, len);
@@ -171,7 +171,7 @@ static int save_state(const tep_enrolment *enr, const char *path)
     return rc;
 }
 
-int tep_device_install(tep_device *dev, const tep_enrolment *enr)
+int tae_device_install(tep_device *dev, const tae_enrolment *enr)
 {
     int rc = save_state(enr, dev->state_path);
 
@@ -183,9 +183,9 @@ int tep_device_install(tep_device *dev, const tep_enrolment *enr)
     return 0;
 }
 
-int tep_device_set_ae_rn(tep_device *dev, const char *rn)
+int tae_device_set_ae_rn(tep_device *dev, const char *rn)
 {
-    tep_enrolment *next;
+    tae_enrolment *next;
     int rc;
 
     if (!dev->enrolled)
@@ -196,7 +196,7 @@ int tep_device_set_ae_rn(tep_device *dev, const char *rn)
         return CMN_ENOMEM;
     memcpy(next, &dev->enr, sizeof(*next));
     strcpy(next->ae_rn, rn);
-    rc = tep_device_install(dev, next);
+    rc = tae_device_install(dev, next);
     cmn_free_secret(next, sizeof(*next));
     return rc;
 }

@@ -1,6 +1,6 @@
 /* libtepae CoAP glue: the connections to the registrar CSE and the MEF enrolment, on
- * the client of tep_client.c; the oneM2M requests and their conveniences. The protocol
- * decisions are in tep_core.c. */
+ * the client of tae_client.c; the oneM2M requests and their conveniences. The protocol
+ * decisions are in tae_core.c. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +12,12 @@
 #include "cmn_err.h"
 #include "cmn_exporter.h"
 #include "cmn_onem2m.h"
-#include "tep_client.h"
-#include "tep_device.h"
-#include "tep_maf_client.h"
+#include "tae_client.h"
+#include "tae_device.h"
+#include "tae_maf_client.h"
 
 /* The CSE and MEF connections of this file end a request at once on a NACK. */
-#define GLUE_FLAGS TEP_CLIENT_NACK_ENDS_WAIT
+#define GLUE_FLAGS TAE_CLIENT_NACK_ENDS_WAIT
 
 /* ---- opening sessions ------------------------------------------------------------- */
 
@@ -28,7 +28,7 @@ int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn)
 
     if (!uri || !ret_conn)
         return CMN_EINVAL;
-    if ((rc = tep_client_open(uri, NULL, TEP_DEFAULT_TIMEOUT_MS, GLUE_FLAGS, &conn)) < 0)
+    if ((rc = tae_client_open(uri, NULL, TEP_DEFAULT_TIMEOUT_MS, GLUE_FLAGS, &conn)) < 0)
         return rc;
     if (originator && !(conn->originator = strdup(originator))) {
         tep_conn_free(conn);
@@ -40,23 +40,23 @@ int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn)
 
 /* The registrar CSE learns a new Kpsa from the enroller's event stream, usually within
  * milliseconds of the enrolment answer; a device that connects at once can race it and
- * see its handshake refused (and so can its MAF handshake with Km). So, during the first TEP_FRESH_ENROLMENT_S after its
+ * see its handshake refused (and so can its MAF handshake with Km). So, during the first TAE_FRESH_ENROLMENT_S after its
  * enrolment only, a refused handshake is retried with a growing pause, for at most
- * about TEP_FRESH_RETRY_MS in all. Later refusals are final at once. */
-#define TEP_FRESH_ENROLMENT_S 10
-#define TEP_FRESH_RETRY_MS 3000
+ * about TAE_FRESH_RETRY_MS in all. Later refusals are final at once. */
+#define TAE_FRESH_ENROLMENT_S 10
+#define TAE_FRESH_RETRY_MS 3000
 
-int tep_glue_open_fresh(const tep_device *dev, const char *uri, const tep_psk_creds *creds,
+int tae_glue_open_fresh(const tep_device *dev, const char *uri, const tae_psk_creds *creds,
                         unsigned flags, tep_conn **ret_conn)
 {
     int pause_ms = 50, waited_ms = 0;
     int rc;
 
     for (;;) {
-        rc = tep_client_open(uri, creds, dev->timeout_ms, flags, ret_conn);
+        rc = tae_client_open(uri, creds, dev->timeout_ms, flags, ret_conn);
         if (rc != CMN_EDENIED || dev->enr.enrolled == 0 ||
-            (int64_t)time(NULL) - dev->enr.enrolled > TEP_FRESH_ENROLMENT_S ||
-            waited_ms >= TEP_FRESH_RETRY_MS)
+            (int64_t)time(NULL) - dev->enr.enrolled > TAE_FRESH_ENROLMENT_S ||
+            waited_ms >= TAE_FRESH_RETRY_MS)
             return rc;
         struct timespec ts = {.tv_sec = pause_ms / 1000, .tv_nsec = (pause_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -80,8 +80,8 @@ static int bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn)
 
 int tep_connect(tep_device *dev, tep_conn **ret_conn)
 {
-    char host[TEP_ID_MAX];
-    tep_psk_creds creds;
+    char host[TAE_ID_MAX];
+    tae_psk_creds creds;
     tep_conn *conn = NULL;
     int rc;
 
@@ -91,28 +91,28 @@ int tep_connect(tep_device *dev, tep_conn **ret_conn)
         return CMN_ESTATE;
     if (dev->enr.expires <= (int64_t)time(NULL))
         return CMN_EEXPIRED;
-    if ((rc = tep_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
+    if ((rc = tae_core_uri_host(dev->enr.registrar_poa, host, sizeof(host))) < 0)
         return rc;
-    creds = (tep_psk_creds){.identity = dev->enr.kpsa_id, .psk = dev->enr.kpsa, .sni = host};
-    if ((rc = tep_glue_open_fresh(dev, dev->enr.registrar_poa, &creds, GLUE_FLAGS, &conn)) < 0)
+    creds = (tae_psk_creds){.identity = dev->enr.kpsa_id, .psk = dev->enr.kpsa, .sni = host};
+    if ((rc = tae_glue_open_fresh(dev, dev->enr.registrar_poa, &creds, GLUE_FLAGS, &conn)) < 0)
         return rc;
     return bind_device(conn, dev, ret_conn);
 }
 
-int tep_glue_bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn)
+int tae_glue_bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn)
 {
     return bind_device(conn, dev, ret_conn);
 }
 
-int tep_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
+int tae_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
                          const uint8_t psk[CMN_KEY_LEN], tep_conn **ret_conn)
 {
-    char host[TEP_ID_MAX];
-    tep_psk_creds creds = {.identity = identity, .psk = psk, .sni = host};
+    char host[TAE_ID_MAX];
+    tae_psk_creds creds = {.identity = identity, .psk = psk, .sni = host};
     tep_conn *conn = NULL;
-    int rc = tep_core_uri_host(uri, host, sizeof(host));
+    int rc = tae_core_uri_host(uri, host, sizeof(host));
 
-    if (rc < 0 || (rc = tep_client_open(uri, &creds, dev->timeout_ms, GLUE_FLAGS, &conn)) < 0)
+    if (rc < 0 || (rc = tae_client_open(uri, &creds, dev->timeout_ms, GLUE_FLAGS, &conn)) < 0)
         return rc;
     return bind_device(conn, dev, ret_conn);
 }
@@ -125,14 +125,14 @@ static const coap_pdu_code_t op_codes[] = {
 int tep_request(tep_conn *conn, int op, const char *path, unsigned ty, const char *json_body,
                 const char *from, tep_response **ret_rsp)
 {
-    tep_exchange ex = {.path = path, .body = json_body, .ty = ty, .onem2m = true};
+    tae_exchange ex = {.path = path, .body = json_body, .ty = ty, .onem2m = true};
 
     if (!conn || !path || !ret_rsp || op < TEP_OP_CREATE || op > TEP_OP_DELETE ||
         (op == TEP_OP_CREATE) != (ty != 0))
         return CMN_EINVAL;
     ex.code = op_codes[op];
     ex.from = from ? (from[0] ? from : NULL) : conn->originator;
-    return tep_client_exchange(conn, &ex, ret_rsp);
+    return tae_client_exchange(conn, &ex, ret_rsp);
 }
 
 /* ---- enrolment -------------------------------------------------------------------- */
@@ -144,9 +144,9 @@ static int enrol_exchange(tep_conn *mef, uint8_t exporter[CMN_EXPORTER_LEN], tep
 
     if (rc < 0)
         return rc;
-    if ((rc = tep_core_enrol_request(false, false, false, &body)) < 0)
+    if ((rc = tae_core_enrol_request(false, false, false, &body)) < 0)
         return rc;
-    rc = tep_client_post(mef, "enrol", body, ret);
+    rc = tae_client_post(mef, "enrol", body, ret);
     free(body);
     return rc;
 }
@@ -154,7 +154,7 @@ static int enrol_exchange(tep_conn *mef, uint8_t exporter[CMN_EXPORTER_LEN], tep
 static int enrol_result(tep_device *dev, const uint8_t exporter[CMN_EXPORTER_LEN],
                         const tep_response *rsp)
 {
-    tep_enrolment *enr;
+    tae_enrolment *enr;
     int rc;
 
     if (rsp->coap_code == 403)
@@ -163,11 +163,11 @@ static int enrol_result(tep_device *dev, const uint8_t exporter[CMN_EXPORTER_LEN
         return CMN_EPROTO;
     if (!(enr = malloc(sizeof(*enr))))
         return CMN_ENOMEM;
-    rc = tep_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)rsp->body,
+    rc = tae_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)rsp->body,
                                      rsp->body_len, enr);
     if (rc == 0) {
         enr->enrolled = (int64_t)time(NULL);
-        rc = tep_device_install(dev, enr);
+        rc = tae_device_install(dev, enr);
     }
     cmn_free_secret(enr, sizeof(*enr));
     return rc;
@@ -178,14 +178,14 @@ int tep_enrol(tep_device *dev)
     uint8_t exporter[CMN_EXPORTER_LEN];
     tep_response *rsp = NULL;
     tep_conn *mef = NULL;
-    tep_psk_creds creds;
+    tae_psk_creds creds;
     int rc;
 
     if (!dev)
         return CMN_EINVAL;
-    creds = (tep_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
+    creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
                             .sni = dev->prov.mef_fqdn};
-    if ((rc = tep_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, GLUE_FLAGS, &mef)) < 0)
+    if ((rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, GLUE_FLAGS, &mef)) < 0)
         goto out;
     if ((rc = enrol_exchange(mef, exporter, &rsp)) < 0)
         goto out;
@@ -229,12 +229,12 @@ int tep_register_ae(tep_conn *conn, const char *app_id, const char *rn, tep_resp
         app_id = dev->enr.app_id[0] ? dev->enr.app_id : TEP_DEFAULT_APP_ID;
     if (!rn)
         rn = dev->enr.enrolee_id;
-    if ((rc = tep_core_ae_body(app_id, rn, &body)) < 0)
+    if ((rc = tae_core_ae_body(app_id, rn, &body)) < 0)
         return rc;
     rc = tep_request(conn, TEP_OP_CREATE, dev->cse_name, TEP_TY_AE, body, NULL, ret_rsp);
     free(body);
     if (rc == 0 && (*ret_rsp)->rsc == CMN_RSC_CREATED &&
-        (rc = tep_device_set_ae_rn(dev, rn)) < 0) {
+        (rc = tae_device_set_ae_rn(dev, rn)) < 0) {
         tep_response_free(*ret_rsp);
         *ret_rsp = NULL;
     }

@@ -16,8 +16,8 @@
 #include "cmn_err.h"
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
-#include "tep_device.h"
-#include "tep_maf_client.h"
+#include "tae_device.h"
+#include "tae_maf_client.h"
 
 #define SUID_KC 32
 #define KC_RETRY_MS 1500
@@ -44,10 +44,10 @@ static int code_err(unsigned code)
 /* The certificate MAF Handshake (TS-0003 8.8.2.2): ECDHE-ECDSA with the key and
  * certificate of tep_enrol_cert(); the MAF's certificate must chain to the stored trust
  * anchor and name the MAF-ID in its subjectAltName ("onem2m:<MAF-ID>"). */
-static int maf_client_open_cert(maf_client *m, const tep_device *dev, const char *maf_uri)
+static int maf_client_open_cert(tae_maf_client *m, const tep_device *dev, const char *maf_uri)
 {
     char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX];
-    tep_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca,
+    tae_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca,
                            .peer_id = dev->enr.maf_id, .sni = dev->enr.maf_id};
     int rc;
 
@@ -58,7 +58,7 @@ static int maf_client_open_cert(maf_client *m, const tep_device *dev, const char
     if (access(crt, R_OK) != 0 || access(key, R_OK) != 0 || access(ca, R_OK) != 0)
         return CMN_ESTATE; /* no certificate yet: tep_enrol_cert() first */
     m->identity[0] = '\0'; /* no KmID: the MAF knows the client by its certificate */
-    return tep_client_open_pki(maf_uri, &creds, dev->timeout_ms, 0, &m->conn);
+    return tae_client_open_pki(maf_uri, &creds, dev->timeout_ms, 0, &m->conn);
 }
 
 /* The checks every MAF procedure makes; *uri: maf_uri or the enrolment's mpoa. */
@@ -74,29 +74,29 @@ static int maf_ready(const tep_device *dev, const char *maf_uri, const char **ur
     return 0;
 }
 
-static int maf_open(maf_client *m, tep_device *dev, const char *maf_uri, bool cert)
+static int maf_open(tae_maf_client *m, tep_device *dev, const char *maf_uri, bool cert)
 {
-    return cert ? maf_client_open_cert(m, dev, maf_uri) : maf_client_open(m, dev, maf_uri);
+    return cert ? maf_client_open_cert(m, dev, maf_uri) : tae_maf_client_open(m, dev, maf_uri);
 }
 
 /* One request in the session; the answer replaces m->rsp. */
-static int maf_call(maf_client *m, coap_pdu_code_t code, const char *path, const char *json)
+static int maf_call(tae_maf_client *m, coap_pdu_code_t code, const char *path, const char *json)
 {
-    tep_exchange ex = {.code = code, .path = path, .body = json};
+    tae_exchange ex = {.code = code, .path = path, .body = json};
 
     tep_response_free(m->rsp);
     m->rsp = NULL;
-    return tep_client_exchange(m->conn, &ex, &m->rsp);
+    return tae_client_exchange(m->conn, &ex, &m->rsp);
 }
 
 /* MAF Client Registration: a Km client must be named by its KmID as assignedSymmKeyID;
  * the mafClientRegID is kept in kc (update and de-registration name it). */
-static int register_client(maf_client *m, const char *maf_id, tep_kc *kc)
+static int register_client(tae_maf_client *m, const char *maf_id, tep_kc *kc)
 {
     json_t *rq = json_pack("{s:s}", "mafFQDN", maf_id), *o = NULL;
     char *body = rq != NULL ? json_dumps(rq, JSON_COMPACT) : NULL;
     const char *asid;
-    int rc = body != NULL ? maf_client_post(m, "maf/clients", body) : CMN_ENOMEM;
+    int rc = body != NULL ? tae_maf_client_post(m, "maf/clients", body) : CMN_ENOMEM;
 
     if (rc == 0 && m->rsp->coap_code != 201)
         rc = code_err(m->rsp->coap_code);
@@ -129,7 +129,7 @@ static char *key_request(const char *target_id, int64_t lifetime)
 }
 
 /* Kc and its Key Identifier from this session's exporter; the answer must agree. */
-static int derive_kc(maf_client *m, const char *maf_id, tep_kc *kc)
+static int derive_kc(tae_maf_client *m, const char *maf_id, tep_kc *kc)
 {
     uint8_t exp[CMN_EXPORTER_LEN], rel_id[CMN_REL_ID_LEN];
     json_t *o = json_loads(m->rsp->body, JSON_REJECT_DUPLICATES, NULL);
@@ -148,11 +148,11 @@ static int derive_kc(maf_client *m, const char *maf_id, tep_kc *kc)
     return rc;
 }
 
-static int register_key(maf_client *m, const char *maf_id, const char *target_id,
+static int register_key(tae_maf_client *m, const char *maf_id, const char *target_id,
                         int64_t lifetime, tep_kc *kc)
 {
     char *body = key_request(target_id, lifetime);
-    int rc = body != NULL ? maf_client_post(m, "maf/keys", body) : CMN_ENOMEM;
+    int rc = body != NULL ? tae_maf_client_post(m, "maf/keys", body) : CMN_ENOMEM;
 
     if (rc == 0 && m->rsp->coap_code != 201)
         rc = code_err(m->rsp->coap_code);
@@ -165,7 +165,7 @@ static int register_key(maf_client *m, const char *maf_id, const char *target_id
 static int register_key_with(tep_device *dev, const char *maf_uri, const char *target_id,
                              int64_t lifetime, bool cert, tep_kc **ret_kc)
 {
-    maf_client m = {0};
+    tae_maf_client m = {0};
     tep_kc *kc = NULL;
     int rc;
 
@@ -183,7 +183,7 @@ static int register_key_with(tep_device *dev, const char *maf_uri, const char *t
         rc = register_client(&m, dev->enr.maf_id, kc);
     if (rc == 0)
         rc = register_key(&m, dev->enr.maf_id, target_id, lifetime, kc);
-    maf_client_close(&m);
+    tae_maf_client_close(&m);
     if (rc != 0) {
         tep_kc_free(kc);
         return rc;
@@ -222,7 +222,7 @@ static int kc_procedure(tep_device *dev, const char *maf_uri, const tep_kc *kc,
                         coap_pdu_code_t code, const char *path, const char *json,
                         unsigned expect, json_t **ret_answer)
 {
-    maf_client m = {0};
+    tae_maf_client m = {0};
     int rc = maf_ready(dev, maf_uri, &maf_uri);
 
     if (rc == 0)
@@ -235,7 +235,7 @@ static int kc_procedure(tep_device *dev, const char *maf_uri, const tep_kc *kc,
         (*ret_answer = json_loads(m.rsp->body ? m.rsp->body : "", JSON_REJECT_DUPLICATES,
                                   NULL)) == NULL)
         rc = CMN_EPROTO;
-    maf_client_close(&m);
+    tae_maf_client_close(&m);
     return rc;
 }
 
@@ -326,7 +326,7 @@ int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn 
     if (uri == NULL)
         uri = dev->enr.registrar_poa;
     for (;;) {
-        rc = tep_glue_connect_psk(dev, uri, kc->key_id, kc->kc, ret_conn);
+        rc = tae_glue_connect_psk(dev, uri, kc->key_id, kc->kc, ret_conn);
         if (rc != CMN_EDENIED || waited_ms >= KC_RETRY_MS)
             return rc;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = pause_ms * 1000000L};

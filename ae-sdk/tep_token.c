@@ -1,8 +1,8 @@
 /* Dynamic authorization, indirect flow (TS-0003 7.3.2.3): the AE asks the MAF/DAS
  * (tep-authz) for a token over DTLS-PSK with its Km (psk_identity KmID, SUID 21; both
  * derived from Ke and the MAF-ID of the enrolment, TS-0003 10.3), POST /token with the
- * JSON of docs/internals.md "Dynamic authorization". The MAF client (tep_maf_client.h)
- * runs on the SDK's one CoAP client (tep_client.c). */
+ * JSON of docs/internals.md "Dynamic authorization". The MAF client (tae_maf_client.h)
+ * runs on the SDK's one CoAP client (tae_client.c). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +11,13 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_kdf.h"
-#include "tep_client.h"
-#include "tep_device.h"
-#include "tep_maf_client.h"
+#include "tae_client.h"
+#include "tae_device.h"
+#include "tae_maf_client.h"
 
 /* ---- the MAF client ------------------------------------------------------------------ */
 
-void maf_client_close(maf_client *m)
+void tae_maf_client_close(tae_maf_client *m)
 {
     tep_conn_free(m->conn); /* wipes Km */
     tep_response_free(m->rsp);
@@ -25,25 +25,25 @@ void maf_client_close(maf_client *m)
 }
 
 /* Km = HMAC(Ke, label || MAF-ID); KmID from Km (cmn_kdf.h). */
-int maf_client_open(maf_client *m, const tep_device *dev, const char *maf_uri)
+int tae_maf_client_open(tae_maf_client *m, const tep_device *dev, const char *maf_uri)
 {
     uint8_t km[CMN_KEY_LEN];
-    tep_psk_creds creds = {.identity = m->identity, .psk = km, .sni = dev->enr.maf_id};
+    tae_psk_creds creds = {.identity = m->identity, .psk = km, .sni = dev->enr.maf_id};
     int rc = cmn_kdf_km(dev->enr.ke, dev->enr.maf_id, km);
 
     if (rc == 0)
         rc = cmn_kdf_km_id(km, dev->enr.maf_id, m->identity, sizeof(m->identity));
     if (rc == 0)
-        rc = tep_glue_open_fresh(dev, maf_uri, &creds, 0, &m->conn);
+        rc = tae_glue_open_fresh(dev, maf_uri, &creds, 0, &m->conn);
     cmn_wipe(km, sizeof(km));
     return rc;
 }
 
-int maf_client_post(maf_client *m, const char *path, const char *json)
+int tae_maf_client_post(tae_maf_client *m, const char *path, const char *json)
 {
     tep_response_free(m->rsp);
     m->rsp = NULL;
-    return tep_client_post(m->conn, path, json, &m->rsp);
+    return tae_client_post(m->conn, path, json, &m->rsp);
 }
 
 /* ---- the request and its answer ------------------------------------------------------ */
@@ -73,7 +73,7 @@ static char *dup_member(json_t *o, const char *key)
     return v != NULL ? strdup(v) : NULL;
 }
 
-static int parse_answer(const maf_client *m, tep_token **ret)
+static int parse_answer(const tae_maf_client *m, tep_token **ret)
 {
     unsigned code = m->rsp->coap_code;
     json_t *o;
@@ -104,7 +104,7 @@ static int parse_answer(const maf_client *m, tep_token **ret)
 int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *ris,
                       size_t n_ris, unsigned acop, int64_t lifetime, tep_token **ret_token)
 {
-    maf_client m = {0};
+    tae_maf_client m = {0};
     char *body = NULL;
     int rc;
 
@@ -120,12 +120,12 @@ int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *r
         return CMN_EEXPIRED;
     if ((body = ask_body(dev, ris, n_ris, acop, lifetime)) == NULL)
         return CMN_ENOMEM;
-    rc = maf_client_open(&m, dev, maf_uri);
+    rc = tae_maf_client_open(&m, dev, maf_uri);
     if (rc == 0)
-        rc = maf_client_post(&m, "token", body);
+        rc = tae_maf_client_post(&m, "token", body);
     if (rc == 0)
         rc = parse_answer(&m, ret_token);
-    maf_client_close(&m);
+    tae_maf_client_close(&m);
     free(body);
     return rc;
 }

@@ -18,7 +18,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
-#include "tep_core.h"
+#include "tae_core.h"
 
 #define FQDN "mef.tep.local"
 #define KAT_KEID "000102030405060708090a0b0c0d0e0f@" FQDN
@@ -56,21 +56,21 @@ static void assert_hex(const uint8_t *bytes, size_t len, const char *hex)
     assert_string_equal(buf, hex);
 }
 
-static int parse_answer(const char *json, tep_enrolment *e)
+static int parse_answer(const char *json, tae_enrolment *e)
 {
     memset(e, 0, sizeof(*e));
-    return tep_core_parse_enrol_answer((const uint8_t *)json, strlen(json), KAT_KEID, e);
+    return tae_core_parse_enrol_answer((const uint8_t *)json, strlen(json), KAT_KEID, e);
 }
 
 /* ---- provisioning --------------------------------------------------------------- */
 
 static void provisioning_valid(void **state)
 {
-    tep_prov p;
+    tae_prov p;
     const char *text = "[device]\nkpm_id = device01\nkpm = " KPM_HEX "\n"
                        "mef_uri = coaps://127.0.0.1:5784\nmef_fqdn = " FQDN "\n";
 
-    assert_int_equal(tep_core_parse_provisioning(text, &p), 0);
+    assert_int_equal(tae_core_parse_provisioning(text, &p), 0);
     assert_string_equal(p.kpm_id, "device01");
     assert_hex(p.kpm, CMN_KEY_LEN, KPM_HEX);
     assert_string_equal(p.mef_uri, "coaps://127.0.0.1:5784");
@@ -92,11 +92,11 @@ static void provisioning_invalid(void **state)
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coap://h:1\nmef_fqdn = f\n",
         "",
     };
-    tep_prov p;
+    tae_prov p;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&p, 0xAA, sizeof(p));
-        assert_int_equal(tep_core_parse_provisioning(bad[i], &p), CMN_ECONFIG);
+        assert_int_equal(tae_core_parse_provisioning(bad[i], &p), CMN_ECONFIG);
         assert_int_equal(p.kpm[0], 0); /* wiped on error */
     }
 }
@@ -107,7 +107,7 @@ static void enrol_request_body(void **state)
 {
     char *body = NULL;
 
-    assert_int_equal(tep_core_enrol_request(false, true, false, &body), 0);
+    assert_int_equal(tae_core_enrol_request(false, true, false, &body), 0);
     assert_string_equal(body, "{\"cei\":false,\"mei\":true,\"rmi\":false}");
     test_free(body);
 }
@@ -118,7 +118,7 @@ static void ke_from_exporter_kat(void **state)
     char ke_id[CMN_KEY_ID_MAX];
 
     exporter_kat(exp);
-    assert_int_equal(tep_core_ke_from_exporter(exp, FQDN, ke, ke_id), 0);
+    assert_int_equal(tae_core_ke_from_exporter(exp, FQDN, ke, ke_id), 0);
     assert_hex(ke, CMN_KEY_LEN, KAT_KE);
     assert_string_equal(ke_id, KAT_KEID);
 }
@@ -127,10 +127,10 @@ static void enrolment_complete_kat(void **state)
 {
     uint8_t exp[CMN_EXPORTER_LEN];
     const char *ans = ANSWER(KAT_KEID, GOOD_REST);
-    tep_enrolment e;
+    tae_enrolment e;
 
     exporter_kat(exp);
-    assert_int_equal(tep_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e), 0);
+    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e), 0);
     assert_string_equal(e.ke_id, KAT_KEID);
     assert_hex(e.ke, CMN_KEY_LEN, KAT_KE);
     assert_string_equal(e.enrolee_id, "Cdevice01");
@@ -145,7 +145,7 @@ static void enrolment_complete_kat(void **state)
 
 static void answer_optional_fields_absent(void **state)
 {
-    tep_enrolment e;
+    tae_enrolment e;
     const char *ans = "{\"keid\":\"" KAT_KEID "\",\"eid\":\"Cd\",\"exp\":1,"
                       "\"tgt\":{\"csi\":\"/c\",\"poa\":\"coap://[::1]:5683\"}}";
 
@@ -179,7 +179,7 @@ static void answer_rejected(void **state)
         "{\"keid\":\"" KAT_KEID "\",\"keid\":\"" KAT_KEID "\",\"eid\":\"C\",\"exp\":1,"
         "\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}", /* duplicate key */
     };
-    tep_enrolment e;
+    tae_enrolment e;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (parse_answer(bad[i], &e) != CMN_EPROTO)
@@ -195,10 +195,10 @@ static void enrolment_complete_wipes_on_error(void **state)
 {
     uint8_t exp[CMN_EXPORTER_LEN], zero[CMN_KEY_LEN] = {0};
     const char *ans = "{\"keid\":\"" KAT_KEID "\"}";
-    tep_enrolment e;
+    tae_enrolment e;
 
     exporter_kat(exp);
-    assert_int_equal(tep_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e),
+    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e),
                      CMN_EPROTO);
     assert_memory_equal(e.ke, zero, sizeof(zero));
     assert_memory_equal(e.kpsa, zero, sizeof(zero));
@@ -210,18 +210,18 @@ static void state_round_trip(void **state)
 {
     uint8_t exp[CMN_EXPORTER_LEN];
     const char *ans = ANSWER(KAT_KEID, GOOD_REST);
-    tep_enrolment e, back;
+    tae_enrolment e, back;
     char *text = NULL;
     size_t len = 0;
 
     exporter_kat(exp);
-    assert_int_equal(tep_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e), 0);
+    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e), 0);
     strcpy(e.ae_rn, "Cdevice01");
-    assert_int_equal(tep_core_format_state(&e, &text, &len), 0);
+    assert_int_equal(tae_core_format_state(&e, &text, &len), 0);
     assert_int_equal(strlen(text), len);
     assert_non_null(strstr(text, "ke = " KAT_KE "\n"));
     assert_null(strstr(text, KAT_KPSA)); /* Kpsa is derived, never stored */
-    assert_int_equal(tep_core_parse_state(text, FQDN, &back), 0);
+    assert_int_equal(tae_core_parse_state(text, FQDN, &back), 0);
     assert_string_equal(back.ke_id, e.ke_id);
     assert_memory_equal(back.ke, e.ke, CMN_KEY_LEN);
     assert_string_equal(back.enrolee_id, e.enrolee_id);
@@ -248,10 +248,10 @@ static void state_corrupt(void **state)
         "[enrolment]\nke_id = x@f\nke = " KAT_KE "\nenrolee_id = C\nregistrar_cse_id = /c\n"
         "registrar_poa = coaps://h\nexpires = 5\nsurprise = 1\n",
     };
-    tep_enrolment e;
+    tae_enrolment e;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(tep_core_parse_state(bad[i], FQDN, &e), CMN_ECORRUPT);
+        assert_int_equal(tae_core_parse_state(bad[i], FQDN, &e), CMN_ECORRUPT);
 }
 
 /* ---- oneM2M helpers --------------------------------------------------------------- */
@@ -260,21 +260,21 @@ static void helpers(void **state)
 {
     char buf[64], *body = NULL;
 
-    assert_int_equal(tep_core_cse_name("/tep-cse", buf, sizeof(buf)), 0);
+    assert_int_equal(tae_core_cse_name("/tep-cse", buf, sizeof(buf)), 0);
     assert_string_equal(buf, "tep-cse");
-    assert_int_equal(tep_core_cse_name("tep-cse", buf, sizeof(buf)), CMN_EINVAL);
-    assert_int_equal(tep_core_cse_name("/a/b", buf, sizeof(buf)), CMN_EINVAL);
+    assert_int_equal(tae_core_cse_name("tep-cse", buf, sizeof(buf)), CMN_EINVAL);
+    assert_int_equal(tae_core_cse_name("/a/b", buf, sizeof(buf)), CMN_EINVAL);
 
-    assert_int_equal(tep_core_uri_host("coaps://127.0.0.1:5684", buf, sizeof(buf)), 0);
+    assert_int_equal(tae_core_uri_host("coaps://127.0.0.1:5684", buf, sizeof(buf)), 0);
     assert_string_equal(buf, "127.0.0.1");
-    assert_int_equal(tep_core_uri_host("coaps://cse.tep.local/x", buf, sizeof(buf)), 0);
+    assert_int_equal(tae_core_uri_host("coaps://cse.tep.local/x", buf, sizeof(buf)), 0);
     assert_string_equal(buf, "cse.tep.local");
-    assert_int_equal(tep_core_uri_host("coap://[::1]:5683", buf, sizeof(buf)), 0);
+    assert_int_equal(tae_core_uri_host("coap://[::1]:5683", buf, sizeof(buf)), 0);
     assert_string_equal(buf, "::1");
-    assert_int_equal(tep_core_uri_host("http://h", buf, sizeof(buf)), CMN_EINVAL);
-    assert_int_equal(tep_core_uri_host("coaps://", buf, sizeof(buf)), CMN_EINVAL);
+    assert_int_equal(tae_core_uri_host("http://h", buf, sizeof(buf)), CMN_EINVAL);
+    assert_int_equal(tae_core_uri_host("coaps://", buf, sizeof(buf)), CMN_EINVAL);
 
-    assert_int_equal(tep_core_ae_body("Ntepdemo", "Cdevice01", &body), 0);
+    assert_int_equal(tae_core_ae_body("Ntepdemo", "Cdevice01", &body), 0);
     assert_string_equal(body, "{\"m2m:ae\":{\"rn\":\"Cdevice01\",\"api\":\"Ntepdemo\","
                               "\"rr\":false,\"srv\":[\"3\"]}}");
     test_free(body);

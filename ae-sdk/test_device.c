@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "tep/tepae.h"
-#include "tep_device.h"
+#include "tae_device.h"
 
 #define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KE_HEX "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
@@ -123,7 +123,7 @@ static void ae_rn_is_remembered_in_a_0600_state_file(void **state)
     chmod(f->state, 0644);
     assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
     assert_false(tep_device_is_registered(dev));
-    assert_int_equal(tep_device_set_ae_rn(dev, "sensor-1"), 0);
+    assert_int_equal(tae_device_set_ae_rn(dev, "sensor-1"), 0);
     assert_true(tep_device_is_registered(dev));
     assert_string_equal(tep_device_ae_path(dev), "tep-cse/sensor-1");
     tep_device_free(dev);

@@ -11,7 +11,7 @@
  * show on demand: a 4.03 to /enrol after an accepted handshake ("revoked"), an answer
  * with another RQI ("badrqi"), no answer at all ("silent"). Its side of the key
  * agreement is written out here from docs/keys.md with wolfCrypt's HMAC (peer_derive),
- * not with the SDK's tep_core_* or common's cmn_kdf_*, so that agreeing with it checks
+ * not with the SDK's tae_core_* or common's cmn_kdf_*, so that agreeing with it checks
  * the SDK's derivation rather than the derivation against itself (its known answer:
  * peer_derivation_known_answer). The SDK against the real tep-enroller and tep-cse:
  * integration/test_29_stand_ins_replaced.py (and 01, 07, 60, 62). */
@@ -38,7 +38,7 @@
 #include "cmn_crypto.h"
 #include "cmn_exporter.h"
 #include "tep/tepae.h"
-#include "tep_core.h"
+#include "tae_core.h"
 
 #define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define FQDN "mef.tep.local"

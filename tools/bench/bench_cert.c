@@ -18,7 +18,7 @@
  * of S/N seconds (default 3: every phase in turn, then again), so that a change in the
  * machine's load hits a phase and its baseline alike; a rate is all operations over all
  * the time of its phase:
- *   cse-req    tep_client_open_pki() (libtepae's client inside tep_connect_cert: the
+ *   cse-req    tae_client_open_pki() (libtepae's client inside tep_connect_cert: the
  *              device's certificate, the server's checked to the CA and to SAN
  *              onem2m:/tep-cse), then one oneM2M RETRIEVE of the device's AE (From = its
  *              AE-ID, RSC 2000 required), then the session released;
@@ -30,7 +30,7 @@
  *   maf-reg    tep_maf_register_key(dev, MAF, "/tep-cse"): DTLS-PSK KmID/Km handshake,
  *              MAF Client Registration, MAF Key Registration (exporter, LMDB commit,
  *              KeyEvent), session released;
- *   psk-hs     a bare DTLS-PSK handshake (tep_client_open(), the client inside
+ *   psk-hs     a bare DTLS-PSK handshake (tae_client_open(), the client inside
  *              tep_maf_register_key) to BUILD_DIR/tools/bench/bench-coap-server.
  * Checks (or the run fails): every request answered RSC 2000; tep-cse logged
  * event=session_bound for at least every handshake counted against it; tep-authz's
@@ -53,7 +53,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "tep/tepae.h"
-#include "tep_client.h"
+#include "tae_client.h"
 
 #include "bench_proc.h"
 
@@ -307,17 +307,17 @@ static int close_checked(int rc, tep_response *rsp, tep_conn *conn)
  * the device's AE; the session released. */
 static int pki_once(const bench *b, const char *uri, bool with_request)
 {
-    tep_pki_creds creds = { .cert_file = b->crt, .key_file = b->key, .ca_file = b->ca,
+    tae_pki_creds creds = { .cert_file = b->crt, .key_file = b->key, .ca_file = b->ca,
                             .peer_id = CSE_ID, .sni = HOST };
-    tep_exchange ex = { .code = COAP_REQUEST_CODE_GET, .path = b->ae_path, .from = b->ae_id,
+    tae_exchange ex = { .code = COAP_REQUEST_CODE_GET, .path = b->ae_path, .from = b->ae_id,
                         .onem2m = true };
     tep_conn *conn = NULL;
     tep_response *rsp = NULL;
-    int rc = tep_client_open_pki(uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
-                                 TEP_CLIENT_NACK_ENDS_WAIT, &conn);
+    int rc = tae_client_open_pki(uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
+                                 TAE_CLIENT_NACK_ENDS_WAIT, &conn);
 
     if (rc == 0 && with_request)
-        rc = tep_client_exchange(conn, &ex, &rsp);
+        rc = tae_client_exchange(conn, &ex, &rsp);
     return close_checked(rc, rsp, conn);
 }
 
@@ -343,10 +343,10 @@ static int maf_once(const bench *b, tep_device *dev)
 
 static int psk_once(const bench *b, const uint8_t *kpm)
 {
-    tep_psk_creds creds = { .identity = b->kpm_id, .psk = kpm, .sni = MEF_FQDN };
+    tae_psk_creds creds = { .identity = b->kpm_id, .psk = kpm, .sni = MEF_FQDN };
     tep_conn *conn = NULL;
-    int rc = tep_client_open(b->psk_uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
-                             TEP_CLIENT_NACK_ENDS_WAIT, &conn);
+    int rc = tae_client_open(b->psk_uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
+                             TAE_CLIENT_NACK_ENDS_WAIT, &conn);
 
     tep_conn_free(conn);
     return rc;

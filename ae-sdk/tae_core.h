@@ -1,9 +1,9 @@
-/* libtepae internals: the I/O-free protocol core (tep_core.c). Everything here takes
+/* libtepae internals: the I/O-free protocol core (tae_core.c). Everything here takes
  * bytes or text and returns bytes or text, so unit tests can feed it directly:
  * provisioning and state files, the enrolment request and answer (docs/internals.md
  * "Enrolment over CoAPS"), key derivation from exporter bytes, oneM2M request bodies. */
-#ifndef TEP_AE_CORE_H
-#define TEP_AE_CORE_H
+#ifndef TAE_CORE_H
+#define TAE_CORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,75 +11,75 @@
 
 #include "cmn_kdf.h"
 
-#define TEP_ID_MAX 256  /* identifiers (KpmID, AE-ID, CSE-ID, App-ID, FQDN) incl. NUL */
-#define TEP_URI_MAX 512 /* URIs incl. NUL */
+#define TAE_ID_MAX 256  /* identifiers (KpmID, AE-ID, CSE-ID, App-ID, FQDN) incl. NUL */
+#define TAE_URI_MAX 512 /* URIs incl. NUL */
 
 /* The provisioning file ([device] section). */
 typedef struct {
-    char kpm_id[TEP_ID_MAX];
+    char kpm_id[TAE_ID_MAX];
     uint8_t kpm[CMN_KEY_LEN];
-    char mef_uri[TEP_URI_MAX];
-    char mef_fqdn[TEP_ID_MAX];
-} tep_prov;
+    char mef_uri[TAE_URI_MAX];
+    char mef_fqdn[TAE_ID_MAX];
+} tae_prov;
 
 /* One enrolment: what the state file holds, plus what is derived from it. */
 typedef struct {
     char ke_id[CMN_KEY_ID_MAX];
     uint8_t ke[CMN_KEY_LEN];
-    char enrolee_id[TEP_ID_MAX];
-    char app_id[TEP_ID_MAX];
-    char registrar_cse_id[TEP_ID_MAX];
-    char registrar_poa[TEP_URI_MAX];
-    char maf_id[TEP_ID_MAX];
-    char maf_poa[TEP_URI_MAX]; /* the MAF's point of access, "" if not announced */
+    char enrolee_id[TAE_ID_MAX];
+    char app_id[TAE_ID_MAX];
+    char registrar_cse_id[TAE_ID_MAX];
+    char registrar_poa[TAE_URI_MAX];
+    char maf_id[TAE_ID_MAX];
+    char maf_poa[TAE_URI_MAX]; /* the MAF's point of access, "" if not announced */
     int64_t expires;
     int64_t enrolled;         /* when this device enrolled (Unix s); 0 if unknown */
-    char ae_rn[TEP_ID_MAX];   /* [registration] rn, "" until tep_register_ae() */
+    char ae_rn[TAE_ID_MAX];   /* [registration] rn, "" until tep_register_ae() */
     /* derived, never stored */
     uint8_t kpsa[CMN_KEY_LEN];
     char kpsa_id[CMN_KEY_ID_MAX];
-} tep_enrolment;
+} tae_enrolment;
 
 /* Provisioning text -> prov. CMN_ECONFIG for a missing/unknown key, bad hex, a value
  * too long or a section other than [device]. prov is wiped on error. */
-int tep_core_parse_provisioning(const char *text, tep_prov *ret_prov);
+int tae_core_parse_provisioning(const char *text, tae_prov *ret_prov);
 
 /* State text -> enrolment (Kpsa/KpsaID derived with mef_fqdn). CMN_ECORRUPT when
  * malformed. Wiped on error. */
-int tep_core_parse_state(const char *text, const char *mef_fqdn, tep_enrolment *ret_enr);
+int tae_core_parse_state(const char *text, const char *mef_fqdn, tae_enrolment *ret_enr);
 /* Enrolment -> state text, malloc'd, owned by the caller: cmn_free_secret(text, len+1)
  * (it holds Ke). */
-int tep_core_format_state(const tep_enrolment *enr, char **ret_text, size_t *ret_len);
+int tae_core_format_state(const tae_enrolment *enr, char **ret_text, size_t *ret_len);
 
 /* The POST /enrol body, malloc'd, owned by the caller (free()). */
-int tep_core_enrol_request(bool cei, bool mei, bool rmi, char **ret_body);
+int tae_core_enrol_request(bool cei, bool mei, bool rmi, char **ret_body);
 
 /* Ke and KeID from the 48 exporter bytes of the bootstrap session. */
-int tep_core_ke_from_exporter(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
+int tae_core_ke_from_exporter(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
                               uint8_t ret_ke[CMN_KEY_LEN], char ret_ke_id[CMN_KEY_ID_MAX]);
 
 /* The MEF's answer (JSON bytes, not NUL-terminated) -> the enrolment fields of
  * ret_enr (ke_id checked against expected_ke_id: CMN_EPROTO on mismatch; CMN_EPROTO
  * for bad JSON, a missing field, a wrong type, an empty or oversized value, a
  * non-positive expiry or a poa that is not coap(s)://). Does not touch ke. */
-int tep_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *expected_ke_id,
-                                tep_enrolment *ret_enr);
+int tae_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *expected_ke_id,
+                                tae_enrolment *ret_enr);
 
 /* Kpsa = cmn_kdf_kpsa(Ke, registrar CSE-ID), KpsaID = cmn_kdf_kpsa_id(Kpsa, mef_fqdn). */
-int tep_core_derive_kpsa(tep_enrolment *enr, const char *mef_fqdn);
+int tae_core_derive_kpsa(tae_enrolment *enr, const char *mef_fqdn);
 
 /* The whole enrolment from the exporter bytes and the MEF's answer: Ke, KeID, fields,
  * Kpsa, KpsaID. ret_enr is wiped on error. */
-int tep_core_enrolment_complete(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
-                                const uint8_t *answer, size_t alen, tep_enrolment *ret_enr);
+int tae_core_enrolment_complete(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
+                                const uint8_t *answer, size_t alen, tae_enrolment *ret_enr);
 
 /* CSEBase resource name from the registrar CSE-ID ("/tep-cse" -> "tep-cse"). */
-int tep_core_cse_name(const char *registrar_cse_id, char *ret, size_t retlen);
+int tae_core_cse_name(const char *registrar_cse_id, char *ret, size_t retlen);
 
 /* {"m2m:ae":{"rn":rn,"api":app_id,"rr":false,"srv":["3"]}}, malloc'd, caller frees. */
-int tep_core_ae_body(const char *app_id, const char *rn, char **ret_body);
+int tae_core_ae_body(const char *app_id, const char *rn, char **ret_body);
 
 /* Host part of a coap:// or coaps:// URI (for SNI), without brackets. */
-int tep_core_uri_host(const char *uri, char *ret, size_t retlen);
+int tae_core_uri_host(const char *uri, char *ret, size_t retlen);
 
 #endif

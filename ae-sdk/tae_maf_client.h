@@ -1,37 +1,37 @@
 /* libtepae internals: the small CoAPS client to the MAF (tep-authz) over DTLS-PSK with
  * the enrolment's KmID/Km (TS-0003 8.8 MAF Handshake, SUID 21), shared by the token
  * request (tep_token.c) and the MAF registrations (tep_maf.c). Defined in tep_token.c. */
-#ifndef TEP_AE_MAF_CLIENT_H
-#define TEP_AE_MAF_CLIENT_H
+#ifndef TAE_MAF_CLIENT_H
+#define TAE_MAF_CLIENT_H
 
 #include "cmn_kdf.h"
-#include "tep_client.h"
-#include "tep_device.h"
+#include "tae_client.h"
+#include "tae_device.h"
 
 typedef struct {
-    tep_conn *conn;                /* the Km session (tep_client.c) */
+    tep_conn *conn;                /* the Km session (tae_client.c) */
     tep_response *rsp;             /* the last answer, NULL before the first */
     char identity[CMN_KEY_ID_MAX]; /* KmID */
-} maf_client;
+} tae_maf_client;
 
 /* Km/KmID from the enrolment, DTLS-PSK handshake to maf_uri ("coaps://host:port"), SNI =
- * the MAF-ID, timeout that of dev. m must be zeroed; maf_client_close() it in any case. */
-int maf_client_open(maf_client *m, const tep_device *dev, const char *maf_uri);
+ * the MAF-ID, timeout that of dev. m must be zeroed; tae_maf_client_close() it in any case. */
+int tae_maf_client_open(tae_maf_client *m, const tep_device *dev, const char *maf_uri);
 /* POST path with a JSON body; the answer replaces m->rsp. */
-int maf_client_post(maf_client *m, const char *path, const char *json);
+int tae_maf_client_post(tae_maf_client *m, const char *path, const char *json);
 /* Closes the session (wiping Km), frees the answer. */
-void maf_client_close(maf_client *m);
+void tae_maf_client_close(tae_maf_client *m);
 
 /* Defined in tep_glue.c: a connection to uri (coaps) with the given PSK credentials
  * (copied), SNI = the URI's host, bound to dev (requests default to From = its AE-ID).
  * One handshake, no retry. */
-int tep_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
+int tae_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
                          const uint8_t psk[CMN_KEY_LEN], tep_conn **ret_conn);
 
-/* Defined in tep_glue.c: tep_client_open() to uri, retried briefly while dev's
+/* Defined in tep_glue.c: tae_client_open() to uri, retried briefly while dev's
  * enrolment is fresh and the handshake is refused (the peer may not yet have the key
  * derived from it: it learns keys through the enroller's event stream). */
-int tep_glue_open_fresh(const tep_device *dev, const char *uri, const tep_psk_creds *creds,
+int tae_glue_open_fresh(const tep_device *dev, const char *uri, const tae_psk_creds *creds,
                         unsigned flags, tep_conn **ret_conn);
 
 #endif

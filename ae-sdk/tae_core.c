@@ -1,5 +1,5 @@
-/* libtepae protocol core: no sockets, no files, no clock. See tep_core.h. */
-#include "tep_core.h"
+/* libtepae protocol core: no sockets, no files, no clock. See tae_core.h. */
+#include "tae_core.h"
 
 #include <ini.h>
 #include <inttypes.h>
@@ -44,14 +44,14 @@ static bool is_coap_uri(const char *s)
 enum { PROV_KPM_ID = 1, PROV_KPM = 2, PROV_MEF_URI = 4, PROV_MEF_FQDN = 8, PROV_ALL = 15 };
 
 typedef struct {
-    tep_prov *prov;
+    tae_prov *prov;
     unsigned seen;
     int err;
 } prov_parse;
 
 static int prov_key(prov_parse *pp, const char *name, const char *value)
 {
-    tep_prov *p = pp->prov;
+    tae_prov *p = pp->prov;
 
     if (strcmp(name, "kpm_id") == 0) {
         pp->seen |= PROV_KPM_ID;
@@ -88,7 +88,7 @@ static int prov_handler(void *user, const char *section, const char *name, const
     return rc == 0;
 }
 
-int tep_core_parse_provisioning(const char *text, tep_prov *ret_prov)
+int tae_core_parse_provisioning(const char *text, tae_prov *ret_prov)
 {
     prov_parse pp = {.prov = ret_prov};
 
@@ -109,7 +109,7 @@ enum { ST_KE_ID = 1, ST_KE = 2, ST_EID = 4, ST_CSI = 8, ST_POA = 16, ST_EXP = 32
        ST_REQUIRED = 63 };
 
 typedef struct {
-    tep_enrolment *enr;
+    tae_enrolment *enr;
     unsigned seen;
     int err;
 } state_parse;
@@ -136,7 +136,7 @@ typedef struct {
     unsigned bit;
 } state_field;
 
-#define STATE_FIELD(n, bit) {#n, offsetof(tep_enrolment, n), sizeof(((tep_enrolment *)0)->n), bit}
+#define STATE_FIELD(n, bit) {#n, offsetof(tae_enrolment, n), sizeof(((tae_enrolment *)0)->n), bit}
 static const state_field state_fields[] = {
     STATE_FIELD(ke_id, ST_KE_ID),
     STATE_FIELD(enrolee_id, ST_EID),
@@ -149,7 +149,7 @@ static const state_field state_fields[] = {
 
 static int state_enrolment_key(state_parse *sp, const char *name, const char *value)
 {
-    tep_enrolment *e = sp->enr;
+    tae_enrolment *e = sp->enr;
 
     for (size_t i = 0; i < sizeof(state_fields) / sizeof(state_fields[0]); i++) {
         const state_field *f = &state_fields[i];
@@ -188,7 +188,7 @@ static int state_handler(void *user, const char *section, const char *name, cons
     return rc == 0;
 }
 
-int tep_core_parse_state(const char *text, const char *mef_fqdn, tep_enrolment *ret_enr)
+int tae_core_parse_state(const char *text, const char *mef_fqdn, tae_enrolment *ret_enr)
 {
     state_parse sp = {.enr = ret_enr};
     int rc = CMN_ECORRUPT;
@@ -200,14 +200,14 @@ int tep_core_parse_state(const char *text, const char *mef_fqdn, tep_enrolment *
         sp.seen != ST_REQUIRED || ret_enr->ke_id[0] == '\0' || ret_enr->enrolee_id[0] == '\0' ||
         ret_enr->registrar_cse_id[0] != '/' || !is_coap_uri(ret_enr->registrar_poa))
         goto out;
-    rc = tep_core_derive_kpsa(ret_enr, mef_fqdn);
+    rc = tae_core_derive_kpsa(ret_enr, mef_fqdn);
 out:
     if (rc < 0)
         cmn_wipe(ret_enr, sizeof(*ret_enr));
     return rc;
 }
 
-int tep_core_format_state(const tep_enrolment *enr, char **ret_text, size_t *ret_len)
+int tae_core_format_state(const tae_enrolment *enr, char **ret_text, size_t *ret_len)
 {
     static const char fmt[] = "# tep device enrolment state (written by libtepae; secret)\n"
                               "[enrolment]\n"
@@ -242,7 +242,7 @@ out:
 
 /* ---- enrolment -------------------------------------------------------------------- */
 
-int tep_core_enrol_request(bool cei, bool mei, bool rmi, char **ret_body)
+int tae_core_enrol_request(bool cei, bool mei, bool rmi, char **ret_body)
 {
     json_t *o = json_pack("{s:b,s:b,s:b}", "cei", cei, "mei", mei, "rmi", rmi);
     char *s = NULL;
@@ -256,7 +256,7 @@ int tep_core_enrol_request(bool cei, bool mei, bool rmi, char **ret_body)
     return 0;
 }
 
-int tep_core_ke_from_exporter(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
+int tae_core_ke_from_exporter(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
                               uint8_t ret_ke[CMN_KEY_LEN], char ret_ke_id[CMN_KEY_ID_MAX])
 {
     uint8_t rel_id[CMN_REL_ID_LEN];
@@ -283,7 +283,7 @@ static int json_id(json_t *obj, const char *key, bool required, char *dst, size_
     return copy_id(dst, cap, json_string_value(v)) < 0 ? CMN_EPROTO : 0;
 }
 
-static int parse_targets(json_t *tgt, tep_enrolment *e)
+static int parse_targets(json_t *tgt, tae_enrolment *e)
 {
     if (!json_is_object(tgt))
         return CMN_EPROTO;
@@ -299,8 +299,8 @@ static int parse_targets(json_t *tgt, tep_enrolment *e)
     return json_id(tgt, "mafi", false, e->maf_id, sizeof(e->maf_id));
 }
 
-int tep_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *expected_ke_id,
-                                tep_enrolment *e)
+int tae_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *expected_ke_id,
+                                tae_enrolment *e)
 {
     char ke_id[CMN_KEY_ID_MAX];
     json_t *root = NULL, *exp;
@@ -330,7 +330,7 @@ out:
     return rc;
 }
 
-int tep_core_derive_kpsa(tep_enrolment *enr, const char *mef_fqdn)
+int tae_core_derive_kpsa(tae_enrolment *enr, const char *mef_fqdn)
 {
     int rc = cmn_kdf_kpsa(enr->ke, enr->registrar_cse_id, enr->kpsa);
 
@@ -341,18 +341,18 @@ int tep_core_derive_kpsa(tep_enrolment *enr, const char *mef_fqdn)
     return rc;
 }
 
-int tep_core_enrolment_complete(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
-                                const uint8_t *answer, size_t alen, tep_enrolment *ret_enr)
+int tae_core_enrolment_complete(const uint8_t exporter[CMN_EXPORTER_LEN], const char *mef_fqdn,
+                                const uint8_t *answer, size_t alen, tae_enrolment *ret_enr)
 {
     char ke_id[CMN_KEY_ID_MAX];
     int rc;
 
     memset(ret_enr, 0, sizeof(*ret_enr));
-    rc = tep_core_ke_from_exporter(exporter, mef_fqdn, ret_enr->ke, ke_id);
+    rc = tae_core_ke_from_exporter(exporter, mef_fqdn, ret_enr->ke, ke_id);
     if (rc == 0)
-        rc = tep_core_parse_enrol_answer(answer, alen, ke_id, ret_enr);
+        rc = tae_core_parse_enrol_answer(answer, alen, ke_id, ret_enr);
     if (rc == 0)
-        rc = tep_core_derive_kpsa(ret_enr, mef_fqdn);
+        rc = tae_core_derive_kpsa(ret_enr, mef_fqdn);
     if (rc < 0)
         cmn_wipe(ret_enr, sizeof(*ret_enr));
     return rc;
@@ -360,7 +360,7 @@ int tep_core_enrolment_complete(const uint8_t exporter[CMN_EXPORTER_LEN], const 
 
 /* ---- oneM2M helpers --------------------------------------------------------------- */
 
-int tep_core_cse_name(const char *registrar_cse_id, char *ret, size_t retlen)
+int tae_core_cse_name(const char *registrar_cse_id, char *ret, size_t retlen)
 {
     const char *name = registrar_cse_id;
 
@@ -372,7 +372,7 @@ int tep_core_cse_name(const char *registrar_cse_id, char *ret, size_t retlen)
     return 0;
 }
 
-int tep_core_ae_body(const char *app_id, const char *rn, char **ret_body)
+int tae_core_ae_body(const char *app_id, const char *rn, char **ret_body)
 {
     json_t *o;
     char *s = NULL;
@@ -390,7 +390,7 @@ int tep_core_ae_body(const char *app_id, const char *rn, char **ret_body)
     return 0;
 }
 
-int tep_core_uri_host(const char *uri, char *ret, size_t retlen)
+int tae_core_uri_host(const char *uri, char *ret, size_t retlen)
 {
     const char *p, *end;
 

@@ -1,10 +1,10 @@
-/* libtepae internals: the one synchronous CoAP(S) client of the SDK (tep_client.c).
+/* libtepae internals: the one synchronous CoAP(S) client of the SDK (tae_client.c).
  * One libcoap context per connection, driven by coap_io_process() until the awaited
  * event (handshake done, response received) or the deadline. Used by the CSE and MEF
  * connections of tep_glue.c, certificate enrolment (tep_cert.c) and the MAF client
  * (tep_token.c). Not part of the public API. */
-#ifndef TEP_AE_CLIENT_H
-#define TEP_AE_CLIENT_H
+#ifndef TAE_CLIENT_H
+#define TAE_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,15 +13,15 @@
 #include <coap3/coap.h>
 
 #include "cmn_kdf.h"
-#include "tep_device.h"
+#include "tae_device.h"
 
 typedef enum { CONN_CONNECTING, CONN_UP, CONN_FAILED } conn_state;
 
-/* tep_client_open() flags. TEP_CLIENT_NACK_ENDS_WAIT: a NACK (retransmissions exhausted,
+/* tae_client_open() flags. TAE_CLIENT_NACK_ENDS_WAIT: a NACK (retransmissions exhausted,
  * TLS failure) ends the request at once with CMN_ETIMEOUT or CMN_EDENIED (the CSE and MEF
  * connections of tep_glue.c). Without it only an answer, the deadline or a DTLS failure
  * ends the wait (the certificate enrolment and MAF clients, as they always did). */
-#define TEP_CLIENT_NACK_ENDS_WAIT 1u
+#define TAE_CLIENT_NACK_ENDS_WAIT 1u
 
 struct tep_conn {
     coap_context_t *ctx;
@@ -29,7 +29,7 @@ struct tep_conn {
     tep_device *dev;    /* borrowed; NULL for plain, MEF and MAF connections */
     char *originator;   /* default From, NULL for none (set by tep_glue.c) */
     int timeout_ms;
-    unsigned flags;     /* TEP_CLIENT_* */
+    unsigned flags;     /* TAE_CLIENT_* */
     conn_state state;
     int fail_err;       /* why the session failed (CMN_EDENIED) */
     /* the exchange in flight */
@@ -39,18 +39,18 @@ struct tep_conn {
     tep_response *rsp;
     int rsp_err;
     /* credentials given to libcoap, kept for the session's life, wiped at free */
-    char sni[TEP_ID_MAX];
+    char sni[TAE_ID_MAX];
     char identity[CMN_KEY_ID_MAX];
     uint8_t psk[CMN_KEY_LEN];
-    char peer_id[TEP_ID_MAX]; /* certificate SAEF: the identifier the peer's SAN must name */
+    char peer_id[TAE_ID_MAX]; /* certificate SAEF: the identifier the peer's SAN must name */
 };
 
-/* DTLS-PSK credentials, all borrowed (tep_client_open() copies them). */
+/* DTLS-PSK credentials, all borrowed (tae_client_open() copies them). */
 typedef struct {
     const char *identity;
     const uint8_t *psk; /* CMN_KEY_LEN bytes */
     const char *sni;
-} tep_psk_creds;
+} tae_psk_creds;
 
 /* Certificate (ECDHE-ECDSA) credentials, all borrowed: PEM files, and the identifier
  * the server's certificate must carry as subjectAltName "onem2m:<peer_id>". */
@@ -60,7 +60,7 @@ typedef struct {
     const char *ca_file;  /* trust anchor the server's chain must end at */
     const char *peer_id;
     const char *sni;
-} tep_pki_creds;
+} tae_pki_creds;
 
 /* One request. */
 typedef struct {
@@ -70,29 +70,29 @@ typedef struct {
     const char *from;          /* NULL: no From */
     unsigned ty;               /* 0: no TY */
     bool onem2m;               /* add RQI and RVI; check the echoed RQI */
-} tep_exchange;
+} tae_exchange;
 
 /* A connection to uri: coap:// when creds is NULL, else coaps:// with DTLS-PSK (the
  * handshake is done before it returns). timeout_ms <= 0: TEP_DEFAULT_TIMEOUT_MS, for
  * the handshake and for each request. CMN_EINVAL (bad URI or scheme), CMN_ENOTFOUND,
  * CMN_ERANGE, CMN_ETIMEOUT, CMN_EDENIED (handshake refused), CMN_ECOAP, CMN_ENOMEM.
  * Release with tep_conn_free() (wipes the credentials). */
-int tep_client_open(const char *uri, const tep_psk_creds *creds, int timeout_ms,
+int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms,
                     unsigned flags, tep_conn **ret_conn);
 
 /* The same over the certificate SAEF (TS-0003 8.2.2.2): coaps:// with creds, the
  * server's certificate checked to creds->ca_file and its SAN to creds->peer_id
- * (CMN_EDENIED otherwise). Errors as tep_client_open(). */
-int tep_client_open_pki(const char *uri, const tep_pki_creds *creds, int timeout_ms,
+ * (CMN_EDENIED otherwise). Errors as tae_client_open(). */
+int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms,
                         unsigned flags, tep_conn **ret_conn);
 
 /* Sends ex and waits for its answer (owned by the caller). CMN_ESTATE when the
  * connection is not up or busy, CMN_ETIMEOUT, CMN_EDENIED (the session died),
  * CMN_EPROTO (RQI mismatch, oneM2M exchanges only). */
-int tep_client_exchange(tep_conn *conn, const tep_exchange *ex, tep_response **ret_rsp);
+int tae_client_exchange(tep_conn *conn, const tae_exchange *ex, tep_response **ret_rsp);
 
 /* POST path with a JSON body, no oneM2M options. */
-int tep_client_post(tep_conn *conn, const char *path, const char *json,
+int tae_client_post(tep_conn *conn, const char *path, const char *json,
                     tep_response **ret_rsp);
 
 #endif

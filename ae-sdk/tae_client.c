@@ -1,4 +1,4 @@
-/* libtepae: the one CoAP(S) client (tep_client.h). Everything that drives libcoap for
+/* libtepae: the one CoAP(S) client (tae_client.h). Everything that drives libcoap for
  * a connection lives here: start-up, callbacks, address resolution, the DTLS-PSK
  * session, the wait loop with its deadline, requests and their answers. */
 #include <netdb.h>
@@ -16,10 +16,10 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_onem2m.h"
-#include "tep_client.h"
+#include "tae_client.h"
 
-#define TEP_RQI_LEN 16 /* random bytes -> 32 hex digits */
-#define TEP_OPT_STR_MAX 256
+#define TAE_RQI_LEN 16 /* random bytes -> 32 hex digits */
+#define TAE_OPT_STR_MAX 256
 
 /* ---- time and libcoap start-up ------------------------------------------------- */
 
@@ -70,7 +70,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 {
     tep_conn *conn = coap_session_get_app_data(session);
 
-    if (!conn || !conn->waiting || !(conn->flags & TEP_CLIENT_NACK_ENDS_WAIT))
+    if (!conn || !conn->waiting || !(conn->flags & TAE_CLIENT_NACK_ENDS_WAIT))
         return;
     conn->rsp_err = reason == COAP_NACK_TLS_FAILED ? CMN_EDENIED : CMN_ETIMEOUT;
     conn->waiting = false;
@@ -110,7 +110,7 @@ static int join_location(const coap_pdu_t *pdu, char **ret)
 
 static int response_from_pdu(const coap_pdu_t *pdu, tep_response **ret)
 {
-    char rqi[TEP_OPT_STR_MAX] = "";
+    char rqi[TAE_OPT_STR_MAX] = "";
     const uint8_t *data = NULL;
     size_t len = 0, off = 0, total = 0;
     uint32_t rsc = 0;
@@ -159,7 +159,7 @@ static int resolve(const char *uri_str, bool secure, coap_uri_t *uri, coap_addre
 {
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG};
     struct addrinfo *res = NULL;
-    char host[TEP_ID_MAX];
+    char host[TAE_ID_MAX];
     int rc = CMN_ENOTFOUND;
 
     if (coap_split_uri((const uint8_t *)uri_str, strlen(uri_str), uri) < 0)
@@ -223,7 +223,7 @@ static bool handshake_done(const tep_conn *conn) { return conn->state != CONN_CO
 
 /* Copies the credentials into conn (libcoap keeps pointers to them) and starts the
  * DTLS session. */
-static int new_psk_session(tep_conn *conn, const coap_address_t *dst, const tep_psk_creds *creds)
+static int new_psk_session(tep_conn *conn, const coap_address_t *dst, const tae_psk_creds *creds)
 {
     coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
 
@@ -247,7 +247,7 @@ static int check_server_cert(const char *cn, const uint8_t *der, size_t der_len,
                              coap_session_t *session, unsigned depth, int validated, void *arg)
 {
     const tep_conn *conn = arg;
-    char want[TEP_ID_MAX + sizeof(CMN_CA_SAN_PREFIX)];
+    char want[TAE_ID_MAX + sizeof(CMN_CA_SAN_PREFIX)];
     cmn_cert_info info;
 
     (void)cn;
@@ -262,7 +262,7 @@ static int check_server_cert(const char *cn, const uint8_t *der, size_t der_len,
     return strcmp(info.san_uri, want) == 0;
 }
 
-static int new_pki_session(tep_conn *conn, const coap_address_t *dst, const tep_pki_creds *creds)
+static int new_pki_session(tep_conn *conn, const coap_address_t *dst, const tae_pki_creds *creds)
 {
     coap_dtls_pki_t setup = {.version = COAP_DTLS_PKI_SETUP_VERSION};
 
@@ -298,7 +298,7 @@ static int wait_handshake(tep_conn *conn)
     return rc;
 }
 
-static int open_session(tep_conn *conn, const coap_address_t *dst, const tep_psk_creds *creds)
+static int open_session(tep_conn *conn, const coap_address_t *dst, const tae_psk_creds *creds)
 {
     int rc;
 
@@ -311,7 +311,7 @@ static int open_session(tep_conn *conn, const coap_address_t *dst, const tep_psk
     return wait_handshake(conn);
 }
 
-int tep_client_open(const char *uri, const tep_psk_creds *creds, int timeout_ms,
+int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms,
                     unsigned flags, tep_conn **ret_conn)
 {
     coap_address_t dst;
@@ -331,7 +331,7 @@ int tep_client_open(const char *uri, const tep_psk_creds *creds, int timeout_ms,
     return 0;
 }
 
-int tep_client_open_pki(const char *uri, const tep_pki_creds *creds, int timeout_ms,
+int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms,
                         unsigned flags, tep_conn **ret_conn)
 {
     coap_address_t dst;
@@ -408,7 +408,7 @@ static int add_path(coap_optlist_t **chain, const char *path)
     return 0;
 }
 
-static int build_options(const tep_exchange *ex, const char *rqi, coap_optlist_t **chain)
+static int build_options(const tae_exchange *ex, const char *rqi, coap_optlist_t **chain)
 {
     uint8_t buf[4];
     size_t n = coap_encode_var_safe(buf, sizeof(buf), CMN_CF_JSON);
@@ -428,7 +428,7 @@ static int build_options(const tep_exchange *ex, const char *rqi, coap_optlist_t
     return rc;
 }
 
-static int build_pdu(tep_conn *conn, const tep_exchange *ex, const char *rqi, coap_pdu_t **ret)
+static int build_pdu(tep_conn *conn, const tae_exchange *ex, const char *rqi, coap_pdu_t **ret)
 {
     coap_optlist_t *chain = NULL;
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, ex->code, conn->session);
@@ -461,10 +461,10 @@ static bool exchange_done(const tep_conn *conn)
     return !conn->waiting || conn->state == CONN_FAILED;
 }
 
-int tep_client_exchange(tep_conn *conn, const tep_exchange *ex, tep_response **ret)
+int tae_client_exchange(tep_conn *conn, const tae_exchange *ex, tep_response **ret)
 {
-    uint8_t rnd[TEP_RQI_LEN];
-    char rqi[2 * TEP_RQI_LEN + 1];
+    uint8_t rnd[TAE_RQI_LEN];
+    char rqi[2 * TAE_RQI_LEN + 1];
     coap_pdu_t *pdu = NULL;
     int rc;
 
@@ -497,11 +497,11 @@ int tep_client_exchange(tep_conn *conn, const tep_exchange *ex, tep_response **r
     return rc;
 }
 
-int tep_client_post(tep_conn *conn, const char *path, const char *json, tep_response **ret_rsp)
+int tae_client_post(tep_conn *conn, const char *path, const char *json, tep_response **ret_rsp)
 {
-    tep_exchange ex = {.code = COAP_REQUEST_CODE_POST, .path = path, .body = json};
+    tae_exchange ex = {.code = COAP_REQUEST_CODE_POST, .path = path, .body = json};
 
-    return tep_client_exchange(conn, &ex, ret_rsp);
+    return tae_client_exchange(conn, &ex, ret_rsp);
 }
 
 void tep_response_free(tep_response *rsp)
