@@ -204,7 +204,7 @@ out:
 
 /* ---- JWS compact ------------------------------------------------------------------- */
 
-static int b64_json(json_t *obj, char **ret)
+int cmn_b64url_json(json_t *obj, char **ret)
 {
     char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     int rc;
@@ -229,7 +229,7 @@ int cmn_jws_sign_es256(json_t *header, json_t *payload, const uint8_t priv[CMN_E
     *ret = NULL;
     if (alg == NULL || strcmp(alg, "ES256") != 0 || !json_is_object(payload))
         return CMN_EINVAL;
-    if ((rc = b64_json(header, &h)) != 0 || (rc = b64_json(payload, &p)) != 0)
+    if ((rc = cmn_b64url_json(header, &h)) != 0 || (rc = cmn_b64url_json(payload, &p)) != 0)
         goto out;
     n = strlen(h) + 1 + strlen(p);
     rc = CMN_ENOMEM;
@@ -253,7 +253,7 @@ out:
     return rc;
 }
 
-static int decode_object(const char *b64, size_t len, json_t **ret)
+int cmn_b64url_json_object(const char *b64, size_t len, json_t **ret)
 {
     uint8_t *raw = NULL;
     size_t rlen = 0;
@@ -279,8 +279,8 @@ static int split_and_decode(cmn_jws *j)
 
     if (dot2 == NULL || strchr(dot2 + 1, '.') != NULL)
         return CMN_EINVAL; /* not three parts (a JWE has five) */
-    if ((rc = decode_object(j->input, (size_t)(dot1 - j->input), &j->header)) != 0 ||
-        (rc = decode_object(dot1 + 1, (size_t)(dot2 - dot1 - 1), &j->payload)) != 0)
+    if ((rc = cmn_b64url_json_object(j->input, (size_t)(dot1 - j->input), &j->header)) != 0 ||
+        (rc = cmn_b64url_json_object(dot1 + 1, (size_t)(dot2 - dot1 - 1), &j->payload)) != 0)
         return rc;
     j->signed_len = (size_t)(dot2 - j->input);
     return cmn_b64url_decode(dot2 + 1, strlen(dot2 + 1), &j->sig, &j->sig_len);

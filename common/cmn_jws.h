@@ -21,6 +21,11 @@
  * *ret is malloc'd (at least one byte), *ret_len its length. */
 int cmn_b64url_encode(const uint8_t *in, size_t len, char **ret);
 int cmn_b64url_decode(const char *in, size_t len, uint8_t **ret, size_t *ret_len);
+/* BASE64URL of obj serialised compactly in insertion order; *ret malloc'd. */
+int cmn_b64url_json(json_t *obj, char **ret);
+/* Decodes len base64url characters into a JSON object (duplicate keys refused): 0 with
+ * *ret owned by the caller, CMN_EINVAL when it is not one. */
+int cmn_b64url_json_object(const char *b64, size_t len, json_t **ret);
 
 /* A fresh P-256 key pair. ret_priv is secret: wipe it (cmn_wipe) when done. */
 int cmn_es256_keygen(uint8_t ret_priv[CMN_ES256_PRIV_LEN], uint8_t ret_pub[CMN_ES256_PUB_LEN]);
