@@ -480,3 +480,91 @@ int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen)
         return 0;
     return cmn_cfg_valid_endpoint(v, err, errlen);
 }
+
+/* ---- KEY=VALUE lists ---------------------------------------------------------------- */
+
+void cmn_cfg_pairs_free(cmn_cfg_pair *p, size_t n)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].key);
+        free(p[i].value);
+    }
+    free(p);
+}
+
+static char *trimmed_dup(const char *s, size_t len)
+{
+    while (len > 0 && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    return strndup(s, len);
+}
+
+static bool has_blank(const char *s)
+{
+    for (; *s; s++)
+        if (isspace((unsigned char)*s))
+            return true;
+    return false;
+}
+
+/* One item "KEY=VALUE" of len bytes at s into *p. */
+static int pair_parse(const char *s, size_t len, cmn_cfg_pair *p, char *err, size_t errlen)
+{
+    const char *eq = memchr(s, '=', len);
+
+    if (!eq)
+        return reject(err, errlen, "not KEY=VALUE: \"%.*s\"", (int)len, s);
+    p->key = trimmed_dup(s, (size_t)(eq - s));
+    p->value = trimmed_dup(eq + 1, len - (size_t)(eq - s) - 1);
+    if (!p->key || !p->value)
+        return reject(err, errlen, "out of memory");
+    if (p->key[0] == '\0' || p->value[0] == '\0' || has_blank(p->key) || has_blank(p->value))
+        return reject(err, errlen, "not KEY=VALUE: \"%.*s\"", (int)len, s);
+    return 0;
+}
+
+int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *err,
+                        size_t errlen)
+{
+    cmn_cfg_pair *p = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    *ret = NULL;
+    *ret_n = 0;
+    for (const char *s = v ? v : ""; rc == 0 && *s;) {
+        size_t len = strcspn(s, ",");
+        cmn_cfg_pair *grown;
+
+        if (strspn(s, " \t") >= len) { /* an empty item: blanks only */
+            if (s[len] == ',' || n > 0)
+                rc = reject(err, errlen, "empty item in the list");
+            break;
+        }
+        grown = realloc(p, (n + 1) * sizeof(*p));
+        if (!grown) {
+            rc = reject(err, errlen, "out of memory");
+            break;
+        }
+        p = grown;
+        p[n] = (cmn_cfg_pair){NULL, NULL};
+        rc = pair_parse(s, len, &p[n++], err, errlen);
+        for (size_t i = 0; rc == 0 && i + 1 < n; i++)
+            if (strcmp(p[i].key, p[n - 1].key) == 0)
+                rc = reject(err, errlen, "\"%s\" appears twice", p[n - 1].key);
+        s += len + (s[len] == ',');
+    }
+    if (rc != 0) {
+        cmn_cfg_pairs_free(p, n);
+        return rc;
+    }
+    *ret = p;
+    *ret_n = n;
+    return 0;
+}

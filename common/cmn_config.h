@@ -44,4 +44,19 @@ int cmn_cfg_valid_log_level(const char *v, char *err, size_t errlen); /* cmn_log
 /* ipc:// or tcp:// as cmn_cfg_valid_endpoint, or "" (the socket is off). */
 int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen);
 
+/* A list value "KEY=VALUE, KEY=VALUE, ..." (blanks around items and around '=' are
+ * ignored; "" is the empty list): enrolment targets, bus peers. Keys and values are
+ * non-empty and have no blank or ','; an item is split at its first '=' (a value may
+ * hold more, a key none); keys are unique. *ret (malloc'd, n entries) is owned by the caller:
+ * cmn_cfg_pairs_free(). CMN_EINVAL with the reason in err (no file/line: validators
+ * run inside cmn_config_load, which adds them). */
+typedef struct {
+    char *key;
+    char *value;
+} cmn_cfg_pair;
+
+int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *err,
+                        size_t errlen);
+void cmn_cfg_pairs_free(cmn_cfg_pair *p, size_t n); /* NULL is fine */
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmn_config.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "enr_ca.h"
@@ -58,6 +59,7 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
     c->kpm_id = dup_str(e->kpm_id);
     c->enrolee_id = dup_str(e->enrolee_id);
     c->app_id = dup_str(e->app_id);
+    c->target_cse_id = dup_str(e->target_cse_id);
     c->expires = e->expires;
     c->state = e->state;
     c->created = e->created;
@@ -67,7 +69,8 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
         c->kpm.len = e->kpm.len;
     }
     arr[resp->n_enrolees++] = c;
-    if (!c->kpm_id || !c->enrolee_id || !c->app_id || (with_kpm && c->kpm.len == 0))
+    if (!c->kpm_id || !c->enrolee_id || !c->app_id || !c->target_cse_id ||
+        (with_kpm && c->kpm.len == 0))
         return CMN_ENOMEM;
     return 0;
 }
@@ -110,6 +113,7 @@ void enr_admin_clear(Tep__AdminResponse *resp)
         free(c->kpm_id);
         free(c->enrolee_id);
         free(c->app_id);
+        free(c->target_cse_id);
         free(c);
     }
     free(resp->enrolees);
@@ -211,6 +215,11 @@ static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminRespo
         return fail(resp, CMN_EINVAL, "app_id must be printable ASCII without spaces");
     if (e->expires <= now)
         return fail(resp, CMN_EINVAL, "expires must be in the future");
+    if (e->target_cse_id[0] != '\0' &&
+        (strlen(e->target_cse_id) >= ENR_ID_MAX ||
+         cmn_cfg_valid_cse_id(e->target_cse_id, NULL, 0) != 0))
+        return fail(resp, CMN_EINVAL,
+                    "target must be an SP-relative CSE-ID (\"/\" then [A-Za-z0-9._-])");
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmn_bus.h"
+#include "cmn_config.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "enr_admin.h"
@@ -239,8 +240,45 @@ static const char *admin_kpm_id(const Tep__AdminRequest *ar)
     return enr_valid_kpm_id(id, strlen(id)) ? id : "-";
 }
 
+/* ENROLEE_ADD / APP_ADD naming an enrolment target this enroller does not have (not
+ * registrar_cse_id, not in [enroller] targets): refused before the store sees it. A
+ * malformed one is left to enr_admin_handle, which says why. */
+static bool unknown_target(const enr_bus *b, const Tep__AdminRequest *ar, char *msg, size_t len)
+{
+    const char *t;
+
+    if ((ar->op != TEP__ADMIN_REQUEST__OP__ENROLEE_ADD &&
+         ar->op != TEP__ADMIN_REQUEST__OP__APP_ADD) || !ar->enrolee)
+        return false;
+    t = ar->enrolee->target_cse_id;
+    if (t[0] == '\0' || cmn_cfg_valid_cse_id(t, NULL, 0) != 0 || strlen(t) >= ENR_ID_MAX ||
+        enr_config_target_poa(b->cfg, t) != NULL)
+        return false;
+    snprintf(msg, len, "unknown enrolment target %s: not registrar_cse_id (%s) nor in "
+             "[enroller] targets", t, b->cfg->registrar_cse_id);
+    return true;
+}
+
+static void refuse_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req,
+                         const char *msg)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
+
+    resp.err = CMN_EINVAL;
+    resp.message = (char *)msg;
+    CMN_INFO(SUB, "event=admin op=%s kpm_id=%s err=%s reason=unknown_target",
+             op_name(req->admin_req->op), admin_kpm_id(req->admin_req), cmn_strerror(CMN_EINVAL));
+    cmn_bus_env_init(&env, SENDER, req->request_id);
+    env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
+    env.admin_resp = &resp;
+    cmn_bus_send(b->admin, ident, ilen, &env);
+}
+
 static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
 {
+    char msg[512];
+
     Tep__Envelope env = TEP__ENVELOPE__INIT;
     Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
     enr_events ev;
@@ -250,6 +288,8 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Te
     if (req->body_case != TEP__ENVELOPE__BODY_ADMIN_REQ)
         return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO,
                            "want admin_req");
+    if (unknown_target(b, ar, msg, sizeof(msg)))
+        return refuse_admin(b, ident, ilen, req, msg);
     rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);
     if (rc == 0 && ar->op == TEP__ADMIN_REQUEST__OP__STATUS && b->coap != NULL) {
         cmn_dtls_stats st;

@@ -283,6 +283,7 @@ static coap_pdu_code_t enrol_error_code(int rc)
     case CMN_ENOTFOUND:
         return COAP_RESPONSE_CODE_FORBIDDEN;
     case CMN_EEXIST: /* an application instance's AE-ID is taken: enrol again */
+    case CMN_ECONFIG: /* the enrolee's target is not one of this enroller's */
         return COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
     default:
         return COAP_RESPONSE_CODE_INTERNAL_ERROR;
@@ -294,8 +295,8 @@ static coap_pdu_code_t enrol_error_code(int rc)
 static void send_created(const enr_coap *c, coap_pdu_t *resp, const char *ke_id,
                          const enr_enrol_result *r, bool cei)
 {
-    enr_targets tgt = {c->cfg->registrar_cse_id, c->cfg->registrar_poa, c->cfg->maf_id,
-                       cei && c->ca ? enr_ca_pem(c->ca) : NULL, c->cfg->maf_poa};
+    enr_targets tgt = {r->registrar_cse_id, enr_config_target_poa(c->cfg, r->registrar_cse_id),
+                       c->cfg->maf_id, cei && c->ca ? enr_ca_pem(c->ca) : NULL, c->cfg->maf_poa};
     uint8_t cf[4];
     char *json = NULL;
 
@@ -312,14 +313,33 @@ static void send_created(const enr_coap *c, coap_pdu_t *resp, const char *ke_id,
     free(json);
 }
 
+/* The enrolee's enrolment target must still be one of this enroller's (its targets
+ * may have changed since the enrolee was added): else CMN_ECONFIG, nothing recorded. */
+static int check_target(const enr_coap *c, const char *kpm_id)
+{
+    Tep__Enrolee *e = NULL;
+    int rc = enr_db_enrolee_get(c->store, kpm_id, &e);
+
+    if (rc == 0 && e->target_cse_id[0] && !enr_config_target_poa(c->cfg, e->target_cse_id)) {
+        CMN_WARN(SUB, "event=enrol_failed kpm_id=%s reason=unknown_target target=%s", kpm_id,
+                 e->target_cse_id);
+        rc = CMN_ECONFIG;
+    }
+    enr_enrolee_free(e);
+    return rc == CMN_ENOTFOUND ? 0 : rc; /* enr_db_enrol says so */
+}
+
 /* Records the enrolment of the session's KpmID: 0 and *r, or a CMN_E* code. */
 static int enrol_session(enr_coap *c, coap_session_t *session, const char *kpm_id,
                          char ke_id[CMN_KEY_ID_MAX], enr_enrol_result *r)
 {
     uint8_t ke[CMN_KEY_LEN];
     enr_enrol_input in;
-    int rc = export_ke(c, session, ke, ke_id);
+    int rc = check_target(c, kpm_id);
 
+    if (rc != 0)
+        return rc;
+    rc = export_ke(c, session, ke, ke_id);
     if (rc != 0) {
         CMN_ERR(SUB, "event=enrol_failed kpm_id=%s reason=exporter err=%s", kpm_id,
                 cmn_strerror(rc));
@@ -376,8 +396,9 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
     int rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
     if (rc != 0)
         return answer(resp, enrol_error_code(rc),
-                      rc == CMN_EDENIED  ? "revoked"
-                      : rc == CMN_EEXIST ? "instance AE-ID taken: enrol again"
+                      rc == CMN_EDENIED   ? "revoked"
+                      : rc == CMN_EEXIST  ? "instance AE-ID taken: enrol again"
+                      : rc == CMN_ECONFIG ? "enrolment target not configured"
                                          : NULL);
     send_created(c, resp, ke_id, &r, ind.cei);
     log_enrolled(peer->kpm_id, ke_id, &r, &ind);

@@ -30,6 +30,22 @@ static int valid_optional_poa(const char *v, char *err, size_t errlen)
     return v[0] == '\0' ? 0 : valid_poa(v, err, errlen);
 }
 
+/* "CSE-ID=poa, ...": each key an SP-relative CSE-ID, each value a coap(s):// URI. */
+static int valid_targets(const char *v, char *err, size_t errlen)
+{
+    cmn_cfg_pair *p = NULL;
+    size_t n = 0;
+    int rc = cmn_cfg_pairs_parse(v, &p, &n, err, errlen);
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = cmn_cfg_valid_cse_id(p[i].key, err, errlen);
+        if (rc == 0)
+            rc = valid_poa(p[i].value, err, errlen);
+    }
+    cmn_cfg_pairs_free(p, n);
+    return rc;
+}
+
 #define ITEM(sec, key, def, field, fn, help)                                               \
     { sec, key, CMN_CFG_STR, def, offsetof(enr_config, field), 0, 0, fn, help }
 
@@ -48,6 +64,8 @@ static const cmn_cfg_item enr_table[] = {
          "enrolment target: the MAF-ID (FQDN)"),
     ITEM("enroller", "maf_poa", "", maf_poa, valid_optional_poa,
          "enrolment target: the MAF's point of access (coaps://); empty = not announced"),
+    ITEM("enroller", "targets", "", targets, valid_targets,
+         "more enrolment targets (tepctl enrolee add --target): CSE-ID=coaps://host:port, ..."),
     ITEM("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
          "error | warn | info | debug"),
     ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
@@ -84,6 +102,14 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }
+    if (cmn_cfg_pairs_parse(cfg->targets, &cfg->target_list, &cfg->n_targets, err, errlen) != 0 ||
+        enr_config_target_poa(cfg, cfg->registrar_cse_id) != cfg->registrar_poa) {
+        if (cfg->target_list) /* parsed: the registrar is listed again */
+            snprintf(err, errlen, "%s: enroller.targets: %s is registrar_cse_id already",
+                     path ? path : "(environment)", cfg->registrar_cse_id);
+        enr_config_free(cfg);
+        return CMN_ECONFIG;
+    }
     /* validated above, cannot fail */
     if (cmn_log_parse_level(cfg->log_level, &cfg->level) != 0)
         cfg->level = CMN_LOG_INFO;
@@ -92,8 +118,20 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
 
 void enr_config_free(enr_config *cfg)
 {
-    if (cfg)
-        cmn_config_free(enr_table, ENR_NITEMS, cfg);
+    if (!cfg)
+        return;
+    cmn_cfg_pairs_free(cfg->target_list, cfg->n_targets);
+    cfg->target_list = NULL;
+    cfg->n_targets = 0;
+    cmn_config_free(enr_table, ENR_NITEMS, cfg);
+}
+
+const char *enr_config_target_poa(const enr_config *cfg, const char *csi)
+{
+    for (size_t i = 0; i < cfg->n_targets; i++)
+        if (strcmp(cfg->target_list[i].key, csi) == 0)
+            return cfg->target_list[i].value;
+    return strcmp(csi, cfg->registrar_cse_id) == 0 ? cfg->registrar_poa : NULL;
 }
 
 void enr_config_print_help(FILE *out)

@@ -8,6 +8,7 @@
 
 #include "cmn_bus.h"
 #include "cmn_coap.h"
+#include "cmn_config.h"
 #include "cmn_dtls_guard.h"
 #include "cmn_log.h"
 
@@ -19,6 +20,7 @@ typedef struct {
     char *registrar_poa;
     char *maf_id;
     char *maf_poa; /* the MAF's point of access (tep-authz coaps_listen), "" = not announced */
+    char *targets; /* "CSE-ID=poa, ...": enrolment targets besides registrar_cse_id */
     char *log_level;
     char *bus_events;
     char *bus_sync;
@@ -27,6 +29,8 @@ typedef struct {
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
     cmn_body_limits body;    /* [enroller] max_body, block1_* (cmn_coap.h) */
     cmn_log_level level; /* parsed log_level */
+    cmn_cfg_pair *target_list; /* parsed targets: key CSE-ID, value its poa */
+    size_t n_targets;
 } enr_config;
 
 /* Loads path into cfg (zeroed by the caller). On error returns CMN_ECONFIG and writes
@@ -34,5 +38,10 @@ typedef struct {
 int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen);
 void enr_config_free(enr_config *cfg); /* NULL is fine */
 void enr_config_print_help(FILE *out);
+
+/* The point of access of enrolment target csi: registrar_poa for registrar_cse_id, the
+ * poa of targets for one of them, NULL for any other (not a target of this enroller).
+ * Borrowed from cfg. */
+const char *enr_config_target_poa(const enr_config *cfg, const char *csi);
 
 #endif

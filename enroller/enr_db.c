@@ -491,7 +491,7 @@ static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__E
     en.kpm_id = (char *)in->kpm_id;
     en.enrolee_id = (char *)enrolee_id;
     en.app_id = e->app_id;
-    en.registrar_cse_id = (char *)in->registrar_cse_id;
+    en.registrar_cse_id = e->target_cse_id[0] ? e->target_cse_id : (char *)in->registrar_cse_id;
     en.maf_id = (char *)in->maf_id;
     en.expires = e->expires;
     en.enrolled = in->now;
@@ -516,6 +516,7 @@ static int repeated_enrolment(const Tep__Enrolment *en, const char *kpm_id,
 {
     ret->repeated = true;
     snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", en->enrolee_id);
+    snprintf(ret->registrar_cse_id, sizeof(ret->registrar_cse_id), "%s", en->registrar_cse_id);
     return en->revoked || strcmp(en->kpm_id, kpm_id) != 0 ? CMN_EDENIED : 0;
 }
 
@@ -562,6 +563,9 @@ static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *
         rc = snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", e->enrolee_id) < 0;
     if (rc == 0)
         rc = txn_put_enrolment(t, in, e, ret->enrolee_id, &ret->events);
+    if (rc == 0)
+        snprintf(ret->registrar_cse_id, sizeof(ret->registrar_cse_id), "%s",
+                 e->target_cse_id[0] ? e->target_cse_id : in->registrar_cse_id);
     return rc;
 }
 

@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
     char enrolee_id[ENR_ID_MAX];
     char app_id[ENR_ID_MAX];
+    char registrar_cse_id[ENR_ID_MAX]; /* the enrolment target its Kpsa is derived for */
     int64_t expires;
     bool repeated; /* same session asked again: nothing new was recorded */
     enr_events events;
@@ -66,7 +67,7 @@ typedef struct {
     const char *kpm_id;
     const char *ke_id;
     const uint8_t *ke; /* CMN_KEY_LEN bytes */
-    const char *registrar_cse_id;
+    const char *registrar_cse_id; /* the default target: for an enrolee without target_cse_id */
     const char *maf_id;
     int64_t now;
 } enr_enrol_input;

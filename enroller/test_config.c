@@ -84,6 +84,31 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("[bus]\nevents = http://x\n", "2:", "bus.events");
     expect_error("[bus]\nsync = ipc:///tmp/a.ipc\nadmin = ipc:///tmp/a.ipc\n", " ",
                  "different endpoints");
+    /* enrolment targets: CSE-ID=coap(s) URI, unique, not the registrar again */
+    expect_error("[enroller]\ntargets = mn-cse1=coaps://h:1\n", "2:", "not an SP-relative CSE-ID");
+    expect_error("[enroller]\ntargets = /mn-cse1=http://h:1\n", "2:", "coaps://");
+    expect_error("[enroller]\ntargets = /mn-cse1\n", "2:", "KEY=VALUE");
+    expect_error("[enroller]\ntargets = /a=coaps://h:1, /a=coaps://h:2\n", "2:", "twice");
+    expect_error("[enroller]\ntargets = /a=coaps://h:1,,/b=coaps://h:2\n", "2:", "empty item");
+    expect_error("[enroller]\ntargets = /tep-cse=coaps://h:1\n", " ", "registrar_cse_id already");
+}
+
+/* targets: each CSE-ID's poa; the registrar's is registrar_poa; others are unknown. */
+static void test_targets(void **state)
+{
+    enr_config cfg = {0};
+    char err[256];
+
+    (void)state;
+    write_ini("[enroller]\ntargets = /mn-cse1=coaps://10.0.0.5:5684 , /mn-cse2 = coap://mn2:5683,\n");
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.n_targets, 2);
+    assert_string_equal(enr_config_target_poa(&cfg, "/mn-cse1"), "coaps://10.0.0.5:5684");
+    assert_string_equal(enr_config_target_poa(&cfg, "/mn-cse2"), "coap://mn2:5683");
+    assert_string_equal(enr_config_target_poa(&cfg, "/tep-cse"), cfg.registrar_poa);
+    assert_null(enr_config_target_poa(&cfg, "/mn-cse3"));
+    enr_config_free(&cfg);
+    unlink(path);
 }
 
 int main(void)
@@ -92,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_file_values_and_defaults),
         cmocka_unit_test(test_environment_overrides),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,6 +206,52 @@ static void test_paging(void **state)
     enr_sync_clear(&resp);
 }
 
+/* An enrolee with its own Enrolment Target (tepctl enrolee add --target): its Kpsa is
+ * derived for that CSE-ID and handed only to it; the default registrar gets the event
+ * without a credential, and the target gets nothing of the other enrolees. */
+static void test_enrolee_target_gets_its_kpsa_only(void **state)
+{
+    cmn_store *s = *state;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    uint8_t kpm[32] = {0x43}, kpsa[CMN_KEY_LEN];
+    static const uint8_t ke2[CMN_KEY_LEN] = {0xca, 0xfe};
+    enr_enrol_input in = {"device02", "cd@" MEF, ke2, CSE, MAF, time(NULL)};
+    enr_enrol_result r;
+    Tep__SyncResponse resp;
+    const Tep__Credential *c;
+
+    e.kpm_id = "device02";
+    e.kpm.data = kpm;
+    e.kpm.len = sizeof(kpm);
+    e.enrolee_id = "Cdevice02";
+    e.target_cse_id = "/mn-cse1";
+    e.expires = time(NULL) + 3600;
+    assert_int_equal(enr_db_enrolee_add(s, &e), 0);
+    assert_int_equal(enr_db_enrol(s, &in, &r), 0);
+    assert_string_equal(r.registrar_cse_id, "/mn-cse1");
+
+    ask(s, 0, "/mn-cse1", 0, &resp);              /* device01's and device02's events */
+    assert_int_equal(resp.n_items, 2);
+    assert_null(resp.items[0]->credential);        /* device01: the IN-CSE's */
+    c = resp.items[1]->credential;
+    assert_non_null(c);
+    assert_int_equal(c->suid, ENR_SUID_KPSA);
+    assert_string_equal(c->enrolee_id, "Cdevice02");
+    assert_int_equal(cmn_kdf_kpsa(ke2, "/mn-cse1", kpsa), 0);
+    assert_memory_equal(c->key.data, kpsa, CMN_KEY_LEN);
+    enr_sync_clear(&resp);
+
+    ask(s, 1, CSE, 0, &resp);                      /* the IN-CSE: nothing of device02 */
+    assert_int_equal(resp.n_items, 1);
+    assert_null(resp.items[0]->credential);
+    enr_sync_clear(&resp);
+
+    ask(s, 1, MAF, 0, &resp);                      /* the MAF's Km is per enrolee as before */
+    assert_non_null(resp.items[0]->credential);
+    assert_int_equal(resp.items[0]->credential->suid, ENR_SUID_MAF);
+    enr_sync_clear(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cert_revoked_goes_to_all_without_credential, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enrolee_target_gets_its_kpsa_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

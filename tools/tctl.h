@@ -40,6 +40,9 @@ int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequ
 /* Fills *uri / *fqdn (when NULL) from the enroller's configuration, else the defaults. */
 void tctl_mef_defaults(const tctl_opts *o, const char **uri, const char **fqdn, char *uri_buf,
                        char *fqdn_buf, size_t len);
+/* An enrolee's enrolment target as tepctl shows it: its CSE-ID, or "-" for the
+ * enroller's default (registrar_cse_id). */
+const char *tctl_target_str(const Tep__Enrolee *e);
 /* "2026-11-28T02:18:00Z" (or "-") into buf. */
 void tctl_time_str(int64_t t, char *buf, size_t len);
 

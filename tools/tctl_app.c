@@ -14,7 +14,7 @@
 #include "tctl_provision.h"
 
 typedef struct {
-    const char *app_id, *kpm_id, *stem, *mef_uri, *mef_fqdn, *out;
+    const char *app_id, *kpm_id, *stem, *mef_uri, *mef_fqdn, *out, *target;
     long lifetime;
     bool force;
     char kpm_buf[128], uri_buf[300], fqdn_buf[300];
@@ -25,7 +25,7 @@ static void app_usage(FILE *out)
     fprintf(out,
             "Usage: tepctl [--admin ENDPOINT|--config FILE] app add APP-ID --out FILE\n"
             "              [--kpm-id ID] [--stem STEM] [--lifetime SECS]\n"
-            "              [--mef-uri URI] [--mef-fqdn FQDN] [--force]\n"
+            "              [--mef-uri URI] [--mef-fqdn FQDN] [--target CSE-ID] [--force]\n"
             "       tepctl [...] app list\n"
             "       tepctl [...] app revoke APP-ID\n\n"
             "add     makes an application enrolment credential bound to APP-ID: a KpmID/Kpm\n"
@@ -33,6 +33,8 @@ static void app_usage(FILE *out)
             "        its own Ke, Kpsa and AE-ID C<STEM>-<8 hex digits of its KeID>.\n"
             "        Defaults: --kpm-id app.<APP-ID>, --stem APP-ID without its leading\n"
             "        N or R, --lifetime %ld. The Kpm goes only into FILE (0600).\n"
+            "        --target: the instances' registrar CSE (their Kpsa is for it; the\n"
+            "        enroller's registrar_cse_id or one of its [enroller] targets).\n"
             "list    prints the application credentials and their instances.\n"
             "revoke  revokes every credential bound to APP-ID and all their instances.\n",
             TCTL_DEFAULT_LIFETIME);
@@ -44,7 +46,8 @@ static int parse_add(int argc, char **argv, app_args *a)
         {"kpm-id", required_argument, NULL, 'k'},   {"stem", required_argument, NULL, 's'},
         {"lifetime", required_argument, NULL, 'l'}, {"mef-uri", required_argument, NULL, 'u'},
         {"mef-fqdn", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'F'},          {NULL, 0, NULL, 0}};
+        {"force", no_argument, NULL, 'F'},          {"target", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0}};
     char *end;
     int c;
 
@@ -54,6 +57,7 @@ static int parse_add(int argc, char **argv, app_args *a)
         switch (c) {
         case 'k': a->kpm_id = optarg; break;
         case 's': a->stem = optarg; break;
+        case 't': a->target = optarg; break;
         case 'u': a->mef_uri = optarg; break;
         case 'f': a->mef_fqdn = optarg; break;
         case 'o': a->out = optarg; break;
@@ -94,8 +98,9 @@ static int save(const app_args *a, const Tep__Enrolee *got)
                         "written: revoke it and add it again\n", got->kpm_id, a->out);
         return TCTL_REFUSED;
     }
-    printf("APP_ID=%s\nKPM_ID=%s\nAE_ID_STEM=%s\nEXPIRES=%lld\nPROVISIONING=%s\n", got->app_id,
-           got->kpm_id, got->enrolee_id, (long long)got->expires, a->out);
+    printf("APP_ID=%s\nKPM_ID=%s\nAE_ID_STEM=%s\nTARGET=%s\nEXPIRES=%lld\nPROVISIONING=%s\n",
+           got->app_id, got->kpm_id, got->enrolee_id, tctl_target_str(got), (long long)got->expires,
+           a->out);
     return TCTL_OK;
 }
 
@@ -121,6 +126,7 @@ static int app_add(const tctl_opts *o, int argc, char **argv)
     e.kpm_id = (char *)a.kpm_id;
     e.app_id = (char *)a.app_id;
     e.enrolee_id = (char *)(a.stem ? a.stem : "");
+    e.target_cse_id = (char *)(a.target ? a.target : "");
     e.expires = (int64_t)time(NULL) + a.lifetime;
     req.op = TEP__ADMIN_REQUEST__OP__APP_ADD;
     req.enrolee = &e;
@@ -141,13 +147,14 @@ static void print_apps(const Tep__AdminResponse *r)
 {
     char when[32];
 
-    printf("%-24s %-16s %-16s %-8s %s\n", "KPM_ID", "APP_ID", "AE_ID_STEM", "STATE",
-           "EXPIRES (UTC)");
+    printf("%-24s %-16s %-16s %-8s %-20s %s\n", "KPM_ID", "APP_ID", "AE_ID_STEM", "STATE",
+           "EXPIRES (UTC)", "TARGET");
     for (size_t i = 0; i < r->n_enrolees; i++) {
         const Tep__Enrolee *e = r->enrolees[i];
         tctl_time_str(e->expires, when, sizeof(when));
-        printf("%-24s %-16s %-16s %-8s %s\n", e->kpm_id, e->app_id, e->enrolee_id,
-               e->state == TEP__ENROLEE__STATE__REVOKED ? "revoked" : "active", when);
+        printf("%-24s %-16s %-16s %-8s %-20s %s\n", e->kpm_id, e->app_id, e->enrolee_id,
+               e->state == TEP__ENROLEE__STATE__REVOKED ? "revoked" : "active", when,
+               tctl_target_str(e));
     }
     printf("\n%-24s %-24s %-8s %s\n", "KPM_ID", "INSTANCE AE-ID", "STATE", "KE_ID");
     for (size_t i = 0; i < r->n_instances; i++) {

@@ -15,7 +15,7 @@
 #define DEFAULT_APP_ID "Ntepdemo"
 
 typedef struct {
-    const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out;
+    const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out, *target;
     long lifetime;
     bool force;
     char ae_buf[300], uri_buf[300], fqdn_buf[300];
@@ -26,15 +26,20 @@ static void enrolee_usage(FILE *out)
     fprintf(out,
             "Usage: tepctl [--admin ENDPOINT|--config FILE] enrolee add NAME --out FILE\n"
             "              [--ae-id ID] [--app-id ID] [--lifetime SECS]\n"
-            "              [--mef-uri URI] [--mef-fqdn FQDN] [--force]\n"
+            "              [--mef-uri URI] [--mef-fqdn FQDN] [--target CSE-ID] [--force]\n"
             "       tepctl [...] enrolee list\n"
+            "       tepctl [...] enrolee show NAME\n"
             "       tepctl [...] enrolee revoke NAME\n\n"
             "add     pre-provisions an enrolee: NAME is its KpmID; the enroller makes a\n"
             "        random Kpm, which goes only into the provisioning FILE (mode 0600).\n"
             "        Defaults: --ae-id C<NAME>, --app-id " DEFAULT_APP_ID ", --lifetime %ld,\n"
             "        --mef-uri/--mef-fqdn from the enroller's --config, else\n"
             "        " TCTL_DEFAULT_MEF_URI " and " TCTL_DEFAULT_MEF_FQDN ".\n"
+            "        --target: its Enrolment Target, the registrar CSE its Kpsa is for (the\n"
+            "        enroller's registrar_cse_id or one of its [enroller] targets);\n"
+            "        default: registrar_cse_id (shown as \"-\").\n"
             "list    prints every enrolee (never a Kpm).\n"
+            "show    prints one enrolee as KEY=value lines.\n"
             "revoke  revokes the enrolee and its current enrolment.\n",
             TCTL_DEFAULT_LIFETIME);
 }
@@ -84,7 +89,7 @@ static int parse_add(int argc, char **argv, add_args *a)
         {"lifetime", required_argument, NULL, 'l'}, {"mef-uri", required_argument, NULL, 'u'},
         {"mef-fqdn", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'F'},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"target", required_argument, NULL, 't'},  {NULL, 0, NULL, 0}};
     char *end;
     int c;
 
@@ -99,6 +104,7 @@ static int parse_add(int argc, char **argv, add_args *a)
         case 'f': a->mef_fqdn = optarg; break;
         case 'o': a->out = optarg; break;
         case 'F': a->force = true; break;
+        case 't': a->target = optarg; break;
         case 'l':
             a->lifetime = strtol(optarg, &end, 10);
             if (*end || a->lifetime <= 0)
@@ -114,10 +120,15 @@ static int parse_add(int argc, char **argv, add_args *a)
     return 0;
 }
 
+const char *tctl_target_str(const Tep__Enrolee *e)
+{
+    return e->target_cse_id && e->target_cse_id[0] ? e->target_cse_id : "-";
+}
+
 static void print_added(const Tep__Enrolee *e, const char *path)
 {
-    printf("KPM_ID=%s\nENROLEE_ID=%s\nAPP_ID=%s\nEXPIRES=%lld\nPROVISIONING=%s\n", e->kpm_id,
-           e->enrolee_id, e->app_id, (long long)e->expires, path);
+    printf("KPM_ID=%s\nENROLEE_ID=%s\nAPP_ID=%s\nTARGET=%s\nEXPIRES=%lld\nPROVISIONING=%s\n",
+           e->kpm_id, e->enrolee_id, e->app_id, tctl_target_str(e), (long long)e->expires, path);
 }
 
 /* Asks the enroller for the enrolee and writes its provisioning file. */
@@ -132,6 +143,7 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     e.kpm_id = (char *)a->name;
     e.enrolee_id = (char *)a->ae_id;
     e.app_id = (char *)a->app_id;
+    e.target_cse_id = (char *)(a->target ? a->target : "");
     e.expires = (int64_t)time(NULL) + a->lifetime;
     req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_ADD;
     req.enrolee = &e;
@@ -179,30 +191,54 @@ static const char *state_name(Tep__Enrolee__State s)
     return s == TEP__ENROLEE__STATE__REVOKED ? "revoked" : "active";
 }
 
+static const char *state_str(const Tep__Enrolee *e, time_t now)
+{
+    return e->state == TEP__ENROLEE__STATE__ACTIVE && e->expires <= now ? "expired"
+                                                                       : state_name(e->state);
+}
+
 static void print_table(const Tep__AdminResponse *r, time_t now)
 {
-    printf("%-24s %-24s %-16s %-8s %s\n", "KPM_ID", "ENROLEE_ID", "APP_ID", "STATE",
-           "EXPIRES (UTC)");
+    printf("%-24s %-24s %-16s %-8s %-20s %s\n", "KPM_ID", "ENROLEE_ID", "APP_ID", "STATE",
+           "EXPIRES (UTC)", "TARGET");
     for (size_t i = 0; i < r->n_enrolees; i++) {
         const Tep__Enrolee *e = r->enrolees[i];
         char when[32];
 
         tctl_time_str(e->expires, when, sizeof(when));
-        printf("%-24s %-24s %-16s %-8s %s\n", e->kpm_id, e->enrolee_id,
-               e->app_id[0] ? e->app_id : "-",
-               e->state == TEP__ENROLEE__STATE__ACTIVE && e->expires <= now ? "expired"
-                                                                           : state_name(e->state),
-               when);
+        printf("%-24s %-24s %-16s %-8s %-20s %s\n", e->kpm_id, e->enrolee_id,
+               e->app_id[0] ? e->app_id : "-", state_str(e, now), when, tctl_target_str(e));
     }
 }
 
-static int enrolee_list(const tctl_opts *o, int argc, char **argv)
+/* show NAME: one enrolee of the list, as KEY=value lines; exit 3 when there is none. */
+static int print_one(const Tep__AdminResponse *r, const char *name, time_t now)
+{
+    for (size_t i = 0; i < r->n_enrolees; i++) {
+        const Tep__Enrolee *e = r->enrolees[i];
+        char when[32];
+
+        if (strcmp(e->kpm_id, name) != 0)
+            continue;
+        tctl_time_str(e->expires, when, sizeof(when));
+        printf("KPM_ID=%s\nENROLEE_ID=%s\nAPP_ID=%s\nAPPLICATION=%s\nSTATE=%s\nTARGET=%s\n"
+               "EXPIRES=%lld\nEXPIRES_UTC=%s\n",
+               e->kpm_id, e->enrolee_id, e->app_id, e->application ? "true" : "false",
+               state_str(e, now), tctl_target_str(e), (long long)e->expires, when);
+        return TCTL_OK;
+    }
+    fprintf(stderr, "tepctl: no enrolee %s\n", name);
+    return TCTL_REFUSED;
+}
+
+/* list (argc 1) or show NAME (argc 2). */
+static int enrolee_list(const tctl_opts *o, int argc, char **argv, bool show)
 {
     Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
     Tep__Envelope *resp = NULL;
     int ex;
 
-    if (argc != 1) {
+    if (argc != (show ? 2 : 1)) {
         enrolee_usage(stderr);
         return TCTL_USAGE;
     }
@@ -210,9 +246,12 @@ static int enrolee_list(const tctl_opts *o, int argc, char **argv)
     ex = tctl_admin_call(o, "enroller", &req, &resp);
     if (ex != TCTL_OK)
         return ex;
-    print_table(resp->admin_resp, time(NULL));
+    if (show)
+        ex = print_one(resp->admin_resp, argv[1], time(NULL));
+    else
+        print_table(resp->admin_resp, time(NULL));
     cmn_bus_env_free(resp);
-    return TCTL_OK;
+    return ex;
 }
 
 static int enrolee_revoke(const tctl_opts *o, int argc, char **argv)
@@ -248,7 +287,9 @@ int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv)
     if (!strcmp(cmd, "add"))
         return enrolee_add(o, argc - 1, argv + 1);
     if (!strcmp(cmd, "list"))
-        return enrolee_list(o, argc - 1, argv + 1);
+        return enrolee_list(o, argc - 1, argv + 1, false);
+    if (!strcmp(cmd, "show"))
+        return enrolee_list(o, argc - 1, argv + 1, true);
     if (!strcmp(cmd, "revoke"))
         return enrolee_revoke(o, argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

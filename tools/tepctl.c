@@ -18,7 +18,7 @@ static void usage(FILE *out)
             "Usage: tepctl [--admin ENDPOINT | --config FILE] [--timeout MS] COMMAND ...\n\n"
             "Commands:\n"
             "  enrolee add NAME --out FILE [options]   pre-provision an enrolee\n"
-            "  enrolee list                            list enrolees\n"
+            "  enrolee list | enrolee show NAME        list enrolees; one of them\n"
             "  enrolee revoke NAME                     revoke an enrolee\n"
             "  app add APP-ID --out FILE [options]     application enrolment credential\n"
             "  app list | app revoke APP-ID            ... its instances; revoke them all\n"
