@@ -18,7 +18,8 @@
  * of S/N seconds (default 3: every phase in turn, then again), so that a change in the
  * machine's load hits a phase and its baseline alike; a rate is all operations over all
  * the time of its phase:
- *   cse-req    tae_client_open_pki() (libtepae's client inside tep_connect_cert: the
+ *   cse-req    a certificate handshake by the benchmark's bare libcoap client
+ *              (bench_client.c; the same set-up as libtepae's inside tep_connect_cert: the
  *              device's certificate, the server's checked to the CA and to SAN
  *              onem2m:/tep-cse), then one oneM2M RETRIEVE of the device's AE (From = its
  *              AE-ID, RSC 2000 required), then the session released;
@@ -30,8 +31,8 @@
  *   maf-reg    tep_maf_register_key(dev, MAF, "/tep-cse"): DTLS-PSK KmID/Km handshake,
  *              MAF Client Registration, MAF Key Registration (exporter, LMDB commit,
  *              KeyEvent), session released;
- *   psk-hs     a bare DTLS-PSK handshake (tae_client_open(), the client inside
- *              tep_maf_register_key) to BUILD_DIR/tools/bench/bench-coap-server.
+ *   psk-hs     a bare DTLS-PSK handshake (bench_client.c) to
+ *              BUILD_DIR/tools/bench/bench-coap-server.
  * Checks (or the run fails): every request answered RSC 2000; tep-cse logged
  * event=session_bound for at least every handshake counted against it; tep-authz's
  * status counts at least every key registration counted (maf_keys).
@@ -52,9 +53,10 @@
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_kdf.h"
 #include "tep/tepae.h"
-#include "tae_client.h"
 
+#include "bench_client.h"
 #include "bench_proc.h"
 
 #define READY_WAIT_S 15.0
@@ -304,21 +306,14 @@ static int close_checked(int rc, tep_response *rsp, tep_conn *conn)
 
 /* One certificate handshake to uri with the device's files (the server's certificate
  * checked to the CA and to SAN onem2m:/tep-cse), then, if with_request, one RETRIEVE of
- * the device's AE; the session released. */
+ * the device's AE; the session released. The benchmark's own bare client. */
 static int pki_once(const bench *b, const char *uri, bool with_request)
 {
-    tae_pki_creds creds = { .cert_file = b->crt, .key_file = b->key, .ca_file = b->ca,
-                            .peer_id = CSE_ID, .sni = HOST };
-    tae_exchange ex = { .code = COAP_REQUEST_CODE_GET, .path = b->ae_path, .from = b->ae_id,
-                        .onem2m = true };
-    tep_conn *conn = NULL;
-    tep_response *rsp = NULL;
-    int rc = tae_client_open_pki(uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
-                                 TAE_CLIENT_NACK_ENDS_WAIT, &conn);
+    bench_pki creds = { .cert_file = b->crt, .key_file = b->key, .ca_file = b->ca,
+                        .peer_id = CSE_ID, .sni = HOST };
 
-    if (rc == 0 && with_request)
-        rc = tae_client_exchange(conn, &ex, &rsp);
-    return close_checked(rc, rsp, conn);
+    return bench_pki_once(uri, &creds, with_request ? b->ae_path : NULL, b->ae_id,
+                          TEP_DEFAULT_TIMEOUT_MS);
 }
 
 static int sdk_once(const bench *b, tep_device *dev)
@@ -343,13 +338,8 @@ static int maf_once(const bench *b, tep_device *dev)
 
 static int psk_once(const bench *b, const uint8_t *kpm)
 {
-    tae_psk_creds creds = { .identity = b->kpm_id, .psk = kpm, .sni = MEF_FQDN };
-    tep_conn *conn = NULL;
-    int rc = tae_client_open(b->psk_uri, &creds, TEP_DEFAULT_TIMEOUT_MS,
-                             TAE_CLIENT_NACK_ENDS_WAIT, &conn);
-
-    tep_conn_free(conn);
-    return rc;
+    return bench_psk_once(b->psk_uri, b->kpm_id, kpm, CMN_KEY_LEN, MEF_FQDN,
+                          TEP_DEFAULT_TIMEOUT_MS);
 }
 
 /* What a phase did: operations completed and the time they took. */

@@ -13,8 +13,9 @@
  *              (Ke/KeID), POST /enrol, the enroller's LMDB commit and event, Kpsa
  *              derivation and the device's state file;
  *   mef-hs     the DTLS-PSK handshake alone to the same tep-enroller (same KpmID/Kpm
- *              and SNI), closed at once: tae_client_open(), the client inside tep_enrol;
- *   bare-hs    the same tae_client_open() handshake to the bare libcoap server;
+ *              and SNI), closed at once, by the benchmark's bare libcoap client
+ *              (bench_client.c, no libtepae code);
+ *   bare-hs    the same handshake to the bare libcoap server;
  * then enrol and bare-hs again with K (default 4) forked workers at once, one operation
  * in flight each (libtepae is single-threaded; worker k enrols enrolees k, k+K, ...).
  * Every phase runs in a forked worker, so the client's libcoap state starts fresh. At the
@@ -30,11 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_client.h"
 #include "bench_proc.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_kdf.h"
 #include "tep/tepae.h"
-#include "tae_client.h"
 
 #define MAX_ENROLEES 64
 #define READY_WAIT_S 15.0
@@ -123,13 +125,7 @@ static int start_bare(bench *b)
 /* One handshake with the first enrolee's KpmID/Kpm and SNI to uri, closed at once. */
 static int handshake(const char *uri, const char *kpm_id, const uint8_t *kpm)
 {
-    tae_psk_creds creds = { .identity = kpm_id, .psk = kpm, .sni = MEF_FQDN };
-    tep_conn *conn = NULL;
-    int rc = tae_client_open(uri, &creds, TEP_DEFAULT_TIMEOUT_MS, TAE_CLIENT_NACK_ENDS_WAIT,
-                             &conn);
-
-    tep_conn_free(conn);
-    return rc;
+    return bench_psk_once(uri, kpm_id, kpm, CMN_KEY_LEN, MEF_FQDN, TEP_DEFAULT_TIMEOUT_MS);
 }
 
 /* What a phase did: operations completed and the time they took. */
