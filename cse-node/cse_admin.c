@@ -9,6 +9,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cse_admin.h"
+#include "cse_ctx.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
 

@@ -13,8 +13,8 @@
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_log.h"
 #include "cse_pep.h"
-#include "cse_request.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
 

@@ -4,6 +4,7 @@
  * carries, only when it comes on that request's session (the nu's address), and only
  * once, so a subscriber cannot answer for another notification target (issue 10). */
 #include "cse_client.h"
+#include "cse_log.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

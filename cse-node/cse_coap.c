@@ -15,6 +15,8 @@
 #include "cse_admit.h"
 #include "cse_client.h"
 #include "cse_coap.h"
+#include "cse_ctx.h"
+#include "cse_log.h"
 #include "cse_saef.h"
 
 #define SUB "coap"

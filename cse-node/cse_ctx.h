@@ -21,6 +21,20 @@ typedef struct {
     char fopt_rest[CSE_PATH_MAX];   /* the path after ".../fopt" ("" for the members) */
 } cse_ctx;
 
+/* The memos of a parked request (cse_request.h): NULL is fine. */
+void cse_pass_memo_free(cse_pass_memo *m);
+void cse_fanout_memo_free(cse_fanout_memo *m); /* cse_group.c */
+/* Targets and facts taken from memos instead of the store, since the start (tests,
+ * tepctl status). */
+uint64_t cse_pass_memo_hits(void);
+/* The dispatch's side of the pass memo (cse_request.c): a pass that ends waiting keeps
+ * its target with the request (c->target is then NULL) and seals the memo with the
+ * store's write count; the resumed pass takes the target back if nothing was written
+ * since (true). */
+void cse_ctx_memo_keep_target(cse_ctx *c);
+void cse_ctx_memo_seal(cse_ctx *c);
+bool cse_ctx_memo_take_target(cse_ctx *c);
+
 /* The access decision for acop (CMN_ACOP_*) on res: 0 permitted, else 4103. */
 unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop);
 /* The same with the policies of scope (cse_pep_scope: acpi update, group fan-out). */

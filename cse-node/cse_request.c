@@ -13,27 +13,13 @@
 #include "cse_binding.h"
 #include "cse_container.h"
 #include "cse_ctx.h"
+#include "cse_log.h"
 #include "cse_request.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 #include "cse_validate.h"
 
 #define SUB "req"
-
-
-const char *cse_log_value(const char *in, char *ret, size_t len)
-{
-    size_t i;
-
-    if (in == NULL)
-        in = "-";
-    for (i = 0; in[i] != '\0' && i + 1 < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        ret[i] = (c > 0x20 && c < 0x7f && c != '"' && c != '=') ? (char)c : '?';
-    }
-    ret[i] = '\0';
-    return ret;
-}
 
 void cse_rsp_clear(cse_rsp *rsp)
 {
@@ -51,275 +37,6 @@ static const char *op_name(int op)
     static const char *const names[] = { "?", "create", "retrieve", "update", "delete",
                                          "notify" };
     return op >= CMN_OP_CREATE && op <= CMN_OP_NOTIFY ? names[op] : names[0];
-}
-
-/* ---- one pass per request: the memo of a parked request ----------------------------- */
-
-#define MEMO_FACTS_MAX 64
-
-typedef struct {
-    char *path;                 /* the resource decided on */
-    cse_pep_scope scope;
-    Tep__DecisionRequest facts; /* acp_json, creator, group_ids (owned) */
-} memo_facts;
-
-struct cse_pass_memo {
-    uint64_t writes;            /* the store's write count when the pass ended */
-    char *path;                 /* the request path the target was loaded for */
-    Tep__Resource *target;      /* NULL once taken */
-    bool fanout;
-    char fopt_rest[CSE_PATH_MAX];
-    memo_facts f[MEMO_FACTS_MAX];
-    size_t n;
-};
-
-static uint64_t memo_hits;
-
-uint64_t cse_pass_memo_hits(void)
-{
-    return memo_hits;
-}
-
-static void memo_clear(cse_pass_memo *m)
-{
-    free(m->path);
-    m->path = NULL;
-    cse_res_free(m->target);
-    m->target = NULL;
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->f[i].path);
-        cse_pep_facts_free(&m->f[i].facts);
-    }
-    m->n = 0;
-}
-
-void cse_pass_memo_free(cse_pass_memo *m)
-{
-    if (m == NULL)
-        return;
-    memo_clear(m);
-    free(m);
-}
-
-/* The memo of this request if what it holds is still what the store says (nothing was
- * written since it was kept), else NULL (emptied). */
-static cse_pass_memo *memo_valid(const cse_ctx *c)
-{
-    cse_pass_memo *m = c->req->pass_memo != NULL ? *c->req->pass_memo : NULL;
-
-    if (m == NULL)
-        return NULL;
-    if (m->writes != cmn_store_write_count(c->node->store)) {
-        memo_clear(m);
-        return NULL;
-    }
-    return m;
-}
-
-static int strv_copy(char **in, size_t n, char ***ret)
-{
-    *ret = NULL;
-    if (n == 0)
-        return 0;
-    if ((*ret = calloc(n, sizeof(char *))) == NULL)
-        return CMN_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (((*ret)[i] = strdup(in[i])) == NULL)
-            return CMN_ENOMEM;
-    }
-    return 0;
-}
-
-/* Copies the facts of from (acp_json, creator, group_ids) into to; on failure what was
- * copied is to's (cse_pep_facts_free). */
-static int facts_copy(const Tep__DecisionRequest *from, Tep__DecisionRequest *to)
-{
-    int rc;
-
-    to->n_acp_json = to->n_group_ids = 0;
-    to->creator = NULL;
-    if ((rc = strv_copy(from->acp_json, from->n_acp_json, &to->acp_json)) != 0)
-        return rc;
-    to->n_acp_json = from->n_acp_json;
-    if ((rc = strv_copy(from->group_ids, from->n_group_ids, &to->group_ids)) != 0)
-        return rc;
-    to->n_group_ids = from->n_group_ids;
-    if (from->creator != NULL && (to->creator = strdup(from->creator)) == NULL)
-        return CMN_ENOMEM;
-    return 0;
-}
-
-/* The facts of (res, scope): from the memo when the first pass kept them. */
-static int facts_of(cse_ctx *c, const Tep__Resource *res, cse_pep_scope scope,
-                    Tep__DecisionRequest *rq, bool *ret_memo)
-{
-    cse_pass_memo *m = memo_valid(c);
-
-    *ret_memo = false;
-    for (size_t i = 0; m != NULL && i < m->n; i++) {
-        if (m->f[i].scope == scope && strcmp(m->f[i].path, res->path) == 0) {
-            rq->acp_json = rq->group_ids = NULL;
-            if (facts_copy(&m->f[i].facts, rq) != 0) {
-                cse_pep_facts_free(rq);
-                break;
-            }
-            *ret_memo = true;
-            memo_hits++;
-            return 0;
-        }
-    }
-    return cse_pep_facts(c->node->store, res, scope, rq);
-}
-
-static cse_pass_memo *memo_slot(cse_ctx *c)
-{
-    cse_pass_memo **slot = c->req->pass_memo;
-
-    if (slot != NULL && *slot == NULL)
-        *slot = calloc(1, sizeof(cse_pass_memo));
-    return slot != NULL ? *slot : NULL;
-}
-
-/* A decision is on its way: its facts are kept for the pass that resumes the request. */
-static void memo_keep_facts(cse_ctx *c, const Tep__Resource *res, cse_pep_scope scope,
-                            const Tep__DecisionRequest *rq)
-{
-    cse_pass_memo *m = memo_slot(c);
-    memo_facts *f;
-
-    if (m == NULL || m->n >= MEMO_FACTS_MAX)
-        return;
-    f = &m->f[m->n];
-    memset(f, 0, sizeof(*f));
-    f->scope = scope;
-    if ((f->path = strdup(res->path)) == NULL || facts_copy(rq, &f->facts) != 0) {
-        free(f->path);
-        cse_pep_facts_free(&f->facts);
-        return;
-    }
-    m->n++;
-}
-
-/* The first pass ends waiting: its target goes with the request (c->target is then NULL). */
-static void memo_keep_target(cse_ctx *c)
-{
-    cse_pass_memo *m = c->target != NULL ? memo_slot(c) : NULL;
-
-    if (m == NULL)
-        return;
-    free(m->path);
-    cse_res_free(m->target);
-    m->path = strdup(c->req->path);
-    m->target = m->path != NULL ? c->target : NULL;
-    if (m->target == NULL) {
-        cse_res_free(c->target);
-    } else {
-        m->fanout = c->fanout;
-        snprintf(m->fopt_rest, sizeof(m->fopt_rest), "%s", c->fopt_rest);
-    }
-    c->target = NULL;
-}
-
-/* The target the first pass loaded, if kept and still valid. */
-static bool memo_take_target(cse_ctx *c)
-{
-    cse_pass_memo *m = memo_valid(c);
-
-    if (m == NULL || m->target == NULL || strcmp(m->path, c->req->path) != 0)
-        return false;
-    c->target = m->target;
-    m->target = NULL;
-    c->fanout = m->fanout;
-    snprintf(c->fopt_rest, sizeof(c->fopt_rest), "%s", m->fopt_rest);
-    memo_hits++;
-    return true;
-}
-
-/* At the end of a pass that waits: what it kept is valid for the store as it is now. */
-static void memo_seal(cse_ctx *c)
-{
-    cse_pass_memo *m = c->req->pass_memo != NULL ? *c->req->pass_memo : NULL;
-
-    if (m != NULL)
-        m->writes = cmn_store_write_count(c->node->store);
-}
-
-/* ---- access decision --------------------------------------------------------------- */
-
-unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t acop,
-                             cse_pep_scope scope)
-{
-    Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
-    char target[CSE_PATH_MAX + 1];
-    char o[128];
-    cse_decision d;
-    bool memo;
-
-    snprintf(target, sizeof(target), "/%s", res->path);
-    rq.originator = c->who.originator;
-    rq.target = target;
-    rq.target_ty = res->ty;
-    rq.op = acop;
-    rq.new_ty = acop == CMN_ACOP_CREATE ? c->req->ty : 0;
-    rq.rq_authn = c->who.rq_authn;
-    rq.peer_ip = (char *)(c->req->peer_ip != NULL ? c->req->peer_ip : "");
-    rq.is_admin = c->who.is_admin;
-    rq.now = c->req->now;
-    /* "Cabc", "/tep-cse/Cabc" and "//sp/tep-cse/Cabc" are one originator (TS-0001 7.2) */
-    rq.cse_id = (char *)(c->node->cse_id != NULL ? c->node->cse_id : "");
-    rq.sp_id = (char *)(c->node->sp_id != NULL ? c->node->sp_id : "");
-    if (facts_of(c, res, scope, &rq, &memo) != 0) {
-        cse_pep_facts_free(&rq);
-        CMN_ERR(SUB, "event=decision permit=0 rule=facts_unavailable target=%s", target);
-        return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
-    }
-    /* Dynamic authorization grants privileges (the DAS's grantedPrivileges become an
-     * ACP's pv, TS-0004 7.5.1.2.10), never selfPrivileges: an ACP and an acpi change are
-     * decided by pvs alone, without tokens or DAS grants. */
-    if (scope == CSE_PEP_ACPI || res->ty == CMN_TY_ACP)
-        cse_pep_decide(c->node->pep, &rq, &d);
-    else
-        cse_pep_decide_dyn(c->node->pep, &rq, c->req->query, c->req->ati, c->req->ati_len, &d);
-    if (cse_pep_waiting(c->node->pep) && !memo && strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0)
-        memo_keep_facts(c, res, scope, &rq); /* this decision is on its way */
-    cse_pep_facts_free(&rq);
-    if (cse_pep_waiting(c->node->pep))
-        return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */
-    CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u scope=%s",
-             d.permit, d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target,
-             (unsigned)acop, scope == CSE_PEP_ACPI ? "acpi" : scope == CSE_PEP_FANOUT ? "fopt"
-                                                                                   : "privs");
-    return d.permit ? 0 : d.rsc ? d.rsc : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
-}
-
-unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
-{
-    return cse_ctx_access_scope(c, res, acop, CSE_PEP_PRIVS);
-}
-
-/* ---- body -------------------------------------------------------------------------- */
-
-unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs)
-{
-    json_error_t jerr;
-
-    *ret_root = NULL;
-    *ret_attrs = NULL;
-    if (req->body == NULL || req->body_len == 0) {
-        CMN_INFO(SUB, "event=bad_request reason=empty_body");
-        return CMN_RSC_BAD_REQUEST;
-    }
-    *ret_root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (*ret_root == NULL) {
-        CMN_INFO(SUB, "event=bad_request reason=bad_json line=%d column=%d", jerr.line,
-                 jerr.column);
-        return CMN_RSC_BAD_REQUEST;
-    }
-    if (cmn_json_unwrap(*ret_root, ty, ret_attrs) != 0) {
-        CMN_INFO(SUB, "event=bad_request reason=wrapper_does_not_match_ty ty=%u", ty);
-        return CMN_RSC_BAD_REQUEST;
-    }
-    return 0;
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -434,15 +151,6 @@ static unsigned load_fanout(cse_ctx *c, const char *uri_path, const char *fopt)
     return 0;
 }
 
-const char *cse_ctx_find_fopt(const char *p)
-{
-    for (const char *s = strstr(p, "/fopt"); s != NULL; s = strstr(s + 1, "/fopt")) {
-        if (s[5] == '\0' || s[5] == '/')
-            return s + 1;
-    }
-    return NULL;
-}
-
 static unsigned load_target(cse_ctx *c)
 {
     const char *p = c->req->path;
@@ -450,7 +158,7 @@ static unsigned load_target(cse_ctx *c)
     const char *last = strrchr(p, '/');
     const char *fopt;
 
-    if (memo_take_target(c))
+    if (cse_ctx_memo_take_target(c))
         return 0;
     if (cse_res_resolve(c->node->store, c->node->cse_id, p, path) == 0)
         return get_live(c, path, &c->target) == 0 ? 0 : CMN_RSC_NOT_FOUND;
@@ -550,16 +258,6 @@ static unsigned check_request(cse_ctx *c, cse_rsp *rsp)
     return 0;
 }
 
-uint32_t cse_ctx_acop(const cse_ctx *c)
-{
-    static const uint32_t acop[] = { 0, CMN_ACOP_CREATE, CMN_ACOP_RETRIEVE, CMN_ACOP_UPDATE,
-                                     CMN_ACOP_DELETE, CMN_ACOP_NOTIFY };
-
-    if (c->req->op == CMN_OP_RETRIEVE && c->q.fu == 1)
-        return CMN_ACOP_DISCOVERY;
-    return c->req->op >= CMN_OP_CREATE && c->req->op <= CMN_OP_NOTIFY ? acop[c->req->op] : 0;
-}
-
 /* The group's macp (else its own policies) first: a stranger reaches no member and
  * learns no member ID (TS-0001 10.2.7.6-10.2.7.10). Then the members (cse_group.c:
  * counted and bounded, decisions asked together, never blocking the loop). */
@@ -616,8 +314,8 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         rsp->deciding = true;
         CMN_INFO(SUB, "event=request_parked path=%s reason=remote_decision",
                   cse_log_value(req->path, p, sizeof(p)));
-        memo_keep_target(&c); /* resumed where it stopped (cse_pass_memo) */
-        memo_seal(&c);
+        cse_ctx_memo_keep_target(&c); /* resumed where it stopped (cse_pass_memo) */
+        cse_ctx_memo_seal(&c);
         return;
     }
     if (rsp->rsc == CSE_RSC_PENDING) {

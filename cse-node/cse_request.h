@@ -36,8 +36,7 @@ typedef struct {
 /* The member answers of a write fan-out that were final in an earlier pass of the same
  * (parked) request, so that no member is written twice when the request is handled
  * again (cse_group.c). Owned by whoever parks the request. */
-typedef struct cse_fanout_memo cse_fanout_memo;
-void cse_fanout_memo_free(cse_fanout_memo *m); /* NULL is fine */
+typedef struct cse_fanout_memo cse_fanout_memo; /* cse_fanout_memo_free: cse_ctx.h */
 typedef struct cse_fanout_run cse_fanout_run;
 
 /* One pass per request (issue 12): what the first pass of a parked request loaded, its
@@ -46,11 +45,7 @@ typedef struct cse_fanout_run cse_fanout_run;
  * nothing was written to the store in between (its write count is unchanged): otherwise
  * the resumed pass reads everything afresh, as before. Owned by whoever parks the
  * request. */
-typedef struct cse_pass_memo cse_pass_memo;
-void cse_pass_memo_free(cse_pass_memo *m); /* NULL is fine */
-/* Targets and facts taken from memos instead of the store, since the start (tests,
- * tepctl status). */
-uint64_t cse_pass_memo_hits(void);
+typedef struct cse_pass_memo cse_pass_memo; /* cse_pass_memo_free: cse_ctx.h */
 
 #define CSE_VERIFY_PER_ORIGINATOR_DEFAULT 4
 
@@ -116,9 +111,4 @@ typedef struct {
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
 void cse_rsp_clear(cse_rsp *rsp);
 
-
-
-/* Copies a peer-supplied value for a log line: printable ASCII without spaces, quotes or
- * '=', others become '?', truncated to len-1. NULL becomes "-". Returns ret. */
-const char *cse_log_value(const char *in, char *ret, size_t len);
 #endif

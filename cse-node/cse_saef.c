@@ -13,8 +13,8 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cmn_pki.h"
+#include "cse_log.h"
 #include "cse_maf.h"
-#include "cse_request.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 
