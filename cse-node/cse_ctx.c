@@ -242,7 +242,8 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
     if (scope == CSE_PEP_ACPI || res->ty == CMN_TY_ACP)
         cse_pep_decide(c->node->pep, &rq, &d);
     else
-        cse_pep_decide_dyn(c->node->pep, &rq, c->req->query, c->req->ati, c->req->ati_len, &d);
+        cse_dynauth_decide(c->node->dynauth, c->node->pep, &rq, c->req->query, c->req->ati,
+                           c->req->ati_len, &d);
     if (cse_pep_waiting(c->node->pep) && !memo && strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0)
         memo_keep_facts(c, res, scope, &rq); /* this decision is on its way */
     cse_pep_facts_free(&rq);

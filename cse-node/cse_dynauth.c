@@ -306,6 +306,12 @@ void cse_dynauth_decide(cse_dynauth *da, cse_pep *p, Tep__DecisionRequest *rq, c
     cse_token_params tp;
     size_t cached;
 
+    if (ati != NULL && atilen > 0)
+        ati[0] = '\0';
+    if (da == NULL) {
+        cse_pep_decide(p, rq, ret);
+        return;
+    }
     memset(&st, 0, sizeof(st));
     if (cse_token_params_parse(query, &tp) != 0) {
         refuse(ret, CMN_RSC_BAD_REQUEST, "token: bad parameter");
@@ -360,7 +366,6 @@ int cse_dynauth_setup(const cse_config *cfg, cse_pep *pep, cse_tokens **ret_toke
         *ret_tokens = NULL;
         return rc;
     }
-    cse_pep_set_dynauth(pep, *ret_da);
     cse_pep_set_cache(pep, (int)cfg->cache_ms);
     CMN_INFO(SUB, "event=dynamic_authorization tokens=%s das=%d decision_cache_ms=%ld",
              cfg->token_issuer[0] ? cfg->token_issuer : "off", cfg->das, cfg->cache_ms);

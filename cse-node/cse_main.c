@@ -254,6 +254,7 @@ static int open_coap(daemon_state *d)
 
     d->node.store = d->store;
     d->node.pep = d->pep;
+    d->node.dynauth = d->dynauth;
     d->node.cse_id = d->cfg.cse_id;
     d->node.cse_name = d->cfg.cse_name;
     d->node.sp_id = d->cfg.sp_id;

@@ -10,7 +10,6 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_apprule.h"
-#include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
 
@@ -36,7 +35,6 @@ struct cse_pep {
     char *sender;
     int deadline_ms;
     int64_t pdp_down_until; /* monotonic ms: until then, Deny at once (see decide_remote) */
-    cse_dynauth *dynauth;  /* borrowed; NULL: no dynamic authorization */
     const cse_apprules *app_rules; /* borrowed; NULL: registration always allowed */
     int cache_ms;          /* decision cache lifetime, 0 = off */
     cache_entry cache[CACHE_SLOTS];
@@ -1142,18 +1140,3 @@ unsigned cse_pep_check_registration(cse_pep *p, cmn_store *st, const char *ae_id
     return cse_apprules_check_registration(p->app_rules, st, ae_id, app_id);
 }
 
-void cse_pep_set_dynauth(cse_pep *p, cse_dynauth *da)
-{
-    p->dynauth = da;
-}
-
-void cse_pep_decide_dyn(cse_pep *p, Tep__DecisionRequest *rq, const char *query, char *ati,
-                        size_t atilen, cse_decision *ret)
-{
-    if (ati != NULL && atilen > 0)
-        ati[0] = '\0';
-    if (p->dynauth != NULL)
-        cse_dynauth_decide(p->dynauth, p, rq, query, ati, atilen, ret);
-    else
-        cse_pep_decide(p, rq, ret);
-}

@@ -17,7 +17,6 @@
 #include "tep.pb-c.h"
 
 typedef struct cse_pep cse_pep;
-typedef struct cse_dynauth cse_dynauth;
 
 typedef struct {
     bool permit;
@@ -103,15 +102,6 @@ void cse_pep_set_app_rules(cse_pep *p, const cse_apprules *rules);
  * 4126 APP_RULE_VALIDATION_FAILED. */
 unsigned cse_pep_check_registration(cse_pep *p, cmn_store *st, const char *ae_id,
                                     const char *app_id);
-
-/* Dynamic authorization (TS-0003 7.3, cse_dynauth.h): da is borrowed, NULL turns it off. */
-void cse_pep_set_dynauth(cse_pep *p, cse_dynauth *da);
-/* cse_pep_decide with dynamic authorization: the token parameters of the request's
- * Uri-Query (tkns, tids, ltids, rids), DAS-granted privileges, a DAS consultation on
- * Deny. ati (atilen bytes, may be NULL) gets the ATI option value ("lti:tkid+...", ""
- * when no token was newly accepted). Without dynamic authorization: cse_pep_decide. */
-void cse_pep_decide_dyn(cse_pep *p, Tep__DecisionRequest *rq, const char *query, char *ati,
-                        size_t atilen, cse_decision *ret);
 
 /* Which policies decide a request (docs/access-control.md, "Who decides what"):
  *  CSE_PEP_PRIVS   the target's own: an <accessControlPolicy> its own "pvs" (TS-0001

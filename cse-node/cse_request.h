@@ -8,12 +8,14 @@
 #include <stdint.h>
 
 #include "cmn_store.h"
+#include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
 
 typedef struct {
     cmn_store *store;
     cse_pep *pep;
+    cse_dynauth *dynauth;         /* dynamic authorization on top of pep; NULL: none */
     const char *cse_id;           /* "/tep-cse" */
     const char *cse_name;         /* "tep-cse" */
     const char *sp_id;            /* "tep.local": with cse_id, the access decision compares

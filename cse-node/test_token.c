@@ -55,7 +55,6 @@ static int setup(void **state)
     dc.tokens = tokens;
     if (cse_dynauth_new(&dc, &da) != 0)
         return -1;
-    cse_pep_set_dynauth(pep, da);
     return 0;
 }
 
@@ -104,7 +103,7 @@ static void decide(const char *query, uint32_t op, char *ati, cse_decision *d)
     Tep__DecisionRequest rq;
 
     request(&rq, op);
-    cse_pep_decide_dyn(pep, &rq, query, ati, CSE_ATI_MAX, d);
+    cse_dynauth_decide(da, pep, &rq, query, ati, CSE_ATI_MAX, d);
     /* The request is given back as it came. */
     assert_int_equal(rq.n_token_acp_json, 0);
     assert_null(rq.token_acp_json);
