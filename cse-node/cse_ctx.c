@@ -218,6 +218,7 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
     cse_decision d;
     bool memo;
 
+    c->open = false;
     snprintf(target, sizeof(target), "/%s", res->path);
     rq.originator = c->who.originator;
     rq.target = target;
@@ -247,6 +248,8 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
     if (cse_pep_waiting(c->node->pep) && !memo && strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0)
         memo_keep_facts(c, res, scope, &rq); /* this decision is on its way */
     cse_pep_facts_free(&rq);
+    c->open = cse_pep_waiting(c->node->pep) &&
+              (d.permit || strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0);
     if (cse_pep_waiting(c->node->pep))
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */
     CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u scope=%s",

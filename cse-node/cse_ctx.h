@@ -19,6 +19,9 @@ typedef struct {
     Tep__Resource *target;
     bool fanout;                    /* target is a group's fanOutPoint */
     char fopt_rest[CSE_PATH_MAX];   /* the path after ".../fopt" ("" for the members) */
+    bool open;                      /* the last cse_ctx_access's answer is provisional and
+                                       may still permit (its decision on its way, or a
+                                       permit known while others are): see cse_disc_verdict */
 } cse_ctx;
 
 /* The memos of a parked request (cse_request.h): NULL is fine. */

@@ -83,6 +83,7 @@ typedef struct {
     cse_disc_allow_fn allow;
     void *arg;
     long skipped;
+    size_t open;      /* candidates whose decision is not known yet (CSE_DISC_OPEN) */
     json_t *out;
 } find_ctx;
 
@@ -118,16 +119,22 @@ static json_t *render(const Tep__Resource *r, const find_ctx *f)
 static int find_fn(const Tep__Resource *r, void *arg)
 {
     find_ctx *f = arg;
+    cse_disc_verdict v = CSE_DISC_ALLOW;
     json_t *item;
 
     if (f->q->lvl > 0 && depth(r->path) - f->root_depth > (size_t)f->q->lvl)
         return 0;
-    if (f->q->lim >= 0 && json_array_size(f->out) >= (size_t)f->q->lim)
+    if (f->q->lim >= 0 && (size_t)f->skipped + f->open + json_array_size(f->out) >=
+                              (size_t)f->q->lim + (size_t)(f->q->ofst > 1 ? f->q->ofst - 1 : 0))
         return FIND_FULL; /* nothing further can be returned: stop the walk */
     if (cse_res_expired(r, f->now) || !cse_disc_match(r, f->q))
         return 0;
-    if (f->allow != NULL && !f->allow(r, f->arg))
+    if (f->allow != NULL && (v = f->allow(r, f->arg)) == CSE_DISC_DENY)
         return 0;
+    if (v == CSE_DISC_OPEN) { /* provisional pass: counted, not rendered */
+        f->open++;
+        return 0;
+    }
     if (f->q->ofst > 1 && f->skipped < f->q->ofst - 1) {
         f->skipped++;
         return 0;

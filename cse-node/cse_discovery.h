@@ -16,7 +16,12 @@
  * OR between the values of one)? */
 bool cse_disc_match(const Tep__Resource *r, const cse_query *q);
 
-typedef bool (*cse_disc_allow_fn)(const Tep__Resource *r, void *arg);
+/* allow's answer for one candidate. CSE_DISC_OPEN: not known yet (remote decision on its
+ * way, the pass is provisional): it counts toward lim as if returned, so a walk asks no
+ * more decisions than lim can use; a later pass, with the answers, walks on when some
+ * were denied. */
+typedef enum { CSE_DISC_DENY = 0, CSE_DISC_ALLOW = 1, CSE_DISC_OPEN = 2 } cse_disc_verdict;
+typedef cse_disc_verdict (*cse_disc_allow_fn)(const Tep__Resource *r, void *arg);
 
 typedef enum {
     CSE_DISC_IDS,       /* ["tep-cse/ae1", ...] (drt: structured or ri) for m2m:uril */
@@ -26,7 +31,9 @@ typedef enum {
 
 /* Matching, unexpired, allowed descendants of root (direct children only when
  * direct_only; otherwise down to q->lvl levels), ofst skipped, at most q->lim, in path
- * order, as a new JSON array in *ret. allow may be NULL (everything allowed). */
+ * order, as a new JSON array in *ret. allow may be NULL (everything allowed). The walk
+ * stops as soon as lim results (allowed or open) are found: its cost follows what is
+ * returned, not the size of the subtree. */
 int cse_disc_find(cmn_store *st, const Tep__Resource *root, const cse_query *q, bool direct_only,
                   cse_disc_form form, int64_t now, cse_disc_allow_fn allow, void *arg,
                   json_t **ret);

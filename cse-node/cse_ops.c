@@ -225,11 +225,13 @@ typedef struct {
     uint32_t acop;
 } allow_ctx;
 
-static bool allow_fn(const Tep__Resource *r, void *arg)
+static cse_disc_verdict allow_fn(const Tep__Resource *r, void *arg)
 {
     allow_ctx *a = arg;
 
-    return cse_ctx_access(a->c, r, a->acop) == 0;
+    if (cse_ctx_access(a->c, r, a->acop) == 0)
+        return CSE_DISC_ALLOW;
+    return a->c->open ? CSE_DISC_OPEN : CSE_DISC_DENY;
 }
 
 static unsigned discover(cse_ctx *c, cse_rsp *rsp)

@@ -18,7 +18,9 @@
 /* The decision cache (remote mode): key = SHA-256 of the whole DecisionRequest but its
  * time, so the policies themselves (acp_json, creator) are part of the key: an ACP
  * updated or deleted gives another key and the old answer is never used again. */
-#define CACHE_SLOTS 256
+#define CACHE_SETS 256
+#define CACHE_WAYS 4 /* a discovery's candidates share one set without evicting each other */
+#define CACHE_SLOTS (CACHE_SETS * CACHE_WAYS)
 
 typedef struct {
     uint8_t key[CMN_SHA256_LEN];
@@ -1024,19 +1026,35 @@ static bool cache_key(const Tep__DecisionRequest *rq, uint8_t key[CMN_SHA256_LEN
     return cmn_bus_msg_sha256(&copy.base, key) == 0;
 }
 
+static cache_entry *cache_set(cse_pep *p, const uint8_t key[CMN_SHA256_LEN])
+{
+    return &p->cache[(((size_t)key[0] << 8 | key[1]) % CACHE_SETS) * CACHE_WAYS];
+}
+
 static cache_entry *cache_find(cse_pep *p, const uint8_t key[CMN_SHA256_LEN], int64_t now)
 {
-    cache_entry *e = &p->cache[key[0] % CACHE_SLOTS]; /* one slot per key: newest wins */
+    cache_entry *set = cache_set(p, key);
 
-    if (e->until_ms > now && memcmp(e->key, key, CMN_SHA256_LEN) == 0)
-        return e;
+    for (size_t i = 0; i < CACHE_WAYS; i++) {
+        if (set[i].until_ms > now && memcmp(set[i].key, key, CMN_SHA256_LEN) == 0)
+            return &set[i];
+    }
     return NULL;
 }
 
+/* Into the way holding the same key, else the one that expires first (empty ways: 0). */
 static void cache_put(cse_pep *p, const uint8_t key[CMN_SHA256_LEN], const cse_decision *d)
 {
-    cache_entry *e = &p->cache[key[0] % CACHE_SLOTS];
+    cache_entry *set = cache_set(p, key), *e = &set[0];
 
+    for (size_t i = 0; i < CACHE_WAYS; i++) {
+        if (memcmp(set[i].key, key, CMN_SHA256_LEN) == 0) {
+            e = &set[i];
+            break;
+        }
+        if (set[i].until_ms < e->until_ms)
+            e = &set[i];
+    }
     memcpy(e->key, key, CMN_SHA256_LEN);
     e->until_ms = mono_ms() + p->cache_ms;
     e->permit = d->permit;

@@ -280,6 +280,47 @@ static void test_batch_of_one_request(void **state)
     teardown_pep(f);
 }
 
+/* The decision cache keeps the answers of many distinct questions at once (a discovery's
+ * candidates): each of CACHED questions answered by the PDP is answered from the cache
+ * the next time, none evicts another. */
+#define CACHED 64
+
+static void test_cache_keeps_many_answers(void **state)
+{
+    fixture *f = setup_pep(2000);
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen;
+    Tep__Envelope *in;
+    cse_pep_pending *pp;
+    cse_decision d;
+    char who[CACHED][16];
+
+    cse_pep_set_cache(f->pep, 60000);
+    for (int i = 0; i < CACHED; i++) {
+        snprintf(who[i], sizeof(who[i]), "Cyes-%02d", i);
+        assert_int_equal(cse_pep_pending_new(&pp), 0);
+        pass(f->pep, pp, who[i], &d);
+        pdp_take(f, ident, &ilen, &in);
+        pdp_answer(f, ident, ilen, in);
+        loop_until_answered(f, pp, 2000);
+        pass(f->pep, pp, who[i], &d); /* the answer, now cached */
+        assert_true(d.permit);
+        cse_pep_pending_free(pp);
+    }
+    assert_int_equal(cse_pep_cache_hits(f->pep), 0);
+    for (int i = 0; i < CACHED; i++) {
+        assert_int_equal(cse_pep_pending_new(&pp), 0);
+        pass(f->pep, pp, who[i], &d);
+        assert_true(d.permit);
+        assert_string_equal(d.rule, who[i]);
+        assert_true(cse_pep_pending_answered(pp)); /* nothing asked */
+        cse_pep_pending_free(pp);
+    }
+    assert_int_equal(cse_pep_cache_hits(f->pep), CACHED);
+    assert_int_equal(cmn_bus_recv_wait(f->router, 50, ident, &ilen, &in), CMN_ETIMEOUT);
+    teardown_pep(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_withdrawn_request_drops_its_answer),
         cmocka_unit_test(test_many_parked_requests),
         cmocka_unit_test(test_batch_of_one_request),
+        cmocka_unit_test(test_cache_keeps_many_answers),
     };
 
     cmn_log_init("test_pep_async", CMN_LOG_ERR, NULL);
