@@ -560,3 +560,43 @@ int cmn_ca_from_pem(const char *pem, size_t pem_len, const char *kind, uint8_t *
     wc_FreeDer(&der);
     return rc;
 }
+
+/* ---- raw keys for JOSE (ES256 in cmn_jws.h's forms) ---------------------------------- */
+
+int cmn_ca_key_raw(const uint8_t *der, size_t len, uint8_t ret_priv[32], uint8_t ret_pub[65])
+{
+    word32 plen = 65, klen = 32;
+    ecc_key k;
+    int rc = load_key(der, len, &k);
+
+    if (rc != 0)
+        return rc;
+    rc = wc_ecc_export_private_only(&k, ret_priv, &klen) == 0 && klen == 32 &&
+                 wc_ecc_export_x963(&k, ret_pub, &plen) == 0 && plen == 65
+             ? 0
+             : CMN_ECRYPTO;
+    wc_ecc_free(&k);
+    cmn_wipe(&k, sizeof(k));
+    if (rc != 0)
+        cmn_wipe(ret_priv, 32);
+    return rc;
+}
+
+int cmn_ca_cert_pub(const uint8_t *der, size_t len, uint8_t ret_pub[65])
+{
+    DecodedCert dc;
+    word32 plen = 65;
+    ecc_key k;
+    int rc;
+
+    if (der == NULL || len == 0 || len > UINT32_MAX)
+        return CMN_EINVAL;
+    wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+    rc = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0 ? 0 : CMN_EINVAL;
+    if (rc == 0 && (rc = decoded_pubkey(&dc, &k)) == 0) {
+        rc = wc_ecc_export_x963(&k, ret_pub, &plen) == 0 && plen == 65 ? 0 : CMN_ECRYPTO;
+        wc_ecc_free(&k);
+    }
+    wc_FreeDecodedCert(&dc);
+    return rc;
+}

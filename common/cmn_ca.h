@@ -95,6 +95,13 @@ int cmn_ca_cert_info(const uint8_t *der, size_t len, cmn_cert_info *ret);
 /* 0 when cert is signed by ca_cert and valid at now; CMN_EDENIED otherwise. */
 int cmn_ca_verify(const uint8_t *ca_cert, size_t ca_len, const uint8_t *cert, size_t len);
 
+/* The raw P-256 key pair of a SEC1 key (32-byte scalar, 65-byte X9.63 point; the forms of
+ * cmn_jws.h's ES256): wipe ret_priv when done. CMN_EINVAL: not a P-256 key. */
+int cmn_ca_key_raw(const uint8_t *der, size_t len, uint8_t ret_priv[32], uint8_t ret_pub[65]);
+/* The certificate's P-256 public key (65 bytes X9.63). Checks nothing about the
+ * certificate: cmn_ca_verify does. CMN_EINVAL: not a certificate; CMN_EDENIED: not P-256. */
+int cmn_ca_cert_pub(const uint8_t *der, size_t len, uint8_t ret_pub[65]);
+
 /* PEM <-> DER. kind: "CERTIFICATE", "CERTIFICATE REQUEST" or "EC PRIVATE KEY". */
 int cmn_ca_to_pem(const uint8_t *der, size_t len, const char *kind, char *ret, size_t retlen);
 int cmn_ca_from_pem(const char *pem, size_t pem_len, const char *kind, uint8_t *ret_der,

@@ -7,6 +7,7 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "cmn_crypto.h"
@@ -340,4 +341,37 @@ int cmn_jose_verify_es256(const cmn_jose_jws *j, const uint8_t pub[CMN_ES256_PUB
     return cmn_es256_verify(pub, (const uint8_t *)j->input, j->signed_len, j->sig) == 0
                ? 0
                : CMN_EDENIED;
+}
+
+/* ---- x5c (RFC 7515 4.1.6): standard base64 of DER, not base64url ------------------------ */
+
+int cmn_jose_x5c_set(json_t *header, const uint8_t *der, size_t len)
+{
+    word32 outlen = (word32)(len / 3 * 4 + 8);
+    char *b64;
+    int rc;
+
+    if (!json_is_object(header) || der == NULL || len == 0 || len > CMN_JOSE_MAX)
+        return CMN_EINVAL;
+    if ((b64 = malloc(outlen + 1)) == NULL)
+        return CMN_ENOMEM;
+    rc = Base64_Encode_NoNl(der, (word32)len, (byte *)b64, &outlen) == 0 ? 0 : CMN_ECRYPTO;
+    if (rc == 0) {
+        b64[outlen] = '\0';
+        rc = json_object_set_new(header, "x5c", json_pack("[s]", b64)) == 0 ? 0 : CMN_ENOMEM;
+    }
+    free(b64);
+    return rc;
+}
+
+int cmn_jose_x5c_first(json_t *header, uint8_t *ret_der, size_t *inout_len)
+{
+    const char *b64 = json_string_value(json_array_get(json_object_get(header, "x5c"), 0));
+    word32 outlen = (word32)*inout_len;
+
+    if (b64 == NULL || strlen(b64) > CMN_JOSE_MAX ||
+        Base64_Decode((const byte *)b64, (word32)strlen(b64), ret_der, &outlen) != 0)
+        return CMN_EINVAL;
+    *inout_len = outlen;
+    return 0;
 }

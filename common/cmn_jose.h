@@ -79,4 +79,10 @@ int cmn_jose_verify_hs256(const cmn_jose_jws *j, const uint8_t key[CMN_KEY_LEN])
 /* 0 when alg is ES256 and the signature verifies under pub, CMN_EDENIED otherwise. */
 int cmn_jose_verify_es256(const cmn_jose_jws *j, const uint8_t pub[CMN_ES256_PUB_LEN]);
 
+/* The header's "x5c" as the one certificate der (standard base64, RFC 7515 4.1.6). */
+int cmn_jose_x5c_set(json_t *header, const uint8_t *der, size_t len);
+/* The first certificate of the header's "x5c" into ret_der (capacity *inout_len on
+ * entry, length on return). CMN_EINVAL when absent or not base64. */
+int cmn_jose_x5c_first(json_t *header, uint8_t *ret_der, size_t *inout_len);
+
 #endif

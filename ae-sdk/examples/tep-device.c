@@ -467,6 +467,122 @@ static int cmd_register(ctx *c, int argc, char **argv)
     return do_register(c, app_id, rn, false);
 }
 
+/* ---- ESData (TS-0003 8.5) ------------------------------------------------------------- */
+
+typedef struct {
+    tep_e2e_key *key;
+    bool sign_cert;
+    const char *ca;
+    char ca_default[4096];
+} e2e_opts;
+
+static int e2e_parse(ctx *c, int argc, char **argv, e2e_opts *o)
+{
+    const char *hex = NULL, *kid = NULL, *b_id = NULL;
+    int rc;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            hex = argv[++i];
+        else if (strcmp(argv[i], "--kid") == 0 && i + 1 < argc)
+            kid = argv[++i];
+        else if (strcmp(argv[i], "--b-id") == 0 && i + 1 < argc)
+            b_id = argv[++i];
+        else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+            o->ca = argv[++i];
+        else if (strcmp(argv[i], "--sign-cert") == 0)
+            o->sign_cert = true;
+        else
+            return usage(stderr), EXIT_USAGE;
+    }
+    if (o->ca == NULL && tep_device_cert_path(c->dev, "ca", o->ca_default,
+                                              sizeof(o->ca_default)) == 0)
+        o->ca = o->ca_default;
+    if ((hex || kid || b_id) && (rc = tep_e2e_key_from_hex(hex, kid, b_id, &o->key)) < 0)
+        return fail("end-to-end key (--key, --kid, --b-id)", rc);
+    return EXIT_OK;
+}
+
+static int e2e_class(const char *name)
+{
+    if (strcmp(name, "enc") == 0)
+        return TEP_ESDATA_ENCRYPT;
+    if (strcmp(name, "sign") == 0)
+        return TEP_ESDATA_SIGN;
+    if (strcmp(name, "sign-enc") == 0)
+        return TEP_ESDATA_SIGN_ENCRYPT;
+    return 0;
+}
+
+static const char *class_name(int cls)
+{
+    return cls == TEP_ESDATA_ENCRYPT ? "enc" : cls == TEP_ESDATA_SIGN ? "sign" : "sign-enc";
+}
+
+/* CLASS VALUE E2E...: the object in *ret (malloc'd). */
+static int e2e_protect(ctx *c, int argc, char **argv, char **ret)
+{
+    e2e_opts o = {0};
+    int cls = argc >= 2 ? e2e_class(argv[0]) : 0;
+    int rc = cls ? e2e_parse(c, argc - 2, argv + 2, &o) : (usage(stderr), EXIT_USAGE);
+
+    if (rc == EXIT_OK) {
+        rc = tep_esdata_protect(cls, o.key, o.sign_cert ? c->dev : NULL,
+                                (const uint8_t *)argv[1], strlen(argv[1]), ret);
+        rc = rc < 0 ? fail("ESData protection", rc) : EXIT_OK;
+    }
+    tep_e2e_key_free(o.key);
+    return rc;
+}
+
+static int e2e_open(ctx *c, const char *object, int argc, char **argv)
+{
+    e2e_opts o = {0};
+    tep_esdata *d = NULL;
+    int rc = e2e_parse(c, argc, argv, &o);
+
+    if (rc == EXIT_OK && (rc = tep_esdata_open(object, o.key, o.ca, &d)) < 0)
+        rc = fail("ESData open", rc);
+    else if (rc == EXIT_OK)
+        printf("CLASS=%s\nSIGNER=%s\nVALUE=%s\n", class_name(d->cls), d->signer ? d->signer : "",
+               (const char *)d->data);
+    tep_esdata_free(d);
+    tep_e2e_key_free(o.key);
+    return rc;
+}
+
+static int cmd_esdata(ctx *c, const char *cmd, int argc, char **argv)
+{
+    char *object = NULL;
+    int rc;
+
+    if (strcmp(cmd, "esdata-protect") == 0) {
+        if ((rc = e2e_protect(c, argc, argv, &object)) == EXIT_OK)
+            printf("OBJECT=%s\n", object);
+    } else if (strcmp(cmd, "esdata-put") == 0 && argc >= 3) {
+        if ((rc = e2e_protect(c, argc - 1, argv + 1, &object)) == EXIT_OK)
+            rc = do_create_cin(c, argv[0], object, NULL, 0);
+    } else if (strcmp(cmd, "esdata-open") == 0 && argc >= 1) {
+        rc = e2e_open(c, argv[0], argc - 1, argv + 1);
+    } else if (strcmp(cmd, "esdata-get") == 0 && argc >= 1) {
+        tep_response *rsp = request(c, TEP_OP_RETRIEVE, argv[0], 0, NULL, &rc);
+        json_t *root = rsp ? json_loadb(rsp->body, rsp->body_len, 0, NULL) : NULL;
+        const char *con = json_string_value(json_object_get(json_object_get(root, "m2m:cin"),
+                                                            "con"));
+
+        if (rsp && (rc = rsc_exit("retrieve", rsp)) == EXIT_OK && con == NULL)
+            rc = fail("retrieve: no con in the answer", TEP_EPROTO);
+        else if (rsp && rc == EXIT_OK)
+            rc = (printf("OBJECT=%s\n", con), e2e_open(c, con, argc - 1, argv + 1));
+        json_decref(root);
+        tep_response_free(rsp);
+    } else {
+        return usage(stderr), EXIT_USAGE;
+    }
+    free(object);
+    return rc;
+}
+
 static int dispatch(ctx *c, int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -497,6 +613,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return cmd_token(c, argc - 1, argv + 1);
     if (strcmp(cmd, "poll") == 0 && argc == 4 && atoi(argv[2]) >= 0 && atoi(argv[3]) > 0)
         return do_poll(c, argv[1], atoi(argv[2]), atoi(argv[3]));
+    if (strncmp(cmd, "esdata-", 7) == 0)
+        return cmd_esdata(c, cmd, argc - 1, argv + 1);
     usage(stderr);
     return EXIT_USAGE;
 }

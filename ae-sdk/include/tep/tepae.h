@@ -280,6 +280,62 @@ TEP_API void tep_kc_free(tep_kc *kc);                /* NULL is fine */
 TEP_API int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri,
                            tep_conn **ret_conn);
 
+/* ---- end-to-end security of data (ESData, TS-0003 8.5) ----------------------------- */
+
+/* The end-to-end keys of one pair of end points (TS-0003 10.3.6): Ke2e_master =
+ * HMAC-SHA-256(End-Point-B-ID, pair key) and its four expansions (docs/keys.md items
+ * 13-19). Opaque: the keys never leave the library and are wiped by tep_e2e_key_free(). */
+typedef struct tep_e2e_key tep_e2e_key;
+
+/* From a pair key both ends were given (a pre-provisioned ESData key, SUID 14/15): 64
+ * hex digits. kid: the identifier the objects carry and the opener looks for (printable
+ * ASCII, copied); b_id: End-Point-B-ID, the ID of the receiving end (e.g. the
+ * application's AE-ID). *ret_key is owned by the caller. TEP_EINVAL: a malformed key,
+ * kid or b_id. */
+TEP_API int tep_e2e_key_from_hex(const char *pair_key_hex, const char *kid, const char *b_id,
+                                 tep_e2e_key **ret_key);
+TEP_API const char *tep_e2e_key_id(const tep_e2e_key *key); /* borrowed */
+TEP_API void tep_e2e_key_free(tep_e2e_key *key);            /* NULL is fine */
+
+/* ESData security classes (TS-0003 8.5.3.1). */
+enum { TEP_ESDATA_ENCRYPT = 1, TEP_ESDATA_SIGN = 2, TEP_ESDATA_SIGN_ENCRYPT = 3 };
+
+/* Protects data (len bytes) as an ESData object, the compact text that goes where the
+ * data would (e.g. a contentInstance's con):
+ *  - TEP_ESDATA_ENCRYPT: JWE {"kid","alg":"dir","enc":"A256GCM"} under Ke2e_att_conf;
+ *    signer unused;
+ *  - TEP_ESDATA_SIGN: signer NULL: JWS {"alg":"HS256","kid"} under Ke2e_att_auth; signer
+ *    given: JWS {"alg":"ES256","x5c":[its certificate]} with the key of
+ *    tep_enrol_cert() (key unused then);
+ *  - TEP_ESDATA_SIGN_ENCRYPT: the ES256 JWS of signer, encrypted as above with
+ *    "cty":"JOSE" (8.5.3.4: the inner signature is ECDSA, so signer is required).
+ * signer and key are borrowed. *ret_object (malloc'd, NUL-terminated) is the caller's:
+ * free(). TEP_EINVAL: unknown class or a missing key/signer; TEP_ESTATE: signer has no
+ * certificate (tep_enrol_cert() first); TEP_ERANGE: data over 256 KiB. */
+TEP_API int tep_esdata_protect(int cls, const tep_e2e_key *key, const tep_device *signer,
+                               const uint8_t *data, size_t len, char **ret_object);
+
+/* An opened ESData object. Owned by the caller: tep_esdata_free() (wipes data). */
+typedef struct tep_esdata {
+    int cls;       /* the TEP_ESDATA_* class the object turned out to be */
+    uint8_t *data; /* the data, with a NUL after len bytes */
+    size_t len;
+    char *signer;  /* ES256: the ID its certificate names (subjectAltName onem2m:<ID>);
+                      HS256: the kid; NULL for encryption only */
+} tep_esdata;
+
+/* Opens an ESData object: a JWE is decrypted with key (its kid must be key's), and when
+ * its cty is "JOSE" the plaintext must be an ES256 JWS; a JWS is verified with key
+ * (HS256, kid must match) or with its x5c certificate, which must chain to the trust
+ * anchor in the PEM file ca_pem_path (e.g. tep_device_cert_path(dev, "ca")). The caller
+ * decides which classes and signers it accepts from the result. key and ca_pem_path
+ * may be NULL when the object needs none. TEP_EINVAL: not a JWS/JWE this library
+ * supports (other alg or enc, malformed); TEP_EDENIED: another kid, a wrong key, an
+ * altered object, a bad signature, a certificate that does not check out, alg "none". */
+TEP_API int tep_esdata_open(const char *object, const tep_e2e_key *key, const char *ca_pem_path,
+                            tep_esdata **ret);
+TEP_API void tep_esdata_free(tep_esdata *d); /* NULL is fine */
+
 #ifdef __cplusplus
 }
 #endif
