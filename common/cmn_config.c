@@ -345,6 +345,48 @@ void cmn_config_print_help(const cmn_cfg_item *table, size_t n, FILE *out)
 
 /* --- stock validators --- */
 
+/* The line of path that sets section.key, 0 when none. */
+static int key_line(const char *path, const char *section, const char *key)
+{
+    char buf[1024], cur[128] = "";
+    size_t klen = strlen(key);
+    int line = 0, found = 0;
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+
+    while (f != NULL && found == 0 && fgets(buf, sizeof(buf), f) != NULL) {
+        char *s = buf + strspn(buf, " \t");
+        char *end;
+
+        line++;
+        if (s[0] == '[' && (end = strchr(s, ']')) != NULL) {
+            snprintf(cur, sizeof(cur), "%.*s", (int)(end - s - 1), s + 1);
+            continue;
+        }
+        if (strcmp(cur, section) == 0 && strncmp(s, key, klen) == 0 &&
+            (s[klen] == '=' || s[klen] == ' ' || s[klen] == '\t'))
+            found = line;
+    }
+    if (f != NULL)
+        fclose(f);
+    return found;
+}
+
+void cmn_config_where(const char *path, const char *section, const char *key, char *ret,
+                      size_t len)
+{
+    cmn_cfg_item it = { .section = section, .key = key };
+    char env[128];
+    int line = key_line(path, section, key);
+
+    env_name(&it, env, sizeof(env));
+    if (getenv(env) != NULL) /* the environment wins over the file */
+        snprintf(ret, len, "%s", env);
+    else if (line > 0)
+        snprintf(ret, len, "%s:%d", path, line);
+    else
+        snprintf(ret, len, "%s", path != NULL ? path : "(defaults)");
+}
+
 static int reject(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int reject(char *err, size_t errlen, const char *fmt, ...)

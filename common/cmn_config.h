@@ -34,6 +34,12 @@ void cmn_config_free(const cmn_cfg_item *table, size_t n, void *cfg);
 /* Print "section.key (type, default): help" lines for --help. */
 void cmn_config_print_help(const cmn_cfg_item *table, size_t n, FILE *out);
 
+/* Where section.key was set, for an error about keys that are valid alone but not
+ * together: "TEP_<SECTION>_<KEY>" when the environment sets it (it wins), else
+ * "FILE:LINE" when path does, else "FILE" (the default applied). ret holds len bytes. */
+void cmn_config_where(const char *path, const char *section, const char *key, char *ret,
+                      size_t len);
+
 /* Stock validators. */
 int cmn_cfg_valid_endpoint(const char *v, char *err, size_t errlen); /* ipc:// or tcp:// */
 int cmn_cfg_valid_cse_id(const char *v, char *err, size_t errlen);   /* "/name" */

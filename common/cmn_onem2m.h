@@ -10,6 +10,9 @@ enum {
     CMN_TY_GRP = 9, CMN_TY_CSR = 16, CMN_TY_SASR = 19, CMN_TY_SUB = 23, CMN_TY_DAC = 34,
 };
 
+/* cseType (TS-0004 6.3.4.2.2) */
+enum { CMN_CST_IN = 1, CMN_CST_MN = 2, CMN_CST_ASN = 3 };
+
 /* Operations (TS-0004 6.3.4.2.5) and acop bits (6.3.4.2.29) */
 enum { CMN_OP_CREATE = 1, CMN_OP_RETRIEVE = 2, CMN_OP_UPDATE = 3, CMN_OP_DELETE = 4,
        CMN_OP_NOTIFY = 5 };

@@ -2,6 +2,8 @@
  *  CoAPS: From absent or "C" only on AE create (then it means the bound AE-ID);
  *         otherwise From must equal the bound AE-ID, else 4106. rq_authn = true.
  *         The admin originator is honoured only on a session of the admin credential.
+ *         A session bound to a registered CSE carries the requests it forwards: From
+ *         an originator behind it (the caller checks), rq_authn = false (TS-0003 7.1.2).
  *  CoAP:  rq_authn = false. The admin originator is honoured (loopback deployments).
  *         An AE-ID bound to an enrolment gets 4107: it must come over its SA.
  *         From is required except on AE create, where the CSE assigns an AE-ID
@@ -29,6 +31,12 @@ static unsigned check_secure(const cse_binding_in *in, cse_binding_out *ret)
         return refuse(ret, in->from == NULL ? CMN_RSC_BAD_REQUEST
                                             : CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED,
                       in->from == NULL ? "missing_from" : "from_mismatch");
+    if (!anonymous && in->transit && strcmp(in->from, in->bound_id) != 0 &&
+        strlen(in->from) < sizeof(ret->originator)) {
+        ret->rq_authn = false; /* TS-0003 7.1.2: registered with another CSE */
+        snprintf(ret->originator, sizeof(ret->originator), "%s", in->from);
+        return 0;
+    }
     if (!anonymous && strcmp(in->from, in->bound_id) != 0)
         return refuse(ret, CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED, "from_mismatch");
     snprintf(ret->originator, sizeof(ret->originator), "%s", in->bound_id);

@@ -14,6 +14,9 @@ typedef struct {
     const char *admin_originator; /* configured admin originator */
     bool from_enrolled;           /* From is an AE-ID of an enrolment (plain CoAP rule) */
     bool bound_admin;             /* CoAPS: the session authenticated with the admin PSK */
+    bool transit;                 /* CoAPS: the session is bound to a CSE registered with
+                                     this one, and From is an originator it may forward
+                                     for (cse_csr_transit_from_ok) */
 } cse_binding_in;
 
 typedef struct {
@@ -25,7 +28,9 @@ typedef struct {
 } cse_binding_out;
 
 /* Returns 0 (request may go on) or the RSC: 4000 missing From, 4106 From does not match
- * the bound identity, 4107 an enrolled AE-ID over plain CoAP. */
+ * the bound identity, 4107 an enrolled AE-ID over plain CoAP. A request another CSE
+ * forwarded (transit) acts for its From, not authenticated by this CSE (TS-0003 7.1.2:
+ * an originator registered elsewhere is authenticated only with ESPrim). */
 unsigned cse_binding_check(const cse_binding_in *in, cse_binding_out *ret);
 
 /* The AE-ID an originator names on this CSE, whatever its spelling (TS-0001 7.2):

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
@@ -45,6 +46,17 @@ typedef struct {
     size_t n_sent;
 } verification;
 
+/* A request to another CSE waiting for its answer (cse_client_request). */
+#define MAX_EXCHANGES 512
+typedef struct {
+    uint32_t id;            /* 0 = free slot */
+    uint8_t token[8];
+    coap_session_t *s;      /* compared, never used after sending */
+    cse_client_answer_fn fn;
+    void *arg;
+    int64_t deadline_ms;
+} exchange;
+
 struct cse_client {
     coap_context_t *ctx;
     cse_node *node;
@@ -53,7 +65,12 @@ struct cse_client {
     verification v[MAX_VERIFY];
     uint32_t next_id;
     uint32_t counter;       /* RQI of the requests sent */
+    exchange x[MAX_EXCHANGES];
 };
+
+/* The one client of the process's one libcoap context: the response handler finds it
+ * here, since server sessions carry their SAEF binding as app data. */
+static cse_client *the_client;
 
 /* ---- targets ----------------------------------------------------------------------- */
 
@@ -351,12 +368,47 @@ static bool success(const coap_pdu_t *rsp)
     return cmn_coap_opt_uint(rsp, CMN_OPT_RSC, &rsc) != 0 || (rsc >= 2000 && rsc < 3000);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static exchange *exchange_for(cse_client *cl, coap_session_t *s, coap_bin_const_t token)
+{
+    if (token.length != sizeof(((exchange *)0)->token))
+        return NULL;
+    for (size_t i = 0; i < MAX_EXCHANGES; i++) {
+        exchange *x = &cl->x[i];
+
+        if (x->id != 0 && x->s == s && memcmp(x->token, token.s, token.length) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+/* Calls the exchange's fn once (answer NULL: none came) and frees its slot first, so fn
+ * may send again. */
+static void exchange_done(exchange *x, const coap_pdu_t *answer)
+{
+    cse_client_answer_fn fn = x->fn;
+    void *arg = x->arg;
+
+    memset(x, 0, sizeof(*x));
+    fn(arg, answer);
+}
+
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
                                    const coap_pdu_t *received, const coap_mid_t mid)
 {
-    cse_client *cl = coap_session_get_app_data(s); /* set on our client sessions only */
+    cse_client *cl = the_client;
+    exchange *x = cl != NULL ? exchange_for(cl, s, coap_pdu_get_token(received)) : NULL;
 
-    if (cl != NULL)
+    if (x != NULL)
+        exchange_done(x, received);
+    else if (cl != NULL)
         answered(cl, s, coap_pdu_get_token(received), success(received));
     return COAP_RESPONSE_OK;
 }
@@ -364,13 +416,177 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
 static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason,
                     const coap_mid_t mid)
 {
-    cse_client *cl = coap_session_get_app_data(s);
+    cse_client *cl = the_client;
+    exchange *x = cl != NULL && sent != NULL ? exchange_for(cl, s, coap_pdu_get_token(sent))
+                                             : NULL;
 
-    if (cl == NULL)
+    if (x != NULL) {
+        CMN_WARN(SUB, "event=request_failed reason=%d", (int)reason);
+        exchange_done(x, NULL);
+        return;
+    }
+    if (cl == NULL || coap_session_get_type(s) != COAP_SESSION_TYPE_CLIENT)
         return; /* a server session: a separate response that was not acknowledged */
     if (sent != NULL)
         answered(cl, s, coap_pdu_get_token(sent), false);
     CMN_WARN(SUB, "event=notification_failed reason=%d", (int)reason);
+}
+
+/* ---- requests to other CSEs ------------------------------------------------------- */
+
+static int add_path_str(coap_optlist_t **chain, const char *path)
+{
+    coap_uri_t u = { 0 };
+
+    u.path.s = (const uint8_t *)path;
+    u.path.length = strlen(path);
+    return add_path(chain, &u);
+}
+
+static int add_query(coap_optlist_t **chain, const char *query)
+{
+    const char *p = query, *amp;
+
+    while (p != NULL && *p != '\0') {
+        amp = strchr(p, '&');
+        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+        if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n,
+                                                                  (const uint8_t *)p)))
+            return CMN_ENOMEM;
+        p = amp != NULL ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+static int request_options(const cse_client_req *r, coap_optlist_t **chain)
+{
+    int rc = add_path_str(chain, r->path);
+
+    if (rc == 0)
+        rc = add_query(chain, r->query);
+    if (rc == 0 && r->from != NULL && r->from[0] != '\0')
+        rc = cmn_coap_optlist_str(chain, CMN_OPT_FR, r->from);
+    if (rc == 0)
+        rc = cmn_coap_optlist_str(chain, CMN_OPT_RQI, r->rqi != NULL ? r->rqi : "");
+    if (rc == 0)
+        rc = cmn_coap_optlist_str(chain, CMN_OPT_RVI, r->rvi != NULL ? r->rvi : "3");
+    if (rc == 0 && r->ty != 0)
+        rc = cmn_coap_optlist_uint(chain, CMN_OPT_TY, r->ty);
+    if (rc == 0 && r->body != NULL && r->body_len > 0)
+        rc = cmn_coap_optlist_uint(chain, COAP_OPTION_CONTENT_FORMAT, CMN_CF_JSON);
+    if (rc == 0)
+        rc = cmn_coap_optlist_uint(chain, COAP_OPTION_ACCEPT, CMN_CF_JSON);
+    return rc;
+}
+
+uint32_t cse_client_request(cse_client *cl, coap_session_t *s, const cse_client_req *r,
+                            cse_client_answer_fn fn, void *arg)
+{
+    exchange *x = NULL;
+    coap_optlist_t *chain = NULL;
+    coap_pdu_t *pdu;
+    int rc;
+
+    for (size_t i = 0; i < MAX_EXCHANGES && x == NULL; i++)
+        x = cl->x[i].id == 0 ? &cl->x[i] : NULL;
+    if (x == NULL || s == NULL || cmn_random(x->token, sizeof(x->token)) != 0 ||
+        (pdu = coap_pdu_init(COAP_MESSAGE_CON, r->code, coap_new_message_id(s),
+                             coap_session_max_pdu_size(s))) == NULL)
+        return 0;
+    coap_add_token(pdu, sizeof(x->token), x->token);
+    rc = request_options(r, &chain);
+    if (rc == 0 && !coap_add_optlist_pdu(pdu, &chain))
+        rc = CMN_ECOAP;
+    if (rc == 0 && r->body != NULL && r->body_len > 0 &&
+        !coap_add_data(pdu, r->body_len, (const uint8_t *)r->body))
+        rc = CMN_ECOAP;
+    coap_delete_optlist(chain);
+    if (rc != 0) {
+        coap_delete_pdu(pdu);
+        return 0;
+    }
+    if (coap_send(s, pdu) == COAP_INVALID_MID)
+        return 0;
+    if (++cl->next_id == 0)
+        cl->next_id = 1;
+    x->id = cl->next_id;
+    x->s = s;
+    x->fn = fn;
+    x->arg = arg;
+    x->deadline_ms = mono_ms() + (r->timeout_ms > 0 ? r->timeout_ms : 5000);
+    return x->id;
+}
+
+void cse_client_forget(cse_client *cl, uint32_t id)
+{
+    for (size_t i = 0; id != 0 && i < MAX_EXCHANGES; i++) {
+        if (cl->x[i].id == id)
+            memset(&cl->x[i], 0, sizeof(cl->x[i]));
+    }
+}
+
+void cse_client_tick(cse_client *cl)
+{
+    int64_t now = mono_ms();
+
+    for (size_t i = 0; i < MAX_EXCHANGES; i++) {
+        if (cl->x[i].id != 0 && now > cl->x[i].deadline_ms) {
+            CMN_WARN(SUB, "event=request_failed reason=timeout");
+            exchange_done(&cl->x[i], NULL);
+        }
+    }
+}
+
+void cse_client_session_gone(cse_client *cl, coap_session_t *s)
+{
+    for (size_t i = 0; i < MAX_EXCHANGES; i++) {
+        if (cl->x[i].id != 0 && cl->x[i].s == s)
+            exchange_done(&cl->x[i], NULL);
+    }
+}
+
+coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri)
+{
+    coap_uri_t u;
+    coap_address_t a;
+
+    if (strncmp(uri, "coap://", 7) != 0 ||
+        coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 || uri_address(&u, &a) != 0)
+        return NULL;
+    return session_for(cl, &a);
+}
+
+void cse_client_read_answer(const coap_pdu_t *answer, cse_rsp *ret)
+{
+    uint32_t rsc = 0, cf = CMN_CF_JSON;
+    const uint8_t *data = NULL;
+    size_t len = 0, off = 0, total = 0;
+    coap_opt_iterator_t it;
+    coap_opt_t *opt;
+    size_t at = 0;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->rsc = cmn_coap_opt_uint(answer, CMN_OPT_RSC, &rsc) == 0 ? rsc
+                                                                 : CMN_RSC_INTERNAL_SERVER_ERROR;
+    cmn_coap_opt_uint(answer, COAP_OPTION_CONTENT_FORMAT, &cf);
+    ret->cf = cf == CMN_CF_RES_JSON ? CMN_CF_RES_JSON : CMN_CF_JSON;
+    if (coap_get_data_large(answer, &len, &data, &off, &total) && len > 0 &&
+        (ret->body = malloc(len + 1)) != NULL) {
+        memcpy(ret->body, data, len);
+        ret->body[len] = '\0';
+    }
+    coap_option_iterator_init(answer, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL) {
+        size_t n = coap_opt_length(opt);
+
+        if (it.number != COAP_OPTION_LOCATION_PATH || at + n + 2 >= sizeof(ret->location))
+            continue;
+        if (at > 0)
+            ret->location[at++] = '/';
+        memcpy(ret->location + at, coap_opt_value(opt), n);
+        at += n;
+        ret->location[at] = '\0';
+    }
 }
 
 int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret)
@@ -382,6 +598,7 @@ int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret)
         return CMN_ENOMEM;
     cl->ctx = ctx;
     cl->node = node;
+    the_client = cl;
     coap_register_response_handler(ctx, on_response);
     coap_register_nack_handler(ctx, on_nack);
     *ret = cl;
@@ -394,5 +611,7 @@ void cse_client_free(cse_client *cl)
         return;
     for (size_t i = 0; i < cl->n_peers; i++)
         coap_session_release(cl->peers[i].s);
+    if (the_client == cl)
+        the_client = NULL;
     free(cl);
 }

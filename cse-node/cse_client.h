@@ -38,4 +38,43 @@ void cse_client_cancel(cse_client *cl, uint32_t id);
  * ret holds len bytes. CMN_ENOTFOUND when there is none. */
 int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, char *ret, size_t len);
 
+/* ---- requests to other CSEs (forwarding, CSE registration) ------------------------ */
+
+/* One oneM2M request this CSE sends on (TS-0008): strings borrowed for the call. */
+typedef struct {
+    coap_pdu_code_t code;   /* COAP_REQUEST_CODE_GET/POST/PUT/DELETE */
+    const char *path;       /* Uri-Path, '/'-separated, no leading '/' */
+    const char *query;      /* Uri-Query, '&'-separated, NULL = none */
+    const char *from;       /* From (279) */
+    const char *rqi;        /* RQI (283) */
+    const char *rvi;        /* RVI (271), NULL = "3" */
+    uint32_t ty;            /* TY (267), 0 = none */
+    const char *body;       /* JSON, may be NULL */
+    size_t body_len;
+    int timeout_ms;         /* no answer by then: fn(arg, NULL) */
+} cse_client_req;
+
+/* Called once with the answer, or with NULL (no answer in time, NACK, session gone). */
+typedef void (*cse_client_answer_fn)(void *arg, const coap_pdu_t *answer);
+
+/* Sends r on session s (a client session, or a server session a peer CSE opened: the
+ * request goes back over its security association), with a random token; the answer
+ * counts only on s with that token. Returns an id for cse_client_forget, 0 when nothing
+ * was sent (fn is not called). */
+uint32_t cse_client_request(cse_client *cl, coap_session_t *s, const cse_client_req *r,
+                            cse_client_answer_fn fn, void *arg);
+/* fn will not be called for id. */
+void cse_client_forget(cse_client *cl, uint32_t id);
+/* Requests forgotten (done session gone) or past their timeout get fn(arg, NULL). */
+void cse_client_tick(cse_client *cl);
+/* A plain CoAP client session to a coap://IP:port URI (kept by cl), NULL otherwise. */
+coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri);
+/* Whether s is still alive: not on the exchanges' side, for the registree. Forgets the
+ * requests on s (fn(arg, NULL)), for a session about to be released. */
+void cse_client_session_gone(cse_client *cl, coap_session_t *s);
+
+/* An answer as a cse_rsp: rsc (RSC option; 5000 without one), body and Content-Format,
+ * Location-Path joined into location. */
+void cse_client_read_answer(const coap_pdu_t *answer, cse_rsp *ret);
+
 #endif

@@ -27,7 +27,10 @@
 #define PARKED_MAX 4096
 
 /* PARK_COMMIT: answered, its write waiting for the batch commit (group commit). */
-typedef enum { PARK_DECIDING, PARK_VERIFYING, PARK_COMMIT, PARK_DONE } park_state;
+/* PARK_FORWARDING: sent on to the next CSE (cse_route.h), waiting for its answer. */
+typedef enum { PARK_DECIDING, PARK_VERIFYING, PARK_COMMIT, PARK_DONE, PARK_FORWARDING } park_state;
+/* How long a forwarded request waits for the next CSE's answer (then 5103). */
+#define FORWARD_WAIT_MS 8000
 
 /* Group commit: at most this many reads of libcoap's sockets in one batch. */
 #define BATCH_READS 32
@@ -60,6 +63,10 @@ struct cse_coap {
     int piggyback_ms;         /* a parked CON request's ACK waits this long (0: not) */
     uint64_t n_piggybacked;   /* answers in the request's ACK (or NON) */
     uint64_t n_separate;      /* answers after an empty ACK (separate CON response) */
+    /* the MN-CSE's session to its registrar (cse_coap_set_uplink), NULL when none */
+    coap_session_t *(*uplink)(void *arg);
+    void *uplink_arg;
+    uint64_t n_forwarded;     /* requests sent on to another CSE */
 };
 
 #define SHED_LOG_MS 10000
@@ -335,6 +342,12 @@ struct parked {
     cse_fanout_memo *memo;      /* a write fan-out's member answers (cse_group.c) */
     cse_pass_memo *pass;        /* what the first pass loaded (cse_request.h) */
     bool admitted;              /* counted by cse_admit while deciding (o.from) */
+    /* PARK_FORWARDING (cse_route.h): the exchange with the next CSE and its answer */
+    uint32_t fwd_id;            /* cse_client_request id, 0 once answered */
+    bool fwd_answered;
+    char fwd_from[256];         /* the From it was sent with (loop detection) */
+    char fwd_csi[128];          /* the CSE-ID it is addressed to */
+    cse_rsp fwd_rsp;            /* the answer, once fwd_answered */
 };
 
 static int64_t mono_ms(void)
@@ -376,6 +389,9 @@ static void parked_free(cse_coap *c, parked *p, bool drop_async)
         coap_free_async(p->session, async);
     if (p->vid != 0)
         cse_client_cancel(c->client, p->vid);
+    if (p->fwd_id != 0)
+        cse_client_forget(c->client, p->fwd_id);
+    cse_rsp_clear(&p->fwd_rsp);
     cse_pep_pending_free(p->decisions);
     cse_fanout_memo_free(p->memo);
     cse_pass_memo_free(p->pass);
@@ -558,6 +574,11 @@ static void resume_parked(cse_coap *c)
             }
             if (p->result != 0)
                 resume(c, p);
+        } else if (p->state == PARK_FORWARDING && p->fwd_answered) {
+            cse_rsp rsp = p->fwd_rsp;
+
+            memset(&p->fwd_rsp, 0, sizeof(p->fwd_rsp));
+            finish(c, p, &rsp);
         } else if (p->state == PARK_DONE && now - p->since_ms > PARKED_MAX_AGE_MS) {
             parked_free(c, p, true); /* triggered, never sent: the client went away */
         }
@@ -611,6 +632,103 @@ static void notify(void *arg, const char *nu, const char *body)
         c->notes_tail = &c->notes;
     *c->notes_tail = n;
     c->notes_tail = &n->next;
+}
+
+/* ---- forwarding (cse_route.h) ------------------------------------------------------- */
+
+/* The session towards the next hop: the MN-CSE's own to its registrar, the DTLS session
+ * a registered CSE opened to this one (the request goes back over its security
+ * association), else plain CoAP to a coap:// poa; NULL: not reachable now. */
+static coap_session_t *hop_session(cse_coap *c, const cse_rsp *rsp)
+{
+    coap_session_t *s;
+
+    if (c->node->registrar_csi != NULL && strcmp(rsp->fwd_hop, c->node->registrar_csi) == 0)
+        return c->uplink != NULL ? c->uplink(c->uplink_arg) : NULL;
+    if ((s = cse_saef_session_of(rsp->fwd_hop)) != NULL)
+        return s;
+    return cse_client_plain_session(c->client, rsp->fwd_poa);
+}
+
+/* The same request (From, RQI) is being forwarded already: it came back round. */
+static bool forwarding_loop(const cse_coap *c, const cse_req *req, const cse_rsp *rsp)
+{
+    if (req->rqi == NULL || req->rqi[0] == '\0')
+        return false;
+    for (const parked *p = c->parked; p != NULL; p = p->next) {
+        if (p->state == PARK_FORWARDING && strcmp(p->o.rqi, req->rqi) == 0 &&
+            strcmp(p->fwd_from, rsp->fwd_from) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void forwarded(void *arg, const coap_pdu_t *answer)
+{
+    parked *p = arg;
+    cse_rsp *r = &p->fwd_rsp;
+    char loc[CSE_PATH_MAX];
+
+    p->fwd_id = 0;
+    if (answer == NULL) {
+        memset(r, 0, sizeof(*r));
+        r->rsc = CMN_RSC_TARGET_NOT_REACHABLE;
+        r->cf = CMN_CF_JSON;
+        r->body = strdup("{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: no_answer_from_next_hop\"}");
+    } else {
+        cse_client_read_answer(answer, r);
+        /* the hosting CSE names it CSE-relative: SP-relative for the originator */
+        if (r->location[0] != '\0' && r->location[0] != '~' && r->location[0] != '_') {
+            int n = snprintf(loc, sizeof(loc), "~/%s/%s", p->fwd_csi + 1, r->location);
+
+            if (n > 0 && (size_t)n < sizeof(loc))
+                memcpy(r->location, loc, (size_t)n + 1);
+        }
+    }
+    p->fwd_answered = true;
+}
+
+static coap_pdu_code_t op_code(int op)
+{
+    switch (op) {
+    case CMN_OP_RETRIEVE: return COAP_REQUEST_CODE_GET;
+    case CMN_OP_UPDATE: return COAP_REQUEST_CODE_PUT;
+    case CMN_OP_DELETE: return COAP_REQUEST_CODE_DELETE;
+    default: return COAP_REQUEST_CODE_POST;
+    }
+}
+
+/* Sends a parked request on (rsp: cse_route_check's verdict); false when it cannot be
+ * (rsp then holds the answer: 5103 not reachable, 4004 a loop). */
+static void not_reachable(cse_rsp *rsp, const char *why)
+{
+    CMN_WARN(SUB, "event=not_forwarded reason=%s hop=%s rsc=5103", why, rsp->fwd_hop);
+    cse_rsp_clear(rsp);
+    memset(rsp, 0, sizeof(*rsp));
+    rsp->rsc = CMN_RSC_TARGET_NOT_REACHABLE;
+    rsp->cf = CMN_CF_JSON;
+    rsp->body = strdup(strcmp(why, "send_failed") == 0
+                           ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: send_failed\"}"
+                           : "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: next_hop_not_connected\"}");
+}
+
+static bool start_forward(cse_coap *c, parked *p, coap_session_t *s, cse_rsp *rsp)
+{
+    cse_client_req r = {
+        .code = op_code(p->req.op), .path = p->req.path, .query = p->req.query,
+        .from = rsp->fwd_from, .rqi = p->req.rqi, .rvi = p->req.rvi, .ty = p->req.ty,
+        .body = p->req.body, .body_len = p->req.body_len, .timeout_ms = FORWARD_WAIT_MS,
+    };
+
+    p->state = PARK_FORWARDING;
+    snprintf(p->fwd_from, sizeof(p->fwd_from), "%s", rsp->fwd_from);
+    snprintf(p->fwd_csi, sizeof(p->fwd_csi), "%s", rsp->fwd_csi);
+    if ((p->fwd_id = cse_client_request(c->client, s, &r, forwarded, p)) != 0) {
+        c->n_forwarded++;
+        return true;
+    }
+    not_reachable(rsp, "send_failed");
+    return false;
 }
 
 /* ---- handler ----------------------------------------------------------------------- */
@@ -821,6 +939,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     req_opts o = { 0 };
     uint64_t writes = cmn_store_write_count(c->node->store);
     uint64_t failures = c->commit_failures;
+    coap_session_t *hop;
     bool wrote;
 
     if (p != NULL) {
@@ -840,6 +959,28 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
         handle_pass(c, decisions, &req, &rsp);
     }
     wrote = cmn_store_write_count(c->node->store) != writes;
+    if (rsp.forward && forwarding_loop(c, &req, &rsp)) {
+        CMN_WARN(SUB, "event=not_forwarded reason=forwarding_loop hop=%s rsc=4004", rsp.fwd_hop);
+        memset(&rsp, 0, sizeof(rsp));
+        rsp.rsc = CMN_RSC_NOT_FOUND;
+        rsp.cf = CMN_CF_JSON;
+        rsp.body = strdup("{\"m2m:dbg\":\"NOT_FOUND: forwarding_loop\"}");
+    } else if (rsp.forward && (hop = hop_session(c, &rsp)) == NULL) {
+        not_reachable(&rsp, "next_hop_not_connected");
+    } else if (rsp.forward) {
+        p = park(c, session, request, &req, &o, decisions);
+        decisions = NULL;
+        if (p != NULL && start_forward(c, p, hop, &rsp)) {
+            cse_pass_memo_free(pass);
+            cse_fanout_memo_free(memo);
+            free(o.cbor_json);
+            return;
+        }
+        if (p != NULL) /* answered now: not parked after all */
+            parked_free(c, p, true);
+        else
+            rsp.rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    }
     if (rsp.deciding || rsp.rsc == 0) {
         p = park(c, session, request, &req, &o, decisions);
         decisions = NULL;
@@ -1064,6 +1205,27 @@ void cse_coap_answer_stats(const cse_coap *c, uint64_t *piggybacked, uint64_t *s
     *separate = c->n_separate;
 }
 
+void cse_coap_set_uplink(cse_coap *c, coap_session_t *(*fn)(void *arg), void *arg)
+{
+    c->uplink = fn;
+    c->uplink_arg = arg;
+}
+
+coap_context_t *cse_coap_context(cse_coap *c)
+{
+    return c->ctx;
+}
+
+cse_client *cse_coap_client(cse_coap *c)
+{
+    return c->client;
+}
+
+uint64_t cse_coap_forwarded(const cse_coap *c)
+{
+    return c->n_forwarded;
+}
+
 int cse_coap_fd(const cse_coap *c)
 {
     return coap_context_get_coap_fd(c->ctx);
@@ -1083,6 +1245,7 @@ unsigned cse_coap_process(cse_coap *c)
         if (!c->batching || !input_waiting(c))
             break;
     }
+    cse_client_tick(c->client); /* requests to other CSEs past their time */
     resume_parked(c); /* decided requests write into the same batch */
     if (c->batching) {
         c->batching = false;

@@ -43,6 +43,13 @@ void cse_coap_set_body_limits(cse_coap *c, const cmn_body_limits *lim);
 void cse_coap_answer_stats(const cse_coap *c, uint64_t *piggybacked, uint64_t *separate);
 /* The fd to poll (libcoap's epoll fd), and the work to do when it is readable or
  * when the returned timeout (ms, for the next poll) runs out. */
+/* Forwarding (cse_route.h): fn gives the MN-CSE's session to its registrar (NULL when
+ * not connected); requests whose next hop is the registrar go there. */
+void cse_coap_set_uplink(cse_coap *c, coap_session_t *(*fn)(void *arg), void *arg);
+/* The libcoap context and the CoAP client (borrowed), for the MN-CSE's registration. */
+coap_context_t *cse_coap_context(cse_coap *c);
+struct cse_client *cse_coap_client(cse_coap *c);
+uint64_t cse_coap_forwarded(const cse_coap *c); /* requests sent on to another CSE */
 int cse_coap_fd(const cse_coap *c);
 unsigned cse_coap_process(cse_coap *c);
 

@@ -43,6 +43,33 @@ static int valid_pv(const char *v, char *err, size_t errlen)
     return rc;
 }
 
+static int valid_type(const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "IN") == 0 || strcmp(v, "MN") == 0)
+        return 0;
+    snprintf(err, errlen, "must be \"IN\" or \"MN\"");
+    return CMN_EINVAL;
+}
+
+/* A pointOfAccess: "coap://HOST:PORT" or "coaps://HOST:PORT", or "" (unset). */
+static int valid_poa(const char *v, char *err, size_t errlen)
+{
+    const char *hp = strncmp(v, "coaps://", 8) == 0  ? v + 8
+                     : strncmp(v, "coap://", 7) == 0 ? v + 7
+                                                      : NULL;
+
+    if (v[0] == '\0' || (hp != NULL && cmn_cfg_valid_listen(hp, err, errlen) == 0 &&
+                         hp[0] != '\0'))
+        return 0;
+    snprintf(err, errlen, "must be coap://HOST:PORT or coaps://HOST:PORT");
+    return CMN_EINVAL;
+}
+
+static int valid_optional_cse_id(const char *v, char *err, size_t errlen)
+{
+    return v[0] == '\0' ? 0 : cmn_cfg_valid_cse_id(v, err, errlen);
+}
+
 #define S(sec, key, def, field, fn, help)                                                   \
     { sec, key, CMN_CFG_STR, def, offsetof(cse_config, field), 0, 0, fn, help }
 
@@ -124,16 +151,66 @@ static const cmn_cfg_item table[] = {
       "CURVE: own secret key file, created 0600 on first start"),
     S("bus", "curve_name", "cse", bus_curve.name, NULL,
       "CURVE: own public key name: the host name clients connect to"),
+    S("cse", "type", "IN", type, valid_type,
+      "IN (infrastructure node) | MN (middle node: registers to [registrar])"),
+    S("cse", "poa", "", poa, valid_poa,
+      "own pointOfAccess announced at CSE registration; empty = from coaps_listen"),
+    S("registrar", "cse_id", "", registrar_cse_id, valid_optional_cse_id,
+      "MN: the registrar CSE's CSE-ID (SP-relative, \"/id-in\")"),
+    S("registrar", "cse_name", "", registrar_name, NULL,
+      "MN: the registrar's CSEBase resource name; empty = its CSE-ID without '/'"),
+    S("registrar", "poa", "", registrar_poa, valid_poa,
+      "MN: the registrar's address, coaps://HOST:PORT (DTLS-PSK with Kpsa) or coap:// (plain)"),
+    S("registrar", "provisioning", "", registrar_prov, NULL,
+      "MN over coaps: the MN-CSE's own provisioning file (tepctl enrolee add --out)"),
+    S("registrar", "state", "", registrar_state, NULL,
+      "MN over coaps: its enrolment state file (written at the first start)"),
+    { "registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1,
+      3600, NULL, "MN: how often the registration at the registrar is checked (and redone)" },
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
     CMN_BODY_CFG_ITEMS("cse", cse_config, body, "65536"),
 };
 
 #define N_ITEMS (sizeof(table) / sizeof(table[0]))
 
+/* Keys valid alone but not together: an MN names its registrar (and, over coaps, its
+ * own enrolment); an IN-CSE has none. */
+static int check_registrar(const char *path, const cse_config *cfg, char *err, size_t errlen)
+{
+    char where[512];
+    const char *why = NULL;
+    bool mn = cse_config_is_mn(cfg);
+
+    if (mn && (cfg->registrar_cse_id[0] == '\0' || cfg->registrar_poa[0] == '\0'))
+        why = "type MN needs registrar.cse_id and registrar.poa";
+    else if (mn && strcmp(cfg->registrar_cse_id, cfg->cse_id) == 0)
+        why = "registrar.cse_id is this CSE's own CSE-ID";
+    else if (mn && strncmp(cfg->registrar_poa, "coaps://", 8) == 0 &&
+             (cfg->registrar_prov[0] == '\0' || cfg->registrar_state[0] == '\0'))
+        why = "registrar.poa coaps:// needs registrar.provisioning and registrar.state";
+    else if (!mn && (cfg->registrar_cse_id[0] != '\0' || cfg->registrar_poa[0] != '\0'))
+        why = "an IN-CSE has no registrar (set type = MN)";
+    if (why == NULL)
+        return 0;
+    cmn_config_where(path, "cse", "type", where, sizeof(where));
+    snprintf(err, errlen, "%s: cse.type: %s", where, why);
+    return CMN_ECONFIG;
+}
+
 int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen)
 {
+    int rc;
+
     memset(cfg, 0, sizeof(*cfg));
-    return cmn_config_load(path, table, N_ITEMS, cfg, err, errlen);
+    rc = cmn_config_load(path, table, N_ITEMS, cfg, err, errlen);
+    if (rc == 0)
+        rc = check_registrar(path, cfg, err, errlen);
+    return rc;
+}
+
+bool cse_config_is_mn(const cse_config *cfg)
+{
+    return strcmp(cfg->type, "MN") == 0;
 }
 
 void cse_config_free(cse_config *cfg)

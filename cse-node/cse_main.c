@@ -18,6 +18,7 @@
 #include "cmn_daemon.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
+#include "cmn_onem2m.h"
 #include "cmn_pki.h"
 #include "cmn_store.h"
 #include "cmn_sync.h"
@@ -27,6 +28,8 @@
 #include "cse_apprule.h"
 #include "cse_dynauth.h"
 #include "cse_pep.h"
+#include "cse_registree.h"
+#include "cse_remotecse.h"
 #include "cse_resource.h"
 #include "cse_saef.h"
 #include "cse_maf.h"
@@ -53,6 +56,7 @@ typedef struct {
     cse_admin_facts facts;
     cse_node node;
     cse_coap *coap;
+    cse_registree *registree; /* [cse] type = MN: the registration to its registrar */
     char sender[300];
 } daemon_state;
 
@@ -261,6 +265,9 @@ static int open_coap(daemon_state *d)
     d->node.admin_originator = d->cfg.admin_originator;
     d->node.verify_per_originator = (unsigned)d->cfg.verify_per_originator;
     d->node.fanout_max = (unsigned)d->cfg.fanout_max;
+    d->node.is_mn = cse_config_is_mn(&d->cfg);
+    d->node.registrar_csi = d->node.is_mn ? d->cfg.registrar_cse_id : NULL;
+    d->node.registrar_poa = d->node.is_mn ? d->cfg.registrar_poa : NULL;
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);
     if (rc == 0 && (rc = cse_coap_set_dtls_limits(d->coap, &d->cfg.dtls)) != 0)
@@ -284,6 +291,26 @@ static int open_coap(daemon_state *d)
         CMN_ERR(SUB, "event=coap_failed err=%s", cmn_strerror(rc));
         return EXIT_STARTUP;
     }
+    return 0;
+}
+
+/* [cse] type = MN: the CSEBase says so, and the registration to [registrar] starts
+ * (the MN-CSE's own enrolment first, over coaps: cse_registree.h). */
+static int open_registree(daemon_state *d)
+{
+    int rc = cse_csr_set_own_type(d->store, d->cfg.cse_name,
+                                  d->node.is_mn ? CMN_CST_MN : CMN_CST_IN, d->cfg.poa);
+
+    if (rc != 0 || !d->node.is_mn) {
+        if (rc != 0)
+            CMN_ERR(SUB, "event=store_refused err=%s", cmn_strerror(rc));
+        return rc != 0 ? EXIT_STORE : 0;
+    }
+    rc = cse_registree_new(&d->cfg, &d->node, cse_coap_context(d->coap),
+                           cse_coap_client(d->coap), &d->registree);
+    if (rc != 0)
+        return rc == CMN_ECONFIG ? EXIT_CONFIG : EXIT_STARTUP;
+    cse_coap_set_uplink(d->coap, cse_registree_session, d->registree);
     return 0;
 }
 
@@ -378,12 +405,14 @@ static void run(daemon_state *d)
         cse_admin_process(d->admin);
         if (d->maf != NULL)
             cse_maf_process(d->maf, mono_ms());
+        cse_registree_process(d->registree, mono_ms());
         sweep_expired(d, mono_ms(), &next_sweep);
     }
 }
 
 static void cleanup(daemon_state *d)
 {
+    cse_registree_free(d->registree); /* before its context goes */
     cse_coap_free(d->coap); /* closes every session */
     cse_saef_clear_admin();
     cse_admin_close(d->admin);
@@ -433,10 +462,12 @@ int main(int argc, char **argv)
         rc = open_bus(&d);
     if (rc == 0)
         rc = open_coap(&d);
+    if (rc == 0)
+        rc = open_registree(&d);
     if (rc == 0) {
-        CMN_INFO(SUB, "event=ready coap=%s coaps=%s cse_id=%s cse_name=%s authz=%s",
+        CMN_INFO(SUB, "event=ready coap=%s coaps=%s cse_id=%s cse_name=%s authz=%s type=%s",
                  d.cfg.coap_listen[0] ? d.cfg.coap_listen : "off", d.cfg.coaps_listen,
-                 d.cfg.cse_id, d.cfg.cse_name, d.cfg.authz_mode);
+                 d.cfg.cse_id, d.cfg.cse_name, d.cfg.authz_mode, d.cfg.type);
         run(&d);
         CMN_INFO(SUB, "event=stopping");
     }

@@ -14,6 +14,7 @@
 #include "cse_container.h"
 #include "cse_ctx.h"
 #include "cse_discovery.h"
+#include "cse_remotecse.h"
 #include "cse_sync.h"
 #include "cse_validate.h"
 
@@ -127,6 +128,10 @@ static unsigned pre_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 {
     unsigned rsc = 0;
 
+    /* AE and CSE registration are not decided by the parent's policies (TS-0004
+     * 7.4.4.2.1, 7.4.5.2.1: the credential and From are checked instead) */
+    if (c->req->ty == CMN_TY_CSR)
+        return cse_csr_check_create(c, attrs, rsp);
     if (c->req->ty != CMN_TY_AE && (rsc = cse_ctx_access(c, c->target, CMN_ACOP_CREATE)) != 0)
         return rsc;
     /* Subscribing also needs Retrieve on the subscribed-to resource (TS-0004 7.4.8.2.1
@@ -383,6 +388,7 @@ static unsigned do_update(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
         return rsc;
     if (updated->ty == CMN_TY_CNT)
         cse_cnt_enforce(c->node->store, updated, c->req->now);
+    c->node->csr_changed |= updated->ty == CMN_TY_CSR; /* descendantCSEs may have changed */
     rsp->body = created_body(updated, rcn);
     cse_notify_event(c->node, updated->path, 1, updated, c->req->now);
     cse_res_free(updated);
@@ -442,6 +448,7 @@ unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp)
         cse_notify_deleted(c->node, c->target);
     rsc = cse_res_delete(c->node->store, c->target, c->req->now);
     if (rsc == CMN_RSC_DELETED) {
+        c->node->csr_changed |= c->target->ty == CMN_TY_CSR; /* de-registration */
         rsp->body = created_body(c->target, rcn);
         cse_notify_event(c->node, c->target->parent_path, 4, c->target, c->req->now);
     }

@@ -14,7 +14,9 @@
 #include "cse_container.h"
 #include "cse_ctx.h"
 #include "cse_log.h"
+#include "cse_remotecse.h"
 #include "cse_request.h"
+#include "cse_route.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 #include "cse_validate.h"
@@ -86,6 +88,10 @@ static unsigned bind_originator(cse_ctx *c)
     char f[128], b[128];
     unsigned rsc;
 
+    /* a registered CSE forwarding for an originator behind it (cse_remotecse.h) */
+    in.transit = req->secure && req->from != NULL && cse_csr_is_cse_id(req->bound_id) &&
+                 strcmp(req->from, req->bound_id) != 0 &&
+                 cse_csr_transit_from_ok(c->node, req->bound_id, req->from);
     /* every spelling of an enrolled AE-ID needs its security association (4107) */
     if (!req->secure && req->from != NULL)
         in.from_enrolled = cse_cred_is_enrolled(
@@ -274,7 +280,12 @@ static unsigned dispatch(cse_ctx *c, cse_rsp *rsp)
 
     if ((rsc = check_request(c, rsp)) != 0)
         return rsc;
-    if ((rsc = bind_originator(c)) != 0 || (rsc = load_target(c)) != 0)
+    if ((rsc = bind_originator(c)) != 0)
+        return rsc;
+    /* hosted on another CSE: forwarded (cse_route.h) */
+    if ((rsc = cse_route_check(c, rsp)) != 0 || rsp->forward)
+        return rsc;
+    if ((rsc = load_target(c)) != 0)
         return rsc;
     if (c->fanout)
         return fanout(c, rsp);
@@ -316,6 +327,13 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
                   cse_log_value(req->path, p, sizeof(p)));
         cse_ctx_memo_keep_target(&c); /* resumed where it stopped (cse_pass_memo) */
         cse_ctx_memo_seal(&c);
+        return;
+    }
+    if (rsp->forward) {
+        rsp->rsc = 0;
+        CMN_INFO(SUB, "event=request_forwarded op=%s path=%s originator=%s hop=%s",
+                 op_name(req->op), cse_log_value(req->path, p, sizeof(p)),
+                 cse_log_value(rsp->fwd_from, o, sizeof(o)), rsp->fwd_hop);
         return;
     }
     if (rsp->rsc == CSE_RSC_PENDING) {

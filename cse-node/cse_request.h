@@ -31,6 +31,12 @@ typedef struct {
     /* Sub-requests one request to a <group>/fopt may make, nested fan-outs included
      * ([cse] fanout_max; 0 = CSE_FANOUT_MAX_DEFAULT): more is 6010, nothing sent. */
     unsigned fanout_max;
+    /* CSE registration and routing (cse_remotecse.h, cse_route.h) */
+    bool is_mn;                   /* [cse] type = MN */
+    const char *registrar_csi;    /* MN: its registrar's CSE-ID, else NULL */
+    const char *registrar_poa;    /* MN: its registrar's address ([registrar] poa) */
+    bool csr_changed;             /* a <remoteCSE> was created or deleted here (the MN
+                                     tells its registrar its new descendantCSEs) */
 } cse_node;
 
 #define CSE_FANOUT_MAX_DEFAULT 1024
@@ -106,10 +112,19 @@ typedef struct {
      * provisional (nothing was changed); handle the same request again, with the same
      * pending and time, once they are answered. */
     bool deciding;
+    /* rsc 0, forward set: the target is hosted on another CSE (cse_route.h); send the
+     * request to the next hop fwd_hop (a CSE-ID; its poa fwd_poa, "" when none) with
+     * From = fwd_from, and answer with what comes back. */
+    bool forward;
+    char fwd_hop[128];
+    char fwd_poa[256];
+    char fwd_from[256];
+    char fwd_csi[128];              /* the CSE-ID the request is addressed to */
 } cse_rsp;
 
 /* Handles one request; always fills rsp (never fails: errors are RSCs; rsc 0 means
- * "verify first", deciding "decisions on their way", see cse_rsp). */
+ * "verify first" or, with forward, "send it on", deciding "decisions on their way", see
+ * cse_rsp). */
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
 void cse_rsp_clear(cse_rsp *rsp);
 

@@ -348,7 +348,8 @@ static bool child_allowed(unsigned parent_ty, unsigned ty)
     switch (parent_ty) {
     case CMN_TY_CSEBASE:
         return ty == CMN_TY_AE || ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP ||
-               ty == CMN_TY_SUB || ty == CMN_TY_SASR;
+               ty == CMN_TY_SUB || ty == CMN_TY_SASR || ty == CMN_TY_CSR;
+    case CMN_TY_CSR: return ty == CMN_TY_SUB;
     case CMN_TY_AE:
         return ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP || ty == CMN_TY_SUB;
     case CMN_TY_CNT: return ty == CMN_TY_CNT || ty == CMN_TY_CIN || ty == CMN_TY_SUB;
@@ -387,6 +388,7 @@ static const char *ty_prefix(unsigned ty)
     case CMN_TY_SUB: return "sub";
     case CMN_TY_GRP: return "grp";
     case CMN_TY_SASR: return "asar";
+    case CMN_TY_CSR: return "csr";
     default: return "r";
     }
 }

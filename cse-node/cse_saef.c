@@ -33,6 +33,7 @@ typedef struct saef_binding {
     coap_bin_const_t psk;
     bool is_admin;                /* the admin credential (not in the store) */
     bool is_cert;                 /* certificate SAEF: enrolee_id from the SAN */
+    bool is_peer;                 /* this MN-CSE's own session to its registrar (Kpsa) */
     int64_t not_after;            /* certificate SAEF: the certificate's end */
 } saef_binding;
 
@@ -374,6 +375,8 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     if (b->is_admin)
         return admin.set ? b->enrolee_id : NULL;
+    if (b->is_peer)
+        return b->enrolee_id;
     if (binding_usable(st, b, now, &why) != 0) {
         CMN_WARN(SUB, "event=session_unbound reason=%s identity=%s", why,
                  cse_log_value(b->key_id, shown, sizeof(shown)));
@@ -382,6 +385,41 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return NULL;
     }
     return b->enrolee_id;
+}
+
+int cse_saef_bind_peer(coap_session_t *session, const char *cse_id)
+{
+    saef_binding *b = calloc(1, sizeof(*b));
+
+    if (b == NULL)
+        return CMN_ENOMEM;
+    snprintf(b->key_id, sizeof(b->key_id), "peer:%s", cse_id);
+    snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", cse_id);
+    b->is_peer = true;
+    binding_free(coap_session_get_app_data(session));
+    coap_session_set_app_data(session, b);
+    binding_link(b, session);
+    return 0;
+}
+
+void cse_saef_unbind_peer(coap_session_t *session)
+{
+    saef_binding *b = coap_session_get_app_data(session);
+
+    if (b != NULL && b->is_peer) {
+        binding_free(b);
+        coap_session_set_app_data(session, NULL);
+    }
+}
+
+coap_session_t *cse_saef_session_of(const char *id)
+{
+    for (saef_binding *b = bindings; b != NULL; b = b->next) {
+        if (!b->is_admin && !b->is_peer && strcmp(b->enrolee_id, id) == 0 &&
+            coap_session_get_state(b->session) == COAP_SESSION_STATE_ESTABLISHED)
+            return b->session;
+    }
+    return NULL;
 }
 
 bool cse_saef_bound_is_admin(coap_session_t *session)
@@ -454,7 +492,7 @@ static size_t unusable_sessions(cmn_store *st, int64_t now, coap_session_t **ret
         const char *why;
         int rc;
 
-        if (b->is_admin)
+        if (b->is_admin || b->is_peer)
             continue;
         rc = binding_usable(st, b, now, &why);
         if (rc == CMN_EDENIED || rc == CMN_EEXPIRED || rc == CMN_ENOTFOUND) {

@@ -38,6 +38,16 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
 int cse_saef_set_admin(const char *identity, const uint8_t key[CMN_KEY_LEN],
                        const char *originator);
 void cse_saef_clear_admin(void);
+/* The MN-CSE's client session to its registrar (cse_registree.h): bound to the
+ * registrar's CSE-ID, which the DTLS-PSK handshake with the MN-CSE's Kpsa
+ * authenticated (only the registrar holds it). Requests the registrar sends back on it
+ * are bound to that CSE-ID. The binding is the session's (freed on close). */
+int cse_saef_bind_peer(coap_session_t *session, const char *cse_id);
+void cse_saef_unbind_peer(coap_session_t *session); /* before releasing that session */
+/* A live DTLS session a peer opened to this CSE, bound to id (a registered CSE's
+ * CSE-ID): requests forwarded to that CSE go back over it. NULL when none. */
+coap_session_t *cse_saef_session_of(const char *id);
+
 /* True when the session authenticated with the admin credential. */
 bool cse_saef_bound_is_admin(coap_session_t *session);
 

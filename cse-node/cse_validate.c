@@ -46,6 +46,16 @@ static const attr_rule ae_rules[] = {
     { "or", A_STR, false, W_CU, 0 }, { "csz", A_CSZ, false, W_CU, 0 },
     { NULL, 0, false, 0, 0 },
 };
+/* remoteCSE (TS-0004 Table 7.4.4.1-3): CSEBase, requestReachability and
+ * supportedReleaseVersions mandatory at CREATE; cseType, CSE-ID and CSEBase not
+ * updatable. */
+static const attr_rule csr_rules[] = {
+    { "cst", A_UINT, false, W_C, 0 }, { "poa", A_POA, false, W_CU, 0 },
+    { "cb", A_STR, true, W_C, 0 }, { "csi", A_STR, false, W_C, 0 },
+    { "rr", A_BOOL, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
+    { "csz", A_CSZ, false, W_CU, 0 }, { "dcse", A_STRLIST, false, W_CU, 0 },
+    { "srv", A_SRV, true, W_CU, 0 }, { NULL, 0, false, 0, 0 },
+};
 static const attr_rule cnt_rules[] = {
     { "mni", A_UINT, false, W_CU, 0 }, { "mbs", A_UINT, false, W_CU, 0 },
     { "mia", A_UINT, false, W_CU, 0 }, { "or", A_STR, false, W_CU, 0 },
@@ -85,6 +95,7 @@ static const attr_rule *rules_for(unsigned ty)
 {
     switch (ty) {
     case CMN_TY_AE: return ae_rules;
+    case CMN_TY_CSR: return csr_rules;
     case CMN_TY_CNT: return cnt_rules;
     case CMN_TY_CIN: return cin_rules;
     case CMN_TY_ACP: return acp_rules;

@@ -51,7 +51,7 @@ static void test_table(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const row *r = &rows[i];
         cse_binding_in in = { r->secure, r->bound, r->from, r->ae_create, "CAdmin", r->enrolled,
-                              r->bound_admin };
+                              r->bound_admin, false };
         cse_binding_out out;
         unsigned rsc = cse_binding_check(&in, &out);
 
@@ -71,6 +71,26 @@ static void test_table(void **state)
 
 /* Every spelling of an AE-ID on this CSE names the same AE (issue 10: a plain-CoAP From
  * "/tep-cse/Cdev1" must not pass the enrolled AE-ID check of "Cdev1"). */
+/* A session bound to a registered CSE (/mn-cse) carries the requests it forwards: From
+ * is the originator behind it, not authenticated here (TS-0003 7.1.2); without transit
+ * the same From is 4106. */
+static void test_transit(void **state)
+{
+    cse_binding_in in = { true, "/mn-cse", "/mn-cse/Cdev", false, "CAdmin", false, false, true };
+    cse_binding_out out;
+
+    assert_int_equal(cse_binding_check(&in, &out), 0);
+    assert_string_equal(out.originator, "/mn-cse/Cdev");
+    assert_false(out.rq_authn);
+    assert_false(out.is_admin);
+    in.transit = false;
+    assert_int_equal(cse_binding_check(&in, &out), 4106);
+    in.transit = true; /* the CSE itself still speaks for itself, authenticated */
+    in.from = "/mn-cse";
+    assert_int_equal(cse_binding_check(&in, &out), 0);
+    assert_true(out.rq_authn);
+}
+
 static void test_local_id(void **state)
 {
     (void)state;
@@ -89,6 +109,7 @@ static void test_local_id(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = { cmocka_unit_test(test_table),
+                                        cmocka_unit_test(test_transit),
                                         cmocka_unit_test(test_local_id) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,8 +129,13 @@ def run_tool(argv, timeout=TOOL_TIMEOUT):
 
 
 class Daemon:
-    def __init__(self, platform, name):
+    def __init__(self, platform, name, program=None, config=None):
+        """program: the BINARIES key (default: name); config: its ini (default: the
+        platform's <name>.ini). Another tep-cse of a platform is Daemon(p, "mn1", "cse",
+        path)."""
         self.platform, self.name = platform, name
+        self.program = program or name
+        self.config = config
         self.log_path = os.path.join(platform.dir, "logs", name + ".log")
         self.proc = None
         self._log_start = 0
@@ -141,7 +146,8 @@ class Daemon:
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [binary(self.name), "--config", tepenv.config_path(self.platform.dir, self.name)],
+                [binary(self.program), "--config",
+                 self.config or tepenv.config_path(self.platform.dir, self.name)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=_die_with_parent)
         finally:
@@ -306,6 +312,28 @@ class Platform:
 
     def device(self, name):
         return Device(self, name)
+
+    def add_cse(self, name, cse_id, cse_type="MN", registrar=None, **kw):
+        """Another tep-cse on free ports (integration 140-169): an MN-CSE registering to
+        registrar ({"cse_id", "cse_name", "poa", "provisioning", "state"}), or an IN-CSE.
+        Returns its Daemon (not started) with .coap/.coaps URIs and .cse_id/.cse_name;
+        the platform's cleanup kills it."""
+        coap, coaps = free_udp_ports(2)
+        cse_name = kw.pop("cse_name", cse_id.lstrip("/") + "-base")
+        path = tepenv.configure_extra_cse(self.dir, name, cse_id, cse_name, coap, coaps,
+                                          cse_type, registrar, **kw)
+        d = Daemon(self, name, "cse", path)
+        d.coap, d.coaps = "coap://127.0.0.1:%d" % coap, "coaps://127.0.0.1:%d" % coaps
+        d.cse_id, d.cse_name = cse_id, cse_name
+        self.daemons[name] = d
+        return d
+
+    def mn_registrar(self, name):
+        """The [registrar] of an MN-CSE registering over DTLS-PSK (Kpsa) to this
+        platform's IN-CSE: enrolee NAME provisioned with its CSE-ID as Enrolee-ID."""
+        return {"cse_id": self.env["CSE_ID"], "cse_name": self.env["CSE_NAME"],
+                "poa": self.env["CSE_COAPS"], "provisioning": os.path.join(self.dir, name + ".prov"),
+                "state": os.path.join(self.dir, name + ".state")}
 
     def add_enrolee(self, name, *extra):
         """tepctl enrolee add NAME ... --out <dir>/NAME.prov; returns the Device."""

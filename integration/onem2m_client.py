@@ -48,7 +48,7 @@ CON, NON = aiocoap.CON, aiocoap.NON
 # oneM2M resource types (TS-0004 Table 6.3.4.2.1-1) and their JSON wrappers
 TY_ACP, TY_AE, TY_CNT, TY_CIN, TY_CSE, TY_GRP, TY_SUB = 1, 2, 3, 4, 5, 9, 23
 WRAPPER = {TY_ACP: "m2m:acp", TY_AE: "m2m:ae", TY_CNT: "m2m:cnt", TY_CIN: "m2m:cin",
-           TY_CSE: "m2m:cb", TY_GRP: "m2m:grp", TY_SUB: "m2m:sub"}
+           TY_CSE: "m2m:cb", TY_GRP: "m2m:grp", TY_SUB: "m2m:sub", 16: "m2m:csr"}
 
 DEFAULT_TIMEOUT = 20.0
 _rqi_counter = itertools.count(1)

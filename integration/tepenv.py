@@ -168,6 +168,43 @@ def _cse_ini(run_dir, o, p):
 _WRITERS = {"enroller": _enroller_ini, "authz": _authz_ini, "cse": _cse_ini}
 
 
+def configure_extra_cse(run_dir, name, cse_id, cse_name, coap_port, coaps_port, cse_type="MN",
+                        registrar=None, authz_mode="local", log_level="info", host="127.0.0.1",
+                        poa=""):
+    """Writes DIR/<name>.ini for another tep-cse of the same platform (an MN-CSE, or a
+    second IN-CSE): its own data directory and admin socket, the platform's enroller bus
+    (it receives the credentials whose target it is). registrar: {"cse_id", "cse_name",
+    "poa", "provisioning", "state"} (docs/cse.md "CSE registration"). Returns the path."""
+    os.makedirs(os.path.join(run_dir, "data", name), mode=0o700, exist_ok=True)
+    cse = [
+        ("data_dir", os.path.join(run_dir, "data", name)),
+        ("cse_id", cse_id),
+        ("cse_name", cse_name),
+        ("type", cse_type),
+        ("coap_listen", "%s:%d" % (host, coap_port) if coap_port else ""),
+        ("coaps_listen", "%s:%d" % (host, coaps_port)),
+        ("admin_originator", DEFAULTS["admin_originator"]),
+        ("psk_hint", cse_name),
+        ("log_level", log_level),
+    ] + ([("poa", poa)] if poa else [])
+    sections = [("cse", cse)]
+    if registrar:
+        sections.append(("registrar", [(k, v) for k, v in registrar.items() if v]))
+    sections += [
+        ("authz", [("mode", authz_mode), ("deadline_ms", 5000)]),
+        ("bus", [
+            ("decide", _ipc(run_dir, "decide")),
+            ("events", _ipc(run_dir, "events")),
+            ("sync", _ipc(run_dir, "sync")),
+            ("admin", _ipc(run_dir, name + "-admin")),
+        ]),
+    ]
+    path = os.path.join(os.path.abspath(run_dir), name + ".ini")
+    with open(path, "w") as f:
+        f.write(_ini(sections))
+    return path
+
+
 def configure(run_dir, ports=None, **overrides):
     """Writes DIR/<daemon>.ini for the three daemons, creates the data, ipc and log
     directories (existing data is kept) and returns the endpoints as an ordered dict of

@@ -1,0 +1,40 @@
+/* The MN-CSE's registration to its registrar CSE (TS-0001 10.2.2.6-10.2.2.10, TS-0004
+ * 7.4.4.2; docs/cse.md "CSE registration"): the Mcc security association with the MN-CSE
+ * as Entity A (TS-0003 8.2.2.1: DTLS-PSK with the Kpsa of its own enrolment, CSE-ID as
+ * Enrolee-ID, obtained through libtepae at start-up), or plain CoAP where configured;
+ * the <remoteCSE> CREATE at the registrar (UPDATE when it is there already, e.g. after a
+ * restart of this side), the local <remoteCSE> of the registrar from its CSEBase, the
+ * descendantCSEs kept up to date, and a periodic check that redoes the registration when
+ * the registrar lost it (its store reset) or the session (its restart). Never blocks
+ * after start-up: every exchange is a cse_client request. */
+#ifndef TEP_CSE_REGISTREE_H
+#define TEP_CSE_REGISTREE_H
+
+#include <coap3/coap.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cse_client.h"
+#include "cse_config.h"
+#include "cse_request.h"
+
+typedef struct cse_registree cse_registree;
+
+/* For [cse] type = MN. Over coaps:// the MN-CSE's enrolment is loaded from
+ * [registrar] provisioning/state, and enrolled first (blocking, once, before the loop)
+ * when the state file has none: CMN_EDENIED/CMN_ETIMEOUT then (the MEF refused or is
+ * away), CMN_ECONFIG for an enrolment whose registrar is not [registrar] cse_id. cfg,
+ * node, ctx and cl are borrowed and must outlive it. */
+int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx,
+                      cse_client *cl, cse_registree **ret);
+void cse_registree_free(cse_registree *r); /* NULL is fine; releases the session */
+
+/* The work of one loop turn: (re)connect, register, check, update descendantCSEs. */
+void cse_registree_process(cse_registree *r, int64_t now_ms);
+/* The session to the registrar when it is up (the uplink of cse_coap_set_uplink). */
+coap_session_t *cse_registree_session(void *r);
+/* For tepctl status: registered now, and the registrations made since the start. */
+bool cse_registree_registered(const cse_registree *r);
+uint64_t cse_registree_count(const cse_registree *r);
+
+#endif

@@ -1,0 +1,258 @@
+/* <remoteCSE>: the registrar side of CSE registration and the routing table (see
+ * cse_remotecse.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cse_binding.h"
+#include "cse_remotecse.h"
+#include "cse_resource.h"
+
+#define SUB "csr"
+
+bool cse_csr_is_cse_id(const char *id)
+{
+    return id != NULL && id[0] == '/' && id[1] != '\0' && id[1] != '/' &&
+           strchr(id + 1, '/') == NULL;
+}
+
+/* ---- the <remoteCSE> resources under the CSEBase ----------------------------------- */
+
+typedef bool (*csr_fn)(const Tep__Resource *r, json_t *attrs, void *arg);
+
+typedef struct {
+    csr_fn fn;
+    void *arg;
+} walk_ctx;
+
+static int visit(const Tep__Resource *r, void *arg)
+{
+    walk_ctx *w = arg;
+    json_t *a;
+    bool stop;
+
+    if (r->ty != CMN_TY_CSR || (a = json_loads(r->json, 0, NULL)) == NULL)
+        return 0;
+    stop = w->fn(r, a, w->arg);
+    json_decref(a);
+    return stop ? 1 : 0;
+}
+
+/* Calls fn for each <remoteCSE> (attrs parsed) until it returns true. */
+static int each_csr(cmn_store *st, const char *cse_name, csr_fn fn, void *arg)
+{
+    walk_ctx w = { fn, arg };
+    int rc = cse_res_walk(st, cse_name, true, visit, &w);
+
+    return rc == 1 ? 0 : rc;
+}
+
+static bool in_list(json_t *list, const char *id)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(list, i, e) {
+        if (json_is_string(e) && strcmp(json_string_value(e), id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *csi_of(json_t *a)
+{
+    const char *csi = json_string_value(json_object_get(a, "csi"));
+
+    return csi != NULL ? csi : "";
+}
+
+/* ---- registration (registrar side) -------------------------------------------------- */
+
+typedef struct {
+    const char *csi;
+    bool found;
+} find_ctx;
+
+static bool same_csi(const Tep__Resource *r, json_t *a, void *arg)
+{
+    find_ctx *f = arg;
+
+    f->found = strcmp(csi_of(a), f->csi) == 0;
+    return f->found;
+}
+
+static bool registered(cmn_store *st, const char *cse_name, const char *csi)
+{
+    find_ctx f = { csi, false };
+
+    return each_csr(st, cse_name, same_csi, &f) == 0 && f.found;
+}
+
+static unsigned refuse(cse_rsp *rsp, unsigned rsc, const char *reason, const char *from)
+{
+    char shown[128];
+
+    snprintf(rsp->reason, sizeof(rsp->reason), "%s", reason);
+    CMN_WARN(SUB, "event=cse_registration_refused reason=%s from=%s rsc=%u", reason,
+             cse_log_value(from, shown, sizeof(shown)), rsc);
+    return rsc;
+}
+
+unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
+{
+    const char *from = c->who.originator;
+    const char *csi = json_string_value(json_object_get(attrs, "csi"));
+
+    if (c->target->ty != CMN_TY_CSEBASE)
+        return CMN_RSC_INVALID_CHILD_RESOURCE_TYPE;
+    if (!cse_csr_is_cse_id(from))
+        return refuse(rsp, CMN_RSC_OPERATION_NOT_ALLOWED, "originator_not_a_cse", from);
+    if (csi != NULL && strcmp(csi, from) != 0)
+        return refuse(rsp, CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED, "csi_is_not_the_originator",
+                      from);
+    if (strcmp(from, c->node->cse_id) == 0 ||
+        (c->node->registrar_csi != NULL && strcmp(from, c->node->registrar_csi) == 0))
+        return refuse(rsp, CMN_RSC_OPERATION_NOT_ALLOWED, "registration_loop", from);
+    if (registered(c->node->store, c->node->cse_name, from))
+        return refuse(rsp, CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED, "cse_already_registered",
+                      from);
+    json_object_set_new(attrs, "csi", json_string(from));
+    if (json_object_get(attrs, "rn") == NULL)
+        json_object_set_new(attrs, "rn", json_string(from + 1));
+    c->node->csr_changed = true;
+    return 0;
+}
+
+/* ---- routing ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *csi;
+    char *ret_csi, *ret_poa;
+    size_t len;
+    bool found;
+} hop_ctx;
+
+static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
+{
+    hop_ctx *h = arg;
+    json_t *poa = json_object_get(a, "poa");
+
+    if (strcmp(csi_of(a), h->csi) != 0 && !in_list(json_object_get(a, "dcse"), h->csi))
+        return false;
+    snprintf(h->ret_csi, h->len, "%s", csi_of(a));
+    snprintf(h->ret_poa, h->len, "%s",
+             json_string_value(json_array_get(poa, 0)) ? json_string_value(json_array_get(poa, 0))
+                                                        : "");
+    h->found = true;
+    return true;
+}
+
+int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char *ret_csi,
+                     char *ret_poa, size_t len)
+{
+    hop_ctx h = { csi, ret_csi, ret_poa, len, false };
+    int rc = each_csr(st, cse_name, leads_to, &h);
+
+    if (rc != 0)
+        return rc;
+    return h.found ? 0 : CMN_ENOTFOUND;
+}
+
+typedef struct {
+    const char *peer, *from;
+    bool registree, behind;
+} transit_ctx;
+
+/* "/<id>/..." */
+static bool under(const char *from, const char *id)
+{
+    size_t n = strlen(id);
+
+    return strncmp(from, id, n) == 0 && from[n] == '/' && from[n + 1] != '\0';
+}
+
+static bool peer_match(const Tep__Resource *r, json_t *a, void *arg)
+{
+    transit_ctx *t = arg;
+    json_t *e;
+    size_t i;
+
+    if (strcmp(csi_of(a), t->peer) != 0)
+        return false;
+    t->registree = true;
+    t->behind = under(t->from, t->peer);
+    json_array_foreach(json_object_get(a, "dcse"), i, e) {
+        if (json_is_string(e) && (strcmp(t->from, json_string_value(e)) == 0 ||
+                                  under(t->from, json_string_value(e))))
+            t->behind = true;
+    }
+    return true;
+}
+
+bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char *from)
+{
+    transit_ctx t = { peer, from, false, false };
+    bool local = from == NULL || from[0] != '/' || strcmp(from, node->cse_id) == 0 ||
+                 cse_binding_local_id(node->cse_id, from) != from;
+
+    if (local || !cse_csr_is_cse_id(peer))
+        return false;
+    if (node->registrar_csi != NULL && strcmp(peer, node->registrar_csi) == 0)
+        return true;
+    if (each_csr(node->store, node->cse_name, peer_match, &t) != 0)
+        return false;
+    return t.registree && t.behind;
+}
+
+typedef struct {
+    const char *registrar;
+    json_t *list;
+} desc_ctx;
+
+static bool add_descendants(const Tep__Resource *r, json_t *a, void *arg)
+{
+    desc_ctx *d = arg;
+    json_t *e;
+    size_t i;
+
+    if (d->registrar != NULL && strcmp(csi_of(a), d->registrar) == 0)
+        return false;
+    if (csi_of(a)[0] != '\0' && !in_list(d->list, csi_of(a)))
+        json_array_append_new(d->list, json_string(csi_of(a)));
+    json_array_foreach(json_object_get(a, "dcse"), i, e) {
+        if (json_is_string(e) && !in_list(d->list, json_string_value(e)))
+            json_array_append(d->list, e);
+    }
+    return false;
+}
+
+json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi)
+{
+    desc_ctx d = { registrar_csi, json_array() };
+
+    if (d.list != NULL && each_csr(st, cse_name, add_descendants, &d) != 0) {
+        json_decref(d.list);
+        return NULL;
+    }
+    return d.list;
+}
+
+int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst, const char *poa)
+{
+    Tep__Resource *base = NULL, *done = NULL;
+    json_t *a = json_pack("{s:i}", "cst", cst);
+    unsigned rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    int rc = a != NULL ? cse_res_get(st, cse_name, &base) : CMN_ENOMEM;
+
+    if (rc == 0 && poa[0] != '\0')
+        json_object_set_new(a, "poa", json_pack("[s]", poa));
+    if (rc == 0)
+        rsc = cse_res_update(st, base, a, (int64_t)time(NULL), &done);
+    cse_res_free(done);
+    cse_res_free(base);
+    json_decref(a);
+    return rc != 0 ? rc : rsc == CMN_RSC_UPDATED ? 0 : CMN_ESTORE;
+}

@@ -1,0 +1,46 @@
+/* <remoteCSE> at this CSE (TS-0001 9.6.4, 10.2.2.6-10.2.2.10; TS-0004 7.4.4): the
+ * registrar side of CSE registration, and the routing table the <remoteCSE> resources
+ * make (TS-0004 7.3.2.6): each one's csi and descendantCSEs lead to it. Socket-free:
+ * the request dispatch and the tests call it. docs/cse.md "CSE registration". */
+#ifndef TEP_CSE_REMOTECSE_H
+#define TEP_CSE_REMOTECSE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cse_ctx.h"
+
+/* A CSE-ID as From: SP-relative "/name" without a further '/'. */
+bool cse_csr_is_cse_id(const char *id);
+
+/* Registrar side of a CREATE of ty 16 under the CSEBase (TS-0004 7.4.4.2.1 Receiver),
+ * after the originator is bound: From must be a CSE-ID (an AE-ID: 4005), csi, when
+ * sent, equal to it (4106: a CSE claims another's CSE-ID), not this CSE's own nor its
+ * registrar's (a registration loop, TS-0001 9.6.4 "shall not form a loop": 4005), not
+ * registered here already (4117). Sets csi and, when absent, rn (the CSE-ID without its
+ * '/'). 0 or the RSC, with rsp->reason. */
+unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp);
+
+/* The next hop towards the CSE csi (TS-0004 7.3.2.6): the <remoteCSE> directly under
+ * the CSEBase whose csi or one of whose dcse is csi. ret_csi / ret_poa (len bytes each)
+ * get its csi and its first poa ("" when none). CMN_ENOTFOUND when none matches. */
+int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char *ret_csi,
+                     char *ret_poa, size_t len);
+
+/* Whether peer (the CSE-ID a DTLS session is bound to) is a CSE registered here (a
+ * <remoteCSE> with that csi), and then whether from may come through it (TS-0003 7.1.2,
+ * 7.2.1): a request a registree forwards must name an originator behind it (From starts
+ * with "/<peer>/" or "/<one of its dcse>/"); the registrar (node->registrar_csi) may
+ * forward any originator that is not this CSE's own. */
+bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char *from);
+
+/* The descendantCSEs this CSE announces to its registrar: the csi and dcse of every
+ * <remoteCSE> under the CSEBase but the registrar's own, as a new JSON array. */
+json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi);
+
+/* The CSEBase says what this CSE is: cst (CMN_CST_*) and, when poa is not "", its
+ * pointOfAccess. Written at every start (the configuration wins). 0 or a code. */
+int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst, const char *poa);
+
+#endif
