@@ -10,6 +10,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_log.h"
 #include "cse_registree.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"

@@ -7,6 +7,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_log.h"
 #include "cse_binding.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"

@@ -4,6 +4,7 @@
 
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_log.h"
 #include "cse_remotecse.h"
 #include "cse_route.h"
 
