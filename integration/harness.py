@@ -319,7 +319,7 @@ class Platform:
         Returns its Daemon (not started) with .coap/.coaps URIs and .cse_id/.cse_name;
         the platform's cleanup kills it."""
         coap, coaps = free_udp_ports(2)
-        cse_name = kw.pop("cse_name", cse_id.lstrip("/") + "-base")
+        cse_name = kw.pop("cse_name", cse_id.lstrip("/"))  # as the SDK assumes
         path = tepenv.configure_extra_cse(self.dir, name, cse_id, cse_name, coap, coaps,
                                           cse_type, registrar, **kw)
         d = Daemon(self, name, "cse", path)
@@ -589,3 +589,49 @@ def wait_refused(platform, dev, path, reason, timeout=10.0):
             "%s: neither served nor refused (%s): %s\n%s" % (dev.name, reason, r, platform.logs())
         assert time.monotonic() < deadline, "%s not refused (%s) after %.0f s: %s\n%s" % (
             dev.name, reason, timeout, r, platform.logs())
+
+
+# ------------------------------------------------------------ gateways (140-169)
+
+def wait_registered(mn, n=1, timeout=15.0):
+    """Until the MN-CSE's log shows its n-th registration finished (the registrar then
+    represented locally, the step after the <remoteCSE> CREATE/UPDATE)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if mn.log(since_start=False).count("event=registrar_represented") >= n:
+            return
+        if not mn.alive():
+            break
+        time.sleep(0.05)
+    raise AssertionError("%s not registered:\n%s" % (mn.name, mn.tail()))
+
+
+def gateway_platform(names=("mn1",), **settings):
+    """The three daemons plus one MN-CSE per name (CSE-ID "/<name>", CSEBase
+    "<name>"), each enrolled with its CSE-ID as Enrolee-ID and registered to the
+    IN-CSE over DTLS-PSK (Kpsa): the enroller knows each as an Enrolment Target
+    ([enroller] targets), so `add_enrolee(dev, "--target", "/<name>")` provisions a
+    device for it. Returns (platform, {name: Daemon}); cleanup as any platform."""
+    p = Platform(**settings)
+    mns = {n: p.add_cse(n, "/" + n, registrar=p.mn_registrar(n)) for n in names}
+    old = os.environ.get("TEP_ENROLLER_TARGETS")
+    os.environ["TEP_ENROLLER_TARGETS"] = ",".join("/%s=%s" % (n, d.coaps) for n, d in mns.items())
+    try:
+        p.start()
+    except BaseException:
+        p.cleanup(keep=False)
+        raise
+    finally:
+        if old is None:
+            del os.environ["TEP_ENROLLER_TARGETS"]
+        else:
+            os.environ["TEP_ENROLLER_TARGETS"] = old
+    try:
+        for n, d in mns.items():
+            p.add_enrolee(n, "--ae-id", "/" + n)
+            d.start()
+            wait_registered(d)
+    except BaseException:
+        p.cleanup(keep=False)
+        raise
+    return p, mns

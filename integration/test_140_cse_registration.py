@@ -49,19 +49,19 @@ def test_remote_cse_created_at_the_registrar(gw):
     assert r.rsc == 2000, str(r)
     csr = r.resource(TY_CSR)
     assert csr["csi"] == "/mn1" and csr["cst"] == 2 and csr["rr"] is True, csr
-    assert csr["cb"] == "/mn1/mn1-base" and csr["poa"] == [mn.coaps], csr
+    assert csr["cb"] == "/mn1/mn1" and csr["poa"] == [mn.coaps], csr
     assert csr["dcse"] == [], csr
 
 
 def test_registrar_represented_at_the_mn(gw):
     p, mn, admin = gw
     with OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin") as c:
-        r = c.retrieve("mn1-base/tep-cse")
+        r = c.retrieve("mn1/tep-cse")
         assert r.rsc == 2000, "%s\n%s" % (r, mn.tail())
         csr = r.resource(TY_CSR)
         assert csr["csi"] == p.env["CSE_ID"] and csr["cst"] == 1, csr
         assert csr["poa"] == [p.env["CSE_COAPS"]], csr
-        base = c.retrieve("mn1-base").resource(5)
+        base = c.retrieve("mn1").resource(5)
         assert base["cst"] == 2 and base["csi"] == "/mn1", base
 
 

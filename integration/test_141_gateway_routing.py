@@ -1,0 +1,128 @@
+"""141: requests retargeted across CSEs, hop by hop over the CSE-to-CSE security
+association. TS-0001 V3.36 8.2.1.1 (routing by the <remoteCSE> resources; the registrar
+as default route of an MN-CSE; the IN-CSE answers an unknown CSE-ID), TS-0004 V3.32
+7.3.2.6 (Forwarding: NOT_FOUND without a match; a CSE-relative From made SP-relative),
+TS-0003 7.1.2 (access decided at the hosting CSE; an originator registered with another
+CSE is not authenticated there), 7.2.1 (a gateway may not speak for an originator that is
+not behind it: 4106), 10.7 (a revoked gateway: its session closed, its devices
+unreachable).
+
+A device enrolled for the MN-CSE /mn1 (`--target /mn1`) stores data there; an
+application enrolled at the IN-CSE reads it through the IN-CSE with an SP-relative
+address; the MN-CSE's policies decide."""
+
+import json
+import time
+
+import pytest
+
+from harness import ae_path, created_path, gateway_platform
+from onem2m_client import OneM2MClient
+
+TY_ACP = 1
+
+
+@pytest.fixture(scope="module")
+def gw():
+    p, mns = gateway_platform(("mn1",))
+    mn = mns["mn1"]
+    try:
+        dev = p.add_enrolee("gwdev", "--target", "/mn1")
+        assert dev.run("enrol").rc == 0
+        r = dev.run("register")
+        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
+        r = dev.run("create-cnt", "data")
+        assert r.rc == 0, str(r)
+        r = dev.run("create-cin", "data", "21.5C")
+        assert r.rc == 0, str(r)
+        app = p.enrolled_device("app1")
+        mn_admin = OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin")
+        yield p, mn, dev, app, mn_admin
+        mn_admin.close()
+        mn.stop()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=False)
+
+
+def _remote(p, mn, path):
+    return "~/%s/%s" % (mn.cse_id.lstrip("/"), path)
+
+
+def test_device_at_the_mn_cse(gw):
+    p, mn, dev, app, mn_admin = gw
+    r = dev.run("retrieve", "mn1/Cgwdev/data/la")
+    assert r.rc == 0 and r.rsc == 2000 and "21.5C" in r.out, "%s\n%s" % (r, mn.tail())
+
+
+def test_in_application_reads_through_the_in_cse_access_at_the_mn(gw):
+    """Denied by the hosting CSE's policy first (4103 comes back from the MN-CSE), then
+    permitted for the application's SP-relative ID once the MN-CSE's policy names it."""
+    p, mn, dev, app, mn_admin = gw
+    path = _remote(p, mn, "mn1/Cgwdev/data/la")
+    r = app.run("retrieve", path)
+    assert r.rsc == 4103, "%s\n%s" % (r, mn.tail())
+    assert "originator=/tep-cse/Capp1" in mn.log(), mn.tail()  # From made SP-relative
+    acp = {"rn": "acp-app1",
+           "pv": {"acr": [{"acor": ["/tep-cse/Capp1"], "acop": 2}]},
+           "pvs": {"acr": [{"acor": ["CAdmin"], "acop": 63}]}}
+    r = mn_admin.create("mn1", TY_ACP, acp)
+    assert r.rsc == 2001, str(r)
+    ri = r.resource(TY_ACP)["ri"]
+    r = mn_admin.update("mn1/Cgwdev/data", 3, {"acpi": [ri]})
+    assert r.rsc == 2004, str(r)
+    r = app.run("retrieve", path)
+    assert r.rsc == 2000 and "21.5C" in r.out, "%s\n%s\n%s" % (r, mn.tail(), p["cse"].tail())
+
+
+def test_unknown_cse_id_is_4004(gw):
+    """At the IN-CSE directly, and from the device: its MN-CSE sends it up to the
+    registrar, which has no route either."""
+    p, mn, dev, app, mn_admin = gw
+    r = app.run("retrieve", "~/nosuch/base/x")
+    assert r.rsc == 4004, str(r)
+    r = dev.run("retrieve", "~/nosuch/base/x")
+    assert r.rsc == 4004, "%s\n%s" % (r, mn.tail())
+    assert "hop=/tep-cse" in mn.log(), mn.tail()
+
+
+def test_device_reads_at_the_in_cse(gw):
+    """The other way: From /mn1/Cgwdev at the IN-CSE, decided by the IN-CSE's policies
+    (no ACP names it: 4103, an answer of the hosting IN-CSE)."""
+    p, mn, dev, app, mn_admin = gw
+    r = dev.run("retrieve", "~/tep-cse/%s" % ae_path(p, app))
+    assert r.rsc == 4103, "%s\n%s" % (r, p["cse"].tail())
+    assert "originator=/mn1/Cgwdev" in p["cse"].log(), p["cse"].tail()
+
+
+def test_forwarding_loop_is_answered(gw):
+    """A <remoteCSE> whose poa leads back to this CSE: the request comes round with the
+    same From and RQI and is answered 4004 instead of going round again."""
+    p, mn, dev, app, mn_admin = gw
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "/loopy") as c:
+        r = c.create(p.env["CSE_NAME"], 16, {"cb": "/loopy/b", "rr": True, "srv": ["3"],
+                                            "poa": [p.env["CSE_COAP"]]})
+        assert r.rsc == 2001, str(r)
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+        r = c.retrieve("~/loopy/b/x")
+        assert r.rsc == 4004 and "forwarding_loop" in (r.dbg or ""), str(r)
+        assert c.delete("%s/loopy" % p.env["CSE_NAME"]).rsc == 2002
+
+
+def test_revoked_gateway_cuts_its_devices_off(gw):
+    """Last (it revokes the gateway): its session at the IN-CSE is closed, and a request
+    for its devices is TARGET_NOT_REACHABLE within a second."""
+    p, mn, dev, app, mn_admin = gw
+    path = _remote(p, mn, "mn1/Cgwdev/data/la")
+    assert app.run("retrieve", path).rsc == 2000
+    r = p.tepctl("enrolee", "revoke", "mn1")
+    assert r.rc == 0, str(r)
+    deadline = time.monotonic() + 1.0
+    rsc = None
+    while time.monotonic() < deadline:
+        rsc = app.run("retrieve", path).rsc
+        if rsc == 5103:
+            break
+        time.sleep(0.05)
+    assert rsc == 5103, "%s\n%s" % (rsc, p["cse"].tail())
+    assert "event=session_closed" in p["cse"].log(), p["cse"].tail()
