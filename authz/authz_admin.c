@@ -58,6 +58,8 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
     add_u64(ret, "audit_max_age", (uint64_t)st->audit_max_age);
     add_u64(ret, "audit_failures", st->audit_failures);
     add_u64(ret, "rate_limited", st->rate_limited);
+    add_u64(ret, "decide_messages", st->decide_messages);
+    add_u64(ret, "decide_batches", st->decide_batches);
     add_u64(ret, "last_seq", st->last_seq);
     add_u64(ret, "credentials", st->credentials);
     add_u64(ret, "grants", st->grants);

@@ -21,6 +21,8 @@ typedef struct {
     int64_t audit_max_age;       /* retention: seconds (0: no age bound) */
     uint64_t audit_failures;     /* decisions that could not be recorded (permits denied) */
     uint64_t rate_limited;       /* decisions refused 5103 over their originator's rate */
+    uint64_t decide_messages;    /* messages received on decide (a batch is one) */
+    uint64_t decide_batches;     /* of which DecisionBatchRequests */
     uint64_t last_seq;    /* last applied enroller event */
     size_t credentials;   /* active (not revoked) MAF credentials */
     const char *token_issuer; /* iss of our tokens (NULL: tokens off) */

@@ -31,6 +31,7 @@
 #define POLICIES_DB "policies" /* ACP copies (filled by a later issue) */
 #define LOG_VALUE_MAX 128
 #define AUTHZ_DECIDE_BATCH 64 /* decisions per audit transaction, at most */
+#define AUTHZ_BATCH_MAX 1024  /* decisions in one DecisionBatchRequest, at most */
 
 /* A decision between its evaluation and its answer (the group commit in between). */
 typedef struct {
@@ -355,6 +356,29 @@ static void decide_das(authz_daemon *d, authz_pending *p)
     p->resp.rule = p->das.rule != NULL ? p->das.rule : "das: error";
 }
 
+/* One DecisionRequest into resp: its originator's rate first (over it: 5103, neither
+ * decided nor audited: returns true), then the rule set and dynamic authorization. */
+static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq,
+                      Tep__DecisionResponse *resp)
+{
+    if (!authz_rate_take(&d->rate, rq->originator, mono_ms())) {
+        char orig[LOG_VALUE_MAX];
+
+        tep__decision_response__init(resp);
+        resp->rsc = 5103; /* busy: TARGET_NOT_REACHABLE, as tep-cse sheds */
+        resp->rule = strdup("rate_limited");
+        d->stats.rate_limited++;
+        if ((d->stats.rate_limited & (d->stats.rate_limited - 1)) == 0) /* 1, 2, 4, ... */
+            CMN_WARN("decide", "event=decisions_rate_limited originator=%s rate=%ld "
+                     "rate_limited=%llu", log_safe(rq->originator, orig, sizeof(orig)),
+                     d->cfg->decide_rate, (unsigned long long)d->stats.rate_limited);
+        return true;
+    }
+    if (authz_decide_dynamic(rq, token_revoked, d->store, resp) != 0)
+        CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
+    return false;
+}
+
 /* Decides one request into p (its answer waits for the group commit). false: not a
  * decide or DAS request (answered with an error at once). */
 static bool decide_one(authz_daemon *d, authz_pending *p)
@@ -370,23 +394,7 @@ static bool decide_one(authz_daemon *d, authz_pending *p)
         reply_error(d->decide, p->ident, p->ilen, in, "expected a DecisionRequest or DasRequest");
         return false;
     }
-    p->limited = !authz_rate_take(&d->rate, in->decide_req->originator, mono_ms());
-    if (p->limited) {
-        char orig[LOG_VALUE_MAX];
-
-        tep__decision_response__init(&p->resp);
-        p->resp.rsc = 5103; /* busy: TARGET_NOT_REACHABLE, as tep-cse sheds */
-        p->resp.rule = strdup("rate_limited");
-        d->stats.rate_limited++;
-        if ((d->stats.rate_limited & (d->stats.rate_limited - 1)) == 0) /* 1, 2, 4, ... */
-            CMN_WARN("decide", "event=decisions_rate_limited originator=%s rate=%ld "
-                     "rate_limited=%llu", log_safe(in->decide_req->originator, orig,
-                                                   sizeof(orig)), d->cfg->decide_rate,
-                     (unsigned long long)d->stats.rate_limited);
-        return true;
-    }
-    if (authz_decide_dynamic(in->decide_req, token_revoked, d->store, &p->resp) != 0)
-        CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
+    p->limited = decide_rq(d, in->decide_req, &p->resp);
     return true;
 }
 
@@ -396,19 +404,28 @@ static const Tep__DecisionRequest *audited_rq(const authz_pending *p)
 }
 
 /* A permit that could not be recorded becomes a Deny (fail closed). */
+static void deny_unrecorded(Tep__DecisionResponse *resp)
+{
+    if (!resp->permit)
+        return;
+    authz_decide_clear(resp);
+    resp->rule = strdup("audit_unavailable");
+    resp->permit = false;
+    resp->rsc = 4103;
+}
+
 static void unrecorded_deny(authz_pending *p)
 {
     static char rule[] = "audit_unavailable";
 
     if (!p->resp.permit)
         return;
-    if (p->is_das) {
-        p->das.granted = false;
-        p->resp.rule = rule; /* borrowed (a DAS's resp.rule is never freed) */
-    } else {
-        authz_decide_clear(&p->resp);
-        p->resp.rule = strdup(rule);
+    if (!p->is_das) {
+        deny_unrecorded(&p->resp);
+        return;
     }
+    p->das.granted = false;
+    p->resp.rule = rule; /* borrowed (a DAS's resp.rule is never freed) */
     p->resp.permit = false;
     p->resp.rsc = 4103;
 }
@@ -417,26 +434,19 @@ static void unrecorded_deny(authz_pending *p)
  * the audit environment, the oldest records beyond the retention pruned in the same
  * one. A failed commit (the audit map full, a disk error) leaves the batch unrecorded:
  * its permits are answered as Deny (rule "audit_unavailable"), its denials stand. */
-static void record_batch(authz_daemon *d, authz_pending *batch, size_t n)
+static int audit_commit(authz_daemon *d, const authz_audit_item *items, size_t m,
+                        uint64_t *ret_first)
 {
-    authz_audit_item items[AUTHZ_DECIDE_BATCH];
-    uint64_t first;
-    size_t pruned = 0, m = 0;
-    int err;
+    uint64_t first = d->stats.audit_seq + 1;
+    size_t pruned = 0;
+    int err = m == 0 ? 0
+                     : authz_audit_append_bounded(d->audit, first, (int64_t)time(NULL), items, m,
+                                                  &d->audit_lim, &pruned);
 
-    for (size_t i = 0; i < n; i++)
-        if (!batch[i].limited)
-            items[m++] = (authz_audit_item){.rq = audited_rq(&batch[i]), .resp = &batch[i].resp};
-    first = d->stats.audit_seq + 1;
-    err = m == 0 ? 0
-                 : authz_audit_append_bounded(d->audit, first, (int64_t)time(NULL), items, m,
-                                              &d->audit_lim, &pruned);
     if (err != 0) {
         CMN_ERR("decide", "event=audit_failed decisions=%zu err=\"%s\" permits=denied", m,
                 cmn_strerror(err));
         d->stats.audit_failures += m;
-        for (size_t i = 0; i < n; i++)
-            unrecorded_deny(&batch[i]);
     } else if (m > 0) {
         d->stats.audit_seq += m;
         if (d->stats.audit_oldest == 0)
@@ -444,13 +454,40 @@ static void record_batch(authz_daemon *d, authz_pending *batch, size_t n)
         d->stats.audit_oldest += pruned;
         d->stats.audit_records = d->stats.audit_seq - d->stats.audit_oldest + 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        d->stats.decisions++;
-        if (!batch[i].resp.permit)
-            d->stats.denials++;
-    }
+    *ret_first = err == 0 ? first : 0;
+    return err;
+}
+
+/* Each decision logged (seq 0: not recorded), with its final answer. */
+static void log_decisions(authz_daemon *d, const authz_audit_item *items, size_t m,
+                            uint64_t first)
+{
     for (size_t i = 0; i < m; i++)
-        log_decision(items[i].rq, items[i].resp, err == 0 ? first + i : 0);
+        log_decision(items[i].rq, items[i].resp, first != 0 ? first + i : 0);
+}
+
+static void count_decision(authz_daemon *d, const Tep__DecisionResponse *resp)
+{
+    d->stats.decisions++;
+    if (!resp->permit)
+        d->stats.denials++;
+}
+
+static void record_batch(authz_daemon *d, authz_pending *batch, size_t n)
+{
+    authz_audit_item items[AUTHZ_DECIDE_BATCH];
+    uint64_t first;
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (!batch[i].limited)
+            items[m++] = (authz_audit_item){.rq = audited_rq(&batch[i]), .resp = &batch[i].resp};
+    if (audit_commit(d, items, m, &first) != 0)
+        for (size_t i = 0; i < n; i++)
+            unrecorded_deny(&batch[i]);
+    for (size_t i = 0; i < n; i++)
+        count_decision(d, &batch[i].resp);
+    log_decisions(d, items, m, first);
 }
 
 static void answer_one(authz_daemon *d, authz_pending *p)
@@ -484,6 +521,56 @@ static void flush_batch(authz_daemon *d, authz_pending *batch, size_t n)
         answer_one(d, &batch[i]);
 }
 
+/* A DecisionBatchRequest (the questions of one pass of tep-cse: a discovery's
+ * candidates): each decided as if sent alone (its originator's rate included), all
+ * recorded in one audit transaction, then answered in one DecisionBatchResponse in the
+ * same order; an unrecorded permit is a Deny, as in record_batch. */
+static void serve_decision_batch(authz_daemon *d, const uint8_t *ident, size_t ilen,
+                                 const Tep__Envelope *in)
+{
+    const Tep__DecisionBatchRequest *b = in->decide_batch_req;
+    size_t n = b->n_decisions, m = 0;
+    Tep__DecisionResponse *resp = calloc(n ? n : 1, sizeof(*resp));
+    Tep__DecisionResponse **rp = calloc(n ? n : 1, sizeof(*rp));
+    authz_audit_item *items = calloc(n ? n : 1, sizeof(*items));
+    Tep__DecisionBatchResponse out_b = TEP__DECISION_BATCH_RESPONSE__INIT;
+    Tep__Envelope out;
+    uint64_t first;
+
+    if (n == 0 || n > AUTHZ_BATCH_MAX || resp == NULL || rp == NULL || items == NULL) {
+        reply_error(d->decide, ident, ilen, in, n == 0 || n > AUTHZ_BATCH_MAX
+                                                    ? "a batch holds 1 to 1024 decisions"
+                                                    : "out of memory");
+        goto out;
+    }
+    d->stats.decide_batches++;
+    for (size_t i = 0; i < n; i++) {
+        rp[i] = &resp[i];
+        tep__decision_response__init(&resp[i]);
+        if (!decide_rq(d, b->decisions[i], &resp[i]))
+            items[m++] = (authz_audit_item){ .rq = b->decisions[i], .resp = &resp[i] };
+    }
+    if (audit_commit(d, items, m, &first) != 0) {
+        for (size_t i = 0; i < n; i++)
+            deny_unrecorded(&resp[i]); /* a rate-limited one is no permit */
+    }
+    for (size_t i = 0; i < n; i++)
+        count_decision(d, &resp[i]);
+    log_decisions(d, items, m, first);
+    out_b.n_decisions = n;
+    out_b.decisions = rp;
+    cmn_bus_env_init(&out, SENDER, in->request_id);
+    out.body_case = TEP__ENVELOPE__BODY_DECIDE_BATCH_RESP;
+    out.decide_batch_resp = &out_b;
+    reply(d->decide, ident, ilen, &out);
+    for (size_t i = 0; i < n; i++)
+        authz_decide_clear(&resp[i]);
+out:
+    free(items);
+    free(rp);
+    free(resp);
+}
+
 /* Receives and decides up to AUTHZ_DECIDE_BATCH requests into batch: those waiting now.
  * Undecodable messages are dropped. Returns how many wait for their answer. */
 static size_t collect_batch(authz_daemon *d, authz_pending *batch)
@@ -501,6 +588,14 @@ static size_t collect_batch(authz_daemon *d, authz_pending *batch)
             if (err == CMN_ECORRUPT)
                 continue;
             break;
+        }
+        d->stats.decide_messages++;
+        if (p->in->body_case == TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ &&
+            p->in->decide_batch_req != NULL) { /* decided, recorded, answered on its own */
+            serve_decision_batch(d, p->ident, p->ilen, p->in);
+            cmn_bus_env_free(p->in);
+            p->in = NULL;
+            continue;
         }
         if (!decide_one(d, p)) { /* answered with an error already */
             cmn_bus_env_free(p->in);

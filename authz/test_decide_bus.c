@@ -226,6 +226,58 @@ static void test_deny_not_creator(void **state)
     assert_true(log_contains("event=decision originator=Cintruder"));
 }
 
+/* A DecisionBatchRequest (tep-cse's questions of one pass): one answer, each decision
+ * in the order asked, each audited; an empty batch is an Error. */
+static void test_batch_answered_in_order(void **state)
+{
+    Tep__DecisionRequest rq[3], *rp[3];
+    Tep__DecisionBatchRequest b = TEP__DECISION_BATCH_REQUEST__INIT;
+    Tep__Envelope env, *resp = NULL;
+    char *acp[] = {OPEN_PV};
+    const char *who[3] = {"Cbatch-a", "Cbatch-b", "Cbatch-c"};
+    char before[32], after[32], batches[32];
+
+    status_value("audit_seq", before, sizeof(before));
+    for (int i = 0; i < 3; i++) {
+        tep__decision_request__init(&rq[i]);
+        rq[i].originator = (char *)who[i];
+        rq[i].creator = "Cowner";
+        rq[i].target = "/tep-cse/owner/data";
+        rq[i].op = CMN_ACOP_DISCOVERY;
+        if (i != 1) { /* the middle one has no policy and is not the creator */
+            rq[i].acp_json = acp;
+            rq[i].n_acp_json = 1;
+        }
+        rp[i] = &rq[i];
+    }
+    b.decisions = rp;
+    b.n_decisions = 3;
+    cmn_bus_env_init(&env, "test", 0);
+    env.body_case = TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ;
+    env.decide_batch_req = &b;
+    assert_int_equal(cmn_bus_request(bus, decide_ep, &env, 3000, &resp), 0);
+    assert_int_equal(resp->request_id, env.request_id);
+    assert_int_equal(resp->body_case, TEP__ENVELOPE__BODY_DECIDE_BATCH_RESP);
+    assert_int_equal(resp->decide_batch_resp->n_decisions, 3);
+    assert_true(resp->decide_batch_resp->decisions[0]->permit);
+    assert_false(resp->decide_batch_resp->decisions[1]->permit);
+    assert_int_equal(resp->decide_batch_resp->decisions[1]->rsc,
+                     CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    assert_true(resp->decide_batch_resp->decisions[2]->permit);
+    cmn_bus_env_free(resp);
+    status_value("audit_seq", after, sizeof(after));
+    assert_int_equal(strtoull(after, NULL, 10), strtoull(before, NULL, 10) + 3);
+    assert_true(strtoull(status_value("decide_batches", batches, sizeof(batches)), NULL, 10) >= 1);
+
+    b.n_decisions = 0;
+    cmn_bus_env_init(&env, "test", 0);
+    env.body_case = TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ;
+    env.decide_batch_req = &b;
+    assert_int_equal(cmn_bus_request(bus, decide_ep, &env, 3000, &resp), 0);
+    assert_int_equal(resp->body_case, TEP__ENVELOPE__BODY_ERROR);
+    cmn_bus_env_free(resp);
+}
+
 /* Undecodable bytes are dropped, a wrong message type gets an Error, and the daemon
  * goes on answering. */
 static void test_bad_input_survived(void **state)
@@ -482,6 +534,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_credentials_follow_enroller),
         cmocka_unit_test(test_clean_stop_and_audit_kept),
         cmocka_unit_test(test_many_peps_recorded),
+        cmocka_unit_test(test_batch_answered_in_order), /* last: the counts above are exact */
     };
 
     if (argc != 2) {

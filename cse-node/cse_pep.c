@@ -53,9 +53,16 @@ struct cse_pep {
 #define PENDING_QUESTIONS_MAX 1024
 #define OUTSTANDING_MAX 8192
 
+/* Decisions in one DecisionBatchRequest: the questions of a pass are sent together when
+ * the pass ends (cse_pep_end), in messages of at most BATCH_MAX. */
+#define BATCH_MAX 64
+
 typedef struct {
     uint8_t key[CMN_SHA256_LEN]; /* SHA-256 of the question (envelope, request_id 0) */
-    uint64_t request_id;
+    uint64_t request_id;         /* of the message that carried it (a batch: shared) */
+    uint8_t *queued;             /* a DecisionRequest packed, not sent yet (end of pass) */
+    size_t queued_len;
+    size_t index;                /* its place in the batch that carried it */
     int64_t deadline_ms;         /* monotonic */
     int rc;                      /* Q_ASKED while outstanding, then 0 or a CMN_E* */
     uint8_t *answer;             /* rc 0: the packed answer (owned, wiped when freed) */
@@ -705,6 +712,7 @@ void cse_pep_pending_free(cse_pep_pending *pp)
     for (size_t i = 0; i < pp->n; i++) {
         if (pp->q[i].answer != NULL)
             cmn_free_secret(pp->q[i].answer, pp->q[i].answer_len); /* tokens may travel */
+        free(pp->q[i].queued);
     }
     free(pp->q);
     free(pp);
@@ -725,10 +733,14 @@ void cse_pep_begin(cse_pep *p, cse_pep_pending *pp)
     p->current = pp;
 }
 
+static void send_queued(cse_pep *p, cse_pep_pending *pp);
+
 cse_pep_pending *cse_pep_end(cse_pep *p)
 {
     cse_pep_pending *pp = p->current;
 
+    if (pp != NULL)
+        send_queued(p, pp);
     p->current = NULL;
     return pp;
 }
@@ -797,21 +809,55 @@ static void pdp_lost(cse_pep *p, int64_t now)
     fail_outstanding(p, CMN_EAGAIN);
 }
 
-/* An answer from the DEALER: to the question with its request_id, else dropped (late
- * or stale). env is consumed. */
+/* The answer of q, packed as an Envelope with a DecisionResponse (what a single question
+ * gets), from the batch answer env; a missing one fails q. */
+static void deliver_one_of_batch(cse_pep_pending *pp, question *q, const Tep__Envelope *env)
+{
+    const Tep__DecisionBatchResponse *b = env->decide_batch_resp;
+    Tep__Envelope one = TEP__ENVELOPE__INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (b == NULL || q->index >= b->n_decisions || b->decisions[q->index] == NULL) {
+        question_end(pp, q, CMN_EPROTO, NULL, 0);
+        return;
+    }
+    one.version = env->version;
+    one.request_id = env->request_id;
+    one.sender = env->sender;
+    one.body_case = TEP__ENVELOPE__BODY_DECIDE_RESP;
+    one.decide_resp = b->decisions[q->index];
+    len = tep__envelope__get_packed_size(&one);
+    if ((buf = malloc(len ? len : 1)) != NULL)
+        tep__envelope__pack(&one, buf);
+    question_end(pp, q, buf != NULL ? 0 : CMN_ENOMEM, buf, buf != NULL ? len : 0);
+}
+
+/* An answer from the DEALER: to the question with its request_id (a batch answer: to
+ * every question it carried), else dropped (late or stale). env is consumed. */
 static void deliver(cse_pep *p, Tep__Envelope *env)
 {
     size_t len = tep__envelope__get_packed_size(env);
+    bool batch = env->body_case == TEP__ENVELOPE__BODY_DECIDE_BATCH_RESP;
 
     for (cse_pep_pending *pp = p->asking; pp != NULL; pp = pp->next) {
+        bool found = false;
         for (size_t i = 0; i < pp->n; i++) {
             question *q = &pp->q[i];
             uint8_t *buf;
-            if (q->rc != Q_ASKED || q->request_id != env->request_id)
+            if (q->rc != Q_ASKED || q->queued != NULL || q->request_id != env->request_id)
                 continue;
+            found = true;
+            if (batch) {
+                deliver_one_of_batch(pp, q, env);
+                continue;
+            }
             if ((buf = malloc(len ? len : 1)) != NULL)
                 tep__envelope__pack(env, buf);
             question_end(pp, q, buf != NULL ? 0 : CMN_ENOMEM, buf, buf != NULL ? len : 0);
+            break;
+        }
+        if (found) {
             p->pdp_down_until = 0;
             cmn_bus_env_free(env);
             return;
@@ -967,7 +1013,15 @@ static int ask_parked(cse_pep *p, cse_pep_pending *pp, Tep__Envelope *env,
     if (p->outstanding >= OUTSTANDING_MAX || pp->n >= PENDING_QUESTIONS_MAX ||
         (pp->listed && pp->pep != p) || (q = add_question(pp, key)) == NULL)
         return CMN_ERANGE;
-    if ((rc = send_question(p, env)) != 0) {
+    if (env->body_case == TEP__ENVELOPE__BODY_DECIDE_REQ && env->decide_req != NULL) {
+        /* sent with the other questions of this pass when it ends (send_queued) */
+        q->queued_len = tep__decision_request__get_packed_size(env->decide_req);
+        if ((q->queued = malloc(q->queued_len ? q->queued_len : 1)) == NULL) {
+            pp->n--;
+            return CMN_ENOMEM;
+        }
+        tep__decision_request__pack(env->decide_req, q->queued);
+    } else if ((rc = send_question(p, env)) != 0) {
         pp->n--;
         pdp_lost(p, now);
         return rc;
@@ -980,6 +1034,64 @@ static int ask_parked(cse_pep *p, cse_pep_pending *pp, Tep__Envelope *env,
     p->outstanding++;
     pending_list(p, pp);
     return CMN_EAGAIN;
+}
+
+/* One message for the queued questions qs[0..n): a DecisionRequest alone, or a
+ * DecisionBatchRequest. A send that fails loses the PDP (every question outstanding
+ * fails: Deny, pdp_unavailable). */
+static void send_batch(cse_pep *p, question **qs, size_t n)
+{
+    Tep__DecisionRequest *rq[BATCH_MAX] = { 0 };
+    Tep__DecisionBatchRequest b = TEP__DECISION_BATCH_REQUEST__INIT;
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        rq[i] = tep__decision_request__unpack(NULL, qs[i]->queued_len, qs[i]->queued);
+        if (rq[i] == NULL)
+            rc = CMN_ENOMEM;
+        free(qs[i]->queued);
+        qs[i]->queued = NULL;
+        qs[i]->index = i;
+    }
+    if (rc == 0 && n == 1) {
+        env.body_case = TEP__ENVELOPE__BODY_DECIDE_REQ;
+        env.decide_req = rq[0];
+    } else if (rc == 0) {
+        b.n_decisions = n;
+        b.decisions = rq;
+        env.body_case = TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ;
+        env.decide_batch_req = &b;
+    }
+    if (rc == 0)
+        rc = send_question(p, &env);
+    for (size_t i = 0; i < n; i++) {
+        qs[i]->request_id = env.request_id;
+        tep__decision_request__free_unpacked(rq[i], NULL);
+    }
+    if (rc == 0)
+        return;
+    CMN_WARN(SUB, "event=decide_send_failed decisions=%zu err=%s", n, cmn_strerror(rc));
+    pdp_lost(p, mono_ms());
+}
+
+/* The questions pp queued in its pass, sent in as few messages as BATCH_MAX allows. */
+static void send_queued(cse_pep *p, cse_pep_pending *pp)
+{
+    question *qs[BATCH_MAX];
+    size_t n = 0;
+
+    for (size_t i = 0; i < pp->n; i++) {
+        if (pp->q[i].rc != Q_ASKED || pp->q[i].queued == NULL)
+            continue;
+        qs[n++] = &pp->q[i];
+        if (n == BATCH_MAX) {
+            send_batch(p, qs, n);
+            n = 0;
+        }
+    }
+    if (n > 0)
+        send_batch(p, qs, n);
 }
 
 static int ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,

@@ -239,15 +239,18 @@ static void test_many_parked_requests(void **state)
     teardown_pep(f);
 }
 
-/* One request asking several questions (a discovery): all sent at once, one answer
- * each; the request is answered when the last one is in. */
+/* One request asking several questions (a discovery): all of its pass in ONE message
+ * (a DecisionBatchRequest, in the order asked) when the pass ends, answered by one
+ * DecisionBatchResponse; the request is answered when that is in. */
 static void test_batch_of_one_request(void **state)
 {
     fixture *f = setup_pep(2000);
-    uint8_t ident[3][CMN_BUS_IDENT_MAX];
-    size_t ilen[3];
-    Tep__Envelope *in[3];
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen;
+    Tep__Envelope *in, *none = NULL, out;
     const char *who[3] = { "Cyes-a", "Cno-b", "Cyes-c" };
+    Tep__DecisionResponse resp[3], *rp[3];
+    Tep__DecisionBatchResponse b = TEP__DECISION_BATCH_RESPONSE__INIT;
     cse_pep_pending *pp;
     cse_decision d;
 
@@ -258,23 +261,74 @@ static void test_batch_of_one_request(void **state)
         cse_pep_decide(f->pep, &rq, &d);
     }
     assert_true(cse_pep_waiting(f->pep));
+    /* nothing leaves before the pass ends */
+    assert_int_equal(cmn_bus_recv_wait(f->router, 20, ident, &ilen, &none), CMN_ETIMEOUT);
     cse_pep_end(f->pep);
-    for (int i = 0; i < 3; i++)
-        pdp_take(f, ident[i], &ilen[i], &in[i]);
-    pdp_answer(f, ident[0], ilen[0], in[0]);
-    pdp_answer(f, ident[1], ilen[1], in[1]);
-    usleep(20000);
-    cse_pep_process(f->pep, now_ms());
-    assert_false(cse_pep_pending_answered(pp));
-    pdp_answer(f, ident[2], ilen[2], in[2]);
+    assert_int_equal(cmn_bus_recv_wait(f->router, 2000, ident, &ilen, &in), 0);
+    assert_int_equal(in->body_case, TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ);
+    assert_int_equal(in->decide_batch_req->n_decisions, 3);
+    for (int i = 0; i < 3; i++) {
+        const char *o = in->decide_batch_req->decisions[i]->originator;
+        assert_string_equal(o, who[i]);
+        tep__decision_response__init(&resp[i]);
+        resp[i].permit = strncmp(o, "Cyes", 4) == 0;
+        resp[i].rsc = resp[i].permit ? 0 : 4103;
+        resp[i].rule = (char *)who[i];
+        rp[i] = &resp[i];
+    }
+    assert_int_equal(cmn_bus_recv_wait(f->router, 50, ident, &ilen, &none), CMN_ETIMEOUT);
+    b.n_decisions = 3;
+    b.decisions = rp;
+    cmn_bus_env_init(&out, "pdp", in->request_id);
+    out.body_case = TEP__ENVELOPE__BODY_DECIDE_BATCH_RESP;
+    out.decide_batch_resp = &b;
+    assert_int_equal(cmn_bus_send(f->router, ident, ilen, &out), 0);
+    cmn_bus_env_free(in);
     loop_until_answered(f, pp, 2000);
+    assert_true(cse_pep_pending_answered(pp));
     cse_pep_begin(f->pep, pp);
     for (int i = 0; i < 3; i++) {
         Tep__DecisionRequest rq = question(who[i]);
         cse_pep_decide(f->pep, &rq, &d);
         assert_int_equal(d.permit, i != 1);
+        assert_string_equal(d.rule, who[i]);
     }
     assert_false(cse_pep_waiting(f->pep));
+    cse_pep_end(f->pep);
+    cse_pep_pending_free(pp);
+    teardown_pep(f);
+}
+
+/* A batch not answered in time fails every question it carried: Deny (fail closed). */
+static void test_batch_timeout_denies_all(void **state)
+{
+    fixture *f = setup_pep(100);
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen;
+    Tep__Envelope *in;
+    const char *who[2] = { "Cyes-a", "Cyes-b" };
+    cse_pep_pending *pp;
+    cse_decision d;
+
+    assert_int_equal(cse_pep_pending_new(&pp), 0);
+    cse_pep_begin(f->pep, pp);
+    for (int i = 0; i < 2; i++) {
+        Tep__DecisionRequest rq = question(who[i]);
+        cse_pep_decide(f->pep, &rq, &d);
+    }
+    cse_pep_end(f->pep);
+    assert_int_equal(cmn_bus_recv_wait(f->router, 2000, ident, &ilen, &in), 0);
+    assert_int_equal(in->body_case, TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ);
+    cmn_bus_env_free(in); /* taken, never answered */
+    loop_until_answered(f, pp, 1000);
+    assert_true(cse_pep_pending_answered(pp));
+    cse_pep_begin(f->pep, pp);
+    for (int i = 0; i < 2; i++) {
+        Tep__DecisionRequest rq = question(who[i]);
+        cse_pep_decide(f->pep, &rq, &d);
+        assert_false(d.permit);
+        assert_int_equal(d.rsc, 4103);
+    }
     cse_pep_end(f->pep);
     cse_pep_pending_free(pp);
     teardown_pep(f);
@@ -329,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_withdrawn_request_drops_its_answer),
         cmocka_unit_test(test_many_parked_requests),
         cmocka_unit_test(test_batch_of_one_request),
+        cmocka_unit_test(test_batch_timeout_denies_all),
         cmocka_unit_test(test_cache_keeps_many_answers),
     };
 
