@@ -18,6 +18,8 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_remotecse.h"
+#include "cse_saef.h"
 
 #define SUB "client"
 #define MAX_PEERS 16
@@ -195,21 +197,32 @@ static int build_options(cse_client *cl, const coap_uri_t *u, coap_optlist_t **c
 static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t ret_token[8],
                     coap_session_t **ret_s)
 {
-    char uri[512];
-    coap_uri_t u;
+    char uri[512], cb[300];
+    coap_uri_t u = { 0 };
     coap_address_t a;
-    coap_session_t *s;
+    coap_session_t *s = NULL;
     coap_pdu_t *pdu;
     coap_optlist_t *chain = NULL;
     uint8_t token[8];
     int rc;
 
-    if (cse_client_target(cl->node->store, cl->node->cse_id, nu, uri, sizeof(uri)) != 0 ||
-        coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 || uri_address(&u, &a) != 0)
+    /* A registered CSE with a security association: over it (its CSEBase, SP-relative),
+     * never in the clear (issue 14 item 5) */
+    if (cse_csr_is_cse_id(nu) && (s = cse_saef_session_of(nu)) != NULL &&
+        cse_csr_base(cl->node->store, cl->node->cse_name, nu, cb, sizeof(cb)) == 0 &&
+        snprintf(uri, sizeof(uri), "~%s", cb) < (int)sizeof(uri)) {
+        u.path.s = (const uint8_t *)uri;
+        u.path.length = strlen(uri);
+    } else if (cse_client_target(cl->node->store, cl->node->cse_id, nu, uri, sizeof(uri)) != 0 ||
+               coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
+               uri_address(&u, &a) != 0) {
         return CMN_ENOTFOUND;
+    } else {
+        s = session_for(cl, &a);
+    }
     if (cmn_random(token, sizeof(token)) != 0)
         return CMN_ECRYPTO;
-    if ((s = session_for(cl, &a)) == NULL ||
+    if (s == NULL ||
         (pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST,
                              coap_new_message_id(s), coap_session_max_pdu_size(s))) == NULL)
         return CMN_ECOAP;

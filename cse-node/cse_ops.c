@@ -461,7 +461,11 @@ unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp)
  * forwarded to the AE's pointOfAccess; to anything else it is accepted and logged. */
 unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp)
 {
-    unsigned rsc = cse_ctx_access(c, c->target, CMN_ACOP_NOTIFY);
+    /* a CSE registered with this one (or its registrar) notifies this CSE itself over
+     * their security association (issue 14 item 5) */
+    bool peer = c->target->ty == CMN_TY_CSEBASE && c->who.rq_authn &&
+                cse_csr_is_peer(c->node, c->who.originator);
+    unsigned rsc = peer ? 0 : cse_ctx_access(c, c->target, CMN_ACOP_NOTIFY);
     char *body;
 
     (void)rsp;

@@ -162,6 +162,41 @@ int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char 
     return h.found ? 0 : CMN_ENOTFOUND;
 }
 
+bool cse_csr_is_peer(const cse_node *node, const char *csi)
+{
+    if (!cse_csr_is_cse_id(csi))
+        return false;
+    if (node->registrar_csi != NULL && strcmp(csi, node->registrar_csi) == 0)
+        return true;
+    return registered(node->store, node->cse_name, csi);
+}
+
+typedef struct {
+    const char *csi;
+    char *ret;
+    size_t len;
+    bool found;
+} base_ctx;
+
+static bool base_of(const Tep__Resource *r, json_t *a, void *arg)
+{
+    base_ctx *b = arg;
+    const char *cb = json_string_value(json_object_get(a, "cb"));
+
+    if (strcmp(csi_of(a), b->csi) != 0)
+        return false;
+    b->found = cb != NULL && cb[0] == '/' && (size_t)snprintf(b->ret, b->len, "%s", cb) < b->len;
+    return true;
+}
+
+int cse_csr_base(cmn_store *st, const char *cse_name, const char *csi, char *ret, size_t len)
+{
+    base_ctx b = { csi, ret, len, false };
+    int rc = each_csr(st, cse_name, base_of, &b);
+
+    return rc != 0 ? rc : b.found ? 0 : CMN_ENOTFOUND;
+}
+
 typedef struct {
     const char *peer, *from;
     bool registree, behind;

@@ -28,6 +28,13 @@ unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp);
 int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char *ret_csi,
                      char *ret_poa, size_t len);
 
+/* csi is this MN-CSE's registrar or a CSE registered here. */
+bool cse_csr_is_peer(const cse_node *node, const char *csi);
+
+/* The CSEBase address (cb, "/<csi>/<name>") of the registered CSE csi, in ret.
+ * CMN_ENOTFOUND when it is not registered here or has no cb. */
+int cse_csr_base(cmn_store *st, const char *cse_name, const char *csi, char *ret, size_t len);
+
 /* Whether peer (the CSE-ID a DTLS session is bound to) is a CSE registered here (a
  * <remoteCSE> with that csi), and then whether from may come through it (TS-0003 7.1.2,
  * 7.2.1): a request a registree forwards must name an originator behind it (From starts

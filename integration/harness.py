@@ -328,12 +328,17 @@ class Platform:
         self.daemons[name] = d
         return d
 
-    def mn_registrar(self, name):
+    def mn_registrar(self, name, parent=None, check_s=1):
         """The [registrar] of an MN-CSE registering over DTLS-PSK (Kpsa) to this
-        platform's IN-CSE: enrolee NAME provisioned with its CSE-ID as Enrolee-ID."""
-        return {"cse_id": self.env["CSE_ID"], "cse_name": self.env["CSE_NAME"],
-                "poa": self.env["CSE_COAPS"], "provisioning": os.path.join(self.dir, name + ".prov"),
-                "state": os.path.join(self.dir, name + ".state")}
+        platform's IN-CSE (or to the MN-CSE parent, a Daemon of add_cse): enrolee NAME
+        provisioned with its CSE-ID as Enrolee-ID; the registration checked every
+        check_s seconds."""
+        reg = {"cse_id": self.env["CSE_ID"], "cse_name": self.env["CSE_NAME"],
+               "poa": self.env["CSE_COAPS"]}
+        if parent is not None:
+            reg = {"cse_id": parent.cse_id, "cse_name": parent.cse_name, "poa": parent.coaps}
+        return dict(reg, provisioning=os.path.join(self.dir, name + ".prov"),
+                    state=os.path.join(self.dir, name + ".state"), check_s=str(check_s))
 
     def add_enrolee(self, name, *extra):
         """tepctl enrolee add NAME ... --out <dir>/NAME.prov; returns the Device."""
@@ -606,14 +611,20 @@ def wait_registered(mn, n=1, timeout=15.0):
     raise AssertionError("%s not registered:\n%s" % (mn.name, mn.tail()))
 
 
-def gateway_platform(names=("mn1",), **settings):
+def gateway_platform(names=("mn1",), parents=None, **settings):
     """The three daemons plus one MN-CSE per name (CSE-ID "/<name>", CSEBase
     "<name>"), each enrolled with its CSE-ID as Enrolee-ID and registered to the
     IN-CSE over DTLS-PSK (Kpsa): the enroller knows each as an Enrolment Target
     ([enroller] targets), so `add_enrolee(dev, "--target", "/<name>")` provisions a
-    device for it. Returns (platform, {name: Daemon}); cleanup as any platform."""
+    device for it. parents: {name: parent name} for an MN-CSE registering to another
+    (listed before it) instead of the IN-CSE. Returns (platform, {name: Daemon});
+    cleanup as any platform."""
     p = Platform(**settings)
-    mns = {n: p.add_cse(n, "/" + n, registrar=p.mn_registrar(n)) for n in names}
+    parents = parents or {}
+    mns = {}
+    for n in names:
+        parent = mns[parents[n]] if n in parents else None
+        mns[n] = p.add_cse(n, "/" + n, registrar=p.mn_registrar(n, parent))
     old = os.environ.get("TEP_ENROLLER_TARGETS")
     os.environ["TEP_ENROLLER_TARGETS"] = ",".join("/%s=%s" % (n, d.coaps) for n, d in mns.items())
     try:
@@ -628,7 +639,8 @@ def gateway_platform(names=("mn1",), **settings):
             os.environ["TEP_ENROLLER_TARGETS"] = old
     try:
         for n, d in mns.items():
-            p.add_enrolee(n, "--ae-id", "/" + n)
+            target = ("--target", "/" + parents[n]) if n in parents else ()
+            p.add_enrolee(n, "--ae-id", "/" + n, *target)
             d.start()
             wait_registered(d)
     except BaseException:
