@@ -325,3 +325,20 @@ int tep_esdata_open(const char *object, const tep_e2e_key *key, const char *ca_p
     *ret = d;
     return 0;
 }
+
+int tep_esdata_kid(const char *object, char *buf, size_t len)
+{
+    const char *dot = object ? strchr(object, '.') : NULL;
+    json_t *h = NULL;
+    const char *kid;
+    int rc;
+
+    if (dot == NULL || buf == NULL || len == 0)
+        return CMN_EINVAL;
+    if ((rc = cmn_b64url_json_object(object, (size_t)(dot - object), &h)) != 0)
+        return rc;
+    kid = json_string_value(json_object_get(h, "kid"));
+    rc = kid == NULL ? CMN_ENOTFOUND : (size_t)snprintf(buf, len, "%s", kid) >= len ? CMN_ERANGE : 0;
+    json_decref(h);
+    return rc;
+}

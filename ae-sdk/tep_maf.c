@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,9 +18,12 @@
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
 #include "tae_device.h"
+#include "tae_e2e.h"
 #include "tae_maf_client.h"
 
 #define SUID_KC 32
+#define SUID_E2E_PRIM 33 /* ESPrim; 34 ESData encryption; 35 ESData signature */
+#define SUID_E2E_SIG 35
 #define KC_RETRY_MS 1500
 #define REG_ID_MAX 64
 #define CERT_PATH_MAX 4096
@@ -29,6 +33,8 @@ struct tep_kc {
     int64_t expires;
     char reg_id[REG_ID_MAX]; /* the MAF Client Registration it was registered under */
     bool cert;               /* registered in a certificate MAF Handshake */
+    unsigned suid;           /* 32 SAEF; 33-35 end-to-end (tep_maf_register_e2e_key) */
+    char target[256];        /* the one target it was registered for */
     uint8_t kc[CMN_KEY_LEN];
 };
 
@@ -116,9 +122,9 @@ static int register_client(tae_maf_client *m, const char *maf_id, tep_kc *kc)
     return rc;
 }
 
-static char *key_request(const char *target_id, int64_t lifetime)
+static char *key_request(unsigned suid, const char *target_id, int64_t lifetime)
 {
-    json_t *o = json_pack("{s:i,s:[s]}", "suid", SUID_KC, "targetIDs", target_id);
+    json_t *o = json_pack("{s:i,s:[s]}", "suid", (int)suid, "targetIDs", target_id);
     char *s;
 
     if (o != NULL && lifetime > 0)
@@ -151,7 +157,7 @@ static int derive_kc(tae_maf_client *m, const char *maf_id, tep_kc *kc)
 static int register_key(tae_maf_client *m, const char *maf_id, const char *target_id,
                         int64_t lifetime, tep_kc *kc)
 {
-    char *body = key_request(target_id, lifetime);
+    char *body = key_request(kc->suid, target_id, lifetime);
     int rc = body != NULL ? tae_maf_client_post(m, "maf/keys", body) : CMN_ENOMEM;
 
     if (rc == 0 && m->rsp->coap_code != 201)
@@ -162,8 +168,8 @@ static int register_key(tae_maf_client *m, const char *maf_id, const char *targe
     return rc;
 }
 
-static int register_key_with(tep_device *dev, const char *maf_uri, const char *target_id,
-                             int64_t lifetime, bool cert, tep_kc **ret_kc)
+static int register_key_with(tep_device *dev, const char *maf_uri, unsigned suid,
+                             const char *target_id, int64_t lifetime, bool cert, tep_kc **ret_kc)
 {
     tae_maf_client m = {0};
     tep_kc *kc = NULL;
@@ -171,13 +177,16 @@ static int register_key_with(tep_device *dev, const char *maf_uri, const char *t
 
     if (ret_kc != NULL)
         *ret_kc = NULL;
-    if (!dev || !target_id || target_id[0] != '/' || lifetime < 0 || !ret_kc)
+    if (!dev || !target_id || lifetime < 0 || !ret_kc || strlen(target_id) >= sizeof(kc->target) ||
+        (target_id[0] != '/' && (suid == SUID_KC || (target_id[0] != 'C' && target_id[0] != 'S'))))
         return CMN_EINVAL;
     if ((rc = maf_ready(dev, maf_uri, &maf_uri)) != 0)
         return rc;
     if ((kc = calloc(1, sizeof(*kc))) == NULL)
         return CMN_ENOMEM;
     kc->cert = cert;
+    kc->suid = suid;
+    snprintf(kc->target, sizeof(kc->target), "%s", target_id);
     rc = maf_open(&m, dev, maf_uri, cert);
     if (rc == 0)
         rc = register_client(&m, dev->enr.maf_id, kc);
@@ -195,13 +204,13 @@ static int register_key_with(tep_device *dev, const char *maf_uri, const char *t
 int tep_maf_register_key(tep_device *dev, const char *maf_uri, const char *target_id,
                          int64_t lifetime, tep_kc **ret_kc)
 {
-    return register_key_with(dev, maf_uri, target_id, lifetime, false, ret_kc);
+    return register_key_with(dev, maf_uri, SUID_KC, target_id, lifetime, false, ret_kc);
 }
 
 int tep_maf_register_key_cert(tep_device *dev, const char *maf_uri, const char *target_id,
                               int64_t lifetime, tep_kc **ret_kc)
 {
-    return register_key_with(dev, maf_uri, target_id, lifetime, true, ret_kc);
+    return register_key_with(dev, maf_uri, SUID_KC, target_id, lifetime, true, ret_kc);
 }
 
 /* ---- update and de-registration (TS-0003 8.8.2.6, 8.8.2.9, 8.8.2.10) --------------- */
@@ -334,4 +343,77 @@ int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn 
         waited_ms += pause_ms;
         pause_ms = pause_ms * 2 > 500 ? 500 : pause_ms * 2;
     }
+}
+
+/* ---- end-to-end keys through the MAF (TS-0003 8.6, 8.8.2.7/8.8.2.8; SUIDs 33-35) -------- */
+
+int tep_maf_register_e2e_key(tep_device *dev, const char *maf_uri, unsigned suid,
+                             const char *target_id, int64_t lifetime, tep_kc **ret_kc)
+{
+    if (suid < SUID_E2E_PRIM || suid > SUID_E2E_SIG) {
+        if (ret_kc != NULL)
+            *ret_kc = NULL;
+        return CMN_EINVAL;
+    }
+    return register_key_with(dev, maf_uri, suid, target_id, lifetime, false, ret_kc);
+}
+
+int tep_e2e_key_from_kc(const tep_kc *kc, tep_e2e_key **ret_key)
+{
+    if (ret_key == NULL)
+        return CMN_EINVAL;
+    *ret_key = NULL;
+    if (kc == NULL || kc->suid < SUID_E2E_PRIM || kc->suid > SUID_E2E_SIG)
+        return CMN_EINVAL;
+    return tae_e2e_key_new(kc->kc, kc->key_id, kc->target, ret_key);
+}
+
+/* The answer of GET maf/keys/<rel>: Kc for key_id, an end-to-end SUID. */
+static int e2e_from_answer(const tep_response *rsp, const char *key_id, const char *b_id,
+                           tep_e2e_key **ret_key)
+{
+    json_t *o = json_loads(rsp->body, JSON_REJECT_DUPLICATES, NULL);
+    const char *hex = json_string_value(json_object_get(o, "keyValue"));
+    const char *id = json_string_value(json_object_get(o, "keyID"));
+    json_int_t suid = json_integer_value(json_object_get(o, "suid"));
+    uint8_t kc[CMN_KEY_LEN];
+    int rc = CMN_EPROTO;
+
+    if (hex != NULL && strlen(hex) == 2 * CMN_KEY_LEN && id != NULL &&
+        strcasecmp(id, key_id) == 0 && suid >= SUID_E2E_PRIM && suid <= SUID_E2E_SIG &&
+        cmn_hex_decode(hex, kc, sizeof(kc)) == 0)
+        rc = tae_e2e_key_new(kc, key_id, b_id, ret_key);
+    cmn_wipe(kc, sizeof(kc));
+    if (hex != NULL)
+        cmn_wipe((char *)hex, strlen(hex));
+    json_decref(o);
+    return rc;
+}
+
+int tep_maf_retrieve_e2e_key(tep_device *dev, const char *maf_uri, const char *key_id,
+                             tep_e2e_key **ret_key)
+{
+    tae_maf_client m = {0};
+    char path[CMN_KEY_ID_MAX + 16];
+    const char *at = key_id ? strchr(key_id, '@') : NULL;
+    int rc;
+
+    if (ret_key != NULL)
+        *ret_key = NULL;
+    if (!dev || !ret_key || at == NULL || at - key_id != 2 * CMN_REL_ID_LEN)
+        return CMN_EINVAL;
+    if ((rc = maf_ready(dev, maf_uri, &maf_uri)) != 0)
+        return rc;
+    snprintf(path, sizeof(path), "maf/keys/%.*s", (int)(at - key_id), key_id);
+    rc = maf_open(&m, dev, maf_uri, false);
+    if (rc == 0)
+        rc = maf_call(&m, COAP_REQUEST_CODE_GET, path, NULL);
+    if (rc == 0 && m.rsp->coap_code != 205)
+        rc = code_err(m.rsp->coap_code);
+    if (rc == 0) /* B: this device, as the MAF authenticated it (docs/keys.md item 14) */
+        rc = e2e_from_answer(m.rsp, key_id, dev->enr.enrolee_id, ret_key);
+    if (m.rsp != NULL && m.rsp->body != NULL)
+        cmn_wipe(m.rsp->body, m.rsp->body_len);
+    tae_maf_client_close(&m);
+    return rc;
 }

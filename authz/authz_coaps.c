@@ -13,6 +13,7 @@
 
 #include "authz_creds.h"
 #include "authz_maf.h"
+#include "authz_maf_e2e.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_dtls_guard.h"
@@ -265,9 +266,12 @@ static const char *bound_ae(authz_coaps *c, coap_session_t *session)
 
 /* ---- POST /token -------------------------------------------------------------------- */
 
+/* Answer bodies may hold a key (an end-to-end key retrieved by its target): wiped. */
 static void release_body(coap_session_t *session, void *app_ptr)
 {
     (void)session;
+    if (app_ptr != NULL)
+        cmn_wipe(app_ptr, strlen(app_ptr));
     free(app_ptr);
 }
 
@@ -317,7 +321,8 @@ static void maf_reply(coap_resource_t *res, coap_session_t *session, const coap_
                                      COAP_MEDIATYPE_APPLICATION_JSON, -1, 0, strlen(a->body),
                                      (const uint8_t *)a->body, release_body, a->body))
         a->body = NULL;
-    free(a->body);
+    release_body(session, a->body);
+    a->body = NULL;
 }
 
 /* The request body (NULL when absent or not whole) and the session's Km binding. */
@@ -449,6 +454,7 @@ static void item_handler(coap_resource_t *res, coap_session_t *session,
     authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
     authz_maf_session s = { 0 };
     bool put = coap_pdu_get_code(request) == COAP_REQUEST_CODE_PUT;
+    bool get = coap_pdu_get_code(request) == COAP_REQUEST_CODE_GET;
     char kind[16] = "", id[80] = "-";
     const char *body, *what = "request";
     int64_t now = (int64_t)time(NULL);
@@ -456,16 +462,19 @@ static void item_handler(coap_resource_t *res, coap_session_t *session,
 
     (void)query;
     if (!item_path(request, kind, sizeof(kind), id, sizeof(id)) ||
-        (strcmp(kind, "clients") != 0 && strcmp(kind, "keys") != 0)) {
+        (strcmp(kind, "clients") != 0 && strcmp(kind, "keys") != 0) ||
+        (get && strcmp(kind, "keys") != 0)) { /* GET: end-to-end keys only */
         a = (authz_maf_answer){ .code = 404, .reason = "no such resource" };
         snprintf(id, sizeof(id), "-");
     } else {
         bool keys = strcmp(kind, "keys") == 0;
 
-        what = keys ? (put ? "key_update" : "key_deregistration")
+        what = keys ? (get ? "key_retrieval" : put ? "key_update" : "key_deregistration")
                     : (put ? "client_update" : "client_deregistration");
         if (maf_request(c, session, request, &body, &len, &s) == NULL)
             ;
+        else if (keys && get)
+            authz_maf_e2e_retrieve(c->store, c->maf_id, &s, id, now, &a);
         else if (keys && put)
             authz_maf_key_update(c->store, c->maf_id, &s, id, body, len, now, &a);
         else if (keys)
@@ -474,6 +483,12 @@ static void item_handler(coap_resource_t *res, coap_session_t *session,
             authz_maf_client_update(c->store, c->maf_id, &s, id, body, len, now, &a);
         else
             authz_maf_client_deregister(c->store, &s, id, now, &a);
+    }
+    if (get && a.code == 205) { /* an end-to-end key to its target: nothing to publish */
+        CMN_INFO(SUB, "event=maf_e2e_key_retrieved target=%s key_id=%s", s.enrolee_id, a.key_id);
+        maf_reply(res, session, request, response, &a); /* takes the body, wipes it */
+        authz_maf_answer_clear(&a);
+        return;
     }
     if (a.code < 300)
         what = a.code == 202 ? (strcmp(kind, "keys") == 0 ? "key_deregistered"
@@ -493,6 +508,7 @@ static int add_items(coap_context_t *ctx)
     if (r == NULL)
         return CMN_ECOAP;
     coap_register_request_handler(r, COAP_REQUEST_DELETE, item_handler);
+    coap_register_request_handler(r, COAP_REQUEST_GET, item_handler); /* e2e key retrieval */
     coap_add_resource(ctx, r);
     return 0;
 }

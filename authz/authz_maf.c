@@ -238,7 +238,9 @@ void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_
 
 /* ---- MAF Key Registration (8.8.2.7) ------------------------------------------------- */
 
-/* targetIDs: 1..AUTHZ_MAF_TARGETS_MAX CSE-IDs ("/name"). */
+/* targetIDs: 1..AUTHZ_MAF_TARGETS_MAX CSE-IDs ("/name") or, for the end-to-end SUIDs,
+ * AE-IDs as the MEF assigned them ("C..."/"S...", the ID the target's MAF Handshake
+ * authenticates; docs/keys.md item 14). check_key_request applies the SUID's rules. */
 static int parse_targets(json_t *o, const char **ret, size_t *ret_n)
 {
     json_t *list = json_object_get(o, "targetIDs"), *v;
@@ -250,12 +252,26 @@ static int parse_targets(json_t *o, const char **ret, size_t *ret_n)
     json_array_foreach(list, i, v) {
         const char *t = json_string_value(v);
 
-        if (t == NULL || t[0] != '/' || t[1] == '\0' || strlen(t) > 255)
+        if (t == NULL || !cmn_kdf_id_valid(t) || strlen(t) > 255 ||
+            (t[0] != '/' && t[0] != 'C' && t[0] != 'S') || (t[0] == '/' && t[1] == '\0'))
             return CMN_EINVAL;
         ret[i] = t;
     }
     *ret_n = json_array_size(list);
     return 0;
+}
+
+/* SUID 32 (SAEF with a CSE) wants CSE-IDs; 33 (ESPrim) exactly one target (8.3.5.2.7);
+ * 34/35 (ESData) one or more. */
+static bool targets_fit_suid(unsigned suid, const char *const *targets, size_t n)
+{
+    if (suid == AUTHZ_MAF_SUID_KC) {
+        for (size_t i = 0; i < n; i++)
+            if (targets[i][0] != '/')
+                return false;
+        return true;
+    }
+    return suid != AUTHZ_MAF_SUID_E2E_PRIM || n == 1;
 }
 
 static char *key_body(const Tep__MafKey *k, const char *rel_hex)
@@ -319,8 +335,16 @@ static unsigned check_key_request(cmn_store *st, const authz_maf_session *s, jso
     if (o == NULL || parse_targets(o, targets, &k->n_targets) != 0 ||
         expiry(o, now, AUTHZ_MAF_KEY_LT, AUTHZ_MAF_KEY_LT_MAX, s->expires, &k->expires) != 0)
         return 400;
-    if (suid != NULL && (!json_is_integer(suid) || json_integer_value(suid) != AUTHZ_MAF_SUID_KC)) {
+    k->suid = AUTHZ_MAF_SUID_KC;
+    if (suid != NULL && (!json_is_integer(suid) || json_integer_value(suid) < AUTHZ_MAF_SUID_KC ||
+                         json_integer_value(suid) > AUTHZ_MAF_SUID_E2E_SIG)) {
         *ret_why = "unsupported suid";
+        return 400;
+    }
+    if (suid != NULL)
+        k->suid = (uint32_t)json_integer_value(suid);
+    if (!targets_fit_suid(k->suid, targets, k->n_targets)) {
+        *ret_why = "targetIDs do not fit the suid";
         return 400;
     }
     code = live_client(st, s, now, &client_expires, ret_why);
@@ -357,7 +381,6 @@ void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf
         goto out;
     k.key_id = ret->key_id;
     k.kc = (ProtobufCBinaryData){ CMN_KEY_LEN, kc };
-    k.suid = AUTHZ_MAF_SUID_KC;
     k.source_id = (char *)s->enrolee_id;
     k.km_id = (char *)s->km_id;
     k.cert_serial = has_cert(s) ? (char *)s->cert_serial : "";
@@ -764,6 +787,10 @@ void authz_maf_key_update(cmn_store *st, const char *maf_fqdn, const authz_maf_s
         code = live_client(st, s, now, &client_expires, &why);
     if (code == 0)
         code = own_key(st, maf_fqdn, s, rel_id, now, &k, &why);
+    if (code == 0 && new_targets && !targets_fit_suid(k->suid, targets, n_targets)) {
+        code = 400;
+        why = "targetIDs do not fit the suid";
+    }
     if (code != 0) {
         answer(ret, code, why);
         goto out;

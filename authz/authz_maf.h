@@ -35,6 +35,12 @@
 #define AUTHZ_MAF_REVOKED_CERTS_DB "maf_revoked_certs" /* serial -> revocation time (8 B) */
 #define AUTHZ_MAF_SUID_KC 32               /* MAF-based SAEF (TS-0003 Table 8.8.1-1) */
 #define AUTHZ_MAF_SUID_KM 21               /* Km: the MAF credential of an enrolment */
+/* MAF-distributed end-to-end keys (TS-0004 6.3.4.2.39): ESPrim, ESData encryption, ESData
+ * signature. Their targets may be AE-IDs; they are given out to targets only through
+ * GET maf/keys/<relativeKeyID> (authz_maf_e2e.c), never to tep-cse as a DTLS PSK. */
+#define AUTHZ_MAF_SUID_E2E_PRIM 33
+#define AUTHZ_MAF_SUID_E2E_ENC 34
+#define AUTHZ_MAF_SUID_E2E_SIG 35
 #define AUTHZ_MAF_KEY_LT 3600              /* default key lifetime, seconds */
 #define AUTHZ_MAF_KEY_LT_MAX 86400
 #define AUTHZ_MAF_CLIENT_LT_MAX (30 * 86400)

@@ -15,6 +15,7 @@
 
 #include "authz_creds.h"
 #include "authz_maf.h"
+#include "authz_maf_e2e.h"
 #include "cmn_err.h"
 
 #define NOW 1800000000
@@ -598,6 +599,60 @@ static void test_item_path(void **state)
     assert_string_equal(id, "c1");
 }
 
+/* End-to-end SUIDs (TS-0004 6.3.4.2.39: 33 ESPrim, 34 ESData encryption, 35 ESData
+ * signature): registered with AE targets, retrieved by a target's session only
+ * (authz_maf_e2e_retrieve); a SAEF Kc is not given out that way. */
+static void test_e2e_suids(void **state)
+{
+    const authz_maf_session app = { "0022@maf.tep.local", "Capp01", NOW + 7200, NULL };
+    const authz_maf_session stranger = { "0033@maf.tep.local", "Cother", NOW + 7200, NULL };
+    char rel[2 * CMN_REL_ID_LEN + 1] = "000102030405060708090a0b0c0d0e0f";
+    authz_maf_answer a, r;
+    json_t *o;
+
+    (void)state;
+    register_client();
+    register_key("{\"suid\":36,\"targetIDs\":[\"Capp01\"]}", 400, &a);
+    register_key("{\"suid\":32,\"targetIDs\":[\"Capp01\"]}", 400, &a); /* SAEF: CSEs */
+    register_key("{\"suid\":33,\"targetIDs\":[\"Capp01\",\"Cother\"]}", 400, &a);
+    register_key("{\"suid\":34,\"targetIDs\":[\"app 01\"]}", 400, &a);
+    register_key("{\"suid\":34,\"targetIDs\":[\"Capp01\",\"/tep-cse\"]}", 201, &a);
+    o = body_of(&a);
+    assert_int_equal(json_integer_value(json_object_get(o, "suid")), 34);
+    json_decref(o);
+
+    authz_maf_e2e_retrieve(store, MAF, &app, rel, NOW + 1, &r);
+    assert_int_equal(r.code, 205);
+    o = r.body ? json_loads(r.body, 0, NULL) : NULL;
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "keyValue")),
+                        "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f");
+    assert_string_equal(json_string_value(json_object_get(o, "keyID")), a.key_id);
+    assert_string_equal(json_string_value(json_object_get(o, "sourceID")), "Cdevice01");
+    assert_int_equal(json_integer_value(json_object_get(o, "suid")), 34);
+    json_decref(o);
+    authz_maf_answer_clear(&r);
+    authz_maf_e2e_retrieve(store, MAF, &stranger, rel, NOW + 1, &r);
+    assert_int_equal(r.code, 403);
+    assert_null(r.body);
+    authz_maf_e2e_retrieve(store, MAF, &app, "0001", NOW + 1, &r);
+    assert_int_equal(r.code, 400);
+    authz_maf_e2e_retrieve(store, MAF, &app, "ffffffffffffffffffffffffffffffff", NOW, &r);
+    assert_int_equal(r.code, 404);
+    authz_maf_e2e_retrieve(store, MAF, &app, rel, NOW + AUTHZ_MAF_KEY_LT, &r);
+    assert_int_equal(r.code, 404); /* expired */
+
+    /* a SAEF key for /tep-cse: not handed out as an end-to-end key */
+    exporter[0] ^= 0xff;
+    register_key("{\"suid\":32,\"targetIDs\":[\"/tep-cse\"]}", 201, &a);
+    free(a.body);
+    authz_maf_e2e_retrieve(store, MAF, &(authz_maf_session){ "0044@maf.tep.local", "/tep-cse",
+                                                             NOW + 7200, NULL },
+                           "ff0102030405060708090a0b0c0d0e0f", NOW, &r);
+    assert_int_equal(r.code, 403);
+    exporter[0] ^= 0xff;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_deregistration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_update_shortens_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certificate_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_e2e_suids, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

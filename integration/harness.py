@@ -358,6 +358,16 @@ class Platform:
         return dev
 
 
+def with_maf(platform):
+    """The platform restarted with tep-authz's CoAPS endpoint (the MAF) on a free port;
+    enrolments made from then on carry its point of access (mpoa)."""
+    platform.assert_clean_stop()
+    platform.ports["authz_coaps"] = free_udp_ports(1)[0]
+    platform.configure()
+    platform.start()
+    return platform
+
+
 def created_path(result, parent):
     """Path of the resource a create-* command made: its printed path, else parent/rn."""
     path = result.get("path", "ri_path")

@@ -18,8 +18,8 @@ import time
 import pytest
 
 import tepkeys
-from harness import (ae_path, binary, cert_of, coap_cert, created_path, free_udp_ports,
-                     parse_kv, restart_cse_with_certificate)
+from harness import (ae_path, binary, cert_of, coap_cert, created_path,
+                     parse_kv, restart_cse_with_certificate, with_maf)
 
 LIFETIME = 10  # seconds, from `tepctl enrolee add`
 SWEEP_S = 5    # tep-cse's expiry sweep (cse_main.c EXPIRY_SWEEP_MS)
@@ -60,19 +60,10 @@ def _poll_until_failure(dev, cnt):
     return out, err, poll.returncode
 
 
-def _with_maf(platform):
-    """The platform restarted with tep-authz's CoAPS endpoint (the MAF) on a free port."""
-    platform.assert_clean_stop()
-    platform.ports["authz_coaps"] = free_udp_ports(1)[0]
-    platform.configure()
-    platform.start()
-    return platform
-
-
 @pytest.mark.skipif(subprocess.run(["which", "openssl"], capture_output=True).returncode,
                     reason="openssl (the CLI) missing")
 def test_expiry_ends_every_derived_credential(platform):
-    p = restart_cse_with_certificate(_with_maf(platform))
+    p = restart_cse_with_certificate(with_maf(platform))
     added = time.time()
     dev, crt, key, ca = cert_of(p, "shortlived", "--lifetime", str(LIFETIME))
     expires = int(dev.state_values()["expires"])

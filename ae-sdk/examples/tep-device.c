@@ -471,6 +471,8 @@ static int cmd_register(ctx *c, int argc, char **argv)
 
 typedef struct {
     tep_e2e_key *key;
+    const char *maf_target; /* protect: a key registered at the MAF for this target */
+    bool maf;               /* open: the key the object names, from the MAF */
     bool sign_cert;
     const char *ca;
     char ca_default[4096];
@@ -492,6 +494,10 @@ static int e2e_parse(ctx *c, int argc, char **argv, e2e_opts *o)
             o->ca = argv[++i];
         else if (strcmp(argv[i], "--sign-cert") == 0)
             o->sign_cert = true;
+        else if (strcmp(argv[i], "--maf-target") == 0 && i + 1 < argc)
+            o->maf_target = argv[++i];
+        else if (strcmp(argv[i], "--maf") == 0)
+            o->maf = true;
         else
             return usage(stderr), EXIT_USAGE;
     }
@@ -526,6 +532,18 @@ static int e2e_protect(ctx *c, int argc, char **argv, char **ret)
     int cls = argc >= 2 ? e2e_class(argv[0]) : 0;
     int rc = cls ? e2e_parse(c, argc - 2, argv + 2, &o) : (usage(stderr), EXIT_USAGE);
 
+    if (rc == EXIT_OK && o.maf_target != NULL && o.key == NULL) {
+        tep_kc *kc = NULL;
+
+        rc = tep_maf_register_e2e_key(c->dev, NULL, cls == TEP_ESDATA_SIGN ? 35 : 34,
+                                      o.maf_target, 0, &kc);
+        if (rc == 0)
+            rc = tep_e2e_key_from_kc(kc, &o.key);
+        if (rc == 0)
+            printf("KEY_ID=%s\n", tep_kc_key_id(kc));
+        tep_kc_free(kc);
+        rc = rc < 0 ? fail("end-to-end key registration at the MAF", rc) : EXIT_OK;
+    }
     if (rc == EXIT_OK) {
         rc = tep_esdata_protect(cls, o.key, o.sign_cert ? c->dev : NULL,
                                 (const uint8_t *)argv[1], strlen(argv[1]), ret);
@@ -540,7 +558,14 @@ static int e2e_open(ctx *c, const char *object, int argc, char **argv)
     e2e_opts o = {0};
     tep_esdata *d = NULL;
     int rc = e2e_parse(c, argc, argv, &o);
+    char kid[512];
 
+    if (rc == EXIT_OK && o.maf && o.key == NULL) {
+        rc = tep_esdata_kid(object, kid, sizeof(kid));
+        if (rc == 0)
+            rc = tep_maf_retrieve_e2e_key(c->dev, NULL, kid, &o.key);
+        rc = rc < 0 ? fail("end-to-end key retrieval from the MAF", rc) : EXIT_OK;
+    }
     if (rc == EXIT_OK && (rc = tep_esdata_open(object, o.key, o.ca, &d)) < 0)
         rc = fail("ESData open", rc);
     else if (rc == EXIT_OK)

@@ -335,6 +335,32 @@ typedef struct tep_esdata {
 TEP_API int tep_esdata_open(const char *object, const tep_e2e_key *key, const char *ca_pem_path,
                             tep_esdata **ret);
 TEP_API void tep_esdata_free(tep_esdata *d); /* NULL is fine */
+/* The "kid" of an object's (outer) protected header into buf, not verified: which key
+ * to fetch (tep_maf_retrieve_e2e_key). TEP_ENOTFOUND: none; TEP_ERANGE: too long. */
+TEP_API int tep_esdata_kid(const char *object, char *buf, size_t len);
+
+/* End-to-end keys through the MAF (TS-0003 8.6.1.2, 8.8.2.7/8.8.2.8). The source
+ * registers a key for its target with an end-to-end SUID: 33 (ESPrim), 34 (ESData
+ * encryption) or 35 (ESData signature); target_id is the target's ID as the MEF assigned
+ * it (an AE-ID such as "Capp01", or a CSE-ID "/name"). Kc comes from the session's
+ * exporter as for tep_maf_register_key() (Km session); the key is never a DTLS PSK. The
+ * target then gets Kc from the MAF in its own MAF Handshake (tep_maf_retrieve_e2e_key);
+ * both derive the same tep_e2e_key: kid = the Key Identifier, End-Point-B-ID = the
+ * target ID. Errors as tep_maf_register_key(); TEP_EINVAL for another SUID or a target
+ * of the wrong form. */
+TEP_API int tep_maf_register_e2e_key(tep_device *dev, const char *maf_uri, unsigned suid,
+                                     const char *target_id, int64_t lifetime,
+                                     tep_kc **ret_kc);
+/* The end-to-end keys of a kc from tep_maf_register_e2e_key() (TEP_EINVAL for a SAEF
+ * Kc). *ret_key is the caller's: tep_e2e_key_free(). */
+TEP_API int tep_e2e_key_from_kc(const tep_kc *kc, tep_e2e_key **ret_key);
+/* The target's side: MAF Key Retrieval of key_id (the kid of an object it received)
+ * over DTLS-PSK with its Km (maf_uri NULL: the enrolment's MAF); the MAF answers only a
+ * target of an end-to-end key. End-Point-B-ID is this device's AE-ID. TEP_EDENIED: not
+ * a target (4.03) or handshake refused; TEP_ENOTFOUND: unknown, expired or
+ * de-registered key; TEP_EPROTO: a malformed answer. */
+TEP_API int tep_maf_retrieve_e2e_key(tep_device *dev, const char *maf_uri, const char *key_id,
+                                     tep_e2e_key **ret_key);
 
 #ifdef __cplusplus
 }
