@@ -388,6 +388,14 @@ static void wipe_secrets(Tep__Envelope *env)
     case TEP__ENVELOPE__BODY_ADMIN_REQ:
         if (env->admin_req)
             wipe_enrolee(env->admin_req->enrolee);
+        if (env->admin_req && env->admin_req->gba_subscriber) {
+            wipe_pb_bytes(&env->admin_req->gba_subscriber->k);
+            wipe_pb_bytes(&env->admin_req->gba_subscriber->opc);
+        }
+        break;
+    case TEP__ENVELOPE__BODY_ZN_RESP:
+        if (env->zn_resp)
+            wipe_pb_bytes(&env->zn_resp->ks_naf);
         break;
     case TEP__ENVELOPE__BODY_ADMIN_RESP:
         for (size_t i = 0; env->admin_resp && i < env->admin_resp->n_enrolees; i++)
@@ -398,7 +406,8 @@ static void wipe_secrets(Tep__Envelope *env)
 }
 
 /* For envelopes from cmn_bus_recv (unpacked by protobuf-c): wipes Credential.key in
- * SyncResponse items and Enrolee.kpm in admin messages, then frees. */
+ * SyncResponse items, Enrolee.kpm and GbaSubscriber K/OPc in admin messages and
+ * ZnResponse.ks_naf, then frees. */
 void cmn_bus_env_free(Tep__Envelope *env)
 {
     if (!env)

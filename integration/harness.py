@@ -25,6 +25,7 @@ BINARIES = {
     "cse": "cse-node/tep-cse",
     "tepctl": "tools/tepctl",
     "tep-device": "ae-sdk/examples/tep-device",
+    "bsf": "bsf/tep-bsf",
 }
 
 READY_TIMEOUT = 15.0
@@ -93,6 +94,13 @@ def free_udp_ports(n):
         for s in socks:
             s.close()
     return ports
+
+
+def free_tcp_port():
+    """A TCP port free on 127.0.0.1 right now (tep-bsf's Ub interface is HTTP)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Result:
@@ -245,18 +253,23 @@ class Device:
 
 class Platform:
     """The three daemons on free ports in a temporary run directory. settings: tepenv
-    overrides (tepenv.DEFAULTS keys); deadline_ms defaults to FUNCTIONAL_DEADLINE_MS."""
+    overrides (tepenv.DEFAULTS keys); deadline_ms defaults to FUNCTIONAL_DEADLINE_MS.
+    bsf=True adds tep-bsf (GBA) on a free TCP port, started first."""
 
     ORDER = ("enroller", "authz", "cse")
 
-    def __init__(self, **settings):
+    def __init__(self, bsf=False, **settings):
         # Short path under /tmp: ipc:// socket paths are limited to 107 bytes.
         self.dir = tempfile.mkdtemp(prefix="tep-it-")
         p = free_udp_ports(3)
         self.ports = {"enroller_coaps": p[0], "cse_coap": p[1], "cse_coaps": p[2]}
+        self.order = self.ORDER
+        if bsf:
+            self.ports["bsf_ub"] = free_tcp_port()
+            self.order = ("bsf",) + self.ORDER
         self.settings = dict({"deadline_ms": FUNCTIONAL_DEADLINE_MS}, **settings)
         self.env = tepenv.configure(self.dir, self.ports, **self.settings)
-        self.daemons = {n: Daemon(self, n) for n in self.ORDER}
+        self.daemons = {n: Daemon(self, n) for n in self.order}
 
     def __getitem__(self, name):
         return self.daemons[name]
@@ -271,7 +284,7 @@ class Platform:
         """Starts the daemons in order; if one does not come up, kills those that did
         (whoever made the platform may not get to its cleanup) and re-raises."""
         try:
-            for n in self.ORDER:
+            for n in self.order:
                 self.daemons[n].start()
         except BaseException:
             for d in self.daemons.values():
@@ -281,7 +294,7 @@ class Platform:
     def stop(self):
         """Stops all in reverse order; returns {name: exit code} (not checked: see
         assert_clean_stop)."""
-        return {n: self.daemons[n].stop(check=False) for n in reversed(self.ORDER)}
+        return {n: self.daemons[n].stop(check=False) for n in reversed(self.order)}
 
     def assert_clean_stop(self):
         """Stops all; each must exit 0 with no sanitizer report in its log."""

@@ -6,7 +6,8 @@ those of docs/internals.md ("Daemons: command line and configuration").
 
 Layout of a run directory DIR:
     DIR/enroller.ini DIR/authz.ini DIR/cse.ini    generated every time
-    DIR/data/{enroller,authz,cse}/                 kept if they exist (state survives)
+    DIR/bsf.ini                                    with a bsf_ub port (GBA, tep-bsf)
+    DIR/data/{enroller,authz,cse,bsf}/             kept if they exist (state survives)
     DIR/ipc/*.ipc                                  ZeroMQ endpoints
     DIR/logs/                                      daemon logs (written by the starter)
 
@@ -16,7 +17,8 @@ Command line:  python3 tepenv.py configure DIR   -> writes the configs, prints K
 import os
 import sys
 
-DEFAULT_PORTS = {"cse_coap": 5683, "cse_coaps": 5684, "enroller_coaps": 5784, "authz_coaps": 5785}
+DEFAULT_PORTS = {"cse_coap": 5683, "cse_coaps": 5684, "enroller_coaps": 5784, "authz_coaps": 5785,
+                 "bsf_ub": 8480}
 
 # Names shared by the three configs; tests may override any of them.
 DEFAULTS = {
@@ -45,9 +47,13 @@ DEFAULTS = {
     "cse_tokens": False,
     # [cse] csebase_pv: the CSEBase's policy (docs/access-control.md), written when set
     "csebase_pv": "",
+    # GBA (tep-bsf, written when a bsf_ub port is given): its server name and the
+    # lifetime of a bootstrapped key
+    "bsf_name": "bsf.tep.local",
+    "bsf_key_lifetime": 3600,
 }
 
-DAEMONS = ("enroller", "authz", "cse")
+DAEMONS = ("enroller", "authz", "cse", "bsf")
 
 def ports_from_env(environ=os.environ):
     """Default ports, each overridable by TEP_PORT_<NAME> (e.g. TEP_PORT_CSE_COAPS)."""
@@ -165,7 +171,26 @@ def _cse_ini(run_dir, o, p):
     ])
 
 
-_WRITERS = {"enroller": _enroller_ini, "authz": _authz_ini, "cse": _cse_ini}
+# tep-bsf (GBA's BSF) runs when a port is given for its Ub interface: `./tep up` does;
+# the test harness starts it only in the GBA scenarios (Platform(bsf=True)).
+def _bsf_ini(run_dir, o, p):
+    return _ini([
+        ("bsf", [
+            ("data_dir", os.path.join(run_dir, "data", "bsf")),
+            ("bsf_name", o["bsf_name"]),
+            ("ub_listen", "%s:%d" % (o["host"], p["bsf_ub"])),
+            ("naf_ids", o["mef_fqdn"]),
+            ("key_lifetime", o["bsf_key_lifetime"]),
+            ("log_level", o["log_level"]),
+        ]),
+        ("bus", [
+            ("zn", _ipc(run_dir, "zn")),
+            ("admin", _ipc(run_dir, "bsf-admin")),
+        ]),
+    ])
+
+
+_WRITERS = {"enroller": _enroller_ini, "authz": _authz_ini, "cse": _cse_ini, "bsf": _bsf_ini}
 
 
 def configure_extra_cse(run_dir, name, cse_id, cse_name, coap_port, coaps_port, cse_type="MN",
@@ -218,6 +243,8 @@ def configure(run_dir, ports=None, **overrides):
     for sub in ["ipc", "logs"] + [os.path.join("data", d) for d in DAEMONS]:
         os.makedirs(os.path.join(run_dir, sub), mode=0o700, exist_ok=True)
     for name in DAEMONS:
+        if name == "bsf" and not ports.get("bsf_ub"):
+            continue
         path = os.path.join(run_dir, name + ".ini")
         with open(path, "w") as f:
             f.write(_WRITERS[name](run_dir, opts, ports))
@@ -235,6 +262,9 @@ def configure(run_dir, ports=None, **overrides):
         "ENROLLER_ADMIN": _ipc(run_dir, "enroller-admin"),
         "CSE_ADMIN": _ipc(run_dir, "cse-admin"),
         "AUTHZ_ADMIN": _ipc(run_dir, "authz-admin"),
+        "BSF_UB": "http://%s:%d/" % (host, ports["bsf_ub"]) if ports.get("bsf_ub") else "",
+        "BSF_ADMIN": _ipc(run_dir, "bsf-admin") if ports.get("bsf_ub") else "",
+        "BSF_NAME": opts["bsf_name"],
         "DATA_DIR": os.path.join(run_dir, "data"),
         "LOGS": os.path.join(run_dir, "logs"),
     }

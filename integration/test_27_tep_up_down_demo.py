@@ -1,6 +1,6 @@
 """27: the operator's commands themselves: `./tep up DIR`, `./tep down DIR` and `./tep demo`
 (README "Quick start" and "Running the platform for other tools"; DESIGN 9). `up` starts
-the three daemons in the background on the ports of TEP_PORT_* and prints every endpoint
+the four daemons (tep-bsf, GBA's BSF, beside the three) in the background on the ports of TEP_PORT_* and prints every endpoint
 as KEY=value, with tep-cse's and the MAF's certificates from the tep CA; a device
 provisioned against those endpoints enrols, connects and stores data (TS-0003 8.3.2.1,
 8.2.2.1); `down` stops them with SIGTERM and reports each exit code 0; a second `up`
@@ -31,6 +31,7 @@ def _env():
     env = dict(os.environ, TEP_BUILD_DIR=harness.BUILD)
     for name, port in zip(("CSE_COAP", "CSE_COAPS", "ENROLLER_COAPS", "AUTHZ_COAPS"), ports):
         env["TEP_PORT_" + name] = str(port)
+    env["TEP_PORT_BSF_UB"] = str(harness.free_tcp_port())
     return env
 
 
@@ -42,7 +43,7 @@ def _tep(env, *args, timeout=UP_TIMEOUT):
 
 def _pids(run_dir):
     out = {}
-    for name in ("enroller", "authz", "cse"):
+    for name in ("bsf", "enroller", "authz", "cse"):
         try:
             with open(os.path.join(run_dir, name + ".pid")) as f:
                 out[name] = int(f.read())
@@ -93,8 +94,10 @@ def test_up_serves_a_device_and_down_stops_every_daemon_with_exit_0(run_dir):
                            capture_output=True, text=True)
         assert v.returncode == 0, v.stdout + v.stderr
     pids = _pids(run_dir)
-    assert sorted(pids) == ["authz", "cse", "enroller"] and all(map(_alive, pids.values()))
-    for daemon in ("enroller", "authz", "cse"):
+    assert sorted(pids) == ["authz", "bsf", "cse", "enroller"] and \
+        all(map(_alive, pids.values()))
+    assert kv["BSF_UB"] == "http://127.0.0.1:%s/" % env["TEP_PORT_BSF_UB"], kv
+    for daemon in ("enroller", "authz", "cse", "bsf"):
         st = harness.run_tool([harness.binary("tepctl"), "--admin",
                                kv[daemon.upper() + "_ADMIN"], "status", daemon])
         assert (st.rc, st.get("ready")) == (0, "true"), str(st)
@@ -117,7 +120,7 @@ def test_up_serves_a_device_and_down_stops_every_daemon_with_exit_0(run_dir):
     down = _tep(env, "down", run_dir, timeout=60)
     assert down.rc == 0, str(down)
     assert down.out.splitlines() == ["cse: exit code 0", "authz: exit code 0",
-                                     "enroller: exit code 0"], str(down)
+                                     "enroller: exit code 0", "bsf: exit code 0"], str(down)
     deadline = time.monotonic() + 5
     while any(map(_alive, pids.values())) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -129,7 +132,7 @@ def test_up_serves_a_device_and_down_stops_every_daemon_with_exit_0(run_dir):
     assert r.rc == 0, str(r)
     assert harness.run_tool(dev + ["retrieve", "tep-cse/Csensor7/data/la"]).rsc == 2000
     down = _tep(env, "down", run_dir, timeout=60)
-    assert down.rc == 0 and down.out.count("exit code 0") == 3, str(down)
+    assert down.rc == 0 and down.out.count("exit code 0") == 4, str(down)
 
 
 def test_down_reports_a_daemon_that_died(run_dir):
@@ -158,7 +161,7 @@ def test_demo_runs_end_to_end():
         for step in ("-> refused (rsc=4103, exit 3), as it should be",
                      "-> refused (rsc=4106, exit 3), as it should be",
                      "TOKEN_ID=", "KC_ID=", "cse: exit code 0", "authz: exit code 0",
-                     "enroller: exit code 0"):
+                     "enroller: exit code 0", "bsf: exit code 0"):
             assert step in out, "%r not in the demo's output\n%s" % (step, out[-3000:])
         assert out.count("as it should be") == 4, out[-3000:]
     finally:

@@ -27,7 +27,7 @@ typedef struct {
  * o->config. 0 and buf, or CMN_ENOTFOUND. */
 int tctl_setting(const tctl_opts *o, const char *section, const char *key, char *buf,
                  size_t len);
-/* The admin endpoint of daemon ("enroller", "authz", "cse"): --admin, else [bus] admin
+/* The admin endpoint of daemon ("enroller", "authz", "cse", "bsf"): --admin, else [bus] admin
  * of --config, else ipc:///run/tep/<daemon>-admin.ipc. */
 void tctl_admin_endpoint(const tctl_opts *o, const char *daemon, char *buf, size_t len);
 
@@ -64,6 +64,7 @@ int tctl_enrolee_main(const tctl_opts *o, int argc, char **argv);
 int tctl_app_main(const tctl_opts *o, int argc, char **argv);
 int tctl_cert_main(const tctl_opts *o, int argc, char **argv);
 int tctl_maf_main(const tctl_opts *o, int argc, char **argv); /* tctl_maf.c: MAF keys */
+int tctl_gba_main(const tctl_opts *o, int argc, char **argv); /* tctl_gba.c: tep-bsf */
 int tctl_events_main(const tctl_opts *o, int argc, char **argv);
 int tctl_status_main(const tctl_opts *o, int argc, char **argv);
 

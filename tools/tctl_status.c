@@ -7,7 +7,8 @@
 
 static void status_usage(FILE *out)
 {
-    fprintf(out, "Usage: tepctl [--admin ENDPOINT|--config FILE] status [enroller|authz|cse]\n"
+    fprintf(out, "Usage: tepctl [--admin ENDPOINT|--config FILE] status\n"
+                 "       [enroller|authz|cse|bsf]\n"
                  "Prints the daemon's status as KEY=value lines (default: enroller).\n");
 }
 
@@ -23,7 +24,7 @@ int tctl_status_main(const tctl_opts *o, int argc, char **argv)
         return TCTL_OK;
     }
     if (argc > 2 || (strcmp(daemon, "enroller") && strcmp(daemon, "authz") &&
-                     strcmp(daemon, "cse"))) {
+                     strcmp(daemon, "cse") && strcmp(daemon, "bsf"))) {
         status_usage(stderr);
         return TCTL_USAGE;
     }

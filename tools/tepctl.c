@@ -24,10 +24,12 @@ static void usage(FILE *out)
             "  app list | app revoke APP-ID            ... its instances; revoke them all\n"
             "  cert list | cert revoke SERIAL          certificates the tep CA issued; revoke one\n"
             "  events [--after SEQ] [--max N]          the enrolment event log\n"
-            "  status [enroller|authz|cse]             daemon status (KEY=value)\n"
+            "  status [enroller|authz|cse|bsf]         daemon status (KEY=value)\n"
             "  audit [--originator ID] [--last N]      tep-authz's access decisions\n"
             "  token revoke TOKEN-ID                   refuse a token from now on\n"
-            "  maf keys | maf revoke KEY-ID            keys registered at the MAF; revoke one\n\n"
+            "  maf keys | maf revoke KEY-ID            keys registered at the MAF; revoke one\n"
+            "  gba add IMPI [--k HEX --opc HEX]        a GBA subscriber of tep-bsf\n"
+            "  gba list | gba btids                    its subscribers; the B-TIDs it issued\n\n"
             "  --admin ENDPOINT  the daemon's admin socket (ipc:// or tcp://)\n"
             "  --config FILE     read the admin socket (and defaults) from the daemon's .ini\n"
             "  --timeout MS      how long to wait for an answer (default %d)\n"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
         return tctl_token_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "maf"))
         return tctl_maf_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "gba"))
+        return tctl_gba_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "help")) {
         usage(stdout);
         return TCTL_OK;

@@ -1,0 +1,146 @@
+/* tep-bsf configuration: the key table and its validators. */
+#include "bsf_config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_config.h"
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+static int valid_amf(const char *v, char *err, size_t errlen)
+{
+    uint8_t b[CMN_MIL_AMF_LEN];
+
+    if (strlen(v) == 4 && cmn_hex_decode(v, b, sizeof(b)) == 0)
+        return 0;
+    snprintf(err, errlen, "not 4 hex digits: \"%s\"", v);
+    return CMN_ECONFIG;
+}
+
+/* "fqdn[,fqdn...]", each a valid FQDN, at most BSF_NAF_MAX */
+static int valid_naf_ids(const char *v, char *err, size_t errlen)
+{
+    char buf[1024], *save = NULL;
+    size_t n = 0;
+
+    if (strlen(v) >= sizeof(buf)) {
+        snprintf(err, errlen, "longer than %zu bytes", sizeof(buf) - 1);
+        return CMN_ECONFIG;
+    }
+    memcpy(buf, v, strlen(v) + 1);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (++n > BSF_NAF_MAX || cmn_cfg_valid_fqdn(t, err, errlen) != 0) {
+            if (n > BSF_NAF_MAX)
+                snprintf(err, errlen, "more than %d NAFs", BSF_NAF_MAX);
+            return CMN_ECONFIG;
+        }
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "no NAF: name at least one (the MEF's FQDN)");
+        return CMN_ECONFIG;
+    }
+    return 0;
+}
+
+static const cmn_cfg_item bsf_table[] = {
+    {"bsf", "data_dir", CMN_CFG_STR, "/var/lib/tep/bsf", offsetof(bsf_config, data_dir), 0, 0,
+     NULL, "LMDB environment directory (created 0700): subscribers and B-TIDs"},
+    {"bsf", "bsf_name", CMN_CFG_STR, "bsf.tep.local", offsetof(bsf_config, bsf_name), 0, 0,
+     cmn_cfg_valid_fqdn, "BSF server name: the domain part of every B-TID (TS 33.220 4.5.2)"},
+    {"bsf", "realm", CMN_CFG_STR, "", offsetof(bsf_config, realm), 0, 0, NULL,
+     "HTTP Digest realm of the Ub interface (\"\" = bsf_name)"},
+    {"bsf", "ub_listen", CMN_CFG_STR, "127.0.0.1:8480", offsetof(bsf_config, ub_listen), 0, 0,
+     cmn_cfg_valid_nonempty, "Ub interface: HTTP host:port, numeric host (HTTP Digest AKA)"},
+    {"bsf", "naf_ids", CMN_CFG_STR, "mef.tep.local", offsetof(bsf_config, naf_ids), 0, 0,
+     valid_naf_ids, "comma-separated FQDNs of the NAFs Zn answers for (tep-enroller's fqdn)"},
+    {"bsf", "amf", CMN_CFG_STR, "8000", offsetof(bsf_config, amf), 0, 0, valid_amf,
+     "Authentication Management Field of the challenges (4 hex digits)"},
+    {"bsf", "key_lifetime", CMN_CFG_INT, "3600", offsetof(bsf_config, key_lifetime), 1,
+     31536000, NULL, "seconds a bootstrapped key (B-TID) is valid"},
+    {"bsf", "challenge_timeout", CMN_CFG_INT, "60", offsetof(bsf_config, challenge_timeout),
+     1, 3600, NULL, "seconds a challenge (401) waits for the device's answer"},
+    {"bsf", "max_pending", CMN_CFG_INT, "256", offsetof(bsf_config, max_pending), 1, 65536,
+     NULL, "challenges waiting for an answer at once (more: the oldest is dropped)"},
+    {"bsf", "sqn_delta", CMN_CFG_INT, "268435456", offsetof(bsf_config, sqn_delta), 1,
+     281474976710655, NULL,
+     "the USIMs' SQN freshness window (TS 33.102 C.2.2 delta): resynchronisation keeps "
+     "SQN_HE when SQN_HE + 1 falls in it"},
+    {"bsf", "log_level", CMN_CFG_STR, "info", offsetof(bsf_config, log_level), 0, 0,
+     cmn_cfg_valid_log_level, "error | warn | info | debug (reloaded on SIGHUP)"},
+    {"bus", "zn", CMN_CFG_STR, "ipc:///run/tep/zn.ipc", offsetof(bsf_config, zn_ep), 0, 0,
+     cmn_cfg_valid_endpoint, "Zn: NAF key requests (tep-enroller): ROUTER, bound"},
+    {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/bsf-admin.ipc", offsetof(bsf_config, admin_ep),
+     0, 0, cmn_cfg_valid_endpoint, "tepctl requests: ROUTER, bound"},
+    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(bsf_config, bus_curve.enabled), 0, 0, NULL,
+     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
+    {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
+     offsetof(bsf_config, bus_curve.key_dir), 0, 0, NULL,
+     "CURVE: shared directory of public keys <name>.pub (the trust list)"},
+    {"bus", "curve_key", CMN_CFG_STR, "/var/lib/tep/bsf/bus-curve.key",
+     offsetof(bsf_config, bus_curve.key_file), 0, 0, NULL,
+     "CURVE: own secret key file, created 0600 on first start"},
+    {"bus", "curve_name", CMN_CFG_STR, "bsf", offsetof(bsf_config, bus_curve.name), 0, 0, NULL,
+     "CURVE: own public key name: the host name clients connect to"},
+};
+
+#define BSF_TABLE_LEN (sizeof(bsf_table) / sizeof(bsf_table[0]))
+
+static void split_nafs(bsf_config *cfg)
+{
+    char *save = NULL;
+
+    memcpy(cfg->naf_buf, cfg->naf_ids, strlen(cfg->naf_ids) + 1); /* validated < 1024 */
+    cfg->n_nafs = 0;
+    for (char *t = strtok_r(cfg->naf_buf, ",", &save); t && cfg->n_nafs < BSF_NAF_MAX;
+         t = strtok_r(NULL, ",", &save))
+        cfg->nafs[cfg->n_nafs++] = t;
+}
+
+int bsf_config_load(const char *path, bsf_config *cfg, char *err, size_t errlen)
+{
+    int rc;
+
+    memset(cfg, 0, sizeof(*cfg));
+    rc = cmn_config_load(path, bsf_table, BSF_TABLE_LEN, cfg, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (cmn_log_parse_level(cfg->log_level, &cfg->level) != 0 ||
+        cmn_hex_decode(cfg->amf, cfg->amf_bytes, CMN_MIL_AMF_LEN) != 0) {
+        snprintf(err, errlen, "bsf.log_level or bsf.amf: invalid");
+        bsf_config_free(cfg);
+        return CMN_ECONFIG;
+    }
+    if (cfg->realm[0] == '\0') {
+        free(cfg->realm);
+        cfg->realm = strdup(cfg->bsf_name);
+        if (cfg->realm == NULL) {
+            bsf_config_free(cfg);
+            return CMN_ENOMEM;
+        }
+    }
+    split_nafs(cfg);
+    return 0;
+}
+
+void bsf_config_free(bsf_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    cmn_config_free(bsf_table, BSF_TABLE_LEN, cfg);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void bsf_config_print_help(FILE *out)
+{
+    cmn_config_print_help(bsf_table, BSF_TABLE_LEN, out);
+}
+
+int bsf_config_naf_allowed(const bsf_config *cfg, const char *fqdn)
+{
+    for (size_t i = 0; i < cfg->n_nafs; i++)
+        if (strcmp(cfg->nafs[i], fqdn) == 0)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,185 @@
+/* tep-bsf's LMDB records (see bsf_db.h). */
+#include "bsf_db.h"
+
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+
+int bsf_db_open(const char *dir, cmn_store **ret)
+{
+    static const char *const dbs[] = {BSF_SUBSCRIBERS_DB, BSF_BTIDS_DB};
+
+    return cmn_store_open(dir, dbs, 2, BSF_STORE_SCHEMA, 0, ret);
+}
+
+void bsf_db_subscriber_free(Tep__GbaSubscriber *sub)
+{
+    if (sub == NULL)
+        return;
+    if (sub->k.data)
+        cmn_wipe(sub->k.data, sub->k.len);
+    if (sub->opc.data)
+        cmn_wipe(sub->opc.data, sub->opc.len);
+    tep__gba_subscriber__free_unpacked(sub, NULL);
+}
+
+void bsf_db_btid_free(Tep__GbaBootstrap *b)
+{
+    if (b == NULL)
+        return;
+    if (b->ks.data)
+        cmn_wipe(b->ks.data, b->ks.len);
+    tep__gba_bootstrap__free_unpacked(b, NULL);
+}
+
+static int impi_valid(const char *impi)
+{
+    size_t n = impi ? strlen(impi) : 0;
+
+    if (n == 0 || n > 255)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)impi[i] <= 0x20 || (unsigned char)impi[i] >= 0x7f ||
+            impi[i] == '"' || impi[i] == '\\')
+            return 0;
+    return 1;
+}
+
+int bsf_db_subscriber_add(cmn_store *s, const Tep__GbaSubscriber *sub, int64_t now)
+{
+    Tep__GbaSubscriber rec = *sub;
+    cmn_txn *t = NULL;
+    void *old = NULL;
+    size_t olen = 0;
+    int rc;
+
+    if (!impi_valid(sub->impi) || sub->k.len != CMN_MIL_K_LEN ||
+        sub->opc.len != CMN_MIL_K_LEN || sub->sqn > CMN_MIL_SQN_MAX)
+        return CMN_EINVAL;
+    rec.created = now;
+    rec.resyncs = 0;
+    if ((rc = cmn_store_txn_begin(s, &t)) != 0)
+        return rc;
+    rc = cmn_txn_get(t, BSF_SUBSCRIBERS_DB, sub->impi, strlen(sub->impi), &old, &olen);
+    if (rc == 0) {
+        cmn_store_free_val(old, olen);
+        cmn_txn_abort(t);
+        return CMN_EEXIST;
+    }
+    if (rc != CMN_ENOTFOUND) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    rc = cmn_txn_put_msg(t, BSF_SUBSCRIBERS_DB, sub->impi, strlen(sub->impi),
+                         (const ProtobufCMessage *)&rec);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
+}
+
+int bsf_db_subscriber_get(cmn_store *s, const char *impi, Tep__GbaSubscriber **ret)
+{
+    int rc;
+
+    if (!impi_valid(impi))
+        return CMN_ENOTFOUND;
+    rc = cmn_store_get_msg(s, BSF_SUBSCRIBERS_DB, impi, strlen(impi),
+                           &tep__gba_subscriber__descriptor, (ProtobufCMessage **)ret);
+    if (rc == 0 && ((*ret)->k.len != CMN_MIL_K_LEN || (*ret)->opc.len != CMN_MIL_K_LEN)) {
+        bsf_db_subscriber_free(*ret);
+        *ret = NULL;
+        rc = CMN_ECORRUPT;
+    }
+    return rc;
+}
+
+/* Reads the subscriber in t, lets fn change it, writes it back and commits. */
+static int update(cmn_store *s, const char *impi,
+                  int (*fn)(Tep__GbaSubscriber *sub, void *arg), void *arg)
+{
+    Tep__GbaSubscriber *sub = NULL;
+    cmn_txn *t = NULL;
+    int rc;
+
+    if (!impi_valid(impi))
+        return CMN_ENOTFOUND;
+    if ((rc = cmn_store_txn_begin(s, &t)) != 0)
+        return rc;
+    rc = cmn_txn_get_msg(t, BSF_SUBSCRIBERS_DB, impi, strlen(impi),
+                         &tep__gba_subscriber__descriptor, (ProtobufCMessage **)&sub);
+    if (rc == 0)
+        rc = fn(sub, arg);
+    if (rc == 0)
+        rc = cmn_txn_put_msg(t, BSF_SUBSCRIBERS_DB, impi, strlen(impi),
+                             (const ProtobufCMessage *)sub);
+    bsf_db_subscriber_free(sub);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
+}
+
+static int step(Tep__GbaSubscriber *sub, void *arg)
+{
+    if (sub->sqn >= CMN_MIL_SQN_MAX)
+        return CMN_ERANGE; /* SQN exhausted: the operator provisions the USIM again */
+    sub->sqn++;
+    *(uint64_t *)arg = sub->sqn;
+    return 0;
+}
+
+int bsf_db_sqn_next(cmn_store *s, const char *impi, uint64_t *ret_sqn)
+{
+    return update(s, impi, step, ret_sqn);
+}
+
+typedef struct {
+    uint64_t sqn_ms, delta;
+} resync_arg;
+
+static int resync(Tep__GbaSubscriber *sub, void *arg)
+{
+    const resync_arg *a = arg;
+    uint64_t next = sub->sqn + 1;
+
+    if (a->sqn_ms > CMN_MIL_SQN_MAX)
+        return CMN_EINVAL;
+    if (!(next > a->sqn_ms && next - a->sqn_ms <= a->delta))
+        sub->sqn = a->sqn_ms;
+    sub->resyncs++;
+    return 0;
+}
+
+int bsf_db_sqn_resync(cmn_store *s, const char *impi, uint64_t sqn_ms, uint64_t delta)
+{
+    resync_arg a = {sqn_ms, delta};
+
+    return update(s, impi, resync, &a);
+}
+
+int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b)
+{
+    return cmn_store_put_msg(s, BSF_BTIDS_DB, b->btid, strlen(b->btid),
+                             (const ProtobufCMessage *)b);
+}
+
+int bsf_db_btid_get(cmn_store *s, const char *btid, Tep__GbaBootstrap **ret)
+{
+    size_t n = btid ? strlen(btid) : 0;
+    int rc;
+
+    if (n == 0 || n > 300)
+        return CMN_ENOTFOUND;
+    rc = cmn_store_get_msg(s, BSF_BTIDS_DB, btid, n, &tep__gba_bootstrap__descriptor,
+                           (ProtobufCMessage **)ret);
+    if (rc == 0 && ((*ret)->ks.len != 32 || (*ret)->rand.len != CMN_MIL_RAND_LEN)) {
+        bsf_db_btid_free(*ret);
+        *ret = NULL;
+        rc = CMN_ECORRUPT;
+    }
+    return rc;
+}

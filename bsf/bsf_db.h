@@ -1,0 +1,35 @@
+/* tep-bsf's LMDB records: subscribers (the HSS's data: IMPI, K, OPc, SQN_HE) and
+ * bootstrappings (B-TID, IMPI, RAND, Ks, lifetime). Every write commits before it
+ * returns 0, so a challenge never leaves with an SQN the store does not hold. */
+#ifndef TEP_BSF_DB_H
+#define TEP_BSF_DB_H
+
+#include <stdint.h>
+
+#include "cmn_milenage.h"
+#include "cmn_store.h"
+#include "tep.pb-c.h"
+
+#define BSF_SUBSCRIBERS_DB "subscribers"
+#define BSF_BTIDS_DB "btids"
+#define BSF_STORE_SCHEMA 1
+
+int bsf_db_open(const char *dir, cmn_store **ret);
+/* A new subscriber; CMN_EEXIST when the IMPI is taken, CMN_EINVAL on bad sizes. */
+int bsf_db_subscriber_add(cmn_store *s, const Tep__GbaSubscriber *sub, int64_t now);
+/* *ret owned by the caller: tep__gba_subscriber__free_unpacked (wipe k/opc first:
+ * bsf_db_subscriber_free). CMN_ENOTFOUND when unknown. */
+int bsf_db_subscriber_get(cmn_store *s, const char *impi, Tep__GbaSubscriber **ret);
+void bsf_db_subscriber_free(Tep__GbaSubscriber *sub); /* wipes K and OPc; NULL is fine */
+/* SQN_HE += 1, committed; *ret_sqn the new value (the challenge's SQN). */
+int bsf_db_sqn_next(cmn_store *s, const char *impi, uint64_t *ret_sqn);
+/* After a verified AUTS (TS 33.102 6.3.5): when SQN_HE + 1 would not be fresh for the
+ * USIM (not above SQN_MS, or more than delta above), SQN_HE = SQN_MS; counts the
+ * re-synchronisation. Committed. */
+int bsf_db_sqn_resync(cmn_store *s, const char *impi, uint64_t sqn_ms, uint64_t delta);
+int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b);
+/* *ret: bsf_db_btid_free. CMN_ENOTFOUND when unknown. */
+int bsf_db_btid_get(cmn_store *s, const char *btid, Tep__GbaBootstrap **ret);
+void bsf_db_btid_free(Tep__GbaBootstrap *b); /* wipes Ks; NULL is fine */
+
+#endif
