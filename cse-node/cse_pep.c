@@ -16,8 +16,9 @@
 #define SUB "pep"
 
 /* The decision cache (remote mode): key = SHA-256 of the whole DecisionRequest but its
- * time, so the policies themselves (acp_json, creator) are part of the key: an ACP
- * updated or deleted gives another key and the old answer is never used again. */
+ * time and target path (cache_key), so the policies themselves (acp_json, creator) are
+ * part of the key: an ACP updated or deleted gives another key and the old answer is
+ * never used again. */
 #define CACHE_SETS 256
 #define CACHE_WAYS 4 /* a discovery's candidates share one set without evicting each other */
 #define CACHE_SLOTS (CACHE_SETS * CACHE_WAYS)
@@ -1130,11 +1131,16 @@ static bool cacheable(const Tep__DecisionRequest *rq)
     return true;
 }
 
+/* The request but its time and its target's path: the rule set reads neither (actw,
+ * the one rule that reads the clock, is not cached), while what it reads of the target,
+ * its type, specialization, policies and creator, is in the key. So the instances of a
+ * container (`la` after each new one) share one entry. */
 static bool cache_key(const Tep__DecisionRequest *rq, uint8_t key[CMN_SHA256_LEN])
 {
     Tep__DecisionRequest copy = *rq;
 
     copy.now = 0;
+    copy.target = (char *)"";
     return cmn_bus_msg_sha256(&copy.base, key) == 0;
 }
 

@@ -86,8 +86,8 @@ int cse_pep_next_ms(const cse_pep *p, int64_t now_ms);
 size_t cse_pep_outstanding(const cse_pep *p); /* questions on the wire, all requests */
 
 /* Decision cache (remote mode; off when cache_ms is 0, the default): an identical
- * DecisionRequest (its time aside) answered by the PDP less than cache_ms ago is
- * answered from the cache. The policies are part of the question, so an ACP that is
+ * DecisionRequest (its time and target path aside: the rule set reads neither) answered
+ * by the PDP less than cache_ms ago is answered from the cache. The policies are part of the question, so an ACP that is
  * updated or deleted is never answered from an old entry. Not cached: requests with
  * token or DAS privileges, policies with time windows (actw), timeouts. A cache hit is
  * not audited by tep-authz (tep-cse logs it). */

@@ -371,6 +371,29 @@ static void test_cache_keeps_many_answers(void **state)
         cse_pep_pending_free(pp);
     }
     assert_int_equal(cse_pep_cache_hits(f->pep), CACHED);
+
+    /* another resource with the same type, policies and creator (the next instance of a
+     * container): the rule set does not read the path, the answer is the cached one */
+    assert_int_equal(cse_pep_pending_new(&pp), 0);
+    Tep__DecisionRequest rq = question(who[0]);
+    rq.target = "/tep-cse/Cowner/data/cin-2";
+    cse_pep_begin(f->pep, pp);
+    cse_pep_decide(f->pep, &rq, &d);
+    cse_pep_end(f->pep);
+    assert_true(d.permit);
+    assert_true(cse_pep_pending_answered(pp));
+    cse_pep_pending_free(pp);
+    /* another type is another question */
+    assert_int_equal(cse_pep_pending_new(&pp), 0);
+    rq.target_ty = CMN_TY_CIN;
+    cse_pep_begin(f->pep, pp);
+    cse_pep_decide(f->pep, &rq, &d);
+    cse_pep_end(f->pep);
+    assert_string_equal(d.rule, CSE_PEP_RULE_PENDING);
+    assert_int_equal(cse_pep_cache_hits(f->pep), CACHED + 1);
+    cse_pep_pending_free(pp);
+    pdp_take(f, ident, &ilen, &in);
+    cmn_bus_env_free(in);
     assert_int_equal(cmn_bus_recv_wait(f->router, 50, ident, &ilen, &in), CMN_ETIMEOUT);
     teardown_pep(f);
 }

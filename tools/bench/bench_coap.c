@@ -5,8 +5,10 @@
  *              --path tep-cse/AE/cnt --op create|retrieve|idle [--query Q] [--ty N]
  *              [--body JSON] [--seconds N] [--window W] [--count N] [--sessions N]
  *
- * One session (DTLS-PSK for coaps://, with --identity and --key); W requests in flight
- * (CON, default 1) for --seconds, or until --count requests are answered. CREATE sends
+ * W sessions (default 1), each its own socket (DTLS-PSK for coaps://, with --identity
+ * and --key), each with one CON request in flight (libcoap's NSTART is 1: a second CON
+ * on one session waits for the first), so W requests are in flight, for --seconds or
+ * until --count requests are answered. CREATE sends
  * --body (default a contentInstance) with TY --ty (default 4) to path; RETRIEVE reads
  * path, with Uri-Query Q ("fu=1&lim=20": a discovery). Counts the answers whose
  * oneM2M-RSC is the expected one (2001 / 2000) and prints KEY=value lines:
@@ -33,6 +35,7 @@
 #include "cmn_err.h"
 
 #define MAX_KEY 64
+#define MAX_WINDOW 64
 
 typedef struct {
     const char *uri, *identity, *from, *path, *op, *query, *body;
@@ -46,8 +49,9 @@ typedef struct {
 typedef struct {
     bench_opts o;
     coap_context_t *ctx;
-    coap_session_t *session;
-    bool up, failed, dtls;
+    coap_session_t *session[MAX_WINDOW]; /* o.window of them */
+    unsigned busy[MAX_WINDOW];           /* requests in flight on each (0 or 1) */
+    bool failed, dtls;
     unsigned long connected, hs_failed, closed;
     unsigned in_flight, next_rqi;
     unsigned long sent, ok, errors;
@@ -63,6 +67,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The request on session is answered or given up. */
+static void session_done(bench *b, coap_session_t *session)
+{
+    for (unsigned i = 0; i < b->o.window; i++) {
+        if (b->session[i] == session && b->busy[i] > 0)
+            b->busy[i]--;
+    }
+    if (b->in_flight > 0)
+        b->in_flight--;
+}
+
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
                                    const coap_pdu_t *received, const coap_mid_t mid)
 {
@@ -76,8 +91,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
         if (b->first_bad_rsc == 0)
             b->first_bad_rsc = rsc != 0 ? rsc : 1;
     }
-    if (b->in_flight > 0)
-        b->in_flight--;
+    session_done(b, session);
     return COAP_RESPONSE_OK;
 }
 
@@ -87,8 +101,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent, const coap_
     bench *b = coap_get_app_data(coap_session_get_context(session));
 
     b->errors++;
-    if (b->in_flight > 0)
-        b->in_flight--;
+    session_done(b, session);
     if (r == COAP_NACK_TLS_FAILED)
         b->failed = true;
 }
@@ -98,7 +111,6 @@ static int on_event(coap_session_t *session, const coap_event_t event)
     bench *b = coap_get_app_data(coap_session_get_context(session));
 
     if (event == COAP_EVENT_DTLS_CONNECTED) {
-        b->up = true;
         b->connected++;
         coap_session_set_app_data(session, b); /* marks it established */
     } else if (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED) {
@@ -145,13 +157,15 @@ static void add_query(coap_optlist_t **chain, const char *query)
     }
 }
 
-/* One CON request: CREATE (POST, TY 4, a contentInstance) or RETRIEVE (GET). */
-static int send_one(bench *b, bool create)
+/* One CON request on session i: CREATE (POST, TY 4, a contentInstance) or RETRIEVE
+ * (GET). */
+static int send_one(bench *b, unsigned i, bool create)
 {
     const char *body = b->o.body;
+    coap_session_t *session = b->session[i];
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON,
                                    create ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET,
-                                   b->session);
+                                   session);
     coap_optlist_t *chain = NULL;
     uint8_t token[8];
     size_t tlen;
@@ -160,7 +174,7 @@ static int send_one(bench *b, bool create)
 
     if (pdu == NULL)
         return CMN_ENOMEM;
-    coap_session_new_token(b->session, &tlen, token);
+    coap_session_new_token(session, &tlen, token);
     coap_add_token(pdu, tlen, token);
     snprintf(rqi, sizeof(rqi), "b%u", b->next_rqi++);
     add_path(&chain, b->o.path);
@@ -175,9 +189,10 @@ static int send_one(bench *b, bool create)
     if (!coap_add_optlist_pdu(pdu, &chain) ||
         (create && !coap_add_data(pdu, strlen(body), (const uint8_t *)body)))
         goto out;
-    if (coap_send(b->session, pdu) != COAP_INVALID_MID) {
+    if (coap_send(session, pdu) != COAP_INVALID_MID) {
         b->sent++;
         b->in_flight++;
+        b->busy[i]++;
         rc = 0;
     }
     pdu = NULL; /* coap_send owns it */
@@ -233,21 +248,23 @@ static int destination(bench *b, coap_address_t *ret)
     return resolve(&uri, ret);
 }
 
-static int connect_one(bench *b)
+/* o.window sessions, each on its own socket; DTLS: all handshakes done. */
+static int connect_all(bench *b)
 {
     coap_address_t dst;
-    double deadline = now_s() + 10;
+    double deadline = now_s() + 10 + b->o.window;
 
     if (destination(b, &dst) != 0)
         return CMN_EINVAL;
-    b->session = new_session(b, &dst);
-    if (b->session == NULL)
-        return CMN_ECOAP;
+    for (unsigned i = 0; i < b->o.window; i++) {
+        if ((b->session[i] = new_session(b, &dst)) == NULL)
+            return CMN_ECOAP;
+    }
     if (!b->dtls)
         return 0;
-    while (!b->up && !b->failed && now_s() < deadline)
+    while (b->connected < b->o.window && !b->failed && now_s() < deadline)
         coap_io_process(b->ctx, 100);
-    return b->up ? 0 : CMN_ECOAP;
+    return b->connected == b->o.window ? 0 : CMN_ECOAP;
 }
 
 /* --op idle: opens o.sessions DTLS sessions, at most 32 handshakes at a time, then holds
@@ -291,8 +308,8 @@ static int run(bench *b, double *ret_elapsed)
 
     b->want_rsc = create ? 2001 : 2000;
     while (now_s() < end && !b->failed && (b->o.count == 0 || b->ok + b->errors < b->o.count)) {
-        while (b->in_flight < b->o.window && (b->o.count == 0 || b->sent < b->o.count))
-            if (send_one(b, create) != 0)
+        for (unsigned i = 0; i < b->o.window && (b->o.count == 0 || b->sent < b->o.count); i++)
+            if (b->busy[i] == 0 && send_one(b, i, create) != 0)
                 return CMN_ECOAP;
         coap_io_process(b->ctx, 1000);
     }
@@ -338,7 +355,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         }
     }
     if (!o->uri || !o->from || !o->path || o->seconds <= 0 || o->window == 0 ||
-        o->window > 64 || (strcmp(o->op, "create") && strcmp(o->op, "retrieve") &&
+        o->window > MAX_WINDOW || (strcmp(o->op, "create") && strcmp(o->op, "retrieve") &&
                            strcmp(o->op, "idle")) ||
         (strcmp(o->op, "idle") == 0 && (o->sessions == 0 || o->sessions > 100000)))
         return CMN_EINVAL;
@@ -386,7 +403,7 @@ int main(int argc, char **argv)
         rc = hold_idle(&b) == 0 ? 0 : 2;
         goto out;
     }
-    if (connect_one(&b) != 0) {
+    if (connect_all(&b) != 0) {
         fprintf(stderr, "bench-coap: DTLS handshake with %s failed\n", b.o.uri);
         goto out;
     }

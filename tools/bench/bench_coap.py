@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """oneM2M requests per second over CoAP and CoAPS (DTLS-PSK), side by side in one run:
-bare libcoap (bench-coap-server), tep-cse in [authz] mode local and remote, and the ACME
-CSE (PyPI acmecse, plain CoAP, in-memory storage) as a peer; then tep-cse's RETRIEVE rate
-against idle DTLS sessions. Same client (bench-coap), same machine, same run: every row
-is given as a ratio to its baseline measured in this run.
+bare libcoap (bench-coap-server), tep-cse in [authz] mode local and remote (cold, and
+warm: the decision cache on), and the ACME CSE (PyPI acmecse, plain CoAP, in-memory
+storage) as a peer; then tep-cse's RETRIEVE rate against idle DTLS sessions. Same client
+(bench-coap), same machine, same run: every row is given as a ratio to its baseline
+measured in this run.
 
   .deps/venv/bin/python tools/bench/bench_coap.py [--seconds 3] [--idle 1000,10000]
                                                   [--acme PYTHON] [--write-doc]
 
 The workload is a container with mni = 1000 filled with 1,000 contentInstances: CREATE
 (a contentInstance into it), RETRIEVE <cnt>/la, RETRIEVE of one instance by its path,
-and a discovery (fu=1&ty=4&lim=20), each at 1 and 8 requests in flight. Needs a build
-(TEP_BUILD_DIR, default ./build) and the integration venv (aiocoap) for the set-up;
---acme names the python of a venv where acmecse is installed (tools/bench/run.sh makes
-it under .deps/), without it the ACME rows are left out. --write-doc replaces this
-benchmark's block of rows in docs/benchmarks.md (bench-coap:begin/end)."""
+and a discovery (fu=1&ty=4&lim=20), each at 1 and 8 requests in flight (8: on 8
+sessions, one request each). Needs a build (TEP_BUILD_DIR, default ./build) and the
+integration venv (aiocoap) for the set-up; --acme names the python of a venv where
+acmecse is installed (tools/bench/run.sh makes it under .deps/), without it the ACME rows
+are left out. --write-doc replaces this benchmark's block of rows in docs/benchmarks.md
+(bench-coap:begin/end)."""
 
 import argparse
 import datetime
@@ -186,9 +188,17 @@ def dtls_target(plat, name):
     return t
 
 
+WARM_CACHE_MS = 60000
+
+
 def bench_tep(mode, args):
-    server = "tep" if mode == "local" else "remote"
-    plat = harness.Platform(authz_mode=mode)
+    """mode: local, remote, or warm (remote with the PEP's decision cache on,
+    [authz] cache_ms = WARM_CACHE_MS: after the first request of each kind the decisions
+    come from the cache, the policies still read and checked for every request)."""
+    server = {"local": "tep"}.get(mode, mode)
+    plat = harness.Platform(authz_mode="local" if mode == "local" else "remote")
+    saved = os.environ.get("TEP_AUTHZ_CACHE_MS")
+    os.environ["TEP_AUTHZ_CACHE_MS"] = str(WARM_CACHE_MS if mode == "warm" else 0)
     try:
         plat.start()
         out = {}
@@ -207,6 +217,10 @@ def bench_tep(mode, args):
         return out
     finally:
         plat.cleanup()
+        if saved is None:
+            os.environ.pop("TEP_AUTHZ_CACHE_MS", None)
+        else:
+            os.environ["TEP_AUTHZ_CACHE_MS"] = saved
 
 
 ACME_INI = """[basic.config]
@@ -363,6 +377,9 @@ def rows_of(res, args):
                              % (trname, "GET" if op == "retrieve" else "POST", w),
                              "%.0f req/s" % bare[(tr, op, w)], "1 (baseline)"))
     servers = [("tep", "tep-cse authz=local"), ("remote", "tep-cse authz=remote")]
+    if "warm" in res:
+        servers.append(("warm", "tep-cse authz=remote, decisions warm (cache_ms=%d)"
+                        % WARM_CACHE_MS))
     if "acme" in res:
         servers.append(("acme", "ACME CSE %s (Python, in-memory)" % args.acme_version))
     for tr, trname in (("plain", "CoAP"), ("dtls", "CoAPS (DTLS-PSK)")):
@@ -377,7 +394,7 @@ def rows_of(res, args):
                         n, rsc = ERRORS[(s, tr, key, w)]
                         result += " (and %d answers with RSC %s, not counted)" % (n, rsc)
                     ratio = "**%.3f** x bare" % (v / bare[(tr, op, w)])
-                    if s == "remote":
+                    if s in ("remote", "warm"):
                         ratio += ", %.2f x local" % (v / res["tep"][(tr, key, w)])
                     if key == "create" and "lmdb" in res:
                         ratio += ", %.2f x LMDB put" % (v / res["lmdb"][w])
@@ -427,11 +444,11 @@ def main():
     ap.add_argument("--idle", default="1000,10000",
                     help="idle DTLS session counts, comma-separated ('' = none)")
     ap.add_argument("--acme", help="python of the venv with acmecse")
-    ap.add_argument("--only", help="comma-separated parts: bare,tep,remote,acme,idle")
+    ap.add_argument("--only", help="comma-separated parts: bare,tep,remote,warm,acme,idle")
     ap.add_argument("--write-doc", action="store_true")
     args = ap.parse_args()
     args.idle = [int(x) for x in args.idle.split(",") if x]
-    parts = set((args.only or "bare,tep,remote,acme,idle").split(","))
+    parts = set((args.only or "bare,tep,remote,warm,acme,idle").split(","))
     args.acme_version = ""
     if args.acme:
         args.acme = os.path.abspath(args.acme)
@@ -447,6 +464,8 @@ def main():
         res["tep"] = bench_tep("local", args)
     if "remote" in parts:
         res["remote"] = bench_tep("remote", args)
+    if "warm" in parts:
+        res["warm"] = bench_tep("warm", args)
     if "acme" in parts and args.acme:
         res["acme"] = bench_acme(args)
     if "idle" in parts and args.idle:
