@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cmn_bus_peers.h"
 #include "cmn_config.h"
 #include "cmn_err.h"
 
@@ -63,6 +64,9 @@ static const cmn_cfg_item authz_table[] = {
      "CURVE: own secret key file, created 0600 on first start"},
     {"bus", "curve_name", CMN_CFG_STR, "authz", offsetof(authz_config, bus_curve.name), 0, 0,
      NULL, "CURVE: own public key name: the host name clients connect to"},
+    {"bus", "peers", CMN_CFG_STR, "", offsetof(authz_config, bus_peers), 0, 0,
+     cmn_bus_peers_valid, "who may retrieve Kc on keys: CSE-ID=CURVE key name (or z85:KEY), "
+     "...; empty = a key goes to whoever names a target of it (one-host platform)"},
     CMN_DTLS_CFG_ITEMS(authz_config, dtls),
     CMN_BODY_CFG_ITEMS("authz", authz_config, body, "16384"),
 };
@@ -79,6 +83,15 @@ int authz_config_load(const char *path, authz_config *cfg, char *err, size_t err
         return rc;
     if (cmn_log_parse_level(cfg->log_level, &cfg->level) != 0) {
         snprintf(err, errlen, "authz.log_level: invalid");
+        authz_config_free(cfg);
+        return CMN_ECONFIG;
+    }
+    /* an ipc:// peer proves no identity (docs/internals.md "Authenticated credential
+     * hand-off") */
+    if (cfg->bus_peers[0] != '\0' &&
+        (!cfg->bus_curve.enabled || strncmp(cfg->keys_ep, "tcp://", 6) != 0)) {
+        snprintf(err, errlen, "%s: bus.peers: needs [bus] curve = true and a tcp:// keys "
+                 "endpoint", path ? path : "(environment)");
         authz_config_free(cfg);
         return CMN_ECONFIG;
     }

@@ -32,6 +32,7 @@ typedef struct {
     char *keys_ep;    /* [bus] keys: ROUTER, bound, MAF Key Retrieval; "" = off */
     char *maf_events_ep; /* [bus] maf_events: PUB, bound, KeyEvent; "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    char *bus_peers;  /* [bus] peers: identity=CURVE key of the Kc targets (cmn_bus_peers.h) */
     cmn_dtls_limits dtls;    /* [dtls]: the MAF's CoAPS endpoint (cmn_dtls_guard.h) */
     cmn_body_limits body;    /* [authz] max_body, block1_*: the MAF's (cmn_coap.h) */
     cmn_log_level level; /* parsed log_level */

@@ -21,6 +21,7 @@
 #include "authz_rate.h"
 #include "authz_tokens.h"
 #include "cmn_bus.h"
+#include "cmn_bus_peers.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_store.h"
@@ -57,6 +58,8 @@ struct authz_daemon {
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
     cmn_bus_sock *keys;     /* MAF Key Retrieval; NULL when [bus] keys is empty */
+    cmn_bus_peers *peers;   /* [bus] peers: who may retrieve for which target */
+    char peer[CMN_BUS_PEER_MAX]; /* proven CURVE key of the message being answered */
     cmn_bus_sock *maf_events; /* KeyEvent PUB; NULL when [bus] maf_events is empty */
     cmn_sync *sync;
     authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
@@ -147,6 +150,11 @@ static int open_bus(authz_daemon *d)
     if (err != 0) {
         CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"",
                 d->cfg->bus_curve.key_file, d->cfg->bus_curve.key_dir, cmn_strerror(err));
+        return AUTHZ_EXIT_START;
+    }
+    err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers);
+    if (err != 0) {
+        CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(err));
         return AUTHZ_EXIT_START;
     }
     err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->decide_ep, &d->decide);
@@ -288,6 +296,7 @@ void authz_daemon_free(authz_daemon *d)
     cmn_bus_close(d->keys);
     cmn_bus_close(d->maf_events);
     cmn_bus_free(d->bus);
+    cmn_bus_peers_free(d->peers);
     cmn_store_close(d->store);
     cmn_store_close(d->audit);
     authz_maf_pending_clear(&d->revoked_certs);
@@ -622,8 +631,24 @@ static void serve_decide(authz_daemon *d)
 
 /* ---- MAF Key Retrieval (TS-0003 8.8.2.6) ------------------------------------------ */
 
-/* The requester names itself (target_id), as on the sync socket: the bus is the trust
- * boundary (file permissions on ipc://, CURVE on tcp://). */
+/* The requester names itself (target_id). With [bus] peers, that must be the identity
+ * its CURVE key is bound to, else it gets nothing (CMN_EDENIED); without, the bus is the
+ * trust boundary (the one-host platform: docs/internals.md "Authenticated credential
+ * hand-off"). */
+static bool keys_requester_ok(const authz_daemon *d, const char *target, const char *key_id,
+                              const char *safe_target)
+{
+    const char *bound = NULL;
+
+    if (cmn_bus_peers_count(d->peers) == 0 ||
+        cmn_bus_peers_check(d->peers, d->peer, target, &bound) == 0)
+        return true;
+    CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s bound=%s "
+             "peer_key=%.8s reason=\"not the authenticated target\"", key_id, safe_target,
+             bound ? bound : "none", d->peer[0] ? d->peer : "none");
+    return false;
+}
+
 static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
                         const Tep__Envelope *in)
 {
@@ -637,16 +662,21 @@ static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
         reply_error(d->keys, ident, ilen, in, "expected a KeyRequest");
         return;
     }
-    resp.err = authz_maf_retrieve(d->store, rq->key_id, rq->target_id, (int64_t)time(NULL),
-                                  &cred);
     log_safe(rq->key_id, key_id, sizeof(key_id));
     log_safe(rq->target_id, target, sizeof(target));
+    if (!keys_requester_ok(d, rq->target_id, key_id, target)) {
+        resp.err = CMN_EDENIED;
+        goto answer;
+    }
+    resp.err = authz_maf_retrieve(d->store, rq->key_id, rq->target_id, (int64_t)time(NULL),
+                                  &cred);
     if (resp.err == 0)
         CMN_INFO("maf", "event=maf_key_retrieved key_id=%s target=%s source=%s", key_id, target,
                  cred->enrolee_id);
     else
         CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s reason=\"%s\"",
                  key_id, target, resp.err == CMN_EDENIED ? "not a target" : cmn_strerror(resp.err));
+answer:
     resp.credential = cred;
     cmn_bus_env_init(&out, SENDER, in->request_id);
     out.body_case = TEP__ENVELOPE__BODY_KEY_RESP;
@@ -756,7 +786,7 @@ static void serve(authz_daemon *d, cmn_bus_sock *s, const char *name, answer_fn 
         uint8_t ident[CMN_BUS_IDENT_MAX];
         size_t ilen = 0;
         Tep__Envelope *in = NULL;
-        int err = cmn_bus_recv(s, ident, &ilen, &in);
+        int err = cmn_bus_recv_peer(s, ident, &ilen, d->peer, &in);
 
         if (err == CMN_EAGAIN)
             return;

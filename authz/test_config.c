@@ -92,6 +92,12 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("[bus]\n\ndecide = http://x\n", ":3:");
     expect_error("[authz]\nmaf_id = not a name\n", "maf_id");
     expect_error("[authz]\nunknown = 1\n", "unknown");
+    /* [bus] peers: syntax (with the line), and only over CURVE on a tcp:// keys socket */
+    expect_error("[bus]\npeers = /tep-cse=a b\n", ":2:");
+    expect_error("[bus]\npeers = /tep-cse=cse, /mn=cse\n", "two identities");
+    expect_error("[bus]\npeers = /tep-cse=cse\nkeys = tcp://127.0.0.1:7000\n", "needs [bus] curve");
+    expect_error("[bus]\npeers = /tep-cse=cse\ncurve = true\nkeys = ipc:///tmp/k.ipc\n",
+                 "tcp:// keys");
 }
 
 int main(void)

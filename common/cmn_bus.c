@@ -279,10 +279,27 @@ static int check_prefix(cmn_bus_sock *s, zmq_msg_t *first, uint8_t *ret_ident, s
     return 0;
 }
 
+/* The "User-Id" property of m (the ZAP handler's user id: the client's Z85 key). */
+static void peer_of(zmq_msg_t *m, char ret_peer[CMN_BUS_PEER_MAX])
+{
+    const char *uid = zmq_msg_gets(m, "User-Id");
+    ret_peer[0] = '\0';
+    if (uid && strlen(uid) < CMN_BUS_PEER_MAX)
+        memcpy(ret_peer, uid, strlen(uid) + 1);
+}
+
 int cmn_bus_recv(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen, Tep__Envelope **ret_env)
+{
+    return cmn_bus_recv_peer(s, ret_ident, ret_ilen, NULL, ret_env);
+}
+
+int cmn_bus_recv_peer(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen,
+                      char ret_peer[CMN_BUS_PEER_MAX], Tep__Envelope **ret_env)
 {
     zmq_msg_t frames[BUS_MAX_FRAMES];
     size_t n = 0;
+    if (ret_peer)
+        ret_peer[0] = '\0';
     if (!s || !ret_env || s->kind == CMN_BUS_PUB)
         return CMN_EINVAL;
     int err = recv_frames(s, frames, &n);
@@ -299,6 +316,8 @@ int cmn_bus_recv(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen, Tep__Env
             goto out;
     }
     err = decode_payload(&frames[want - 1], ret_env);
+    if (!err && ret_peer)
+        peer_of(&frames[want - 1], ret_peer);
 out:
     close_frames(frames, n);
     return err;

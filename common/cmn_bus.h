@@ -44,6 +44,12 @@ int cmn_bus_send(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__
  * CMN_EAGAIN when nothing is waiting; CMN_ECORRUPT when a message does not decode or
  * has another version (the message is consumed and dropped). */
 int cmn_bus_recv(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen, Tep__Envelope **ret_env);
+/* As cmn_bus_recv, and ret_peer (CMN_BUS_PEER_MAX bytes) gets the sender's proven bus
+ * identity: the Z85 CURVE public key the connection authenticated with (40 characters),
+ * or "" when the connection has no CURVE (ipc://, or CURVE off). */
+#define CMN_BUS_PEER_MAX 41
+int cmn_bus_recv_peer(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen,
+                      char ret_peer[CMN_BUS_PEER_MAX], Tep__Envelope **ret_env);
 /* Waits up to timeout_ms for a message, then as cmn_bus_recv (CMN_ETIMEOUT). */
 int cmn_bus_recv_wait(cmn_bus_sock *s, int timeout_ms, uint8_t *ret_ident, size_t *ret_ilen,
                       Tep__Envelope **ret_env);

@@ -199,9 +199,12 @@ static int zap_send(void *s, const void *buf, size_t len, bool more)
     return errno == ETERM ? CMN_ESTATE : CMN_EBUS;
 }
 
-/* Frames: version, request_id, domain, address, identity, mechanism, credentials... */
-static int zap_reply(void *s, zmq_msg_t *req, bool ok)
+/* Frames: version, request_id, domain, address, identity, mechanism, credentials...
+ * An admitted client's user id is its Z85 public key: libzmq attaches it to every
+ * message of the connection as the "User-Id" property (cmn_bus_recv_peer). */
+static int zap_reply(void *s, zmq_msg_t *req, const char *user_id)
 {
+    bool ok = user_id != NULL;
     int err = zap_send(s, "1.0", 3, true);
     if (!err)
         err = zap_send(s, zmq_msg_data(&req[1]), zmq_msg_size(&req[1]), true);
@@ -210,22 +213,23 @@ static int zap_reply(void *s, zmq_msg_t *req, bool ok)
     if (!err)
         err = ok ? zap_send(s, "OK", 2, true) : zap_send(s, "unknown key", 11, true);
     if (!err)
-        err = zap_send(s, "", 0, true); /* user id */
+        err = zap_send(s, ok ? user_id : "", ok ? strlen(user_id) : 0, true); /* user id */
     if (!err)
         err = zap_send(s, "", 0, false); /* metadata */
     return err;
 }
 
-static bool zap_decide(const cmn_curve *c, zmq_msg_t *req, size_t n)
+/* true and the client's Z85 key in ret_z85 when it is admitted. */
+static bool zap_decide(const cmn_curve *c, zmq_msg_t *req, size_t n,
+                       char ret_z85[Z85_KEY_LEN + 1])
 {
-    char client_z85[Z85_KEY_LEN + 1];
     if (n < 7 || zmq_msg_size(&req[5]) != 5 || memcmp(zmq_msg_data(&req[5]), "CURVE", 5) != 0)
         return false;
     if (zmq_msg_size(&req[6]) != KEY_BIN_LEN)
         return false;
-    if (!zmq_z85_encode(client_z85, zmq_msg_data(&req[6]), KEY_BIN_LEN))
+    if (!zmq_z85_encode(ret_z85, zmq_msg_data(&req[6]), KEY_BIN_LEN))
         return false;
-    return key_admitted(c->key_dir, client_z85);
+    return key_admitted(c->key_dir, ret_z85);
 }
 
 /* One request: all frames (extra ones dropped), then the answer. CMN_ESTATE when the
@@ -251,8 +255,10 @@ static int zap_serve_one(cmn_curve *c)
             zmq_msg_close(m);
         n++;
     }
-    if (n >= 2)
-        err = zap_reply(c->zap, req, zap_decide(c, req, n));
+    if (n >= 2) {
+        char client_z85[Z85_KEY_LEN + 1];
+        err = zap_reply(c->zap, req, zap_decide(c, req, n, client_z85) ? client_z85 : NULL);
+    }
 out:
     for (size_t i = 0; i < n && i < ZAP_MAX_FRAMES; i++)
         zmq_msg_close(&req[i]);

@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "cmn_bus.h"
+#include "cmn_bus_peers.h"
 #include "cmn_err.h"
 
 typedef struct {
@@ -522,6 +523,85 @@ static void test_curve_known_client_served(void **state)
     curve_exchange(f, true);
 }
 
+/* The ROUTER learns which key a request came with (the ZAP user id, cmn_bus_recv_peer):
+ * client1's public key as published; an identity bound to it in cmn_bus_peers is the
+ * only one it may claim (by name or inline z85:), a key bound twice speaks for none,
+ * and without CURVE (ipc://) the peer is "" and claims nothing. */
+static void test_curve_peer_is_the_client_key(void **state)
+{
+    curve_fixture *f = *state;
+    cmn_bus_sock *d = NULL;
+    Tep__Envelope req, *got = NULL;
+    Tep__Event ev;
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen = 0;
+    char peer[CMN_BUS_PEER_MAX], pub[128], path[160], list[200], copy[160];
+    cmn_bus_peers *peers = NULL;
+    const char *bound = NULL;
+
+    f->client = curve_bus(f, f->keys, "client1");
+    assert_int_equal(cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router), 0);
+    assert_int_equal(cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d), 0);
+    event_env(&req, &ev, 12);
+    assert_int_equal(cmn_bus_send(d, NULL, 0, &req), 0);
+    int err = CMN_EAGAIN;
+    for (int i = 0; i < 300 && err == CMN_EAGAIN; i++) {
+        err = cmn_bus_recv_peer(f->router, ident, &ilen, peer, &got);
+        if (err == CMN_EAGAIN)
+            usleep(10000);
+    }
+    cmn_bus_close(d);
+    assert_int_equal(err, 0);
+    cmn_bus_env_free(got);
+    snprintf(path, sizeof(path), "%s/client1.pub", f->keys);
+    read_text(path, pub, sizeof(pub));
+    pub[40] = '\0';
+    assert_string_equal(peer, pub);
+
+    assert_int_equal(cmn_bus_peers_new("/tep-cse=client1, maf.tep.local=localhost", f->keys,
+                                       &peers), 0);
+    assert_int_equal(cmn_bus_peers_check(peers, peer, "/tep-cse", &bound), 0);
+    assert_string_equal(bound, "/tep-cse");
+    assert_int_equal(cmn_bus_peers_check(peers, peer, "/mn-cse1", &bound), CMN_EDENIED);
+    assert_string_equal(bound, "/tep-cse");
+    assert_int_equal(cmn_bus_peers_check(peers, "", "/tep-cse", &bound), CMN_EDENIED);
+    assert_null(bound);
+    cmn_bus_peers_free(peers);
+    snprintf(list, sizeof(list), "/mn-cse1=z85:%s", pub);
+    assert_int_equal(cmn_bus_peers_new(list, "/nonexistent", &peers), 0);
+    assert_int_equal(cmn_bus_peers_check(peers, peer, "/mn-cse1", NULL), 0);
+    assert_int_equal(cmn_bus_peers_check(peers, peer, "/tep-cse", &bound), CMN_EDENIED);
+    cmn_bus_peers_free(peers);
+    /* the same key under a second name, bound to a second identity: neither */
+    snprintf(copy, sizeof(copy), "%s/client1-copy.pub", f->keys);
+    copy_file(path, copy);
+    assert_int_equal(cmn_bus_peers_new("/tep-cse=client1, /mn-cse1=client1-copy", f->keys,
+                                       &peers), 0);
+    assert_int_equal(cmn_bus_peers_check(peers, peer, "/tep-cse", &bound), CMN_EDENIED);
+    assert_null(bound);
+    cmn_bus_peers_free(peers);
+}
+
+/* The peers list is validated as configuration. */
+static void test_peers_list_validated(void **state)
+{
+    char err[256];
+    (void)state;
+    assert_int_equal(cmn_bus_peers_valid("", err, sizeof(err)), 0);
+    assert_int_equal(cmn_bus_peers_valid("/tep-cse=cse, maf.tep.local=authz", err, sizeof(err)), 0);
+    assert_int_equal(cmn_bus_peers_valid("tep-cse=cse!", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "CURVE key name"));
+    assert_int_equal(cmn_bus_peers_valid("/a b=cse", err, sizeof(err)), CMN_EINVAL);
+    assert_int_equal(cmn_bus_peers_valid("/a=z85:short", err, sizeof(err)), CMN_EINVAL);
+    assert_int_equal(cmn_bus_peers_valid("/a=.hidden", err, sizeof(err)), CMN_EINVAL);
+    assert_int_equal(cmn_bus_peers_valid("-bad-=cse", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "CSE-ID"));
+    assert_int_equal(cmn_bus_peers_valid("/a=cse, /b=cse", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "two identities"));
+    assert_int_equal(cmn_bus_peers_valid("/a=k1, /a=k2", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "twice"));
+}
+
 /* A client with the right server key but its own key outside the trust list (another
  * key dir) is refused by the ZAP handler: nothing reaches the server. Once its public
  * key is published into the shared dir, it is admitted without a restart. */
@@ -635,6 +715,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_skips_other_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curve_keys_created_and_kept, curve_setup,
                                         curve_teardown),
+        cmocka_unit_test_setup_teardown(test_curve_peer_is_the_client_key, curve_setup,
+                                        curve_teardown),
+        cmocka_unit_test(test_peers_list_validated),
         cmocka_unit_test_setup_teardown(test_curve_known_client_served, curve_setup,
                                         curve_teardown),
         cmocka_unit_test_setup_teardown(test_curve_unknown_client_refused, curve_setup,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmn_bus.h"
+#include "cmn_bus_peers.h"
 #include "cmn_config.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -19,6 +20,7 @@
 
 struct enr_bus {
     const enr_config *cfg;
+    cmn_bus_peers *peers; /* [bus] peers; no binding: the one-host platform */
     cmn_store *store;
     cmn_bus *bus;
     cmn_bus_sock *pub, *sync, *admin;
@@ -88,6 +90,9 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
     if (rc == 0 && (rc = cmn_bus_curve_enable(b->bus, &cfg->bus_curve)) != 0)
         CMN_ERR(SUB, "event=curve_failed key=%s dir=%s err=%s", cfg->bus_curve.key_file,
                 cfg->bus_curve.key_dir, cmn_strerror(rc));
+    if (rc == 0 && (rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir,
+                                           &b->peers)) != 0)
+        CMN_ERR(SUB, "event=peers_failed err=%s", cmn_strerror(rc));
     if (rc == 0)
         rc = open_one(b, CMN_BUS_PUB, cfg->bus_events, &b->pub);
     if (rc == 0)
@@ -110,6 +115,7 @@ void enr_bus_close(enr_bus *b)
     cmn_bus_close(b->sync);
     cmn_bus_close(b->admin);
     cmn_bus_free(b->bus);
+    cmn_bus_peers_free(b->peers);
     free(b->queue);
     free(b);
 }
@@ -196,7 +202,31 @@ static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, uint
     cmn_bus_send(s, ident, ilen, &env);
 }
 
-static void answer_sync(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+/* May this requester fetch target's credentials? With [bus] peers: only the target its
+ * CURVE key is bound to. Without (one host, ipc://: one trust domain): the targets of
+ * this enroller's own configuration, registrar_cse_id, maf_id and [enroller] targets. */
+static bool sync_allowed(const enr_bus *b, const char *peer, const char *target)
+{
+    const char *bound = NULL;
+    char safe[96];
+
+    if (cmn_bus_peers_count(b->peers) == 0) {
+        if (strcmp(target, b->cfg->maf_id) == 0 || enr_config_target_poa(b->cfg, target))
+            return true;
+    } else if (cmn_bus_peers_check(b->peers, peer, target, &bound) == 0) {
+        return true;
+    }
+    snprintf(safe, sizeof(safe), "%s", target);
+    for (char *p = safe; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || (unsigned char)*p >= 0x7f)
+            *p = '?';
+    CMN_WARN(SUB, "event=sync_refused target=\"%s\" bound=%s peer_key=%.8s", safe,
+             bound ? bound : "none", peer[0] ? peer : "none");
+    return false;
+}
+
+static void answer_sync(enr_bus *b, const uint8_t *ident, size_t ilen, const char *peer,
+                        const Tep__Envelope *req)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
     Tep__SyncResponse resp = TEP__SYNC_RESPONSE__INIT;
@@ -204,6 +234,9 @@ static void answer_sync(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep
 
     if (req->body_case != TEP__ENVELOPE__BODY_SYNC_REQ)
         return reply_error(b->sync, ident, ilen, req->request_id, CMN_EPROTO, "want sync_req");
+    if (!sync_allowed(b, peer, req->sync_req->target_id))
+        return reply_error(b->sync, ident, ilen, req->request_id, CMN_EDENIED,
+                           "not the authenticated target");
     rc = enr_sync_answer(b->store, b->cfg->mef_fqdn, req->sync_req, &resp);
     if (rc != 0) {
         CMN_ERR(SUB, "event=sync_failed err=%s", cmn_strerror(rc));
@@ -275,7 +308,8 @@ static void refuse_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Te
     cmn_bus_send(b->admin, ident, ilen, &env);
 }
 
-static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const char *peer,
+                         const Tep__Envelope *req)
 {
     char msg[512];
 
@@ -313,13 +347,15 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const Te
 
 /* Drains one ROUTER. */
 static void drain(enr_bus *b, cmn_bus_sock *s,
-                  void (*fn)(enr_bus *, const uint8_t *, size_t, const Tep__Envelope *))
+                  void (*fn)(enr_bus *, const uint8_t *, size_t, const char *,
+                             const Tep__Envelope *))
 {
     for (;;) {
         uint8_t ident[CMN_BUS_IDENT_MAX];
         size_t ilen = 0;
+        char peer[CMN_BUS_PEER_MAX];
         Tep__Envelope *env = NULL;
-        int rc = cmn_bus_recv(s, ident, &ilen, &env);
+        int rc = cmn_bus_recv_peer(s, ident, &ilen, peer, &env);
 
         if (rc == CMN_EAGAIN)
             return;
@@ -331,7 +367,7 @@ static void drain(enr_bus *b, cmn_bus_sock *s,
             CMN_WARN(SUB, "event=recv_failed err=%s", cmn_strerror(rc));
             return;
         }
-        fn(b, ident, ilen, env);
+        fn(b, ident, ilen, peer, env);
         cmn_bus_env_free(env);
     }
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmn_bus_peers.h"
 #include "cmn_config.h"
 #include "cmn_err.h"
 
@@ -82,11 +83,58 @@ static const cmn_cfg_item enr_table[] = {
          "CURVE: own secret key file, created 0600 on first start"),
     ITEM("bus", "curve_name", "enroller", bus_curve.name, NULL,
          "CURVE: own public key name: the host name clients connect to"),
+    ITEM("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
+         "who may fetch credentials on sync: IDENTITY=CURVE key name (or z85:KEY), ...; "
+         "empty = one-host platform (docs/internals.md)"),
     CMN_DTLS_CFG_ITEMS(enr_config, dtls),
     CMN_BODY_CFG_ITEMS("enroller", enr_config, body, "4096"),
 };
 
 #define ENR_NITEMS (sizeof(enr_table) / sizeof(enr_table[0]))
+
+/* The authenticated hand-off (docs/internals.md "Authenticated credential hand-off"):
+ * more targets than the platform's own registrar on a tcp:// bus (other hosts) need bus
+ * identities, and identities need CURVE (ipc:// proves no identity: one host is one
+ * trust domain); every target, the registrar and the MAF must then be bound, or they
+ * would get nothing. */
+static int check_peers(const char *path, const enr_config *cfg, char *err, size_t errlen)
+{
+    const char *file = path ? path : "(environment)";
+    cmn_bus_peers *p = NULL;
+    const char *unbound = NULL;
+    int rc;
+
+    if (cfg->bus_peers[0] == '\0') {
+        if (cfg->n_targets == 0 || strncmp(cfg->bus_sync, "ipc://", 6) == 0)
+            return 0;
+        snprintf(err, errlen, "%s: enroller.targets: more enrolment targets on a tcp:// "
+                 "sync socket need bus identities: set [bus] peers", file);
+        return CMN_ECONFIG;
+    }
+    if (!cfg->bus_curve.enabled || strncmp(cfg->bus_sync, "tcp://", 6) != 0) {
+        snprintf(err, errlen, "%s: bus.peers: needs [bus] curve = true and a tcp:// sync "
+                 "endpoint (an ipc:// peer proves no identity)", file);
+        return CMN_ECONFIG;
+    }
+    rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir, &p);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: bus.peers: %s", file, cmn_strerror(rc));
+        return CMN_ECONFIG;
+    }
+    if (!cmn_bus_peers_binds(p, cfg->registrar_cse_id))
+        unbound = cfg->registrar_cse_id;
+    else if (!cmn_bus_peers_binds(p, cfg->maf_id))
+        unbound = cfg->maf_id;
+    for (size_t i = 0; !unbound && i < cfg->n_targets; i++)
+        if (!cmn_bus_peers_binds(p, cfg->target_list[i].key))
+            unbound = cfg->target_list[i].key;
+    cmn_bus_peers_free(p);
+    if (!unbound)
+        return 0;
+    snprintf(err, errlen, "%s: bus.peers: binds no key to %s (an enrolment target)", file,
+             unbound);
+    return CMN_ECONFIG;
+}
 
 int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
 {
@@ -107,6 +155,10 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
         if (cfg->target_list) /* parsed: the registrar is listed again */
             snprintf(err, errlen, "%s: enroller.targets: %s is registrar_cse_id already",
                      path ? path : "(environment)", cfg->registrar_cse_id);
+        enr_config_free(cfg);
+        return CMN_ECONFIG;
+    }
+    if (check_peers(path, cfg, err, errlen) != 0) {
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }

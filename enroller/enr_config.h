@@ -26,6 +26,7 @@ typedef struct {
     char *bus_sync;
     char *bus_admin;
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    char *bus_peers;         /* [bus] peers: identity=CURVE key, cmn_bus_peers.h */
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
     cmn_body_limits body;    /* [enroller] max_body, block1_* (cmn_coap.h) */
     cmn_log_level level; /* parsed log_level */

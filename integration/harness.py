@@ -4,6 +4,7 @@ to drive `tepctl` and `tep-device` and read their KEY=value output.
 
 The build directory comes from TEP_BUILD_DIR (default: <repo>/build)."""
 
+import contextlib
 import ctypes
 import os
 import re
@@ -81,12 +82,13 @@ def parse_kv(text):
     return out
 
 
-def free_udp_ports(n):
-    """n distinct UDP ports that are free on 127.0.0.1 right now."""
+def free_udp_ports(n, kind=socket.SOCK_DGRAM):
+    """n distinct UDP (or, with kind SOCK_STREAM, TCP) ports that are free on 127.0.0.1
+    right now."""
     socks, ports = [], []
     try:
         while len(ports) < n:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = socket.socket(socket.AF_INET, kind)
             s.bind(("127.0.0.1", 0))
             socks.append(s)
             ports.append(s.getsockname()[1])
@@ -670,3 +672,131 @@ def gateway_platform(names=("mn1",), parents=None, **settings):
         p.cleanup(keep=False)
         raise
     return p, mns
+
+
+# ---------------------------------------------------------------- the bus over TCP + CURVE
+
+# One loopback address per "host": a server's curve_name is the host name its clients use.
+CURVE_HOSTS = {"enroller": "127.0.0.2", "authz": "127.0.0.3", "cse": "127.0.0.4"}
+# CurvePlatform.ports: the tcp ports of these sockets, in this order.
+CURVE_SOCKETS = ("events", "sync", "enroller_admin", "decide", "authz_admin", "cse_admin",
+                 "keys", "maf_events")
+
+
+def curve_bus_section(p, name, keys_dir, ports, admin=None, curve_name=None, key=None,
+                      maf=False, peers=None):
+    """The [bus] section of daemon name (enroller, authz, cse) of platform p: tcp://
+    endpoints on CURVE_HOSTS, CURVE on, its key pair (default: data/<name>/bus-curve.key,
+    published as its host name); maf: tep-authz's keys and maf_events sockets (bound by
+    tep-authz, connected by tep-cse); peers: the [bus] peers value (enroller, authz)."""
+    port = dict(zip(CURVE_SOCKETS, ports))
+    tcp = lambda host, sock: "tcp://%s:%d" % (CURVE_HOSTS[host], port[sock])
+    lines = {
+        "enroller": [("events", tcp("enroller", "events")), ("sync", tcp("enroller", "sync")),
+                     ("admin", tcp("enroller", "enroller_admin"))],
+        "authz": [("decide", tcp("authz", "decide")), ("events", tcp("enroller", "events")),
+                  ("sync", tcp("enroller", "sync")), ("admin", tcp("authz", "authz_admin"))],
+        "cse": [("decide", tcp("authz", "decide")), ("events", tcp("enroller", "events")),
+                ("sync", tcp("enroller", "sync")), ("admin", admin or tcp("cse", "cse_admin"))],
+    }[name]
+    if maf and name in ("authz", "cse"):
+        lines += [("keys", tcp("authz", "keys")), ("maf_events", tcp("authz", "maf_events"))]
+    if peers is not None:
+        lines.append(("peers", peers))
+    lines += [("curve", "true"), ("curve_dir", keys_dir),
+              ("curve_key", key or os.path.join(p.env["DATA_DIR"], name, "bus-curve.key")),
+              ("curve_name", curve_name or CURVE_HOSTS[name])]
+    return "[bus]\n" + "".join("%s = %s\n" % kv for kv in lines)
+
+
+def replace_bus_section(path, bus):
+    """The config at path with its [bus] section (always the last) replaced."""
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text[:text.index("[bus]")] + bus)
+
+
+class CurvePlatform:
+    """The three daemons with the bus on tcp:// + CURVE (docs/internals.md "Bus security"),
+    keys in <dir>/bus-keys. maf: tep-authz's MAF (CoAPS, keys, maf_events) on as well;
+    peers: {daemon: [bus] peers value}. Started by start()."""
+
+    def __init__(self, maf=False, peers=None, **settings):
+        self.p = Platform(**dict({"deadline_ms": 3000}, **settings))
+        self.keys = os.path.join(self.p.dir, "bus-keys")
+        self.ports = free_udp_ports(len(CURVE_SOCKETS), socket.SOCK_STREAM)
+        self.maf = maf
+        self.peers = peers or {}
+        if maf:
+            self.p.ports["authz_coaps"] = free_udp_ports(1)[0]
+            self.p.configure()
+        for name in Platform.ORDER:
+            self.write_bus(name)
+        host = lambda n, sock: "tcp://%s:%d" % (CURVE_HOSTS[n], self.ports[CURVE_SOCKETS.index(sock)])
+        self.admin = {"enroller": host("enroller", "enroller_admin"),
+                      "authz": host("authz", "authz_admin"), "cse": host("cse", "cse_admin")}
+        self.sync = host("enroller", "sync")
+        self.keys_ep = host("authz", "keys")
+
+    def write_bus(self, name):
+        replace_bus_section(tepenv.config_path(self.p.dir, name), self.bus(name))
+
+    def bus(self, name, **kw):
+        """name's [bus] section (curve_bus_section; keyword arguments as there)."""
+        kw.setdefault("maf", self.maf)
+        if name in self.peers:
+            kw.setdefault("peers", self.peers[name])
+        return curve_bus_section(self.p, name, self.keys, self.ports, **kw)
+
+    def start(self):
+        self.p.start()
+        return self
+
+    def second_cse(self, cse_id, name):
+        """Another tep-cse (Platform.add_cse, type IN: no registration) on this bus, with
+        a key pair of its own published as <name>.pub; .data is its data directory.
+        Not started."""
+        d = self.p.add_cse(name, cse_id, cse_type="IN")
+        d.data = os.path.join(self.p.dir, "data", name)
+        d.poa = d.coaps
+        admin = "ipc://" + os.path.join(self.p.dir, "ipc", name + "-admin.ipc")
+        replace_bus_section(d.config, self.bus("cse", admin=admin, curve_name=name,
+                                               key=os.path.join(d.data, "bus-curve.key")))
+        return d
+
+    def tepctl_ini(self, name, keys_dir=None, curve=True, key=None, curve_name=None):
+        """A config for tepctl: its own key pair (made on first use, <dir>/<name>.key) or
+        the key file given, published in keys_dir (the trust directory by default) under
+        curve_name (default name)."""
+        path = os.path.join(self.p.dir, name + ".ini")
+        with open(path, "w") as f:
+            f.write("[bus]\ncurve = %s\ncurve_dir = %s\ncurve_key = %s\ncurve_name = %s\n" % (
+                "true" if curve else "false", keys_dir or self.keys,
+                key or os.path.join(self.p.dir, name + ".key"), curve_name or name))
+        return path
+
+    def tepctl(self, ini, daemon, *args, timeout_ms=1500):
+        return run_tool([binary("tepctl"), "--config", ini, "--admin", self.admin[daemon],
+                         "--timeout", str(timeout_ms), *args])
+
+
+@contextlib.contextmanager
+def curve_platform_with_target(monkeypatch, cse_id, name, keep=False, **kw):
+    """A started CurvePlatform(**kw) (kw: maf, peers) with a second tep-cse cse_id
+    (second_cse(cse_id, name)) that the enroller knows as an enrolment target
+    ([enroller] targets); cp.ops is a tepctl config of the operator's. Yields (cp, the
+    second CSE); stops both cleanly at the end, keeps the run directory when keep()."""
+    cp = CurvePlatform(**kw)
+    second = cp.second_cse(cse_id, name)
+    monkeypatch.setenv("TEP_ENROLLER_TARGETS", "%s=%s" % (cse_id, second.poa))
+    cp.ops = cp.tepctl_ini("operator")
+    try:
+        cp.start()
+        second.start()
+        yield cp, second
+        assert second.stop() == 0
+        cp.p.assert_clean_stop()
+    finally:
+        second.kill()
+        cp.p.cleanup(keep=keep())

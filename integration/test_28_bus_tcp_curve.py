@@ -12,7 +12,6 @@ handshakes with it fail, while the trusted tep-cse has them."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -22,80 +21,12 @@ import harness
 import tepenv
 import tepkeys
 
-HOSTS = {"enroller": "127.0.0.2", "authz": "127.0.0.3", "cse": "127.0.0.4"}
-
-
-def _free_tcp_ports(n):
-    socks, ports = [], []
-    try:
-        while len(ports) < n:
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
-    return ports
-
-
-def _bus(p, name, keys_dir, ports, admin=None, curve_name=None, key=None):
-    """The [bus] section of daemon name: tcp:// endpoints, CURVE on."""
-    ev, sync, adm_e, decide, adm_a, adm_c = ports
-    tcp = lambda host, port: "tcp://%s:%d" % (host, port)
-    e, a = HOSTS["enroller"], HOSTS["authz"]
-    lines = {
-        "enroller": [("events", tcp(e, ev)), ("sync", tcp(e, sync)), ("admin", tcp(e, adm_e))],
-        "authz": [("decide", tcp(a, decide)), ("events", tcp(e, ev)), ("sync", tcp(e, sync)),
-                  ("admin", tcp(a, adm_a))],
-        "cse": [("decide", tcp(a, decide)), ("events", tcp(e, ev)), ("sync", tcp(e, sync)),
-                ("admin", admin or tcp(HOSTS["cse"], adm_c))],
-    }[name]
-    lines += [("curve", "true"), ("curve_dir", keys_dir),
-              ("curve_key", key or os.path.join(p.env["DATA_DIR"], name, "bus-curve.key")),
-              ("curve_name", curve_name or HOSTS[name])]
-    return "[bus]\n" + "".join("%s = %s\n" % kv for kv in lines)
-
-
-def _with_bus(path, bus):
-    """The config at path with its [bus] section (always the last) replaced."""
-    with open(path) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(text[:text.index("[bus]")] + bus)
-
-
-class CurvePlatform:
-    def __init__(self):
-        self.p = harness.Platform(deadline_ms=3000)
-        self.keys = os.path.join(self.p.dir, "bus-keys")
-        self.ports = _free_tcp_ports(6)
-        for name in harness.Platform.ORDER:
-            _with_bus(tepenv.config_path(self.p.dir, name), _bus(self.p, name, self.keys,
-                                                                 self.ports))
-        self.p.start()
-        self.admin = {"enroller": "tcp://%s:%d" % (HOSTS["enroller"], self.ports[2]),
-                      "authz": "tcp://%s:%d" % (HOSTS["authz"], self.ports[4]),
-                      "cse": "tcp://%s:%d" % (HOSTS["cse"], self.ports[5])}
-
-    def tepctl_ini(self, name, keys_dir=None, curve=True):
-        """A config for tepctl: its own key pair (made on first use), published in
-        keys_dir (the trust directory by default)."""
-        path = os.path.join(self.p.dir, name + ".ini")
-        with open(path, "w") as f:
-            f.write("[bus]\ncurve = %s\ncurve_dir = %s\ncurve_key = %s\ncurve_name = %s\n" % (
-                "true" if curve else "false", keys_dir or self.keys,
-                os.path.join(self.p.dir, name + ".key"), name))
-        return path
-
-    def tepctl(self, ini, daemon, *args, timeout_ms=1500):
-        return harness.run_tool([harness.binary("tepctl"), "--config", ini, "--admin",
-                                 self.admin[daemon], "--timeout", str(timeout_ms), *args])
+HOSTS = harness.CURVE_HOSTS
 
 
 @pytest.fixture
 def cp(request):
-    made = CurvePlatform()
+    made = harness.CurvePlatform().start()
     yield made
     try:
         made.p.assert_clean_stop()
@@ -180,9 +111,9 @@ def test_a_cse_with_an_untrusted_key_learns_no_credential(cp, tmp_path):
     text = re.sub(r"(?m)^coap_listen = .*$", "coap_listen = ", text)
     text = re.sub(r"(?m)^coaps_listen = .*$", "coaps_listen = 127.0.0.1:%d" % port, text)
     admin = "ipc://" + str(tmp_path / "rogue-admin.ipc")
-    text = text[:text.index("[bus]")] + _bus(p, "cse", rogue_dir, cp.ports, admin=admin,
-                                             curve_name="rogue-cse",
-                                             key=os.path.join(data, "bus-curve.key"))
+    text = text[:text.index("[bus]")] + harness.curve_bus_section(
+        p, "cse", rogue_dir, cp.ports, admin=admin, curve_name="rogue-cse",
+        key=os.path.join(data, "bus-curve.key"))
     with open(ini, "w") as f:
         f.write(text)
     log = open(str(tmp_path / "rogue-cse.log"), "wb")

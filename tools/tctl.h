@@ -37,6 +37,12 @@ void tctl_admin_endpoint(const tctl_opts *o, const char *daemon, char *buf, size
 int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequest *req,
                     Tep__Envelope **ret);
 
+/* One round trip of env to endpoint (CURVE from --config as for admin calls); "what"
+ * names the peer in the unreachable message. TCTL_OK and *ret (owned by the caller:
+ * cmn_bus_env_free()), or TCTL_USAGE / TCTL_UNREACHABLE with the reason on stderr. */
+int tctl_bus_call(const tctl_opts *o, const char *endpoint, const char *what,
+                  const Tep__Envelope *env, Tep__Envelope **ret);
+
 /* Fills *uri / *fqdn (when NULL) from the enroller's configuration, else the defaults. */
 void tctl_mef_defaults(const tctl_opts *o, const char **uri, const char **fqdn, char *uri_buf,
                        char *fqdn_buf, size_t len);
@@ -67,5 +73,6 @@ int tctl_maf_main(const tctl_opts *o, int argc, char **argv); /* tctl_maf.c: MAF
 int tctl_gba_main(const tctl_opts *o, int argc, char **argv); /* tctl_gba.c: tep-bsf */
 int tctl_events_main(const tctl_opts *o, int argc, char **argv);
 int tctl_status_main(const tctl_opts *o, int argc, char **argv);
+int tctl_bus_main(const tctl_opts *o, int argc, char **argv); /* tctl_bus.c: credential probes */
 
 #endif

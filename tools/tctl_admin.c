@@ -110,32 +110,42 @@ static int enable_curve(const tctl_opts *o, cmn_bus *bus)
     return rc;
 }
 
+int tctl_bus_call(const tctl_opts *o, const char *endpoint, const char *what,
+                  const Tep__Envelope *env, Tep__Envelope **ret)
+{
+    cmn_bus *bus = NULL;
+    int rc = cmn_bus_new(&bus);
+
+    *ret = NULL;
+    if (rc == 0 && (rc = enable_curve(o, bus)) != 0) {
+        cmn_bus_free(bus);
+        return TCTL_USAGE;
+    }
+    if (rc == 0)
+        rc = cmn_bus_request(bus, endpoint, env, o->timeout_ms, ret);
+    cmn_bus_free(bus);
+    if (rc != 0) {
+        fprintf(stderr, "tepctl: %s unreachable at %s: %s\n", what, endpoint, cmn_strerror(rc));
+        return rc == CMN_EINVAL ? TCTL_USAGE : TCTL_UNREACHABLE;
+    }
+    return TCTL_OK;
+}
+
 int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequest *req,
                     Tep__Envelope **ret)
 {
     char endpoint[1024];
-    cmn_bus *bus = NULL;
     Tep__Envelope env = TEP__ENVELOPE__INIT;
-    int rc, ex;
+    int ex;
 
     *ret = NULL;
     tctl_admin_endpoint(o, daemon, endpoint, sizeof(endpoint));
     cmn_bus_env_init(&env, "tepctl", 0);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_REQ;
     env.admin_req = (Tep__AdminRequest *)req;
-    rc = cmn_bus_new(&bus);
-    if (rc == 0 && (rc = enable_curve(o, bus)) != 0) {
-        cmn_bus_free(bus);
-        return TCTL_USAGE;
-    }
-    if (rc == 0)
-        rc = cmn_bus_request(bus, endpoint, &env, o->timeout_ms, ret);
-    cmn_bus_free(bus);
-    if (rc != 0) {
-        fprintf(stderr, "tepctl: %s unreachable at %s: %s\n", daemon, endpoint,
-                cmn_strerror(rc));
-        return rc == CMN_EINVAL ? TCTL_USAGE : TCTL_UNREACHABLE;
-    }
+    ex = tctl_bus_call(o, endpoint, daemon, &env, ret);
+    if (ex != TCTL_OK)
+        return ex;
     ex = check_answer(*ret);
     if (ex != TCTL_OK) {
         cmn_bus_env_free(*ret);

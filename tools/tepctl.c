@@ -29,7 +29,8 @@ static void usage(FILE *out)
             "  token revoke TOKEN-ID                   refuse a token from now on\n"
             "  maf keys | maf revoke KEY-ID            keys registered at the MAF; revoke one\n"
             "  gba add IMPI [--k HEX --opc HEX]        a GBA subscriber of tep-bsf\n"
-            "  gba list | gba btids                    its subscribers; the B-TIDs it issued\n\n"
+            "  gba list | gba btids                    its subscribers; the B-TIDs it issued\n"
+            "  bus sync|key ...                        what this bus identity is handed\n\n"
             "  --admin ENDPOINT  the daemon's admin socket (ipc:// or tcp://)\n"
             "  --config FILE     read the admin socket (and defaults) from the daemon's .ini\n"
             "  --timeout MS      how long to wait for an answer (default %d)\n"
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
         return tctl_maf_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "gba"))
         return tctl_gba_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "bus"))
+        return tctl_bus_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "help")) {
         usage(stdout);
         return TCTL_OK;

@@ -1,0 +1,158 @@
+/* The identity bindings of bus peers (cmn_bus_peers.h). */
+#include "cmn_bus_peers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "cmn_bus_curve.h"
+#include "cmn_config.h"
+#include "cmn_err.h"
+
+#define Z85_LEN 40
+#define Z85_PREFIX "z85:"
+#define Z85_PREFIX_LEN 4
+
+struct cmn_bus_peers {
+    cmn_cfg_pair *pairs; /* key: identity, value: curve name or z85:KEY */
+    size_t n;
+    char *key_dir;
+};
+
+static bool z85_valid(const char *z)
+{
+    uint8_t bin[32];
+    return strlen(z) == Z85_LEN && zmq_z85_decode(bin, z) != NULL;
+}
+
+static bool name_valid(const char *s)
+{
+    if (s[0] == '\0' || s[0] == '.' || strlen(s) > 200)
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+           strlen(s);
+}
+
+static int valid_key(const char *v, char *err, size_t errlen)
+{
+    if (strncmp(v, Z85_PREFIX, Z85_PREFIX_LEN) == 0 ? z85_valid(v + Z85_PREFIX_LEN)
+                                                    : name_valid(v))
+        return 0;
+    if (err && errlen)
+        snprintf(err, errlen, "not a CURVE key name ([A-Za-z0-9._-]) or z85:<40 Z85 "
+                 "characters>: \"%s\"", v);
+    return CMN_EINVAL;
+}
+
+static int valid_identity(const char *v, char *err, size_t errlen)
+{
+    if (v[0] == '/')
+        return cmn_cfg_valid_cse_id(v, err, errlen);
+    if (cmn_cfg_valid_fqdn(v, NULL, 0) == 0)
+        return 0;
+    if (err && errlen)
+        snprintf(err, errlen, "not a CSE-ID (/name) or a MAF-ID (FQDN): \"%s\"", v);
+    return CMN_EINVAL;
+}
+
+int cmn_bus_peers_valid(const char *list, char *err, size_t errlen)
+{
+    cmn_cfg_pair *p = NULL;
+    size_t n = 0;
+    int rc = cmn_cfg_pairs_parse(list, &p, &n, err, errlen);
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = valid_identity(p[i].key, err, errlen);
+        if (rc == 0)
+            rc = valid_key(p[i].value, err, errlen);
+        for (size_t j = 0; rc == 0 && j < i; j++) {
+            if (strcmp(p[i].value, p[j].value) == 0) {
+                if (err && errlen)
+                    snprintf(err, errlen, "one key bound to two identities: %s and %s",
+                             p[j].key, p[i].key);
+                rc = CMN_EINVAL;
+            }
+        }
+    }
+    cmn_cfg_pairs_free(p, n);
+    return rc;
+}
+
+int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret)
+{
+    cmn_bus_peers *p = calloc(1, sizeof(*p));
+    int rc;
+
+    *ret = NULL;
+    if (!p)
+        return CMN_ENOMEM;
+    rc = cmn_bus_peers_valid(list, NULL, 0);
+    if (rc == 0)
+        rc = cmn_cfg_pairs_parse(list, &p->pairs, &p->n, NULL, 0);
+    if (rc == 0 && !(p->key_dir = strdup(key_dir ? key_dir : "")))
+        rc = CMN_ENOMEM;
+    if (rc != 0) {
+        cmn_bus_peers_free(p);
+        return rc;
+    }
+    *ret = p;
+    return 0;
+}
+
+void cmn_bus_peers_free(cmn_bus_peers *p)
+{
+    if (!p)
+        return;
+    cmn_cfg_pairs_free(p->pairs, p->n);
+    free(p->key_dir);
+    free(p);
+}
+
+size_t cmn_bus_peers_count(const cmn_bus_peers *p)
+{
+    return p ? p->n : 0;
+}
+
+bool cmn_bus_peers_binds(const cmn_bus_peers *p, const char *identity)
+{
+    for (size_t i = 0; p && i < p->n; i++)
+        if (strcmp(p->pairs[i].key, identity) == 0)
+            return true;
+    return false;
+}
+
+/* Does binding i name the key z85? A name whose file is missing or malformed names
+ * nothing (yet). */
+static bool binding_is(const cmn_bus_peers *p, size_t i, const char *z85)
+{
+    const char *v = p->pairs[i].value;
+    char file_z85[Z85_LEN + 1];
+
+    if (strncmp(v, Z85_PREFIX, Z85_PREFIX_LEN) == 0)
+        return strcmp(v + Z85_PREFIX_LEN, z85) == 0;
+    return cmn_curve_read_public(p->key_dir, v, file_z85) == 0 && strcmp(file_z85, z85) == 0;
+}
+
+int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char *claimed,
+                        const char **ret_bound)
+{
+    const char *bound = NULL;
+    size_t found = 0;
+
+    if (ret_bound)
+        *ret_bound = NULL;
+    if (!p || !peer_z85 || strlen(peer_z85) != Z85_LEN || !claimed)
+        return CMN_EDENIED;
+    for (size_t i = 0; i < p->n; i++) {
+        if (binding_is(p, i, peer_z85)) {
+            bound = p->pairs[i].key;
+            found++;
+        }
+    }
+    if (found != 1)
+        return CMN_EDENIED;
+    if (ret_bound)
+        *ret_bound = bound;
+    return strcmp(bound, claimed) == 0 ? 0 : CMN_EDENIED;
+}
