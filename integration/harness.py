@@ -325,6 +325,18 @@ class Platform:
         argv = [binary("tepctl"), "--admin", self.env[admin.upper() + "_ADMIN"]]
         return run_tool(argv + list(args))
 
+    def status(self, daemon):
+        """tepctl status DAEMON at DAEMON's admin socket: its KEY=value lines as a dict."""
+        r = self.tepctl("status", daemon, admin=daemon)
+        assert r.rc == 0, str(r)
+        return r.kv
+
+    def audit_lines(self, originator, last=100):
+        """tep-authz's audit records of originator (tepctl audit), one line each."""
+        r = self.tepctl("audit", "--originator", originator, "--last", str(last), admin="authz")
+        assert r.rc == 0, str(r)
+        return r.out.splitlines()
+
     def device(self, name):
         return Device(self, name)
 

@@ -20,9 +20,8 @@ DEADLINE_MS = 1000
 
 
 def _status(s):
-    r = s.platform.tepctl("status", "authz", admin="authz")
-    assert r.rc == 0, str(r)
-    return {k: int(r.kv[k]) for k in ("decide_messages", "decide_batches", "decisions")}
+    kv = s.platform.status("authz")
+    return {k: int(kv[k]) for k in ("decide_messages", "decide_batches", "decisions")}
 
 
 def _names(r):

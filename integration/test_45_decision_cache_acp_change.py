@@ -12,9 +12,7 @@ READ = 2
 
 
 def _audited(s, originator, target):
-    r = s.platform.tepctl("audit", "--originator", originator, "--last", "100", admin="authz")
-    assert r.rc == 0, str(r)
-    return sum(1 for l in r.out.splitlines() if " target=/%s " % target in l)
+    return sum(1 for l in s.platform.audit_lines(originator) if " target=/%s " % target in l)
 
 
 def test_acp_update_and_delete_invalidate_cached_decisions(monkeypatch):
