@@ -1,4 +1,4 @@
-/* MAF Key Retrieval of end-to-end keys by an AE or CSE target (see authz_maf_e2e.h). */
+/* MAF Key Retrieval by a target over CoAPS (see authz_maf_e2e.h). */
 #include "authz_maf_e2e.h"
 
 #include <jansson.h>
@@ -50,14 +50,17 @@ void authz_maf_e2e_retrieve(cmn_store *st, const char *maf_fqdn, const authz_maf
             (int)sizeof(ret->key_id))
         return;
     rc = authz_maf_retrieve(st, ret->key_id, target, now, &c);
-    if (rc == 0 && !is_e2e(c->suid))
-        rc = CMN_EDENIED; /* a SAEF Kc is its CSE's DTLS PSK, fetched over the bus only */
+    /* a SAEF Kc (SUID 32) is its target CSE's DTLS PSK: to that CSE's own MAF Handshake
+     * session too (8.2.2.3 step "Entity B and the MAF ... MAF Key Retrieval", beside the
+     * bus); its targetIDs are CSE-IDs, so only a CSE's session can match them */
+    if (rc == 0 && !is_e2e(c->suid) && !(c->suid == AUTHZ_MAF_SUID_KC && target[0] == '/'))
+        rc = CMN_EDENIED;
     if (rc == CMN_ENOTFOUND) {
         ret->code = 404;
         ret->reason = "no such key";
     } else if (rc == CMN_EDENIED) {
         ret->code = 403;
-        ret->reason = "not a target of an end-to-end key";
+        ret->reason = "not a target of the key";
     } else if (rc != 0) {
         ret->code = 500;
         ret->reason = "store failure";

@@ -601,7 +601,7 @@ static void test_item_path(void **state)
 
 /* End-to-end SUIDs (TS-0004 6.3.4.2.39: 33 ESPrim, 34 ESData encryption, 35 ESData
  * signature): registered with AE targets, retrieved by a target's session only
- * (authz_maf_e2e_retrieve); a SAEF Kc is not given out that way. */
+ * (authz_maf_e2e_retrieve); a SAEF Kc only by its target CSE's session. */
 static void test_e2e_suids(void **state)
 {
     const authz_maf_session app = { "0022@maf.tep.local", "Capp01", NOW + 7200, NULL };
@@ -642,14 +642,25 @@ static void test_e2e_suids(void **state)
     authz_maf_e2e_retrieve(store, MAF, &app, rel, NOW + AUTHZ_MAF_KEY_LT, &r);
     assert_int_equal(r.code, 404); /* expired */
 
-    /* a SAEF key for /tep-cse: not handed out as an end-to-end key */
+    /* a SAEF key for /tep-cse: to /tep-cse's own MAF session (8.8.2.8), to no other CSE */
     exporter[0] ^= 0xff;
     register_key("{\"suid\":32,\"targetIDs\":[\"/tep-cse\"]}", 201, &a);
     free(a.body);
-    authz_maf_e2e_retrieve(store, MAF, &(authz_maf_session){ "0044@maf.tep.local", "/tep-cse",
+    authz_maf_e2e_retrieve(store, MAF, &(authz_maf_session){ "0055@maf.tep.local", "/mn-cse1",
                                                              NOW + 7200, NULL },
                            "ff0102030405060708090a0b0c0d0e0f", NOW, &r);
     assert_int_equal(r.code, 403);
+    assert_null(r.body);
+    authz_maf_e2e_retrieve(store, MAF, &(authz_maf_session){ "0044@maf.tep.local", "/tep-cse",
+                                                             NOW + 7200, NULL },
+                           "ff0102030405060708090a0b0c0d0e0f", NOW, &r);
+    assert_int_equal(r.code, 205);
+    o = r.body ? json_loads(r.body, 0, NULL) : NULL;
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(o, "suid")), 32);
+    assert_string_equal(json_string_value(json_object_get(o, "sourceID")), "Cdevice01");
+    json_decref(o);
+    authz_maf_answer_clear(&r);
     exporter[0] ^= 0xff;
 }
 
