@@ -2,6 +2,7 @@
  * a connection lives here: start-up, callbacks, address resolution, the DTLS-PSK
  * session, the wait loop with its deadline, requests and their answers. */
 #include <netdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,18 +35,22 @@ static int64_t now_ms(void)
 static void discard_log(coap_log_t level, const char *message) {}
 
 /* The library never prints: libcoap's own log output is discarded. libcoap is linked
- * statically into libtepae, so this does not reach the application's own libcoap. */
-static void client_startup(void)
+ * statically into libtepae, so this does not reach the application's own libcoap.
+ * Once per process, whichever thread opens the first connection (pthread_once: devices
+ * may live in several threads). */
+static void client_startup_once(void)
 {
-    static bool started;
-
-    if (started)
-        return;
     coap_startup();
     coap_set_log_handler(discard_log);
     coap_set_log_level(LOG_EMERG);
     coap_dtls_set_log_level(LOG_EMERG);
-    started = true;
+}
+
+static void client_startup(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, client_startup_once);
 }
 
 /* ---- libcoap callbacks ------------------------------------------------------------ */

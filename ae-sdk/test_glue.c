@@ -16,6 +16,7 @@
  * peer_derivation_known_answer). The SDK against the real tep-enroller and tep-cse:
  * integration/test_29_stand_ins_replaced.py (and 01, 07, 60, 62). */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,8 +50,16 @@ static uint8_t peer_kpm[CMN_KEY_LEN];
 static coap_bin_const_t peer_kpm_bin = {CMN_KEY_LEN, peer_kpm};
 static char peer_ke_id[96], peer_kpsa_id[96]; /* what the peer derived at /enrol */
 static uint8_t peer_kpsa[32];
-static coap_bin_const_t peer_kpsa_bin = {sizeof(peer_kpsa), peer_kpsa};
 static uint16_t peer_port;
+
+/* Every Kpsa the peer derived (the last PEER_KEYS), for several devices at once. */
+#define PEER_KEYS 16
+static struct {
+    char id[96];
+    uint8_t key[32];
+    coap_bin_const_t bin;
+} peer_keys[PEER_KEYS];
+static unsigned peer_n_keys;
 
 /* HMAC-SHA-256(key, a || b) with wolfCrypt itself. */
 static void hmac256(const uint8_t *key, size_t klen, const void *a, size_t alen,
@@ -90,14 +99,27 @@ static void peer_derive(const uint8_t exp[48], const char *csi)
     hex16_at(id, FQDN, peer_kpsa_id, sizeof(peer_kpsa_id));
 }
 
+static void peer_remember_kpsa(void)
+{
+    unsigned i = peer_n_keys++ % PEER_KEYS;
+
+    snprintf(peer_keys[i].id, sizeof(peer_keys[i].id), "%s", peer_kpsa_id);
+    memcpy(peer_keys[i].key, peer_kpsa, sizeof(peer_kpsa));
+    peer_keys[i].bin.s = peer_keys[i].key;
+    peer_keys[i].bin.length = sizeof(peer_kpsa);
+}
+
+/* Kpm for "device01".."device09" and "revoked"; the Kpsa derived for a KpsaID. */
 static const coap_bin_const_t *peer_psk(coap_bin_const_t *id, coap_session_t *s, void *arg)
 {
-    if ((id->length == 8 && memcmp(id->s, "device01", 8) == 0) ||
+    if ((id->length == 8 && memcmp(id->s, "device0", 7) == 0 && id->s[7] >= '1' &&
+         id->s[7] <= '9') ||
         (id->length == 7 && memcmp(id->s, "revoked", 7) == 0))
         return &peer_kpm_bin;
-    if (peer_kpsa_id[0] && id->length == strlen(peer_kpsa_id) &&
-        memcmp(id->s, peer_kpsa_id, id->length) == 0)
-        return &peer_kpsa_bin;
+    for (unsigned i = 0; i < PEER_KEYS; i++)
+        if (peer_keys[i].id[0] && id->length == strlen(peer_keys[i].id) &&
+            memcmp(id->s, peer_keys[i].id, id->length) == 0)
+            return &peer_keys[i].bin;
     return NULL;
 }
 
@@ -125,6 +147,7 @@ static void on_enrol(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *re
     }
     cmn_tls_export(s, CMN_LABEL_BOOTSTRAP, exp, sizeof(exp));
     peer_derive(exp, "/tep-cse");
+    peer_remember_kpsa();
     snprintf(json, sizeof(json),
              "{\"keid\":\"%s\",\"eid\":\"Cdevice01\",\"api\":\"Ntest\",\"exp\":4102444800,"
              "\"tgt\":{\"csi\":\"/tep-cse\",\"poa\":\"coaps://127.0.0.1:%u\",\"mafi\":\"maf\"}}",
@@ -385,9 +408,100 @@ static void bad_request_arguments(void **state)
     assert_int_equal(tep_register_ae(NULL, NULL, NULL, &rsp), TEP_EINVAL);
 }
 
+/* tepae.h's promise, one device per thread: N threads each load, enrol, connect,
+ * register and read with their own device at the same time (the process-wide random
+ * generator and libcoap's start-up are shared). Every step succeeds in every thread and
+ * every request carried its own RQI. CMocka's asserts are not for threads: each thread
+ * records its results and the main thread checks them. */
+#define THREADS 4
+#define READS 5
+
+typedef struct {
+    const fixture *f;
+    int n;
+    char prov[160], state[160];
+    int rc_load, rc_enrol, rc_connect, rc_register, rc_read;
+    unsigned rsc_register, rsc_read;
+    char rqi[READS][40];
+} device_run;
+
+static void *device_thread(void *arg)
+{
+    device_run *r = arg;
+    tep_device *dev = NULL;
+    tep_conn *conn = NULL;
+    tep_response *rsp = NULL;
+
+    if ((r->rc_load = tep_device_load(r->prov, r->state, &dev)) != 0)
+        return NULL;
+    tep_device_set_timeout(dev, 10000);
+    if ((r->rc_enrol = tep_enrol(dev)) == 0 && (r->rc_connect = tep_connect(dev, &conn)) == 0 &&
+        (r->rc_register = tep_register_ae(conn, NULL, NULL, &rsp)) == 0)
+        r->rsc_register = rsp->rsc;
+    tep_response_free(rsp);
+    for (int i = 0; conn != NULL && i < READS && r->rc_read == 0; i++) {
+        rsp = NULL;
+        if ((r->rc_read = tep_retrieve(conn, "tep-cse/obj", &rsp)) == 0) {
+            r->rsc_read = rsp->rsc;
+            snprintf(r->rqi[i], sizeof(r->rqi[i]), "%s", rsp->rqi);
+        }
+        tep_response_free(rsp);
+    }
+    tep_conn_free(conn);
+    tep_device_free(dev);
+    return NULL;
+}
+
+static void devices_in_threads(void **state)
+{
+    fixture *f = *state;
+    device_run runs[THREADS];
+    pthread_t th[THREADS];
+
+    memset(runs, 0, sizeof(runs));
+    for (int i = 0; i < THREADS; i++) {
+        char kpm_id[16];
+        FILE *fp;
+
+        runs[i].f = f;
+        runs[i].n = i;
+        snprintf(runs[i].prov, sizeof(runs[i].prov), "%s/t%d.prov", f->dir, i);
+        snprintf(runs[i].state, sizeof(runs[i].state), "%s/t%d.state", f->dir, i);
+        snprintf(kpm_id, sizeof(kpm_id), "device0%d", i + 1);
+        assert_non_null(fp = fopen(runs[i].prov, "w"));
+        fprintf(fp, "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = coaps://127.0.0.1:%u\n"
+                    "mef_fqdn = " FQDN "\n", kpm_id, KPM_HEX, peer_port);
+        fclose(fp);
+    }
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, device_thread, &runs[i]), 0);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(runs[i].rc_load, 0);
+        assert_int_equal(runs[i].rc_enrol, 0);
+        assert_int_equal(runs[i].rc_connect, 0);
+        assert_int_equal(runs[i].rc_register, 0);
+        assert_int_equal(runs[i].rsc_register, 2001);
+        assert_int_equal(runs[i].rc_read, 0);
+        assert_int_equal(runs[i].rsc_read, 2000);
+        for (int k = 0; k < READS; k++) {
+            assert_int_equal(strlen(runs[i].rqi[k]), 32);
+            for (int j = 0; j < THREADS; j++)
+                for (int m = 0; m < READS; m++)
+                    if (j != i || m != k)
+                        assert_string_not_equal(runs[i].rqi[k], runs[j].rqi[m]);
+        }
+        unlink(runs[i].prov);
+        unlink(runs[i].state);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        /* first: the threads make the process's first connection and first random draw */
+        cmocka_unit_test(devices_in_threads),
         cmocka_unit_test(enrol_connect_register_retrieve),
         cmocka_unit_test(wrong_kpm_never_completes_and_nothing_written),
         cmocka_unit_test(unknown_identity_is_denied),

@@ -1,6 +1,8 @@
 /* wolfCrypt wrappers: HMAC-SHA-256, SHA-256, the random generator, wiping, hex. */
 #include "cmn_crypto.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +13,16 @@
 
 #include "cmn_err.h"
 
-/* One generator for the process, created on first use (daemons are single-threaded). */
+/* One generator for the process, created on first use: pthread_once makes the creation
+ * safe when several threads (libtepae: one device per thread) make their first call at
+ * once, and rng_lock serialises the draws (a WC_RNG is not safe for concurrent use). A
+ * child of fork() must not draw the parent's sequence again: rng_forked (set in the
+ * child by pthread_atfork) makes the next draw there create a fresh generator. */
 static WC_RNG rng;
-static int rng_ready;
+static int rng_err; /* 0, or CMN_ECRYPTO when the generator could not be created */
+static bool rng_forked;
+static pthread_once_t rng_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int cmn_hmac_sha256_v(const uint8_t *key, size_t klen, const uint8_t *const *parts,
                       const size_t *lens, size_t n, uint8_t ret_mac[CMN_SHA256_LEN])
@@ -72,15 +81,31 @@ out:
     return rc;
 }
 
-int cmn_random(uint8_t *buf, size_t len)
+static void rng_after_fork_child(void)
 {
-    if (buf == NULL && len != 0)
-        return CMN_EINVAL;
-    if (!rng_ready) {
-        if (wc_InitRng(&rng) != 0)
-            return CMN_ECRYPTO;
-        rng_ready = 1;
+    /* The child has one thread: the lock may have been held by another thread of the
+     * parent, so it starts over unlocked. */
+    pthread_mutex_init(&rng_lock, NULL);
+    rng_forked = true;
+}
+
+static void rng_create(void)
+{
+    rng_err = wc_InitRng(&rng) != 0 ? CMN_ECRYPTO : 0;
+    pthread_atfork(NULL, NULL, rng_after_fork_child);
+}
+
+/* Called with rng_lock held. */
+static int rng_draw(uint8_t *buf, size_t len)
+{
+    if (rng_forked) {
+        if (rng_err == 0)
+            wc_FreeRng(&rng);
+        rng_err = wc_InitRng(&rng) != 0 ? CMN_ECRYPTO : 0;
+        rng_forked = false;
     }
+    if (rng_err != 0)
+        return rng_err;
     while (len > 0) {
         word32 chunk = len > RNG_MAX_BLOCK_LEN ? RNG_MAX_BLOCK_LEN : (word32)len;
 
@@ -90,6 +115,19 @@ int cmn_random(uint8_t *buf, size_t len)
         len -= chunk;
     }
     return 0;
+}
+
+int cmn_random(uint8_t *buf, size_t len)
+{
+    int rc;
+
+    if (buf == NULL && len != 0)
+        return CMN_EINVAL;
+    pthread_once(&rng_once, rng_create);
+    pthread_mutex_lock(&rng_lock);
+    rc = rng_draw(buf, len);
+    pthread_mutex_unlock(&rng_lock);
+    return rc;
 }
 
 /* Debian's libwolfssl 5.5.4 does not export wc_ForceZero (it is an inline in

@@ -13,6 +13,9 @@ int cmn_hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *msg, size_t 
 int cmn_hmac_sha256_v(const uint8_t *key, size_t klen, const uint8_t *const *parts,
                       const size_t *lens, size_t n, uint8_t ret_mac[CMN_SHA256_LEN]);
 int cmn_sha256(const uint8_t *msg, size_t mlen, uint8_t ret_digest[CMN_SHA256_LEN]);
+/* len random bytes from the process's one generator (wolfCrypt Hash_DRBG): safe to call from
+ * several threads at once, and after fork() the child draws from a fresh generator.
+ * CMN_EINVAL, CMN_ECRYPTO. */
 int cmn_random(uint8_t *buf, size_t len);
 /* Wipes with wc_ForceZero (never optimised away). */
 void cmn_wipe(void *p, size_t len);
