@@ -12,17 +12,30 @@
  *   4. tep_request() and its conveniences speak oneM2M over CoAP (TS-0008).
  *
  * Conventions:
- *  - Every function returning int returns 0 (TEP_OK) or a negative TEP_E* code; the
- *    codes are tep's one error space (the same numbers as tep's internal CMN_E*).
- *    tep_strerror() names them. A oneM2M error answer (RSC 4xxx/5xxx) is NOT an error
- *    of the call: the call returns 0 and the RSC is in the response.
- *  - Functions that hand over a pointer say who owns it. Strings returned by accessors
- *    are borrowed from their object and valid until it is freed (or, for enrolment
- *    data, until the next tep_enrol()).
- *  - Destructors accept NULL.
- *  - Key material (Kpm, Ke, Kpsa) never leaves the library and is wiped when freed.
- *  - The library never prints or logs; it is single-threaded (one tep_device and its
- *    connections per thread).
+ *  - Errors. Every function returning int returns 0 (TEP_OK) or a negative TEP_E* code;
+ *    the codes are tep's one error space (the same numbers as tep's internal CMN_E*).
+ *    tep_strerror() names them. Every such function may also return TEP_EINVAL for a
+ *    NULL (or empty) required argument and TEP_ENOMEM when memory runs out; each
+ *    function lists the errors particular to it. A oneM2M error answer (RSC 4xxx/5xxx)
+ *    is NOT an error of the call: the call returns 0 and the RSC is in the response.
+ *    On error nothing is handed over: a ret_* output is left NULL or untouched.
+ *  - Ownership. Functions that hand over a pointer say who owns it. Strings returned by
+ *    accessors are borrowed from their object and valid until it is freed (or, for
+ *    enrolment data, until the next tep_enrol() or tep_enrol_cert()). Input strings are
+ *    borrowed for the call only, unless the function says it copies or keeps them.
+ *    Destructors accept NULL.
+ *  - Key material (Kpm, Ke, Kpsa, Km, Kc) never leaves the library and is wiped when
+ *    freed.
+ *  - The library never prints or logs.
+ *  - Threads. A tep_device, the connections made from it (tep_conn), its tep_kc and the
+ *    responses and tokens it returned belong to one thread at a time: the library does
+ *    not lock them, and a call blocks its thread until its handshake or answer (or the
+ *    timeout). Different devices may be used in different threads at the same time
+ *    (ae-sdk/test_glue.c, devices_in_threads): what they share, the process-wide random
+ *    generator and libcoap's start-up, is initialised once, safely, by whichever thread
+ *    comes first. Two tep_device objects must not share a state_path at the same time.
+ *    A tep_conn_plain() connection, too, belongs to one thread at a time.
+ *    tep_strerror() and tep_version() may be called from any thread.
  */
 #ifndef TEP_TEPAE_H
 #define TEP_TEPAE_H
@@ -86,7 +99,7 @@ typedef struct tep_response {
     char *location;     /* Location-Path joined with '/', NULL if absent */
 } tep_response;
 
-/* Static, never NULL. */
+/* Static strings, never NULL (an unknown code has a generic name); any thread. */
 TEP_API const char *tep_strerror(int err);
 TEP_API const char *tep_version(void);
 
@@ -100,14 +113,16 @@ TEP_API const char *tep_version(void);
  * malformed one, TEP_ECORRUPT for a malformed state file. */
 TEP_API int tep_device_load(const char *provisioning_path, const char *state_path,
                             tep_device **ret_dev);
-/* Wipes every key and frees. Connections made from dev must be freed first. */
+/* Wipes every key and frees. Connections made from dev must be freed first. NULL is
+ * fine. */
 TEP_API void tep_device_free(tep_device *dev);
 
-/* Timeout for each handshake and each request (default TEP_DEFAULT_TIMEOUT_MS). */
+/* Timeout for each handshake and each request (default TEP_DEFAULT_TIMEOUT_MS) of the
+ * device's later calls and connections; timeout_ms <= 0 or dev NULL: ignored. */
 TEP_API void tep_device_set_timeout(tep_device *dev, int timeout_ms);
 
-/* Accessors. Borrowed strings; NULL while the device is not enrolled (KpmID and the
- * MEF's values always exist). */
+/* Accessors. Borrowed strings (see Ownership); NULL while the device is not enrolled
+ * (KpmID and the MEF's values always exist) and for dev NULL; they never fail. */
 TEP_API int tep_device_is_enrolled(const tep_device *dev); /* 1 or 0 */
 TEP_API const char *tep_device_kpm_id(const tep_device *dev);
 TEP_API const char *tep_device_mef_fqdn(const tep_device *dev);
@@ -146,9 +161,13 @@ TEP_API int tep_enrol(tep_device *dev);
  * refused; TEP_ETIMEOUT: no handshake in time. */
 TEP_API int tep_connect(tep_device *dev, tep_conn **ret_conn);
 /* Plain CoAP (no security; tests and loopback administration) to uri
- * ("coap://host:port"). originator: the default From (copied), NULL for none. */
+ * ("coap://host:port"). originator: the default From (copied), NULL for none.
+ * *ret_conn is owned by the caller. TEP_EINVAL: not a coap:// URI; TEP_ENOTFOUND: the
+ * host does not resolve; TEP_ECOAP. */
 TEP_API int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn);
+/* Closes the session (DTLS close_notify), wipes its keys and frees. NULL is fine. */
 TEP_API void tep_conn_free(tep_conn *conn);
+/* Timeout for each later request on conn; timeout_ms <= 0 or conn NULL: ignored. */
 TEP_API void tep_conn_set_timeout(tep_conn *conn, int timeout_ms);
 
 /* ---- oneM2M requests ------------------------------------------------------------- */
@@ -161,18 +180,21 @@ TEP_API void tep_conn_set_timeout(tep_conn *conn, int timeout_ms);
  * originator, "" = no From option, anything else is sent as is. A fresh RQI is sent
  * and must be echoed. *ret_rsp is owned by the caller. Returns 0 whenever a response
  * arrived, whatever its RSC; TEP_ETIMEOUT, TEP_EDENIED (session closed by the peer),
- * TEP_ECOAP otherwise. */
+ * TEP_EPROTO (the answer echoed another RQI), TEP_ECOAP otherwise. */
 TEP_API int tep_request(tep_conn *conn, int op, const char *path, unsigned ty,
                         const char *json_body, const char *from, tep_response **ret_rsp);
-TEP_API void tep_response_free(tep_response *rsp);
+TEP_API void tep_response_free(tep_response *rsp); /* NULL is fine */
 
 /* AE registration (CREATE ty=2 under the registrar's CSEBase) with api = app_id (NULL:
  * the App-ID of the enrolment, else TEP_DEFAULT_APP_ID) and rn (NULL: the AE-ID). On RSC 2001 the rn is
  * remembered in the state file (tep_device_ae_path()). Needs a tep_connect()
- * connection (TEP_ESTATE otherwise). */
+ * connection (TEP_ESTATE otherwise). *ret_rsp and errors as tep_request(), and
+ * TEP_EIO when the state file cannot be written. */
 TEP_API int tep_register_ae(tep_conn *conn, const char *app_id, const char *rn,
                             tep_response **ret_rsp);
-/* CREATE of type ty under parent_path with json_body (the whole {"m2m:xxx":{...}}). */
+/* CREATE of type ty under parent_path with json_body (the whole {"m2m:xxx":{...}}).
+ * These three are tep_request() with From = the connection's default: the same
+ * ownership and errors (TEP_EINVAL for ty 0). */
 TEP_API int tep_create(tep_conn *conn, const char *parent_path, unsigned ty,
                        const char *json_body, tep_response **ret_rsp);
 TEP_API int tep_retrieve(tep_conn *conn, const char *path, tep_response **ret_rsp);
@@ -200,7 +222,9 @@ TEP_API int tep_enrol_cert_as(tep_device *dev, const char *csr_id);
  * TEP_EDENIED: handshake refused either way. */
 TEP_API int tep_connect_cert(tep_device *dev, tep_conn **ret_conn);
 /* The path of a certificate-enrolment file: which = "key" (EC PRIVATE KEY, PEM),
- * "crt" (the certificate) or "ca" (the trust anchor): "<state path>.<which>.pem". */
+ * "crt" (the certificate) or "ca" (the trust anchor): "<state path>.<which>.pem",
+ * written into the caller's buf of len bytes (NUL-terminated). TEP_EINVAL: another
+ * which; TEP_ERANGE: buf too small. Whether the file exists is not checked. */
 TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf,
                                  size_t len);
 
@@ -268,9 +292,11 @@ TEP_API int tep_maf_deregister_key(tep_device *dev, const char *maf_uri, const t
  * under: the MAF deletes it and de-registers every key registered with it. */
 TEP_API int tep_maf_deregister_client(tep_device *dev, const char *maf_uri,
                                       const tep_kc *kc);
-TEP_API const char *tep_kc_client_reg_id(const tep_kc *kc); /* mafClientRegID, borrowed */
-TEP_API const char *tep_kc_key_id(const tep_kc *kc); /* hex(KcID)@MAF-FQDN, borrowed */
-TEP_API int64_t tep_kc_expires(const tep_kc *kc);    /* Unix seconds */
+/* Accessors: borrowed from kc, valid until tep_kc_free(kc) (an update changes only the
+ * expiry); NULL (0) for kc NULL; they never fail. */
+TEP_API const char *tep_kc_client_reg_id(const tep_kc *kc); /* mafClientRegID */
+TEP_API const char *tep_kc_key_id(const tep_kc *kc);        /* hex(KcID)@MAF-FQDN */
+TEP_API int64_t tep_kc_expires(const tep_kc *kc);           /* Unix seconds */
 TEP_API void tep_kc_free(tep_kc *kc);                /* NULL is fine */
 
 /* DTLS-PSK to the target at uri (NULL: the registrar's poa) with psk_identity = the Key
