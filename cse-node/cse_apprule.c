@@ -1,4 +1,5 @@
-/* Application rules at AE registration (see cse_apprule.h). */
+/* The AE-registration policy (see cse_apprule.h): the App-ID of the enrolment at bind
+ * time, the application rules at create time. */
 #include "cse_apprule.h"
 
 #include <stdio.h>
@@ -14,11 +15,11 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_log.h"
-#include "cse_pep.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
 
 #define SUB "apprule"
+#define SUB_APP_ID "saef" /* the App-ID check logs under the tag it always had */
 #define LIST_MAX 32
 
 typedef struct {
@@ -301,7 +302,7 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
     return refused(cred, app_id, stem);
 }
 
-int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret)
+int cse_apprules_setup(const cse_config *cfg, cse_apprules **ret)
 {
     char err[512];
     int rc = cse_apprules_load(cfg->app_rules_file, ret, err, sizeof(err));
@@ -314,8 +315,57 @@ int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret)
         CMN_ERR(SUB, "event=app_rules_invalid err=\"%s\"", cmn_strerror(rc));
         return rc;
     }
-    cse_pep_set_app_rules(pep, *ret);
     CMN_INFO(SUB, "event=app_rules file_rules=%zu resources=\"children of %s, ty 19\"",
              cse_apprules_count(*ret), cfg->cse_name);
     return 0;
+}
+
+/* ---- the App-ID of the enrolment, at bind time (seed Z.2) --------------------------- */
+
+/* An AE registering over a session whose enrolment carries an App-ID must register with
+ * api equal to it: 0, or 4126. */
+static unsigned app_id_matches(const char *bound_app_id, const char *api)
+{
+    if (bound_app_id == NULL || bound_app_id[0] == '\0')
+        return 0; /* the enrolment carries no App-ID: nothing to hold the AE to */
+    if (api == NULL || strcmp(api, bound_app_id) != 0)
+        return CMN_RSC_APP_RULE_VALIDATION_FAILED;
+    return 0;
+}
+
+/* The App-ID of the live credential bound to ae_id ("" when it has none). */
+static int app_id_of(cmn_store *st, const char *ae_id, char *ret, size_t retlen)
+{
+    Tep__Credential *c = NULL;
+    int rc = cse_cred_get_by_enrolee(st, ae_id, &c);
+
+    if (rc == 0 && (size_t)snprintf(ret, retlen, "%s", c->app_id) >= retlen)
+        rc = CMN_ERANGE;
+    cse_cred_free(c);
+    return rc;
+}
+
+unsigned cse_apprules_check_app_id(cmn_store *st, const char *bound_id, json_t *root,
+                                   const char *body, size_t len)
+{
+    char app_id[256], shown_ae[128], shown_api[128];
+    json_t *own = NULL;
+    const char *api;
+    unsigned rsc;
+
+    if (bound_id == NULL || app_id_of(st, bound_id, app_id, sizeof(app_id)) != 0 ||
+        app_id[0] == '\0')
+        return 0;
+    if (root == NULL && body != NULL) /* e.g. a duplicate key: read as JSON all the same */
+        root = own = json_loadb(body, len, 0, NULL);
+    if (root == NULL)
+        return 0; /* not JSON: the request's validation answers 4000 */
+    api = json_string_value(json_object_get(json_object_get(root, "m2m:ae"), "api"));
+    rsc = app_id_matches(app_id, api);
+    if (rsc != 0)
+        CMN_WARN(SUB_APP_ID, "event=app_id_refused ae_id=%s app_id=%s api=%s rsc=%u",
+                 cse_log_value(bound_id, shown_ae, sizeof(shown_ae)), app_id,
+                 api != NULL ? cse_log_value(api, shown_api, sizeof(shown_api)) : "-", rsc);
+    json_decref(own);
+    return rsc;
 }

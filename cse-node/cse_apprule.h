@@ -1,4 +1,8 @@
-/* Application rules at AE registration (TS-0001 10.2.2.2 steps 001-006, 9.6.29
+/* The AE-registration policy of tep-cse, in one place: the App-ID of the enrolment at
+ * bind time (application enrolment, seed Z.2: cse_apprules_check_app_id) and the
+ * application rules at create time (cse_apprules_check_registration), both 4126.
+ *
+ * Application rules at AE registration (TS-0001 10.2.2.2 steps 001-006, 9.6.29
  * <serviceSubscribedAppRule>; TS-0003 8.2.1): the registrar CSE checks the triple
  * (Credential-ID, App-ID, AE-ID-Stem) of a registering AE against the rules; no rule
  * allowing it is 4126 APP_RULE_VALIDATION_FAILED.
@@ -28,9 +32,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "cmn_store.h"
 #include "cse_config.h"
-#include "cse_pep.h"
 
 typedef struct cse_apprules cse_apprules;
 
@@ -57,9 +62,19 @@ bool cse_apprules_allow(const cse_apprules *r, const char *cred_id, const char *
 unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
                                          const char *ae_id, const char *app_id);
 
-/* Loads [cse] app_rules_file, consults the CSEBase's <serviceSubscribedAppRule>
- * resources, and attaches the rules to pep (logged); free after the PEP. CMN_EINVAL / CMN_EIO: a configuration error (logged). */
-int cse_apprules_setup(const cse_config *cfg, cse_pep *pep, cse_apprules **ret);
+/* Loads [cse] app_rules_file and consults the CSEBase's <serviceSubscribedAppRule>
+ * resources (logged); the caller hands *ret to cse_node.app_rules and frees it after the
+ * node. CMN_EINVAL / CMN_EIO: a configuration error (logged). */
+int cse_apprules_setup(const cse_config *cfg, cse_apprules **ret);
+
+/* Application enrolment (seed Z.2, docs/internals.md), at bind time: an AE CREATE over
+ * CoAPS whose session is bound to bound_id (the AE-ID; NULL: nothing to check) must carry
+ * api equal to the App-ID of the credential bound to that AE-ID, when it has one: 0, or
+ * 4126 (logged event=app_id_refused). root: the request body as cse_ctx_json read it
+ * (strict JSON), NULL when it is not; then body/len are read leniently here (a body that
+ * is not JSON at all passes: the request's validation answers 4000). */
+unsigned cse_apprules_check_app_id(cmn_store *st, const char *bound_id, json_t *root,
+                                   const char *body, size_t len);
 
 /* '*' matches any run of characters (wildcards of TS-0001 9.6.29 apci/aai/aae), in linear
  * time (cmn_glob). */

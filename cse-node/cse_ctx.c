@@ -266,9 +266,19 @@ unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop)
 
 /* ---- body -------------------------------------------------------------------------- */
 
-unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs)
+json_t *cse_ctx_json(cse_ctx *c)
 {
-    json_error_t jerr;
+    const cse_req *req = c->req;
+
+    if (!c->body_read && req->body != NULL && req->body_len > 0)
+        c->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &c->body_err);
+    c->body_read = true;
+    return c->body;
+}
+
+unsigned cse_ctx_body(cse_ctx *c, unsigned ty, json_t **ret_root, json_t **ret_attrs)
+{
+    const cse_req *req = c->req;
 
     *ret_root = NULL;
     *ret_attrs = NULL;
@@ -276,12 +286,14 @@ unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t
         CMN_INFO(SUB, "event=bad_request reason=empty_body");
         return CMN_RSC_BAD_REQUEST;
     }
-    *ret_root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (*ret_root == NULL) {
-        CMN_INFO(SUB, "event=bad_request reason=bad_json line=%d column=%d", jerr.line,
-                 jerr.column);
+    if (cse_ctx_json(c) == NULL) {
+        CMN_INFO(SUB, "event=bad_request reason=bad_json line=%d column=%d", c->body_err.line,
+                 c->body_err.column);
         return CMN_RSC_BAD_REQUEST;
     }
+    *ret_root = c->body; /* the caller's now; a later call reads the body again */
+    c->body = NULL;
+    c->body_read = false;
     if (cmn_json_unwrap(*ret_root, ty, ret_attrs) != 0) {
         CMN_INFO(SUB, "event=bad_request reason=wrapper_does_not_match_ty ty=%u", ty);
         return CMN_RSC_BAD_REQUEST;

@@ -4,6 +4,7 @@
 #ifndef TEP_CSE_CTX_H
 #define TEP_CSE_CTX_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ typedef struct {
     bool open;                      /* the last cse_ctx_access's answer is provisional and
                                        may still permit (its decision on its way, or a
                                        permit known while others are): see cse_disc_verdict */
+    json_t *body;                   /* the body as cse_ctx_json read it (owned), or NULL */
+    json_error_t body_err;          /* ... why it is not JSON */
+    bool body_read;
 } cse_ctx;
 
 /* The memos of a parked request (cse_request.h): NULL is fine. */
@@ -47,8 +51,12 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
 uint32_t cse_ctx_acop(const cse_ctx *c);
 /* The "fopt/..." part of a Uri-Path (after "/fopt" ending a segment), NULL when none. */
 const char *cse_ctx_find_fopt(const char *path);
+/* The request body read as JSON (duplicate keys refused) once per pass: the AE
+ * registration's App-ID check at bind time and the operation share it. NULL when empty
+ * or not JSON. Owned by c (cse_request_handle releases it) until cse_ctx_body takes it. */
+json_t *cse_ctx_json(cse_ctx *c);
 /* The attribute object of the request body, wrapped as "m2m:<ty>" (*ret_root owns it). */
-unsigned cse_ctx_body(const cse_req *req, unsigned ty, json_t **ret_root, json_t **ret_attrs);
+unsigned cse_ctx_body(cse_ctx *c, unsigned ty, json_t **ret_root, json_t **ret_attrs);
 
 unsigned cse_ops_create(cse_ctx *c, cse_rsp *rsp);
 unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp);

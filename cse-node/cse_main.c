@@ -179,7 +179,7 @@ static int open_bus(daemon_state *d)
                  : cse_pep_new_remote(d->bus, d->cfg.bus_decide, (int)d->cfg.deadline_ms,
                                       d->sender, &d->pep);
     if (rc == 0 && (cse_dynauth_setup(&d->cfg, d->pep, &d->tokens, &d->dynauth) != 0 ||
-                    cse_apprules_setup(&d->cfg, d->pep, &d->app_rules) != 0))
+                    cse_apprules_setup(&d->cfg, &d->app_rules) != 0))
         return EXIT_CONFIG;
     if (rc == 0)
         rc = cmn_sync_new(d->bus, d->store, d->cfg.bus_events, d->cfg.bus_sync, d->cfg.cse_id,
@@ -259,6 +259,7 @@ static int open_coap(daemon_state *d)
     d->node.store = d->store;
     d->node.pep = d->pep;
     d->node.dynauth = d->dynauth;
+    d->node.app_rules = d->app_rules;
     d->node.cse_id = d->cfg.cse_id;
     d->node.cse_name = d->cfg.cse_name;
     d->node.sp_id = d->cfg.sp_id;

@@ -187,8 +187,8 @@ static unsigned do_create(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
     if (rsc == 0 && in.ty == CMN_TY_AE)
         rsc = ae_rn_free(c, attrs, ae_id, rsp);
     if (rsc == 0 && in.ty == CMN_TY_AE) /* serviceSubscribedAppRule: 4126 */
-        rsc = cse_pep_check_registration(c->node->pep, c->node->store, ae_id,
-                                         json_string_value(json_object_get(attrs, "api")));
+        rsc = cse_apprules_check_registration(c->node->app_rules, c->node->store, ae_id,
+                                              json_string_value(json_object_get(attrs, "api")));
     if (rsc == 0 && in.ty == CMN_TY_SUB)
         rsc = verify_new_sub(c, attrs, rsp);
     if (rsc == 0) {
@@ -212,7 +212,7 @@ unsigned cse_ops_create(cse_ctx *c, cse_rsp *rsp)
     unsigned rsc = rcn_for(c, CSE_RCN_ATTRS, 0xf, &rcn, rsp);
 
     if (rsc == 0)
-        rsc = cse_ctx_body(c->req, c->req->ty, &root, &attrs);
+        rsc = cse_ctx_body(c, c->req->ty, &root, &attrs);
     if (rsc == 0 && (rsc = cse_validate_create(c->req->ty, cse_validate_release(c->req->rvi),
                                                attrs, rsp->reason,
                                                sizeof(rsp->reason))) != 0)
@@ -414,7 +414,7 @@ unsigned cse_ops_update(cse_ctx *c, cse_rsp *rsp)
     if (rsc == 0 && (c->req->body == NULL || c->req->body_len == 0))
         attrs = root = json_object();
     else if (rsc == 0)
-        rsc = cse_ctx_body(c->req, c->target->ty, &root, &attrs);
+        rsc = cse_ctx_body(c, c->target->ty, &root, &attrs);
     if (rsc == 0 && attrs == NULL)
         rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     if (rsc == 0 && (rsc = cse_validate_update(c->target->ty,

@@ -9,7 +9,6 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
-#include "cse_apprule.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
 
@@ -38,7 +37,6 @@ struct cse_pep {
     char *sender;
     int deadline_ms;
     int64_t pdp_down_until; /* monotonic ms: until then, Deny at once (see decide_remote) */
-    const cse_apprules *app_rules; /* borrowed; NULL: registration always allowed */
     int cache_ms;          /* decision cache lifetime, 0 = off */
     cache_entry cache[CACHE_SLOTS];
     uint64_t cache_hits;
@@ -1263,16 +1261,5 @@ void cse_pep_decide(cse_pep *p, const Tep__DecisionRequest *rq, cse_decision *re
 bool cse_pep_is_remote(const cse_pep *p)
 {
     return p->remote;
-}
-
-void cse_pep_set_app_rules(cse_pep *p, const cse_apprules *rules)
-{
-    p->app_rules = rules;
-}
-
-unsigned cse_pep_check_registration(cse_pep *p, cmn_store *st, const char *ae_id,
-                                    const char *app_id)
-{
-    return cse_apprules_check_registration(p->app_rules, st, ae_id, app_id);
 }
 

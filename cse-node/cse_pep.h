@@ -95,14 +95,6 @@ void cse_pep_set_cache(cse_pep *p, int cache_ms);
 void cse_pep_cache_clear(cse_pep *p);
 uint64_t cse_pep_cache_hits(const cse_pep *p);
 
-/* Application rules at registration (cse_apprule.h): rules borrowed, NULL = none. */
-typedef struct cse_apprules cse_apprules;
-void cse_pep_set_app_rules(cse_pep *p, const cse_apprules *rules);
-/* At AE create: 0 when the rules allow (ae_id, app_id and ae_id's Credential-ID), else
- * 4126 APP_RULE_VALIDATION_FAILED. */
-unsigned cse_pep_check_registration(cse_pep *p, cmn_store *st, const char *ae_id,
-                                    const char *app_id);
-
 /* Which policies decide a request (docs/access-control.md, "Who decides what"):
  *  CSE_PEP_PRIVS   the target's own: an <accessControlPolicy> its own "pvs" (TS-0001
  *                  9.6.2); a resource without acpi (contentInstance) its parent's; else

@@ -17,7 +17,6 @@
 #include "cse_remotecse.h"
 #include "cse_request.h"
 #include "cse_route.h"
-#include "cse_saef.h"
 #include "cse_sync.h"
 #include "cse_validate.h"
 
@@ -98,7 +97,8 @@ static unsigned bind_originator(cse_ctx *c)
             c->node->store, cse_binding_local_id(c->node->cse_id, req->from));
     rsc = cse_binding_check(&in, &c->who);
     if (rsc == 0 && req->secure && in.ae_create) /* App-ID of the enrolment (seed Z.2) */
-        rsc = cse_saef_check_ae_create(c->node->store, req->bound_id, req->body, req->body_len);
+        rsc = cse_apprules_check_app_id(c->node->store, req->bound_id, cse_ctx_json(c),
+                                        req->body, req->body_len);
     else if (rsc != 0)
         CMN_WARN(SUB, "event=originator_refused reason=%s from=%s bound=%s rsc=%u", c->who.reason,
                  cse_log_value(req->from, f, sizeof(f)), cse_log_value(req->bound_id, b, sizeof(b)),
@@ -320,6 +320,8 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
     rsp->rsc = dispatch(&c, rsp);
+    json_decref(c.body); /* the body read at bind time and not taken by the operation */
+    c.body = NULL;
     if (cse_pep_waiting(node->pep)) {
         cse_rsp_clear(rsp);
         rsp->deciding = true;

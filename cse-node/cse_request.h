@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cmn_store.h"
+#include "cse_apprule.h"
 #include "cse_dynauth.h"
 #include "cse_pep.h"
 #include "cse_resource.h"
@@ -16,6 +17,8 @@ typedef struct {
     cmn_store *store;
     cse_pep *pep;
     cse_dynauth *dynauth;         /* dynamic authorization on top of pep; NULL: none */
+    const cse_apprules *app_rules; /* the AE-registration policy (cse_apprule.h); NULL:
+                                     no rules (the App-ID is checked all the same) */
     const char *cse_id;           /* "/tep-cse" */
     const char *cse_name;         /* "tep-cse" */
     const char *sp_id;            /* "tep.local": with cse_id, the access decision compares

@@ -1,5 +1,4 @@
 /* PSK callback and session binding (see cse_saef.h). */
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,25 +213,6 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
     return 0;
 }
 
-/* The credential (Kpsa) the enroller published for the enrolment of ae_id. */
-static int enrolee_cred(cmn_store *st, const char *ae_id, Tep__Credential **ret)
-{
-    char key_id[CMN_KEY_ID_MAX];
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &len);
-
-    if (rc == 0 && len >= sizeof(key_id))
-        rc = CMN_ECORRUPT;
-    if (rc == 0) {
-        memcpy(key_id, val, len);
-        key_id[len] = '\0';
-        rc = cse_cred_get(st, key_id, ret);
-    }
-    cmn_store_free_val(val, len);
-    return rc;
-}
-
 /* A certificate binding lasts while the certificate is valid, has not been revoked on
  * its own (CERT_REVOKED) and the enrolment it was issued under (its serial names the
  * KeID, cmn_ca_serial_bound_to) is the AE-ID's current, usable one (TS-0003 10.7:
@@ -248,7 +228,7 @@ static int cert_usable(cmn_store *st, const char *serial, const char *ae_id, int
         return rc;
     }
     if (rc == 0)
-        rc = enrolee_cred(st, ae_id, &c);
+        rc = cse_cred_get_by_enrolee(st, ae_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);
     if (rc == 0 && !cmn_ca_serial_bound_to(serial, c->ke_id)) {
@@ -434,51 +414,6 @@ const char *cse_saef_bound_app_id(coap_session_t *session)
     const saef_binding *b = coap_session_get_app_data(session);
 
     return b != NULL ? b->app_id : NULL;
-}
-
-unsigned cse_saef_check_app_id(const char *bound_app_id, const char *api)
-{
-    if (bound_app_id == NULL || bound_app_id[0] == '\0')
-        return 0; /* the enrolment carries no App-ID: nothing to hold the AE to */
-    if (api == NULL || strcmp(api, bound_app_id) != 0)
-        return CMN_RSC_APP_RULE_VALIDATION_FAILED;
-    return 0;
-}
-
-/* The App-ID of the live credential bound to ae_id ("" when it has none). */
-static int app_id_of(cmn_store *st, const char *ae_id, char *ret, size_t retlen)
-{
-    Tep__Credential *c = NULL;
-    int rc = enrolee_cred(st, ae_id, &c);
-
-    if (rc == 0 && (size_t)snprintf(ret, retlen, "%s", c->app_id) >= retlen)
-        rc = CMN_ERANGE;
-    cse_cred_free(c);
-    return rc;
-}
-
-unsigned cse_saef_check_ae_create(cmn_store *st, const char *bound_id, const char *body,
-                                  size_t len)
-{
-    char app_id[256], shown_ae[128], shown_api[128];
-    json_t *root;
-    const char *api;
-    unsigned rsc;
-
-    if (bound_id == NULL || app_id_of(st, bound_id, app_id, sizeof(app_id)) != 0 ||
-        app_id[0] == '\0')
-        return 0;
-    root = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
-    if (root == NULL)
-        return 0; /* not JSON: the request's validation answers 4000 */
-    api = json_string_value(json_object_get(json_object_get(root, "m2m:ae"), "api"));
-    rsc = cse_saef_check_app_id(app_id, api);
-    if (rsc != 0)
-        CMN_WARN(SUB, "event=app_id_refused ae_id=%s app_id=%s api=%s rsc=%u",
-                 cse_log_value(bound_id, shown_ae, sizeof(shown_ae)), app_id,
-                 api != NULL ? cse_log_value(api, shown_api, sizeof(shown_api)) : "-", rsc);
-    json_decref(root);
-    return rsc;
 }
 
 /* Sessions whose credential is no longer usable (revoked, expired, gone), with their

@@ -53,15 +53,6 @@ bool cse_saef_bound_is_admin(coap_session_t *session);
 
 /* The App-ID of the enrolment bound to the session ("" none, NULL not bound). */
 const char *cse_saef_bound_app_id(coap_session_t *session);
-/* Application enrolment (seed Z.2, docs/internals.md): an AE registering over a session
- * whose enrolment carries an App-ID must register with api equal to it. 0, or 4126
- * (CMN_RSC_APP_RULE_VALIDATION_FAILED). Pure. */
-unsigned cse_saef_check_app_id(const char *bound_app_id, const char *api);
-/* The same check for an AE CREATE over CoAPS: bound_id is the session's AE-ID, body the
- * request's JSON ({"m2m:ae": {"api": ...}}); the App-ID is the one of the credential
- * bound to that AE-ID. 0 when there is nothing to check or the body is not JSON. */
-unsigned cse_saef_check_ae_create(cmn_store *st, const char *bound_id, const char *body,
-                                  size_t len);
 
 /* TS-0003 10.7: closes every live DTLS session whose credential is no longer usable
  * (revoked by an applied event, expired, or gone; for a certificate session: the

@@ -194,6 +194,25 @@ int cse_cert_revoked(cmn_store *st, const char *serial)
     return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
+/* The credential (Kpsa) the enroller published for the enrolment of ae_id. */
+int cse_cred_get_by_enrolee(cmn_store *st, const char *ae_id, Tep__Credential **ret)
+{
+    char key_id[CMN_KEY_ID_MAX];
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(st, CSE_DB_ENROLEES, ae_id, strlen(ae_id), &val, &len);
+
+    if (rc == 0 && len >= sizeof(key_id))
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(key_id, val, len);
+        key_id[len] = '\0';
+        rc = cse_cred_get(st, key_id, ret);
+    }
+    cmn_store_free_val(val, len);
+    return rc;
+}
+
 bool cse_cred_is_enrolled(cmn_store *st, const char *ae_id)
 {
     void *val = NULL;

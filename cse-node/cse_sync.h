@@ -46,6 +46,9 @@ int cse_cred_usable(const Tep__Credential *c, int64_t now);
 /* 0 when the certificate with this serial (lower-case hex) was not revoked on its own;
  * CMN_EDENIED when it was; another CMN_E* code when the store cannot say. */
 int cse_cert_revoked(cmn_store *st, const char *serial);
+/* The credential (Kpsa) the enroller published for the enrolment of ae_id (the
+ * "enrolees" index); *ret as cse_cred_get. */
+int cse_cred_get_by_enrolee(cmn_store *st, const char *ae_id, Tep__Credential **ret);
 /* Whether ae_id is the enrolee of any credential this CSE holds. */
 bool cse_cred_is_enrolled(cmn_store *st, const char *ae_id);
 /* Number of credentials (STATUS). */
