@@ -2,6 +2,7 @@
  * HMAC-SHA-256 derivations from Ke. Byte-level conventions: cmn_kdf.h, docs/keys.md. */
 #include "cmn_kdf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,19 @@ int cmn_kdf_key_id(const uint8_t rel_id[CMN_REL_ID_LEN], const char *fqdn, char 
         return CMN_ERANGE;
     }
     return 0;
+}
+
+bool cmn_kdf_is_key_id(const char *id)
+{
+    const char *at = strchr(id, '@');
+
+    if (at == NULL || at - id != 2 * CMN_REL_ID_LEN || at[1] == '\0' ||
+        strlen(id) >= CMN_KEY_ID_MAX)
+        return false;
+    for (const char *p = id; p < at; p++)
+        if (!isxdigit((unsigned char)*p))
+            return false;
+    return true;
 }
 
 /* HMAC-SHA-256(ke, label || mid || id); mid may be NULL. */

@@ -10,6 +10,7 @@
 #ifndef TEP_CMN_KDF_H
 #define TEP_CMN_KDF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ void cmn_kdf_split_exporter(const uint8_t exporter[CMN_EXPORTER_LEN],
 /* "hex(rel_id)@fqdn" (KeID, Kc Key Identifier). CMN_ERANGE if it does not fit. */
 int cmn_kdf_key_id(const uint8_t rel_id[CMN_REL_ID_LEN], const char *fqdn, char *ret,
                    size_t retlen);
+/* Whether id has the shape cmn_kdf_key_id makes: 32 hex digits (either case), "@", a
+ * non-empty FQDN, shorter than CMN_KEY_ID_MAX. The FQDN itself is not checked. */
+bool cmn_kdf_is_key_id(const char *id);
 /* Kpsa = HMAC-SHA-256(Ke, CMN_LABEL_KPSA || registrar CSE-ID) */
 int cmn_kdf_kpsa(const uint8_t ke[CMN_KEY_LEN], const char *registrar_cse_id,
                  uint8_t ret_kpsa[CMN_KEY_LEN]);

@@ -86,6 +86,24 @@ static void test_key_id(void **state)
     assert_int_equal(cmn_kdf_key_id(rel, "", id, sizeof(id)), CMN_EINVAL);
 }
 
+/* The shape cmn_kdf_key_id makes, recognised (tep-cse asks the MAF only for such ids). */
+static void test_is_key_id(void **state)
+{
+    char long_id[CMN_KEY_ID_MAX + 1];
+    (void)state;
+
+    assert_true(cmn_kdf_is_key_id(KAT_KEID));
+    assert_true(cmn_kdf_is_key_id("000102030405060708090A0B0C0D0E0F@maf"));
+    assert_false(cmn_kdf_is_key_id("0001@maf.tep.local"));                   /* short */
+    assert_false(cmn_kdf_is_key_id("000102030405060708090a0b0c0d0e0g@maf")); /* not hex */
+    assert_false(cmn_kdf_is_key_id("000102030405060708090a0b0c0d0e0f@"));    /* no FQDN */
+    assert_false(cmn_kdf_is_key_id("000102030405060708090a0b0c0d0e0f"));     /* no '@' */
+    memset(long_id, 'a', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    long_id[2 * CMN_REL_ID_LEN] = '@';
+    assert_false(cmn_kdf_is_key_id(long_id));                                /* too long */
+}
+
 /* TS-0003 10.3.1 (2nd paragraph), 10.3.5, 8.8.2.7: the MAF session key. The exporter
  * with label EXPORTER-oneM2M-Connection (48 bytes) splits like the bootstrap one:
  * KcID = exporter[0..15], Kc = exporter[16..47]; Key Identifier = hex(KcID) "@"
@@ -203,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exporter_split),
         cmocka_unit_test(test_key_id),
+        cmocka_unit_test(test_is_key_id),
         cmocka_unit_test(test_kc_split_and_key_identifier),
         cmocka_unit_test(test_kpsa),
         cmocka_unit_test(test_km),

@@ -1,7 +1,6 @@
 /* MAF Key Retrieval from tep-cse's loop (see cse_maf.h). */
 #include "cse_maf.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
-#include "cse_saef.h"
 #include "cse_sync.h"
 
 #define SUB "maf"
@@ -45,9 +43,8 @@ struct cse_maf {
     int64_t resync_due_ms;             /* a rebuild's resync waiting for the gap (0: none) */
     int64_t resync_gap_end_ms;         /* no rebuild's resync starts before this */
     int64_t resync_sub_ms;             /* one after the SUB (re)connected (0: none) */
+    size_t revoked;                    /* Kc revoked since cse_maf_take_revoked */
 };
-
-static cse_maf *current; /* the one cse_maf_want() feeds */
 
 static int watch(int epfd, cmn_bus_sock *s)
 {
@@ -97,7 +94,6 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const 
         cse_maf_free(m);
         return rc;
     }
-    current = m;
     *ret = m;
     return 0;
 }
@@ -106,8 +102,6 @@ void cse_maf_free(cse_maf *m)
 {
     if (m == NULL)
         return;
-    if (current == m)
-        current = NULL;
     cmn_bus_close(m->dealer);
     cmn_bus_close(m->events_mon);
     cmn_bus_close(m->events);
@@ -123,15 +117,7 @@ int cse_maf_fd(const cse_maf *m)
 
 bool cse_maf_is_key_id(const char *id)
 {
-    const char *at = strchr(id, '@');
-
-    if (at == NULL || at - id != 2 * CMN_REL_ID_LEN || at[1] == '\0' ||
-        strlen(id) >= CMN_KEY_ID_MAX)
-        return false;
-    for (const char *p = id; p < at; p++)
-        if (!isxdigit((unsigned char)*p))
-            return false;
-    return true;
+    return cmn_kdf_is_key_id(id);
 }
 
 /* Queues a retrieval of key_id. One already in flight is asked once more after its
@@ -153,9 +139,9 @@ static void want(cse_maf *m, const char *key_id, bool again)
     m->n++;
 }
 
-void cse_maf_want(const char *key_id)
+void cse_maf_want(cse_maf *m, const char *key_id)
 {
-    want(current, key_id, false);
+    want(m, key_id, false);
 }
 
 /* Writes c under its key_id (no checks). */
@@ -290,13 +276,12 @@ size_t cse_maf_revoke_stale(cmn_store *st, int64_t now)
     return revoked;
 }
 
-/* TS-0003 10.7: the live DTLS sessions of the Kc just revoked are closed now, not at the
- * next expiry sweep (cse_saef_close_revoked closes every session whose credential is
- * revoked, expired or gone). */
-static void close_sessions(cmn_store *st, size_t revoked)
+size_t cse_maf_take_revoked(cse_maf *m)
 {
-    if (revoked > 0)
-        cse_saef_close_revoked(st, (int64_t)time(NULL));
+    size_t n = m->revoked;
+
+    m->revoked = 0;
+    return n;
 }
 
 /* ---- the loop's side ------------------------------------------------------------------ */
@@ -616,6 +601,6 @@ unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
         m->next_sweep_ms = now_ms + CSE_MAF_SWEEP_MS;
         revoked += cse_maf_revoke_stale(m->store, (int64_t)time(NULL));
     }
-    close_sessions(m->store, revoked);
+    m->revoked += revoked; /* the loop closes their sessions (cse_maf_take_revoked) */
     return stored;
 }

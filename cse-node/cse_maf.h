@@ -1,7 +1,8 @@
 /* The MAF-based SAEF at the target (TS-0003 8.2.2.3, 8.8.2.6): an AE opens DTLS-PSK to
  * tep-cse with psk_identity = hex(KcID)@MAF-FQDN. The PSK callback reads the local store
  * only; when it does not know such an identity it refuses the handshake (it never waits)
- * and asks for the key with cse_maf_want(). The loop then sends MAF Key Retrieval
+ * and queues the identity (cse_saef_take_wanted); the loop hands it to cse_maf_want()
+ * and cse_maf_process() sends MAF Key Retrieval
  * (KeyRequest{key_id, target_id = own CSE-ID}) on tep-authz's "keys" ROUTER and stores
  * the answer as Credential{key_id, Kc, suid 32, enrolee_id = the source AE-ID, expires}
  * in the credentials database, where the client's retried handshake finds it like a Kpsa.
@@ -12,7 +13,8 @@
  * and an answer CMN_EDENIED (not a target any more) or CMN_ENOTFOUND revokes it. A
  * revoked Kc keeps its record (revoked, key bytes dropped): handshakes with it are
  * refused as revoked, it is never fetched or stored again, and the live DTLS sessions
- * bound to it are closed in the same loop turn (cse_saef_close_revoked). KeyEvents
+ * bound to it are closed in the same loop turn: cse_maf_take_revoked() reports them and the
+ * loop calls cse_saef_close_revoked(). cse_maf knows nothing of cse_saef. KeyEvents
  * published while the SUB is disconnected (tep-authz restarting) are lost: each time the
  * SUB (re)connects, and after the keys DEALER is rebuilt, every stored live Kc is
  * fetched again (resync, log event=maf_keys_resync count=N trigger=...). */
@@ -37,8 +39,7 @@
 typedef struct cse_maf cse_maf;
 
 /* DEALER to keys_ep (tep-authz's [bus] keys) and, unless events_ep is "", SUB to it
- * (tep-authz's [bus] maf_events). bus and st are borrowed, cse_id copied. One per
- * process: cse_maf_want() feeds the last one made. */
+ * (tep-authz's [bus] maf_events). bus and st are borrowed, cse_id copied. */
 int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const char *cse_id,
                 cmn_store *st, cse_maf **ret);
 void cse_maf_free(cse_maf *m); /* NULL is fine */
@@ -48,20 +49,23 @@ int cse_maf_fd(const cse_maf *m);
 
 /* Whether id has the shape of a MAF Key Identifier: 32 hex digits "@" an FQDN. */
 bool cse_maf_is_key_id(const char *id);
-/* From the PSK callback: asks for key_id at the next cse_maf_process(). No I/O; does
- * nothing when there is no cse_maf, the id is not a Key Identifier, it is already asked
- * for, or the queue is full. */
-void cse_maf_want(const char *key_id);
+/* Asks for key_id at the next cse_maf_process() (the loop, with the identities the PSK
+ * callback did not know). No I/O; does nothing when m is NULL, the id is not a Key
+ * Identifier, it is already asked for, or the queue is full. */
+void cse_maf_want(cse_maf *m, const char *key_id);
 /* Takes KeyEvents and answers (storing, updating or revoking Kc), forgets retrievals
  * past their deadline and then rebuilds the DEALER (a fresh socket: a late answer to
  * the old one is never taken; retrievals in flight on it are sent again) and starts a
  * resync (every stored live Kc fetched again: KeyEvents may have been lost; at most one
  * per CSE_MAF_RESYNC_GAP_MS), starts one CSE_MAF_RESYNC_SETTLE_MS after the maf_events
  * SUB (re)connected (cmn_bus_monitor: at start and after tep-authz came back), queues the resync's next keys as retrieval slots free,
- * sends what is asked for, runs the source sweep every CSE_MAF_SWEEP_MS, and closes the
- * sessions of the Kc revoked in this turn. Never blocks. Returns how many keys were
- * stored. */
+ * sends what is asked for and runs the source sweep every CSE_MAF_SWEEP_MS. Never blocks.
+ * Returns how many keys were stored. */
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms);
+/* How many stored Kc cse_maf_process() revoked since the last call (KeyEvents, answers,
+ * the source sweep): the loop then closes the sessions bound to them
+ * (cse_saef_close_revoked), in the same turn. */
+size_t cse_maf_take_revoked(cse_maf *m);
 
 /* Marks revoked every stored Kc whose source enrolment (Credential.ke_id) this CSE
  * knows as revoked or expired (its Kpsa, through the KeID index of cse_sync.h): a

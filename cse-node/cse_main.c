@@ -385,6 +385,23 @@ static int loop_timeout(const daemon_state *d, unsigned coap_ms)
     return pep_ms >= 0 && pep_ms < ms ? pep_ms : ms;
 }
 
+/* The MAF-based SAEF between saef and maf, which know nothing of each other: the Kc
+ * identities the PSK callback did not know go to the MAF Key Retrieval, and the sessions
+ * of the Kc the MAF side revoked are closed now (TS-0003 10.7), in the same turn. */
+static void maf_turn(daemon_state *d)
+{
+    char ids[CSE_SAEF_WANTED_MAX][CMN_KEY_ID_MAX];
+    size_t n = cse_saef_take_wanted(ids, CSE_SAEF_WANTED_MAX);
+
+    if (d->maf == NULL)
+        return; /* no [bus] keys: nobody to ask */
+    for (size_t i = 0; i < n; i++)
+        cse_maf_want(d->maf, ids[i]);
+    cse_maf_process(d->maf, mono_ms());
+    if (cse_maf_take_revoked(d->maf) > 0)
+        cse_saef_close_revoked(d->store, (int64_t)time(NULL));
+}
+
 static void run(daemon_state *d)
 {
     struct pollfd fds[N_FDS];
@@ -404,8 +421,7 @@ static void run(daemon_state *d)
         timeout = cse_coap_process(d->coap);
         cmn_sync_process(d->sync, mono_ms());
         cse_admin_process(d->admin);
-        if (d->maf != NULL)
-            cse_maf_process(d->maf, mono_ms());
+        maf_turn(d);
         cse_registree_process(d->registree, mono_ms());
         sweep_expired(d, mono_ms(), &next_sweep);
     }

@@ -13,7 +13,6 @@
 #include "cmn_onem2m.h"
 #include "cmn_pki.h"
 #include "cse_log.h"
-#include "cse_maf.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 
@@ -38,6 +37,36 @@ typedef struct saef_binding {
 
 /* One libcoap context per tep-cse process: the bindings of its DTLS sessions. */
 static saef_binding *bindings;
+
+/* Key Identifiers the PSK callback did not know, until the loop takes them. */
+static struct {
+    char ids[CSE_SAEF_WANTED_MAX][CMN_KEY_ID_MAX];
+    size_t n;
+} wanted;
+
+/* Queues id (a Key Identifier, once; dropped when the queue is full: the client retries). */
+static void want(const char *id)
+{
+    if (!cmn_kdf_is_key_id(id))
+        return;
+    for (size_t i = 0; i < wanted.n; i++) {
+        if (strcmp(wanted.ids[i], id) == 0)
+            return;
+    }
+    if (wanted.n < CSE_SAEF_WANTED_MAX)
+        snprintf(wanted.ids[wanted.n++], CMN_KEY_ID_MAX, "%s", id);
+}
+
+size_t cse_saef_take_wanted(char (*ret)[CMN_KEY_ID_MAX], size_t max)
+{
+    size_t n = wanted.n < max ? wanted.n : max;
+
+    for (size_t i = 0; i < n; i++)
+        snprintf(ret[i], CMN_KEY_ID_MAX, "%s", wanted.ids[i]);
+    memmove(wanted.ids, wanted.ids + n, (wanted.n - n) * sizeof(wanted.ids[0]));
+    wanted.n -= n;
+    return n;
+}
 
 /* The admin credential ([cse] admin_psk_identity / admin_psk_file), if configured. */
 static struct {
@@ -162,7 +191,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=%s", refuse_reason(rc),
                  cse_log_value(id, shown, sizeof(shown)));
         if (rc == CMN_ENOTFOUND)
-            cse_maf_want(id); /* a Kc identity: the loop asks the MAF; the client retries */
+            want(id); /* a Kc identity: the loop asks the MAF; the client retries */
         return NULL;
     }
     binding_free(coap_session_get_app_data(session));

@@ -15,6 +15,14 @@
 /* Sets the PSK server callbacks and the session event handler on ctx. st is borrowed
  * and must outlive ctx. */
 int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint);
+/* MAF-based SAEF (cse_maf.h): the Key Identifiers (cmn_kdf_is_key_id) the PSK callback
+ * refused as unknown since the last call, each once, at most CSE_SAEF_WANTED_MAX (more are
+ * dropped: the client's retried handshake queues its identity again). Copies up to max
+ * into ret, oldest first, and forgets them; returns how many. The loop hands them to
+ * cse_maf_want() after each cse_coap_process(). */
+#define CSE_SAEF_WANTED_MAX 32
+size_t cse_saef_take_wanted(char (*ret)[CMN_KEY_ID_MAX], size_t max);
+
 /* That event handler (the DTLS flood guard chains to it, cmn_dtls_guard.h). */
 int cse_saef_on_event(coap_session_t *session, const coap_event_t event);
 

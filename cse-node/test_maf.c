@@ -68,7 +68,7 @@ static void test_key_identifier_shape(void **state)
     assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0g@maf"));    /* not hex */
     assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0f@"));       /* no FQDN */
     assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0f"));        /* no '@' */
-    cse_maf_want(KEY_ID); /* no cse_maf in this process: nothing happens */
+    cse_maf_want(NULL, KEY_ID); /* no cse_maf: nothing happens */
 }
 
 static void test_retrieved_kc_is_a_credential(void **state)
@@ -371,7 +371,7 @@ static void test_revoked_while_in_flight_is_not_stored(void **state)
 
     put(KEY_ID, CSE_MAF_SUID_KC, "", false);
     assert_true(publish_until(a, KEY_ID, true, key_revoked)); /* the SUB is in */
-    cse_maf_want(KEY2);
+    cse_maf_want(a->maf, KEY2);
     rq = next_request(a, ident, &ilen);
     assert_string_equal(rq->key_req->key_id, KEY2);
     publish(a, KEY2, CSE_ID, true);
@@ -473,7 +473,7 @@ static void test_revoked_here_stays_revoked(void **state)
 
     put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", false);
     put(KEY_ID, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
-    cse_maf_want(KEY_ID);
+    cse_maf_want(a->maf, KEY_ID);
     rq = next_request(a, ident, &ilen);
     put("kpsa1@mef.tep.local", 22, "ke1@mef.tep.local", true);
     assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 1);
@@ -501,11 +501,11 @@ static void test_lost_answer_rebuilds_dealer(void **state)
     Tep__Envelope *rq1, *rq2;
     Tep__Credential *got;
 
-    cse_maf_want(KEY2);
+    cse_maf_want(a->maf, KEY2);
     rq1 = next_request(a, id1, &len1); /* dropped */
     a->now += CSE_MAF_DEADLINE_MS;
     cse_maf_process(a->maf, a->now); /* timed out: forgotten, DEALER rebuilt */
-    cse_maf_want(KEY2);             /* the client's retried handshake */
+    cse_maf_want(a->maf, KEY2);             /* the client's retried handshake */
     a->now += 1;
     rq2 = next_request(a, id2, &len2);
     assert_string_equal(rq2->key_req->key_id, KEY2);
@@ -529,12 +529,12 @@ static void test_rebuilt_dealer_wakes_poll(void **state)
     Tep__Envelope *rq;
     struct pollfd pfd;
 
-    cse_maf_want(KEY2);
+    cse_maf_want(a->maf, KEY2);
     rq = next_request(a, ident, &ilen);
     cmn_bus_env_free(rq);
     a->now += CSE_MAF_DEADLINE_MS;
     cse_maf_process(a->maf, a->now);
-    cse_maf_want(KEY2);
+    cse_maf_want(a->maf, KEY2);
     rq = next_request(a, ident, &ilen);
     cse_maf_process(a->maf, a->now); /* drained: the edge-like fd is quiet again */
     answer(a, ident, ilen, rq, 0, 0x44);
@@ -584,7 +584,7 @@ static void test_rebuilt_dealer_resyncs_stored_kc(void **state)
     put(KEY_ID, CSE_MAF_SUID_KC, "", false);
     put(KEY3, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
     put(KEY4, CSE_MAF_SUID_KC, "", true);
-    cse_maf_want(KEY2);
+    cse_maf_want(a->maf, KEY2);
     cmn_bus_env_free(next_request(a, idents[0], &ilens[0])); /* dropped */
     assert_int_equal(requests_for(a, 100, rqs, idents, ilens, 4), 0); /* nothing else yet */
     a->now += CSE_MAF_DEADLINE_MS;
@@ -635,7 +635,7 @@ static void test_resync_walks_every_kc(void **state)
         snprintf(id, sizeof(id), "%032zx@maf.tep.local", i);
         put(id, CSE_MAF_SUID_KC, "", false);
     }
-    cse_maf_want(KEY2);
+    cse_maf_want(a->maf, KEY2);
     cmn_bus_env_free(next_request(a, idents[0], &ilens[0]));
     a->now += CSE_MAF_DEADLINE_MS;
     n = requests_for(a, 300, rqs, idents, ilens, N); /* the slots full: the first 32 */
