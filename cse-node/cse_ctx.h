@@ -15,6 +15,9 @@
 typedef struct {
     cse_node *node;
     const cse_req *req;
+    /* Request dispatch (cse_request_handle), for the sub-requests of a group's fan-out:
+     * the operations below dispatch never call it by name (no call upward). */
+    void (*handle)(cse_node *node, const cse_req *req, cse_rsp *rsp);
     cse_binding_out who;
     cse_query q;
     Tep__Resource *target;

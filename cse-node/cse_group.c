@@ -386,7 +386,7 @@ static json_t *one_member(cse_ctx *c, cse_fanout_run *run, const member *m)
     sub.fanout_depth = c->req->fanout_depth + 1;
     sub.fanout_run = run;
     sub.pass_memo = NULL; /* the memo is the top request's: its target, its facts */
-    cse_request_handle(c->node, &sub, &srsp);
+    c->handle(c->node, &sub, &srsp); /* dispatch (cse_request_handle) */
     r = member_rsp(c, m->id, &srsp);
     cse_rsp_clear(&srsp);
     if (r != NULL && memo != NULL && !cse_pep_waiting(c->node->pep) &&

@@ -22,17 +22,6 @@
 
 #define SUB "req"
 
-void cse_rsp_clear(cse_rsp *rsp)
-{
-    free(rsp->body);
-    rsp->body = NULL;
-    free(rsp->verify_body);
-    rsp->verify_body = NULL;
-    for (size_t i = 0; i < rsp->n_verify; i++)
-        free(rsp->verify_nu[i]);
-    rsp->n_verify = 0;
-}
-
 static const char *op_name(int op)
 {
     static const char *const names[] = { "?", "create", "retrieve", "update", "delete",
@@ -314,7 +303,7 @@ static char *debug_body(unsigned rsc, const char *reason)
 
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 {
-    cse_ctx c = { .node = node, .req = req };
+    cse_ctx c = { .node = node, .req = req, .handle = cse_request_handle };
     char p[128], o[128];
 
     memset(rsp, 0, sizeof(*rsp));

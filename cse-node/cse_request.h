@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "cmn_store.h"
 #include "cse_apprule.h"
@@ -129,6 +130,18 @@ typedef struct {
  * "verify first" or, with forward, "send it on", deciding "decisions on their way", see
  * cse_rsp). */
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
-void cse_rsp_clear(cse_rsp *rsp);
+
+/* Frees what rsp holds (body, verification), for whoever handed it to
+ * cse_request_handle: the binding and a group's fan-out alike, so it lives here. */
+static inline void cse_rsp_clear(cse_rsp *rsp)
+{
+    free(rsp->body);
+    rsp->body = NULL;
+    free(rsp->verify_body);
+    rsp->verify_body = NULL;
+    for (size_t i = 0; i < rsp->n_verify; i++)
+        free(rsp->verify_nu[i]);
+    rsp->n_verify = 0;
+}
 
 #endif
