@@ -8,7 +8,7 @@
 #include "cmn_err.h"
 #include "cmn_json.h"
 #include "cmn_onem2m.h"
-#include "cse_resource.h"
+#include "cse_record.h"
 
 /* One decoded index entry; ri and path point into the value. */
 typedef struct {

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "cmn_store.h"
-#include "cse_resource.h"
+#include "cse_record.h"
 #include "tep.pb-c.h"
 
 /* The latest (oldest = false) or oldest contentInstance of the container at cnt_path

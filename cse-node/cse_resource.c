@@ -14,110 +14,6 @@
 
 #define NEVER_EXPIRES "99991231T235959"
 
-/* ---- records ----------------------------------------------------------------------- */
-
-static int unpack_res(const void *val, size_t len, Tep__Resource **ret)
-{
-    *ret = tep__resource__unpack(NULL, len, val);
-    return *ret != NULL ? 0 : CMN_ECORRUPT;
-}
-
-int cse_res_get(cmn_store *st, const char *path, Tep__Resource **ret)
-{
-    void *val = NULL;
-    size_t len = 0;
-    int rc;
-
-    *ret = NULL;
-    rc = cmn_store_get(st, CSE_DB_RESOURCES, path, strlen(path), &val, &len);
-    if (rc != 0)
-        return rc;
-    rc = unpack_res(val, len, ret);
-    cmn_store_free_val(val, len);
-    return rc;
-}
-
-void cse_res_free(Tep__Resource *r)
-{
-    if (r != NULL)
-        tep__resource__free_unpacked(r, NULL);
-}
-
-/* The child index key of path ("<parent>\0<rn>", ret holds CSE_PATH_MAX): its length,
- * 0 for the CSEBase (no parent). */
-static size_t child_key(const char *path, char *ret)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = strlen(path);
-
-    if (slash == NULL || n >= CSE_PATH_MAX)
-        return 0;
-    memcpy(ret, path, n);
-    ret[slash - path] = '\0';
-    return n;
-}
-
-static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
-{
-    char ck[CSE_PATH_MAX];
-    size_t cklen = child_key(r->path, ck);
-    uint8_t ty[4] = { 0, 0, (uint8_t)(r->ty >> 8), (uint8_t)r->ty };
-    int rc = cmn_txn_put_msg(t, CSE_DB_RESOURCES, r->path, strlen(r->path), &r->base);
-
-    if (rc == 0)
-        rc = cmn_txn_put(t, CSE_DB_RI_INDEX, r->ri, strlen(r->ri), r->path, strlen(r->path));
-    if (rc == 0 && cklen > 0)
-        rc = cmn_txn_put(t, CSE_DB_CHILDREN, ck, cklen, ty, sizeof(ty));
-    if (rc == 0 && r->ty == CMN_TY_SUB)
-        rc = cmn_txn_put(t, CSE_DB_SUBS, r->path, strlen(r->path), r->parent_path,
-                         strlen(r->parent_path));
-    return rc;
-}
-
-int cse_res_txn_put(cmn_txn *t, const Tep__Resource *r)
-{
-    return txn_put_res(t, r);
-}
-
-static int del_quiet(cmn_txn *t, const char *db, const void *key, size_t klen)
-{
-    int rc = cmn_txn_del(t, db, key, klen);
-
-    return rc == CMN_ENOTFOUND ? 0 : rc;
-}
-
-int cse_res_txn_drop(cmn_txn *t, const char *path, const char *ri)
-{
-    char ck[CSE_PATH_MAX];
-    size_t cklen = child_key(path, ck);
-    int rc = cmn_txn_del(t, CSE_DB_RESOURCES, path, strlen(path));
-
-    if (rc == 0)
-        rc = del_quiet(t, CSE_DB_RI_INDEX, ri, strlen(ri));
-    if (rc == 0 && cklen > 0)
-        rc = del_quiet(t, CSE_DB_CHILDREN, ck, cklen);
-    return rc;
-}
-
-static int txn_get_res(cmn_txn *t, const char *path, Tep__Resource **ret)
-{
-    void *val = NULL;
-    size_t len = 0;
-    int rc = cmn_txn_get(t, CSE_DB_RESOURCES, path, strlen(path), &val, &len);
-
-    if (rc != 0)
-        return rc;
-    rc = unpack_res(val, len, ret);
-    cmn_store_free_val(val, len);
-    return rc;
-}
-
-int cse_res_txn_get(cmn_txn *t, const char *path, Tep__Resource **ret)
-{
-    *ret = NULL;
-    return txn_get_res(t, path, ret);
-}
-
 static bool exists(cmn_store *st, const char *db, const char *key)
 {
     void *val = NULL;
@@ -233,7 +129,7 @@ static int put_new(cmn_store *st, const Tep__Resource *r)
 
     if (rc != 0)
         return rc;
-    rc = txn_put_res(t, r);
+    rc = cse_res_txn_put(t, r);
     if (rc != 0) {
         cmn_txn_abort(t);
         return rc;
@@ -562,7 +458,7 @@ static int store_new(cmn_store *st, Tep__Resource *r, json_t *a, unsigned ty)
     if (ty == CMN_TY_CIN)
         rc = cse_cnt_txn_index(t, r, cs);
     if (rc == 0)
-        rc = txn_put_res(t, r);
+        rc = cse_res_txn_put(t, r);
     if (rc == 0 && ty == CMN_TY_CIN)
         rc = cse_cnt_txn_settle(t, r->parent_path, 1, cs, r->ct, NULL);
     if (rc != 0) {
@@ -678,7 +574,7 @@ static void victims_free(victims *v)
 static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     Tep__Resource *r = NULL;
-    int rc = unpack_res(val, vlen, &r);
+    int rc = cse_res_unpack(val, vlen, &r);
 
     if (rc != 0)
         return rc;
@@ -692,8 +588,9 @@ static int delete_one(cmn_txn *t, const char *path, const char *ri, unsigned ty)
 {
     int rc = cse_res_txn_drop(t, path, ri);
 
-    if (rc == 0 && ty == CMN_TY_SUB)
-        rc = del_quiet(t, CSE_DB_SUBS, path, strlen(path));
+    if (rc == 0 && ty == CMN_TY_SUB &&
+        (rc = cmn_txn_del(t, CSE_DB_SUBS, path, strlen(path))) == CMN_ENOTFOUND)
+        rc = 0;
     if (rc == 0 && ty == CMN_TY_CNT) /* its whole age index */
         rc = cmn_txn_del_prefix(t, CSE_DB_CIN_AGE, path, strlen(path) + 1, NULL);
     return rc;
@@ -890,7 +787,7 @@ static int walk_fn(const void *key, size_t klen, const void *val, size_t vlen, v
     Tep__Resource *r = NULL;
     int rc;
 
-    rc = unpack_res(val, vlen, &r);
+    rc = cse_res_unpack(val, vlen, &r);
     if (rc != 0)
         return rc;
     rc = w->fn(r, w->arg);
@@ -958,7 +855,7 @@ static int expiry_fn(const void *key, size_t klen, const void *val, size_t vlen,
 {
     expiry_ctx *e = arg;
     Tep__Resource *r = NULL;
-    int rc = unpack_res(val, vlen, &r);
+    int rc = cse_res_unpack(val, vlen, &r);
 
     if (rc != 0)
         return rc;

@@ -15,15 +15,8 @@
 #include <stdint.h>
 
 #include "cmn_store.h"
+#include "cse_record.h" /* the records, their databases, cse_res_get/cse_res_free */
 #include "tep.pb-c.h"
-
-#define CSE_DB_RESOURCES "resources"
-#define CSE_DB_RI_INDEX "ri_index"
-/* subscription path -> the path of the resource it watches (its parent) */
-#define CSE_DB_SUBS "subscriptions"
-#define CSE_DB_CHILDREN "children"
-#define CSE_DB_CIN_AGE "cin_age" /* see cse_container.h */
-#define CSE_PATH_MAX 1024
 
 /* Schema of tep-cse's store: 1 without the child and age indexes, 2 with them. */
 #define CSE_SCHEMA 2
@@ -37,10 +30,7 @@
  * written when the store is current. */
 int cse_res_migrate(cmn_store *st, size_t *ret_n);
 
-/* Reads the resource at path; *ret owned by the caller (cse_res_free). CMN_ENOTFOUND. */
-int cse_res_get(cmn_store *st, const char *path, Tep__Resource **ret);
-void cse_res_free(Tep__Resource *r); /* NULL is fine */
-/* Same, by resource identifier (ri_index). */
+/* cse_res_get (cse_record.h) by resource identifier (ri_index). */
 int cse_res_get_by_ri(cmn_store *st, const char *ri, Tep__Resource **ret);
 
 /* Maps a request's Uri-Path to a stored structured path (ret holds CSE_PATH_MAX):
@@ -74,12 +64,6 @@ typedef struct {
  * acpi/et, 5000 store failure. The parent container's cni/cbs/st follow a CIN. */
 unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_res_create_in *in,
                         Tep__Resource **ret_new);
-
-/* Inside a write transaction (cse_container.c): read, write (record, ri, child and
- * subscription indexes) and drop one leaf resource (record, ri and child index). */
-int cse_res_txn_get(cmn_txn *t, const char *path, Tep__Resource **ret);
-int cse_res_txn_put(cmn_txn *t, const Tep__Resource *r);
-int cse_res_txn_drop(cmn_txn *t, const char *path, const char *ri);
 
 /* Deletes r and its whole subtree. Returns 2002, 4005 for the CSEBase, 5000. */
 unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now);
