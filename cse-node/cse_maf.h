@@ -26,8 +26,8 @@
 
 #include "cmn_bus.h"
 #include "cmn_store.h"
+#include "cse_sync.h" /* CSE_MAF_SUID_KC */
 
-#define CSE_MAF_SUID_KC 32
 #define CSE_MAF_PENDING_MAX 32   /* retrievals in flight */
 #define CSE_MAF_DEADLINE_MS 2000 /* an unanswered retrieval is dropped (and may be asked
                                   * again) and the DEALER rebuilt (Lazy Pirate) */

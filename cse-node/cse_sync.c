@@ -8,7 +8,6 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
-#include "cse_maf.h"
 #include "cse_sync.h"
 
 static int unpack_cred(const void *val, size_t len, Tep__Credential **ret)

@@ -38,6 +38,9 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
  * revocation, so that the applied hook closes the sessions whose credential is gone. */
 int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg);
 
+/* The SUID of a MAF-based connection key (Kc, cse_maf.h), kept beside the Kpsa. */
+#define CSE_MAF_SUID_KC 32
+
 /* Reads a credential; *ret owned by the caller: cse_cred_free() (wipes the key). */
 int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret);
 void cse_cred_free(Tep__Credential *c); /* NULL is fine */
