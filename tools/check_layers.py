@@ -242,11 +242,22 @@ def part_rules(part, target, name):
     return None
 
 
-def check_parts(graph):
+# Exceptions, each by file and header, with its reason (docs/internals.md).
+ALLOWED = {
+    ("cse-node/cse_registree.c", "tae_device.h"):
+        "the MN-CSE reads its own Kpsa from libtepae's device state (no public call "
+        "hands out the key)",
+}
+
+
+def check_parts(graph, allowed=None):
     problems = []
+    allowed = ALLOWED if allowed is None else allowed
     for rel, part, name, target in graph:
         why = part_rules(part, target, name)
-        if why is not None:
+        if why is not None and (rel, name) in allowed:
+            print("allowed: %s: includes %s: %s" % (rel, name, allowed[(rel, name)]))
+        elif why is not None:
             problems.append("%s: includes %s: %s" % (rel, name, why))
     return problems
 
@@ -368,7 +379,13 @@ def selftest():
                 os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
                 with open(os.path.join(root, rel), "w") as f:
                     f.write(text)
-            problems = check_parts(include_graph(root))
+            problems = check_parts(include_graph(root), allowed={})
+            if label == "bad tree":  # an exception by name lets that one include pass
+                rest = check_parts(include_graph(root),
+                                   allowed={("tools/bench/b.c", "tae_core.h"): "test"})
+                if len(rest) != len(problems) - 1 or any(
+                        p.startswith("tools/bench/b.c:") for p in rest):
+                    failures.append("an allowed include was refused: %s" % rest)
         for rel, why in want:
             if not any(p.startswith(rel + ":") and why in p for p in problems):
                 failures.append("%s: %s not refused for %s (got %s)" % (label, why, rel,
