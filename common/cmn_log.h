@@ -14,6 +14,9 @@ void cmn_log_set_level(cmn_log_level level);
 cmn_log_level cmn_log_get_level(void);
 /* "error" | "warn" | "info" | "debug" -> 0 and *ret, else CMN_EINVAL. */
 int cmn_log_parse_level(const char *s, cmn_log_level *ret);
+/* A value from a peer made safe for one key=value log field: bytes outside 0x21..0x7e,
+ * '"' and '=' become '?', truncated to len - 1 bytes; NULL is "-". Returns ret. */
+const char *cmn_log_value(const char *in, char *ret, size_t len);
 
 /* fmt holds the key=value part, e.g. "event=enrolled ke_id=%s". Values with spaces
  * should be quoted by the caller ("msg=\"%s\""). */

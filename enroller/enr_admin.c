@@ -64,13 +64,15 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
     c->state = e->state;
     c->created = e->created;
     c->application = e->application;
+    c->cert_identity = dup_str(e->cert_identity);
     if (with_kpm && e->kpm.len > 0 && (c->kpm.data = malloc(e->kpm.len)) != NULL) {
         memcpy(c->kpm.data, e->kpm.data, e->kpm.len);
         c->kpm.len = e->kpm.len;
     }
     arr[resp->n_enrolees++] = c;
     if (!c->kpm_id || !c->enrolee_id || !c->app_id || !c->target_cse_id ||
-        (with_kpm && c->kpm.len == 0))
+        !c->cert_identity ||
+        (with_kpm && e->kpm.len > 0 && c->kpm.len == 0))
         return CMN_ENOMEM;
     return 0;
 }
@@ -114,6 +116,7 @@ void enr_admin_clear(Tep__AdminResponse *resp)
         free(c->enrolee_id);
         free(c->app_id);
         free(c->target_cse_id);
+        free(c->cert_identity);
         free(c);
     }
     free(resp->enrolees);
@@ -220,6 +223,8 @@ static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminRespo
          cmn_cfg_valid_cse_id(e->target_cse_id, NULL, 0) != 0))
         return fail(resp, CMN_EINVAL,
                     "target must be an SP-relative CSE-ID (\"/\" then [A-Za-z0-9._-])");
+    if (e->cert_identity[0] != '\0' && !enr_valid_identifier(e->cert_identity))
+        return fail(resp, CMN_EINVAL, "cert_identity must be printable ASCII without spaces");
     return 0;
 }
 
@@ -261,16 +266,24 @@ static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
     }
     e.state = TEP__ENROLEE__STATE__ACTIVE;
     e.created = now;
-    rc = cmn_random(kpm, sizeof(kpm));
+    if (application && e.cert_identity[0] != '\0')
+        return fail(resp, CMN_EINVAL, "an application credential is a Kpm, not a certificate");
+    /* A certificate enrolee (TS-0003 8.3.2.2) authenticates with its manufacturer
+     * certificate: it gets no Kpm. */
+    rc = e.cert_identity[0] != '\0' ? 0 : cmn_random(kpm, sizeof(kpm));
     if (rc != 0) {
         fail(resp, rc, "no random Kpm");
         goto out;
     }
-    e.kpm.data = kpm;
-    e.kpm.len = sizeof(kpm);
+    if (e.cert_identity[0] == '\0') {
+        e.kpm.data = kpm;
+        e.kpm.len = sizeof(kpm);
+    }
     rc = enr_db_enrolee_add(s, &e);
     if (rc == CMN_EEXIST)
-        fail(resp, rc, "an enrolee with this kpm_id exists");
+        fail(resp, rc, e.cert_identity[0] ? "an enrolee with this kpm_id or certificate "
+                                            "identity exists"
+                                          : "an enrolee with this kpm_id exists");
     else if (rc != 0)
         fail(resp, rc, "store write failed");
     else if ((rc = add_enrolee(resp, &e, true)) != 0)

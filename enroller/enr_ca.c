@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmn_crypto.h"
@@ -68,20 +69,18 @@ static int create(enr_ca *ca, cmn_store *s, const char *mef_fqdn, int64_t now)
     return rc;
 }
 
-/* Writes the CA certificate to <dir>/ca.pem atomically (temp file + rename). */
-static int write_pem(const enr_ca *ca, const char *dir)
+int enr_ca_write_pem(const char *path, const char *pem, mode_t mode)
 {
-    char path[4096], tmp[4128];
-    size_t len = strlen(ca->pem);
+    char tmp[4128];
+    size_t len = strlen(pem);
     int fd, rc = 0;
 
-    if ((size_t)snprintf(path, sizeof(path), "%s/ca.pem", dir) >= sizeof(path))
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
         return CMN_ERANGE;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return CMN_EIO;
-    if (write(fd, ca->pem, len) != (ssize_t)len || fsync(fd) != 0)
+    if (fchmod(fd, mode) != 0 || write(fd, pem, len) != (ssize_t)len || fsync(fd) != 0)
         rc = CMN_EIO;
     if (close(fd) != 0)
         rc = CMN_EIO;
@@ -90,6 +89,16 @@ static int write_pem(const enr_ca *ca, const char *dir)
     if (rc != 0)
         unlink(tmp);
     return rc;
+}
+
+/* Writes the CA certificate to <dir>/ca.pem. */
+static int write_pem(const enr_ca *ca, const char *dir)
+{
+    char path[4096];
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/ca.pem", dir) >= sizeof(path))
+        return CMN_ERANGE;
+    return enr_ca_write_pem(path, ca->pem, 0644);
 }
 
 int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_t now,
@@ -131,6 +140,34 @@ void enr_ca_free(enr_ca *ca)
 const char *enr_ca_pem(const enr_ca *ca)
 {
     return ca->pem;
+}
+
+const uint8_t *enr_ca_der(const enr_ca *ca, size_t *ret_len)
+{
+    *ret_len = ca->cert_len;
+    return ca->cert;
+}
+
+int enr_ca_issue_server(const enr_ca *ca, const char *id, int64_t now, char *crt_pem,
+                        char *key_pem)
+{
+    uint8_t key[CMN_CA_KEY_DER_MAX], csr[CMN_CA_CERT_DER_MAX], crt[CMN_CA_CERT_DER_MAX];
+    size_t klen = sizeof(key), clen = sizeof(csr), len = sizeof(crt);
+    int64_t na = now + ENR_CERT_LIFETIME_MAX < ca->not_after ? now + ENR_CERT_LIFETIME_MAX
+                                                             : ca->not_after;
+    int rc = cmn_ca_key_new(key, &klen);
+
+    if (rc == 0)
+        rc = cmn_ca_make_csr(key, klen, id, csr, &clen);
+    if (rc == 0)
+        rc = cmn_ca_issue(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, csr, clen,
+                          id, now, na, crt, &len);
+    if (rc == 0)
+        rc = cmn_ca_to_pem(crt, len, "CERTIFICATE", crt_pem, CMN_CA_PEM_MAX);
+    if (rc == 0)
+        rc = cmn_ca_to_pem(key, klen, "EC PRIVATE KEY", key_pem, CMN_CA_PEM_MAX);
+    cmn_wipe(key, sizeof(key));
+    return rc;
 }
 
 /* ---- issuing ---------------------------------------------------------------------- */
@@ -233,6 +270,12 @@ int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__Issued
         *ret_reason = NULL;
     enr_enrolment_free(en);
     return rc;
+}
+
+int enr_ca_cert_get(cmn_store *s, const char *serial, Tep__IssuedCert **ret)
+{
+    return cmn_store_get_msg(s, ENR_DB_CERTS, serial, strlen(serial),
+                             &tep__issued_cert__descriptor, (ProtobufCMessage **)ret);
 }
 
 typedef struct {

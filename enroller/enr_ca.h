@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cmn_ca.h"
 #include "cmn_store.h"
@@ -26,6 +27,17 @@ int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_
 void enr_ca_free(enr_ca *ca); /* wipes the key; NULL is fine */
 /* The CA certificate as PEM (owned by ca) - the trust anchor handed to enrolees. */
 const char *enr_ca_pem(const enr_ca *ca);
+/* Writes pem to path with mode, atomically (temporary file, fsync, rename). */
+int enr_ca_write_pem(const char *path, const char *pem, mode_t mode);
+/* The CA certificate as DER (owned by ca), *ret_len its length. */
+const uint8_t *enr_ca_der(const enr_ca *ca, size_t *ret_len);
+
+/* A server certificate for the tep CA's own services (the MEF's certificate MEF
+ * Handshake, TS-0003 8.3.2.2): a fresh P-256 key, subjectAltName "onem2m:<id>", valid a
+ * year (never past the CA), not recorded in "certs" (it names no enrolment). crt_pem and
+ * key_pem have CMN_CA_PEM_MAX bytes; the caller wipes key_pem. */
+int enr_ca_issue_server(const enr_ca *ca, const char *id, int64_t now, char *crt_pem,
+                        char *key_pem);
 
 typedef struct {
     const char *kpm_id; /* the session's enrolment credential */
@@ -42,6 +54,10 @@ typedef struct {
  * CMN_EDENIED revoked or someone else's identity; CMN_EEXPIRED enrolment expired. */
 int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__IssuedCert **ret,
                  const char **ret_reason);
+
+/* The IssuedCert of serial (lower-case hex), owned by the caller
+ * (tep__issued_cert__free_unpacked). CMN_ENOTFOUND when the CA never issued it. */
+int enr_ca_cert_get(cmn_store *s, const char *serial, Tep__IssuedCert **ret);
 
 /* Calls fn for every issued certificate in serial order (c valid only during the call). */
 typedef int (*enr_cert_fn)(const Tep__IssuedCert *c, void *arg);

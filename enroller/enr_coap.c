@@ -17,8 +17,10 @@
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
+#include "cmn_pki.h"
 #include "enr_admin.h"
 #include "enr_enrol.h"
+#include "enr_trust.h"
 
 #include <stdbool.h>
 
@@ -31,8 +33,12 @@
 typedef struct enr_peer {
     struct enr_peer *next;
     coap_session_t *session;
-    char kpm_id[128];
-    coap_tick_t accepted;   /* when the PSK identity was accepted */
+    char kpm_id[128];       /* the enrolee's name (its KpmID for a PSK enrolee) */
+    /* certificate MEF Handshake (TS-0003 8.3.2.2): the client certificate's serial, and
+     * for a certificate the tep CA issued, the enrolment it is bound to (renewal) */
+    char cert_serial[CMN_CA_SERIAL_MAX];
+    char renew_ke_id[CMN_KEY_ID_MAX];
+    coap_tick_t accepted;   /* when the PSK identity or certificate was accepted */
     bool established;       /* DTLS handshake completed */
     bool reported;          /* a failed handshake was logged */
 } enr_peer;
@@ -55,6 +61,9 @@ struct enr_coap {
     coap_bin_const_t psk_bin;
     enr_peer *peers;
     cmn_dtls_guard *guard;
+    enr_trust *trust;             /* manufacturer anchors; NULL: no certificate handshake */
+    enr_trust_files files;        /* the MEF's certificate, key and anchor bundle */
+    uint8_t unused_psk[CMN_KEY_LEN]; /* libcoap 4.3.1's default PSK with PKI (cmn_pki.h) */
 };
 
 /* ---- peers ---------------------------------------------------------------------- */
@@ -72,21 +81,21 @@ static void peer_forget(enr_coap *c, coap_session_t *session)
     coap_session_set_app_data(session, NULL);
 }
 
-static int peer_bind(enr_coap *c, coap_session_t *session, const char *kpm_id)
+static enr_peer *peer_bind(enr_coap *c, coap_session_t *session, const char *kpm_id)
 {
     enr_peer *p;
 
     peer_forget(c, session);
     p = calloc(1, sizeof(*p));
     if (!p)
-        return CMN_ENOMEM;
+        return NULL;
     p->session = session;
     snprintf(p->kpm_id, sizeof(p->kpm_id), "%s", kpm_id);
     coap_ticks(&p->accepted);
     p->next = c->peers;
     c->peers = p;
     coap_session_set_app_data(session, p);
-    return 0;
+    return p;
 }
 
 static void peer_str(const coap_session_t *session, char *buf, size_t len);
@@ -158,9 +167,17 @@ static const char *refusal(const Tep__Enrolee *e, int64_t now)
         return "revoked";
     if (e->expires != 0 && e->expires <= now)
         return "expired";
+    return NULL;
+}
+
+/* Why enrolee e may not make a PSK handshake now, or NULL. */
+static const char *psk_refusal(const Tep__Enrolee *e, int64_t now)
+{
+    if (e->kpm.len == 0 && e->cert_identity[0] != '\0')
+        return "cert_only"; /* a certificate enrolee has no Kpm */
     if (e->kpm.len != ENR_KPM_LEN)
         return "bad_record";
-    return NULL;
+    return refusal(e, now);
 }
 
 static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity,
@@ -183,8 +200,8 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity,
         log_refused(session, rc == CMN_ENOTFOUND ? "unknown_identity" : "store_error", kpm_id);
         return NULL;
     }
-    why = refusal(e, time(NULL));
-    if (!why && peer_bind(c, session, kpm_id) != 0)
+    why = psk_refusal(e, time(NULL));
+    if (!why && !peer_bind(c, session, kpm_id))
         why = "no_memory";
     if (why) {
         log_refused(session, why, kpm_id);
@@ -224,6 +241,111 @@ static const coap_dtls_spsk_info_t *psk_for_sni(const char *sni, coap_session_t 
     CMN_WARN(SUB, "event=handshake_refused reason=%s sni=%s peer=%s",
              sni[0] ? "wrong_sni" : "no_sni", sni_for_log(sni), peer);
     return NULL;
+}
+
+/* ---- the certificate MEF Handshake (TS-0003 8.3.2.2, 8.3.1.2) --------------------------- */
+
+/* A certificate the tep CA issued (re-provisioning, 8.3.1.2): the enrolee is the one of
+ * the enrolment the certificate is bound to, which must be live and current, and the
+ * certificate must not be revoked on its own. */
+static const char *tep_cert_peer(enr_coap *c, const cmn_cert_info *info, char *kpm_id,
+                                 size_t kpm_len, char *ke_id, size_t ke_len)
+{
+    Tep__IssuedCert *ic = NULL;
+    Tep__Enrolment *en = NULL;
+    Tep__Enrolee *e = NULL;
+    int64_t now = time(NULL);
+    const char *why = NULL;
+
+    if (enr_ca_cert_get(c->store, info->serial, &ic) != 0)
+        return "unknown_tep_cert";
+    if (ic->revoked != 0)
+        why = "cert_revoked";
+    else if (enr_db_enrolment_get(c->store, ic->ke_id, &en) != 0 || en->revoked ||
+             !cmn_ca_serial_bound_to(info->serial, en->ke_id))
+        why = "cert_not_of_current_enrolment";
+    else if (en->expires != 0 && en->expires <= now)
+        why = "expired";
+    else if (enr_db_enrolee_get(c->store, ic->kpm_id, &e) != 0)
+        why = "unknown_identity";
+    else
+        why = refusal(e, now);
+    if (!why) {
+        snprintf(kpm_id, kpm_len, "%s", ic->kpm_id);
+        snprintf(ke_id, ke_len, "%s", ic->ke_id);
+    }
+    enr_enrolee_free(e);
+    enr_enrolment_free(en);
+    tep__issued_cert__free_unpacked(ic, NULL);
+    return why;
+}
+
+/* A manufacturer certificate: issued by a configured anchor (checked again here, so an
+ * anchor removed on SIGHUP stops at once), its identity (first SAN URI, else subject
+ * CN) an enrolee's certificate identity. */
+static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len,
+                                 const char *identity, char *kpm_id, size_t kpm_len)
+{
+    Tep__Enrolee *e = NULL;
+    const char *why;
+    int rc;
+
+    if (enr_trust_check(c->trust, der, len) != 0)
+        return "unknown_issuer";
+    if (identity[0] == '\0')
+        return "cert_no_identity";
+    rc = enr_db_enrolee_by_cert(c->store, identity, &e);
+    if (rc != 0)
+        return rc == CMN_ENOTFOUND ? "not_an_enrolee" : "store_error";
+    why = refusal(e, time(NULL));
+    if (!why)
+        snprintf(kpm_id, kpm_len, "%s", e->kpm_id);
+    enr_enrolee_free(e);
+    return why;
+}
+
+/* libcoap calls this at each depth of the client's chain once OpenSSL has checked it
+ * against mef-trust.pem (validated); at depth 0 the certificate names the enrolee. */
+static int validate_cert(const char *cn, const uint8_t *der, size_t len,
+                         coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    enr_coap *c = arg;
+    char kpm_id[128] = "", ke_id[CMN_KEY_ID_MAX] = "", peer[64], shown[CMN_CA_ID_MAX];
+    const uint8_t *ca_der;
+    cmn_cert_info info;
+    const char *identity, *why;
+    size_t ca_len;
+    enr_peer *p;
+
+    (void)cn;
+    peer_str(session, peer, sizeof(peer));
+    if (!validated || depth > 0) {
+        if (!validated)
+            CMN_WARN(SUB, "event=handshake_refused reason=cert_chain depth=%u peer=%s", depth,
+                     peer);
+        return validated;
+    }
+    if (cmn_ca_cert_info(der, len, &info) != 0) {
+        CMN_WARN(SUB, "event=handshake_refused reason=cert_undecodable peer=%s", peer);
+        return 0;
+    }
+    identity = info.san_uri[0] ? info.san_uri : info.subject_cn;
+    ca_der = enr_ca_der(c->ca, &ca_len);
+    if (cmn_ca_verify(ca_der, ca_len, der, len) == 0)
+        why = tep_cert_peer(c, &info, kpm_id, sizeof(kpm_id), ke_id, sizeof(ke_id));
+    else
+        why = mfr_cert_peer(c, der, len, identity, kpm_id, sizeof(kpm_id));
+    if (!why && (p = peer_bind(c, session, kpm_id)) != NULL) {
+        snprintf(p->cert_serial, sizeof(p->cert_serial), "%s", info.serial);
+        snprintf(p->renew_ke_id, sizeof(p->renew_ke_id), "%s", ke_id);
+        CMN_INFO(SUB, "event=cert_accepted kpm_id=%s serial=%s kind=%s peer=%s", kpm_id,
+                 info.serial, ke_id[0] ? "tep" : "manufacturer", peer);
+        return 1;
+    }
+    CMN_WARN(SUB, "event=handshake_refused reason=%s serial=%s identity=%s peer=%s",
+             why ? why : "no_memory", info.serial,
+             cmn_log_value(identity[0] ? identity : NULL, shown, sizeof(shown)), peer);
+    return 0;
 }
 
 /* ---- POST /enrol ------------------------------------------------------------------ */
@@ -451,14 +573,18 @@ static const char *cert_error_text(int rc)
     }
 }
 
-/* Issues a certificate for the CSR in body to the session's enrolment. */
-static int cert_session(enr_coap *c, coap_session_t *session, const char *kpm_id,
+/* Issues a certificate for the CSR in body to the session's enrolment: the one this
+ * session's exporter names (POST /enrol came first), else, in a session authenticated
+ * with a tep certificate, the enrolment that certificate is bound to (re-provisioning,
+ * TS-0003 8.3.1.2: a new certificate without a new Kpm session or a new Ke). */
+static int cert_session(enr_coap *c, coap_session_t *session, const enr_peer *peer,
                         const uint8_t *body, size_t len, Tep__IssuedCert **ret)
 {
     uint8_t ke[CMN_KEY_LEN], csr[CMN_CA_CERT_DER_MAX];
     char ke_id[CMN_KEY_ID_MAX];
     size_t csr_len = sizeof(csr);
-    const char *why = "bad_json";
+    const char *why = "bad_json", *kpm_id = peer->kpm_id;
+    bool renewal = false;
     int rc = enr_cert_parse(body, len, csr, &csr_len);
 
     if (rc == 0 && (rc = export_ke(c, session, ke, ke_id)) != 0)
@@ -467,13 +593,20 @@ static int cert_session(enr_coap *c, coap_session_t *session, const char *kpm_id
     if (rc == 0)
         rc = enr_ca_issue(c->ca, c->store,
                           &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL)}, ret, &why);
+    if (rc == CMN_ENOTFOUND && peer->renew_ke_id[0] != '\0') {
+        renewal = true;
+        snprintf(ke_id, sizeof(ke_id), "%s", peer->renew_ke_id);
+        rc = enr_ca_issue(c->ca, c->store,
+                          &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL)}, ret, &why);
+    }
     if (rc != 0)
         CMN_WARN(SUB, "event=cert_refused kpm_id=%s reason=%s err=%s", kpm_id, why,
                  cmn_strerror(rc));
     else
-        CMN_INFO(SUB, "event=cert_issued kpm_id=%s ke_id=%s enrolee_id=%s serial=%s "
-                 "not_after=%lld", kpm_id, ke_id, (*ret)->enrolee_id, (*ret)->serial,
-                 (long long)(*ret)->not_after);
+        CMN_INFO(SUB, "event=%s kpm_id=%s ke_id=%s enrolee_id=%s serial=%s not_after=%lld%s%s",
+                 renewal ? "cert_renewed" : "cert_issued", kpm_id, ke_id, (*ret)->enrolee_id,
+                 (*ret)->serial, (long long)(*ret)->not_after, renewal ? " previous=" : "",
+                 renewal ? peer->cert_serial : "");
     return rc;
 }
 
@@ -495,7 +628,7 @@ static void handle_cert(coap_resource_t *resource, coap_session_t *session,
         return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad body");
     if (len > ENR_CERT_BODY_MAX)
         return answer_too_large(resp, ENR_CERT_BODY_MAX);
-    rc = cert_session(c, session, peer->kpm_id, body, len, &ic);
+    rc = cert_session(c, session, peer, body, len, &ic);
     if (rc != 0)
         return answer(resp, cert_error_code(rc), cert_error_text(rc));
     send_cert(c, resource, session, req, resp, ic);
@@ -533,6 +666,62 @@ static int setup_psk(enr_coap *c)
     return coap_context_set_psk2(c->ctx, &c->spsk) ? 0 : CMN_ECOAP;
 }
 
+/* The certificate MEF Handshake beside DTLS-PSK: the MEF's certificate from the tep CA
+ * and the anchor bundle are written to data_dir at every start. */
+static int setup_pki(enr_coap *c)
+{
+    const cmn_pki_files f = {c->files.cert_file, c->files.key_file, c->files.ca_file};
+    char err[512];
+    bool on = false;
+    int rc;
+
+    if (!c->cfg->cert_rspf || !c->ca)
+        return 0;
+    rc = enr_trust_load(c->cfg->mfr_trust_anchors, time(NULL), &c->trust, err, sizeof(err));
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=pki_refused reason=mfr_trust_anchors msg=\"%s\"", err);
+        return rc;
+    }
+    rc = enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL),
+                         &c->files);
+    if (rc == 0)
+        rc = cmn_pki_check(SUB, "enroller", &f, c->cfg->mef_fqdn, &on);
+    if (rc == 0)
+        rc = cmn_pki_setup(c->ctx, &c->spsk, c->unused_psk, &f, validate_cert, c);
+    if (rc == 0)
+        CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s mfr_anchors=%zu", f.cert_file,
+                 f.ca_file, enr_trust_count(c->trust));
+    return rc;
+}
+
+int enr_coap_reload_trust(enr_coap *c, const char *list)
+{
+    const cmn_pki_files f = {c->files.cert_file, c->files.key_file, c->files.ca_file};
+    enr_trust *t = NULL;
+    char err[512];
+    int rc;
+
+    if (!c->trust)
+        return 0; /* no certificate handshake */
+    rc = enr_trust_load(list, time(NULL), &t, err, sizeof(err));
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=reload_refused key=mfr_trust_anchors msg=\"%s\" kept=%zu", err,
+                enr_trust_count(c->trust));
+        return rc;
+    }
+    enr_trust_free(c->trust);
+    c->trust = t;
+    /* new anchors reach OpenSSL's store through a fresh bundle; removed ones stay in
+     * that store but validate_cert checks c->trust, so they no longer enrol anyone */
+    rc = enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL),
+                         &c->files);
+    if (rc == 0)
+        rc = cmn_pki_setup(c->ctx, &c->spsk, c->unused_psk, &f, validate_cert, c);
+    CMN_INFO(SUB, "event=reloaded key=mfr_trust_anchors mfr_anchors=%zu err=%s",
+             enr_trust_count(c->trust), rc ? cmn_strerror(rc) : "none");
+    return rc;
+}
+
 static int setup_resources(enr_coap *c)
 {
     coap_resource_t *r = coap_resource_init(coap_make_str_const("enrol"), 0);
@@ -567,6 +756,8 @@ static int setup_context(enr_coap *c)
     rc = cmn_dtls_guard_new(c->ctx, &c->cfg->dtls, on_event, &c->guard);
     if (rc == 0)
         rc = setup_psk(c);
+    if (rc == 0)
+        rc = setup_pki(c);
     if (rc == 0)
         rc = setup_resources(c);
     if (rc == 0 && (!cmn_coap_port_free(&addr) ||
@@ -617,6 +808,7 @@ void enr_coap_free(enr_coap *c)
         free(p);
     }
     cmn_wipe(c->psk, sizeof(c->psk));
+    enr_trust_free(c->trust);
     free(c);
     coap_cleanup();
 }

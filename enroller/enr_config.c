@@ -8,6 +8,7 @@
 #include "cmn_bus_peers.h"
 #include "cmn_config.h"
 #include "cmn_err.h"
+#include "enr_trust.h"
 
 static int valid_listen_required(const char *v, char *err, size_t errlen)
 {
@@ -69,6 +70,11 @@ static const cmn_cfg_item enr_table[] = {
          "more enrolment targets (tepctl enrolee add --target): CSE-ID=coaps://host:port, ..."),
     ITEM("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
          "error | warn | info | debug"),
+    {"enroller", "cert_rspf", CMN_CFG_BOOL, "true", offsetof(enr_config, cert_rspf), 0, 0, NULL,
+     "certificate MEF Handshake (ECDHE-ECDSA) beside DTLS-PSK: manufacturer and tep certificates"},
+    ITEM("enroller", "mfr_trust_anchors", "", mfr_trust_anchors, enr_trust_valid_list,
+         "PEM files (space-separated) of the manufacturer CAs whose device certificates enrol; "
+         "re-read on SIGHUP"),
     ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
          "PUB, bound: credential events"),
     ITEM("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,

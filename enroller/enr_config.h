@@ -3,6 +3,7 @@
 #ifndef TEP_ENR_CONFIG_H
 #define TEP_ENR_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,6 +23,8 @@ typedef struct {
     char *maf_poa; /* the MAF's point of access (tep-authz coaps_listen), "" = not announced */
     char *targets; /* "CSE-ID=poa, ...": enrolment targets besides registrar_cse_id */
     char *log_level;
+    bool cert_rspf;          /* certificate MEF Handshake beside DTLS-PSK (TS-0003 8.3.2.2) */
+    char *mfr_trust_anchors; /* PEM files of manufacturer CAs (enr_trust.h), "" = none */
     char *bus_events;
     char *bus_sync;
     char *bus_admin;

@@ -12,7 +12,8 @@
 
 static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB_BY_KPM,
                                       ENR_DB_EVENTS,   ENR_DB_COUNTERS,   ENR_DB_INSTANCES,
-                                      ENR_DB_CA,       ENR_DB_CERTS,      ENR_DB_INSTANCE_IDS};
+                                      ENR_DB_CA,       ENR_DB_CERTS,      ENR_DB_INSTANCE_IDS,
+                                      ENR_DB_BY_CERT_ID};
 static const char last_seq_key[] = "last_seq";
 static const char epoch_key[] = "epoch";
 
@@ -604,6 +605,39 @@ out:
 
 /* ---- enrolees ------------------------------------------------------------------ */
 
+/* The by_cert_id entry of a certificate enrolee; CMN_EEXIST when the identity is taken. */
+static int txn_put_cert_id(cmn_txn *t, const Tep__Enrolee *e)
+{
+    const char *id = e->cert_identity;
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_txn_get(t, ENR_DB_BY_CERT_ID, id, strlen(id), &val, &len);
+
+    cmn_store_free_val(val, len);
+    if (rc == 0)
+        return CMN_EEXIST;
+    if (rc != CMN_ENOTFOUND)
+        return rc;
+    return cmn_txn_put(t, ENR_DB_BY_CERT_ID, id, strlen(id), e->kpm_id, strlen(e->kpm_id));
+}
+
+int enr_db_enrolee_by_cert(cmn_store *s, const char *identity, Tep__Enrolee **ret)
+{
+    char kpm_id[ENR_ID_MAX];
+    void *val = NULL;
+    size_t len = 0;
+    int rc = cmn_store_get(s, ENR_DB_BY_CERT_ID, identity, strlen(identity), &val, &len);
+
+    if (rc == 0 && (len == 0 || len >= sizeof(kpm_id)))
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(kpm_id, val, len);
+        kpm_id[len] = '\0';
+    }
+    cmn_store_free_val(val, len);
+    return rc != 0 ? rc : enr_db_enrolee_get(s, kpm_id, ret);
+}
+
 int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e)
 {
     cmn_txn *t = NULL;
@@ -619,6 +653,8 @@ int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e)
         rc = CMN_EEXIST;
     else if (rc == CMN_ENOTFOUND)
         rc = cmn_txn_put_msg(t, ENR_DB_ENROLEES, e->kpm_id, strlen(e->kpm_id), &e->base);
+    if (rc == 0 && e->cert_identity[0] != '\0')
+        rc = txn_put_cert_id(t, e);
     if (rc == 0) {
         rc = cmn_txn_commit(t);
         t = NULL;

@@ -34,6 +34,7 @@
 #define ENR_DB_CA "ca"               /* "key", "cert": the tep CA (enr_ca.h) */
 #define ENR_DB_CERTS "certs"         /* serial -> IssuedCert */
 #define ENR_DB_INSTANCE_IDS "instance_ids" /* an instance's AE-ID -> its KeID (collisions) */
+#define ENR_DB_BY_CERT_ID "by_cert_id" /* a certificate identity -> KpmID (the enrolee's name) */
 
 #define ENR_ID_MAX 256 /* KpmID, Enrolee-ID, App-ID, CSE-ID: bytes incl. NUL */
 
@@ -92,8 +93,12 @@ void enr_enrolment_free(Tep__Enrolment *e);
 int enr_db_enrolee_get(cmn_store *s, const char *kpm_id, Tep__Enrolee **ret);
 int enr_db_enrolment_get(cmn_store *s, const char *ke_id, Tep__Enrolment **ret);
 int enr_db_event_get(cmn_store *s, uint64_t seq, Tep__Event **ret);
-/* CMN_EEXIST if the KpmID is taken. */
+/* CMN_EEXIST if the KpmID is taken, or (e->cert_identity set) the certificate identity
+ * is another enrolee's already; the by_cert_id entry is written in the same transaction. */
 int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e);
+/* The enrolee whose manufacturer certificate carries identity (TS-0003 8.3.2.2).
+ * CMN_ENOTFOUND when none. */
+int enr_db_enrolee_by_cert(cmn_store *s, const char *identity, Tep__Enrolee **ret);
 /* Marks the enrolee revoked and revokes its current enrolment (REVOKED event), or for
  * an application credential every instance (one REVOKED event each), in one
  * transaction. Revoking a revoked enrolee is 0 with no event. */

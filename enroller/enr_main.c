@@ -40,17 +40,34 @@ static void usage(FILE *out)
     enr_config_print_help(out);
 }
 
+/* SIGHUP: what may be reloaded is the manufacturer trust anchors (TS-0003 8.3.2.2);
+ * the whole file is checked again and nothing changes when it has an error. */
+static void reload(const char *path, enr_coap *coap)
+{
+    enr_config cfg = {0};
+    char err[512];
+
+    if (enr_config_load(path, &cfg, err, sizeof(err)) != 0) {
+        CMN_ERR("main", "event=reload_refused msg=\"%s\"", err);
+        return;
+    }
+    enr_coap_reload_trust(coap, cfg.mfr_trust_anchors);
+    enr_config_free(&cfg);
+}
+
 /* true when a stop signal arrived. */
-static bool read_signals(int sigfd)
+static bool read_signals(int sigfd, const char *config, enr_coap *coap)
 {
     struct signalfd_siginfo si;
     bool stop = false;
 
     while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        if (si.ssi_signo == SIGHUP)
-            CMN_INFO("main", "event=sighup action=none");
-        else
+        if (si.ssi_signo == SIGHUP) {
+            CMN_INFO("main", "event=sighup action=reload");
+            reload(config, coap);
+        } else {
             stop = true;
+        }
     }
     return stop;
 }
@@ -60,7 +77,7 @@ static void on_events(const enr_events *ev, void *arg)
     enr_bus_queue(arg, ev);
 }
 
-static int run_loop(enr_coap *coap, enr_bus *bus, int sigfd)
+static int run_loop(enr_coap *coap, enr_bus *bus, int sigfd, const char *config)
 {
     struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN},
                             {.fd = enr_coap_fd(coap), .events = POLLIN}};
@@ -73,7 +90,7 @@ static int run_loop(enr_coap *coap, enr_bus *bus, int sigfd)
         if (poll(pfd, 4, wait_ms > 0 && wait_ms < TICK_MS ? wait_ms : TICK_MS) < 0 &&
             errno != EINTR)
             return CMN_EIO;
-        if (read_signals(sigfd))
+        if (read_signals(sigfd, config, coap))
             return 0;
         wait_ms = enr_coap_process(coap);
         if (wait_ms < 0)
@@ -146,7 +163,7 @@ int main(int argc, char **argv)
     CMN_INFO("main", "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
              "admin=%s ca=%s/ca.pem", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events,
              cfg.bus_sync, cfg.bus_admin, cfg.data_dir);
-    rc = run_loop(coap, bus, sigfd);
+    rc = run_loop(coap, bus, sigfd, args.config);
     CMN_INFO("main", "event=stopping reason=%s", rc == 0 ? "signal" : cmn_strerror(rc));
     ex = rc == 0 ? EXIT_OK : EXIT_START;
 out:
