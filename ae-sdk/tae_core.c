@@ -41,7 +41,8 @@ static bool is_coap_uri(const char *s)
 
 /* ---- provisioning file ------------------------------------------------------------ */
 
-enum { PROV_KPM_ID = 1, PROV_KPM = 2, PROV_MEF_URI = 4, PROV_MEF_FQDN = 8, PROV_ALL = 15 };
+enum { PROV_KPM_ID = 1, PROV_KPM = 2, PROV_MEF_URI = 4, PROV_MEF_FQDN = 8, PROV_ALL = 15,
+       PROV_CREDENTIAL = 16 };
 
 typedef struct {
     tae_prov *prov;
@@ -68,6 +69,11 @@ static int prov_key(prov_parse *pp, const char *name, const char *value)
         if (strncmp(value, "coaps://", 8) != 0)
             return CMN_EINVAL;
         return copy_id(p->mef_uri, sizeof(p->mef_uri), value);
+    }
+    if (strcmp(name, "credential") == 0) {
+        pp->seen |= PROV_CREDENTIAL;
+        p->cert_only = strcmp(value, "certificate") == 0;
+        return p->cert_only || strcmp(value, "kpm") == 0 ? 0 : CMN_EINVAL;
     }
     if (strcmp(name, "mef_fqdn") == 0) {
         pp->seen |= PROV_MEF_FQDN;
@@ -96,7 +102,8 @@ int tae_core_parse_provisioning(const char *text, tae_prov *ret_prov)
         return CMN_EINVAL;
     memset(ret_prov, 0, sizeof(*ret_prov));
     if (ini_parse_string(text, prov_handler, &pp) != 0 || pp.err != 0 ||
-        pp.seen != PROV_ALL || ret_prov->kpm_id[0] == '\0' || ret_prov->mef_fqdn[0] == '\0') {
+        (pp.seen & ~PROV_CREDENTIAL) != (ret_prov->cert_only ? PROV_ALL & ~PROV_KPM : PROV_ALL) ||
+        ret_prov->kpm_id[0] == '\0' || ret_prov->mef_fqdn[0] == '\0') {
         cmn_wipe(ret_prov, sizeof(*ret_prov));
         return CMN_ECONFIG;
     }

@@ -14,10 +14,13 @@
 #define TAE_ID_MAX 256  /* identifiers (KpmID, AE-ID, CSE-ID, App-ID, FQDN) incl. NUL */
 #define TAE_URI_MAX 512 /* URIs incl. NUL */
 
-/* The provisioning file ([device] section). */
+/* The provisioning file ([device] section). A certificate enrolee's file (TS-0003
+ * 8.3.2.2) says `credential = certificate` and has no kpm: it enrols with its
+ * manufacturer certificate (tep_enrol_with_cert), kpm_id being only its enrolee name. */
 typedef struct {
     char kpm_id[TAE_ID_MAX];
     uint8_t kpm[CMN_KEY_LEN];
+    bool cert_only;
     char mef_uri[TAE_URI_MAX];
     char mef_fqdn[TAE_ID_MAX];
 } tae_prov;

@@ -4,6 +4,7 @@
  * then POST /cert with a CSR made here. The session is the SDK's one CoAP client
  * (tae_client.c). */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,9 +151,9 @@ static int cert_exchange(const tep_device *dev, tep_conn *mef, const char *id)
     return rc;
 }
 
-/* POST /enrol with cei=true; installs the new enrolment (the MEF has replaced the
- * previous one by now). */
-static int enrol_exchange(tep_device *dev, tep_conn *mef)
+/* POST /enrol (cei: certificate enrolment follows); installs the new enrolment (the
+ * MEF has replaced the previous one by now). */
+static int enrol_exchange(tep_device *dev, tep_conn *mef, bool cei)
 {
     uint8_t exporter[CMN_EXPORTER_LEN];
     tae_enrolment *enr = calloc(1, sizeof(*enr));
@@ -162,7 +163,7 @@ static int enrol_exchange(tep_device *dev, tep_conn *mef)
                  : CMN_ENOMEM;
 
     if (rc == 0)
-        rc = tae_core_enrol_request(true, false, false, &body);
+        rc = tae_core_enrol_request(cei, false, false, &body);
     if (rc == 0)
         rc = tae_client_post(mef, "enrol", body, &rsp);
     if (rc == 0)
@@ -194,13 +195,70 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
 
     if (!dev || (csr_id && !csr_id[0]))
         return CMN_EINVAL;
+    if (dev->prov.cert_only)
+        return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
     creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
                             .sni = dev->prov.mef_fqdn};
     rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, 0, &mef);
     if (rc == 0)
-        rc = enrol_exchange(dev, mef);
+        rc = enrol_exchange(dev, mef, true);
     if (rc == 0)
         rc = cert_exchange(dev, mef, csr_id ? csr_id : dev->enr.enrolee_id);
+    tep_conn_free(mef);
+    return rc;
+}
+
+/* ---- the certificate-based RSPF (TS-0003 8.3.2.2, 8.3.1.2) --------------------------- */
+
+/* The certificate MEF Handshake: ECDHE-ECDSA to the MEF with cert/key, the MEF's
+ * certificate checked to mef_ca and to SAN onem2m:<MEF-FQDN>, SNI the MEF-FQDN. */
+static int open_mef_cert(const tep_device *dev, const char *cert, const char *key,
+                         const char *mef_ca, tep_conn **ret)
+{
+    tae_pki_creds creds = {.cert_file = cert, .key_file = key, .ca_file = mef_ca,
+                           .peer_id = dev->prov.mef_fqdn, .sni = dev->prov.mef_fqdn};
+
+    if (access(cert, R_OK) != 0 || access(key, R_OK) != 0 || access(mef_ca, R_OK) != 0)
+        return CMN_ENOTFOUND;
+    return tae_client_open_pki(dev->prov.mef_uri, &creds, dev->timeout_ms, 0, ret);
+}
+
+int tep_enrol_with_cert(tep_device *dev, const char *cert_file, const char *key_file,
+                        const char *mef_ca_file, int want_cert)
+{
+    tep_conn *mef = NULL;
+    int rc;
+
+    if (!dev || !cert_file || !key_file || !mef_ca_file)
+        return CMN_EINVAL;
+    rc = open_mef_cert(dev, cert_file, key_file, mef_ca_file, &mef);
+    if (rc == 0)
+        rc = enrol_exchange(dev, mef, want_cert != 0);
+    if (rc == 0 && want_cert)
+        rc = cert_exchange(dev, mef, dev->enr.enrolee_id);
+    tep_conn_free(mef);
+    return rc;
+}
+
+int tep_cert_renew(tep_device *dev)
+{
+    char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX];
+    tep_conn *mef = NULL;
+    int rc;
+
+    if (!dev)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    if ((rc = tep_device_cert_path(dev, "crt", crt, sizeof(crt))) < 0 ||
+        (rc = tep_device_cert_path(dev, "key", key, sizeof(key))) < 0 ||
+        (rc = tep_device_cert_path(dev, "ca", ca, sizeof(ca))) < 0)
+        return rc;
+    rc = open_mef_cert(dev, crt, key, ca, &mef);
+    if (rc == CMN_ENOTFOUND)
+        rc = CMN_ESTATE; /* no tep certificate yet */
+    if (rc == 0)
+        rc = cert_exchange(dev, mef, dev->enr.enrolee_id);
     tep_conn_free(mef);
     return rc;
 }

@@ -183,6 +183,8 @@ int tep_enrol(tep_device *dev)
 
     if (!dev)
         return CMN_EINVAL;
+    if (dev->prov.cert_only)
+        return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
     creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
                             .sni = dev->prov.mef_fqdn};
     if ((rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, GLUE_FLAGS, &mef)) < 0)

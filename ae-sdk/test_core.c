@@ -77,6 +77,22 @@ static void provisioning_valid(void **state)
     assert_string_equal(p.mef_fqdn, FQDN);
 }
 
+/* A certificate enrolee (TS-0003 8.3.2.2): `credential = certificate`, no kpm. */
+static void provisioning_certificate(void **state)
+{
+    tae_prov p;
+    const char *text = "[device]\nkpm_id = meter7\ncredential = certificate\n"
+                       "mef_uri = coaps://127.0.0.1:5784\nmef_fqdn = " FQDN "\n";
+
+    assert_int_equal(tae_core_parse_provisioning(text, &p), 0);
+    assert_true(p.cert_only);
+    assert_string_equal(p.kpm_id, "meter7");
+    assert_int_equal(tae_core_parse_provisioning("[device]\nkpm_id = d\nkpm = " KPM_HEX
+                                                 "\ncredential = kpm\nmef_uri = coaps://h:1\n"
+                                                 "mef_fqdn = f\n", &p), 0);
+    assert_false(p.cert_only);
+}
+
 static void provisioning_invalid(void **state)
 {
     static const char *bad[] = {
@@ -90,6 +106,11 @@ static void provisioning_invalid(void **state)
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coaps://h:1\nmef_fqdn = f\nx = 1\n",
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coaps://h:1\nmef_fqdn = f\n[other]\na=b\n",
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coap://h:1\nmef_fqdn = f\n",
+        /* a certificate enrolee with a kpm, a kpm enrolee without, an unknown credential */
+        "[device]\nkpm_id = d\nkpm = " KPM_HEX "\ncredential = certificate\n"
+        "mef_uri = coaps://h:1\nmef_fqdn = f\n",
+        "[device]\nkpm_id = d\ncredential = kpm\nmef_uri = coaps://h:1\nmef_fqdn = f\n",
+        "[device]\nkpm_id = d\ncredential = gba\nmef_uri = coaps://h:1\nmef_fqdn = f\n",
         "",
     };
     tae_prov p;
@@ -284,6 +305,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(provisioning_valid),
+        cmocka_unit_test(provisioning_certificate),
         cmocka_unit_test(provisioning_invalid),
         cmocka_unit_test(enrol_request_body),
         cmocka_unit_test(ke_from_exporter_kat),

@@ -228,6 +228,28 @@ TEP_API int tep_connect_cert(tep_device *dev, tep_conn **ret_conn);
 TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf,
                                  size_t len);
 
+/* ---- the certificate-based RSPF (TS-0003 8.3.2.2) and re-provisioning (8.3.1.2) ----- */
+
+/* Enrols without any Kpm: the certificate MEF Handshake (ECDHE-ECDSA DTLS) to the MEF
+ * with a certificate the device already holds (a manufacturer's, or one the tep CA
+ * issued) and its key (PEM files), the MEF's certificate checked to mef_ca_file (the tep
+ * CA, <enroller data_dir>/ca.pem) and to subjectAltName "onem2m:<MEF-FQDN>"; then POST
+ * /enrol as tep_enrol() does, Ke and KeID from the same exporter. With want_cert, a tep
+ * certificate in the same session as tep_enrol_cert() (files of tep_device_cert_path()).
+ * The provisioning file may be a certificate enrolee's (`credential = certificate`, no
+ * kpm; tep_enrol() then answers TEP_ESTATE). TEP_ENOTFOUND: a file is unreadable;
+ * TEP_EDENIED: the MEF refused the certificate (unknown issuer, not an enrolee,
+ * revoked) or 4.03; TEP_ETIMEOUT; TEP_EPROTO as tep_enrol(). */
+TEP_API int tep_enrol_with_cert(tep_device *dev, const char *cert_file, const char *key_file,
+                                const char *mef_ca_file, int want_cert);
+/* Certificate re-provisioning: a new tep certificate for the same enrolment (same Ke, no
+ * Kpm session), in a certificate MEF Handshake authenticated with the current one
+ * (tep_device_cert_path() files, the stored trust anchor also checking the MEF). The
+ * files are replaced only when the new certificate checks out. TEP_ESTATE: not enrolled
+ * or no certificate yet; TEP_EDENIED: the current certificate was refused (expired,
+ * revoked, its enrolment replaced or revoked). */
+TEP_API int tep_cert_renew(tep_device *dev);
+
 /* ---- dynamic authorization: tokens (TS-0003 7.3.2.3, indirect flow) ---------------- */
 
 /* A token from the MAF/DAS. Owned by the caller: tep_token_free(). */
