@@ -71,8 +71,26 @@ int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
     return 0;
 }
 
+/* additional_tls_setup_call_back, from libcoap's ClientHello callback of every
+ * handshake: every CA of the set-up's ca_file (not only its last), and the SNI check. */
+static int every_handshake(void *tls, coap_dtls_pki_t *setup)
+{
+    cmn_tls_sni_check *sni = setup->sni_call_back_arg;
+
+    if (sni && cmn_tls_check_sni(tls, sni) != 0)
+        return 0;
+    return cmn_tls_trust_file(tls, setup->pki_key.key.pem.ca_file) == 0;
+}
+
 int cmn_pki_setup(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_psk[CMN_KEY_LEN],
                   const cmn_pki_files *f, coap_dtls_cn_callback_t cb, void *arg)
+{
+    return cmn_pki_setup_sni(ctx, spsk, unused_psk, f, cb, arg, NULL);
+}
+
+int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk,
+                      uint8_t unused_psk[CMN_KEY_LEN], const cmn_pki_files *f,
+                      coap_dtls_cn_callback_t cb, void *arg, cmn_tls_sni_check *sni)
 {
     coap_dtls_pki_t pki;
 
@@ -90,6 +108,8 @@ int cmn_pki_setup(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_ps
     pki.cert_chain_verify_depth = 2;
     pki.validate_cn_call_back = cb;
     pki.cn_call_back_arg = arg;
+    pki.sni_call_back_arg = sni; /* for every_handshake; no validate_sni_call_back */
+    pki.additional_tls_setup_call_back = every_handshake;
     pki.pki_key.key_type = COAP_PKI_KEY_PEM;
     pki.pki_key.key.pem.public_cert = f->cert_file;
     pki.pki_key.key.pem.private_key = f->key_file;

@@ -12,6 +12,7 @@
 #include <coap3/coap.h>
 
 #include "cmn_ca.h"
+#include "cmn_exporter.h"
 #include "cmn_kdf.h"
 
 /* The three files of a server certificate: all set (on), none (off), else refused. */
@@ -39,6 +40,14 @@ int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
  * (cmn_pki_check). CMN_ECRYPTO, CMN_ECOAP (logged). */
 int cmn_pki_setup(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_psk[CMN_KEY_LEN],
                   const cmn_pki_files *f, coap_dtls_cn_callback_t cb, void *arg);
+
+/* The same with SNI checked for every handshake, PSK or certificate, by sni
+ * (cmn_exporter.h; caller's storage): libcoap 4.3.1 with PKI on no longer calls the
+ * PSK SNI callback of spsk. With or without it, every certificate of f->ca_file is
+ * trusted (cmn_tls_trust_file). */
+int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk,
+                      uint8_t unused_psk[CMN_KEY_LEN], const cmn_pki_files *f,
+                      coap_dtls_cn_callback_t cb, void *arg, cmn_tls_sni_check *sni);
 
 /* A client's end-entity certificate (DER): *info and *ret_id (inside info: the part
  * after "onem2m:"). CMN_EINVAL when it does not decode or has no onem2m SAN. */

@@ -63,6 +63,7 @@ struct enr_coap {
     cmn_dtls_guard *guard;
     enr_trust *trust;             /* manufacturer anchors; NULL: no certificate handshake */
     enr_trust_files files;        /* the MEF's certificate, key and anchor bundle */
+    cmn_tls_sni_check sni;        /* with certificates on, libcoap checks no SNI */
     uint8_t unused_psk[CMN_KEY_LEN]; /* libcoap 4.3.1's default PSK with PKI (cmn_pki.h) */
 };
 
@@ -244,6 +245,18 @@ static const coap_dtls_spsk_info_t *psk_for_sni(const char *sni, coap_session_t 
 }
 
 /* ---- the certificate MEF Handshake (TS-0003 8.3.2.2, 8.3.1.2) --------------------------- */
+
+/* The SNI check of every handshake once certificates are on (cmn_pki_setup_sni). */
+static bool sni_ok(const char *sni, void *arg)
+{
+    enr_coap *c = arg;
+
+    if (strcasecmp(sni, c->cfg->mef_fqdn) == 0)
+        return true;
+    CMN_WARN(SUB, "event=handshake_refused reason=%s sni=%s peer=-",
+             sni[0] ? "wrong_sni" : "no_sni", sni_for_log(sni));
+    return false;
+}
 
 /* A certificate the tep CA issued (re-provisioning, 8.3.1.2): the enrolee is the one of
  * the enrolment the certificate is bound to, which must be live and current, and the
@@ -666,6 +679,14 @@ static int setup_psk(enr_coap *c)
     return coap_context_set_psk2(c->ctx, &c->spsk) ? 0 : CMN_ECOAP;
 }
 
+/* cmn_pki gives each handshake the whole bundle (libcoap 4.3.1 would trust only its last
+ * certificate); with PKI on, libcoap calls the PKI SNI callback for PSK handshakes too. */
+static int set_pki(enr_coap *c, const cmn_pki_files *f)
+{
+    c->sni = (cmn_tls_sni_check){sni_ok, c};
+    return cmn_pki_setup_sni(c->ctx, &c->spsk, c->unused_psk, f, validate_cert, c, &c->sni);
+}
+
 /* The certificate MEF Handshake beside DTLS-PSK: the MEF's certificate from the tep CA
  * and the anchor bundle are written to data_dir at every start. */
 static int setup_pki(enr_coap *c)
@@ -687,7 +708,7 @@ static int setup_pki(enr_coap *c)
     if (rc == 0)
         rc = cmn_pki_check(SUB, "enroller", &f, c->cfg->mef_fqdn, &on);
     if (rc == 0)
-        rc = cmn_pki_setup(c->ctx, &c->spsk, c->unused_psk, &f, validate_cert, c);
+        rc = set_pki(c, &f);
     if (rc == 0)
         CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s mfr_anchors=%zu", f.cert_file,
                  f.ca_file, enr_trust_count(c->trust));
@@ -716,7 +737,7 @@ int enr_coap_reload_trust(enr_coap *c, const char *list)
     rc = enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL),
                          &c->files);
     if (rc == 0)
-        rc = cmn_pki_setup(c->ctx, &c->spsk, c->unused_psk, &f, validate_cert, c);
+        rc = set_pki(c, &f);
     CMN_INFO(SUB, "event=reloaded key=mfr_trust_anchors mfr_anchors=%zu err=%s",
              enr_trust_count(c->trust), rc ? cmn_strerror(rc) : "none");
     return rc;
