@@ -15,7 +15,7 @@
 #define DEFAULT_APP_ID "Ntepdemo"
 
 typedef struct {
-    const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out, *target;
+    const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out, *target, *cert_identity;
     long lifetime;
     bool force;
     char ae_buf[300], uri_buf[300], fqdn_buf[300];
@@ -27,6 +27,7 @@ static void enrolee_usage(FILE *out)
             "Usage: tepctl [--admin ENDPOINT|--config FILE] enrolee add NAME --out FILE\n"
             "              [--ae-id ID] [--app-id ID] [--lifetime SECS]\n"
             "              [--mef-uri URI] [--mef-fqdn FQDN] [--target CSE-ID] [--force]\n"
+            "              [--cert-identity ID]\n"
             "       tepctl [...] enrolee list\n"
             "       tepctl [...] enrolee show NAME\n"
             "       tepctl [...] enrolee revoke NAME\n\n"
@@ -38,6 +39,10 @@ static void enrolee_usage(FILE *out)
             "        --target: its Enrolment Target, the registrar CSE its Kpsa is for (the\n"
             "        enroller's registrar_cse_id or one of its [enroller] targets);\n"
             "        default: registrar_cse_id (shown as \"-\").\n"
+            "        --cert-identity: a certificate enrolee (TS-0003 8.3.2.2): no Kpm; it\n"
+            "        enrols with a manufacturer certificate whose first subjectAltName URI\n"
+            "        (else subject CN) is ID, chained to [enroller] mfr_trust_anchors; the\n"
+            "        FILE then says credential = certificate.\n"
             "list    prints every enrolee (never a Kpm).\n"
             "show    prints one enrolee as KEY=value lines.\n"
             "revoke  revokes the enrolee and its current enrolment.\n",
@@ -89,7 +94,9 @@ static int parse_add(int argc, char **argv, add_args *a)
         {"lifetime", required_argument, NULL, 'l'}, {"mef-uri", required_argument, NULL, 'u'},
         {"mef-fqdn", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'F'},         {"help", no_argument, NULL, 'h'},
-        {"target", required_argument, NULL, 't'},  {NULL, 0, NULL, 0}};
+        {"target", required_argument, NULL, 't'},
+        {"cert-identity", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0}};
     char *end;
     int c;
 
@@ -105,6 +112,7 @@ static int parse_add(int argc, char **argv, add_args *a)
         case 'o': a->out = optarg; break;
         case 'F': a->force = true; break;
         case 't': a->target = optarg; break;
+        case 'c': a->cert_identity = optarg; break;
         case 'l':
             a->lifetime = strtol(optarg, &end, 10);
             if (*end || a->lifetime <= 0)
@@ -129,6 +137,8 @@ static void print_added(const Tep__Enrolee *e, const char *path)
 {
     printf("KPM_ID=%s\nENROLEE_ID=%s\nAPP_ID=%s\nTARGET=%s\nEXPIRES=%lld\nPROVISIONING=%s\n",
            e->kpm_id, e->enrolee_id, e->app_id, tctl_target_str(e), (long long)e->expires, path);
+    if (e->cert_identity[0])
+        printf("CERT_IDENTITY=%s\n", e->cert_identity);
 }
 
 /* Asks the enroller for the enrolee and writes its provisioning file. */
@@ -145,12 +155,15 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     e.app_id = (char *)a->app_id;
     e.target_cse_id = (char *)(a->target ? a->target : "");
     e.expires = (int64_t)time(NULL) + a->lifetime;
+    if (a->cert_identity)
+        e.cert_identity = (char *)a->cert_identity;
     req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_ADD;
     req.enrolee = &e;
     ex = tctl_admin_call(o, "enroller", &req, &resp);
     if (ex != TCTL_OK)
         return ex;
-    if (resp->admin_resp->n_enrolees != 1 || resp->admin_resp->enrolees[0]->kpm.len == 0) {
+    if (resp->admin_resp->n_enrolees != 1 ||
+        (resp->admin_resp->enrolees[0]->kpm.len == 0) != (a->cert_identity != NULL)) {
         fprintf(stderr, "tepctl: the enroller answered without the enrolee\n");
         ex = TCTL_REFUSED;
         goto out;

@@ -1,5 +1,6 @@
 /* The device provisioning file written by `tepctl enrolee add --out FILE`
- * (docs/internals.md "The device side"): [device] kpm_id, kpm (hex), mef_uri, mef_fqdn.
+ * (docs/internals.md "The device side"): [device] kpm_id, kpm (hex), mef_uri, mef_fqdn;
+ * for a certificate enrolee (kpm_len 0) `credential = certificate` instead of kpm.
  * It holds the Kpm: created 0600, never overwritten unless forced. */
 #ifndef TEP_TCTL_PROVISION_H
 #define TEP_TCTL_PROVISION_H

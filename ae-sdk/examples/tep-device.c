@@ -19,6 +19,9 @@ typedef struct {
     const char *prov_path;
     const char *state_path;
     const char *from;     /* --from, NULL: the device's AE-ID */
+    /* --cert/--key/--mef-ca: enrol in the certificate MEF Handshake (TS-0003 8.3.2.2)
+     * with a certificate the device holds (a manufacturer's) instead of the Kpm */
+    const char *cert, *key, *mef_ca;
     int timeout_ms;
     tep_device *dev;
     tep_conn *conn;
@@ -28,9 +31,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: tep-device --provisioning FILE --state FILE [--from ORIG] [--timeout MS]\n"
-            "                  COMMAND [ARGS]\n"
+            "                  [--cert PEM --key PEM --mef-ca PEM] COMMAND [ARGS]\n"
+            "  --cert/--key/--mef-ca        enrol (enrol, cert, run) with this certificate and\n"
+            "                              key (a manufacturer's) instead of a Kpm, checking\n"
+            "                              the MEF's certificate to --mef-ca (TS-0003 8.3.2.2)\n"
             "commands:\n"
-            "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm), write the state\n"
+            "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm, or the\n"
+            "                              certificate of --cert), write the state\n"
             "  register [--app-id ID] [--rn NAME]   register the AE with the registrar CSE\n"
             "  create-cnt NAME             create a container under the AE\n"
             "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
@@ -41,6 +48,8 @@ static void usage(FILE *out)
             "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
             "                              same MEF session (key/crt/ca next to the state);\n"
             "                              --csr-id asks for another ID (tests: refused)\n"
+            "  cert-renew                  a new tep certificate for the same enrolment, in a\n"
+            "                              MEF session authenticated with the current one\n"
             "  cert-run                    the certificate SAEF: connect with the key and\n"
             "                              certificate of `cert`, then as run\n"
             "  token PATH ACOP [--maf-uri URI]   a token (TS-0003 7.3) for ACOP (1..63) on PATH\n"
@@ -136,7 +145,8 @@ static void print_enrolment(const tep_device *dev)
 
 static int do_enrol(ctx *c)
 {
-    int rc = tep_enrol(c->dev);
+    int rc = c->cert ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 0)
+                     : tep_enrol(c->dev);
 
     if (rc < 0)
         return fail("enrolment", rc);
@@ -312,13 +322,32 @@ static int do_run(ctx *c)
     return do_simple(c, TEP_OP_RETRIEVE, cin);
 }
 
+static int print_cert(ctx *c);
+
 static int do_cert(ctx *c, const char *csr_id)
 {
-    char path[4096];
-    int rc = tep_enrol_cert_as(c->dev, csr_id);
+    int rc = c->cert && !csr_id ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 1)
+                                : tep_enrol_cert_as(c->dev, csr_id);
 
     if (rc < 0)
         return fail("certificate enrolment", rc);
+    return print_cert(c);
+}
+
+/* Certificate re-provisioning (TS-0003 8.3.1.2): authenticated with the current one. */
+static int do_cert_renew(ctx *c)
+{
+    int rc = tep_cert_renew(c->dev);
+
+    if (rc < 0)
+        return fail("certificate renewal", rc);
+    return print_cert(c);
+}
+
+static int print_cert(ctx *c)
+{
+    char path[4096];
+
     print_enrolment(c->dev);
     if (tep_device_cert_path(c->dev, "crt", path, sizeof(path)) == 0)
         printf("CERT=%s\n", path);
@@ -630,6 +659,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_cert(c, NULL);
     if (strcmp(cmd, "cert") == 0 && argc == 3 && strcmp(argv[1], "--csr-id") == 0)
         return do_cert(c, argv[2]);
+    if (strcmp(cmd, "cert-renew") == 0 && argc == 1)
+        return do_cert_renew(c);
     if (strcmp(cmd, "cert-run") == 0 && argc == 1)
         return do_cert_run(c);
     if (strcmp(cmd, "maf-run") == 0)
@@ -649,7 +680,9 @@ static int parse_args(ctx *c, int argc, char **argv)
     static const struct option opts[] = {
         {"provisioning", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 's'},
         {"from", required_argument, NULL, 'f'},         {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
+        {"cert", required_argument, NULL, 'c'},         {"key", required_argument, NULL, 'k'},
+        {"mef-ca", required_argument, NULL, 'm'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int o;
 
@@ -659,12 +692,17 @@ static int parse_args(ctx *c, int argc, char **argv)
         case 's': c->state_path = optarg; break;
         case 'f': c->from = optarg; break;
         case 't': c->timeout_ms = atoi(optarg); break;
+        case 'c': c->cert = optarg; break;
+        case 'k': c->key = optarg; break;
+        case 'm': c->mef_ca = optarg; break;
         case 'h': usage(stdout); exit(EXIT_OK);
         default: return -1;
         }
     }
     if (!c->prov_path || !c->state_path || optind >= argc || c->timeout_ms < 0)
         return -1;
+    if ((c->cert != NULL) != (c->key != NULL) || (c->cert != NULL) != (c->mef_ca != NULL))
+        return -1; /* --cert, --key and --mef-ca go together */
     return optind;
 }
 
