@@ -469,6 +469,60 @@ def coap_cert(platform, crt, key, ca, method, path, frm, body=None, ty=None):
     return (p.stdout + p.stderr).decode(errors="replace")
 
 
+# ------------------------------------------------------------ certificate-based RSPF (180-183)
+
+def _openssl(*args):
+    p = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, "openssl %s: %s" % (" ".join(args), p.stderr)
+    return p.stdout
+
+
+def mfr_ca(directory, name="acme"):
+    """A manufacturer CA made with the openssl command (P-256, CA:TRUE): (crt, key)
+    paths in directory, named after name."""
+    crt, key = (os.path.join(directory, "%s-ca.%s" % (name, x)) for x in ("pem", "key"))
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+    _openssl("req", "-x509", "-new", "-key", key, "-out", crt, "-days", "30", "-sha256",
+             "-subj", "/CN=%s device CA/O=%s" % (name, name),
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    return crt, key
+
+
+def mfr_device_cert(ca, directory, name, uri=None, days=30):
+    """A device certificate issued by ca (mfr_ca's pair): subject CN=name and, when uri
+    is given, subjectAltName URI:uri (the identity the MEF matches: the URI, else the
+    CN). (crt, key) paths."""
+    ca_crt, ca_key = ca
+    crt, key, csr, ext = (os.path.join(directory, "%s.%s" % (name, x))
+                          for x in ("pem", "key", "csr", "ext"))
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+    _openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=%s/O=acme" % name)
+    with open(ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+                "extendedKeyUsage=clientAuth\n")
+        if uri:
+            f.write("subjectAltName=URI:%s\n" % uri)
+    _openssl("x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+             "-out", crt, "-days", str(days), "-sha256", "-extfile", ext)
+    return crt, key
+
+
+def mef_ca(platform):
+    """The tep CA the enroller publishes (<data_dir>/ca.pem): the MEF's trust anchor."""
+    return os.path.join(platform.env["DATA_DIR"], "enroller", "ca.pem")
+
+
+def add_cert_enrolee(platform, name, identity, *extra):
+    """tepctl enrolee add NAME --cert-identity IDENTITY: a certificate enrolee (no Kpm)."""
+    return platform.add_enrolee(name, "--cert-identity", identity, *extra)
+
+
+def cert_enrol(platform, dev, crt, key, *cmd):
+    """tep-device --cert crt --key key --mef-ca <tep CA> CMD (default: enrol)."""
+    return dev.run("--cert", crt, "--key", key, "--mef-ca", mef_ca(platform), *(cmd or ("enrol",)))
+
+
 # ------------------------------------------------------------ DTLS handshake relay (60, 62)
 
 TLS_PSK_WITH_AES_128_CCM_8 = 0xC0A8          # TS-0003 10.2.2

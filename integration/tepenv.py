@@ -51,6 +51,9 @@ DEFAULTS = {
     # lifetime of a bootstrapped key
     "bsf_name": "bsf.tep.local",
     "bsf_key_lifetime": 3600,
+    # [enroller] mfr_trust_anchors: manufacturer CA PEM files of the certificate-based
+    # RSPF (TS-0003 8.3.2.2), space-separated; written when set
+    "mfr_trust_anchors": "",
 }
 
 DAEMONS = ("enroller", "authz", "cse", "bsf")
@@ -84,7 +87,7 @@ def _enroller_ini(run_dir, o, p):
             ("maf_id", o["maf_id"]),
             ("maf_poa", _maf_poa(o, p)),
             ("log_level", o["log_level"]),
-        ]),
+        ] + ([("mfr_trust_anchors", o["mfr_trust_anchors"])] if o["mfr_trust_anchors"] else [])),
         ("bus", [
             ("events", _ipc(run_dir, "events")),
             ("sync", _ipc(run_dir, "sync")),
