@@ -299,8 +299,21 @@ static int open_coap(daemon_state *d)
  * (the MN-CSE's own enrolment first, over coaps: cse_registree.h). */
 static int open_registree(daemon_state *d)
 {
-    int rc = cse_csr_set_own_type(d->store, d->cfg.cse_name,
-                                  d->node.is_mn ? CMN_CST_MN : CMN_CST_IN, d->cfg.poa);
+    char coaps[300], coap[300];
+    const char *poa[2] = { coaps, coap };
+    int rc;
+
+    /* [cse] poa, else where it listens (TS-0001 9.6.3 CSEBase pointOfAccess) */
+    /* with the root's '/': the ACME CSE appends "~/..." to a poa as it is */
+    if (d->cfg.poa[0] != '\0')
+        snprintf(coaps, sizeof(coaps), "%s", d->cfg.poa);
+    else
+        snprintf(coaps, sizeof(coaps), "coaps://%s/", d->cfg.coaps_listen);
+    coap[0] = '\0';
+    if (d->cfg.poa[0] == '\0' && d->cfg.coap_listen[0] != '\0')
+        snprintf(coap, sizeof(coap), "coap://%s/", d->cfg.coap_listen);
+    rc = cse_csr_set_own_type(d->store, d->cfg.cse_name, d->node.is_mn ? CMN_CST_MN : CMN_CST_IN,
+                              poa, 2);
 
     if (rc != 0 || !d->node.is_mn) {
         if (rc != 0)

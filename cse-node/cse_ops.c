@@ -343,7 +343,11 @@ unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp)
         return discover(c, rsp);
     if ((rsc = rcn_for(c, CSE_RCN_ATTRS, allowed, &rcn, rsp)) != 0)
         return rsc;
-    if ((rsc = cse_ctx_access(c, c->target, CMN_ACOP_RETRIEVE)) != 0)
+    /* a registered CSE (or the registrar) reads this CSEBase's attributes (TS-0004
+     * 7.4.4.2.1: the registree "may issue a RETRIEVE request to the registrar <CSEBase>") */
+    if (!(c->target->ty == CMN_TY_CSEBASE && rcn == CSE_RCN_ATTRS &&
+          cse_csr_is_peer(c->node, c->who.originator)) &&
+        (rsc = cse_ctx_access(c, c->target, CMN_ACOP_RETRIEVE)) != 0)
         return rsc;
     if (c->target->ty == CMN_TY_CNT)
         cse_cnt_enforce(c->node->store, c->target, c->req->now); /* mia */

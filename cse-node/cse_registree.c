@@ -363,9 +363,9 @@ static void own_poa(cse_registree *r)
     if (cfg[0] != '\0')
         snprintf(r->poa, sizeof(r->poa), "%s", cfg);
     else if (r->dtls || r->cfg->coap_listen[0] == '\0')
-        snprintf(r->poa, sizeof(r->poa), "coaps://%s", r->cfg->coaps_listen);
-    else
-        snprintf(r->poa, sizeof(r->poa), "coap://%s", r->cfg->coap_listen);
+        snprintf(r->poa, sizeof(r->poa), "coaps://%s/", r->cfg->coaps_listen);
+    else /* the root's '/': the ACME CSE appends "~/..." to a poa as it is */
+        snprintf(r->poa, sizeof(r->poa), "coap://%s/", r->cfg->coap_listen);
 }
 
 int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx,

@@ -102,10 +102,21 @@ static unsigned refuse(cse_rsp *rsp, unsigned rsc, const char *reason, const cha
     return rsc;
 }
 
+/* "//<SP-ID>/<name>" of this SP is the SP-relative "/<name>" (TS-0001 7.2). */
+static const char *sp_relative(const cse_node *node, const char *id)
+{
+    size_t n = node->sp_id != NULL ? strlen(node->sp_id) : 0;
+
+    if (id != NULL && n > 0 && strncmp(id, "//", 2) == 0 && strncmp(id + 2, node->sp_id, n) == 0 &&
+        id[2 + n] == '/')
+        return id + 2 + n;
+    return id;
+}
+
 unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 {
     const char *from = c->who.originator;
-    const char *csi = json_string_value(json_object_get(attrs, "csi"));
+    const char *csi = sp_relative(c->node, json_string_value(json_object_get(attrs, "csi")));
 
     if (c->target->ty != CMN_TY_CSEBASE)
         return CMN_RSC_INVALID_CHILD_RESOURCE_TYPE;
@@ -276,15 +287,20 @@ json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *reg
     return d.list;
 }
 
-int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst, const char *poa)
+int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst,
+                         const char *const *poa, size_t n)
 {
     Tep__Resource *base = NULL, *done = NULL;
-    json_t *a = json_pack("{s:i}", "cst", cst);
+    json_t *a = json_pack("{s:i, s:[]}", "cst", cst, "poa");
     unsigned rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
     int rc = a != NULL ? cse_res_get(st, cse_name, &base) : CMN_ENOMEM;
 
-    if (rc == 0 && poa[0] != '\0')
-        json_object_set_new(a, "poa", json_pack("[s]", poa));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (poa[i] != NULL && poa[i][0] != '\0')
+            json_array_append_new(json_object_get(a, "poa"), json_string(poa[i]));
+    }
+    if (rc == 0 && json_array_size(json_object_get(a, "poa")) == 0)
+        json_object_set_new(a, "poa", json_null()); /* none: the attribute goes */
     if (rc == 0)
         rsc = cse_res_update(st, base, a, (int64_t)time(NULL), &done);
     cse_res_free(done);

@@ -46,8 +46,9 @@ bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char 
  * <remoteCSE> under the CSEBase but the registrar's own, as a new JSON array. */
 json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi);
 
-/* The CSEBase says what this CSE is: cst (CMN_CST_*) and, when poa is not "", its
- * pointOfAccess. Written at every start (the configuration wins). 0 or a code. */
-int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst, const char *poa);
+/* The CSEBase says what this CSE is: cst (CMN_CST_*) and its pointOfAccess list (the
+ * non-empty ones of poa[0..n)). Written at every start (the configuration wins). */
+int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst,
+                         const char *const *poa, size_t n);
 
 #endif

@@ -54,7 +54,8 @@ static const attr_rule csr_rules[] = {
     { "cb", A_STR, true, W_C, 0 }, { "csi", A_STR, false, W_C, 0 },
     { "rr", A_BOOL, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
     { "csz", A_CSZ, false, W_CU, 0 }, { "dcse", A_STRLIST, false, W_CU, 0 },
-    { "srv", A_SRV, true, W_CU, 0 }, { NULL, 0, false, 0, 0 },
+    { "srv", A_SRV, true, W_CU, 0 }, { "spi", A_STR, false, W_CU, 0 },
+    { NULL, 0, false, 0, 0 },
 };
 static const attr_rule cnt_rules[] = {
     { "mni", A_UINT, false, W_CU, 0 }, { "mbs", A_UINT, false, W_CU, 0 },
@@ -358,9 +359,13 @@ static bool list_of(json_t *v, const char *const *set)
 }
 
 /* m2m:serializations: xml, json, cbor (TS-0004 Table 6.3.3-1); tep also takes the media
- * types that clients send for them. */
-static const char *const csz_set[] = { "xml",  "json", "cbor", "application/xml",
-                                       "application/json", "application/cbor", NULL };
+ * types that clients send for them, oneM2M's own included (the ACME CSE announces
+ * application/vnd.onem2m-res+json when it registers). */
+static const char *const csz_set[] = { "xml", "json", "cbor", "application/xml",
+                                       "application/json", "application/cbor",
+                                       "application/vnd.onem2m-res+xml",
+                                       "application/vnd.onem2m-res+json",
+                                       "application/vnd.onem2m-res+cbor", NULL };
 /* m2m:supportedReleaseVersions: 1, 2, 2a, 3 in this release; 4 and 5 from later ones. */
 static const char *const srv_set[] = { "1", "2", "2a", "3", "4", "5", NULL };
 

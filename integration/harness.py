@@ -689,6 +689,16 @@ def wait_refused(platform, dev, path, reason, timeout=10.0):
 
 # ------------------------------------------------------------ gateways (140-169)
 
+def until(fn, timeout=10.0, step=0.1):
+    """fn() until it is true or timeout seconds passed; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
 def wait_registered(mn, n=1, timeout=15.0):
     """Until the MN-CSE's log shows its n-th registration finished (the registrar then
     represented locally, the step after the <remoteCSE> CREATE/UPDATE)."""
@@ -866,3 +876,78 @@ def curve_platform_with_target(monkeypatch, cse_id, name, keep=False, **kw):
     finally:
         second.kill()
         cp.p.cleanup(keep=keep())
+
+
+# ------------------------------------------------------------ the ACME CSE (interop, 143)
+
+ACME_PYTHON = os.environ.get("TEP_ACME_PYTHON", os.path.join(ROOT, ".deps", "acme-venv", "bin",
+                                                              "python"))
+
+
+class AcmeCse:
+    """The ACME CSE (PyPI acmecse, tools/bench/run.sh installs it into .deps/acme-venv):
+    plain CoAP, in-memory storage, its own access control on. cse_type "IN" or "MN";
+    an MN registers to registrar = (cse_id, cse_name, coap URI). allowed_csr: the CSE-IDs
+    (SP-relative, wildcards) it lets register."""
+
+    def __init__(self, run_dir, cse_type, cse_id, cse_name, registrar=None, allowed_csr="/*"):
+        self.dir = os.path.join(run_dir, "acme-" + cse_id)
+        os.makedirs(self.dir, exist_ok=True)
+        http, self.port = free_udp_ports(2)
+        self.cse_id, self.cse_name = "/" + cse_id, cse_name
+        self.coap = "coap://127.0.0.1:%d" % self.port
+        lines = ["[basic.config]", "cseType=%s" % cse_type, "cseID=%s" % cse_id,
+                 "cseName=%s" % cse_name, "adminID=CAdmin", "networkInterface=127.0.0.1",
+                 "serviceProviderID=//tep.local",  # tep-cse's default [cse] sp_id: one SP
+                 "cseHost=127.0.0.1", "httpPort=%d" % http, "databaseType=memory",
+                 "logLevel=debug", "", "[coap]", "enable=true", "port=%d" % self.port, "",
+                 # its pointOfAccess: ACME 2026.5.3 announces only its http address
+                 "[http]", "address=%s" % self.coap, "",
+
+                 "[cse.registration]", "allowedCSROriginators=%s" % allowed_csr,
+                 "checkInterval=2", "", "[logging]", "enableFileLogging=true",
+                 "enableScreenLogging=false", "enableBindingsLogging=true", "size=10000000", ""]
+        if registrar is not None:
+            rid, rname, ruri = registrar
+            lines += ["[cse.registrar]", "address=%s" % ruri, "cseID=%s" % rid,
+                      "resourceName=%s" % rname, "INCSEcseID=%s" % rid, ""]
+        with open(os.path.join(self.dir, "acme.ini"), "w") as f:
+            f.write("\n".join(lines))
+        self.log_path = os.path.join(self.dir, "acme.log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [ACME_PYTHON, "-m", "acmecse", "--config", "acme.ini", "--base-directory",
+                 self.dir, "--headless", "--db-type", "memory"], cwd=self.dir,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_die_with_parent)
+        finally:
+            log.close()
+
+    def log(self):
+        """Its log files (logs/*.log, oldest first) after what it printed."""
+        out = []
+        logs = os.path.join(self.dir, "logs")
+        names = sorted(os.listdir(logs)) if os.path.isdir(logs) else []
+        for path in [self.log_path] + [os.path.join(logs, n) for n in names]:
+            try:
+                with open(path, errors="replace") as f:
+                    out.append(f.read())
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+        return "\n".join(out)
+
+    def tail(self, n=40):
+        return "\n".join(self.log().splitlines()[-n:])
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)

@@ -49,7 +49,7 @@ def test_remote_cse_created_at_the_registrar(gw):
     assert r.rsc == 2000, str(r)
     csr = r.resource(TY_CSR)
     assert csr["csi"] == "/mn1" and csr["cst"] == 2 and csr["rr"] is True, csr
-    assert csr["cb"] == "/mn1/mn1" and csr["poa"] == [mn.coaps], csr
+    assert csr["cb"] == "/mn1/mn1" and csr["poa"] == [mn.coaps + "/"], csr
     assert csr["dcse"] == [], csr
 
 

@@ -7,11 +7,10 @@ is refused, 4106), TS-0003 8.2.2.x (a CSE-originated request, a notification, go
 to a registered CSE over its security association), TS-0001 10.2.2.6 (re-registration
 after the registrar restarts)."""
 
-import time
 
 import pytest
 
-from harness import gateway_platform, wait_registered
+from harness import gateway_platform, until, wait_registered
 from onem2m_client import OneM2MClient
 
 
@@ -30,19 +29,12 @@ def chain():
         p.cleanup(keep=False)
 
 
-def _until(fn, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(0.1)
 
 
 def test_descendant_announced_to_the_in_cse(chain):
     p, mn1, mn2, app, admin = chain
     csr = lambda: admin.retrieve("tep-cse/mn1").resource(16)
-    assert _until(lambda: csr()["dcse"] == ["/mn2"]), csr()
+    assert until(lambda: csr()["dcse"] == ["/mn2"]), csr()
     with OneM2MClient("127.0.0.1", int(mn1.coap.rsplit(":", 1)[1]), "CAdmin") as c:
         r = c.retrieve("mn1/mn2")
         assert r.rsc == 2000 and r.resource(16)["csi"] == "/mn2", str(r)
@@ -66,7 +58,7 @@ def test_notification_to_a_registered_cse_goes_over_its_association(chain):
     r = admin.create("tep-cse/box", 23, {"rn": "tomn1", "nu": ["/mn1"], "enc": {"net": [3]}})
     assert r.rsc == 2001, "%s\n%s" % (r, mn1.tail())
     assert admin.create("tep-cse/box", 4, {"con": "x"}).rsc == 2001
-    assert _until(lambda: mn1.log().count("op=notify path=~/mn1/mn1 originator=/tep-cse "
+    assert until(lambda: mn1.log().count("op=notify path=~/mn1/mn1 originator=/tep-cse "
                                           "secure=1 rsc=2000") >= 2), mn1.tail()
 
 
@@ -91,6 +83,6 @@ def test_in_cse_restart_re_registration(chain):
     p, mn1, mn2, app, admin = chain
     p["cse"].stop()
     p["cse"].start()
-    assert _until(lambda: app.run("retrieve", "~/mn2/mn2").rsc == 4103, 20), mn1.tail()
+    assert until(lambda: app.run("retrieve", "~/mn2/mn2").rsc == 4103, 20), mn1.tail()
     assert "event=registrar_not_answering" in mn1.log() or \
         "event=registrar_session_closed" in mn1.log(), mn1.tail()
