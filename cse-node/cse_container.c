@@ -169,7 +169,7 @@ static int evict(cmn_txn *t, const char *cnt_path, cnt_state *s, int64_t now, si
         if (rc != 0)
             return rc;
         if (over(s, &e, now)) {
-            rc = cse_res_txn_drop(t, e.path, e.ri);
+            rc = cse_res_txn_drop(t, e.path, e.ri, -1);
             if (rc == 0 || rc == CMN_ENOTFOUND)
                 rc = cmn_txn_del(t, CSE_DB_CIN_AGE, key, klen);
             s->cni--;

@@ -1,6 +1,6 @@
-/* Schema 1 -> 2 of tep-cse's store: the child index and the containers' age indexes
- * (see cse_resource.h cse_res_migrate). One write transaction: a migration that fails
- * leaves the store as it was, at its old schema. */
+/* Schema 1 -> 2 of tep-cse's store: the child index and the containers' age indexes;
+ * 2 -> 3: the expiry index (see cse_resource.h cse_res_migrate). One write transaction:
+ * a migration that fails leaves the store as it was, at its old schema. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@ typedef struct {
 
 typedef struct {
     cmn_txn *t;
+    uint32_t from;      /* the schema migrated from */
     cin_row *rows;
     size_t n, cap;
 } scan_ctx;
@@ -51,8 +52,9 @@ static int add_row(scan_ctx *s, const Tep__Resource *r)
     return 0;
 }
 
-/* Every record: its child index entry (re-putting the record leaves it as it is); a
- * contentInstance is kept for its age index. */
+/* Every record: its expiry index entry; from schema 1 its child index entry too
+ * (re-putting the record leaves it as it is), and a contentInstance is kept for its age
+ * index. */
 static int scan_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     scan_ctx *s = arg;
@@ -65,8 +67,9 @@ static int scan_fn(const void *key, size_t klen, const void *val, size_t vlen, v
     (void)key;
     if (r == NULL)
         return CMN_ECORRUPT;
+    rc = cse_res_txn_index_expiry(s->t, r);
     slash = strrchr(r->path, '/');
-    if (slash != NULL && strlen(r->path) < sizeof(ck)) {
+    if (rc == 0 && s->from < 2 && slash != NULL && strlen(r->path) < sizeof(ck)) {
         memcpy(ck, r->path, strlen(r->path));
         ck[slash - r->path] = '\0';
         ty[0] = ty[1] = 0;
@@ -74,7 +77,7 @@ static int scan_fn(const void *key, size_t klen, const void *val, size_t vlen, v
         ty[3] = (uint8_t)r->ty;
         rc = cmn_txn_put(s->t, CSE_DB_CHILDREN, ck, strlen(r->path), ty, sizeof(ty));
     }
-    if (rc == 0 && r->ty == CMN_TY_CIN)
+    if (rc == 0 && s->from < 2 && r->ty == CMN_TY_CIN)
         rc = add_row(s, r);
     tep__resource__free_unpacked(r, NULL);
     (void)klen;
@@ -162,7 +165,8 @@ int cse_res_migrate(cmn_store *st, size_t *ret_n)
 
     if (ret_n != NULL)
         *ret_n = 0;
-    if (cmn_store_schema(st) >= CSE_SCHEMA)
+    s.from = cmn_store_schema(st);
+    if (s.from >= CSE_SCHEMA)
         return 0;
     rc = cmn_store_txn_begin(st, &s.t);
     if (rc != 0)

@@ -49,6 +49,52 @@ static size_t child_key(const char *path, char *ret)
     return n;
 }
 
+#define EXPIRY_KEY_MAX (8 + CSE_PATH_MAX)
+
+/* The expiry index key of (et, path) into ret (EXPIRY_KEY_MAX): its length, 0 when
+ * none (no et, or a path too long to be stored). */
+static size_t expiry_key(int64_t et, const char *path, uint8_t *ret)
+{
+    size_t n = strlen(path);
+
+    if (et <= 0 || n >= CSE_PATH_MAX)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        ret[i] = (uint8_t)((uint64_t)et >> (56 - 8 * i));
+    memcpy(ret + 8, path, n);
+    return 8 + n;
+}
+
+int64_t cse_res_expiry_key_et(const void *key, size_t klen)
+{
+    const uint8_t *k = key;
+    uint64_t et = 0;
+
+    if (klen <= 8)
+        return -1;
+    for (int i = 0; i < 8; i++)
+        et = et << 8 | k[i];
+    return (int64_t)et;
+}
+
+int cse_res_txn_index_expiry(cmn_txn *t, const Tep__Resource *r)
+{
+    uint8_t ek[EXPIRY_KEY_MAX];
+    size_t eklen = expiry_key(r->et, r->path, ek);
+
+    return eklen > 0 ? cmn_txn_put(t, CSE_DB_EXPIRY, ek, eklen, "", 1) : 0;
+}
+
+static int del_quiet(cmn_txn *t, const char *db, const void *key, size_t klen);
+
+int cse_res_txn_unindex_expiry(cmn_txn *t, int64_t et, const char *path)
+{
+    uint8_t ek[EXPIRY_KEY_MAX];
+    size_t eklen = expiry_key(et, path, ek);
+
+    return eklen > 0 ? del_quiet(t, CSE_DB_EXPIRY, ek, eklen) : 0;
+}
+
 static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
 {
     char ck[CSE_PATH_MAX];
@@ -63,6 +109,8 @@ static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
     if (rc == 0 && r->ty == CMN_TY_SUB)
         rc = cmn_txn_put(t, CSE_DB_SUBS, r->path, strlen(r->path), r->parent_path,
                          strlen(r->parent_path));
+    if (rc == 0)
+        rc = cse_res_txn_index_expiry(t, r);
     return rc;
 }
 
@@ -78,16 +126,26 @@ static int del_quiet(cmn_txn *t, const char *db, const void *key, size_t klen)
     return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
-int cse_res_txn_drop(cmn_txn *t, const char *path, const char *ri)
+static int txn_get_res(cmn_txn *t, const char *path, Tep__Resource **ret);
+
+int cse_res_txn_drop(cmn_txn *t, const char *path, const char *ri, int64_t et)
 {
     char ck[CSE_PATH_MAX];
     size_t cklen = child_key(path, ck);
-    int rc = cmn_txn_del(t, CSE_DB_RESOURCES, path, strlen(path));
+    Tep__Resource *r = NULL;
+    int rc;
 
+    if (et < 0) { /* unknown: the record says */
+        et = txn_get_res(t, path, &r) == 0 ? r->et : 0;
+        cse_res_free(r);
+    }
+    rc = cmn_txn_del(t, CSE_DB_RESOURCES, path, strlen(path));
     if (rc == 0)
         rc = del_quiet(t, CSE_DB_RI_INDEX, ri, strlen(ri));
     if (rc == 0 && cklen > 0)
         rc = del_quiet(t, CSE_DB_CHILDREN, ck, cklen);
+    if (rc == 0)
+        rc = cse_res_txn_unindex_expiry(t, et, path);
     return rc;
 }
 

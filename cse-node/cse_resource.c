@@ -122,14 +122,19 @@ int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, cha
 
 /* ---- CSEBase ----------------------------------------------------------------------- */
 
-static int put_new(cmn_store *st, const Tep__Resource *r)
+/* r stored; old_et: the expirationTime it had before (its expiry entry goes when it
+ * changed), 0 when new or none. */
+static int put_new(cmn_store *st, const Tep__Resource *r, int64_t old_et)
 {
     cmn_txn *t = NULL;
     int rc = cmn_store_txn_begin(st, &t);
 
     if (rc != 0)
         return rc;
-    rc = cse_res_txn_put(t, r);
+    if (old_et != r->et)
+        rc = cse_res_txn_unindex_expiry(t, old_et, r->path);
+    if (rc == 0)
+        rc = cse_res_txn_put(t, r);
     if (rc != 0) {
         cmn_txn_abort(t);
         return rc;
@@ -170,7 +175,7 @@ int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_na
     r.creator = "";
     r.ct = r.lt = now;
     r.json = json_dumps(a, JSON_COMPACT);
-    rc = r.json != NULL ? put_new(st, &r) : CMN_ENOMEM;
+    rc = r.json != NULL ? put_new(st, &r, 0) : CMN_ENOMEM;
     free(r.json);
     json_decref(a);
     return rc;
@@ -525,13 +530,16 @@ typedef struct {
     char **paths;
     char **ris;
     unsigned *tys;
+    int64_t *ets;
     size_t n, cap;
 } victims;
 
-static int victims_add(victims *v, const char *path, size_t plen, const char *ri, unsigned ty)
+static int victims_add(victims *v, const char *path, size_t plen, const char *ri, unsigned ty,
+                       int64_t et)
 {
     char **np, **nr;
     unsigned *ns;
+    int64_t *ne;
 
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 16;
@@ -547,8 +555,13 @@ static int victims_add(victims *v, const char *path, size_t plen, const char *ri
         if (ns == NULL)
             return CMN_ENOMEM;
         v->tys = ns;
+        ne = realloc(v->ets, v->cap * sizeof(int64_t));
+        if (ne == NULL)
+            return CMN_ENOMEM;
+        v->ets = ne;
     }
     v->tys[v->n] = ty;
+    v->ets[v->n] = et;
     v->paths[v->n] = strndup(path, plen);
     v->ris[v->n] = strdup(ri);
     if (v->paths[v->n] == NULL || v->ris[v->n] == NULL) {
@@ -569,6 +582,7 @@ static void victims_free(victims *v)
     free(v->paths);
     free(v->ris);
     free(v->tys);
+    free(v->ets);
 }
 
 static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
@@ -578,15 +592,15 @@ static int collect_fn(const void *key, size_t klen, const void *val, size_t vlen
 
     if (rc != 0)
         return rc;
-    rc = victims_add(arg, key, klen, r->ri, r->ty);
+    rc = victims_add(arg, key, klen, r->ri, r->ty, r->et);
     cse_res_free(r);
     return rc;
 }
 
 /* One deleted resource: its record and its entries in every index. */
-static int delete_one(cmn_txn *t, const char *path, const char *ri, unsigned ty)
+static int delete_one(cmn_txn *t, const char *path, const char *ri, unsigned ty, int64_t et)
 {
-    int rc = cse_res_txn_drop(t, path, ri);
+    int rc = cse_res_txn_drop(t, path, ri, et);
 
     if (rc == 0 && ty == CMN_TY_SUB &&
         (rc = cmn_txn_del(t, CSE_DB_SUBS, path, strlen(path))) == CMN_ENOTFOUND)
@@ -603,7 +617,7 @@ static int delete_all(cmn_store *st, const Tep__Resource *r, const victims *v, i
     json_t *a = NULL;
 
     for (size_t i = 0; rc == 0 && i < v->n; i++)
-        rc = delete_one(t, v->paths[i], v->ris[i], v->tys[i]);
+        rc = delete_one(t, v->paths[i], v->ris[i], v->tys[i], v->ets[i]);
     if (rc == 0 && r->ty == CMN_TY_CIN) {
         a = json_loads(r->json, 0, NULL);
         rc = cse_cnt_txn_unindex(t, r);
@@ -631,7 +645,7 @@ unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now)
     if (r->ty == CMN_TY_CSEBASE)
         return CMN_RSC_OPERATION_NOT_ALLOWED;
     snprintf(prefix, sizeof(prefix), "%s/", r->path);
-    rc = victims_add(&v, r->path, strlen(r->path), r->ri, r->ty);
+    rc = victims_add(&v, r->path, strlen(r->path), r->ri, r->ty, r->et);
     if (rc == 0)
         rc = cmn_store_foreach(st, CSE_DB_RESOURCES, prefix, strlen(prefix), collect_fn, &v);
     if (rc == 0)
@@ -743,7 +757,7 @@ static int put_updated(cmn_store *st, const Tep__Resource *old, json_t *a, int64
     r.et = et;
     fill_acpi(&r, acpi, acpi_buf, ACPI_MAX);
     r.json = json_dumps(a, JSON_COMPACT);
-    rc = r.json != NULL ? put_new(st, &r) : CMN_ENOMEM;
+    rc = r.json != NULL ? put_new(st, &r, old->et) : CMN_ENOMEM;
     free(r.json);
     return rc;
 }
@@ -846,42 +860,72 @@ bool cse_res_expired(const Tep__Resource *r, int64_t now)
     return r->et != 0 && r->et <= now;
 }
 
+/* expiry_fn's "past now": ends the walk of the index, not an error. */
+#define EXPIRY_LATER 1
+
 typedef struct {
     int64_t now;
-    victims v;
+    victims v;  /* path and et of each entry due (ri and ty unknown: "" and 0) */
 } expiry_ctx;
 
+/* One entry of the expiry index, in et order: due ones collected, the first later one
+ * ends the walk. */
 static int expiry_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     expiry_ctx *e = arg;
-    Tep__Resource *r = NULL;
-    int rc = cse_res_unpack(val, vlen, &r);
+    int64_t et = cse_res_expiry_key_et(key, klen);
 
-    if (rc != 0)
+    (void)val;
+    (void)vlen;
+    if (et < 0)
+        return CMN_ECORRUPT;
+    if (et > e->now)
+        return EXPIRY_LATER;
+    return victims_add(&e->v, (const char *)key + 8, klen - 8, "", 0, et);
+}
+
+/* Entries whose resource is gone or has another et now: dropped. */
+static int expiry_drop_stale(cmn_store *st, const victims *stale)
+{
+    cmn_txn *t = NULL;
+    int rc = stale->n > 0 ? cmn_store_txn_begin(st, &t) : 0;
+
+    for (size_t i = 0; rc == 0 && i < stale->n; i++)
+        rc = cse_res_txn_unindex_expiry(t, stale->ets[i], stale->paths[i]);
+    if (t == NULL)
         return rc;
-    if (cse_res_expired(r, e->now))
-        rc = victims_add(&e->v, key, klen, r->ri, r->ty);
-    cse_res_free(r);
-    return rc;
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
 }
 
 int cse_res_expire(cmn_store *st, int64_t now, size_t *ret_n)
 {
     expiry_ctx e = { .now = now };
+    victims stale = { 0 };
     Tep__Resource *r = NULL;
-    int rc = cmn_store_foreach(st, CSE_DB_RESOURCES, NULL, 0, expiry_fn, &e);
+    int rc = cmn_store_foreach(st, CSE_DB_EXPIRY, NULL, 0, expiry_fn, &e);
 
     *ret_n = 0;
-    /* A parent listed before its children: deleting it takes the subtree, and the
-     * children's own lookup then finds nothing. */
+    if (rc == EXPIRY_LATER)
+        rc = 0;
+    /* A resource deleted with an ancestor that expired first is not found again. */
     for (size_t i = 0; rc == 0 && i < e.v.n; i++) {
-        if (cse_res_get(st, e.v.paths[i], &r) != 0)
-            continue;
-        if (cse_res_delete(st, r, now) == CMN_RSC_DELETED)
-            (*ret_n)++;
+        int got = cse_res_get(st, e.v.paths[i], &r);
+        if (got == 0 && r->et == e.v.ets[i]) {
+            if (cse_res_delete(st, r, now) == CMN_RSC_DELETED)
+                (*ret_n)++;
+        } else if (got == 0 || got == CMN_ENOTFOUND) {
+            rc = victims_add(&stale, e.v.paths[i], strlen(e.v.paths[i]), "", 0, e.v.ets[i]);
+        }
         cse_res_free(r);
         r = NULL;
     }
+    if (rc == 0)
+        rc = expiry_drop_stale(st, &stale);
+    victims_free(&stale);
     victims_free(&e.v);
     return rc;
 }

@@ -18,15 +18,18 @@
 #include "cse_record.h" /* the records, their databases, cse_res_get/cse_res_free */
 #include "tep.pb-c.h"
 
-/* Schema of tep-cse's store: 1 without the child and age indexes, 2 with them. */
-#define CSE_SCHEMA 2
+/* Schema of tep-cse's store: 1 without the child and age indexes, 2 with them, 3 with the
+ * expiry index too. */
+#define CSE_SCHEMA 3
 /* The databases of the resource tree, for cmn_store_open's list. */
-#define CSE_RES_DBS CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS, CSE_DB_CHILDREN, CSE_DB_CIN_AGE
+#define CSE_RES_DBS                                                                        \
+    CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS, CSE_DB_CHILDREN, CSE_DB_CIN_AGE,       \
+        CSE_DB_EXPIRY
 
 /* A store opened at an older schema (cmn_store_schema < CSE_SCHEMA) is brought to
- * CSE_SCHEMA in one transaction: every resource into the child index, every
- * contentInstance into its container's age index in (ct, ri) order, each container's
- * cni/cbs recounted. *ret_n (may be NULL): the contentInstances indexed. 0 and nothing
+ * CSE_SCHEMA in one transaction: every resource with an expirationTime into the expiry
+ * index; from schema 1 also every resource into the child index, every contentInstance
+ * into its container's age index in (ct, ri) order, each container's cni/cbs recounted. *ret_n (may be NULL): the contentInstances indexed. 0 and nothing
  * written when the store is current. */
 int cse_res_migrate(cmn_store *st, size_t *ret_n);
 
@@ -87,7 +90,8 @@ int cse_res_subs_of(cmn_store *st, const char *parent_path, cse_res_visit_fn fn,
 
 /* True when r has an expiration time and it has passed. */
 bool cse_res_expired(const Tep__Resource *r, int64_t now);
-/* Deletes every expired resource (with its subtree); *ret_n: how many. */
+/* Deletes every expired resource (with its subtree); *ret_n: how many. Reads the expiry
+ * index up to now: the cost follows what expires, not the size of the tree. */
 int cse_res_expire(cmn_store *st, int64_t now, size_t *ret_n);
 
 /* {"m2m:<ty>": json} as a malloc'd string (caller frees), NULL on failure. */

@@ -151,7 +151,8 @@ static cmn_store *tree_open(char *dir)
     cmn_store *st = NULL;
 
     assert_non_null(mkdtemp(dir));
-    assert_int_equal(cmn_store_open(dir, dbs, 6, CSE_SCHEMA, 0, &st), 0);
+    assert_int_equal(cmn_store_open(dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &st),
+                     0);
     assert_int_equal(cse_res_ensure_csebase(st, "/tep-cse", "tep-cse", 1795000000), 0);
     assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16),
                      0);

@@ -341,6 +341,41 @@ static void test_migration(void **state)
     assert_int_equal(cnt_attr(f, "tep-cse/ae/c", "cni"), 8);
 }
 
+/* Schema 2 -> 3: the resources with an et get their expiry index entries, and the
+ * sweep, which reads only that index, finds them. T0 is 20231114T221320. */
+static void test_migration_expiry(void **state)
+{
+    fixture *f = *state;
+    cmn_txn *t = NULL;
+    size_t n = 0;
+    Tep__Resource *r = NULL;
+
+    make(f, "tep-cse", CMN_TY_AE, "{\"rn\":\"ae\",\"api\":\"Nx\"}", T0);
+    make(f, "tep-cse/ae", CMN_TY_CNT, "{\"rn\":\"soon\",\"et\":\"20231114T221420\"}", T0);
+    make(f, "tep-cse/ae", CMN_TY_CNT, "{\"rn\":\"late\",\"et\":\"20231114T231320\"}", T0);
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0); /* as schema 2 wrote it */
+    /* every key: an et before 2106 starts with four zero bytes */
+    assert_int_equal(cmn_txn_del_prefix(t, CSE_DB_EXPIRY, "\0\0\0\0", 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cmn_txn_set_schema(t, 2), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+    reopen(f);
+    assert_int_equal(cmn_store_schema(f->st), 2);
+    assert_int_equal(cse_res_expire(f->st, T0 + 120, &n), 0);
+    assert_int_equal(n, 0); /* no index yet: the sweep sees nothing */
+
+    assert_int_equal(cse_res_migrate(f->st, &n), 0);
+    assert_int_equal(n, 0); /* no contentInstance re-indexed from schema 2 */
+    reopen(f);
+    assert_int_equal(cmn_store_schema(f->st), CSE_SCHEMA);
+    assert_int_equal(children(f, "tep-cse/ae"), 2);
+    assert_int_equal(cse_res_expire(f->st, T0 + 120, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cse_res_get(f->st, "tep-cse/ae/soon", &r), CMN_ENOTFOUND);
+    assert_int_equal(cse_res_get(f->st, "tep-cse/ae/late", &r), 0);
+    cse_res_free(r);
+}
+
 /* A store newer than this tep-cse is refused and left as it is. */
 static void test_newer_schema_refused(void **state)
 {
@@ -362,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_subtree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
     };
 

@@ -327,6 +327,74 @@ static void test_csebase_policy(void **state)
                          "{\"m2m:cnt\":{\"rn\":\"c2\"}}"), CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
 }
 
+/* The expiry index (schema 3): each resource with an et has one entry, moved when its et
+ * is updated, gone when it is deleted or evicted; a sweep deletes what is due and only
+ * that. */
+static int count_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static size_t expiry_entries(fixture *f)
+{
+    size_t n = 0;
+
+    assert_int_equal(cmn_store_foreach(f->st, CSE_DB_EXPIRY, NULL, 0, count_fn, &n), 0);
+    return n;
+}
+
+#define CNT_ET(rn, et) "{\"m2m:cnt\":{\"rn\":\"" rn "\",\"et\":\"" et "\"}}"
+
+static void test_expiry_index(void **state)
+{
+    fixture *f = *state;
+    const int64_t now = 1700000100;
+    size_t n = 0;
+
+    register_ae(f);
+    assert_int_equal(expiry_entries(f), 0);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         CNT_ET("a", "20231114T221600")), CMN_RSC_CREATED); /* now + 60 */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         CNT_ET("b", "20231114T221700")), CMN_RSC_CREATED); /* now + 120 */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"c\",\"mni\":1}}"), CMN_RSC_CREATED);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/c", "Cdev1", "Cdev1", CMN_TY_CIN,
+                         "{\"m2m:cin\":{\"con\":\"1\",\"et\":\"20231114T221600\"}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(expiry_entries(f), 3);
+    /* b's et moves to now + 30: its entry moves with it */
+    assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/b", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"et\":\"20231114T221530\"}}"), CMN_RSC_UPDATED);
+    assert_int_equal(expiry_entries(f), 3);
+    /* an evicted instance (mni 1) takes its entry along */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/c", "Cdev1", "Cdev1", CMN_TY_CIN,
+                         "{\"m2m:cin\":{\"con\":\"2\",\"et\":\"20231114T221600\"}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(expiry_entries(f), 3);
+
+    assert_int_equal(cse_res_expire(f->st, now + 10, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(cse_res_expire(f->st, now + 40, &n), 0);
+    assert_int_equal(n, 1); /* b, at its new et */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/b", "Cdev1", "Cdev1", 0, NULL), 4004);
+    assert_int_equal(expiry_entries(f), 2);
+    assert_int_equal(cse_res_expire(f->st, now + 60, &n), 0);
+    assert_int_equal(n, 2); /* a and the instance */
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/a", "Cdev1", "Cdev1", 0, NULL), 4004);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/c", "Cdev1", "Cdev1", 0, NULL), 2000);
+    assert_int_equal(expiry_entries(f), 0);
+
+    /* deleted before its time: the entry goes with it */
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         CNT_ET("d", "20231114T221820")), CMN_RSC_CREATED);
+    assert_int_equal(expiry_entries(f), 1);
+    assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse/dev1/d", "Cdev1", "Cdev1", 0, NULL),
+                     CMN_RSC_DELETED);
+    assert_int_equal(expiry_entries(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enrolled_needs_sa, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csebase_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_index, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

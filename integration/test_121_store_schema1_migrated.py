@@ -37,7 +37,7 @@ def test_schema1_store_migrated_once_and_kept(platform, tmp_path):
     harness.replace_data_dir(platform, "cse", str(tmp_path))
     platform["cse"].start()
     log = platform["cse"].log()
-    assert "event=store_migrated" in log and "from=1 to=2 instances=10" in log, log[-2000:]
+    assert "event=store_migrated" in log and "from=1 to=3 instances=10" in log, log[-2000:]
 
     c = OneM2MClient("127.0.0.1", platform.ports["cse_coap"], "Cmig01")
     try:
@@ -61,7 +61,7 @@ def test_schema1_store_migrated_once_and_kept(platform, tmp_path):
         assert _edges(c, base + "/d/in") == ("9abc", "defg")
         assert _counts(c, base + "/d/in") == (2, 8)
 
-        # once: the next start finds schema 2
+        # once: the next start finds schema 3
         platform["cse"].stop()
         platform["cse"].start()
         assert "store_migrated" not in platform["cse"].log(), "migrated twice"
