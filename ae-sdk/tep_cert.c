@@ -15,6 +15,7 @@
 #include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 #include "cmn_exporter.h"
 #include "tae_client.h"
 #include "tae_device.h"
@@ -33,35 +34,12 @@ int tep_device_cert_path(const tep_device *dev, const char *which, char *buf, si
     return 0;
 }
 
-/* Writes text to path, 0600, atomically (temporary file, fsync, rename). */
-static int write_private(const char *path, const char *text)
-{
-    char tmp[CERT_PATH_MAX + 8];
-    size_t len = strlen(text);
-    int fd, rc = 0;
-
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-        return CMN_ERANGE;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return CMN_EIO;
-    if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
-        rc = CMN_EIO;
-    if (close(fd) != 0)
-        rc = CMN_EIO;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = CMN_EIO;
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
-}
-
 static int save_pem(const tep_device *dev, const char *which, const char *pem)
 {
     char path[CERT_PATH_MAX];
     int rc = tep_device_cert_path(dev, which, path, sizeof(path));
 
-    return rc ? rc : write_private(path, pem);
+    return rc ? rc : cmn_file_write_atomic(path, pem, strlen(pem), 0600, 0);
 }
 
 /* ---- the certificate exchange ----------------------------------------------------- */

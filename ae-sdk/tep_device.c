@@ -13,6 +13,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 
 #define TAE_FILE_MAX (64 * 1024) /* provisioning and state files are a few hundred bytes */
 
@@ -124,41 +125,6 @@ void tep_device_set_timeout(tep_device *dev, int timeout_ms)
         dev->timeout_ms = timeout_ms;
 }
 
-/* Writes text to path atomically with mode 0600: temporary file, fsync, rename. */
-static int write_secret_file(const char *path, const char *text, size_t len)
-{
-    char tmp[PATH_MAX];
-    size_t off = 0;
-    ssize_t n;
-    int fd, rc = CMN_EIO;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return CMN_ERANGE;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return CMN_EIO;
-    if (fchmod(fd, 0600) < 0)
-        goto out;
-    while (off < len && (n = write(fd, text + off, len - off)) > 0)
-        off += (size_t)n;
-    if (off != len || fsync(fd) < 0)
-        goto out;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0)
-        goto out;
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
-}
-
 static int save_state(const tae_enrolment *enr, const char *path)
 {
     char *text = NULL;
@@ -166,7 +132,7 @@ static int save_state(const tae_enrolment *enr, const char *path)
     int rc = tae_core_format_state(enr, &text, &len);
 
     if (rc == 0)
-        rc = write_secret_file(path, text, len);
+        rc = cmn_file_write_atomic(path, text, len, 0600, 0);
     cmn_free_secret(text, len + 1);
     return rc;
 }

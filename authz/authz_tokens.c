@@ -12,6 +12,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 #include "cmn_jws.h"
 #include "cmn_token.h"
 
@@ -77,23 +78,17 @@ static int create_key(authz_tokens *t, int64_t now)
     return rc;
 }
 
-/* Written atomically (temp file + rename), 0644: it is public. */
+/* Written atomically, 0644: it is public. */
 static int write_pub_file(const authz_tokens *t)
 {
-    char path[4096], tmp[4200];
-    int fd, rc = CMN_EIO;
+    char path[4096], line[256];
+    int n = snprintf(line, sizeof(line), "%s\n", t->pub_hex);
 
-    snprintf(path, sizeof(path), "%s/%s", t->cfg.data_dir, AUTHZ_TOKEN_PUB_FILE);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return CMN_EIO;
-    if (dprintf(fd, "%s\n", t->pub_hex) > 0 && fsync(fd) == 0)
-        rc = 0;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = CMN_EIO;
-    return rc;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->cfg.data_dir, AUTHZ_TOKEN_PUB_FILE) >=
+            sizeof(path) ||
+        n < 0 || (size_t)n >= sizeof(line))
+        return CMN_ERANGE;
+    return cmn_file_write_atomic(path, line, (size_t)n, 0644, 0);
 }
 
 int authz_tokens_open(cmn_store *store, const authz_tokens_cfg *cfg, const authz_grants *grants,

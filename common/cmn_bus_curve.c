@@ -25,6 +25,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 
 #define Z85_KEY_LEN 40
 #define KEY_BIN_LEN 32
@@ -94,26 +95,14 @@ out:
     return err;
 }
 
-/* Writes "z85\n" to path atomically (temporary file in the same directory + rename). */
+/* Writes "z85\n" to path atomically with mode. */
 static int write_key_file(const char *path, const char *z85, mode_t mode)
 {
-    char tmp[4096], line[Z85_KEY_LEN + 2];
-    int err = 0;
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-        return CMN_ERANGE;
+    char line[Z85_KEY_LEN + 2];
+    int err;
+
     snprintf(line, sizeof(line), "%s\n", z85);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0)
-        return CMN_EIO;
-    if (fchmod(fd, mode) != 0 || write(fd, line, Z85_KEY_LEN + 1) != Z85_KEY_LEN + 1 ||
-        fsync(fd) != 0)
-        err = CMN_EIO;
-    if (close(fd) != 0)
-        err = CMN_EIO;
-    if (!err && rename(tmp, path) != 0)
-        err = CMN_EIO;
-    if (err)
-        unlink(tmp);
+    err = cmn_file_write_atomic(path, line, Z85_KEY_LEN + 1, mode, 0);
     cmn_wipe(line, sizeof(line));
     return err;
 }

@@ -10,6 +10,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 #include "enr_db.h"
 
 static const char key_name[] = "key", cert_name[] = "cert";
@@ -69,36 +70,14 @@ static int create(enr_ca *ca, cmn_store *s, const char *mef_fqdn, int64_t now)
     return rc;
 }
 
-int enr_ca_write_pem(const char *path, const char *pem, mode_t mode)
-{
-    char tmp[4128];
-    size_t len = strlen(pem);
-    int fd, rc = 0;
-
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-        return CMN_ERANGE;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return CMN_EIO;
-    if (fchmod(fd, mode) != 0 || write(fd, pem, len) != (ssize_t)len || fsync(fd) != 0)
-        rc = CMN_EIO;
-    if (close(fd) != 0)
-        rc = CMN_EIO;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = CMN_EIO;
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
-}
-
-/* Writes the CA certificate to <dir>/ca.pem. */
+/* Writes the CA certificate to <dir>/ca.pem atomically, 0644. */
 static int write_pem(const enr_ca *ca, const char *dir)
 {
     char path[4096];
 
     if ((size_t)snprintf(path, sizeof(path), "%s/ca.pem", dir) >= sizeof(path))
         return CMN_ERANGE;
-    return enr_ca_write_pem(path, ca->pem, 0644);
+    return cmn_file_write_atomic(path, ca->pem, strlen(ca->pem), 0644, 0);
 }
 
 int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_t now,

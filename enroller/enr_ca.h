@@ -27,8 +27,6 @@ int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_
 void enr_ca_free(enr_ca *ca); /* wipes the key; NULL is fine */
 /* The CA certificate as PEM (owned by ca) - the trust anchor handed to enrolees. */
 const char *enr_ca_pem(const enr_ca *ca);
-/* Writes pem to path with mode, atomically (temporary file, fsync, rename). */
-int enr_ca_write_pem(const char *path, const char *pem, mode_t mode);
 /* The CA certificate as DER (owned by ca), *ret_len its length. */
 const uint8_t *enr_ca_der(const enr_ca *ca, size_t *ret_len);
 

@@ -8,6 +8,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define FILE_MAX (64 * 1024) /* an anchor file: a few certificates */
@@ -178,13 +179,13 @@ int enr_trust_write(const enr_trust *t, enr_ca *ca, const char *data_dir, const 
     if (rc == 0)
         rc = enr_ca_issue_server(ca, mef_fqdn, now, crt, key);
     if (rc == 0)
-        rc = enr_ca_write_pem(ret->key_file, key, 0600);
+        rc = cmn_file_write_atomic(ret->key_file, key, strlen(key), 0600, 0);
     if (rc == 0)
-        rc = enr_ca_write_pem(ret->cert_file, crt, 0644);
+        rc = cmn_file_write_atomic(ret->cert_file, crt, strlen(crt), 0644, 0);
     if (rc == 0 && (anchors = bundle(t, ca)) == NULL)
         rc = CMN_ENOMEM;
     if (rc == 0)
-        rc = enr_ca_write_pem(ret->ca_file, anchors, 0644);
+        rc = cmn_file_write_atomic(ret->ca_file, anchors, strlen(anchors), 0644, 0);
     free(anchors);
     cmn_wipe(key, sizeof(key));
     return rc;

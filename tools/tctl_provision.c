@@ -9,6 +9,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 
 int tctl_provision_format(const tctl_provision *p, char **ret, size_t *ret_len)
 {
@@ -47,53 +48,14 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const char *text, size_t len)
-{
-    size_t off = 0;
-
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return CMN_EIO;
-        off += (size_t)w;
-    }
-    return fsync(fd) == 0 ? 0 : CMN_EIO;
-}
-
-/* Puts the finished temporary file tmp at path. */
-static int publish_file(const char *tmp, const char *path, bool force)
-{
-    if (force)
-        return rename(tmp, path) == 0 ? 0 : CMN_EIO;
-    if (link(tmp, path) != 0)
-        return errno == EEXIST ? CMN_EEXIST : CMN_EIO;
-    unlink(tmp);
-    return 0;
-}
-
 int tctl_provision_save(const char *path, const tctl_provision *p, bool force)
 {
-    size_t tlen = strlen(path) + 16, len = 0;
-    char *tmp = malloc(tlen), *text = NULL;
-    int fd = -1, rc;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = tctl_provision_format(p, &text, &len);
 
-    if (!tmp)
-        return CMN_ENOMEM;
-    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
-    rc = tctl_provision_format(p, &text, &len);
-    if (rc == 0 && (fd = mkstemp(tmp)) < 0) /* mode 0600 */
-        rc = CMN_EIO;
     if (rc == 0)
-        rc = write_all(fd, text, len);
-    if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = CMN_EIO;
-    if (rc == 0)
-        rc = publish_file(tmp, path, force);
-    if (fd >= 0 && rc != 0)
-        unlink(tmp);
+        rc = cmn_file_write_atomic(path, text, len, 0600, force ? 0 : CMN_FILE_NO_REPLACE);
     cmn_free_secret(text, len);
-    free(tmp);
     return rc;
 }
