@@ -10,6 +10,8 @@
 #include "cmn_log.h"
 #include "cse_admin.h"
 #include "cse_ctx.h"
+#include "cse_registree.h"
+#include "cse_remotecse.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
 
@@ -17,11 +19,15 @@
 #define N_BASE 7
 #define N_PEP 7
 #define N_STORE 2
-#define N_STATUS (N_BASE + N_STORE + CMN_DTLS_STATUS_N + N_PEP)
+#define N_CSR 4
+#define N_STATUS (N_BASE + N_STORE + CMN_DTLS_STATUS_N + N_PEP + N_CSR)
 
 struct cse_admin {
     cmn_bus_sock *router;
     const cse_admin_facts *facts;
+    char list[2048];        /* STATUS values longer than the others' 32 bytes */
+    char registrar[160];
+    char fwd[32];
 };
 
 /* ipc:///run/tep/cse-admin.ipc: make /run/tep (one level, 0700) if it is missing. */
@@ -103,6 +109,34 @@ static size_t add_pep_status(const cse_coap *coap, const char **keys, const char
     return n + N_PEP;
 }
 
+/* CSE registration (docs/cse.md): cse_type, registered_cses (csi[:sa],...), registrar
+ * (MN: "<csi> registered|unregistered", IN: "-"), forwarded. */
+static size_t add_csr_status(const cse_admin *a, const char **keys, const char **v, size_t n,
+                             char *list, size_t list_len, char *registrar, size_t reg_len,
+                             char *fwd)
+{
+    const cse_node *node = a->facts->node;
+
+    if (node == NULL)
+        return n;
+    cse_csr_list(node, list, list_len);
+    if (node->registrar_csi != NULL)
+        snprintf(registrar, reg_len, "%s %s", node->registrar_csi,
+                 cse_registree_registered(a->facts->registree) ? "registered" : "unregistered");
+    else
+        snprintf(registrar, reg_len, "-");
+    snprintf(fwd, 32, "%" PRIu64, a->facts->coap != NULL ? cse_coap_forwarded(a->facts->coap) : 0);
+    keys[n] = "cse_type";
+    v[n] = node->is_mn ? "MN" : "IN";
+    keys[n + 1] = "registered_cses";
+    v[n + 1] = list[0] != '\0' ? list : "-";
+    keys[n + 2] = "registrar";
+    v[n + 2] = registrar;
+    keys[n + 3] = "forwarded";
+    v[n + 3] = fwd;
+    return n + N_CSR;
+}
+
 static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue *kv,
                           Tep__KeyValue **kvp, char vals[][32])
 {
@@ -147,6 +181,8 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
         n += CMN_DTLS_STATUS_N;
         n = add_pep_status(a->facts->coap, keys, v, n, vals + 3 + N_STORE + CMN_DTLS_STATUS_N);
     }
+    n = add_csr_status(a, keys, v, n, a->list, sizeof(a->list), a->registrar,
+                       sizeof(a->registrar), a->fwd);
     for (size_t i = 0; i < n; i++) {
         tep__key_value__init(&kv[i]);
         kv[i].key = (char *)keys[i];

@@ -281,6 +281,7 @@ static int open_coap(daemon_state *d)
         rc = cse_coap_set_admission(d->coap, &d->cfg.admit, (int)d->cfg.deadline_ms);
     if (rc == 0) {
         d->facts.coap = d->coap;
+        d->facts.node = &d->node;
         rc = cse_coap_set_pki(d->coap, d->cfg.cert_file, d->cfg.key_file, d->cfg.ca_file);
         /* the files are configuration: logged as event=pki_refused, exit 1 */
         if (rc == CMN_EINVAL || rc == CMN_ECONFIG)
@@ -325,6 +326,7 @@ static int open_registree(daemon_state *d)
     if (rc != 0)
         return rc == CMN_ECONFIG ? EXIT_CONFIG : EXIT_STARTUP;
     cse_coap_set_uplink(d->coap, cse_registree_session, d->registree);
+    d->facts.registree = d->registree;
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "cse_binding.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"
+#include "cse_saef.h"
 
 #define SUB "csr"
 
@@ -307,4 +308,35 @@ int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst,
     cse_res_free(base);
     json_decref(a);
     return rc != 0 ? rc : rsc == CMN_RSC_UPDATED ? 0 : CMN_ESTORE;
+}
+
+typedef struct {
+    const cse_node *node;
+    char *ret;
+    size_t len, at;
+} list_ctx;
+
+static bool list_one(const Tep__Resource *r, json_t *a, void *arg)
+{
+    list_ctx *l = arg;
+    const char *csi = csi_of(a);
+    int n;
+
+    if (csi[0] == '\0' ||
+        (l->node->registrar_csi != NULL && strcmp(csi, l->node->registrar_csi) == 0))
+        return false;
+    n = snprintf(l->ret + l->at, l->len - l->at, "%s%s%s", l->at > 0 ? "," : "", csi,
+                 cse_saef_session_of(csi) != NULL ? ":sa" : "");
+    if (n < 0 || (size_t)n >= l->len - l->at)
+        return true; /* full */
+    l->at += (size_t)n;
+    return false;
+}
+
+void cse_csr_list(const cse_node *node, char *ret, size_t len)
+{
+    list_ctx l = { node, ret, len, 0 };
+
+    ret[0] = '\0';
+    each_csr(node->store, node->cse_name, list_one, &l);
 }

@@ -46,6 +46,11 @@ bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char 
  * <remoteCSE> under the CSEBase but the registrar's own, as a new JSON array. */
 json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi);
 
+/* For tepctl status: the CSEs registered here, "csi[:sa],..." (":sa" when a DTLS
+ * session of theirs is up, cse_saef_session_of), the registrar's own representation
+ * left out; "" when none. Truncated to len. */
+void cse_csr_list(const cse_node *node, char *ret, size_t len);
+
 /* The CSEBase says what this CSE is: cst (CMN_CST_*) and its pointOfAccess list (the
  * non-empty ones of poa[0..n)). Written at every start (the configuration wins). */
 int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst,

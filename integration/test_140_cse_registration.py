@@ -5,24 +5,16 @@ csi set from it, 4117 for a second registration), TS-0003 8.2.2.1 (the MN-CSE as
 DTLS-PSK with the Kpsa of its own enrolment, CSE-ID as Enrolee-ID), 7.2.1 (the CSE-ID
 bound to the security association: another CSE-ID is 4106)."""
 
-import time
+import os
 
 import pytest
 
-from harness import Platform
+from harness import Platform, binary, run_tool, wait_registered
 from onem2m_client import OneM2MClient
 
 TY_CSR = 16
 
 
-def _wait_registered(mn, n=1, timeout=15.0):
-    """Registered, and the registrar represented here (the step after)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if mn.log().count("event=registrar_represented") >= n:
-            return
-        time.sleep(0.1)
-    raise AssertionError("MN-CSE not registered:\n" + mn.tail())
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +25,7 @@ def gw():
         p.add_enrolee("mn1", "--ae-id", "/mn1")
         mn = p.add_cse("mn1", "/mn1", registrar=p.mn_registrar("mn1"))
         mn.start()
-        _wait_registered(mn)
+        wait_registered(mn)
         admin = OneM2MClient("127.0.0.1", p.ports["cse_coap"], p.env["ADMIN_ORIGINATOR"])
         yield p, mn, admin
         admin.close()
@@ -98,6 +90,20 @@ def test_mn_restart_re_registers_by_update(gw):
     p, mn, admin = gw
     mn.stop()
     mn.start()
-    _wait_registered(mn)
+    wait_registered(mn, 2)
     assert "how=update" in mn.log(), mn.tail()
     assert admin.retrieve("%s/mn1" % p.env["CSE_NAME"]).rsc == 2000
+
+
+def test_tepctl_shows_registered_cses(gw):
+    """Operations: tepctl status of the IN-CSE lists /mn1 with its live security
+    association (":sa"); the MN-CSE's says MN and registered to /tep-cse."""
+    p, mn, admin = gw
+    r = p.tepctl("status", admin="cse")
+    assert r.rc == 0 and r.get("cse_type") == "IN", str(r)
+    assert "/mn1:sa" in r.get("registered_cses").split(","), str(r)
+    assert r.get("registrar") == "-" and int(r.get("forwarded")) >= 0, str(r)
+    r = run_tool([binary("tepctl"), "--admin",
+                  "ipc://" + os.path.join(p.dir, "ipc", "mn1-admin.ipc"), "status"])
+    assert r.rc == 0 and r.get("cse_type") == "MN" and r.get("cse_id") == "/mn1", str(r)
+    assert r.get("registrar") == "/tep-cse registered", str(r)
