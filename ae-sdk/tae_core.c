@@ -42,7 +42,9 @@ static bool is_coap_uri(const char *s)
 /* ---- provisioning file ------------------------------------------------------------ */
 
 enum { PROV_KPM_ID = 1, PROV_KPM = 2, PROV_MEF_URI = 4, PROV_MEF_FQDN = 8, PROV_ALL = 15,
-       PROV_CREDENTIAL = 16 };
+       PROV_CREDENTIAL = 16,
+       PROV_GBA_IMPI = 32, PROV_GBA_K = 64, PROV_GBA_OPC = 128, PROV_BSF_URI = 256,
+       PROV_GBA_ALL = PROV_MEF_URI | PROV_MEF_FQDN | 32 | 64 | 128 | 256 };
 
 typedef struct {
     tae_prov *prov;
@@ -82,6 +84,30 @@ static int prov_key(prov_parse *pp, const char *name, const char *value)
     return CMN_EINVAL;
 }
 
+static int gba_key(prov_parse *pp, const char *name, const char *value)
+{
+    tae_prov *p = pp->prov;
+
+    p->gba = true;
+    if (strcmp(name, "impi") == 0) {
+        pp->seen |= PROV_GBA_IMPI;
+        return copy_id(p->gba_impi, sizeof(p->gba_impi), value);
+    }
+    if (strcmp(name, "k") == 0 || strcmp(name, "opc") == 0) {
+        pp->seen |= name[0] == 'k' ? PROV_GBA_K : PROV_GBA_OPC;
+        if (strlen(value) != 32)
+            return CMN_EINVAL;
+        return cmn_hex_decode(value, name[0] == 'k' ? p->gba_k : p->gba_opc, 16);
+    }
+    if (strcmp(name, "bsf_uri") == 0) {
+        pp->seen |= PROV_BSF_URI;
+        if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+            return CMN_EINVAL;
+        return copy_id(p->bsf_uri, sizeof(p->bsf_uri), value);
+    }
+    return CMN_EINVAL;
+}
+
 static int prov_handler(void *user, const char *section, const char *name, const char *value)
 {
     prov_parse *pp = user;
@@ -89,6 +115,8 @@ static int prov_handler(void *user, const char *section, const char *name, const
 
     if (strcmp(section, "device") == 0)
         rc = prov_key(pp, name, value);
+    else if (strcmp(section, "gba") == 0)
+        rc = gba_key(pp, name, value);
     if (rc < 0 && pp->err == 0)
         pp->err = rc;
     return rc == 0;
@@ -102,8 +130,11 @@ int tae_core_parse_provisioning(const char *text, tae_prov *ret_prov)
         return CMN_EINVAL;
     memset(ret_prov, 0, sizeof(*ret_prov));
     if (ini_parse_string(text, prov_handler, &pp) != 0 || pp.err != 0 ||
-        (pp.seen & ~PROV_CREDENTIAL) != (ret_prov->cert_only ? PROV_ALL & ~PROV_KPM : PROV_ALL) ||
-        ret_prov->kpm_id[0] == '\0' || ret_prov->mef_fqdn[0] == '\0') {
+        ret_prov->mef_fqdn[0] == '\0' ||
+        (ret_prov->gba ? (pp.seen & PROV_GBA_ALL) != PROV_GBA_ALL
+                       : (pp.seen & ~PROV_CREDENTIAL) !=
+                                 (ret_prov->cert_only ? PROV_ALL & ~PROV_KPM : PROV_ALL) ||
+                             ret_prov->kpm_id[0] == '\0')) {
         cmn_wipe(ret_prov, sizeof(*ret_prov));
         return CMN_ECONFIG;
     }
@@ -358,6 +389,22 @@ int tae_core_enrolment_complete(const uint8_t exporter[CMN_EXPORTER_LEN], const 
     rc = tae_core_ke_from_exporter(exporter, mef_fqdn, ret_enr->ke, ke_id);
     if (rc == 0)
         rc = tae_core_parse_enrol_answer(answer, alen, ke_id, ret_enr);
+    if (rc == 0)
+        rc = tae_core_derive_kpsa(ret_enr, mef_fqdn);
+    if (rc < 0)
+        cmn_wipe(ret_enr, sizeof(*ret_enr));
+    return rc;
+}
+
+int tae_core_enrolment_complete_gba(const uint8_t ks_naf[CMN_KEY_LEN], const char *btid,
+                                    const char *mef_fqdn, const uint8_t *answer, size_t alen,
+                                    tae_enrolment *ret_enr)
+{
+    int rc;
+
+    memset(ret_enr, 0, sizeof(*ret_enr));
+    memcpy(ret_enr->ke, ks_naf, CMN_KEY_LEN);
+    rc = tae_core_parse_enrol_answer(answer, alen, btid, ret_enr);
     if (rc == 0)
         rc = tae_core_derive_kpsa(ret_enr, mef_fqdn);
     if (rc < 0)

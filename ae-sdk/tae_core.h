@@ -16,13 +16,19 @@
 
 /* The provisioning file ([device] section). A certificate enrolee's file (TS-0003
  * 8.3.2.2) says `credential = certificate` and has no kpm: it enrols with its
- * manufacturer certificate (tep_enrol_with_cert), kpm_id being only its enrolee name. */
+ * manufacturer certificate (tep_enrol_with_cert), kpm_id being only its enrolee name.
+ * A GBA device (TS-0003 8.3.2.3) has [gba] impi, k, opc (the software USIM's, 32 hex
+ * digits each) and bsf_uri (http:// of tep-bsf's Ub), and needs no kpm_id/kpm. */
 typedef struct {
     char kpm_id[TAE_ID_MAX];
     uint8_t kpm[CMN_KEY_LEN];
     bool cert_only;
     char mef_uri[TAE_URI_MAX];
     char mef_fqdn[TAE_ID_MAX];
+    bool gba;
+    char gba_impi[TAE_ID_MAX];
+    uint8_t gba_k[16], gba_opc[16];
+    char bsf_uri[TAE_URI_MAX];
 } tae_prov;
 
 /* One enrolment: what the state file holds, plus what is derived from it. */
@@ -70,6 +76,11 @@ int tae_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *exp
 
 /* Kpsa = cmn_kdf_kpsa(Ke, registrar CSE-ID), KpsaID = cmn_kdf_kpsa_id(Kpsa, mef_fqdn). */
 int tae_core_derive_kpsa(tae_enrolment *enr, const char *mef_fqdn);
+
+/* GBA (TS-0003 8.3.2.3): Ke = Ks_NAF, KeID = B-TID, then as below (fields, Kpsa). */
+int tae_core_enrolment_complete_gba(const uint8_t ks_naf[CMN_KEY_LEN], const char *btid,
+                                    const char *mef_fqdn, const uint8_t *answer, size_t alen,
+                                    tae_enrolment *ret_enr);
 
 /* The whole enrolment from the exporter bytes and the MEF's answer: Ke, KeID, fields,
  * Kpsa, KpsaID. ret_enr is wiped on error. */

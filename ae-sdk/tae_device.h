@@ -27,4 +27,7 @@ int tae_device_set_ae_rn(tep_device *dev, const char *rn);
  * (tep_glue.c). */
 int tae_glue_bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn);
 
+/* GBA enrolment (tep_gba.c): tep_enrol() for a device provisioned with [gba]. */
+int tae_enrol_gba(tep_device *dev);
+
 #endif

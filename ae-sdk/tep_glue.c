@@ -185,6 +185,8 @@ int tep_enrol(tep_device *dev)
         return CMN_EINVAL;
     if (dev->prov.cert_only)
         return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
+    if (dev->prov.gba) /* TS-0003 8.3.2.3: Ke = Ks_NAF, KeID = B-TID */
+        return tae_enrol_gba(dev);
     creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
                             .sni = dev->prov.mef_fqdn};
     if ((rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, GLUE_FLAGS, &mef)) < 0)

@@ -218,6 +218,9 @@ static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminRespo
         return fail(resp, CMN_EINVAL, "app_id must be printable ASCII without spaces");
     if (e->expires <= now)
         return fail(resp, CMN_EINVAL, "expires must be in the future");
+    if (e->gba_impi[0] != '\0' &&
+        (strlen(e->gba_impi) > 255 || !enr_valid_identifier(e->gba_impi)))
+        return fail(resp, CMN_EINVAL, "gba_impi must be printable ASCII without spaces");
     if (e->target_cse_id[0] != '\0' &&
         (strlen(e->target_cse_id) >= ENR_ID_MAX ||
          cmn_cfg_valid_cse_id(e->target_cse_id, NULL, 0) != 0))
@@ -266,6 +269,16 @@ static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
     }
     e.state = TEP__ENROLEE__STATE__ACTIVE;
     e.created = now;
+    if (e.gba_impi[0] != '\0' && (application || e.cert_identity[0] != '\0'))
+        return fail(resp, CMN_EINVAL, "a GBA enrolee has neither an App-ID credential nor a "
+                                      "manufacturer certificate");
+    if (e.gba_impi[0] != '\0') { /* GBA (8.3.2.3): enrols with its B-TID, no Kpm */
+        rc = enr_db_enrolee_add(s, &e);
+        if (rc != 0)
+            return fail(resp, rc, rc == CMN_EEXIST ? "an enrolee with this kpm_id exists"
+                                                   : "store write failed");
+        return add_enrolee(resp, &e, false) != 0 ? fail(resp, CMN_ENOMEM, "out of memory") : 0;
+    }
     if (application && e.cert_identity[0] != '\0')
         return fail(resp, CMN_EINVAL, "an application credential is a Kpm, not a certificate");
     /* A certificate enrolee (TS-0003 8.3.2.2) authenticates with its manufacturer

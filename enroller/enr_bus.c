@@ -120,6 +120,11 @@ void enr_bus_close(enr_bus *b)
     free(b);
 }
 
+cmn_bus *enr_bus_ctx(enr_bus *b)
+{
+    return b->bus;
+}
+
 void enr_bus_fds(const enr_bus *b, int ret_fds[2])
 {
     ret_fds[0] = cmn_bus_fd(b->sync);

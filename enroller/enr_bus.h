@@ -17,6 +17,8 @@ typedef struct enr_bus enr_bus;
 int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret);
 void enr_bus_close(enr_bus *b); /* NULL is fine */
 /* fds to poll for reading: sync and admin ROUTERs. */
+/* The ZeroMQ context, for the enroller's other sockets (Zn). Borrowed. */
+cmn_bus *enr_bus_ctx(enr_bus *b);
 void enr_bus_fds(const enr_bus *b, int ret_fds[2]);
 /* Answers every waiting sync and admin request (call on each loop turn). */
 void enr_bus_process(enr_bus *b);

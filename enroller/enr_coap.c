@@ -21,6 +21,8 @@
 #include "enr_admin.h"
 #include "enr_enrol.h"
 #include "enr_trust.h"
+#include "enr_gba.h"
+#include "cmn_gba.h"
 
 #include <stdbool.h>
 
@@ -41,6 +43,10 @@ typedef struct enr_peer {
     coap_tick_t accepted;   /* when the PSK identity or certificate was accepted */
     bool established;       /* DTLS handshake completed */
     bool reported;          /* a failed handshake was logged */
+    bool gba;               /* GBA MEF Handshake: Ke = Ks_NAF, KeID = B-TID */
+    char btid[CMN_GBA_BTID_MAX];
+    uint8_t ks_naf[CMN_KEY_LEN];
+    int64_t ks_expires;     /* the B-TID's lifetime */
 } enr_peer;
 
 /* A handshake whose identity we accepted but that does not complete in this time is
@@ -65,6 +71,7 @@ struct enr_coap {
     enr_trust_files files;        /* the MEF's certificate, key and anchor bundle */
     cmn_tls_sni_check sni;        /* with certificates on, libcoap checks no SNI */
     uint8_t unused_psk[CMN_KEY_LEN]; /* libcoap 4.3.1's default PSK with PKI (cmn_pki.h) */
+    enr_gba *gba;                 /* NULL: no GBA ([bus] zn empty) */
 };
 
 /* ---- peers ---------------------------------------------------------------------- */
@@ -75,7 +82,7 @@ static void peer_forget(enr_coap *c, coap_session_t *session)
         if ((*pp)->session == session) {
             enr_peer *p = *pp;
             *pp = p->next;
-            free(p);
+            cmn_free_secret(p, sizeof(*p));
             break;
         }
     }
@@ -164,6 +171,8 @@ static void log_refused(const coap_session_t *session, const char *reason,
 /* Why enrolee e may not handshake now, or NULL. */
 static const char *refusal(const Tep__Enrolee *e, int64_t now)
 {
+    if (e->gba_impi[0] != '\0')
+        return "gba_enrolee"; /* enrols with its B-TID only */
     if (e->state != TEP__ENROLEE__STATE__ACTIVE)
         return "revoked";
     if (e->expires != 0 && e->expires <= now)
@@ -181,6 +190,38 @@ static const char *psk_refusal(const Tep__Enrolee *e, int64_t now)
     return refusal(e, now);
 }
 
+/* The GBA MEF Handshake (TS-0003 8.3.2.3): psk_identity = B-TID, psk = Ks_NAF from
+ * tep-bsf (enr_gba.h). The first handshake of a B-TID is refused while Zn answers. */
+static const coap_bin_const_t *psk_for_btid(enr_coap *c, const char *btid,
+                                            coap_session_t *session)
+{
+    char kpm_id[128];
+    int64_t expires = 0;
+    enr_peer *p;
+    int rc = enr_gba_lookup(c->gba, btid, (int64_t)time(NULL), c->psk, kpm_id, sizeof(kpm_id),
+                            &expires);
+
+    if (rc == 0 && peer_bind(c, session, kpm_id) != 0)
+        rc = CMN_ENOMEM;
+    if (rc != 0) {
+        cmn_wipe(c->psk, sizeof(c->psk));
+        log_refused(session, rc == CMN_EAGAIN     ? "gba_key_pending"
+                             : rc == CMN_EEXPIRED ? "btid_expired"
+                                                  : "gba_refused",
+                    "-");
+        return NULL;
+    }
+    p = coap_session_get_app_data(session);
+    p->gba = true;
+    snprintf(p->btid, sizeof(p->btid), "%s", btid);
+    memcpy(p->ks_naf, c->psk, CMN_KEY_LEN);
+    p->ks_expires = expires;
+    c->psk_bin.s = c->psk;
+    c->psk_bin.length = CMN_KEY_LEN;
+    CMN_DEBUG(SUB, "event=psk_identity btid=%s kpm_id=%s", btid, kpm_id);
+    return &c->psk_bin;
+}
+
 static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity,
                                                 coap_session_t *session, void *arg)
 {
@@ -190,6 +231,13 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity,
     const char *why;
     int rc;
 
+    if (c->gba && enr_gba_is_btid((const char *)identity->s, identity->length)) {
+        char btid[CMN_GBA_BTID_MAX];
+
+        memcpy(btid, identity->s, identity->length); /* < CMN_GBA_BTID_MAX: checked */
+        btid[identity->length] = '\0';
+        return psk_for_btid(c, btid, session);
+    }
     if (!enr_valid_kpm_id((const char *)identity->s, identity->length)) {
         log_refused(session, "unknown_identity", "-");
         return NULL;
@@ -394,12 +442,20 @@ static int request_format_ok(const coap_pdu_t *req)
     return cf == CMN_CF_JSON;
 }
 
-/* Ke and KeID from the session's exporter (TS-0003 10.3.1, split per cmn_kdf.h). */
+/* Ke and KeID from the session's exporter (TS-0003 10.3.1, split per cmn_kdf.h); in a
+ * GBA session Ke = Ks_NAF and KeID = B-TID (TS-0003 8.3.2.3, docs/keys.md "GBA"). */
 static int export_ke(const enr_coap *c, coap_session_t *session, uint8_t ke[CMN_KEY_LEN],
                      char ke_id[CMN_KEY_ID_MAX])
 {
+    const enr_peer *p = coap_session_get_app_data(session);
     uint8_t exp[CMN_EXPORTER_LEN], rel_id[CMN_REL_ID_LEN];
-    int rc = cmn_tls_export(session, CMN_LABEL_BOOTSTRAP, exp, sizeof(exp));
+    int rc;
+
+    if (p != NULL && p->gba) {
+        memcpy(ke, p->ks_naf, CMN_KEY_LEN);
+        return snprintf(ke_id, CMN_KEY_ID_MAX, "%s", p->btid) < CMN_KEY_ID_MAX ? 0 : CMN_ERANGE;
+    }
+    rc = cmn_tls_export(session, CMN_LABEL_BOOTSTRAP, exp, sizeof(exp));
 
     if (rc == 0) {
         cmn_kdf_split_exporter(exp, rel_id, ke);
@@ -482,7 +538,10 @@ static int enrol_session(enr_coap *c, coap_session_t *session, const char *kpm_i
     }
     in = (enr_enrol_input){kpm_id, ke_id, ke, c->cfg->registrar_cse_id, c->cfg->maf_id,
                            time(NULL)};
-    rc = enr_db_enrol(c->store, &in, r);
+    {
+        const enr_peer *p = coap_session_get_app_data(session);
+        rc = enr_db_enrol_until(c->store, &in, p && p->gba ? p->ks_expires : 0, r);
+    }
     if (rc != 0)
         CMN_WARN(SUB, "event=enrol_failed kpm_id=%s ke_id=%s err=%s", kpm_id, ke_id,
                  cmn_strerror(rc));
@@ -816,6 +875,11 @@ int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_ca *ca, enr_events
     return 0;
 }
 
+void enr_coap_set_gba(enr_coap *c, enr_gba *gba)
+{
+    c->gba = gba;
+}
+
 void enr_coap_free(enr_coap *c)
 {
     if (!c)
@@ -826,7 +890,7 @@ void enr_coap_free(enr_coap *c)
     while (c->peers) {
         enr_peer *p = c->peers;
         c->peers = p->next;
-        free(p);
+        cmn_free_secret(p, sizeof(*p));
     }
     cmn_wipe(c->psk, sizeof(c->psk));
     enr_trust_free(c->trust);

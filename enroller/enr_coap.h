@@ -22,6 +22,9 @@ typedef void (*enr_events_fn)(const enr_events *ev, void *arg);
  * address cannot be bound, CMN_ECONFIG when it does not resolve, CMN_ECOAP otherwise. */
 int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_ca *ca, enr_events_fn on_events,
                  void *arg, enr_coap **ret);
+/* GBA enrolees (TS-0003 8.3.2.3): B-TID handshakes served with gba's NAF keys. */
+struct enr_gba;
+void enr_coap_set_gba(enr_coap *c, struct enr_gba *gba);
 void enr_coap_free(enr_coap *c); /* closes every session; NULL is fine */
 /* The fd to poll for reading (libcoap's epoll fd). */
 int enr_coap_fd(const enr_coap *c);

@@ -81,6 +81,8 @@ static const cmn_cfg_item enr_table[] = {
          "ROUTER, bound: event and credential fetches"),
     ITEM("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin,
          cmn_cfg_valid_endpoint, "ROUTER, bound: tepctl"),
+    ITEM("bus", "zn", "", bus_zn, cmn_cfg_valid_optional_endpoint,
+         "DEALER, connected: tep-bsf's Zn, the NAF keys of GBA enrolees; empty = no GBA"),
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(enr_config, bus_curve.enabled), 0, 0, NULL,
      "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     ITEM("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,

@@ -478,8 +478,16 @@ static int check_enrolee(const Tep__Enrolee *e, int64_t now)
 }
 
 /* Records the enrolment (and its instance index entry) and its ENROLLED event. */
-static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e,
-                             const char *enrolee_id, enr_events *out)
+/* The enrolee's expiry, or the B-TID's when that is earlier (GBA: Ke = Ks_NAF). */
+static int64_t enrolment_expiry(int64_t ke_expires, const Tep__Enrolee *e)
+{
+    if (ke_expires > 0 && (e->expires == 0 || ke_expires < e->expires))
+        return ke_expires;
+    return e->expires;
+}
+
+static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, int64_t ke_expires,
+                             const Tep__Enrolee *e, const char *enrolee_id, enr_events *out)
 {
     Tep__Enrolment en = TEP__ENROLMENT__INIT;
     char ikey[ENR_ID_MAX + CMN_KEY_ID_MAX];
@@ -494,7 +502,7 @@ static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, const Tep__E
     en.app_id = e->app_id;
     en.registrar_cse_id = e->target_cse_id[0] ? e->target_cse_id : (char *)in->registrar_cse_id;
     en.maf_id = (char *)in->maf_id;
-    en.expires = e->expires;
+    en.expires = enrolment_expiry(ke_expires, e);
     en.enrolled = in->now;
     rc = cmn_txn_put_msg(t, ENR_DB_ENROLMENTS, in->ke_id, strlen(in->ke_id), &en.base);
     if (rc == 0)
@@ -535,8 +543,8 @@ static int txn_instance_id_free(cmn_txn *t, const char *id)
 }
 
 /* The write part of enr_db_enrol, inside t. */
-static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *e,
-                     enr_enrol_result *ret)
+static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, int64_t ke_expires,
+                     const Tep__Enrolee *e, enr_enrol_result *ret)
 {
     Tep__Enrolment *en = NULL;
     char cur[CMN_KEY_ID_MAX];
@@ -563,7 +571,7 @@ static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *
     } else
         rc = snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", e->enrolee_id) < 0;
     if (rc == 0)
-        rc = txn_put_enrolment(t, in, e, ret->enrolee_id, &ret->events);
+        rc = txn_put_enrolment(t, in, ke_expires, e, ret->enrolee_id, &ret->events);
     if (rc == 0)
         snprintf(ret->registrar_cse_id, sizeof(ret->registrar_cse_id), "%s",
                  e->target_cse_id[0] ? e->target_cse_id : in->registrar_cse_id);
@@ -571,6 +579,12 @@ static int txn_enrol(cmn_txn *t, const enr_enrol_input *in, const Tep__Enrolee *
 }
 
 int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret)
+{
+    return enr_db_enrol_until(s, in, 0, ret);
+}
+
+int enr_db_enrol_until(cmn_store *s, const enr_enrol_input *in, int64_t ke_expires,
+                       enr_enrol_result *ret)
 {
     cmn_txn *t = NULL;
     Tep__Enrolee *e = NULL;
@@ -584,7 +598,7 @@ int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret)
     if (rc == 0)
         rc = check_enrolee(e, in->now);
     if (rc == 0)
-        rc = txn_enrol(t, in, e, ret);
+        rc = txn_enrol(t, in, ke_expires, e, ret);
     if (rc != 0)
         goto out;
     if (ret->repeated) {
@@ -594,7 +608,7 @@ int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret)
     }
     t = NULL;
     snprintf(ret->app_id, sizeof(ret->app_id), "%s", e->app_id);
-    ret->expires = e->expires;
+    ret->expires = enrolment_expiry(ke_expires, e);
 out:
     cmn_txn_abort(t);
     enr_enrolee_free(e);

@@ -108,6 +108,11 @@ int enr_db_enrolee_revoke(cmn_store *s, const char *kpm_id, enr_events *ret_even
  * Enrolee-ID is enr_instance_id(stem, KeID).
  * CMN_ENOTFOUND unknown enrolee, CMN_EDENIED revoked, CMN_EEXPIRED expired. */
 int enr_db_enrol(cmn_store *s, const enr_enrol_input *in, enr_enrol_result *ret);
+/* The same, for a GBA enrolment (TS-0003 8.3.2.3): Ke = Ks_NAF lives no longer than its
+ * B-TID, so the enrolment's expiry is ke_expires when that is earlier than the
+ * enrolee's (0: the enrolee's, as enr_db_enrol). */
+int enr_db_enrol_until(cmn_store *s, const enr_enrol_input *in, int64_t ke_expires,
+                       enr_enrol_result *ret);
 
 /* An application instance's AE-ID: "C" stem "-" the first 16 hex digits (64 bits) of its
  * KeID (random per enrolment session, known to both sides, not secret). CMN_EINVAL when

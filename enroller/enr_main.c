@@ -15,6 +15,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "enr_bus.h"
+#include "enr_gba.h"
 #include "enr_ca.h"
 #include "enr_coap.h"
 #include "enr_config.h"
@@ -77,21 +78,25 @@ static void on_events(const enr_events *ev, void *arg)
     enr_bus_queue(arg, ev);
 }
 
-static int run_loop(enr_coap *coap, enr_bus *bus, int sigfd, const char *config)
+static int run_loop(enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd,
+                    const char *config)
 {
-    struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN},
+    struct pollfd pfd[5] = {{.fd = sigfd, .events = POLLIN},
                             {.fd = enr_coap_fd(coap), .events = POLLIN}};
     int bus_fds[2], wait_ms = 0;
 
     enr_bus_fds(bus, bus_fds);
     pfd[2] = (struct pollfd){.fd = bus_fds[0], .events = POLLIN};
     pfd[3] = (struct pollfd){.fd = bus_fds[1], .events = POLLIN};
+    pfd[4] = (struct pollfd){.fd = gba ? enr_gba_fd(gba) : -1, .events = POLLIN};
     for (;;) {
-        if (poll(pfd, 4, wait_ms > 0 && wait_ms < TICK_MS ? wait_ms : TICK_MS) < 0 &&
+        if (poll(pfd, 5, wait_ms > 0 && wait_ms < TICK_MS ? wait_ms : TICK_MS) < 0 &&
             errno != EINTR)
             return CMN_EIO;
         if (read_signals(sigfd, config, coap))
             return 0;
+        if (gba)
+            enr_gba_process(gba, (int64_t)time(NULL));
         wait_ms = enr_coap_process(coap);
         if (wait_ms < 0)
             return wait_ms;
@@ -121,6 +126,7 @@ int main(int argc, char **argv)
     enr_bus *bus = NULL;
     enr_coap *coap = NULL;
     enr_ca *ca = NULL;
+    enr_gba *gba = NULL;
     int sigfd = -1, rc, ex;
 
     rc = cmn_daemon_parse_args(&cli, argc, argv, &args);
@@ -160,14 +166,24 @@ int main(int argc, char **argv)
         goto out;
     }
     enr_bus_set_coap(bus, coap);
+    if (cfg.bus_zn[0] != '\0') { /* GBA: tep-enroller is a NAF of tep-bsf */
+        rc = enr_gba_new(enr_bus_ctx(bus), cfg.bus_zn, cfg.mef_fqdn, store, &gba);
+        if (rc != 0) {
+            CMN_ERR("main", "event=zn_failed endpoint=%s err=%s", cfg.bus_zn, cmn_strerror(rc));
+            ex = EXIT_BIND;
+            goto out;
+        }
+        enr_coap_set_gba(coap, gba);
+    }
     CMN_INFO("main", "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
              "admin=%s ca=%s/ca.pem", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events,
              cfg.bus_sync, cfg.bus_admin, cfg.data_dir);
-    rc = run_loop(coap, bus, sigfd, args.config);
+    rc = run_loop(coap, bus, gba, sigfd, args.config);
     CMN_INFO("main", "event=stopping reason=%s", rc == 0 ? "signal" : cmn_strerror(rc));
     ex = rc == 0 ? EXIT_OK : EXIT_START;
 out:
     enr_coap_free(coap);
+    enr_gba_free(gba);
     enr_bus_close(bus);
     enr_ca_free(ca);
     cmn_store_close(store);

@@ -92,7 +92,7 @@ def _enroller_ini(run_dir, o, p):
             ("events", _ipc(run_dir, "events")),
             ("sync", _ipc(run_dir, "sync")),
             ("admin", _ipc(run_dir, "enroller-admin")),
-        ]),
+        ] + ([("zn", _ipc(run_dir, "zn"))] if p.get("bsf_ub") else [])),
     ])
 
 

@@ -16,6 +16,7 @@
 
 typedef struct {
     const char *name, *ae_id, *app_id, *mef_uri, *mef_fqdn, *out, *target, *cert_identity;
+    const char *gba_impi;
     long lifetime;
     bool force;
     char ae_buf[300], uri_buf[300], fqdn_buf[300];
@@ -28,6 +29,7 @@ static void enrolee_usage(FILE *out)
             "              [--ae-id ID] [--app-id ID] [--lifetime SECS]\n"
             "              [--mef-uri URI] [--mef-fqdn FQDN] [--target CSE-ID] [--force]\n"
             "              [--cert-identity ID]\n"
+            "       tepctl [...] enrolee add NAME --gba-impi IMPI [--ae-id ID] [...]\n"
             "       tepctl [...] enrolee list\n"
             "       tepctl [...] enrolee show NAME\n"
             "       tepctl [...] enrolee revoke NAME\n\n"
@@ -43,6 +45,9 @@ static void enrolee_usage(FILE *out)
             "        enrols with a manufacturer certificate whose first subjectAltName URI\n"
             "        (else subject CN) is ID, chained to [enroller] mfr_trust_anchors; the\n"
             "        FILE then says credential = certificate.\n"
+            "        --gba-impi: a GBA enrolee (TS-0003 8.3.2.3): no Kpm and no --out; it\n"
+            "        enrols with the B-TID of a bootstrapping of IMPI at tep-bsf (see\n"
+            "        tepctl gba add), Ke = Ks_NAF, KeID = B-TID.\n"
             "list    prints every enrolee (never a Kpm).\n"
             "show    prints one enrolee as KEY=value lines.\n"
             "revoke  revokes the enrolee and its current enrolment.\n",
@@ -96,6 +101,7 @@ static int parse_add(int argc, char **argv, add_args *a)
         {"force", no_argument, NULL, 'F'},         {"help", no_argument, NULL, 'h'},
         {"target", required_argument, NULL, 't'},
         {"cert-identity", required_argument, NULL, 'c'},
+        {"gba-impi", required_argument, NULL, 'g'},
         {NULL, 0, NULL, 0}};
     char *end;
     int c;
@@ -113,6 +119,7 @@ static int parse_add(int argc, char **argv, add_args *a)
         case 'F': a->force = true; break;
         case 't': a->target = optarg; break;
         case 'c': a->cert_identity = optarg; break;
+        case 'g': a->gba_impi = optarg; break;
         case 'l':
             a->lifetime = strtol(optarg, &end, 10);
             if (*end || a->lifetime <= 0)
@@ -122,7 +129,7 @@ static int parse_add(int argc, char **argv, add_args *a)
         default: return -1;
         }
     }
-    if (optind + 1 != argc || !a->out)
+    if (optind + 1 != argc || !a->out == !a->gba_impi) /* exactly one of them */
         return -1;
     a->name = argv[optind];
     return 0;
@@ -154,6 +161,7 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     e.enrolee_id = (char *)a->ae_id;
     e.app_id = (char *)a->app_id;
     e.target_cse_id = (char *)(a->target ? a->target : "");
+    e.gba_impi = (char *)(a->gba_impi ? a->gba_impi : "");
     e.expires = (int64_t)time(NULL) + a->lifetime;
     if (a->cert_identity)
         e.cert_identity = (char *)a->cert_identity;
@@ -162,6 +170,11 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     ex = tctl_admin_call(o, "enroller", &req, &resp);
     if (ex != TCTL_OK)
         return ex;
+    if (a->gba_impi && resp->admin_resp->n_enrolees == 1) { /* no Kpm, no file */
+        print_added(resp->admin_resp->enrolees[0], "-");
+        printf("GBA_IMPI=%s\n", a->gba_impi);
+        goto out;
+    }
     if (resp->admin_resp->n_enrolees != 1 ||
         (resp->admin_resp->enrolees[0]->kpm.len == 0) != (a->cert_identity != NULL)) {
         fprintf(stderr, "tepctl: the enroller answered without the enrolee\n");
@@ -192,7 +205,7 @@ static int enrolee_add(const tctl_opts *o, int argc, char **argv)
         return rc > 0 ? TCTL_OK : TCTL_USAGE;
     }
     add_defaults(o, &a);
-    if (!a.force && access(a.out, F_OK) == 0) {
+    if (a.out && !a.force && access(a.out, F_OK) == 0) {
         fprintf(stderr, "tepctl: %s exists (use --force to overwrite)\n", a.out);
         return TCTL_USAGE;
     }
