@@ -201,7 +201,7 @@ static const coap_bin_const_t *psk_for_btid(enr_coap *c, const char *btid,
     int rc = enr_gba_lookup(c->gba, btid, (int64_t)time(NULL), c->psk, kpm_id, sizeof(kpm_id),
                             &expires);
 
-    if (rc == 0 && peer_bind(c, session, kpm_id) != 0)
+    if (rc == 0 && peer_bind(c, session, kpm_id) == NULL)
         rc = CMN_ENOMEM;
     if (rc != 0) {
         cmn_wipe(c->psk, sizeof(c->psk));
