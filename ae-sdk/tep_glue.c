@@ -120,6 +120,7 @@ int tae_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
 static const coap_pdu_code_t op_codes[] = {
     [TEP_OP_CREATE] = COAP_REQUEST_CODE_POST, [TEP_OP_RETRIEVE] = COAP_REQUEST_CODE_GET,
     [TEP_OP_UPDATE] = COAP_REQUEST_CODE_PUT, [TEP_OP_DELETE] = COAP_REQUEST_CODE_DELETE,
+    [TEP_OP_NOTIFY] = COAP_REQUEST_CODE_POST, /* POST without TY (TS-0008 6.2.2) */
 };
 
 int tep_request(tep_conn *conn, int op, const char *path, unsigned ty, const char *json_body,
@@ -127,7 +128,7 @@ int tep_request(tep_conn *conn, int op, const char *path, unsigned ty, const cha
 {
     tae_exchange ex = {.path = path, .body = json_body, .ty = ty, .onem2m = true};
 
-    if (!conn || !path || !ret_rsp || op < TEP_OP_CREATE || op > TEP_OP_DELETE ||
+    if (!conn || !path || !ret_rsp || op < TEP_OP_CREATE || op > TEP_OP_NOTIFY ||
         (op == TEP_OP_CREATE) != (ty != 0))
         return CMN_EINVAL;
     ex.code = op_codes[op];

@@ -24,6 +24,7 @@
 #include "cmn_sync.h"
 #include "cse_admin.h"
 #include "cse_coap.h"
+#include "cse_esprim.h"
 #include "cse_config.h"
 #include "cse_apprule.h"
 #include "cse_dynauth.h"
@@ -269,6 +270,12 @@ static int open_coap(daemon_state *d)
     d->node.is_mn = cse_config_is_mn(&d->cfg);
     d->node.registrar_csi = d->node.is_mn ? d->cfg.registrar_cse_id : NULL;
     d->node.registrar_poa = d->node.is_mn ? d->cfg.registrar_poa : NULL;
+    /* ESPrim as the Target: the CSEBase advertises it (e2eSecInfo) */
+    if (cse_esprim_new(&d->node.esprim) != 0 ||
+        cse_esprim_publish(d->node.esprim, d->store, d->cfg.cse_name, (int64_t)time(NULL)) != 0) {
+        CMN_ERR(SUB, "event=esprim_failed msg=\"cannot write the CSEBase's e2eSecInfo\"");
+        return EXIT_STORE;
+    }
     rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
                       &d->coap);
     if (rc == 0 && (rc = cse_coap_set_dtls_limits(d->coap, &d->cfg.dtls)) != 0)
@@ -446,6 +453,7 @@ static void cleanup(daemon_state *d)
 {
     cse_registree_free(d->registree); /* before its context goes */
     cse_coap_free(d->coap); /* closes every session */
+    cse_esprim_free(d->node.esprim);
     cse_saef_clear_admin();
     cse_admin_close(d->admin);
     cse_maf_free(d->maf);

@@ -13,6 +13,7 @@
 #include "cse_binding.h"
 #include "cse_container.h"
 #include "cse_ctx.h"
+#include "cse_esprim.h"
 #include "cse_log.h"
 #include "cse_remotecse.h"
 #include "cse_request.h"
@@ -308,6 +309,13 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
+    if (cse_esprim_claims(node, req)) { /* the inner request is handled inside */
+        cse_esprim_handle(node, req, rsp);
+        if (!rsp->deciding)
+            CMN_INFO(SUB, "event=request op=notify path=%s esprim=1 rsc=%u",
+                     cse_log_value(req->path, p, sizeof(p)), rsp->rsc);
+        return;
+    }
     rsp->rsc = dispatch(&c, rsp);
     json_decref(c.body); /* the body read at bind time and not taken by the operation */
     c.body = NULL;

@@ -41,6 +41,7 @@ typedef struct {
     const char *registrar_poa;    /* MN: its registrar's address ([registrar] poa) */
     bool csr_changed;             /* a <remoteCSE> was created or deleted here (the MN
                                      tells its registrar its new descendantCSEs) */
+    struct cse_esprim *esprim;    /* ESPrim as the Target (cse_esprim.h); NULL: off */
 } cse_node;
 
 #define CSE_FANOUT_MAX_DEFAULT 1024

@@ -10,7 +10,7 @@
 
 typedef enum { A_STR, A_BOOL, A_UINT, A_POSUINT, A_STRLIST, A_NONEMPTY_STRLIST, A_ANY, A_PRIVS,
                A_NULL, A_ENC, A_NCT, A_CSY, A_PATTERNS, A_APP_PATTERNS, A_API, A_POA, A_CSZ,
-               A_SRV, A_CNF, A_ID, A_TIME } attr_kind;
+               A_SRV, A_CNF, A_ID, A_TIME, A_ESI } attr_kind;
 
 /* When an attribute may be written: on CREATE (C), on UPDATE (U), or both. */
 enum { W_C = 1, W_U = 2, W_CU = 3 };
@@ -44,7 +44,7 @@ static const attr_rule ae_rules[] = {
     { "rr", A_BOOL, true, W_CU, 0 }, { "poa", A_POA, false, W_CU, 0 },
     { "srv", A_SRV, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
     { "or", A_STR, false, W_CU, 0 }, { "csz", A_CSZ, false, W_CU, 0 },
-    { NULL, 0, false, 0, 0 },
+    { "esi", A_ESI, false, W_CU, 0 }, { NULL, 0, false, 0, 0 },
 };
 /* remoteCSE (TS-0004 Table 7.4.4.1-3): CSEBase, requestReachability and
  * supportedReleaseVersions mandatory at CREATE; cseType, CSE-ID and CSEBase not
@@ -55,6 +55,7 @@ static const attr_rule csr_rules[] = {
     { "rr", A_BOOL, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
     { "csz", A_CSZ, false, W_CU, 0 }, { "dcse", A_STRLIST, false, W_CU, 0 },
     { "srv", A_SRV, true, W_CU, 0 }, { "spi", A_STR, false, W_CU, 0 },
+    { "esi", A_ESI, false, W_CU, 0 },
     { NULL, 0, false, 0, 0 },
 };
 static const attr_rule cnt_rules[] = {
@@ -420,6 +421,51 @@ static bool time_ok(json_t *v)
                        n > 16);
 }
 
+/* A list of integers each in [lo, hi], each also accepted by ok (NULL: any), non-empty. */
+static bool int_list(json_t *v, json_int_t lo, json_int_t hi, bool (*ok)(json_int_t))
+{
+    json_t *e;
+    size_t i;
+
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return false;
+    json_array_foreach(v, i, e) {
+        if (!json_is_integer(e) || json_integer_value(e) < lo || json_integer_value(e) > hi ||
+            (ok != NULL && !ok(json_integer_value(e))))
+            return false;
+    }
+    return true;
+}
+
+/* m2m:suid (TS-0004 6.3.4.2.39) */
+static bool suid_ok(json_int_t s)
+{
+    return (s >= 10 && s <= 15) || (s >= 21 && s <= 25) || (s >= 32 && s <= 35) ||
+           (s >= 40 && s <= 45);
+}
+
+/* m2m:e2eSecInfo (TS-0004 6.3.5.52): esf (SUIDs), escert, esro (6.3.5.51); nothing else. */
+static bool esi_ok(json_t *v)
+{
+    json_t *esro = json_object_get(v, "esro");
+    const char *k;
+    json_t *m;
+
+    if (!json_is_object(v) || !int_list(json_object_get(v, "esf"), 10, 45, suid_ok))
+        return false;
+    json_object_foreach(v, k, m) {
+        if (strcmp(k, "esf") != 0 && strcmp(k, "escert") != 0 && strcmp(k, "esro") != 0)
+            return false;
+    }
+    if (json_object_get(v, "escert") != NULL && !is_str_list(json_object_get(v, "escert")))
+        return false;
+    return esro == NULL ||
+           (json_is_object(esro) && is_str(json_object_get(esro, "esri")) &&
+            is_str(json_object_get(esro, "esrv")) && time_ok(json_object_get(esro, "esrx")) &&
+            int_list(json_object_get(esro, "esks"), 1, 1, NULL) &&
+            int_list(json_object_get(esro, "espa"), 10, 12, NULL));
+}
+
 static bool kind_ok(const attr_rule *r, json_t *v)
 {
     switch (r->kind) {
@@ -443,6 +489,7 @@ static bool kind_ok(const attr_rule *r, json_t *v)
     case A_CNF: return cnf_ok(v);
     case A_ID: return id_ok(json_string_value(v));
     case A_TIME: return time_ok(v);
+    case A_ESI: return esi_ok(v);
     case A_PRIVS:
         /* TS-0004: selfPrivileges must hold at least one rule (BAD_REQUEST otherwise). */
         return cse_validate_privileges(v, strcmp(r->name, "pvs") == 0 ? 1 : 0) == 0;

@@ -637,6 +637,157 @@ static int cmd_esdata(ctx *c, const char *cmd, int argc, char **argv)
     return rc;
 }
 
+/* ---- ESPrim (TS-0003 8.4) --------------------------------------------------------------- */
+
+typedef struct {
+    int op;
+    const char *to, *pc, *plain;
+    unsigned ty;
+    long count;
+} esprim_args;
+
+static int esprim_parse(int argc, char **argv, esprim_args *a)
+{
+    static const char *const ops[] = {"", "create", "retrieve", "update", "delete"};
+
+    a->count = 1;
+    for (int i = 1; i < 5 && argc > 0; i++)
+        if (strcmp(argv[0], ops[i]) == 0)
+            a->op = i;
+    if (argc < 2 || a->op == 0)
+        return -1;
+    a->to = argv[1];
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--ty") == 0 && i + 1 < argc)
+            a->ty = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--pc") == 0 && i + 1 < argc)
+            a->pc = argv[++i];
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
+            a->count = atol(argv[++i]);
+        else if (strcmp(argv[i], "--plain") == 0 && i + 1 < argc)
+            a->plain = argv[++i];
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* NOTIFY body to the registrar's CSEBase; the answer's m2m:seci (new reference) or NULL. */
+static json_t *esprim_notify(ctx *c, const char *body, unsigned *ret_rsc, int *ret_exit)
+{
+    const char *cse = tep_device_registrar_cse_id(c->dev);
+    tep_response *rsp = NULL;
+    json_t *root, *seci = NULL;
+    int rc = tep_request(c->conn, TEP_OP_NOTIFY, cse + 1, 0, body, NULL, &rsp);
+
+    if (rc < 0) {
+        *ret_exit = fail("ESPrim request", rc);
+        return NULL;
+    }
+    *ret_rsc = rsp->rsc;
+    printf("OUTER_RSC=%u\n", rsp->rsc);
+    root = json_loadb(rsp->body, rsp->body_len, 0, NULL);
+    if (rsp->rsc == 2000 && (seci = json_object_get(root, "m2m:seci")) != NULL)
+        json_incref(seci);
+    else
+        fprintf(stderr, "tep-device: ESPrim: rsc=%u %s\n", rsp->rsc, rsp->body);
+    json_decref(root);
+    tep_response_free(rsp);
+    *ret_exit = seci ? EXIT_OK : EXIT_ONEM2M;
+    return seci;
+}
+
+static char *inner_request(ctx *c, const esprim_args *a, long n)
+{
+    char rqi[32];
+    json_t *o, *pc = a->pc ? json_loads(a->pc, 0, NULL) : NULL;
+    char *s;
+
+    snprintf(rqi, sizeof(rqi), "esprim-%ld", n);
+    o = json_pack("{s:i,s:s,s:s,s:s,s:s}", "op", a->op, "to", a->to, "fr",
+                  c->from ? c->from : tep_device_enrolee_id(c->dev), "rqi", rqi, "rvi", "3");
+    if (o && a->ty)
+        json_object_set_new(o, "ty", json_integer(a->ty));
+    if (o && pc)
+        json_object_set_new(o, "pc", pc);
+    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+/* One inner request in session s: its answer printed (RSC=, BODY=). */
+static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
+{
+    char *inner = inner_request(c, a, n), *outer = NULL, *answer = NULL, *text;
+    int rc = inner ? tep_esprim_protect(s, inner, &outer) : TEP_ENOMEM, ex = EXIT_OK;
+    unsigned rsc = 0;
+    json_t *seci = rc == 0 ? esprim_notify(c, outer, &rsc, &ex) : NULL;
+    json_t *w = seci ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
+    json_t *prim = NULL;
+
+    if (rc < 0)
+        ex = fail("ESPrim protection", rc);
+    text = w ? json_dumps(w, JSON_COMPACT) : NULL;
+    if (text && (rc = tep_esprim_open(s, text, &answer)) < 0)
+        ex = fail("ESPrim answer", rc);
+    else if (text) {
+        tep_esprim_sent(s);
+        prim = json_loads(answer, 0, NULL);
+        printf("RSC=%d\n", (int)json_integer_value(json_object_get(prim, "rsc")));
+        if (json_object_get(prim, "pc")) {
+            char *b = json_dumps(json_object_get(prim, "pc"), JSON_COMPACT);
+
+            printf("BODY=%s\n", b ? b : "");
+            free(b);
+        }
+        ex = json_integer_value(json_object_get(prim, "rsc")) < 3000 ? EXIT_OK : EXIT_ONEM2M;
+    }
+    json_decref(prim);
+    free(text);
+    json_decref(w);
+    json_decref(seci);
+    free(answer);
+    free(outer);
+    free(inner);
+    return ex;
+}
+
+static int cmd_esprim(ctx *c, int argc, char **argv)
+{
+    esprim_args a = {0};
+    tep_esprim *s = NULL;
+    json_t *seci, *ero;
+    char *rand_json = NULL;
+    unsigned rsc = 0;
+    int ex, rc;
+
+    if (esprim_parse(argc, argv, &a) != 0)
+        return usage(stderr), EXIT_USAGE;
+    if (a.plain) {
+        if ((rc = tep_conn_plain(a.plain, tep_device_enrolee_id(c->dev), &c->conn)) < 0)
+            return fail("plain CoAP", rc);
+        tep_conn_set_timeout(c->conn, c->timeout_ms);
+    } else if ((ex = do_connect(c)) != EXIT_OK) {
+        return ex;
+    }
+    seci = esprim_notify(c, "{\"m2m:seci\":{\"sit\":3}}", &rsc, &ex); /* B.2d */
+    ero = json_object_get(seci, "ero");
+    rand_json = ero ? json_dumps(ero, JSON_COMPACT) : NULL;
+    json_decref(seci);
+    if (rand_json == NULL)
+        return ex != EXIT_OK ? ex : fail("receiver rand object", TEP_EPROTO);
+    printf("RRI=%s\n", json_string_value(json_object_get(ero, "esri")) ?: "");
+    rc = tep_esprim_new(c->dev, rand_json, 600, &s);
+    free(rand_json);
+    if (rc < 0)
+        return fail("ESPrim session", rc);
+    ex = EXIT_OK;
+    for (long n = 0; n < a.count && ex == EXIT_OK; n++)
+        ex = esprim_one(c, s, &a, n);
+    tep_esprim_free(s);
+    return ex;
+}
+
 static int dispatch(ctx *c, int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -669,6 +820,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return cmd_token(c, argc - 1, argv + 1);
     if (strcmp(cmd, "poll") == 0 && argc == 4 && atoi(argv[2]) >= 0 && atoi(argv[3]) > 0)
         return do_poll(c, argv[1], atoi(argv[2]), atoi(argv[3]));
+    if (strcmp(cmd, "esprim") == 0)
+        return cmd_esprim(c, argc - 1, argv + 1);
     if (strncmp(cmd, "esdata-", 7) == 0)
         return cmd_esdata(c, cmd, argc - 1, argv + 1);
     usage(stderr);

@@ -78,7 +78,8 @@ enum {
 };
 
 /* oneM2M operations (TS-0004 6.3.4.2.5) and the resource types the helpers know. */
-enum { TEP_OP_CREATE = 1, TEP_OP_RETRIEVE = 2, TEP_OP_UPDATE = 3, TEP_OP_DELETE = 4 };
+enum { TEP_OP_CREATE = 1, TEP_OP_RETRIEVE = 2, TEP_OP_UPDATE = 3, TEP_OP_DELETE = 4,
+       TEP_OP_NOTIFY = 5 };
 enum { TEP_TY_ACP = 1, TEP_TY_AE = 2, TEP_TY_CNT = 3, TEP_TY_CIN = 4, TEP_TY_CSEBASE = 5 };
 
 #define TEP_DEFAULT_TIMEOUT_MS 5000
@@ -409,6 +410,38 @@ TEP_API int tep_e2e_key_from_kc(const tep_kc *kc, tep_e2e_key **ret_key);
  * de-registered key; TEP_EPROTO: a malformed answer. */
 TEP_API int tep_maf_retrieve_e2e_key(tep_device *dev, const char *maf_uri, const char *key_id,
                                      tep_e2e_key **ret_key);
+
+/* ---- end-to-end security of primitives (ESPrim, TS-0003 8.4; TS-0004 7.6.2) ---------- */
+
+/* An ESPrim session of this device (the Originator) with its registrar CSE (the Receiver):
+ * pairwiseESPrimKey = Ke2e_msg_conf of the enrolment's Kpsa with End-Point-B = the
+ * registrar CSE-ID (TS-0003 8.6.2, SUID 23), kid = KpsaID; a fresh originator rand object
+ * (esrx = now + lifetime, not after the receiver's); sessionESPrimKey of 10.3.8. Opaque,
+ * wiped by tep_esprim_free(). No I/O: the caller sends what it protects. */
+typedef struct tep_esprim tep_esprim;
+
+/* receiver_rand_json: the receiverESPrimRandObject, e.g. the "ero" of the answer to a
+ * NOTIFY {"m2m:seci":{"sit":3}} to the CSEBase, or its e2eSecInfo's "esro". TEP_EPROTO:
+ * malformed or offering no HMAC-SHA256 / A256GCM; TEP_EEXPIRED: past its esrx;
+ * TEP_ESTATE: not enrolled. *ret is the caller's. */
+TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json,
+                           int64_t lifetime, tep_esprim **ret);
+TEP_API int64_t tep_esprim_expires(const tep_esprim *s); /* Unix seconds */
+/* inner_json: the inner request primitive, TS-0004 8.4 JSON ({"op","to","fr","rqi","ty",
+ * "pc",...}). *ret_outer_body (malloc'd) is the content of the outer NOTIFY to the
+ * CSEBase: {"m2m:seci":{"sit":5,"epo":<JWE dir A256GCM>}}; the protected header carries
+ * kid, ori, rri, cty and, until tep_esprim_sent(), the whole originator rand object
+ * (oro). TEP_EEXPIRED: the session is past its expiry. */
+TEP_API int tep_esprim_protect(tep_esprim *s, const char *inner_json, char **ret_outer_body);
+/* After the Receiver answered an object of this session with sit 5: it has recorded the
+ * originator rand object, later objects carry only its ID. */
+TEP_API void tep_esprim_sent(tep_esprim *s);
+/* outer_body: the content of the outer response (2000 with sit 5); *ret_inner_json
+ * (malloc'd) is the verified inner response primitive ({"rsc","rqi","pc",...}).
+ * TEP_EDENIED: another session's object, a wrong key or an altered object; TEP_EPROTO:
+ * not an ESPrim answer (an error RSC of the outer response comes without one). */
+TEP_API int tep_esprim_open(const tep_esprim *s, const char *outer_body, char **ret_inner_json);
+TEP_API void tep_esprim_free(tep_esprim *s); /* NULL is fine */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,602 @@
+/* ESPrim at tep-cse as the Target (see cse_esprim.h; TS-0003 8.4.2 C.5-C.9). */
+#include "cse_esprim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_e2e.h"
+#include "cmn_err.h"
+#include "cmn_jose.h"
+#include "cmn_json.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cse_binding.h"
+#include "cse_log.h"
+#include "cse_resource.h"
+#include "cse_sync.h"
+
+#define SUB "esprim"
+#define RECV_MAX 256   /* receiver rand objects alive at once (shared + given out) */
+#define ORIG_MAX 1024  /* originator rand objects recorded */
+#define SEEN_MAX 4096  /* ESPrim objects remembered against replay */
+#define RAND_ID_LEN 18 /* "s"/"u" + 16 hex + NUL */
+#define KEYGEN_HMAC 1  /* esprimKeyGenAlgID HMAC-SHA256 */
+#define CTY_REQ "application/vnd.onem2m-preq+json"
+#define CTY_RSP "application/vnd.onem2m-prsp+json"
+
+/* TS-0004 Table 7.6.2-1 */
+enum {
+    RSC_UNSUPPORTED_OPTION = 4111,
+    RSC_UNKNOWN_KEY_ID = 4112,
+    RSC_UNKNOWN_ORIG_RAND_ID = 4113,
+    RSC_UNKNOWN_RECV_RAND_ID = 4114,
+    RSC_BAD_MAC = 4115,
+    RSC_IMPERSONATION = 4116,
+    RSC_DECRYPTION_ERROR = 5210,
+    RSC_ENCRYPTION_ERROR = 5211,
+};
+
+typedef struct {
+    char id[RAND_ID_LEN];
+    uint8_t v[CMN_E2E_RAND_LEN];
+    int64_t exp;
+} recv_rand;
+
+typedef struct {
+    char kid[CMN_KEY_ID_MAX];
+    char id[64];
+    uint8_t v[CMN_E2E_RAND_LEN];
+    int64_t exp;
+    unsigned espa; /* bit (id - 10) for each esprimProtocolAndAlgID */
+} orig_rand;
+
+typedef struct {
+    uint8_t tag[CMN_JWE_TAG_LEN];
+    int64_t exp;
+} seen_obj;
+
+struct cse_esprim {
+    recv_rand recv[RECV_MAX];
+    size_t shared; /* index of the shared one in recv, RECV_MAX when none */
+    orig_rand orig[ORIG_MAX];
+    seen_obj seen[SEEN_MAX];
+};
+
+/* One ESPrim exchange being handled. */
+typedef struct {
+    cse_esprim *e;
+    cse_node *node;
+    const cse_req *req;
+    cmn_jwe *jwe;
+    const char *kid, *ori, *rri, *enc;
+    Tep__Credential *cred;
+    const recv_rand *rr;
+    orig_rand oro;       /* the originator's rand object in use */
+    bool oro_new;        /* sent in this object: recorded once it decrypts */
+    uint8_t session[CMN_KEY_LEN];
+    const char *why;
+} xchg;
+
+int cse_esprim_new(cse_esprim **ret)
+{
+    *ret = calloc(1, sizeof(**ret));
+    if (*ret == NULL)
+        return CMN_ENOMEM;
+    (*ret)->shared = RECV_MAX;
+    return 0;
+}
+
+void cse_esprim_free(cse_esprim *e)
+{
+    cmn_free_secret(e, e != NULL ? sizeof(*e) : 0);
+}
+
+/* ---- receiver rand objects ----------------------------------------------------------- */
+
+static recv_rand *recv_slot(cse_esprim *e, int64_t now)
+{
+    recv_rand *oldest = &e->recv[0];
+
+    for (size_t i = 0; i < RECV_MAX; i++) {
+        if (e->recv[i].exp <= now && i != e->shared)
+            return &e->recv[i];
+        if (i != e->shared && e->recv[i].exp < oldest->exp)
+            oldest = &e->recv[i];
+    }
+    return oldest; /* all alive: the one expiring first goes */
+}
+
+static int recv_make(cse_esprim *e, char prefix, int64_t lifetime, int64_t now, recv_rand **ret)
+{
+    recv_rand *r = recv_slot(e, now);
+    uint8_t id[8];
+    char hex[17];
+    int rc;
+
+    if ((rc = cmn_random(id, sizeof(id))) != 0 || (rc = cmn_random(r->v, sizeof(r->v))) != 0)
+        return rc;
+    cmn_hex_encode(id, sizeof(id), hex);
+    snprintf(r->id, sizeof(r->id), "%c%s", prefix, hex);
+    r->exp = now + lifetime;
+    *ret = r;
+    return 0;
+}
+
+static const recv_rand *recv_find(const cse_esprim *e, const char *id, int64_t now)
+{
+    for (size_t i = 0; id != NULL && i < RECV_MAX; i++)
+        if (e->recv[i].exp > now && strcmp(e->recv[i].id, id) == 0)
+            return &e->recv[i];
+    return NULL;
+}
+
+static json_t *recv_json(const recv_rand *r)
+{
+    char v[CMN_E2E_RAND_TEXT], ts[16];
+
+    cmn_e2e_rand_format(r->v, v);
+    cmn_json_timestamp(r->exp, ts);
+    return json_pack("{s:s,s:s,s:s,s:[i],s:[i,i,i]}", "esri", r->id, "esrv", v, "esrx", ts,
+                     "esks", KEYGEN_HMAC, "espa", 10, 11, 12);
+}
+
+/* The shared object, renewed when it is gone or within a minute of its end. */
+static recv_rand *shared_now(cse_esprim *e, int64_t now, bool *ret_renewed)
+{
+    recv_rand *r;
+
+    *ret_renewed = false;
+    if (e->shared < RECV_MAX && e->recv[e->shared].exp > now + 60)
+        return &e->recv[e->shared];
+    e->shared = RECV_MAX;
+    if (recv_make(e, 's', CSE_ESPRIM_SHARED_LT, now, &r) != 0)
+        return NULL;
+    e->shared = (size_t)(r - e->recv);
+    *ret_renewed = true;
+    return r;
+}
+
+json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
+{
+    bool renewed;
+    recv_rand *r = shared_now(e, now, &renewed);
+
+    return json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r ? recv_json(r) : NULL);
+}
+
+int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64_t now)
+{
+    Tep__Resource *base = NULL, *done = NULL;
+    json_t *attrs = json_pack("{s:o}", "esi", cse_esprim_esi(e, now));
+    int rc = attrs != NULL ? cse_res_get(st, cse_name, &base) : CMN_ENOMEM;
+
+    if (rc == 0 && cse_res_update(st, base, attrs, now, &done) != CMN_RSC_UPDATED)
+        rc = CMN_ESTORE;
+    cse_res_free(done);
+    cse_res_free(base);
+    json_decref(attrs);
+    return rc;
+}
+
+/* ---- originator rand objects and the replay memory ------------------------------------- */
+
+static orig_rand *orig_find(cse_esprim *e, const char *kid, const char *id)
+{
+    for (size_t i = 0; i < ORIG_MAX; i++)
+        if (e->orig[i].exp != 0 && strcmp(e->orig[i].id, id) == 0 &&
+            strcmp(e->orig[i].kid, kid) == 0)
+            return &e->orig[i];
+    return NULL;
+}
+
+static void orig_keep(cse_esprim *e, const orig_rand *o, int64_t now)
+{
+    orig_rand *slot = orig_find(e, o->kid, o->id), *oldest = &e->orig[0];
+
+    for (size_t i = 0; slot == NULL && i < ORIG_MAX; i++) {
+        if (e->orig[i].exp <= now)
+            slot = &e->orig[i];
+        else if (e->orig[i].exp < oldest->exp)
+            oldest = &e->orig[i];
+    }
+    *(slot != NULL ? slot : oldest) = *o;
+}
+
+static bool seen_before(const cse_esprim *e, const uint8_t tag[CMN_JWE_TAG_LEN], int64_t now)
+{
+    for (size_t i = 0; i < SEEN_MAX; i++)
+        if (e->seen[i].exp > now && memcmp(e->seen[i].tag, tag, CMN_JWE_TAG_LEN) == 0)
+            return true;
+    return false;
+}
+
+/* false when the memory is full of live entries (the object is then refused). */
+static bool remember(cse_esprim *e, const uint8_t tag[CMN_JWE_TAG_LEN], int64_t exp, int64_t now)
+{
+    for (size_t i = 0; i < SEEN_MAX; i++) {
+        if (e->seen[i].exp <= now) {
+            memcpy(e->seen[i].tag, tag, CMN_JWE_TAG_LEN);
+            e->seen[i].exp = exp;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the outer request ------------------------------------------------------------------ */
+
+static json_t *seci_of(const cse_req *req)
+{
+    json_t *root, *seci;
+
+    if (req->body == NULL || req->body_len == 0)
+        return NULL;
+    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    seci = json_object_get(root, "m2m:seci");
+    if (!json_is_object(seci) || json_object_size(root) != 1) {
+        json_decref(root);
+        return NULL;
+    }
+    json_incref(seci);
+    json_decref(root);
+    return seci;
+}
+
+static bool to_csebase(const cse_node *node, const char *path)
+{
+    const char *p = path;
+    size_t n = strlen(node->cse_id + 1);
+
+    if (p == NULL)
+        return false;
+    if (strncmp(p, "~/", 2) == 0) { /* SP-relative: "~/<cse-id>/<cse-name>" or "~/<cse-id>" */
+        if (strncmp(p + 2, node->cse_id + 1, n) != 0)
+            return false;
+        p += 2 + n;
+        if (*p == '\0')
+            return true;
+        if (*p++ != '/')
+            return false;
+    }
+    return strcmp(p, node->cse_name) == 0 || strcmp(p, "-") == 0 ||
+           strcmp(p, node->cse_id + 1) == 0;
+}
+
+bool cse_esprim_claims(const cse_node *node, const cse_req *req)
+{
+    json_t *seci;
+    json_int_t sit;
+
+    if (node->esprim == NULL || req->op != CMN_OP_NOTIFY || !to_csebase(node, req->path))
+        return false;
+    if ((seci = seci_of(req)) == NULL)
+        return false;
+    sit = json_integer_value(json_object_get(seci, "sit"));
+    json_decref(seci);
+    return sit == 3 || sit == 5;
+}
+
+static void answer(cse_rsp *rsp, unsigned rsc, json_t *body)
+{
+    rsp->rsc = rsc;
+    rsp->cf = CMN_CF_JSON;
+    rsp->body = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (body != NULL && rsp->body == NULL)
+        rsp->rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+}
+
+static void refuse(cse_rsp *rsp, unsigned rsc, const char *why)
+{
+    char dbg[160];
+
+    snprintf(dbg, sizeof(dbg), "ESPrim: %s", why);
+    answer(rsp, rsc, json_pack("{s:s}", "m2m:dbg", dbg));
+    snprintf(rsp->reason, sizeof(rsp->reason), "%s", why);
+}
+
+/* sit 3: a receiverESPrimRandObject of its own for the asker (TS-0004 7.5.1.2.11). */
+static void rand_request(cse_esprim *e, const cse_req *req, cse_rsp *rsp)
+{
+    recv_rand *r;
+
+    if (recv_make(e, 'u', CSE_ESPRIM_UNIQUE_LT, req->now, &r) != 0) {
+        refuse(rsp, CMN_RSC_INTERNAL_SERVER_ERROR, "no random");
+        return;
+    }
+    answer(rsp, CMN_RSC_OK, json_pack("{s:{s:i,s:o}}", "m2m:seci", "sit", 4, "ero", recv_json(r)));
+    CMN_INFO(SUB, "event=esprim_rand_given esri=%s", r->id);
+}
+
+/* ---- C.6: the ESPrim object ----------------------------------------------------------------- */
+
+static int espa_of(const char *enc)
+{
+    size_t k = cmn_jwe_enc_key_len(enc);
+
+    return k == 16 ? 10 : k == 24 ? 11 : k == 32 ? 12 : 0;
+}
+
+/* The header's alg and enc before anything else: 4111 for what tep does not do. */
+static unsigned check_header(xchg *x, const char *epo)
+{
+    const char *dot = strchr(epo, '.');
+    json_t *h = NULL;
+    const char *alg, *enc;
+    unsigned rsc = 0;
+
+    if (dot == NULL || cmn_b64url_json_object(epo, (size_t)(dot - epo), &h) != 0)
+        return (x->why = "not a JWE", CMN_RSC_BAD_REQUEST);
+    alg = json_string_value(json_object_get(h, "alg"));
+    enc = json_string_value(json_object_get(h, "enc"));
+    if (alg == NULL || strcmp(alg, "dir") != 0 || espa_of(enc) == 0)
+        rsc = (x->why = "alg or enc not supported", RSC_UNSUPPORTED_OPTION);
+    json_decref(h);
+    if (rsc == 0 && cmn_jwe_decode(epo, &x->jwe) != 0)
+        rsc = (x->why = "malformed JWE", CMN_RSC_BAD_REQUEST);
+    return rsc;
+}
+
+/* C.6a: the pairwiseESPrimKey of the kid (a live Kpsa, SUID 22). */
+static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
+{
+    cmn_e2e_keys k;
+    int rc;
+
+    x->kid = cmn_jwe_header_str(x->jwe, "kid");
+    if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
+        return (x->why = "no kid", CMN_RSC_BAD_REQUEST);
+    if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 || x->cred->suid != 22 ||
+        x->cred->revoked || x->cred->key.len != CMN_KEY_LEN ||
+        (x->cred->expires != 0 && x->cred->expires <= x->req->now))
+        return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
+    rc = cmn_e2e_keys_from_pair(x->cred->key.data, x->node->cse_id, &k);
+    if (rc == 0)
+        memcpy(ret, k.msg_conf, CMN_KEY_LEN);
+    cmn_wipe(&k, sizeof(k));
+    return rc == 0 ? 0 : (x->why = "key derivation", RSC_DECRYPTION_ERROR);
+}
+
+/* The esprimProtocolAndAlgIDs list as bits; 0 when malformed or unsupported. */
+static unsigned espa_bits(json_t *list)
+{
+    unsigned bits = 0;
+    json_t *v;
+    size_t i;
+
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return 0;
+    json_array_foreach(list, i, v) {
+        json_int_t id = json_integer_value(v);
+
+        if (!json_is_integer(v) || id < 10 || id > 12)
+            return 0;
+        bits |= 1u << (id - 10);
+    }
+    return bits;
+}
+
+/* C.6b.2: the originator's rand object sent in "oro" (checked, recorded after the
+ * object decrypts), or the one recorded before under "ori". */
+static unsigned originator_rand(xchg *x)
+{
+    json_t *oro = json_object_get(x->jwe->header, "oro");
+    const char *esri, *esrx;
+    int64_t exp = 0;
+
+    x->ori = cmn_jwe_header_str(x->jwe, "ori");
+    if (x->ori == NULL || strlen(x->ori) >= sizeof(x->oro.id))
+        return (x->why = "no ori", CMN_RSC_BAD_REQUEST);
+    if (oro == NULL) {
+        orig_rand *o = orig_find(x->e, x->kid, x->ori);
+
+        if (o == NULL || o->exp <= x->req->now)
+            return (x->why = "unknown or expired originator rand object", RSC_UNKNOWN_ORIG_RAND_ID);
+        x->oro = *o;
+        return 0;
+    }
+    esri = json_string_value(json_object_get(oro, "esri"));
+    esrx = json_string_value(json_object_get(oro, "esrx"));
+    if (esri == NULL || strcmp(esri, x->ori) != 0 || esrx == NULL ||
+        cmn_json_parse_timestamp(esrx, &exp) != 0 ||
+        cmn_e2e_rand_parse(json_string_value(json_object_get(oro, "esrv")), x->oro.v) != 0)
+        return (x->why = "malformed oro", CMN_RSC_BAD_REQUEST);
+    if (exp <= x->req->now || exp > x->rr->exp)
+        return (x->why = "originator rand object expired or outliving the receiver's",
+                RSC_UNKNOWN_ORIG_RAND_ID);
+    if (json_integer_value(json_object_get(oro, "esk")) != KEYGEN_HMAC ||
+        (x->oro.espa = espa_bits(json_object_get(oro, "espa"))) == 0)
+        return (x->why = "esk or espa not supported", RSC_UNSUPPORTED_OPTION);
+    snprintf(x->oro.kid, sizeof(x->oro.kid), "%s", x->kid);
+    snprintf(x->oro.id, sizeof(x->oro.id), "%s", x->ori);
+    x->oro.exp = exp;
+    x->oro_new = true;
+    return 0;
+}
+
+/* C.6a-C.6c up to the verified plaintext. */
+static unsigned open_object(xchg *x, const char *epo, uint8_t **ret_pt, size_t *ret_len)
+{
+    uint8_t pairwise[CMN_KEY_LEN];
+    unsigned rsc = check_header(x, epo);
+    int rc;
+
+    if (rsc == 0)
+        rsc = pairwise_key(x, pairwise);
+    if (rsc == 0) {
+        x->rri = cmn_jwe_header_str(x->jwe, "rri");
+        if ((x->rr = recv_find(x->e, x->rri, x->req->now)) == NULL)
+            rsc = (x->why = "unknown or expired receiver rand object", RSC_UNKNOWN_RECV_RAND_ID);
+    }
+    if (rsc == 0)
+        rsc = originator_rand(x);
+    x->enc = cmn_jwe_header_str(x->jwe, "enc");
+    if (rsc == 0 && !(x->oro.espa & (1u << (espa_of(x->enc) - 10))))
+        rsc = (x->why = "enc not among the originator's espa", RSC_UNSUPPORTED_OPTION);
+    if (rsc == 0 && cmn_e2e_session_esprim_key(pairwise, x->rr->v, x->oro.v, x->session) != 0)
+        rsc = (x->why = "key derivation", RSC_DECRYPTION_ERROR);
+    cmn_wipe(pairwise, sizeof(pairwise));
+    if (rsc != 0)
+        return rsc;
+    rc = cmn_jwe_decrypt(x->jwe, x->session, ret_pt, ret_len);
+    if (rc == CMN_EDENIED)
+        return (x->why = "integrity check failed", RSC_BAD_MAC);
+    if (rc != 0)
+        return (x->why = "decryption", RSC_DECRYPTION_ERROR);
+    if (seen_before(x->e, x->jwe->tag, x->req->now))
+        return (x->why = "replayed object", RSC_UNKNOWN_ORIG_RAND_ID);
+    return 0;
+}
+
+/* ---- C.7: the inner request ----------------------------------------------------------------- */
+
+typedef struct {
+    char path[CSE_PATH_MAX + 2];
+    char query[64];
+    char *body;
+    json_t *root;
+} inner_req;
+
+/* The inner request primitive (TS-0004 8.4.2 JSON: op, to, fr, rqi, ty, pc, rvi, rcn) as a
+ * cse_req bound to the key's enrolee. */
+static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, cse_req *r)
+{
+    const char *to, *fr, *local;
+    json_t *pc;
+
+    in->root = json_loadb((const char *)pt, len, JSON_REJECT_DUPLICATES, NULL);
+    to = json_string_value(json_object_get(in->root, "to"));
+    fr = json_string_value(json_object_get(in->root, "fr"));
+    if (!json_is_object(in->root) || !json_is_integer(json_object_get(in->root, "op")) ||
+        to == NULL || fr == NULL ||
+        snprintf(in->path, sizeof(in->path), "%s%s", to[0] == '/' ? "~" : "", to) >=
+            (int)sizeof(in->path))
+        return (x->why = "not a request primitive", RSC_DECRYPTION_ERROR);
+    local = cse_binding_local_id(x->node->cse_id, fr);
+    if (strcmp(local, x->cred->enrolee_id) != 0)
+        return (x->why = "inner From is not the key's owner", RSC_IMPERSONATION);
+    *r = *x->req;
+    r->op = (int)json_integer_value(json_object_get(in->root, "op"));
+    r->path = in->path;
+    r->from = local;
+    r->ty = (uint32_t)json_integer_value(json_object_get(in->root, "ty"));
+    r->rqi = json_string_value(json_object_get(in->root, "rqi"));
+    if (json_string_value(json_object_get(in->root, "rvi")) != NULL)
+        r->rvi = json_string_value(json_object_get(in->root, "rvi"));
+    r->query = NULL;
+    if (json_is_integer(json_object_get(in->root, "rcn"))) {
+        snprintf(in->query, sizeof(in->query), "rcn=%d",
+                 (int)json_integer_value(json_object_get(in->root, "rcn")));
+        r->query = in->query;
+    }
+    pc = json_object_get(in->root, "pc");
+    in->body = pc != NULL ? json_dumps(pc, JSON_COMPACT) : NULL;
+    r->body = in->body;
+    r->body_len = in->body ? strlen(in->body) : 0;
+    r->cf = in->body ? CMN_CF_JSON : 0;
+    r->has_accept = false;
+    r->secure = true; /* authenticated by ESPrim (TS-0003 7.1.2, 7.2.2) */
+    r->bound_id = x->cred->enrolee_id;
+    r->bound_admin = false;
+    return 0;
+}
+
+/* C.8: the inner response as an ESPrim object with the same session key. */
+static unsigned protect_response(xchg *x, const cse_req *inner, const cse_rsp *irsp,
+                                 cse_rsp *rsp)
+{
+    json_t *h = json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri,
+                          "cty", CTY_RSP);
+    json_t *prim = json_pack("{s:i,s:s,s:s,s:s}", "rsc", (int)irsp->rsc, "rqi",
+                             inner->rqi ? inner->rqi : "", "to", inner->from, "fr",
+                             x->node->cse_id);
+    json_t *pc = irsp->body ? json_loads(irsp->body, 0, NULL) : NULL;
+    char *text = NULL, *epo = NULL;
+    unsigned rsc = RSC_ENCRYPTION_ERROR;
+
+    if (pc != NULL)
+        json_object_set_new(prim, "pc", pc);
+    if (inner->rvi != NULL)
+        json_object_set_new(prim, "rvi", json_string(inner->rvi));
+    text = prim != NULL ? json_dumps(prim, JSON_COMPACT) : NULL;
+    if (h != NULL && text != NULL &&
+        cmn_jwe_dir_encrypt(h, x->session, x->enc, (const uint8_t *)text, strlen(text), &epo) == 0)
+        rsc = 0;
+    if (rsc == 0)
+        answer(rsp, CMN_RSC_OK, json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", 5, "epo", epo));
+    else
+        x->why = "response encryption";
+    if (text != NULL)
+        cmn_wipe(text, strlen(text));
+    free(text);
+    free(epo);
+    json_decref(prim);
+    json_decref(h);
+    return rsc;
+}
+
+static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
+{
+    inner_req in = {0};
+    cse_req inner;
+    cse_rsp irsp = {0};
+    uint8_t *pt = NULL;
+    size_t len = 0;
+    unsigned rsc = open_object(x, epo, &pt, &len);
+    char o[96];
+
+    if (rsc == 0)
+        rsc = inner_of(x, pt, len, &in, &inner);
+    if (rsc == 0) {
+        cse_request_handle(x->node, &inner, &irsp);
+        if (irsp.deciding) { /* parked: this whole object is handled again, nothing kept */
+            rsp->deciding = true;
+            goto out;
+        }
+        if (irsp.rsc == 0) { /* forwarding or a subscription verification: not inside ESPrim */
+            cse_rsp_clear(&irsp);
+            irsp.rsc = CMN_RSC_NOT_IMPLEMENTED;
+        }
+        if (x->oro_new)
+            orig_keep(x->e, &x->oro, x->req->now);
+        if (!remember(x->e, x->jwe->tag, x->oro.exp, x->req->now))
+            CMN_WARN(SUB, "event=esprim_replay_memory_full"); /* answered all the same */
+        rsc = protect_response(x, &inner, &irsp, rsp);
+    }
+    if (rsc != 0) {
+        refuse(rsp, rsc, x->why ? x->why : "refused");
+        CMN_WARN(SUB, "event=esprim_refused rsc=%u reason=\"%s\" kid=%s", rsc, x->why,
+                 cse_log_value(x->kid, o, sizeof(o)));
+    } else {
+        CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->kid,
+                 x->cred->enrolee_id, irsp.rsc);
+    }
+out:
+    cse_rsp_clear(&irsp);
+    free(in.body);
+    json_decref(in.root);
+    if (pt != NULL)
+        cmn_free_secret(pt, len + 1);
+}
+
+void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
+{
+    json_t *seci = seci_of(req);
+    const char *epo = json_string_value(json_object_get(seci, "epo"));
+    xchg x = {.e = node->esprim, .node = node, .req = req};
+
+    memset(rsp, 0, sizeof(*rsp));
+    rsp->cf = CMN_CF_JSON;
+    if (json_integer_value(json_object_get(seci, "sit")) == 3)
+        rand_request(node->esprim, req, rsp);
+    else if (epo == NULL)
+        refuse(rsp, CMN_RSC_BAD_REQUEST, "no esprimObject");
+    else
+        handle_object(&x, epo, rsp);
+    cmn_wipe(x.session, sizeof(x.session));
+    cse_cred_free(x.cred);
+    cmn_jwe_free(x.jwe);
+    json_decref(seci);
+}

@@ -1,0 +1,45 @@
+/* End-to-end security of primitives at tep-cse as the Target (TS-0003 8.4; TS-0004 7.6.2,
+ * 7.5.1.2.11): a NOTIFY to the CSEBase whose content is an m2m:seci with
+ *  - sit 3 (receiverESPrimRandObject request): answered sit 4 with a fresh, non-shared
+ *    receiverESPrimRandObject;
+ *  - sit 5 (ESPrim object, a JWE "dir" compact): decrypted with the sessionESPrimKey of
+ *    10.3.8 from the pairwiseESPrimKey of the kid, the inner request primitive handled
+ *    as if it came over a security association bound to the key's enrolee (rq_authn
+ *    true, TS-0003 7.1.2/7.2.2), and its response answered as an ESPrim object (sit 5).
+ * The pairwiseESPrimKey of a kid that is a KpsaID is Ke2e_msg_conf of that Kpsa with
+ * End-Point-B = this CSE-ID (TS-0003 8.6.2, SUID 23; docs/keys.md items 14, 16). The
+ * CSEBase advertises it in e2eSecInfo (esf [23], esro the shared receiver rand object).
+ * Errors are the RSCs of TS-0004 Table 7.6.2-1 (docs/internals.md "ESPrim"). State is in
+ * memory: rand objects and the replay memory do not survive a restart (originators ask
+ * for a new receiver rand object then). */
+#ifndef TEP_CSE_ESPRIM_H
+#define TEP_CSE_ESPRIM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cse_request.h"
+
+#define CSE_ESPRIM_SUID 23          /* RSPF-provisioned ESPrim key (from Kpsa) */
+#define CSE_ESPRIM_SHARED_LT 3600   /* seconds a shared receiver rand object lives */
+#define CSE_ESPRIM_UNIQUE_LT 600    /* ... and one given out on request (sit 3) */
+
+typedef struct cse_esprim cse_esprim;
+
+int cse_esprim_new(cse_esprim **ret);
+void cse_esprim_free(cse_esprim *e); /* NULL is fine; wipes the cached keys */
+
+/* The e2eSecInfo of the CSEBase (a new JSON object), renewing the shared receiver rand
+ * object when it has expired. */
+json_t *cse_esprim_esi(cse_esprim *e, int64_t now);
+/* Writes it into the CSEBase resource (at start, and whenever the shared object is
+ * renewed). */
+int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64_t now);
+
+/* Whether req is an ESPrim exchange for this CSE (NOTIFY to the CSEBase with m2m:seci
+ * sit 3 or 5): then cse_esprim_handle() answers it. */
+bool cse_esprim_claims(const cse_node *node, const cse_req *req);
+void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
+
+#endif
