@@ -161,7 +161,9 @@ def test_demo_runs_end_to_end():
         for step in ("-> refused (rsc=4103, exit 3), as it should be",
                      "-> refused (rsc=4106, exit 3), as it should be",
                      "TOKEN_ID=", "KC_ID=", "cse: exit code 0", "authz: exit code 0",
-                     "enroller: exit code 0", "bsf: exit code 0"):
+                     "enroller: exit code 0", "bsf: exit code 0",
+                     # step 13: a GBA device enrolled and stored data (TS-0003 8.3.2.3)
+                     "KE_ID=", "@bsf.tep.local", "PATH=tep-cse/Csim7/data"):
             assert step in out, "%r not in the demo's output\n%s" % (step, out[-3000:])
         assert out.count("as it should be") == 4, out[-3000:]
     finally:

@@ -23,7 +23,7 @@ import pytest
 from harness import BUILD, ROOT
 
 FUZZ_BUILD = BUILD.rstrip("/") + "-fuzz"
-TARGETS = ["cse_request", "cbor", "token", "query", "enroller", "authz", "bus"]
+TARGETS = ["cse_request", "cbor", "token", "query", "enroller", "authz", "bus", "digest"]
 SECONDS = int(os.environ.get("TEP_FUZZ_SECONDS", "60"))
 SECONDS_EACH = int(os.environ.get("TEP_FUZZ_SECONDS_EACH", "30"))
 SETUP_ARGS = ["-Db_sanitize=address,undefined", "-Db_lundef=false",
