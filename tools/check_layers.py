@@ -131,7 +131,9 @@ def check_cse(mods, defs, uses, outside=("cse_main",)):
     problems = []
     have = set(uses)
     for m in sorted(have - set(mods)):
-        problems.append("%s: a module of libcse.a missing from the module map" % m)
+        problems.append("%s: a module of libcse.a missing from the module map: add its row "
+                        "'| `%s` | <layer> | <what it owns> |' under '%s' in "
+                        "docs/internals.md" % (m, m, MAP_HEADING))
     for m in sorted(set(mods) - have - set(outside)):
         problems.append("%s: in the module map but not in libcse.a" % m)
     edges = call_edges(defs, uses)
