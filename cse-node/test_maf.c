@@ -360,6 +360,19 @@ static void test_key_event_revoked_revokes_kc(void **state)
     cse_cred_free(got);
 }
 
+/* The Kc a turn revoked are reported once to the loop, which closes their sessions
+ * (cse_maf_take_revoked, then cse_saef_close_revoked in tep-cse's loop). */
+static void test_revoked_kc_are_reported_once(void **state)
+{
+    authz *a = *state;
+
+    put(KEY_ID, CSE_MAF_SUID_KC, "", false);
+    assert_int_equal(cse_maf_take_revoked(a->maf), 0);
+    assert_true(publish_until(a, KEY_ID, true, key_revoked));
+    assert_int_equal(cse_maf_take_revoked(a->maf), 1);
+    assert_int_equal(cse_maf_take_revoked(a->maf), 0);
+}
+
 /* A retrieval in flight when the key is revoked: its answer does not store it. */
 static void test_revoked_while_in_flight_is_not_stored(void **state)
 {
@@ -731,6 +744,7 @@ int main(void)
         STORE_TEST(test_revoked_source_revokes_kc),
         STORE_TEST(test_sweep_checks_every_kc),
         BUS_TEST(test_key_event_revoked_revokes_kc),
+        BUS_TEST(test_revoked_kc_are_reported_once),
         BUS_TEST(test_revoked_while_in_flight_is_not_stored),
         BUS_TEST(test_key_event_update_refetches),
         BUS_TEST(test_revoked_here_stays_revoked),
