@@ -612,10 +612,16 @@ static void test_e2e_suids(void **state)
 
     (void)state;
     register_client();
-    register_key("{\"suid\":36,\"targetIDs\":[\"Capp01\"]}", 400, &a);
-    register_key("{\"suid\":32,\"targetIDs\":[\"Capp01\"]}", 400, &a); /* SAEF: CSEs */
-    register_key("{\"suid\":33,\"targetIDs\":[\"Capp01\",\"Cother\"]}", 400, &a);
-    register_key("{\"suid\":34,\"targetIDs\":[\"app 01\"]}", 400, &a);
+    static const char *const refused[] = {
+        "{\"suid\":36,\"targetIDs\":[\"Capp01\"]}",
+        "{\"suid\":32,\"targetIDs\":[\"Capp01\"]}", /* SAEF: CSEs only */
+        "{\"suid\":33,\"targetIDs\":[\"Capp01\",\"Cother\"]}", /* ESPrim: one target */
+        "{\"suid\":34,\"targetIDs\":[\"app 01\"]}",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        register_key(refused[i], 400, &a);
+        authz_maf_answer_clear(&a);
+    }
     register_key("{\"suid\":34,\"targetIDs\":[\"Capp01\",\"/tep-cse\"]}", 201, &a);
     o = body_of(&a);
     assert_int_equal(json_integer_value(json_object_get(o, "suid")), 34);

@@ -6,7 +6,8 @@
  * a bad option or undecodable CBOR answered 4000 as the glue does), and the request goes
  * to cse_request_handle(): JSON parsing, attribute validation, filter criteria and rcn,
  * addressing (structured/unstructured, "~", "_"), From binding, the local access
- * decision and the LMDB resource tree. The first token byte picks the session: bit 0
+ * decision and the LMDB resource tree; an ESPrim NOTIFY to the CSEBase (m2m:seci sit 3,
+ * sit 5 with a JWE) goes through cse_esprim.c. The first token byte picks the session: bit 0
  * CoAPS bound to FUZZ_BOUND_ID, bit 1 CoAPS with the admin credential.
  *
  * The resource tree persists across inputs, as in a live CSE (a create makes what the
@@ -30,6 +31,7 @@
 #include "cmn_store.h"
 #include "cmn_sync.h"
 #include "cse_coap.h"
+#include "cse_esprim.h"
 #include "cse_pep.h"
 #include "cse_request.h"
 #include "cse_resource.h"
@@ -108,6 +110,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz.node.cse_id = FUZZ_CSE_ID;
     fz.node.cse_name = FUZZ_CSE_NAME;
     fz.node.admin_originator = FUZZ_ADMIN;
+    if (cse_esprim_new(&fz.node.esprim) != 0) /* ESPrim objects to the CSEBase */
+        exit(1);
     return 0;
 }
 

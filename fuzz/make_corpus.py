@@ -73,6 +73,13 @@ SEEDS = {
     "bad-cbor": req(c.POST, CSE + "/ae1", fr="Cae1", ty=3, cf=60, body=b"\xa1\x67m2m"),
     "rqet-passed": req(c.GET, CSE, extra=[(291, b"20200101T000000")]),
     "oet-ahead": req(c.GET, CSE, extra=[(299, b"600000")]),
+    # ESPrim (cse_esprim.c): a receiver rand request, an object with an unknown kid
+    "esprim-rand": req(c.POST, CSE, fr="Cae1", body={"m2m:seci": {"sit": 3}}),
+    "esprim-object": req(c.POST, CSE, fr="Cae1", body={"m2m:seci": {"sit": 5, "epo": (
+        "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoiazFAbWVmIiwib3JpIjoibzEiLCJycmkiOi"
+        "JzMSIsIm9ybyI6eyJlc3JpIjoibzEiLCJlc3J2IjoicjAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw"
+        "MDAwMCIsImVzcngiOiIyMDMwMDEwMVQwMDAwMDAiLCJlc2siOjEsImVzcGEiOlsxMl19fQ"
+        "..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA")}}),
 }
 
 
