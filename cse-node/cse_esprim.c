@@ -68,6 +68,7 @@ struct cse_esprim {
 typedef struct {
     cse_esprim *e;
     cse_node *node;
+    cse_esprim_dispatch_fn handle; /* request dispatch, for the inner request */
     const cse_req *req;
     cmn_jwe *jwe;
     const char *kid, *ori, *rri, *enc;
@@ -550,7 +551,7 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
     if (rsc == 0)
         rsc = inner_of(x, pt, len, &in, &inner);
     if (rsc == 0) {
-        cse_request_handle(x->node, &inner, &irsp);
+        x->handle(x->node, &inner, &irsp); /* dispatch (cse_request_handle) */
         if (irsp.deciding) { /* parked: this whole object is handled again, nothing kept */
             rsp->deciding = true;
             goto out;
@@ -581,11 +582,12 @@ out:
         cmn_free_secret(pt, len + 1);
 }
 
-void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
+void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp,
+                       cse_esprim_dispatch_fn handle)
 {
     json_t *seci = seci_of(req);
     const char *epo = json_string_value(json_object_get(seci, "epo"));
-    xchg x = {.e = node->esprim, .node = node, .req = req};
+    xchg x = {.e = node->esprim, .node = node, .handle = handle, .req = req};
 
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;

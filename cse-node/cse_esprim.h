@@ -40,6 +40,10 @@ int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64
 /* Whether req is an ESPrim exchange for this CSE (NOTIFY to the CSEBase with m2m:seci
  * sit 3 or 5): then cse_esprim_handle() answers it. */
 bool cse_esprim_claims(const cse_node *node, const cse_req *req);
-void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
+/* The decrypted inner request goes to handle: request dispatch (cse_request_handle),
+ * which calls this and hands itself down (no call upward, docs/internals.md "Layers"). */
+typedef void (*cse_esprim_dispatch_fn)(cse_node *node, const cse_req *req, cse_rsp *rsp);
+void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp,
+                       cse_esprim_dispatch_fn handle);
 
 #endif

@@ -310,7 +310,7 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
     if (cse_esprim_claims(node, req)) { /* the inner request is handled inside */
-        cse_esprim_handle(node, req, rsp);
+        cse_esprim_handle(node, req, rsp, cse_request_handle);
         if (!rsp->deciding)
             CMN_INFO(SUB, "event=request op=notify path=%s esprim=1 rsc=%u",
                      cse_log_value(req->path, p, sizeof(p)), rsp->rsc);
