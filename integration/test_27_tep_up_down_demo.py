@@ -27,9 +27,10 @@ DEMO_TIMEOUT = 900
 
 
 def _env():
-    ports = harness.free_udp_ports(4)
+    ports = harness.free_udp_ports(6)
     env = dict(os.environ, TEP_BUILD_DIR=harness.BUILD)
-    for name, port in zip(("CSE_COAP", "CSE_COAPS", "ENROLLER_COAPS", "AUTHZ_COAPS"), ports):
+    for name, port in zip(("CSE_COAP", "CSE_COAPS", "ENROLLER_COAPS", "AUTHZ_COAPS",
+                           "MN1_COAP", "MN1_COAPS"), ports):  # MN1: the demo's gateway
         env["TEP_PORT_" + name] = str(port)
     env["TEP_PORT_BSF_UB"] = str(harness.free_tcp_port())
     return env
@@ -163,9 +164,12 @@ def test_demo_runs_end_to_end():
                      "TOKEN_ID=", "KC_ID=", "cse: exit code 0", "authz: exit code 0",
                      "enroller: exit code 0", "bsf: exit code 0",
                      # step 13: a GBA device enrolled and stored data (TS-0003 8.3.2.3)
-                     "KE_ID=", "@bsf.tep.local", "PATH=tep-cse/Csim7/data"):
+                     "KE_ID=", "@bsf.tep.local", "PATH=tep-cse/Csim7/data",
+                     # step 14, the gateway: registered, read through it, cut off
+                     "registered_cses=/mn1:sa", "registrar=/tep-cse registered",
+                     "-> refused (rsc=5103, exit 3), as it should be"):
             assert step in out, "%r not in the demo's output\n%s" % (step, out[-3000:])
-        assert out.count("as it should be") == 4, out[-3000:]
+        assert out.count("as it should be") == 6, out[-3000:]
     finally:
         if m and m.group(1).startswith("/tmp/tep-demo."):
             shutil.rmtree(m.group(1), ignore_errors=True)
