@@ -13,6 +13,7 @@
 #include <coap3/coap.h>
 
 #include "cmn_ca.h"
+#include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -24,13 +25,6 @@
 
 /* ---- time and libcoap start-up ------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void discard_log(coap_log_t level, const char *message) {}
 
@@ -162,31 +156,12 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
  * credentials, coap:// without. */
 static int resolve(const char *uri_str, bool secure, coap_uri_t *uri, coap_address_t *ret)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG};
-    struct addrinfo *res = NULL;
-    char host[TAE_ID_MAX];
-    int rc = CMN_ENOTFOUND;
-
     if (coap_split_uri((const uint8_t *)uri_str, strlen(uri_str), uri) < 0)
         return CMN_EINVAL;
     if (coap_uri_scheme_is_secure(uri) != secure ||
         (uri->scheme != COAP_URI_SCHEME_COAP && uri->scheme != COAP_URI_SCHEME_COAPS))
         return CMN_EINVAL;
-    if (uri->host.length == 0 || uri->host.length >= sizeof(host))
-        return CMN_EINVAL;
-    memcpy(host, uri->host.s, uri->host.length);
-    host[uri->host.length] = '\0';
-    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
-        return CMN_ENOTFOUND;
-    if (res->ai_addrlen <= sizeof(ret->addr)) {
-        coap_address_init(ret);
-        ret->size = res->ai_addrlen;
-        memcpy(&ret->addr, res->ai_addr, res->ai_addrlen);
-        coap_address_set_port(ret, uri->port);
-        rc = 0;
-    }
-    freeaddrinfo(res);
-    return rc;
+    return cmn_coap_uri_address(uri, false, ret);
 }
 
 static int conn_new(int timeout_ms, unsigned flags, tep_conn **ret)
@@ -214,7 +189,7 @@ static int conn_new(int timeout_ms, unsigned flags, tep_conn **ret)
 static int run_until(tep_conn *conn, bool (*done)(const tep_conn *), int64_t deadline)
 {
     while (!done(conn)) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - cmn_mono_ms();
 
         if (left <= 0)
             return CMN_ETIMEOUT;
@@ -297,7 +272,7 @@ static int wait_handshake(tep_conn *conn)
     if (!conn->session)
         return CMN_ECOAP;
     coap_session_set_app_data(conn->session, conn);
-    rc = run_until(conn, handshake_done, now_ms() + conn->timeout_ms);
+    rc = run_until(conn, handshake_done, cmn_mono_ms() + conn->timeout_ms);
     if (rc == 0 && conn->state == CONN_FAILED)
         rc = conn->fail_err;
     return rc;
@@ -486,7 +461,7 @@ int tae_client_exchange(tep_conn *conn, const tae_exchange *ex, tep_response **r
         conn->waiting = false;
         return CMN_ECOAP;
     }
-    rc = run_until(conn, exchange_done, now_ms() + conn->timeout_ms);
+    rc = run_until(conn, exchange_done, cmn_mono_ms() + conn->timeout_ms);
     if (rc == 0 && conn->waiting)
         rc = conn->fail_err; /* the session died under the request */
     if (rc == 0)

@@ -22,6 +22,7 @@
 #include "authz_tokens.h"
 #include "cmn_bus.h"
 #include "cmn_bus_peers.h"
+#include "cmn_clock.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_store.h"
@@ -72,24 +73,6 @@ struct authz_daemon {
     authz_pending batch[AUTHZ_DECIDE_BATCH]; /* decisions awaiting their group commit */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Peer-supplied text for a log line: printable, no spaces or quotes, bounded. */
-static const char *log_safe(const char *in, char *buf, size_t len)
-{
-    size_t i = 0;
-
-    for (; in != NULL && in[i] != '\0' && i + 1 < len; i++)
-        buf[i] = (in[i] > ' ' && in[i] < 0x7f && in[i] != '"') ? in[i] : '?';
-    buf[i] = '\0';
-    return buf;
-}
 
 /* ---- start-up ----------------------------------------------------------------------- */
 
@@ -314,8 +297,8 @@ static void log_decision(const Tep__DecisionRequest *rq, const Tep__DecisionResp
         cmn_log_write(resp->permit ? CMN_LOG_DEBUG : CMN_LOG_INFO, "decide",
                       "event=decision originator=%s target=%s op=%u permit=%d rsc=%u "
                       "rule=\"%s\" audit_seq=%llu",
-                      log_safe(rq->originator, orig, sizeof(orig)),
-                      log_safe(rq->target, target, sizeof(target)), rq->op, resp->permit,
+                      cmn_log_value(rq->originator, orig, sizeof(orig)),
+                      cmn_log_value(rq->target, target, sizeof(target)), rq->op, resp->permit,
                       resp->rsc, resp->rule, (unsigned long long)seq);
 }
 
@@ -370,7 +353,7 @@ static void decide_das(authz_daemon *d, authz_pending *p)
 static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq,
                       Tep__DecisionResponse *resp)
 {
-    if (!authz_rate_take(&d->rate, rq->originator, mono_ms())) {
+    if (!authz_rate_take(&d->rate, rq->originator, cmn_mono_ms())) {
         char orig[LOG_VALUE_MAX];
 
         tep__decision_response__init(resp);
@@ -379,7 +362,7 @@ static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq,
         d->stats.rate_limited++;
         if ((d->stats.rate_limited & (d->stats.rate_limited - 1)) == 0) /* 1, 2, 4, ... */
             CMN_WARN("decide", "event=decisions_rate_limited originator=%s rate=%ld "
-                     "rate_limited=%llu", log_safe(rq->originator, orig, sizeof(orig)),
+                     "rate_limited=%llu", cmn_log_value(rq->originator, orig, sizeof(orig)),
                      d->cfg->decide_rate, (unsigned long long)d->stats.rate_limited);
         return true;
     }
@@ -662,8 +645,8 @@ static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
         reply_error(d->keys, ident, ilen, in, "expected a KeyRequest");
         return;
     }
-    log_safe(rq->key_id, key_id, sizeof(key_id));
-    log_safe(rq->target_id, target, sizeof(target));
+    cmn_log_value(rq->key_id, key_id, sizeof(key_id));
+    cmn_log_value(rq->target_id, target, sizeof(target));
     if (!keys_requester_ok(d, rq->target_id, key_id, target)) {
         resp.err = CMN_EDENIED;
         goto answer;
@@ -697,7 +680,7 @@ static int revoke_maf_key(authz_daemon *d, const char *key_id)
     char safe[LOG_VALUE_MAX];
     int err = authz_maf_revoke(d->store, key_id, (int64_t)time(NULL));
 
-    log_safe(key_id, safe, sizeof(safe));
+    cmn_log_value(key_id, safe, sizeof(safe));
     if (err != 0) {
         CMN_WARN("admin", "event=maf_key_revoke_failed key_id=%s err=\"%s\"", safe,
                  cmn_strerror(err));
@@ -877,7 +860,7 @@ static void revoke_cert_keys(authz_daemon *d)
 
 static void sync_step(authz_daemon *d)
 {
-    int err = cmn_sync_process(d->sync, mono_ms());
+    int err = cmn_sync_process(d->sync, cmn_mono_ms());
 
     revoke_cert_keys(d);
     if (err != d->sync_err && err != 0)

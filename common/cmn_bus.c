@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "cmn_bus_curve.h"
+#include "cmn_clock.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
@@ -51,12 +53,6 @@ static int bus_err(int e)
     }
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int cmn_bus_new(cmn_bus **ret_bus)
 {
@@ -123,6 +119,32 @@ static int sock_setup(const cmn_bus *bus, cmn_bus_sock *s, const char *endpoint)
     int rc = bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint);
     if (rc != 0)
         return bus_err(errno);
+    return 0;
+}
+
+int cmn_bus_ipc_dir(const char *endpoint)
+{
+    char path[4096];
+    char *slash;
+
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    if ((size_t)snprintf(path, sizeof(path), "%s", endpoint + 6) >= sizeof(path))
+        return CMN_ERANGE;
+    slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return 0;
+    *slash = '\0';
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return CMN_EIO;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return CMN_EIO;
     return 0;
 }
 
@@ -337,12 +359,12 @@ int cmn_bus_recv_wait(cmn_bus_sock *s, int timeout_ms, uint8_t *ret_ident, size_
 {
     if (!s)
         return CMN_EINVAL;
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         int err = cmn_bus_recv(s, ret_ident, ret_ilen, ret_env);
         if (err != CMN_EAGAIN)
             return err;
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - cmn_mono_ms();
         if (left <= 0)
             return CMN_ETIMEOUT;
         int rc = wait_readable(s, (int)left);
@@ -361,9 +383,9 @@ int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req
     if (err)
         return err;
     err = cmn_bus_send(s, NULL, 0, req);
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (!err) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - cmn_mono_ms();
         Tep__Envelope *resp = NULL;
         err = cmn_bus_recv_wait(s, left > 0 ? (int)left : 0, NULL, NULL, &resp);
         if (err == CMN_ECORRUPT) {

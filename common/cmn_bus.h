@@ -32,8 +32,12 @@ int cmn_bus_new(cmn_bus **ret_bus);
 void cmn_bus_free(cmn_bus *bus); /* closes nothing: close sockets first; NULL is fine */
 
 /* For ROUTER/PUB the endpoint is bound, for DEALER/SUB connected. An ipc:// endpoint's
- * directory must exist. Linger is 0. */
+ * directory must exist (cmn_bus_ipc_dir). Linger is 0. */
 int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret);
+/* For an ipc:// endpoint, makes the directories of its path that are missing, each 0700
+ * (mkdir -p of the socket's directory: the bus's only protection on one host); for any
+ * other endpoint, nothing. 0, CMN_ERANGE (path too long), CMN_EIO. */
+int cmn_bus_ipc_dir(const char *endpoint);
 void cmn_bus_close(cmn_bus_sock *s); /* NULL is fine */
 int cmn_bus_fd(cmn_bus_sock *s);      /* for poll(); see above */
 

@@ -3,6 +3,7 @@
 #include "cmn_coap.h"
 
 #include <netdb.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -138,12 +139,45 @@ int cmn_coap_optlist_uint(coap_optlist_t **chain, uint16_t num, uint32_t v)
     return optlist_add(chain, num, n, buf);
 }
 
+int cmn_coap_resolve(const char *host, const char *port, bool numeric_only,
+                     coap_address_t *ret)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
+                             .ai_flags = numeric_only ? AI_NUMERICHOST : AI_ADDRCONFIG};
+    struct addrinfo *ai = NULL;
+    int rc;
+
+    if (host == NULL || host[0] == '\0')
+        return CMN_EINVAL;
+    if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0 || ai == NULL)
+        return numeric_only && rc == EAI_NONAME ? CMN_EINVAL : CMN_ENOTFOUND;
+    rc = CMN_EINVAL;
+    if (ai->ai_addrlen <= sizeof(ret->addr)) {
+        coap_address_init(ret);
+        ret->size = ai->ai_addrlen;
+        memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
+        rc = 0;
+    }
+    freeaddrinfo(ai);
+    return rc;
+}
+
+int cmn_coap_uri_address(const coap_uri_t *uri, bool numeric_only, coap_address_t *ret)
+{
+    char host[256], port[8];
+
+    if (uri->host.length == 0 || uri->host.length >= sizeof(host))
+        return CMN_EINVAL;
+    memcpy(host, uri->host.s, uri->host.length);
+    host[uri->host.length] = '\0';
+    snprintf(port, sizeof(port), "%u", (unsigned)uri->port);
+    return cmn_coap_resolve(host, port, numeric_only, ret);
+}
+
 int cmn_coap_parse_listen(const char *hp, coap_address_t *ret)
 {
     char host[256];
     const char *colon = hp ? strrchr(hp, ':') : NULL;
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST};
-    struct addrinfo *ai = NULL;
     size_t hl;
 
     if (colon == NULL || (hl = (size_t)(colon - hp)) < 1 || hl >= sizeof(host))
@@ -155,13 +189,7 @@ int cmn_coap_parse_listen(const char *hp, coap_address_t *ret)
         memcpy(host, hp, hl);
         host[hl] = '\0';
     }
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || ai == NULL)
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    return 0;
+    return cmn_coap_resolve(host, colon + 1, true, ret) == 0 ? 0 : CMN_EINVAL;
 }
 
 bool cmn_coap_port_free(const coap_address_t *addr)

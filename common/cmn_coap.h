@@ -39,6 +39,17 @@ int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len);
  * address. CMN_EINVAL otherwise. */
 int cmn_coap_parse_listen(const char *hostport, coap_address_t *ret);
 
+/* The one address resolution of tep: host (no brackets) and port (a number, or a
+ * service name) -> the first UDP address getaddrinfo() gives. numeric_only: the host
+ * must be a numeric address (never a DNS wait: daemons); otherwise a name is resolved,
+ * for address families configured on this host (AI_ADDRCONFIG). CMN_EINVAL: empty host,
+ * or not numeric with numeric_only; CMN_ENOTFOUND: the name or port does not resolve. */
+int cmn_coap_resolve(const char *host, const char *port, bool numeric_only,
+                     coap_address_t *ret);
+/* The same for the host and port of a URI split by coap_split_uri(). CMN_EINVAL also for
+ * a host over 255 bytes. */
+int cmn_coap_uri_address(const coap_uri_t *uri, bool numeric_only, coap_address_t *ret);
+
 /* What a request may carry (RFC 7959 Block1, applied by tep's libcoap during
  * reassembly, see patches/README.md item 8): a body over max_body is refused with 4.13
  * Request Entity Too Large and Size1 = max_body as soon as Size1 announces more or a

@@ -101,6 +101,33 @@ static void test_bind_missing_dir_fails(void **state)
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, "bogus://x", &r), CMN_EINVAL);
 }
 
+/* cmn_bus_ipc_dir makes the missing directories of an ipc:// path (0700), and then the
+ * bind that failed above succeeds; other endpoints are left alone. */
+static void test_ipc_dir_made(void **state)
+{
+    fixture *f = *state;
+    cmn_bus_sock *r = NULL;
+    char ep[160], path[160];
+    struct stat st;
+
+    snprintf(ep, sizeof(ep), "ipc://%s/no/such/s.ipc", f->dir);
+    assert_int_equal(cmn_bus_ipc_dir(ep), 0);
+    assert_int_equal(cmn_bus_ipc_dir(ep), 0); /* already there */
+    snprintf(path, sizeof(path), "%s/no/such", f->dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, ep, &r), 0);
+    cmn_bus_close(r);
+    assert_int_equal(cmn_bus_ipc_dir("tcp://127.0.0.1:5555"), 0);
+    snprintf(path, sizeof(path), "%s/no/such/s.ipc", f->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/no/such", f->dir);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/no", f->dir);
+    rmdir(path);
+}
+
 /* DEALER asks, ROUTER answers with a credential; the DEALER gets it with its id. */
 static void test_router_dealer_round_trip(void **state)
 {
@@ -707,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_env_init_fresh_ids),
         cmocka_unit_test_setup_teardown(test_recv_empty_is_eagain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_missing_dir_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipc_dir_made, setup, teardown),
         cmocka_unit_test_setup_teardown(test_router_dealer_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pub_sub, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor_reports_reconnection, setup, teardown),

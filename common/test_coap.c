@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_err.h"
 #include "cmn_exporter.h"
@@ -243,12 +244,6 @@ static void send_onem2m_get(coap_session_t *s)
     assert_true(coap_send(s, pdu) != COAP_INVALID_MID);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Runs both contexts until the client has its answer or 5 s pass. */
 static void run_exchange(bool register_on_server)
@@ -263,8 +258,8 @@ static void run_exchange(bool register_on_server)
     uint8_t early[EXPORT_LEN];
     assert_int_equal(cmn_tls_export(s, LABEL_BOOTSTRAP, early, EXPORT_LEN), CMN_ESTATE);
     send_onem2m_get(s);
-    int64_t deadline = now_ms() + 5000;
-    while (!xc.answered && now_ms() < deadline) {
+    int64_t deadline = cmn_mono_ms() + 5000;
+    while (!xc.answered && cmn_mono_ms() < deadline) {
         coap_io_process(cli, 5);
         coap_io_process(srv, 5);
     }
@@ -322,6 +317,30 @@ static void test_exporter_plain_session(void **state)
     coap_free_context(ctx);
 }
 
+/* The one resolution: numeric hosts always; names only when allowed (the daemons never
+ * wait for DNS); a URI's host and port. */
+static void test_resolve(void **state)
+{
+    coap_address_t a;
+    coap_uri_t u;
+    const char *uri = "coaps://127.0.0.1:5699/x";
+
+    (void)state;
+    assert_int_equal(cmn_coap_resolve("127.0.0.1", "5684", true, &a), 0);
+    assert_int_equal(a.addr.sa.sa_family, AF_INET);
+    assert_int_equal(coap_address_get_port(&a), 5684);
+    assert_int_equal(cmn_coap_resolve("::1", "5683", true, &a), 0);
+    assert_int_equal(a.addr.sa.sa_family, AF_INET6);
+    assert_int_equal(cmn_coap_resolve("localhost", "5684", true, &a), CMN_EINVAL);
+    assert_int_equal(cmn_coap_resolve("", "5684", false, &a), CMN_EINVAL);
+    assert_int_equal(cmn_coap_resolve(NULL, "5684", false, &a), CMN_EINVAL);
+    assert_int_equal(cmn_coap_resolve("127.0.0.1", "no-such-service", false, &a),
+                     CMN_ENOTFOUND);
+    assert_int_equal(coap_split_uri((const uint8_t *)uri, strlen(uri), &u), 0);
+    assert_int_equal(cmn_coap_uri_address(&u, true, &a), 0);
+    assert_int_equal(coap_address_get_port(&a), 5699);
+}
+
 /* Listen addresses: numeric hosts only (no DNS wait), v4 and [v6]; a bound port is busy. */
 static void test_listen_helpers(void **state)
 {
@@ -355,6 +374,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_options),
+        cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_options_round_trip),
         cmocka_unit_test(test_uri_path_edge_cases),
         cmocka_unit_test(test_uint_too_long),

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cmn_bus.h"
+#include "cmn_clock.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_store.h"
@@ -195,12 +196,6 @@ typedef struct {
     int64_t skew; /* added to the clock handed to cmn_sync_process */
 } fixture;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *const dbs[] = {CMN_SYNC_DB, "creds"};
 
@@ -263,9 +258,9 @@ static void start_sync(fixture *f)
  * last_applied reaches want (want 0: run the whole time). */
 static void run(fixture *f, int ms, uint64_t want)
 {
-    int64_t end = mono_ms() + ms;
-    while (mono_ms() < end) {
-        int err = cmn_sync_process(f->sync, mono_ms() + f->skew);
+    int64_t end = cmn_mono_ms() + ms;
+    while (cmn_mono_ms() < end) {
+        int err = cmn_sync_process(f->sync, cmn_mono_ms() + f->skew);
         assert_true(err == 0 || err == CMN_EIO); /* CMN_EIO: the failing applier */
         serve(&f->enr);
         if (want && cmn_sync_last_applied(f->sync) >= want)
@@ -316,8 +311,8 @@ static void test_catch_up_after_down(void **state)
 
     /* a new event on the PUB socket makes the subscriber ask from 5 */
     f->enr.n_events = 6;
-    int64_t end = mono_ms() + 3000;
-    while (cmn_sync_last_applied(f->sync) < 6 && mono_ms() < end) {
+    int64_t end = cmn_mono_ms() + 3000;
+    while (cmn_sync_last_applied(f->sync) < 6 && cmn_mono_ms() < end) {
         publish(&f->enr, 6); /* repeated: the SUB may still be joining */
         run(f, 100, 6);
     }
@@ -443,8 +438,8 @@ static void enroller_back_with(fixture *f, const char *epoch, uint64_t n_events)
     f->enr.epoch = epoch;
     f->enr.n_events = n_events;
     restart_enroller(f);
-    int64_t end = mono_ms() + 3000;
-    while ((f->app.resets == 0 || f->app.hook_calls == hooks) && mono_ms() < end)
+    int64_t end = cmn_mono_ms() + 3000;
+    while ((f->app.resets == 0 || f->app.hook_calls == hooks) && cmn_mono_ms() < end)
         run(f, 20, 0);
     assert_int_equal(f->app.resets, 1);
     assert_int_equal(f->app.hook_last, n_events); /* caught up, also with an empty log */
@@ -539,8 +534,8 @@ static void test_epoch_change_fresh_store(void **state)
     assert_int_equal(cmn_sync_last_applied(f->sync), 0);
     assert_int_equal(count_creds(f), 0);
     f->enr.n_events = 2;
-    int64_t end = mono_ms() + 3000;
-    while (cmn_sync_last_applied(f->sync) < 2 && mono_ms() < end) {
+    int64_t end = cmn_mono_ms() + 3000;
+    while (cmn_sync_last_applied(f->sync) < 2 && cmn_mono_ms() < end) {
         publish(&f->enr, 2);
         run(f, 100, 2);
     }

@@ -30,24 +30,6 @@ struct cse_admin {
     char fwd[32];
 };
 
-/* ipc:///run/tep/cse-admin.ipc: make /run/tep (one level, 0700) if it is missing. */
-static int ensure_ipc_dir(const char *endpoint)
-{
-    char dir[512];
-    char *slash;
-
-    if (strncmp(endpoint, "ipc://", 6) != 0)
-        return 0;
-    snprintf(dir, sizeof(dir), "%s", endpoint + 6);
-    slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir)
-        return 0;
-    *slash = '\0';
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return CMN_EIO;
-    return 0;
-}
-
 int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *facts,
                    cse_admin **ret)
 {
@@ -58,7 +40,7 @@ int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *fa
     if (a == NULL)
         return CMN_ENOMEM;
     a->facts = facts;
-    rc = ensure_ipc_dir(endpoint);
+    rc = cmn_bus_ipc_dir(endpoint);
     if (rc == 0)
         rc = cmn_bus_open(bus, CMN_BUS_ROUTER, endpoint, &a->router);
     if (rc != 0) {

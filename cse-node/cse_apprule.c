@@ -14,7 +14,6 @@
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
-#include "cse_log.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
 
@@ -265,8 +264,8 @@ static unsigned refused(const char *cred, const char *app_id, const char *stem)
     char a[128], s[128];
 
     CMN_WARN(SUB, "event=app_rule_refused credential_id=%s app_id=%s ae_id_stem=%s rsc=4126",
-             cred[0] ? cred : "-", cse_log_value(app_id, a, sizeof(a)),
-             cse_log_value(stem, s, sizeof(s)));
+             cred[0] ? cred : "-", cmn_log_value(app_id, a, sizeof(a)),
+             cmn_log_value(stem, s, sizeof(s)));
     return CMN_RSC_APP_RULE_VALIDATION_FAILED;
 }
 
@@ -285,7 +284,7 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
     credential_id(st, ae_id, cred, sizeof(cred));
     if (cse_apprules_count(r) > 0 && cse_apprules_allow(r, cred, app_id, stem, &rule)) {
         CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=file:%d",
-                 cse_log_value(stem, s, sizeof(s)), rule);
+                 cmn_log_value(stem, s, sizeof(s)), rule);
         return 0;
     }
     if ((rc = scan_resources(r, st, &scan, &by_resource)) != 0) {
@@ -294,7 +293,7 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
     }
     if (by_resource) {
         CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=asar:%s",
-                 cse_log_value(stem, s, sizeof(s)), scan.ri);
+                 cmn_log_value(stem, s, sizeof(s)), scan.ri);
         return 0;
     }
     if (cse_apprules_count(r) == 0 && scan.seen == 0)
@@ -364,8 +363,8 @@ unsigned cse_apprules_check_app_id(cmn_store *st, const char *bound_id, json_t *
     rsc = app_id_matches(app_id, api);
     if (rsc != 0)
         CMN_WARN(SUB_APP_ID, "event=app_id_refused ae_id=%s app_id=%s api=%s rsc=%u",
-                 cse_log_value(bound_id, shown_ae, sizeof(shown_ae)), app_id,
-                 api != NULL ? cse_log_value(api, shown_api, sizeof(shown_api)) : "-", rsc);
+                 cmn_log_value(bound_id, shown_ae, sizeof(shown_ae)), app_id,
+                 api != NULL ? cmn_log_value(api, shown_api, sizeof(shown_api)) : "-", rsc);
     json_decref(own);
     return rsc;
 }

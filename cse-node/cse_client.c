@@ -4,7 +4,6 @@
  * carries, only when it comes on that request's session (the nu's address), and only
  * once, so a subscriber cannot answer for another notification target (issue 10). */
 #include "cse_client.h"
-#include "cse_log.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -113,27 +113,6 @@ int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, char *r
 
 /* ---- sessions ---------------------------------------------------------------------- */
 
-static int uri_address(const coap_uri_t *u, coap_address_t *ret)
-{
-    char host[64];
-    char port[8];
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
-    struct addrinfo *ai = NULL;
-
-    if (u->host.length == 0 || u->host.length >= sizeof(host))
-        return CMN_EINVAL;
-    memcpy(host, u->host.s, u->host.length);
-    host[u->host.length] = '\0';
-    snprintf(port, sizeof(port), "%u", u->port);
-    if (getaddrinfo(host, port, &hints, &ai) != 0) /* numeric only: never a DNS wait */
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    return 0;
-}
-
 static coap_session_t *session_for(cse_client *cl, const coap_address_t *a)
 {
     coap_session_t *s;
@@ -215,7 +194,7 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t re
         u.path.length = strlen(uri);
     } else if (cse_client_target(cl->node->store, cl->node->cse_id, nu, uri, sizeof(uri)) != 0 ||
                coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
-               uri_address(&u, &a) != 0) {
+               cmn_coap_uri_address(&u, true, &a) != 0) {
         return CMN_ENOTFOUND;
     } else {
         s = session_for(cl, &a);
@@ -253,7 +232,7 @@ void cse_client_notify(cse_client *cl, const char *nu, const char *body)
 
     if (rc != 0)
         CMN_WARN(SUB, "event=notification_not_sent nu=%s err=%s",
-                 cse_log_value(nu, v, sizeof(v)), cmn_strerror(rc));
+                 cmn_log_value(nu, v, sizeof(v)), cmn_strerror(rc));
 }
 
 /* ---- verification ------------------------------------------------------------------ */
@@ -299,7 +278,7 @@ uint32_t cse_client_verify(cse_client *cl, const char *originator, char *const *
     }
     if (held_by(cl, originator) >= quota) {
         CMN_WARN(SUB, "event=verification_refused reason=originator_quota originator=%s quota=%u",
-                 cse_log_value(originator, o, sizeof(o)), quota);
+                 cmn_log_value(originator, o, sizeof(o)), quota);
         done(arg, false);
         return 0;
     }
@@ -381,13 +360,6 @@ static bool success(const coap_pdu_t *rsp)
     return cmn_coap_opt_uint(rsp, CMN_OPT_RSC, &rsc) != 0 || (rsc >= 2000 && rsc < 3000);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static exchange *exchange_for(cse_client *cl, coap_session_t *s, coap_bin_const_t token)
 {
@@ -526,7 +498,7 @@ uint32_t cse_client_request(cse_client *cl, coap_session_t *s, const cse_client_
     x->s = s;
     x->fn = fn;
     x->arg = arg;
-    x->deadline_ms = mono_ms() + (r->timeout_ms > 0 ? r->timeout_ms : 5000);
+    x->deadline_ms = cmn_mono_ms() + (r->timeout_ms > 0 ? r->timeout_ms : 5000);
     return x->id;
 }
 
@@ -540,7 +512,7 @@ void cse_client_forget(cse_client *cl, uint32_t id)
 
 void cse_client_tick(cse_client *cl)
 {
-    int64_t now = mono_ms();
+    int64_t now = cmn_mono_ms();
 
     for (size_t i = 0; i < MAX_EXCHANGES; i++) {
         if (cl->x[i].id != 0 && now > cl->x[i].deadline_ms) {
@@ -564,7 +536,8 @@ coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri)
     coap_address_t a;
 
     if (strncmp(uri, "coap://", 7) != 0 ||
-        coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 || uri_address(&u, &a) != 0)
+        coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
+        cmn_coap_uri_address(&u, true, &a) != 0) /* numeric only: never a DNS wait */
         return NULL;
     return session_for(cl, &a);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmn_cbor.h"
+#include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -16,7 +17,6 @@
 #include "cse_client.h"
 #include "cse_coap.h"
 #include "cse_ctx.h"
-#include "cse_log.h"
 #include "cse_saef.h"
 
 #define SUB "coap"
@@ -350,13 +350,6 @@ struct parked {
     cse_rsp fwd_rsp;            /* the answer, once fwd_answered */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static parked *find_parked(cse_coap *c, coap_session_t *session, coap_bin_const_t token)
 {
@@ -382,7 +375,7 @@ static void parked_free(cse_coap *c, parked *p, bool drop_async)
         c->n_parked--;
     }
     if (p->admitted)
-        cse_admit_release(c->admit, p->o.from, -1, mono_ms());
+        cse_admit_release(c->admit, p->o.from, -1, cmn_mono_ms());
     if (p->state == PARK_COMMIT)
         c->n_held--;
     if (async != NULL)
@@ -444,7 +437,7 @@ static void verified(void *arg, bool ok)
 static void start_verify(cse_coap *c, parked *p, const cse_rsp *rsp)
 {
     p->state = PARK_VERIFYING;
-    p->since_ms = mono_ms();
+    p->since_ms = cmn_mono_ms();
     snprintf(p->rn, sizeof(p->rn), "%s", rsp->verify_rn);
     p->vid = cse_client_verify(c->client, rsp->verify_cr, rsp->verify_nu, rsp->n_verify,
                                rsp->verify_body, verified, p);
@@ -475,7 +468,7 @@ static parked *park(cse_coap *c, coap_session_t *session, const coap_pdu_t *requ
     p->session = coap_session_reference(session);
     memcpy(p->token, token.s, token.length);
     p->token_len = token.length;
-    p->since_ms = mono_ms();
+    p->since_ms = cmn_mono_ms();
     p->next = c->parked;
     c->parked = p;
     c->n_parked++;
@@ -500,7 +493,7 @@ static void finish(cse_coap *c, parked *p, cse_rsp *rsp)
         return;
     }
     p->state = PARK_DONE;
-    p->since_ms = mono_ms();
+    p->since_ms = cmn_mono_ms();
     if (async != NULL)
         coap_async_trigger(async);
     else
@@ -541,7 +534,7 @@ static void resume(cse_coap *c, parked *p)
         return;
     }
     if (p->admitted) { /* decided: the latency from parking is a sample */
-        int64_t now = mono_ms();
+        int64_t now = cmn_mono_ms();
 
         cse_admit_release(c->admit, p->o.from, now - p->since_ms, now);
         p->admitted = false;
@@ -560,7 +553,7 @@ static void resume(cse_coap *c, parked *p)
 
 static void resume_parked(cse_coap *c)
 {
-    int64_t now = mono_ms();
+    int64_t now = cmn_mono_ms();
 
     for (parked *p = c->parked, *next; p != NULL; p = next) {
         next = p->next;
@@ -812,7 +805,7 @@ static bool input_waiting(const cse_coap *c)
 /* The batch is durable (rc 0) or lost: every held answer goes out, as it is or 5000. */
 static void release_held(cse_coap *c, int rc)
 {
-    int64_t now = mono_ms();
+    int64_t now = cmn_mono_ms();
 
     for (parked *p = c->parked, *next; p != NULL && c->n_held > 0; p = next) {
         coap_bin_const_t token = { p->token_len, p->token };
@@ -904,7 +897,7 @@ static bool hold_for_commit(cse_coap *c, coap_session_t *session, const coap_pdu
  * admin is decided locally (cse_pep_decide) and never waits. */
 static bool admitted(cse_coap *c, const req_opts *o)
 {
-    int64_t now = mono_ms();
+    int64_t now = cmn_mono_ms();
     const char *why;
 
     if (c->admit == NULL || strcmp(o->from, c->node->admin_originator) == 0 ||
@@ -918,7 +911,7 @@ static bool admitted(cse_coap *c, const req_opts *o)
         cse_admit_get_stats(c->admit, &st);
         CMN_WARN(SUB, "event=decisions_shed rsc=5103 reason=%s originator=%s shed=%llu "
                  "waiting=%zu pdp_latency_ms=%lld", why,
-                 cse_log_value(o->from, shown, sizeof(shown)),
+                 cmn_log_value(o->from, shown, sizeof(shown)),
                  (unsigned long long)c->shed_unlogged, st.waiting, (long long)st.latency_ms);
         c->shed_logged_ms = now;
         c->shed_unlogged = 0;

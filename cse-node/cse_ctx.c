@@ -12,7 +12,6 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_ctx.h"
-#include "cse_log.h"
 
 #define SUB "req"
 
@@ -253,7 +252,7 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
     if (cse_pep_waiting(c->node->pep))
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */
     CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u scope=%s",
-             d.permit, d.rule, cse_log_value(c->who.originator, o, sizeof(o)), target,
+             d.permit, d.rule, cmn_log_value(c->who.originator, o, sizeof(o)), target,
              (unsigned)acop, scope == CSE_PEP_ACPI ? "acpi" : scope == CSE_PEP_FANOUT ? "fopt"
                                                                                    : "privs");
     return d.permit ? 0 : d.rsc ? d.rsc : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;

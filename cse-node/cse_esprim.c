@@ -13,7 +13,6 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_binding.h"
-#include "cse_log.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
 
@@ -569,7 +568,7 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
     if (rsc != 0) {
         refuse(rsp, rsc, x->why ? x->why : "refused");
         CMN_WARN(SUB, "event=esprim_refused rsc=%u reason=\"%s\" kid=%s", rsc, x->why,
-                 cse_log_value(x->kid, o, sizeof(o)));
+                 cmn_log_value(x->kid, o, sizeof(o)));
     } else {
         CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->kid,
                  x->cred->enrolee_id, irsp.rsc);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmn_bus.h"
+#include "cmn_clock.h"
 #include "cmn_crypto.h"
 #include "cmn_daemon.h"
 #include "cmn_err.h"
@@ -337,13 +338,6 @@ static int open_registree(daemon_state *d)
     return 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* SIGTERM/SIGINT: stop. SIGHUP: nothing is reloadable yet (logged). */
 static bool drain_signals(daemon_state *d)
@@ -402,7 +396,7 @@ static void sweep_expired(daemon_state *d, int64_t now_ms, int64_t *next_ms)
 static int loop_timeout(const daemon_state *d, unsigned coap_ms)
 {
     int ms = coap_ms < 250 ? (int)coap_ms : 250;
-    int pep_ms = cse_pep_next_ms(d->pep, mono_ms());
+    int pep_ms = cse_pep_next_ms(d->pep, cmn_mono_ms());
 
     return pep_ms >= 0 && pep_ms < ms ? pep_ms : ms;
 }
@@ -419,7 +413,7 @@ static void maf_turn(daemon_state *d)
         return; /* no [bus] keys: nobody to ask */
     for (size_t i = 0; i < n; i++)
         cse_maf_want(d->maf, ids[i]);
-    cse_maf_process(d->maf, mono_ms());
+    cse_maf_process(d->maf, cmn_mono_ms());
     if (cse_maf_take_revoked(d->maf) > 0)
         cse_saef_close_revoked(d->store, (int64_t)time(NULL));
 }
@@ -439,13 +433,13 @@ static void run(daemon_state *d)
             break;
         /* answers and deadlines first: cse_coap_process handles the parked requests
          * whose decisions are all in */
-        cse_pep_process(d->pep, mono_ms());
+        cse_pep_process(d->pep, cmn_mono_ms());
         timeout = cse_coap_process(d->coap);
-        cmn_sync_process(d->sync, mono_ms());
+        cmn_sync_process(d->sync, cmn_mono_ms());
         cse_admin_process(d->admin);
         maf_turn(d);
-        cse_registree_process(d->registree, mono_ms());
-        sweep_expired(d, mono_ms(), &next_sweep);
+        cse_registree_process(d->registree, cmn_mono_ms());
+        sweep_expired(d, cmn_mono_ms(), &next_sweep);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cmn_acp.h"
+#include "cmn_clock.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -640,13 +641,6 @@ void cse_pep_free(cse_pep *p)
 
 /* ---- remote ------------------------------------------------------------------------ */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the pending-decision table -------------------------------------------------------
  * Every question sent without waiting belongs to one cse_pep_pending (one parked
@@ -930,12 +924,12 @@ int cse_pep_next_ms(const cse_pep *p, int64_t now_ms)
 static int await_answer(cse_pep *p, uint64_t request_id, Tep__Envelope__BodyCase want,
                         Tep__Envelope **ret)
 {
-    int64_t end = mono_ms() + p->deadline_ms;
+    int64_t end = cmn_mono_ms() + p->deadline_ms;
     Tep__Envelope *env = NULL;
     int rc;
 
     for (;;) {
-        int64_t left = end - mono_ms();
+        int64_t left = end - cmn_mono_ms();
         if (left <= 0)
             return CMN_ETIMEOUT;
         rc = cmn_bus_recv_wait(p->dealer, (int)left, NULL, NULL, &env);
@@ -971,7 +965,7 @@ static int ask_blocking(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase 
     if (rc == 0)
         rc = await_answer(p, env->request_id, want, ret);
     if (rc != 0)
-        pdp_lost(p, mono_ms());
+        pdp_lost(p, cmn_mono_ms());
     else
         p->pdp_down_until = 0;
     return rc;
@@ -995,7 +989,7 @@ static int ask_parked(cse_pep *p, cse_pep_pending *pp, Tep__Envelope *env,
                       Tep__Envelope__BodyCase want, Tep__Envelope **ret, bool *ret_parked)
 {
     uint8_t key[CMN_SHA256_LEN];
-    int64_t now = mono_ms();
+    int64_t now = cmn_mono_ms();
     question *q;
     int rc;
 
@@ -1071,7 +1065,7 @@ static void send_batch(cse_pep *p, question **qs, size_t n)
     if (rc == 0)
         return;
     CMN_WARN(SUB, "event=decide_send_failed decisions=%zu err=%s", n, cmn_strerror(rc));
-    pdp_lost(p, mono_ms());
+    pdp_lost(p, cmn_mono_ms());
 }
 
 /* The questions pp queued in its pass, sent in as few messages as BATCH_MAX allows. */
@@ -1102,7 +1096,7 @@ static int ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
         return CMN_ESTATE;
     if (p->current != NULL)
         return ask_parked(p, p->current, env, want, ret, ret_parked);
-    if (p->pdp_down_until > mono_ms())
+    if (p->pdp_down_until > cmn_mono_ms())
         return CMN_EAGAIN;
     return ask_blocking(p, env, want, ret);
 }
@@ -1172,7 +1166,7 @@ static void cache_put(cse_pep *p, const uint8_t key[CMN_SHA256_LEN], const cse_d
             e = &set[i];
     }
     memcpy(e->key, key, CMN_SHA256_LEN);
-    e->until_ms = mono_ms() + p->cache_ms;
+    e->until_ms = cmn_mono_ms() + p->cache_ms;
     e->permit = d->permit;
     snprintf(e->rule, sizeof(e->rule), "%s", d->rule);
 }
@@ -1230,7 +1224,7 @@ static void decide_cached(cse_pep *p, const Tep__DecisionRequest *rq, cse_decisi
 {
     uint8_t key[CMN_SHA256_LEN];
     bool keyed = p->cache_ms > 0 && cacheable(rq) && cache_key(rq, key);
-    cache_entry *e = keyed ? cache_find(p, key, mono_ms()) : NULL;
+    cache_entry *e = keyed ? cache_find(p, key, cmn_mono_ms()) : NULL;
 
     if (e != NULL) {
         if (e->permit)

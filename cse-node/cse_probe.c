@@ -68,15 +68,10 @@ static coap_session_t *open_session(coap_context_t *ctx, const probe_args *a)
     static char id[300];
     coap_dtls_cpsk_t setup;
     coap_address_t dst;
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
     const char *colon;
 
-    if (getaddrinfo(a->host, a->port, &hints, &ai) != 0)
+    if (cmn_coap_resolve(a->host, a->port, false, &dst) != 0)
         return NULL;
-    coap_address_init(&dst);
-    dst.size = ai->ai_addrlen;
-    memcpy(&dst.addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
     if (a->psk == NULL)
         return coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP);
     colon = strrchr(a->psk, ':');

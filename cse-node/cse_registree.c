@@ -5,12 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
-#include "cse_log.h"
 #include "cse_registree.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"
@@ -45,13 +45,6 @@ struct cse_registree {
     uint64_t n_registrations;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- start-up: the MN-CSE's own enrolment (libtepae) -------------------------------- */
 
@@ -177,7 +170,7 @@ static void send_step(cse_registree *r, step st)
     char *body = NULL;
     cse_client_req q = { .from = r->node->cse_id, .rqi = rqi, .timeout_ms = ANSWER_WAIT_MS };
 
-    snprintf(rqi, sizeof(rqi), "reg-%llu-%d", (unsigned long long)mono_ms(), (int)st);
+    snprintf(rqi, sizeof(rqi), "reg-%llu-%d", (unsigned long long)cmn_mono_ms(), (int)st);
     switch (st) {
     case STEP_CREATE:
         q.code = COAP_REQUEST_CODE_POST;
@@ -207,7 +200,7 @@ static void send_step(cse_registree *r, step st)
     r->waiting = r->xid != 0;
     free(body);
     if (!r->waiting)
-        r->next_ms = mono_ms() + RETRY_MS;
+        r->next_ms = cmn_mono_ms() + RETRY_MS;
 }
 
 /* The registrar as a <remoteCSE> here (TS-0004 7.4.4.2.1 Originator: "create a
@@ -282,7 +275,7 @@ static void answered(void *arg, const coap_pdu_t *answer)
 {
     cse_registree *r = arg;
     cse_rsp a;
-    int64_t now = mono_ms();
+    int64_t now = cmn_mono_ms();
 
     r->waiting = false;
     r->xid = 0;

@@ -7,7 +7,6 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
-#include "cse_log.h"
 #include "cse_binding.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"
@@ -99,7 +98,7 @@ static unsigned refuse(cse_rsp *rsp, unsigned rsc, const char *reason, const cha
 
     snprintf(rsp->reason, sizeof(rsp->reason), "%s", reason);
     CMN_WARN(SUB, "event=cse_registration_refused reason=%s from=%s rsc=%u", reason,
-             cse_log_value(from, shown, sizeof(shown)), rsc);
+             cmn_log_value(from, shown, sizeof(shown)), rsc);
     return rsc;
 }
 

@@ -14,7 +14,6 @@
 #include "cse_container.h"
 #include "cse_ctx.h"
 #include "cse_esprim.h"
-#include "cse_log.h"
 #include "cse_remotecse.h"
 #include "cse_request.h"
 #include "cse_route.h"
@@ -91,7 +90,7 @@ static unsigned bind_originator(cse_ctx *c)
                                         req->body, req->body_len);
     else if (rsc != 0)
         CMN_WARN(SUB, "event=originator_refused reason=%s from=%s bound=%s rsc=%u", c->who.reason,
-                 cse_log_value(req->from, f, sizeof(f)), cse_log_value(req->bound_id, b, sizeof(b)),
+                 cmn_log_value(req->from, f, sizeof(f)), cmn_log_value(req->bound_id, b, sizeof(b)),
                  rsc);
     return rsc;
 }
@@ -313,7 +312,7 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         cse_esprim_handle(node, req, rsp, cse_request_handle);
         if (!rsp->deciding)
             CMN_INFO(SUB, "event=request op=notify path=%s esprim=1 rsc=%u",
-                     cse_log_value(req->path, p, sizeof(p)), rsp->rsc);
+                     cmn_log_value(req->path, p, sizeof(p)), rsp->rsc);
         return;
     }
     rsp->rsc = dispatch(&c, rsp);
@@ -323,7 +322,7 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         cse_rsp_clear(rsp);
         rsp->deciding = true;
         CMN_INFO(SUB, "event=request_parked path=%s reason=remote_decision",
-                  cse_log_value(req->path, p, sizeof(p)));
+                  cmn_log_value(req->path, p, sizeof(p)));
         cse_ctx_memo_keep_target(&c); /* resumed where it stopped (cse_pass_memo) */
         cse_ctx_memo_seal(&c);
         return;
@@ -331,14 +330,14 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
     if (rsp->forward) {
         rsp->rsc = 0;
         CMN_INFO(SUB, "event=request_forwarded op=%s path=%s originator=%s hop=%s",
-                 op_name(req->op), cse_log_value(req->path, p, sizeof(p)),
-                 cse_log_value(rsp->fwd_from, o, sizeof(o)), rsp->fwd_hop);
+                 op_name(req->op), cmn_log_value(req->path, p, sizeof(p)),
+                 cmn_log_value(rsp->fwd_from, o, sizeof(o)), rsp->fwd_hop);
         return;
     }
     if (rsp->rsc == CSE_RSC_PENDING) {
         rsp->rsc = 0;
         CMN_INFO(SUB, "event=verification_pending path=%s targets=%zu",
-                 cse_log_value(req->path, p, sizeof(p)), rsp->n_verify);
+                 cmn_log_value(req->path, p, sizeof(p)), rsp->n_verify);
         cse_res_free(c.target);
         return;
     }
@@ -347,8 +346,8 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         rsp->body = debug_body(rsp->rsc, rsp->reason);
     }
     CMN_INFO(SUB, "event=request op=%s path=%s originator=%s secure=%d rsc=%u", op_name(req->op),
-             cse_log_value(req->path, p, sizeof(p)),
-             cse_log_value(c.who.originator[0] ? c.who.originator : req->from, o, sizeof(o)),
+             cmn_log_value(req->path, p, sizeof(p)),
+             cmn_log_value(c.who.originator[0] ? c.who.originator : req->from, o, sizeof(o)),
              req->secure, rsp->rsc);
     cse_res_free(c.target);
 }

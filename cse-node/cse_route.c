@@ -4,7 +4,6 @@
 
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
-#include "cse_log.h"
 #include "cse_remotecse.h"
 #include "cse_route.h"
 
@@ -79,7 +78,7 @@ unsigned cse_route_check(cse_ctx *c, cse_rsp *rsp)
     if (rc != 0) {
         snprintf(rsp->reason, sizeof(rsp->reason), "no_route_to_cse");
         CMN_INFO(SUB, "event=not_forwarded reason=no_route_to_cse csi=%s rsc=4004",
-                 cse_log_value(csi, shown, sizeof(shown)));
+                 cmn_log_value(csi, shown, sizeof(shown)));
         return CMN_RSC_NOT_FOUND;
     }
     snprintf(rsp->fwd_csi, sizeof(rsp->fwd_csi), "%s", csi);

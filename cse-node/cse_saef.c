@@ -12,7 +12,6 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cmn_pki.h"
-#include "cse_log.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 
@@ -189,7 +188,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     }
     if (rc != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=%s", refuse_reason(rc),
-                 cse_log_value(id, shown, sizeof(shown)));
+                 cmn_log_value(id, shown, sizeof(shown)));
         if (rc == CMN_ENOTFOUND)
             want(id); /* a Kc identity: the loop asks the MAF; the client retries */
         return NULL;
@@ -198,7 +197,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     coap_session_set_app_data(session, b);
     binding_link(b, session);
     CMN_INFO(SUB, "event=session_bound identity=%s enrolee_id=%s",
-             cse_log_value(id, shown, sizeof(shown)), b->enrolee_id);
+             cmn_log_value(id, shown, sizeof(shown)), b->enrolee_id);
     return &b->psk;
 }
 
@@ -303,7 +302,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     if ((rc = cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after, time(NULL),
                           &why)) != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s", why,
-                 info.serial, cse_log_value(id, shown, sizeof(shown)));
+                 info.serial, cmn_log_value(id, shown, sizeof(shown)));
         return 0;
     }
     if (strlen(id) >= sizeof(b->enrolee_id) || (b = calloc(1, sizeof(*b))) == NULL)
@@ -316,7 +315,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     coap_session_set_app_data(session, b);
     binding_link(b, session);
     CMN_INFO(SUB, "event=session_bound identity=cert:%s enrolee_id=%s", info.serial,
-             cse_log_value(id, shown, sizeof(shown)));
+             cmn_log_value(id, shown, sizeof(shown)));
     return 1;
 }
 
@@ -388,7 +387,7 @@ const char *cse_saef_bound_id(cmn_store *st, coap_session_t *session, int64_t no
         return b->enrolee_id;
     if (binding_usable(st, b, now, &why) != 0) {
         CMN_WARN(SUB, "event=session_unbound reason=%s identity=%s", why,
-                 cse_log_value(b->key_id, shown, sizeof(shown)));
+                 cmn_log_value(b->key_id, shown, sizeof(shown)));
         binding_free(b);
         coap_session_set_app_data(session, NULL);
         return NULL;
@@ -484,7 +483,7 @@ size_t cse_saef_close_revoked(cmn_store *st, int64_t now)
          * DTLS_CLOSED event frees the binding. Later datagrams on it are dropped. */
         coap_session_disconnected(dead[i], COAP_NACK_TLS_FAILED);
         CMN_INFO(SUB, "event=session_closed reason=%s identity=%s", reasons[i],
-                 cse_log_value(ids[i], shown, sizeof(shown)));
+                 cmn_log_value(ids[i], shown, sizeof(shown)));
     }
     return n;
 }

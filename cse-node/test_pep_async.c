@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmn_bus.h"
+#include "cmn_clock.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
@@ -27,13 +28,6 @@ typedef struct {
     cse_pep *pep;
 } fixture;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static fixture *setup_pep(int deadline_ms)
 {
@@ -106,11 +100,11 @@ static void pdp_answer(fixture *f, const uint8_t *ident, size_t ilen, Tep__Envel
 /* Waits (as the event loop does) until pp is answered or wait_ms passed. */
 static void loop_until_answered(fixture *f, cse_pep_pending *pp, int wait_ms)
 {
-    int64_t end = now_ms() + wait_ms;
+    int64_t end = cmn_mono_ms() + wait_ms;
 
-    while (!cse_pep_pending_answered(pp) && now_ms() < end) {
+    while (!cse_pep_pending_answered(pp) && cmn_mono_ms() < end) {
         usleep(5000);
-        cse_pep_process(f->pep, now_ms());
+        cse_pep_process(f->pep, cmn_mono_ms());
     }
 }
 
@@ -129,14 +123,14 @@ static void test_answer_completes_the_parked_request(void **state)
     assert_string_equal(d.rule, CSE_PEP_RULE_PENDING);
     assert_false(cse_pep_pending_answered(pp));
     assert_int_equal(cse_pep_outstanding(f->pep), 1);
-    assert_true(cse_pep_next_ms(f->pep, now_ms()) > 0);
+    assert_true(cse_pep_next_ms(f->pep, cmn_mono_ms()) > 0);
 
     pdp_take(f, ident, &ilen, &in);
     pdp_answer(f, ident, ilen, in);
     loop_until_answered(f, pp, 2000);
     assert_true(cse_pep_pending_answered(pp));
     assert_int_equal(cse_pep_outstanding(f->pep), 0);
-    assert_int_equal(cse_pep_next_ms(f->pep, now_ms()), -1);
+    assert_int_equal(cse_pep_next_ms(f->pep, cmn_mono_ms()), -1);
 
     pass(f->pep, pp, "Cyes1", &d); /* handled again: the answer, nothing sent */
     assert_true(d.permit);
@@ -154,14 +148,14 @@ static void test_timeout_denies_and_late_answer_is_dropped(void **state)
     Tep__Envelope *in;
     cse_pep_pending *pp, *pp2;
     cse_decision d;
-    int64_t t0 = now_ms();
+    int64_t t0 = cmn_mono_ms();
 
     assert_int_equal(cse_pep_pending_new(&pp), 0);
     pass(f->pep, pp, "Cyes1", &d);
     pdp_take(f, ident, &ilen, &in); /* taken, not answered in time */
     loop_until_answered(f, pp, 1000);
     assert_true(cse_pep_pending_answered(pp));
-    assert_true(now_ms() - t0 >= 100);
+    assert_true(cmn_mono_ms() - t0 >= 100);
     pass(f->pep, pp, "Cyes1", &d);
     assert_false(d.permit);
     assert_int_equal(d.rsc, 4103);
@@ -170,7 +164,7 @@ static void test_timeout_denies_and_late_answer_is_dropped(void **state)
     /* the late answer reaches nobody: the DEALER was rebuilt */
     pdp_answer(f, ident, ilen, in);
     usleep(20000);
-    cse_pep_process(f->pep, now_ms());
+    cse_pep_process(f->pep, cmn_mono_ms());
     pass(f->pep, pp, "Cyes1", &d);
     assert_string_equal(d.rule, "decision_timeout");
 
@@ -200,7 +194,7 @@ static void test_withdrawn_request_drops_its_answer(void **state)
     pdp_take(f, ident, &ilen, &in);
     pdp_answer(f, ident, ilen, in);
     usleep(20000);
-    cse_pep_process(f->pep, now_ms()); /* dropped, no crash */
+    cse_pep_process(f->pep, cmn_mono_ms()); /* dropped, no crash */
     assert_int_equal(cse_pep_outstanding(f->pep), 0);
     teardown_pep(f);
 }

@@ -36,35 +36,9 @@ void enr_bus_set_coap(enr_bus *b, const enr_coap *coap)
 
 /* ---- opening ------------------------------------------------------------------------ */
 
-/* mkdir -p of the directory of an ipc:// endpoint. */
-static int make_ipc_dir(const char *endpoint)
-{
-    char path[4096];
-    char *slash;
-
-    if (strncmp(endpoint, "ipc://", 6) != 0)
-        return 0;
-    snprintf(path, sizeof(path), "%s", endpoint + 6);
-    slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return 0;
-    *slash = '\0';
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return CMN_EIO;
-        *p = '/';
-    }
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return CMN_EIO;
-    return 0;
-}
-
 static int open_one(enr_bus *b, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret)
 {
-    int rc = make_ipc_dir(endpoint);
+    int rc = cmn_bus_ipc_dir(endpoint);
 
     if (rc != 0) {
         CMN_ERR(SUB, "event=bind_failed endpoint=%s reason=mkdir", endpoint);
@@ -221,11 +195,8 @@ static bool sync_allowed(const enr_bus *b, const char *peer, const char *target)
     } else if (cmn_bus_peers_check(b->peers, peer, target, &bound) == 0) {
         return true;
     }
-    snprintf(safe, sizeof(safe), "%s", target);
-    for (char *p = safe; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '"' || (unsigned char)*p >= 0x7f)
-            *p = '?';
-    CMN_WARN(SUB, "event=sync_refused target=\"%s\" bound=%s peer_key=%.8s", safe,
+    CMN_WARN(SUB, "event=sync_refused target=\"%s\" bound=%s peer_key=%.8s",
+             cmn_log_value(target, safe, sizeof(safe)),
              bound ? bound : "none", peer[0] ? peer : "none");
     return false;
 }

@@ -554,10 +554,6 @@ static int bare_setup(coap_context_t *ctx, char **argv)
 {
     coap_dtls_pki_t pki = { .version = COAP_DTLS_PKI_SETUP_VERSION };
     coap_resource_t *r = coap_resource_unknown_init2(on_get, 0);
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
-    struct addrinfo *ai = NULL;
-    char host[64];
-    const char *colon = strrchr(argv[0], ':');
     coap_address_t addr;
 
     pki.verify_peer_cert = 1;
@@ -572,15 +568,8 @@ static int bare_setup(coap_context_t *ctx, char **argv)
         return CMN_ECOAP;
     coap_register_request_handler(r, COAP_REQUEST_GET, on_get);
     coap_add_resource(ctx, r);
-    if (colon == NULL || (size_t)(colon - argv[0]) >= sizeof(host))
+    if (cmn_coap_parse_listen(argv[0], &addr) != 0)
         return CMN_EINVAL;
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - argv[0]), argv[0]);
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-        return CMN_EINVAL;
-    coap_address_init(&addr);
-    addr.size = ai->ai_addrlen;
-    memcpy(&addr.addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
     return coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS) != NULL ? 0 : CMN_EIO;
 }
 

@@ -105,25 +105,12 @@ static int check_cert(const char *cn, const uint8_t *der, size_t der_len,
 
 static int resolve(const char *uri_str, coap_address_t *ret)
 {
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM };
-    struct addrinfo *ai = NULL;
     coap_uri_t uri;
-    char host[256];
 
     if (coap_split_uri((const uint8_t *)uri_str, strlen(uri_str), &uri) < 0 ||
-        uri.scheme != COAP_URI_SCHEME_COAPS || uri.host.length == 0 ||
-        uri.host.length >= sizeof(host))
+        uri.scheme != COAP_URI_SCHEME_COAPS)
         return CMN_EINVAL;
-    memcpy(host, uri.host.s, uri.host.length);
-    host[uri.host.length] = '\0';
-    if (getaddrinfo(host, NULL, &hints, &ai) != 0 || ai == NULL)
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    coap_address_set_port(ret, uri.port);
-    freeaddrinfo(ai);
-    return 0;
+    return cmn_coap_uri_address(&uri, false, ret);
 }
 
 static int client_new(client *c)

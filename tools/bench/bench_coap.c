@@ -202,26 +202,6 @@ out:
     return rc;
 }
 
-static int resolve(const coap_uri_t *uri, coap_address_t *ret)
-{
-    char host[256];
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
-    struct addrinfo *ai = NULL;
-
-    if (uri->host.length >= sizeof(host))
-        return CMN_EINVAL;
-    memcpy(host, uri->host.s, uri->host.length);
-    host[uri->host.length] = '\0';
-    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    coap_address_set_port(ret, uri->port);
-    freeaddrinfo(ai);
-    return 0;
-}
-
 static coap_session_t *new_session(bench *b, const coap_address_t *dst)
 {
     coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
@@ -245,7 +225,7 @@ static int destination(bench *b, coap_address_t *ret)
     b->dtls = uri.scheme == COAP_URI_SCHEME_COAPS;
     if (b->dtls && (b->o.identity == NULL || b->o.key_len == 0))
         return CMN_EINVAL;
-    return resolve(&uri, ret);
+    return cmn_coap_uri_address(&uri, true, ret);
 }
 
 /* o.window sessions, each on its own socket; DTLS: all handshakes done. */

@@ -78,25 +78,6 @@ static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu
     coap_add_data(response, sizeof(retrieved) - 1, (const uint8_t *)retrieved);
 }
 
-static int parse_listen(const char *hp, coap_address_t *ret)
-{
-    char host[64];
-    const char *colon = strrchr(hp, ':');
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
-    struct addrinfo *ai = NULL;
-
-    if (colon == NULL || (size_t)(colon - hp) >= sizeof(host))
-        return CMN_EINVAL;
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-        return CMN_EINVAL;
-    coap_address_init(ret);
-    ret->size = ai->ai_addrlen;
-    memcpy(&ret->addr, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    return 0;
-}
-
 typedef struct {
     const char *identity;
     coap_bin_const_t key;
@@ -130,10 +111,12 @@ static int setup(coap_context_t *ctx, const char *listen, const char *plain, ben
     coap_register_request_handler(r, COAP_REQUEST_POST, on_post);
     coap_register_request_handler(r, COAP_REQUEST_GET, on_get);
     coap_add_resource(ctx, r);
-    if (parse_listen(listen, &addr) != 0 || coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS) == NULL)
+    if (cmn_coap_parse_listen(listen, &addr) != 0 ||
+        coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS) == NULL)
         return CMN_EIO;
     if (plain != NULL &&
-        (parse_listen(plain, &addr) != 0 || coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL))
+        (cmn_coap_parse_listen(plain, &addr) != 0 ||
+         coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL))
         return CMN_EIO;
     return 0;
 }

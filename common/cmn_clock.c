@@ -1,0 +1,12 @@
+/* The monotonic clock (cmn_clock.h). */
+#include "cmn_clock.h"
+
+#include <time.h>
+
+int64_t cmn_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
