@@ -125,9 +125,12 @@ def cycles(nodes, edges):
     return sorted(out)
 
 
-def check_cse(mods, defs, uses, outside=("cse_main",)):
+def check_cse(mods, defs, uses, outside=("cse_main",), warnings=None):
     """Problems (strings) of tep-cse's call graph against the module map. outside: map
-    modules that are not in the library (main is linked into the binary only)."""
+    modules that are not in the library (main is linked into the binary only). A row of
+    the map whose module is gone is a warning (appended to warnings, when given): it
+    breaks no layer, and a module renamed or merged on one branch must not fail another's
+    tests; it is printed at every run until the row goes."""
     problems = []
     have = set(uses)
     for m in sorted(have - set(mods)):
@@ -135,7 +138,8 @@ def check_cse(mods, defs, uses, outside=("cse_main",)):
                         "'| `%s` | <layer> | <what it owns> |' under '%s' in "
                         "docs/internals.md" % (m, m, MAP_HEADING))
     for m in sorted(set(mods) - have - set(outside)):
-        problems.append("%s: in the module map but not in libcse.a" % m)
+        if warnings is not None:
+            warnings.append("%s: in the module map but not in libcse.a: remove its row" % m)
     edges = call_edges(defs, uses)
     rank = {l: i for i, l in enumerate(CSE_LAYERS)}
     for (a, b), syms in sorted(edges.items()):
@@ -156,7 +160,10 @@ def run_cse(args):
     out = subprocess.run([args.nm, args.lib], capture_output=True, text=True,
                          check=True).stdout
     defs, uses = read_nm(out)
-    problems = check_cse(mods, defs, uses)
+    warnings = []
+    problems = check_cse(mods, defs, uses, warnings=warnings)
+    for w in warnings:
+        print("warning: " + w)
     edges = call_edges(defs, uses)
     print("tep-cse: %d modules in %d layers, %d calls between modules" % (
         len(uses), len(set(mods.values())), len(edges)))
@@ -331,8 +338,9 @@ def selftest():
            "libcse.a missing")
     d, u = read_nm(nm_of({"cse_request": ["cse_log_value"]},
                          {"cse_log": ["cse_log_value"], "cse_request": ["x"]}))
-    expect("a map row without a module", check_cse(mods, d, u), "cse_pep: in the module map "
-           "but not in libcse.a")
+    warned = []
+    expect("a map row without a module", check_cse(mods, d, u, warnings=warned), None)
+    expect("... is a warning", warned, "cse_pep: in the module map but not in libcse.a")
     try:
         read_module_map(GOOD_MAP.replace("| service |", "| services |"))
         failures.append("an unknown layer name was accepted")
