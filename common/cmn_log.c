@@ -1,4 +1,5 @@
-/* Logging: one line per event, written with a single fwrite and flushed.
+/* Logging: one line per event, written with a single fwrite and flushed (deferred: at
+ * the end of the loop turn, see cmn_log.h).
  * "ts=2026-11-28T01:02:03.456Z lvl=info svc=tep-cse sub=coap <key=value ...>" */
 #include "cmn_log.h"
 
@@ -9,6 +10,7 @@
 #include "cmn_err.h"
 
 #define LOG_LINE_MAX 2048
+#define LOG_DEFER_BUF (64 * 1024)
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -16,7 +18,28 @@ static struct {
     char svc[64];
     cmn_log_level level;
     FILE *out; /* NULL: stderr (resolved at write time) */
-} log_state = {"tep", CMN_LOG_INFO, NULL};
+    bool deferred;
+    FILE *buffered; /* the stream given a buffer (setvbuf once, before its first line) */
+} log_state = {"tep", CMN_LOG_INFO, NULL, false, NULL};
+
+void cmn_log_set_deferred(bool on)
+{
+    static char buf[LOG_DEFER_BUF];
+    FILE *out = log_state.out ? log_state.out : stderr;
+
+    cmn_log_flush();
+    if (on && log_state.buffered == NULL) {
+        if (setvbuf(out, buf, _IOFBF, sizeof(buf)) != 0)
+            return; /* stays line by line */
+        log_state.buffered = out;
+    }
+    log_state.deferred = on && log_state.buffered == out;
+}
+
+void cmn_log_flush(void)
+{
+    fflush(log_state.out ? log_state.out : stderr);
+}
 
 void cmn_log_init(const char *svc, cmn_log_level level, FILE *out)
 {
@@ -102,7 +125,8 @@ void cmn_log_write(cmn_log_level level, const char *sub, const char *fmt, ...)
     flatten(line, len);
     line[len++] = '\n';
     fwrite(line, 1, len, out);
-    fflush(out);
+    if (!log_state.deferred || level <= CMN_LOG_WARN)
+        fflush(out);
 }
 
 const char *cmn_log_value(const char *in, char *ret, size_t len)

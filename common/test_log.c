@@ -1,5 +1,5 @@
 /* cmn_log: the line format operators and tests grep for, level filtering, one line
- * per event even when a value carries a line break. */
+ * per event even when a value carries a line break, deferred lines. */
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -123,6 +125,45 @@ static void test_parse_level(void **state)
     assert_int_equal(l, CMN_LOG_INFO);
 }
 
+/* Deferred: info lines wait for cmn_log_flush(); a warn line leaves at once with the
+ * lines before it, in order. A real file: what is on disk is what a reader sees. */
+static long on_disk(FILE *f)
+{
+    struct stat st;
+
+    assert_int_equal(fstat(fileno(f), &st), 0);
+    return (long)st.st_size;
+}
+
+static void test_deferred_lines(void **state)
+{
+    FILE *f = tmpfile();
+    char text[1024];
+    size_t n;
+    (void)state;
+
+    assert_non_null(f);
+    cmn_log_init("tep-cse", CMN_LOG_INFO, f);
+    cmn_log_set_deferred(true);
+    CMN_INFO("coap", "event=request n=1");
+    CMN_INFO("coap", "event=request n=2");
+    assert_int_equal(on_disk(f), 0); /* waiting in the buffer */
+    cmn_log_flush();
+    assert_true(on_disk(f) > 0);
+    CMN_INFO("coap", "event=request n=3");
+    CMN_WARN("pep", "event=decision_timeout");
+    n = (size_t)pread(fileno(f), text, sizeof(text) - 1, 0);
+    text[n] = '\0';
+    assert_int_equal(count_lines(text), 4);
+    assert_true(strstr(text, "n=3") < strstr(text, "event=decision_timeout"));
+    assert_non_null(strstr(text, "n=1"));
+    cmn_log_set_deferred(false);
+    CMN_INFO("coap", "event=request n=4"); /* off again: flushed as written */
+    assert_true(on_disk(f) > (long)n);
+    cmn_log_init("tep", CMN_LOG_INFO, NULL);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +172,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_breaks_are_flattened, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_is_truncated_but_whole, setup, teardown),
         cmocka_unit_test(test_parse_level),
+        cmocka_unit_test(test_deferred_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,7 @@ static int load_config(daemon_state *d, const char *path)
     }
     cmn_log_parse_level(d->cfg.log_level, &level);
     cmn_log_init("tep-cse", level, NULL);
+    cmn_log_set_deferred(true); /* written once per loop turn (run) */
     return 0;
 }
 
@@ -426,6 +427,7 @@ static void run(daemon_state *d)
 
     for (;;) {
         fill_fds(d, fds);
+        cmn_log_flush(); /* the turn's log lines, before the loop sleeps */
         /* ZeroMQ fds are edge-like: every turn drains the sockets whatever poll says. */
         if (poll(fds, N_FDS, loop_timeout(d, timeout)) < 0 && errno != EINTR)
             break;
@@ -445,6 +447,7 @@ static void run(daemon_state *d)
 
 static void cleanup(daemon_state *d)
 {
+    cmn_log_flush();
     cse_registree_free(d->registree); /* before its context goes */
     cse_coap_free(d->coap); /* closes every session */
     cse_esprim_free(d->node.esprim);
