@@ -145,7 +145,10 @@ TEP_API int tep_device_is_registered(const tep_device *dev);
 TEP_API const char *tep_device_ae_path(const tep_device *dev);
 
 /* Enrols (or re-enrols, replacing the previous enrolment) with the MEF, then writes
- * the state file (0600, atomically). TEP_EDENIED: handshake refused (unknown, revoked
+ * the state file (0600, atomically). A device provisioned with [gba] (TS-0003 8.3.2.3)
+ * first bootstraps with tep-bsf over HTTP (its software USIM, SQN_MS in "<state>.usim")
+ * and enrols with psk_identity = B-TID, Ke = Ks_NAF, KeID = B-TID (docs/keys.md "GBA");
+ * TEP_EDENIED then also covers a 403 of the BSF (wrong RES, unknown IMPI). TEP_EDENIED: handshake refused (unknown, revoked
  * or expired KpmID) or the MEF answered 4.03; TEP_ETIMEOUT: no answer in time, which
  * is also what a wrong Kpm looks like (the MEF silently drops a Finished it cannot
  * verify, RFC 6347 4.1.2.7);
