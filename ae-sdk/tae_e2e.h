@@ -12,4 +12,8 @@
 int tae_e2e_key_new(const uint8_t pair_key[CMN_KEY_LEN], const char *kid, const char *b_id,
                     tep_e2e_key **ret_key);
 
+/* An ESPrim session (tep_esprim.c) with pairwise as pairwiseESPrimKey named kid. */
+int tae_esprim_new(const uint8_t pairwise[CMN_KEY_LEN], const char *kid,
+                   const char *receiver_rand_json, int64_t lifetime, tep_esprim **ret);
+
 #endif

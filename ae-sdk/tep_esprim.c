@@ -15,6 +15,7 @@
 #include "cmn_jose.h"
 #include "cmn_json.h"
 #include "tae_device.h"
+#include "tae_e2e.h"
 
 #define CTY_REQ "application/vnd.onem2m-preq+json"
 #define ENC_DEFAULT "A256GCM" /* esprimProtocolAndAlgID 12 */
@@ -80,23 +81,18 @@ static int originator_rand(tep_esprim *s, int64_t exp, uint8_t ov[CMN_E2E_RAND_L
     return s->oro != NULL ? 0 : CMN_ENOMEM;
 }
 
-int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json, int64_t lifetime,
-                   tep_esprim **ret)
+int tae_esprim_new(const uint8_t pairwise[CMN_KEY_LEN], const char *kid,
+                   const char *receiver_rand_json, int64_t lifetime, tep_esprim **ret)
 {
     uint8_t rv[CMN_E2E_RAND_LEN], ov[CMN_E2E_RAND_LEN];
     int64_t now = (int64_t)time(NULL), rexp = 0;
     json_t *rro = NULL;
-    cmn_e2e_keys k;
-    tep_esprim *s;
+    tep_esprim *s = NULL;
     int rc;
 
-    if (ret == NULL)
-        return CMN_EINVAL;
     *ret = NULL;
-    if (dev == NULL || receiver_rand_json == NULL || lifetime <= 0)
+    if (receiver_rand_json == NULL || lifetime <= 0 || strlen(kid) >= sizeof(s->kid))
         return CMN_EINVAL;
-    if (!dev->enrolled)
-        return CMN_ESTATE;
     if ((rc = receiver_rand(receiver_rand_json, &rro, rv, &rexp)) == 0 && rexp <= now)
         rc = CMN_EEXPIRED;
     if (rc == 0 && (s = calloc(1, sizeof(*s))) == NULL)
@@ -106,14 +102,11 @@ int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json, int64_
         return rc;
     }
     snprintf(s->rri, sizeof(s->rri), "%s", json_string_value(json_object_get(rro, "esri")));
-    snprintf(s->kid, sizeof(s->kid), "%s", dev->enr.kpsa_id);
+    snprintf(s->kid, sizeof(s->kid), "%s", kid);
     s->expires = now + lifetime < rexp ? now + lifetime : rexp; /* B.2g: not after the receiver's */
     rc = originator_rand(s, s->expires, ov);
     if (rc == 0)
-        rc = cmn_e2e_keys_from_pair(dev->enr.kpsa, dev->enr.registrar_cse_id, &k);
-    if (rc == 0)
-        rc = cmn_e2e_session_esprim_key(k.msg_conf, rv, ov, s->session);
-    cmn_wipe(&k, sizeof(k));
+        rc = cmn_e2e_session_esprim_key(pairwise, rv, ov, s->session);
     cmn_wipe(ov, sizeof(ov));
     json_decref(rro);
     if (rc != 0) {
@@ -122,6 +115,26 @@ int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json, int64_
     }
     *ret = s;
     return 0;
+}
+
+int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json, int64_t lifetime,
+                   tep_esprim **ret)
+{
+    cmn_e2e_keys k;
+    int rc;
+
+    if (ret == NULL)
+        return CMN_EINVAL;
+    *ret = NULL;
+    if (dev == NULL)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    rc = cmn_e2e_keys_from_pair(dev->enr.kpsa, dev->enr.registrar_cse_id, &k);
+    if (rc == 0)
+        rc = tae_esprim_new(k.msg_conf, dev->enr.kpsa_id, receiver_rand_json, lifetime, ret);
+    cmn_wipe(&k, sizeof(k));
+    return rc;
 }
 
 int64_t tep_esprim_expires(const tep_esprim *s)

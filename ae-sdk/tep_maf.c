@@ -15,6 +15,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_e2e.h"
 #include "cmn_exporter.h"
 #include "cmn_kdf.h"
 #include "tae_device.h"
@@ -415,5 +416,23 @@ int tep_maf_retrieve_e2e_key(tep_device *dev, const char *maf_uri, const char *k
     if (m.rsp != NULL && m.rsp->body != NULL)
         cmn_wipe(m.rsp->body, m.rsp->body_len);
     tae_maf_client_close(&m);
+    return rc;
+}
+
+int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json, int64_t lifetime,
+                      tep_esprim **ret)
+{
+    cmn_e2e_keys k;
+    int rc;
+
+    if (ret == NULL)
+        return CMN_EINVAL;
+    *ret = NULL;
+    if (kc == NULL || kc->suid != SUID_E2E_PRIM)
+        return CMN_EINVAL;
+    rc = cmn_e2e_keys_from_pair(kc->kc, kc->target, &k); /* B = the Receiver */
+    if (rc == 0)
+        rc = tae_esprim_new(k.msg_conf, kc->key_id, receiver_rand_json, lifetime, ret);
+    cmn_wipe(&k, sizeof(k));
     return rc;
 }

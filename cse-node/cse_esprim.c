@@ -14,6 +14,7 @@
 #include "cmn_onem2m.h"
 #include "cse_binding.h"
 #include "cse_resource.h"
+#include "cse_saef.h"
 #include "cse_sync.h"
 
 #define SUB "esprim"
@@ -339,7 +340,8 @@ static unsigned check_header(xchg *x, const char *epo)
     return rsc;
 }
 
-/* C.6a: the pairwiseESPrimKey of the kid (a live Kpsa, SUID 22). */
+/* C.6a: the pairwiseESPrimKey of the kid: a live Kpsa (SUID 22) or an ESPrim key from the
+ * MAF (SUID 33, whose source is the enrolee), B = this CSE-ID either way. */
 static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
 {
     cmn_e2e_keys k;
@@ -348,10 +350,14 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
     x->kid = cmn_jwe_header_str(x->jwe, "kid");
     if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
         return (x->why = "no kid", CMN_RSC_BAD_REQUEST);
-    if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 || x->cred->suid != 22 ||
+    if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 ||
+        (x->cred->suid != 22 && x->cred->suid != CSE_MAF_SUID_ESPRIM) ||
         x->cred->revoked || x->cred->key.len != CMN_KEY_LEN ||
-        (x->cred->expires != 0 && x->cred->expires <= x->req->now))
+        (x->cred->expires != 0 && x->cred->expires <= x->req->now)) {
+        if (x->cred == NULL && cmn_kdf_is_key_id(x->kid))
+            cse_saef_want(x->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */
         return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
+    }
     rc = cmn_e2e_keys_from_pair(x->cred->key.data, x->node->cse_id, &k);
     if (rc == 0)
         memcpy(ret, k.msg_conf, CMN_KEY_LEN);

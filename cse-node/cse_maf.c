@@ -152,7 +152,7 @@ static int put_credential(cmn_store *st, const Tep__Credential *c)
 
 int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c)
 {
-    if (c->suid != CSE_MAF_SUID_KC || c->key.len != CMN_KEY_LEN || c->key_id == NULL ||
+    if (!CSE_MAF_SUID(c->suid) || c->key.len != CMN_KEY_LEN || c->key_id == NULL ||
         strcmp(c->key_id, key_id) != 0 || c->enrolee_id == NULL || c->enrolee_id[0] == '\0')
         return CMN_EPROTO;
     return put_credential(st, c);
@@ -189,7 +189,7 @@ static int collect_kc(const void *key, size_t klen, const void *val, size_t vlen
         return 0;
     if ((c = tep__credential__unpack(NULL, vlen, val)) == NULL)
         return 0;
-    if (c->suid == CSE_MAF_SUID_KC && !c->revoked && (r->any_source || c->ke_id[0] != '\0') &&
+    if (CSE_MAF_SUID(c->suid) && !c->revoked && (r->any_source || c->ke_id[0] != '\0') &&
         strlen(c->key_id) < CMN_KEY_ID_MAX && strlen(c->ke_id) < CMN_KEY_ID_MAX) {
         snprintf(r->refs[r->n].key_id, CMN_KEY_ID_MAX, "%s", c->key_id);
         snprintf(r->refs[r->n].ke_id, CMN_KEY_ID_MAX, "%s", c->ke_id);
@@ -230,7 +230,7 @@ static int revoke_kc(cmn_store *st, const char *key_id, const char *reason, cons
 
     if (rc == CMN_ENOTFOUND)
         return 0;
-    if (rc == 0 && (c->suid != CSE_MAF_SUID_KC || c->revoked)) {
+    if (rc == 0 && (!CSE_MAF_SUID(c->suid) || c->revoked)) {
         cse_cred_free(c);
         return 0;
     }
@@ -315,7 +315,7 @@ static void send_pending(cse_maf *m, int64_t now_ms)
 static bool stored_kc(cmn_store *st, const char *key_id, bool *revoked)
 {
     Tep__Credential *c = NULL;
-    bool found = cse_cred_get(st, key_id, &c) == 0 && c->suid == CSE_MAF_SUID_KC;
+    bool found = cse_cred_get(st, key_id, &c) == 0 && CSE_MAF_SUID(c->suid);
 
     *revoked = found && c->revoked;
     cse_cred_free(c);

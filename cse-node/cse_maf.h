@@ -76,7 +76,7 @@ size_t cse_maf_take_revoked(cse_maf *m);
  * after a sync batch that applied a revocation. */
 size_t cse_maf_revoke_stale(cmn_store *st, int64_t now);
 
-/* Stores a retrieved credential (checked: SUID 32, 32-byte key, its key_id, an
+/* Stores a retrieved credential (checked: SUID 32 or 33, 32-byte key, its key_id, an
  * enrolee). Exposed for tests. */
 int cse_maf_store(cmn_store *st, const char *key_id, const Tep__Credential *c);
 

@@ -56,6 +56,11 @@ static void want(const char *id)
         snprintf(wanted.ids[wanted.n++], CMN_KEY_ID_MAX, "%s", id);
 }
 
+void cse_saef_want(const char *id)
+{
+    want(id);
+}
+
 size_t cse_saef_take_wanted(char (*ret)[CMN_KEY_ID_MAX], size_t max)
 {
     size_t n = wanted.n < max ? wanted.n : max;
@@ -153,6 +158,8 @@ static int lookup(cmn_store *st, const char *id, saef_binding **ret)
 
     if (rc == 0)
         rc = cse_cred_usable(c, (int64_t)time(NULL));
+    if (rc == 0 && c->suid == CSE_MAF_SUID_ESPRIM)
+        rc = CMN_EDENIED; /* an ESPrim key is no DTLS PSK (key separation) */
     if (rc == 0 && (c->key.len != CMN_KEY_LEN || strlen(c->enrolee_id) >= sizeof(b->enrolee_id) ||
                     strlen(c->app_id) >= sizeof(b->app_id)))
         rc = CMN_ECORRUPT;

@@ -22,6 +22,9 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint);
  * cse_maf_want() after each cse_coap_process(). */
 #define CSE_SAEF_WANTED_MAX 32
 size_t cse_saef_take_wanted(char (*ret)[CMN_KEY_ID_MAX], size_t max);
+/* Queues a Key Identifier as the PSK callback does: ESPrim (cse_esprim.c) met it as an
+ * unknown kid, the loop fetches it from the MAF. */
+void cse_saef_want(const char *id);
 
 /* That event handler (the DTLS flood guard chains to it, cmn_dtls_guard.h). */
 int cse_saef_on_event(coap_session_t *session, const coap_event_t event);

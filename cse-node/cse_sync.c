@@ -128,11 +128,11 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     return rc;
 }
 
-/* A MAF Kc credential (SUID 32) is not the enroller's: it stays over a reset. */
+/* A MAF key (SUID 32, 33) is not the enroller's: it stays over a reset. */
 static bool is_maf_kc(const void *val, size_t vlen)
 {
     Tep__Credential *c = NULL;
-    bool kc = unpack_cred(val, vlen, &c) == 0 && c->suid == CSE_MAF_SUID_KC;
+    bool kc = unpack_cred(val, vlen, &c) == 0 && CSE_MAF_SUID(c->suid);
 
     cse_cred_free(c);
     return kc;

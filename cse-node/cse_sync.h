@@ -40,6 +40,11 @@ int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg);
 
 /* The SUID of a MAF-based connection key (Kc, cse_maf.h), kept beside the Kpsa. */
 #define CSE_MAF_SUID_KC 32
+/* An ESPrim key from the MAF (TS-0004 6.3.4.2.39, SUID 33): fetched, stored and revoked
+ * like a Kc (cse_maf.h), but never a DTLS PSK (cse_saef.c refuses it); cse_esprim.c
+ * derives the pairwiseESPrimKey from it. */
+#define CSE_MAF_SUID_ESPRIM 33
+#define CSE_MAF_SUID(s) ((s) == CSE_MAF_SUID_KC || (s) == CSE_MAF_SUID_ESPRIM)
 
 /* Reads a credential; *ret owned by the caller: cse_cred_free() (wipes the key). */
 int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret);

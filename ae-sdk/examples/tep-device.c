@@ -644,6 +644,7 @@ typedef struct {
     const char *to, *pc, *plain;
     unsigned ty;
     long count;
+    bool maf; /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
 } esprim_args;
 
 static int esprim_parse(int argc, char **argv, esprim_args *a)
@@ -666,6 +667,8 @@ static int esprim_parse(int argc, char **argv, esprim_args *a)
             a->count = atol(argv[++i]);
         else if (strcmp(argv[i], "--plain") == 0 && i + 1 < argc)
             a->plain = argv[++i];
+        else if (strcmp(argv[i], "--maf") == 0)
+            a->maf = true;
         else
             return -1;
     }
@@ -722,6 +725,14 @@ static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
     int rc = inner ? tep_esprim_protect(s, inner, &outer) : TEP_ENOMEM, ex = EXIT_OK;
     unsigned rsc = 0;
     json_t *seci = rc == 0 ? esprim_notify(c, outer, &rsc, &ex) : NULL;
+
+    /* a MAF key the Receiver has not fetched yet: 4112 until it has (about a second) */
+    for (int tries = 0; a->maf && seci == NULL && rsc == 4112 && tries < 30; tries++) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+
+        nanosleep(&ts, NULL);
+        seci = esprim_notify(c, outer, &rsc, &ex);
+    }
     json_t *w = seci ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
     json_t *prim = NULL;
 
@@ -777,7 +788,19 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     if (rand_json == NULL)
         return ex != EXIT_OK ? ex : fail("receiver rand object", TEP_EPROTO);
     printf("RRI=%s\n", json_string_value(json_object_get(ero, "esri")) ?: "");
-    rc = tep_esprim_new(c->dev, rand_json, 600, &s);
+    if (a.maf) {
+        tep_kc *kc = NULL;
+
+        rc = tep_maf_register_e2e_key(c->dev, NULL, 33, tep_device_registrar_cse_id(c->dev), 0,
+                                      &kc);
+        if (rc == 0) {
+            printf("KEY_ID=%s\n", tep_kc_key_id(kc));
+            rc = tep_esprim_new_kc(kc, rand_json, 600, &s);
+        }
+        tep_kc_free(kc);
+    } else {
+        rc = tep_esprim_new(c->dev, rand_json, 600, &s);
+    }
     free(rand_json);
     if (rc < 0)
         return fail("ESPrim session", rc);

@@ -429,6 +429,13 @@ typedef struct tep_esprim tep_esprim;
  * TEP_ESTATE: not enrolled. *ret is the caller's. */
 TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json,
                            int64_t lifetime, tep_esprim **ret);
+/* The same with a MAF pairwise key (8.4.2 A, "MAF ESPrim Framework"): kc from
+ * tep_maf_register_e2e_key() with SUID 33 for the Receiver's CSE-ID; kid = its Key
+ * Identifier, pairwiseESPrimKey = Ke2e_msg_conf of Kc with End-Point-B = that target. The
+ * Receiver fetches Kc from the MAF on sight (until then it answers 4112: retry).
+ * TEP_EINVAL: not an ESPrim kc. */
+TEP_API int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json,
+                              int64_t lifetime, tep_esprim **ret);
 TEP_API int64_t tep_esprim_expires(const tep_esprim *s); /* Unix seconds */
 /* inner_json: the inner request primitive, TS-0004 8.4 JSON ({"op","to","fr","rqi","ty",
  * "pc",...}). *ret_outer_body (malloc'd) is the content of the outer NOTIFY to the
