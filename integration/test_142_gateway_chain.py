@@ -86,3 +86,15 @@ def test_in_cse_restart_re_registration(chain):
     assert until(lambda: app.run("retrieve", "~/mn2/mn2").rsc == 4103, 20), mn1.tail()
     assert "event=registrar_not_answering" in mn1.log() or \
         "event=registrar_session_closed" in mn1.log(), mn1.tail()
+
+
+def test_de_registration_removes_the_route_until_registered_again(chain):
+    """The admin deletes /mn1's <remoteCSE> at the IN-CSE (de-registration, TS-0001
+    10.2.2.10): the IN-CSE has no route to /mn1 or /mn2 (4004); /mn1, still running, finds
+    its registration gone at its next check and registers again (10.2.2.6)."""
+    p, mn1, mn2, app, admin = chain
+    assert admin.delete("tep-cse/mn1").rsc == 2002
+    r = app.run("retrieve", "~/mn2/mn2")
+    assert r.rsc == 4004, str(r)
+    assert until(lambda: app.run("retrieve", "~/mn2/mn2").rsc == 4103, 20), mn1.tail()
+    assert "event=registration_lost rsc=4004" in mn1.log(), mn1.tail()
