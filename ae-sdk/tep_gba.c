@@ -21,8 +21,9 @@
 #include "tae_gba.h"
 
 #define UB_BODY_MAX 2048
-#define MEF_TRIES 25      /* the MEF fetches Ks_NAF over Zn on the first attempt */
-#define MEF_RETRY_MS 200
+#define MEF_TRIES 20      /* the MEF fetches Ks_NAF over Zn on the first attempt */
+#define MEF_RETRY_MS 20   /* first wait; doubles up to MEF_RETRY_MAX_MS (about 6 s in all) */
+#define MEF_RETRY_MAX_MS 400
 
 typedef struct {
     char www[CMN_DIGEST_VALUE_MAX + 256];
@@ -242,10 +243,11 @@ static int enrol_with(tep_device *dev, const gba_boot *b, const uint8_t ks_naf[C
 
     /* The MEF answers the first handshake of an unknown B-TID with a refusal while it
      * asks tep-bsf over Zn (it never waits on the bus inside a handshake): try again. */
-    for (int i = 0; i < MEF_TRIES && rc == CMN_EDENIED; i++) {
+    for (int i = 0, wait_ms = MEF_RETRY_MS; i < MEF_TRIES && rc == CMN_EDENIED; i++) {
         if (i > 0) {
-            struct timespec ts = {0, MEF_RETRY_MS * 1000000L};
+            struct timespec ts = {0, wait_ms * 1000000L};
             nanosleep(&ts, NULL);
+            wait_ms = wait_ms * 2 > MEF_RETRY_MAX_MS ? MEF_RETRY_MAX_MS : wait_ms * 2;
         }
         rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms,
                              TAE_CLIENT_NACK_ENDS_WAIT, &mef);
