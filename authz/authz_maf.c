@@ -11,6 +11,7 @@
 #include "authz_creds.h"
 #include "cmn_ca.h"
 #include "cmn_crypto.h"
+#include "cmn_coap.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 
@@ -1207,24 +1208,5 @@ int authz_maf_count_keys(cmn_store *st, int64_t now, size_t *ret)
 bool authz_maf_item_path(const char *path, size_t len, char *kind, size_t klen, char *id,
                          size_t ilen)
 {
-    const char *slash;
-    size_t kn, in;
-
-    if (path == NULL || len < 4 || memcmp(path, "maf/", 4) != 0)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (path[i] <= ' ' || path[i] >= 0x7f || path[i] == '"')
-            return false;
-    slash = memchr(path + 4, '/', len - 4);
-    if (slash == NULL)
-        return false;
-    kn = (size_t)(slash - path) - 4;
-    in = len - (size_t)(slash - path) - 1;
-    if (kn == 0 || kn >= klen || in == 0 || in >= ilen || memchr(slash + 1, '/', in) != NULL)
-        return false;
-    memcpy(kind, path + 4, kn);
-    kind[kn] = '\0';
-    memcpy(id, slash + 1, in);
-    id[in] = '\0';
-    return true;
+    return cmn_coap_item_path("maf/", path, len, kind, klen, id, ilen);
 }

@@ -207,3 +207,29 @@ void cmn_coap_set_body_limits(coap_context_t *ctx, const cmn_body_limits *lim)
     coap_context_set_max_body(ctx, (size_t)lim->max_body, (unsigned)lim->block1_per_session,
                               (unsigned)lim->block1_total);
 }
+
+bool cmn_coap_item_path(const char *prefix, const char *path, size_t len, char *kind,
+                        size_t klen, char *id, size_t ilen)
+{
+    size_t pl = prefix != NULL ? strlen(prefix) : 0;
+    const char *slash;
+    size_t kn, in;
+
+    if (path == NULL || pl == 0 || len < pl || memcmp(path, prefix, pl) != 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (path[i] <= ' ' || path[i] >= 0x7f || path[i] == '"')
+            return false;
+    slash = memchr(path + pl, '/', len - pl);
+    if (slash == NULL)
+        return false;
+    kn = (size_t)(slash - path) - pl;
+    in = len - (size_t)(slash - path) - 1;
+    if (kn == 0 || kn >= klen || in == 0 || in >= ilen || memchr(slash + 1, '/', in) != NULL)
+        return false;
+    memcpy(kind, path + pl, kn);
+    kind[kn] = '\0';
+    memcpy(id, slash + 1, in);
+    id[in] = '\0';
+    return true;
+}

@@ -34,6 +34,11 @@ int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret);
 
 /* Uri-Path of a request joined with '/', without leading slash ("cse/ae1/cnt"). */
 int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len);
+/* A Uri-Path of len bytes (not NUL-terminated) "<prefix><kind>/<id>" (prefix e.g.
+ * "maf/"), kind and id each one non-empty printable segment (no '"') shorter than klen /
+ * ilen: both written NUL-terminated; on failure neither is touched. */
+bool cmn_coap_item_path(const char *prefix, const char *path, size_t len, char *kind,
+                        size_t klen, char *id, size_t ilen);
 
 /* A listen address "host:port" or "[v6]:port" with a numeric host (no DNS wait) ->
  * address. CMN_EINVAL otherwise. */

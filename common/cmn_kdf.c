@@ -13,6 +13,7 @@
 
 #define KPSA_ID_LABEL "tep KpsaID"
 #define KM_ID_LABEL "tep KmID"
+#define KUC_ID_LABEL "tep KucID"
 
 /* TS-0003 10.3 asks for UTF-8 with NFKC normalisation. tep accepts printable ASCII
  * only (0x21..0x7e), for which NFKC is the identity, so no normaliser is needed and no
@@ -135,4 +136,10 @@ int cmn_kdf_kpsa_id(const uint8_t kpsa[CMN_KEY_LEN], const char *issuer_fqdn, ch
 int cmn_kdf_km_id(const uint8_t km[CMN_KEY_LEN], const char *maf_fqdn, char *ret, size_t retlen)
 {
     return key_derived_id(km, KM_ID_LABEL, maf_fqdn, ret, retlen);
+}
+
+int cmn_kdf_kuc_id(const uint8_t kuc[CMN_KEY_LEN], const char *mef_fqdn, char *ret,
+                   size_t retlen)
+{
+    return key_derived_id(kuc, KUC_ID_LABEL, mef_fqdn, ret, retlen);
 }

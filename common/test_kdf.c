@@ -13,6 +13,8 @@
  *              + b"22" + b"/tep-cse")
  *   kpsaid = H(kpsa, b"tep KpsaID")[:16].hex() + "@mef.tep.local"
  *   kmid = H(km, b"tep KmID")[:16].hex() + "@maf.tep.local"
+ *   kucid = H(kuc, b"tep KucID")[:16].hex() + "@mef.tep.local"
+ *   kuc_mn1 = H(ke, <Kuc label> + b"22" + b"/mn1"); H(kuc_mn1, b"tep KucID")[:16].hex()
  *   # whole chain from the exporter: Ke = exp[16:]
  *   kpsa2 = H(exp[16:], <Kpsa label> + b"/tep-cse"); H(kpsa2, b"tep KpsaID")[:16].hex()
  *
@@ -37,6 +39,9 @@
 #define KAT_KUC22 "5c56fc023d0ba21b86ea9c4b73d80ebab65ed0a7c82a53e24002a64fb37f4b53"
 #define KAT_KPSAID "a3c17bd1c9c8dabf840873d1ffe1f1b9@mef.tep.local"
 #define KAT_KMID "ab0627e2b159b194f290447a0cce2d4e@maf.tep.local"
+#define KAT_KUCID22 "cc16e30d63c989e7f7d44fa81606ef18@mef.tep.local"
+#define KAT_KUC22_MN1 "6e012ba7ba9fa1da1fd49826dc5555b8433438fa040d6a817aa9722bb853923a"
+#define KAT_KUCID22_MN1 "36c9b6c54491c4e53322bd49ba91573a@mef.tep.local"
 #define KAT_CHAIN_KPSA "e3a6bec8c33a5d3ff88835c3199a089685b49da05d17bd7a3a182de549ae8266"
 #define KAT_CHAIN_KPSAID "181a4dc98eb5bf7b3e212074462657e8@mef.tep.local"
 
@@ -175,6 +180,25 @@ static void test_kpsa_id_and_km_id(void **state)
     assert_int_equal(cmn_kdf_kpsa_id(kpsa, "mef.tep.local", id, 10), CMN_ERANGE);
 }
 
+/* MEF Key Registration of a usage-constrained key (8.3.5.2.7): Kuc for a second target
+ * and its Key Identifier, as the device, the MEF and the target compute them. */
+static void test_kuc_id(void **state)
+{
+    uint8_t ke[CMN_KEY_LEN], kuc[CMN_KEY_LEN];
+    char id[CMN_KEY_ID_MAX];
+    (void)state;
+
+    for (int i = 0; i < CMN_KEY_LEN; i++)
+        ke[i] = (uint8_t)i;
+    assert_int_equal(cmn_kdf_kuc(ke, 22, "/tep-cse", kuc), 0);
+    assert_int_equal(cmn_kdf_kuc_id(kuc, "mef.tep.local", id, sizeof(id)), 0);
+    assert_string_equal(id, KAT_KUCID22);
+    assert_int_equal(cmn_kdf_kuc(ke, 22, "/mn1", kuc), 0);
+    assert_key_hex(kuc, KAT_KUC22_MN1);
+    assert_int_equal(cmn_kdf_kuc_id(kuc, "mef.tep.local", id, sizeof(id)), 0);
+    assert_string_equal(id, KAT_KUCID22_MN1);
+}
+
 /* Exporter output -> Ke -> Kpsa -> KpsaID, as the MEF and the device both run it. */
 static void test_whole_chain(void **state)
 {
@@ -228,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_kuc),
         cmocka_unit_test(test_kpsa_id_and_km_id),
         cmocka_unit_test(test_whole_chain),
+        cmocka_unit_test(test_kuc_id),
         cmocka_unit_test(test_non_ascii_ids_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
