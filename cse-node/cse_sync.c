@@ -110,7 +110,10 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
             stats->revocations++;
         if (rc == CMN_ENOTFOUND)
             rc = 0;
-    } else if (ev->kind == TEP__EVENT__KIND__REVOKED) {
+    } else if (ev->kind == TEP__EVENT__KIND__KEY_DEREGISTERED && item->credential == NULL) {
+        rc = 0; /* a usage-constrained key of another target: nothing of ours */
+    } else if (ev->kind == TEP__EVENT__KIND__REVOKED ||
+               ev->kind == TEP__EVENT__KIND__KEY_DEREGISTERED) {
         if (item->credential != NULL) {
             c = *item->credential;
             c.revoked = true;

@@ -127,6 +127,8 @@ static const char *kind_name(Tep__Event__Kind kind)
     case TEP__EVENT__KIND__ENROLLED: return "enrolled";
     case TEP__EVENT__KIND__REVOKED: return "revoked";
     case TEP__EVENT__KIND__CERT_REVOKED: return "cert_revoked";
+    case TEP__EVENT__KIND__KEY_REGISTERED: return "key_registered";
+    case TEP__EVENT__KIND__KEY_DEREGISTERED: return "key_deregistered";
     default: return "unknown";
     }
 }

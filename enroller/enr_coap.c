@@ -20,6 +20,7 @@
 #include "cmn_pki.h"
 #include "enr_admin.h"
 #include "enr_enrol.h"
+#include "enr_mef.h"
 #include "enr_trust.h"
 #include "enr_gba.h"
 #include "cmn_gba.h"
@@ -707,6 +708,119 @@ static void handle_cert(coap_resource_t *resource, coap_session_t *session,
     tep__issued_cert__free_unpacked(ic, NULL);
 }
 
+/* ---- MEF procedures (TS-0003 8.3.5.2; enr_mef.h) ------------------------------------- */
+
+static void mef_reply(enr_coap *c, coap_pdu_t *resp, enr_mef_answer *a, const char *what,
+                      const enr_peer *peer, const char *id)
+{
+    uint8_t cf[4];
+
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE(a->code));
+    if (a->body) {
+        coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT,
+                        coap_encode_var_safe(cf, sizeof(cf), CMN_CF_JSON), cf);
+        coap_add_data(resp, strlen(a->body), (const uint8_t *)a->body);
+    }
+    if (a->code < 300)
+        CMN_INFO(SUB, "event=mef_%s kpm_id=%s id=%s code=%u events=%zu", what, peer->kpm_id,
+                 id, a->code, a->events.n);
+    else
+        CMN_WARN(SUB, "event=mef_%s_refused kpm_id=%s id=%s code=%u", what, peer->kpm_id, id,
+                 a->code);
+    if (a->events.n > 0 && c->on_events)
+        c->on_events(&a->events, c->arg);
+    free(a->body);
+}
+
+/* The session's MEF Client, with the request body; NULL after answering a refusal. */
+static const enr_peer *mef_request(enr_coap *c, coap_session_t *session, const coap_pdu_t *req,
+                                   coap_pdu_t *resp, const uint8_t **body, size_t *len)
+{
+    const enr_peer *peer = coap_session_get_app_data(session);
+
+    *body = NULL;
+    *len = 0;
+    if (!c || !peer) {
+        answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no MEF Handshake");
+        return NULL;
+    }
+    if (!request_format_ok(req)) {
+        answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
+        return NULL;
+    }
+    if (!coap_get_data(req, len, body))
+        *len = 0;
+    if (*len > ENR_BODY_MAX) {
+        answer_too_large(resp, ENR_BODY_MAX);
+        return NULL;
+    }
+    return peer;
+}
+
+/* POST /mef/clients (8.3.5.2.3) and POST /mef/keys (8.3.5.2.7). */
+static void handle_mef_post(coap_resource_t *resource, coap_session_t *session,
+                            const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
+{
+    enr_coap *c = coap_get_app_data(coap_session_get_context(session));
+    coap_str_const_t *uri = coap_resource_get_uri_path(resource);
+    bool keys = uri && uri->length == 8 && memcmp(uri->s, "mef/keys", 8) == 0;
+    const uint8_t *body;
+    size_t len;
+    const enr_peer *peer = mef_request(c, session, req, resp, &body, &len);
+    enr_mef_answer a;
+    enr_mef_ctx x;
+
+    (void)query;
+    if (!peer)
+        return;
+    x = (enr_mef_ctx){c->store, c->cfg, peer->kpm_id, (int64_t)time(NULL)};
+    if (keys)
+        enr_mef_key_register(&x, body, len, &a);
+    else
+        enr_mef_client_register(&x, body, len, &a);
+    mef_reply(c, resp, &a, keys ? "key_registered" : "client_registered", peer, "-");
+}
+
+/* PUT / DELETE /mef/clients/<mefClientRegID> (8.3.5.2.5, 8.3.5.2.6), DELETE
+ * /mef/keys/<relativeKeyID> (8.3.5.2.10); any other unknown path is 4.04 as before. */
+static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
+                           const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
+{
+    enr_coap *c = coap_get_app_data(coap_session_get_context(session));
+    coap_pdu_code_t code = coap_pdu_get_code(req);
+    coap_string_t *path = coap_get_uri_path(req);
+    char kind[16], id[80];
+    bool item = path && cmn_coap_item_path("mef/", (const char *)path->s, path->length, kind,
+                                           sizeof(kind), id, sizeof(id));
+    bool clients = item && strcmp(kind, "clients") == 0, keys = item && strcmp(kind, "keys") == 0;
+    const uint8_t *body;
+    size_t len;
+    const enr_peer *peer;
+    enr_mef_answer a;
+    enr_mef_ctx x;
+
+    (void)resource;
+    (void)query;
+    coap_delete_string(path);
+    if (!clients && !keys)
+        return answer(resp, COAP_RESPONSE_CODE_NOT_FOUND, NULL);
+    if (code != COAP_REQUEST_CODE_DELETE && !(clients && code == COAP_REQUEST_CODE_PUT))
+        return answer(resp, COAP_RESPONSE_CODE_NOT_ALLOWED, NULL);
+    if (!(peer = mef_request(c, session, req, resp, &body, &len)))
+        return;
+    x = (enr_mef_ctx){c->store, c->cfg, peer->kpm_id, (int64_t)time(NULL)};
+    if (keys)
+        enr_mef_key_deregister(&x, id, &a);
+    else if (code == COAP_REQUEST_CODE_PUT)
+        enr_mef_client_update(&x, id, body, len, &a);
+    else
+        enr_mef_client_deregister(&x, id, &a);
+    mef_reply(c, resp, &a,
+              keys ? "key_deregistered"
+                   : code == COAP_REQUEST_CODE_PUT ? "client_updated" : "client_deregistered",
+              peer, id);
+}
+
 /* ---- set-up ------------------------------------------------------------------------- */
 
 static void coap_log_to_cmn(coap_log_t level, const char *message)
@@ -814,6 +928,19 @@ static int setup_resources(enr_coap *c)
     if (!r)
         return CMN_ENOMEM;
     coap_register_handler(r, COAP_REQUEST_POST, handle_cert);
+    coap_add_resource(c->ctx, r);
+    for (int i = 0; i < 2; i++) {
+        r = coap_resource_init(coap_make_str_const(i ? "mef/keys" : "mef/clients"), 0);
+        if (!r)
+            return CMN_ENOMEM;
+        coap_register_handler(r, COAP_REQUEST_POST, handle_mef_post);
+        coap_add_resource(c->ctx, r);
+    }
+    if (!(r = coap_resource_unknown_init2(handle_unknown, 0)))
+        return CMN_ENOMEM;
+    coap_register_request_handler(r, COAP_REQUEST_DELETE, handle_unknown);
+    coap_register_request_handler(r, COAP_REQUEST_POST, handle_unknown);
+    coap_register_request_handler(r, COAP_REQUEST_GET, handle_unknown);
     coap_add_resource(c->ctx, r);
     return 0;
 }

@@ -13,7 +13,7 @@
 static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB_BY_KPM,
                                       ENR_DB_EVENTS,   ENR_DB_COUNTERS,   ENR_DB_INSTANCES,
                                       ENR_DB_CA,       ENR_DB_CERTS,      ENR_DB_INSTANCE_IDS,
-                                      ENR_DB_BY_CERT_ID};
+                                      ENR_DB_BY_CERT_ID, ENR_DB_MEF_CLIENTS, ENR_DB_MEF_KEYS};
 static const char last_seq_key[] = "last_seq";
 static const char epoch_key[] = "epoch";
 
@@ -213,6 +213,11 @@ static int txn_append_event(cmn_txn *t, Tep__Event__Kind kind, const Tep__Enrolm
     return txn_log_event(t, &ev, out);
 }
 
+int enr_db_txn_log_event(cmn_txn *t, Tep__Event *ev, enr_events *out)
+{
+    return txn_log_event(t, ev, out);
+}
+
 /* ---- revocation ---------------------------------------------------------------- */
 
 /* KeID of kpm_id's current enrolment into ret (CMN_ENOTFOUND when none). */
@@ -230,6 +235,11 @@ static int txn_current_ke_id(cmn_txn *t, const char *kpm_id, char ret[CMN_KEY_ID
     }
     cmn_store_free_val(val, len);
     return rc;
+}
+
+int enr_db_txn_current_ke_id(cmn_txn *t, const char *kpm_id, char ret[CMN_KEY_ID_MAX])
+{
+    return txn_current_ke_id(t, kpm_id, ret);
 }
 
 /* Marks enrolment ke_id revoked and appends its REVOKED event (no-op if it already is). */

@@ -35,6 +35,8 @@
 #define ENR_DB_CERTS "certs"         /* serial -> IssuedCert */
 #define ENR_DB_INSTANCE_IDS "instance_ids" /* an instance's AE-ID -> its KeID (collisions) */
 #define ENR_DB_BY_CERT_ID "by_cert_id" /* a certificate identity -> KpmID (the enrolee's name) */
+#define ENR_DB_MEF_CLIENTS "mef_clients" /* MEFClientRegID -> MefClient (enr_mef.h) */
+#define ENR_DB_MEF_KEYS "mef_keys"       /* Key Identifier -> MefKey (enr_mef.h) */
 
 #define ENR_ID_MAX 256 /* KpmID, Enrolee-ID, App-ID, CSE-ID: bytes incl. NUL */
 
@@ -143,6 +145,11 @@ typedef int (*enr_enrolment_fn)(const Tep__Enrolment *e, void *arg);
 int enr_db_enrolments_of(cmn_store *s, const char *kpm_id, enr_enrolment_fn fn, void *arg);
 
 int enr_db_last_seq(cmn_store *s, uint64_t *ret_seq);
+/* Appends ev (seq assigned here) to the log in t and to out, for changes made outside
+ * this file in the same transaction (enr_mef.c). */
+int enr_db_txn_log_event(cmn_txn *t, Tep__Event *ev, enr_events *out);
+/* The KeID of kpm_id's current enrolment in t (CMN_ENOTFOUND when none). */
+int enr_db_txn_current_ke_id(cmn_txn *t, const char *kpm_id, char ret[CMN_KEY_ID_MAX]);
 int enr_db_count(cmn_store *s, const char *db, uint64_t *ret_n);
 
 /* Calls fn for every enrolee in KpmID order (e valid only during the call). */

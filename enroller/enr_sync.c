@@ -8,6 +8,7 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "enr_db.h"
+#include "enr_mef.h"
 
 /* One item with everything it points to. item must stay first (freed through it). */
 typedef struct {
@@ -15,6 +16,7 @@ typedef struct {
     Tep__Credential cred;
     Tep__Event *event;      /* unpacked from the log */
     Tep__Enrolment *enrolment; /* unpacked; cred strings point into it */
+    Tep__MefKey *mef_key;      /* KEY_* events: the registered key */
     char key_id[CMN_KEY_ID_MAX];
     uint8_t key[CMN_KEY_LEN];
 } sync_slot;
@@ -26,6 +28,8 @@ static void slot_free(sync_slot *slot)
     if (slot->event)
         tep__event__free_unpacked(slot->event, NULL);
     enr_enrolment_free(slot->enrolment);
+    if (slot->mef_key)
+        tep__mef_key__free_unpacked(slot->mef_key, NULL);
     cmn_free_secret(slot, sizeof(*slot));
 }
 
@@ -79,6 +83,51 @@ static int fill_credential(sync_slot *slot, const char *target, const char *mef_
     return 0;
 }
 
+/* A KEY_* event (MEF Key Registration, enr_mef.h): Kuc of the source's enrolment for
+ * the key's one target, handed to that target only; revoked once the key is
+ * de-registered or the enrolment revoked. */
+static int fill_mef_key(sync_slot *slot, cmn_store *s, const char *target, const char *mef_fqdn)
+{
+    Tep__Enrolment *en = slot->enrolment;
+    Tep__MefKey *k;
+    int rc = enr_mef_key_get(s, slot->event->key_id, &slot->mef_key);
+
+    if (rc == CMN_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    k = slot->mef_key;
+    if (target[0] == '\0' || strcmp(target, k->target_id) != 0)
+        return 0;
+    if (en->ke.len != CMN_KEY_LEN)
+        return CMN_ECORRUPT;
+    rc = cmn_kdf_kuc(en->ke.data, k->suid, k->target_id, slot->key);
+    if (rc == 0)
+        rc = cmn_kdf_kuc_id(slot->key, mef_fqdn, slot->key_id, sizeof(slot->key_id));
+    if (rc != 0)
+        return rc;
+    slot->cred.key_id = slot->key_id;
+    slot->cred.revoked = k->revoked || en->revoked ||
+                         slot->event->kind == TEP__EVENT__KIND__KEY_DEREGISTERED;
+    if (!slot->cred.revoked) {
+        slot->cred.key.data = slot->key;
+        slot->cred.key.len = CMN_KEY_LEN;
+    }
+    slot->cred.suid = k->suid;
+    slot->cred.ke_id = en->ke_id;
+    slot->cred.enrolee_id = en->enrolee_id;
+    slot->cred.app_id = en->app_id;
+    slot->cred.expires = k->expires;
+    slot->item.credential = &slot->cred;
+    return 0;
+}
+
+static bool is_key_event(const Tep__Event *ev)
+{
+    return ev->kind == TEP__EVENT__KIND__KEY_REGISTERED ||
+           ev->kind == TEP__EVENT__KIND__KEY_DEREGISTERED;
+}
+
 static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req,
                      const char *mef_fqdn, sync_slot **ret)
 {
@@ -102,7 +151,9 @@ static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req,
         rc = 0; /* nothing to hand out for it */
         goto out;
     }
-    if (rc == 0)
+    if (rc == 0 && is_key_event(slot->event))
+        rc = fill_mef_key(slot, s, req->target_id, mef_fqdn);
+    else if (rc == 0)
         rc = fill_credential(slot, req->target_id, mef_fqdn);
 out:
     if (rc != 0) {
