@@ -34,4 +34,11 @@ int tae_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
 int tae_glue_open_fresh(const tep_device *dev, const char *uri, const tae_psk_creds *creds,
                         unsigned flags, tep_conn **ret_conn);
 
+/* Defined in tep_maf.c: a key for one target as a tep_kc (copied; the MEF's
+ * usage-constrained keys, tep_mef.c, use the same object and tep_connect_kc()). */
+int tae_kc_new(const char *key_id, const uint8_t key[CMN_KEY_LEN], int64_t expires,
+               const char *reg_id, unsigned suid, const char *target, tep_kc **ret);
+unsigned tae_kc_suid(const tep_kc *kc);
+const char *tae_kc_target(const tep_kc *kc);
+
 #endif

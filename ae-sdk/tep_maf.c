@@ -315,6 +315,37 @@ int64_t tep_kc_expires(const tep_kc *kc)
     return kc != NULL ? kc->expires : 0;
 }
 
+int tae_kc_new(const char *key_id, const uint8_t key[CMN_KEY_LEN], int64_t expires,
+               const char *reg_id, unsigned suid, const char *target, tep_kc **ret)
+{
+    tep_kc *kc = calloc(1, sizeof(*kc));
+
+    *ret = NULL;
+    if (!kc)
+        return CMN_ENOMEM;
+    if ((size_t)snprintf(kc->key_id, sizeof(kc->key_id), "%s", key_id) >= sizeof(kc->key_id) ||
+        (size_t)snprintf(kc->reg_id, sizeof(kc->reg_id), "%s", reg_id) >= sizeof(kc->reg_id) ||
+        (size_t)snprintf(kc->target, sizeof(kc->target), "%s", target) >= sizeof(kc->target)) {
+        tep_kc_free(kc);
+        return CMN_ERANGE;
+    }
+    memcpy(kc->kc, key, CMN_KEY_LEN);
+    kc->expires = expires;
+    kc->suid = suid;
+    *ret = kc;
+    return 0;
+}
+
+unsigned tae_kc_suid(const tep_kc *kc)
+{
+    return kc->suid;
+}
+
+const char *tae_kc_target(const tep_kc *kc)
+{
+    return kc->target;
+}
+
 void tep_kc_free(tep_kc *kc)
 {
     if (kc != NULL)

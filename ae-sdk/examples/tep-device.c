@@ -61,7 +61,17 @@ static void usage(FILE *out)
             "                              key for the registrar CSE at the MAF (Km; --cert: in\n"
             "                              a certificate MAF Handshake, after `cert`), connect\n"
             "                              with Kc, then as run (MAF URI default: the\n"
-            "                              enrolment's)\n");
+            "                              enrolment's)\n"
+            "  mef-run TARGET URI CSE_NAME [--suid N] [--lifetime S]   MEF Client and Key\n"
+            "                              Registration (TS-0003 8.3.5.2) of a usage-constrained\n"
+            "                              key (SUID 22..25, default 22) for the CSE TARGET,\n"
+            "                              DTLS-PSK to URI with it, AE registration under\n"
+            "                              CSE_NAME\n"
+            "  mef-connect TARGET URI CSE_NAME [--suid N]   the same with a key registered\n"
+            "                              before (computed from Ke, no MEF session)\n"
+            "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
+            "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
+            "  mef-deregister-client REG_ID           MEF Client De-Registration\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -416,6 +426,88 @@ static int cmd_maf_run(ctx *c, int argc, char **argv)
             return usage(stderr), EXIT_USAGE;
     }
     return do_maf_run(c, maf_uri, lifetime, cert);
+}
+
+/* MEF procedures (TS-0003 8.3.5.2): a usage-constrained key for TARGET (a CSE-ID other
+ * than the registrar), the SAEF to that CSE at URI with it, and an AE registered under
+ * its CSEBase CSE_NAME. */
+static int mef_connect(ctx *c, tep_kc *kc, const char *uri, const char *cse_name)
+{
+    const char *app = tep_device_app_id(c->dev);
+    tep_response *rsp = NULL;
+    char body[600];
+    int rc = tep_connect_kc(c->dev, kc, uri, &c->conn);
+
+    tep_kc_free(kc);
+    if (rc < 0)
+        return fail("connect to the target with the MEF key", rc);
+    tep_conn_set_timeout(c->conn, c->timeout_ms);
+    snprintf(body, sizeof(body),
+             "{\"m2m:ae\":{\"rn\":\"%s\",\"api\":\"%s\",\"rr\":false,\"srv\":[\"3\"]}}",
+             tep_device_enrolee_id(c->dev), app && app[0] ? app : TEP_DEFAULT_APP_ID);
+    if ((rc = tep_request(c->conn, TEP_OP_CREATE, cse_name, TEP_TY_AE, body, NULL, &rsp)) < 0)
+        return fail("AE registration at the target", rc);
+    printf("RSC=%u\n", rsp->rsc);
+    /* registered before (4105 name taken, 4117 already registered): the SA works */
+    rc = rsc_ok(rsp) || rsp->rsc == 4105 || rsp->rsc == 4117 ? EXIT_OK
+                                                            : rsc_exit("AE registration", rsp);
+    tep_response_free(rsp);
+    return rc;
+}
+
+static int do_mef_run(ctx *c, const char *target, const char *uri, const char *cse_name,
+                      unsigned suid, long lifetime, bool registered)
+{
+    tep_kc *kc = NULL;
+    int rc = registered ? tep_mef_key(c->dev, suid, target, &kc)
+                        : tep_mef_register_key(c->dev, suid, target, lifetime, &kc);
+
+    if (rc < 0)
+        return fail(registered ? "MEF key" : "MEF key registration", rc);
+    printf("KEY_ID=%s\nMEF_CLIENT_REG_ID=%s\nKEY_EXPIRES=%" PRId64 "\n", tep_kc_key_id(kc),
+           tep_kc_client_reg_id(kc), tep_kc_expires(kc));
+    return mef_connect(c, kc, uri, cse_name);
+}
+
+static int cmd_mef(ctx *c, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    unsigned suid = 22;
+    long lifetime = 0;
+    int n = argc;
+    tep_kc *kc = NULL;
+    int64_t exp = 0;
+    int rc;
+
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--suid") == 0 && atoi(argv[i + 1]) > 0)
+            suid = (unsigned)atoi(argv[i + 1]), n = n < i ? n : i;
+        else if (strcmp(argv[i], "--lifetime") == 0 && atol(argv[i + 1]) > 0)
+            lifetime = atol(argv[i + 1]), n = n < i ? n : i;
+    }
+    if ((strcmp(cmd, "mef-run") == 0 || strcmp(cmd, "mef-connect") == 0) && n == 4)
+        return do_mef_run(c, argv[1], argv[2], argv[3], suid, lifetime,
+                          strcmp(cmd, "mef-connect") == 0);
+    if (strcmp(cmd, "mef-deregister-key") == 0 && n == 2) {
+        rc = tep_mef_key(c->dev, suid, argv[1], &kc);
+        if (rc == 0)
+            rc = tep_mef_deregister_key(c->dev, kc);
+        tep_kc_free(kc);
+        return rc < 0 ? fail("MEF key de-registration", rc) : EXIT_OK;
+    }
+    if (strcmp(cmd, "mef-deregister-client") == 0 && n == 2) {
+        rc = tep_mef_deregister_client(c->dev, argv[1]);
+        return rc < 0 ? fail("MEF client de-registration", rc) : EXIT_OK;
+    }
+    if (strcmp(cmd, "mef-update-client") == 0 && n == 2 && lifetime > 0) {
+        rc = tep_mef_update_client(c->dev, argv[1], lifetime, &exp);
+        if (rc < 0)
+            return fail("MEF client registration update", rc);
+        printf("EXPIRES=%" PRId64 "\n", exp);
+        return EXIT_OK;
+    }
+    usage(stderr);
+    return EXIT_USAGE;
 }
 
 /* Dynamic authorization, indirect flow (TS-0003 7.3.2.3): a token for ACOP on PATH from
@@ -837,6 +929,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_cert_renew(c);
     if (strcmp(cmd, "cert-run") == 0 && argc == 1)
         return do_cert_run(c);
+    if (strncmp(cmd, "mef-", 4) == 0)
+        return cmd_mef(c, argc, argv);
     if (strcmp(cmd, "maf-run") == 0)
         return cmd_maf_run(c, argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)

@@ -453,6 +453,37 @@ TEP_API void tep_esprim_sent(tep_esprim *s);
 TEP_API int tep_esprim_open(const tep_esprim *s, const char *outer_body, char **ret_inner_json);
 TEP_API void tep_esprim_free(tep_esprim *s); /* NULL is fine */
 
+/* ---- MEF procedures: keys for more than one target (TS-0003 8.3.5.2) --------------- */
+
+/* In a MEF Handshake (DTLS-PSK with Kpm; a certificate enrolee: ECDHE-ECDSA with the tep
+ * certificate of tep_enrol_with_cert(..., 1)), MEF Client Registration (8.3.5.2.3), then
+ * MEF Key Registration (8.3.5.2.7) of the usage-constrained key
+ * Kuc = HMAC-SHA-256(Ke, L_KUC || decimal(suid) || target_id) (10.3.7) for suid 22..25
+ * and target_id, one Enrolment Target of the MEF (a CSE-ID, e.g. "/mn1"), for lifetime
+ * seconds (0: the MEF's default, an hour). The MEF hands Kuc to that target; connect
+ * with tep_connect_kc(dev, kc, <target's coaps URI>, ...) (psk_identity = the Key
+ * Identifier hex(HMAC(Kuc, "tep KucID")[0..15])@MEF-FQDN, docs/keys.md).
+ * tep_kc_client_reg_id() gives the mefClientRegID. TEP_ESTATE: not enrolled (or a
+ * certificate enrolee without a tep certificate); TEP_EEXPIRED; TEP_EDENIED: refused
+ * (4.03: not a target of this MEF, no live enrolment); TEP_EINVAL (4.00); TEP_EPROTO:
+ * the MEF named another key. */
+TEP_API int tep_mef_register_key(tep_device *dev, unsigned suid, const char *target_id,
+                                 int64_t lifetime, tep_kc **ret_kc);
+/* The same key computed locally from Ke, without the MEF (a key registered earlier);
+ * no client registration id. */
+TEP_API int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id,
+                        tep_kc **ret_kc);
+/* MEF Key De-Registration (8.3.5.2.10): the target drops the key and closes its
+ * sessions. TEP_ENOTFOUND: not a key of this enrolee. */
+TEP_API int tep_mef_deregister_key(tep_device *dev, const tep_kc *kc);
+/* MEF Client Registration Update (8.3.5.2.5): a new expirationTime lifetime seconds
+ * from now (the MEF may shorten it; *ret_expires, may be NULL, gets its answer). */
+TEP_API int tep_mef_update_client(tep_device *dev, const char *reg_id, int64_t lifetime,
+                                  int64_t *ret_expires);
+/* MEF Client De-Registration (8.3.5.2.6): every key registered under it is
+ * de-registered too. */
+TEP_API int tep_mef_deregister_client(tep_device *dev, const char *reg_id);
+
 #ifdef __cplusplus
 }
 #endif
