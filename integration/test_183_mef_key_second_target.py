@@ -1,0 +1,113 @@
+"""183: the MEF procedures of TS-0003 8.3.5.2 for a device with more than one target: MEF
+Client Registration (8.3.5.2.3), Registration Update (8.3.5.2.5) and De-Registration
+(8.3.5.2.6), MEF Key Registration of a usage-constrained key (8.3.5.2.7, SUID 22 =
+RSPF-provisioned key for the SAEF; the key is Kuc of 10.3.7) and Key De-Registration
+(8.3.5.2.10). A device enrolled for the IN-CSE /tep-cse registers a key for the MN-CSE
+/mn1, which gets it from the enroller (sync, target /mn1 only), and opens the
+provisioned-symmetric-key SAEF to /mn1 with it; de-registration ends it there."""
+
+import pytest
+
+from harness import gateway_platform, wait_refused
+
+
+@pytest.fixture
+def gw():
+    p, mns = gateway_platform(("mn1",))
+    mn = mns["mn1"]
+    try:
+        dev = p.add_enrolee("dev7")
+        r = dev.run("enrol")
+        assert r.rc == 0, "%s\n%s" % (r, p.logs())
+        yield p, mn, dev
+        mn.stop()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=False)
+
+
+def _mef_run(dev, mn, *extra):
+    return dev.run("mef-run", "/mn1", mn.coaps, "mn1", *extra)
+
+
+def test_key_for_a_second_target(gw):
+    p, mn, dev = gw
+    # without a key for /mn1 the device's Kpsa (for /tep-cse) opens nothing there
+    r = dev.run("mef-run", "/nowhere", mn.coaps, "mn1")
+    assert r.rc == 2 and "denied" in r.err.lower(), "%s\n%s" % (r, p.logs())
+    p["enroller"].wait_log(r"event=mef_key_registered_refused kpm_id=dev7 .*code=403", 5)
+
+    r = _mef_run(dev, mn)
+    assert r.rc == 0, "%s\n%s\n%s" % (r, p.logs(), mn.tail())
+    key_id, reg_id = r.get("KEY_ID"), r.get("MEF_CLIENT_REG_ID")
+    assert key_id.endswith("@mef.tep.local") and len(reg_id) == 32, str(r)
+    assert r.rsc in (2001, 4105), str(r)
+    p["enroller"].wait_log(r"event=mef_client_registered kpm_id=dev7 ", 5)
+    p["enroller"].wait_log(r"event=mef_key_registered kpm_id=dev7 .*events=1", 5)
+    mn.wait_log(r"event=session_bound .*%s" % key_id.split("@")[0], 5)
+    # the IN-CSE, not a target of that key, never holds it
+    assert key_id not in p["cse"].log()
+
+    # a second key for the registrar itself is another key (another SUID, another ID)
+    r = dev.run("mef-run", "/tep-cse", p.env["CSE_COAPS"], "tep-cse", "--suid", "23")
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    assert r.get("KEY_ID") != key_id
+
+    # Registration Update: a new expirationTime (bounded by the MEF)
+    r = dev.run("mef-update-client", reg_id, "--lifetime", "600")
+    assert r.rc == 0 and int(r.get("EXPIRES")) > 0, "%s\n%s" % (r, p.logs())
+
+    # the same key again, computed from Ke: no MEF session needed
+    r = dev.run("mef-connect", "/mn1", mn.coaps, "mn1")
+    assert r.rc == 0 and r.get("KEY_ID") == key_id, "%s\n%s" % (r, mn.tail())
+
+    # Key De-Registration: /mn1 refuses the key from then on
+    r = dev.run("mef-deregister-key", "/mn1")
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    p["enroller"].wait_log(r"event=mef_key_deregistered kpm_id=dev7 .*events=1", 5)
+    mn.wait_log(r"event=sync_applied .*revocations=1", 5)
+    r = dev.run("mef-connect", "/mn1", mn.coaps, "mn1")
+    assert r.rc == 2, "%s\n%s" % (r, mn.tail())
+    mn.wait_log(r"event=handshake_refused reason=revoked identity=%s" % key_id, 5)
+    r = _mef_run(dev, mn)  # a new registration of the same key works again
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+
+
+def test_client_deregistration_ends_its_keys(gw):
+    p, mn, dev = gw
+    r = _mef_run(dev, mn)
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    reg_id = r.get("MEF_CLIENT_REG_ID")
+    r = dev.run("mef-deregister-client", reg_id)
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    p["enroller"].wait_log(r"event=mef_client_deregistered kpm_id=dev7 id=%s .*events=1"
+                           % reg_id, 5)
+    # the key is gone at /mn1: the SAEF with it is refused
+    r = dev.run("mef-connect", "/mn1", mn.coaps, "mn1")
+    assert r.rc == 2, "%s\n%s" % (r, mn.tail())
+    r = dev.run("mef-deregister-client", reg_id)  # and the registration is gone
+    assert r.rc != 0 and "not found" in r.err.lower(), str(r)
+
+
+def test_revoked_enrolee_loses_its_keys_at_every_target(gw):
+    """TS-0003 10.7: the usage-constrained key ends with the enrolment it comes from."""
+    p, mn, dev = gw
+    r = _mef_run(dev, mn)
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    assert p.tepctl("enrolee", "revoke", "dev7").rc == 0
+    mn.wait_log(r"event=sync_applied .*revocations=1", 5)
+    r = dev.run("mef-connect", "/mn1", mn.coaps, "mn1")
+    assert r.rc == 2, "%s\n%s" % (r, mn.tail())
+
+
+def test_another_enrolee_cannot_touch_the_registration(gw):
+    p, mn, dev = gw
+    r = _mef_run(dev, mn)
+    assert r.rc == 0, "%s\n%s" % (r, p.logs())
+    reg_id = r.get("MEF_CLIENT_REG_ID")
+    other = p.add_enrolee("dev8")
+    assert other.run("enrol").rc == 0
+    r = other.run("mef-deregister-client", reg_id)
+    assert r.rc != 0 and "not found" in r.err.lower(), str(r)
+    r = other.run("mef-deregister-key", "/mn1")  # dev8's own key id: never registered
+    assert r.rc != 0, str(r)
