@@ -59,7 +59,19 @@ typedef struct {
     const char *cert_serial; /* certificate session: the client certificate's serial */
 } authz_maf_session;
 
-/* An answer: CoAP code (201, 202, 204, 400, 403, 404, 500), a malloc'd JSON body (NULL
+/* The CoAP codes of MAF answers, class * 100 + detail (RFC 7252 12.1.2). */
+enum {
+    AUTHZ_MAF_CREATED = 201,     /* 2.01: a registration */
+    AUTHZ_MAF_DELETED = 202,     /* 2.02: a de-registration */
+    AUTHZ_MAF_CHANGED = 204,     /* 2.04: an update */
+    AUTHZ_MAF_CONTENT = 205,     /* 2.05: a retrieved key */
+    AUTHZ_MAF_BAD_REQUEST = 400, /* 4.00: malformed */
+    AUTHZ_MAF_FORBIDDEN = 403,   /* 4.03: not the client's, or expired */
+    AUTHZ_MAF_NOT_FOUND = 404,   /* 4.04: unknown or de-registered */
+    AUTHZ_MAF_INTERNAL = 500,    /* 5.00: store or memory failure */
+};
+
+/* An answer: CoAP code (AUTHZ_MAF_*), a malloc'd JSON body (NULL
  * for none) and why (static text, for the log). After a success, key_id (when set) is
  * to be published (authz_maf_publish), and so is every key in gone (client
  * de-registration, or keys a client update shortened). A target that holds a key

@@ -42,7 +42,7 @@ void authz_maf_e2e_retrieve(cmn_store *st, const char *maf_fqdn, const authz_maf
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    ret->code = 400;
+    ret->code = AUTHZ_MAF_BAD_REQUEST;
     ret->reason = "malformed relativeKeyID";
     if (rel_id == NULL || strlen(rel_id) != 2 * CMN_REL_ID_LEN ||
         strspn(rel_id, "0123456789abcdef") != 2 * CMN_REL_ID_LEN ||
@@ -56,22 +56,22 @@ void authz_maf_e2e_retrieve(cmn_store *st, const char *maf_fqdn, const authz_maf
     if (rc == 0 && !is_e2e(c->suid) && !(c->suid == AUTHZ_MAF_SUID_KC && target[0] == '/'))
         rc = CMN_EDENIED;
     if (rc == CMN_ENOTFOUND) {
-        ret->code = 404;
+        ret->code = AUTHZ_MAF_NOT_FOUND;
         ret->reason = "no such key";
     } else if (rc == CMN_EDENIED) {
-        ret->code = 403;
+        ret->code = AUTHZ_MAF_FORBIDDEN;
         ret->reason = "not a target of the key";
     } else if (rc != 0) {
-        ret->code = 500;
+        ret->code = AUTHZ_MAF_INTERNAL;
         ret->reason = "store failure";
     } else if ((ret->body = retrieved_body(c)) == NULL) {
-        ret->code = 500;
+        ret->code = AUTHZ_MAF_INTERNAL;
         ret->reason = "no memory";
     } else {
-        ret->code = 205; /* 2.05 Content */
+        ret->code = AUTHZ_MAF_CONTENT; /* 2.05 Content */
         ret->reason = "key retrieved";
     }
     authz_maf_credential_free(c);
-    if (ret->code != 205)
+    if (ret->code != AUTHZ_MAF_CONTENT)
         ret->key_id[0] = '\0'; /* nothing to publish */
 }
