@@ -189,6 +189,14 @@ static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__E
     if (req->body_case == TEP__ENVELOPE__BODY_ADMIN_REQ &&
         req->admin_req->op == TEP__ADMIN_REQUEST__OP__STATUS) {
         answer_status(a, &resp, kv, kvp, vals);
+    } else if (req->body_case == TEP__ENVELOPE__BODY_ADMIN_REQ &&
+               (req->admin_req->op == TEP__ADMIN_REQUEST__OP__CSE_DEREGISTER ||
+                req->admin_req->op == TEP__ADMIN_REQUEST__OP__CSE_REGISTER)) {
+        /* the MN-CSE leaves or rejoins its registrar (cse_registree.h), asynchronously */
+        resp.err = req->admin_req->op == TEP__ADMIN_REQUEST__OP__CSE_DEREGISTER
+                       ? cse_registree_leave(a->facts->registree)
+                       : cse_registree_rejoin(a->facts->registree);
+        resp.message = resp.err != 0 ? "not an MN-CSE (no registrar)" : "asked";
     } else {
         resp.err = CMN_EINVAL;
         resp.message = "unsupported request for tep-cse";

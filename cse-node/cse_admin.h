@@ -16,7 +16,7 @@ typedef struct {
     uint64_t last_seq;      /* updated by the daemon after each sync batch */
     const cse_coap *coap;   /* borrowed: DTLS flood counters; NULL until bound */
     const cse_node *node;   /* borrowed: CSE registration (cse_type, registered_cses) */
-    const struct cse_registree *registree; /* MN-CSE: its registration, else NULL */
+    struct cse_registree *registree; /* MN-CSE: its registration, else NULL */
 } cse_admin_facts;
 
 /* Binds a ROUTER on endpoint (an ipc:// directory is created). facts is borrowed. */

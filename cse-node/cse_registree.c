@@ -21,7 +21,7 @@
 #define ANSWER_WAIT_MS 5000
 #define RETRY_MS 1000
 
-typedef enum { STEP_CREATE, STEP_UPDATE, STEP_CHECK, STEP_REGISTRAR } step;
+typedef enum { STEP_CREATE, STEP_UPDATE, STEP_CHECK, STEP_REGISTRAR, STEP_DELETE } step;
 
 struct cse_registree {
     const cse_config *cfg;
@@ -37,6 +37,8 @@ struct cse_registree {
     char rname[128];        /* the registrar's CSEBase name */
     char poa[300];          /* own poa announced */
     bool registered;
+    bool leaving;           /* de-registration asked (cse_registree_leave) */
+    bool left;              /* de-registered: nothing more until rejoined */
     bool waiting;           /* an exchange on its way */
     uint32_t xid;
     step step;
@@ -191,6 +193,10 @@ static void send_step(cse_registree *r, step st)
         q.code = COAP_REQUEST_CODE_GET;
         snprintf(path, sizeof(path), "%s", r->rname);
         break;
+    case STEP_DELETE:
+        q.code = COAP_REQUEST_CODE_DELETE;
+        snprintf(path, sizeof(path), "%s/%s", r->rname, r->rn);
+        break;
     }
     q.path = path;
     q.body = body;
@@ -243,6 +249,18 @@ static void store_registrar(cse_registree *r, const char *body)
     cse_res_free(base);
     json_decref(a);
     json_decref(root);
+}
+
+/* De-registered: the registrar's representation here goes too (TS-0004 7.4.4.2.4). */
+static void drop_registrar(cse_registree *r)
+{
+    char path[CSE_PATH_MAX];
+    Tep__Resource *old = NULL;
+
+    snprintf(path, sizeof(path), "%s/%s", r->node->cse_name, r->node->registrar_csi + 1);
+    if (cse_res_get(r->node->store, path, &old) == 0)
+        cse_res_delete(r->node->store, old, (int64_t)time(NULL));
+    cse_res_free(old);
 }
 
 static bool dcse_changed(cse_registree *r, const char *body)
@@ -321,6 +339,19 @@ static void answered(void *arg, const coap_pdu_t *answer)
             r->registered = false; /* deleted there, or its store is new: again */
         }
         break;
+    case STEP_DELETE:
+        if (a.rsc == CMN_RSC_DELETED || a.rsc == CMN_RSC_NOT_FOUND) {
+            r->registered = false;
+            r->leaving = false;
+            r->left = true;
+            drop_registrar(r);
+            CMN_INFO(SUB, "event=deregistered registrar=%s rsc=%u", r->node->registrar_csi,
+                     a.rsc);
+        } else {
+            CMN_WARN(SUB, "event=deregistration_refused rsc=%u", a.rsc);
+            r->next_ms = now + RETRY_MS;
+        }
+        break;
     case STEP_REGISTRAR: /* its CSEBase may be closed to us (4103): what we know then */
         store_registrar(r, a.rsc == CMN_RSC_OK ? a.body : NULL);
         r->next_ms = now + (int64_t)r->cfg->registrar_check_s * 1000;
@@ -331,7 +362,7 @@ static void answered(void *arg, const coap_pdu_t *answer)
 
 void cse_registree_process(cse_registree *r, int64_t now_ms)
 {
-    if (r == NULL || r->waiting)
+    if (r == NULL || r->waiting || r->left)
         return;
     if (r->s != NULL && coap_session_get_state(r->s) == COAP_SESSION_STATE_NONE) {
         CMN_WARN(SUB, "event=registrar_session_closed");
@@ -344,7 +375,28 @@ void cse_registree_process(cse_registree *r, int64_t now_ms)
         r->next_ms = now_ms + RETRY_MS;
         return;
     }
-    send_step(r, r->registered ? STEP_CHECK : STEP_CREATE);
+    send_step(r, r->leaving ? STEP_DELETE : r->registered ? STEP_CHECK : STEP_CREATE);
+}
+
+int cse_registree_leave(cse_registree *r)
+{
+    if (r == NULL)
+        return CMN_EINVAL;
+    r->leaving = true;
+    r->next_ms = 0; /* at the next turn (after an exchange on its way) */
+    CMN_INFO(SUB, "event=deregistration_asked registrar=%s", r->node->registrar_csi);
+    return 0;
+}
+
+int cse_registree_rejoin(cse_registree *r)
+{
+    if (r == NULL)
+        return CMN_EINVAL;
+    r->leaving = r->left = false;
+    r->registered = false;
+    r->next_ms = 0;
+    CMN_INFO(SUB, "event=registration_asked registrar=%s", r->node->registrar_csi);
+    return 0;
 }
 
 /* ---- life ------------------------------------------------------------------------- */

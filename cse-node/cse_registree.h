@@ -33,6 +33,12 @@ void cse_registree_free(cse_registree *r); /* NULL is fine; releases the session
 void cse_registree_process(cse_registree *r, int64_t now_ms);
 /* The session to the registrar when it is up (the uplink of cse_coap_set_uplink). */
 coap_session_t *cse_registree_session(void *r);
+/* De-registration by the MN-CSE (TS-0001 10.2.2.10; `tepctl cse deregister`): its
+ * <remoteCSE> at the registrar is deleted (DELETE, From its CSE-ID), then the local one of
+ * the registrar, and it stays unregistered (no checks) until cse_registree_rejoin
+ * (`tepctl cse register`) or a restart. CMN_EINVAL for NULL (an IN-CSE). */
+int cse_registree_leave(cse_registree *r);
+int cse_registree_rejoin(cse_registree *r);
 /* For tepctl status: registered now, and the registrations made since the start. */
 bool cse_registree_registered(const cse_registree *r);
 uint64_t cse_registree_count(const cse_registree *r);

@@ -6,6 +6,7 @@ DTLS-PSK with the Kpsa of its own enrolment, CSE-ID as Enrolee-ID), 7.2.1 (the C
 bound to the security association: another CSE-ID is 4106)."""
 
 import os
+import time
 
 import pytest
 
@@ -107,3 +108,27 @@ def test_tepctl_shows_registered_cses(gw):
                   "ipc://" + os.path.join(p.dir, "ipc", "mn1-admin.ipc"), "status"])
     assert r.rc == 0 and r.get("cse_type") == "MN" and r.get("cse_id") == "/mn1", str(r)
     assert r.get("registrar") == "/tep-cse registered", str(r)
+
+
+def test_mn_deregisters_and_registers_again(gw):
+    """De-registration by the MN-CSE (TS-0001 10.2.2.10, TS-0004 7.4.4.2.4): `tepctl cse
+    deregister` at the MN-CSE deletes its <remoteCSE> at the IN-CSE and the registrar's
+    <remoteCSE> at the MN-CSE, and it stays so (no re-registration at its checks); `cse
+    register` registers it again. An IN-CSE has no registrar to leave (exit 3)."""
+    p, mn, admin = gw
+    mn_admin = ["--admin", "ipc://" + os.path.join(p.dir, "ipc", "mn1-admin.ipc")]
+    r = run_tool([binary("tepctl")] + mn_admin + ["cse", "deregister"])
+    assert r.rc == 0, str(r)
+    mn.wait_log("event=deregistered registrar=/tep-cse rsc=2002", 10)
+    assert admin.retrieve("%s/mn1" % p.env["CSE_NAME"]).rsc == 4004
+    with OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin") as c:
+        assert c.retrieve("mn1/tep-cse").rsc == 4004
+    time.sleep(2.5)  # two checks (check_s 1): still unregistered
+    assert admin.retrieve("%s/mn1" % p.env["CSE_NAME"]).rsc == 4004
+    r = run_tool([binary("tepctl")] + mn_admin + ["status"])
+    assert r.get("registrar") == "/tep-cse unregistered", str(r)
+    r = run_tool([binary("tepctl")] + mn_admin + ["cse", "register"])
+    assert r.rc == 0, str(r)
+    wait_registered(mn, mn.log(since_start=False).count("event=registrar_represented") + 1)
+    assert admin.retrieve("%s/mn1" % p.env["CSE_NAME"]).rsc == 2000
+    assert p.tepctl("cse", "deregister", admin="cse").rc == 3

@@ -73,6 +73,7 @@ int tctl_maf_main(const tctl_opts *o, int argc, char **argv); /* tctl_maf.c: MAF
 int tctl_gba_main(const tctl_opts *o, int argc, char **argv); /* tctl_gba.c: tep-bsf */
 int tctl_events_main(const tctl_opts *o, int argc, char **argv);
 int tctl_status_main(const tctl_opts *o, int argc, char **argv);
+int tctl_cse_main(const tctl_opts *o, int argc, char **argv);
 int tctl_bus_main(const tctl_opts *o, int argc, char **argv); /* tctl_bus.c: credential probes */
 
 #endif

@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "  cert list | cert revoke SERIAL          certificates the tep CA issued; revoke one\n"
             "  events [--after SEQ] [--max N]          the enrolment event log\n"
             "  status [enroller|authz|cse|bsf]         daemon status (KEY=value)\n"
+            "  cse deregister | cse register           an MN-CSE leaves / rejoins its registrar\n"
             "  audit [--originator ID] [--last N]      tep-authz's access decisions\n"
             "  token revoke TOKEN-ID                   refuse a token from now on\n"
             "  maf keys | maf revoke KEY-ID            keys registered at the MAF; revoke one\n"
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
         return tctl_events_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "status"))
         return tctl_status_main(&o, argc - cmd, argv + cmd);
+    if (!strcmp(argv[cmd], "cse"))
+        return tctl_cse_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "audit"))
         return tctl_audit_main(&o, argc - cmd, argv + cmd);
     if (!strcmp(argv[cmd], "token"))
