@@ -16,7 +16,7 @@
 #define TEP_VERSION "unknown"
 #endif
 
-#define STATUS_N 12
+#define STATUS_N 9
 #define LIST_MAX 10000
 
 void bsf_answer_zn(const bsf_config *cfg, cmn_store *store, const Tep__ZnRequest *rq,
@@ -126,13 +126,18 @@ static void status(const bsf_config *cfg, const bsf_ub_stats *st, Tep__AdminResp
         return;
     }
     resp->status = kvp;
-    for (size_t i = 0; i < 9; i++) {
+    for (size_t i = 0; i < STATUS_N; i++) {
         Tep__KeyValue *kv = malloc(sizeof(*kv));
-        if (kv == NULL)
+        char *k = strdup(keys[i]), *v = strdup(vals[i]);
+
+        if (kv == NULL || k == NULL || v == NULL) {
+            free(kv), free(k), free(v);
+            resp->err = CMN_ENOMEM;
             break;
+        }
         tep__key_value__init(kv);
-        kv->key = strdup(keys[i]);
-        kv->value = strdup(vals[i]);
+        kv->key = k;
+        kv->value = v;
         kvp[resp->n_status++] = kv;
     }
 }
