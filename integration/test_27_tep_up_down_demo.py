@@ -167,9 +167,13 @@ def test_demo_runs_end_to_end():
                      "KE_ID=", "@bsf.tep.local", "PATH=tep-cse/Csim7/data",
                      # step 14, the gateway: registered, read through it, cut off
                      "registered_cses=/mn1:sa", "registrar=/tep-cse registered",
-                     "-> refused (rsc=5103, exit 3), as it should be"):
+                     "-> refused (rsc=5103, exit 3), as it should be",
+                     # steps 15, 16: ESData opened by its target only, ESPrim over plain
+                     'CLASS=enc\nSIGNER=\nVALUE={"reading":"e2e-secret"}',
+                     "-> refused (denied, exit 2), as it should be",
+                     "OUTER_RSC=2000\nRSC=2001", '"con":"via-esprim"'):
             assert step in out, "%r not in the demo's output\n%s" % (step, out[-3000:])
-        assert out.count("as it should be") == 6, out[-3000:]
+        assert out.count("as it should be") == 7, out[-3000:]
     finally:
         if m and m.group(1).startswith("/tmp/tep-demo."):
             shutil.rmtree(m.group(1), ignore_errors=True)
