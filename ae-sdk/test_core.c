@@ -19,6 +19,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "tae_core.h"
+#include "tst.h"
 
 #define FQDN "mef.tep.local"
 #define KAT_KEID "000102030405060708090a0b0c0d0e0f@" FQDN
@@ -33,12 +34,9 @@
     "\"exp\": 1795000000, \"tgt\": {\"csi\": \"/tep-cse\", \"poa\": "                       \
     "\"coaps://127.0.0.1:5684\", \"mafi\": \"maf.tep.local\"}"
 
-static void *json_test_malloc(size_t n) { return test_malloc(n); }
-static void json_test_free(void *p) { test_free(p); }
-
 static int setup(void **state)
 {
-    json_set_alloc_funcs(json_test_malloc, json_test_free);
+    tst_json_leak_check();
     return 0;
 }
 

@@ -40,6 +40,7 @@
 #include "cmn_exporter.h"
 #include "tep/tepae.h"
 #include "tae_core.h"
+#include "tst.h"
 
 #define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define FQDN "mef.tep.local"
@@ -231,19 +232,6 @@ typedef struct {
     char dir[64], prov[128], state[128];
 } fixture;
 
-static uint16_t free_udp_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void write_prov(const fixture *f, const char *kpm_id, const char *kpm_hex)
 {
     FILE *fp = fopen(f->prov, "w");
@@ -260,12 +248,11 @@ static int setup(void **state)
     int fds[2];
     char c;
 
-    strcpy(f->dir, "/tmp/tepae-glue-XXXXXX");
-    if (!f || !mkdtemp(f->dir) || pipe(fds) < 0)
+    if (!f || tst_tmpdir("glue", f->dir, sizeof(f->dir)) != 0 || pipe(fds) < 0)
         return -1;
     snprintf(f->prov, sizeof(f->prov), "%s/d.prov", f->dir);
     snprintf(f->state, sizeof(f->state), "%s/d.state", f->dir);
-    peer_port = free_udp_port();
+    peer_port = tst_free_udp_port();
     if ((f->peer = fork()) == 0) {
         close(fds[0]);
         peer_main(fds[1]);
@@ -281,14 +268,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
 
     kill(f->peer, SIGTERM);
     waitpid(f->peer, NULL, 0);
-    unlink(f->prov);
-    unlink(f->state);
-    rmdir(f->dir);
+    rc = tst_rmtree(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static tep_device *load(const fixture *f, const char *kpm_id, const char *kpm_hex)

@@ -15,31 +15,26 @@
 #include "authz_creds.h"
 #include "authz_maf.h"
 #include "cmn_err.h"
+#include "tst.h"
 
-static char dir[64];
-static cmn_store *store;
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
+static tst_store fx;
+static cmn_store *store; /* fx.store */
 
 static int setup(void **state)
 {
     const char *dbs[] = {AUTHZ_CREDS_DB, AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,
                          AUTHZ_MAF_REVOKED_CERTS_DB};
 
-    snprintf(dir, sizeof(dir), "/tmp/tep-authz-creds-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (tst_store_open("authz-creds", dbs, 4, 1, &fx) != 0)
         return -1;
-    return cmn_store_open(dir, dbs, 4, 1, 0, &store);
+    store = fx.store;
+    return 0;
 }
 
 static int teardown(void **state)
 {
-    cmn_store_close(store);
+    tst_store_close(&fx);
     store = NULL;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

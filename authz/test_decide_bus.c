@@ -23,6 +23,7 @@
 #include "cmn_bus.h"
 #include "cmn_err.h"
 #include "cmn_onem2m.h"
+#include "tst.h"
 
 #define WAIT_MS 10000
 #define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
@@ -32,38 +33,6 @@ static char dir[64];
 static char decide_ep[128], admin_ep[128], conf[128], log_path[128];
 static pid_t pid = -1;
 static cmn_bus *bus;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
-static bool log_contains(const char *needle)
-{
-    char buf[16384];
-    FILE *f = fopen(log_path, "r");
-    size_t n;
-
-    if (f == NULL)
-        return false;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strstr(buf, needle) != NULL;
-}
-
-/* Another connection's message may be served after ours: give it a moment. */
-static bool log_eventually(const char *needle)
-{
-    for (int waited = 0; waited < WAIT_MS; waited += 50) {
-        if (log_contains(needle))
-            return true;
-        sleep_ms(50);
-    }
-    return false;
-}
 
 static int write_config(void)
 {
@@ -79,60 +48,33 @@ static int write_config(void)
     return fclose(f);
 }
 
-/* Starts the daemon (stderr to log_path, truncated) and waits for "event=ready". */
+/* Starts the daemon (its output to log_path, truncated) and waits for "event=ready". */
 static int start_daemon(void)
 {
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    char *argv[] = { (char *)daemon_path, "--config", conf, NULL };
+    int rc;
 
-    if (fd < 0)
-        return -1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        execl(daemon_path, daemon_path, "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-    close(fd);
-    for (int waited = 0; pid > 0 && waited < WAIT_MS; waited += 50) {
-        if (log_contains("event=ready"))
-            return 0;
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            pid = -1;
-            break;
-        }
-        sleep_ms(50);
-    }
-    return -1;
+    pid = tst_spawn(argv, log_path);
+    rc = tst_wait_log(log_path, "event=ready", pid, WAIT_MS);
+    if (rc == -2)
+        tst_stop(pid, WAIT_MS);
+    if (rc != 0)
+        pid = -1;
+    return rc == 0 ? 0 : -1;
 }
 
 /* SIGTERM, then the exit status (or -1 when it does not stop in time). */
 static int stop_daemon(void)
 {
-    int status = 0;
+    int rc = tst_stop(pid, WAIT_MS);
 
-    kill(pid, SIGTERM);
-    for (int waited = 0; waited < WAIT_MS; waited += 50) {
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            pid = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        }
-        sleep_ms(50);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
     pid = -1;
-    return -1;
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(p);
+    return rc;
 }
 
 static int group_setup(void **state)
 {
-    snprintf(dir, sizeof(dir), "/tmp/tep-authz-bus-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (tst_tmpdir("authz-bus", dir, sizeof(dir)) != 0)
         return -1;
     snprintf(decide_ep, sizeof(decide_ep), "ipc://%s/decide.ipc", dir);
     snprintf(admin_ep, sizeof(admin_ep), "ipc://%s/admin.ipc", dir);
@@ -148,7 +90,7 @@ static int group_teardown(void **state)
     if (pid > 0)
         stop_daemon();
     cmn_bus_free(bus);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tst_rmtree(dir);
     return 0;
 }
 
@@ -223,7 +165,7 @@ static void test_deny_not_creator(void **state)
     assert_int_equal(resp->rsc, CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
     assert_string_equal(resp->rule, "no acp: not creator");
     cmn_bus_env_free(env);
-    assert_true(log_contains("event=decision originator=Cintruder"));
+    assert_true(tst_log_contains(log_path, "event=decision originator=Cintruder"));
 }
 
 /* A DecisionBatchRequest (tep-cse's questions of one pass): one answer, each decision
@@ -303,7 +245,7 @@ static void test_bad_input_survived(void **state)
     cmn_bus_env_free(resp);
 
     test_permit_by_policy(state); /* still serving */
-    assert_true(log_eventually("event=message_dropped socket=decide"));
+    assert_true(tst_wait_log(log_path, "event=message_dropped socket=decide", 0, WAIT_MS) == 0);
 }
 
 static void test_status(void **state)
@@ -415,7 +357,7 @@ static void test_credentials_follow_enroller(void **state)
     assert_string_equal(status_value("credentials", v, sizeof(v)), "1");
     assert_true(enroller_until_applied(router, pub, 2));
     assert_string_equal(status_value("credentials", v, sizeof(v)), "0");
-    assert_false(log_contains("5a5a5a5a")); /* Km never reaches the log */
+    assert_false(tst_log_contains(log_path, "5a5a5a5a")); /* Km never reaches the log */
     cmn_bus_close(pub);
     cmn_bus_close(router);
 }
@@ -425,7 +367,7 @@ static void test_clean_stop_and_audit_kept(void **state)
     char v[32];
 
     assert_int_equal(stop_daemon(), 0);
-    assert_true(log_contains("event=stopping"));
+    assert_true(tst_log_contains(log_path, "event=stopping"));
     assert_int_equal(start_daemon(), 0);
     assert_string_equal(status_value("decisions", v, sizeof(v)), "0"); /* since start */
     assert_string_equal(status_value("audit_seq", v, sizeof(v)), "3");  /* durable */

@@ -17,6 +17,7 @@
 #include "authz_maf.h"
 #include "authz_maf_e2e.h"
 #include "cmn_err.h"
+#include "tst.h"
 
 #define NOW 1800000000
 #define MAF "maf.tep.local"
@@ -25,18 +26,10 @@
 #define SERIAL "5e0011223344556677a1b2c3d4e5f607"
 #define OTHER_SERIAL "5e8899aabbccddeeffa1b2c3d4e5f607"
 
-static char dir[64];
-static cmn_store *store;
+static tst_store fx;
+static cmn_store *store; /* fx.store */
 static uint8_t exporter[CMN_EXPORTER_LEN];
 static const authz_maf_session sess = { "0011@maf.tep.local", "Cdevice01", NOW + 7200, NULL };
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 /* The client's Km as the enroller's sync brought it (SUID 21). */
 static int put_km(bool revoked)
@@ -64,19 +57,17 @@ static int setup(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(exporter); i++)
         exporter[i] = (uint8_t)i; /* KcID = 00..0f, Kc = 10..2f */
-    snprintf(dir, sizeof(dir), "/tmp/tep-authz-maf-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    rc = cmn_store_open(dir, dbs, 6, 1, 0, &store);
-    return rc == 0 ? put_km(false) : rc;
+    if ((rc = tst_store_open("authz-maf", dbs, 6, 1, &fx)) != 0)
+        return rc;
+    store = fx.store;
+    return put_km(false);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cmn_store_close(store);
+    tst_store_close(&fx);
     store = NULL;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

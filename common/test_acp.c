@@ -12,21 +12,11 @@
 #include "cmn_acp.h"
 #include "cmn_err.h"
 #include "cmn_onem2m.h"
-
-/* jansson through CMocka's leak-checking allocator. */
-static void *test_json_malloc(size_t n)
-{
-    return test_malloc(n);
-}
-
-static void test_json_free(void *p)
-{
-    test_free(p);
-}
+#include "tst.h"
 
 static int setup(void **state)
 {
-    json_set_alloc_funcs(test_json_malloc, test_json_free);
+    tst_json_leak_check(); /* jansson through CMocka's leak-checking allocator */
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "cmn_coap.h"
 #include "cmn_err.h"
 #include "cmn_exporter.h"
+#include "tst.h"
 
 #define LABEL_BOOTSTRAP "EXPORTER-oneM2M-Bootstrap"
 #define LABEL_CONNECTION "EXPORTER-oneM2M-Connection"
@@ -170,18 +171,6 @@ static coap_response_t cli_handler(coap_session_t *session, const coap_pdu_t *se
     return COAP_RESPONSE_OK;
 }
 
-static uint16_t free_udp_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void loopback(coap_address_t *addr, uint16_t port)
 {
     coap_address_init(addr);
@@ -249,7 +238,7 @@ static void send_onem2m_get(coap_session_t *s)
 static void run_exchange(bool register_on_server)
 {
     coap_address_t addr;
-    loopback(&addr, free_udp_port());
+    loopback(&addr, tst_free_udp_port());
     memset(&xc, 0, sizeof(xc));
     coap_context_t *srv = server_new(&addr, register_on_server);
     coap_context_t *cli = coap_new_context(NULL);
@@ -308,7 +297,7 @@ static void test_exporter_plain_session(void **state)
     coap_context_t *ctx = coap_new_context(NULL);
     coap_address_t dst;
     uint8_t out[EXPORT_LEN];
-    loopback(&dst, free_udp_port());
+    loopback(&dst, tst_free_udp_port());
     coap_session_t *s = coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP);
     assert_non_null(s);
     assert_int_equal(cmn_tls_export(s, LABEL_BOOTSTRAP, out, EXPORT_LEN), CMN_ESTATE);

@@ -18,6 +18,7 @@
 #include "cmn_config.h"
 #include "cmn_dtls_guard.h"
 #include "cmn_err.h"
+#include "tst.h"
 
 typedef struct {
     cmn_dtls_limits dtls;
@@ -90,19 +91,6 @@ static size_t client_hello(uint8_t *out)
     return i + n;
 }
 
-static uint16_t free_udp_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static const uint8_t psk_key[16] = "0123456789abcdef";
 
 static coap_context_t *server_new(uint16_t port)
@@ -131,7 +119,7 @@ static coap_context_t *server_new(uint16_t port)
 static void test_stateless_hellos_and_report(void **state)
 {
     cmn_dtls_limits lim = { 64, 4, 10, 16, 10000, 1024, 300 };
-    uint16_t port = free_udp_port();
+    uint16_t port = tst_free_udp_port();
     coap_context_t *ctx = server_new(port);
     cmn_dtls_guard *g = NULL;
     cmn_dtls_stats st;

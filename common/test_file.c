@@ -16,6 +16,7 @@
 
 #include "cmn_err.h"
 #include "cmn_file.h"
+#include "tst.h"
 
 typedef struct {
     char dir[64];
@@ -28,8 +29,7 @@ static int setup(void **state)
 
     if (f == NULL)
         return -1;
-    strcpy(f->dir, "/tmp/tep-test-file-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (tst_tmpdir("file", f->dir, sizeof(f->dir)) != 0)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/key.pem", f->dir);
     umask(022);
@@ -40,21 +40,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    char p[512];
+    int rc = tst_rmtree(f->dir);
 
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-            unlink(p);
-        }
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void assert_content(const char *path, const char *want)

@@ -16,6 +16,7 @@
 #include "cmn_onem2m.h"
 #include "cse_container.h"
 #include "cse_resource.h"
+#include "tst.h"
 
 #define T0 1700000000
 
@@ -48,11 +49,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-
     cmn_store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tst_rmtree(f->dir), 0);
     free(f);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "cse_client.h"
 #include "cse_request.h"
 #include "cse_sync.h"
+#include "tst.h"
 
 #define T0 1700000100
 
@@ -64,12 +65,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-
     cse_pep_free(f->pep);
     cmn_store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tst_rmtree(f->dir), 0);
     free(f);
     return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "cmn_err.h"
 #include "cse_sync.h"
+#include "tst.h"
 
 typedef struct {
     char dir[64];
@@ -34,11 +35,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-
     cmn_store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tst_rmtree(f->dir), 0);
     free(f);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "cmn_err.h"
 #include "enr_admin.h"
 #include "test_certs.h"
+#include "tst.h"
 
 static char dir[64];
 
@@ -30,11 +31,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     cmn_store_close(*state);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tst_rmtree(dir);
 }
 
 static int add(cmn_store *s, const char *kpm_id, const char *enrolee_id,

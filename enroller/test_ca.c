@@ -15,6 +15,7 @@
 #include "cmn_err.h"
 #include "enr_ca.h"
 #include "enr_db.h"
+#include "tst.h"
 
 #define KE_ID "00112233445566778899aabbccddeeff@mef.tep.local"
 
@@ -56,13 +57,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-
     enr_ca_free(f->ca);
     cmn_store_close(f->s);
     test_free(f);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tst_rmtree(dir);
 }
 
 static size_t make_csr(const char *id, uint8_t *csr)

@@ -18,6 +18,7 @@
 #include "enr_ca.h"
 #include "enr_db.h"
 #include "test_certs.h"
+#include "tst.h"
 
 static char dir[64];
 static const uint8_t ke_a[CMN_KEY_LEN] = {1, 2, 3};
@@ -46,11 +47,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
 
     cmn_store_close(*state);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tst_rmtree(dir);
 }
 
 static int enrol(cmn_store *s, const char *kpm_id, const char *ke_id, const uint8_t *ke,
@@ -352,7 +351,7 @@ static void test_epoch_stable_and_created_for_old_store(void **state)
 {
     cmn_store *s = *state, *other = NULL;
     char a[ENR_EPOCH_LEN + 1], b[ENR_EPOCH_LEN + 1], c[ENR_EPOCH_LEN + 1];
-    char dir2[64], cmd[128];
+    char dir2[64];
     Tep__Enrolee *e = NULL;
 
     assert_int_equal(enr_db_epoch(s, a), 0);
@@ -403,8 +402,7 @@ static void test_epoch_stable_and_created_for_old_store(void **state)
     assert_int_equal(enr_db_epoch(other, c), 0);
     assert_string_not_equal(a, c);
     cmn_store_close(other);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir2);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tst_rmtree(dir2), 0);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include "cmn_err.h"
 #include "enr_db.h"
 #include "enr_gba.h"
+#include "tst.h"
 
 #define IMPI "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
 #define BTID "I1U8vpY3qJ0hiuZNrke/NQ==@bsf.tep.local"
@@ -57,15 +58,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
+    int rc;
 
     enr_gba_free(f->gba);
     cmn_bus_close(f->bsf);
     cmn_bus_free(f->bus);
     cmn_store_close(f->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    rc = tst_rmtree(f->dir);
     free(f);
-    return system(cmd) == 0 ? 0 : -1;
+    return rc;
 }
 
 /* The stand-in BSF answers the one waiting ZnRequest; then enr_gba reads the answer. */

@@ -19,6 +19,7 @@
 #include "enr_db.h"
 #include "enr_mef.h"
 #include "enr_sync.h"
+#include "tst.h"
 
 #define KE_ID "0123456789abcdef0123456789abcdef@mef.tep.local"
 
@@ -64,12 +65,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     cmn_store_close(*state);
     enr_config_free(&cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tst_rmtree(dir);
 }
 
 static enr_mef_ctx ctx(cmn_store *s, const char *kpm_id)

@@ -17,6 +17,7 @@
 #include "enr_db.h"
 #include "enr_sync.h"
 #include "test_certs.h"
+#include "tst.h"
 
 #define MEF "mef.tep.local"
 #define CSE "/tep-cse"
@@ -50,11 +51,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     cmn_store_close(*state);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tst_rmtree(dir);
 }
 
 static void ask(cmn_store *s, uint64_t after, const char *target, uint32_t max,
