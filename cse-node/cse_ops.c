@@ -313,10 +313,13 @@ static unsigned retrieve_children(cse_ctx *c, int rcn, cse_rsp *rsp)
  * before). */
 static void count_retrieval(cse_ctx *c)
 {
-    json_t *a = attrs_of(c->target);
-    json_t *dcnt = json_object_get(a, "dcnt");
-    json_t *upd;
+    json_t *a, *dcnt, *upd;
     Tep__Resource *updated = NULL;
+
+    if (strstr(c->target->json, "\"dcnt\"") == NULL)
+        return; /* no deletionCnt: nothing to parse (the stored text names every key) */
+    a = attrs_of(c->target);
+    dcnt = json_object_get(a, "dcnt");
 
     if (json_is_integer(dcnt) && json_integer_value(dcnt) <= 1) {
         if (cse_res_delete(c->node->store, c->target, c->req->now) == CMN_RSC_DELETED) {

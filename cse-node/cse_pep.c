@@ -233,7 +233,9 @@ static int privs_of_ids(cmn_store *st, char *const *ids, size_t n, bool self,
 /* The custodian (Release 4, TS-0001 9.6.1.3), when the resource has one: malloc'd. */
 static char *custodian_of(const Tep__Resource *r)
 {
-    json_t *a = r->json != NULL ? json_loads(r->json, 0, NULL) : NULL;
+    /* the stored text names every key: without "cstn" there is nothing to parse */
+    json_t *a = r->json != NULL && strstr(r->json, "\"cstn\"") != NULL
+                    ? json_loads(r->json, 0, NULL) : NULL;
     const char *cstn = json_string_value(json_object_get(a, "cstn"));
     char *out = cstn != NULL && cstn[0] != '\0' ? strdup(cstn) : NULL;
 

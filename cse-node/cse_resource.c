@@ -659,10 +659,18 @@ unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now)
 char *cse_res_render(const Tep__Resource *r)
 {
     const char *key = cmn_json_ty_key(r->ty);
-    json_t *a = json_loads(r->json, 0, NULL);
-    json_t *w;
+    json_t *a, *w;
     char *s = NULL;
 
+    if (key != NULL && r->ty != CMN_TY_CSEBASE && r->json != NULL && r->json[0] == '{') {
+        /* the stored attributes are compact JSON already (json_dumps): wrapped as they
+         * are, not parsed and printed again */
+        size_t n = strlen(key) + strlen(r->json) + 6;
+        if ((s = malloc(n)) != NULL)
+            snprintf(s, n, "{\"%s\":%s}", key, r->json);
+        return s;
+    }
+    a = json_loads(r->json, 0, NULL);
     if (key == NULL || a == NULL) {
         json_decref(a);
         return NULL;
