@@ -21,6 +21,8 @@ def test_device_with_only_a_manufacturer_certificate_enrols(platform_factory, tm
     with open(dev.prov) as f:
         prov = f.read()
     assert "credential = certificate" in prov and "kpm =" not in prov, prov
+    show = platform.tepctl("enrolee", "show", "meter7")
+    assert show.rc == 0 and show.get("CERT_IDENTITY") == "urn:dev:acme:meter7", str(show)
     # without its certificate the device has nothing to enrol with
     r = dev.run("enrol")
     assert r.rc != 0 and "invalid in current state" in r.err, str(r)

@@ -6,6 +6,8 @@ RSPF-provisioned key for the SAEF; the key is Kuc of 10.3.7) and Key De-Registra
 /mn1, which gets it from the enroller (sync, target /mn1 only), and opens the
 provisioned-symmetric-key SAEF to /mn1 with it; de-registration ends it there."""
 
+import re
+
 import pytest
 
 from harness import gateway_platform, wait_refused
@@ -47,6 +49,8 @@ def test_key_for_a_second_target(gw):
     mn.wait_log(r"event=session_bound .*%s" % key_id.split("@")[0], 5)
     # the IN-CSE, not a target of that key, never holds it
     assert key_id not in p["cse"].log()
+    events = p.tepctl("events").out
+    assert re.search(r"key_registered +dev7 +Cdev7 +\S+ +%s" % key_id, events), events
 
     # a second key for the registrar itself is another key (another SUID, another ID)
     r = dev.run("mef-run", "/tep-cse", p.env["CSE_COAPS"], "tep-cse", "--suid", "23")

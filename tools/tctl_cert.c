@@ -110,6 +110,8 @@ static const char *event_kind(Tep__Event__Kind kind)
     case TEP__EVENT__KIND__ENROLLED: return "enrolled";
     case TEP__EVENT__KIND__REVOKED: return "revoked";
     case TEP__EVENT__KIND__CERT_REVOKED: return "cert_revoked";
+    case TEP__EVENT__KIND__KEY_REGISTERED: return "key_registered";
+    case TEP__EVENT__KIND__KEY_DEREGISTERED: return "key_deregistered";
     default: return "unknown";
     }
 }
@@ -119,13 +121,13 @@ static void print_events(const Tep__AdminResponse *r)
     char when[32];
 
     printf("%-6s %-20s %-12s %-24s %-24s %-48s %s\n", "SEQ", "TIME (UTC)", "KIND", "KPM_ID",
-           "ENROLEE_ID", "KE_ID", "CERT_SERIAL");
+           "ENROLEE_ID", "KE_ID", "CERT_SERIAL|KEY_ID");
     for (size_t i = 0; i < r->n_events; i++) {
         const Tep__Event *e = r->events[i];
         tctl_time_str(e->time, when, sizeof(when));
         printf("%-6" PRIu64 " %-20s %-12s %-24s %-24s %-48s %s\n", e->seq, when,
                event_kind(e->kind), e->kpm_id[0] ? e->kpm_id : "-", e->enrolee_id, e->ke_id,
-               e->cert_serial[0] ? e->cert_serial : "-");
+               e->cert_serial[0] ? e->cert_serial : e->key_id[0] ? e->key_id : "-");
     }
 }
 

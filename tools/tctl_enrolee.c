@@ -251,6 +251,8 @@ static int print_one(const Tep__AdminResponse *r, const char *name, time_t now)
                "EXPIRES=%lld\nEXPIRES_UTC=%s\n",
                e->kpm_id, e->enrolee_id, e->app_id, e->application ? "true" : "false",
                state_str(e, now), tctl_target_str(e), (long long)e->expires, when);
+        if (e->cert_identity[0])
+            printf("CERT_IDENTITY=%s\n", e->cert_identity);
         return TCTL_OK;
     }
     fprintf(stderr, "tepctl: no enrolee %s\n", name);
