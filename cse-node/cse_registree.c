@@ -40,6 +40,8 @@ struct cse_registree {
     bool leaving;           /* de-registration asked (cse_registree_leave) */
     bool left;              /* de-registered: nothing more until rejoined */
     bool waiting;           /* an exchange on its way */
+    bool stale;             /* the session failed: released at the next turn, outside
+                               libcoap's callbacks (a NACK handler runs on it) */
     uint32_t xid;
     step step;
     int64_t next_ms;
@@ -299,8 +301,8 @@ static void answered(void *arg, const coap_pdu_t *answer)
     r->xid = 0;
     if (answer == NULL) { /* the registrar restarted or is away: a new session next time */
         CMN_WARN(SUB, "event=registrar_not_answering step=%d", (int)r->step);
-        r->registered = false;
-        drop_session(r);
+        r->registered = r->step == STEP_DELETE ? r->registered : false;
+        r->stale = true;
         r->next_ms = now + RETRY_MS;
         return;
     }
@@ -364,6 +366,10 @@ void cse_registree_process(cse_registree *r, int64_t now_ms)
 {
     if (r == NULL || r->waiting || r->left)
         return;
+    if (r->stale) {
+        r->stale = false;
+        drop_session(r);
+    }
     if (r->s != NULL && coap_session_get_state(r->s) == COAP_SESSION_STATE_NONE) {
         CMN_WARN(SUB, "event=registrar_session_closed");
         drop_session(r); /* closed by the registrar (e.g. revoked) or failed */
