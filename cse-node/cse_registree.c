@@ -164,7 +164,9 @@ static char *csr_body(cse_registree *r, bool create)
         json_object_set_new(a, "cb", json_string(cb));
         json_object_set_new(a, "cst", json_integer(CMN_CST_MN));
     }
-    text = json_dumps(json_pack("{s:o}", "m2m:csr", a), JSON_COMPACT);
+    a = json_pack("{s:o}", "m2m:csr", a); /* a is the wrapper's now */
+    text = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
     return text;
 }
 
@@ -224,13 +226,15 @@ static void store_registrar(cse_registree *r, const char *body)
     unsigned rsc;
 
     snprintf(cbaddr, sizeof(cbaddr), "%s/%s", csi, r->rname);
-    a = json_pack("{s:s, s:s, s:i, s:[s], s:b, s:O}", "csi", csi, "cb", cbaddr, "cst",
+    json_t *srv = json_is_array(json_object_get(cb, "srv"))
+                      ? json_incref(json_object_get(cb, "srv"))
+                      : json_pack("[s]", "3");
+
+    a = json_pack("{s:s, s:s, s:i, s:[s], s:b, s:o}", "csi", csi, "cb", cbaddr, "cst",
                   (int)json_integer_value(json_object_get(cb, "cst")) > 0
                       ? (int)json_integer_value(json_object_get(cb, "cst"))
                       : CMN_CST_IN,
-                  "poa", r->cfg->registrar_poa, "rr", true, "srv",
-                  json_is_array(json_object_get(cb, "srv")) ? json_object_get(cb, "srv")
-                                                            : json_pack("[s]", "3"));
+                  "poa", r->cfg->registrar_poa, "rr", true, "srv", srv);
     snprintf(path, sizeof(path), "%s/%s", r->node->cse_name, csi + 1);
     if (a == NULL || cse_res_get(r->node->store, r->node->cse_name, &base) != 0) {
         rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
