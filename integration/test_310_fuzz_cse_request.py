@@ -5,7 +5,8 @@ the network; TS-0004 V3.32 6.6/8: any request gets a response status code, never
 crash), the CBOR codec, tokens and the wildcard matcher (linear: more than 8 steps a
 byte is a finding), the Uri-Query parser, tep-enroller's /enrol and /cert bodies and the
 CSR check, tep-authz's bus messages, POST /token and MAF handlers, and the bus messages
-of tep-enroller (admin, sync requests) and tep-cse (sync answers). Regression
+of tep-enroller (admin, sync requests) and tep-cse (sync answers), and the JOSE objects of
+end-to-end security (JWE "dir", JWS over any payload). Regression
 corpora: fuzz/corpus/<target>.
 
 The fuzzer needs clang (./tep deps installs it) and its own build directory
@@ -23,7 +24,8 @@ import pytest
 from harness import BUILD, ROOT
 
 FUZZ_BUILD = BUILD.rstrip("/") + "-fuzz"
-TARGETS = ["cse_request", "cbor", "token", "query", "enroller", "authz", "bus", "digest"]
+TARGETS = ["cse_request", "cbor", "token", "query", "enroller", "authz", "bus", "digest",
+           "jose"]
 SECONDS = int(os.environ.get("TEP_FUZZ_SECONDS", "60"))
 SECONDS_EACH = int(os.environ.get("TEP_FUZZ_SECONDS_EACH", "30"))
 SETUP_ARGS = ["-Db_sanitize=address,undefined", "-Db_lundef=false",
