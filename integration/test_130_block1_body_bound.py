@@ -16,7 +16,7 @@ import socket
 import pytest
 
 import coapmsg as cm
-from onem2m_client import TY_CIN, TY_CNT, cse_session
+from onem2m_client import TY_CIN, TY_CNT
 
 OPT_BLOCK1, OPT_SIZE1, OPT_RTAG = 27, 60, 292
 MAX_BODY = 65536    # [cse] max_body default
@@ -80,11 +80,6 @@ def cin_body(n):
 def size1(m):
     v = m.opt(OPT_SIZE1)
     return None if v is None else int.from_bytes(v, "big")
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture(scope="module")

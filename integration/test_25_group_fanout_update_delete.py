@@ -8,12 +8,7 @@ is gone is 4004 in the same m2m:rsp shape (rsc, rqi, fr, to, pc)."""
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, TY_GRP, cse_session
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
+from onem2m_client import TY_CIN, TY_CNT, TY_GRP
 
 
 @pytest.fixture

@@ -10,14 +10,9 @@ asserted is what it receives."""
 import pytest
 
 from harness import free_udp_ports
-from onem2m_client import NotificationTarget, TY_CIN, TY_CNT, TY_SUB, cse_session
+from onem2m_client import NotificationTarget, TY_CIN, TY_CNT, TY_SUB
 
 UPDATE, DELETE, CREATE_CHILD, DELETE_CHILD = 1, 2, 3, 4
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture

@@ -10,15 +10,10 @@ import pytest
 
 import coapmsg
 from onem2m_client import (CF_JSON, CF_RES_JSON, CON, GET, NON, POST, TY_AE, TY_CIN,
-                           TY_CNT, TY_CSE, cse_session)
+                           TY_CNT, TY_CSE)
 
 CF_CBOR = 60         # application/cbor (TS-0008 Table 6.2.2.2-1)
 CF_RES_CBOR = 10010  # application/vnd.onem2m-res+cbor
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture(scope="module")

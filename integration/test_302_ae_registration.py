@@ -5,12 +5,7 @@ TS-0001 V3.36 10.2.2.2 (AE registration: From absent or "C" -> CSE-assigned "C..
 
 import pytest
 
-from onem2m_client import TY_AE, cse_session
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
+from onem2m_client import TY_AE
 
 
 def _register(cse, originator, rn):

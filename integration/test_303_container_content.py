@@ -8,12 +8,7 @@ import time
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, cse_session
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
+from onem2m_client import TY_CIN, TY_CNT
 
 
 @pytest.fixture(scope="module")

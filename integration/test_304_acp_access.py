@@ -7,15 +7,10 @@ originator has full access (tep's operator, docs/internals.md)."""
 
 import pytest
 
-from onem2m_client import TY_ACP, TY_CIN, TY_CNT, cse_session
+from onem2m_client import TY_ACP, TY_CIN, TY_CNT
 
 ALL_OPS = 63
 RETRIEVE = 2
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture(scope="module")

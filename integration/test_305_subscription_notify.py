@@ -8,14 +8,9 @@ child), TS-0008 6.2.1 (NOTIFY is a POST without oneM2M-TY) and Table 6.2.4-1 (52
 import pytest
 
 from harness import free_udp_ports
-from onem2m_client import NotificationTarget, POST, TY_CIN, TY_CNT, TY_SUB, cse_session
+from onem2m_client import NotificationTarget, POST, TY_CIN, TY_CNT, TY_SUB
 
 NET_CREATE_CHILD = 3
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture

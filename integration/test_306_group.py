@@ -6,12 +6,7 @@ the request is sent to every member and the answers come back aggregated, m2m:ag
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, TY_GRP, cse_session
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
+from onem2m_client import TY_CIN, TY_CNT, TY_GRP
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,7 @@ parameters in Uri-Query by short name)."""
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, cse_session
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
+from onem2m_client import TY_CIN, TY_CNT
 
 
 @pytest.fixture(scope="module")

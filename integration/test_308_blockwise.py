@@ -4,14 +4,9 @@ message), driven by aiocoap's own block-wise implementation."""
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, cse_session
+from onem2m_client import TY_CIN, TY_CNT
 
 BIG = 5000  # bytes of con: five 1024-byte blocks at least
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,9 @@ import time
 
 import pytest
 
-from onem2m_client import TY_AE, TY_CNT, cse_session
+from onem2m_client import TY_AE, TY_CNT
 
 GOOD = {"api": "Ntep.rules", "rr": False, "srv": ["3"]}
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 def _ae(cse, fr, rn, **attrs):

@@ -17,11 +17,6 @@ import tepenv
 OPEN_CREATE = {"acr": [{"acor": ["all"], "acop": 1}]}
 
 
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
-
-
 def test_csebase_shows_its_attributes_and_current_time(cse):
     r = cse.admin.retrieve(cse.name)
     cb = r.resource(TY_CSE)

@@ -6,13 +6,8 @@ Table 6.3.3-1 (m2m:contentInfo "type/subtype:encodingType[:contentSecurity]"), 6
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, cse_session
+from onem2m_client import TY_CIN, TY_CNT
 from rules_common import create_refused, refused
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture(scope="module")

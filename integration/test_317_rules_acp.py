@@ -8,13 +8,8 @@ import time
 
 import pytest
 
-from onem2m_client import TY_ACP, cse_session
+from onem2m_client import TY_ACP
 from rules_common import create_refused, update_refused
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 @pytest.fixture(scope="module")

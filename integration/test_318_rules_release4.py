@@ -9,13 +9,11 @@ RVI gets 4000 and nothing is written."""
 
 import pytest
 
-from onem2m_client import TY_CIN, TY_CNT, cse_session
+from onem2m_client import TY_CIN, TY_CNT
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    """Both decision modes: the custodian reaches tep-authz's PDP and the local one."""
-    yield from cse_session(authz_mode=request.param)
+# Both decision modes: the custodian reaches tep-authz's PDP and the local one.
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,10 @@ import time
 
 import pytest
 
-from onem2m_client import POST, PUT, cse_session
+from onem2m_client import POST, PUT
 from rules_common import refused
 
 TY_ASAR = 19
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 def _create(cse, attrs):

@@ -11,16 +11,14 @@ import datetime
 
 import pytest
 
-from onem2m_client import TY_ACP, TY_CNT, cse_session
+from onem2m_client import TY_ACP, TY_CNT
 
 ALL_OPS = 63
 RETRIEVE = 2
 LOOPBACK = {"ipv4": ["127.0.0.0/8"], "ipv6": ["::1/128"]}
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    yield from cse_session(authz_mode=request.param)
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,9 @@ import json
 import pytest
 
 import harness
-from onem2m_client import POST, PUT, cse_session
+from onem2m_client import POST, PUT
 
 TY_ASAR = 19
-
-
-@pytest.fixture(scope="module")
-def cse():
-    yield from cse_session()
 
 
 def _asar_body(attrs):

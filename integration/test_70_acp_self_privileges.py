@@ -11,15 +11,13 @@ docs/access-control.md "Who decides what"."""
 
 import pytest
 
-from onem2m_client import TY_ACP, TY_CNT, cse_session
+from onem2m_client import TY_ACP, TY_CNT
 
 ALL_OPS, RETRIEVE, UPDATE, DELETE = 63, 2, 4, 8
 SP_ID = "tep.local"  # tep-cse's [cse] sp_id default (cse_config.c)
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    yield from cse_session(authz_mode=request.param)
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")

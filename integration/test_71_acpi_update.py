@@ -13,14 +13,12 @@ import json
 
 import pytest
 
-from onem2m_client import OneM2MClient, TY_ACP, TY_CNT, cse_session
+from onem2m_client import OneM2MClient, TY_ACP, TY_CNT
 
 ALL_OPS, RETRIEVE, UPDATE = 63, 2, 4
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    yield from cse_session(authz_mode=request.param)
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,12 @@ decides what"."""
 
 import pytest
 
-from onem2m_client import TY_ACP, TY_CIN, TY_CNT, cse_session
+from onem2m_client import TY_ACP, TY_CIN, TY_CNT
 
 ALL_OPS, CREATE, RETRIEVE, DELETE, DISCOVERY = 63, 1, 2, 8, 32
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    yield from cse_session(authz_mode=request.param)
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,12 @@ import json
 import pytest
 
 from harness import free_udp_ports
-from onem2m_client import NotificationTarget, TY_ACP, TY_CIN, TY_CNT, TY_GRP, TY_SUB, \
-    cse_session
+from onem2m_client import NotificationTarget, TY_ACP, TY_CIN, TY_CNT, TY_GRP, TY_SUB
 
 ALL_OPS, CREATE, RETRIEVE = 63, 1, 2
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    yield from cse_session(authz_mode=request.param)
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,13 @@ a context that is not of its type is 4000 BAD_REQUEST; docs/access-control.md.""
 
 import pytest
 
-from onem2m_client import TY_ACP, TY_AE, TY_CNT, TY_GRP, cse_session
+from onem2m_client import TY_ACP, TY_AE, TY_CNT, TY_GRP
 
 ALL_OPS, RETRIEVE = 63, 2
 SP_ID = "tep.local"  # tep-cse's [cse] sp_id default (cse_config.c)
 
 
-@pytest.fixture(scope="module", params=["remote", "local"])
-def cse(request):
-    yield from cse_session(authz_mode=request.param)
+CSE_AUTHZ_MODES = ["remote", "local"]  # the conftest cse fixture runs the module in each
 
 
 @pytest.fixture(scope="module")
