@@ -80,6 +80,13 @@ SEEDS = {
         "JzMSIsIm9ybyI6eyJlc3JpIjoibzEiLCJlc3J2IjoicjAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw"
         "MDAwMCIsImVzcngiOiIyMDMwMDEwMVQwMDAwMDAiLCJlc2siOjEsImVzcGEiOlsxMl19fQ"
         "..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA")}}),
+    # CSE registration and routing (cse_remotecse.c, cse_route.c): a <remoteCSE>, then a
+    # request for a CSE behind it (forwarded), one for an unknown CSE-ID (4004)
+    "create-csr": req(c.POST, CSE, fr="/mn1", ty=16, body={"m2m:csr": {
+        "cb": "/mn1/mn1", "rr": True, "srv": ["3"], "cst": 2, "poa": ["coap://127.0.0.1:9/"],
+        "dcse": ["/mn2"], "csz": ["application/vnd.onem2m-res+json"]}}),
+    "retrieve-forwarded": req(c.GET, "~/mn2/mn2/x", fr="Cae1"),
+    "retrieve-unknown-cse": req(c.GET, "_/tep.local/nosuch/b", fr="Cae1"),
 }
 
 
