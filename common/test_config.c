@@ -336,9 +336,44 @@ static void test_print_help(void **state)
     free(buf);
 }
 
+/* KEY=VALUE lists ([enroller] targets, [bus] peers): blanks trimmed, a trailing comma
+ * allowed, split at the first '=', keys unique, empty items and blanks inside refused. */
+static void test_pairs(void **state)
+{
+    cmn_cfg_pair *p = NULL;
+    size_t n = 99;
+    char why[160];
+
+    (void)state;
+    assert_int_equal(cmn_cfg_pairs_parse("", &p, &n, why, sizeof(why)), 0);
+    assert_int_equal(n, 0);
+    assert_null(p);
+    assert_int_equal(cmn_cfg_pairs_parse("  ", &p, &n, why, sizeof(why)), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(cmn_cfg_pairs_parse(" /a = coaps://h:1 ,/b=x=y,", &p, &n, why,
+                                         sizeof(why)), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(p[0].key, "/a");
+    assert_string_equal(p[0].value, "coaps://h:1");
+    assert_string_equal(p[1].key, "/b");
+    assert_string_equal(p[1].value, "x=y");
+    cmn_cfg_pairs_free(p, n);
+    static const char *const bad[] = {"/a", "=x", "/a=", "/a=1,,/b=2", "/a=1, ", "/a b=1",
+                                      "/a=x y", "/a=1,/a=2", ","};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = '\0';
+        assert_int_equal(cmn_cfg_pairs_parse(bad[i], &p, &n, why, sizeof(why)), CMN_EINVAL);
+        assert_null(p);
+        assert_int_equal(n, 0);
+        assert_true(why[0] != '\0');
+    }
+    cmn_cfg_pairs_free(NULL, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pairs),
         cmocka_unit_test_setup_teardown(test_file_and_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_and_section, setup, teardown),
