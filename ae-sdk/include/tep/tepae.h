@@ -468,20 +468,23 @@ TEP_API void tep_esprim_free(tep_esprim *s); /* NULL is fine */
  * (4.03: not a target of this MEF, no live enrolment); TEP_EINVAL (4.00); TEP_EPROTO:
  * the MEF named another key. */
 TEP_API int tep_mef_register_key(tep_device *dev, unsigned suid, const char *target_id,
-                                 int64_t lifetime, tep_kc **ret_kc);
+                                 int64_t lifetime, tep_kc **ret_kc); /* tep_kc_free() */
 /* The same key computed locally from Ke, without the MEF (a key registered earlier);
- * no client registration id. */
+ * no client registration id. *ret_kc is the caller's: tep_kc_free(). TEP_ESTATE: not
+ * enrolled; TEP_EEXPIRED; TEP_EINVAL: another suid or a malformed target_id. */
 TEP_API int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id,
                         tep_kc **ret_kc);
 /* MEF Key De-Registration (8.3.5.2.10): the target drops the key and closes its
- * sessions. TEP_ENOTFOUND: not a key of this enrolee. */
+ * sessions. kc is borrowed. TEP_ENOTFOUND: not a key of this enrolee; otherwise errors
+ * as tep_mef_register_key(). */
 TEP_API int tep_mef_deregister_key(tep_device *dev, const tep_kc *kc);
 /* MEF Client Registration Update (8.3.5.2.5): a new expirationTime lifetime seconds
- * from now (the MEF may shorten it; *ret_expires, may be NULL, gets its answer). */
+ * from now (the MEF may shorten it; *ret_expires, may be NULL, gets its answer). Errors
+ * as tep_mef_register_key(); TEP_ENOTFOUND: no such registration. */
 TEP_API int tep_mef_update_client(tep_device *dev, const char *reg_id, int64_t lifetime,
                                   int64_t *ret_expires);
 /* MEF Client De-Registration (8.3.5.2.6): every key registered under it is
- * de-registered too. */
+ * de-registered too. Errors as tep_mef_update_client(). */
 TEP_API int tep_mef_deregister_client(tep_device *dev, const char *reg_id);
 
 #ifdef __cplusplus
