@@ -176,7 +176,8 @@ TEP_API void tep_conn_set_timeout(tep_conn *conn, int timeout_ms);
 
 /* ---- oneM2M requests ------------------------------------------------------------- */
 
-/* One request, waiting for its response. path: CSE-relative structured path
+/* One request (op TEP_OP_*; TEP_OP_NOTIFY is a POST without TY), waiting for its
+ * response. path: CSE-relative structured path
  * ("tep-cse/Cdevice01/data", leading '/' ignored), optionally followed by '?' and
  * '&'-separated query parameters, each sent as one Uri-Query option
  * ("tep-cse/Cdevice01/data?tids=<Token-ID>"). ty: resource type for CREATE, else
