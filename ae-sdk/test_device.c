@@ -16,6 +16,7 @@
 
 #include "tep/tepae.h"
 #include "tae_device.h"
+#include "tst.h"
 
 #define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KE_HEX "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
@@ -41,8 +42,7 @@ static int setup(void **state)
 {
     files *f = calloc(1, sizeof(*f));
 
-    strcpy(f->dir, "/tmp/tepae-test-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (tst_tmpdir("tepae-device", f->dir, sizeof(f->dir)) != 0)
         return -1;
     snprintf(f->prov, sizeof(f->prov), "%s/device.prov", f->dir);
     snprintf(f->state, sizeof(f->state), "%s/device.state", f->dir);
@@ -54,12 +54,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     files *f = *state;
+    int rc = tst_rmtree(f->dir);
 
-    unlink(f->prov);
-    unlink(f->state);
-    rmdir(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void write_state(const files *f, int64_t expires)

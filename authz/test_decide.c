@@ -15,6 +15,7 @@
 #include "authz_decide.h"
 #include "cmn_err.h"
 #include "cmn_onem2m.h"
+#include "tst.h"
 
 #define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
 #define SENSOR_PV                                                                          \
@@ -94,14 +95,9 @@ static void test_decisions(void **state)
 
 /* ---- audit log ---------------------------------------------------------------------- */
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
 static void test_audit_append_and_tail(void **state)
 {
-    char dir[] = "/tmp/tep-authz-audit-XXXXXX";
+    char dir[TST_DIR_MAX];
     const char *dbs[] = {AUTHZ_AUDIT_DB};
     Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
     Tep__DecisionResponse resp;
@@ -112,7 +108,7 @@ static void test_audit_append_and_tail(void **state)
     size_t len = 0;
     uint64_t seq = 99;
 
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tst_tmpdir("authz-audit", dir, sizeof(dir)), 0);
     assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &store), 0);
     assert_int_equal(authz_audit_last_seq(store, &seq), 0);
     assert_int_equal(seq, 0);
@@ -143,14 +139,14 @@ static void test_audit_append_and_tail(void **state)
     tep__audit_record__free_unpacked(rec, NULL);
     cmn_store_free_val(val, len);
     cmn_store_close(store);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tst_rmtree(dir);
 }
 
 /* Group commit: a batch of decisions becomes consecutive records in one transaction,
  * each with its own originator and outcome; "tepctl audit" sees them oldest first. */
 static void test_audit_group_commit(void **state)
 {
-    char dir[] = "/tmp/tep-authz-audit-XXXXXX";
+    char dir[TST_DIR_MAX];
     const char *dbs[] = {AUTHZ_AUDIT_DB};
     Tep__DecisionRequest rq[3];
     Tep__DecisionResponse resp[3];
@@ -161,7 +157,7 @@ static void test_audit_group_commit(void **state)
     size_t n = 0;
     uint64_t seq = 0;
 
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tst_tmpdir("authz-audit", dir, sizeof(dir)), 0);
     assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &store), 0);
     for (size_t i = 0; i < 3; i++) {
         tep__decision_request__init(&rq[i]);
@@ -192,7 +188,7 @@ static void test_audit_group_commit(void **state)
     for (size_t i = 0; i < 3; i++)
         authz_decide_clear(&resp[i]);
     cmn_store_close(store);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tst_rmtree(dir);
 }
 
 /* Retention: at most max_records records, none older than max_age, pruned from the
@@ -200,7 +196,7 @@ static void test_audit_group_commit(void **state)
  * daemon then denies the permits). */
 static void test_audit_retention_and_full_map(void **state)
 {
-    char dir[] = "/tmp/tep-authz-audit-XXXXXX";
+    char dir[TST_DIR_MAX];
     const char *dbs[] = {AUTHZ_AUDIT_DB};
     Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
     Tep__DecisionResponse resp;
@@ -212,7 +208,7 @@ static void test_audit_retention_and_full_map(void **state)
     int err = 0;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tst_tmpdir("authz-audit", dir, sizeof(dir)), 0);
     assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 64 << 10, &store), 0);
     rq.originator = "Cowner";
     rq.creator = "Cowner";
@@ -241,7 +237,7 @@ static void test_audit_retention_and_full_map(void **state)
     assert_int_not_equal(err, 0);
     authz_decide_clear(&resp);
     cmn_store_close(store);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tst_rmtree(dir);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_token.h"
+#include "tst.h"
 
 #define NOW 1800000000
 
@@ -26,14 +27,6 @@ static char dir[64], gpath[128];
 static cmn_store *store;
 static authz_grants *grants;
 static authz_tokens *tokens;
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static authz_tokens_cfg cfg_for(void)
 {
@@ -50,8 +43,7 @@ static int setup(void **state)
     FILE *f;
 
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tep-authz-tokens-XXXXXX");
-    if (mkdtemp(dir) == NULL || cmn_store_open(dir, dbs, 3, 1, 0, &store) != 0)
+    if (tst_tmpdir("authz-tokens", dir, sizeof(dir)) != 0 || cmn_store_open(dir, dbs, 3, 1, 0, &store) != 0)
         return -1;
     snprintf(gpath, sizeof(gpath), "%s/grants.json", dir);
     if ((f = fopen(gpath, "w")) == NULL)
@@ -70,7 +62,7 @@ static int teardown(void **state)
     authz_tokens_free(tokens);
     authz_grants_free(grants);
     cmn_store_close(store);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tst_rmtree(dir);
     return 0;
 }
 

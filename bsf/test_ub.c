@@ -22,6 +22,7 @@
 #include "cmn_err.h"
 #include "cmn_gba.h"
 #include "cmn_milenage.h"
+#include "tst.h"
 
 #define IMPI "001010000000001@ims.mnc001.mcc001.3gppnetwork.org"
 #define NOW 1800000000
@@ -40,8 +41,7 @@ static int setup(void **state)
     Tep__GbaSubscriber sub = TEP__GBA_SUBSCRIBER__INIT;
     char err[256];
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/tep-test-bsf-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (tst_tmpdir("bsf", f->dir, sizeof(f->dir)) != 0)
         return -1;
     setenv("TEP_BSF_DATA_DIR", f->dir, 1);
     if (bsf_config_load(NULL, &f->cfg, err, sizeof(err)) != 0 ||
@@ -62,16 +62,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char p[128];
+    int rc;
 
     bsf_ub_free(f->ub);
     cmn_store_close(f->store);
     bsf_config_free(&f->cfg);
-    snprintf(p, sizeof(p), "%s/data.mdb", f->dir), unlink(p);
-    snprintf(p, sizeof(p), "%s/lock.mdb", f->dir), unlink(p);
-    rmdir(f->dir);
+    rc = tst_rmtree(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void first(fixture *f, const char *impi, bsf_ub_answer *a)

@@ -26,27 +26,19 @@
 #include "cmn_kdf.h"
 #include "cse_maf.h"
 #include "cse_sync.h"
+#include "tst.h"
 
 #define KEY_ID "000102030405060708090a0b0c0d0e0f@maf.tep.local"
 
 static char dir[64];
 static cmn_store *store;
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     const char *dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_KEIDS };
 
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tep-cse-maf-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (tst_tmpdir("cse-maf", dir, sizeof(dir)) != 0)
         return -1;
     return cmn_store_open(dir, dbs, 2, 1, 0, &store);
 }
@@ -55,7 +47,7 @@ static int teardown(void **state)
 {
     (void)state;
     cmn_store_close(store);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tst_rmtree(dir);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cse_saef.h"
+#include "tst.h"
 
 static char dir[64], crt[96], key[96], ca[96];
 static coap_context_t *ctx;
@@ -58,8 +59,7 @@ static void make_files(void)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tep-cse-saef-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (tst_tmpdir("cse-saef", dir, sizeof(dir)) != 0)
         return -1;
     snprintf(crt, sizeof(crt), "%s/cse.crt.pem", dir);
     snprintf(key, sizeof(key), "%s/cse.key.pem", dir);
@@ -73,11 +73,7 @@ static int teardown(void **state)
 {
     (void)state;
     coap_free_context(ctx);
-    unlink(crt);
-    unlink(key);
-    unlink(ca);
-    rmdir(dir);
-    return 0;
+    return tst_rmtree(dir);
 }
 
 static void test_pki_off_when_all_empty(void **state)
