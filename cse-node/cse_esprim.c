@@ -213,17 +213,14 @@ static bool seen_before(const cse_esprim *e, const uint8_t tag[CMN_JWE_TAG_LEN],
     return false;
 }
 
-/* false when the memory is full of live entries (the object is then refused). */
-static bool remember(cse_esprim *e, const uint8_t tag[CMN_JWE_TAG_LEN], int64_t exp, int64_t now)
+/* A free slot of the replay memory (one whose entry expired), or NULL when it is full of
+ * live entries: the object is then refused before its inner request runs (fail closed). */
+static seen_obj *seen_slot(cse_esprim *e, int64_t now)
 {
-    for (size_t i = 0; i < SEEN_MAX; i++) {
-        if (e->seen[i].exp <= now) {
-            memcpy(e->seen[i].tag, tag, CMN_JWE_TAG_LEN);
-            e->seen[i].exp = exp;
-            return true;
-        }
-    }
-    return false;
+    for (size_t i = 0; i < SEEN_MAX; i++)
+        if (e->seen[i].exp <= now)
+            return &e->seen[i];
+    return NULL;
 }
 
 /* ---- the outer request ------------------------------------------------------------------ */
@@ -553,6 +550,10 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
     unsigned rsc = open_object(x, epo, &pt, &len);
     char o[96];
 
+    seen_obj *slot = rsc == 0 ? seen_slot(x->e, x->req->now) : NULL;
+
+    if (rsc == 0 && slot == NULL)
+        rsc = (x->why = "replay memory full", CMN_RSC_TARGET_NOT_REACHABLE);
     if (rsc == 0)
         rsc = inner_of(x, pt, len, &in, &inner);
     if (rsc == 0) {
@@ -567,8 +568,8 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
         }
         if (x->oro_new)
             orig_keep(x->e, &x->oro, x->req->now);
-        if (!remember(x->e, x->jwe->tag, x->oro.exp, x->req->now))
-            CMN_WARN(SUB, "event=esprim_replay_memory_full"); /* answered all the same */
+        memcpy(slot->tag, x->jwe->tag, CMN_JWE_TAG_LEN); /* answered: never again */
+        slot->exp = x->oro.exp;
         rsc = protect_response(x, &inner, &irsp, rsp);
     }
     if (rsc != 0) {
