@@ -126,6 +126,14 @@ static int client_new(client *c)
     return cmn_coap_register_options(c->ctx);
 }
 
+/* client_new() and the address of uri. */
+static int client_open(client *c, const char *uri, coap_address_t *ret_dst)
+{
+    int rc = client_new(c);
+
+    return rc == 0 ? resolve(uri, ret_dst) : rc;
+}
+
 static void client_free(client *c)
 {
     if (c->session != NULL) {
@@ -166,10 +174,8 @@ int bench_psk_once(const char *uri, const char *identity, const uint8_t *psk, si
     coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
     coap_address_t dst;
     client c;
-    int rc = client_new(&c);
+    int rc = client_open(&c, uri, &dst);
 
-    if (rc == 0)
-        rc = resolve(uri, &dst);
     if (rc == 0) {
         setup.client_sni = (char *)sni;
         setup.psk_info.identity.s = (const uint8_t *)identity;
@@ -241,10 +247,8 @@ int bench_pki_once(const char *uri, const bench_pki *creds, const char *path,
     coap_dtls_pki_t setup = { .version = COAP_DTLS_PKI_SETUP_VERSION };
     coap_address_t dst;
     client c;
-    int rc = client_new(&c);
+    int rc = client_open(&c, uri, &dst);
 
-    if (rc == 0)
-        rc = resolve(uri, &dst);
     if (rc == 0) {
         c.peer_id = creds->peer_id;
         setup.verify_peer_cert = 1;
