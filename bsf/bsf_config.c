@@ -2,9 +2,11 @@
 #include "bsf_config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmn_bus_peers.h"
 #include "cmn_config.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -83,6 +85,9 @@ static const cmn_cfg_item bsf_table[] = {
      "CURVE: own secret key file, created 0600 on first start"},
     {"bus", "curve_name", CMN_CFG_STR, "bsf", offsetof(bsf_config, bus_curve.name), 0, 0, NULL,
      "CURVE: own public key name: the host name clients connect to"},
+    {"bus", "peers", CMN_CFG_STR, "", offsetof(bsf_config, bus_peers), 0, 0, cmn_bus_peers_valid,
+     "who may ask Zn for which NAF: NAF-FQDN=CURVE key name (or z85:KEY), ...; empty = "
+     "whoever names a served NAF (one host)"},
 };
 
 #define BSF_TABLE_LEN (sizeof(bsf_table) / sizeof(bsf_table[0]))
@@ -119,6 +124,15 @@ int bsf_config_load(const char *path, bsf_config *cfg, char *err, size_t errlen)
             bsf_config_free(cfg);
             return CMN_ENOMEM;
         }
+    }
+    /* an ipc:// peer proves no identity (docs/internals.md "Authenticated credential
+     * hand-off") */
+    if (cfg->bus_peers[0] != '\0' &&
+        (!cfg->bus_curve.enabled || strncmp(cfg->zn_ep, "tcp://", 6) != 0)) {
+        snprintf(err, errlen, "%s: bus.peers: needs [bus] curve = true and a tcp:// zn "
+                 "endpoint", path ? path : "(environment)");
+        bsf_config_free(cfg);
+        return CMN_ECONFIG;
     }
     split_nafs(cfg);
     return 0;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -16,6 +17,7 @@
 #include "bsf_db.h"
 #include "bsf_ub.h"
 #include "cmn_bus.h"
+#include "cmn_bus_peers.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -32,6 +34,8 @@ struct bsf_daemon {
     cmn_bus *bus;
     cmn_bus_sock *zn;
     cmn_bus_sock *admin;
+    cmn_bus_peers *peers;        /* [bus] peers: which key may ask for which NAF */
+    char peer[CMN_BUS_PEER_MAX]; /* proven CURVE key of the message being answered */
     bsf_ub *ub;
     bool stop;
 };
@@ -43,6 +47,9 @@ static int open_bus(bsf_daemon *d)
     if (err == 0 && (err = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve)) != 0)
         CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"",
                 d->cfg->bus_curve.key_file, d->cfg->bus_curve.key_dir, cmn_strerror(err));
+    if (err == 0 && (err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir,
+                                             &d->peers)) != 0)
+        CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(err));
     if (err != 0)
         return BSF_EXIT_START;
     if ((err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->zn_ep, &d->zn)) != 0) {
@@ -98,6 +105,7 @@ void bsf_daemon_free(bsf_daemon *d)
     cmn_bus_close(d->zn);
     cmn_bus_close(d->admin);
     cmn_bus_free(d->bus);
+    cmn_bus_peers_free(d->peers);
     cmn_store_close(d->store);
     free(d);
 }
@@ -110,6 +118,26 @@ static void reply(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, Tep__Envel
         CMN_WARN("bus", "event=reply_failed err=\"%s\"", cmn_strerror(err));
 }
 
+/* With [bus] peers, Zn answers a NAF key only to the NAF its CURVE key is bound to
+ * (docs/internals.md "Authenticated credential hand-off"); without, to whoever names a
+ * NAF this BSF serves (one host, ipc://). */
+static bool zn_requester_ok(const bsf_daemon *d, const char *naf)
+{
+    const char *bound = NULL;
+    char safe[96];
+
+    if (cmn_bus_peers_count(d->peers) == 0 ||
+        cmn_bus_peers_check(d->peers, d->peer, naf, &bound) == 0)
+        return true;
+    snprintf(safe, sizeof(safe), "%s", naf);
+    for (char *p = safe; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || (unsigned char)*p >= 0x7f)
+            *p = '?';
+    CMN_WARN("zn", "event=zn_refused reason=not_the_authenticated_naf naf=\"%s\" bound=%s "
+             "peer_key=%.8s", safe, bound ? bound : "none", d->peer[0] ? d->peer : "none");
+    return false;
+}
+
 static void answer_zn(bsf_daemon *d, const uint8_t *ident, size_t ilen, const Tep__Envelope *in)
 {
     Tep__Envelope out;
@@ -119,6 +147,14 @@ static void answer_zn(bsf_daemon *d, const uint8_t *ident, size_t ilen, const Te
     if (in->body_case != TEP__ENVELOPE__BODY_ZN_REQ || in->zn_req == NULL)
         return; /* the zn socket answers Zn only */
     cmn_bus_env_init(&out, SENDER, in->request_id);
+    if (!zn_requester_ok(d, in->zn_req->naf_fqdn)) {
+        tep__zn_response__init(&resp);
+        resp.err = CMN_EDENIED;
+        out.body_case = TEP__ENVELOPE__BODY_ZN_RESP;
+        out.zn_resp = &resp;
+        reply(d->zn, ident, ilen, &out);
+        return;
+    }
     bsf_answer_zn(d->cfg, d->store, in->zn_req, (int64_t)time(NULL), &resp, ks_naf);
     out.body_case = TEP__ENVELOPE__BODY_ZN_RESP;
     out.zn_resp = &resp;
@@ -152,7 +188,7 @@ static void serve(bsf_daemon *d, cmn_bus_sock *s, const char *name, answer_fn fn
         uint8_t ident[CMN_BUS_IDENT_MAX];
         size_t ilen = 0;
         Tep__Envelope *in = NULL;
-        int err = cmn_bus_recv(s, ident, &ilen, &in);
+        int err = cmn_bus_recv_peer(s, ident, &ilen, d->peer, &in);
 
         if (err == CMN_EAGAIN)
             return;

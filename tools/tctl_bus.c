@@ -1,5 +1,5 @@
-/* tepctl bus sync|key: ask the enroller's sync or the MAF's keys socket as a target
- * does, with this tepctl's bus identity (the CURVE key of --config), and print what
+/* tepctl bus sync|key|zn: ask the enroller's sync, the MAF's keys or tep-bsf's zn
+ * socket as a target (or NAF) does, with this tepctl's bus identity (the CURVE key of --config), and print what
  * comes back: which credentials (key identifiers, never key bytes) that identity is
  * handed for the target it names. For operators checking a [bus] peers binding, and
  * for tests playing a forged target (docs/internals.md "Authenticated credential
@@ -16,12 +16,15 @@ static void bus_usage(FILE *out)
 {
     fprintf(out,
             "Usage: tepctl [--config FILE] bus sync ENDPOINT TARGET-ID [AFTER-SEQ]\n"
-            "       tepctl [--config FILE] bus key ENDPOINT KEY-ID TARGET-ID\n\n"
+            "       tepctl [--config FILE] bus key ENDPOINT KEY-ID TARGET-ID\n"
+            "       tepctl [--config FILE] bus zn ENDPOINT B-TID NAF-FQDN\n\n"
             "sync  asks the enroller's sync socket for the events after AFTER-SEQ (0) with\n"
             "      TARGET-ID's credentials; prints SEQ ENROLEE_ID KEY_ID SUID per credential\n"
             "      handed out, then LAST_SEQ=N and CREDENTIALS=N.\n"
             "key   asks tep-authz's keys socket for Kc KEY-ID as TARGET-ID (MAF Key\n"
             "      Retrieval); prints KEY_ID=, ENROLEE_ID=, EXPIRES=.\n"
+            "zn    asks tep-bsf's zn socket for the NAF key of B-TID as NAF-FQDN (TS 33.220\n"
+            "      Zn); prints IMPI=, EXPIRES=.\n"
             "Key bytes are never printed. A refusal exits 3. CURVE: [bus] of --config.\n");
 }
 
@@ -96,6 +99,32 @@ out:
     return ex;
 }
 
+static int bus_zn(const tctl_opts *o, const char *ep, const char *btid, const char *naf)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT, *r = NULL;
+    Tep__ZnRequest rq = TEP__ZN_REQUEST__INIT;
+    int ex;
+
+    rq.btid = (char *)btid;
+    rq.naf_fqdn = (char *)naf;
+    cmn_bus_env_init(&env, "tepctl", 0);
+    env.body_case = TEP__ENVELOPE__BODY_ZN_REQ;
+    env.zn_req = &rq;
+    ex = tctl_bus_call(o, ep, "tep-bsf zn", &env, &r);
+    if (ex != TCTL_OK)
+        return ex;
+    if (r->body_case != TEP__ENVELOPE__BODY_ZN_RESP || r->zn_resp->err != 0 ||
+        r->zn_resp->ks_naf.len == 0) {
+        ex = refused(r, r->body_case == TEP__ENVELOPE__BODY_ZN_RESP ? r->zn_resp->err
+                                                                   : CMN_EPROTO);
+        goto out;
+    }
+    printf("IMPI=%s\nEXPIRES=%lld\n", r->zn_resp->impi, (long long)r->zn_resp->expires);
+out:
+    cmn_bus_env_free(r);
+    return ex;
+}
+
 int tctl_bus_main(const tctl_opts *o, int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
@@ -111,6 +140,8 @@ int tctl_bus_main(const tctl_opts *o, int argc, char **argv)
     }
     if (!strcmp(cmd, "key") && argc == 5)
         return bus_key(o, argv[2], argv[3], argv[4]);
+    if (!strcmp(cmd, "zn") && argc == 5)
+        return bus_zn(o, argv[2], argv[3], argv[4]);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         bus_usage(stdout);
         return TCTL_OK;
