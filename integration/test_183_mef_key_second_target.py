@@ -115,3 +115,47 @@ def test_another_enrolee_cannot_touch_the_registration(gw):
     assert r.rc != 0 and "not found" in r.err.lower(), str(r)
     r = other.run("mef-deregister-key", "/mn1")  # dev8's own key id: never registered
     assert r.rc != 0, str(r)
+
+
+def test_bad_mef_requests_get_their_code(gw):
+    """The MEF's own JSON from a DTLS stack nobody here wrote (tinydtls, pskclient.py),
+    the enrolee's Kpm: malformed bodies 4.00, wrong methods 4.05, unknown items 4.04,
+    a body over 1024 bytes 4.13, another Content-Format 4.15; nothing is recorded for any
+    of them and the session still registers afterwards."""
+    import json
+
+    import pskclient
+    from onem2m_client import DELETE, GET, POST, PUT
+
+    if pskclient.available() is not None:
+        pytest.skip(str(pskclient.available()))
+    p, mn, dev = gw
+    prov = pskclient.provisioning(dev)
+    with pskclient.PskClient(p.ports["enroller_coaps"], prov["kpm_id"],
+                             bytes.fromhex(prov["kpm"]), sni=p.env["MEF_FQDN"]) as c:
+        # over 1024 bytes, sent block-wise (Block1) by aiocoap: 4.13 as for /enrol
+        big = b'{"labels": ["' + b"a" * 1124 + b'"]}'
+        assert c.request(POST, "mef/clients", big).code == "4.13"
+        for body in (b'{"suid": ', b"[1]", b'{"mefFQDN": "other.example"}',
+                     b'{"labels": "x"}', b'{"expirationTime": 5}'):
+            r = c.request(POST, "mef/clients", body)
+            assert r.code == "4.00", "%r -> %s" % (body, r)
+        r = c.request(POST, "mef/clients", b"{}")
+        assert r.code == "2.01", str(r)
+        reg_id = json.loads(r.text)["mefClientRegID"]
+        for body in (b"{}", b'{"mefClientRegID": "%s", "suid": 32, "targetIDs": ["/mn1"]}'
+                     % reg_id.encode(), b'{"mefClientRegID": "%s", "suid": 22, '
+                     b'"targetIDs": "/mn1"}' % reg_id.encode()):
+            r = c.request(POST, "mef/keys", body)
+            assert r.code == "4.00", "%r -> %s" % (body, r)
+        assert c.request(POST, "mef/keys", b"{}", cf=0).code == "4.15"
+        assert c.request(PUT, "mef/keys/00", b"{}").code == "4.05"
+        assert c.request(GET, "mef/clients/" + reg_id).code == "4.05"
+        assert c.request(DELETE, "mef/other/x").code == "4.04"
+        assert c.request(DELETE, "mef/keys/" + "0" * 32).code == "4.04"
+        assert c.request(DELETE, "mef/clients/" + "0" * 32).code == "4.04"
+        r = c.request(POST, "mef/keys", b'{"mefClientRegID": "%s", "suid": 22, '
+                      b'"targetIDs": ["/mn1"]}' % reg_id.encode())
+        assert r.code == "2.01", str(r)
+    assert "event=mef_key_registered kpm_id=dev7 " in p["enroller"].log()
+    assert p["enroller"].log().count("event=mef_key_registered kpm_id=dev7 ") == 1
