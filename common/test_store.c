@@ -18,6 +18,7 @@
 #include "cmn_err.h"
 #include "cmn_store.h"
 #include "tep.pb-c.h"
+#include "tst.h"
 
 static const char *const dbs[] = {"enrolees", "events"};
 static char dir[64];
@@ -25,30 +26,17 @@ static char dir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tep-test-store-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (tst_tmpdir("store", dir, sizeof(dir) - 3) != 0)
         return -1;
     strcat(dir, "/db"); /* not existing yet: cmn_store_open creates it */
     return 0;
 }
 
-static void remove_file(const char *name)
-{
-    char p[128];
-
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    unlink(p);
-}
-
 static int teardown(void **state)
 {
     (void)state;
-    remove_file("data.mdb");
-    remove_file("lock.mdb");
-    rmdir(dir);
-    dir[strlen(dir) - 3] = '\0';
-    rmdir(dir);
-    return 0;
+    dir[strlen(dir) - 3] = '\0'; /* the temporary directory above "/db" */
+    return tst_rmtree(dir);
 }
 
 static cmn_store *open_ok(uint32_t schema)

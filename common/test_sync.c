@@ -32,6 +32,7 @@
 #include "cmn_log.h"
 #include "cmn_store.h"
 #include "cmn_sync.h"
+#include "tst.h"
 
 #define TARGET "/tep-cse"
 #define MAX_SEQ 64
@@ -203,8 +204,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    strcpy(f->dir, "/tmp/tep-test-sync-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(tst_tmpdir("sync", f->dir, sizeof(f->dir)), 0);
     snprintf(f->store_dir, sizeof(f->store_dir), "%s/store", f->dir);
     snprintf(f->sync_ep, sizeof(f->sync_ep), "ipc://%s/sync.ipc", f->dir);
     snprintf(f->events_ep, sizeof(f->events_ep), "ipc://%s/events.ipc", f->dir);
@@ -217,29 +217,19 @@ static int setup(void **state)
     return 0;
 }
 
-static void rm(const char *dir, const char *name)
-{
-    char p[160];
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    unlink(p);
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
+
     cmn_sync_free(f->sync);
     cmn_bus_close(f->enr.router);
     cmn_bus_close(f->enr.pub);
     cmn_bus_free(f->bus);
     cmn_store_close(f->store);
-    rm(f->store_dir, "data.mdb");
-    rm(f->store_dir, "lock.mdb");
-    rmdir(f->store_dir);
-    rm(f->dir, "sync.ipc");
-    rm(f->dir, "events.ipc");
-    rmdir(f->dir);
+    rc = tst_rmtree(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void start_sync(fixture *f)
