@@ -96,26 +96,33 @@ void cse_esprim_free(cse_esprim *e)
 
 /* ---- receiver rand objects ----------------------------------------------------------- */
 
-static recv_rand *recv_slot(cse_esprim *e, int64_t now)
+/* A slot for a new receiver rand object: an expired one; when every slot is live, a
+ * rand object given out on request (sit 3) is refused (NULL: its asker retries later,
+ * the live ones stay valid), while the shared one takes the slot expiring first. */
+static recv_rand *recv_slot(cse_esprim *e, int64_t now, bool shared)
 {
-    recv_rand *oldest = &e->recv[0];
+    recv_rand *oldest = NULL;
 
     for (size_t i = 0; i < RECV_MAX; i++) {
-        if (e->recv[i].exp <= now && i != e->shared)
+        if (i == e->shared)
+            continue;
+        if (e->recv[i].exp <= now)
             return &e->recv[i];
-        if (i != e->shared && e->recv[i].exp < oldest->exp)
+        if (oldest == NULL || e->recv[i].exp < oldest->exp)
             oldest = &e->recv[i];
     }
-    return oldest; /* all alive: the one expiring first goes */
+    return shared ? oldest : NULL;
 }
 
 static int recv_make(cse_esprim *e, char prefix, int64_t lifetime, int64_t now, recv_rand **ret)
 {
-    recv_rand *r = recv_slot(e, now);
+    recv_rand *r = recv_slot(e, now, prefix == 's');
     uint8_t id[8];
     char hex[17];
     int rc;
 
+    if (r == NULL)
+        return CMN_EAGAIN;
     if ((rc = cmn_random(id, sizeof(id))) != 0 || (rc = cmn_random(r->v, sizeof(r->v))) != 0)
         return rc;
     cmn_hex_encode(id, sizeof(id), hex);
@@ -300,7 +307,13 @@ static void rand_request(cse_esprim *e, const cse_req *req, cse_rsp *rsp)
 {
     recv_rand *r;
 
-    if (recv_make(e, 'u', CSE_ESPRIM_UNIQUE_LT, req->now, &r) != 0) {
+    int rc = recv_make(e, 'u', CSE_ESPRIM_UNIQUE_LT, req->now, &r);
+
+    if (rc == CMN_EAGAIN) { /* every slot holds a live object: fail closed, not evict */
+        refuse(rsp, CMN_RSC_TARGET_NOT_REACHABLE, "receiver rand objects exhausted");
+        return;
+    }
+    if (rc != 0) {
         refuse(rsp, CMN_RSC_INTERNAL_SERVER_ERROR, "no random");
         return;
     }
@@ -594,9 +607,14 @@ void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp,
     json_t *seci = seci_of(req);
     const char *epo = json_string_value(json_object_get(seci, "epo"));
     xchg x = {.e = node->esprim, .node = node, .handle = handle, .req = req};
+    bool renewed;
 
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
+    /* the shared receiver rand object near its end: a new one, shown on the CSEBase */
+    if (shared_now(node->esprim, req->now, &renewed) != NULL && renewed &&
+        cse_esprim_publish(node->esprim, node->store, node->cse_name, req->now) != 0)
+        CMN_WARN(SUB, "event=esprim_esi_not_written");
     if (json_integer_value(json_object_get(seci, "sit")) == 3)
         rand_request(node->esprim, req, rsp);
     else if (epo == NULL)
