@@ -48,7 +48,13 @@ int cmn_coap_opt_str(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len)
     coap_opt_iterator_t it;
     if (!pdu || !buf || len == 0)
         return CMN_EINVAL;
-    coap_opt_t *opt = coap_check_option(pdu, num, &it);
+    return cmn_coap_opt_str_of(coap_check_option(pdu, num, &it), buf, len);
+}
+
+int cmn_coap_opt_str_of(const coap_opt_t *opt, char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return CMN_EINVAL;
     if (!opt)
         return CMN_ENOTFOUND;
     size_t olen = coap_opt_length(opt);
@@ -66,7 +72,13 @@ int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret)
     coap_opt_iterator_t it;
     if (!pdu || !ret)
         return CMN_EINVAL;
-    coap_opt_t *opt = coap_check_option(pdu, num, &it);
+    return cmn_coap_opt_uint_of(coap_check_option(pdu, num, &it), ret);
+}
+
+int cmn_coap_opt_uint_of(const coap_opt_t *opt, uint32_t *ret)
+{
+    if (!ret)
+        return CMN_EINVAL;
     if (!opt)
         return CMN_ENOTFOUND;
     size_t olen = coap_opt_length(opt);
@@ -110,6 +122,33 @@ int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len)
             return err;
     }
     return 0;
+}
+
+void cmn_coap_opts_scan(const coap_pdu_t *pdu, const uint16_t *nums, size_t n,
+                        const coap_opt_t **ret, char *path, size_t plen, int *ret_path_rc)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *opt;
+    size_t pos = 0;
+
+    for (size_t i = 0; i < n; i++)
+        ret[i] = NULL;
+    *ret_path_rc = plen > 0 ? 0 : CMN_EINVAL;
+    if (plen > 0)
+        path[0] = '\0';
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL) {
+        if (it.number == COAP_OPTION_URI_PATH) {
+            if (*ret_path_rc == 0)
+                *ret_path_rc = append_segment(path, plen, &pos, coap_opt_value(opt),
+                                              coap_opt_length(opt));
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (nums[i] == it.number && ret[i] == NULL)
+                ret[i] = opt;
+        }
+    }
 }
 
 static int optlist_add(coap_optlist_t **chain, uint16_t num, size_t len, const uint8_t *data)

@@ -34,6 +34,15 @@ int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret);
 
 /* Uri-Path of a request joined with '/', without leading slash ("cse/ae1/cnt"). */
 int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len);
+
+/* One pass over a request's options instead of one per option read: ret[i] gets the
+ * first option numbered nums[i] (NULL when absent), and the Uri-Path is joined into
+ * path as cmn_coap_uri_path does (*ret_path_rc its result). Then the _of readers take
+ * an option found, with cmn_coap_opt_str/_uint's results (NULL: CMN_ENOTFOUND). */
+void cmn_coap_opts_scan(const coap_pdu_t *pdu, const uint16_t *nums, size_t n,
+                        const coap_opt_t **ret, char *path, size_t plen, int *ret_path_rc);
+int cmn_coap_opt_str_of(const coap_opt_t *opt, char *buf, size_t len);
+int cmn_coap_opt_uint_of(const coap_opt_t *opt, uint32_t *ret);
 /* A Uri-Path of len bytes (not NUL-terminated) "<prefix><kind>/<id>" (prefix e.g.
  * "maf/"), kind and id each one non-empty printable segment (no '"') shorter than klen /
  * ilen: both written NUL-terminated; on failure neither is touched. */

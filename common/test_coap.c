@@ -125,6 +125,43 @@ static void test_uint_too_long(void **state)
     coap_delete_pdu(pdu);
 }
 
+/* One pass finds what the readers one option at a time find: the first of a repeated
+ * option, the whole Uri-Path, NULL for an absent one, and the same errors. */
+static void test_opts_scan_matches_readers(void **state)
+{
+    static const uint16_t nums[] = {CMN_OPT_FR, CMN_OPT_RQI, CMN_OPT_TY, CMN_OPT_GID};
+    const coap_opt_t *opt[4];
+    coap_optlist_t *chain = NULL;
+    char path[64], buf[64];
+    uint32_t v = 0;
+    int rc = -1;
+
+    assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "tep-cse"), 0);
+    assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "device01"), 0);
+    assert_int_equal(cmn_coap_optlist_uint(&chain, CMN_OPT_TY, 4), 0);
+    assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_FR, "Cdevice01"), 0);
+    assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_RQI, "first"), 0);
+    assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_RQI, "second"), 0);
+    coap_pdu_t *pdu = request_with(&chain);
+
+    cmn_coap_opts_scan(pdu, nums, 4, opt, path, sizeof(path), &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(path, "tep-cse/device01");
+    assert_int_equal(cmn_coap_opt_str_of(opt[0], buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "Cdevice01");
+    assert_int_equal(cmn_coap_opt_str_of(opt[1], buf, sizeof(buf)), 0);
+    assert_int_equal(cmn_coap_opt_str(pdu, CMN_OPT_RQI, path, sizeof(path)), 0);
+    assert_string_equal(buf, path); /* the first, as coap_check_option finds it */
+    assert_int_equal(cmn_coap_opt_uint_of(opt[2], &v), 0);
+    assert_int_equal(v, 4);
+    assert_null(opt[3]);
+    assert_int_equal(cmn_coap_opt_str_of(opt[3], buf, sizeof(buf)), CMN_ENOTFOUND);
+    assert_int_equal(cmn_coap_opt_str_of(opt[0], buf, 9), CMN_ERANGE);
+    cmn_coap_opts_scan(pdu, nums, 4, opt, path, 10, &rc);
+    assert_int_equal(rc, CMN_ERANGE); /* the path does not fit */
+    coap_delete_pdu(pdu);
+}
+
 /* ---- DTLS-PSK exchange over loopback ----------------------------------------------- */
 
 static const uint8_t psk_key[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
@@ -367,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_options_round_trip),
         cmocka_unit_test(test_uri_path_edge_cases),
         cmocka_unit_test(test_uint_too_long),
+        cmocka_unit_test(test_opts_scan_matches_readers),
         cmocka_unit_test(test_dtls_exchange_and_exporter),
         cmocka_unit_test(test_unregistered_server_rejects),
         cmocka_unit_test(test_exporter_plain_session),

@@ -114,30 +114,40 @@ typedef struct {
 } req_opts;
 
 /* RQET, RSET, OET (absRelTimestamp strings): NULL when absent. */
-static void read_time_option(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len,
-                             const char **ret, req_opts *o)
+static void read_time_option(const coap_opt_t *opt, char *buf, size_t len, const char **ret,
+                             req_opts *o)
 {
-    int rc = cmn_coap_opt_str(pdu, num, buf, len);
+    int rc = cmn_coap_opt_str_of(opt, buf, len);
 
     *ret = rc == 0 ? buf : NULL;
     o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
 }
 
+/* The options read_options takes, found in one pass over the request's options. */
+enum { OPT_FR, OPT_RQI, OPT_RVI, OPT_TY, OPT_CF, OPT_ACCEPT, OPT_RQET, OPT_RSET, OPT_OET,
+       N_READ_OPTS };
+static const uint16_t read_opt_nums[N_READ_OPTS] = {
+    CMN_OPT_FR, CMN_OPT_RQI, CMN_OPT_RVI, CMN_OPT_TY, COAP_OPTION_CONTENT_FORMAT,
+    COAP_OPTION_ACCEPT, CMN_OPT_RQET, CMN_OPT_RSET, CMN_OPT_OET
+};
+
 /* Reads the oneM2M options; an option too long for its buffer is a bad request. */
 static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
 {
+    const coap_opt_t *opt[N_READ_OPTS];
     int rc;
 
-    o->bad_option = cmn_coap_uri_path(pdu, o->path, sizeof(o->path)) != 0;
+    cmn_coap_opts_scan(pdu, read_opt_nums, N_READ_OPTS, opt, o->path, sizeof(o->path), &rc);
+    o->bad_option = rc != 0;
     req->path = o->path;
-    rc = cmn_coap_opt_str(pdu, CMN_OPT_FR, o->from, sizeof(o->from));
+    rc = cmn_coap_opt_str_of(opt[OPT_FR], o->from, sizeof(o->from));
     req->from = rc == 0 ? o->from : NULL;
     o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
-    rc = cmn_coap_opt_str(pdu, CMN_OPT_RQI, o->rqi, sizeof(o->rqi));
+    rc = cmn_coap_opt_str_of(opt[OPT_RQI], o->rqi, sizeof(o->rqi));
     o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
     if (rc != 0)
         o->rqi[0] = '\0';
-    rc = cmn_coap_opt_str(pdu, CMN_OPT_RVI, o->rvi, sizeof(o->rvi));
+    rc = cmn_coap_opt_str_of(opt[OPT_RVI], o->rvi, sizeof(o->rvi));
     req->rvi = rc == 0 && o->rvi[0] != '\0' ? o->rvi : NULL;
     if (rc == CMN_ERANGE) {
         req->rvi = "?"; /* longer than any release: 4001 */
@@ -145,16 +155,16 @@ static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
     } else if (req->rvi == NULL) {
         snprintf(o->rvi, sizeof(o->rvi), "3");
     }
-    rc = cmn_coap_opt_uint(pdu, CMN_OPT_TY, &req->ty);
+    rc = cmn_coap_opt_uint_of(opt[OPT_TY], &req->ty);
     o->bad_option |= rc != 0 && rc != CMN_ENOTFOUND;
     if (rc != 0)
         req->ty = 0;
-    if (cmn_coap_opt_uint(pdu, COAP_OPTION_CONTENT_FORMAT, &req->cf) != 0)
+    if (cmn_coap_opt_uint_of(opt[OPT_CF], &req->cf) != 0)
         req->cf = 0;
-    req->has_accept = cmn_coap_opt_uint(pdu, COAP_OPTION_ACCEPT, &req->accept) == 0;
-    read_time_option(pdu, CMN_OPT_RQET, o->rqet, sizeof(o->rqet), &req->rqet, o);
-    read_time_option(pdu, CMN_OPT_RSET, o->rset, sizeof(o->rset), &req->rset, o);
-    read_time_option(pdu, CMN_OPT_OET, o->oet, sizeof(o->oet), &req->oet, o);
+    req->has_accept = cmn_coap_opt_uint_of(opt[OPT_ACCEPT], &req->accept) == 0;
+    read_time_option(opt[OPT_RQET], o->rqet, sizeof(o->rqet), &req->rqet, o);
+    read_time_option(opt[OPT_RSET], o->rset, sizeof(o->rset), &req->rset, o);
+    read_time_option(opt[OPT_OET], o->oet, sizeof(o->oet), &req->oet, o);
     req->rqi = o->rqi;
 }
 

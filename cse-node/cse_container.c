@@ -228,6 +228,13 @@ out:
     return rc;
 }
 
+int cse_cnt_enforce_age(cmn_store *st, const Tep__Resource *cnt, int64_t now)
+{
+    if (cnt->json == NULL || strstr(cnt->json, "\"mia\"") == NULL)
+        return 0; /* the stored text names every key */
+    return cse_cnt_enforce(st, cnt, now);
+}
+
 int cse_cnt_enforce(cmn_store *st, const Tep__Resource *cnt, int64_t now)
 {
     json_t *a = json_loads(cnt->json, 0, NULL);

@@ -26,6 +26,9 @@ int cse_cnt_edge(cmn_store *st, const char *cnt_path, bool oldest, Tep__Resource
  * more than mbs bytes, and every one older than mia seconds. Writes (one transaction)
  * only when there is something to delete. */
 int cse_cnt_enforce(cmn_store *st, const Tep__Resource *cnt, int64_t now);
+/* The same on a read: there only mia can have aged instances out since the last write
+ * (every write enforces mni and mbs), so a container without mia is left unparsed. */
+int cse_cnt_enforce_age(cmn_store *st, const Tep__Resource *cnt, int64_t now);
 
 /* Inside the transaction that stores a new contentInstance cin (before it is put): gives
  * it the next age (cin->age) and indexes it with its content size cs. */

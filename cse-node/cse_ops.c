@@ -353,7 +353,7 @@ unsigned cse_ops_retrieve(cse_ctx *c, cse_rsp *rsp)
         (rsc = cse_ctx_access(c, c->target, CMN_ACOP_RETRIEVE)) != 0)
         return rsc;
     if (c->target->ty == CMN_TY_CNT)
-        cse_cnt_enforce(c->node->store, c->target, c->req->now); /* mia */
+        cse_cnt_enforce_age(c->node->store, c->target, c->req->now);
     if (rcn != CSE_RCN_ATTRS)
         return retrieve_children(c, rcn, rsp);
     rsp->body = cse_res_render(c->target);

@@ -121,7 +121,8 @@ static unsigned load_virtual(cse_ctx *c, const char *uri_path, const char *last)
     if (cse_res_resolve(c->node->store, c->node->cse_id, parent, path) != 0 ||
         get_live(c, path, &cnt) != 0)
         return CMN_RSC_NOT_FOUND;
-    rc = cnt->ty == CMN_TY_CNT ? cse_cnt_enforce(c->node->store, cnt, c->req->now) : CMN_ENOTFOUND;
+    rc = cnt->ty == CMN_TY_CNT ? cse_cnt_enforce_age(c->node->store, cnt, c->req->now)
+                               : CMN_ENOTFOUND;
     if (rc == 0)
         rc = cse_cnt_edge(c->node->store, cnt->path, oldest, &c->target);
     cse_res_free(cnt);
