@@ -169,7 +169,9 @@ static recv_rand *shared_now(cse_esprim *e, int64_t now, bool *ret_renewed)
 json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
 {
     bool renewed;
-    recv_rand *r = shared_now(e, now, &renewed);
+    /* the current shared object as it is (renewed by an ESPrim exchange, which then
+     * writes it to the CSEBase); one is made only when there is none yet */
+    recv_rand *r = e->shared < RECV_MAX ? &e->recv[e->shared] : shared_now(e, now, &renewed);
 
     return json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r ? recv_json(r) : NULL);
 }

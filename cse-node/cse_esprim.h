@@ -30,8 +30,9 @@ typedef struct cse_esprim cse_esprim;
 int cse_esprim_new(cse_esprim **ret);
 void cse_esprim_free(cse_esprim *e); /* NULL is fine; wipes the cached keys */
 
-/* The e2eSecInfo of the CSEBase (a new JSON object), renewing the shared receiver rand
- * object when it has expired. */
+/* The e2eSecInfo of the CSEBase (a new JSON object) with the current shared receiver
+ * rand object (made when there is none yet; renewed by cse_esprim_handle, which then
+ * writes it to the CSEBase). An MN-CSE also sends it in its <remoteCSE> at its registrar. */
 json_t *cse_esprim_esi(cse_esprim *e, int64_t now);
 /* Writes it into the CSEBase resource (at start, and whenever the shared object is
  * renewed). */

@@ -12,6 +12,7 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_registree.h"
+#include "cse_esprim.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"
 #include "cse_saef.h"
@@ -157,6 +158,8 @@ static char *csr_body(cse_registree *r, bool create)
     free(r->dcse_sent);
     r->dcse_sent = json_dumps(dcse, JSON_COMPACT);
     json_object_set_new(a, "dcse", dcse);
+    if (r->node->esprim != NULL) /* TS-0003 8.4.2 A: the Receiver's <remoteCSE> says so */
+        json_object_set_new(a, "esi", cse_esprim_esi(r->node->esprim, (int64_t)time(NULL)));
     if (create) {
         snprintf(cb, sizeof(cb), "%s/%s", r->node->cse_id, r->node->cse_name);
         json_object_set_new(a, "rn", json_string(r->rn));
@@ -235,6 +238,8 @@ static void store_registrar(cse_registree *r, const char *body)
                       ? (int)json_integer_value(json_object_get(cb, "cst"))
                       : CMN_CST_IN,
                   "poa", r->cfg->registrar_poa, "rr", true, "srv", srv);
+    if (a != NULL && json_is_object(json_object_get(cb, "esi"))) /* its e2eSecInfo, as shown */
+        json_object_set(a, "esi", json_object_get(cb, "esi"));
     snprintf(path, sizeof(path), "%s/%s", r->node->cse_name, csi + 1);
     if (a == NULL || cse_res_get(r->node->store, r->node->cse_name, &base) != 0) {
         rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
