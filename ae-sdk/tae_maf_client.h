@@ -39,6 +39,7 @@ int tae_glue_open_fresh(const tep_device *dev, const char *uri, const tae_psk_cr
 int tae_kc_new(const char *key_id, const uint8_t key[CMN_KEY_LEN], int64_t expires,
                const char *reg_id, unsigned suid, const char *target, tep_kc **ret);
 unsigned tae_kc_suid(const tep_kc *kc);
+void tae_kc_set_expires(tep_kc *kc, int64_t expires);
 const char *tae_kc_target(const tep_kc *kc);
 
 #endif

@@ -336,6 +336,11 @@ int tae_kc_new(const char *key_id, const uint8_t key[CMN_KEY_LEN], int64_t expir
     return 0;
 }
 
+void tae_kc_set_expires(tep_kc *kc, int64_t expires)
+{
+    kc->expires = expires;
+}
+
 unsigned tae_kc_suid(const tep_kc *kc)
 {
     return kc->suid;

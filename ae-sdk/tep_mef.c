@@ -166,21 +166,52 @@ int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id, tep_kc **
     return rc;
 }
 
+/* "mef/keys/<relativeKeyID>" of kc. */
+static int key_path(const tep_kc *kc, char *path, size_t len)
+{
+    const char *at = kc ? strchr(tep_kc_key_id(kc), '@') : NULL;
+
+    if (!at)
+        return CMN_EINVAL;
+    snprintf(path, len, "mef/keys/%.*s", (int)(at - tep_kc_key_id(kc)), tep_kc_key_id(kc));
+    return 0;
+}
+
 int tep_mef_deregister_key(tep_device *dev, const tep_kc *kc)
 {
     char path[CMN_KEY_ID_MAX + 16];
-    const char *at;
     tep_conn *mef = NULL;
-    int rc;
+    int rc = dev ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
 
-    if (!dev || !kc || !(at = strchr(tep_kc_key_id(kc), '@')))
-        return CMN_EINVAL;
-    snprintf(path, sizeof(path), "mef/keys/%.*s", (int)(at - tep_kc_key_id(kc)),
-             tep_kc_key_id(kc));
-    rc = mef_open(dev, &mef);
+    if (rc == 0)
+        rc = mef_open(dev, &mef);
     if (rc == 0)
         rc = call(mef, COAP_REQUEST_CODE_DELETE, path, NULL, NULL);
     tep_conn_free(mef);
+    return rc;
+}
+
+int tep_mef_update_key(tep_device *dev, tep_kc *kc, int64_t lifetime)
+{
+    char path[CMN_KEY_ID_MAX + 16];
+    json_t *req = NULL, *ans = NULL;
+    tep_conn *mef = NULL;
+    int rc = dev && lifetime > 0 ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
+
+    if (rc == 0 && !(req = json_pack("{s:I}", "expirationTime",
+                                     (json_int_t)(time(NULL) + lifetime))))
+        rc = CMN_ENOMEM;
+    if (rc == 0)
+        rc = mef_open(dev, &mef);
+    if (rc == 0)
+        rc = call(mef, COAP_REQUEST_CODE_PUT, path, req, &ans);
+    if (rc == 0 && !json_is_integer(json_object_get(ans, "expirationTime")))
+        rc = CMN_EPROTO;
+    if (rc == 0)
+        tae_kc_set_expires(kc, json_integer_value(json_object_get(ans, "expirationTime")));
+    tep_conn_free(mef);
+    json_decref(req);
+    json_decref(ans);
     return rc;
 }
 

@@ -781,8 +781,8 @@ static void handle_mef_post(coap_resource_t *resource, coap_session_t *session,
     mef_reply(c, resp, &a, keys ? "key_registered" : "client_registered", peer, "-");
 }
 
-/* PUT / DELETE /mef/clients/<mefClientRegID> (8.3.5.2.5, 8.3.5.2.6), DELETE
- * /mef/keys/<relativeKeyID> (8.3.5.2.10); any other unknown path is 4.04 as before. */
+/* PUT / DELETE /mef/clients/<mefClientRegID> (8.3.5.2.5, 8.3.5.2.6) and
+ * /mef/keys/<relativeKeyID> (8.3.5.2.9, 8.3.5.2.10); any other unknown path is 4.04. */
 static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
                            const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
 {
@@ -804,19 +804,21 @@ static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
     coap_delete_string(path);
     if (!clients && !keys)
         return answer(resp, COAP_RESPONSE_CODE_NOT_FOUND, NULL);
-    if (code != COAP_REQUEST_CODE_DELETE && !(clients && code == COAP_REQUEST_CODE_PUT))
+    if (code != COAP_REQUEST_CODE_DELETE && code != COAP_REQUEST_CODE_PUT)
         return answer(resp, COAP_RESPONSE_CODE_NOT_ALLOWED, NULL);
     if (!(peer = mef_request(c, session, req, resp, &body, &len)))
         return;
     x = (enr_mef_ctx){c->store, c->cfg, peer->kpm_id, (int64_t)time(NULL)};
-    if (keys)
+    if (keys && code == COAP_REQUEST_CODE_PUT)
+        enr_mef_key_update(&x, id, body, len, &a);
+    else if (keys)
         enr_mef_key_deregister(&x, id, &a);
     else if (code == COAP_REQUEST_CODE_PUT)
         enr_mef_client_update(&x, id, body, len, &a);
     else
         enr_mef_client_deregister(&x, id, &a);
     mef_reply(c, resp, &a,
-              keys ? "key_deregistered"
+              keys ? (code == COAP_REQUEST_CODE_PUT ? "key_updated" : "key_deregistered")
                    : code == COAP_REQUEST_CODE_PUT ? "client_updated" : "client_deregistered",
               peer, id);
 }

@@ -473,24 +473,82 @@ out:
     json_decref(o);
 }
 
+/* The key relativeKeyID rel_id of this session's enrolee, not revoked. */
+static int own_key(cmn_txn **t, const enr_mef_ctx *x, const char *rel_id, Tep__MefKey **ret)
+{
+    char key_id[CMN_KEY_ID_MAX];
+    int rc;
+
+    *ret = NULL;
+    if ((size_t)snprintf(key_id, sizeof(key_id), "%s@%s", rel_id, x->cfg->mef_fqdn) >=
+            sizeof(key_id) || !cmn_kdf_is_key_id(key_id))
+        return CMN_ENOTFOUND;
+    if ((rc = cmn_store_txn_begin(x->store, t)) == 0)
+        rc = cmn_txn_get_msg(*t, ENR_DB_MEF_KEYS, key_id, strlen(key_id),
+                             &tep__mef_key__descriptor, (ProtobufCMessage **)ret);
+    if (rc == 0 && strcmp((*ret)->kpm_id, x->kpm_id) != 0)
+        rc = CMN_ENOTFOUND; /* only its source changes a key */
+    return rc;
+}
+
+void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t *body,
+                        size_t len, enr_mef_answer *ret)
+{
+    Tep__MefClient *c = NULL;
+    Tep__Enrolment *en = NULL;
+    Tep__MefKey *k = NULL;
+    json_t *o = parse(body, len);
+    cmn_txn *t = NULL;
+    int64_t exp;
+    int rc;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!o || !json_object_get(o, "expirationTime") || json_object_get(o, "targetIDs")) {
+        fail(ret, 400, "expirationTime only (a key has its one target)");
+        goto out;
+    }
+    rc = own_key(&t, x, rel_id, &k);
+    if (rc == 0 && k->revoked)
+        rc = CMN_ENOTFOUND;
+    if (rc == 0 && (rc = own_client(t, x, k->reg_id, &c)) == CMN_ENOTFOUND)
+        rc = CMN_EDENIED; /* its client registration is gone */
+    if (rc == 0)
+        rc = live_enrolment(t, x, &en);
+    if (rc == 0 && strcmp(en->ke_id, k->ke_id) != 0)
+        rc = CMN_EDENIED; /* made under an enrolment that is no longer current */
+    if (rc == 0)
+        rc = get_expiry(o, x->now, k->expires,
+                        min3(x->now + ENR_MEF_KEY_MAX_S, c->expires, en->expires), &exp);
+    if (rc == 0) {
+        k->expires = exp;
+        rc = put_key(t, x, k, &ret->events);
+    }
+    if (rc == 0)
+        rc = commit(&t);
+    if (rc != 0) {
+        memset(&ret->events, 0, sizeof(ret->events));
+        fail_rc(ret, rc, rc == CMN_ENOTFOUND ? "no such key" : "bad expirationTime");
+    } else {
+        reply(ret, 204, key_json(k));
+    }
+out:
+    cmn_txn_abort(t);
+    enr_enrolment_free(en);
+    if (c)
+        tep__mef_client__free_unpacked(c, NULL);
+    if (k)
+        tep__mef_key__free_unpacked(k, NULL);
+    json_decref(o);
+}
+
 void enr_mef_key_deregister(const enr_mef_ctx *x, const char *rel_id, enr_mef_answer *ret)
 {
     Tep__MefKey *k = NULL;
-    char key_id[CMN_KEY_ID_MAX];
     cmn_txn *t = NULL;
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if ((size_t)snprintf(key_id, sizeof(key_id), "%s@%s", rel_id, x->cfg->mef_fqdn) >=
-            sizeof(key_id) || !cmn_kdf_is_key_id(key_id)) {
-        fail(ret, 404, "no such key");
-        return;
-    }
-    if ((rc = cmn_store_txn_begin(x->store, &t)) == 0)
-        rc = cmn_txn_get_msg(t, ENR_DB_MEF_KEYS, key_id, strlen(key_id),
-                             &tep__mef_key__descriptor, (ProtobufCMessage **)&k);
-    if (rc == 0 && strcmp(k->kpm_id, x->kpm_id) != 0)
-        rc = CMN_ENOTFOUND; /* only its source de-registers a key */
+    rc = own_key(&t, x, rel_id, &k);
     if (rc == 0)
         rc = txn_revoke_key(t, k, x->now, &ret->events);
     if (rc == 0)

@@ -53,6 +53,11 @@ void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef
  * "sourceMefClientID", "suid", "targetIDs"}; commits MefKey + KEY_REGISTERED. */
 void enr_mef_key_register(const enr_mef_ctx *x, const uint8_t *body, size_t len,
                           enr_mef_answer *ret);
+/* PUT mef/keys/<relativeKeyID> {"expirationTime"} (MEF Key Registration Update,
+ * 8.3.5.2.9; targets stay: one per key) -> 2.04 (the key), bounded as at registration;
+ * a new KEY_REGISTERED carries the expiry to the target. */
+void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t *body,
+                        size_t len, enr_mef_answer *ret);
 /* DELETE mef/keys/<relativeKeyID> -> 2.02, KEY_DEREGISTERED. */
 void enr_mef_key_deregister(const enr_mef_ctx *x, const char *rel_id, enr_mef_answer *ret);
 

@@ -162,8 +162,28 @@ static void test_key_for_a_second_target(void **state)
     assert_null(r->items[0]->credential);
     sync_free(r);
 
-    /* client de-registration de-registers the key: /mn1 gets it revoked, keyless */
+    /* Key Registration Update: a new expiry, a new KEY_REGISTERED for the target */
     enr_mef_ctx x = ctx(s, "dev7");
+    char rel[40], upd[64];
+    snprintf(rel, sizeof(rel), "%.32s", want);
+    snprintf(upd, sizeof(upd), "{\"expirationTime\": %lld}", (long long)x.now + 60);
+    enr_mef_key_update(&x, rel, (const uint8_t *)upd, strlen(upd), &a);
+    assert_int_equal(a.code, 204);
+    assert_int_equal(a.events.n, 1);
+    r = sync_for(s, "/mn1", a.events.ev[0].seq);
+    assert_int_equal(r->items[0]->credential->expires, x.now + 60);
+    sync_free(r);
+    free(a.body);
+    enr_mef_key_update(&x, rel, (const uint8_t *)"{\"targetIDs\": [\"/x\"]}", 19, &a);
+    assert_int_equal(a.code, 400);
+    free(a.body);
+    x.kpm_id = "dev8"; /* only its source */
+    enr_mef_key_update(&x, rel, (const uint8_t *)upd, strlen(upd), &a);
+    assert_int_equal(a.code, 404);
+    free(a.body);
+    x.kpm_id = "dev7";
+
+    /* client de-registration de-registers the key: /mn1 gets it revoked, keyless */
     enr_mef_client_deregister(&x, reg_id, &a);
     assert_int_equal(a.code, 202);
     assert_int_equal(a.events.n, 1);

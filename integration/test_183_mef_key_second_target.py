@@ -7,6 +7,7 @@ RSPF-provisioned key for the SAEF; the key is Kuc of 10.3.7) and Key De-Registra
 provisioned-symmetric-key SAEF to /mn1 with it; de-registration ends it there."""
 
 import re
+import time
 
 import pytest
 
@@ -56,6 +57,13 @@ def test_key_for_a_second_target(gw):
     r = dev.run("mef-run", "/tep-cse", p.env["CSE_COAPS"], "tep-cse", "--suid", "23")
     assert r.rc == 0, "%s\n%s" % (r, p.logs())
     assert r.get("KEY_ID") != key_id
+
+    # Key Registration Update: a new expiry, which /mn1 learns (sync)
+    r = dev.run("mef-update-key", "/mn1", "--lifetime", "120")
+    assert r.rc == 0 and r.get("KEY_ID") == key_id, "%s\n%s" % (r, p.logs())
+    assert 0 < int(r.get("KEY_EXPIRES")) - time.time() <= 121, str(r)
+    p["enroller"].wait_log(r"event=mef_key_updated kpm_id=dev7 id=%s code=204 events=1"
+                           % key_id.split("@")[0], 5)
 
     # Registration Update: a new expirationTime (bounded by the MEF)
     r = dev.run("mef-update-client", reg_id, "--lifetime", "600")
@@ -149,7 +157,9 @@ def test_bad_mef_requests_get_their_code(gw):
             r = c.request(POST, "mef/keys", body)
             assert r.code == "4.00", "%r -> %s" % (body, r)
         assert c.request(POST, "mef/keys", b"{}", cf=0).code == "4.15"
-        assert c.request(PUT, "mef/keys/00", b"{}").code == "4.05"
+        assert c.request(PUT, "mef/keys/00", b"{}").code == "4.00"  # expirationTime only
+        assert c.request(PUT, "mef/keys/" + "0" * 32, b'{"expirationTime": %d}'
+                         % (int(time.time()) + 60)).code == "4.04"
         assert c.request(GET, "mef/clients/" + reg_id).code == "4.05"
         assert c.request(DELETE, "mef/other/x").code == "4.04"
         assert c.request(DELETE, "mef/keys/" + "0" * 32).code == "4.04"

@@ -69,6 +69,7 @@ static void usage(FILE *out)
             "                              CSE_NAME\n"
             "  mef-connect TARGET URI CSE_NAME [--suid N]   the same with a key registered\n"
             "                              before (computed from Ke, no MEF session)\n"
+            "  mef-update-key TARGET --lifetime S [--suid N]   MEF Key Registration Update\n"
             "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
             "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
             "  mef-deregister-client REG_ID           MEF Client De-Registration\n");
@@ -494,6 +495,15 @@ static int cmd_mef(ctx *c, int argc, char **argv)
             rc = tep_mef_deregister_key(c->dev, kc);
         tep_kc_free(kc);
         return rc < 0 ? fail("MEF key de-registration", rc) : EXIT_OK;
+    }
+    if (strcmp(cmd, "mef-update-key") == 0 && n == 2 && lifetime > 0) {
+        rc = tep_mef_key(c->dev, suid, argv[1], &kc);
+        if (rc == 0)
+            rc = tep_mef_update_key(c->dev, kc, lifetime);
+        if (rc == 0)
+            printf("KEY_ID=%s\nKEY_EXPIRES=%" PRId64 "\n", tep_kc_key_id(kc), tep_kc_expires(kc));
+        tep_kc_free(kc);
+        return rc < 0 ? fail("MEF key registration update", rc) : EXIT_OK;
     }
     if (strcmp(cmd, "mef-deregister-client") == 0 && n == 2) {
         rc = tep_mef_deregister_client(c->dev, argv[1]);

@@ -475,6 +475,11 @@ TEP_API int tep_mef_register_key(tep_device *dev, unsigned suid, const char *tar
  * enrolled; TEP_EEXPIRED; TEP_EINVAL: another suid or a malformed target_id. */
 TEP_API int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id,
                         tep_kc **ret_kc);
+/* MEF Key Registration Update (8.3.5.2.9): a new expiry lifetime seconds from now (the
+ * MEF may shorten it; kc's expiry follows its answer); the target learns it. TEP_ENOTFOUND:
+ * not a live key of this enrolee; TEP_EDENIED: its client registration or enrolment is
+ * gone. */
+TEP_API int tep_mef_update_key(tep_device *dev, tep_kc *kc, int64_t lifetime);
 /* MEF Key De-Registration (8.3.5.2.10): the target drops the key and closes its
  * sessions. kc is borrowed. TEP_ENOTFOUND: not a key of this enrolee; otherwise errors
  * as tep_mef_register_key(). */
