@@ -15,6 +15,7 @@
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
+#include "cmn_file.h"
 #include "tae_client.h"
 #include "tae_core.h"
 #include "tae_device.h"
@@ -125,25 +126,15 @@ static uint64_t sqn_load(const tep_device *dev)
     return v;
 }
 
-/* Written before the SQN is used (RES leaves only after this): 0600, rename. */
+/* Written before the SQN is used (RES leaves only after this): 0600, atomically. */
 static int sqn_save(const tep_device *dev, uint64_t sqn)
 {
-    char path[4096], tmp[4200], text[64];
-    int fd, n, rc = 0;
+    char path[4096], text[64];
+    int n;
 
     sqn_path(dev, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     n = snprintf(text, sizeof(text), "sqn_ms = %" PRIu64 "\n", sqn);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return CMN_EIO;
-    if (write(fd, text, (size_t)n) != n || fsync(fd) != 0)
-        rc = CMN_EIO;
-    if (close(fd) != 0 || rc != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return CMN_EIO;
-    }
-    return 0;
+    return cmn_file_write_atomic(path, text, (size_t)n, 0600, 0);
 }
 
 /* ---- Ub ---------------------------------------------------------------------------- */
