@@ -18,6 +18,7 @@
 #include "cse_apprule.h"
 #include "cse_resource.h"
 #include "cse_sync.h"
+#include "tst.h"
 
 static char file[64];
 
@@ -111,24 +112,16 @@ static void test_malformed_refused(void **state)
     }
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void test_registration_uses_the_credential_id(void **state)
 {
     const char *dbs[] = { CSE_DB_ENROLEES };
-    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    char dir[TST_DIR_MAX];
     cse_apprules *r = load("{\"rules\":[{\"apci\":[\"12-k1@mef.tep.local\"],"
                            "\"aai\":[\"Ntepdemo\"],\"aae\":[\"Cdevice01\"]}]}");
     cmn_store *st = NULL;
     (void)state;
 
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tst_tmpdir("apprule", dir, TST_DIR_MAX), 0);
     assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &st), 0);
     assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16),
                      0);
@@ -139,7 +132,7 @@ static void test_registration_uses_the_credential_id(void **state)
     assert_int_equal(cse_apprules_check_registration(r, st, "Cdevice02", "Ntepdemo"),
                      CMN_RSC_APP_RULE_VALIDATION_FAILED);
     cmn_store_close(st);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    assert_int_equal(tst_rmtree(dir), 0);
     cse_apprules_free(r);
 }
 
@@ -150,7 +143,7 @@ static cmn_store *tree_open(char *dir)
     const char *dbs[] = { CSE_DB_ENROLEES, CSE_RES_DBS };
     cmn_store *st = NULL;
 
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tst_tmpdir("apprule", dir, TST_DIR_MAX), 0);
     assert_int_equal(cmn_store_open(dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &st),
                      0);
     assert_int_equal(cse_res_ensure_csebase(st, "/tep-cse", "tep-cse", 1795000000), 0);
@@ -182,7 +175,7 @@ static unsigned check(const cse_apprules *r, cmn_store *st, const char *ae, cons
 /* A rule resource applies at the next registration, and its deletion lifts it. */
 static void test_resource_rules(void **state)
 {
-    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    char dir[TST_DIR_MAX];
     cse_apprules *r = load_none();
     cmn_store *st = tree_open(dir);
     Tep__Resource *rule;
@@ -199,14 +192,14 @@ static void test_resource_rules(void **state)
     assert_int_equal(check(r, st, "Cdevice01", "Nother"), 0);
     cse_res_free(rule);
     cmn_store_close(st);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    assert_int_equal(tst_rmtree(dir), 0);
     cse_apprules_free(r);
 }
 
 /* No apci: the rule for AEs without a security association (empty Credential-ID). */
 static void test_resource_without_apci(void **state)
 {
-    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    char dir[TST_DIR_MAX];
     cse_apprules *r = load_none();
     cmn_store *st = tree_open(dir);
     (void)state;
@@ -218,14 +211,14 @@ static void test_resource_without_apci(void **state)
     cse_res_free(add_asar(st, "{\"apci\":[\"*\"]}")); /* no aai/aae: allows nothing */
     assert_int_equal(check(r, st, "Cdevice01", "Nx"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
     cmn_store_close(st);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    assert_int_equal(tst_rmtree(dir), 0);
     cse_apprules_free(r);
 }
 
 /* The file's rules and the resources' together: one of them allowing is enough. */
 static void test_file_and_resources_combined(void **state)
 {
-    char dir[64] = "/tmp/tep-apprule-st-XXXXXX";
+    char dir[TST_DIR_MAX];
     cse_apprules *r = load("{\"rules\":[{\"apci\":[\"*\"],\"aai\":[\"Nfile\"],"
                            "\"aae\":[\"*\"]}]}");
     cmn_store *st = tree_open(dir);
@@ -239,7 +232,7 @@ static void test_file_and_resources_combined(void **state)
     assert_int_equal(check(r, st, "Cdevice01", "Nfile"), 0);
     assert_int_equal(check(r, st, "Cdevice01", "Nnone"), CMN_RSC_APP_RULE_VALIDATION_FAILED);
     cmn_store_close(st);
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    assert_int_equal(tst_rmtree(dir), 0);
     cse_apprules_free(r);
 }
 

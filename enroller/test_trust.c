@@ -15,6 +15,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "enr_trust.h"
+#include "tst.h"
 
 static char dir[64];
 
@@ -68,17 +69,13 @@ static const char *write_pems(const char *name, const uint8_t *const *der, const
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/tep-test-trust-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return tst_tmpdir("trust", dir, sizeof(dir));
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tst_rmtree(dir);
 }
 
 static void test_anchors_and_check(void **state)
