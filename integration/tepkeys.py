@@ -64,3 +64,23 @@ def session_esprim_key(pairwise, rand_receiver, rand_originator):
 def rand_text(rand):
     """esprimRandValue as an xs:NCName: "r" + 32 lower-case hex digits."""
     return "r" + rand.hex()
+
+
+LABEL_ESCERTKE = b"EXPORTER-oneM2M-ESCertKE"
+
+
+def tls12_prf_sha256(secret, label, seed, length):
+    """The TLS 1.2 PRF (RFC 5246 5) with SHA-256: P_SHA256(secret, label || seed)."""
+    seed = label + seed
+    out, a = b"", seed
+    while len(out) < length:
+        a = _hmac(secret, a)
+        out += _hmac(secret, a + seed)
+    return out[:length]
+
+
+def escertke_exporter(master_secret, client_random, server_random):
+    """ESCertKE's exporter (TS-0003 10.3.1; RFC 5705 4 without a context value):
+    48 bytes; returns (pairwiseE2EKeyID, pairwiseE2EKey) = (bytes 0..15, 16..47)."""
+    ex = tls12_prf_sha256(master_secret, LABEL_ESCERTKE, client_random + server_random, 48)
+    return ex[:16], ex[16:]

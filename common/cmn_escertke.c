@@ -1,0 +1,249 @@
+/* ESCertKE end point: wolfSSL TLS 1.2 over memory buffers (cmn_escertke.h). */
+#include "cmn_escertke.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfio.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_pki.h"
+
+/* ECDHE_ECDSA only (TS-0003 10.2.3); the CBC-SHA256 suite is the mandatory one. */
+#define ESCERTKE_SUITES "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256"
+
+struct cmn_escertke {
+    bool initiator;
+    bool done;
+    bool failed;
+    int steps; /* messages taken in (initiator: its first step counts as 0) */
+    WOLFSSL_CTX *ctx;
+    WOLFSSL *ssl;
+    uint8_t *in; /* the message being read */
+    size_t in_len, in_off;
+    uint8_t *out; /* the message being written */
+    size_t out_len;
+    bool out_over;
+};
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+    (void)ssl;
+    cmn_escertke *k = arg;
+    size_t left = k->in_len - k->in_off;
+    if (left == 0)
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+    size_t n = (size_t)sz < left ? (size_t)sz : left;
+    memcpy(buf, k->in + k->in_off, n);
+    k->in_off += n;
+    return (int)n;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+    (void)ssl;
+    cmn_escertke *k = arg;
+    if (sz <= 0)
+        return 0;
+    if (k->out_len + (size_t)sz > CMN_ESCERTKE_MSG_MAX) {
+        k->out_over = true;
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    uint8_t *p = realloc(k->out, k->out_len + (size_t)sz);
+    if (!p)
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    k->out = p;
+    memcpy(k->out + k->out_len, buf, (size_t)sz);
+    k->out_len += (size_t)sz;
+    return sz;
+}
+
+int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len,
+                     const uint8_t *cert_der, size_t cert_len, const uint8_t *key_der,
+                     size_t key_len, cmn_escertke **ret)
+{
+    if (!ca_der || !cert_der || !key_der || !ret || ca_len == 0 || cert_len == 0 ||
+        key_len == 0 || ca_len > INT32_MAX || cert_len > INT32_MAX || key_len > INT32_MAX)
+        return CMN_EINVAL;
+    *ret = NULL;
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+        return CMN_ECRYPTO;
+    cmn_escertke *k = calloc(1, sizeof *k);
+    if (!k)
+        return CMN_ENOMEM;
+    k->initiator = initiator;
+    int rc = CMN_ECRYPTO;
+    k->ctx = wolfSSL_CTX_new(initiator ? wolfTLSv1_2_client_method()
+                                       : wolfTLSv1_2_server_method());
+    if (!k->ctx)
+        goto fail;
+    if (wolfSSL_CTX_load_verify_buffer(k->ctx, ca_der, (long)ca_len, WOLFSSL_FILETYPE_ASN1) !=
+            WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_certificate_buffer(k->ctx, cert_der, (long)cert_len,
+                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_PrivateKey_buffer(k->ctx, key_der, (long)key_len,
+                                          WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+        rc = CMN_EINVAL;
+        goto fail;
+    }
+    if (wolfSSL_CTX_set_cipher_list(k->ctx, ESCERTKE_SUITES) != WOLFSSL_SUCCESS)
+        goto fail;
+    wolfSSL_CTX_set_verify(k->ctx,
+                           WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    k->ssl = wolfSSL_new(k->ctx);
+    if (!k->ssl)
+        goto fail;
+    wolfSSL_SSLSetIORecv(k->ssl, io_recv);
+    wolfSSL_SSLSetIOSend(k->ssl, io_send);
+    wolfSSL_SetIOReadCtx(k->ssl, k);
+    wolfSSL_SetIOWriteCtx(k->ssl, k);
+    *ret = k;
+    return 0;
+fail:
+    cmn_escertke_free(k);
+    return rc;
+}
+
+void cmn_escertke_free(cmn_escertke *k)
+{
+    if (!k)
+        return;
+    if (k->ssl)
+        wolfSSL_free(k->ssl);
+    if (k->ctx)
+        wolfSSL_CTX_free(k->ctx);
+    if (k->out) {
+        cmn_wipe(k->out, k->out_len);
+        free(k->out);
+    }
+    free(k);
+}
+
+int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t **ret_out,
+                      size_t *ret_len, bool *ret_done)
+{
+    if (!k || !ret_out || !ret_len || !ret_done)
+        return CMN_EINVAL;
+    *ret_out = NULL;
+    *ret_len = 0;
+    *ret_done = k->done;
+    if (k->failed || k->done)
+        return CMN_ESTATE;
+    /* The initiator's steps take nothing, message 2, message 4; the terminator's take
+     * message 1, message 3. */
+    bool want_in = !(k->initiator && k->steps == 0);
+    if (want_in != (in != NULL && in_len > 0) || in_len > CMN_ESCERTKE_MSG_MAX) {
+        k->failed = true;
+        return in_len > CMN_ESCERTKE_MSG_MAX ? CMN_ERANGE : CMN_EPROTO;
+    }
+    k->in = (uint8_t *)in;
+    k->in_len = in_len;
+    k->in_off = 0;
+    k->out = NULL;
+    k->out_len = 0;
+    k->out_over = false;
+    int r = k->initiator ? wolfSSL_connect(k->ssl) : wolfSSL_accept(k->ssl);
+    int err = r == WOLFSSL_SUCCESS ? 0 : wolfSSL_get_error(k->ssl, r);
+    bool consumed = k->in_off == k->in_len;
+    k->in = NULL;
+    k->steps++;
+    int rc = 0;
+    if (r == WOLFSSL_SUCCESS) {
+        k->done = true;
+        /* Done with bytes left over: something was appended to the last message. */
+        if (!consumed)
+            rc = CMN_EPROTO;
+    } else if (err == WOLFSSL_ERROR_WANT_READ) {
+        /* Waiting for the peer: this step must have used all it got and have
+         * something to send (a message holds whole records, and every message but
+         * the last one is answered). */
+        if (!consumed || k->out_len == 0)
+            rc = CMN_EPROTO;
+    } else {
+        rc = k->out_over ? CMN_ERANGE : CMN_EDENIED;
+    }
+    if (rc == 0 && k->steps > 3)
+        rc = CMN_EPROTO;
+    if (rc != 0) {
+        k->failed = true;
+        k->done = false;
+        if (k->out) {
+            cmn_wipe(k->out, k->out_len);
+            free(k->out);
+        }
+        k->out = NULL;
+        k->out_len = 0;
+        return rc;
+    }
+    *ret_out = k->out;
+    *ret_len = k->out_len;
+    *ret_done = k->done;
+    k->out = NULL;
+    k->out_len = 0;
+    return 0;
+}
+
+int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
+{
+    if (!k || !ret || retlen == 0)
+        return CMN_EINVAL;
+    if (!k->done)
+        return CMN_ESTATE;
+    WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(k->ssl);
+    if (!x)
+        return CMN_ENOTFOUND;
+    int len = 0;
+    const unsigned char *der = wolfSSL_X509_get_der(x, &len);
+    int rc = CMN_EINVAL;
+    cmn_cert_info info;
+    const char *id = NULL;
+    if (der && len > 0 && cmn_pki_peer_id(der, (size_t)len, &info, &id) == 0) {
+        size_t n = strlen(id);
+        rc = n < retlen ? 0 : CMN_ERANGE;
+        if (rc == 0)
+            memcpy(ret, id, n + 1);
+    }
+    wolfSSL_X509_free(x);
+    return rc;
+}
+
+int cmn_escertke_export(cmn_escertke *k, uint8_t ret_exporter[CMN_EXPORTER_LEN])
+{
+    if (!k || !ret_exporter)
+        return CMN_EINVAL;
+    if (!k->done)
+        return CMN_ESTATE;
+    if (wolfSSL_export_keying_material(k->ssl, ret_exporter, CMN_EXPORTER_LEN,
+                                       CMN_LABEL_ESCERTKE, strlen(CMN_LABEL_ESCERTKE), NULL,
+                                       0, 0) != WOLFSSL_SUCCESS)
+        return CMN_ECRYPTO;
+    return 0;
+}
+
+int cmn_escertke_key(cmn_escertke *k, uint8_t ret_key_id[CMN_REL_ID_LEN],
+                     uint8_t ret_key[CMN_KEY_LEN])
+{
+    uint8_t ex[CMN_EXPORTER_LEN];
+    int rc = cmn_escertke_export(k, ex);
+    if (rc == 0)
+        cmn_kdf_split_exporter(ex, ret_key_id, ret_key);
+    cmn_wipe(ex, sizeof ex);
+    return rc;
+}
+
+int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_client_random[32],
+                         uint8_t ret_server_random[32])
+{
+    if (!k || !ret_master || !ret_client_random || !ret_server_random)
+        return CMN_EINVAL;
+    if (!k->done)
+        return CMN_ESTATE;
+    WOLFSSL_SESSION *s = wolfSSL_get_session(k->ssl);
+    if (!s || wolfSSL_SESSION_get_master_key(s, ret_master, 48) != 48 ||
+        wolfSSL_get_client_random(k->ssl, ret_client_random, 32) != 32 ||
+        wolfSSL_get_server_random(k->ssl, ret_server_random, 32) != 32)
+        return CMN_ECRYPTO;
+    return 0;
+}
