@@ -37,6 +37,11 @@ static int visit(const Tep__Resource *r, void *arg)
 
     if (r->ty != CMN_TY_CSR || (a = json_loads(r->json, 0, NULL)) == NULL)
         return 0;
+    /* one without a CSE-ID (never so when created here) leads nowhere */
+    if (!cse_csr_is_cse_id(json_string_value(json_object_get(a, "csi")))) {
+        json_decref(a);
+        return 0;
+    }
     stop = w->fn(r, a, w->arg);
     json_decref(a);
     return stop ? 1 : 0;
