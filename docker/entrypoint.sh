@@ -1,7 +1,7 @@
 #!/bin/sh
 # tep container entrypoint: one service per container (docker/README.md).
 #
-#   enroller | authz | cse [ARGS]    run that daemon in the foreground (logs on stderr)
+#   enroller | authz | cse | bsf [ARGS]  run that daemon in the foreground (logs on stderr)
 #   health SERVICE                   exit 0 when SERVICE answers "tepctl status" on its
 #                                    admin socket (the compose health check)
 #   tepctl ARGS                      tepctl against the admin socket of this container's
@@ -125,15 +125,15 @@ platform_cert() {
 
 check_service() {
     case ${1:-} in
-    enroller | authz | cse) ;;
-    *) say "unknown service '${1:-}' (enroller, authz or cse)"; exit 1 ;;
+    enroller | authz | cse | bsf) ;;
+    *) say "unknown service '${1:-}' (enroller, authz, cse or bsf)"; exit 1 ;;
     esac
 }
 
 cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case $cmd in
-enroller | authz | cse)
+enroller | authz | cse | bsf)
     say "starting tep-$cmd with $conf/$cmd.ini"
     exec "tep-$cmd" --config "$conf/$cmd.ini" "$@"
     ;;

@@ -85,6 +85,7 @@ class Compose:
         self.env = dict(os.environ, TEP_BASE=BASE_IMAGE, TEP_IMAGE=IMAGE, TEP_BIND="127.0.0.1",
                         TEP_PORT_CSE_COAPS=str(coaps),
                         TEP_PORT_ENROLLER_COAPS=str(mef), TEP_PORT_AUTHZ_COAPS=str(maf),
+                        TEP_PORT_BSF_UB=str(harness.free_tcp_port()),
                         TEP_CERT_DEVICE=CERT_DEVICE, COMPOSE_PROJECT_NAME=self.project)
         self.transcript = []
 
