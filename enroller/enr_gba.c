@@ -14,7 +14,8 @@
 #define SUB "gba"
 #define CACHE_N 256
 #define PENDING_N 64
-#define PENDING_TTL 10   /* seconds a Zn request may stay unanswered */
+#define PENDING_TTL 2    /* seconds a Zn request may stay unanswered before it is sent
+                          * again (one lost while tep-bsf restarted, say) */
 #define REFUSED_TTL 5    /* seconds a refusal is remembered (no Zn flood per handshake) */
 
 typedef struct {
