@@ -86,6 +86,15 @@ unsigned cse_route_check(cse_ctx *c, cse_rsp *rsp)
         snprintf(rsp->reason, sizeof(rsp->reason), "from_too_long");
         return CMN_RSC_BAD_REQUEST;
     }
+    /* This CSE's own CSE-ID is authenticated by its security association at the next
+     * hop: never lent to a client (a plain-CoAP From "/<own CSE-ID>" would act there as
+     * this CSE, e.g. update or delete its <remoteCSE>). TS-0003 7.2.1. */
+    if (strcmp(rsp->fwd_from, c->node->cse_id) == 0) {
+        snprintf(rsp->reason, sizeof(rsp->reason), "from_is_this_cse");
+        CMN_WARN(SUB, "event=not_forwarded reason=from_is_this_cse csi=%s rsc=4106",
+                 cmn_log_value(csi, shown, sizeof(shown)));
+        return CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED;
+    }
     rsp->forward = true;
     return 0;
 }
