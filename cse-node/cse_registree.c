@@ -158,7 +158,10 @@ static char *csr_body(cse_registree *r, bool create)
     free(r->dcse_sent);
     r->dcse_sent = json_dumps(dcse, JSON_COMPACT);
     json_object_set_new(a, "dcse", dcse);
-    if (r->node->esprim != NULL) /* TS-0003 8.4.2 A: the Receiver's <remoteCSE> says so */
+    /* TS-0003 8.4.2 A: the Receiver's <remoteCSE> says so. Over a security association
+     * only: a plain CoAP registrar may be another implementation (the ACME CSE refuses
+     * the attribute with 4000, integration 143), and ESPrim needs the SA's keys anyway */
+    if (r->node->esprim != NULL && r->dtls)
         json_object_set_new(a, "esi", cse_esprim_esi(r->node->esprim, (int64_t)time(NULL)));
     if (create) {
         snprintf(cb, sizeof(cb), "%s/%s", r->node->cse_id, r->node->cse_name);

@@ -16,8 +16,17 @@
 
 bool cse_csr_is_cse_id(const char *id)
 {
-    return id != NULL && id[0] == '/' && id[1] != '\0' && id[1] != '/' &&
-           strchr(id + 1, '/') == NULL;
+    size_t n;
+
+    if (id == NULL || id[0] != '/' || id[1] == '\0' || id[1] == '/')
+        return false;
+    /* printable ASCII without space and the URI delimiters: it becomes a path segment
+     * and a JSON string (a byte that is not UTF-8 would not) */
+    for (n = 1; id[n] != '\0'; n++) {
+        if (id[n] <= ' ' || id[n] >= 0x7f || strchr("/?#%\"\\", id[n]) != NULL)
+            return false;
+    }
+    return n < 128;
 }
 
 /* ---- the <remoteCSE> resources under the CSEBase ----------------------------------- */

@@ -11,7 +11,8 @@
 
 #include "cse_ctx.h"
 
-/* A CSE-ID as From: SP-relative "/name" without a further '/'. */
+/* A CSE-ID as From: SP-relative "/name", name 1..126 printable ASCII characters without
+ * space, '/', '?', '#', '%', '"', '\'. */
 bool cse_csr_is_cse_id(const char *id);
 
 /* Registrar side of a CREATE of ty 16 under the CSEBase (TS-0004 7.4.4.2.1 Receiver),

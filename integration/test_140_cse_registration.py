@@ -78,6 +78,10 @@ def test_second_registration_is_4117(gw):
         r = c.create(p.env["CSE_NAME"], TY_CSR, dict(body, rn="x", csi="/plain2"))
         assert r.rsc == 4106, str(r)  # a CSE claiming another CSE-ID
         assert c.delete("%s/plain1" % p.env["CSE_NAME"]).rsc == 2002
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "/bad%id") as c:
+        body = {"cb": "/x/b", "rr": True, "srv": ["3"]}
+        r = c.create(p.env["CSE_NAME"], TY_CSR, body)  # not a CSE-ID a path can carry
+        assert r.rsc == 4005, str(r)
 
 
 def test_ae_id_may_not_register_a_cse(gw):
