@@ -380,6 +380,18 @@ static unsigned update_access(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
     return cse_ctx_access_scope(c, c->target, CMN_ACOP_UPDATE, CSE_PEP_ACPI);
 }
 
+/* A registree's new dcse and poa are bounded and checked as at registration. */
+static unsigned csr_update_check(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
+{
+    json_t *cur = json_loads(c->target->json, 0, NULL);
+    const char *csi = json_string_value(json_object_get(cur, "csi"));
+    unsigned rsc = csi != NULL ? cse_csr_check_attrs(c, csi, attrs, rsp)
+                               : CMN_RSC_INTERNAL_SERVER_ERROR;
+
+    json_decref(cur);
+    return rsc;
+}
+
 static unsigned do_update(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
 {
     Tep__Resource *updated = NULL;
@@ -389,6 +401,8 @@ static unsigned do_update(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
         rsc = cse_group_check_members(c, attrs, c->target);
     if (rsc == 0 && c->target->ty == CMN_TY_SUB && json_object_get(attrs, "nu") != NULL)
         rsc = cse_notify_verify(c, c->target->path, attrs, rsp);
+    if (rsc == 0 && c->target->ty == CMN_TY_CSR)
+        rsc = csr_update_check(c, attrs, rsp);
     if (rsc == 0)
         rsc = cse_res_update(c->node->store, c->target, attrs, c->req->now, &updated);
     if (rsc != CMN_RSC_UPDATED)

@@ -131,6 +131,7 @@ unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 {
     const char *from = c->who.originator;
     const char *csi = sp_relative(c->node, json_string_value(json_object_get(attrs, "csi")));
+    unsigned rsc;
 
     if (c->target->ty != CMN_TY_CSEBASE)
         return CMN_RSC_INVALID_CHILD_RESOURCE_TYPE;
@@ -145,6 +146,8 @@ unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
     if (registered(c->node->store, c->node->cse_name, from))
         return refuse(rsp, CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED, "cse_already_registered",
                       from);
+    if ((rsc = cse_csr_check_attrs(c, from, attrs, rsp)) != 0)
+        return rsc;
     json_object_set_new(attrs, "csi", json_string(from));
     if (json_object_get(attrs, "rn") == NULL)
         json_object_set_new(attrs, "rn", json_string(from + 1));
@@ -158,7 +161,7 @@ typedef struct {
     const char *csi;
     char *ret_csi, *ret_poa;
     size_t len;
-    bool found;
+    bool by_dcse, found;
 } hop_ctx;
 
 static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
@@ -166,7 +169,7 @@ static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
     hop_ctx *h = arg;
     json_t *poa = json_object_get(a, "poa");
 
-    if (strcmp(csi_of(a), h->csi) != 0 && !in_list(json_object_get(a, "dcse"), h->csi))
+    if (h->by_dcse ? !in_list(json_object_get(a, "dcse"), h->csi) : strcmp(csi_of(a), h->csi) != 0)
         return false;
     snprintf(h->ret_csi, h->len, "%s", csi_of(a));
     snprintf(h->ret_poa, h->len, "%s",
@@ -176,15 +179,63 @@ static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
     return true;
 }
 
+/* A CSE registered here under its own csi wins over any registree's dcse naming it: a
+ * dcse entry cannot take the route (or the originators) of a registered CSE. */
 int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char *ret_csi,
                      char *ret_poa, size_t len)
 {
-    hop_ctx h = { csi, ret_csi, ret_poa, len, false };
+    hop_ctx h = { csi, ret_csi, ret_poa, len, false, false };
     int rc = each_csr(st, cse_name, leads_to, &h);
 
+    if (rc == 0 && !h.found) {
+        h.by_dcse = true;
+        rc = each_csr(st, cse_name, leads_to, &h);
+    }
     if (rc != 0)
         return rc;
     return h.found ? 0 : CMN_ENOTFOUND;
+}
+
+typedef struct {
+    const char *self, *id;
+    bool taken;
+} claim_ctx;
+
+static bool claimed(const Tep__Resource *r, json_t *a, void *arg)
+{
+    claim_ctx *k = arg;
+
+    if (strcmp(csi_of(a), k->self) == 0)
+        return false;
+    k->taken = strcmp(csi_of(a), k->id) == 0 || in_list(json_object_get(a, "dcse"), k->id);
+    return k->taken;
+}
+
+unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rsp *rsp)
+{
+    const char *reg = c->node->registrar_csi;
+    json_t *dcse = json_object_get(attrs, "dcse"), *e;
+    size_t i;
+
+    if (json_array_size(json_object_get(attrs, "poa")) > CSE_CSR_POA_MAX)
+        return refuse(rsp, CMN_RSC_BAD_REQUEST, "too_many_poa", self);
+    if (json_array_size(dcse) > CSE_CSR_DCSE_MAX)
+        return refuse(rsp, CMN_RSC_BAD_REQUEST, "too_many_dcse", self);
+    json_array_foreach(dcse, i, e) {
+        const char *id = json_string_value(e);
+        claim_ctx k = { self, id, false };
+
+        if (!cse_csr_is_cse_id(id) || strlen(id) >= CSE_CSR_ID_MAX)
+            return refuse(rsp, CMN_RSC_BAD_REQUEST, "dcse_not_a_cse_id", self);
+        if (strcmp(id, self) == 0 || strcmp(id, c->node->cse_id) == 0 ||
+            (reg != NULL && strcmp(id, reg) == 0))
+            return refuse(rsp, CMN_RSC_BAD_REQUEST, "dcse_loop", self);
+        if (each_csr(c->node->store, c->node->cse_name, claimed, &k) != 0)
+            return CMN_RSC_INTERNAL_SERVER_ERROR;
+        if (k.taken) /* registered here, or behind another registree already */
+            return refuse(rsp, CMN_RSC_BAD_REQUEST, "dcse_names_another_cse", self);
+    }
+    return 0;
 }
 
 bool cse_csr_is_peer(const cse_node *node, const char *csi)
@@ -222,50 +273,33 @@ int cse_csr_base(cmn_store *st, const char *cse_name, const char *csi, char *ret
     return rc != 0 ? rc : b.found ? 0 : CMN_ENOTFOUND;
 }
 
-typedef struct {
-    const char *peer, *from;
-    bool registree, behind;
-} transit_ctx;
-
-/* "/<id>/..." */
-static bool under(const char *from, const char *id)
-{
-    size_t n = strlen(id);
-
-    return strncmp(from, id, n) == 0 && from[n] == '/' && from[n + 1] != '\0';
-}
-
-static bool peer_match(const Tep__Resource *r, json_t *a, void *arg)
-{
-    transit_ctx *t = arg;
-    json_t *e;
-    size_t i;
-
-    if (strcmp(csi_of(a), t->peer) != 0)
-        return false;
-    t->registree = true;
-    t->behind = under(t->from, t->peer);
-    json_array_foreach(json_object_get(a, "dcse"), i, e) {
-        if (json_is_string(e) && (strcmp(t->from, json_string_value(e)) == 0 ||
-                                  under(t->from, json_string_value(e))))
-            t->behind = true;
-    }
-    return true;
-}
-
 bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char *from)
 {
-    transit_ctx t = { peer, from, false, false };
-    bool local = from == NULL || from[0] != '/' || strcmp(from, node->cse_id) == 0 ||
+    char cse[CSE_CSR_ID_MAX], hop[CSE_CSR_ID_MAX], poa[CSE_CSR_ID_MAX];
+    const char *end = from != NULL ? strchr(from + (from[0] == '/'), '/') : NULL;
+    bool local = from == NULL || from[0] != '/' || from[1] == '/' ||
+                 strcmp(from, node->cse_id) == 0 ||
                  cse_binding_local_id(node->cse_id, from) != from;
+    bool registrar = node->registrar_csi != NULL && strcmp(peer, node->registrar_csi) == 0;
+    size_t n;
+    int rc;
 
     if (local || !cse_csr_is_cse_id(peer))
         return false;
-    if (node->registrar_csi != NULL && strcmp(peer, node->registrar_csi) == 0)
-        return true;
-    if (each_csr(node->store, node->cse_name, peer_match, &t) != 0)
+    /* the CSE the originator belongs to: "/X" of "/X" or "/X/<rest>" */
+    n = end != NULL ? (size_t)(end - from) : strlen(from);
+    if (n >= sizeof(cse) || (end != NULL && end[1] == '\0'))
         return false;
-    return t.registree && t.behind;
+    memcpy(cse, from, n);
+    cse[n] = '\0';
+    if (!cse_csr_is_cse_id(cse))
+        return false;
+    /* only the peer the route to that CSE leads to may speak for it; the registrar for
+     * any CSE no registree leads to */
+    rc = cse_csr_next_hop(node->store, node->cse_name, cse, hop, poa, sizeof(hop));
+    if (rc == CMN_ENOTFOUND)
+        return registrar;
+    return rc == 0 && strcmp(hop, peer) == 0;
 }
 
 typedef struct {

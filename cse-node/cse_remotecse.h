@@ -23,8 +23,21 @@ bool cse_csr_is_cse_id(const char *id);
  * '/'). 0 or the RSC, with rsp->reason. */
 unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp);
 
+/* Bounds of what a registree announces in its <remoteCSE> (CREATE and UPDATE). */
+#define CSE_CSR_DCSE_MAX 256
+#define CSE_CSR_POA_MAX 8
+#define CSE_CSR_ID_MAX 128
+
+/* dcse and poa of the <remoteCSE> of the registree self (CREATE or UPDATE), 4000 with
+ * rsp->reason otherwise: at most CSE_CSR_POA_MAX poa and CSE_CSR_DCSE_MAX dcse, each a
+ * CSE-ID shorter than CSE_CSR_ID_MAX that is not self, this CSE nor its registrar
+ * ("dcse_loop"), nor registered here or in another registree's dcse already
+ * ("dcse_names_another_cse": a registree cannot take over the route to, or speak for
+ * the originators of, another CSE). */
+unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rsp *rsp);
+
 /* The next hop towards the CSE csi (TS-0004 7.3.2.6): the <remoteCSE> directly under
- * the CSEBase whose csi or one of whose dcse is csi. ret_csi / ret_poa (len bytes each)
+ * the CSEBase whose csi is csi, else the first one one of whose dcse is. ret_csi / ret_poa (len bytes each)
  * get its csi and its first poa ("" when none). CMN_ENOTFOUND when none matches. */
 int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char *ret_csi,
                      char *ret_poa, size_t len);
@@ -36,11 +49,11 @@ bool cse_csr_is_peer(const cse_node *node, const char *csi);
  * CMN_ENOTFOUND when it is not registered here or has no cb. */
 int cse_csr_base(cmn_store *st, const char *cse_name, const char *csi, char *ret, size_t len);
 
-/* Whether peer (the CSE-ID a DTLS session is bound to) is a CSE registered here (a
- * <remoteCSE> with that csi), and then whether from may come through it (TS-0003 7.1.2,
- * 7.2.1): a request a registree forwards must name an originator behind it (From starts
- * with "/<peer>/" or "/<one of its dcse>/"); the registrar (node->registrar_csi) may
- * forward any originator that is not this CSE's own. */
+/* Whether a request peer (the CSE-ID a DTLS session is bound to) forwards may name
+ * the originator from (TS-0003 7.1.2, 7.2.1): from is "/X" or "/X/..." of another CSE X
+ * and the route to X (cse_csr_next_hop) leads to peer; the registrar
+ * (node->registrar_csi) may speak for a CSE no registree leads to. Never an originator
+ * of this CSE. */
 bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char *from);
 
 /* The descendantCSEs this CSE announces to its registrar: the csi and dcse of every

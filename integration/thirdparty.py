@@ -286,6 +286,8 @@ def _until_response(argv, timeout):
                 text = line.decode(errors="replace")
                 trace.append(text)
                 reply = parse_trace_pdu(text)
+                if reply is not None and reply.code == "2.31":
+                    reply = None  # Block1 Continue: the answer comes with the last block
     finally:
         p.kill()
         p.wait()
