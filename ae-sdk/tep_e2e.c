@@ -25,6 +25,17 @@ struct tep_e2e_key {
     char kid[KID_MAX];
 };
 
+int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand_json,
+                       int64_t lifetime, tep_esprim **ret)
+{
+    if (ret == NULL)
+        return CMN_EINVAL;
+    *ret = NULL;
+    if (key == NULL)
+        return CMN_EINVAL;
+    return tae_esprim_new(key->keys.msg_conf, key->kid, receiver_rand_json, lifetime, ret);
+}
+
 int tae_e2e_key_new(const uint8_t pair_key[CMN_KEY_LEN], const char *kid, const char *b_id,
                     tep_e2e_key **ret_key)
 {

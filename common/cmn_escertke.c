@@ -1,11 +1,13 @@
 /* ESCertKE end point: wolfSSL TLS 1.2 over memory buffers (cmn_escertke.h). */
 #include "cmn_escertke.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfio.h>
+#include <wolfssl/wolfcrypt/coding.h>
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -245,5 +247,47 @@ int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_cl
         wolfSSL_get_client_random(k->ssl, ret_client_random, 32) != 32 ||
         wolfSSL_get_server_random(k->ssl, ret_server_random, 32) != 32)
         return CMN_ECRYPTO;
+    return 0;
+}
+
+char *cmn_escertke_seci(const uint8_t *msg, size_t len)
+{
+    if (!msg || len == 0 || len > CMN_ESCERTKE_MSG_MAX)
+        return NULL;
+    word32 blen = (word32)(4 * ((len + 2) / 3) + 1);
+    char *b64 = malloc(blen);
+    char *ret = NULL;
+    if (b64 && Base64_Encode_NoNl(msg, (word32)len, (byte *)b64, &blen) == 0) {
+        b64[blen] = '\0';
+        json_t *o = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", CMN_ESCERTKE_SIT, "eckm", b64);
+        ret = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    }
+    free(b64);
+    return ret;
+}
+
+int cmn_escertke_eckm(json_t *seci, uint8_t **ret, size_t *ret_len)
+{
+    if (!ret || !ret_len)
+        return CMN_EINVAL;
+    *ret = NULL;
+    *ret_len = 0;
+    const char *b64 = json_string_value(json_object_get(seci, "eckm"));
+    if (json_integer_value(json_object_get(seci, "sit")) != CMN_ESCERTKE_SIT || !b64)
+        return CMN_EINVAL;
+    size_t n = strlen(b64);
+    if (n == 0 || n > 4 * ((CMN_ESCERTKE_MSG_MAX + 2) / 3))
+        return CMN_EINVAL;
+    word32 out = (word32)n;
+    uint8_t *m = malloc(n);
+    if (!m)
+        return CMN_ENOMEM;
+    if (Base64_Decode((const byte *)b64, (word32)n, m, &out) != 0 || out == 0) {
+        free(m);
+        return CMN_EINVAL;
+    }
+    *ret = m;
+    *ret_len = out;
     return 0;
 }

@@ -59,4 +59,15 @@ int cmn_escertke_key(cmn_escertke *k, uint8_t ret_key_id[CMN_REL_ID_LEN],
 int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_client_random[32],
                          uint8_t ret_server_random[32]);
 
+/* The transport (TS-0004 7.5.1.2.12, 6.3.5 securityInfo): {"m2m:seci":{"sit":6,
+ * "eckm":"<standard base64 of the message>"}}, the content of the NOTIFY requests and of
+ * their answers. cmn_escertke_seci: a new string (malloc'd) for msg; cmn_escertke_eckm:
+ * the message of a securityInfo object (the value of "m2m:seci"), *ret malloc'd;
+ * CMN_EINVAL when sit is not 6 or eckm is absent, not base64 or over
+ * CMN_ESCERTKE_MSG_MAX. */
+#define CMN_ESCERTKE_SIT 6
+char *cmn_escertke_seci(const uint8_t *msg, size_t len);
+struct json_t;
+int cmn_escertke_eckm(struct json_t *seci, uint8_t **ret, size_t *ret_len);
+
 #endif

@@ -9,7 +9,7 @@
 #include "cmn_log.h"
 
 /* The DER of the first PEM block of kind in path; *inout_len = capacity on entry. */
-static int read_pem(const char *path, const char *kind, uint8_t *der, size_t *inout_len)
+int cmn_pki_read_pem(const char *path, const char *kind, uint8_t *der, size_t *inout_len)
 {
     char pem[CMN_CA_PEM_MAX];
     FILE *f = fopen(path, "r");
@@ -50,10 +50,10 @@ int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
                      "and ca_file go together\"", section);
         return CMN_EINVAL;
     }
-    rc = read_pem(f->cert_file, "CERTIFICATE", crt, &crt_len);
-    if (rc == 0 && (rc = read_pem(f->key_file, "EC PRIVATE KEY", key, &key_len)) != 0)
+    rc = cmn_pki_read_pem(f->cert_file, "CERTIFICATE", crt, &crt_len);
+    if (rc == 0 && (rc = cmn_pki_read_pem(f->key_file, "EC PRIVATE KEY", key, &key_len)) != 0)
         bad = f->key_file;
-    if (rc == 0 && (rc = read_pem(f->ca_file, "CERTIFICATE", ca, &ca_len)) != 0)
+    if (rc == 0 && (rc = cmn_pki_read_pem(f->ca_file, "CERTIFICATE", ca, &ca_len)) != 0)
         bad = f->ca_file;
     if (rc == 0 && (rc = cmn_ca_verify(ca, ca_len, crt, crt_len)) != 0)
         bad = f->cert_file;

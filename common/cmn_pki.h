@@ -49,6 +49,10 @@ int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk,
                       uint8_t unused_psk[CMN_KEY_LEN], const cmn_pki_files *f,
                       coap_dtls_cn_callback_t cb, void *arg, cmn_tls_sni_check *sni);
 
+/* The DER of the first PEM block of kind ("CERTIFICATE", "EC PRIVATE KEY") in the file
+ * path; *inout_len = capacity on entry, length on return. CMN_ENOTFOUND: no such file. */
+int cmn_pki_read_pem(const char *path, const char *kind, uint8_t *der, size_t *inout_len);
+
 /* A client's end-entity certificate (DER): *info and *ret_id (inside info: the part
  * after "onem2m:"). CMN_EINVAL when it does not decode or has no onem2m SAN. */
 int cmn_pki_peer_id(const uint8_t *der, size_t len, cmn_cert_info *info, const char **ret_id);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_e2e.h"
 #include "cmn_err.h"
@@ -13,6 +14,7 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_binding.h"
+#include "cse_escertke.h"
 #include "cse_resource.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
@@ -73,6 +75,7 @@ typedef struct {
     cmn_jwe *jwe;
     const char *kid, *ori, *rri, *enc;
     Tep__Credential *cred;
+    char owner[CMN_CA_ID_MAX]; /* the key's enrolee (Kpsa, MAF) or ESCertKE initiator */
     const recv_rand *rr;
     orig_rand oro;       /* the originator's rand object in use */
     bool oro_new;        /* sent in this object: recorded once it decrypts */
@@ -234,51 +237,14 @@ static seen_obj *seen_slot(cse_esprim *e, int64_t now)
 
 /* ---- the outer request ------------------------------------------------------------------ */
 
-static json_t *seci_of(const cse_req *req)
-{
-    json_t *root, *seci;
-
-    if (req->body == NULL || req->body_len == 0)
-        return NULL;
-    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
-    seci = json_object_get(root, "m2m:seci");
-    if (!json_is_object(seci) || json_object_size(root) != 1) {
-        json_decref(root);
-        return NULL;
-    }
-    json_incref(seci);
-    json_decref(root);
-    return seci;
-}
-
-static bool to_csebase(const cse_node *node, const char *path)
-{
-    const char *p = path;
-    size_t n = strlen(node->cse_id + 1);
-
-    if (p == NULL)
-        return false;
-    if (strncmp(p, "~/", 2) == 0) { /* SP-relative: "~/<cse-id>/<cse-name>" or "~/<cse-id>" */
-        if (strncmp(p + 2, node->cse_id + 1, n) != 0)
-            return false;
-        p += 2 + n;
-        if (*p == '\0')
-            return true;
-        if (*p++ != '/')
-            return false;
-    }
-    return strcmp(p, node->cse_name) == 0 || strcmp(p, "-") == 0 ||
-           strcmp(p, node->cse_id + 1) == 0;
-}
-
 bool cse_esprim_claims(const cse_node *node, const cse_req *req)
 {
     json_t *seci;
     json_int_t sit;
 
-    if (node->esprim == NULL || req->op != CMN_OP_NOTIFY || !to_csebase(node, req->path))
+    if (node->esprim == NULL || req->op != CMN_OP_NOTIFY || !cse_escertke_to_csebase(node, req->path))
         return false;
-    if ((seci = seci_of(req)) == NULL)
+    if ((seci = cse_escertke_seci(req)) == NULL)
         return false;
     sit = json_integer_value(json_object_get(seci, "sit"));
     json_decref(seci);
@@ -352,8 +318,9 @@ static unsigned check_header(xchg *x, const char *epo)
     return rsc;
 }
 
-/* C.6a: the pairwiseESPrimKey of the kid: a live Kpsa (SUID 22) or an ESPrim key from the
- * MAF (SUID 33, whose source is the enrolee), B = this CSE-ID either way. */
+/* C.6a: the pairwiseESPrimKey of the kid: a pairwiseE2EKey from ESCertKE (8.7, owned by
+ * the initiator's certificate ID), a live Kpsa (SUID 22) or an ESPrim key from the MAF
+ * (SUID 33, whose source is the enrolee), B = this CSE-ID in every case. */
 static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
 {
     cmn_e2e_keys k;
@@ -362,15 +329,22 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
     x->kid = cmn_jwe_header_str(x->jwe, "kid");
     if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
         return (x->why = "no kid", CMN_RSC_BAD_REQUEST);
-    if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 ||
+    uint8_t pair[CMN_KEY_LEN];
+    if (cse_escertke_key(x->node->escertke, x->kid, x->req->now, pair, x->owner,
+                         sizeof(x->owner)) == 0) { /* a pairwiseE2EKey from ESCertKE (8.7) */
+        rc = cmn_e2e_keys_from_pair(pair, x->node->cse_id, &k);
+        cmn_wipe(pair, sizeof(pair));
+    } else if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 ||
         (x->cred->suid != 22 && x->cred->suid != CSE_MAF_SUID_ESPRIM) ||
         x->cred->revoked || x->cred->key.len != CMN_KEY_LEN ||
         (x->cred->expires != 0 && x->cred->expires <= x->req->now)) {
         if (x->cred == NULL && cmn_kdf_is_key_id(x->kid))
             cse_saef_want(x->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */
         return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
+    } else {
+        snprintf(x->owner, sizeof(x->owner), "%s", x->cred->enrolee_id);
+        rc = cmn_e2e_keys_from_pair(x->cred->key.data, x->node->cse_id, &k);
     }
-    rc = cmn_e2e_keys_from_pair(x->cred->key.data, x->node->cse_id, &k);
     if (rc == 0)
         memcpy(ret, k.msg_conf, CMN_KEY_LEN);
     cmn_wipe(&k, sizeof(k));
@@ -493,7 +467,7 @@ static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, 
             (int)sizeof(in->path))
         return (x->why = "not a request primitive", RSC_DECRYPTION_ERROR);
     local = cse_binding_local_id(x->node->cse_id, fr);
-    if (strcmp(local, x->cred->enrolee_id) != 0)
+    if (strcmp(local, x->owner) != 0)
         return (x->why = "inner From is not the key's owner", RSC_IMPERSONATION);
     *r = *x->req;
     r->op = (int)json_integer_value(json_object_get(in->root, "op"));
@@ -516,7 +490,7 @@ static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, 
     r->cf = in->body ? CMN_CF_JSON : 0;
     r->has_accept = false;
     r->secure = true; /* authenticated by ESPrim (TS-0003 7.1.2, 7.2.2) */
-    r->bound_id = x->cred->enrolee_id;
+    r->bound_id = x->owner;
     r->bound_admin = false;
     return 0;
 }
@@ -593,7 +567,7 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
                  cmn_log_value(x->kid, o, sizeof(o)));
     } else {
         CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->kid,
-                 x->cred->enrolee_id, irsp.rsc);
+                 x->owner, irsp.rsc);
     }
 out:
     cse_rsp_clear(&irsp);
@@ -606,7 +580,7 @@ out:
 void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp,
                        cse_esprim_dispatch_fn handle)
 {
-    json_t *seci = seci_of(req);
+    json_t *seci = cse_escertke_seci(req);
     const char *epo = json_string_value(json_object_get(seci, "epo"));
     xchg x = {.e = node->esprim, .node = node, .handle = handle, .req = req};
     bool renewed;

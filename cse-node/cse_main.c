@@ -25,6 +25,7 @@
 #include "cmn_sync.h"
 #include "cse_admin.h"
 #include "cse_coap.h"
+#include "cse_escertke.h"
 #include "cse_esprim.h"
 #include "cse_config.h"
 #include "cse_apprule.h"
@@ -296,6 +297,12 @@ static int open_coap(daemon_state *d)
         if (rc == CMN_EINVAL || rc == CMN_ECONFIG)
             return EXIT_CONFIG;
     }
+    /* ESCertKE as the Terminating End-Point, with the certificate SAEF files (checked) */
+    if (rc == 0 && cse_escertke_new(d->cfg.cert_file, d->cfg.key_file, d->cfg.ca_file,
+                                    &d->node.escertke) != 0) {
+        CMN_ERR(SUB, "event=escertke_failed msg=\"cannot read the certificate files\"");
+        return EXIT_CONFIG;
+    }
     if (rc == CMN_EIO)
         return EXIT_BIND;
     if (rc != 0) {
@@ -451,6 +458,7 @@ static void cleanup(daemon_state *d)
     cse_registree_free(d->registree); /* before its context goes */
     cse_coap_free(d->coap); /* closes every session */
     cse_esprim_free(d->node.esprim);
+    cse_escertke_free(d->node.escertke);
     cse_saef_clear_admin();
     cse_admin_close(d->admin);
     cse_maf_free(d->maf);

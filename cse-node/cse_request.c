@@ -13,6 +13,7 @@
 #include "cse_binding.h"
 #include "cse_container.h"
 #include "cse_ctx.h"
+#include "cse_escertke.h"
 #include "cse_esprim.h"
 #include "cse_remotecse.h"
 #include "cse_request.h"
@@ -309,6 +310,12 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
+    if (cse_escertke_claims(node, req)) { /* TS-0003 8.7: a tunnelled TLS handshake */
+        cse_escertke_handle(node, req, rsp);
+        CMN_INFO(SUB, "event=request op=notify path=%s escertke=1 rsc=%u",
+                 cmn_log_value(req->path, p, sizeof(p)), rsp->rsc);
+        return;
+    }
     if (cse_esprim_claims(node, req)) { /* the inner request is handled inside */
         cse_esprim_handle(node, req, rsp, cse_request_handle);
         if (!rsp->deciding)

@@ -42,6 +42,7 @@ typedef struct {
     bool csr_changed;             /* a <remoteCSE> was created or deleted here (the MN
                                      tells its registrar its new descendantCSEs) */
     struct cse_esprim *esprim;    /* ESPrim as the Target (cse_esprim.h); NULL: off */
+    struct cse_escertke *escertke; /* ESCertKE as the Terminating End-Point; NULL: off */
 } cse_node;
 
 #define CSE_FANOUT_MAX_DEFAULT 1024

@@ -747,6 +747,7 @@ typedef struct {
     unsigned ty;
     long count;
     bool maf; /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
+    bool escertke; /* ... from ESCertKE with the registrar (TS-0003 8.7) */
 } esprim_args;
 
 static int esprim_parse(int argc, char **argv, esprim_args *a)
@@ -771,6 +772,8 @@ static int esprim_parse(int argc, char **argv, esprim_args *a)
             a->plain = argv[++i];
         else if (strcmp(argv[i], "--maf") == 0)
             a->maf = true;
+        else if (strcmp(argv[i], "--escertke") == 0)
+            a->escertke = true;
         else
             return -1;
     }
@@ -883,14 +886,25 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     } else if ((ex = do_connect(c)) != EXIT_OK) {
         return ex;
     }
+    tep_e2e_key *ck = NULL;
+    if (a.escertke) { /* the pairwise key first, by a tunnelled TLS handshake */
+        if ((rc = tep_escertke(c->conn, c->dev, &ck)) < 0)
+            return fail("ESCertKE", rc);
+        printf("ESCERTKE_KID=%s\n", tep_e2e_key_id(ck));
+    }
     seci = esprim_notify(c, "{\"m2m:seci\":{\"sit\":3}}", &rsc, &ex); /* B.2d */
     ero = json_object_get(seci, "ero");
     rand_json = ero ? json_dumps(ero, JSON_COMPACT) : NULL;
     json_decref(seci);
-    if (rand_json == NULL)
+    if (rand_json == NULL) {
+        tep_e2e_key_free(ck);
         return ex != EXIT_OK ? ex : fail("receiver rand object", TEP_EPROTO);
+    }
     printf("RRI=%s\n", json_string_value(json_object_get(ero, "esri")) ?: "");
-    if (a.maf) {
+    if (ck != NULL) {
+        rc = tep_esprim_new_e2e(ck, rand_json, 600, &s);
+        tep_e2e_key_free(ck);
+    } else if (a.maf) {
         tep_kc *kc = NULL;
 
         rc = tep_maf_register_e2e_key(c->dev, NULL, 33, tep_device_registrar_cse_id(c->dev), 0,

@@ -437,6 +437,20 @@ TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json
  * TEP_EINVAL: not an ESPrim kc. */
 TEP_API int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json,
                               int64_t lifetime, tep_esprim **ret);
+/* The same with the pairwiseESPrimKey of an end-to-end key: Ke2e_msg_conf of key, kid its
+ * kid, e.g. the key of tep_escertke() (End-Point-B = the registrar CSE-ID). */
+TEP_API int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand_json,
+                               int64_t lifetime, tep_esprim **ret);
+/* ESCertKE (TS-0003 8.7) as the Initiating End-Point with the registrar CSE over conn (any
+ * connection, plain CoAP too): a TLS 1.2 handshake with the certificate, key and trust
+ * anchor of tep_enrol_cert(), its four messages in two NOTIFYs to the CSEBase
+ * ({"m2m:seci":{"sit":6,"eckm":<base64>}}, TS-0004 7.5.1.2.12). The CSE's certificate
+ * must chain to the trust anchor and name the registrar CSE-ID. *ret_key: the end-to-end
+ * keys of pairwiseE2EKey (exporter "EXPORTER-oneM2M-ESCertKE", docs/keys.md item 20),
+ * End-Point-B = the registrar CSE-ID, kid = hex(pairwiseE2EKeyID). TEP_ESTATE: not
+ * enrolled or no certificate; TEP_EDENIED: either end refused the handshake (the CSE
+ * answers 4103); TEP_EPROTO: a malformed answer; errors of tep_request(). */
+TEP_API int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key);
 TEP_API int64_t tep_esprim_expires(const tep_esprim *s); /* Unix seconds */
 /* inner_json: the inner request primitive, TS-0004 8.4 JSON ({"op","to","fr","rqi","ty",
  * "pc",...}). *ret_outer_body (malloc'd) is the content of the outer NOTIFY to the

@@ -1,0 +1,279 @@
+/* ESCertKE at tep-cse as the Terminating End-Point (see cse_escertke.h). */
+#include "cse_escertke.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_escertke.h"
+#include "cmn_log.h"
+#include "cmn_onem2m.h"
+#include "cmn_pki.h"
+#include "cse_binding.h"
+
+#define SUB "escertke"
+#define HS_MAX 64   /* handshakes in progress */
+#define KEYS_MAX 256 /* established keys */
+#define KID_LEN (2 * CMN_REL_ID_LEN + 1)
+
+typedef struct {
+    char from[CMN_CA_ID_MAX];
+    cmn_escertke *k;
+    int64_t exp;
+} hs_slot;
+
+typedef struct {
+    char kid[KID_LEN];
+    char owner[CMN_CA_ID_MAX];
+    uint8_t key[CMN_KEY_LEN];
+    int64_t exp;
+} key_slot;
+
+struct cse_escertke {
+    uint8_t ca[CMN_CA_CERT_DER_MAX], cert[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
+    size_t ca_len, cert_len, key_len;
+    hs_slot hs[HS_MAX];
+    key_slot keys[KEYS_MAX];
+};
+
+int cse_escertke_new(const char *cert_file, const char *key_file, const char *ca_file,
+                     cse_escertke **ret)
+{
+    *ret = NULL;
+    if (cert_file == NULL || cert_file[0] == '\0')
+        return 0;
+    cse_escertke *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return CMN_ENOMEM;
+    e->ca_len = sizeof e->ca;
+    e->cert_len = sizeof e->cert;
+    e->key_len = sizeof e->key;
+    int rc = cmn_pki_read_pem(cert_file, "CERTIFICATE", e->cert, &e->cert_len);
+    if (rc == 0)
+        rc = cmn_pki_read_pem(key_file, "EC PRIVATE KEY", e->key, &e->key_len);
+    if (rc == 0)
+        rc = cmn_pki_read_pem(ca_file, "CERTIFICATE", e->ca, &e->ca_len);
+    if (rc != 0) {
+        cse_escertke_free(e);
+        return rc;
+    }
+    *ret = e;
+    return 0;
+}
+
+json_t *cse_escertke_seci(const cse_req *req)
+{
+    json_t *root, *seci;
+
+    if (req->body == NULL || req->body_len == 0)
+        return NULL;
+    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    seci = json_object_get(root, "m2m:seci");
+    if (!json_is_object(seci) || json_object_size(root) != 1) {
+        json_decref(root);
+        return NULL;
+    }
+    json_incref(seci);
+    json_decref(root);
+    return seci;
+}
+
+bool cse_escertke_to_csebase(const cse_node *node, const char *path)
+{
+    const char *p = path;
+    size_t n = strlen(node->cse_id + 1);
+
+    if (p == NULL)
+        return false;
+    if (strncmp(p, "~/", 2) == 0) { /* SP-relative: "~/<cse-id>/<cse-name>" or "~/<cse-id>" */
+        if (strncmp(p + 2, node->cse_id + 1, n) != 0)
+            return false;
+        p += 2 + n;
+        if (*p == '\0')
+            return true;
+        if (*p++ != '/')
+            return false;
+    }
+    return strcmp(p, node->cse_name) == 0 || strcmp(p, "-") == 0 ||
+           strcmp(p, node->cse_id + 1) == 0;
+}
+
+static void hs_drop(hs_slot *s)
+{
+    cmn_escertke_free(s->k);
+    memset(s, 0, sizeof *s);
+}
+
+void cse_escertke_free(cse_escertke *e)
+{
+    if (e == NULL)
+        return;
+    for (size_t i = 0; i < HS_MAX; i++)
+        hs_drop(&e->hs[i]);
+    cmn_free_secret(e, sizeof *e);
+}
+
+bool cse_escertke_claims(const cse_node *node, const cse_req *req)
+{
+    if (node->escertke == NULL || req->op != CMN_OP_NOTIFY ||
+        !cse_escertke_to_csebase(node, req->path))
+        return false;
+    json_t *seci = cse_escertke_seci(req);
+    bool mine = json_integer_value(json_object_get(seci, "sit")) == CMN_ESCERTKE_SIT;
+    json_decref(seci);
+    return mine;
+}
+
+static void refuse(cse_rsp *rsp, unsigned rsc, const char *why, const char *from)
+{
+    char dbg[160], o[96];
+    json_t *b;
+
+    snprintf(dbg, sizeof(dbg), "ESCertKE: %s", why);
+    b = json_pack("{s:s}", "m2m:dbg", dbg);
+    rsp->rsc = rsc;
+    rsp->cf = CMN_CF_JSON;
+    rsp->body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    json_decref(b);
+    snprintf(rsp->reason, sizeof(rsp->reason), "%s", why);
+    CMN_WARN(SUB, "event=escertke_refused rsc=%u reason=\"%s\" originator=%s", rsc, why,
+             cmn_log_value(from, o, sizeof(o)));
+}
+
+/* Message 1 is a TLS handshake record whose first message is a ClientHello. */
+static bool is_client_hello(const uint8_t *m, size_t len)
+{
+    return len > 5 && m[0] == 22 && m[5] == 1;
+}
+
+static hs_slot *hs_find(cse_escertke *e, const char *from, int64_t now)
+{
+    for (size_t i = 0; i < HS_MAX; i++) {
+        if (e->hs[i].k != NULL && e->hs[i].exp <= now)
+            hs_drop(&e->hs[i]);
+        if (e->hs[i].k != NULL && strcmp(e->hs[i].from, from) == 0)
+            return &e->hs[i];
+    }
+    return NULL;
+}
+
+static hs_slot *hs_free_slot(cse_escertke *e)
+{
+    for (size_t i = 0; i < HS_MAX; i++)
+        if (e->hs[i].k == NULL)
+            return &e->hs[i];
+    return NULL;
+}
+
+/* The handshake of s is complete: its key, owned by the certificate's ID, which must be
+ * the outer From. */
+static unsigned keep_key(cse_escertke *e, hs_slot *s, int64_t now, const char **why)
+{
+    char peer[CMN_CA_ID_MAX], kid[KID_LEN];
+    uint8_t rel[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
+    key_slot *slot = NULL;
+
+    if (cmn_escertke_peer_id(s->k, peer, sizeof peer) != 0 || strcmp(peer, s->from) != 0)
+        return (*why = "certificate does not name the originator", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    if (cmn_escertke_key(s->k, rel, key) != 0)
+        return (*why = "key export", CMN_RSC_INTERNAL_SERVER_ERROR);
+    cmn_hex_encode(rel, sizeof rel, kid);
+    for (size_t i = 0; i < KEYS_MAX && slot == NULL; i++)
+        if (e->keys[i].exp <= now)
+            slot = &e->keys[i];
+    if (slot == NULL) { /* all live: the one ending first goes */
+        slot = &e->keys[0];
+        for (size_t i = 1; i < KEYS_MAX; i++)
+            if (e->keys[i].exp < slot->exp)
+                slot = &e->keys[i];
+    }
+    snprintf(slot->kid, sizeof slot->kid, "%s", kid);
+    snprintf(slot->owner, sizeof slot->owner, "%s", peer);
+    memcpy(slot->key, key, CMN_KEY_LEN);
+    slot->exp = now + CSE_ESCERTKE_KEY_LT;
+    cmn_wipe(key, sizeof key);
+    CMN_INFO(SUB, "event=escertke_established originator=%s kid=%s", peer, kid);
+    return 0;
+}
+
+void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
+{
+    cse_escertke *e = node->escertke;
+    json_t *seci = cse_escertke_seci(req);
+    const char *from = cse_binding_local_id(node->cse_id, req->from ? req->from : "");
+    const char *why = NULL;
+    uint8_t *in = NULL, *out = NULL;
+    size_t in_len = 0, out_len = 0;
+    bool done = false;
+    unsigned rsc = 0;
+    hs_slot *s = NULL;
+
+    memset(rsp, 0, sizeof(*rsp));
+    rsp->cf = CMN_CF_JSON;
+    if (from[0] == '\0' || strlen(from) >= CMN_CA_ID_MAX)
+        rsc = (why = "no originator", CMN_RSC_BAD_REQUEST);
+    else if (cmn_escertke_eckm(seci, &in, &in_len) != 0)
+        rsc = (why = "no or malformed escertkeMessage", CMN_RSC_BAD_REQUEST);
+    if (rsc == 0) {
+        s = hs_find(e, from, req->now);
+        if (is_client_hello(in, in_len)) { /* Message 1: a new handshake */
+            if (s != NULL)
+                hs_drop(s);
+            if ((s = hs_free_slot(e)) == NULL)
+                rsc = (why = "too many handshakes in progress", CMN_RSC_TARGET_NOT_REACHABLE);
+            else if (cmn_escertke_new(false, e->ca, e->ca_len, e->cert, e->cert_len, e->key,
+                                      e->key_len, &s->k) != 0)
+                rsc = (why = "handshake set-up", CMN_RSC_INTERNAL_SERVER_ERROR);
+            else {
+                snprintf(s->from, sizeof s->from, "%s", from);
+                s->exp = req->now + CSE_ESCERTKE_HS_LT;
+            }
+        } else if (s == NULL) {
+            rsc = (why = "no handshake in progress for this originator", CMN_RSC_BAD_REQUEST);
+        }
+    }
+    if (rsc == 0) {
+        int rc = cmn_escertke_step(s->k, in, in_len, &out, &out_len, &done);
+        if (rc != 0)
+            rsc = (why = rc == CMN_EDENIED ? "handshake refused" : "not the expected message",
+                   CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+        else if (out == NULL)
+            rsc = (why = "nothing to answer", CMN_RSC_BAD_REQUEST);
+        else if (done)
+            rsc = keep_key(e, s, req->now, &why);
+    }
+    if (rsc == 0) {
+        rsp->rsc = CMN_RSC_OK;
+        rsp->body = cmn_escertke_seci(out, out_len);
+        if (rsp->body == NULL)
+            rsp->rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
+    } else {
+        refuse(rsp, rsc, why, from);
+    }
+    if (s != NULL && (rsc != 0 || done))
+        hs_drop(s); /* finished either way */
+    free(in);
+    free(out);
+    json_decref(seci);
+}
+
+int cse_escertke_key(const cse_escertke *e, const char *kid, int64_t now,
+                     uint8_t ret_key[CMN_KEY_LEN], char *owner, size_t owner_len)
+{
+    if (e == NULL || kid == NULL)
+        return CMN_ENOTFOUND;
+    for (size_t i = 0; i < KEYS_MAX; i++) {
+        const key_slot *k = &e->keys[i];
+        if (k->exp > now && strcmp(k->kid, kid) == 0) {
+            if (strlen(k->owner) >= owner_len)
+                return CMN_ERANGE;
+            memcpy(ret_key, k->key, CMN_KEY_LEN);
+            memcpy(owner, k->owner, strlen(k->owner) + 1);
+            return 0;
+        }
+    }
+    return CMN_ENOTFOUND;
+}

@@ -1,0 +1,47 @@
+/* ESCertKE at tep-cse as the Terminating End-Point (TS-0003 8.7; TS-0001 11.4.3; TS-0004
+ * 7.5.1.2.12): a NOTIFY to the CSEBase whose content is {"m2m:seci":{"sit":6,"eckm":..}}
+ * carries ESCertKE Message 1 (a TLS ClientHello: a new handshake for the outer From,
+ * replacing any unfinished one) or Message 3 (correlated by the outer From); the answer
+ * (2000) carries Message 2 or 4 the same way. tep-cse's side uses its certificate SAEF
+ * files ([cse] cert_file, key_file, ca_file); the initiator's certificate must chain to
+ * ca_file and name the outer From (as a local ID) in its SAN. When Message 3 completes
+ * the handshake, pairwiseE2EKey (cmn_escertke.h) is kept in memory for
+ * CSE_ESCERTKE_KEY_LT seconds under kid = hex(pairwiseE2EKeyID), owned by the
+ * initiator's ID: ESPrim (cse_esprim.c) takes it as a pair key (End-Point-B = this
+ * CSE-ID). Refusals: docs/internals.md "ESCertKE". */
+#ifndef TEP_CSE_ESCERTKE_H
+#define TEP_CSE_ESCERTKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cmn_kdf.h"
+#include "cse_request.h"
+
+#define CSE_ESCERTKE_KEY_LT 3600 /* seconds an established pairwiseE2EKey is used */
+#define CSE_ESCERTKE_HS_LT 30    /* seconds between Message 1 and Message 3 */
+
+typedef struct cse_escertke cse_escertke;
+
+/* From the PEM files; *ret NULL (and 0) when cert_file is empty (no certificate: off). */
+int cse_escertke_new(const char *cert_file, const char *key_file, const char *ca_file,
+                     cse_escertke **ret);
+void cse_escertke_free(cse_escertke *e); /* NULL is fine; wipes */
+
+/* The m2m:seci object of a request's content (new reference; NULL when the content is
+ * not exactly {"m2m:seci":{...}}), and whether path names this CSE's CSEBase (its name,
+ * "-", its CSE-ID, SP-relative): shared with ESPrim (cse_esprim.c). */
+json_t *cse_escertke_seci(const cse_req *req);
+bool cse_escertke_to_csebase(const cse_node *node, const char *path);
+/* Whether req is an ESCertKE message for this CSE (NOTIFY to the CSEBase, m2m:seci sit 6). */
+bool cse_escertke_claims(const cse_node *node, const cse_req *req);
+void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
+
+/* The live pairwiseE2EKey named kid and its owner (the initiator's ID, into owner). */
+int cse_escertke_key(const cse_escertke *e, const char *kid, int64_t now,
+                     uint8_t ret_key[CMN_KEY_LEN], char *owner, size_t owner_len);
+
+#endif
