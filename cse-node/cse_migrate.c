@@ -145,7 +145,8 @@ static int index_all(cmn_txn *t, cin_row *rows, size_t n)
     long cni = 0, cbs = 0;
     int rc = 0;
 
-    qsort(rows, n, sizeof(*rows), by_age);
+    if (n > 1) /* qsort may not be handed a null array, even of 0 rows */
+        qsort(rows, n, sizeof(*rows), by_age);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = index_row(t, &rows[i]);
         cni++;
