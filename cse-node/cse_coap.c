@@ -25,6 +25,9 @@
 /* A parked request whose answer could not be delivered (its client went away). */
 #define PARKED_MAX_AGE_MS 60000
 #define PARKED_MAX 4096
+/* Forwards waiting for the next CSE's answer: per session, and in all (then 5103). */
+#define FORWARD_PER_SESSION 64
+#define FORWARD_MAX 1024
 
 /* PARK_COMMIT: answered, its write waiting for the batch commit (group commit). */
 /* PARK_FORWARDING: sent on to the next CSE (cse_route.h), waiting for its answer. */
@@ -712,7 +715,26 @@ static void not_reachable(cse_rsp *rsp, const char *why)
     rsp->cf = CMN_CF_JSON;
     rsp->body = strdup(strcmp(why, "send_failed") == 0
                            ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: send_failed\"}"
+                       : strcmp(why, "forward_quota") == 0
+                           ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: forward_quota\"}"
                            : "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: next_hop_not_connected\"}");
+}
+
+/* Forwards waiting for the next hop are bounded per session (one client, or the
+ * registered CSE whose requests come over it) and in all, below PARKED_MAX: requests to
+ * a next hop that never answers cannot hold every parked slot (each for
+ * FORWARD_WAIT_MS) and starve the decisions of everyone else. */
+static bool forward_quota_ok(const cse_coap *c, const coap_session_t *session)
+{
+    size_t all = 0, mine = 0;
+
+    for (const parked *p = c->parked; p != NULL; p = p->next) {
+        if (p->state != PARK_FORWARDING)
+            continue;
+        all++;
+        mine += p->session == session;
+    }
+    return all < FORWARD_MAX && mine < FORWARD_PER_SESSION;
 }
 
 static bool start_forward(cse_coap *c, parked *p, coap_session_t *s, cse_rsp *rsp)
@@ -968,6 +990,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
         rsp.rsc = CMN_RSC_NOT_FOUND;
         rsp.cf = CMN_CF_JSON;
         rsp.body = strdup("{\"m2m:dbg\":\"NOT_FOUND: forwarding_loop\"}");
+    } else if (rsp.forward && !forward_quota_ok(c, session)) {
+        not_reachable(&rsp, "forward_quota");
     } else if (rsp.forward && (hop = hop_session(c, &rsp)) == NULL) {
         not_reachable(&rsp, "next_hop_not_connected");
     } else if (rsp.forward) {
