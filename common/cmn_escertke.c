@@ -187,9 +187,9 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
     return 0;
 }
 
-int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
+int cmn_escertke_peer_cert(const cmn_escertke *k, cmn_cert_info *info, const char **ret_id)
 {
-    if (!k || !ret || retlen == 0)
+    if (!k || !info || !ret_id)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
@@ -198,17 +198,26 @@ int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
         return CMN_ENOTFOUND;
     int len = 0;
     const unsigned char *der = wolfSSL_X509_get_der(x, &len);
-    int rc = CMN_EINVAL;
-    cmn_cert_info info;
-    const char *id = NULL;
-    if (der && len > 0 && cmn_pki_peer_id(der, (size_t)len, &info, &id) == 0) {
-        size_t n = strlen(id);
-        rc = n < retlen ? 0 : CMN_ERANGE;
-        if (rc == 0)
-            memcpy(ret, id, n + 1);
-    }
+    int rc = der && len > 0 ? cmn_pki_peer_id(der, (size_t)len, info, ret_id) : CMN_EINVAL;
     wolfSSL_X509_free(x);
     return rc;
+}
+
+int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
+{
+    cmn_cert_info info;
+    const char *id = NULL;
+
+    if (!ret || retlen == 0)
+        return CMN_EINVAL;
+    int rc = cmn_escertke_peer_cert(k, &info, &id);
+    if (rc != 0)
+        return rc;
+    size_t n = strlen(id);
+    if (n >= retlen)
+        return CMN_ERANGE;
+    memcpy(ret, id, n + 1);
+    return 0;
 }
 
 int cmn_escertke_export(cmn_escertke *k, uint8_t ret_exporter[CMN_EXPORTER_LEN])

@@ -49,6 +49,8 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
 /* After done: the peer's identifier (its certificate's "onem2m:<id>" SAN, chained to the
  * trust anchor by the handshake) into ret. */
 int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen);
+/* The same with what the certificate says (serial, validity): *ret_id points into info. */
+int cmn_escertke_peer_cert(const cmn_escertke *k, cmn_cert_info *info, const char **ret_id);
 
 /* After done: the 48-byte exporter output and its split. ret_* are secret: cmn_wipe. */
 int cmn_escertke_export(cmn_escertke *k, uint8_t ret_exporter[CMN_EXPORTER_LEN]);

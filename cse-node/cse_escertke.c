@@ -13,6 +13,7 @@
 #include "cmn_onem2m.h"
 #include "cmn_pki.h"
 #include "cse_binding.h"
+#include "cse_saef.h"
 
 #define SUB "escertke"
 #define HS_MAX 64   /* handshakes in progress */
@@ -28,6 +29,8 @@ typedef struct {
 typedef struct {
     char kid[KID_LEN];
     char owner[CMN_CA_ID_MAX];
+    char serial[CMN_CA_SERIAL_MAX]; /* the owner's certificate: still usable? */
+    int64_t not_after;
     uint8_t key[CMN_KEY_LEN];
     int64_t exp;
 } key_slot;
@@ -169,15 +172,22 @@ static hs_slot *hs_free_slot(cse_escertke *e)
 }
 
 /* The handshake of s is complete: its key, owned by the certificate's ID, which must be
- * the outer From. */
-static unsigned keep_key(cse_escertke *e, hs_slot *s, int64_t now, const char **why)
+ * the outer From, and the certificate still usable (its enrolment current: TS-0003 10.7). */
+static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, int64_t now,
+                         const char **why)
 {
-    char peer[CMN_CA_ID_MAX], kid[KID_LEN];
+    char kid[KID_LEN];
     uint8_t rel[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
     key_slot *slot = NULL;
+    cmn_cert_info info;
+    const char *peer = NULL, *reason = NULL;
 
-    if (cmn_escertke_peer_id(s->k, peer, sizeof peer) != 0 || strcmp(peer, s->from) != 0)
+    if (cmn_escertke_peer_cert(s->k, &info, &peer) != 0 || strcmp(peer, s->from) != 0)
         return (*why = "certificate does not name the originator", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    if (cse_saef_cert_usable(st, info.serial, peer, info.not_after, now, &reason) != 0) {
+        CMN_WARN(SUB, "event=escertke_cert_refused reason=%s serial=%s", reason, info.serial);
+        return (*why = "certificate no longer usable", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+    }
     if (cmn_escertke_key(s->k, rel, key) != 0)
         return (*why = "key export", CMN_RSC_INTERNAL_SERVER_ERROR);
     cmn_hex_encode(rel, sizeof rel, kid);
@@ -192,8 +202,11 @@ static unsigned keep_key(cse_escertke *e, hs_slot *s, int64_t now, const char **
     }
     snprintf(slot->kid, sizeof slot->kid, "%s", kid);
     snprintf(slot->owner, sizeof slot->owner, "%s", peer);
+    snprintf(slot->serial, sizeof slot->serial, "%s", info.serial);
+    slot->not_after = info.not_after;
     memcpy(slot->key, key, CMN_KEY_LEN);
-    slot->exp = now + CSE_ESCERTKE_KEY_LT;
+    slot->exp = now + CSE_ESCERTKE_KEY_LT < info.not_after ? now + CSE_ESCERTKE_KEY_LT
+                                                            : info.not_after;
     cmn_wipe(key, sizeof key);
     CMN_INFO(SUB, "event=escertke_established originator=%s kid=%s", peer, kid);
     return 0;
@@ -243,7 +256,7 @@ void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         else if (out == NULL)
             rsc = (why = "nothing to answer", CMN_RSC_BAD_REQUEST);
         else if (done)
-            rsc = keep_key(e, s, req->now, &why);
+            rsc = keep_key(e, node->store, s, req->now, &why);
     }
     if (rsc == 0) {
         rsp->rsc = CMN_RSC_OK;
@@ -260,14 +273,19 @@ void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
     json_decref(seci);
 }
 
-int cse_escertke_key(const cse_escertke *e, const char *kid, int64_t now,
+int cse_escertke_key(const cse_escertke *e, cmn_store *st, const char *kid, int64_t now,
                      uint8_t ret_key[CMN_KEY_LEN], char *owner, size_t owner_len)
 {
+    const char *reason;
+
     if (e == NULL || kid == NULL)
         return CMN_ENOTFOUND;
     for (size_t i = 0; i < KEYS_MAX; i++) {
         const key_slot *k = &e->keys[i];
         if (k->exp > now && strcmp(k->kid, kid) == 0) {
+            /* the owner's certificate or enrolment revoked since: the key ends with it */
+            if (cse_saef_cert_usable(st, k->serial, k->owner, k->not_after, now, &reason) != 0)
+                return CMN_EDENIED;
             if (strlen(k->owner) >= owner_len)
                 return CMN_ERANGE;
             memcpy(ret_key, k->key, CMN_KEY_LEN);

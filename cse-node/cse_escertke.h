@@ -40,8 +40,10 @@ bool cse_escertke_to_csebase(const cse_node *node, const char *path);
 bool cse_escertke_claims(const cse_node *node, const cse_req *req);
 void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
 
-/* The live pairwiseE2EKey named kid and its owner (the initiator's ID, into owner). */
-int cse_escertke_key(const cse_escertke *e, const char *kid, int64_t now,
+/* The live pairwiseE2EKey named kid and its owner (the initiator's ID, into owner);
+ * CMN_EDENIED when the owner's certificate is no longer usable (cse_saef_cert_usable:
+ * revoked, its enrolment revoked or replaced), CMN_ENOTFOUND when unknown or expired. */
+int cse_escertke_key(const cse_escertke *e, cmn_store *st, const char *kid, int64_t now,
                      uint8_t ret_key[CMN_KEY_LEN], char *owner, size_t owner_len);
 
 #endif

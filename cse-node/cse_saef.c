@@ -252,8 +252,8 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
  * its own (CERT_REVOKED) and the enrolment it was issued under (its serial names the
  * KeID, cmn_ca_serial_bound_to) is the AE-ID's current, usable one (TS-0003 10.7:
  * revoking, expiring or replacing the enrolment ends it). *ret_reason: why not, for the log. */
-static int cert_usable(cmn_store *st, const char *serial, const char *ae_id, int64_t not_after,
-                       int64_t now, const char **ret_reason)
+int cse_saef_cert_usable(cmn_store *st, const char *serial, const char *ae_id,
+                         int64_t not_after, int64_t now, const char **ret_reason)
 {
     Tep__Credential *c = NULL;
     int rc = now < not_after ? cse_cert_revoked(st, serial) : CMN_EEXPIRED;
@@ -306,7 +306,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
         CMN_WARN(SUB, "event=handshake_refused reason=cert_no_onem2m_san");
         return 0;
     }
-    if ((rc = cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after, time(NULL),
+    if ((rc = cse_saef_cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after, time(NULL),
                           &why)) != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s", why,
                  info.serial, cmn_log_value(id, shown, sizeof(shown)));
@@ -349,7 +349,7 @@ static int binding_usable(cmn_store *st, const saef_binding *b, int64_t now,
     int rc;
 
     if (b->is_cert)
-        return cert_usable(st, binding_serial(b), b->enrolee_id, b->not_after, now, ret_reason);
+        return cse_saef_cert_usable(st, binding_serial(b), b->enrolee_id, b->not_after, now, ret_reason);
     rc = cse_cred_get(st, b->key_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);

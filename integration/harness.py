@@ -4,6 +4,7 @@ to drive `tepctl` and `tep-device` and read their KEY=value output.
 
 The build directory comes from TEP_BUILD_DIR (default: <repo>/build)."""
 
+import base64
 import contextlib
 import ctypes
 import os
@@ -11,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -467,6 +469,53 @@ def coap_cert(platform, crt, key, ca, method, path, frm, body=None, ty=None):
     p = subprocess.run(coap_cert_argv(platform, crt, key, ca, method, path, frm, body, ty),
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
     return (p.stdout + p.stderr).decode(errors="replace")
+
+
+# ------------------------------------------------------------ ESCertKE (207, 208)
+
+def escertke_seci(msg):
+    """The content carrying one ESCertKE Message (TS-0004 7.5.1.2.12: sit 6, eckm)."""
+    return {"m2m:seci": {"sit": 6, "eckm": base64.b64encode(msg).decode()}}
+
+
+class EscertkeInitiator:
+    """An ESCertKE Initiating End-Point made of Python's ssl (OpenSSL): a TLS 1.2 client
+    over memory BIOs with crt/key, trusting ca; step() turns one message into the next."""
+
+    def __init__(self, crt, key, ca):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.check_hostname = False  # the CSE is named by its SAN URI: tests check it
+        ctx.load_verify_locations(ca)
+        ctx.load_cert_chain(crt, key)
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256")
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_side=False)
+
+    def step(self, msg=None):
+        """Feeds one ESCertKE message; returns the next one (b"" when done)."""
+        if msg:
+            self.inc.write(msg)
+        try:
+            self.tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return self.out.read()
+
+
+def escertke_send(platform, frm, msg):
+    """One ESCertKE Message in a NOTIFY to tep-cse's CSEBase over plain CoAP, From frm."""
+    from onem2m_client import OneM2MClient
+    with OneM2MClient("127.0.0.1", platform.ports["cse_coap"], frm) as c:
+        return c.notify(platform.env["CSE_NAME"], escertke_seci(msg))
+
+
+def escertke_eckm(r):
+    """The ESCertKE Message of a 2000 answer."""
+    assert r.rsc == 2000, str(r)
+    seci = r.json["m2m:seci"]
+    assert seci["sit"] == 6, str(r)
+    return base64.b64decode(seci["eckm"])
 
 
 # ------------------------------------------------------------ certificate-based RSPF (180-183)
