@@ -23,6 +23,11 @@
 #define ALGORITHM "AKAv1-MD5"
 #define QOP "auth-int"
 #define XML_TYPE "application/vnd.3gpp.bsf+xml"
+/* Challenges waiting for one IMPI (then its own oldest is replaced), and HTTP
+ * connections from one IP address (of the 128 in all; a slow client holds one for up to
+ * the 10 s connection timeout). */
+#define BSF_PENDING_PER_IMPI 4
+#define BSF_UB_CONN_PER_IP 32
 
 /* A challenge sent (401) and not yet answered. Single use. */
 typedef struct {
@@ -63,6 +68,26 @@ static pending *slot(bsf_ub *u, int64_t now)
     return best;
 }
 
+/* One IMPI holds at most BSF_PENDING_PER_IMPI challenges: past that its own oldest
+ * is replaced, so a client asking challenges in a loop for its IMPI (or any one it
+ * knows) cannot push everyone else's out of the table. NULL when below the cap. */
+static pending *own_oldest(bsf_ub *u, const char *impi, int64_t now)
+{
+    pending *oldest = NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; i < u->np; i++) {
+        pending *c = &u->p[i];
+
+        if (!c->used || c->expires <= now || strcmp(c->impi, impi) != 0)
+            continue;
+        n++;
+        if (oldest == NULL || c->expires < oldest->expires)
+            oldest = c;
+    }
+    return n >= BSF_PENDING_PER_IMPI ? oldest : NULL;
+}
+
 static pending *find(bsf_ub *u, const char *nonce, int64_t now)
 {
     for (size_t i = 0; i < u->np; i++) {
@@ -101,7 +126,8 @@ static void challenge(bsf_ub *u, const char *impi, bool stale, int64_t now, bsf_
     }
     if (rc == 0)
         rc = bsf_db_sqn_next(u->store, impi, &sqn);
-    c = slot(u, now);
+    if ((c = own_oldest(u, impi, now)) == NULL)
+        c = slot(u, now);
     clear(c);
     if (rc == 0)
         rc = cmn_random(c->rand, sizeof(c->rand));
@@ -320,7 +346,9 @@ static int start_http(bsf_ub *u)
     u->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, u, MHD_OPTION_EXTERNAL_LOGGER,
                               on_mhd_log, u, MHD_OPTION_SOCK_ADDR, &addr.addr.sa,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)BSF_UB_CONN_PER_IP,
+                              MHD_OPTION_END);
     return u->mhd != NULL ? 0 : CMN_EIO;
 }
 
