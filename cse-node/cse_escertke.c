@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/coding.h>
 
 #include "cmn_crypto.h"
 #include "cmn_err.h"
@@ -294,4 +296,17 @@ int cse_escertke_key(const cse_escertke *e, cmn_store *st, const char *kid, int6
         }
     }
     return CMN_ENOTFOUND;
+}
+
+char *cse_escertke_cert_b64(const cse_escertke *e)
+{
+    word32 len = e ? (word32)(4 * ((e->cert_len + 2) / 3) + 1) : 0;
+    char *b64 = len ? malloc(len) : NULL;
+
+    if (b64 == NULL || Base64_Encode_NoNl(e->cert, (word32)e->cert_len, (byte *)b64, &len) != 0) {
+        free(b64);
+        return NULL;
+    }
+    b64[len] = '\0';
+    return b64;
 }

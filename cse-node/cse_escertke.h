@@ -40,6 +40,9 @@ bool cse_escertke_to_csebase(const cse_node *node, const char *path);
 bool cse_escertke_claims(const cse_node *node, const cse_req *req);
 void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp);
 
+/* tep-cse's certificate as standard base64 of its DER (malloc'd; NULL on failure). */
+char *cse_escertke_cert_b64(const cse_escertke *e);
+
 /* The live pairwiseE2EKey named kid and its owner (the initiator's ID, into owner);
  * CMN_EDENIED when the owner's certificate is no longer usable (cse_saef_cert_usable:
  * revoked, its enrolment revoked or replaced), CMN_ENOTFOUND when unknown or expired. */

@@ -60,6 +60,7 @@ typedef struct {
 } seen_obj;
 
 struct cse_esprim {
+    const cse_escertke *escertke; /* advertised in e2eSecInfo when set */
     recv_rand recv[RECV_MAX];
     size_t shared; /* index of the shared one in recv, RECV_MAX when none */
     orig_rand orig[ORIG_MAX];
@@ -176,7 +177,21 @@ json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
      * writes it to the CSEBase); one is made only when there is none yet */
     recv_rand *r = e->shared < RECV_MAX ? &e->recv[e->shared] : shared_now(e, now, &renewed);
 
-    return json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r ? recv_json(r) : NULL);
+    json_t *esi = json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro",
+                            r ? recv_json(r) : NULL);
+    char *crt = e->escertke ? cse_escertke_cert_b64(e->escertke) : NULL;
+
+    if (esi != NULL && crt != NULL) { /* ESCertKE (TS-0001 11.4.3): SUID 43, the certificate */
+        json_array_append_new(json_object_get(esi, "esf"), json_integer(CSE_ESPRIM_SUID_CERT));
+        json_object_set_new(esi, "escert", json_pack("[s]", crt));
+    }
+    free(crt);
+    return esi;
+}
+
+void cse_esprim_set_escertke(cse_esprim *e, const cse_escertke *ck)
+{
+    e->escertke = ck;
 }
 
 int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64_t now)

@@ -22,6 +22,7 @@
 #include "cse_request.h"
 
 #define CSE_ESPRIM_SUID 23          /* RSPF-provisioned ESPrim key (from Kpsa) */
+#define CSE_ESPRIM_SUID_CERT 43     /* a certificate for ESPrim: ESCertKE (TS-0004 6.3.4.2.39) */
 #define CSE_ESPRIM_SHARED_LT 3600   /* seconds a shared receiver rand object lives */
 #define CSE_ESPRIM_UNIQUE_LT 600    /* ... and one given out on request (sit 3) */
 
@@ -34,6 +35,10 @@ void cse_esprim_free(cse_esprim *e); /* NULL is fine; wipes the cached keys */
  * rand object (made when there is none yet; renewed by cse_esprim_handle, which then
  * writes it to the CSEBase). An MN-CSE also sends it in its <remoteCSE> at its registrar. */
 json_t *cse_esprim_esi(cse_esprim *e, int64_t now);
+/* With ESCertKE on (cse_escertke.h), e2eSecInfo also lists SUID 43 and carries tep-cse's
+ * certificate in escert (TS-0001 11.4.3: "an indication shall be present"). ck borrowed. */
+struct cse_escertke;
+void cse_esprim_set_escertke(cse_esprim *e, const struct cse_escertke *ck);
 /* Writes it into the CSEBase resource (at start, and whenever the shared object is
  * renewed). */
 int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64_t now);

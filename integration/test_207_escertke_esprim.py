@@ -6,7 +6,11 @@ CSEBase ({"m2m:seci":{"sit":6,"eckm":...}}). The pairwiseE2EKey exported with
 plain CoAP, a request protected with that key alone is authenticated and succeeds, and
 tep-cse logs the same kid (hex(pairwiseE2EKeyID)) as the device. The refusals are 208."""
 
+import base64
+import subprocess
+
 from harness import cert_of, created_path, restart_cse_with_certificate
+from onem2m_client import TY_CSE, OneM2MClient
 
 
 def _lines(result, key):
@@ -41,3 +45,24 @@ def test_escertke_key_then_esprim(platform):
                  platform.env["CSE_COAP"])
     assert r2.rc == 0 and _lines(r2, "RSC") == ["2000"], str(r2)
     assert r2.get("ESCERTKE_KID") != kid and '"con":"eck-1"' in r2.get("BODY"), str(r2)
+
+
+def test_csebase_advertises_escertke(platform):
+    """TS-0001 11.4.3: a CSE supporting ESCertKE says so in its e2eSecInfo: SUID 43 (a
+    certificate for ESPrim, TS-0004 6.3.4.2.39) and its certificate in escert."""
+    def esi():
+        with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
+                          platform.env["ADMIN_ORIGINATOR"]) as admin:
+            r = admin.retrieve(platform.env["CSE_NAME"])
+        assert r.rsc == 2000, str(r)
+        return r.resource(TY_CSE)["esi"]
+
+    assert esi()["esf"] == [23] and "escert" not in esi()  # no certificate: no ESCertKE
+    restart_cse_with_certificate(platform)
+    e = esi()
+    assert e["esf"] == [23, 43] and len(e["escert"]) == 1, e
+    der = base64.b64decode(e["escert"][0])
+    text = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-ext",
+                           "subjectAltName"], input=der, capture_output=True,
+                          check=True).stdout.decode()
+    assert "URI:onem2m:/tep-cse" in text, text
