@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -54,11 +55,15 @@ for a; do
     esac
 done
 f=$TEP_BUILD_DIR/fake-$kind
-if ((collect)); then cat "$f.listed"; exit 0; fi
+if ((collect)); then
+    [[ -f $f.collect-hang ]] && { : >"$f.started"; exec sleep 60; }
+    cat "$f.listed"; exit 0
+fi
+[[ -f $f.collect-hang ]] && { : >"$f.ran"; exit 0; }
 [[ -f $f.xml ]] && cp "$f.xml" "$junit"
 rc=$(cat "$f.rc")
 [[ $rc == kill ]] && kill -KILL $$
-[[ $rc == hang ]] && exec sleep 60
+[[ $rc == hang ]] && { : >"$f.started"; exec sleep 60; }
 exit "$rc"
 '''
 
@@ -127,9 +132,10 @@ class FakeRun:
         with open(path, "w") as f:
             f.write(text)
 
-    def test(self, ci=False, interrupt_after=None):
+    def test(self, ci=False, interrupt_when=None):
         """`cmd_test` of the sourced script: (exit code, stdout lines); with
-        interrupt_after, a Ctrl-C (SIGINT to its process group) after that many seconds."""
+        interrupt_when (a file), a Ctrl-C (SIGINT to its process group) as soon as that
+        file exists (a hanging fake runner makes it when it starts)."""
         script = ('set -euo pipefail; source "$1"; VENV=$2; BUILD=$3; ASAN_BUILD=$4\n'
                   + FAKE_MESON + "cmd_test\n")
         env = dict(os.environ, CI="true" if ci else "")
@@ -138,11 +144,13 @@ class FakeRun:
                               os.path.join(self.tmp, "venv"), self.build, self.asan],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=env, start_new_session=True)
-        try:
-            out, err = p.communicate(timeout=interrupt_after or 60)
-        except subprocess.TimeoutExpired:
+        if interrupt_when is not None:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(interrupt_when) and p.poll() is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
             os.killpg(p.pid, signal.SIGINT)
-            out, err = p.communicate(timeout=30)
+        out, err = p.communicate(timeout=60)
         return p.returncode, out.splitlines(), out + err
 
 
@@ -240,7 +248,7 @@ def test_nothing_run_is_not_a_pass(run):
 
 def test_interrupted_tep_test_counts_what_ran_and_fails(run):
     run.pytest(run.build, "scenarios", junit("pass", "pass"), "hang")
-    rc, lines, out = run.test(interrupt_after=3)
+    rc, lines, out = run.test(interrupt_when=os.path.join(run.build, "fake-scenarios.started"))
     # the unit tests ran (3 passed); pytest had written a green record of its 2 scenarios
     # when it died of SIGINT; nothing ran after it
     assert lines[-1] == "5 passed, 2 failed, 0 skipped", out
@@ -249,3 +257,15 @@ def test_interrupted_tep_test_counts_what_ran_and_fails(run):
             "signal 2)") in out
     assert "FAILED  tep test interrupted" in out
     assert "ASan+UBSan" not in out
+
+
+def test_interrupted_while_collecting_runs_nothing_more_and_fails(run):
+    # Ctrl-C while pytest lists the scenarios: they do not start (no run after the
+    # interruption), the interruption fails the run
+    fake = os.path.join(run.build, "fake-scenarios")
+    open(fake + ".collect-hang", "w").close()
+    rc, lines, out = run.test(interrupt_when=fake + ".started")
+    assert not os.path.exists(fake + ".ran"), out
+    assert lines[-1] == "3 passed, 1 failed, 0 skipped", out
+    assert rc == 130, out
+    assert "FAILED  tep test interrupted" in out
