@@ -10,6 +10,7 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_kdf.h"
+#include "cmn_log.h"
 
 #define REG_ID_BYTES 16
 #define LABELS_MAX 8
@@ -170,6 +171,8 @@ static int commit(cmn_txn **t)
 
 /* ---- MEF Client Registration, Update, De-Registration ----------------------------- */
 
+static int client_room(cmn_txn *t, const enr_mef_ctx *x, enr_events *out);
+
 void enr_mef_client_register(const enr_mef_ctx *x, const uint8_t *body, size_t len,
                              enr_mef_answer *ret)
 {
@@ -195,6 +198,8 @@ void enr_mef_client_register(const enr_mef_ctx *x, const uint8_t *body, size_t l
     if ((rc = cmn_store_txn_begin(x->store, &t)) == 0)
         rc = live_enrolment(t, x, &en);
     if (rc == 0)
+        rc = client_room(t, x, &ret->events);
+    if (rc == 0)
         rc = get_expiry(o, x->now, x->now + ENR_MEF_CLIENT_MAX_S,
                         min3(x->now + ENR_MEF_CLIENT_MAX_S, INT64_MAX, en->expires), &exp);
     if (rc == 0 && (rc = cmn_random(rnd, sizeof(rnd))) == 0) {
@@ -210,10 +215,12 @@ void enr_mef_client_register(const enr_mef_ctx *x, const uint8_t *body, size_t l
     }
     if (rc == 0)
         rc = commit(&t);
-    if (rc != 0)
+    if (rc != 0) {
+        memset(&ret->events, 0, sizeof(ret->events));
         fail_rc(ret, rc, "bad expirationTime");
-    else
+    } else {
         reply(ret, 201, client_json(&c));
+    }
 out:
     cmn_txn_abort(t);
     enr_enrolment_free(en);
@@ -323,9 +330,63 @@ static int collect_key(const void *key, size_t klen, const void *val, size_t vle
     return 0;
 }
 
-void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef_answer *ret)
+/* Revokes the keys of client registration reg_id and deletes it, in t. */
+static int txn_drop_client(cmn_txn *t, const char *reg_id, int64_t now, enr_events *out)
 {
     client_keys ck = {.reg_id = reg_id};
+    int rc = cmn_txn_foreach(t, ENR_DB_MEF_KEYS, NULL, 0, collect_key, &ck);
+
+    for (size_t i = 0; rc == 0 && i < ck.n; i++)
+        rc = txn_revoke_key(t, ck.keys[i], now, out);
+    for (size_t i = 0; i < ck.n; i++)
+        tep__mef_key__free_unpacked(ck.keys[i], NULL);
+    return rc != 0 ? rc : cmn_txn_del(t, ENR_DB_MEF_CLIENTS, reg_id, strlen(reg_id));
+}
+
+typedef struct {
+    const char *kpm_id;
+    size_t n;
+    int64_t oldest_created;
+    char oldest[80];
+} client_count;
+
+static int count_client(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    client_count *cc = arg;
+    Tep__MefClient *c = tep__mef_client__unpack(NULL, vlen, val);
+
+    (void)key;
+    (void)klen;
+    if (!c)
+        return CMN_ECORRUPT;
+    if (strcmp(c->kpm_id, cc->kpm_id) == 0) {
+        if (cc->n++ == 0 || c->created < cc->oldest_created) {
+            cc->oldest_created = c->created;
+            snprintf(cc->oldest, sizeof(cc->oldest), "%s", c->reg_id);
+        }
+    }
+    tep__mef_client__free_unpacked(c, NULL);
+    return 0;
+}
+
+/* Room for one more client registration of the session enrolee: it holds at most
+ * ENR_MEF_CLIENTS_MAX (expired ones count until de-registered), each a record in the
+ * enroller's store that registering in a loop would pile up for everyone; at the cap its
+ * oldest registration goes, its keys de-registered (the enrolee is never locked out). */
+static int client_room(cmn_txn *t, const enr_mef_ctx *x, enr_events *out)
+{
+    client_count cc = { x->kpm_id, 0, 0, "" };
+    int rc = cmn_txn_foreach(t, ENR_DB_MEF_CLIENTS, NULL, 0, count_client, &cc);
+
+    if (rc != 0 || cc.n < ENR_MEF_CLIENTS_MAX)
+        return rc;
+    CMN_WARN("mef", "event=mef_client_replaced reason=too_many_clients max=%d",
+             ENR_MEF_CLIENTS_MAX);
+    return txn_drop_client(t, cc.oldest, x->now, out);
+}
+
+void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef_answer *ret)
+{
     Tep__MefClient *c = NULL;
     cmn_txn *t = NULL;
     int rc;
@@ -336,11 +397,7 @@ void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef
     if (rc == CMN_EEXPIRED)
         rc = 0; /* an expired registration may still be removed */
     if (rc == 0)
-        rc = cmn_txn_foreach(t, ENR_DB_MEF_KEYS, NULL, 0, collect_key, &ck);
-    for (size_t i = 0; rc == 0 && i < ck.n; i++)
-        rc = txn_revoke_key(t, ck.keys[i], x->now, &ret->events);
-    if (rc == 0)
-        rc = cmn_txn_del(t, ENR_DB_MEF_CLIENTS, reg_id, strlen(reg_id));
+        rc = txn_drop_client(t, reg_id, x->now, &ret->events);
     if (rc == 0)
         rc = commit(&t);
     if (rc != 0) {
@@ -349,8 +406,6 @@ void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef
     } else {
         ret->code = 202;
     }
-    for (size_t i = 0; i < ck.n; i++)
-        tep__mef_key__free_unpacked(ck.keys[i], NULL);
     cmn_txn_abort(t);
     if (c)
         tep__mef_client__free_unpacked(c, NULL);

@@ -25,6 +25,7 @@
 #define ENR_MEF_CLIENT_MAX_S (30LL * 86400) /* a client registration lives at most 30 days */
 #define ENR_MEF_KEY_DEFAULT_S 3600          /* a key, without expirationTime: an hour */
 #define ENR_MEF_KEY_MAX_S 86400             /* at most a day */
+#define ENR_MEF_CLIENTS_MAX 64              /* client registrations of one enrolee (then its oldest goes) */
 
 typedef struct {
     unsigned code;   /* CoAP code as class*100+detail: 201, 202, 204, 400, 403, 404, 500 */
