@@ -354,6 +354,10 @@ static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len,
 
     if (enr_trust_check(c->trust, der, len) != 0)
         return "unknown_issuer";
+    rc = enr_trust_revoked(c->trust, der, len, time(NULL));
+    if (rc != 0)
+        return rc == CMN_EDENIED ? "mfr_cert_revoked"
+               : rc == CMN_EEXPIRED ? "mfr_crl_expired" : "cert_undecodable";
     if (identity[0] == '\0')
         return "cert_no_identity";
     rc = enr_db_enrolee_by_cert(c->store, identity, &e);
@@ -874,6 +878,8 @@ static int setup_pki(enr_coap *c)
     if (!c->cfg->cert_rspf || !c->ca)
         return 0;
     rc = enr_trust_load(c->cfg->mfr_trust_anchors, time(NULL), &c->trust, err, sizeof(err));
+    if (rc == 0)
+        rc = enr_trust_load_crls(c->trust, c->cfg->mfr_crls, time(NULL), err, sizeof(err));
     if (rc != 0) {
         CMN_ERR(SUB, "event=pki_refused reason=mfr_trust_anchors msg=\"%s\"", err);
         return rc;
@@ -885,12 +891,13 @@ static int setup_pki(enr_coap *c)
     if (rc == 0)
         rc = set_pki(c, &f);
     if (rc == 0)
-        CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s mfr_anchors=%zu", f.cert_file,
-                 f.ca_file, enr_trust_count(c->trust));
+        CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s mfr_anchors=%zu mfr_crls=%zu",
+                 f.cert_file, f.ca_file, enr_trust_count(c->trust),
+                 enr_trust_crl_count(c->trust));
     return rc;
 }
 
-int enr_coap_reload_trust(enr_coap *c, const char *list)
+int enr_coap_reload_trust(enr_coap *c, const char *list, const char *crls)
 {
     const cmn_pki_files f = {c->files.cert_file, c->files.key_file, c->files.ca_file};
     enr_trust *t = NULL;
@@ -900,9 +907,12 @@ int enr_coap_reload_trust(enr_coap *c, const char *list)
     if (!c->trust)
         return 0; /* no certificate handshake */
     rc = enr_trust_load(list, time(NULL), &t, err, sizeof(err));
+    if (rc == 0)
+        rc = enr_trust_load_crls(t, crls, time(NULL), err, sizeof(err));
     if (rc != 0) {
-        CMN_ERR(SUB, "event=reload_refused key=mfr_trust_anchors msg=\"%s\" kept=%zu", err,
-                enr_trust_count(c->trust));
+        CMN_ERR(SUB, "event=reload_refused key=mfr_trust_anchors msg=\"%s\" kept=%zu "
+                "kept_crls=%zu", err, enr_trust_count(c->trust), enr_trust_crl_count(c->trust));
+        enr_trust_free(t);
         return rc;
     }
     enr_trust_free(c->trust);
@@ -913,8 +923,9 @@ int enr_coap_reload_trust(enr_coap *c, const char *list)
                          &c->files);
     if (rc == 0)
         rc = set_pki(c, &f);
-    CMN_INFO(SUB, "event=reloaded key=mfr_trust_anchors mfr_anchors=%zu err=%s",
-             enr_trust_count(c->trust), rc ? cmn_strerror(rc) : "none");
+    CMN_INFO(SUB, "event=reloaded key=mfr_trust_anchors mfr_anchors=%zu mfr_crls=%zu err=%s",
+             enr_trust_count(c->trust), enr_trust_crl_count(c->trust),
+             rc ? cmn_strerror(rc) : "none");
     return rc;
 }
 

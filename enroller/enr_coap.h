@@ -31,10 +31,11 @@ int enr_coap_fd(const enr_coap *c);
 /* Does all pending CoAP work without waiting. Returns the ms until libcoap next needs
  * a call (0: nothing scheduled), or CMN_ECOAP. */
 int enr_coap_process(enr_coap *c);
-/* SIGHUP: reloads the manufacturer trust anchors from list (enr_trust.h). On error the
- * current ones stay (logged `event=reload_refused`). An anchor removed enrols nobody
- * from the next handshake on. */
-int enr_coap_reload_trust(enr_coap *c, const char *list);
+/* SIGHUP: reloads the manufacturer trust anchors from list and their CRLs from crls
+ * (enr_trust.h). On error the current ones stay (logged `event=reload_refused`). An
+ * anchor removed, or a device certificate revoked, enrols nobody from the next
+ * handshake on. */
+int enr_coap_reload_trust(enr_coap *c, const char *list, const char *crls);
 /* The DTLS flood guard's counters (cfg->dtls limits, cmn_dtls_guard.h). */
 void enr_coap_dtls_stats(const enr_coap *c, cmn_dtls_stats *ret);
 

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmn_bus_peers.h"
 #include "cmn_config.h"
@@ -75,6 +76,9 @@ static const cmn_cfg_item enr_table[] = {
     ITEM("enroller", "mfr_trust_anchors", "", mfr_trust_anchors, enr_trust_valid_list,
          "PEM files (space-separated) of the manufacturer CAs whose device certificates enrol; "
          "re-read on SIGHUP"),
+    ITEM("enroller", "mfr_crls", "", mfr_crls, NULL,
+         "PEM CRLs (space- or comma-separated), each signed by a mfr_trust_anchors CA: its "
+         "device certificates they list do not enrol; re-read on SIGHUP"),
     ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
          "PUB, bound: credential events"),
     ITEM("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,
@@ -144,6 +148,27 @@ static int check_peers(const char *path, const enr_config *cfg, char *err, size_
     return CMN_ECONFIG;
 }
 
+/* mfr_crls: each CRL signed by one of the anchors of mfr_trust_anchors and current (an
+ * anchor list that does not load was refused by its own validator already). */
+static int check_crls(const char *path, const enr_config *cfg, char *err, size_t errlen)
+{
+    enr_trust *t = NULL;
+    char why[512], where[512];
+    int rc;
+
+    if (cfg->mfr_crls[0] == '\0')
+        return 0;
+    rc = enr_trust_load(cfg->mfr_trust_anchors, (int64_t)time(NULL), &t, why, sizeof(why));
+    if (rc == 0)
+        rc = enr_trust_load_crls(t, cfg->mfr_crls, (int64_t)time(NULL), why, sizeof(why));
+    enr_trust_free(t);
+    if (rc == 0)
+        return 0;
+    cmn_config_where(path, "enroller", "mfr_crls", where, sizeof(where));
+    snprintf(err, errlen, "%s: enroller.mfr_crls: %s", where, why);
+    return CMN_ECONFIG;
+}
+
 int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
 {
     int rc = cmn_config_load(path, enr_table, ENR_NITEMS, cfg, err, errlen);
@@ -166,7 +191,7 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }
-    if (check_peers(path, cfg, err, errlen) != 0) {
+    if (check_peers(path, cfg, err, errlen) != 0 || check_crls(path, cfg, err, errlen) != 0) {
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }

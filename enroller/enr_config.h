@@ -25,6 +25,7 @@ typedef struct {
     char *log_level;
     bool cert_rspf;          /* certificate MEF Handshake beside DTLS-PSK (TS-0003 8.3.2.2) */
     char *mfr_trust_anchors; /* PEM files of manufacturer CAs (enr_trust.h), "" = none */
+    char *mfr_crls;          /* PEM CRLs of those CAs (enr_trust_load_crls), "" = none */
     char *bus_events;
     char *bus_sync;
     char *bus_admin;

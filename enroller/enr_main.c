@@ -52,7 +52,7 @@ static void reload(const char *path, enr_coap *coap)
         CMN_ERR("main", "event=reload_refused msg=\"%s\"", err);
         return;
     }
-    enr_coap_reload_trust(coap, cfg.mfr_trust_anchors);
+    enr_coap_reload_trust(coap, cfg.mfr_trust_anchors, cfg.mfr_crls);
     enr_config_free(&cfg);
 }
 

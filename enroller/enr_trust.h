@@ -35,6 +35,22 @@ int enr_trust_valid_list(const char *v, char *err, size_t errlen);
  * when none did. */
 int enr_trust_check(const enr_trust *t, const uint8_t *der, size_t len);
 
+/* Manufacturer certificate revocation (`[enroller] mfr_crls`): adds to t the CRLs of
+ * list (PEM files separated by spaces or commas, each one or more "X509 CRL" blocks, at
+ * most ENR_TRUST_MAX in all), each signed by one of t's anchors (issuer name and
+ * signature), lastUpdate <= now < nextUpdate. OpenSSL parses and verifies them (wolfSSL
+ * keeps its CRLs inside a certificate manager and exposes neither an entry lookup nor
+ * nextUpdate, so no load-time error could say which CRL is wrong and why). On error
+ * CMN_ECONFIG, err names the file and the CRL ("/x/acme.crl: CRL 1 has expired
+ * (nextUpdate passed)"), and t may hold the CRLs before it: free it. */
+int enr_trust_load_crls(enr_trust *t, const char *list, int64_t now, char *err, size_t errlen);
+size_t enr_trust_crl_count(const enr_trust *t);
+
+/* Whether the certificate der is revoked by its issuer's CRL at now: 0 not listed (or
+ * its issuer has no CRL), CMN_EDENIED its serial is listed, CMN_EEXPIRED its issuer's
+ * CRL is past nextUpdate (status unknown: refused), CMN_EINVAL not a certificate. */
+int enr_trust_revoked(const enr_trust *t, const uint8_t *der, size_t len, int64_t now);
+
 /* Writes <data_dir>/mef.crt.pem and mef.key.pem (0600; a fresh key and a certificate
  * from ca naming mef_fqdn) and <data_dir>/mef-trust.pem (the tep CA, then t's anchors),
  * each atomically, and points *ret at the three paths (owned by the caller's bufs,
