@@ -1,6 +1,7 @@
 /* tep-bsf's LMDB records (see bsf_db.h). */
 #include "bsf_db.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmn_crypto.h"
@@ -161,10 +162,69 @@ int bsf_db_sqn_resync(cmn_store *s, const char *impi, uint64_t sqn_ms, uint64_t 
     return update(s, impi, resync, &a);
 }
 
+#define DROP_MAX 64 /* records one put deletes at most (expired ones first) */
+
+typedef struct {
+    const Tep__GbaBootstrap *b;
+    char *expired[DROP_MAX];      /* B-TIDs past their lifetime, any IMPI */
+    size_t n_expired;
+    char *mine[DROP_MAX];         /* the IMPI's live ones */
+    int64_t mine_created[DROP_MAX];
+    size_t n_mine;
+} prune_ctx;
+
+static int prune_scan(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    prune_ctx *p = arg;
+    Tep__GbaBootstrap *r = tep__gba_bootstrap__unpack(NULL, vlen, val);
+    char *id = r != NULL ? strndup(key, klen) : NULL;
+
+    if (id != NULL && r->expires <= p->b->created && p->n_expired < DROP_MAX) {
+        p->expired[p->n_expired++] = id;
+        id = NULL;
+    } else if (id != NULL && strcmp(r->impi, p->b->impi) == 0 && p->n_mine < DROP_MAX) {
+        p->mine_created[p->n_mine] = r->created;
+        p->mine[p->n_mine++] = id;
+        id = NULL;
+    }
+    free(id);
+    bsf_db_btid_free(r);
+    return 0;
+}
+
 int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b)
 {
-    return cmn_store_put_msg(s, BSF_BTIDS_DB, b->btid, strlen(b->btid),
+    prune_ctx p = { .b = b };
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(s, &t);
+
+    if (rc == 0)
+        rc = cmn_txn_foreach(t, BSF_BTIDS_DB, NULL, 0, prune_scan, &p);
+    for (size_t i = 0; rc == 0 && i < p.n_expired; i++)
+        rc = cmn_txn_del(t, BSF_BTIDS_DB, p.expired[i], strlen(p.expired[i]));
+    /* the IMPI's oldest live ones go until the new one makes BSF_BTIDS_PER_IMPI */
+    while (rc == 0 && p.n_mine >= BSF_BTIDS_PER_IMPI) {
+        size_t old = 0;
+
+        for (size_t i = 1; i < p.n_mine; i++)
+            old = p.mine_created[i] < p.mine_created[old] ? i : old;
+        rc = cmn_txn_del(t, BSF_BTIDS_DB, p.mine[old], strlen(p.mine[old]));
+        free(p.mine[old]);
+        p.mine[old] = p.mine[--p.n_mine];
+        p.mine_created[old] = p.mine_created[p.n_mine];
+    }
+    if (rc == 0)
+        rc = cmn_txn_put_msg(t, BSF_BTIDS_DB, b->btid, strlen(b->btid),
                              (const ProtobufCMessage *)b);
+    for (size_t i = 0; i < p.n_expired; i++)
+        free(p.expired[i]);
+    for (size_t i = 0; i < p.n_mine; i++)
+        free(p.mine[i]);
+    if (rc != 0) {
+        cmn_txn_abort(t);
+        return rc;
+    }
+    return cmn_txn_commit(t);
 }
 
 int bsf_db_btid_get(cmn_store *s, const char *btid, Tep__GbaBootstrap **ret)

@@ -27,6 +27,10 @@ int bsf_db_sqn_next(cmn_store *s, const char *impi, uint64_t *ret_sqn);
  * USIM (not above SQN_MS, or more than delta above), SQN_HE = SQN_MS; counts the
  * re-synchronisation. Committed. */
 int bsf_db_sqn_resync(cmn_store *s, const char *impi, uint64_t sqn_ms, uint64_t delta);
+/* Records b; in the same transaction deletes B-TIDs past their lifetime (at b->created;
+ * up to 64 a call) and b->impi's oldest live ones so that it holds at most
+ * BSF_BTIDS_PER_IMPI with b: a UE bootstrapping in a loop cannot fill the store. */
+#define BSF_BTIDS_PER_IMPI 4
 int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b);
 /* *ret: bsf_db_btid_free. CMN_ENOTFOUND when unknown. */
 int bsf_db_btid_get(cmn_store *s, const char *btid, Tep__GbaBootstrap **ret);
