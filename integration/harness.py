@@ -557,6 +557,28 @@ def mfr_device_cert(ca, directory, name, uri=None, days=30):
     return crt, key
 
 
+def mfr_crl(ca, directory, name, revoked=(), days=1):
+    """A CRL of ca (mfr_ca's pair) made with `openssl ca -gencrl`, revoking each device
+    certificate of revoked (mfr_device_cert paths), nextUpdate in days: its path."""
+    ca_crt, ca_key = ca
+    work = os.path.join(directory, name + ".ca")
+    os.makedirs(work, exist_ok=True)
+    index, cnf, crl = (os.path.join(work, "index.txt"), os.path.join(work, "ca.cnf"),
+                       os.path.join(directory, name + ".crl.pem"))
+    open(index, "w").close()
+    with open(cnf, "w") as f:
+        f.write("[ca]\ndefault_ca = mfr\n[mfr]\ndatabase = %s\ncertificate = %s\n"
+                "private_key = %s\ndefault_md = sha256\ndefault_crl_days = %d\n"
+                "crlnumber = %s\n" % (index, ca_crt, ca_key, days,
+                                      os.path.join(work, "crlnumber")))
+    with open(os.path.join(work, "crlnumber"), "w") as f:
+        f.write("01\n")
+    for crt in revoked:
+        _openssl("ca", "-config", cnf, "-revoke", crt)
+    _openssl("ca", "-config", cnf, "-gencrl", "-out", crl)
+    return crl
+
+
 def mef_ca(platform):
     """The tep CA the enroller publishes (<data_dir>/ca.pem): the MEF's trust anchor."""
     return os.path.join(platform.env["DATA_DIR"], "enroller", "ca.pem")

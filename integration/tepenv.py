@@ -54,6 +54,9 @@ DEFAULTS = {
     # [enroller] mfr_trust_anchors: manufacturer CA PEM files of the certificate-based
     # RSPF (TS-0003 8.3.2.2), space-separated; written when set
     "mfr_trust_anchors": "",
+    # [enroller] mfr_crls: PEM CRLs of those CAs (manufacturer certificate revocation);
+    # written when set
+    "mfr_crls": "",
 }
 
 DAEMONS = ("enroller", "authz", "cse", "bsf")
@@ -87,7 +90,8 @@ def _enroller_ini(run_dir, o, p):
             ("maf_id", o["maf_id"]),
             ("maf_poa", _maf_poa(o, p)),
             ("log_level", o["log_level"]),
-        ] + ([("mfr_trust_anchors", o["mfr_trust_anchors"])] if o["mfr_trust_anchors"] else [])),
+        ] + ([("mfr_trust_anchors", o["mfr_trust_anchors"])] if o["mfr_trust_anchors"] else [])
+          + ([("mfr_crls", o["mfr_crls"])] if o["mfr_crls"] else [])),
         ("bus", [
             ("events", _ipc(run_dir, "events")),
             ("sync", _ipc(run_dir, "sync")),

@@ -71,7 +71,7 @@ def test_trust_anchor_removed_on_sighup(platform_factory, tmp_path):
     enroller = platform["enroller"]
     platform.configure(mfr_trust_anchors=globex[0])
     os.kill(enroller.proc.pid, signal.SIGHUP)
-    enroller.wait_log(r"event=reloaded key=mfr_trust_anchors mfr_anchors=1 err=none", 5)
+    enroller.wait_log(r"event=reloaded key=mfr_trust_anchors mfr_anchors=1 mfr_crls=0 err=none", 5)
     r = cert_enrol(platform, meter, a_crt, a_key)
     assert r.rc == 2, "%s\n%s" % (r, platform.logs())
     # the anchor bundle is read again for each handshake: OpenSSL no longer knows acme
