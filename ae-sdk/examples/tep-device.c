@@ -72,7 +72,12 @@ static void usage(FILE *out)
             "  mef-update-key TARGET --lifetime S [--suid N]   MEF Key Registration Update\n"
             "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
             "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
-            "  mef-deregister-client REG_ID           MEF Client De-Registration\n");
+            "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
+            "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --escertke]\n"
+            "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
+            "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
+            "                              33) or ESCertKE (8.7, after `cert`; prints\n"
+            "                              ESCERTKE_KID=)\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
