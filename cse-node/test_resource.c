@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmn_json.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cmn_sync.h"
@@ -393,6 +394,42 @@ static void test_expiry_index(void **state)
     assert_int_equal(expiry_entries(f), 0);
 }
 
+/* A representation is the stored attributes wrapped as they are (cse_res_render does not
+ * parse and print them again): the same text json_dumps gives for them, whatever they
+ * hold (escapes, non-ASCII, reals, nested objects); the CSEBase still gets ctm. */
+static void test_render_is_stored_json(void **state)
+{
+    fixture *f = *state;
+    Tep__Resource *r = NULL;
+    json_t *a;
+    char *want, *got;
+
+    register_ae(f);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+                         "{\"m2m:cnt\":{\"rn\":\"c\",\"lbl\":[\"k:\\\"q\\\"\",\"\u00e9t\u00e9\"]}}"),
+                     CMN_RSC_CREATED);
+    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/c", "Cdev1", "Cdev1", CMN_TY_CIN,
+                         "{\"m2m:cin\":{\"rn\":\"i\",\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}"),
+                     CMN_RSC_CREATED);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(cse_res_get(f->st, i == 0 ? "tep-cse/dev1/c" : "tep-cse/dev1/c/i", &r), 0);
+        a = json_loads(r->json, 0, NULL);
+        assert_non_null(a);
+        want = json_dumps(json_pack("{s:o}", cmn_json_ty_key(r->ty), a), JSON_COMPACT);
+        got = cse_res_render(r);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        cse_res_free(r);
+    }
+    assert_int_equal(cse_res_get(f->st, "tep-cse", &r), 0);
+    got = cse_res_render(r);
+    assert_non_null(strstr(got, "\"ctm\":\""));
+    free(got);
+    cse_res_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enrolled_needs_sa, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csebase_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_render_is_stored_json, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
