@@ -15,8 +15,7 @@ import json
 
 import pytest
 
-import tepkeys
-from harness import gateway_platform, kpsa_identity
+from harness import enrol_argv_safe_psk, gateway_platform
 from thirdparty import COAP_CLIENTS, coap_client
 
 pytestmark = pytest.mark.skipif(COAP_CLIENTS["openssl"] is None,
@@ -29,14 +28,7 @@ TY_CSR = 16
 def rogue():
     p, mns = gateway_platform(("mn1",))
     try:
-        dev = p.add_enrolee("mn3", "--ae-id", "/mn3")
-        for _ in range(10):  # coap-client takes -k as a C string: a Kpsa without NUL
-            assert dev.run("enrol").rc == 0
-            st = dev.state_values()
-            kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
-            if b"\0" not in kpsa:
-                break
-        psk = (kpsa_identity(p, dev), kpsa)
+        psk = enrol_argv_safe_psk(p, p.add_enrolee("mn3", "--ae-id", "/mn3"))
         yield p, mns["mn1"], psk
         mns["mn1"].stop()
         p.assert_clean_stop()

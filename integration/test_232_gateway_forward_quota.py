@@ -12,8 +12,7 @@ import asyncio
 import json
 import socket
 
-import tepkeys
-from harness import kpsa_identity
+from harness import enrol_argv_safe_psk
 from onem2m_client import GET, NON, OneM2MClient
 from thirdparty import COAP_CLIENTS, coap_client
 
@@ -24,18 +23,12 @@ pytestmark = pytest.mark.skipif(COAP_CLIENTS["openssl"] is None,
 
 
 def _rogue_registered(p, poa):
-    dev = p.add_enrolee("mn3", "--ae-id", "/mn3")
-    for _ in range(10):  # coap-client takes -k as a C string: a Kpsa without NUL
-        assert dev.run("enrol").rc == 0
-        st = dev.state_values()
-        kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
-        if b"\0" not in kpsa:
-            break
+    psk = enrol_argv_safe_psk(p, p.add_enrolee("mn3", "--ae-id", "/mn3"))
     body = json.dumps({"m2m:csr": {"csi": "/mn3", "cb": "/mn3/mn3", "rr": True,
                                    "srv": ["3"], "poa": [poa]}})
     reply, trace = coap_client("openssl", p.env["CSE_COAPS"] + "/" + p.env["CSE_NAME"],
                                "post", "/mn3", ty=16, body=body,
-                               psk=(kpsa_identity(p, dev), kpsa))
+                               psk=psk)
     assert reply is not None and reply.rsc == 2001, trace + p["cse"].tail()
 
 
