@@ -273,6 +273,19 @@ static void test_bad_crls_name_the_file(void **state)
     p = write_crl("old.crl", &acme, &acme, now - 7200, now - 10, rev, rev_len, 1);
     assert_int_equal(enr_trust_load_crls(t, p, now, err, sizeof(err)), CMN_ECONFIG);
     assert_non_null(strstr(err, "old.crl: CRL 1 has expired"));
+    /* a good CRL, then a block whose base64 is broken: the file is refused */
+    p = write_crl("garbled.crl", &acme, &acme, now, now + 3600, rev, rev_len, 1);
+    {
+        FILE *f = fopen(p, "a");
+
+        assert_non_null(f);
+        fputs("-----BEGIN X509 CRL-----\nMIIB!!!not*base64\n-----END X509 CRL-----\n", f);
+        fclose(f);
+    }
+    assert_int_equal(enr_trust_load_crls(t, p, now, err, sizeof(err)), CMN_ECONFIG);
+    assert_non_null(strstr(err, "garbled.crl: CRL 2 does not decode"));
+    enr_trust_free(t);
+    assert_int_equal(enr_trust_load(anchors, now, &t, err, sizeof(err)), 0);
     /* a certificate file is no CRL; a missing file */
     assert_int_equal(enr_trust_load_crls(t, anchors, now, err, sizeof(err)), CMN_ECONFIG);
     assert_non_null(strstr(err, "acme.pem: holds no PEM CRL"));
