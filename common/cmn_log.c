@@ -75,18 +75,24 @@ int cmn_log_parse_level(const char *s, cmn_log_level *ret)
     return CMN_EINVAL;
 }
 
-/* "2026-11-28T01:02:03.456Z" into buf (at least 25 bytes). */
+/* "2026-11-28T01:02:03.456Z" into buf (at least 25 bytes). The date and time of the
+ * second are formatted once per second, not once per line. */
 static void format_ts(char *buf, size_t len)
 {
+    static time_t last_sec = (time_t)-1;
+    static char last[24];
+    static size_t last_n;
     struct timespec now;
     struct tm tm;
-    size_t n;
 
     clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-
-    snprintf(buf + n, len - n, ".%03dZ", (int)(now.tv_nsec / 1000000L) % 1000);
+    if (now.tv_sec != last_sec) {
+        gmtime_r(&now.tv_sec, &tm);
+        last_n = strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm);
+        last_sec = now.tv_sec;
+    }
+    snprintf(buf, len, "%.*s.%03dZ", (int)last_n, last,
+             (int)(now.tv_nsec / 1000000L) % 1000);
 }
 
 /* A line is one event: embedded line breaks would let a value forge a second line. */

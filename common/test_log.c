@@ -164,6 +164,27 @@ static void test_deferred_lines(void **state)
     fclose(f);
 }
 
+/* The timestamp's second is formatted once per second (cached): a line written a
+ * second later carries the later second. */
+static void test_timestamp_follows_clock(void **state)
+{
+    char first[32], second[32];
+    const char *ts;
+    (void)state;
+
+    cmn_log_init("tep", CMN_LOG_INFO, mem);
+    CMN_INFO("t", "event=one");
+    fflush(mem);
+    assert_non_null(ts = strstr(buf, "ts="));
+    snprintf(first, sizeof(first), "%.19s", ts + 3);
+    usleep(1100 * 1000);
+    CMN_INFO("t", "event=two");
+    fflush(mem);
+    assert_non_null(ts = strstr(strstr(buf, "event=one"), "ts="));
+    snprintf(second, sizeof(second), "%.19s", ts + 3);
+    assert_true(strcmp(second, first) > 0); /* "YYYY-mm-ddTHH:MM:SS" sorts as time */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_line_is_truncated_but_whole, setup, teardown),
         cmocka_unit_test(test_parse_level),
         cmocka_unit_test(test_deferred_lines),
+        cmocka_unit_test_setup_teardown(test_timestamp_follows_clock, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
