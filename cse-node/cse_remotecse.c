@@ -149,8 +149,9 @@ unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
     if ((rsc = cse_csr_check_attrs(c, from, attrs, rsp)) != 0)
         return rsc;
     json_object_set_new(attrs, "csi", json_string(from));
-    if (json_object_get(attrs, "rn") == NULL)
-        json_object_set_new(attrs, "rn", json_string(from + 1));
+    /* always named after its CSE-ID: a registree naming its <remoteCSE> after another
+     * CSE ("rn": "mn1") would take that CSE's name and its registration would get 4105 */
+    json_object_set_new(attrs, "rn", json_string(from + 1));
     c->node->csr_changed = true;
     return 0;
 }

@@ -19,8 +19,8 @@ bool cse_csr_is_cse_id(const char *id);
  * after the originator is bound: From must be a CSE-ID (an AE-ID: 4005), csi, when
  * sent, equal to it (4106: a CSE claims another's CSE-ID), not this CSE's own nor its
  * registrar's (a registration loop, TS-0001 9.6.4 "shall not form a loop": 4005), not
- * registered here already (4117). Sets csi and, when absent, rn (the CSE-ID without its
- * '/'). 0 or the RSC, with rsp->reason. */
+ * registered here already (4117). Sets csi and rn (the CSE-ID without its '/', whatever
+ * rn the registree sent). 0 or the RSC, with rsp->reason. */
 unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp);
 
 /* Bounds of what a registree announces in its <remoteCSE> (CREATE and UPDATE). */

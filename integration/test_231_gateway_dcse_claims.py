@@ -70,8 +70,10 @@ def test_registered_with_its_own_descendant_then_claiming_mn1(rogue):
     UPDATE adding /mn1 to its dcse is 4000; requests for /mn1 still reach /mn1."""
     p, mn1, psk = rogue
     base = p.env["CSE_NAME"]
-    r = _send(p, psk, "post", base, "/mn3", TY_CSR, _csr(["/ghost"]))
+    attrs = dict(_csr(["/ghost"]), rn="mn4")  # the name of a CSE still to register
+    r = _send(p, psk, "post", base, "/mn3", TY_CSR, attrs)
     assert r.rsc == 2001, "%s\n%s" % (r.rsc, p["cse"].tail())
+    assert r.location == base + "/mn3", r.location  # named after its own CSE-ID
     assert _send(p, psk, "get", base, "/ghost/Cx").rsc == 4103
     r = _send(p, psk, "get", base, "/mn1/Cgwdev")
     assert r.rsc == 4106, "%s\n%s" % (r.rsc, p["cse"].tail())
