@@ -7,6 +7,8 @@ The build directory comes from TEP_BUILD_DIR (default: <repo>/build)."""
 import base64
 import contextlib
 import ctypes
+import datetime
+import json
 import os
 import re
 import shutil
@@ -482,8 +484,10 @@ class EscertkeInitiator:
     """An ESCertKE Initiating End-Point made of Python's ssl (OpenSSL): a TLS 1.2 client
     over memory BIOs with crt/key, trusting ca; step() turns one message into the next."""
 
-    def __init__(self, crt, key, ca):
+    def __init__(self, crt, key, ca, keylog=None):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if keylog:
+            ctx.keylog_filename = keylog  # NSS key log: CLIENT_RANDOM <cr> <master secret>
         ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         ctx.check_hostname = False  # the CSE is named by its SAN URI: tests check it
         ctx.load_verify_locations(ca)
@@ -516,6 +520,73 @@ def escertke_eckm(r):
     seci = r.json["m2m:seci"]
     assert seci["sit"] == 6, str(r)
     return base64.b64decode(seci["eckm"])
+
+
+# ------------------------------------------------------------ ESPrim in Python (204, 209)
+
+def _jwe_registry():
+    from joserfc import jwe
+    return jwe.JWERegistry(strict_check_header=False)  # ori, rri, oro are oneM2M's
+
+
+def esprim_ts(delta_s):
+    """An esrx timestamp delta_s seconds from now (YYYYMMDDTHHMMSS, UTC)."""
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta_s)
+    return t.strftime("%Y%m%dT%H%M%S")
+
+
+class EsprimOriginator:
+    """An ESPrim Originator in Python (PyPI joserfc for the JWE, integration/tepkeys.py for
+    sessionESPrimKey) for the AE-ID ae with pairwiseESPrimKey pairwise named kid, over
+    plain CoAP to tep-cse's CSEBase (204, 209)."""
+
+    def __init__(self, platform, ae, kid, pairwise):
+        from onem2m_client import OneM2MClient
+        self.p, self.ae, self.kid, self.pairwise = platform, ae, kid, pairwise
+        self.client = OneM2MClient("127.0.0.1", platform.ports["cse_coap"], self.ae)
+        self.cse = platform.env["CSE_NAME"]
+        r = self.client.notify(self.cse, {"m2m:seci": {"sit": 3}})
+        assert r.rsc == 2000, str(r)
+        self.rro = r.json["m2m:seci"]["ero"]
+        self.new_session()
+
+    def new_session(self, espa=(12,), esrx=300, esk=1):
+        import tepkeys
+        self.orv = os.urandom(16)
+        self.ori = "o" + os.urandom(8).hex()
+        self.oro = {"esri": self.ori, "esrv": tepkeys.rand_text(self.orv),
+                    "esrx": esprim_ts(esrx), "esk": esk, "espa": list(espa)}
+        rrv = bytes.fromhex(self.rro["esrv"][1:])
+        self.session = tepkeys.session_esprim_key(self.pairwise, rrv, self.orv)
+
+    def inner(self, op=2, to=None, fr=None, **kw):
+        return dict({"op": op, "to": to or self.cse, "fr": fr or self.ae,
+                     "rqi": "py-" + os.urandom(4).hex(), "rvi": "3"}, **kw)
+
+    def seal(self, inner, enc="A256GCM", oro=True, key=None, **hdr):
+        h = dict({"alg": "dir", "enc": enc, "kid": self.kid, "ori": self.ori,
+                  "rri": self.rro["esri"], "cty": "application/vnd.onem2m-preq+json"}, **hdr)
+        if oro:
+            h["oro"] = self.oro
+        plain = inner if isinstance(inner, bytes) else json.dumps(inner).encode()
+        k = key or self.session[:{"A128GCM": 16, "A192GCM": 24}.get(enc, 32)]
+        from joserfc import jwe
+        from joserfc.jwk import OctKey
+        return jwe.encrypt_compact(h, plain, OctKey.import_key(k), registry=_jwe_registry())
+
+    def send(self, epo):
+        return self.client.notify(self.cse, {"m2m:seci": {"sit": 5, "epo": epo}})
+
+    def open(self, r, enc="A256GCM"):
+        assert r.rsc == 2000, str(r)
+        epo = r.json["m2m:seci"]["epo"]
+        k = self.session[:{"A128GCM": 16, "A192GCM": 24}.get(enc, 32)]
+        from joserfc import jwe
+        from joserfc.jwk import OctKey
+        obj = jwe.decrypt_compact(epo, OctKey.import_key(k), registry=_jwe_registry())
+        assert obj.protected["kid"] == self.kid and obj.protected["ori"] == self.ori
+        assert obj.protected["cty"] == "application/vnd.onem2m-prsp+json"
+        return json.loads(obj.plaintext)
 
 
 # ------------------------------------------------------------ certificate-based RSPF (180-183)

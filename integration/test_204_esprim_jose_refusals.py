@@ -10,75 +10,24 @@ is not the key's owner 4116, an inner plaintext that is no primitive 5210, no JW
 4000. TS-0003 8.4.2 C.6, 8.4.3.2."""
 
 import base64
-import datetime
 import json
 import os
 
 import pytest
-from joserfc import jwe
-from joserfc.jwk import OctKey
 
 import tepkeys
-from harness import created_path, kpsa_identity
+from harness import EsprimOriginator, created_path, kpsa_identity
 from onem2m_client import OneM2MClient
 
-REGISTRY = jwe.JWERegistry(strict_check_header=False)  # ori, rri, oro are oneM2M's
-
-
-def _ts(delta_s):
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta_s)
-    return t.strftime("%Y%m%dT%H%M%S")
-
-
-class Originator:
+class Originator(EsprimOriginator):
     """An ESPrim Originator in Python for an enrolled device (its Ke from the state file)."""
 
     def __init__(self, platform, dev):
-        self.p, self.dev = platform, dev
+        self.dev = dev
         st = dev.state_values()
-        self.ae = st["enrolee_id"]
-        self.kid = kpsa_identity(platform, dev)
         kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
-        self.pairwise = tepkeys.e2e_keys(kpsa, st["registrar_cse_id"])["msg_conf"]
-        self.client = OneM2MClient("127.0.0.1", platform.ports["cse_coap"], self.ae)
-        self.cse = platform.env["CSE_NAME"]
-        r = self.client.notify(self.cse, {"m2m:seci": {"sit": 3}})
-        assert r.rsc == 2000, str(r)
-        self.rro = r.json["m2m:seci"]["ero"]
-        self.new_session()
-
-    def new_session(self, espa=(12,), esrx=300, esk=1):
-        self.orv = os.urandom(16)
-        self.ori = "o" + os.urandom(8).hex()
-        self.oro = {"esri": self.ori, "esrv": tepkeys.rand_text(self.orv), "esrx": _ts(esrx),
-                    "esk": esk, "espa": list(espa)}
-        rrv = bytes.fromhex(self.rro["esrv"][1:])
-        self.session = tepkeys.session_esprim_key(self.pairwise, rrv, self.orv)
-
-    def inner(self, op=2, to=None, fr=None, **kw):
-        return dict({"op": op, "to": to or self.cse, "fr": fr or self.ae,
-                     "rqi": "py-" + os.urandom(4).hex(), "rvi": "3"}, **kw)
-
-    def seal(self, inner, enc="A256GCM", oro=True, key=None, **hdr):
-        h = dict({"alg": "dir", "enc": enc, "kid": self.kid, "ori": self.ori,
-                  "rri": self.rro["esri"], "cty": "application/vnd.onem2m-preq+json"}, **hdr)
-        if oro:
-            h["oro"] = self.oro
-        plain = inner if isinstance(inner, bytes) else json.dumps(inner).encode()
-        k = key or self.session[:{"A128GCM": 16, "A192GCM": 24}.get(enc, 32)]
-        return jwe.encrypt_compact(h, plain, OctKey.import_key(k), registry=REGISTRY)
-
-    def send(self, epo):
-        return self.client.notify(self.cse, {"m2m:seci": {"sit": 5, "epo": epo}})
-
-    def open(self, r, enc="A256GCM"):
-        assert r.rsc == 2000, str(r)
-        epo = r.json["m2m:seci"]["epo"]
-        k = self.session[:{"A128GCM": 16, "A192GCM": 24}.get(enc, 32)]
-        obj = jwe.decrypt_compact(epo, OctKey.import_key(k), registry=REGISTRY)
-        assert obj.protected["kid"] == self.kid and obj.protected["ori"] == self.ori
-        assert obj.protected["cty"] == "application/vnd.onem2m-prsp+json"
-        return json.loads(obj.plaintext)
+        super().__init__(platform, st["enrolee_id"], kpsa_identity(platform, dev),
+                         tepkeys.e2e_keys(kpsa, st["registrar_cse_id"])["msg_conf"])
 
 
 @pytest.fixture
