@@ -614,6 +614,15 @@ int cmn_sync_process(cmn_sync *s, int64_t now_ms)
     }
     if (want_request(s, now_ms)) {
         int serr = send_request(s, now_ms);
+        /* Nothing took it: the DEALER has no connection, and libzmq never retries one
+         * whose handshake the peer refused (a CURVE key not trusted yet: ZAP 400 is a
+         * protocol error, not a reconnect). Without a fresh DEALER every retry would
+         * fail the same way after the key becomes trusted. */
+        if (serr == CMN_EAGAIN) {
+            int rerr = reopen_dealer(s);
+            if (rerr)
+                serr = rerr;
+        }
         if (!err)
             err = serr;
     }
