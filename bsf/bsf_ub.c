@@ -306,9 +306,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = &marker;
         return MHD_YES;
     }
-    if (*upload_data_size != 0) { /* Ub requests carry no body: discard it */
-        *upload_data_size = 0;
-        return MHD_YES;
+    if (*upload_data_size != 0) { /* Ub requests carry no body: closed, the rest unread */
+        CMN_INFO("ub", "event=refused reason=request_body bytes=%zu", *upload_data_size);
+        return MHD_NO;
     }
     bsf_ub_handle(u, method, url,
                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),

@@ -7,7 +7,8 @@ and dropped the oldest): a victim's challenge issued before was pushed out and i
 answer got a new challenge (401 stale) instead of a B-TID. Now one IMPI holds at most 4
 pending challenges (its own oldest is replaced) and the victim bootstraps.
 Attack 2: 150 TCP connections from one address sending a header line now and then
-(slowloris) held all 128 of libmicrohttpd's connections; now one address gets 32."""
+(slowloris) held all 128 of libmicrohttpd's connections; now one address gets 32.
+Attack 3: a body of 10 GB was read to the end; now the connection closes at once."""
 
 import base64
 import socket
@@ -64,3 +65,28 @@ def test_slow_connections_from_one_address_leave_room_for_others(platform_factor
     finally:
         for s in held:
             s.close()
+
+
+def test_a_request_body_closes_the_connection_unread(platform_factory):
+    """Attack 3: a request announcing 10 GB of body, streamed: tep-bsf read (and dropped)
+    all of it before answering; now the connection is closed at the first body bytes."""
+    p = platform_factory(bsf=True)
+    host, port = p.env["BSF_UB"].split("//")[1].split("/")[0].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=5)
+    closed, sent, end = False, 0, time.monotonic() + 5
+    try:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n"
+                  b"Authorization: Digest username=\"%s\"\r\n\r\n" % gba_common.IMPI.encode())
+        s.settimeout(0.2)
+        while not closed and time.monotonic() < end:
+            try:
+                sent += s.send(b"x" * 65536)
+                closed = s.recv(4096) == b""
+            except socket.timeout:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+        assert closed and sent < 100 * 2**20, sent
+        p["bsf"].wait_log("event=refused reason=request_body", 5)
+    finally:
+        s.close()
