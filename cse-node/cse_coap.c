@@ -328,10 +328,17 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
 
     rsp->body = NULL;
     size_t len = o->body_len != 0 ? o->body_len : strlen(body);
+    /* libcoap keeps a body of several blocks and serves the later blocks (Block2 num > 0,
+     * which never reach the handler) from it, with the first block's ETag (RFC 7959
+     * 2.4), matching them by resource, method and query: without the request's query a
+     * discovery's later blocks (fu=1&...) missed it, were computed again and carried a
+     * fresh ETag, which a client refuses (integration 116). */
+    coap_string_t *query = coap_get_query(request);
 
-    if (!coap_add_data_large_response(res, session, request, response, NULL, rsp->cf, -1, 0,
+    if (!coap_add_data_large_response(res, session, request, response, query, rsp->cf, -1, 0,
                                       len, (const uint8_t *)body, release_body, body))
         CMN_WARN(SUB, "event=response_body_failed code=%d", (int)coap_pdu_get_code(response));
+    coap_delete_string(query);
 }
 
 /* ---- parked requests ----------------------------------------------------------------- */
