@@ -16,7 +16,7 @@
 #define PATH_MAX_ 4096
 
 /* One NOTIFY with msg; the answer's message into *ret. */
-static int exchange(tep_conn *conn, const tep_device *dev, const uint8_t *msg, size_t len,
+static int exchange(tep_conn *conn, const char *to, const uint8_t *msg, size_t len,
                     uint8_t **ret, size_t *ret_len)
 {
     char *body = cmn_escertke_seci(msg, len);
@@ -27,7 +27,7 @@ static int exchange(tep_conn *conn, const tep_device *dev, const uint8_t *msg, s
     *ret = NULL;
     if (body == NULL)
         return CMN_ENOMEM;
-    rc = tep_request(conn, TEP_OP_NOTIFY, dev->enr.registrar_cse_id + 1, 0, body, NULL, &rsp);
+    rc = tep_request(conn, TEP_OP_NOTIFY, to, 0, body, NULL, &rsp);
     free(body);
     if (rc < 0)
         return rc;
@@ -54,11 +54,17 @@ static int load(const tep_device *dev, const char *which, const char *kind, uint
 
 int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key)
 {
+    return tep_escertke_cse(conn, dev, NULL, ret_key);
+}
+
+int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
+                     tep_e2e_key **ret_key)
+{
     uint8_t ca[CMN_CA_CERT_DER_MAX], crt[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
     size_t ca_len = sizeof(ca), crt_len = sizeof(crt), key_len = sizeof(key);
     uint8_t *out = NULL, *in = NULL, rel[CMN_REL_ID_LEN], pair[CMN_KEY_LEN];
     size_t out_len = 0, in_len = 0;
-    char peer[CMN_CA_ID_MAX], kid[2 * CMN_REL_ID_LEN + 1];
+    char peer[CMN_CA_ID_MAX], kid[2 * CMN_REL_ID_LEN + 1], to[CMN_CA_ID_MAX + 4];
     cmn_escertke *k = NULL;
     bool done = false;
     int rc;
@@ -68,6 +74,15 @@ int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key)
     *ret_key = NULL;
     if (!dev->enrolled)
         return CMN_ESTATE;
+    if (cse_id == NULL)
+        cse_id = dev->enr.registrar_cse_id;
+    /* the registrar's CSEBase by its name; another CSE's SP-relative: ~<CSE-ID>/- */
+    if (cse_id[0] != '/' || strlen(cse_id) >= CMN_CA_ID_MAX)
+        return CMN_EINVAL;
+    if (strcmp(cse_id, dev->enr.registrar_cse_id) == 0)
+        snprintf(to, sizeof(to), "%s", cse_id + 1);
+    else
+        snprintf(to, sizeof(to), "~%s/-", cse_id);
     if (load(dev, "crt", "CERTIFICATE", crt, &crt_len) != 0 ||
         load(dev, "key", "EC PRIVATE KEY", key, &key_len) != 0 ||
         load(dev, "ca", "CERTIFICATE", ca, &ca_len) != 0) {
@@ -80,7 +95,7 @@ int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key)
     if (rc == 0)
         rc = cmn_escertke_step(k, NULL, 0, &out, &out_len, &done);
     for (int round = 0; rc == 0 && round < 2; round++) {
-        rc = exchange(conn, dev, out, out_len, &in, &in_len);
+        rc = exchange(conn, to, out, out_len, &in, &in_len);
         free(out);
         out = NULL;
         if (rc == 0)
@@ -92,15 +107,15 @@ int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key)
     }
     if (rc == 0 && (!done || out != NULL))
         rc = CMN_EPROTO;
-    /* the Terminating End-Point must be the registrar named in its certificate */
+    /* the Terminating End-Point must be the CSE named in its certificate */
     if (rc == 0 && (cmn_escertke_peer_id(k, peer, sizeof(peer)) != 0 ||
-                    strcmp(peer, dev->enr.registrar_cse_id) != 0))
+                    strcmp(peer, cse_id) != 0))
         rc = CMN_EDENIED;
     if (rc == 0)
         rc = cmn_escertke_key(k, rel, pair);
     if (rc == 0) {
         cmn_hex_encode(rel, sizeof(rel), kid);
-        rc = tae_e2e_key_new(pair, kid, dev->enr.registrar_cse_id, ret_key);
+        rc = tae_e2e_key_new(pair, kid, cse_id, ret_key);
     }
     cmn_wipe(pair, sizeof(pair));
     free(out);

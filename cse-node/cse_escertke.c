@@ -16,6 +16,7 @@
 #include "cmn_pki.h"
 #include "cse_binding.h"
 #include "cse_saef.h"
+#include "cse_sync.h"
 
 #define SUB "escertke"
 #define HS_MAX 64   /* handshakes in progress */
@@ -173,10 +174,40 @@ static hs_slot *hs_free_slot(cse_escertke *e)
     return NULL;
 }
 
-/* The handshake of s is complete: its key, owned by the certificate's ID, which must be
- * the outer From, and the certificate still usable (its enrolment current: TS-0003 10.7). */
-static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, int64_t now,
-                         const char **why)
+/* The certificate naming peer may own the key of the outer From from: peer itself, or,
+ * through a transit CSE, its SP-relative AE-ID "<via>/<peer>" when the NOTIFYs came over
+ * the security association of that CSE via, the registrar that vouches for the originators
+ * behind it (TS-0003 7.2.1; TS-0004 7.3.2.6 made the From SP-relative). */
+static bool names_originator(const char *peer, const char *from, const char *via)
+{
+    size_t n = via ? strlen(via) : 0;
+
+    if (strcmp(peer, from) == 0)
+        return true;
+    return n > 1 && via[0] == '/' && peer[0] != '/' && strncmp(from, via, n) == 0 &&
+           from[n] == '/' && strcmp(from + n + 1, peer) == 0;
+}
+
+/* The certificate of owner still usable: as for the certificate SAEF (its enrolment
+ * current, TS-0003 10.7), or, for an SP-relative owner (registered at another CSE, whose
+ * enrolment's credential went to that registrar, not here), not expired and its serial
+ * not revoked (CERT_REVOKED reaches every target). */
+static int cert_usable(cmn_store *st, const char *serial, const char *owner,
+                       int64_t not_after, int64_t now, const char **reason)
+{
+    int rc;
+
+    if (owner[0] != '/')
+        return cse_saef_cert_usable(st, serial, owner, not_after, now, reason);
+    rc = now < not_after ? cse_cert_revoked(st, serial) : CMN_EEXPIRED;
+    *reason = rc == CMN_EDENIED ? "cert_revoked" : rc != 0 ? "cert_expired_or_store" : NULL;
+    return rc;
+}
+
+/* The handshake of s is complete: its key, owned by the outer From, which the certificate
+ * must name (names_originator), and the certificate still usable (cert_usable). */
+static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char *via,
+                         int64_t now, const char **why)
 {
     char kid[KID_LEN];
     uint8_t rel[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
@@ -184,9 +215,9 @@ static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, int64_t now
     cmn_cert_info info;
     const char *peer = NULL, *reason = NULL;
 
-    if (cmn_escertke_peer_cert(s->k, &info, &peer) != 0 || strcmp(peer, s->from) != 0)
+    if (cmn_escertke_peer_cert(s->k, &info, &peer) != 0 || !names_originator(peer, s->from, via))
         return (*why = "certificate does not name the originator", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
-    if (cse_saef_cert_usable(st, info.serial, peer, info.not_after, now, &reason) != 0) {
+    if (cert_usable(st, info.serial, s->from, info.not_after, now, &reason) != 0) {
         CMN_WARN(SUB, "event=escertke_cert_refused reason=%s serial=%s", reason, info.serial);
         return (*why = "certificate no longer usable", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
     }
@@ -203,14 +234,14 @@ static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, int64_t now
                 slot = &e->keys[i];
     }
     snprintf(slot->kid, sizeof slot->kid, "%s", kid);
-    snprintf(slot->owner, sizeof slot->owner, "%s", peer);
+    snprintf(slot->owner, sizeof slot->owner, "%s", s->from);
     snprintf(slot->serial, sizeof slot->serial, "%s", info.serial);
     slot->not_after = info.not_after;
     memcpy(slot->key, key, CMN_KEY_LEN);
     slot->exp = now + CSE_ESCERTKE_KEY_LT < info.not_after ? now + CSE_ESCERTKE_KEY_LT
                                                             : info.not_after;
     cmn_wipe(key, sizeof key);
-    CMN_INFO(SUB, "event=escertke_established originator=%s kid=%s", peer, kid);
+    CMN_INFO(SUB, "event=escertke_established originator=%s kid=%s", s->from, kid);
     return 0;
 }
 
@@ -258,7 +289,7 @@ void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         else if (out == NULL)
             rsc = (why = "nothing to answer", CMN_RSC_BAD_REQUEST);
         else if (done)
-            rsc = keep_key(e, node->store, s, req->now, &why);
+            rsc = keep_key(e, node->store, s, req->bound_id, req->now, &why);
     }
     if (rsc == 0) {
         rsp->rsc = CMN_RSC_OK;
@@ -286,7 +317,7 @@ int cse_escertke_key(const cse_escertke *e, cmn_store *st, const char *kid, int6
         const key_slot *k = &e->keys[i];
         if (k->exp > now && strcmp(k->kid, kid) == 0) {
             /* the owner's certificate or enrolment revoked since: the key ends with it */
-            if (cse_saef_cert_usable(st, k->serial, k->owner, k->not_after, now, &reason) != 0)
+            if (cert_usable(st, k->serial, k->owner, k->not_after, now, &reason) != 0)
                 return CMN_EDENIED;
             if (strlen(k->owner) >= owner_len)
                 return CMN_ERANGE;

@@ -74,6 +74,7 @@ static void usage(FILE *out)
             "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
             "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
             "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --escertke]\n"
+            "         [--cse CSE-ID] (another CSE than the registrar, with --escertke) [--show-outer]\n"
             "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
             "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
             "                              33) or ESCertKE (8.7, after `cert`; prints\n"
@@ -749,10 +750,12 @@ static int cmd_esdata(ctx *c, const char *cmd, int argc, char **argv)
 typedef struct {
     int op;
     const char *to, *pc, *plain;
+    const char *cse; /* the Receiver's CSE-ID (--cse; NULL: the registrar) */
     unsigned ty;
     long count;
     bool maf; /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
     bool escertke; /* ... from ESCertKE with the registrar (TS-0003 8.7) */
+    bool show_outer; /* print each outer NOTIFY body (OUTER_BODY=, JOSE text only) */
 } esprim_args;
 
 static int esprim_parse(int argc, char **argv, esprim_args *a)
@@ -779,19 +782,32 @@ static int esprim_parse(int argc, char **argv, esprim_args *a)
             a->maf = true;
         else if (strcmp(argv[i], "--escertke") == 0)
             a->escertke = true;
+        else if (strcmp(argv[i], "--show-outer") == 0)
+            a->show_outer = true;
+        else if (strcmp(argv[i], "--cse") == 0 && i + 1 < argc && argv[i + 1][0] == '/')
+            a->cse = argv[++i];
         else
             return -1;
     }
     return 0;
 }
 
-/* NOTIFY body to the registrar's CSEBase; the answer's m2m:seci (new reference) or NULL. */
-static json_t *esprim_notify(ctx *c, const char *body, unsigned *ret_rsc, int *ret_exit)
+/* NOTIFY body to the Receiver's CSEBase (the registrar's by name, another CSE's
+ * SP-relative through the registrar); the answer's m2m:seci (new reference) or NULL. */
+static json_t *esprim_notify(ctx *c, const esprim_args *a, const char *body, unsigned *ret_rsc,
+                             int *ret_exit)
 {
     const char *cse = tep_device_registrar_cse_id(c->dev);
+    char to[256];
     tep_response *rsp = NULL;
     json_t *root, *seci = NULL;
-    int rc = tep_request(c->conn, TEP_OP_NOTIFY, cse + 1, 0, body, NULL, &rsp);
+    int rc;
+
+    if (a->cse != NULL && strcmp(a->cse, cse) != 0)
+        snprintf(to, sizeof(to), "~%s/-", a->cse);
+    else
+        snprintf(to, sizeof(to), "%s", cse + 1);
+    rc = tep_request(c->conn, TEP_OP_NOTIFY, to, 0, body, NULL, &rsp);
 
     if (rc < 0) {
         *ret_exit = fail("ESPrim request", rc);
@@ -812,13 +828,21 @@ static json_t *esprim_notify(ctx *c, const char *body, unsigned *ret_rsc, int *r
 
 static char *inner_request(ctx *c, const esprim_args *a, long n)
 {
-    char rqi[32];
+    char rqi[32], sp[256];
+    const char *fr = c->from ? c->from : tep_device_enrolee_id(c->dev);
+    const char *reg = tep_device_registrar_cse_id(c->dev);
     json_t *o, *pc = a->pc ? json_loads(a->pc, 0, NULL) : NULL;
     char *s;
 
     snprintf(rqi, sizeof(rqi), "esprim-%ld", n);
-    o = json_pack("{s:i,s:s,s:s,s:s,s:s}", "op", a->op, "to", a->to, "fr",
-                  c->from ? c->from : tep_device_enrolee_id(c->dev), "rqi", rqi, "rvi", "3");
+    /* at a CSE other than its registrar the AE is known by its SP-relative AE-ID (the
+     * inner request is end to end: no transit CSE rewrites its From) */
+    if (a->cse != NULL && strcmp(a->cse, reg) != 0 && fr[0] != '/') {
+        snprintf(sp, sizeof(sp), "%s/%s", reg, fr);
+        fr = sp;
+    }
+    o = json_pack("{s:i,s:s,s:s,s:s,s:s}", "op", a->op, "to", a->to, "fr", fr, "rqi", rqi,
+                  "rvi", "3");
     if (o && a->ty)
         json_object_set_new(o, "ty", json_integer(a->ty));
     if (o && pc)
@@ -834,14 +858,18 @@ static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
     char *inner = inner_request(c, a, n), *outer = NULL, *answer = NULL, *text;
     int rc = inner ? tep_esprim_protect(s, inner, &outer) : TEP_ENOMEM, ex = EXIT_OK;
     unsigned rsc = 0;
-    json_t *seci = rc == 0 ? esprim_notify(c, outer, &rsc, &ex) : NULL;
+    json_t *seci;
+
+    if (rc == 0 && a->show_outer)
+        printf("OUTER_BODY=%s\n", outer);
+    seci = rc == 0 ? esprim_notify(c, a, outer, &rsc, &ex) : NULL;
 
     /* a MAF key the Receiver has not fetched yet: 4112 until it has (about a second) */
     for (int tries = 0; a->maf && seci == NULL && rsc == 4112 && tries < 30; tries++) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
 
         nanosleep(&ts, NULL);
-        seci = esprim_notify(c, outer, &rsc, &ex);
+        seci = esprim_notify(c, a, outer, &rsc, &ex);
     }
     json_t *w = seci ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
     json_t *prim = NULL;
@@ -882,7 +910,7 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     unsigned rsc = 0;
     int ex, rc;
 
-    if (esprim_parse(argc, argv, &a) != 0)
+    if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke))
         return usage(stderr), EXIT_USAGE;
     if (a.plain) {
         if ((rc = tep_conn_plain(a.plain, tep_device_enrolee_id(c->dev), &c->conn)) < 0)
@@ -893,11 +921,11 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     }
     tep_e2e_key *ck = NULL;
     if (a.escertke) { /* the pairwise key first, by a tunnelled TLS handshake */
-        if ((rc = tep_escertke(c->conn, c->dev, &ck)) < 0)
+        if ((rc = tep_escertke_cse(c->conn, c->dev, a.cse, &ck)) < 0)
             return fail("ESCertKE", rc);
         printf("ESCERTKE_KID=%s\n", tep_e2e_key_id(ck));
     }
-    seci = esprim_notify(c, "{\"m2m:seci\":{\"sit\":3}}", &rsc, &ex); /* B.2d */
+    seci = esprim_notify(c, &a, "{\"m2m:seci\":{\"sit\":3}}", &rsc, &ex); /* B.2d */
     ero = json_object_get(seci, "ero");
     rand_json = ero ? json_dumps(ero, JSON_COMPACT) : NULL;
     json_decref(seci);

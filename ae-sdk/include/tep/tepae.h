@@ -451,6 +451,11 @@ TEP_API int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand
  * enrolled or no certificate; TEP_EDENIED: either end refused the handshake (the CSE
  * answers 4103); TEP_EPROTO: a malformed answer; errors of tep_request(). */
 TEP_API int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key);
+/* The same with the CSE cse_id (NULL: the registrar), e.g. the IN-CSE behind the device's
+ * MN-CSE: the NOTIFYs go SP-relative to "~<cse_id>/-" (forwarded hop by hop), its
+ * certificate must name cse_id, End-Point-B = cse_id. TEP_EINVAL: not a CSE-ID. */
+TEP_API int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
+                             tep_e2e_key **ret_key);
 TEP_API int64_t tep_esprim_expires(const tep_esprim *s); /* Unix seconds */
 /* inner_json: the inner request primitive, TS-0004 8.4 JSON ({"op","to","fr","rqi","ty",
  * "pc",...}). *ret_outer_body (malloc'd) is the content of the outer NOTIFY to the
