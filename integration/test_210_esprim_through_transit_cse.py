@@ -8,6 +8,8 @@ authenticates the originator as it arrives, SP-relative (/mn1/<AE-ID>), and deci
 inner request by its own access rules."""
 
 import json
+import subprocess
+import time
 
 import pytest
 
@@ -29,7 +31,7 @@ def gw():
     try:
         restart_cse_with_certificate(p)
         wait_registered(mn, 2)  # again, with the restarted IN-CSE
-        dev, _, _, _ = cert_of(p, "gwe210", "--target", "/mn1")
+        dev, dev.crt, _, _ = cert_of(p, "gwe210", "--target", "/mn1")
         r = dev.run("register")
         assert r.rc == 0, "%s\n%s" % (r, mn.tail())
         yield p, mn, dev
@@ -85,3 +87,35 @@ def test_altered_object_through_the_mn_cse(gw):
     assert "event=request_forwarded op=notify path=~/tep-cse/- originator=/mn1/CAdmin" \
         in mn.log(), mn.tail()
     p["cse"].wait_log(r"event=esprim_refused rsc=4115", 5)
+
+
+def test_sp_relative_from_not_through_its_registrar(gw):
+    """The same device, straight to the IN-CSE over plain CoAP, claiming From /mn1/<AE-ID>:
+    no security association of /mn1 vouches for it, the key is refused (4103)."""
+    p, mn, dev = gw
+    sp_id = "/mn1/" + dev.state_values()["enrolee_id"]
+    r = dev.run("--from", sp_id, "esprim", "retrieve", "~%s/%s/box210/la"
+                % (p.env["CSE_ID"], p.env["CSE_NAME"]), "--escertke", "--cse", p.env["CSE_ID"],
+                "--plain", p.env["CSE_COAP"])
+    assert r.rc != 0 and "ESCertKE" in r.err, str(r)
+    p["cse"].wait_log(r'event=escertke_refused rsc=4103 reason="certificate does not name '
+                      r'the originator" originator=%s' % sp_id, 5)
+
+
+def test_revoked_certificate_through_the_mn_cse(gw):
+    """Last (it revokes the device's certificate): the IN-CSE, which holds no credential
+    of the device's enrolment (made for /mn1), still refuses its revoked certificate."""
+    p, mn, dev = gw
+    serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", dev.crt],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    serial = serial.split("=", 1)[1]
+    assert p.tepctl("cert", "revoke", serial).rc == 0
+    path = "~%s/%s/box210/la" % (p.env["CSE_ID"], p.env["CSE_NAME"])
+    deadline = time.monotonic() + 3
+    while True:
+        r = dev.run("esprim", "retrieve", path, "--escertke", "--cse", p.env["CSE_ID"])
+        if r.rc != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert r.rc != 0 and "ESCertKE" in r.err, str(r)
+    p["cse"].wait_log(r"(?i)event=escertke_cert_refused reason=cert_revoked serial=%s" % serial, 5)

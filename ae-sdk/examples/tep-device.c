@@ -913,7 +913,8 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke))
         return usage(stderr), EXIT_USAGE;
     if (a.plain) {
-        if ((rc = tep_conn_plain(a.plain, tep_device_enrolee_id(c->dev), &c->conn)) < 0)
+        if ((rc = tep_conn_plain(a.plain, c->from ? c->from : tep_device_enrolee_id(c->dev),
+                                 &c->conn)) < 0)
             return fail("plain CoAP", rc);
         tep_conn_set_timeout(c->conn, c->timeout_ms);
     } else if ((ex = do_connect(c)) != EXIT_OK) {
