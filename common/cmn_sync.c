@@ -614,10 +614,10 @@ int cmn_sync_process(cmn_sync *s, int64_t now_ms)
     }
     if (want_request(s, now_ms)) {
         int serr = send_request(s, now_ms);
-        /* Nothing took it: the DEALER has no connection, and libzmq never retries one
-         * whose handshake the peer refused (a CURVE key not trusted yet: ZAP 400 is a
-         * protocol error, not a reconnect). Without a fresh DEALER every retry would
-         * fail the same way after the key becomes trusted. */
+        /* Nothing took it: the DEALER has no usable connection. A tep-cse whose CURVE
+         * key the enroller refused got CMN_EAGAIN on every send on the same DEALER, and
+         * still after its key became trusted (integration 28): the Lazy Pirate reopen
+         * above only covers a request that was queued, so a failed send reopens too. */
         if (serr == CMN_EAGAIN) {
             int rerr = reopen_dealer(s);
             if (rerr)
