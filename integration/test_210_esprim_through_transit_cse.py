@@ -2,18 +2,20 @@
 7.3.2.6; TS-0001 8.2.1.1). A device registered at the MN-CSE /mn1 establishes a key with
 the IN-CSE by ESCertKE (its NOTIFYs to the IN-CSE's CSEBase, SP-relative, forwarded by
 /mn1), then sends ESPrim-protected requests to the IN-CSE through /mn1. The MN-CSE
-forwards what it cannot read: its log and its admin's view never hold the plaintext; an
+forwards what it cannot read: its log and its store never hold the plaintext; an
 object altered on the way is refused 4115 (TS-0004 Table 7.6.2-1). The IN-CSE
 authenticates the originator as it arrives, SP-relative (/mn1/<AE-ID>), and decides the
 inner request by its own access rules."""
 
 import json
+import os
 import subprocess
 import time
 
 import pytest
 
-from harness import cert_of, gateway_platform, restart_cse_with_certificate, wait_registered
+from harness import (cert_of, daemon_data_dir, gateway_platform, restart_cse_with_certificate,
+                     wait_registered)
 from onem2m_client import OneM2MClient
 
 TY_ACP, TY_CNT = 1, 3
@@ -65,8 +67,15 @@ def test_escertke_then_esprim_through_the_mn_cse(gw):
     p["cse"].wait_log(r"event=escertke_established originator=%s kid=%s" % (sp_id, kid), 5)
     p["cse"].wait_log(r"event=esprim_answered kid=%s originator=%s inner_rsc=2001"
                       % (kid, sp_id), 5)
-    # the MN-CSE forwarded it and never held the plaintext
+    # the MN-CSE forwarded it and never held the plaintext: not in its log, nor its store
     assert secret not in mn.log(), mn.tail()
+    read = 0
+    for root, _, files in os.walk(daemon_data_dir(p, mn.name)):
+        for f in (f for f in files if f.endswith(".mdb")):
+            with open(os.path.join(root, f), "rb") as fh:
+                assert secret.encode() not in fh.read(), os.path.join(root, f)
+            read += 1
+    assert read > 0, "no LMDB file under the MN-CSE's data directory"
 
 
 def test_altered_object_through_the_mn_cse(gw):

@@ -438,7 +438,7 @@ TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json
 TEP_API int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json,
                               int64_t lifetime, tep_esprim **ret);
 /* The same with the pairwiseESPrimKey of an end-to-end key: Ke2e_msg_conf of key, kid its
- * kid, e.g. the key of tep_escertke() (End-Point-B = the registrar CSE-ID). */
+ * kid, e.g. the key of tep_escertke() or tep_escertke_cse() (End-Point-B = that CSE-ID). */
 TEP_API int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand_json,
                                int64_t lifetime, tep_esprim **ret);
 /* ESCertKE (TS-0003 8.7) as the Initiating End-Point with the registrar CSE over conn (any
