@@ -401,7 +401,7 @@ static void test_render_is_stored_json(void **state)
 {
     fixture *f = *state;
     Tep__Resource *r = NULL;
-    json_t *a;
+    json_t *a, *w;
     char *want, *got;
 
     register_ae(f);
@@ -415,7 +415,9 @@ static void test_render_is_stored_json(void **state)
         assert_int_equal(cse_res_get(f->st, i == 0 ? "tep-cse/dev1/c" : "tep-cse/dev1/c/i", &r), 0);
         a = json_loads(r->json, 0, NULL);
         assert_non_null(a);
-        want = json_dumps(json_pack("{s:o}", cmn_json_ty_key(r->ty), a), JSON_COMPACT);
+        w = json_pack("{s:o}", cmn_json_ty_key(r->ty), a);
+        want = json_dumps(w, JSON_COMPACT);
+        json_decref(w);
         got = cse_res_render(r);
         assert_non_null(got);
         assert_string_equal(got, want);

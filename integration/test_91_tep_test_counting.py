@@ -88,6 +88,12 @@ def junit(*cases):
             'tests="%d">%s</testsuite></testsuites>' % (len(cases), "".join(body)))
 
 
+def _sigint_default():
+    # a shell started with SIGINT ignored (any job started in the background, e.g. `./tep
+    # test &` or under nohup) cannot trap it: the Ctrl-C these tests send would be lost
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class FakeRun:
     """A directory with the fake venv and the two build directories; every runner is
     green (3 unit tests, 1 self-check, 2 scenarios) until a test changes one."""
@@ -143,7 +149,8 @@ class FakeRun:
         p = subprocess.Popen(["bash", "-c", script, "tep-test", TEP,
                               os.path.join(self.tmp, "venv"), self.build, self.asan],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=env, start_new_session=True)
+                             env=env, start_new_session=True,
+                             preexec_fn=_sigint_default)
         if interrupt_when is not None:
             deadline = time.monotonic() + 60
             while not os.path.exists(interrupt_when) and p.poll() is None \
