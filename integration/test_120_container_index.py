@@ -108,7 +108,11 @@ def _bench_creators(plat, originator, cnt, count, con=None):
 
 
 def test_newest_mni_kept_by_eight_creators_and_after_restart():
-    plat = Platform()
+    # local decisions: this is about the store (index, counters, group commit); with remote
+    # decisions a PDP slowed by another process's disk syncs makes tep-cse shed some of the
+    # burst with 5103 by design (admission, integration 43 and 85-89), and every create
+    # must be answered 2001 here
+    plat = Platform(authz_mode="local")
     try:
         plat.start()
         c, ae = _ae(plat, "Cidx01")
