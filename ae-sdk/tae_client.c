@@ -25,8 +25,9 @@
 
 /* ---- time and libcoap start-up ------------------------------------------------- */
 
-
-static void discard_log(coap_log_t level, const char *message) {}
+static void discard_log(coap_log_t level, const char *message)
+{
+}
 
 /* The library never prints: libcoap's own log output is discarded. libcoap is linked
  * statically into libtepae, so this does not reach the application's own libcoap.
@@ -199,7 +200,10 @@ static int run_until(tep_conn *conn, bool (*done)(const tep_conn *), int64_t dea
     return 0;
 }
 
-static bool handshake_done(const tep_conn *conn) { return conn->state != CONN_CONNECTING; }
+static bool handshake_done(const tep_conn *conn)
+{
+    return conn->state != CONN_CONNECTING;
+}
 
 /* Copies the credentials into conn (libcoap keeps pointers to them) and starts the
  * DTLS session. */
@@ -291,8 +295,8 @@ static int open_session(tep_conn *conn, const coap_address_t *dst, const tae_psk
     return wait_handshake(conn);
 }
 
-int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms,
-                    unsigned flags, tep_conn **ret_conn)
+int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms, unsigned flags,
+                    tep_conn **ret_conn)
 {
     coap_address_t dst;
     coap_uri_t parts;
@@ -311,8 +315,8 @@ int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms,
     return 0;
 }
 
-int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms,
-                        unsigned flags, tep_conn **ret_conn)
+int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms, unsigned flags,
+                        tep_conn **ret_conn)
 {
     coap_address_t dst;
     coap_uri_t parts;
@@ -368,8 +372,8 @@ static int add_path(coap_optlist_t **chain, const char *path)
     while (path < end) {
         size_t n = strcspn(path, "/?");
 
-        if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n,
-                                                                  (const uint8_t *)path)))
+        if (n > 0 && !coap_insert_optlist(
+                         chain, coap_new_optlist(COAP_OPTION_URI_PATH, n, (const uint8_t *)path)))
             return CMN_ENOMEM;
         path += n;
         while (path < end && *path == '/')
@@ -378,8 +382,8 @@ static int add_path(coap_optlist_t **chain, const char *path)
     for (const char *q = query ? query + 1 : end; *q;) {
         size_t n = strcspn(q, "&");
 
-        if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n,
-                                                                  (const uint8_t *)q)))
+        if (n > 0 && !coap_insert_optlist(
+                         chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n, (const uint8_t *)q)))
             return CMN_ENOMEM;
         q += n;
         if (*q == '&')

@@ -26,12 +26,12 @@ typedef enum { CONN_CONNECTING, CONN_UP, CONN_FAILED } conn_state;
 struct tep_conn {
     coap_context_t *ctx;
     coap_session_t *session;
-    tep_device *dev;    /* borrowed; NULL for plain, MEF and MAF connections */
-    char *originator;   /* default From, NULL for none (set by tep_glue.c) */
+    tep_device *dev;  /* borrowed; NULL for plain, MEF and MAF connections */
+    char *originator; /* default From, NULL for none (set by tep_glue.c) */
     int timeout_ms;
-    unsigned flags;     /* TAE_CLIENT_* */
+    unsigned flags; /* TAE_CLIENT_* */
     conn_state state;
-    int fail_err;       /* why the session failed (CMN_EDENIED) */
+    int fail_err; /* why the session failed (CMN_EDENIED) */
     /* the exchange in flight */
     bool waiting;
     uint8_t token[8];
@@ -57,7 +57,7 @@ typedef struct {
 typedef struct {
     const char *cert_file;
     const char *key_file;
-    const char *ca_file;  /* trust anchor the server's chain must end at */
+    const char *ca_file; /* trust anchor the server's chain must end at */
     const char *peer_id;
     const char *sni;
 } tae_pki_creds;
@@ -65,11 +65,11 @@ typedef struct {
 /* One request. */
 typedef struct {
     coap_pdu_code_t code;
-    const char *path;          /* Uri-Path segments separated by '/' */
-    const char *body;          /* NULL: no payload; else JSON (Content-Format) */
-    const char *from;          /* NULL: no From */
-    unsigned ty;               /* 0: no TY */
-    bool onem2m;               /* add RQI and RVI; check the echoed RQI */
+    const char *path; /* Uri-Path segments separated by '/' */
+    const char *body; /* NULL: no payload; else JSON (Content-Format) */
+    const char *from; /* NULL: no From */
+    unsigned ty;      /* 0: no TY */
+    bool onem2m;      /* add RQI and RVI; check the echoed RQI */
 } tae_exchange;
 
 /* A connection to uri: coap:// when creds is NULL, else coaps:// with DTLS-PSK (the
@@ -77,14 +77,14 @@ typedef struct {
  * the handshake and for each request. CMN_EINVAL (bad URI or scheme), CMN_ENOTFOUND,
  * CMN_ERANGE, CMN_ETIMEOUT, CMN_EDENIED (handshake refused), CMN_ECOAP, CMN_ENOMEM.
  * Release with tep_conn_free() (wipes the credentials). */
-int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms,
-                    unsigned flags, tep_conn **ret_conn);
+int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms, unsigned flags,
+                    tep_conn **ret_conn);
 
 /* The same over the certificate SAEF (TS-0003 8.2.2.2): coaps:// with creds, the
  * server's certificate checked to creds->ca_file and its SAN to creds->peer_id
  * (CMN_EDENIED otherwise). Errors as tae_client_open(). */
-int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms,
-                        unsigned flags, tep_conn **ret_conn);
+int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms, unsigned flags,
+                        tep_conn **ret_conn);
 
 /* Sends ex and waits for its answer (owned by the caller). CMN_ESTATE when the
  * connection is not up or busy, CMN_ETIMEOUT, CMN_EDENIED (the session died),
@@ -92,7 +92,6 @@ int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout
 int tae_client_exchange(tep_conn *conn, const tae_exchange *ex, tep_response **ret_rsp);
 
 /* POST path with a JSON body, no oneM2M options. */
-int tae_client_post(tep_conn *conn, const char *path, const char *json,
-                    tep_response **ret_rsp);
+int tae_client_post(tep_conn *conn, const char *path, const char *json, tep_response **ret_rsp);
 
 #endif

@@ -41,10 +41,19 @@ static bool is_coap_uri(const char *s)
 
 /* ---- provisioning file ------------------------------------------------------------ */
 
-enum { PROV_KPM_ID = 1, PROV_KPM = 2, PROV_MEF_URI = 4, PROV_MEF_FQDN = 8, PROV_ALL = 15,
-       PROV_CREDENTIAL = 16,
-       PROV_GBA_IMPI = 32, PROV_GBA_K = 64, PROV_GBA_OPC = 128, PROV_BSF_URI = 256,
-       PROV_GBA_ALL = PROV_MEF_URI | PROV_MEF_FQDN | 32 | 64 | 128 | 256 };
+enum {
+    PROV_KPM_ID = 1,
+    PROV_KPM = 2,
+    PROV_MEF_URI = 4,
+    PROV_MEF_FQDN = 8,
+    PROV_ALL = 15,
+    PROV_CREDENTIAL = 16,
+    PROV_GBA_IMPI = 32,
+    PROV_GBA_K = 64,
+    PROV_GBA_OPC = 128,
+    PROV_BSF_URI = 256,
+    PROV_GBA_ALL = PROV_MEF_URI | PROV_MEF_FQDN | 32 | 64 | 128 | 256
+};
 
 typedef struct {
     tae_prov *prov;
@@ -143,8 +152,15 @@ int tae_core_parse_provisioning(const char *text, tae_prov *ret_prov)
 
 /* ---- state file ------------------------------------------------------------------- */
 
-enum { ST_KE_ID = 1, ST_KE = 2, ST_EID = 4, ST_CSI = 8, ST_POA = 16, ST_EXP = 32,
-       ST_REQUIRED = 63 };
+enum {
+    ST_KE_ID = 1,
+    ST_KE = 2,
+    ST_EID = 4,
+    ST_CSI = 8,
+    ST_POA = 16,
+    ST_EXP = 32,
+    ST_REQUIRED = 63
+};
 
 typedef struct {
     tae_enrolment *enr;
@@ -174,7 +190,10 @@ typedef struct {
     unsigned bit;
 } state_field;
 
-#define STATE_FIELD(n, bit) {#n, offsetof(tae_enrolment, n), sizeof(((tae_enrolment *)0)->n), bit}
+#define STATE_FIELD(n, bit)                                                                        \
+    {                                                                                              \
+#n, offsetof(tae_enrolment, n), sizeof(((tae_enrolment *)0)->n), bit                       \
+    }
 static const state_field state_fields[] = {
     STATE_FIELD(ke_id, ST_KE_ID),
     STATE_FIELD(enrolee_id, ST_EID),
@@ -234,8 +253,8 @@ int tae_core_parse_state(const char *text, const char *mef_fqdn, tae_enrolment *
     if (!text || !mef_fqdn || !ret_enr)
         return CMN_EINVAL;
     memset(ret_enr, 0, sizeof(*ret_enr));
-    if (ini_parse_string(text, state_handler, &sp) != 0 || sp.err != 0 ||
-        sp.seen != ST_REQUIRED || ret_enr->ke_id[0] == '\0' || ret_enr->enrolee_id[0] == '\0' ||
+    if (ini_parse_string(text, state_handler, &sp) != 0 || sp.err != 0 || sp.seen != ST_REQUIRED ||
+        ret_enr->ke_id[0] == '\0' || ret_enr->enrolee_id[0] == '\0' ||
         ret_enr->registrar_cse_id[0] != '/' || !is_coap_uri(ret_enr->registrar_poa))
         goto out;
     rc = tae_core_derive_kpsa(ret_enr, mef_fqdn);
@@ -247,11 +266,12 @@ out:
 
 int tae_core_format_state(const tae_enrolment *enr, char **ret_text, size_t *ret_len)
 {
-    static const char fmt[] = "# tep device enrolment state (written by libtepae; secret)\n"
-                              "[enrolment]\n"
-                              "ke_id = %s\nke = %s\nenrolee_id = %s\napp_id = %s\n"
-                              "registrar_cse_id = %s\nregistrar_poa = %s\nmaf_id = %s\nmaf_poa = %s\n"
-                              "expires = %" PRId64 "\nenrolled = %" PRId64 "\n%s%s%s";
+    static const char fmt[] =
+        "# tep device enrolment state (written by libtepae; secret)\n"
+        "[enrolment]\n"
+        "ke_id = %s\nke = %s\nenrolee_id = %s\napp_id = %s\n"
+        "registrar_cse_id = %s\nregistrar_poa = %s\nmaf_id = %s\nmaf_poa = %s\n"
+        "expires = %" PRId64 "\nenrolled = %" PRId64 "\n%s%s%s";
     char ke_hex[2 * CMN_KEY_LEN + 1];
     const char *rn_head = enr->ae_rn[0] ? "[registration]\nrn = " : "";
     char *text = NULL;
@@ -260,16 +280,12 @@ int tae_core_format_state(const tae_enrolment *enr, char **ret_text, size_t *ret
     cmn_hex_encode(enr->ke, CMN_KEY_LEN, ke_hex);
     n = snprintf(NULL, 0, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
                  enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->maf_poa, enr->expires,
-                 enr->enrolled,
-                 rn_head,
-                 enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
+                 enr->enrolled, rn_head, enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
     if (n < 0 || !(text = malloc((size_t)n + 1)))
         goto out;
     snprintf(text, (size_t)n + 1, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
              enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->maf_poa, enr->expires,
-             enr->enrolled,
-                 rn_head,
-             enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
+             enr->enrolled, rn_head, enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
     *ret_text = text;
     *ret_len = (size_t)n;
     rc = 0;
@@ -349,8 +365,7 @@ int tae_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *exp
     root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(root))
         goto out;
-    if (json_id(root, "keid", true, ke_id, sizeof(ke_id)) < 0 ||
-        strcmp(ke_id, expected_ke_id) != 0)
+    if (json_id(root, "keid", true, ke_id, sizeof(ke_id)) < 0 || strcmp(ke_id, expected_ke_id) != 0)
         goto out;
     if (json_id(root, "eid", true, e->enrolee_id, sizeof(e->enrolee_id)) < 0 ||
         json_id(root, "api", false, e->app_id, sizeof(e->app_id)) < 0)
@@ -433,8 +448,8 @@ int tae_core_ae_body(const char *app_id, const char *rn, char **ret_body)
 
     if (!app_id || !rn || !ret_body)
         return CMN_EINVAL;
-    o = json_pack("{s:{s:s,s:s,s:b,s:[s]}}", "m2m:ae", "rn", rn, "api", app_id, "rr", 0,
-                  "srv", "3");
+    o = json_pack("{s:{s:s,s:s,s:b,s:[s]}}", "m2m:ae", "rn", rn, "api", app_id, "rr", 0, "srv",
+                  "3");
     if (o)
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);

@@ -42,8 +42,8 @@ typedef struct {
     char maf_id[TAE_ID_MAX];
     char maf_poa[TAE_URI_MAX]; /* the MAF's point of access, "" if not announced */
     int64_t expires;
-    int64_t enrolled;         /* when this device enrolled (Unix s); 0 if unknown */
-    char ae_rn[TAE_ID_MAX];   /* [registration] rn, "" until tep_register_ae() */
+    int64_t enrolled;       /* when this device enrolled (Unix s); 0 if unknown */
+    char ae_rn[TAE_ID_MAX]; /* [registration] rn, "" until tep_register_ae() */
     /* derived, never stored */
     uint8_t kpsa[CMN_KEY_LEN];
     char kpsa_id[CMN_KEY_ID_MAX];

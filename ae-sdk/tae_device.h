@@ -12,7 +12,7 @@ struct tep_device {
     tae_prov prov;
     bool enrolled;
     tae_enrolment enr;
-    char cse_name[TAE_ID_MAX];       /* CSEBase name, from registrar_cse_id */
+    char cse_name[TAE_ID_MAX];        /* CSEBase name, from registrar_cse_id */
     char ae_path[2 * TAE_ID_MAX + 1]; /* "<cse_name>/<rn or AE-ID>" */
     int timeout_ms;
 };

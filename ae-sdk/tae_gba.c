@@ -54,23 +54,22 @@ int tae_gba_authorization(const char *impi, const char *realm, const char *uri,
     if (ch == NULL) {
         n = snprintf(ret, retlen,
                      "Digest username=\"%s\", realm=\"%s\", nonce=\"\", uri=\"%s\", "
-                     "response=\"\"", impi, realm, uri);
+                     "response=\"\"",
+                     impi, realm, uri);
         return n < 0 || (size_t)n >= retlen ? CMN_ERANGE : 0;
     }
-    if (auts && (rc = cmn_gba_b64_encode(auts, CMN_MIL_AUTS_LEN, auts_b64,
-                                         sizeof(auts_b64))) < 0)
+    if (auts && (rc = cmn_gba_b64_encode(auts, CMN_MIL_AUTS_LEN, auts_b64, sizeof(auts_b64))) < 0)
         return rc;
-    rc = cmn_digest_response(impi, ch->realm, auts ? NULL : res, auts ? 0 : CMN_MIL_RES_LEN,
-                             "GET", uri, ch->nonce, "00000001", cnonce, "auth-int", NULL, 0,
-                             digest);
+    rc = cmn_digest_response(impi, ch->realm, auts ? NULL : res, auts ? 0 : CMN_MIL_RES_LEN, "GET",
+                             uri, ch->nonce, "00000001", cnonce, "auth-int", NULL, 0, digest);
     if (rc < 0)
         return rc;
     n = snprintf(ret, retlen,
                  "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
                  "qop=auth-int, nc=00000001, cnonce=\"%s\", response=\"%s\", "
                  "algorithm=AKAv1-MD5%s%s%s",
-                 impi, ch->realm, ch->nonce, uri, cnonce, digest, auts ? ", auts=\"" : "",
-                 auts_b64, auts ? "\"" : "");
+                 impi, ch->realm, ch->nonce, uri, cnonce, digest, auts ? ", auts=\"" : "", auts_b64,
+                 auts ? "\"" : "");
     cmn_wipe(digest, sizeof(digest));
     return n < 0 || (size_t)n >= retlen ? CMN_ERANGE : 0;
 }
@@ -93,8 +92,7 @@ static int element(const char *body, const char *tag, char *out, size_t len)
     return 0;
 }
 
-int tae_gba_parse_info(const char *body, char *ret_btid, size_t btid_len,
-                       int64_t *ret_lifetime)
+int tae_gba_parse_info(const char *body, char *ret_btid, size_t btid_len, int64_t *ret_lifetime)
 {
     char life[40];
     struct tm tm;

@@ -19,10 +19,10 @@ typedef enum { TAE_USIM_OK = 0, TAE_USIM_SYNC = 1 } tae_usim_outcome;
 
 typedef struct {
     tae_usim_outcome outcome;
-    uint64_t sqn;                  /* OK: the challenge's SQN, the new SQN_MS */
-    uint8_t res[CMN_MIL_RES_LEN];  /* OK */
+    uint64_t sqn;                                   /* OK: the challenge's SQN, the new SQN_MS */
+    uint8_t res[CMN_MIL_RES_LEN];                   /* OK */
     uint8_t ck[CMN_MIL_CK_LEN], ik[CMN_MIL_CK_LEN]; /* OK */
-    uint8_t auts[CMN_MIL_AUTS_LEN]; /* SYNC */
+    uint8_t auts[CMN_MIL_AUTS_LEN];                 /* SYNC */
 } tae_usim_result;
 
 /* The USIM's answer to (RAND, AUTN): CMN_EDENIED when MAC-A is wrong (not our network);
@@ -43,7 +43,6 @@ int tae_gba_authorization(const char *impi, const char *realm, const char *uri,
                           const uint8_t *auts, const char *cnonce, char *ret, size_t retlen);
 
 /* <btid> and <lifetime> (xsd:dateTime, UTC "Z") of a BootstrappingInfo body. */
-int tae_gba_parse_info(const char *body, char *ret_btid, size_t btid_len,
-                       int64_t *ret_lifetime);
+int tae_gba_parse_info(const char *body, char *ret_btid, size_t btid_len, int64_t *ret_lifetime);
 
 #endif

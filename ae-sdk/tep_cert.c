@@ -175,8 +175,8 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
         return CMN_EINVAL;
     if (dev->prov.cert_only)
         return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
-    creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
-                            .sni = dev->prov.mef_fqdn};
+    creds = (tae_psk_creds){
+        .identity = dev->prov.kpm_id, .psk = dev->prov.kpm, .sni = dev->prov.mef_fqdn};
     rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, 0, &mef);
     if (rc == 0)
         rc = enrol_exchange(dev, mef, true);
@@ -193,8 +193,11 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
 static int open_mef_cert(const tep_device *dev, const char *cert, const char *key,
                          const char *mef_ca, tep_conn **ret)
 {
-    tae_pki_creds creds = {.cert_file = cert, .key_file = key, .ca_file = mef_ca,
-                           .peer_id = dev->prov.mef_fqdn, .sni = dev->prov.mef_fqdn};
+    tae_pki_creds creds = {.cert_file = cert,
+                           .key_file = key,
+                           .ca_file = mef_ca,
+                           .peer_id = dev->prov.mef_fqdn,
+                           .sni = dev->prov.mef_fqdn};
 
     if (access(cert, R_OK) != 0 || access(key, R_OK) != 0 || access(mef_ca, R_OK) != 0)
         return CMN_ENOTFOUND;

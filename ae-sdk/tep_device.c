@@ -171,19 +171,46 @@ int tae_device_set_ae_rn(tep_device *dev, const char *rn)
 
 #define ENROLLED_STR(dev, field) ((dev) && (dev)->enrolled ? (dev)->enr.field : NULL)
 
-int tep_device_is_enrolled(const tep_device *dev) { return dev && dev->enrolled; }
+int tep_device_is_enrolled(const tep_device *dev)
+{
+    return dev && dev->enrolled;
+}
 int tep_device_is_registered(const tep_device *dev)
 {
     return dev && dev->enrolled && dev->enr.ae_rn[0] != '\0';
 }
-const char *tep_device_kpm_id(const tep_device *dev) { return dev ? dev->prov.kpm_id : NULL; }
-const char *tep_device_mef_fqdn(const tep_device *dev) { return dev ? dev->prov.mef_fqdn : NULL; }
-const char *tep_device_ke_id(const tep_device *dev) { return ENROLLED_STR(dev, ke_id); }
-const char *tep_device_enrolee_id(const tep_device *dev) { return ENROLLED_STR(dev, enrolee_id); }
-const char *tep_device_app_id(const tep_device *dev) { return ENROLLED_STR(dev, app_id); }
-const char *tep_device_kpsa_id(const tep_device *dev) { return ENROLLED_STR(dev, kpsa_id); }
-const char *tep_device_maf_id(const tep_device *dev) { return ENROLLED_STR(dev, maf_id); }
-const char *tep_device_maf_poa(const tep_device *dev) { return ENROLLED_STR(dev, maf_poa); }
+const char *tep_device_kpm_id(const tep_device *dev)
+{
+    return dev ? dev->prov.kpm_id : NULL;
+}
+const char *tep_device_mef_fqdn(const tep_device *dev)
+{
+    return dev ? dev->prov.mef_fqdn : NULL;
+}
+const char *tep_device_ke_id(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, ke_id);
+}
+const char *tep_device_enrolee_id(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, enrolee_id);
+}
+const char *tep_device_app_id(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, app_id);
+}
+const char *tep_device_kpsa_id(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, kpsa_id);
+}
+const char *tep_device_maf_id(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, maf_id);
+}
+const char *tep_device_maf_poa(const tep_device *dev)
+{
+    return ENROLLED_STR(dev, maf_poa);
+}
 
 const char *tep_device_registrar_cse_id(const tep_device *dev)
 {

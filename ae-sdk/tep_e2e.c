@@ -25,8 +25,8 @@ struct tep_e2e_key {
     char kid[KID_MAX];
 };
 
-int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand_json,
-                       int64_t lifetime, tep_esprim **ret)
+int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand_json, int64_t lifetime,
+                       tep_esprim **ret)
 {
     if (ret == NULL)
         return CMN_EINVAL;
@@ -233,18 +233,17 @@ static int verify_x5c(const cmn_jose_jws *j, const char *ca_path, char **ret_sig
         return CMN_EDENIED; /* nothing to check the signer's certificate with */
     if ((rc = read_der(ca_path, "CERTIFICATE", ca, &alen)) != 0)
         return rc;
-    if (cmn_jose_x5c_first(j->header, cert, &clen) != 0 || cmn_ca_verify(ca, alen, cert, clen) != 0 ||
-        cmn_ca_cert_info(cert, clen, &info) != 0 ||
-        strncmp(info.san_uri, CMN_CA_SAN_PREFIX, plen) != 0 || cmn_ca_cert_pub(cert, clen, pub) != 0 ||
-        cmn_jose_verify_es256(j, pub) != 0)
+    if (cmn_jose_x5c_first(j->header, cert, &clen) != 0 ||
+        cmn_ca_verify(ca, alen, cert, clen) != 0 || cmn_ca_cert_info(cert, clen, &info) != 0 ||
+        strncmp(info.san_uri, CMN_CA_SAN_PREFIX, plen) != 0 ||
+        cmn_ca_cert_pub(cert, clen, pub) != 0 || cmn_jose_verify_es256(j, pub) != 0)
         return CMN_EDENIED;
     *ret_signer = strdup(info.san_uri + plen);
     return *ret_signer ? 0 : CMN_ENOMEM;
 }
 
 /* Verifies a compact JWS: HS256 with key (kid must be key's), ES256 with x5c. */
-static int open_jws(const char *compact, const tep_e2e_key *key, const char *ca_path,
-                    tep_esdata *d)
+static int open_jws(const char *compact, const tep_e2e_key *key, const char *ca_path, tep_esdata *d)
 {
     cmn_jose_jws *j = NULL;
     const char *alg, *kid;
@@ -275,8 +274,7 @@ static int open_jws(const char *compact, const tep_e2e_key *key, const char *ca_
     return rc;
 }
 
-static int open_jwe(const char *compact, const tep_e2e_key *key, const char *ca_path,
-                    tep_esdata *d)
+static int open_jwe(const char *compact, const tep_e2e_key *key, const char *ca_path, tep_esdata *d)
 {
     cmn_jwe *j = NULL;
     const char *kid, *cty;
@@ -349,7 +347,9 @@ int tep_esdata_kid(const char *object, char *buf, size_t len)
     if ((rc = cmn_b64url_json_object(object, (size_t)(dot - object), &h)) != 0)
         return rc;
     kid = json_string_value(json_object_get(h, "kid"));
-    rc = kid == NULL ? CMN_ENOTFOUND : (size_t)snprintf(buf, len, "%s", kid) >= len ? CMN_ERANGE : 0;
+    rc = kid == NULL                                    ? CMN_ENOTFOUND
+         : (size_t)snprintf(buf, len, "%s", kid) >= len ? CMN_ERANGE
+                                                        : 0;
     json_decref(h);
     return rc;
 }

@@ -16,8 +16,8 @@
 #define PATH_MAX_ 4096
 
 /* One NOTIFY with msg; the answer's message into *ret. */
-static int exchange(tep_conn *conn, const char *to, const uint8_t *msg, size_t len,
-                    uint8_t **ret, size_t *ret_len)
+static int exchange(tep_conn *conn, const char *to, const uint8_t *msg, size_t len, uint8_t **ret,
+                    size_t *ret_len)
 {
     char *body = cmn_escertke_seci(msg, len);
     tep_response *rsp = NULL;
@@ -35,8 +35,8 @@ static int exchange(tep_conn *conn, const char *to, const uint8_t *msg, size_t l
         rc = rsp->rsc == 4103 ? CMN_EDENIED : CMN_EPROTO;
     } else {
         root = json_loadb(rsp->body, rsp->body_len, JSON_REJECT_DUPLICATES, NULL);
-        rc = cmn_escertke_eckm(json_object_get(root, "m2m:seci"), ret, ret_len) == 0
-                 ? 0 : CMN_EPROTO;
+        rc = cmn_escertke_eckm(json_object_get(root, "m2m:seci"), ret, ret_len) == 0 ? 0
+                                                                                     : CMN_EPROTO;
     }
     json_decref(root);
     tep_response_free(rsp);
@@ -108,8 +108,7 @@ int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
     if (rc == 0 && (!done || out != NULL))
         rc = CMN_EPROTO;
     /* the Terminating End-Point must be the CSE named in its certificate */
-    if (rc == 0 && (cmn_escertke_peer_id(k, peer, sizeof(peer)) != 0 ||
-                    strcmp(peer, cse_id) != 0))
+    if (rc == 0 && (cmn_escertke_peer_id(k, peer, sizeof(peer)) != 0 || strcmp(peer, cse_id) != 0))
         rc = CMN_EDENIED;
     if (rc == 0)
         rc = cmn_escertke_key(k, rel, pair);

@@ -24,7 +24,7 @@ struct tep_esprim {
     uint8_t session[CMN_KEY_LEN];
     char kid[CMN_KEY_ID_MAX];
     char rri[64], ori[64];
-    json_t *oro;  /* sent with the first object only */
+    json_t *oro; /* sent with the first object only */
     int64_t expires;
 };
 
@@ -41,9 +41,7 @@ static bool lists(json_t *o, const char *name, json_int_t want)
     json_t *l = json_object_get(o, name), *v;
     size_t i;
 
-    json_array_foreach(l, i, v)
-        if (json_integer_value(v) == want)
-            return true;
+    json_array_foreach(l, i, v) if (json_integer_value(v) == want) return true;
     return false;
 }
 
@@ -76,8 +74,8 @@ static int originator_rand(tep_esprim *s, int64_t exp, uint8_t ov[CMN_E2E_RAND_L
     snprintf(s->ori, sizeof(s->ori), "o%s", hex);
     cmn_e2e_rand_format(ov, v);
     cmn_json_timestamp(exp, ts);
-    s->oro = json_pack("{s:s,s:s,s:s,s:i,s:[i]}", "esri", s->ori, "esrv", v, "esrx", ts, "esk",
-                       1, "espa", 12);
+    s->oro = json_pack("{s:s,s:s,s:s,s:i,s:[i]}", "esri", s->ori, "esrv", v, "esrx", ts, "esk", 1,
+                       "espa", 12);
     return s->oro != NULL ? 0 : CMN_ENOMEM;
 }
 
@@ -155,8 +153,7 @@ int tep_esprim_protect(tep_esprim *s, const char *inner_json, char **ret_outer_b
         return CMN_EINVAL;
     if (s->expires <= (int64_t)time(NULL))
         return CMN_EEXPIRED;
-    h = json_pack("{s:s,s:s,s:s,s:s}", "kid", s->kid, "ori", s->ori, "rri", s->rri, "cty",
-                  CTY_REQ);
+    h = json_pack("{s:s,s:s,s:s,s:s}", "kid", s->kid, "ori", s->ori, "rri", s->rri, "cty", CTY_REQ);
     if (h != NULL && s->oro != NULL)
         json_object_set(h, "oro", s->oro); /* C.3: the whole object while it may be new */
     rc = h != NULL ? cmn_jwe_dir_encrypt(h, s->session, ENC_DEFAULT, (const uint8_t *)inner_json,

@@ -22,8 +22,8 @@
 #include "tae_gba.h"
 
 #define UB_BODY_MAX 2048
-#define MEF_TRIES 20      /* the MEF fetches Ks_NAF over Zn on the first attempt */
-#define MEF_RETRY_MS 20   /* first wait; doubles up to MEF_RETRY_MAX_MS (about 6 s in all) */
+#define MEF_TRIES 20    /* the MEF fetches Ks_NAF over Zn on the first attempt */
+#define MEF_RETRY_MS 20 /* first wait; doubles up to MEF_RETRY_MAX_MS (about 6 s in all) */
 #define MEF_RETRY_MAX_MS 400
 
 typedef struct {
@@ -205,8 +205,8 @@ static int gba_bootstrap(tep_device *dev, gba_boot *ret)
         return CMN_ENOMEM;
     /* realm: the BSF names it in its challenge; the first request says the B-TID's domain
      * is not known yet, so any realm does (TS 24.109 4.4.2) */
-    rc = tae_gba_authorization(p->gba_impi, "", uri_path(p->bsf_uri), NULL, NULL, NULL, NULL,
-                               auth, sizeof(auth));
+    rc = tae_gba_authorization(p->gba_impi, "", uri_path(p->bsf_uri), NULL, NULL, NULL, NULL, auth,
+                               sizeof(auth));
     if (rc == 0)
         rc = ub_get(p->bsf_uri, auth, dev->timeout_ms, &status, &r[0]);
     for (int round = 0; rc == 0 && status == 401 && round < 3; round++) {
@@ -240,8 +240,8 @@ static int enrol_with(tep_device *dev, const gba_boot *b, const uint8_t ks_naf[C
             nanosleep(&ts, NULL);
             wait_ms = wait_ms * 2 > MEF_RETRY_MAX_MS ? MEF_RETRY_MAX_MS : wait_ms * 2;
         }
-        rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms,
-                             TAE_CLIENT_NACK_ENDS_WAIT, &mef);
+        rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, TAE_CLIENT_NACK_ENDS_WAIT,
+                             &mef);
     }
     if (rc == 0)
         rc = tae_core_enrol_request(false, false, false, &body);

@@ -119,7 +119,7 @@ int tae_glue_connect_psk(tep_device *dev, const char *uri, const char *identity,
 
 static const coap_pdu_code_t op_codes[] = {
     [TEP_OP_CREATE] = COAP_REQUEST_CODE_POST, [TEP_OP_RETRIEVE] = COAP_REQUEST_CODE_GET,
-    [TEP_OP_UPDATE] = COAP_REQUEST_CODE_PUT, [TEP_OP_DELETE] = COAP_REQUEST_CODE_DELETE,
+    [TEP_OP_UPDATE] = COAP_REQUEST_CODE_PUT,  [TEP_OP_DELETE] = COAP_REQUEST_CODE_DELETE,
     [TEP_OP_NOTIFY] = COAP_REQUEST_CODE_POST, /* POST without TY (TS-0008 6.2.2) */
 };
 
@@ -186,10 +186,10 @@ int tep_enrol(tep_device *dev)
         return CMN_EINVAL;
     if (dev->prov.cert_only)
         return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
-    if (dev->prov.gba) /* TS-0003 8.3.2.3: Ke = Ks_NAF, KeID = B-TID */
+    if (dev->prov.gba)     /* TS-0003 8.3.2.3: Ke = Ks_NAF, KeID = B-TID */
         return tae_enrol_gba(dev);
-    creds = (tae_psk_creds){.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
-                            .sni = dev->prov.mef_fqdn};
+    creds = (tae_psk_creds){
+        .identity = dev->prov.kpm_id, .psk = dev->prov.kpm, .sni = dev->prov.mef_fqdn};
     if ((rc = tae_client_open(dev->prov.mef_uri, &creds, dev->timeout_ms, GLUE_FLAGS, &mef)) < 0)
         goto out;
     if ((rc = enrol_exchange(mef, exporter, &rsp)) < 0)
@@ -238,8 +238,7 @@ int tep_register_ae(tep_conn *conn, const char *app_id, const char *rn, tep_resp
         return rc;
     rc = tep_request(conn, TEP_OP_CREATE, dev->cse_name, TEP_TY_AE, body, NULL, ret_rsp);
     free(body);
-    if (rc == 0 && (*ret_rsp)->rsc == CMN_RSC_CREATED &&
-        (rc = tae_device_set_ae_rn(dev, rn)) < 0) {
+    if (rc == 0 && (*ret_rsp)->rsc == CMN_RSC_CREATED && (rc = tae_device_set_ae_rn(dev, rn)) < 0) {
         tep_response_free(*ret_rsp);
         *ret_rsp = NULL;
     }

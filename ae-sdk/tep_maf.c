@@ -54,8 +54,11 @@ static int code_err(unsigned code)
 static int maf_client_open_cert(tae_maf_client *m, const tep_device *dev, const char *maf_uri)
 {
     char crt[CERT_PATH_MAX], key[CERT_PATH_MAX], ca[CERT_PATH_MAX];
-    tae_pki_creds creds = {.cert_file = crt, .key_file = key, .ca_file = ca,
-                           .peer_id = dev->enr.maf_id, .sni = dev->enr.maf_id};
+    tae_pki_creds creds = {.cert_file = crt,
+                           .key_file = key,
+                           .ca_file = ca,
+                           .peer_id = dev->enr.maf_id,
+                           .sni = dev->enr.maf_id};
     int rc;
 
     if ((rc = tep_device_cert_path(dev, "crt", crt, sizeof(crt))) < 0 ||
@@ -221,16 +224,16 @@ static int key_path(const tep_kc *kc, char *buf, size_t len)
 {
     const char *at = strchr(kc->key_id, '@');
 
-    if (at == NULL || snprintf(buf, len, "maf/keys/%.*s", (int)(at - kc->key_id), kc->key_id) >=
-                          (int)len)
+    if (at == NULL ||
+        snprintf(buf, len, "maf/keys/%.*s", (int)(at - kc->key_id), kc->key_id) >= (int)len)
         return CMN_EINVAL;
     return 0;
 }
 
 /* One procedure in a fresh MAF Handshake session of the kind kc was registered in. */
 static int kc_procedure(tep_device *dev, const char *maf_uri, const tep_kc *kc,
-                        coap_pdu_code_t code, const char *path, const char *json,
-                        unsigned expect, json_t **ret_answer)
+                        coap_pdu_code_t code, const char *path, const char *json, unsigned expect,
+                        json_t **ret_answer)
 {
     tae_maf_client m = {0};
     int rc = maf_ready(dev, maf_uri, &maf_uri);
@@ -242,8 +245,8 @@ static int kc_procedure(tep_device *dev, const char *maf_uri, const tep_kc *kc,
     if (rc == 0 && m.rsp->coap_code != expect)
         rc = code_err(m.rsp->coap_code);
     if (rc == 0 && ret_answer != NULL &&
-        (*ret_answer = json_loads(m.rsp->body ? m.rsp->body : "", JSON_REJECT_DUPLICATES,
-                                  NULL)) == NULL)
+        (*ret_answer = json_loads(m.rsp->body ? m.rsp->body : "", JSON_REJECT_DUPLICATES, NULL)) ==
+            NULL)
         rc = CMN_EPROTO;
     tae_maf_client_close(&m);
     return rc;

@@ -24,10 +24,13 @@
 static int mef_open(const tep_device *dev, tep_conn **ret)
 {
     char crt[PATH_MAX_LEN], key[PATH_MAX_LEN], ca[PATH_MAX_LEN];
-    tae_pki_creds pki = {.cert_file = crt, .key_file = key, .ca_file = ca,
-                         .peer_id = dev->prov.mef_fqdn, .sni = dev->prov.mef_fqdn};
-    tae_psk_creds psk = {.identity = dev->prov.kpm_id, .psk = dev->prov.kpm,
+    tae_pki_creds pki = {.cert_file = crt,
+                         .key_file = key,
+                         .ca_file = ca,
+                         .peer_id = dev->prov.mef_fqdn,
                          .sni = dev->prov.mef_fqdn};
+    tae_psk_creds psk = {
+        .identity = dev->prov.kpm_id, .psk = dev->prov.kpm, .sni = dev->prov.mef_fqdn};
 
     if (!dev->prov.cert_only)
         return tae_client_open(dev->prov.mef_uri, &psk, dev->timeout_ms, 0, ret);
@@ -51,8 +54,7 @@ static int code_err(unsigned code)
     return code >= 200 && code < 300 ? 0 : CMN_EPROTO;
 }
 
-static int call(tep_conn *mef, coap_pdu_code_t code, const char *path, json_t *body,
-                json_t **ret)
+static int call(tep_conn *mef, coap_pdu_code_t code, const char *path, json_t *body, json_t **ret)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     tae_exchange ex = {.code = code, .path = path, .body = text};
@@ -105,7 +107,8 @@ static int register_key(tep_conn *mef, const char *reg_id, unsigned suid, const 
                         int64_t lifetime, const char *want_id, int64_t *ret_exp)
 {
     json_t *req = json_pack("{s:s,s:i,s:[s]}", "mefClientRegID", reg_id, "suid", (int)suid,
-                            "targetIDs", target), *ans = NULL;
+                            "targetIDs", target),
+           *ans = NULL;
     int rc = req ? 0 : CMN_ENOMEM;
 
     if (rc == 0 && lifetime > 0)
@@ -124,8 +127,8 @@ static int register_key(tep_conn *mef, const char *reg_id, unsigned suid, const 
     return rc;
 }
 
-int tep_mef_register_key(tep_device *dev, unsigned suid, const char *target_id,
-                         int64_t lifetime, tep_kc **ret_kc)
+int tep_mef_register_key(tep_device *dev, unsigned suid, const char *target_id, int64_t lifetime,
+                         tep_kc **ret_kc)
 {
     uint8_t kuc[CMN_KEY_LEN];
     char key_id[CMN_KEY_ID_MAX], reg_id[80];
@@ -198,8 +201,8 @@ int tep_mef_update_key(tep_device *dev, tep_kc *kc, int64_t lifetime)
     tep_conn *mef = NULL;
     int rc = dev && lifetime > 0 ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
 
-    if (rc == 0 && !(req = json_pack("{s:I}", "expirationTime",
-                                     (json_int_t)(time(NULL) + lifetime))))
+    if (rc == 0 &&
+        !(req = json_pack("{s:I}", "expirationTime", (json_int_t)(time(NULL) + lifetime))))
         rc = CMN_ENOMEM;
     if (rc == 0)
         rc = mef_open(dev, &mef);
@@ -228,8 +231,8 @@ static int client_call(tep_device *dev, const char *reg_id, bool update, int64_t
         return CMN_EINVAL;
     if ((size_t)snprintf(path, sizeof(path), "mef/clients/%s", reg_id) >= sizeof(path))
         return CMN_ERANGE;
-    if (update && !(req = json_pack("{s:I}", "expirationTime",
-                                    (json_int_t)(time(NULL) + lifetime))))
+    if (update &&
+        !(req = json_pack("{s:I}", "expirationTime", (json_int_t)(time(NULL) + lifetime))))
         return CMN_ENOMEM;
     rc = mef_open(dev, &mef);
     if (rc == 0)

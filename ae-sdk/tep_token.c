@@ -48,8 +48,8 @@ int tae_maf_client_post(tae_maf_client *m, const char *path, const char *json)
 
 /* ---- the request and its answer ------------------------------------------------------ */
 
-static char *ask_body(const tep_device *dev, const char *const *ris, size_t n_ris,
-                      unsigned acop, int64_t lifetime)
+static char *ask_body(const tep_device *dev, const char *const *ris, size_t n_ris, unsigned acop,
+                      int64_t lifetime)
 {
     json_t *list = json_array(), *o;
     char *s = NULL;
@@ -101,8 +101,8 @@ static int parse_answer(const tae_maf_client *m, tep_token **ret)
     return 0;
 }
 
-int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *ris,
-                      size_t n_ris, unsigned acop, int64_t lifetime, tep_token **ret_token)
+int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *ris, size_t n_ris,
+                      unsigned acop, int64_t lifetime, tep_token **ret_token)
 {
     tae_maf_client m = {0};
     char *body = NULL;

@@ -28,10 +28,10 @@
 #define KAT_KPSA_ID "181a4dc98eb5bf7b3e212074462657e8@" FQDN
 #define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-#define ANSWER(keid, rest)                                                                  \
+#define ANSWER(keid, rest)                                                                         \
     "{\"keid\": \"" keid "\", \"eid\": \"Cdevice01\", \"api\": \"Ntepdemo\", " rest "}"
-#define GOOD_REST                                                                           \
-    "\"exp\": 1795000000, \"tgt\": {\"csi\": \"/tep-cse\", \"poa\": "                       \
+#define GOOD_REST                                                                                  \
+    "\"exp\": 1795000000, \"tgt\": {\"csi\": \"/tep-cse\", \"poa\": "                              \
     "\"coaps://127.0.0.1:5684\", \"mafi\": \"maf.tep.local\"}"
 
 static int setup(void **state)
@@ -87,7 +87,9 @@ static void provisioning_certificate(void **state)
     assert_string_equal(p.kpm_id, "meter7");
     assert_int_equal(tae_core_parse_provisioning("[device]\nkpm_id = d\nkpm = " KPM_HEX
                                                  "\ncredential = kpm\nmef_uri = coaps://h:1\n"
-                                                 "mef_fqdn = f\n", &p), 0);
+                                                 "mef_fqdn = f\n",
+                                                 &p),
+                     0);
     assert_false(p.cert_only);
 }
 
@@ -98,11 +100,13 @@ static void provisioning_invalid(void **state)
         "[device]\nkpm_id = d\nmef_uri = coaps://h:1\nmef_fqdn = f\n",
         /* kpm one digit short, then not hex */
         "[device]\nkpm_id = d\nkpm = 0011\nmef_uri = coaps://h:1\nmef_fqdn = f\n",
-        "[device]\nkpm_id = d\nkpm = zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+        "[device]\nkpm_id = d\nkpm = "
+        "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
         "mef_uri = coaps://h:1\nmef_fqdn = f\n",
         /* unknown key, unknown section, plain-CoAP MEF */
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coaps://h:1\nmef_fqdn = f\nx = 1\n",
-        "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coaps://h:1\nmef_fqdn = f\n[other]\na=b\n",
+        "[device]\nkpm_id = d\nkpm = " KPM_HEX
+        "\nmef_uri = coaps://h:1\nmef_fqdn = f\n[other]\na=b\n",
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\nmef_uri = coap://h:1\nmef_fqdn = f\n",
         /* a certificate enrolee with a kpm, a kpm enrolee without, an unknown credential */
         "[device]\nkpm_id = d\nkpm = " KPM_HEX "\ncredential = certificate\n"
@@ -149,7 +153,8 @@ static void enrolment_complete_kat(void **state)
     tae_enrolment e;
 
     exporter_kat(exp);
-    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e), 0);
+    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e),
+                     0);
     assert_string_equal(e.ke_id, KAT_KEID);
     assert_hex(e.ke, CMN_KEY_LEN, KAT_KE);
     assert_string_equal(e.enrolee_id, "Cdevice01");
@@ -180,21 +185,26 @@ static void answer_rejected(void **state)
         "not json",
         "[1,2]",
         "{\"eid\":\"Cd\",\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}", /* no keid */
-        ANSWER("ffff0102030405060708090a0b0c0d0e@" FQDN, GOOD_REST),  /* another KeID */
-        ANSWER(KAT_KEID, "\"exp\": \"1795000000\", \"tgt\": {\"csi\": \"/c\", \"poa\": \"coaps://h\"}"),
+        ANSWER("ffff0102030405060708090a0b0c0d0e@" FQDN, GOOD_REST), /* another KeID */
+        ANSWER(KAT_KEID,
+               "\"exp\": \"1795000000\", \"tgt\": {\"csi\": \"/c\", \"poa\": \"coaps://h\"}"),
         ANSWER(KAT_KEID, "\"exp\": 0, \"tgt\": {\"csi\": \"/c\", \"poa\": \"coaps://h\"}"),
         ANSWER(KAT_KEID, "\"exp\": -5, \"tgt\": {\"csi\": \"/c\", \"poa\": \"coaps://h\"}"),
         ANSWER(KAT_KEID, "\"exp\": 1e30, \"tgt\": {\"csi\": \"/c\", \"poa\": \"coaps://h\"}"),
-        ANSWER(KAT_KEID, "\"exp\": 999999999999999999999999, \"tgt\": {\"csi\": \"/c\", \"poa\": \"coaps://h\"}"),
+        ANSWER(KAT_KEID, "\"exp\": 999999999999999999999999, \"tgt\": {\"csi\": \"/c\", \"poa\": "
+                         "\"coaps://h\"}"),
         ANSWER(KAT_KEID, "\"exp\": 1, \"tgt\": [\"/c\"]"),
-        ANSWER(KAT_KEID, "\"exp\": 1"),                                            /* no tgt */
+        ANSWER(KAT_KEID, "\"exp\": 1"), /* no tgt */
         ANSWER(KAT_KEID, "\"exp\": 1, \"tgt\": {\"csi\": \"c\", \"poa\": \"coaps://h\"}"),
         ANSWER(KAT_KEID, "\"exp\": 1, \"tgt\": {\"csi\": \"/c\", \"poa\": \"http://h\"}"),
         ANSWER(KAT_KEID, "\"exp\": 1, \"tgt\": {\"csi\": \"/c\", \"poa\": 5684}"),
         ANSWER(KAT_KEID, "\"exp\": 1, \"tgt\": {\"csi\": \"/c\\n[x]\", \"poa\": \"coaps://h\"}"),
-        "{\"keid\":\"" KAT_KEID "\",\"eid\":7,\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
-        "{\"keid\":\"" KAT_KEID "\",\"eid\":\"\",\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
-        "{\"keid\":\"" KAT_KEID "\",\"eid\":\"a b\",\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
+        "{\"keid\":\"" KAT_KEID
+        "\",\"eid\":7,\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
+        "{\"keid\":\"" KAT_KEID
+        "\",\"eid\":\"\",\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
+        "{\"keid\":\"" KAT_KEID
+        "\",\"eid\":\"a b\",\"exp\":1,\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
         "{\"keid\":\"" KAT_KEID "\",\"keid\":\"" KAT_KEID "\",\"eid\":\"C\",\"exp\":1,"
         "\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}", /* duplicate key */
     };
@@ -205,8 +215,10 @@ static void answer_rejected(void **state)
             fail_msg("accepted bad answer #%zu: %s", i, bad[i]);
     }
     /* an AE-ID far longer than any identifier */
-    snprintf(huge, sizeof(huge), "{\"keid\":\"%s\",\"eid\":\"C%05000d\",\"exp\":1,"
-             "\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}", KAT_KEID, 7);
+    snprintf(huge, sizeof(huge),
+             "{\"keid\":\"%s\",\"eid\":\"C%05000d\",\"exp\":1,"
+             "\"tgt\":{\"csi\":\"/c\",\"poa\":\"coaps://h\"}}",
+             KAT_KEID, 7);
     assert_int_equal(parse_answer(huge, &e), CMN_EPROTO);
 }
 
@@ -234,7 +246,8 @@ static void state_round_trip(void **state)
     size_t len = 0;
 
     exporter_kat(exp);
-    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e), 0);
+    assert_int_equal(tae_core_enrolment_complete(exp, FQDN, (const uint8_t *)ans, strlen(ans), &e),
+                     0);
     strcpy(e.ae_rn, "Cdevice01");
     assert_int_equal(tae_core_format_state(&e, &text, &len), 0);
     assert_int_equal(strlen(text), len);
@@ -259,7 +272,7 @@ static void state_corrupt(void **state)
 {
     static const char *bad[] = {
         "[enrolment]\nke_id = x@f\nenrolee_id = C\nregistrar_cse_id = /c\n"
-        "registrar_poa = coaps://h\nexpires = 5\n",                        /* no ke */
+        "registrar_poa = coaps://h\nexpires = 5\n", /* no ke */
         "[enrolment]\nke_id = x@f\nke = " KAT_KE "\nenrolee_id = C\nregistrar_cse_id = /c\n"
         "registrar_poa = coaps://h\nexpires = soon\n",
         "[enrolment]\nke_id = x@f\nke = " KAT_KE "\nenrolee_id = C\nregistrar_cse_id = c\n"

@@ -20,8 +20,9 @@
 
 #define KPM_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KE_HEX "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
-#define PROV "[device]\nkpm_id = device01\nkpm = " KPM_HEX "\n" \
-             "mef_uri = coaps://127.0.0.1:1\nmef_fqdn = mef.tep.local\n"
+#define PROV                                                                                       \
+    "[device]\nkpm_id = device01\nkpm = " KPM_HEX "\n"                                             \
+    "mef_uri = coaps://127.0.0.1:1\nmef_fqdn = mef.tep.local\n"
 
 typedef struct {
     char dir[64];
@@ -68,7 +69,8 @@ static void write_state(const files *f, int64_t expires)
              "[enrolment]\nke_id = 000102030405060708090a0b0c0d0e0f@mef.tep.local\n"
              "ke = " KE_HEX "\nenrolee_id = Cdevice01\napp_id = Ntepdemo\n"
              "registrar_cse_id = /tep-cse\nregistrar_poa = coaps://127.0.0.1:1\n"
-             "maf_id = maf.tep.local\nexpires = %lld\n", (long long)expires);
+             "maf_id = maf.tep.local\nexpires = %lld\n",
+             (long long)expires);
     write_file(f->state, text);
 }
 

@@ -19,8 +19,8 @@
 #include "tep/tepae.h"
 
 #define PAIR_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define RRO                                                                                    \
-    "{\"esri\":\"s0011223344556677\",\"esrv\":\"r101112131415161718191a1b1c1d1e1f\","       \
+#define RRO                                                                                        \
+    "{\"esri\":\"s0011223344556677\",\"esrv\":\"r101112131415161718191a1b1c1d1e1f\","              \
     "\"esrx\":\"20991231T000000\",\"esks\":[1],\"espa\":[10,11,12]}"
 
 static void test_esdata_round_trips(void **state)
@@ -50,8 +50,9 @@ static void test_esdata_round_trips(void **state)
         free(obj);
     }
     /* nested needs a certificate signer; a class that does not exist */
-    assert_int_equal(tep_esdata_protect(TEP_ESDATA_SIGN_ENCRYPT, k, NULL, (const uint8_t *)"x", 1,
-                                        &obj), TEP_EINVAL);
+    assert_int_equal(
+        tep_esdata_protect(TEP_ESDATA_SIGN_ENCRYPT, k, NULL, (const uint8_t *)"x", 1, &obj),
+        TEP_EINVAL);
     assert_int_equal(tep_esdata_protect(9, k, NULL, (const uint8_t *)"x", 1, &obj), TEP_EINVAL);
     assert_int_equal(tep_esdata_open("a.b", k, NULL, &d), TEP_EINVAL);
     tep_e2e_key_free(k);
@@ -104,12 +105,15 @@ static void test_esprim_session(void **state)
     (void)state;
 
     assert_int_equal(tae_esprim_new(pairwise, "kpsa@mef", RRO, 600, &s), 0);
-    assert_int_equal(tep_esprim_protect(s, "{\"op\":2,\"to\":\"tep-cse\",\"fr\":\"C1\"}", &body), 0);
+    assert_int_equal(tep_esprim_protect(s, "{\"op\":2,\"to\":\"tep-cse\",\"fr\":\"C1\"}", &body),
+                     0);
     outer = json_loads(body, 0, NULL);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(outer, "m2m:seci"),
-                                                        "sit")), 5);
-    assert_int_equal(cmn_jwe_decode(json_string_value(json_object_get(
-                                        json_object_get(outer, "m2m:seci"), "epo")), &j), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(outer, "m2m:seci"), "sit")),
+                     5);
+    assert_int_equal(
+        cmn_jwe_decode(
+            json_string_value(json_object_get(json_object_get(outer, "m2m:seci"), "epo")), &j),
+        0);
     assert_string_equal(cmn_jwe_header_str(j, "kid"), "kpsa@mef");
     assert_string_equal(cmn_jwe_header_str(j, "rri"), "s0011223344556677");
     hdr_oro = json_object_get(j->header, "oro");
@@ -129,8 +133,9 @@ static void test_esprim_session(void **state)
                               cmn_jwe_header_str(j, "ori"), "rri", "s0011223344556677");
         char *epo = NULL, *wrapped;
 
-        assert_int_equal(cmn_jwe_dir_encrypt(h, session, "A256GCM", (const uint8_t *)"{\"rsc\":2000}",
-                                             12, &epo), 0);
+        assert_int_equal(
+            cmn_jwe_dir_encrypt(h, session, "A256GCM", (const uint8_t *)"{\"rsc\":2000}", 12, &epo),
+            0);
         wrapped = malloc(strlen(epo) + 40);
         sprintf(wrapped, "{\"m2m:seci\":{\"sit\":5,\"epo\":\"%s\"}}", epo);
         assert_int_equal(tep_esprim_open(s, wrapped, &answer), 0);
@@ -157,8 +162,10 @@ static void test_esprim_session(void **state)
     tep_esprim_sent(s); /* later objects: ori only */
     assert_int_equal(tep_esprim_protect(s, "{}", &body), 0);
     outer = json_loads(body, 0, NULL);
-    assert_int_equal(cmn_jwe_decode(json_string_value(json_object_get(
-                                        json_object_get(outer, "m2m:seci"), "epo")), &j), 0);
+    assert_int_equal(
+        cmn_jwe_decode(
+            json_string_value(json_object_get(json_object_get(outer, "m2m:seci"), "epo")), &j),
+        0);
     assert_null(json_object_get(j->header, "oro"));
     cmn_jwe_free(j);
     json_decref(outer);
@@ -174,14 +181,22 @@ static void test_esprim_receiver_rand_refused(void **state)
     (void)state;
 
     /* expired; no A256GCM offered; malformed esrv */
-    assert_int_equal(tae_esprim_new(pairwise, "k", "{\"esri\":\"s1\",\"esrv\":\"r101112131415161718"
+    assert_int_equal(tae_esprim_new(pairwise, "k",
+                                    "{\"esri\":\"s1\",\"esrv\":\"r101112131415161718"
                                     "191a1b1c1d1e1f\",\"esrx\":\"20000101T000000\",\"esks\":[1],"
-                                    "\"espa\":[12]}", 600, &s), TEP_EEXPIRED);
-    assert_int_equal(tae_esprim_new(pairwise, "k", "{\"esri\":\"s1\",\"esrv\":\"r101112131415161718"
+                                    "\"espa\":[12]}",
+                                    600, &s),
+                     TEP_EEXPIRED);
+    assert_int_equal(tae_esprim_new(pairwise, "k",
+                                    "{\"esri\":\"s1\",\"esrv\":\"r101112131415161718"
                                     "191a1b1c1d1e1f\",\"esrx\":\"20991231T000000\",\"esks\":[1],"
-                                    "\"espa\":[10]}", 600, &s), TEP_EPROTO);
-    assert_int_equal(tae_esprim_new(pairwise, "k", "{\"esri\":\"s1\",\"esrv\":\"1011\",\"esrx\":"
-                                    "\"20991231T000000\",\"esks\":[1],\"espa\":[12]}", 600, &s),
+                                    "\"espa\":[10]}",
+                                    600, &s),
+                     TEP_EPROTO);
+    assert_int_equal(tae_esprim_new(pairwise, "k",
+                                    "{\"esri\":\"s1\",\"esrv\":\"1011\",\"esrx\":"
+                                    "\"20991231T000000\",\"esks\":[1],\"espa\":[12]}",
+                                    600, &s),
                      TEP_EPROTO);
     assert_null(s);
 }

@@ -47,8 +47,8 @@ static void usim_window(void **state)
     assert_int_equal(cmn_milenage_auts_check(k, opc, rand_, u.auts, &sqn_ms), 0);
     assert_true(sqn_ms == 5);
     /* too far ahead (more than delta) */
-    assert_int_equal(cmn_milenage_autn(k, opc, rand_, TAE_GBA_SQN_DELTA + 10, amf, autn, NULL,
-                                       NULL, NULL), 0);
+    assert_int_equal(
+        cmn_milenage_autn(k, opc, rand_, TAE_GBA_SQN_DELTA + 10, amf, autn, NULL, NULL, NULL), 0);
     assert_int_equal(tae_gba_usim(k, opc, 9, rand_, autn, &u), 0);
     assert_int_equal(u.outcome, TAE_USIM_SYNC);
     /* a network without K */
@@ -68,27 +68,35 @@ static void ub_texts(void **state)
     (void)state;
     assert_int_equal(tae_gba_challenge("Digest realm=\"bsf.tep.local\", "
                                        "nonce=\"I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=\", "
-                                       "algorithm=AKAv1-MD5, qop=\"auth-int\"", &ch, r, a), 0);
+                                       "algorithm=AKAv1-MD5, qop=\"auth-int\"",
+                                       &ch, r, a),
+                     0);
     assert_memory_equal(r, rand_, 16);
-    assert_int_equal(tae_gba_challenge("Digest realm=\"x\", nonce=\"abcd\", algorithm=MD5",
-                                       &ch, r, a), CMN_EPROTO);
+    assert_int_equal(
+        tae_gba_challenge("Digest realm=\"x\", nonce=\"abcd\", algorithm=MD5", &ch, r, a),
+        CMN_EPROTO);
     assert_int_equal(tae_gba_challenge("Digest realm=\"bsf.tep.local\", "
                                        "nonce=\"I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=\", "
-                                       "algorithm=AKAv1-MD5, qop=\"auth-int\"", &ch, r, a), 0);
+                                       "algorithm=AKAv1-MD5, qop=\"auth-int\"",
+                                       &ch, r, a),
+                     0);
     /* the answer carries the digest of test_digest.c's independent KAT */
-    assert_int_equal(tae_gba_authorization("001010000000001@ims.mnc001.mcc001.3gppnetwork.org",
-                                           "", "/", &ch, res, NULL, "0a4f113b", auth,
-                                           sizeof(auth)), 0);
+    assert_int_equal(tae_gba_authorization("001010000000001@ims.mnc001.mcc001.3gppnetwork.org", "",
+                                           "/", &ch, res, NULL, "0a4f113b", auth, sizeof(auth)),
+                     0);
     assert_int_equal(cmn_digest_parse(auth, &back), 0);
     assert_string_equal(back.response, "642bf1edb11665810df4d76a61df5ffb");
     assert_string_equal(back.auts, "");
     assert_int_equal(tae_gba_parse_info("<BootstrappingInfo><btid>AB==@bsf</btid>"
                                         "<lifetime>2026-12-06T05:00:00Z</lifetime>"
-                                        "</BootstrappingInfo>", btid, sizeof(btid), &life), 0);
+                                        "</BootstrappingInfo>",
+                                        btid, sizeof(btid), &life),
+                     0);
     assert_string_equal(btid, "AB==@bsf");
     assert_true(life == 1796533200);
-    assert_int_equal(tae_gba_parse_info("<btid>x</btid><lifetime>soon</lifetime>", btid,
-                                        sizeof(btid), &life), CMN_EPROTO);
+    assert_int_equal(
+        tae_gba_parse_info("<btid>x</btid><lifetime>soon</lifetime>", btid, sizeof(btid), &life),
+        CMN_EPROTO);
 }
 
 static void provisioning_gba(void **state)
@@ -100,7 +108,9 @@ static void provisioning_gba(void **state)
                          "[device]\nmef_uri = coaps://127.0.0.1:5784\nmef_fqdn = mef.tep.local\n"
                          "[gba]\nimpi = 1@ims\nk = 465b5ce8b199b49faa5f0a2ee238a6bc\n"
                          "opc = cd63cb71954a9f4e48a5994e37a02baf\n"
-                         "bsf_uri = http://127.0.0.1:8480/\n", &p), 0);
+                         "bsf_uri = http://127.0.0.1:8480/\n",
+                         &p),
+                     0);
     assert_true(p.gba);
     assert_string_equal(p.gba_impi, "1@ims");
     assert_memory_equal(p.gba_k, k, 16);
@@ -108,11 +118,14 @@ static void provisioning_gba(void **state)
     assert_int_equal(tae_core_parse_provisioning(
                          "[device]\nmef_uri = coaps://127.0.0.1:5784\nmef_fqdn = mef.tep.local\n"
                          "[gba]\nimpi = 1@ims\nk = 465b5ce8b199b49faa5f0a2ee238a6bc\n"
-                         "bsf_uri = http://127.0.0.1:8480/\n", &p), CMN_ECONFIG);
+                         "bsf_uri = http://127.0.0.1:8480/\n",
+                         &p),
+                     CMN_ECONFIG);
     assert_int_equal(tae_core_parse_provisioning(
                          "[device]\nmef_uri = coaps://127.0.0.1:5784\nmef_fqdn = mef.tep.local\n"
                          "[gba]\nimpi = 1@ims\nk = 465b5ce8b199b49faa5f0a2ee238a6bc\n"
-                         "opc = cd63cb71954a9f4e48a5994e37a02baf\nbsf_uri = ftp://x/\n", &p),
+                         "opc = cd63cb71954a9f4e48a5994e37a02baf\nbsf_uri = ftp://x/\n",
+                         &p),
                      CMN_ECONFIG);
 }
 

@@ -63,8 +63,8 @@ static struct {
 static unsigned peer_n_keys;
 
 /* HMAC-SHA-256(key, a || b) with wolfCrypt itself. */
-static void hmac256(const uint8_t *key, size_t klen, const void *a, size_t alen,
-                    const void *b, size_t blen, uint8_t out[32])
+static void hmac256(const uint8_t *key, size_t klen, const void *a, size_t alen, const void *b,
+                    size_t blen, uint8_t out[32])
 {
     Hmac h;
 
@@ -176,8 +176,8 @@ static void on_cse(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
         add_str_opt(resp, COAP_OPTION_LOCATION_PATH, "Cdevice01");
     }
     add_str_opt(resp, CMN_OPT_RQI, strcmp(path, "tep-cse/badrqi") == 0 ? "other" : rqi);
-    coap_add_option(resp, CMN_OPT_RSC,
-                    coap_encode_var_safe(buf, sizeof(buf), create ? 2001 : 2000), buf);
+    coap_add_option(resp, CMN_OPT_RSC, coap_encode_var_safe(buf, sizeof(buf), create ? 2001 : 2000),
+                    buf);
     snprintf(json, sizeof(json), "{\"from\":\"%s\",\"ty\":%u,\"path\":\"%s\",\"query\":\"%.*s\"}",
              from, ty, path, q ? (int)q->length : 0, q ? (const char *)q->s : "");
     answer_json(resp, create ? COAP_RESPONSE_CODE_CREATED : COAP_RESPONSE_CODE_CONTENT, json);
@@ -237,8 +237,10 @@ static void write_prov(const fixture *f, const char *kpm_id, const char *kpm_hex
     FILE *fp = fopen(f->prov, "w");
 
     assert_non_null(fp);
-    fprintf(fp, "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = coaps://127.0.0.1:%u\n"
-                "mef_fqdn = " FQDN "\n", kpm_id, kpm_hex, peer_port);
+    fprintf(fp,
+            "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = coaps://127.0.0.1:%u\n"
+            "mef_fqdn = " FQDN "\n",
+            kpm_id, kpm_hex, peer_port);
     fclose(fp);
 }
 
@@ -339,7 +341,8 @@ static void enrol_connect_register_retrieve(void **state)
 static void wrong_kpm_never_completes_and_nothing_written(void **state)
 {
     fixture *f = *state;
-    tep_device *dev = load(f, "device01", "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    tep_device *dev =
+        load(f, "device01", "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
     struct stat st;
 
     tep_device_set_timeout(dev, 800);
@@ -455,8 +458,10 @@ static void devices_in_threads(void **state)
         snprintf(runs[i].state, sizeof(runs[i].state), "%s/t%d.state", f->dir, i);
         snprintf(kpm_id, sizeof(kpm_id), "device0%d", i + 1);
         assert_non_null(fp = fopen(runs[i].prov, "w"));
-        fprintf(fp, "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = coaps://127.0.0.1:%u\n"
-                    "mef_fqdn = " FQDN "\n", kpm_id, KPM_HEX, peer_port);
+        fprintf(fp,
+                "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = coaps://127.0.0.1:%u\n"
+                "mef_fqdn = " FQDN "\n",
+                kpm_id, KPM_HEX, peer_port);
         fclose(fp);
     }
     for (int i = 0; i < THREADS; i++)

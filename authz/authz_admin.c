@@ -19,7 +19,7 @@ static void add_str(authz_admin_reply *r, const char *key, const char *value)
     if (i >= AUTHZ_STATUS_MAX)
         return;
     tep__key_value__init(&r->kv[i]);
-    r->kv[i].key = (char *)key;     /* protobuf-c never writes through these */
+    r->kv[i].key = (char *)key; /* protobuf-c never writes through these */
     r->kv[i].value = (char *)value;
     r->kvp[i] = &r->kv[i];
     r->resp.n_status = i + 1;
@@ -35,8 +35,7 @@ static void add_u64(authz_admin_reply *r, const char *key, uint64_t v)
     add_str(r, key, r->values[i]);
 }
 
-void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st,
-                        authz_admin_reply *ret)
+void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st, authz_admin_reply *ret)
 {
     memset(ret, 0, sizeof(*ret));
     tep__admin_response__init(&ret->resp);

@@ -32,7 +32,7 @@ struct authz_coaps {
     coap_context_t *ctx;
     cmn_store *store;
     authz_tokens *tokens;
-    char maf_id[256]; /* MAF-FQDN: suffix of every Key Identifier */
+    char maf_id[256];         /* MAF-FQDN: suffix of every Key Identifier */
     cmn_bus_sock *key_events; /* PUB for KeyEvent, borrowed; NULL: none */
     coap_dtls_spsk_t spsk;    /* kept: cmn_pki_setup() sets it again */
     uint8_t unused_psk[CMN_KEY_LEN];
@@ -95,7 +95,7 @@ static int lookup(cmn_store *st, const char *id, km_binding **ret)
         snprintf(b->enrolee_id, sizeof(b->enrolee_id), "%s", c->enrolee_id);
         memcpy(b->key, c->key.data, CMN_KEY_LEN);
         b->expires = c->expires;
-        b->psk = (coap_bin_const_t){ CMN_KEY_LEN, b->key };
+        b->psk = (coap_bin_const_t){CMN_KEY_LEN, b->key};
         *ret = b;
     }
     if (c != NULL) {
@@ -154,8 +154,8 @@ static bool printable(const char *s)
  * own, and the MAF knows a live Km of the enrolment it was issued under (its serial
  * names the KeID, cmn_ca_serial_bound_to): revoking, expiring or replacing the
  * enrolment ends it (10.7). */
-static int cert_usable(cmn_store *st, const char *serial, const char *enrolee_id,
-                       int64_t not_after, int64_t now, int64_t *ret_expires)
+static int cert_usable(cmn_store *st, const char *serial, const char *enrolee_id, int64_t not_after,
+                       int64_t now, int64_t *ret_expires)
 {
     int64_t km_expires = 0;
     char ke_id[CMN_KEY_ID_MAX];
@@ -275,14 +275,13 @@ static void release_body(coap_session_t *session, void *app_ptr)
     free(app_ptr);
 }
 
-static void token_handler(coap_resource_t *res, coap_session_t *session,
-                          const coap_pdu_t *request, const coap_string_t *query,
-                          coap_pdu_t *response)
+static void token_handler(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                          const coap_string_t *query, coap_pdu_t *response)
 {
     authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
     const uint8_t *data = NULL;
     size_t len = 0, offset = 0, total = 0;
-    authz_token_answer a = { 0 };
+    authz_token_answer a = {0};
     const char *ae = bound_ae(c, session);
 
     (void)query;
@@ -291,8 +290,7 @@ static void token_handler(coap_resource_t *res, coap_session_t *session,
         CMN_WARN(SUB, "event=token_refused reason=\"no bound Km\"");
         return;
     }
-    if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 ||
-        len != total)
+    if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 || len != total)
         data = NULL;
     authz_tokens_request(c->tokens, ae, (const char *)data, data ? len : 0, (int64_t)time(NULL),
                          &a);
@@ -300,8 +298,7 @@ static void token_handler(coap_resource_t *res, coap_session_t *session,
     if (a.code == 201)
         CMN_INFO(SUB, "event=token_issued holder=%s tkid=%s", ae, a.tkid);
     else
-        CMN_WARN(SUB, "event=token_refused holder=%s code=%u reason=\"%s\"", ae, a.code,
-                 a.reason);
+        CMN_WARN(SUB, "event=token_refused holder=%s code=%u reason=\"%s\"", ae, a.code, a.reason);
     if (a.body != NULL &&
         coap_add_data_large_response(res, session, request, response, NULL,
                                      COAP_MEDIATYPE_APPLICATION_JSON, -1, 0, strlen(a.body),
@@ -334,14 +331,13 @@ static const km_binding *maf_request(authz_coaps *c, coap_session_t *session,
     const uint8_t *data = NULL;
     size_t len = 0, offset = 0, total = 0;
 
-    if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 ||
-        len != total)
+    if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 || len != total)
         data = NULL;
     *ret_body = (const char *)data;
     *ret_len = data != NULL ? len : 0;
     if (b != NULL)
-        *ret_s = (authz_maf_session){ b->key_id, b->enrolee_id, b->expires,
-                                      b->is_cert ? b->cert_serial : NULL };
+        *ret_s = (authz_maf_session){b->key_id, b->enrolee_id, b->expires,
+                                     b->is_cert ? b->cert_serial : NULL};
     return b;
 }
 
@@ -361,13 +357,12 @@ static void publish_answer(authz_coaps *c, const authz_maf_answer *a)
             CMN_WARN(SUB, "event=maf_key_event_failed key_id=%s", a->gone[i]);
 }
 
-static void client_handler(coap_resource_t *res, coap_session_t *session,
-                           const coap_pdu_t *request, const coap_string_t *query,
-                           coap_pdu_t *response)
+static void client_handler(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                           const coap_string_t *query, coap_pdu_t *response)
 {
     authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
-    authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
-    authz_maf_session s = { 0 };
+    authz_maf_answer a = {.code = 401, .reason = "no bound Km"};
+    authz_maf_session s = {0};
     const char *body;
     size_t len;
 
@@ -375,8 +370,7 @@ static void client_handler(coap_resource_t *res, coap_session_t *session,
     if (maf_request(c, session, request, &body, &len, &s) != NULL)
         authz_maf_client_register(c->store, c->maf_id, &s, body, len, (int64_t)time(NULL), &a);
     if (a.code == 201 && s.cert_serial != NULL)
-        CMN_INFO(SUB, "event=maf_client_registered client=%s cert=%s", s.enrolee_id,
-                 s.cert_serial);
+        CMN_INFO(SUB, "event=maf_client_registered client=%s cert=%s", s.enrolee_id, s.cert_serial);
     else if (a.code == 201)
         CMN_INFO(SUB, "event=maf_client_registered client=%s km_id=%s", s.enrolee_id, s.km_id);
     else
@@ -388,9 +382,9 @@ static void key_handler(coap_resource_t *res, coap_session_t *session, const coa
                         const coap_string_t *query, coap_pdu_t *response)
 {
     authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
-    authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
-    uint8_t exp[CMN_EXPORTER_LEN] = { 0 };
-    authz_maf_session s = { 0 };
+    authz_maf_answer a = {.code = 401, .reason = "no bound Km"};
+    uint8_t exp[CMN_EXPORTER_LEN] = {0};
+    authz_maf_session s = {0};
     const char *body;
     size_t len;
     bool ok;
@@ -400,10 +394,9 @@ static void key_handler(coap_resource_t *res, coap_session_t *session, const coa
 
     /* Kc/KcID: the exporter of this very session, as the client computes it (10.3.1). */
     if (ok && cmn_tls_export(session, CMN_LABEL_CONNECTION, exp, sizeof(exp)) != 0)
-        a = (authz_maf_answer){ .code = 500, .reason = "exporter" };
+        a = (authz_maf_answer){.code = 500, .reason = "exporter"};
     else if (ok)
-        authz_maf_key_register(c->store, c->maf_id, &s, exp, body, len, (int64_t)time(NULL),
-                               &a);
+        authz_maf_key_register(c->store, c->maf_id, &s, exp, body, len, (int64_t)time(NULL), &a);
     cmn_wipe(exp, sizeof(exp));
     publish_answer(c, &a); /* targets fetch on sight when it is lost */
     if (a.code == 201)
@@ -446,13 +439,12 @@ static void log_item(const char *what, const authz_maf_session *s, const char *i
 
 /* PUT / DELETE /maf/clients/<mafClientRegID> and /maf/keys/<relativeKeyID> (TS-0003
  * 8.8.2.5, 8.8.2.6, 8.8.2.9, 8.8.2.10), in a MAF Handshake session. */
-static void item_handler(coap_resource_t *res, coap_session_t *session,
-                         const coap_pdu_t *request, const coap_string_t *query,
-                         coap_pdu_t *response)
+static void item_handler(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                         const coap_string_t *query, coap_pdu_t *response)
 {
     authz_coaps *c = coap_get_app_data(coap_session_get_context(session));
-    authz_maf_answer a = { .code = 401, .reason = "no bound Km" };
-    authz_maf_session s = { 0 };
+    authz_maf_answer a = {.code = 401, .reason = "no bound Km"};
+    authz_maf_session s = {0};
     bool put = coap_pdu_get_code(request) == COAP_REQUEST_CODE_PUT;
     bool get = coap_pdu_get_code(request) == COAP_REQUEST_CODE_GET;
     char kind[16] = "", id[80] = "-";
@@ -464,12 +456,14 @@ static void item_handler(coap_resource_t *res, coap_session_t *session,
     if (!item_path(request, kind, sizeof(kind), id, sizeof(id)) ||
         (strcmp(kind, "clients") != 0 && strcmp(kind, "keys") != 0) ||
         (get && strcmp(kind, "keys") != 0)) { /* GET: end-to-end keys only */
-        a = (authz_maf_answer){ .code = 404, .reason = "no such resource" };
+        a = (authz_maf_answer){.code = 404, .reason = "no such resource"};
         snprintf(id, sizeof(id), "-");
     } else {
         bool keys = strcmp(kind, "keys") == 0;
 
-        what = keys ? (get ? "key_retrieval" : put ? "key_update" : "key_deregistration")
+        what = keys ? (get   ? "key_retrieval"
+                       : put ? "key_update"
+                             : "key_deregistration")
                     : (put ? "client_update" : "client_deregistration");
         if (maf_request(c, session, request, &body, &len, &s) == NULL)
             ;
@@ -491,9 +485,9 @@ static void item_handler(coap_resource_t *res, coap_session_t *session,
         return;
     }
     if (a.code < 300)
-        what = a.code == 202 ? (strcmp(kind, "keys") == 0 ? "key_deregistered"
-                                                           : "client_deregistered")
-                             : (strcmp(kind, "keys") == 0 ? "key_updated" : "client_updated");
+        what = a.code == 202
+                   ? (strcmp(kind, "keys") == 0 ? "key_deregistered" : "client_deregistered")
+                   : (strcmp(kind, "keys") == 0 ? "key_updated" : "client_updated");
     publish_answer(c, &a);
     log_item(what, &s, id, &a);
     maf_reply(res, session, request, response, &a);
@@ -526,10 +520,7 @@ static int add_post(coap_context_t *ctx, const char *path, coap_method_handler_t
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-
-
-static int setup(authz_coaps *c, const char *listen, const char *psk_hint,
-                 const cmn_pki_files *pki)
+static int setup(authz_coaps *c, const char *listen, const char *psk_hint, const cmn_pki_files *pki)
 {
     coap_dtls_spsk_t *spsk = &c->spsk;
     coap_address_t addr;
@@ -547,7 +538,7 @@ static int setup(authz_coaps *c, const char *listen, const char *psk_hint,
     spsk->version = COAP_DTLS_SPSK_SETUP_VERSION;
     spsk->validate_id_call_back = validate_id;
     spsk->id_call_back_arg = c;
-    spsk->psk_info.hint = (coap_bin_const_t){ strlen(psk_hint), (const uint8_t *)psk_hint };
+    spsk->psk_info.hint = (coap_bin_const_t){strlen(psk_hint), (const uint8_t *)psk_hint};
     if (!coap_context_set_psk2(c->ctx, spsk))
         return CMN_ECOAP;
     if (pki != NULL && (rc = cmn_pki_check(SUB, "authz", pki, c->maf_id, &pki_on)) != 0)

@@ -9,8 +9,8 @@
 #include "cmn_err.h"
 
 static const cmn_cfg_item authz_table[] = {
-    {"authz", "data_dir", CMN_CFG_STR, "/var/lib/tep/authz", offsetof(authz_config, data_dir),
-     0, 0, NULL, "LMDB environment directory (created 0700)"},
+    {"authz", "data_dir", CMN_CFG_STR, "/var/lib/tep/authz", offsetof(authz_config, data_dir), 0, 0,
+     NULL, "LMDB environment directory (created 0700)"},
     {"authz", "maf_id", CMN_CFG_STR, "maf.tep.local", offsetof(authz_config, maf_id), 0, 0,
      cmn_cfg_valid_fqdn, "MAF-ID: the enrolment target whose credentials (Km) we fetch"},
     {"authz", "coaps_listen", CMN_CFG_STR, "", offsetof(authz_config, coaps_listen), 0, 0,
@@ -35,16 +35,16 @@ static const cmn_cfg_item authz_table[] = {
      3153600000, NULL, "audit log: seconds a record is kept (0 = no age bound)"},
     {"authz", "audit_map_kib", CMN_CFG_INT, "524288", offsetof(authz_config, audit_map_kib), 64,
      67108864, NULL, "audit log: LMDB map size in KiB (full: permits are refused, fail closed)"},
-    {"authz", "decide_rate", CMN_CFG_INT, "500", offsetof(authz_config, decide_rate), 0, 1000000, NULL,
-     "decisions per originator per second (burst 2x); more: 5103, not decided; 0 = no limit"},
+    {"authz", "decide_rate", CMN_CFG_INT, "500", offsetof(authz_config, decide_rate), 0, 1000000,
+     NULL, "decisions per originator per second (burst 2x); more: 5103, not decided; 0 = no limit"},
     {"authz", "log_level", CMN_CFG_STR, "info", offsetof(authz_config, log_level), 0, 0,
      cmn_cfg_valid_log_level, "error | warn | info | debug (reloaded on SIGHUP)"},
     {"bus", "decide", CMN_CFG_STR, "ipc:///run/tep/decide.ipc", offsetof(authz_config, decide_ep),
      0, 0, cmn_cfg_valid_endpoint, "access decisions: ROUTER, bound"},
     {"bus", "events", CMN_CFG_STR, "ipc:///run/tep/events.ipc", offsetof(authz_config, events_ep),
      0, 0, cmn_cfg_valid_endpoint, "the enroller's events: SUB, connected"},
-    {"bus", "sync", CMN_CFG_STR, "ipc:///run/tep/sync.ipc", offsetof(authz_config, sync_ep), 0,
-     0, cmn_cfg_valid_endpoint, "the enroller's sync: DEALER, connected"},
+    {"bus", "sync", CMN_CFG_STR, "ipc:///run/tep/sync.ipc", offsetof(authz_config, sync_ep), 0, 0,
+     cmn_cfg_valid_endpoint, "the enroller's sync: DEALER, connected"},
     {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/authz-admin.ipc",
      offsetof(authz_config, admin_ep), 0, 0, cmn_cfg_valid_endpoint,
      "tepctl requests: ROUTER, bound"},
@@ -54,18 +54,18 @@ static const cmn_cfg_item authz_table[] = {
     {"bus", "maf_events", CMN_CFG_STR, "", offsetof(authz_config, maf_events_ep), 0, 0,
      cmn_cfg_valid_optional_endpoint,
      "registered keys announced to their targets: PUB, bound; empty = off"},
-    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0,
-     NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
+    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0, NULL,
+     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
      offsetof(authz_config, bus_curve.key_dir), 0, 0, NULL,
      "CURVE: shared directory of public keys <name>.pub (the trust list)"},
     {"bus", "curve_key", CMN_CFG_STR, "/var/lib/tep/authz/bus-curve.key",
      offsetof(authz_config, bus_curve.key_file), 0, 0, NULL,
      "CURVE: own secret key file, created 0600 on first start"},
-    {"bus", "curve_name", CMN_CFG_STR, "authz", offsetof(authz_config, bus_curve.name), 0, 0,
-     NULL, "CURVE: own public key name: the host name clients connect to"},
-    {"bus", "peers", CMN_CFG_STR, "", offsetof(authz_config, bus_peers), 0, 0,
-     cmn_bus_peers_valid, "who may retrieve Kc on keys: CSE-ID=CURVE key name (or z85:KEY), "
+    {"bus", "curve_name", CMN_CFG_STR, "authz", offsetof(authz_config, bus_curve.name), 0, 0, NULL,
+     "CURVE: own public key name: the host name clients connect to"},
+    {"bus", "peers", CMN_CFG_STR, "", offsetof(authz_config, bus_peers), 0, 0, cmn_bus_peers_valid,
+     "who may retrieve Kc on keys: CSE-ID=CURVE key name (or z85:KEY), "
      "...; empty = a key goes to whoever names a target of it (one-host platform)"},
     CMN_DTLS_CFG_ITEMS(authz_config, dtls),
     CMN_BODY_CFG_ITEMS("authz", authz_config, body, "16384"),
@@ -90,8 +90,10 @@ int authz_config_load(const char *path, authz_config *cfg, char *err, size_t err
      * hand-off") */
     if (cfg->bus_peers[0] != '\0' &&
         (!cfg->bus_curve.enabled || strncmp(cfg->keys_ep, "tcp://", 6) != 0)) {
-        snprintf(err, errlen, "%s: bus.peers: needs [bus] curve = true and a tcp:// keys "
-                 "endpoint", path ? path : "(environment)");
+        snprintf(err, errlen,
+                 "%s: bus.peers: needs [bus] curve = true and a tcp:// keys "
+                 "endpoint",
+                 path ? path : "(environment)");
         authz_config_free(cfg);
         return CMN_ECONFIG;
     }

@@ -15,12 +15,11 @@
 
 static int put_credential(cmn_txn *txn, const Tep__Credential *cred)
 {
-    int err = cmn_txn_put_msg(txn, AUTHZ_CREDS_DB, cred->key_id, strlen(cred->key_id),
-                              &cred->base);
+    int err = cmn_txn_put_msg(txn, AUTHZ_CREDS_DB, cred->key_id, strlen(cred->key_id), &cred->base);
 
     if (err == 0 && cred->ke_id != NULL && cred->ke_id[0] != '\0')
-        err = cmn_txn_put(txn, AUTHZ_KE_INDEX_DB, cred->ke_id, strlen(cred->ke_id),
-                          cred->key_id, strlen(cred->key_id));
+        err = cmn_txn_put(txn, AUTHZ_KE_INDEX_DB, cred->ke_id, strlen(cred->ke_id), cred->key_id,
+                          strlen(cred->key_id));
     return err;
 }
 
@@ -34,8 +33,7 @@ static void free_credential(Tep__Credential *cred)
 }
 
 /* Loads the credential stored under key_id (inside txn). */
-static int get_credential(cmn_txn *txn, const void *key_id, size_t klen,
-                          Tep__Credential **ret_cred)
+static int get_credential(cmn_txn *txn, const void *key_id, size_t klen, Tep__Credential **ret_cred)
 {
     void *val = NULL;
     size_t len = 0;

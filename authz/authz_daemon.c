@@ -39,10 +39,10 @@
 typedef struct {
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen;
-    Tep__Envelope *in;              /* owned until answered */
-    bool is_das;                    /* a DasRequest (dreq): das is the answer */
-    Tep__DecisionRequest audit_rq;  /* DAS: what its audit record names (borrows in) */
-    Tep__DecisionResponse resp;     /* the decision; DAS: its outcome for the audit */
+    Tep__Envelope *in;             /* owned until answered */
+    bool is_das;                   /* a DasRequest (dreq): das is the answer */
+    Tep__DecisionRequest audit_rq; /* DAS: what its audit record names (borrows in) */
+    Tep__DecisionResponse resp;    /* the decision; DAS: its outcome for the audit */
     Tep__DasResponse das;
     bool limited; /* over its originator's rate: answered 5103, neither decided nor audited */
 } authz_pending;
@@ -52,27 +52,26 @@ struct authz_daemon {
     const char *config_path;
     int sigfd;
     cmn_store *store;
-    cmn_store *audit;       /* the audit log's own environment, <data_dir>/audit */
+    cmn_store *audit; /* the audit log's own environment, <data_dir>/audit */
     authz_audit_limits audit_lim;
-    authz_rate rate;        /* decisions per originator */
+    authz_rate rate; /* decisions per originator */
     cmn_bus *bus;
     cmn_bus_sock *decide;
     cmn_bus_sock *admin;
-    cmn_bus_sock *keys;     /* MAF Key Retrieval; NULL when [bus] keys is empty */
-    cmn_bus_peers *peers;   /* [bus] peers: who may retrieve for which target */
+    cmn_bus_sock *keys;          /* MAF Key Retrieval; NULL when [bus] keys is empty */
+    cmn_bus_peers *peers;        /* [bus] peers: who may retrieve for which target */
     char peer[CMN_BUS_PEER_MAX]; /* proven CURVE key of the message being answered */
-    cmn_bus_sock *maf_events; /* KeyEvent PUB; NULL when [bus] maf_events is empty */
+    cmn_bus_sock *maf_events;    /* KeyEvent PUB; NULL when [bus] maf_events is empty */
     cmn_sync *sync;
-    authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
-    authz_tokens *tokens;   /* token signing key, DAS answers */
-    authz_coaps *coaps;     /* POST /token; NULL when coaps_listen is empty */
+    authz_grants *grants; /* dynamic-authorization policy (grants_file) */
+    authz_tokens *tokens; /* token signing key, DAS answers */
+    authz_coaps *coaps;   /* POST /token; NULL when coaps_listen is empty */
     authz_stats stats;
     authz_maf_pending revoked_certs; /* CERT_REVOKED serials of the last sync turn */
-    int sync_err; /* last error of cmn_sync_process, logged once per change */
+    int sync_err;                    /* last error of cmn_sync_process, logged once per change */
     bool stop;
     authz_pending batch[AUTHZ_DECIDE_BATCH]; /* decisions awaiting their group commit */
 };
-
 
 /* ---- start-up ----------------------------------------------------------------------- */
 
@@ -103,11 +102,10 @@ static int open_audit(authz_daemon *d)
 
 static int open_store(authz_daemon *d)
 {
-    static const char *const dbs[] = {POLICIES_DB,       AUTHZ_AUDIT_DB,      AUTHZ_CREDS_DB,
-                                      AUTHZ_KE_INDEX_DB, CMN_SYNC_DB,         AUTHZ_TOKEN_KEY_DB,
-                                      AUTHZ_REVOKED_DB,  AUTHZ_ISSUED_DB,     AUTHZ_MAF_CLIENTS_DB,
-                                      AUTHZ_MAF_KEYS_DB, AUTHZ_MAF_LABELS_DB,
-                                      AUTHZ_MAF_REVOKED_CERTS_DB};
+    static const char *const dbs[] = {
+        POLICIES_DB,          AUTHZ_AUDIT_DB,     AUTHZ_CREDS_DB,      AUTHZ_KE_INDEX_DB,
+        CMN_SYNC_DB,          AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB,    AUTHZ_ISSUED_DB,
+        AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,  AUTHZ_MAF_LABELS_DB, AUTHZ_MAF_REVOKED_CERTS_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -131,8 +129,8 @@ static int open_bus(authz_daemon *d)
     }
     err = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve);
     if (err != 0) {
-        CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"",
-                d->cfg->bus_curve.key_file, d->cfg->bus_curve.key_dir, cmn_strerror(err));
+        CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"", d->cfg->bus_curve.key_file,
+                d->cfg->bus_curve.key_dir, cmn_strerror(err));
         return AUTHZ_EXIT_START;
     }
     err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers);
@@ -169,8 +167,8 @@ static int open_bus(authz_daemon *d)
 
 static int start_sync(authz_daemon *d)
 {
-    int err = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep,
-                           d->cfg->maf_id, authz_maf_apply_sync, &d->revoked_certs, &d->sync);
+    int err = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep, d->cfg->maf_id,
+                           authz_maf_apply_sync, &d->revoked_certs, &d->sync);
 
     if (err != 0) {
         CMN_ERR("sync", "event=sync_failed events=%s sync=%s err=\"%s\"", d->cfg->events_ep,
@@ -197,8 +195,8 @@ static const char *quote_safe(char *s)
 
 static int start_tokens(authz_daemon *d)
 {
-    authz_tokens_cfg tc = {.issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id,
-                           .data_dir = d->cfg->data_dir};
+    authz_tokens_cfg tc = {
+        .issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id, .data_dir = d->cfg->data_dir};
     const cmn_pki_files pki = {d->cfg->cert_file, d->cfg->key_file, d->cfg->ca_file};
     char why[512];
     int err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
@@ -223,8 +221,8 @@ static int start_tokens(authz_daemon *d)
     }
     if (d->cfg->coaps_listen[0] == '\0')
         return AUTHZ_EXIT_OK;
-    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, &pki,
-                          d->store, d->tokens, &d->coaps);
+    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, &pki, d->store,
+                          d->tokens, &d->coaps);
     if (err == CMN_ECONFIG || err == CMN_EINVAL)
         return AUTHZ_EXIT_CONFIG; /* the PKI files (logged) */
     if (err != 0) {
@@ -310,8 +308,8 @@ static void reply(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, Tep__Envel
         CMN_WARN("bus", "event=reply_failed err=\"%s\"", cmn_strerror(err));
 }
 
-static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen,
-                        const Tep__Envelope *in, const char *msg)
+static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *in,
+                        const char *msg)
 {
     Tep__Envelope out;
     Tep__Error e = TEP__ERROR__INIT;
@@ -350,8 +348,7 @@ static void decide_das(authz_daemon *d, authz_pending *p)
 
 /* One DecisionRequest into resp: its originator's rate first (over it: 5103, neither
  * decided nor audited: returns true), then the rule set and dynamic authorization. */
-static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq,
-                      Tep__DecisionResponse *resp)
+static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq, Tep__DecisionResponse *resp)
 {
     if (!authz_rate_take(&d->rate, rq->originator, cmn_mono_ms())) {
         char orig[LOG_VALUE_MAX];
@@ -361,9 +358,11 @@ static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq,
         resp->rule = strdup("rate_limited");
         d->stats.rate_limited++;
         if ((d->stats.rate_limited & (d->stats.rate_limited - 1)) == 0) /* 1, 2, 4, ... */
-            CMN_WARN("decide", "event=decisions_rate_limited originator=%s rate=%ld "
-                     "rate_limited=%llu", cmn_log_value(rq->originator, orig, sizeof(orig)),
-                     d->cfg->decide_rate, (unsigned long long)d->stats.rate_limited);
+            CMN_WARN("decide",
+                     "event=decisions_rate_limited originator=%s rate=%ld "
+                     "rate_limited=%llu",
+                     cmn_log_value(rq->originator, orig, sizeof(orig)), d->cfg->decide_rate,
+                     (unsigned long long)d->stats.rate_limited);
         return true;
     }
     if (authz_decide_dynamic(rq, token_revoked, d->store, resp) != 0)
@@ -451,8 +450,7 @@ static int audit_commit(authz_daemon *d, const authz_audit_item *items, size_t m
 }
 
 /* Each decision logged (seq 0: not recorded), with its final answer. */
-static void log_decisions(authz_daemon *d, const authz_audit_item *items, size_t m,
-                            uint64_t first)
+static void log_decisions(authz_daemon *d, const authz_audit_item *items, size_t m, uint64_t first)
 {
     for (size_t i = 0; i < m; i++)
         log_decision(items[i].rq, items[i].resp, first != 0 ? first + i : 0);
@@ -530,9 +528,9 @@ static void serve_decision_batch(authz_daemon *d, const uint8_t *ident, size_t i
     uint64_t first;
 
     if (n == 0 || n > AUTHZ_BATCH_MAX || resp == NULL || rp == NULL || items == NULL) {
-        reply_error(d->decide, ident, ilen, in, n == 0 || n > AUTHZ_BATCH_MAX
-                                                    ? "a batch holds 1 to 1024 decisions"
-                                                    : "out of memory");
+        reply_error(d->decide, ident, ilen, in,
+                    n == 0 || n > AUTHZ_BATCH_MAX ? "a batch holds 1 to 1024 decisions"
+                                                  : "out of memory");
         goto out;
     }
     d->stats.decide_batches++;
@@ -540,7 +538,7 @@ static void serve_decision_batch(authz_daemon *d, const uint8_t *ident, size_t i
         rp[i] = &resp[i];
         tep__decision_response__init(&resp[i]);
         if (!decide_rq(d, b->decisions[i], &resp[i]))
-            items[m++] = (authz_audit_item){ .rq = b->decisions[i], .resp = &resp[i] };
+            items[m++] = (authz_audit_item){.rq = b->decisions[i], .resp = &resp[i]};
     }
     if (audit_commit(d, items, m, &first) != 0) {
         for (size_t i = 0; i < n; i++)
@@ -626,14 +624,14 @@ static bool keys_requester_ok(const authz_daemon *d, const char *target, const c
     if (cmn_bus_peers_count(d->peers) == 0 ||
         cmn_bus_peers_check(d->peers, d->peer, target, &bound) == 0)
         return true;
-    CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s bound=%s "
-             "peer_key=%.8s reason=\"not the authenticated target\"", key_id, safe_target,
-             bound ? bound : "none", d->peer[0] ? d->peer : "none");
+    CMN_WARN("maf",
+             "event=maf_key_retrieval_refused key_id=%s target=%s bound=%s "
+             "peer_key=%.8s reason=\"not the authenticated target\"",
+             key_id, safe_target, bound ? bound : "none", d->peer[0] ? d->peer : "none");
     return false;
 }
 
-static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
-                        const Tep__Envelope *in)
+static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen, const Tep__Envelope *in)
 {
     const Tep__KeyRequest *rq = in->key_req;
     Tep__KeyResponse resp = TEP__KEY_RESPONSE__INIT;
@@ -651,14 +649,13 @@ static void answer_keys(authz_daemon *d, const uint8_t *ident, size_t ilen,
         resp.err = CMN_EDENIED;
         goto answer;
     }
-    resp.err = authz_maf_retrieve(d->store, rq->key_id, rq->target_id, (int64_t)time(NULL),
-                                  &cred);
+    resp.err = authz_maf_retrieve(d->store, rq->key_id, rq->target_id, (int64_t)time(NULL), &cred);
     if (resp.err == 0)
         CMN_INFO("maf", "event=maf_key_retrieved key_id=%s target=%s source=%s", key_id, target,
                  cred->enrolee_id);
     else
-        CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s reason=\"%s\"",
-                 key_id, target, resp.err == CMN_EDENIED ? "not a target" : cmn_strerror(resp.err));
+        CMN_WARN("maf", "event=maf_key_retrieval_refused key_id=%s target=%s reason=\"%s\"", key_id,
+                 target, resp.err == CMN_EDENIED ? "not a target" : cmn_strerror(resp.err));
 answer:
     resp.credential = cred;
     cmn_bus_env_init(&out, SENDER, in->request_id);
@@ -687,8 +684,7 @@ static int revoke_maf_key(authz_daemon *d, const char *key_id)
         return err;
     }
     CMN_INFO("admin", "event=maf_key_revoked key_id=%s by=operator", safe);
-    if (d->maf_events != NULL &&
-        authz_maf_publish(d->maf_events, d->store, key_id, SENDER) != 0)
+    if (d->maf_events != NULL && authz_maf_publish(d->maf_events, d->store, key_id, SENDER) != 0)
         CMN_WARN("admin", "event=maf_key_event_failed key_id=%s", safe);
     return 0;
 }
@@ -774,8 +770,7 @@ static void serve(authz_daemon *d, cmn_bus_sock *s, const char *name, answer_fn 
         if (err == CMN_EAGAIN)
             return;
         if (err != 0) {
-            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name,
-                     cmn_strerror(err));
+            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name, cmn_strerror(err));
             if (err == CMN_ECORRUPT)
                 continue;
             return;
@@ -892,8 +887,8 @@ int authz_daemon_run(authz_daemon *d)
         pfd[4] = (struct pollfd){.fd = sync_fds[1], .events = POLLIN};
         pfd[5] = (struct pollfd){.fd = d->coaps != NULL ? authz_coaps_fd(d->coaps) : -1,
                                  .events = POLLIN};
-        pfd[6] = (struct pollfd){.fd = d->keys != NULL ? cmn_bus_fd(d->keys) : -1,
-                                 .events = POLLIN};
+        pfd[6] =
+            (struct pollfd){.fd = d->keys != NULL ? cmn_bus_fd(d->keys) : -1, .events = POLLIN};
         if (poll(pfd, 7, wait) < 0 && errno != EINTR) {
             CMN_ERR("main", "event=poll_failed errno=%d", errno);
             return AUTHZ_EXIT_START;

@@ -235,10 +235,9 @@ static int oldest(cmn_txn *t, cmn_store *s, uint64_t *ret_seq, int64_t *ret_time
     void *key = NULL, *val = NULL;
     size_t klen = 0, vlen = 0;
     Tep__AuditRecord *r = NULL;
-    int err = t != NULL ? cmn_txn_edge(t, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen,
-                                       &val, &vlen)
-                        : cmn_store_edge(s, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen,
-                                         &val, &vlen);
+    int err = t != NULL
+                  ? cmn_txn_edge(t, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen, &val, &vlen)
+                  : cmn_store_edge(s, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen, &val, &vlen);
 
     if (err == 0 && (klen != 8 || (r = tep__audit_record__unpack(NULL, vlen, val)) == NULL))
         err = CMN_ECORRUPT;
@@ -323,8 +322,8 @@ int authz_audit_span(cmn_store *store, uint64_t *ret_oldest, uint64_t *ret_count
     return err;
 }
 
-int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
-                       const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp)
+int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now, const Tep__DecisionRequest *rq,
+                       const Tep__DecisionResponse *resp)
 {
     authz_audit_item it = {.rq = rq, .resp = resp};
 
@@ -364,7 +363,7 @@ static int keep_match(const void *key, size_t klen, const void *val, size_t vlen
 int authz_audit_query(cmn_store *store, const char *originator, size_t last,
                       Tep__AuditRecord ***ret, size_t *ret_n)
 {
-    audit_tail t = { .originator = originator, .last = last ? last : 1 };
+    audit_tail t = {.originator = originator, .last = last ? last : 1};
     Tep__AuditRecord **out;
     size_t n, first;
     int err;

@@ -36,8 +36,8 @@ int authz_decide_dynamic(const Tep__DecisionRequest *rq, authz_revoked_fn revoke
 /* Newest seq in the log (0 when empty). */
 int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq);
 /* Appends (committed before it returns 0) the decision as record seq. */
-int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now,
-                       const Tep__DecisionRequest *rq, const Tep__DecisionResponse *resp);
+int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now, const Tep__DecisionRequest *rq,
+                       const Tep__DecisionResponse *resp);
 
 /* One decision of a group commit (both borrowed). */
 typedef struct {

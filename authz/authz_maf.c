@@ -49,8 +49,7 @@ int64_t authz_maf_min_nonzero(int64_t a, int64_t b)
 
 /* A requested expirationTime (absent: now + def), at most now + max and never after
  * the enrolment. CMN_EINVAL when present but not a future integer. */
-int authz_maf_expiry(json_t *o, int64_t now, int64_t def, int64_t max, int64_t bound,
-                  int64_t *ret)
+int authz_maf_expiry(json_t *o, int64_t now, int64_t def, int64_t max, int64_t bound, int64_t *ret)
 {
     json_t *v = json_object_get(o, "expirationTime");
     int64_t e = now + def;
@@ -110,7 +109,8 @@ int authz_maf_parse_labels(json_t *o, char **ret)
         return 0;
     if (!json_is_array(list) || json_array_size(list) > AUTHZ_MAF_LABELS_MAX)
         return CMN_EINVAL;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         const char *t = json_string_value(v);
 
         if (t == NULL || t[0] == '\0' || strlen(t) > AUTHZ_MAF_LABEL_LEN_MAX)
@@ -127,8 +127,8 @@ void authz_maf_labels_key(char kind, const char *id, char *buf, size_t len)
 
 /* The record and its labels (NULL: keep the stored ones) in one transaction. */
 int authz_maf_put_with_labels(cmn_store *st, const char *db, const char *key,
-                           const ProtobufCMessage *m, char kind, const char *label_id,
-                           const char *labels)
+                              const ProtobufCMessage *m, char kind, const char *label_id,
+                              const char *labels)
 {
     char lk[CMN_KEY_ID_MAX + 64];
     cmn_txn *t = NULL;
@@ -166,7 +166,8 @@ int authz_maf_parse_targets(json_t *o, const char **ret, size_t *ret_n)
     if (!json_is_array(list) || json_array_size(list) == 0 ||
         json_array_size(list) > AUTHZ_MAF_TARGETS_MAX)
         return CMN_EINVAL;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         const char *t = json_string_value(v);
 
         if (t == NULL || !cmn_kdf_id_valid(t) || strlen(t) > 255 ||
@@ -202,7 +203,7 @@ bool authz_maf_fqdn_ok(json_t *o, const char *maf_fqdn)
 /* The session's client registration exists and has not expired: 0 with its expiry, or
  * 403 with why. */
 unsigned authz_maf_live_client(cmn_store *st, const authz_maf_session *s, int64_t now,
-                            int64_t *ret_expires, const char **ret_why)
+                               int64_t *ret_expires, const char **ret_why)
 {
     Tep__MafClient *c = NULL;
     char kbuf[CMN_KEY_ID_MAX + 8];
@@ -263,9 +264,9 @@ int authz_maf_collect_keys(const void *key, size_t klen, const void *val, size_t
 }
 
 int authz_maf_client_keys(cmn_store *st, const authz_maf_session *s, int64_t now, char ***ret,
-                       size_t *ret_n)
+                          size_t *ret_n)
 {
-    authz_maf_key_search ks = { s, now, NULL, 0, 0, false };
+    authz_maf_key_search ks = {s, now, NULL, 0, 0, false};
     int rc = cmn_store_foreach(st, AUTHZ_MAF_KEYS_DB, NULL, 0, authz_maf_collect_keys, &ks);
 
     if (rc != 0) {
@@ -306,7 +307,7 @@ int authz_maf_txn_change_key(cmn_txn *t, const char *key_id, int64_t now, int64_
 }
 
 char *authz_maf_update_body(json_t *req, int64_t expires, char *const *targets, size_t n_targets,
-                         const char *labels)
+                            const char *labels)
 {
     json_t *o = json_object();
     char *s;
@@ -335,7 +336,8 @@ bool authz_maf_update_members_ok(json_t *o, const char *const *allowed)
 
     if (o == NULL || json_object_size(o) == 0)
         return false;
-    json_object_foreach(o, name, v) {
+    json_object_foreach(o, name, v)
+    {
         size_t i = 0;
 
         (void)v;

@@ -29,19 +29,19 @@
 #include "cmn_store.h"
 #include "tep.pb-c.h"
 
-#define AUTHZ_MAF_CLIENTS_DB "maf_clients" /* KmID -> tep.MafClient */
-#define AUTHZ_MAF_KEYS_DB "maf_keys"       /* Key Identifier -> tep.MafKey */
-#define AUTHZ_MAF_LABELS_DB "maf_labels"   /* "c:<regID>" / "k:<keyID>" -> JSON array */
+#define AUTHZ_MAF_CLIENTS_DB "maf_clients"             /* KmID -> tep.MafClient */
+#define AUTHZ_MAF_KEYS_DB "maf_keys"                   /* Key Identifier -> tep.MafKey */
+#define AUTHZ_MAF_LABELS_DB "maf_labels"               /* "c:<regID>" / "k:<keyID>" -> JSON array */
 #define AUTHZ_MAF_REVOKED_CERTS_DB "maf_revoked_certs" /* serial -> revocation time (8 B) */
-#define AUTHZ_MAF_SUID_KC 32               /* MAF-based SAEF (TS-0003 Table 8.8.1-1) */
-#define AUTHZ_MAF_SUID_KM 21               /* Km: the MAF credential of an enrolment */
+#define AUTHZ_MAF_SUID_KC 32                           /* MAF-based SAEF (TS-0003 Table 8.8.1-1) */
+#define AUTHZ_MAF_SUID_KM 21                           /* Km: the MAF credential of an enrolment */
 /* MAF-distributed end-to-end keys (TS-0004 6.3.4.2.39): ESPrim, ESData encryption, ESData
  * signature. Their targets may be AE-IDs; they are given out to targets only through
  * GET maf/keys/<relativeKeyID> (authz_maf_e2e.c), never to tep-cse as a DTLS PSK. */
 #define AUTHZ_MAF_SUID_E2E_PRIM 33
 #define AUTHZ_MAF_SUID_E2E_ENC 34
 #define AUTHZ_MAF_SUID_E2E_SIG 35
-#define AUTHZ_MAF_KEY_LT 3600              /* default key lifetime, seconds */
+#define AUTHZ_MAF_KEY_LT 3600 /* default key lifetime, seconds */
 #define AUTHZ_MAF_KEY_LT_MAX 86400
 #define AUTHZ_MAF_CLIENT_LT_MAX (30 * 86400)
 #define AUTHZ_MAF_TARGETS_MAX 8
@@ -53,9 +53,9 @@
  * (km_id set, cert_serial NULL or "") or a certificate session (km_id "", cert_serial
  * the client certificate's serial, lower-case hex). */
 typedef struct {
-    const char *km_id;      /* its psk_identity; "" for a certificate session */
-    const char *enrolee_id; /* the client: AE-ID / CSE-ID bound to Km or the SAN */
-    int64_t expires;        /* the enrolment's expiry (0 = none) */
+    const char *km_id;       /* its psk_identity; "" for a certificate session */
+    const char *enrolee_id;  /* the client: AE-ID / CSE-ID bound to Km or the SAN */
+    int64_t expires;         /* the enrolment's expiry (0 = none) */
     const char *cert_serial; /* certificate session: the client certificate's serial */
 } authz_maf_session;
 
@@ -98,8 +98,8 @@ void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_
                                const char *body, size_t len, int64_t now, authz_maf_answer *ret);
 /* exporter: EXPORTER-oneM2M-Connection of the session (CMN_EXPORTER_LEN bytes). */
 void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
-                            const uint8_t exporter[CMN_EXPORTER_LEN], const char *body,
-                            size_t len, int64_t now, authz_maf_answer *ret);
+                            const uint8_t exporter[CMN_EXPORTER_LEN], const char *body, size_t len,
+                            int64_t now, authz_maf_answer *ret);
 
 /* MAF Client Registration Update (8.8.2.5): reg_id (the Uri-Path) must be the
  * session's own live registration. 2.04 {"expirationTime"?, "labels"?} (only those
@@ -141,8 +141,8 @@ void authz_maf_credential_free(Tep__Credential *c); /* NULL is fine */
 /* The certificate MAF Handshake's binding (8.8.2.2): enrolee_id's live Km from sync
  * (SUID 21, neither revoked nor expired; the latest-expiring when several): 0 with its
  * expiry and KeID (either out pointer may be NULL). CMN_ENOTFOUND: none. */
-int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now,
-                         int64_t *ret_expires, char *ret_ke_id, size_t len_ke_id);
+int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now, int64_t *ret_expires,
+                         char *ret_ke_id, size_t len_ke_id);
 
 /* Serials of certificates revoked by the sync turn in progress (authz_maf_apply_sync's
  * arg): after the turn, authz_maf_revoke_cert() each. */

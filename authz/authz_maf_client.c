@@ -48,8 +48,10 @@ void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_
     const char *key = authz_maf_client_key(s, kbuf, sizeof(kbuf));
 
     memset(ret, 0, sizeof(*ret));
-    if (o == NULL || authz_maf_expiry(o, now, AUTHZ_MAF_CLIENT_LT_MAX, AUTHZ_MAF_CLIENT_LT_MAX,
-                            s->expires, &c.expires) != 0 || authz_maf_parse_labels(o, &labels) != 0)
+    if (o == NULL ||
+        authz_maf_expiry(o, now, AUTHZ_MAF_CLIENT_LT_MAX, AUTHZ_MAF_CLIENT_LT_MAX, s->expires,
+                         &c.expires) != 0 ||
+        authz_maf_parse_labels(o, &labels) != 0)
         authz_maf_reply(ret, AUTHZ_MAF_BAD_REQUEST, "malformed client registration");
     else if (json_object_get(o, "mafFQDN") != NULL && (fqdn == NULL || strcmp(fqdn, maf_fqdn)))
         authz_maf_reply(ret, AUTHZ_MAF_BAD_REQUEST, "mafFQDN names another MAF");
@@ -62,7 +64,7 @@ void authz_maf_client_register(cmn_store *st, const char *maf_fqdn, const authz_
         c.enrolee_id = (char *)s->enrolee_id;
         c.registered = now;
         if (authz_maf_put_with_labels(st, AUTHZ_MAF_CLIENTS_DB, key, &c.base, 'c', reg_id,
-                            labels != NULL ? labels : "[]") != 0)
+                                      labels != NULL ? labels : "[]") != 0)
             authz_maf_reply(ret, AUTHZ_MAF_INTERNAL, "store failure");
         else if ((ret->body = client_body(&c, labels)) == NULL)
             authz_maf_reply(ret, AUTHZ_MAF_INTERNAL, "no memory");
@@ -96,12 +98,11 @@ static int match_reg(const void *key, size_t klen, const void *val, size_t vlen,
 /* The session's own client registration named reg_id: 0 with *ret_client, or the
  * refusal (404 nobody's, 403 someone else's or expired when live is asked for) with
  * *ret_why. */
-static unsigned own_client(cmn_store *st, const authz_maf_session *s, const char *reg_id,
-                           bool live, int64_t now, Tep__MafClient **ret_client,
-                           const char **ret_why)
+static unsigned own_client(cmn_store *st, const authz_maf_session *s, const char *reg_id, bool live,
+                           int64_t now, Tep__MafClient **ret_client, const char **ret_why)
 {
     char kbuf[CMN_KEY_ID_MAX + 8];
-    reg_search rs = { reg_id, false };
+    reg_search rs = {reg_id, false};
     Tep__MafClient *c = NULL;
     unsigned code = 0;
 
@@ -140,7 +141,7 @@ void authz_maf_client_update(cmn_store *st, const char *maf_fqdn, const authz_ma
                              const char *reg_id, const char *body, size_t len, int64_t now,
                              authz_maf_answer *ret)
 {
-    static const char *const allowed[] = { "expirationTime", "labels", "mafFQDN", NULL };
+    static const char *const allowed[] = {"expirationTime", "labels", "mafFQDN", NULL};
     Tep__MafClient *c = NULL;
     json_t *o = authz_maf_parse_body(body, len);
     char kbuf[CMN_KEY_ID_MAX + 8], *labels = NULL, **keys = NULL;
@@ -155,7 +156,7 @@ void authz_maf_client_update(cmn_store *st, const char *maf_fqdn, const authz_ma
     if (!authz_maf_update_members_ok(o, allowed) || authz_maf_parse_labels(o, &labels) != 0 ||
         !authz_maf_fqdn_ok(o, maf_fqdn) ||
         authz_maf_expiry(o, now, AUTHZ_MAF_CLIENT_LT_MAX, AUTHZ_MAF_CLIENT_LT_MAX, s->expires,
-               &expires) != 0)
+                         &expires) != 0)
         code = AUTHZ_MAF_BAD_REQUEST;
     else
         code = own_client(st, s, reg_id, true, now, &c, &why);

@@ -35,8 +35,7 @@ json_t *authz_maf_parse_body(const char *body, size_t len);
 int64_t authz_maf_min_nonzero(int64_t a, int64_t b);
 /* A requested expirationTime (absent: now + def), at most now + max and never after
  * the enrolment. CMN_EINVAL when present but not a future integer. */
-int authz_maf_expiry(json_t *o, int64_t now, int64_t def, int64_t max, int64_t bound,
-                     int64_t *ret);
+int authz_maf_expiry(json_t *o, int64_t now, int64_t def, int64_t max, int64_t bound, int64_t *ret);
 int authz_maf_get_client(cmn_store *st, const char *km_id, Tep__MafClient **ret);
 void authz_maf_key_free(Tep__MafKey *k);
 int authz_maf_get_key(cmn_store *st, const char *key_id, Tep__MafKey **ret);

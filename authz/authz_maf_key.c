@@ -23,8 +23,7 @@ static char *key_body(const Tep__MafKey *k, const char *rel_hex)
     for (size_t i = 0; t != NULL && i < k->n_targets; i++)
         json_array_append_new(t, json_string(k->targets[i]));
     o = json_pack("{s:s,s:s,s:I,s:i,s:o}", "relativeKeyID", rel_hex, "keyID", k->key_id,
-                  "expirationTime", (json_int_t)k->expires, "suid", (int)k->suid, "targetIDs",
-                  t);
+                  "expirationTime", (json_int_t)k->expires, "suid", (int)k->suid, "targetIDs", t);
     s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
@@ -32,9 +31,8 @@ static char *key_body(const Tep__MafKey *k, const char *rel_hex)
 
 /* Checks the request; fills k's targets, suid and expires (bounded by the client).
  * Returns 0, or the CoAP code of the refusal with *ret_why. */
-static unsigned check_key_request(cmn_store *st, const authz_maf_session *s, json_t *o,
-                                  int64_t now, Tep__MafKey *k, const char **targets,
-                                  const char **ret_why)
+static unsigned check_key_request(cmn_store *st, const authz_maf_session *s, json_t *o, int64_t now,
+                                  Tep__MafKey *k, const char **targets, const char **ret_why)
 {
     json_t *suid = json_object_get(o, "suid");
     int64_t client_expires = 0;
@@ -42,8 +40,8 @@ static unsigned check_key_request(cmn_store *st, const authz_maf_session *s, jso
 
     *ret_why = "malformed key registration";
     if (o == NULL || authz_maf_parse_targets(o, targets, &k->n_targets) != 0 ||
-        authz_maf_expiry(o, now, AUTHZ_MAF_KEY_LT, AUTHZ_MAF_KEY_LT_MAX, s->expires,
-                         &k->expires) != 0)
+        authz_maf_expiry(o, now, AUTHZ_MAF_KEY_LT, AUTHZ_MAF_KEY_LT_MAX, s->expires, &k->expires) !=
+            0)
         return AUTHZ_MAF_BAD_REQUEST;
     k->suid = AUTHZ_MAF_SUID_KC;
     if (suid != NULL && (!json_is_integer(suid) || json_integer_value(suid) < AUTHZ_MAF_SUID_KC ||
@@ -64,8 +62,8 @@ static unsigned check_key_request(cmn_store *st, const authz_maf_session *s, jso
 }
 
 void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf_session *s,
-                            const uint8_t exporter[CMN_EXPORTER_LEN], const char *body,
-                            size_t len, int64_t now, authz_maf_answer *ret)
+                            const uint8_t exporter[CMN_EXPORTER_LEN], const char *body, size_t len,
+                            int64_t now, authz_maf_answer *ret)
 {
     Tep__MafKey k = TEP__MAF_KEY__INIT;
     const char *targets[AUTHZ_MAF_TARGETS_MAX];
@@ -90,14 +88,14 @@ void authz_maf_key_register(cmn_store *st, const char *maf_fqdn, const authz_maf
     if (ret->code != 0)
         goto out;
     k.key_id = ret->key_id;
-    k.kc = (ProtobufCBinaryData){ CMN_KEY_LEN, kc };
+    k.kc = (ProtobufCBinaryData){CMN_KEY_LEN, kc};
     k.source_id = (char *)s->enrolee_id;
     k.km_id = (char *)s->km_id;
     k.cert_serial = authz_maf_has_cert(s) ? (char *)s->cert_serial : "";
     k.targets = (char **)targets;
     k.created = now;
     if (authz_maf_put_with_labels(st, AUTHZ_MAF_KEYS_DB, k.key_id, &k.base, 'k', k.key_id,
-                        labels != NULL ? labels : "[]") != 0)
+                                  labels != NULL ? labels : "[]") != 0)
         authz_maf_reply(ret, AUTHZ_MAF_INTERNAL, "store failure");
     else if ((ret->body = key_body(&k, rel_hex)) == NULL)
         authz_maf_reply(ret, AUTHZ_MAF_INTERNAL, "no memory");
@@ -154,8 +152,7 @@ void authz_maf_key_update(cmn_store *st, const char *maf_fqdn, const authz_maf_s
                           const char *rel_id, const char *body, size_t len, int64_t now,
                           authz_maf_answer *ret)
 {
-    static const char *const allowed[] = { "expirationTime", "targetIDs", "labels", "mafFQDN",
-                                           NULL };
+    static const char *const allowed[] = {"expirationTime", "targetIDs", "labels", "mafFQDN", NULL};
     Tep__MafKey *k = NULL;
     const char *targets[AUTHZ_MAF_TARGETS_MAX];
     char **old_targets = NULL, *labels = NULL;
@@ -266,13 +263,14 @@ int authz_maf_apply_sync(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     if (rc != 0 || ev == NULL || ev->kind != TEP__EVENT__KIND__CERT_REVOKED)
         return rc;
     if (serial == NULL || serial[0] == '\0' || strlen(serial) >= CMN_KEY_ID_MAX) {
-        CMN_WARN("sync", "event=sync_item_skipped seq=%llu reason=\"CERT_REVOKED without "
-                         "serial\"", (unsigned long long)ev->seq);
+        CMN_WARN("sync",
+                 "event=sync_item_skipped seq=%llu reason=\"CERT_REVOKED without "
+                 "serial\"",
+                 (unsigned long long)ev->seq);
         return 0;
     }
     cmn_store_u64_key((uint64_t)ev->time, when);
-    rc = cmn_txn_put(txn, AUTHZ_MAF_REVOKED_CERTS_DB, serial, strlen(serial), when,
-                     sizeof(when));
+    rc = cmn_txn_put(txn, AUTHZ_MAF_REVOKED_CERTS_DB, serial, strlen(serial), when, sizeof(when));
     if (rc == 0)
         CMN_INFO("sync", "event=cert_revoked serial=%s enrolee_id=%s", serial,
                  ev->enrolee_id != NULL ? ev->enrolee_id : "");
@@ -302,8 +300,8 @@ void authz_maf_pending_clear(authz_maf_pending *p)
 int authz_maf_revoke_cert(cmn_store *st, const char *serial, int64_t now, char ***ret,
                           size_t *ret_n)
 {
-    authz_maf_key_search ks = { NULL, now, NULL, 0, 0, true };
-    authz_maf_session s = { "", "", 0, serial };
+    authz_maf_key_search ks = {NULL, now, NULL, 0, 0, true};
+    authz_maf_session s = {"", "", 0, serial};
     cmn_txn *t = NULL;
     int rc;
 
@@ -373,7 +371,7 @@ static int list_one(const void *key, size_t klen, const void *val, size_t vlen, 
 
 int authz_maf_list(cmn_store *st, Tep__MafKey ***ret, size_t *ret_n)
 {
-    key_list l = { NULL, 0 };
+    key_list l = {NULL, 0};
     int rc = cmn_store_foreach(st, AUTHZ_MAF_KEYS_DB, NULL, 0, list_one, &l);
 
     if (rc != 0) {
@@ -438,7 +436,7 @@ static int count_live(const void *key, size_t klen, const void *val, size_t vlen
 
 int authz_maf_count_keys(cmn_store *st, int64_t now, size_t *ret)
 {
-    int64_t ctx[2] = { now, 0 };
+    int64_t ctx[2] = {now, 0};
     int rc = cmn_store_foreach(st, AUTHZ_MAF_KEYS_DB, NULL, 0, count_live, ctx);
 
     *ret = (size_t)ctx[1];

@@ -46,10 +46,10 @@ static int match_km(const void *key, size_t klen, const void *val, size_t vlen, 
     return 0;
 }
 
-int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now,
-                         int64_t *ret_expires, char *ret_ke_id, size_t len_ke_id)
+int authz_maf_enrolee_km(cmn_store *st, const char *enrolee_id, int64_t now, int64_t *ret_expires,
+                         char *ret_ke_id, size_t len_ke_id)
 {
-    km_search ks = { enrolee_id, now, false, 0, "" };
+    km_search ks = {enrolee_id, now, false, 0, ""};
     int rc = cmn_store_foreach(st, AUTHZ_CREDS_DB, NULL, 0, match_km, &ks);
 
     if (rc != 0)
@@ -111,8 +111,8 @@ static int to_credential(const Tep__MafKey *k, const char *ke_id, Tep__Credentia
     c->expires = k->expires;
     c->ke_id = strdup(ke_id); /* the source's enrolment: targets revoke Kc with it */
     c->app_id = strdup("");
-    if (c->key_id == NULL || c->enrolee_id == NULL || c->key.data == NULL ||
-        c->ke_id == NULL || c->app_id == NULL) {
+    if (c->key_id == NULL || c->enrolee_id == NULL || c->key.data == NULL || c->ke_id == NULL ||
+        c->app_id == NULL) {
         authz_maf_credential_free(c);
         return CMN_ENOMEM;
     }
@@ -136,7 +136,8 @@ int authz_maf_retrieve(cmn_store *st, const char *key_id, const char *target_id,
         rc = CMN_ENOTFOUND; /* de-registered or revoked: the record stays for the audit */
     if (rc == 0 && (k->kc.len != CMN_KEY_LEN || k->source_id == NULL))
         rc = CMN_ECORRUPT;
-    if (rc == 0 && ((k->expires != 0 && k->expires <= now) || !source_live(st, k, now, ke_id, sizeof(ke_id))))
+    if (rc == 0 &&
+        ((k->expires != 0 && k->expires <= now) || !source_live(st, k, now, ke_id, sizeof(ke_id))))
         rc = CMN_ENOTFOUND; /* an expired or revoked key is no key */
     if (rc == 0 && !is_target(k, target_id))
         rc = CMN_EDENIED;

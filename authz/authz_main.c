@@ -18,29 +18,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " PROG " --config FILE [--check-config]\n"
-            "       " PROG " --help | --version\n"
-            "\n"
-            "The MAF and Policy Decision Point of tep: answers access decisions (TS-0003\n"
-            "7.1.5) on the decide socket and keeps the MAF credentials (Km) it learns from\n"
-            "tep-enroller's events. Every key below can be overridden by the environment\n"
-            "variable TEP_<SECTION>_<KEY>.\n"
-            "\n"
-            "options:\n"
-            "  -c, --config FILE    configuration file (required)\n"
-            "      --check-config   validate the configuration and exit (0 valid, 1 not)\n"
-            "  -h, --help           this text\n"
-            "  -V, --version        print the version\n"
-            "\n"
-            "configuration keys:\n");
+    fprintf(out, "usage: " PROG " --config FILE [--check-config]\n"
+                 "       " PROG " --help | --version\n"
+                 "\n"
+                 "The MAF and Policy Decision Point of tep: answers access decisions (TS-0003\n"
+                 "7.1.5) on the decide socket and keeps the MAF credentials (Km) it learns from\n"
+                 "tep-enroller's events. Every key below can be overridden by the environment\n"
+                 "variable TEP_<SECTION>_<KEY>.\n"
+                 "\n"
+                 "options:\n"
+                 "  -c, --config FILE    configuration file (required)\n"
+                 "      --check-config   validate the configuration and exit (0 valid, 1 not)\n"
+                 "  -h, --help           this text\n"
+                 "  -V, --version        print the version\n"
+                 "\n"
+                 "configuration keys:\n");
     authz_config_print_help(out);
 }
 
 int main(int argc, char **argv)
 {
-    const cmn_daemon_cli cli = {.prog = PROG, .version = TEP_VERSION, .usage = usage,
-                                .out = stdout, .err = stderr};
+    const cmn_daemon_cli cli = {
+        .prog = PROG, .version = TEP_VERSION, .usage = usage, .out = stdout, .err = stderr};
     cmn_daemon_args args;
     authz_config cfg;
     authz_daemon *d = NULL;
@@ -58,7 +57,7 @@ int main(int argc, char **argv)
     if (args.check_only) {
         /* the certificate files too: all three or none, readable, issued by ca_file,
          * the MAF's own certificate naming onem2m:<maf_id> */
-        cmn_pki_files f = { cfg.cert_file, cfg.key_file, cfg.ca_file };
+        cmn_pki_files f = {cfg.cert_file, cfg.key_file, cfg.ca_file};
         bool on;
         cmn_log_init(PROG, cfg.level, NULL);
         if (cmn_pki_check("config", "authz", &f, cfg.maf_id, &on) != 0)

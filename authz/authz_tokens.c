@@ -66,8 +66,8 @@ static int create_key(authz_tokens *t, int64_t now)
 
     if (rc != 0)
         return rc;
-    k.priv = (ProtobufCBinaryData){ CMN_ES256_PRIV_LEN, t->priv };
-    k.pub = (ProtobufCBinaryData){ CMN_ES256_PUB_LEN, t->pub };
+    k.priv = (ProtobufCBinaryData){CMN_ES256_PRIV_LEN, t->priv};
+    k.pub = (ProtobufCBinaryData){CMN_ES256_PUB_LEN, t->pub};
     k.created = now;
     len = tep__token_signing_key__get_packed_size(&k);
     if (len > sizeof(buf))
@@ -137,12 +137,12 @@ const char *authz_tokens_pub_hex(const authz_tokens *t)
 /* ---- POST /token ----------------------------------------------------------------- */
 
 typedef struct {
-    const char *aud;            /* SP-relative CSE-ID "/tep-cse" */
+    const char *aud; /* SP-relative CSE-ID "/tep-cse" */
     const char *ris[RIS_MAX];
     size_t n_ris;
     uint32_t acop;
-    int64_t lt;                 /* asked lifetime, 0 = the grant's */
-    int64_t nbf;                /* asked notBefore, 0 = now */
+    int64_t lt;  /* asked lifetime, 0 = the grant's */
+    int64_t nbf; /* asked notBefore, 0 = now */
 } token_ask;
 
 static bool valid_cse_id(const char *s)
@@ -163,7 +163,8 @@ static const char *parse_ask(json_t *root, token_ask *a)
         return "aud must be an SP-relative CSE-ID";
     if (!json_is_array(ris) || json_array_size(ris) == 0 || json_array_size(ris) > RIS_MAX)
         return "ris must be 1..8 target paths";
-    json_array_foreach(ris, i, v) {
+    json_array_foreach(ris, i, v)
+    {
         a->ris[i] = json_string_value(v);
         if (a->ris[i] == NULL || a->ris[i][0] != '/' || strlen(a->ris[i]) > ID_MAX)
             return "ris entries must be structured paths";
@@ -178,8 +179,8 @@ static const char *parse_ask(json_t *root, token_ask *a)
         return "lt must be a positive integer";
     a->lt = lt != NULL ? json_integer_value(lt) : 0;
     a->nbf = json_integer_value(json_object_get(root, "nbf"));
-    if (json_object_get(root, "nbf") != NULL && (!json_is_integer(json_object_get(root, "nbf")) ||
-                                                 a->nbf < 1))
+    if (json_object_get(root, "nbf") != NULL &&
+        (!json_is_integer(json_object_get(root, "nbf")) || a->nbf < 1))
         return "nbf must be a Unix time";
     return NULL;
 }
@@ -226,11 +227,17 @@ static void sign_answer(authz_tokens *t, const token_ask *a, const char *holder,
                         int64_t lt, authz_token_answer *ret)
 {
     char aud[ID_MAX];
-    const char *auds[1] = { aud };
+    const char *auds[1] = {aud};
     json_t *tkps = permissions(a, holder);
-    cmn_token_claims c = { .tkid = ret->tkid, .issuer = t->cfg.issuer, .holder = holder,
-                           .not_before = now, .not_after = now + lt, .audience = auds,
-                           .n_audience = 1, .name = "tep", .permissions = tkps };
+    cmn_token_claims c = {.tkid = ret->tkid,
+                          .issuer = t->cfg.issuer,
+                          .holder = holder,
+                          .not_before = now,
+                          .not_after = now + lt,
+                          .audience = auds,
+                          .n_audience = 1,
+                          .name = "tep",
+                          .permissions = tkps};
     char *jwt = NULL;
     json_t *body;
 
@@ -241,8 +248,8 @@ static void sign_answer(authz_tokens *t, const token_ask *a, const char *holder,
         cmn_token_issue(&c, t->priv, t->pub, &jwt) != 0)
         goto out;
     ret->reason = "store failed"; /* kept for tids look-ups before it is handed out */
-    if (cmn_store_put(t->store, AUTHZ_ISSUED_DB, ret->tkid, strlen(ret->tkid), jwt,
-                      strlen(jwt)) != 0)
+    if (cmn_store_put(t->store, AUTHZ_ISSUED_DB, ret->tkid, strlen(ret->tkid), jwt, strlen(jwt)) !=
+        0)
         goto out;
     body = json_pack("{s:s,s:s,s:s,s:I}", "tkn", jwt, "tkid", ret->tkid, "azp", holder, "exp",
                      (json_int_t)(now + lt));
@@ -271,7 +278,7 @@ void authz_tokens_request(authz_tokens *t, const char *holder_ae, const char *bo
                           int64_t now, authz_token_answer *ret)
 {
     json_t *root = body != NULL ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-    token_ask a = { 0 };
+    token_ask a = {0};
     char holder[ID_MAX * 2];
     const char *why = NULL;
     int64_t lt = 0;
@@ -324,8 +331,7 @@ static int das_tokens(authz_tokens *t, const Tep__DasRequest *rq, Tep__DasRespon
     return ret->rule != NULL ? 0 : CMN_ENOMEM;
 }
 
-int authz_tokens_das(authz_tokens *t, const Tep__DasRequest *rq, int64_t now,
-                     Tep__DasResponse *ret)
+int authz_tokens_das(authz_tokens *t, const Tep__DasRequest *rq, int64_t now, Tep__DasResponse *ret)
 {
     int64_t lt = 0;
     int i;

@@ -25,8 +25,8 @@
 typedef struct authz_tokens authz_tokens;
 
 typedef struct {
-    const char *issuer;  /* iss and the FQDN of every Token-ID (the MAF-ID) */
-    const char *sp_id;   /* SP-ID of absolute IDs: holder "//<sp_id><cse-id>/<AE-ID>" */
+    const char *issuer; /* iss and the FQDN of every Token-ID (the MAF-ID) */
+    const char *sp_id;  /* SP-ID of absolute IDs: holder "//<sp_id><cse-id>/<AE-ID>" */
     const char *data_dir;
 } authz_tokens_cfg;
 

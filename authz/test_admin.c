@@ -22,8 +22,12 @@ static const char *value_of(const Tep__AdminResponse *r, const char *key)
 static void test_status(void **state)
 {
     Tep__AdminRequest rq = TEP__ADMIN_REQUEST__INIT;
-    authz_stats st = {.decisions = 12, .denials = 5, .audit_seq = 40, .last_seq = 7,
-                      .credentials = 3, .maf_keys = 2};
+    authz_stats st = {.decisions = 12,
+                      .denials = 5,
+                      .audit_seq = 40,
+                      .last_seq = 7,
+                      .credentials = 3,
+                      .maf_keys = 2};
     authz_admin_reply r;
 
     rq.op = TEP__ADMIN_REQUEST__OP__STATUS;

@@ -148,8 +148,7 @@ static void test_reset_forgets_everything(void **state)
     cmn_txn *txn = NULL;
 
     assert_int_equal(apply(TEP__EVENT__KIND__ENROLLED, cred.ke_id, &cred), 0);
-    assert_int_equal(cmn_store_put(store, AUTHZ_MAF_REVOKED_CERTS_DB, "0badc0de", 8, when, 8),
-                     0);
+    assert_int_equal(cmn_store_put(store, AUTHZ_MAF_REVOKED_CERTS_DB, "0badc0de", 8, when, 8), 0);
     assert_int_equal(active(), 1);
 
     assert_int_equal(cmn_store_txn_begin(store, &txn), 0);
@@ -157,9 +156,9 @@ static void test_reset_forgets_everything(void **state)
     assert_int_equal(cmn_txn_commit(txn), 0);
     assert_int_equal(active(), 0);
     assert_null(load(cred.key_id));
-    assert_int_equal(cmn_store_get(store, AUTHZ_KE_INDEX_DB, cred.ke_id, strlen(cred.ke_id),
-                                   &val, &len),
-                     CMN_ENOTFOUND);
+    assert_int_equal(
+        cmn_store_get(store, AUTHZ_KE_INDEX_DB, cred.ke_id, strlen(cred.ke_id), &val, &len),
+        CMN_ENOTFOUND);
     assert_int_equal(cmn_store_get(store, AUTHZ_MAF_REVOKED_CERTS_DB, "0badc0de", 8, &val, &len),
                      CMN_ENOTFOUND);
     assert_int_equal(apply(TEP__EVENT__KIND__REVOKED, cred.ke_id, NULL), 0);

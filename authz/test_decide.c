@@ -18,8 +18,8 @@
 #include "tst.h"
 
 #define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
-#define SENSOR_PV                                                                          \
-    "{\"acr\": [{\"acor\": [\"Csensor*\"], \"acop\": 3, \"acaf\": true,"                   \
+#define SENSOR_PV                                                                                  \
+    "{\"acr\": [{\"acor\": [\"Csensor*\"], \"acop\": 3, \"acaf\": true,"                           \
     " \"acod\": [{\"chty\": [4]}]}]}"
 
 typedef struct {
@@ -33,32 +33,136 @@ typedef struct {
 } case_t;
 
 static const case_t cases[] = {
-    {"admin always", {SENSOR_PV}, "CAdmin", "Cother", CMN_ACOP_DELETE, 0, false, true, true,
+    {"admin always",
+     {SENSOR_PV},
+     "CAdmin",
+     "Cother",
+     CMN_ACOP_DELETE,
+     0,
+     false,
+     true,
+     true,
      "admin"},
-    {"no acp, creator", {NULL}, "Cowner", "Cowner", CMN_ACOP_UPDATE, 0, true, false, true,
+    {"no acp, creator",
+     {NULL},
+     "Cowner",
+     "Cowner",
+     CMN_ACOP_UPDATE,
+     0,
+     true,
+     false,
+     true,
      "creator"},
-    {"no acp, not creator", {NULL}, "Cother", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false,
-     false, "no acp: not creator"},
-    {"no acp, empty creator", {NULL}, "", "", CMN_ACOP_RETRIEVE, 0, true, false, false,
+    {"no acp, not creator",
+     {NULL},
+     "Cother",
+     "Cowner",
+     CMN_ACOP_RETRIEVE,
+     0,
+     true,
+     false,
+     false,
      "no acp: not creator"},
-    {"acp permits", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false,
-     true, "acp[0].acr[0]"},
-    {"acp create cin", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_CREATE, 4, true, false,
-     true, "acp[0].acr[0]"},
-    {"acp create cnt denied", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_CREATE, 3, true,
-     false, false, "no matching acr"},
-    {"acp needs authn", {SENSOR_PV}, "Csensor01", "Cowner", CMN_ACOP_RETRIEVE, 0, false, false,
-     false, "no matching acr"},
-    {"acp ignores creator", {SENSOR_PV}, "Cowner", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false,
-     false, "no matching acr"},
-    {"second acp permits", {SENSOR_PV, OPEN_PV}, "Cx", "Cowner", CMN_ACOP_DELETE, 0, false,
-     false, true, "acp[1].acr[0]"},
-    {"policy not JSON", {"{acr"}, "Cx", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false, false,
+    {"no acp, empty creator",
+     {NULL},
+     "",
+     "",
+     CMN_ACOP_RETRIEVE,
+     0,
+     true,
+     false,
+     false,
+     "no acp: not creator"},
+    {"acp permits",
+     {SENSOR_PV},
+     "Csensor01",
+     "Cowner",
+     CMN_ACOP_RETRIEVE,
+     0,
+     true,
+     false,
+     true,
+     "acp[0].acr[0]"},
+    {"acp create cin",
+     {SENSOR_PV},
+     "Csensor01",
+     "Cowner",
+     CMN_ACOP_CREATE,
+     4,
+     true,
+     false,
+     true,
+     "acp[0].acr[0]"},
+    {"acp create cnt denied",
+     {SENSOR_PV},
+     "Csensor01",
+     "Cowner",
+     CMN_ACOP_CREATE,
+     3,
+     true,
+     false,
+     false,
+     "no matching acr"},
+    {"acp needs authn",
+     {SENSOR_PV},
+     "Csensor01",
+     "Cowner",
+     CMN_ACOP_RETRIEVE,
+     0,
+     false,
+     false,
+     false,
+     "no matching acr"},
+    {"acp ignores creator",
+     {SENSOR_PV},
+     "Cowner",
+     "Cowner",
+     CMN_ACOP_RETRIEVE,
+     0,
+     true,
+     false,
+     false,
+     "no matching acr"},
+    {"second acp permits",
+     {SENSOR_PV, OPEN_PV},
+     "Cx",
+     "Cowner",
+     CMN_ACOP_DELETE,
+     0,
+     false,
+     false,
+     true,
+     "acp[1].acr[0]"},
+    {"policy not JSON",
+     {"{acr"},
+     "Cx",
+     "Cowner",
+     CMN_ACOP_RETRIEVE,
+     0,
+     true,
+     false,
+     false,
      "acp[0]: pv not an object"},
-    {"duplicate keys rejected", {"{\"acr\": [], \"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"},
-     "Cx", "Cowner", CMN_ACOP_RETRIEVE, 0, true, false, false, "acp[0]: pv not an object"},
-    {"two ops at once", {OPEN_PV}, "Cx", "Cowner", CMN_ACOP_RETRIEVE | CMN_ACOP_UPDATE, 0, true,
-     false, false, "bad request"},
+    {"duplicate keys rejected",
+     {"{\"acr\": [], \"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"},
+     "Cx",
+     "Cowner",
+     CMN_ACOP_RETRIEVE,
+     0,
+     true,
+     false,
+     false,
+     "acp[0]: pv not an object"},
+    {"two ops at once",
+     {OPEN_PV},
+     "Cx",
+     "Cowner",
+     CMN_ACOP_RETRIEVE | CMN_ACOP_UPDATE,
+     0,
+     true,
+     false,
+     false,
+     "bad request"},
 };
 
 static void run_case(const case_t *c)
@@ -80,8 +184,8 @@ static void run_case(const case_t *c)
     rq.now = 1795000000;
     assert_int_equal(authz_decide(&rq, &resp), 0);
     if (resp.permit != c->permit || strcmp(resp.rule, c->rule) != 0)
-        fail_msg("%s: got permit=%d rule=\"%s\", want %d \"%s\"", c->name, resp.permit,
-                 resp.rule, c->permit, c->rule);
+        fail_msg("%s: got permit=%d rule=\"%s\", want %d \"%s\"", c->name, resp.permit, resp.rule,
+                 c->permit, c->rule);
     assert_int_equal(resp.rsc, c->permit ? CMN_RSC_OK : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
     authz_decide_clear(&resp);
     assert_null(resp.rule);
@@ -218,14 +322,14 @@ static void test_audit_retention_and_full_map(void **state)
     for (size_t i = 0; i < 8; i++)
         items[i] = (authz_audit_item){.rq = &rq, .resp = &resp};
     for (int b = 0; b < 4; b++, seq += 8)
-        assert_int_equal(authz_audit_append_bounded(store, seq, 1795000000, items, 8, &lim,
-                                                    &pruned), 0);
+        assert_int_equal(
+            authz_audit_append_bounded(store, seq, 1795000000, items, 8, &lim, &pruned), 0);
     assert_int_equal(authz_audit_span(store, &oldest, &count), 0);
     assert_int_equal(count, 10);
     assert_int_equal(oldest, 23);
     /* 200 s later: everything older than 100 s goes, the new batch stays */
-    assert_int_equal(authz_audit_append_bounded(store, seq, 1795000200, items, 2, &lim,
-                                                &pruned), 0);
+    assert_int_equal(authz_audit_append_bounded(store, seq, 1795000200, items, 2, &lim, &pruned),
+                     0);
     assert_int_equal(pruned, 10);
     assert_int_equal(authz_audit_span(store, &oldest, &count), 0);
     assert_int_equal(count, 2);

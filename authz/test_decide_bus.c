@@ -51,7 +51,7 @@ static int write_config(void)
 /* Starts the daemon (its output to log_path, truncated) and waits for "event=ready". */
 static int start_daemon(void)
 {
-    char *argv[] = { (char *)daemon_path, "--config", conf, NULL };
+    char *argv[] = {(char *)daemon_path, "--config", conf, NULL};
     int rc;
 
     pid = tst_spawn(argv, log_path);
@@ -370,7 +370,7 @@ static void test_clean_stop_and_audit_kept(void **state)
     assert_true(tst_log_contains(log_path, "event=stopping"));
     assert_int_equal(start_daemon(), 0);
     assert_string_equal(status_value("decisions", v, sizeof(v)), "0"); /* since start */
-    assert_string_equal(status_value("audit_seq", v, sizeof(v)), "3");  /* durable */
+    assert_string_equal(status_value("audit_seq", v, sizeof(v)), "3"); /* durable */
     test_permit_by_policy(state);
     assert_string_equal(status_value("audit_seq", v, sizeof(v)), "4");
 }

@@ -74,7 +74,8 @@ static void test_find_matches_originator_target_and_ops(void **state)
 static void test_bad_entries_refused_with_index(void **state)
 {
     static const char *const bad[] = {
-        "[]", "{\"grants\": {}}",
+        "[]",
+        "{\"grants\": {}}",
         "{\"grants\": [{\"ris\":[\"/a\"],\"acop\":2,\"lt\":1}]}",
         "{\"grants\": [{\"or\":\"C1\",\"ris\":[],\"acop\":2,\"lt\":1}]}",
         "{\"grants\": [{\"or\":\"C1\",\"ris\":[\"/a\"],\"acop\":64,\"lt\":1}]}",

@@ -29,16 +29,16 @@
 static tst_store fx;
 static cmn_store *store; /* fx.store */
 static uint8_t exporter[CMN_EXPORTER_LEN];
-static const authz_maf_session sess = { "0011@maf.tep.local", "Cdevice01", NOW + 7200, NULL };
+static const authz_maf_session sess = {"0011@maf.tep.local", "Cdevice01", NOW + 7200, NULL};
 
 /* The client's Km as the enroller's sync brought it (SUID 21). */
 static int put_km(bool revoked)
 {
-    uint8_t km[32] = { 0 }, buf[256];
+    uint8_t km[32] = {0}, buf[256];
     Tep__Credential c = TEP__CREDENTIAL__INIT;
 
     c.key_id = (char *)sess.km_id;
-    c.key = (ProtobufCBinaryData){ sizeof(km), km };
+    c.key = (ProtobufCBinaryData){sizeof(km), km};
     c.suid = 21;
     c.ke_id = KE_ID;
     c.enrolee_id = (char *)sess.enrolee_id;
@@ -50,8 +50,8 @@ static int put_km(bool revoked)
 
 static int setup(void **state)
 {
-    const char *dbs[] = { AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,       AUTHZ_CREDS_DB,
-                          AUTHZ_MAF_LABELS_DB,  AUTHZ_MAF_REVOKED_CERTS_DB, AUTHZ_KE_INDEX_DB };
+    const char *dbs[] = {AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,          AUTHZ_CREDS_DB,
+                         AUTHZ_MAF_LABELS_DB,  AUTHZ_MAF_REVOKED_CERTS_DB, AUTHZ_KE_INDEX_DB};
     int rc;
 
     (void)state;
@@ -90,8 +90,7 @@ static const char *register_client(void)
     authz_maf_client_register(store, MAF, &sess, "{\"mafFQDN\":\"" MAF "\"}", 27, NOW, &a);
     assert_int_equal(a.code, 201);
     o = body_of(&a);
-    snprintf(reg_id, sizeof(reg_id), "%s",
-             json_string_value(json_object_get(o, "mafClientRegID")));
+    snprintf(reg_id, sizeof(reg_id), "%s", json_string_value(json_object_get(o, "mafClientRegID")));
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "assignedSymmKeyID")), sess.km_id);
     assert_int_equal(strlen(json_string_value(json_object_get(o, "mafClientRegID"))), 16);
@@ -197,10 +196,9 @@ static void test_bad_requests(void **state)
     free(a.body);
 }
 
-
 /* ---- lifecycle (8.8.2.5, 8.8.2.6, 8.8.2.9, 8.8.2.10) ------------------------------------ */
 
-static const authz_maf_session other = { "0022@maf.tep.local", "Cdevice02", NOW + 7200, NULL };
+static const authz_maf_session other = {"0022@maf.tep.local", "Cdevice02", NOW + 7200, NULL};
 
 static void register_other_client(char *reg_id, size_t len)
 {
@@ -230,8 +228,7 @@ static void test_client_update(void **state)
 
     (void)state;
     register_other_client(theirs, sizeof(theirs));
-    client_update(&sess, mine, "{\"expirationTime\":1800000900,\"labels\":[\"room-1\"]}",
-                  204, &a);
+    client_update(&sess, mine, "{\"expirationTime\":1800000900,\"labels\":[\"room-1\"]}", 204, &a);
     o = body_of(&a);
     assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), NOW + 900);
     assert_string_equal(json_string_value(json_array_get(json_object_get(o, "labels"), 0)),
@@ -313,8 +310,8 @@ static void test_client_deregistration_revokes_its_keys(void **state)
     authz_maf_answer_clear(&a);
 }
 
-static void key_update(const authz_maf_session *s, const char *rel, const char *body,
-                       unsigned code, authz_maf_answer *a)
+static void key_update(const authz_maf_session *s, const char *rel, const char *body, unsigned code,
+                       authz_maf_answer *a)
 {
     authz_maf_key_update(store, MAF, s, rel, body, strlen(body), NOW, a);
     assert_int_equal(a->code, code);
@@ -332,12 +329,12 @@ static void test_key_update(void **state)
     (void)state;
     register_client();
     register_other_client(theirs, sizeof(theirs));
-    register_key("{\"targetIDs\":[\"/tep-cse\",\"/cse-2\"],\"expirationTime\":1800000600}",
-                 201, &a);
+    register_key("{\"targetIDs\":[\"/tep-cse\",\"/cse-2\"],\"expirationTime\":1800000600}", 201,
+                 &a);
     free(a.body);
 
-    key_update(&sess, REL, "{\"expirationTime\":1800001200,\"targetIDs\":[\"/tep-cse\",\"/cse-3\"]}",
-               204, &a);
+    key_update(&sess, REL,
+               "{\"expirationTime\":1800001200,\"targetIDs\":[\"/tep-cse\",\"/cse-3\"]}", 204, &a);
     assert_string_equal(a.key_id, REL "@" MAF);
     o = body_of(&a);
     assert_int_equal(json_integer_value(json_object_get(o, "expirationTime")), NOW + 1200);
@@ -495,7 +492,7 @@ static int source_with_serial(const char *key_id, const char *serial)
 
 static void test_certificate_session(void **state)
 {
-    static const authz_maf_session cert = { "", "Cdevice01", NOW + 7200, SERIAL };
+    static const authz_maf_session cert = {"", "Cdevice01", NOW + 7200, SERIAL};
     char **gone = NULL;
     authz_maf_answer a;
     Tep__Credential *c = NULL;
@@ -506,20 +503,19 @@ static void test_certificate_session(void **state)
     json_t *o;
 
     (void)state;
-    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, &expires, ke_id,
-                                          sizeof(ke_id)), 0);
+    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, &expires, ke_id, sizeof(ke_id)),
+                     0);
     assert_int_equal(expires, sess.expires);
     assert_string_equal(ke_id, KE_ID);
-    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice02", NOW, NULL, NULL, 0),
-                     CMN_ENOTFOUND);
+    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice02", NOW, NULL, NULL, 0), CMN_ENOTFOUND);
 
     authz_maf_client_register(store, MAF, &cert, "{}", 2, NOW, &a);
     assert_int_equal(a.code, 201);
     o = body_of(&a);
     assert_null(json_object_get(o, "assignedSymmKeyID"));
     json_decref(o);
-    authz_maf_key_register(store, MAF, &cert, exporter, "{\"targetIDs\":[\"/tep-cse\"]}", 26,
-                           NOW, &a);
+    authz_maf_key_register(store, MAF, &cert, exporter, "{\"targetIDs\":[\"/tep-cse\"]}", 26, NOW,
+                           &a);
     assert_int_equal(a.code, 201);
     free(a.body);
     assert_int_equal(authz_maf_list(store, &keys, &n), 0);
@@ -557,17 +553,26 @@ static void test_certificate_session(void **state)
     /* the enrolment revoked: no live Km either */
     assert_int_equal(put_km(true), 0);
     assert_int_equal(authz_maf_retrieve(store, REL "@" MAF, "/tep-cse", NOW, &c), CMN_ENOTFOUND);
-    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, NULL, NULL, 0),
-                     CMN_ENOTFOUND);
+    assert_int_equal(authz_maf_enrolee_km(store, "Cdevice01", NOW, NULL, NULL, 0), CMN_ENOTFOUND);
 }
 
 /* The Uri-Path of a PUT/DELETE: every short or odd path is refused without reading past
  * its bytes (the buffer is not NUL-terminated: valgrind and ASan see any overread). */
 static void test_item_path(void **state)
 {
-    static const char *const bad[] = {"", "m", "ma", "maf", "maf/", "maf/keys", "maf/keys/",
-                                      "maf//x", "mab/keys/x", "maf/keys/x/y", "maf/ke ys/x",
-                                      "maf/keys/\"x", "maf/averyveryverylongkind/x"};
+    static const char *const bad[] = {"",
+                                      "m",
+                                      "ma",
+                                      "maf",
+                                      "maf/",
+                                      "maf/keys",
+                                      "maf/keys/",
+                                      "maf//x",
+                                      "mab/keys/x",
+                                      "maf/keys/x/y",
+                                      "maf/ke ys/x",
+                                      "maf/keys/\"x",
+                                      "maf/averyveryverylongkind/x"};
     char kind[16], id[8];
     (void)state;
 
@@ -595,8 +600,8 @@ static void test_item_path(void **state)
  * (authz_maf_e2e_retrieve); a SAEF Kc only by its target CSE's session. */
 static void test_e2e_suids(void **state)
 {
-    const authz_maf_session app = { "0022@maf.tep.local", "Capp01", NOW + 7200, NULL };
-    const authz_maf_session stranger = { "0033@maf.tep.local", "Cother", NOW + 7200, NULL };
+    const authz_maf_session app = {"0022@maf.tep.local", "Capp01", NOW + 7200, NULL};
+    const authz_maf_session stranger = {"0033@maf.tep.local", "Cother", NOW + 7200, NULL};
     char rel[2 * CMN_REL_ID_LEN + 1] = "000102030405060708090a0b0c0d0e0f";
     authz_maf_answer a, r;
     json_t *o;
@@ -605,7 +610,7 @@ static void test_e2e_suids(void **state)
     register_client();
     static const char *const refused[] = {
         "{\"suid\":36,\"targetIDs\":[\"Capp01\"]}",
-        "{\"suid\":32,\"targetIDs\":[\"Capp01\"]}", /* SAEF: CSEs only */
+        "{\"suid\":32,\"targetIDs\":[\"Capp01\"]}",            /* SAEF: CSEs only */
         "{\"suid\":33,\"targetIDs\":[\"Capp01\",\"Cother\"]}", /* ESPrim: one target */
         "{\"suid\":34,\"targetIDs\":[\"app 01\"]}",
     };
@@ -643,13 +648,13 @@ static void test_e2e_suids(void **state)
     exporter[0] ^= 0xff;
     register_key("{\"suid\":32,\"targetIDs\":[\"/tep-cse\"]}", 201, &a);
     free(a.body);
-    authz_maf_e2e_retrieve(store, MAF, &(authz_maf_session){ "0055@maf.tep.local", "/mn-cse1",
-                                                             NOW + 7200, NULL },
+    authz_maf_e2e_retrieve(store, MAF,
+                           &(authz_maf_session){"0055@maf.tep.local", "/mn-cse1", NOW + 7200, NULL},
                            "ff0102030405060708090a0b0c0d0e0f", NOW, &r);
     assert_int_equal(r.code, 403);
     assert_null(r.body);
-    authz_maf_e2e_retrieve(store, MAF, &(authz_maf_session){ "0044@maf.tep.local", "/tep-cse",
-                                                             NOW + 7200, NULL },
+    authz_maf_e2e_retrieve(store, MAF,
+                           &(authz_maf_session){"0044@maf.tep.local", "/tep-cse", NOW + 7200, NULL},
                            "ff0102030405060708090a0b0c0d0e0f", NOW, &r);
     assert_int_equal(r.code, 205);
     o = r.body ? json_loads(r.body, 0, NULL) : NULL;

@@ -26,9 +26,9 @@ static void test_burst_then_rate(void **state)
 {
     (void)state;
     authz_rate_init(&r, 10);
-    assert_int_equal(count("Cdevice01", 1000, 50), 20); /* the burst */
-    assert_int_equal(count("Cdevice02", 1000, 5), 5);   /* another originator unharmed */
-    assert_int_equal(count("Cdevice01", 1500, 50), 5);  /* half a second: 5 more */
+    assert_int_equal(count("Cdevice01", 1000, 50), 20);   /* the burst */
+    assert_int_equal(count("Cdevice02", 1000, 5), 5);     /* another originator unharmed */
+    assert_int_equal(count("Cdevice01", 1500, 50), 5);    /* half a second: 5 more */
     assert_int_equal(count("Cdevice01", 100000, 50), 20); /* refilled to the burst only */
 }
 

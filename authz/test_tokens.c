@@ -30,12 +30,12 @@ static authz_tokens *tokens;
 
 static authz_tokens_cfg cfg_for(void)
 {
-    return (authz_tokens_cfg){ .issuer = "maf.tep.local", .sp_id = "tep.local", .data_dir = dir };
+    return (authz_tokens_cfg){.issuer = "maf.tep.local", .sp_id = "tep.local", .data_dir = dir};
 }
 
 static int setup(void **state)
 {
-    const char *dbs[] = { AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB, AUTHZ_ISSUED_DB };
+    const char *dbs[] = {AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB, AUTHZ_ISSUED_DB};
     const char *g = "{\"grants\":[{\"or\":\"Cdevice01\",\"ris\":[\"/tep-cse/Cdevice02/*\"],"
                     "\"acop\":2,\"lt\":600}]}";
     authz_tokens_cfg cfg;
@@ -43,7 +43,8 @@ static int setup(void **state)
     FILE *f;
 
     (void)state;
-    if (tst_tmpdir("authz-tokens", dir, sizeof(dir)) != 0 || cmn_store_open(dir, dbs, 3, 1, 0, &store) != 0)
+    if (tst_tmpdir("authz-tokens", dir, sizeof(dir)) != 0 ||
+        cmn_store_open(dir, dbs, 3, 1, 0, &store) != 0)
         return -1;
     snprintf(gpath, sizeof(gpath), "%s/grants.json", dir);
     if ((f = fopen(gpath, "w")) == NULL)
@@ -96,12 +97,15 @@ static void test_key_persists_and_is_published(void **state)
 static void test_token_issued_and_verifies(void **state)
 {
     const char *body = "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice02/data\"],\"acop\":2}";
-    const char *own[1] = { "//tep.local/tep-cse" };
+    const char *own[1] = {"//tep.local/tep-cse"};
     authz_token_answer a;
     cmn_token_issuer iss;
-    cmn_token_check chk = { .issuers = &iss, .n_issuers = 1,
-                            .holder = "//tep.local/tep-cse/Cdevice01", .audience = own,
-                            .n_audience = 1, .now = NOW + 5 };
+    cmn_token_check chk = {.issuers = &iss,
+                           .n_issuers = 1,
+                           .holder = "//tep.local/tep-cse/Cdevice01",
+                           .audience = own,
+                           .n_audience = 1,
+                           .now = NOW + 5};
     cmn_token *t = NULL;
     cmn_token_status st;
     json_t *root;
@@ -112,15 +116,15 @@ static void test_token_issued_and_verifies(void **state)
     assert_int_equal(a.code, 201);
     assert_non_null(root = json_loads(a.body, 0, NULL));
     assert_int_equal(json_integer_value(json_object_get(root, "exp")), NOW + 600);
-    assert_int_equal(cmn_token_verify(json_string_value(json_object_get(root, "tkn")), &chk, &t,
-                                      &st), 0);
+    assert_int_equal(
+        cmn_token_verify(json_string_value(json_object_get(root, "tkn")), &chk, &t, &st), 0);
     assert_string_equal(t->tkid, json_string_value(json_object_get(root, "tkid")));
     assert_non_null(strstr(t->tkid, "@maf.tep.local"));
     /* The issued token can be fetched by its ID (dreq tids), until it is revoked. */
     {
         Tep__DasRequest rq = TEP__DAS_REQUEST__INIT;
         Tep__DasResponse resp;
-        char *tids[1] = { t->tkid };
+        char *tids[1] = {t->tkid};
         rq.tids = tids;
         rq.n_tids = 1;
         assert_int_equal(authz_tokens_das(tokens, &rq, NOW, &resp), 0);
@@ -135,8 +139,9 @@ static void test_token_issued_and_verifies(void **state)
     }
     chk.now = NOW + 601;
     cmn_token_free(t);
-    assert_int_equal(cmn_token_verify(json_string_value(json_object_get(root, "tkn")), &chk, &t,
-                                      &st), CMN_EDENIED);
+    assert_int_equal(
+        cmn_token_verify(json_string_value(json_object_get(root, "tkn")), &chk, &t, &st),
+        CMN_EDENIED);
     assert_int_equal(st, CMN_TOKEN_EXPIRED);
     json_decref(root);
     free(a.body);
@@ -147,7 +152,7 @@ static void test_token_refused(void **state)
     static const char *const bodies[] = {
         "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice03/data\"],\"acop\":2}", /* target */
         "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice02/data\"],\"acop\":8}", /* op */
-        "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/*/data\"],\"acop\":2}", /* star */
+        "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/*/data\"],\"acop\":2}",         /* star */
     };
     const char *stars = "{\"aud\":\"/tep-cse\",\"ris\":[\"/tep-cse/Cdevice02/***\"],\"acop\":2}";
     const char *bad = "{\"aud\":\"tep-cse\",\"ris\":[],\"acop\":2}";

@@ -19,8 +19,8 @@
 #define STATUS_N 9
 #define LIST_MAX 10000
 
-void bsf_answer_zn(const bsf_config *cfg, cmn_store *store, const Tep__ZnRequest *rq,
-                   int64_t now, Tep__ZnResponse *resp, uint8_t ks_naf_buf[32])
+void bsf_answer_zn(const bsf_config *cfg, cmn_store *store, const Tep__ZnRequest *rq, int64_t now,
+                   Tep__ZnResponse *resp, uint8_t ks_naf_buf[32])
 {
     Tep__GbaBootstrap *b = NULL;
     int rc;
@@ -35,8 +35,8 @@ void bsf_answer_zn(const bsf_config *cfg, cmn_store *store, const Tep__ZnRequest
     if (rc == 0 && b->expires <= now)
         rc = CMN_EEXPIRED;
     if (rc == 0)
-        rc = cmn_gba_ks_naf(b->ks.data, b->rand.data, b->impi, rq->naf_fqdn,
-                            cmn_gba_ua_dtls_psk, ks_naf_buf);
+        rc = cmn_gba_ks_naf(b->ks.data, b->rand.data, b->impi, rq->naf_fqdn, cmn_gba_ua_dtls_psk,
+                            ks_naf_buf);
     if (rc == 0) {
         resp->ks_naf = (ProtobufCBinaryData){CMN_GBA_KS_NAF_LEN, ks_naf_buf};
         resp->impi = b->impi; /* until bsf_answer_zn_done */
@@ -109,9 +109,9 @@ static int add_btid(const void *key, size_t klen, const void *val, size_t vlen, 
 
 static void status(const bsf_config *cfg, const bsf_ub_stats *st, Tep__AdminResponse *resp)
 {
-    static const char *const keys[STATUS_N] = {"role", "version", "ready", "bsf_name",
-                                               "ub", "challenges", "bootstraps", "refused",
-                                               "resyncs"};
+    static const char *const keys[STATUS_N] = {"role",       "version", "ready",
+                                               "bsf_name",   "ub",      "challenges",
+                                               "bootstraps", "refused", "resyncs"};
     Tep__KeyValue **kvp = calloc(STATUS_N, sizeof(*kvp));
     char num[4][24];
 
@@ -119,8 +119,8 @@ static void status(const bsf_config *cfg, const bsf_ub_stats *st, Tep__AdminResp
     snprintf(num[1], sizeof(num[1]), "%" PRIu64, st->bootstraps);
     snprintf(num[2], sizeof(num[2]), "%" PRIu64, st->refused);
     snprintf(num[3], sizeof(num[3]), "%" PRIu64, st->resyncs);
-    const char *vals[] = {"bsf", TEP_VERSION, "true", cfg->bsf_name, cfg->ub_listen,
-                          num[0], num[1], num[2], num[3]};
+    const char *vals[] = {"bsf",  TEP_VERSION, "true", cfg->bsf_name, cfg->ub_listen,
+                          num[0], num[1],      num[2], num[3]};
     if (kvp == NULL) {
         resp->err = CMN_ENOMEM;
         return;
@@ -142,9 +142,8 @@ static void status(const bsf_config *cfg, const bsf_ub_stats *st, Tep__AdminResp
     }
 }
 
-void bsf_answer_admin(const bsf_config *cfg, cmn_store *store, const bsf_ub_stats *st,
-                      int64_t now, const Tep__Envelope *in, Tep__Envelope *out,
-                      Tep__AdminResponse *resp)
+void bsf_answer_admin(const bsf_config *cfg, cmn_store *store, const bsf_ub_stats *st, int64_t now,
+                      const Tep__Envelope *in, Tep__Envelope *out, Tep__AdminResponse *resp)
 {
     const Tep__AdminRequest *rq = in->admin_req;
     list_ctx c = {resp, now};
@@ -158,16 +157,16 @@ void bsf_answer_admin(const bsf_config *cfg, cmn_store *store, const bsf_ub_stat
         status(cfg, st, resp);
         return;
     case TEP__ADMIN_REQUEST__OP__GBA_SUBSCRIBER_ADD:
-        rc = rq->gba_subscriber ? bsf_db_subscriber_add(store, rq->gba_subscriber, now)
-                                : CMN_EINVAL;
+        rc =
+            rq->gba_subscriber ? bsf_db_subscriber_add(store, rq->gba_subscriber, now) : CMN_EINVAL;
         if (rc == 0)
             CMN_INFO("admin", "event=subscriber_added sqn=%" PRIu64, rq->gba_subscriber->sqn);
         break;
     case TEP__ADMIN_REQUEST__OP__GBA_SUBSCRIBER_LIST:
         resp->gba_subscribers = calloc(LIST_MAX, sizeof(*resp->gba_subscribers));
-        rc = resp->gba_subscribers ? cmn_store_foreach(store, BSF_SUBSCRIBERS_DB, NULL, 0,
-                                                       add_subscriber, &c)
-                                   : CMN_ENOMEM;
+        rc = resp->gba_subscribers
+                 ? cmn_store_foreach(store, BSF_SUBSCRIBERS_DB, NULL, 0, add_subscriber, &c)
+                 : CMN_ENOMEM;
         rc = rc == 1 ? 0 : rc;
         break;
     case TEP__ADMIN_REQUEST__OP__GBA_BTID_LIST:

@@ -12,13 +12,12 @@
 
 /* Fills resp (its ks_naf points into ks_naf_buf; wipe it after sending), then
  * bsf_answer_zn_done(resp) frees what it holds. */
-void bsf_answer_zn(const bsf_config *cfg, cmn_store *store, const Tep__ZnRequest *rq,
-                   int64_t now, Tep__ZnResponse *resp, uint8_t ks_naf_buf[32]);
+void bsf_answer_zn(const bsf_config *cfg, cmn_store *store, const Tep__ZnRequest *rq, int64_t now,
+                   Tep__ZnResponse *resp, uint8_t ks_naf_buf[32]);
 void bsf_answer_zn_done(Tep__ZnResponse *resp);
 /* Sends the admin answer to rq on s (ident/ilen: the tepctl peer). */
-void bsf_answer_admin(const bsf_config *cfg, cmn_store *store, const bsf_ub_stats *st,
-                      int64_t now, const Tep__Envelope *in, Tep__Envelope *out,
-                      Tep__AdminResponse *resp);
+void bsf_answer_admin(const bsf_config *cfg, cmn_store *store, const bsf_ub_stats *st, int64_t now,
+                      const Tep__Envelope *in, Tep__Envelope *out, Tep__AdminResponse *resp);
 /* Frees what bsf_answer_admin allocated in resp (after sending). */
 void bsf_answer_admin_done(Tep__AdminResponse *resp);
 

@@ -47,8 +47,8 @@ static int valid_naf_ids(const char *v, char *err, size_t errlen)
 }
 
 static const cmn_cfg_item bsf_table[] = {
-    {"bsf", "data_dir", CMN_CFG_STR, "/var/lib/tep/bsf", offsetof(bsf_config, data_dir), 0, 0,
-     NULL, "LMDB environment directory (created 0700): subscribers and B-TIDs"},
+    {"bsf", "data_dir", CMN_CFG_STR, "/var/lib/tep/bsf", offsetof(bsf_config, data_dir), 0, 0, NULL,
+     "LMDB environment directory (created 0700): subscribers and B-TIDs"},
     {"bsf", "bsf_name", CMN_CFG_STR, "bsf.tep.local", offsetof(bsf_config, bsf_name), 0, 0,
      cmn_cfg_valid_fqdn, "BSF server name: the domain part of every B-TID (TS 33.220 4.5.2)"},
     {"bsf", "realm", CMN_CFG_STR, "", offsetof(bsf_config, realm), 0, 0, NULL,
@@ -59,12 +59,12 @@ static const cmn_cfg_item bsf_table[] = {
      valid_naf_ids, "comma-separated FQDNs of the NAFs Zn answers for (tep-enroller's fqdn)"},
     {"bsf", "amf", CMN_CFG_STR, "8000", offsetof(bsf_config, amf), 0, 0, valid_amf,
      "Authentication Management Field of the challenges (4 hex digits)"},
-    {"bsf", "key_lifetime", CMN_CFG_INT, "3600", offsetof(bsf_config, key_lifetime), 1,
-     31536000, NULL, "seconds a bootstrapped key (B-TID) is valid"},
-    {"bsf", "challenge_timeout", CMN_CFG_INT, "60", offsetof(bsf_config, challenge_timeout),
-     1, 3600, NULL, "seconds a challenge (401) waits for the device's answer"},
-    {"bsf", "max_pending", CMN_CFG_INT, "256", offsetof(bsf_config, max_pending), 1, 65536,
-     NULL, "challenges waiting for an answer at once (more: the oldest is dropped)"},
+    {"bsf", "key_lifetime", CMN_CFG_INT, "3600", offsetof(bsf_config, key_lifetime), 1, 31536000,
+     NULL, "seconds a bootstrapped key (B-TID) is valid"},
+    {"bsf", "challenge_timeout", CMN_CFG_INT, "60", offsetof(bsf_config, challenge_timeout), 1,
+     3600, NULL, "seconds a challenge (401) waits for the device's answer"},
+    {"bsf", "max_pending", CMN_CFG_INT, "256", offsetof(bsf_config, max_pending), 1, 65536, NULL,
+     "challenges waiting for an answer at once (more: the oldest is dropped)"},
     {"bsf", "sqn_delta", CMN_CFG_INT, "268435456", offsetof(bsf_config, sqn_delta), 1,
      281474976710655, NULL,
      "the USIMs' SQN freshness window (TS 33.102 C.2.2 delta): resynchronisation keeps "
@@ -73,8 +73,8 @@ static const cmn_cfg_item bsf_table[] = {
      cmn_cfg_valid_log_level, "error | warn | info | debug (reloaded on SIGHUP)"},
     {"bus", "zn", CMN_CFG_STR, "ipc:///run/tep/zn.ipc", offsetof(bsf_config, zn_ep), 0, 0,
      cmn_cfg_valid_endpoint, "Zn: NAF key requests (tep-enroller): ROUTER, bound"},
-    {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/bsf-admin.ipc", offsetof(bsf_config, admin_ep),
-     0, 0, cmn_cfg_valid_endpoint, "tepctl requests: ROUTER, bound"},
+    {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/bsf-admin.ipc", offsetof(bsf_config, admin_ep), 0,
+     0, cmn_cfg_valid_endpoint, "tepctl requests: ROUTER, bound"},
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(bsf_config, bus_curve.enabled), 0, 0, NULL,
      "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
@@ -129,8 +129,10 @@ int bsf_config_load(const char *path, bsf_config *cfg, char *err, size_t errlen)
      * hand-off") */
     if (cfg->bus_peers[0] != '\0' &&
         (!cfg->bus_curve.enabled || strncmp(cfg->zn_ep, "tcp://", 6) != 0)) {
-        snprintf(err, errlen, "%s: bus.peers: needs [bus] curve = true and a tcp:// zn "
-                 "endpoint", path ? path : "(environment)");
+        snprintf(err, errlen,
+                 "%s: bus.peers: needs [bus] curve = true and a tcp:// zn "
+                 "endpoint",
+                 path ? path : "(environment)");
         bsf_config_free(cfg);
         return CMN_ECONFIG;
     }

@@ -13,24 +13,24 @@
 #define BSF_NAF_MAX 16
 
 typedef struct {
-    char *data_dir;     /* [bsf] LMDB environment directory */
-    char *bsf_name;     /* [bsf] BSF server name: the domain part of every B-TID */
-    char *realm;        /* [bsf] Digest realm ("" = bsf_name) */
-    char *ub_listen;    /* [bsf] HTTP host:port of the Ub interface */
-    char *naf_ids;      /* [bsf] comma-separated NAF FQDNs Zn answers for */
-    char *amf;          /* [bsf] AMF of the challenges, 4 hex digits */
-    long key_lifetime;  /* [bsf] seconds a B-TID (Ks) lives */
-    long challenge_timeout; /* [bsf] seconds a 401 challenge waits for its answer */
-    long max_pending;   /* [bsf] challenges waiting at once */
-    long sqn_delta;     /* [bsf] the USIM's freshness window (TS 33.102 C.2.2 delta) */
-    char *log_level;    /* [bsf] error | warn | info | debug */
-    char *zn_ep;        /* [bus] zn: ROUTER, bound */
-    char *admin_ep;     /* [bus] admin: ROUTER, bound */
+    char *data_dir;          /* [bsf] LMDB environment directory */
+    char *bsf_name;          /* [bsf] BSF server name: the domain part of every B-TID */
+    char *realm;             /* [bsf] Digest realm ("" = bsf_name) */
+    char *ub_listen;         /* [bsf] HTTP host:port of the Ub interface */
+    char *naf_ids;           /* [bsf] comma-separated NAF FQDNs Zn answers for */
+    char *amf;               /* [bsf] AMF of the challenges, 4 hex digits */
+    long key_lifetime;       /* [bsf] seconds a B-TID (Ks) lives */
+    long challenge_timeout;  /* [bsf] seconds a 401 challenge waits for its answer */
+    long max_pending;        /* [bsf] challenges waiting at once */
+    long sqn_delta;          /* [bsf] the USIM's freshness window (TS 33.102 C.2.2 delta) */
+    char *log_level;         /* [bsf] error | warn | info | debug */
+    char *zn_ep;             /* [bus] zn: ROUTER, bound */
+    char *admin_ep;          /* [bus] admin: ROUTER, bound */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
-    char *bus_peers;    /* [bus] peers: NAF FQDN=CURVE key, who may ask Zn for which NAF */
+    char *bus_peers;         /* [bus] peers: NAF FQDN=CURVE key, who may ask Zn for which NAF */
     cmn_log_level level;     /* parsed log_level */
     uint8_t amf_bytes[CMN_MIL_AMF_LEN]; /* parsed amf */
-    char *nafs[BSF_NAF_MAX]; /* parsed naf_ids (point into naf_buf) */
+    char *nafs[BSF_NAF_MAX];            /* parsed naf_ids (point into naf_buf) */
     size_t n_nafs;
     char naf_buf[1024];
 } bsf_config;

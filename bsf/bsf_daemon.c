@@ -45,10 +45,10 @@ static int open_bus(bsf_daemon *d)
     int err = cmn_bus_new(&d->bus);
 
     if (err == 0 && (err = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve)) != 0)
-        CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"",
-                d->cfg->bus_curve.key_file, d->cfg->bus_curve.key_dir, cmn_strerror(err));
-    if (err == 0 && (err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir,
-                                             &d->peers)) != 0)
+        CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"", d->cfg->bus_curve.key_file,
+                d->cfg->bus_curve.key_dir, cmn_strerror(err));
+    if (err == 0 &&
+        (err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers)) != 0)
         CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(err));
     if (err != 0)
         return BSF_EXIT_START;
@@ -65,8 +65,7 @@ static int open_bus(bsf_daemon *d)
     return BSF_EXIT_OK;
 }
 
-int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd,
-                     bsf_daemon **ret)
+int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd, bsf_daemon **ret)
 {
     bsf_daemon *d = calloc(1, sizeof(*d));
     int err, rc = BSF_EXIT_OK;
@@ -78,15 +77,13 @@ int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd,
     d->config_path = config_path;
     d->sigfd = sigfd;
     if ((err = bsf_db_open(cfg->data_dir, &d->store)) != 0) {
-        CMN_ERR("store", "event=store_failed dir=%s err=\"%s\"", cfg->data_dir,
-                cmn_strerror(err));
+        CMN_ERR("store", "event=store_failed dir=%s err=\"%s\"", cfg->data_dir, cmn_strerror(err));
         rc = BSF_EXIT_STORE;
     }
     if (rc == BSF_EXIT_OK)
         rc = open_bus(d);
     if (rc == BSF_EXIT_OK && (err = bsf_ub_new(cfg, d->store, true, &d->ub)) != 0) {
-        CMN_ERR("ub", "event=bind_failed listen=%s err=\"%s\"", cfg->ub_listen,
-                cmn_strerror(err));
+        CMN_ERR("ub", "event=bind_failed listen=%s err=\"%s\"", cfg->ub_listen, cmn_strerror(err));
         rc = BSF_EXIT_BIND;
     }
     if (rc != BSF_EXIT_OK) {
@@ -133,8 +130,10 @@ static bool zn_requester_ok(const bsf_daemon *d, const char *naf)
     for (char *p = safe; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == '"' || (unsigned char)*p >= 0x7f)
             *p = '?';
-    CMN_WARN("zn", "event=zn_refused reason=not_the_authenticated_naf naf=\"%s\" bound=%s "
-             "peer_key=%.8s", safe, bound ? bound : "none", d->peer[0] ? d->peer : "none");
+    CMN_WARN("zn",
+             "event=zn_refused reason=not_the_authenticated_naf naf=\"%s\" bound=%s "
+             "peer_key=%.8s",
+             safe, bound ? bound : "none", d->peer[0] ? d->peer : "none");
     return false;
 }
 
@@ -163,8 +162,7 @@ static void answer_zn(bsf_daemon *d, const uint8_t *ident, size_t ilen, const Te
     bsf_answer_zn_done(&resp);
 }
 
-static void answer_admin(bsf_daemon *d, const uint8_t *ident, size_t ilen,
-                         const Tep__Envelope *in)
+static void answer_admin(bsf_daemon *d, const uint8_t *ident, size_t ilen, const Tep__Envelope *in)
 {
     Tep__Envelope out;
     Tep__AdminResponse resp;
@@ -193,8 +191,7 @@ static void serve(bsf_daemon *d, cmn_bus_sock *s, const char *name, answer_fn fn
         if (err == CMN_EAGAIN)
             return;
         if (err != 0) {
-            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name,
-                     cmn_strerror(err));
+            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name, cmn_strerror(err));
             if (err == CMN_ECORRUPT)
                 continue;
             return;

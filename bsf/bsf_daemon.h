@@ -16,8 +16,7 @@ typedef struct bsf_daemon bsf_daemon;
 
 /* Opens the store, binds Ub, zn and admin. cfg, config_path and sigfd are borrowed.
  * Returns a BSF_EXIT_* code; on success *ret is the daemon. */
-int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd,
-                     bsf_daemon **ret);
+int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd, bsf_daemon **ret);
 /* Serves until SIGTERM/SIGINT; returns a BSF_EXIT_* code. */
 int bsf_daemon_run(bsf_daemon *d);
 void bsf_daemon_free(bsf_daemon *d); /* NULL is fine */

@@ -41,8 +41,8 @@ static int impi_valid(const char *impi)
     if (n == 0 || n > 255)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)impi[i] <= 0x20 || (unsigned char)impi[i] >= 0x7f ||
-            impi[i] == '"' || impi[i] == '\\')
+        if ((unsigned char)impi[i] <= 0x20 || (unsigned char)impi[i] >= 0x7f || impi[i] == '"' ||
+            impi[i] == '\\')
             return 0;
     return 1;
 }
@@ -55,8 +55,8 @@ int bsf_db_subscriber_add(cmn_store *s, const Tep__GbaSubscriber *sub, int64_t n
     size_t olen = 0;
     int rc;
 
-    if (!impi_valid(sub->impi) || sub->k.len != CMN_MIL_K_LEN ||
-        sub->opc.len != CMN_MIL_K_LEN || sub->sqn > CMN_MIL_SQN_MAX)
+    if (!impi_valid(sub->impi) || sub->k.len != CMN_MIL_K_LEN || sub->opc.len != CMN_MIL_K_LEN ||
+        sub->sqn > CMN_MIL_SQN_MAX)
         return CMN_EINVAL;
     rec.created = now;
     rec.resyncs = 0;
@@ -98,8 +98,8 @@ int bsf_db_subscriber_get(cmn_store *s, const char *impi, Tep__GbaSubscriber **r
 }
 
 /* Reads the subscriber in t, lets fn change it, writes it back and commits. */
-static int update(cmn_store *s, const char *impi,
-                  int (*fn)(Tep__GbaSubscriber *sub, void *arg), void *arg)
+static int update(cmn_store *s, const char *impi, int (*fn)(Tep__GbaSubscriber *sub, void *arg),
+                  void *arg)
 {
     Tep__GbaSubscriber *sub = NULL;
     cmn_txn *t = NULL;
@@ -166,9 +166,9 @@ int bsf_db_sqn_resync(cmn_store *s, const char *impi, uint64_t sqn_ms, uint64_t 
 
 typedef struct {
     const Tep__GbaBootstrap *b;
-    char *expired[DROP_MAX];      /* B-TIDs past their lifetime, any IMPI */
+    char *expired[DROP_MAX]; /* B-TIDs past their lifetime, any IMPI */
     size_t n_expired;
-    char *mine[DROP_MAX];         /* the IMPI's live ones */
+    char *mine[DROP_MAX]; /* the IMPI's live ones */
     int64_t mine_created[DROP_MAX];
     size_t n_mine;
 } prune_ctx;
@@ -194,7 +194,7 @@ static int prune_scan(const void *key, size_t klen, const void *val, size_t vlen
 
 int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b)
 {
-    prune_ctx p = { .b = b };
+    prune_ctx p = {.b = b};
     cmn_txn *t = NULL;
     int rc = cmn_store_txn_begin(s, &t);
 
@@ -214,8 +214,8 @@ int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b)
         p.mine_created[old] = p.mine_created[p.n_mine];
     }
     if (rc == 0)
-        rc = cmn_txn_put_msg(t, BSF_BTIDS_DB, b->btid, strlen(b->btid),
-                             (const ProtobufCMessage *)b);
+        rc =
+            cmn_txn_put_msg(t, BSF_BTIDS_DB, b->btid, strlen(b->btid), (const ProtobufCMessage *)b);
     for (size_t i = 0; i < p.n_expired; i++)
         free(p.expired[i]);
     for (size_t i = 0; i < p.n_mine; i++)

@@ -17,30 +17,29 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " PROG " --config FILE [--check-config]\n"
-            "       " PROG " --help | --version\n"
-            "\n"
-            "The GBA Bootstrapping Server Function of tep (3GPP TS 33.220, TS-0003 8.3.2.3):\n"
-            "holds the subscribers' K, OPc and SQN (the HSS's data), runs HTTP Digest AKA\n"
-            "(RFC 3310) with Milenage on the Ub interface, issues B-TIDs, and answers the\n"
-            "NAF key requests of tep-enroller (Zn) on the bus. Every key below can be\n"
-            "overridden by the environment variable TEP_<SECTION>_<KEY>.\n"
-            "\n"
-            "options:\n"
-            "  -c, --config FILE    configuration file (required)\n"
-            "      --check-config   validate the configuration and exit (0 valid, 1 not)\n"
-            "  -h, --help           this text\n"
-            "  -V, --version        print the version\n"
-            "\n"
-            "configuration keys:\n");
+    fprintf(out, "usage: " PROG " --config FILE [--check-config]\n"
+                 "       " PROG " --help | --version\n"
+                 "\n"
+                 "The GBA Bootstrapping Server Function of tep (3GPP TS 33.220, TS-0003 8.3.2.3):\n"
+                 "holds the subscribers' K, OPc and SQN (the HSS's data), runs HTTP Digest AKA\n"
+                 "(RFC 3310) with Milenage on the Ub interface, issues B-TIDs, and answers the\n"
+                 "NAF key requests of tep-enroller (Zn) on the bus. Every key below can be\n"
+                 "overridden by the environment variable TEP_<SECTION>_<KEY>.\n"
+                 "\n"
+                 "options:\n"
+                 "  -c, --config FILE    configuration file (required)\n"
+                 "      --check-config   validate the configuration and exit (0 valid, 1 not)\n"
+                 "  -h, --help           this text\n"
+                 "  -V, --version        print the version\n"
+                 "\n"
+                 "configuration keys:\n");
     bsf_config_print_help(out);
 }
 
 int main(int argc, char **argv)
 {
-    const cmn_daemon_cli cli = {.prog = PROG, .version = TEP_VERSION, .usage = usage,
-                                .out = stdout, .err = stderr};
+    const cmn_daemon_cli cli = {
+        .prog = PROG, .version = TEP_VERSION, .usage = usage, .out = stdout, .err = stderr};
     cmn_daemon_args args;
     bsf_config cfg;
     bsf_daemon *d = NULL;

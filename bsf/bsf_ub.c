@@ -156,12 +156,12 @@ static void challenge(bsf_ub *u, const char *impi, bool stale, int64_t now, bsf_
     answer(a, 401, "authenticate with AKA");
 }
 
-static bool digest_ok(bsf_ub *u, const cmn_digest_auth *d, const char *method,
-                      const uint8_t *pw, size_t pwlen)
+static bool digest_ok(bsf_ub *u, const cmn_digest_auth *d, const char *method, const uint8_t *pw,
+                      size_t pwlen)
 {
     char expect[CMN_DIGEST_HEX_LEN + 1];
-    bool ok = cmn_digest_response(d->username, u->cfg->realm, pw, pwlen, method, d->uri,
-                                  d->nonce, d->nc, d->cnonce, QOP, NULL, 0, expect) == 0 &&
+    bool ok = cmn_digest_response(d->username, u->cfg->realm, pw, pwlen, method, d->uri, d->nonce,
+                                  d->nc, d->cnonce, QOP, NULL, 0, expect) == 0 &&
               strlen(d->response) == CMN_DIGEST_HEX_LEN &&
               cmn_memcmp_ct(expect, d->response, CMN_DIGEST_HEX_LEN) == 0;
 
@@ -291,9 +291,8 @@ void bsf_ub_handle(bsf_ub *u, const char *method, const char *url, const char *a
 static int marker;
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     bsf_ub *u = cls;
     bsf_ub_answer a;
@@ -343,12 +342,11 @@ static int start_http(bsf_ub *u)
         return CMN_ECONFIG;
     if (addr.addr.sa.sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    u->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, u, MHD_OPTION_EXTERNAL_LOGGER,
-                              on_mhd_log, u, MHD_OPTION_SOCK_ADDR, &addr.addr.sa,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
-                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)BSF_UB_CONN_PER_IP,
-                              MHD_OPTION_END);
+    u->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, u,
+        MHD_OPTION_SOCK_ADDR, &addr.addr.sa, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)BSF_UB_CONN_PER_IP, MHD_OPTION_END);
     return u->mhd != NULL ? 0 : CMN_EIO;
 }
 

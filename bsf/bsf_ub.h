@@ -12,17 +12,17 @@
 #include "cmn_store.h"
 
 typedef struct {
-    uint64_t challenges;    /* 401 with a fresh AKA challenge */
-    uint64_t bootstraps;    /* 200: B-TID issued */
-    uint64_t refused;       /* 403: wrong RES, bad AUTS, unknown IMPI */
-    uint64_t resyncs;       /* verified AUTS */
+    uint64_t challenges; /* 401 with a fresh AKA challenge */
+    uint64_t bootstraps; /* 200: B-TID issued */
+    uint64_t refused;    /* 403: wrong RES, bad AUTS, unknown IMPI */
+    uint64_t resyncs;    /* verified AUTS */
 } bsf_ub_stats;
 
 /* What one Ub request gets (the I/O-free part, tested without HTTP). */
 typedef struct {
-    unsigned status;          /* 200, 400, 401, 403, 405, 500 */
+    unsigned status;            /* 200, 400, 401, 403, 405, 500 */
     char www_authenticate[512]; /* with 401 */
-    char body[1024];          /* 200: BootstrappingInfo XML; otherwise a short reason */
+    char body[1024];            /* 200: BootstrappingInfo XML; otherwise a short reason */
     const char *content_type;
 } bsf_ub_answer;
 

@@ -76,8 +76,10 @@ static void first(fixture *f, const char *impi, bsf_ub_answer *a)
 {
     char h[400];
 
-    snprintf(h, sizeof(h), "Digest username=\"%s\", realm=\"bsf.tep.local\", nonce=\"\", "
-             "uri=\"/\", response=\"\"", impi);
+    snprintf(h, sizeof(h),
+             "Digest username=\"%s\", realm=\"bsf.tep.local\", nonce=\"\", "
+             "uri=\"/\", response=\"\"",
+             impi);
     bsf_ub_handle(f->ub, "GET", "/", h, NOW, a);
 }
 
@@ -98,17 +100,19 @@ static void nonce_of(const bsf_ub_answer *a, char nonce[64], uint8_t rand[16], u
     memcpy(rand, raw, 16), memcpy(autn, raw + 16, 16);
 }
 
-static void second(fixture *f, const char *nonce, const uint8_t *pw, size_t pwlen,
-                   const char *auts, bsf_ub_answer *a)
+static void second(fixture *f, const char *nonce, const uint8_t *pw, size_t pwlen, const char *auts,
+                   bsf_ub_answer *a)
 {
     char resp[CMN_DIGEST_HEX_LEN + 1], h[700];
 
     assert_int_equal(cmn_digest_response(IMPI, "bsf.tep.local", pw, pwlen, "GET", "/", nonce,
-                                         "00000001", "c0ffee", "auth-int", NULL, 0, resp), 0);
-    snprintf(h, sizeof(h), "Digest username=\"" IMPI "\", realm=\"bsf.tep.local\", "
+                                         "00000001", "c0ffee", "auth-int", NULL, 0, resp),
+                     0);
+    snprintf(h, sizeof(h),
+             "Digest username=\"" IMPI "\", realm=\"bsf.tep.local\", "
              "nonce=\"%s\", uri=\"/\", qop=auth-int, nc=00000001, cnonce=\"c0ffee\", "
-             "response=\"%s\", algorithm=AKAv1-MD5%s%s%s", nonce, resp,
-             auts ? ", auts=\"" : "", auts ? auts : "", auts ? "\"" : "");
+             "response=\"%s\", algorithm=AKAv1-MD5%s%s%s",
+             nonce, resp, auts ? ", auts=\"" : "", auts ? auts : "", auts ? "\"" : "");
     bsf_ub_handle(f->ub, "GET", "/", h, NOW, a);
 }
 
@@ -178,8 +182,7 @@ static void test_resync(void **state)
     second(f, nonce, NULL, 0, auts_b64, &a);
     assert_int_equal(a.status, 401);
     nonce_of(&a, nonce, rand, autn);
-    assert_int_equal(cmn_milenage_autn_open(f->k, f->opc, rand, autn, &sqn, NULL, NULL, NULL),
-                     0);
+    assert_int_equal(cmn_milenage_autn_open(f->k, f->opc, rand, autn, &sqn, NULL, NULL, NULL), 0);
     assert_true(sqn == 1001);
     /* a forged AUTS is refused */
     auts[13] ^= 1;

@@ -124,8 +124,8 @@ static bool id_copy(const acp_id *id, size_t i, size_t e, char *buf)
 
 /* Glob within one path segment (no '/' on either side): '*' matches any run, in linear
  * time (cmn_glob) over pat[pi, pe) and org[si, se). */
-static bool segment_match(const acp_id *pat, size_t pi, size_t pe, const acp_id *org,
-                          size_t si, size_t se)
+static bool segment_match(const acp_id *pat, size_t pi, size_t pe, const acp_id *org, size_t si,
+                          size_t se)
 {
     char p[SEGMENT_MAX], o[SEGMENT_MAX];
 
@@ -167,10 +167,9 @@ bool cmn_acp_acor_match(const char *pattern, const char *originator)
     return id_match(&p, &o);
 }
 
-bool cmn_acp_same_originator(const char *a, const char *b, const char *cse_id,
-                             const char *sp_id)
+bool cmn_acp_same_originator(const char *a, const char *b, const char *cse_id, const char *sp_id)
 {
-    cmn_acp_request rq = { .cse_id = cse_id, .sp_id = sp_id };
+    cmn_acp_request rq = {.cse_id = cse_id, .sp_id = sp_id};
     acp_id x, y;
 
     if (a == NULL || b == NULL || a[0] == '\0' || b[0] == '\0')
@@ -238,7 +237,8 @@ static bool origs_match(const json_t *acor, const cmn_acp_request *rq)
     const json_t *v;
 
     id_make(&org, rq->originator, rq);
-    json_array_foreach(acor, i, v) {
+    json_array_foreach(acor, i, v)
+    {
         if (entry_match(json_string_value(v), &org, rq))
             return true;
     }
@@ -252,7 +252,8 @@ static bool int_array_contains(const json_t *arr, json_int_t want)
     size_t i;
     const json_t *v;
 
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (json_integer_value(v) == want)
             return true;
     }
@@ -266,7 +267,8 @@ static bool is_int_array(const json_t *arr)
 
     if (!json_is_array(arr))
         return false;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_integer(v))
             return false;
     }
@@ -328,7 +330,8 @@ static bool objd_match(const json_t *acod, const cmn_acp_request *rq)
 
     if (rq->op != CMN_ACOP_CREATE || acod == NULL || json_array_size(acod) == 0)
         return true;
-    json_array_foreach(acod, i, od) {
+    json_array_foreach(acod, i, od)
+    {
         if (objdetail_match(od, rq))
             return true;
     }
@@ -344,7 +347,8 @@ static const char *acor_malformed(const json_t *acor)
 
     if (!json_is_array(acor))
         return "acor not an array";
-    json_array_foreach(acor, i, v) {
+    json_array_foreach(acor, i, v)
+    {
         if (!json_is_string(v))
             return "acor entry not a string";
     }
@@ -360,7 +364,8 @@ static const char *acod_list_malformed(const json_t *acod)
         return NULL;
     if (!json_is_array(acod))
         return "acod not an array";
-    json_array_foreach(acod, i, od) {
+    json_array_foreach(acod, i, od)
+    {
         const char *why = acod_malformed(od);
 
         if (why != NULL)
@@ -392,8 +397,7 @@ static const char *acr_malformed(const json_t *acr)
     return acod_list_malformed(json_object_get(acr, "acod"));
 }
 
-static acr_outcome acr_evaluate(const json_t *acr, const cmn_acp_request *rq,
-                                const char **ret_why)
+static acr_outcome acr_evaluate(const json_t *acr, const cmn_acp_request *rq, const char **ret_why)
 {
     const json_t *acco = json_object_get(acr, "acco");
 
@@ -430,7 +434,8 @@ static bool pv_permits(acp_eval *ev, const json_t *pv, size_t i, cmn_acp_result 
         set_reason(ev, "acp[%zu]: acr not an array", i);
         return false;
     }
-    json_array_foreach(acrs, j, acr) {
+    json_array_foreach(acrs, j, acr)
+    {
         const char *why = NULL;
         acr_outcome o = acr_evaluate(acr, ev->rq, &why);
 
@@ -468,8 +473,8 @@ static const json_t *privileges_of(const json_t *item, const char *attr)
     return json_object_get(wrapped != NULL ? wrapped : item, attr);
 }
 
-static int evaluate(const cmn_acp_request *rq, json_t *const *items, size_t n,
-                    const char *attr, cmn_acp_result *ret)
+static int evaluate(const cmn_acp_request *rq, json_t *const *items, size_t n, const char *attr,
+                    cmn_acp_result *ret)
 {
     acp_eval ev = {.rq = rq};
 
@@ -491,8 +496,7 @@ static int evaluate(const cmn_acp_request *rq, json_t *const *items, size_t n,
     return 0;
 }
 
-int cmn_acp_evaluate(const cmn_acp_request *rq, json_t *const *privs, size_t n,
-                     cmn_acp_result *ret)
+int cmn_acp_evaluate(const cmn_acp_request *rq, json_t *const *privs, size_t n, cmn_acp_result *ret)
 {
     return evaluate(rq, privs, n, NULL, ret);
 }

@@ -14,30 +14,30 @@
 
 /* Every pointer is borrowed for the duration of the call; zero/NULL means "not known". */
 typedef struct {
-    const char *originator;       /* as authenticated / given in From */
-    uint32_t op;                  /* one CMN_ACOP_* bit (discovery = CMN_ACOP_DISCOVERY) */
+    const char *originator; /* as authenticated / given in From */
+    uint32_t op;            /* one CMN_ACOP_* bit (discovery = CMN_ACOP_DISCOVERY) */
     uint32_t target_ty;
-    uint32_t new_ty;              /* CREATE only */
+    uint32_t new_ty; /* CREATE only */
     bool rq_authn;
-    const char *peer_ip;          /* the peer's real address, IPv4 or IPv6; may be NULL */
-    const char *const *role_ids;  /* may be NULL */
+    const char *peer_ip;         /* the peer's real address, IPv4 or IPv6; may be NULL */
+    const char *const *role_ids; /* may be NULL */
     size_t n_roles;
-    int64_t now;                  /* Unix seconds, rq_time (UTC) */
+    int64_t now; /* Unix seconds, rq_time (UTC) */
     /* Originator normalisation: with both set, a CSE-relative ID "Cabc" equals
      * "/tep-cse/Cabc" and "//sp/tep-cse/Cabc"; without, IDs are compared as given. */
     const char *cse_id;           /* hosting CSE-ID, SP-relative: "/tep-cse" */
     const char *sp_id;            /* SP-ID: "//tep.example" (or "tep.example") */
     const char *const *group_ids; /* <group> resource IDs the originator is a member of */
     size_t n_groups;
-    const char *target_spty;      /* target's specialization (mgmtDefinition/containerDefinition) */
-    const char *loc_country;      /* rq_loc: ISO 3166-1 alpha-2 country code; may be NULL */
-    bool has_loc_point;           /* rq_loc: a point, in degrees */
+    const char *target_spty; /* target's specialization (mgmtDefinition/containerDefinition) */
+    const char *loc_country; /* rq_loc: ISO 3166-1 alpha-2 country code; may be NULL */
+    bool has_loc_point;      /* rq_loc: a point, in degrees */
     double loc_lat, loc_lon;
 } cmn_acp_request;
 
 typedef struct {
     bool permit;
-    char rule[64];                /* "acp[i].acr[j]" that permitted, or why it denied */
+    char rule[64]; /* "acp[i].acr[j]" that permitted, or why it denied */
 } cmn_acp_result;
 
 /* privs[i] is a "pv" (or "pvs") object {"acr":[...]}; returns 0 and fills ret (Deny on
@@ -58,8 +58,7 @@ bool cmn_acp_acor_match(const char *pattern, const char *originator);
 /* The same originator in any form (TS-0001 7.2): compared in absolute form when cse_id
  * and sp_id are both given (non-empty), else as given; an empty ID is no one. Used for
  * the default access policy (the creator, TS-0001 9.6.1.3.2). */
-bool cmn_acp_same_originator(const char *a, const char *b, const char *cse_id,
-                             const char *sp_id);
+bool cmn_acp_same_originator(const char *a, const char *b, const char *cse_id, const char *sp_id);
 
 /* ---- contexts (cmn_acp_ctx.c), exposed for tests and tools ---- */
 

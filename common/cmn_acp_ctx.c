@@ -228,7 +228,8 @@ static bool ip_match(const json_t *acip, const cmn_acp_request *rq)
 
         if (list != NULL && !json_is_array(list))
             return false;
-        json_array_foreach(list, i, v) {
+        json_array_foreach(list, i, v)
+        {
             if (cmn_acp_cidr_match(json_string_value(v), lists[l].family, rq->peer_ip) == 1)
                 return true;
         }
@@ -257,7 +258,8 @@ static bool country_match(const json_t *accc, const cmn_acp_request *rq)
 
     if (!json_is_array(accc) || rq->loc_country == NULL)
         return false;
-    json_array_foreach(accc, i, v) {
+    json_array_foreach(accc, i, v)
+    {
         const char *cc = json_string_value(v);
 
         if (cc != NULL && strcasecmp(cc, rq->loc_country) == 0)
@@ -280,8 +282,8 @@ static bool circle_match(const json_t *accr, const cmn_acp_request *rq)
     lat = json_number_value(json_array_get(accr, 0));
     lon = json_number_value(json_array_get(accr, 1));
     radius = json_number_value(json_array_get(accr, 2));
-    if (fabs(lat) > 90.0 || fabs(lon) > 180.0 || !(radius >= 0.0) ||
-        fabs(rq->loc_lat) > 90.0 || fabs(rq->loc_lon) > 180.0)
+    if (fabs(lat) > 90.0 || fabs(lon) > 180.0 || !(radius >= 0.0) || fabs(rq->loc_lat) > 90.0 ||
+        fabs(rq->loc_lon) > 180.0)
         return false;
     return cmn_acp_distance_m(lat, lon, rq->loc_lat, rq->loc_lon) <= radius;
 }
@@ -314,7 +316,8 @@ static bool time_match(const json_t *actw, const cmn_acp_request *rq)
         return false;
     if (json_array_size(actw) == 0)
         return true;
-    json_array_foreach(actw, i, v) {
+    json_array_foreach(actw, i, v)
+    {
         if (cmn_acp_schedule_match(json_string_value(v), rq->now) == 1)
             return true;
     }
@@ -329,8 +332,8 @@ static bool context_match(const json_t *ctx, const cmn_acp_request *rq)
         return false;
     acip = json_object_get(ctx, "acip");
     aclr = json_object_get(ctx, "aclr");
-    return time_match(json_object_get(ctx, "actw"), rq) &&
-           (acip == NULL || ip_match(acip, rq)) && (aclr == NULL || loc_match(aclr, rq));
+    return time_match(json_object_get(ctx, "actw"), rq) && (acip == NULL || ip_match(acip, rq)) &&
+           (aclr == NULL || loc_match(aclr, rq));
 }
 
 bool cmn_acp_contexts_match(const json_t *acco, const cmn_acp_request *rq)
@@ -342,7 +345,8 @@ bool cmn_acp_contexts_match(const json_t *acco, const cmn_acp_request *rq)
         return true;
     if (!json_is_array(acco))
         return false;
-    json_array_foreach(acco, i, ctx) {
+    json_array_foreach(acco, i, ctx)
+    {
         if (context_match(ctx, rq))
             return true;
     }

@@ -44,15 +44,18 @@ struct cmn_bus_sock {
 static int bus_err(int e)
 {
     switch (e) {
-    case EAGAIN: return CMN_EAGAIN;
-    case ENOMEM: return CMN_ENOMEM;
+    case EAGAIN:
+        return CMN_EAGAIN;
+    case ENOMEM:
+        return CMN_ENOMEM;
     case EINVAL:
     case EPROTONOSUPPORT:
-    case ENOCOMPATPROTO: return CMN_EINVAL;
-    default: return CMN_EBUS;
+    case ENOCOMPATPROTO:
+        return CMN_EINVAL;
+    default:
+        return CMN_EBUS;
     }
 }
-
 
 int cmn_bus_new(cmn_bus **ret_bus)
 {
@@ -86,10 +89,14 @@ void cmn_bus_free(cmn_bus *bus)
 static int zmq_type(cmn_bus_kind kind)
 {
     switch (kind) {
-    case CMN_BUS_ROUTER: return ZMQ_ROUTER;
-    case CMN_BUS_DEALER: return ZMQ_DEALER;
-    case CMN_BUS_PUB: return ZMQ_PUB;
-    case CMN_BUS_SUB: return ZMQ_SUB;
+    case CMN_BUS_ROUTER:
+        return ZMQ_ROUTER;
+    case CMN_BUS_DEALER:
+        return ZMQ_DEALER;
+    case CMN_BUS_PUB:
+        return ZMQ_PUB;
+    case CMN_BUS_SUB:
+        return ZMQ_SUB;
     }
     return -1;
 }
@@ -442,7 +449,8 @@ static void wipe_secrets(Tep__Envelope *env)
         for (size_t i = 0; env->admin_resp && i < env->admin_resp->n_enrolees; i++)
             wipe_enrolee(env->admin_resp->enrolees[i]);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 

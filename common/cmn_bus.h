@@ -17,7 +17,7 @@
 #define CMN_BUS_VERSION 1
 #define CMN_BUS_IDENT_MAX 256
 
-typedef struct cmn_bus cmn_bus;         /* a ZeroMQ context */
+typedef struct cmn_bus cmn_bus; /* a ZeroMQ context */
 typedef struct cmn_bus_sock cmn_bus_sock;
 
 typedef enum {
@@ -39,7 +39,7 @@ int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_
  * other endpoint, nothing. 0, CMN_ERANGE (path too long), CMN_EIO. */
 int cmn_bus_ipc_dir(const char *endpoint);
 void cmn_bus_close(cmn_bus_sock *s); /* NULL is fine */
-int cmn_bus_fd(cmn_bus_sock *s);      /* for poll(); see above */
+int cmn_bus_fd(cmn_bus_sock *s);     /* for poll(); see above */
 
 /* Sends env (packed). ident/ilen: the peer identity on a ROUTER, NULL otherwise. */
 int cmn_bus_send(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *env);

@@ -37,7 +37,7 @@ struct cmn_curve {
     char public_z85[Z85_KEY_LEN + 1];
     char secret_z85[Z85_KEY_LEN + 1];
     char *key_dir;
-    void *zap;          /* REP socket, owned by the thread once it runs */
+    void *zap; /* REP socket, owned by the thread once it runs */
     pthread_t thread;
     bool running;
 };
@@ -209,8 +209,7 @@ static int zap_reply(void *s, zmq_msg_t *req, const char *user_id)
 }
 
 /* true and the client's Z85 key in ret_z85 when it is admitted. */
-static bool zap_decide(const cmn_curve *c, zmq_msg_t *req, size_t n,
-                       char ret_z85[Z85_KEY_LEN + 1])
+static bool zap_decide(const cmn_curve *c, zmq_msg_t *req, size_t n, char ret_z85[Z85_KEY_LEN + 1])
 {
     if (n < 7 || zmq_msg_size(&req[5]) != 5 || memcmp(zmq_msg_data(&req[5]), "CURVE", 5) != 0)
         return false;

@@ -36,12 +36,13 @@ static bool name_valid(const char *s)
 
 static int valid_key(const char *v, char *err, size_t errlen)
 {
-    if (strncmp(v, Z85_PREFIX, Z85_PREFIX_LEN) == 0 ? z85_valid(v + Z85_PREFIX_LEN)
-                                                    : name_valid(v))
+    if (strncmp(v, Z85_PREFIX, Z85_PREFIX_LEN) == 0 ? z85_valid(v + Z85_PREFIX_LEN) : name_valid(v))
         return 0;
     if (err && errlen)
-        snprintf(err, errlen, "not a CURVE key name ([A-Za-z0-9._-]) or z85:<40 Z85 "
-                 "characters>: \"%s\"", v);
+        snprintf(err, errlen,
+                 "not a CURVE key name ([A-Za-z0-9._-]) or z85:<40 Z85 "
+                 "characters>: \"%s\"",
+                 v);
     return CMN_EINVAL;
 }
 
@@ -69,8 +70,8 @@ int cmn_bus_peers_valid(const char *list, char *err, size_t errlen)
         for (size_t j = 0; rc == 0 && j < i; j++) {
             if (strcmp(p[i].value, p[j].value) == 0) {
                 if (err && errlen)
-                    snprintf(err, errlen, "one key bound to two identities: %s and %s",
-                             p[j].key, p[i].key);
+                    snprintf(err, errlen, "one key bound to two identities: %s and %s", p[j].key,
+                             p[i].key);
                 rc = CMN_EINVAL;
             }
         }

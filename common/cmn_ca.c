@@ -357,8 +357,7 @@ static int issue_template(Cert *c, const cmn_ca *ca, const char *id, const char 
     if (rc != 0)
         return rc;
     set_name(&c->subject, id);
-    if (ca->cert_len > INT32_MAX ||
-        wc_SetIssuerBuffer(c, ca->cert, (int)ca->cert_len) != 0 ||
+    if (ca->cert_len > INT32_MAX || wc_SetIssuerBuffer(c, ca->cert, (int)ca->cert_len) != 0 ||
         wc_SetAuthKeyIdFromCert(c, ca->cert, (int)ca->cert_len) != 0)
         return CMN_EINVAL;
     if (wc_SetSubjectKeyIdFromPublicKey(c, NULL, sub) != 0 ||
@@ -368,8 +367,8 @@ static int issue_template(Cert *c, const cmn_ca *ca, const char *id, const char 
     return 0;
 }
 
-int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id,
-                 int64_t now, int64_t not_after, uint8_t *ret_der, size_t *inout_len)
+int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id, int64_t now,
+                 int64_t not_after, uint8_t *ret_der, size_t *inout_len)
 {
     return cmn_ca_issue_bound(ca, csr, csr_len, id, NULL, now, not_after, ret_der, inout_len);
 }
@@ -467,8 +466,8 @@ static int fill_info(const DecodedCert *dc, cmn_cert_info *ret)
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (dc->serialSz <= 0 || dc->serialSz > (CMN_CA_SERIAL_MAX - 1) / 2 ||
-        !dc->subjectCN || dc->subjectCNLen < 0 || dc->subjectCNLen >= CMN_CA_ID_MAX)
+    if (dc->serialSz <= 0 || dc->serialSz > (CMN_CA_SERIAL_MAX - 1) / 2 || !dc->subjectCN ||
+        dc->subjectCNLen < 0 || dc->subjectCNLen >= CMN_CA_ID_MAX)
         return CMN_EINVAL;
     cmn_hex_encode(dc->serial, (size_t)dc->serialSz, ret->serial);
     memcpy(ret->subject_cn, dc->subjectCN, (size_t)dc->subjectCNLen);
@@ -547,8 +546,7 @@ int cmn_ca_from_pem(const char *pem, size_t pem_len, const char *kind, uint8_t *
 
     if (type < 0 || pem_len > INT32_MAX)
         return CMN_EINVAL;
-    if (wc_PemToDer((const unsigned char *)pem, (long)pem_len, type, &der, NULL, NULL, NULL) ==
-            0 &&
+    if (wc_PemToDer((const unsigned char *)pem, (long)pem_len, type, &der, NULL, NULL, NULL) == 0 &&
         der) {
         rc = der->length <= *inout_len ? 0 : CMN_ERANGE;
         if (rc == 0) {

@@ -20,12 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CMN_CA_KEY_DER_MAX 160   /* P-256 ECPrivateKey with public key: 121 bytes */
+#define CMN_CA_KEY_DER_MAX 160 /* P-256 ECPrivateKey with public key: 121 bytes */
 #define CMN_CA_CERT_DER_MAX 2048
 #define CMN_CA_PEM_MAX 3072
 #define CMN_CA_SAN_PREFIX "onem2m:"
-#define CMN_CA_ID_MAX 256        /* identifier in a SAN, bytes incl. NUL */
-#define CMN_CA_SERIAL_MAX 41     /* hex of up to 20 bytes + NUL */
+#define CMN_CA_ID_MAX 256    /* identifier in a SAN, bytes incl. NUL */
+#define CMN_CA_SERIAL_MAX 41 /* hex of up to 20 bytes + NUL */
 
 /* What tep reads back from a certificate. */
 typedef struct {
@@ -69,8 +69,8 @@ int cmn_ca_csr_id(const uint8_t *csr, size_t csr_len, char *ret_id, size_t idlen
  * (whatever else the CSR asked for is ignored), valid from now - 1 h to not_after,
  * a random 16-byte serial, keyUsage digitalSignature, EKU clientAuth+serverAuth.
  * The caller checked the identifier with cmn_ca_csr_id() first. */
-int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id,
-                 int64_t now, int64_t not_after, uint8_t *ret_der, size_t *inout_len);
+int cmn_ca_issue(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, const char *id, int64_t now,
+                 int64_t not_after, uint8_t *ret_der, size_t *inout_len);
 
 /* The same, the certificate bound to the enrolment ke_id it is issued under (TS-0003
  * 10.7: a revoked or replaced enrolment ends its certificates): the 16-byte serial is

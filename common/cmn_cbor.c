@@ -9,8 +9,15 @@
 #include "cmn_err.h"
 
 enum { MT_UINT, MT_NINT, MT_BYTES, MT_TEXT, MT_ARRAY, MT_MAP, MT_TAG, MT_SIMPLE };
-enum { AI_INDEFINITE = 31, SV_FALSE = 20, SV_TRUE = 21, SV_NULL = 22, AI_F16 = 25,
-       AI_F32 = 26, AI_F64 = 27 };
+enum {
+    AI_INDEFINITE = 31,
+    SV_FALSE = 20,
+    SV_TRUE = 21,
+    SV_NULL = 22,
+    AI_F16 = 25,
+    AI_F32 = 26,
+    AI_F64 = 27
+};
 #define BREAK 0xff
 
 /* ---- decoding ---------------------------------------------------------------------- */
@@ -22,8 +29,8 @@ typedef struct {
 
 typedef struct {
     unsigned major;
-    unsigned ai;   /* additional information (low 5 bits) */
-    uint64_t arg;  /* value, length or simple value; 0 when indefinite */
+    unsigned ai;  /* additional information (low 5 bits) */
+    uint64_t arg; /* value, length or simple value; 0 when indefinite */
 } head;
 
 static int read_be(reader *r, size_t n, uint64_t *ret)
@@ -72,8 +79,11 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 
     while (i < n) {
         uint8_t c = s[i];
-        size_t k = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
-                 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        size_t k = c < 0x80                 ? 0
+                   : c >= 0xc2 && c <= 0xdf ? 1
+                   : c >= 0xe0 && c <= 0xef ? 2
+                   : c >= 0xf0 && c <= 0xf4 ? 3
+                                            : 4;
         if (k == 4 || n - i <= k)
             return false; /* not a lead byte, or the sequence is cut short */
         for (size_t j = 1; j <= k; j++) {
@@ -274,9 +284,10 @@ static int decode_map(reader *r, const head *h, unsigned depth, json_t **ret)
 static double half_to_double(uint16_t bits)
 {
     unsigned exp = (bits >> 10) & 0x1f, mant = bits & 0x3ff;
-    double v = exp == 0 ? ldexp(mant, -24)
-             : exp != 31 ? ldexp(mant + 1024, (int)exp - 25)
-             : mant == 0 ? INFINITY : NAN;
+    double v = exp == 0    ? ldexp(mant, -24)
+               : exp != 31 ? ldexp(mant + 1024, (int)exp - 25)
+               : mant == 0 ? INFINITY
+                           : NAN;
 
     return bits & 0x8000 ? -v : v;
 }
@@ -308,10 +319,17 @@ static int decode_simple(const head *h, json_t **ret)
     if (h->ai == 24 && h->arg < 32)
         return CMN_EINVAL; /* RFC 8949 3.3: not well-formed */
     switch (h->arg) {
-    case SV_FALSE: *ret = json_false(); return 0;
-    case SV_TRUE: *ret = json_true(); return 0;
-    case SV_NULL: *ret = json_null(); return 0;
-    default: return CMN_EPROTO; /* undefined and unassigned simple values */
+    case SV_FALSE:
+        *ret = json_false();
+        return 0;
+    case SV_TRUE:
+        *ret = json_true();
+        return 0;
+    case SV_NULL:
+        *ret = json_null();
+        return 0;
+    default:
+        return CMN_EPROTO; /* undefined and unassigned simple values */
     }
 }
 
@@ -333,11 +351,15 @@ static int decode_item(reader *r, unsigned depth, json_t **ret)
         return rc;
     switch (h.major) {
     case MT_UINT:
-    case MT_NINT: return decode_int(&h, ret);
+    case MT_NINT:
+        return decode_int(&h, ret);
     case MT_BYTES:
-    case MT_TEXT: return decode_string(r, &h, ret);
-    case MT_SIMPLE: return decode_simple(&h, ret);
-    default: break;
+    case MT_TEXT:
+        return decode_string(r, &h, ret);
+    case MT_SIMPLE:
+        return decode_simple(&h, ret);
+    default:
+        break;
     }
     if (depth >= CMN_CBOR_MAX_DEPTH)
         return CMN_ERANGE;
@@ -353,7 +375,7 @@ static int decode_item(reader *r, unsigned depth, json_t **ret)
 
 int cmn_cbor_decode(const uint8_t *buf, size_t len, json_t **ret)
 {
-    reader r = { buf, len };
+    reader r = {buf, len};
     json_t *v = NULL;
     int rc;
 
@@ -462,12 +484,12 @@ static void encode_container(writer *w, const json_t *v, unsigned depth)
     }
     if (json_is_array(v)) {
         put_head(w, MT_ARRAY, json_array_size(v));
-        json_array_foreach(v, i, m)
-            encode_value(w, m, depth + 1);
+        json_array_foreach(v, i, m) encode_value(w, m, depth + 1);
         return;
     }
     put_head(w, MT_MAP, json_object_size(v));
-    json_object_foreach((json_t *)v, key, m) {
+    json_object_foreach((json_t *)v, key, m)
+    {
         put_text(w, key, strlen(key));
         encode_value(w, m, depth + 1);
     }
@@ -479,8 +501,12 @@ static void encode_value(writer *w, const json_t *v, unsigned depth)
 
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-    case JSON_ARRAY: encode_container(w, v, depth); break;
-    case JSON_STRING: put_text(w, json_string_value(v), json_string_length(v)); break;
+    case JSON_ARRAY:
+        encode_container(w, v, depth);
+        break;
+    case JSON_STRING:
+        put_text(w, json_string_value(v), json_string_length(v));
+        break;
     case JSON_INTEGER:
         n = json_integer_value(v);
         if (n >= 0)
@@ -488,16 +514,24 @@ static void encode_value(writer *w, const json_t *v, unsigned depth)
         else
             put_head(w, MT_NINT, (uint64_t)(-(n + 1)));
         break;
-    case JSON_REAL: put_real(w, json_real_value(v)); break;
-    case JSON_TRUE: put_head(w, MT_SIMPLE, SV_TRUE); break;
-    case JSON_FALSE: put_head(w, MT_SIMPLE, SV_FALSE); break;
-    default: put_head(w, MT_SIMPLE, SV_NULL); break;
+    case JSON_REAL:
+        put_real(w, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        put_head(w, MT_SIMPLE, SV_TRUE);
+        break;
+    case JSON_FALSE:
+        put_head(w, MT_SIMPLE, SV_FALSE);
+        break;
+    default:
+        put_head(w, MT_SIMPLE, SV_NULL);
+        break;
     }
 }
 
 int cmn_cbor_encode(const json_t *v, uint8_t **ret, size_t *ret_len)
 {
-    writer w = { 0 };
+    writer w = {0};
 
     *ret = NULL;
     *ret_len = 0;

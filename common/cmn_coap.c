@@ -12,10 +12,9 @@
 
 /* TS-0008 V3.9.0 Table 6.2.2.4.0-1: every oneM2M option (all critical, unsafe). */
 static const uint16_t onem2m_options[] = {
-    CMN_OPT_OT,   CMN_OPT_RTURI, CMN_OPT_TY,  CMN_OPT_RVI, CMN_OPT_ASRI,
-    CMN_OPT_FR,   CMN_OPT_RQI,   CMN_OPT_RQET, CMN_OPT_RSET, CMN_OPT_OET,
-    CMN_OPT_EC,   CMN_OPT_RSC,   CMN_OPT_GID, CMN_OPT_CTO, CMN_OPT_CTS,
-    CMN_OPT_ATI,  CMN_OPT_VSI,   CMN_OPT_GTM, CMN_OPT_AUS,
+    CMN_OPT_OT,   CMN_OPT_RTURI, CMN_OPT_TY,  CMN_OPT_RVI, CMN_OPT_ASRI, CMN_OPT_FR,  CMN_OPT_RQI,
+    CMN_OPT_RQET, CMN_OPT_RSET,  CMN_OPT_OET, CMN_OPT_EC,  CMN_OPT_RSC,  CMN_OPT_GID, CMN_OPT_CTO,
+    CMN_OPT_CTS,  CMN_OPT_ATI,   CMN_OPT_VSI, CMN_OPT_GTM, CMN_OPT_AUS,
 };
 #define N_OPTIONS (sizeof(onem2m_options) / sizeof(onem2m_options[0]))
 
@@ -140,8 +139,8 @@ void cmn_coap_opts_scan(const coap_pdu_t *pdu, const uint16_t *nums, size_t n,
     while ((opt = coap_option_next(&it)) != NULL) {
         if (it.number == COAP_OPTION_URI_PATH) {
             if (*ret_path_rc == 0)
-                *ret_path_rc = append_segment(path, plen, &pos, coap_opt_value(opt),
-                                              coap_opt_length(opt));
+                *ret_path_rc =
+                    append_segment(path, plen, &pos, coap_opt_value(opt), coap_opt_length(opt));
             continue;
         }
         for (size_t i = 0; i < n; i++) {
@@ -178,8 +177,7 @@ int cmn_coap_optlist_uint(coap_optlist_t **chain, uint16_t num, uint32_t v)
     return optlist_add(chain, num, n, buf);
 }
 
-int cmn_coap_resolve(const char *host, const char *port, bool numeric_only,
-                     coap_address_t *ret)
+int cmn_coap_resolve(const char *host, const char *port, bool numeric_only, coap_address_t *ret)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
                              .ai_flags = numeric_only ? AI_NUMERICHOST : AI_ADDRCONFIG};
@@ -247,8 +245,8 @@ void cmn_coap_set_body_limits(coap_context_t *ctx, const cmn_body_limits *lim)
                               (unsigned)lim->block1_total);
 }
 
-bool cmn_coap_item_path(const char *prefix, const char *path, size_t len, char *kind,
-                        size_t klen, char *id, size_t ilen)
+bool cmn_coap_item_path(const char *prefix, const char *path, size_t len, char *kind, size_t klen,
+                        char *id, size_t ilen)
 {
     size_t pl = prefix != NULL ? strlen(prefix) : 0;
     const char *slash;

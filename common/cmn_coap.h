@@ -11,16 +11,36 @@
 
 /* TS-0008 V3.9.0 Table 6.2.2.4.0-1 (current numbers, not the legacy 256..) */
 enum {
-    CMN_OPT_OT = 259, CMN_OPT_RTURI = 263, CMN_OPT_TY = 267, CMN_OPT_RVI = 271,
-    CMN_OPT_ASRI = 275, CMN_OPT_FR = 279, CMN_OPT_RQI = 283, CMN_OPT_RQET = 291,
-    CMN_OPT_RSET = 295, CMN_OPT_OET = 299, CMN_OPT_EC = 303, CMN_OPT_RSC = 307,
-    CMN_OPT_GID = 311, CMN_OPT_CTO = 319, CMN_OPT_CTS = 323, CMN_OPT_ATI = 327,
-    CMN_OPT_VSI = 331, CMN_OPT_GTM = 335, CMN_OPT_AUS = 339,
+    CMN_OPT_OT = 259,
+    CMN_OPT_RTURI = 263,
+    CMN_OPT_TY = 267,
+    CMN_OPT_RVI = 271,
+    CMN_OPT_ASRI = 275,
+    CMN_OPT_FR = 279,
+    CMN_OPT_RQI = 283,
+    CMN_OPT_RQET = 291,
+    CMN_OPT_RSET = 295,
+    CMN_OPT_OET = 299,
+    CMN_OPT_EC = 303,
+    CMN_OPT_RSC = 307,
+    CMN_OPT_GID = 311,
+    CMN_OPT_CTO = 319,
+    CMN_OPT_CTS = 323,
+    CMN_OPT_ATI = 327,
+    CMN_OPT_VSI = 331,
+    CMN_OPT_GTM = 335,
+    CMN_OPT_AUS = 339,
 };
 
 /* Content formats (TS-0008 Table 6.2.2.2-1) */
-enum { CMN_CF_JSON = 50, CMN_CF_CBOR = 60, CMN_CF_RES_JSON = 10001, CMN_CF_NTFY_JSON = 10003,
-       CMN_CF_PREQ_JSON = 10007, CMN_CF_PRSP_JSON = 10009 };
+enum {
+    CMN_CF_JSON = 50,
+    CMN_CF_CBOR = 60,
+    CMN_CF_RES_JSON = 10001,
+    CMN_CF_NTFY_JSON = 10003,
+    CMN_CF_PREQ_JSON = 10007,
+    CMN_CF_PRSP_JSON = 10009
+};
 
 /* Registers every oneM2M option with ctx so libcoap lets them through (client or
  * server). Returns CMN_ECOAP if libcoap is the unpatched one (the filter is full). */
@@ -46,8 +66,8 @@ int cmn_coap_opt_uint_of(const coap_opt_t *opt, uint32_t *ret);
 /* A Uri-Path of len bytes (not NUL-terminated) "<prefix><kind>/<id>" (prefix e.g.
  * "maf/"), kind and id each one non-empty printable segment (no '"') shorter than klen /
  * ilen: both written NUL-terminated; on failure neither is touched. */
-bool cmn_coap_item_path(const char *prefix, const char *path, size_t len, char *kind,
-                        size_t klen, char *id, size_t ilen);
+bool cmn_coap_item_path(const char *prefix, const char *path, size_t len, char *kind, size_t klen,
+                        char *id, size_t ilen);
 
 /* A listen address "host:port" or "[v6]:port" with a numeric host (no DNS wait) ->
  * address. CMN_EINVAL otherwise. */
@@ -58,8 +78,7 @@ int cmn_coap_parse_listen(const char *hostport, coap_address_t *ret);
  * must be a numeric address (never a DNS wait: daemons); otherwise a name is resolved,
  * for address families configured on this host (AI_ADDRCONFIG). CMN_EINVAL: empty host,
  * or not numeric with numeric_only; CMN_ENOTFOUND: the name or port does not resolve. */
-int cmn_coap_resolve(const char *host, const char *port, bool numeric_only,
-                     coap_address_t *ret);
+int cmn_coap_resolve(const char *host, const char *port, bool numeric_only, coap_address_t *ret);
 /* The same for the host and port of a URI split by coap_split_uri(). CMN_EINVAL also for
  * a host over 255 bytes. */
 int cmn_coap_uri_address(const coap_uri_t *uri, bool numeric_only, coap_address_t *ret);
@@ -77,15 +96,30 @@ typedef struct {
 
 /* The rows of a daemon's configuration table for its cmn_body_limits (type: its config
  * struct, member: the field), in section sect, max_body defaulting to def. */
-#define CMN_BODY_CFG_ITEMS(sect, type, member, def)                                        \
-    { sect, "max_body", CMN_CFG_INT, def, offsetof(type, member.max_body), 1024, 16777216, \
-      NULL, "largest request body in bytes (a Block1 transfer over it is refused with "    \
-      "4.13 and Size1 during reassembly)" },                                               \
-    { sect, "block1_per_session", CMN_CFG_INT, "4",                                        \
-      offsetof(type, member.block1_per_session), 1, 64, NULL,                              \
-      "Block1 request transfers in progress per session; more: 5.03" },                    \
-    { sect, "block1_total", CMN_CFG_INT, "256", offsetof(type, member.block1_total), 1,    \
-      100000, NULL, "Block1 request transfers in progress in all; more: 5.03" }
+#define CMN_BODY_CFG_ITEMS(sect, type, member, def)                                                \
+    {sect,                                                                                         \
+     "max_body",                                                                                   \
+     CMN_CFG_INT,                                                                                  \
+     def,                                                                                          \
+     offsetof(type, member.max_body),                                                              \
+     1024,                                                                                         \
+     16777216,                                                                                     \
+     NULL,                                                                                         \
+     "largest request body in bytes (a Block1 transfer over it is refused with "                   \
+     "4.13 and Size1 during reassembly)"},                                                         \
+        {sect,                                                                                     \
+         "block1_per_session",                                                                     \
+         CMN_CFG_INT,                                                                              \
+         "4",                                                                                      \
+         offsetof(type, member.block1_per_session),                                                \
+         1,                                                                                        \
+         64,                                                                                       \
+         NULL,                                                                                     \
+         "Block1 request transfers in progress per session; more: 5.03"},                          \
+    {                                                                                              \
+        sect, "block1_total", CMN_CFG_INT, "256", offsetof(type, member.block1_total), 1, 100000,  \
+            NULL, "Block1 request transfers in progress in all; more: 5.03"                        \
+    }
 
 /* Applies lim to ctx (a server context). */
 void cmn_coap_set_body_limits(coap_context_t *ctx, const cmn_body_limits *lim);

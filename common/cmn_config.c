@@ -159,8 +159,7 @@ static int handler(void *user, const char *section, const char *key, const char 
         return 0;
     }
     if (c->seen[i]) {
-        fail(c, "%s:%d: %s.%s: set twice (or a continuation line)", c->path, c->line, section,
-             key);
+        fail(c, "%s:%d: %s.%s: set twice (or a continuation line)", c->path, c->line, section, key);
         return 0;
     }
     c->seen[i] = 1;
@@ -282,16 +281,20 @@ static void check_required(load_ctx *c)
         if (it->def != NULL || c->seen[i])
             continue;
         env_name(it, name, sizeof(name));
-        fail(c, "%s: %s.%s: required key missing (set it in [%s] or in %s)", c->path,
-             it->section, it->key, it->section, name);
+        fail(c, "%s: %s.%s: required key missing (set it in [%s] or in %s)", c->path, it->section,
+             it->key, it->section, name);
     }
 }
 
-int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void *cfg,
-                    char *err, size_t errlen)
+int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void *cfg, char *err,
+                    size_t errlen)
 {
-    load_ctx c = {.path = path ? path : "(no file)", .table = table, .n = n, .cfg = cfg,
-                  .err = err, .errlen = errlen};
+    load_ctx c = {.path = path ? path : "(no file)",
+                  .table = table,
+                  .n = n,
+                  .cfg = cfg,
+                  .err = err,
+                  .errlen = errlen};
 
     if (err && errlen)
         err[0] = '\0';
@@ -335,8 +338,8 @@ void cmn_config_print_help(const cmn_cfg_item *table, size_t n, FILE *out)
         const cmn_cfg_item *it = &table[i];
 
         if (it->def == NULL)
-            fprintf(out, "%s.%s (%s, required): %s\n", it->section, it->key,
-                    type_name(it->type), it->help ? it->help : "");
+            fprintf(out, "%s.%s (%s, required): %s\n", it->section, it->key, type_name(it->type),
+                    it->help ? it->help : "");
         else
             fprintf(out, "%s.%s (%s, default \"%s\"): %s\n", it->section, it->key,
                     type_name(it->type), it->def, it->help ? it->help : "");
@@ -371,10 +374,9 @@ static int key_line(const char *path, const char *section, const char *key)
     return found;
 }
 
-void cmn_config_where(const char *path, const char *section, const char *key, char *ret,
-                      size_t len)
+void cmn_config_where(const char *path, const char *section, const char *key, char *ret, size_t len)
 {
-    cmn_cfg_item it = { .section = section, .key = key };
+    cmn_cfg_item it = {.section = section, .key = key};
     char env[128];
     int line = key_line(path, section, key);
 
@@ -571,8 +573,7 @@ static int pair_parse(const char *s, size_t len, cmn_cfg_pair *p, char *err, siz
     return 0;
 }
 
-int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *err,
-                        size_t errlen)
+int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *err, size_t errlen)
 {
     cmn_cfg_pair *p = NULL;
     size_t n = 0;

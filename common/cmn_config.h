@@ -18,18 +18,18 @@ typedef struct {
     const char *section;
     const char *key;
     cmn_cfg_type type;
-    const char *def;        /* default as text; NULL means the key is required */
-    size_t offset;          /* offsetof() in the caller's struct: char * / long / bool */
-    long min, max;          /* bounds for CMN_CFG_INT (min == max == 0: unbounded) */
+    const char *def;              /* default as text; NULL means the key is required */
+    size_t offset;                /* offsetof() in the caller's struct: char * / long / bool */
+    long min, max;                /* bounds for CMN_CFG_INT (min == max == 0: unbounded) */
     cmn_cfg_validate_fn validate; /* optional, CMN_CFG_STR only */
-    const char *help;       /* one line, shown by --help-config */
+    const char *help;             /* one line, shown by --help-config */
 } cmn_cfg_item;
 
 /* Load path (NULL: defaults + environment only) into cfg. Strings are malloc'd and
  * owned by cfg: release them with cmn_config_free(). On error returns CMN_ECONFIG and
  * writes "FILE:LINE: section.key: reason" into err. */
-int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void *cfg,
-                    char *err, size_t errlen);
+int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void *cfg, char *err,
+                    size_t errlen);
 void cmn_config_free(const cmn_cfg_item *table, size_t n, void *cfg);
 /* Print "section.key (type, default): help" lines for --help. */
 void cmn_config_print_help(const cmn_cfg_item *table, size_t n, FILE *out);
@@ -44,7 +44,7 @@ void cmn_config_where(const char *path, const char *section, const char *key, ch
 int cmn_cfg_valid_endpoint(const char *v, char *err, size_t errlen); /* ipc:// or tcp:// */
 int cmn_cfg_valid_cse_id(const char *v, char *err, size_t errlen);   /* "/name" */
 int cmn_cfg_valid_fqdn(const char *v, char *err, size_t errlen);
-int cmn_cfg_valid_listen(const char *v, char *err, size_t errlen);   /* "host:port" or "" */
+int cmn_cfg_valid_listen(const char *v, char *err, size_t errlen); /* "host:port" or "" */
 int cmn_cfg_valid_nonempty(const char *v, char *err, size_t errlen);
 int cmn_cfg_valid_log_level(const char *v, char *err, size_t errlen); /* cmn_log_parse_level */
 /* ipc:// or tcp:// as cmn_cfg_valid_endpoint, or "" (the socket is off). */
@@ -61,8 +61,7 @@ typedef struct {
     char *value;
 } cmn_cfg_pair;
 
-int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *err,
-                        size_t errlen);
+int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *err, size_t errlen);
 void cmn_cfg_pairs_free(cmn_cfg_pair *p, size_t n); /* NULL is fine */
 
 #endif

@@ -15,8 +15,7 @@ static int usage_error(const cmn_daemon_cli *cli, const char *reason, const char
     return 1;
 }
 
-int cmn_daemon_parse_args(const cmn_daemon_cli *cli, int argc, char **argv,
-                          cmn_daemon_args *ret)
+int cmn_daemon_parse_args(const cmn_daemon_cli *cli, int argc, char **argv, cmn_daemon_args *ret)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
@@ -30,14 +29,23 @@ int cmn_daemon_parse_args(const cmn_daemon_cli *cli, int argc, char **argv,
     opterr = 0; /* the reason goes to cli->err below, not to stderr */
     while ((o = getopt_long(argc, argv, "c:hVvf", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': ret->config = optarg; break;
-        case 'k': ret->check_only = true; break;
-        case 'f': break; /* implicit: no daemon daemonises */
-        case 'h': cli->usage(cli->out); return 0;
+        case 'c':
+            ret->config = optarg;
+            break;
+        case 'k':
+            ret->check_only = true;
+            break;
+        case 'f':
+            break; /* implicit: no daemon daemonises */
+        case 'h':
+            cli->usage(cli->out);
+            return 0;
         case 'V':
-        case 'v': fprintf(cli->out, "%s %s\n", cli->prog, cli->version); return 0;
-        default: return usage_error(cli, "invalid option or missing argument: ",
-                                    argv[optind - 1]);
+        case 'v':
+            fprintf(cli->out, "%s %s\n", cli->prog, cli->version);
+            return 0;
+        default:
+            return usage_error(cli, "invalid option or missing argument: ", argv[optind - 1]);
         }
     }
     if (optind < argc)

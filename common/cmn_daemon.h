@@ -8,16 +8,16 @@
 #include <stdio.h>
 
 typedef struct {
-    const char *prog;           /* "tep-enroller": prefix of messages, --version line */
-    const char *version;        /* TEP_VERSION of the daemon */
-    void (*usage)(FILE *out);   /* the daemon's --help text, configuration keys included */
-    FILE *out;                  /* --help and --version (stdout) */
-    FILE *err;                  /* usage errors (stderr) */
+    const char *prog;         /* "tep-enroller": prefix of messages, --version line */
+    const char *version;      /* TEP_VERSION of the daemon */
+    void (*usage)(FILE *out); /* the daemon's --help text, configuration keys included */
+    FILE *out;                /* --help and --version (stdout) */
+    FILE *err;                /* usage errors (stderr) */
 } cmn_daemon_cli;
 
 typedef struct {
-    const char *config;         /* --config FILE: points into argv */
-    bool check_only;            /* --check-config */
+    const char *config; /* --config FILE: points into argv */
+    bool check_only;    /* --check-config */
 } cmn_daemon_args;
 
 #define CMN_DAEMON_GO_ON (-1)
@@ -28,8 +28,7 @@ typedef struct {
  * cli->out), 1 after a usage error (the reason, then the usage, on cli->err). This is the
  * command-line front of a daemon: the one part of common/ that writes to a stream, and
  * only to the ones it is given. */
-int cmn_daemon_parse_args(const cmn_daemon_cli *cli, int argc, char **argv,
-                          cmn_daemon_args *ret);
+int cmn_daemon_parse_args(const cmn_daemon_cli *cli, int argc, char **argv, cmn_daemon_args *ret);
 
 /* Blocks SIGTERM, SIGINT, SIGHUP and SIGPIPE in the calling thread (call it before the
  * ZeroMQ context starts its threads, so they inherit the mask) and returns a non-blocking

@@ -16,10 +16,12 @@ typedef struct {
     size_t off, size;
 } field;
 
-#define F(n) {#n, offsetof(cmn_digest_auth, n), sizeof(((cmn_digest_auth *)0)->n)}
-static const field fields[] = {F(username), F(realm),  F(nonce),     F(uri),
-                               F(response), F(qop),    F(nc),        F(cnonce),
-                               F(algorithm), F(auts)};
+#define F(n)                                                                                       \
+    {                                                                                              \
+#n, offsetof(cmn_digest_auth, n), sizeof(((cmn_digest_auth *)0)->n)                        \
+    }
+static const field fields[] = {F(username), F(realm), F(nonce),  F(uri),       F(response),
+                               F(qop),      F(nc),    F(cnonce), F(algorithm), F(auts)};
 #undef F
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -132,17 +134,16 @@ out:
     return rc;
 }
 
-
-int cmn_digest_response(const char *username, const char *realm, const uint8_t *pw,
-                        size_t pwlen, const char *method, const char *uri, const char *nonce,
-                        const char *nc, const char *cnonce, const char *qop,
-                        const uint8_t *body, size_t blen, char ret[CMN_DIGEST_HEX_LEN + 1])
+int cmn_digest_response(const char *username, const char *realm, const uint8_t *pw, size_t pwlen,
+                        const char *method, const char *uri, const char *nonce, const char *nc,
+                        const char *cnonce, const char *qop, const uint8_t *body, size_t blen,
+                        char ret[CMN_DIGEST_HEX_LEN + 1])
 {
     char ha1[CMN_DIGEST_HEX_LEN + 1], ha2[CMN_DIGEST_HEX_LEN + 1], hbody[CMN_DIGEST_HEX_LEN + 1];
     int rc;
 
-    if (!username || !realm || (!pw && pwlen) || !method || !uri || !nonce || !nc ||
-        !cnonce || !qop || (!body && blen) || !ret)
+    if (!username || !realm || (!pw && pwlen) || !method || !uri || !nonce || !nc || !cnonce ||
+        !qop || (!body && blen) || !ret)
         return CMN_EINVAL;
     {
         const uint8_t *p[] = {(const uint8_t *)username, (const uint8_t *)realm, pw};
@@ -164,10 +165,10 @@ int cmn_digest_response(const char *username, const char *realm, const uint8_t *
             goto out;
     }
     {
-        const uint8_t *p[] = {(uint8_t *)ha1, (const uint8_t *)nonce, (const uint8_t *)nc,
-                              (const uint8_t *)cnonce, (const uint8_t *)qop, (uint8_t *)ha2};
-        const size_t l[] = {CMN_DIGEST_HEX_LEN, strlen(nonce), strlen(nc), strlen(cnonce),
-                            strlen(qop), CMN_DIGEST_HEX_LEN};
+        const uint8_t *p[] = {(uint8_t *)ha1,          (const uint8_t *)nonce, (const uint8_t *)nc,
+                              (const uint8_t *)cnonce, (const uint8_t *)qop,   (uint8_t *)ha2};
+        const size_t l[] = {CMN_DIGEST_HEX_LEN, strlen(nonce), strlen(nc),
+                            strlen(cnonce),     strlen(qop),   CMN_DIGEST_HEX_LEN};
         rc = md5_hex(p, l, 6, ret);
     }
 out:

@@ -35,9 +35,9 @@ int cmn_digest_parse(const char *header, cmn_digest_auth *ret);
  * body hash, for RFC 2617's own example) and password = the raw bytes
  * pw (RES, or empty with AUTS, RFC 3310 3.4): MD5(HA1:nonce:nc:cnonce:qop:HA2), HA1 =
  * MD5(username:realm:pw), HA2 = MD5(method:uri:MD5(body)). ret: 32 hex + NUL. */
-int cmn_digest_response(const char *username, const char *realm, const uint8_t *pw,
-                        size_t pwlen, const char *method, const char *uri, const char *nonce,
-                        const char *nc, const char *cnonce, const char *qop,
-                        const uint8_t *body, size_t blen, char ret[CMN_DIGEST_HEX_LEN + 1]);
+int cmn_digest_response(const char *username, const char *realm, const uint8_t *pw, size_t pwlen,
+                        const char *method, const char *uri, const char *nonce, const char *nc,
+                        const char *cnonce, const char *qop, const uint8_t *body, size_t blen,
+                        char ret[CMN_DIGEST_HEX_LEN + 1]);
 
 #endif

@@ -22,8 +22,8 @@ typedef struct {
     size_t len;
     uint8_t identity[IDENTITY_MAX];
     coap_address_t remote;
-    bool closing;            /* over the limit: closed by the next tick */
-    bool by_addr;            /* closing for max_sessions_per_addr */
+    bool closing; /* over the limit: closed by the next tick */
+    bool by_addr; /* closing for max_sessions_per_addr */
 } tracked;
 
 struct cmn_dtls_guard {
@@ -128,7 +128,7 @@ static void track(cmn_dtls_guard *g, coap_session_t *s)
     if (oldest_addr != NULL && !oldest_addr->closing &&
         same_addr >= (size_t)g->lim.max_sessions_per_addr)
         mark(g, oldest_addr, true);
-    g->t[g->n] = (tracked){ .session = s, .seq = ++g->seq, .len = len, .remote = *remote };
+    g->t[g->n] = (tracked){.session = s, .seq = ++g->seq, .len = len, .remote = *remote};
     if (len > 0)
         memcpy(g->t[g->n].identity, id->s, len);
     g->n++;
@@ -148,8 +148,8 @@ static int on_event(coap_session_t *s, const coap_event_t ev)
     return g != NULL && g->chain != NULL ? g->chain(s, ev) : 0;
 }
 
-int cmn_dtls_guard_new(coap_context_t *ctx, const cmn_dtls_limits *lim,
-                       coap_event_handler_t chain, cmn_dtls_guard **ret)
+int cmn_dtls_guard_new(coap_context_t *ctx, const cmn_dtls_limits *lim, coap_event_handler_t chain,
+                       cmn_dtls_guard **ret)
 {
     cmn_dtls_guard *g;
     size_t slot = MAX_GUARDS;
@@ -196,12 +196,17 @@ void cmn_dtls_guard_stats(const cmn_dtls_guard *g, cmn_dtls_stats *ret)
 
     coap_context_get_handshake_stats(g->ctx, &hs);
     *ret = (cmn_dtls_stats){
-        .in_progress = hs.in_progress, .stateless_hellos = hs.stateless_hellos,
-        .started = hs.started, .dropped_full = hs.evicted_full,
-        .dropped_per_addr = hs.evicted_per_addr, .timed_out = hs.timed_out,
-        .identity_closed = g->identity_closed, .addr_closed = g->addr_closed,
+        .in_progress = hs.in_progress,
+        .stateless_hellos = hs.stateless_hellos,
+        .started = hs.started,
+        .dropped_full = hs.evicted_full,
+        .dropped_per_addr = hs.evicted_per_addr,
+        .timed_out = hs.timed_out,
+        .identity_closed = g->identity_closed,
+        .addr_closed = g->addr_closed,
         .floods = g->floods,
-        .heap_trims = g->heap_trims, .flood = g->flood,
+        .heap_trims = g->heap_trims,
+        .flood = g->flood,
     };
 }
 
@@ -237,8 +242,7 @@ static void fill_report(cmn_dtls_guard *g, uint64_t now_ms, const coap_handshake
     r->window_ms = now_ms - g->last_report_ms;
     r->d_hellos = hs->stateless_hellos - p->stateless_hellos;
     r->d_started = hs->started - p->started;
-    r->d_dropped = hs->evicted_full + hs->evicted_per_addr - p->evicted_full -
-                   p->evicted_per_addr;
+    r->d_dropped = hs->evicted_full + hs->evicted_per_addr - p->evicted_full - p->evicted_per_addr;
     r->d_timed_out = hs->timed_out - p->timed_out;
     g->prev_report = *hs;
     g->last_report_ms = now_ms;
@@ -297,8 +301,7 @@ void cmn_dtls_report_format(const cmn_dtls_report *r, char *buf, size_t len)
              (unsigned long long)r->window_ms, (unsigned long long)r->d_hellos,
              (unsigned long long)r->d_started, (unsigned long long)r->d_dropped,
              (unsigned long long)r->d_timed_out, (unsigned long long)r->now.in_progress,
-             (unsigned long long)(r->now.dropped_full + r->now.dropped_per_addr +
-                                  r->now.timed_out),
+             (unsigned long long)(r->now.dropped_full + r->now.dropped_per_addr + r->now.timed_out),
              r->ended ? (r->trimmed ? " heap_trimmed=true" : " heap_trimmed=false") : "");
 }
 
@@ -306,14 +309,23 @@ void cmn_dtls_stats_kv(const cmn_dtls_stats *st, const char *ret_keys[CMN_DTLS_S
                        char vals[CMN_DTLS_STATUS_N][24])
 {
     static const char *const keys[CMN_DTLS_STATUS_N] = {
-        "dtls_handshakes", "dtls_stateless_hellos", "dtls_handshakes_started",
-        "dtls_handshakes_dropped", "dtls_handshakes_timed_out",
-        "dtls_sessions_closed_per_identity", "dtls_sessions_closed_per_addr", "dtls_floods", "dtls_heap_trims", "dtls_flood",
+        "dtls_handshakes",
+        "dtls_stateless_hellos",
+        "dtls_handshakes_started",
+        "dtls_handshakes_dropped",
+        "dtls_handshakes_timed_out",
+        "dtls_sessions_closed_per_identity",
+        "dtls_sessions_closed_per_addr",
+        "dtls_floods",
+        "dtls_heap_trims",
+        "dtls_flood",
     };
     const uint64_t v[CMN_DTLS_STATUS_N - 1] = {
-        st->in_progress, st->stateless_hellos, st->started,
-        st->dropped_full + st->dropped_per_addr, st->timed_out, st->identity_closed,
-        st->addr_closed, st->floods, st->heap_trims,
+        st->in_progress, st->stateless_hellos,
+        st->started,     st->dropped_full + st->dropped_per_addr,
+        st->timed_out,   st->identity_closed,
+        st->addr_closed, st->floods,
+        st->heap_trims,
     };
 
     for (size_t i = 0; i < CMN_DTLS_STATUS_N; i++) {
@@ -332,8 +344,7 @@ bool cmn_dtls_guard_poll(cmn_dtls_guard *g, char *line, size_t len)
     if (g == NULL)
         return false;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (!cmn_dtls_guard_tick(g, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
-                             &r))
+    if (!cmn_dtls_guard_tick(g, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, &r))
         return false;
     cmn_dtls_report_format(&r, line, len);
     return true;

@@ -22,52 +22,89 @@
 #include "cmn_config.h"
 
 typedef struct {
-    long max_handshakes;          /* in progress, in total */
-    long max_handshakes_per_addr; /* in progress, per remote IP address; 0 = no limit */
-    long handshake_timeout_s;     /* cookie exchange to Finished */
+    long max_handshakes;            /* in progress, in total */
+    long max_handshakes_per_addr;   /* in progress, per remote IP address; 0 = no limit */
+    long handshake_timeout_s;       /* cookie exchange to Finished */
     long max_sessions_per_identity; /* established, per PSK identity; 0 = no limit */
-    long max_sessions;            /* established or idle, per endpoint (libcoap's idle
+    long max_sessions;              /* established or idle, per endpoint (libcoap's idle
                                    * session limit: its least recently active one is freed) */
-    long max_sessions_per_addr;   /* established DTLS, per remote IP address; 0 = no limit */
-    long idle_timeout_s;          /* a session without a datagram this long is released */
+    long max_sessions_per_addr;     /* established DTLS, per remote IP address; 0 = no limit */
+    long idle_timeout_s;            /* a session without a datagram this long is released */
 } cmn_dtls_limits;
 
 /* The [dtls] rows of a daemon's configuration table (type: its config struct, member:
  * its cmn_dtls_limits field). */
-#define CMN_DTLS_CFG_ITEMS(type, member)                                                   \
-    { "dtls", "max_handshakes", CMN_CFG_INT, "64",                                         \
-      offsetof(type, member.max_handshakes), 1, 100000, NULL,                              \
-      "DTLS handshakes in progress (cookie verified), in total; when full the oldest "     \
-      "of the busiest address is dropped" },                                              \
-    { "dtls", "max_handshakes_per_addr", CMN_CFG_INT, "16",                                 \
-      offsetof(type, member.max_handshakes_per_addr), 0, 100000, NULL,                     \
-      "DTLS handshakes in progress per remote IP address (its oldest is dropped); "        \
-      "0 = no limit" },                                                                    \
-    { "dtls", "handshake_timeout_s", CMN_CFG_INT, "10",                                    \
-      offsetof(type, member.handshake_timeout_s), 1, 300, NULL,                            \
-      "a DTLS handshake not complete this long after its cookie exchange is dropped" },    \
-    { "dtls", "max_sessions_per_identity", CMN_CFG_INT, "16",                              \
-      offsetof(type, member.max_sessions_per_identity), 0, 100000, NULL,                   \
-      "established DTLS sessions per PSK identity (the oldest is closed); 0 = no limit" },   \
-    { "dtls", "max_sessions", CMN_CFG_INT, "10000",                                        \
-      offsetof(type, member.max_sessions), 1, 1000000, NULL,                               \
-      "sessions kept per endpoint (DTLS or plain), about 45 kB each for DTLS; when full "  \
-      "the least recently active is released" },                                           \
-    { "dtls", "max_sessions_per_addr", CMN_CFG_INT, "1024",                                \
-      offsetof(type, member.max_sessions_per_addr), 0, 1000000, NULL,                      \
-      "established DTLS sessions per remote IP address (the oldest is closed); "           \
-      "0 = no limit" },                                                                    \
-    { "dtls", "idle_timeout_s", CMN_CFG_INT, "300",                                        \
-      offsetof(type, member.idle_timeout_s), 5, 86400, NULL,                               \
-      "a session (DTLS or plain) without a datagram this long is released" }
+#define CMN_DTLS_CFG_ITEMS(type, member)                                                           \
+    {"dtls",                                                                                       \
+     "max_handshakes",                                                                             \
+     CMN_CFG_INT,                                                                                  \
+     "64",                                                                                         \
+     offsetof(type, member.max_handshakes),                                                        \
+     1,                                                                                            \
+     100000,                                                                                       \
+     NULL,                                                                                         \
+     "DTLS handshakes in progress (cookie verified), in total; when full the oldest "              \
+     "of the busiest address is dropped"},                                                         \
+        {"dtls",                                                                                   \
+         "max_handshakes_per_addr",                                                                \
+         CMN_CFG_INT,                                                                              \
+         "16",                                                                                     \
+         offsetof(type, member.max_handshakes_per_addr),                                           \
+         0,                                                                                        \
+         100000,                                                                                   \
+         NULL,                                                                                     \
+         "DTLS handshakes in progress per remote IP address (its oldest is dropped); "             \
+         "0 = no limit"},                                                                          \
+        {"dtls",                                                                                   \
+         "handshake_timeout_s",                                                                    \
+         CMN_CFG_INT,                                                                              \
+         "10",                                                                                     \
+         offsetof(type, member.handshake_timeout_s),                                               \
+         1,                                                                                        \
+         300,                                                                                      \
+         NULL,                                                                                     \
+         "a DTLS handshake not complete this long after its cookie exchange is dropped"},          \
+        {"dtls",                                                                                   \
+         "max_sessions_per_identity",                                                              \
+         CMN_CFG_INT,                                                                              \
+         "16",                                                                                     \
+         offsetof(type, member.max_sessions_per_identity),                                         \
+         0,                                                                                        \
+         100000,                                                                                   \
+         NULL,                                                                                     \
+         "established DTLS sessions per PSK identity (the oldest is closed); 0 = no limit"},       \
+        {"dtls",                                                                                   \
+         "max_sessions",                                                                           \
+         CMN_CFG_INT,                                                                              \
+         "10000",                                                                                  \
+         offsetof(type, member.max_sessions),                                                      \
+         1,                                                                                        \
+         1000000,                                                                                  \
+         NULL,                                                                                     \
+         "sessions kept per endpoint (DTLS or plain), about 45 kB each for DTLS; when full "       \
+         "the least recently active is released"},                                                 \
+        {"dtls",                                                                                   \
+         "max_sessions_per_addr",                                                                  \
+         CMN_CFG_INT,                                                                              \
+         "1024",                                                                                   \
+         offsetof(type, member.max_sessions_per_addr),                                             \
+         0,                                                                                        \
+         1000000,                                                                                  \
+         NULL,                                                                                     \
+         "established DTLS sessions per remote IP address (the oldest is closed); "                \
+         "0 = no limit"},                                                                          \
+    {                                                                                              \
+        "dtls", "idle_timeout_s", CMN_CFG_INT, "300", offsetof(type, member.idle_timeout_s), 5,    \
+            86400, NULL, "a session (DTLS or plain) without a datagram this long is released"      \
+    }
 
 typedef struct cmn_dtls_guard cmn_dtls_guard;
 
 /* Applies lim to ctx and registers the guard's libcoap event handler, which calls
  * chain (the daemon's own handler, may be NULL) for every event. One guard per
  * context; at most 8 contexts per process. lim is copied. */
-int cmn_dtls_guard_new(coap_context_t *ctx, const cmn_dtls_limits *lim,
-                       coap_event_handler_t chain, cmn_dtls_guard **ret);
+int cmn_dtls_guard_new(coap_context_t *ctx, const cmn_dtls_limits *lim, coap_event_handler_t chain,
+                       cmn_dtls_guard **ret);
 /* Before coap_free_context(). NULL is fine. */
 void cmn_dtls_guard_free(cmn_dtls_guard *g);
 

@@ -12,8 +12,7 @@ int cmn_e2e_master(const uint8_t pair_key[CMN_KEY_LEN], const char *b_id,
     if (pair_key == NULL || ret_master == NULL || !cmn_kdf_id_valid(b_id))
         return CMN_EINVAL;
     /* HKDF-Extract (RFC 5869 2.2): PRK = HMAC(salt, IKM), the salt being B's ID. */
-    return cmn_hmac_sha256((const uint8_t *)b_id, strlen(b_id), pair_key, CMN_KEY_LEN,
-                           ret_master);
+    return cmn_hmac_sha256((const uint8_t *)b_id, strlen(b_id), pair_key, CMN_KEY_LEN, ret_master);
 }
 
 int cmn_e2e_expand(const uint8_t master[CMN_KEY_LEN], cmn_e2e_keys *ret)
@@ -43,8 +42,7 @@ int cmn_e2e_expand(const uint8_t master[CMN_KEY_LEN], cmn_e2e_keys *ret)
     return rc;
 }
 
-int cmn_e2e_keys_from_pair(const uint8_t pair_key[CMN_KEY_LEN], const char *b_id,
-                           cmn_e2e_keys *ret)
+int cmn_e2e_keys_from_pair(const uint8_t pair_key[CMN_KEY_LEN], const char *b_id, cmn_e2e_keys *ret)
 {
     uint8_t master[CMN_KEY_LEN];
     int rc = cmn_e2e_master(pair_key, b_id, master);

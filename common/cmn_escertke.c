@@ -62,12 +62,11 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
     return sz;
 }
 
-int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len,
-                     const uint8_t *cert_der, size_t cert_len, const uint8_t *key_der,
-                     size_t key_len, cmn_escertke **ret)
+int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len, const uint8_t *cert_der,
+                     size_t cert_len, const uint8_t *key_der, size_t key_len, cmn_escertke **ret)
 {
-    if (!ca_der || !cert_der || !key_der || !ret || ca_len == 0 || cert_len == 0 ||
-        key_len == 0 || ca_len > INT32_MAX || cert_len > INT32_MAX || key_len > INT32_MAX)
+    if (!ca_der || !cert_der || !key_der || !ret || ca_len == 0 || cert_len == 0 || key_len == 0 ||
+        ca_len > INT32_MAX || cert_len > INT32_MAX || key_len > INT32_MAX)
         return CMN_EINVAL;
     *ret = NULL;
     if (wolfSSL_Init() != WOLFSSL_SUCCESS)
@@ -77,23 +76,21 @@ int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len,
         return CMN_ENOMEM;
     k->initiator = initiator;
     int rc = CMN_ECRYPTO;
-    k->ctx = wolfSSL_CTX_new(initiator ? wolfTLSv1_2_client_method()
-                                       : wolfTLSv1_2_server_method());
+    k->ctx = wolfSSL_CTX_new(initiator ? wolfTLSv1_2_client_method() : wolfTLSv1_2_server_method());
     if (!k->ctx)
         goto fail;
     if (wolfSSL_CTX_load_verify_buffer(k->ctx, ca_der, (long)ca_len, WOLFSSL_FILETYPE_ASN1) !=
             WOLFSSL_SUCCESS ||
         wolfSSL_CTX_use_certificate_buffer(k->ctx, cert_der, (long)cert_len,
                                            WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_use_PrivateKey_buffer(k->ctx, key_der, (long)key_len,
-                                          WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+        wolfSSL_CTX_use_PrivateKey_buffer(k->ctx, key_der, (long)key_len, WOLFSSL_FILETYPE_ASN1) !=
+            WOLFSSL_SUCCESS) {
         rc = CMN_EINVAL;
         goto fail;
     }
     if (wolfSSL_CTX_set_cipher_list(k->ctx, ESCERTKE_SUITES) != WOLFSSL_SUCCESS)
         goto fail;
-    wolfSSL_CTX_set_verify(k->ctx,
-                           WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    wolfSSL_CTX_set_verify(k->ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     k->ssl = wolfSSL_new(k->ctx);
     if (!k->ssl)
         goto fail;
@@ -226,9 +223,8 @@ int cmn_escertke_export(cmn_escertke *k, uint8_t ret_exporter[CMN_EXPORTER_LEN])
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
-    if (wolfSSL_export_keying_material(k->ssl, ret_exporter, CMN_EXPORTER_LEN,
-                                       CMN_LABEL_ESCERTKE, strlen(CMN_LABEL_ESCERTKE), NULL,
-                                       0, 0) != WOLFSSL_SUCCESS)
+    if (wolfSSL_export_keying_material(k->ssl, ret_exporter, CMN_EXPORTER_LEN, CMN_LABEL_ESCERTKE,
+                                       strlen(CMN_LABEL_ESCERTKE), NULL, 0, 0) != WOLFSSL_SUCCESS)
         return CMN_ECRYPTO;
     return 0;
 }

@@ -35,9 +35,8 @@ typedef struct cmn_escertke cmn_escertke;
 
 /* A new end point: initiator (TLS client) or terminator (TLS server), with its own
  * certificate and key (DER, SEC1) and the trust anchor (DER). All copied. */
-int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len,
-                     const uint8_t *cert_der, size_t cert_len, const uint8_t *key_der,
-                     size_t key_len, cmn_escertke **ret);
+int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len, const uint8_t *cert_der,
+                     size_t cert_len, const uint8_t *key_der, size_t key_len, cmn_escertke **ret);
 void cmn_escertke_free(cmn_escertke *k); /* NULL is fine; wipes */
 
 /* One ESCertKE Message in (NULL/0 for the initiator's first step), the next one out

@@ -23,8 +23,7 @@ static SSL *session_ssl(const coap_session_t *session)
     return ssl;
 }
 
-int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out,
-                   size_t len)
+int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out, size_t len)
 {
     if (!session || !label || !ret_out || len == 0)
         return CMN_EINVAL;

@@ -11,8 +11,7 @@
 
 /* No context value is used (TS-0003 10.3.1). CMN_ESTATE if the session has no
  * established DTLS, CMN_ECRYPTO if the export fails. */
-int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out,
-                   size_t len);
+int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out, size_t len);
 
 /* Makes every CERTIFICATE of ca_file (PEM) a trust anchor of the handshake tls (the
  * SSL* libcoap hands to coap_dtls_pki_t.additional_tls_setup_call_back): libcoap 4.3.1

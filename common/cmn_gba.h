@@ -21,7 +21,7 @@
 #define CMN_GBA_KS_NAF_LEN 32
 #define CMN_GBA_UA_ID_LEN 5
 #define CMN_GBA_FC_KS_NAF 0x01
-#define CMN_GBA_BTID_MAX 300 /* base64(16) = 24 + '@' + FQDN(255) + NUL, rounded up */
+#define CMN_GBA_BTID_MAX 300     /* base64(16) = 24 + '@' + FQDN(255) + NUL, rounded up */
 #define CMN_GBA_NONCE_B64_LEN 44 /* base64 of RAND || AUTN (32 bytes) */
 #define CMN_GBA_IMPI_MAX 255
 

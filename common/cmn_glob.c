@@ -51,8 +51,7 @@ static size_t kmp_find(const char *p, size_t n, const size_t *f, const char *t, 
 }
 
 /* Find piece p[0..n) leftmost in t[*pos..to) and move *pos past it. */
-static bool find_piece(const char *p, size_t n, const char *t, size_t *pos, size_t to,
-                       glob_run *r)
+static bool find_piece(const char *p, size_t n, const char *t, size_t *pos, size_t to, glob_run *r)
 {
     size_t stack[TABLE_STACK], *f = stack, end;
 

@@ -59,11 +59,11 @@ static int gcm(bool enc, const uint8_t *key, size_t klen, const uint8_t *iv, con
         return CMN_ECRYPTO;
     rc = wc_AesGcmSetKey(&aes, key, (word32)klen);
     if (rc == 0 && enc)
-        rc = wc_AesGcmEncrypt(&aes, out, in, (word32)len, iv, CMN_JWE_IV_LEN, tag,
-                              CMN_JWE_TAG_LEN, (const byte *)aad, (word32)strlen(aad));
+        rc = wc_AesGcmEncrypt(&aes, out, in, (word32)len, iv, CMN_JWE_IV_LEN, tag, CMN_JWE_TAG_LEN,
+                              (const byte *)aad, (word32)strlen(aad));
     else if (rc == 0)
-        rc = wc_AesGcmDecrypt(&aes, out, in, (word32)len, iv, CMN_JWE_IV_LEN, tag,
-                              CMN_JWE_TAG_LEN, (const byte *)aad, (word32)strlen(aad));
+        rc = wc_AesGcmDecrypt(&aes, out, in, (word32)len, iv, CMN_JWE_IV_LEN, tag, CMN_JWE_TAG_LEN,
+                              (const byte *)aad, (word32)strlen(aad));
     wc_AesFree(&aes);
     cmn_wipe(&aes, sizeof(aes));
     if (rc == AES_GCM_AUTH_E)
@@ -246,8 +246,8 @@ int cmn_jose_sign(json_t *header, const uint8_t *payload, size_t len, const uint
         goto out;
     rc = hs ? hs256(hs_key, signing, strlen(signing), sig)
             : cmn_es256_sign(priv, pub, (const uint8_t *)signing, strlen(signing), sig);
-    if (rc == 0 && (rc = cmn_b64url_encode(sig, hs ? CMN_SHA256_LEN : CMN_ES256_SIG_LEN,
-                                           &p[2])) == 0)
+    if (rc == 0 &&
+        (rc = cmn_b64url_encode(sig, hs ? CMN_SHA256_LEN : CMN_ES256_SIG_LEN, &p[2])) == 0)
         rc = join((const char *const *)p, 3, ret);
 out:
     cmn_wipe(sig, sizeof(sig));

@@ -34,8 +34,8 @@ int cmn_jwe_dir_encrypt(json_t *header, const uint8_t key[CMN_KEY_LEN], const ch
 
 /* A decoded, NOT yet decrypted, compact JWE. */
 typedef struct {
-    json_t *header; /* owned: the protected header, a JSON object */
-    char *aad;      /* owned: BASE64URL(protected header) as received */
+    json_t *header;         /* owned: the protected header, a JSON object */
+    char *aad;              /* owned: BASE64URL(protected header) as received */
     uint8_t *iv, *ct, *tag; /* owned */
     size_t iv_len, ct_len, tag_len;
 } cmn_jwe;
@@ -57,22 +57,22 @@ int cmn_jwe_decrypt(const cmn_jwe *j, const uint8_t key[CMN_KEY_LEN], uint8_t **
 /* Signs payload (any bytes) with the header's "alg": "HS256" with hs_key (32 bytes), or
  * "ES256" with priv/pub. The key for the other alg is NULL. *ret (malloc'd) is the
  * compact JWS. CMN_EINVAL: no or another alg, or its key missing. */
-int cmn_jose_sign(json_t *header, const uint8_t *payload, size_t len,
-                  const uint8_t *hs_key, const uint8_t *priv, const uint8_t *pub, char **ret);
+int cmn_jose_sign(json_t *header, const uint8_t *payload, size_t len, const uint8_t *hs_key,
+                  const uint8_t *priv, const uint8_t *pub, char **ret);
 
 /* A decoded, NOT yet verified, compact JWS with any payload. */
 typedef struct {
-    json_t *header;      /* owned: a JSON object */
-    uint8_t *payload;    /* owned, NUL after payload_len bytes */
+    json_t *header;   /* owned: a JSON object */
+    uint8_t *payload; /* owned, NUL after payload_len bytes */
     size_t payload_len;
-    uint8_t *sig;        /* owned */
+    uint8_t *sig; /* owned */
     size_t sig_len;
-    size_t signed_len;   /* "b64(header).b64(payload)" bytes of input */
-    char *input;         /* owned copy */
+    size_t signed_len; /* "b64(header).b64(payload)" bytes of input */
+    char *input;       /* owned copy */
 } cmn_jose_jws;
 
 int cmn_jose_jws_decode(const char *compact, cmn_jose_jws **ret);
-void cmn_jose_jws_free(cmn_jose_jws *j); /* NULL is fine */
+void cmn_jose_jws_free(cmn_jose_jws *j);             /* NULL is fine */
 const char *cmn_jose_jws_alg(const cmn_jose_jws *j); /* borrowed, NULL when absent */
 /* 0 when the JWS's alg is HS256 and its MAC is right under key, CMN_EDENIED otherwise. */
 int cmn_jose_verify_hs256(const cmn_jose_jws *j, const uint8_t key[CMN_KEY_LEN]);

@@ -14,9 +14,9 @@ static const struct {
     unsigned ty;
     const char *key;
 } ty_keys[] = {
-    {CMN_TY_ACP, "m2m:acp"},  {CMN_TY_AE, "m2m:ae"},     {CMN_TY_CNT, "m2m:cnt"},
-    {CMN_TY_CIN, "m2m:cin"},  {CMN_TY_CSEBASE, "m2m:cb"}, {CMN_TY_GRP, "m2m:grp"},
-    {CMN_TY_CSR, "m2m:csr"},  {CMN_TY_SASR, "m2m:asar"}, {CMN_TY_SUB, "m2m:sub"},
+    {CMN_TY_ACP, "m2m:acp"}, {CMN_TY_AE, "m2m:ae"},      {CMN_TY_CNT, "m2m:cnt"},
+    {CMN_TY_CIN, "m2m:cin"}, {CMN_TY_CSEBASE, "m2m:cb"}, {CMN_TY_GRP, "m2m:grp"},
+    {CMN_TY_CSR, "m2m:csr"}, {CMN_TY_SASR, "m2m:asar"},  {CMN_TY_SUB, "m2m:sub"},
     {CMN_TY_DAC, "m2m:dac"},
 };
 
@@ -100,9 +100,8 @@ int cmn_json_parse_timestamp(const char *s, int64_t *ret_unix_secs)
 
     if (s == NULL || ret_unix_secs == NULL || strnlen(s, 15) < 15 || s[8] != 'T')
         return CMN_EINVAL;
-    if (digits(s, 4, &y) || digits(s + 4, 2, &mo) || digits(s + 6, 2, &d) ||
-        digits(s + 9, 2, &h) || digits(s + 11, 2, &mi) || digits(s + 13, 2, &se) ||
-        !tail_valid(s + 15))
+    if (digits(s, 4, &y) || digits(s + 4, 2, &mo) || digits(s + 6, 2, &d) || digits(s + 9, 2, &h) ||
+        digits(s + 11, 2, &mi) || digits(s + 13, 2, &se) || !tail_valid(s + 15))
         return CMN_EINVAL;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;

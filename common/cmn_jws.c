@@ -12,8 +12,8 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
-#define COORD 32                 /* P-256 coordinate and scalar size */
-#define DER_SIG_MAX 80           /* ECDSA P-256 DER signature: at most 72 bytes */
+#define COORD 32       /* P-256 coordinate and scalar size */
+#define DER_SIG_MAX 80 /* ECDSA P-256 DER signature: at most 72 bytes */
 
 /* ---- base64url ------------------------------------------------------------------- */
 

@@ -46,12 +46,12 @@ int cmn_jws_sign_es256(json_t *header, json_t *payload, const uint8_t priv[CMN_E
 
 /* A decoded, NOT yet verified, compact JWS. */
 typedef struct {
-    json_t *header;     /* owned: a JSON object */
-    json_t *payload;    /* owned: a JSON object */
-    uint8_t *sig;       /* owned; may be empty (alg "none") */
+    json_t *header;  /* owned: a JSON object */
+    json_t *payload; /* owned: a JSON object */
+    uint8_t *sig;    /* owned; may be empty (alg "none") */
     size_t sig_len;
-    size_t signed_len;  /* bytes of the input that are signed: "b64(header).b64(payload)" */
-    char *input;        /* owned copy of the compact text */
+    size_t signed_len; /* bytes of the input that are signed: "b64(header).b64(payload)" */
+    char *input;       /* owned copy of the compact text */
 } cmn_jws;
 
 /* Splits and decodes compact (three parts, base64url, header and payload JSON objects,

@@ -43,8 +43,7 @@ void cmn_kdf_split_exporter(const uint8_t exporter[CMN_EXPORTER_LEN],
     memcpy(ret_key, exporter + CMN_REL_ID_LEN, CMN_KEY_LEN);
 }
 
-int cmn_kdf_key_id(const uint8_t rel_id[CMN_REL_ID_LEN], const char *fqdn, char *ret,
-                   size_t retlen)
+int cmn_kdf_key_id(const uint8_t rel_id[CMN_REL_ID_LEN], const char *fqdn, char *ret, size_t retlen)
 {
     char hex[2 * CMN_REL_ID_LEN + 1];
     int n;
@@ -75,11 +74,10 @@ bool cmn_kdf_is_key_id(const char *id)
 }
 
 /* HMAC-SHA-256(ke, label || mid || id); mid may be NULL. */
-static int derive(const uint8_t ke[CMN_KEY_LEN], const char *label, const char *mid,
-                  const char *id, uint8_t ret[CMN_KEY_LEN])
+static int derive(const uint8_t ke[CMN_KEY_LEN], const char *label, const char *mid, const char *id,
+                  uint8_t ret[CMN_KEY_LEN])
 {
-    const uint8_t *parts[3] = {(const uint8_t *)label, (const uint8_t *)mid,
-                               (const uint8_t *)id};
+    const uint8_t *parts[3] = {(const uint8_t *)label, (const uint8_t *)mid, (const uint8_t *)id};
     size_t lens[3] = {strlen(label), mid ? strlen(mid) : 0, strlen(id)};
 
     return cmn_hmac_sha256_v(ke, CMN_KEY_LEN, parts, lens, 3, ret);
@@ -138,8 +136,7 @@ int cmn_kdf_km_id(const uint8_t km[CMN_KEY_LEN], const char *maf_fqdn, char *ret
     return key_derived_id(km, KM_ID_LABEL, maf_fqdn, ret, retlen);
 }
 
-int cmn_kdf_kuc_id(const uint8_t kuc[CMN_KEY_LEN], const char *mef_fqdn, char *ret,
-                   size_t retlen)
+int cmn_kdf_kuc_id(const uint8_t kuc[CMN_KEY_LEN], const char *mef_fqdn, char *ret, size_t retlen)
 {
     return key_derived_id(kuc, KUC_ID_LABEL, mef_fqdn, ret, retlen);
 }

@@ -51,7 +51,6 @@ int cmn_kdf_km_id(const uint8_t km[CMN_KEY_LEN], const char *maf_fqdn, char *ret
 /* The Key Identifier of a usage-constrained key registered at the MEF (MEF Key
  * Registration, TS-0003 8.3.5.2.7, SUIDs 22-25): hex(HMAC-SHA-256(Kuc, "tep KucID")[0..15])
  * "@" MEF-FQDN, so source, MEF and target compute it from the key (docs/keys.md). */
-int cmn_kdf_kuc_id(const uint8_t kuc[CMN_KEY_LEN], const char *mef_fqdn, char *ret,
-                   size_t retlen);
+int cmn_kdf_kuc_id(const uint8_t kuc[CMN_KEY_LEN], const char *mef_fqdn, char *ret, size_t retlen);
 
 #endif

@@ -91,8 +91,7 @@ static void format_ts(char *buf, size_t len)
         last_n = strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm);
         last_sec = now.tv_sec;
     }
-    snprintf(buf, len, "%.*s.%03dZ", (int)last_n, last,
-             (int)(now.tv_nsec / 1000000L) % 1000);
+    snprintf(buf, len, "%.*s.%03dZ", (int)last_n, last, (int)(now.tv_nsec / 1000000L) % 1000);
 }
 
 /* A line is one event: embedded line breaks would let a value forge a second line. */

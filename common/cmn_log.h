@@ -34,10 +34,10 @@ void cmn_log_write(cmn_log_level level, const char *sub, const char *fmt, ...)
 #define CMN_ERR(sub, ...) cmn_log_write(CMN_LOG_ERR, sub, __VA_ARGS__)
 #define CMN_WARN(sub, ...) cmn_log_write(CMN_LOG_WARN, sub, __VA_ARGS__)
 #define CMN_INFO(sub, ...) cmn_log_write(CMN_LOG_INFO, sub, __VA_ARGS__)
-#define CMN_DEBUG(sub, ...)                                                                \
-    do {                                                                                   \
-        if (cmn_log_get_level() >= CMN_LOG_DEBUG)                                          \
-            cmn_log_write(CMN_LOG_DEBUG, sub, __VA_ARGS__);                                \
+#define CMN_DEBUG(sub, ...)                                                                        \
+    do {                                                                                           \
+        if (cmn_log_get_level() >= CMN_LOG_DEBUG)                                                  \
+            cmn_log_write(CMN_LOG_DEBUG, sub, __VA_ARGS__);                                        \
     } while (0)
 
 #endif

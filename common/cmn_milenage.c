@@ -12,8 +12,7 @@
 #define BLOCK 16
 
 /* E_K(in) with AES-128, one block. */
-static int aes_block(const uint8_t k[CMN_MIL_K_LEN], const uint8_t in[BLOCK],
-                     uint8_t out[BLOCK])
+static int aes_block(const uint8_t k[CMN_MIL_K_LEN], const uint8_t in[BLOCK], uint8_t out[BLOCK])
 {
     Aes aes;
     int rc = CMN_ECRYPTO;

@@ -34,8 +34,8 @@ static bool names(const uint8_t *der, size_t len, const char *own_id)
     return cmn_pki_peer_id(der, len, &info, &id) == 0 && strcmp(id, own_id) == 0;
 }
 
-int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
-                  const char *own_id, bool *ret_on)
+int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f, const char *own_id,
+                  bool *ret_on)
 {
     uint8_t crt[CMN_CA_CERT_DER_MAX], ca[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
     size_t crt_len = sizeof(crt), ca_len = sizeof(ca), key_len = sizeof(key);
@@ -46,8 +46,10 @@ int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
     if (f->cert_file[0] == '\0' && f->key_file[0] == '\0' && f->ca_file[0] == '\0')
         return 0;
     if (f->cert_file[0] == '\0' || f->key_file[0] == '\0' || f->ca_file[0] == '\0') {
-        CMN_ERR(sub, "event=pki_refused reason=incomplete msg=\"[%s] cert_file, key_file "
-                     "and ca_file go together\"", section);
+        CMN_ERR(sub,
+                "event=pki_refused reason=incomplete msg=\"[%s] cert_file, key_file "
+                "and ca_file go together\"",
+                section);
         return CMN_EINVAL;
     }
     rc = cmn_pki_read_pem(f->cert_file, "CERTIFICATE", crt, &crt_len);
@@ -63,8 +65,10 @@ int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
         return CMN_ECONFIG;
     }
     if (own_id != NULL && !names(crt, crt_len, own_id)) {
-        CMN_ERR(sub, "event=pki_refused reason=wrong_san file=%s msg=\"not issued to "
-                     CMN_CA_SAN_PREFIX "%s\"", f->cert_file, own_id);
+        CMN_ERR(sub,
+                "event=pki_refused reason=wrong_san file=%s msg=\"not issued to " CMN_CA_SAN_PREFIX
+                "%s\"",
+                f->cert_file, own_id);
         return CMN_ECONFIG;
     }
     *ret_on = true;
@@ -88,9 +92,9 @@ int cmn_pki_setup(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_ps
     return cmn_pki_setup_sni(ctx, spsk, unused_psk, f, cb, arg, NULL);
 }
 
-int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk,
-                      uint8_t unused_psk[CMN_KEY_LEN], const cmn_pki_files *f,
-                      coap_dtls_cn_callback_t cb, void *arg, cmn_tls_sni_check *sni)
+int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_psk[CMN_KEY_LEN],
+                      const cmn_pki_files *f, coap_dtls_cn_callback_t cb, void *arg,
+                      cmn_tls_sni_check *sni)
 {
     coap_dtls_pki_t pki;
 

@@ -28,8 +28,8 @@ typedef struct {
  * "onem2m:<own_id>" -> CMN_ECONFIG (logged `event=pki_refused reason=bad_file file=...`
  * / `reason=wrong_san`). libcoap only reads the files at the first handshake: checking
  * them here makes a wrong path a start-up error. */
-int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f,
-                  const char *own_id, bool *ret_on);
+int cmn_pki_check(const char *sub, const char *section, const cmn_pki_files *f, const char *own_id,
+                  bool *ret_on);
 
 /* Adds certificate handshakes (ECDHE-ECDSA, client certificate required and chained to
  * f->ca_file, depth 2) to ctx, whose DTLS-PSK setup spsk is already set: libcoap 4.3.1
@@ -45,9 +45,9 @@ int cmn_pki_setup(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_ps
  * (cmn_exporter.h; caller's storage): libcoap 4.3.1 with PKI on no longer calls the
  * PSK SNI callback of spsk. With or without it, every certificate of f->ca_file is
  * trusted (cmn_tls_trust_file). */
-int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk,
-                      uint8_t unused_psk[CMN_KEY_LEN], const cmn_pki_files *f,
-                      coap_dtls_cn_callback_t cb, void *arg, cmn_tls_sni_check *sni);
+int cmn_pki_setup_sni(coap_context_t *ctx, coap_dtls_spsk_t *spsk, uint8_t unused_psk[CMN_KEY_LEN],
+                      const cmn_pki_files *f, coap_dtls_cn_callback_t cb, void *arg,
+                      cmn_tls_sni_check *sni);
 
 /* The DER of the first PEM block of kind ("CERTIFICATE", "EC PRIVATE KEY") in the file
  * path; *inout_len = capacity on entry, length on return. CMN_ENOTFOUND: no such file. */

@@ -22,7 +22,7 @@ struct cmn_store {
     unsigned ndb;
     char **names;
     MDB_dbi *dbis;
-    int in_txn; /* a cmn_txn is open: single-op writes would deadlock on LMDB's lock */
+    int in_txn;      /* a cmn_txn is open: single-op writes would deadlock on LMDB's lock */
     uint32_t schema; /* as stored when opened */
     MDB_txn *batch;  /* group commit: the open batch, NULL when none */
     MDB_txn *cur;    /* the open write transaction (nested in batch when there is one) */
@@ -567,9 +567,8 @@ static int cursor_edge(MDB_cursor *cur, const void *prefix, size_t plen, int las
     return has_prefix(k, prefix, plen) ? 0 : CMN_ENOTFOUND;
 }
 
-static int txn_edge(cmn_store *s, MDB_txn *txn, const char *db, const void *prefix,
-                    size_t plen, int last, void **ret_key, size_t *ret_klen, void **ret_val,
-                    size_t *ret_vlen)
+static int txn_edge(cmn_store *s, MDB_txn *txn, const char *db, const void *prefix, size_t plen,
+                    int last, void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen)
 {
     MDB_cursor *cur = NULL;
     MDB_val k, v;
@@ -603,8 +602,7 @@ int cmn_txn_edge(cmn_txn *t, const char *db, const void *prefix, size_t plen, in
 {
     if (t == NULL)
         return CMN_EINVAL;
-    return txn_edge(t->s, t->txn, db, prefix, plen, last, ret_key, ret_klen, ret_val,
-                    ret_vlen);
+    return txn_edge(t->s, t->txn, db, prefix, plen, last, ret_key, ret_klen, ret_val, ret_vlen);
 }
 
 int cmn_store_edge(cmn_store *s, const char *db, const void *prefix, size_t plen, int last,
@@ -623,8 +621,7 @@ int cmn_store_edge(cmn_store *s, const char *db, const void *prefix, size_t plen
     return rc;
 }
 
-int cmn_txn_del_prefix(cmn_txn *t, const char *db, const void *prefix, size_t plen,
-                       size_t *ret_n)
+int cmn_txn_del_prefix(cmn_txn *t, const char *db, const void *prefix, size_t plen, size_t *ret_n)
 {
     MDB_cursor *cur = NULL;
     MDB_val k = {plen, (void *)prefix}, v;

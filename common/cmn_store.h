@@ -72,8 +72,7 @@ int cmn_txn_edge(cmn_txn *t, const char *db, const void *prefix, size_t plen, in
                  void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen);
 /* Deletes every record whose key starts with prefix (plen > 0); *ret_n (may be NULL):
  * how many. */
-int cmn_txn_del_prefix(cmn_txn *t, const char *db, const void *prefix, size_t plen,
-                       size_t *ret_n);
+int cmn_txn_del_prefix(cmn_txn *t, const char *db, const void *prefix, size_t plen, size_t *ret_n);
 /* Calls fn for every record whose key starts with prefix, inside the write transaction
  * (it sees the transaction's own writes). fn must not write to db. */
 int cmn_txn_foreach(cmn_txn *t, const char *db, const void *prefix, size_t plen,

@@ -59,7 +59,7 @@ struct cmn_sync {
     char *sender;
     cmn_bus_sock *sub;
     cmn_bus_sock *dealer;
-    cmn_bus_sock *mon;  /* the SUB's connections */
+    cmn_bus_sock *mon; /* the SUB's connections */
     cmn_sync_apply_fn fn;
     void *arg;
     cmn_sync_reset_fn reset_fn;
@@ -67,7 +67,7 @@ struct cmn_sync {
     char epoch[CMN_SYNC_EPOCH_MAX + 1]; /* as stored; "" none yet */
     void (*hook)(uint64_t last, void *arg);
     void *hook_arg;
-    uint64_t last;      /* last applied seq, as stored */
+    uint64_t last;                  /* last applied seq, as stored */
     uint8_t digest[CMN_SHA256_LEN]; /* of last's Event, as stored, if have_digest */
     bool have_digest;
     bool req_check;     /* the outstanding request asked after last - 1 (to check last) */
@@ -104,8 +104,8 @@ static int load_epoch(cmn_store *store, char ret[CMN_SYNC_EPOCH_MAX + 1])
 {
     void *val = NULL;
     size_t len = 0;
-    int err = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN, &val,
-                            &len);
+    int err =
+        cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN, &val, &len);
     ret[0] = '\0';
     if (err == CMN_ENOTFOUND)
         return 0;
@@ -126,8 +126,8 @@ static int load_digest(cmn_store *store, uint8_t ret[CMN_SHA256_LEN], bool *ret_
 {
     void *val = NULL;
     size_t len = 0;
-    int err = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN,
-                            &val, &len);
+    int err =
+        cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN, &val, &len);
     *ret_have = false;
     if (err == CMN_ENOTFOUND)
         return 0;
@@ -304,8 +304,7 @@ static void drain_events(cmn_sync *s)
             continue; /* dropped; the next event or the sync answer covers it */
         if (err)
             return;
-        if (env->body_case == TEP__ENVELOPE__BODY_EVENT && env->event &&
-            env->event->seq > s->known)
+        if (env->body_case == TEP__ENVELOPE__BODY_EVENT && env->event && env->event->seq > s->known)
             s->known = env->event->seq;
         cmn_bus_env_free(env);
     }
@@ -352,8 +351,7 @@ static int event_digest(const Tep__Event *ev, uint8_t ret[CMN_SHA256_LEN])
 
 /* Applies the in-order prefix of resp after s->last in one transaction. *ret_new is
  * the new last applied seq, *ret_gap true when an item was missing. */
-static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret_new,
-                       bool *ret_gap)
+static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret_new, bool *ret_gap)
 {
     cmn_txn *txn = NULL;
     uint64_t last = s->last;

@@ -12,8 +12,8 @@
 const char *cmn_token_status_name(cmn_token_status st)
 {
     static const char *const names[] = {
-        "valid", "malformed", "bad alg", "unknown issuer", "bad signature", "revoked",
-        "not yet valid", "expired", "wrong audience", "wrong holder",
+        "valid",   "malformed",     "bad alg", "unknown issuer", "bad signature",
+        "revoked", "not yet valid", "expired", "wrong audience", "wrong holder",
     };
 
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "unknown";
@@ -121,9 +121,7 @@ static bool audience_ok(json_t *aud, const cmn_token_check *chk)
 
     if (json_is_string(aud))
         return aud_one(json_string_value(aud), chk);
-    json_array_foreach(aud, i, v)
-        if (aud_one(json_string_value(v), chk))
-            return true;
+    json_array_foreach(aud, i, v) if (aud_one(json_string_value(v), chk)) return true;
     return false;
 }
 
@@ -139,8 +137,8 @@ static cmn_token_status check_claims(json_t *p, const cmn_token_check *chk)
         return CMN_TOKEN_EXPIRED;
     if (!audience_ok(json_object_get(p, "aud"), chk))
         return CMN_TOKEN_WRONG_AUDIENCE;
-    if (chk->holder == NULL || strcmp(json_string_value(json_object_get(p, "azp")),
-                                      chk->holder) != 0)
+    if (chk->holder == NULL ||
+        strcmp(json_string_value(json_object_get(p, "azp")), chk->holder) != 0)
         return CMN_TOKEN_WRONG_HOLDER;
     return CMN_TOKEN_VALID;
 }
@@ -151,8 +149,7 @@ static cmn_token_status check_jws(const cmn_jws *j, const cmn_token_check *chk)
 
     if (!header_ok(j))
         return CMN_TOKEN_BAD_ALG;
-    if (!claims_present(j->payload) ||
-        !json_is_string(json_object_get(j->payload, "iss")))
+    if (!claims_present(j->payload) || !json_is_string(json_object_get(j->payload, "iss")))
         return CMN_TOKEN_MALFORMED;
     iss = find_issuer(chk, json_string_value(json_object_get(j->payload, "iss")));
     if (iss == NULL)

@@ -38,14 +38,15 @@ const char *cmn_token_status_name(cmn_token_status st);
 
 /* What an issuer puts in a token. Strings are borrowed. */
 typedef struct {
-    const char *tkid;                /* Token-ID "rel@issuer-fqdn" */
-    const char *issuer;              /* iss: the issuer's ID (tep-authz's MAF-ID) */
-    const char *holder;              /* azp: the holder's absolute ID "//sp/cse/AE-ID" */
-    int64_t not_before, not_after;   /* Unix seconds */
-    const char *const *audience;     /* aud: CSE-IDs */
+    const char *tkid;              /* Token-ID "rel@issuer-fqdn" */
+    const char *issuer;            /* iss: the issuer's ID (tep-authz's MAF-ID) */
+    const char *holder;            /* azp: the holder's absolute ID "//sp/cse/AE-ID" */
+    int64_t not_before, not_after; /* Unix seconds */
+    const char *const *audience;   /* aud: CSE-IDs */
     size_t n_audience;
-    const char *name;                /* tknm, may be NULL */
-    json_t *permissions;             /* tkps {"pm":[{"ris":[..],"pv":{"acr":[..]},"rids":[..]}]}, borrowed, may be NULL */
+    const char *name; /* tknm, may be NULL */
+    json_t *
+        permissions; /* tkps {"pm":[{"ris":[..],"pv":{"acr":[..]},"rids":[..]}]}, borrowed, may be NULL */
 } cmn_token_claims;
 
 /* Signs claims as above; *ret is malloc'd (caller frees). */
@@ -53,8 +54,8 @@ int cmn_token_issue(const cmn_token_claims *claims, const uint8_t priv[CMN_ES256
                     const uint8_t pub[CMN_ES256_PUB_LEN], char **ret);
 
 typedef struct {
-    const char *id;                  /* the iss value */
-    uint8_t pub[CMN_ES256_PUB_LEN];  /* its ES256 public key */
+    const char *id;                 /* the iss value */
+    uint8_t pub[CMN_ES256_PUB_LEN]; /* its ES256 public key */
 } cmn_token_issuer;
 
 /* true when Token-ID tkid is revoked. */
@@ -63,11 +64,11 @@ typedef bool (*cmn_token_revoked_fn)(const char *tkid, void *arg);
 typedef struct {
     const cmn_token_issuer *issuers; /* trusted issuers */
     size_t n_issuers;
-    const char *holder;              /* the originator's absolute ID */
-    const char *const *audience;     /* IDs of the verifier: one must be in aud (either form) */
+    const char *holder;          /* the originator's absolute ID */
+    const char *const *audience; /* IDs of the verifier: one must be in aud (either form) */
     size_t n_audience;
-    int64_t now;                     /* Unix seconds */
-    cmn_token_revoked_fn revoked;    /* may be NULL */
+    int64_t now;                  /* Unix seconds */
+    cmn_token_revoked_fn revoked; /* may be NULL */
     void *revoked_arg;
 } cmn_token_check;
 
@@ -77,7 +78,7 @@ typedef struct {
     char issuer[CMN_TOKEN_ID_MAX];
     char holder[CMN_TOKEN_ID_MAX];
     int64_t not_before, not_after;
-    json_t *permissions;             /* owned: tkps, or NULL when absent */
+    json_t *permissions; /* owned: tkps, or NULL when absent */
 } cmn_token;
 
 /* Verifies compact against chk. Returns 0 with *ret_st = CMN_TOKEN_VALID and *ret a

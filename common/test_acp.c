@@ -66,20 +66,20 @@ static void test_acor_match_table(void **state)
 /* ---- decisions ---------------------------------------------------------------------- */
 
 /* The example policy of TS-0003-notes D6 without its acco (contexts). */
-#define D6_PV                                                                              \
-    "{\"acr\": ["                                                                          \
-    "{\"acor\": [\"CAdmin\", \"/cse-in/C9886\", \"//m2msp.org/myCSE*/C98*\", \"all\"],"    \
-    " \"acop\": 35, \"acaf\": true, \"acod\": [{\"ty\": 3, \"chty\": [4]}]},"              \
+#define D6_PV                                                                                      \
+    "{\"acr\": ["                                                                                  \
+    "{\"acor\": [\"CAdmin\", \"/cse-in/C9886\", \"//m2msp.org/myCSE*/C98*\", \"all\"],"            \
+    " \"acop\": 35, \"acaf\": true, \"acod\": [{\"ty\": 3, \"chty\": [4]}]},"                      \
     "{\"acor\": [\"1234abcd@role-issuer.com\"], \"acop\": 2}]}"
 /* The same without "all", so the originator list decides. */
-#define D6_NOALL_PV                                                                        \
-    "{\"acr\": [{\"acor\": [\"CAdmin\", \"/cse-in/C9886\", \"//m2msp.org/myCSE*/C98*\"],"  \
+#define D6_NOALL_PV                                                                                \
+    "{\"acr\": [{\"acor\": [\"CAdmin\", \"/cse-in/C9886\", \"//m2msp.org/myCSE*/C98*\"],"          \
     " \"acop\": 35, \"acaf\": true}]}"
 /* The full D6 first rule, with contexts. */
-#define D6_ACCO_PV                                                                         \
-    "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 35,"                                       \
-    " \"acco\": [{\"actw\": [\"* * 8-20 * * 1-5 *\"],"                                     \
-    " \"acip\": {\"ipv4\": [\"10.0.0.0/8\"]}, \"aclr\": {\"accc\": [\"KR\"]}}]},"          \
+#define D6_ACCO_PV                                                                                 \
+    "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 35,"                                               \
+    " \"acco\": [{\"actw\": [\"* * 8-20 * * 1-5 *\"],"                                             \
+    " \"acip\": {\"ipv4\": [\"10.0.0.0/8\"]}, \"aclr\": {\"accc\": [\"KR\"]}}]},"                  \
     "{\"acor\": [\"1234abcd@role-issuer.com\"], \"acop\": 2}]}"
 #define OPEN_PV "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63}]}"
 
@@ -96,82 +96,314 @@ typedef struct {
 
 static const decision_case cases[] = {
     /* D6 */
-    {"d6 any authenticated retrieve", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true, NULL,
-     true, "acp[0].acr[0]"},
-    {"d6 acaf needs rq_authn", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, false, NULL, false,
-     "no matching acr"},
-    {"d6 role id, unauthenticated", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, false,
-     "1234abcd@role-issuer.com", true, "acp[0].acr[1]"},
-    {"d6 role id not held", {D6_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, false, "other@role",
-     false, "no matching acr"},
-    {"d6 update not in acop 35", {D6_PV}, "CAdmin", CMN_ACOP_UPDATE, 3, 0, true, NULL, false,
-     "no matching acr"},
-    {"d6 discovery in acop 35", {D6_PV}, "CAdmin", CMN_ACOP_DISCOVERY, 3, 0, true, NULL, true,
+    {"d6 any authenticated retrieve",
+     {D6_PV},
+     "Cany",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     true,
      "acp[0].acr[0]"},
-    {"d6 create cin under cnt", {D6_PV}, "CAdmin", CMN_ACOP_CREATE, 3, 4, true, NULL, true,
+    {"d6 acaf needs rq_authn",
+     {D6_PV},
+     "Cany",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     false,
+     NULL,
+     false,
+     "no matching acr"},
+    {"d6 role id, unauthenticated",
+     {D6_PV},
+     "Cany",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     false,
+     "1234abcd@role-issuer.com",
+     true,
+     "acp[0].acr[1]"},
+    {"d6 role id not held",
+     {D6_PV},
+     "Cany",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     false,
+     "other@role",
+     false,
+     "no matching acr"},
+    {"d6 update not in acop 35",
+     {D6_PV},
+     "CAdmin",
+     CMN_ACOP_UPDATE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "no matching acr"},
+    {"d6 discovery in acop 35",
+     {D6_PV},
+     "CAdmin",
+     CMN_ACOP_DISCOVERY,
+     3,
+     0,
+     true,
+     NULL,
+     true,
      "acp[0].acr[0]"},
-    {"d6 create cnt under cnt", {D6_PV}, "CAdmin", CMN_ACOP_CREATE, 3, 3, true, NULL, false,
+    {"d6 create cin under cnt",
+     {D6_PV},
+     "CAdmin",
+     CMN_ACOP_CREATE,
+     3,
+     4,
+     true,
+     NULL,
+     true,
+     "acp[0].acr[0]"},
+    {"d6 create cnt under cnt",
+     {D6_PV},
+     "CAdmin",
+     CMN_ACOP_CREATE,
+     3,
+     3,
+     true,
+     NULL,
+     false,
      "no matching acr"},
-    {"d6 create cin under ae", {D6_PV}, "CAdmin", CMN_ACOP_CREATE, 2, 4, true, NULL, false,
+    {"d6 create cin under ae",
+     {D6_PV},
+     "CAdmin",
+     CMN_ACOP_CREATE,
+     2,
+     4,
+     true,
+     NULL,
+     false,
      "no matching acr"},
-    {"d6 acod ignored for retrieve", {D6_PV}, "CAdmin", CMN_ACOP_RETRIEVE, 2, 0, true, NULL,
-     true, "acp[0].acr[0]"},
+    {"d6 acod ignored for retrieve",
+     {D6_PV},
+     "CAdmin",
+     CMN_ACOP_RETRIEVE,
+     2,
+     0,
+     true,
+     NULL,
+     true,
+     "acp[0].acr[0]"},
     /* originators and wildcards */
-    {"exact id", {D6_NOALL_PV}, "/cse-in/C9886", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, true,
+    {"exact id",
+     {D6_NOALL_PV},
+     "/cse-in/C9886",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     true,
      "acp[0].acr[0]"},
-    {"wildcard id", {D6_NOALL_PV}, "//m2msp.org/myCSE01/C9801", CMN_ACOP_RETRIEVE, 3, 0, true,
-     NULL, true, "acp[0].acr[0]"},
-    {"wildcard stops at /", {D6_NOALL_PV}, "//m2msp.org/myCSE01/x/C9801", CMN_ACOP_RETRIEVE,
-     3, 0, true, NULL, false, "no matching acr"},
-    {"unknown originator", {D6_NOALL_PV}, "C9886", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+    {"wildcard id",
+     {D6_NOALL_PV},
+     "//m2msp.org/myCSE01/C9801",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     true,
+     "acp[0].acr[0]"},
+    {"wildcard stops at /",
+     {D6_NOALL_PV},
+     "//m2msp.org/myCSE01/x/C9801",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "no matching acr"},
+    {"unknown originator",
+     {D6_NOALL_PV},
+     "C9886",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
      "no matching acr"},
     /* contexts: no peer address or location in this request -> that context is FALSE */
-    {"acco cannot be met without address", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true,
-     NULL, false, "no matching acr"},
-    {"acco rule skipped, next permits", {D6_ACCO_PV}, "Cany", CMN_ACOP_RETRIEVE, 3, 0, true,
-     "1234abcd@role-issuer.com", true, "acp[0].acr[1]"},
-    {"empty acco is no context", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 2, \"acco\": []}]}"},
-     "C1", CMN_ACOP_RETRIEVE, 3, 0, false, NULL, true, "acp[0].acr[0]"},
+    {"acco cannot be met without address",
+     {D6_ACCO_PV},
+     "Cany",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "no matching acr"},
+    {"acco rule skipped, next permits",
+     {D6_ACCO_PV},
+     "Cany",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     "1234abcd@role-issuer.com",
+     true,
+     "acp[0].acr[1]"},
+    {"empty acco is no context",
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 2, \"acco\": []}]}"},
+     "C1",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     false,
+     NULL,
+     true,
+     "acp[0].acr[0]"},
     /* permit-overrides across policies */
-    {"second policy permits", {D6_NOALL_PV, OPEN_PV}, "Cx", CMN_ACOP_DELETE, 3, 0, false, NULL,
-     true, "acp[1].acr[0]"},
-    {"malformed policy does not block another", {"[1]", OPEN_PV}, "Cx", CMN_ACOP_DELETE, 3, 0,
-     false, NULL, true, "acp[1].acr[0]"},
+    {"second policy permits",
+     {D6_NOALL_PV, OPEN_PV},
+     "Cx",
+     CMN_ACOP_DELETE,
+     3,
+     0,
+     false,
+     NULL,
+     true,
+     "acp[1].acr[0]"},
+    {"malformed policy does not block another",
+     {"[1]", OPEN_PV},
+     "Cx",
+     CMN_ACOP_DELETE,
+     3,
+     0,
+     false,
+     NULL,
+     true,
+     "acp[1].acr[0]"},
     {"no policy", {NULL}, "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "no policy"},
-    {"empty acr list", {"{\"acr\": []}"}, "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+    {"empty acr list",
+     {"{\"acr\": []}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
      "no matching acr"},
     /* malformed: Deny, with the reason */
-    {"pv not an object", {"[1]"}, "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+    {"pv not an object",
+     {"[1]"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
      "acp[0]: pv not an object"},
-    {"acr not an array", {"{\"acr\": {\"acor\": [\"all\"], \"acop\": 63}}"}, "Cx",
-     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0]: acr not an array"},
-    {"acop not an integer", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": \"63\"}]}"}, "Cx",
-     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+    {"acr not an array",
+     {"{\"acr\": {\"acor\": [\"all\"], \"acop\": 63}}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "acp[0]: acr not an array"},
+    {"acop not an integer",
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": \"63\"}]}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
      "acp[0].acr[0]: acop not an integer in 0..63"},
-    {"acop negative", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": -1}]}"}, "Cx",
-     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false,
+    {"acop negative",
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": -1}]}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
      "acp[0].acr[0]: acop not an integer in 0..63"},
-    {"acop above 63", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 64}]}"}, "Cx",
-     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acop not an integer in 0..63"},
-    {"acor not an array", {"{\"acr\": [{\"acor\": \"all\", \"acop\": 63}]}"}, "Cx",
-     CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acor not an array"},
-    {"acaf not a boolean", {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acaf\": 1}]}"},
-     "Cx", CMN_ACOP_RETRIEVE, 3, 0, true, NULL, false, "acp[0].acr[0]: acaf not a boolean"},
+    {"acop above 63",
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 64}]}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "acp[0].acr[0]: acop not an integer in 0..63"},
+    {"acor not an array",
+     {"{\"acr\": [{\"acor\": \"all\", \"acop\": 63}]}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "acp[0].acr[0]: acor not an array"},
+    {"acaf not a boolean",
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acaf\": 1}]}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     true,
+     NULL,
+     false,
+     "acp[0].acr[0]: acaf not a boolean"},
     {"acod without chty",
-     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acod\": [{\"ty\": 3}]}]}"}, "Cx",
-     CMN_ACOP_CREATE, 3, 4, true, NULL, false, "acp[0].acr[0]: acod chty not an integer array"},
+     {"{\"acr\": [{\"acor\": [\"all\"], \"acop\": 63, \"acod\": [{\"ty\": 3}]}]}"},
+     "Cx",
+     CMN_ACOP_CREATE,
+     3,
+     4,
+     true,
+     NULL,
+     false,
+     "acp[0].acr[0]: acod chty not an integer array"},
     {"malformed rule, later rule permits",
-     {"{\"acr\": [{\"acop\": 63}, {\"acor\": [\"Cx\"], \"acop\": 2}]}"}, "Cx",
-     CMN_ACOP_RETRIEVE, 3, 0, false, NULL, true, "acp[0].acr[1]"},
+     {"{\"acr\": [{\"acop\": 63}, {\"acor\": [\"Cx\"], \"acop\": 2}]}"},
+     "Cx",
+     CMN_ACOP_RETRIEVE,
+     3,
+     0,
+     false,
+     NULL,
+     true,
+     "acp[0].acr[1]"},
 };
 
 static void run_case(const decision_case *c)
 {
     json_t *privs[2] = {NULL, NULL};
     const char *roles[1] = {c->role};
-    cmn_acp_request rq = {.originator = c->originator, .op = c->op, .target_ty = c->target_ty,
-                          .new_ty = c->new_ty, .rq_authn = c->authn,
-                          .role_ids = c->role ? roles : NULL, .n_roles = c->role ? 1 : 0,
+    cmn_acp_request rq = {.originator = c->originator,
+                          .op = c->op,
+                          .target_ty = c->target_ty,
+                          .new_ty = c->new_ty,
+                          .rq_authn = c->authn,
+                          .role_ids = c->role ? roles : NULL,
+                          .n_roles = c->role ? 1 : 0,
                           .now = 1795000000};
     cmn_acp_result res;
     size_t n = 0;
@@ -184,8 +416,8 @@ static void run_case(const decision_case *c)
     }
     assert_int_equal(cmn_acp_evaluate(&rq, privs, n, &res), 0);
     if (res.permit != c->permit || strcmp(res.rule, c->rule) != 0)
-        fail_msg("%s: got permit=%d rule=\"%s\", want permit=%d rule=\"%s\"", c->name,
-                 res.permit, res.rule, c->permit, c->rule);
+        fail_msg("%s: got permit=%d rule=\"%s\", want permit=%d rule=\"%s\"", c->name, res.permit,
+                 res.rule, c->permit, c->rule);
     for (size_t i = 0; i < n; i++)
         json_decref(privs[i]);
 }
@@ -247,8 +479,10 @@ static bool decide(const cmn_acp_request *rq, const char *pv_json)
 static bool acor_permits(const char *entry, const char *originator)
 {
     char pv[256];
-    cmn_acp_request rq = {.originator = originator, .op = CMN_ACOP_RETRIEVE,
-                          .cse_id = "/tep-cse", .sp_id = "//tep.example"};
+    cmn_acp_request rq = {.originator = originator,
+                          .op = CMN_ACOP_RETRIEVE,
+                          .cse_id = "/tep-cse",
+                          .sp_id = "//tep.example"};
 
     snprintf(pv, sizeof(pv), "{\"acr\": [{\"acor\": [\"%s\"], \"acop\": 2}]}", entry);
     return decide(&rq, pv);
@@ -276,7 +510,7 @@ static void test_originator_forms(void **state)
     assert_true(acor_permits("/S*", "Sae1"));
     assert_true(acor_permits("Sae1", "//tep.example/Sae1"));
     assert_false(acor_permits("/tep-cse/S*", "Sae1"));
-    assert_false(acor_permits("Cabc", "/Cabc"));        /* a C-stem is CSE-relative */
+    assert_false(acor_permits("Cabc", "/Cabc")); /* a C-stem is CSE-relative */
 }
 
 /* The creator (default access policy) in any form is the same originator. */
@@ -317,8 +551,12 @@ static void test_no_normalisation(void **state)
 static void test_groups(void **state)
 {
     const char *groups[] = {"/tep-cse/grpOps"};
-    cmn_acp_request rq = {.originator = "Cabc", .op = CMN_ACOP_UPDATE, .cse_id = "/tep-cse",
-                          .sp_id = "//tep.example", .group_ids = groups, .n_groups = 1};
+    cmn_acp_request rq = {.originator = "Cabc",
+                          .op = CMN_ACOP_UPDATE,
+                          .cse_id = "/tep-cse",
+                          .sp_id = "//tep.example",
+                          .group_ids = groups,
+                          .n_groups = 1};
     const char *pv = "{\"acr\": [{\"acor\": [\"/tep-cse/grpOps\"], \"acop\": 4}]}";
 
     assert_true(decide(&rq, pv));
@@ -333,7 +571,8 @@ static void test_pvs_for_acp_target(void **state)
 {
     json_t *acp = json_loads("{\"m2m:acp\": {\"pv\": {\"acr\": [{\"acor\": [\"Cuser\"], "
                              "\"acop\": 63}]}, \"pvs\": {\"acr\": [{\"acor\": [\"Cowner\"], "
-                             "\"acop\": 63}]}}}", 0, NULL);
+                             "\"acop\": 63}]}}}",
+                             0, NULL);
     cmn_acp_request rq = {.originator = "Cuser", .op = CMN_ACOP_UPDATE, .target_ty = 3};
     cmn_acp_result res;
 
@@ -352,8 +591,11 @@ static void test_pvs_for_acp_target(void **state)
 
 static void test_acod_spty(void **state)
 {
-    cmn_acp_request rq = {.originator = "C1", .op = CMN_ACOP_CREATE, .target_ty = 13,
-                          .new_ty = 13, .target_spty = "1001"};
+    cmn_acp_request rq = {.originator = "C1",
+                          .op = CMN_ACOP_CREATE,
+                          .target_ty = 13,
+                          .new_ty = 13,
+                          .target_spty = "1001"};
     const char *num = "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 1, "
                       "\"acod\": [{\"ty\": 13, \"spty\": 1001, \"chty\": [13]}]}]}";
     const char *str = "{\"acr\": [{\"acor\": [\"all\"], \"acop\": 3, "
@@ -376,15 +618,11 @@ static void test_acod_spty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_acor_match_table),
-        cmocka_unit_test(test_decision_table),
-        cmocka_unit_test(test_bad_arguments),
-        cmocka_unit_test(test_null_policy_entry),
-        cmocka_unit_test(test_originator_forms),
-        cmocka_unit_test(test_same_originator), cmocka_unit_test(test_sp_domain),
-        cmocka_unit_test(test_no_normalisation),
-        cmocka_unit_test(test_groups),
-        cmocka_unit_test(test_pvs_for_acp_target),
+        cmocka_unit_test(test_acor_match_table), cmocka_unit_test(test_decision_table),
+        cmocka_unit_test(test_bad_arguments),    cmocka_unit_test(test_null_policy_entry),
+        cmocka_unit_test(test_originator_forms), cmocka_unit_test(test_same_originator),
+        cmocka_unit_test(test_sp_domain),        cmocka_unit_test(test_no_normalisation),
+        cmocka_unit_test(test_groups),           cmocka_unit_test(test_pvs_for_acp_target),
         cmocka_unit_test(test_acod_spty),
     };
 

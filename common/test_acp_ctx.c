@@ -32,22 +32,22 @@ static const struct {
     {"* * * * * * *", T_FRI, 1},
     {"53 26 9 14 3 5 2025", T_FRI, 1},
     {"52 26 9 14 3 5 2025", T_FRI, 0},
-    {"* * 8-20 * * 1-5 *", T_FRI, 1},            /* office hours, Monday to Friday */
-    {"* * 8-20 * * 1-5 *", T_FRI + 86400, 0},    /* Saturday */
+    {"* * 8-20 * * 1-5 *", T_FRI, 1},             /* office hours, Monday to Friday */
+    {"* * 8-20 * * 1-5 *", T_FRI + 86400, 0},     /* Saturday */
     {"* * 8-20 * * 1-5 *", T_FRI + 12 * 3600, 0}, /* 21:26 */
     {"* 0-5 2,6,10 * * * *", T_FRI, 0},
     {"* 20-30 2,6,9 * * * *", T_FRI, 1},
-    {"* * */2 * * * *", T_FRI, 0},               /* even hours; 9 is odd */
-    {"* * 1-23/2 * * * *", T_FRI, 1},            /* odd hours */
+    {"* * */2 * * * *", T_FRI, 0},    /* even hours; 9 is odd */
+    {"* * 1-23/2 * * * *", T_FRI, 1}, /* odd hours */
     {"* * 0-23/4 * * * *", T_FRI, 0},
-    {"*/53 * * * * * *", T_FRI, 1},              /* 0 and 53 */
-    {"* * * * * 0 *", T_FRI - 5 * 86400, 1},     /* Sunday is 0 */
+    {"*/53 * * * * * *", T_FRI, 1},          /* 0 and 53 */
+    {"* * * * * 0 *", T_FRI - 5 * 86400, 1}, /* Sunday is 0 */
     {"* * * 31 * * *", T_FRI, 0},
     {"* * * * 1-2,4 * *", T_FRI, 0},
-    {"  *\t* * * * * 2025  ", T_FRI, 1},         /* blanks around fields */
+    {"  *\t* * * * * 2025  ", T_FRI, 1}, /* blanks around fields */
     {"* * * * * * 2026", T_FRI, 0},
     /* malformed */
-    {"* * * * * *", T_FRI, CMN_EINVAL},          /* 6 fields (a crontab) */
+    {"* * * * * *", T_FRI, CMN_EINVAL}, /* 6 fields (a crontab) */
     {"* * * * * * * *", T_FRI, CMN_EINVAL},
     {"60 * * * * * *", T_FRI, CMN_EINVAL},
     {"* * 24 * * * *", T_FRI, CMN_EINVAL},
@@ -55,13 +55,13 @@ static const struct {
     {"* * * * 13 * *", T_FRI, CMN_EINVAL},
     {"* * * * * 7 *", T_FRI, CMN_EINVAL},
     {"* * * * * * 1999", T_FRI, CMN_EINVAL},
-    {"* * 9-8 * * * *", T_FRI, CMN_EINVAL},      /* reversed range */
+    {"* * 9-8 * * * *", T_FRI, CMN_EINVAL}, /* reversed range */
     {"* * */0 * * * *", T_FRI, CMN_EINVAL},
-    {"* * 9/2 * * * *", T_FRI, CMN_EINVAL},      /* a step needs a range */
+    {"* * 9/2 * * * *", T_FRI, CMN_EINVAL}, /* a step needs a range */
     {"* * 1,,9 * * * *", T_FRI, CMN_EINVAL},
     {"* * 9, * * * *", T_FRI, CMN_EINVAL},
     {"* * -9 * * * *", T_FRI, CMN_EINVAL},
-    {"* * 9,x * * * *", T_FRI, CMN_EINVAL},      /* malformed even after a match */
+    {"* * 9,x * * * *", T_FRI, CMN_EINVAL}, /* malformed even after a match */
     {"* * 00009 * * * *", T_FRI, CMN_EINVAL},
     {"", T_FRI, CMN_EINVAL},
 };
@@ -94,7 +94,7 @@ static const struct {
     {"192.168.1.7", 4, "192.168.1.7", 1}, /* no suffix: one address */
     {"192.168.1.7/32", 4, "192.168.1.8", 0},
     {"0.0.0.0/0", 4, "203.0.113.9", 1},
-    {"10.1.2.3/8", 4, "10.9.9.9", 1},      /* host bits ignored */
+    {"10.1.2.3/8", 4, "10.9.9.9", 1},        /* host bits ignored */
     {"10.0.0.0/8", 4, "::ffff:10.1.1.1", 1}, /* IPv4-mapped peer */
     {"10.0.0.0/8", 4, "fd00::1", 0},
     {"fd00::/8", 6, "fd12:3456::1", 1},
@@ -102,7 +102,7 @@ static const struct {
     {"2001:db8::/33", 6, "2001:db8:7fff::1", 1},
     {"2001:db8::/33", 6, "2001:db8:8000::1", 0},
     {"::1", 6, "::1", 1},
-    {"::/0", 6, "10.0.0.1", 0},            /* an IPv6 rule never covers an IPv4 peer */
+    {"::/0", 6, "10.0.0.1", 0}, /* an IPv6 rule never covers an IPv4 peer */
     /* malformed */
     {"10.0.0.0/33", 4, "10.0.0.1", CMN_EINVAL},
     {"10.0.0/8", 4, "10.0.0.1", CMN_EINVAL},
@@ -117,8 +117,7 @@ static const struct {
 static void test_cidr(void **state)
 {
     for (size_t i = 0; i < sizeof(cidr_cases) / sizeof(cidr_cases[0]); i++) {
-        int got = cmn_acp_cidr_match(cidr_cases[i].entry, cidr_cases[i].family,
-                                     cidr_cases[i].peer);
+        int got = cmn_acp_cidr_match(cidr_cases[i].entry, cidr_cases[i].family, cidr_cases[i].peer);
 
         if (got != cidr_cases[i].want)
             fail_msg("acip \"%s\" (v%d) vs %s: got %d want %d", cidr_cases[i].entry,
@@ -212,8 +211,11 @@ static void test_context_location(void **state)
 /* res_context = time AND ip AND loc; res_ctxts = OR over the acco elements. */
 static void test_context_combination(void **state)
 {
-    cmn_acp_request rq = {.originator = "C1", .op = CMN_ACOP_RETRIEVE, .now = T_FRI,
-                          .peer_ip = "10.1.2.3", .loc_country = "KR"};
+    cmn_acp_request rq = {.originator = "C1",
+                          .op = CMN_ACOP_RETRIEVE,
+                          .now = T_FRI,
+                          .peer_ip = "10.1.2.3",
+                          .loc_country = "KR"};
     const char *both = "[{\"actw\": [\"* * 8-20 * * 1-5 *\"], \"acip\": {\"ipv4\": "
                        "[\"10.0.0.0/8\"]}, \"aclr\": {\"accc\": [\"KR\"]}}]";
     const char *either = "[{\"actw\": [\"* * 0-5 * * * *\"]}, {\"acip\": {\"ipv4\": "

@@ -228,7 +228,7 @@ static void test_pub_sub(void **state)
 /* Whether mon reports a connection within wait_ms (its fd polled, as daemons do). */
 static bool monitor_connected(cmn_bus_sock *mon, int wait_ms)
 {
-    struct pollfd pfd = { .fd = cmn_bus_fd(mon), .events = POLLIN };
+    struct pollfd pfd = {.fd = cmn_bus_fd(mon), .events = POLLIN};
     unsigned ev = 0;
     for (int t = 0; t < wait_ms; t += 20) {
         while (cmn_bus_monitor_recv(mon, &ev) == 0)
@@ -376,11 +376,11 @@ static void test_request_skips_other_ids(void **state)
 /* ---- CURVE over tcp:// ------------------------------------------------------------- */
 
 typedef struct {
-    char dir[64];       /* temp root */
-    char keys[96];      /* the server's trust list (shared key dir) */
-    char other[96];     /* an outsider's own key dir */
-    char bind_ep[64];   /* tcp://127.0.0.1:PORT */
-    char conn_ep[64];   /* tcp://localhost:PORT: the server is named "localhost" */
+    char dir[64];     /* temp root */
+    char keys[96];    /* the server's trust list (shared key dir) */
+    char other[96];   /* an outsider's own key dir */
+    char bind_ep[64]; /* tcp://127.0.0.1:PORT */
+    char conn_ep[64]; /* tcp://localhost:PORT: the server is named "localhost" */
     cmn_bus *server, *client;
     cmn_bus_sock *router; /* the server's ROUTER, bound once (a rebind can race the close) */
 } curve_fixture;
@@ -585,8 +585,8 @@ static void test_curve_peer_is_the_client_key(void **state)
     pub[40] = '\0';
     assert_string_equal(peer, pub);
 
-    assert_int_equal(cmn_bus_peers_new("/tep-cse=client1, maf.tep.local=localhost", f->keys,
-                                       &peers), 0);
+    assert_int_equal(
+        cmn_bus_peers_new("/tep-cse=client1, maf.tep.local=localhost", f->keys, &peers), 0);
     assert_int_equal(cmn_bus_peers_check(peers, peer, "/tep-cse", &bound), 0);
     assert_string_equal(bound, "/tep-cse");
     assert_int_equal(cmn_bus_peers_check(peers, peer, "/mn-cse1", &bound), CMN_EDENIED);
@@ -602,8 +602,8 @@ static void test_curve_peer_is_the_client_key(void **state)
     /* the same key under a second name, bound to a second identity: neither */
     snprintf(copy, sizeof(copy), "%s/client1-copy.pub", f->keys);
     copy_file(path, copy);
-    assert_int_equal(cmn_bus_peers_new("/tep-cse=client1, /mn-cse1=client1-copy", f->keys,
-                                       &peers), 0);
+    assert_int_equal(cmn_bus_peers_new("/tep-cse=client1, /mn-cse1=client1-copy", f->keys, &peers),
+                     0);
     assert_int_equal(cmn_bus_peers_check(peers, peer, "/tep-cse", &bound), CMN_EDENIED);
     assert_null(bound);
     cmn_bus_peers_free(peers);
@@ -657,9 +657,9 @@ static void test_curve_wrong_server_key_refused(void **state)
     f->client = curve_bus(f, f->other, "client2");
     snprintf(from, sizeof(from), "%s/client2.pub", f->other);
     snprintf(to, sizeof(to), "%s/client2.pub", f->keys);
-    copy_file(from, to);                      /* the server admits client2 ... */
+    copy_file(from, to); /* the server admits client2 ... */
     snprintf(to, sizeof(to), "%s/localhost.pub", f->other);
-    copy_file(from, to);                      /* ... but client2 expects a wrong key */
+    copy_file(from, to); /* ... but client2 expects a wrong key */
     curve_exchange(f, false);
 }
 

@@ -15,7 +15,7 @@
 #include "cmn_ca.h"
 #include "cmn_err.h"
 
-#define NOW 1795000000   /* 2026-11-18 */
+#define NOW 1795000000 /* 2026-11-18 */
 #define YEAR (365 * 86400)
 
 typedef struct {
@@ -33,7 +33,8 @@ static int setup(void **state)
     f->ca_cert_len = f->csr_len = CMN_CA_CERT_DER_MAX;
     assert_int_equal(cmn_ca_key_new(f->ca_key, &f->ca_key_len), 0);
     assert_int_equal(cmn_ca_make_root(f->ca_key, f->ca_key_len, "tep CA", NOW, NOW + 10 * YEAR,
-                                      f->ca_cert, &f->ca_cert_len), 0);
+                                      f->ca_cert, &f->ca_cert_len),
+                     0);
     assert_int_equal(cmn_ca_key_new(f->key, &f->key_len), 0);
     assert_int_equal(cmn_ca_make_csr(f->key, f->key_len, "Cdevice01", f->csr, &f->csr_len), 0);
     *state = f;
@@ -108,8 +109,8 @@ static void test_issue_and_read_back(void **state)
 
     int64_t now = (int64_t)time(NULL); /* verification uses the real clock */
 
-    assert_int_equal(cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", now, now + 86400, cert,
-                                  &len), 0);
+    assert_int_equal(
+        cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", now, now + 86400, cert, &len), 0);
     assert_int_equal(cmn_ca_cert_info(cert, len, &info), 0);
     assert_false(info.is_ca);
     assert_string_equal(info.subject_cn, "Cdevice01");
@@ -143,7 +144,8 @@ static void test_issue_bound_to_enrolment(void **state)
     cmn_cert_info info;
 
     assert_int_equal(cmn_ca_issue_bound(&ca, f->csr, f->csr_len, "Cdevice01", ke_id, NOW,
-                                        NOW + 86400, cert, &len), 0);
+                                        NOW + 86400, cert, &len),
+                     0);
     assert_int_equal(cmn_ca_cert_info(cert, len, &info), 0);
     assert_int_equal(strlen(info.serial), 32);
     assert_memory_equal(info.serial, "5e0011223344556677", 18);
@@ -152,13 +154,14 @@ static void test_issue_bound_to_enrolment(void **state)
     assert_false(cmn_ca_serial_bound_to(info.serial, "aa@mef.tep.local"));
     assert_false(cmn_ca_serial_bound_to(info.serial, NULL));
     len = sizeof(cert);
-    assert_int_equal(cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", NOW, NOW + 86400, cert,
-                                  &len), 0);
+    assert_int_equal(
+        cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", NOW, NOW + 86400, cert, &len), 0);
     assert_int_equal(cmn_ca_cert_info(cert, len, &info), 0);
     assert_false(cmn_ca_serial_bound_to(info.serial, ke_id));
     len = sizeof(cert);
     assert_int_equal(cmn_ca_issue_bound(&ca, f->csr, f->csr_len, "Cdevice01", "aa@mef", NOW,
-                                        NOW + 86400, cert, &len), CMN_EINVAL);
+                                        NOW + 86400, cert, &len),
+                     CMN_EINVAL);
 }
 
 /* OpenSSL parses what wolfCrypt issued, checks the CA's signature and finds the SAN. */
@@ -173,8 +176,8 @@ static void test_openssl_accepts_issued(void **state)
     GENERAL_NAMES *names;
     const GENERAL_NAME *gn;
 
-    assert_int_equal(cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", NOW, NOW + 86400, cert,
-                                  &len), 0);
+    assert_int_equal(
+        cmn_ca_issue(&ca, f->csr, f->csr_len, "Cdevice01", NOW, NOW + 86400, cert, &len), 0);
     x = d2i_X509(NULL, &p, (long)len);
     cax = d2i_X509(NULL, &q, (long)f->ca_cert_len);
     assert_non_null(x);
@@ -201,8 +204,7 @@ static void test_pem_round_trip(void **state)
     uint8_t der[CMN_CA_CERT_DER_MAX];
     size_t len = sizeof(der);
 
-    assert_int_equal(cmn_ca_to_pem(f->csr, f->csr_len, "CERTIFICATE REQUEST", pem, sizeof(pem)),
-                     0);
+    assert_int_equal(cmn_ca_to_pem(f->csr, f->csr_len, "CERTIFICATE REQUEST", pem, sizeof(pem)), 0);
     assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE REQUEST-----"));
     assert_int_equal(cmn_ca_from_pem(pem, strlen(pem), "CERTIFICATE REQUEST", der, &len), 0);
     assert_int_equal(len, f->csr_len);

@@ -174,11 +174,11 @@ static void test_indefinite_lengths(void **state)
     assert_decodes_to("7f626865616cff", "\"hel\"");
     assert_decodes_to("5f4161ff", "\"a\""); /* byte-string chunks holding text */
     assert_decodes_to("bf7f6161ff9f01ffff", "{\"a\":[1]}");
-    assert_int_equal(decode_hex("7f4161ff"), CMN_EINVAL);   /* chunk of another type */
+    assert_int_equal(decode_hex("7f4161ff"), CMN_EINVAL);     /* chunk of another type */
     assert_int_equal(decode_hex("7f7f6161ffff"), CMN_EINVAL); /* nested indefinite chunk */
-    assert_int_equal(decode_hex("9f0102"), CMN_EINVAL);     /* no break */
-    assert_int_equal(decode_hex("bf6161ff"), CMN_EINVAL);   /* key without value */
-    assert_int_equal(decode_hex("1f"), CMN_EINVAL);         /* no indefinite integer */
+    assert_int_equal(decode_hex("9f0102"), CMN_EINVAL);       /* no break */
+    assert_int_equal(decode_hex("bf6161ff"), CMN_EINVAL);     /* key without value */
+    assert_int_equal(decode_hex("1f"), CMN_EINVAL);           /* no indefinite integer */
 }
 
 static void test_floats_and_simple_values(void **state)
@@ -192,36 +192,36 @@ static void test_floats_and_simple_values(void **state)
     assert_decodes_to("f4", "false");
     assert_decodes_to("f5", "true");
     assert_decodes_to("f6", "null");
-    assert_int_equal(decode_hex("f97c00"), CMN_EPROTO); /* infinity */
+    assert_int_equal(decode_hex("f97c00"), CMN_EPROTO);             /* infinity */
     assert_int_equal(decode_hex("fb7ff8000000000000"), CMN_EPROTO); /* NaN */
-    assert_int_equal(decode_hex("f7"), CMN_EPROTO);   /* undefined */
-    assert_int_equal(decode_hex("f0"), CMN_EPROTO);   /* simple(16) */
-    assert_int_equal(decode_hex("f8ff"), CMN_EPROTO); /* simple(255) */
-    assert_int_equal(decode_hex("f810"), CMN_EINVAL); /* simple < 32 in two bytes */
+    assert_int_equal(decode_hex("f7"), CMN_EPROTO);                 /* undefined */
+    assert_int_equal(decode_hex("f0"), CMN_EPROTO);                 /* simple(16) */
+    assert_int_equal(decode_hex("f8ff"), CMN_EPROTO);               /* simple(255) */
+    assert_int_equal(decode_hex("f810"), CMN_EINVAL);               /* simple < 32 in two bytes */
 }
 
 static void test_tags(void **state)
 {
     (void)state;
-    assert_decodes_to("c11a514b67b0", "1363896240");              /* epoch time: the number */
-    assert_decodes_to("d9d9f7a0", "{}");                          /* self-described CBOR */
+    assert_decodes_to("c11a514b67b0", "1363896240");                    /* epoch time: the number */
+    assert_decodes_to("d9d9f7a0", "{}");                                /* self-described CBOR */
     assert_int_equal(decode_hex("c249010000000000000000"), CMN_EPROTO); /* bignum */
-    assert_int_equal(decode_hex("c4820102"), CMN_EPROTO);         /* decimal fraction */
-    assert_int_equal(decode_hex("c1"), CMN_EINVAL);               /* tag of nothing */
+    assert_int_equal(decode_hex("c4820102"), CMN_EPROTO);               /* decimal fraction */
+    assert_int_equal(decode_hex("c1"), CMN_EINVAL);                     /* tag of nothing */
 }
 
 /* Values with no JSON form, or not oneM2M's (TS-0004 8.5.1). */
 static void test_rejects_non_json(void **state)
 {
     (void)state;
-    assert_int_equal(decode_hex("a10102"), CMN_EPROTO);         /* integer key */
-    assert_int_equal(decode_hex("a1800102"), CMN_EPROTO);       /* array key */
-    assert_int_equal(decode_hex("a2616101616102"), CMN_EPROTO); /* duplicate key */
-    assert_int_equal(decode_hex("a1436100620102"), CMN_EPROTO); /* NUL in a key */
-    assert_int_equal(decode_hex("62c328"), CMN_EPROTO);         /* not UTF-8 */
-    assert_int_equal(decode_hex("41ff"), CMN_EPROTO);           /* binary bytes */
-    assert_int_equal(decode_hex("63eda080"), CMN_EPROTO);       /* a surrogate */
-    assert_int_equal(decode_hex("62c0af"), CMN_EPROTO);         /* overlong '/' */
+    assert_int_equal(decode_hex("a10102"), CMN_EPROTO);             /* integer key */
+    assert_int_equal(decode_hex("a1800102"), CMN_EPROTO);           /* array key */
+    assert_int_equal(decode_hex("a2616101616102"), CMN_EPROTO);     /* duplicate key */
+    assert_int_equal(decode_hex("a1436100620102"), CMN_EPROTO);     /* NUL in a key */
+    assert_int_equal(decode_hex("62c328"), CMN_EPROTO);             /* not UTF-8 */
+    assert_int_equal(decode_hex("41ff"), CMN_EPROTO);               /* binary bytes */
+    assert_int_equal(decode_hex("63eda080"), CMN_EPROTO);           /* a surrogate */
+    assert_int_equal(decode_hex("62c0af"), CMN_EPROTO);             /* overlong '/' */
     assert_int_equal(decode_hex("1bffffffffffffffff"), CMN_EPROTO); /* > INT64_MAX */
     assert_int_equal(decode_hex("3b8000000000000000"), CMN_EPROTO); /* < INT64_MIN */
 }
@@ -229,13 +229,13 @@ static void test_rejects_non_json(void **state)
 static void test_rejects_malformed(void **state)
 {
     (void)state;
-    assert_int_equal(cmn_cbor_decode(NULL, 0, &(json_t *){ NULL }), CMN_EINVAL);
-    assert_int_equal(decode_hex("0101"), CMN_EINVAL);           /* trailing item */
-    assert_int_equal(decode_hex("6261"), CMN_EINVAL);           /* truncated text */
-    assert_int_equal(decode_hex("19ff"), CMN_EINVAL);           /* truncated head */
-    assert_int_equal(decode_hex("1c"), CMN_EINVAL);             /* reserved AI 28 */
-    assert_int_equal(decode_hex("ff"), CMN_EINVAL);             /* lone break */
-    assert_int_equal(decode_hex("8201"), CMN_EINVAL);           /* short array */
+    assert_int_equal(cmn_cbor_decode(NULL, 0, &(json_t *){NULL}), CMN_EINVAL);
+    assert_int_equal(decode_hex("0101"), CMN_EINVAL); /* trailing item */
+    assert_int_equal(decode_hex("6261"), CMN_EINVAL); /* truncated text */
+    assert_int_equal(decode_hex("19ff"), CMN_EINVAL); /* truncated head */
+    assert_int_equal(decode_hex("1c"), CMN_EINVAL);   /* reserved AI 28 */
+    assert_int_equal(decode_hex("ff"), CMN_EINVAL);   /* lone break */
+    assert_int_equal(decode_hex("8201"), CMN_EINVAL); /* short array */
     /* counts far beyond the input fail at once, without allocating for them */
     assert_int_equal(decode_hex("9b7fffffffffffffff00"), CMN_EINVAL);
     assert_int_equal(decode_hex("bb7fffffffffffffff0000"), CMN_EINVAL);

@@ -176,7 +176,7 @@ typedef struct {
     uint8_t cli_boot[EXPORT_LEN], cli_conn[EXPORT_LEN];
     char from[64], rqi[64];
     uint32_t ty;
-    uint32_t rsc;                 /* RSC the client read */
+    uint32_t rsc; /* RSC the client read */
     coap_pdu_code_t resp_code;
 } exchange;
 
@@ -270,7 +270,6 @@ static void send_onem2m_get(coap_session_t *s)
     assert_true(coap_send(s, pdu) != COAP_INVALID_MID);
 }
 
-
 /* Runs both contexts until the client has its answer or 5 s pass. */
 static void run_exchange(bool register_on_server)
 {
@@ -360,8 +359,7 @@ static void test_resolve(void **state)
     assert_int_equal(cmn_coap_resolve("localhost", "5684", true, &a), CMN_EINVAL);
     assert_int_equal(cmn_coap_resolve("", "5684", false, &a), CMN_EINVAL);
     assert_int_equal(cmn_coap_resolve(NULL, "5684", false, &a), CMN_EINVAL);
-    assert_int_equal(cmn_coap_resolve("127.0.0.1", "no-such-service", false, &a),
-                     CMN_ENOTFOUND);
+    assert_int_equal(cmn_coap_resolve("127.0.0.1", "no-such-service", false, &a), CMN_ENOTFOUND);
     assert_int_equal(coap_split_uri((const uint8_t *)uri, strlen(uri), &u), 0);
     assert_int_equal(cmn_coap_uri_address(&u, true, &a), 0);
     assert_int_equal(coap_address_get_port(&a), 5699);

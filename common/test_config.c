@@ -29,8 +29,8 @@ struct test_cfg {
 static const cmn_cfg_item table[] = {
     {"cse", "data_dir", CMN_CFG_STR, NULL, OFF(data_dir), 0, 0, NULL, "data directory"},
     {"cse", "cse_id", CMN_CFG_STR, "/tep-cse", OFF(cse_id), 0, 0, cmn_cfg_valid_cse_id, "CSE-ID"},
-    {"cse", "coaps_listen", CMN_CFG_STR, "127.0.0.1:5684", OFF(listen), 0, 0,
-     cmn_cfg_valid_listen, "CoAPS address"},
+    {"cse", "coaps_listen", CMN_CFG_STR, "127.0.0.1:5684", OFF(listen), 0, 0, cmn_cfg_valid_listen,
+     "CoAPS address"},
     {"cse", "mef-fqdn", CMN_CFG_STR, "mef.tep.local", OFF(fqdn), 0, 0, cmn_cfg_valid_fqdn, "MEF"},
     {"cse", "debug", CMN_CFG_BOOL, "false", OFF(debug), 0, 0, NULL, "debug mode"},
     {"authz", "deadline_ms", CMN_CFG_INT, "500", OFF(deadline_ms), 1, 60000, NULL, "deadline"},
@@ -239,15 +239,15 @@ static void test_stock_validators(void **state)
     char e[128];
     const char *good_ep[] = {"ipc:///run/tep/x.ipc", "tcp://127.0.0.1:5555", "tcp://*:5555",
                              "tcp://[::1]:5555", "tcp://bus.tep.local:1"};
-    const char *bad_ep[] = {"", "ipc://", "tcp://host", "tcp://:5", "tcp://h:0", "tcp://h:70000",
-                            "inproc://x", "tcp://h:5x"};
+    const char *bad_ep[] = {"",          "ipc://",        "tcp://host", "tcp://:5",
+                            "tcp://h:0", "tcp://h:70000", "inproc://x", "tcp://h:5x"};
     const char *good_cse[] = {"/tep-cse", "/in.cse_1", "/C"};
     const char *bad_cse[] = {"", "/", "tep-cse", "//sp/cse", "/a b", "/a/b"};
     const char *good_fqdn[] = {"mef.tep.local", "localhost", "a-b.c1.org"};
     const char *bad_fqdn[] = {"", ".x", "x.", "a..b", "-a.b", "a-.b", "a_b.c", "a b"};
     const char *good_listen[] = {"", "127.0.0.1:5683", "[::1]:5684", "localhost:65535"};
-    const char *bad_listen[] = {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":5683",
-                                "[::1]5684", "host:-1"};
+    const char *bad_listen[] = {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+                                ":5683",     "[::1]5684",   "host:-1"};
     (void)state;
 
     for (size_t i = 0; i < sizeof(good_ep) / sizeof(*good_ep); i++)
@@ -350,16 +350,16 @@ static void test_pairs(void **state)
     assert_null(p);
     assert_int_equal(cmn_cfg_pairs_parse("  ", &p, &n, why, sizeof(why)), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(cmn_cfg_pairs_parse(" /a = coaps://h:1 ,/b=x=y,", &p, &n, why,
-                                         sizeof(why)), 0);
+    assert_int_equal(cmn_cfg_pairs_parse(" /a = coaps://h:1 ,/b=x=y,", &p, &n, why, sizeof(why)),
+                     0);
     assert_int_equal(n, 2);
     assert_string_equal(p[0].key, "/a");
     assert_string_equal(p[0].value, "coaps://h:1");
     assert_string_equal(p[1].key, "/b");
     assert_string_equal(p[1].value, "x=y");
     cmn_cfg_pairs_free(p, n);
-    static const char *const bad[] = {"/a", "=x", "/a=", "/a=1,,/b=2", "/a=1, ", "/a b=1",
-                                      "/a=x y", "/a=1,/a=2", ","};
+    static const char *const bad[] = {"/a",     "=x",     "/a=",       "/a=1,,/b=2", "/a=1, ",
+                                      "/a b=1", "/a=x y", "/a=1,/a=2", ","};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         why[0] = '\0';
         assert_int_equal(cmn_cfg_pairs_parse(bad[i], &p, &n, why, sizeof(why)), CMN_EINVAL);

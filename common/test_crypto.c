@@ -65,8 +65,7 @@ static void test_hmac_bad_arguments(void **state)
     (void)state;
 
     assert_int_equal(cmn_hmac_sha256(NULL, 4, (const uint8_t *)"x", 1, mac), CMN_EINVAL);
-    assert_int_equal(cmn_hmac_sha256_v((const uint8_t *)"k", 1, parts, lens, 1, mac),
-                     CMN_EINVAL);
+    assert_int_equal(cmn_hmac_sha256_v((const uint8_t *)"k", 1, parts, lens, 1, mac), CMN_EINVAL);
 }
 
 static void test_sha256(void **state)
@@ -146,9 +145,9 @@ static void test_hex(void **state)
     cmn_hex_encode(bin, 0, hex);
     assert_string_equal(hex, "");
 
-    assert_int_equal(cmn_hex_decode("009fa0f", back, 4), CMN_EINVAL);   /* short */
+    assert_int_equal(cmn_hex_decode("009fa0f", back, 4), CMN_EINVAL);    /* short */
     assert_int_equal(cmn_hex_decode("009fa0ff00", back, 4), CMN_EINVAL); /* long */
-    assert_int_equal(cmn_hex_decode("009fa0fg", back, 4), CMN_EINVAL);  /* not hex */
+    assert_int_equal(cmn_hex_decode("009fa0fg", back, 4), CMN_EINVAL);   /* not hex */
     assert_int_equal(cmn_hex_decode(" 09fa0ff", back, 4), CMN_EINVAL);
     assert_int_equal(cmn_hex_decode(NULL, back, 4), CMN_EINVAL);
 }

@@ -32,9 +32,9 @@ static void test_rfc2617_example(void **state)
     (void)state;
     assert_int_equal(cmn_digest_response("Mufasa", "testrealm@host.com",
                                          (const uint8_t *)"Circle Of Life", 14, "GET",
-                                         "/dir/index.html",
-                                         "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001",
-                                         "0a4f113b", "auth", NULL, 0, r), 0);
+                                         "/dir/index.html", "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+                                         "00000001", "0a4f113b", "auth", NULL, 0, r),
+                     0);
     assert_string_equal(r, "6629fae49393a05397450978507c4ef1");
 }
 
@@ -44,9 +44,9 @@ static void test_aka_auth_int(void **state)
     char r[CMN_DIGEST_HEX_LEN + 1];
 
     (void)state;
-    assert_int_equal(cmn_digest_response(IMPI, "bsf.tep.local", res, sizeof(res), "GET", "/",
-                                         NONCE, "00000001", "0a4f113b", "auth-int", NULL, 0,
-                                         r), 0);
+    assert_int_equal(cmn_digest_response(IMPI, "bsf.tep.local", res, sizeof(res), "GET", "/", NONCE,
+                                         "00000001", "0a4f113b", "auth-int", NULL, 0, r),
+                     0);
     assert_string_equal(r, "642bf1edb11665810df4d76a61df5ffb");
 }
 
@@ -59,7 +59,9 @@ static void test_parse(void **state)
                                       "nonce=\"" NONCE "\", uri=\"/\", qop=auth-int, "
                                       "nc=00000001, cnonce=\"0a4f113b\", "
                                       "response=\"642bf1edb11665810df4d76a61df5ffb\", "
-                                      "algorithm=AKAv1-MD5, opaque=\"x\"", &a), 0);
+                                      "algorithm=AKAv1-MD5, opaque=\"x\"",
+                                      &a),
+                     0);
     assert_string_equal(a.username, IMPI);
     assert_string_equal(a.nonce, NONCE);
     assert_string_equal(a.qop, "auth-int");
@@ -76,8 +78,13 @@ static void test_parse(void **state)
 static void test_parse_refuses(void **state)
 {
     static const char *bad[] = {
-        "Basic dXNlcjpwYXNz", "Digest", "Digest username=\"a", "Digest username=a username=b",
-        "Digest username=\"a\", username=\"b\"", "Digest =x", "Digest username",
+        "Basic dXNlcjpwYXNz",
+        "Digest",
+        "Digest username=\"a",
+        "Digest username=a username=b",
+        "Digest username=\"a\", username=\"b\"",
+        "Digest =x",
+        "Digest username",
         "Digest username=\"a\" realm=\"b\"",
     };
     cmn_digest_auth a;

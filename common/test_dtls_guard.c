@@ -24,7 +24,7 @@ typedef struct {
     cmn_dtls_limits dtls;
 } conf;
 
-static const cmn_cfg_item table[] = { CMN_DTLS_CFG_ITEMS(conf, dtls) };
+static const cmn_cfg_item table[] = {CMN_DTLS_CFG_ITEMS(conf, dtls)};
 #define NT (sizeof(table) / sizeof(table[0]))
 
 static void test_config(void **state)
@@ -63,8 +63,8 @@ static void test_config(void **state)
 /* A DTLS 1.2 ClientHello without a cookie offering TLS_PSK_WITH_AES_128_CCM_8. */
 static size_t client_hello(uint8_t *out)
 {
-    static const uint8_t tail[] = { 0x00, 0x00, 0x02, 0xC0, 0xA8, 0x01, 0x00,
-                                    0x00, 0x04, 0x00, 0x17, 0x00, 0x00 };
+    static const uint8_t tail[] = {0x00, 0x00, 0x02, 0xC0, 0xA8, 0x01, 0x00,
+                                   0x00, 0x04, 0x00, 0x17, 0x00, 0x00};
     uint8_t body[2 + 32 + 2 + sizeof(tail)];
     size_t n = 0, i = 0;
 
@@ -118,15 +118,15 @@ static coap_context_t *server_new(uint16_t port)
 
 static void test_stateless_hellos_and_report(void **state)
 {
-    cmn_dtls_limits lim = { 64, 4, 10, 16, 10000, 1024, 300 };
+    cmn_dtls_limits lim = {64, 4, 10, 16, 10000, 1024, 300};
     uint16_t port = tst_free_udp_port();
     coap_context_t *ctx = server_new(port);
     cmn_dtls_guard *g = NULL;
     cmn_dtls_stats st;
     cmn_dtls_report r;
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = { 0, 200000 };
+    struct sockaddr_in to = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {0, 200000};
     uint8_t buf[512];
     size_t n;
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -184,8 +184,7 @@ static void test_stateless_hellos_and_report(void **state)
 
 static void test_status_keys(void **state)
 {
-    cmn_dtls_stats st = { .in_progress = 3, .dropped_full = 2, .dropped_per_addr = 5,
-                          .flood = true };
+    cmn_dtls_stats st = {.in_progress = 3, .dropped_full = 2, .dropped_per_addr = 5, .flood = true};
     const char *keys[CMN_DTLS_STATUS_N];
     char vals[CMN_DTLS_STATUS_N][24];
 

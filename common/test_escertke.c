@@ -28,9 +28,9 @@
 #include "cmn_err.h"
 #include "cmn_escertke.h"
 
-#define PRF_VECTOR                                                                       \
-    "e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9" \
-    "a46b4e14baf9af0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa480" \
+#define PRF_VECTOR                                                                                 \
+    "e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9"           \
+    "a46b4e14baf9af0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa480"           \
     "82d122ee42c5a72e5a5110fff70187347b66"
 #define KAT_KEY_ID "9c1759ccef46f334a01dc9ffc106be51"
 #define KAT_KEY "28dbcb28e58c820aa3f40c0ebb42ae7ca9a7b0eb8e781a74566ed0a3b8e5bf69"
@@ -112,9 +112,8 @@ static void make_ca(cred *ca, const char *name)
     ca->key_len = sizeof ca->key;
     ca->cert_len = sizeof ca->cert;
     assert_int_equal(cmn_ca_key_new(ca->key, &ca->key_len), 0);
-    assert_int_equal(cmn_ca_make_root(ca->key, ca->key_len, name, now, now + 86400, ca->cert,
-                                      &ca->cert_len),
-                     0);
+    assert_int_equal(
+        cmn_ca_make_root(ca->key, ca->key_len, name, now, now + 86400, ca->cert, &ca->cert_len), 0);
 }
 
 static void issue(const cred *ca, const char *id, cred *ret)
@@ -127,9 +126,8 @@ static void issue(const cred *ca, const char *id, cred *ret)
     assert_int_equal(cmn_ca_key_new(ret->key, &ret->key_len), 0);
     assert_int_equal(cmn_ca_make_csr(ret->key, ret->key_len, id, csr, &csr_len), 0);
     cmn_ca c = {ca->key, ca->key_len, ca->cert, ca->cert_len};
-    assert_int_equal(cmn_ca_issue(&c, csr, csr_len, id, now, now + 86400, ret->cert,
-                                  &ret->cert_len),
-                     0);
+    assert_int_equal(
+        cmn_ca_issue(&c, csr, csr_len, id, now, now + 86400, ret->cert, &ret->cert_len), 0);
 }
 
 /* The tep CA, a device Cdevice01 and tep-cse /tep-cse under it. */
@@ -143,8 +141,8 @@ static void make_pair(cred *ca, cred *dev, cred *cse)
 static cmn_escertke *end_point(bool initiator, const cred *ca, const cred *me)
 {
     cmn_escertke *k = NULL;
-    assert_int_equal(cmn_escertke_new(initiator, ca->cert, ca->cert_len, me->cert,
-                                      me->cert_len, me->key, me->key_len, &k),
+    assert_int_equal(cmn_escertke_new(initiator, ca->cert, ca->cert_len, me->cert, me->cert_len,
+                                      me->key, me->key_len, &k),
                      0);
     return k;
 }
@@ -299,9 +297,9 @@ static void test_bad_sequence(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prf_vector),  cmocka_unit_test(test_kat_chain),
-        cmocka_unit_test(test_handshake),   cmocka_unit_test(test_other_ca),
-        cmocka_unit_test(test_tampered),    cmocka_unit_test(test_bad_sequence),
+        cmocka_unit_test(test_prf_vector), cmocka_unit_test(test_kat_chain),
+        cmocka_unit_test(test_handshake),  cmocka_unit_test(test_other_ca),
+        cmocka_unit_test(test_tampered),   cmocka_unit_test(test_bad_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,8 +48,8 @@ static void test_ks_naf(void **state)
     /* Ks = CK || IK of test set 1 */
     cmn_hex_encode(ks, 32, h);
     assert_string_equal(h, "b40ba9a3c58b2a05bbf0d987b21bf8cbf769bcd751044604127672711c6d3441");
-    assert_int_equal(cmn_gba_ks_naf(ks, rand, IMPI, "mef.tep.local", cmn_gba_ua_dtls_psk,
-                                    ks_naf), 0);
+    assert_int_equal(cmn_gba_ks_naf(ks, rand, IMPI, "mef.tep.local", cmn_gba_ua_dtls_psk, ks_naf),
+                     0);
     cmn_hex_encode(ks_naf, 32, h);
     assert_string_equal(h, KAT_KS_NAF);
 }

@@ -38,7 +38,7 @@ static const glob_case cases[] = {
     {"a*b*c", "acb", false, false},
     {"*ab*ab*", "abab", true, true},
     {"*ab*ab*", "aba", false, false},
-    {"*aab*", "aaab", true, true},          /* needs the KMP fallback */
+    {"*aab*", "aaab", true, true},         /* needs the KMP fallback */
     {"*abcabd*", "abcabcabd", true, true}, /* border of length 3 */
     {"a**b", "ab", true, true},
     {"/tep-cse/C*/data", "/tep-cse/Cdev/data", true, true},

@@ -18,13 +18,15 @@
 #include "cmn_err.h"
 #include "cmn_jose.h"
 
-#define KAT_HDR "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoia2F0QG1hZi50ZXAubG9jYWwiLCJjdHkiOiJhcHBsaWNhdGlvbi9qc29uIn0"
+#define KAT_HDR                                                                                    \
+    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoia2F0QG1hZi50ZXAubG9jYWwiLCJjdHkiOiJhcHBsaWNh" \
+    "dGlvbi9qc29uIn0"
 #define KAT_A256 KAT_HDR "..AiGObI7KytakiGrY.Pn1t_odEJqFG-Z7rKQ.OaXywZdqXNmCydKYRK2vdw"
-#define KAT_A128                                                                               \
-    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4R0NNIiwia2lkIjoia2F0QG1hZi50ZXAubG9jYWwiLCJjdHkiOiJhcHBs" \
+#define KAT_A128                                                                                   \
+    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4R0NNIiwia2lkIjoia2F0QG1hZi50ZXAubG9jYWwiLCJjdHkiOiJhcHBs"     \
     "aWNhdGlvbi9qc29uIn0..1ZYfBH1xbnMJyBAw.wuHLquN56CR3Svl47w.bJWXcB5iyMfKRMpRqdIopA"
-#define KAT_HS256                                                                              \
-    "eyJhbGciOiJIUzI1NiIsImtpZCI6ImthdCJ9.aGVsbG8gb25lTTJN."                                   \
+#define KAT_HS256                                                                                  \
+    "eyJhbGciOiJIUzI1NiIsImtpZCI6ImthdCJ9.aGVsbG8gb25lTTJN."                                       \
     "3ZRfB3aS5CcOg9Nt7f9FlwbwhfLD5uHWI9EeG5_JX5Q"
 #define KAT_PT "{\"temp\":21.5}"
 
@@ -104,13 +106,16 @@ static void test_jwe_malformed(void **state)
     (void)state;
 
     assert_int_equal(cmn_jwe_decode("a.b.c", &j), CMN_EINVAL);
-    assert_int_equal(cmn_jwe_decode(KAT_HDR ".AAAA.AiGObI7KytakiGrY.Pn1t.OaXywZdqXNmCydKYRK2vdw",
-                                    &j), CMN_EINVAL); /* an Encrypted Key with "dir" */
+    assert_int_equal(
+        cmn_jwe_decode(KAT_HDR ".AAAA.AiGObI7KytakiGrY.Pn1t.OaXywZdqXNmCydKYRK2vdw", &j),
+        CMN_EINVAL); /* an Encrypted Key with "dir" */
     assert_int_equal(cmn_jwe_decode(KAT_HDR "..AiGO.Pn1t.OaXywZdqXNmCydKYRK2vdw", &j),
                      CMN_EINVAL); /* short IV */
     /* {"alg":"A128KW","enc":"A128GCM"} */
     assert_int_equal(cmn_jwe_decode("eyJhbGciOiJBMTI4S1ciLCJlbmMiOiJBMTI4R0NNIn0..AiGObI7KytakiGrY"
-                                    ".Pn1t.OaXywZdqXNmCydKYRK2vdw", &j), CMN_EINVAL);
+                                    ".Pn1t.OaXywZdqXNmCydKYRK2vdw",
+                                    &j),
+                     CMN_EINVAL);
     assert_null(j);
 }
 
@@ -123,8 +128,7 @@ static void test_jws_hs256(void **state)
     (void)state;
 
     fixed_key(key);
-    assert_int_equal(cmn_jose_sign(h, (const uint8_t *)"hello oneM2M", 12, key, NULL, NULL, &c),
-                     0);
+    assert_int_equal(cmn_jose_sign(h, (const uint8_t *)"hello oneM2M", 12, key, NULL, NULL, &c), 0);
     assert_string_equal(c, KAT_HS256); /* HMAC is deterministic: the very same bytes */
     assert_int_equal(cmn_jose_jws_decode(c, &j), 0);
     assert_int_equal(cmn_jose_verify_hs256(j, key), 0);
@@ -170,10 +174,8 @@ static void test_jws_es256(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jwe_from_joserfc),
-        cmocka_unit_test(test_jwe_round_trip_and_tamper),
-        cmocka_unit_test(test_jwe_malformed),
-        cmocka_unit_test(test_jws_hs256),
+        cmocka_unit_test(test_jwe_from_joserfc), cmocka_unit_test(test_jwe_round_trip_and_tamper),
+        cmocka_unit_test(test_jwe_malformed),    cmocka_unit_test(test_jws_hs256),
         cmocka_unit_test(test_jws_es256),
     };
 

@@ -57,9 +57,9 @@ static void test_unwrap_rejects(void **state)
     const char *bad[] = {
         "{}",
         "[]",
-        "{\"m2m:cnt\": {}, \"m2m:ae\": {}}",   /* two keys */
-        "{\"m2m:cnt\": [1]}",                  /* not an object */
-        "{\"cnt\": {}}",                       /* no prefix */
+        "{\"m2m:cnt\": {}, \"m2m:ae\": {}}", /* two keys */
+        "{\"m2m:cnt\": [1]}",                /* not an object */
+        "{\"cnt\": {}}",                     /* no prefix */
         "{\"m2m:cnt\": {}, \"extra\": 1}",
     };
     json_t *obj = (json_t *)1;
@@ -142,12 +142,9 @@ static void test_timestamp_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ty_keys),
-        cmocka_unit_test(test_unwrap),
-        cmocka_unit_test(test_unwrap_rejects),
-        cmocka_unit_test(test_timestamp_format),
-        cmocka_unit_test(test_timestamp_parse),
-        cmocka_unit_test(test_timestamp_round_trip),
+        cmocka_unit_test(test_ty_keys),         cmocka_unit_test(test_unwrap),
+        cmocka_unit_test(test_unwrap_rejects),  cmocka_unit_test(test_timestamp_format),
+        cmocka_unit_test(test_timestamp_parse), cmocka_unit_test(test_timestamp_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,10 +16,10 @@
 /* RFC 7515 Appendix A.3: the ES256 key (JWK x, y) and the compact JWS. */
 #define A3_X "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"
 #define A3_Y "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
-#define A3_JWS                                                                              \
-    "eyJhbGciOiJFUzI1NiJ9."                                                                 \
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0" \
-    "cnVlfQ."                                                                               \
+#define A3_JWS                                                                                     \
+    "eyJhbGciOiJFUzI1NiJ9."                                                                        \
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0"     \
+    "cnVlfQ."                                                                                      \
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"
 
 static void a3_pub(uint8_t pub[CMN_ES256_PUB_LEN])
@@ -40,8 +40,8 @@ static void a3_pub(uint8_t pub[CMN_ES256_PUB_LEN])
 
 static void test_b64url_rfc4648_vectors(void **state)
 {
-    static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-    static const char *const enc[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const enc[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
     (void)state;
 
     for (size_t i = 0; i < 7; i++) {
@@ -60,7 +60,7 @@ static void test_b64url_rfc4648_vectors(void **state)
 
 static void test_b64url_refuses_non_url_alphabet(void **state)
 {
-    static const char *const bad[] = { "Zg==", "Z+8", "Z/8", "Zm 9v", "Z", "Zh" };
+    static const char *const bad[] = {"Zg==", "Z+8", "Z/8", "Zm 9v", "Z", "Zh"};
     (void)state;
 
     for (size_t i = 0; i < 6; i++) {
@@ -151,10 +151,15 @@ static void test_sign_refuses_other_alg(void **state)
 static void test_decode_refuses_malformed(void **state)
 {
     static const char *const bad[] = {
-        "", "abc", "a.b", "a.b.c.d", "e30.e30.e30.e30.e30",      /* parts */
-        "W10.e30.", "e30.W10.",                                  /* header/payload not objects */
-        "eyJhIjoxLCJhIjoyfQ.e30.",                               /* duplicate key */
-        "e30.e30.%%%",                                           /* signature alphabet */
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "e30.e30.e30.e30.e30", /* parts */
+        "W10.e30.",
+        "e30.W10.",                /* header/payload not objects */
+        "eyJhIjoxLCJhIjoyfQ.e30.", /* duplicate key */
+        "e30.e30.%%%",             /* signature alphabet */
     };
     (void)state;
 

@@ -106,7 +106,7 @@ static void test_is_key_id(void **state)
     memset(long_id, 'a', sizeof(long_id) - 1);
     long_id[sizeof(long_id) - 1] = '\0';
     long_id[2 * CMN_REL_ID_LEN] = '@';
-    assert_false(cmn_kdf_is_key_id(long_id));                                /* too long */
+    assert_false(cmn_kdf_is_key_id(long_id)); /* too long */
 }
 
 /* TS-0003 10.3.1 (2nd paragraph), 10.3.5, 8.8.2.7: the MAF session key. The exporter
@@ -236,7 +236,11 @@ static void test_non_ascii_ids_refused(void **state)
     assert_int_equal(cmn_kdf_kpsa(ke, "", out), CMN_EINVAL);
     assert_int_equal(cmn_kdf_kpsa(ke, NULL, out), CMN_EINVAL);
     assert_memory_equal(out, untouched, sizeof(out));
-    assert_int_equal(cmn_kdf_key_id(rel, "m\xc3\xa9" "f.local", id, sizeof(id)), CMN_EINVAL);
+    assert_int_equal(cmn_kdf_key_id(rel,
+                                    "m\xc3\xa9"
+                                    "f.local",
+                                    id, sizeof(id)),
+                     CMN_EINVAL);
     assert_int_equal(cmn_kdf_kpsa_id(ke, "mef\n.local", id, sizeof(id)), CMN_EINVAL);
 }
 

@@ -103,7 +103,8 @@ static void test_msg_records(void **state)
     in.expires = 4102444800;
     assert_int_equal(cmn_store_put_msg(s, "enrolees", "device01", 8, &in.base), 0);
     assert_int_equal(cmn_store_get_msg(s, "enrolees", "device01", 8, &tep__enrolee__descriptor,
-                                       (ProtobufCMessage **)&out), 0);
+                                       (ProtobufCMessage **)&out),
+                     0);
     assert_string_equal(out->enrolee_id, "Cdevice01");
     assert_int_equal(out->expires, 4102444800);
     tep__enrolee__free_unpacked(out, NULL);
@@ -112,7 +113,8 @@ static void test_msg_records(void **state)
     assert_int_equal(cmn_store_txn_begin(s, &t), 0);
     assert_int_equal(cmn_txn_put_msg(t, "enrolees", "device02", 8, &in.base), 0);
     assert_int_equal(cmn_txn_get_msg(t, "enrolees", "device02", 8, &tep__enrolee__descriptor,
-                                     (ProtobufCMessage **)&out), 0);
+                                     (ProtobufCMessage **)&out),
+                     0);
     assert_string_equal(out->enrolee_id, "Cdevice02");
     tep__enrolee__free_unpacked(out, NULL);
     assert_int_equal(cmn_txn_commit(t), 0);
@@ -262,8 +264,7 @@ static void assert_edge(cmn_store *s, cmn_txn *t, const void *prefix, size_t ple
     void *val = NULL;
     size_t vlen = 0;
     int rc = t != NULL ? cmn_txn_edge(t, "events", prefix, plen, last, NULL, NULL, &val, &vlen)
-                       : cmn_store_edge(s, "events", prefix, plen, last, NULL, NULL, &val,
-                                        &vlen);
+                       : cmn_store_edge(s, "events", prefix, plen, last, NULL, NULL, &val, &vlen);
 
     if (want == NULL) {
         assert_int_equal(rc, CMN_ENOTFOUND);

@@ -41,14 +41,14 @@
 
 typedef struct {
     cmn_bus_sock *router, *pub;
-    uint64_t n_events;   /* events 1..n_events exist */
-    int drop_requests;   /* leave the next k requests unanswered */
-    uint64_t skip_seq;   /* leave this seq out of the next answer (once) */
-    uint32_t cap;        /* items per answer (0: as the request asks) */
+    uint64_t n_events; /* events 1..n_events exist */
+    int drop_requests; /* leave the next k requests unanswered */
+    uint64_t skip_seq; /* leave this seq out of the next answer (once) */
+    uint32_t cap;      /* items per answer (0: as the request asks) */
     int n_requests;
-    uint64_t afters[16]; /* after_seq of the requests seen */
-    const char *epoch;   /* the store's epoch in answers (NULL: none, as before epochs) */
-    char pub_ep[96];     /* to restart the PUB (an enroller restart, seen by the SUB) */
+    uint64_t afters[16];   /* after_seq of the requests seen */
+    const char *epoch;     /* the store's epoch in answers (NULL: none, as before epochs) */
+    char pub_ep[96];       /* to restart the PUB (an enroller restart, seen by the SUB) */
     uint64_t diverge_from; /* events from this seq on are another history (0: none) */
 } enroller;
 
@@ -142,12 +142,12 @@ static void publish(enroller *e, uint64_t seq)
 typedef struct {
     uint64_t order[MAX_SEQ]; /* seqs in the order apply saw them */
     size_t n;
-    uint64_t fail_at;        /* apply fails once at this seq */
+    uint64_t fail_at; /* apply fails once at this seq */
     int hook_calls;
-    uint64_t hook_last;      /* last value the hook saw */
-    int resets;              /* reset fn calls that succeeded */
-    int fail_resets;         /* the next k reset fn calls fail */
-    size_t cleared;          /* records the last reset deleted */
+    uint64_t hook_last; /* last value the hook saw */
+    int resets;         /* reset fn calls that succeeded */
+    int fail_resets;    /* the next k reset fn calls fail */
+    size_t cleared;     /* records the last reset deleted */
 } applier;
 
 static int apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
@@ -197,7 +197,6 @@ typedef struct {
     int64_t skew; /* added to the clock handed to cmn_sync_process */
 } fixture;
 
-
 static const char *const dbs[] = {CMN_SYNC_DB, "creds"};
 
 static int setup(void **state)
@@ -234,9 +233,9 @@ static int teardown(void **state)
 
 static void start_sync(fixture *f)
 {
-    assert_int_equal(cmn_sync_new(f->bus, f->store, f->events_ep, f->sync_ep, TARGET, apply,
-                                  &f->app, &f->sync),
-                     0);
+    assert_int_equal(
+        cmn_sync_new(f->bus, f->store, f->events_ep, f->sync_ep, TARGET, apply, &f->app, &f->sync),
+        0);
     cmn_sync_set_applied_hook(f->sync, hook, &f->app);
     cmn_sync_set_reset_fn(f->sync, reset_fn, &f->app);
     int fds[2];

@@ -44,9 +44,13 @@ static int setup(void **state)
     memcpy(f->issuer.pub, f->pub, sizeof(f->pub));
     f->own_ids[0] = "//tep.local/tep-cse";
     f->own_ids[1] = "/tep-cse";
-    f->chk = (cmn_token_check){ .issuers = &f->issuer, .n_issuers = 1, .holder = HOLDER,
-                                .audience = f->own_ids, .n_audience = 2, .now = NOW,
-                                .revoked = revoked_list };
+    f->chk = (cmn_token_check){.issuers = &f->issuer,
+                               .n_issuers = 1,
+                               .holder = HOLDER,
+                               .audience = f->own_ids,
+                               .n_audience = 2,
+                               .now = NOW,
+                               .revoked = revoked_list};
     *state = f;
     return 0;
 }
@@ -69,21 +73,28 @@ typedef struct {
 
 static spec good(void)
 {
-    return (spec){ "t1@" ISSUER, ISSUER, HOLDER, "/tep-cse", NOW - 10, NOW + 600, false };
+    return (spec){"t1@" ISSUER, ISSUER, HOLDER, "/tep-cse", NOW - 10, NOW + 600, false};
 }
 
 static char *make(fixture *f, spec s)
 {
-    const char *aud[1] = { s.aud };
-    json_t *tkps = json_pack("{s:[{s:[s],s:{s:[{s:i}]}}]}", "pm", "ris",
-                             "/tep-cse/Cdevice02/data", "pv", "acr", "acop", 2);
-    cmn_token_claims c = { .tkid = s.tkid, .issuer = s.issuer, .holder = s.holder,
-                           .not_before = s.nbf, .not_after = s.exp, .audience = aud,
-                           .n_audience = 1, .name = "read", .permissions = tkps };
+    const char *aud[1] = {s.aud};
+    json_t *tkps = json_pack("{s:[{s:[s],s:{s:[{s:i}]}}]}", "pm", "ris", "/tep-cse/Cdevice02/data",
+                             "pv", "acr", "acop", 2);
+    cmn_token_claims c = {.tkid = s.tkid,
+                          .issuer = s.issuer,
+                          .holder = s.holder,
+                          .not_before = s.nbf,
+                          .not_after = s.exp,
+                          .audience = aud,
+                          .n_audience = 1,
+                          .name = "read",
+                          .permissions = tkps};
     char *out = NULL;
 
-    assert_int_equal(cmn_token_issue(&c, s.other_key ? f->opriv : f->priv,
-                                     s.other_key ? f->opub : f->pub, &out), 0);
+    assert_int_equal(
+        cmn_token_issue(&c, s.other_key ? f->opriv : f->priv, s.other_key ? f->opub : f->pub, &out),
+        0);
     json_decref(tkps);
     return out;
 }
@@ -188,7 +199,7 @@ static void test_audience_wildcard_within_segment(void **state)
     spec s = good();
     s.aud = "//tep.local/tep-*";
     assert_int_equal(verify_spec(*state, s), CMN_TOKEN_VALID);
-    s.aud = "//tep.local*";  /* '*' never crosses '/' */
+    s.aud = "//tep.local*"; /* '*' never crosses '/' */
     assert_int_equal(verify_spec(*state, s), CMN_TOKEN_WRONG_AUDIENCE);
 }
 

@@ -25,7 +25,7 @@
 struct cse_admin {
     cmn_bus_sock *router;
     const cse_admin_facts *facts;
-    char list[2048];        /* STATUS values longer than the others' 32 bytes */
+    char list[2048]; /* STATUS values longer than the others' 32 bytes */
     char registrar[160];
     char fwd[32];
 };
@@ -69,9 +69,9 @@ int cse_admin_fd(cse_admin *a)
 static size_t add_pep_status(const cse_coap *coap, const char **keys, const char **v, size_t n,
                              char vals[][32])
 {
-    static const char *const names[N_PEP] = { "pep_admitted", "pep_shed", "pep_waiting",
-                                              "pep_latency_ms", "coap_piggybacked",
-                                              "coap_separate", "pep_resumed_from_memo" };
+    static const char *const names[N_PEP] = {
+        "pep_admitted",     "pep_shed",      "pep_waiting",          "pep_latency_ms",
+        "coap_piggybacked", "coap_separate", "pep_resumed_from_memo"};
     cse_admit_stats st;
     uint64_t nums[N_PEP];
 
@@ -123,8 +123,8 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
                           Tep__KeyValue **kvp, char vals[][32])
 {
     uint64_t creds = 0, res = 0;
-    static const char *const base[N_BASE] = { "role", "version", "ready", "cse_id",
-                                              "credentials", "resources", "last_seq" };
+    static const char *const base[N_BASE] = {"role",        "version",   "ready",   "cse_id",
+                                             "credentials", "resources", "last_seq"};
     const char *keys[N_STATUS];
     const char *v[N_STATUS];
     char dtls_vals[CMN_DTLS_STATUS_N][24];
@@ -163,8 +163,8 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
         n += CMN_DTLS_STATUS_N;
         n = add_pep_status(a->facts->coap, keys, v, n, vals + 3 + N_STORE + CMN_DTLS_STATUS_N);
     }
-    n = add_csr_status(a, keys, v, n, a->list, sizeof(a->list), a->registrar,
-                       sizeof(a->registrar), a->fwd);
+    n = add_csr_status(a, keys, v, n, a->list, sizeof(a->list), a->registrar, sizeof(a->registrar),
+                       a->fwd);
     for (size_t i = 0; i < n; i++) {
         tep__key_value__init(&kv[i]);
         kv[i].key = (char *)keys[i];

@@ -12,10 +12,10 @@ typedef struct cse_admin cse_admin;
 
 typedef struct {
     const char *cse_id;
-    cmn_store *store;       /* borrowed */
-    uint64_t last_seq;      /* updated by the daemon after each sync batch */
-    const cse_coap *coap;   /* borrowed: DTLS flood counters; NULL until bound */
-    const cse_node *node;   /* borrowed: CSE registration (cse_type, registered_cses) */
+    cmn_store *store;                /* borrowed */
+    uint64_t last_seq;               /* updated by the daemon after each sync batch */
+    const cse_coap *coap;            /* borrowed: DTLS flood counters; NULL until bound */
+    const cse_node *node;            /* borrowed: CSE registration (cse_type, registered_cses) */
     struct cse_registree *registree; /* MN-CSE: its registration, else NULL */
 } cse_admin_facts;
 

@@ -15,7 +15,7 @@ typedef struct {
 struct cse_admit {
     cse_admit_limits lim;
     int deadline_ms;
-    slot *slots;            /* originators with requests waiting; at most max_outstanding */
+    slot *slots; /* originators with requests waiting; at most max_outstanding */
     size_t n, cap;
     size_t waiting;
     int64_t ewma_ms;        /* decision latency, EWMA with weight 1/8 */
@@ -108,14 +108,13 @@ int cse_admit_take(cse_admit *a, const char *originator)
     return 0;
 }
 
-void cse_admit_release(cse_admit *a, const char *originator, int64_t latency_ms,
-                       int64_t now_ms)
+void cse_admit_release(cse_admit *a, const char *originator, int64_t latency_ms, int64_t now_ms)
 {
     slot *s = find(a, originator != NULL ? originator : "");
 
     if (latency_ms >= 0) {
-        a->ewma_ms = latency(a, now_ms) == 0 ? latency_ms
-                                             : a->ewma_ms + (latency_ms - a->ewma_ms) / 8;
+        a->ewma_ms =
+            latency(a, now_ms) == 0 ? latency_ms : a->ewma_ms + (latency_ms - a->ewma_ms) / 8;
         a->last_sample_ms = now_ms;
     }
     if (s == NULL || s->waiting == 0)
@@ -128,8 +127,11 @@ void cse_admit_release(cse_admit *a, const char *originator, int64_t latency_ms,
 void cse_admit_get_stats(const cse_admit *a, cse_admit_stats *ret)
 {
     *ret = (cse_admit_stats){
-        .admitted = a->admitted, .shed_originator = a->shed_originator,
-        .shed_total = a->shed_total, .shed_slow = a->shed_slow, .waiting = a->waiting,
+        .admitted = a->admitted,
+        .shed_originator = a->shed_originator,
+        .shed_total = a->shed_total,
+        .shed_slow = a->shed_slow,
+        .waiting = a->waiting,
         .latency_ms = a->ewma_ms,
     };
 }

@@ -24,8 +24,8 @@ typedef struct {
 
 typedef struct {
     uint64_t admitted, shed_originator, shed_total, shed_slow;
-    size_t waiting;       /* requests waiting for decisions now */
-    int64_t latency_ms;   /* EWMA of the decision latency (park to answer) */
+    size_t waiting;     /* requests waiting for decisions now */
+    int64_t latency_ms; /* EWMA of the decision latency (park to answer) */
 } cse_admit_stats;
 
 typedef struct cse_admit cse_admit;
@@ -39,8 +39,7 @@ const char *cse_admit_check(cse_admit *a, const char *originator, int64_t now_ms
 /* A request of originator waits for decisions (after cse_admit_check said yes). */
 int cse_admit_take(cse_admit *a, const char *originator);
 /* It is decided (or gone): latency_ms >= 0 is a latency sample, < 0 none. */
-void cse_admit_release(cse_admit *a, const char *originator, int64_t latency_ms,
-                       int64_t now_ms);
+void cse_admit_release(cse_admit *a, const char *originator, int64_t latency_ms, int64_t now_ms);
 
 void cse_admit_get_stats(const cse_admit *a, cse_admit_stats *ret);
 

@@ -81,7 +81,8 @@ static const char *parse_list(json_t *arr, char **out, size_t *n)
 
     if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > LIST_MAX)
         return "apci, aai and aae must each be a list of 1..32 strings";
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v))
             return "apci, aai and aae must each be a list of 1..32 strings";
         if ((out[(*n)++] = strdup(json_string_value(v))) == NULL)
@@ -113,7 +114,8 @@ static int parse_rules(json_t *root, cse_apprules *r, const char *path, char *er
     }
     if ((r->rules = calloc(json_array_size(list) + 1, sizeof(app_rule))) == NULL)
         return CMN_ENOMEM;
-    json_array_foreach(list, i, o) {
+    json_array_foreach(list, i, o)
+    {
         const char *why = parse_rule(o, &r->rules[i]);
         r->n = i + 1;
         if (why != NULL) {
@@ -198,8 +200,8 @@ static void credential_id(cmn_store *st, const char *ae_id, char *ret, size_t le
 typedef struct {
     const char *cred, *app, *stem; /* the registration's triple */
     int64_t now;
-    size_t seen;                   /* live rule resources */
-    char ri[128];                  /* the allowing one */
+    size_t seen;  /* live rule resources */
+    char ri[128]; /* the allowing one */
 } asar_scan;
 
 static bool json_any(json_t *list, const char *value)
@@ -207,7 +209,8 @@ static bool json_any(json_t *list, const char *value)
     size_t i;
     json_t *p;
 
-    json_array_foreach(list, i, p) {
+    json_array_foreach(list, i, p)
+    {
         if (json_is_string(p) && cse_apprules_match(json_string_value(p), value))
             return true;
     }
@@ -269,8 +272,8 @@ static unsigned refused(const char *cred, const char *app_id, const char *stem)
     return CMN_RSC_APP_RULE_VALIDATION_FAILED;
 }
 
-unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
-                                         const char *ae_id, const char *app_id)
+unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st, const char *ae_id,
+                                         const char *app_id)
 {
     const char *slash = strrchr(ae_id, '/');
     const char *stem = slash != NULL ? slash + 1 : ae_id;
@@ -283,8 +286,8 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
         return 0;
     credential_id(st, ae_id, cred, sizeof(cred));
     if (cse_apprules_count(r) > 0 && cse_apprules_allow(r, cred, app_id, stem, &rule)) {
-        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=file:%d",
-                 cmn_log_value(stem, s, sizeof(s)), rule);
+        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=file:%d", cmn_log_value(stem, s, sizeof(s)),
+                 rule);
         return 0;
     }
     if ((rc = scan_resources(r, st, &scan, &by_resource)) != 0) {
@@ -292,8 +295,8 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
         return CMN_RSC_INTERNAL_SERVER_ERROR;
     }
     if (by_resource) {
-        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=asar:%s",
-                 cmn_log_value(stem, s, sizeof(s)), scan.ri);
+        CMN_INFO(SUB, "event=app_rule_ok ae_id=%s rule=asar:%s", cmn_log_value(stem, s, sizeof(s)),
+                 scan.ri);
         return 0;
     }
     if (cse_apprules_count(r) == 0 && scan.seen == 0)

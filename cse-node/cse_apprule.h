@@ -59,8 +59,8 @@ bool cse_apprules_allow(const cse_apprules *r, const char *cred_id, const char *
  * The file's rules and (after cse_apprules_use_resources) the resources' rules.
  * 0 when allowed, else 4126 (logged with the triple); 5000 when the resources cannot
  * be read (fail closed). */
-unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st,
-                                         const char *ae_id, const char *app_id);
+unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st, const char *ae_id,
+                                         const char *app_id);
 
 /* Loads [cse] app_rules_file and consults the CSEBase's <serviceSubscribedAppRule>
  * resources (logged); the caller hands *ret to cse_node.app_rules and frees it after the

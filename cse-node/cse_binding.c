@@ -28,8 +28,8 @@ static unsigned check_secure(const cse_binding_in *in, cse_binding_out *ret)
     if (in->bound_id == NULL || in->bound_id[0] == '\0')
         return refuse(ret, CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED, "session_not_bound");
     if (anonymous && !in->ae_create)
-        return refuse(ret, in->from == NULL ? CMN_RSC_BAD_REQUEST
-                                            : CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED,
+        return refuse(ret,
+                      in->from == NULL ? CMN_RSC_BAD_REQUEST : CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED,
                       in->from == NULL ? "missing_from" : "from_mismatch");
     if (!anonymous && in->transit && strcmp(in->from, in->bound_id) != 0 &&
         strlen(in->from) < sizeof(ret->originator)) {

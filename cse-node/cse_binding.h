@@ -20,11 +20,11 @@ typedef struct {
 } cse_binding_in;
 
 typedef struct {
-    char originator[256];         /* the originator to act for ("" = let the CSE assign) */
-    bool rq_authn;                /* authenticated by the security association */
-    bool is_admin;                /* the admin originator, honoured */
-    char assign_prefix;           /* AE create asking for a CSE-assigned AE-ID: 'C' or 'S' */
-    const char *reason;           /* why it was refused (for the log), static */
+    char originator[256]; /* the originator to act for ("" = let the CSE assign) */
+    bool rq_authn;        /* authenticated by the security association */
+    bool is_admin;        /* the admin originator, honoured */
+    char assign_prefix;   /* AE create asking for a CSE-assigned AE-ID: 'C' or 'S' */
+    const char *reason;   /* why it was refused (for the log), static */
 } cse_binding_out;
 
 /* Returns 0 (request may go on) or the RSC: 4000 missing From, 4106 From does not match

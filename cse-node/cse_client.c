@@ -34,16 +34,16 @@ typedef struct {
 
 typedef struct {
     uint8_t token[8];
-    coap_session_t *s;      /* compared, never used: the session it was sent on */
+    coap_session_t *s; /* compared, never used: the session it was sent on */
     bool answered;
 } sent_request;
 
 typedef struct {
-    uint32_t id;            /* 0 = free slot */
+    uint32_t id; /* 0 = free slot */
     unsigned outstanding;
     cse_client_done_fn done;
     void *arg;
-    char originator[256];   /* whose subscription: the quota counts by it */
+    char originator[256]; /* whose subscription: the quota counts by it */
     sent_request sent[CSE_VERIFY_MAX];
     size_t n_sent;
 } verification;
@@ -51,9 +51,9 @@ typedef struct {
 /* A request to another CSE waiting for its answer (cse_client_request). */
 #define MAX_EXCHANGES 512
 typedef struct {
-    uint32_t id;            /* 0 = free slot */
+    uint32_t id; /* 0 = free slot */
     uint8_t token[8];
-    coap_session_t *s;      /* compared, never used after sending */
+    coap_session_t *s; /* compared, never used after sending */
     cse_client_answer_fn fn;
     void *arg;
     int64_t deadline_ms;
@@ -66,7 +66,7 @@ struct cse_client {
     size_t n_peers;
     verification v[MAX_VERIFY];
     uint32_t next_id;
-    uint32_t counter;       /* RQI of the requests sent */
+    uint32_t counter; /* RQI of the requests sent */
     exchange x[MAX_EXCHANGES];
 };
 
@@ -83,7 +83,8 @@ static int poa_of(const Tep__Resource *ae, char *ret, size_t len)
     size_t i;
     int rc = CMN_ENOTFOUND;
 
-    json_array_foreach(json_object_get(a, "poa"), i, e) {
+    json_array_foreach(json_object_get(a, "poa"), i, e)
+    {
         if (json_is_string(e) && strncmp(json_string_value(e), "coap://", 7) == 0) {
             snprintf(ret, len, "%s", json_string_value(e));
             rc = 0;
@@ -129,7 +130,7 @@ static coap_session_t *session_for(cse_client *cl, const coap_address_t *a)
     s = coap_new_client_session(cl->ctx, NULL, a, COAP_PROTO_UDP);
     if (s != NULL) {
         coap_session_set_app_data(s, cl);
-        cl->peers[cl->n_peers++] = (peer){ *a, s };
+        cl->peers[cl->n_peers++] = (peer){*a, s};
     }
     return s;
 }
@@ -157,8 +158,8 @@ static int build_options(cse_client *cl, const coap_uri_t *u, coap_optlist_t **c
 
     snprintf(rqi, sizeof(rqi), "tep-cse-n%u", cl->counter);
     if (rc == 0 && u->query.length > 0 &&
-        !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, u->query.length,
-                                                     u->query.s)))
+        !coap_insert_optlist(chain,
+                             coap_new_optlist(COAP_OPTION_URI_QUERY, u->query.length, u->query.s)))
         rc = CMN_ENOMEM;
     if (rc == 0)
         rc = cmn_coap_optlist_str(chain, CMN_OPT_FR, cl->node->cse_id);
@@ -177,7 +178,7 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t re
                     coap_session_t **ret_s)
 {
     char uri[512], cb[300];
-    coap_uri_t u = { 0 };
+    coap_uri_t u = {0};
     coap_address_t a;
     coap_session_t *s = NULL;
     coap_pdu_t *pdu;
@@ -202,8 +203,8 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t re
     if (cmn_random(token, sizeof(token)) != 0)
         return CMN_ECRYPTO;
     if (s == NULL ||
-        (pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST,
-                             coap_new_message_id(s), coap_session_max_pdu_size(s))) == NULL)
+        (pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, coap_new_message_id(s),
+                             coap_session_max_pdu_size(s))) == NULL)
         return CMN_ECOAP;
     cl->counter++;
     coap_add_token(pdu, sizeof(token), token);
@@ -231,8 +232,8 @@ void cse_client_notify(cse_client *cl, const char *nu, const char *body)
     int rc = send_one(cl, nu, body, NULL, NULL);
 
     if (rc != 0)
-        CMN_WARN(SUB, "event=notification_not_sent nu=%s err=%s",
-                 cmn_log_value(nu, v, sizeof(v)), cmn_strerror(rc));
+        CMN_WARN(SUB, "event=notification_not_sent nu=%s err=%s", cmn_log_value(nu, v, sizeof(v)),
+                 cmn_strerror(rc));
 }
 
 /* ---- verification ------------------------------------------------------------------ */
@@ -291,7 +292,7 @@ uint32_t cse_client_verify(cse_client *cl, const char *originator, char *const *
     }
     if (++cl->next_id == 0)
         cl->next_id = 1;
-    *v = (verification){ .id = cl->next_id, .done = done, .arg = arg };
+    *v = (verification){.id = cl->next_id, .done = done, .arg = arg};
     snprintf(v->originator, sizeof(v->originator), "%s", originator);
     for (size_t i = 0; i < n; i++) {
         sent_request *sr = &v->sent[v->n_sent];
@@ -360,7 +361,6 @@ static bool success(const coap_pdu_t *rsp)
     return cmn_coap_opt_uint(rsp, CMN_OPT_RSC, &rsc) != 0 || (rsc >= 2000 && rsc < 3000);
 }
 
-
 static exchange *exchange_for(cse_client *cl, coap_session_t *s, coap_bin_const_t token)
 {
     if (token.length != sizeof(((exchange *)0)->token))
@@ -402,8 +402,7 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
                     const coap_mid_t mid)
 {
     cse_client *cl = the_client;
-    exchange *x = cl != NULL && sent != NULL ? exchange_for(cl, s, coap_pdu_get_token(sent))
-                                             : NULL;
+    exchange *x = cl != NULL && sent != NULL ? exchange_for(cl, s, coap_pdu_get_token(sent)) : NULL;
 
     if (x != NULL) {
         CMN_WARN(SUB, "event=request_failed reason=%d", (int)reason);
@@ -421,7 +420,7 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
 
 static int add_path_str(coap_optlist_t **chain, const char *path)
 {
-    coap_uri_t u = { 0 };
+    coap_uri_t u = {0};
 
     u.path.s = (const uint8_t *)path;
     u.path.length = strlen(path);
@@ -435,8 +434,8 @@ static int add_query(coap_optlist_t **chain, const char *query)
     while (p != NULL && *p != '\0') {
         amp = strchr(p, '&');
         size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
-        if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n,
-                                                                  (const uint8_t *)p)))
+        if (n > 0 && !coap_insert_optlist(
+                         chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n, (const uint8_t *)p)))
             return CMN_ENOMEM;
         p = amp != NULL ? amp + 1 : NULL;
     }
@@ -552,8 +551,8 @@ void cse_client_read_answer(const coap_pdu_t *answer, cse_rsp *ret)
     size_t at = 0;
 
     memset(ret, 0, sizeof(*ret));
-    ret->rsc = cmn_coap_opt_uint(answer, CMN_OPT_RSC, &rsc) == 0 ? rsc
-                                                                 : CMN_RSC_INTERNAL_SERVER_ERROR;
+    ret->rsc =
+        cmn_coap_opt_uint(answer, CMN_OPT_RSC, &rsc) == 0 ? rsc : CMN_RSC_INTERNAL_SERVER_ERROR;
     cmn_coap_opt_uint(answer, COAP_OPTION_CONTENT_FORMAT, &cf);
     ret->cf = cf == CMN_CF_RES_JSON ? CMN_CF_RES_JSON : CMN_CF_JSON;
     if (coap_get_data_large(answer, &len, &data, &off, &total) && len > 0 &&

@@ -42,16 +42,16 @@ int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, char *r
 
 /* One oneM2M request this CSE sends on (TS-0008): strings borrowed for the call. */
 typedef struct {
-    coap_pdu_code_t code;   /* COAP_REQUEST_CODE_GET/POST/PUT/DELETE */
-    const char *path;       /* Uri-Path, '/'-separated, no leading '/' */
-    const char *query;      /* Uri-Query, '&'-separated, NULL = none */
-    const char *from;       /* From (279) */
-    const char *rqi;        /* RQI (283) */
-    const char *rvi;        /* RVI (271), NULL = "3" */
-    uint32_t ty;            /* TY (267), 0 = none */
-    const char *body;       /* JSON, may be NULL */
+    coap_pdu_code_t code; /* COAP_REQUEST_CODE_GET/POST/PUT/DELETE */
+    const char *path;     /* Uri-Path, '/'-separated, no leading '/' */
+    const char *query;    /* Uri-Query, '&'-separated, NULL = none */
+    const char *from;     /* From (279) */
+    const char *rqi;      /* RQI (283) */
+    const char *rvi;      /* RVI (271), NULL = "3" */
+    uint32_t ty;          /* TY (267), 0 = none */
+    const char *body;     /* JSON, may be NULL */
     size_t body_len;
-    int timeout_ms;         /* no answer by then: fn(arg, NULL) */
+    int timeout_ms; /* no answer by then: fn(arg, NULL) */
 } cse_client_req;
 
 /* Called once with the answer, or with NULL (no answer in time, NACK, session gone). */

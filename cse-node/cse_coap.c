@@ -55,21 +55,21 @@ struct cse_coap {
     parked *parked;
     size_t n_parked;
     cmn_dtls_guard *guard;
-    cse_admit *admit;         /* NULL: every request may wait for its decisions */
-    int64_t shed_logged_ms;   /* event=decisions_shed, at most one line per SHED_LOG_MS */
+    cse_admit *admit;       /* NULL: every request may wait for its decisions */
+    int64_t shed_logged_ms; /* event=decisions_shed, at most one line per SHED_LOG_MS */
     uint64_t shed_unlogged;
     bool batching;            /* inside the batch of one loop turn (cse_coap_process) */
     size_t n_held;            /* parked in PARK_COMMIT */
     uint64_t commit_failures; /* batch commits that failed (their writes are lost) */
     struct note *notes;       /* notifications waiting for the batch commit (notify) */
     struct note **notes_tail;
-    int piggyback_ms;         /* a parked CON request's ACK waits this long (0: not) */
-    uint64_t n_piggybacked;   /* answers in the request's ACK (or NON) */
-    uint64_t n_separate;      /* answers after an empty ACK (separate CON response) */
+    int piggyback_ms;       /* a parked CON request's ACK waits this long (0: not) */
+    uint64_t n_piggybacked; /* answers in the request's ACK (or NON) */
+    uint64_t n_separate;    /* answers after an empty ACK (separate CON response) */
     /* the MN-CSE's session to its registrar (cse_coap_set_uplink), NULL when none */
     coap_session_t *(*uplink)(void *arg);
     void *uplink_arg;
-    uint64_t n_forwarded;     /* requests sent on to another CSE */
+    uint64_t n_forwarded; /* requests sent on to another CSE */
 };
 
 #define SHED_LOG_MS 10000
@@ -79,11 +79,16 @@ struct cse_coap {
 static int method_to_op(coap_pdu_code_t code, bool has_ty)
 {
     switch (code) {
-    case COAP_REQUEST_CODE_GET: return CMN_OP_RETRIEVE;
-    case COAP_REQUEST_CODE_POST: return has_ty ? CMN_OP_CREATE : CMN_OP_NOTIFY;
-    case COAP_REQUEST_CODE_PUT: return CMN_OP_UPDATE;
-    case COAP_REQUEST_CODE_DELETE: return CMN_OP_DELETE;
-    default: return 0;
+    case COAP_REQUEST_CODE_GET:
+        return CMN_OP_RETRIEVE;
+    case COAP_REQUEST_CODE_POST:
+        return has_ty ? CMN_OP_CREATE : CMN_OP_NOTIFY;
+    case COAP_REQUEST_CODE_PUT:
+        return CMN_OP_UPDATE;
+    case COAP_REQUEST_CODE_DELETE:
+        return CMN_OP_DELETE;
+    default:
+        return 0;
     }
 }
 
@@ -92,8 +97,8 @@ static void peer_ip(coap_session_t *session, char *ret, size_t len)
     const coap_address_t *a = coap_session_get_addr_remote(session);
 
     ret[0] = '\0';
-    if (a == NULL || getnameinfo(&a->addr.sa, a->size, ret, (socklen_t)len, NULL, 0,
-                                 NI_NUMERICHOST) != 0)
+    if (a == NULL ||
+        getnameinfo(&a->addr.sa, a->size, ret, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
         ret[0] = '\0';
 }
 
@@ -105,15 +110,15 @@ typedef struct {
     char rqi[256];
     char rvi[8];
     char ip[64];
-    char ati[512];          /* Assigned Token IDs (TS-0008 oneM2M-ATI), "" when none */
+    char ati[512]; /* Assigned Token IDs (TS-0008 oneM2M-ATI), "" when none */
     bool bad_option;
     /* CBOR (cse_coap_cbor_in/_out): the handler speaks JSON */
-    char *cbor_json;        /* the CBOR body as JSON text (malloc'd), NULL when none */
-    uint32_t cbor_when;     /* the handler's JSON answer format to re-encode, 0 = none */
-    uint32_t cbor_cf;       /* ... as this CBOR Content-Format (60 or 10010) */
-    unsigned cbor_rsc;      /* the CBOR body does not decode: this RSC ... */
-    const char *cbor_why;   /* ... for this reason */
-    size_t body_len;        /* response body length when it is CBOR, 0 = strlen */
+    char *cbor_json;      /* the CBOR body as JSON text (malloc'd), NULL when none */
+    uint32_t cbor_when;   /* the handler's JSON answer format to re-encode, 0 = none */
+    uint32_t cbor_cf;     /* ... as this CBOR Content-Format (60 or 10010) */
+    unsigned cbor_rsc;    /* the CBOR body does not decode: this RSC ... */
+    const char *cbor_why; /* ... for this reason */
+    size_t body_len;      /* response body length when it is CBOR, 0 = strlen */
 } req_opts;
 
 /* RQET, RSET, OET (absRelTimestamp strings): NULL when absent. */
@@ -127,12 +132,21 @@ static void read_time_option(const coap_opt_t *opt, char *buf, size_t len, const
 }
 
 /* The options read_options takes, found in one pass over the request's options. */
-enum { OPT_FR, OPT_RQI, OPT_RVI, OPT_TY, OPT_CF, OPT_ACCEPT, OPT_RQET, OPT_RSET, OPT_OET,
-       N_READ_OPTS };
-static const uint16_t read_opt_nums[N_READ_OPTS] = {
-    CMN_OPT_FR, CMN_OPT_RQI, CMN_OPT_RVI, CMN_OPT_TY, COAP_OPTION_CONTENT_FORMAT,
-    COAP_OPTION_ACCEPT, CMN_OPT_RQET, CMN_OPT_RSET, CMN_OPT_OET
+enum {
+    OPT_FR,
+    OPT_RQI,
+    OPT_RVI,
+    OPT_TY,
+    OPT_CF,
+    OPT_ACCEPT,
+    OPT_RQET,
+    OPT_RSET,
+    OPT_OET,
+    N_READ_OPTS
 };
+static const uint16_t read_opt_nums[N_READ_OPTS] = {
+    CMN_OPT_FR,         CMN_OPT_RQI,  CMN_OPT_RVI,  CMN_OPT_TY, COAP_OPTION_CONTENT_FORMAT,
+    COAP_OPTION_ACCEPT, CMN_OPT_RQET, CMN_OPT_RSET, CMN_OPT_OET};
 
 /* Reads the oneM2M options; an option too long for its buffer is a bad request. */
 static void read_options(const coap_pdu_t *pdu, cse_req *req, req_opts *o)
@@ -204,12 +218,18 @@ static void read_body(const coap_pdu_t *pdu, cse_req *req)
 static uint32_t cbor_json_twin(uint32_t cf)
 {
     switch (cf) {
-    case CMN_CF_CBOR: return CMN_CF_JSON;
-    case 10010: return CMN_CF_RES_JSON;   /* vnd.onem2m-res+cbor */
-    case 10011: return CMN_CF_NTFY_JSON;  /* vnd.onem2m-ntfy+cbor */
-    case 10012: return CMN_CF_PREQ_JSON;  /* vnd.onem2m-preq+cbor */
-    case 10013: return CMN_CF_PRSP_JSON;  /* vnd.onem2m-prsp+cbor */
-    default: return 0;
+    case CMN_CF_CBOR:
+        return CMN_CF_JSON;
+    case 10010:
+        return CMN_CF_RES_JSON; /* vnd.onem2m-res+cbor */
+    case 10011:
+        return CMN_CF_NTFY_JSON; /* vnd.onem2m-ntfy+cbor */
+    case 10012:
+        return CMN_CF_PREQ_JSON; /* vnd.onem2m-preq+cbor */
+    case 10013:
+        return CMN_CF_PRSP_JSON; /* vnd.onem2m-prsp+cbor */
+    default:
+        return 0;
     }
 }
 
@@ -241,8 +261,9 @@ static void cbor_in(cse_req *req, req_opts *o)
         return;
     }
     o->cbor_rsc = rc == CMN_ENOMEM ? CMN_RSC_INTERNAL_SERVER_ERROR : CMN_RSC_BAD_REQUEST;
-    o->cbor_why = rc == CMN_ERANGE ? "cbor_too_deep"
-                : rc == CMN_EPROTO ? "cbor_value_not_json" : "bad_cbor";
+    o->cbor_why = rc == CMN_ERANGE   ? "cbor_too_deep"
+                  : rc == CMN_EPROTO ? "cbor_value_not_json"
+                                     : "bad_cbor";
     CMN_INFO(SUB, "event=bad_request reason=%s", o->cbor_why);
 }
 
@@ -308,9 +329,8 @@ static void release_body(coap_session_t *session, void *app_ptr)
     free(app_ptr);
 }
 
-static void write_response(coap_resource_t *res, coap_session_t *session,
-                           const coap_pdu_t *request, coap_pdu_t *response, int op,
-                           const req_opts *o, cse_rsp *rsp)
+static void write_response(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+                           coap_pdu_t *response, int op, const req_opts *o, cse_rsp *rsp)
 {
     coap_pdu_set_code(response, cmn_rsc_to_coap(rsp->rsc, op));
     if (rsp->rsc == CMN_RSC_CREATED && rsp->location[0] != '\0')
@@ -335,8 +355,8 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
      * fresh ETag, which a client refuses (integration 116). */
     coap_string_t *query = coap_get_query(request);
 
-    if (!coap_add_data_large_response(res, session, request, response, query, rsp->cf, -1, 0,
-                                      len, (const uint8_t *)body, release_body, body))
+    if (!coap_add_data_large_response(res, session, request, response, query, rsp->cf, -1, 0, len,
+                                      (const uint8_t *)body, release_body, body))
         CMN_WARN(SUB, "event=response_body_failed code=%d", (int)coap_pdu_get_code(response));
     coap_delete_string(query);
 }
@@ -346,11 +366,11 @@ static void write_response(coap_resource_t *res, coap_session_t *session,
 struct parked {
     parked *next;
     cse_coap *c;
-    coap_session_t *session;    /* referenced while parked */
+    coap_session_t *session; /* referenced while parked */
     uint8_t token[8];
     size_t token_len;
     park_state state;
-    cse_req req;                /* as read on arrival; its strings point into o and body */
+    cse_req req; /* as read on arrival; its strings point into o and body */
     req_opts o;
     char *body;
     cse_pep_pending *decisions; /* the remote questions and their answers */
@@ -363,13 +383,12 @@ struct parked {
     cse_pass_memo *pass;        /* what the first pass loaded (cse_request.h) */
     bool admitted;              /* counted by cse_admit while deciding (o.from) */
     /* PARK_FORWARDING (cse_route.h): the exchange with the next CSE and its answer */
-    uint32_t fwd_id;            /* cse_client_request id, 0 once answered */
+    uint32_t fwd_id; /* cse_client_request id, 0 once answered */
     bool fwd_answered;
-    char fwd_from[256];         /* the From it was sent with (loop detection) */
-    char fwd_csi[128];          /* the CSE-ID it is addressed to */
-    cse_rsp fwd_rsp;            /* the answer, once fwd_answered */
+    char fwd_from[256]; /* the From it was sent with (loop detection) */
+    char fwd_csi[128];  /* the CSE-ID it is addressed to */
+    cse_rsp fwd_rsp;    /* the answer, once fwd_answered */
 };
-
 
 static parked *find_parked(cse_coap *c, coap_session_t *session, coap_bin_const_t token)
 {
@@ -385,7 +404,7 @@ static parked *find_parked(cse_coap *c, coap_session_t *session, coap_bin_const_
 static void parked_free(cse_coap *c, parked *p, bool drop_async)
 {
     parked **pp = &c->parked;
-    coap_bin_const_t token = { p->token_len, p->token };
+    coap_bin_const_t token = {p->token_len, p->token};
     coap_async_t *async = drop_async ? coap_find_async(p->session, token) : NULL;
 
     while (*pp != NULL && *pp != p)
@@ -476,8 +495,7 @@ static parked *park(cse_coap *c, coap_session_t *session, const coap_pdu_t *requ
         (p = calloc(1, sizeof(*p))) == NULL)
         goto fail;
     p->decisions = decisions;
-    if (park_copy(p, req, o) != 0 ||
-        (async = coap_register_async(session, request, 0)) == NULL) {
+    if (park_copy(p, req, o) != 0 || (async = coap_register_async(session, request, 0)) == NULL) {
         free(p->body);
         free(p);
         goto fail;
@@ -502,7 +520,7 @@ fail:
 /* The answer is known: libcoap calls the handler again, which sends it. */
 static void finish(cse_coap *c, parked *p, cse_rsp *rsp)
 {
-    coap_bin_const_t token = { p->token_len, p->token };
+    coap_bin_const_t token = {p->token_len, p->token};
     coap_async_t *async = coap_find_async(p->session, token);
 
     p->rsp = *rsp;
@@ -520,8 +538,7 @@ static void finish(cse_coap *c, parked *p, cse_rsp *rsp)
         parked_free(c, p, false); /* its session is gone */
 }
 
-static void handle_pass(cse_coap *c, cse_pep_pending *decisions, const cse_req *req,
-                        cse_rsp *rsp)
+static void handle_pass(cse_coap *c, cse_pep_pending *decisions, const cse_req *req, cse_rsp *rsp)
 {
     cse_pep_begin(c->node->pep, decisions);
     cse_request_handle(c->node, req, rsp);
@@ -704,10 +721,14 @@ static void forwarded(void *arg, const coap_pdu_t *answer)
 static coap_pdu_code_t op_code(int op)
 {
     switch (op) {
-    case CMN_OP_RETRIEVE: return COAP_REQUEST_CODE_GET;
-    case CMN_OP_UPDATE: return COAP_REQUEST_CODE_PUT;
-    case CMN_OP_DELETE: return COAP_REQUEST_CODE_DELETE;
-    default: return COAP_REQUEST_CODE_POST;
+    case CMN_OP_RETRIEVE:
+        return COAP_REQUEST_CODE_GET;
+    case CMN_OP_UPDATE:
+        return COAP_REQUEST_CODE_PUT;
+    case CMN_OP_DELETE:
+        return COAP_REQUEST_CODE_DELETE;
+    default:
+        return COAP_REQUEST_CODE_POST;
     }
 }
 
@@ -747,9 +768,16 @@ static bool forward_quota_ok(const cse_coap *c, const coap_session_t *session)
 static bool start_forward(cse_coap *c, parked *p, coap_session_t *s, cse_rsp *rsp)
 {
     cse_client_req r = {
-        .code = op_code(p->req.op), .path = p->req.path, .query = p->req.query,
-        .from = rsp->fwd_from, .rqi = p->req.rqi, .rvi = p->req.rvi, .ty = p->req.ty,
-        .body = p->req.body, .body_len = p->req.body_len, .timeout_ms = FORWARD_WAIT_MS,
+        .code = op_code(p->req.op),
+        .path = p->req.path,
+        .query = p->req.query,
+        .from = rsp->fwd_from,
+        .rqi = p->req.rqi,
+        .rvi = p->req.rvi,
+        .ty = p->req.ty,
+        .body = p->req.body,
+        .body_len = p->req.body_len,
+        .timeout_ms = FORWARD_WAIT_MS,
     };
 
     p->state = PARK_FORWARDING;
@@ -847,7 +875,7 @@ static void release_held(cse_coap *c, int rc)
     int64_t now = cmn_mono_ms();
 
     for (parked *p = c->parked, *next; p != NULL && c->n_held > 0; p = next) {
-        coap_bin_const_t token = { p->token_len, p->token };
+        coap_bin_const_t token = {p->token_len, p->token};
         coap_async_t *async;
 
         next = p->next;
@@ -948,9 +976,10 @@ static bool admitted(cse_coap *c, const req_opts *o)
         cse_admit_stats st;
 
         cse_admit_get_stats(c->admit, &st);
-        CMN_WARN(SUB, "event=decisions_shed rsc=5103 reason=%s originator=%s shed=%llu "
-                 "waiting=%zu pdp_latency_ms=%lld", why,
-                 cmn_log_value(o->from, shown, sizeof(shown)),
+        CMN_WARN(SUB,
+                 "event=decisions_shed rsc=5103 reason=%s originator=%s shed=%llu "
+                 "waiting=%zu pdp_latency_ms=%lld",
+                 why, cmn_log_value(o->from, shown, sizeof(shown)),
                  (unsigned long long)c->shed_unlogged, st.waiting, (long long)st.latency_ms);
         c->shed_logged_ms = now;
         c->shed_unlogged = 0;
@@ -966,9 +995,9 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     cse_pep_pending *decisions = NULL;
     cse_fanout_memo *memo = NULL;
     cse_pass_memo *pass = NULL;
-    cse_req req = { .fanout_memo = &memo, .pass_memo = &pass };
-    cse_rsp rsp = { 0 };
-    req_opts o = { 0 };
+    cse_req req = {.fanout_memo = &memo, .pass_memo = &pass};
+    cse_rsp rsp = {0};
+    req_opts o = {0};
     uint64_t writes = cmn_store_write_count(c->node->store);
     uint64_t failures = c->commit_failures;
     coap_session_t *hop;
@@ -1085,8 +1114,6 @@ void cse_coap_in_free(cse_coap_in *in)
 
 /* ---- endpoints --------------------------------------------------------------------- */
 
-
-
 static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
 {
     coap_address_t addr;
@@ -1141,8 +1168,7 @@ static int setup(cse_coap *c, const char *coap_listen, const char *coaps_listen,
         return rc;
     c->node->notify = notify;
     c->node->notify_arg = c;
-    if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 ||
-        (rc = add_handler(c)) != 0)
+    if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 || (rc = add_handler(c)) != 0)
         return rc;
     if ((rc = listen_on(c, coap_listen, COAP_PROTO_UDP)) != 0)
         return rc;
@@ -1168,8 +1194,7 @@ int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_list
     return 0;
 }
 
-int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file,
-                     const char *ca_file)
+int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file, const char *ca_file)
 {
     return cse_saef_setup_pki(c->ctx, cert_file, key_file, ca_file);
 }
@@ -1280,7 +1305,7 @@ unsigned cse_coap_process(cse_coap *c)
             break;
     }
     cse_client_tick(c->client); /* requests to other CSEs past their time */
-    resume_parked(c); /* decided requests write into the same batch */
+    resume_parked(c);           /* decided requests write into the same batch */
     if (c->batching) {
         c->batching = false;
         commit_batch(c, false);

@@ -20,8 +20,7 @@ int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_list
                  const char *psk_hint, cse_coap **ret);
 /* The certificate SAEF on the CoAPS endpoint besides PSK (cse_saef_setup_pki()): PEM
  * files, all "" = off. CMN_EINVAL: some empty; CMN_ECOAP: libcoap refused them. */
-int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file,
-                     const char *ca_file);
+int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file, const char *ca_file);
 void cse_coap_free(cse_coap *c); /* NULL is fine; closes every session */
 /* The DTLS flood limits ([dtls], cmn_dtls_guard.h) and their counters (all zero before
  * the limits are set). */

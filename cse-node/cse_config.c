@@ -22,8 +22,10 @@ static int valid_name(const char *v, char *err, size_t errlen)
 {
     if (cse_validate_rn(v))
         return 0;
-    snprintf(err, errlen, "must be a resource name: 1..%d of A-Z a-z 0-9 - . _, the first "
-             "a letter or digit", CSE_VALIDATE_RN_MAX);
+    snprintf(err, errlen,
+             "must be a resource name: 1..%d of A-Z a-z 0-9 - . _, the first "
+             "a letter or digit",
+             CSE_VALIDATE_RN_MAX);
     return CMN_EINVAL;
 }
 
@@ -39,7 +41,8 @@ static int valid_pv(const char *v, char *err, size_t errlen)
     rc = pv != NULL ? cse_validate_privileges(pv, 0) : CMN_EINVAL;
     json_decref(pv);
     if (rc != 0)
-        snprintf(err, errlen, "must be a privileges object {\"acr\":[{\"acor\":[...],\"acop\":1..63}]}");
+        snprintf(err, errlen,
+                 "must be a privileges object {\"acr\":[{\"acor\":[...],\"acop\":1..63}]}");
     return rc;
 }
 
@@ -56,10 +59,9 @@ static int valid_poa(const char *v, char *err, size_t errlen)
 {
     const char *hp = strncmp(v, "coaps://", 8) == 0  ? v + 8
                      : strncmp(v, "coap://", 7) == 0 ? v + 7
-                                                      : NULL;
+                                                     : NULL;
 
-    if (v[0] == '\0' || (hp != NULL && cmn_cfg_valid_listen(hp, err, errlen) == 0 &&
-                         hp[0] != '\0'))
+    if (v[0] == '\0' || (hp != NULL && cmn_cfg_valid_listen(hp, err, errlen) == 0 && hp[0] != '\0'))
         return 0;
     snprintf(err, errlen, "must be coap://HOST:PORT or coaps://HOST:PORT");
     return CMN_EINVAL;
@@ -70,8 +72,10 @@ static int valid_optional_cse_id(const char *v, char *err, size_t errlen)
     return v[0] == '\0' ? 0 : cmn_cfg_valid_cse_id(v, err, errlen);
 }
 
-#define S(sec, key, def, field, fn, help)                                                   \
-    { sec, key, CMN_CFG_STR, def, offsetof(cse_config, field), 0, 0, fn, help }
+#define S(sec, key, def, field, fn, help)                                                          \
+    {                                                                                              \
+        sec, key, CMN_CFG_STR, def, offsetof(cse_config, field), 0, 0, fn, help                    \
+    }
 
 static const cmn_cfg_item table[] = {
     S("cse", "data_dir", NULL, data_dir, cmn_cfg_valid_nonempty, "LMDB store directory"),
@@ -95,42 +99,42 @@ static const cmn_cfg_item table[] = {
       "certificate SAEF: trust anchor for client certificates (the enroller's ca.pem)"),
     S("cse", "log_level", "info", log_level, cmn_cfg_valid_log_level, "error|warn|info|debug"),
     S("authz", "mode", "remote", authz_mode, valid_mode, "remote (tep-authz) | local"),
-    { "authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000,
-      NULL, "no decision by then = Deny (4103)" },
+    {"authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000, NULL,
+     "no decision by then = Deny (4103)"},
     S("cse", "csebase_pv", "", csebase_pv, valid_pv,
       "the CSEBase's policy: pv of <cse_name>/acp-csebase, its only acpi (JSON setOfAcrs); "
       "empty = no acpi: only the admin creates under it (AE registration aside)"),
     S("cse", "app_rules_file", "", app_rules_file, NULL,
       "serviceSubscribedAppRule set (JSON) checked at AE registration; empty = none"),
-    { "cse", "verify_per_originator", CMN_CFG_INT, "4",
-      offsetof(cse_config, verify_per_originator), 1, 64, NULL,
-      "subscription verifications one originator may have on their way at once (64 in all)" },
-    { "cse", "piggyback_ms", CMN_CFG_INT, "200", offsetof(cse_config, piggyback_ms), 0, 1500,
-      NULL, "how long a confirmable request's ACK waits for its answer (piggy-backed); "
-      "later: empty ACK, separate response; 0 = empty ACK at once" },
-    { "cse", "fanout_max", CMN_CFG_INT, "1024", offsetof(cse_config, fanout_max), 1, 65536,
-      NULL, "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)" },
+    {"cse", "verify_per_originator", CMN_CFG_INT, "4", offsetof(cse_config, verify_per_originator),
+     1, 64, NULL,
+     "subscription verifications one originator may have on their way at once (64 in all)"},
+    {"cse", "piggyback_ms", CMN_CFG_INT, "200", offsetof(cse_config, piggyback_ms), 0, 1500, NULL,
+     "how long a confirmable request's ACK waits for its answer (piggy-backed); "
+     "later: empty ACK, separate response; 0 = empty ACK at once"},
+    {"cse", "fanout_max", CMN_CFG_INT, "1024", offsetof(cse_config, fanout_max), 1, 65536, NULL,
+     "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)"},
     S("cse", "sp_id", "tep.local", sp_id, cmn_cfg_valid_fqdn,
       "SP-ID of absolute IDs (token holder //sp_id/cse_id/AE-ID)"),
     S("authz", "token_issuer", "", token_issuer, NULL,
       "trusted token issuer (iss), e.g. the MAF-ID; empty = tokens refused"),
     S("authz", "token_issuer_key", "", token_issuer_key, NULL,
       "file with the issuer's ES256 public key (tep-authz's data_dir/token-issuer.pub)"),
-    { "authz", "das", CMN_CFG_BOOL, "false", offsetof(cse_config, das), 0, 0, NULL,
-      "on Deny consult tep-authz as DAS (direct flow; remote mode only)" },
-    { "authz", "cache_ms", CMN_CFG_INT, "0", offsetof(cse_config, cache_ms), 0, 3600000, NULL,
-      "decision cache lifetime (remote mode; policies are part of the key); 0 = off" },
-    { "authz", "admit_per_originator", CMN_CFG_INT, "16",
-      offsetof(cse_config, admit.per_originator), 0, 4096, NULL,
-      "remote mode: requests of one originator waiting for decisions; more = 5103; 0 = no "
-      "limit" },
-    { "authz", "admit_max_outstanding", CMN_CFG_INT, "1024",
-      offsetof(cse_config, admit.max_outstanding), 0, 4096, NULL,
-      "remote mode: requests waiting for decisions in all; more = 5103; 0 = no limit" },
-    { "authz", "admit_slow_pct", CMN_CFG_INT, "50", offsetof(cse_config, admit.slow_pct), 0,
-      100, NULL,
-      "remote mode: tep-authz's latency above this % of deadline_ms = busy: an originator "
-      "that already waits gets 5103; 0 = off" },
+    {"authz", "das", CMN_CFG_BOOL, "false", offsetof(cse_config, das), 0, 0, NULL,
+     "on Deny consult tep-authz as DAS (direct flow; remote mode only)"},
+    {"authz", "cache_ms", CMN_CFG_INT, "0", offsetof(cse_config, cache_ms), 0, 3600000, NULL,
+     "decision cache lifetime (remote mode; policies are part of the key); 0 = off"},
+    {"authz", "admit_per_originator", CMN_CFG_INT, "16", offsetof(cse_config, admit.per_originator),
+     0, 4096, NULL,
+     "remote mode: requests of one originator waiting for decisions; more = 5103; 0 = no "
+     "limit"},
+    {"authz", "admit_max_outstanding", CMN_CFG_INT, "1024",
+     offsetof(cse_config, admit.max_outstanding), 0, 4096, NULL,
+     "remote mode: requests waiting for decisions in all; more = 5103; 0 = no limit"},
+    {"authz", "admit_slow_pct", CMN_CFG_INT, "50", offsetof(cse_config, admit.slow_pct), 0, 100,
+     NULL,
+     "remote mode: tep-authz's latency above this % of deadline_ms = busy: an originator "
+     "that already waits gets 5103; 0 = off"},
     S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint,
       "tep-authz decide ROUTER (DEALER here)"),
     S("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
@@ -143,8 +147,8 @@ static const cmn_cfg_item table[] = {
       "tep-authz keys ROUTER (DEALER here): MAF Key Retrieval for Kc identities; empty = off"),
     S("bus", "maf_events", "", bus_maf_events, cmn_cfg_valid_optional_endpoint,
       "tep-authz maf_events PUB (SUB here): fetch registered keys at once; empty = off"),
-    { "bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0,
-      NULL, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)" },
+    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0, NULL,
+     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
       "CURVE: shared directory of public keys <name>.pub (the trust list)"),
     S("bus", "curve_key", "/var/lib/tep/cse/bus-curve.key", bus_curve.key_file, NULL,
@@ -165,8 +169,8 @@ static const cmn_cfg_item table[] = {
       "MN over coaps: the MN-CSE's own provisioning file (tepctl enrolee add --out)"),
     S("registrar", "state", "", registrar_state, NULL,
       "MN over coaps: its enrolment state file (written at the first start)"),
-    { "registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1,
-      3600, NULL, "MN: how often the registration at the registrar is checked (and redone)" },
+    {"registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1, 3600,
+     NULL, "MN: how often the registration at the registrar is checked (and redone)"},
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
     CMN_BODY_CFG_ITEMS("cse", cse_config, body, "65536"),
 };

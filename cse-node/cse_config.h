@@ -14,37 +14,37 @@
 
 typedef struct {
     char *data_dir;
-    char *cse_id;           /* SP-relative, "/tep-cse" */
-    char *cse_name;         /* CSEBase rn, first Uri-Path segment */
-    char *coap_listen;      /* "host:port" or "" (off) */
+    char *cse_id;      /* SP-relative, "/tep-cse" */
+    char *cse_name;    /* CSEBase rn, first Uri-Path segment */
+    char *coap_listen; /* "host:port" or "" (off) */
     char *coaps_listen;
     char *admin_originator;
     char *admin_psk_identity; /* "" = no admin credential over CoAPS */
     char *admin_psk_file;
     char *psk_hint;
-    char *cert_file;        /* certificate SAEF: own certificate (PEM), "" = PKI off */
-    char *key_file;         /* its private key (PEM) */
-    char *ca_file;          /* trust anchor for client certificates (the tep CA) */
+    char *cert_file; /* certificate SAEF: own certificate (PEM), "" = PKI off */
+    char *key_file;  /* its private key (PEM) */
+    char *ca_file;   /* trust anchor for client certificates (the tep CA) */
     char *log_level;
-    char *authz_mode;       /* "remote" | "local" */
+    char *authz_mode; /* "remote" | "local" */
     long deadline_ms;
-    char *sp_id;            /* SP-ID of absolute IDs */
-    char *app_rules_file;   /* serviceSubscribedAppRule set, "" = none */
-    char *csebase_pv;       /* the CSEBase's policy (its acp-csebase's pv), "" = none */
-    char *token_issuer;     /* trusted iss, "" = tokens refused */
-    char *token_issuer_key; /* its public key file */
-    bool das;               /* direct flow: consult the DAS on Deny */
-    long cache_ms;          /* decision cache lifetime, 0 = off */
-    cse_admit_limits admit; /* [authz] admit_*: load shedding at the PEP (cse_admit.h) */
+    char *sp_id;                /* SP-ID of absolute IDs */
+    char *app_rules_file;       /* serviceSubscribedAppRule set, "" = none */
+    char *csebase_pv;           /* the CSEBase's policy (its acp-csebase's pv), "" = none */
+    char *token_issuer;         /* trusted iss, "" = tokens refused */
+    char *token_issuer_key;     /* its public key file */
+    bool das;                   /* direct flow: consult the DAS on Deny */
+    long cache_ms;              /* decision cache lifetime, 0 = off */
+    cse_admit_limits admit;     /* [authz] admit_*: load shedding at the PEP (cse_admit.h) */
     long verify_per_originator; /* subscription verifications on their way, per originator */
-    long fanout_max;        /* sub-requests of one <group>/fopt request, nested included */
-    long piggyback_ms;      /* a parked CON request's ACK waits this long for the answer */
+    long fanout_max;            /* sub-requests of one <group>/fopt request, nested included */
+    long piggyback_ms;          /* a parked CON request's ACK waits this long for the answer */
     char *bus_decide;
     char *bus_events;
     char *bus_sync;
     char *bus_admin;
-    char *bus_keys;         /* tep-authz's MAF key retrieval, "" = off (cse_maf.h) */
-    char *bus_maf_events;   /* tep-authz's KeyEvent PUB, "" = off */
+    char *bus_keys;          /* tep-authz's MAF key retrieval, "" = off (cse_maf.h) */
+    char *bus_maf_events;    /* tep-authz's KeyEvent PUB, "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
     cmn_body_limits body;    /* [cse] max_body, block1_* (cmn_coap.h) */

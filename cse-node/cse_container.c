@@ -48,11 +48,10 @@ static int edge(cmn_store *st, cmn_txn *t, const char *cnt_path, bool last, age_
                 void **ret_key, size_t *ret_klen, void **ret_val, size_t *ret_vlen)
 {
     size_t plen = strlen(cnt_path) + 1;
-    int rc = t != NULL
-                 ? cmn_txn_edge(t, CSE_DB_CIN_AGE, cnt_path, plen, last, ret_key, ret_klen,
-                                ret_val, ret_vlen)
-                 : cmn_store_edge(st, CSE_DB_CIN_AGE, cnt_path, plen, last, ret_key, ret_klen,
-                                  ret_val, ret_vlen);
+    int rc = t != NULL ? cmn_txn_edge(t, CSE_DB_CIN_AGE, cnt_path, plen, last, ret_key, ret_klen,
+                                      ret_val, ret_vlen)
+                       : cmn_store_edge(st, CSE_DB_CIN_AGE, cnt_path, plen, last, ret_key, ret_klen,
+                                        ret_val, ret_vlen);
 
     if (rc == 0 && (rc = decode(*ret_val, *ret_vlen, ret)) != 0) {
         free(*ret_val);
@@ -101,8 +100,8 @@ int cse_cnt_txn_index(cmn_txn *t, Tep__Resource *cin, long cs)
         cmn_store_u64_key((uint64_t)cs, v + 8);
         memcpy(v + 16, cin->ri, ril + 1);
         memcpy(v + 16 + ril + 1, cin->path, pathl + 1);
-        rc = cmn_txn_put(t, CSE_DB_CIN_AGE, k, cse_cnt_age_key(cin->parent_path, cin->age, k),
-                         v, 16 + ril + 1 + pathl + 1);
+        rc = cmn_txn_put(t, CSE_DB_CIN_AGE, k, cse_cnt_age_key(cin->parent_path, cin->age, k), v,
+                         16 + ril + 1 + pathl + 1);
     }
     free(key);
     free(val);

@@ -20,15 +20,15 @@
 #define MEMO_FACTS_MAX 64
 
 typedef struct {
-    char *path;                 /* the resource decided on */
+    char *path; /* the resource decided on */
     cse_pep_scope scope;
     Tep__DecisionRequest facts; /* acp_json, creator, group_ids (owned) */
 } memo_facts;
 
 struct cse_pass_memo {
-    uint64_t writes;            /* the store's write count when the pass ended */
-    char *path;                 /* the request path the target was loaded for */
-    Tep__Resource *target;      /* NULL once taken */
+    uint64_t writes;       /* the store's write count when the pass ended */
+    char *path;            /* the request path the target was loaded for */
+    Tep__Resource *target; /* NULL once taken */
     bool fanout;
     char fopt_rest[CSE_PATH_MAX];
     memo_facts f[MEMO_FACTS_MAX];
@@ -209,7 +209,7 @@ void cse_ctx_memo_seal(cse_ctx *c)
 /* ---- access decision --------------------------------------------------------------- */
 
 unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t acop,
-                             cse_pep_scope scope)
+                              cse_pep_scope scope)
 {
     Tep__DecisionRequest rq = TEP__DECISION_REQUEST__INIT;
     char target[CSE_PATH_MAX + 1];
@@ -247,14 +247,16 @@ unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t aco
     if (cse_pep_waiting(c->node->pep) && !memo && strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0)
         memo_keep_facts(c, res, scope, &rq); /* this decision is on its way */
     cse_pep_facts_free(&rq);
-    c->open = cse_pep_waiting(c->node->pep) &&
-              (d.permit || strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0);
+    c->open =
+        cse_pep_waiting(c->node->pep) && (d.permit || strcmp(d.rule, CSE_PEP_RULE_PENDING) == 0);
     if (cse_pep_waiting(c->node->pep))
         return CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE; /* provisional: decided in a later pass */
     CMN_INFO(SUB, "event=decision permit=%d rule=%s originator=%s target=%s acop=%u scope=%s",
              d.permit, d.rule, cmn_log_value(c->who.originator, o, sizeof(o)), target,
-             (unsigned)acop, scope == CSE_PEP_ACPI ? "acpi" : scope == CSE_PEP_FANOUT ? "fopt"
-                                                                                   : "privs");
+             (unsigned)acop,
+             scope == CSE_PEP_ACPI     ? "acpi"
+             : scope == CSE_PEP_FANOUT ? "fopt"
+                                       : "privs");
     return d.permit ? 0 : d.rsc ? d.rsc : CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
 }
 
@@ -311,11 +313,10 @@ const char *cse_ctx_find_fopt(const char *p)
 
 uint32_t cse_ctx_acop(const cse_ctx *c)
 {
-    static const uint32_t acop[] = { 0, CMN_ACOP_CREATE, CMN_ACOP_RETRIEVE, CMN_ACOP_UPDATE,
-                                     CMN_ACOP_DELETE, CMN_ACOP_NOTIFY };
+    static const uint32_t acop[] = {
+        0, CMN_ACOP_CREATE, CMN_ACOP_RETRIEVE, CMN_ACOP_UPDATE, CMN_ACOP_DELETE, CMN_ACOP_NOTIFY};
 
     if (c->req->op == CMN_OP_RETRIEVE && c->q.fu == 1)
         return CMN_ACOP_DISCOVERY;
     return c->req->op >= CMN_OP_CREATE && c->req->op <= CMN_OP_NOTIFY ? acop[c->req->op] : 0;
 }
-

@@ -21,13 +21,13 @@ typedef struct {
     cse_binding_out who;
     cse_query q;
     Tep__Resource *target;
-    bool fanout;                    /* target is a group's fanOutPoint */
-    char fopt_rest[CSE_PATH_MAX];   /* the path after ".../fopt" ("" for the members) */
-    bool open;                      /* the last cse_ctx_access's answer is provisional and
+    bool fanout;                  /* target is a group's fanOutPoint */
+    char fopt_rest[CSE_PATH_MAX]; /* the path after ".../fopt" ("" for the members) */
+    bool open;                    /* the last cse_ctx_access's answer is provisional and
                                        may still permit (its decision on its way, or a
                                        permit known while others are): see cse_disc_verdict */
-    json_t *body;                   /* the body as cse_ctx_json read it (owned), or NULL */
-    json_error_t body_err;          /* ... why it is not JSON */
+    json_t *body;                 /* the body as cse_ctx_json read it (owned), or NULL */
+    json_error_t body_err;        /* ... why it is not JSON */
     bool body_read;
 } cse_ctx;
 
@@ -49,7 +49,7 @@ bool cse_ctx_memo_take_target(cse_ctx *c);
 unsigned cse_ctx_access(cse_ctx *c, const Tep__Resource *res, uint32_t acop);
 /* The same with the policies of scope (cse_pep_scope: acpi update, group fan-out). */
 unsigned cse_ctx_access_scope(cse_ctx *c, const Tep__Resource *res, uint32_t acop,
-                             cse_pep_scope scope);
+                              cse_pep_scope scope);
 /* The access operation (CMN_ACOP_*) of the request: by op, DISCOVERY for fu=1. */
 uint32_t cse_ctx_acop(const cse_ctx *c);
 /* The "fopt/..." part of a Uri-Path (after "/fopt" ending a segment), NULL when none. */

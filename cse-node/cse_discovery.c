@@ -26,7 +26,8 @@ static bool lbl_match(json_t *a, const cse_query *q)
 
     if (q->n_lbl == 0)
         return true;
-    json_array_foreach(lbl, i, e) {
+    json_array_foreach(lbl, i, e)
+    {
         for (size_t j = 0; j < q->n_lbl; j++) {
             if (json_is_string(e) && strcmp(json_string_value(e), q->lbl[j]) == 0)
                 return true;
@@ -83,7 +84,7 @@ typedef struct {
     cse_disc_allow_fn allow;
     void *arg;
     long skipped;
-    size_t open;      /* candidates whose decision is not known yet (CSE_DISC_OPEN) */
+    size_t open; /* candidates whose decision is not known yet (CSE_DISC_OPEN) */
     json_t *out;
 } find_ctx;
 
@@ -105,14 +106,16 @@ static json_t *render(const Tep__Resource *r, const find_ctx *f)
         return json_string(f->q->drt == 2 ? r->ri : r->path);
     case CSE_DISC_REFS:
         a = json_loads(r->json, 0, NULL);
-        json_t *ref = json_pack("{s:s?, s:i, s:s}", "nm", json_string_value(json_object_get(a, "rn")),
-                                "typ", (json_int_t)r->ty, "val", f->q->drt == 2 ? r->ri : r->path);
+        json_t *ref =
+            json_pack("{s:s?, s:i, s:s}", "nm", json_string_value(json_object_get(a, "rn")), "typ",
+                      (json_int_t)r->ty, "val", f->q->drt == 2 ? r->ri : r->path);
         json_decref(a);
         return ref;
     default:
         a = json_loads(r->json, 0, NULL);
         return a != NULL && cmn_json_ty_key(r->ty) != NULL
-                   ? json_pack("{s:o}", cmn_json_ty_key(r->ty), a) : NULL;
+                   ? json_pack("{s:o}", cmn_json_ty_key(r->ty), a)
+                   : NULL;
     }
 }
 
@@ -146,11 +149,15 @@ static int find_fn(const Tep__Resource *r, void *arg)
 }
 
 int cse_disc_find(cmn_store *st, const Tep__Resource *root, const cse_query *q, bool direct_only,
-                  cse_disc_form form, int64_t now, cse_disc_allow_fn allow, void *arg,
-                  json_t **ret)
+                  cse_disc_form form, int64_t now, cse_disc_allow_fn allow, void *arg, json_t **ret)
 {
-    find_ctx f = { .q = q, .form = form, .root_depth = depth(root->path), .now = now,
-                   .allow = allow, .arg = arg, .out = json_array() };
+    find_ctx f = {.q = q,
+                  .form = form,
+                  .root_depth = depth(root->path),
+                  .now = now,
+                  .allow = allow,
+                  .arg = arg,
+                  .out = json_array()};
     int rc;
 
     *ret = NULL;

@@ -194,8 +194,8 @@ static int accept_tids(cse_dynauth *da, cse_pep *p, const Tep__DecisionRequest *
     return rc;
 }
 
-static int accept_ltids(cse_dynauth *da, const Tep__DecisionRequest *rq,
-                        const cse_token_params *tp, dyn_state *st, cse_decision *ret)
+static int accept_ltids(cse_dynauth *da, const Tep__DecisionRequest *rq, const cse_token_params *tp,
+                        dyn_state *st, cse_decision *ret)
 {
     int rc = 0;
 
@@ -345,9 +345,11 @@ out:
 int cse_dynauth_setup(const cse_config *cfg, cse_pep *pep, cse_tokens **ret_tokens,
                       cse_dynauth **ret_da)
 {
-    cse_tokens_cfg tc = { .sp_id = cfg->sp_id, .cse_id = cfg->cse_id,
-                          .issuer = cfg->token_issuer, .issuer_key = cfg->token_issuer_key };
-    cse_dynauth_cfg dc = { .das = cfg->das };
+    cse_tokens_cfg tc = {.sp_id = cfg->sp_id,
+                         .cse_id = cfg->cse_id,
+                         .issuer = cfg->token_issuer,
+                         .issuer_key = cfg->token_issuer_key};
+    cse_dynauth_cfg dc = {.das = cfg->das};
     int rc = 0;
 
     *ret_tokens = NULL;

@@ -28,9 +28,9 @@
 typedef struct cse_dynauth cse_dynauth;
 
 typedef struct {
-    cse_tokens *tokens;   /* borrowed; NULL: every token is refused */
-    bool das;             /* direct flow on */
-    int64_t das_ppl;      /* proposed privilege lifetime sent in dreq, seconds (0: DAS's) */
+    cse_tokens *tokens; /* borrowed; NULL: every token is refused */
+    bool das;           /* direct flow on */
+    int64_t das_ppl;    /* proposed privilege lifetime sent in dreq, seconds (0: DAS's) */
 } cse_dynauth_cfg;
 
 int cse_dynauth_new(const cse_dynauth_cfg *cfg, cse_dynauth **ret);

@@ -19,7 +19,7 @@
 #include "cse_sync.h"
 
 #define SUB "escertke"
-#define HS_MAX 64   /* handshakes in progress */
+#define HS_MAX 64    /* handshakes in progress */
 #define KEYS_MAX 256 /* established keys */
 #define KID_LEN (2 * CMN_REL_ID_LEN + 1)
 
@@ -192,8 +192,8 @@ static bool names_originator(const char *peer, const char *from, const char *via
  * current, TS-0003 10.7), or, for an SP-relative owner (registered at another CSE, whose
  * enrolment's credential went to that registrar, not here), not expired and its serial
  * not revoked (CERT_REVOKED reaches every target). */
-static int cert_usable(cmn_store *st, const char *serial, const char *owner,
-                       int64_t not_after, int64_t now, const char **reason)
+static int cert_usable(cmn_store *st, const char *serial, const char *owner, int64_t not_after,
+                       int64_t now, const char **reason)
 {
     int rc;
 
@@ -206,8 +206,8 @@ static int cert_usable(cmn_store *st, const char *serial, const char *owner,
 
 /* The handshake of s is complete: its key, owned by the outer From, which the certificate
  * must name (names_originator), and the certificate still usable (cert_usable). */
-static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char *via,
-                         int64_t now, const char **why)
+static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char *via, int64_t now,
+                         const char **why)
 {
     char kid[KID_LEN];
     uint8_t rel[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
@@ -216,7 +216,8 @@ static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char 
     const char *peer = NULL, *reason = NULL;
 
     if (cmn_escertke_peer_cert(s->k, &info, &peer) != 0 || !names_originator(peer, s->from, via))
-        return (*why = "certificate does not name the originator", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+        return (*why = "certificate does not name the originator",
+                CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
     if (cert_usable(st, info.serial, s->from, info.not_after, now, &reason) != 0) {
         CMN_WARN(SUB, "event=escertke_cert_refused reason=%s serial=%s", reason, info.serial);
         return (*why = "certificate no longer usable", CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
@@ -238,8 +239,8 @@ static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char 
     snprintf(slot->serial, sizeof slot->serial, "%s", info.serial);
     slot->not_after = info.not_after;
     memcpy(slot->key, key, CMN_KEY_LEN);
-    slot->exp = now + CSE_ESCERTKE_KEY_LT < info.not_after ? now + CSE_ESCERTKE_KEY_LT
-                                                            : info.not_after;
+    slot->exp =
+        now + CSE_ESCERTKE_KEY_LT < info.not_after ? now + CSE_ESCERTKE_KEY_LT : info.not_after;
     cmn_wipe(key, sizeof key);
     CMN_INFO(SUB, "event=escertke_established originator=%s kid=%s", s->from, kid);
     return 0;

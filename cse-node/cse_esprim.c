@@ -78,8 +78,8 @@ typedef struct {
     Tep__Credential *cred;
     char owner[CMN_CA_ID_MAX]; /* the key's enrolee (Kpsa, MAF) or ESCertKE initiator */
     const recv_rand *rr;
-    orig_rand oro;       /* the originator's rand object in use */
-    bool oro_new;        /* sent in this object: recorded once it decrypts */
+    orig_rand oro; /* the originator's rand object in use */
+    bool oro_new;  /* sent in this object: recorded once it decrypts */
     uint8_t session[CMN_KEY_LEN];
     const char *why;
 } xchg;
@@ -150,8 +150,8 @@ static json_t *recv_json(const recv_rand *r)
 
     cmn_e2e_rand_format(r->v, v);
     cmn_json_timestamp(r->exp, ts);
-    return json_pack("{s:s,s:s,s:s,s:[i],s:[i,i,i]}", "esri", r->id, "esrv", v, "esrx", ts,
-                     "esks", KEYGEN_HMAC, "espa", 10, 11, 12);
+    return json_pack("{s:s,s:s,s:s,s:[i],s:[i,i,i]}", "esri", r->id, "esrv", v, "esrx", ts, "esks",
+                     KEYGEN_HMAC, "espa", 10, 11, 12);
 }
 
 /* The shared object, renewed when it is gone or within a minute of its end. */
@@ -177,8 +177,8 @@ json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
      * writes it to the CSEBase); one is made only when there is none yet */
     recv_rand *r = e->shared < RECV_MAX ? &e->recv[e->shared] : shared_now(e, now, &renewed);
 
-    json_t *esi = json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro",
-                            r ? recv_json(r) : NULL);
+    json_t *esi =
+        json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r ? recv_json(r) : NULL);
     char *crt = e->escertke ? cse_escertke_cert_b64(e->escertke) : NULL;
 
     if (esi != NULL && crt != NULL) { /* ESCertKE (TS-0001 11.4.3): SUID 43, the certificate */
@@ -257,7 +257,8 @@ bool cse_esprim_claims(const cse_node *node, const cse_req *req)
     json_t *seci;
     json_int_t sit;
 
-    if (node->esprim == NULL || req->op != CMN_OP_NOTIFY || !cse_escertke_to_csebase(node, req->path))
+    if (node->esprim == NULL || req->op != CMN_OP_NOTIFY ||
+        !cse_escertke_to_csebase(node, req->path))
         return false;
     if ((seci = cse_escertke_seci(req)) == NULL)
         return false;
@@ -350,9 +351,9 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
         rc = cmn_e2e_keys_from_pair(pair, x->node->cse_id, &k);
         cmn_wipe(pair, sizeof(pair));
     } else if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 ||
-        (x->cred->suid != 22 && x->cred->suid != CSE_MAF_SUID_ESPRIM) ||
-        x->cred->revoked || x->cred->key.len != CMN_KEY_LEN ||
-        (x->cred->expires != 0 && x->cred->expires <= x->req->now)) {
+               (x->cred->suid != 22 && x->cred->suid != CSE_MAF_SUID_ESPRIM) || x->cred->revoked ||
+               x->cred->key.len != CMN_KEY_LEN ||
+               (x->cred->expires != 0 && x->cred->expires <= x->req->now)) {
         if (x->cred == NULL && cmn_kdf_is_key_id(x->kid))
             cse_saef_want(x->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */
         return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
@@ -375,7 +376,8 @@ static unsigned espa_bits(json_t *list)
 
     if (!json_is_array(list) || json_array_size(list) == 0)
         return 0;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         json_int_t id = json_integer_value(v);
 
         if (!json_is_integer(v) || id < 10 || id > 12)
@@ -511,14 +513,13 @@ static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, 
 }
 
 /* C.8: the inner response as an ESPrim object with the same session key. */
-static unsigned protect_response(xchg *x, const cse_req *inner, const cse_rsp *irsp,
-                                 cse_rsp *rsp)
+static unsigned protect_response(xchg *x, const cse_req *inner, const cse_rsp *irsp, cse_rsp *rsp)
 {
-    json_t *h = json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri,
-                          "cty", CTY_RSP);
-    json_t *prim = json_pack("{s:i,s:s,s:s,s:s}", "rsc", (int)irsp->rsc, "rqi",
-                             inner->rqi ? inner->rqi : "", "to", inner->from, "fr",
-                             x->node->cse_id);
+    json_t *h =
+        json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri, "cty", CTY_RSP);
+    json_t *prim =
+        json_pack("{s:i,s:s,s:s,s:s}", "rsc", (int)irsp->rsc, "rqi", inner->rqi ? inner->rqi : "",
+                  "to", inner->from, "fr", x->node->cse_id);
     json_t *pc = irsp->body ? json_loads(irsp->body, 0, NULL) : NULL;
     char *text = NULL, *epo = NULL;
     unsigned rsc = RSC_ENCRYPTION_ERROR;
@@ -581,8 +582,8 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
         CMN_WARN(SUB, "event=esprim_refused rsc=%u reason=\"%s\" kid=%s", rsc, x->why,
                  cmn_log_value(x->kid, o, sizeof(o)));
     } else {
-        CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->kid,
-                 x->owner, irsp.rsc);
+        CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->kid, x->owner,
+                 irsp.rsc);
     }
 out:
     cse_rsp_clear(&irsp);

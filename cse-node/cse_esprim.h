@@ -21,10 +21,10 @@
 
 #include "cse_request.h"
 
-#define CSE_ESPRIM_SUID 23          /* RSPF-provisioned ESPrim key (from Kpsa) */
-#define CSE_ESPRIM_SUID_CERT 43     /* a certificate for ESPrim: ESCertKE (TS-0004 6.3.4.2.39) */
-#define CSE_ESPRIM_SHARED_LT 3600   /* seconds a shared receiver rand object lives */
-#define CSE_ESPRIM_UNIQUE_LT 600    /* ... and one given out on request (sit 3) */
+#define CSE_ESPRIM_SUID 23        /* RSPF-provisioned ESPrim key (from Kpsa) */
+#define CSE_ESPRIM_SUID_CERT 43   /* a certificate for ESPrim: ESCertKE (TS-0004 6.3.4.2.39) */
+#define CSE_ESPRIM_SHARED_LT 3600 /* seconds a shared receiver rand object lives */
+#define CSE_ESPRIM_UNIQUE_LT 600  /* ... and one given out on request (sit 3) */
 
 typedef struct cse_esprim cse_esprim;
 

@@ -26,7 +26,7 @@
 /* ---- a map of paths (open addressing), for dedupe sets and the memo ---------------- */
 
 typedef struct {
-    char *key;  /* NULL: free */
+    char *key;   /* NULL: free */
     json_t *val; /* may be NULL (a set) */
 } path_slot;
 
@@ -61,7 +61,7 @@ static path_slot *map_find(const path_map *m, const char *key)
 
 static int map_grow(path_map *m)
 {
-    path_map bigger = { .cap = m->cap ? m->cap * 2 : 16 };
+    path_map bigger = {.cap = m->cap ? m->cap * 2 : 16};
 
     if ((bigger.s = calloc(bigger.cap, sizeof(path_slot))) == NULL)
         return -1;
@@ -133,8 +133,8 @@ static int member_get(cse_ctx *c, const char *id, Tep__Resource **ret)
         snprintf(uri, sizeof(uri), "%s", id);
     if (cse_res_resolve(c->node->store, c->node->cse_id, uri, path) != 0)
         return -1;
-    return cse_res_get(c->node->store, path, ret) == 0 && !cse_res_expired(*ret, c->req->now)
-               ? 0 : -1;
+    return cse_res_get(c->node->store, path, ret) == 0 && !cse_res_expired(*ret, c->req->now) ? 0
+                                                                                              : -1;
 }
 
 static long stored_int(const Tep__Resource *grp, const char *name, long dflt)
@@ -176,7 +176,7 @@ unsigned cse_group_check_members(cse_ctx *c, json_t *attrs, const Tep__Resource 
                   ? (long)json_integer_value(json_object_get(attrs, "mt"))
                   : stored_int(grp, "mt", 0);
     long max = json_is_integer(mnm) ? (long)json_integer_value(mnm) : stored_int(grp, "mnm", -1);
-    path_map seen = { 0 };
+    path_map seen = {0};
     unsigned rsc = 0;
     bool dup;
 
@@ -202,10 +202,10 @@ unsigned cse_group_check_members(cse_ctx *c, json_t *attrs, const Tep__Resource 
 
 /* One request's fan-out, shared by its nested sub-requests (cse_req.fanout_run). */
 struct cse_fanout_run {
-    size_t used, max;              /* sub-requests sent / allowed */
-    bool write;                    /* members are written: each once */
-    bool ask_first;                /* remote decisions of a write: asked while counting */
-    cse_fanout_memo **memo;        /* the request's memo slot; NULL: blocking asks */
+    size_t used, max;       /* sub-requests sent / allowed */
+    bool write;             /* members are written: each once */
+    bool ask_first;         /* remote decisions of a write: asked while counting */
+    cse_fanout_memo **memo; /* the request's memo slot; NULL: blocking asks */
 };
 
 /* A group's members, one per resolved path, in mid order: id as written and the member's
@@ -233,7 +233,7 @@ static void members_free(member_list *l)
 static int members_of(cse_ctx *c, const Tep__Resource *grp, member_list *ret)
 {
     json_t *mid, *e;
-    path_map seen = { 0 };
+    path_map seen = {0};
     Tep__Resource *m = NULL;
     size_t i;
     int rc = 0;
@@ -244,7 +244,8 @@ static int members_of(cse_ctx *c, const Tep__Resource *grp, member_list *ret)
     mid = json_object_get(ret->attrs, "mid");
     if (json_array_size(mid) > 0 && (ret->m = calloc(json_array_size(mid), sizeof(member))) == NULL)
         rc = -1;
-    json_array_foreach(mid, i, e) {
+    json_array_foreach(mid, i, e)
+    {
         const char *id = json_string_value(e);
         int added = 0;
 
@@ -278,8 +279,7 @@ static bool plan_group(cse_ctx *c, const Tep__Resource *grp, const char *rest, i
 
 /* What a sub-request to path will be (as load_target in cse_request.c sees it): a
  * resource (a write asks its decision now), or a nested fan-out (counted in turn). */
-static bool plan_path(cse_ctx *c, const char *path, int depth, cse_fanout_run *run,
-                      size_t *count)
+static bool plan_path(cse_ctx *c, const char *path, int depth, cse_fanout_run *run, size_t *count)
 {
     char p[CSE_PATH_MAX], grp[CSE_PATH_MAX];
     const char *fopt;
@@ -330,8 +330,7 @@ static json_t *member_rsp(cse_ctx *c, const char *id, const cse_rsp *sub)
 {
     json_t *pc = sub->body != NULL ? json_loads(sub->body, 0, NULL) : NULL;
     json_t *r = json_pack("{s:i, s:s, s:s, s:s}", "rsc", (json_int_t)sub->rsc, "rqi",
-                          c->req->rqi != NULL ? c->req->rqi : "", "fr", c->node->cse_id,
-                          "to", id);
+                          c->req->rqi != NULL ? c->req->rqi : "", "fr", c->node->cse_id, "to", id);
 
     if (r != NULL && pc != NULL)
         json_object_set_new(r, "pc", pc);
@@ -345,8 +344,8 @@ static json_t *member_rsp(cse_ctx *c, const char *id, const cse_rsp *sub)
 static json_t *member_error(cse_ctx *c, const char *id, unsigned rsc)
 {
     return json_pack("{s:i, s:s, s:s, s:s, s:{s:s}}", "rsc", (json_int_t)rsc, "rqi",
-                     c->req->rqi != NULL ? c->req->rqi : "", "fr", c->node->cse_id, "to", id,
-                     "pc", "m2m:dbg", cmn_rsc_name(rsc));
+                     c->req->rqi != NULL ? c->req->rqi : "", "fr", c->node->cse_id, "to", id, "pc",
+                     "m2m:dbg", cmn_rsc_name(rsc));
 }
 
 /* The memo of a write fan-out that keeps one (created on first use). */
@@ -385,12 +384,11 @@ static json_t *one_member(cse_ctx *c, cse_fanout_run *run, const member *m)
     sub.path = path;
     sub.fanout_depth = c->req->fanout_depth + 1;
     sub.fanout_run = run;
-    sub.pass_memo = NULL; /* the memo is the top request's: its target, its facts */
+    sub.pass_memo = NULL;            /* the memo is the top request's: its target, its facts */
     c->handle(c->node, &sub, &srsp); /* dispatch (cse_request_handle) */
     r = member_rsp(c, m->id, &srsp);
     cse_rsp_clear(&srsp);
-    if (r != NULL && memo != NULL && !cse_pep_waiting(c->node->pep) &&
-        map_add(memo, path, r) < 0)
+    if (r != NULL && memo != NULL && !cse_pep_waiting(c->node->pep) && map_add(memo, path, r) < 0)
         CMN_WARN(SUB, "event=fanout_memo_failed");
     return r;
 }
@@ -424,7 +422,7 @@ static unsigned members_answer(cse_ctx *c, cse_fanout_run *run, cse_rsp *rsp)
 
 unsigned cse_group_fanout(cse_ctx *c, cse_rsp *rsp)
 {
-    cse_fanout_run top = { 0 };
+    cse_fanout_run top = {0};
     cse_pep_pending *pp;
     size_t count = 0;
     unsigned rsc;

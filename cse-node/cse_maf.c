@@ -20,15 +20,15 @@ typedef struct {
     char key_id[CMN_KEY_ID_MAX];
     uint64_t request_id; /* 0: not sent yet */
     int64_t deadline_ms;
-    bool again;          /* a KeyEvent came while in flight: ask once more after the answer */
+    bool again; /* a KeyEvent came while in flight: ask once more after the answer */
 } pending;
 
 struct cse_maf {
     cmn_bus *bus;
-    cmn_bus_sock *dealer; /* rebuilt after a lost answer (reopen_dealer) */
-    cmn_bus_sock *events; /* KeyEvent SUB, NULL when not configured */
+    cmn_bus_sock *dealer;     /* rebuilt after a lost answer (reopen_dealer) */
+    cmn_bus_sock *events;     /* KeyEvent SUB, NULL when not configured */
     cmn_bus_sock *events_mon; /* the SUB's connections (cmn_bus_monitor), with events */
-    int epfd;             /* both sockets' fds, so the loop polls one */
+    int epfd;                 /* both sockets' fds, so the loop polls one */
     cmn_store *store;
     char keys_ep[512];
     char events_ep[512];
@@ -49,7 +49,7 @@ struct cse_maf {
 static int watch(int epfd, cmn_bus_sock *s)
 {
     int fd = cmn_bus_fd(s);
-    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
     if (fd < 0)
         return fd;
@@ -246,8 +246,7 @@ static int revoke_kc(cmn_store *st, const char *key_id, const char *reason, cons
         return rc;
     }
     if (ke_id != NULL)
-        CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=%s ke_id=%s", key_id, reason,
-                 ke_id);
+        CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=%s ke_id=%s", key_id, reason, ke_id);
     else
         CMN_INFO(SUB, "event=maf_key_revoked key_id=%s reason=%s", key_id, reason);
     return 1;
@@ -356,8 +355,8 @@ static int take_answer(cse_maf *m, const Tep__Envelope *env, size_t *revoked)
         CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"", shown,
                  here && dead && r->err == 0 ? "revoked" : cmn_strerror(rc));
         if (here && !dead && (rc == CMN_EDENIED || rc == CMN_ENOTFOUND) &&
-            revoke_kc(m->store, shown, rc == CMN_EDENIED ? "not_target" : "deregistered",
-                      NULL) == 1)
+            revoke_kc(m->store, shown, rc == CMN_EDENIED ? "not_target" : "deregistered", NULL) ==
+                1)
             (*revoked)++;
         return 0;
     }

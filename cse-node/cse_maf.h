@@ -28,12 +28,13 @@
 #include "cmn_store.h"
 #include "cse_sync.h" /* CSE_MAF_SUID_KC */
 
-#define CSE_MAF_PENDING_MAX 32   /* retrievals in flight */
-#define CSE_MAF_DEADLINE_MS 2000 /* an unanswered retrieval is dropped (and may be asked
+#define CSE_MAF_PENDING_MAX 32 /* retrievals in flight */
+#define CSE_MAF_DEADLINE_MS                                                                        \
+    2000                             /* an unanswered retrieval is dropped (and may be asked
                                   * again) and the DEALER rebuilt (Lazy Pirate) */
-#define CSE_MAF_SWEEP_MS 500     /* revoked sources: how often stored Kc are checked */
-#define CSE_MAF_SWEEP_MAX 64     /* Kc collected per store read in a sweep */
-#define CSE_MAF_RESYNC_GAP_MS 5000 /* resyncs after DEALER rebuilds: at most one per gap */
+#define CSE_MAF_SWEEP_MS 500         /* revoked sources: how often stored Kc are checked */
+#define CSE_MAF_SWEEP_MAX 64         /* Kc collected per store read in a sweep */
+#define CSE_MAF_RESYNC_GAP_MS 5000   /* resyncs after DEALER rebuilds: at most one per gap */
 #define CSE_MAF_RESYNC_SETTLE_MS 100 /* the SUB (re)connected: its resync this much later */
 
 typedef struct cse_maf cse_maf;

@@ -49,13 +49,13 @@ typedef struct {
     cmn_store *store;
     cmn_bus *bus;
     cse_pep *pep;
-    cse_tokens *tokens;     /* dynamic authorization (cse_dynauth.h) */
+    cse_tokens *tokens; /* dynamic authorization (cse_dynauth.h) */
     cse_dynauth *dynauth;
     cse_apprules *app_rules; /* serviceSubscribedAppRule set (cse_apprule.h) */
     cmn_sync *sync;
     cse_sync_stats stats;
     cse_admin *admin;
-    cse_maf *maf;           /* MAF Key Retrieval; NULL when [bus] keys is empty */
+    cse_maf *maf; /* MAF Key Retrieval; NULL when [bus] keys is empty */
     cse_admin_facts facts;
     cse_node node;
     cse_coap *coap;
@@ -123,8 +123,8 @@ static int migrate(daemon_state *d)
 
 static int open_store(daemon_state *d)
 {
-    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                       CSE_DB_KEIDS, CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS, CMN_SYNC_DB};
     int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
                             &d->store);
 
@@ -136,12 +136,13 @@ static int open_store(daemon_state *d)
     if (rc == 0)
         rc = migrate(d);
     if (rc == 0)
-        rc = cse_res_ensure_csebase(d->store, d->cfg.cse_id, d->cfg.cse_name,
-                                    (int64_t)time(NULL));
+        rc = cse_res_ensure_csebase(d->store, d->cfg.cse_id, d->cfg.cse_name, (int64_t)time(NULL));
     if (rc == 0 && cse_res_csebase_policy(d->store, d->cfg.cse_name, d->cfg.admin_originator,
                                           d->cfg.csebase_pv, (int64_t)time(NULL)) != 0) {
-        CMN_ERR(SUB, "event=csebase_policy_refused path=%s/%s msg=\"not an ACP, or not "
-                "writable\"", d->cfg.cse_name, CSE_RES_CSEBASE_ACP);
+        CMN_ERR(SUB,
+                "event=csebase_policy_refused path=%s/%s msg=\"not an ACP, or not "
+                "writable\"",
+                d->cfg.cse_name, CSE_RES_CSEBASE_ACP);
         return EXIT_STORE;
     }
     if (rc != 0) {
@@ -180,8 +181,8 @@ static int open_bus(daemon_state *d)
     if (rc == 0)
         rc = cse_config_is_local(&d->cfg)
                  ? cse_pep_new_local(&d->pep)
-                 : cse_pep_new_remote(d->bus, d->cfg.bus_decide, (int)d->cfg.deadline_ms,
-                                      d->sender, &d->pep);
+                 : cse_pep_new_remote(d->bus, d->cfg.bus_decide, (int)d->cfg.deadline_ms, d->sender,
+                                      &d->pep);
     if (rc == 0 && (cse_dynauth_setup(&d->cfg, d->pep, &d->tokens, &d->dynauth) != 0 ||
                     cse_apprules_setup(&d->cfg, &d->app_rules) != 0))
         return EXIT_CONFIG;
@@ -279,8 +280,7 @@ static int open_coap(daemon_state *d)
         CMN_ERR(SUB, "event=esprim_failed msg=\"cannot write the CSEBase's e2eSecInfo\"");
         return EXIT_STORE;
     }
-    rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint,
-                      &d->coap);
+    rc = cse_coap_new(&d->node, d->cfg.coap_listen, d->cfg.coaps_listen, d->cfg.psk_hint, &d->coap);
     if (rc == 0 && (rc = cse_coap_set_dtls_limits(d->coap, &d->cfg.dtls)) != 0)
         rc = CMN_ECOAP;
     if (rc == 0) {
@@ -305,8 +305,8 @@ static int open_coap(daemon_state *d)
     }
     if (rc == 0 && d->node.escertke != NULL) { /* the CSEBase's e2eSecInfo says so */
         cse_esprim_set_escertke(d->node.esprim, d->node.escertke);
-        if (cse_esprim_publish(d->node.esprim, d->store, d->cfg.cse_name,
-                               (int64_t)time(NULL)) != 0) {
+        if (cse_esprim_publish(d->node.esprim, d->store, d->cfg.cse_name, (int64_t)time(NULL)) !=
+            0) {
             CMN_ERR(SUB, "event=esprim_failed msg=\"cannot write the CSEBase's e2eSecInfo\"");
             return EXIT_STORE;
         }
@@ -325,7 +325,7 @@ static int open_coap(daemon_state *d)
 static int open_registree(daemon_state *d)
 {
     char coaps[300], coap[300];
-    const char *poa[2] = { coaps, coap };
+    const char *poa[2] = {coaps, coap};
     int rc;
 
     /* [cse] poa, else where it listens (TS-0001 9.6.3 CSEBase pointOfAccess) */
@@ -345,15 +345,14 @@ static int open_registree(daemon_state *d)
             CMN_ERR(SUB, "event=store_refused err=%s", cmn_strerror(rc));
         return rc != 0 ? EXIT_STORE : 0;
     }
-    rc = cse_registree_new(&d->cfg, &d->node, cse_coap_context(d->coap),
-                           cse_coap_client(d->coap), &d->registree);
+    rc = cse_registree_new(&d->cfg, &d->node, cse_coap_context(d->coap), cse_coap_client(d->coap),
+                           &d->registree);
     if (rc != 0)
         return rc == CMN_ECONFIG ? EXIT_CONFIG : EXIT_STARTUP;
     cse_coap_set_uplink(d->coap, cse_registree_session, d->registree);
     d->facts.registree = d->registree;
     return 0;
 }
-
 
 /* SIGTERM/SIGINT: stop. SIGHUP: nothing is reloadable yet (logged). */
 static bool drain_signals(daemon_state *d)
@@ -377,15 +376,15 @@ static void fill_fds(daemon_state *d, struct pollfd fds[N_FDS])
     int sync_fds[2];
 
     cmn_sync_fds(d->sync, sync_fds);
-    fds[0] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
-    fds[1] = (struct pollfd){ .fd = cse_coap_fd(d->coap), .events = POLLIN };
-    fds[2] = (struct pollfd){ .fd = sync_fds[0], .events = POLLIN };
-    fds[3] = (struct pollfd){ .fd = sync_fds[1], .events = POLLIN };
-    fds[4] = (struct pollfd){ .fd = cse_admin_fd(d->admin), .events = POLLIN };
-    fds[5] = (struct pollfd){ .fd = d->maf != NULL ? cse_maf_fd(d->maf) : -1, .events = POLLIN };
+    fds[0] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
+    fds[1] = (struct pollfd){.fd = cse_coap_fd(d->coap), .events = POLLIN};
+    fds[2] = (struct pollfd){.fd = sync_fds[0], .events = POLLIN};
+    fds[3] = (struct pollfd){.fd = sync_fds[1], .events = POLLIN};
+    fds[4] = (struct pollfd){.fd = cse_admin_fd(d->admin), .events = POLLIN};
+    fds[5] = (struct pollfd){.fd = d->maf != NULL ? cse_maf_fd(d->maf) : -1, .events = POLLIN};
     /* the decide DEALER: answers to the questions of parked requests (rebuilt after a
      * lost answer, so fetched every turn) */
-    fds[6] = (struct pollfd){ .fd = cse_pep_fd(d->pep), .events = POLLIN };
+    fds[6] = (struct pollfd){.fd = cse_pep_fd(d->pep), .events = POLLIN};
 }
 
 /* Expired resources disappear (TS-0004 expirationTime); requests also check on sight. */
@@ -464,7 +463,7 @@ static void cleanup(daemon_state *d)
 {
     cmn_log_flush();
     cse_registree_free(d->registree); /* before its context goes */
-    cse_coap_free(d->coap); /* closes every session */
+    cse_coap_free(d->coap);           /* closes every session */
     cse_esprim_free(d->node.esprim);
     cse_escertke_free(d->node.escertke);
     cse_saef_clear_admin();
@@ -486,9 +485,9 @@ static void cleanup(daemon_state *d)
 
 int main(int argc, char **argv)
 {
-    daemon_state d = { .sigfd = -1, .lockfd = -1 };
-    const cmn_daemon_cli cli = { .prog = "tep-cse", .version = TEP_VERSION, .usage = usage,
-                                 .out = stdout, .err = stderr };
+    daemon_state d = {.sigfd = -1, .lockfd = -1};
+    const cmn_daemon_cli cli = {
+        .prog = "tep-cse", .version = TEP_VERSION, .usage = usage, .out = stdout, .err = stderr};
     cmn_daemon_args args;
     int rc = cmn_daemon_parse_args(&cli, argc, argv, &args);
 
@@ -497,7 +496,7 @@ int main(int argc, char **argv)
     rc = load_config(&d, args.config);
     if (rc == 0 && args.check_only) {
         /* the certificate files too: all three or none, readable, issued by ca_file */
-        cmn_pki_files f = { d.cfg.cert_file, d.cfg.key_file, d.cfg.ca_file };
+        cmn_pki_files f = {d.cfg.cert_file, d.cfg.key_file, d.cfg.ca_file};
         bool on;
         if (cmn_pki_check("config", "cse", &f, NULL, &on) != 0)
             rc = EXIT_CONFIG;
@@ -519,8 +518,8 @@ int main(int argc, char **argv)
         rc = open_registree(&d);
     if (rc == 0) {
         CMN_INFO(SUB, "event=ready coap=%s coaps=%s cse_id=%s cse_name=%s authz=%s type=%s",
-                 d.cfg.coap_listen[0] ? d.cfg.coap_listen : "off", d.cfg.coaps_listen,
-                 d.cfg.cse_id, d.cfg.cse_name, d.cfg.authz_mode, d.cfg.type);
+                 d.cfg.coap_listen[0] ? d.cfg.coap_listen : "off", d.cfg.coaps_listen, d.cfg.cse_id,
+                 d.cfg.cse_name, d.cfg.authz_mode, d.cfg.type);
         run(&d);
         CMN_INFO(SUB, "event=stopping");
     }

@@ -20,7 +20,7 @@ typedef struct {
 
 typedef struct {
     cmn_txn *t;
-    uint32_t from;      /* the schema migrated from */
+    uint32_t from; /* the schema migrated from */
     cin_row *rows;
     size_t n, cap;
 } scan_ctx;
@@ -39,8 +39,8 @@ static int add_row(scan_ctx *s, const Tep__Resource *r)
         }
         s->rows = nr;
     }
-    s->rows[s->n] = (cin_row){ strdup(r->parent_path), strdup(r->path), strdup(r->ri), r->ct,
-                               (long)json_integer_value(json_object_get(a, "cs")) };
+    s->rows[s->n] = (cin_row){strdup(r->parent_path), strdup(r->path), strdup(r->ri), r->ct,
+                              (long)json_integer_value(json_object_get(a, "cs"))};
     json_decref(a);
     if (s->rows[s->n].parent == NULL || s->rows[s->n].path == NULL || s->rows[s->n].ri == NULL) {
         free(s->rows[s->n].parent);
@@ -161,7 +161,7 @@ static int index_all(cmn_txn *t, cin_row *rows, size_t n)
 
 int cse_res_migrate(cmn_store *st, size_t *ret_n)
 {
-    scan_ctx s = { 0 };
+    scan_ctx s = {0};
     int rc;
 
     if (ret_n != NULL)

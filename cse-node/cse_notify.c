@@ -21,7 +21,8 @@ static bool wants(json_t *sub, int net)
 
     if (!json_is_array(nets) || json_array_size(nets) == 0)
         return net == 1; /* default: update of the subscribed-to resource */
-    json_array_foreach(nets, i, e) {
+    json_array_foreach(nets, i, e)
+    {
         if (json_integer_value(e) == net)
             return true;
     }
@@ -39,8 +40,7 @@ static json_t *representation(const Tep__Resource *subject, json_t *sub)
     return a != NULL ? json_pack("{s:o}", cmn_json_ty_key(subject->ty), a) : NULL;
 }
 
-static char *sgn_body(const Tep__Resource *s, json_t *sub, const Tep__Resource *subject,
-                      int net)
+static char *sgn_body(const Tep__Resource *s, json_t *sub, const Tep__Resource *subject, int net)
 {
     json_t *rep = representation(subject, sub);
     json_t *sgn;
@@ -48,8 +48,8 @@ static char *sgn_body(const Tep__Resource *s, json_t *sub, const Tep__Resource *
 
     if (rep == NULL)
         return NULL;
-    sgn = json_pack("{s:{s:{s:o, s:i}, s:s}}", "m2m:sgn", "nev", "rep", rep, "net",
-                    (json_int_t)net, "sur", s->path);
+    sgn = json_pack("{s:{s:{s:o, s:i}, s:s}}", "m2m:sgn", "nev", "rep", rep, "net", (json_int_t)net,
+                    "sur", s->path);
     out = sgn != NULL ? json_dumps(sgn, JSON_COMPACT) : NULL;
     json_decref(sgn);
     return out;
@@ -136,7 +136,7 @@ out:
 void cse_notify_event(cse_node *node, const char *watched, int net, const Tep__Resource *subject,
                       int64_t now)
 {
-    event_ctx e = { .node = node, .net = net, .subject = subject, .now = now };
+    event_ctx e = {.node = node, .net = net, .subject = subject, .now = now};
 
     if (node->notify == NULL || watched == NULL || watched[0] == '\0')
         return;
@@ -154,8 +154,8 @@ void cse_notify_event(cse_node *node, const char *watched, int net, const Tep__R
 
 static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *rsp)
 {
-    json_t *v = json_pack("{s:{s:b, s:s, s:s}}", "m2m:sgn", "vrq", 1, "sur", sur, "cr",
-                          c->who.originator);
+    json_t *v =
+        json_pack("{s:{s:b, s:s, s:s}}", "m2m:sgn", "vrq", 1, "sur", sur, "cr", c->who.originator);
     json_t *nu;
     size_t i;
 
@@ -166,7 +166,8 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
     json_decref(v);
     if (rsp->verify_body == NULL)
         return CMN_RSC_INTERNAL_SERVER_ERROR;
-    json_array_foreach(nus, i, nu) {
+    json_array_foreach(nus, i, nu)
+    {
         const char *s = json_string_value(nu);
 
         if (strcmp(s, c->who.originator) == 0)
@@ -189,7 +190,8 @@ static bool needs_verification(cse_ctx *c, json_t *nus)
     json_t *nu;
     size_t i;
 
-    json_array_foreach(nus, i, nu) {
+    json_array_foreach(nus, i, nu)
+    {
         if (strcmp(json_string_value(nu), c->who.originator) != 0)
             return true;
     }

@@ -52,13 +52,16 @@ static char *created_body(const Tep__Resource *r, int rcn)
     json_t *a;
 
     switch (rcn) {
-    case CSE_RCN_NOTHING: return NULL;
-    case CSE_RCN_HIER_ADDR: return dump(json_pack("{s:s}", "m2m:uri", r->path));
+    case CSE_RCN_NOTHING:
+        return NULL;
+    case CSE_RCN_HIER_ADDR:
+        return dump(json_pack("{s:s}", "m2m:uri", r->path));
     case CSE_RCN_HIER_ADDR_ATTRS:
         a = attrs_of(r);
         return a != NULL ? dump(json_pack("{s:{s:o, s:s}}", "m2m:rce", key, a, "uri", r->path))
                          : NULL;
-    default: return cse_res_render(r);
+    default:
+        return cse_res_render(r);
     }
 }
 
@@ -177,7 +180,7 @@ static unsigned verify_new_sub(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 
 static unsigned do_create(cse_ctx *c, json_t *attrs, int rcn, cse_rsp *rsp)
 {
-    cse_res_create_in in = { .ty = c->req->ty, .attrs = attrs, .now = c->req->now };
+    cse_res_create_in in = {.ty = c->req->ty, .attrs = attrs, .now = c->req->now};
     Tep__Resource *made = NULL;
     char ae_id[256] = "";
     unsigned rsc = pre_create(c, attrs, rsp);
@@ -213,9 +216,8 @@ unsigned cse_ops_create(cse_ctx *c, cse_rsp *rsp)
 
     if (rsc == 0)
         rsc = cse_ctx_body(c, c->req->ty, &root, &attrs);
-    if (rsc == 0 && (rsc = cse_validate_create(c->req->ty, cse_validate_release(c->req->rvi),
-                                               attrs, rsp->reason,
-                                               sizeof(rsp->reason))) != 0)
+    if (rsc == 0 && (rsc = cse_validate_create(c->req->ty, cse_validate_release(c->req->rvi), attrs,
+                                               rsp->reason, sizeof(rsp->reason))) != 0)
         CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
     if (rsc == 0)
         rsc = do_create(c, attrs, rcn, rsp);
@@ -241,14 +243,14 @@ static cse_disc_verdict allow_fn(const Tep__Resource *r, void *arg)
 
 static unsigned discover(cse_ctx *c, cse_rsp *rsp)
 {
-    allow_ctx a = { c, CMN_ACOP_DISCOVERY };
+    allow_ctx a = {c, CMN_ACOP_DISCOVERY};
     json_t *uril = NULL;
     unsigned rsc = cse_ctx_access(c, c->target, CMN_ACOP_DISCOVERY);
 
     if (rsc != 0)
         return rsc;
-    if (cse_disc_find(c->node->store, c->target, &c->q, false, CSE_DISC_IDS, c->req->now,
-                      allow_fn, &a, &uril) != 0)
+    if (cse_disc_find(c->node->store, c->target, &c->q, false, CSE_DISC_IDS, c->req->now, allow_fn,
+                      &a, &uril) != 0)
         return CMN_RSC_INTERNAL_SERVER_ERROR;
     rsp->body = dump(json_pack("{s:o}", "m2m:uril", uril));
     return rsp->body != NULL ? CMN_RSC_OK : CMN_RSC_INTERNAL_SERVER_ERROR;
@@ -262,8 +264,10 @@ static int add_children(json_t *obj, json_t *list)
     json_t *v;
     size_t i;
 
-    json_array_foreach(list, i, item) {
-        json_object_foreach(item, key, v) {
+    json_array_foreach(list, i, item)
+    {
+        json_object_foreach(item, key, v)
+        {
             arr = json_object_get(obj, key);
             if (arr == NULL) {
                 arr = json_array();
@@ -291,9 +295,10 @@ static json_t *with_children(cse_ctx *c, int rcn, json_t *kids)
 
 static unsigned retrieve_children(cse_ctx *c, int rcn, cse_rsp *rsp)
 {
-    allow_ctx a = { c, CMN_ACOP_RETRIEVE };
+    allow_ctx a = {c, CMN_ACOP_RETRIEVE};
     cse_disc_form form = rcn == CSE_RCN_ATTRS_CHILD_REFS || rcn == CSE_RCN_CHILD_REFS
-                             ? CSE_DISC_REFS : CSE_DISC_RESOURCES;
+                             ? CSE_DISC_REFS
+                             : CSE_DISC_RESOURCES;
     json_t *kids = NULL, *out;
 
     if (cse_disc_find(c->node->store, c->target, &c->q, true, form, c->req->now, allow_fn, &a,
@@ -385,8 +390,8 @@ static unsigned csr_update_check(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
 {
     json_t *cur = json_loads(c->target->json, 0, NULL);
     const char *csi = json_string_value(json_object_get(cur, "csi"));
-    unsigned rsc = csi != NULL ? cse_csr_check_attrs(c, csi, attrs, rsp)
-                               : CMN_RSC_INTERNAL_SERVER_ERROR;
+    unsigned rsc =
+        csi != NULL ? cse_csr_check_attrs(c, csi, attrs, rsp) : CMN_RSC_INTERNAL_SERVER_ERROR;
 
     json_decref(cur);
     return rsc;
@@ -438,9 +443,8 @@ unsigned cse_ops_update(cse_ctx *c, cse_rsp *rsp)
         rsc = cse_ctx_body(c, c->target->ty, &root, &attrs);
     if (rsc == 0 && attrs == NULL)
         rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
-    if (rsc == 0 && (rsc = cse_validate_update(c->target->ty,
-                                               cse_validate_release(c->req->rvi), attrs, rsp->reason,
-                                               sizeof(rsp->reason))) != 0)
+    if (rsc == 0 && (rsc = cse_validate_update(c->target->ty, cse_validate_release(c->req->rvi),
+                                               attrs, rsp->reason, sizeof(rsp->reason))) != 0)
         CMN_INFO(SUB, "event=bad_request reason=%s", rsp->reason);
     if (rsc == 0)
         rsc = do_update(c, attrs, rcn, rsp);

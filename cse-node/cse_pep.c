@@ -25,20 +25,20 @@
 
 typedef struct {
     uint8_t key[CMN_SHA256_LEN];
-    int64_t until_ms;  /* 0 = empty */
+    int64_t until_ms; /* 0 = empty */
     bool permit;
     char rule[64];
 } cache_entry;
 
 struct cse_pep {
     bool remote;
-    cmn_bus *bus;          /* borrowed */
-    cmn_bus_sock *dealer;  /* remote only; rebuilt after a timeout (Lazy Pirate) */
+    cmn_bus *bus;         /* borrowed */
+    cmn_bus_sock *dealer; /* remote only; rebuilt after a timeout (Lazy Pirate) */
     char *endpoint;
     char *sender;
     int deadline_ms;
     int64_t pdp_down_until; /* monotonic ms: until then, Deny at once (see decide_remote) */
-    int cache_ms;          /* decision cache lifetime, 0 = off */
+    int cache_ms;           /* decision cache lifetime, 0 = off */
     cache_entry cache[CACHE_SLOTS];
     uint64_t cache_hits;
     cse_pep_pending *current; /* the request being handled (cse_pep_begin); NULL: blocking */
@@ -62,10 +62,10 @@ typedef struct {
     uint64_t request_id;         /* of the message that carried it (a batch: shared) */
     uint8_t *queued;             /* a DecisionRequest packed, not sent yet (end of pass) */
     size_t queued_len;
-    size_t index;                /* its place in the batch that carried it */
-    int64_t deadline_ms;         /* monotonic */
-    int rc;                      /* Q_ASKED while outstanding, then 0 or a CMN_E* */
-    uint8_t *answer;             /* rc 0: the packed answer (owned, wiped when freed) */
+    size_t index;        /* its place in the batch that carried it */
+    int64_t deadline_ms; /* monotonic */
+    int rc;              /* Q_ASKED while outstanding, then 0 or a CMN_E* */
+    uint8_t *answer;     /* rc 0: the packed answer (owned, wiped when freed) */
     size_t answer_len;
 } question;
 
@@ -94,7 +94,7 @@ static void pending_unlist(cse_pep_pending *pp);
 typedef struct {
     char *ri;
     bool self;
-    char *privs;  /* compact JSON, NULL: none (dangling or no such rule set) */
+    char *privs; /* compact JSON, NULL: none (dangling or no such rule set) */
 } privs_entry;
 
 static struct {
@@ -235,7 +235,8 @@ static char *custodian_of(const Tep__Resource *r)
 {
     /* the stored text names every key: without "cstn" there is nothing to parse */
     json_t *a = r->json != NULL && strstr(r->json, "\"cstn\"") != NULL
-                    ? json_loads(r->json, 0, NULL) : NULL;
+                    ? json_loads(r->json, 0, NULL)
+                    : NULL;
     const char *cstn = json_string_value(json_object_get(a, "cstn"));
     char *out = cstn != NULL && cstn[0] != '\0' ? strdup(cstn) : NULL;
 
@@ -285,7 +286,8 @@ static int facts_privs(cmn_store *st, const Tep__Resource *r, Tep__DecisionReque
     if (r->ty == CMN_TY_ACP) { /* its own selfPrivileges (TS-0001 9.6.2, TS-0004 7.3.3.15) */
         a = json_loads(r->json, 0, NULL);
         char *s = json_is_object(json_object_get(a, "pvs"))
-                      ? json_dumps(json_object_get(a, "pvs"), JSON_COMPACT) : strdup(NO_RULES);
+                      ? json_dumps(json_object_get(a, "pvs"), JSON_COMPACT)
+                      : strdup(NO_RULES);
         json_decref(a);
         return s != NULL ? push_privs(rq, s) : CMN_ENOMEM;
     }
@@ -319,7 +321,8 @@ static int facts_fanout(cmn_store *st, const Tep__Resource *grp, Tep__DecisionRe
         json_decref(a);
         return facts_privs(st, grp, rq, 0);
     }
-    json_array_foreach(macp, i, e) {
+    json_array_foreach(macp, i, e)
+    {
         char *pv = json_is_string(e) ? acp_privs(st, json_string_value(e), false) : NULL;
         if (pv != NULL && (rc = push_privs(rq, pv)) != 0)
             break;
@@ -363,7 +366,8 @@ static bool group_has(cmn_store *st, const char *cse_id, const Tep__Resource *gr
     size_t i;
     bool found = false;
 
-    json_array_foreach(json_object_get(a, "mid"), i, e) {
+    json_array_foreach(json_object_get(a, "mid"), i, e)
+    {
         char path[CSE_PATH_MAX];
         if (json_is_string(e) && id_to_path(st, cse_id, json_string_value(e), path) == 0 &&
             strcmp(path, ae_path) == 0) {
@@ -431,8 +435,10 @@ static int facts_groups(cmn_store *st, Tep__DecisionRequest *rq)
     for (size_t k = 0; rc == 0 && k < rq->n_acp_json; k++) {
         json_t *pv = json_loads(rq->acp_json[k], 0, NULL), *acr, *e;
         size_t i, j;
-        json_array_foreach(json_object_get(pv, "acr"), i, acr) {
-            json_array_foreach(json_object_get(acr, "acor"), j, e) {
+        json_array_foreach(json_object_get(pv, "acr"), i, acr)
+        {
+            json_array_foreach(json_object_get(acr, "acor"), j, e)
+            {
                 if (rc == 0 && json_is_string(e))
                     rc = group_entry(st, rq, json_string_value(e), ae_path, &budget);
             }
@@ -512,8 +518,8 @@ static void evaluate_acps(const Tep__DecisionRequest *rq, char *const *acp_json,
                           cse_decision *ret)
 {
     json_t **privs = calloc(n_acp ? n_acp : 1, sizeof(json_t *));
-    cmn_acp_request a = { 0 };
-    cmn_acp_result res = { 0 };
+    cmn_acp_request a = {0};
+    cmn_acp_result res = {0};
     size_t i;
 
     deny(ret, "indeterminate");
@@ -537,8 +543,7 @@ static void evaluate_acps(const Tep__DecisionRequest *rq, char *const *acp_json,
     a.sp_id = rq->sp_id;
     a.group_ids = (const char *const *)rq->group_ids;
     a.n_groups = rq->n_group_ids;
-    a.target_spty = rq->target_spty != NULL && rq->target_spty[0] != '\0' ? rq->target_spty
-                                                                            : NULL;
+    a.target_spty = rq->target_spty != NULL && rq->target_spty[0] != '\0' ? rq->target_spty : NULL;
     if (cmn_acp_evaluate(&a, privs, n_acp, &res) != 0)
         goto out;
     if (res.permit)
@@ -642,7 +647,6 @@ void cse_pep_free(cse_pep *p)
 }
 
 /* ---- remote ------------------------------------------------------------------------ */
-
 
 /* ---- the pending-decision table -------------------------------------------------------
  * Every question sent without waiting belongs to one cse_pep_pending (one parked
@@ -1036,7 +1040,7 @@ static int ask_parked(cse_pep *p, cse_pep_pending *pp, Tep__Envelope *env,
  * fails: Deny, pdp_unavailable). */
 static void send_batch(cse_pep *p, question **qs, size_t n)
 {
-    Tep__DecisionRequest *rq[BATCH_MAX] = { 0 };
+    Tep__DecisionRequest *rq[BATCH_MAX] = {0};
     Tep__DecisionBatchRequest b = TEP__DECISION_BATCH_REQUEST__INIT;
     Tep__Envelope env = TEP__ENVELOPE__INIT;
     int rc = 0;
@@ -1089,8 +1093,8 @@ static void send_queued(cse_pep *p, cse_pep_pending *pp)
         send_batch(p, qs, n);
 }
 
-static int ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
-               Tep__Envelope **ret, bool *ret_parked)
+static int ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want, Tep__Envelope **ret,
+               bool *ret_parked)
 {
     *ret = NULL;
     *ret_parked = false;
@@ -1103,8 +1107,7 @@ static int ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
     return ask_blocking(p, env, want, ret);
 }
 
-int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
-                Tep__Envelope **ret)
+int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want, Tep__Envelope **ret)
 {
     bool parked;
 
@@ -1258,4 +1261,3 @@ bool cse_pep_is_remote(const cse_pep *p)
 {
     return p->remote;
 }
-

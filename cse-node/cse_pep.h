@@ -20,7 +20,7 @@ typedef struct cse_pep cse_pep;
 
 typedef struct {
     bool permit;
-    unsigned rsc;      /* 0 when permitted, 4103 when denied (4000: bad token parameter) */
+    unsigned rsc; /* 0 when permitted, 4103 when denied (4000: bad token parameter) */
     char rule[64];
 } cse_decision;
 
@@ -53,8 +53,7 @@ void cse_pep_evaluate_static(const Tep__DecisionRequest *rq, cse_decision *ret);
  * for the next deadline_ms every new question fails at once with CMN_EAGAIN: the PDP
  * counts as down, so under load no request waits more than about one deadline (rule
  * "pdp_unavailable"). */
-int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want,
-                Tep__Envelope **ret);
+int cse_pep_ask(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase want, Tep__Envelope **ret);
 bool cse_pep_is_remote(const cse_pep *p);
 
 /* ---- asynchronous remote decisions (DESIGN.md 1: nothing blocks inside a libcoap

@@ -45,8 +45,8 @@ static void print_response(const coap_pdu_t *rcv)
         printf("body=%.*s\n", (int)len, data);
 }
 
-static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
-                                   const coap_pdu_t *rcv, const coap_mid_t id)
+static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *rcv,
+                                   const coap_mid_t id)
 {
     print_response(rcv);
     done = 1;
@@ -55,10 +55,14 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
 
 static coap_pdu_code_t method_code(const char *m)
 {
-    if (strcmp(m, "GET") == 0) return COAP_REQUEST_CODE_GET;
-    if (strcmp(m, "POST") == 0) return COAP_REQUEST_CODE_POST;
-    if (strcmp(m, "PUT") == 0) return COAP_REQUEST_CODE_PUT;
-    if (strcmp(m, "DELETE") == 0) return COAP_REQUEST_CODE_DELETE;
+    if (strcmp(m, "GET") == 0)
+        return COAP_REQUEST_CODE_GET;
+    if (strcmp(m, "POST") == 0)
+        return COAP_REQUEST_CODE_POST;
+    if (strcmp(m, "PUT") == 0)
+        return COAP_REQUEST_CODE_PUT;
+    if (strcmp(m, "DELETE") == 0)
+        return COAP_REQUEST_CODE_DELETE;
     return 0;
 }
 
@@ -143,22 +147,38 @@ static coap_pdu_t *build(coap_session_t *s, const probe_args *a)
 static int parse(int argc, char **argv, probe_args *a)
 {
     static const struct option opts[] = {
-        { "psk", required_argument, NULL, 'k' }, { "from", required_argument, NULL, 'f' },
-        { "ty", required_argument, NULL, 't' },  { "rqi", required_argument, NULL, 'r' },
-        { "body", required_argument, NULL, 'b' }, { "query", required_argument, NULL, 'q' },
-        { NULL, 0, NULL, 0 },
+        {"psk", required_argument, NULL, 'k'},
+        {"from", required_argument, NULL, 'f'},
+        {"ty", required_argument, NULL, 't'},
+        {"rqi", required_argument, NULL, 'r'},
+        {"body", required_argument, NULL, 'b'},
+        {"query", required_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
     };
     int o;
 
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'k': a->psk = optarg; break;
-        case 'f': a->from = optarg; break;
-        case 't': a->ty = optarg; break;
-        case 'r': a->rqi = optarg; break;
-        case 'b': a->body = optarg; break;
-        case 'q': a->query = optarg; break;
-        default: return 1;
+        case 'k':
+            a->psk = optarg;
+            break;
+        case 'f':
+            a->from = optarg;
+            break;
+        case 't':
+            a->ty = optarg;
+            break;
+        case 'r':
+            a->rqi = optarg;
+            break;
+        case 'b':
+            a->body = optarg;
+            break;
+        case 'q':
+            a->query = optarg;
+            break;
+        default:
+            return 1;
         }
     }
     if (argc - optind != 4)
@@ -172,7 +192,7 @@ static int parse(int argc, char **argv, probe_args *a)
 
 int main(int argc, char **argv)
 {
-    probe_args a = { 0 };
+    probe_args a = {0};
     coap_context_t *ctx;
     coap_session_t *s;
     coap_pdu_t *pdu;

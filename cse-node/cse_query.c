@@ -86,19 +86,32 @@ static int set_small(const char *v, long min, long max, int *ret)
 
 static int one_param(const char *k, const char *v, cse_query *q)
 {
-    if (strcmp(k, "rcn") == 0) return set_small(v, 0, 11, &q->rcn);
-    if (strcmp(k, "drt") == 0) return set_small(v, 1, 2, &q->drt);
-    if (strcmp(k, "fu") == 0) return set_small(v, 1, 3, &q->fu);
-    if (strcmp(k, "ty") == 0 || strcmp(k, "lbl") == 0) return add_list(k, v, q);
-    if (strcmp(k, "cra") == 0) return set_time(v, &q->cra, q);
-    if (strcmp(k, "crb") == 0) return set_time(v, &q->crb, q);
-    if (strcmp(k, "ms") == 0) return set_time(v, &q->ms, q);
-    if (strcmp(k, "us") == 0) return set_time(v, &q->us, q);
-    if (strcmp(k, "sts") == 0) return set_tag(v, &q->sts, q);
-    if (strcmp(k, "stb") == 0) return set_tag(v, &q->stb, q);
-    if (strcmp(k, "lim") == 0) return set_num(v, 0, 0x7fffffffL, &q->lim, true, q);
-    if (strcmp(k, "lvl") == 0) return set_num(v, 1, 0x7fffffffL, &q->lvl, true, q);
-    if (strcmp(k, "ofst") == 0) return set_num(v, 1, 0x7fffffffL, &q->ofst, true, q);
+    if (strcmp(k, "rcn") == 0)
+        return set_small(v, 0, 11, &q->rcn);
+    if (strcmp(k, "drt") == 0)
+        return set_small(v, 1, 2, &q->drt);
+    if (strcmp(k, "fu") == 0)
+        return set_small(v, 1, 3, &q->fu);
+    if (strcmp(k, "ty") == 0 || strcmp(k, "lbl") == 0)
+        return add_list(k, v, q);
+    if (strcmp(k, "cra") == 0)
+        return set_time(v, &q->cra, q);
+    if (strcmp(k, "crb") == 0)
+        return set_time(v, &q->crb, q);
+    if (strcmp(k, "ms") == 0)
+        return set_time(v, &q->ms, q);
+    if (strcmp(k, "us") == 0)
+        return set_time(v, &q->us, q);
+    if (strcmp(k, "sts") == 0)
+        return set_tag(v, &q->sts, q);
+    if (strcmp(k, "stb") == 0)
+        return set_tag(v, &q->stb, q);
+    if (strcmp(k, "lim") == 0)
+        return set_num(v, 0, 0x7fffffffL, &q->lim, true, q);
+    if (strcmp(k, "lvl") == 0)
+        return set_num(v, 1, 0x7fffffffL, &q->lvl, true, q);
+    if (strcmp(k, "ofst") == 0)
+        return set_num(v, 1, 0x7fffffffL, &q->ofst, true, q);
     return 0; /* other parameters (rt, rp, da, tkns, ...) are not acted on here */
 }
 

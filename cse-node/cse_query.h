@@ -14,14 +14,22 @@
 #define CSE_QUERY_MAX_LBL 8
 
 /* Result content (TS-0004 6.3.4.2.11) */
-enum { CSE_RCN_NOTHING = 0, CSE_RCN_ATTRS = 1, CSE_RCN_HIER_ADDR = 2,
-       CSE_RCN_HIER_ADDR_ATTRS = 3, CSE_RCN_ATTRS_CHILDREN = 4, CSE_RCN_ATTRS_CHILD_REFS = 5,
-       CSE_RCN_CHILD_REFS = 6, CSE_RCN_ORIGINAL = 7, CSE_RCN_CHILDREN = 8 };
+enum {
+    CSE_RCN_NOTHING = 0,
+    CSE_RCN_ATTRS = 1,
+    CSE_RCN_HIER_ADDR = 2,
+    CSE_RCN_HIER_ADDR_ATTRS = 3,
+    CSE_RCN_ATTRS_CHILDREN = 4,
+    CSE_RCN_ATTRS_CHILD_REFS = 5,
+    CSE_RCN_CHILD_REFS = 6,
+    CSE_RCN_ORIGINAL = 7,
+    CSE_RCN_CHILDREN = 8
+};
 
 typedef struct {
-    int rcn;                  /* -1 when absent */
-    int drt;                  /* 1 structured (default), 2 unstructured */
-    int fu;                   /* 1 discovery, 2 conditional retrieval (default) */
+    int rcn; /* -1 when absent */
+    int drt; /* 1 structured (default), 2 unstructured */
+    int fu;  /* 1 discovery, 2 conditional retrieval (default) */
     unsigned ty[CSE_QUERY_MAX_TY];
     size_t n_ty;
     char lbl[CSE_QUERY_MAX_LBL][128];

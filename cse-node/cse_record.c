@@ -99,7 +99,7 @@ static int txn_put_res(cmn_txn *t, const Tep__Resource *r)
 {
     char ck[CSE_PATH_MAX];
     size_t cklen = child_key(r->path, ck);
-    uint8_t ty[4] = { 0, 0, (uint8_t)(r->ty >> 8), (uint8_t)r->ty };
+    uint8_t ty[4] = {0, 0, (uint8_t)(r->ty >> 8), (uint8_t)r->ty};
     int rc = cmn_txn_put_msg(t, CSE_DB_RESOURCES, r->path, strlen(r->path), &r->base);
 
     if (rc == 0)

@@ -34,22 +34,21 @@ struct cse_registree {
     char kpsa_id[CMN_KEY_ID_MAX];
     uint8_t kpsa[CMN_KEY_LEN];
     char sni[256];
-    char rn[128];           /* the <remoteCSE>'s name at the registrar */
-    char rname[128];        /* the registrar's CSEBase name */
-    char poa[300];          /* own poa announced */
+    char rn[128];    /* the <remoteCSE>'s name at the registrar */
+    char rname[128]; /* the registrar's CSEBase name */
+    char poa[300];   /* own poa announced */
     bool registered;
-    bool leaving;           /* de-registration asked (cse_registree_leave) */
-    bool left;              /* de-registered: nothing more until rejoined */
-    bool waiting;           /* an exchange on its way */
-    bool stale;             /* the session failed: released at the next turn, outside
+    bool leaving; /* de-registration asked (cse_registree_leave) */
+    bool left;    /* de-registered: nothing more until rejoined */
+    bool waiting; /* an exchange on its way */
+    bool stale;   /* the session failed: released at the next turn, outside
                                libcoap's callbacks (a NACK handler runs on it) */
     uint32_t xid;
     step step;
     int64_t next_ms;
-    char *dcse_sent;        /* the descendantCSEs last announced (JSON text) */
+    char *dcse_sent; /* the descendantCSEs last announced (JSON text) */
     uint64_t n_registrations;
 };
-
 
 /* ---- start-up: the MN-CSE's own enrolment (libtepae) -------------------------------- */
 
@@ -68,7 +67,8 @@ static int load_kpsa(cse_registree *r)
         rc = CMN_ECONFIG;
     }
     if (rc == 0 && strcmp(dev->enr.enrolee_id, r->cfg->cse_id) != 0)
-        CMN_WARN(SUB, "event=enrolee_id_not_cse_id enrolee_id=%s cse_id=%s "
+        CMN_WARN(SUB,
+                 "event=enrolee_id_not_cse_id enrolee_id=%s cse_id=%s "
                  "msg=\"the registrar binds the session to the Enrolee-ID\"",
                  dev->enr.enrolee_id, r->cfg->cse_id);
     if (rc == 0) {
@@ -107,7 +107,7 @@ static void drop_session(cse_registree *r)
 static int connect_registrar(cse_registree *r)
 {
     coap_address_t a;
-    coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
+    coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
 
     if (address_of(r->cfg->registrar_poa, &a) != 0)
         return CMN_EINVAL;
@@ -131,8 +131,7 @@ coap_session_t *cse_registree_session(void *arg)
 {
     cse_registree *r = arg;
 
-    if (r == NULL || r->s == NULL ||
-        coap_session_get_state(r->s) != COAP_SESSION_STATE_ESTABLISHED)
+    if (r == NULL || r->s == NULL || coap_session_get_state(r->s) != COAP_SESSION_STATE_ESTABLISHED)
         return NULL;
     return r->s;
 }
@@ -143,10 +142,9 @@ static void answered(void *arg, const coap_pdu_t *answer);
 
 static char *csr_body(cse_registree *r, bool create)
 {
-    json_t *dcse = cse_csr_descendants(r->node->store, r->node->cse_name,
-                                       r->node->registrar_csi);
-    json_t *a = json_pack("{s:[s], s:b, s:[s,s,s]}", "poa", r->poa, "rr", true, "srv", "2a",
-                          "3", "4");
+    json_t *dcse = cse_csr_descendants(r->node->store, r->node->cse_name, r->node->registrar_csi);
+    json_t *a =
+        json_pack("{s:[s], s:b, s:[s,s,s]}", "poa", r->poa, "rr", true, "srv", "2a", "3", "4");
     char cb[300];
     char *text;
 
@@ -180,7 +178,7 @@ static void send_step(cse_registree *r, step st)
 {
     char path[300], rqi[48];
     char *body = NULL;
-    cse_client_req q = { .from = r->node->cse_id, .rqi = rqi, .timeout_ms = ANSWER_WAIT_MS };
+    cse_client_req q = {.from = r->node->cse_id, .rqi = rqi, .timeout_ms = ANSWER_WAIT_MS};
 
     snprintf(rqi, sizeof(rqi), "reg-%llu-%d", (unsigned long long)cmn_mono_ms(), (int)st);
     switch (st) {
@@ -252,8 +250,11 @@ static void store_registrar(cse_registree *r, const char *body)
         json_object_del(a, "cst");
         rsc = cse_res_update(r->node->store, old, a, (int64_t)time(NULL), &made);
     } else {
-        cse_res_create_in in = { .ty = CMN_TY_CSR, .attrs = a, .originator = csi,
-                                 .ae_id = "", .now = (int64_t)time(NULL) };
+        cse_res_create_in in = {.ty = CMN_TY_CSR,
+                                .attrs = a,
+                                .originator = csi,
+                                .ae_id = "",
+                                .now = (int64_t)time(NULL)};
         json_object_set_new(a, "rn", json_string(csi + 1));
         rsc = cse_res_create(r->node->store, base, &in, &made);
     }
@@ -279,8 +280,7 @@ static void drop_registrar(cse_registree *r)
 
 static bool dcse_changed(cse_registree *r, const char *body)
 {
-    json_t *dcse = cse_csr_descendants(r->node->store, r->node->cse_name,
-                                       r->node->registrar_csi);
+    json_t *dcse = cse_csr_descendants(r->node->store, r->node->cse_name, r->node->registrar_csi);
     char *now = dcse != NULL ? json_dumps(dcse, JSON_COMPACT) : NULL;
     json_t *root = body != NULL ? json_loads(body, 0, NULL) : NULL;
     json_t *there = json_object_get(json_object_get(root, "m2m:csr"), "dcse");
@@ -296,8 +296,8 @@ static void registered(cse_registree *r, const char *how)
 {
     if (!r->registered) {
         r->n_registrations++;
-        CMN_INFO(SUB, "event=registered registrar=%s how=%s rn=%s", r->node->registrar_csi,
-                 how, r->rn);
+        CMN_INFO(SUB, "event=registered registrar=%s how=%s rn=%s", r->node->registrar_csi, how,
+                 r->rn);
     }
     r->registered = true;
     r->node->csr_changed = false;
@@ -359,8 +359,7 @@ static void answered(void *arg, const coap_pdu_t *answer)
             r->leaving = false;
             r->left = true;
             drop_registrar(r);
-            CMN_INFO(SUB, "event=deregistered registrar=%s rsc=%u", r->node->registrar_csi,
-                     a.rsc);
+            CMN_INFO(SUB, "event=deregistered registrar=%s rsc=%u", r->node->registrar_csi, a.rsc);
         } else {
             CMN_WARN(SUB, "event=deregistration_refused rsc=%u", a.rsc);
             r->next_ms = now + RETRY_MS;
@@ -431,8 +430,8 @@ static void own_poa(cse_registree *r)
         snprintf(r->poa, sizeof(r->poa), "coap://%s/", r->cfg->coap_listen);
 }
 
-int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx,
-                      cse_client *cl, cse_registree **ret)
+int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx, cse_client *cl,
+                      cse_registree **ret)
 {
     cse_registree *r = calloc(1, sizeof(*r));
     coap_uri_t u;

@@ -25,8 +25,8 @@ typedef struct cse_registree cse_registree;
  * when the state file has none: CMN_EDENIED/CMN_ETIMEOUT then (the MEF refused or is
  * away), CMN_ECONFIG for an enrolment whose registrar is not [registrar] cse_id. cfg,
  * node, ctx and cl are borrowed and must outlive it. */
-int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx,
-                      cse_client *cl, cse_registree **ret);
+int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx, cse_client *cl,
+                      cse_registree **ret);
 void cse_registree_free(cse_registree *r); /* NULL is fine; releases the session */
 
 /* The work of one loop turn: (re)connect, register, check, update descendantCSEs. */

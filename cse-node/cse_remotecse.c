@@ -59,7 +59,7 @@ static int visit(const Tep__Resource *r, void *arg)
 /* Calls fn for each <remoteCSE> (attrs parsed) until it returns true. */
 static int each_csr(cmn_store *st, const char *cse_name, csr_fn fn, void *arg)
 {
-    walk_ctx w = { fn, arg };
+    walk_ctx w = {fn, arg};
     int rc = cse_res_walk(st, cse_name, true, visit, &w);
 
     return rc == 1 ? 0 : rc;
@@ -70,7 +70,8 @@ static bool in_list(json_t *list, const char *id)
     json_t *e;
     size_t i;
 
-    json_array_foreach(list, i, e) {
+    json_array_foreach(list, i, e)
+    {
         if (json_is_string(e) && strcmp(json_string_value(e), id) == 0)
             return true;
     }
@@ -101,7 +102,7 @@ static bool same_csi(const Tep__Resource *r, json_t *a, void *arg)
 
 static bool registered(cmn_store *st, const char *cse_name, const char *csi)
 {
-    find_ctx f = { csi, false };
+    find_ctx f = {csi, false};
 
     return each_csr(st, cse_name, same_csi, &f) == 0 && f.found;
 }
@@ -138,8 +139,7 @@ unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp)
     if (!cse_csr_is_cse_id(from))
         return refuse(rsp, CMN_RSC_OPERATION_NOT_ALLOWED, "originator_not_a_cse", from);
     if (csi != NULL && strcmp(csi, from) != 0)
-        return refuse(rsp, CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED, "csi_is_not_the_originator",
-                      from);
+        return refuse(rsp, CMN_RSC_ORIGINATOR_NOT_AUTHENTICATED, "csi_is_not_the_originator", from);
     if (strcmp(from, c->node->cse_id) == 0 ||
         (c->node->registrar_csi != NULL && strcmp(from, c->node->registrar_csi) == 0))
         return refuse(rsp, CMN_RSC_OPERATION_NOT_ALLOWED, "registration_loop", from);
@@ -175,7 +175,7 @@ static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
     snprintf(h->ret_csi, h->len, "%s", csi_of(a));
     snprintf(h->ret_poa, h->len, "%s",
              json_string_value(json_array_get(poa, 0)) ? json_string_value(json_array_get(poa, 0))
-                                                        : "");
+                                                       : "");
     h->found = true;
     return true;
 }
@@ -185,7 +185,7 @@ static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
 int cse_csr_next_hop(cmn_store *st, const char *cse_name, const char *csi, char *ret_csi,
                      char *ret_poa, size_t len)
 {
-    hop_ctx h = { csi, ret_csi, ret_poa, len, false, false };
+    hop_ctx h = {csi, ret_csi, ret_poa, len, false, false};
     int rc = each_csr(st, cse_name, leads_to, &h);
 
     if (rc == 0 && !h.found) {
@@ -222,9 +222,10 @@ unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rs
         return refuse(rsp, CMN_RSC_BAD_REQUEST, "too_many_poa", self);
     if (json_array_size(dcse) > CSE_CSR_DCSE_MAX)
         return refuse(rsp, CMN_RSC_BAD_REQUEST, "too_many_dcse", self);
-    json_array_foreach(dcse, i, e) {
+    json_array_foreach(dcse, i, e)
+    {
         const char *id = json_string_value(e);
-        claim_ctx k = { self, id, false };
+        claim_ctx k = {self, id, false};
 
         if (!cse_csr_is_cse_id(id) || strlen(id) >= CSE_CSR_ID_MAX)
             return refuse(rsp, CMN_RSC_BAD_REQUEST, "dcse_not_a_cse_id", self);
@@ -268,7 +269,7 @@ static bool base_of(const Tep__Resource *r, json_t *a, void *arg)
 
 int cse_csr_base(cmn_store *st, const char *cse_name, const char *csi, char *ret, size_t len)
 {
-    base_ctx b = { csi, ret, len, false };
+    base_ctx b = {csi, ret, len, false};
     int rc = each_csr(st, cse_name, base_of, &b);
 
     return rc != 0 ? rc : b.found ? 0 : CMN_ENOTFOUND;
@@ -318,7 +319,8 @@ static bool add_descendants(const Tep__Resource *r, json_t *a, void *arg)
         return false;
     if (csi_of(a)[0] != '\0' && !in_list(d->list, csi_of(a)))
         json_array_append_new(d->list, json_string(csi_of(a)));
-    json_array_foreach(json_object_get(a, "dcse"), i, e) {
+    json_array_foreach(json_object_get(a, "dcse"), i, e)
+    {
         if (json_is_string(e) && !in_list(d->list, json_string_value(e)))
             json_array_append(d->list, e);
     }
@@ -327,7 +329,7 @@ static bool add_descendants(const Tep__Resource *r, json_t *a, void *arg)
 
 json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi)
 {
-    desc_ctx d = { registrar_csi, json_array() };
+    desc_ctx d = {registrar_csi, json_array()};
 
     if (d.list != NULL && each_csr(st, cse_name, add_descendants, &d) != 0) {
         json_decref(d.list);
@@ -336,8 +338,8 @@ json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *reg
     return d.list;
 }
 
-int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst,
-                         const char *const *poa, size_t n)
+int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst, const char *const *poa,
+                         size_t n)
 {
     Tep__Resource *base = NULL, *done = NULL;
     json_t *a = json_pack("{s:i, s:[]}", "cst", cst, "poa");
@@ -383,7 +385,7 @@ static bool list_one(const Tep__Resource *r, json_t *a, void *arg)
 
 void cse_csr_list(const cse_node *node, char *ret, size_t len)
 {
-    list_ctx l = { node, ret, len, 0 };
+    list_ctx l = {node, ret, len, 0};
 
     ret[0] = '\0';
     each_csr(node->store, node->cse_name, list_one, &l);

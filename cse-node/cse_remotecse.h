@@ -67,7 +67,7 @@ void cse_csr_list(const cse_node *node, char *ret, size_t len);
 
 /* The CSEBase says what this CSE is: cst (CMN_CST_*) and its pointOfAccess list (the
  * non-empty ones of poa[0..n)). Written at every start (the configuration wins). */
-int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst,
-                         const char *const *poa, size_t n);
+int cse_csr_set_own_type(cmn_store *st, const char *cse_name, int cst, const char *const *poa,
+                         size_t n);
 
 #endif

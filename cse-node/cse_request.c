@@ -25,8 +25,7 @@
 
 static const char *op_name(int op)
 {
-    static const char *const names[] = { "?", "create", "retrieve", "update", "delete",
-                                         "notify" };
+    static const char *const names[] = {"?", "create", "retrieve", "update", "delete", "notify"};
     return op >= CMN_OP_CREATE && op <= CMN_OP_NOTIFY ? names[op] : names[0];
 }
 
@@ -83,12 +82,12 @@ static unsigned bind_originator(cse_ctx *c)
                  cse_csr_transit_from_ok(c->node, req->bound_id, req->from);
     /* every spelling of an enrolled AE-ID needs its security association (4107) */
     if (!req->secure && req->from != NULL)
-        in.from_enrolled = cse_cred_is_enrolled(
-            c->node->store, cse_binding_local_id(c->node->cse_id, req->from));
+        in.from_enrolled =
+            cse_cred_is_enrolled(c->node->store, cse_binding_local_id(c->node->cse_id, req->from));
     rsc = cse_binding_check(&in, &c->who);
     if (rsc == 0 && req->secure && in.ae_create) /* App-ID of the enrolment (seed Z.2) */
-        rsc = cse_apprules_check_app_id(c->node->store, req->bound_id, cse_ctx_json(c),
-                                        req->body, req->body_len);
+        rsc = cse_apprules_check_app_id(c->node->store, req->bound_id, cse_ctx_json(c), req->body,
+                                        req->body_len);
     else if (rsc != 0)
         CMN_WARN(SUB, "event=originator_refused reason=%s from=%s bound=%s rsc=%u", c->who.reason,
                  cmn_log_value(req->from, f, sizeof(f)), cmn_log_value(req->bound_id, b, sizeof(b)),
@@ -169,7 +168,7 @@ static unsigned load_target(cse_ctx *c)
 /* TS-0004 6.4.x releaseVersion: the releases whose CoAP binding tep speaks. */
 static bool rvi_ok(const char *rvi)
 {
-    static const char *const known[] = { "1", "2", "2a", "3", "4", "5" };
+    static const char *const known[] = {"1", "2", "2a", "3", "4", "5"};
 
     if (rvi == NULL)
         return true;
@@ -203,8 +202,8 @@ static int abs_rel_time(const char *v, int64_t now, int64_t *ret)
  * operation execution time in the future cannot be honoured here (5001). */
 static unsigned check_times(const cse_req *req, cse_rsp *rsp)
 {
-    const char *names[] = { "rqet", "rset", "oet" };
-    const char *vals[] = { req->rqet, req->rset, req->oet };
+    const char *names[] = {"rqet", "rset", "oet"};
+    const char *vals[] = {req->rqet, req->rset, req->oet};
     int64_t t;
 
     for (size_t i = 0; i < 3; i++) {
@@ -281,11 +280,16 @@ static unsigned dispatch(cse_ctx *c, cse_rsp *rsp)
     if (c->fanout)
         return fanout(c, rsp);
     switch (c->req->op) {
-    case CMN_OP_CREATE: return cse_ops_create(c, rsp);
-    case CMN_OP_RETRIEVE: return cse_ops_retrieve(c, rsp);
-    case CMN_OP_UPDATE: return cse_ops_update(c, rsp);
-    case CMN_OP_DELETE: return cse_ops_delete(c, rsp);
-    default: return cse_ops_notify(c, rsp);
+    case CMN_OP_CREATE:
+        return cse_ops_create(c, rsp);
+    case CMN_OP_RETRIEVE:
+        return cse_ops_retrieve(c, rsp);
+    case CMN_OP_UPDATE:
+        return cse_ops_update(c, rsp);
+    case CMN_OP_DELETE:
+        return cse_ops_delete(c, rsp);
+    default:
+        return cse_ops_notify(c, rsp);
     }
 }
 
@@ -305,7 +309,7 @@ static char *debug_body(unsigned rsc, const char *reason)
 
 void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 {
-    cse_ctx c = { .node = node, .req = req, .handle = cse_request_handle };
+    cse_ctx c = {.node = node, .req = req, .handle = cse_request_handle};
     char p[128], o[128];
 
     memset(rsp, 0, sizeof(*rsp));
@@ -330,7 +334,7 @@ void cse_request_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
         cse_rsp_clear(rsp);
         rsp->deciding = true;
         CMN_INFO(SUB, "event=request_parked path=%s reason=remote_decision",
-                  cmn_log_value(req->path, p, sizeof(p)));
+                 cmn_log_value(req->path, p, sizeof(p)));
         cse_ctx_memo_keep_target(&c); /* resumed where it stopped (cse_pass_memo) */
         cse_ctx_memo_seal(&c);
         return;

@@ -17,12 +17,12 @@
 typedef struct {
     cmn_store *store;
     cse_pep *pep;
-    cse_dynauth *dynauth;         /* dynamic authorization on top of pep; NULL: none */
+    cse_dynauth *dynauth;          /* dynamic authorization on top of pep; NULL: none */
     const cse_apprules *app_rules; /* the AE-registration policy (cse_apprule.h); NULL:
                                      no rules (the App-ID is checked all the same) */
-    const char *cse_id;           /* "/tep-cse" */
-    const char *cse_name;         /* "tep-cse" */
-    const char *sp_id;            /* "tep.local": with cse_id, the access decision compares
+    const char *cse_id;            /* "/tep-cse" */
+    const char *cse_name;          /* "tep-cse" */
+    const char *sp_id;             /* "tep.local": with cse_id, the access decision compares
                                      originators in absolute form (NULL: as given) */
     const char *admin_originator;
     /* Notifications (subscription, TS-0004 7.5.1): sends body (m2m:sgn JSON) to one
@@ -36,12 +36,12 @@ typedef struct {
      * ([cse] fanout_max; 0 = CSE_FANOUT_MAX_DEFAULT): more is 6010, nothing sent. */
     unsigned fanout_max;
     /* CSE registration and routing (cse_remotecse.h, cse_route.h) */
-    bool is_mn;                   /* [cse] type = MN */
-    const char *registrar_csi;    /* MN: its registrar's CSE-ID, else NULL */
-    const char *registrar_poa;    /* MN: its registrar's address ([registrar] poa) */
-    bool csr_changed;             /* a <remoteCSE> was created or deleted here (the MN
+    bool is_mn;                    /* [cse] type = MN */
+    const char *registrar_csi;     /* MN: its registrar's CSE-ID, else NULL */
+    const char *registrar_poa;     /* MN: its registrar's address ([registrar] poa) */
+    bool csr_changed;              /* a <remoteCSE> was created or deleted here (the MN
                                      tells its registrar its new descendantCSEs) */
-    struct cse_esprim *esprim;    /* ESPrim as the Target (cse_esprim.h); NULL: off */
+    struct cse_esprim *esprim;     /* ESPrim as the Target (cse_esprim.h); NULL: off */
     struct cse_escertke *escertke; /* ESCertKE as the Terminating End-Point; NULL: off */
 } cse_node;
 
@@ -64,37 +64,37 @@ typedef struct cse_pass_memo cse_pass_memo; /* cse_pass_memo_free: cse_ctx.h */
 #define CSE_VERIFY_PER_ORIGINATOR_DEFAULT 4
 
 typedef struct {
-    int op;                 /* CMN_OP_* (NOTIFY for POST without TY) */
-    const char *path;       /* Uri-Path joined, no leading '/' */
-    const char *from;       /* NULL when absent */
-    uint32_t ty;            /* TY option, 0 when absent */
-    uint32_t cf;            /* Content-Format, 0 when absent */
-    const char *query;      /* Uri-Query joined with '&', may be NULL */
-    bool has_accept;        /* Accept option present */
-    uint32_t accept;        /* its value */
-    const char *rqi;        /* Request Identifier (group fan-out echoes it), may be NULL */
-    const char *rvi;        /* Release Version Indicator, NULL when absent */
-    const char *rqet;       /* Request Expiration Timestamp (absRelTimestamp), may be NULL */
-    const char *rset;       /* Result Expiration Timestamp, may be NULL */
-    const char *oet;        /* Operation Execution Time, may be NULL */
-    const char *body;       /* may be NULL */
+    int op;            /* CMN_OP_* (NOTIFY for POST without TY) */
+    const char *path;  /* Uri-Path joined, no leading '/' */
+    const char *from;  /* NULL when absent */
+    uint32_t ty;       /* TY option, 0 when absent */
+    uint32_t cf;       /* Content-Format, 0 when absent */
+    const char *query; /* Uri-Query joined with '&', may be NULL */
+    bool has_accept;   /* Accept option present */
+    uint32_t accept;   /* its value */
+    const char *rqi;   /* Request Identifier (group fan-out echoes it), may be NULL */
+    const char *rvi;   /* Release Version Indicator, NULL when absent */
+    const char *rqet;  /* Request Expiration Timestamp (absRelTimestamp), may be NULL */
+    const char *rset;  /* Result Expiration Timestamp, may be NULL */
+    const char *oet;   /* Operation Execution Time, may be NULL */
+    const char *body;  /* may be NULL */
     size_t body_len;
-    bool secure;            /* over CoAPS */
-    const char *bound_id;   /* AE-ID bound to the DTLS session, NULL if none */
-    bool bound_admin;       /* the session authenticated with the admin credential */
-    const char *peer_ip;    /* may be NULL */
-    int64_t now;            /* Unix seconds */
-    int verified;           /* subscription verification (TS-0004 7.4.8.2.1) of this
+    bool secure;                   /* over CoAPS */
+    const char *bound_id;          /* AE-ID bound to the DTLS session, NULL if none */
+    bool bound_admin;              /* the session authenticated with the admin credential */
+    const char *peer_ip;           /* may be NULL */
+    int64_t now;                   /* Unix seconds */
+    int verified;                  /* subscription verification (TS-0004 7.4.8.2.1) of this
                                request: 0 not done yet, 1 passed, -1 failed */
-    const char *sub_rn;     /* on the retried request: the name given on the first pass */
-    int fanout_depth;       /* > 0: sent by a group's fanOutPoint (nesting level) */
+    const char *sub_rn;            /* on the retried request: the name given on the first pass */
+    int fanout_depth;              /* > 0: sent by a group's fanOutPoint (nesting level) */
     cse_fanout_memo **fanout_memo; /* a slot that outlives the passes of this request
                                (*slot NULL at first, then cse_fanout_memo_free); NULL:
                                a write fan-out asks its decisions blocking */
-    cse_fanout_run *fanout_run; /* internal: the fan-out this sub-request belongs to */
-    cse_pass_memo **pass_memo; /* a slot that outlives the passes of this request (*slot
+    cse_fanout_run *fanout_run;    /* internal: the fan-out this sub-request belongs to */
+    cse_pass_memo **pass_memo;     /* a slot that outlives the passes of this request (*slot
                                NULL at first, then cse_pass_memo_free); NULL: none kept */
-    char *ati;              /* out (may be NULL): Assigned Token IDs (option 327,
+    char *ati;                     /* out (may be NULL): Assigned Token IDs (option 327,
                                "lti:tkid+..."), ati_len bytes, "" when none */
     size_t ati_len;
 } cse_req;
@@ -103,17 +103,17 @@ typedef struct {
 
 typedef struct {
     unsigned rsc;
-    char *body;                     /* malloc'd JSON or NULL: cse_rsp_clear() */
-    char location[CSE_PATH_MAX];    /* CREATE: structured path of the new resource */
-    uint32_t cf;                    /* Content-Format of body (50 unless Accept asked 10001) */
-    char reason[96];                /* why a request was refused, for m2m:dbg ("" = none) */
+    char *body;                  /* malloc'd JSON or NULL: cse_rsp_clear() */
+    char location[CSE_PATH_MAX]; /* CREATE: structured path of the new resource */
+    uint32_t cf;                 /* Content-Format of body (50 unless Accept asked 10001) */
+    char reason[96];             /* why a request was refused, for m2m:dbg ("" = none) */
     /* rsc 0: the request waits for a subscription verification: send verify_body to each
      * verify_nu, then handle the same request again with verified set. */
     char *verify_body;
     char *verify_nu[CSE_VERIFY_MAX];
     size_t n_verify;
-    char verify_rn[64];             /* the subscription name chosen (pass it as sub_rn) */
-    char verify_cr[256];            /* whose subscription (the verification quota) */
+    char verify_rn[64];  /* the subscription name chosen (pass it as sub_rn) */
+    char verify_cr[256]; /* whose subscription (the verification quota) */
     /* Remote decisions were asked without waiting (cse_pep_waiting): rsc and body are
      * provisional (nothing was changed); handle the same request again, with the same
      * pending and time, once they are answered. */
@@ -125,7 +125,7 @@ typedef struct {
     char fwd_hop[128];
     char fwd_poa[256];
     char fwd_from[256];
-    char fwd_csi[128];              /* the CSE-ID the request is addressed to */
+    char fwd_csi[128]; /* the CSE-ID the request is addressed to */
 } cse_rsp;
 
 /* Handles one request; always fills rsp (never fails: errors are RSCs; rsc 0 means

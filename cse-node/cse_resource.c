@@ -113,7 +113,8 @@ int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, cha
     if (uri_path[0] == '_' && uri_path[1] == '/') {
         sp_end = strchr(uri_path + 2, '/');
         return sp_end != NULL && sp_end > uri_path + 2
-                   ? resolve_sp_relative(st, cse_id, sp_end, ret) : CMN_ENOTFOUND;
+                   ? resolve_sp_relative(st, cse_id, sp_end, ret)
+                   : CMN_ENOTFOUND;
     }
     if (base_name(st, cse_id, name) != 0)
         name[0] = '\0';
@@ -152,8 +153,7 @@ static json_t *common_attrs(const char *ri, const char *rn, const char *pi, unsi
                      (json_int_t)ty, "ct", ts, "lt", ts);
 }
 
-int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name,
-                           int64_t now)
+int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name, int64_t now)
 {
     Tep__Resource r = TEP__RESOURCE__INIT;
     json_t *a;
@@ -219,7 +219,7 @@ int cse_res_csebase_policy(cmn_store *st, const char *cse_name, const char *admi
         attrs = json_pack("{s:O}", "pv", pv);
         rsc = cse_res_update(st, acp, attrs, now, &done);
     } else {
-        cse_res_create_in in = { .ty = CMN_TY_ACP, .now = now, .originator = admin, .ae_id = "" };
+        cse_res_create_in in = {.ty = CMN_TY_ACP, .now = now, .originator = admin, .ae_id = ""};
         attrs = json_pack("{s:s, s:O, s:{s:[{s:[s], s:i}]}}", "rn", CSE_RES_CSEBASE_ACP, "pv", pv,
                           "pvs", "acr", "acor", admin, "acop", 63);
         in.attrs = attrs;
@@ -250,14 +250,20 @@ static bool child_allowed(unsigned parent_ty, unsigned ty)
     case CMN_TY_CSEBASE:
         return ty == CMN_TY_AE || ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP ||
                ty == CMN_TY_SUB || ty == CMN_TY_SASR || ty == CMN_TY_CSR;
-    case CMN_TY_CSR: return ty == CMN_TY_SUB;
+    case CMN_TY_CSR:
+        return ty == CMN_TY_SUB;
     case CMN_TY_AE:
         return ty == CMN_TY_CNT || ty == CMN_TY_ACP || ty == CMN_TY_GRP || ty == CMN_TY_SUB;
-    case CMN_TY_CNT: return ty == CMN_TY_CNT || ty == CMN_TY_CIN || ty == CMN_TY_SUB;
-    case CMN_TY_GRP: return ty == CMN_TY_SUB;
-    case CMN_TY_ACP: return ty == CMN_TY_SUB;
-    case CMN_TY_SASR: return ty == CMN_TY_SUB;
-    default: return false;
+    case CMN_TY_CNT:
+        return ty == CMN_TY_CNT || ty == CMN_TY_CIN || ty == CMN_TY_SUB;
+    case CMN_TY_GRP:
+        return ty == CMN_TY_SUB;
+    case CMN_TY_ACP:
+        return ty == CMN_TY_SUB;
+    case CMN_TY_SASR:
+        return ty == CMN_TY_SUB;
+    default:
+        return false;
     }
 }
 
@@ -282,15 +288,24 @@ static int new_id(const char *prefix, int64_t now, char *ret, size_t len)
 static const char *ty_prefix(unsigned ty)
 {
     switch (ty) {
-    case CMN_TY_ACP: return "acp";
-    case CMN_TY_AE: return "ae";
-    case CMN_TY_CNT: return "cnt";
-    case CMN_TY_CIN: return "cin";
-    case CMN_TY_SUB: return "sub";
-    case CMN_TY_GRP: return "grp";
-    case CMN_TY_SASR: return "asar";
-    case CMN_TY_CSR: return "csr";
-    default: return "r";
+    case CMN_TY_ACP:
+        return "acp";
+    case CMN_TY_AE:
+        return "ae";
+    case CMN_TY_CNT:
+        return "cnt";
+    case CMN_TY_CIN:
+        return "cin";
+    case CMN_TY_SUB:
+        return "sub";
+    case CMN_TY_GRP:
+        return "grp";
+    case CMN_TY_SASR:
+        return "asar";
+    case CMN_TY_CSR:
+        return "csr";
+    default:
+        return "r";
     }
 }
 
@@ -302,7 +317,8 @@ static bool acpi_ok(cmn_store *st, json_t *acpi)
     size_t i;
     bool ok;
 
-    json_array_foreach(acpi, i, e) {
+    json_array_foreach(acpi, i, e)
+    {
         if (cse_res_get_by_ri(st, json_string_value(e), &acp) != 0)
             return false;
         ok = acp->ty == CMN_TY_ACP;
@@ -354,8 +370,8 @@ static void add_type_attrs(json_t *a, const cse_res_create_in *in)
         json_object_set_new(a, "st", json_integer(0));
         break;
     case CMN_TY_CIN:
-        json_object_set_new(a, "cs", json_integer((json_int_t)content_size(
-                                         json_object_get(a, "con"))));
+        json_object_set_new(a, "cs",
+                            json_integer((json_int_t)content_size(json_object_get(a, "con"))));
         json_object_set_new(a, "st", json_integer(0));
         break;
     case CMN_TY_SUB:
@@ -367,8 +383,8 @@ static void add_type_attrs(json_t *a, const cse_res_create_in *in)
     case CMN_TY_GRP:
         if (json_object_get(a, "mt") == NULL)
             json_object_set_new(a, "mt", json_integer(0));
-        json_object_set_new(a, "cnm", json_integer((json_int_t)json_array_size(
-                                          json_object_get(a, "mid"))));
+        json_object_set_new(a, "cnm",
+                            json_integer((json_int_t)json_array_size(json_object_get(a, "mid"))));
         json_object_set_new(a, "mtv", json_true());
         break;
     default:
@@ -383,8 +399,8 @@ typedef struct {
     int64_t et;
 } new_names;
 
-static unsigned pick_names(cmn_store *st, const Tep__Resource *parent,
-                           const cse_res_create_in *in, new_names *n)
+static unsigned pick_names(cmn_store *st, const Tep__Resource *parent, const cse_res_create_in *in,
+                           new_names *n)
 {
     json_t *rn = json_object_get(in->attrs, "rn");
 
@@ -398,8 +414,7 @@ static unsigned pick_names(cmn_store *st, const Tep__Resource *parent,
         snprintf(n->rn, sizeof(n->rn), "%s", in->ae_id);
     else
         snprintf(n->rn, sizeof(n->rn), "%s", n->ri);
-    if ((size_t)snprintf(n->path, sizeof(n->path), "%s/%s", parent->path, n->rn) >=
-        sizeof(n->path))
+    if ((size_t)snprintf(n->path, sizeof(n->path), "%s/%s", parent->path, n->rn) >= sizeof(n->path))
         return CMN_RSC_BAD_REQUEST;
     if (in->ty == CMN_TY_AE && exists(st, CSE_DB_RI_INDEX, n->ri))
         return CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED;
@@ -443,7 +458,8 @@ static void fill_acpi(Tep__Resource *r, json_t *acpi, char **buf, size_t max)
 
     r->n_acpi = 0;
     r->acpi = buf;
-    json_array_foreach(acpi, i, e) {
+    json_array_foreach(acpi, i, e)
+    {
         if (i >= max)
             break;
         buf[r->n_acpi++] = (char *)json_string_value(e);
@@ -517,7 +533,8 @@ unsigned cse_res_create(cmn_store *st, const Tep__Resource *parent, const cse_re
     fill_acpi(&r, acpi, acpi_buf, ACPI_MAX);
     r.json = json_dumps(a, JSON_COMPACT);
     rsc = CMN_RSC_INTERNAL_SERVER_ERROR;
-    if (r.json != NULL && store_new(st, &r, a, in->ty) == 0 && cse_res_get(st, n.path, ret_new) == 0)
+    if (r.json != NULL && store_new(st, &r, a, in->ty) == 0 &&
+        cse_res_get(st, n.path, ret_new) == 0)
         rsc = CMN_RSC_CREATED;
     free(r.json);
     json_decref(a);
@@ -623,8 +640,7 @@ static int delete_all(cmn_store *st, const Tep__Resource *r, const victims *v, i
         rc = cse_cnt_txn_unindex(t, r);
         if (rc == 0)
             rc = cse_cnt_txn_settle(t, r->parent_path, -1,
-                                    -(long)json_integer_value(json_object_get(a, "cs")), now,
-                                    NULL);
+                                    -(long)json_integer_value(json_object_get(a, "cs")), now, NULL);
         json_decref(a);
     }
     if (t == NULL)
@@ -638,7 +654,7 @@ static int delete_all(cmn_store *st, const Tep__Resource *r, const victims *v, i
 
 unsigned cse_res_delete(cmn_store *st, const Tep__Resource *r, int64_t now)
 {
-    victims v = { 0 };
+    victims v = {0};
     char prefix[CSE_PATH_MAX + 1];
     int rc;
 
@@ -735,7 +751,8 @@ static void merge_update(json_t *a, json_t *attrs, unsigned ty, int64_t now)
     json_t *v;
     char ts[16];
 
-    json_object_foreach(attrs, key, v) {
+    json_object_foreach(attrs, key, v)
+    {
         if (json_is_null(v))
             json_object_del(a, key);
         else
@@ -749,12 +766,11 @@ static void merge_update(json_t *a, json_t *attrs, unsigned ty, int64_t now)
         json_object_set_new(a, "st",
                             json_integer(json_integer_value(json_object_get(a, "st")) + 1));
     if (ty == CMN_TY_GRP)
-        json_object_set_new(a, "cnm", json_integer((json_int_t)json_array_size(
-                                          json_object_get(a, "mid"))));
+        json_object_set_new(a, "cnm",
+                            json_integer((json_int_t)json_array_size(json_object_get(a, "mid"))));
 }
 
-static int put_updated(cmn_store *st, const Tep__Resource *old, json_t *a, int64_t et,
-                       int64_t now)
+static int put_updated(cmn_store *st, const Tep__Resource *old, json_t *a, int64_t et, int64_t now)
 {
     Tep__Resource r = *old;
     json_t *acpi = json_object_get(a, "acpi");
@@ -845,12 +861,11 @@ static int child_fn(const void *key, size_t klen, const void *val, size_t vlen, 
     return rc;
 }
 
-int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn,
-                 void *arg)
+int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn, void *arg)
 {
     char prefix[CSE_PATH_MAX + 1];
-    walk_ctx w = { fn, arg };
-    child_ctx c = { st, fn, arg };
+    walk_ctx w = {fn, arg};
+    child_ctx c = {st, fn, arg};
     size_t plen;
 
     if ((size_t)snprintf(prefix, sizeof(prefix), "%s/", path) >= sizeof(prefix))
@@ -873,7 +888,7 @@ bool cse_res_expired(const Tep__Resource *r, int64_t now)
 
 typedef struct {
     int64_t now;
-    victims v;  /* path and et of each entry due (ri and ty unknown: "" and 0) */
+    victims v; /* path and et of each entry due (ri and ty unknown: "" and 0) */
 } expiry_ctx;
 
 /* One entry of the expiry index, in et order: due ones collected, the first later one
@@ -911,8 +926,8 @@ static int expiry_drop_stale(cmn_store *st, const victims *stale)
 
 int cse_res_expire(cmn_store *st, int64_t now, size_t *ret_n)
 {
-    expiry_ctx e = { .now = now };
-    victims stale = { 0 };
+    expiry_ctx e = {.now = now};
+    victims stale = {0};
     Tep__Resource *r = NULL;
     int rc = cmn_store_foreach(st, CSE_DB_EXPIRY, NULL, 0, expiry_fn, &e);
 
@@ -968,7 +983,7 @@ static int subs_fn(const void *key, size_t klen, const void *val, size_t vlen, v
 
 int cse_res_subs_of(cmn_store *st, const char *parent_path, cse_res_visit_fn fn, void *arg)
 {
-    subs_ctx s = { st, parent_path, strlen(parent_path), fn, arg };
+    subs_ctx s = {st, parent_path, strlen(parent_path), fn, arg};
 
     return cmn_store_foreach(st, CSE_DB_SUBS, NULL, 0, subs_fn, &s);
 }

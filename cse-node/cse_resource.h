@@ -22,9 +22,8 @@
  * expiry index too. */
 #define CSE_SCHEMA 3
 /* The databases of the resource tree, for cmn_store_open's list. */
-#define CSE_RES_DBS                                                                        \
-    CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS, CSE_DB_CHILDREN, CSE_DB_CIN_AGE,       \
-        CSE_DB_EXPIRY
+#define CSE_RES_DBS                                                                                \
+    CSE_DB_RESOURCES, CSE_DB_RI_INDEX, CSE_DB_SUBS, CSE_DB_CHILDREN, CSE_DB_CIN_AGE, CSE_DB_EXPIRY
 
 /* A store opened at an older schema (cmn_store_schema < CSE_SCHEMA) is brought to
  * CSE_SCHEMA in one transaction: every resource with an expirationTime into the expiry
@@ -44,8 +43,7 @@ int cse_res_get_by_ri(cmn_store *st, const char *ri, Tep__Resource **ret);
 int cse_res_resolve(cmn_store *st, const char *cse_id, const char *uri_path, char *ret);
 
 /* Creates the CSEBase (ty 5, rn = cse_name, csi = cse_id) if the tree is empty. */
-int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name,
-                           int64_t now);
+int cse_res_ensure_csebase(cmn_store *st, const char *cse_id, const char *cse_name, int64_t now);
 
 /* The CSEBase's policy, [cse] csebase_pv: pv_json ("" = none) becomes the privileges of
  * the ACP <cse_name>/acp-csebase (created by admin, pvs admin only), the CSEBase's only
@@ -81,8 +79,7 @@ unsigned cse_res_update(cmn_store *st, const Tep__Resource *r, json_t *attrs, in
  * path order; r is borrowed for the call. A non-zero return stops the walk and is
  * returned. */
 typedef int (*cse_res_visit_fn)(const Tep__Resource *r, void *arg);
-int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn,
-                 void *arg);
+int cse_res_walk(cmn_store *st, const char *path, bool direct_only, cse_res_visit_fn fn, void *arg);
 
 /* Calls fn for each subscription whose parent is parent_path (through CSE_DB_SUBS, so
  * the cost follows the number of subscriptions, not the size of the subtree). */

@@ -20,8 +20,8 @@ bool cse_route_addressed_csi(const char *path, char *ret, size_t len)
     if (p == NULL || *p == '\0' || *p == '/')
         return false;
     end = strchr(p, '/');
-    return (size_t)snprintf(ret, len, "/%.*s", end != NULL ? (int)(end - p) : (int)strlen(p),
-                            p) < len;
+    return (size_t)snprintf(ret, len, "/%.*s", end != NULL ? (int)(end - p) : (int)strlen(p), p) <
+           len;
 }
 
 /* Did the request come from this MN-CSE's registrar? Over CoAPS its session says so;

@@ -22,16 +22,16 @@
  * sessions of a credential (cse_saef_close_revoked). */
 typedef struct saef_binding {
     struct saef_binding *next;
-    coap_session_t *session;      /* the session whose app data this is */
+    coap_session_t *session; /* the session whose app data this is */
     char key_id[CMN_KEY_ID_MAX];
     char enrolee_id[256];
-    char app_id[256];             /* App-ID of the enrolment ("" = none) */
-    uint8_t key[CMN_KEY_LEN];     /* handed to libcoap from the callback, wiped on free */
+    char app_id[256];         /* App-ID of the enrolment ("" = none) */
+    uint8_t key[CMN_KEY_LEN]; /* handed to libcoap from the callback, wiped on free */
     coap_bin_const_t psk;
-    bool is_admin;                /* the admin credential (not in the store) */
-    bool is_cert;                 /* certificate SAEF: enrolee_id from the SAN */
-    bool is_peer;                 /* this MN-CSE's own session to its registrar (Kpsa) */
-    int64_t not_after;            /* certificate SAEF: the certificate's end */
+    bool is_admin;     /* the admin credential (not in the store) */
+    bool is_cert;      /* certificate SAEF: enrolee_id from the SAN */
+    bool is_peer;      /* this MN-CSE's own session to its registrar (Kpsa) */
+    int64_t not_after; /* certificate SAEF: the certificate's end */
 } saef_binding;
 
 /* One libcoap context per tep-cse process: the bindings of its DTLS sessions. */
@@ -80,8 +80,7 @@ static struct {
     uint8_t key[CMN_KEY_LEN];
 } admin;
 
-int cse_saef_set_admin(const char *identity, const uint8_t key[CMN_KEY_LEN],
-                       const char *originator)
+int cse_saef_set_admin(const char *identity, const uint8_t key[CMN_KEY_LEN], const char *originator)
 {
     if (identity[0] == '\0' || strlen(identity) >= sizeof(admin.identity) ||
         strlen(originator) >= sizeof(admin.originator))
@@ -136,11 +135,16 @@ static void binding_free(saef_binding *b)
 static const char *refuse_reason(int rc)
 {
     switch (rc) {
-    case CMN_ENOTFOUND: return "unknown_identity";
-    case CMN_EDENIED: return "revoked";
-    case CMN_EEXPIRED: return "expired";
-    case CMN_ERANGE: return "bad_identity";
-    default: return "store_error";
+    case CMN_ENOTFOUND:
+        return "unknown_identity";
+    case CMN_EDENIED:
+        return "revoked";
+    case CMN_EEXPIRED:
+        return "expired";
+    case CMN_ERANGE:
+        return "bad_identity";
+    default:
+        return "store_error";
     }
 }
 
@@ -252,8 +256,8 @@ int cse_saef_setup(coap_context_t *ctx, cmn_store *st, const char *psk_hint)
  * its own (CERT_REVOKED) and the enrolment it was issued under (its serial names the
  * KeID, cmn_ca_serial_bound_to) is the AE-ID's current, usable one (TS-0003 10.7:
  * revoking, expiring or replacing the enrolment ends it). *ret_reason: why not, for the log. */
-int cse_saef_cert_usable(cmn_store *st, const char *serial, const char *ae_id,
-                         int64_t not_after, int64_t now, const char **ret_reason)
+int cse_saef_cert_usable(cmn_store *st, const char *serial, const char *ae_id, int64_t not_after,
+                         int64_t now, const char **ret_reason)
 {
     Tep__Credential *c = NULL;
     int rc = now < not_after ? cse_cert_revoked(st, serial) : CMN_EEXPIRED;
@@ -306,8 +310,8 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
         CMN_WARN(SUB, "event=handshake_refused reason=cert_no_onem2m_san");
         return 0;
     }
-    if ((rc = cse_saef_cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after, time(NULL),
-                          &why)) != 0) {
+    if ((rc = cse_saef_cert_usable(setup.id_call_back_arg, info.serial, id, info.not_after,
+                                   time(NULL), &why)) != 0) {
         CMN_WARN(SUB, "event=handshake_refused reason=%s identity=cert:%s enrolee_id=%s", why,
                  info.serial, cmn_log_value(id, shown, sizeof(shown)));
         return 0;
@@ -349,7 +353,8 @@ static int binding_usable(cmn_store *st, const saef_binding *b, int64_t now,
     int rc;
 
     if (b->is_cert)
-        return cse_saef_cert_usable(st, binding_serial(b), b->enrolee_id, b->not_after, now, ret_reason);
+        return cse_saef_cert_usable(st, binding_serial(b), b->enrolee_id, b->not_after, now,
+                                    ret_reason);
     rc = cse_cred_get(st, b->key_id, &c);
     if (rc == 0)
         rc = cse_cred_usable(c, now);

@@ -82,7 +82,7 @@ size_t cse_saef_close_revoked(cmn_store *st, int64_t now);
  * still authenticate: valid, not revoked on its own, issued under the AE-ID's current
  * usable enrolment (TS-0003 10.7). 0, else CMN_E* with *ret_reason for the log. Used by
  * the certificate SAEF and by ESCertKE (cse_escertke.c). */
-int cse_saef_cert_usable(cmn_store *st, const char *serial, const char *ae_id,
-                         int64_t not_after, int64_t now, const char **ret_reason);
+int cse_saef_cert_usable(cmn_store *st, const char *serial, const char *ae_id, int64_t not_after,
+                         int64_t now, const char **ret_reason);
 
 #endif

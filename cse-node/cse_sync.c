@@ -38,8 +38,7 @@ static int put_with_indexes(cmn_txn *t, const Tep__Credential *c)
         rc = cmn_txn_put(t, CSE_DB_ENROLEES, c->enrolee_id, strlen(c->enrolee_id), c->key_id,
                          strlen(c->key_id));
     if (rc == 0 && c->ke_id[0] != '\0')
-        rc = cmn_txn_put(t, CSE_DB_KEIDS, c->ke_id, strlen(c->ke_id), c->key_id,
-                         strlen(c->key_id));
+        rc = cmn_txn_put(t, CSE_DB_KEIDS, c->ke_id, strlen(c->ke_id), c->key_id, strlen(c->key_id));
     return rc;
 }
 

@@ -21,8 +21,8 @@ struct cse_token_entry {
     bool used;
     char lti[LTI_MAX];
     char holder[CMN_TOKEN_ID_MAX];
-    cmn_token *tok;          /* owned */
-    uint64_t stamp;          /* for eviction: oldest first */
+    cmn_token *tok; /* owned */
+    uint64_t stamp; /* for eviction: oldest first */
 };
 
 struct cse_tokens {
@@ -217,9 +217,13 @@ int cse_tokens_accept(cse_tokens *t, const char *jwt, const char *originator, in
                       const cse_token_entry **ret_entry, cmn_token_status *ret_st)
 {
     char holder[CMN_TOKEN_ID_MAX];
-    const char *own[2] = { t->abs_cse_id, t->cse_id };
-    cmn_token_check chk = { .issuers = &t->issuer, .n_issuers = 1, .holder = holder,
-                            .audience = own, .n_audience = 2, .now = now };
+    const char *own[2] = {t->abs_cse_id, t->cse_id};
+    cmn_token_check chk = {.issuers = &t->issuer,
+                           .n_issuers = 1,
+                           .holder = holder,
+                           .audience = own,
+                           .n_audience = 2,
+                           .now = now};
     cmn_token *tok = NULL;
     int rc;
 
@@ -266,9 +270,8 @@ static bool names_target(json_t *ris, const char *target)
     size_t i;
     json_t *v;
 
-    json_array_foreach(ris, i, v)
-        if (cmn_token_ris_match(json_string_value(v), target))
-            return true;
+    json_array_foreach(ris, i,
+                       v) if (cmn_token_ris_match(json_string_value(v), target)) return true;
     return false;
 }
 
@@ -281,10 +284,10 @@ static char *holder_pv(json_t *pv, const char *originator)
 
     if (!json_is_array(acrs) || copy == NULL)
         goto out;
-    json_array_foreach(json_object_get(copy, "acr"), i, acr)
-        if (!json_is_object(acr) ||
-            json_object_set_new(acr, "acor", json_pack("[s]", originator)) != 0)
-            goto out;
+    json_array_foreach(json_object_get(copy, "acr"), i,
+                       acr) if (!json_is_object(acr) ||
+                                json_object_set_new(acr, "acor", json_pack("[s]", originator)) !=
+                                    0) goto out;
     s = json_dumps(copy, JSON_COMPACT);
 out:
     json_decref(copy);
@@ -296,7 +299,8 @@ static int add_roles(json_t *rids, cse_token_grants *g)
     size_t i;
     json_t *v;
 
-    json_array_foreach(rids, i, v) {
+    json_array_foreach(rids, i, v)
+    {
         if (!json_is_string(v))
             continue;
         if (g->n_roles >= CSE_TOKEN_ROLES_MAX)
@@ -308,8 +312,8 @@ static int add_roles(json_t *rids, cse_token_grants *g)
     return 0;
 }
 
-static int add_permission(json_t *pm, const char *tkid, const char *originator,
-                          const char *target, cse_token_grants *g)
+static int add_permission(json_t *pm, const char *tkid, const char *originator, const char *target,
+                          cse_token_grants *g)
 {
     json_t *pv = json_object_get(pm, "pv");
     char *acp;
@@ -336,9 +340,8 @@ int cse_tokens_apply(const cse_token_entry *e, const char *originator, const cha
     size_t i;
     int rc;
 
-    json_array_foreach(pms, i, pm)
-        if ((rc = add_permission(pm, e->tok->tkid, originator, target, g)) != 0)
-            return rc;
+    json_array_foreach(pms, i, pm) if ((rc = add_permission(pm, e->tok->tkid, originator, target,
+                                                            g)) != 0) return rc;
     return 0;
 }
 

@@ -22,7 +22,7 @@
 #include "cmn_token.h"
 #include "tep.pb-c.h"
 
-#define CSE_TOKEN_PARAMS_MAX 8   /* of each kind per request */
+#define CSE_TOKEN_PARAMS_MAX 8 /* of each kind per request */
 #define CSE_ATI_MAX 1024
 
 typedef struct {
@@ -34,7 +34,7 @@ typedef struct {
     size_t n_ltids;
     const char *rids[CSE_TOKEN_PARAMS_MAX];
     size_t n_rids;
-    char *buf;                   /* owned: the values point into it */
+    char *buf; /* owned: the values point into it */
 } cse_token_params;
 
 /* Parses "k=v&k=v" (NULL is fine); values of tkns/tids/ltids/rids are '+'-separated
@@ -47,10 +47,10 @@ bool cse_token_params_any(const cse_token_params *p);
 typedef struct cse_tokens cse_tokens;
 
 typedef struct {
-    const char *sp_id;        /* SP-ID of absolute IDs ("tep.local") */
-    const char *cse_id;       /* SP-relative CSE-ID ("/tep-cse") */
-    const char *issuer;       /* trusted iss ("maf.tep.local") */
-    const char *issuer_key;   /* file with the issuer's public key: 130 hex digits */
+    const char *sp_id;      /* SP-ID of absolute IDs ("tep.local") */
+    const char *cse_id;     /* SP-relative CSE-ID ("/tep-cse") */
+    const char *issuer;     /* trusted iss ("maf.tep.local") */
+    const char *issuer_key; /* file with the issuer's public key: 130 hex digits */
 } cse_tokens_cfg;
 
 /* CMN_EIO / CMN_EINVAL when the key file cannot be read or is not a P-256 point. */

@@ -8,9 +8,30 @@
 #include "cmn_onem2m.h"
 #include "cse_validate.h"
 
-typedef enum { A_STR, A_BOOL, A_UINT, A_POSUINT, A_STRLIST, A_NONEMPTY_STRLIST, A_ANY, A_PRIVS,
-               A_NULL, A_ENC, A_NCT, A_CSY, A_PATTERNS, A_APP_PATTERNS, A_API, A_POA, A_CSZ,
-               A_SRV, A_CNF, A_ID, A_TIME, A_ESI } attr_kind;
+typedef enum {
+    A_STR,
+    A_BOOL,
+    A_UINT,
+    A_POSUINT,
+    A_STRLIST,
+    A_NONEMPTY_STRLIST,
+    A_ANY,
+    A_PRIVS,
+    A_NULL,
+    A_ENC,
+    A_NCT,
+    A_CSY,
+    A_PATTERNS,
+    A_APP_PATTERNS,
+    A_API,
+    A_POA,
+    A_CSZ,
+    A_SRV,
+    A_CNF,
+    A_ID,
+    A_TIME,
+    A_ESI
+} attr_kind;
 
 /* When an attribute may be written: on CREATE (C), on UPDATE (U), or both. */
 enum { W_C = 1, W_U = 2, W_CU = 3 };
@@ -18,9 +39,9 @@ enum { W_C = 1, W_U = 2, W_CU = 3 };
 typedef struct {
     const char *name;
     attr_kind kind;
-    bool mandatory;  /* on CREATE */
+    bool mandatory; /* on CREATE */
     int when;
-    int release;     /* the release that added it: a request of an older RVI may not send it */
+    int release; /* the release that added it: a request of an older RVI may not send it */
 } attr_rule;
 
 /* Universal/common attributes (TS-0004 7.4.x.1-2 of each type): rn only at CREATE;
@@ -28,83 +49,104 @@ typedef struct {
  * subscription, group: O at CREATE, NP at UPDATE), set to null by the client to ask for
  * the creator. */
 static const attr_rule common_rules[] = {
-    { "rn", A_STR, false, W_C, 0 }, { "et", A_STR, false, W_CU, 0 },
-    { "lbl", A_STRLIST, false, W_CU, 0 }, { "acpi", A_STRLIST, false, W_CU, 0 },
-    { NULL, 0, false, 0, 0 },
+    {"rn", A_STR, false, W_C, 0},
+    {"et", A_STR, false, W_CU, 0},
+    {"lbl", A_STRLIST, false, W_CU, 0},
+    {"acpi", A_STRLIST, false, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
-static const attr_rule creator_rule[] = { { "cr", A_NULL, false, W_C, 0 }, { NULL, 0, false, 0, 0 } };
+static const attr_rule creator_rule[] = {{"cr", A_NULL, false, W_C, 0}, {NULL, 0, false, 0, 0}};
 /* custodian (Release 4, TS-0001 9.6.1.3): takes the creator's place in the default access
  * policy; on the types that have a creator or are policies. */
-static const attr_rule custodian_rule[] = { { "cstn", A_ID, false, W_CU, 4 },
-                                            { NULL, 0, false, 0, 0 } };
+static const attr_rule custodian_rule[] = {{"cstn", A_ID, false, W_CU, 4}, {NULL, 0, false, 0, 0}};
 /* AE (TS-0004 Table 7.4.5.1-3): App-ID, requestReachability and supportedReleaseVersions
  * mandatory at CREATE; App-ID not updatable. */
 static const attr_rule ae_rules[] = {
-    { "api", A_API, true, W_C, 0 }, { "apn", A_STR, false, W_CU, 0 },
-    { "rr", A_BOOL, true, W_CU, 0 }, { "poa", A_POA, false, W_CU, 0 },
-    { "srv", A_SRV, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
-    { "or", A_STR, false, W_CU, 0 }, { "csz", A_CSZ, false, W_CU, 0 },
-    { "esi", A_ESI, false, W_CU, 0 }, { NULL, 0, false, 0, 0 },
+    {"api", A_API, true, W_C, 0},   {"apn", A_STR, false, W_CU, 0}, {"rr", A_BOOL, true, W_CU, 0},
+    {"poa", A_POA, false, W_CU, 0}, {"srv", A_SRV, true, W_CU, 0},  {"nl", A_STR, false, W_CU, 0},
+    {"or", A_STR, false, W_CU, 0},  {"csz", A_CSZ, false, W_CU, 0}, {"esi", A_ESI, false, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
 /* remoteCSE (TS-0004 Table 7.4.4.1-3): CSEBase, requestReachability and
  * supportedReleaseVersions mandatory at CREATE; cseType, CSE-ID and CSEBase not
  * updatable. */
 static const attr_rule csr_rules[] = {
-    { "cst", A_UINT, false, W_C, 0 }, { "poa", A_POA, false, W_CU, 0 },
-    { "cb", A_STR, true, W_C, 0 }, { "csi", A_STR, false, W_C, 0 },
-    { "rr", A_BOOL, true, W_CU, 0 }, { "nl", A_STR, false, W_CU, 0 },
-    { "csz", A_CSZ, false, W_CU, 0 }, { "dcse", A_STRLIST, false, W_CU, 0 },
-    { "srv", A_SRV, true, W_CU, 0 }, { "spi", A_STR, false, W_CU, 0 },
-    { "esi", A_ESI, false, W_CU, 0 },
-    { NULL, 0, false, 0, 0 },
+    {"cst", A_UINT, false, W_C, 0}, {"poa", A_POA, false, W_CU, 0},
+    {"cb", A_STR, true, W_C, 0},    {"csi", A_STR, false, W_C, 0},
+    {"rr", A_BOOL, true, W_CU, 0},  {"nl", A_STR, false, W_CU, 0},
+    {"csz", A_CSZ, false, W_CU, 0}, {"dcse", A_STRLIST, false, W_CU, 0},
+    {"srv", A_SRV, true, W_CU, 0},  {"spi", A_STR, false, W_CU, 0},
+    {"esi", A_ESI, false, W_CU, 0}, {NULL, 0, false, 0, 0},
 };
 static const attr_rule cnt_rules[] = {
-    { "mni", A_UINT, false, W_CU, 0 }, { "mbs", A_UINT, false, W_CU, 0 },
-    { "mia", A_UINT, false, W_CU, 0 }, { "or", A_STR, false, W_CU, 0 },
-    { NULL, 0, false, 0, 0 },
+    {"mni", A_UINT, false, W_CU, 0}, {"mbs", A_UINT, false, W_CU, 0},
+    {"mia", A_UINT, false, W_CU, 0}, {"or", A_STR, false, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
 /* contentInstance: dataGenerationTime and deletionCnt are Release 4 */
 static const attr_rule cin_rules[] = {
-    { "con", A_ANY, true, W_C, 0 }, { "cnf", A_CNF, false, W_C, 0 },
-    { "or", A_STR, false, W_C, 0 }, { "dgt", A_TIME, false, W_C, 4 },
-    { "dcnt", A_POSUINT, false, W_C, 4 }, { NULL, 0, false, 0, 0 },
+    {"con", A_ANY, true, W_C, 0},       {"cnf", A_CNF, false, W_C, 0},
+    {"or", A_STR, false, W_C, 0},       {"dgt", A_TIME, false, W_C, 4},
+    {"dcnt", A_POSUINT, false, W_C, 4}, {NULL, 0, false, 0, 0},
 };
 static const attr_rule acp_rules[] = {
-    { "pv", A_PRIVS, true, W_CU, 0 }, { "pvs", A_PRIVS, true, W_CU, 0 }, { NULL, 0, false, 0, 0 },
+    {"pv", A_PRIVS, true, W_CU, 0},
+    {"pvs", A_PRIVS, true, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
 /* subscription (TS-0004 7.4.8): nu mandatory; enc = {"net":[1..]} (event types 1..4) */
 static const attr_rule sub_rules[] = {
-    { "nu", A_NONEMPTY_STRLIST, true, W_CU, 0 }, { "enc", A_ENC, false, W_CU, 0 },
-    { "exc", A_UINT, false, W_CU, 0 }, { "nct", A_NCT, false, W_CU, 0 }, { "su", A_STR, false, W_CU, 0 },
-    { "ln", A_BOOL, false, W_CU, 0 }, { "nec", A_UINT, false, W_CU, 0 }, { NULL, 0, false, 0, 0 },
+    {"nu", A_NONEMPTY_STRLIST, true, W_CU, 0},
+    {"enc", A_ENC, false, W_CU, 0},
+    {"exc", A_UINT, false, W_CU, 0},
+    {"nct", A_NCT, false, W_CU, 0},
+    {"su", A_STR, false, W_CU, 0},
+    {"ln", A_BOOL, false, W_CU, 0},
+    {"nec", A_UINT, false, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
 /* group (TS-0004 7.4.13): mid and mnm mandatory, mt the member type (0 = mixed) */
 static const attr_rule grp_rules[] = {
-    { "mid", A_STRLIST, true, W_CU, 0 }, { "mnm", A_POSUINT, true, W_CU, 0 },
-    { "mt", A_UINT, false, W_C, 0 }, { "gn", A_STR, false, W_CU, 0 }, { "csy", A_CSY, false, W_C, 0 },
-    { "macp", A_STRLIST, false, W_CU, 0 }, { NULL, 0, false, 0, 0 },
+    {"mid", A_STRLIST, true, W_CU, 0},
+    {"mnm", A_POSUINT, true, W_CU, 0},
+    {"mt", A_UINT, false, W_C, 0},
+    {"gn", A_STR, false, W_CU, 0},
+    {"csy", A_CSY, false, W_C, 0},
+    {"macp", A_STRLIST, false, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
 
 /* serviceSubscribedAppRule (TS-0004 7.4.29, TS-0001 9.6.29): lists of patterns ('*'
  * wildcards); aai entries start with '*', 'R' or 'N' (TS-0004 7.4.29.2.1: else 4000). */
 static const attr_rule asar_rules[] = {
-    { "apci", A_PATTERNS, false, W_CU, 0 }, { "aai", A_APP_PATTERNS, false, W_CU, 0 },
-    { "aae", A_PATTERNS, false, W_CU, 0 }, { "ari", A_PATTERNS, false, W_CU, 0 },
-    { NULL, 0, false, 0, 0 },
+    {"apci", A_PATTERNS, false, W_CU, 0},
+    {"aai", A_APP_PATTERNS, false, W_CU, 0},
+    {"aae", A_PATTERNS, false, W_CU, 0},
+    {"ari", A_PATTERNS, false, W_CU, 0},
+    {NULL, 0, false, 0, 0},
 };
 
 static const attr_rule *rules_for(unsigned ty)
 {
     switch (ty) {
-    case CMN_TY_AE: return ae_rules;
-    case CMN_TY_CSR: return csr_rules;
-    case CMN_TY_CNT: return cnt_rules;
-    case CMN_TY_CIN: return cin_rules;
-    case CMN_TY_ACP: return acp_rules;
-    case CMN_TY_SUB: return sub_rules;
-    case CMN_TY_GRP: return grp_rules;
-    case CMN_TY_SASR: return asar_rules;
-    default: return NULL;
+    case CMN_TY_AE:
+        return ae_rules;
+    case CMN_TY_CSR:
+        return csr_rules;
+    case CMN_TY_CNT:
+        return cnt_rules;
+    case CMN_TY_CIN:
+        return cin_rules;
+    case CMN_TY_ACP:
+        return acp_rules;
+    case CMN_TY_SUB:
+        return sub_rules;
+    case CMN_TY_GRP:
+        return grp_rules;
+    case CMN_TY_SASR:
+        return asar_rules;
+    default:
+        return NULL;
     }
 }
 
@@ -122,7 +164,8 @@ static bool is_str_list(json_t *v)
 
     if (!json_is_array(v) || json_array_size(v) > CSE_VALIDATE_LIST_MAX)
         return false;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         if (!is_str(e))
             return false;
     }
@@ -144,13 +187,15 @@ static bool acip_ok(json_t *acip)
 
     if (!json_is_object(acip))
         return false;
-    json_object_foreach(acip, key, list) {
+    json_object_foreach(acip, key, list)
+    {
         int family = strcmp(key, "ipv4") == 0 ? 4 : strcmp(key, "ipv6") == 0 ? 6 : 0;
         if (family == 0 || !is_str_list(list))
             return false;
-        json_array_foreach(list, i, e) {
-            if (cmn_acp_cidr_match(json_string_value(e), family,
-                                   family == 4 ? "0.0.0.0" : "::") < 0)
+        json_array_foreach(list, i, e)
+        {
+            if (cmn_acp_cidr_match(json_string_value(e), family, family == 4 ? "0.0.0.0" : "::") <
+                0)
                 return false;
         }
     }
@@ -190,14 +235,17 @@ static bool acco_ok(json_t *acco)
 
     if (!json_is_array(acco))
         return false;
-    json_array_foreach(acco, i, ctx) {
+    json_array_foreach(acco, i, ctx)
+    {
         if (!json_is_object(ctx))
             return false;
-        json_object_foreach(ctx, key, v) {
+        json_object_foreach(ctx, key, v)
+        {
             if (strcmp(key, "actw") == 0) {
                 if (!is_str_list(v))
                     return false;
-                json_array_foreach(v, j, e) {
+                json_array_foreach(v, j, e)
+                {
                     if (cmn_acp_schedule_match(json_string_value(e), 0) < 0)
                         return false;
                 }
@@ -247,7 +295,8 @@ int cse_validate_privileges(json_t *pv, size_t min_acr)
         return CMN_EINVAL;
     if (json_array_size(acr) < min_acr)
         return CMN_EINVAL;
-    json_array_foreach(acr, i, r) {
+    json_array_foreach(acr, i, r)
+    {
         if (validate_acr(r) != 0)
             return CMN_EINVAL;
     }
@@ -268,7 +317,8 @@ static bool enc_ok(json_t *v)
         return true;
     if (!json_is_array(net))
         return false;
-    json_array_foreach(net, i, e) {
+    json_array_foreach(net, i, e)
+    {
         if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 4)
             return false;
     }
@@ -283,7 +333,8 @@ static bool patterns_ok(json_t *v, bool app)
 
     if (!is_str_list(v))
         return false;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         const char *p = json_string_value(e);
         if (p[0] == '\0' || (app && p[0] != '*' && p[0] != 'R' && p[0] != 'N'))
             return false;
@@ -323,7 +374,8 @@ static bool poa_ok(json_t *v)
 
     if (!is_str_list(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         const char *s = json_string_value(e);
         size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
 
@@ -352,7 +404,8 @@ static bool list_of(json_t *v, const char *const *set)
 
     if (!is_str_list(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         if (!one_of(json_string_value(e), set))
             return false;
     }
@@ -362,13 +415,18 @@ static bool list_of(json_t *v, const char *const *set)
 /* m2m:serializations: xml, json, cbor (TS-0004 Table 6.3.3-1); tep also takes the media
  * types that clients send for them, oneM2M's own included (the ACME CSE announces
  * application/vnd.onem2m-res+json when it registers). */
-static const char *const csz_set[] = { "xml", "json", "cbor", "application/xml",
-                                       "application/json", "application/cbor",
-                                       "application/vnd.onem2m-res+xml",
-                                       "application/vnd.onem2m-res+json",
-                                       "application/vnd.onem2m-res+cbor", NULL };
+static const char *const csz_set[] = {"xml",
+                                      "json",
+                                      "cbor",
+                                      "application/xml",
+                                      "application/json",
+                                      "application/cbor",
+                                      "application/vnd.onem2m-res+xml",
+                                      "application/vnd.onem2m-res+json",
+                                      "application/vnd.onem2m-res+cbor",
+                                      NULL};
 /* m2m:supportedReleaseVersions: 1, 2, 2a, 3 in this release; 4 and 5 from later ones. */
-static const char *const srv_set[] = { "1", "2", "2a", "3", "4", "5", NULL };
+static const char *const srv_set[] = {"1", "2", "2a", "3", "4", "5", NULL};
 
 static bool digits(const char *s, size_t n)
 {
@@ -417,8 +475,7 @@ static bool time_ok(json_t *v)
     if (n < 15 || s[8] != 'T' || !digits(s, 3) || !digits(s + 3, 3) || !digits(s + 6, 2) ||
         !digits(s + 9, 3) || !digits(s + 12, 3))
         return false;
-    return n == 15 || (s[15] == ',' && n <= 22 && strspn(s + 16, "0123456789") == n - 16 &&
-                       n > 16);
+    return n == 15 || (s[15] == ',' && n <= 22 && strspn(s + 16, "0123456789") == n - 16 && n > 16);
 }
 
 /* A list of integers each in [lo, hi], each also accepted by ok (NULL: any), non-empty. */
@@ -429,7 +486,8 @@ static bool int_list(json_t *v, json_int_t lo, json_int_t hi, bool (*ok)(json_in
 
     if (!json_is_array(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         if (!json_is_integer(e) || json_integer_value(e) < lo || json_integer_value(e) > hi ||
             (ok != NULL && !ok(json_integer_value(e))))
             return false;
@@ -453,7 +511,8 @@ static bool esi_ok(json_t *v)
 
     if (!json_is_object(v) || !int_list(json_object_get(v, "esf"), 10, 45, suid_ok))
         return false;
-    json_object_foreach(v, k, m) {
+    json_object_foreach(v, k, m)
+    {
         if (strcmp(k, "esf") != 0 && strcmp(k, "escert") != 0 && strcmp(k, "esro") != 0)
             return false;
     }
@@ -469,27 +528,48 @@ static bool esi_ok(json_t *v)
 static bool kind_ok(const attr_rule *r, json_t *v)
 {
     switch (r->kind) {
-    case A_STR: return is_str(v);
-    case A_BOOL: return json_is_boolean(v);
-    case A_UINT: return is_uint(v);
-    case A_POSUINT: return is_uint(v) && json_integer_value(v) > 0;
-    case A_STRLIST: return is_str_list(v);
-    case A_NONEMPTY_STRLIST: return is_str_list(v) && json_array_size(v) > 0;
-    case A_ENC: return enc_ok(v);
-    case A_NCT: return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
-    case A_CSY: return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
-    case A_NULL: return json_is_null(v);
-    case A_PATTERNS: return patterns_ok(v, false);
-    case A_APP_PATTERNS: return patterns_ok(v, true);
-    case A_ANY: return !json_is_null(v);
-    case A_API: return api_ok(v);
-    case A_POA: return poa_ok(v);
-    case A_CSZ: return list_of(v, csz_set);
-    case A_SRV: return list_of(v, srv_set);
-    case A_CNF: return cnf_ok(v);
-    case A_ID: return id_ok(json_string_value(v));
-    case A_TIME: return time_ok(v);
-    case A_ESI: return esi_ok(v);
+    case A_STR:
+        return is_str(v);
+    case A_BOOL:
+        return json_is_boolean(v);
+    case A_UINT:
+        return is_uint(v);
+    case A_POSUINT:
+        return is_uint(v) && json_integer_value(v) > 0;
+    case A_STRLIST:
+        return is_str_list(v);
+    case A_NONEMPTY_STRLIST:
+        return is_str_list(v) && json_array_size(v) > 0;
+    case A_ENC:
+        return enc_ok(v);
+    case A_NCT:
+        return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
+    case A_CSY:
+        return is_uint(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 3;
+    case A_NULL:
+        return json_is_null(v);
+    case A_PATTERNS:
+        return patterns_ok(v, false);
+    case A_APP_PATTERNS:
+        return patterns_ok(v, true);
+    case A_ANY:
+        return !json_is_null(v);
+    case A_API:
+        return api_ok(v);
+    case A_POA:
+        return poa_ok(v);
+    case A_CSZ:
+        return list_of(v, csz_set);
+    case A_SRV:
+        return list_of(v, srv_set);
+    case A_CNF:
+        return cnf_ok(v);
+    case A_ID:
+        return id_ok(json_string_value(v));
+    case A_TIME:
+        return time_ok(v);
+    case A_ESI:
+        return esi_ok(v);
     case A_PRIVS:
         /* TS-0004: selfPrivileges must hold at least one rule (BAD_REQUEST otherwise). */
         return cse_validate_privileges(v, strcmp(r->name, "pvs") == 0 ? 1 : 0) == 0;
@@ -566,8 +646,7 @@ static unsigned check_attr(unsigned ty, int release, int when, const char *key, 
     return 0;
 }
 
-static unsigned check_mandatory(const attr_rule *rules, json_t *attrs, char *reason,
-                                size_t rlen)
+static unsigned check_mandatory(const attr_rule *rules, json_t *attrs, char *reason, size_t rlen)
 {
     for (; rules->name != NULL; rules++) {
         if (rules->mandatory && json_object_get(attrs, rules->name) == NULL) {
@@ -599,8 +678,7 @@ int cse_validate_release(const char *rvi)
     return rvi[0] - '0';
 }
 
-unsigned cse_validate_create(unsigned ty, int release, json_t *attrs, char *ret_reason,
-                             size_t rlen)
+unsigned cse_validate_create(unsigned ty, int release, json_t *attrs, char *ret_reason, size_t rlen)
 {
     const attr_rule *rules = rules_for(ty);
     const char *key;
@@ -616,7 +694,8 @@ unsigned cse_validate_create(unsigned ty, int release, json_t *attrs, char *ret_
         snprintf(ret_reason, rlen, "not_an_object");
         return CMN_RSC_BAD_REQUEST;
     }
-    json_object_foreach(attrs, key, v) {
+    json_object_foreach(attrs, key, v)
+    {
         rsc = check_attr(ty, release, W_C, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;
@@ -629,8 +708,7 @@ unsigned cse_validate_create(unsigned ty, int release, json_t *attrs, char *ret_
     return check_mandatory(rules, attrs, ret_reason, rlen);
 }
 
-unsigned cse_validate_update(unsigned ty, int release, json_t *attrs, char *ret_reason,
-                             size_t rlen)
+unsigned cse_validate_update(unsigned ty, int release, json_t *attrs, char *ret_reason, size_t rlen)
 {
     const attr_rule *rules = rules_for(ty);
     const char *key;
@@ -647,7 +725,8 @@ unsigned cse_validate_update(unsigned ty, int release, json_t *attrs, char *ret_
         snprintf(ret_reason, rlen, "not_an_object");
         return CMN_RSC_BAD_REQUEST;
     }
-    json_object_foreach(attrs, key, v) {
+    json_object_foreach(attrs, key, v)
+    {
         rsc = check_attr(ty, release, W_U, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;

@@ -12,7 +12,7 @@
 
 static void test_per_originator(void **state)
 {
-    cse_admit_limits lim = { .per_originator = 2, .max_outstanding = 100, .slow_pct = 0 };
+    cse_admit_limits lim = {.per_originator = 2, .max_outstanding = 100, .slow_pct = 0};
     cse_admit *a = NULL;
     cse_admit_stats st;
 
@@ -38,7 +38,7 @@ static void test_per_originator(void **state)
 
 static void test_total(void **state)
 {
-    cse_admit_limits lim = { .per_originator = 0, .max_outstanding = 3, .slow_pct = 0 };
+    cse_admit_limits lim = {.per_originator = 0, .max_outstanding = 3, .slow_pct = 0};
     cse_admit *a = NULL;
     char id[16];
 
@@ -59,7 +59,7 @@ static void test_total(void **state)
  * without a sample the estimate is forgotten. */
 static void test_slow_pdp(void **state)
 {
-    cse_admit_limits lim = { .per_originator = 8, .max_outstanding = 100, .slow_pct = 50 };
+    cse_admit_limits lim = {.per_originator = 8, .max_outstanding = 100, .slow_pct = 50};
     cse_admit *a = NULL;
     cse_admit_stats st;
 

@@ -74,8 +74,8 @@ static void test_all_three_must_match(void **state)
     assert_int_equal(cse_apprules_count(r), 2);
     assert_true(cse_apprules_allow(r, "12-ab12@mef.tep.local", "Ntepdemo", "Cdevice01", &rule));
     assert_int_equal(rule, 0);
-    assert_true(cse_apprules_allow(r, "12-ab@mef.tep.local", "Rorg.example.app", "Cdevice9",
-                                   &rule));
+    assert_true(
+        cse_apprules_allow(r, "12-ab@mef.tep.local", "Rorg.example.app", "Cdevice9", &rule));
     assert_false(cse_apprules_allow(r, "12-ab@other.mef", "Ntepdemo", "Cdevice01", &rule));
     assert_false(cse_apprules_allow(r, "12-ab@mef.tep.local", "Nother", "Cdevice01", &rule));
     assert_false(cse_apprules_allow(r, "12-ab@mef.tep.local", "Ntepdemo", "Cother", &rule));
@@ -89,9 +89,12 @@ static void test_all_three_must_match(void **state)
 static void test_malformed_refused(void **state)
 {
     static const char *const bad[] = {
-        "[]", "{\"rules\":{}}", "{\"rules\":[{\"apci\":[\"*\"],\"aai\":[\"*\"]}]}",
+        "[]",
+        "{\"rules\":{}}",
+        "{\"rules\":[{\"apci\":[\"*\"],\"aai\":[\"*\"]}]}",
         "{\"rules\":[{\"apci\":[],\"aai\":[\"*\"],\"aae\":[\"*\"]}]}",
-        "{\"rules\":[{\"apci\":[1],\"aai\":[\"*\"],\"aae\":[\"*\"]}]}", "nope",
+        "{\"rules\":[{\"apci\":[1],\"aai\":[\"*\"],\"aae\":[\"*\"]}]}",
+        "nope",
     };
     (void)state;
 
@@ -114,7 +117,7 @@ static void test_malformed_refused(void **state)
 
 static void test_registration_uses_the_credential_id(void **state)
 {
-    const char *dbs[] = { CSE_DB_ENROLEES };
+    const char *dbs[] = {CSE_DB_ENROLEES};
     char dir[TST_DIR_MAX];
     cse_apprules *r = load("{\"rules\":[{\"apci\":[\"12-k1@mef.tep.local\"],"
                            "\"aai\":[\"Ntepdemo\"],\"aae\":[\"Cdevice01\"]}]}");
@@ -123,8 +126,7 @@ static void test_registration_uses_the_credential_id(void **state)
 
     assert_int_equal(tst_tmpdir("apprule", dir, TST_DIR_MAX), 0);
     assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &st), 0);
-    assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16),
-                     0);
+    assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16), 0);
     assert_int_equal(cse_apprules_check_registration(r, st, "Cdevice01", "Ntepdemo"), 0);
     assert_int_equal(cse_apprules_check_registration(r, st, "Cdevice01", "Nother"),
                      CMN_RSC_APP_RULE_VALIDATION_FAILED);
@@ -140,15 +142,13 @@ static void test_registration_uses_the_credential_id(void **state)
 
 static cmn_store *tree_open(char *dir)
 {
-    const char *dbs[] = { CSE_DB_ENROLEES, CSE_RES_DBS };
+    const char *dbs[] = {CSE_DB_ENROLEES, CSE_RES_DBS};
     cmn_store *st = NULL;
 
     assert_int_equal(tst_tmpdir("apprule", dir, TST_DIR_MAX), 0);
-    assert_int_equal(cmn_store_open(dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &st),
-                     0);
+    assert_int_equal(cmn_store_open(dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &st), 0);
     assert_int_equal(cse_res_ensure_csebase(st, "/tep-cse", "tep-cse", 1795000000), 0);
-    assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16),
-                     0);
+    assert_int_equal(cmn_store_put(st, CSE_DB_ENROLEES, "Cdevice01", 9, "k1@mef.tep.local", 16), 0);
     return st;
 }
 
@@ -156,8 +156,8 @@ static Tep__Resource *add_asar(cmn_store *st, const char *json)
 {
     Tep__Resource *cb = NULL, *made = NULL;
     json_t *a = json_loads(json, 0, NULL);
-    cse_res_create_in in = { .ty = CMN_TY_SASR, .attrs = a, .originator = "CAdmin",
-                             .now = 1795000000 };
+    cse_res_create_in in = {
+        .ty = CMN_TY_SASR, .attrs = a, .originator = "CAdmin", .now = 1795000000};
 
     assert_non_null(a);
     assert_int_equal(cse_res_get(st, "tep-cse", &cb), 0);

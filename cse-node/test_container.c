@@ -25,12 +25,12 @@ typedef struct {
     cmn_store *st;
 } fixture;
 
-static const char *const dbs[] = { CSE_RES_DBS };
+static const char *const dbs[] = {CSE_RES_DBS};
 
 static void open_store(fixture *f, uint32_t schema)
 {
-    assert_int_equal(cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), schema, 0,
-                                    &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), schema, 0, &f->st),
+                     0);
 }
 
 static int setup(void **state)
@@ -74,7 +74,7 @@ static void make(fixture *f, const char *parent_path, unsigned ty, const char *a
 {
     Tep__Resource *parent = get(f, parent_path), *made = NULL;
     json_t *attrs = json_loads(attrs_json, 0, NULL);
-    cse_res_create_in in = { .ty = ty, .attrs = attrs, .originator = "CAdmin", .now = now };
+    cse_res_create_in in = {.ty = ty, .attrs = attrs, .originator = "CAdmin", .now = now};
 
     assert_non_null(attrs);
     assert_int_equal(cse_res_create(f->st, parent, &in, &made), CMN_RSC_CREATED);
@@ -140,8 +140,8 @@ static size_t index_entries(fixture *f, const char *cnt)
 {
     size_t n = 0;
 
-    assert_int_equal(cmn_store_foreach(f->st, CSE_DB_CIN_AGE, cnt, strlen(cnt) + 1, count_fn,
-                                       &n), 0);
+    assert_int_equal(cmn_store_foreach(f->st, CSE_DB_CIN_AGE, cnt, strlen(cnt) + 1, count_fn, &n),
+                     0);
     return n;
 }
 
@@ -295,8 +295,7 @@ static void make_schema1(fixture *f)
 
     assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
     /* read from a snapshot while writing: LMDB readers do not see the writer's puts */
-    assert_int_equal(cmn_store_foreach(f->st, CSE_DB_RESOURCES, "tep-cse/", 8, strip_age, t),
-                     0);
+    assert_int_equal(cmn_store_foreach(f->st, CSE_DB_RESOURCES, "tep-cse/", 8, strip_age, t), 0);
     assert_int_equal(cmn_txn_del_prefix(t, CSE_DB_CHILDREN, "tep-cse", 7, NULL), 0);
     assert_int_equal(cmn_txn_del_prefix(t, CSE_DB_CIN_AGE, "tep-cse", 7, NULL), 0);
     assert_int_equal(cmn_txn_set_schema(t, 1), 0);

@@ -31,18 +31,18 @@ typedef struct {
 
 static int setup(void **state)
 {
-    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                       CSE_DB_KEIDS, CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS, CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     cmn_log_init("test", CMN_LOG_ERR, NULL);
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-esprim-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
-                                    &f->st), 0);
+    assert_int_equal(
+        cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &f->st), 0);
     assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", T0 - 100), 0);
-    f->node = (cse_node){ .store = f->st, .cse_id = "/tep-cse", .cse_name = "tep-cse",
-                          .admin_originator = "CAdmin" };
+    f->node = (cse_node){
+        .store = f->st, .cse_id = "/tep-cse", .cse_name = "tep-cse", .admin_originator = "CAdmin"};
     assert_int_equal(cse_esprim_new(&f->node.esprim), 0);
     assert_int_equal(cse_esprim_publish(f->node.esprim, f->st, "tep-cse", T0), 0);
     *state = f;
@@ -62,8 +62,12 @@ static int teardown(void **state)
 
 static cse_req notify(const char *path, const char *body, int64_t now)
 {
-    return (cse_req){ .op = CMN_OP_NOTIFY, .path = path, .from = "Cx", .body = body,
-                      .body_len = body ? strlen(body) : 0, .now = now };
+    return (cse_req){.op = CMN_OP_NOTIFY,
+                     .path = path,
+                     .from = "Cx",
+                     .body = body,
+                     .body_len = body ? strlen(body) : 0,
+                     .now = now};
 }
 
 /* The CSEBase's esi as stored: esro's esri. */
@@ -74,10 +78,12 @@ static const char *shared_esri(fixture *f, char *buf, size_t len)
 
     assert_int_equal(cse_res_get(f->st, "tep-cse", &r), 0);
     a = json_loads(r->json, 0, NULL);
-    assert_int_equal(json_integer_value(json_array_get(json_object_get(json_object_get(a, "esi"),
-                                                                      "esf"), 0)), 23);
-    snprintf(buf, len, "%s", json_string_value(json_object_get(json_object_get(
-                                 json_object_get(a, "esi"), "esro"), "esri")));
+    assert_int_equal(
+        json_integer_value(json_array_get(json_object_get(json_object_get(a, "esi"), "esf"), 0)),
+        23);
+    snprintf(buf, len, "%s",
+             json_string_value(
+                 json_object_get(json_object_get(json_object_get(a, "esi"), "esro"), "esri")));
     json_decref(a);
     cse_res_free(r);
     return buf;
@@ -121,8 +127,8 @@ static void test_rand_objects_bounded(void **state)
             break;
         b = json_loads(rsp.body, 0, NULL);
         ero = json_object_get(json_object_get(b, "m2m:seci"), "ero");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "m2m:seci"),
-                                                            "sit")), 4);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "m2m:seci"), "sit")),
+                         4);
         assert_int_equal(json_string_value(json_object_get(ero, "esri"))[0], 'u');
         json_decref(b);
         cse_rsp_clear(&rsp);
@@ -170,9 +176,11 @@ static void test_object_errors(void **state)
     assert_int_equal(rsp.rsc, CMN_RSC_BAD_REQUEST); /* not a JWE */
     cse_rsp_clear(&rsp);
     /* {"alg":"dir","enc":"A256GCM","kid":"00000000000000000000000000000000@maf"} */
-    r = notify("tep-cse", "{\"m2m:seci\":{\"sit\":5,\"epo\":\"eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0"
+    r = notify("tep-cse",
+               "{\"m2m:seci\":{\"sit\":5,\"epo\":\"eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0"
                "NNIiwia2lkIjoiMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDBAbWFmIn0..AAAAAAAAAAAA"
-               "AAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA\"}}", T0);
+               "AAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA\"}}",
+               T0);
     cse_esprim_handle(&f->node, &r, &rsp, NULL);
     assert_int_equal(rsp.rsc, 4112); /* unknown kid (a MAF one: asked for) */
     cse_rsp_clear(&rsp);

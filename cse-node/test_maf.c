@@ -35,7 +35,7 @@ static cmn_store *store;
 
 static int setup(void **state)
 {
-    const char *dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_KEIDS };
+    const char *dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_KEIDS};
 
     (void)state;
     if (tst_tmpdir("cse-maf", dir, sizeof(dir)) != 0)
@@ -56,10 +56,10 @@ static void test_key_identifier_shape(void **state)
     (void)state;
     assert_true(cse_maf_is_key_id(KEY_ID));
     assert_true(cse_maf_is_key_id("000102030405060708090A0B0C0D0E0F@maf"));
-    assert_false(cse_maf_is_key_id("0001@maf.tep.local"));                      /* short */
-    assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0g@maf"));    /* not hex */
-    assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0f@"));       /* no FQDN */
-    assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0f"));        /* no '@' */
+    assert_false(cse_maf_is_key_id("0001@maf.tep.local"));                   /* short */
+    assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0g@maf")); /* not hex */
+    assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0f@"));    /* no FQDN */
+    assert_false(cse_maf_is_key_id("000102030405060708090a0b0c0d0e0f"));     /* no '@' */
     cse_maf_want(NULL, KEY_ID); /* no cse_maf: nothing happens */
 }
 
@@ -71,7 +71,7 @@ static void test_retrieved_kc_is_a_credential(void **state)
     (void)state;
     memset(kc, 0x5a, sizeof(kc));
     c.key_id = KEY_ID;
-    c.key = (ProtobufCBinaryData){ sizeof(kc), kc };
+    c.key = (ProtobufCBinaryData){sizeof(kc), kc};
     c.suid = CSE_MAF_SUID_KC;
     c.enrolee_id = "Cdevice01";
     c.expires = 1800000600;
@@ -86,12 +86,12 @@ static void test_retrieved_kc_is_a_credential(void **state)
 
 static void test_malformed_answers_are_not_stored(void **state)
 {
-    uint8_t kc[32] = { 0 };
+    uint8_t kc[32] = {0};
     Tep__Credential c = TEP__CREDENTIAL__INIT, *got = NULL;
 
     (void)state;
     c.key_id = KEY_ID;
-    c.key = (ProtobufCBinaryData){ sizeof(kc), kc };
+    c.key = (ProtobufCBinaryData){sizeof(kc), kc};
     c.enrolee_id = "Cdevice01";
     c.suid = 22; /* a Kpsa is not a Kc */
     assert_int_equal(cse_maf_store(store, KEY_ID, &c), CMN_EPROTO);
@@ -107,11 +107,11 @@ static void test_malformed_answers_are_not_stored(void **state)
 
 static void put(const char *key_id, unsigned suid, const char *ke_id, bool revoked)
 {
-    uint8_t k[32] = { 1 };
+    uint8_t k[32] = {1};
     Tep__Credential c = TEP__CREDENTIAL__INIT;
 
     c.key_id = (char *)key_id;
-    c.key = (ProtobufCBinaryData){ sizeof(k), k };
+    c.key = (ProtobufCBinaryData){sizeof(k), k};
     c.suid = suid;
     c.ke_id = (char *)ke_id;
     c.enrolee_id = "Cdevice01";
@@ -122,9 +122,10 @@ static void put(const char *key_id, unsigned suid, const char *ke_id, bool revok
         uint8_t buf[256];
 
         assert_int_equal(cmn_store_put(store, CSE_DB_CREDENTIALS, key_id, strlen(key_id), buf,
-                                       tep__credential__pack(&c, buf)), 0);
-        assert_int_equal(cmn_store_put(store, CSE_DB_KEIDS, ke_id, strlen(ke_id), key_id,
-                                       strlen(key_id)), 0);
+                                       tep__credential__pack(&c, buf)),
+                         0);
+        assert_int_equal(
+            cmn_store_put(store, CSE_DB_KEIDS, ke_id, strlen(ke_id), key_id, strlen(key_id)), 0);
     }
 }
 
@@ -230,8 +231,8 @@ static Tep__Envelope *next_request(authz *a, uint8_t *ident, size_t *ilen)
 }
 
 /* Answers rq with Kc = 32 bytes of fill (err 0) or with err alone. */
-static void answer(authz *a, const uint8_t *ident, size_t ilen, const Tep__Envelope *rq,
-                   int err, uint8_t fill)
+static void answer(authz *a, const uint8_t *ident, size_t ilen, const Tep__Envelope *rq, int err,
+                   uint8_t fill)
 {
     uint8_t kc[32];
     Tep__Envelope env;
@@ -245,7 +246,7 @@ static void answer(authz *a, const uint8_t *ident, size_t ilen, const Tep__Envel
     r.err = err;
     if (err == 0) {
         c.key_id = rq->key_req->key_id;
-        c.key = (ProtobufCBinaryData){ sizeof(kc), kc };
+        c.key = (ProtobufCBinaryData){sizeof(kc), kc};
         c.suid = CSE_MAF_SUID_KC;
         c.enrolee_id = "Cdevice01";
         c.expires = 1800000000 + fill;
@@ -258,7 +259,7 @@ static void answer(authz *a, const uint8_t *ident, size_t ilen, const Tep__Envel
 static bool turn_for(authz *a, bool (*done)(void), long ms)
 {
     struct timespec t0, t;
-    struct pollfd pfd = { .fd = cse_maf_fd(a->maf), .events = POLLIN };
+    struct pollfd pfd = {.fd = cse_maf_fd(a->maf), .events = POLLIN};
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do {
@@ -307,7 +308,7 @@ static void publish(authz *a, const char *key_id, const char *target, bool revok
 {
     Tep__Envelope env;
     Tep__KeyEvent ev = TEP__KEY_EVENT__INIT;
-    char *targets[1] = { (char *)target };
+    char *targets[1] = {(char *)target};
 
     cmn_bus_env_init(&env, "tep-authz", 0);
     env.body_case = TEP__ENVELOPE__BODY_KEY_EVENT;
@@ -324,7 +325,7 @@ static void publish(authz *a, const char *key_id, const char *target, bool revok
 static bool publish_until(authz *a, const char *key_id, bool revoked, bool (*done)(void))
 {
     for (int i = 0; i < 150; i++) {
-        struct pollfd pfd = { .fd = cse_maf_fd(a->maf), .events = POLLIN };
+        struct pollfd pfd = {.fd = cse_maf_fd(a->maf), .events = POLLIN};
 
         publish(a, key_id, CSE_ID, revoked);
         poll(&pfd, 1, 20);
@@ -380,7 +381,7 @@ static void test_revoked_while_in_flight_is_not_stored(void **state)
     rq = next_request(a, ident, &ilen);
     assert_string_equal(rq->key_req->key_id, KEY2);
     publish(a, KEY2, CSE_ID, true);
-    pfd = (struct pollfd){ .fd = cse_maf_fd(a->maf), .events = POLLIN };
+    pfd = (struct pollfd){.fd = cse_maf_fd(a->maf), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 2000), 1);
     cse_maf_process(a->maf, a->now); /* the event: before the answer */
     answer(a, ident, ilen, rq, 0, 0x22);
@@ -484,7 +485,7 @@ static void test_revoked_here_stays_revoked(void **state)
     assert_int_equal(cse_maf_revoke_stale(store, 1800000000), 1);
     answer(a, ident, ilen, rq, 0, 0x55);
     for (int i = 0; i < 20; i++) { /* the answer is taken and refused */
-        struct pollfd pfd = { .fd = cse_maf_fd(a->maf), .events = POLLIN };
+        struct pollfd pfd = {.fd = cse_maf_fd(a->maf), .events = POLLIN};
         poll(&pfd, 1, 20);
         cse_maf_process(a->maf, a->now);
     }
@@ -510,7 +511,7 @@ static void test_lost_answer_rebuilds_dealer(void **state)
     rq1 = next_request(a, id1, &len1); /* dropped */
     a->now += CSE_MAF_DEADLINE_MS;
     cse_maf_process(a->maf, a->now); /* timed out: forgotten, DEALER rebuilt */
-    cse_maf_want(a->maf, KEY2);             /* the client's retried handshake */
+    cse_maf_want(a->maf, KEY2);      /* the client's retried handshake */
     a->now += 1;
     rq2 = next_request(a, id2, &len2);
     assert_string_equal(rq2->key_req->key_id, KEY2);
@@ -543,7 +544,7 @@ static void test_rebuilt_dealer_wakes_poll(void **state)
     rq = next_request(a, ident, &ilen);
     cse_maf_process(a->maf, a->now); /* drained: the edge-like fd is quiet again */
     answer(a, ident, ilen, rq, 0, 0x44);
-    pfd = (struct pollfd){ .fd = cse_maf_fd(a->maf), .events = POLLIN };
+    pfd = (struct pollfd){.fd = cse_maf_fd(a->maf), .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 2000), 1);
     assert_true(turn_until(a, key2_stored));
     cmn_bus_env_free(rq);
@@ -551,8 +552,8 @@ static void test_rebuilt_dealer_wakes_poll(void **state)
 
 /* The KeyRequests that reach the ROUTER while the loop turns for up to ms (at most max),
  * their key ids in ids and the requests in rqs (freed by the caller). */
-static size_t requests_for(authz *a, long ms, Tep__Envelope **rqs, uint8_t (*idents)[CMN_BUS_IDENT_MAX],
-                           size_t *ilens, size_t max)
+static size_t requests_for(authz *a, long ms, Tep__Envelope **rqs,
+                           uint8_t (*idents)[CMN_BUS_IDENT_MAX], size_t *ilens, size_t max)
 {
     size_t n = 0;
 
@@ -590,7 +591,7 @@ static void test_rebuilt_dealer_resyncs_stored_kc(void **state)
     put(KEY3, CSE_MAF_SUID_KC, "ke1@mef.tep.local", false);
     put(KEY4, CSE_MAF_SUID_KC, "", true);
     cse_maf_want(a->maf, KEY2);
-    cmn_bus_env_free(next_request(a, idents[0], &ilens[0])); /* dropped */
+    cmn_bus_env_free(next_request(a, idents[0], &ilens[0]));          /* dropped */
     assert_int_equal(requests_for(a, 100, rqs, idents, ilens, 4), 0); /* nothing else yet */
     a->now += CSE_MAF_DEADLINE_MS;
     n = requests_for(a, 500, rqs, idents, ilens, 4); /* timeout, rebuild, resync */

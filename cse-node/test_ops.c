@@ -28,7 +28,7 @@ typedef struct {
     cmn_store *st;
     cse_pep *pep;
     cse_node node;
-    int sent;                 /* notifications sent */
+    int sent; /* notifications sent */
     char last_nu[128];
     char last_body[2048];
 } fixture;
@@ -44,20 +44,24 @@ static void record_notify(void *arg, const char *nu, const char *body)
 
 static int setup(void **state)
 {
-    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                       CSE_DB_KEIDS, CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS, CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     cmn_log_init("test", CMN_LOG_ERR, NULL);
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-ops-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
-                                    &f->st), 0);
+    assert_int_equal(
+        cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &f->st), 0);
     assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", T0 - 100), 0);
     assert_int_equal(cse_pep_new_local(&f->pep), 0);
-    f->node = (cse_node){ .store = f->st, .pep = f->pep, .cse_id = "/tep-cse",
-                          .cse_name = "tep-cse", .admin_originator = "CAdmin",
-                          .notify = record_notify, .notify_arg = f };
+    f->node = (cse_node){.store = f->st,
+                         .pep = f->pep,
+                         .cse_id = "/tep-cse",
+                         .cse_name = "tep-cse",
+                         .admin_originator = "CAdmin",
+                         .notify = record_notify,
+                         .notify_arg = f};
     *state = f;
     return 0;
 }
@@ -98,10 +102,10 @@ static unsigned send1(fixture *f, cse_req r)
     return rsc;
 }
 
-#define CREATE(p, t, b) ((cse_req){ .op = CMN_OP_CREATE, .path = (p), .ty = (t), .body = (b) })
-#define GET(p, q) ((cse_req){ .op = CMN_OP_RETRIEVE, .path = (p), .query = (q) })
-#define PUT(p, b) ((cse_req){ .op = CMN_OP_UPDATE, .path = (p), .body = (b) })
-#define DEL(p) ((cse_req){ .op = CMN_OP_DELETE, .path = (p) })
+#define CREATE(p, t, b) ((cse_req){.op = CMN_OP_CREATE, .path = (p), .ty = (t), .body = (b)})
+#define GET(p, q) ((cse_req){.op = CMN_OP_RETRIEVE, .path = (p), .query = (q)})
+#define PUT(p, b) ((cse_req){.op = CMN_OP_UPDATE, .path = (p), .body = (b)})
+#define DEL(p) ((cse_req){.op = CMN_OP_DELETE, .path = (p)})
 
 /* The value at wrapper.name of the response body (new reference). */
 static json_t *field(const cse_rsp *rsp, const char *wrapper, const char *name)
@@ -179,22 +183,37 @@ static void test_ae_originators(void **state)
     json_t *aei;
 
     /* "S": a CSE-assigned S-prefixed AE-ID */
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse", .from = "S",
-                                        .ty = CMN_TY_AE,
-                                        .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":false}}" },
-                          &rsp), 2001);
+    assert_int_equal(
+        do_rq(f,
+              (cse_req){.op = CMN_OP_CREATE,
+                        .path = "tep-cse",
+                        .from = "S",
+                        .ty = CMN_TY_AE,
+                        .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":false}}"},
+              &rsp),
+        2001);
     aei = field(&rsp, "m2m:ae", "aei");
     assert_int_equal(json_string_value(aei)[0], 'S');
     json_decref(aei);
     cse_rsp_clear(&rsp);
     /* an explicit originator is kept; a second registration is refused */
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
-                                         .from = "Cmine", .ty = CMN_TY_AE,
-                                         .body = "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}" }), 2001);
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
-                                         .from = "Cmine", .ty = CMN_TY_AE,
-                                         .body = "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\",\"rn\":\"b\"}}" }),
-                     4117);
+    assert_int_equal(
+        send1(f, (cse_req){.op = CMN_OP_CREATE,
+                           .path = "tep-cse",
+                           .from = "Cmine",
+                           .ty = CMN_TY_AE,
+                           .body = "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}"}),
+        2001);
+    assert_int_equal(
+        send1(
+            f,
+            (cse_req){
+                .op = CMN_OP_CREATE,
+                .path = "tep-cse",
+                .from = "Cmine",
+                .ty = CMN_TY_AE,
+                .body = "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\",\"rn\":\"b\"}}"}),
+        4117);
 }
 
 /* ---- update ------------------------------------------------------------------------ */
@@ -206,9 +225,13 @@ static void test_update(void **state)
     json_t *v;
 
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\",\"lbl\":[\"a\"]}}");
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_UPDATE, .path = "tep-cse/box",
-                                        .body = "{\"m2m:cnt\":{\"mni\":5,\"lbl\":null}}",
-                                        .now = T0 + 60 }, &rsp), 2004);
+    assert_int_equal(do_rq(f,
+                           (cse_req){.op = CMN_OP_UPDATE,
+                                     .path = "tep-cse/box",
+                                     .body = "{\"m2m:cnt\":{\"mni\":5,\"lbl\":null}}",
+                                     .now = T0 + 60},
+                           &rsp),
+                     2004);
     v = field(&rsp, "m2m:cnt", "mni");
     assert_int_equal(json_integer_value(v), 5);
     json_decref(v);
@@ -232,9 +255,11 @@ static void test_update(void **state)
     make_cin(f, "tep-cse/box", "v");
     assert_int_equal(send1(f, PUT("tep-cse/box/la", "{\"m2m:cin\":{\"con\":\"w\"}}")), 4005);
     /* only the creator (or a policy) may update */
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_UPDATE, .path = "tep-cse/box",
-                                         .from = "Cguest",
-                                         .body = "{\"m2m:cnt\":{\"mni\":1}}" }), 4103);
+    assert_int_equal(send1(f, (cse_req){.op = CMN_OP_UPDATE,
+                                        .path = "tep-cse/box",
+                                        .from = "Cguest",
+                                        .body = "{\"m2m:cnt\":{\"mni\":1}}"}),
+                     4103);
 }
 
 /* ---- container --------------------------------------------------------------------- */
@@ -264,8 +289,9 @@ static void test_container_limits(void **state)
     /* mbs: the oldest go first; one bigger than mbs is refused */
     make_cin(f, "tep-cse/box", "fourfour");
     assert_int_equal(int_field(f, "tep-cse/box", "m2m:cnt", "cni"), 1);
-    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_CIN,
-                                     "{\"m2m:cin\":{\"con\":\"0123456789ab\"}}")), 5207);
+    assert_int_equal(
+        send1(f, CREATE("tep-cse/box", CMN_TY_CIN, "{\"m2m:cin\":{\"con\":\"0123456789ab\"}}")),
+        5207);
     /* deleting la removes the latest */
     assert_int_equal(send1(f, DEL("tep-cse/box/la")), 2002);
     assert_int_equal(send1(f, GET("tep-cse/box/la", NULL)), 4004);
@@ -278,10 +304,10 @@ static void test_container_mia(void **state)
 
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\",\"mia\":30}}");
     make_cin(f, "tep-cse/box", "old");
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/box/la",
-                                         .now = T0 + 29 }), 2000);
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/box/la",
-                                         .now = T0 + 31 }), 4004);
+    assert_int_equal(
+        send1(f, (cse_req){.op = CMN_OP_RETRIEVE, .path = "tep-cse/box/la", .now = T0 + 29}), 2000);
+    assert_int_equal(
+        send1(f, (cse_req){.op = CMN_OP_RETRIEVE, .path = "tep-cse/box/la", .now = T0 + 31}), 4004);
 }
 
 static void test_expiry(void **state)
@@ -300,8 +326,9 @@ static void test_expiry(void **state)
     json_decref(et);
     cse_rsp_clear(&rsp);
     /* 1700000400 = 20231114T222000: from then on it is gone, with its children */
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/short",
-                                         .now = 1700000400 }), 4004);
+    assert_int_equal(
+        send1(f, (cse_req){.op = CMN_OP_RETRIEVE, .path = "tep-cse/short", .now = 1700000400}),
+        4004);
     assert_int_equal(send1(f, GET("tep-cse/short/inner", NULL)), 4004);
     assert_int_equal(cse_res_expire(f->st, 1700000400, &n), 0);
     assert_int_equal(n, 1);
@@ -374,8 +401,11 @@ static void test_discovery(void **state)
     assert_int_equal(send1(f, GET("tep-cse", "fu=1&ty=x")), 4000);
     assert_int_equal(send1(f, GET("tep-cse", "fu=1&lim=-1")), 4000);
     assert_int_equal(send1(f, GET("tep-cse", "fu=1&cra=yesterday")), 4000);
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse",
-                                         .from = "Cguest", .query = "fu=1" }), 4103);
+    assert_int_equal(
+        send1(
+            f,
+            (cse_req){.op = CMN_OP_RETRIEVE, .path = "tep-cse", .from = "Cguest", .query = "fu=1"}),
+        4103);
 }
 
 static void test_result_content(void **state)
@@ -411,24 +441,38 @@ static void test_result_content(void **state)
     assert_null(field(&rsp, "m2m:cnt", "rn"));
     cse_rsp_clear(&rsp);
     /* CREATE: rcn 0 nothing, 2 the address; rcn 4 is not valid there */
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
-                                        .ty = CMN_TY_CIN, .query = "rcn=0",
-                                        .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }, &rsp), 2001);
+    assert_int_equal(do_rq(f,
+                           (cse_req){.op = CMN_OP_CREATE,
+                                     .path = "tep-cse/b",
+                                     .ty = CMN_TY_CIN,
+                                     .query = "rcn=0",
+                                     .body = "{\"m2m:cin\":{\"con\":\"q\"}}"},
+                           &rsp),
+                     2001);
     assert_null(rsp.body);
     assert_string_not_equal(rsp.location, "");
     cse_rsp_clear(&rsp);
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
-                                        .ty = CMN_TY_CIN, .query = "rcn=2",
-                                        .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }, &rsp), 2001);
+    assert_int_equal(do_rq(f,
+                           (cse_req){.op = CMN_OP_CREATE,
+                                     .path = "tep-cse/b",
+                                     .ty = CMN_TY_CIN,
+                                     .query = "rcn=2",
+                                     .body = "{\"m2m:cin\":{\"con\":\"q\"}}"},
+                           &rsp),
+                     2001);
     assert_non_null(strstr(rsp.body, "\"m2m:uri\":\"tep-cse/b/"));
     cse_rsp_clear(&rsp);
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/b",
-                                         .ty = CMN_TY_CIN, .query = "rcn=4",
-                                         .body = "{\"m2m:cin\":{\"con\":\"q\"}}" }), 4000);
+    assert_int_equal(send1(f, (cse_req){.op = CMN_OP_CREATE,
+                                        .path = "tep-cse/b",
+                                        .ty = CMN_TY_CIN,
+                                        .query = "rcn=4",
+                                        .body = "{\"m2m:cin\":{\"con\":\"q\"}}"}),
+                     4000);
     assert_int_equal(send1(f, GET("tep-cse/a", "rcn=0")), 4000);
     /* DELETE: rcn 1 answers the deleted resource */
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_DELETE, .path = "tep-cse/b",
-                                        .query = "rcn=1" }, &rsp), 2002);
+    assert_int_equal(
+        do_rq(f, (cse_req){.op = CMN_OP_DELETE, .path = "tep-cse/b", .query = "rcn=1"}, &rsp),
+        2002);
     assert_non_null(strstr(rsp.body, "m2m:cnt"));
     cse_rsp_clear(&rsp);
 }
@@ -444,10 +488,12 @@ static void test_group(void **state)
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c1\"}}");
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"c2\"}}");
     make_cin(f, "tep-cse/c1", "one");
-    assert_int_equal(do_rq(f, CREATE("tep-cse", CMN_TY_GRP,
-                                    "{\"m2m:grp\":{\"rn\":\"g\",\"mt\":3,\"mnm\":3,"
-                                    "\"mid\":[\"tep-cse/c1\",\"tep-cse/c2\",\"tep-cse/c1\"]}}"),
-                          &rsp), 2001);
+    assert_int_equal(do_rq(f,
+                           CREATE("tep-cse", CMN_TY_GRP,
+                                  "{\"m2m:grp\":{\"rn\":\"g\",\"mt\":3,\"mnm\":3,"
+                                  "\"mid\":[\"tep-cse/c1\",\"tep-cse/c2\",\"tep-cse/c1\"]}}"),
+                           &rsp),
+                     2001);
     list = field(&rsp, "m2m:grp", "mid");
     assert_int_equal(json_array_size(list), 2); /* duplicates removed */
     json_decref(list);
@@ -467,13 +513,14 @@ static void test_group(void **state)
     json_decref(list);
     cse_rsp_clear(&rsp);
     /* create through the fan-out point */
-    assert_int_equal(send1(f, CREATE("tep-cse/g/fopt", CMN_TY_CIN,
-                                     "{\"m2m:cin\":{\"con\":\"all\"}}")), 2000);
+    assert_int_equal(
+        send1(f, CREATE("tep-cse/g/fopt", CMN_TY_CIN, "{\"m2m:cin\":{\"con\":\"all\"}}")), 2000);
     assert_int_equal(int_field(f, "tep-cse/c2", "m2m:cnt", "cni"), 1);
     /* member type, member count, unknown member */
-    assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
-                                     "{\"m2m:grp\":{\"mt\":2,\"mnm\":3,\"mid\":[\"tep-cse/c1\"]}}")),
-                     4110);
+    assert_int_equal(
+        send1(f, CREATE("tep-cse", CMN_TY_GRP,
+                        "{\"m2m:grp\":{\"mt\":2,\"mnm\":3,\"mid\":[\"tep-cse/c1\"]}}")),
+        4110);
     assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
                                      "{\"m2m:grp\":{\"mnm\":1,\"mid\":[\"tep-cse/c1\","
                                      "\"tep-cse/c2\"]}}")),
@@ -488,10 +535,11 @@ static void test_group(void **state)
     assert_int_equal(send1(f, PUT("tep-cse/g", "{\"m2m:grp\":{\"mt\":0}}")), 4000); /* mt: C */
     assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
                                      "{\"m2m:grp\":{\"rn\":\"loop\",\"mnm\":9,"
-                                     "\"mid\":[\"tep-cse/c1\"]}}")), 2001);
-    assert_int_equal(send1(f, PUT("tep-cse/loop",
-                                  "{\"m2m:grp\":{\"mid\":[\"tep-cse/c1\",\"tep-cse/loop\"]}}")),
-                     2004);
+                                     "\"mid\":[\"tep-cse/c1\"]}}")),
+                     2001);
+    assert_int_equal(
+        send1(f, PUT("tep-cse/loop", "{\"m2m:grp\":{\"mid\":[\"tep-cse/c1\",\"tep-cse/loop\"]}}")),
+        2004);
     assert_int_equal(do_rq(f, GET("tep-cse/loop/fopt/fopt/fopt/fopt", NULL), &rsp), 2000);
     assert_non_null(strstr(rsp.body, "\"rsc\":4000"));
     cse_rsp_clear(&rsp);
@@ -514,22 +562,27 @@ static void test_group_fanout_bounded(void **state)
     cse_rsp_clear(&rsp);
     snprintf(body, sizeof(body),
              "{\"m2m:grp\":{\"rn\":\"in\",\"mnm\":9,\"mid\":[\"tep-cse/c1\",\"-/c1\","
-             "\"/tep-cse/tep-cse/c1\",\"%s\"]}}", ri);
+             "\"/tep-cse/tep-cse/c1\",\"%s\"]}}",
+             ri);
     assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP, body)), 2001);
     assert_int_equal(int_field(f, "tep-cse/in", "m2m:grp", "cnm"), 1);
     assert_int_equal(send1(f, CREATE("tep-cse", CMN_TY_GRP,
                                      "{\"m2m:grp\":{\"rn\":\"out\",\"mnm\":9,"
-                                     "\"mid\":[\"tep-cse/in\",\"-/in\"]}}")), 2001);
+                                     "\"mid\":[\"tep-cse/in\",\"-/in\"]}}")),
+                     2001);
     assert_int_equal(int_field(f, "tep-cse/out", "m2m:grp", "cnm"), 1);
     /* out/fopt/fopt: in, then c1: 2 sub-requests */
     f->node.fanout_max = 2;
-    assert_int_equal(send1(f, CREATE("tep-cse/out/fopt/fopt", CMN_TY_CIN,
-                                     "{\"m2m:cin\":{\"con\":\"x\"}}")), 2000);
+    assert_int_equal(
+        send1(f, CREATE("tep-cse/out/fopt/fopt", CMN_TY_CIN, "{\"m2m:cin\":{\"con\":\"x\"}}")),
+        2000);
     assert_int_equal(int_field(f, "tep-cse/c1", "m2m:cnt", "cni"), 1);
     /* one more: refused before any member is reached */
     f->node.fanout_max = 1;
-    assert_int_equal(do_rq(f, CREATE("tep-cse/out/fopt/fopt", CMN_TY_CIN,
-                                    "{\"m2m:cin\":{\"con\":\"y\"}}"), &rsp), 6010);
+    assert_int_equal(
+        do_rq(f, CREATE("tep-cse/out/fopt/fopt", CMN_TY_CIN, "{\"m2m:cin\":{\"con\":\"y\"}}"),
+              &rsp),
+        6010);
     assert_non_null(strstr(rsp.body, "fanout_limit_1_exceeded"));
     cse_rsp_clear(&rsp);
     assert_int_equal(int_field(f, "tep-cse/c1", "m2m:cnt", "cni"), 1);
@@ -565,8 +618,8 @@ static void test_subscription_verification(void **state)
     assert_non_null(strstr(rsp.location, rn));
     cse_rsp_clear(&rsp);
     /* nu = the originator itself needs no verification */
-    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
-                                     "{\"m2m:sub\":{\"nu\":[\"CAdmin\"]}}")), 2001);
+    assert_int_equal(
+        send1(f, CREATE("tep-cse/box", CMN_TY_SUB, "{\"m2m:sub\":{\"nu\":[\"CAdmin\"]}}")), 2001);
     /* bad shapes */
     assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB, "{\"m2m:sub\":{\"nu\":[]}}")),
                      4000);
@@ -582,7 +635,8 @@ static void test_notifications(void **state)
     make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
     assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
                                      "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"CAdmin\"],"
-                                     "\"enc\":{\"net\":[1,3]}}}")), 2001);
+                                     "\"enc\":{\"net\":[1,3]}}}")),
+                     2001);
     assert_int_equal(f->sent, 0);
     make_cin(f, "tep-cse/box", "hello");
     assert_int_equal(f->sent, 1);
@@ -620,7 +674,8 @@ static void test_expiration_counter_and_deletion_notice(void **state)
     /* DELETE of a subscription with su sends the notice too */
     assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB,
                                      "{\"m2m:sub\":{\"rn\":\"t\",\"nu\":[\"CAdmin\"],"
-                                     "\"su\":\"CAdmin\"}}")), 2001);
+                                     "\"su\":\"CAdmin\"}}")),
+                     2001);
     assert_int_equal(send1(f, DEL("tep-cse/box/t")), 2002);
     assert_int_equal(f->sent, 4);
     assert_non_null(strstr(f->last_body, "\"sur\":\"tep-cse/box/t\""));
@@ -633,16 +688,18 @@ static void test_notification_targets(void **state)
     fixture *f = *state;
     char uri[256];
 
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse",
-                                         .from = "Cpoa", .ty = CMN_TY_AE,
-                                         .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":true,"
-                                                 "\"poa\":[\"http://h/x\",\"coap://127.0.0.1:5690/n\"]}}" }),
-                     2001);
+    assert_int_equal(
+        send1(f, (cse_req){.op = CMN_OP_CREATE,
+                           .path = "tep-cse",
+                           .from = "Cpoa",
+                           .ty = CMN_TY_AE,
+                           .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":true,"
+                                   "\"poa\":[\"http://h/x\",\"coap://127.0.0.1:5690/n\"]}}"}),
+        2001);
     assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cpoa", uri, sizeof(uri)), 0);
     assert_string_equal(uri, "coap://127.0.0.1:5690/n");
     assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse/Cpoa", uri, sizeof(uri)), 0);
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "coap://[::1]:1/a", uri, sizeof(uri)),
-                     0);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "coap://[::1]:1/a", uri, sizeof(uri)), 0);
     assert_string_equal(uri, "coap://[::1]:1/a");
     assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cnobody", uri, sizeof(uri)),
                      CMN_ENOTFOUND);
@@ -701,8 +758,10 @@ static void test_formats(void **state)
     r.oet = "60000";
     assert_int_equal(send1(f, r), 5001);
     /* NOTIFY to the CSE is accepted (2000) */
-    assert_int_equal(send1(f, (cse_req){ .op = CMN_OP_NOTIFY, .path = "tep-cse",
-                                         .body = "{\"m2m:sgn\":{\"vrq\":true}}" }), 2000);
+    assert_int_equal(send1(f, (cse_req){.op = CMN_OP_NOTIFY,
+                                        .path = "tep-cse",
+                                        .body = "{\"m2m:sgn\":{\"vrq\":true}}"}),
+                     2000);
 }
 
 /* The policy table of docs/access-control.md ("Who decides what"), local decisions: an
@@ -717,20 +776,27 @@ static unsigned as(fixture *f, const char *from, cse_req r)
 static void test_policy_table(void **state)
 {
     fixture *f = *state;
-    const char *acp_body =
-        "{\"m2m:acp\":{\"rn\":\"acp1\",\"pv\":{\"acr\":["
-        "{\"acor\":[\"Cown\"],\"acop\":63},{\"acor\":[\"Cwrite\"],\"acop\":1},"
-        "{\"acor\":[\"Cread\"],\"acop\":3}]},"
-        "\"pvs\":{\"acr\":[{\"acor\":[\"Ckeep\"],\"acop\":6}]}}}";
+    const char *acp_body = "{\"m2m:acp\":{\"rn\":\"acp1\",\"pv\":{\"acr\":["
+                           "{\"acor\":[\"Cown\"],\"acop\":63},{\"acor\":[\"Cwrite\"],\"acop\":1},"
+                           "{\"acor\":[\"Cread\"],\"acop\":3}]},"
+                           "\"pvs\":{\"acr\":[{\"acor\":[\"Ckeep\"],\"acop\":6}]}}}";
     char body[256], ri[64];
     cse_rsp rsp;
     json_t *v;
 
-    assert_int_equal(as(f, "Cown", CREATE("tep-cse", CMN_TY_AE,
-                                          "{\"m2m:ae\":{\"rn\":\"own\",\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}")), 2001);
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_CREATE, .path = "tep-cse/own",
-                                         .ty = CMN_TY_ACP, .body = acp_body, .from = "Cown" },
-                           &rsp), 2001);
+    assert_int_equal(
+        as(f, "Cown",
+           CREATE("tep-cse", CMN_TY_AE,
+                  "{\"m2m:ae\":{\"rn\":\"own\",\"rr\":false,\"srv\":[\"3\"],\"api\":\"Nx\"}}")),
+        2001);
+    assert_int_equal(do_rq(f,
+                           (cse_req){.op = CMN_OP_CREATE,
+                                     .path = "tep-cse/own",
+                                     .ty = CMN_TY_ACP,
+                                     .body = acp_body,
+                                     .from = "Cown"},
+                           &rsp),
+                     2001);
     v = field(&rsp, "m2m:acp", "ri");
     snprintf(ri, sizeof(ri), "%s", json_string_value(v));
     json_decref(v);
@@ -744,18 +810,21 @@ static void test_policy_table(void **state)
     assert_int_equal(as(f, "Cread", GET("tep-cse/own/acp1", NULL)), 4103);
     assert_int_equal(as(f, "Ckeep", DEL("tep-cse/own/acp1")), 4103);
     /* contentInstances: the container's policy, not the instance's creator */
-    assert_int_equal(as(f, "Cwrite", CREATE("tep-cse/own/c", CMN_TY_CIN,
-                                            "{\"m2m:cin\":{\"con\":\"v\"}}")), 2001);
+    assert_int_equal(
+        as(f, "Cwrite", CREATE("tep-cse/own/c", CMN_TY_CIN, "{\"m2m:cin\":{\"con\":\"v\"}}")),
+        2001);
     assert_int_equal(as(f, "Cread", GET("tep-cse/own/c/la", NULL)), 2000);
     assert_int_equal(as(f, "Cwrite", GET("tep-cse/own/c/la", NULL)), 4103);
     assert_int_equal(as(f, "Cother", GET("tep-cse/own/c/ol", NULL)), 4103);
     /* subscribing: Create and Retrieve */
-    assert_int_equal(as(f, "Cwrite", CREATE("tep-cse/own/c", CMN_TY_SUB,
-                                            "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"Cwrite\"]}}")),
-                     4103);
-    assert_int_equal(as(f, "Cread", CREATE("tep-cse/own/c", CMN_TY_SUB,
-                                           "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"Cread\"]}}")),
-                     2001);
+    assert_int_equal(
+        as(f, "Cwrite",
+           CREATE("tep-cse/own/c", CMN_TY_SUB, "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"Cwrite\"]}}")),
+        4103);
+    assert_int_equal(
+        as(f, "Cread",
+           CREATE("tep-cse/own/c", CMN_TY_SUB, "{\"m2m:sub\":{\"rn\":\"s\",\"nu\":[\"Cread\"]}}")),
+        2001);
     /* acpi: pvs, alone */
     snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"acpi\":[\"%s\"]}}", ri);
     assert_int_equal(as(f, "Cread", PUT("tep-cse/own/c", body)), 4103);
@@ -764,16 +833,18 @@ static void test_policy_table(void **state)
     snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"acpi\":[\"%s\"],\"lbl\":[\"x\"]}}", ri);
     assert_int_equal(as(f, "Ckeep", PUT("tep-cse/own/c", body)), 4000);
     /* other attributes: Update in pv (Cown), not pvs (Ckeep) */
-    assert_int_equal(as(f, "Cown", PUT("tep-cse/own/c", "{\"m2m:cnt\":{\"lbl\":[\"x\"]}}")),
-                     2004);
-    assert_int_equal(as(f, "Ckeep", PUT("tep-cse/own/c", "{\"m2m:cnt\":{\"lbl\":[\"y\"]}}")),
-                     4103);
+    assert_int_equal(as(f, "Cown", PUT("tep-cse/own/c", "{\"m2m:cnt\":{\"lbl\":[\"x\"]}}")), 2004);
+    assert_int_equal(as(f, "Ckeep", PUT("tep-cse/own/c", "{\"m2m:cnt\":{\"lbl\":[\"y\"]}}")), 4103);
     /* <group>/fopt: the group's policy before any member (Cread: none on the group) */
-    assert_int_equal(as(f, "Cown", CREATE("tep-cse/own", CMN_TY_GRP,
-                                          "{\"m2m:grp\":{\"rn\":\"g\",\"mid\":[\"tep-cse/own/c\"],"
-                                          "\"mnm\":4}}")), 2001);
-    assert_int_equal(do_rq(f, (cse_req){ .op = CMN_OP_RETRIEVE, .path = "tep-cse/own/g/fopt",
-                                         .from = "Cread" }, &rsp), 4103);
+    assert_int_equal(as(f, "Cown",
+                        CREATE("tep-cse/own", CMN_TY_GRP,
+                               "{\"m2m:grp\":{\"rn\":\"g\",\"mid\":[\"tep-cse/own/c\"],"
+                               "\"mnm\":4}}")),
+                     2001);
+    assert_int_equal(
+        do_rq(f, (cse_req){.op = CMN_OP_RETRIEVE, .path = "tep-cse/own/g/fopt", .from = "Cread"},
+              &rsp),
+        4103);
     assert_null(strstr(rsp.body, "own/c"));
     cse_rsp_clear(&rsp);
     assert_int_equal(as(f, "Cown", GET("tep-cse/own/g/fopt", NULL)), 2000);

@@ -105,7 +105,7 @@ static void test_remote(void **state)
 {
     char ep[128];
     cmn_bus *bus;
-    pdp p = { 0 };
+    pdp p = {0};
     cse_pep *pep;
     pthread_t th;
     Tep__DecisionRequest rq = base("Cdev1", "Cdev1");
@@ -129,7 +129,7 @@ static void test_remote(void **state)
     assert_false(d.permit);
     assert_int_equal(d.rsc, 4103);
     assert_string_equal(d.rule, "decision_timeout");
-    {   /* drop the unanswered question at the PDP, then answer the next one */
+    { /* drop the unanswered question at the PDP, then answer the next one */
         uint8_t ident[CMN_BUS_IDENT_MAX];
         size_t ilen;
         Tep__Envelope *stale = NULL;
@@ -187,11 +187,11 @@ static void test_cache_invalidated_by_policy_change(void **state)
 {
     char ep[128];
     cmn_bus *bus;
-    counting_pdp p = { 0 };
+    counting_pdp p = {0};
     cse_pep *pep;
     pthread_t th;
     Tep__DecisionRequest rq = base("Cdev2", "Cdev1");
-    char *acps[1] = { "{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":2}]}" };
+    char *acps[1] = {"{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":2}]}"};
     cse_decision d;
 
     snprintf(ep, sizeof(ep), "ipc:///tmp/test-cse-pep-cache-%d.ipc", (int)getpid());

@@ -28,7 +28,6 @@ typedef struct {
     cse_pep *pep;
 } fixture;
 
-
 static fixture *setup_pep(int deadline_ms)
 {
     static fixture f;
@@ -242,7 +241,7 @@ static void test_batch_of_one_request(void **state)
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen;
     Tep__Envelope *in, *none = NULL, out;
-    const char *who[3] = { "Cyes-a", "Cno-b", "Cyes-c" };
+    const char *who[3] = {"Cyes-a", "Cno-b", "Cyes-c"};
     Tep__DecisionResponse resp[3], *rp[3];
     Tep__DecisionBatchResponse b = TEP__DECISION_BATCH_RESPONSE__INIT;
     cse_pep_pending *pp;
@@ -300,7 +299,7 @@ static void test_batch_timeout_denies_all(void **state)
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen;
     Tep__Envelope *in;
-    const char *who[2] = { "Cyes-a", "Cyes-b" };
+    const char *who[2] = {"Cyes-a", "Cyes-b"};
     cse_pep_pending *pp;
     cse_decision d;
 

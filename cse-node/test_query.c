@@ -32,7 +32,8 @@ static void test_filter_criteria(void **state)
 
     assert_int_equal(cse_query_parse("fu=1&ty=3+4&ty=23&lbl=a&lbl=b+c&lim=10&lvl=2&ofst=1"
                                      "&cra=20240101T000000&sts=5&rcn=4&drt=2",
-                                     &q, r, sizeof(r)), 0);
+                                     &q, r, sizeof(r)),
+                     0);
     assert_int_equal(q.fu, 1);
     assert_int_equal(q.n_ty, 3);
     assert_int_equal(q.ty[2], 23);
@@ -50,8 +51,17 @@ static void test_filter_criteria(void **state)
 
 static void test_bad_values(void **state)
 {
-    static const char *const bad[] = { "ty=abc", "ty=", "lim=-1", "lvl=0", "rcn=12", "fu=9",
-                                       "drt=3", "cra=2024", "ofst=0", "sts=x", "ty=1+2+3+4+5+6+7+8+9" };
+    static const char *const bad[] = {"ty=abc",
+                                      "ty=",
+                                      "lim=-1",
+                                      "lvl=0",
+                                      "rcn=12",
+                                      "fu=9",
+                                      "drt=3",
+                                      "cra=2024",
+                                      "ofst=0",
+                                      "sts=x",
+                                      "ty=1+2+3+4+5+6+7+8+9"};
     cse_query q;
     char r[64];
 

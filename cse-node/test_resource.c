@@ -27,19 +27,22 @@ typedef struct {
 
 static int setup(void **state)
 {
-    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                       CSE_DB_KEIDS, CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS, CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     cmn_log_init("test", CMN_LOG_ERR, NULL);
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
-                                    &f->st), 0);
+    assert_int_equal(
+        cmn_store_open(f->dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0, &f->st), 0);
     assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", 1700000000), 0);
     assert_int_equal(cse_pep_new_local(&f->pep), 0);
-    f->node = (cse_node){ .store = f->st, .pep = f->pep, .cse_id = "/tep-cse",
-                          .cse_name = "tep-cse", .admin_originator = "CAdmin" };
+    f->node = (cse_node){.store = f->st,
+                         .pep = f->pep,
+                         .cse_id = "/tep-cse",
+                         .cse_name = "tep-cse",
+                         .admin_originator = "CAdmin"};
     *state = f;
     return 0;
 }
@@ -58,9 +61,17 @@ static int teardown(void **state)
 static unsigned rq(fixture *f, int op, const char *path, const char *from, const char *bound,
                    unsigned ty, const char *body, cse_rsp *rsp)
 {
-    cse_req r = { .op = op, .path = path, .from = from, .ty = ty, .cf = body ? 50 : 0,
-                  .body = body, .body_len = body ? strlen(body) : 0, .secure = bound != NULL,
-                  .bound_id = bound, .peer_ip = "127.0.0.1", .now = 1700000100 };
+    cse_req r = {.op = op,
+                 .path = path,
+                 .from = from,
+                 .ty = ty,
+                 .cf = body ? 50 : 0,
+                 .body = body,
+                 .body_len = body ? strlen(body) : 0,
+                 .secure = bound != NULL,
+                 .bound_id = bound,
+                 .peer_ip = "127.0.0.1",
+                 .now = 1700000100};
 
     cse_request_handle(&f->node, &r, rsp);
     return rsp->rsc;
@@ -91,9 +102,10 @@ static json_t *attr(const cse_rsp *rsp, const char *wrapper, const char *name)
 
 static void register_ae(fixture *f)
 {
-    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
-                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rn\":\"dev1\"}}"),
-                     CMN_RSC_CREATED);
+    assert_int_equal(
+        rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
+            "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rn\":\"dev1\"}}"),
+        CMN_RSC_CREATED);
 }
 
 static void test_csebase(void **state)
@@ -132,9 +144,10 @@ static void test_ae_register(void **state)
     json_decref(v);
     cse_rsp_clear(&rsp);
     /* the same AE-ID again, even under another name */
-    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
-                         "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rn\":\"other\"}}"),
-                     CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED);
+    assert_int_equal(
+        rq1(f, CMN_OP_CREATE, "tep-cse", NULL, "Cdev1", CMN_TY_AE,
+            "{\"m2m:ae\":{\"rr\":false,\"srv\":[\"3\"],\"api\":\"Ntepdemo\",\"rn\":\"other\"}}"),
+        CMN_RSC_ORIGINATOR_HAS_ALREADY_REGISTERED);
     /* the AE reads itself, by structured path and by ri */
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/Cdev1", "Cdev1", "Cdev1", 0, NULL), 2000);
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "Cdev1", "Cdev1", "Cdev1", 0, NULL), 2000);
@@ -177,9 +190,11 @@ static void test_container_and_instances(void **state)
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0, NULL), 4103);
     /* update: the creator may, the other AE may not */
     assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev1", "Cdev1", 0,
-                         "{\"m2m:cnt\":{\"mni\":4}}"), 2004);
+                         "{\"m2m:cnt\":{\"mni\":4}}"),
+                     2004);
     assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/data", "Cdev2", "Cdev2", 0,
-                         "{\"m2m:cnt\":{\"mni\":4}}"), 4103);
+                         "{\"m2m:cnt\":{\"mni\":4}}"),
+                     4103);
 }
 
 static void test_delete_subtree(void **state)
@@ -220,7 +235,8 @@ static void test_acp_grants(void **state)
     assert_int_equal(
         rq(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_ACP,
            "{\"m2m:acp\":{\"rn\":\"share\",\"pv\":{\"acr\":[{\"acor\":[\"Cdev2\"],\"acop\":2}]},"
-           "\"pvs\":{\"acr\":[{\"acor\":[\"Cdev1\"],\"acop\":63}]}}}", &rsp),
+           "\"pvs\":{\"acr\":[{\"acor\":[\"Cdev1\"],\"acop\":63}]}}}",
+           &rsp),
         CMN_RSC_CREATED);
     v = attr(&rsp, "m2m:acp", "ri");
     snprintf(body, sizeof(body), "{\"m2m:cnt\":{\"rn\":\"pub\",\"acpi\":[\"%s\"]}}",
@@ -232,8 +248,10 @@ static void test_acp_grants(void **state)
     assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/pub", "Cdev2", "Cdev2", 0, NULL), 2000);
     assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse/dev1/pub", "Cdev2", "Cdev2", 0, NULL), 4103);
     /* the ACP itself is governed by its pvs */
-    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/share", "Cdev2", "Cdev2", 0, NULL), 4103);
-    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/share", "Cdev1", "Cdev1", 0, NULL), 2000);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/share", "Cdev2", "Cdev2", 0, NULL),
+                     4103);
+    assert_int_equal(rq1(f, CMN_OP_RETRIEVE, "tep-cse/dev1/share", "Cdev1", "Cdev1", 0, NULL),
+                     2000);
     /* acpi naming no policy */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
                          "{\"m2m:cnt\":{\"acpi\":[\"nope\"]}}"),
@@ -243,8 +261,14 @@ static void test_acp_grants(void **state)
 static void test_bad_input(void **state)
 {
     fixture *f = *state;
-    cse_req r = { .op = CMN_OP_CREATE, .path = "tep-cse", .from = "CAdmin", .ty = CMN_TY_CNT,
-                  .cf = 41, .body = "<cnt/>", .body_len = 6, .now = 1700000100 };
+    cse_req r = {.op = CMN_OP_CREATE,
+                 .path = "tep-cse",
+                 .from = "CAdmin",
+                 .ty = CMN_TY_CNT,
+                 .cf = 41,
+                 .body = "<cnt/>",
+                 .body_len = 6,
+                 .now = 1700000100};
     cse_rsp rsp;
 
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "CAdmin", NULL, CMN_TY_CNT, "{\"m2m:cnt\":"),
@@ -272,14 +296,14 @@ static void test_enrolled_needs_sa(void **state)
     Tep__Event ev = TEP__EVENT__INIT;
     Tep__Credential c = TEP__CREDENTIAL__INIT;
     Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
-    uint8_t key[32] = { 1 };
+    uint8_t key[32] = {1};
     cmn_txn *t;
 
     ev.seq = 1;
     ev.ke_id = "aa@mef";
     ev.enrolee_id = "Cdev1";
     c.key_id = "kid@mef";
-    c.key = (ProtobufCBinaryData){ sizeof(key), key };
+    c.key = (ProtobufCBinaryData){sizeof(key), key};
     c.suid = 22;
     c.ke_id = "aa@mef";
     c.enrolee_id = "Cdev1";
@@ -308,13 +332,15 @@ static void test_csebase_policy(void **state)
 
     register_ae(f);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         "{\"m2m:cnt\":{\"rn\":\"c1\"}}"), CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+                         "{\"m2m:cnt\":{\"rn\":\"c1\"}}"),
+                     CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
     assert_int_equal(cse_res_csebase_policy(f->st, "tep-cse", "CAdmin", pv, 1700000100), 0);
     assert_int_equal(cse_res_get(f->st, "tep-cse", &base), 0);
     assert_int_equal(base->n_acpi, 1);
     cse_res_free(base);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         "{\"m2m:cnt\":{\"rn\":\"c1\"}}"), CMN_RSC_CREATED);
+                         "{\"m2m:cnt\":{\"rn\":\"c1\"}}"),
+                     CMN_RSC_CREATED);
     /* applied again: the same ACP, updated */
     assert_int_equal(cse_res_csebase_policy(f->st, "tep-cse", "CAdmin", pv, 1700000200), 0);
     assert_int_equal(cse_res_csebase_policy(f->st, "tep-cse", "CAdmin", "", 1700000300), 0);
@@ -323,7 +349,8 @@ static void test_csebase_policy(void **state)
     cse_res_free(base);
     assert_int_not_equal(cse_res_get(f->st, "tep-cse/acp-csebase", &base), 0);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         "{\"m2m:cnt\":{\"rn\":\"c2\"}}"), CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
+                         "{\"m2m:cnt\":{\"rn\":\"c2\"}}"),
+                     CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE);
 }
 
 /* The expiry index (schema 3): each resource with an et has one entry, moved when its et
@@ -354,18 +381,22 @@ static void test_expiry_index(void **state)
     register_ae(f);
     assert_int_equal(expiry_entries(f), 0);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         CNT_ET("a", "20231114T221600")), CMN_RSC_CREATED); /* now + 60 */
+                         CNT_ET("a", "20231114T221600")),
+                     CMN_RSC_CREATED); /* now + 60 */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         CNT_ET("b", "20231114T221700")), CMN_RSC_CREATED); /* now + 120 */
+                         CNT_ET("b", "20231114T221700")),
+                     CMN_RSC_CREATED); /* now + 120 */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         "{\"m2m:cnt\":{\"rn\":\"c\",\"mni\":1}}"), CMN_RSC_CREATED);
+                         "{\"m2m:cnt\":{\"rn\":\"c\",\"mni\":1}}"),
+                     CMN_RSC_CREATED);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/c", "Cdev1", "Cdev1", CMN_TY_CIN,
                          "{\"m2m:cin\":{\"con\":\"1\",\"et\":\"20231114T221600\"}}"),
                      CMN_RSC_CREATED);
     assert_int_equal(expiry_entries(f), 3);
     /* b's et moves to now + 30: its entry moves with it */
     assert_int_equal(rq1(f, CMN_OP_UPDATE, "tep-cse/dev1/b", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         "{\"m2m:cnt\":{\"et\":\"20231114T221530\"}}"), CMN_RSC_UPDATED);
+                         "{\"m2m:cnt\":{\"et\":\"20231114T221530\"}}"),
+                     CMN_RSC_UPDATED);
     assert_int_equal(expiry_entries(f), 3);
     /* an evicted instance (mni 1) takes its entry along */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/c", "Cdev1", "Cdev1", CMN_TY_CIN,
@@ -387,7 +418,8 @@ static void test_expiry_index(void **state)
 
     /* deleted before its time: the entry goes with it */
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         CNT_ET("d", "20231114T221820")), CMN_RSC_CREATED);
+                         CNT_ET("d", "20231114T221820")),
+                     CMN_RSC_CREATED);
     assert_int_equal(expiry_entries(f), 1);
     assert_int_equal(rq1(f, CMN_OP_DELETE, "tep-cse/dev1/d", "Cdev1", "Cdev1", 0, NULL),
                      CMN_RSC_DELETED);
@@ -405,9 +437,10 @@ static void test_render_is_stored_json(void **state)
     char *want, *got;
 
     register_ae(f);
-    assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
-                         "{\"m2m:cnt\":{\"rn\":\"c\",\"lbl\":[\"k:\\\"q\\\"\",\"\u00e9t\u00e9\"]}}"),
-                     CMN_RSC_CREATED);
+    assert_int_equal(
+        rq1(f, CMN_OP_CREATE, "tep-cse/dev1", "Cdev1", "Cdev1", CMN_TY_CNT,
+            "{\"m2m:cnt\":{\"rn\":\"c\",\"lbl\":[\"k:\\\"q\\\"\",\"\u00e9t\u00e9\"]}}"),
+        CMN_RSC_CREATED);
     assert_int_equal(rq1(f, CMN_OP_CREATE, "tep-cse/dev1/c", "Cdev1", "Cdev1", CMN_TY_CIN,
                          "{\"m2m:cin\":{\"rn\":\"i\",\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}"),
                      CMN_RSC_CREATED);

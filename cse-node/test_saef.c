@@ -42,13 +42,14 @@ static void make_files(void)
     cmn_ca auth;
 
     assert_int_equal(cmn_ca_key_new(ca_key, &ca_klen), 0);
-    assert_int_equal(cmn_ca_make_root(ca_key, ca_klen, "tep CA test", 1700000000,
-                                      4000000000, ca_der, &ca_len), 0);
+    assert_int_equal(
+        cmn_ca_make_root(ca_key, ca_klen, "tep CA test", 1700000000, 4000000000, ca_der, &ca_len),
+        0);
     assert_int_equal(cmn_ca_key_new(cse_key, &klen), 0);
     assert_int_equal(cmn_ca_make_csr(cse_key, klen, "/tep-cse", csr, &csr_len), 0);
     auth = (cmn_ca){ca_key, ca_klen, ca_der, ca_len};
-    assert_int_equal(cmn_ca_issue(&auth, csr, csr_len, "/tep-cse", 1700000000, 4000000000,
-                                  der, &len), 0);
+    assert_int_equal(
+        cmn_ca_issue(&auth, csr, csr_len, "/tep-cse", 1700000000, 4000000000, der, &len), 0);
     write_pem(crt, der, len, "CERTIFICATE");
     write_pem(key, cse_key, klen, "EC PRIVATE KEY");
     write_pem(ca, ca_der, ca_len, "CERTIFICATE");
@@ -92,8 +93,9 @@ static void test_incomplete_pki_is_a_config_error(void **state)
 static void test_missing_files_are_refused(void **state)
 {
     (void)state;
-    assert_int_equal(cse_saef_setup_pki(ctx, "/nonexistent/c.pem", "/nonexistent/k.pem",
-                                        "/nonexistent/ca.pem"), CMN_ECONFIG);
+    assert_int_equal(
+        cse_saef_setup_pki(ctx, "/nonexistent/c.pem", "/nonexistent/k.pem", "/nonexistent/ca.pem"),
+        CMN_ECONFIG);
 }
 
 static void test_tep_ca_issued_files_are_accepted(void **state)

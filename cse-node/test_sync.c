@@ -21,8 +21,8 @@ typedef struct {
 
 static int setup(void **state)
 {
-    static const char *const dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                       CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
+                                      CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-sync-XXXXXX");
@@ -65,8 +65,7 @@ static void apply(fixture *f, uint64_t seq, Tep__Event__Kind kind, const char *k
     apply_event(f, &ev, c, stats);
 }
 
-static void apply_cert_revoked(fixture *f, uint64_t seq, const char *serial,
-                               cse_sync_stats *stats)
+static void apply_cert_revoked(fixture *f, uint64_t seq, const char *serial, cse_sync_stats *stats)
 {
     Tep__Event ev = TEP__EVENT__INIT;
 
@@ -83,7 +82,7 @@ static Tep__Credential cred(uint8_t *key, int64_t expires)
     Tep__Credential c = TEP__CREDENTIAL__INIT;
 
     c.key_id = "00112233@mef.tep.local";
-    c.key = (ProtobufCBinaryData){ 32, key };
+    c.key = (ProtobufCBinaryData){32, key};
     c.suid = 22;
     c.ke_id = "ke1@mef.tep.local";
     c.enrolee_id = "Cdev1";
@@ -96,7 +95,7 @@ static void test_enrol_then_revoke(void **state)
     fixture *f = *state;
     uint8_t key[32];
     Tep__Credential c, *got = NULL;
-    cse_sync_stats stats = { 0 };
+    cse_sync_stats stats = {0};
     uint64_t n;
 
     memset(key, 0x5a, sizeof(key));
@@ -126,7 +125,7 @@ static void test_enrol_then_revoke(void **state)
 static void test_other_events(void **state)
 {
     fixture *f = *state;
-    uint8_t key[32] = { 0 };
+    uint8_t key[32] = {0};
     Tep__Credential c = cred(key, 1700000000), *got = NULL;
 
     /* a revocation that is not ours, an enrolment for another target */
@@ -145,12 +144,12 @@ static void test_other_events(void **state)
  * leaves the enrolee's credential and its other certificates alone. */
 static void test_cert_revoked(void **state)
 {
-    static const char *const dbs[] = { CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                       CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
+                                      CMN_SYNC_DB};
     fixture *f = *state;
-    uint8_t key[32] = { 0x11 };
+    uint8_t key[32] = {0x11};
     Tep__Credential c = cred(key, 0), *got = NULL;
-    cse_sync_stats stats = { 0 };
+    cse_sync_stats stats = {0};
 
     apply(f, 1, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, NULL);
     assert_int_equal(cse_cert_revoked(f->st, "5f00aa"), 0);
@@ -188,7 +187,7 @@ static void test_reset_keeps_only_maf_keys(void **state)
     fixture *f = *state;
     uint8_t key[32], kc_key[32];
     Tep__Credential c, kc = TEP__CREDENTIAL__INIT, *got = NULL;
-    cse_sync_stats stats = { 0 };
+    cse_sync_stats stats = {0};
     size_t len;
     uint8_t *buf;
     cmn_txn *t;
@@ -200,15 +199,14 @@ static void test_reset_keeps_only_maf_keys(void **state)
     apply(f, 1, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, &stats);
     apply_cert_revoked(f, 2, "0badc0de", &stats);
     kc.key_id = "kc-1@maf.tep.local";
-    kc.key = (ProtobufCBinaryData){ 32, kc_key };
+    kc.key = (ProtobufCBinaryData){32, kc_key};
     kc.suid = 32;
     kc.enrolee_id = "Cdev1";
     len = tep__credential__get_packed_size(&kc);
     buf = malloc(len);
     tep__credential__pack(&kc, buf);
-    assert_int_equal(cmn_store_put(f->st, CSE_DB_CREDENTIALS, kc.key_id, strlen(kc.key_id), buf,
-                                   len),
-                     0);
+    assert_int_equal(
+        cmn_store_put(f->st, CSE_DB_CREDENTIALS, kc.key_id, strlen(kc.key_id), buf, len), 0);
     free(buf);
     assert_int_equal(cse_cred_count(f->st, &n), 0);
     assert_int_equal(n, 3);

@@ -35,9 +35,9 @@ static cse_pep *pep;
 static int setup(void **state)
 {
     char hex[2 * CMN_ES256_PUB_LEN + 1];
-    cse_tokens_cfg tc = { .sp_id = "tep.local", .cse_id = "/tep-cse", .issuer = ISS,
-                          .issuer_key = keyfile };
-    cse_dynauth_cfg dc = { 0 };
+    cse_tokens_cfg tc = {
+        .sp_id = "tep.local", .cse_id = "/tep-cse", .issuer = ISS, .issuer_key = keyfile};
+    cse_dynauth_cfg dc = {0};
     FILE *f;
     int fd;
 
@@ -69,15 +69,20 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *token(const char *tkid, const char *holder, int64_t nbf, int64_t exp,
-                   const char *ris, int acop)
+static char *token(const char *tkid, const char *holder, int64_t nbf, int64_t exp, const char *ris,
+                   int acop)
 {
-    const char *aud[1] = { "//tep.local/tep-cse" };
+    const char *aud[1] = {"//tep.local/tep-cse"};
     json_t *tkps = json_pack("{s:[{s:[s],s:{s:[{s:[s],s:i}]},s:[s]}]}", "pm", "ris", ris, "pv",
                              "acr", "acor", "all", "acop", acop, "rids", "r1@roles.tep.local");
-    cmn_token_claims c = { .tkid = tkid, .issuer = ISS, .holder = holder, .not_before = nbf,
-                           .not_after = exp, .audience = aud, .n_audience = 1,
-                           .permissions = tkps };
+    cmn_token_claims c = {.tkid = tkid,
+                          .issuer = ISS,
+                          .holder = holder,
+                          .not_before = nbf,
+                          .not_after = exp,
+                          .audience = aud,
+                          .n_audience = 1,
+                          .permissions = tkps};
     char *out = NULL;
 
     assert_int_equal(cmn_token_issue(&c, priv, pub, &out), 0);

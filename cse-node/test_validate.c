@@ -26,8 +26,11 @@ static void test_ae(void **state)
 {
     char r[96];
 
-    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Ntepdemo\",\"rr\":true,\"rn\":\"app\","
-                                      "\"srv\":[\"3\"]}", r), 0);
+    assert_int_equal(check(CMN_TY_AE,
+                           "{\"api\":\"Ntepdemo\",\"rr\":true,\"rn\":\"app\","
+                           "\"srv\":[\"3\"]}",
+                           r),
+                     0);
     assert_int_equal(check(CMN_TY_AE, "{\"rr\":true,\"srv\":[\"3\"]}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "missing:api");
     assert_int_equal(check(CMN_TY_AE, "{\"api\":7}", r), CMN_RSC_BAD_REQUEST);
@@ -39,26 +42,29 @@ static void test_ae(void **state)
 static void test_ae_formats(void **state)
 {
     static const char *const bad[][2] = {
-        { "\"api\":\"Xapp\"", "bad_value:api" },
-        { "\"api\":\"N\"", "bad_value:api" },
-        { "\"poa\":[\"127.0.0.1:5683\"]", "bad_value:poa" },
-        { "\"poa\":[]", "bad_value:poa" },
-        { "\"poa\":[\"coap://\"]", "bad_value:poa" },
-        { "\"poa\":[\"1coap://h\"]", "bad_value:poa" },
-        { "\"poa\":[\"coap://h x\"]", "bad_value:poa" },
-        { "\"csz\":[\"text/plain\"]", "bad_value:csz" },
-        { "\"csz\":[]", "bad_value:csz" },
-        { "\"srv\":[\"6\"]", "bad_value:srv" },
-        { "\"srv\":[]", "bad_value:srv" },
-        { "\"rr\":\"false\"", "bad_value:rr" },
-        { "\"cr\":null", "unknown_or_readonly_attribute:cr" },
-        { "\"cstn\":\"Cx\"", "unknown_or_readonly_attribute:cstn" },
+        {"\"api\":\"Xapp\"", "bad_value:api"},
+        {"\"api\":\"N\"", "bad_value:api"},
+        {"\"poa\":[\"127.0.0.1:5683\"]", "bad_value:poa"},
+        {"\"poa\":[]", "bad_value:poa"},
+        {"\"poa\":[\"coap://\"]", "bad_value:poa"},
+        {"\"poa\":[\"1coap://h\"]", "bad_value:poa"},
+        {"\"poa\":[\"coap://h x\"]", "bad_value:poa"},
+        {"\"csz\":[\"text/plain\"]", "bad_value:csz"},
+        {"\"csz\":[]", "bad_value:csz"},
+        {"\"srv\":[\"6\"]", "bad_value:srv"},
+        {"\"srv\":[]", "bad_value:srv"},
+        {"\"rr\":\"false\"", "bad_value:rr"},
+        {"\"cr\":null", "unknown_or_readonly_attribute:cr"},
+        {"\"cstn\":\"Cx\"", "unknown_or_readonly_attribute:cstn"},
     };
     char body[256], r[96];
 
-    assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Rorg.app\",\"rr\":false,\"srv\":[\"2a\",\"3\"],"
-                                      "\"poa\":[\"coap://127.0.0.1:5683/x\",\"http://h:8080\"],"
-                                      "\"csz\":[\"json\",\"application/cbor\"]}", r), 0);
+    assert_int_equal(check(CMN_TY_AE,
+                           "{\"api\":\"Rorg.app\",\"rr\":false,\"srv\":[\"2a\",\"3\"],"
+                           "\"poa\":[\"coap://127.0.0.1:5683/x\",\"http://h:8080\"],"
+                           "\"csz\":[\"json\",\"application/cbor\"]}",
+                           r),
+                     0);
     assert_int_equal(check(CMN_TY_AE, "{\"api\":\"Napp\",\"srv\":[\"3\"]}", r),
                      CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "missing:rr");
@@ -209,7 +215,8 @@ static void test_cin(void **state)
     assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/plain\"}", r),
                      CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "bad_value:cnf");
-    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text:0\"}", r), CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text:0\"}", r),
+                     CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/plain:a\"}", r),
                      CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"cnf\":\"text/plain:0:\"}", r),
@@ -233,7 +240,8 @@ static void test_acp(void **state)
     assert_string_equal(r, "missing:pv");
     assert_int_equal(check(CMN_TY_ACP,
                            "{\"pv\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":64}]},"
-                           "\"pvs\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2}]}}", r),
+                           "\"pvs\":{\"acr\":[{\"acor\":[\"all\"],\"acop\":2}]}}",
+                           r),
                      CMN_RSC_BAD_REQUEST);
 }
 
@@ -248,13 +256,21 @@ static void test_acp_contexts(void **state)
         "[]",
     };
     static const char *const bad[] = {
-        "[{\"acip\":{\"ipv4\":[\"10.0.0.0/33\"]}}]", "[{\"acip\":{\"ipv4\":[\"fd00::/8\"]}}]",
-        "[{\"acip\":{\"ipv6\":[\"10.0.0.1\"]}}]", "[{\"acip\":{\"ip\":[]}}]",
-        "[{\"acip\":[\"10.0.0.0/8\"]}]", "[{\"actw\":[\"* * * * * *\"]}]",
-        "[{\"actw\":[\"* * 24 * * * *\"]}]", "[{\"actw\":\"* * * * * * *\"}]",
-        "[{\"aclr\":{}}]", "[{\"aclr\":{\"accc\":[\"DE\"],\"accr\":[0,0,1]}}]",
-        "[{\"aclr\":{\"accr\":[0,181,1]}}]", "[{\"aclr\":{\"accr\":[0,0,-1]}}]",
-        "[{\"x\":1}]", "[7]", "{}",
+        "[{\"acip\":{\"ipv4\":[\"10.0.0.0/33\"]}}]",
+        "[{\"acip\":{\"ipv4\":[\"fd00::/8\"]}}]",
+        "[{\"acip\":{\"ipv6\":[\"10.0.0.1\"]}}]",
+        "[{\"acip\":{\"ip\":[]}}]",
+        "[{\"acip\":[\"10.0.0.0/8\"]}]",
+        "[{\"actw\":[\"* * * * * *\"]}]",
+        "[{\"actw\":[\"* * 24 * * * *\"]}]",
+        "[{\"actw\":\"* * * * * * *\"}]",
+        "[{\"aclr\":{}}]",
+        "[{\"aclr\":{\"accc\":[\"DE\"],\"accr\":[0,0,1]}}]",
+        "[{\"aclr\":{\"accr\":[0,181,1]}}]",
+        "[{\"aclr\":{\"accr\":[0,0,-1]}}]",
+        "[{\"x\":1}]",
+        "[7]",
+        "{}",
     };
     char body[512], r[96];
 
@@ -267,12 +283,13 @@ static void test_acp_contexts(void **state)
         if (check(CMN_TY_ACP, body, r) != (ok ? 0u : CMN_RSC_BAD_REQUEST))
             fail_msg("acco %s: want %s", body, ok ? "accepted" : "4000");
     }
-    assert_int_equal(check(CMN_TY_ACP, "{\"acpi\":[\"a\"],\"pv\":{\"acr\":[]},"
-                                       "\"pvs\":{\"acr\":[{\"acor\":[\"C\"],\"acop\":1}]}}", r),
+    assert_int_equal(check(CMN_TY_ACP,
+                           "{\"acpi\":[\"a\"],\"pv\":{\"acr\":[]},"
+                           "\"pvs\":{\"acr\":[{\"acor\":[\"C\"],\"acop\":1}]}}",
+                           r),
                      CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "acpi_not_an_attribute_of:acp");
-    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"acpi\":[\"a\"]}", r),
-                     CMN_RSC_BAD_REQUEST);
+    assert_int_equal(check(CMN_TY_CIN, "{\"con\":\"x\",\"acpi\":[\"a\"]}", r), CMN_RSC_BAD_REQUEST);
     assert_int_equal(check(CMN_TY_GRP, "{\"mid\":[],\"mnm\":1,\"macp\":[\"a\"]}", r), 0);
     assert_int_equal(check(CMN_TY_GRP, "{\"mid\":[],\"mnm\":1,\"macp\":\"a\"}", r),
                      CMN_RSC_BAD_REQUEST);
@@ -285,8 +302,11 @@ static void test_asar(void **state)
     char r[96];
     json_t *o;
 
-    assert_int_equal(check(CMN_TY_SASR, "{\"apci\":[\"12-*\"],\"aai\":[\"Ntep*\",\"R1\",\"*\"],"
-                                        "\"aae\":[\"C*\"],\"ari\":[\"r1\"],\"rn\":\"rule1\"}", r), 0);
+    assert_int_equal(check(CMN_TY_SASR,
+                           "{\"apci\":[\"12-*\"],\"aai\":[\"Ntep*\",\"R1\",\"*\"],"
+                           "\"aae\":[\"C*\"],\"ari\":[\"r1\"],\"rn\":\"rule1\"}",
+                           r),
+                     0);
     assert_int_equal(check(CMN_TY_SASR, "{}", r), 0);
     assert_int_equal(check(CMN_TY_SASR, "{\"aai\":[\"Xapp\"]}", r), CMN_RSC_BAD_REQUEST);
     assert_string_equal(r, "bad_value:aai");
@@ -314,12 +334,12 @@ static void test_unsupported_type(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ae), cmocka_unit_test(test_readonly_and_unknown),
+        cmocka_unit_test(test_ae),         cmocka_unit_test(test_readonly_and_unknown),
         cmocka_unit_test(test_ae_formats), cmocka_unit_test(test_release),
-        cmocka_unit_test(test_update), cmocka_unit_test(test_bounds),
-        cmocka_unit_test(test_rn), cmocka_unit_test(test_cin),
-        cmocka_unit_test(test_acp), cmocka_unit_test(test_unsupported_type),
-        cmocka_unit_test(test_asar), cmocka_unit_test(test_acp_contexts),
+        cmocka_unit_test(test_update),     cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_rn),         cmocka_unit_test(test_cin),
+        cmocka_unit_test(test_acp),        cmocka_unit_test(test_unsupported_type),
+        cmocka_unit_test(test_asar),       cmocka_unit_test(test_acp_contexts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,8 +70,7 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
         c->kpm.len = e->kpm.len;
     }
     arr[resp->n_enrolees++] = c;
-    if (!c->kpm_id || !c->enrolee_id || !c->app_id || !c->target_cse_id ||
-        !c->cert_identity ||
+    if (!c->kpm_id || !c->enrolee_id || !c->app_id || !c->target_cse_id || !c->cert_identity ||
         (with_kpm && e->kpm.len > 0 && c->kpm.len == 0))
         return CMN_ENOMEM;
     return 0;
@@ -188,8 +187,7 @@ static int op_status(cmn_store *s, Tep__AdminResponse *resp)
         return fail(resp, rc, "store read failed");
     if (add_status(resp, "role", "enroller") || add_status(resp, "version", TEP_VERSION) ||
         add_status(resp, "ready", "true") || add_status_u64(resp, "enrolees", enrolees) ||
-        add_status_u64(resp, "enrolments", enrolments) ||
-        add_status_u64(resp, "last_seq", last))
+        add_status_u64(resp, "enrolments", enrolments) || add_status_u64(resp, "last_seq", last))
         return fail(resp, CMN_ENOMEM, "out of memory");
     return 0;
 }
@@ -218,12 +216,10 @@ static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminRespo
         return fail(resp, CMN_EINVAL, "app_id must be printable ASCII without spaces");
     if (e->expires <= now)
         return fail(resp, CMN_EINVAL, "expires must be in the future");
-    if (e->gba_impi[0] != '\0' &&
-        (strlen(e->gba_impi) > 255 || !enr_valid_identifier(e->gba_impi)))
+    if (e->gba_impi[0] != '\0' && (strlen(e->gba_impi) > 255 || !enr_valid_identifier(e->gba_impi)))
         return fail(resp, CMN_EINVAL, "gba_impi must be printable ASCII without spaces");
-    if (e->target_cse_id[0] != '\0' &&
-        (strlen(e->target_cse_id) >= ENR_ID_MAX ||
-         cmn_cfg_valid_cse_id(e->target_cse_id, NULL, 0) != 0))
+    if (e->target_cse_id[0] != '\0' && (strlen(e->target_cse_id) >= ENR_ID_MAX ||
+                                        cmn_cfg_valid_cse_id(e->target_cse_id, NULL, 0) != 0))
         return fail(resp, CMN_EINVAL,
                     "target must be an SP-relative CSE-ID (\"/\" then [A-Za-z0-9._-])");
     if (e->cert_identity[0] != '\0' && !enr_valid_identifier(e->cert_identity))
@@ -247,8 +243,8 @@ static int app_stem(const Tep__Enrolee *e, char *ret, size_t len, Tep__AdminResp
     return 0;
 }
 
-static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
-                  Tep__AdminResponse *resp, bool application)
+static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now, Tep__AdminResponse *resp,
+                  bool application)
 {
     Tep__Enrolee e = TEP__ENROLEE__INIT;
     uint8_t kpm[ENR_KPM_LEN];
@@ -270,13 +266,15 @@ static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
     e.state = TEP__ENROLEE__STATE__ACTIVE;
     e.created = now;
     if (e.gba_impi[0] != '\0' && (application || e.cert_identity[0] != '\0'))
-        return fail(resp, CMN_EINVAL, "a GBA enrolee has neither an App-ID credential nor a "
-                                      "manufacturer certificate");
+        return fail(resp, CMN_EINVAL,
+                    "a GBA enrolee has neither an App-ID credential nor a "
+                    "manufacturer certificate");
     if (e.gba_impi[0] != '\0') { /* GBA (8.3.2.3): enrols with its B-TID, no Kpm */
         rc = enr_db_enrolee_add(s, &e);
         if (rc != 0)
-            return fail(resp, rc, rc == CMN_EEXIST ? "an enrolee with this kpm_id exists"
-                                                   : "store write failed");
+            return fail(resp, rc,
+                        rc == CMN_EEXIST ? "an enrolee with this kpm_id exists"
+                                         : "store write failed");
         return add_enrolee(resp, &e, false) != 0 ? fail(resp, CMN_ENOMEM, "out of memory") : 0;
     }
     if (application && e.cert_identity[0] != '\0')
@@ -294,9 +292,10 @@ static int op_add(cmn_store *s, const Tep__AdminRequest *req, int64_t now,
     }
     rc = enr_db_enrolee_add(s, &e);
     if (rc == CMN_EEXIST)
-        fail(resp, rc, e.cert_identity[0] ? "an enrolee with this kpm_id or certificate "
-                                            "identity exists"
-                                          : "an enrolee with this kpm_id exists");
+        fail(resp, rc,
+             e.cert_identity[0] ? "an enrolee with this kpm_id or certificate "
+                                  "identity exists"
+                                : "an enrolee with this kpm_id exists");
     else if (rc != 0)
         fail(resp, rc, "store write failed");
     else if ((rc = add_enrolee(resp, &e, true)) != 0)

@@ -64,8 +64,7 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
     if (rc == 0 && (rc = cmn_bus_curve_enable(b->bus, &cfg->bus_curve)) != 0)
         CMN_ERR(SUB, "event=curve_failed key=%s dir=%s err=%s", cfg->bus_curve.key_file,
                 cfg->bus_curve.key_dir, cmn_strerror(rc));
-    if (rc == 0 && (rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir,
-                                           &b->peers)) != 0)
+    if (rc == 0 && (rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir, &b->peers)) != 0)
         CMN_ERR(SUB, "event=peers_failed err=%s", cmn_strerror(rc));
     if (rc == 0)
         rc = open_one(b, CMN_BUS_PUB, cfg->bus_events, &b->pub);
@@ -124,12 +123,18 @@ int enr_bus_queue(enr_bus *b, const enr_events *ev)
 static const char *kind_name(Tep__Event__Kind kind)
 {
     switch (kind) {
-    case TEP__EVENT__KIND__ENROLLED: return "enrolled";
-    case TEP__EVENT__KIND__REVOKED: return "revoked";
-    case TEP__EVENT__KIND__CERT_REVOKED: return "cert_revoked";
-    case TEP__EVENT__KIND__KEY_REGISTERED: return "key_registered";
-    case TEP__EVENT__KIND__KEY_DEREGISTERED: return "key_deregistered";
-    default: return "unknown";
+    case TEP__EVENT__KIND__ENROLLED:
+        return "enrolled";
+    case TEP__EVENT__KIND__REVOKED:
+        return "revoked";
+    case TEP__EVENT__KIND__CERT_REVOKED:
+        return "cert_revoked";
+    case TEP__EVENT__KIND__KEY_REGISTERED:
+        return "key_registered";
+    case TEP__EVENT__KIND__KEY_DEREGISTERED:
+        return "key_deregistered";
+    default:
+        return "unknown";
     }
 }
 
@@ -169,8 +174,8 @@ void enr_bus_flush(enr_bus *b)
 
 /* ---- requests ----------------------------------------------------------------------- */
 
-static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, uint64_t rid,
-                        int err, const char *msg)
+static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, uint64_t rid, int err,
+                        const char *msg)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
     Tep__Error e = TEP__ERROR__INIT;
@@ -198,8 +203,8 @@ static bool sync_allowed(const enr_bus *b, const char *peer, const char *target)
         return true;
     }
     CMN_WARN(SUB, "event=sync_refused target=\"%s\" bound=%s peer_key=%.8s",
-             cmn_log_value(target, safe, sizeof(safe)),
-             bound ? bound : "none", peer[0] ? peer : "none");
+             cmn_log_value(target, safe, sizeof(safe)), bound ? bound : "none",
+             peer[0] ? peer : "none");
     return false;
 }
 
@@ -232,10 +237,9 @@ static void answer_sync(enr_bus *b, const uint8_t *ident, size_t ilen, const cha
 
 static const char *op_name(Tep__AdminRequest__Op op)
 {
-    static const char *const names[] = {"status",     "enrolee_add", "enrolee_list",
-                                        "enrolee_revoke", "cert_list", "event_list",
-                                        "app_add",    "app_list",    "app_revoke",
-                                        "cert_revoke"};
+    static const char *const names[] = {
+        "status",     "enrolee_add", "enrolee_list", "enrolee_revoke", "cert_list",
+        "event_list", "app_add",     "app_list",     "app_revoke",     "cert_revoke"};
 
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "unknown";
 }
@@ -244,7 +248,8 @@ static const char *op_name(Tep__AdminRequest__Op op)
 static const char *admin_kpm_id(const Tep__AdminRequest *ar)
 {
     const char *id = (ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD ||
-                      ar->op == TEP__ADMIN_REQUEST__OP__APP_ADD) && ar->enrolee
+                      ar->op == TEP__ADMIN_REQUEST__OP__APP_ADD) &&
+                             ar->enrolee
                          ? ar->enrolee->kpm_id
                          : ar->kpm_id;
 
@@ -259,14 +264,17 @@ static bool unknown_target(const enr_bus *b, const Tep__AdminRequest *ar, char *
     const char *t;
 
     if ((ar->op != TEP__ADMIN_REQUEST__OP__ENROLEE_ADD &&
-         ar->op != TEP__ADMIN_REQUEST__OP__APP_ADD) || !ar->enrolee)
+         ar->op != TEP__ADMIN_REQUEST__OP__APP_ADD) ||
+        !ar->enrolee)
         return false;
     t = ar->enrolee->target_cse_id;
     if (t[0] == '\0' || cmn_cfg_valid_cse_id(t, NULL, 0) != 0 || strlen(t) >= ENR_ID_MAX ||
         enr_config_target_poa(b->cfg, t) != NULL)
         return false;
-    snprintf(msg, len, "unknown enrolment target %s: not registrar_cse_id (%s) nor in "
-             "[enroller] targets", t, b->cfg->registrar_cse_id);
+    snprintf(msg, len,
+             "unknown enrolment target %s: not registrar_cse_id (%s) nor in "
+             "[enroller] targets",
+             t, b->cfg->registrar_cse_id);
     return true;
 }
 
@@ -298,8 +306,7 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const ch
     int rc;
 
     if (req->body_case != TEP__ENVELOPE__BODY_ADMIN_REQ)
-        return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO,
-                           "want admin_req");
+        return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO, "want admin_req");
     if (unknown_target(b, ar, msg, sizeof(msg)))
         return refuse_admin(b, ident, ilen, req, msg);
     rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);

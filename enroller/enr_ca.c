@@ -80,8 +80,7 @@ static int write_pem(const enr_ca *ca, const char *dir)
     return cmn_file_write_atomic(path, ca->pem, strlen(ca->pem), 0644, 0);
 }
 
-int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_t now,
-                enr_ca **ret)
+int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_t now, enr_ca **ret)
 {
     enr_ca *ca = calloc(1, sizeof(*ca));
     cmn_cert_info info;
@@ -127,20 +126,19 @@ const uint8_t *enr_ca_der(const enr_ca *ca, size_t *ret_len)
     return ca->cert;
 }
 
-int enr_ca_issue_server(const enr_ca *ca, const char *id, int64_t now, char *crt_pem,
-                        char *key_pem)
+int enr_ca_issue_server(const enr_ca *ca, const char *id, int64_t now, char *crt_pem, char *key_pem)
 {
     uint8_t key[CMN_CA_KEY_DER_MAX], csr[CMN_CA_CERT_DER_MAX], crt[CMN_CA_CERT_DER_MAX];
     size_t klen = sizeof(key), clen = sizeof(csr), len = sizeof(crt);
-    int64_t na = now + ENR_CERT_LIFETIME_MAX < ca->not_after ? now + ENR_CERT_LIFETIME_MAX
-                                                             : ca->not_after;
+    int64_t na =
+        now + ENR_CERT_LIFETIME_MAX < ca->not_after ? now + ENR_CERT_LIFETIME_MAX : ca->not_after;
     int rc = cmn_ca_key_new(key, &klen);
 
     if (rc == 0)
         rc = cmn_ca_make_csr(key, klen, id, csr, &clen);
     if (rc == 0)
-        rc = cmn_ca_issue(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, csr, clen,
-                          id, now, na, crt, &len);
+        rc = cmn_ca_issue(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, csr, clen, id,
+                          now, na, crt, &len);
     if (rc == 0)
         rc = cmn_ca_to_pem(crt, len, "CERTIFICATE", crt_pem, CMN_CA_PEM_MAX);
     if (rc == 0)
@@ -237,8 +235,8 @@ int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__Issued
     }
     if (rc == 0) {
         *ret_reason = "issue_failed";
-        rc = cmn_ca_issue_bound(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len},
-                                in->csr, in->csr_len, id, en->ke_id, in->now,
+        rc = cmn_ca_issue_bound(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, in->csr,
+                                in->csr_len, id, en->ke_id, in->now,
                                 cert_not_after(ca, en, in->now), der, &len);
     }
     if (rc == 0) {
@@ -253,8 +251,8 @@ int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__Issued
 
 int enr_ca_cert_get(cmn_store *s, const char *serial, Tep__IssuedCert **ret)
 {
-    return cmn_store_get_msg(s, ENR_DB_CERTS, serial, strlen(serial),
-                             &tep__issued_cert__descriptor, (ProtobufCMessage **)ret);
+    return cmn_store_get_msg(s, ENR_DB_CERTS, serial, strlen(serial), &tep__issued_cert__descriptor,
+                             (ProtobufCMessage **)ret);
 }
 
 typedef struct {

@@ -36,18 +36,18 @@
 typedef struct enr_peer {
     struct enr_peer *next;
     coap_session_t *session;
-    char kpm_id[128];       /* the enrolee's name (its KpmID for a PSK enrolee) */
+    char kpm_id[128]; /* the enrolee's name (its KpmID for a PSK enrolee) */
     /* certificate MEF Handshake (TS-0003 8.3.2.2): the client certificate's serial, and
      * for a certificate the tep CA issued, the enrolment it is bound to (renewal) */
     char cert_serial[CMN_CA_SERIAL_MAX];
     char renew_ke_id[CMN_KEY_ID_MAX];
-    coap_tick_t accepted;   /* when the PSK identity or certificate was accepted */
-    bool established;       /* DTLS handshake completed */
-    bool reported;          /* a failed handshake was logged */
-    bool gba;               /* GBA MEF Handshake: Ke = Ks_NAF, KeID = B-TID */
+    coap_tick_t accepted; /* when the PSK identity or certificate was accepted */
+    bool established;     /* DTLS handshake completed */
+    bool reported;        /* a failed handshake was logged */
+    bool gba;             /* GBA MEF Handshake: Ke = Ks_NAF, KeID = B-TID */
     char btid[CMN_GBA_BTID_MAX];
     uint8_t ks_naf[CMN_KEY_LEN];
-    int64_t ks_expires;     /* the B-TID's lifetime */
+    int64_t ks_expires; /* the B-TID's lifetime */
 } enr_peer;
 
 /* A handshake whose identity we accepted but that does not complete in this time is
@@ -62,17 +62,17 @@ struct enr_coap {
     enr_events_fn on_events;
     void *arg;
     enr_ca *ca;
-    coap_dtls_spsk_t spsk;        /* libcoap keeps a shallow copy: must live here */
+    coap_dtls_spsk_t spsk;          /* libcoap keeps a shallow copy: must live here */
     coap_dtls_spsk_info_t sni_info; /* answer of the SNI callback (no hint, no key) */
-    uint8_t psk[ENR_KPM_LEN];     /* Kpm handed to libcoap (it copies): wiped after use */
+    uint8_t psk[ENR_KPM_LEN];       /* Kpm handed to libcoap (it copies): wiped after use */
     coap_bin_const_t psk_bin;
     enr_peer *peers;
     cmn_dtls_guard *guard;
-    enr_trust *trust;             /* manufacturer anchors; NULL: no certificate handshake */
-    enr_trust_files files;        /* the MEF's certificate, key and anchor bundle */
-    cmn_tls_sni_check sni;        /* with certificates on, libcoap checks no SNI */
+    enr_trust *trust;                /* manufacturer anchors; NULL: no certificate handshake */
+    enr_trust_files files;           /* the MEF's certificate, key and anchor bundle */
+    cmn_tls_sni_check sni;           /* with certificates on, libcoap checks no SNI */
     uint8_t unused_psk[CMN_KEY_LEN]; /* libcoap 4.3.1's default PSK with PKI (cmn_pki.h) */
-    enr_gba *gba;                 /* NULL: no GBA ([bus] zn empty) */
+    enr_gba *gba;                    /* NULL: no GBA ([bus] zn empty) */
 };
 
 /* ---- peers ---------------------------------------------------------------------- */
@@ -117,8 +117,8 @@ static void log_handshake_failed(enr_peer *p, const char *reason)
         return;
     p->reported = true;
     peer_str(p->session, peer, sizeof(peer));
-    CMN_WARN(SUB, "event=handshake_failed reason=%s kpm_id=%s peer=%s hint=%s", reason,
-             p->kpm_id, peer, "wrong_kpm_or_peer_gone");
+    CMN_WARN(SUB, "event=handshake_failed reason=%s kpm_id=%s peer=%s hint=%s", reason, p->kpm_id,
+             peer, "wrong_kpm_or_peer_gone");
 }
 
 static int on_event(coap_session_t *session, const coap_event_t event)
@@ -159,14 +159,12 @@ static void peer_str(const coap_session_t *session, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
-static void log_refused(const coap_session_t *session, const char *reason,
-                        const char *kpm_id)
+static void log_refused(const coap_session_t *session, const char *reason, const char *kpm_id)
 {
     char peer[64];
 
     peer_str(session, peer, sizeof(peer));
-    CMN_WARN(SUB, "event=handshake_refused reason=%s kpm_id=%s peer=%s", reason, kpm_id,
-             peer);
+    CMN_WARN(SUB, "event=handshake_refused reason=%s kpm_id=%s peer=%s", reason, kpm_id, peer);
 }
 
 /* Why enrolee e may not handshake now, or NULL. */
@@ -193,22 +191,22 @@ static const char *psk_refusal(const Tep__Enrolee *e, int64_t now)
 
 /* The GBA MEF Handshake (TS-0003 8.3.2.3): psk_identity = B-TID, psk = Ks_NAF from
  * tep-bsf (enr_gba.h). The first handshake of a B-TID is refused while Zn answers. */
-static const coap_bin_const_t *psk_for_btid(enr_coap *c, const char *btid,
-                                            coap_session_t *session)
+static const coap_bin_const_t *psk_for_btid(enr_coap *c, const char *btid, coap_session_t *session)
 {
     char kpm_id[128];
     int64_t expires = 0;
     enr_peer *p;
-    int rc = enr_gba_lookup(c->gba, btid, (int64_t)time(NULL), c->psk, kpm_id, sizeof(kpm_id),
-                            &expires);
+    int rc =
+        enr_gba_lookup(c->gba, btid, (int64_t)time(NULL), c->psk, kpm_id, sizeof(kpm_id), &expires);
 
     if (rc == 0 && peer_bind(c, session, kpm_id) == NULL)
         rc = CMN_ENOMEM;
     if (rc != 0) {
         cmn_wipe(c->psk, sizeof(c->psk));
-        log_refused(session, rc == CMN_EAGAIN     ? "gba_key_pending"
-                             : rc == CMN_EEXPIRED ? "btid_expired"
-                                                  : "gba_refused",
+        log_refused(session,
+                    rc == CMN_EAGAIN     ? "gba_key_pending"
+                    : rc == CMN_EEXPIRED ? "btid_expired"
+                                         : "gba_refused",
                     "-");
         return NULL;
     }
@@ -223,8 +221,8 @@ static const coap_bin_const_t *psk_for_btid(enr_coap *c, const char *btid,
     return &c->psk_bin;
 }
 
-static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity,
-                                                coap_session_t *session, void *arg)
+static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap_session_t *session,
+                                                void *arg)
 {
     enr_coap *c = arg;
     char kpm_id[128];
@@ -279,8 +277,7 @@ static const char *sni_for_log(const char *sni)
     return sni;
 }
 
-static const coap_dtls_spsk_info_t *psk_for_sni(const char *sni, coap_session_t *session,
-                                                void *arg)
+static const coap_dtls_spsk_info_t *psk_for_sni(const char *sni, coap_session_t *session, void *arg)
 {
     enr_coap *c = arg;
     char peer[64];
@@ -345,8 +342,8 @@ static const char *tep_cert_peer(enr_coap *c, const cmn_cert_info *info, char *k
 /* A manufacturer certificate: issued by a configured anchor (checked again here, so an
  * anchor removed on SIGHUP stops at once), its identity (first SAN URI, else subject
  * CN) an enrolee's certificate identity. */
-static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len,
-                                 const char *identity, char *kpm_id, size_t kpm_len)
+static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len, const char *identity,
+                                 char *kpm_id, size_t kpm_len)
 {
     Tep__Enrolee *e = NULL;
     const char *why;
@@ -356,8 +353,9 @@ static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len,
         return "unknown_issuer";
     rc = enr_trust_revoked(c->trust, der, len, time(NULL));
     if (rc != 0)
-        return rc == CMN_EDENIED ? "mfr_cert_revoked"
-               : rc == CMN_EEXPIRED ? "mfr_crl_expired" : "cert_undecodable";
+        return rc == CMN_EDENIED    ? "mfr_cert_revoked"
+               : rc == CMN_EEXPIRED ? "mfr_crl_expired"
+                                    : "cert_undecodable";
     if (identity[0] == '\0')
         return "cert_no_identity";
     rc = enr_db_enrolee_by_cert(c->store, identity, &e);
@@ -372,8 +370,8 @@ static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len,
 
 /* libcoap calls this at each depth of the client's chain once OpenSSL has checked it
  * against mef-trust.pem (validated); at depth 0 the certificate names the enrolee. */
-static int validate_cert(const char *cn, const uint8_t *der, size_t len,
-                         coap_session_t *session, unsigned depth, int validated, void *arg)
+static int validate_cert(const char *cn, const uint8_t *der, size_t len, coap_session_t *session,
+                         unsigned depth, int validated, void *arg)
 {
     enr_coap *c = arg;
     char kpm_id[128] = "", ke_id[CMN_KEY_ID_MAX] = "", peer[64], shown[CMN_CA_ID_MAX];
@@ -478,7 +476,7 @@ static coap_pdu_code_t enrol_error_code(int rc)
     case CMN_EEXPIRED:
     case CMN_ENOTFOUND:
         return COAP_RESPONSE_CODE_FORBIDDEN;
-    case CMN_EEXIST: /* an application instance's AE-ID is taken: enrol again */
+    case CMN_EEXIST:  /* an application instance's AE-ID is taken: enrol again */
     case CMN_ECONFIG: /* the enrolee's target is not one of this enroller's */
         return COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
     default:
@@ -541,8 +539,7 @@ static int enrol_session(enr_coap *c, coap_session_t *session, const char *kpm_i
                 cmn_strerror(rc));
         goto out;
     }
-    in = (enr_enrol_input){kpm_id, ke_id, ke, c->cfg->registrar_cse_id, c->cfg->maf_id,
-                           time(NULL)};
+    in = (enr_enrol_input){kpm_id, ke_id, ke, c->cfg->registrar_cse_id, c->cfg->maf_id, time(NULL)};
     {
         const enr_peer *p = coap_session_get_app_data(session);
         rc = enr_db_enrol_until(c->store, &in, p && p->gba ? p->ks_expires : 0, r);
@@ -565,14 +562,12 @@ static void log_enrolled(const char *kpm_id, const char *ke_id, const enr_enrol_
                  r->enrolee_id);
         return;
     }
-    CMN_INFO(SUB,
-             "event=enrolled kpm_id=%s ke_id=%s enrolee_id=%s seq=%llu cei=%d mei=%d rmi=%d",
-             kpm_id, ke_id, r->enrolee_id, (unsigned long long)seq, ind->cei, ind->mei,
-             ind->rmi);
+    CMN_INFO(SUB, "event=enrolled kpm_id=%s ke_id=%s enrolee_id=%s seq=%llu cei=%d mei=%d rmi=%d",
+             kpm_id, ke_id, r->enrolee_id, (unsigned long long)seq, ind->cei, ind->mei, ind->rmi);
 }
 
-static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
-                         const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
+static void handle_enrol(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *req,
+                         const coap_string_t *query, coap_pdu_t *resp)
 {
     enr_coap *c = coap_get_app_data(coap_session_get_context(session));
     const enr_peer *peer = coap_session_get_app_data(session);
@@ -598,7 +593,7 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session,
                       rc == CMN_EDENIED   ? "revoked"
                       : rc == CMN_EEXIST  ? "instance AE-ID taken: enrol again"
                       : rc == CMN_ECONFIG ? "enrolment target not configured"
-                                         : NULL);
+                                          : NULL);
     send_created(c, resp, ke_id, &r, ind.cei);
     log_enrolled(peer->kpm_id, ke_id, &r, &ind);
     if (r.events.n > 0 && c->on_events)
@@ -687,8 +682,8 @@ static int cert_session(enr_coap *c, coap_session_t *session, const enr_peer *pe
     return rc;
 }
 
-static void handle_cert(coap_resource_t *resource, coap_session_t *session,
-                        const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
+static void handle_cert(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *req,
+                        const coap_string_t *query, coap_pdu_t *resp)
 {
     enr_coap *c = coap_get_app_data(coap_session_get_context(session));
     const enr_peer *peer = coap_session_get_app_data(session);
@@ -726,8 +721,8 @@ static void mef_reply(enr_coap *c, coap_pdu_t *resp, enr_mef_answer *a, const ch
         coap_add_data(resp, strlen(a->body), (const uint8_t *)a->body);
     }
     if (a->code < 300)
-        CMN_INFO(SUB, "event=mef_%s kpm_id=%s id=%s code=%u events=%zu", what, peer->kpm_id,
-                 id, a->code, a->events.n);
+        CMN_INFO(SUB, "event=mef_%s kpm_id=%s id=%s code=%u events=%zu", what, peer->kpm_id, id,
+                 a->code, a->events.n);
     else
         CMN_WARN(SUB, "event=mef_%s_refused kpm_id=%s id=%s code=%u", what, peer->kpm_id, id,
                  a->code);
@@ -823,7 +818,8 @@ static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
         enr_mef_client_deregister(&x, id, &a);
     mef_reply(c, resp, &a,
               keys ? (code == COAP_REQUEST_CODE_PUT ? "key_updated" : "key_deregistered")
-                   : code == COAP_REQUEST_CODE_PUT ? "client_updated" : "client_deregistered",
+              : code == COAP_REQUEST_CODE_PUT ? "client_updated"
+                                              : "client_deregistered",
               peer, id);
 }
 
@@ -884,16 +880,15 @@ static int setup_pki(enr_coap *c)
         CMN_ERR(SUB, "event=pki_refused reason=mfr_trust_anchors msg=\"%s\"", err);
         return rc;
     }
-    rc = enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL),
-                         &c->files);
+    rc =
+        enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL), &c->files);
     if (rc == 0)
         rc = cmn_pki_check(SUB, "enroller", &f, c->cfg->mef_fqdn, &on);
     if (rc == 0)
         rc = set_pki(c, &f);
     if (rc == 0)
         CMN_INFO(SUB, "event=pki_on cert_file=%s ca_file=%s mfr_anchors=%zu mfr_crls=%zu",
-                 f.cert_file, f.ca_file, enr_trust_count(c->trust),
-                 enr_trust_crl_count(c->trust));
+                 f.cert_file, f.ca_file, enr_trust_count(c->trust), enr_trust_crl_count(c->trust));
     return rc;
 }
 
@@ -910,8 +905,10 @@ int enr_coap_reload_trust(enr_coap *c, const char *list, const char *crls)
     if (rc == 0)
         rc = enr_trust_load_crls(t, crls, time(NULL), err, sizeof(err));
     if (rc != 0) {
-        CMN_ERR(SUB, "event=reload_refused key=mfr_trust_anchors msg=\"%s\" kept=%zu "
-                "kept_crls=%zu", err, enr_trust_count(c->trust), enr_trust_crl_count(c->trust));
+        CMN_ERR(SUB,
+                "event=reload_refused key=mfr_trust_anchors msg=\"%s\" kept=%zu "
+                "kept_crls=%zu",
+                err, enr_trust_count(c->trust), enr_trust_crl_count(c->trust));
         enr_trust_free(t);
         return rc;
     }
@@ -919,8 +916,8 @@ int enr_coap_reload_trust(enr_coap *c, const char *list, const char *crls)
     c->trust = t;
     /* new anchors reach OpenSSL's store through a fresh bundle; removed ones stay in
      * that store but validate_cert checks c->trust, so they no longer enrol anyone */
-    rc = enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL),
-                         &c->files);
+    rc =
+        enr_trust_write(c->trust, c->ca, c->cfg->data_dir, c->cfg->mef_fqdn, time(NULL), &c->files);
     if (rc == 0)
         rc = set_pki(c, &f);
     CMN_INFO(SUB, "event=reloaded key=mfr_trust_anchors mfr_anchors=%zu mfr_crls=%zu err=%s",
@@ -980,8 +977,8 @@ static int setup_context(enr_coap *c)
         rc = setup_pki(c);
     if (rc == 0)
         rc = setup_resources(c);
-    if (rc == 0 && (!cmn_coap_port_free(&addr) ||
-                    !coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS)))
+    if (rc == 0 &&
+        (!cmn_coap_port_free(&addr) || !coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS)))
         rc = CMN_EIO;
     if (rc == 0 && coap_context_get_coap_fd(c->ctx) < 0)
         rc = CMN_ECOAP; /* libcoap without epoll: cannot share our poll loop */

@@ -49,8 +49,10 @@ static int valid_targets(const char *v, char *err, size_t errlen)
     return rc;
 }
 
-#define ITEM(sec, key, def, field, fn, help)                                               \
-    { sec, key, CMN_CFG_STR, def, offsetof(enr_config, field), 0, 0, fn, help }
+#define ITEM(sec, key, def, field, fn, help)                                                       \
+    {                                                                                              \
+        sec, key, CMN_CFG_STR, def, offsetof(enr_config, field), 0, 0, fn, help                    \
+    }
 
 static const cmn_cfg_item enr_table[] = {
     ITEM("enroller", "data_dir", "/var/lib/tep/enroller", data_dir, cmn_cfg_valid_nonempty,
@@ -83,8 +85,8 @@ static const cmn_cfg_item enr_table[] = {
          "PUB, bound: credential events"),
     ITEM("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,
          "ROUTER, bound: event and credential fetches"),
-    ITEM("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin,
-         cmn_cfg_valid_endpoint, "ROUTER, bound: tepctl"),
+    ITEM("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
+         "ROUTER, bound: tepctl"),
     ITEM("bus", "zn", "", bus_zn, cmn_cfg_valid_optional_endpoint,
          "DEALER, connected: tep-bsf's Zn, the NAF keys of GBA enrolees; empty = no GBA"),
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(enr_config, bus_curve.enabled), 0, 0, NULL,
@@ -119,13 +121,17 @@ static int check_peers(const char *path, const enr_config *cfg, char *err, size_
     if (cfg->bus_peers[0] == '\0') {
         if (cfg->n_targets == 0 || strncmp(cfg->bus_sync, "ipc://", 6) == 0)
             return 0;
-        snprintf(err, errlen, "%s: enroller.targets: more enrolment targets on a tcp:// "
-                 "sync socket need bus identities: set [bus] peers", file);
+        snprintf(err, errlen,
+                 "%s: enroller.targets: more enrolment targets on a tcp:// "
+                 "sync socket need bus identities: set [bus] peers",
+                 file);
         return CMN_ECONFIG;
     }
     if (!cfg->bus_curve.enabled || strncmp(cfg->bus_sync, "tcp://", 6) != 0) {
-        snprintf(err, errlen, "%s: bus.peers: needs [bus] curve = true and a tcp:// sync "
-                 "endpoint (an ipc:// peer proves no identity)", file);
+        snprintf(err, errlen,
+                 "%s: bus.peers: needs [bus] curve = true and a tcp:// sync "
+                 "endpoint (an ipc:// peer proves no identity)",
+                 file);
         return CMN_ECONFIG;
     }
     rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir, &p);
@@ -143,8 +149,7 @@ static int check_peers(const char *path, const enr_config *cfg, char *err, size_
     cmn_bus_peers_free(p);
     if (!unbound)
         return 0;
-    snprintf(err, errlen, "%s: bus.peers: binds no key to %s (an enrolment target)", file,
-             unbound);
+    snprintf(err, errlen, "%s: bus.peers: binds no key to %s (an enrolment target)", file, unbound);
     return CMN_ECONFIG;
 }
 

@@ -29,12 +29,12 @@ typedef struct {
     char *bus_events;
     char *bus_sync;
     char *bus_admin;
-    char *bus_zn;    /* [bus] zn: tep-bsf's Zn (GBA, TS-0003 8.3.2.3); "" = no GBA */
-    cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
-    char *bus_peers;         /* [bus] peers: identity=CURVE key, cmn_bus_peers.h */
-    cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
-    cmn_body_limits body;    /* [enroller] max_body, block1_* (cmn_coap.h) */
-    cmn_log_level level; /* parsed log_level */
+    char *bus_zn;              /* [bus] zn: tep-bsf's Zn (GBA, TS-0003 8.3.2.3); "" = no GBA */
+    cmn_bus_curve bus_curve;   /* [bus] curve, curve_dir, curve_key, curve_name */
+    char *bus_peers;           /* [bus] peers: identity=CURVE key, cmn_bus_peers.h */
+    cmn_dtls_limits dtls;      /* [dtls] (cmn_dtls_guard.h) */
+    cmn_body_limits body;      /* [enroller] max_body, block1_* (cmn_coap.h) */
+    cmn_log_level level;       /* parsed log_level */
     cmn_cfg_pair *target_list; /* parsed targets: key CSE-ID, value its poa */
     size_t n_targets;
 } enr_config;

@@ -10,9 +10,9 @@
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 
-static const char *const enr_dbs[] = {ENR_DB_ENROLEES, ENR_DB_ENROLMENTS, ENR_DB_BY_KPM,
-                                      ENR_DB_EVENTS,   ENR_DB_COUNTERS,   ENR_DB_INSTANCES,
-                                      ENR_DB_CA,       ENR_DB_CERTS,      ENR_DB_INSTANCE_IDS,
+static const char *const enr_dbs[] = {ENR_DB_ENROLEES,   ENR_DB_ENROLMENTS,  ENR_DB_BY_KPM,
+                                      ENR_DB_EVENTS,     ENR_DB_COUNTERS,    ENR_DB_INSTANCES,
+                                      ENR_DB_CA,         ENR_DB_CERTS,       ENR_DB_INSTANCE_IDS,
                                       ENR_DB_BY_CERT_ID, ENR_DB_MEF_CLIENTS, ENR_DB_MEF_KEYS};
 static const char last_seq_key[] = "last_seq";
 static const char epoch_key[] = "epoch";
@@ -46,10 +46,9 @@ static int epoch_read(cmn_store *s, cmn_txn *t, char ret[ENR_EPOCH_LEN + 1])
 {
     void *val = NULL;
     size_t len = 0;
-    int rc = t != NULL ? cmn_txn_get(t, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, &val,
-                                     &len)
-                       : cmn_store_get(s, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, &val,
-                                       &len);
+    int rc = t != NULL
+                 ? cmn_txn_get(t, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, &val, &len)
+                 : cmn_store_get(s, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, &val, &len);
 
     if (rc == 0 && len != ENR_EPOCH_LEN)
         rc = CMN_ECORRUPT;
@@ -80,8 +79,8 @@ static int epoch_ensure(cmn_store *s)
     rc = cmn_random(rnd, sizeof(rnd));
     if (rc == 0) {
         cmn_hex_encode(rnd, sizeof(rnd), epoch);
-        rc = cmn_txn_put(t, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, epoch,
-                         ENR_EPOCH_LEN);
+        rc =
+            cmn_txn_put(t, ENR_DB_COUNTERS, epoch_key, sizeof(epoch_key) - 1, epoch, ENR_EPOCH_LEN);
     }
     if (rc == 0)
         return cmn_txn_commit(t);
@@ -92,8 +91,7 @@ static int epoch_ensure(cmn_store *s)
 int enr_db_open(const char *dir, cmn_store **ret_store)
 {
     cmn_store *s = NULL;
-    int rc = cmn_store_open(dir, enr_dbs, sizeof(enr_dbs) / sizeof(enr_dbs[0]), ENR_SCHEMA, 0,
-                            &s);
+    int rc = cmn_store_open(dir, enr_dbs, sizeof(enr_dbs) / sizeof(enr_dbs[0]), ENR_SCHEMA, 0, &s);
 
     if (rc == 0)
         rc = epoch_ensure(s);
@@ -142,14 +140,14 @@ static int unpack_enrolment(const void *val, size_t len, Tep__Enrolment **ret)
 
 static int txn_get_enrolee(cmn_txn *t, const char *kpm_id, Tep__Enrolee **ret)
 {
-    return cmn_txn_get_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id),
-                           &tep__enrolee__descriptor, (ProtobufCMessage **)ret);
+    return cmn_txn_get_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &tep__enrolee__descriptor,
+                           (ProtobufCMessage **)ret);
 }
 
 static int txn_get_enrolment(cmn_txn *t, const char *ke_id, Tep__Enrolment **ret)
 {
-    return cmn_txn_get_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id),
-                           &tep__enrolment__descriptor, (ProtobufCMessage **)ret);
+    return cmn_txn_get_msg(t, ENR_DB_ENROLMENTS, ke_id, strlen(ke_id), &tep__enrolment__descriptor,
+                           (ProtobufCMessage **)ret);
 }
 
 /* ---- event log ----------------------------------------------------------------- */
@@ -160,8 +158,7 @@ static int txn_next_seq(cmn_txn *t, uint64_t *ret_seq)
     size_t len = 0;
     uint64_t last = 0;
     uint8_t key[8];
-    int rc = cmn_txn_get(t, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, &val,
-                         &len);
+    int rc = cmn_txn_get(t, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, &val, &len);
 
     if (rc == 0 && len == 8)
         last = cmn_store_key_u64(val);
@@ -304,8 +301,7 @@ static int instance_one(const void *key, size_t klen, const void *val, size_t vl
 
 static int instances_of(cmn_store *s, const char *kpm_id, id_list *ret)
 {
-    return cmn_store_foreach(s, ENR_DB_INSTANCES, kpm_id, strlen(kpm_id) + 1, instance_one,
-                             ret);
+    return cmn_store_foreach(s, ENR_DB_INSTANCES, kpm_id, strlen(kpm_id) + 1, instance_one, ret);
 }
 
 static int instance_key(const char *kpm_id, const char *ke_id, char *ret, size_t *ret_len)
@@ -321,8 +317,7 @@ static int instance_key(const char *kpm_id, const char *ke_id, char *ret, size_t
 }
 
 /* Marks the enrolee revoked, with its current enrolment and the given instances. */
-static int txn_revoke_enrolee(cmn_txn *t, const char *kpm_id, const id_list *inst,
-                              enr_events *out)
+static int txn_revoke_enrolee(cmn_txn *t, const char *kpm_id, const id_list *inst, enr_events *out)
 {
     Tep__Enrolee *e = NULL;
     int rc = txn_get_enrolee(t, kpm_id, &e);
@@ -411,8 +406,8 @@ int enr_db_app_revoke(cmn_store *s, const char *app_id, enr_events *ret_events)
 
 static int txn_get_cert(cmn_txn *t, const char *serial, Tep__IssuedCert **ret)
 {
-    return cmn_txn_get_msg(t, ENR_DB_CERTS, serial, strlen(serial),
-                           &tep__issued_cert__descriptor, (ProtobufCMessage **)ret);
+    return cmn_txn_get_msg(t, ENR_DB_CERTS, serial, strlen(serial), &tep__issued_cert__descriptor,
+                           (ProtobufCMessage **)ret);
 }
 
 /* Marks c revoked at now and logs its CERT_REVOKED event. */
@@ -470,8 +465,7 @@ out:
 
 int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retlen)
 {
-    if (!stem || !ke_id || strspn(ke_id, "0123456789abcdef") < ENR_INSTANCE_HEX ||
-        stem[0] == '\0')
+    if (!stem || !ke_id || strspn(ke_id, "0123456789abcdef") < ENR_INSTANCE_HEX || stem[0] == '\0')
         return CMN_EINVAL;
     if ((size_t)snprintf(ret, retlen, "C%s-%.*s", stem, ENR_INSTANCE_HEX, ke_id) >= retlen)
         return CMN_ERANGE;
@@ -530,8 +524,7 @@ static int txn_put_enrolment(cmn_txn *t, const enr_enrol_input *in, int64_t ke_e
 
 /* The same DTLS session (same exporter, same KeID) asking again: the same answer,
  * nothing recorded, unless that enrolment was revoked meanwhile. */
-static int repeated_enrolment(const Tep__Enrolment *en, const char *kpm_id,
-                              enr_enrol_result *ret)
+static int repeated_enrolment(const Tep__Enrolment *en, const char *kpm_id, enr_enrol_result *ret)
 {
     ret->repeated = true;
     snprintf(ret->enrolee_id, sizeof(ret->enrolee_id), "%s", en->enrolee_id);
@@ -689,8 +682,8 @@ int enr_db_enrolee_add(cmn_store *s, const Tep__Enrolee *e)
 
 int enr_db_enrolee_get(cmn_store *s, const char *kpm_id, Tep__Enrolee **ret)
 {
-    return cmn_store_get_msg(s, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id),
-                             &tep__enrolee__descriptor, (ProtobufCMessage **)ret);
+    return cmn_store_get_msg(s, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &tep__enrolee__descriptor,
+                             (ProtobufCMessage **)ret);
 }
 
 int enr_db_enrolment_get(cmn_store *s, const char *ke_id, Tep__Enrolment **ret)
@@ -712,8 +705,7 @@ int enr_db_last_seq(cmn_store *s, uint64_t *ret_seq)
 {
     void *val = NULL;
     size_t len = 0;
-    int rc = cmn_store_get(s, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, &val,
-                           &len);
+    int rc = cmn_store_get(s, ENR_DB_COUNTERS, last_seq_key, sizeof(last_seq_key) - 1, &val, &len);
 
     *ret_seq = 0;
     if (rc == 0 && len == 8)

@@ -30,11 +30,11 @@
 #define ENR_DB_BY_KPM "by_kpm"
 #define ENR_DB_EVENTS "events"
 #define ENR_DB_COUNTERS "counters"
-#define ENR_DB_INSTANCES "instances" /* "<KpmID>\0<KeID>" -> "": an application's instances */
-#define ENR_DB_CA "ca"               /* "key", "cert": the tep CA (enr_ca.h) */
-#define ENR_DB_CERTS "certs"         /* serial -> IssuedCert */
+#define ENR_DB_INSTANCES "instances"       /* "<KpmID>\0<KeID>" -> "": an application's instances */
+#define ENR_DB_CA "ca"                     /* "key", "cert": the tep CA (enr_ca.h) */
+#define ENR_DB_CERTS "certs"               /* serial -> IssuedCert */
 #define ENR_DB_INSTANCE_IDS "instance_ids" /* an instance's AE-ID -> its KeID (collisions) */
-#define ENR_DB_BY_CERT_ID "by_cert_id" /* a certificate identity -> KpmID (the enrolee's name) */
+#define ENR_DB_BY_CERT_ID "by_cert_id"   /* a certificate identity -> KpmID (the enrolee's name) */
 #define ENR_DB_MEF_CLIENTS "mef_clients" /* MEFClientRegID -> MefClient (enr_mef.h) */
 #define ENR_DB_MEF_KEYS "mef_keys"       /* Key Identifier -> MefKey (enr_mef.h) */
 
@@ -69,7 +69,7 @@ typedef struct {
 typedef struct {
     const char *kpm_id;
     const char *ke_id;
-    const uint8_t *ke; /* CMN_KEY_LEN bytes */
+    const uint8_t *ke;            /* CMN_KEY_LEN bytes */
     const char *registrar_cse_id; /* the default target: for an enrolee without target_cse_id */
     const char *maf_id;
     int64_t now;

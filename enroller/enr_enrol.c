@@ -45,8 +45,8 @@ int enr_enrol_answer(const char *ke_id, const enr_enrol_result *r, const enr_tar
                      char **ret)
 {
     json_t *root = json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s, s:s}}", "keid", ke_id, "eid",
-                             r->enrolee_id, "api", r->app_id, "exp", (json_int_t)r->expires,
-                             "tgt", "csi", tgt->csi, "poa", tgt->poa, "mafi", tgt->mafi);
+                             r->enrolee_id, "api", r->app_id, "exp", (json_int_t)r->expires, "tgt",
+                             "csi", tgt->csi, "poa", tgt->poa, "mafi", tgt->mafi);
 
     *ret = NULL;
     if (!root)
@@ -72,14 +72,14 @@ int enr_cert_parse(const uint8_t *body, size_t len, uint8_t *ret_der, size_t *in
     int rc = CMN_EINVAL;
 
     if (json_is_string(csr))
-        rc = cmn_ca_from_pem(json_string_value(csr), json_string_length(csr),
-                             "CERTIFICATE REQUEST", ret_der, inout_len);
+        rc = cmn_ca_from_pem(json_string_value(csr), json_string_length(csr), "CERTIFICATE REQUEST",
+                             ret_der, inout_len);
     json_decref(root);
     return rc == 0 ? 0 : CMN_EINVAL;
 }
 
-int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after,
-                    const char *ca_pem, char **ret)
+int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after, const char *ca_pem,
+                    char **ret)
 {
     json_t *root = json_pack("{s:s, s:s, s:I, s:[s]}", "crt", crt_pem, "sn", serial, "exp",
                              (json_int_t)not_after, "tas", ca_pem);

@@ -37,7 +37,7 @@ int enr_enrol_answer(const char *ke_id, const enr_enrol_result *r, const enr_tar
 int enr_cert_parse(const uint8_t *body, size_t len, uint8_t *ret_der, size_t *inout_len);
 /* {"crt": "<PEM>", "sn": "<serial hex>", "exp": not_after, "tas": ["<CA PEM>"]}.
  * *ret malloc'd, owned by the caller. */
-int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after,
-                    const char *ca_pem, char **ret);
+int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after, const char *ca_pem,
+                    char **ret);
 
 #endif

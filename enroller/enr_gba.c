@@ -14,17 +14,18 @@
 #define SUB "gba"
 #define CACHE_N 256
 #define PENDING_N 64
-#define PENDING_TTL 2    /* seconds a Zn request may stay unanswered before it is sent
+#define PENDING_TTL                                                                                \
+    2                 /* seconds a Zn request may stay unanswered before it is sent
                           * again (one lost while tep-bsf restarted, say) */
-#define REFUSED_TTL 5    /* seconds a refusal is remembered (no Zn flood per handshake) */
+#define REFUSED_TTL 5 /* seconds a refusal is remembered (no Zn flood per handshake) */
 
 typedef struct {
     bool used;
     char btid[CMN_GBA_BTID_MAX];
-    int err;                     /* 0: key valid; else the refusal (CMN_EDENIED...) */
+    int err; /* 0: key valid; else the refusal (CMN_EDENIED...) */
     uint8_t ks_naf[CMN_KEY_LEN];
     char kpm_id[128];
-    int64_t expires;             /* the B-TID's (err == 0), or when the refusal is dropped */
+    int64_t expires; /* the B-TID's (err == 0), or when the refusal is dropped */
 } entry;
 
 typedef struct {

@@ -32,12 +32,11 @@ enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_STORE = 2, EXIT_BIND = 3, EXIT_START =
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " PROG " --config FILE [--check-config]\n"
-            "       " PROG " --help | --version\n\n"
-            "The tep M2M Enrolment Function: DTLS-PSK enrolment over CoAPS, credential\n"
-            "events and sync on the bus, admin for tepctl. Runs in the foreground.\n\n"
-            "Configuration keys (override with TEP_<SECTION>_<KEY>):\n");
+    fprintf(out, "Usage: " PROG " --config FILE [--check-config]\n"
+                 "       " PROG " --help | --version\n\n"
+                 "The tep M2M Enrolment Function: DTLS-PSK enrolment over CoAPS, credential\n"
+                 "events and sync on the bus, admin for tepctl. Runs in the foreground.\n\n"
+                 "Configuration keys (override with TEP_<SECTION>_<KEY>):\n");
     enr_config_print_help(out);
 }
 
@@ -78,8 +77,7 @@ static void on_events(const enr_events *ev, void *arg)
     enr_bus_queue(arg, ev);
 }
 
-static int run_loop(enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd,
-                    const char *config)
+static int run_loop(enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd, const char *config)
 {
     struct pollfd pfd[5] = {{.fd = sigfd, .events = POLLIN},
                             {.fd = enr_coap_fd(coap), .events = POLLIN}};
@@ -118,8 +116,8 @@ static int load_config(const cmn_daemon_args *a, enr_config *cfg)
 
 int main(int argc, char **argv)
 {
-    const cmn_daemon_cli cli = {.prog = PROG, .version = TEP_VERSION, .usage = usage,
-                                .out = stdout, .err = stderr};
+    const cmn_daemon_cli cli = {
+        .prog = PROG, .version = TEP_VERSION, .usage = usage, .out = stdout, .err = stderr};
     cmn_daemon_args args;
     enr_config cfg = {0};
     cmn_store *store = NULL;
@@ -175,9 +173,11 @@ int main(int argc, char **argv)
         }
         enr_coap_set_gba(coap, gba);
     }
-    CMN_INFO("main", "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
-             "admin=%s ca=%s/ca.pem", TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events,
-             cfg.bus_sync, cfg.bus_admin, cfg.data_dir);
+    CMN_INFO("main",
+             "event=ready version=%s listen=coaps://%s mef_fqdn=%s events=%s sync=%s "
+             "admin=%s ca=%s/ca.pem",
+             TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events, cfg.bus_sync, cfg.bus_admin,
+             cfg.data_dir);
     rc = run_loop(coap, bus, gba, sigfd, args.config);
     CMN_INFO("main", "event=stopping reason=%s", rc == 0 ? "signal" : cmn_strerror(rc));
     ex = rc == 0 ? EXIT_OK : EXIT_START;

@@ -73,7 +73,8 @@ static int get_labels(json_t *o, json_t **ret)
         return 0;
     if (!json_is_array(l) || json_array_size(l) > LABELS_MAX)
         return CMN_EINVAL;
-    json_array_foreach(l, i, v) {
+    json_array_foreach(l, i, v)
+    {
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
             return CMN_EINVAL;
     }
@@ -148,9 +149,9 @@ static void set_labels(Tep__MefClient *c, json_t *labels, const char **buf)
 
 static json_t *client_json(const Tep__MefClient *c)
 {
-    json_t *o = json_pack("{s:s,s:I,s:s,s:s}", "mefClientRegID", c->reg_id, "expirationTime",
-                          (json_int_t)c->expires, "mefClientID", c->enrolee_id, "adminFQDN",
-                          c->admin_fqdn);
+    json_t *o =
+        json_pack("{s:s,s:I,s:s,s:s}", "mefClientRegID", c->reg_id, "expirationTime",
+                  (json_int_t)c->expires, "mefClientID", c->enrolee_id, "adminFQDN", c->admin_fqdn);
     json_t *l = json_array();
 
     for (size_t i = 0; l && i < c->n_labels; i++)
@@ -264,8 +265,8 @@ void enr_mef_client_update(const enr_mef_ctx *x, const char *reg_id, const uint8
     if (rc == 0)
         rc = commit(&t);
     if (rc != 0)
-        fail_rc(ret, rc, rc == CMN_ENOTFOUND ? "no such client registration"
-                                             : "bad expirationTime");
+        fail_rc(ret, rc,
+                rc == CMN_ENOTFOUND ? "no such client registration" : "bad expirationTime");
     else
         reply(ret, 204, client_json(c));
     if (old_labels) {
@@ -284,8 +285,8 @@ out:
 
 int enr_mef_key_get(cmn_store *s, const char *key_id, Tep__MefKey **ret)
 {
-    return cmn_store_get_msg(s, ENR_DB_MEF_KEYS, key_id, strlen(key_id),
-                             &tep__mef_key__descriptor, (ProtobufCMessage **)ret);
+    return cmn_store_get_msg(s, ENR_DB_MEF_KEYS, key_id, strlen(key_id), &tep__mef_key__descriptor,
+                             (ProtobufCMessage **)ret);
 }
 
 /* Marks k revoked and logs its KEY_DEREGISTERED (nothing when it already is). */
@@ -375,7 +376,7 @@ static int count_client(const void *key, size_t klen, const void *val, size_t vl
  * oldest registration goes, its keys de-registered (the enrolee is never locked out). */
 static int client_room(cmn_txn *t, const enr_mef_ctx *x, enr_events *out)
 {
-    client_count cc = { x->kpm_id, 0, 0, "" };
+    client_count cc = {x->kpm_id, 0, 0, ""};
     int rc = cmn_txn_foreach(t, ENR_DB_MEF_CLIENTS, NULL, 0, count_client, &cc);
 
     if (rc != 0 || cc.n < ENR_MEF_CLIENTS_MAX)
@@ -412,8 +413,7 @@ void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef
 }
 
 /* suid 22..25 and exactly one target, an Enrolment Target of this enroller. */
-static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid,
-                               const char **target)
+static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, const char **target)
 {
     json_t *s = json_object_get(o, "suid"), *l = json_object_get(o, "targetIDs");
 
@@ -434,17 +434,16 @@ static json_t *key_json(const Tep__MefKey *k)
     json_t *rel = json_stringn(k->key_id, at ? (size_t)(at - k->key_id) : strlen(k->key_id));
 
     return json_pack("{s:o,s:s,s:I,s:s,s:i,s:[s]}", "relativeKeyID", rel, "keyID", k->key_id,
-                     "expirationTime", (json_int_t)k->expires, "sourceMefClientID",
-                     k->enrolee_id, "suid", (int)k->suid, "targetIDs", k->target_id);
+                     "expirationTime", (json_int_t)k->expires, "sourceMefClientID", k->enrolee_id,
+                     "suid", (int)k->suid, "targetIDs", k->target_id);
 }
 
 /* Kuc of en for (suid, target) and its Key Identifier. */
-static int derive(const enr_mef_ctx *x, const Tep__Enrolment *en, unsigned suid,
-                  const char *target, char key_id[CMN_KEY_ID_MAX])
+static int derive(const enr_mef_ctx *x, const Tep__Enrolment *en, unsigned suid, const char *target,
+                  char key_id[CMN_KEY_ID_MAX])
 {
     uint8_t kuc[CMN_KEY_LEN];
-    int rc = en->ke.len == CMN_KEY_LEN ? cmn_kdf_kuc(en->ke.data, suid, target, kuc)
-                                       : CMN_ECORRUPT;
+    int rc = en->ke.len == CMN_KEY_LEN ? cmn_kdf_kuc(en->ke.data, suid, target, kuc) : CMN_ECORRUPT;
 
     if (rc == 0)
         rc = cmn_kdf_kuc_id(kuc, x->cfg->mef_fqdn, key_id, CMN_KEY_ID_MAX);
@@ -536,18 +535,19 @@ static int own_key(cmn_txn **t, const enr_mef_ctx *x, const char *rel_id, Tep__M
 
     *ret = NULL;
     if ((size_t)snprintf(key_id, sizeof(key_id), "%s@%s", rel_id, x->cfg->mef_fqdn) >=
-            sizeof(key_id) || !cmn_kdf_is_key_id(key_id))
+            sizeof(key_id) ||
+        !cmn_kdf_is_key_id(key_id))
         return CMN_ENOTFOUND;
     if ((rc = cmn_store_txn_begin(x->store, t)) == 0)
-        rc = cmn_txn_get_msg(*t, ENR_DB_MEF_KEYS, key_id, strlen(key_id),
-                             &tep__mef_key__descriptor, (ProtobufCMessage **)ret);
+        rc = cmn_txn_get_msg(*t, ENR_DB_MEF_KEYS, key_id, strlen(key_id), &tep__mef_key__descriptor,
+                             (ProtobufCMessage **)ret);
     if (rc == 0 && strcmp((*ret)->kpm_id, x->kpm_id) != 0)
         rc = CMN_ENOTFOUND; /* only its source changes a key */
     return rc;
 }
 
-void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t *body,
-                        size_t len, enr_mef_answer *ret)
+void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t *body, size_t len,
+                        enr_mef_answer *ret)
 {
     Tep__MefClient *c = NULL;
     Tep__Enrolment *en = NULL;

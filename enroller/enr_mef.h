@@ -25,11 +25,11 @@
 #define ENR_MEF_CLIENT_MAX_S (30LL * 86400) /* a client registration lives at most 30 days */
 #define ENR_MEF_KEY_DEFAULT_S 3600          /* a key, without expirationTime: an hour */
 #define ENR_MEF_KEY_MAX_S 86400             /* at most a day */
-#define ENR_MEF_CLIENTS_MAX 64              /* client registrations of one enrolee (then its oldest goes) */
+#define ENR_MEF_CLIENTS_MAX 64 /* client registrations of one enrolee (then its oldest goes) */
 
 typedef struct {
-    unsigned code;   /* CoAP code as class*100+detail: 201, 202, 204, 400, 403, 404, 500 */
-    char *body;      /* JSON (malloc'd, owned by the caller; free()) or NULL */
+    unsigned code;     /* CoAP code as class*100+detail: 201, 202, 204, 400, 403, 404, 500 */
+    char *body;        /* JSON (malloc'd, owned by the caller; free()) or NULL */
     enr_events events; /* committed KEY_* events to publish */
 } enr_mef_answer;
 
@@ -57,8 +57,8 @@ void enr_mef_key_register(const enr_mef_ctx *x, const uint8_t *body, size_t len,
 /* PUT mef/keys/<relativeKeyID> {"expirationTime"} (MEF Key Registration Update,
  * 8.3.5.2.9; targets stay: one per key) -> 2.04 (the key), bounded as at registration;
  * a new KEY_REGISTERED carries the expiry to the target. */
-void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t *body,
-                        size_t len, enr_mef_answer *ret);
+void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t *body, size_t len,
+                        enr_mef_answer *ret);
 /* DELETE mef/keys/<relativeKeyID> -> 2.02, KEY_DEREGISTERED. */
 void enr_mef_key_deregister(const enr_mef_ctx *x, const char *rel_id, enr_mef_answer *ret);
 

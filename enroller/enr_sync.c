@@ -14,7 +14,7 @@
 typedef struct {
     Tep__SyncItem item;
     Tep__Credential cred;
-    Tep__Event *event;      /* unpacked from the log */
+    Tep__Event *event;         /* unpacked from the log */
     Tep__Enrolment *enrolment; /* unpacked; cred strings point into it */
     Tep__MefKey *mef_key;      /* KEY_* events: the registered key */
     char key_id[CMN_KEY_ID_MAX];
@@ -107,8 +107,8 @@ static int fill_mef_key(sync_slot *slot, cmn_store *s, const char *target, const
     if (rc != 0)
         return rc;
     slot->cred.key_id = slot->key_id;
-    slot->cred.revoked = k->revoked || en->revoked ||
-                         slot->event->kind == TEP__EVENT__KIND__KEY_DEREGISTERED;
+    slot->cred.revoked =
+        k->revoked || en->revoked || slot->event->kind == TEP__EVENT__KIND__KEY_DEREGISTERED;
     if (!slot->cred.revoked) {
         slot->cred.key.data = slot->key;
         slot->cred.key.len = CMN_KEY_LEN;
@@ -128,8 +128,8 @@ static bool is_key_event(const Tep__Event *ev)
            ev->kind == TEP__EVENT__KIND__KEY_DEREGISTERED;
 }
 
-static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req,
-                     const char *mef_fqdn, sync_slot **ret)
+static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req, const char *mef_fqdn,
+                     sync_slot **ret)
 {
     sync_slot *slot = calloc(1, sizeof(*slot));
     int rc;

@@ -110,8 +110,7 @@ static int load_file(enr_trust *t, const char *path, int64_t now, char *err, siz
     return rc;
 }
 
-typedef int (*load_fn)(enr_trust *t, const char *path, int64_t now, char *err,
-                       size_t errlen);
+typedef int (*load_fn)(enr_trust *t, const char *path, int64_t now, char *err, size_t errlen);
 
 /* load on each file of list (separated by spaces, tabs or commas) until one fails:
  * 0, CMN_ENOMEM or CMN_ECONFIG (err says why). */

@@ -35,8 +35,7 @@ static int teardown(void **state)
     return tst_rmtree(dir);
 }
 
-static int add(cmn_store *s, const char *kpm_id, const char *enrolee_id,
-               Tep__AdminResponse *resp)
+static int add(cmn_store *s, const char *kpm_id, const char *enrolee_id, Tep__AdminResponse *resp)
 {
     Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
     Tep__Enrolee e = TEP__ENROLEE__INIT;
@@ -128,8 +127,7 @@ static void test_status_and_revoke(void **state)
     enr_admin_clear(&r);
 }
 
-static int cert_revoke(cmn_store *s, const char *serial, Tep__AdminResponse *resp,
-                       enr_events *ev)
+static int cert_revoke(cmn_store *s, const char *serial, Tep__AdminResponse *resp, enr_events *ev)
 {
     Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
 
@@ -208,9 +206,11 @@ static void test_app_add_list_revoke(void **state)
     enr_admin_clear(&r);
     assert_int_equal(app_add(*state, "app.x", "", "x", &r), CMN_EINVAL); /* no App-ID */
     enr_admin_clear(&r);
-    assert_int_equal(enr_db_enrol(*state, &(enr_enrol_input){"app.Nmeter", "abcdef0123456789ab@mef",
-                                                             ke, "/tep-cse", "maf", time(NULL)},
-                                  &er), 0);
+    assert_int_equal(enr_db_enrol(*state,
+                                  &(enr_enrol_input){"app.Nmeter", "abcdef0123456789ab@mef", ke,
+                                                     "/tep-cse", "maf", time(NULL)},
+                                  &er),
+                     0);
     assert_int_equal(simple(*state, TEP__ADMIN_REQUEST__OP__APP_LIST, NULL, &r, &ev), 0);
     assert_int_equal(r.n_enrolees, 1);
     assert_int_equal(r.n_instances, 1);
@@ -237,8 +237,7 @@ static void test_app_add_list_revoke(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_add_gives_kpm_once_and_list_hides_it, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_add_gives_kpm_once_and_list_hides_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_refuses_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_and_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_add_list_revoke, setup, teardown),

@@ -73,14 +73,12 @@ static size_t make_csr(const char *id, uint8_t *csr)
     return clen;
 }
 
-static int issue(fixture *f, const char *id, int64_t now, Tep__IssuedCert **ret,
-                 const char **why)
+static int issue(fixture *f, const char *id, int64_t now, Tep__IssuedCert **ret, const char **why)
 {
     uint8_t csr[CMN_CA_CERT_DER_MAX];
     size_t len = make_csr(id, csr);
 
-    return enr_ca_issue(f->ca, f->s, &(enr_cert_input){"device01", KE_ID, csr, len, now}, ret,
-                        why);
+    return enr_ca_issue(f->ca, f->s, &(enr_cert_input){"device01", KE_ID, csr, len, now}, ret, why);
 }
 
 static int count_one(const Tep__IssuedCert *c, void *arg)
@@ -103,8 +101,9 @@ static void test_issue_own_identity(void **state)
     assert_string_equal(c->enrolee_id, "Cdevice01");
     assert_string_equal(c->ke_id, KE_ID);
     assert_int_equal(c->not_after, f->expires); /* bounded by the enrolment expiry */
-    assert_int_equal(cmn_ca_from_pem(enr_ca_pem(f->ca), strlen(enr_ca_pem(f->ca)),
-                                     "CERTIFICATE", root, &rlen), 0);
+    assert_int_equal(
+        cmn_ca_from_pem(enr_ca_pem(f->ca), strlen(enr_ca_pem(f->ca)), "CERTIFICATE", root, &rlen),
+        0);
     assert_int_equal(cmn_ca_verify(root, rlen, c->der.data, c->der.len), 0);
     tep__issued_cert__free_unpacked(c, NULL);
     assert_int_equal(enr_ca_foreach(f->s, count_one, &n), 0);
@@ -125,7 +124,8 @@ static void test_refusals(void **state)
     assert_int_equal(enr_ca_issue(f->ca, f->s,
                                   &(enr_cert_input){"device01", "ff@mef.tep.local",
                                                     (const uint8_t *)"x", 1, f->now},
-                                  &c, &why), CMN_EINVAL);
+                                  &c, &why),
+                     CMN_EINVAL);
     assert_int_equal(enr_db_enrolee_revoke(f->s, "device01", &ev), 0);
     assert_int_equal(issue(f, "Cdevice01", f->now, &c, &why), CMN_EDENIED);
     assert_string_equal(why, "revoked");

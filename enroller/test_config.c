@@ -100,7 +100,8 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("[bus]\ncurve = true\nsync = tcp://e:1\npeers = /tep-cse=cse\n", " ",
                  "binds no key to maf.tep.local");
     expect_error("[enroller]\ntargets = /mn=coaps://h:1\n[bus]\ncurve = true\nsync = tcp://e:1\n"
-                 "peers = /tep-cse=cse, maf.tep.local=authz\n", " ", "binds no key to /mn");
+                 "peers = /tep-cse=cse, maf.tep.local=authz\n",
+                 " ", "binds no key to /mn");
 }
 
 /* targets: each CSE-ID's poa; the registrar's is registrar_poa; others are unknown. */
@@ -112,7 +113,8 @@ static void test_targets(void **state)
     (void)state;
     write_ini("[enroller]\ntargets = /mn-cse1=coaps://10.0.0.5:5684 , /mn-cse2 = coap://mn2:5683,\n"
               "[bus]\ncurve = true\nsync = tcp://enroller:7001\npeers = /tep-cse=cse, "
-              "maf.tep.local=authz, /mn-cse1=mn1, /mn-cse2=z85:rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n");
+              "maf.tep.local=authz, /mn-cse1=mn1, "
+              "/mn-cse2=z85:rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n");
     assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
     assert_int_equal(cfg.n_targets, 2);
     assert_string_equal(enr_config_target_poa(&cfg, "/mn-cse1"), "coaps://10.0.0.5:5684");

@@ -47,7 +47,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-
     cmn_store_close(*state);
     return tst_rmtree(dir);
 }
@@ -277,7 +276,8 @@ static void test_app_instances_and_revoke(void **state)
     assert_int_equal(enr_db_enrolment_get(s, "2222222222222222bb@mef.tep.local", &en), 0);
     assert_true(en->revoked);
     enr_enrolment_free(en);
-    assert_int_equal(enrol(s, "meterapp", "3333333333333333cc@mef.tep.local", ke_a, &r1), CMN_EDENIED);
+    assert_int_equal(enrol(s, "meterapp", "3333333333333333cc@mef.tep.local", ke_a, &r1),
+                     CMN_EDENIED);
     assert_int_equal(enr_db_app_revoke(s, "Nmeter", &ev), CMN_ENOTFOUND);
     assert_int_equal(enr_db_app_revoke(s, "Nother", &ev), CMN_ENOTFOUND);
 }
@@ -412,8 +412,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reenrolment_revokes_previous_in_order, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_same_session_again_records_nothing, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_same_session_again_records_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_enrolee_revokes_enrolment_once, setup,
                                         teardown),

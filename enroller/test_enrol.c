@@ -71,8 +71,7 @@ static void test_answer(void **state)
     /* the MAF's point of access when configured (maf_poa) */
     assert_string_equal(json_string_value(json_object_get(t, "mpoa")), "coaps://127.0.0.1:5686");
     /* trust anchors come with the enrolment */
-    assert_string_equal(json_string_value(json_array_get(json_object_get(root, "tas"), 0)),
-                        "PEM");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(root, "tas"), 0)), "PEM");
     json_decref(root);
     free(json);
 }

@@ -157,7 +157,7 @@ static void test_btid_shape(void **state)
     (void)state;
     assert_true(enr_gba_is_btid(BTID, strlen(BTID)));
     assert_false(enr_gba_is_btid("device01", 8));
-    assert_false(enr_gba_is_btid("abc@bsf", 7));         /* local part not base64 blocks */
+    assert_false(enr_gba_is_btid("abc@bsf", 7)); /* local part not base64 blocks */
     assert_false(enr_gba_is_btid("AAAA@", 5));
     assert_false(enr_gba_is_btid("AA A@bsf.local", 14));
     assert_false(enr_gba_is_btid("AAAA@bsf local", 14));

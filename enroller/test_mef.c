@@ -138,8 +138,10 @@ static void test_key_for_a_second_target(void **state)
     enr_mef_answer a;
 
     client(s, "dev7", reg_id);
-    snprintf(body, sizeof(body), "{\"mefClientRegID\": \"%s\", \"suid\": 22, "
-             "\"targetIDs\": [\"/mn1\"]}", reg_id);
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 22, "
+             "\"targetIDs\": [\"/mn1\"]}",
+             reg_id);
     assert_int_equal(key(s, "dev7", body, &a), 201);
     /* the key is Kuc of 10.3.7, its ID cmn_kdf_kuc_id: both computed from Ke */
     assert_int_equal(cmn_kdf_kuc(ke, 22, "/mn1", kuc), 0);
@@ -219,15 +221,22 @@ static void test_refusals(void **state)
         free(a.body);
     }
     /* not a target of this MEF; no client registration; someone else's registration */
-    snprintf(body, sizeof(body), "{\"mefClientRegID\": \"%s\", \"suid\": 22, "
-             "\"targetIDs\": [\"/elsewhere\"]}", reg_id);
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 22, "
+             "\"targetIDs\": [\"/elsewhere\"]}",
+             reg_id);
     assert_int_equal(key(s, "dev7", body, &a), 403);
     free(a.body);
-    assert_int_equal(key(s, "dev7", "{\"mefClientRegID\": \"00\", \"suid\": 22, "
-                                    "\"targetIDs\": [\"/mn1\"]}", &a), 403);
+    assert_int_equal(key(s, "dev7",
+                         "{\"mefClientRegID\": \"00\", \"suid\": 22, "
+                         "\"targetIDs\": [\"/mn1\"]}",
+                         &a),
+                     403);
     free(a.body);
-    snprintf(body, sizeof(body), "{\"mefClientRegID\": \"%s\", \"suid\": 22, "
-             "\"targetIDs\": [\"/mn1\"]}", reg_id);
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 22, "
+             "\"targetIDs\": [\"/mn1\"]}",
+             reg_id);
     assert_int_equal(key(s, "dev8", body, &a), 403);
     free(a.body);
     enr_mef_ctx x = ctx(s, "dev8");

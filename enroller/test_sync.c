@@ -228,9 +228,9 @@ static void test_enrolee_target_gets_its_kpsa_only(void **state)
     assert_int_equal(enr_db_enrol(s, &in, &r), 0);
     assert_string_equal(r.registrar_cse_id, "/mn-cse1");
 
-    ask(s, 0, "/mn-cse1", 0, &resp);              /* device01's and device02's events */
+    ask(s, 0, "/mn-cse1", 0, &resp); /* device01's and device02's events */
     assert_int_equal(resp.n_items, 2);
-    assert_null(resp.items[0]->credential);        /* device01: the IN-CSE's */
+    assert_null(resp.items[0]->credential); /* device01: the IN-CSE's */
     c = resp.items[1]->credential;
     assert_non_null(c);
     assert_int_equal(c->suid, ENR_SUID_KPSA);
@@ -239,12 +239,12 @@ static void test_enrolee_target_gets_its_kpsa_only(void **state)
     assert_memory_equal(c->key.data, kpsa, CMN_KEY_LEN);
     enr_sync_clear(&resp);
 
-    ask(s, 1, CSE, 0, &resp);                      /* the IN-CSE: nothing of device02 */
+    ask(s, 1, CSE, 0, &resp); /* the IN-CSE: nothing of device02 */
     assert_int_equal(resp.n_items, 1);
     assert_null(resp.items[0]->credential);
     enr_sync_clear(&resp);
 
-    ask(s, 1, MAF, 0, &resp);                      /* the MAF's Km is per enrolee as before */
+    ask(s, 1, MAF, 0, &resp); /* the MAF's Km is per enrolee as before */
     assert_non_null(resp.items[0]->credential);
     assert_int_equal(resp.items[0]->credential->suid, ENR_SUID_MAF);
     enr_sync_clear(&resp);

@@ -32,8 +32,8 @@ static void make_ca(ca_pair *ca, const char *name, int64_t now, int64_t not_afte
     ca->key_len = sizeof(ca->key);
     ca->cert_len = sizeof(ca->cert);
     assert_int_equal(cmn_ca_key_new(ca->key, &ca->key_len), 0);
-    assert_int_equal(cmn_ca_make_root(ca->key, ca->key_len, name, now, not_after, ca->cert,
-                                      &ca->cert_len), 0);
+    assert_int_equal(
+        cmn_ca_make_root(ca->key, ca->key_len, name, now, not_after, ca->cert, &ca->cert_len), 0);
 }
 
 /* A device certificate issued by ca (DER into der, *len). */
@@ -47,7 +47,8 @@ static void make_leaf(const ca_pair *ca, const char *id, uint8_t *der, size_t *l
     assert_int_equal(cmn_ca_make_csr(key, klen, id, csr, &clen), 0);
     *len = CMN_CA_CERT_DER_MAX;
     assert_int_equal(cmn_ca_issue(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, csr,
-                                  clen, id, now, now + 3600, der, len), 0);
+                                  clen, id, now, now + 3600, der, len),
+                     0);
 }
 
 /* Writes the PEM of each DER certificate into dir/name; returns the path (static). */
@@ -144,8 +145,7 @@ static void test_bad_lists_name_the_file(void **state)
     assert_int_equal(enr_trust_load(p, now, &t, err, sizeof(err)), CMN_ECONFIG);
     assert_non_null(strstr(err, "empty.pem: holds no PEM certificate"));
 
-    assert_int_equal(enr_trust_load("/nonexistent/x.pem", now, &t, err, sizeof(err)),
-                     CMN_ECONFIG);
+    assert_int_equal(enr_trust_load("/nonexistent/x.pem", now, &t, err, sizeof(err)), CMN_ECONFIG);
     assert_string_equal(err, "/nonexistent/x.pem: not readable");
     /* the configuration validator says the same */
     assert_int_equal(enr_trust_valid_list("/nonexistent/x.pem", err, sizeof(err)), CMN_EINVAL);

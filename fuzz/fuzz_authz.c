@@ -75,10 +75,10 @@ static int put_km(void)
 
 static int setup(void)
 {
-    static const char *const dbs[] = {AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB, AUTHZ_CREDS_DB,
-                                      AUTHZ_MAF_LABELS_DB, AUTHZ_MAF_REVOKED_CERTS_DB,
-                                      AUTHZ_KE_INDEX_DB, AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB,
-                                      AUTHZ_ISSUED_DB};
+    static const char *const dbs[] = {
+        AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,          AUTHZ_CREDS_DB,
+        AUTHZ_MAF_LABELS_DB,  AUTHZ_MAF_REVOKED_CERTS_DB, AUTHZ_KE_INDEX_DB,
+        AUTHZ_TOKEN_KEY_DB,   AUTHZ_REVOKED_DB,           AUTHZ_ISSUED_DB};
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     authz_tokens_cfg cfg = {.issuer = MAF, .sp_id = "tep.local"};
     char path[300], err[256];
@@ -92,7 +92,8 @@ static int setup(void)
     if ((f = fopen(path, "w")) == NULL)
         return -1;
     fputs("{\"grants\":[{\"or\":\"Cfuzz*\",\"ris\":[\"/tep-cse/*/*\"],\"acop\":63,"
-          "\"lt\":600}]}", f);
+          "\"lt\":600}]}",
+          f);
     fclose(f);
     for (size_t i = 0; i < sizeof(fz.exporter); i++)
         fz.exporter[i] = (uint8_t)i;

@@ -74,8 +74,8 @@ static void fuzz_cleanup(void)
 
 static int open_store(void)
 {
-    static const char *const dbs[] = { CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                       CSE_DB_KEIDS, CMN_SYNC_DB };
+    static const char *const dbs[] = {CSE_RES_DBS, CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS, CMN_SYNC_DB};
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
     snprintf(fz.dir, sizeof(fz.dir), "%s/tep-fuzz-XXXXXX", base);
@@ -129,8 +129,8 @@ static bool body_is_json(const char *body)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     coap_pdu_t *pdu = coap_pdu_init(0, 0, 0, size > 0 ? size : 1);
-    cse_req req = { 0 };
-    cse_rsp rsp = { 0 };
+    cse_req req = {0};
+    cse_rsp rsp = {0};
     cse_coap_in *in = NULL;
     coap_bin_const_t token;
 

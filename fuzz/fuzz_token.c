@@ -30,9 +30,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void token(const char *s)
 {
     static const char *const aud[] = {"/tep-cse", "//tep.local/tep-cse"};
-    cmn_token_check chk = {.issuers = &issuer, .n_issuers = 1,
-                           .holder = "//tep.local/tep-cse/Cdevice01", .audience = aud,
-                           .n_audience = 2, .now = 1790000000};
+    cmn_token_check chk = {.issuers = &issuer,
+                           .n_issuers = 1,
+                           .holder = "//tep.local/tep-cse/Cdevice01",
+                           .audience = aud,
+                           .n_audience = 2,
+                           .now = 1790000000};
     cmn_token *t = NULL;
     cmn_token_status st;
 

@@ -25,8 +25,7 @@ typedef struct {
 
 /* A setting of the daemon configuration: environment TEP_<SECTION>_<KEY> first, then
  * o->config. 0 and buf, or CMN_ENOTFOUND. */
-int tctl_setting(const tctl_opts *o, const char *section, const char *key, char *buf,
-                 size_t len);
+int tctl_setting(const tctl_opts *o, const char *section, const char *key, char *buf, size_t len);
 /* The admin endpoint of daemon ("enroller", "authz", "cse", "bsf"): --admin, else [bus] admin
  * of --config, else ipc:///run/tep/<daemon>-admin.ipc. */
 void tctl_admin_endpoint(const tctl_opts *o, const char *daemon, char *buf, size_t len);
@@ -59,7 +58,7 @@ typedef struct {
     const char *list_word; /* "list", "keys" */
     Tep__AdminRequest__Op list_op, revoke_op;
     void (*usage)(FILE *out);
-    void (*set_id)(Tep__AdminRequest *req, char *id);         /* revoke: the ID field */
+    void (*set_id)(Tep__AdminRequest *req, char *id); /* revoke: the ID field */
     void (*print_list)(const Tep__AdminResponse *r);
     void (*print_revoked)(const Tep__AdminRequest *req, const Tep__AdminResponse *r);
 } tctl_list_revoke;

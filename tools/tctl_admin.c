@@ -38,8 +38,7 @@ static void env_name(const char *section, const char *key, char *buf, size_t len
         buf[i] = (buf[i] == '-' || buf[i] == '.') ? '_' : (char)toupper((unsigned char)buf[i]);
 }
 
-int tctl_setting(const tctl_opts *o, const char *section, const char *key, char *buf,
-                 size_t len)
+int tctl_setting(const tctl_opts *o, const char *section, const char *key, char *buf, size_t len)
 {
     char name[128];
     const char *env;
@@ -95,8 +94,8 @@ static int enable_curve(const tctl_opts *o, cmn_bus *bus)
     cmn_bus_curve c = {.enabled = true, .key_dir = dir, .key_file = key, .name = name};
 
     if (tctl_setting(o, "bus", "curve", on, sizeof(on)) != 0 ||
-        !(strcasecmp(on, "true") == 0 || strcasecmp(on, "yes") == 0 ||
-          strcasecmp(on, "on") == 0 || strcmp(on, "1") == 0))
+        !(strcasecmp(on, "true") == 0 || strcasecmp(on, "yes") == 0 || strcasecmp(on, "on") == 0 ||
+          strcmp(on, "1") == 0))
         return 0;
     if (tctl_setting(o, "bus", "curve_dir", dir, sizeof(dir)) != 0 ||
         tctl_setting(o, "bus", "curve_key", key, sizeof(key)) != 0 ||
@@ -158,8 +157,8 @@ int tctl_admin_call(const tctl_opts *o, const char *daemon, const Tep__AdminRequ
 static int parse_list_revoke(const tctl_list_revoke *c, int argc, char **argv,
                              Tep__AdminRequest *req)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-                      !strcmp(argv[1], "help")))
+    if (argc == 2 &&
+        (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")))
         return 1;
     if (argc == 2 && !strcmp(argv[1], c->list_word)) {
         req->op = c->list_op;

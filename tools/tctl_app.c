@@ -42,12 +42,15 @@ static void app_usage(FILE *out)
 
 static int parse_add(int argc, char **argv, app_args *a)
 {
-    static const struct option opts[] = {
-        {"kpm-id", required_argument, NULL, 'k'},   {"stem", required_argument, NULL, 's'},
-        {"lifetime", required_argument, NULL, 'l'}, {"mef-uri", required_argument, NULL, 'u'},
-        {"mef-fqdn", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'F'},          {"target", required_argument, NULL, 't'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"kpm-id", required_argument, NULL, 'k'},
+                                         {"stem", required_argument, NULL, 's'},
+                                         {"lifetime", required_argument, NULL, 'l'},
+                                         {"mef-uri", required_argument, NULL, 'u'},
+                                         {"mef-fqdn", required_argument, NULL, 'f'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"force", no_argument, NULL, 'F'},
+                                         {"target", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
     char *end;
     int c;
 
@@ -55,19 +58,34 @@ static int parse_add(int argc, char **argv, app_args *a)
     optind = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': a->kpm_id = optarg; break;
-        case 's': a->stem = optarg; break;
-        case 't': a->target = optarg; break;
-        case 'u': a->mef_uri = optarg; break;
-        case 'f': a->mef_fqdn = optarg; break;
-        case 'o': a->out = optarg; break;
-        case 'F': a->force = true; break;
+        case 'k':
+            a->kpm_id = optarg;
+            break;
+        case 's':
+            a->stem = optarg;
+            break;
+        case 't':
+            a->target = optarg;
+            break;
+        case 'u':
+            a->mef_uri = optarg;
+            break;
+        case 'f':
+            a->mef_fqdn = optarg;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'F':
+            a->force = true;
+            break;
         case 'l':
             a->lifetime = strtol(optarg, &end, 10);
             if (*end || a->lifetime <= 0)
                 return -1;
             break;
-        default: return -1;
+        default:
+            return -1;
         }
     }
     if (optind + 1 != argc || !a->out)
@@ -94,8 +112,10 @@ static int save(const app_args *a, const Tep__Enrolee *got)
     tctl_provision p = {got->kpm_id, got->kpm.data, got->kpm.len, a->mef_uri, a->mef_fqdn};
 
     if (tctl_provision_save(a->out, &p, a->force) != 0) {
-        fprintf(stderr, "tepctl: application credential %s was created but %s could not be "
-                        "written: revoke it and add it again\n", got->kpm_id, a->out);
+        fprintf(stderr,
+                "tepctl: application credential %s was created but %s could not be "
+                "written: revoke it and add it again\n",
+                got->kpm_id, a->out);
         return TCTL_REFUSED;
     }
     printf("APP_ID=%s\nKPM_ID=%s\nAE_ID_STEM=%s\nTARGET=%s\nEXPIRES=%lld\nPROVISIONING=%s\n",

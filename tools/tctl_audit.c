@@ -56,15 +56,20 @@ static int parse_audit(int argc, char **argv, Tep__AdminRequest *req)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': req->audit_originator = optarg; break;
+        case 'o':
+            req->audit_originator = optarg;
+            break;
         case 'n':
             n = strtol(optarg, &end, 10);
             if (*end != '\0' || n < 1 || n > LAST_MAX)
                 return TCTL_USAGE;
             req->audit_last = (uint32_t)n;
             break;
-        case 'h': audit_usage(stdout); return -1;
-        default: return TCTL_USAGE;
+        case 'h':
+            audit_usage(stdout);
+            return -1;
+        default:
+            return TCTL_USAGE;
         }
     }
     return optind == argc ? TCTL_OK : TCTL_USAGE;

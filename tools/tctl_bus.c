@@ -14,18 +14,17 @@
 
 static void bus_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: tepctl [--config FILE] bus sync ENDPOINT TARGET-ID [AFTER-SEQ]\n"
-            "       tepctl [--config FILE] bus key ENDPOINT KEY-ID TARGET-ID\n"
-            "       tepctl [--config FILE] bus zn ENDPOINT B-TID NAF-FQDN\n\n"
-            "sync  asks the enroller's sync socket for the events after AFTER-SEQ (0) with\n"
-            "      TARGET-ID's credentials; prints SEQ ENROLEE_ID KEY_ID SUID per credential\n"
-            "      handed out, then LAST_SEQ=N and CREDENTIALS=N.\n"
-            "key   asks tep-authz's keys socket for Kc KEY-ID as TARGET-ID (MAF Key\n"
-            "      Retrieval); prints KEY_ID=, ENROLEE_ID=, EXPIRES=.\n"
-            "zn    asks tep-bsf's zn socket for the NAF key of B-TID as NAF-FQDN (TS 33.220\n"
-            "      Zn); prints IMPI=, EXPIRES=.\n"
-            "Key bytes are never printed. A refusal exits 3. CURVE: [bus] of --config.\n");
+    fprintf(out, "Usage: tepctl [--config FILE] bus sync ENDPOINT TARGET-ID [AFTER-SEQ]\n"
+                 "       tepctl [--config FILE] bus key ENDPOINT KEY-ID TARGET-ID\n"
+                 "       tepctl [--config FILE] bus zn ENDPOINT B-TID NAF-FQDN\n\n"
+                 "sync  asks the enroller's sync socket for the events after AFTER-SEQ (0) with\n"
+                 "      TARGET-ID's credentials; prints SEQ ENROLEE_ID KEY_ID SUID per credential\n"
+                 "      handed out, then LAST_SEQ=N and CREDENTIALS=N.\n"
+                 "key   asks tep-authz's keys socket for Kc KEY-ID as TARGET-ID (MAF Key\n"
+                 "      Retrieval); prints KEY_ID=, ENROLEE_ID=, EXPIRES=.\n"
+                 "zn    asks tep-bsf's zn socket for the NAF key of B-TID as NAF-FQDN (TS 33.220\n"
+                 "      Zn); prints IMPI=, EXPIRES=.\n"
+                 "Key bytes are never printed. A refusal exits 3. CURVE: [bus] of --config.\n");
 }
 
 static int refused(const Tep__Envelope *r, int err)
@@ -61,8 +60,8 @@ static int bus_sync(const tctl_opts *o, const char *ep, const char *target, uint
         const Tep__SyncItem *it = r->sync_resp->items[i];
         if (!it->credential || !it->event)
             continue;
-        printf("%llu %s %s %u%s\n", (unsigned long long)it->event->seq,
-               it->credential->enrolee_id, it->credential->key_id, it->credential->suid,
+        printf("%llu %s %s %u%s\n", (unsigned long long)it->event->seq, it->credential->enrolee_id,
+               it->credential->key_id, it->credential->suid,
                it->credential->revoked ? " revoked" : "");
         n++;
     }
@@ -88,8 +87,8 @@ static int bus_key(const tctl_opts *o, const char *ep, const char *key_id, const
         return ex;
     if (r->body_case != TEP__ENVELOPE__BODY_KEY_RESP || r->key_resp->err != 0 ||
         !r->key_resp->credential) {
-        ex = refused(r, r->body_case == TEP__ENVELOPE__BODY_KEY_RESP ? r->key_resp->err
-                                                                    : CMN_EPROTO);
+        ex = refused(r,
+                     r->body_case == TEP__ENVELOPE__BODY_KEY_RESP ? r->key_resp->err : CMN_EPROTO);
         goto out;
     }
     printf("KEY_ID=%s\nENROLEE_ID=%s\nEXPIRES=%lld\n", r->key_resp->credential->key_id,
@@ -115,8 +114,7 @@ static int bus_zn(const tctl_opts *o, const char *ep, const char *btid, const ch
         return ex;
     if (r->body_case != TEP__ENVELOPE__BODY_ZN_RESP || r->zn_resp->err != 0 ||
         r->zn_resp->ks_naf.len == 0) {
-        ex = refused(r, r->body_case == TEP__ENVELOPE__BODY_ZN_RESP ? r->zn_resp->err
-                                                                   : CMN_EPROTO);
+        ex = refused(r, r->body_case == TEP__ENVELOPE__BODY_ZN_RESP ? r->zn_resp->err : CMN_EPROTO);
         goto out;
     }
     printf("IMPI=%s\nEXPIRES=%lld\n", r->zn_resp->impi, (long long)r->zn_resp->expires);

@@ -28,8 +28,8 @@ static void print_certs(const Tep__AdminResponse *r)
 {
     char nb[32], na[32], rv[32];
 
-    printf("%-32s %-24s %-20s %-20s %-20s %s\n", "SERIAL", "SUBJECT", "NOT_BEFORE",
-           "NOT_AFTER", "REVOKED", "KPM_ID");
+    printf("%-32s %-24s %-20s %-20s %-20s %s\n", "SERIAL", "SUBJECT", "NOT_BEFORE", "NOT_AFTER",
+           "REVOKED", "KPM_ID");
     for (size_t i = 0; i < r->n_certs; i++) {
         const Tep__IssuedCert *c = r->certs[i];
         tctl_time_str(c->not_before, nb, sizeof(nb));
@@ -97,8 +97,10 @@ static int parse_events(int argc, char **argv, Tep__AdminRequest *req)
             if (*end || req->max == 0)
                 return -1;
             break;
-        case 'h': return 1;
-        default: return -1;
+        case 'h':
+            return 1;
+        default:
+            return -1;
         }
     }
     return optind == argc ? 0 : -1;
@@ -107,12 +109,18 @@ static int parse_events(int argc, char **argv, Tep__AdminRequest *req)
 static const char *event_kind(Tep__Event__Kind kind)
 {
     switch (kind) {
-    case TEP__EVENT__KIND__ENROLLED: return "enrolled";
-    case TEP__EVENT__KIND__REVOKED: return "revoked";
-    case TEP__EVENT__KIND__CERT_REVOKED: return "cert_revoked";
-    case TEP__EVENT__KIND__KEY_REGISTERED: return "key_registered";
-    case TEP__EVENT__KIND__KEY_DEREGISTERED: return "key_deregistered";
-    default: return "unknown";
+    case TEP__EVENT__KIND__ENROLLED:
+        return "enrolled";
+    case TEP__EVENT__KIND__REVOKED:
+        return "revoked";
+    case TEP__EVENT__KIND__CERT_REVOKED:
+        return "cert_revoked";
+    case TEP__EVENT__KIND__KEY_REGISTERED:
+        return "key_registered";
+    case TEP__EVENT__KIND__KEY_DEREGISTERED:
+        return "key_deregistered";
+    default:
+        return "unknown";
     }
 }
 
@@ -127,7 +135,9 @@ static void print_events(const Tep__AdminResponse *r)
         tctl_time_str(e->time, when, sizeof(when));
         printf("%-6" PRIu64 " %-20s %-12s %-24s %-24s %-48s %s\n", e->seq, when,
                event_kind(e->kind), e->kpm_id[0] ? e->kpm_id : "-", e->enrolee_id, e->ke_id,
-               e->cert_serial[0] ? e->cert_serial : e->key_id[0] ? e->key_id : "-");
+               e->cert_serial[0] ? e->cert_serial
+               : e->key_id[0]    ? e->key_id
+                                 : "-");
     }
 }
 

@@ -95,14 +95,12 @@ static void add_defaults(const tctl_opts *o, add_args *a)
 static int parse_add(int argc, char **argv, add_args *a)
 {
     static const struct option opts[] = {
-        {"ae-id", required_argument, NULL, 'a'},  {"app-id", required_argument, NULL, 'p'},
+        {"ae-id", required_argument, NULL, 'a'},    {"app-id", required_argument, NULL, 'p'},
         {"lifetime", required_argument, NULL, 'l'}, {"mef-uri", required_argument, NULL, 'u'},
         {"mef-fqdn", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'F'},         {"help", no_argument, NULL, 'h'},
-        {"target", required_argument, NULL, 't'},
-        {"cert-identity", required_argument, NULL, 'c'},
-        {"gba-impi", required_argument, NULL, 'g'},
-        {NULL, 0, NULL, 0}};
+        {"force", no_argument, NULL, 'F'},          {"help", no_argument, NULL, 'h'},
+        {"target", required_argument, NULL, 't'},   {"cert-identity", required_argument, NULL, 'c'},
+        {"gba-impi", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
     char *end;
     int c;
 
@@ -111,22 +109,42 @@ static int parse_add(int argc, char **argv, add_args *a)
     optind = 0; /* 0: glibc re-initialises (the global parse used "+" mode) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': a->ae_id = optarg; break;
-        case 'p': a->app_id = optarg; break;
-        case 'u': a->mef_uri = optarg; break;
-        case 'f': a->mef_fqdn = optarg; break;
-        case 'o': a->out = optarg; break;
-        case 'F': a->force = true; break;
-        case 't': a->target = optarg; break;
-        case 'c': a->cert_identity = optarg; break;
-        case 'g': a->gba_impi = optarg; break;
+        case 'a':
+            a->ae_id = optarg;
+            break;
+        case 'p':
+            a->app_id = optarg;
+            break;
+        case 'u':
+            a->mef_uri = optarg;
+            break;
+        case 'f':
+            a->mef_fqdn = optarg;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'F':
+            a->force = true;
+            break;
+        case 't':
+            a->target = optarg;
+            break;
+        case 'c':
+            a->cert_identity = optarg;
+            break;
+        case 'g':
+            a->gba_impi = optarg;
+            break;
         case 'l':
             a->lifetime = strtol(optarg, &end, 10);
             if (*end || a->lifetime <= 0)
                 return -1;
             break;
-        case 'h': return 1;
-        default: return -1;
+        case 'h':
+            return 1;
+        default:
+            return -1;
         }
     }
     if (optind + 1 != argc || !a->out == !a->gba_impi) /* exactly one of them */
@@ -184,8 +202,10 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     got = resp->admin_resp->enrolees[0];
     tctl_provision p = {got->kpm_id, got->kpm.data, got->kpm.len, a->mef_uri, a->mef_fqdn};
     if (tctl_provision_save(a->out, &p, a->force) != 0) {
-        fprintf(stderr, "tepctl: enrolee %s was created but %s could not be written: "
-                        "revoke it and add it under another name\n", got->kpm_id, a->out);
+        fprintf(stderr,
+                "tepctl: enrolee %s was created but %s could not be written: "
+                "revoke it and add it under another name\n",
+                got->kpm_id, a->out);
         ex = TCTL_REFUSED;
         goto out;
     }
@@ -220,7 +240,7 @@ static const char *state_name(Tep__Enrolee__State s)
 static const char *state_str(const Tep__Enrolee *e, time_t now)
 {
     return e->state == TEP__ENROLEE__STATE__ACTIVE && e->expires <= now ? "expired"
-                                                                       : state_name(e->state);
+                                                                        : state_name(e->state);
 }
 
 static void print_table(const Tep__AdminResponse *r, time_t now)

@@ -80,15 +80,23 @@ static int gba_add(const tctl_opts *o, int argc, char **argv)
     optind = 0; /* 0: glibc re-initialises (the global parse used "+" mode) */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': k_hex = optarg; break;
-        case 'o': opc_hex = optarg; break;
-        case 'p': op_hex = optarg; break;
+        case 'k':
+            k_hex = optarg;
+            break;
+        case 'o':
+            opc_hex = optarg;
+            break;
+        case 'p':
+            op_hex = optarg;
+            break;
         case 's':
             sqn = strtoull(optarg, &end, 0);
             if (*end || sqn > CMN_MIL_SQN_MAX)
                 return TCTL_USAGE;
             break;
-        default: gba_usage(stderr); return TCTL_USAGE;
+        default:
+            gba_usage(stderr);
+            return TCTL_USAGE;
         }
     }
     if (optind + 1 != argc) {

@@ -37,8 +37,8 @@ static void print_keys(const Tep__AdminResponse *r)
 {
     char exp[32], created[32], revoked[32], cred[160], targets[TARGETS_TEXT_MAX];
 
-    printf("%-48s %-20s %-51s %-20s %-20s %-20s %s\n", "KEY_ID", "SOURCE", "CREDENTIAL",
-           "EXPIRES", "CREATED", "REVOKED", "TARGETS");
+    printf("%-48s %-20s %-51s %-20s %-20s %-20s %s\n", "KEY_ID", "SOURCE", "CREDENTIAL", "EXPIRES",
+           "CREATED", "REVOKED", "TARGETS");
     for (size_t i = 0; i < r->n_maf_keys; i++) {
         const Tep__MafKey *k = r->maf_keys[i];
 

@@ -29,8 +29,9 @@ int tctl_provision_format(const tctl_provision *p, char **ret, size_t *ret_len)
     if (!buf)
         goto out;
     if (p->kpm_len == 0) /* a certificate enrolee (TS-0003 8.3.2.2): no Kpm */
-        n = snprintf(buf, cap, "[device]\nkpm_id = %s\ncredential = certificate\n"
-                               "mef_uri = %s\nmef_fqdn = %s\n",
+        n = snprintf(buf, cap,
+                     "[device]\nkpm_id = %s\ncredential = certificate\n"
+                     "mef_uri = %s\nmef_fqdn = %s\n",
                      p->kpm_id, p->mef_uri, p->mef_fqdn);
     else
         n = snprintf(buf, cap, "[device]\nkpm_id = %s\nkpm = %s\nmef_uri = %s\nmef_fqdn = %s\n",

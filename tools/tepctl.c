@@ -43,27 +43,34 @@ static void usage(FILE *out)
 /* Global options; returns the index of the command or -1 (usage) / -2 (done, exit 0). */
 static int parse_global(int argc, char **argv, tctl_opts *o)
 {
-    static const struct option opts[] = {{"admin", required_argument, NULL, 'a'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"admin", required_argument, NULL, 'a'},   {"config", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
     char *end;
     int c;
 
     while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': o->admin = optarg; break;
-        case 'c': o->config = optarg; break;
+        case 'a':
+            o->admin = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
         case 't':
             o->timeout_ms = (int)strtol(optarg, &end, 10);
             if (*end || o->timeout_ms <= 0)
                 return -1;
             break;
-        case 'h': usage(stdout); return -2;
-        case 'V': printf("tepctl " TEP_VERSION "\n"); return -2;
-        default: return -1;
+        case 'h':
+            usage(stdout);
+            return -2;
+        case 'V':
+            printf("tepctl " TEP_VERSION "\n");
+            return -2;
+        default:
+            return -1;
         }
     }
     return optind < argc ? optind : -1;

@@ -27,9 +27,10 @@ static void test_format(void **state)
 
     (void)state;
     assert_int_equal(tctl_provision_format(&prov, &text, &len), 0);
-    assert_string_equal(text, "[device]\nkpm_id = device01\n"
-                              "kpm = 0001abff00000000000000000000000000000000000000000000000000000000\n"
-                              "mef_uri = coaps://127.0.0.1:5784\nmef_fqdn = mef.tep.local\n");
+    assert_string_equal(text,
+                        "[device]\nkpm_id = device01\n"
+                        "kpm = 0001abff00000000000000000000000000000000000000000000000000000000\n"
+                        "mef_uri = coaps://127.0.0.1:5784\nmef_fqdn = mef.tep.local\n");
     assert_int_equal(len, strlen(text));
     cmn_free_secret(text, len);
 }

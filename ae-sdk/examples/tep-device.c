@@ -18,7 +18,7 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_CONN = 2, EXIT_ONEM2M = 3 };
 typedef struct {
     const char *prov_path;
     const char *state_path;
-    const char *from;     /* --from, NULL: the device's AE-ID */
+    const char *from; /* --from, NULL: the device's AE-ID */
     /* --cert/--key/--mef-ca: enrol in the certificate MEF Handshake (TS-0003 8.3.2.2)
      * with a certificate the device holds (a manufacturer's) instead of the Kpm */
     const char *cert, *key, *mef_ca;
@@ -29,56 +29,57 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: tep-device --provisioning FILE --state FILE [--from ORIG] [--timeout MS]\n"
-            "                  [--cert PEM --key PEM --mef-ca PEM] COMMAND [ARGS]\n"
-            "  --cert/--key/--mef-ca        enrol (enrol, cert, run) with this certificate and\n"
-            "                              key (a manufacturer's) instead of a Kpm, checking\n"
-            "                              the MEF's certificate to --mef-ca (TS-0003 8.3.2.2)\n"
-            "commands:\n"
-            "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm, or the\n"
-            "                              certificate of --cert), write the state\n"
-            "  register [--app-id ID] [--rn NAME]   register the AE with the registrar CSE\n"
-            "  create-cnt NAME             create a container under the AE\n"
-            "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
-            "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
-            "  delete PATH                 delete a resource\n"
-            "  run                         enrol if needed, connect, register, store and read\n"
-            "                              back a value\n"
-            "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
-            "                              same MEF session (key/crt/ca next to the state);\n"
-            "                              --csr-id asks for another ID (tests: refused)\n"
-            "  cert-renew                  a new tep certificate for the same enrolment, in a\n"
-            "                              MEF session authenticated with the current one\n"
-            "  cert-run                    the certificate SAEF: connect with the key and\n"
-            "                              certificate of `cert`, then as run\n"
-            "  token PATH ACOP [--maf-uri URI]   a token (TS-0003 7.3) for ACOP (1..63) on PATH\n"
-            "                              from the MAF/DAS; present it with\n"
-            "                              retrieve \"PATH?tids=TOKEN_ID\"\n"
-            "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
-            "                              per request (AT=Unix ms); stops at a failure\n"
-            "  maf-run [--maf-uri URI] [--lifetime S] [--cert]   the MAF-based SAEF: register a\n"
-            "                              key for the registrar CSE at the MAF (Km; --cert: in\n"
-            "                              a certificate MAF Handshake, after `cert`), connect\n"
-            "                              with Kc, then as run (MAF URI default: the\n"
-            "                              enrolment's)\n"
-            "  mef-run TARGET URI CSE_NAME [--suid N] [--lifetime S]   MEF Client and Key\n"
-            "                              Registration (TS-0003 8.3.5.2) of a usage-constrained\n"
-            "                              key (SUID 22..25, default 22) for the CSE TARGET,\n"
-            "                              DTLS-PSK to URI with it, AE registration under\n"
-            "                              CSE_NAME\n"
-            "  mef-connect TARGET URI CSE_NAME [--suid N]   the same with a key registered\n"
-            "                              before (computed from Ke, no MEF session)\n"
-            "  mef-update-key TARGET --lifetime S [--suid N]   MEF Key Registration Update\n"
-            "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
-            "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
-            "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
-            "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --escertke]\n"
-            "         [--cse CSE-ID] (another CSE than the registrar, with --escertke) [--show-outer]\n"
-            "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
-            "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
-            "                              33) or ESCertKE (8.7, after `cert`; prints\n"
-            "                              ESCERTKE_KID=)\n");
+    fprintf(
+        out,
+        "usage: tep-device --provisioning FILE --state FILE [--from ORIG] [--timeout MS]\n"
+        "                  [--cert PEM --key PEM --mef-ca PEM] COMMAND [ARGS]\n"
+        "  --cert/--key/--mef-ca        enrol (enrol, cert, run) with this certificate and\n"
+        "                              key (a manufacturer's) instead of a Kpm, checking\n"
+        "                              the MEF's certificate to --mef-ca (TS-0003 8.3.2.2)\n"
+        "commands:\n"
+        "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm, or the\n"
+        "                              certificate of --cert), write the state\n"
+        "  register [--app-id ID] [--rn NAME]   register the AE with the registrar CSE\n"
+        "  create-cnt NAME             create a container under the AE\n"
+        "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
+        "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
+        "  delete PATH                 delete a resource\n"
+        "  run                         enrol if needed, connect, register, store and read\n"
+        "                              back a value\n"
+        "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
+        "                              same MEF session (key/crt/ca next to the state);\n"
+        "                              --csr-id asks for another ID (tests: refused)\n"
+        "  cert-renew                  a new tep certificate for the same enrolment, in a\n"
+        "                              MEF session authenticated with the current one\n"
+        "  cert-run                    the certificate SAEF: connect with the key and\n"
+        "                              certificate of `cert`, then as run\n"
+        "  token PATH ACOP [--maf-uri URI]   a token (TS-0003 7.3) for ACOP (1..63) on PATH\n"
+        "                              from the MAF/DAS; present it with\n"
+        "                              retrieve \"PATH?tids=TOKEN_ID\"\n"
+        "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
+        "                              per request (AT=Unix ms); stops at a failure\n"
+        "  maf-run [--maf-uri URI] [--lifetime S] [--cert]   the MAF-based SAEF: register a\n"
+        "                              key for the registrar CSE at the MAF (Km; --cert: in\n"
+        "                              a certificate MAF Handshake, after `cert`), connect\n"
+        "                              with Kc, then as run (MAF URI default: the\n"
+        "                              enrolment's)\n"
+        "  mef-run TARGET URI CSE_NAME [--suid N] [--lifetime S]   MEF Client and Key\n"
+        "                              Registration (TS-0003 8.3.5.2) of a usage-constrained\n"
+        "                              key (SUID 22..25, default 22) for the CSE TARGET,\n"
+        "                              DTLS-PSK to URI with it, AE registration under\n"
+        "                              CSE_NAME\n"
+        "  mef-connect TARGET URI CSE_NAME [--suid N]   the same with a key registered\n"
+        "                              before (computed from Ke, no MEF session)\n"
+        "  mef-update-key TARGET --lifetime S [--suid N]   MEF Key Registration Update\n"
+        "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
+        "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
+        "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
+        "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --escertke]\n"
+        "         [--cse CSE-ID] (another CSE than the registrar, with --escertke) [--show-outer]\n"
+        "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
+        "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
+        "                              33) or ESCertKE (8.7, after `cert`; prints\n"
+        "                              ESCERTKE_KID=)\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -87,14 +88,21 @@ static int fail(const char *what, int err)
 {
     fprintf(stderr, "tep-device: %s: %s\n", what, tep_strerror(err));
     switch (err) {
-    case TEP_ECONFIG: case TEP_ECORRUPT: case TEP_EINVAL: case TEP_ESTATE: case TEP_ERANGE:
+    case TEP_ECONFIG:
+    case TEP_ECORRUPT:
+    case TEP_EINVAL:
+    case TEP_ESTATE:
+    case TEP_ERANGE:
         return EXIT_USAGE;
     default:
         return EXIT_CONN;
     }
 }
 
-static bool rsc_ok(const tep_response *rsp) { return rsp->rsc >= 2000 && rsp->rsc < 3000; }
+static bool rsc_ok(const tep_response *rsp)
+{
+    return rsp->rsc >= 2000 && rsp->rsc < 3000;
+}
 
 static int rsc_exit(const char *what, const tep_response *rsp)
 {
@@ -115,8 +123,7 @@ static void print_created(const char *parent, const tep_response *rsp, char *ret
     json_t *res;
 
     if (json_is_object(root) && json_object_size(root) == 1) {
-        json_object_foreach(root, key, res)
-            rn = json_string_value(json_object_get(res, "rn"));
+        json_object_foreach(root, key, res) rn = json_string_value(json_object_get(res, "rn"));
     }
     if (rn) {
         printf("RN=%s\nPATH=%s/%s\nRESOURCE=%s/%s\n", rn, parent, rn, parent, rn);
@@ -140,7 +147,8 @@ static void print_retrieved(const tep_response *rsp)
 
     if (json_is_string(json_object_get(cin, "con")))
         printf("VALUE=%s\n", json_string_value(json_object_get(cin, "con")));
-    json_object_foreach(root, key, res) {
+    json_object_foreach(root, key, res)
+    {
         if (json_is_string(json_object_get(res, "rn")))
             printf("RN=%s\n", json_string_value(json_object_get(res, "rn")));
     }
@@ -162,8 +170,8 @@ static void print_enrolment(const tep_device *dev)
 
 static int do_enrol(ctx *c)
 {
-    int rc = c->cert ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 0)
-                     : tep_enrol(c->dev);
+    int rc =
+        c->cert ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 0) : tep_enrol(c->dev);
 
     if (rc < 0)
         return fail("enrolment", rc);
@@ -221,8 +229,8 @@ static int do_register(ctx *c, const char *app_id, const char *rn, bool tolerate
         json_decref(o);
         if (!body)
             return fail("register", TEP_ENOMEM);
-        rc = tep_request(c->conn, TEP_OP_CREATE, tep_device_registrar_cse_id(c->dev) + 1,
-                         TEP_TY_AE, body, c->from, &rsp);
+        rc = tep_request(c->conn, TEP_OP_CREATE, tep_device_registrar_cse_id(c->dev) + 1, TEP_TY_AE,
+                         body, c->from, &rsp);
         free(body);
     } else {
         rc = tep_register_ae(c->conn, app_id, rn, &rsp);
@@ -284,8 +292,7 @@ static int do_create_cnt(ctx *c, const char *name, bool tolerate_exists)
                   tolerate_exists, NULL, 0);
 }
 
-static int do_create_cin(ctx *c, const char *cnt, const char *value, char *ret_path,
-                         size_t pathlen)
+static int do_create_cin(ctx *c, const char *cnt, const char *value, char *ret_path, size_t pathlen)
 {
     char parent[1024];
     const char *ae = ae_path(c);
@@ -295,8 +302,8 @@ static int do_create_cin(ctx *c, const char *cnt, const char *value, char *ret_p
     if (snprintf(parent, sizeof(parent), "%s/%s", ae, cnt) >= (int)sizeof(parent))
         return fail("create-cin", TEP_ERANGE);
     return create(c, parent, TEP_TY_CIN,
-                  json_pack("{s:{s:s,s:s}}", "m2m:cin", "cnf", "text/plain:0", "con", value),
-                  false, ret_path, pathlen);
+                  json_pack("{s:{s:s,s:s}}", "m2m:cin", "cnf", "text/plain:0", "con", value), false,
+                  ret_path, pathlen);
 }
 
 static int do_simple(ctx *c, int op, const char *path)
@@ -388,8 +395,8 @@ static int do_maf_run(ctx *c, const char *maf_uri, long lifetime, bool cert)
         rc = tep_maf_register_key_cert(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev),
                                        lifetime, &kc);
     else
-        rc = tep_maf_register_key(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev),
-                                  lifetime, &kc);
+        rc = tep_maf_register_key(c->dev, maf_uri, tep_device_registrar_cse_id(c->dev), lifetime,
+                                  &kc);
     if (rc < 0)
         return fail("MAF key registration", rc);
     printf("KC_ID=%s\nKC_EXPIRES=%" PRId64 "\n", tep_kc_key_id(kc), tep_kc_expires(kc));
@@ -457,7 +464,7 @@ static int mef_connect(ctx *c, tep_kc *kc, const char *uri, const char *cse_name
     printf("RSC=%u\n", rsp->rsc);
     /* registered before (4105 name taken, 4117 already registered): the SA works */
     rc = rsc_ok(rsp) || rsp->rsc == 4105 || rsp->rsc == 4117 ? EXIT_OK
-                                                            : rsc_exit("AE registration", rsp);
+                                                             : rsc_exit("AE registration", rsp);
     tep_response_free(rsp);
     return rc;
 }
@@ -532,7 +539,7 @@ static int cmd_token(ctx *c, int argc, char **argv)
 {
     const char *maf_uri = NULL;
     char target[1024];
-    const char *ris[1] = { target };
+    const char *ris[1] = {target};
     tep_token *tok = NULL;
     long acop;
     int rc;
@@ -638,8 +645,8 @@ static int e2e_parse(ctx *c, int argc, char **argv, e2e_opts *o)
         else
             return usage(stderr), EXIT_USAGE;
     }
-    if (o->ca == NULL && tep_device_cert_path(c->dev, "ca", o->ca_default,
-                                              sizeof(o->ca_default)) == 0)
+    if (o->ca == NULL &&
+        tep_device_cert_path(c->dev, "ca", o->ca_default, sizeof(o->ca_default)) == 0)
         o->ca = o->ca_default;
     if ((hex || kid || b_id) && (rc = tep_e2e_key_from_hex(hex, kid, b_id, &o->key)) < 0)
         return fail("end-to-end key (--key, --kid, --b-id)", rc);
@@ -672,8 +679,8 @@ static int e2e_protect(ctx *c, int argc, char **argv, char **ret)
     if (rc == EXIT_OK && o.maf_target != NULL && o.key == NULL) {
         tep_kc *kc = NULL;
 
-        rc = tep_maf_register_e2e_key(c->dev, NULL, cls == TEP_ESDATA_SIGN ? 35 : 34,
-                                      o.maf_target, 0, &kc);
+        rc = tep_maf_register_e2e_key(c->dev, NULL, cls == TEP_ESDATA_SIGN ? 35 : 34, o.maf_target,
+                                      0, &kc);
         if (rc == 0)
             rc = tep_e2e_key_from_kc(kc, &o.key);
         if (rc == 0)
@@ -682,8 +689,8 @@ static int e2e_protect(ctx *c, int argc, char **argv, char **ret)
         rc = rc < 0 ? fail("end-to-end key registration at the MAF", rc) : EXIT_OK;
     }
     if (rc == EXIT_OK) {
-        rc = tep_esdata_protect(cls, o.key, o.sign_cert ? c->dev : NULL,
-                                (const uint8_t *)argv[1], strlen(argv[1]), ret);
+        rc = tep_esdata_protect(cls, o.key, o.sign_cert ? c->dev : NULL, (const uint8_t *)argv[1],
+                                strlen(argv[1]), ret);
         rc = rc < 0 ? fail("ESData protection", rc) : EXIT_OK;
     }
     tep_e2e_key_free(o.key);
@@ -729,8 +736,8 @@ static int cmd_esdata(ctx *c, const char *cmd, int argc, char **argv)
     } else if (strcmp(cmd, "esdata-get") == 0 && argc >= 1) {
         tep_response *rsp = request(c, TEP_OP_RETRIEVE, argv[0], 0, NULL, &rc);
         json_t *root = rsp ? json_loadb(rsp->body, rsp->body_len, 0, NULL) : NULL;
-        const char *con = json_string_value(json_object_get(json_object_get(root, "m2m:cin"),
-                                                            "con"));
+        const char *con =
+            json_string_value(json_object_get(json_object_get(root, "m2m:cin"), "con"));
 
         if (rsp && (rc = rsc_exit("retrieve", rsp)) == EXIT_OK && con == NULL)
             rc = fail("retrieve: no con in the answer", TEP_EPROTO);
@@ -753,8 +760,8 @@ typedef struct {
     const char *cse; /* the Receiver's CSE-ID (--cse; NULL: the registrar) */
     unsigned ty;
     long count;
-    bool maf; /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
-    bool escertke; /* ... from ESCertKE with the registrar (TS-0003 8.7) */
+    bool maf;        /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
+    bool escertke;   /* ... from ESCertKE with the registrar (TS-0003 8.7) */
     bool show_outer; /* print each outer NOTIFY body (OUTER_BODY=, JOSE text only) */
 } esprim_args;
 
@@ -841,8 +848,8 @@ static char *inner_request(ctx *c, const esprim_args *a, long n)
         snprintf(sp, sizeof(sp), "%s/%s", reg, fr);
         fr = sp;
     }
-    o = json_pack("{s:i,s:s,s:s,s:s,s:s}", "op", a->op, "to", a->to, "fr", fr, "rqi", rqi,
-                  "rvi", "3");
+    o = json_pack("{s:i,s:s,s:s,s:s,s:s}", "op", a->op, "to", a->to, "fr", fr, "rqi", rqi, "rvi",
+                  "3");
     if (o && a->ty)
         json_object_set_new(o, "ty", json_integer(a->ty));
     if (o && pc)
@@ -941,8 +948,8 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     } else if (a.maf) {
         tep_kc *kc = NULL;
 
-        rc = tep_maf_register_e2e_key(c->dev, NULL, 33, tep_device_registrar_cse_id(c->dev), 0,
-                                      &kc);
+        rc =
+            tep_maf_register_e2e_key(c->dev, NULL, 33, tep_device_registrar_cse_id(c->dev), 0, &kc);
         if (rc == 0) {
             printf("KEY_ID=%s\n", tep_kc_key_id(kc));
             rc = tep_esprim_new_kc(kc, rand_json, 600, &s);
@@ -1006,25 +1013,46 @@ static int dispatch(ctx *c, int argc, char **argv)
 static int parse_args(ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"provisioning", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 's'},
-        {"from", required_argument, NULL, 'f'},         {"timeout", required_argument, NULL, 't'},
-        {"cert", required_argument, NULL, 'c'},         {"key", required_argument, NULL, 'k'},
-        {"mef-ca", required_argument, NULL, 'm'},       {"help", no_argument, NULL, 'h'},
+        {"provisioning", required_argument, NULL, 'p'},
+        {"state", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 't'},
+        {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},
+        {"mef-ca", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int o;
 
     while ((o = getopt_long(argc, argv, "+p:s:f:t:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'p': c->prov_path = optarg; break;
-        case 's': c->state_path = optarg; break;
-        case 'f': c->from = optarg; break;
-        case 't': c->timeout_ms = atoi(optarg); break;
-        case 'c': c->cert = optarg; break;
-        case 'k': c->key = optarg; break;
-        case 'm': c->mef_ca = optarg; break;
-        case 'h': usage(stdout); exit(EXIT_OK);
-        default: return -1;
+        case 'p':
+            c->prov_path = optarg;
+            break;
+        case 's':
+            c->state_path = optarg;
+            break;
+        case 'f':
+            c->from = optarg;
+            break;
+        case 't':
+            c->timeout_ms = atoi(optarg);
+            break;
+        case 'c':
+            c->cert = optarg;
+            break;
+        case 'k':
+            c->key = optarg;
+            break;
+        case 'm':
+            c->mef_ca = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        default:
+            return -1;
         }
     }
     if (!c->prov_path || !c->state_path || optind >= argc || c->timeout_ms < 0)

@@ -36,7 +36,8 @@ static bool string_list(const json_t *list, const char **ret, size_t *ret_n)
         return true;
     if (!json_is_array(list) || json_array_size(list) > MAX_IDS)
         return false;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (!json_is_string(v))
             return false;
         ret[(*ret_n)++] = json_string_value(v);
@@ -48,8 +49,8 @@ static bool read_point(const json_t *pt, cmn_acp_request *rq)
 {
     if (pt == NULL)
         return true;
-    if (!json_is_array(pt) || json_array_size(pt) != 2 ||
-        !json_is_number(json_array_get(pt, 0)) || !json_is_number(json_array_get(pt, 1)))
+    if (!json_is_array(pt) || json_array_size(pt) != 2 || !json_is_number(json_array_get(pt, 0)) ||
+        !json_is_number(json_array_get(pt, 1)))
         return false;
     rq->has_loc_point = true;
     rq->loc_lat = json_number_value(json_array_get(pt, 0));

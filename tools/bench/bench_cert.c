@@ -103,7 +103,7 @@ static int start_daemon(const bench *b, const char *name, const char *exe_rel, c
     fputs(text, f);
     if (fclose(f) != 0)
         return CMN_EIO;
-    char *argv[] = { exe, "--config", cfg, NULL };
+    char *argv[] = {exe, "--config", cfg, NULL};
     if ((*ret_pid = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "event=ready", *ret_pid, READY_WAIT_S);
@@ -162,9 +162,21 @@ static int add_enrolee(const bench *b, const char *name, const char *ae_id)
     snprintf(admin, sizeof(admin), "ipc://%s/enroller-admin.ipc", b->dir);
     snprintf(out, sizeof(out), "%s/%s.prov", b->dir, name);
     in_dir(b, "tepctl.log", log, sizeof(log));
-    char *argv[] = { exe,        "--admin", admin,    "enrolee",       "add", (char *)name,
-                     "--mef-uri", (char *)b->mef_uri, "--mef-fqdn",    MEF_FQDN,
-                     "--out",    out,       ae_id ? "--ae-id" : NULL, (char *)ae_id, NULL };
+    char *argv[] = {exe,
+                    "--admin",
+                    admin,
+                    "enrolee",
+                    "add",
+                    (char *)name,
+                    "--mef-uri",
+                    (char *)b->mef_uri,
+                    "--mef-fqdn",
+                    MEF_FQDN,
+                    "--out",
+                    out,
+                    ae_id ? "--ae-id" : NULL,
+                    (char *)ae_id,
+                    NULL};
     return bench_run_wait(argv, log);
 }
 
@@ -241,8 +253,7 @@ static int start_bare(bench *b, int port, const char *self)
     snprintf(listen, sizeof(listen), HOST ":%d", port);
     snprintf(b->bare_uri, sizeof(b->bare_uri), "coaps://%s", listen);
     in_dir(b, "bare.log", log, sizeof(log));
-    char *argv[] = { (char *)self, "--serve-bare", listen, b->cse_crt, b->cse_key, b->cse_ca,
-                     NULL };
+    char *argv[] = {(char *)self, "--serve-bare", listen, b->cse_crt, b->cse_key, b->cse_ca, NULL};
     if ((b->bare = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "ready", b->bare, READY_WAIT_S);
@@ -256,8 +267,7 @@ static int start_psk(bench *b, int port)
     snprintf(listen, sizeof(listen), HOST ":%d", port);
     snprintf(b->psk_uri, sizeof(b->psk_uri), "coaps://%s", listen);
     in_dir(b, "psk.log", log, sizeof(log));
-    char *argv[] = { exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex,
-                     NULL };
+    char *argv[] = {exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex, NULL};
     if ((b->psk = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "ready", b->psk, READY_WAIT_S);
@@ -309,8 +319,8 @@ static int close_checked(int rc, tep_response *rsp, tep_conn *conn)
  * the device's AE; the session released. The benchmark's own bare client. */
 static int pki_once(const bench *b, const char *uri, bool with_request)
 {
-    bench_pki creds = { .cert_file = b->crt, .key_file = b->key, .ca_file = b->ca,
-                        .peer_id = CSE_ID, .sni = HOST };
+    bench_pki creds = {
+        .cert_file = b->crt, .key_file = b->key, .ca_file = b->ca, .peer_id = CSE_ID, .sni = HOST};
 
     return bench_pki_once(uri, &creds, with_request ? b->ae_path : NULL, b->ae_id,
                           TEP_DEFAULT_TIMEOUT_MS);
@@ -372,13 +382,27 @@ static int phase(const bench *b, int m, tally *ret)
     ret->n = 0;
     for (t0 = t = bench_now_s(); rc == 0 && t - t0 < b->seconds / b->rounds; t = bench_now_s()) {
         switch (m) {
-        case M_CSE_REQ: rc = pki_once(b, b->cse_uri, true); break;
-        case M_CSE_HS: rc = pki_once(b, b->cse_uri, false); break;
-        case M_BARE_REQ: rc = pki_once(b, b->bare_uri, true); break;
-        case M_BARE_HS: rc = pki_once(b, b->bare_uri, false); break;
-        case M_SDK_REQ: rc = sdk_once(b, dev); break;
-        case M_MAF_REG: rc = maf_once(b, dev); break;
-        default: rc = psk_once(b, kpm); break;
+        case M_CSE_REQ:
+            rc = pki_once(b, b->cse_uri, true);
+            break;
+        case M_CSE_HS:
+            rc = pki_once(b, b->cse_uri, false);
+            break;
+        case M_BARE_REQ:
+            rc = pki_once(b, b->bare_uri, true);
+            break;
+        case M_BARE_HS:
+            rc = pki_once(b, b->bare_uri, false);
+            break;
+        case M_SDK_REQ:
+            rc = sdk_once(b, dev);
+            break;
+        case M_MAF_REG:
+            rc = maf_once(b, dev);
+            break;
+        default:
+            rc = psk_once(b, kpm);
+            break;
         }
         ret->n += rc == 0;
     }
@@ -393,7 +417,7 @@ static int phase(const bench *b, int m, tally *ret)
 static int run_phase(const bench *b, int m, tally *ret)
 {
     int fds[2], rc = 0, status;
-    tally one = { 0, 0, 0 };
+    tally one = {0, 0, 0};
     pid_t pid;
 
     if (pipe(fds) != 0)
@@ -442,11 +466,12 @@ static int check_counts(const bench *b, const long n[M_COUNT])
     in_dir(b, "cse.log", log, sizeof(log));
     bound = bench_count_lines(log, "event=session_bound identity=cert:");
     if (bound < want) {
-        fprintf(stderr, "bench-cert: %ld handshakes to tep-cse but %ld event=session_bound\n",
-                want, bound);
+        fprintf(stderr, "bench-cert: %ld handshakes to tep-cse but %ld event=session_bound\n", want,
+                bound);
         return CMN_EPROTO;
     }
-    if (b->maf && ((rc = authz_maf_keys(b, &keys)) != 0 || keys < (unsigned long long)n[M_MAF_REG])) {
+    if (b->maf &&
+        ((rc = authz_maf_keys(b, &keys)) != 0 || keys < (unsigned long long)n[M_MAF_REG])) {
         fprintf(stderr, "bench-cert: %ld key registrations but tep-authz has %llu keys\n",
                 n[M_MAF_REG], keys);
         return CMN_EPROTO;
@@ -455,14 +480,19 @@ static int check_counts(const bench *b, const long n[M_COUNT])
 }
 
 static const char *const names[M_COUNT] = {
-    "cse handshake+retrieve", "cse handshake", "bare handshake+retrieve", "bare handshake",
-    "sdk tep_connect_cert+tep_retrieve", "maf key registration", "bare psk handshake",
+    "cse handshake+retrieve",
+    "cse handshake",
+    "bare handshake+retrieve",
+    "bare handshake",
+    "sdk tep_connect_cert+tep_retrieve",
+    "maf key registration",
+    "bare psk handshake",
 };
 
 static int run(bench *b, const char *self)
 {
-    double r[M_COUNT] = { 0 }, t[M_COUNT] = { 0 }, cpu_us[M_COUNT] = { 0 };
-    long n[M_COUNT] = { 0 };
+    double r[M_COUNT] = {0}, t[M_COUNT] = {0}, cpu_us[M_COUNT] = {0};
+    long n[M_COUNT] = {0};
     int rc;
 
     if ((rc = setup(b, self)) != 0) {
@@ -503,8 +533,7 @@ static int run(bench *b, const char *self)
     printf("client_cpu_us_cse_req=%.0f\nclient_cpu_us_bare_req=%.0f\n", cpu_us[M_CSE_REQ],
            cpu_us[M_BARE_REQ]);
     printf("cse_req_over_bare=%.3f\ncse_hs_over_bare=%.3f\nsdk_req_over_bare=%.3f\n",
-           r[M_CSE_REQ] / r[M_BARE_REQ], r[M_CSE_HS] / r[M_BARE_HS],
-           r[M_SDK_REQ] / r[M_BARE_REQ]);
+           r[M_CSE_REQ] / r[M_BARE_REQ], r[M_CSE_HS] / r[M_BARE_HS], r[M_SDK_REQ] / r[M_BARE_REQ]);
     if (b->maf)
         printf("maf_registrations=%ld\nmaf_reg_per_s=%.1f\nmaf_reg_latency_us=%.0f\n"
                "psk_hs_per_s=%.1f\npsk_hs_latency_us=%.0f\nmaf_reg_over_psk_hs=%.3f\n",
@@ -552,7 +581,7 @@ static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu
 
 static int bare_setup(coap_context_t *ctx, char **argv)
 {
-    coap_dtls_pki_t pki = { .version = COAP_DTLS_PKI_SETUP_VERSION };
+    coap_dtls_pki_t pki = {.version = COAP_DTLS_PKI_SETUP_VERSION};
     coap_resource_t *r = coap_resource_unknown_init2(on_get, 0);
     coap_address_t addr;
 
@@ -618,7 +647,7 @@ static int parse_args(bench *b, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    bench b = { .seconds = 3, .rounds = 3, .maf = true };
+    bench b = {.seconds = 3, .rounds = 3, .maf = true};
     char self[512];
     ssize_t len;
     int rc;
@@ -647,7 +676,7 @@ int main(int argc, char **argv)
     bench_stop(b.enroller);
     cmn_wipe(b.kpm_hex, sizeof(b.kpm_hex));
     if (rc == 0) {
-        char *argv_rm[] = { "/bin/rm", "-rf", b.dir, NULL };
+        char *argv_rm[] = {"/bin/rm", "-rf", b.dir, NULL};
 
         bench_run_wait(argv_rm, "/dev/null");
     }

@@ -84,8 +84,8 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 }
 
 /* The server's end-entity certificate must name c->peer_id (libcoap checked the chain). */
-static int check_cert(const char *cn, const uint8_t *der, size_t der_len,
-                      coap_session_t *session, unsigned depth, int validated, void *arg)
+static int check_cert(const char *cn, const uint8_t *der, size_t der_len, coap_session_t *session,
+                      unsigned depth, int validated, void *arg)
 {
     const client *c = arg;
     char want[256 + sizeof(CMN_CA_SAN_PREFIX)];
@@ -171,7 +171,7 @@ static int handshake(client *c, int timeout_ms)
 int bench_psk_once(const char *uri, const char *identity, const uint8_t *psk, size_t psk_len,
                    const char *sni, int timeout_ms)
 {
-    coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
+    coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
     coap_address_t dst;
     client c;
     int rc = client_open(&c, uri, &dst);
@@ -195,8 +195,8 @@ static int add_path(coap_optlist_t **chain, const char *path)
     while (*path != '\0') {
         size_t n = strcspn(path, "/");
 
-        if (n > 0 && !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n,
-                                                                  (const uint8_t *)path)))
+        if (n > 0 && !coap_insert_optlist(
+                         chain, coap_new_optlist(COAP_OPTION_URI_PATH, n, (const uint8_t *)path)))
             return CMN_ENOMEM;
         path += n;
         if (*path == '/')
@@ -221,8 +221,7 @@ static int retrieve(client *c, const char *path, const char *from, int timeout_m
     if (!coap_add_token(pdu, token_len, token) || cmn_random(rnd, sizeof(rnd)) != 0)
         goto out;
     cmn_hex_encode(rnd, sizeof(rnd), rqi);
-    if (add_path(&chain, path) != 0 ||
-        cmn_coap_optlist_str(&chain, CMN_OPT_FR, from) != 0 ||
+    if (add_path(&chain, path) != 0 || cmn_coap_optlist_str(&chain, CMN_OPT_FR, from) != 0 ||
         cmn_coap_optlist_str(&chain, CMN_OPT_RQI, rqi) != 0 ||
         cmn_coap_optlist_str(&chain, CMN_OPT_RVI, "3") != 0 || !coap_add_optlist_pdu(pdu, &chain))
         goto out;
@@ -241,10 +240,10 @@ out:
     return rc;
 }
 
-int bench_pki_once(const char *uri, const bench_pki *creds, const char *path,
-                   const char *from, int timeout_ms)
+int bench_pki_once(const char *uri, const bench_pki *creds, const char *path, const char *from,
+                   int timeout_ms)
 {
-    coap_dtls_pki_t setup = { .version = COAP_DTLS_PKI_SETUP_VERSION };
+    coap_dtls_pki_t setup = {.version = COAP_DTLS_PKI_SETUP_VERSION};
     coap_address_t dst;
     client c;
     int rc = client_open(&c, uri, &dst);

@@ -27,7 +27,7 @@ int bench_psk_once(const char *uri, const char *identity, const uint8_t *psk, si
 /* One certificate handshake to uri, then, when path is not NULL, one oneM2M RETRIEVE of
  * path (From = from, a fresh RQI, RVI 3) that must be answered with RSC 2000
  * (CMN_EPROTO otherwise); the session released. Errors as bench_psk_once(). */
-int bench_pki_once(const char *uri, const bench_pki *creds, const char *path,
-                   const char *from, int timeout_ms);
+int bench_pki_once(const char *uri, const bench_pki *creds, const char *path, const char *from,
+                   int timeout_ms);
 
 #endif

@@ -133,8 +133,8 @@ static void add_path(coap_optlist_t **chain, const char *path)
         size_t n = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
 
         if (n > 0)
-            coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n,
-                                                        (const uint8_t *)seg));
+            coap_insert_optlist(chain,
+                                coap_new_optlist(COAP_OPTION_URI_PATH, n, (const uint8_t *)seg));
         seg += n;
         if (*seg == '/')
             seg++;
@@ -149,8 +149,8 @@ static void add_query(coap_optlist_t **chain, const char *query)
         size_t n = strcspn(arg, "&");
 
         if (n > 0)
-            coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n,
-                                                        (const uint8_t *)arg));
+            coap_insert_optlist(chain,
+                                coap_new_optlist(COAP_OPTION_URI_QUERY, n, (const uint8_t *)arg));
         arg += n;
         if (*arg == '&')
             arg++;
@@ -163,9 +163,8 @@ static int send_one(bench *b, unsigned i, bool create)
 {
     const char *body = b->o.body;
     coap_session_t *session = b->session[i];
-    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON,
-                                   create ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET,
-                                   session);
+    coap_pdu_t *pdu = coap_new_pdu(
+        COAP_MESSAGE_CON, create ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET, session);
     coap_optlist_t *chain = NULL;
     uint8_t token[8];
     size_t tlen;
@@ -204,7 +203,7 @@ out:
 
 static coap_session_t *new_session(bench *b, const coap_address_t *dst)
 {
-    coap_dtls_cpsk_t setup = { .version = COAP_DTLS_CPSK_SETUP_VERSION };
+    coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
 
     if (!b->dtls)
         return coap_new_client_session(b->ctx, NULL, dst, COAP_PROTO_UDP);
@@ -272,8 +271,7 @@ static int hold_idle(bench *b)
         }
         coap_io_process(b->ctx, 100);
     }
-    printf("connected=%lu\nfailed=%lu\nclosed=%lu\nready\n", b->connected, b->hs_failed,
-           b->closed);
+    printf("connected=%lu\nfailed=%lu\nclosed=%lu\nready\n", b->connected, b->hs_failed, b->closed);
     fflush(stdout);
     while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
         ;
@@ -303,40 +301,69 @@ static int run(bench *b, double *ret_elapsed)
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
     static const struct option longs[] = {
-        { "uri", required_argument, NULL, 'u' }, { "identity", required_argument, NULL, 'i' },
-        { "key", required_argument, NULL, 'k' }, { "from", required_argument, NULL, 'f' },
-        { "path", required_argument, NULL, 'p' }, { "op", required_argument, NULL, 'o' },
-        { "seconds", required_argument, NULL, 's' }, { "window", required_argument, NULL, 'w' },
-        { "query", required_argument, NULL, 'q' }, { "ty", required_argument, NULL, 't' },
-        { "body", required_argument, NULL, 'b' }, { "count", required_argument, NULL, 'c' },
-        { "sessions", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 }
-    };
+        {"uri", required_argument, NULL, 'u'},      {"identity", required_argument, NULL, 'i'},
+        {"key", required_argument, NULL, 'k'},      {"from", required_argument, NULL, 'f'},
+        {"path", required_argument, NULL, 'p'},     {"op", required_argument, NULL, 'o'},
+        {"seconds", required_argument, NULL, 's'},  {"window", required_argument, NULL, 'w'},
+        {"query", required_argument, NULL, 'q'},    {"ty", required_argument, NULL, 't'},
+        {"body", required_argument, NULL, 'b'},     {"count", required_argument, NULL, 'c'},
+        {"sessions", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
     const char *key = NULL;
     int c;
 
-    *o = (bench_opts){ .seconds = 5, .window = 1, .op = "retrieve", .ty = 4,
-                       .body = "{\"m2m:cin\":{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}" };
+    *o = (bench_opts){.seconds = 5,
+                      .window = 1,
+                      .op = "retrieve",
+                      .ty = 4,
+                      .body = "{\"m2m:cin\":{\"con\":\"21.5\",\"cnf\":\"text/plain:0\"}}"};
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
-        case 'u': o->uri = optarg; break;
-        case 'i': o->identity = optarg; break;
-        case 'k': key = optarg; break;
-        case 'f': o->from = optarg; break;
-        case 'p': o->path = optarg; break;
-        case 'o': o->op = optarg; break;
-        case 's': o->seconds = atof(optarg); break;
-        case 'w': o->window = (unsigned)atoi(optarg); break;
-        case 'q': o->query = optarg; break;
-        case 't': o->ty = (unsigned)atoi(optarg); break;
-        case 'b': o->body = optarg; break;
-        case 'c': o->count = strtoul(optarg, NULL, 10); break;
-        case 'n': o->sessions = strtoul(optarg, NULL, 10); break;
-        default: return CMN_EINVAL;
+        case 'u':
+            o->uri = optarg;
+            break;
+        case 'i':
+            o->identity = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'f':
+            o->from = optarg;
+            break;
+        case 'p':
+            o->path = optarg;
+            break;
+        case 'o':
+            o->op = optarg;
+            break;
+        case 's':
+            o->seconds = atof(optarg);
+            break;
+        case 'w':
+            o->window = (unsigned)atoi(optarg);
+            break;
+        case 'q':
+            o->query = optarg;
+            break;
+        case 't':
+            o->ty = (unsigned)atoi(optarg);
+            break;
+        case 'b':
+            o->body = optarg;
+            break;
+        case 'c':
+            o->count = strtoul(optarg, NULL, 10);
+            break;
+        case 'n':
+            o->sessions = strtoul(optarg, NULL, 10);
+            break;
+        default:
+            return CMN_EINVAL;
         }
     }
     if (!o->uri || !o->from || !o->path || o->seconds <= 0 || o->window == 0 ||
-        o->window > MAX_WINDOW || (strcmp(o->op, "create") && strcmp(o->op, "retrieve") &&
-                           strcmp(o->op, "idle")) ||
+        o->window > MAX_WINDOW ||
+        (strcmp(o->op, "create") && strcmp(o->op, "retrieve") && strcmp(o->op, "idle")) ||
         (strcmp(o->op, "idle") == 0 && (o->sessions == 0 || o->sessions > 100000)))
         return CMN_EINVAL;
     if (key == NULL)
@@ -357,7 +384,7 @@ static void report(const bench *b, double elapsed)
 
 int main(int argc, char **argv)
 {
-    bench b = { 0 };
+    bench b = {0};
     double elapsed = 0;
     int rc = 1;
 

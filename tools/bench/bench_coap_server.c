@@ -84,8 +84,8 @@ typedef struct {
 } bench_psk;
 
 /* The one identity this server knows; any other is refused in the handshake. */
-static const coap_bin_const_t *validate_id(coap_bin_const_t *identity,
-                                           coap_session_t *session, void *arg)
+static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_session_t *session,
+                                           void *arg)
 {
     const bench_psk *p = arg;
 
@@ -97,7 +97,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity,
 
 static int setup(coap_context_t *ctx, const char *listen, const char *plain, bench_psk *p)
 {
-    coap_dtls_spsk_t psk = { .version = COAP_DTLS_SPSK_SETUP_VERSION };
+    coap_dtls_spsk_t psk = {.version = COAP_DTLS_SPSK_SETUP_VERSION};
     coap_resource_t *r = coap_resource_unknown_init2(on_post, 0);
     coap_address_t addr;
 
@@ -114,20 +114,19 @@ static int setup(coap_context_t *ctx, const char *listen, const char *plain, ben
     if (cmn_coap_parse_listen(listen, &addr) != 0 ||
         coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS) == NULL)
         return CMN_EIO;
-    if (plain != NULL &&
-        (cmn_coap_parse_listen(plain, &addr) != 0 ||
-         coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL))
+    if (plain != NULL && (cmn_coap_parse_listen(plain, &addr) != 0 ||
+                          coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL))
         return CMN_EIO;
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        { "listen", required_argument, NULL, 'l' }, { "identity", required_argument, NULL, 'i' },
-        { "key", required_argument, NULL, 'k' }, { "plain", required_argument, NULL, 'p' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option longs[] = {{"listen", required_argument, NULL, 'l'},
+                                          {"identity", required_argument, NULL, 'i'},
+                                          {"key", required_argument, NULL, 'k'},
+                                          {"plain", required_argument, NULL, 'p'},
+                                          {NULL, 0, NULL, 0}};
     const char *listen = NULL, *identity = NULL, *hex = NULL, *plain = NULL;
     uint8_t key[MAX_KEY];
     size_t key_len = 0;
@@ -136,16 +135,22 @@ int main(int argc, char **argv)
     int c, rc = 1;
 
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'l') listen = optarg;
-        else if (c == 'i') identity = optarg;
-        else if (c == 'k') hex = optarg;
-        else if (c == 'p') plain = optarg;
-        else goto out;
+        if (c == 'l')
+            listen = optarg;
+        else if (c == 'i')
+            identity = optarg;
+        else if (c == 'k')
+            hex = optarg;
+        else if (c == 'p')
+            plain = optarg;
+        else
+            goto out;
     }
     if (listen == NULL || identity == NULL || hex == NULL || strlen(hex) % 2 ||
         (key_len = strlen(hex) / 2) == 0 || key_len > MAX_KEY ||
         cmn_hex_decode(hex, key, key_len) != 0) {
-        fprintf(stderr, "usage: bench-coap-server --listen HOST:PORT --identity ID --key HEX [--plain HOST:PORT]\n");
+        fprintf(stderr, "usage: bench-coap-server --listen HOST:PORT --identity ID --key HEX "
+                        "[--plain HOST:PORT]\n");
         goto out;
     }
     signal(SIGTERM, on_signal);
@@ -153,7 +158,7 @@ int main(int argc, char **argv)
     coap_startup();
     coap_set_log_level(LOG_ERR);
     rc = 3;
-    psk = (bench_psk){ .identity = identity, .key = { .s = key, .length = key_len } };
+    psk = (bench_psk){.identity = identity, .key = {.s = key, .length = key_len}};
     if ((ctx = coap_new_context(NULL)) == NULL || setup(ctx, listen, plain, &psk) != 0)
         goto out;
     printf("ready\n");

@@ -243,7 +243,8 @@ static pid_t start_authz(const char *path)
 
     if (f == NULL)
         return -1;
-    fprintf(f, "[authz]\ndata_dir = %s/data\nlog_level = info\ndecide_rate = 0\n[bus]\ndecide = %s\n"
+    fprintf(f,
+            "[authz]\ndata_dir = %s/data\nlog_level = info\ndecide_rate = 0\n[bus]\ndecide = %s\n"
             "admin = ipc://%s/admin.ipc\nevents = ipc://%s/events.ipc\nsync = ipc://%s/sync.ipc\n",
             dir, decide_ep, dir, dir, dir);
     fclose(f);
@@ -426,8 +427,8 @@ static void print_results(const bench_results *r, size_t size)
 {
     printf("msg_bytes=%zu\n", size);
     printf("evaluate_per_s=%.0f\npdp_per_s=%.0f\n", r->evaluate, r->pdp);
-    printf("bus_decide_per_s=%.0f\nbus_pdp_per_s=%.0f\nbus_echo_per_s=%.0f\n", r->bus,
-           r->bus_pdp, r->echo);
+    printf("bus_decide_per_s=%.0f\nbus_pdp_per_s=%.0f\nbus_echo_per_s=%.0f\n", r->bus, r->bus_pdp,
+           r->echo);
     if (r->bus <= 0 || r->bus_pdp <= 0 || r->echo <= 0)
         return;
     printf("bus_decide_latency_us=%.1f\nbus_pdp_latency_us=%.1f\nbus_echo_latency_us=%.1f\n",
@@ -457,8 +458,7 @@ static pid_t fork_server(const char *ep, bool pdp)
 }
 
 /* The three round-trip phases, then every server stopped; 0 when all went well. */
-static int bench_bus(const char *authz, const packed_reqs *p, double seconds,
-                     bench_results *r)
+static int bench_bus(const char *authz, const packed_reqs *p, double seconds, bench_results *r)
 {
     pid_t echo_pid = fork_server(echo_ep, false), pdp_pid = fork_server(pdp_ep, true);
     pid_t authz_pid = start_authz(authz);

@@ -58,11 +58,13 @@ static int write_config(const bench *b, const char *path, int port)
 
     if (f == NULL)
         return CMN_EIO;
-    fprintf(f, "[enroller]\ndata_dir = %s/data\nmef_fqdn = %s\nlisten = 127.0.0.1:%d\n"
-               "registrar_cse_id = /tep-cse\nregistrar_poa = coaps://127.0.0.1:5684\n"
-               "maf_id = maf.tep.local\nmaf_poa =\nlog_level = info\n\n"
-               "[bus]\nevents = ipc://%s/events.ipc\nsync = ipc://%s/sync.ipc\n"
-               "admin = ipc://%s/admin.ipc\n", b->dir, MEF_FQDN, port, b->dir, b->dir, b->dir);
+    fprintf(f,
+            "[enroller]\ndata_dir = %s/data\nmef_fqdn = %s\nlisten = 127.0.0.1:%d\n"
+            "registrar_cse_id = /tep-cse\nregistrar_poa = coaps://127.0.0.1:5684\n"
+            "maf_id = maf.tep.local\nmaf_poa =\nlog_level = info\n\n"
+            "[bus]\nevents = ipc://%s/events.ipc\nsync = ipc://%s/sync.ipc\n"
+            "admin = ipc://%s/admin.ipc\n",
+            b->dir, MEF_FQDN, port, b->dir, b->dir, b->dir);
     return fclose(f) == 0 ? 0 : CMN_EIO;
 }
 
@@ -77,7 +79,7 @@ static int start_enroller(bench *b)
     snprintf(b->mef_uri, sizeof(b->mef_uri), "coaps://127.0.0.1:%d", port);
     if (port < 0 || (rc = write_config(b, cfg, port)) != 0)
         return CMN_EIO;
-    char *argv[] = { exe, "--config", cfg, NULL };
+    char *argv[] = {exe, "--config", cfg, NULL};
     if ((b->enroller = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "event=ready", b->enroller, READY_WAIT_S);
@@ -98,8 +100,9 @@ static int provision(const bench *b)
     for (int i = 0; i < b->enrolees; i++) {
         snprintf(name, sizeof(name), "bench-enrolee-%d", i);
         prov_path(b, i, out, sizeof(out), "prov");
-        char *argv[] = { exe, "--admin", admin, "enrolee", "add", name, "--mef-uri",
-                         (char *)b->mef_uri, "--mef-fqdn", MEF_FQDN, "--out", out, NULL };
+        char *argv[] = {exe,         "--admin",          admin,        "enrolee", "add",   name,
+                        "--mef-uri", (char *)b->mef_uri, "--mef-fqdn", MEF_FQDN,  "--out", out,
+                        NULL};
         if (bench_run_wait(argv, log) != 0)
             return CMN_EIO;
     }
@@ -115,8 +118,7 @@ static int start_bare(bench *b)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     snprintf(log, sizeof(log), "%s/bare.log", b->dir);
     snprintf(b->bare_uri, sizeof(b->bare_uri), "coaps://127.0.0.1:%d", port);
-    char *argv[] = { exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex,
-                     NULL };
+    char *argv[] = {exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex, NULL};
     if (port < 0 || (b->bare = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "ready", b->bare, READY_WAIT_S);
@@ -163,7 +165,7 @@ static void free_devices(tep_device **devs, int n)
 /* Enrolments of enrolees first, first+step, ... in turn for b->seconds (uri unused). */
 static int phase_enrol(const bench *b, const char *uri, int first, int step, tally *ret)
 {
-    tep_device *devs[MAX_ENROLEES] = { 0 };
+    tep_device *devs[MAX_ENROLEES] = {0};
     char prov[128], state[128];
     int rc = 0, n_devs = 0;
     double t0, t;
@@ -197,7 +199,7 @@ static int run_workers(const bench *b, phase_fn phase, const char *uri, int work
 {
     pid_t pids[MAX_ENROLEES];
     int fds[2], rc = 0, started = 0;
-    tally sum = { 0, 0 }, one;
+    tally sum = {0, 0}, one;
 
     if (pipe(fds) != 0)
         return CMN_EIO;
@@ -279,17 +281,19 @@ static int measure(bench *b, double per_s[M_COUNT], long *ret_enrolments)
         const char *what;
         bool enrol, bare, parallel;
     } m[M_COUNT] = {
-        { "enrol", true, false, false },     { "mef handshake", false, false, false },
-        { "bare handshake", false, true, false }, { "enrol, in flight", true, false, true },
-        { "bare handshake, in flight", false, true, true },
+        {"enrol", true, false, false},
+        {"mef handshake", false, false, false},
+        {"bare handshake", false, true, false},
+        {"enrol, in flight", true, false, true},
+        {"bare handshake, in flight", false, true, true},
     };
 
     *ret_enrolments = 0;
     for (int i = 0; i < M_COUNT; i++) {
         long n = 0;
         int rc = run_workers(b, m[i].enrol ? phase_enrol : phase_handshakes,
-                             m[i].bare ? b->bare_uri : b->mef_uri,
-                             m[i].parallel ? b->inflight : 1, &per_s[i], &n);
+                             m[i].bare ? b->bare_uri : b->mef_uri, m[i].parallel ? b->inflight : 1,
+                             &per_s[i], &n);
 
         *ret_enrolments += m[i].enrol ? n : 0;
 
@@ -329,18 +333,20 @@ static int run(bench *b)
            r[M_ENROL], 1e6 / r[M_ENROL], r[M_MEF_HS], r[M_BARE_HS], 1e6 / r[M_BARE_HS]);
     printf("enrol_over_bare=%.3f\nmef_handshake_over_bare=%.3f\n", r[M_ENROL] / r[M_BARE_HS],
            r[M_MEF_HS] / r[M_BARE_HS]);
-    printf("enrol_many_per_s=%.1f\nbare_handshake_many_per_s=%.1f\nenrol_many_over_bare_many=%.3f\n",
-           r[M_ENROL_K], r[M_BARE_HS_K], r[M_ENROL_K] / r[M_BARE_HS_K]);
+    printf(
+        "enrol_many_per_s=%.1f\nbare_handshake_many_per_s=%.1f\nenrol_many_over_bare_many=%.3f\n",
+        r[M_ENROL_K], r[M_BARE_HS_K], r[M_ENROL_K] / r[M_BARE_HS_K]);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    bench b = { .seconds = 3, .enrolees = 8, .inflight = 4 };
+    bench b = {.seconds = 3, .enrolees = 8, .inflight = 4};
     int rc;
 
     if (parse_args(&b, argc, argv) != 0) {
-        fprintf(stderr, "usage: bench-enrol [--seconds S] [--enrolees N] [--inflight K] BUILD_DIR\n");
+        fprintf(stderr,
+                "usage: bench-enrol [--seconds S] [--enrolees N] [--inflight K] BUILD_DIR\n");
         return 2;
     }
     snprintf(b.dir, sizeof(b.dir), "/tmp/bench-enrol.XXXXXX");
@@ -353,7 +359,7 @@ int main(int argc, char **argv)
     bench_stop(b.enroller);
     cmn_wipe(b.kpm_hex, sizeof(b.kpm_hex));
     if (rc == 0) {
-        char *argv_rm[] = { "/bin/rm", "-rf", b.dir, NULL };
+        char *argv_rm[] = {"/bin/rm", "-rf", b.dir, NULL};
         char log[] = "/dev/null";
 
         bench_run_wait(argv_rm, log);

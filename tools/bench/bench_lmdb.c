@@ -26,11 +26,11 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *const dbs[] = { "bench", "bench1", "bench2", "bench3", "bench4",
-                                   "bench5", "bench6", "bench7" };
+static const char *const dbs[] = {"bench",  "bench1", "bench2", "bench3",
+                                  "bench4", "bench5", "bench6", "bench7"};
 
-static int put_batch(cmn_store *st, uint64_t *seq, unsigned batch, unsigned ndb,
-                     const uint8_t *val, size_t size)
+static int put_batch(cmn_store *st, uint64_t *seq, unsigned batch, unsigned ndb, const uint8_t *val,
+                     size_t size)
 {
     cmn_txn *t = NULL;
     uint8_t key[8];
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("puts=%llu\ncommits=%llu\nseconds=%.3f\nputs_per_s=%.1f\ncommits_per_s=%.1f\n",
-           (unsigned long long)seq, (unsigned long long)commits, t - t0,
-           (double)seq / (t - t0), (double)commits / (t - t0));
+           (unsigned long long)seq, (unsigned long long)commits, t - t0, (double)seq / (t - t0),
+           (double)commits / (t - t0));
     return 0;
 }

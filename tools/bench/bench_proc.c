@@ -25,7 +25,7 @@ double bench_now_s(void)
 
 int bench_free_udp_port(void)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
     int fd = socket(AF_INET, SOCK_DGRAM, 0), port = -1;
 
@@ -118,14 +118,14 @@ int bench_read_kpm(const char *prov_path, char *kpm_id, size_t id_len, char *kpm
     return kpm_id[0] != '\0' && strlen(kpm_hex) == 2 * CMN_KEY_LEN ? 0 : CMN_ECONFIG;
 }
 
-int bench_status_value(const char *tepctl, const char *admin, const char *daemon,
-                       const char *key, const char *out_path, unsigned long long *ret)
+int bench_status_value(const char *tepctl, const char *admin, const char *daemon, const char *key,
+                       const char *out_path, unsigned long long *ret)
 {
     char line[256];
     size_t klen = strlen(key);
     FILE *f;
     int rc;
-    char *argv[] = { (char *)tepctl, "--admin", (char *)admin, "status", (char *)daemon, NULL };
+    char *argv[] = {(char *)tepctl, "--admin", (char *)admin, "status", (char *)daemon, NULL};
 
     if ((rc = bench_run_wait(argv, out_path)) != 0 || (f = fopen(out_path, "r")) == NULL)
         return CMN_EIO;

@@ -27,7 +27,7 @@ int bench_read_kpm(const char *prov_path, char *kpm_id, size_t id_len, char *kpm
                    size_t hex_len);
 /* `tepctl --admin ADMIN status DAEMON` (output to out_path) and the value of its line
  * KEY=<unsigned>: CMN_EIO when tepctl fails, CMN_EPROTO when the line is missing. */
-int bench_status_value(const char *tepctl, const char *admin, const char *daemon,
-                       const char *key, const char *out_path, unsigned long long *ret);
+int bench_status_value(const char *tepctl, const char *admin, const char *daemon, const char *key,
+                       const char *out_path, unsigned long long *ret);
 
 #endif

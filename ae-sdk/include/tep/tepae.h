@@ -60,10 +60,10 @@ enum {
     TEP_EINVAL = -2,    /* bad argument, malformed file or malformed answer */
     TEP_ENOTFOUND = -3, /* no such file / entry */
     TEP_EEXIST = -4,
-    TEP_EIO = -5,       /* operating-system I/O error (files, sockets) */
-    TEP_ECRYPTO = -6,   /* key derivation or TLS export failed */
+    TEP_EIO = -5,     /* operating-system I/O error (files, sockets) */
+    TEP_ECRYPTO = -6, /* key derivation or TLS export failed */
     TEP_ESTORE = -7,
-    TEP_ECORRUPT = -8,  /* a file or message does not decode */
+    TEP_ECORRUPT = -8, /* a file or message does not decode */
     TEP_ESCHEMA = -9,
     TEP_EBUS = -10,
     TEP_ETIMEOUT = -11, /* no handshake or answer before the timeout */
@@ -78,8 +78,13 @@ enum {
 };
 
 /* oneM2M operations (TS-0004 6.3.4.2.5) and the resource types the helpers know. */
-enum { TEP_OP_CREATE = 1, TEP_OP_RETRIEVE = 2, TEP_OP_UPDATE = 3, TEP_OP_DELETE = 4,
-       TEP_OP_NOTIFY = 5 };
+enum {
+    TEP_OP_CREATE = 1,
+    TEP_OP_RETRIEVE = 2,
+    TEP_OP_UPDATE = 3,
+    TEP_OP_DELETE = 4,
+    TEP_OP_NOTIFY = 5
+};
 enum { TEP_TY_ACP = 1, TEP_TY_AE = 2, TEP_TY_CNT = 3, TEP_TY_CIN = 4, TEP_TY_CSEBASE = 5 };
 
 #define TEP_DEFAULT_TIMEOUT_MS 5000
@@ -97,7 +102,7 @@ typedef struct tep_response {
     char *rqi;          /* oneM2M-RQI echoed by the peer ("" if absent) */
     char *body;         /* payload (JSON text), "" if empty */
     size_t body_len;
-    char *location;     /* Location-Path joined with '/', NULL if absent */
+    char *location; /* Location-Path joined with '/', NULL if absent */
 } tep_response;
 
 /* Static strings, never NULL (an unknown code has a generic name); any thread. */
@@ -133,9 +138,9 @@ TEP_API const char *tep_device_app_id(const tep_device *dev);     /* "" if none 
 TEP_API const char *tep_device_kpsa_id(const tep_device *dev);
 TEP_API const char *tep_device_registrar_cse_id(const tep_device *dev);
 TEP_API const char *tep_device_registrar_poa(const tep_device *dev);
-TEP_API const char *tep_device_maf_id(const tep_device *dev);     /* "" if none */
-TEP_API const char *tep_device_maf_poa(const tep_device *dev);    /* MAF URI, "" if none */
-TEP_API int64_t tep_device_expires(const tep_device *dev);       /* Unix secs, 0 if none */
+TEP_API const char *tep_device_maf_id(const tep_device *dev);  /* "" if none */
+TEP_API const char *tep_device_maf_poa(const tep_device *dev); /* MAF URI, "" if none */
+TEP_API int64_t tep_device_expires(const tep_device *dev);     /* Unix secs, 0 if none */
 /* 1 once tep_register_ae() succeeded for this enrolment (remembered in the state
  * file), else 0. */
 TEP_API int tep_device_is_registered(const tep_device *dev);
@@ -200,8 +205,8 @@ TEP_API int tep_register_ae(tep_conn *conn, const char *app_id, const char *rn,
 /* CREATE of type ty under parent_path with json_body (the whole {"m2m:xxx":{...}}).
  * These three are tep_request() with From = the connection's default: the same
  * ownership and errors (TEP_EINVAL for ty 0). */
-TEP_API int tep_create(tep_conn *conn, const char *parent_path, unsigned ty,
-                       const char *json_body, tep_response **ret_rsp);
+TEP_API int tep_create(tep_conn *conn, const char *parent_path, unsigned ty, const char *json_body,
+                       tep_response **ret_rsp);
 TEP_API int tep_retrieve(tep_conn *conn, const char *path, tep_response **ret_rsp);
 TEP_API int tep_delete(tep_conn *conn, const char *path, tep_response **ret_rsp);
 
@@ -230,8 +235,7 @@ TEP_API int tep_connect_cert(tep_device *dev, tep_conn **ret_conn);
  * "crt" (the certificate) or "ca" (the trust anchor): "<state path>.<which>.pem",
  * written into the caller's buf of len bytes (NUL-terminated). TEP_EINVAL: another
  * which; TEP_ERANGE: buf too small. Whether the file exists is not checked. */
-TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf,
-                                 size_t len);
+TEP_API int tep_device_cert_path(const tep_device *dev, const char *which, char *buf, size_t len);
 
 /* ---- the certificate-based RSPF (TS-0003 8.3.2.2) and re-provisioning (8.3.1.2) ----- */
 
@@ -275,8 +279,7 @@ typedef struct tep_token {
  * handshake refused or no grant (4.03); TEP_EINVAL: bad arguments or refused as
  * malformed (4.00); TEP_EPROTO: a malformed answer; TEP_ETIMEOUT. */
 TEP_API int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *ris,
-                              size_t n_ris, unsigned acop, int64_t lifetime,
-                              tep_token **ret_token);
+                              size_t n_ris, unsigned acop, int64_t lifetime, tep_token **ret_token);
 TEP_API void tep_token_free(tep_token *t); /* NULL is fine; wipes the token text */
 
 /* ---- the MAF-based SAEF (TS-0003 8.8, 8.2.2.3) ----------------------------------- */
@@ -301,37 +304,34 @@ TEP_API int tep_maf_register_key(tep_device *dev, const char *maf_uri, const cha
  * anchor and to subjectAltName "onem2m:<MAF-ID>". The MAF knows the client by its
  * certificate (no assignedSymmKeyID); it accepts it only while the enrolment is live.
  * TEP_ESTATE also when there is no certificate yet. */
-TEP_API int tep_maf_register_key_cert(tep_device *dev, const char *maf_uri,
-                                      const char *target_id, int64_t lifetime,
-                                      tep_kc **ret_kc);
+TEP_API int tep_maf_register_key_cert(tep_device *dev, const char *maf_uri, const char *target_id,
+                                      int64_t lifetime, tep_kc **ret_kc);
 /* MAF Key Registration Update (8.8.2.9), in a new MAF Handshake of the kind kc was
  * registered in: a new expiry of lifetime seconds from now (0: unchanged; the MAF may
  * shorten it, kc's expiry follows its answer) and/or the single target target_id (NULL:
  * unchanged); at least one. The targets learn it from the MAF (a dropped target drops
  * Kc). TEP_EDENIED: refused (not the source, key expired, no client registration);
  * TEP_ENOTFOUND: the MAF no longer has the key; TEP_EINVAL. */
-TEP_API int tep_maf_update_key(tep_device *dev, const char *maf_uri, tep_kc *kc,
-                               int64_t lifetime, const char *target_id);
+TEP_API int tep_maf_update_key(tep_device *dev, const char *maf_uri, tep_kc *kc, int64_t lifetime,
+                               const char *target_id);
 /* MAF Key De-Registration (8.8.2.10): the MAF gives Kc to no one from now on and tells
  * its targets, which close the sessions opened with it. Errors as tep_maf_update_key. */
 TEP_API int tep_maf_deregister_key(tep_device *dev, const char *maf_uri, const tep_kc *kc);
 /* MAF Client De-Registration (8.8.2.6) of the client registration kc was registered
  * under: the MAF deletes it and de-registers every key registered with it. */
-TEP_API int tep_maf_deregister_client(tep_device *dev, const char *maf_uri,
-                                      const tep_kc *kc);
+TEP_API int tep_maf_deregister_client(tep_device *dev, const char *maf_uri, const tep_kc *kc);
 /* Accessors: borrowed from kc, valid until tep_kc_free(kc) (an update changes only the
  * expiry); NULL (0) for kc NULL; they never fail. */
 TEP_API const char *tep_kc_client_reg_id(const tep_kc *kc); /* mafClientRegID */
 TEP_API const char *tep_kc_key_id(const tep_kc *kc);        /* hex(KcID)@MAF-FQDN */
 TEP_API int64_t tep_kc_expires(const tep_kc *kc);           /* Unix seconds */
-TEP_API void tep_kc_free(tep_kc *kc);                /* NULL is fine */
+TEP_API void tep_kc_free(tep_kc *kc);                       /* NULL is fine */
 
 /* DTLS-PSK to the target at uri (NULL: the registrar's poa) with psk_identity = the Key
  * Identifier and psk = Kc. The target learns Kc from the MAF when it first sees the
  * identity, so a refused handshake is retried for about a second and a half. dev and
  * kc are borrowed (kc may be freed once connected). Errors as tep_connect(). */
-TEP_API int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri,
-                           tep_conn **ret_conn);
+TEP_API int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn **ret_conn);
 
 /* ---- end-to-end security of data (ESData, TS-0003 8.5) ----------------------------- */
 
@@ -373,7 +373,7 @@ typedef struct tep_esdata {
     int cls;       /* the TEP_ESDATA_* class the object turned out to be */
     uint8_t *data; /* the data, with a NUL after len bytes */
     size_t len;
-    char *signer;  /* ES256: the ID its certificate names (subjectAltName onem2m:<ID>);
+    char *signer; /* ES256: the ID its certificate names (subjectAltName onem2m:<ID>);
                       HS256: the kid; NULL for encryption only */
 } tep_esdata;
 
@@ -402,8 +402,7 @@ TEP_API int tep_esdata_kid(const char *object, char *buf, size_t len);
  * target ID. Errors as tep_maf_register_key(); TEP_EINVAL for another SUID or a target
  * of the wrong form. */
 TEP_API int tep_maf_register_e2e_key(tep_device *dev, const char *maf_uri, unsigned suid,
-                                     const char *target_id, int64_t lifetime,
-                                     tep_kc **ret_kc);
+                                     const char *target_id, int64_t lifetime, tep_kc **ret_kc);
 /* The end-to-end keys of a kc from tep_maf_register_e2e_key() (TEP_EINVAL for a SAEF
  * Kc). *ret_key is the caller's: tep_e2e_key_free(). */
 TEP_API int tep_e2e_key_from_kc(const tep_kc *kc, tep_e2e_key **ret_key);
@@ -428,15 +427,15 @@ typedef struct tep_esprim tep_esprim;
  * NOTIFY {"m2m:seci":{"sit":3}} to the CSEBase, or its e2eSecInfo's "esro". TEP_EPROTO:
  * malformed or offering no HMAC-SHA256 / A256GCM; TEP_EEXPIRED: past its esrx;
  * TEP_ESTATE: not enrolled. *ret is the caller's. */
-TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json,
-                           int64_t lifetime, tep_esprim **ret);
+TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json, int64_t lifetime,
+                           tep_esprim **ret);
 /* The same with a MAF pairwise key (8.4.2 A, "MAF ESPrim Framework"): kc from
  * tep_maf_register_e2e_key() with SUID 33 for the Receiver's CSE-ID; kid = its Key
  * Identifier, pairwiseESPrimKey = Ke2e_msg_conf of Kc with End-Point-B = that target. The
  * Receiver fetches Kc from the MAF on sight (until then it answers 4112: retry).
  * TEP_EINVAL: not an ESPrim kc. */
-TEP_API int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json,
-                              int64_t lifetime, tep_esprim **ret);
+TEP_API int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json, int64_t lifetime,
+                              tep_esprim **ret);
 /* The same with the pairwiseESPrimKey of an end-to-end key: Ke2e_msg_conf of key, kid its
  * kid, e.g. the key of tep_escertke() or tep_escertke_cse() (End-Point-B = that CSE-ID). */
 TEP_API int tep_esprim_new_e2e(const tep_e2e_key *key, const char *receiver_rand_json,
@@ -492,8 +491,7 @@ TEP_API int tep_mef_register_key(tep_device *dev, unsigned suid, const char *tar
 /* The same key computed locally from Ke, without the MEF (a key registered earlier);
  * no client registration id. *ret_kc is the caller's: tep_kc_free(). TEP_ESTATE: not
  * enrolled; TEP_EEXPIRED; TEP_EINVAL: another suid or a malformed target_id. */
-TEP_API int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id,
-                        tep_kc **ret_kc);
+TEP_API int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id, tep_kc **ret_kc);
 /* MEF Key Registration Update (8.3.5.2.9): a new expiry lifetime seconds from now (the
  * MEF may shorten it; kc's expiry follows its answer); the target learns it. TEP_ENOTFOUND:
  * not a live key of this enrolee; TEP_EDENIED: its client registration or enrolment is
