@@ -41,7 +41,9 @@ static bool lists(json_t *o, const char *name, json_int_t want)
     json_t *l = json_object_get(o, name), *v;
     size_t i;
 
-    json_array_foreach(l, i, v) if (json_integer_value(v) == want) return true;
+    json_array_foreach(l, i, v)
+        if (json_integer_value(v) == want)
+            return true;
     return false;
 }
 

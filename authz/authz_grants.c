@@ -74,8 +74,7 @@ static const char *parse_grant(json_t *o, grant *g)
     if ((g->originator = strdup(orig)) == NULL ||
         (g->ris = calloc(json_array_size(ris), sizeof(char *))) == NULL)
         return "out of memory";
-    json_array_foreach(ris, i, v)
-    {
+    json_array_foreach(ris, i, v) {
         if (!json_is_string(v) || json_string_length(v) == 0)
             return "\"ris\" must be a non-empty array of strings";
         if ((g->ris[g->n_ris++] = strdup(json_string_value(v))) == NULL)
@@ -97,8 +96,7 @@ static int parse_all(json_t *root, authz_grants *g, char *err, size_t errlen, co
     }
     if ((g->items = calloc(json_array_size(list) + 1, sizeof(grant))) == NULL)
         return CMN_ENOMEM;
-    json_array_foreach(list, i, o)
-    {
+    json_array_foreach(list, i, o) {
         const char *why = parse_grant(o, &g->items[i]);
         g->n = i + 1;
         if (why != NULL) {

@@ -109,8 +109,7 @@ int authz_maf_parse_labels(json_t *o, char **ret)
         return 0;
     if (!json_is_array(list) || json_array_size(list) > AUTHZ_MAF_LABELS_MAX)
         return CMN_EINVAL;
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         const char *t = json_string_value(v);
 
         if (t == NULL || t[0] == '\0' || strlen(t) > AUTHZ_MAF_LABEL_LEN_MAX)
@@ -166,8 +165,7 @@ int authz_maf_parse_targets(json_t *o, const char **ret, size_t *ret_n)
     if (!json_is_array(list) || json_array_size(list) == 0 ||
         json_array_size(list) > AUTHZ_MAF_TARGETS_MAX)
         return CMN_EINVAL;
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         const char *t = json_string_value(v);
 
         if (t == NULL || !cmn_kdf_id_valid(t) || strlen(t) > 255 ||
@@ -336,8 +334,7 @@ bool authz_maf_update_members_ok(json_t *o, const char *const *allowed)
 
     if (o == NULL || json_object_size(o) == 0)
         return false;
-    json_object_foreach(o, name, v)
-    {
+    json_object_foreach(o, name, v) {
         size_t i = 0;
 
         (void)v;

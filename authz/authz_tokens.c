@@ -163,8 +163,7 @@ static const char *parse_ask(json_t *root, token_ask *a)
         return "aud must be an SP-relative CSE-ID";
     if (!json_is_array(ris) || json_array_size(ris) == 0 || json_array_size(ris) > RIS_MAX)
         return "ris must be 1..8 target paths";
-    json_array_foreach(ris, i, v)
-    {
+    json_array_foreach(ris, i, v) {
         a->ris[i] = json_string_value(v);
         if (a->ris[i] == NULL || a->ris[i][0] != '/' || strlen(a->ris[i]) > ID_MAX)
             return "ris entries must be structured paths";

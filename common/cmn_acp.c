@@ -237,8 +237,7 @@ static bool origs_match(const json_t *acor, const cmn_acp_request *rq)
     const json_t *v;
 
     id_make(&org, rq->originator, rq);
-    json_array_foreach(acor, i, v)
-    {
+    json_array_foreach(acor, i, v) {
         if (entry_match(json_string_value(v), &org, rq))
             return true;
     }
@@ -252,8 +251,7 @@ static bool int_array_contains(const json_t *arr, json_int_t want)
     size_t i;
     const json_t *v;
 
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach(arr, i, v) {
         if (json_integer_value(v) == want)
             return true;
     }
@@ -267,8 +265,7 @@ static bool is_int_array(const json_t *arr)
 
     if (!json_is_array(arr))
         return false;
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach(arr, i, v) {
         if (!json_is_integer(v))
             return false;
     }
@@ -330,8 +327,7 @@ static bool objd_match(const json_t *acod, const cmn_acp_request *rq)
 
     if (rq->op != CMN_ACOP_CREATE || acod == NULL || json_array_size(acod) == 0)
         return true;
-    json_array_foreach(acod, i, od)
-    {
+    json_array_foreach(acod, i, od) {
         if (objdetail_match(od, rq))
             return true;
     }
@@ -347,8 +343,7 @@ static const char *acor_malformed(const json_t *acor)
 
     if (!json_is_array(acor))
         return "acor not an array";
-    json_array_foreach(acor, i, v)
-    {
+    json_array_foreach(acor, i, v) {
         if (!json_is_string(v))
             return "acor entry not a string";
     }
@@ -364,8 +359,7 @@ static const char *acod_list_malformed(const json_t *acod)
         return NULL;
     if (!json_is_array(acod))
         return "acod not an array";
-    json_array_foreach(acod, i, od)
-    {
+    json_array_foreach(acod, i, od) {
         const char *why = acod_malformed(od);
 
         if (why != NULL)
@@ -434,8 +428,7 @@ static bool pv_permits(acp_eval *ev, const json_t *pv, size_t i, cmn_acp_result 
         set_reason(ev, "acp[%zu]: acr not an array", i);
         return false;
     }
-    json_array_foreach(acrs, j, acr)
-    {
+    json_array_foreach(acrs, j, acr) {
         const char *why = NULL;
         acr_outcome o = acr_evaluate(acr, ev->rq, &why);
 

@@ -228,8 +228,7 @@ static bool ip_match(const json_t *acip, const cmn_acp_request *rq)
 
         if (list != NULL && !json_is_array(list))
             return false;
-        json_array_foreach(list, i, v)
-        {
+        json_array_foreach(list, i, v) {
             if (cmn_acp_cidr_match(json_string_value(v), lists[l].family, rq->peer_ip) == 1)
                 return true;
         }
@@ -258,8 +257,7 @@ static bool country_match(const json_t *accc, const cmn_acp_request *rq)
 
     if (!json_is_array(accc) || rq->loc_country == NULL)
         return false;
-    json_array_foreach(accc, i, v)
-    {
+    json_array_foreach(accc, i, v) {
         const char *cc = json_string_value(v);
 
         if (cc != NULL && strcasecmp(cc, rq->loc_country) == 0)
@@ -316,8 +314,7 @@ static bool time_match(const json_t *actw, const cmn_acp_request *rq)
         return false;
     if (json_array_size(actw) == 0)
         return true;
-    json_array_foreach(actw, i, v)
-    {
+    json_array_foreach(actw, i, v) {
         if (cmn_acp_schedule_match(json_string_value(v), rq->now) == 1)
             return true;
     }
@@ -345,8 +342,7 @@ bool cmn_acp_contexts_match(const json_t *acco, const cmn_acp_request *rq)
         return true;
     if (!json_is_array(acco))
         return false;
-    json_array_foreach(acco, i, ctx)
-    {
+    json_array_foreach(acco, i, ctx) {
         if (context_match(ctx, rq))
             return true;
     }

@@ -484,12 +484,12 @@ static void encode_container(writer *w, const json_t *v, unsigned depth)
     }
     if (json_is_array(v)) {
         put_head(w, MT_ARRAY, json_array_size(v));
-        json_array_foreach(v, i, m) encode_value(w, m, depth + 1);
+        json_array_foreach(v, i, m)
+            encode_value(w, m, depth + 1);
         return;
     }
     put_head(w, MT_MAP, json_object_size(v));
-    json_object_foreach((json_t *)v, key, m)
-    {
+    json_object_foreach((json_t *)v, key, m) {
         put_text(w, key, strlen(key));
         encode_value(w, m, depth + 1);
     }

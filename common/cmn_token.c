@@ -121,7 +121,9 @@ static bool audience_ok(json_t *aud, const cmn_token_check *chk)
 
     if (json_is_string(aud))
         return aud_one(json_string_value(aud), chk);
-    json_array_foreach(aud, i, v) if (aud_one(json_string_value(v), chk)) return true;
+    json_array_foreach(aud, i, v)
+        if (aud_one(json_string_value(v), chk))
+            return true;
     return false;
 }
 

@@ -81,8 +81,7 @@ static const char *parse_list(json_t *arr, char **out, size_t *n)
 
     if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > LIST_MAX)
         return "apci, aai and aae must each be a list of 1..32 strings";
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach(arr, i, v) {
         if (!json_is_string(v))
             return "apci, aai and aae must each be a list of 1..32 strings";
         if ((out[(*n)++] = strdup(json_string_value(v))) == NULL)
@@ -114,8 +113,7 @@ static int parse_rules(json_t *root, cse_apprules *r, const char *path, char *er
     }
     if ((r->rules = calloc(json_array_size(list) + 1, sizeof(app_rule))) == NULL)
         return CMN_ENOMEM;
-    json_array_foreach(list, i, o)
-    {
+    json_array_foreach(list, i, o) {
         const char *why = parse_rule(o, &r->rules[i]);
         r->n = i + 1;
         if (why != NULL) {
@@ -209,8 +207,7 @@ static bool json_any(json_t *list, const char *value)
     size_t i;
     json_t *p;
 
-    json_array_foreach(list, i, p)
-    {
+    json_array_foreach(list, i, p) {
         if (json_is_string(p) && cse_apprules_match(json_string_value(p), value))
             return true;
     }

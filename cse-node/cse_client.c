@@ -83,8 +83,7 @@ static int poa_of(const Tep__Resource *ae, char *ret, size_t len)
     size_t i;
     int rc = CMN_ENOTFOUND;
 
-    json_array_foreach(json_object_get(a, "poa"), i, e)
-    {
+    json_array_foreach(json_object_get(a, "poa"), i, e) {
         if (json_is_string(e) && strncmp(json_string_value(e), "coap://", 7) == 0) {
             snprintf(ret, len, "%s", json_string_value(e));
             rc = 0;

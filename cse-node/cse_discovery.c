@@ -26,8 +26,7 @@ static bool lbl_match(json_t *a, const cse_query *q)
 
     if (q->n_lbl == 0)
         return true;
-    json_array_foreach(lbl, i, e)
-    {
+    json_array_foreach(lbl, i, e) {
         for (size_t j = 0; j < q->n_lbl; j++) {
             if (json_is_string(e) && strcmp(json_string_value(e), q->lbl[j]) == 0)
                 return true;

@@ -376,8 +376,7 @@ static unsigned espa_bits(json_t *list)
 
     if (!json_is_array(list) || json_array_size(list) == 0)
         return 0;
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         json_int_t id = json_integer_value(v);
 
         if (!json_is_integer(v) || id < 10 || id > 12)

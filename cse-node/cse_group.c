@@ -244,8 +244,7 @@ static int members_of(cse_ctx *c, const Tep__Resource *grp, member_list *ret)
     mid = json_object_get(ret->attrs, "mid");
     if (json_array_size(mid) > 0 && (ret->m = calloc(json_array_size(mid), sizeof(member))) == NULL)
         rc = -1;
-    json_array_foreach(mid, i, e)
-    {
+    json_array_foreach(mid, i, e) {
         const char *id = json_string_value(e);
         int added = 0;
 

@@ -21,8 +21,7 @@ static bool wants(json_t *sub, int net)
 
     if (!json_is_array(nets) || json_array_size(nets) == 0)
         return net == 1; /* default: update of the subscribed-to resource */
-    json_array_foreach(nets, i, e)
-    {
+    json_array_foreach(nets, i, e) {
         if (json_integer_value(e) == net)
             return true;
     }
@@ -166,8 +165,7 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
     json_decref(v);
     if (rsp->verify_body == NULL)
         return CMN_RSC_INTERNAL_SERVER_ERROR;
-    json_array_foreach(nus, i, nu)
-    {
+    json_array_foreach(nus, i, nu) {
         const char *s = json_string_value(nu);
 
         if (strcmp(s, c->who.originator) == 0)
@@ -190,8 +188,7 @@ static bool needs_verification(cse_ctx *c, json_t *nus)
     json_t *nu;
     size_t i;
 
-    json_array_foreach(nus, i, nu)
-    {
+    json_array_foreach(nus, i, nu) {
         if (strcmp(json_string_value(nu), c->who.originator) != 0)
             return true;
     }

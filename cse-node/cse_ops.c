@@ -264,10 +264,8 @@ static int add_children(json_t *obj, json_t *list)
     json_t *v;
     size_t i;
 
-    json_array_foreach(list, i, item)
-    {
-        json_object_foreach(item, key, v)
-        {
+    json_array_foreach(list, i, item) {
+        json_object_foreach(item, key, v) {
             arr = json_object_get(obj, key);
             if (arr == NULL) {
                 arr = json_array();

@@ -321,8 +321,7 @@ static int facts_fanout(cmn_store *st, const Tep__Resource *grp, Tep__DecisionRe
         json_decref(a);
         return facts_privs(st, grp, rq, 0);
     }
-    json_array_foreach(macp, i, e)
-    {
+    json_array_foreach(macp, i, e) {
         char *pv = json_is_string(e) ? acp_privs(st, json_string_value(e), false) : NULL;
         if (pv != NULL && (rc = push_privs(rq, pv)) != 0)
             break;
@@ -366,8 +365,7 @@ static bool group_has(cmn_store *st, const char *cse_id, const Tep__Resource *gr
     size_t i;
     bool found = false;
 
-    json_array_foreach(json_object_get(a, "mid"), i, e)
-    {
+    json_array_foreach(json_object_get(a, "mid"), i, e) {
         char path[CSE_PATH_MAX];
         if (json_is_string(e) && id_to_path(st, cse_id, json_string_value(e), path) == 0 &&
             strcmp(path, ae_path) == 0) {
@@ -435,10 +433,8 @@ static int facts_groups(cmn_store *st, Tep__DecisionRequest *rq)
     for (size_t k = 0; rc == 0 && k < rq->n_acp_json; k++) {
         json_t *pv = json_loads(rq->acp_json[k], 0, NULL), *acr, *e;
         size_t i, j;
-        json_array_foreach(json_object_get(pv, "acr"), i, acr)
-        {
-            json_array_foreach(json_object_get(acr, "acor"), j, e)
-            {
+        json_array_foreach(json_object_get(pv, "acr"), i, acr) {
+            json_array_foreach(json_object_get(acr, "acor"), j, e) {
                 if (rc == 0 && json_is_string(e))
                     rc = group_entry(st, rq, json_string_value(e), ae_path, &budget);
             }

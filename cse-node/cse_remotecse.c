@@ -70,8 +70,7 @@ static bool in_list(json_t *list, const char *id)
     json_t *e;
     size_t i;
 
-    json_array_foreach(list, i, e)
-    {
+    json_array_foreach(list, i, e) {
         if (json_is_string(e) && strcmp(json_string_value(e), id) == 0)
             return true;
     }
@@ -222,8 +221,7 @@ unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rs
         return refuse(rsp, CMN_RSC_BAD_REQUEST, "too_many_poa", self);
     if (json_array_size(dcse) > CSE_CSR_DCSE_MAX)
         return refuse(rsp, CMN_RSC_BAD_REQUEST, "too_many_dcse", self);
-    json_array_foreach(dcse, i, e)
-    {
+    json_array_foreach(dcse, i, e) {
         const char *id = json_string_value(e);
         claim_ctx k = {self, id, false};
 
@@ -319,8 +317,7 @@ static bool add_descendants(const Tep__Resource *r, json_t *a, void *arg)
         return false;
     if (csi_of(a)[0] != '\0' && !in_list(d->list, csi_of(a)))
         json_array_append_new(d->list, json_string(csi_of(a)));
-    json_array_foreach(json_object_get(a, "dcse"), i, e)
-    {
+    json_array_foreach(json_object_get(a, "dcse"), i, e) {
         if (json_is_string(e) && !in_list(d->list, json_string_value(e)))
             json_array_append(d->list, e);
     }

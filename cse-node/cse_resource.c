@@ -317,8 +317,7 @@ static bool acpi_ok(cmn_store *st, json_t *acpi)
     size_t i;
     bool ok;
 
-    json_array_foreach(acpi, i, e)
-    {
+    json_array_foreach(acpi, i, e) {
         if (cse_res_get_by_ri(st, json_string_value(e), &acp) != 0)
             return false;
         ok = acp->ty == CMN_TY_ACP;
@@ -458,8 +457,7 @@ static void fill_acpi(Tep__Resource *r, json_t *acpi, char **buf, size_t max)
 
     r->n_acpi = 0;
     r->acpi = buf;
-    json_array_foreach(acpi, i, e)
-    {
+    json_array_foreach(acpi, i, e) {
         if (i >= max)
             break;
         buf[r->n_acpi++] = (char *)json_string_value(e);
@@ -751,8 +749,7 @@ static void merge_update(json_t *a, json_t *attrs, unsigned ty, int64_t now)
     json_t *v;
     char ts[16];
 
-    json_object_foreach(attrs, key, v)
-    {
+    json_object_foreach(attrs, key, v) {
         if (json_is_null(v))
             json_object_del(a, key);
         else

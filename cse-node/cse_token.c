@@ -270,8 +270,9 @@ static bool names_target(json_t *ris, const char *target)
     size_t i;
     json_t *v;
 
-    json_array_foreach(ris, i,
-                       v) if (cmn_token_ris_match(json_string_value(v), target)) return true;
+    json_array_foreach(ris, i, v)
+        if (cmn_token_ris_match(json_string_value(v), target))
+            return true;
     return false;
 }
 
@@ -284,10 +285,10 @@ static char *holder_pv(json_t *pv, const char *originator)
 
     if (!json_is_array(acrs) || copy == NULL)
         goto out;
-    json_array_foreach(json_object_get(copy, "acr"), i,
-                       acr) if (!json_is_object(acr) ||
-                                json_object_set_new(acr, "acor", json_pack("[s]", originator)) !=
-                                    0) goto out;
+    json_array_foreach(json_object_get(copy, "acr"), i, acr)
+        if (!json_is_object(acr) ||
+            json_object_set_new(acr, "acor", json_pack("[s]", originator)) != 0)
+            goto out;
     s = json_dumps(copy, JSON_COMPACT);
 out:
     json_decref(copy);
@@ -299,8 +300,7 @@ static int add_roles(json_t *rids, cse_token_grants *g)
     size_t i;
     json_t *v;
 
-    json_array_foreach(rids, i, v)
-    {
+    json_array_foreach(rids, i, v) {
         if (!json_is_string(v))
             continue;
         if (g->n_roles >= CSE_TOKEN_ROLES_MAX)
@@ -340,8 +340,9 @@ int cse_tokens_apply(const cse_token_entry *e, const char *originator, const cha
     size_t i;
     int rc;
 
-    json_array_foreach(pms, i, pm) if ((rc = add_permission(pm, e->tok->tkid, originator, target,
-                                                            g)) != 0) return rc;
+    json_array_foreach(pms, i, pm)
+        if ((rc = add_permission(pm, e->tok->tkid, originator, target, g)) != 0)
+            return rc;
     return 0;
 }
 

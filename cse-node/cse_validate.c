@@ -164,8 +164,7 @@ static bool is_str_list(json_t *v)
 
     if (!json_is_array(v) || json_array_size(v) > CSE_VALIDATE_LIST_MAX)
         return false;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach(v, i, e) {
         if (!is_str(e))
             return false;
     }
@@ -187,13 +186,11 @@ static bool acip_ok(json_t *acip)
 
     if (!json_is_object(acip))
         return false;
-    json_object_foreach(acip, key, list)
-    {
+    json_object_foreach(acip, key, list) {
         int family = strcmp(key, "ipv4") == 0 ? 4 : strcmp(key, "ipv6") == 0 ? 6 : 0;
         if (family == 0 || !is_str_list(list))
             return false;
-        json_array_foreach(list, i, e)
-        {
+        json_array_foreach(list, i, e) {
             if (cmn_acp_cidr_match(json_string_value(e), family, family == 4 ? "0.0.0.0" : "::") <
                 0)
                 return false;
@@ -235,17 +232,14 @@ static bool acco_ok(json_t *acco)
 
     if (!json_is_array(acco))
         return false;
-    json_array_foreach(acco, i, ctx)
-    {
+    json_array_foreach(acco, i, ctx) {
         if (!json_is_object(ctx))
             return false;
-        json_object_foreach(ctx, key, v)
-        {
+        json_object_foreach(ctx, key, v) {
             if (strcmp(key, "actw") == 0) {
                 if (!is_str_list(v))
                     return false;
-                json_array_foreach(v, j, e)
-                {
+                json_array_foreach(v, j, e) {
                     if (cmn_acp_schedule_match(json_string_value(e), 0) < 0)
                         return false;
                 }
@@ -295,8 +289,7 @@ int cse_validate_privileges(json_t *pv, size_t min_acr)
         return CMN_EINVAL;
     if (json_array_size(acr) < min_acr)
         return CMN_EINVAL;
-    json_array_foreach(acr, i, r)
-    {
+    json_array_foreach(acr, i, r) {
         if (validate_acr(r) != 0)
             return CMN_EINVAL;
     }
@@ -317,8 +310,7 @@ static bool enc_ok(json_t *v)
         return true;
     if (!json_is_array(net))
         return false;
-    json_array_foreach(net, i, e)
-    {
+    json_array_foreach(net, i, e) {
         if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 4)
             return false;
     }
@@ -333,8 +325,7 @@ static bool patterns_ok(json_t *v, bool app)
 
     if (!is_str_list(v))
         return false;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach(v, i, e) {
         const char *p = json_string_value(e);
         if (p[0] == '\0' || (app && p[0] != '*' && p[0] != 'R' && p[0] != 'N'))
             return false;
@@ -374,8 +365,7 @@ static bool poa_ok(json_t *v)
 
     if (!is_str_list(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach(v, i, e) {
         const char *s = json_string_value(e);
         size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
 
@@ -404,8 +394,7 @@ static bool list_of(json_t *v, const char *const *set)
 
     if (!is_str_list(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach(v, i, e) {
         if (!one_of(json_string_value(e), set))
             return false;
     }
@@ -486,8 +475,7 @@ static bool int_list(json_t *v, json_int_t lo, json_int_t hi, bool (*ok)(json_in
 
     if (!json_is_array(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e)
-    {
+    json_array_foreach(v, i, e) {
         if (!json_is_integer(e) || json_integer_value(e) < lo || json_integer_value(e) > hi ||
             (ok != NULL && !ok(json_integer_value(e))))
             return false;
@@ -511,8 +499,7 @@ static bool esi_ok(json_t *v)
 
     if (!json_is_object(v) || !int_list(json_object_get(v, "esf"), 10, 45, suid_ok))
         return false;
-    json_object_foreach(v, k, m)
-    {
+    json_object_foreach(v, k, m) {
         if (strcmp(k, "esf") != 0 && strcmp(k, "escert") != 0 && strcmp(k, "esro") != 0)
             return false;
     }
@@ -694,8 +681,7 @@ unsigned cse_validate_create(unsigned ty, int release, json_t *attrs, char *ret_
         snprintf(ret_reason, rlen, "not_an_object");
         return CMN_RSC_BAD_REQUEST;
     }
-    json_object_foreach(attrs, key, v)
-    {
+    json_object_foreach(attrs, key, v) {
         rsc = check_attr(ty, release, W_C, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;
@@ -725,8 +711,7 @@ unsigned cse_validate_update(unsigned ty, int release, json_t *attrs, char *ret_
         snprintf(ret_reason, rlen, "not_an_object");
         return CMN_RSC_BAD_REQUEST;
     }
-    json_object_foreach(attrs, key, v)
-    {
+    json_object_foreach(attrs, key, v) {
         rsc = check_attr(ty, release, W_U, key, v, ret_reason, rlen);
         if (rsc != 0)
             return rsc;

@@ -73,8 +73,7 @@ static int get_labels(json_t *o, json_t **ret)
         return 0;
     if (!json_is_array(l) || json_array_size(l) > LABELS_MAX)
         return CMN_EINVAL;
-    json_array_foreach(l, i, v)
-    {
+    json_array_foreach(l, i, v) {
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
             return CMN_EINVAL;
     }
@@ -144,7 +143,8 @@ static void set_labels(Tep__MefClient *c, json_t *labels, const char **buf)
 
     c->n_labels = 0;
     c->labels = (char **)buf;
-    json_array_foreach(labels, i, v) buf[c->n_labels++] = json_string_value(v);
+    json_array_foreach(labels, i, v)
+        buf[c->n_labels++] = json_string_value(v);
 }
 
 static json_t *client_json(const Tep__MefClient *c)

@@ -123,7 +123,8 @@ static void print_created(const char *parent, const tep_response *rsp, char *ret
     json_t *res;
 
     if (json_is_object(root) && json_object_size(root) == 1) {
-        json_object_foreach(root, key, res) rn = json_string_value(json_object_get(res, "rn"));
+        json_object_foreach(root, key, res)
+            rn = json_string_value(json_object_get(res, "rn"));
     }
     if (rn) {
         printf("RN=%s\nPATH=%s/%s\nRESOURCE=%s/%s\n", rn, parent, rn, parent, rn);
@@ -147,8 +148,7 @@ static void print_retrieved(const tep_response *rsp)
 
     if (json_is_string(json_object_get(cin, "con")))
         printf("VALUE=%s\n", json_string_value(json_object_get(cin, "con")));
-    json_object_foreach(root, key, res)
-    {
+    json_object_foreach(root, key, res) {
         if (json_is_string(json_object_get(res, "rn")))
             printf("RN=%s\n", json_string_value(json_object_get(res, "rn")));
     }

@@ -36,8 +36,7 @@ static bool string_list(const json_t *list, const char **ret, size_t *ret_n)
         return true;
     if (!json_is_array(list) || json_array_size(list) > MAX_IDS)
         return false;
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         if (!json_is_string(v))
             return false;
         ret[(*ret_n)++] = json_string_value(v);
