@@ -142,7 +142,7 @@ static void answered(void *arg, const coap_pdu_t *answer);
 
 static char *csr_body(cse_registree *r, bool create)
 {
-    json_t *dcse = cse_csr_descendants(r->node->store, r->node->cse_name, r->node->registrar_csi);
+    json_t *dcse = cse_csr_descendants(r->node);
     json_t *a =
         json_pack("{s:[s], s:b, s:[s,s,s]}", "poa", r->poa, "rr", true, "srv", "2a", "3", "4");
     char cb[300];
@@ -280,7 +280,7 @@ static void drop_registrar(cse_registree *r)
 
 static bool dcse_changed(cse_registree *r, const char *body)
 {
-    json_t *dcse = cse_csr_descendants(r->node->store, r->node->cse_name, r->node->registrar_csi);
+    json_t *dcse = cse_csr_descendants(r->node);
     char *now = dcse != NULL ? json_dumps(dcse, JSON_COMPACT) : NULL;
     json_t *root = body != NULL ? json_loads(body, 0, NULL) : NULL;
     json_t *there = json_object_get(json_object_get(root, "m2m:csr"), "dcse");

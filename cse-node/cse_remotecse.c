@@ -11,6 +11,7 @@
 #include "cse_remotecse.h"
 #include "cse_resource.h"
 #include "cse_saef.h"
+#include "cse_sync.h"
 
 #define SUB "csr"
 
@@ -211,6 +212,28 @@ static bool claimed(const Tep__Resource *r, json_t *a, void *arg)
     return k->taken;
 }
 
+/* Whether the enrolment-target chain of the CSE id (CSE_DB_CSE_TARGETS) leads to self
+ * through CSEs of dcse only: id registers (over the security association its Kpsa is
+ * for) to self, or to a CSE of dcse that does. A CSE this CSE knows no enrolment of, or
+ * one enrolled for a registrar elsewhere, is not behind self. */
+static bool behind(cmn_store *st, const char *self, json_t *dcse, const char *id)
+{
+    char cur[CSE_TARGET_ID_MAX], t[CSE_TARGET_ID_MAX];
+    size_t steps;
+
+    snprintf(cur, sizeof(cur), "%s", id);
+    for (steps = 0; steps <= json_array_size(dcse); steps++) {
+        if (cse_cse_target(st, cur, t, sizeof(t)) != 0)
+            return false;
+        if (strcmp(t, self) == 0)
+            return true;
+        if (!in_list(dcse, t))
+            return false;
+        memcpy(cur, t, sizeof(cur));
+    }
+    return false; /* a cycle among the entries */
+}
+
 unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rsp *rsp)
 {
     const char *reg = c->node->registrar_csi;
@@ -234,6 +257,8 @@ unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rs
             return CMN_RSC_INTERNAL_SERVER_ERROR;
         if (k.taken) /* registered here, or behind another registree already */
             return refuse(rsp, CMN_RSC_BAD_REQUEST, "dcse_names_another_cse", self);
+        if (!behind(c->node->store, self, dcse, id))
+            return refuse(rsp, CMN_RSC_BAD_REQUEST, "dcse_not_behind_registree", self);
     }
     return 0;
 }
@@ -303,17 +328,24 @@ bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char 
 }
 
 typedef struct {
-    const char *registrar;
+    const cse_node *node;
     json_t *list;
 } desc_ctx;
 
 static bool add_descendants(const Tep__Resource *r, json_t *a, void *arg)
 {
     desc_ctx *d = arg;
+    const char *reg = d->node->registrar_csi;
+    char t[CSE_TARGET_ID_MAX];
     json_t *e;
     size_t i;
 
-    if (d->registrar != NULL && strcmp(csi_of(a), d->registrar) == 0)
+    if (reg != NULL && strcmp(csi_of(a), reg) == 0)
+        return false;
+    /* only a registree enrolled for this CSE: the registrar believes no other (a CSE
+     * registered over plain CoAP without an enrolment is reachable from here only) */
+    if (cse_cse_target(d->node->store, csi_of(a), t, sizeof(t)) != 0 ||
+        strcmp(t, d->node->cse_id) != 0)
         return false;
     if (csi_of(a)[0] != '\0' && !in_list(d->list, csi_of(a)))
         json_array_append_new(d->list, json_string(csi_of(a)));
@@ -324,11 +356,11 @@ static bool add_descendants(const Tep__Resource *r, json_t *a, void *arg)
     return false;
 }
 
-json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi)
+json_t *cse_csr_descendants(const cse_node *node)
 {
-    desc_ctx d = {registrar_csi, json_array()};
+    desc_ctx d = {node, json_array()};
 
-    if (d.list != NULL && each_csr(st, cse_name, add_descendants, &d) != 0) {
+    if (d.list != NULL && each_csr(node->store, node->cse_name, add_descendants, &d) != 0) {
         json_decref(d.list);
         return NULL;
     }

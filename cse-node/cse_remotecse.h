@@ -33,7 +33,9 @@ unsigned cse_csr_check_create(cse_ctx *c, json_t *attrs, cse_rsp *rsp);
  * CSE-ID shorter than CSE_CSR_ID_MAX that is not self, this CSE nor its registrar
  * ("dcse_loop"), nor registered here or in another registree's dcse already
  * ("dcse_names_another_cse": a registree cannot take over the route to, or speak for
- * the originators of, another CSE). */
+ * the originators of, another CSE), and whose enrolment target chain leads to self
+ * through entries of the same dcse ("dcse_not_behind_registree": a CSE this CSE knows
+ * no enrolment of, or one enrolled for another registrar, is not believed). */
 unsigned cse_csr_check_attrs(cse_ctx *c, const char *self, json_t *attrs, cse_rsp *rsp);
 
 /* The next hop towards the CSE csi (TS-0004 7.3.2.6): the <remoteCSE> directly under
@@ -57,8 +59,9 @@ int cse_csr_base(cmn_store *st, const char *cse_name, const char *csi, char *ret
 bool cse_csr_transit_from_ok(const cse_node *node, const char *peer, const char *from);
 
 /* The descendantCSEs this CSE announces to its registrar: the csi and dcse of every
- * <remoteCSE> under the CSEBase but the registrar's own, as a new JSON array. */
-json_t *cse_csr_descendants(cmn_store *st, const char *cse_name, const char *registrar_csi);
+ * <remoteCSE> under the CSEBase but the registrar's own whose CSE is enrolled for this
+ * CSE (cse_cse_target: the registrar checks the same chain), as a new JSON array. */
+json_t *cse_csr_descendants(const cse_node *node);
 
 /* For tepctl status: the CSEs registered here, "csi[:sa],..." (":sa" when a DTLS
  * session of theirs is up, cse_saef_session_of), the registrar's own representation

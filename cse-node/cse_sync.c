@@ -94,6 +94,24 @@ static int revoke_cert(cmn_txn *t, const Tep__Event *ev)
     return txn_put_cred(t, &c);
 }
 
+/* A CSE enrolee's enrolment target (SyncItem.cse_target): kept while it is enrolled. */
+static int apply_cse_target(cmn_txn *txn, const Tep__SyncItem *item)
+{
+    const Tep__Event *ev = item->event;
+    const char *id = ev->enrolee_id, *t = item->cse_target;
+    int rc;
+
+    if (t == NULL || t[0] == '\0' || id == NULL || id[0] != '/' || id[1] == '/' ||
+        strlen(id) >= CSE_TARGET_ID_MAX || strlen(t) >= CSE_TARGET_ID_MAX)
+        return 0;
+    if (ev->kind == TEP__EVENT__KIND__ENROLLED)
+        return cmn_txn_put(txn, CSE_DB_CSE_TARGETS, id, strlen(id), t, strlen(t));
+    if (ev->kind != TEP__EVENT__KIND__REVOKED)
+        return 0;
+    rc = cmn_txn_del(txn, CSE_DB_CSE_TARGETS, id, strlen(id));
+    return rc == CMN_ENOTFOUND ? 0 : rc;
+}
+
 int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 {
     cse_sync_stats *stats = arg;
@@ -125,6 +143,8 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     } else {
         rc = item->credential != NULL ? put_with_indexes(txn, item->credential) : 0;
     }
+    if (rc == 0)
+        rc = apply_cse_target(txn, item);
     if (rc == 0 && stats != NULL)
         stats->applied++;
     return rc;
@@ -150,6 +170,8 @@ int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg)
         rc = cmn_sync_clear_db(st, txn, CSE_DB_ENROLEES, NULL, NULL);
     if (rc == 0)
         rc = cmn_sync_clear_db(st, txn, CSE_DB_KEIDS, NULL, NULL);
+    if (rc == 0)
+        rc = cmn_sync_clear_db(st, txn, CSE_DB_CSE_TARGETS, NULL, NULL);
     if (rc == 0 && stats != NULL)
         stats->revocations++; /* the hook closes sessions of credentials now gone */
     if (rc == 0)
@@ -235,4 +257,20 @@ int cse_cred_count(cmn_store *st, uint64_t *ret)
 {
     *ret = 0;
     return cmn_store_foreach(st, CSE_DB_CREDENTIALS, NULL, 0, count_fn, ret);
+}
+
+int cse_cse_target(cmn_store *st, const char *cse_id, char *ret, size_t len)
+{
+    void *val = NULL;
+    size_t n = 0;
+    int rc = cmn_store_get(st, CSE_DB_CSE_TARGETS, cse_id, strlen(cse_id), &val, &n);
+
+    if (rc == 0 && n >= len)
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
+        memcpy(ret, val, n);
+        ret[n] = '\0';
+    }
+    cmn_store_free_val(val, n);
+    return rc;
 }

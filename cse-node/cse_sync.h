@@ -17,6 +17,11 @@
 #define CSE_DB_CREDENTIALS "credentials"
 #define CSE_DB_ENROLEES "enrolees"
 #define CSE_DB_KEIDS "cred_keids"
+/* "cse_targets": CSE-ID of an enrolled CSE -> its enrolment target (the CSE its Kpsa is
+ * for: the registrar it registers to), from SyncItem.cse_target, for every CSE enrolee
+ * of the SP; gone when it is revoked. */
+#define CSE_DB_CSE_TARGETS "cse_targets"
+#define CSE_TARGET_ID_MAX 128
 
 typedef struct {
     unsigned applied;     /* items applied since the last reset */
@@ -33,7 +38,8 @@ typedef struct {
 int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg);
 /* cmn_sync_reset_fn (register with cmn_sync_set_reset_fn, arg the same cse_sync_stats):
  * deletes every record that came from the enroller (the Kpsa credentials and the
- * "cert:<serial>" records in "credentials", all of "enrolees" and "cred_keids") and
+ * "cert:<serial>" records in "credentials", all of "enrolees", "cred_keids" and
+ * "cse_targets") and
  * keeps the MAF's Kc credentials (SUID 32; cse_maf checks their sources). Counts as a
  * revocation, so that the applied hook closes the sessions whose credential is gone. */
 int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg);
@@ -59,6 +65,9 @@ int cse_cert_revoked(cmn_store *st, const char *serial);
 int cse_cred_get_by_enrolee(cmn_store *st, const char *ae_id, Tep__Credential **ret);
 /* Whether ae_id is the enrolee of any credential this CSE holds. */
 bool cse_cred_is_enrolled(cmn_store *st, const char *ae_id);
+/* The enrolment target of the enrolled CSE cse_id (CSE_DB_CSE_TARGETS) in ret (len
+ * bytes); CMN_ENOTFOUND when this CSE knows no enrolment of it. */
+int cse_cse_target(cmn_store *st, const char *cse_id, char *ret, size_t len);
 /* Number of credentials (STATUS). */
 int cse_cred_count(cmn_store *st, uint64_t *ret);
 

@@ -22,12 +22,12 @@ typedef struct {
 static int setup(void **state)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-sync-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, 4, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 5, 1, 0, &f->st), 0);
     *state = f;
     return 0;
 }
@@ -142,10 +142,47 @@ static void test_other_events(void **state)
 /* TS-0003 10.7, one certificate: its serial is kept as revoked (durably: across a
  * reopen of the store), counts as a revocation (so the loop closes its sessions), and
  * leaves the enrolee's credential and its other certificates alone. */
+/* A CSE enrolee's enrolment target (SyncItem.cse_target) is kept for every CSE,
+ * whether or not a credential comes with it, and goes with its revocation; an AE's is
+ * not kept. */
+static void test_cse_target(void **state)
+{
+    fixture *f = *state;
+    Tep__Event ev = TEP__EVENT__INIT;
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    char t[CSE_TARGET_ID_MAX];
+    cmn_txn *txn;
+
+    ev.seq = 1;
+    ev.kind = TEP__EVENT__KIND__ENROLLED;
+    ev.ke_id = "ke7@mef";
+    ev.enrolee_id = "/mn2";
+    item.event = &ev;
+    item.cse_target = "/mn1";
+    assert_int_equal(cmn_store_txn_begin(f->st, &txn), 0);
+    assert_int_equal(cse_sync_apply(txn, &item, NULL), 0);
+    ev.seq = 2;
+    ev.enrolee_id = "Cdev1"; /* an AE-ID: not a CSE's target */
+    assert_int_equal(cse_sync_apply(txn, &item, NULL), 0);
+    assert_int_equal(cmn_txn_commit(txn), 0);
+    assert_int_equal(cse_cse_target(f->st, "/mn2", t, sizeof(t)), 0);
+    assert_string_equal(t, "/mn1");
+    assert_int_equal(cse_cse_target(f->st, "Cdev1", t, sizeof(t)), CMN_ENOTFOUND);
+    assert_int_equal(cse_cse_target(f->st, "/mn2", t, 4), CMN_ECORRUPT); /* "/mn1" + NUL */
+
+    ev.seq = 3;
+    ev.kind = TEP__EVENT__KIND__REVOKED;
+    ev.enrolee_id = "/mn2";
+    assert_int_equal(cmn_store_txn_begin(f->st, &txn), 0);
+    assert_int_equal(cse_sync_apply(txn, &item, NULL), 0);
+    assert_int_equal(cmn_txn_commit(txn), 0);
+    assert_int_equal(cse_cse_target(f->st, "/mn2", t, sizeof(t)), CMN_ENOTFOUND);
+}
+
 static void test_cert_revoked(void **state)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
     fixture *f = *state;
     uint8_t key[32] = {0x11};
     Tep__Credential c = cred(key, 0), *got = NULL;
@@ -157,7 +194,7 @@ static void test_cert_revoked(void **state)
     assert_int_equal(stats.applied, 1);
     assert_int_equal(stats.revocations, 1);
     cmn_store_close(f->st);
-    assert_int_equal(cmn_store_open(f->dir, dbs, 4, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 5, 1, 0, &f->st), 0);
     assert_int_equal(cse_cert_revoked(f->st, "5f00aa"), CMN_EDENIED);
     assert_int_equal(cse_cert_revoked(f->st, "5f00ab"), 0);
     /* a serial that is not lower-case hex cannot be checked: refused, not let through */
@@ -240,6 +277,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enrol_then_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_revoked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cse_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_keeps_only_maf_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,6 +155,11 @@ static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req, co
         rc = fill_mef_key(slot, s, req->target_id, mef_fqdn);
     else if (rc == 0)
         rc = fill_credential(slot, req->target_id, mef_fqdn);
+    /* a CSE's enrolment target, to every target: what its registrar's registrar checks
+     * a descendantCSEs entry against (tep.proto SyncItem.cse_target) */
+    if (rc == 0 && !is_key_event(slot->event) && slot->enrolment->enrolee_id[0] == '/' &&
+        slot->enrolment->enrolee_id[1] != '/')
+        slot->item.cse_target = slot->enrolment->registrar_cse_id;
 out:
     if (rc != 0) {
         slot_free(slot);

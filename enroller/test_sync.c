@@ -250,10 +250,43 @@ static void test_enrolee_target_gets_its_kpsa_only(void **state)
     enr_sync_clear(&resp);
 }
 
+/* A CSE enrolee's enrolment target goes to every target (the registrar of its
+ * registrar checks descendantCSEs with it); an AE enrolee's to none. */
+static void test_cse_target_to_every_target(void **state)
+{
+    cmn_store *s = *state;
+    Tep__Enrolee e = TEP__ENROLEE__INIT;
+    uint8_t kpm[32] = {0x44};
+    static const uint8_t ke2[CMN_KEY_LEN] = {0xbe, 0xef};
+    enr_enrol_input in = {"mn2", "ef@" MEF, ke2, CSE, MAF, time(NULL)};
+    enr_enrol_result r;
+    Tep__SyncResponse resp;
+
+    e.kpm_id = "mn2";
+    e.kpm.data = kpm;
+    e.kpm.len = sizeof(kpm);
+    e.enrolee_id = "/mn2";
+    e.target_cse_id = "/mn-cse1";
+    e.expires = time(NULL) + 3600;
+    assert_int_equal(enr_db_enrolee_add(s, &e), 0);
+    assert_int_equal(enr_db_enrol(s, &in, &r), 0);
+    ask(s, 0, CSE, 0, &resp);
+    assert_int_equal(resp.n_items, 2);
+    assert_string_equal(resp.items[0]->cse_target, ""); /* Cdevice01: an AE */
+    assert_null(resp.items[1]->credential);             /* not the IN-CSE's Kpsa */
+    assert_string_equal(resp.items[1]->cse_target, "/mn-cse1");
+    enr_sync_clear(&resp);
+    ask(s, 1, "/mn-cse1", 0, &resp);
+    assert_non_null(resp.items[0]->credential);
+    assert_string_equal(resp.items[0]->cse_target, "/mn-cse1");
+    enr_sync_clear(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_registrar_gets_kpsa, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cse_target_to_every_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answer_carries_epoch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maf_gets_km, setup, teardown),
         cmocka_unit_test_setup_teardown(test_others_get_no_credential, setup, teardown),

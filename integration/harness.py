@@ -869,14 +869,15 @@ def wait_registered(mn, n=1, timeout=15.0):
     raise AssertionError("%s not registered:\n%s" % (mn.name, mn.tail()))
 
 
-def gateway_platform(names=("mn1",), parents=None, **settings):
+def gateway_platform(names=("mn1",), parents=None, targets=(), **settings):
     """The three daemons plus one MN-CSE per name (CSE-ID "/<name>", CSEBase
     "<name>"), each enrolled with its CSE-ID as Enrolee-ID and registered to the
     IN-CSE over DTLS-PSK (Kpsa): the enroller knows each as an Enrolment Target
     ([enroller] targets), so `add_enrolee(dev, "--target", "/<name>")` provisions a
     device for it. parents: {name: parent name} for an MN-CSE registering to another
-    (listed before it) instead of the IN-CSE. Returns (platform, {name: Daemon});
-    cleanup as any platform."""
+    (listed before it) instead of the IN-CSE. targets: more Enrolment Targets the
+    enroller knows ("/<csi>=<poa>"), for CSEs the test plays itself. Returns (platform,
+    {name: Daemon}); cleanup as any platform."""
     p = Platform(**settings)
     parents = parents or {}
     mns = {}
@@ -884,7 +885,8 @@ def gateway_platform(names=("mn1",), parents=None, **settings):
         parent = mns[parents[n]] if n in parents else None
         mns[n] = p.add_cse(n, "/" + n, registrar=p.mn_registrar(n, parent))
     old = os.environ.get("TEP_ENROLLER_TARGETS")
-    os.environ["TEP_ENROLLER_TARGETS"] = ",".join("/%s=%s" % (n, d.coaps) for n, d in mns.items())
+    os.environ["TEP_ENROLLER_TARGETS"] = ",".join(
+        ["/%s=%s" % (n, d.coaps) for n, d in mns.items()] + list(targets))
     try:
         p.start()
     except BaseException:

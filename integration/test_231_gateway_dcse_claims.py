@@ -26,9 +26,12 @@ TY_CSR = 16
 
 @pytest.fixture(scope="module")
 def rogue():
-    p, mns = gateway_platform(("mn1",))
+    p, mns = gateway_platform(("mn1",), targets=("/mn3=coaps://127.0.0.1:9",))
     try:
         psk = enrol_argv_safe_psk(p, p.add_enrolee("mn3", "--ae-id", "/mn3"))
+        # a CSE enrolled for /mn3 (its descendant to be: test 238 for the others)
+        r = p.add_enrolee("mn6", "--ae-id", "/mn6", "--target", "/mn3").run("enrol")
+        assert r.rc == 0, str(r)
         yield p, mns["mn1"], psk
         mns["mn1"].stop()
         p.assert_clean_stop()
@@ -65,19 +68,20 @@ def test_dcse_naming_a_registered_cse_is_refused(rogue):
 
 
 def test_registered_with_its_own_descendant_then_claiming_mn1(rogue):
-    """Registered with dcse ["/ghost"], /mn3 forwards for /ghost's originators (not
-    authenticated at the IN-CSE: decided there, 4103), never for /mn1's (4106); an
-    UPDATE adding /mn1 to its dcse is 4000; requests for /mn1 still reach /mn1."""
+    """Registered with dcse ["/mn6"] (a CSE enrolled for /mn3), /mn3 forwards for
+    /mn6's originators (not authenticated at the IN-CSE: decided there, 4103), never
+    for /mn1's (4106); an UPDATE adding /mn1 to its dcse is 4000; requests for /mn1
+    still reach /mn1."""
     p, mn1, psk = rogue
     base = p.env["CSE_NAME"]
-    attrs = dict(_csr(["/ghost"]), rn="mn4")  # the name of a CSE still to register
+    attrs = dict(_csr(["/mn6"]), rn="mn4")  # the name of a CSE still to register
     r = _send(p, psk, "post", base, "/mn3", TY_CSR, attrs)
     assert r.rsc == 2001, "%s\n%s" % (r.rsc, p["cse"].tail())
     assert r.location == base + "/mn3", r.location  # named after its own CSE-ID
-    assert _send(p, psk, "get", base, "/ghost/Cx").rsc == 4103
+    assert _send(p, psk, "get", base, "/mn6/Cx").rsc == 4103
     r = _send(p, psk, "get", base, "/mn1/Cgwdev")
     assert r.rsc == 4106, "%s\n%s" % (r.rsc, p["cse"].tail())
-    r = _send(p, psk, "put", base + "/mn3", "/mn3", attrs={"dcse": ["/ghost", "/mn1"]})
+    r = _send(p, psk, "put", base + "/mn3", "/mn3", attrs={"dcse": ["/mn6", "/mn1"]})
     assert r.rsc == 4000, "%s\n%s" % (r.rsc, p["cse"].tail())
     r = _send(p, psk, "get", "~/mn1/mn1", "/mn3/Cx")  # routed to /mn1, decided there
     assert r.rsc == 4103, "%s\n%s" % (r.rsc, mn1.tail())
