@@ -73,6 +73,19 @@ int tep_e2e_key_from_hex(const char *pair_key_hex, const char *kid, const char *
     return rc;
 }
 
+int tep_e2e_key_from_kpsa(const tep_device *dev, tep_e2e_key **ret_key)
+{
+    if (ret_key == NULL)
+        return CMN_EINVAL;
+    *ret_key = NULL;
+    if (dev == NULL)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    /* 8.6.2, 10.3.6.1: the pair (this enrolee, its registrar CSE), B = that CSE-ID */
+    return tae_e2e_key_new(dev->enr.kpsa, dev->enr.kpsa_id, dev->enr.registrar_cse_id, ret_key);
+}
+
 const char *tep_e2e_key_id(const tep_e2e_key *key)
 {
     return key ? key->kid : NULL;

@@ -25,6 +25,11 @@
 #define SUID_KC 32
 #define SUID_E2E_PRIM 33 /* ESPrim; 34 ESData encryption; 35 ESData signature */
 #define SUID_E2E_SIG 35
+#define SUID_MEF_PRIM 23 /* the same from MEF Key Registration (Kuc, tep_mef.c) */
+#define SUID_MEF_SIG 25
+/* An end-to-end SUID: from the MAF (33-35) or the MEF (23-25). */
+#define SUID_IS_E2E(s)                                                                             \
+    (((s) >= SUID_E2E_PRIM && (s) <= SUID_E2E_SIG) || ((s) >= SUID_MEF_PRIM && (s) <= SUID_MEF_SIG))
 #define KC_RETRY_MS 1500
 #define REG_ID_MAX 64
 #define CERT_PATH_MAX 4096
@@ -403,7 +408,7 @@ int tep_e2e_key_from_kc(const tep_kc *kc, tep_e2e_key **ret_key)
     if (ret_key == NULL)
         return CMN_EINVAL;
     *ret_key = NULL;
-    if (kc == NULL || kc->suid < SUID_E2E_PRIM || kc->suid > SUID_E2E_SIG)
+    if (kc == NULL || !SUID_IS_E2E(kc->suid))
         return CMN_EINVAL;
     return tae_e2e_key_new(kc->kc, kc->key_id, kc->target, ret_key);
 }
@@ -467,7 +472,7 @@ int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json, int64_t 
     if (ret == NULL)
         return CMN_EINVAL;
     *ret = NULL;
-    if (kc == NULL || kc->suid != SUID_E2E_PRIM)
+    if (kc == NULL || (kc->suid != SUID_E2E_PRIM && kc->suid != SUID_MEF_PRIM))
         return CMN_EINVAL;
     rc = cmn_e2e_keys_from_pair(kc->kc, kc->target, &k); /* B = the Receiver */
     if (rc == 0)

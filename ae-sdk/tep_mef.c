@@ -16,6 +16,7 @@
 #include "cmn_kdf.h"
 #include "tae_client.h"
 #include "tae_device.h"
+#include "tae_e2e.h"
 #include "tae_maf_client.h"
 
 #define PATH_MAX_LEN 4096
@@ -255,4 +256,61 @@ int tep_mef_update_client(tep_device *dev, const char *reg_id, int64_t lifetime,
 int tep_mef_deregister_client(tep_device *dev, const char *reg_id)
 {
     return client_call(dev, reg_id, false, 0, NULL);
+}
+
+/* ---- MEF Key Retrieval (8.3.5.2.8): the target's side ------------------------------ */
+
+/* The answer of GET mef/keys/<rel>: Kuc for key_id with an end-to-end SUID. */
+static int e2e_from_answer(const tep_response *rsp, const char *key_id, const char *b_id,
+                           tep_e2e_key **ret_key)
+{
+    json_t *o = json_loadb(rsp->body, rsp->body_len, JSON_REJECT_DUPLICATES, NULL);
+    const char *hex = json_string_value(json_object_get(o, "keyValue"));
+    const char *id = json_string_value(json_object_get(o, "keyID"));
+    json_int_t suid = json_integer_value(json_object_get(o, "suid"));
+    uint8_t kuc[CMN_KEY_LEN];
+    int rc = CMN_EPROTO;
+
+    if (hex != NULL && strlen(hex) == 2 * CMN_KEY_LEN && id != NULL && strcmp(id, key_id) == 0 &&
+        suid >= 23 && suid <= 25 && cmn_hex_decode(hex, kuc, sizeof(kuc)) == 0)
+        rc = tae_e2e_key_new(kuc, key_id, b_id, ret_key);
+    cmn_wipe(kuc, sizeof(kuc));
+    if (hex != NULL)
+        cmn_wipe((char *)hex, strlen(hex));
+    json_decref(o);
+    return rc;
+}
+
+int tep_mef_retrieve_e2e_key(tep_device *dev, const char *key_id, tep_e2e_key **ret_key)
+{
+    const char *at = key_id != NULL ? strchr(key_id, '@') : NULL;
+    tae_exchange ex = {.code = COAP_REQUEST_CODE_GET};
+    char path[CMN_KEY_ID_MAX + 16];
+    tep_response *rsp = NULL;
+    tep_conn *mef = NULL;
+    int rc;
+
+    if (ret_key != NULL)
+        *ret_key = NULL;
+    if (dev == NULL || ret_key == NULL || at == NULL || at - key_id != 2 * CMN_REL_ID_LEN ||
+        strcmp(at + 1, dev->prov.mef_fqdn) != 0)
+        return CMN_EINVAL; /* not a Key Identifier of this device's MEF */
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    snprintf(path, sizeof(path), "mef/keys/%.*s", (int)(at - key_id), key_id);
+    ex.path = path;
+    rc = mef_open(dev, &mef);
+    if (rc == 0)
+        rc = tae_client_exchange(mef, &ex, &rsp);
+    if (rc == 0)
+        rc = rsp->coap_code == 205 ? 0 : code_err(rsp->coap_code);
+    if (rc == 0 && rsp->coap_code != 205)
+        rc = CMN_EPROTO;
+    if (rc == 0) /* B: this device, as the MEF authenticated it (docs/keys.md item 22) */
+        rc = e2e_from_answer(rsp, key_id, dev->enr.enrolee_id, ret_key);
+    if (rsp != NULL && rsp->body != NULL)
+        cmn_wipe(rsp->body, rsp->body_len);
+    tep_response_free(rsp);
+    tep_conn_free(mef);
+    return rc;
 }

@@ -9,6 +9,10 @@
  *   rr, ro = bytes(range(0x10, 0x20)), bytes(range(0x20, 0x30))
  *   t.session_esprim_key(k["msg_conf"], rr, ro).hex()
  *   t.rand_text(rr)
+ *   ke = bytes(range(32))                       # a Kuc from MEF Key Registration
+ *   kuc = t.kuc(ke, 24, "Capp01"); kuc.hex(); t.kuc_id(kuc, "mef.tep.local")
+ *   t.e2e_keys(kuc, "Capp01")                   # B = the key's one target
+ *   t.e2e_keys(t.kuc(ke, 23, "/tep-cse"), "/tep-cse")["msg_conf"].hex()
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include "cmn_crypto.h"
 #include "cmn_e2e.h"
 #include "cmn_err.h"
+#include "cmn_kdf.h"
 
 #define KAT_MASTER "fae5e9ce5aac19d0446223ad6008d66d9be2d8304d1be03005246c9d3b89de73"
 #define KAT_MSG_AUTH "8ae6946ba035ccfe792c1105474a63f86e9b9ffaa83bfd39993af51d511fe64b"
@@ -30,6 +35,13 @@
 #define KAT_SESSION "6bee92066c373823c3baa40a023cf31e66ebd5b5926623126890c948d28b59d1"
 #define KAT_SESSION_SWAPPED "ae3ee5b36c1aec43ba2bd88da4af3b8d90aab6f4c64d6739bab4439b9e09eb97"
 #define KAT_RAND_TEXT "r101112131415161718191a1b1c1d1e1f"
+/* docs/keys.md item 22: Kuc (MEF Key Registration) as the pair key, Ke = 00 01 .. 1f */
+#define KAT_KUC24 "f21371ae1865b8ae5dabfb6a22eb5864964c78dacf050c0457416727ccb45319"
+#define KAT_KUC24_ID "453d569ba3f26b3473d06b3e0390eb71@mef.tep.local"
+#define KAT_KUC24_MASTER "c6b6d4bc8090280a4647cf0624984693221f92122ad565562804adb587d8fb3f"
+#define KAT_KUC24_ATT_CONF "6f9f6749c3c60dab50db4faebecfa49998c5f74f0ff96bdfc63f6a078887203b"
+#define KAT_KUC25_ATT_AUTH "58403deac56f37f5a591ce19b38c152231267881a81d421da089c3b97e8f0a2c"
+#define KAT_KUC23_MSG_CONF "0333455639b117fff883040c2f62da8591a9822029f0764c98516c8dc790c2ca"
 
 static void fill(uint8_t *b, size_t n, uint8_t first)
 {
@@ -124,6 +136,36 @@ static void test_rand_text(void **state)
     assert_int_equal(cmn_e2e_rand_parse(NULL, back), CMN_EINVAL);
 }
 
+/* docs/keys.md item 22: a usage-constrained key Kuc = HMAC(Ke, L_KUC || SUID || target)
+ * registered at the MEF with an end-to-end SUID is the pair key of 10.3.6.1, B = the
+ * key's one target exactly as registered; kid = its Key Identifier. */
+static void test_kuc_pair_chain(void **state)
+{
+    uint8_t ke[CMN_KEY_LEN], kuc[CMN_KEY_LEN], master[CMN_KEY_LEN];
+    char kid[CMN_KEY_ID_MAX];
+    cmn_e2e_keys k;
+    (void)state;
+
+    fill(ke, sizeof(ke), 0);
+    assert_int_equal(cmn_kdf_kuc(ke, 24, "Capp01", kuc), 0);
+    assert_key_hex(kuc, KAT_KUC24);
+    assert_int_equal(cmn_kdf_kuc_id(kuc, "mef.tep.local", kid, sizeof(kid)), 0);
+    assert_string_equal(kid, KAT_KUC24_ID);
+    assert_int_equal(cmn_e2e_master(kuc, "Capp01", master), 0);
+    assert_key_hex(master, KAT_KUC24_MASTER);
+    assert_int_equal(cmn_e2e_keys_from_pair(kuc, "Capp01", &k), 0);
+    assert_key_hex(k.att_conf, KAT_KUC24_ATT_CONF);
+    /* the signature key comes from the SUID 25 Kuc: another pair key */
+    assert_int_equal(cmn_kdf_kuc(ke, 25, "Capp01", kuc), 0);
+    assert_int_equal(cmn_e2e_keys_from_pair(kuc, "Capp01", &k), 0);
+    assert_key_hex(k.att_auth, KAT_KUC25_ATT_AUTH);
+    /* ESPrim (SUID 23) with the CSE /tep-cse: pairwiseESPrimKey = Ke2e_msg_conf */
+    assert_int_equal(cmn_kdf_kuc(ke, 23, "/tep-cse", kuc), 0);
+    assert_int_equal(cmn_e2e_keys_from_pair(kuc, "/tep-cse", &k), 0);
+    assert_key_hex(k.msg_conf, KAT_KUC23_MSG_CONF);
+    cmn_wipe(&k, sizeof(k));
+}
+
 /* B's ID follows the rule of every derivation input: printable ASCII, not empty. */
 static void test_bad_ids_refused(void **state)
 {
@@ -145,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_session_esprim_key),
         cmocka_unit_test(test_rand_text),
         cmocka_unit_test(test_bad_ids_refused),
+        cmocka_unit_test(test_kuc_pair_chain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -335,8 +335,9 @@ static unsigned check_header(xchg *x, const char *epo)
 }
 
 /* C.6a: the pairwiseESPrimKey of the kid: a pairwiseE2EKey from ESCertKE (8.7, owned by
- * the initiator's certificate ID), a live Kpsa (SUID 22) or an ESPrim key from the MAF
- * (SUID 33, whose source is the enrolee), B = this CSE-ID in every case. */
+ * the initiator's certificate ID), a live Kpsa (SUID 22), an ESPrim key from the MEF (SUID
+ * 23, Kuc of MEF Key Registration) or from the MAF (SUID 33), whose source is the enrolee;
+ * B = this CSE-ID in every case. */
 static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
 {
     cmn_e2e_keys k;
@@ -351,8 +352,9 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
         rc = cmn_e2e_keys_from_pair(pair, x->node->cse_id, &k);
         cmn_wipe(pair, sizeof(pair));
     } else if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 ||
-               (x->cred->suid != 22 && x->cred->suid != CSE_MAF_SUID_ESPRIM) || x->cred->revoked ||
-               x->cred->key.len != CMN_KEY_LEN ||
+               (x->cred->suid != CSE_SUID_RSPF_SAEF && x->cred->suid != CSE_SUID_RSPF_ESPRIM &&
+                x->cred->suid != CSE_MAF_SUID_ESPRIM) ||
+               x->cred->revoked || x->cred->key.len != CMN_KEY_LEN ||
                (x->cred->expires != 0 && x->cred->expires <= x->req->now)) {
         if (x->cred == NULL && cmn_kdf_is_key_id(x->kid))
             cse_saef_want(x->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */

@@ -143,6 +143,8 @@ static const char *refuse_reason(int rc)
         return "expired";
     case CMN_ERANGE:
         return "bad_identity";
+    case CMN_ESTATE:
+        return "not_a_saef_key";
     default:
         return "store_error";
     }
@@ -162,8 +164,8 @@ static int lookup(cmn_store *st, const char *id, saef_binding **ret)
 
     if (rc == 0)
         rc = cse_cred_usable(c, (int64_t)time(NULL));
-    if (rc == 0 && c->suid == CSE_MAF_SUID_ESPRIM)
-        rc = CMN_EDENIED; /* an ESPrim key is no DTLS PSK (key separation) */
+    if (rc == 0 && !CSE_SUID_IS_PSK(c->suid))
+        rc = CMN_ESTATE; /* an ESPrim or ESData key is no DTLS PSK (key separation) */
     if (rc == 0 && (c->key.len != CMN_KEY_LEN || strlen(c->enrolee_id) >= sizeof(b->enrolee_id) ||
                     strlen(c->app_id) >= sizeof(b->app_id)))
         rc = CMN_ECORRUPT;

@@ -51,6 +51,12 @@ int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg);
  * derives the pairwiseESPrimKey from it. */
 #define CSE_MAF_SUID_ESPRIM 33
 #define CSE_MAF_SUID(s) ((s) == CSE_MAF_SUID_KC || (s) == CSE_MAF_SUID_ESPRIM)
+/* RSPF-provisioned keys (TS-0004 6.3.4.2.39): Kpsa and a MEF key for the SAEF (22), a MEF
+ * key for ESPrim (23: Kuc of MEF Key Registration, never a DTLS PSK). */
+#define CSE_SUID_RSPF_SAEF 22
+#define CSE_SUID_RSPF_ESPRIM 23
+/* Key separation: only these are DTLS PSKs (cse_saef.c). */
+#define CSE_SUID_IS_PSK(s) ((s) == CSE_SUID_RSPF_SAEF || (s) == CSE_MAF_SUID_KC)
 
 /* Reads a credential; *ret owned by the caller: cse_cred_free() (wipes the key). */
 int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret);

@@ -780,8 +780,38 @@ static void handle_mef_post(coap_resource_t *resource, coap_session_t *session,
     mef_reply(c, resp, &a, keys ? "key_registered" : "client_registered", peer, "-");
 }
 
-/* PUT / DELETE /mef/clients/<mefClientRegID> (8.3.5.2.5, 8.3.5.2.6) and
- * /mef/keys/<relativeKeyID> (8.3.5.2.9, 8.3.5.2.10); any other unknown path is 4.04. */
+/* MEF Key Retrieval answers hold a key: the body is wiped when libcoap releases it. */
+static void release_secret_body(coap_session_t *session, void *app_ptr)
+{
+    (void)session;
+    if (app_ptr != NULL)
+        cmn_wipe(app_ptr, strlen(app_ptr));
+    free(app_ptr);
+}
+
+/* GET /mef/keys/<relativeKeyID> (8.3.5.2.8): the key to its target. */
+static void mef_retrieve(enr_coap *c, coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *req, coap_pdu_t *resp, const enr_peer *peer,
+                         const char *id)
+{
+    enr_mef_ctx x = {c->store, c->cfg, peer->kpm_id, (int64_t)time(NULL)};
+    enr_mef_answer a;
+
+    enr_mef_key_retrieve(&x, id, &a);
+    if (a.code != 205)
+        return mef_reply(c, resp, &a, "key_retrieved", peer, id);
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE(205));
+    if (coap_add_data_large_response(resource, session, req, resp, NULL, CMN_CF_JSON, -1, 0,
+                                     strlen(a.body), (const uint8_t *)a.body, release_secret_body,
+                                     a.body))
+        a.body = NULL;
+    release_secret_body(session, a.body);
+    CMN_INFO(SUB, "event=mef_key_retrieved kpm_id=%s id=%s code=205", peer->kpm_id, id);
+}
+
+/* PUT / DELETE /mef/clients/<mefClientRegID> (8.3.5.2.5, 8.3.5.2.6),
+ * /mef/keys/<relativeKeyID> (8.3.5.2.9, 8.3.5.2.10) and GET /mef/keys/<relativeKeyID>
+ * (8.3.5.2.8); any other unknown path is 4.04. */
 static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
                            const coap_pdu_t *req, const coap_string_t *query, coap_pdu_t *resp)
 {
@@ -798,15 +828,17 @@ static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
     enr_mef_answer a;
     enr_mef_ctx x;
 
-    (void)resource;
     (void)query;
     coap_delete_string(path);
     if (!clients && !keys)
         return answer(resp, COAP_RESPONSE_CODE_NOT_FOUND, NULL);
-    if (code != COAP_REQUEST_CODE_DELETE && code != COAP_REQUEST_CODE_PUT)
+    if (code != COAP_REQUEST_CODE_DELETE && code != COAP_REQUEST_CODE_PUT &&
+        !(keys && code == COAP_REQUEST_CODE_GET))
         return answer(resp, COAP_RESPONSE_CODE_NOT_ALLOWED, NULL);
     if (!(peer = mef_request(c, session, req, resp, &body, &len)))
         return;
+    if (code == COAP_REQUEST_CODE_GET)
+        return mef_retrieve(c, resource, session, req, resp, peer, id);
     x = (enr_mef_ctx){c->store, c->cfg, peer->kpm_id, (int64_t)time(NULL)};
     if (keys && code == COAP_REQUEST_CODE_PUT)
         enr_mef_key_update(&x, id, body, len, &a);

@@ -412,19 +412,36 @@ void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef
         tep__mef_client__free_unpacked(c, NULL);
 }
 
-/* suid 22..25 and exactly one target, an Enrolment Target of this enroller. */
-static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, const char **target)
+/* A target of an ESData key (SUID 24/25): an AE-ID as the MEF assigned it ("C..."/"S...",
+ * what a MEF Handshake authenticates) or a CSE-ID "/name". */
+static bool esdata_target_ok(const char *t)
+{
+    return strlen(t) <= 255 && (t[0] == 'C' || t[0] == 'S' || (t[0] == '/' && t[1] != '\0'));
+}
+
+/* suid 22..25 and exactly one target (8.3.5.2.7: one for SAEF and ESPrim; tep also for
+ * ESData, the target entering Kuc, docs/keys.md item 22). SUIDs 22 (SAEF) and 23 (ESPrim)
+ * name an Enrolment Target of this enroller, which gets the key over sync; 24/25 (ESData)
+ * an AE-ID or CSE-ID that fetches it by MEF Key Retrieval. */
+static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, const char **target,
+                               unsigned *ret_code)
 {
     json_t *s = json_object_get(o, "suid"), *l = json_object_get(o, "targetIDs");
 
+    *ret_code = 400;
     if (!json_is_integer(s) || json_integer_value(s) < 22 || json_integer_value(s) > 25)
         return "suid must be 22..25 (RSPF-provisioned keys)";
     *suid = (unsigned)json_integer_value(s);
     if (!json_is_array(l) || json_array_size(l) != 1 ||
-        !(*target = json_string_value(json_array_get(l, 0))) || !cmn_kdf_id_valid(*target))
+        (*target = json_string_value(json_array_get(l, 0))) == NULL || !cmn_kdf_id_valid(*target))
         return "targetIDs must hold exactly one identifier";
     if (!json_string_value(json_object_get(o, "mefClientRegID")))
         return "mefClientRegID missing";
+    if (*suid >= ENR_MEF_SUID_ESDATA_ENC && !esdata_target_ok(*target))
+        return "an ESData key's target is an AE-ID or a CSE-ID";
+    *ret_code = 403;
+    if (*suid < ENR_MEF_SUID_ESDATA_ENC && !enr_config_target_poa(x->cfg, *target))
+        return "not an enrolment target of this MEF";
     return NULL;
 }
 
@@ -475,17 +492,17 @@ void enr_mef_key_register(const enr_mef_ctx *x, const uint8_t *body, size_t len,
     const char *why = "bad request", *target = NULL;
     char key_id[CMN_KEY_ID_MAX];
     cmn_txn *t = NULL;
-    unsigned suid = 0;
+    unsigned suid = 0, code = 400;
     int64_t exp;
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (!o || (why = key_request(x, o, &suid, &target)) != NULL) {
-        fail(ret, 400, why ? why : "bad request");
+    if (o == NULL) {
+        fail(ret, 400, why);
         goto out;
     }
-    if (!enr_config_target_poa(x->cfg, target)) {
-        fail(ret, 403, "not an enrolment target of this MEF");
+    if ((why = key_request(x, o, &suid, &target, &code)) != NULL) {
+        fail(ret, code, why);
         goto out;
     }
     if ((rc = cmn_store_txn_begin(x->store, &t)) == 0)
@@ -616,5 +633,101 @@ void enr_mef_key_deregister(const enr_mef_ctx *x, const char *rel_id, enr_mef_an
     }
     cmn_txn_abort(t);
     if (k)
+        tep__mef_key__free_unpacked(k, NULL);
+}
+
+/* ---- MEF Key Retrieval (8.3.5.2.8) ------------------------------------------------- */
+
+/* The answer's JSON; Kuc is spliced in as text so that no JSON value holding it is
+ * freed unwiped (only the returned body holds it). */
+static char *retrieved_body(const Tep__MefKey *k, const char *admin, const uint8_t kuc[CMN_KEY_LEN])
+{
+    json_t *o = json_pack("{s:s,s:i,s:I,s:s,s:s,s:[s]}", "keyID", k->key_id, "suid", (int)k->suid,
+                          "expirationTime", (json_int_t)k->expires, "sourceMefClientID",
+                          k->enrolee_id, "adminFQDN", admin, "targetIDs", k->target_id);
+    char *meta = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL, *s = NULL;
+    size_t n = meta != NULL ? strlen(meta) + 2 * CMN_KEY_LEN + 16 : 0;
+
+    json_decref(o);
+    if (meta != NULL && meta[0] == '{' && (s = malloc(n)) != NULL) {
+        memcpy(s, "{\"keyValue\":\"", 13);
+        cmn_hex_encode(kuc, CMN_KEY_LEN, s + 13);
+        snprintf(s + 13 + 2 * CMN_KEY_LEN, n - 13 - 2 * CMN_KEY_LEN, "\",%s", meta + 1);
+    }
+    free(meta);
+    return s;
+}
+
+/* The key the source registered, still valid: not de-registered, not expired, its
+ * source's enrolment neither revoked nor expired nor replaced (the key ends with the
+ * enrolment it comes from, 10.7). Kuc into kuc. */
+static int live_key(cmn_txn *t, const enr_mef_ctx *x, const Tep__MefKey *k,
+                    uint8_t kuc[CMN_KEY_LEN])
+{
+    Tep__Enrolment *src = NULL;
+    char cur[CMN_KEY_ID_MAX], key_id[CMN_KEY_ID_MAX];
+    int rc;
+
+    if (k->revoked || k->expires <= x->now)
+        return CMN_ENOTFOUND;
+    rc = cmn_txn_get_msg(t, ENR_DB_ENROLMENTS, k->ke_id, strlen(k->ke_id),
+                         &tep__enrolment__descriptor, (ProtobufCMessage **)&src);
+    if (rc == 0 && (src->revoked || (src->expires != 0 && src->expires <= x->now)))
+        rc = CMN_ENOTFOUND;
+    if (rc == 0 && (rc = enr_db_txn_current_ke_id(t, src->kpm_id, cur)) == 0 &&
+        strcmp(cur, k->ke_id) != 0)
+        rc = CMN_ENOTFOUND; /* re-enrolled: a new Ke, the old keys are gone */
+    if (rc == 0)
+        rc = src->ke.len == CMN_KEY_LEN ? cmn_kdf_kuc(src->ke.data, k->suid, k->target_id, kuc)
+                                        : CMN_ECORRUPT;
+    if (rc == 0 && (rc = cmn_kdf_kuc_id(kuc, x->cfg->mef_fqdn, key_id, sizeof(key_id))) == 0 &&
+        strcmp(key_id, k->key_id) != 0)
+        rc = CMN_ECORRUPT;
+    enr_enrolment_free(src);
+    return rc;
+}
+
+void enr_mef_key_retrieve(const enr_mef_ctx *x, const char *rel_id, enr_mef_answer *ret)
+{
+    Tep__Enrolment *me = NULL;
+    Tep__MefClient *c = NULL;
+    Tep__MefKey *k = NULL;
+    char key_id[CMN_KEY_ID_MAX];
+    uint8_t kuc[CMN_KEY_LEN];
+    cmn_txn *t = NULL;
+    int rc = CMN_ENOTFOUND;
+
+    memset(ret, 0, sizeof(*ret));
+    if ((size_t)snprintf(key_id, sizeof(key_id), "%s@%s", rel_id, x->cfg->mef_fqdn) <
+            sizeof(key_id) &&
+        cmn_kdf_is_key_id(key_id) && (rc = cmn_store_txn_begin(x->store, &t)) == 0)
+        rc = live_enrolment(t, x, &me); /* the target's own MEF session, enrolment live */
+    if (rc == 0)
+        rc = cmn_txn_get_msg(t, ENR_DB_MEF_KEYS, key_id, strlen(key_id), &tep__mef_key__descriptor,
+                             (ProtobufCMessage **)&k);
+    if (rc == 0 && strcmp(k->target_id, me->enrolee_id) != 0)
+        rc = CMN_EDENIED; /* 8.3.5.2.8: only an authorized Target MEF Client */
+    if (rc == 0)
+        rc = live_key(t, x, k, kuc);
+    if (rc == 0 && cmn_txn_get_msg(t, ENR_DB_MEF_CLIENTS, k->reg_id, strlen(k->reg_id),
+                                   &tep__mef_client__descriptor, (ProtobufCMessage **)&c) != 0)
+        c = NULL;
+    if (rc == 0 &&
+        (ret->body = retrieved_body(k, c != NULL ? c->admin_fqdn : x->cfg->mef_fqdn, kuc)) == NULL)
+        rc = CMN_ENOMEM;
+    if (rc == 0)
+        ret->code = 205;
+    else if (rc == CMN_EDENIED && me != NULL)
+        fail(ret, 403, "not a target of the key");
+    else if (rc == CMN_ENOTFOUND && me != NULL)
+        fail(ret, 404, "no such key");
+    else
+        fail_rc(ret, rc, "no such key");
+    cmn_wipe(kuc, sizeof(kuc));
+    cmn_txn_abort(t);
+    enr_enrolment_free(me);
+    if (c != NULL)
+        tep__mef_client__free_unpacked(c, NULL);
+    if (k != NULL)
         tep__mef_key__free_unpacked(k, NULL);
 }

@@ -8,8 +8,9 @@
  * certificate MEF Handshake) and its current, live enrolment. The registered key is
  * Kuc = HMAC-SHA-256(Ke, L_KUC || decimal(SUID) || target) (10.3.7, cmn_kdf_kuc), its
  * Key Identifier cmn_kdf_kuc_id: both ends compute them from Ke, the MEF stores neither
- * and hands Kuc to the target through sync (KEY_REGISTERED events). The target is one
- * Enrolment Target of this enroller (a CSE-ID it hands keys to).
+ * and hands Kuc to the target through sync (KEY_REGISTERED events, SUIDs 22/23: the target
+ * is an Enrolment Target of this enroller) or, for the ESData SUIDs 24/25, by MEF Key
+ * Retrieval (8.3.5.2.8) to the target's own MEF session.
  *
  * I/O-free: bytes in, a CoAP code and a JSON body out. */
 #ifndef TEP_ENR_MEF_H
@@ -26,6 +27,12 @@
 #define ENR_MEF_KEY_DEFAULT_S 3600          /* a key, without expirationTime: an hour */
 #define ENR_MEF_KEY_MAX_S 86400             /* at most a day */
 #define ENR_MEF_CLIENTS_MAX 64 /* client registrations of one enrolee (then its oldest goes) */
+/* TS-0004 Table 6.3.4.2.39-1: RSPF-provisioned keys for SAEF (22), ESPrim (23), ESData
+ * encryption (24) and signature (25). */
+#define ENR_MEF_SUID_SAEF 22
+#define ENR_MEF_SUID_ESPRIM 23
+#define ENR_MEF_SUID_ESDATA_ENC 24
+#define ENR_MEF_SUID_ESDATA_SIG 25
 
 typedef struct {
     unsigned code;     /* CoAP code as class*100+detail: 201, 202, 204, 400, 403, 404, 500 */
@@ -49,8 +56,8 @@ void enr_mef_client_update(const enr_mef_ctx *x, const char *reg_id, const uint8
                            size_t len, enr_mef_answer *ret);
 /* DELETE mef/clients/<reg_id> -> 2.02; every key registered under it is de-registered. */
 void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef_answer *ret);
-/* POST mef/keys: {"mefClientRegID", "suid" (22..25), "targetIDs": [one CSE-ID],
- * "expirationTime"?} -> 2.01 {"relativeKeyID", "keyID", "expirationTime",
+/* POST mef/keys: {"mefClientRegID", "suid" (22..25), "targetIDs": [one ID], "expirationTime"?}
+ * (22, 23: an Enrolment Target CSE-ID, else 4.03; 24, 25: an AE-ID or CSE-ID) -> 2.01 {"relativeKeyID", "keyID", "expirationTime",
  * "sourceMefClientID", "suid", "targetIDs"}; commits MefKey + KEY_REGISTERED. */
 void enr_mef_key_register(const enr_mef_ctx *x, const uint8_t *body, size_t len,
                           enr_mef_answer *ret);
@@ -61,6 +68,13 @@ void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t 
                         enr_mef_answer *ret);
 /* DELETE mef/keys/<relativeKeyID> -> 2.02, KEY_DEREGISTERED. */
 void enr_mef_key_deregister(const enr_mef_ctx *x, const char *rel_id, enr_mef_answer *ret);
+
+/* GET mef/keys/<relativeKeyID> (MEF Key Retrieval, 8.3.5.2.8) by the key's target (the
+ * session enrolee's live enrolment names it) -> 2.05 {"keyValue": hex(Kuc), "keyID",
+ * "suid", "expirationTime", "sourceMefClientID", "adminFQDN", "targetIDs"}; 4.03 for
+ * anyone else, 4.04 for an unknown, expired or de-registered key or one whose source
+ * enrolment is revoked, expired or replaced. The body holds the key: wipe it. */
+void enr_mef_key_retrieve(const enr_mef_ctx *x, const char *rel_id, enr_mef_answer *ret);
 
 /* The MefKey of key_id (owned by the caller: tep__mef_key__free_unpacked). */
 int enr_mef_key_get(cmn_store *s, const char *key_id, Tep__MefKey **ret);

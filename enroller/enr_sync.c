@@ -84,7 +84,7 @@ static int fill_credential(sync_slot *slot, const char *target, const char *mef_
 }
 
 /* A KEY_* event (MEF Key Registration, enr_mef.h): Kuc of the source's enrolment for
- * the key's one target, handed to that target only; revoked once the key is
+ * the key's one target, handed to that target only (SAEF and ESPrim keys); revoked once the key is
  * de-registered or the enrolment revoked. */
 static int fill_mef_key(sync_slot *slot, cmn_store *s, const char *target, const char *mef_fqdn)
 {
@@ -99,6 +99,8 @@ static int fill_mef_key(sync_slot *slot, cmn_store *s, const char *target, const
     k = slot->mef_key;
     if (target[0] == '\0' || strcmp(target, k->target_id) != 0)
         return 0;
+    if (k->suid != ENR_MEF_SUID_SAEF && k->suid != ENR_MEF_SUID_ESPRIM)
+        return 0; /* an ESData key goes to its target by MEF Key Retrieval only */
     if (en->ke.len != CMN_KEY_LEN)
         return CMN_ECORRUPT;
     rc = cmn_kdf_kuc(en->ke.data, k->suid, k->target_id, slot->key);

@@ -267,12 +267,104 @@ static void test_update_is_bounded(void **state)
     free(a.body);
 }
 
+static unsigned retrieve(cmn_store *s, const char *kpm_id, const char *rel, enr_mef_answer *a)
+{
+    enr_mef_ctx x = ctx(s, kpm_id);
+
+    enr_mef_key_retrieve(&x, rel, a);
+    return a->code;
+}
+
+/* ESData keys (SUIDs 24/25): an AE target, fetched by MEF Key Retrieval (8.3.5.2.8) only
+ * by that target, never handed out over sync; they end with the key and the enrolment. */
+static void test_esdata_key_retrieval(void **state)
+{
+    cmn_store *s = *state;
+    uint8_t kuc[CMN_KEY_LEN];
+    char reg_id[40], body[256], want[CMN_KEY_ID_MAX], rel[40], hex[2 * CMN_KEY_LEN + 1];
+    enr_mef_answer a;
+    enr_events ev;
+    json_t *o;
+
+    client(s, "dev7", reg_id);
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 24, \"targetIDs\": [\"Cdev8\"]}", reg_id);
+    assert_int_equal(key(s, "dev7", body, &a), 201);
+    assert_int_equal(cmn_kdf_kuc(ke, 24, "Cdev8", kuc), 0);
+    assert_int_equal(cmn_kdf_kuc_id(kuc, "mef.tep.local", want, sizeof(want)), 0);
+    assert_string_equal(member(&a, "keyID"), want);
+    free(a.body);
+    snprintf(rel, sizeof(rel), "%.32s", want);
+
+    /* the target gets Kuc; the answer names the source and the SUID */
+    assert_int_equal(retrieve(s, "dev8", rel, &a), 205);
+    cmn_hex_encode(kuc, CMN_KEY_LEN, hex);
+    assert_string_equal(member(&a, "keyValue"), hex);
+    assert_string_equal(member(&a, "keyID"), want);
+    assert_string_equal(member(&a, "sourceMefClientID"), "Cdev7");
+    o = json_loads(a.body, 0, NULL);
+    assert_int_equal(json_integer_value(json_object_get(o, "suid")), 24);
+    json_decref(o);
+    cmn_wipe(a.body, strlen(a.body));
+    free(a.body);
+    /* anyone else, its source included, is refused; unknown or malformed IDs are 4.04 */
+    assert_int_equal(retrieve(s, "dev7", rel, &a), 403);
+    assert_null(strstr(a.body, hex));
+    free(a.body);
+    assert_int_equal(retrieve(s, "dev8", "00000000000000000000000000000000", &a), 404);
+    free(a.body);
+    assert_int_equal(retrieve(s, "dev8", "../x", &a), 404);
+    free(a.body);
+    assert_int_equal(retrieve(s, "nobody", rel, &a), 403); /* no live enrolment */
+    free(a.body);
+
+    /* an ESData key for a CSE target goes by retrieval too, not over sync */
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 25, \"targetIDs\": [\"/mn1\"]}", reg_id);
+    assert_int_equal(key(s, "dev7", body, &a), 201);
+    Tep__SyncResponse *r = sync_for(s, "/mn1", a.events.ev[0].seq);
+    assert_null(r->items[0]->credential);
+    sync_free(r);
+    free(a.body);
+    /* wrong target forms and an ESPrim key for an AE (not an Enrolment Target) */
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 24, \"targetIDs\": [\"dev8\"]}", reg_id);
+    assert_int_equal(key(s, "dev7", body, &a), 400);
+    free(a.body);
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 23, \"targetIDs\": [\"Cdev8\"]}", reg_id);
+    assert_int_equal(key(s, "dev7", body, &a), 403);
+    free(a.body);
+
+    /* de-registered: gone for the target too */
+    enr_mef_ctx x = ctx(s, "dev7");
+    enr_mef_key_deregister(&x, rel, &a);
+    assert_int_equal(a.code, 202);
+    assert_int_equal(retrieve(s, "dev8", rel, &a), 404);
+    free(a.body);
+
+    /* a new key, then the source's enrolment revoked: gone */
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 24, \"targetIDs\": [\"Cdev8\"]}", reg_id);
+    assert_int_equal(key(s, "dev7", body, &a), 201);
+    free(a.body);
+    assert_int_equal(retrieve(s, "dev8", rel, &a), 205);
+    cmn_wipe(a.body, strlen(a.body));
+    free(a.body);
+    memset(&ev, 0, sizeof(ev));
+    assert_int_equal(enr_db_enrolee_revoke(s, "dev7", &ev), 0);
+    assert_int_equal(retrieve(s, "dev8", rel, &a), 404);
+    free(a.body);
+    cmn_wipe(kuc, sizeof(kuc));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_key_for_a_second_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_esdata_key_retrieval, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@ import hmac
 
 LABEL_KPSA = b"oneM2M Enrolment Key to Provisioned Secure Connection Key derivation"
 LABEL_KM = b"oneM2M Enrolment Key to Master Credential derivation"
+LABEL_KUC = b"oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation"
 
 
 def _hmac(key, data):
@@ -30,6 +31,18 @@ def km_id(km_key, maf_fqdn):
     """KmID = hex(HMAC-SHA-256(Km, "tep KmID")[0..15]) "@" MAF-FQDN (tep's choice,
     docs/keys.md 9)."""
     return _hmac(km_key, b"tep KmID")[:16].hex() + "@" + maf_fqdn
+
+
+def kuc(ke, suid, target_id):
+    """Kuc = HMAC-SHA-256(Ke, label || decimal(SUID) || target-ID) [TS-0003 10.3.7;
+    docs/keys.md item 7]."""
+    return _hmac(ke, LABEL_KUC + str(int(suid)).encode("ascii") + target_id.encode("ascii"))
+
+
+def kuc_id(kuc_key, mef_fqdn):
+    """The Key Identifier of a MEF-registered Kuc: hex(HMAC(Kuc, "tep KucID")[0..15]) "@"
+    MEF-FQDN (tep's choice, docs/keys.md)."""
+    return _hmac(kuc_key, b"tep KucID")[:16].hex() + "@" + mef_fqdn
 
 
 # ---- end-to-end keys (TS-0003 10.3.6, 10.3.8; docs/keys.md items 13-19) ----------------

@@ -74,12 +74,23 @@ static void usage(FILE *out)
         "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
         "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
         "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
-        "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --escertke]\n"
+        "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --mef | "
+        "--escertke]\n"
         "         [--cse CSE-ID] (another CSE than the registrar, with --escertke) [--show-outer]\n"
         "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
         "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
-        "                              33) or ESCertKE (8.7, after `cert`; prints\n"
-        "                              ESCERTKE_KID=)\n");
+        "                              33), the MEF (SUID 23, Kuc) or ESCertKE (8.7, after\n"
+        "                              `cert`; prints ESCERTKE_KID=)\n"
+        "  esdata-protect CLASS VALUE KEY   an ESData object (TS-0003 8.5; CLASS enc, sign,\n"
+        "                              sign-enc) printed as OBJECT=\n"
+        "  esdata-put CNT CLASS VALUE KEY   the same, stored as a contentInstance of CNT\n"
+        "  esdata-open OBJECT KEY      open/verify an object (CLASS=, SIGNER=, VALUE=)\n"
+        "  esdata-get CIN KEY          retrieve a contentInstance and open its con\n"
+        "    KEY: --key HEX --kid KID --b-id ID (pre-provisioned) | --kpsa (the enrolment's\n"
+        "         Kpsa, B = the registrar) | --maf-target ID / --maf (a key registered at /\n"
+        "         retrieved from the MAF, SUID 34/35) | --mef-target ID / --mef (the same at\n"
+        "         the MEF: Kuc, SUID 24/25); --sign-cert signs with the certificate of\n"
+        "         `cert`, --ca PEM the trust anchor to verify one\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -616,7 +627,10 @@ static int cmd_register(ctx *c, int argc, char **argv)
 typedef struct {
     tep_e2e_key *key;
     const char *maf_target; /* protect: a key registered at the MAF for this target */
+    const char *mef_target; /* protect: a key registered at the MEF (Kuc) for this target */
     bool maf;               /* open: the key the object names, from the MAF */
+    bool mef;               /* open: the key the object names, from the MEF */
+    bool kpsa;              /* the pair (this device, its registrar CSE): from Kpsa */
     bool sign_cert;
     const char *ca;
     char ca_default[4096];
@@ -642,9 +656,17 @@ static int e2e_parse(ctx *c, int argc, char **argv, e2e_opts *o)
             o->maf_target = argv[++i];
         else if (strcmp(argv[i], "--maf") == 0)
             o->maf = true;
+        else if (strcmp(argv[i], "--mef-target") == 0 && i + 1 < argc)
+            o->mef_target = argv[++i];
+        else if (strcmp(argv[i], "--mef") == 0)
+            o->mef = true;
+        else if (strcmp(argv[i], "--kpsa") == 0)
+            o->kpsa = true;
         else
             return usage(stderr), EXIT_USAGE;
     }
+    if (o->kpsa && (rc = tep_e2e_key_from_kpsa(c->dev, &o->key)) < 0)
+        return fail("end-to-end key from Kpsa", rc);
     if (o->ca == NULL &&
         tep_device_cert_path(c->dev, "ca", o->ca_default, sizeof(o->ca_default)) == 0)
         o->ca = o->ca_default;
@@ -688,6 +710,18 @@ static int e2e_protect(ctx *c, int argc, char **argv, char **ret)
         tep_kc_free(kc);
         rc = rc < 0 ? fail("end-to-end key registration at the MAF", rc) : EXIT_OK;
     }
+    if (rc == EXIT_OK && o.mef_target != NULL && o.key == NULL) {
+        tep_kc *kc = NULL;
+
+        /* TS-0003 8.6.2 with 8.3.5.2.7: Kuc for the ESData SUID of the class */
+        rc = tep_mef_register_key(c->dev, cls == TEP_ESDATA_SIGN ? 25 : 24, o.mef_target, 0, &kc);
+        if (rc == 0)
+            rc = tep_e2e_key_from_kc(kc, &o.key);
+        if (rc == 0)
+            printf("KEY_ID=%s\n", tep_kc_key_id(kc));
+        tep_kc_free(kc);
+        rc = rc < 0 ? fail("end-to-end key registration at the MEF", rc) : EXIT_OK;
+    }
     if (rc == EXIT_OK) {
         rc = tep_esdata_protect(cls, o.key, o.sign_cert ? c->dev : NULL, (const uint8_t *)argv[1],
                                 strlen(argv[1]), ret);
@@ -709,6 +743,12 @@ static int e2e_open(ctx *c, const char *object, int argc, char **argv)
         if (rc == 0)
             rc = tep_maf_retrieve_e2e_key(c->dev, NULL, kid, &o.key);
         rc = rc < 0 ? fail("end-to-end key retrieval from the MAF", rc) : EXIT_OK;
+    }
+    if (rc == EXIT_OK && o.mef && o.key == NULL) {
+        rc = tep_esdata_kid(object, kid, sizeof(kid));
+        if (rc == 0)
+            rc = tep_mef_retrieve_e2e_key(c->dev, kid, &o.key);
+        rc = rc < 0 ? fail("end-to-end key retrieval from the MEF", rc) : EXIT_OK;
     }
     if (rc == EXIT_OK && (rc = tep_esdata_open(object, o.key, o.ca, &d)) < 0)
         rc = fail("ESData open", rc);
@@ -761,6 +801,7 @@ typedef struct {
     unsigned ty;
     long count;
     bool maf;        /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
+    bool mef;        /* ... from the MEF (SUID 23, Kuc of MEF Key Registration) */
     bool escertke;   /* ... from ESCertKE with the registrar (TS-0003 8.7) */
     bool show_outer; /* print each outer NOTIFY body (OUTER_BODY=, JOSE text only) */
 } esprim_args;
@@ -787,6 +828,8 @@ static int esprim_parse(int argc, char **argv, esprim_args *a)
             a->plain = argv[++i];
         else if (strcmp(argv[i], "--maf") == 0)
             a->maf = true;
+        else if (strcmp(argv[i], "--mef") == 0)
+            a->mef = true;
         else if (strcmp(argv[i], "--escertke") == 0)
             a->escertke = true;
         else if (strcmp(argv[i], "--show-outer") == 0)
@@ -871,8 +914,8 @@ static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
         printf("OUTER_BODY=%s\n", outer);
     seci = rc == 0 ? esprim_notify(c, a, outer, &rsc, &ex) : NULL;
 
-    /* a MAF key the Receiver has not fetched yet: 4112 until it has (about a second) */
-    for (int tries = 0; a->maf && seci == NULL && rsc == 4112 && tries < 30; tries++) {
+    /* a MAF or MEF key the Receiver has not got yet: 4112 until it has (about a second) */
+    for (int tries = 0; (a->maf || a->mef) && seci == NULL && rsc == 4112 && tries < 30; tries++) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
 
         nanosleep(&ts, NULL);
@@ -917,7 +960,8 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     unsigned rsc = 0;
     int ex, rc;
 
-    if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke))
+    if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke) ||
+        (a.maf + a.mef + a.escertke) > 1)
         return usage(stderr), EXIT_USAGE;
     if (a.plain) {
         if ((rc = tep_conn_plain(a.plain, c->from ? c->from : tep_device_enrolee_id(c->dev),
@@ -950,6 +994,15 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
 
         rc =
             tep_maf_register_e2e_key(c->dev, NULL, 33, tep_device_registrar_cse_id(c->dev), 0, &kc);
+        if (rc == 0) {
+            printf("KEY_ID=%s\n", tep_kc_key_id(kc));
+            rc = tep_esprim_new_kc(kc, rand_json, 600, &s);
+        }
+        tep_kc_free(kc);
+    } else if (a.mef) {
+        tep_kc *kc = NULL;
+
+        rc = tep_mef_register_key(c->dev, 23, tep_device_registrar_cse_id(c->dev), 0, &kc);
         if (rc == 0) {
             printf("KEY_ID=%s\n", tep_kc_key_id(kc));
             rc = tep_esprim_new_kc(kc, rand_json, 600, &s);

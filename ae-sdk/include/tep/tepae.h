@@ -347,6 +347,10 @@ typedef struct tep_e2e_key tep_e2e_key;
  * kid or b_id. */
 TEP_API int tep_e2e_key_from_hex(const char *pair_key_hex, const char *kid, const char *b_id,
                                  tep_e2e_key **ret_key);
+/* From the enrolment's Kpsa (TS-0003 8.6.2, 10.3.6.1): the pair (this device, its
+ * registrar CSE), End-Point-B-ID = the registrar CSE-ID, kid = the KpsaID (docs/keys.md
+ * items 13, 14). TEP_ESTATE: not enrolled. */
+TEP_API int tep_e2e_key_from_kpsa(const tep_device *dev, tep_e2e_key **ret_key);
 TEP_API const char *tep_e2e_key_id(const tep_e2e_key *key); /* borrowed */
 TEP_API void tep_e2e_key_free(tep_e2e_key *key);            /* NULL is fine */
 
@@ -403,8 +407,10 @@ TEP_API int tep_esdata_kid(const char *object, char *buf, size_t len);
  * of the wrong form. */
 TEP_API int tep_maf_register_e2e_key(tep_device *dev, const char *maf_uri, unsigned suid,
                                      const char *target_id, int64_t lifetime, tep_kc **ret_kc);
-/* The end-to-end keys of a kc from tep_maf_register_e2e_key() (TEP_EINVAL for a SAEF
- * Kc). *ret_key is the caller's: tep_e2e_key_free(). */
+/* The end-to-end keys of a kc from tep_maf_register_e2e_key() or from
+ * tep_mef_register_key() with an end-to-end SUID (23 ESPrim, 24 ESData encryption, 25 ESData
+ * signature): kid = the Key Identifier, End-Point-B-ID = the key's one target (TEP_EINVAL
+ * for a SAEF key). *ret_key is the caller's: tep_e2e_key_free(). */
 TEP_API int tep_e2e_key_from_kc(const tep_kc *kc, tep_e2e_key **ret_key);
 /* The target's side: MAF Key Retrieval of key_id (the kid of an object it received)
  * over DTLS-PSK with its Km (maf_uri NULL: the enrolment's MAF); the MAF answers only a
@@ -432,8 +438,10 @@ TEP_API int tep_esprim_new(const tep_device *dev, const char *receiver_rand_json
 /* The same with a MAF pairwise key (8.4.2 A, "MAF ESPrim Framework"): kc from
  * tep_maf_register_e2e_key() with SUID 33 for the Receiver's CSE-ID; kid = its Key
  * Identifier, pairwiseESPrimKey = Ke2e_msg_conf of Kc with End-Point-B = that target. The
- * Receiver fetches Kc from the MAF on sight (until then it answers 4112: retry).
- * TEP_EINVAL: not an ESPrim kc. */
+ * Receiver fetches Kc from the MAF on sight (until then it answers 4112: retry). Or a MEF
+ * key: kc from tep_mef_register_key() with SUID 23 for the Receiver's CSE-ID (Kuc; the
+ * Receiver gets it from the enroller's sync, 4112 until then). TEP_EINVAL: not an ESPrim
+ * kc. */
 TEP_API int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json, int64_t lifetime,
                               tep_esprim **ret);
 /* The same with the pairwiseESPrimKey of an end-to-end key: Ke2e_msg_conf of key, kid its
@@ -478,8 +486,11 @@ TEP_API void tep_esprim_free(tep_esprim *s); /* NULL is fine */
  * certificate of tep_enrol_with_cert(..., 1)), MEF Client Registration (8.3.5.2.3), then
  * MEF Key Registration (8.3.5.2.7) of the usage-constrained key
  * Kuc = HMAC-SHA-256(Ke, L_KUC || decimal(suid) || target_id) (10.3.7) for suid 22..25
- * and target_id, one Enrolment Target of the MEF (a CSE-ID, e.g. "/mn1"), for lifetime
- * seconds (0: the MEF's default, an hour). The MEF hands Kuc to that target; connect
+ * and target_id (22 SAEF, 23 ESPrim: one Enrolment Target of the MEF, a CSE-ID, e.g.
+ * "/mn1", which gets the key from the enroller; 24/25 ESData: an AE-ID as the MEF assigned
+ * it, or a CSE-ID, which fetches it with tep_mef_retrieve_e2e_key), for lifetime
+ * seconds (0: the MEF's default, an hour). End-to-end SUIDs: tep_e2e_key_from_kc(),
+ * tep_esprim_new_kc(). The MEF hands Kuc to that target; connect
  * with tep_connect_kc(dev, kc, <target's coaps URI>, ...) (psk_identity = the Key
  * Identifier hex(HMAC(Kuc, "tep KucID")[0..15])@MEF-FQDN, docs/keys.md).
  * tep_kc_client_reg_id() gives the mefClientRegID. TEP_ESTATE: not enrolled (or a
@@ -492,6 +503,14 @@ TEP_API int tep_mef_register_key(tep_device *dev, unsigned suid, const char *tar
  * no client registration id. *ret_kc is the caller's: tep_kc_free(). TEP_ESTATE: not
  * enrolled; TEP_EEXPIRED; TEP_EINVAL: another suid or a malformed target_id. */
 TEP_API int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id, tep_kc **ret_kc);
+/* MEF Key Retrieval (8.3.5.2.8) by a target of an ESData key (SUID 24/25, registered by
+ * its source with tep_mef_register_key() for this device's AE-ID): key_id is the kid of an
+ * object it received (tep_esdata_kid), the Key Identifier of this device's MEF; in a MEF
+ * Handshake as this enrolee. End-Point-B-ID is this device's AE-ID. TEP_EINVAL: not a Key
+ * Identifier of the enrolment's MEF; TEP_EDENIED: not a target (4.03) or no live
+ * enrolment; TEP_ENOTFOUND: unknown, expired or de-registered key, or its source's
+ * enrolment ended; TEP_EPROTO: a malformed answer. *ret_key: tep_e2e_key_free(). */
+TEP_API int tep_mef_retrieve_e2e_key(tep_device *dev, const char *key_id, tep_e2e_key **ret_key);
 /* MEF Key Registration Update (8.3.5.2.9): a new expiry lifetime seconds from now (the
  * MEF may shorten it; kc's expiry follows its answer); the target learns it. TEP_ENOTFOUND:
  * not a live key of this enrolee; TEP_EDENIED: its client registration or enrolment is
