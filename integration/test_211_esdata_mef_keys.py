@@ -128,3 +128,27 @@ def test_esdata_with_keys_from_the_mef(platform):
     assert bad.rc != 0 and "not found" in bad.err.lower(), str(bad)
     assert re.search(r"event=mef_key_retrieved_refused kpm_id=app211 id=%s code=404"
                      % sign_id.split("@")[0], p["enroller"].log())
+
+
+def test_esdata_with_the_kpsa_pair(platform):
+    """8.6.2: end-to-end keys from Kpsa, the pair (device, registrar CSE), B = /tep-cse,
+    kid = the KpsaID; joserfc opens the object with keys derived in Python from Ke."""
+    dev = platform.add_enrolee("kpsa211")
+    assert dev.run("enrol").rc == 0
+    st = dev.state_values()
+    kpsa = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
+    kid = tepkeys.kpsa_id(kpsa, platform.env["MEF_FQDN"])
+    k = tepkeys.e2e_keys(kpsa, st["registrar_cse_id"])
+    r = dev.run("esdata-protect", "enc", SECRET, "--kpsa")
+    assert r.rc == 0, str(r)
+    o = jwe.decrypt_compact(r.get("OBJECT"), OctKey.import_key(k["att_conf"]))
+    assert o.protected["kid"] == kid and o.plaintext.decode() == SECRET
+    back = dev.run("esdata-open", r.get("OBJECT"), "--kpsa")
+    assert back.rc == 0 and back.get("VALUE") == SECRET, str(back)
+    r = dev.run("esdata-protect", "sign", SECRET, "--kpsa")
+    o = jws.deserialize_compact(r.get("OBJECT"), OctKey.import_key(k["att_auth"]))
+    assert o.protected == {"alg": "HS256", "kid": kid} and o.payload.decode() == SECRET
+    # not enrolled: no Kpsa, a clear refusal
+    fresh = platform.add_enrolee("fresh211")
+    r = fresh.run("esdata-protect", "enc", SECRET, "--kpsa")
+    assert r.rc != 0 and "state" in r.err.lower(), str(r)
