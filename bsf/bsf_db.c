@@ -124,18 +124,20 @@ static int update(cmn_store *s, const char *impi, int (*fn)(Tep__GbaSubscriber *
     return cmn_txn_commit(t);
 }
 
-static int step(Tep__GbaSubscriber *sub, void *arg)
+static int accepted(Tep__GbaSubscriber *sub, void *arg)
 {
-    if (sub->sqn >= CMN_MIL_SQN_MAX)
-        return CMN_ERANGE; /* SQN exhausted: the operator provisions the USIM again */
-    sub->sqn++;
-    *(uint64_t *)arg = sub->sqn;
+    uint64_t sqn = *(const uint64_t *)arg;
+
+    if (sqn > CMN_MIL_SQN_MAX)
+        return CMN_EINVAL;
+    if (sqn > sub->sqn)
+        sub->sqn = sqn;
     return 0;
 }
 
-int bsf_db_sqn_next(cmn_store *s, const char *impi, uint64_t *ret_sqn)
+int bsf_db_sqn_accepted(cmn_store *s, const char *impi, uint64_t sqn)
 {
-    return update(s, impi, step, ret_sqn);
+    return update(s, impi, accepted, &sqn);
 }
 
 typedef struct {

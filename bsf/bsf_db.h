@@ -1,6 +1,7 @@
 /* tep-bsf's LMDB records: subscribers (the HSS's data: IMPI, K, OPc, SQN_HE) and
  * bootstrappings (B-TID, IMPI, RAND, Ks, lifetime). Every write commits before it
- * returns 0, so a challenge never leaves with an SQN the store does not hold. */
+ * returns 0; only a UE that proved it holds K writes SQN_HE (bsf_db_sqn_accepted after
+ * its RES, bsf_db_sqn_resync after its AUTS). */
 #ifndef TEP_BSF_DB_H
 #define TEP_BSF_DB_H
 
@@ -21,8 +22,9 @@ int bsf_db_subscriber_add(cmn_store *s, const Tep__GbaSubscriber *sub, int64_t n
  * bsf_db_subscriber_free). CMN_ENOTFOUND when unknown. */
 int bsf_db_subscriber_get(cmn_store *s, const char *impi, Tep__GbaSubscriber **ret);
 void bsf_db_subscriber_free(Tep__GbaSubscriber *sub); /* wipes K and OPc; NULL is fine */
-/* SQN_HE += 1, committed; *ret_sqn the new value (the challenge's SQN). */
-int bsf_db_sqn_next(cmn_store *s, const char *impi, uint64_t *ret_sqn);
+/* The USIM accepted a challenge with sqn (its RES verified): SQN_HE = max(SQN_HE, sqn),
+ * committed. A challenge itself writes nothing (bsf_ub.c next_sqn). */
+int bsf_db_sqn_accepted(cmn_store *s, const char *impi, uint64_t sqn);
 /* After a verified AUTS (TS 33.102 6.3.5): when SQN_HE + 1 would not be fresh for the
  * USIM (not above SQN_MS, or more than delta above), SQN_HE = SQN_MS; counts the
  * re-synchronisation. Committed. */

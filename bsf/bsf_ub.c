@@ -29,10 +29,13 @@
 #define BSF_PENDING_PER_IMPI 4
 #define BSF_UB_CONN_PER_IP 32
 
-/* A challenge sent (401) and not yet answered. Single use. */
+/* A challenge sent (401) and not yet answered. Single use. phantom: for an IMPI tep-bsf
+ * holds no subscriber of, made with a random K and OPc so that it looks like any other
+ * and can never be answered (no subscriber enumeration). */
 typedef struct {
-    bool used;
+    bool used, phantom;
     int64_t expires;
+    uint64_t sqn; /* the SQN its AUTN carries, committed only once its RES is verified */
     char nonce[CMN_GBA_NONCE_B64_LEN + 1];
     char impi[CMN_GBA_IMPI_MAX + 1];
     uint8_t rand[CMN_MIL_RAND_LEN];
@@ -109,36 +112,80 @@ static void answer(bsf_ub_answer *a, unsigned status, const char *reason)
     a->content_type = "text/plain";
 }
 
-/* A fresh challenge for impi: SQN_HE + 1 committed first, then RAND, AUTN, 401. */
+/* The SQN of a new challenge for impi: SQN_HE + 1 + the smallest offset no other live
+ * challenge of impi uses (but skip, the one it replaces). Nothing is written: SQN_HE
+ * moves only once a UE proves it holds K (RES verified, or a verified AUTS), so an
+ * unauthenticated request changes no subscriber state and a challenge carries at most
+ * SQN_HE + BSF_PENDING_PER_IMPI (TS 33.102 C.1.1: each SQN fresh for the USIM, here
+ * counted from the last one the USIM accepted; C.2.2: within its delta). */
+static int next_sqn(bsf_ub *u, const char *impi, uint64_t sqn_he, const pending *skip, int64_t now,
+                    uint64_t *ret)
+{
+    bool taken[BSF_PENDING_PER_IMPI] = {false};
+    size_t k;
+
+    for (size_t i = 0; i < u->np; i++) {
+        const pending *c = &u->p[i];
+
+        if (c != skip && c->used && !c->phantom && c->expires > now && strcmp(c->impi, impi) == 0 &&
+            c->sqn > sqn_he && c->sqn - sqn_he <= BSF_PENDING_PER_IMPI)
+            taken[c->sqn - sqn_he - 1] = true;
+    }
+    for (k = 0; k < BSF_PENDING_PER_IMPI && taken[k]; k++)
+        ;
+    if (k == BSF_PENDING_PER_IMPI)
+        k = 0; /* cannot happen: skip is one of the BSF_PENDING_PER_IMPI */
+    if (sqn_he + 1 + k > CMN_MIL_SQN_MAX)
+        return CMN_ERANGE; /* SQN exhausted: the operator provisions the USIM again */
+    *ret = sqn_he + 1 + k;
+    return 0;
+}
+
+/* A fresh challenge for impi: RAND, AUTN (with next_sqn), 401. An IMPI with no
+ * subscriber gets the same 401, from a random K and OPc (a phantom challenge: its
+ * answer is 403 like a wrong RES), so Ub does not tell who is a subscriber. */
 static void challenge(bsf_ub *u, const char *impi, bool stale, int64_t now, bsf_ub_answer *a)
 {
     Tep__GbaSubscriber *sub = NULL;
     uint8_t nonce_raw[CMN_MIL_RAND_LEN + CMN_MIL_AUTN_LEN];
+    uint8_t fake_k[CMN_MIL_K_LEN], fake_opc[CMN_MIL_K_LEN];
+    const uint8_t *k = fake_k, *opc = fake_opc;
     uint64_t sqn = 0;
     pending *c;
+    bool phantom = false;
     int rc = bsf_db_subscriber_get(u->store, impi, &sub);
 
     if (rc == CMN_ENOTFOUND) {
         u->st.refused++;
         CMN_INFO("ub", "event=refused reason=unknown_impi");
-        answer(a, 403, "unknown subscriber");
-        return;
+        phantom = true;
+        rc = cmn_random(fake_k, sizeof(fake_k));
+        if (rc == 0)
+            rc = cmn_random(fake_opc, sizeof(fake_opc));
+        if (rc == 0)
+            rc = cmn_random((uint8_t *)&sqn, sizeof(sqn));
+        sqn = (sqn % 1024) + 1;
+    } else if (rc == 0) {
+        k = sub->k.data;
+        opc = sub->opc.data;
     }
-    if (rc == 0)
-        rc = bsf_db_sqn_next(u->store, impi, &sqn);
     if ((c = own_oldest(u, impi, now)) == NULL)
         c = slot(u, now);
+    if (rc == 0 && !phantom)
+        rc = next_sqn(u, impi, sub->sqn, c, now, &sqn);
     clear(c);
     if (rc == 0)
         rc = cmn_random(c->rand, sizeof(c->rand));
     if (rc == 0)
-        rc = cmn_milenage_autn(sub->k.data, sub->opc.data, c->rand, sqn, u->cfg->amf_bytes,
+        rc = cmn_milenage_autn(k, opc, c->rand, sqn, u->cfg->amf_bytes,
                                nonce_raw + CMN_MIL_RAND_LEN, c->xres, c->ck, c->ik);
     if (rc == 0) {
         memcpy(nonce_raw, c->rand, CMN_MIL_RAND_LEN);
         rc = cmn_gba_b64_encode(nonce_raw, sizeof(nonce_raw), c->nonce, sizeof(c->nonce));
     }
     bsf_db_subscriber_free(sub);
+    cmn_wipe(fake_k, sizeof(fake_k));
+    cmn_wipe(fake_opc, sizeof(fake_opc));
     if (rc != 0) {
         clear(c);
         CMN_ERR("ub", "event=challenge_failed err=\"%s\"", cmn_strerror(rc));
@@ -146,13 +193,17 @@ static void challenge(bsf_ub *u, const char *impi, bool stale, int64_t now, bsf_
         return;
     }
     c->used = true;
+    c->phantom = phantom;
+    c->sqn = sqn;
     c->expires = now + u->cfg->challenge_timeout;
     snprintf(c->impi, sizeof(c->impi), "%s", impi);
     snprintf(a->www_authenticate, sizeof(a->www_authenticate),
              "Digest realm=\"%s\", nonce=\"%s\", algorithm=" ALGORITHM ", qop=\"" QOP "\"%s",
              u->cfg->realm, c->nonce, stale ? ", stale=TRUE" : "");
-    u->st.challenges++;
-    CMN_DEBUG("ub", "event=challenge sqn=%" PRIu64, sqn);
+    if (!phantom) {
+        u->st.challenges++;
+        CMN_DEBUG("ub", "event=challenge sqn=%" PRIu64, sqn);
+    }
     answer(a, 401, "authenticate with AKA");
 }
 
@@ -178,13 +229,17 @@ static void iso8601(int64_t t, char *out, size_t len)
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* RES verified: Ks = CK || IK under a new B-TID, committed, then 200. */
+/* RES verified: SQN_HE moves to the challenge's SQN (the USIM accepted it), then Ks =
+ * CK || IK under a new B-TID, committed, then 200. */
 static void bootstrap(bsf_ub *u, pending *c, int64_t now, bsf_ub_answer *a)
 {
     Tep__GbaBootstrap b = TEP__GBA_BOOTSTRAP__INIT;
     char btid[CMN_GBA_BTID_MAX], life[32];
     uint8_t ks[CMN_GBA_KS_LEN];
-    int rc = cmn_gba_btid(c->rand, u->cfg->bsf_name, btid, sizeof(btid));
+    int rc = bsf_db_sqn_accepted(u->store, c->impi, c->sqn);
+
+    if (rc == 0)
+        rc = cmn_gba_btid(c->rand, u->cfg->bsf_name, btid, sizeof(btid));
 
     cmn_gba_ks(c->ck, c->ik, ks);
     b.btid = btid;
@@ -254,7 +309,7 @@ static void respond(bsf_ub *u, const cmn_digest_auth *d, const char *method, con
             CMN_INFO("ub", "event=refused reason=bad_auts err=\"%s\"", cmn_strerror(rc));
             answer(a, 403, "re-synchronisation refused");
         }
-    } else if (!digest_ok(u, d, method, cur.xres, sizeof(cur.xres))) {
+    } else if (!digest_ok(u, d, method, cur.xres, sizeof(cur.xres)) || cur.phantom) {
         u->st.refused++;
         CMN_INFO("ub", "event=refused reason=wrong_res");
         answer(a, 403, "authentication failed");

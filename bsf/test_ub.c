@@ -152,8 +152,17 @@ static void test_refusals(void **state)
     char nonce[64];
     uint8_t rand[16], autn[16], res[8];
 
+    char known[sizeof(a.www_authenticate)];
+
+    /* an unknown IMPI gets a challenge of the same shape as a subscriber's (no
+     * enumeration: integration 239 answers it) */
+    first(f, IMPI, &a);
+    assert_int_equal(a.status, 401);
+    snprintf(known, sizeof(known), "%s", a.www_authenticate);
     first(f, "nobody@ims.example", &a);
-    assert_int_equal(a.status, 403);
+    assert_int_equal(a.status, 401);
+    assert_int_equal(strlen(a.www_authenticate), strlen(known));
+    assert_memory_equal(a.www_authenticate, known, strstr(known, "nonce=") - known);
     first(f, IMPI, &a);
     nonce_of(&a, nonce, rand, autn);
     assert_int_equal(cmn_milenage_autn_open(f->k, f->opc, rand, autn, NULL, res, NULL, NULL), 0);
@@ -191,12 +200,62 @@ static void test_resync(void **state)
     assert_int_equal(a.status, 403);
 }
 
+static uint64_t sqn_of(fixture *f, const bsf_ub_answer *a, char nonce[64], uint8_t res[8])
+{
+    uint8_t rand[16], autn[16];
+    uint64_t sqn = 0;
+
+    assert_int_equal(a->status, 401);
+    nonce_of(a, nonce, rand, autn);
+    assert_int_equal(cmn_milenage_autn_open(f->k, f->opc, rand, autn, &sqn, res, NULL, NULL), 0);
+    return sqn;
+}
+
+static uint64_t stored_sqn(fixture *f)
+{
+    Tep__GbaSubscriber *sub = NULL;
+    uint64_t sqn;
+
+    assert_int_equal(bsf_db_subscriber_get(f->store, IMPI, &sub), 0);
+    sqn = sub->sqn;
+    bsf_db_subscriber_free(sub);
+    return sqn;
+}
+
+/* A challenge writes nothing: SQN_HE moves only when a RES is verified (to that
+ * challenge's SQN); the challenges pending for one IMPI carry SQN_HE + 1 .. + 4. */
+static void test_sqn_moves_only_after_res(void **state)
+{
+    fixture *f = *state;
+    bsf_ub_answer a;
+    char nonce[4][64];
+    uint8_t res[4][8];
+    uint64_t sqn[4];
+
+    for (int i = 0; i < 4; i++) {
+        first(f, IMPI, &a);
+        sqn[i] = sqn_of(f, &a, nonce[i], res[i]);
+    }
+    assert_true(sqn[0] == 1 && sqn[1] == 2 && sqn[2] == 3 && sqn[3] == 4);
+    assert_true(stored_sqn(f) == 0);
+    for (int i = 0; i < 20; i++) { /* the oldest replaced, the SQN reused: never past 4 */
+        first(f, IMPI, &a);
+        sqn[0] = sqn_of(f, &a, nonce[0], res[0]);
+        assert_true(sqn[0] >= 1 && sqn[0] <= 4);
+    }
+    assert_true(stored_sqn(f) == 0);
+    second(f, nonce[0], res[0], 8, NULL, &a);
+    assert_int_equal(a.status, 200);
+    assert_true(stored_sqn(f) == sqn[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqn_moves_only_after_res, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
