@@ -63,6 +63,17 @@ void authz_admin_answer(const Tep__AdminRequest *rq, const authz_stats *st, auth
     add_u64(ret, "credentials", st->credentials);
     add_u64(ret, "grants", st->grants);
     add_u64(ret, "maf_keys", st->maf_keys);
+    add_str(ret, "authz_role", st->authz_role != NULL ? st->authz_role : "all");
+    add_u64(ret, "policy_seq", st->policy_seq);
+    if (st->authz_role != NULL && strcmp(st->authz_role, "pdp") == 0) {
+        size_t k = ret->resp.n_status;
+
+        if (k < AUTHZ_STATUS_MAX) {
+            snprintf(ret->values[k], sizeof(ret->values[k]), "%lld", (long long)st->policy_age_ms);
+            add_str(ret, "policy_age_ms", ret->values[k]);
+        }
+        add_u64(ret, "das_forwarded", st->das_forwarded);
+    }
     if (st->has_dtls) {
         const char *keys[CMN_DTLS_STATUS_N];
         char vals[CMN_DTLS_STATUS_N][24];

@@ -8,7 +8,7 @@
 #include "cmn_dtls_guard.h"
 #include "tep.pb-c.h"
 
-#define AUTHZ_STATUS_MAX 48
+#define AUTHZ_STATUS_MAX 56
 #define AUTHZ_STATUS_VALUE_MAX 32
 
 typedef struct {
@@ -24,6 +24,10 @@ typedef struct {
     uint64_t decide_messages;   /* messages received on decide (a batch is one) */
     uint64_t decide_batches;    /* of which DecisionBatchRequests */
     uint64_t last_seq;          /* last applied enroller event */
+    const char *authz_role;     /* [authz] role: "all" (the writer) or "pdp" (a replica) */
+    uint64_t policy_seq;        /* writer: newest policy log event; pdp: last applied */
+    int64_t policy_age_ms;      /* pdp: ms since the writer's policy log answered (-1: never) */
+    uint64_t das_forwarded;     /* pdp: DasRequests forwarded to the writer */
     size_t credentials;         /* active (not revoked) MAF credentials */
     const char *token_issuer;   /* iss of our tokens (NULL: tokens off) */
     const char *token_pub;      /* its ES256 public key, 130 hex digits (borrowed) */

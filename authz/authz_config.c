@@ -8,6 +8,14 @@
 #include "cmn_config.h"
 #include "cmn_err.h"
 
+static int valid_role(const char *v, char *err, size_t errlen)
+{
+    if (v != NULL && (strcmp(v, "all") == 0 || strcmp(v, "pdp") == 0))
+        return 0;
+    snprintf(err, errlen, "not a role (all | pdp): \"%s\"", v != NULL ? v : "");
+    return CMN_ECONFIG;
+}
+
 static const cmn_cfg_item authz_table[] = {
     {"authz", "data_dir", CMN_CFG_STR, "/var/lib/tep/authz", offsetof(authz_config, data_dir), 0, 0,
      NULL, "LMDB environment directory (created 0700)"},
@@ -37,6 +45,13 @@ static const cmn_cfg_item authz_table[] = {
      67108864, NULL, "audit log: LMDB map size in KiB (full: permits are refused, fail closed)"},
     {"authz", "decide_rate", CMN_CFG_INT, "500", offsetof(authz_config, decide_rate), 0, 1000000,
      NULL, "decisions per originator per second (burst 2x); more: 5103, not decided; 0 = no limit"},
+    {"authz", "role", CMN_CFG_STR, "all", offsetof(authz_config, role), 0, 0, valid_role,
+     "all: the one writer (MAF, tokens, DAS, decisions); pdp: a decision replica (decisions "
+     "and its own audit only; revocations from the writer's policy log)"},
+    {"authz", "policy_max_lag_ms", CMN_CFG_INT, "5000", offsetof(authz_config, policy_max_lag_ms),
+     500, 600000, NULL,
+     "role = pdp: a token permits only while the writer's policy log answered within this "
+     "(else Deny, rule policy_stale)"},
     {"authz", "log_level", CMN_CFG_STR, "info", offsetof(authz_config, log_level), 0, 0,
      cmn_cfg_valid_log_level, "error | warn | info | debug (reloaded on SIGHUP)"},
     {"bus", "decide", CMN_CFG_STR, "ipc:///run/tep/decide.ipc", offsetof(authz_config, decide_ep),
@@ -54,6 +69,18 @@ static const cmn_cfg_item authz_table[] = {
     {"bus", "maf_events", CMN_CFG_STR, "", offsetof(authz_config, maf_events_ep), 0, 0,
      cmn_cfg_valid_optional_endpoint,
      "registered keys announced to their targets: PUB, bound; empty = off"},
+    {"bus", "policy_sync", CMN_CFG_STR, "", offsetof(authz_config, policy_sync_ep), 0, 0,
+     cmn_cfg_valid_optional_endpoint,
+     "policy log (revocations) for PDP replicas: role = all: ROUTER, bound (empty = off); "
+     "role = pdp: the writer's, DEALER (required)"},
+    {"bus", "policy_events", CMN_CFG_STR, "", offsetof(authz_config, policy_events_ep), 0, 0,
+     cmn_cfg_valid_optional_endpoint,
+     "policy log pokes: role = all: PUB, bound (empty = off); role = pdp: the writer's, SUB "
+     "(required)"},
+    {"bus", "writer", CMN_CFG_STR, "", offsetof(authz_config, writer_ep), 0, 0,
+     cmn_cfg_valid_optional_endpoint,
+     "role = pdp: the writer's decide socket (DEALER): DasRequests are forwarded there; "
+     "empty = refused (the PEP denies)"},
     {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(authz_config, bus_curve.enabled), 0, 0, NULL,
      "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
     {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
@@ -72,6 +99,54 @@ static const cmn_cfg_item authz_table[] = {
 };
 
 #define AUTHZ_TABLE_LEN (sizeof(authz_table) / sizeof(authz_table[0]))
+
+/* A PDP replica holds no MAF keys, signs no tokens and grants nothing: what belongs to
+ * the one writer is refused by name; the writer's policy log is required. */
+static int check_role(const authz_config *cfg, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } writer_only[] = {
+        {"authz.coaps_listen", offsetof(authz_config, coaps_listen)},
+        {"authz.cert_file", offsetof(authz_config, cert_file)},
+        {"authz.key_file", offsetof(authz_config, key_file)},
+        {"authz.ca_file", offsetof(authz_config, ca_file)},
+        {"authz.grants_file", offsetof(authz_config, grants_file)},
+        {"bus.keys", offsetof(authz_config, keys_ep)},
+        {"bus.maf_events", offsetof(authz_config, maf_events_ep)},
+        {"bus.peers", offsetof(authz_config, bus_peers)},
+    };
+
+    if (!cfg->pdp) {
+        if (cfg->writer_ep[0] != '\0') {
+            snprintf(err, errlen, "bus.writer: only for role = pdp (this is the writer)");
+            return CMN_ECONFIG;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(writer_only) / sizeof(writer_only[0]); i++) {
+        const char *v = *(char *const *)((const char *)cfg + writer_only[i].off);
+        if (v != NULL && v[0] != '\0') {
+            snprintf(err, errlen,
+                     "%s: not with role = pdp (MAF keys, tokens and grants keep one writer, "
+                     "role = all)",
+                     writer_only[i].name);
+            return CMN_ECONFIG;
+        }
+    }
+    if (cfg->policy_sync_ep[0] == '\0' || cfg->policy_events_ep[0] == '\0') {
+        snprintf(err, errlen,
+                 "bus.policy_sync, bus.policy_events: role = pdp needs the writer's policy log "
+                 "(both endpoints)");
+        return CMN_ECONFIG;
+    }
+    if (strcmp(cfg->decide_ep, cfg->writer_ep) == 0) {
+        snprintf(err, errlen, "bus.writer: the writer's decide socket, not this replica's own");
+        return CMN_ECONFIG;
+    }
+    return 0;
+}
 
 int authz_config_load(const char *path, authz_config *cfg, char *err, size_t errlen)
 {
@@ -96,6 +171,11 @@ int authz_config_load(const char *path, authz_config *cfg, char *err, size_t err
                  path ? path : "(environment)");
         authz_config_free(cfg);
         return CMN_ECONFIG;
+    }
+    cfg->pdp = strcmp(cfg->role, "pdp") == 0;
+    if ((rc = check_role(cfg, err, errlen)) != 0) {
+        authz_config_free(cfg);
+        return rc;
     }
     return 0;
 }

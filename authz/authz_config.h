@@ -2,6 +2,7 @@
 #ifndef TEP_AUTHZ_CONFIG_H
 #define TEP_AUTHZ_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,12 +26,18 @@ typedef struct {
     long audit_max_age;      /* [authz] audit log retention: seconds; 0 = no age bound */
     long audit_map_kib;      /* [authz] the audit environment's LMDB map, KiB */
     long decide_rate;        /* [authz] decisions per originator per second; 0 = no limit */
+    char *role;              /* [authz] all | pdp (docs/internals.md "PDP replicas") */
+    bool pdp;                /* parsed role: a PDP replica */
+    long policy_max_lag_ms;  /* [authz] pdp: tokens honoured only this fresh from the writer */
     char *decide_ep;         /* [bus] decide: ROUTER, bound */
     char *events_ep;         /* [bus] events: SUB, connected */
     char *sync_ep;           /* [bus] sync: DEALER, connected */
     char *admin_ep;          /* [bus] admin: ROUTER, bound */
     char *keys_ep;           /* [bus] keys: ROUTER, bound, MAF Key Retrieval; "" = off */
     char *maf_events_ep;     /* [bus] maf_events: PUB, bound, KeyEvent; "" = off */
+    char *policy_sync_ep;    /* [bus] policy_sync: all: ROUTER bound ("" = off); pdp: DEALER */
+    char *policy_events_ep;  /* [bus] policy_events: all: PUB bound ("" = off); pdp: SUB */
+    char *writer_ep;         /* [bus] writer: pdp: DEALER to the writer's decide (DAS) */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
     char *bus_peers;      /* [bus] peers: identity=CURVE key of the Kc targets (cmn_bus_peers.h) */
     cmn_dtls_limits dtls; /* [dtls]: the MAF's CoAPS endpoint (cmn_dtls_guard.h) */

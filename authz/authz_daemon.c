@@ -18,6 +18,7 @@
 #include "authz_decide.h"
 #include "authz_grants.h"
 #include "authz_maf.h"
+#include "authz_plog.h"
 #include "authz_rate.h"
 #include "authz_tokens.h"
 #include "cmn_bus.h"
@@ -34,6 +35,19 @@
 #define LOG_VALUE_MAX 128
 #define AUTHZ_DECIDE_BATCH 64 /* decisions per audit transaction, at most */
 #define AUTHZ_BATCH_MAX 1024  /* decisions in one DecisionBatchRequest, at most */
+#define FWD_MAX 256           /* pdp: DasRequests forwarded to the writer, unanswered */
+#define FWD_TTL_MS 10000      /* ... forgotten after this (the PEP gave up long before) */
+#define POLICY_POLL_MS 1000   /* pdp: asks the writer's policy log at least this often */
+#define PDP_SENDER "tep-authz-pdp"
+
+/* pdp: a DasRequest forwarded to the writer, waiting for its answer. */
+typedef struct {
+    uint64_t id; /* request_id on the writer DEALER; 0 = free slot */
+    uint64_t orig_id;
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    size_t ilen;
+    int64_t until_ms;
+} authz_fwd;
 
 /* A decision between its evaluation and its answer (the group commit in between). */
 typedef struct {
@@ -62,10 +76,16 @@ struct authz_daemon {
     cmn_bus_peers *peers;        /* [bus] peers: who may retrieve for which target */
     char peer[CMN_BUS_PEER_MAX]; /* proven CURVE key of the message being answered */
     cmn_bus_sock *maf_events;    /* KeyEvent PUB; NULL when [bus] maf_events is empty */
-    cmn_sync *sync;
-    authz_grants *grants; /* dynamic-authorization policy (grants_file) */
-    authz_tokens *tokens; /* token signing key, DAS answers */
-    authz_coaps *coaps;   /* POST /token; NULL when coaps_listen is empty */
+    cmn_sync *sync;              /* all: the enroller's log; pdp: the writer's policy log */
+    cmn_bus_sock *policy_sync;   /* all: ROUTER serving the policy log; NULL when off */
+    cmn_bus_sock *policy_events; /* all: PUB, a poke per policy event; NULL when off */
+    cmn_bus_sock *writer;        /* pdp: DEALER to the writer's decide; NULL when off */
+    authz_fwd fwd[FWD_MAX];      /* pdp: DasRequests forwarded */
+    uint64_t fwd_next;
+    int64_t policy_poll_ms; /* pdp: when the policy log was last asked */
+    authz_grants *grants;   /* dynamic-authorization policy (grants_file) */
+    authz_tokens *tokens;   /* token signing key, DAS answers */
+    authz_coaps *coaps;     /* POST /token; NULL when coaps_listen is empty */
     authz_stats stats;
     authz_maf_pending revoked_certs; /* CERT_REVOKED serials of the last sync turn */
     int sync_err;                    /* last error of cmn_sync_process, logged once per change */
@@ -105,7 +125,8 @@ static int open_store(authz_daemon *d)
     static const char *const dbs[] = {
         POLICIES_DB,          AUTHZ_AUDIT_DB,     AUTHZ_CREDS_DB,      AUTHZ_KE_INDEX_DB,
         CMN_SYNC_DB,          AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB,    AUTHZ_ISSUED_DB,
-        AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,  AUTHZ_MAF_LABELS_DB, AUTHZ_MAF_REVOKED_CERTS_DB};
+        AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,  AUTHZ_MAF_LABELS_DB, AUTHZ_MAF_REVOKED_CERTS_DB,
+        AUTHZ_PLOG_DB,        AUTHZ_PLOG_META_DB};
     int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
                              AUTHZ_STORE_SCHEMA, 0, &d->store);
 
@@ -150,6 +171,29 @@ static int open_bus(authz_daemon *d)
                 cmn_strerror(err));
         return AUTHZ_EXIT_BIND;
     }
+    if (d->cfg->pdp) {
+        if (d->cfg->writer_ep[0] != '\0' &&
+            (err = cmn_bus_open(d->bus, CMN_BUS_DEALER, d->cfg->writer_ep, &d->writer)) != 0) {
+            CMN_ERR("bus", "event=connect_failed endpoint=%s err=\"%s\"", d->cfg->writer_ep,
+                    cmn_strerror(err));
+            return AUTHZ_EXIT_START;
+        }
+        return AUTHZ_EXIT_OK; /* keys, maf_events: the writer's (authz_config.c) */
+    }
+    if (d->cfg->policy_sync_ep[0] != '\0' &&
+        (err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->policy_sync_ep, &d->policy_sync)) !=
+            0) {
+        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->policy_sync_ep,
+                cmn_strerror(err));
+        return AUTHZ_EXIT_BIND;
+    }
+    if (d->cfg->policy_events_ep[0] != '\0' &&
+        (err = cmn_bus_open(d->bus, CMN_BUS_PUB, d->cfg->policy_events_ep, &d->policy_events)) !=
+            0) {
+        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->policy_events_ep,
+                cmn_strerror(err));
+        return AUTHZ_EXIT_BIND;
+    }
     if (d->cfg->keys_ep[0] != '\0' &&
         (err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->keys_ep, &d->keys)) != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->keys_ep,
@@ -165,10 +209,37 @@ static int open_bus(authz_daemon *d)
     return AUTHZ_EXIT_OK;
 }
 
+/* pdp: the writer's policy log through cmn_sync (its own store keeps the position and
+ * the revoked Token-IDs). */
+static int start_policy_sync(authz_daemon *d)
+{
+    int err = cmn_sync_new(d->bus, d->store, d->cfg->policy_events_ep, d->cfg->policy_sync_ep,
+                           d->cfg->bus_curve.name, authz_plog_apply, NULL, &d->sync);
+
+    if (err != 0) {
+        CMN_ERR("sync", "event=sync_failed policy_events=%s policy_sync=%s err=\"%s\"",
+                d->cfg->policy_events_ep, d->cfg->policy_sync_ep, cmn_strerror(err));
+        return AUTHZ_EXIT_START;
+    }
+    cmn_sync_set_reset_fn(d->sync, authz_plog_reset, NULL);
+    d->stats.policy_seq = cmn_sync_last_applied(d->sync);
+    d->stats.policy_age_ms = -1;
+    return AUTHZ_EXIT_OK;
+}
+
 static int start_sync(authz_daemon *d)
 {
-    int err = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep, d->cfg->maf_id,
-                           authz_maf_apply_sync, &d->revoked_certs, &d->sync);
+    int err;
+
+    if (d->cfg->pdp)
+        return start_policy_sync(d);
+    if ((err = authz_plog_open(d->store)) != 0 ||
+        (err = authz_plog_last(d->store, &d->stats.policy_seq)) != 0) {
+        CMN_ERR("store", "event=policy_log_failed err=\"%s\"", cmn_strerror(err));
+        return AUTHZ_EXIT_STORE;
+    }
+    err = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep, d->cfg->maf_id,
+                       authz_maf_apply_sync, &d->revoked_certs, &d->sync);
 
     if (err != 0) {
         CMN_ERR("sync", "event=sync_failed events=%s sync=%s err=\"%s\"", d->cfg->events_ep,
@@ -199,8 +270,11 @@ static int start_tokens(authz_daemon *d)
         .issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id, .data_dir = d->cfg->data_dir};
     const cmn_pki_files pki = {d->cfg->cert_file, d->cfg->key_file, d->cfg->ca_file};
     char why[512];
-    int err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
+    int err;
 
+    if (d->cfg->pdp)
+        return AUTHZ_EXIT_OK; /* no signing key, no grants, no MAF: the writer's */
+    err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
     if (err != 0) {
         CMN_ERR("main", "event=grants_invalid reason=\"%s\"", quote_safe(why));
         return AUTHZ_EXIT_CONFIG;
@@ -249,6 +323,7 @@ int authz_daemon_start(const authz_config *cfg, const char *config_path, int sig
     d->cfg = cfg;
     d->config_path = config_path;
     d->sigfd = sigfd;
+    d->stats.authz_role = cfg->pdp ? "pdp" : "all";
     rc = open_store(d) != 0 ? AUTHZ_EXIT_STORE : AUTHZ_EXIT_OK;
     if (rc == AUTHZ_EXIT_OK)
         rc = open_bus(d);
@@ -276,6 +351,9 @@ void authz_daemon_free(authz_daemon *d)
     cmn_bus_close(d->admin);
     cmn_bus_close(d->keys);
     cmn_bus_close(d->maf_events);
+    cmn_bus_close(d->policy_sync);
+    cmn_bus_close(d->policy_events);
+    cmn_bus_close(d->writer);
     cmn_bus_free(d->bus);
     cmn_bus_peers_free(d->peers);
     cmn_store_close(d->store);
@@ -328,6 +406,22 @@ static bool token_revoked(const char *tkid, void *arg)
     return authz_tokens_is_revoked(arg, tkid);
 }
 
+/* pdp: a copy of the revocations older than policy_max_lag_ms proves nothing. */
+static bool token_unverifiable(const char *tkid, void *arg)
+{
+    (void)tkid;
+    (void)arg;
+    return true;
+}
+
+/* pdp: the policy log answered (caught up) within policy_max_lag_ms. */
+static bool policy_fresh(const authz_daemon *d, int64_t now_ms)
+{
+    int64_t at = cmn_sync_answered_ms(d->sync);
+
+    return at != 0 && now_ms - at <= d->cfg->policy_max_lag_ms;
+}
+
 /* Direct flow (TS-0003 7.3.2.2): the DAS answer, audited like a decision. */
 static void decide_das(authz_daemon *d, authz_pending *p)
 {
@@ -364,6 +458,16 @@ static bool decide_rq(authz_daemon *d, const Tep__DecisionRequest *rq, Tep__Deci
                      cmn_log_value(rq->originator, orig, sizeof(orig)), d->cfg->decide_rate,
                      (unsigned long long)d->stats.rate_limited);
         return true;
+    }
+    if (d->cfg->pdp && rq->n_token_acp_json > 0 && !policy_fresh(d, cmn_mono_ms())) {
+        /* fail closed: no token permits on a stale copy of the writer's revocations */
+        if (authz_decide_dynamic(rq, token_unverifiable, NULL, resp) != 0)
+            CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
+        if (!resp->permit && resp->rule != NULL && strcmp(resp->rule, "token revoked") == 0) {
+            authz_decide_clear(resp);
+            resp->rule = strdup("policy_stale: revocations not current");
+        }
+        return false;
     }
     if (authz_decide_dynamic(rq, token_revoked, d->store, resp) != 0)
         CMN_ERR("decide", "event=decide_failed err=\"%s\"", cmn_strerror(CMN_ENOMEM));
@@ -561,6 +665,71 @@ out:
     free(resp);
 }
 
+/* ---- pdp: DasRequests forwarded to the writer ---------------------------------------- */
+
+/* The writer answers a dreq (grants, issued tokens, its audit): the replica passes it on
+ * under a request_id of its own and relays the answer. No writer, or too many waiting:
+ * an Error, which the PEP takes as a Deny. */
+static void forward_das(authz_daemon *d, const uint8_t *ident, size_t ilen, Tep__Envelope *in)
+{
+    authz_fwd *f = NULL;
+    int64_t now = cmn_mono_ms();
+    int err;
+
+    for (size_t i = 0; i < FWD_MAX && d->writer != NULL; i++) {
+        if (d->fwd[i].id == 0 || d->fwd[i].until_ms <= now) {
+            f = &d->fwd[i];
+            break;
+        }
+    }
+    if (f == NULL) {
+        reply_error(d->decide, ident, ilen, in,
+                    d->writer == NULL ? "no writer: DAS is off on this replica"
+                                      : "too many DAS requests waiting for the writer");
+        return;
+    }
+    f->orig_id = in->request_id;
+    f->id = ++d->fwd_next;
+    memcpy(f->ident, ident, ilen);
+    f->ilen = ilen;
+    f->until_ms = now + FWD_TTL_MS;
+    in->request_id = f->id;
+    err = cmn_bus_send(d->writer, NULL, 0, in);
+    in->request_id = f->orig_id;
+    if (err != 0) {
+        f->id = 0;
+        reply_error(d->decide, ident, ilen, in, "the writer is unreachable");
+        return;
+    }
+    d->stats.das_forwarded++;
+}
+
+/* The writer's answers, relayed to the PEP that asked (late ones dropped). */
+static void serve_writer(authz_daemon *d)
+{
+    Tep__Envelope *env = NULL;
+    int err;
+
+    while (d->writer != NULL && (err = cmn_bus_recv(d->writer, NULL, NULL, &env)) != CMN_EAGAIN) {
+        if (err != 0) {
+            if (err != CMN_ECORRUPT)
+                break;
+            continue;
+        }
+        for (size_t i = 0; i < FWD_MAX; i++) {
+            authz_fwd *f = &d->fwd[i];
+            if (f->id == 0 || f->id != env->request_id)
+                continue;
+            env->request_id = f->orig_id;
+            reply(d->decide, f->ident, f->ilen, env);
+            f->id = 0;
+            break;
+        }
+        cmn_bus_env_free(env);
+        env = NULL;
+    }
+}
+
 /* Receives and decides up to AUTHZ_DECIDE_BATCH requests into batch: those waiting now.
  * Undecodable messages are dropped. Returns how many wait for their answer. */
 static size_t collect_batch(authz_daemon *d, authz_pending *batch)
@@ -583,6 +752,12 @@ static size_t collect_batch(authz_daemon *d, authz_pending *batch)
         if (p->in->body_case == TEP__ENVELOPE__BODY_DECIDE_BATCH_REQ &&
             p->in->decide_batch_req != NULL) { /* decided, recorded, answered on its own */
             serve_decision_batch(d, p->ident, p->ilen, p->in);
+            cmn_bus_env_free(p->in);
+            p->in = NULL;
+            continue;
+        }
+        if (d->cfg->pdp && p->in->body_case == TEP__ENVELOPE__BODY_DAS_REQ) {
+            forward_das(d, p->ident, p->ilen, p->in);
             cmn_bus_env_free(p->in);
             p->in = NULL;
             continue;
@@ -665,6 +840,33 @@ answer:
     authz_maf_credential_free(cred);
 }
 
+/* ---- the policy log, served to PDP replicas (writer) ------------------------------- */
+
+static void answer_policy_sync(authz_daemon *d, const uint8_t *ident, size_t ilen,
+                               const Tep__Envelope *in)
+{
+    Tep__SyncResponse resp = TEP__SYNC_RESPONSE__INIT;
+    Tep__Envelope out;
+    int err;
+
+    if (in->body_case != TEP__ENVELOPE__BODY_SYNC_REQ || in->sync_req == NULL) {
+        reply_error(d->policy_sync, ident, ilen, in, "expected a SyncRequest");
+        return;
+    }
+    err = authz_plog_answer(d->store, in->sync_req, &resp);
+    cmn_bus_env_init(&out, SENDER, in->request_id);
+    if (err != 0) {
+        authz_plog_answer_clear(&resp);
+        CMN_WARN("plog", "event=policy_sync_failed err=\"%s\"", cmn_strerror(err));
+        reply_error(d->policy_sync, ident, ilen, in, "policy log unreadable");
+        return;
+    }
+    out.body_case = TEP__ENVELOPE__BODY_SYNC_RESP;
+    out.sync_resp = &resp;
+    reply(d->policy_sync, ident, ilen, &out);
+    authz_plog_answer_clear(&resp);
+}
+
 /* ---- admin -------------------------------------------------------------------------- */
 
 #define AUDIT_DEFAULT_LAST 20
@@ -689,6 +891,33 @@ static int revoke_maf_key(authz_daemon *d, const char *key_id)
     return 0;
 }
 
+/* TOKEN_REVOKE at the writer: the revocation and its policy-log event in one commit,
+ * then a poke to the replicas (a lost poke: they poll, see sync_step). */
+static int revoke_token(authz_daemon *d, const char *tkid)
+{
+    Tep__Event *ev = NULL;
+    int err = authz_plog_revoke(d->store, tkid, (int64_t)time(NULL), &ev);
+
+    if (err != 0)
+        return err;
+    CMN_INFO("admin", "event=token_revoked tkid=%s policy_seq=%llu", tkid,
+             ev != NULL ? (unsigned long long)ev->seq : 0ULL);
+    if (ev != NULL) {
+        d->stats.policy_seq = ev->seq;
+        if (d->policy_events != NULL) {
+            Tep__Envelope out;
+
+            cmn_bus_env_init(&out, SENDER, 0);
+            out.body_case = TEP__ENVELOPE__BODY_EVENT;
+            out.event = ev;
+            if (cmn_bus_send(d->policy_events, NULL, 0, &out) != 0)
+                CMN_WARN("plog", "event=policy_poke_failed seq=%llu", (unsigned long long)ev->seq);
+        }
+        tep__event__free_unpacked(ev, NULL);
+    }
+    return 0;
+}
+
 /* AUDIT_QUERY, TOKEN_REVOKE, MAF_KEY_LIST and MAF_KEY_REVOKE (they read or write the
  * store). false: not one of them. */
 static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ilen,
@@ -703,10 +932,12 @@ static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ile
         resp.err = authz_audit_query(d->audit, rq->audit_originator,
                                      last > AUDIT_MAX_LAST ? AUDIT_MAX_LAST : last, &resp.audit,
                                      &resp.n_audit);
+    } else if (d->cfg->pdp && (rq->op == TEP__ADMIN_REQUEST__OP__TOKEN_REVOKE ||
+                               rq->op == TEP__ADMIN_REQUEST__OP__MAF_KEY_REVOKE)) {
+        resp.err = CMN_ESTATE;
+        resp.message = (char *)"a PDP replica: revoke at the writer (role = all)";
     } else if (rq->op == TEP__ADMIN_REQUEST__OP__TOKEN_REVOKE) {
-        resp.err = authz_tokens_revoke(d->store, rq->token_id, (int64_t)time(NULL));
-        if (resp.err == 0)
-            CMN_INFO("admin", "event=token_revoked tkid=%s", rq->token_id);
+        resp.err = revoke_token(d, rq->token_id);
     } else if (rq->op == TEP__ADMIN_REQUEST__OP__MAF_KEY_LIST) {
         resp.err = authz_maf_list(d->store, &resp.maf_keys, &resp.n_maf_keys);
     } else if (rq->op == TEP__ADMIN_REQUEST__OP__MAF_KEY_REVOKE) {
@@ -714,7 +945,7 @@ static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ile
     } else {
         return false;
     }
-    if (resp.err != 0)
+    if (resp.err != 0 && resp.message == NULL)
         resp.message = (char *)cmn_strerror(resp.err);
     cmn_bus_env_init(&out, SENDER, in->request_id);
     out.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
@@ -742,7 +973,8 @@ static void answer_admin(authz_daemon *d, const uint8_t *ident, size_t ilen,
         d->stats.credentials = active;
     if (authz_maf_count_keys(d->store, (int64_t)time(NULL), &active) == 0)
         d->stats.maf_keys = active;
-    d->stats.last_seq = cmn_sync_last_applied(d->sync);
+    if (!d->cfg->pdp)
+        d->stats.last_seq = cmn_sync_last_applied(d->sync);
     d->stats.has_dtls = d->coaps != NULL;
     if (d->coaps != NULL)
         authz_coaps_dtls_stats(d->coaps, &d->stats.dtls);
@@ -809,7 +1041,8 @@ static void reload(authz_daemon *d)
         return;
     }
     cmn_log_set_level(fresh.level);
-    reload_grants(d, fresh.grants_file);
+    if (!d->cfg->pdp)
+        reload_grants(d, fresh.grants_file);
     CMN_INFO("main", "event=reloaded log_level=%s grants=%zu", fresh.log_level, d->stats.grants);
     authz_config_free(&fresh);
 }
@@ -855,8 +1088,20 @@ static void revoke_cert_keys(authz_daemon *d)
 
 static void sync_step(authz_daemon *d)
 {
-    int err = cmn_sync_process(d->sync, cmn_mono_ms());
+    int64_t now = cmn_mono_ms();
+    int err;
 
+    if (d->cfg->pdp && now - d->policy_poll_ms >= POLICY_POLL_MS) {
+        cmn_sync_poll(d->sync); /* the freshness policy_max_lag_ms asks for */
+        d->policy_poll_ms = now;
+    }
+    err = cmn_sync_process(d->sync, now);
+    if (d->cfg->pdp) {
+        int64_t at = cmn_sync_answered_ms(d->sync);
+
+        d->stats.policy_seq = cmn_sync_last_applied(d->sync);
+        d->stats.policy_age_ms = at != 0 ? now - at : -1;
+    }
     revoke_cert_keys(d);
     if (err != d->sync_err && err != 0)
         CMN_WARN("sync", "event=sync_error err=\"%s\"", cmn_strerror(err));
@@ -870,13 +1115,23 @@ int authz_daemon_run(authz_daemon *d)
 {
     unsigned coap_wait = TICK_MS;
 
-    CMN_INFO("main", "event=ready decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s keys=%s",
-             d->cfg->decide_ep, d->cfg->admin_ep, d->cfg->events_ep, d->cfg->sync_ep,
-             d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off",
-             d->keys != NULL ? d->cfg->keys_ep : "off");
+    if (d->cfg->pdp)
+        CMN_INFO("main",
+                 "event=ready role=pdp decide=%s admin=%s policy_events=%s policy_sync=%s "
+                 "writer=%s",
+                 d->cfg->decide_ep, d->cfg->admin_ep, d->cfg->policy_events_ep,
+                 d->cfg->policy_sync_ep, d->writer != NULL ? d->cfg->writer_ep : "off");
+    else
+        CMN_INFO("main",
+                 "event=ready role=all decide=%s admin=%s events=%s sync=%s maf_id=%s coaps=%s "
+                 "keys=%s policy_sync=%s",
+                 d->cfg->decide_ep, d->cfg->admin_ep, d->cfg->events_ep, d->cfg->sync_ep,
+                 d->cfg->maf_id, d->coaps != NULL ? d->cfg->coaps_listen : "off",
+                 d->keys != NULL ? d->cfg->keys_ep : "off",
+                 d->policy_sync != NULL ? d->cfg->policy_sync_ep : "off");
     while (!d->stop) {
         int sync_fds[2];
-        struct pollfd pfd[7];
+        struct pollfd pfd[9];
         int wait = coap_wait < TICK_MS ? (int)coap_wait : TICK_MS;
 
         cmn_sync_fds(d->sync, sync_fds); /* the DEALER's fd changes when rebuilt */
@@ -889,7 +1144,11 @@ int authz_daemon_run(authz_daemon *d)
                                  .events = POLLIN};
         pfd[6] =
             (struct pollfd){.fd = d->keys != NULL ? cmn_bus_fd(d->keys) : -1, .events = POLLIN};
-        if (poll(pfd, 7, wait) < 0 && errno != EINTR) {
+        pfd[7] = (struct pollfd){.fd = d->policy_sync != NULL ? cmn_bus_fd(d->policy_sync) : -1,
+                                 .events = POLLIN};
+        pfd[8] =
+            (struct pollfd){.fd = d->writer != NULL ? cmn_bus_fd(d->writer) : -1, .events = POLLIN};
+        if (poll(pfd, 9, wait) < 0 && errno != EINTR) {
             CMN_ERR("main", "event=poll_failed errno=%d", errno);
             return AUTHZ_EXIT_START;
         }
@@ -899,6 +1158,9 @@ int authz_daemon_run(authz_daemon *d)
         serve(d, d->admin, "admin", answer_admin);
         if (d->keys != NULL)
             serve(d, d->keys, "keys", answer_keys);
+        if (d->policy_sync != NULL)
+            serve(d, d->policy_sync, "policy_sync", answer_policy_sync);
+        serve_writer(d);
         sync_step(d);
         if (d->coaps != NULL)
             coap_wait = authz_coaps_process(d->coaps);

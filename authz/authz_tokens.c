@@ -376,7 +376,7 @@ void authz_tokens_das_clear(Tep__DasResponse *ret)
 
 /* ---- revocation ------------------------------------------------------------------- */
 
-int authz_tokens_revoke(cmn_store *store, const char *tkid, int64_t now)
+int authz_tokens_revoke_txn(cmn_txn *txn, const char *tkid, int64_t now)
 {
     Tep__RevokedToken r = TEP__REVOKED_TOKEN__INIT;
     uint8_t buf[600];
@@ -390,7 +390,23 @@ int authz_tokens_revoke(cmn_store *store, const char *tkid, int64_t now)
     if (len > sizeof(buf))
         return CMN_ERANGE;
     tep__revoked_token__pack(&r, buf);
-    return cmn_store_put(store, AUTHZ_REVOKED_DB, tkid, strlen(tkid), buf, len);
+    return cmn_txn_put(txn, AUTHZ_REVOKED_DB, tkid, strlen(tkid), buf, len);
+}
+
+int authz_tokens_revoke(cmn_store *store, const char *tkid, int64_t now)
+{
+    cmn_txn *txn = NULL;
+    int rc;
+
+    if (tkid == NULL || tkid[0] == '\0' || strlen(tkid) > ID_MAX)
+        return CMN_EINVAL;
+    if ((rc = cmn_store_txn_begin(store, &txn)) != 0)
+        return rc;
+    if ((rc = authz_tokens_revoke_txn(txn, tkid, now)) != 0) {
+        cmn_txn_abort(txn);
+        return rc;
+    }
+    return cmn_txn_commit(txn);
 }
 
 /* Fails closed: a store error counts as revoked. */

@@ -61,8 +61,10 @@ int authz_tokens_das(authz_tokens *t, const Tep__DasRequest *rq, int64_t now,
                      Tep__DasResponse *ret);
 void authz_tokens_das_clear(Tep__DasResponse *ret);
 
-/* Revocation list. */
+/* Revocation list. authz_tokens_revoke_txn writes the record inside txn (the writer's
+ * policy log appends its event in the same transaction, authz_plog.h). */
 int authz_tokens_revoke(cmn_store *store, const char *tkid, int64_t now);
+int authz_tokens_revoke_txn(cmn_txn *txn, const char *tkid, int64_t now);
 bool authz_tokens_is_revoked(cmn_store *store, const char *tkid);
 
 #endif

@@ -112,6 +112,44 @@ int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg)
     return cmn_curve_start(bus->zctx, cfg, &bus->curve);
 }
 
+/* A connecting socket given "EP1, EP2, ...": connected to each (CURVE server key per
+ * endpoint, set before its connect), with ZMQ_IMMEDIATE so that a DEALER spreads its
+ * messages only over the connections that are up: a dead replica's pipe is dropped at
+ * once instead of queueing a share of the requests for a peer that is gone. */
+static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
+{
+    int immediate = 1;
+    char one[512];
+    size_t n = 0;
+    const char *p = list;
+
+    if (zmq_setsockopt(s->z, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0)
+        return bus_err(errno);
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        size_t a = 0;
+        int err;
+
+        while (a < len && p[a] == ' ')
+            a++;
+        while (len > a && p[len - 1] == ' ')
+            len--;
+        if (len == a || len - a >= sizeof(one) || ++n > CMN_BUS_ENDPOINTS_MAX)
+            return CMN_EINVAL;
+        memcpy(one, p + a, len - a);
+        one[len - a] = '\0';
+        if ((err = cmn_curve_apply(bus->curve, s->z, false, one)) != 0)
+            return err;
+        if (zmq_connect(s->z, one) != 0)
+            return bus_err(errno);
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return n > 0 ? 0 : CMN_EINVAL;
+}
+
 static int sock_setup(const cmn_bus *bus, cmn_bus_sock *s, const char *endpoint)
 {
     int linger = 0;
@@ -120,6 +158,8 @@ static int sock_setup(const cmn_bus *bus, cmn_bus_sock *s, const char *endpoint)
     if (s->kind == CMN_BUS_SUB && zmq_setsockopt(s->z, ZMQ_SUBSCRIBE, "", 0) != 0)
         return bus_err(errno);
     bool bind = s->kind == CMN_BUS_ROUTER || s->kind == CMN_BUS_PUB;
+    if (!bind && strchr(endpoint, ',') != NULL)
+        return connect_list(bus, s, endpoint);
     int err = cmn_curve_apply(bus->curve, s->z, bind, endpoint);
     if (err)
         return err;

@@ -32,7 +32,11 @@ int cmn_bus_new(cmn_bus **ret_bus);
 void cmn_bus_free(cmn_bus *bus); /* closes nothing: close sockets first; NULL is fine */
 
 /* For ROUTER/PUB the endpoint is bound, for DEALER/SUB connected. An ipc:// endpoint's
- * directory must exist (cmn_bus_ipc_dir). Linger is 0. */
+ * directory must exist (cmn_bus_ipc_dir). Linger is 0. A DEALER/SUB may be given up to
+ * CMN_BUS_ENDPOINTS_MAX endpoints, comma-separated: it connects to each, with
+ * ZMQ_IMMEDIATE (a DEALER round-robins over the connections that are up; with none up a
+ * send fails at once with CMN_EAGAIN). */
+#define CMN_BUS_ENDPOINTS_MAX 16
 int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret);
 /* For an ipc:// endpoint, makes the directories of its path that are missing, each 0700
  * (mkdir -p of the socket's directory: the bus's only protection on one host); for any

@@ -518,6 +518,39 @@ int cmn_cfg_valid_log_level(const char *v, char *err, size_t errlen)
     return reject(err, errlen, "must be error, warn, info or debug");
 }
 
+int cmn_cfg_valid_endpoint_list(const char *v, char *err, size_t errlen)
+{
+    char one[512];
+    size_t n = 0;
+    const char *p = v;
+
+    if (v == NULL || v[0] == '\0')
+        return reject(err, errlen, "missing endpoint");
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        size_t a = 0;
+
+        while (a < len && p[a] == ' ')
+            a++;
+        while (len > a && p[len - 1] == ' ')
+            len--;
+        if (len - a >= sizeof(one))
+            return reject(err, errlen, "endpoint too long in \"%s\"", v);
+        memcpy(one, p + a, len - a);
+        one[len - a] = '\0';
+        if (cmn_cfg_valid_endpoint(one, err, errlen) != 0)
+            return CMN_EINVAL;
+        if (++n > CMN_CFG_ENDPOINTS_MAX)
+            return reject(err, errlen, "more than %d endpoints in \"%s\"", CMN_CFG_ENDPOINTS_MAX,
+                          v);
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
 int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen)
 {
     if (v != NULL && v[0] == '\0')

@@ -49,6 +49,11 @@ int cmn_cfg_valid_nonempty(const char *v, char *err, size_t errlen);
 int cmn_cfg_valid_log_level(const char *v, char *err, size_t errlen); /* cmn_log_parse_level */
 /* ipc:// or tcp:// as cmn_cfg_valid_endpoint, or "" (the socket is off). */
 int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen);
+#define CMN_CFG_ENDPOINTS_MAX 16
+/* One endpoint or several, comma-separated (spaces around them allowed), each
+ * cmn_cfg_valid_endpoint, at most CMN_BUS_ENDPOINTS_MAX: a connecting socket spread over
+ * replicas (cmn_bus_open). */
+int cmn_cfg_valid_endpoint_list(const char *v, char *err, size_t errlen);
 
 /* A list value "KEY=VALUE, KEY=VALUE, ..." (blanks around items and around '=' are
  * ignored; "" is the empty list): enrolment targets, bus peers. Keys and values are

@@ -70,14 +70,15 @@ struct cmn_sync {
     uint64_t last;                  /* last applied seq, as stored */
     uint8_t digest[CMN_SHA256_LEN]; /* of last's Event, as stored, if have_digest */
     bool have_digest;
-    bool req_check;     /* the outstanding request asked after last - 1 (to check last) */
-    uint64_t known;     /* newest seq heard of */
-    bool outstanding;   /* a request is in flight */
-    uint64_t req_id;    /* its request_id */
-    int64_t sent_ms;    /* when it was sent */
-    bool ask_now;       /* send a request at the next chance */
-    bool reset_pending; /* reset done, the new log not caught up yet */
-    int64_t retry_at;   /* if not ask_now: ask again at this time (0: not scheduled) */
+    bool req_check;      /* the outstanding request asked after last - 1 (to check last) */
+    uint64_t known;      /* newest seq heard of */
+    bool outstanding;    /* a request is in flight */
+    uint64_t req_id;     /* its request_id */
+    int64_t sent_ms;     /* when it was sent */
+    bool ask_now;        /* send a request at the next chance */
+    bool reset_pending;  /* reset done, the new log not caught up yet */
+    int64_t answered_ms; /* monotonic ms of the last answer that left us caught up */
+    int64_t retry_at;    /* if not ask_now: ask again at this time (0: not scheduled) */
 };
 
 static int load_last(cmn_store *store, uint64_t *ret_last)
@@ -226,6 +227,17 @@ void cmn_sync_set_reset_fn(cmn_sync *s, cmn_sync_reset_fn fn, void *arg)
 {
     s->reset_fn = fn;
     s->reset_arg = arg;
+}
+
+void cmn_sync_poll(cmn_sync *s)
+{
+    if (s != NULL && !s->outstanding && s->retry_at == 0)
+        s->ask_now = true;
+}
+
+int64_t cmn_sync_answered_ms(const cmn_sync *s)
+{
+    return s != NULL ? s->answered_ms : 0;
 }
 
 const char *cmn_sync_epoch(const cmn_sync *s)
@@ -509,8 +521,10 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
     /* after a reset also when the new log gave nothing: what was deleted is gone */
     if (s->hook && (progress || (s->reset_pending && !behind)))
         s->hook(s->last, s->hook_arg);
-    if (!behind)
+    if (!behind) {
         s->reset_pending = false;
+        s->answered_ms = now_ms; /* caught up with the peer's log as of now */
+    }
     if (behind && progress)
         s->ask_now = true;
     else if (behind)

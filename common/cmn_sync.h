@@ -66,6 +66,13 @@ void cmn_sync_set_applied_hook(cmn_sync *s, void (*hook)(uint64_t last, void *ar
  * the first cmn_sync_process): without one a reset only rewinds the position, and what
  * was derived from the old log stays. */
 void cmn_sync_set_reset_fn(cmn_sync *s, cmn_sync_reset_fn fn, void *arg);
+/* Asks once more at the next cmn_sync_process (unless an answer is awaited or a retry
+ * is scheduled): a subscriber that must know how fresh its copy is polls with it (a PUB
+ * poke can be lost), e.g. tep-authz's PDP replicas. */
+void cmn_sync_poll(cmn_sync *s);
+/* Monotonic ms (the now_ms given to cmn_sync_process) of the last answer that left the
+ * subscriber caught up with the peer's log (nothing more to fetch); 0 before the first. */
+int64_t cmn_sync_answered_ms(const cmn_sync *s);
 /* The epoch of the enroller store last_applied counts in ("" before the first answer
  * of an enroller that has one). */
 const char *cmn_sync_epoch(const cmn_sync *s);

@@ -135,8 +135,9 @@ static const cmn_cfg_item table[] = {
      NULL,
      "remote mode: tep-authz's latency above this % of deadline_ms = busy: an originator "
      "that already waits gets 5103; 0 = off"},
-    S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint,
-      "tep-authz decide ROUTER (DEALER here)"),
+    S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint_list,
+      "tep-authz decide ROUTER (DEALER here); several, comma-separated: PDP replicas, "
+      "decisions spread over those connected"),
     S("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
       "tep-enroller events PUB (SUB here)"),
     S("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,

@@ -38,6 +38,8 @@ struct cse_pep {
     char *sender;
     int deadline_ms;
     int64_t pdp_down_until; /* monotonic ms: until then, Deny at once (see decide_remote) */
+    bool spread;            /* endpoint lists several PDP replicas (cmn_bus_open) */
+    int64_t answered_ms;    /* monotonic ms of the last answer from any of them */
     int cache_ms;           /* decision cache lifetime, 0 = off */
     cache_entry cache[CACHE_SLOTS];
     uint64_t cache_hits;
@@ -618,6 +620,7 @@ int cse_pep_new_remote(cmn_bus *bus, const char *endpoint, int deadline_ms, cons
     p->deadline_ms = deadline_ms;
     p->endpoint = strdup(endpoint);
     p->sender = strdup(sender);
+    p->spread = strchr(endpoint, ',') != NULL;
     if (p->endpoint == NULL || p->sender == NULL)
         goto fail;
     rc = cmn_bus_open(bus, CMN_BUS_DEALER, endpoint, &p->dealer);
@@ -796,6 +799,15 @@ static void fail_outstanding(cse_pep *p, int rc)
  * counts as down for one deadline, see cse_pep_ask). */
 static void pdp_lost(cse_pep *p, int64_t now)
 {
+    /* Replicas: when another one answered within the deadline, only the lost questions
+     * failed (Deny); the DEALER (ZMQ_IMMEDIATE) already dropped a dead replica's
+     * connection, so the next questions go to those alive. Late answers are dropped by
+     * request_id. When none answered for a deadline, all count as down, as one PDP. */
+    if (p->spread && p->answered_ms != 0 && now - p->answered_ms < p->deadline_ms) {
+        CMN_WARN(SUB, "event=pdp_replica_lost endpoint=\"%s\" outstanding=%zu", p->endpoint,
+                 p->outstanding);
+        return;
+    }
     cmn_bus_close(p->dealer);
     p->dealer = NULL;
     if (cmn_bus_open(p->bus, CMN_BUS_DEALER, p->endpoint, &p->dealer) != 0)
@@ -854,6 +866,7 @@ static void deliver(cse_pep *p, Tep__Envelope *env)
         }
         if (found) {
             p->pdp_down_until = 0;
+            p->answered_ms = cmn_mono_ms();
             cmn_bus_env_free(env);
             return;
         }
@@ -966,10 +979,12 @@ static int ask_blocking(cse_pep *p, Tep__Envelope *env, Tep__Envelope__BodyCase 
 
     if (rc == 0)
         rc = await_answer(p, env->request_id, want, ret);
-    if (rc != 0)
+    if (rc != 0) {
         pdp_lost(p, cmn_mono_ms());
-    else
+    } else {
         p->pdp_down_until = 0;
+        p->answered_ms = cmn_mono_ms();
+    }
     return rc;
 }
 

@@ -38,7 +38,7 @@ class DynPlatform:
     tep-cse trusting tep-authz's token key (through environment overrides); settings:
     more harness.Platform settings."""
 
-    def __init__(self, monkeypatch, das=False, grants=None, **settings):
+    def __init__(self, monkeypatch, das=False, grants=None, before_start=None, **settings):
         self.p = harness.Platform(**settings)
         self.authz_port = harness.free_udp_ports(1)[0]
         cse = self.p.env["CSE_NAME"]
@@ -54,6 +54,8 @@ class DynPlatform:
                      "TEP_AUTHZ_TOKEN_ISSUER_KEY": key,
                      "TEP_AUTHZ_DAS": "true" if das else "false"}.items():
             monkeypatch.setenv(k, v)
+        if before_start is not None:  # e.g. PDP replicas added (integration 252)
+            before_start(self.p)
         self.p.start()
 
     def km(self, dev):

@@ -1,0 +1,85 @@
+"""251: a PDP replica killed under load (issue 17 item 2). Clients read their container
+without pause while tep-cse spreads the decisions over two replicas; one replica is
+killed (SIGKILL). What a user sees:
+  - no request is permitted without a decision: every 2000 a client got is matched by a
+    permit in a replica's audit log (the killed one's read after its restart);
+  - the questions lost with the killed replica are denied (4103) at their deadline, and
+    every request sent one deadline (plus a margin for a loaded machine) after the kill
+    is permitted: the other replica took over;
+  - the killed replica, restarted, takes its share again."""
+
+import threading
+import time
+
+import harness
+import pdpreplicas
+
+DEADLINE_MS = 1000
+MARGIN_S = 1.0     # a process start and a DTLS handshake on a loaded 2-core machine
+CLIENTS = 4
+BEFORE_S, AFTER_S = 1.5, 4.0
+
+
+def _load(dev, cnt, stop, out):
+    while not stop.is_set():
+        t0 = time.monotonic()
+        r = dev.run("retrieve", cnt)
+        out.append((t0, time.monotonic(), r.rsc, r.rc))
+
+
+def test_replica_killed_under_load(request):
+    p = harness.Platform(deadline_ms=DEADLINE_MS)
+    try:
+        reps = pdpreplicas.add_replicas(p, 2)
+        p.start()
+        owner, cnt, _ = harness.device_with_data(p, "device01")
+        ae = owner.state_values()["enrolee_id"]
+        before = [pdpreplicas.permits(r.audit(ae)) for r in reps]
+
+        stop, results, threads = threading.Event(), [], []
+        for _ in range(CLIENTS):
+            out = []
+            results.append(out)
+            threads.append(threading.Thread(target=_load, args=(owner, cnt, stop, out)))
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(BEFORE_S)
+            survivor_before = int(reps[1].status()["decisions"])
+            killed_at = time.monotonic()
+            reps[0].kill()
+            time.sleep(AFTER_S)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+        answers = [a for out in results for a in out]
+        assert answers, "no load ran"
+        assert {a[2] for a in answers} <= {2000, 4103, 5103}, sorted({a[2] for a in answers})
+        permitted = sum(1 for a in answers if a[2] == 2000)
+        assert any(a[0] < killed_at and a[2] == 2000 for a in answers), "no permit before"
+
+        # the survivor took over: every request sent a deadline after the kill permitted
+        late = [a for a in answers if a[0] >= killed_at + DEADLINE_MS / 1000 + MARGIN_S]
+        assert len(late) >= CLIENTS, "too few requests after the takeover: %d" % len(late)
+        bad = [a for a in late if a[2] != 2000]
+        assert not bad, "%d of %d late requests not permitted: %s\n%s" % (
+            len(bad), len(late), bad[:5], p["cse"].tail(40))
+        assert int(reps[1].status()["decisions"]) > survivor_before
+
+        # no permit without a decision: each 2000 is a permit in some replica's audit
+        reps[0].start()  # its audit log survived SIGKILL (committed before each answer)
+        after = [pdpreplicas.permits(r.audit(ae)) for r in reps]
+        recorded = sum(a - b for a, b in zip(after, before))
+        assert permitted <= recorded, "clients saw %d permits, audits hold %d" % (
+            permitted, recorded)
+
+        # the restarted replica takes its share again
+        again = int(reps[0].status()["decisions"])
+        for _ in range(10):
+            r = owner.run("retrieve", cnt)
+            assert r.rsc == 2000, "%s\n%s" % (r, p.logs())
+        assert int(reps[0].status()["decisions"]) > again, reps[0].tail()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=getattr(request.node, "tep_failed", False))
