@@ -54,7 +54,7 @@ static int on_event(coap_session_t *session, const coap_event_t event)
 {
     tep_conn *conn = coap_session_get_app_data(session);
 
-    if (!conn)
+    if (conn == NULL)
         return 0;
     if (event == COAP_EVENT_DTLS_CONNECTED) {
         conn->state = CONN_UP;
@@ -70,7 +70,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 {
     tep_conn *conn = coap_session_get_app_data(session);
 
-    if (!conn || !conn->waiting || !(conn->flags & TAE_CLIENT_NACK_ENDS_WAIT))
+    if (conn == NULL || !conn->waiting || !(conn->flags & TAE_CLIENT_NACK_ENDS_WAIT))
         return;
     conn->rsp_err = reason == COAP_NACK_TLS_FAILED ? CMN_EDENIED : CMN_ETIMEOUT;
     conn->waiting = false;
@@ -85,15 +85,15 @@ static int join_location(const coap_pdu_t *pdu, char **ret)
 
     *ret = NULL;
     coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
-    while ((opt = coap_option_next(&it)))
+    while ((opt = coap_option_next(&it)) != NULL)
         if (it.number == COAP_OPTION_LOCATION_PATH)
             len += coap_opt_length(opt) + 1;
     if (len == 0)
         return 0;
-    if (!(s = calloc(1, len)))
+    if ((s = calloc(1, len)) == NULL)
         return CMN_ENOMEM;
     coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
-    while ((opt = coap_option_next(&it))) {
+    while ((opt = coap_option_next(&it)) != NULL) {
         if (it.number != COAP_OPTION_LOCATION_PATH)
             continue;
         if (s[0])
@@ -117,7 +117,7 @@ static int response_from_pdu(const coap_pdu_t *pdu, tep_response **ret)
     tep_response *r = calloc(1, sizeof(*r));
     int code = coap_pdu_get_code(pdu);
 
-    if (!r)
+    if (r == NULL)
         return CMN_ENOMEM;
     r->coap_code = (unsigned)(code >> 5) * 100 + (unsigned)(code & 31);
     if (cmn_coap_opt_uint(pdu, CMN_OPT_RSC, &rsc) == 0)
@@ -126,7 +126,7 @@ static int response_from_pdu(const coap_pdu_t *pdu, tep_response **ret)
     coap_get_data_large(pdu, &len, &data, &off, &total);
     r->rqi = strdup(rqi);
     r->body = calloc(1, len + 1);
-    if (!r->rqi || !r->body || join_location(pdu, &r->location) < 0) {
+    if (r->rqi == NULL || r->body == NULL || join_location(pdu, &r->location) < 0) {
         tep_response_free(r);
         return CMN_ENOMEM;
     }
@@ -143,7 +143,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     tep_conn *conn = coap_session_get_app_data(session);
     coap_bin_const_t tok = coap_pdu_get_token(received);
 
-    if (!conn || !conn->waiting || tok.length != conn->token_len ||
+    if (conn == NULL || !conn->waiting || tok.length != conn->token_len ||
         memcmp(tok.s, conn->token, tok.length) != 0)
         return COAP_RESPONSE_OK; /* not ours (late or stray): ignored */
     conn->rsp_err = response_from_pdu(received, &conn->rsp);
@@ -169,12 +169,12 @@ static int conn_new(int timeout_ms, unsigned flags, tep_conn **ret)
 {
     tep_conn *conn = calloc(1, sizeof(*conn));
 
-    if (!conn)
+    if (conn == NULL)
         return CMN_ENOMEM;
     client_startup();
     conn->timeout_ms = timeout_ms > 0 ? timeout_ms : TEP_DEFAULT_TIMEOUT_MS;
     conn->flags = flags;
-    if (!(conn->ctx = coap_new_context(NULL))) {
+    if ((conn->ctx = coap_new_context(NULL)) == NULL) {
         free(conn);
         return CMN_ECOAP;
     }
@@ -273,7 +273,7 @@ static int wait_handshake(tep_conn *conn)
 {
     int rc;
 
-    if (!conn->session)
+    if (conn->session == NULL)
         return CMN_ECOAP;
     coap_session_set_app_data(conn->session, conn);
     rc = run_until(conn, handshake_done, cmn_mono_ms() + conn->timeout_ms);
@@ -286,7 +286,7 @@ static int open_session(tep_conn *conn, const coap_address_t *dst, const tae_psk
 {
     int rc;
 
-    if (!creds) {
+    if (creds == NULL) {
         conn->session = coap_new_client_session(conn->ctx, NULL, dst, COAP_PROTO_UDP);
         conn->state = CONN_UP;
     } else if ((rc = new_psk_session(conn, dst, creds)) < 0) {
@@ -339,13 +339,13 @@ int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout
 
 void tep_conn_free(tep_conn *conn)
 {
-    if (!conn)
+    if (conn == NULL)
         return;
-    if (conn->session) {
+    if (conn->session != NULL) {
         coap_session_set_app_data(conn->session, NULL);
         coap_session_release(conn->session);
     }
-    if (conn->ctx)
+    if (conn->ctx != NULL)
         coap_free_context(conn->ctx);
     tep_response_free(conn->rsp);
     free(conn->originator);
@@ -354,7 +354,7 @@ void tep_conn_free(tep_conn *conn)
 
 void tep_conn_set_timeout(tep_conn *conn, int timeout_ms)
 {
-    if (conn && timeout_ms > 0)
+    if (conn != NULL && timeout_ms > 0)
         conn->timeout_ms = timeout_ms;
 }
 
@@ -365,7 +365,7 @@ void tep_conn_set_timeout(tep_conn *conn, int timeout_ms)
 static int add_path(coap_optlist_t **chain, const char *path)
 {
     const char *query = strchr(path, '?');
-    const char *end = query ? query : path + strlen(path);
+    const char *end = query != NULL ? query : path + strlen(path);
 
     while (path < end && *path == '/')
         path++;
@@ -379,7 +379,7 @@ static int add_path(coap_optlist_t **chain, const char *path)
         while (path < end && *path == '/')
             path++;
     }
-    for (const char *q = query ? query + 1 : end; *q;) {
+    for (const char *q = query != NULL ? query + 1 : end; *q;) {
         size_t n = strcspn(q, "&");
 
         if (n > 0 && !coap_insert_optlist(
@@ -398,10 +398,10 @@ static int build_options(const tae_exchange *ex, const char *rqi, coap_optlist_t
     size_t n = coap_encode_var_safe(buf, sizeof(buf), CMN_CF_JSON);
     int rc = add_path(chain, ex->path);
 
-    if (rc == 0 && ex->body &&
+    if (rc == 0 && ex->body != NULL &&
         !coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_CONTENT_FORMAT, n, buf)))
         rc = CMN_ENOMEM;
-    if (rc == 0 && ex->from)
+    if (rc == 0 && ex->from != NULL)
         rc = cmn_coap_optlist_str(chain, CMN_OPT_FR, ex->from);
     if (rc == 0 && ex->ty)
         rc = cmn_coap_optlist_uint(chain, CMN_OPT_TY, ex->ty);
@@ -418,7 +418,7 @@ static int build_pdu(tep_conn *conn, const tae_exchange *ex, const char *rqi, co
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, ex->code, conn->session);
     int rc = CMN_ENOMEM;
 
-    if (!pdu)
+    if (pdu == NULL)
         return CMN_ENOMEM;
     coap_session_new_token(conn->session, &conn->token_len, conn->token);
     if (!coap_add_token(pdu, conn->token_len, conn->token))
@@ -428,8 +428,8 @@ static int build_pdu(tep_conn *conn, const tae_exchange *ex, const char *rqi, co
     rc = CMN_ECOAP;
     if (!coap_add_optlist_pdu(pdu, &chain))
         goto out;
-    if (ex->body && !coap_add_data_large_request(conn->session, pdu, strlen(ex->body),
-                                                 (const uint8_t *)ex->body, NULL, NULL))
+    if (ex->body != NULL && !coap_add_data_large_request(conn->session, pdu, strlen(ex->body),
+                                                         (const uint8_t *)ex->body, NULL, NULL))
         goto out;
     *ret = pdu;
     pdu = NULL;
@@ -490,7 +490,7 @@ int tae_client_post(tep_conn *conn, const char *path, const char *json, tep_resp
 
 void tep_response_free(tep_response *rsp)
 {
-    if (!rsp)
+    if (rsp == NULL)
         return;
     free(rsp->rqi);
     free(rsp->body);

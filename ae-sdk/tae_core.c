@@ -135,7 +135,7 @@ int tae_core_parse_provisioning(const char *text, tae_prov *ret_prov)
 {
     prov_parse pp = {.prov = ret_prov};
 
-    if (!text || !ret_prov)
+    if (text == NULL || ret_prov == NULL)
         return CMN_EINVAL;
     memset(ret_prov, 0, sizeof(*ret_prov));
     if (ini_parse_string(text, prov_handler, &pp) != 0 || pp.err != 0 ||
@@ -250,7 +250,7 @@ int tae_core_parse_state(const char *text, const char *mef_fqdn, tae_enrolment *
     state_parse sp = {.enr = ret_enr};
     int rc = CMN_ECORRUPT;
 
-    if (!text || !mef_fqdn || !ret_enr)
+    if (text == NULL || mef_fqdn == NULL || ret_enr == NULL)
         return CMN_EINVAL;
     memset(ret_enr, 0, sizeof(*ret_enr));
     if (ini_parse_string(text, state_handler, &sp) != 0 || sp.err != 0 || sp.seen != ST_REQUIRED ||
@@ -281,7 +281,7 @@ int tae_core_format_state(const tae_enrolment *enr, char **ret_text, size_t *ret
     n = snprintf(NULL, 0, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
                  enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->maf_poa, enr->expires,
                  enr->enrolled, rn_head, enr->ae_rn, enr->ae_rn[0] ? "\n" : "");
-    if (n < 0 || !(text = malloc((size_t)n + 1)))
+    if (n < 0 || (text = malloc((size_t)n + 1)) == NULL)
         goto out;
     snprintf(text, (size_t)n + 1, fmt, enr->ke_id, ke_hex, enr->enrolee_id, enr->app_id,
              enr->registrar_cse_id, enr->registrar_poa, enr->maf_id, enr->maf_poa, enr->expires,
@@ -301,10 +301,10 @@ int tae_core_enrol_request(bool cei, bool mei, bool rmi, char **ret_body)
     json_t *o = json_pack("{s:b,s:b,s:b}", "cei", cei, "mei", mei, "rmi", rmi);
     char *s = NULL;
 
-    if (o)
+    if (o != NULL)
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
-    if (!s)
+    if (s == NULL)
         return CMN_ENOMEM;
     *ret_body = s;
     return 0;
@@ -329,7 +329,7 @@ static int json_id(json_t *obj, const char *key, bool required, char *dst, size_
 {
     json_t *v = json_object_get(obj, key);
 
-    if (!v)
+    if (v == NULL)
         return required ? CMN_EPROTO : (dst[0] = '\0', 0);
     if (!json_is_string(v) || (required && json_string_length(v) == 0) ||
         strlen(json_string_value(v)) != json_string_length(v))
@@ -360,7 +360,7 @@ int tae_core_parse_enrol_answer(const uint8_t *body, size_t len, const char *exp
     json_t *root = NULL, *exp;
     int rc = CMN_EPROTO;
 
-    if (!body || !expected_ke_id || !e)
+    if (body == NULL || expected_ke_id == NULL || e == NULL)
         return CMN_EINVAL;
     root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(root))
@@ -433,7 +433,7 @@ int tae_core_cse_name(const char *registrar_cse_id, char *ret, size_t retlen)
 {
     const char *name = registrar_cse_id;
 
-    if (!name || name[0] != '/' || name[1] == '\0' || strchr(name + 1, '/'))
+    if (name == NULL || name[0] != '/' || name[1] == '\0' || strchr(name + 1, '/') != NULL)
         return CMN_EINVAL;
     if (strlen(name + 1) >= retlen)
         return CMN_ERANGE;
@@ -446,14 +446,14 @@ int tae_core_ae_body(const char *app_id, const char *rn, char **ret_body)
     json_t *o;
     char *s = NULL;
 
-    if (!app_id || !rn || !ret_body)
+    if (app_id == NULL || rn == NULL || ret_body == NULL)
         return CMN_EINVAL;
     o = json_pack("{s:{s:s,s:s,s:b,s:[s]}}", "m2m:ae", "rn", rn, "api", app_id, "rr", 0, "srv",
                   "3");
-    if (o)
+    if (o != NULL)
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
-    if (!s)
+    if (s == NULL)
         return CMN_ENOMEM;
     *ret_body = s;
     return 0;
@@ -463,13 +463,13 @@ int tae_core_uri_host(const char *uri, char *ret, size_t retlen)
 {
     const char *p, *end;
 
-    if (!uri || !is_coap_uri(uri))
+    if (uri == NULL || !is_coap_uri(uri))
         return CMN_EINVAL;
     p = strstr(uri, "://") + 3;
     if (*p == '[') {
         p++;
         end = strchr(p, ']');
-        if (!end)
+        if (end == NULL)
             return CMN_EINVAL;
     } else {
         end = p + strcspn(p, ":/");

@@ -35,7 +35,7 @@ int tae_gba_challenge(const char *www_authenticate, cmn_digest_auth *ret_params,
 {
     uint8_t raw[CMN_MIL_RAND_LEN + CMN_MIL_AUTN_LEN];
 
-    if (!www_authenticate || cmn_digest_parse(www_authenticate, ret_params) != 0 ||
+    if (www_authenticate == NULL || cmn_digest_parse(www_authenticate, ret_params) != 0 ||
         strcasecmp(ret_params->algorithm, "AKAv1-MD5") != 0 ||
         cmn_gba_b64_decode(ret_params->nonce, raw, sizeof(raw)) != 0)
         return CMN_EPROTO;
@@ -58,18 +58,20 @@ int tae_gba_authorization(const char *impi, const char *realm, const char *uri,
                      impi, realm, uri);
         return n < 0 || (size_t)n >= retlen ? CMN_ERANGE : 0;
     }
-    if (auts && (rc = cmn_gba_b64_encode(auts, CMN_MIL_AUTS_LEN, auts_b64, sizeof(auts_b64))) < 0)
+    if (auts != NULL &&
+        (rc = cmn_gba_b64_encode(auts, CMN_MIL_AUTS_LEN, auts_b64, sizeof(auts_b64))) < 0)
         return rc;
-    rc = cmn_digest_response(impi, ch->realm, auts ? NULL : res, auts ? 0 : CMN_MIL_RES_LEN, "GET",
-                             uri, ch->nonce, "00000001", cnonce, "auth-int", NULL, 0, digest);
+    rc = cmn_digest_response(impi, ch->realm, auts != NULL ? NULL : res,
+                             auts != NULL ? 0 : CMN_MIL_RES_LEN, "GET", uri, ch->nonce, "00000001",
+                             cnonce, "auth-int", NULL, 0, digest);
     if (rc < 0)
         return rc;
     n = snprintf(ret, retlen,
                  "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
                  "qop=auth-int, nc=00000001, cnonce=\"%s\", response=\"%s\", "
                  "algorithm=AKAv1-MD5%s%s%s",
-                 impi, ch->realm, ch->nonce, uri, cnonce, digest, auts ? ", auts=\"" : "", auts_b64,
-                 auts ? "\"" : "");
+                 impi, ch->realm, ch->nonce, uri, cnonce, digest, auts != NULL ? ", auts=\"" : "",
+                 auts_b64, auts != NULL ? "\"" : "");
     cmn_wipe(digest, sizeof(digest));
     return n < 0 || (size_t)n >= retlen ? CMN_ERANGE : 0;
 }
@@ -82,7 +84,7 @@ static int element(const char *body, const char *tag, char *out, size_t len)
 
     snprintf(open, sizeof(open), "<%s>", tag);
     snprintf(close, sizeof(close), "</%s>", tag);
-    if (!(a = strstr(body, open)) || !(b = strstr(a, close)))
+    if ((a = strstr(body, open)) == NULL || (b = strstr(a, close)) == NULL)
         return CMN_EPROTO;
     a += strlen(open);
     if ((size_t)(b - a) == 0 || (size_t)(b - a) >= len)
@@ -98,7 +100,7 @@ int tae_gba_parse_info(const char *body, char *ret_btid, size_t btid_len, int64_
     struct tm tm;
     const char *end;
 
-    if (!body || element(body, "btid", ret_btid, btid_len) < 0 ||
+    if (body == NULL || element(body, "btid", ret_btid, btid_len) < 0 ||
         element(body, "lifetime", life, sizeof(life)) < 0)
         return CMN_EPROTO;
     memset(&tm, 0, sizeof(tm));

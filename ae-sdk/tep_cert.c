@@ -26,7 +26,7 @@
 
 int tep_device_cert_path(const tep_device *dev, const char *which, char *buf, size_t len)
 {
-    if (!dev || !which || !buf ||
+    if (dev == NULL || which == NULL || buf == NULL ||
         (strcmp(which, "key") && strcmp(which, "crt") && strcmp(which, "ca")))
         return CMN_EINVAL;
     if ((size_t)snprintf(buf, len, "%s.%s.pem", dev->state_path, which) >= len)
@@ -60,9 +60,9 @@ static int make_request(const char *id, char *key_pem, char **ret_body)
         rc = cmn_ca_to_pem(key, klen, "EC PRIVATE KEY", key_pem, CMN_CA_PEM_MAX);
     if (rc == 0)
         rc = cmn_ca_to_pem(csr, clen, "CERTIFICATE REQUEST", csr_pem, sizeof(csr_pem));
-    if (rc == 0 && !(j = json_pack("{s:s}", "csr", csr_pem)))
+    if (rc == 0 && (j = json_pack("{s:s}", "csr", csr_pem)) == NULL)
         rc = CMN_ENOMEM;
-    if (rc == 0 && !(*ret_body = json_dumps(j, JSON_COMPACT)))
+    if (rc == 0 && (*ret_body = json_dumps(j, JSON_COMPACT)) == NULL)
         rc = CMN_ENOMEM;
     json_decref(j);
     cmn_wipe(key, sizeof(key));
@@ -92,7 +92,7 @@ static int store_answer(const tep_device *dev, const tep_response *rsp, const ch
     json_t *root = json_loadb(rsp->body, rsp->body_len, 0, NULL);
     const char *crt = json_string_value(json_object_get(root, "crt"));
     const char *ca = json_string_value(json_array_get(json_object_get(root, "tas"), 0));
-    int rc = crt && ca ? check_cert(crt, ca, id) : CMN_EPROTO;
+    int rc = crt != NULL && ca != NULL ? check_cert(crt, ca, id) : CMN_EPROTO;
 
     if (rc == 0)
         rc = save_pem(dev, "key", key_pem);
@@ -137,7 +137,8 @@ static int enrol_exchange(tep_device *dev, tep_conn *mef, bool cei)
     tae_enrolment *enr = calloc(1, sizeof(*enr));
     tep_response *rsp = NULL;
     char *body = NULL;
-    int rc = enr ? cmn_tls_export(mef->session, CMN_LABEL_BOOTSTRAP, exporter, sizeof(exporter))
+    int rc = enr != NULL
+                 ? cmn_tls_export(mef->session, CMN_LABEL_BOOTSTRAP, exporter, sizeof(exporter))
                  : CMN_ENOMEM;
 
     if (rc == 0)
@@ -171,7 +172,7 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
     tep_conn *mef = NULL;
     int rc;
 
-    if (!dev || (csr_id && !csr_id[0]))
+    if (dev == NULL || (csr_id != NULL && !csr_id[0]))
         return CMN_EINVAL;
     if (dev->prov.cert_only)
         return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
@@ -181,7 +182,7 @@ int tep_enrol_cert_as(tep_device *dev, const char *csr_id)
     if (rc == 0)
         rc = enrol_exchange(dev, mef, true);
     if (rc == 0)
-        rc = cert_exchange(dev, mef, csr_id ? csr_id : dev->enr.enrolee_id);
+        rc = cert_exchange(dev, mef, csr_id != NULL ? csr_id : dev->enr.enrolee_id);
     tep_conn_free(mef);
     return rc;
 }
@@ -210,7 +211,7 @@ int tep_enrol_with_cert(tep_device *dev, const char *cert_file, const char *key_
     tep_conn *mef = NULL;
     int rc;
 
-    if (!dev || !cert_file || !key_file || !mef_ca_file)
+    if (dev == NULL || cert_file == NULL || key_file == NULL || mef_ca_file == NULL)
         return CMN_EINVAL;
     rc = open_mef_cert(dev, cert_file, key_file, mef_ca_file, &mef);
     if (rc == 0)
@@ -227,7 +228,7 @@ int tep_cert_renew(tep_device *dev)
     tep_conn *mef = NULL;
     int rc;
 
-    if (!dev)
+    if (dev == NULL)
         return CMN_EINVAL;
     if (!dev->enrolled)
         return CMN_ESTATE;
@@ -253,7 +254,7 @@ int tep_connect_cert(tep_device *dev, tep_conn **ret_conn)
     tep_conn *conn = NULL;
     int rc;
 
-    if (!dev || !ret_conn)
+    if (dev == NULL || ret_conn == NULL)
         return CMN_EINVAL;
     if (!dev->enrolled)
         return CMN_ESTATE;

@@ -29,7 +29,7 @@ static int read_small_file(const char *path, char **ret_buf, size_t *ret_cap)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? CMN_ENOTFOUND : CMN_EIO;
-    if (!(buf = calloc(1, TAE_FILE_MAX + 1))) {
+    if ((buf = calloc(1, TAE_FILE_MAX + 1)) == NULL) {
         rc = CMN_ENOMEM;
         goto out;
     }
@@ -90,9 +90,9 @@ int tep_device_load(const char *provisioning_path, const char *state_path, tep_d
     size_t cap = 0;
     int rc;
 
-    if (!provisioning_path || !state_path || !ret_dev)
+    if (provisioning_path == NULL || state_path == NULL || ret_dev == NULL)
         return CMN_EINVAL;
-    if (!(dev = calloc(1, sizeof(*dev))) || !(dev->state_path = strdup(state_path))) {
+    if ((dev = calloc(1, sizeof(*dev))) == NULL || (dev->state_path = strdup(state_path)) == NULL) {
         rc = CMN_ENOMEM;
         goto out;
     }
@@ -113,7 +113,7 @@ out:
 
 void tep_device_free(tep_device *dev)
 {
-    if (!dev)
+    if (dev == NULL)
         return;
     free(dev->state_path);
     cmn_free_secret(dev, sizeof(*dev));
@@ -121,7 +121,7 @@ void tep_device_free(tep_device *dev)
 
 void tep_device_set_timeout(tep_device *dev, int timeout_ms)
 {
-    if (dev && timeout_ms > 0)
+    if (dev != NULL && timeout_ms > 0)
         dev->timeout_ms = timeout_ms;
 }
 
@@ -158,7 +158,7 @@ int tae_device_set_ae_rn(tep_device *dev, const char *rn)
         return CMN_ESTATE;
     if (strlen(rn) >= sizeof(next->ae_rn))
         return CMN_ERANGE;
-    if (!(next = malloc(sizeof(*next))))
+    if ((next = malloc(sizeof(*next))) == NULL)
         return CMN_ENOMEM;
     memcpy(next, &dev->enr, sizeof(*next));
     strcpy(next->ae_rn, rn);
@@ -173,19 +173,19 @@ int tae_device_set_ae_rn(tep_device *dev, const char *rn)
 
 int tep_device_is_enrolled(const tep_device *dev)
 {
-    return dev && dev->enrolled;
+    return dev != NULL && dev->enrolled;
 }
 int tep_device_is_registered(const tep_device *dev)
 {
-    return dev && dev->enrolled && dev->enr.ae_rn[0] != '\0';
+    return dev != NULL && dev->enrolled && dev->enr.ae_rn[0] != '\0';
 }
 const char *tep_device_kpm_id(const tep_device *dev)
 {
-    return dev ? dev->prov.kpm_id : NULL;
+    return dev != NULL ? dev->prov.kpm_id : NULL;
 }
 const char *tep_device_mef_fqdn(const tep_device *dev)
 {
-    return dev ? dev->prov.mef_fqdn : NULL;
+    return dev != NULL ? dev->prov.mef_fqdn : NULL;
 }
 const char *tep_device_ke_id(const tep_device *dev)
 {
@@ -224,10 +224,10 @@ const char *tep_device_registrar_poa(const tep_device *dev)
 
 int64_t tep_device_expires(const tep_device *dev)
 {
-    return dev && dev->enrolled ? dev->enr.expires : 0;
+    return dev != NULL && dev->enrolled ? dev->enr.expires : 0;
 }
 
 const char *tep_device_ae_path(const tep_device *dev)
 {
-    return dev && dev->enrolled && dev->ae_path[0] ? dev->ae_path : NULL;
+    return dev != NULL && dev->enrolled && dev->ae_path[0] ? dev->ae_path : NULL;
 }

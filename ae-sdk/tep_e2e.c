@@ -88,7 +88,7 @@ int tep_e2e_key_from_kpsa(const tep_device *dev, tep_e2e_key **ret_key)
 
 const char *tep_e2e_key_id(const tep_e2e_key *key)
 {
-    return key ? key->kid : NULL;
+    return key != NULL ? key->kid : NULL;
 }
 
 void tep_e2e_key_free(tep_e2e_key *key)
@@ -172,7 +172,7 @@ static int sign_es256(const tep_device *dev, const uint8_t *data, size_t len, ch
 {
     signer_keys s;
     json_t *h = json_pack("{s:s}", "alg", "ES256");
-    int rc = h ? load_signer(dev, &s) : CMN_ENOMEM;
+    int rc = h != NULL ? load_signer(dev, &s) : CMN_ENOMEM;
 
     if (rc == 0 && (rc = cmn_jose_x5c_set(h, s.cert, s.cert_len)) == 0)
         rc = cmn_jose_sign(h, data, len, NULL, s.priv, s.pub, ret);
@@ -184,7 +184,8 @@ static int sign_es256(const tep_device *dev, const uint8_t *data, size_t len, ch
 static int sign_hs256(const tep_e2e_key *key, const uint8_t *data, size_t len, char **ret)
 {
     json_t *h = json_pack("{s:s,s:s}", "alg", "HS256", "kid", key->kid);
-    int rc = h ? cmn_jose_sign(h, data, len, key->keys.att_auth, NULL, NULL, ret) : CMN_ENOMEM;
+    int rc =
+        h != NULL ? cmn_jose_sign(h, data, len, key->keys.att_auth, NULL, NULL, ret) : CMN_ENOMEM;
 
     json_decref(h);
     return rc;
@@ -203,11 +204,11 @@ int tep_esdata_protect(int cls, const tep_e2e_key *key, const tep_device *signer
         return CMN_EINVAL;
     switch (cls) {
     case TEP_ESDATA_ENCRYPT:
-        return key ? encrypt(key, NULL, data, len, ret_object) : CMN_EINVAL;
+        return key != NULL ? encrypt(key, NULL, data, len, ret_object) : CMN_EINVAL;
     case TEP_ESDATA_SIGN:
         if (signer != NULL)
             return sign_es256(signer, data, len, ret_object);
-        return key ? sign_hs256(key, data, len, ret_object) : CMN_EINVAL;
+        return key != NULL ? sign_hs256(key, data, len, ret_object) : CMN_EINVAL;
     case TEP_ESDATA_SIGN_ENCRYPT: /* 8.5.3.4: the inner envelope is an ECDSA signature */
         if (key == NULL || signer == NULL)
             return CMN_EINVAL;
@@ -252,7 +253,7 @@ static int verify_x5c(const cmn_jose_jws *j, const char *ca_path, char **ret_sig
         cmn_ca_cert_pub(cert, clen, pub) != 0 || cmn_jose_verify_es256(j, pub) != 0)
         return CMN_EDENIED;
     *ret_signer = strdup(info.san_uri + plen);
-    return *ret_signer ? 0 : CMN_ENOMEM;
+    return *ret_signer != NULL ? 0 : CMN_ENOMEM;
 }
 
 /* Verifies a compact JWS: HS256 with key (kid must be key's), ES256 with x5c. */
@@ -350,7 +351,7 @@ int tep_esdata_open(const char *object, const tep_e2e_key *key, const char *ca_p
 
 int tep_esdata_kid(const char *object, char *buf, size_t len)
 {
-    const char *dot = object ? strchr(object, '.') : NULL;
+    const char *dot = object != NULL ? strchr(object, '.') : NULL;
     json_t *h = NULL;
     const char *kid;
     int rc;

@@ -81,7 +81,7 @@ static int ub_get(const char *url, const char *authorization, int timeout_ms, lo
         return CMN_ENOMEM;
     snprintf(line, sizeof(line), "Authorization: %s", authorization);
     h = curl_slist_append(NULL, line);
-    if (h && curl_easy_setopt(c, CURLOPT_URL, url) == CURLE_OK &&
+    if (h != NULL && curl_easy_setopt(c, CURLOPT_URL, url) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_HEADERDATA, r) == CURLE_OK &&
@@ -118,9 +118,9 @@ static uint64_t sqn_load(const tep_device *dev)
     FILE *f;
 
     sqn_path(dev, path, sizeof(path));
-    if (!(f = fopen(path, "r")))
+    if ((f = fopen(path, "r")) == NULL)
         return 0; /* a fresh USIM */
-    if (!fgets(line, sizeof(line), f) || sscanf(line, "sqn_ms = %llu", &v) != 1)
+    if (fgets(line, sizeof(line), f) == NULL || sscanf(line, "sqn_ms = %llu", &v) != 1)
         v = 0;
     fclose(f);
     return v;
@@ -149,8 +149,8 @@ typedef struct {
 static const char *uri_path(const char *url)
 {
     const char *p = strstr(url, "://");
-    p = p ? strchr(p + 3, '/') : NULL;
-    return p ? p : "/";
+    p = p != NULL ? strchr(p + 3, '/') : NULL;
+    return p != NULL ? p : "/";
 }
 
 /* Answers one challenge; *ret_done once the B-TID came (200). */
@@ -249,7 +249,7 @@ static int enrol_with(tep_device *dev, const gba_boot *b, const uint8_t ks_naf[C
         rc = tae_client_post(mef, "enrol", body, &rsp);
     if (rc == 0 && rsp->coap_code != 201)
         rc = rsp->coap_code == 403 ? CMN_EDENIED : CMN_EPROTO;
-    if (rc == 0 && !(enr = malloc(sizeof(*enr))))
+    if (rc == 0 && (enr = malloc(sizeof(*enr))) == NULL)
         rc = CMN_ENOMEM;
     if (rc == 0)
         rc = tae_core_enrolment_complete_gba(ks_naf, b->btid, dev->prov.mef_fqdn,
@@ -258,7 +258,7 @@ static int enrol_with(tep_device *dev, const gba_boot *b, const uint8_t ks_naf[C
         enr->enrolled = (int64_t)time(NULL);
         rc = tae_device_install(dev, enr);
     }
-    if (enr)
+    if (enr != NULL)
         cmn_free_secret(enr, sizeof(*enr));
     free(body);
     tep_response_free(rsp);
@@ -276,7 +276,7 @@ static int enrol_again(tep_device *dev)
     int rc;
 
     if (!dev->enrolled || dev->enr.expires <= (int64_t)time(NULL) + 60 ||
-        !strchr(dev->enr.ke_id, '=') /* base64 of 16 bytes ends in "==" */)
+        strchr(dev->enr.ke_id, '=') == NULL /* base64 of 16 bytes ends in "==" */)
         return CMN_ENOTFOUND;
     memset(&b, 0, sizeof(b));
     snprintf(b.btid, sizeof(b.btid), "%s", dev->enr.ke_id);

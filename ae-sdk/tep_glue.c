@@ -26,11 +26,11 @@ int tep_conn_plain(const char *uri, const char *originator, tep_conn **ret_conn)
     tep_conn *conn = NULL;
     int rc;
 
-    if (!uri || !ret_conn)
+    if (uri == NULL || ret_conn == NULL)
         return CMN_EINVAL;
     if ((rc = tae_client_open(uri, NULL, TEP_DEFAULT_TIMEOUT_MS, GLUE_FLAGS, &conn)) < 0)
         return rc;
-    if (originator && !(conn->originator = strdup(originator))) {
+    if (originator != NULL && (conn->originator = strdup(originator)) == NULL) {
         tep_conn_free(conn);
         return CMN_ENOMEM;
     }
@@ -70,7 +70,7 @@ int tae_glue_open_fresh(const tep_device *dev, const char *uri, const tae_psk_cr
 static int bind_device(tep_conn *conn, tep_device *dev, tep_conn **ret_conn)
 {
     conn->dev = dev;
-    if (!(conn->originator = strdup(dev->enr.enrolee_id))) {
+    if ((conn->originator = strdup(dev->enr.enrolee_id)) == NULL) {
         tep_conn_free(conn);
         return CMN_ENOMEM;
     }
@@ -85,7 +85,7 @@ int tep_connect(tep_device *dev, tep_conn **ret_conn)
     tep_conn *conn = NULL;
     int rc;
 
-    if (!dev || !ret_conn)
+    if (dev == NULL || ret_conn == NULL)
         return CMN_EINVAL;
     if (!dev->enrolled)
         return CMN_ESTATE;
@@ -128,11 +128,11 @@ int tep_request(tep_conn *conn, int op, const char *path, unsigned ty, const cha
 {
     tae_exchange ex = {.path = path, .body = json_body, .ty = ty, .onem2m = true};
 
-    if (!conn || !path || !ret_rsp || op < TEP_OP_CREATE || op > TEP_OP_NOTIFY ||
-        (op == TEP_OP_CREATE) != (ty != 0))
+    if (conn == NULL || path == NULL || ret_rsp == NULL || op < TEP_OP_CREATE ||
+        op > TEP_OP_NOTIFY || (op == TEP_OP_CREATE) != (ty != 0))
         return CMN_EINVAL;
     ex.code = op_codes[op];
-    ex.from = from ? (from[0] ? from : NULL) : conn->originator;
+    ex.from = from != NULL ? (from[0] ? from : NULL) : conn->originator;
     return tae_client_exchange(conn, &ex, ret_rsp);
 }
 
@@ -162,7 +162,7 @@ static int enrol_result(tep_device *dev, const uint8_t exporter[CMN_EXPORTER_LEN
         return CMN_EDENIED;
     if (rsp->coap_code != 201)
         return CMN_EPROTO;
-    if (!(enr = malloc(sizeof(*enr))))
+    if ((enr = malloc(sizeof(*enr))) == NULL)
         return CMN_ENOMEM;
     rc = tae_core_enrolment_complete(exporter, dev->prov.mef_fqdn, (const uint8_t *)rsp->body,
                                      rsp->body_len, enr);
@@ -182,7 +182,7 @@ int tep_enrol(tep_device *dev)
     tae_psk_creds creds;
     int rc;
 
-    if (!dev)
+    if (dev == NULL)
         return CMN_EINVAL;
     if (dev->prov.cert_only)
         return CMN_ESTATE; /* no Kpm: tep_enrol_with_cert() */
@@ -224,15 +224,15 @@ int tep_delete(tep_conn *conn, const char *path, tep_response **ret_rsp)
 
 int tep_register_ae(tep_conn *conn, const char *app_id, const char *rn, tep_response **ret_rsp)
 {
-    tep_device *dev = conn ? conn->dev : NULL;
+    tep_device *dev = conn != NULL ? conn->dev : NULL;
     char *body = NULL;
     int rc;
 
-    if (!dev || !ret_rsp)
-        return conn ? CMN_ESTATE : CMN_EINVAL;
-    if (!app_id)
+    if (dev == NULL || ret_rsp == NULL)
+        return conn != NULL ? CMN_ESTATE : CMN_EINVAL;
+    if (app_id == NULL)
         app_id = dev->enr.app_id[0] ? dev->enr.app_id : TEP_DEFAULT_APP_ID;
-    if (!rn)
+    if (rn == NULL)
         rn = dev->enr.enrolee_id;
     if ((rc = tae_core_ae_body(app_id, rn, &body)) < 0)
         return rc;

@@ -186,7 +186,8 @@ static int register_key_with(tep_device *dev, const char *maf_uri, unsigned suid
 
     if (ret_kc != NULL)
         *ret_kc = NULL;
-    if (!dev || !target_id || lifetime < 0 || !ret_kc || strlen(target_id) >= sizeof(kc->target) ||
+    if (dev == NULL || target_id == NULL || lifetime < 0 || ret_kc == NULL ||
+        strlen(target_id) >= sizeof(kc->target) ||
         (target_id[0] != '/' && (suid == SUID_KC || (target_id[0] != 'C' && target_id[0] != 'S'))))
         return CMN_EINVAL;
     if ((rc = maf_ready(dev, maf_uri, &maf_uri)) != 0)
@@ -250,8 +251,8 @@ static int kc_procedure(tep_device *dev, const char *maf_uri, const tep_kc *kc,
     if (rc == 0 && m.rsp->coap_code != expect)
         rc = code_err(m.rsp->coap_code);
     if (rc == 0 && ret_answer != NULL &&
-        (*ret_answer = json_loads(m.rsp->body ? m.rsp->body : "", JSON_REJECT_DUPLICATES, NULL)) ==
-            NULL)
+        (*ret_answer = json_loads(m.rsp->body != NULL ? m.rsp->body : "", JSON_REJECT_DUPLICATES,
+                                  NULL)) == NULL)
         rc = CMN_EPROTO;
     tae_maf_client_close(&m);
     return rc;
@@ -264,7 +265,7 @@ int tep_maf_update_key(tep_device *dev, const char *maf_uri, tep_kc *kc, int64_t
     json_t *rq, *o = NULL;
     int rc;
 
-    if (!dev || !kc || lifetime < 0 || (lifetime == 0 && target_id == NULL) ||
+    if (dev == NULL || kc == NULL || lifetime < 0 || (lifetime == 0 && target_id == NULL) ||
         (target_id != NULL && target_id[0] != '/') || key_path(kc, path, sizeof(path)) != 0)
         return CMN_EINVAL;
     rq = json_pack("{s:s}", "mafFQDN", dev->enr.maf_id);
@@ -293,7 +294,7 @@ int tep_maf_deregister_key(tep_device *dev, const char *maf_uri, const tep_kc *k
 {
     char path[CMN_KEY_ID_MAX + 16];
 
-    if (!dev || !kc || key_path(kc, path, sizeof(path)) != 0)
+    if (dev == NULL || kc == NULL || key_path(kc, path, sizeof(path)) != 0)
         return CMN_EINVAL;
     return kc_procedure(dev, maf_uri, kc, COAP_REQUEST_CODE_DELETE, path, NULL, 202, NULL);
 }
@@ -302,7 +303,7 @@ int tep_maf_deregister_client(tep_device *dev, const char *maf_uri, const tep_kc
 {
     char path[REG_ID_MAX + 16];
 
-    if (!dev || !kc || kc->reg_id[0] == '\0')
+    if (dev == NULL || kc == NULL || kc->reg_id[0] == '\0')
         return CMN_EINVAL;
     snprintf(path, sizeof(path), "maf/clients/%s", kc->reg_id);
     return kc_procedure(dev, maf_uri, kc, COAP_REQUEST_CODE_DELETE, path, NULL, 202, NULL);
@@ -329,7 +330,7 @@ int tae_kc_new(const char *key_id, const uint8_t key[CMN_KEY_LEN], int64_t expir
     tep_kc *kc = calloc(1, sizeof(*kc));
 
     *ret = NULL;
-    if (!kc)
+    if (kc == NULL)
         return CMN_ENOMEM;
     if ((size_t)snprintf(kc->key_id, sizeof(kc->key_id), "%s", key_id) >= sizeof(kc->key_id) ||
         (size_t)snprintf(kc->reg_id, sizeof(kc->reg_id), "%s", reg_id) >= sizeof(kc->reg_id) ||
@@ -372,7 +373,7 @@ int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn 
     int pause_ms = 50, waited_ms = 0;
     int rc;
 
-    if (!dev || !kc || !ret_conn)
+    if (dev == NULL || kc == NULL || ret_conn == NULL)
         return CMN_EINVAL;
     if (!dev->enrolled)
         return CMN_ESTATE;
@@ -440,12 +441,12 @@ int tep_maf_retrieve_e2e_key(tep_device *dev, const char *maf_uri, const char *k
 {
     tae_maf_client m = {0};
     char path[CMN_KEY_ID_MAX + 16];
-    const char *at = key_id ? strchr(key_id, '@') : NULL;
+    const char *at = key_id != NULL ? strchr(key_id, '@') : NULL;
     int rc;
 
     if (ret_key != NULL)
         *ret_key = NULL;
-    if (!dev || !ret_key || at == NULL || at - key_id != 2 * CMN_REL_ID_LEN)
+    if (dev == NULL || ret_key == NULL || at == NULL || at - key_id != 2 * CMN_REL_ID_LEN)
         return CMN_EINVAL;
     if ((rc = maf_ready(dev, maf_uri, &maf_uri)) != 0)
         return rc;

@@ -57,14 +57,14 @@ static int code_err(unsigned code)
 
 static int call(tep_conn *mef, coap_pdu_code_t code, const char *path, json_t *body, json_t **ret)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     tae_exchange ex = {.code = code, .path = path, .body = text};
     tep_response *rsp = NULL;
-    int rc = body && !text ? CMN_ENOMEM : tae_client_exchange(mef, &ex, &rsp);
+    int rc = body != NULL && text == NULL ? CMN_ENOMEM : tae_client_exchange(mef, &ex, &rsp);
 
     if (rc == 0)
         rc = code_err(rsp->coap_code);
-    if (rc == 0 && ret) {
+    if (rc == 0 && ret != NULL) {
         *ret = json_loadb(rsp->body, rsp->body_len, 0, NULL);
         rc = json_is_object(*ret) ? 0 : CMN_EPROTO;
     }
@@ -84,7 +84,7 @@ static int derive(const tep_device *dev, unsigned suid, const char *target,
 
 static int ready(const tep_device *dev, unsigned suid, const char *target)
 {
-    if (!dev || !target || suid < 22 || suid > 25)
+    if (dev == NULL || target == NULL || suid < 22 || suid > 25)
         return CMN_EINVAL;
     if (!dev->enrolled)
         return CMN_ESTATE;
@@ -94,10 +94,10 @@ static int ready(const tep_device *dev, unsigned suid, const char *target)
 static int register_client(tep_conn *mef, const tep_device *dev, char *reg_id, size_t len)
 {
     json_t *req = json_pack("{s:s}", "mefFQDN", dev->prov.mef_fqdn), *ans = NULL;
-    int rc = req ? call(mef, COAP_REQUEST_CODE_POST, "mef/clients", req, &ans) : CMN_ENOMEM;
+    int rc = req != NULL ? call(mef, COAP_REQUEST_CODE_POST, "mef/clients", req, &ans) : CMN_ENOMEM;
     const char *id = json_string_value(json_object_get(ans, "mefClientRegID"));
 
-    if (rc == 0 && (!id || (size_t)snprintf(reg_id, len, "%s", id) >= len))
+    if (rc == 0 && (id == NULL || (size_t)snprintf(reg_id, len, "%s", id) >= len))
         rc = CMN_EPROTO;
     json_decref(req);
     json_decref(ans);
@@ -110,7 +110,7 @@ static int register_key(tep_conn *mef, const char *reg_id, unsigned suid, const 
     json_t *req = json_pack("{s:s,s:i,s:[s]}", "mefClientRegID", reg_id, "suid", (int)suid,
                             "targetIDs", target),
            *ans = NULL;
-    int rc = req ? 0 : CMN_ENOMEM;
+    int rc = req != NULL ? 0 : CMN_ENOMEM;
 
     if (rc == 0 && lifetime > 0)
         json_object_set_new(req, "expirationTime",
@@ -135,9 +135,9 @@ int tep_mef_register_key(tep_device *dev, unsigned suid, const char *target_id, 
     char key_id[CMN_KEY_ID_MAX], reg_id[80];
     tep_conn *mef = NULL;
     int64_t exp = 0;
-    int rc = ret_kc ? ready(dev, suid, target_id) : CMN_EINVAL;
+    int rc = ret_kc != NULL ? ready(dev, suid, target_id) : CMN_EINVAL;
 
-    if (ret_kc)
+    if (ret_kc != NULL)
         *ret_kc = NULL;
     if (rc == 0)
         rc = derive(dev, suid, target_id, kuc, key_id);
@@ -158,9 +158,9 @@ int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id, tep_kc **
 {
     uint8_t kuc[CMN_KEY_LEN];
     char key_id[CMN_KEY_ID_MAX];
-    int rc = ret_kc ? ready(dev, suid, target_id) : CMN_EINVAL;
+    int rc = ret_kc != NULL ? ready(dev, suid, target_id) : CMN_EINVAL;
 
-    if (ret_kc)
+    if (ret_kc != NULL)
         *ret_kc = NULL;
     if (rc == 0)
         rc = derive(dev, suid, target_id, kuc, key_id);
@@ -173,9 +173,9 @@ int tep_mef_key(tep_device *dev, unsigned suid, const char *target_id, tep_kc **
 /* "mef/keys/<relativeKeyID>" of kc. */
 static int key_path(const tep_kc *kc, char *path, size_t len)
 {
-    const char *at = kc ? strchr(tep_kc_key_id(kc), '@') : NULL;
+    const char *at = kc != NULL ? strchr(tep_kc_key_id(kc), '@') : NULL;
 
-    if (!at)
+    if (at == NULL)
         return CMN_EINVAL;
     snprintf(path, len, "mef/keys/%.*s", (int)(at - tep_kc_key_id(kc)), tep_kc_key_id(kc));
     return 0;
@@ -185,7 +185,7 @@ int tep_mef_deregister_key(tep_device *dev, const tep_kc *kc)
 {
     char path[CMN_KEY_ID_MAX + 16];
     tep_conn *mef = NULL;
-    int rc = dev ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
+    int rc = dev != NULL ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
 
     if (rc == 0)
         rc = mef_open(dev, &mef);
@@ -200,10 +200,10 @@ int tep_mef_update_key(tep_device *dev, tep_kc *kc, int64_t lifetime)
     char path[CMN_KEY_ID_MAX + 16];
     json_t *req = NULL, *ans = NULL;
     tep_conn *mef = NULL;
-    int rc = dev && lifetime > 0 ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
+    int rc = dev != NULL && lifetime > 0 ? key_path(kc, path, sizeof(path)) : CMN_EINVAL;
 
     if (rc == 0 &&
-        !(req = json_pack("{s:I}", "expirationTime", (json_int_t)(time(NULL) + lifetime))))
+        (req = json_pack("{s:I}", "expirationTime", (json_int_t)(time(NULL) + lifetime))) == NULL)
         rc = CMN_ENOMEM;
     if (rc == 0)
         rc = mef_open(dev, &mef);
@@ -228,18 +228,19 @@ static int client_call(tep_device *dev, const char *reg_id, bool update, int64_t
     tep_conn *mef = NULL;
     int rc;
 
-    if (!dev || !reg_id || !reg_id[0] || strchr(reg_id, '/') || (update && lifetime <= 0))
+    if (dev == NULL || reg_id == NULL || !reg_id[0] || strchr(reg_id, '/') != NULL ||
+        (update && lifetime <= 0))
         return CMN_EINVAL;
     if ((size_t)snprintf(path, sizeof(path), "mef/clients/%s", reg_id) >= sizeof(path))
         return CMN_ERANGE;
     if (update &&
-        !(req = json_pack("{s:I}", "expirationTime", (json_int_t)(time(NULL) + lifetime))))
+        (req = json_pack("{s:I}", "expirationTime", (json_int_t)(time(NULL) + lifetime))) == NULL)
         return CMN_ENOMEM;
     rc = mef_open(dev, &mef);
     if (rc == 0)
         rc = call(mef, update ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_DELETE, path, req,
                   update ? &ans : NULL);
-    if (rc == 0 && update && ret_exp)
+    if (rc == 0 && update && ret_exp != NULL)
         *ret_exp = json_integer_value(json_object_get(ans, "expirationTime"));
     tep_conn_free(mef);
     json_decref(req);

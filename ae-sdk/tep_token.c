@@ -110,7 +110,7 @@ int tep_token_request(tep_device *dev, const char *maf_uri, const char *const *r
 
     if (ret_token != NULL)
         *ret_token = NULL;
-    if (!dev || !ris || n_ris == 0 || acop == 0 || acop > 63 || !ret_token)
+    if (dev == NULL || ris == NULL || n_ris == 0 || acop == 0 || acop > 63 || ret_token == NULL)
         return CMN_EINVAL;
     if (!dev->enrolled || dev->enr.maf_id[0] == '\0')
         return CMN_ESTATE;

@@ -142,7 +142,7 @@ static void on_enrol(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *re
     uint8_t exp[CMN_EXPORTER_LEN];
     char json[1024];
 
-    if (id && id->length == 7) { /* "revoked" */
+    if (id != NULL && id->length == 7) { /* "revoked" */
         coap_pdu_set_code(resp, COAP_RESPONSE_CODE_FORBIDDEN);
         return;
     }
@@ -179,7 +179,7 @@ static void on_cse(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
     coap_add_option(resp, CMN_OPT_RSC, coap_encode_var_safe(buf, sizeof(buf), create ? 2001 : 2000),
                     buf);
     snprintf(json, sizeof(json), "{\"from\":\"%s\",\"ty\":%u,\"path\":\"%s\",\"query\":\"%.*s\"}",
-             from, ty, path, q ? (int)q->length : 0, q ? (const char *)q->s : "");
+             from, ty, path, q != NULL ? (int)q->length : 0, q != NULL ? (const char *)q->s : "");
     answer_json(resp, create ? COAP_RESPONSE_CODE_CREATED : COAP_RESPONSE_CODE_CONTENT, json);
 }
 
@@ -205,14 +205,14 @@ static void peer_main(int ready_fd)
     ctx = coap_new_context(NULL);
     spsk.validate_id_call_back = peer_psk;
     spsk.psk_info.key = peer_kpm_bin;
-    if (!ctx || !coap_context_set_psk2(ctx, &spsk) || cmn_coap_register_options(ctx) < 0)
+    if (ctx == NULL || !coap_context_set_psk2(ctx, &spsk) || cmn_coap_register_options(ctx) < 0)
         _exit(1);
     coap_address_init(&addr);
     addr.addr.sin.sin_family = AF_INET;
     addr.addr.sin.sin_port = htons(peer_port);
     addr.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.size = sizeof(struct sockaddr_in);
-    if (!coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS))
+    if (coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS) == NULL)
         _exit(1);
     peer_resource(ctx, "enrol", COAP_REQUEST_POST, on_enrol);
     peer_resource(ctx, "tep-cse", COAP_REQUEST_POST, on_cse);
@@ -250,7 +250,7 @@ static int setup(void **state)
     int fds[2];
     char c;
 
-    if (!f || tst_tmpdir("glue", f->dir, sizeof(f->dir)) != 0 || pipe(fds) < 0)
+    if (f == NULL || tst_tmpdir("glue", f->dir, sizeof(f->dir)) != 0 || pipe(fds) < 0)
         return -1;
     snprintf(f->prov, sizeof(f->prov), "%s/d.prov", f->dir);
     snprintf(f->state, sizeof(f->state), "%s/d.state", f->dir);

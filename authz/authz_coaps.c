@@ -292,8 +292,8 @@ static void token_handler(coap_resource_t *res, coap_session_t *session, const c
     }
     if (!coap_get_data_large(request, &len, &data, &offset, &total) || offset != 0 || len != total)
         data = NULL;
-    authz_tokens_request(c->tokens, ae, (const char *)data, data ? len : 0, (int64_t)time(NULL),
-                         &a);
+    authz_tokens_request(c->tokens, ae, (const char *)data, data != NULL ? len : 0,
+                         (int64_t)time(NULL), &a);
     coap_pdu_set_code(response, COAP_RESPONSE_CODE(a.code));
     if (a.code == 201)
         CMN_INFO(SUB, "event=token_issued holder=%s tkid=%s", ae, a.tkid);

@@ -168,7 +168,7 @@ int authz_config_load(const char *path, authz_config *cfg, char *err, size_t err
         snprintf(err, errlen,
                  "%s: bus.peers: needs [bus] curve = true and a tcp:// keys "
                  "endpoint",
-                 path ? path : "(environment)");
+                 path != NULL ? path : "(environment)");
         authz_config_free(cfg);
         return CMN_ECONFIG;
     }

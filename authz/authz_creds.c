@@ -90,8 +90,8 @@ static int store_credential(cmn_txn *txn, const Tep__Credential *in, bool revoke
 
 int authz_creds_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 {
-    const Tep__Event *ev = item ? item->event : NULL;
-    const Tep__Credential *cred = item ? item->credential : NULL;
+    const Tep__Event *ev = item != NULL ? item->event : NULL;
+    const Tep__Credential *cred = item != NULL ? item->credential : NULL;
 
     if (ev == NULL) {
         CMN_WARN(SUB, "event=sync_item_skipped reason=\"no event\"");
@@ -105,7 +105,7 @@ int authz_creds_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     if (ev->kind == TEP__EVENT__KIND__REVOKED) {
         if (cred != NULL)
             return store_credential(txn, cred, true);
-        return ev->ke_id && ev->ke_id[0] ? revoke_by_ke(txn, ev->ke_id) : 0;
+        return ev->ke_id != NULL && ev->ke_id[0] ? revoke_by_ke(txn, ev->ke_id) : 0;
     }
     return cred != NULL ? store_credential(txn, cred, false) : 0;
 }

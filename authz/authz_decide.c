@@ -39,12 +39,12 @@ static bool is_creator(const Tep__DecisionRequest *rq)
 static void to_acp_request(const Tep__DecisionRequest *rq, cmn_acp_request *ret)
 {
     memset(ret, 0, sizeof(*ret));
-    ret->originator = rq->originator ? rq->originator : "";
+    ret->originator = rq->originator != NULL ? rq->originator : "";
     ret->op = rq->op;
     ret->target_ty = rq->target_ty;
     ret->new_ty = rq->new_ty;
     ret->rq_authn = rq->rq_authn;
-    ret->peer_ip = (rq->peer_ip && rq->peer_ip[0]) ? rq->peer_ip : NULL;
+    ret->peer_ip = (rq->peer_ip != NULL && rq->peer_ip[0]) ? rq->peer_ip : NULL;
     ret->role_ids = (const char *const *)rq->role_ids;
     ret->n_roles = rq->n_role_ids;
     ret->now = rq->now ? rq->now : (int64_t)time(NULL);
@@ -52,8 +52,8 @@ static void to_acp_request(const Tep__DecisionRequest *rq, cmn_acp_request *ret)
     ret->sp_id = rq->sp_id;
     ret->group_ids = (const char *const *)rq->group_ids;
     ret->n_groups = rq->n_group_ids;
-    ret->target_spty = (rq->target_spty && rq->target_spty[0]) ? rq->target_spty : NULL;
-    ret->loc_country = (rq->loc_country && rq->loc_country[0]) ? rq->loc_country : NULL;
+    ret->target_spty = (rq->target_spty != NULL && rq->target_spty[0]) ? rq->target_spty : NULL;
+    ret->loc_country = (rq->loc_country != NULL && rq->loc_country[0]) ? rq->loc_country : NULL;
     ret->has_loc_point = rq->has_loc_point;
     ret->loc_lat = rq->loc_lat;
     ret->loc_lon = rq->loc_lon;

@@ -73,7 +73,7 @@ static int teardown(void **state)
 
 static json_t *body_of(authz_maf_answer *a)
 {
-    json_t *o = a->body ? json_loads(a->body, 0, NULL) : NULL;
+    json_t *o = a->body != NULL ? json_loads(a->body, 0, NULL) : NULL;
 
     free(a->body);
     a->body = NULL;
@@ -625,7 +625,7 @@ static void test_e2e_suids(void **state)
 
     authz_maf_e2e_retrieve(store, MAF, &app, rel, NOW + 1, &r);
     assert_int_equal(r.code, 205);
-    o = r.body ? json_loads(r.body, 0, NULL) : NULL;
+    o = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "keyValue")),
                         "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f");
@@ -657,7 +657,7 @@ static void test_e2e_suids(void **state)
                            &(authz_maf_session){"0044@maf.tep.local", "/tep-cse", NOW + 7200, NULL},
                            "ff0102030405060708090a0b0c0d0e0f", NOW, &r);
     assert_int_equal(r.code, 205);
-    o = r.body ? json_loads(r.body, 0, NULL) : NULL;
+    o = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
     assert_non_null(o);
     assert_int_equal(json_integer_value(json_object_get(o, "suid")), 32);
     assert_string_equal(json_string_value(json_object_get(o, "sourceID")), "Cdevice01");

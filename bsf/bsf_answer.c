@@ -157,22 +157,22 @@ void bsf_answer_admin(const bsf_config *cfg, cmn_store *store, const bsf_ub_stat
         status(cfg, st, resp);
         return;
     case TEP__ADMIN_REQUEST__OP__GBA_SUBSCRIBER_ADD:
-        rc =
-            rq->gba_subscriber ? bsf_db_subscriber_add(store, rq->gba_subscriber, now) : CMN_EINVAL;
+        rc = rq->gba_subscriber != NULL ? bsf_db_subscriber_add(store, rq->gba_subscriber, now)
+                                        : CMN_EINVAL;
         if (rc == 0)
             CMN_INFO("admin", "event=subscriber_added sqn=%" PRIu64, rq->gba_subscriber->sqn);
         break;
     case TEP__ADMIN_REQUEST__OP__GBA_SUBSCRIBER_LIST:
         resp->gba_subscribers = calloc(LIST_MAX, sizeof(*resp->gba_subscribers));
-        rc = resp->gba_subscribers
+        rc = resp->gba_subscribers != NULL
                  ? cmn_store_foreach(store, BSF_SUBSCRIBERS_DB, NULL, 0, add_subscriber, &c)
                  : CMN_ENOMEM;
         rc = rc == 1 ? 0 : rc;
         break;
     case TEP__ADMIN_REQUEST__OP__GBA_BTID_LIST:
         resp->gba_btids = calloc(LIST_MAX, sizeof(*resp->gba_btids));
-        rc = resp->gba_btids ? cmn_store_foreach(store, BSF_BTIDS_DB, NULL, 0, add_btid, &c)
-                             : CMN_ENOMEM;
+        rc = resp->gba_btids != NULL ? cmn_store_foreach(store, BSF_BTIDS_DB, NULL, 0, add_btid, &c)
+                                     : CMN_ENOMEM;
         rc = rc == 1 ? 0 : rc;
         break;
     default:

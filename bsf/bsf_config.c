@@ -32,7 +32,7 @@ static int valid_naf_ids(const char *v, char *err, size_t errlen)
         return CMN_ECONFIG;
     }
     memcpy(buf, v, strlen(v) + 1);
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         if (++n > BSF_NAF_MAX || cmn_cfg_valid_fqdn(t, err, errlen) != 0) {
             if (n > BSF_NAF_MAX)
                 snprintf(err, errlen, "more than %d NAFs", BSF_NAF_MAX);
@@ -98,7 +98,7 @@ static void split_nafs(bsf_config *cfg)
 
     memcpy(cfg->naf_buf, cfg->naf_ids, strlen(cfg->naf_ids) + 1); /* validated < 1024 */
     cfg->n_nafs = 0;
-    for (char *t = strtok_r(cfg->naf_buf, ",", &save); t && cfg->n_nafs < BSF_NAF_MAX;
+    for (char *t = strtok_r(cfg->naf_buf, ",", &save); t != NULL && cfg->n_nafs < BSF_NAF_MAX;
          t = strtok_r(NULL, ",", &save))
         cfg->nafs[cfg->n_nafs++] = t;
 }
@@ -132,7 +132,7 @@ int bsf_config_load(const char *path, bsf_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen,
                  "%s: bus.peers: needs [bus] curve = true and a tcp:// zn "
                  "endpoint",
-                 path ? path : "(environment)");
+                 path != NULL ? path : "(environment)");
         bsf_config_free(cfg);
         return CMN_ECONFIG;
     }

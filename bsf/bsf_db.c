@@ -18,9 +18,9 @@ void bsf_db_subscriber_free(Tep__GbaSubscriber *sub)
 {
     if (sub == NULL)
         return;
-    if (sub->k.data)
+    if (sub->k.data != NULL)
         cmn_wipe(sub->k.data, sub->k.len);
-    if (sub->opc.data)
+    if (sub->opc.data != NULL)
         cmn_wipe(sub->opc.data, sub->opc.len);
     tep__gba_subscriber__free_unpacked(sub, NULL);
 }
@@ -29,14 +29,14 @@ void bsf_db_btid_free(Tep__GbaBootstrap *b)
 {
     if (b == NULL)
         return;
-    if (b->ks.data)
+    if (b->ks.data != NULL)
         cmn_wipe(b->ks.data, b->ks.len);
     tep__gba_bootstrap__free_unpacked(b, NULL);
 }
 
 static int impi_valid(const char *impi)
 {
-    size_t n = impi ? strlen(impi) : 0;
+    size_t n = impi != NULL ? strlen(impi) : 0;
 
     if (n == 0 || n > 255)
         return 0;
@@ -231,7 +231,7 @@ int bsf_db_btid_put(cmn_store *s, const Tep__GbaBootstrap *b)
 
 int bsf_db_btid_get(cmn_store *s, const char *btid, Tep__GbaBootstrap **ret)
 {
-    size_t n = btid ? strlen(btid) : 0;
+    size_t n = btid != NULL ? strlen(btid) : 0;
     int rc;
 
     if (n == 0 || n > 300)

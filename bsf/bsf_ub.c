@@ -445,9 +445,9 @@ void bsf_ub_free(bsf_ub *u)
 int bsf_ub_fd(bsf_ub *u)
 {
     const union MHD_DaemonInfo *i =
-        u->mhd ? MHD_get_daemon_info(u->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        u->mhd != NULL ? MHD_get_daemon_info(u->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 
-    return i ? i->epoll_fd : -1;
+    return i != NULL ? i->epoll_fd : -1;
 }
 
 int bsf_ub_timeout_ms(bsf_ub *u)

@@ -112,7 +112,8 @@ static void second(fixture *f, const char *nonce, const uint8_t *pw, size_t pwle
              "Digest username=\"" IMPI "\", realm=\"bsf.tep.local\", "
              "nonce=\"%s\", uri=\"/\", qop=auth-int, nc=00000001, cnonce=\"c0ffee\", "
              "response=\"%s\", algorithm=AKAv1-MD5%s%s%s",
-             nonce, resp, auts ? ", auts=\"" : "", auts ? auts : "", auts ? "\"" : "");
+             nonce, resp, auts != NULL ? ", auts=\"" : "", auts != NULL ? auts : "",
+             auts != NULL ? "\"" : "");
     bsf_ub_handle(f->ub, "GET", "/", h, NOW, a);
 }
 

@@ -81,7 +81,7 @@ static int sched_field(const char *s, size_t n, const sched_range *r, int v)
 
     for (;;) {
         const char *comma = memchr(s, ',', n);
-        size_t len = comma ? (size_t)(comma - s) : n;
+        size_t len = comma != NULL ? (size_t)(comma - s) : n;
         int m = sched_element(s, len, r, v);
 
         if (m < 0)

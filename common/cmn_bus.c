@@ -60,10 +60,10 @@ static int bus_err(int e)
 int cmn_bus_new(cmn_bus **ret_bus)
 {
     cmn_bus *bus = calloc(1, sizeof(*bus));
-    if (!bus)
+    if (bus == NULL)
         return CMN_ENOMEM;
     bus->zctx = zmq_ctx_new();
-    if (!bus->zctx) {
+    if (bus->zctx == NULL) {
         free(bus);
         return CMN_EBUS;
     }
@@ -73,9 +73,9 @@ int cmn_bus_new(cmn_bus **ret_bus)
 
 void cmn_bus_free(cmn_bus *bus)
 {
-    if (!bus)
+    if (bus == NULL)
         return;
-    if (bus->curve) {
+    if (bus->curve != NULL) {
         zmq_ctx_shutdown(bus->zctx); /* wakes the ZAP thread with ETERM */
         cmn_curve_stop(bus->curve);
     }
@@ -103,11 +103,11 @@ static int zmq_type(cmn_bus_kind kind)
 
 int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg)
 {
-    if (!bus || !cfg)
+    if (bus == NULL || cfg == NULL)
         return CMN_EINVAL;
     if (!cfg->enabled)
         return 0;
-    if (bus->curve)
+    if (bus->curve != NULL)
         return CMN_ESTATE;
     return cmn_curve_start(bus->zctx, cfg, &bus->curve);
 }
@@ -198,14 +198,14 @@ int cmn_bus_ipc_dir(const char *endpoint)
 int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret)
 {
     int type = zmq_type(kind);
-    if (!bus || !endpoint || type < 0)
+    if (bus == NULL || endpoint == NULL || type < 0)
         return CMN_EINVAL;
     cmn_bus_sock *s = calloc(1, sizeof(*s));
-    if (!s)
+    if (s == NULL)
         return CMN_ENOMEM;
     s->kind = kind;
     s->z = zmq_socket(bus->zctx, type);
-    if (!s->z) {
+    if (s->z == NULL) {
         int err = bus_err(errno);
         free(s);
         return err;
@@ -221,7 +221,7 @@ int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_
 
 void cmn_bus_close(cmn_bus_sock *s)
 {
-    if (!s)
+    if (s == NULL)
         return;
     zmq_close(s->z);
     free(s);
@@ -235,7 +235,7 @@ int cmn_bus_fd(cmn_bus_sock *s)
 {
     int fd = -1;
     size_t len = sizeof(fd);
-    if (!s)
+    if (s == NULL)
         return CMN_EINVAL;
     if (zmq_getsockopt(s->z, ZMQ_FD, &fd, &len) != 0)
         return bus_err(errno);
@@ -256,13 +256,13 @@ static int send_frame(cmn_bus_sock *s, const void *buf, size_t len, int more)
  * silently drops messages for an identity that is not connected (ZeroMQ semantics). */
 int cmn_bus_send(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *env)
 {
-    if (!s || !env || s->kind == CMN_BUS_SUB)
+    if (s == NULL || env == NULL || s->kind == CMN_BUS_SUB)
         return CMN_EINVAL;
-    if (s->kind == CMN_BUS_ROUTER && (!ident || ilen == 0 || ilen > CMN_BUS_IDENT_MAX))
+    if (s->kind == CMN_BUS_ROUTER && (ident == NULL || ilen == 0 || ilen > CMN_BUS_IDENT_MAX))
         return CMN_EINVAL;
     size_t len = tep__envelope__get_packed_size(env);
     uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
+    if (buf == NULL)
         return CMN_ENOMEM;
     tep__envelope__pack(env, buf);
     int err = 0;
@@ -322,7 +322,7 @@ static int decode_payload(zmq_msg_t *m, Tep__Envelope **ret_env)
 {
     Tep__Envelope *env =
         tep__envelope__unpack(NULL, zmq_msg_size(m), (const uint8_t *)zmq_msg_data(m));
-    if (!env)
+    if (env == NULL)
         return CMN_ECORRUPT;
     if (env->version != CMN_BUS_VERSION) {
         cmn_bus_env_free(env);
@@ -341,9 +341,9 @@ static int check_prefix(cmn_bus_sock *s, zmq_msg_t *first, uint8_t *ret_ident, s
                    : CMN_ECORRUPT;
     if (len == 0 || len > CMN_BUS_IDENT_MAX)
         return CMN_ECORRUPT;
-    if (ret_ident)
+    if (ret_ident != NULL)
         memcpy(ret_ident, zmq_msg_data(first), len);
-    if (ret_ilen)
+    if (ret_ilen != NULL)
         *ret_ilen = len;
     return 0;
 }
@@ -353,7 +353,7 @@ static void peer_of(zmq_msg_t *m, char ret_peer[CMN_BUS_PEER_MAX])
 {
     const char *uid = zmq_msg_gets(m, "User-Id");
     ret_peer[0] = '\0';
-    if (uid && strlen(uid) < CMN_BUS_PEER_MAX)
+    if (uid != NULL && strlen(uid) < CMN_BUS_PEER_MAX)
         memcpy(ret_peer, uid, strlen(uid) + 1);
 }
 
@@ -369,7 +369,7 @@ int cmn_bus_recv_peer(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen,
     size_t n = 0;
     if (ret_peer)
         ret_peer[0] = '\0';
-    if (!s || !ret_env || s->kind == CMN_BUS_PUB)
+    if (s == NULL || ret_env == NULL || s->kind == CMN_BUS_PUB)
         return CMN_EINVAL;
     int err = recv_frames(s, frames, &n);
     if (err)
@@ -404,7 +404,7 @@ static int wait_readable(cmn_bus_sock *s, int timeout_ms)
 int cmn_bus_recv_wait(cmn_bus_sock *s, int timeout_ms, uint8_t *ret_ident, size_t *ret_ilen,
                       Tep__Envelope **ret_env)
 {
-    if (!s)
+    if (s == NULL)
         return CMN_EINVAL;
     int64_t deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
@@ -424,7 +424,7 @@ int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req
                     Tep__Envelope **ret_resp)
 {
     cmn_bus_sock *s = NULL;
-    if (!req || !ret_resp)
+    if (req == NULL || ret_resp == NULL)
         return CMN_EINVAL;
     int err = cmn_bus_open(bus, CMN_BUS_DEALER, endpoint, &s);
     if (err)
@@ -453,13 +453,13 @@ int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req
 
 static void wipe_pb_bytes(ProtobufCBinaryData *b)
 {
-    if (b && b->data && b->len)
+    if (b != NULL && b->data != NULL && b->len)
         cmn_wipe(b->data, b->len);
 }
 
 static void wipe_enrolee(Tep__Enrolee *e)
 {
-    if (e)
+    if (e != NULL)
         wipe_pb_bytes(&e->kpm);
 }
 
@@ -467,26 +467,26 @@ static void wipe_secrets(Tep__Envelope *env)
 {
     switch (env->body_case) {
     case TEP__ENVELOPE__BODY_SYNC_RESP:
-        for (size_t i = 0; env->sync_resp && i < env->sync_resp->n_items; i++) {
+        for (size_t i = 0; env->sync_resp != NULL && i < env->sync_resp->n_items; i++) {
             Tep__SyncItem *it = env->sync_resp->items[i];
-            if (it && it->credential)
+            if (it != NULL && it->credential != NULL)
                 wipe_pb_bytes(&it->credential->key);
         }
         break;
     case TEP__ENVELOPE__BODY_ADMIN_REQ:
-        if (env->admin_req)
+        if (env->admin_req != NULL)
             wipe_enrolee(env->admin_req->enrolee);
-        if (env->admin_req && env->admin_req->gba_subscriber) {
+        if (env->admin_req != NULL && env->admin_req->gba_subscriber != NULL) {
             wipe_pb_bytes(&env->admin_req->gba_subscriber->k);
             wipe_pb_bytes(&env->admin_req->gba_subscriber->opc);
         }
         break;
     case TEP__ENVELOPE__BODY_ZN_RESP:
-        if (env->zn_resp)
+        if (env->zn_resp != NULL)
             wipe_pb_bytes(&env->zn_resp->ks_naf);
         break;
     case TEP__ENVELOPE__BODY_ADMIN_RESP:
-        for (size_t i = 0; env->admin_resp && i < env->admin_resp->n_enrolees; i++)
+        for (size_t i = 0; env->admin_resp != NULL && i < env->admin_resp->n_enrolees; i++)
             wipe_enrolee(env->admin_resp->enrolees[i]);
         break;
     default:
@@ -499,7 +499,7 @@ static void wipe_secrets(Tep__Envelope *env)
  * ZnResponse.ks_naf, then frees. */
 void cmn_bus_env_free(Tep__Envelope *env)
 {
-    if (!env)
+    if (env == NULL)
         return;
     wipe_secrets(env);
     tep__envelope__free_unpacked(env, NULL);
@@ -531,7 +531,7 @@ void cmn_bus_env_init(Tep__Envelope *env, const char *sender, uint64_t request_i
     env->version = CMN_BUS_VERSION;
     env->request_id = request_id ? request_id : next_request_id();
     /* protobuf-c never writes through a string field on pack; "" is its default. */
-    env->sender = (char *)(sender ? sender : "");
+    env->sender = (char *)(sender != NULL ? sender : "");
 }
 
 /* ---- connection events ------------------------------------------------------------- */
@@ -542,22 +542,22 @@ int cmn_bus_monitor(cmn_bus *bus, cmn_bus_sock *s, cmn_bus_sock **ret_mon)
     char ep[64];
     int linger = 0;
 
-    if (!bus || !s || !ret_mon)
+    if (bus == NULL || s == NULL || ret_mon == NULL)
         return CMN_EINVAL;
     snprintf(ep, sizeof(ep), "inproc://cmn-bus-monitor-%u", ++serial);
     if (zmq_socket_monitor(s->z, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
         return bus_err(errno);
     cmn_bus_sock *m = calloc(1, sizeof(*m));
-    if (!m) {
+    if (m == NULL) {
         zmq_socket_monitor(s->z, NULL, 0);
         return CMN_ENOMEM;
     }
     m->kind = CMN_BUS_SUB; /* receive only; never decoded as an Envelope */
     m->z = zmq_socket(bus->zctx, ZMQ_PAIR);
-    if (!m->z || zmq_setsockopt(m->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+    if (m->z == NULL || zmq_setsockopt(m->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_connect(m->z, ep) != 0) {
         int err = bus_err(errno);
-        if (m->z)
+        if (m->z != NULL)
             zmq_close(m->z);
         free(m);
         zmq_socket_monitor(s->z, NULL, 0);
@@ -574,7 +574,7 @@ int cmn_bus_monitor_recv(cmn_bus_sock *mon, unsigned *ret_event)
     size_t n = 0;
     uint16_t ev;
 
-    if (!mon || !ret_event)
+    if (mon == NULL || ret_event == NULL)
         return CMN_EINVAL;
     int err = recv_frames(mon, frames, &n);
     if (!err && (n != 2 || zmq_msg_size(&frames[0]) != 6))

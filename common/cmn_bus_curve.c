@@ -46,7 +46,7 @@ struct cmn_curve {
 
 static bool name_valid(const char *name)
 {
-    if (!name || !name[0] || name[0] == '.' || strlen(name) > 200)
+    if (name == NULL || !name[0] || name[0] == '.' || strlen(name) > 200)
         return false;
     for (const char *p = name; *p; p++) {
         char ch = *p;
@@ -168,9 +168,9 @@ static bool key_admitted(const char *key_dir, const char *client_z85)
     char path[4096], z85[Z85_KEY_LEN + 1];
     bool found = false;
     DIR *d = opendir(key_dir);
-    if (!d)
+    if (d == NULL)
         return false;
-    for (struct dirent *e = readdir(d); e && !found; e = readdir(d)) {
+    for (struct dirent *e = readdir(d); e != NULL && !found; e = readdir(d)) {
         if (!pub_file_name(e->d_name))
             continue;
         if (snprintf(path, sizeof(path), "%s/%s", key_dir, e->d_name) >= (int)sizeof(path))
@@ -215,7 +215,7 @@ static bool zap_decide(const cmn_curve *c, zmq_msg_t *req, size_t n, char ret_z8
         return false;
     if (zmq_msg_size(&req[6]) != KEY_BIN_LEN)
         return false;
-    if (!zmq_z85_encode(ret_z85, zmq_msg_data(&req[6]), KEY_BIN_LEN))
+    if (zmq_z85_encode(ret_z85, zmq_msg_data(&req[6]), KEY_BIN_LEN) == NULL)
         return false;
     return key_admitted(c->key_dir, ret_z85);
 }
@@ -276,7 +276,7 @@ static int zap_start(cmn_curve *c, void *zctx)
     int linger = 0;
     sigset_t all, old;
     c->zap = zmq_socket(zctx, ZMQ_REP);
-    if (!c->zap)
+    if (c->zap == NULL)
         return CMN_EBUS;
     zmq_setsockopt(c->zap, ZMQ_LINGER, &linger, sizeof(linger));
     if (zmq_bind(c->zap, ZAP_ENDPOINT) != 0)
@@ -295,17 +295,17 @@ static int zap_start(cmn_curve *c, void *zctx)
 
 int cmn_curve_start(void *zctx, const cmn_bus_curve *cfg, cmn_curve **ret)
 {
-    if (!cfg->key_dir || !cfg->key_dir[0] || !cfg->key_file || !cfg->key_file[0] ||
+    if (cfg->key_dir == NULL || !cfg->key_dir[0] || cfg->key_file == NULL || !cfg->key_file[0] ||
         !name_valid(cfg->name))
         return CMN_EINVAL;
     if (!zmq_has("curve"))
         return CMN_EBUS;
     cmn_curve *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     int err = CMN_ENOMEM;
     c->key_dir = strdup(cfg->key_dir);
-    if (!c->key_dir)
+    if (c->key_dir == NULL)
         goto out;
     err = load_or_create_secret(c, cfg->key_file);
     if (!err)
@@ -314,7 +314,7 @@ int cmn_curve_start(void *zctx, const cmn_bus_curve *cfg, cmn_curve **ret)
         err = zap_start(c, zctx);
 out:
     if (err) {
-        if (c->zap && !c->running)
+        if (c->zap != NULL && !c->running)
             zmq_close(c->zap);
         c->zap = NULL;
         cmn_curve_free(c);
@@ -326,7 +326,7 @@ out:
 
 void cmn_curve_stop(cmn_curve *c)
 {
-    if (!c || !c->running)
+    if (c == NULL || !c->running)
         return;
     pthread_join(c->thread, NULL);
     c->running = false;
@@ -334,7 +334,7 @@ void cmn_curve_stop(cmn_curve *c)
 
 void cmn_curve_free(cmn_curve *c)
 {
-    if (!c)
+    if (c == NULL)
         return;
     free(c->key_dir);
     cmn_wipe(c, sizeof(*c));
@@ -348,10 +348,10 @@ static int endpoint_host(const char *endpoint, char *buf, size_t len)
 {
     const char *h = endpoint + 6;
     const char *semi = strchr(h, ';'); /* "tcp://source;host:port" */
-    if (semi)
+    if (semi != NULL)
         h = semi + 1;
     const char *colon = strrchr(h, ':');
-    if (!colon || colon == h)
+    if (colon == NULL || colon == h)
         return CMN_EINVAL;
     size_t n = (size_t)(colon - h);
     if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
@@ -397,7 +397,7 @@ static int apply_server(const cmn_curve *c, void *zsock)
 
 int cmn_curve_apply(const cmn_curve *c, void *zsock, bool server, const char *endpoint)
 {
-    if (!c || strncmp(endpoint, "tcp://", 6) != 0)
+    if (c == NULL || strncmp(endpoint, "tcp://", 6) != 0)
         return 0;
     return server ? apply_server(c, zsock) : apply_client(c, zsock, endpoint);
 }

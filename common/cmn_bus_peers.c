@@ -38,7 +38,7 @@ static int valid_key(const char *v, char *err, size_t errlen)
 {
     if (strncmp(v, Z85_PREFIX, Z85_PREFIX_LEN) == 0 ? z85_valid(v + Z85_PREFIX_LEN) : name_valid(v))
         return 0;
-    if (err && errlen)
+    if (err != NULL && errlen)
         snprintf(err, errlen,
                  "not a CURVE key name ([A-Za-z0-9._-]) or z85:<40 Z85 "
                  "characters>: \"%s\"",
@@ -52,7 +52,7 @@ static int valid_identity(const char *v, char *err, size_t errlen)
         return cmn_cfg_valid_cse_id(v, err, errlen);
     if (cmn_cfg_valid_fqdn(v, NULL, 0) == 0)
         return 0;
-    if (err && errlen)
+    if (err != NULL && errlen)
         snprintf(err, errlen, "not a CSE-ID (/name) or a MAF-ID (FQDN): \"%s\"", v);
     return CMN_EINVAL;
 }
@@ -69,7 +69,7 @@ int cmn_bus_peers_valid(const char *list, char *err, size_t errlen)
             rc = valid_key(p[i].value, err, errlen);
         for (size_t j = 0; rc == 0 && j < i; j++) {
             if (strcmp(p[i].value, p[j].value) == 0) {
-                if (err && errlen)
+                if (err != NULL && errlen)
                     snprintf(err, errlen, "one key bound to two identities: %s and %s", p[j].key,
                              p[i].key);
                 rc = CMN_EINVAL;
@@ -86,12 +86,12 @@ int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret
     int rc;
 
     *ret = NULL;
-    if (!p)
+    if (p == NULL)
         return CMN_ENOMEM;
     rc = cmn_bus_peers_valid(list, NULL, 0);
     if (rc == 0)
         rc = cmn_cfg_pairs_parse(list, &p->pairs, &p->n, NULL, 0);
-    if (rc == 0 && !(p->key_dir = strdup(key_dir ? key_dir : "")))
+    if (rc == 0 && (p->key_dir = strdup(key_dir != NULL ? key_dir : "")) == NULL)
         rc = CMN_ENOMEM;
     if (rc != 0) {
         cmn_bus_peers_free(p);
@@ -103,7 +103,7 @@ int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret
 
 void cmn_bus_peers_free(cmn_bus_peers *p)
 {
-    if (!p)
+    if (p == NULL)
         return;
     cmn_cfg_pairs_free(p->pairs, p->n);
     free(p->key_dir);
@@ -112,12 +112,12 @@ void cmn_bus_peers_free(cmn_bus_peers *p)
 
 size_t cmn_bus_peers_count(const cmn_bus_peers *p)
 {
-    return p ? p->n : 0;
+    return p != NULL ? p->n : 0;
 }
 
 bool cmn_bus_peers_binds(const cmn_bus_peers *p, const char *identity)
 {
-    for (size_t i = 0; p && i < p->n; i++)
+    for (size_t i = 0; p != NULL && i < p->n; i++)
         if (strcmp(p->pairs[i].key, identity) == 0)
             return true;
     return false;
@@ -141,9 +141,9 @@ int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char
     const char *bound = NULL;
     size_t found = 0;
 
-    if (ret_bound)
+    if (ret_bound != NULL)
         *ret_bound = NULL;
-    if (!p || !peer_z85 || strlen(peer_z85) != Z85_LEN || !claimed)
+    if (p == NULL || peer_z85 == NULL || strlen(peer_z85) != Z85_LEN || claimed == NULL)
         return CMN_EDENIED;
     for (size_t i = 0; i < p->n; i++) {
         if (binding_is(p, i, peer_z85)) {
@@ -153,7 +153,7 @@ int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char
     }
     if (found != 1)
         return CMN_EDENIED;
-    if (ret_bound)
+    if (ret_bound != NULL)
         *ret_bound = bound;
     return strcmp(bound, claimed) == 0 ? 0 : CMN_EDENIED;
 }

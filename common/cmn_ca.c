@@ -24,7 +24,7 @@
 
 int cmn_ca_san_uri(const char *id, char *ret, size_t retlen)
 {
-    size_t n = id ? strlen(id) : 0;
+    size_t n = id != NULL ? strlen(id) : 0;
 
     if (n == 0 || n >= CMN_CA_ID_MAX)
         return CMN_EINVAL;
@@ -87,7 +87,7 @@ static int encode_time(int64_t t, uint8_t *ret, int *ret_len)
     char s[20];
     int n;
 
-    if (t < 0 || !gmtime_r(&tt, &tm))
+    if (t < 0 || gmtime_r(&tt, &tm) == NULL)
         return CMN_EINVAL;
     n = snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -159,11 +159,11 @@ static Cert *cert_new(void)
 {
     Cert *c = calloc(1, sizeof(*c));
 
-    if (c && wc_InitCert(c) != 0) {
+    if (c != NULL && wc_InitCert(c) != 0) {
         free(c);
         return NULL;
     }
-    if (c)
+    if (c != NULL)
         c->sigType = CTC_SHA256wECDSA;
     return c;
 }
@@ -198,7 +198,7 @@ int cmn_ca_make_root(const uint8_t *key, size_t key_len, const char *name, int64
     ecc_key k;
     int rc;
 
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     rc = load_key(key, key_len, &k);
     if (rc != 0)
@@ -229,7 +229,7 @@ int cmn_ca_make_csr(const uint8_t *key, size_t key_len, const char *id, uint8_t 
     ecc_key k;
     int rc;
 
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     rc = load_key(key, key_len, &k);
     if (rc != 0)
@@ -269,16 +269,16 @@ static int decoded_san_id(const DecodedCert *dc, char *ret_id, size_t idlen)
     const DNS_entry *uri = NULL;
     size_t plen = strlen(CMN_CA_SAN_PREFIX);
 
-    for (const DNS_entry *e = dc->altNames; e; e = e->next) {
+    for (const DNS_entry *e = dc->altNames; e != NULL; e = e->next) {
         if (e->type != ASN_URI_TYPE)
             continue;
-        if (uri)
+        if (uri != NULL)
             return CMN_EDENIED; /* several identities: refuse rather than choose */
         uri = e;
     }
-    if (!uri || uri->len <= (int)plen || strncmp(uri->name, CMN_CA_SAN_PREFIX, plen) != 0)
+    if (uri == NULL || uri->len <= (int)plen || strncmp(uri->name, CMN_CA_SAN_PREFIX, plen) != 0)
         return CMN_EDENIED;
-    if ((size_t)uri->len - plen >= idlen || memchr(uri->name, '\0', (size_t)uri->len))
+    if ((size_t)uri->len - plen >= idlen || memchr(uri->name, '\0', (size_t)uri->len) != NULL)
         return CMN_EDENIED;
     memcpy(ret_id, uri->name + plen, (size_t)uri->len - plen);
     ret_id[(size_t)uri->len - plen] = '\0';
@@ -291,7 +291,7 @@ int cmn_ca_csr_id(const uint8_t *csr, size_t csr_len, char *ret_id, size_t idlen
     ecc_key k;
     int rc;
 
-    if (!csr || csr_len == 0 || csr_len > CMN_CA_CERT_DER_MAX)
+    if (csr == NULL || csr_len == 0 || csr_len > CMN_CA_CERT_DER_MAX)
         return CMN_EINVAL;
     wc_InitDecodedCert(&dc, csr, (word32)csr_len, NULL);
     rc = wc_ParseCert(&dc, CERTREQ_TYPE, VERIFY, NULL);
@@ -316,7 +316,7 @@ static int csr_pubkey(const uint8_t *csr, size_t csr_len, ecc_key *ret)
     DecodedCert dc;
     int rc;
 
-    if (!csr || csr_len == 0 || csr_len > CMN_CA_CERT_DER_MAX)
+    if (csr == NULL || csr_len == 0 || csr_len > CMN_CA_CERT_DER_MAX)
         return CMN_EINVAL;
     wc_InitDecodedCert(&dc, csr, (word32)csr_len, NULL);
     rc = wc_ParseCert(&dc, CERTREQ_TYPE, VERIFY, NULL) == 0 ? 0 : CMN_EDENIED;
@@ -392,7 +392,7 @@ int cmn_ca_issue_bound(const cmn_ca *ca, const uint8_t *csr, size_t csr_len, con
     ecc_key sub, signer;
     int rc;
 
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     rc = csr_pubkey(csr, csr_len, &sub);
     if (rc != 0)
@@ -425,7 +425,7 @@ static int decode_time(const uint8_t *tlv, int len, int64_t *ret)
     struct tm tm = {0};
     int n = len - 2, off;
 
-    if (!tlv || len < 2 || tlv[1] != n || (n != 13 && n != 15) || tlv[2 + n - 1] != 'Z')
+    if (tlv == NULL || len < 2 || tlv[1] != n || (n != 13 && n != 15) || tlv[2 + n - 1] != 'Z')
         return CMN_EINVAL;
     memcpy(s, tlv + 2, (size_t)n);
     for (int i = 0; i < n - 1; i++)
@@ -452,7 +452,7 @@ static int decode_time(const uint8_t *tlv, int len, int64_t *ret)
 static void first_uri(const DecodedCert *dc, char *ret, size_t retlen)
 {
     ret[0] = '\0';
-    for (const DNS_entry *e = dc->altNames; e; e = e->next) {
+    for (const DNS_entry *e = dc->altNames; e != NULL; e = e->next) {
         if (e->type == ASN_URI_TYPE && (size_t)e->len < retlen) {
             memcpy(ret, e->name, (size_t)e->len);
             ret[e->len] = '\0';
@@ -466,7 +466,7 @@ static int fill_info(const DecodedCert *dc, cmn_cert_info *ret)
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (dc->serialSz <= 0 || dc->serialSz > (CMN_CA_SERIAL_MAX - 1) / 2 || !dc->subjectCN ||
+    if (dc->serialSz <= 0 || dc->serialSz > (CMN_CA_SERIAL_MAX - 1) / 2 || dc->subjectCN == NULL ||
         dc->subjectCNLen < 0 || dc->subjectCNLen >= CMN_CA_ID_MAX)
         return CMN_EINVAL;
     cmn_hex_encode(dc->serial, (size_t)dc->serialSz, ret->serial);
@@ -484,7 +484,7 @@ int cmn_ca_cert_info(const uint8_t *der, size_t len, cmn_cert_info *ret)
     DecodedCert dc;
     int rc;
 
-    if (!der || len == 0 || len > CMN_CA_CERT_DER_MAX)
+    if (der == NULL || len == 0 || len > CMN_CA_CERT_DER_MAX)
         return CMN_EINVAL;
     wc_InitDecodedCert(&dc, der, (word32)len, NULL);
     rc = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0 ? 0 : CMN_EINVAL;
@@ -499,7 +499,7 @@ int cmn_ca_verify(const uint8_t *ca_cert, size_t ca_len, const uint8_t *cert, si
     WOLFSSL_CERT_MANAGER *cm = wolfSSL_CertManagerNew();
     int rc = CMN_EDENIED;
 
-    if (!cm)
+    if (cm == NULL)
         return CMN_ENOMEM;
     if (ca_len > INT32_MAX || len > INT32_MAX ||
         wolfSSL_CertManagerLoadCABuffer(cm, ca_cert, (long)ca_len, WOLFSSL_FILETYPE_ASN1) !=
@@ -547,7 +547,7 @@ int cmn_ca_from_pem(const char *pem, size_t pem_len, const char *kind, uint8_t *
     if (type < 0 || pem_len > INT32_MAX)
         return CMN_EINVAL;
     if (wc_PemToDer((const unsigned char *)pem, (long)pem_len, type, &der, NULL, NULL, NULL) == 0 &&
-        der) {
+        der != NULL) {
         rc = der->length <= *inout_len ? 0 : CMN_ERANGE;
         if (rc == 0) {
             memcpy(ret_der, der->buffer, der->length);

@@ -30,7 +30,7 @@ static const uint16_t onem2m_options[] = {
 int cmn_coap_register_options(coap_context_t *ctx)
 {
     coap_opt_filter_t probe;
-    if (!ctx)
+    if (ctx == NULL)
         return CMN_EINVAL;
     coap_option_filter_clear(&probe);
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -45,23 +45,23 @@ int cmn_coap_register_options(coap_context_t *ctx)
 int cmn_coap_opt_str(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len)
 {
     coap_opt_iterator_t it;
-    if (!pdu || !buf || len == 0)
+    if (pdu == NULL || buf == NULL || len == 0)
         return CMN_EINVAL;
     return cmn_coap_opt_str_of(coap_check_option(pdu, num, &it), buf, len);
 }
 
 int cmn_coap_opt_str_of(const coap_opt_t *opt, char *buf, size_t len)
 {
-    if (!buf || len == 0)
+    if (buf == NULL || len == 0)
         return CMN_EINVAL;
-    if (!opt)
+    if (opt == NULL)
         return CMN_ENOTFOUND;
     size_t olen = coap_opt_length(opt);
     if (olen >= len)
         return CMN_ERANGE;
     memcpy(buf, coap_opt_value(opt), olen);
     buf[olen] = '\0';
-    if (memchr(buf, '\0', olen))
+    if (memchr(buf, '\0', olen) != NULL)
         return CMN_EINVAL; /* an embedded NUL would silently truncate the value */
     return 0;
 }
@@ -69,16 +69,16 @@ int cmn_coap_opt_str_of(const coap_opt_t *opt, char *buf, size_t len)
 int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret)
 {
     coap_opt_iterator_t it;
-    if (!pdu || !ret)
+    if (pdu == NULL || ret == NULL)
         return CMN_EINVAL;
     return cmn_coap_opt_uint_of(coap_check_option(pdu, num, &it), ret);
 }
 
 int cmn_coap_opt_uint_of(const coap_opt_t *opt, uint32_t *ret)
 {
-    if (!ret)
+    if (ret == NULL)
         return CMN_EINVAL;
-    if (!opt)
+    if (opt == NULL)
         return CMN_ENOTFOUND;
     size_t olen = coap_opt_length(opt);
     if (olen > 4)
@@ -93,7 +93,7 @@ static int append_segment(char *buf, size_t len, size_t *pos, const uint8_t *seg
     size_t need = (*pos ? 1 : 0) + slen;
     if (*pos + need >= len)
         return CMN_ERANGE;
-    if (memchr(seg, '\0', slen))
+    if (memchr(seg, '\0', slen) != NULL)
         return CMN_EINVAL;
     if (*pos)
         buf[(*pos)++] = '/';
@@ -107,7 +107,7 @@ int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len)
 {
     coap_opt_iterator_t it;
     coap_opt_filter_t f;
-    if (!pdu || !buf || len == 0)
+    if (pdu == NULL || buf == NULL || len == 0)
         return CMN_EINVAL;
     buf[0] = '\0';
     coap_option_filter_clear(&f);
@@ -115,7 +115,7 @@ int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len)
     coap_option_iterator_init(pdu, &it, &f);
     size_t pos = 0;
     coap_opt_t *opt;
-    while ((opt = coap_option_next(&it))) {
+    while ((opt = coap_option_next(&it)) != NULL) {
         int err = append_segment(buf, len, &pos, coap_opt_value(opt), coap_opt_length(opt));
         if (err)
             return err;
@@ -152,10 +152,10 @@ void cmn_coap_opts_scan(const coap_pdu_t *pdu, const uint16_t *nums, size_t n,
 
 static int optlist_add(coap_optlist_t **chain, uint16_t num, size_t len, const uint8_t *data)
 {
-    if (!chain)
+    if (chain == NULL)
         return CMN_EINVAL;
     coap_optlist_t *node = coap_new_optlist(num, len, data);
-    if (!node)
+    if (node == NULL)
         return CMN_ENOMEM;
     if (!coap_insert_optlist(chain, node))
         return CMN_ECOAP; /* only with a NULL node, excluded above */
@@ -164,7 +164,7 @@ static int optlist_add(coap_optlist_t **chain, uint16_t num, size_t len, const u
 
 int cmn_coap_optlist_str(coap_optlist_t **chain, uint16_t num, const char *s)
 {
-    if (!s)
+    if (s == NULL)
         return CMN_EINVAL;
     return optlist_add(chain, num, strlen(s), (const uint8_t *)s);
 }
@@ -214,7 +214,7 @@ int cmn_coap_uri_address(const coap_uri_t *uri, bool numeric_only, coap_address_
 int cmn_coap_parse_listen(const char *hp, coap_address_t *ret)
 {
     char host[256];
-    const char *colon = hp ? strrchr(hp, ':') : NULL;
+    const char *colon = hp != NULL ? strrchr(hp, ':') : NULL;
     size_t hl;
 
     if (colon == NULL || (hl = (size_t)(colon - hp)) < 1 || hl >= sizeof(host))

@@ -109,7 +109,7 @@ static int apply(const cmn_cfg_item *it, const char *v, void *cfg, char *why, si
         memcpy(field, &b, sizeof(b));
         return 0;
     case CMN_CFG_STR:
-        if (it->validate && it->validate(v, why, len) != 0)
+        if (it->validate != NULL && it->validate(v, why, len) != 0)
             return CMN_EINVAL;
         copy = strdup(v);
         if (copy == NULL) {
@@ -289,14 +289,14 @@ static void check_required(load_ctx *c)
 int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void *cfg, char *err,
                     size_t errlen)
 {
-    load_ctx c = {.path = path ? path : "(no file)",
+    load_ctx c = {.path = path != NULL ? path : "(no file)",
                   .table = table,
                   .n = n,
                   .cfg = cfg,
                   .err = err,
                   .errlen = errlen};
 
-    if (err && errlen)
+    if (err != NULL && errlen)
         err[0] = '\0';
     if ((table == NULL && n) || cfg == NULL)
         return CMN_EINVAL;
@@ -304,7 +304,7 @@ int cmn_config_load(const char *path, const cmn_cfg_item *table, size_t n, void 
     if (c.seen == NULL)
         return CMN_ENOMEM;
     apply_defaults(&c);
-    if (path && !c.failed)
+    if (path != NULL && !c.failed)
         parse_file(&c);
     if (!c.failed)
         apply_env(&c);
@@ -339,10 +339,10 @@ void cmn_config_print_help(const cmn_cfg_item *table, size_t n, FILE *out)
 
         if (it->def == NULL)
             fprintf(out, "%s.%s (%s, required): %s\n", it->section, it->key, type_name(it->type),
-                    it->help ? it->help : "");
+                    it->help != NULL ? it->help : "");
         else
             fprintf(out, "%s.%s (%s, default \"%s\"): %s\n", it->section, it->key,
-                    type_name(it->type), it->def, it->help ? it->help : "");
+                    type_name(it->type), it->def, it->help != NULL ? it->help : "");
     }
 }
 
@@ -395,7 +395,7 @@ static int reject(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
-    if (err && errlen) {
+    if (err != NULL && errlen) {
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
@@ -463,7 +463,7 @@ int cmn_cfg_valid_cse_id(const char *v, char *err, size_t errlen)
             return 0;
     }
     return reject(err, errlen, "not an SP-relative CSE-ID (\"/\" then [A-Za-z0-9._-]): \"%s\"",
-                  v ? v : "");
+                  v != NULL ? v : "");
 }
 
 static int label_valid(const char *s, size_t len)
@@ -482,10 +482,10 @@ int cmn_cfg_valid_fqdn(const char *v, char *err, size_t errlen)
     const char *p = v;
 
     if (v == NULL || *v == '\0' || strlen(v) > 253)
-        return reject(err, errlen, "not a domain name: \"%s\"", v ? v : "");
+        return reject(err, errlen, "not a domain name: \"%s\"", v != NULL ? v : "");
     for (;;) {
         const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        size_t len = dot != NULL ? (size_t)(dot - p) : strlen(p);
 
         if (!label_valid(p, len))
             return reject(err, errlen, "not a domain name: \"%s\"", v);
@@ -562,7 +562,7 @@ int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen)
 
 void cmn_cfg_pairs_free(cmn_cfg_pair *p, size_t n)
 {
-    if (!p)
+    if (p == NULL)
         return;
     for (size_t i = 0; i < n; i++) {
         free(p[i].key);
@@ -595,11 +595,11 @@ static int pair_parse(const char *s, size_t len, cmn_cfg_pair *p, char *err, siz
 {
     const char *eq = memchr(s, '=', len);
 
-    if (!eq)
+    if (eq == NULL)
         return reject(err, errlen, "not KEY=VALUE: \"%.*s\"", (int)len, s);
     p->key = trimmed_dup(s, (size_t)(eq - s));
     p->value = trimmed_dup(eq + 1, len - (size_t)(eq - s) - 1);
-    if (!p->key || !p->value)
+    if (p->key == NULL || p->value == NULL)
         return reject(err, errlen, "out of memory");
     if (p->key[0] == '\0' || p->value[0] == '\0' || has_blank(p->key) || has_blank(p->value))
         return reject(err, errlen, "not KEY=VALUE: \"%.*s\"", (int)len, s);
@@ -614,7 +614,7 @@ int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *
 
     *ret = NULL;
     *ret_n = 0;
-    for (const char *s = v ? v : ""; rc == 0 && *s;) {
+    for (const char *s = v != NULL ? v : ""; rc == 0 && *s;) {
         size_t len = strcspn(s, ",");
         cmn_cfg_pair *grown;
 
@@ -624,7 +624,7 @@ int cmn_cfg_pairs_parse(const char *v, cmn_cfg_pair **ret, size_t *ret_n, char *
             break;
         }
         grown = realloc(p, (n + 1) * sizeof(*p));
-        if (!grown) {
+        if (grown == NULL) {
             rc = reject(err, errlen, "out of memory");
             break;
         }

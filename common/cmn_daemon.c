@@ -10,7 +10,7 @@
 
 static int usage_error(const cmn_daemon_cli *cli, const char *reason, const char *what)
 {
-    fprintf(cli->err, "%s: %s%s\n", cli->prog, reason, what ? what : "");
+    fprintf(cli->err, "%s: %s%s\n", cli->prog, reason, what != NULL ? what : "");
     cli->usage(cli->err);
     return 1;
 }

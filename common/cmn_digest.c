@@ -65,7 +65,7 @@ int cmn_digest_parse(const char *header, cmn_digest_auth *ret)
     bool seen[NFIELDS] = {false};
     const char *p;
 
-    if (!header || !ret)
+    if (header == NULL || ret == NULL)
         return CMN_EINVAL;
     memset(ret, 0, sizeof(*ret));
     p = skip_ws(header);
@@ -142,8 +142,9 @@ int cmn_digest_response(const char *username, const char *realm, const uint8_t *
     char ha1[CMN_DIGEST_HEX_LEN + 1], ha2[CMN_DIGEST_HEX_LEN + 1], hbody[CMN_DIGEST_HEX_LEN + 1];
     int rc;
 
-    if (!username || !realm || (!pw && pwlen) || !method || !uri || !nonce || !nc || !cnonce ||
-        !qop || (!body && blen) || !ret)
+    if (username == NULL || realm == NULL || (pw == NULL && pwlen) || method == NULL ||
+        uri == NULL || nonce == NULL || nc == NULL || cnonce == NULL || qop == NULL ||
+        (body == NULL && blen) || !ret)
         return CMN_EINVAL;
     {
         const uint8_t *p[] = {(const uint8_t *)username, (const uint8_t *)realm, pw};

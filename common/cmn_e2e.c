@@ -32,7 +32,7 @@ int cmn_e2e_expand(const uint8_t master[CMN_KEY_LEN], cmn_e2e_keys *ret)
     for (int i = 0; i < 4 && rc == 0; i++) {
         uint8_t counter = (uint8_t)(i + 1);
         const uint8_t *parts[3] = {prev, (const uint8_t *)labels[i], &counter};
-        size_t lens[3] = {prev ? CMN_KEY_LEN : 0, strlen(labels[i]), 1};
+        size_t lens[3] = {prev != NULL ? CMN_KEY_LEN : 0, strlen(labels[i]), 1};
 
         rc = cmn_hmac_sha256_v(master, CMN_KEY_LEN, parts, lens, 3, out[i]);
         prev = out[i];

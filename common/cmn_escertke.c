@@ -54,7 +54,7 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
         return WOLFSSL_CBIO_ERR_GENERAL;
     }
     uint8_t *p = realloc(k->out, k->out_len + (size_t)sz);
-    if (!p)
+    if (p == NULL)
         return WOLFSSL_CBIO_ERR_GENERAL;
     k->out = p;
     memcpy(k->out + k->out_len, buf, (size_t)sz);
@@ -65,19 +65,20 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len, const uint8_t *cert_der,
                      size_t cert_len, const uint8_t *key_der, size_t key_len, cmn_escertke **ret)
 {
-    if (!ca_der || !cert_der || !key_der || !ret || ca_len == 0 || cert_len == 0 || key_len == 0 ||
-        ca_len > INT32_MAX || cert_len > INT32_MAX || key_len > INT32_MAX)
+    if (ca_der == NULL || cert_der == NULL || key_der == NULL || ret == NULL || ca_len == 0 ||
+        cert_len == 0 || key_len == 0 || ca_len > INT32_MAX || cert_len > INT32_MAX ||
+        key_len > INT32_MAX)
         return CMN_EINVAL;
     *ret = NULL;
     if (wolfSSL_Init() != WOLFSSL_SUCCESS)
         return CMN_ECRYPTO;
     cmn_escertke *k = calloc(1, sizeof *k);
-    if (!k)
+    if (k == NULL)
         return CMN_ENOMEM;
     k->initiator = initiator;
     int rc = CMN_ECRYPTO;
     k->ctx = wolfSSL_CTX_new(initiator ? wolfTLSv1_2_client_method() : wolfTLSv1_2_server_method());
-    if (!k->ctx)
+    if (k->ctx == NULL)
         goto fail;
     if (wolfSSL_CTX_load_verify_buffer(k->ctx, ca_der, (long)ca_len, WOLFSSL_FILETYPE_ASN1) !=
             WOLFSSL_SUCCESS ||
@@ -92,7 +93,7 @@ int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len, const
         goto fail;
     wolfSSL_CTX_set_verify(k->ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     k->ssl = wolfSSL_new(k->ctx);
-    if (!k->ssl)
+    if (k->ssl == NULL)
         goto fail;
     wolfSSL_SSLSetIORecv(k->ssl, io_recv);
     wolfSSL_SSLSetIOSend(k->ssl, io_send);
@@ -107,13 +108,13 @@ fail:
 
 void cmn_escertke_free(cmn_escertke *k)
 {
-    if (!k)
+    if (k == NULL)
         return;
-    if (k->ssl)
+    if (k->ssl != NULL)
         wolfSSL_free(k->ssl);
-    if (k->ctx)
+    if (k->ctx != NULL)
         wolfSSL_CTX_free(k->ctx);
-    if (k->out) {
+    if (k->out != NULL) {
         cmn_wipe(k->out, k->out_len);
         free(k->out);
     }
@@ -123,7 +124,7 @@ void cmn_escertke_free(cmn_escertke *k)
 int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t **ret_out,
                       size_t *ret_len, bool *ret_done)
 {
-    if (!k || !ret_out || !ret_len || !ret_done)
+    if (k == NULL || ret_out == NULL || ret_len == NULL || ret_done == NULL)
         return CMN_EINVAL;
     *ret_out = NULL;
     *ret_len = 0;
@@ -168,7 +169,7 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
     if (rc != 0) {
         k->failed = true;
         k->done = false;
-        if (k->out) {
+        if (k->out != NULL) {
             cmn_wipe(k->out, k->out_len);
             free(k->out);
         }
@@ -186,16 +187,16 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
 
 int cmn_escertke_peer_cert(const cmn_escertke *k, cmn_cert_info *info, const char **ret_id)
 {
-    if (!k || !info || !ret_id)
+    if (k == NULL || info == NULL || ret_id == NULL)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
     WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(k->ssl);
-    if (!x)
+    if (x == NULL)
         return CMN_ENOTFOUND;
     int len = 0;
     const unsigned char *der = wolfSSL_X509_get_der(x, &len);
-    int rc = der && len > 0 ? cmn_pki_peer_id(der, (size_t)len, info, ret_id) : CMN_EINVAL;
+    int rc = der != NULL && len > 0 ? cmn_pki_peer_id(der, (size_t)len, info, ret_id) : CMN_EINVAL;
     wolfSSL_X509_free(x);
     return rc;
 }
@@ -205,7 +206,7 @@ int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
     cmn_cert_info info;
     const char *id = NULL;
 
-    if (!ret || retlen == 0)
+    if (ret == NULL || retlen == 0)
         return CMN_EINVAL;
     int rc = cmn_escertke_peer_cert(k, &info, &id);
     if (rc != 0)
@@ -219,7 +220,7 @@ int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
 
 int cmn_escertke_export(cmn_escertke *k, uint8_t ret_exporter[CMN_EXPORTER_LEN])
 {
-    if (!k || !ret_exporter)
+    if (k == NULL || !ret_exporter)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
@@ -243,12 +244,12 @@ int cmn_escertke_key(cmn_escertke *k, uint8_t ret_key_id[CMN_REL_ID_LEN],
 int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_client_random[32],
                          uint8_t ret_server_random[32])
 {
-    if (!k || !ret_master || !ret_client_random || !ret_server_random)
+    if (k == NULL || !ret_master || !ret_client_random || !ret_server_random)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
     WOLFSSL_SESSION *s = wolfSSL_get_session(k->ssl);
-    if (!s || wolfSSL_SESSION_get_master_key(s, ret_master, 48) != 48 ||
+    if (s == NULL || wolfSSL_SESSION_get_master_key(s, ret_master, 48) != 48 ||
         wolfSSL_get_client_random(k->ssl, ret_client_random, 32) != 32 ||
         wolfSSL_get_server_random(k->ssl, ret_server_random, 32) != 32)
         return CMN_ECRYPTO;
@@ -257,15 +258,15 @@ int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_cl
 
 char *cmn_escertke_seci(const uint8_t *msg, size_t len)
 {
-    if (!msg || len == 0 || len > CMN_ESCERTKE_MSG_MAX)
+    if (msg == NULL || len == 0 || len > CMN_ESCERTKE_MSG_MAX)
         return NULL;
     word32 blen = (word32)(4 * ((len + 2) / 3) + 1);
     char *b64 = malloc(blen);
     char *ret = NULL;
-    if (b64 && Base64_Encode_NoNl(msg, (word32)len, (byte *)b64, &blen) == 0) {
+    if (b64 != NULL && Base64_Encode_NoNl(msg, (word32)len, (byte *)b64, &blen) == 0) {
         b64[blen] = '\0';
         json_t *o = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", CMN_ESCERTKE_SIT, "eckm", b64);
-        ret = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        ret = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
     }
     free(b64);
@@ -274,19 +275,19 @@ char *cmn_escertke_seci(const uint8_t *msg, size_t len)
 
 int cmn_escertke_eckm(json_t *seci, uint8_t **ret, size_t *ret_len)
 {
-    if (!ret || !ret_len)
+    if (ret == NULL || ret_len == NULL)
         return CMN_EINVAL;
     *ret = NULL;
     *ret_len = 0;
     const char *b64 = json_string_value(json_object_get(seci, "eckm"));
-    if (json_integer_value(json_object_get(seci, "sit")) != CMN_ESCERTKE_SIT || !b64)
+    if (json_integer_value(json_object_get(seci, "sit")) != CMN_ESCERTKE_SIT || b64 == NULL)
         return CMN_EINVAL;
     size_t n = strlen(b64);
     if (n == 0 || n > 4 * ((CMN_ESCERTKE_MSG_MAX + 2) / 3))
         return CMN_EINVAL;
     word32 out = (word32)n;
     uint8_t *m = malloc(n);
-    if (!m)
+    if (m == NULL)
         return CMN_ENOMEM;
     if (Base64_Decode((const byte *)b64, (word32)n, m, &out) != 0 || out == 0) {
         free(m);

@@ -16,7 +16,7 @@ static SSL *session_ssl(const coap_session_t *session)
     if (coap_session_get_state(session) != COAP_SESSION_STATE_ESTABLISHED)
         return NULL;
     SSL *ssl = coap_session_get_tls(session, &lib);
-    if (!ssl || lib != COAP_TLS_LIBRARY_OPENSSL)
+    if (ssl == NULL || lib != COAP_TLS_LIBRARY_OPENSSL)
         return NULL;
     if (!SSL_is_init_finished(ssl))
         return NULL;
@@ -25,10 +25,10 @@ static SSL *session_ssl(const coap_session_t *session)
 
 int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out, size_t len)
 {
-    if (!session || !label || !ret_out || len == 0)
+    if (session == NULL || label == NULL || ret_out == NULL || len == 0)
         return CMN_EINVAL;
     SSL *ssl = session_ssl(session);
-    if (!ssl)
+    if (ssl == NULL)
         return CMN_ESTATE;
     /* use_context 0: TS-0003 10.3.1 uses no context value (not even an empty one,
      * which RFC 5705 distinguishes). */
@@ -42,9 +42,9 @@ int cmn_tls_trust_file(void *tls, const char *ca_file)
     X509_STORE *st = X509_STORE_new();
     int rc = CMN_EINVAL;
 
-    if (!st)
+    if (st == NULL)
         return CMN_ENOMEM;
-    if (tls && ca_file && X509_STORE_load_file(st, ca_file) == 1 &&
+    if (tls != NULL && ca_file != NULL && X509_STORE_load_file(st, ca_file) == 1 &&
         SSL_set1_verify_cert_store((SSL *)tls, st) == 1)
         rc = 0;
     X509_STORE_free(st); /* the SSL holds its own reference */
@@ -57,7 +57,7 @@ static int on_servername(SSL *ssl, int *al, void *arg)
     cmn_tls_sni_check *chk = arg;
     const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 
-    if (chk->fn(sni ? sni : "", chk->arg))
+    if (chk->fn(sni != NULL ? sni : "", chk->arg))
         return SSL_TLSEXT_ERR_OK;
     *al = SSL_AD_UNRECOGNIZED_NAME;
     return SSL_TLSEXT_ERR_ALERT_FATAL;
@@ -65,9 +65,9 @@ static int on_servername(SSL *ssl, int *al, void *arg)
 
 int cmn_tls_check_sni(void *tls, cmn_tls_sni_check *chk)
 {
-    SSL_CTX *ctx = tls ? SSL_get_SSL_CTX((SSL *)tls) : NULL;
+    SSL_CTX *ctx = tls != NULL ? SSL_get_SSL_CTX((SSL *)tls) : NULL;
 
-    if (!ctx || !chk || !chk->fn)
+    if (ctx == NULL || chk == NULL || chk->fn == NULL)
         return CMN_EINVAL;
     SSL_CTX_set_tlsext_servername_arg(ctx, chk);
     SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);

@@ -30,7 +30,7 @@ int cmn_gba_kdf(const uint8_t *key, size_t klen, uint8_t fc, const uint8_t *cons
     uint8_t lbuf[KDF_MAX_PARAMS][2];
     size_t np = 0;
 
-    if (n > KDF_MAX_PARAMS || (n && (!params || !lens)) || !ret)
+    if (n > KDF_MAX_PARAMS || (n && (params == NULL || lens == NULL)) || !ret)
         return CMN_EINVAL;
     parts[np] = &fc;
     plens[np++] = 1;
@@ -55,7 +55,7 @@ int cmn_gba_ks_naf(const uint8_t ks[CMN_GBA_KS_LEN], const uint8_t rand[CMN_MIL_
     uint8_t naf_id[255 + CMN_GBA_UA_ID_LEN];
     size_t flen;
 
-    if (!ks || !rand || !impi || !naf_fqdn || !ua || !ret_ks_naf)
+    if (!ks || !rand || impi == NULL || naf_fqdn == NULL || !ua || !ret_ks_naf)
         return CMN_EINVAL;
     flen = strlen(naf_fqdn);
     if (flen == 0 || flen > 255 || strlen(impi) == 0 || strlen(impi) > CMN_GBA_IMPI_MAX)
@@ -72,7 +72,7 @@ int cmn_gba_b64_encode(const uint8_t *in, size_t len, char *ret, size_t retlen)
 {
     word32 outlen;
 
-    if (!in || !ret || len > 0xffffff || retlen < 4 * ((len + 2) / 3) + 1)
+    if (in == NULL || ret == NULL || len > 0xffffff || retlen < 4 * ((len + 2) / 3) + 1)
         return CMN_ERANGE;
     outlen = (word32)retlen;
     if (Base64_Encode_NoNl(in, (word32)len, (byte *)ret, &outlen) != 0 || outlen >= retlen)
@@ -88,7 +88,7 @@ int cmn_gba_b64_decode(const char *in, uint8_t *ret, size_t len)
     size_t inlen;
     int rc = CMN_EINVAL;
 
-    if (!in || !ret)
+    if (in == NULL || ret == NULL)
         return CMN_EINVAL;
     inlen = strlen(in);
     /* only the alphabet and trailing padding: wolfCrypt skips some whitespace */
@@ -114,7 +114,7 @@ int cmn_gba_btid(const uint8_t rand[CMN_MIL_RAND_LEN], const char *bsf_name, cha
     char b64[32];
     int rc;
 
-    if (!rand || !bsf_name || !*bsf_name || !ret)
+    if (!rand || bsf_name == NULL || !*bsf_name || ret == NULL)
         return CMN_EINVAL;
     rc = cmn_gba_b64_encode(rand, CMN_MIL_RAND_LEN, b64, sizeof(b64));
     if (rc < 0)

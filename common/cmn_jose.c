@@ -33,15 +33,15 @@ static int join(const char *const *parts, size_t n, char **ret)
     char *out;
 
     for (size_t i = 0; i < n; i++)
-        len += (parts[i] ? strlen(parts[i]) : 0) + 1;
+        len += (parts[i] != NULL ? strlen(parts[i]) : 0) + 1;
     if (len > CMN_JOSE_MAX)
         return CMN_ERANGE;
     if ((out = malloc(len)) == NULL)
         return CMN_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        size_t l = parts[i] ? strlen(parts[i]) : 0;
+        size_t l = parts[i] != NULL ? strlen(parts[i]) : 0;
 
-        memcpy(out + o, parts[i] ? parts[i] : "", l);
+        memcpy(out + o, parts[i] != NULL ? parts[i] : "", l);
         o += l;
         out[o++] = i + 1 < n ? '.' : '\0';
     }
@@ -130,7 +130,7 @@ static int split(const char *s, size_t n, const char **start, size_t *len)
         len[i] = i + 1 < n ? (size_t)(dot - p) : strlen(p);
         if (i + 1 == n && dot != NULL)
             return CMN_EINVAL;
-        p = dot ? dot + 1 : p;
+        p = dot != NULL ? dot + 1 : p;
     }
     return 0;
 }
@@ -189,7 +189,7 @@ int cmn_jwe_decode(const char *compact, cmn_jwe **ret)
 
 const char *cmn_jwe_header_str(const cmn_jwe *j, const char *name)
 {
-    return j ? json_string_value(json_object_get(j->header, name)) : NULL;
+    return j != NULL ? json_string_value(json_object_get(j->header, name)) : NULL;
 }
 
 int cmn_jwe_decrypt(const cmn_jwe *j, const uint8_t key[CMN_KEY_LEN], uint8_t **ret_pt,
@@ -314,7 +314,7 @@ int cmn_jose_jws_decode(const char *compact, cmn_jose_jws **ret)
 
 const char *cmn_jose_jws_alg(const cmn_jose_jws *j)
 {
-    return j ? json_string_value(json_object_get(j->header, "alg")) : NULL;
+    return j != NULL ? json_string_value(json_object_get(j->header, "alg")) : NULL;
 }
 
 int cmn_jose_verify_hs256(const cmn_jose_jws *j, const uint8_t key[CMN_KEY_LEN])

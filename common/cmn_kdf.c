@@ -78,7 +78,7 @@ static int derive(const uint8_t ke[CMN_KEY_LEN], const char *label, const char *
                   uint8_t ret[CMN_KEY_LEN])
 {
     const uint8_t *parts[3] = {(const uint8_t *)label, (const uint8_t *)mid, (const uint8_t *)id};
-    size_t lens[3] = {strlen(label), mid ? strlen(mid) : 0, strlen(id)};
+    size_t lens[3] = {strlen(label), mid != NULL ? strlen(mid) : 0, strlen(id)};
 
     return cmn_hmac_sha256_v(ke, CMN_KEY_LEN, parts, lens, 3, ret);
 }

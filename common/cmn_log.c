@@ -25,7 +25,7 @@ static struct {
 void cmn_log_set_deferred(bool on)
 {
     static char buf[LOG_DEFER_BUF];
-    FILE *out = log_state.out ? log_state.out : stderr;
+    FILE *out = log_state.out != NULL ? log_state.out : stderr;
 
     cmn_log_flush();
     if (on && log_state.buffered == NULL) {
@@ -38,12 +38,12 @@ void cmn_log_set_deferred(bool on)
 
 void cmn_log_flush(void)
 {
-    fflush(log_state.out ? log_state.out : stderr);
+    fflush(log_state.out != NULL ? log_state.out : stderr);
 }
 
 void cmn_log_init(const char *svc, cmn_log_level level, FILE *out)
 {
-    snprintf(log_state.svc, sizeof(log_state.svc), "%s", svc ? svc : "tep");
+    snprintf(log_state.svc, sizeof(log_state.svc), "%s", svc != NULL ? svc : "tep");
     cmn_log_set_level(level);
     log_state.out = out;
 }
@@ -107,7 +107,7 @@ void cmn_log_write(cmn_log_level level, const char *sub, const char *fmt, ...)
 {
     char line[LOG_LINE_MAX];
     char ts[32];
-    FILE *out = log_state.out ? log_state.out : stderr;
+    FILE *out = log_state.out != NULL ? log_state.out : stderr;
     va_list ap;
     int head, body;
     size_t len;
@@ -116,7 +116,7 @@ void cmn_log_write(cmn_log_level level, const char *sub, const char *fmt, ...)
         return;
     format_ts(ts, sizeof(ts));
     head = snprintf(line, sizeof(line), "ts=%s lvl=%s svc=%s sub=%s ", ts, level_names[level],
-                    log_state.svc, sub ? sub : "-");
+                    log_state.svc, sub != NULL ? sub : "-");
     if (head < 0 || (size_t)head >= sizeof(line) - 1)
         return;
     va_start(ap, fmt);

@@ -236,7 +236,7 @@ int cmn_milenage_autn_open(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN
         rc = CMN_EDENIED;
         goto out;
     }
-    if (ret_sqn)
+    if (ret_sqn != NULL)
         *ret_sqn = cmn_milenage_sqn_get(sqn_b);
 out:
     if (rc < 0) { /* nothing derived from a forged challenge leaves */
@@ -280,7 +280,7 @@ int cmn_milenage_auts_check(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CM
     uint8_t sqn_b[CMN_MIL_SQN_LEN], ak_star[CMN_MIL_AK_LEN], mac_s[CMN_MIL_MAC_LEN];
     int rc;
 
-    if (!auts || !ret_sqn_ms)
+    if (!auts || ret_sqn_ms == NULL)
         return CMN_EINVAL;
     rc = cmn_milenage_f2345(k, opc, rand, NULL, NULL, NULL, NULL, ak_star);
     if (rc < 0)

@@ -123,5 +123,5 @@ const char *cmn_rsc_name(unsigned rsc)
 {
     const rsc_row *row = find_row(rsc);
 
-    return row ? row->name : "UNKNOWN";
+    return row != NULL ? row->name : "UNKNOWN";
 }

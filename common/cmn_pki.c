@@ -81,7 +81,7 @@ static int every_handshake(void *tls, coap_dtls_pki_t *setup)
 {
     cmn_tls_sni_check *sni = setup->sni_call_back_arg;
 
-    if (sni && cmn_tls_check_sni(tls, sni) != 0)
+    if (sni != NULL && cmn_tls_check_sni(tls, sni) != 0)
         return 0;
     return cmn_tls_trust_file(tls, setup->pki_key.key.pem.ca_file) == 0;
 }

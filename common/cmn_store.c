@@ -244,7 +244,7 @@ void cmn_store_close(cmn_store *s)
         return;
     if (s->batch != NULL)
         mdb_txn_abort(s->batch); /* not committed: not acknowledged either */
-    if (s->env)
+    if (s->env != NULL)
         mdb_env_close(s->env);
     for (unsigned i = 0; i < s->ndb; i++)
         free(s->names[i]);
@@ -519,7 +519,7 @@ int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t p
     rc = map_mdb(mdb_cursor_open(txn, dbi, &cur));
     if (rc == 0)
         rc = iterate(cur, prefix, plen, fn, arg);
-    if (cur)
+    if (cur != NULL)
         mdb_cursor_close(cur);
     read_end(s, txn);
     return rc;
@@ -665,7 +665,7 @@ int cmn_txn_foreach(cmn_txn *t, const char *db, const void *prefix, size_t plen,
         rc = map_mdb(mdb_cursor_open(t->txn, dbi, &cur));
     if (rc == 0)
         rc = iterate(cur, prefix, plen, fn, arg);
-    if (cur)
+    if (cur != NULL)
         mdb_cursor_close(cur);
     return rc;
 }

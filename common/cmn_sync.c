@@ -112,7 +112,7 @@ static int load_epoch(cmn_store *store, char ret[CMN_SYNC_EPOCH_MAX + 1])
         return 0;
     if (err)
         return err;
-    if (len > CMN_SYNC_EPOCH_MAX || memchr(val, '\0', len))
+    if (len > CMN_SYNC_EPOCH_MAX || memchr(val, '\0', len) != NULL)
         err = CMN_ECORRUPT;
     else {
         memcpy(ret, val, len);
@@ -148,7 +148,7 @@ static char *join(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     char *s = malloc(la + lb + 1);
-    if (s) {
+    if (s != NULL) {
         memcpy(s, a, la);
         memcpy(s + la, b, lb + 1);
     }
@@ -158,10 +158,11 @@ static char *join(const char *a, const char *b)
 int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const char *sync_ep,
                  const char *target_id, cmn_sync_apply_fn fn, void *arg, cmn_sync **ret)
 {
-    if (!bus || !store || !events_ep || !sync_ep || !target_id || !fn || !ret)
+    if (bus == NULL || store == NULL || events_ep == NULL || sync_ep == NULL || target_id == NULL ||
+        fn == NULL || ret == NULL)
         return CMN_EINVAL;
     cmn_sync *s = calloc(1, sizeof(*s));
-    if (!s)
+    if (s == NULL)
         return CMN_ENOMEM;
     s->bus = bus;
     s->store = store;
@@ -171,7 +172,7 @@ int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const ch
     s->sync_ep = strdup(sync_ep);
     s->target_id = strdup(target_id);
     s->sender = join(CMN_SYNC_SENDER_PREFIX, target_id);
-    int err = (!s->sync_ep || !s->target_id || !s->sender) ? CMN_ENOMEM : 0;
+    int err = (s->sync_ep == NULL || s->target_id == NULL || s->sender == NULL) ? CMN_ENOMEM : 0;
     if (!err)
         err = load_last(store, &s->last);
     if (!err)
@@ -195,7 +196,7 @@ int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const ch
 
 void cmn_sync_free(cmn_sync *s)
 {
-    if (!s)
+    if (s == NULL)
         return;
     cmn_bus_close(s->mon); /* before the socket it watches */
     cmn_bus_close(s->sub);
@@ -214,7 +215,7 @@ void cmn_sync_fds(cmn_sync *s, int ret_fds[2])
 
 uint64_t cmn_sync_last_applied(const cmn_sync *s)
 {
-    return s ? s->last : 0;
+    return s != NULL ? s->last : 0;
 }
 
 void cmn_sync_set_applied_hook(cmn_sync *s, void (*hook)(uint64_t last, void *arg), void *arg)
@@ -242,7 +243,7 @@ int64_t cmn_sync_answered_ms(const cmn_sync *s)
 
 const char *cmn_sync_epoch(const cmn_sync *s)
 {
-    return s ? s->epoch : "";
+    return s != NULL ? s->epoch : "";
 }
 
 /* ---- clearing a database for a reset fn ------------------------------------------- */
@@ -257,22 +258,22 @@ typedef struct {
 static int collect_key(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     key_list *l = arg;
-    if (l->keep && l->keep(val, vlen))
+    if (l->keep != NULL && l->keep(val, vlen))
         return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
         void **keys = realloc(l->keys, cap * sizeof(*keys));
-        if (!keys)
+        if (keys == NULL)
             return CMN_ENOMEM;
         l->keys = keys;
         size_t *lens = realloc(l->lens, cap * sizeof(*lens));
-        if (!lens)
+        if (lens == NULL)
             return CMN_ENOMEM;
         l->lens = lens;
         l->cap = cap;
     }
     l->keys[l->n] = malloc(klen ? klen : 1);
-    if (!l->keys[l->n])
+    if (l->keys[l->n] == NULL)
         return CMN_ENOMEM;
     memcpy(l->keys[l->n], key, klen);
     l->lens[l->n++] = klen;
@@ -294,7 +295,7 @@ int cmn_sync_clear_db(cmn_store *store, cmn_txn *txn, const char *db,
     }
     free(l.keys);
     free(l.lens);
-    if (!err && ret_n)
+    if (!err && ret_n != NULL)
         *ret_n = l.n;
     return err;
 }
@@ -316,7 +317,8 @@ static void drain_events(cmn_sync *s)
             continue; /* dropped; the next event or the sync answer covers it */
         if (err)
             return;
-        if (env->body_case == TEP__ENVELOPE__BODY_EVENT && env->event && env->event->seq > s->known)
+        if (env->body_case == TEP__ENVELOPE__BODY_EVENT && env->event != NULL &&
+            env->event->seq > s->known)
             s->known = env->event->seq;
         cmn_bus_env_free(env);
     }
@@ -374,7 +376,7 @@ static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret
     *ret_gap = false;
     for (size_t i = 0; i < resp->n_items; i++) {
         const Tep__SyncItem *it = resp->items[i];
-        if (!it || !it->event || it->event->seq <= last)
+        if (it == NULL || it->event == NULL || it->event->seq <= last)
             continue;
         if (it->event->seq != last + 1) {
             *ret_gap = true;
@@ -417,11 +419,11 @@ static int reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp, const 
         *ret_why = "epoch_changed";
     else if (resp->last_seq < s->last)
         *ret_why = "seq_went_back";
-    if (*ret_why || !s->req_check)
+    if (*ret_why != NULL || !s->req_check)
         return 0;
     const Tep__SyncItem *first = resp->n_items ? resp->items[0] : NULL;
     uint8_t digest[CMN_SHA256_LEN];
-    if (!first || !first->event || first->event->seq != s->last) {
+    if (first == NULL || first->event == NULL || first->event->seq != s->last) {
         *ret_why = "history_diverged";
         return 0;
     }
@@ -442,7 +444,7 @@ static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
              why, s->epoch[0] ? s->epoch : "-", resp->epoch[0] ? resp->epoch : "-",
              (unsigned long long)s->last, (unsigned long long)resp->last_seq);
     int err = cmn_store_txn_begin(s->store, &txn);
-    if (!err && s->reset_fn)
+    if (!err && s->reset_fn != NULL)
         err = s->reset_fn(s->store, txn, s->reset_arg);
     if (!err)
         err = store_last(txn, 0);
@@ -485,7 +487,7 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
     uint64_t new_last = s->last;
     bool gap = false;
     int err = 0;
-    if (!resp->epoch || strlen(resp->epoch) > CMN_SYNC_EPOCH_MAX) {
+    if (resp->epoch == NULL || strlen(resp->epoch) > CMN_SYNC_EPOCH_MAX) {
         schedule_retry(s, now_ms);
         return CMN_EPROTO;
     }
@@ -494,7 +496,7 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
         schedule_retry(s, now_ms);
         return err;
     }
-    if (why) {
+    if (why != NULL) {
         err = reset(s, resp, why);
         if (err)
             schedule_retry(s, now_ms);
@@ -519,7 +521,7 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
     s->last = new_last;
     bool behind = gap || resp->more || s->known > s->last;
     /* after a reset also when the new log gave nothing: what was deleted is gone */
-    if (s->hook && (progress || (s->reset_pending && !behind)))
+    if (s->hook != NULL && (progress || (s->reset_pending && !behind)))
         s->hook(s->last, s->hook_arg);
     if (!behind) {
         s->reset_pending = false;
@@ -543,7 +545,7 @@ static int drain_answers(cmn_sync *s, int64_t now_ms)
         if (err)
             return err == CMN_EAGAIN ? ret : err;
         bool ours = s->outstanding && env->request_id == s->req_id &&
-                    env->body_case == TEP__ENVELOPE__BODY_SYNC_RESP && env->sync_resp;
+                    env->body_case == TEP__ENVELOPE__BODY_SYNC_RESP && env->sync_resp != NULL;
         if (ours) {
             s->outstanding = false;
             err = handle_response(s, env->sync_resp, now_ms);
@@ -612,7 +614,7 @@ static bool want_request(const cmn_sync *s, int64_t now_ms)
 
 int cmn_sync_process(cmn_sync *s, int64_t now_ms)
 {
-    if (!s)
+    if (s == NULL)
         return CMN_EINVAL;
     drain_monitor(s);
     drain_events(s);

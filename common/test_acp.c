@@ -402,8 +402,8 @@ static void run_case(const decision_case *c)
                           .target_ty = c->target_ty,
                           .new_ty = c->new_ty,
                           .rq_authn = c->authn,
-                          .role_ids = c->role ? roles : NULL,
-                          .n_roles = c->role ? 1 : 0,
+                          .role_ids = c->role != NULL ? roles : NULL,
+                          .n_roles = c->role != NULL ? 1 : 0,
                           .now = 1795000000};
     cmn_acp_result res;
     size_t n = 0;

@@ -439,7 +439,7 @@ static void rm_tree(const char *path)
     char sub[512];
     DIR *d = opendir(path);
     struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
+    while (d != NULL && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
@@ -448,7 +448,7 @@ static void rm_tree(const char *path)
         else
             unlink(sub);
     }
-    if (d)
+    if (d != NULL)
         closedir(d);
     rmdir(path);
 }
@@ -492,7 +492,8 @@ static int curve_try(curve_fixture *f, int wait_ms)
     Tep__Event ev;
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
-    int err = f->router ? 0 : cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router);
+    int err =
+        f->router != NULL ? 0 : cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router);
     cmn_bus_sock *r = f->router;
     if (!err)
         err = cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d);

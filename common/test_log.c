@@ -24,7 +24,7 @@ static int setup(void **state)
 {
     (void)state;
     mem = open_memstream(&buf, &buflen);
-    return mem ? 0 : -1;
+    return mem != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -99,7 +99,7 @@ static void answer(enroller *e, const uint8_t *ident, size_t ilen, const Tep__En
     resp.items = ptrs;
     resp.last_seq = e->n_events;
     resp.more = seq <= e->n_events;
-    if (e->epoch)
+    if (e->epoch != NULL)
         resp.epoch = (char *)e->epoch;
     env.body_case = TEP__ENVELOPE__BODY_SYNC_RESP;
     env.sync_resp = &resp;
@@ -588,7 +588,7 @@ static void capture_log(log_capture *c)
 static bool logged(log_capture *c, const char *what)
 {
     fflush(c->fp);
-    return c->buf && strstr(c->buf, what) != NULL;
+    return c->buf != NULL && strstr(c->buf, what) != NULL;
 }
 
 static void end_capture(log_capture *c)

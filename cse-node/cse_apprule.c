@@ -168,9 +168,9 @@ bool cse_apprules_allow(const cse_apprules *r, const char *cred_id, const char *
         return true;
     for (size_t i = 0; i < r->n; i++) {
         const app_rule *it = &r->rules[i];
-        if (any(it->apci, it->n_apci, cred_id ? cred_id : "") &&
-            any(it->aai, it->n_aai, app_id ? app_id : "") &&
-            any(it->aae, it->n_aae, ae_stem ? ae_stem : "")) {
+        if (any(it->apci, it->n_apci, cred_id != NULL ? cred_id : "") &&
+            any(it->aai, it->n_aai, app_id != NULL ? app_id : "") &&
+            any(it->aae, it->n_aae, ae_stem != NULL ? ae_stem : "")) {
             *ret_rule = (int)i;
             return true;
         }
@@ -275,7 +275,7 @@ unsigned cse_apprules_check_registration(const cse_apprules *r, cmn_store *st, c
     const char *slash = strrchr(ae_id, '/');
     const char *stem = slash != NULL ? slash + 1 : ae_id;
     char cred[CMN_KEY_ID_MAX + 8], s[128];
-    asar_scan scan = {.cred = cred, .app = app_id ? app_id : "", .stem = stem};
+    asar_scan scan = {.cred = cred, .app = app_id != NULL ? app_id : "", .stem = stem};
     bool by_resource;
     int rule, rc;
 

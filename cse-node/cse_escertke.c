@@ -142,7 +142,7 @@ static void refuse(cse_rsp *rsp, unsigned rsc, const char *why, const char *from
     b = json_pack("{s:s}", "m2m:dbg", dbg);
     rsp->rsc = rsc;
     rsp->cf = CMN_CF_JSON;
-    rsp->body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    rsp->body = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     snprintf(rsp->reason, sizeof(rsp->reason), "%s", why);
     CMN_WARN(SUB, "event=escertke_refused rsc=%u reason=\"%s\" originator=%s", rsc, why,
@@ -180,7 +180,7 @@ static hs_slot *hs_free_slot(cse_escertke *e)
  * behind it (TS-0003 7.2.1; TS-0004 7.3.2.6 made the From SP-relative). */
 static bool names_originator(const char *peer, const char *from, const char *via)
 {
-    size_t n = via ? strlen(via) : 0;
+    size_t n = via != NULL ? strlen(via) : 0;
 
     if (strcmp(peer, from) == 0)
         return true;
@@ -250,7 +250,7 @@ void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 {
     cse_escertke *e = node->escertke;
     json_t *seci = cse_escertke_seci(req);
-    const char *from = cse_binding_local_id(node->cse_id, req->from ? req->from : "");
+    const char *from = cse_binding_local_id(node->cse_id, req->from != NULL ? req->from : "");
     const char *why = NULL;
     uint8_t *in = NULL, *out = NULL;
     size_t in_len = 0, out_len = 0;
@@ -332,7 +332,7 @@ int cse_escertke_key(const cse_escertke *e, cmn_store *st, const char *kid, int6
 
 char *cse_escertke_cert_b64(const cse_escertke *e)
 {
-    word32 len = e ? (word32)(4 * ((e->cert_len + 2) / 3) + 1) : 0;
+    word32 len = e != NULL ? (word32)(4 * ((e->cert_len + 2) / 3) + 1) : 0;
     char *b64 = len ? malloc(len) : NULL;
 
     if (b64 == NULL || Base64_Encode_NoNl(e->cert, (word32)e->cert_len, (byte *)b64, &len) != 0) {

@@ -178,8 +178,8 @@ json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
     recv_rand *r = e->shared < RECV_MAX ? &e->recv[e->shared] : shared_now(e, now, &renewed);
 
     json_t *esi =
-        json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r ? recv_json(r) : NULL);
-    char *crt = e->escertke ? cse_escertke_cert_b64(e->escertke) : NULL;
+        json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r != NULL ? recv_json(r) : NULL);
+    char *crt = e->escertke != NULL ? cse_escertke_cert_b64(e->escertke) : NULL;
 
     if (esi != NULL && crt != NULL) { /* ESCertKE (TS-0001 11.4.3): SUID 43, the certificate */
         json_array_append_new(json_object_get(esi, "esf"), json_integer(CSE_ESPRIM_SUID_CERT));
@@ -504,8 +504,8 @@ static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, 
     pc = json_object_get(in->root, "pc");
     in->body = pc != NULL ? json_dumps(pc, JSON_COMPACT) : NULL;
     r->body = in->body;
-    r->body_len = in->body ? strlen(in->body) : 0;
-    r->cf = in->body ? CMN_CF_JSON : 0;
+    r->body_len = in->body != NULL ? strlen(in->body) : 0;
+    r->cf = in->body != NULL ? CMN_CF_JSON : 0;
     r->has_accept = false;
     r->secure = true; /* authenticated by ESPrim (TS-0003 7.1.2, 7.2.2) */
     r->bound_id = x->owner;
@@ -519,9 +519,9 @@ static unsigned protect_response(xchg *x, const cse_req *inner, const cse_rsp *i
     json_t *h =
         json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri, "cty", CTY_RSP);
     json_t *prim =
-        json_pack("{s:i,s:s,s:s,s:s}", "rsc", (int)irsp->rsc, "rqi", inner->rqi ? inner->rqi : "",
-                  "to", inner->from, "fr", x->node->cse_id);
-    json_t *pc = irsp->body ? json_loads(irsp->body, 0, NULL) : NULL;
+        json_pack("{s:i,s:s,s:s,s:s}", "rsc", (int)irsp->rsc, "rqi",
+                  inner->rqi != NULL ? inner->rqi : "", "to", inner->from, "fr", x->node->cse_id);
+    json_t *pc = irsp->body != NULL ? json_loads(irsp->body, 0, NULL) : NULL;
     char *text = NULL, *epo = NULL;
     unsigned rsc = RSC_ENCRYPTION_ERROR;
 
@@ -579,7 +579,7 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
         rsc = protect_response(x, &inner, &irsp, rsp);
     }
     if (rsc != 0) {
-        refuse(rsp, rsc, x->why ? x->why : "refused");
+        refuse(rsp, rsc, x->why != NULL ? x->why : "refused");
         CMN_WARN(SUB, "event=esprim_refused rsc=%u reason=\"%s\" kid=%s", rsc, x->why,
                  cmn_log_value(x->kid, o, sizeof(o)));
     } else {

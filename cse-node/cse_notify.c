@@ -75,7 +75,8 @@ static int event_fn(const Tep__Resource *s, void *arg)
     if (s->ty != CMN_TY_SUB || cse_res_expired(s, e->now))
         return 0;
     sub = json_loads(s->json, 0, NULL);
-    if (sub != NULL && wants(sub, e->net) && (body = sgn_body(s, sub, e->subject, e->net))) {
+    if (sub != NULL && wants(sub, e->net) &&
+        (body = sgn_body(s, sub, e->subject, e->net)) != NULL) {
         json_array_foreach(json_object_get(sub, "nu"), i, nu)
             e->node->notify(e->node->notify_arg, json_string_value(nu), body);
         CMN_INFO(SUB, "event=notification sub=%s net=%d targets=%zu", s->path, e->net,

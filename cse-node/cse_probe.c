@@ -98,9 +98,9 @@ static void add_path(coap_optlist_t **ol, const char *path)
 
     while (*seg != '\0') {
         const char *slash = strchr(seg, '/');
-        size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
+        size_t n = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
         coap_insert_optlist(ol, coap_new_optlist(COAP_OPTION_URI_PATH, n, (const uint8_t *)seg));
-        seg += n + (slash ? 1 : 0);
+        seg += n + (slash != NULL ? 1 : 0);
     }
 }
 
@@ -109,9 +109,9 @@ static void add_query(coap_optlist_t **ol, const char *q)
 {
     while (q != NULL && *q != '\0') {
         const char *amp = strchr(q, '&');
-        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        size_t n = amp != NULL ? (size_t)(amp - q) : strlen(q);
         coap_insert_optlist(ol, coap_new_optlist(COAP_OPTION_URI_QUERY, n, (const uint8_t *)q));
-        q += n + (amp ? 1 : 0);
+        q += n + (amp != NULL ? 1 : 0);
     }
 }
 

@@ -174,8 +174,9 @@ static bool leads_to(const Tep__Resource *r, json_t *a, void *arg)
         return false;
     snprintf(h->ret_csi, h->len, "%s", csi_of(a));
     snprintf(h->ret_poa, h->len, "%s",
-             json_string_value(json_array_get(poa, 0)) ? json_string_value(json_array_get(poa, 0))
-                                                       : "");
+             json_string_value(json_array_get(poa, 0)) != NULL
+                 ? json_string_value(json_array_get(poa, 0))
+                 : "");
     h->found = true;
     return true;
 }

@@ -123,7 +123,7 @@ static void binding_free(saef_binding *b)
 {
     if (b == NULL)
         return;
-    for (saef_binding **pp = &bindings; *pp; pp = &(*pp)->next) {
+    for (saef_binding **pp = &bindings; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == b) {
             *pp = b->next;
             break;

@@ -66,7 +66,7 @@ static cse_req notify(const char *path, const char *body, int64_t now)
                      .path = path,
                      .from = "Cx",
                      .body = body,
-                     .body_len = body ? strlen(body) : 0,
+                     .body_len = body != NULL ? strlen(body) : 0,
                      .now = now};
 }
 

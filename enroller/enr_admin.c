@@ -23,9 +23,9 @@ static int set_message(Tep__AdminResponse *resp, const char *msg)
 {
     char *m = strdup(msg);
 
-    if (!m)
+    if (m == NULL)
         return CMN_ENOMEM;
-    if (resp->message && resp->message != protobuf_c_empty_string)
+    if (resp->message != NULL && resp->message != protobuf_c_empty_string)
         free(resp->message);
     resp->message = m;
     return 0;
@@ -40,7 +40,7 @@ static int fail(Tep__AdminResponse *resp, int err, const char *msg)
 
 static char *dup_str(const char *s)
 {
-    return strdup(s ? s : "");
+    return strdup(s != NULL ? s : "");
 }
 
 /* Appends a copy of e (with its Kpm only if with_kpm). */
@@ -49,11 +49,11 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
     Tep__Enrolee **arr = realloc(resp->enrolees, (resp->n_enrolees + 1) * sizeof(*arr));
     Tep__Enrolee *c;
 
-    if (!arr)
+    if (arr == NULL)
         return CMN_ENOMEM;
     resp->enrolees = arr;
     c = calloc(1, sizeof(*c));
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     tep__enrolee__init(c);
     c->kpm_id = dup_str(e->kpm_id);
@@ -70,7 +70,8 @@ static int add_enrolee(Tep__AdminResponse *resp, const Tep__Enrolee *e, bool wit
         c->kpm.len = e->kpm.len;
     }
     arr[resp->n_enrolees++] = c;
-    if (!c->kpm_id || !c->enrolee_id || !c->app_id || !c->target_cse_id || !c->cert_identity ||
+    if (c->kpm_id == NULL || c->enrolee_id == NULL || c->app_id == NULL ||
+        c->target_cse_id == NULL || c->cert_identity == NULL ||
         (with_kpm && e->kpm.len > 0 && c->kpm.len == 0))
         return CMN_ENOMEM;
     return 0;
@@ -81,17 +82,17 @@ static int add_status(Tep__AdminResponse *resp, const char *key, const char *val
     Tep__KeyValue **arr = realloc(resp->status, (resp->n_status + 1) * sizeof(*arr));
     Tep__KeyValue *kv;
 
-    if (!arr)
+    if (arr == NULL)
         return CMN_ENOMEM;
     resp->status = arr;
     kv = calloc(1, sizeof(*kv));
-    if (!kv)
+    if (kv == NULL)
         return CMN_ENOMEM;
     tep__key_value__init(kv);
     kv->key = strdup(key);
     kv->value = strdup(value);
     arr[resp->n_status++] = kv;
-    return kv->key && kv->value ? 0 : CMN_ENOMEM;
+    return kv->key != NULL && kv->value != NULL ? 0 : CMN_ENOMEM;
 }
 
 static int add_status_u64(Tep__AdminResponse *resp, const char *key, uint64_t v)
@@ -104,11 +105,11 @@ static int add_status_u64(Tep__AdminResponse *resp, const char *key, uint64_t v)
 
 void enr_admin_clear(Tep__AdminResponse *resp)
 {
-    if (!resp)
+    if (resp == NULL)
         return;
     for (size_t i = 0; i < resp->n_enrolees; i++) {
         Tep__Enrolee *c = resp->enrolees[i];
-        if (!c)
+        if (c == NULL)
             continue;
         cmn_free_secret(c->kpm.data, c->kpm.len);
         free(c->kpm_id);
@@ -120,7 +121,7 @@ void enr_admin_clear(Tep__AdminResponse *resp)
     }
     free(resp->enrolees);
     for (size_t i = 0; i < resp->n_status; i++) {
-        if (!resp->status[i])
+        if (resp->status[i] == NULL)
             continue;
         free(resp->status[i]->key);
         free(resp->status[i]->value);
@@ -136,7 +137,7 @@ void enr_admin_clear(Tep__AdminResponse *resp)
     for (size_t i = 0; i < resp->n_instances; i++)
         enr_enrolment_free(resp->instances[i]);
     free(resp->instances);
-    if (resp->message && resp->message != protobuf_c_empty_string)
+    if (resp->message != NULL && resp->message != protobuf_c_empty_string)
         free(resp->message);
     tep__admin_response__init(resp);
 }
@@ -148,7 +149,7 @@ static void *copy_msg(const ProtobufCMessage *m)
     uint8_t *buf = malloc(len ? len : 1);
     void *c = NULL;
 
-    if (!buf)
+    if (buf == NULL)
         return NULL;
     protobuf_c_message_pack(m, buf);
     c = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
@@ -162,11 +163,11 @@ static int append_copy(void ***arr, size_t *n, const ProtobufCMessage *m)
     void **a = realloc(*arr, (*n + 1) * sizeof(*a));
     void *c;
 
-    if (!a)
+    if (a == NULL)
         return CMN_ENOMEM;
     *arr = a;
     c = copy_msg(m);
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     a[(*n)++] = c;
     return 0;
@@ -206,7 +207,7 @@ int enr_admin_add_dtls_status(Tep__AdminResponse *resp, const cmn_dtls_stats *st
 
 static int check_new_enrolee(const Tep__Enrolee *e, int64_t now, Tep__AdminResponse *resp)
 {
-    if (!e)
+    if (e == NULL)
         return fail(resp, CMN_EINVAL, "enrolee missing");
     if (!enr_valid_kpm_id(e->kpm_id, strlen(e->kpm_id)))
         return fail(resp, CMN_EINVAL, "kpm_id must be 1..127 of [A-Za-z0-9._-]");
@@ -237,7 +238,7 @@ static int app_stem(const Tep__Enrolee *e, char *ret, size_t len, Tep__AdminResp
         src++;
     if (e->app_id[0] == '\0')
         return fail(resp, CMN_EINVAL, "an application credential needs an app_id");
-    if (src[0] == '\0' || strchr(src, '/') || strlen(src) + 10 >= len)
+    if (src[0] == '\0' || strchr(src, '/') != NULL || strlen(src) + 10 >= len)
         return fail(resp, CMN_EINVAL, "bad AE-ID stem");
     snprintf(ret, len, "%s", src);
     return 0;

@@ -56,7 +56,7 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
     int rc;
 
     *ret = NULL;
-    if (!b)
+    if (b == NULL)
         return CMN_ENOMEM;
     b->cfg = cfg;
     b->store = store;
@@ -82,7 +82,7 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
 
 void enr_bus_close(enr_bus *b)
 {
-    if (!b)
+    if (b == NULL)
         return;
     cmn_bus_close(b->pub);
     cmn_bus_close(b->sync);
@@ -110,7 +110,7 @@ int enr_bus_queue(enr_bus *b, const enr_events *ev)
 {
     enr_events *q = realloc(b->queue, (b->nqueue + 1) * sizeof(*q));
 
-    if (!q) {
+    if (q == NULL) {
         /* Durable anyway: subscribers get it from sync on their next poke. */
         CMN_WARN(SUB, "event=publish_dropped reason=no_memory");
         return CMN_ENOMEM;
@@ -197,7 +197,7 @@ static bool sync_allowed(const enr_bus *b, const char *peer, const char *target)
     char safe[96];
 
     if (cmn_bus_peers_count(b->peers) == 0) {
-        if (strcmp(target, b->cfg->maf_id) == 0 || enr_config_target_poa(b->cfg, target))
+        if (strcmp(target, b->cfg->maf_id) == 0 || enr_config_target_poa(b->cfg, target) != NULL)
             return true;
     } else if (cmn_bus_peers_check(b->peers, peer, target, &bound) == 0) {
         return true;
@@ -249,7 +249,7 @@ static const char *admin_kpm_id(const Tep__AdminRequest *ar)
 {
     const char *id = (ar->op == TEP__ADMIN_REQUEST__OP__ENROLEE_ADD ||
                       ar->op == TEP__ADMIN_REQUEST__OP__APP_ADD) &&
-                             ar->enrolee
+                             ar->enrolee != NULL
                          ? ar->enrolee->kpm_id
                          : ar->kpm_id;
 
@@ -265,7 +265,7 @@ static bool unknown_target(const enr_bus *b, const Tep__AdminRequest *ar, char *
 
     if ((ar->op != TEP__ADMIN_REQUEST__OP__ENROLEE_ADD &&
          ar->op != TEP__ADMIN_REQUEST__OP__APP_ADD) ||
-        !ar->enrolee)
+        ar->enrolee == NULL)
         return false;
     t = ar->enrolee->target_cse_id;
     if (t[0] == '\0' || cmn_cfg_valid_cse_id(t, NULL, 0) != 0 || strlen(t) >= ENR_ID_MAX ||

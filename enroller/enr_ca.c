@@ -87,7 +87,7 @@ int enr_ca_open(cmn_store *s, const char *data_dir, const char *mef_fqdn, int64_
     int rc;
 
     *ret = NULL;
-    if (!ca)
+    if (ca == NULL)
         return CMN_ENOMEM;
     rc = load_part(s, key_name, ca->key, sizeof(ca->key), &ca->key_len);
     if (rc == 0)
@@ -197,13 +197,13 @@ static int record(cmn_store *s, const uint8_t *der, size_t len, const Tep__Enrol
     c.der.len = len;
     blen = tep__issued_cert__get_packed_size(&c);
     buf = malloc(blen ? blen : 1);
-    if (!buf)
+    if (buf == NULL)
         return CMN_ENOMEM;
     tep__issued_cert__pack(&c, buf);
     rc = cmn_store_put(s, ENR_DB_CERTS, info.serial, strlen(info.serial), buf, blen);
     if (rc == 0) {
         *ret = tep__issued_cert__unpack(NULL, blen, buf);
-        rc = *ret ? 0 : CMN_ENOMEM;
+        rc = *ret != NULL ? 0 : CMN_ENOMEM;
     }
     free(buf);
     return rc;
@@ -264,7 +264,7 @@ static int cert_one(const void *key, size_t klen, const void *val, size_t vlen, 
 {
     cert_iter *it = arg;
     Tep__IssuedCert *c = tep__issued_cert__unpack(NULL, vlen, val);
-    int rc = c ? it->fn(c, it->arg) : CMN_ECORRUPT;
+    int rc = c != NULL ? it->fn(c, it->arg) : CMN_ECORRUPT;
 
     tep__issued_cert__free_unpacked(c, NULL);
     return rc;

@@ -79,7 +79,7 @@ struct enr_coap {
 
 static void peer_forget(enr_coap *c, coap_session_t *session)
 {
-    for (enr_peer **pp = &c->peers; *pp; pp = &(*pp)->next) {
+    for (enr_peer **pp = &c->peers; *pp != NULL; pp = &(*pp)->next) {
         if ((*pp)->session == session) {
             enr_peer *p = *pp;
             *pp = p->next;
@@ -96,7 +96,7 @@ static enr_peer *peer_bind(enr_coap *c, coap_session_t *session, const char *kpm
 
     peer_forget(c, session);
     p = calloc(1, sizeof(*p));
-    if (!p)
+    if (p == NULL)
         return NULL;
     p->session = session;
     snprintf(p->kpm_id, sizeof(p->kpm_id), "%s", kpm_id);
@@ -126,12 +126,12 @@ static int on_event(coap_session_t *session, const coap_event_t event)
     enr_coap *c = coap_get_app_data(coap_session_get_context(session));
     enr_peer *p = coap_session_get_app_data(session);
 
-    if (!c)
+    if (c == NULL)
         return 0;
-    if (p && event == COAP_EVENT_DTLS_CONNECTED)
+    if (p != NULL && event == COAP_EVENT_DTLS_CONNECTED)
         p->established = true;
-    if (p && (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED ||
-              event == COAP_EVENT_SERVER_SESSION_DEL))
+    if (p != NULL && (event == COAP_EVENT_DTLS_ERROR || event == COAP_EVENT_DTLS_CLOSED ||
+                      event == COAP_EVENT_SERVER_SESSION_DEL))
         log_handshake_failed(p, "dtls_error");
     if (event == COAP_EVENT_SERVER_SESSION_DEL)
         peer_forget(c, session);
@@ -143,7 +143,7 @@ static void check_handshakes(enr_coap *c, coap_tick_t now)
 {
     coap_tick_t deadline = (coap_tick_t)ENR_HANDSHAKE_DEADLINE_MS * COAP_TICKS_PER_SECOND / 1000;
 
-    for (enr_peer *p = c->peers; p; p = p->next)
+    for (enr_peer *p = c->peers; p != NULL; p = p->next)
         if (!p->established && now - p->accepted > deadline)
             log_handshake_failed(p, "not_completed");
 }
@@ -155,7 +155,7 @@ static void peer_str(const coap_session_t *session, char *buf, size_t len)
     const coap_address_t *a = coap_session_get_addr_remote(session);
 
     buf[0] = '\0';
-    if (!a || coap_print_addr(a, (unsigned char *)buf, len - 1) == 0)
+    if (a == NULL || coap_print_addr(a, (unsigned char *)buf, len - 1) == 0)
         snprintf(buf, len, "-");
 }
 
@@ -230,7 +230,7 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap
     const char *why;
     int rc;
 
-    if (c->gba && enr_gba_is_btid((const char *)identity->s, identity->length)) {
+    if (c->gba != NULL && enr_gba_is_btid((const char *)identity->s, identity->length)) {
         char btid[CMN_GBA_BTID_MAX];
 
         memcpy(btid, identity->s, identity->length); /* < CMN_GBA_BTID_MAX: checked */
@@ -249,9 +249,9 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap
         return NULL;
     }
     why = psk_refusal(e, time(NULL));
-    if (!why && !peer_bind(c, session, kpm_id))
+    if (why == NULL && peer_bind(c, session, kpm_id) == NULL)
         why = "no_memory";
-    if (why) {
+    if (why != NULL) {
         log_refused(session, why, kpm_id);
         enr_enrolee_free(e);
         return NULL;
@@ -329,7 +329,7 @@ static const char *tep_cert_peer(enr_coap *c, const cmn_cert_info *info, char *k
         why = "unknown_identity";
     else
         why = refusal(e, now);
-    if (!why) {
+    if (why == NULL) {
         snprintf(kpm_id, kpm_len, "%s", ic->kpm_id);
         snprintf(ke_id, ke_len, "%s", ic->ke_id);
     }
@@ -362,7 +362,7 @@ static const char *mfr_cert_peer(enr_coap *c, const uint8_t *der, size_t len, co
     if (rc != 0)
         return rc == CMN_ENOTFOUND ? "not_an_enrolee" : "store_error";
     why = refusal(e, time(NULL));
-    if (!why)
+    if (why == NULL)
         snprintf(kpm_id, kpm_len, "%s", e->kpm_id);
     enr_enrolee_free(e);
     return why;
@@ -399,7 +399,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t len, coap_se
         why = tep_cert_peer(c, &info, kpm_id, sizeof(kpm_id), ke_id, sizeof(ke_id));
     else
         why = mfr_cert_peer(c, der, len, identity, kpm_id, sizeof(kpm_id));
-    if (!why && (p = peer_bind(c, session, kpm_id)) != NULL) {
+    if (why == NULL && (p = peer_bind(c, session, kpm_id)) != NULL) {
         snprintf(p->cert_serial, sizeof(p->cert_serial), "%s", info.serial);
         snprintf(p->renew_ke_id, sizeof(p->renew_ke_id), "%s", ke_id);
         CMN_INFO(SUB, "event=cert_accepted kpm_id=%s serial=%s kind=%s peer=%s", kpm_id,
@@ -417,7 +417,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t len, coap_se
 static void answer(coap_pdu_t *resp, coap_pdu_code_t code, const char *diag)
 {
     coap_pdu_set_code(resp, code);
-    if (diag)
+    if (diag != NULL)
         coap_add_data(resp, strlen(diag), (const uint8_t *)diag);
 }
 
@@ -439,7 +439,7 @@ static int request_format_ok(const coap_pdu_t *req)
     coap_opt_t *opt = coap_check_option(req, COAP_OPTION_CONTENT_FORMAT, &it);
     unsigned cf;
 
-    if (!opt)
+    if (opt == NULL)
         return 1;
     cf = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
     return cf == CMN_CF_JSON;
@@ -490,7 +490,8 @@ static void send_created(const enr_coap *c, coap_pdu_t *resp, const char *ke_id,
                          const enr_enrol_result *r, bool cei)
 {
     enr_targets tgt = {r->registrar_cse_id, enr_config_target_poa(c->cfg, r->registrar_cse_id),
-                       c->cfg->maf_id, cei && c->ca ? enr_ca_pem(c->ca) : NULL, c->cfg->maf_poa};
+                       c->cfg->maf_id, cei && c->ca != NULL ? enr_ca_pem(c->ca) : NULL,
+                       c->cfg->maf_poa};
     uint8_t cf[4];
     char *json = NULL;
 
@@ -514,7 +515,7 @@ static int check_target(const enr_coap *c, const char *kpm_id)
     Tep__Enrolee *e = NULL;
     int rc = enr_db_enrolee_get(c->store, kpm_id, &e);
 
-    if (rc == 0 && e->target_cse_id[0] && !enr_config_target_poa(c->cfg, e->target_cse_id)) {
+    if (rc == 0 && e->target_cse_id[0] && enr_config_target_poa(c->cfg, e->target_cse_id) == NULL) {
         CMN_WARN(SUB, "event=enrol_failed kpm_id=%s reason=unknown_target target=%s", kpm_id,
                  e->target_cse_id);
         rc = CMN_ECONFIG;
@@ -542,7 +543,7 @@ static int enrol_session(enr_coap *c, coap_session_t *session, const char *kpm_i
     in = (enr_enrol_input){kpm_id, ke_id, ke, c->cfg->registrar_cse_id, c->cfg->maf_id, time(NULL)};
     {
         const enr_peer *p = coap_session_get_app_data(session);
-        rc = enr_db_enrol_until(c->store, &in, p && p->gba ? p->ks_expires : 0, r);
+        rc = enr_db_enrol_until(c->store, &in, p != NULL && p->gba ? p->ks_expires : 0, r);
     }
     if (rc != 0)
         CMN_WARN(SUB, "event=enrol_failed kpm_id=%s ke_id=%s err=%s", kpm_id, ke_id,
@@ -577,7 +578,7 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session, con
     const uint8_t *body = NULL;
     size_t len = 0;
 
-    if (!c || !peer)
+    if (c == NULL || peer == NULL)
         return answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no enrolee session");
     if (!request_format_ok(req))
         return answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
@@ -596,7 +597,7 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session, con
                                           : NULL);
     send_created(c, resp, ke_id, &r, ind.cei);
     log_enrolled(peer->kpm_id, ke_id, &r, &ind);
-    if (r.events.n > 0 && c->on_events)
+    if (r.events.n > 0 && c->on_events != NULL)
         c->on_events(&r.events, c->arg);
 }
 
@@ -692,7 +693,7 @@ static void handle_cert(coap_resource_t *resource, coap_session_t *session, cons
     size_t len = 0;
     int rc;
 
-    if (!c || !peer || !c->ca)
+    if (c == NULL || peer == NULL || c->ca == NULL)
         return answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no enrolee session");
     if (!request_format_ok(req))
         return answer(resp, COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT, "want 50");
@@ -715,7 +716,7 @@ static void mef_reply(enr_coap *c, coap_pdu_t *resp, enr_mef_answer *a, const ch
     uint8_t cf[4];
 
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE(a->code));
-    if (a->body) {
+    if (a->body != NULL) {
         coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT,
                         coap_encode_var_safe(cf, sizeof(cf), CMN_CF_JSON), cf);
         coap_add_data(resp, strlen(a->body), (const uint8_t *)a->body);
@@ -726,7 +727,7 @@ static void mef_reply(enr_coap *c, coap_pdu_t *resp, enr_mef_answer *a, const ch
     else
         CMN_WARN(SUB, "event=mef_%s_refused kpm_id=%s id=%s code=%u", what, peer->kpm_id, id,
                  a->code);
-    if (a->events.n > 0 && c->on_events)
+    if (a->events.n > 0 && c->on_events != NULL)
         c->on_events(&a->events, c->arg);
     free(a->body);
 }
@@ -739,7 +740,7 @@ static const enr_peer *mef_request(enr_coap *c, coap_session_t *session, const c
 
     *body = NULL;
     *len = 0;
-    if (!c || !peer) {
+    if (c == NULL || peer == NULL) {
         answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no MEF Handshake");
         return NULL;
     }
@@ -762,7 +763,7 @@ static void handle_mef_post(coap_resource_t *resource, coap_session_t *session,
 {
     enr_coap *c = coap_get_app_data(coap_session_get_context(session));
     coap_str_const_t *uri = coap_resource_get_uri_path(resource);
-    bool keys = uri && uri->length == 8 && memcmp(uri->s, "mef/keys", 8) == 0;
+    bool keys = uri != NULL && uri->length == 8 && memcmp(uri->s, "mef/keys", 8) == 0;
     const uint8_t *body;
     size_t len;
     const enr_peer *peer = mef_request(c, session, req, resp, &body, &len);
@@ -770,7 +771,7 @@ static void handle_mef_post(coap_resource_t *resource, coap_session_t *session,
     enr_mef_ctx x;
 
     (void)query;
-    if (!peer)
+    if (peer == NULL)
         return;
     x = (enr_mef_ctx){c->store, c->cfg, peer->kpm_id, (int64_t)time(NULL)};
     if (keys)
@@ -819,8 +820,8 @@ static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
     coap_pdu_code_t code = coap_pdu_get_code(req);
     coap_string_t *path = coap_get_uri_path(req);
     char kind[16], id[80];
-    bool item = path && cmn_coap_item_path("mef/", (const char *)path->s, path->length, kind,
-                                           sizeof(kind), id, sizeof(id));
+    bool item = path != NULL && cmn_coap_item_path("mef/", (const char *)path->s, path->length,
+                                                   kind, sizeof(kind), id, sizeof(id));
     bool clients = item && strcmp(kind, "clients") == 0, keys = item && strcmp(kind, "keys") == 0;
     const uint8_t *body;
     size_t len;
@@ -835,7 +836,7 @@ static void handle_unknown(coap_resource_t *resource, coap_session_t *session,
     if (code != COAP_REQUEST_CODE_DELETE && code != COAP_REQUEST_CODE_PUT &&
         !(keys && code == COAP_REQUEST_CODE_GET))
         return answer(resp, COAP_RESPONSE_CODE_NOT_ALLOWED, NULL);
-    if (!(peer = mef_request(c, session, req, resp, &body, &len)))
+    if ((peer = mef_request(c, session, req, resp, &body, &len)) == NULL)
         return;
     if (code == COAP_REQUEST_CODE_GET)
         return mef_retrieve(c, resource, session, req, resp, peer, id);
@@ -903,7 +904,7 @@ static int setup_pki(enr_coap *c)
     bool on = false;
     int rc;
 
-    if (!c->cfg->cert_rspf || !c->ca)
+    if (!c->cfg->cert_rspf || c->ca == NULL)
         return 0;
     rc = enr_trust_load(c->cfg->mfr_trust_anchors, time(NULL), &c->trust, err, sizeof(err));
     if (rc == 0)
@@ -931,7 +932,7 @@ int enr_coap_reload_trust(enr_coap *c, const char *list, const char *crls)
     char err[512];
     int rc;
 
-    if (!c->trust)
+    if (c->trust == NULL)
         return 0; /* no certificate handshake */
     rc = enr_trust_load(list, time(NULL), &t, err, sizeof(err));
     if (rc == 0)
@@ -962,23 +963,23 @@ static int setup_resources(enr_coap *c)
 {
     coap_resource_t *r = coap_resource_init(coap_make_str_const("enrol"), 0);
 
-    if (!r)
+    if (r == NULL)
         return CMN_ENOMEM;
     coap_register_handler(r, COAP_REQUEST_POST, handle_enrol);
     coap_add_resource(c->ctx, r);
     r = coap_resource_init(coap_make_str_const("cert"), 0);
-    if (!r)
+    if (r == NULL)
         return CMN_ENOMEM;
     coap_register_handler(r, COAP_REQUEST_POST, handle_cert);
     coap_add_resource(c->ctx, r);
     for (int i = 0; i < 2; i++) {
         r = coap_resource_init(coap_make_str_const(i ? "mef/keys" : "mef/clients"), 0);
-        if (!r)
+        if (r == NULL)
             return CMN_ENOMEM;
         coap_register_handler(r, COAP_REQUEST_POST, handle_mef_post);
         coap_add_resource(c->ctx, r);
     }
-    if (!(r = coap_resource_unknown_init2(handle_unknown, 0)))
+    if ((r = coap_resource_unknown_init2(handle_unknown, 0)) == NULL)
         return CMN_ENOMEM;
     coap_register_request_handler(r, COAP_REQUEST_DELETE, handle_unknown);
     coap_register_request_handler(r, COAP_REQUEST_POST, handle_unknown);
@@ -997,7 +998,7 @@ static int setup_context(enr_coap *c)
     if (!coap_dtls_is_supported())
         return CMN_ECOAP;
     c->ctx = coap_new_context(NULL);
-    if (!c->ctx)
+    if (c->ctx == NULL)
         return CMN_ECOAP;
     coap_set_app_data(c->ctx, c);
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
@@ -1010,7 +1011,7 @@ static int setup_context(enr_coap *c)
     if (rc == 0)
         rc = setup_resources(c);
     if (rc == 0 &&
-        (!cmn_coap_port_free(&addr) || !coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS)))
+        (!cmn_coap_port_free(&addr) || coap_new_endpoint(c->ctx, &addr, COAP_PROTO_DTLS) == NULL))
         rc = CMN_EIO;
     if (rc == 0 && coap_context_get_coap_fd(c->ctx) < 0)
         rc = CMN_ECOAP; /* libcoap without epoll: cannot share our poll loop */
@@ -1024,7 +1025,7 @@ int enr_coap_new(const enr_config *cfg, cmn_store *store, enr_ca *ca, enr_events
     int rc;
 
     *ret = NULL;
-    if (!c)
+    if (c == NULL)
         return CMN_ENOMEM;
     c->cfg = cfg;
     c->store = store;
@@ -1051,12 +1052,12 @@ void enr_coap_set_gba(enr_coap *c, enr_gba *gba)
 
 void enr_coap_free(enr_coap *c)
 {
-    if (!c)
+    if (c == NULL)
         return;
     cmn_dtls_guard_free(c->guard);
-    if (c->ctx)
+    if (c->ctx != NULL)
         coap_free_context(c->ctx);
-    while (c->peers) {
+    while (c->peers != NULL) {
         enr_peer *p = c->peers;
         c->peers = p->next;
         cmn_free_secret(p, sizeof(*p));

@@ -113,7 +113,7 @@ static const cmn_cfg_item enr_table[] = {
  * would get nothing. */
 static int check_peers(const char *path, const enr_config *cfg, char *err, size_t errlen)
 {
-    const char *file = path ? path : "(environment)";
+    const char *file = path != NULL ? path : "(environment)";
     cmn_bus_peers *p = NULL;
     const char *unbound = NULL;
     int rc;
@@ -143,11 +143,11 @@ static int check_peers(const char *path, const enr_config *cfg, char *err, size_
         unbound = cfg->registrar_cse_id;
     else if (!cmn_bus_peers_binds(p, cfg->maf_id))
         unbound = cfg->maf_id;
-    for (size_t i = 0; !unbound && i < cfg->n_targets; i++)
+    for (size_t i = 0; unbound == NULL && i < cfg->n_targets; i++)
         if (!cmn_bus_peers_binds(p, cfg->target_list[i].key))
             unbound = cfg->target_list[i].key;
     cmn_bus_peers_free(p);
-    if (!unbound)
+    if (unbound == NULL)
         return 0;
     snprintf(err, errlen, "%s: bus.peers: binds no key to %s (an enrolment target)", file, unbound);
     return CMN_ECONFIG;
@@ -184,15 +184,15 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
         strcmp(cfg->bus_events, cfg->bus_admin) == 0 ||
         strcmp(cfg->bus_sync, cfg->bus_admin) == 0) {
         snprintf(err, errlen, "%s: bus: events, sync and admin must be different endpoints",
-                 path ? path : "(environment)");
+                 path != NULL ? path : "(environment)");
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }
     if (cmn_cfg_pairs_parse(cfg->targets, &cfg->target_list, &cfg->n_targets, err, errlen) != 0 ||
         enr_config_target_poa(cfg, cfg->registrar_cse_id) != cfg->registrar_poa) {
-        if (cfg->target_list) /* parsed: the registrar is listed again */
+        if (cfg->target_list != NULL) /* parsed: the registrar is listed again */
             snprintf(err, errlen, "%s: enroller.targets: %s is registrar_cse_id already",
-                     path ? path : "(environment)", cfg->registrar_cse_id);
+                     path != NULL ? path : "(environment)", cfg->registrar_cse_id);
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }
@@ -208,7 +208,7 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
 
 void enr_config_free(enr_config *cfg)
 {
-    if (!cfg)
+    if (cfg == NULL)
         return;
     cmn_cfg_pairs_free(cfg->target_list, cfg->n_targets);
     cfg->target_list = NULL;

@@ -31,7 +31,7 @@ bool enr_valid_kpm_id(const char *s, size_t len)
 
 bool enr_valid_identifier(const char *s)
 {
-    size_t len = s ? strlen(s) : 0;
+    size_t len = s != NULL ? strlen(s) : 0;
 
     if (len == 0 || len >= ENR_ID_MAX)
         return false;
@@ -110,7 +110,7 @@ int enr_db_epoch(cmn_store *s, char ret[ENR_EPOCH_LEN + 1])
 
 void enr_enrolee_free(Tep__Enrolee *e)
 {
-    if (!e)
+    if (e == NULL)
         return;
     cmn_wipe(e->kpm.data, e->kpm.len);
     tep__enrolee__free_unpacked(e, NULL);
@@ -118,7 +118,7 @@ void enr_enrolee_free(Tep__Enrolee *e)
 
 void enr_enrolment_free(Tep__Enrolment *e)
 {
-    if (!e)
+    if (e == NULL)
         return;
     cmn_wipe(e->ke.data, e->ke.len);
     tep__enrolment__free_unpacked(e, NULL);
@@ -129,13 +129,13 @@ void enr_enrolment_free(Tep__Enrolment *e)
 static int unpack_enrolee(const void *val, size_t len, Tep__Enrolee **ret)
 {
     *ret = tep__enrolee__unpack(NULL, len, val);
-    return *ret ? 0 : CMN_ECORRUPT;
+    return *ret != NULL ? 0 : CMN_ECORRUPT;
 }
 
 static int unpack_enrolment(const void *val, size_t len, Tep__Enrolment **ret)
 {
     *ret = tep__enrolment__unpack(NULL, len, val);
-    return *ret ? 0 : CMN_ECORRUPT;
+    return *ret != NULL ? 0 : CMN_ECORRUPT;
 }
 
 static int txn_get_enrolee(cmn_txn *t, const char *kpm_id, Tep__Enrolee **ret)
@@ -279,7 +279,7 @@ static int id_list_add(id_list *l, const char *id, size_t len)
 {
     char(*arr)[CMN_KEY_ID_MAX] = realloc(l->id, (l->n + 1) * sizeof(*arr));
 
-    if (!arr)
+    if (arr == NULL)
         return CMN_ENOMEM;
     l->id = arr;
     if (len >= CMN_KEY_ID_MAX)
@@ -294,7 +294,7 @@ static int instance_one(const void *key, size_t klen, const void *val, size_t vl
 {
     const char *k = key, *nul = memchr(k, '\0', klen);
 
-    if (!nul)
+    if (nul == NULL)
         return CMN_ECORRUPT;
     return id_list_add(arg, nul + 1, klen - (size_t)(nul + 1 - k));
 }
@@ -328,7 +328,7 @@ static int txn_revoke_enrolee(cmn_txn *t, const char *kpm_id, const id_list *ins
     rc = cmn_txn_put_msg(t, ENR_DB_ENROLEES, kpm_id, strlen(kpm_id), &e->base);
     if (rc == 0)
         rc = txn_revoke_current(t, kpm_id, out);
-    for (size_t i = 0; rc == 0 && inst && i < inst->n; i++)
+    for (size_t i = 0; rc == 0 && inst != NULL && i < inst->n; i++)
         rc = txn_revoke_enrolment(t, inst->id[i], out);
 out:
     enr_enrolee_free(e);
@@ -340,7 +340,7 @@ static int revoke_all(cmn_store *s, const id_list *kpm_ids, enr_events *ret_even
 {
     id_list *inst = calloc(kpm_ids->n ? kpm_ids->n : 1, sizeof(*inst));
     cmn_txn *t = NULL;
-    int rc = inst ? 0 : CMN_ENOMEM;
+    int rc = inst != NULL ? 0 : CMN_ENOMEM;
 
     memset(ret_events, 0, sizeof(*ret_events));
     for (size_t i = 0; rc == 0 && i < kpm_ids->n; i++)
@@ -354,7 +354,7 @@ static int revoke_all(cmn_store *s, const id_list *kpm_ids, enr_events *ret_even
         t = NULL;
     }
     cmn_txn_abort(t);
-    for (size_t i = 0; inst && i < kpm_ids->n; i++)
+    for (size_t i = 0; inst != NULL && i < kpm_ids->n; i++)
         free(inst[i].id);
     free(inst);
     if (rc != 0)
@@ -465,7 +465,8 @@ out:
 
 int enr_instance_id(const char *stem, const char *ke_id, char *ret, size_t retlen)
 {
-    if (!stem || !ke_id || strspn(ke_id, "0123456789abcdef") < ENR_INSTANCE_HEX || stem[0] == '\0')
+    if (stem == NULL || ke_id == NULL || strspn(ke_id, "0123456789abcdef") < ENR_INSTANCE_HEX ||
+        stem[0] == '\0')
         return CMN_EINVAL;
     if ((size_t)snprintf(ret, retlen, "C%s-%.*s", stem, ENR_INSTANCE_HEX, ke_id) >= retlen)
         return CMN_ERANGE;
@@ -767,7 +768,7 @@ static int event_one(const void *key, size_t klen, const void *val, size_t vlen,
     if (klen != 8 || cmn_store_key_u64(key) <= it->after)
         return 0;
     e = tep__event__unpack(NULL, vlen, val);
-    rc = e ? it->fn(e, it->arg) : CMN_ECORRUPT;
+    rc = e != NULL ? it->fn(e, it->arg) : CMN_ECORRUPT;
     tep__event__free_unpacked(e, NULL);
     return rc;
 }

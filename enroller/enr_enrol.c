@@ -12,7 +12,7 @@ static int get_flag(json_t *root, const char *name, bool *ret)
     json_t *v = json_object_get(root, name);
 
     *ret = false;
-    if (!v)
+    if (v == NULL)
         return 0;
     if (!json_is_boolean(v))
         return CMN_EINVAL;
@@ -29,7 +29,7 @@ int enr_enrol_parse(const uint8_t *body, size_t len, enr_indications *ret)
     if (len == 0)
         return 0;
     root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
-    if (!root || !json_is_object(root))
+    if (root == NULL || !json_is_object(root))
         rc = CMN_EINVAL;
     if (rc == 0)
         rc = get_flag(root, "cei", &ret->cei);
@@ -49,26 +49,26 @@ int enr_enrol_answer(const char *ke_id, const enr_enrol_result *r, const enr_tar
                              "csi", tgt->csi, "poa", tgt->poa, "mafi", tgt->mafi);
 
     *ret = NULL;
-    if (!root)
+    if (root == NULL)
         return CMN_ENOMEM;
-    if (tgt->mpoa && tgt->mpoa[0] &&
+    if (tgt->mpoa != NULL && tgt->mpoa[0] &&
         json_object_set_new(json_object_get(root, "tgt"), "mpoa", json_string(tgt->mpoa)) != 0) {
         json_decref(root);
         return CMN_ENOMEM;
     }
-    if (tgt->tas && json_object_set_new(root, "tas", json_pack("[s]", tgt->tas)) != 0) {
+    if (tgt->tas != NULL && json_object_set_new(root, "tas", json_pack("[s]", tgt->tas)) != 0) {
         json_decref(root);
         return CMN_ENOMEM;
     }
     *ret = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
-    return *ret ? 0 : CMN_ENOMEM;
+    return *ret != NULL ? 0 : CMN_ENOMEM;
 }
 
 int enr_cert_parse(const uint8_t *body, size_t len, uint8_t *ret_der, size_t *inout_len)
 {
     json_t *root = len ? json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-    json_t *csr = root ? json_object_get(root, "csr") : NULL;
+    json_t *csr = root != NULL ? json_object_get(root, "csr") : NULL;
     int rc = CMN_EINVAL;
 
     if (json_is_string(csr))
@@ -85,9 +85,9 @@ int enr_cert_answer(const char *crt_pem, const char *serial, int64_t not_after, 
                              (json_int_t)not_after, "tas", ca_pem);
 
     *ret = NULL;
-    if (!root)
+    if (root == NULL)
         return CMN_ENOMEM;
     *ret = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
-    return *ret ? 0 : CMN_ENOMEM;
+    return *ret != NULL ? 0 : CMN_ENOMEM;
 }

@@ -80,7 +80,7 @@ int enr_gba_fd(const enr_gba *g)
 bool enr_gba_is_btid(const char *id, size_t len)
 {
     const char *at = memchr(id, '@', len);
-    size_t local = at ? (size_t)(at - id) : 0;
+    size_t local = at != NULL ? (size_t)(at - id) : 0;
 
     if (at == NULL || local == 0 || local % 4 != 0 || len - local < 2 || len >= CMN_GBA_BTID_MAX)
         return false;
@@ -147,7 +147,7 @@ static int ask(enr_gba *g, const char *btid, int64_t now)
     pending *p = NULL;
     int rc;
 
-    for (size_t i = 0; i < PENDING_N && !p; i++)
+    for (size_t i = 0; i < PENDING_N && p == NULL; i++)
         if (!g->out[i].used)
             p = &g->out[i];
     if (p == NULL)
@@ -216,7 +216,7 @@ static void on_answer(enr_gba *g, const Tep__Envelope *env, int64_t now)
     impi_match m = {0};
     entry *e;
 
-    for (size_t i = 0; i < PENDING_N && !p; i++)
+    for (size_t i = 0; i < PENDING_N && p == NULL; i++)
         if (g->out[i].used && g->out[i].request_id == env->request_id)
             p = &g->out[i];
     if (p == NULL || r == NULL)

@@ -86,14 +86,14 @@ static int run_loop(enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd, const
     enr_bus_fds(bus, bus_fds);
     pfd[2] = (struct pollfd){.fd = bus_fds[0], .events = POLLIN};
     pfd[3] = (struct pollfd){.fd = bus_fds[1], .events = POLLIN};
-    pfd[4] = (struct pollfd){.fd = gba ? enr_gba_fd(gba) : -1, .events = POLLIN};
+    pfd[4] = (struct pollfd){.fd = gba != NULL ? enr_gba_fd(gba) : -1, .events = POLLIN};
     for (;;) {
         if (poll(pfd, 5, wait_ms > 0 && wait_ms < TICK_MS ? wait_ms : TICK_MS) < 0 &&
             errno != EINTR)
             return CMN_EIO;
         if (read_signals(sigfd, config, coap))
             return 0;
-        if (gba)
+        if (gba != NULL)
             enr_gba_process(gba, (int64_t)time(NULL));
         wait_ms = enr_coap_process(coap);
         if (wait_ms < 0)

@@ -23,12 +23,12 @@ typedef struct {
 
 static void slot_free(sync_slot *slot)
 {
-    if (!slot)
+    if (slot == NULL)
         return;
-    if (slot->event)
+    if (slot->event != NULL)
         tep__event__free_unpacked(slot->event, NULL);
     enr_enrolment_free(slot->enrolment);
-    if (slot->mef_key)
+    if (slot->mef_key != NULL)
         tep__mef_key__free_unpacked(slot->mef_key, NULL);
     cmn_free_secret(slot, sizeof(*slot));
 }
@@ -136,7 +136,7 @@ static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req, co
     sync_slot *slot = calloc(1, sizeof(*slot));
     int rc;
 
-    if (!slot)
+    if (slot == NULL)
         return CMN_ENOMEM;
     tep__sync_item__init(&slot->item);
     tep__credential__init(&slot->cred);
@@ -184,7 +184,7 @@ int enr_sync_answer(cmn_store *s, const char *mef_fqdn, const Tep__SyncRequest *
     if (rc != 0)
         return rc;
     resp->epoch = strdup(epoch);
-    if (!resp->epoch) {
+    if (resp->epoch == NULL) {
         resp->epoch = (char *)protobuf_c_empty_string;
         return CMN_ENOMEM;
     }
@@ -197,7 +197,7 @@ int enr_sync_answer(cmn_store *s, const char *mef_fqdn, const Tep__SyncRequest *
     if (n == 0)
         return 0;
     resp->items = calloc(n, sizeof(*resp->items));
-    if (!resp->items) {
+    if (resp->items == NULL) {
         enr_sync_clear(resp);
         return CMN_ENOMEM;
     }
@@ -215,7 +215,7 @@ int enr_sync_answer(cmn_store *s, const char *mef_fqdn, const Tep__SyncRequest *
 
 void enr_sync_clear(Tep__SyncResponse *resp)
 {
-    if (!resp)
+    if (resp == NULL)
         return;
     for (size_t i = 0; i < resp->n_items; i++)
         slot_free((sync_slot *)resp->items[i]);

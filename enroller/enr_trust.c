@@ -44,7 +44,7 @@ static int read_file(const char *path, char *buf, size_t cap, size_t *ret_len)
     FILE *f = fopen(path, "r");
     size_t n;
 
-    if (!f)
+    if (f == NULL)
         return CMN_ENOTFOUND;
     n = fread(buf, 1, cap - 1, f);
     if (!feof(f) && n == cap - 1)
@@ -90,11 +90,12 @@ static int load_file(enr_trust *t, const char *path, int64_t now, char *err, siz
     char *buf = malloc(FILE_MAX);
     const char *p, *why = "not readable";
     size_t len = 0, k = 0;
-    int rc = buf ? read_file(path, buf, FILE_MAX, &len) : CMN_ENOMEM;
+    int rc = buf != NULL ? read_file(path, buf, FILE_MAX, &len) : CMN_ENOMEM;
 
     if (rc == CMN_ERANGE)
         why = "larger than 64 KiB";
-    for (p = rc == 0 ? strstr(buf, PEM_BEGIN) : NULL; p && rc == 0; p = strstr(p + 1, PEM_BEGIN)) {
+    for (p = rc == 0 ? strstr(buf, PEM_BEGIN) : NULL; p != NULL && rc == 0;
+         p = strstr(p + 1, PEM_BEGIN)) {
         k++;
         rc = add_anchor(t, p, len - (size_t)(p - buf), now, &why);
     }
@@ -117,12 +118,12 @@ typedef int (*load_fn)(enr_trust *t, const char *path, int64_t now, char *err, s
 static int each_file(enr_trust *t, const char *list, load_fn load, int64_t now, char *err,
                      size_t errlen)
 {
-    char *copy = strdup(list ? list : ""), *save = NULL;
-    int rc = copy ? 0 : CMN_ENOMEM;
+    char *copy = strdup(list != NULL ? list : ""), *save = NULL;
+    int rc = copy != NULL ? 0 : CMN_ENOMEM;
 
     if (rc != 0)
         snprintf(err, errlen, "out of memory");
-    for (char *f = rc == 0 ? strtok_r(copy, " \t,", &save) : NULL; f && rc == 0;
+    for (char *f = rc == 0 ? strtok_r(copy, " \t,", &save) : NULL; f != NULL && rc == 0;
          f = strtok_r(NULL, " \t,", &save))
         rc = load(t, f, now, err, errlen) != 0 ? CMN_ECONFIG : 0;
     free(copy);
@@ -132,10 +133,10 @@ static int each_file(enr_trust *t, const char *list, load_fn load, int64_t now, 
 int enr_trust_load(const char *list, int64_t now, enr_trust **ret, char *err, size_t errlen)
 {
     enr_trust *t = calloc(1, sizeof(*t));
-    int rc = t ? each_file(t, list, load_file, now, err, errlen) : CMN_ENOMEM;
+    int rc = t != NULL ? each_file(t, list, load_file, now, err, errlen) : CMN_ENOMEM;
 
     *ret = NULL;
-    if (!t)
+    if (t == NULL)
         snprintf(err, errlen, "out of memory");
     if (rc != 0) {
         free(t);
@@ -147,14 +148,14 @@ int enr_trust_load(const char *list, int64_t now, enr_trust **ret, char *err, si
 
 void enr_trust_free(enr_trust *t)
 {
-    for (size_t i = 0; t && i < t->n_crl; i++)
+    for (size_t i = 0; t != NULL && i < t->n_crl; i++)
         X509_CRL_free(t->c[i].crl);
     free(t);
 }
 
 size_t enr_trust_count(const enr_trust *t)
 {
-    return t ? t->n : 0;
+    return t != NULL ? t->n : 0;
 }
 
 int enr_trust_valid_list(const char *v, char *err, size_t errlen)
@@ -168,7 +169,7 @@ int enr_trust_valid_list(const char *v, char *err, size_t errlen)
 
 int enr_trust_check(const enr_trust *t, const uint8_t *der, size_t len)
 {
-    for (size_t i = 0; t && i < t->n; i++)
+    for (size_t i = 0; t != NULL && i < t->n; i++)
         if (cmn_ca_verify(t->a[i].der, t->a[i].len, der, len) == 0)
             return 0;
     return CMN_EDENIED;
@@ -180,7 +181,7 @@ static int64_t asn1_time_unix(const ASN1_TIME *tm)
 {
     struct tm t;
 
-    if (!tm || ASN1_TIME_to_tm(tm, &t) != 1)
+    if (tm == NULL || ASN1_TIME_to_tm(tm, &t) != 1)
         return -1;
     return (int64_t)timegm(&t);
 }
@@ -192,7 +193,8 @@ static size_t crl_anchor(const enr_trust *t, X509_CRL *crl)
     for (size_t i = 0; i < t->n; i++) {
         const unsigned char *p = t->a[i].der;
         X509 *ca = d2i_X509(NULL, &p, (long)t->a[i].len);
-        int ok = ca && X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) == 0 &&
+        int ok = ca != NULL &&
+                 X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) == 0 &&
                  X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1;
 
         X509_free(ca);
@@ -235,7 +237,7 @@ static int load_crl_file(enr_trust *t, const char *path, int64_t now, char *err,
     const char *why = "not readable";
     X509_CRL *crl;
     size_t k = 0;
-    int rc = b ? 0 : CMN_ENOTFOUND;
+    int rc = b != NULL ? 0 : CMN_ENOTFOUND;
 
     ERR_clear_error();
     while (rc == 0 && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
@@ -270,16 +272,16 @@ int enr_trust_load_crls(enr_trust *t, const char *list, int64_t now, char *err, 
 
 size_t enr_trust_crl_count(const enr_trust *t)
 {
-    return t ? t->n_crl : 0;
+    return t != NULL ? t->n_crl : 0;
 }
 
 int enr_trust_revoked(const enr_trust *t, const uint8_t *der, size_t len, int64_t now)
 {
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
-    int rc = x ? 0 : CMN_EINVAL;
+    int rc = x != NULL ? 0 : CMN_EINVAL;
 
-    for (size_t i = 0; rc == 0 && t && i < t->n_crl; i++) {
+    for (size_t i = 0; rc == 0 && t != NULL && i < t->n_crl; i++) {
         const anchor *a = &t->a[t->c[i].anchor];
         X509_REVOKED *rev = NULL;
 

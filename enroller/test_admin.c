@@ -23,7 +23,7 @@ static int setup(void **state)
     cmn_store *s = NULL;
 
     snprintf(dir, sizeof(dir), "/tmp/tep-test-enradm-XXXXXX");
-    if (!mkdtemp(dir) || enr_db_open(dir, &s) != 0)
+    if (mkdtemp(dir) == NULL || enr_db_open(dir, &s) != 0)
         return -1;
     *state = s;
     return 0;
@@ -57,7 +57,7 @@ static int simple(cmn_store *s, Tep__AdminRequest__Op op, const char *kpm_id,
     Tep__AdminRequest req = TEP__ADMIN_REQUEST__INIT;
 
     req.op = op;
-    if (kpm_id)
+    if (kpm_id != NULL)
         req.kpm_id = (char *)kpm_id;
     tep__admin_response__init(resp);
     return enr_admin_handle(s, &req, time(NULL), resp, ev);

@@ -38,7 +38,7 @@ static int setup(void **state)
     f->now = time(NULL);
     f->expires = f->now + 3 * 86400;
     snprintf(dir, sizeof(dir), "/tmp/tep-test-ca-XXXXXX");
-    if (!mkdtemp(dir) || enr_db_open(dir, &f->s) != 0)
+    if (mkdtemp(dir) == NULL || enr_db_open(dir, &f->s) != 0)
         return -1;
     e.kpm_id = "device01";
     e.kpm.data = kpm;

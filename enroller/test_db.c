@@ -31,7 +31,7 @@ static int setup(void **state)
     uint8_t kpm[32] = {0x42};
 
     snprintf(dir, sizeof(dir), "/tmp/tep-test-enr-XXXXXX");
-    if (!mkdtemp(dir) || enr_db_open(dir, &s) != 0)
+    if (mkdtemp(dir) == NULL || enr_db_open(dir, &s) != 0)
         return -1;
     e.kpm_id = "device01";
     e.kpm.data = kpm;

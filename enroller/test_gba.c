@@ -39,7 +39,7 @@ static int setup(void **state)
     Tep__Enrolee e = TEP__ENROLEE__INIT;
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/tep-test-enrgba-XXXXXX");
-    if (!mkdtemp(f->dir) || enr_db_open(f->dir, &f->store) != 0)
+    if (mkdtemp(f->dir) == NULL || enr_db_open(f->dir, &f->store) != 0)
         return -1;
     snprintf(f->ep, sizeof(f->ep), "ipc://%s/zn.ipc", f->dir);
     if (cmn_bus_new(&f->bus) != 0 || cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &f->bsf) != 0 ||

@@ -56,8 +56,8 @@ static int setup(void **state)
     memset(&cfg, 0, sizeof(cfg));
     if (enr_config_load(NULL, &cfg, err, sizeof(err)) != 0)
         return -1;
-    if (!mkdtemp(dir) || enr_db_open(dir, &s) != 0 || !add(s, "dev7", KE_ID) ||
-        !add(s, "dev8", "fedcba9876543210fedcba9876543210@mef.tep.local"))
+    if (mkdtemp(dir) == NULL || enr_db_open(dir, &s) != 0 || add(s, "dev7", KE_ID) == NULL ||
+        add(s, "dev8", "fedcba9876543210fedcba9876543210@mef.tep.local") == NULL)
         return -1;
     *state = s;
     return 0;
@@ -79,7 +79,7 @@ static enr_mef_ctx ctx(cmn_store *s, const char *kpm_id)
 static const char *member(const enr_mef_answer *a, const char *name)
 {
     static char buf[128];
-    json_t *o = a->body ? json_loads(a->body, 0, NULL) : NULL;
+    json_t *o = a->body != NULL ? json_loads(a->body, 0, NULL) : NULL;
 
     snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(o, name)) ?: "");
     json_decref(o);

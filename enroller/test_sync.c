@@ -35,7 +35,7 @@ static int setup(void **state)
     enr_enrol_input in = {"device01", "ab@" MEF, ke, CSE, MAF, time(NULL)};
 
     snprintf(dir, sizeof(dir), "/tmp/tep-test-sync-XXXXXX");
-    if (!mkdtemp(dir) || enr_db_open(dir, &s) != 0)
+    if (mkdtemp(dir) == NULL || enr_db_open(dir, &s) != 0)
         return -1;
     e.kpm_id = "device01";
     e.kpm.data = kpm;

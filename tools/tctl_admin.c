@@ -46,22 +46,22 @@ int tctl_setting(const tctl_opts *o, const char *section, const char *key, char 
 
     env_name(section, key, name, sizeof(name));
     env = getenv(name);
-    if (env) {
+    if (env != NULL) {
         snprintf(buf, len, "%s", env);
         return 0;
     }
-    if (!o->config || ini_parse(o->config, ini_one, &l) < 0)
+    if (o->config == NULL || ini_parse(o->config, ini_one, &l) < 0)
         return CMN_ENOTFOUND;
     return l.found ? 0 : CMN_ENOTFOUND;
 }
 
 void tctl_admin_endpoint(const tctl_opts *o, const char *daemon, char *buf, size_t len)
 {
-    if (o->admin) {
+    if (o->admin != NULL) {
         snprintf(buf, len, "%s", o->admin);
         return;
     }
-    if (o->config && tctl_setting(o, "bus", "admin", buf, len) == 0)
+    if (o->config != NULL && tctl_setting(o, "bus", "admin", buf, len) == 0)
         return;
     snprintf(buf, len, "ipc:///run/tep/%s-admin.ipc", daemon);
 }

@@ -88,7 +88,7 @@ static int parse_add(int argc, char **argv, app_args *a)
             return -1;
         }
     }
-    if (optind + 1 != argc || !a->out)
+    if (optind + 1 != argc || a->out == NULL)
         return -1;
     a->app_id = argv[optind];
     return 0;
@@ -136,7 +136,7 @@ static int app_add(const tctl_opts *o, int argc, char **argv)
         app_usage(stderr);
         return TCTL_USAGE;
     }
-    if (!a.kpm_id)
+    if (a.kpm_id == NULL)
         default_kpm_id(&a);
     tctl_mef_defaults(o, &a.mef_uri, &a.mef_fqdn, a.uri_buf, a.fqdn_buf, sizeof(a.uri_buf));
     if (!a.force && access(a.out, F_OK) == 0) {
@@ -145,8 +145,8 @@ static int app_add(const tctl_opts *o, int argc, char **argv)
     }
     e.kpm_id = (char *)a.kpm_id;
     e.app_id = (char *)a.app_id;
-    e.enrolee_id = (char *)(a.stem ? a.stem : "");
-    e.target_cse_id = (char *)(a.target ? a.target : "");
+    e.enrolee_id = (char *)(a.stem != NULL ? a.stem : "");
+    e.target_cse_id = (char *)(a.target != NULL ? a.target : "");
     e.expires = (int64_t)time(NULL) + a.lifetime;
     req.op = TEP__ADMIN_REQUEST__OP__APP_ADD;
     req.enrolee = &e;
@@ -191,7 +191,7 @@ static int app_simple(const tctl_opts *o, Tep__AdminRequest__Op op, const char *
     int ex;
 
     req.op = op;
-    req.app_id = (char *)(app_id ? app_id : "");
+    req.app_id = (char *)(app_id != NULL ? app_id : "");
     ex = tctl_admin_call(o, "enroller", &req, &resp);
     if (ex != TCTL_OK)
         return ex;

@@ -58,7 +58,7 @@ static int bus_sync(const tctl_opts *o, const char *ep, const char *target, uint
     }
     for (size_t i = 0; i < r->sync_resp->n_items; i++) {
         const Tep__SyncItem *it = r->sync_resp->items[i];
-        if (!it->credential || !it->event)
+        if (it->credential == NULL || it->event == NULL)
             continue;
         printf("%llu %s %s %u%s\n", (unsigned long long)it->event->seq, it->credential->enrolee_id,
                it->credential->key_id, it->credential->suid,
@@ -86,7 +86,7 @@ static int bus_key(const tctl_opts *o, const char *ep, const char *key_id, const
     if (ex != TCTL_OK)
         return ex;
     if (r->body_case != TEP__ENVELOPE__BODY_KEY_RESP || r->key_resp->err != 0 ||
-        !r->key_resp->credential) {
+        r->key_resp->credential == NULL) {
         ex = refused(r,
                      r->body_case == TEP__ENVELOPE__BODY_KEY_RESP ? r->key_resp->err : CMN_EPROTO);
         goto out;

@@ -59,12 +59,12 @@ void tctl_mef_defaults(const tctl_opts *o, const char **uri, const char **fqdn, 
 {
     char listen[256];
 
-    if (!*fqdn) {
+    if (*fqdn == NULL) {
         *fqdn = TCTL_DEFAULT_MEF_FQDN;
         if (tctl_setting(o, "enroller", "mef_fqdn", fqdn_buf, len) == 0)
             *fqdn = fqdn_buf;
     }
-    if (!*uri) {
+    if (*uri == NULL) {
         *uri = TCTL_DEFAULT_MEF_URI;
         if (tctl_setting(o, "enroller", "listen", listen, sizeof(listen)) == 0) {
             snprintf(uri_buf, len, "coaps://%s", listen);
@@ -79,13 +79,13 @@ void tctl_time_str(int64_t t, char *buf, size_t len)
     struct tm tm;
 
     snprintf(buf, len, "-");
-    if (t > 0 && gmtime_r(&tt, &tm))
+    if (t > 0 && gmtime_r(&tt, &tm) != NULL)
         strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void add_defaults(const tctl_opts *o, add_args *a)
 {
-    if (!a->ae_id) {
+    if (a->ae_id == NULL) {
         snprintf(a->ae_buf, sizeof(a->ae_buf), "C%s", a->name);
         a->ae_id = a->ae_buf;
     }
@@ -147,7 +147,7 @@ static int parse_add(int argc, char **argv, add_args *a)
             return -1;
         }
     }
-    if (optind + 1 != argc || !a->out == !a->gba_impi) /* exactly one of them */
+    if (optind + 1 != argc || (a->out == NULL) == (a->gba_impi == NULL)) /* exactly one of them */
         return -1;
     a->name = argv[optind];
     return 0;
@@ -155,7 +155,7 @@ static int parse_add(int argc, char **argv, add_args *a)
 
 const char *tctl_target_str(const Tep__Enrolee *e)
 {
-    return e->target_cse_id && e->target_cse_id[0] ? e->target_cse_id : "-";
+    return e->target_cse_id != NULL && e->target_cse_id[0] ? e->target_cse_id : "-";
 }
 
 static void print_added(const Tep__Enrolee *e, const char *path)
@@ -178,17 +178,17 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     e.kpm_id = (char *)a->name;
     e.enrolee_id = (char *)a->ae_id;
     e.app_id = (char *)a->app_id;
-    e.target_cse_id = (char *)(a->target ? a->target : "");
-    e.gba_impi = (char *)(a->gba_impi ? a->gba_impi : "");
+    e.target_cse_id = (char *)(a->target != NULL ? a->target : "");
+    e.gba_impi = (char *)(a->gba_impi != NULL ? a->gba_impi : "");
     e.expires = (int64_t)time(NULL) + a->lifetime;
-    if (a->cert_identity)
+    if (a->cert_identity != NULL)
         e.cert_identity = (char *)a->cert_identity;
     req.op = TEP__ADMIN_REQUEST__OP__ENROLEE_ADD;
     req.enrolee = &e;
     ex = tctl_admin_call(o, "enroller", &req, &resp);
     if (ex != TCTL_OK)
         return ex;
-    if (a->gba_impi && resp->admin_resp->n_enrolees == 1) { /* no Kpm, no file */
+    if (a->gba_impi != NULL && resp->admin_resp->n_enrolees == 1) { /* no Kpm, no file */
         print_added(resp->admin_resp->enrolees[0], "-");
         printf("GBA_IMPI=%s\n", a->gba_impi);
         goto out;
@@ -225,7 +225,7 @@ static int enrolee_add(const tctl_opts *o, int argc, char **argv)
         return rc > 0 ? TCTL_OK : TCTL_USAGE;
     }
     add_defaults(o, &a);
-    if (a.out && !a.force && access(a.out, F_OK) == 0) {
+    if (a.out != NULL && !a.force && access(a.out, F_OK) == 0) {
         fprintf(stderr, "tepctl: %s exists (use --force to overwrite)\n", a.out);
         return TCTL_USAGE;
     }

@@ -45,7 +45,7 @@ static int keys_from(const char *k_hex, const char *opc_hex, const char *op_hex,
     int ex = TCTL_OK;
 
     if (k_hex == NULL) {
-        if (opc_hex || op_hex) {
+        if (opc_hex != NULL || op_hex != NULL) {
             fprintf(stderr, "tepctl: gba add: --opc/--op need --k\n");
             return TCTL_USAGE;
         }
@@ -57,7 +57,7 @@ static int keys_from(const char *k_hex, const char *opc_hex, const char *op_hex,
         fprintf(stderr, "tepctl: gba add: give one of --opc and --op with --k\n");
         return TCTL_USAGE;
     }
-    if (opc_hex)
+    if (opc_hex != NULL)
         return parse_key("--opc", opc_hex, opc);
     if ((ex = parse_key("--op", op_hex, op)) != TCTL_OK)
         return ex;

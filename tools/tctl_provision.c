@@ -21,12 +21,12 @@ int tctl_provision_format(const tctl_provision *p, char **ret, size_t *ret_len)
 
     *ret = NULL;
     *ret_len = 0;
-    if (!hex)
+    if (hex == NULL)
         return CMN_ENOMEM;
     cmn_hex_encode(p->kpm, p->kpm_len, hex);
     cap = hexlen + strlen(p->kpm_id) + strlen(p->mef_uri) + strlen(p->mef_fqdn) + 128;
     buf = malloc(cap);
-    if (!buf)
+    if (buf == NULL)
         goto out;
     if (p->kpm_len == 0) /* a certificate enrolee (TS-0003 8.3.2.2): no Kpm */
         n = snprintf(buf, cap,

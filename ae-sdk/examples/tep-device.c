@@ -137,13 +137,13 @@ static void print_created(const char *parent, const tep_response *rsp, char *ret
         json_object_foreach(root, key, res)
             rn = json_string_value(json_object_get(res, "rn"));
     }
-    if (rn) {
+    if (rn != NULL) {
         printf("RN=%s\nPATH=%s/%s\nRESOURCE=%s/%s\n", rn, parent, rn, parent, rn);
-        if (ret)
+        if (ret != NULL)
             snprintf(ret, retlen, "%s/%s", parent, rn);
-    } else if (rsp->location) {
+    } else if (rsp->location != NULL) {
         printf("PATH=%s\nRESOURCE=%s\n", rsp->location, rsp->location);
-        if (ret)
+        if (ret != NULL)
             snprintf(ret, retlen, "%s", rsp->location);
     }
     json_decref(root);
@@ -163,7 +163,7 @@ static void print_retrieved(const tep_response *rsp)
         if (json_is_string(json_object_get(res, "rn")))
             printf("RN=%s\n", json_string_value(json_object_get(res, "rn")));
     }
-    if (rsp->body_len && !strchr(rsp->body, '\n'))
+    if (rsp->body_len && strchr(rsp->body, '\n') == NULL)
         printf("BODY=%s\n", rsp->body);
     json_decref(root);
 }
@@ -181,8 +181,8 @@ static void print_enrolment(const tep_device *dev)
 
 static int do_enrol(ctx *c)
 {
-    int rc =
-        c->cert ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 0) : tep_enrol(c->dev);
+    int rc = c->cert != NULL ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 0)
+                             : tep_enrol(c->dev);
 
     if (rc < 0)
         return fail("enrolment", rc);
@@ -194,7 +194,7 @@ static int do_connect(ctx *c)
 {
     int rc;
 
-    if (c->conn)
+    if (c->conn != NULL)
         return EXIT_OK;
     if (!tep_device_is_enrolled(c->dev)) {
         fprintf(stderr, "tep-device: not enrolled (run `enrol` first)\n");
@@ -231,14 +231,14 @@ static int do_register(ctx *c, const char *app_id, const char *rn, bool tolerate
 
     if (rc != EXIT_OK)
         return rc;
-    if (c->from) { /* an explicit originator: a plain request, nothing remembered */
+    if (c->from != NULL) { /* an explicit originator: a plain request, nothing remembered */
         char *body = NULL;
         json_t *o = json_pack("{s:{s:s,s:s,s:b,s:[s]}}", "m2m:ae", "rn",
-                              rn ? rn : tep_device_enrolee_id(c->dev), "api",
-                              app_id ? app_id : TEP_DEFAULT_APP_ID, "rr", 0, "srv", "3");
-        body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+                              rn != NULL ? rn : tep_device_enrolee_id(c->dev), "api",
+                              app_id != NULL ? app_id : TEP_DEFAULT_APP_ID, "rr", 0, "srv", "3");
+        body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
-        if (!body)
+        if (body == NULL)
             return fail("register", TEP_ENOMEM);
         rc = tep_request(c->conn, TEP_OP_CREATE, tep_device_registrar_cse_id(c->dev) + 1, TEP_TY_AE,
                          body, c->from, &rsp);
@@ -253,7 +253,7 @@ static int do_register(ctx *c, const char *app_id, const char *rn, bool tolerate
         rc = (printf("RSC=%u\n", rsp->rsc), EXIT_OK);
     else
         rc = rsc_exit("AE registration", rsp);
-    if (rc == EXIT_OK && tep_device_ae_path(c->dev))
+    if (rc == EXIT_OK && tep_device_ae_path(c->dev) != NULL)
         printf("PATH=%s\nRESOURCE=%s\n", tep_device_ae_path(c->dev), tep_device_ae_path(c->dev));
     tep_response_free(rsp);
     return rc;
@@ -263,16 +263,16 @@ static int do_register(ctx *c, const char *app_id, const char *rn, bool tolerate
 static int create(ctx *c, const char *parent, unsigned ty, json_t *content, bool tolerate_exists,
                   char *ret_path, size_t pathlen)
 {
-    char *body = content ? json_dumps(content, JSON_COMPACT) : NULL;
+    char *body = content != NULL ? json_dumps(content, JSON_COMPACT) : NULL;
     tep_response *rsp;
     int rc = EXIT_OK;
 
     json_decref(content);
-    if (!body)
+    if (body == NULL)
         return fail("create", TEP_ENOMEM);
     rsp = request(c, TEP_OP_CREATE, parent, ty, body, &rc);
     free(body);
-    if (!rsp)
+    if (rsp == NULL)
         return rc;
     if (tolerate_exists && (rsp->rsc == 4105 || rsp->rsc == 5106)) { /* already there */
         printf("RSC=%u\n", rsp->rsc);
@@ -288,7 +288,7 @@ static const char *ae_path(ctx *c)
 {
     const char *p = tep_device_ae_path(c->dev);
 
-    if (!p)
+    if (p == NULL)
         fprintf(stderr, "tep-device: not enrolled (run `enrol` first)\n");
     return p;
 }
@@ -297,7 +297,7 @@ static int do_create_cnt(ctx *c, const char *name, bool tolerate_exists)
 {
     const char *parent = ae_path(c);
 
-    if (!parent)
+    if (parent == NULL)
         return EXIT_USAGE;
     return create(c, parent, TEP_TY_CNT, json_pack("{s:{s:s}}", "m2m:cnt", "rn", name),
                   tolerate_exists, NULL, 0);
@@ -308,7 +308,7 @@ static int do_create_cin(ctx *c, const char *cnt, const char *value, char *ret_p
     char parent[1024];
     const char *ae = ae_path(c);
 
-    if (!ae)
+    if (ae == NULL)
         return EXIT_USAGE;
     if (snprintf(parent, sizeof(parent), "%s/%s", ae, cnt) >= (int)sizeof(parent))
         return fail("create-cin", TEP_ERANGE);
@@ -322,7 +322,7 @@ static int do_simple(ctx *c, int op, const char *path)
     tep_response *rsp;
     int rc = EXIT_OK;
 
-    if (!(rsp = request(c, op, path, 0, NULL, &rc)))
+    if ((rsp = request(c, op, path, 0, NULL, &rc)) == NULL)
         return rc;
     if ((rc = rsc_exit(op == TEP_OP_DELETE ? "delete" : "retrieve", rsp)) == EXIT_OK &&
         op == TEP_OP_RETRIEVE)
@@ -361,8 +361,9 @@ static int print_cert(ctx *c);
 
 static int do_cert(ctx *c, const char *csr_id)
 {
-    int rc = c->cert && !csr_id ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 1)
-                                : tep_enrol_cert_as(c->dev, csr_id);
+    int rc = c->cert != NULL && csr_id == NULL
+                 ? tep_enrol_with_cert(c->dev, c->cert, c->key, c->mef_ca, 1)
+                 : tep_enrol_cert_as(c->dev, csr_id);
 
     if (rc < 0)
         return fail("certificate enrolment", rc);
@@ -469,7 +470,7 @@ static int mef_connect(ctx *c, tep_kc *kc, const char *uri, const char *cse_name
     tep_conn_set_timeout(c->conn, c->timeout_ms);
     snprintf(body, sizeof(body),
              "{\"m2m:ae\":{\"rn\":\"%s\",\"api\":\"%s\",\"rr\":false,\"srv\":[\"3\"]}}",
-             tep_device_enrolee_id(c->dev), app && app[0] ? app : TEP_DEFAULT_APP_ID);
+             tep_device_enrolee_id(c->dev), app != NULL && app[0] ? app : TEP_DEFAULT_APP_ID);
     if ((rc = tep_request(c->conn, TEP_OP_CREATE, cse_name, TEP_TY_AE, body, NULL, &rsp)) < 0)
         return fail("AE registration at the target", rc);
     printf("RSC=%u\n", rsp->rsc);
@@ -670,7 +671,8 @@ static int e2e_parse(ctx *c, int argc, char **argv, e2e_opts *o)
     if (o->ca == NULL &&
         tep_device_cert_path(c->dev, "ca", o->ca_default, sizeof(o->ca_default)) == 0)
         o->ca = o->ca_default;
-    if ((hex || kid || b_id) && (rc = tep_e2e_key_from_hex(hex, kid, b_id, &o->key)) < 0)
+    if ((hex != NULL || kid != NULL || b_id != NULL) &&
+        (rc = tep_e2e_key_from_hex(hex, kid, b_id, &o->key)) < 0)
         return fail("end-to-end key (--key, --kid, --b-id)", rc);
     return EXIT_OK;
 }
@@ -753,8 +755,8 @@ static int e2e_open(ctx *c, const char *object, int argc, char **argv)
     if (rc == EXIT_OK && (rc = tep_esdata_open(object, o.key, o.ca, &d)) < 0)
         rc = fail("ESData open", rc);
     else if (rc == EXIT_OK)
-        printf("CLASS=%s\nSIGNER=%s\nVALUE=%s\n", class_name(d->cls), d->signer ? d->signer : "",
-               (const char *)d->data);
+        printf("CLASS=%s\nSIGNER=%s\nVALUE=%s\n", class_name(d->cls),
+               d->signer != NULL ? d->signer : "", (const char *)d->data);
     tep_esdata_free(d);
     tep_e2e_key_free(o.key);
     return rc;
@@ -775,13 +777,13 @@ static int cmd_esdata(ctx *c, const char *cmd, int argc, char **argv)
         rc = e2e_open(c, argv[0], argc - 1, argv + 1);
     } else if (strcmp(cmd, "esdata-get") == 0 && argc >= 1) {
         tep_response *rsp = request(c, TEP_OP_RETRIEVE, argv[0], 0, NULL, &rc);
-        json_t *root = rsp ? json_loadb(rsp->body, rsp->body_len, 0, NULL) : NULL;
+        json_t *root = rsp != NULL ? json_loadb(rsp->body, rsp->body_len, 0, NULL) : NULL;
         const char *con =
             json_string_value(json_object_get(json_object_get(root, "m2m:cin"), "con"));
 
-        if (rsp && (rc = rsc_exit("retrieve", rsp)) == EXIT_OK && con == NULL)
+        if (rsp != NULL && (rc = rsc_exit("retrieve", rsp)) == EXIT_OK && con == NULL)
             rc = fail("retrieve: no con in the answer", TEP_EPROTO);
-        else if (rsp && rc == EXIT_OK)
+        else if (rsp != NULL && rc == EXIT_OK)
             rc = (printf("OBJECT=%s\n", con), e2e_open(c, con, argc - 1, argv + 1));
         json_decref(root);
         tep_response_free(rsp);
@@ -872,16 +874,16 @@ static json_t *esprim_notify(ctx *c, const esprim_args *a, const char *body, uns
         fprintf(stderr, "tep-device: ESPrim: rsc=%u %s\n", rsp->rsc, rsp->body);
     json_decref(root);
     tep_response_free(rsp);
-    *ret_exit = seci ? EXIT_OK : EXIT_ONEM2M;
+    *ret_exit = seci != NULL ? EXIT_OK : EXIT_ONEM2M;
     return seci;
 }
 
 static char *inner_request(ctx *c, const esprim_args *a, long n)
 {
     char rqi[32], sp[256];
-    const char *fr = c->from ? c->from : tep_device_enrolee_id(c->dev);
+    const char *fr = c->from != NULL ? c->from : tep_device_enrolee_id(c->dev);
     const char *reg = tep_device_registrar_cse_id(c->dev);
-    json_t *o, *pc = a->pc ? json_loads(a->pc, 0, NULL) : NULL;
+    json_t *o, *pc = a->pc != NULL ? json_loads(a->pc, 0, NULL) : NULL;
     char *s;
 
     snprintf(rqi, sizeof(rqi), "esprim-%ld", n);
@@ -893,11 +895,11 @@ static char *inner_request(ctx *c, const esprim_args *a, long n)
     }
     o = json_pack("{s:i,s:s,s:s,s:s,s:s}", "op", a->op, "to", a->to, "fr", fr, "rqi", rqi, "rvi",
                   "3");
-    if (o && a->ty)
+    if (o != NULL && a->ty)
         json_object_set_new(o, "ty", json_integer(a->ty));
-    if (o && pc)
+    if (o != NULL && pc != NULL)
         json_object_set_new(o, "pc", pc);
-    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
 }
@@ -906,7 +908,7 @@ static char *inner_request(ctx *c, const esprim_args *a, long n)
 static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
 {
     char *inner = inner_request(c, a, n), *outer = NULL, *answer = NULL, *text;
-    int rc = inner ? tep_esprim_protect(s, inner, &outer) : TEP_ENOMEM, ex = EXIT_OK;
+    int rc = inner != NULL ? tep_esprim_protect(s, inner, &outer) : TEP_ENOMEM, ex = EXIT_OK;
     unsigned rsc = 0;
     json_t *seci;
 
@@ -921,22 +923,22 @@ static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
         nanosleep(&ts, NULL);
         seci = esprim_notify(c, a, outer, &rsc, &ex);
     }
-    json_t *w = seci ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
+    json_t *w = seci != NULL ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
     json_t *prim = NULL;
 
     if (rc < 0)
         ex = fail("ESPrim protection", rc);
-    text = w ? json_dumps(w, JSON_COMPACT) : NULL;
-    if (text && (rc = tep_esprim_open(s, text, &answer)) < 0)
+    text = w != NULL ? json_dumps(w, JSON_COMPACT) : NULL;
+    if (text != NULL && (rc = tep_esprim_open(s, text, &answer)) < 0)
         ex = fail("ESPrim answer", rc);
-    else if (text) {
+    else if (text != NULL) {
         tep_esprim_sent(s);
         prim = json_loads(answer, 0, NULL);
         printf("RSC=%d\n", (int)json_integer_value(json_object_get(prim, "rsc")));
-        if (json_object_get(prim, "pc")) {
+        if (json_object_get(prim, "pc") != NULL) {
             char *b = json_dumps(json_object_get(prim, "pc"), JSON_COMPACT);
 
-            printf("BODY=%s\n", b ? b : "");
+            printf("BODY=%s\n", b != NULL ? b : "");
             free(b);
         }
         ex = json_integer_value(json_object_get(prim, "rsc")) < 3000 ? EXIT_OK : EXIT_ONEM2M;
@@ -963,8 +965,8 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke) ||
         (a.maf + a.mef + a.escertke) > 1)
         return usage(stderr), EXIT_USAGE;
-    if (a.plain) {
-        if ((rc = tep_conn_plain(a.plain, c->from ? c->from : tep_device_enrolee_id(c->dev),
+    if (a.plain != NULL) {
+        if ((rc = tep_conn_plain(a.plain, c->from != NULL ? c->from : tep_device_enrolee_id(c->dev),
                                  &c->conn)) < 0)
             return fail("plain CoAP", rc);
         tep_conn_set_timeout(c->conn, c->timeout_ms);
@@ -979,7 +981,7 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     }
     seci = esprim_notify(c, &a, "{\"m2m:seci\":{\"sit\":3}}", &rsc, &ex); /* B.2d */
     ero = json_object_get(seci, "ero");
-    rand_json = ero ? json_dumps(ero, JSON_COMPACT) : NULL;
+    rand_json = ero != NULL ? json_dumps(ero, JSON_COMPACT) : NULL;
     json_decref(seci);
     if (rand_json == NULL) {
         tep_e2e_key_free(ck);
@@ -1108,7 +1110,7 @@ static int parse_args(ctx *c, int argc, char **argv)
             return -1;
         }
     }
-    if (!c->prov_path || !c->state_path || optind >= argc || c->timeout_ms < 0)
+    if (c->prov_path == NULL || c->state_path == NULL || optind >= argc || c->timeout_ms < 0)
         return -1;
     if ((c->cert != NULL) != (c->key != NULL) || (c->cert != NULL) != (c->mef_ca != NULL))
         return -1; /* --cert, --key and --mef-ca go together */

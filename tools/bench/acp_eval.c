@@ -64,7 +64,7 @@ static const char *read_request(const json_t *in, eval_case *c)
     memset(c, 0, sizeof(*c));
     if (!json_is_object(in))
         return "rq not an object";
-    rq->originator = opt_string(in, "fr") ? opt_string(in, "fr") : "";
+    rq->originator = opt_string(in, "fr") != NULL ? opt_string(in, "fr") : "";
     rq->op = (uint32_t)json_integer_value(json_object_get(in, "op"));
     rq->target_ty = (uint32_t)json_integer_value(json_object_get(in, "ty"));
     rq->new_ty = (uint32_t)json_integer_value(json_object_get(in, "nty"));

@@ -174,7 +174,7 @@ static int add_enrolee(const bench *b, const char *name, const char *ae_id)
                     MEF_FQDN,
                     "--out",
                     out,
-                    ae_id ? "--ae-id" : NULL,
+                    ae_id != NULL ? "--ae-id" : NULL,
                     (char *)ae_id,
                     NULL};
     return bench_run_wait(argv, log);

@@ -361,7 +361,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             return CMN_EINVAL;
         }
     }
-    if (!o->uri || !o->from || !o->path || o->seconds <= 0 || o->window == 0 ||
+    if (o->uri == NULL || o->from == NULL || o->path == NULL || o->seconds <= 0 || o->window == 0 ||
         o->window > MAX_WINDOW ||
         (strcmp(o->op, "create") && strcmp(o->op, "retrieve") && strcmp(o->op, "idle")) ||
         (strcmp(o->op, "idle") == 0 && (o->sessions == 0 || o->sessions > 100000)))
