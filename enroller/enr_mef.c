@@ -23,7 +23,7 @@ static void fail(enr_mef_answer *ret, unsigned code, const char *reason)
     json_t *o = json_pack("{s:s}", "error", reason);
 
     ret->code = code;
-    ret->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    ret->body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
 }
 
@@ -42,8 +42,8 @@ static void fail_rc(enr_mef_answer *ret, int rc, const char *what)
 static void reply(enr_mef_answer *ret, unsigned code, json_t *o)
 {
     ret->code = code;
-    ret->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (!ret->body)
+    ret->body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (ret->body == NULL)
         fail(ret, 500, "out of memory");
     json_decref(o);
 }
@@ -55,7 +55,7 @@ static json_t *parse(const uint8_t *body, size_t len)
     json_t *o = len == 0 ? json_object()
                          : json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
 
-    if (o && !json_is_object(o)) {
+    if (o != NULL && !json_is_object(o)) {
         json_decref(o);
         o = NULL;
     }
@@ -69,7 +69,7 @@ static int get_labels(json_t *o, json_t **ret)
     size_t i;
 
     *ret = NULL;
-    if (!l)
+    if (l == NULL)
         return 0;
     if (!json_is_array(l) || json_array_size(l) > LABELS_MAX)
         return CMN_EINVAL;
@@ -87,9 +87,9 @@ static int get_expiry(json_t *o, int64_t now, int64_t def, int64_t max, int64_t 
     json_t *v = json_object_get(o, "expirationTime");
 
     *ret = def;
-    if (v && (!json_is_integer(v) || json_integer_value(v) <= now))
+    if (v != NULL && (!json_is_integer(v) || json_integer_value(v) <= now))
         return CMN_EINVAL;
-    if (v)
+    if (v != NULL)
         *ret = json_integer_value(v);
     if (*ret > max)
         *ret = max;
@@ -154,9 +154,9 @@ static json_t *client_json(const Tep__MefClient *c)
                   (json_int_t)c->expires, "mefClientID", c->enrolee_id, "adminFQDN", c->admin_fqdn);
     json_t *l = json_array();
 
-    for (size_t i = 0; l && i < c->n_labels; i++)
+    for (size_t i = 0; l != NULL && i < c->n_labels; i++)
         json_array_append_new(l, json_string(c->labels[i]));
-    if (o && l && c->n_labels > 0)
+    if (o != NULL && l != NULL && c->n_labels > 0)
         json_object_set(o, "labels", l);
     json_decref(l);
     return o;
@@ -190,8 +190,10 @@ void enr_mef_client_register(const enr_mef_ctx *x, const uint8_t *body, size_t l
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (!o || (json_object_get(o, "mefFQDN") && (!fqdn || strcmp(fqdn, x->cfg->mef_fqdn))) ||
-        (json_object_get(o, "adminFQDN") && (!admin || !cmn_kdf_id_valid(admin))) ||
+    if (o == NULL ||
+        (json_object_get(o, "mefFQDN") != NULL &&
+         (fqdn == NULL || strcmp(fqdn, x->cfg->mef_fqdn))) ||
+        (json_object_get(o, "adminFQDN") != NULL && (admin == NULL || !cmn_kdf_id_valid(admin))) ||
         get_labels(o, &labels) != 0) {
         fail(ret, 400, "bad request");
         goto out;
@@ -208,7 +210,7 @@ void enr_mef_client_register(const enr_mef_ctx *x, const uint8_t *body, size_t l
         c.reg_id = reg_id;
         c.kpm_id = (char *)x->kpm_id;
         c.enrolee_id = en->enrolee_id;
-        c.admin_fqdn = (char *)(admin ? admin : x->cfg->mef_fqdn);
+        c.admin_fqdn = (char *)(admin != NULL ? admin : x->cfg->mef_fqdn);
         c.expires = exp;
         c.created = x->now;
         set_labels(&c, labels, lbuf);
@@ -242,7 +244,7 @@ void enr_mef_client_update(const enr_mef_ctx *x, const char *reg_id, const uint8
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (!o || get_labels(o, &labels) != 0) {
+    if (o == NULL || get_labels(o, &labels) != 0) {
         fail(ret, 400, "bad request");
         goto out;
     }
@@ -255,7 +257,7 @@ void enr_mef_client_update(const enr_mef_ctx *x, const char *reg_id, const uint8
                         min3(x->now + ENR_MEF_CLIENT_MAX_S, INT64_MAX, en->expires), &exp);
     if (rc == 0) {
         c->expires = exp;
-        if (labels) { /* set_labels points into o; the unpacked ones are put back below */
+        if (labels != NULL) { /* set_labels points into o; the unpacked ones are put back below */
             old_labels = c->labels;
             old_n = c->n_labels;
             set_labels(c, labels, lbuf);
@@ -269,14 +271,14 @@ void enr_mef_client_update(const enr_mef_ctx *x, const char *reg_id, const uint8
                 rc == CMN_ENOTFOUND ? "no such client registration" : "bad expirationTime");
     else
         reply(ret, 204, client_json(c));
-    if (old_labels) {
+    if (old_labels != NULL) {
         c->labels = old_labels;
         c->n_labels = old_n;
     }
 out:
     cmn_txn_abort(t);
     enr_enrolment_free(en);
-    if (c)
+    if (c != NULL)
         tep__mef_client__free_unpacked(c, NULL);
     json_decref(o);
 }
@@ -321,7 +323,7 @@ static int collect_key(const void *key, size_t klen, const void *val, size_t vle
 
     (void)key;
     (void)klen;
-    if (!k)
+    if (k == NULL)
         return CMN_ECORRUPT;
     if (strcmp(k->reg_id, ck->reg_id) != 0 || k->revoked || ck->n == KEYS_PER_CLIENT_MAX) {
         tep__mef_key__free_unpacked(k, NULL);
@@ -358,7 +360,7 @@ static int count_client(const void *key, size_t klen, const void *val, size_t vl
 
     (void)key;
     (void)klen;
-    if (!c)
+    if (c == NULL)
         return CMN_ECORRUPT;
     if (strcmp(c->kpm_id, cc->kpm_id) == 0) {
         if (cc->n++ == 0 || c->created < cc->oldest_created) {
@@ -408,7 +410,7 @@ void enr_mef_client_deregister(const enr_mef_ctx *x, const char *reg_id, enr_mef
         ret->code = 202;
     }
     cmn_txn_abort(t);
-    if (c)
+    if (c != NULL)
         tep__mef_client__free_unpacked(c, NULL);
 }
 
@@ -435,12 +437,12 @@ static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, 
     if (!json_is_array(l) || json_array_size(l) != 1 ||
         (*target = json_string_value(json_array_get(l, 0))) == NULL || !cmn_kdf_id_valid(*target))
         return "targetIDs must hold exactly one identifier";
-    if (!json_string_value(json_object_get(o, "mefClientRegID")))
+    if (json_string_value(json_object_get(o, "mefClientRegID")) == NULL)
         return "mefClientRegID missing";
     if (*suid >= ENR_MEF_SUID_ESDATA_ENC && !esdata_target_ok(*target))
         return "an ESData key's target is an AE-ID or a CSE-ID";
     *ret_code = 403;
-    if (*suid < ENR_MEF_SUID_ESDATA_ENC && !enr_config_target_poa(x->cfg, *target))
+    if (*suid < ENR_MEF_SUID_ESDATA_ENC && enr_config_target_poa(x->cfg, *target) == NULL)
         return "not an enrolment target of this MEF";
     return NULL;
 }
@@ -448,7 +450,8 @@ static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, 
 static json_t *key_json(const Tep__MefKey *k)
 {
     const char *at = strchr(k->key_id, '@');
-    json_t *rel = json_stringn(k->key_id, at ? (size_t)(at - k->key_id) : strlen(k->key_id));
+    json_t *rel =
+        json_stringn(k->key_id, at != NULL ? (size_t)(at - k->key_id) : strlen(k->key_id));
 
     return json_pack("{s:o,s:s,s:I,s:s,s:i,s:[s]}", "relativeKeyID", rel, "keyID", k->key_id,
                      "expirationTime", (json_int_t)k->expires, "sourceMefClientID", k->enrolee_id,
@@ -539,7 +542,7 @@ void enr_mef_key_register(const enr_mef_ctx *x, const uint8_t *body, size_t len,
 out:
     cmn_txn_abort(t);
     enr_enrolment_free(en);
-    if (c)
+    if (c != NULL)
         tep__mef_client__free_unpacked(c, NULL);
     json_decref(o);
 }
@@ -575,7 +578,8 @@ void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t 
     int rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (!o || !json_object_get(o, "expirationTime") || json_object_get(o, "targetIDs")) {
+    if (o == NULL || json_object_get(o, "expirationTime") == NULL ||
+        json_object_get(o, "targetIDs") != NULL) {
         fail(ret, 400, "expirationTime only (a key has its one target)");
         goto out;
     }
@@ -606,9 +610,9 @@ void enr_mef_key_update(const enr_mef_ctx *x, const char *rel_id, const uint8_t 
 out:
     cmn_txn_abort(t);
     enr_enrolment_free(en);
-    if (c)
+    if (c != NULL)
         tep__mef_client__free_unpacked(c, NULL);
-    if (k)
+    if (k != NULL)
         tep__mef_key__free_unpacked(k, NULL);
     json_decref(o);
 }
@@ -632,7 +636,7 @@ void enr_mef_key_deregister(const enr_mef_ctx *x, const char *rel_id, enr_mef_an
         ret->code = 202;
     }
     cmn_txn_abort(t);
-    if (k)
+    if (k != NULL)
         tep__mef_key__free_unpacked(k, NULL);
 }
 
