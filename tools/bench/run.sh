@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/bench/run.sh [--seconds S]: builds and runs every benchmark, prints their results,
-# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-coap,
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-replicas, bench-coap,
 # bench-enrol and bench-cert markers; rows of other blocks are left alone). Run by
 # "./tep bench". TEP_BUILD_DIR picks the build. The CoAP benchmark's peer, the ACME CSE
 # (PyPI acmecse, pinned below), is installed here into its own venv .deps/acme-venv,
@@ -89,6 +89,29 @@ rows = [
 PY
 )
 write_rows bench-decide "$rows" "$machine"
+
+# Decisions per second through 1, 2 and 4 PDP replicas (tep-authz role = pdp, issue 17;
+# tools/bench/bench_replicas.c); rewrites the bench-replicas block of docs/benchmarks.md.
+ninja -C "$BUILD" tools/bench/bench-replicas authz/tep-authz >&2
+load=$(cut -d' ' -f1 /proc/loadavg)
+out=$("$BUILD/tools/bench/bench-replicas" --seconds "$SECONDS_PER_PHASE" "$BUILD/authz/tep-authz")
+printf '%s\n' "$out"
+rows=$(rows_of "$out" <<'PY'
+peps = kv["peps"]
+def row(n, ratio):
+    return ("access decisions through %d PDP replica(s) (tep-authz role = pdp, own audit log "
+            "each, committed before the answer): %s DEALERs (PEPs) connected to every replica, "
+            "1 in flight each; median of %s interleaved runs (%s); CPU per decision: replicas "
+            "%.0f us, load generator %.0f us" % (n, peps, kv["rounds"], kv["replicas%d_runs" % n],
+            f("replicas%d_cpu_us" % n), f("replicas%d_client_cpu_us" % n)),
+            "%.0f decisions/s" % f("replicas%d_per_s" % n), ratio)
+rows = [row(1, "1 (baseline)"),
+        row(2, "**%.2f** x 1 replica" % f("replicas2_over_1")),
+        row(4, "**%.2f** x 1 replica (%s cores: replicas and load generator share them)"
+            % (f("replicas4_over_1"), kv["cores"]))]
+PY
+)
+write_rows bench-replicas "$rows" "$machine, load $load"
 
 # oneM2M requests per second over CoAP and CoAPS: bare libcoap, tep-cse local and remote,
 # the ACME CSE, and tep-cse against idle DTLS sessions (tools/bench/bench_coap.py, which
