@@ -20,6 +20,7 @@
 #include "cmn_onem2m.h"
 #include "cse_remotecse.h"
 #include "cse_saef.h"
+#include "cse_target.h"
 
 #define SUB "client"
 #define MAX_PEERS 16
@@ -134,6 +135,20 @@ static coap_session_t *session_for(cse_client *cl, const coap_address_t *a)
     return s;
 }
 
+/* A plain-CoAP target from outside (a nu, an AE's or a registree's poa): not this host's
+ * loopback or link-local services unless [cse] local_targets, never this CSE itself. */
+static bool target_allowed(cse_client *cl, const coap_address_t *a, const char *uri)
+{
+    const char *why = NULL;
+    char v[128];
+
+    if (cse_targets_allowed(cl->node->targets, &a->addr.sa, &why))
+        return true;
+    CMN_WARN(SUB, "event=target_refused reason=%s target=%s", why,
+             cmn_log_value(uri, v, sizeof(v)));
+    return false;
+}
+
 /* ---- sending ----------------------------------------------------------------------- */
 
 static int add_path(coap_optlist_t **chain, const coap_uri_t *u)
@@ -196,6 +211,8 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t re
                coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
                cmn_coap_uri_address(&u, true, &a) != 0) {
         return CMN_ENOTFOUND;
+    } else if (!target_allowed(cl, &a, uri)) {
+        return CMN_EDENIED;
     } else {
         s = session_for(cl, &a);
     }
@@ -528,15 +545,20 @@ void cse_client_session_gone(cse_client *cl, coap_session_t *s)
     }
 }
 
-coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri)
+coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri, bool *refused)
 {
     coap_uri_t u;
     coap_address_t a;
 
+    *refused = false;
     if (strncmp(uri, "coap://", 7) != 0 ||
         coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
         cmn_coap_uri_address(&u, true, &a) != 0) /* numeric only: never a DNS wait */
         return NULL;
+    if (!target_allowed(cl, &a, uri)) {
+        *refused = true;
+        return NULL;
+    }
     return session_for(cl, &a);
 }
 

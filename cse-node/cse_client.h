@@ -67,8 +67,9 @@ uint32_t cse_client_request(cse_client *cl, coap_session_t *s, const cse_client_
 void cse_client_forget(cse_client *cl, uint32_t id);
 /* Requests forgotten (done session gone) or past their timeout get fn(arg, NULL). */
 void cse_client_tick(cse_client *cl);
-/* A plain CoAP client session to a coap://IP:port URI (kept by cl), NULL otherwise. */
-coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri);
+/* A plain CoAP client session to a coap://IP:port URI (kept by cl), NULL otherwise;
+ * *refused: NULL because the address is not a target tep-cse may send to (cse_target.h). */
+coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri, bool *refused);
 /* Whether s is still alive: not on the exchanges' side, for the registree. Forgets the
  * requests on s (fn(arg, NULL)), for a session about to be released. */
 void cse_client_session_gone(cse_client *cl, coap_session_t *s);

@@ -669,15 +669,16 @@ static void notify(void *arg, const char *nu, const char *body)
 /* The session towards the next hop: the MN-CSE's own to its registrar, the DTLS session
  * a registered CSE opened to this one (the request goes back over its security
  * association), else plain CoAP to a coap:// poa; NULL: not reachable now. */
-static coap_session_t *hop_session(cse_coap *c, const cse_rsp *rsp)
+static coap_session_t *hop_session(cse_coap *c, const cse_rsp *rsp, bool *refused)
 {
     coap_session_t *s;
 
+    *refused = false;
     if (c->node->registrar_csi != NULL && strcmp(rsp->fwd_hop, c->node->registrar_csi) == 0)
         return c->uplink != NULL ? c->uplink(c->uplink_arg) : NULL;
     if ((s = cse_saef_session_of(rsp->fwd_hop)) != NULL)
         return s;
-    return cse_client_plain_session(c->client, rsp->fwd_poa);
+    return cse_client_plain_session(c->client, rsp->fwd_poa, refused);
 }
 
 /* The same request (From, RQI) is being forwarded already: it came back round. */
@@ -745,6 +746,8 @@ static void not_reachable(cse_rsp *rsp, const char *why)
                            ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: send_failed\"}"
                        : strcmp(why, "forward_quota") == 0
                            ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: forward_quota\"}"
+                       : strcmp(why, "next_hop_target_not_allowed") == 0
+                           ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: next_hop_target_not_allowed\"}"
                            : "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: next_hop_not_connected\"}");
 }
 
@@ -1001,6 +1004,7 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
     uint64_t writes = cmn_store_write_count(c->node->store);
     uint64_t failures = c->commit_failures;
     coap_session_t *hop;
+    bool refused = false;
     bool wrote;
 
     if (p != NULL) {
@@ -1028,8 +1032,8 @@ static void handle(coap_resource_t *res, coap_session_t *session, const coap_pdu
         rsp.body = strdup("{\"m2m:dbg\":\"NOT_FOUND: forwarding_loop\"}");
     } else if (rsp.forward && !forward_quota_ok(c, session)) {
         not_reachable(&rsp, "forward_quota");
-    } else if (rsp.forward && (hop = hop_session(c, &rsp)) == NULL) {
-        not_reachable(&rsp, "next_hop_not_connected");
+    } else if (rsp.forward && (hop = hop_session(c, &rsp, &refused)) == NULL) {
+        not_reachable(&rsp, refused ? "next_hop_target_not_allowed" : "next_hop_not_connected");
     } else if (rsp.forward) {
         p = park(c, session, request, &req, &o, decisions);
         decisions = NULL;

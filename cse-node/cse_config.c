@@ -7,6 +7,7 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cse_config.h"
+#include "cse_target.h"
 #include "cse_validate.h"
 
 static int valid_mode(const char *v, char *err, size_t errlen)
@@ -85,6 +86,9 @@ static const cmn_cfg_item table[] = {
       "plain CoAP host:port, empty = off (From is trusted there: loopback only)"),
     S("cse", "coaps_listen", "127.0.0.1:5684", coaps_listen, cmn_cfg_valid_listen,
       "CoAPS (DTLS-PSK, KpsaID/Kpsa) host:port"),
+    S("cse", "local_targets", "", local_targets, cse_targets_valid,
+      "loopback/link-local prefixes a nu, an AE's poa or a registree's coap:// poa may "
+      "point into (\"127.0.0.0/8, ::1\"); empty = none (cse_target.h)"),
     S("cse", "admin_originator", "CAdmin", admin_originator, cmn_cfg_valid_nonempty,
       "originator with admin rights (plain CoAP, or CoAPS with the admin PSK)"),
     S("cse", "admin_psk_identity", "", admin_psk_identity, NULL,

@@ -18,6 +18,7 @@ typedef struct {
     char *cse_name;    /* CSEBase rn, first Uri-Path segment */
     char *coap_listen; /* "host:port" or "" (off) */
     char *coaps_listen;
+    char *local_targets; /* prefixes plain-CoAP targets may be in though local (cse_target.h) */
     char *admin_originator;
     char *admin_psk_identity; /* "" = no admin credential over CoAPS */
     char *admin_psk_file;

@@ -37,6 +37,7 @@
 #include "cse_saef.h"
 #include "cse_maf.h"
 #include "cse_sync.h"
+#include "cse_target.h"
 
 #define SUB "main"
 
@@ -58,6 +59,7 @@ typedef struct {
     cse_maf *maf; /* MAF Key Retrieval; NULL when [bus] keys is empty */
     cse_admin_facts facts;
     cse_node node;
+    cse_targets targets; /* where plain CoAP may go (cse_target.h) */
     cse_coap *coap;
     cse_registree *registree; /* [cse] type = MN: the registration to its registrar */
     char sender[300];
@@ -274,6 +276,10 @@ static int open_coap(daemon_state *d)
     d->node.is_mn = cse_config_is_mn(&d->cfg);
     d->node.registrar_csi = d->node.is_mn ? d->cfg.registrar_cse_id : NULL;
     d->node.registrar_poa = d->node.is_mn ? d->cfg.registrar_poa : NULL;
+    /* validated with the configuration */
+    cse_targets_parse(d->cfg.local_targets, &d->targets, NULL, 0);
+    cse_targets_set_own(&d->targets, d->cfg.coap_listen, d->cfg.coaps_listen);
+    d->node.targets = &d->targets;
     /* ESPrim as the Target: the CSEBase advertises it (e2eSecInfo) */
     if (cse_esprim_new(&d->node.esprim) != 0 ||
         cse_esprim_publish(d->node.esprim, d->store, d->cfg.cse_name, (int64_t)time(NULL)) != 0) {

@@ -36,13 +36,15 @@ typedef struct {
      * ([cse] fanout_max; 0 = CSE_FANOUT_MAX_DEFAULT): more is 6010, nothing sent. */
     unsigned fanout_max;
     /* CSE registration and routing (cse_remotecse.h, cse_route.h) */
-    bool is_mn;                    /* [cse] type = MN */
-    const char *registrar_csi;     /* MN: its registrar's CSE-ID, else NULL */
-    const char *registrar_poa;     /* MN: its registrar's address ([registrar] poa) */
-    bool csr_changed;              /* a <remoteCSE> was created or deleted here (the MN
+    bool is_mn;                          /* [cse] type = MN */
+    const char *registrar_csi;           /* MN: its registrar's CSE-ID, else NULL */
+    const char *registrar_poa;           /* MN: its registrar's address ([registrar] poa) */
+    bool csr_changed;                    /* a <remoteCSE> was created or deleted here (the MN
                                      tells its registrar its new descendantCSEs) */
-    struct cse_esprim *esprim;     /* ESPrim as the Target (cse_esprim.h); NULL: off */
-    struct cse_escertke *escertke; /* ESCertKE as the Terminating End-Point; NULL: off */
+    struct cse_esprim *esprim;           /* ESPrim as the Target (cse_esprim.h); NULL: off */
+    struct cse_escertke *escertke;       /* ESCertKE as the Terminating End-Point; NULL: off */
+    const struct cse_targets_s *targets; /* where plain CoAP may go (cse_target.h); NULL:
+                                           anywhere (the unit tests) */
 } cse_node;
 
 #define CSE_FANOUT_MAX_DEFAULT 1024

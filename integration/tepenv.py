@@ -32,6 +32,10 @@ DEFAULTS = {
     "deadline_ms": 500,
     "log_level": "info",
     "host": "127.0.0.1",
+    # [cse] local_targets: every daemon and test receiver of this platform is on the
+    # loopback, so notifications and forwards may go there ("" = tep-cse's default:
+    # none, integration 240)
+    "local_targets": "127.0.0.0/8, ::1",
     # certificate SAEF of tep-cse: PEM paths; written to cse.ini only when all are set
     "cse_cert_file": "",
     "cse_key_file": "",
@@ -161,6 +165,7 @@ def _cse_ini(run_dir, o, p):
             ("cse_name", o["cse_name"]),
             ("coap_listen", coap),
             ("coaps_listen", "%s:%d" % (o["host"], p["cse_coaps"])),
+            ("local_targets", o["local_targets"]),
             ("admin_originator", o["admin_originator"]),
             ("psk_hint", o["psk_hint"]),
             ("log_level", o["log_level"]),
@@ -215,6 +220,7 @@ def configure_extra_cse(run_dir, name, cse_id, cse_name, coap_port, coaps_port, 
         ("type", cse_type),
         ("coap_listen", "%s:%d" % (host, coap_port) if coap_port else ""),
         ("coaps_listen", "%s:%d" % (host, coaps_port)),
+        ("local_targets", DEFAULTS["local_targets"]),
         ("admin_originator", DEFAULTS["admin_originator"]),
         ("psk_hint", cse_name),
         ("log_level", log_level),

@@ -12,6 +12,9 @@ application enrolled at the IN-CSE reads it through the IN-CSE with an SP-relati
 address; the MN-CSE's policies decide."""
 
 import json
+import select
+import socket
+import threading
 import time
 
 import pytest
@@ -95,18 +98,55 @@ def test_device_reads_at_the_in_cse(gw):
     assert "originator=/mn1/Cgwdev" in p["cse"].log(), p["cse"].tail()
 
 
+class _Relay:
+    """A UDP relay on the loopback to port: what one client sends reaches port, and the
+    answers come back (a path back to a CSE that is not the CSE's own address)."""
+
+    def __init__(self, port):
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.connect(("127.0.0.1", port))
+        self.uri = "coap://127.0.0.1:%d" % self.front.getsockname()[1]
+        self.client, self.stop = None, threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            ready, _, _ = select.select([self.front, self.back], [], [], 0.1)
+            if self.front in ready:
+                data, self.client = self.front.recvfrom(65535)
+                self.back.send(data)
+            if self.back in ready:
+                data = self.back.recv(65535)
+                if self.client is not None:
+                    self.front.sendto(data, self.client)
+
+    def close(self):
+        self.stop.set()
+        self.t.join()
+        self.front.close()
+        self.back.close()
+
+
 def test_forwarding_loop_is_answered(gw):
-    """A <remoteCSE> whose poa leads back to this CSE: the request comes round with the
-    same From and RQI and is answered 4004 instead of going round again."""
+    """A <remoteCSE> whose poa leads back to this CSE (through a relay: its own address
+    is refused at once, integration 240): the request comes round with the same From and
+    RQI and is answered 4004 instead of going round again."""
     p, mn, dev, app, mn_admin = gw
-    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "/loopy") as c:
-        r = c.create(p.env["CSE_NAME"], 16, {"cb": "/loopy/b", "rr": True, "srv": ["3"],
-                                            "poa": [p.env["CSE_COAP"]]})
-        assert r.rsc == 2001, str(r)
-    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
-        r = c.retrieve("~/loopy/b/x")
-        assert r.rsc == 4004 and "forwarding_loop" in (r.dbg or ""), str(r)
-        assert c.delete("%s/loopy" % p.env["CSE_NAME"]).rsc == 2002
+    relay = _Relay(p.ports["cse_coap"])
+    try:
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "/loopy") as c:
+            r = c.create(p.env["CSE_NAME"], 16, {"cb": "/loopy/b", "rr": True, "srv": ["3"],
+                                                "poa": [relay.uri]})
+            assert r.rsc == 2001, str(r)
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+            r = c.retrieve("~/loopy/b/x")
+            assert r.rsc == 4004 and "forwarding_loop" in (r.dbg or ""), str(r)
+            assert c.delete("%s/loopy" % p.env["CSE_NAME"]).rsc == 2002
+    finally:
+        relay.close()
 
 
 def test_revoked_gateway_cuts_its_devices_off(gw):
