@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/bench/run.sh [--seconds S]: builds and runs every benchmark, prints their results,
-# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-replicas, bench-coap,
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-replicas, bench-costs, bench-coap,
 # bench-enrol and bench-cert markers; rows of other blocks are left alone). Run by
 # "./tep bench". TEP_BUILD_DIR picks the build. The CoAP benchmark's peer, the ACME CSE
 # (PyPI acmecse, pinned below), is installed here into its own venv .deps/acme-venv,
@@ -112,6 +112,49 @@ rows = [row(1, "1 (baseline)"),
 PY
 )
 write_rows bench-replicas "$rows" "$machine, load $load"
+
+# CPU per operation of each daemon and disk per device/decision, for docs/capacity.md
+# (tools/bench/bench_costs.py); rewrites the bench-costs block of docs/benchmarks.md.
+ninja -C "$BUILD" enroller/tep-enroller authz/tep-authz cse-node/tep-cse tools/tepctl \
+    ae-sdk/examples/tep-device >&2
+load=$(cut -d' ' -f1 /proc/loadavg)
+out=$(TEP_BUILD_DIR="$BUILD" "$ROOT/.deps/venv/bin/python" "$ROOT/tools/bench/bench_costs.py" \
+    --devices 100 --requests 3000)
+printf '%s\n' "$out"
+rows=$(rows_of "$out" <<'PY'
+def cpu(op):
+    return "tep-enroller %s us, tep-authz %s us, tep-cse %s us" % tuple(
+        kv["%s_%s_cpu_us" % (op, d)] for d in ("enroller", "authz", "cse"))
+n, m = kv["devices"], kv["requests"]
+rows = [
+    ("CPU per enrolment (tep-device enrol, DTLS-PSK + POST /enrol; tep-authz and tep-cse: "
+     "the event and the sync of their credential), %s devices one after the other" % n,
+     cpu("enrol"), "-"),
+    ("CPU per AE registration (tep-device register: a DTLS-PSK session + CREATE AE), %s devices" % n,
+     cpu("register"), "-"),
+    ("CPU per fresh DTLS-PSK session + one RETRIEVE (authz=remote: one decision), %s sessions" % n,
+     cpu("session"), "-"),
+    ("CPU per RETRIEVE over one open session (authz=remote, one decision each, 1 in flight: "
+     "one audit commit per decision), %s requests" % m, cpu("request"), "-"),
+    ("event-log fan-out, tep-enroller CPU per sync answer holding only the newest event, one "
+     "subscriber (tepctl bus sync as the registrar CSE; includes the client's connection set-up, "
+     "which cmn_sync's standing DEALER does not pay), %s answers" % kv["syncs"],
+     "%s us" % kv["sync_newest_enroller_cpu_us"], "-"),
+    ("event-log fan-out, tep-enroller CPU per event of a 64-event catch-up answer (a subscriber "
+     "that was away), %s answers" % kv["syncs"],
+     "%s us" % kv["sync_catchup_event_enroller_cpu_us"], "-"),
+    ("disk per enrolled and registered device (LMDB blocks allocated), %s devices" % n,
+     "tep-enroller %s B, tep-authz %s B, tep-cse %s B" % (
+         kv["enroller_bytes_per_device"], kv["authz_bytes_per_device"], kv["cse_bytes_per_device"]),
+     "-"),
+    ("disk per audited decision (tep-authz audit log, LMDB blocks allocated), %s decisions"
+     % kv["decisions"], "%s B" % kv["audit_bytes_per_decision"], "-"),
+    ("resident memory after the run (VmRSS)", "tep-enroller %s kB, tep-authz %s kB, tep-cse %s kB"
+     % (kv["enroller_rss_kb"], kv["authz_rss_kb"], kv["cse_rss_kb"]), "-"),
+]
+PY
+)
+write_rows bench-costs "$rows" "$machine, load $load"
 
 # oneM2M requests per second over CoAP and CoAPS: bare libcoap, tep-cse local and remote,
 # the ACME CSE, and tep-cse against idle DTLS sessions (tools/bench/bench_coap.py, which
