@@ -19,12 +19,20 @@
 #include "cse_sync.h"
 
 #define SUB "escertke"
-#define HS_MAX 64    /* handshakes in progress */
+#define HS_MAX 64 /* handshakes in progress */
+/* Message 1 is unauthenticated (its From too): handshakes in progress are counted per
+ * carrier, what the NOTIFY came over, so that no one fills the table for the others. */
+#define HS_PER_AE 2     /* a DTLS session bound to an AE */
+#define HS_PER_CSE 16   /* ... to a CSE (a transit registrar, for the originators behind it) */
+#define HS_PER_ADDR 4   /* plain CoAP from one IP address */
+#define HS_PLAIN_MAX 32 /* plain CoAP altogether: the rest stays for authenticated carriers */
+#define CARRIER_MAX (CMN_CA_ID_MAX + 8)
 #define KEYS_MAX 256 /* established keys */
 #define KID_LEN (2 * CMN_REL_ID_LEN + 1)
 
 typedef struct {
     char from[CMN_CA_ID_MAX];
+    char carrier[CARRIER_MAX]; /* "id:<bound ID>" or "ip:<address>" (carrier_of) */
     cmn_escertke *k;
     int64_t exp;
 } hs_slot;
@@ -155,23 +163,56 @@ static bool is_client_hello(const uint8_t *m, size_t len)
     return len > 5 && m[0] == 22 && m[5] == 1;
 }
 
-static hs_slot *hs_find(cse_escertke *e, const char *from, int64_t now)
+/* What the NOTIFY came over: the security association's bound ID, else the peer's IP
+ * address (plain CoAP). A handshake is correlated by From and carrier, so a Message 1
+ * claiming someone's From from elsewhere does not replace that one's handshake. */
+static void carrier_of(const cse_req *req, char buf[CARRIER_MAX])
+{
+    if (req->bound_id != NULL)
+        snprintf(buf, CARRIER_MAX, "id:%s", req->bound_id);
+    else
+        snprintf(buf, CARRIER_MAX, "ip:%s", req->peer_ip != NULL ? req->peer_ip : "?");
+}
+
+static hs_slot *hs_find(cse_escertke *e, const char *from, const char *carrier, int64_t now)
 {
     for (size_t i = 0; i < HS_MAX; i++) {
         if (e->hs[i].k != NULL && e->hs[i].exp <= now)
             hs_drop(&e->hs[i]);
-        if (e->hs[i].k != NULL && strcmp(e->hs[i].from, from) == 0)
+        if (e->hs[i].k != NULL && strcmp(e->hs[i].from, from) == 0 &&
+            strcmp(e->hs[i].carrier, carrier) == 0)
             return &e->hs[i];
     }
     return NULL;
 }
 
-static hs_slot *hs_free_slot(cse_escertke *e)
+/* A free slot for a new handshake over carrier (hs_find dropped the expired ones), or
+ * NULL with *why when the carrier, the plain carriers together or the table are full:
+ * a new handshake is refused, none in progress is evicted. */
+static hs_slot *hs_free_slot(cse_escertke *e, const char *carrier, const char **why)
 {
-    for (size_t i = 0; i < HS_MAX; i++)
-        if (e->hs[i].k == NULL)
-            return &e->hs[i];
-    return NULL;
+    bool plain = strncmp(carrier, "ip:", 3) == 0;
+    size_t mine = 0, plain_n = 0,
+           cap = plain               ? HS_PER_ADDR
+                 : carrier[3] == '/' ? HS_PER_CSE
+                                     : HS_PER_AE;
+    hs_slot *slot = NULL;
+
+    for (size_t i = 0; i < HS_MAX; i++) {
+        if (e->hs[i].k == NULL) {
+            slot = slot != NULL ? slot : &e->hs[i];
+            continue;
+        }
+        mine += strcmp(e->hs[i].carrier, carrier) == 0;
+        plain_n += strncmp(e->hs[i].carrier, "ip:", 3) == 0;
+    }
+    if (mine >= cap)
+        return (*why = "too many handshakes in progress for this peer", NULL);
+    if (plain && plain_n >= HS_PLAIN_MAX)
+        return (*why = "too many unauthenticated handshakes in progress", NULL);
+    if (slot == NULL)
+        *why = "too many handshakes in progress";
+    return slot;
 }
 
 /* The certificate naming peer may own the key of the outer From from: peer itself, or,
@@ -252,6 +293,7 @@ void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
     json_t *seci = cse_escertke_seci(req);
     const char *from = cse_binding_local_id(node->cse_id, req->from != NULL ? req->from : "");
     const char *why = NULL;
+    char carrier[CARRIER_MAX];
     uint8_t *in = NULL, *out = NULL;
     size_t in_len = 0, out_len = 0;
     bool done = false;
@@ -260,22 +302,24 @@ void cse_escertke_handle(cse_node *node, const cse_req *req, cse_rsp *rsp)
 
     memset(rsp, 0, sizeof(*rsp));
     rsp->cf = CMN_CF_JSON;
+    carrier_of(req, carrier);
     if (from[0] == '\0' || strlen(from) >= CMN_CA_ID_MAX)
         rsc = (why = "no originator", CMN_RSC_BAD_REQUEST);
     else if (cmn_escertke_eckm(seci, &in, &in_len) != 0)
         rsc = (why = "no or malformed escertkeMessage", CMN_RSC_BAD_REQUEST);
     if (rsc == 0) {
-        s = hs_find(e, from, req->now);
+        s = hs_find(e, from, carrier, req->now);
         if (is_client_hello(in, in_len)) { /* Message 1: a new handshake */
             if (s != NULL)
-                hs_drop(s);
-            if ((s = hs_free_slot(e)) == NULL)
-                rsc = (why = "too many handshakes in progress", CMN_RSC_TARGET_NOT_REACHABLE);
+                hs_drop(s); /* its own unfinished one (same From, same carrier) */
+            if ((s = hs_free_slot(e, carrier, &why)) == NULL)
+                rsc = CMN_RSC_TARGET_NOT_REACHABLE;
             else if (cmn_escertke_new(false, e->ca, e->ca_len, e->cert, e->cert_len, e->key,
                                       e->key_len, &s->k) != 0)
                 rsc = (why = "handshake set-up", CMN_RSC_INTERNAL_SERVER_ERROR);
             else {
                 snprintf(s->from, sizeof s->from, "%s", from);
+                snprintf(s->carrier, sizeof s->carrier, "%s", carrier);
                 s->exp = req->now + CSE_ESCERTKE_HS_LT;
             }
         } else if (s == NULL) {

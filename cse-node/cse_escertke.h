@@ -1,7 +1,9 @@
 /* ESCertKE at tep-cse as the Terminating End-Point (TS-0003 8.7; TS-0001 11.4.3; TS-0004
  * 7.5.1.2.12): a NOTIFY to the CSEBase whose content is {"m2m:seci":{"sit":6,"eckm":..}}
- * carries ESCertKE Message 1 (a TLS ClientHello: a new handshake for the outer From,
- * replacing any unfinished one) or Message 3 (correlated by the outer From); the answer
+ * carries ESCertKE Message 1 (a TLS ClientHello: a new handshake for the outer From and
+ * the carrier it came over, the bound ID of its security association or its IP address,
+ * replacing that pair's unfinished one; handshakes in progress are bounded per carrier
+ * and for plain CoAP altogether) or Message 3 (correlated by From and carrier); the answer
  * (2000) carries Message 2 or 4 the same way. tep-cse's side uses its certificate SAEF
  * files ([cse] cert_file, key_file, ca_file); the initiator's certificate must chain to
  * ca_file and name the outer From (as a local ID) in its SAN. When Message 3 completes

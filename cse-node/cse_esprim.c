@@ -20,13 +20,20 @@
 #include "cse_sync.h"
 
 #define SUB "esprim"
-#define RECV_MAX 256   /* receiver rand objects alive at once (shared + given out) */
-#define ORIG_MAX 1024  /* originator rand objects recorded */
-#define SEEN_MAX 4096  /* ESPrim objects remembered against replay */
-#define RAND_ID_LEN 18 /* "s"/"u" + 16 hex + NUL */
-#define KEYGEN_HMAC 1  /* esprimKeyGenAlgID HMAC-SHA256 */
+#define ORIG_MAX 1024     /* originator rand objects recorded */
+#define ORIG_PER_KEY 32   /* ... of one pairwise key (then its own oldest goes) */
+#define SEEN_MAX 8192     /* ESPrim objects remembered against replay */
+#define SEEN_PER_KEY 1024 /* ... answered under one pairwise key (then 5103 for it) */
+#define RAND_ID_LEN 26    /* "s"/"u" + 8 hex (expiry) + 16 hex (nonce) + NUL */
+#define KEYGEN_HMAC 1     /* esprimKeyGenAlgID HMAC-SHA256 */
+#define RECV_LABEL "tep ESPrim receiver rand"
 #define CTY_REQ "application/vnd.onem2m-preq+json"
 #define CTY_RSP "application/vnd.onem2m-prsp+json"
+/* Records in CSE_ESPRIM_DB, by the first byte of the key. */
+#define K_SECRET "K" /* the receiver rand secret, 32 bytes */
+#define K_SHARED "S" /* the shared receiver rand object's ID */
+#define K_ORIG 'o'   /* 'o' kid NUL ori -> orig_rec */
+#define K_SEEN 't'   /* 't' tag -> seen_rec */
 
 /* TS-0004 Table 7.6.2-1 */
 enum {
@@ -57,12 +64,26 @@ typedef struct {
 typedef struct {
     uint8_t tag[CMN_JWE_TAG_LEN];
     int64_t exp;
+    uint32_t key; /* hash of the pairwise key's kid (kid_hash), for SEEN_PER_KEY */
 } seen_obj;
+
+/* Stored forms (fixed layout, host byte order: the store is this host's). */
+typedef struct {
+    uint8_t v[CMN_E2E_RAND_LEN];
+    int64_t exp;
+    uint32_t espa;
+} orig_rec;
+
+typedef struct {
+    int64_t exp;
+    uint32_t key;
+} seen_rec;
 
 struct cse_esprim {
     const cse_escertke *escertke; /* advertised in e2eSecInfo when set */
-    recv_rand recv[RECV_MAX];
-    size_t shared; /* index of the shared one in recv, RECV_MAX when none */
+    cmn_store *st;                /* CSE_ESPRIM_DB: what survives a restart */
+    uint8_t secret[CMN_KEY_LEN];  /* receiver rand values: HMAC(secret, label || ID) */
+    recv_rand shared;             /* exp 0: none */
     orig_rand orig[ORIG_MAX];
     seen_obj seen[SEEN_MAX];
 };
@@ -77,71 +98,78 @@ typedef struct {
     const char *kid, *ori, *rri, *enc;
     Tep__Credential *cred;
     char owner[CMN_CA_ID_MAX]; /* the key's enrolee (Kpsa, MAF) or ESCertKE initiator */
-    const recv_rand *rr;
-    orig_rand oro; /* the originator's rand object in use */
-    bool oro_new;  /* sent in this object: recorded once it decrypts */
+    recv_rand rr;              /* the receiver rand object named by rri */
+    orig_rand oro;             /* the originator's rand object in use */
+    bool oro_new;              /* sent in this object: recorded once it decrypts */
     uint8_t session[CMN_KEY_LEN];
     const char *why;
 } xchg;
 
-int cse_esprim_new(cse_esprim **ret)
+/* FNV-1a of a kid: which key an entry of the replay memory was answered under. */
+static uint32_t kid_hash(const char *kid)
 {
-    *ret = calloc(1, sizeof(**ret));
-    if (*ret == NULL)
-        return CMN_ENOMEM;
-    (*ret)->shared = RECV_MAX;
-    return 0;
+    uint32_t h = 2166136261u;
+
+    for (; *kid != '\0'; kid++)
+        h = (h ^ (uint8_t)*kid) * 16777619u;
+    return h;
 }
 
-void cse_esprim_free(cse_esprim *e)
+/* ---- receiver rand objects: derived, not stored --------------------------------------- */
+
+/* A receiver rand object is its ID: prefix ('s' shared, 'u' given on request), its expiry
+ * (8 hex digits, Unix seconds) and a fresh 64-bit nonce (16 hex digits); its 128-bit
+ * esprimRandValue is HMAC-SHA-256(secret, RECV_LABEL || ID)[0..15] (docs/keys.md item 23).
+ * Nothing is kept per object, so requests (sit 3, unauthenticated) cannot fill anything,
+ * and the objects given out stay valid across a restart (the secret is in the store). */
+static int recv_value(const cse_esprim *e, recv_rand *r)
 {
-    cmn_free_secret(e, e != NULL ? sizeof(*e) : 0);
+    const uint8_t *parts[] = {(const uint8_t *)RECV_LABEL, (const uint8_t *)r->id};
+    const size_t lens[] = {strlen(RECV_LABEL), strlen(r->id)};
+    uint8_t mac[CMN_SHA256_LEN];
+    int rc = cmn_hmac_sha256_v(e->secret, sizeof(e->secret), parts, lens, 2, mac);
+
+    memcpy(r->v, mac, sizeof(r->v));
+    cmn_wipe(mac, sizeof(mac));
+    return rc;
 }
 
-/* ---- receiver rand objects ----------------------------------------------------------- */
-
-/* A slot for a new receiver rand object: an expired one; when every slot is live, a
- * rand object given out on request (sit 3) is refused (NULL: its asker retries later,
- * the live ones stay valid), while the shared one takes the slot expiring first. */
-static recv_rand *recv_slot(cse_esprim *e, int64_t now, bool shared)
+static int recv_make(const cse_esprim *e, char prefix, int64_t lifetime, int64_t now,
+                     recv_rand *ret)
 {
-    recv_rand *oldest = NULL;
-
-    for (size_t i = 0; i < RECV_MAX; i++) {
-        if (i == e->shared)
-            continue;
-        if (e->recv[i].exp <= now)
-            return &e->recv[i];
-        if (oldest == NULL || e->recv[i].exp < oldest->exp)
-            oldest = &e->recv[i];
-    }
-    return shared ? oldest : NULL;
-}
-
-static int recv_make(cse_esprim *e, char prefix, int64_t lifetime, int64_t now, recv_rand **ret)
-{
-    recv_rand *r = recv_slot(e, now, prefix == 's');
-    uint8_t id[8];
+    uint8_t nonce[8];
     char hex[17];
-    int rc;
+    int rc = cmn_random(nonce, sizeof(nonce));
 
-    if (r == NULL)
-        return CMN_EAGAIN;
-    if ((rc = cmn_random(id, sizeof(id))) != 0 || (rc = cmn_random(r->v, sizeof(r->v))) != 0)
+    if (rc != 0)
         return rc;
-    cmn_hex_encode(id, sizeof(id), hex);
-    snprintf(r->id, sizeof(r->id), "%c%s", prefix, hex);
-    r->exp = now + lifetime;
-    *ret = r;
-    return 0;
+    cmn_hex_encode(nonce, sizeof(nonce), hex);
+    ret->exp = now + lifetime;
+    snprintf(ret->id, sizeof(ret->id), "%c%08x%s", prefix, (unsigned)(uint32_t)ret->exp, hex);
+    return recv_value(e, ret);
 }
 
-static const recv_rand *recv_find(const cse_esprim *e, const char *id, int64_t now)
+/* The object named id, if this receiver made it and it is live: its expiry is read from
+ * the ID (a made-up ID gets a value nobody was given, so its objects fail 4115; one whose
+ * expiry is further away than any this receiver gives is refused here). */
+static int recv_find(const cse_esprim *e, const char *id, int64_t now, recv_rand *ret)
 {
-    for (size_t i = 0; id != NULL && i < RECV_MAX; i++)
-        if (e->recv[i].exp > now && strcmp(e->recv[i].id, id) == 0)
-            return &e->recv[i];
-    return NULL;
+    unsigned long exp;
+    char *end;
+    char num[9];
+
+    if (id == NULL || strlen(id) != RAND_ID_LEN - 1 || (id[0] != 's' && id[0] != 'u') ||
+        strspn(id + 1, "0123456789abcdef") != RAND_ID_LEN - 2)
+        return CMN_ENOTFOUND;
+    memcpy(num, id + 1, 8);
+    num[8] = '\0';
+    exp = strtoul(num, &end, 16);
+    if ((int64_t)exp <= now ||
+        (int64_t)exp > now + (id[0] == 's' ? CSE_ESPRIM_SHARED_LT : CSE_ESPRIM_UNIQUE_LT))
+        return CMN_ENOTFOUND;
+    snprintf(ret->id, sizeof(ret->id), "%s", id);
+    ret->exp = (int64_t)exp;
+    return recv_value(e, ret);
 }
 
 static json_t *recv_json(const recv_rand *r)
@@ -154,20 +182,23 @@ static json_t *recv_json(const recv_rand *r)
                      KEYGEN_HMAC, "espa", 10, 11, 12);
 }
 
-/* The shared object, renewed when it is gone or within a minute of its end. */
+/* The shared object, renewed (and its ID stored) when it is gone or within a minute of
+ * its end. */
 static recv_rand *shared_now(cse_esprim *e, int64_t now, bool *ret_renewed)
 {
-    recv_rand *r;
+    recv_rand r;
 
     *ret_renewed = false;
-    if (e->shared < RECV_MAX && e->recv[e->shared].exp > now + 60)
-        return &e->recv[e->shared];
-    e->shared = RECV_MAX;
-    if (recv_make(e, 's', CSE_ESPRIM_SHARED_LT, now, &r) != 0)
-        return NULL;
-    e->shared = (size_t)(r - e->recv);
+    if (e->shared.exp > now + 60)
+        return &e->shared;
+    if (recv_make(e, 's', CSE_ESPRIM_SHARED_LT, now, &r) != 0 ||
+        cmn_store_put(e->st, CSE_ESPRIM_DB, K_SHARED, 1, r.id, strlen(r.id)) != 0) {
+        cmn_wipe(&r, sizeof(r));
+        return e->shared.exp > now ? &e->shared : NULL;
+    }
+    e->shared = r;
     *ret_renewed = true;
-    return r;
+    return &e->shared;
 }
 
 json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
@@ -175,7 +206,7 @@ json_t *cse_esprim_esi(cse_esprim *e, int64_t now)
     bool renewed;
     /* the current shared object as it is (renewed by an ESPrim exchange, which then
      * writes it to the CSEBase); one is made only when there is none yet */
-    recv_rand *r = e->shared < RECV_MAX ? &e->recv[e->shared] : shared_now(e, now, &renewed);
+    recv_rand *r = e->shared.exp > now ? &e->shared : shared_now(e, now, &renewed);
 
     json_t *esi =
         json_pack("{s:[i],s:o*}", "esf", CSE_ESPRIM_SUID, "esro", r != NULL ? recv_json(r) : NULL);
@@ -208,7 +239,20 @@ int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64
     return rc;
 }
 
-/* ---- originator rand objects and the replay memory ------------------------------------- */
+/* ---- originator rand objects and the replay memory, kept in the store ------------------ */
+
+/* "o" kid NUL ori: the key of an originator rand object's record. */
+static size_t orig_key(const orig_rand *o, uint8_t *buf, size_t len)
+{
+    size_t k = strlen(o->kid), n = 1 + k + 1 + strlen(o->id);
+
+    if (n > len)
+        return 0;
+    buf[0] = K_ORIG;
+    memcpy(buf + 1, o->kid, k + 1);
+    memcpy(buf + 2 + k, o->id, strlen(o->id));
+    return n;
+}
 
 static orig_rand *orig_find(cse_esprim *e, const char *kid, const char *id)
 {
@@ -219,17 +263,31 @@ static orig_rand *orig_find(cse_esprim *e, const char *kid, const char *id)
     return NULL;
 }
 
-static void orig_keep(cse_esprim *e, const orig_rand *o, int64_t now)
+/* The slot for o: its own, else (its key holding ORIG_PER_KEY live ones) that key's
+ * oldest, else an expired one, else the oldest of all. */
+static orig_rand *orig_slot(cse_esprim *e, const orig_rand *o, int64_t now)
 {
-    orig_rand *slot = orig_find(e, o->kid, o->id), *oldest = &e->orig[0];
+    orig_rand *slot = orig_find(e, o->kid, o->id), *free_slot = NULL, *oldest = &e->orig[0],
+              *own_oldest = NULL;
+    size_t own = 0;
 
     for (size_t i = 0; slot == NULL && i < ORIG_MAX; i++) {
-        if (e->orig[i].exp <= now)
-            slot = &e->orig[i];
-        else if (e->orig[i].exp < oldest->exp)
-            oldest = &e->orig[i];
+        orig_rand *c = &e->orig[i];
+
+        if (c->exp <= now) {
+            free_slot = free_slot != NULL ? free_slot : c;
+            continue;
+        }
+        if (c->exp < oldest->exp || oldest->exp <= now)
+            oldest = c;
+        if (strcmp(c->kid, o->kid) == 0 && (own++, own_oldest == NULL || c->exp < own_oldest->exp))
+            own_oldest = c;
     }
-    *(slot != NULL ? slot : oldest) = *o;
+    if (slot != NULL)
+        return slot;
+    if (own >= ORIG_PER_KEY)
+        return own_oldest;
+    return free_slot != NULL ? free_slot : oldest;
 }
 
 static bool seen_before(const cse_esprim *e, const uint8_t tag[CMN_JWE_TAG_LEN], int64_t now)
@@ -240,14 +298,194 @@ static bool seen_before(const cse_esprim *e, const uint8_t tag[CMN_JWE_TAG_LEN],
     return false;
 }
 
-/* A free slot of the replay memory (one whose entry expired), or NULL when it is full of
- * live entries: the object is then refused before its inner request runs (fail closed). */
-static seen_obj *seen_slot(cse_esprim *e, int64_t now)
+/* A slot of the replay memory for an object answered under key: one whose entry expired;
+ * NULL when the memory is full of live entries, or key already holds SEEN_PER_KEY of
+ * them: the object is then refused before its inner request runs (fail closed, and one
+ * key holder cannot take the memory from the others). */
+static seen_obj *seen_slot(cse_esprim *e, uint32_t key, int64_t now)
 {
-    for (size_t i = 0; i < SEEN_MAX; i++)
+    seen_obj *slot = NULL;
+    size_t own = 0;
+
+    for (size_t i = 0; i < SEEN_MAX; i++) {
         if (e->seen[i].exp <= now)
-            return &e->seen[i];
-    return NULL;
+            slot = slot != NULL ? slot : &e->seen[i];
+        else if (e->seen[i].key == key && ++own >= SEEN_PER_KEY)
+            return NULL;
+    }
+    return slot;
+}
+
+/* Records the answered object (its tag in seen, the originator rand object when it came
+ * with it) in memory and in the store, in one write: with group commit the answer leaves
+ * only once it is durable, so no restart forgets an object that was answered. */
+static int remember(xchg *x, seen_obj *seen)
+{
+    cse_esprim *e = x->e;
+    uint8_t key[1 + CMN_KEY_ID_MAX + 64], old_key[1 + CMN_KEY_ID_MAX + 64];
+    uint8_t tkey[1 + CMN_JWE_TAG_LEN];
+    seen_rec sr = {x->oro.exp, kid_hash(x->kid)};
+    orig_rand *slot = NULL;
+    size_t n = 0, old_n = 0;
+    cmn_txn *t = NULL;
+    int rc = cmn_store_txn_begin(e->st, &t);
+
+    if (rc == 0 && seen->exp != 0) { /* the expired entry this slot held */
+        tkey[0] = K_SEEN;
+        memcpy(tkey + 1, seen->tag, CMN_JWE_TAG_LEN);
+        rc = cmn_txn_del(t, CSE_ESPRIM_DB, tkey, sizeof(tkey));
+        rc = rc == CMN_ENOTFOUND ? 0 : rc;
+    }
+    tkey[0] = K_SEEN;
+    memcpy(tkey + 1, x->jwe->tag, CMN_JWE_TAG_LEN);
+    if (rc == 0)
+        rc = cmn_txn_put(t, CSE_ESPRIM_DB, tkey, sizeof(tkey), &sr, sizeof(sr));
+    if (rc == 0 && x->oro_new) {
+        orig_rec r = {{0}, x->oro.exp, x->oro.espa};
+
+        memcpy(r.v, x->oro.v, sizeof(r.v));
+        slot = orig_slot(e, &x->oro, x->req->now);
+        if (slot->exp != 0 && (old_n = orig_key(slot, old_key, sizeof(old_key))) > 0 &&
+            (rc = cmn_txn_del(t, CSE_ESPRIM_DB, old_key, old_n)) == CMN_ENOTFOUND)
+            rc = 0;
+        if (rc == 0 && (n = orig_key(&x->oro, key, sizeof(key))) == 0)
+            rc = CMN_ERANGE;
+        if (rc == 0)
+            rc = cmn_txn_put(t, CSE_ESPRIM_DB, key, n, &r, sizeof(r));
+    }
+    if (rc == 0)
+        rc = cmn_txn_commit(t);
+    else
+        cmn_txn_abort(t);
+    if (rc != 0)
+        return rc;
+    memcpy(seen->tag, x->jwe->tag, CMN_JWE_TAG_LEN); /* answered: never again */
+    seen->exp = x->oro.exp;
+    seen->key = sr.key;
+    if (slot != NULL)
+        *slot = x->oro;
+    return 0;
+}
+
+/* ---- the state at start ------------------------------------------------------------------ */
+
+typedef struct {
+    cse_esprim *e;
+    int64_t now;
+    size_t n_orig, n_seen, n_gone;
+    uint8_t gone[64][1 + CMN_KEY_ID_MAX + 64]; /* expired records to delete (a batch) */
+    size_t gone_len[64];
+} loader;
+
+static void drop_later(loader *l, const void *key, size_t klen)
+{
+    if (l->n_gone < 64 && klen <= sizeof(l->gone[0])) {
+        memcpy(l->gone[l->n_gone], key, klen);
+        l->gone_len[l->n_gone++] = klen;
+    }
+}
+
+static int load_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    loader *l = arg;
+    const uint8_t *k = key;
+
+    if (klen > 1 && k[0] == K_SEEN && klen == 1 + CMN_JWE_TAG_LEN && vlen == sizeof(seen_rec)) {
+        seen_rec r;
+
+        memcpy(&r, val, sizeof(r));
+        if (r.exp <= l->now || l->n_seen == SEEN_MAX)
+            return drop_later(l, key, klen), 0;
+        memcpy(l->e->seen[l->n_seen].tag, k + 1, CMN_JWE_TAG_LEN);
+        l->e->seen[l->n_seen].exp = r.exp;
+        l->e->seen[l->n_seen++].key = r.key;
+    } else if (klen > 2 && k[0] == K_ORIG && vlen == sizeof(orig_rec)) {
+        const char *kid = (const char *)k + 1;
+        size_t kl = strnlen(kid, klen - 1), il = klen - 2 - kl;
+        orig_rand *o = l->n_orig < ORIG_MAX ? &l->e->orig[l->n_orig] : NULL;
+        orig_rec r;
+
+        memcpy(&r, val, sizeof(r));
+        if (o == NULL || r.exp <= l->now || kl + 1 >= klen || kl >= sizeof(o->kid) ||
+            il >= sizeof(o->id))
+            return drop_later(l, key, klen), 0;
+        memcpy(o->kid, kid, kl + 1);
+        memcpy(o->id, kid + kl + 1, il);
+        o->id[il] = '\0';
+        memcpy(o->v, r.v, sizeof(o->v));
+        o->exp = r.exp;
+        o->espa = r.espa;
+        l->n_orig++;
+    }
+    return 0;
+}
+
+/* The receiver secret (made and stored on first use), the shared object's ID, and the
+ * live originator rand objects and replay memory; expired records are deleted. */
+static int load(cse_esprim *e, int64_t now, size_t *ret_orig, size_t *ret_seen)
+{
+    loader *l = calloc(1, sizeof(*l));
+    void *val = NULL;
+    size_t vlen = 0;
+    int rc = l != NULL ? cmn_store_get(e->st, CSE_ESPRIM_DB, K_SECRET, 1, &val, &vlen) : CMN_ENOMEM;
+
+    if (rc == 0 && vlen == sizeof(e->secret))
+        memcpy(e->secret, val, sizeof(e->secret));
+    else if (rc == 0)
+        rc = CMN_ECORRUPT;
+    if (val != NULL)
+        cmn_store_free_val(val, vlen);
+    val = NULL;
+    if (rc == CMN_ENOTFOUND && (rc = cmn_random(e->secret, sizeof(e->secret))) == 0)
+        rc = cmn_store_put(e->st, CSE_ESPRIM_DB, K_SECRET, 1, e->secret, sizeof(e->secret));
+    if (rc == 0 && cmn_store_get(e->st, CSE_ESPRIM_DB, K_SHARED, 1, &val, &vlen) == 0 &&
+        vlen < RAND_ID_LEN) {
+        char id[RAND_ID_LEN];
+
+        memcpy(id, val, vlen);
+        id[vlen] = '\0';
+        if (recv_find(e, id, now, &e->shared) != 0)
+            memset(&e->shared, 0, sizeof(e->shared));
+    }
+    if (val != NULL)
+        cmn_store_free_val(val, vlen);
+    if (rc == 0) {
+        *l = (loader){.e = e, .now = now};
+        rc = cmn_store_foreach(e->st, CSE_ESPRIM_DB, NULL, 0, load_one, l);
+    }
+    for (size_t i = 0; rc == 0 && i < l->n_gone; i++)
+        if ((rc = cmn_store_del(e->st, CSE_ESPRIM_DB, l->gone[i], l->gone_len[i])) == CMN_ENOTFOUND)
+            rc = 0;
+    if (rc == 0) {
+        *ret_orig = l->n_orig;
+        *ret_seen = l->n_seen;
+    }
+    free(l);
+    return rc;
+}
+
+int cse_esprim_new(cmn_store *st, int64_t now, cse_esprim **ret)
+{
+    size_t n_orig = 0, n_seen = 0;
+    int rc;
+
+    *ret = calloc(1, sizeof(**ret));
+    if (*ret == NULL)
+        return CMN_ENOMEM;
+    (*ret)->st = st;
+    if ((rc = load(*ret, now, &n_orig, &n_seen)) != 0) {
+        cse_esprim_free(*ret);
+        *ret = NULL;
+        return rc;
+    }
+    CMN_INFO(SUB, "event=esprim_state_loaded originator_rand=%zu replay_memory=%zu shared=%s",
+             n_orig, n_seen, (*ret)->shared.exp != 0 ? (*ret)->shared.id : "none");
+    return 0;
+}
+
+void cse_esprim_free(cse_esprim *e)
+{
+    cmn_free_secret(e, e != NULL ? sizeof(*e) : 0);
 }
 
 /* ---- the outer request ------------------------------------------------------------------ */
@@ -289,20 +527,15 @@ static void refuse(cse_rsp *rsp, unsigned rsc, const char *why)
 /* sit 3: a receiverESPrimRandObject of its own for the asker (TS-0004 7.5.1.2.11). */
 static void rand_request(cse_esprim *e, const cse_req *req, cse_rsp *rsp)
 {
-    recv_rand *r;
+    recv_rand r;
+    int rc = recv_make(e, 'u', CSE_ESPRIM_UNIQUE_LT, req->now, &r); /* nothing kept */
 
-    int rc = recv_make(e, 'u', CSE_ESPRIM_UNIQUE_LT, req->now, &r);
-
-    if (rc == CMN_EAGAIN) { /* every slot holds a live object: fail closed, not evict */
-        refuse(rsp, CMN_RSC_TARGET_NOT_REACHABLE, "receiver rand objects exhausted");
-        return;
-    }
     if (rc != 0) {
         refuse(rsp, CMN_RSC_INTERNAL_SERVER_ERROR, "no random");
         return;
     }
-    answer(rsp, CMN_RSC_OK, json_pack("{s:{s:i,s:o}}", "m2m:seci", "sit", 4, "ero", recv_json(r)));
-    CMN_INFO(SUB, "event=esprim_rand_given esri=%s", r->id);
+    answer(rsp, CMN_RSC_OK, json_pack("{s:{s:i,s:o}}", "m2m:seci", "sit", 4, "ero", recv_json(&r)));
+    CMN_INFO(SUB, "event=esprim_rand_given esri=%s", r.id);
 }
 
 /* ---- C.6: the ESPrim object ----------------------------------------------------------------- */
@@ -413,7 +646,7 @@ static unsigned originator_rand(xchg *x)
         cmn_json_parse_timestamp(esrx, &exp) != 0 ||
         cmn_e2e_rand_parse(json_string_value(json_object_get(oro, "esrv")), x->oro.v) != 0)
         return (x->why = "malformed oro", CMN_RSC_BAD_REQUEST);
-    if (exp <= x->req->now || exp > x->rr->exp)
+    if (exp <= x->req->now || exp > x->rr.exp)
         return (x->why = "originator rand object expired or outliving the receiver's",
                 RSC_UNKNOWN_ORIG_RAND_ID);
     if (json_integer_value(json_object_get(oro, "esk")) != KEYGEN_HMAC ||
@@ -437,7 +670,7 @@ static unsigned open_object(xchg *x, const char *epo, uint8_t **ret_pt, size_t *
         rsc = pairwise_key(x, pairwise);
     if (rsc == 0) {
         x->rri = cmn_jwe_header_str(x->jwe, "rri");
-        if ((x->rr = recv_find(x->e, x->rri, x->req->now)) == NULL)
+        if (recv_find(x->e, x->rri, x->req->now, &x->rr) != 0)
             rsc = (x->why = "unknown or expired receiver rand object", RSC_UNKNOWN_RECV_RAND_ID);
     }
     if (rsc == 0)
@@ -445,7 +678,7 @@ static unsigned open_object(xchg *x, const char *epo, uint8_t **ret_pt, size_t *
     x->enc = cmn_jwe_header_str(x->jwe, "enc");
     if (rsc == 0 && !(x->oro.espa & (1u << (espa_of(x->enc) - 10))))
         rsc = (x->why = "enc not among the originator's espa", RSC_UNSUPPORTED_OPTION);
-    if (rsc == 0 && cmn_e2e_session_esprim_key(pairwise, x->rr->v, x->oro.v, x->session) != 0)
+    if (rsc == 0 && cmn_e2e_session_esprim_key(pairwise, x->rr.v, x->oro.v, x->session) != 0)
         rsc = (x->why = "key derivation", RSC_DECRYPTION_ERROR);
     cmn_wipe(pairwise, sizeof(pairwise));
     if (rsc != 0)
@@ -556,7 +789,7 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
     unsigned rsc = open_object(x, epo, &pt, &len);
     char o[96];
 
-    seen_obj *slot = rsc == 0 ? seen_slot(x->e, x->req->now) : NULL;
+    seen_obj *slot = rsc == 0 ? seen_slot(x->e, kid_hash(x->kid), x->req->now) : NULL;
 
     if (rsc == 0 && slot == NULL)
         rsc = (x->why = "replay memory full", CMN_RSC_TARGET_NOT_REACHABLE);
@@ -572,11 +805,10 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
             cse_rsp_clear(&irsp);
             irsp.rsc = CMN_RSC_NOT_IMPLEMENTED;
         }
-        if (x->oro_new)
-            orig_keep(x->e, &x->oro, x->req->now);
-        memcpy(slot->tag, x->jwe->tag, CMN_JWE_TAG_LEN); /* answered: never again */
-        slot->exp = x->oro.exp;
-        rsc = protect_response(x, &inner, &irsp, rsp);
+        if (remember(x, slot) != 0) /* not durable: the answer does not leave */
+            rsc = (x->why = "replay memory not written", CMN_RSC_INTERNAL_SERVER_ERROR);
+        else
+            rsc = protect_response(x, &inner, &irsp, rsp);
     }
     if (rsc != 0) {
         refuse(rsp, rsc, x->why != NULL ? x->why : "refused");

@@ -9,9 +9,11 @@
  * The pairwiseESPrimKey of a kid that is a KpsaID is Ke2e_msg_conf of that Kpsa with
  * End-Point-B = this CSE-ID (TS-0003 8.6.2, SUID 23; docs/keys.md items 14, 16). The
  * CSEBase advertises it in e2eSecInfo (esf [23], esro the shared receiver rand object).
- * Errors are the RSCs of TS-0004 Table 7.6.2-1 (docs/internals.md "ESPrim"). State is in
- * memory: rand objects and the replay memory do not survive a restart (originators ask
- * for a new receiver rand object then). */
+ * Errors are the RSCs of TS-0004 Table 7.6.2-1 (docs/internals.md "ESPrim"). State in
+ * the store (CSE_ESPRIM_DB), so that a restart neither breaks the originators' sessions
+ * nor lets an answered object be replayed: the receiver rand secret (receiver rand objects
+ * are derived from it and their ID, nothing is kept per object), the shared object's ID,
+ * the originator rand objects and the replay memory, bounded (docs/internals.md). */
 #ifndef TEP_CSE_ESPRIM_H
 #define TEP_CSE_ESPRIM_H
 
@@ -26,9 +28,13 @@
 #define CSE_ESPRIM_SHARED_LT 3600 /* seconds a shared receiver rand object lives */
 #define CSE_ESPRIM_UNIQUE_LT 600  /* ... and one given out on request (sit 3) */
 
+#define CSE_ESPRIM_DB "esprim" /* its records in tep-cse's store */
+
 typedef struct cse_esprim cse_esprim;
 
-int cse_esprim_new(cse_esprim **ret);
+/* Loads (or, the first time, makes) the state from st's CSE_ESPRIM_DB, which st must
+ * have been opened with; st is borrowed for the object's life. */
+int cse_esprim_new(cmn_store *st, int64_t now, cse_esprim **ret);
 void cse_esprim_free(cse_esprim *e); /* NULL is fine; wipes the cached keys */
 
 /* The e2eSecInfo of the CSEBase (a new JSON object) with the current shared receiver

@@ -126,7 +126,8 @@ static int migrate(daemon_state *d)
 static int open_store(daemon_state *d)
 {
     static const char *const dbs[] = {CSE_RES_DBS,  CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
+                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CMN_SYNC_DB,
+                                      CSE_ESPRIM_DB};
     int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
                             &d->store);
 
@@ -281,7 +282,7 @@ static int open_coap(daemon_state *d)
     cse_targets_set_own(&d->targets, d->cfg.coap_listen, d->cfg.coaps_listen);
     d->node.targets = &d->targets;
     /* ESPrim as the Target: the CSEBase advertises it (e2eSecInfo) */
-    if (cse_esprim_new(&d->node.esprim) != 0 ||
+    if (cse_esprim_new(d->store, (int64_t)time(NULL), &d->node.esprim) != 0 ||
         cse_esprim_publish(d->node.esprim, d->store, d->cfg.cse_name, (int64_t)time(NULL)) != 0) {
         CMN_ERR(SUB, "event=esprim_failed msg=\"cannot write the CSEBase's e2eSecInfo\"");
         return EXIT_STORE;

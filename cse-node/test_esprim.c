@@ -1,6 +1,6 @@
 /* ESPrim at tep-cse without a network (cse_esprim.c): the CSEBase's e2eSecInfo, the
- * receiver rand objects given out on request (sit 3) and their bound, the shared one
- * renewed near its end, what is claimed. The protected exchange itself runs across the
+ * receiver rand objects given out on request (sit 3, nothing kept per request), the
+ * shared one renewed near its end and kept across a restart, what is claimed. The protected exchange itself runs across the
  * daemons in integration 203-205. TS-0003 8.4.2 B, 8.4.3.1.3; TS-0004 7.5.1.2.11. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +32,8 @@ typedef struct {
 static int setup(void **state)
 {
     static const char *const dbs[] = {CSE_RES_DBS,  CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
+                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CMN_SYNC_DB,
+                                      CSE_ESPRIM_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     cmn_log_init("test", CMN_LOG_ERR, NULL);
@@ -43,7 +44,7 @@ static int setup(void **state)
     assert_int_equal(cse_res_ensure_csebase(f->st, "/tep-cse", "tep-cse", T0 - 100), 0);
     f->node = (cse_node){
         .store = f->st, .cse_id = "/tep-cse", .cse_name = "tep-cse", .admin_originator = "CAdmin"};
-    assert_int_equal(cse_esprim_new(&f->node.esprim), 0);
+    assert_int_equal(cse_esprim_new(f->st, T0, &f->node.esprim), 0);
     assert_int_equal(cse_esprim_publish(f->node.esprim, f->st, "tep-cse", T0), 0);
     *state = f;
     return 0;
@@ -110,37 +111,65 @@ static void test_claims(void **state)
     assert_false(cse_esprim_claims(&f->node, &r));
 }
 
-/* sit 3 answers sit 4 with a fresh "u..." object (10 min); when every slot holds a live
- * one, 5103 (the live ones are not evicted), until they expire. */
-static void test_rand_objects_bounded(void **state)
+/* sit 3 answers sit 4 with a fresh "u..." object (10 min) whose expiry is in its ID and
+ * whose value is derived from it: nothing is kept per request, so no number of requests
+ * (unauthenticated) fills anything or is refused; the IDs differ. */
+static void test_rand_requests_keep_nothing(void **state)
 {
     fixture *f = *state;
     cse_req r = notify("tep-cse", RAND_RQ, T0);
-    unsigned given = 0;
+    char first[64] = "", hex[9];
     cse_rsp rsp;
 
-    for (;;) {
+    snprintf(hex, sizeof(hex), "%08x", (unsigned)(T0 + CSE_ESPRIM_UNIQUE_LT));
+    for (int i = 0; i < 3000; i++) {
         json_t *b, *ero;
+        const char *id;
 
         cse_esprim_handle(&f->node, &r, &rsp, NULL);
-        if (rsp.rsc != CMN_RSC_OK)
-            break;
+        assert_int_equal(rsp.rsc, CMN_RSC_OK);
         b = json_loads(rsp.body, 0, NULL);
         ero = json_object_get(json_object_get(b, "m2m:seci"), "ero");
         assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "m2m:seci"), "sit")),
                          4);
-        assert_int_equal(json_string_value(json_object_get(ero, "esri"))[0], 'u');
+        id = json_string_value(json_object_get(ero, "esri"));
+        assert_int_equal(strlen(id), 25);
+        assert_int_equal(id[0], 'u');
+        assert_memory_equal(id + 1, hex, 8);
+        assert_int_equal(strlen(json_string_value(json_object_get(ero, "esrv"))), 33);
+        if (i == 0)
+            snprintf(first, sizeof(first), "%s", id);
+        else
+            assert_string_not_equal(id, first);
         json_decref(b);
         cse_rsp_clear(&rsp);
-        assert_true(++given < 1000);
     }
-    assert_int_equal(rsp.rsc, CMN_RSC_TARGET_NOT_REACHABLE);
-    assert_int_equal(given, 255); /* 256 slots, one the shared object's */
-    cse_rsp_clear(&rsp);
-    r.now = T0 + CSE_ESPRIM_UNIQUE_LT; /* all expired */
-    cse_esprim_handle(&f->node, &r, &rsp, NULL);
-    assert_int_equal(rsp.rsc, CMN_RSC_OK);
-    cse_rsp_clear(&rsp);
+}
+
+/* The state survives a new cse_esprim on the same store (a restart): the same secret,
+ * so the same shared object (and the values of those given out) as before. */
+static void test_state_survives_a_restart(void **state)
+{
+    fixture *f = *state;
+    char before[64], after[64];
+    json_t *esi1, *esi2;
+
+    shared_esri(f, before, sizeof(before));
+    esi1 = cse_esprim_esi(f->node.esprim, T0 + 5);
+    cse_esprim_free(f->node.esprim);
+    assert_int_equal(cse_esprim_new(f->st, T0 + 10, &f->node.esprim), 0);
+    esi2 = cse_esprim_esi(f->node.esprim, T0 + 10);
+    assert_true(json_equal(json_object_get(esi1, "esro"), json_object_get(esi2, "esro")));
+    assert_int_equal(cse_esprim_publish(f->node.esprim, f->st, "tep-cse", T0 + 10), 0);
+    assert_string_equal(shared_esri(f, after, sizeof(after)), before);
+    json_decref(esi1);
+    json_decref(esi2);
+    /* long after: the stored shared object is over, a new one is made */
+    cse_esprim_free(f->node.esprim);
+    assert_int_equal(cse_esprim_new(f->st, T0 + 2 * CSE_ESPRIM_SHARED_LT, &f->node.esprim), 0);
+    assert_int_equal(
+        cse_esprim_publish(f->node.esprim, f->st, "tep-cse", T0 + 2 * CSE_ESPRIM_SHARED_LT), 0);
+    assert_string_not_equal(shared_esri(f, after, sizeof(after)), before);
 }
 
 /* The shared object is renewed within a minute of its end and the CSEBase shows it. */
@@ -186,11 +215,41 @@ static void test_object_errors(void **state)
     cse_rsp_clear(&rsp);
 }
 
+/* docs/internals.md "ESPrim" (receiver rand objects): esrv = HMAC-SHA-256(secret,
+ * "tep ESPrim receiver rand" || esri)[0..15], the expiry in the ID. KAT with the secret
+ * 00 01 .. 1f and the shared ID s6b49d2000011223344556677 (expiry 0x6b49d200 = T0), from
+ * Python: hmac.new(bytes(range(32)), b"tep ESPrim receiver rand" +
+ * b"s6b49d2000011223344556677", hashlib.sha256).digest()[:16].hex() */
+static void test_receiver_rand_kat(void **state)
+{
+    fixture *f = *state;
+    uint8_t secret[32];
+    const char *id = "s6b49d2000011223344556677";
+    json_t *esi;
+
+    for (int i = 0; i < 32; i++)
+        secret[i] = (uint8_t)i;
+    cse_esprim_free(f->node.esprim);
+    assert_int_equal(cmn_store_put(f->st, CSE_ESPRIM_DB, "K", 1, secret, sizeof(secret)), 0);
+    assert_int_equal(cmn_store_put(f->st, CSE_ESPRIM_DB, "S", 1, id, strlen(id)), 0);
+    assert_int_equal(cse_esprim_new(f->st, T0 - 600, &f->node.esprim), 0);
+    esi = cse_esprim_esi(f->node.esprim, T0 - 600);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(esi, "esro"), "esri")),
+                        id);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(esi, "esro"), "esrv")),
+                        "r909041b1eb9cfda78e6d5079d562ff60");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(esi, "esro"), "esrx")),
+                        "20270115T080000");
+    json_decref(esi);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rand_objects_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rand_requests_keep_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_survives_a_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_rand_kat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_renewed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_errors, setup, teardown),
     };

@@ -75,7 +75,8 @@ static void fuzz_cleanup(void)
 static int open_store(void)
 {
     static const char *const dbs[] = {CSE_RES_DBS,  CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
+                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CMN_SYNC_DB,
+                                      CSE_ESPRIM_DB};
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
     snprintf(fz.dir, sizeof(fz.dir), "%s/tep-fuzz-XXXXXX", base);
@@ -110,7 +111,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz.node.cse_id = FUZZ_CSE_ID;
     fz.node.cse_name = FUZZ_CSE_NAME;
     fz.node.admin_originator = FUZZ_ADMIN;
-    if (cse_esprim_new(&fz.node.esprim) != 0) /* ESPrim objects to the CSEBase */
+    if (cse_esprim_new(fz.store, 1800000000, &fz.node.esprim) !=
+        0) /* ESPrim objects to the CSEBase */
         exit(1);
     return 0;
 }
