@@ -12,7 +12,7 @@ LMDB files).
 The platform is integration/harness.py's (tep-authz remote, DTLS-PSK, default
 settings, log level info); the clients are tep-device processes run one after the other
 (their own CPU is not counted). Prints KEY=value lines: <op>_<daemon>_cpu_us (op:
-enrol, register, session, request, sync_newest: one subscriber's sync answer with the
+enrol, register, session, session_create, request, sync_newest: one subscriber's sync answer with the
 newest event, sync_catchup_event: per event of a 64-event catch-up answer; both asked with
 tepctl bus sync as the registrar CSE), <store>_bytes_per_device,
 audit_bytes_per_decision, and the counts. Needs a build (TEP_BUILD_DIR, default ./build). Loopback only."""
@@ -122,6 +122,11 @@ def main():
         for _ in range(a.devices):
             run_ok(owner.run("retrieve", cnt), p)
         m.stop(a.devices, "session", out)  # a fresh DTLS-PSK session + one RETRIEVE each
+
+        m.start()
+        for i in range(a.devices):
+            run_ok(owner.run("create-cin", "data", "v%d" % i), p)
+        m.stop(a.devices, "session_create", out)  # a fresh session + one CREATE <cin> each
 
         audit = os.path.join(data["authz"], "audit")
         a0, seq0 = disk_bytes(audit), int(p.status("authz")["audit_seq"])

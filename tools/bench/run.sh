@@ -134,6 +134,8 @@ rows = [
      cpu("register"), "-"),
     ("CPU per fresh DTLS-PSK session + one RETRIEVE (authz=remote: one decision), %s sessions" % n,
      cpu("session"), "-"),
+    ("CPU per fresh DTLS-PSK session + one CREATE <contentInstance> (durable commit; one "
+     "decision), %s sessions" % n, cpu("session_create"), "-"),
     ("CPU per RETRIEVE over one open session (authz=remote, one decision each, 1 in flight: "
      "one audit commit per decision), %s requests" % m, cpu("request"), "-"),
     ("event-log fan-out, tep-enroller CPU per sync answer holding only the newest event, one "
