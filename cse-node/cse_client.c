@@ -414,6 +414,14 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
     return COAP_RESPONSE_OK;
 }
 
+/* Set while an answer fn runs with NULL because the answer outgrew max_body. */
+static bool too_large;
+
+bool cse_client_answer_too_large(void)
+{
+    return too_large;
+}
+
 static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason,
                     const coap_mid_t mid)
 {
@@ -422,7 +430,9 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
 
     if (x != NULL) {
         CMN_WARN(SUB, "event=request_failed reason=%d", (int)reason);
+        too_large = reason == COAP_NACK_BAD_RESPONSE; /* patches/README.md item 9 */
         exchange_done(x, NULL);
+        too_large = false;
         return;
     }
     if (cl == NULL || coap_session_get_type(s) != COAP_SESSION_TYPE_CLIENT)

@@ -63,6 +63,10 @@ typedef void (*cse_client_answer_fn)(void *arg, const coap_pdu_t *answer);
  * was sent (fn is not called). */
 uint32_t cse_client_request(cse_client *cl, coap_session_t *s, const cse_client_req *r,
                             cse_client_answer_fn fn, void *arg);
+/* Within a cse_client_answer_fn called with NULL: whether the answer came but was
+ * abandoned for outgrowing [cse] max_body during Block2 reassembly (patches/README.md
+ * item 9). */
+bool cse_client_answer_too_large(void);
 /* fn will not be called for id. */
 void cse_client_forget(cse_client *cl, uint32_t id);
 /* Requests forgotten (done session gone) or past their timeout get fn(arg, NULL). */

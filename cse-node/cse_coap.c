@@ -702,10 +702,18 @@ static void forwarded(void *arg, const coap_pdu_t *answer)
 
     p->fwd_id = 0;
     if (answer == NULL) {
+        /* an answer beyond max_body is not relayed: the hosting CSE's answer does not
+         * reach the originator, as when none came (docs/cse.md "Routing") */
+        bool big = cse_client_answer_too_large();
+
         memset(r, 0, sizeof(*r));
         r->rsc = CMN_RSC_TARGET_NOT_REACHABLE;
         r->cf = CMN_CF_JSON;
-        r->body = strdup("{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: no_answer_from_next_hop\"}");
+        r->body = strdup(big ? "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: answer_exceeds_max_body\"}"
+                             : "{\"m2m:dbg\":\"TARGET_NOT_REACHABLE: no_answer_from_next_hop\"}");
+        if (big)
+            CMN_WARN(SUB, "event=not_forwarded reason=answer_exceeds_max_body hop=%s rsc=5103",
+                     p->fwd_csi);
     } else {
         cse_client_read_answer(answer, r);
         /* the hosting CSE names it CSE-relative: SP-relative for the originator */

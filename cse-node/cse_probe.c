@@ -2,13 +2,17 @@
  *   cse-probe [--psk ID:HEXKEY] [--from F] [--ty N] [--rqi R] [--body JSON]
  *             [--query K=V&K=V] HOST PORT METHOD PATH
  * Prints "coap=X.YY", "rsc=NNNN", "ati=...", "location=..." and "body=..." lines; exit 0 when a
- * response arrived, 2 when none did, 1 on usage errors. For manual checks and tests. */
+ * response arrived, 2 when none did, 1 on usage errors. For manual checks and tests.
+ * An answer is bounded as tep-cse's own client's are (CSE_PROBE_MAX_BODY, tep-cse's
+ * default [cse] max_body; patches/README.md item 9): a Block2 answer announcing or
+ * growing past it is abandoned, "error=answer_too_large", exit 2. */
 #include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
 
@@ -17,7 +21,10 @@ typedef struct {
     const char *host, *port, *method, *path;
 } probe_args;
 
+#define CSE_PROBE_MAX_BODY 65536
+
 static int done;
+static int too_large;
 
 static void print_response(const coap_pdu_t *rcv)
 {
@@ -51,6 +58,13 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent, co
     print_response(rcv);
     done = 1;
     return COAP_RESPONSE_OK;
+}
+
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason,
+                    const coap_mid_t id)
+{
+    if (reason == COAP_NACK_BAD_RESPONSE)
+        too_large = 1;
 }
 
 static coap_pdu_code_t method_code(const char *m)
@@ -193,10 +207,10 @@ static int parse(int argc, char **argv, probe_args *a)
 int main(int argc, char **argv)
 {
     probe_args a = {0};
+    const cmn_body_limits limits = {CSE_PROBE_MAX_BODY, 1, 1};
     coap_context_t *ctx;
     coap_session_t *s;
     coap_pdu_t *pdu;
-    int waited = 0;
 
     if (parse(argc, argv, &a) != 0) {
         fprintf(stderr, "usage: cse-probe [--psk ID:HEXKEY] [--from F] [--ty N] [--rqi R] "
@@ -208,14 +222,19 @@ int main(int argc, char **argv)
     if (ctx == NULL || cmn_coap_register_options(ctx) != 0)
         return 2;
     coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    cmn_coap_set_body_limits(ctx, &limits);
     coap_register_response_handler(ctx, on_response);
+    coap_register_nack_handler(ctx, on_nack);
     s = open_session(ctx, &a);
     pdu = s != NULL ? build(s, &a) : NULL;
     if (pdu != NULL && coap_send(s, pdu) != COAP_INVALID_MID) {
-        for (; !done && waited < 5000; waited += 200)
+        /* 5 s in all: coap_io_process returns at each datagram */
+        for (int64_t end = cmn_mono_ms() + 5000; !done && !too_large && cmn_mono_ms() < end;)
             coap_io_process(ctx, 200);
     }
-    if (!done)
+    if (too_large)
+        printf("error=answer_too_large max_body=%d\n", CSE_PROBE_MAX_BODY);
+    else if (!done)
         printf("error=no_response\n");
     coap_free_context(ctx);
     coap_cleanup();
