@@ -43,6 +43,9 @@ static void usage(FILE *out)
         "  create-cnt NAME             create a container under the AE\n"
         "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
         "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
+        "  grant CNT ORIGINATOR [ACOP] let ORIGINATOR (e.g. /tep-cse/Capp1) do ACOP (1..63,\n"
+        "                              default 2: Retrieve) on the device's container CNT:\n"
+        "                              the ACP acp-CNT under its AE, then CNT's acpi\n"
         "  delete PATH                 delete a resource\n"
         "  run                         enrol if needed, connect, register, store and read\n"
         "                              back a value\n"
@@ -327,6 +330,90 @@ static int do_simple(ctx *c, int op, const char *path)
     if ((rc = rsc_exit(op == TEP_OP_DELETE ? "delete" : "retrieve", rsp)) == EXIT_OK &&
         op == TEP_OP_RETRIEVE)
         print_retrieved(rsp);
+    tep_response_free(rsp);
+    return rc;
+}
+
+/* The "ri" of the one resource in a response body, copied into ri (rilen bytes). */
+static bool response_ri(const tep_response *rsp, char *ri, size_t rilen)
+{
+    json_t *root = json_loadb(rsp->body, rsp->body_len, 0, NULL);
+    const char *key, *v = NULL;
+    json_t *res;
+    bool ok;
+
+    if (json_is_object(root) && json_object_size(root) == 1) {
+        json_object_foreach(root, key, res) v = json_string_value(json_object_get(res, "ri"));
+    }
+    ok = v != NULL && snprintf(ri, rilen, "%s", v) < (int)rilen;
+    json_decref(root);
+    return ok;
+}
+
+/* One request with a JSON body built here; NULL content: out of memory. */
+static tep_response *request_json(ctx *c, int op, const char *path, unsigned ty, json_t *content,
+                                  int *ret_exit)
+{
+    char *body = content != NULL ? json_dumps(content, JSON_COMPACT) : NULL;
+    tep_response *rsp;
+
+    json_decref(content);
+    if (body == NULL) {
+        *ret_exit = fail("request", TEP_ENOMEM);
+        return NULL;
+    }
+    rsp = request(c, op, path, ty, body, ret_exit);
+    free(body);
+    return rsp;
+}
+
+/* grant CNT ORIGINATOR ACOP: the device, creator of its container CNT, lets ORIGINATOR
+ * do ACOP on it (TS-0001 9.6.1.3.2): the ACP acp-CNT under its AE (pv: that rule and
+ * one giving the device itself every operation, so that it keeps writing CNT; pvs: the
+ * device; when it exists already, its pv is replaced), then CNT's acpi set to that ACP
+ * alone. Each step is decided by the CSE hosting CNT like any request: setting acpi
+ * needs the creator while CNT has none, then the Update privilege in acp-CNT's pvs. */
+static int do_grant(ctx *c, const char *cnt, const char *originator, int acop)
+{
+    char acp[1024], cnt_path[1024], ri[256];
+    const char *ae = ae_path(c), *self = tep_device_enrolee_id(c->dev);
+    tep_response *rsp;
+    int rc = EXIT_OK;
+
+    if (ae == NULL)
+        return EXIT_USAGE;
+    if (snprintf(acp, sizeof(acp), "%s/acp-%s", ae, cnt) >= (int)sizeof(acp) ||
+        snprintf(cnt_path, sizeof(cnt_path), "%s/%s", ae, cnt) >= (int)sizeof(cnt_path))
+        return fail("grant", TEP_ERANGE);
+    rsp = request_json(c, TEP_OP_CREATE, ae, TEP_TY_ACP,
+                       json_pack("{s:{s:s+,s:{s:[{s:[s],s:i},{s:[s],s:i}]},s:{s:[{s:[s],s:i}]}}}",
+                                 "m2m:acp", "rn", "acp-", cnt, "pv", "acr", "acor", originator,
+                                 "acop", acop, "acor", self, "acop", 63, "pvs", "acr", "acor", self,
+                                 "acop", 63),
+                       &rc);
+    if (rsp != NULL && rsp->rsc == 4105) { /* granted before: its pv replaced */
+        tep_response_free(rsp);
+        rsp =
+            request_json(c, TEP_OP_UPDATE, acp, 0,
+                         json_pack("{s:{s:{s:[{s:[s],s:i},{s:[s],s:i}]}}}", "m2m:acp", "pv", "acr",
+                                   "acor", originator, "acop", acop, "acor", self, "acop", 63),
+                         &rc);
+    }
+    if (rsp == NULL)
+        return rc;
+    if ((rc = rsc_exit("grant: the ACP", rsp)) == EXIT_OK && !response_ri(rsp, ri, sizeof(ri))) {
+        fprintf(stderr, "tep-device: grant: the CSE did not give the ACP's ri\n");
+        rc = EXIT_ONEM2M;
+    }
+    tep_response_free(rsp);
+    if (rc != EXIT_OK)
+        return rc;
+    printf("ACP=%s\nACP_RI=%s\n", acp, ri);
+    rsp = request_json(c, TEP_OP_UPDATE, cnt_path, 0,
+                       json_pack("{s:{s:[s]}}", "m2m:cnt", "acpi", ri), &rc);
+    if (rsp == NULL)
+        return rc;
+    rc = rsc_exit("grant: the container's acpi", rsp);
     tep_response_free(rsp);
     return rc;
 }
@@ -1037,6 +1124,15 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_create_cin(c, argv[1], argv[2], NULL, 0);
     if (strcmp(cmd, "retrieve") == 0 && argc == 2)
         return do_simple(c, TEP_OP_RETRIEVE, argv[1]);
+    if (strcmp(cmd, "grant") == 0 && (argc == 3 || argc == 4)) {
+        int acop = argc == 4 ? atoi(argv[3]) : 2;
+
+        if (acop < 1 || acop > 63) {
+            fprintf(stderr, "tep-device: grant: ACOP must be 1..63\n");
+            return EXIT_USAGE;
+        }
+        return do_grant(c, argv[1], argv[2], acop);
+    }
     if (strcmp(cmd, "delete") == 0 && argc == 2)
         return do_simple(c, TEP_OP_DELETE, argv[1]);
     if (strcmp(cmd, "run") == 0 && argc == 1)
