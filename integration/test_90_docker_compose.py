@@ -9,15 +9,22 @@ containers on the compose network (a request as CAdmin from one gets no answer; 
 datagram inside the cse container is answered); the PDP's container stopped -> Deny (fail closed, 7.1), served again once it is
 back; every container restarted -> enrolments, keys and resources still there (each
 daemon's data in its own volume, CURVE bus keys kept); "down" and a second "up" -> the
-platform certificates reused, both SAEFs work again. Then "compose down -v", even on
-failure.
+platform certificates reused, both SAEFs work again. The gateways (issue 14 item 7):
+two MN-CSEs registered to the IN-CSE over DTLS-PSK with their own enrolment's Kpsa
+(TS-0001 10.2.2.6, TS-0003 8.2.2.1 with the CSE as Entity A), a device enrolled for each
+(--target) stores data there; an application at the IN-CSE reads it through the IN-CSE,
+access decided at the hosting MN-CSE (TS-0001 8.2.1, TS-0003 7.1.2: 4103, then 2000 once
+the device grants it); both registered again after every restart; last, one gateway's
+enrolment revoked (TS-0003 10.7): every path through it 5103, the other gateway served.
+Then "compose down -v", even on failure.
 
 Skipped only where no Docker engine answers. The base image tep-base:bookworm is made
 with docker/make-base.sh (debootstrap + docker import) when missing, and kept, as are
 the built image tep:ci and its builder stage tep:ci-builder (the build cache of the next
-run; superseded tep images are pruned). Time: about 8 min from nothing on 2 cores;
-when the programs' sources did not change (the builder stage copies only them) the
-build is cached and the scenario takes about 1.5 min."""
+run; superseded tep images are pruned). Time: about 8 min from nothing on 2 cores
+(base image 1.5 min, build 4 min, scenario 2.7); when the programs' sources did not change (the
+builder stage copies only them) the build is cached and the scenario takes about 2.7
+min."""
 
 import os
 import re
@@ -81,9 +88,10 @@ class Compose:
         self.deadline = deadline
         self.cmd = _compose_command()
         self.project = "tep90x%d" % os.getpid()
-        coaps, mef, maf = harness.free_udp_ports(3)
+        coaps, mef, maf, mn1, mn2 = harness.free_udp_ports(5)
         self.env = dict(os.environ, TEP_BASE=BASE_IMAGE, TEP_IMAGE=IMAGE, TEP_BIND="127.0.0.1",
-                        TEP_PORT_CSE_COAPS=str(coaps),
+                        TEP_PORT_CSE_COAPS=str(coaps), TEP_PORT_MN1_COAPS=str(mn1),
+                        TEP_PORT_MN2_COAPS=str(mn2),
                         TEP_PORT_ENROLLER_COAPS=str(mef), TEP_PORT_AUTHZ_COAPS=str(maf),
                         TEP_PORT_BSF_UB=str(harness.free_tcp_port()),
                         TEP_CERT_DEVICE=CERT_DEVICE, COMPOSE_PROJECT_NAME=self.project)
@@ -148,6 +156,14 @@ class Compose:
         """tepctl in the enroller's container, against its admin socket (CURVE-tcp)."""
         return self.compose("exec", "-T", "enroller", "tep-entrypoint", "tepctl", *args,
                             cap=60)
+
+    def status(self, service):
+        """`tepctl status` of the tep-cse in service's container (IN-CSE or MN-CSE) as a
+        dict."""
+        rc, out = self.compose("exec", "-T", service, "tep-entrypoint", "tepctl", "status",
+                               "cse", cap=60)
+        assert rc == 0, out
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
     def logs(self, *services, tail="60"):
         return self.compose("logs", "--no-color", "--tail", tail, *services, cap=60)[1]
@@ -236,6 +252,101 @@ def _plain_coap_admin_unreachable(c):
     assert "originator=CAdmin secure=0" in c.logs("cse", tail="all")
 
 
+# The gateways (docker/README.md "Gateways"): MN-CSE service -> the device behind it.
+GATEWAYS = {"mn-cse1": "gwdev1", "mn-cse2": "gwdev2"}
+IN_APP = "/tep-cse/Cdevice01"  # device01, registered at the IN-CSE: the IN-side application
+
+
+def _gw_data(mn):
+    """The latest reading of the device behind gateway mn, as an IN-side application
+    addresses it at the IN-CSE (SP-relative: ~/<csi>/<CSEBase>/...)."""
+    return "~/%s/%s/C%s/data/la" % (mn, mn, GATEWAYS[mn])
+
+
+def _gateways_registered(c, cap=90):
+    """Both MN-CSEs are registered at the IN-CSE with a live DTLS session (`:sa`) and
+    say so themselves."""
+    end = time.monotonic() + c.left(cap)
+    want = {"/%s:sa" % mn for mn in GATEWAYS}
+    while True:
+        st = c.status("cse")
+        have = set(st.get("registered_cses", "").split(","))
+        if want <= have or time.monotonic() > end:
+            break
+        time.sleep(2)
+    assert want <= have, "gateways not registered at the IN-CSE: %s" % st
+    for mn in GATEWAYS:
+        st = c.status(mn)
+        assert st.get("cse_type") == "MN" and st.get("registrar") == "/tep-cse registered", st
+
+
+def _gateway_devices(c):
+    """Each gateway's device, enrolled for it, stored its reading there (one-shot)."""
+    for mn, dev in GATEWAYS.items():
+        service = "gw-device" + mn[-1]
+        assert c.wait_exit(service) == 0, c.logs(service, mn)
+        _, log = c.compose("logs", "--no-color", service, check=True)
+        for key in ("KPSA_ID=", "AE_ID=C" + dev, "RSC=2001", "VALUE=hello-tep"):
+            assert key in log, "%s log lacks %s:\n%s" % (service, key, log)
+    rc, out = c.tepctl("enrolee", "list")
+    assert rc == 0, out
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if len(line.split()) > 5}
+    for mn, dev in GATEWAYS.items():
+        assert rows.get("C" + dev, [""])[-1] == "/" + mn, out  # TARGET: its gateway
+        assert "/" + mn in rows, out  # the gateway itself, Enrolee-ID = its CSE-ID
+
+
+def _in_app_reads_through_the_in_cse(c):
+    """device01 at the IN-CSE reads gwdev1's data through the IN-CSE, forwarded to
+    mn-cse1 over its DTLS association; mn-cse1, the hosting CSE, decides: 4103 until
+    gwdev1 (the creator) grants device01 Retrieve, then 2000; device02 still 4103."""
+    rc, out = c.device("device01", "retrieve", _gw_data("mn-cse1"))
+    assert _denied(rc, out), out
+    assert "originator=" + IN_APP in c.logs("mn-cse1", tail="all")  # decided there
+    rc, out = c.device("gwdev1", "grant", "data", IN_APP)
+    assert rc == 0 and "ACP_RI=" in out, out
+    rc, out = c.device("device01", "retrieve", _gw_data("mn-cse1"))
+    assert _served(rc, out) and "VALUE=hello-tep" in out, out
+    rc, out = c.device("device02", "retrieve", _gw_data("mn-cse1"))
+    assert _denied(rc, out), out
+    rc, out = c.device("device01", "retrieve", _gw_data("mn-cse2"))
+    assert _denied(rc, out), out  # gwdev2 granted nothing yet
+    rc, out = c.device("gwdev2", "grant", "data", IN_APP)
+    assert rc == 0, out
+    rc, out = c.device("device01", "retrieve", _gw_data("mn-cse2"))
+    assert _served(rc, out), out
+    # ... and the other way: a gateway's device addressing the IN-CSE, decided there
+    rc, out = c.device("gwdev1", "retrieve", "~/tep-cse/" + DATA)
+    assert _denied(rc, out), out
+
+
+def _through_gateways(c):
+    """After a restart: both gateways registered again, device01 served through each."""
+    _gateways_registered(c)
+    for mn in GATEWAYS:
+        rc, out = _retry(c, "served", lambda: c.device("device01", "retrieve", _gw_data(mn)),
+                         _served)
+        assert _served(rc, out), "%s's device not reachable after the restart:\n%s" % (mn, out)
+
+
+def _revoked_gateway_cut_off(c):
+    """The operator revokes mn-cse1's enrolment: the IN-CSE closes its session, every
+    path through it is cut (device01 -> gwdev1: 5103; gwdev1 -> the IN-CSE: 5103), while
+    mn-cse2 and its device are served as before."""
+    rc, out = c.tepctl("enrolee", "revoke", "mn-cse1")
+    assert rc == 0, out
+    rc, out = _retry(c, "cut", lambda: c.device("device01", "retrieve", _gw_data("mn-cse1")),
+                     lambda rc, out: rc == 3 and "5103" in out, cap=20)
+    assert rc == 3 and "5103" in out, "device01 still reaches the revoked gateway:\n" + out
+    assert "event=session_closed" in c.logs("cse", tail="all")
+    rc, out = c.device("gwdev1", "retrieve", "~/tep-cse/" + DATA)
+    assert rc == 3 and "5103" in out, out
+    st = c.status("cse")
+    assert "/mn-cse1:sa" not in st["registered_cses"].split(","), st
+    rc, out = c.device("device01", "retrieve", _gw_data("mn-cse2"))
+    assert _served(rc, out), out
+
+
 def _served(rc, out):
     return rc == 0 and "RSC=2000" in out
 
@@ -262,7 +373,7 @@ def test_compose_platform_end_to_end(tmp_path):
         _keep_build_cache(c)
         t_built = time.monotonic()
         c.compose("up", "-d", cap=300, check=True)
-        c.wait_healthy(["enroller", "authz", "cse"])
+        c.wait_healthy(["enroller", "authz", "cse"] + list(GATEWAYS))
 
         # The demo device: enrolled, associated, registered and wrote data on its own.
         assert c.wait_exit("provision") == 0, c.logs()
@@ -297,6 +408,14 @@ def test_compose_platform_end_to_end(tmp_path):
         rc, out = c.device("device02", "retrieve", DATA)
         assert _denied(rc, out), out
 
+        # The gateways: registered at the IN-CSE, a device behind each, an IN-side
+        # application reading through the IN-CSE with access decided at the gateway.
+        t_gw = time.monotonic()
+        _gateways_registered(c)
+        _gateway_devices(c)
+        _in_app_reads_through_the_in_cse(c)
+        gw_secs = time.monotonic() - t_gw
+
         _enrol_from_outside(c, tmp_path)
         _plain_coap_admin_unreachable(c)
 
@@ -311,26 +430,31 @@ def test_compose_platform_end_to_end(tmp_path):
 
         # Every container restarted: state lives in the volumes.
         c.compose("restart", cap=180, check=True)
-        c.wait_healthy(["enroller", "authz", "cse"])
+        c.wait_healthy(["enroller", "authz", "cse"] + list(GATEWAYS))
         rc, out = c.tepctl("enrolee", "list")
         assert rc == 0 and "device01" in out and "device02" in out, out
         rc, out = _retry(c, "served", lambda: c.device("device01", "retrieve", DATA), _served)
         assert _served(rc, out), "device01's data or keys lost in the restart:\n" + out
         rc, out = c.device("device02", "retrieve", DATA)
         assert _denied(rc, out), out
+        _through_gateways(c)
 
         # "down" and a second "up": the platform certificates are reused (the enrolees
         # exist already), the daemons start with them, both SAEFs work.
         c.compose("down", "--timeout", "5", cap=120, check=True)
         c.compose("up", "-d", cap=300, check=True)
-        c.wait_healthy(["enroller", "authz", "cse"])
+        c.wait_healthy(["enroller", "authz", "cse"] + list(GATEWAYS))
         assert _platform_certificates(c, "reusing") == serials
         _cert_device_ran(c)
         assert c.wait_exit("device") == 0, c.logs("device")
         rc, out = c.device("device01", "retrieve", DATA)
         assert _served(rc, out), out
-        print("docker compose test: build %.0f s, scenario %.0f s"
-              % (t_built - t_start, time.monotonic() - t_built))
+        _through_gateways(c)
+
+        # Last: a gateway's enrolment revoked.
+        _revoked_gateway_cut_off(c)
+        print("docker compose test: build %.0f s, scenario %.0f s (gateway steps %.0f s)"
+              % (t_built - t_start, time.monotonic() - t_built, gw_secs))
     except BaseException:
         print("\n".join(c.transcript[-30:]))
         try:
