@@ -48,6 +48,11 @@ static void client_startup(void)
     pthread_once(&once, client_startup_once);
 }
 
+void tae_client_startup(void)
+{
+    client_startup();
+}
+
 /* ---- libcoap callbacks ------------------------------------------------------------ */
 
 static int on_event(coap_session_t *session, const coap_event_t event)

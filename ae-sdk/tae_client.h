@@ -86,6 +86,9 @@ int tae_client_open(const char *uri, const tae_psk_creds *creds, int timeout_ms,
 int tae_client_open_pki(const char *uri, const tae_pki_creds *creds, int timeout_ms, unsigned flags,
                         tep_conn **ret_conn);
 
+/* libcoap's start-up and silenced log, once per process (any thread). */
+void tae_client_startup(void);
+
 /* Sends ex and waits for its answer (owned by the caller). CMN_ESTATE when the
  * connection is not up or busy, CMN_ETIMEOUT, CMN_EDENIED (the session died),
  * CMN_EPROTO (RQI mismatch, oneM2M exchanges only). */

@@ -42,4 +42,8 @@ unsigned tae_kc_suid(const tep_kc *kc);
 void tae_kc_set_expires(tep_kc *kc, int64_t expires);
 const char *tae_kc_target(const tep_kc *kc);
 
+/* Defined in tep_maf.c: the psk_identity and key of a connection key (a SAEF Kc, SUID
+ * 32, or a MEF Kuc, 22..25), borrowed from kc. CMN_EINVAL for an end-to-end key. */
+int tae_kc_psk(const tep_kc *kc, const char **ret_id, const uint8_t **ret_key);
+
 #endif

@@ -481,3 +481,12 @@ int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json, int64_t 
     cmn_wipe(&k, sizeof(k));
     return rc;
 }
+
+int tae_kc_psk(const tep_kc *kc, const char **ret_id, const uint8_t **ret_key)
+{
+    if (kc == NULL || (kc->suid >= SUID_E2E_PRIM && kc->suid <= SUID_E2E_SIG))
+        return CMN_EINVAL;
+    *ret_id = kc->key_id;
+    *ret_key = kc->kc;
+    return 0;
+}

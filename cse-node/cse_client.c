@@ -2,7 +2,11 @@
  * Every request token is 8 random bytes. A verification remembers each request it sent
  * (token and client session): an answer counts only for the request whose token it
  * carries, only when it comes on that request's session (the nu's address), and only
- * once, so a subscriber cannot answer for another notification target (issue 10). */
+ * once, so a subscriber cannot answer for another notification target (issue 10).
+ * A coaps:// target is reached over SA2 (TS-0003 8.2.1): tep-cse as DTLS client with the
+ * credential of the AE's own security association (cse_saef_association); a target
+ * that does not hold it fails the handshake, and nothing is sent in the clear instead.
+ * A coap:// target only where [cse] notify_plain allows it. */
 #include "cse_client.h"
 
 #include <arpa/inet.h>
@@ -18,12 +22,19 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cmn_pki.h"
+#include "cse_binding.h"
 #include "cse_remotecse.h"
 #include "cse_saef.h"
 #include "cse_target.h"
 
 #define SUB "client"
-#define MAX_PEERS 16
+/* Client sessions kept (plain and DTLS together); beyond, the oldest is released. */
+#define MAX_PEERS 32
+/* Requests (notifications, verification requests) sent on one session and not answered
+ * yet: libcoap sends one at a time (NSTART 1) and queues the others; beyond this many
+ * a new notification to that target is dropped (logged reason=target_backlog). */
+#define PEER_PENDING_MAX 32
 /* Verifications at once, all originators together; each originator may hold at most
  * node->verify_per_originator of them ([cse] verify_per_originator). */
 #define MAX_VERIFY 64
@@ -31,6 +42,11 @@
 typedef struct {
     coap_address_t addr;
     coap_session_t *s;
+    char key_id[CMN_KEY_ID_MAX]; /* DTLS: the psk_identity (or "cert:..."), "" plain */
+    char ae_id[256];             /* DTLS: whose association (SA2), for the log */
+    bool dead;                   /* DTLS failed or closed: a new session next time */
+    uint8_t pending[PEER_PENDING_MAX][8];
+    size_t n_pending;
 } peer;
 
 typedef struct {
@@ -63,8 +79,9 @@ typedef struct {
 struct cse_client {
     coap_context_t *ctx;
     cse_node *node;
-    peer peers[MAX_PEERS];
+    peer *peers[MAX_PEERS];
     size_t n_peers;
+    char *cert_file, *key_file, *ca_file; /* SA2 with certificates: the CSE's own */
     verification v[MAX_VERIFY];
     uint32_t next_id;
     uint32_t counter; /* RQI of the requests sent */
@@ -77,6 +94,7 @@ static cse_client *the_client;
 
 /* ---- targets ----------------------------------------------------------------------- */
 
+/* The AE's first coaps:// pointOfAccess, else its first coap:// one. */
 static int poa_of(const Tep__Resource *ae, char *ret, size_t len)
 {
     json_t *a = json_loads(ae->json, 0, NULL);
@@ -84,55 +102,231 @@ static int poa_of(const Tep__Resource *ae, char *ret, size_t len)
     size_t i;
     int rc = CMN_ENOTFOUND;
 
-    json_array_foreach(json_object_get(a, "poa"), i, e) {
-        if (json_is_string(e) && strncmp(json_string_value(e), "coap://", 7) == 0) {
-            snprintf(ret, len, "%s", json_string_value(e));
-            rc = 0;
-            break;
+    for (int secure = 1; secure >= 0 && rc != 0; secure--) {
+        json_array_foreach(json_object_get(a, "poa"), i, e) {
+            const char *v = json_string_value(e);
+
+            if (v != NULL && strncmp(v, secure ? "coaps://" : "coap://", secure ? 8 : 7) == 0) {
+                snprintf(ret, len, "%s", v);
+                rc = strlen(v) < len ? 0 : CMN_ERANGE;
+                break;
+            }
         }
     }
     json_decref(a);
     return rc;
 }
 
-int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, char *ret, size_t len)
+static void ae_id_of(const Tep__Resource *ae, char *ret, size_t len)
+{
+    json_t *a = json_loads(ae->json, 0, NULL);
+    const char *aei = json_string_value(json_object_get(a, "aei"));
+
+    snprintf(ret, len, "%s", aei != NULL ? aei : ae->ri);
+    json_decref(a);
+}
+
+int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, const char *owner,
+                      cse_client_dest *ret)
 {
     char path[CSE_PATH_MAX];
     Tep__Resource *r = NULL;
     int rc;
 
-    if (strncmp(nu, "coap://", 7) == 0) {
-        snprintf(ret, len, "%s", nu);
-        return strlen(nu) < len ? 0 : CMN_ERANGE;
+    memset(ret, 0, sizeof(*ret));
+    if (strncmp(nu, "coap://", 7) == 0 || strncmp(nu, "coaps://", 8) == 0) {
+        if (strlen(nu) >= sizeof(ret->uri))
+            return CMN_ERANGE;
+        snprintf(ret->uri, sizeof(ret->uri), "%s", nu);
+        /* a URI given directly: the SA2 of whoever gave it */
+        if (nu[4] == 's' && owner != NULL)
+            snprintf(ret->ae_id, sizeof(ret->ae_id), "%s", cse_binding_local_id(cse_id, owner));
+        return 0;
     }
     if (cse_res_resolve(st, cse_id, nu, path) != 0 || cse_res_get(st, path, &r) != 0)
         return CMN_ENOTFOUND;
-    rc = r->ty == CMN_TY_AE ? poa_of(r, ret, len) : CMN_ENOTFOUND;
+    rc = r->ty == CMN_TY_AE ? poa_of(r, ret->uri, sizeof(ret->uri)) : CMN_ENOTFOUND;
+    if (rc == 0 && strncmp(ret->uri, "coaps://", 8) == 0)
+        ae_id_of(r, ret->ae_id, sizeof(ret->ae_id)); /* the AE's own SA2 */
     cse_res_free(r);
     return rc;
 }
 
 /* ---- sessions ---------------------------------------------------------------------- */
 
-static coap_session_t *session_for(cse_client *cl, const coap_address_t *a)
+static peer *peer_of(const cse_client *cl, const coap_session_t *s)
 {
-    coap_session_t *s;
+    for (size_t i = 0; s != NULL && i < cl->n_peers; i++) {
+        if (cl->peers[i]->s == s)
+            return cl->peers[i];
+    }
+    return NULL;
+}
+
+static void peer_drop(cse_client *cl, size_t i)
+{
+    peer *p = cl->peers[i];
+
+    coap_session_set_app_data(p->s, NULL);
+    coap_session_release(p->s);
+    free(p);
+    memmove(&cl->peers[i], &cl->peers[i + 1], (cl->n_peers - i - 1) * sizeof(peer *));
+    cl->n_peers--;
+}
+
+/* SA2 with certificates: the CSE's own certificate and key as DTLS client; the AE's
+ * certificate must chain to ca_file and name the AE-ID of the peer (subjectAltName
+ * "onem2m:<AE-ID>"). */
+static int check_ae_cert(const char *cn, const uint8_t *der, size_t der_len,
+                         coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    cse_client *cl = arg;
+    const peer *p = peer_of(cl, session);
+    cmn_cert_info info;
+    const char *id;
+
+    (void)cn;
+    if (!validated || p == NULL)
+        return 0;
+    if (depth > 0)
+        return 1;
+    if (cmn_pki_peer_id(der, der_len, &info, &id) != 0 || strcmp(id, p->ae_id) != 0) {
+        CMN_WARN(SUB, "event=sa2_refused reason=cert_names_another_id ae_id=%s", p->ae_id);
+        return 0;
+    }
+    return 1;
+}
+
+static coap_session_t *pki_session(cse_client *cl, const coap_address_t *a)
+{
+    coap_dtls_pki_t setup = {.version = COAP_DTLS_PKI_SETUP_VERSION};
+
+    if (cl->cert_file == NULL)
+        return NULL;
+    setup.verify_peer_cert = 1;
+    setup.check_common_ca = 1;
+    setup.cert_chain_validation = 1;
+    setup.cert_chain_verify_depth = 2;
+    setup.validate_cn_call_back = check_ae_cert;
+    setup.cn_call_back_arg = cl;
+    setup.pki_key.key_type = COAP_PKI_KEY_PEM;
+    setup.pki_key.key.pem.public_cert = cl->cert_file;
+    setup.pki_key.key.pem.private_key = cl->key_file;
+    setup.pki_key.key.pem.ca_file = cl->ca_file;
+    return coap_new_client_session_pki(cl->ctx, NULL, a, COAP_PROTO_DTLS, &setup);
+}
+
+/* The session to a (plain when cred is NULL, else DTLS with cred), made when there is
+ * none alive. */
+static peer *session_for(cse_client *cl, const coap_address_t *a, const cse_saef_cred *cred,
+                         const char *ae_id)
+{
+    const char *key_id = cred != NULL ? cred->key_id : "";
+    coap_session_t *s = NULL;
+    peer *p;
 
     for (size_t i = 0; i < cl->n_peers; i++) {
-        if (coap_address_equals(&cl->peers[i].addr, a))
-            return cl->peers[i].s;
+        p = cl->peers[i];
+        if (!coap_address_equals(&p->addr, a) || strcmp(p->key_id, key_id) != 0 ||
+            strcmp(p->ae_id, ae_id) != 0)
+            continue;
+        if (!p->dead && coap_session_get_state(p->s) != COAP_SESSION_STATE_NONE)
+            return p;
+        peer_drop(cl, i); /* failed or closed: a new handshake */
+        break;
     }
-    if (cl->n_peers == MAX_PEERS) { /* forget the oldest */
-        coap_session_release(cl->peers[0].s);
-        memmove(&cl->peers[0], &cl->peers[1], (MAX_PEERS - 1) * sizeof(peer));
-        cl->n_peers--;
+    if (cl->n_peers == MAX_PEERS) /* forget the oldest */
+        peer_drop(cl, 0);
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return NULL;
+    if (cred == NULL) {
+        s = coap_new_client_session(cl->ctx, NULL, a, COAP_PROTO_UDP);
+    } else if (!cred->is_cert) {
+        coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
+
+        setup.psk_info.identity.s = (const uint8_t *)cred->key_id;
+        setup.psk_info.identity.length = strlen(cred->key_id);
+        setup.psk_info.key.s = cred->key;
+        setup.psk_info.key.length = CMN_KEY_LEN;
+        s = coap_new_client_session_psk2(cl->ctx, NULL, a, COAP_PROTO_DTLS, &setup);
+    } else {
+        s = pki_session(cl, a);
     }
-    s = coap_new_client_session(cl->ctx, NULL, a, COAP_PROTO_UDP);
-    if (s != NULL) {
-        coap_session_set_app_data(s, cl);
-        cl->peers[cl->n_peers++] = (peer){*a, s};
+    if (s == NULL) {
+        free(p);
+        return NULL;
     }
-    return s;
+    coap_session_set_app_data(s, cl);
+    p->addr = *a;
+    p->s = s;
+    snprintf(p->key_id, sizeof(p->key_id), "%s", key_id);
+    snprintf(p->ae_id, sizeof(p->ae_id), "%s", ae_id);
+    cl->peers[cl->n_peers++] = p;
+    return p;
+}
+
+static void pending_done(cse_client *cl, coap_session_t *s, coap_bin_const_t token)
+{
+    peer *p = peer_of(cl, s);
+
+    for (size_t i = 0; p != NULL && token.length == 8 && i < p->n_pending; i++) {
+        if (memcmp(p->pending[i], token.s, 8) == 0) {
+            memmove(p->pending[i], p->pending[i + 1], (p->n_pending - i - 1) * 8);
+            p->n_pending--;
+            return;
+        }
+    }
+}
+
+int cse_client_on_event(coap_session_t *session, const coap_event_t event)
+{
+    cse_client *cl = the_client;
+    peer *p = cl != NULL ? peer_of(cl, session) : NULL;
+    char v[128];
+
+    if (p == NULL || p->key_id[0] == '\0')
+        return 0;
+    switch (event) {
+    case COAP_EVENT_DTLS_CONNECTED:
+        CMN_INFO(SUB, "event=sa2_established ae_id=%s identity=%s", p->ae_id,
+                 cmn_log_value(p->key_id, v, sizeof(v)));
+        break;
+    case COAP_EVENT_DTLS_ERROR: /* the handshake failed: not the AE's key (or no peer) */
+        if (!p->dead)
+            CMN_WARN(SUB, "event=sa2_failed reason=dtls_error ae_id=%s identity=%s", p->ae_id,
+                     cmn_log_value(p->key_id, v, sizeof(v)));
+        p->dead = true; /* released at its next use */
+        break;
+    case COAP_EVENT_DTLS_CLOSED:
+    case COAP_EVENT_SESSION_CLOSED:
+        if (!p->dead)
+            CMN_INFO(SUB, "event=sa2_closed ae_id=%s identity=%s", p->ae_id,
+                     cmn_log_value(p->key_id, v, sizeof(v)));
+        p->dead = true;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Plain CoAP to a: [cse] notify_plain. */
+static bool plain_allowed(const cse_client *cl, const coap_address_t *a)
+{
+    const struct sockaddr *sa = &a->addr.sa;
+
+    if (cl->node->notify_plain == CSE_NOTIFY_PLAIN_ANY)
+        return true;
+    if (cl->node->notify_plain != CSE_NOTIFY_PLAIN_LOOPBACK)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(a->addr.sin.sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *in6 = &a->addr.sin6.sin6_addr;
+
+        return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
+    }
+    return false;
 }
 
 /* A plain-CoAP target from outside (a nu, an AE's or a registree's poa): not this host's
@@ -186,40 +380,89 @@ static int build_options(cse_client *cl, const coap_uri_t *u, coap_optlist_t **c
     return rc;
 }
 
-/* Sends body to nu with a fresh random token; ret_token/ret_s (may be NULL) get the
- * token and the session it went on. */
-static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t ret_token[8],
-                    coap_session_t **ret_s)
+/* The session towards nu: a registered CSE over its own association (its CSEBase,
+ * SP-relative path in *u), a coaps:// target over SA2 with the credential of d.ae_id,
+ * a coap:// one where notify_plain allows it. uri is *u's storage. */
+static int target_session(cse_client *cl, const char *nu, const char *owner, char *uri, size_t len,
+                          coap_uri_t *u, peer **ret_p, coap_session_t **ret_s)
 {
-    char uri[512], cb[300];
-    coap_uri_t u = {0};
+    char cb[300], v[128];
+    cse_client_dest d;
+    cse_saef_cred cred;
     coap_address_t a;
-    coap_session_t *s = NULL;
-    coap_pdu_t *pdu;
-    coap_optlist_t *chain = NULL;
-    uint8_t token[8];
+    bool secure;
     int rc;
 
     /* A registered CSE with a security association: over it (its CSEBase, SP-relative),
      * never in the clear (issue 14 item 5) */
-    if (cse_csr_is_cse_id(nu) && (s = cse_saef_session_of(nu)) != NULL &&
+    if (cse_csr_is_cse_id(nu) && (*ret_s = cse_saef_session_of(nu)) != NULL &&
         cse_csr_base(cl->node->store, cl->node->cse_name, nu, cb, sizeof(cb)) == 0 &&
-        snprintf(uri, sizeof(uri), "~%s", cb) < (int)sizeof(uri)) {
-        u.path.s = (const uint8_t *)uri;
-        u.path.length = strlen(uri);
-    } else if (cse_client_target(cl->node->store, cl->node->cse_id, nu, uri, sizeof(uri)) != 0 ||
-               coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
-               cmn_coap_uri_address(&u, true, &a) != 0) {
+        snprintf(uri, len, "~%s", cb) < (int)len) {
+        u->path.s = (const uint8_t *)uri;
+        u->path.length = strlen(uri);
+        return 0;
+    }
+    if (cse_client_target(cl->node->store, cl->node->cse_id, nu, owner, &d) != 0 ||
+        snprintf(uri, len, "%s", d.uri) >= (int)len ||
+        coap_split_uri((const uint8_t *)uri, strlen(uri), u) != 0 ||
+        cmn_coap_uri_address(u, true, &a) != 0)
         return CMN_ENOTFOUND;
-    } else if (!target_allowed(cl, &a, uri)) {
+    /* not this host's local services, never this CSE itself (cse_target.h), DTLS too */
+    if (!target_allowed(cl, &a, uri))
         return CMN_EDENIED;
-    } else {
-        s = session_for(cl, &a);
+    secure = strncmp(uri, "coaps://", 8) == 0;
+    if (!secure && !plain_allowed(cl, &a)) {
+        CMN_WARN(SUB, "event=notification_refused reason=plain_coap_not_allowed nu=%s",
+                 cmn_log_value(nu, v, sizeof(v)));
+        return CMN_EDENIED;
+    }
+    if (secure && d.ae_id[0] == '\0') {
+        CMN_WARN(SUB, "event=notification_refused reason=no_security_association nu=%s",
+                 cmn_log_value(nu, v, sizeof(v)));
+        return CMN_EDENIED;
+    }
+    if (secure &&
+        (rc = cse_saef_association(cl->node->store, d.ae_id, (int64_t)time(NULL), &cred)) != 0) {
+        CMN_WARN(SUB, "event=notification_refused reason=no_usable_association ae_id=%s err=%s",
+                 cmn_log_value(d.ae_id, v, sizeof(v)), cmn_strerror(rc));
+        return CMN_EDENIED;
+    }
+    if (secure && cred.is_cert && cl->cert_file == NULL) {
+        CMN_WARN(SUB, "event=notification_refused reason=no_cse_certificate ae_id=%s",
+                 cmn_log_value(d.ae_id, v, sizeof(v)));
+        return CMN_EDENIED;
+    }
+    *ret_p = session_for(cl, &a, secure ? &cred : NULL, secure ? d.ae_id : "");
+    if (secure)
+        cmn_wipe(&cred, sizeof(cred));
+    *ret_s = *ret_p != NULL ? (*ret_p)->s : NULL;
+    return *ret_s != NULL ? 0 : CMN_ECOAP;
+}
+
+/* Sends body to nu (owner: whose subscription) with a fresh random token; ret_token/
+ * ret_s (may be NULL) get the token and the session it went on. */
+static int send_one(cse_client *cl, const char *nu, const char *owner, const char *body,
+                    uint8_t ret_token[8], coap_session_t **ret_s)
+{
+    char uri[512], v[128];
+    coap_uri_t u = {0};
+    coap_session_t *s = NULL;
+    peer *p = NULL;
+    coap_pdu_t *pdu;
+    coap_optlist_t *chain = NULL;
+    uint8_t token[8];
+    int rc = target_session(cl, nu, owner, uri, sizeof(uri), &u, &p, &s);
+
+    if (rc != 0)
+        return rc;
+    if (p != NULL && p->n_pending >= PEER_PENDING_MAX) {
+        CMN_WARN(SUB, "event=notification_refused reason=target_backlog nu=%s pending=%zu",
+                 cmn_log_value(nu, v, sizeof(v)), p->n_pending);
+        return CMN_EAGAIN;
     }
     if (cmn_random(token, sizeof(token)) != 0)
         return CMN_ECRYPTO;
-    if (s == NULL ||
-        (pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, coap_new_message_id(s),
+    if ((pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, coap_new_message_id(s),
                              coap_session_max_pdu_size(s))) == NULL)
         return CMN_ECOAP;
     cl->counter++;
@@ -235,6 +478,8 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t re
     }
     if (coap_send(s, pdu) == COAP_INVALID_MID)
         return CMN_ECOAP;
+    if (p != NULL)
+        memcpy(p->pending[p->n_pending++], token, sizeof(token));
     if (ret_token != NULL)
         memcpy(ret_token, token, sizeof(token));
     if (ret_s != NULL)
@@ -242,10 +487,10 @@ static int send_one(cse_client *cl, const char *nu, const char *body, uint8_t re
     return 0;
 }
 
-void cse_client_notify(cse_client *cl, const char *nu, const char *body)
+void cse_client_notify(cse_client *cl, const char *nu, const char *owner, const char *body)
 {
     char v[128];
-    int rc = send_one(cl, nu, body, NULL, NULL);
+    int rc = send_one(cl, nu, owner, body, NULL, NULL);
 
     if (rc != 0)
         CMN_WARN(SUB, "event=notification_not_sent nu=%s err=%s", cmn_log_value(nu, v, sizeof(v)),
@@ -313,7 +558,7 @@ uint32_t cse_client_verify(cse_client *cl, const char *originator, char *const *
     for (size_t i = 0; i < n; i++) {
         sent_request *sr = &v->sent[v->n_sent];
 
-        if (send_one(cl, nu[i], body, sr->token, &sr->s) != 0) {
+        if (send_one(cl, nu[i], originator, body, sr->token, &sr->s) != 0) {
             finish(v, false);
             return 0;
         }
@@ -407,6 +652,9 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
     cse_client *cl = the_client;
     exchange *x = cl != NULL ? exchange_for(cl, s, coap_pdu_get_token(received)) : NULL;
 
+    if (cl != NULL)
+        pending_done(cl, s, coap_pdu_get_token(received));
+
     if (x != NULL)
         exchange_done(x, received);
     else if (cl != NULL)
@@ -427,6 +675,7 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
 {
     cse_client *cl = the_client;
     exchange *x = cl != NULL && sent != NULL ? exchange_for(cl, s, coap_pdu_get_token(sent)) : NULL;
+    const peer *p;
 
     if (x != NULL) {
         CMN_WARN(SUB, "event=request_failed reason=%d", (int)reason);
@@ -437,9 +686,16 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_r
     }
     if (cl == NULL || coap_session_get_type(s) != COAP_SESSION_TYPE_CLIENT)
         return; /* a server session: a separate response that was not acknowledged */
-    if (sent != NULL)
+    if (sent != NULL) {
+        pending_done(cl, s, coap_pdu_get_token(sent));
         answered(cl, s, coap_pdu_get_token(sent), false);
-    CMN_WARN(SUB, "event=notification_failed reason=%d", (int)reason);
+    }
+    p = peer_of(cl, s);
+    CMN_WARN(SUB, "event=notification_failed reason=%s ae_id=%s",
+             reason == COAP_NACK_TLS_FAILED         ? "dtls_failed"
+             : reason == COAP_NACK_TOO_MANY_RETRIES ? "no_answer"
+                                                    : "transport",
+             p != NULL && p->ae_id[0] != '\0' ? p->ae_id : "-");
 }
 
 /* ---- requests to other CSEs ------------------------------------------------------- */
@@ -559,6 +815,7 @@ coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri, bool *
 {
     coap_uri_t u;
     coap_address_t a;
+    peer *p;
 
     *refused = false;
     if (strncmp(uri, "coap://", 7) != 0 ||
@@ -569,7 +826,8 @@ coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri, bool *
         *refused = true;
         return NULL;
     }
-    return session_for(cl, &a);
+    p = session_for(cl, &a, NULL, "");
+    return p != NULL ? p->s : NULL;
 }
 
 void cse_client_read_answer(const coap_pdu_t *answer, cse_rsp *ret)
@@ -625,9 +883,23 @@ void cse_client_free(cse_client *cl)
 {
     if (cl == NULL)
         return;
-    for (size_t i = 0; i < cl->n_peers; i++)
-        coap_session_release(cl->peers[i].s);
+    while (cl->n_peers > 0)
+        peer_drop(cl, cl->n_peers - 1);
+    free(cl->cert_file);
+    free(cl->key_file);
+    free(cl->ca_file);
     if (the_client == cl)
         the_client = NULL;
     free(cl);
+}
+
+int cse_client_set_pki(cse_client *cl, const char *cert_file, const char *key_file,
+                       const char *ca_file)
+{
+    if (cert_file == NULL || cert_file[0] == '\0' || key_file == NULL || ca_file == NULL)
+        return 0;
+    if ((cl->cert_file = strdup(cert_file)) == NULL || (cl->key_file = strdup(key_file)) == NULL ||
+        (cl->ca_file = strdup(ca_file)) == NULL)
+        return CMN_ENOMEM;
+    return 0;
 }

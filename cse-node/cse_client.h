@@ -1,7 +1,10 @@
 /* tep-cse as a CoAP client (TS-0008): the NOTIFY requests of subscriptions, and the
- * verification requests a new subscription waits for. Plain CoAP targets given by IP
- * address (coap://127.0.0.1:5690/path), directly or as an AE's pointOfAccess. Never
- * blocks: answers arrive through libcoap's response and NACK handlers. */
+ * verification requests a new subscription waits for. Targets given by IP address
+ * (coaps://192.0.2.7:5684/n, coap://127.0.0.1:5690/path), directly or as an AE's
+ * pointOfAccess: a coaps:// target over SA2 (TS-0003 8.2.1, tep-cse as DTLS client with
+ * the credential of the AE's own association, docs/cse.md "Notifications over DTLS"),
+ * a coap:// target only where [cse] notify_plain allows. Never blocks: answers arrive
+ * through libcoap's response and NACK handlers. */
 #ifndef TEP_CSE_CLIENT_H
 #define TEP_CSE_CLIENT_H
 
@@ -18,8 +21,16 @@ typedef struct cse_client cse_client;
 int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret);
 void cse_client_free(cse_client *cl); /* NULL is fine; releases its sessions */
 
-/* A NOTIFY (POST without TY, Content-Format 50) of body to nu; failures are logged. */
-void cse_client_notify(cse_client *cl, const char *nu, const char *body);
+/* SA2 with certificates: the CSE's own certificate, key and trust anchor ([cse]
+ * cert_file, key_file, ca_file; copied). Without them an AE whose association is a
+ * certificate gets no notification over DTLS (logged reason=no_cse_certificate). */
+int cse_client_set_pki(cse_client *cl, const char *cert_file, const char *key_file,
+                       const char *ca_file);
+
+/* A NOTIFY (POST without TY, Content-Format 50) of body to nu; owner: the originator
+ * the target belongs to (the subscription's creator; whose SA2 a coaps:// URI given as
+ * is uses). Failures are logged. */
+void cse_client_notify(cse_client *cl, const char *nu, const char *owner, const char *body);
 
 /* Sends body to each of nu[0..n) (n <= CSE_VERIFY_MAX) and calls done(arg, ok) once,
  * when every target answered 2xxx (ok) or one failed. An answer counts once, for the
@@ -34,9 +45,21 @@ uint32_t cse_client_verify(cse_client *cl, const char *originator, char *const *
 /* Forgets a verification: done will not be called. */
 void cse_client_cancel(cse_client *cl, uint32_t id);
 
-/* Resolves nu to a coap:// URI (itself, or the first coap:// poa of the AE it names);
- * ret holds len bytes. CMN_ENOTFOUND when there is none. */
-int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, char *ret, size_t len);
+/* Where a notification target leads. */
+typedef struct {
+    char uri[512];   /* coaps://... or coap://... */
+    char ae_id[256]; /* coaps://: the AE whose security association (SA2) carries it;
+                        "" for coap:// (and for a coaps:// URI without an owner) */
+} cse_client_dest;
+/* Resolves nu: a coap:// or coaps:// URI as is (a coaps:// one is owner's, in its
+ * local form: the originator who gave it), else the AE it names (AE-ID or path) at its
+ * first coaps:// pointOfAccess (that AE's own association), else its first coap://
+ * one. CMN_ENOTFOUND when there is none, CMN_ERANGE when too long. */
+int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, const char *owner,
+                      cse_client_dest *ret);
+/* libcoap events of client sessions (cse_saef_on_event passes them on): a DTLS session
+ * of SA2 that failed or closed is replaced at its next use. */
+int cse_client_on_event(coap_session_t *session, const coap_event_t event);
 
 /* ---- requests to other CSEs (forwarding, CSE registration) ------------------------ */
 

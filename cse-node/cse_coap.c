@@ -622,6 +622,7 @@ static void resume_parked(cse_coap *c)
 struct note {
     struct note *next;
     char *nu;
+    char *owner;
     char *body;
 };
 
@@ -634,27 +635,32 @@ static void notes_flush(cse_coap *c, bool send)
     for (; n != NULL; n = next) {
         next = n->next;
         if (send)
-            cse_client_notify(c->client, n->nu, n->body);
+            cse_client_notify(c->client, n->nu, n->owner, n->body);
         free(n->nu);
+        free(n->owner);
         free(n->body);
         free(n);
     }
 }
 
-static void notify(void *arg, const char *nu, const char *body)
+static void notify(void *arg, const char *nu, const char *owner, const char *body)
 {
     cse_coap *c = arg;
     struct note *n;
 
+    if (owner == NULL)
+        owner = "";
     if (!c->batching || !cmn_store_batch_dirty(c->node->store)) {
-        cse_client_notify(c->client, nu, body);
+        cse_client_notify(c->client, nu, owner, body);
         return;
     }
     if ((n = calloc(1, sizeof(*n))) == NULL || (n->nu = strdup(nu)) == NULL ||
-        (n->body = strdup(body)) == NULL) {
+        (n->owner = strdup(owner)) == NULL || (n->body = strdup(body)) == NULL) {
         CMN_WARN(SUB, "event=notification_dropped reason=out_of_memory");
-        if (n != NULL)
+        if (n != NULL) {
             free(n->nu);
+            free(n->owner);
+        }
         free(n);
         return;
     }
@@ -1208,7 +1214,9 @@ int cse_coap_new(cse_node *node, const char *coap_listen, const char *coaps_list
 
 int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file, const char *ca_file)
 {
-    return cse_saef_setup_pki(c->ctx, cert_file, key_file, ca_file);
+    int rc = cse_saef_setup_pki(c->ctx, cert_file, key_file, ca_file);
+
+    return rc == 0 ? cse_client_set_pki(c->client, cert_file, key_file, ca_file) : rc;
 }
 
 void cse_coap_free(cse_coap *c)

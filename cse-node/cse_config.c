@@ -68,6 +68,14 @@ static int valid_poa(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
+static int valid_notify_plain(const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "loopback") == 0 || strcmp(v, "off") == 0 || strcmp(v, "any") == 0)
+        return 0;
+    snprintf(err, errlen, "must be \"loopback\", \"off\" or \"any\"");
+    return CMN_EINVAL;
+}
+
 static int valid_optional_cse_id(const char *v, char *err, size_t errlen)
 {
     return v[0] == '\0' ? 0 : cmn_cfg_valid_cse_id(v, err, errlen);
@@ -116,6 +124,10 @@ static const cmn_cfg_item table[] = {
     {"cse", "piggyback_ms", CMN_CFG_INT, "200", offsetof(cse_config, piggyback_ms), 0, 1500, NULL,
      "how long a confirmable request's ACK waits for its answer (piggy-backed); "
      "later: empty ACK, separate response; 0 = empty ACK at once"},
+    S("cse", "notify_plain", "loopback", notify_plain, valid_notify_plain,
+      "plain coap:// notification and verification targets: loopback (127.0.0.0/8, ::1 "
+      "only), off, or any (cleartext, unauthenticated answers: closed networks only); "
+      "coaps:// targets always go over the AE's own security association (SA2)"),
     {"cse", "fanout_max", CMN_CFG_INT, "1024", offsetof(cse_config, fanout_max), 1, 65536, NULL,
      "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)"},
     S("cse", "sp_id", "tep.local", sp_id, cmn_cfg_valid_fqdn,

@@ -39,6 +39,7 @@ typedef struct {
     cse_admit_limits admit;     /* [authz] admit_*: load shedding at the PEP (cse_admit.h) */
     long verify_per_originator; /* subscription verifications on their way, per originator */
     long fanout_max;            /* sub-requests of one <group>/fopt request, nested included */
+    char *notify_plain;         /* "loopback" | "off" | "any": plain coap:// targets */
     long piggyback_ms;          /* a parked CON request's ACK waits this long for the answer */
     char *bus_decide;
     char *bus_events;

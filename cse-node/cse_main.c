@@ -274,6 +274,9 @@ static int open_coap(daemon_state *d)
     d->node.admin_originator = d->cfg.admin_originator;
     d->node.verify_per_originator = (unsigned)d->cfg.verify_per_originator;
     d->node.fanout_max = (unsigned)d->cfg.fanout_max;
+    d->node.notify_plain = strcmp(d->cfg.notify_plain, "any") == 0   ? CSE_NOTIFY_PLAIN_ANY
+                           : strcmp(d->cfg.notify_plain, "off") == 0 ? CSE_NOTIFY_PLAIN_OFF
+                                                                     : CSE_NOTIFY_PLAIN_LOOPBACK;
     d->node.is_mn = cse_config_is_mn(&d->cfg);
     d->node.registrar_csi = d->node.is_mn ? d->cfg.registrar_cse_id : NULL;
     d->node.registrar_poa = d->node.is_mn ? d->cfg.registrar_poa : NULL;

@@ -78,7 +78,7 @@ static int event_fn(const Tep__Resource *s, void *arg)
     if (sub != NULL && wants(sub, e->net) &&
         (body = sgn_body(s, sub, e->subject, e->net)) != NULL) {
         json_array_foreach(json_object_get(sub, "nu"), i, nu)
-            e->node->notify(e->node->notify_arg, json_string_value(nu), body);
+            e->node->notify(e->node->notify_arg, json_string_value(nu), s->creator, body);
         CMN_INFO(SUB, "event=notification sub=%s net=%d targets=%zu", s->path, e->net,
                  json_array_size(json_object_get(sub, "nu")));
         free(body);
@@ -100,7 +100,7 @@ void cse_notify_deleted(cse_node *node, const Tep__Resource *sub)
         sgn = json_pack("{s:{s:b, s:s}}", "m2m:sgn", "sud", 1, "sur", sub->path);
         body = sgn != NULL ? json_dumps(sgn, JSON_COMPACT) : NULL;
         if (body != NULL)
-            node->notify(node->notify_arg, su, body);
+            node->notify(node->notify_arg, su, sub->creator, body);
         free(body);
         json_decref(sgn);
     }

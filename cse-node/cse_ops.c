@@ -500,7 +500,7 @@ unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp)
         body = strndup(c->req->body, c->req->body_len);
         if (body == NULL)
             return CMN_RSC_INTERNAL_SERVER_ERROR;
-        c->node->notify(c->node->notify_arg, c->target->ri, body);
+        c->node->notify(c->node->notify_arg, c->target->ri, c->who.originator, body);
         free(body);
     }
     CMN_INFO(SUB, "event=notify_received target=%s bytes=%zu", c->target->path, c->req->body_len);

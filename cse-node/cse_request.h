@@ -27,8 +27,10 @@ typedef struct {
     const char *admin_originator;
     /* Notifications (subscription, TS-0004 7.5.1): sends body (m2m:sgn JSON) to one
      * notificationURI (a URI, or an AE-ID/path whose poa is used); NULL = none sent. */
-    void (*notify)(void *arg, const char *nu, const char *body);
+    void (*notify)(void *arg, const char *nu, const char *owner, const char *body);
     void *notify_arg;
+    /* plain coap:// notification targets ([cse] notify_plain): CSE_NOTIFY_PLAIN_* */
+    int notify_plain;
     /* Subscription verifications one originator may have on their way at once
      * ([cse] verify_per_originator; 0 = CSE_VERIFY_PER_ORIGINATOR_DEFAULT). */
     unsigned verify_per_originator;
@@ -48,6 +50,8 @@ typedef struct {
 } cse_node;
 
 #define CSE_FANOUT_MAX_DEFAULT 1024
+/* [cse] notify_plain: loopback addresses only (the default), none, or any address. */
+enum { CSE_NOTIFY_PLAIN_LOOPBACK = 0, CSE_NOTIFY_PLAIN_OFF = 1, CSE_NOTIFY_PLAIN_ANY = 2 };
 
 /* The member answers of a write fan-out that were final in an earlier pass of the same
  * (parked) request, so that no member is written twice when the request is handled

@@ -12,6 +12,7 @@
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cmn_pki.h"
+#include "cse_client.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 
@@ -184,6 +185,40 @@ static int lookup(cmn_store *st, const char *id, saef_binding **ret)
     return rc;
 }
 
+/* SA2 (cse_saef_association): the credential of each AE's newest session, remembered
+ * beyond the session's end; at most RECENT_MAX AEs, the least recently bound forgotten
+ * first (they fall back to their enrolment's Kpsa). */
+#define RECENT_MAX 1024
+static struct {
+    char ae_id[256];
+    char key_id[CMN_KEY_ID_MAX]; /* psk_identity, or "cert:<serial>" */
+    bool is_cert;
+    int64_t not_after;
+    uint64_t seq; /* 0 = free */
+} recent[RECENT_MAX];
+static uint64_t recent_seq;
+
+static void remember(const saef_binding *b)
+{
+    size_t at = 0;
+
+    if (b->is_admin || b->is_peer)
+        return;
+    for (size_t i = 0; i < RECENT_MAX; i++) {
+        if (recent[i].seq != 0 && strcmp(recent[i].ae_id, b->enrolee_id) == 0) {
+            at = i;
+            break;
+        }
+        if (recent[i].seq < recent[at].seq)
+            at = i;
+    }
+    snprintf(recent[at].ae_id, sizeof(recent[at].ae_id), "%s", b->enrolee_id);
+    snprintf(recent[at].key_id, sizeof(recent[at].key_id), "%s", b->key_id);
+    recent[at].is_cert = b->is_cert;
+    recent[at].not_after = b->not_after;
+    recent[at].seq = ++recent_seq;
+}
+
 static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_session_t *session,
                                            void *arg)
 {
@@ -209,6 +244,7 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     binding_free(coap_session_get_app_data(session));
     coap_session_set_app_data(session, b);
     binding_link(b, session);
+    remember(b);
     CMN_INFO(SUB, "event=session_bound identity=%s enrolee_id=%s",
              cmn_log_value(id, shown, sizeof(shown)), b->enrolee_id);
     return &b->psk;
@@ -218,7 +254,7 @@ int cse_saef_on_event(coap_session_t *session, const coap_event_t event)
 {
     /* client sessions (notifications) carry cse_client's app data, not a binding */
     if (coap_session_get_type(session) != COAP_SESSION_TYPE_SERVER)
-        return 0;
+        return cse_client_on_event(session, event);
     switch (event) {
     case COAP_EVENT_DTLS_CLOSED:
     case COAP_EVENT_DTLS_ERROR:
@@ -327,6 +363,7 @@ static int validate_cert(const char *cn, const uint8_t *der, size_t der_len,
     binding_free(coap_session_get_app_data(session));
     coap_session_set_app_data(session, b);
     binding_link(b, session);
+    remember(b);
     CMN_INFO(SUB, "event=session_bound identity=cert:%s enrolee_id=%s", info.serial,
              cmn_log_value(id, shown, sizeof(shown)));
     return 1;
@@ -500,4 +537,43 @@ size_t cse_saef_close_revoked(cmn_store *st, int64_t now)
                  cmn_log_value(ids[i], shown, sizeof(shown)));
     }
     return n;
+}
+
+int cse_saef_association(cmn_store *st, const char *ae_id, int64_t now, cse_saef_cred *ret)
+{
+    Tep__Credential *c = NULL;
+    const char *why;
+    int rc = CMN_ENOTFOUND;
+
+    memset(ret, 0, sizeof(*ret));
+    for (size_t i = 0; i < RECENT_MAX; i++) {
+        if (recent[i].seq == 0 || strcmp(recent[i].ae_id, ae_id) != 0)
+            continue;
+        if (recent[i].is_cert) {
+            rc = cse_saef_cert_usable(st, recent[i].key_id + strlen(CSE_CERT_KEY_PREFIX), ae_id,
+                                      recent[i].not_after, now, &why);
+            if (rc == 0) {
+                ret->is_cert = true;
+                snprintf(ret->key_id, sizeof(ret->key_id), "%s", recent[i].key_id);
+            }
+            return rc;
+        }
+        rc = cse_cred_get(st, recent[i].key_id, &c);
+        if (rc == 0 && strcmp(c->enrolee_id, ae_id) != 0)
+            rc = CMN_EDENIED; /* the identity now names another enrolee */
+        break;
+    }
+    if (c == NULL && (rc = cse_cred_get_by_enrolee(st, ae_id, &c)) != 0)
+        return rc;
+    if (rc == 0)
+        rc = cse_cred_usable(c, now);
+    if (rc == 0 && (c->suid == CSE_MAF_SUID_ESPRIM || c->key.len != CMN_KEY_LEN ||
+                    strlen(c->key_id) >= sizeof(ret->key_id)))
+        rc = CMN_EDENIED; /* an ESPrim key is no DTLS PSK (key separation) */
+    if (rc == 0) {
+        snprintf(ret->key_id, sizeof(ret->key_id), "%s", c->key_id);
+        memcpy(ret->key, c->key.data, CMN_KEY_LEN);
+    }
+    cse_cred_free(c);
+    return rc;
 }

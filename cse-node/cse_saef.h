@@ -59,6 +59,22 @@ void cse_saef_unbind_peer(coap_session_t *session); /* before releasing that ses
  * CSE-ID): requests forwarded to that CSE go back over it. NULL when none. */
 coap_session_t *cse_saef_session_of(const char *id);
 
+/* SA2 (TS-0003 8.2.1): the credential tep-cse uses as DTLS client towards an AE's own
+ * point of access (notifications, verification requests): the one the AE's newest
+ * session to this CSE (SA1) authenticated with while this process runs (Kpsa, Kc or a
+ * MEF Kuc: its psk_identity and key; a certificate: is_cert), else the Kpsa of the AE's
+ * current enrolment. CMN_ENOTFOUND: none (an AE that never had an association: plain
+ * CoAP, admin); CMN_EDENIED / CMN_EEXPIRED: it is no longer usable. ret->key is wiped by
+ * the caller (cmn_wipe). */
+typedef struct {
+    bool is_cert;                /* certificate SA: the CSE's own certificate, the AE's
+                                     must name ae_id */
+    char key_id[CMN_KEY_ID_MAX]; /* PSK: the psk_identity */
+    uint8_t key[CMN_KEY_LEN];
+} cse_saef_cred;
+int cse_saef_association(cmn_store *st, const char *ae_id, int64_t now, cse_saef_cred *ret);
+/* Events of client sessions (tep-cse's own DTLS clients) go to cse_client_on_event. */
+
 /* True when the session authenticated with the admin credential. */
 bool cse_saef_bound_is_admin(coap_session_t *session);
 

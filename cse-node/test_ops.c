@@ -33,7 +33,7 @@ typedef struct {
     char last_body[2048];
 } fixture;
 
-static void record_notify(void *arg, const char *nu, const char *body)
+static void record_notify(void *arg, const char *nu, const char *owner, const char *body)
 {
     fixture *f = arg;
 
@@ -681,12 +681,13 @@ static void test_expiration_counter_and_deletion_notice(void **state)
     assert_non_null(strstr(f->last_body, "\"sur\":\"tep-cse/box/t\""));
 }
 
-/* Where a notification goes: a coap:// URI as is, an AE (by AE-ID or path) at its first
- * coap:// pointOfAccess; anything else nowhere. */
+/* Where a notification goes: a coap:// or coaps:// URI as is (a coaps:// one over the
+ * SA2 of whoever gave it), an AE (by AE-ID or path) at its first coaps:// pointOfAccess
+ * over its own SA2, else its first coap:// one; anything else nowhere. */
 static void test_notification_targets(void **state)
 {
     fixture *f = *state;
-    char uri[256];
+    cse_client_dest d;
 
     assert_int_equal(
         send1(f, (cse_req){.op = CMN_OP_CREATE,
@@ -696,17 +697,37 @@ static void test_notification_targets(void **state)
                            .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":true,"
                                    "\"poa\":[\"http://h/x\",\"coap://127.0.0.1:5690/n\"]}}"}),
         2001);
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cpoa", uri, sizeof(uri)), 0);
-    assert_string_equal(uri, "coap://127.0.0.1:5690/n");
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse/Cpoa", uri, sizeof(uri)), 0);
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "coap://[::1]:1/a", uri, sizeof(uri)), 0);
-    assert_string_equal(uri, "coap://[::1]:1/a");
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cnobody", uri, sizeof(uri)),
-                     CMN_ENOTFOUND);
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse", uri, sizeof(uri)),
-                     CMN_ENOTFOUND);
-    assert_int_equal(cse_client_target(f->st, "/tep-cse", "https://x/y", uri, sizeof(uri)),
-                     CMN_ENOTFOUND);
+    assert_int_equal(
+        send1(f, (cse_req){.op = CMN_OP_CREATE,
+                           .path = "tep-cse",
+                           .from = "Csec",
+                           .ty = CMN_TY_AE,
+                           .body = "{\"m2m:ae\":{\"srv\":[\"3\"],\"api\":\"Nx\",\"rr\":true,"
+                                   "\"poa\":[\"coap://127.0.0.1:5690/n\","
+                                   "\"coaps://192.0.2.7:5684/n\"]}}"}),
+        2001);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cpoa", "Cother", &d), 0);
+    assert_string_equal(d.uri, "coap://127.0.0.1:5690/n");
+    assert_string_equal(d.ae_id, "");
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse/Cpoa", NULL, &d), 0);
+    assert_string_equal(d.uri, "coap://127.0.0.1:5690/n");
+    /* the coaps:// poa first, over that AE's own association, whoever subscribed */
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Csec", "Cother", &d), 0);
+    assert_string_equal(d.uri, "coaps://192.0.2.7:5684/n");
+    assert_string_equal(d.ae_id, "Csec");
+    /* a coaps:// URI given as is: the association of its owner, in its local form */
+    assert_int_equal(
+        cse_client_target(f->st, "/tep-cse", "coaps://192.0.2.9:5684/x", "/tep-cse/Cowner", &d), 0);
+    assert_string_equal(d.uri, "coaps://192.0.2.9:5684/x");
+    assert_string_equal(d.ae_id, "Cowner");
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "coaps://192.0.2.9:5684/x", NULL, &d), 0);
+    assert_string_equal(d.ae_id, "");
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "coap://[::1]:1/a", "Cowner", &d), 0);
+    assert_string_equal(d.uri, "coap://[::1]:1/a");
+    assert_string_equal(d.ae_id, "");
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "Cnobody", NULL, &d), CMN_ENOTFOUND);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "tep-cse", NULL, &d), CMN_ENOTFOUND);
+    assert_int_equal(cse_client_target(f->st, "/tep-cse", "https://x/y", NULL, &d), CMN_ENOTFOUND);
 }
 
 /* ---- binding-level checks ----------------------------------------------------------- */

@@ -93,7 +93,16 @@ static void usage(FILE *out)
         "         Kpsa, B = the registrar) | --maf-target ID / --maf (a key registered at /\n"
         "         retrieved from the MAF, SUID 34/35) | --mef-target ID / --mef (the same at\n"
         "         the MEF: Kuc, SUID 24/25); --sign-cert signs with the certificate of\n"
-        "         `cert`, --ca PEM the trust anchor to verify one\n");
+        "         `cert`, --ca PEM the trust anchor to verify one\n"
+        "  subscribe CNT NU...         subscribe the AE's container CNT (net 3) with nu\n"
+        "  update-poa URI...           set the AE's pointOfAccess\n"
+        "  listen URI [--count N] [--wait-ms MS]   a notification listener (SA2, TS-0003\n"
+        "                              8.2.1) on coaps://IP:PORT with the device's Kpsa:\n"
+        "                              prints each NOTIFY (NOTIFY_FROM=, NOTIFY_VRQ=,\n"
+        "                              NOTIFY_CON=, NOTIFY_BODY=) until N came (default 1)\n"
+        "                              or MS passed (default 30000; then exit 2)\n"
+        "  watch CNT URI [--count N] [--wait-ms MS]   listen on URI, subscribe the AE's\n"
+        "                              container CNT (net 3) with nu [URI], then as listen\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -1110,6 +1119,182 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     return ex;
 }
 
+/* ---- notifications over DTLS (SA2) ------------------------------------------------ */
+
+typedef struct {
+    const char *uri;
+    long count;   /* notifications to wait for (verification requests not counted) */
+    long wait_ms; /* in all */
+} listen_args;
+
+static int parse_listen(int argc, char **argv, int first, listen_args *a)
+{
+    a->count = 1;
+    a->wait_ms = 30000;
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--count") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
+            a->count = atol(argv[++i]);
+        else if (strcmp(argv[i], "--wait-ms") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
+            a->wait_ms = atol(argv[++i]);
+        else
+            return -1;
+    }
+    return 0;
+}
+
+static void print_notification(const tep_notification *n)
+{
+    json_t *root = json_loadb(n->body, n->body_len, 0, NULL);
+    json_t *rep = json_object_get(json_object_get(json_object_get(root, "m2m:sgn"), "nev"), "rep");
+    const char *con = json_string_value(json_object_get(json_object_get(rep, "m2m:cin"), "con"));
+
+    printf("NOTIFY_FROM=%s\nNOTIFY_IDENTITY=%s\nNOTIFY_VRQ=%d\n", n->from, n->identity,
+           n->verification);
+    if (con != NULL)
+        printf("NOTIFY_CON=%s\n", con);
+    if (!strchr(n->body, '\n'))
+        printf("NOTIFY_BODY=%s\n", n->body);
+    json_decref(root);
+}
+
+/* Prints what l receives until a->count notifications came or a->wait_ms passed. */
+static int wait_notifications(tep_listener *l, const listen_args *a)
+{
+    struct timespec t0, t;
+    long got = 0, left;
+    tep_notification *n;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (got < a->count) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        left = a->wait_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0 || tep_listener_next(l, (int)left, &n) != TEP_OK)
+            break;
+        print_notification(n);
+        got += !n->verification;
+        tep_notification_free(n);
+    }
+    printf("NOTIFICATIONS=%ld\nREFUSED=%lu\n", got, tep_listener_refused(l));
+    if (got < a->count) {
+        fprintf(stderr, "tep-device: %ld of %ld notifications in %ld ms\n", got, a->count,
+                a->wait_ms);
+        return EXIT_CONN;
+    }
+    return EXIT_OK;
+}
+
+static int open_listener(ctx *c, const char *uri, tep_listener **ret)
+{
+    int rc;
+
+    if (!tep_device_is_enrolled(c->dev)) {
+        fprintf(stderr, "tep-device: not enrolled (run `enrol` first)\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = tep_listen(c->dev, uri, NULL, ret)) < 0)
+        return fail("listen", rc);
+    printf("LISTENING=%s\n", uri);
+    return EXIT_OK;
+}
+
+/* listen URI [--count N] [--wait-ms MS] */
+static int cmd_listen(ctx *c, int argc, char **argv)
+{
+    listen_args a;
+    tep_listener *l = NULL;
+    int rc;
+
+    if (argc < 1 || parse_listen(argc, argv, 1, &a) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((rc = open_listener(c, argv[0], &l)) != EXIT_OK)
+        return rc;
+    rc = wait_notifications(l, &a);
+    tep_listener_free(l);
+    return rc;
+}
+
+/* watch CNT URI [--count N] [--wait-ms MS]: a listener on URI, a subscription to the
+ * AE's container CNT (creation of a child, net 3) with nu [URI], then as listen. */
+static int cmd_watch(ctx *c, int argc, char **argv)
+{
+    char parent[1024];
+    listen_args a;
+    tep_listener *l = NULL;
+    const char *ae;
+    json_t *sub;
+    int rc;
+
+    if (argc < 2 || parse_listen(argc, argv, 2, &a) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((ae = ae_path(c)) == NULL)
+        return EXIT_USAGE;
+    if (snprintf(parent, sizeof(parent), "%s/%s", ae, argv[0]) >= (int)sizeof(parent))
+        return fail("watch", TEP_ERANGE);
+    if ((rc = open_listener(c, argv[1], &l)) != EXIT_OK)
+        return rc;
+    sub = json_pack("{s:{s:[s],s:{s:[i]}}}", "m2m:sub", "nu", argv[1], "enc", "net", 3);
+    rc = create(c, parent, 23, sub, false, NULL, 0);
+    if (rc == EXIT_OK) {
+        printf("SUBSCRIBED=%s\n", parent);
+        rc = wait_notifications(l, &a);
+    }
+    tep_listener_free(l);
+    return rc;
+}
+
+/* subscribe CNT NU...: a subscription to the AE's container CNT (net 3) with nu. */
+static int cmd_subscribe(ctx *c, int argc, char **argv)
+{
+    char parent[1024];
+    const char *ae = ae_path(c);
+    json_t *nu = json_array();
+
+    if (ae == NULL || nu == NULL)
+        return ae == NULL ? EXIT_USAGE : fail("subscribe", TEP_ENOMEM);
+    if (snprintf(parent, sizeof(parent), "%s/%s", ae, argv[0]) >= (int)sizeof(parent)) {
+        json_decref(nu);
+        return fail("subscribe", TEP_ERANGE);
+    }
+    for (int i = 1; i < argc; i++)
+        json_array_append_new(nu, json_string(argv[i]));
+    return create(c, parent, 23,
+                  json_pack("{s:{s:o,s:{s:[i]}}}", "m2m:sub", "nu", nu, "enc", "net", 3), false,
+                  NULL, 0);
+}
+
+/* update-poa URI...: the AE's pointOfAccess becomes [URI...]. */
+static int cmd_update_poa(ctx *c, int argc, char **argv)
+{
+    const char *ae = ae_path(c);
+    json_t *poa = json_array(), *o;
+    tep_response *rsp;
+    char *body;
+    int rc = EXIT_OK;
+
+    if (ae == NULL || poa == NULL) {
+        json_decref(poa);
+        return ae == NULL ? EXIT_USAGE : fail("update-poa", TEP_ENOMEM);
+    }
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(poa, json_string(argv[i]));
+    o = json_pack("{s:{s:o}}", "m2m:ae", "poa", poa);
+    body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (body == NULL)
+        return fail("update-poa", TEP_ENOMEM);
+    rsp = request(c, TEP_OP_UPDATE, ae, 0, body, &rc);
+    free(body);
+    if (rsp == NULL)
+        return rc;
+    rc = rsc_exit("update-poa", rsp);
+    tep_response_free(rsp);
+    return rc;
+}
+
 static int dispatch(ctx *c, int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -1155,6 +1340,14 @@ static int dispatch(ctx *c, int argc, char **argv)
         return do_poll(c, argv[1], atoi(argv[2]), atoi(argv[3]));
     if (strcmp(cmd, "esprim") == 0)
         return cmd_esprim(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "subscribe") == 0 && argc >= 3)
+        return cmd_subscribe(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "update-poa") == 0 && argc >= 2)
+        return cmd_update_poa(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "listen") == 0)
+        return cmd_listen(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return cmd_watch(c, argc - 1, argv + 1);
     if (strncmp(cmd, "esdata-", 7) == 0)
         return cmd_esdata(c, cmd, argc - 1, argv + 1);
     usage(stderr);

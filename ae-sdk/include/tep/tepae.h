@@ -333,6 +333,58 @@ TEP_API void tep_kc_free(tep_kc *kc);                       /* NULL is fine */
  * kc are borrowed (kc may be freed once connected). Errors as tep_connect(). */
 TEP_API int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn **ret_conn);
 
+/* ---- notifications over DTLS (SA2, TS-0003 8.2.1) ------------------------------------ */
+
+/* A request-reachable device receives its notifications (and the verification request
+ * of a subscription, TS-0004 7.5.1.2.3) over a second security association, SA2: the
+ * registrar CSE is the DTLS client, the device the server, with the credential of the
+ * device's own association (SA1): psk_identity = KpsaID and psk = Kpsa, or the Kc (or
+ * MEF Kuc) the device connected with. The device announces the listener's address as a
+ * coaps:// notificationURI or pointOfAccess (docs/cse.md "Notifications over DTLS").
+ * A peer that does not hold that key fails the handshake and reaches nothing. */
+typedef struct tep_listener tep_listener;
+
+/* One NOTIFY received. Owned by the caller: tep_notification_free(). Strings are
+ * NUL-terminated and owned by the notification. */
+typedef struct tep_notification {
+    char *from; /* oneM2M From (the CSE-ID of the sender), "" if absent */
+    char *rqi;  /* oneM2M RQI, "" if absent */
+    char *path; /* Uri-Path joined with '/' ("" for none) */
+    char *body; /* the content, e.g. {"m2m:sgn":{...}} */
+    size_t body_len;
+    int verification; /* 1: a subscription verification request (m2m:sgn vrq true) */
+    char *identity;   /* the psk_identity the sender authenticated with */
+} tep_notification;
+
+/* Bounds: notifications waiting for tep_listener_next() (more are answered 5.03 and
+ * dropped: the CSE logs the failure), and the largest body taken (larger: 4.00; Block1
+ * transfers over it: 4.13). */
+#define TEP_LISTEN_QUEUE_MAX 32
+#define TEP_LISTEN_BODY_MAX 65536
+
+/* Opens the listener on uri ("coaps://IP:port", numeric host, a fixed port) and starts
+ * serving it in a thread of its own: DTLS-PSK accepting the device's KpsaID/Kpsa and,
+ * when kc is not NULL, its Key Identifier/Kc too (the key is copied; kc may be freed
+ * afterwards); at most 4 sessions at once, 4 more in handshake. Every NOTIFY (a POST
+ * without TY, a body of 1..TEP_LISTEN_BODY_MAX bytes) is answered 2.04 with RSC 2000
+ * and queued, a verification request included (the device consents to the
+ * subscriptions it asks for by listening); other methods 4.05. dev is borrowed for the
+ * call. *ret is the caller's: tep_listener_free(). TEP_ESTATE: not enrolled;
+ * TEP_EINVAL: not a coaps:// URI with a numeric host, or a kc that is no connection key;
+ * TEP_EIO: the port is taken or cannot be bound; TEP_ECOAP. */
+TEP_API int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener **ret);
+/* The oldest notification received, waiting up to timeout_ms (0: only one already
+ * there). *ret is the caller's. TEP_ETIMEOUT: none came. May be called from another
+ * thread than the one that opened the listener, one thread at a time. */
+TEP_API int tep_listener_next(tep_listener *l, int timeout_ms, tep_notification **ret);
+/* How many handshakes named another identity, and notifications dropped for a full
+ * queue, so far (0 for l NULL). */
+TEP_API unsigned long tep_listener_refused(tep_listener *l);
+TEP_API void tep_notification_free(tep_notification *n); /* NULL is fine */
+/* Stops the thread, closes the sessions, wipes the keys, frees what is queued. NULL is
+ * fine. */
+TEP_API void tep_listener_free(tep_listener *l);
+
 /* ---- end-to-end security of data (ESData, TS-0003 8.5) ----------------------------- */
 
 /* The end-to-end keys of one pair of end points (TS-0003 10.3.6): Ke2e_master =

@@ -1,0 +1,363 @@
+/* libtepae: the notification listener (SA2, TS-0003 8.2.1): a CoAPS server the
+ * registrar CSE connects to as DTLS client with the credential of this device's own
+ * association. Its libcoap context runs in a thread of its own; what it receives waits
+ * in a bounded queue for tep_listener_next(). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <coap3/coap.h>
+#include <jansson.h>
+
+#include "cmn_coap.h"
+#include "cmn_crypto.h"
+#include "cmn_err.h"
+#include "cmn_kdf.h"
+#include "cmn_onem2m.h"
+#include "tae_client.h"
+#include "tae_device.h"
+#include "tae_maf_client.h"
+
+#define LISTEN_SESSIONS_MAX 4 /* idle and handshaking sessions, each */
+#define LISTEN_OPT_MAX 256    /* From, RQI: longer is refused (4.00) */
+#define N_CREDS 2             /* Kpsa, and one Kc (or MEF Kuc) */
+
+typedef struct {
+    char identity[CMN_KEY_ID_MAX]; /* "" = unused */
+    uint8_t key[CMN_KEY_LEN];
+    coap_bin_const_t psk;
+} listen_cred;
+
+typedef struct queued {
+    struct queued *next;
+    tep_notification *n;
+} queued;
+
+struct tep_listener {
+    coap_context_t *ctx;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock; /* everything below */
+    pthread_cond_t cond;
+    bool stop;
+    queued *head, **tail;
+    size_t n_queued;
+    unsigned long refused; /* handshakes with another identity, requests refused */
+    listen_cred creds[N_CREDS];
+};
+
+/* ---- credentials ------------------------------------------------------------------- */
+
+static const coap_bin_const_t *check_identity(coap_bin_const_t *identity, coap_session_t *session,
+                                              void *arg)
+{
+    tep_listener *l = arg;
+
+    for (size_t i = 0; i < N_CREDS; i++) {
+        const listen_cred *c = &l->creds[i];
+
+        if (c->identity[0] != '\0' && identity->length == strlen(c->identity) &&
+            memcmp(identity->s, c->identity, identity->length) == 0)
+            return &c->psk;
+    }
+    pthread_mutex_lock(&l->lock);
+    l->refused++;
+    pthread_mutex_unlock(&l->lock);
+    return NULL; /* not this device's association: the handshake fails */
+}
+
+static int add_cred(tep_listener *l, size_t i, const char *identity, const uint8_t *key)
+{
+    listen_cred *c = &l->creds[i];
+
+    if (strlen(identity) >= sizeof(c->identity))
+        return CMN_ERANGE;
+    snprintf(c->identity, sizeof(c->identity), "%s", identity);
+    memcpy(c->key, key, CMN_KEY_LEN);
+    c->psk.s = c->key;
+    c->psk.length = CMN_KEY_LEN;
+    return 0;
+}
+
+/* ---- requests ---------------------------------------------------------------------- */
+
+static char *opt_str(const coap_pdu_t *pdu, uint16_t num, bool *ok)
+{
+    char v[LISTEN_OPT_MAX] = "";
+    int rc = cmn_coap_opt_str(pdu, num, v, sizeof(v));
+
+    if (rc != 0 && rc != CMN_ENOTFOUND)
+        *ok = false;
+    return strdup(v);
+}
+
+static char *path_of(const coap_pdu_t *pdu)
+{
+    coap_string_t *p = coap_get_uri_path(pdu);
+    char *s = p != NULL ? strndup((const char *)p->s, p->length) : strdup("");
+
+    coap_delete_string(p);
+    return s;
+}
+
+static bool is_verification(const char *body, size_t len)
+{
+    json_t *j = json_loadb(body, len, 0, NULL);
+    bool v = json_is_true(json_object_get(json_object_get(j, "m2m:sgn"), "vrq"));
+
+    json_decref(j);
+    return v;
+}
+
+static void answer(coap_pdu_t *response, coap_pdu_code_t code, unsigned rsc, const char *rqi)
+{
+    uint8_t buf[4];
+
+    coap_pdu_set_code(response, code);
+    coap_add_option(response, CMN_OPT_RSC, coap_encode_var_safe(buf, sizeof(buf), rsc), buf);
+    if (rqi != NULL)
+        coap_add_option(response, CMN_OPT_RQI, strlen(rqi), (const uint8_t *)rqi);
+    coap_add_option(response, CMN_OPT_RVI, 1, (const uint8_t *)"3");
+}
+
+static void on_post(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *request,
+                    const coap_string_t *query, coap_pdu_t *response)
+{
+    tep_listener *l = coap_get_app_data(coap_session_get_context(session));
+    const coap_bin_const_t *id = coap_session_get_psk_identity(session);
+    const uint8_t *data = NULL;
+    size_t len = 0, off = 0, total = 0;
+    bool ok = true;
+    tep_notification *n = calloc(1, sizeof(*n));
+    queued *q = calloc(1, sizeof(*q));
+    uint32_t ty = 0;
+
+    (void)resource;
+    (void)query;
+    if (n == NULL || q == NULL)
+        goto busy;
+    n->from = opt_str(request, CMN_OPT_FR, &ok);
+    n->rqi = opt_str(request, CMN_OPT_RQI, &ok);
+    n->path = path_of(request);
+    n->identity = id != NULL ? strndup((const char *)id->s, id->length) : strdup("");
+    coap_get_data_large(request, &len, &data, &off, &total);
+    if (n->from == NULL || n->rqi == NULL || n->path == NULL || n->identity == NULL ||
+        (n->body = malloc(len + 1)) == NULL)
+        goto busy;
+    if (!ok || len == 0 || len > TEP_LISTEN_BODY_MAX || total != len ||
+        cmn_coap_opt_uint(request, CMN_OPT_TY, &ty) == 0) {
+        answer(response, COAP_RESPONSE_CODE_BAD_REQUEST, CMN_RSC_BAD_REQUEST, n->rqi);
+        goto refused;
+    }
+    memcpy(n->body, data, len);
+    n->body[len] = '\0';
+    n->body_len = len;
+    n->verification = is_verification(n->body, len) ? 1 : 0;
+    pthread_mutex_lock(&l->lock);
+    if (l->n_queued >= TEP_LISTEN_QUEUE_MAX) {
+        l->refused++;
+        pthread_mutex_unlock(&l->lock);
+        goto busy;
+    }
+    q->n = n;
+    *l->tail = q;
+    l->tail = &q->next;
+    l->n_queued++;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    answer(response, COAP_RESPONSE_CODE_CHANGED, CMN_RSC_OK, n->rqi);
+    return;
+busy: /* the queue is full (or memory ran out): the CSE may try again later */
+    answer(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, CMN_RSC_INTERNAL_SERVER_ERROR,
+           n != NULL ? n->rqi : NULL);
+refused:
+    tep_notification_free(n);
+    free(q);
+}
+
+/* Anything but POST (a NOTIFY) is 4.05. */
+static void on_other(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *request,
+                     const coap_string_t *query, coap_pdu_t *response)
+{
+    (void)resource;
+    (void)session;
+    (void)request;
+    (void)query;
+    answer(response, COAP_RESPONSE_CODE_NOT_ALLOWED, CMN_RSC_OPERATION_NOT_ALLOWED, NULL);
+}
+
+/* ---- the thread -------------------------------------------------------------------- */
+
+static void *run(void *arg)
+{
+    tep_listener *l = arg;
+    bool stop = false;
+
+    while (!stop) {
+        coap_io_process(l->ctx, 100);
+        pthread_mutex_lock(&l->lock);
+        stop = l->stop;
+        pthread_mutex_unlock(&l->lock);
+    }
+    return NULL;
+}
+
+static int setup(tep_listener *l, const char *uri)
+{
+    coap_dtls_spsk_t spsk = {.version = COAP_DTLS_SPSK_SETUP_VERSION};
+    const cmn_body_limits lim = {TEP_LISTEN_BODY_MAX, 1, LISTEN_SESSIONS_MAX};
+    coap_uri_t parts;
+    coap_address_t addr;
+    coap_resource_t *r;
+
+    if (coap_split_uri((const uint8_t *)uri, strlen(uri), &parts) < 0 ||
+        parts.scheme != COAP_URI_SCHEME_COAPS || cmn_coap_uri_address(&parts, true, &addr) != 0)
+        return CMN_EINVAL;
+    tae_client_startup();
+    if ((l->ctx = coap_new_context(NULL)) == NULL)
+        return CMN_ECOAP;
+    coap_set_app_data(l->ctx, l);
+    if (cmn_coap_register_options(l->ctx) != 0)
+        return CMN_ECOAP;
+    coap_context_set_block_mode(l->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    cmn_coap_set_body_limits(l->ctx, &lim);
+    coap_context_set_max_idle_sessions(l->ctx, LISTEN_SESSIONS_MAX);
+    coap_context_set_max_handshake_sessions(l->ctx, LISTEN_SESSIONS_MAX);
+    spsk.validate_id_call_back = check_identity;
+    spsk.id_call_back_arg = l;
+    if (!coap_context_set_psk2(l->ctx, &spsk))
+        return CMN_ECOAP;
+    if ((r = coap_resource_unknown_init2(on_other, 0)) == NULL)
+        return CMN_ECOAP;
+    coap_register_request_handler(r, COAP_REQUEST_POST, on_post);
+    coap_register_request_handler(r, COAP_REQUEST_GET, on_other);
+    coap_register_request_handler(r, COAP_REQUEST_DELETE, on_other);
+    coap_add_resource(l->ctx, r);
+    if (!cmn_coap_port_free(&addr) || coap_new_endpoint(l->ctx, &addr, COAP_PROTO_DTLS) == NULL)
+        return CMN_EIO;
+    return 0;
+}
+
+int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener **ret)
+{
+    tep_listener *l;
+    pthread_condattr_t ca;
+    const char *kc_id = NULL;
+    const uint8_t *kc_key = NULL;
+    int rc;
+
+    if (dev == NULL || uri == NULL || ret == NULL)
+        return CMN_EINVAL;
+    *ret = NULL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    if (kc != NULL && tae_kc_psk(kc, &kc_id, &kc_key) != 0)
+        return CMN_EINVAL;
+    if ((l = calloc(1, sizeof(*l))) == NULL)
+        return CMN_ENOMEM;
+    l->tail = &l->head;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    rc = add_cred(l, 0, dev->enr.kpsa_id, dev->enr.kpsa);
+    if (rc == 0 && kc != NULL)
+        rc = add_cred(l, 1, kc_id, kc_key);
+    if (rc == 0)
+        rc = setup(l, uri);
+    if (rc == 0 && pthread_create(&l->thread, NULL, run, l) != 0)
+        rc = CMN_EIO;
+    if (rc != 0) {
+        tep_listener_free(l);
+        return rc;
+    }
+    l->started = true;
+    *ret = l;
+    return 0;
+}
+
+int tep_listener_next(tep_listener *l, int timeout_ms, tep_notification **ret)
+{
+    struct timespec until;
+    queued *q;
+    int rc = 0;
+
+    if (l == NULL || ret == NULL)
+        return CMN_EINVAL;
+    *ret = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&l->lock);
+    while (l->head == NULL && rc == 0)
+        rc = timeout_ms <= 0 ? ETIMEDOUT : pthread_cond_timedwait(&l->cond, &l->lock, &until);
+    if ((q = l->head) != NULL) {
+        l->head = q->next;
+        if (l->head == NULL)
+            l->tail = &l->head;
+        l->n_queued--;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (q == NULL)
+        return CMN_ETIMEOUT;
+    *ret = q->n;
+    free(q);
+    return 0;
+}
+
+unsigned long tep_listener_refused(tep_listener *l)
+{
+    unsigned long n;
+
+    if (l == NULL)
+        return 0;
+    pthread_mutex_lock(&l->lock);
+    n = l->refused;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
+void tep_notification_free(tep_notification *n)
+{
+    if (n == NULL)
+        return;
+    free(n->from);
+    free(n->rqi);
+    free(n->path);
+    free(n->body);
+    free(n->identity);
+    free(n);
+}
+
+void tep_listener_free(tep_listener *l)
+{
+    if (l == NULL)
+        return;
+    if (l->started) {
+        pthread_mutex_lock(&l->lock);
+        l->stop = true;
+        pthread_mutex_unlock(&l->lock);
+        pthread_join(l->thread, NULL);
+    }
+    if (l->ctx != NULL)
+        coap_free_context(l->ctx);
+    while (l->head != NULL) {
+        queued *q = l->head;
+
+        l->head = q->next;
+        tep_notification_free(q->n);
+        free(q);
+    }
+    pthread_cond_destroy(&l->cond);
+    pthread_mutex_destroy(&l->lock);
+    cmn_free_secret(l, sizeof(*l));
+}

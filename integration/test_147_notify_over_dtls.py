@@ -1,0 +1,167 @@
+"""147: notifications to an AE over DTLS (issue 14 item 5; TS-0003 8.2.1 SA2).
+
+An AE that subscribes with a coaps:// notificationURI is notified over a second security
+association, SA2: tep-cse is the DTLS client with the credential of the AE's own
+association (its KpsaID/Kpsa), the AE's listener (libtepae's tep_listen(), through
+`tep-device watch`) the DTLS server. The subscription's verification request and the
+notification of a new contentInstance both arrive over it; the listener accepts no other
+key. Then the same with a receiver nobody here wrote: aiocoap's tinydtls server with the
+AE's PSK, as the AE's pointOfAccess."""
+
+import asyncio
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness import binary, created_path, ae_path, free_udp_ports, kpsa_identity, until
+import pskclient
+import tepkeys
+
+
+def _watch(dev, cnt, uri, count=1, wait_ms=20000):
+    """`tep-device watch` in the background; returns the process (stdout lines)."""
+    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
+            "watch", cnt, uri, "--count", str(count), "--wait-ms", str(wait_ms)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _read_until(proc, key, timeout=15.0):
+    """Lines of proc's stdout up to the one starting with KEY= (its value last)."""
+    lines, end = [], time.monotonic() + timeout
+    box = {}
+
+    def reader():
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith(key + "="):
+                box["v"] = line.split("=", 1)[1].rstrip("\n")
+                return
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    t.join(max(0.0, end - time.monotonic()))
+    return box.get("v"), lines
+
+
+def _kv(lines):
+    out = {}
+    for line in lines:
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def test_notification_reaches_the_ae_over_dtls(platform):
+    dev = platform.enrolled_device("ntf01")
+    ae = ae_path(platform, dev)
+    r = dev.run("create-cnt", "data")
+    assert r.rc == 0, str(r)
+    port = free_udp_ports(1)[0]
+    uri = "coaps://127.0.0.1:%d/notify" % port
+
+    w = _watch(dev, "data", uri, count=1)
+    try:
+        sub, before = _read_until(w, "SUBSCRIBED")
+        assert sub == ae + "/data", (before, w.stderr.read() if w.poll() is not None else "",
+                                     platform["cse"].tail())
+        r = dev.run("create-cin", "data", "over-sa2")
+        assert r.rc == 0, str(r)
+        out, err = w.communicate(timeout=20)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    lines = _kv(before + out.splitlines())
+    assert w.returncode == 0, (out, err, platform["cse"].tail())
+    # first the verification request, then the notification; both from the CSE, both
+    # authenticated with the AE's own KpsaID
+    assert lines["NOTIFY_VRQ"] == ["1", "0"], lines
+    assert lines["NOTIFY_FROM"] == [platform.env["CSE_ID"]] * 2, lines
+    assert lines["NOTIFY_IDENTITY"] == [kpsa_identity(platform, dev)] * 2, lines
+    assert lines["NOTIFY_CON"] == ["over-sa2"], lines
+    sgn = json.loads(lines["NOTIFY_BODY"][1])["m2m:sgn"]
+    assert sgn["nev"]["net"] == 3 and sgn["sur"].startswith(ae + "/data/"), sgn
+    assert lines["REFUSED"] == ["0"], lines
+    log = platform["cse"].log()
+    assert "event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"] in log, log[-3000:]
+
+
+class DtlsReceiver:
+    """A notification receiver nobody here wrote: aiocoap's tinydtls server on
+    127.0.0.1:port with one PSK (identity, key), served by its own event loop in a
+    thread. `received`: the requests that reached it (each past a DTLS handshake with
+    that key); answers 2.04, RSC 2000, RQI echoed."""
+
+    def __init__(self, port, identity, key):
+        import aiocoap
+        import aiocoap.resource
+        from aiocoap.credentials import CredentialsMap
+        import onem2m_client as oc
+
+        self.port = port
+        self.received = []
+        self.refuse = None
+        creds = CredentialsMap()
+        creds.load_from_dict({":ae": {"dtls": {"psk": bytes(key),
+                                                "client-identity": identity.encode()}}})
+        self.loop = asyncio.new_event_loop()
+        site = oc._NotifySite(self)
+        self.ctx = self.loop.run_until_complete(aiocoap.Context.create_server_context(
+            # aiocoap binds a DTLS server to the given port + 1 (5683 -> 5684)
+            site, bind=("127.0.0.1", port - 1), transports=["tinydtls_server"],
+            server_credentials=creds))
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def uri(self):
+        return "coaps://127.0.0.1:%d/notify" % self.port
+
+    def close(self):
+        fut = asyncio.run_coroutine_threadsafe(self.ctx.shutdown(), self.loop)
+        fut.result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def _kpsa(platform, dev):
+    st = dev.state_values()
+    key = tepkeys.kpsa(bytes.fromhex(st["ke"]), st["registrar_cse_id"])
+    return tepkeys.kpsa_id(key, platform.env["MEF_FQDN"]), key
+
+
+@pytest.mark.skipif(pskclient.available() is not None, reason=str(pskclient.available()))
+def test_tinydtls_receiver_with_the_aes_psk(platform):
+    """Interop: the receiver is aiocoap + tinydtls holding the AE's KpsaID/Kpsa, announced
+    as the AE's coaps:// pointOfAccess; the subscription names the AE by its AE-ID."""
+    dev = platform.enrolled_device("ntf02")
+    ae = ae_path(platform, dev)
+    r = dev.run("create-cnt", "data")
+    assert r.rc == 0, str(r)
+    identity, key = _kpsa(platform, dev)
+    rx = DtlsReceiver(free_udp_ports(1)[0], identity, key)
+    try:
+        r = dev.run("update-poa", rx.uri)
+        assert r.rc == 0 and r.rsc == 2004, str(r)
+        ae_id = dev.state_values()["enrolee_id"]
+        r = dev.run("subscribe", "data", ae_id)
+        assert r.rc == 0 and r.rsc == 2001, "%s\n%s" % (r, platform["cse"].tail())
+        r = dev.run("create-cin", "data", "to-tinydtls")
+        assert r.rc == 0, str(r)
+        assert until(lambda: len(rx.received) >= 1, timeout=10), \
+            (rx.received, platform["cse"].tail())
+    finally:
+        rx.close()
+    # the AE subscribed for itself: no verification request, the notification only
+    assert len(rx.received) == 1, rx.received
+    ntf = rx.received[0].json["m2m:sgn"]
+    assert ntf["nev"]["rep"]["m2m:cin"]["con"] == "to-tinydtls", ntf
+    assert ntf["sur"].startswith(ae + "/data/"), ntf
+    assert "event=sa2_established ae_id=%s identity=%s" % (ae_id, identity) in \
+        platform["cse"].log()
