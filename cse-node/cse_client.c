@@ -311,13 +311,13 @@ int cse_client_on_event(coap_session_t *session, const coap_event_t event)
 }
 
 /* Plain CoAP to a: [cse] notify_plain. */
-static bool plain_allowed(const cse_client *cl, const coap_address_t *a)
+static bool plain_allowed(const cse_node *node, const coap_address_t *a)
 {
     const struct sockaddr *sa = &a->addr.sa;
 
-    if (cl->node->notify_plain == CSE_NOTIFY_PLAIN_ANY)
+    if (node->notify_plain == CSE_NOTIFY_PLAIN_ANY)
         return true;
-    if (cl->node->notify_plain != CSE_NOTIFY_PLAIN_LOOPBACK)
+    if (node->notify_plain != CSE_NOTIFY_PLAIN_LOOPBACK)
         return false;
     if (sa->sa_family == AF_INET)
         return (ntohl(a->addr.sin.sin_addr.s_addr) >> 24) == 127;
@@ -411,7 +411,7 @@ static int target_session(cse_client *cl, const char *nu, const char *owner, cha
     if (!target_allowed(cl, &a, uri))
         return CMN_EDENIED;
     secure = strncmp(uri, "coaps://", 8) == 0;
-    if (!secure && !plain_allowed(cl, &a)) {
+    if (!secure && !plain_allowed(cl->node, &a)) {
         CMN_WARN(SUB, "event=notification_refused reason=plain_coap_not_allowed nu=%s",
                  cmn_log_value(nu, v, sizeof(v)));
         return CMN_EDENIED;
@@ -437,6 +437,38 @@ static int target_session(cse_client *cl, const char *nu, const char *owner, cha
         cmn_wipe(&cred, sizeof(cred));
     *ret_s = *ret_p != NULL ? (*ret_p)->s : NULL;
     return *ret_s != NULL ? 0 : CMN_ECOAP;
+}
+
+int cse_client_target_allowed(const cse_node *node, const char *nu, const char *owner,
+                              const char **ret_reason)
+{
+    char uri[512];
+    coap_uri_t u;
+    coap_address_t a;
+    cse_client_dest d;
+    cse_saef_cred cred;
+    int rc;
+
+    *ret_reason = NULL;
+    if (cse_csr_is_cse_id(nu) ||
+        cse_client_target(node->store, node->cse_id, nu, owner, &d) != 0 ||
+        snprintf(uri, sizeof(uri), "%s", d.uri) >= (int)sizeof(uri) ||
+        coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
+        cmn_coap_uri_address(&u, true, &a) != 0)
+        return 0; /* not this check's business: sending it fails */
+    if (strncmp(uri, "coaps://", 8) != 0) {
+        *ret_reason = plain_allowed(node, &a) ? NULL : "plain_coap_target_not_allowed";
+        return *ret_reason == NULL ? 0 : CMN_EDENIED;
+    }
+    if (d.ae_id[0] == '\0') {
+        *ret_reason = "no_security_association";
+        return CMN_EDENIED;
+    }
+    rc = cse_saef_association(node->store, d.ae_id, (int64_t)time(NULL), &cred);
+    cmn_wipe(&cred, sizeof(cred));
+    if (rc != 0)
+        *ret_reason = "no_usable_security_association";
+    return rc != 0 ? CMN_EDENIED : 0;
 }
 
 /* Sends body to nu (owner: whose subscription) with a fresh random token; ret_token/

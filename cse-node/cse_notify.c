@@ -9,6 +9,7 @@
 #include "cmn_json.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cse_client.h"
 #include "cse_ctx.h"
 
 #define SUB "notify"
@@ -157,6 +158,7 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
     json_t *v =
         json_pack("{s:{s:b, s:s, s:s}}", "m2m:sgn", "vrq", 1, "sur", sur, "cr", c->who.originator);
     json_t *nu;
+    const char *why;
     size_t i;
 
     /* the quota's key: one originator however it is spelled */
@@ -171,6 +173,12 @@ static unsigned fill_verify(cse_ctx *c, const char *sur, json_t *nus, cse_rsp *r
 
         if (strcmp(s, c->who.originator) == 0)
             continue;
+        /* a target the CSE may not send to: the verification cannot be initiated
+         * (TS-0004 7.4.8.2.1 Recv-6.4 a) */
+        if (cse_client_target_allowed(c->node, s, c->who.originator, &why) != 0) {
+            snprintf(rsp->reason, sizeof(rsp->reason), "%s", why);
+            return CMN_RSC_SUBSCRIPTION_VERIFICATION_INITIATION_FAILED;
+        }
         if (rsp->n_verify >= CSE_VERIFY_MAX) { /* an unverified target would be flooded */
             snprintf(rsp->reason, sizeof(rsp->reason), "more_than_%d_targets_to_verify",
                      CSE_VERIFY_MAX);

@@ -730,6 +730,41 @@ static void test_notification_targets(void **state)
     assert_int_equal(cse_client_target(f->st, "/tep-cse", "https://x/y", NULL, &d), CMN_ENOTFOUND);
 }
 
+/* [cse] notify_plain and SA2: a target tep-cse may not send to fails the subscription at
+ * once with 5204 and the reason, before any verification request (TS-0004 7.4.8.2.1
+ * Recv-6.4 a). */
+static void test_subscription_target_policy(void **state)
+{
+    fixture *f = *state;
+    const char *wide = "{\"m2m:sub\":{\"nu\":[\"coap://192.0.2.1:5683/n\"]}}";
+    const char *lo = "{\"m2m:sub\":{\"nu\":[\"coap://127.0.0.1:9/n\"]}}";
+    const char *sec = "{\"m2m:sub\":{\"nu\":[\"coaps://127.0.0.1:9/n\"]}}";
+    cse_rsp rsp;
+
+    make_cnt(f, "tep-cse", "{\"m2m:cnt\":{\"rn\":\"box\"}}");
+    /* the default: loopback only */
+    assert_int_equal(do_rq(f, CREATE("tep-cse/box", CMN_TY_SUB, wide), &rsp), 5204);
+    assert_non_null(strstr(rsp.body, "plain_coap_target_not_allowed"));
+    assert_int_equal(rsp.n_verify, 0);
+    cse_rsp_clear(&rsp);
+    assert_int_equal(do_rq(f, CREATE("tep-cse/box", CMN_TY_SUB, lo), &rsp), 0);
+    assert_int_equal(rsp.n_verify, 1);
+    cse_rsp_clear(&rsp);
+    /* off: not even loopback; any: every address */
+    f->node.notify_plain = CSE_NOTIFY_PLAIN_OFF;
+    assert_int_equal(send1(f, CREATE("tep-cse/box", CMN_TY_SUB, lo)), 5204);
+    f->node.notify_plain = CSE_NOTIFY_PLAIN_ANY;
+    assert_int_equal(do_rq(f, CREATE("tep-cse/box", CMN_TY_SUB, wide), &rsp), 0);
+    assert_int_equal(rsp.n_verify, 1);
+    cse_rsp_clear(&rsp);
+    f->node.notify_plain = CSE_NOTIFY_PLAIN_LOOPBACK;
+    /* coaps:// given by an originator without a security association (the admin here,
+     * over plain CoAP): nothing to establish SA2 with */
+    assert_int_equal(do_rq(f, CREATE("tep-cse/box", CMN_TY_SUB, sec), &rsp), 5204);
+    assert_non_null(strstr(rsp.body, "no_usable_security_association"));
+    cse_rsp_clear(&rsp);
+}
+
 /* ---- binding-level checks ----------------------------------------------------------- */
 
 static void test_formats(void **state)
@@ -889,6 +924,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiration_counter_and_deletion_notice, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_notification_targets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_target_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_table, setup, teardown),
     };

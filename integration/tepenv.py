@@ -51,6 +51,9 @@ DEFAULTS = {
     "cse_tokens": False,
     # [cse] csebase_pv: the CSEBase's policy (docs/access-control.md), written when set
     "csebase_pv": "",
+    # [cse] notify_plain: plain coap:// notification targets (loopback | off | any),
+    # written when set (tep-cse's default: loopback)
+    "cse_notify_plain": "",
     # GBA (tep-bsf, written when a bsf_ub port is given): its server name and the
     # lifetime of a bootstrapped key
     "bsf_name": "bsf.tep.local",
@@ -169,7 +172,8 @@ def _cse_ini(run_dir, o, p):
             ("admin_originator", o["admin_originator"]),
             ("psk_hint", o["psk_hint"]),
             ("log_level", o["log_level"]),
-        ] + _cse_pki(o) + ([("csebase_pv", o["csebase_pv"])] if o["csebase_pv"] else [])),
+        ] + _cse_pki(o) + ([("csebase_pv", o["csebase_pv"])] if o["csebase_pv"] else [])
+          + ([("notify_plain", o["cse_notify_plain"])] if o["cse_notify_plain"] else [])),
         ("authz", [
             ("mode", o["authz_mode"]),
             ("deadline_ms", o["deadline_ms"]),
