@@ -450,8 +450,7 @@ int cse_client_target_allowed(const cse_node *node, const char *nu, const char *
     int rc;
 
     *ret_reason = NULL;
-    if (cse_csr_is_cse_id(nu) ||
-        cse_client_target(node->store, node->cse_id, nu, owner, &d) != 0 ||
+    if (cse_csr_is_cse_id(nu) || cse_client_target(node->store, node->cse_id, nu, owner, &d) != 0 ||
         snprintf(uri, sizeof(uri), "%s", d.uri) >= (int)sizeof(uri) ||
         coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
         cmn_coap_uri_address(&u, true, &a) != 0)
