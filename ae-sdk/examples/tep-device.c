@@ -1152,7 +1152,7 @@ static void print_notification(const tep_notification *n)
            n->verification);
     if (con != NULL)
         printf("NOTIFY_CON=%s\n", con);
-    if (!strchr(n->body, '\n'))
+    if (strchr(n->body, '\n') == NULL)
         printf("NOTIFY_BODY=%s\n", n->body);
     json_decref(root);
 }
