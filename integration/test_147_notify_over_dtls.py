@@ -47,6 +47,21 @@ def _read_until(proc, key, timeout=15.0):
     return box.get("v"), lines
 
 
+def _finish(proc, timeout=20):
+    """The rest of proc's stdout and its stderr once it exits (killed after timeout).
+    Through proc.stdout itself: _read_until read from it, and what its buffer holds
+    would be lost to communicate(), which reads the pipe underneath."""
+    box = {}
+    t = threading.Thread(target=lambda: box.update(out=proc.stdout.read()), daemon=True)
+    t.start()
+    t.join(timeout)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    t.join(5)
+    return box.get("out", ""), proc.stderr.read()
+
+
 def _kv(lines):
     out = {}
     for line in lines:
@@ -71,7 +86,7 @@ def test_notification_reaches_the_ae_over_dtls(platform):
                                      platform["cse"].tail())
         r = dev.run("create-cin", "data", "over-sa2")
         assert r.rc == 0, str(r)
-        out, err = w.communicate(timeout=20)
+        out, err = _finish(w)
     finally:
         if w.poll() is None:
             w.kill()

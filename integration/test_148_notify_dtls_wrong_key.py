@@ -18,7 +18,7 @@ import pytest
 
 from harness import binary, ae_path, free_udp_ports, kpsa_identity, until
 import pskclient
-from test_147_notify_over_dtls import DtlsReceiver, _kpsa, _kv, _read_until, _watch
+from test_147_notify_over_dtls import DtlsReceiver, _finish, _kpsa, _kv, _read_until, _watch
 
 
 def _listen(dev, uri, wait_ms=8000):
@@ -45,7 +45,7 @@ def test_another_aes_listener_gets_nothing(platform):
         # A names B's listener: tep-cse offers A's KpsaID, which B's listener refuses
         r = a.run("subscribe", "data", uri)
         assert r.rc == 3 and r.rsc == 5204, "%s\n%s" % (r, platform["cse"].tail())
-        out, err = lb.communicate(timeout=15)
+        out, err = _finish(lb)
     finally:
         if lb.poll() is None:
             lb.kill()
@@ -94,7 +94,7 @@ def test_poa_naming_another_aes_address_gets_nothing(platform):
         assert _read_until(la, "LISTENING")[0] == uri
         r = a.run("subscribe", "data", b.state_values()["enrolee_id"])
         assert r.rc == 3 and r.rsc == 5204, "%s\n%s" % (r, platform["cse"].tail())
-        out, err = la.communicate(timeout=15)
+        out, err = _finish(la)
     finally:
         if la.poll() is None:
             la.kill()
@@ -122,7 +122,7 @@ def test_no_plaintext_when_the_listener_is_gone(platform):
         assert _read_until(w, "SUBSCRIBED")[0], platform["cse"].tail()
         r = a.run("create-cin", "data", "first")
         assert r.rc == 0, str(r)
-        out, err = w.communicate(timeout=20)
+        out, err = _finish(w)
     finally:
         if w.poll() is None:
             w.kill()
