@@ -442,11 +442,12 @@ static int target_session(cse_client *cl, const char *nu, const char *owner, cha
 int cse_client_target_allowed(const cse_node *node, const char *nu, const char *owner,
                               const char **ret_reason)
 {
-    char uri[512];
+    char uri[512], v[128];
     coap_uri_t u;
     coap_address_t a;
     cse_client_dest d;
     cse_saef_cred cred;
+    const char *why = NULL;
     int rc;
 
     *ret_reason = NULL;
@@ -455,6 +456,13 @@ int cse_client_target_allowed(const cse_node *node, const char *nu, const char *
         coap_split_uri((const uint8_t *)uri, strlen(uri), &u) != 0 ||
         cmn_coap_uri_address(&u, true, &a) != 0)
         return 0; /* not this check's business: sending it fails */
+    if (!cse_targets_allowed(node->targets, &a.addr.sa, &why)) {
+        CMN_WARN(SUB, "event=target_refused reason=%s target=%s", why,
+                 cmn_log_value(uri, v, sizeof(v)));
+        *ret_reason = strcmp(why, "own_port") == 0 ? "target_refused_own_port"
+                                                   : "target_refused_local_address";
+        return CMN_EDENIED;
+    }
     if (strncmp(uri, "coaps://", 8) != 0) {
         *ret_reason = plain_allowed(node, &a) ? NULL : "plain_coap_target_not_allowed";
         return *ret_reason == NULL ? 0 : CMN_EDENIED;

@@ -57,10 +57,12 @@ typedef struct {
  * one. CMN_ENOTFOUND when there is none, CMN_ERANGE when too long. */
 int cse_client_target(cmn_store *st, const char *cse_id, const char *nu, const char *owner,
                       cse_client_dest *ret);
-/* Whether nu may be sent to at all (no I/O): a coap:// target only where
- * node->notify_plain allows its address; a coaps:// one only with a usable security
- * association of the AE it belongs to. CMN_EDENIED with *ret_reason
- * ("plain_coap_target_not_allowed", "no_security_association",
+/* Whether nu may be sent to at all (no I/O): not a local service nor this CSE
+ * (node->targets, cse_target.h; logged event=target_refused as on sending); a coap://
+ * target only where node->notify_plain allows its address; a coaps:// one only with a
+ * usable security association of the AE it belongs to. CMN_EDENIED with *ret_reason
+ * ("target_refused_local_address", "target_refused_own_port",
+ * "plain_coap_target_not_allowed", "no_security_association",
  * "no_usable_security_association"); 0 otherwise, also for a target that does not
  * resolve (sending to it fails). */
 int cse_client_target_allowed(const cse_node *node, const char *nu, const char *owner,
