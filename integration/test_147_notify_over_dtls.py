@@ -180,3 +180,40 @@ def test_tinydtls_receiver_with_the_aes_psk(platform):
     assert ntf["sur"].startswith(ae + "/data/"), ntf
     assert "event=sa2_established ae_id=%s identity=%s" % (ae_id, identity) in \
         platform["cse"].log()
+
+
+def test_after_a_cse_restart_the_enrolment_kpsa_carries_it(platform):
+    """tep-cse remembers the credential of each AE's newest session only while it runs:
+    restarted, with no session of the AE since, it reaches the same listener with the
+    Kpsa of the AE's current enrolment. The contentInstances come from the admin (plain
+    CoAP), so the AE opens no session in between."""
+    from onem2m_client import OneM2MClient, TY_CIN
+
+    dev = platform.enrolled_device("ntf03")
+    ae = ae_path(platform, dev)
+    r = dev.run("create-cnt", "data")
+    assert r.rc == 0, str(r)
+    uri = "coaps://127.0.0.1:%d/notify" % free_udp_ports(1)[0]
+    w = _watch(dev, "data", uri, count=2, wait_ms=30000)
+    try:
+        assert _read_until(w, "SUBSCRIBED")[0], platform["cse"].tail()
+        with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
+                          platform.env["ADMIN_ORIGINATOR"]) as admin:
+            assert admin.create(ae + "/data", TY_CIN, {"con": "before"}).rsc == 2001
+        platform["cse"].stop()
+        platform["cse"].start()
+        with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
+                          platform.env["ADMIN_ORIGINATOR"]) as admin:
+            assert admin.create(ae + "/data", TY_CIN, {"con": "after"}).rsc == 2001
+        out, err = _finish(w, timeout=25)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    kv = _kv(out.splitlines())
+    assert w.returncode == 0 and kv["NOTIFY_CON"] == ["before", "after"], (out, err)
+    assert kv["NOTIFY_IDENTITY"][-1] == kpsa_identity(platform, dev)
+    # the restarted tep-cse: no session of the AE, an SA2 all the same
+    log = platform["cse"].log()
+    assert "event=session_bound" not in log, log[-2000:]
+    assert "event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"] in log
