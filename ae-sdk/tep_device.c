@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmn_crypto.h"
@@ -210,6 +211,22 @@ const char *tep_device_maf_id(const tep_device *dev)
 const char *tep_device_maf_poa(const tep_device *dev)
 {
     return ENROLLED_STR(dev, maf_poa);
+}
+
+_Static_assert(TEP_PSK_LEN == CMN_KEY_LEN, "a tep PSK is a 256-bit key");
+
+int tep_device_psk(const tep_device *dev, char *identity, size_t id_len, uint8_t key[TEP_PSK_LEN])
+{
+    if (dev == NULL || identity == NULL || key == NULL)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    if (dev->enr.expires <= (int64_t)time(NULL))
+        return CMN_EEXPIRED;
+    if (snprintf(identity, id_len, "%s", dev->enr.kpsa_id) >= (int)id_len)
+        return CMN_ERANGE;
+    memcpy(key, dev->enr.kpsa, TEP_PSK_LEN);
+    return 0;
 }
 
 const char *tep_device_registrar_cse_id(const tep_device *dev)

@@ -319,6 +319,18 @@ const char *tep_kc_key_id(const tep_kc *kc)
     return kc != NULL ? kc->key_id : NULL;
 }
 
+int tep_kc_psk(const tep_kc *kc, char *identity, size_t id_len, uint8_t key[TEP_PSK_LEN])
+{
+    if (kc == NULL || identity == NULL || key == NULL)
+        return CMN_EINVAL;
+    if (kc->expires <= (int64_t)time(NULL))
+        return CMN_EEXPIRED;
+    if (snprintf(identity, id_len, "%s", kc->key_id) >= (int)id_len)
+        return CMN_ERANGE;
+    memcpy(key, kc->kc, TEP_PSK_LEN);
+    return 0;
+}
+
 int64_t tep_kc_expires(const tep_kc *kc)
 {
     return kc != NULL ? kc->expires : 0;

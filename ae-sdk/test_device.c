@@ -149,6 +149,37 @@ static void expired_enrolment_is_refused(void **state)
     tep_device_free(dev);
 }
 
+/* tep_device_psk(): the enrolment's KpsaID and Kpsa (the known answer of test_core:
+ * Ke = bytes 16..47 of 0..47, registrar /tep-cse), for an Entity A with its own DTLS
+ * stack; refused without a (live) enrolment and for a short identity buffer. */
+static void psk_is_handed_to_an_own_dtls_stack(void **state)
+{
+    files *f = *state;
+    tep_device *dev = NULL;
+    char id[64];
+    uint8_t key[TEP_PSK_LEN];
+    const uint8_t want[TEP_PSK_LEN] = {0xe3, 0xa6, 0xbe, 0xc8, 0xc3, 0x3a, 0x5d, 0x3f,
+                                       0xf8, 0x88, 0x35, 0xc3, 0x19, 0x9a, 0x08, 0x96,
+                                       0x85, 0xb4, 0x9d, 0xa0, 0x5d, 0x17, 0xbd, 0x7a,
+                                       0x3a, 0x18, 0x2d, 0xe5, 0x49, 0xae, 0x82, 0x66};
+
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    assert_int_equal(tep_device_psk(dev, id, sizeof(id), key), TEP_ESTATE);
+    tep_device_free(dev);
+    write_state(f, (int64_t)time(NULL) + 3600);
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    assert_int_equal(tep_device_psk(dev, id, sizeof(id), key), 0);
+    assert_string_equal(id, "181a4dc98eb5bf7b3e212074462657e8@mef.tep.local");
+    assert_memory_equal(key, want, TEP_PSK_LEN);
+    assert_int_equal(tep_device_psk(dev, id, 10, key), TEP_ERANGE);
+    assert_int_equal(tep_device_psk(dev, NULL, sizeof(id), key), TEP_EINVAL);
+    tep_device_free(dev);
+    write_state(f, (int64_t)time(NULL) - 10);
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    assert_int_equal(tep_device_psk(dev, id, sizeof(id), key), TEP_EEXPIRED);
+    tep_device_free(dev);
+}
+
 static void bad_files_are_reported(void **state)
 {
     files *f = *state;
@@ -179,6 +210,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(state_file_is_loaded, setup, teardown),
         cmocka_unit_test_setup_teardown(ae_rn_is_remembered_in_a_0600_state_file, setup, teardown),
         cmocka_unit_test_setup_teardown(expired_enrolment_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(psk_is_handed_to_an_own_dtls_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_reported, setup, teardown),
         cmocka_unit_test(strerror_names_codes),
     };

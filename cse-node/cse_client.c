@@ -918,6 +918,15 @@ int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret)
     return 0;
 }
 
+int cse_client_attach(cse_client *cl, coap_context_t *ctx)
+{
+    if (cl == NULL || ctx == NULL)
+        return CMN_EINVAL;
+    coap_register_response_handler(ctx, on_response);
+    coap_register_nack_handler(ctx, on_nack);
+    return 0;
+}
+
 void cse_client_free(cse_client *cl)
 {
     if (cl == NULL)

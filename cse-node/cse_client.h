@@ -20,6 +20,9 @@ typedef struct cse_client cse_client;
 /* Registers the response and NACK handlers on ctx. node is borrowed. */
 int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret);
 void cse_client_free(cse_client *cl); /* NULL is fine; releases its sessions */
+/* The same handlers on another context (cse_coap_client_context): answers to requests
+ * sent on its sessions reach cl. */
+int cse_client_attach(cse_client *cl, coap_context_t *ctx);
 
 /* SA2 with certificates: the CSE's own certificate, key and trust anchor ([cse]
  * cert_file, key_file, ca_file; copied). Without them an AE whose association is a

@@ -50,6 +50,11 @@ typedef struct parked parked;
 
 struct cse_coap {
     coap_context_t *ctx;
+    /* The sessions this CSE opens as Entity A of a SAEF (the MN-CSE to its registrar):
+     * a context of their own, without server credentials (cse_coap_client_context). */
+    coap_context_t *cctx;
+    cmn_body_limits body; /* [cse] max_body..., for both contexts */
+    bool body_set;
     cse_node *node; /* borrowed */
     cse_client *client;
     parked *parked;
@@ -1150,7 +1155,7 @@ static int listen_on(cse_coap *c, const char *hp, coap_proto_t proto)
     return 0;
 }
 
-static int add_handler(cse_coap *c)
+static int add_handler(coap_context_t *ctx)
 {
     coap_resource_t *r = coap_resource_unknown_init2(handle, 0);
 
@@ -1160,7 +1165,7 @@ static int add_handler(cse_coap *c)
     coap_register_request_handler(r, COAP_REQUEST_POST, handle);
     coap_register_request_handler(r, COAP_REQUEST_PUT, handle);
     coap_register_request_handler(r, COAP_REQUEST_DELETE, handle);
-    coap_add_resource(c->ctx, r);
+    coap_add_resource(ctx, r);
     return 0;
 }
 
@@ -1186,7 +1191,8 @@ static int setup(cse_coap *c, const char *coap_listen, const char *coaps_listen,
         return rc;
     c->node->notify = notify;
     c->node->notify_arg = c;
-    if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 || (rc = add_handler(c)) != 0)
+    if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 ||
+        (rc = add_handler(c->ctx)) != 0)
         return rc;
     if ((rc = listen_on(c, coap_listen, COAP_PROTO_UDP)) != 0)
         return rc;
@@ -1219,6 +1225,42 @@ int cse_coap_set_pki(cse_coap *c, const char *cert_file, const char *key_file, c
     return rc == 0 ? cse_client_set_pki(c->client, cert_file, key_file, ca_file) : rc;
 }
 
+/* libcoap 4.3.1 (OpenSSL) keeps one set of DTLS credentials per context for both roles:
+ * every client session of a context whose server side has a PSK set up offers only PSK
+ * suites ("PSK:!NULL", setup_client_ssl_session), so a certificate handshake from the
+ * server's context cannot happen (the registrar picks PSK, the client has no identity
+ * for it: COAP_NACK_TLS_FAILED), and a client's coap_dtls_pki_t replaces the server's
+ * (verification callback, certificate) for every later incoming handshake. The client
+ * sessions of the CSE as Entity A therefore live in a context of their own: no endpoint,
+ * no server credentials; requests the peer sends back on them are handled like any
+ * other (same handler, same cse_coap). */
+coap_context_t *cse_coap_client_context(cse_coap *c)
+{
+    coap_context_t *ctx;
+
+    if (c->cctx != NULL)
+        return c->cctx;
+    ctx = coap_new_context(NULL);
+    if (ctx == NULL)
+        return NULL;
+    coap_set_app_data(ctx, c);
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    if (c->body_set)
+        cmn_coap_set_body_limits(ctx, &c->body);
+    if (cmn_coap_register_options(ctx) != 0 || add_handler(ctx) != 0 ||
+        cse_client_attach(c->client, ctx) != 0) {
+        coap_free_context(ctx);
+        return NULL;
+    }
+    c->cctx = ctx;
+    return ctx;
+}
+
+int cse_coap_client_fd(const cse_coap *c)
+{
+    return c->cctx != NULL ? coap_context_get_coap_fd(c->cctx) : -1;
+}
+
 void cse_coap_free(cse_coap *c)
 {
     if (c == NULL)
@@ -1233,6 +1275,8 @@ void cse_coap_free(cse_coap *c)
         c->node->notify = NULL;
         c->node->notify_arg = NULL;
     }
+    if (c->cctx != NULL)
+        coap_free_context(c->cctx);
     if (c->ctx != NULL)
         coap_free_context(c->ctx);
     free(c);
@@ -1247,7 +1291,11 @@ int cse_coap_set_dtls_limits(cse_coap *c, const cmn_dtls_limits *lim)
 
 void cse_coap_set_body_limits(cse_coap *c, const cmn_body_limits *lim)
 {
+    c->body = *lim;
+    c->body_set = true;
     cmn_coap_set_body_limits(c->ctx, lim);
+    if (c->cctx != NULL)
+        cmn_coap_set_body_limits(c->cctx, lim);
 }
 
 void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret)
@@ -1319,6 +1367,8 @@ unsigned cse_coap_process(cse_coap *c)
     /* Group commit: the requests read in this turn write into one batch, durable with one
      * sync before any of their answers leaves (cmn_store.h). */
     c->batching = cmn_store_batch_begin(c->node->store) == 0;
+    if (c->cctx != NULL)
+        coap_io_process(c->cctx, COAP_IO_NO_WAIT);
     for (int i = 0; i < BATCH_READS; i++) {
         coap_io_process(c->ctx, COAP_IO_NO_WAIT);
         if (!c->batching || !input_waiting(c))
@@ -1336,5 +1386,11 @@ unsigned cse_coap_process(cse_coap *c)
     /* coap_io_prepare_epoll: the time until libcoap's next timer (retransmits, idle
      * sessions), 0 meaning none. */
     next = coap_io_prepare_epoll(c->ctx, now);
+    if (c->cctx != NULL) {
+        unsigned cnext = coap_io_prepare_epoll(c->cctx, now);
+
+        if (cnext != 0 && (next == 0 || cnext < next))
+            next = cnext;
+    }
     return next == 0 ? 1000 : next;
 }

@@ -50,6 +50,13 @@ coap_context_t *cse_coap_context(cse_coap *c);
 struct cse_client *cse_coap_client(cse_coap *c);
 uint64_t cse_coap_forwarded(const cse_coap *c); /* requests sent on to another CSE */
 int cse_coap_fd(const cse_coap *c);
+/* The libcoap context for the client sessions of this CSE as Entity A of a SAEF (its
+ * own credentials, certificate or PSK: libcoap 4.3.1 cannot hold a client's beside the
+ * server's in one context), created at the first call; NULL when it cannot be. Its
+ * sessions are served by the same handler and processed by cse_coap_process; its fd is
+ * cse_coap_client_fd (-1 before). */
+coap_context_t *cse_coap_client_context(cse_coap *c);
+int cse_coap_client_fd(const cse_coap *c);
 unsigned cse_coap_process(cse_coap *c);
 
 /* The request as the handler reads it before cse_request_handle(): oneM2M options

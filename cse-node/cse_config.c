@@ -76,6 +76,15 @@ static int valid_notify_plain(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
+/* The MN-CSE's credential as Entity A of the SAEF with its registrar (TS-0003 8.2.2). */
+static int valid_credential(const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "kpsa") == 0 || strcmp(v, "cert") == 0 || strcmp(v, "maf") == 0)
+        return 0;
+    snprintf(err, errlen, "must be \"kpsa\", \"cert\" or \"maf\"");
+    return CMN_EINVAL;
+}
+
 static int valid_optional_cse_id(const char *v, char *err, size_t errlen)
 {
     return v[0] == '\0' ? 0 : cmn_cfg_valid_cse_id(v, err, errlen);
@@ -186,6 +195,9 @@ static const cmn_cfg_item table[] = {
       "MN over coaps: the MN-CSE's own provisioning file (tepctl enrolee add --out)"),
     S("registrar", "state", "", registrar_state, NULL,
       "MN over coaps: its enrolment state file (written at the first start)"),
+    S("registrar", "credential", "kpsa", registrar_credential, valid_credential,
+      "MN over coaps: the MN-CSE as Entity A of the SAEF: kpsa (DTLS-PSK, its enrolment's "
+      "Kpsa), cert (its tep CA certificate), maf (a Kc registered at the MAF)"),
     {"registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1, 3600,
      NULL, "MN: how often the registration at the registrar is checked (and redone)"},
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
@@ -211,11 +223,21 @@ static int check_registrar(const char *path, const cse_config *cfg, char *err, s
         why = "registrar.poa coaps:// needs registrar.provisioning and registrar.state";
     else if (!mn && (cfg->registrar_cse_id[0] != '\0' || cfg->registrar_poa[0] != '\0'))
         why = "an IN-CSE has no registrar (set type = MN)";
-    if (why == NULL)
-        return 0;
-    cmn_config_where(path, "cse", "type", where, sizeof(where));
-    snprintf(err, errlen, "%s: cse.type: %s", where, why);
-    return CMN_ECONFIG;
+    if (why != NULL) {
+        cmn_config_where(path, "cse", "type", where, sizeof(where));
+        snprintf(err, errlen, "%s: cse.type: %s", where, why);
+        return CMN_ECONFIG;
+    }
+    /* a credential for the SAEF needs a SAEF: coaps:// (plain CoAP has none) */
+    if (strcmp(cfg->registrar_credential, "kpsa") != 0 &&
+        (!mn || strncmp(cfg->registrar_poa, "coaps://", 8) != 0)) {
+        cmn_config_where(path, "registrar", "credential", where, sizeof(where));
+        snprintf(err, errlen,
+                 "%s: registrar.credential: %s needs type MN and registrar.poa coaps://", where,
+                 cfg->registrar_credential);
+        return CMN_ECONFIG;
+    }
+    return 0;
 }
 
 int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen)

@@ -51,14 +51,15 @@ typedef struct {
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
     cmn_body_limits body;    /* [cse] max_body, block1_* (cmn_coap.h) */
     /* CSE registration (TS-0001 10.2.2.6; docs/cse.md "CSE registration") */
-    char *type;             /* "IN" | "MN" */
-    char *poa;              /* own pointOfAccess announced at registration, "" = derived */
-    char *registrar_cse_id; /* [registrar] cse_id: MN only, SP-relative "/id-in" */
-    char *registrar_name;   /* [registrar] cse_name: its CSEBase rn, "" = cse_id sans '/' */
-    char *registrar_poa;    /* [registrar] poa: coaps://h:p (Kpsa) or coap://h:p (plain) */
-    char *registrar_prov;   /* [registrar] provisioning: the MN's own enrolment (coaps) */
-    char *registrar_state;  /* [registrar] state: its enrolment state file */
-    long registrar_check_s; /* [registrar] check_s: registration checked this often */
+    char *type;                 /* "IN" | "MN" */
+    char *poa;                  /* own pointOfAccess announced at registration, "" = derived */
+    char *registrar_cse_id;     /* [registrar] cse_id: MN only, SP-relative "/id-in" */
+    char *registrar_name;       /* [registrar] cse_name: its CSEBase rn, "" = cse_id sans '/' */
+    char *registrar_poa;        /* [registrar] poa: coaps://h:p (Kpsa) or coap://h:p (plain) */
+    char *registrar_prov;       /* [registrar] provisioning: the MN's own enrolment (coaps) */
+    char *registrar_state;      /* [registrar] state: its enrolment state file */
+    long registrar_check_s;     /* [registrar] check_s: registration checked this often */
+    char *registrar_credential; /* [registrar] credential: kpsa | cert | maf (coaps only) */
 } cse_config;
 
 /* Loads path into cfg (cmn_config semantics: CMN_ECONFIG with "FILE:LINE: ..." in err). */

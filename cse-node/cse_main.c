@@ -355,8 +355,13 @@ static int open_registree(daemon_state *d)
             CMN_ERR(SUB, "event=store_refused err=%s", cmn_strerror(rc));
         return rc != 0 ? EXIT_STORE : 0;
     }
-    rc = cse_registree_new(&d->cfg, &d->node, cse_coap_context(d->coap), cse_coap_client(d->coap),
-                           &d->registree);
+    /* its sessions in a client context of their own (cse_coap_client_context) */
+    if (cse_coap_client_context(d->coap) == NULL) {
+        CMN_ERR(SUB, "event=coap_failed msg=\"no client context for the registrar\"");
+        return EXIT_STARTUP;
+    }
+    rc = cse_registree_new(&d->cfg, &d->node, cse_coap_client_context(d->coap),
+                           cse_coap_client(d->coap), &d->registree);
     if (rc != 0)
         return rc == CMN_ECONFIG ? EXIT_CONFIG : EXIT_STARTUP;
     cse_coap_set_uplink(d->coap, cse_registree_session, d->registree);
@@ -380,7 +385,7 @@ static bool drain_signals(daemon_state *d)
 }
 
 /* The sync fds are fetched every turn: cmn_sync rebuilds its DEALER after a lost answer. */
-#define N_FDS 7
+#define N_FDS 8
 static void fill_fds(daemon_state *d, struct pollfd fds[N_FDS])
 {
     int sync_fds[2];
@@ -395,6 +400,8 @@ static void fill_fds(daemon_state *d, struct pollfd fds[N_FDS])
     /* the decide DEALER: answers to the questions of parked requests (rebuilt after a
      * lost answer, so fetched every turn) */
     fds[6] = (struct pollfd){.fd = cse_pep_fd(d->pep), .events = POLLIN};
+    /* the MN-CSE's sessions to its registrar (-1 on an IN-CSE) */
+    fds[7] = (struct pollfd){.fd = cse_coap_client_fd(d->coap), .events = POLLIN};
 }
 
 /* Expired resources disappear (TS-0004 expirationTime); requests also check on sight. */

@@ -1,9 +1,13 @@
 /* The MN-CSE's registration to its registrar (see cse_registree.h). */
 #include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmn_clock.h"
 #include "cmn_coap.h"
@@ -11,16 +15,51 @@
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
+#include "cmn_pki.h"
 #include "cse_registree.h"
 #include "cse_esprim.h"
 #include "cse_remotecse.h"
 #include "cse_resource.h"
 #include "cse_saef.h"
-#include "tae_device.h" /* libtepae: the enrolment's Kpsa, derived in the SDK */
+#include "tep/tepae.h" /* libtepae: the MN-CSE's own enrolment, certificate and Kc */
 
 #define SUB "registree"
 #define ANSWER_WAIT_MS 5000
 #define RETRY_MS 1000
+/* A credential the worker could not get is asked for again after this (doubling). */
+#define CRED_RETRY_MS 1000
+#define CRED_RETRY_MAX_MS 30000
+/* A Kc is replaced by a new one this long before it expires. */
+#define KC_RENEW_S 120
+
+typedef enum { CRED_KPSA, CRED_CERT, CRED_MAF } cred_kind;
+
+/* The MN-CSE's credential for the SAEF with its registrar (TS-0003 8.2.2), obtained
+ * through libtepae by the worker thread: the enrolment (MEF), the certificate (tep CA),
+ * the Kc (MAF), none of which the loop waits for. */
+typedef struct {
+    char identity[CMN_KEY_ID_MAX]; /* PSK: KpsaID or the Kc's Key Identifier */
+    uint8_t key[CMN_KEY_LEN];      /* PSK: Kpsa or Kc */
+    char crt[PATH_MAX], crt_key[PATH_MAX], ca[PATH_MAX]; /* cert: the files */
+    char enrolee_id[256];
+    int64_t expires; /* Unix s: the Kc's, else the enrolment's */
+} credential;
+
+/* One run of the worker: inputs copied, outputs written, then done set. The loop joins
+ * the thread once done (at once), or at the end, waiting for it: each SDK call is
+ * bounded by WORKER_TIMEOUT_MS, so a stop waits a few seconds at worst. */
+#define WORKER_TIMEOUT_MS 3000
+typedef struct {
+    atomic_bool done;
+    pthread_t thread;
+    cred_kind kind;
+    char prov[PATH_MAX], state_path[PATH_MAX], registrar_cse_id[256];
+    int rc;
+    const char *step; /* the step that failed: enrol, cert, maf_key, mismatch */
+    bool enrolled_now;
+    char registrar_seen[256]; /* the enrolment's registrar (mismatch) */
+    credential cred;
+} cred_job;
 
 typedef enum { STEP_CREATE, STEP_UPDATE, STEP_CHECK, STEP_REGISTRAR, STEP_DELETE } step;
 
@@ -31,8 +70,13 @@ struct cse_registree {
     cse_client *cl;
     coap_session_t *s;
     bool dtls;
-    char kpsa_id[CMN_KEY_ID_MAX];
-    uint8_t kpsa[CMN_KEY_LEN];
+    cred_kind kind;
+    bool have_cred;
+    credential cred;      /* the one the sessions are opened with */
+    cred_job *job;        /* the worker's run on its way, NULL when none */
+    int64_t cred_next_ms; /* the next run may start then */
+    int cred_wait_ms;     /* after a failure: doubling up to CRED_RETRY_MAX_MS */
+    bool cred_fatal;      /* the enrolment names another registrar: no retry */
     char sni[256];
     char rn[128];    /* the <remoteCSE>'s name at the registrar */
     char rname[128]; /* the registrar's CSEBase name */
@@ -50,38 +94,182 @@ struct cse_registree {
     uint64_t n_registrations;
 };
 
-/* ---- start-up: the MN-CSE's own enrolment (libtepae) -------------------------------- */
+/* ---- the credential: libtepae in a worker thread ------------------------------------ */
 
-static int load_kpsa(cse_registree *r)
+static const char *kind_name(cred_kind k)
+{
+    return k == CRED_CERT ? "cert" : k == CRED_MAF ? "maf" : "kpsa";
+}
+
+static bool readable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* The SDK's calls, blocking (each bounded by its timeout), in the worker thread only:
+ * nothing here logs (the loop logs the outcome). */
+static void obtain(cred_job *j)
 {
     tep_device *dev = NULL;
-    int rc = tep_device_load(r->cfg->registrar_prov, r->cfg->registrar_state, &dev);
+    tep_kc *kc = NULL;
+    credential *c = &j->cred;
+    int rc = tep_device_load(j->prov, j->state_path, &dev);
 
-    if (rc == 0 && !tep_device_is_enrolled(dev)) {
-        CMN_INFO(SUB, "event=enrolling enrolee_kpm_id=%s", tep_device_kpm_id(dev));
+    j->step = "load";
+    tep_device_set_timeout(dev, WORKER_TIMEOUT_MS);
+    if (rc == 0 && j->kind == CRED_CERT) {
+        /* the certificate of the current enrolment (tep_enrol_cert: a new enrolment and
+         * its certificate, issued to the Enrolee-ID, the CSE-ID) */
+        bool have = tep_device_is_enrolled(dev) &&
+                    tep_device_cert_path(dev, "crt", c->crt, sizeof(c->crt)) == 0 &&
+                    tep_device_cert_path(dev, "key", c->crt_key, sizeof(c->crt_key)) == 0 &&
+                    tep_device_cert_path(dev, "ca", c->ca, sizeof(c->ca)) == 0 &&
+                    readable(c->crt) && readable(c->crt_key) && readable(c->ca);
+        j->step = "cert";
+        if (!have && (rc = tep_enrol_cert(dev)) == 0) {
+            j->enrolled_now = true;
+            if ((rc = tep_device_cert_path(dev, "crt", c->crt, sizeof(c->crt))) == 0 &&
+                (rc = tep_device_cert_path(dev, "key", c->crt_key, sizeof(c->crt_key))) == 0)
+                rc = tep_device_cert_path(dev, "ca", c->ca, sizeof(c->ca));
+        }
+    } else if (rc == 0 && !tep_device_is_enrolled(dev)) {
+        j->step = "enrol";
         rc = tep_enrol(dev);
+        j->enrolled_now = rc == 0;
     }
-    if (rc == 0 && strcmp(dev->enr.registrar_cse_id, r->cfg->registrar_cse_id) != 0) {
-        CMN_ERR(SUB, "event=enrolment_mismatch enrolment_registrar=%s registrar=%s",
-                dev->enr.registrar_cse_id, r->cfg->registrar_cse_id);
+    if (rc == 0 && strcmp(tep_device_registrar_cse_id(dev), j->registrar_cse_id) != 0) {
+        j->step = "mismatch";
+        snprintf(j->registrar_seen, sizeof(j->registrar_seen), "%s",
+                 tep_device_registrar_cse_id(dev));
         rc = CMN_ECONFIG;
     }
-    if (rc == 0 && strcmp(dev->enr.enrolee_id, r->cfg->cse_id) != 0)
-        CMN_WARN(SUB,
-                 "event=enrolee_id_not_cse_id enrolee_id=%s cse_id=%s "
-                 "msg=\"the registrar binds the session to the Enrolee-ID\"",
-                 dev->enr.enrolee_id, r->cfg->cse_id);
     if (rc == 0) {
-        memcpy(r->kpsa, dev->enr.kpsa, CMN_KEY_LEN);
-        snprintf(r->kpsa_id, sizeof(r->kpsa_id), "%s", dev->enr.kpsa_id);
-        CMN_INFO(SUB, "event=enrolment_loaded enrolee_id=%s kpsa_id=%s", dev->enr.enrolee_id,
-                 r->kpsa_id);
-    } else {
-        CMN_ERR(SUB, "event=enrolment_failed provisioning=%s err=%s", r->cfg->registrar_prov,
-                cmn_strerror(rc));
+        snprintf(c->enrolee_id, sizeof(c->enrolee_id), "%s", tep_device_enrolee_id(dev));
+        c->expires = tep_device_expires(dev);
     }
+    if (rc == 0 && j->kind == CRED_KPSA) {
+        j->step = "kpsa";
+        rc = tep_device_psk(dev, c->identity, sizeof(c->identity), c->key);
+    } else if (rc == 0 && j->kind == CRED_MAF) {
+        /* MAF Client and Key Registration for the registrar (TS-0003 8.8.2.4), Km MAF
+         * Handshake, at the enrolment's MAF point of access; the MAF's default lifetime */
+        j->step = "maf_key";
+        rc = tep_maf_register_key(dev, NULL, j->registrar_cse_id, 0, &kc);
+        if (rc == 0)
+            rc = tep_kc_psk(kc, c->identity, sizeof(c->identity), c->key);
+        if (rc == 0)
+            c->expires = tep_kc_expires(kc);
+    }
+    tep_kc_free(kc);
     tep_device_free(dev);
-    return rc;
+    j->rc = rc;
+}
+
+static void *worker(void *arg)
+{
+    cred_job *j = arg;
+
+    obtain(j);
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+static void start_job(cse_registree *r)
+{
+    cred_job *j = calloc(1, sizeof(*j));
+    int rc;
+
+    if (j == NULL)
+        return;
+    atomic_init(&j->done, false);
+    j->kind = r->kind;
+    snprintf(j->prov, sizeof(j->prov), "%s", r->cfg->registrar_prov);
+    snprintf(j->state_path, sizeof(j->state_path), "%s", r->cfg->registrar_state);
+    snprintf(j->registrar_cse_id, sizeof(j->registrar_cse_id), "%s", r->cfg->registrar_cse_id);
+    rc = pthread_create(&j->thread, NULL, worker, j);
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=credential_failed step=thread err=%d", rc);
+        free(j);
+        return;
+    }
+    r->job = j;
+    CMN_INFO(SUB, "event=credential_asked credential=%s", kind_name(r->kind));
+}
+
+/* At the end: the job on its way is waited for (libcoap and OpenSSL must not be torn
+ * down under it). */
+static void end_job(cse_registree *r)
+{
+    if (r->job == NULL)
+        return;
+    if (!atomic_load(&r->job->done))
+        CMN_INFO(SUB, "event=waiting_for_credential_worker");
+    pthread_join(r->job->thread, NULL);
+    cmn_free_secret(r->job, sizeof(*r->job));
+    r->job = NULL;
+}
+
+/* The worker's outcome, once it is there: the credential for the next sessions. */
+static void take_job(cse_registree *r, int64_t now_ms)
+{
+    cred_job *j = r->job;
+
+    if (j == NULL || !atomic_load(&j->done))
+        return;
+    pthread_join(j->thread, NULL); /* it has ended: at once */
+    r->job = NULL;
+    if (j->rc == 0) {
+        cmn_wipe(&r->cred, sizeof(r->cred));
+        r->cred = j->cred;
+        r->have_cred = true;
+        r->cred_wait_ms = 0;
+        /* a Kc shorter than KC_RENEW_S (the enrolment ends soon) is not replaced at
+         * every turn: at most one new Kc per CRED_RETRY_MAX_MS */
+        r->cred_next_ms = now_ms + CRED_RETRY_MAX_MS;
+        if (strcmp(r->cred.enrolee_id, r->cfg->cse_id) != 0)
+            CMN_WARN(SUB,
+                     "event=enrolee_id_not_cse_id enrolee_id=%s cse_id=%s "
+                     "msg=\"the registrar binds the session to the Enrolee-ID\"",
+                     r->cred.enrolee_id, r->cfg->cse_id);
+        if (r->kind == CRED_CERT)
+            CMN_INFO(SUB, "event=credential_loaded credential=cert enrolee_id=%s cert=%s%s",
+                     r->cred.enrolee_id, r->cred.crt, j->enrolled_now ? " enrolled=true" : "");
+        else
+            CMN_INFO(
+                SUB,
+                "event=credential_loaded credential=%s enrolee_id=%s identity=%s expires=%lld%s",
+                kind_name(r->kind), r->cred.enrolee_id, r->cred.identity,
+                (long long)r->cred.expires, j->enrolled_now ? " enrolled=true" : "");
+        if (r->kind == CRED_KPSA)
+            CMN_INFO(SUB, "event=enrolment_loaded enrolee_id=%s kpsa_id=%s", r->cred.enrolee_id,
+                     r->cred.identity);
+    } else if (j->rc == CMN_ECONFIG) {
+        r->cred_fatal = true; /* another registrar's enrolment: the operator's to fix */
+        CMN_ERR(SUB, "event=enrolment_mismatch enrolment_registrar=%s registrar=%s",
+                j->registrar_seen, r->cfg->registrar_cse_id);
+    } else {
+        r->cred_wait_ms = r->cred_wait_ms == 0 ? CRED_RETRY_MS : r->cred_wait_ms * 2;
+        if (r->cred_wait_ms > CRED_RETRY_MAX_MS)
+            r->cred_wait_ms = CRED_RETRY_MAX_MS;
+        r->cred_next_ms = now_ms + r->cred_wait_ms;
+        CMN_WARN(SUB, "event=%s credential=%s step=%s provisioning=%s err=%s retry_ms=%d",
+                 strcmp(j->step, "enrol") == 0 || strcmp(j->step, "cert") == 0
+                     ? "enrolment_failed"
+                     : "credential_failed",
+                 kind_name(r->kind), j->step, r->cfg->registrar_prov, cmn_strerror(j->rc),
+                 r->cred_wait_ms);
+    }
+    cmn_free_secret(j, sizeof(*j));
+}
+
+/* Whether a (new) credential is to be asked for now: none yet, or a Kc near its end. */
+static bool cred_wanted(const cse_registree *r, int64_t now_ms)
+{
+    if (!r->dtls || r->job != NULL || r->cred_fatal || now_ms < r->cred_next_ms)
+        return false;
+    if (!r->have_cred)
+        return true;
+    return r->kind == CRED_MAF && r->cred.expires - (int64_t)time(NULL) < KC_RENEW_S;
 }
 
 /* ---- the session ------------------------------------------------------------------- */
@@ -104,20 +292,73 @@ static void drop_session(cse_registree *r)
     r->s = NULL;
 }
 
+/* The registrar's certificate (TS-0003 8.2.2.2, the CSE as Entity A): libcoap has
+ * checked its chain to the enrolment's trust anchor (validated); the end-entity one
+ * must name the registrar, subjectAltName "onem2m:<registrar CSE-ID>". */
+static int check_registrar_cert(const char *cn, const uint8_t *der, size_t der_len,
+                                coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    const cse_registree *r = arg;
+    cmn_cert_info info;
+    const char *id = NULL;
+
+    (void)cn;
+    (void)session;
+    if (!validated) {
+        CMN_WARN(SUB, "event=registrar_cert_refused reason=chain depth=%u", depth);
+        return 0;
+    }
+    if (depth > 0)
+        return 1;
+    if (cmn_pki_peer_id(der, der_len, &info, &id) != 0 ||
+        strcmp(id, r->cfg->registrar_cse_id) != 0) {
+        CMN_WARN(SUB, "event=registrar_cert_refused reason=wrong_san san=%s registrar=%s",
+                 id != NULL ? id : "-", r->cfg->registrar_cse_id);
+        return 0;
+    }
+    return 1;
+}
+
+static coap_session_t *open_cert(cse_registree *r, const coap_address_t *a)
+{
+    coap_dtls_pki_t setup = {.version = COAP_DTLS_PKI_SETUP_VERSION};
+
+    setup.verify_peer_cert = 1;
+    setup.check_common_ca = 1;
+    setup.cert_chain_validation = 1;
+    setup.cert_chain_verify_depth = 2;
+    setup.validate_cn_call_back = check_registrar_cert;
+    setup.cn_call_back_arg = r;
+    setup.client_sni = r->sni;
+    setup.pki_key.key_type = COAP_PKI_KEY_PEM;
+    setup.pki_key.key.pem.public_cert = r->cred.crt; /* libcoap keeps the pointers */
+    setup.pki_key.key.pem.private_key = r->cred.crt_key;
+    setup.pki_key.key.pem.ca_file = r->cred.ca;
+    return coap_new_client_session_pki(r->ctx, NULL, a, COAP_PROTO_DTLS, &setup);
+}
+
+static coap_session_t *open_psk(cse_registree *r, const coap_address_t *a)
+{
+    coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
+
+    setup.client_sni = r->sni;
+    setup.psk_info.identity.s = (const uint8_t *)r->cred.identity;
+    setup.psk_info.identity.length = strlen(r->cred.identity);
+    setup.psk_info.key.s = r->cred.key;
+    setup.psk_info.key.length = CMN_KEY_LEN;
+    return coap_new_client_session_psk2(r->ctx, NULL, a, COAP_PROTO_DTLS, &setup);
+}
+
 static int connect_registrar(cse_registree *r)
 {
     coap_address_t a;
-    coap_dtls_cpsk_t setup = {.version = COAP_DTLS_CPSK_SETUP_VERSION};
 
     if (address_of(r->cfg->registrar_poa, &a) != 0)
         return CMN_EINVAL;
-    if (r->dtls) {
-        setup.client_sni = r->sni;
-        setup.psk_info.identity.s = (const uint8_t *)r->kpsa_id;
-        setup.psk_info.identity.length = strlen(r->kpsa_id);
-        setup.psk_info.key.s = r->kpsa;
-        setup.psk_info.key.length = CMN_KEY_LEN;
-        r->s = coap_new_client_session_psk2(r->ctx, NULL, &a, COAP_PROTO_DTLS, &setup);
+    if (r->dtls && !r->have_cred) {
+        return CMN_ESTATE; /* the worker is getting it */
+    } else if (r->dtls) {
+        r->s = r->kind == CRED_CERT ? open_cert(r, &a) : open_psk(r, &a);
     } else {
         r->s = coap_new_client_session(r->ctx, NULL, &a, COAP_PROTO_UDP);
     }
@@ -375,7 +616,12 @@ static void answered(void *arg, const coap_pdu_t *answer)
 
 void cse_registree_process(cse_registree *r, int64_t now_ms)
 {
-    if (r == NULL || r->waiting || r->left)
+    if (r == NULL)
+        return;
+    take_job(r, now_ms);
+    if (cred_wanted(r, now_ms))
+        start_job(r);
+    if (r->waiting || r->left || (r->dtls && !r->have_cred))
         return;
     if (r->stale) {
         r->stale = false;
@@ -435,7 +681,6 @@ int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx
 {
     cse_registree *r = calloc(1, sizeof(*r));
     coap_uri_t u;
-    int rc = 0;
 
     *ret = NULL;
     if (r == NULL)
@@ -451,15 +696,19 @@ int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx
     if (coap_split_uri((const uint8_t *)cfg->registrar_poa, strlen(cfg->registrar_poa), &u) == 0)
         snprintf(r->sni, sizeof(r->sni), "%.*s", (int)u.host.length, (const char *)u.host.s);
     own_poa(r);
-    if (r->dtls)
-        rc = load_kpsa(r);
-    if (rc != 0) {
-        cse_registree_free(r);
-        return rc;
-    }
+    r->kind = strcmp(cfg->registrar_credential, "cert") == 0  ? CRED_CERT
+              : strcmp(cfg->registrar_credential, "maf") == 0 ? CRED_MAF
+                                                              : CRED_KPSA;
     node->csr_changed = false;
     CMN_INFO(SUB, "event=registree registrar=%s poa=%s over=%s own_poa=%s", cfg->registrar_cse_id,
-             cfg->registrar_poa, r->dtls ? "dtls_psk_kpsa" : "plain_coap", r->poa);
+             cfg->registrar_poa,
+             !r->dtls               ? "plain_coap"
+             : r->kind == CRED_CERT ? "dtls_cert"
+             : r->kind == CRED_MAF  ? "dtls_psk_kc"
+                                    : "dtls_psk_kpsa",
+             r->poa);
+    if (r->dtls)
+        start_job(r); /* the enrolment (first start), certificate or Kc: in the background */
     *ret = r;
     return 0;
 }
@@ -471,8 +720,9 @@ void cse_registree_free(cse_registree *r)
     if (r->xid != 0)
         cse_client_forget(r->cl, r->xid);
     drop_session(r);
+    end_job(r);
     free(r->dcse_sent);
-    cmn_wipe(r->kpsa, sizeof(r->kpsa));
+    cmn_wipe(&r->cred, sizeof(r->cred));
     free(r);
 }
 

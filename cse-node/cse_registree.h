@@ -1,7 +1,8 @@
 /* The MN-CSE's registration to its registrar CSE (TS-0001 10.2.2.6-10.2.2.10, TS-0004
  * 7.4.4.2; docs/cse.md "CSE registration"): the Mcc security association with the MN-CSE
- * as Entity A (TS-0003 8.2.2.1: DTLS-PSK with the Kpsa of its own enrolment, CSE-ID as
- * Enrolee-ID, obtained through libtepae at start-up), or plain CoAP where configured;
+ * as Entity A (TS-0003 8.2.2: DTLS-PSK with the Kpsa of its own enrolment, CSE-ID as
+ * Enrolee-ID; DTLS with its tep CA certificate; DTLS-PSK with a Kc from the MAF), or
+ * plain CoAP where configured;
  * the <remoteCSE> CREATE at the registrar (UPDATE when it is there already, e.g. after a
  * restart of this side), the local <remoteCSE> of the registrar from its CSEBase, the
  * descendantCSEs kept up to date, and a periodic check that redoes the registration when
@@ -20,11 +21,14 @@
 
 typedef struct cse_registree cse_registree;
 
-/* For [cse] type = MN. Over coaps:// the MN-CSE's enrolment is loaded from
- * [registrar] provisioning/state, and enrolled first (blocking, once, before the loop)
- * when the state file has none: CMN_EDENIED/CMN_ETIMEOUT then (the MEF refused or is
- * away), CMN_ECONFIG for an enrolment whose registrar is not [registrar] cse_id. cfg,
- * node, ctx and cl are borrowed and must outlive it. */
+/* For [cse] type = MN. Over coaps:// the MN-CSE's credential for the SAEF ([registrar]
+ * credential: kpsa, cert or maf) is obtained through libtepae from [registrar]
+ * provisioning/state by a worker thread, never by the loop: the first enrolment (the
+ * state file has none), the certificate (cert), a Kc from the MAF (maf, again before it
+ * expires); a failure is logged and retried (1 s doubling to 30 s), an enrolment whose
+ * registrar is not [registrar] cse_id is logged (event=enrolment_mismatch) and not
+ * retried. Meanwhile the CSE serves its own clients. ctx is the client context
+ * (cse_coap_client_context); cfg, node, ctx and cl are borrowed and must outlive it. */
 int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx, cse_client *cl,
                       cse_registree **ret);
 void cse_registree_free(cse_registree *r); /* NULL is fine; releases the session */

@@ -359,17 +359,19 @@ class Platform:
         self.daemons[name] = d
         return d
 
-    def mn_registrar(self, name, parent=None, check_s=1):
+    def mn_registrar(self, name, parent=None, check_s=1, credential=None):
         """The [registrar] of an MN-CSE registering over DTLS-PSK (Kpsa) to this
         platform's IN-CSE (or to the MN-CSE parent, a Daemon of add_cse): enrolee NAME
         provisioned with its CSE-ID as Enrolee-ID; the registration checked every
-        check_s seconds."""
+        check_s seconds. credential: [registrar] credential (kpsa, cert, maf; None: the
+        default, kpsa)."""
         reg = {"cse_id": self.env["CSE_ID"], "cse_name": self.env["CSE_NAME"],
                "poa": self.env["CSE_COAPS"]}
         if parent is not None:
             reg = {"cse_id": parent.cse_id, "cse_name": parent.cse_name, "poa": parent.coaps}
         return dict(reg, provisioning=os.path.join(self.dir, name + ".prov"),
-                    state=os.path.join(self.dir, name + ".state"), check_s=str(check_s))
+                    state=os.path.join(self.dir, name + ".state"), check_s=str(check_s),
+                    credential=credential)
 
     def add_enrolee(self, name, *extra):
         """tepctl enrolee add NAME ... --out <dir>/NAME.prov; returns the Device."""
@@ -869,26 +871,35 @@ def wait_registered(mn, n=1, timeout=15.0):
     raise AssertionError("%s not registered:\n%s" % (mn.name, mn.tail()))
 
 
-def gateway_platform(names=("mn1",), parents=None, targets=(), **settings):
+def gateway_platform(names=("mn1",), parents=None, targets=(), credential=None, in_cert=False,
+                     maf=False, **settings):
     """The three daemons plus one MN-CSE per name (CSE-ID "/<name>", CSEBase
     "<name>"), each enrolled with its CSE-ID as Enrolee-ID and registered to the
     IN-CSE over DTLS-PSK (Kpsa): the enroller knows each as an Enrolment Target
     ([enroller] targets), so `add_enrolee(dev, "--target", "/<name>")` provisions a
     device for it. parents: {name: parent name} for an MN-CSE registering to another
     (listed before it) instead of the IN-CSE. targets: more Enrolment Targets the
-    enroller knows ("/<csi>=<poa>"), for CSEs the test plays itself. Returns (platform,
+    enroller knows ("/<csi>=<poa>"), for CSEs the test plays itself. credential: each
+    MN-CSE's [registrar] credential (kpsa, cert, maf); in_cert: the IN-CSE restarted with
+    a tep CA certificate (certificate SAEF) before the MN-CSEs start; maf: tep-authz's
+    CoAPS endpoint (the MAF) on, the IN-CSE retrieving Kc from it. Returns (platform,
     {name: Daemon}); cleanup as any platform."""
     p = Platform(**settings)
+    if maf:
+        p.ports["authz_coaps"] = free_udp_ports(1)[0]
+        p.configure()
     parents = parents or {}
     mns = {}
     for n in names:
         parent = mns[parents[n]] if n in parents else None
-        mns[n] = p.add_cse(n, "/" + n, registrar=p.mn_registrar(n, parent))
+        mns[n] = p.add_cse(n, "/" + n, registrar=p.mn_registrar(n, parent, credential=credential))
     old = os.environ.get("TEP_ENROLLER_TARGETS")
     os.environ["TEP_ENROLLER_TARGETS"] = ",".join(
         ["/%s=%s" % (n, d.coaps) for n, d in mns.items()] + list(targets))
     try:
         p.start()
+        if in_cert:
+            restart_cse_with_certificate(p)
     except BaseException:
         p.cleanup(keep=False)
         raise

@@ -25,7 +25,8 @@
  *    borrowed for the call only, unless the function says it copies or keeps them.
  *    Destructors accept NULL.
  *  - Key material (Kpm, Ke, Kpsa, Km, Kc) never leaves the library and is wiped when
- *    freed.
+ *    freed; the one exception is tep_device_psk() / tep_kc_psk(), for an Entity A that
+ *    runs DTLS in its own stack (tep-cse as an MN-CSE).
  *  - The library never prints or logs.
  *  - Threads. A tep_device, the connections made from it (tep_conn), its tep_kc and the
  *    responses and tokens it returned belong to one thread at a time: the library does
@@ -88,6 +89,7 @@ enum {
 enum { TEP_TY_ACP = 1, TEP_TY_AE = 2, TEP_TY_CNT = 3, TEP_TY_CIN = 4, TEP_TY_CSEBASE = 5 };
 
 #define TEP_DEFAULT_TIMEOUT_MS 5000
+#define TEP_PSK_LEN 32 /* Kpsa and Kc: 256-bit DTLS pre-shared keys */
 /* api sent by tep_register_ae() when neither the caller nor the enrolment has one. */
 #define TEP_DEFAULT_APP_ID "Ntep"
 
@@ -144,6 +146,15 @@ TEP_API int64_t tep_device_expires(const tep_device *dev);     /* Unix secs, 0 i
 /* 1 once tep_register_ae() succeeded for this enrolment (remembered in the state
  * file), else 0. */
 TEP_API int tep_device_is_registered(const tep_device *dev);
+/* The SAEF's pre-shared key of the enrolment (TS-0003 8.2.2.1: psk_identity KpsaID, psk
+ * Kpsa) for an Entity A that runs the DTLS handshake in its own stack instead of
+ * tep_connect(): tep-cse as an MN-CSE registering to its registrar (docs/internals.md
+ * "CSE registration and routing"). The one call that hands a key out of the library:
+ * key (TEP_PSK_LEN bytes) is the caller's to wipe. identity gets the KpsaID (NUL
+ * terminated). TEP_ESTATE: not enrolled; TEP_EEXPIRED; TEP_ERANGE: id_len too small;
+ * TEP_EINVAL: a NULL argument. */
+TEP_API int tep_device_psk(const tep_device *dev, char *identity, size_t id_len,
+                           uint8_t key[TEP_PSK_LEN]);
 /* Resource path of the device's AE: "<cse-name>/<rn>", rn as registered by
  * tep_register_ae() (remembered in the state file), else the AE-ID. NULL if not
  * enrolled. */
@@ -326,6 +337,10 @@ TEP_API const char *tep_kc_client_reg_id(const tep_kc *kc); /* mafClientRegID */
 TEP_API const char *tep_kc_key_id(const tep_kc *kc);        /* hex(KcID)@MAF-FQDN */
 TEP_API int64_t tep_kc_expires(const tep_kc *kc);           /* Unix seconds */
 TEP_API void tep_kc_free(tep_kc *kc);                       /* NULL is fine */
+/* Kc as a DTLS pre-shared key (psk_identity = the Key Identifier, psk = Kc) for an
+ * Entity A with its own DTLS stack, as tep_device_psk(): key is the caller's to wipe.
+ * TEP_EEXPIRED past tep_kc_expires(); TEP_ERANGE, TEP_EINVAL as there. */
+TEP_API int tep_kc_psk(const tep_kc *kc, char *identity, size_t id_len, uint8_t key[TEP_PSK_LEN]);
 
 /* DTLS-PSK to the target at uri (NULL: the registrar's poa) with psk_identity = the Key
  * Identifier and psk = Kc. The target learns Kc from the MAF when it first sees the

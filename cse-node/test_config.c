@@ -1,0 +1,165 @@
+/* tep-cse's configuration (cse_config.h): [registrar] credential, the MN-CSE's credential
+ * as Entity A of the SAEF with its registrar (kpsa, cert, maf), and the keys it needs;
+ * every refusal names the file and the line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmn_err.h"
+#include "cse_config.h"
+#include "tst.h"
+
+typedef struct {
+    char dir[TST_DIR_MAX];
+    char path[TST_DIR_MAX + 16];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+
+    if (f == NULL || tst_tmpdir("cse-config", f->dir, sizeof(f->dir)) != 0) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof(f->path), "%s/cse.ini", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    tst_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* An MN-CSE's cse.ini: the [registrar] section's lines after the fixed ones (line 1
+ * "[cse]", 2 data_dir, 3 type, 4 cse_id, 5 "[registrar]", 6 cse_id, 7 poa, 8
+ * provisioning, 9 state, then extra from line 10). */
+static int load(fixture *f, const char *poa, const char *extra, cse_config *cfg, char *err,
+                size_t errlen)
+{
+    FILE *out = fopen(f->path, "w");
+
+    if (out == NULL)
+        return -1;
+    fprintf(out,
+            "[cse]\ndata_dir = %s\ntype = MN\ncse_id = /mn1\n[registrar]\ncse_id = /tep-cse\n"
+            "poa = %s\nprovisioning = %s/mn1.prov\nstate = %s/mn1.state\n%s",
+            f->dir, poa, f->dir, f->dir, extra);
+    fclose(out);
+    err[0] = '\0';
+    return cse_config_load(f->path, cfg, err, errlen);
+}
+
+static void test_credential_default_is_kpsa(void **state)
+{
+    fixture *f = *state;
+    cse_config cfg;
+    char err[512];
+
+    assert_int_equal(load(f, "coaps://127.0.0.1:5684", "", &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.registrar_credential, "kpsa");
+    cse_config_free(&cfg);
+}
+
+static void test_credential_each_value(void **state)
+{
+    fixture *f = *state;
+    const char *values[] = {"kpsa", "cert", "maf"};
+    char extra[64], err[512];
+    cse_config cfg;
+
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(extra, sizeof(extra), "credential = %s\n", values[i]);
+        assert_int_equal(load(f, "coaps://127.0.0.1:5684", extra, &cfg, err, sizeof(err)), 0);
+        assert_string_equal(cfg.registrar_credential, values[i]);
+        cse_config_free(&cfg);
+    }
+}
+
+/* An unknown value: refused with its file and line (10) and what is allowed. */
+static void test_credential_unknown_value_names_file_and_line(void **state)
+{
+    fixture *f = *state;
+    cse_config cfg;
+    char err[512], where[TST_DIR_MAX + 32];
+
+    assert_int_not_equal(
+        load(f, "coaps://127.0.0.1:5684", "credential = psk\n", &cfg, err, sizeof(err)), 0);
+    snprintf(where, sizeof(where), "%s:10", f->path);
+    assert_non_null(strstr(err, where));
+    assert_non_null(strstr(err, "credential"));
+    assert_non_null(strstr(err, "\"kpsa\", \"cert\" or \"maf\""));
+    cse_config_free(&cfg);
+    assert_int_not_equal(
+        load(f, "coaps://127.0.0.1:5684", "credential = CERT\n", &cfg, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, where));
+    cse_config_free(&cfg);
+}
+
+/* cert and maf are credentials of a SAEF: over plain CoAP there is none to use them in
+ * (refused, naming the credential's line), and an IN-CSE has no registrar. */
+static void test_cert_or_maf_needs_coaps(void **state)
+{
+    fixture *f = *state;
+    cse_config cfg;
+    char err[512], where[TST_DIR_MAX + 32];
+
+    snprintf(where, sizeof(where), "%s:10", f->path);
+    assert_int_equal(
+        load(f, "coap://127.0.0.1:5683", "credential = cert\n", &cfg, err, sizeof(err)),
+        CMN_ECONFIG);
+    assert_non_null(strstr(err, where));
+    assert_non_null(strstr(err, "registrar.credential: cert needs type MN and registrar.poa "
+                                "coaps://"));
+    cse_config_free(&cfg);
+    assert_int_equal(load(f, "coap://127.0.0.1:5683", "credential = maf\n", &cfg, err, sizeof(err)),
+                     CMN_ECONFIG);
+    assert_non_null(strstr(err, "maf needs"));
+    cse_config_free(&cfg);
+    /* kpsa (the default) over plain CoAP: nothing to use it for, nothing wrong */
+    assert_int_equal(
+        load(f, "coap://127.0.0.1:5683", "credential = kpsa\n", &cfg, err, sizeof(err)), 0);
+    cse_config_free(&cfg);
+}
+
+static void test_in_cse_with_a_credential_is_refused(void **state)
+{
+    fixture *f = *state;
+    FILE *out = fopen(f->path, "w");
+    cse_config cfg;
+    char err[512], where[TST_DIR_MAX + 32];
+
+    assert_non_null(out);
+    fprintf(out, "[cse]\ndata_dir = %s\n[registrar]\ncredential = maf\n", f->dir);
+    fclose(out);
+    assert_int_equal(cse_config_load(f->path, &cfg, err, sizeof(err)), CMN_ECONFIG);
+    snprintf(where, sizeof(where), "%s:4", f->path);
+    assert_non_null(strstr(err, where));
+    assert_non_null(strstr(err, "needs type MN"));
+    cse_config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_credential_default_is_kpsa, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credential_each_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credential_unknown_value_names_file_and_line, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cert_or_maf_needs_coaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_cse_with_a_credential_is_refused, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

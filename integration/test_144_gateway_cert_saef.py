@@ -1,0 +1,135 @@
+"""144: the MN-CSE as Entity A of a certificate-based SAEF with its registrar (TS-0003
+V4 8.2.2.2 with 8.2.2.x "If Entity A is a CSE"; issue 14 item 2). The MN-CSE /mn1
+(`[registrar] credential = cert`) enrols with its CSE-ID as Enrolee-ID and gets a tep CA
+certificate for it (SAN onem2m:/mn1) through libtepae, then opens ECDHE-ECDSA DTLS to the
+IN-CSE with it, checking the IN-CSE's certificate (SAN onem2m:/tep-cse) to the trust
+anchor of its enrolment. The IN-CSE binds the session to the certificate's CSE-ID as it
+binds a Kpsa's Enrolee-ID (7.2.1): a CSE whose certificate names another CSE-ID is 4106;
+a revoked certificate closes the session and is refused (10.7), the gateway's devices
+then unreachable from the IN-CSE. Through the session: an application at the IN-CSE
+reads a device's data hosted at the MN-CSE, an IN-side client writes there, both decided
+by the MN-CSE's policies (the hosting CSE)."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from harness import gateway_platform
+from onem2m_client import OneM2MClient
+
+TY_ACP, TY_CNT, TY_CIN, TY_CSR = 1, 3, 4, 16
+
+
+def _serial(crt):
+    out = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-serial"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip().split("=")[1].lower()
+
+
+@pytest.fixture(scope="module")
+def gw():
+    p, mns = gateway_platform(("mn1",), credential="cert", in_cert=True)
+    mn = mns["mn1"]
+    try:
+        dev = p.add_enrolee("gwdev", "--target", "/mn1")
+        assert dev.run("enrol").rc == 0
+        r = dev.run("register")
+        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
+        assert dev.run("create-cnt", "data").rc == 0
+        assert dev.run("create-cin", "data", "21.5C").rc == 0
+        app = p.enrolled_device("app1")
+        mn_admin = OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin")
+        acp = {"rn": "acp-in",
+               "pv": {"acr": [{"acor": ["/tep-cse/Capp1"], "acop": 2},
+                              {"acor": ["/tep-cse/CAdmin"], "acop": 3},
+                              {"acor": ["Cgwdev"], "acop": 63}]},
+               "pvs": {"acr": [{"acor": ["CAdmin"], "acop": 63}]}}
+        r = mn_admin.create("mn1", TY_ACP, acp)
+        assert r.rsc == 2001, str(r)
+        r = mn_admin.update("mn1/Cgwdev/data", TY_CNT, {"acpi": [r.resource(TY_ACP)["ri"]]})
+        assert r.rsc == 2004, str(r)
+        yield p, mn, dev, app, mn_admin
+        mn_admin.close()
+        mn.stop()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=False)
+
+
+def test_mn_cse_registers_with_its_certificate(gw):
+    """The session is a certificate one at both ends, bound to /mn1 at the IN-CSE; the
+    <remoteCSE> is there with csi /mn1."""
+    p, mn, dev, app, mn_admin = gw
+    log = mn.log(since_start=False)
+    assert "over=dtls_cert" in log and "event=credential_loaded credential=cert" in log, log
+    crt = os.path.join(p.dir, "mn1.state.crt.pem")
+    serial = _serial(crt)
+    p["cse"].wait_log(r"event=session_bound identity=cert:%s enrolee_id=/mn1" % serial, 5)
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+        r = c.retrieve("%s/mn1" % p.env["CSE_NAME"])
+        assert r.rsc == 2000 and r.resource(TY_CSR)["csi"] == "/mn1", str(r)
+    assert "/mn1:sa" in p.status("cse")["registered_cses"].split(",")
+    assert "event=session_bound identity=" not in "\n".join(
+        line for line in p["cse"].log().splitlines() if "enrolee_id=/mn1" in line
+        and "identity=cert:" not in line), "a PSK session for /mn1"
+
+
+def test_in_application_reads_device_data_through_the_certificate_session(gw):
+    p, mn, dev, app, mn_admin = gw
+    r = app.run("retrieve", "~/mn1/mn1/Cgwdev/data/la")
+    assert r.rsc == 2000 and "21.5C" in r.out, "%s\n%s" % (r, mn.tail())
+    assert "originator=/tep-cse/Capp1" in mn.log(), mn.tail()
+
+
+def test_in_side_write_reaches_the_device_data(gw):
+    """An IN-side client writes a contentInstance at the MN-CSE through the IN-CSE; the
+    device reads it at its own CSE."""
+    p, mn, dev, app, mn_admin = gw
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+        r = c.create("~/mn1/mn1/Cgwdev/data", TY_CIN, {"cnf": "text/plain:0", "con": "setpoint-19"})
+        assert r.rsc == 2001, "%s\n%s" % (r, mn.tail())
+    r = dev.run("retrieve", "mn1/Cgwdev/data/la")
+    assert r.rsc == 2000 and "setpoint-19" in r.out, str(r)
+
+
+def test_certificate_for_another_cse_id_is_4106(gw):
+    """An MN-CSE /mnx whose enrolment and certificate are /mn9's: the IN-CSE binds the
+    session to /mn9 (the certificate), so its registration From /mnx is 4106 and no
+    <remoteCSE> is made."""
+    p, mn, dev, app, mn_admin = gw
+    p.add_enrolee("mnx", "--ae-id", "/mn9")
+    mnx = p.add_cse("mnx", "/mnx", registrar=p.mn_registrar("mnx", credential="cert"))
+    mnx.start()
+    try:
+        mnx.wait_log(r"event=registration_refused rsc=4106", 15)
+        p["cse"].wait_log(r"event=session_bound identity=cert:\S+ enrolee_id=/mn9", 5)
+        assert "event=enrolee_id_not_cse_id enrolee_id=/mn9 cse_id=/mnx" in mnx.log()
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+            assert c.retrieve("%s/mnx" % p.env["CSE_NAME"]).rsc == 4004
+            assert c.retrieve("%s/mn9" % p.env["CSE_NAME"]).rsc == 4004
+    finally:
+        mnx.stop()
+
+
+def test_revoked_certificate_cuts_the_gateway_off(gw):
+    """Last: `tepctl cert revoke` of the MN-CSE's certificate closes its session at the
+    IN-CSE; the device's data is TARGET_NOT_REACHABLE from the IN side within a second,
+    and the MN-CSE's new handshakes with the revoked certificate are refused."""
+    p, mn, dev, app, mn_admin = gw
+    path = "~/mn1/mn1/Cgwdev/data/la"
+    assert app.run("retrieve", path).rsc == 2000
+    serial = _serial(os.path.join(p.dir, "mn1.state.crt.pem"))
+    assert p.tepctl("cert", "revoke", serial).rc == 0
+    deadline = time.monotonic() + 1.0
+    rsc = None
+    while time.monotonic() < deadline:
+        rsc = app.run("retrieve", path).rsc
+        if rsc == 5103:
+            break
+        time.sleep(0.05)
+    assert rsc == 5103, "%s\n%s" % (rsc, p["cse"].tail())
+    p["cse"].wait_log(r"event=handshake_refused reason=cert_revoked identity=cert:%s" % serial, 10)
+    mn.wait_log(r"event=registrar_session_closed", 5)
+    assert app.run("retrieve", path).rsc == 5103
