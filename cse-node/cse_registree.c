@@ -621,16 +621,19 @@ void cse_registree_process(cse_registree *r, int64_t now_ms)
     take_job(r, now_ms);
     if (cred_wanted(r, now_ms))
         start_job(r);
+    /* closed by the registrar (e.g. revoked: close_notify) or failed, also while an
+     * exchange waits on it: that exchange fails now (cse_client_session_gone), not at its
+     * timeout */
+    if (r->s != NULL && coap_session_get_state(r->s) == COAP_SESSION_STATE_NONE) {
+        CMN_WARN(SUB, "event=registrar_session_closed");
+        drop_session(r);
+        r->registered = false;
+    }
     if (r->waiting || r->left || (r->dtls && !r->have_cred))
         return;
     if (r->stale) {
         r->stale = false;
         drop_session(r);
-    }
-    if (r->s != NULL && coap_session_get_state(r->s) == COAP_SESSION_STATE_NONE) {
-        CMN_WARN(SUB, "event=registrar_session_closed");
-        drop_session(r); /* closed by the registrar (e.g. revoked) or failed */
-        r->registered = false;
     }
     if (now_ms < r->next_ms && !(r->registered && r->node->csr_changed))
         return;
