@@ -35,10 +35,27 @@ def test_decisions_spread_over_two_replicas(request):
         assert sum(got) >= READS, (got, [r.tail() for r in reps])
         assert all(g > 0 for g in got), "not spread: %s" % got
         assert int(p.status("authz")["decisions"]) == 0, p.status("authz")
+
         for r in reps:
             st = r.status()
             assert int(st["decisions"]) > 0 and int(st["audit_failures"]) == 0, st
             assert 0 <= int(st["policy_age_ms"]) < 5000, st  # it hears from the writer
+
+        # the trail collected: both replicas' records in one list, ordered by time
+        r = harness.run_tool([harness.binary("tepctl"), "audit", "--originator", ae, "--last",
+                              "1000"] + sum((["--from", rep.admin] for rep in reps), []))
+        assert r.rc == 0, str(r)
+        lines = r.out.splitlines()
+        assert pdpreplicas.permits(lines) == sum(after), r.out
+        assert {l.rsplit(" from=", 1)[1] for l in lines} == {rep.admin for rep in reps}
+        times = [l.split(" time=", 1)[1].split(" ", 1)[0] for l in lines]
+        assert times == sorted(times), r.out
+        reps[1].stop()
+        r = harness.run_tool([harness.binary("tepctl"), "--timeout", "1000", "audit",
+                              "--originator", ae] + sum((["--from", rep.admin] for rep in reps), []))
+        assert r.rc == 2 and "no trail from " + reps[1].admin in r.err, str(r)  # said, not hidden
+        assert " from=" + reps[0].admin in r.out, str(r)
+        reps[1].start()
 
         # what keeps one writer is refused at a replica
         rv = reps[0].tepctl("token", "revoke", "abc@" + p.env["MAF_ID"])
