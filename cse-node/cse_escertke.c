@@ -8,6 +8,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/coding.h>
 
+#include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_escertke.h"
@@ -229,19 +230,52 @@ static bool names_originator(const char *peer, const char *from, const char *via
            from[n] == '/' && strcmp(from + n + 1, peer) == 0;
 }
 
+/* The enrolment of the AE-ID ae, enrolled for the CSE via (its registrar, through which
+ * it reached us), as the enroller told this CSE (SyncItem.ae_target): known, enrolled
+ * for via, neither revoked nor expired, and the certificate issued under it (its serial
+ * names the KeID: a replaced enrolment's certificate is no longer usable). */
+static int transit_usable(cmn_store *st, const char *serial, const char *via, size_t via_len,
+                          const char *ae, int64_t now, const char **reason)
+{
+    Tep__TransitEnrolment *te = NULL;
+    int rc = cse_transit_get(st, ae, &te);
+
+    if (rc == CMN_ENOTFOUND)
+        *reason = "enrolment_unknown";
+    else if (rc != 0)
+        *reason = "store_error";
+    else if (strlen(te->registrar) != via_len || strncmp(te->registrar, via, via_len) != 0)
+        rc = (*reason = "enrolled_for_another_cse", CMN_EDENIED);
+    else if (te->revoked)
+        rc = (*reason = "enrolment_revoked", CMN_EDENIED);
+    else if (te->expires != 0 && te->expires <= now)
+        rc = (*reason = "enrolment_expired", CMN_EEXPIRED);
+    else if (!cmn_ca_serial_bound_to(serial, te->ke_id))
+        rc = (*reason = "cert_not_of_current_enrolment", CMN_EDENIED);
+    if (te != NULL)
+        tep__transit_enrolment__free_unpacked(te, NULL);
+    return rc;
+}
+
 /* The certificate of owner still usable: as for the certificate SAEF (its enrolment
- * current, TS-0003 10.7), or, for an SP-relative owner (registered at another CSE, whose
- * enrolment's credential went to that registrar, not here), not expired and its serial
- * not revoked (CERT_REVOKED reaches every target). */
+ * current, TS-0003 10.7), or, for an SP-relative owner "/<via>/<AE-ID>" (registered at
+ * the CSE via, whose enrolment's credential went to via, not here), not expired, its
+ * serial not revoked (CERT_REVOKED reaches every target) and the AE's enrolment for via
+ * current (transit_usable). */
 static int cert_usable(cmn_store *st, const char *serial, const char *owner, int64_t not_after,
                        int64_t now, const char **reason)
 {
+    const char *slash = owner[0] == '/' ? strchr(owner + 1, '/') : NULL;
     int rc;
 
     if (owner[0] != '/')
         return cse_saef_cert_usable(st, serial, owner, not_after, now, reason);
     rc = now < not_after ? cse_cert_revoked(st, serial) : CMN_EEXPIRED;
     *reason = rc == CMN_EDENIED ? "cert_revoked" : rc != 0 ? "cert_expired_or_store" : NULL;
+    if (rc == 0 && (slash == NULL || slash[1] == '\0'))
+        rc = (*reason = "not_an_sp_relative_ae_id", CMN_EDENIED);
+    if (rc == 0)
+        rc = transit_usable(st, serial, owner, (size_t)(slash - owner), slash + 1, now, reason);
     return rc;
 }
 

@@ -112,6 +112,46 @@ static int apply_cse_target(cmn_txn *txn, const Tep__SyncItem *item)
     return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
+/* SyncItem.ae_target: an AE's enrolment for another CSE. ENROLLED records it (replacing
+ * an older one: a certificate of that one is no longer the current enrolment's); REVOKED
+ * marks it revoked when it is the recorded KeID. */
+static int apply_ae_target(cmn_txn *txn, const Tep__SyncItem *item)
+{
+    const Tep__Event *ev = item->event;
+    const char *id = ev->enrolee_id, *t = item->ae_target;
+    Tep__TransitEnrolment te = TEP__TRANSIT_ENROLMENT__INIT, *old = NULL;
+    int rc;
+
+    if (t == NULL || t[0] != '/' || id == NULL || id[0] == '\0' || id[0] == '/' ||
+        strlen(id) >= CSE_TARGET_ID_MAX || strlen(t) >= CSE_TARGET_ID_MAX || ev->ke_id == NULL)
+        return 0;
+    if (ev->kind == TEP__EVENT__KIND__ENROLLED) {
+        te.ke_id = ev->ke_id;
+        te.registrar = (char *)t;
+        te.expires = item->ae_expires;
+        return cmn_txn_put_msg(txn, CSE_DB_TRANSIT, id, strlen(id), &te.base);
+    }
+    if (ev->kind != TEP__EVENT__KIND__REVOKED)
+        return 0;
+    rc = cmn_txn_get_msg(txn, CSE_DB_TRANSIT, id, strlen(id), &tep__transit_enrolment__descriptor,
+                         (ProtobufCMessage **)&old);
+    if (rc == CMN_ENOTFOUND)
+        return 0;
+    if (rc == 0 && strcmp(old->ke_id, ev->ke_id) == 0 && !old->revoked) {
+        old->revoked = true;
+        rc = cmn_txn_put_msg(txn, CSE_DB_TRANSIT, id, strlen(id), &old->base);
+    }
+    tep__transit_enrolment__free_unpacked(old, NULL);
+    return rc;
+}
+
+int cse_transit_get(cmn_store *st, const char *ae_id, Tep__TransitEnrolment **ret)
+{
+    *ret = NULL;
+    return cmn_store_get_msg(st, CSE_DB_TRANSIT, ae_id, strlen(ae_id),
+                             &tep__transit_enrolment__descriptor, (ProtobufCMessage **)ret);
+}
+
 int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 {
     cse_sync_stats *stats = arg;
@@ -145,6 +185,8 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     }
     if (rc == 0)
         rc = apply_cse_target(txn, item);
+    if (rc == 0)
+        rc = apply_ae_target(txn, item);
     if (rc == 0 && stats != NULL)
         stats->applied++;
     return rc;
@@ -172,6 +214,8 @@ int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg)
         rc = cmn_sync_clear_db(st, txn, CSE_DB_KEIDS, NULL, NULL);
     if (rc == 0)
         rc = cmn_sync_clear_db(st, txn, CSE_DB_CSE_TARGETS, NULL, NULL);
+    if (rc == 0)
+        rc = cmn_sync_clear_db(st, txn, CSE_DB_TRANSIT, NULL, NULL);
     if (rc == 0 && stats != NULL)
         stats->revocations++; /* the hook closes sessions of credentials now gone */
     if (rc == 0)

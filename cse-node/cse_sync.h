@@ -22,6 +22,11 @@
  * of the SP; gone when it is revoked. */
 #define CSE_DB_CSE_TARGETS "cse_targets"
 #define CSE_TARGET_ID_MAX 128
+/* "transit_enrolees": AE-ID -> tep.TransitEnrolment, the enrolment of an AE enrolled for
+ * another CSE (SyncItem.ae_target: no key), its newest one; marked revoked by a REVOKED
+ * of that KeID. What this CSE checks of an ESCertKE initiator that reaches it through its
+ * registrar (cse_escertke.c). */
+#define CSE_DB_TRANSIT "transit_enrolees"
 
 typedef struct {
     unsigned applied;     /* items applied since the last reset */
@@ -57,6 +62,10 @@ int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg);
 #define CSE_SUID_RSPF_ESPRIM 23
 /* Key separation: only these are DTLS PSKs (cse_saef.c). */
 #define CSE_SUID_IS_PSK(s) ((s) == CSE_SUID_RSPF_SAEF || (s) == CSE_MAF_SUID_KC)
+
+/* The TransitEnrolment of ae_id (CMN_ENOTFOUND: none); *ret: tep__transit_enrolment__
+ * free_unpacked(*ret, NULL). */
+int cse_transit_get(cmn_store *st, const char *ae_id, Tep__TransitEnrolment **ret);
 
 /* Reads a credential; *ret owned by the caller: cse_cred_free() (wipes the key). */
 int cse_cred_get(cmn_store *st, const char *key_id, Tep__Credential **ret);

@@ -22,12 +22,12 @@ typedef struct {
 static int setup(void **state)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-sync-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, 5, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
     *state = f;
     return 0;
 }
@@ -179,10 +179,69 @@ static void test_cse_target(void **state)
     assert_int_equal(cse_cse_target(f->st, "/mn2", t, sizeof(t)), CMN_ENOTFOUND);
 }
 
+/* SyncItem.ae_target: an AE's enrolment for another CSE, keyless (cse_escertke.c checks
+ * an initiator behind that CSE with it). A new enrolment replaces it; a REVOKED marks it
+ * only when it is the recorded KeID; a reset clears it. */
+static void apply_transit(fixture *f, uint64_t seq, Tep__Event__Kind kind, const char *ke_id,
+                          const char *target)
+{
+    Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
+    Tep__Event ev = TEP__EVENT__INIT;
+    cmn_txn *t;
+
+    ev.seq = seq;
+    ev.kind = kind;
+    ev.ke_id = (char *)ke_id;
+    ev.enrolee_id = "Cdev9";
+    item.event = &ev;
+    item.ae_target = (char *)target;
+    item.ae_expires = 1900000000;
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
+    assert_int_equal(cse_sync_apply(t, &item, NULL), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+}
+
+static void test_transit_enrolment(void **state)
+{
+    fixture *f = *state;
+    Tep__TransitEnrolment *te = NULL;
+    cmn_txn *t;
+
+    assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), CMN_ENOTFOUND);
+    apply_transit(f, 1, TEP__EVENT__KIND__ENROLLED, "k1@mef.tep.local", "/mn1");
+    assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), 0);
+    assert_string_equal(te->ke_id, "k1@mef.tep.local");
+    assert_string_equal(te->registrar, "/mn1");
+    assert_int_equal(te->expires, 1900000000);
+    assert_false(te->revoked);
+    tep__transit_enrolment__free_unpacked(te, NULL);
+    /* re-enrolled: the new KeID; the old one's revocation changes nothing */
+    apply_transit(f, 2, TEP__EVENT__KIND__ENROLLED, "k2@mef.tep.local", "/mn1");
+    apply_transit(f, 3, TEP__EVENT__KIND__REVOKED, "k1@mef.tep.local", "/mn1");
+    assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), 0);
+    assert_string_equal(te->ke_id, "k2@mef.tep.local");
+    assert_false(te->revoked);
+    tep__transit_enrolment__free_unpacked(te, NULL);
+    apply_transit(f, 4, TEP__EVENT__KIND__REVOKED, "k2@mef.tep.local", "/mn1");
+    assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), 0);
+    assert_true(te->revoked);
+    tep__transit_enrolment__free_unpacked(te, NULL);
+    /* malformed: an AE target that is no CSE-ID, a CSE enrolee: nothing */
+    apply_transit(f, 5, TEP__EVENT__KIND__ENROLLED, "k3@mef.tep.local", "mn1");
+    assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), 0);
+    assert_string_equal(te->ke_id, "k2@mef.tep.local");
+    tep__transit_enrolment__free_unpacked(te, NULL);
+    /* a reset (another enroller store) clears it */
+    assert_int_equal(cmn_store_txn_begin(f->st, &t), 0);
+    assert_int_equal(cse_sync_reset(f->st, t, NULL), 0);
+    assert_int_equal(cmn_txn_commit(t), 0);
+    assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), CMN_ENOTFOUND);
+}
+
 static void test_cert_revoked(void **state)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CSE_DB_CSE_TARGETS, CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CMN_SYNC_DB};
     fixture *f = *state;
     uint8_t key[32] = {0x11};
     Tep__Credential c = cred(key, 0), *got = NULL;
@@ -194,7 +253,7 @@ static void test_cert_revoked(void **state)
     assert_int_equal(stats.applied, 1);
     assert_int_equal(stats.revocations, 1);
     cmn_store_close(f->st);
-    assert_int_equal(cmn_store_open(f->dir, dbs, 5, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
     assert_int_equal(cse_cert_revoked(f->st, "5f00aa"), CMN_EDENIED);
     assert_int_equal(cse_cert_revoked(f->st, "5f00ab"), 0);
     /* a serial that is not lower-case hex cannot be checked: refused, not let through */
@@ -278,6 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cse_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transit_enrolment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_keeps_only_maf_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

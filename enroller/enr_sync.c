@@ -162,6 +162,14 @@ static int make_slot(cmn_store *s, uint64_t seq, const Tep__SyncRequest *req, co
     if (rc == 0 && !is_key_event(slot->event) && slot->enrolment->enrolee_id[0] == '/' &&
         slot->enrolment->enrolee_id[1] != '/')
         slot->item.cse_target = slot->enrolment->registrar_cse_id;
+    /* an AE's enrolment for another CSE, keyless, to the other CSEs: what a CSE that
+     * the AE reaches through its registrar checks (tep.proto SyncItem.ae_target) */
+    if (rc == 0 && !is_key_event(slot->event) && slot->enrolment->enrolee_id[0] != '/' &&
+        req->target_id[0] == '/' &&
+        strcmp(req->target_id, slot->enrolment->registrar_cse_id) != 0) {
+        slot->item.ae_target = slot->enrolment->registrar_cse_id;
+        slot->item.ae_expires = slot->enrolment->expires;
+    }
 out:
     if (rc != 0) {
         slot_free(slot);

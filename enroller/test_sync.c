@@ -237,16 +237,21 @@ static void test_enrolee_target_gets_its_kpsa_only(void **state)
     assert_string_equal(c->enrolee_id, "Cdevice02");
     assert_int_equal(cmn_kdf_kpsa(ke2, "/mn-cse1", kpsa), 0);
     assert_memory_equal(c->key.data, kpsa, CMN_KEY_LEN);
+    assert_string_equal(resp.items[1]->ae_target, ""); /* its own registrar: the key */
     enr_sync_clear(&resp);
 
-    ask(s, 1, CSE, 0, &resp); /* the IN-CSE: nothing of device02 */
+    ask(s, 1, CSE, 0, &resp); /* the IN-CSE: no key of device02, its enrolment for /mn-cse1 */
     assert_int_equal(resp.n_items, 1);
     assert_null(resp.items[0]->credential);
+    assert_string_equal(resp.items[0]->ae_target, "/mn-cse1");
+    assert_int_equal(resp.items[0]->ae_expires, r.expires);
+    assert_string_equal(resp.items[0]->event->enrolee_id, "Cdevice02");
     enr_sync_clear(&resp);
 
     ask(s, 1, MAF, 0, &resp); /* the MAF's Km is per enrolee as before */
     assert_non_null(resp.items[0]->credential);
     assert_int_equal(resp.items[0]->credential->suid, ENR_SUID_MAF);
+    assert_string_equal(resp.items[0]->ae_target, ""); /* not a CSE */
     enr_sync_clear(&resp);
 }
 
