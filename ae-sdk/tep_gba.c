@@ -198,7 +198,7 @@ static int gba_bootstrap(tep_device *dev, gba_boot *ret)
     const tae_prov *p = &dev->prov;
     char auth[TAE_GBA_AUTH_MAX];
     ub_reply *r = calloc(2, sizeof(*r));
-    long status = 0;
+    long http_status = 0;
     int resyncs = 0, rc;
 
     if (r == NULL)
@@ -208,14 +208,14 @@ static int gba_bootstrap(tep_device *dev, gba_boot *ret)
     rc = tae_gba_authorization(p->gba_impi, "", uri_path(p->bsf_uri), NULL, NULL, NULL, NULL, auth,
                                sizeof(auth));
     if (rc == 0)
-        rc = ub_get(p->bsf_uri, auth, dev->timeout_ms, &status, &r[0]);
-    for (int round = 0; rc == 0 && status == 401 && round < 3; round++) {
-        rc = answer_challenge(dev, &r[round & 1], &resyncs, ret, &status, &r[(round + 1) & 1]);
-        if (rc == 0 && status == 200)
+        rc = ub_get(p->bsf_uri, auth, dev->timeout_ms, &http_status, &r[0]);
+    for (int round = 0; rc == 0 && http_status == 401 && round < 3; round++) {
+        rc = answer_challenge(dev, &r[round & 1], &resyncs, ret, &http_status, &r[(round + 1) & 1]);
+        if (rc == 0 && http_status == 200)
             break;
     }
-    if (rc == 0 && status != 200)
-        rc = status == 403 ? CMN_EDENIED : CMN_EPROTO;
+    if (rc == 0 && http_status != 200)
+        rc = http_status == 403 ? CMN_EDENIED : CMN_EPROTO;
     cmn_wipe(r, 2 * sizeof(*r));
     free(r);
     return rc;

@@ -53,12 +53,13 @@ int tae_glue_open_fresh(const tep_device *dev, const char *uri, const tae_psk_cr
     int rc;
 
     for (;;) {
+        struct timespec ts = {.tv_sec = pause_ms / 1000, .tv_nsec = (pause_ms % 1000) * 1000000L};
+
         rc = tae_client_open(uri, creds, dev->timeout_ms, flags, ret_conn);
         if (rc != CMN_EDENIED || dev->enr.enrolled == 0 ||
             (int64_t)time(NULL) - dev->enr.enrolled > TAE_FRESH_ENROLMENT_S ||
             waited_ms >= TAE_FRESH_RETRY_MS)
             return rc;
-        struct timespec ts = {.tv_sec = pause_ms / 1000, .tv_nsec = (pause_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         waited_ms += pause_ms;
         pause_ms *= 2;

@@ -393,10 +393,11 @@ int tep_connect_kc(tep_device *dev, const tep_kc *kc, const char *uri, tep_conn 
     if (uri == NULL)
         uri = dev->enr.registrar_poa;
     for (;;) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = pause_ms * 1000000L};
+
         rc = tae_glue_connect_psk(dev, uri, kc->key_id, kc->kc, ret_conn);
         if (rc != CMN_EDENIED || waited_ms >= KC_RETRY_MS)
             return rc;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = pause_ms * 1000000L};
         nanosleep(&ts, NULL);
         waited_ms += pause_ms;
         pause_ms = pause_ms * 2 > 500 ? 500 : pause_ms * 2;

@@ -15,12 +15,12 @@
 
 static int put_credential(cmn_txn *txn, const Tep__Credential *cred)
 {
-    int err = cmn_txn_put_msg(txn, AUTHZ_CREDS_DB, cred->key_id, strlen(cred->key_id), &cred->base);
+    int rc = cmn_txn_put_msg(txn, AUTHZ_CREDS_DB, cred->key_id, strlen(cred->key_id), &cred->base);
 
-    if (err == 0 && cred->ke_id != NULL && cred->ke_id[0] != '\0')
-        err = cmn_txn_put(txn, AUTHZ_KE_INDEX_DB, cred->ke_id, strlen(cred->ke_id), cred->key_id,
-                          strlen(cred->key_id));
-    return err;
+    if (rc == 0 && cred->ke_id != NULL && cred->ke_id[0] != '\0')
+        rc = cmn_txn_put(txn, AUTHZ_KE_INDEX_DB, cred->ke_id, strlen(cred->ke_id), cred->key_id,
+                         strlen(cred->key_id));
+    return rc;
 }
 
 static void free_credential(Tep__Credential *cred)
@@ -37,10 +37,10 @@ static int get_credential(cmn_txn *txn, const void *key_id, size_t klen, Tep__Cr
 {
     void *val = NULL;
     size_t len = 0;
-    int err = cmn_txn_get(txn, AUTHZ_CREDS_DB, key_id, klen, &val, &len);
+    int rc = cmn_txn_get(txn, AUTHZ_CREDS_DB, key_id, klen, &val, &len);
 
-    if (err != 0)
-        return err;
+    if (rc != 0)
+        return rc;
     *ret_cred = tep__credential__unpack(NULL, len, val);
     cmn_store_free_val(val, len);
     return *ret_cred != NULL ? 0 : CMN_ECORRUPT;
@@ -51,41 +51,41 @@ static int revoke_by_ke(cmn_txn *txn, const char *ke_id)
     void *key_id = NULL;
     size_t klen = 0;
     Tep__Credential *cred = NULL;
-    int err;
+    int rc;
 
-    err = cmn_txn_get(txn, AUTHZ_KE_INDEX_DB, ke_id, strlen(ke_id), &key_id, &klen);
-    if (err == CMN_ENOTFOUND)
+    rc = cmn_txn_get(txn, AUTHZ_KE_INDEX_DB, ke_id, strlen(ke_id), &key_id, &klen);
+    if (rc == CMN_ENOTFOUND)
         return 0; /* not an enrolment of ours */
-    if (err != 0)
-        return err;
-    err = get_credential(txn, key_id, klen, &cred);
-    if (err == CMN_ENOTFOUND) {
-        err = 0;
+    if (rc != 0)
+        return rc;
+    rc = get_credential(txn, key_id, klen, &cred);
+    if (rc == CMN_ENOTFOUND) {
+        rc = 0;
         goto out;
     }
-    if (err != 0)
+    if (rc != 0)
         goto out;
     cred->revoked = true;
-    err = put_credential(txn, cred);
-    if (err == 0)
+    rc = put_credential(txn, cred);
+    if (rc == 0)
         CMN_INFO(SUB, "event=credential_revoked key_id=%s ke_id=%s", cred->key_id, ke_id);
 out:
     free_credential(cred);
     cmn_store_free_val(key_id, klen);
-    return err;
+    return rc;
 }
 
 static int store_credential(cmn_txn *txn, const Tep__Credential *in, bool revoked)
 {
     Tep__Credential cred = *in; /* shallow: only the flag changes */
-    int err;
+    int rc;
 
     cred.revoked = cred.revoked || revoked;
-    err = put_credential(txn, &cred);
-    if (err == 0)
+    rc = put_credential(txn, &cred);
+    if (rc == 0)
         CMN_INFO(SUB, "event=credential_stored key_id=%s enrolee_id=%s suid=%u revoked=%d",
                  cred.key_id, cred.enrolee_id ? cred.enrolee_id : "", cred.suid, cred.revoked);
-    return err;
+    return rc;
 }
 
 int authz_creds_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
@@ -113,16 +113,16 @@ int authz_creds_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 int authz_creds_reset(cmn_store *store, cmn_txn *txn, void *arg)
 {
     size_t n = 0, certs = 0;
-    int err = cmn_sync_clear_db(store, txn, AUTHZ_CREDS_DB, NULL, &n);
+    int rc = cmn_sync_clear_db(store, txn, AUTHZ_CREDS_DB, NULL, &n);
 
     (void)arg;
-    if (err == 0)
-        err = cmn_sync_clear_db(store, txn, AUTHZ_KE_INDEX_DB, NULL, NULL);
-    if (err == 0)
-        err = cmn_sync_clear_db(store, txn, AUTHZ_MAF_REVOKED_CERTS_DB, NULL, &certs);
-    if (err == 0)
+    if (rc == 0)
+        rc = cmn_sync_clear_db(store, txn, AUTHZ_KE_INDEX_DB, NULL, NULL);
+    if (rc == 0)
+        rc = cmn_sync_clear_db(store, txn, AUTHZ_MAF_REVOKED_CERTS_DB, NULL, &certs);
+    if (rc == 0)
         CMN_INFO(SUB, "event=credentials_cleared count=%zu revoked_certs=%zu", n, certs);
-    return err;
+    return rc;
 }
 
 static int count_active(const void *key, size_t klen, const void *val, size_t vlen, void *arg)

@@ -102,22 +102,22 @@ static int open_audit(authz_daemon *d)
 {
     static const char *const dbs[] = {AUTHZ_AUDIT_DB};
     char dir[4096];
-    int err;
+    int rc;
 
     if ((size_t)snprintf(dir, sizeof(dir), "%s/audit", d->cfg->data_dir) >= sizeof(dir))
         return CMN_ERANGE;
-    err = cmn_store_open(dir, dbs, 1, AUTHZ_STORE_SCHEMA, (size_t)d->cfg->audit_map_kib << 10,
-                         &d->audit);
-    if (err == 0)
-        err = authz_audit_last_seq(d->audit, &d->stats.audit_seq);
+    rc = cmn_store_open(dir, dbs, 1, AUTHZ_STORE_SCHEMA, (size_t)d->cfg->audit_map_kib << 10,
+                        &d->audit);
+    if (rc == 0)
+        rc = authz_audit_last_seq(d->audit, &d->stats.audit_seq);
     d->audit_lim.max_records = (uint64_t)d->cfg->audit_max_records;
     d->audit_lim.max_age = d->cfg->audit_max_age;
     d->stats.audit_max_records = d->audit_lim.max_records;
     d->stats.audit_max_age = d->audit_lim.max_age;
     authz_rate_init(&d->rate, d->cfg->decide_rate);
-    if (err == 0)
-        err = authz_audit_span(d->audit, &d->stats.audit_oldest, &d->stats.audit_records);
-    return err;
+    if (rc == 0)
+        rc = authz_audit_span(d->audit, &d->stats.audit_oldest, &d->stats.audit_records);
+    return rc;
 }
 
 static int open_store(authz_daemon *d)
@@ -127,83 +127,82 @@ static int open_store(authz_daemon *d)
         CMN_SYNC_DB,          AUTHZ_TOKEN_KEY_DB, AUTHZ_REVOKED_DB,    AUTHZ_ISSUED_DB,
         AUTHZ_MAF_CLIENTS_DB, AUTHZ_MAF_KEYS_DB,  AUTHZ_MAF_LABELS_DB, AUTHZ_MAF_REVOKED_CERTS_DB,
         AUTHZ_PLOG_DB,        AUTHZ_PLOG_META_DB};
-    int err = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]),
-                             AUTHZ_STORE_SCHEMA, 0, &d->store);
+    int rc = cmn_store_open(d->cfg->data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), AUTHZ_STORE_SCHEMA,
+                            0, &d->store);
 
-    if (err == 0)
-        err = open_audit(d);
-    if (err == 0)
-        err = authz_creds_count(d->store, &d->stats.credentials);
-    if (err != 0)
+    if (rc == 0)
+        rc = open_audit(d);
+    if (rc == 0)
+        rc = authz_creds_count(d->store, &d->stats.credentials);
+    if (rc != 0)
         CMN_ERR("store", "event=store_failed dir=%s err=\"%s\"", d->cfg->data_dir,
-                cmn_strerror(err));
-    return err;
+                cmn_strerror(rc));
+    return rc;
 }
 
 static int open_bus(authz_daemon *d)
 {
-    int err = cmn_bus_new(&d->bus);
+    int rc = cmn_bus_new(&d->bus);
 
-    if (err != 0) {
-        CMN_ERR("bus", "event=bus_failed err=\"%s\"", cmn_strerror(err));
+    if (rc != 0) {
+        CMN_ERR("bus", "event=bus_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
-    err = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve);
-    if (err != 0) {
+    rc = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve);
+    if (rc != 0) {
         CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"", d->cfg->bus_curve.key_file,
-                d->cfg->bus_curve.key_dir, cmn_strerror(err));
+                d->cfg->bus_curve.key_dir, cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
-    err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers);
-    if (err != 0) {
-        CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(err));
+    rc = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers);
+    if (rc != 0) {
+        CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
-    err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->decide_ep, &d->decide);
-    if (err != 0) {
+    rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->decide_ep, &d->decide);
+    if (rc != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->decide_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return AUTHZ_EXIT_BIND;
     }
-    err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->admin_ep, &d->admin);
-    if (err != 0) {
+    rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->admin_ep, &d->admin);
+    if (rc != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->admin_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return AUTHZ_EXIT_BIND;
     }
     if (d->cfg->pdp) {
         if (d->cfg->writer_ep[0] != '\0' &&
-            (err = cmn_bus_open(d->bus, CMN_BUS_DEALER, d->cfg->writer_ep, &d->writer)) != 0) {
+            (rc = cmn_bus_open(d->bus, CMN_BUS_DEALER, d->cfg->writer_ep, &d->writer)) != 0) {
             CMN_ERR("bus", "event=connect_failed endpoint=%s err=\"%s\"", d->cfg->writer_ep,
-                    cmn_strerror(err));
+                    cmn_strerror(rc));
             return AUTHZ_EXIT_START;
         }
         return AUTHZ_EXIT_OK; /* keys, maf_events: the writer's (authz_config.c) */
     }
     if (d->cfg->policy_sync_ep[0] != '\0' &&
-        (err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->policy_sync_ep, &d->policy_sync)) !=
-            0) {
+        (rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->policy_sync_ep, &d->policy_sync)) != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->policy_sync_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return AUTHZ_EXIT_BIND;
     }
     if (d->cfg->policy_events_ep[0] != '\0' &&
-        (err = cmn_bus_open(d->bus, CMN_BUS_PUB, d->cfg->policy_events_ep, &d->policy_events)) !=
+        (rc = cmn_bus_open(d->bus, CMN_BUS_PUB, d->cfg->policy_events_ep, &d->policy_events)) !=
             0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->policy_events_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return AUTHZ_EXIT_BIND;
     }
     if (d->cfg->keys_ep[0] != '\0' &&
-        (err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->keys_ep, &d->keys)) != 0) {
+        (rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->keys_ep, &d->keys)) != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->keys_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return AUTHZ_EXIT_BIND;
     }
     if (d->cfg->maf_events_ep[0] != '\0' &&
-        (err = cmn_bus_open(d->bus, CMN_BUS_PUB, d->cfg->maf_events_ep, &d->maf_events)) != 0) {
+        (rc = cmn_bus_open(d->bus, CMN_BUS_PUB, d->cfg->maf_events_ep, &d->maf_events)) != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->maf_events_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return AUTHZ_EXIT_BIND;
     }
     return AUTHZ_EXIT_OK;
@@ -213,12 +212,12 @@ static int open_bus(authz_daemon *d)
  * the revoked Token-IDs). */
 static int start_policy_sync(authz_daemon *d)
 {
-    int err = cmn_sync_new(d->bus, d->store, d->cfg->policy_events_ep, d->cfg->policy_sync_ep,
-                           d->cfg->bus_curve.name, authz_plog_apply, NULL, &d->sync);
+    int rc = cmn_sync_new(d->bus, d->store, d->cfg->policy_events_ep, d->cfg->policy_sync_ep,
+                          d->cfg->bus_curve.name, authz_plog_apply, NULL, &d->sync);
 
-    if (err != 0) {
+    if (rc != 0) {
         CMN_ERR("sync", "event=sync_failed policy_events=%s policy_sync=%s err=\"%s\"",
-                d->cfg->policy_events_ep, d->cfg->policy_sync_ep, cmn_strerror(err));
+                d->cfg->policy_events_ep, d->cfg->policy_sync_ep, cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
     cmn_sync_set_reset_fn(d->sync, authz_plog_reset, NULL);
@@ -229,21 +228,21 @@ static int start_policy_sync(authz_daemon *d)
 
 static int start_sync(authz_daemon *d)
 {
-    int err;
+    int rc;
 
     if (d->cfg->pdp)
         return start_policy_sync(d);
-    if ((err = authz_plog_open(d->store)) != 0 ||
-        (err = authz_plog_last(d->store, &d->stats.policy_seq)) != 0) {
-        CMN_ERR("store", "event=policy_log_failed err=\"%s\"", cmn_strerror(err));
+    if ((rc = authz_plog_open(d->store)) != 0 ||
+        (rc = authz_plog_last(d->store, &d->stats.policy_seq)) != 0) {
+        CMN_ERR("store", "event=policy_log_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_STORE;
     }
-    err = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep, d->cfg->maf_id,
-                       authz_maf_apply_sync, &d->revoked_certs, &d->sync);
+    rc = cmn_sync_new(d->bus, d->store, d->cfg->events_ep, d->cfg->sync_ep, d->cfg->maf_id,
+                      authz_maf_apply_sync, &d->revoked_certs, &d->sync);
 
-    if (err != 0) {
+    if (rc != 0) {
         CMN_ERR("sync", "event=sync_failed events=%s sync=%s err=\"%s\"", d->cfg->events_ep,
-                d->cfg->sync_ep, cmn_strerror(err));
+                d->cfg->sync_ep, cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
     cmn_sync_set_reset_fn(d->sync, authz_creds_reset, NULL);
@@ -270,19 +269,19 @@ static int start_tokens(authz_daemon *d)
         .issuer = d->cfg->maf_id, .sp_id = d->cfg->sp_id, .data_dir = d->cfg->data_dir};
     const cmn_pki_files pki = {d->cfg->cert_file, d->cfg->key_file, d->cfg->ca_file};
     char why[512];
-    int err;
+    int rc;
 
     if (d->cfg->pdp)
         return AUTHZ_EXIT_OK; /* no signing key, no grants, no MAF: the writer's */
-    err = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
-    if (err != 0) {
+    rc = authz_grants_load(d->cfg->grants_file, &d->grants, why, sizeof(why));
+    if (rc != 0) {
         CMN_ERR("main", "event=grants_invalid reason=\"%s\"", quote_safe(why));
         return AUTHZ_EXIT_CONFIG;
     }
     d->stats.grants = authz_grants_count(d->grants);
-    err = authz_tokens_open(d->store, &tc, d->grants, &d->tokens);
-    if (err != 0) {
-        CMN_ERR("main", "event=token_key_failed err=\"%s\"", cmn_strerror(err));
+    rc = authz_tokens_open(d->store, &tc, d->grants, &d->tokens);
+    if (rc != 0) {
+        CMN_ERR("main", "event=token_key_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
     d->stats.token_issuer = d->cfg->maf_id;
@@ -295,17 +294,17 @@ static int start_tokens(authz_daemon *d)
     }
     if (d->cfg->coaps_listen[0] == '\0')
         return AUTHZ_EXIT_OK;
-    err = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, &pki, d->store,
-                          d->tokens, &d->coaps);
-    if (err == CMN_ECONFIG || err == CMN_EINVAL)
+    rc = authz_coaps_new(d->cfg->coaps_listen, d->cfg->psk_hint, d->cfg->maf_id, &pki, d->store,
+                         d->tokens, &d->coaps);
+    if (rc == CMN_ECONFIG || rc == CMN_EINVAL)
         return AUTHZ_EXIT_CONFIG; /* the PKI files (logged) */
-    if (err != 0) {
+    if (rc != 0) {
         CMN_ERR("main", "event=bind_failed coaps=%s err=\"%s\"", d->cfg->coaps_listen,
-                cmn_strerror(err));
-        return err == CMN_EIO ? AUTHZ_EXIT_BIND : AUTHZ_EXIT_START;
+                cmn_strerror(rc));
+        return rc == CMN_EIO ? AUTHZ_EXIT_BIND : AUTHZ_EXIT_START;
     }
     authz_coaps_set_key_events(d->coaps, d->maf_events);
-    if ((err = authz_coaps_set_dtls_limits(d->coaps, &d->cfg->dtls)) != 0)
+    if ((rc = authz_coaps_set_dtls_limits(d->coaps, &d->cfg->dtls)) != 0)
         return AUTHZ_EXIT_START;
     authz_coaps_set_body_limits(d->coaps, &d->cfg->body);
     return AUTHZ_EXIT_OK;
@@ -380,10 +379,10 @@ static void log_decision(const Tep__DecisionRequest *rq, const Tep__DecisionResp
 
 static void reply(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, Tep__Envelope *out)
 {
-    int err = cmn_bus_send(s, ident, ilen, out);
+    int rc = cmn_bus_send(s, ident, ilen, out);
 
-    if (err != 0)
-        CMN_WARN("bus", "event=reply_failed err=\"%s\"", cmn_strerror(err));
+    if (rc != 0)
+        CMN_WARN("bus", "event=reply_failed err=\"%s\"", cmn_strerror(rc));
 }
 
 static void reply_error(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *in,
@@ -534,13 +533,13 @@ static int audit_commit(authz_daemon *d, const authz_audit_item *items, size_t m
 {
     uint64_t first = d->stats.audit_seq + 1;
     size_t pruned = 0;
-    int err = m == 0 ? 0
-                     : authz_audit_append_bounded(d->audit, first, (int64_t)time(NULL), items, m,
-                                                  &d->audit_lim, &pruned);
+    int rc = m == 0 ? 0
+                    : authz_audit_append_bounded(d->audit, first, (int64_t)time(NULL), items, m,
+                                                 &d->audit_lim, &pruned);
 
-    if (err != 0) {
+    if (rc != 0) {
         CMN_ERR("decide", "event=audit_failed decisions=%zu err=\"%s\" permits=denied", m,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         d->stats.audit_failures += m;
     } else if (m > 0) {
         d->stats.audit_seq += m;
@@ -549,8 +548,8 @@ static int audit_commit(authz_daemon *d, const authz_audit_item *items, size_t m
         d->stats.audit_oldest += pruned;
         d->stats.audit_records = d->stats.audit_seq - d->stats.audit_oldest + 1;
     }
-    *ret_first = err == 0 ? first : 0;
-    return err;
+    *ret_first = rc == 0 ? first : 0;
+    return rc;
 }
 
 /* Each decision logged (seq 0: not recorded), with its final answer. */
@@ -674,7 +673,7 @@ static void forward_das(authz_daemon *d, const uint8_t *ident, size_t ilen, Tep_
 {
     authz_fwd *f = NULL;
     int64_t now = cmn_mono_ms();
-    int err;
+    int rc;
 
     for (size_t i = 0; i < FWD_MAX && d->writer != NULL; i++) {
         if (d->fwd[i].id == 0 || d->fwd[i].until_ms <= now) {
@@ -694,9 +693,9 @@ static void forward_das(authz_daemon *d, const uint8_t *ident, size_t ilen, Tep_
     f->ilen = ilen;
     f->until_ms = now + FWD_TTL_MS;
     in->request_id = f->id;
-    err = cmn_bus_send(d->writer, NULL, 0, in);
+    rc = cmn_bus_send(d->writer, NULL, 0, in);
     in->request_id = f->orig_id;
-    if (err != 0) {
+    if (rc != 0) {
         f->id = 0;
         reply_error(d->decide, ident, ilen, in, "the writer is unreachable");
         return;
@@ -708,11 +707,11 @@ static void forward_das(authz_daemon *d, const uint8_t *ident, size_t ilen, Tep_
 static void serve_writer(authz_daemon *d)
 {
     Tep__Envelope *env = NULL;
-    int err;
+    int rc;
 
-    while (d->writer != NULL && (err = cmn_bus_recv(d->writer, NULL, NULL, &env)) != CMN_EAGAIN) {
-        if (err != 0) {
-            if (err != CMN_ECORRUPT)
+    while (d->writer != NULL && (rc = cmn_bus_recv(d->writer, NULL, NULL, &env)) != CMN_EAGAIN) {
+        if (rc != 0) {
+            if (rc != CMN_ECORRUPT)
                 break;
             continue;
         }
@@ -738,13 +737,13 @@ static size_t collect_batch(authz_daemon *d, authz_pending *batch)
 
     while (n < AUTHZ_DECIDE_BATCH) {
         authz_pending *p = &batch[n];
-        int err = cmn_bus_recv(d->decide, p->ident, &p->ilen, &p->in);
+        int rc = cmn_bus_recv(d->decide, p->ident, &p->ilen, &p->in);
 
-        if (err == CMN_EAGAIN)
+        if (rc == CMN_EAGAIN)
             break;
-        if (err != 0) {
-            CMN_WARN("bus", "event=message_dropped socket=decide err=\"%s\"", cmn_strerror(err));
-            if (err == CMN_ECORRUPT)
+        if (rc != 0) {
+            CMN_WARN("bus", "event=message_dropped socket=decide err=\"%s\"", cmn_strerror(rc));
+            if (rc == CMN_ECORRUPT)
                 continue;
             break;
         }
@@ -847,17 +846,17 @@ static void answer_policy_sync(authz_daemon *d, const uint8_t *ident, size_t ile
 {
     Tep__SyncResponse resp = TEP__SYNC_RESPONSE__INIT;
     Tep__Envelope out;
-    int err;
+    int rc;
 
     if (in->body_case != TEP__ENVELOPE__BODY_SYNC_REQ || in->sync_req == NULL) {
         reply_error(d->policy_sync, ident, ilen, in, "expected a SyncRequest");
         return;
     }
-    err = authz_plog_answer(d->store, in->sync_req, &resp);
+    rc = authz_plog_answer(d->store, in->sync_req, &resp);
     cmn_bus_env_init(&out, SENDER, in->request_id);
-    if (err != 0) {
+    if (rc != 0) {
         authz_plog_answer_clear(&resp);
-        CMN_WARN("plog", "event=policy_sync_failed err=\"%s\"", cmn_strerror(err));
+        CMN_WARN("plog", "event=policy_sync_failed err=\"%s\"", cmn_strerror(rc));
         reply_error(d->policy_sync, ident, ilen, in, "policy log unreadable");
         return;
     }
@@ -877,13 +876,13 @@ static void answer_policy_sync(authz_daemon *d, const uint8_t *ident, size_t ile
 static int revoke_maf_key(authz_daemon *d, const char *key_id)
 {
     char safe[LOG_VALUE_MAX];
-    int err = authz_maf_revoke(d->store, key_id, (int64_t)time(NULL));
+    int rc = authz_maf_revoke(d->store, key_id, (int64_t)time(NULL));
 
     cmn_log_value(key_id, safe, sizeof(safe));
-    if (err != 0) {
+    if (rc != 0) {
         CMN_WARN("admin", "event=maf_key_revoke_failed key_id=%s err=\"%s\"", safe,
-                 cmn_strerror(err));
-        return err;
+                 cmn_strerror(rc));
+        return rc;
     }
     CMN_INFO("admin", "event=maf_key_revoked key_id=%s by=operator", safe);
     if (d->maf_events != NULL && authz_maf_publish(d->maf_events, d->store, key_id, SENDER) != 0)
@@ -896,10 +895,10 @@ static int revoke_maf_key(authz_daemon *d, const char *key_id)
 static int revoke_token(authz_daemon *d, const char *tkid)
 {
     Tep__Event *ev = NULL;
-    int err = authz_plog_revoke(d->store, tkid, (int64_t)time(NULL), &ev);
+    int rc = authz_plog_revoke(d->store, tkid, (int64_t)time(NULL), &ev);
 
-    if (err != 0)
-        return err;
+    if (rc != 0)
+        return rc;
     CMN_INFO("admin", "event=token_revoked tkid=%s policy_seq=%llu", tkid,
              ev != NULL ? (unsigned long long)ev->seq : 0ULL);
     if (ev != NULL) {
@@ -997,13 +996,13 @@ static void serve(authz_daemon *d, cmn_bus_sock *s, const char *name, answer_fn 
         uint8_t ident[CMN_BUS_IDENT_MAX];
         size_t ilen = 0;
         Tep__Envelope *in = NULL;
-        int err = cmn_bus_recv_peer(s, ident, &ilen, d->peer, &in);
+        int rc = cmn_bus_recv_peer(s, ident, &ilen, d->peer, &in);
 
-        if (err == CMN_EAGAIN)
+        if (rc == CMN_EAGAIN)
             return;
-        if (err != 0) {
-            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name, cmn_strerror(err));
-            if (err == CMN_ECORRUPT)
+        if (rc != 0) {
+            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name, cmn_strerror(rc));
+            if (rc == CMN_ECORRUPT)
                 continue;
             return;
         }
@@ -1068,11 +1067,11 @@ static void revoke_cert_keys(authz_daemon *d)
         const char *serial = d->revoked_certs.serials[i];
         char **ids = NULL;
         size_t n = 0;
-        int err = authz_maf_revoke_cert(d->store, serial, (int64_t)time(NULL), &ids, &n);
+        int rc = authz_maf_revoke_cert(d->store, serial, (int64_t)time(NULL), &ids, &n);
 
-        if (err != 0)
+        if (rc != 0)
             CMN_ERR("maf", "event=maf_key_revoke_failed cert=%s err=\"%s\"", serial,
-                    cmn_strerror(err)); /* retrieval refuses them all the same */
+                    cmn_strerror(rc)); /* retrieval refuses them all the same */
         for (size_t j = 0; j < n; j++) {
             CMN_INFO("maf", "event=maf_key_revoked key_id=%s by=cert_revoked cert=%s", ids[j],
                      serial);
@@ -1089,13 +1088,13 @@ static void revoke_cert_keys(authz_daemon *d)
 static void sync_step(authz_daemon *d)
 {
     int64_t now = cmn_mono_ms();
-    int err;
+    int rc;
 
     if (d->cfg->pdp && now - d->policy_poll_ms >= POLICY_POLL_MS) {
         cmn_sync_poll(d->sync); /* the freshness policy_max_lag_ms asks for */
         d->policy_poll_ms = now;
     }
-    err = cmn_sync_process(d->sync, now);
+    rc = cmn_sync_process(d->sync, now);
     if (d->cfg->pdp) {
         int64_t at = cmn_sync_answered_ms(d->sync);
 
@@ -1103,12 +1102,12 @@ static void sync_step(authz_daemon *d)
         d->stats.policy_age_ms = at != 0 ? now - at : -1;
     }
     revoke_cert_keys(d);
-    if (err != d->sync_err && err != 0)
-        CMN_WARN("sync", "event=sync_error err=\"%s\"", cmn_strerror(err));
-    else if (err != d->sync_err)
+    if (rc != d->sync_err && rc != 0)
+        CMN_WARN("sync", "event=sync_error err=\"%s\"", cmn_strerror(rc));
+    else if (rc != d->sync_err)
         CMN_INFO("sync", "event=sync_ok last_seq=%llu",
                  (unsigned long long)cmn_sync_last_applied(d->sync));
-    d->sync_err = err;
+    d->sync_err = rc;
 }
 
 int authz_daemon_run(authz_daemon *d)

@@ -65,18 +65,18 @@ static int evaluate_json(const Tep__DecisionRequest *rq, char *const *json, size
 {
     json_t **privs = calloc(n ? n : 1, sizeof(*privs));
     cmn_acp_request arq;
-    int err;
+    int rc;
 
     if (privs == NULL)
         return CMN_ENOMEM;
     for (size_t i = 0; i < n; i++)
         privs[i] = json_loads(json[i], JSON_REJECT_DUPLICATES, NULL);
     to_acp_request(rq, &arq);
-    err = cmn_acp_evaluate(&arq, privs, n, ret);
+    rc = cmn_acp_evaluate(&arq, privs, n, ret);
     for (size_t i = 0; i < n; i++)
         json_decref(privs[i]);
     free(privs);
-    return err;
+    return rc;
 }
 
 static int evaluate_policies(const Tep__DecisionRequest *rq, cmn_acp_result *ret)
@@ -87,7 +87,7 @@ static int evaluate_policies(const Tep__DecisionRequest *rq, cmn_acp_result *ret
 int authz_decide(const Tep__DecisionRequest *rq, Tep__DecisionResponse *ret)
 {
     cmn_acp_result res;
-    int err;
+    int rc;
 
     tep__decision_response__init(ret);
     if (rq->is_admin)
@@ -96,13 +96,13 @@ int authz_decide(const Tep__DecisionRequest *rq, Tep__DecisionResponse *ret)
         bool creator = is_creator(rq);
         return set_result(ret, creator, creator ? "creator" : "no acp: not creator");
     }
-    err = evaluate_policies(rq, &res);
-    if (err == CMN_ENOMEM) {
+    rc = evaluate_policies(rq, &res);
+    if (rc == CMN_ENOMEM) {
         ret->rsc = CMN_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
         ret->rule = rule_oom;
         return CMN_ENOMEM;
     }
-    if (err != 0) /* the request itself is malformed (e.g. op is not one acop bit) */
+    if (rc != 0) /* the request itself is malformed (e.g. op is not one acop bit) */
         return set_result(ret, false, "bad request");
     return set_result(ret, res.permit, res.rule);
 }
@@ -147,10 +147,10 @@ int authz_decide_dynamic(const Tep__DecisionRequest *rq, authz_revoked_fn revoke
                          Tep__DecisionResponse *ret)
 {
     char rule[96] = "";
-    int err = authz_decide(rq, ret);
+    int rc = authz_decide(rq, ret);
 
-    if (ret->permit || err == CMN_ENOMEM)
-        return err;
+    if (ret->permit || rc == CMN_ENOMEM)
+        return rc;
     if (permit_dynamic(rq, rule, sizeof(rule)) ||
         permit_tokens(rq, revoked, arg, rule, sizeof(rule))) {
         authz_decide_clear(ret);
@@ -188,13 +188,13 @@ int authz_audit_last_seq(cmn_store *store, uint64_t *ret_seq)
     static const uint8_t zero[1] = {0};
     void *key = NULL;
     size_t klen = 0;
-    int err = cmn_store_edge(store, AUTHZ_AUDIT_DB, zero, 1, 1, &key, &klen, NULL, NULL);
+    int rc = cmn_store_edge(store, AUTHZ_AUDIT_DB, zero, 1, 1, &key, &klen, NULL, NULL);
 
     *ret_seq = 0;
-    if (err == 0)
-        err = keep_last_key(key, klen, NULL, 0, ret_seq);
+    if (rc == 0)
+        rc = keep_last_key(key, klen, NULL, 0, ret_seq);
     cmn_store_free_val(key, klen);
-    return err == CMN_ENOTFOUND ? 0 : err;
+    return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
 static int audit_put(cmn_txn *t, uint64_t seq, int64_t now, const Tep__DecisionRequest *rq,
@@ -204,7 +204,7 @@ static int audit_put(cmn_txn *t, uint64_t seq, int64_t now, const Tep__DecisionR
     uint8_t key[8];
     uint8_t *buf;
     size_t len;
-    int err;
+    int rc;
 
     rec.seq = seq;
     rec.time = now;
@@ -220,9 +220,9 @@ static int audit_put(cmn_txn *t, uint64_t seq, int64_t now, const Tep__DecisionR
         return CMN_ENOMEM;
     tep__audit_record__pack(&rec, buf);
     cmn_store_u64_key(seq, key);
-    err = cmn_txn_put(t, AUTHZ_AUDIT_DB, key, sizeof(key), buf, len);
+    rc = cmn_txn_put(t, AUTHZ_AUDIT_DB, key, sizeof(key), buf, len);
     free(buf);
-    return err;
+    return rc;
 }
 
 /* Every audit key is 8 bytes big-endian, seq < 2^56: they share the first byte 0, the
@@ -235,13 +235,13 @@ static int oldest(cmn_txn *t, cmn_store *s, uint64_t *ret_seq, int64_t *ret_time
     void *key = NULL, *val = NULL;
     size_t klen = 0, vlen = 0;
     Tep__AuditRecord *r = NULL;
-    int err = t != NULL
-                  ? cmn_txn_edge(t, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen, &val, &vlen)
-                  : cmn_store_edge(s, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen, &val, &vlen);
+    int rc = t != NULL
+                 ? cmn_txn_edge(t, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen, &val, &vlen)
+                 : cmn_store_edge(s, AUTHZ_AUDIT_DB, audit_prefix, 1, 0, &key, &klen, &val, &vlen);
 
-    if (err == 0 && (klen != 8 || (r = tep__audit_record__unpack(NULL, vlen, val)) == NULL))
-        err = CMN_ECORRUPT;
-    if (err == 0) {
+    if (rc == 0 && (klen != 8 || (r = tep__audit_record__unpack(NULL, vlen, val)) == NULL))
+        rc = CMN_ECORRUPT;
+    if (rc == 0) {
         *ret_seq = cmn_store_key_u64(key);
         *ret_time = r->time;
     }
@@ -249,7 +249,7 @@ static int oldest(cmn_txn *t, cmn_store *s, uint64_t *ret_seq, int64_t *ret_time
         tep__audit_record__free_unpacked(r, NULL);
     cmn_store_free_val(key, klen);
     cmn_store_free_val(val, vlen);
-    return err;
+    return rc;
 }
 
 /* Deletes from the front while the log is beyond lim (newest = last_seq). */
@@ -259,20 +259,20 @@ static int prune(cmn_txn *t, uint64_t last_seq, int64_t now, const authz_audit_l
     uint64_t seq;
     int64_t when;
     uint8_t key[8];
-    int err = 0;
+    int rc = 0;
 
-    while (*ret_pruned < budget && (err = oldest(t, NULL, &seq, &when)) == 0) {
+    while (*ret_pruned < budget && (rc = oldest(t, NULL, &seq, &when)) == 0) {
         bool too_many = lim->max_records != 0 && last_seq - seq + 1 > lim->max_records;
         bool too_old = lim->max_age != 0 && when < now - lim->max_age;
 
         if (!too_many && !too_old)
             break;
         cmn_store_u64_key(seq, key);
-        if ((err = cmn_txn_del(t, AUTHZ_AUDIT_DB, key, sizeof(key))) != 0)
-            return err;
+        if ((rc = cmn_txn_del(t, AUTHZ_AUDIT_DB, key, sizeof(key))) != 0)
+            return rc;
         (*ret_pruned)++;
     }
-    return err == CMN_ENOTFOUND ? 0 : err;
+    return rc == CMN_ENOTFOUND ? 0 : rc;
 }
 
 int authz_audit_append_bounded(cmn_store *store, uint64_t first_seq, int64_t now,
@@ -281,20 +281,20 @@ int authz_audit_append_bounded(cmn_store *store, uint64_t first_seq, int64_t now
 {
     cmn_txn *t = NULL;
     size_t pruned = 0;
-    int err = cmn_store_txn_begin(store, &t);
+    int rc = cmn_store_txn_begin(store, &t);
 
-    for (size_t i = 0; err == 0 && i < n; i++)
-        err = audit_put(t, first_seq + i, now, items[i].rq, items[i].resp);
-    if (err == 0 && lim != NULL && n > 0)
-        err = prune(t, first_seq + n - 1, now, lim, n + AUTHZ_AUDIT_PRUNE_SLACK, &pruned);
-    if (err != 0) {
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = audit_put(t, first_seq + i, now, items[i].rq, items[i].resp);
+    if (rc == 0 && lim != NULL && n > 0)
+        rc = prune(t, first_seq + n - 1, now, lim, n + AUTHZ_AUDIT_PRUNE_SLACK, &pruned);
+    if (rc != 0) {
         cmn_txn_abort(t);
-        return err;
+        return rc;
     }
-    err = cmn_txn_commit(t);
+    rc = cmn_txn_commit(t);
     if (ret_pruned != NULL)
-        *ret_pruned = err == 0 ? pruned : 0;
-    return err;
+        *ret_pruned = rc == 0 ? pruned : 0;
+    return rc;
 }
 
 int authz_audit_append_many(cmn_store *store, uint64_t first_seq, int64_t now,
@@ -307,19 +307,19 @@ int authz_audit_span(cmn_store *store, uint64_t *ret_oldest, uint64_t *ret_count
 {
     uint64_t last = 0, first = 0;
     int64_t when;
-    int err = oldest(NULL, store, &first, &when);
+    int rc = oldest(NULL, store, &first, &when);
 
     *ret_oldest = 0;
     *ret_count = 0;
-    if (err == CMN_ENOTFOUND)
+    if (rc == CMN_ENOTFOUND)
         return 0;
-    if (err == 0)
-        err = authz_audit_last_seq(store, &last);
-    if (err == 0 && last >= first) {
+    if (rc == 0)
+        rc = authz_audit_last_seq(store, &last);
+    if (rc == 0 && last >= first) {
         *ret_oldest = first;
         *ret_count = last - first + 1;
     }
-    return err;
+    return rc;
 }
 
 int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now, const Tep__DecisionRequest *rq,
@@ -366,21 +366,21 @@ int authz_audit_query(cmn_store *store, const char *originator, size_t last,
     audit_tail t = {.originator = originator, .last = last ? last : 1};
     Tep__AuditRecord **out;
     size_t n, first;
-    int err;
+    int rc;
 
     *ret = NULL;
     *ret_n = 0;
     if ((t.ring = calloc(t.last, sizeof(*t.ring))) == NULL)
         return CMN_ENOMEM;
-    err = cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_match, &t);
+    rc = cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_match, &t);
     n = t.count < t.last ? t.count : t.last;
     out = calloc(n ? n : 1, sizeof(*out));
-    if (err == 0 && out == NULL)
-        err = CMN_ENOMEM;
+    if (rc == 0 && out == NULL)
+        rc = CMN_ENOMEM;
     first = t.count < t.last ? 0 : t.count % t.last;
-    for (size_t i = 0; err == 0 && i < n; i++) /* oldest first */
+    for (size_t i = 0; rc == 0 && i < n; i++) /* oldest first */
         out[i] = t.ring[(first + i) % t.last];
-    if (err != 0) {
+    if (rc != 0) {
         for (size_t i = 0; i < t.last; i++)
             if (t.ring[i] != NULL)
                 tep__audit_record__free_unpacked(t.ring[i], NULL);
@@ -391,7 +391,7 @@ int authz_audit_query(cmn_store *store, const char *originator, size_t last,
     free(t.ring);
     *ret = out;
     *ret_n = n;
-    return err;
+    return rc;
 }
 
 void authz_audit_query_free(Tep__AuditRecord **recs, size_t n)

@@ -44,7 +44,7 @@ static int apply(Tep__Event__Kind kind, const char *ke_id, Tep__Credential *cred
     Tep__Event ev = TEP__EVENT__INIT;
     Tep__SyncItem item = TEP__SYNC_ITEM__INIT;
     cmn_txn *txn = NULL;
-    int err;
+    int rc;
 
     ev.seq = 1;
     ev.kind = kind;
@@ -53,10 +53,10 @@ static int apply(Tep__Event__Kind kind, const char *ke_id, Tep__Credential *cred
     item.event = &ev;
     item.credential = cred;
     assert_int_equal(cmn_store_txn_begin(store, &txn), 0);
-    err = authz_creds_apply(txn, &item, NULL);
-    if (err != 0) {
+    rc = authz_creds_apply(txn, &item, NULL);
+    if (rc != 0) {
         cmn_txn_abort(txn);
-        return err;
+        return rc;
     }
     return cmn_txn_commit(txn);
 }

@@ -309,7 +309,7 @@ static void test_audit_retention_and_full_map(void **state)
     cmn_store *store = NULL;
     uint64_t oldest = 0, count = 0, seq = 1;
     size_t pruned = 0;
-    int err = 0;
+    int rc = 0;
 
     (void)state;
     assert_int_equal(tst_tmpdir("authz-audit", dir, sizeof(dir)), 0);
@@ -336,9 +336,9 @@ static void test_audit_retention_and_full_map(void **state)
     assert_int_equal(oldest, 33);
     seq += 2;
     /* no bound: a 64 KiB map fills, and the append says so */
-    for (int b = 0; b < 1000 && err == 0; b++, seq += 8)
-        err = authz_audit_append_bounded(store, seq, 1795000300, items, 8, NULL, NULL);
-    assert_int_not_equal(err, 0);
+    for (int b = 0; b < 1000 && rc == 0; b++, seq += 8)
+        rc = authz_audit_append_bounded(store, seq, 1795000300, items, 8, NULL, NULL);
+    assert_int_not_equal(rc, 0);
     authz_decide_clear(&resp);
     cmn_store_close(store);
     tst_rmtree(dir);

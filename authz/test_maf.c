@@ -600,6 +600,12 @@ static void test_item_path(void **state)
  * (authz_maf_e2e_retrieve); a SAEF Kc only by its target CSE's session. */
 static void test_e2e_suids(void **state)
 {
+    static const char *const refused[] = {
+        "{\"suid\":36,\"targetIDs\":[\"Capp01\"]}",
+        "{\"suid\":32,\"targetIDs\":[\"Capp01\"]}",            /* SAEF: CSEs only */
+        "{\"suid\":33,\"targetIDs\":[\"Capp01\",\"Cother\"]}", /* ESPrim: one target */
+        "{\"suid\":34,\"targetIDs\":[\"app 01\"]}",
+    };
     const authz_maf_session app = {"0022@maf.tep.local", "Capp01", NOW + 7200, NULL};
     const authz_maf_session stranger = {"0033@maf.tep.local", "Cother", NOW + 7200, NULL};
     char rel[2 * CMN_REL_ID_LEN + 1] = "000102030405060708090a0b0c0d0e0f";
@@ -608,12 +614,6 @@ static void test_e2e_suids(void **state)
 
     (void)state;
     register_client();
-    static const char *const refused[] = {
-        "{\"suid\":36,\"targetIDs\":[\"Capp01\"]}",
-        "{\"suid\":32,\"targetIDs\":[\"Capp01\"]}",            /* SAEF: CSEs only */
-        "{\"suid\":33,\"targetIDs\":[\"Capp01\",\"Cother\"]}", /* ESPrim: one target */
-        "{\"suid\":34,\"targetIDs\":[\"app 01\"]}",
-    };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         register_key(refused[i], 400, &a);
         authz_maf_answer_clear(&a);

@@ -114,13 +114,13 @@ static void status(const bsf_config *cfg, const bsf_ub_stats *st, Tep__AdminResp
                                                "bootstraps", "refused", "resyncs"};
     Tep__KeyValue **kvp = calloc(STATUS_N, sizeof(*kvp));
     char num[4][24];
+    const char *vals[] = {"bsf",  TEP_VERSION, "true", cfg->bsf_name, cfg->ub_listen,
+                          num[0], num[1],      num[2], num[3]};
 
     snprintf(num[0], sizeof(num[0]), "%" PRIu64, st->challenges);
     snprintf(num[1], sizeof(num[1]), "%" PRIu64, st->bootstraps);
     snprintf(num[2], sizeof(num[2]), "%" PRIu64, st->refused);
     snprintf(num[3], sizeof(num[3]), "%" PRIu64, st->resyncs);
-    const char *vals[] = {"bsf",  TEP_VERSION, "true", cfg->bsf_name, cfg->ub_listen,
-                          num[0], num[1],      num[2], num[3]};
     if (kvp == NULL) {
         resp->err = CMN_ENOMEM;
         return;

@@ -42,24 +42,23 @@ struct bsf_daemon {
 
 static int open_bus(bsf_daemon *d)
 {
-    int err = cmn_bus_new(&d->bus);
+    int rc = cmn_bus_new(&d->bus);
 
-    if (err == 0 && (err = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve)) != 0)
+    if (rc == 0 && (rc = cmn_bus_curve_enable(d->bus, &d->cfg->bus_curve)) != 0)
         CMN_ERR("bus", "event=curve_failed key=%s dir=%s err=\"%s\"", d->cfg->bus_curve.key_file,
-                d->cfg->bus_curve.key_dir, cmn_strerror(err));
-    if (err == 0 &&
-        (err = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers)) != 0)
-        CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(err));
-    if (err != 0)
+                d->cfg->bus_curve.key_dir, cmn_strerror(rc));
+    if (rc == 0 &&
+        (rc = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers)) != 0)
+        CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(rc));
+    if (rc != 0)
         return BSF_EXIT_START;
-    if ((err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->zn_ep, &d->zn)) != 0) {
-        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->zn_ep,
-                cmn_strerror(err));
+    if ((rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->zn_ep, &d->zn)) != 0) {
+        CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->zn_ep, cmn_strerror(rc));
         return BSF_EXIT_BIND;
     }
-    if ((err = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->admin_ep, &d->admin)) != 0) {
+    if ((rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->admin_ep, &d->admin)) != 0) {
         CMN_ERR("bus", "event=bind_failed endpoint=%s err=\"%s\"", d->cfg->admin_ep,
-                cmn_strerror(err));
+                cmn_strerror(rc));
         return BSF_EXIT_BIND;
     }
     return BSF_EXIT_OK;
@@ -68,7 +67,7 @@ static int open_bus(bsf_daemon *d)
 int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd, bsf_daemon **ret)
 {
     bsf_daemon *d = calloc(1, sizeof(*d));
-    int err, rc = BSF_EXIT_OK;
+    int rc, ex = BSF_EXIT_OK;
 
     *ret = NULL;
     if (d == NULL)
@@ -76,19 +75,19 @@ int bsf_daemon_start(const bsf_config *cfg, const char *config_path, int sigfd, 
     d->cfg = cfg;
     d->config_path = config_path;
     d->sigfd = sigfd;
-    if ((err = bsf_db_open(cfg->data_dir, &d->store)) != 0) {
-        CMN_ERR("store", "event=store_failed dir=%s err=\"%s\"", cfg->data_dir, cmn_strerror(err));
-        rc = BSF_EXIT_STORE;
+    if ((rc = bsf_db_open(cfg->data_dir, &d->store)) != 0) {
+        CMN_ERR("store", "event=store_failed dir=%s err=\"%s\"", cfg->data_dir, cmn_strerror(rc));
+        ex = BSF_EXIT_STORE;
     }
-    if (rc == BSF_EXIT_OK)
-        rc = open_bus(d);
-    if (rc == BSF_EXIT_OK && (err = bsf_ub_new(cfg, d->store, true, &d->ub)) != 0) {
-        CMN_ERR("ub", "event=bind_failed listen=%s err=\"%s\"", cfg->ub_listen, cmn_strerror(err));
-        rc = BSF_EXIT_BIND;
+    if (ex == BSF_EXIT_OK)
+        ex = open_bus(d);
+    if (ex == BSF_EXIT_OK && (rc = bsf_ub_new(cfg, d->store, true, &d->ub)) != 0) {
+        CMN_ERR("ub", "event=bind_failed listen=%s err=\"%s\"", cfg->ub_listen, cmn_strerror(rc));
+        ex = BSF_EXIT_BIND;
     }
-    if (rc != BSF_EXIT_OK) {
+    if (ex != BSF_EXIT_OK) {
         bsf_daemon_free(d);
-        return rc;
+        return ex;
     }
     *ret = d;
     return BSF_EXIT_OK;
@@ -109,10 +108,10 @@ void bsf_daemon_free(bsf_daemon *d)
 
 static void reply(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, Tep__Envelope *out)
 {
-    int err = cmn_bus_send(s, ident, ilen, out);
+    int rc = cmn_bus_send(s, ident, ilen, out);
 
-    if (err != 0)
-        CMN_WARN("bus", "event=reply_failed err=\"%s\"", cmn_strerror(err));
+    if (rc != 0)
+        CMN_WARN("bus", "event=reply_failed err=\"%s\"", cmn_strerror(rc));
 }
 
 /* With [bus] peers, Zn answers a NAF key only to the NAF its CURVE key is bound to
@@ -186,13 +185,13 @@ static void serve(bsf_daemon *d, cmn_bus_sock *s, const char *name, answer_fn fn
         uint8_t ident[CMN_BUS_IDENT_MAX];
         size_t ilen = 0;
         Tep__Envelope *in = NULL;
-        int err = cmn_bus_recv_peer(s, ident, &ilen, d->peer, &in);
+        int rc = cmn_bus_recv_peer(s, ident, &ilen, d->peer, &in);
 
-        if (err == CMN_EAGAIN)
+        if (rc == CMN_EAGAIN)
             return;
-        if (err != 0) {
-            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name, cmn_strerror(err));
-            if (err == CMN_ECORRUPT)
+        if (rc != 0) {
+            CMN_WARN("bus", "event=message_dropped socket=%s err=\"%s\"", name, cmn_strerror(rc));
+            if (rc == CMN_ECORRUPT)
                 continue;
             return;
         }

@@ -129,7 +129,7 @@ static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
         const char *end = strchr(p, ',');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
         size_t a = 0;
-        int err;
+        int rc;
 
         while (a < len && p[a] == ' ')
             a++;
@@ -139,8 +139,8 @@ static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
             return CMN_EINVAL;
         memcpy(one, p + a, len - a);
         one[len - a] = '\0';
-        if ((err = cmn_curve_apply(bus->curve, s->z, false, one)) != 0)
-            return err;
+        if ((rc = cmn_curve_apply(bus->curve, s->z, false, one)) != 0)
+            return rc;
         if (zmq_connect(s->z, one) != 0)
             return bus_err(errno);
         if (end == NULL)
@@ -153,17 +153,20 @@ static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
 static int sock_setup(const cmn_bus *bus, cmn_bus_sock *s, const char *endpoint)
 {
     int linger = 0;
+    bool bind;
+    int rc;
+
     if (zmq_setsockopt(s->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
         return bus_err(errno);
     if (s->kind == CMN_BUS_SUB && zmq_setsockopt(s->z, ZMQ_SUBSCRIBE, "", 0) != 0)
         return bus_err(errno);
-    bool bind = s->kind == CMN_BUS_ROUTER || s->kind == CMN_BUS_PUB;
+    bind = s->kind == CMN_BUS_ROUTER || s->kind == CMN_BUS_PUB;
     if (!bind && strchr(endpoint, ',') != NULL)
         return connect_list(bus, s, endpoint);
-    int err = cmn_curve_apply(bus->curve, s->z, bind, endpoint);
-    if (err)
-        return err;
-    int rc = bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint);
+    rc = cmn_curve_apply(bus->curve, s->z, bind, endpoint);
+    if (rc != 0)
+        return rc;
+    rc = bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint);
     if (rc != 0)
         return bus_err(errno);
     return 0;
@@ -198,22 +201,25 @@ int cmn_bus_ipc_dir(const char *endpoint)
 int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret)
 {
     int type = zmq_type(kind);
+    cmn_bus_sock *s;
+    int rc;
+
     if (bus == NULL || endpoint == NULL || type < 0)
         return CMN_EINVAL;
-    cmn_bus_sock *s = calloc(1, sizeof(*s));
+    s = calloc(1, sizeof(*s));
     if (s == NULL)
         return CMN_ENOMEM;
     s->kind = kind;
     s->z = zmq_socket(bus->zctx, type);
     if (s->z == NULL) {
-        int err = bus_err(errno);
+        rc = bus_err(errno);
         free(s);
-        return err;
+        return rc;
     }
-    int err = sock_setup(bus, s, endpoint);
-    if (err) {
+    rc = sock_setup(bus, s, endpoint);
+    if (rc != 0) {
         cmn_bus_close(s);
-        return err;
+        return rc;
     }
     *ret = s;
     return 0;
@@ -256,24 +262,28 @@ static int send_frame(cmn_bus_sock *s, const void *buf, size_t len, int more)
  * silently drops messages for an identity that is not connected (ZeroMQ semantics). */
 int cmn_bus_send(cmn_bus_sock *s, const uint8_t *ident, size_t ilen, const Tep__Envelope *env)
 {
+    size_t len;
+    uint8_t *buf;
+    int rc;
+
     if (s == NULL || env == NULL || s->kind == CMN_BUS_SUB)
         return CMN_EINVAL;
     if (s->kind == CMN_BUS_ROUTER && (ident == NULL || ilen == 0 || ilen > CMN_BUS_IDENT_MAX))
         return CMN_EINVAL;
-    size_t len = tep__envelope__get_packed_size(env);
-    uint8_t *buf = malloc(len ? len : 1);
+    len = tep__envelope__get_packed_size(env);
+    buf = malloc(len ? len : 1);
     if (buf == NULL)
         return CMN_ENOMEM;
     tep__envelope__pack(env, buf);
-    int err = 0;
+    rc = 0;
     if (s->kind == CMN_BUS_ROUTER)
-        err = send_frame(s, ident, ilen, 1);
+        rc = send_frame(s, ident, ilen, 1);
     else if (s->kind == CMN_BUS_PUB)
-        err = send_frame(s, BUS_TOPIC, BUS_TOPIC_LEN, 1);
-    if (!err)
-        err = send_frame(s, buf, len, 0);
+        rc = send_frame(s, BUS_TOPIC, BUS_TOPIC_LEN, 1);
+    if (!rc)
+        rc = send_frame(s, buf, len, 0);
     cmn_free_secret(buf, len);
-    return err;
+    return rc;
 }
 
 /* One whole multipart message into frames[0..*ret_n-1]; frames beyond BUS_MAX_FRAMES
@@ -367,29 +377,31 @@ int cmn_bus_recv_peer(cmn_bus_sock *s, uint8_t *ret_ident, size_t *ret_ilen,
 {
     zmq_msg_t frames[BUS_MAX_FRAMES];
     size_t n = 0;
-    if (ret_peer)
+    int rc;
+    size_t want;
+    if (ret_peer != NULL)
         ret_peer[0] = '\0';
     if (s == NULL || ret_env == NULL || s->kind == CMN_BUS_PUB)
         return CMN_EINVAL;
-    int err = recv_frames(s, frames, &n);
-    if (err)
+    rc = recv_frames(s, frames, &n);
+    if (rc)
         goto out;
-    size_t want = expected_frames(s->kind);
+    want = expected_frames(s->kind);
     if (n != want) {
-        err = CMN_ECORRUPT;
+        rc = CMN_ECORRUPT;
         goto out;
     }
     if (want == 2) {
-        err = check_prefix(s, &frames[0], ret_ident, ret_ilen);
-        if (err)
+        rc = check_prefix(s, &frames[0], ret_ident, ret_ilen);
+        if (rc)
             goto out;
     }
-    err = decode_payload(&frames[want - 1], ret_env);
-    if (!err && ret_peer)
+    rc = decode_payload(&frames[want - 1], ret_env);
+    if (!rc && ret_peer != NULL)
         peer_of(&frames[want - 1], ret_peer);
 out:
     close_frames(frames, n);
-    return err;
+    return rc;
 }
 
 static int wait_readable(cmn_bus_sock *s, int timeout_ms)
@@ -404,17 +416,21 @@ static int wait_readable(cmn_bus_sock *s, int timeout_ms)
 int cmn_bus_recv_wait(cmn_bus_sock *s, int timeout_ms, uint8_t *ret_ident, size_t *ret_ilen,
                       Tep__Envelope **ret_env)
 {
+    int64_t deadline;
+
     if (s == NULL)
         return CMN_EINVAL;
-    int64_t deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
-        int err = cmn_bus_recv(s, ret_ident, ret_ilen, ret_env);
-        if (err != CMN_EAGAIN)
-            return err;
-        int64_t left = deadline - cmn_mono_ms();
+        int rc = cmn_bus_recv(s, ret_ident, ret_ilen, ret_env);
+        int64_t left;
+
+        if (rc != CMN_EAGAIN)
+            return rc;
+        left = deadline - cmn_mono_ms();
         if (left <= 0)
             return CMN_ETIMEOUT;
-        int rc = wait_readable(s, (int)left);
+        rc = wait_readable(s, (int)left);
         if (rc < 0)
             return rc;
     }
@@ -424,22 +440,24 @@ int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req
                     Tep__Envelope **ret_resp)
 {
     cmn_bus_sock *s = NULL;
+    int rc;
+    int64_t deadline;
     if (req == NULL || ret_resp == NULL)
         return CMN_EINVAL;
-    int err = cmn_bus_open(bus, CMN_BUS_DEALER, endpoint, &s);
-    if (err)
-        return err;
-    err = cmn_bus_send(s, NULL, 0, req);
-    int64_t deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-    while (!err) {
+    rc = cmn_bus_open(bus, CMN_BUS_DEALER, endpoint, &s);
+    if (rc)
+        return rc;
+    rc = cmn_bus_send(s, NULL, 0, req);
+    deadline = cmn_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    while (!rc) {
         int64_t left = deadline - cmn_mono_ms();
         Tep__Envelope *resp = NULL;
-        err = cmn_bus_recv_wait(s, left > 0 ? (int)left : 0, NULL, NULL, &resp);
-        if (err == CMN_ECORRUPT) {
-            err = 0; /* a stray undecodable reply: keep waiting for ours */
+        rc = cmn_bus_recv_wait(s, left > 0 ? (int)left : 0, NULL, NULL, &resp);
+        if (rc == CMN_ECORRUPT) {
+            rc = 0; /* a stray undecodable reply: keep waiting for ours */
             continue;
         }
-        if (err)
+        if (rc)
             break;
         if (resp->request_id == req->request_id) {
             *ret_resp = resp;
@@ -448,7 +466,7 @@ int cmn_bus_request(cmn_bus *bus, const char *endpoint, const Tep__Envelope *req
         cmn_bus_env_free(resp); /* a late answer to someone's earlier request */
     }
     cmn_bus_close(s);
-    return err;
+    return rc;
 }
 
 static void wipe_pb_bytes(ProtobufCBinaryData *b)
@@ -541,13 +559,14 @@ int cmn_bus_monitor(cmn_bus *bus, cmn_bus_sock *s, cmn_bus_sock **ret_mon)
     static unsigned serial; /* one inproc endpoint per monitor (one thread opens them) */
     char ep[64];
     int linger = 0;
+    cmn_bus_sock *m;
 
     if (bus == NULL || s == NULL || ret_mon == NULL)
         return CMN_EINVAL;
     snprintf(ep, sizeof(ep), "inproc://cmn-bus-monitor-%u", ++serial);
     if (zmq_socket_monitor(s->z, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
         return bus_err(errno);
-    cmn_bus_sock *m = calloc(1, sizeof(*m));
+    m = calloc(1, sizeof(*m));
     if (m == NULL) {
         zmq_socket_monitor(s->z, NULL, 0);
         return CMN_ENOMEM;
@@ -556,12 +575,12 @@ int cmn_bus_monitor(cmn_bus *bus, cmn_bus_sock *s, cmn_bus_sock **ret_mon)
     m->z = zmq_socket(bus->zctx, ZMQ_PAIR);
     if (m->z == NULL || zmq_setsockopt(m->z, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_connect(m->z, ep) != 0) {
-        int err = bus_err(errno);
+        int rc = bus_err(errno);
         if (m->z != NULL)
             zmq_close(m->z);
         free(m);
         zmq_socket_monitor(s->z, NULL, 0);
-        return err;
+        return rc;
     }
     *ret_mon = m;
     return 0;
@@ -573,18 +592,19 @@ int cmn_bus_monitor_recv(cmn_bus_sock *mon, unsigned *ret_event)
     zmq_msg_t frames[BUS_MAX_FRAMES];
     size_t n = 0;
     uint16_t ev;
+    int rc;
 
     if (mon == NULL || ret_event == NULL)
         return CMN_EINVAL;
-    int err = recv_frames(mon, frames, &n);
-    if (!err && (n != 2 || zmq_msg_size(&frames[0]) != 6))
-        err = CMN_ECORRUPT;
-    if (!err) {
+    rc = recv_frames(mon, frames, &n);
+    if (!rc && (n != 2 || zmq_msg_size(&frames[0]) != 6))
+        rc = CMN_ECORRUPT;
+    if (!rc) {
         memcpy(&ev, zmq_msg_data(&frames[0]), sizeof(ev));
         *ret_event = ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? CMN_BUS_EV_CONNECTED : 0;
     }
     close_frames(frames, n);
-    return err;
+    return rc;
 }
 
 int cmn_bus_msg_sha256(const ProtobufCMessage *m, uint8_t ret[CMN_SHA256_LEN])

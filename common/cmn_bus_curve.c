@@ -61,9 +61,10 @@ static bool name_valid(const char *name)
 static bool z85_key_valid(const char *z)
 {
     uint8_t bin[KEY_BIN_LEN];
+    bool ok;
     if (strlen(z) != Z85_KEY_LEN)
         return false;
-    bool ok = zmq_z85_decode(bin, z) != NULL;
+    ok = zmq_z85_decode(bin, z) != NULL;
     cmn_wipe(bin, sizeof(bin));
     return ok;
 }
@@ -72,51 +73,52 @@ static bool z85_key_valid(const char *z)
 static int read_key_file(const char *path, char ret_z85[Z85_KEY_LEN + 1])
 {
     char buf[128];
-    int err = 0;
+    int rc = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
     if (fd < 0)
         return errno == ENOENT ? CMN_ENOTFOUND : CMN_EIO;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 0) {
-        err = CMN_EIO;
+        rc = CMN_EIO;
         goto out;
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
         n--;
     buf[n] = '\0';
     if (!z85_key_valid(buf)) {
-        err = CMN_ECORRUPT;
+        rc = CMN_ECORRUPT;
         goto out;
     }
     memcpy(ret_z85, buf, Z85_KEY_LEN + 1);
 out:
     cmn_wipe(buf, sizeof(buf));
-    return err;
+    return rc;
 }
 
 /* Writes "z85\n" to path atomically with mode. */
 static int write_key_file(const char *path, const char *z85, mode_t mode)
 {
     char line[Z85_KEY_LEN + 2];
-    int err;
+    int rc;
 
     snprintf(line, sizeof(line), "%s\n", z85);
-    err = cmn_file_write_atomic(path, line, Z85_KEY_LEN + 1, mode, 0);
+    rc = cmn_file_write_atomic(path, line, Z85_KEY_LEN + 1, mode, 0);
     cmn_wipe(line, sizeof(line));
-    return err;
+    return rc;
 }
 
 static int load_or_create_secret(cmn_curve *c, const char *key_file)
 {
-    int err = read_key_file(key_file, c->secret_z85);
-    if (err == CMN_ENOTFOUND) {
+    int rc = read_key_file(key_file, c->secret_z85);
+    if (rc == CMN_ENOTFOUND) {
         if (zmq_curve_keypair(c->public_z85, c->secret_z85) != 0)
             return CMN_EBUS;
         return write_key_file(key_file, c->secret_z85, 0600);
     }
-    if (err)
-        return err;
+    if (rc)
+        return rc;
     if (zmq_curve_public(c->public_z85, c->secret_z85) != 0)
         return CMN_ECORRUPT;
     return 0;
@@ -134,9 +136,9 @@ static int key_path(const char *key_dir, const char *name, char *buf, size_t len
 int cmn_curve_read_public(const char *key_dir, const char *name, char ret_z85[41])
 {
     char path[4096];
-    int err = key_path(key_dir, name, path, sizeof(path));
-    if (err)
-        return err;
+    int rc = key_path(key_dir, name, path, sizeof(path));
+    if (rc)
+        return rc;
     return read_key_file(path, ret_z85);
 }
 
@@ -144,11 +146,12 @@ int cmn_curve_read_public(const char *key_dir, const char *name, char ret_z85[41
 static int publish_public(const cmn_curve *c, const char *name)
 {
     char path[4096], cur[Z85_KEY_LEN + 1];
+    int rc;
     if (mkdir(c->key_dir, 0755) != 0 && errno != EEXIST)
         return CMN_EIO;
-    int err = key_path(c->key_dir, name, path, sizeof(path));
-    if (err)
-        return err;
+    rc = key_path(c->key_dir, name, path, sizeof(path));
+    if (rc)
+        return rc;
     if (read_key_file(path, cur) == 0 && strcmp(cur, c->public_z85) == 0)
         return 0;
     return write_key_file(path, c->public_z85, 0644);
@@ -194,18 +197,18 @@ static int zap_send(void *s, const void *buf, size_t len, bool more)
 static int zap_reply(void *s, zmq_msg_t *req, const char *user_id)
 {
     bool ok = user_id != NULL;
-    int err = zap_send(s, "1.0", 3, true);
-    if (!err)
-        err = zap_send(s, zmq_msg_data(&req[1]), zmq_msg_size(&req[1]), true);
-    if (!err)
-        err = zap_send(s, ok ? "200" : "400", 3, true);
-    if (!err)
-        err = ok ? zap_send(s, "OK", 2, true) : zap_send(s, "unknown key", 11, true);
-    if (!err)
-        err = zap_send(s, ok ? user_id : "", ok ? strlen(user_id) : 0, true); /* user id */
-    if (!err)
-        err = zap_send(s, "", 0, false); /* metadata */
-    return err;
+    int rc = zap_send(s, "1.0", 3, true);
+    if (!rc)
+        rc = zap_send(s, zmq_msg_data(&req[1]), zmq_msg_size(&req[1]), true);
+    if (!rc)
+        rc = zap_send(s, ok ? "200" : "400", 3, true);
+    if (!rc)
+        rc = ok ? zap_send(s, "OK", 2, true) : zap_send(s, "unknown key", 11, true);
+    if (!rc)
+        rc = zap_send(s, ok ? user_id : "", ok ? strlen(user_id) : 0, true); /* user id */
+    if (!rc)
+        rc = zap_send(s, "", 0, false); /* metadata */
+    return rc;
 }
 
 /* true and the client's Z85 key in ret_z85 when it is admitted. */
@@ -226,7 +229,7 @@ static int zap_serve_one(cmn_curve *c)
 {
     zmq_msg_t req[ZAP_MAX_FRAMES];
     size_t n = 0;
-    int more = 1, err = 0;
+    int more = 1, rc = 0;
     while (more) {
         zmq_msg_t tmp, *m = n < ZAP_MAX_FRAMES ? &req[n] : &tmp;
         zmq_msg_init(m);
@@ -235,7 +238,7 @@ static int zap_serve_one(cmn_curve *c)
             zmq_msg_close(m);
             if (e == EINTR && n == 0)
                 continue;
-            err = e == ETERM ? CMN_ESTATE : CMN_EBUS;
+            rc = e == ETERM ? CMN_ESTATE : CMN_EBUS;
             goto out;
         }
         more = zmq_msg_more(m);
@@ -245,12 +248,12 @@ static int zap_serve_one(cmn_curve *c)
     }
     if (n >= 2) {
         char client_z85[Z85_KEY_LEN + 1];
-        err = zap_reply(c->zap, req, zap_decide(c, req, n, client_z85) ? client_z85 : NULL);
+        rc = zap_reply(c->zap, req, zap_decide(c, req, n, client_z85) ? client_z85 : NULL);
     }
 out:
     for (size_t i = 0; i < n && i < ZAP_MAX_FRAMES; i++)
         zmq_msg_close(&req[i]);
-    return err;
+    return rc;
 }
 
 /* Serves until the context shuts down. On any other failure the socket stays bound
@@ -260,9 +263,9 @@ out:
 static void *zap_thread(void *arg)
 {
     cmn_curve *c = arg;
-    int err;
-    while ((err = zap_serve_one(c)) != CMN_ESTATE) {
-        if (err)
+    int rc;
+    while ((rc = zap_serve_one(c)) != CMN_ESTATE) {
+        if (rc)
             usleep(100 * 1000);
     }
     zmq_close(c->zap);
@@ -275,6 +278,7 @@ static int zap_start(cmn_curve *c, void *zctx)
 {
     int linger = 0;
     sigset_t all, old;
+    int rc;
     c->zap = zmq_socket(zctx, ZMQ_REP);
     if (c->zap == NULL)
         return CMN_EBUS;
@@ -283,7 +287,7 @@ static int zap_start(cmn_curve *c, void *zctx)
         return CMN_EBUS;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&c->thread, NULL, zap_thread, c);
+    rc = pthread_create(&c->thread, NULL, zap_thread, c);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         return CMN_ENOMEM;
@@ -295,30 +299,33 @@ static int zap_start(cmn_curve *c, void *zctx)
 
 int cmn_curve_start(void *zctx, const cmn_bus_curve *cfg, cmn_curve **ret)
 {
+    cmn_curve *c;
+    int rc;
+
     if (cfg->key_dir == NULL || !cfg->key_dir[0] || cfg->key_file == NULL || !cfg->key_file[0] ||
         !name_valid(cfg->name))
         return CMN_EINVAL;
     if (!zmq_has("curve"))
         return CMN_EBUS;
-    cmn_curve *c = calloc(1, sizeof(*c));
+    c = calloc(1, sizeof(*c));
     if (c == NULL)
         return CMN_ENOMEM;
-    int err = CMN_ENOMEM;
+    rc = CMN_ENOMEM;
     c->key_dir = strdup(cfg->key_dir);
     if (c->key_dir == NULL)
         goto out;
-    err = load_or_create_secret(c, cfg->key_file);
-    if (!err)
-        err = publish_public(c, cfg->name);
-    if (!err)
-        err = zap_start(c, zctx);
+    rc = load_or_create_secret(c, cfg->key_file);
+    if (!rc)
+        rc = publish_public(c, cfg->name);
+    if (!rc)
+        rc = zap_start(c, zctx);
 out:
-    if (err) {
+    if (rc) {
         if (c->zap != NULL && !c->running)
             zmq_close(c->zap);
         c->zap = NULL;
         cmn_curve_free(c);
-        return err;
+        return rc;
     }
     *ret = c;
     return 0;
@@ -348,12 +355,14 @@ static int endpoint_host(const char *endpoint, char *buf, size_t len)
 {
     const char *h = endpoint + 6;
     const char *semi = strchr(h, ';'); /* "tcp://source;host:port" */
+    const char *colon;
+    size_t n;
     if (semi != NULL)
         h = semi + 1;
-    const char *colon = strrchr(h, ':');
+    colon = strrchr(h, ':');
     if (colon == NULL || colon == h)
         return CMN_EINVAL;
-    size_t n = (size_t)(colon - h);
+    n = (size_t)(colon - h);
     if (h[0] == '[' && n >= 2 && h[n - 1] == ']') {
         h++;
         n -= 2;
@@ -373,16 +382,16 @@ static int set_key(void *zsock, int opt, const char *z85)
 static int apply_client(const cmn_curve *c, void *zsock, const char *endpoint)
 {
     char host[256], server_z85[Z85_KEY_LEN + 1];
-    int err = endpoint_host(endpoint, host, sizeof(host));
-    if (!err)
-        err = cmn_curve_read_public(c->key_dir, host, server_z85);
-    if (!err)
-        err = set_key(zsock, ZMQ_CURVE_SERVERKEY, server_z85);
-    if (!err)
-        err = set_key(zsock, ZMQ_CURVE_PUBLICKEY, c->public_z85);
-    if (!err)
-        err = set_key(zsock, ZMQ_CURVE_SECRETKEY, c->secret_z85);
-    return err;
+    int rc = endpoint_host(endpoint, host, sizeof(host));
+    if (!rc)
+        rc = cmn_curve_read_public(c->key_dir, host, server_z85);
+    if (!rc)
+        rc = set_key(zsock, ZMQ_CURVE_SERVERKEY, server_z85);
+    if (!rc)
+        rc = set_key(zsock, ZMQ_CURVE_PUBLICKEY, c->public_z85);
+    if (!rc)
+        rc = set_key(zsock, ZMQ_CURVE_SECRETKEY, c->secret_z85);
+    return rc;
 }
 
 static int apply_server(const cmn_curve *c, void *zsock)

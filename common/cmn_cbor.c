@@ -407,6 +407,7 @@ static void put(writer *w, const void *p, size_t n)
         return;
     if (n > w->cap - w->len) {
         size_t cap = w->cap != 0 ? w->cap : 64;
+        uint8_t *nb;
 
         while (n > cap - w->len) {
             if (cap > SIZE_MAX / 2) {
@@ -415,7 +416,7 @@ static void put(writer *w, const void *p, size_t n)
             }
             cap *= 2;
         }
-        uint8_t *nb = realloc(w->b, cap);
+        nb = realloc(w->b, cap);
 
         if (nb == NULL) {
             w->err = CMN_ENOMEM;

@@ -52,11 +52,13 @@ int cmn_coap_opt_str(const coap_pdu_t *pdu, uint16_t num, char *buf, size_t len)
 
 int cmn_coap_opt_str_of(const coap_opt_t *opt, char *buf, size_t len)
 {
+    size_t olen;
+
     if (buf == NULL || len == 0)
         return CMN_EINVAL;
     if (opt == NULL)
         return CMN_ENOTFOUND;
-    size_t olen = coap_opt_length(opt);
+    olen = coap_opt_length(opt);
     if (olen >= len)
         return CMN_ERANGE;
     memcpy(buf, coap_opt_value(opt), olen);
@@ -76,11 +78,13 @@ int cmn_coap_opt_uint(const coap_pdu_t *pdu, uint16_t num, uint32_t *ret)
 
 int cmn_coap_opt_uint_of(const coap_opt_t *opt, uint32_t *ret)
 {
+    size_t olen;
+
     if (ret == NULL)
         return CMN_EINVAL;
     if (opt == NULL)
         return CMN_ENOTFOUND;
-    size_t olen = coap_opt_length(opt);
+    olen = coap_opt_length(opt);
     if (olen > 4)
         return CMN_ERANGE;
     *ret = coap_decode_var_bytes(coap_opt_value(opt), olen);
@@ -107,18 +111,19 @@ int cmn_coap_uri_path(const coap_pdu_t *pdu, char *buf, size_t len)
 {
     coap_opt_iterator_t it;
     coap_opt_filter_t f;
+    size_t pos;
+    coap_opt_t *opt;
     if (pdu == NULL || buf == NULL || len == 0)
         return CMN_EINVAL;
     buf[0] = '\0';
     coap_option_filter_clear(&f);
     coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
     coap_option_iterator_init(pdu, &it, &f);
-    size_t pos = 0;
-    coap_opt_t *opt;
+    pos = 0;
     while ((opt = coap_option_next(&it)) != NULL) {
-        int err = append_segment(buf, len, &pos, coap_opt_value(opt), coap_opt_length(opt));
-        if (err)
-            return err;
+        int rc = append_segment(buf, len, &pos, coap_opt_value(opt), coap_opt_length(opt));
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -152,9 +157,11 @@ void cmn_coap_opts_scan(const coap_pdu_t *pdu, const uint16_t *nums, size_t n,
 
 static int optlist_add(coap_optlist_t **chain, uint16_t num, size_t len, const uint8_t *data)
 {
+    coap_optlist_t *node;
+
     if (chain == NULL)
         return CMN_EINVAL;
-    coap_optlist_t *node = coap_new_optlist(num, len, data);
+    node = coap_new_optlist(num, len, data);
     if (node == NULL)
         return CMN_ENOMEM;
     if (!coap_insert_optlist(chain, node))

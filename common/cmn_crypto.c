@@ -31,7 +31,7 @@ int cmn_hmac_sha256_v(const uint8_t *key, size_t klen, const uint8_t *const *par
     int rc = CMN_ECRYPTO;
 
     if ((key == NULL && klen != 0) || klen > UINT32_MAX || (n && (parts == NULL || lens == NULL)) ||
-        !ret_mac)
+        ret_mac == NULL)
         return CMN_EINVAL;
     if (wc_HmacInit(&hmac, NULL, INVALID_DEVID) != 0)
         return CMN_ECRYPTO;

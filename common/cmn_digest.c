@@ -144,7 +144,7 @@ int cmn_digest_response(const char *username, const char *realm, const uint8_t *
 
     if (username == NULL || realm == NULL || (pw == NULL && pwlen) || method == NULL ||
         uri == NULL || nonce == NULL || nc == NULL || cnonce == NULL || qop == NULL ||
-        (body == NULL && blen) || !ret)
+        (body == NULL && blen) || ret == NULL)
         return CMN_EINVAL;
     {
         const uint8_t *p[] = {(const uint8_t *)username, (const uint8_t *)realm, pw};

@@ -216,11 +216,13 @@ static void close_marked(cmn_dtls_guard *g)
     size_t i = 0;
 
     while (g->marked > 0 && i < g->n) {
+        coap_session_t *s;
+
         if (!g->t[i].closing) {
             i++;
             continue;
         }
-        coap_session_t *s = g->t[i].session;
+        s = g->t[i].session;
 
         if (g->t[i].by_addr)
             g->addr_closed++;

@@ -32,12 +32,16 @@ struct cmn_escertke {
 
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
+    cmn_escertke *k;
+    size_t left;
+    size_t n;
+
     (void)ssl;
-    cmn_escertke *k = arg;
-    size_t left = k->in_len - k->in_off;
+    k = arg;
+    left = k->in_len - k->in_off;
     if (left == 0)
         return WOLFSSL_CBIO_ERR_WANT_READ;
-    size_t n = (size_t)sz < left ? (size_t)sz : left;
+    n = (size_t)sz < left ? (size_t)sz : left;
     memcpy(buf, k->in + k->in_off, n);
     k->in_off += n;
     return (int)n;
@@ -45,15 +49,18 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 
 static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
+    cmn_escertke *k;
+    uint8_t *p;
+
     (void)ssl;
-    cmn_escertke *k = arg;
+    k = arg;
     if (sz <= 0)
         return 0;
     if (k->out_len + (size_t)sz > CMN_ESCERTKE_MSG_MAX) {
         k->out_over = true;
         return WOLFSSL_CBIO_ERR_GENERAL;
     }
-    uint8_t *p = realloc(k->out, k->out_len + (size_t)sz);
+    p = realloc(k->out, k->out_len + (size_t)sz);
     if (p == NULL)
         return WOLFSSL_CBIO_ERR_GENERAL;
     k->out = p;
@@ -65,6 +72,9 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len, const uint8_t *cert_der,
                      size_t cert_len, const uint8_t *key_der, size_t key_len, cmn_escertke **ret)
 {
+    cmn_escertke *k;
+    int rc;
+
     if (ca_der == NULL || cert_der == NULL || key_der == NULL || ret == NULL || ca_len == 0 ||
         cert_len == 0 || key_len == 0 || ca_len > INT32_MAX || cert_len > INT32_MAX ||
         key_len > INT32_MAX)
@@ -72,11 +82,11 @@ int cmn_escertke_new(bool initiator, const uint8_t *ca_der, size_t ca_len, const
     *ret = NULL;
     if (wolfSSL_Init() != WOLFSSL_SUCCESS)
         return CMN_ECRYPTO;
-    cmn_escertke *k = calloc(1, sizeof *k);
+    k = calloc(1, sizeof *k);
     if (k == NULL)
         return CMN_ENOMEM;
     k->initiator = initiator;
-    int rc = CMN_ECRYPTO;
+    rc = CMN_ECRYPTO;
     k->ctx = wolfSSL_CTX_new(initiator ? wolfTLSv1_2_client_method() : wolfTLSv1_2_server_method());
     if (k->ctx == NULL)
         goto fail;
@@ -124,6 +134,12 @@ void cmn_escertke_free(cmn_escertke *k)
 int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t **ret_out,
                       size_t *ret_len, bool *ret_done)
 {
+    bool want_in;
+    int ssl_rc;
+    int ssl_err;
+    bool consumed;
+    int rc;
+
     if (k == NULL || ret_out == NULL || ret_len == NULL || ret_done == NULL)
         return CMN_EINVAL;
     *ret_out = NULL;
@@ -133,7 +149,7 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
         return CMN_ESTATE;
     /* The initiator's steps take nothing, message 2, message 4; the terminator's take
      * message 1, message 3. */
-    bool want_in = !(k->initiator && k->steps == 0);
+    want_in = !(k->initiator && k->steps == 0);
     if (want_in != (in != NULL && in_len > 0) || in_len > CMN_ESCERTKE_MSG_MAX) {
         k->failed = true;
         return in_len > CMN_ESCERTKE_MSG_MAX ? CMN_ERANGE : CMN_EPROTO;
@@ -144,18 +160,18 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
     k->out = NULL;
     k->out_len = 0;
     k->out_over = false;
-    int r = k->initiator ? wolfSSL_connect(k->ssl) : wolfSSL_accept(k->ssl);
-    int err = r == WOLFSSL_SUCCESS ? 0 : wolfSSL_get_error(k->ssl, r);
-    bool consumed = k->in_off == k->in_len;
+    ssl_rc = k->initiator ? wolfSSL_connect(k->ssl) : wolfSSL_accept(k->ssl);
+    ssl_err = ssl_rc == WOLFSSL_SUCCESS ? 0 : wolfSSL_get_error(k->ssl, ssl_rc);
+    consumed = k->in_off == k->in_len;
     k->in = NULL;
     k->steps++;
-    int rc = 0;
-    if (r == WOLFSSL_SUCCESS) {
+    rc = 0;
+    if (ssl_rc == WOLFSSL_SUCCESS) {
         k->done = true;
         /* Done with bytes left over: something was appended to the last message. */
         if (!consumed)
             rc = CMN_EPROTO;
-    } else if (err == WOLFSSL_ERROR_WANT_READ) {
+    } else if (ssl_err == WOLFSSL_ERROR_WANT_READ) {
         /* Waiting for the peer: this step must have used all it got and have
          * something to send (a message holds whole records, and every message but
          * the last one is answered). */
@@ -187,16 +203,21 @@ int cmn_escertke_step(cmn_escertke *k, const uint8_t *in, size_t in_len, uint8_t
 
 int cmn_escertke_peer_cert(const cmn_escertke *k, cmn_cert_info *info, const char **ret_id)
 {
+    WOLFSSL_X509 *x;
+    int len;
+    const unsigned char *der;
+    int rc;
+
     if (k == NULL || info == NULL || ret_id == NULL)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
-    WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(k->ssl);
+    x = wolfSSL_get_peer_certificate(k->ssl);
     if (x == NULL)
         return CMN_ENOTFOUND;
-    int len = 0;
-    const unsigned char *der = wolfSSL_X509_get_der(x, &len);
-    int rc = der != NULL && len > 0 ? cmn_pki_peer_id(der, (size_t)len, info, ret_id) : CMN_EINVAL;
+    len = 0;
+    der = wolfSSL_X509_get_der(x, &len);
+    rc = der != NULL && len > 0 ? cmn_pki_peer_id(der, (size_t)len, info, ret_id) : CMN_EINVAL;
     wolfSSL_X509_free(x);
     return rc;
 }
@@ -205,13 +226,15 @@ int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
 {
     cmn_cert_info info;
     const char *id = NULL;
+    int rc;
+    size_t n;
 
     if (ret == NULL || retlen == 0)
         return CMN_EINVAL;
-    int rc = cmn_escertke_peer_cert(k, &info, &id);
+    rc = cmn_escertke_peer_cert(k, &info, &id);
     if (rc != 0)
         return rc;
-    size_t n = strlen(id);
+    n = strlen(id);
     if (n >= retlen)
         return CMN_ERANGE;
     memcpy(ret, id, n + 1);
@@ -220,7 +243,7 @@ int cmn_escertke_peer_id(const cmn_escertke *k, char *ret, size_t retlen)
 
 int cmn_escertke_export(cmn_escertke *k, uint8_t ret_exporter[CMN_EXPORTER_LEN])
 {
-    if (k == NULL || !ret_exporter)
+    if (k == NULL || ret_exporter == NULL)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
@@ -244,11 +267,13 @@ int cmn_escertke_key(cmn_escertke *k, uint8_t ret_key_id[CMN_REL_ID_LEN],
 int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_client_random[32],
                          uint8_t ret_server_random[32])
 {
-    if (k == NULL || !ret_master || !ret_client_random || !ret_server_random)
+    WOLFSSL_SESSION *s;
+
+    if (k == NULL || ret_master == NULL || ret_client_random == NULL || ret_server_random == NULL)
         return CMN_EINVAL;
     if (!k->done)
         return CMN_ESTATE;
-    WOLFSSL_SESSION *s = wolfSSL_get_session(k->ssl);
+    s = wolfSSL_get_session(k->ssl);
     if (s == NULL || wolfSSL_SESSION_get_master_key(s, ret_master, 48) != 48 ||
         wolfSSL_get_client_random(k->ssl, ret_client_random, 32) != 32 ||
         wolfSSL_get_server_random(k->ssl, ret_server_random, 32) != 32)
@@ -258,14 +283,20 @@ int cmn_escertke_secrets(cmn_escertke *k, uint8_t ret_master[48], uint8_t ret_cl
 
 char *cmn_escertke_seci(const uint8_t *msg, size_t len)
 {
+    word32 blen;
+    char *b64;
+    char *ret;
+
     if (msg == NULL || len == 0 || len > CMN_ESCERTKE_MSG_MAX)
         return NULL;
-    word32 blen = (word32)(4 * ((len + 2) / 3) + 1);
-    char *b64 = malloc(blen);
-    char *ret = NULL;
+    blen = (word32)(4 * ((len + 2) / 3) + 1);
+    b64 = malloc(blen);
+    ret = NULL;
     if (b64 != NULL && Base64_Encode_NoNl(msg, (word32)len, (byte *)b64, &blen) == 0) {
+        json_t *o;
+
         b64[blen] = '\0';
-        json_t *o = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", CMN_ESCERTKE_SIT, "eckm", b64);
+        o = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", CMN_ESCERTKE_SIT, "eckm", b64);
         ret = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
     }
@@ -275,18 +306,23 @@ char *cmn_escertke_seci(const uint8_t *msg, size_t len)
 
 int cmn_escertke_eckm(json_t *seci, uint8_t **ret, size_t *ret_len)
 {
+    const char *b64;
+    size_t n;
+    word32 out;
+    uint8_t *m;
+
     if (ret == NULL || ret_len == NULL)
         return CMN_EINVAL;
     *ret = NULL;
     *ret_len = 0;
-    const char *b64 = json_string_value(json_object_get(seci, "eckm"));
+    b64 = json_string_value(json_object_get(seci, "eckm"));
     if (json_integer_value(json_object_get(seci, "sit")) != CMN_ESCERTKE_SIT || b64 == NULL)
         return CMN_EINVAL;
-    size_t n = strlen(b64);
+    n = strlen(b64);
     if (n == 0 || n > 4 * ((CMN_ESCERTKE_MSG_MAX + 2) / 3))
         return CMN_EINVAL;
-    word32 out = (word32)n;
-    uint8_t *m = malloc(n);
+    out = (word32)n;
+    m = malloc(n);
     if (m == NULL)
         return CMN_ENOMEM;
     if (Base64_Decode((const byte *)b64, (word32)n, m, &out) != 0 || out == 0) {

@@ -13,9 +13,10 @@
 static SSL *session_ssl(const coap_session_t *session)
 {
     coap_tls_library_t lib = COAP_TLS_LIBRARY_NOTLS;
+    SSL *ssl;
     if (coap_session_get_state(session) != COAP_SESSION_STATE_ESTABLISHED)
         return NULL;
-    SSL *ssl = coap_session_get_tls(session, &lib);
+    ssl = coap_session_get_tls(session, &lib);
     if (ssl == NULL || lib != COAP_TLS_LIBRARY_OPENSSL)
         return NULL;
     if (!SSL_is_init_finished(ssl))
@@ -25,9 +26,11 @@ static SSL *session_ssl(const coap_session_t *session)
 
 int cmn_tls_export(const coap_session_t *session, const char *label, uint8_t *ret_out, size_t len)
 {
+    SSL *ssl;
+
     if (session == NULL || label == NULL || ret_out == NULL || len == 0)
         return CMN_EINVAL;
-    SSL *ssl = session_ssl(session);
+    ssl = session_ssl(session);
     if (ssl == NULL)
         return CMN_ESTATE;
     /* use_context 0: TS-0003 10.3.1 uses no context value (not even an empty one,

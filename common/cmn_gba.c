@@ -30,7 +30,7 @@ int cmn_gba_kdf(const uint8_t *key, size_t klen, uint8_t fc, const uint8_t *cons
     uint8_t lbuf[KDF_MAX_PARAMS][2];
     size_t np = 0;
 
-    if (n > KDF_MAX_PARAMS || (n && (params == NULL || lens == NULL)) || !ret)
+    if (n > KDF_MAX_PARAMS || (n && (params == NULL || lens == NULL)) || ret == NULL)
         return CMN_EINVAL;
     parts[np] = &fc;
     plens[np++] = 1;
@@ -54,17 +54,21 @@ int cmn_gba_ks_naf(const uint8_t ks[CMN_GBA_KS_LEN], const uint8_t rand[CMN_MIL_
     static const char label[] = "gba-me";
     uint8_t naf_id[255 + CMN_GBA_UA_ID_LEN];
     size_t flen;
+    const uint8_t *params[] = {(const uint8_t *)label, rand, (const uint8_t *)impi, naf_id};
+    size_t lens[4];
 
-    if (!ks || !rand || impi == NULL || naf_fqdn == NULL || !ua || !ret_ks_naf)
+    if (ks == NULL || rand == NULL || impi == NULL || naf_fqdn == NULL || ua == NULL ||
+        ret_ks_naf == NULL)
         return CMN_EINVAL;
     flen = strlen(naf_fqdn);
     if (flen == 0 || flen > 255 || strlen(impi) == 0 || strlen(impi) > CMN_GBA_IMPI_MAX)
         return CMN_EINVAL;
     memcpy(naf_id, naf_fqdn, flen);
     memcpy(naf_id + flen, ua, CMN_GBA_UA_ID_LEN);
-    const uint8_t *params[] = {(const uint8_t *)label, rand, (const uint8_t *)impi, naf_id};
-    const size_t lens[] = {sizeof(label) - 1, CMN_MIL_RAND_LEN, strlen(impi),
-                           flen + CMN_GBA_UA_ID_LEN};
+    lens[0] = sizeof(label) - 1;
+    lens[1] = CMN_MIL_RAND_LEN;
+    lens[2] = strlen(impi);
+    lens[3] = flen + CMN_GBA_UA_ID_LEN;
     return cmn_gba_kdf(ks, CMN_GBA_KS_LEN, CMN_GBA_FC_KS_NAF, params, lens, 4, ret_ks_naf);
 }
 
@@ -114,7 +118,7 @@ int cmn_gba_btid(const uint8_t rand[CMN_MIL_RAND_LEN], const char *bsf_name, cha
     char b64[32];
     int rc;
 
-    if (!rand || bsf_name == NULL || !*bsf_name || ret == NULL)
+    if (rand == NULL || bsf_name == NULL || !*bsf_name || ret == NULL)
         return CMN_EINVAL;
     rc = cmn_gba_b64_encode(rand, CMN_MIL_RAND_LEN, b64, sizeof(b64));
     if (rc < 0)

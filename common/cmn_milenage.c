@@ -75,7 +75,7 @@ int cmn_milenage_opc(const uint8_t k[CMN_MIL_K_LEN], const uint8_t op[CMN_MIL_K_
     uint8_t e[BLOCK];
     int rc;
 
-    if (!k || !op || !ret_opc)
+    if (k == NULL || op == NULL || ret_opc == NULL)
         return CMN_EINVAL;
     rc = aes_block(k, op, e);
     if (rc == 0) {
@@ -94,7 +94,7 @@ int cmn_milenage_f1(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN_MIL_K_
     uint8_t temp[BLOCK], in1[BLOCK], out[BLOCK];
     int rc;
 
-    if (!k || !opc || !rand || !sqn || !amf)
+    if (k == NULL || opc == NULL || rand == NULL || sqn == NULL || amf == NULL)
         return CMN_EINVAL;
     rc = temp_block(k, opc, rand, temp);
     if (rc < 0)
@@ -119,9 +119,9 @@ int cmn_milenage_f1(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN_MIL_K_
     if (rc < 0)
         goto out;
     xor_into(out, opc, BLOCK);
-    if (ret_mac_a)
+    if (ret_mac_a != NULL)
         memcpy(ret_mac_a, out, CMN_MIL_MAC_LEN);
-    if (ret_mac_s)
+    if (ret_mac_s != NULL)
         memcpy(ret_mac_s, out + 8, CMN_MIL_MAC_LEN);
 out:
     cmn_wipe(temp, sizeof(temp));
@@ -137,31 +137,32 @@ int cmn_milenage_f2345(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN_MIL
     uint8_t temp[BLOCK], out[BLOCK];
     int rc;
 
-    if (!k || !opc || !rand)
+    if (k == NULL || opc == NULL || rand == NULL)
         return CMN_EINVAL;
     /* OUTi = E_K(rot(TEMP xor OPc, ri) xor ci) xor OPc for i = 2..5 */
     rc = temp_block(k, opc, rand, temp);
     if (rc < 0)
         goto out;
-    if (ret_res || ret_ak) { /* OUT2: r2 = 0, c2 = 1; AK = OUT2[0..5], RES = OUT2[8..15] */
+    if (ret_res != NULL ||
+        ret_ak != NULL) { /* OUT2: r2 = 0, c2 = 1; AK = OUT2[0..5], RES = OUT2[8..15] */
         if ((rc = out_block(k, opc, temp, 0, 1, out)) < 0)
             goto out;
-        if (ret_ak)
+        if (ret_ak != NULL)
             memcpy(ret_ak, out, CMN_MIL_AK_LEN);
-        if (ret_res)
+        if (ret_res != NULL)
             memcpy(ret_res, out + 8, CMN_MIL_RES_LEN);
     }
-    if (ret_ck) { /* OUT3: r3 = 32, c3 = 2 */
+    if (ret_ck != NULL) { /* OUT3: r3 = 32, c3 = 2 */
         if ((rc = out_block(k, opc, temp, 4, 2, out)) < 0)
             goto out;
         memcpy(ret_ck, out, CMN_MIL_CK_LEN);
     }
-    if (ret_ik) { /* OUT4: r4 = 64, c4 = 4 */
+    if (ret_ik != NULL) { /* OUT4: r4 = 64, c4 = 4 */
         if ((rc = out_block(k, opc, temp, 8, 4, out)) < 0)
             goto out;
         memcpy(ret_ik, out, CMN_MIL_CK_LEN);
     }
-    if (ret_ak_star) { /* OUT5: r5 = 96, c5 = 8; AK* = OUT5[0..5] */
+    if (ret_ak_star != NULL) { /* OUT5: r5 = 96, c5 = 8; AK* = OUT5[0..5] */
         if ((rc = out_block(k, opc, temp, 12, 8, out)) < 0)
             goto out;
         memcpy(ret_ak_star, out, CMN_MIL_AK_LEN);
@@ -198,7 +199,7 @@ int cmn_milenage_autn(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN_MIL_
     uint8_t sqn_b[CMN_MIL_SQN_LEN], ak[CMN_MIL_AK_LEN];
     int rc;
 
-    if (!ret_autn || sqn > CMN_MIL_SQN_MAX || !amf)
+    if (ret_autn == NULL || sqn > CMN_MIL_SQN_MAX || amf == NULL)
         return CMN_EINVAL;
     cmn_milenage_sqn_put(sqn, sqn_b);
     rc = cmn_milenage_f1(k, opc, rand, sqn_b, amf, ret_autn + 8, NULL);
@@ -222,7 +223,7 @@ int cmn_milenage_autn_open(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN
     uint8_t ak[CMN_MIL_AK_LEN], sqn_b[CMN_MIL_SQN_LEN], mac[CMN_MIL_MAC_LEN];
     int rc;
 
-    if (!autn)
+    if (autn == NULL)
         return CMN_EINVAL;
     rc = cmn_milenage_f2345(k, opc, rand, ret_res, ret_ck, ret_ik, ak, NULL);
     if (rc < 0)
@@ -240,11 +241,11 @@ int cmn_milenage_autn_open(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN
         *ret_sqn = cmn_milenage_sqn_get(sqn_b);
 out:
     if (rc < 0) { /* nothing derived from a forged challenge leaves */
-        if (ret_res)
+        if (ret_res != NULL)
             cmn_wipe(ret_res, CMN_MIL_RES_LEN);
-        if (ret_ck)
+        if (ret_ck != NULL)
             cmn_wipe(ret_ck, CMN_MIL_CK_LEN);
-        if (ret_ik)
+        if (ret_ik != NULL)
             cmn_wipe(ret_ik, CMN_MIL_CK_LEN);
     }
     cmn_wipe(ak, sizeof(ak));
@@ -260,7 +261,7 @@ int cmn_milenage_auts(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CMN_MIL_
     uint8_t sqn_b[CMN_MIL_SQN_LEN], ak_star[CMN_MIL_AK_LEN];
     int rc;
 
-    if (!ret_auts || sqn_ms > CMN_MIL_SQN_MAX)
+    if (ret_auts == NULL || sqn_ms > CMN_MIL_SQN_MAX)
         return CMN_EINVAL;
     cmn_milenage_sqn_put(sqn_ms, sqn_b);
     rc = cmn_milenage_f2345(k, opc, rand, NULL, NULL, NULL, NULL, ak_star);
@@ -280,7 +281,7 @@ int cmn_milenage_auts_check(const uint8_t k[CMN_MIL_K_LEN], const uint8_t opc[CM
     uint8_t sqn_b[CMN_MIL_SQN_LEN], ak_star[CMN_MIL_AK_LEN], mac_s[CMN_MIL_MAC_LEN];
     int rc;
 
-    if (!auts || ret_sqn_ms == NULL)
+    if (auts == NULL || ret_sqn_ms == NULL)
         return CMN_EINVAL;
     rc = cmn_milenage_f2345(k, opc, rand, NULL, NULL, NULL, NULL, ak_star);
     if (rc < 0)

@@ -85,19 +85,19 @@ static int load_last(cmn_store *store, uint64_t *ret_last)
 {
     void *val = NULL;
     size_t len = 0;
-    int err = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_KEY, CMN_SYNC_KEY_LEN, &val, &len);
-    if (err == CMN_ENOTFOUND) {
+    int rc = cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_KEY, CMN_SYNC_KEY_LEN, &val, &len);
+    if (rc == CMN_ENOTFOUND) {
         *ret_last = 0;
         return 0;
     }
-    if (err)
-        return err;
+    if (rc)
+        return rc;
     if (len != 8)
-        err = CMN_ECORRUPT;
+        rc = CMN_ECORRUPT;
     else
         *ret_last = cmn_store_key_u64(val);
     cmn_store_free_val(val, len);
-    return err;
+    return rc;
 }
 
 /* The recorded epoch ("" when none: first contact, or a position from before epochs). */
@@ -105,21 +105,21 @@ static int load_epoch(cmn_store *store, char ret[CMN_SYNC_EPOCH_MAX + 1])
 {
     void *val = NULL;
     size_t len = 0;
-    int err =
+    int rc =
         cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN, &val, &len);
     ret[0] = '\0';
-    if (err == CMN_ENOTFOUND)
+    if (rc == CMN_ENOTFOUND)
         return 0;
-    if (err)
-        return err;
+    if (rc)
+        return rc;
     if (len > CMN_SYNC_EPOCH_MAX || memchr(val, '\0', len) != NULL)
-        err = CMN_ECORRUPT;
+        rc = CMN_ECORRUPT;
     else {
         memcpy(ret, val, len);
         ret[len] = '\0';
     }
     cmn_store_free_val(val, len);
-    return err;
+    return rc;
 }
 
 /* The digest of last_applied's Event; *ret_have false when none is recorded. */
@@ -127,21 +127,21 @@ static int load_digest(cmn_store *store, uint8_t ret[CMN_SHA256_LEN], bool *ret_
 {
     void *val = NULL;
     size_t len = 0;
-    int err =
+    int rc =
         cmn_store_get(store, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN, &val, &len);
     *ret_have = false;
-    if (err == CMN_ENOTFOUND)
+    if (rc == CMN_ENOTFOUND)
         return 0;
-    if (err)
-        return err;
+    if (rc)
+        return rc;
     if (len != CMN_SHA256_LEN)
-        err = CMN_ECORRUPT;
+        rc = CMN_ECORRUPT;
     else {
         memcpy(ret, val, CMN_SHA256_LEN);
         *ret_have = true;
     }
     cmn_store_free_val(val, len);
-    return err;
+    return rc;
 }
 
 static char *join(const char *a, const char *b)
@@ -158,10 +158,13 @@ static char *join(const char *a, const char *b)
 int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const char *sync_ep,
                  const char *target_id, cmn_sync_apply_fn fn, void *arg, cmn_sync **ret)
 {
+    cmn_sync *s;
+    int rc;
+
     if (bus == NULL || store == NULL || events_ep == NULL || sync_ep == NULL || target_id == NULL ||
         fn == NULL || ret == NULL)
         return CMN_EINVAL;
-    cmn_sync *s = calloc(1, sizeof(*s));
+    s = calloc(1, sizeof(*s));
     if (s == NULL)
         return CMN_ENOMEM;
     s->bus = bus;
@@ -172,22 +175,22 @@ int cmn_sync_new(cmn_bus *bus, cmn_store *store, const char *events_ep, const ch
     s->sync_ep = strdup(sync_ep);
     s->target_id = strdup(target_id);
     s->sender = join(CMN_SYNC_SENDER_PREFIX, target_id);
-    int err = (s->sync_ep == NULL || s->target_id == NULL || s->sender == NULL) ? CMN_ENOMEM : 0;
-    if (!err)
-        err = load_last(store, &s->last);
-    if (!err)
-        err = load_epoch(store, s->epoch);
-    if (!err)
-        err = load_digest(store, s->digest, &s->have_digest);
-    if (!err)
-        err = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &s->sub);
-    if (!err)
-        err = cmn_bus_monitor(bus, s->sub, &s->mon);
-    if (!err)
-        err = cmn_bus_open(bus, CMN_BUS_DEALER, sync_ep, &s->dealer);
-    if (err) {
+    rc = (s->sync_ep == NULL || s->target_id == NULL || s->sender == NULL) ? CMN_ENOMEM : 0;
+    if (!rc)
+        rc = load_last(store, &s->last);
+    if (!rc)
+        rc = load_epoch(store, s->epoch);
+    if (!rc)
+        rc = load_digest(store, s->digest, &s->have_digest);
+    if (!rc)
+        rc = cmn_bus_open(bus, CMN_BUS_SUB, events_ep, &s->sub);
+    if (!rc)
+        rc = cmn_bus_monitor(bus, s->sub, &s->mon);
+    if (!rc)
+        rc = cmn_bus_open(bus, CMN_BUS_DEALER, sync_ep, &s->dealer);
+    if (rc) {
         cmn_sync_free(s);
-        return err;
+        return rc;
     }
     s->known = s->last;
     *ret = s;
@@ -263,10 +266,11 @@ static int collect_key(const void *key, size_t klen, const void *val, size_t vle
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
         void **keys = realloc(l->keys, cap * sizeof(*keys));
+        size_t *lens;
         if (keys == NULL)
             return CMN_ENOMEM;
         l->keys = keys;
-        size_t *lens = realloc(l->lens, cap * sizeof(*lens));
+        lens = realloc(l->lens, cap * sizeof(*lens));
         if (lens == NULL)
             return CMN_ENOMEM;
         l->lens = lens;
@@ -285,19 +289,19 @@ int cmn_sync_clear_db(cmn_store *store, cmn_txn *txn, const char *db,
 {
     key_list l = {.keep = keep};
     /* MDB_NOTLS: a read transaction next to txn is fine; txn has written nothing to db */
-    int err = cmn_store_foreach(store, db, NULL, 0, collect_key, &l);
+    int rc = cmn_store_foreach(store, db, NULL, 0, collect_key, &l);
     for (size_t i = 0; i < l.n; i++) {
-        if (!err)
-            err = cmn_txn_del(txn, db, l.keys[i], l.lens[i]);
-        if (err == CMN_ENOTFOUND)
-            err = 0;
+        if (!rc)
+            rc = cmn_txn_del(txn, db, l.keys[i], l.lens[i]);
+        if (rc == CMN_ENOTFOUND)
+            rc = 0;
         free(l.keys[i]);
     }
     free(l.keys);
     free(l.lens);
-    if (!err && ret_n != NULL)
+    if (!rc && ret_n != NULL)
         *ret_n = l.n;
-    return err;
+    return rc;
 }
 
 static void schedule_retry(cmn_sync *s, int64_t now_ms)
@@ -312,10 +316,10 @@ static void drain_events(cmn_sync *s)
 {
     for (;;) {
         Tep__Envelope *env = NULL;
-        int err = cmn_bus_recv(s->sub, NULL, NULL, &env);
-        if (err == CMN_ECORRUPT)
+        int rc = cmn_bus_recv(s->sub, NULL, NULL, &env);
+        if (rc == CMN_ECORRUPT)
             continue; /* dropped; the next event or the sync answer covers it */
-        if (err)
+        if (rc)
             return;
         if (env->body_case == TEP__ENVELOPE__BODY_EVENT && env->event != NULL &&
             env->event->seq > s->known)
@@ -331,9 +335,9 @@ static void drain_events(cmn_sync *s)
 static void drain_monitor(cmn_sync *s)
 {
     unsigned ev = 0;
-    int err;
-    while ((err = cmn_bus_monitor_recv(s->mon, &ev)) == 0 || err == CMN_ECORRUPT) {
-        if (err == 0 && ev == CMN_BUS_EV_CONNECTED && !s->outstanding)
+    int rc;
+    while ((rc = cmn_bus_monitor_recv(s->mon, &ev)) == 0 || rc == CMN_ECORRUPT) {
+        if (rc == 0 && ev == CMN_BUS_EV_CONNECTED && !s->outstanding)
             s->ask_now = true;
     }
 }
@@ -370,9 +374,9 @@ static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret
     cmn_txn *txn = NULL;
     uint64_t last = s->last;
     uint8_t digest[CMN_SHA256_LEN] = {0};
-    int err = cmn_store_txn_begin(s->store, &txn);
-    if (err)
-        return err;
+    int rc = cmn_store_txn_begin(s->store, &txn);
+    if (rc)
+        return rc;
     *ret_gap = false;
     for (size_t i = 0; i < resp->n_items; i++) {
         const Tep__SyncItem *it = resp->items[i];
@@ -382,31 +386,31 @@ static int apply_items(cmn_sync *s, const Tep__SyncResponse *resp, uint64_t *ret
             *ret_gap = true;
             break;
         }
-        err = s->fn(txn, it, s->arg);
-        if (err)
+        rc = s->fn(txn, it, s->arg);
+        if (rc)
             goto out;
         last = it->event->seq;
-        err = event_digest(it->event, digest); /* kept: the last one's is stored */
-        if (err)
+        rc = event_digest(it->event, digest); /* kept: the last one's is stored */
+        if (rc)
             goto out;
     }
     if (last == s->last)
         goto out; /* nothing new: abort the empty transaction */
-    err = store_last(txn, last);
-    if (!err)
-        err = store_digest(txn, digest);
-    if (!err)
-        err = cmn_txn_commit(txn);
+    rc = store_last(txn, last);
+    if (!rc)
+        rc = store_digest(txn, digest);
+    if (!rc)
+        rc = cmn_txn_commit(txn);
     txn = NULL; /* commit frees it, also on failure */
 out:
     cmn_txn_abort(txn);
-    if (!err && last != s->last) {
+    if (!rc && last != s->last) {
         memcpy(s->digest, digest, sizeof(digest));
         s->have_digest = true;
     }
-    if (!err)
+    if (!rc)
         *ret_new = last;
-    return err;
+    return rc;
 }
 
 /* Why the answer's store is not the one last_applied counts in: *ret_why, or NULL.
@@ -414,6 +418,10 @@ out:
  * digest; missing or different, the log is another history than the one applied. */
 static int reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp, const char **ret_why)
 {
+    const Tep__SyncItem *first;
+    int rc;
+    uint8_t digest[CMN_SHA256_LEN];
+
     *ret_why = NULL;
     if (s->epoch[0] != '\0' && strcmp(s->epoch, resp->epoch) != 0)
         *ret_why = "epoch_changed";
@@ -421,16 +429,15 @@ static int reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp, const 
         *ret_why = "seq_went_back";
     if (*ret_why != NULL || !s->req_check)
         return 0;
-    const Tep__SyncItem *first = resp->n_items ? resp->items[0] : NULL;
-    uint8_t digest[CMN_SHA256_LEN];
+    first = resp->n_items ? resp->items[0] : NULL;
     if (first == NULL || first->event == NULL || first->event->seq != s->last) {
         *ret_why = "history_diverged";
         return 0;
     }
-    int err = event_digest(first->event, digest);
-    if (!err && memcmp(digest, s->digest, CMN_SHA256_LEN) != 0)
+    rc = event_digest(first->event, digest);
+    if (!rc && memcmp(digest, s->digest, CMN_SHA256_LEN) != 0)
         *ret_why = "history_diverged";
-    return err;
+    return rc;
 }
 
 /* One transaction: the daemon's derived records deleted, last_applied 0 (no digest), the
@@ -438,31 +445,32 @@ static int reset_reason(const cmn_sync *s, const Tep__SyncResponse *resp, const 
 static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
 {
     cmn_txn *txn = NULL;
+    int rc;
     CMN_WARN(SUB,
              "event=enroller_reset reason=%s old_epoch=%s new_epoch=%s last_applied=%llu "
              "enroller_last_seq=%llu",
              why, s->epoch[0] ? s->epoch : "-", resp->epoch[0] ? resp->epoch : "-",
              (unsigned long long)s->last, (unsigned long long)resp->last_seq);
-    int err = cmn_store_txn_begin(s->store, &txn);
-    if (!err && s->reset_fn != NULL)
-        err = s->reset_fn(s->store, txn, s->reset_arg);
-    if (!err)
-        err = store_last(txn, 0);
-    if (!err) {
-        err = cmn_txn_del(txn, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN);
-        if (err == CMN_ENOTFOUND)
-            err = 0; /* a position from before digests */
+    rc = cmn_store_txn_begin(s->store, &txn);
+    if (!rc && s->reset_fn != NULL)
+        rc = s->reset_fn(s->store, txn, s->reset_arg);
+    if (!rc)
+        rc = store_last(txn, 0);
+    if (!rc) {
+        rc = cmn_txn_del(txn, CMN_SYNC_DB, CMN_SYNC_DIGEST_KEY, CMN_SYNC_DIGEST_KEY_LEN);
+        if (rc == CMN_ENOTFOUND)
+            rc = 0; /* a position from before digests */
     }
-    if (!err)
-        err = store_epoch(txn, resp->epoch);
-    if (!err) {
-        err = cmn_txn_commit(txn);
+    if (!rc)
+        rc = store_epoch(txn, resp->epoch);
+    if (!rc) {
+        rc = cmn_txn_commit(txn);
         txn = NULL; /* commit frees it, also on failure */
     }
     cmn_txn_abort(txn);
-    if (err) {
-        CMN_ERR(SUB, "event=enroller_reset_failed reason=%s err=%s", why, cmn_strerror(err));
-        return err;
+    if (rc) {
+        CMN_ERR(SUB, "event=enroller_reset_failed reason=%s err=%s", why, cmn_strerror(rc));
+        return rc;
     }
     snprintf(s->epoch, sizeof(s->epoch), "%s", resp->epoch);
     s->last = 0;
@@ -475,51 +483,54 @@ static int reset(cmn_sync *s, const Tep__SyncResponse *resp, const char *why)
 /* First contact with an enroller that has an epoch: record it (before any item). */
 static int adopt_epoch(cmn_sync *s, const char *epoch)
 {
-    int err = cmn_store_put(s->store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN,
-                            epoch, strlen(epoch));
-    if (!err)
+    int rc = cmn_store_put(s->store, CMN_SYNC_DB, CMN_SYNC_EPOCH_KEY, CMN_SYNC_EPOCH_KEY_LEN, epoch,
+                           strlen(epoch));
+    if (!rc)
         snprintf(s->epoch, sizeof(s->epoch), "%s", epoch);
-    return err;
+    return rc;
 }
 
 static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t now_ms)
 {
     uint64_t new_last = s->last;
     bool gap = false;
-    int err = 0;
+    int rc = 0;
+    const char *why;
+    bool progress;
+    bool behind;
     if (resp->epoch == NULL || strlen(resp->epoch) > CMN_SYNC_EPOCH_MAX) {
         schedule_retry(s, now_ms);
         return CMN_EPROTO;
     }
-    const char *why = NULL;
-    if ((err = reset_reason(s, resp, &why))) {
+    why = NULL;
+    if ((rc = reset_reason(s, resp, &why))) {
         schedule_retry(s, now_ms);
-        return err;
+        return rc;
     }
     if (why != NULL) {
-        err = reset(s, resp, why);
-        if (err)
+        rc = reset(s, resp, why);
+        if (rc)
             schedule_retry(s, now_ms);
         else {
             s->ask_now = true; /* everything from 0; this answer's items are dropped */
             s->retry_at = 0;
         }
-        return err;
+        return rc;
     }
-    if (s->epoch[0] == '\0' && resp->epoch[0] != '\0' && (err = adopt_epoch(s, resp->epoch))) {
+    if (s->epoch[0] == '\0' && resp->epoch[0] != '\0' && (rc = adopt_epoch(s, resp->epoch))) {
         schedule_retry(s, now_ms);
-        return err;
+        return rc;
     }
     if (resp->last_seq > s->known)
         s->known = resp->last_seq;
-    err = apply_items(s, resp, &new_last, &gap);
-    if (err) {
+    rc = apply_items(s, resp, &new_last, &gap);
+    if (rc) {
         schedule_retry(s, now_ms);
-        return err;
+        return rc;
     }
-    bool progress = new_last > s->last;
+    progress = new_last > s->last;
     s->last = new_last;
-    bool behind = gap || resp->more || s->known > s->last;
+    behind = gap || resp->more || s->known > s->last;
     /* after a reset also when the new log gave nothing: what was deleted is gone */
     if (s->hook != NULL && (progress || (s->reset_pending && !behind)))
         s->hook(s->last, s->hook_arg);
@@ -536,25 +547,28 @@ static int handle_response(cmn_sync *s, const Tep__SyncResponse *resp, int64_t n
 
 static int drain_answers(cmn_sync *s, int64_t now_ms)
 {
-    int ret = 0;
+    int rc = 0;
+
     for (;;) {
         Tep__Envelope *env = NULL;
-        int err = cmn_bus_recv(s->dealer, NULL, NULL, &env);
-        if (err == CMN_ECORRUPT)
+        int got = cmn_bus_recv(s->dealer, NULL, NULL, &env);
+        bool ours;
+
+        if (got == CMN_ECORRUPT)
             continue;
-        if (err)
-            return err == CMN_EAGAIN ? ret : err;
-        bool ours = s->outstanding && env->request_id == s->req_id &&
-                    env->body_case == TEP__ENVELOPE__BODY_SYNC_RESP && env->sync_resp != NULL;
+        if (got != 0)
+            return got == CMN_EAGAIN ? rc : got;
+        ours = s->outstanding && env->request_id == s->req_id &&
+               env->body_case == TEP__ENVELOPE__BODY_SYNC_RESP && env->sync_resp != NULL;
         if (ours) {
             s->outstanding = false;
-            err = handle_response(s, env->sync_resp, now_ms);
-            if (err)
-                ret = err;
+            got = handle_response(s, env->sync_resp, now_ms);
+            if (got != 0)
+                rc = got;
         } else if (s->outstanding && env->request_id == s->req_id) {
             s->outstanding = false; /* an Error or another body: try again later */
             schedule_retry(s, now_ms);
-            ret = CMN_EPROTO;
+            rc = CMN_EPROTO;
         }
         cmn_bus_env_free(env);
     }
@@ -566,19 +580,21 @@ static int send_request(cmn_sync *s, int64_t now_ms)
 {
     Tep__Envelope env;
     Tep__SyncRequest req;
+    bool check;
+    int rc;
     cmn_bus_env_init(&env, s->sender, 0);
     tep__sync_request__init(&req);
     /* with a digest, last itself comes back first, to check it is the one applied */
-    bool check = s->last > 0 && s->have_digest;
+    check = s->last > 0 && s->have_digest;
     req.after_seq = check ? s->last - 1 : s->last;
     req.target_id = s->target_id;
     req.max = CMN_SYNC_MAX;
     env.body_case = TEP__ENVELOPE__BODY_SYNC_REQ;
     env.sync_req = &req;
-    int err = cmn_bus_send(s->dealer, NULL, 0, &env);
-    if (err) {
+    rc = cmn_bus_send(s->dealer, NULL, 0, &env);
+    if (rc) {
         schedule_retry(s, now_ms);
-        return err;
+        return rc;
     }
     s->outstanding = true;
     s->req_check = check;
@@ -594,10 +610,11 @@ static int send_request(cmn_sync *s, int64_t now_ms)
 static int reopen_dealer(cmn_sync *s)
 {
     cmn_bus_sock *fresh = NULL;
+    int rc;
     s->outstanding = false;
-    int err = cmn_bus_open(s->bus, CMN_BUS_DEALER, s->sync_ep, &fresh);
-    if (err)
-        return err;
+    rc = cmn_bus_open(s->bus, CMN_BUS_DEALER, s->sync_ep, &fresh);
+    if (rc)
+        return rc;
     cmn_bus_close(s->dealer);
     s->dealer = fresh;
     return 0;
@@ -614,15 +631,19 @@ static bool want_request(const cmn_sync *s, int64_t now_ms)
 
 int cmn_sync_process(cmn_sync *s, int64_t now_ms)
 {
+    int rc;
+
     if (s == NULL)
         return CMN_EINVAL;
     drain_monitor(s);
     drain_events(s);
-    int err = drain_answers(s, now_ms);
+    rc = drain_answers(s, now_ms);
     if (s->outstanding && now_ms - s->sent_ms >= CMN_SYNC_RETRY_MS) {
+        int rerr;
+
         s->ask_now = true;
         s->retry_at = 0;
-        int rerr = reopen_dealer(s);
+        rerr = reopen_dealer(s);
         if (rerr)
             return rerr; /* the old DEALER stays; the next tick asks on it */
     }
@@ -637,8 +658,8 @@ int cmn_sync_process(cmn_sync *s, int64_t now_ms)
             if (rerr)
                 serr = rerr;
         }
-        if (!err)
-            err = serr;
+        if (!rc)
+            rc = serr;
     }
-    return err;
+    return rc;
 }

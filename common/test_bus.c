@@ -44,8 +44,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    cmn_bus_free(f->bus);
     char path[128];
+    cmn_bus_free(f->bus);
     snprintf(path, sizeof(path), "%s/s.ipc", f->dir);
     unlink(path);
     rmdir(f->dir);
@@ -131,13 +131,22 @@ static void test_ipc_dir_made(void **state)
 /* DEALER asks, ROUTER answers with a credential; the DEALER gets it with its id. */
 static void test_router_dealer_round_trip(void **state)
 {
+    Tep__SyncItem item, *items[1] = {&item};
     fixture *f = *state;
     cmn_bus_sock *r = NULL, *d = NULL;
+    Tep__Envelope req;
+    Tep__SyncRequest sr;
+    size_t ilen;
+    Tep__Envelope *got;
+    Tep__Envelope resp;
+    Tep__SyncResponse srs;
+    Tep__Event ev;
+    Tep__Credential cred;
+    uint8_t ident[CMN_BUS_IDENT_MAX];
+    uint8_t key[32];
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &r), 0);
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_DEALER, f->ep, &d), 0);
 
-    Tep__Envelope req;
-    Tep__SyncRequest sr;
     cmn_bus_env_init(&req, "tep-cse", 0);
     tep__sync_request__init(&sr);
     sr.after_seq = 7;
@@ -147,9 +156,8 @@ static void test_router_dealer_round_trip(void **state)
     req.sync_req = &sr;
     assert_int_equal(cmn_bus_send(d, NULL, 0, &req), 0);
 
-    uint8_t ident[CMN_BUS_IDENT_MAX];
-    size_t ilen = 0;
-    Tep__Envelope *got = NULL;
+    ilen = 0;
+    got = NULL;
     assert_int_equal(cmn_bus_recv_wait(r, 2000, ident, &ilen, &got), 0);
     assert_true(ilen > 0);
     assert_int_equal(got->body_case, TEP__ENVELOPE__BODY_SYNC_REQ);
@@ -157,13 +165,7 @@ static void test_router_dealer_round_trip(void **state)
     assert_string_equal(got->sync_req->target_id, "/tep-cse");
     assert_string_equal(got->sender, "tep-cse");
 
-    uint8_t key[32];
     memset(key, 0xa5, sizeof(key));
-    Tep__Envelope resp;
-    Tep__SyncResponse srs;
-    Tep__SyncItem item, *items[1] = {&item};
-    Tep__Event ev;
-    Tep__Credential cred;
     cmn_bus_env_init(&resp, "tep-enroller", got->request_id);
     tep__sync_response__init(&srs);
     tep__sync_item__init(&item);
@@ -201,19 +203,20 @@ static void test_router_dealer_round_trip(void **state)
  * "slow joiner" delay, hence the retries). */
 static void test_pub_sub(void **state)
 {
+    Tep__Envelope env, *got = NULL;
     fixture *f = *state;
     cmn_bus_sock *p = NULL, *s = NULL;
+    Tep__Event ev;
+    int rc;
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_PUB, f->ep, &p), 0);
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_SUB, f->ep, &s), 0);
-    Tep__Envelope env, *got = NULL;
-    Tep__Event ev;
-    int err = CMN_ETIMEOUT;
-    for (int i = 0; i < 100 && err == CMN_ETIMEOUT; i++) {
+    rc = CMN_ETIMEOUT;
+    for (int i = 0; i < 100 && rc == CMN_ETIMEOUT; i++) {
         event_env(&env, &ev, 5);
         assert_int_equal(cmn_bus_send(p, NULL, 0, &env), 0);
-        err = cmn_bus_recv_wait(s, 50, NULL, NULL, &got);
+        rc = cmn_bus_recv_wait(s, 50, NULL, NULL, &got);
     }
-    assert_int_equal(err, 0);
+    assert_int_equal(rc, 0);
     assert_int_equal(got->body_case, TEP__ENVELOPE__BODY_EVENT);
     assert_int_equal(got->event->seq, 5);
     assert_string_equal(got->event->enrolee_id, "Cdevice01");
@@ -270,25 +273,30 @@ static void test_corrupt_frames_dropped(void **state)
 {
     fixture *f = *state;
     cmn_bus_sock *r = NULL;
+    void *zctx;
+    void *raw;
+    int linger;
+    Tep__Envelope *got;
+    Tep__Envelope env;
+    Tep__Event ev;
+    size_t n;
+    const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    uint8_t buf[256];
     assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &r), 0);
-    void *zctx = zmq_ctx_new();
-    void *raw = zmq_socket(zctx, ZMQ_DEALER);
-    int linger = 0;
+    zctx = zmq_ctx_new();
+    raw = zmq_socket(zctx, ZMQ_DEALER);
+    linger = 0;
     zmq_setsockopt(raw, ZMQ_LINGER, &linger, sizeof(linger));
     assert_int_equal(zmq_connect(raw, f->ep), 0);
 
-    Tep__Envelope *got = NULL;
-    const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    got = NULL;
     assert_int_equal(zmq_send(raw, junk, sizeof(junk), 0), (int)sizeof(junk));
     assert_int_equal(cmn_bus_recv_wait(r, 2000, NULL, NULL, &got), CMN_ECORRUPT);
     assert_null(got);
 
-    Tep__Envelope env;
-    Tep__Event ev;
     event_env(&env, &ev, 1);
     env.version = CMN_BUS_VERSION + 1;
-    uint8_t buf[256];
-    size_t n = tep__envelope__pack(&env, buf);
+    n = tep__envelope__pack(&env, buf);
     assert_int_equal(zmq_send(raw, buf, n, 0), (int)n);
     assert_int_equal(cmn_bus_recv_wait(r, 2000, NULL, NULL, &got), CMN_ECORRUPT);
 
@@ -310,11 +318,11 @@ static void test_corrupt_frames_dropped(void **state)
 
 static void test_request_timeout(void **state)
 {
+    Tep__Envelope req, *resp = NULL;
     fixture *f = *state;
     cmn_bus_sock *r = NULL;
-    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &r), 0);
-    Tep__Envelope req, *resp = NULL;
     Tep__Event ev;
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &r), 0);
     event_env(&req, &ev, 1);
     assert_int_equal(cmn_bus_request(f->bus, f->ep, &req, 150, &resp), CMN_ETIMEOUT);
     assert_null(resp);
@@ -334,34 +342,35 @@ static void *respond(void *arg)
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
     Tep__Envelope *got = NULL;
-    if (cmn_bus_recv_wait(rs->router, 3000, ident, &ilen, &got) != 0)
-        return NULL;
     Tep__Envelope reply;
     Tep__Error e;
+    int rc;
+    if (cmn_bus_recv_wait(rs->router, 3000, ident, &ilen, &got) != 0)
+        return NULL;
     tep__error__init(&e);
     cmn_bus_env_init(&reply, "responder", got->request_id + 1);
     reply.body_case = TEP__ENVELOPE__BODY_ERROR;
     reply.error = &e;
     e.err = -99;
-    int err = cmn_bus_send(rs->router, ident, ilen, &reply);
+    rc = cmn_bus_send(rs->router, ident, ilen, &reply);
     reply.request_id = got->request_id;
     e.err = CMN_EDENIED;
-    if (!err)
-        err = cmn_bus_send(rs->router, ident, ilen, &reply);
-    rs->ok = err == 0;
+    if (!rc)
+        rc = cmn_bus_send(rs->router, ident, ilen, &reply);
+    rs->ok = rc == 0;
     cmn_bus_env_free(got);
     return NULL;
 }
 
 static void test_request_skips_other_ids(void **state)
 {
+    Tep__Envelope req, *resp = NULL;
     fixture *f = *state;
     responder rs = {0};
-    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &rs.router), 0);
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, respond, &rs), 0);
-    Tep__Envelope req, *resp = NULL;
     Tep__Event ev;
+    assert_int_equal(cmn_bus_open(f->bus, CMN_BUS_ROUTER, f->ep, &rs.router), 0);
+    assert_int_equal(pthread_create(&th, NULL, respond, &rs), 0);
     event_env(&req, &ev, 3);
     assert_int_equal(cmn_bus_request(f->bus, f->ep, &req, 3000, &resp), 0);
     pthread_join(th, NULL);
@@ -421,12 +430,13 @@ static cmn_bus *curve_bus(const curve_fixture *f, const char *key_dir, const cha
 static int curve_setup(void **state)
 {
     curve_fixture *f = calloc(1, sizeof(*f));
+    int port;
     assert_non_null(f);
     strcpy(f->dir, "/tmp/tep-test-curve-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->keys, sizeof(f->keys), "%s/keys", f->dir);
     snprintf(f->other, sizeof(f->other), "%s/other", f->dir);
-    int port = free_tcp_port();
+    port = free_tcp_port();
     snprintf(f->bind_ep, sizeof(f->bind_ep), "tcp://127.0.0.1:%d", port);
     snprintf(f->conn_ep, sizeof(f->conn_ep), "tcp://localhost:%d", port);
     f->server = curve_bus(f, f->keys, "localhost");
@@ -475,8 +485,9 @@ static void read_text(const char *path, char *buf, size_t len)
 static void copy_file(const char *from, const char *to)
 {
     char buf[128];
+    FILE *fp;
     read_text(from, buf, sizeof(buf));
-    FILE *fp = fopen(to, "w");
+    fp = fopen(to, "w");
     assert_non_null(fp);
     fputs(buf, fp);
     fclose(fp);
@@ -492,27 +503,27 @@ static int curve_try(curve_fixture *f, int wait_ms)
     Tep__Event ev;
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
-    int err =
+    int rc =
         f->router != NULL ? 0 : cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router);
     cmn_bus_sock *r = f->router;
-    if (!err)
-        err = cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d);
+    if (!rc)
+        rc = cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d);
     event_env(&req, &ev, 11);
-    if (!err)
-        err = cmn_bus_send(d, NULL, 0, &req);
-    if (!err)
-        err = cmn_bus_recv_wait(r, wait_ms, ident, &ilen, &got);
-    if (!err)
-        err = cmn_bus_send(r, ident, ilen, got);
+    if (!rc)
+        rc = cmn_bus_send(d, NULL, 0, &req);
+    if (!rc)
+        rc = cmn_bus_recv_wait(r, wait_ms, ident, &ilen, &got);
+    if (!rc)
+        rc = cmn_bus_send(r, ident, ilen, got);
     cmn_bus_env_free(got);
     got = NULL;
-    if (!err)
-        err = cmn_bus_recv_wait(d, wait_ms, NULL, NULL, &got);
-    if (!err && (got->request_id != req.request_id || got->event->seq != 11))
-        err = CMN_EPROTO;
+    if (!rc)
+        rc = cmn_bus_recv_wait(d, wait_ms, NULL, NULL, &got);
+    if (!rc && (got->request_id != req.request_id || got->event->seq != 11))
+        rc = CMN_EPROTO;
     cmn_bus_env_free(got);
     cmn_bus_close(d);
-    return err;
+    return rc;
 }
 
 static void curve_exchange(curve_fixture *f, bool ok)
@@ -566,20 +577,21 @@ static void test_curve_peer_is_the_client_key(void **state)
     char peer[CMN_BUS_PEER_MAX], pub[128], path[160], list[200], copy[160];
     cmn_bus_peers *peers = NULL;
     const char *bound = NULL;
+    int rc;
 
     f->client = curve_bus(f, f->keys, "client1");
     assert_int_equal(cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router), 0);
     assert_int_equal(cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d), 0);
     event_env(&req, &ev, 12);
     assert_int_equal(cmn_bus_send(d, NULL, 0, &req), 0);
-    int err = CMN_EAGAIN;
-    for (int i = 0; i < 300 && err == CMN_EAGAIN; i++) {
-        err = cmn_bus_recv_peer(f->router, ident, &ilen, peer, &got);
-        if (err == CMN_EAGAIN)
+    rc = CMN_EAGAIN;
+    for (int i = 0; i < 300 && rc == CMN_EAGAIN; i++) {
+        rc = cmn_bus_recv_peer(f->router, ident, &ilen, peer, &got);
+        if (rc == CMN_EAGAIN)
             usleep(10000);
     }
     cmn_bus_close(d);
-    assert_int_equal(err, 0);
+    assert_int_equal(rc, 0);
     cmn_bus_env_free(got);
     snprintf(path, sizeof(path), "%s/client1.pub", f->keys);
     read_text(path, pub, sizeof(pub));
@@ -672,6 +684,8 @@ static void test_curve_monitor_after_handshake(void **state)
     cmn_bus_sock *d = NULL, *mon = NULL;
     char from[160], to[160];
     cmn_bus *good;
+    bool refused;
+    bool connected;
     assert_int_equal(cmn_bus_open(f->server, CMN_BUS_ROUTER, f->bind_ep, &f->router), 0);
     assert_int_equal(mkdir(f->other, 0755), 0);
     f->client = curve_bus(f, f->other, "client3");
@@ -682,14 +696,14 @@ static void test_curve_monitor_after_handshake(void **state)
     copy_file(from, to); /* a wrong server key */
     assert_int_equal(cmn_bus_open(f->client, CMN_BUS_DEALER, f->conn_ep, &d), 0);
     assert_int_equal(cmn_bus_monitor(f->client, d, &mon), 0);
-    bool refused = !monitor_connected(mon, 700);
+    refused = !monitor_connected(mon, 700);
     cmn_bus_close(mon);
     cmn_bus_close(d);
     assert_true(refused);
     good = curve_bus(f, f->keys, "client4");
     assert_int_equal(cmn_bus_open(good, CMN_BUS_DEALER, f->conn_ep, &d), 0);
     assert_int_equal(cmn_bus_monitor(good, d, &mon), 0);
-    bool connected = monitor_connected(mon, 3000);
+    connected = monitor_connected(mon, 3000);
     cmn_bus_close(mon);
     cmn_bus_close(d);
     cmn_bus_free(good);
@@ -703,13 +717,14 @@ static void test_curve_open_and_config_errors(void **state)
     curve_fixture *f = *state;
     cmn_bus_sock *s = NULL;
     char ep[160], file[160];
+    cmn_bus_curve c;
+    FILE *fp;
     assert_int_equal(cmn_bus_open(f->server, CMN_BUS_DEALER, "tcp://nosuchpeer:1", &s),
                      CMN_ENOTFOUND);
     snprintf(ep, sizeof(ep), "ipc://%s/plain.ipc", f->dir);
     assert_int_equal(cmn_bus_open(f->server, CMN_BUS_ROUTER, ep, &s), 0);
     cmn_bus_close(s);
 
-    cmn_bus_curve c;
     snprintf(file, sizeof(file), "%s/x.key", f->dir);
     assert_int_equal(cmn_bus_new(&f->client), 0);
     curve_cfg(&c, f->keys, file, "../escape");
@@ -719,7 +734,7 @@ static void test_curve_open_and_config_errors(void **state)
     c.enabled = false;
     assert_int_equal(cmn_bus_curve_enable(f->client, &c), 0);
     /* a malformed key file is reported, never replaced */
-    FILE *fp = fopen(file, "w");
+    fp = fopen(file, "w");
     assert_non_null(fp);
     fputs("not a key\n", fp);
     fclose(fp);

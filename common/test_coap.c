@@ -62,6 +62,9 @@ static void test_register_options(void **state)
 static void test_options_round_trip(void **state)
 {
     coap_optlist_t *chain = NULL;
+    coap_pdu_t *pdu;
+    char buf[64];
+    uint32_t v;
     assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "tep-cse"), 0);
     assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "device01"), 0);
     assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "data"), 0);
@@ -70,10 +73,9 @@ static void test_options_round_trip(void **state)
     assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_RQI, "req-0001"), 0);
     assert_int_equal(cmn_coap_optlist_uint(&chain, CMN_OPT_RSC, 2001), 0);
     assert_int_equal(cmn_coap_optlist_uint(&chain, CMN_OPT_EC, 0), 0);
-    coap_pdu_t *pdu = request_with(&chain);
+    pdu = request_with(&chain);
 
-    char buf[64];
-    uint32_t v = 0;
+    v = 0;
     assert_int_equal(cmn_coap_opt_uint(pdu, CMN_OPT_TY, &v), 0);
     assert_int_equal(v, 4);
     assert_int_equal(cmn_coap_opt_str(pdu, CMN_OPT_FR, buf, sizeof(buf)), 0);
@@ -99,8 +101,9 @@ static void test_uri_path_edge_cases(void **state)
 {
     char buf[32];
     coap_optlist_t *chain = NULL;
+    coap_pdu_t *pdu;
     assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_FR, "CAdmin"), 0);
-    coap_pdu_t *pdu = request_with(&chain);
+    pdu = request_with(&chain);
     strcpy(buf, "junk");
     assert_int_equal(cmn_coap_uri_path(pdu, buf, sizeof(buf)), 0);
     assert_string_equal(buf, ""); /* no Uri-Path: the empty path */
@@ -135,6 +138,7 @@ static void test_opts_scan_matches_readers(void **state)
     char path[64], buf[64];
     uint32_t v = 0;
     int rc = -1;
+    coap_pdu_t *pdu;
 
     assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "tep-cse"), 0);
     assert_int_equal(cmn_coap_optlist_str(&chain, COAP_OPTION_URI_PATH, "device01"), 0);
@@ -142,7 +146,7 @@ static void test_opts_scan_matches_readers(void **state)
     assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_FR, "Cdevice01"), 0);
     assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_RQI, "first"), 0);
     assert_int_equal(cmn_coap_optlist_str(&chain, CMN_OPT_RQI, "second"), 0);
-    coap_pdu_t *pdu = request_with(&chain);
+    pdu = request_with(&chain);
 
     cmn_coap_opts_scan(pdu, nums, 4, opt, path, sizeof(path), &rc);
     assert_int_equal(rc, 0);
@@ -221,6 +225,7 @@ static coap_context_t *server_new(const coap_address_t *addr, bool register_opts
 {
     coap_context_t *ctx = coap_new_context(NULL);
     coap_dtls_spsk_t spsk;
+    coap_resource_t *r;
     assert_non_null(ctx);
     memset(&spsk, 0, sizeof(spsk));
     spsk.version = COAP_DTLS_SPSK_SETUP_VERSION;
@@ -232,7 +237,7 @@ static coap_context_t *server_new(const coap_address_t *addr, bool register_opts
     if (register_opts)
         assert_int_equal(cmn_coap_register_options(ctx), 0);
     assert_non_null(coap_new_endpoint(ctx, addr, COAP_PROTO_DTLS));
-    coap_resource_t *r = coap_resource_init(coap_make_str_const("tep-cse"), 0);
+    r = coap_resource_init(coap_make_str_const("tep-cse"), 0);
     coap_register_handler(r, COAP_REQUEST_GET, srv_handler);
     coap_add_resource(ctx, r);
     return ctx;
@@ -241,6 +246,7 @@ static coap_context_t *server_new(const coap_address_t *addr, bool register_opts
 static coap_session_t *client_new(coap_context_t *ctx, const coap_address_t *dst)
 {
     coap_dtls_cpsk_t cpsk;
+    coap_session_t *s;
     memset(&cpsk, 0, sizeof(cpsk));
     cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
     cpsk.client_sni = "mef.tep.local";
@@ -250,7 +256,7 @@ static coap_session_t *client_new(coap_context_t *ctx, const coap_address_t *dst
     cpsk.psk_info.key.length = sizeof(psk_key);
     assert_int_equal(cmn_coap_register_options(ctx), 0);
     coap_register_response_handler(ctx, cli_handler);
-    coap_session_t *s = coap_new_client_session_psk2(ctx, NULL, dst, COAP_PROTO_DTLS, &cpsk);
+    s = coap_new_client_session_psk2(ctx, NULL, dst, COAP_PROTO_DTLS, &cpsk);
     assert_non_null(s);
     return s;
 }
@@ -274,16 +280,20 @@ static void send_onem2m_get(coap_session_t *s)
 static void run_exchange(bool register_on_server)
 {
     coap_address_t addr;
+    coap_context_t *srv;
+    coap_context_t *cli;
+    coap_session_t *s;
+    uint8_t early[EXPORT_LEN];
+    int64_t deadline;
     loopback(&addr, tst_free_udp_port());
     memset(&xc, 0, sizeof(xc));
-    coap_context_t *srv = server_new(&addr, register_on_server);
-    coap_context_t *cli = coap_new_context(NULL);
+    srv = server_new(&addr, register_on_server);
+    cli = coap_new_context(NULL);
     assert_non_null(cli);
-    coap_session_t *s = client_new(cli, &addr);
-    uint8_t early[EXPORT_LEN];
+    s = client_new(cli, &addr);
     assert_int_equal(cmn_tls_export(s, LABEL_BOOTSTRAP, early, EXPORT_LEN), CMN_ESTATE);
     send_onem2m_get(s);
-    int64_t deadline = cmn_mono_ms() + 5000;
+    deadline = cmn_mono_ms() + 5000;
     while (!xc.answered && cmn_mono_ms() < deadline) {
         coap_io_process(cli, 5);
         coap_io_process(srv, 5);
@@ -295,6 +305,7 @@ static void run_exchange(bool register_on_server)
 
 static void test_dtls_exchange_and_exporter(void **state)
 {
+    static const uint8_t zero[EXPORT_LEN];
     assert_true(coap_dtls_is_supported()); /* tep's libcoap is built with DTLS */
     run_exchange(true);
     assert_true(xc.handled);
@@ -313,7 +324,6 @@ static void test_dtls_exchange_and_exporter(void **state)
     assert_memory_equal(xc.srv_boot, xc.cli_boot, EXPORT_LEN);
     assert_memory_equal(xc.srv_conn, xc.cli_conn, EXPORT_LEN);
     assert_memory_not_equal(xc.srv_boot, xc.srv_conn, EXPORT_LEN);
-    static const uint8_t zero[EXPORT_LEN];
     assert_memory_not_equal(xc.srv_boot, zero, EXPORT_LEN);
 }
 
@@ -333,8 +343,9 @@ static void test_exporter_plain_session(void **state)
     coap_context_t *ctx = coap_new_context(NULL);
     coap_address_t dst;
     uint8_t out[EXPORT_LEN];
+    coap_session_t *s;
     loopback(&dst, tst_free_udp_port());
-    coap_session_t *s = coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP);
+    s = coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP);
     assert_non_null(s);
     assert_int_equal(cmn_tls_export(s, LABEL_BOOTSTRAP, out, EXPORT_LEN), CMN_ESTATE);
     assert_int_equal(cmn_tls_export(NULL, LABEL_BOOTSTRAP, out, EXPORT_LEN), CMN_EINVAL);

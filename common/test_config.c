@@ -340,6 +340,8 @@ static void test_print_help(void **state)
  * allowed, split at the first '=', keys unique, empty items and blanks inside refused. */
 static void test_pairs(void **state)
 {
+    static const char *const bad[] = {"/a",     "=x",     "/a=",       "/a=1,,/b=2", "/a=1, ",
+                                      "/a b=1", "/a=x y", "/a=1,/a=2", ","};
     cmn_cfg_pair *p = NULL;
     size_t n = 99;
     char why[160];
@@ -358,8 +360,6 @@ static void test_pairs(void **state)
     assert_string_equal(p[1].key, "/b");
     assert_string_equal(p[1].value, "x=y");
     cmn_cfg_pairs_free(p, n);
-    static const char *const bad[] = {"/a",     "=x",     "/a=",       "/a=1,,/b=2", "/a=1, ",
-                                      "/a b=1", "/a=x y", "/a=1,/a=2", ","};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         why[0] = '\0';
         assert_int_equal(cmn_cfg_pairs_parse(bad[i], &p, &n, why, sizeof(why)), CMN_EINVAL);

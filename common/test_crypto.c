@@ -95,12 +95,13 @@ static void test_random_large_buffer(void **state)
 {
     size_t len = 200000; /* more than one wolfCrypt block request */
     uint8_t *buf = calloc(1, len);
+    size_t zeros;
     (void)state;
 
     assert_non_null(buf);
     assert_int_equal(cmn_random(buf, len), 0);
     /* the tail was filled too: 4096 zero bytes in a row would be a miss */
-    size_t zeros = 0;
+    zeros = 0;
     for (size_t i = len - 4096; i < len; i++)
         zeros += buf[i] == 0;
     assert_true(zeros < 4096);

@@ -49,10 +49,11 @@ static void prf(const uint8_t *secret, size_t slen, const char *label, const uin
     assert_int_equal(cmn_hmac_sha256(secret, slen, ls, lslen, a), 0);
     for (size_t done = 0; done < len;) {
         uint8_t t[32];
+        size_t n;
         memcpy(blk, a, 32);
         memcpy(blk + 32, ls, lslen);
         assert_int_equal(cmn_hmac_sha256(secret, slen, blk, 32 + lslen, t), 0);
-        size_t n = len - done < 32 ? len - done : 32;
+        n = len - done < 32 ? len - done : 32;
         memcpy(out + done, t, n);
         done += n;
         assert_int_equal(cmn_hmac_sha256(secret, slen, a, 32, a), 0);
@@ -69,8 +70,9 @@ static void assert_hex(const uint8_t *b, size_t n, const char *expect)
 
 static void test_prf_vector(void **state)
 {
-    (void)state;
     uint8_t secret[16], seed[16], out[100];
+
+    (void)state;
     assert_int_equal(cmn_hex_decode("9bbe436ba940f017b17652849a71db35", secret, 16), 0);
     assert_int_equal(cmn_hex_decode("a0ba9f936cda311827a6f796ffd5198c", seed, 16), 0);
     prf(secret, 16, "test label", seed, 16, out, sizeof out);
@@ -80,8 +82,12 @@ static void test_prf_vector(void **state)
 /* Fixed master secret and randoms -> exporter -> split -> Ke2e_master (B = /tep-cse). */
 static void test_kat_chain(void **state)
 {
-    (void)state;
+    uint8_t master[CMN_KEY_LEN];
+    cmn_e2e_keys keys;
+
     uint8_t ms[48], rnd[64], ex[CMN_EXPORTER_LEN], kid[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
+
+    (void)state;
     for (int i = 0; i < 48; i++)
         ms[i] = (uint8_t)i;
     for (int i = 0; i < 64; i++)
@@ -90,8 +96,6 @@ static void test_kat_chain(void **state)
     cmn_kdf_split_exporter(ex, kid, key);
     assert_hex(kid, sizeof kid, KAT_KEY_ID);
     assert_hex(key, sizeof key, KAT_KEY);
-    uint8_t master[CMN_KEY_LEN];
-    cmn_e2e_keys keys;
     assert_int_equal(cmn_e2e_master(key, "/tep-cse", master), 0);
     assert_hex(master, sizeof master, KAT_MASTER);
     assert_int_equal(cmn_e2e_keys_from_pair(key, "/tep-cse", &keys), 0);
@@ -121,11 +125,11 @@ static void issue(const cred *ca, const char *id, cred *ret)
     int64_t now = (int64_t)time(NULL);
     uint8_t csr[1024];
     size_t csr_len = sizeof csr;
+    cmn_ca c = {ca->key, ca->key_len, ca->cert, ca->cert_len};
     ret->key_len = sizeof ret->key;
     ret->cert_len = sizeof ret->cert;
     assert_int_equal(cmn_ca_key_new(ret->key, &ret->key_len), 0);
     assert_int_equal(cmn_ca_make_csr(ret->key, ret->key_len, id, csr, &csr_len), 0);
-    cmn_ca c = {ca->key, ca->key_len, ca->cert, ca->cert_len};
     assert_int_equal(
         cmn_ca_issue(&c, csr, csr_len, id, now, now + 86400, ret->cert, &ret->cert_len), 0);
 }
@@ -155,6 +159,7 @@ static int run(cmn_escertke *i, cmn_escertke *t, int tamper)
     size_t len = 0;
     bool done = false;
     int rc = 0;
+    uint8_t *last;
     for (int n = 1; n <= 4; n++) {
         uint8_t *next = NULL;
         size_t nlen = 0;
@@ -171,7 +176,7 @@ static int run(cmn_escertke *i, cmn_escertke *t, int tamper)
         m = next;
         len = nlen;
     }
-    uint8_t *last = NULL;
+    last = NULL;
     rc = cmn_escertke_step(i, m, len, &last, &len, &done);
     free(m);
     m = last;
@@ -185,26 +190,30 @@ static int run(cmn_escertke *i, cmn_escertke *t, int tamper)
 
 static void test_handshake(void **state)
 {
-    (void)state;
+    char id[CMN_CA_ID_MAX];
     cred ca, dev, cse;
+    cmn_escertke *i, *t, *i2, *t2;
+    uint8_t ki[CMN_REL_ID_LEN], kt[CMN_REL_ID_LEN], a[CMN_KEY_LEN], b[CMN_KEY_LEN];
+    uint8_t ms[48], rnd[64], ex[CMN_EXPORTER_LEN], want[CMN_EXPORTER_LEN];
+    uint8_t k2[CMN_REL_ID_LEN], b2[CMN_KEY_LEN];
+
+    (void)state;
     make_pair(&ca, &dev, &cse);
-    cmn_escertke *i = end_point(true, &ca, &dev), *t = end_point(false, &ca, &cse);
+    i = end_point(true, &ca, &dev);
+    t = end_point(false, &ca, &cse);
     assert_int_equal(run(i, t, 0), 0);
 
-    char id[CMN_CA_ID_MAX];
     assert_int_equal(cmn_escertke_peer_id(i, id, sizeof id), 0);
     assert_string_equal(id, "/tep-cse");
     assert_int_equal(cmn_escertke_peer_id(t, id, sizeof id), 0);
     assert_string_equal(id, "Cdevice01");
 
-    uint8_t ki[CMN_REL_ID_LEN], kt[CMN_REL_ID_LEN], a[CMN_KEY_LEN], b[CMN_KEY_LEN];
     assert_int_equal(cmn_escertke_key(i, ki, a), 0);
     assert_int_equal(cmn_escertke_key(t, kt, b), 0);
     assert_memory_equal(ki, kt, sizeof ki);
     assert_memory_equal(a, b, sizeof a);
 
     /* The exporter is RFC 5705's over this session: PRF(master, label, cr || sr). */
-    uint8_t ms[48], rnd[64], ex[CMN_EXPORTER_LEN], want[CMN_EXPORTER_LEN];
     assert_int_equal(cmn_escertke_secrets(t, ms, rnd, rnd + 32), 0);
     prf(ms, 48, CMN_LABEL_ESCERTKE, rnd, 64, want, sizeof want);
     assert_int_equal(cmn_escertke_export(i, ex), 0);
@@ -213,9 +222,9 @@ static void test_handshake(void **state)
     assert_memory_equal(ex + CMN_REL_ID_LEN, a, CMN_KEY_LEN);
 
     /* A second run gives another key. */
-    cmn_escertke *i2 = end_point(true, &ca, &dev), *t2 = end_point(false, &ca, &cse);
+    i2 = end_point(true, &ca, &dev);
+    t2 = end_point(false, &ca, &cse);
     assert_int_equal(run(i2, t2, 0), 0);
-    uint8_t k2[CMN_REL_ID_LEN], b2[CMN_KEY_LEN];
     assert_int_equal(cmn_escertke_key(i2, k2, b2), 0);
     assert_memory_not_equal(b2, a, sizeof a);
     cmn_escertke_free(i2);
@@ -227,23 +236,26 @@ static void test_handshake(void **state)
 /* A certificate from another CA is refused by either end. */
 static void test_other_ca(void **state)
 {
-    (void)state;
+    cred evil_cse;
     cred ca, other, dev, cse, evil;
+    cmn_escertke *i, *t;
+    uint8_t kid[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
+
+    (void)state;
     make_ca(&ca, "tep CA");
     make_ca(&other, "tep CA"); /* same name, other key */
     issue(&ca, "Cdevice01", &dev);
     issue(&ca, "/tep-cse", &cse);
     issue(&other, "Cdevice01", &evil);
 
-    cmn_escertke *i = end_point(true, &other, &evil), *t = end_point(false, &ca, &cse);
+    i = end_point(true, &other, &evil);
+    t = end_point(false, &ca, &cse);
     assert_int_equal(run(i, t, 0), CMN_EDENIED);
-    uint8_t kid[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
     assert_int_equal(cmn_escertke_key(t, kid, key), CMN_ESTATE);
     cmn_escertke_free(i);
     cmn_escertke_free(t);
 
     /* and the initiator refuses a terminator from the other CA */
-    cred evil_cse;
     issue(&other, "/tep-cse", &evil_cse);
     i = end_point(true, &ca, &dev);
     t = end_point(false, &other, &evil_cse);
@@ -255,14 +267,16 @@ static void test_other_ca(void **state)
 /* A flipped bit in any message ends the handshake, never with a key. */
 static void test_tampered(void **state)
 {
-    (void)state;
     cred ca, dev, cse;
+
+    (void)state;
     make_pair(&ca, &dev, &cse);
     for (int n = 1; n <= 4; n++) {
         cmn_escertke *i = end_point(true, &ca, &dev), *t = end_point(false, &ca, &cse);
         int rc = run(i, t, n);
-        assert_true(rc == CMN_EDENIED || rc == CMN_EPROTO);
         uint8_t kid[CMN_REL_ID_LEN], key[CMN_KEY_LEN];
+
+        assert_true(rc == CMN_EDENIED || rc == CMN_EPROTO);
         assert_int_not_equal(cmn_escertke_key(i, kid, key), 0);
         cmn_escertke_free(i);
         cmn_escertke_free(t);
@@ -272,13 +286,17 @@ static void test_tampered(void **state)
 /* Out of order, truncated or empty messages are protocol errors. */
 static void test_bad_sequence(void **state)
 {
-    (void)state;
+    bool done;
     cred ca, dev, cse;
-    make_pair(&ca, &dev, &cse);
-    cmn_escertke *i = end_point(true, &ca, &dev), *t = end_point(false, &ca, &cse);
+    cmn_escertke *i, *t;
     uint8_t *m = NULL, *m2 = NULL;
     size_t len = 0, len2 = 0;
-    bool done = false;
+
+    (void)state;
+    make_pair(&ca, &dev, &cse);
+    i = end_point(true, &ca, &dev);
+    t = end_point(false, &ca, &cse);
+    done = false;
     /* the terminator needs message 1 */
     assert_int_equal(cmn_escertke_step(t, NULL, 0, &m2, &len2, &done), CMN_EPROTO);
     cmn_escertke_free(t);

@@ -82,6 +82,8 @@ static void answer(enroller *e, const uint8_t *ident, size_t ilen, const Tep__En
     uint32_t max = e->cap ? e->cap : req->sync_req->max;
     size_t n = 0;
     uint64_t seq = req->sync_req->after_seq + 1;
+    Tep__Envelope env;
+    Tep__SyncResponse resp;
     for (; seq <= e->n_events && n < max; seq++) {
         if (seq == e->skip_seq) {
             e->skip_seq = 0;
@@ -91,8 +93,6 @@ static void answer(enroller *e, const uint8_t *ident, size_t ilen, const Tep__En
         ptrs[n] = &its[n];
         n++;
     }
-    Tep__Envelope env;
-    Tep__SyncResponse resp;
     cmn_bus_env_init(&env, "fake-enroller", req->request_id);
     tep__sync_response__init(&resp);
     resp.n_items = n;
@@ -154,6 +154,7 @@ static int apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
 {
     applier *a = arg;
     uint64_t seq = item->event->seq;
+    const Tep__Credential *c;
     if (seq == a->fail_at) {
         a->fail_at = 0;
         return CMN_EIO;
@@ -161,7 +162,7 @@ static int apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
     if (a->n < MAX_SEQ)
         a->order[a->n++] = seq;
     assert_non_null(item->credential);
-    const Tep__Credential *c = item->credential;
+    c = item->credential;
     return cmn_txn_put(txn, "creds", c->key_id, strlen(c->key_id), c->key.data, c->key.len);
 }
 
@@ -175,16 +176,17 @@ static void hook(uint64_t last, void *arg)
 static int reset_fn(cmn_store *store, cmn_txn *txn, void *arg)
 {
     applier *a = arg;
+    int rc;
     if (a->fail_resets > 0) {
         a->fail_resets--;
         return CMN_EIO;
     }
-    int err = cmn_sync_clear_db(store, txn, "creds", NULL, &a->cleared);
-    if (!err) {
+    rc = cmn_sync_clear_db(store, txn, "creds", NULL, &a->cleared);
+    if (!rc) {
         a->resets++;
         a->n = 0; /* from here on, order[] holds what the new log applies */
     }
-    return err;
+    return rc;
 }
 
 typedef struct {
@@ -233,12 +235,13 @@ static int teardown(void **state)
 
 static void start_sync(fixture *f)
 {
+    int fds[2];
+
     assert_int_equal(
         cmn_sync_new(f->bus, f->store, f->events_ep, f->sync_ep, TARGET, apply, &f->app, &f->sync),
         0);
     cmn_sync_set_applied_hook(f->sync, hook, &f->app);
     cmn_sync_set_reset_fn(f->sync, reset_fn, &f->app);
-    int fds[2];
     cmn_sync_fds(f->sync, fds);
     assert_true(fds[0] >= 0 && fds[1] >= 0);
 }
@@ -249,8 +252,8 @@ static void run(fixture *f, int ms, uint64_t want)
 {
     int64_t end = cmn_mono_ms() + ms;
     while (cmn_mono_ms() < end) {
-        int err = cmn_sync_process(f->sync, cmn_mono_ms() + f->skew);
-        assert_true(err == 0 || err == CMN_EIO); /* CMN_EIO: the failing applier */
+        int rc = cmn_sync_process(f->sync, cmn_mono_ms() + f->skew);
+        assert_true(rc == 0 || rc == CMN_EIO); /* CMN_EIO: the failing applier */
         serve(&f->enr);
         if (want && cmn_sync_last_applied(f->sync) >= want)
             return;
@@ -284,6 +287,8 @@ static void assert_cred(fixture *f, uint64_t seq)
 static void test_catch_up_after_down(void **state)
 {
     fixture *f = *state;
+    int64_t end;
+    int before;
     for (uint64_t s = 1; s <= 5; s++) {
         f->enr.n_events = s;
         publish(&f->enr, s); /* no subscriber: lost */
@@ -300,7 +305,7 @@ static void test_catch_up_after_down(void **state)
 
     /* a new event on the PUB socket makes the subscriber ask from 5 */
     f->enr.n_events = 6;
-    int64_t end = cmn_mono_ms() + 3000;
+    end = cmn_mono_ms() + 3000;
     while (cmn_sync_last_applied(f->sync) < 6 && cmn_mono_ms() < end) {
         publish(&f->enr, 6); /* repeated: the SUB may still be joining */
         run(f, 100, 6);
@@ -313,7 +318,7 @@ static void test_catch_up_after_down(void **state)
     cmn_sync_free(f->sync);
     f->sync = NULL;
     f->app.n = 0;
-    int before = f->enr.n_requests;
+    before = f->enr.n_requests;
     start_sync(f);
     assert_int_equal(cmn_sync_last_applied(f->sync), 6);
     run(f, 200, 0);
@@ -424,10 +429,11 @@ static void restart_enroller(fixture *f)
 static void enroller_back_with(fixture *f, const char *epoch, uint64_t n_events)
 {
     int hooks = f->app.hook_calls;
+    int64_t end;
     f->enr.epoch = epoch;
     f->enr.n_events = n_events;
     restart_enroller(f);
-    int64_t end = cmn_mono_ms() + 3000;
+    end = cmn_mono_ms() + 3000;
     while ((f->app.resets == 0 || f->app.hook_calls == hooks) && cmn_mono_ms() < end)
         run(f, 20, 0);
     assert_int_equal(f->app.resets, 1);
@@ -450,13 +456,14 @@ static void applied_five(fixture *f)
 static void test_epoch_adopted(void **state)
 {
     fixture *f = *state;
+    int before;
     applied_five(f);
     assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
     cmn_sync_free(f->sync);
     f->sync = NULL;
     start_sync(f);
     assert_string_equal(cmn_sync_epoch(f->sync), EPOCH_A);
-    int before = f->enr.n_requests;
+    before = f->enr.n_requests;
     f->enr.n_events = 6;
     run(f, 3000, 6);
     assert_int_equal(f->enr.afters[before], 4);
@@ -492,8 +499,9 @@ static void test_epoch_adopted_over_old_position(void **state)
 static void test_epoch_change_resets(void **state)
 {
     fixture *f = *state;
+    int before;
     applied_five(f);
-    int before = f->enr.n_requests;
+    before = f->enr.n_requests;
     enroller_back_with(f, EPOCH_B, 8);
     assert_int_equal(f->app.cleared, 5);
     assert_int_equal(f->enr.afters[before], 4);
@@ -518,12 +526,13 @@ static void test_epoch_change_resets(void **state)
 static void test_epoch_change_fresh_store(void **state)
 {
     fixture *f = *state;
+    int64_t end;
     applied_five(f);
     enroller_back_with(f, EPOCH_B, 0);
     assert_int_equal(cmn_sync_last_applied(f->sync), 0);
     assert_int_equal(count_creds(f), 0);
     f->enr.n_events = 2;
-    int64_t end = cmn_mono_ms() + 3000;
+    end = cmn_mono_ms() + 3000;
     while (cmn_sync_last_applied(f->sync) < 2 && cmn_mono_ms() < end) {
         publish(&f->enr, 2);
         run(f, 100, 2);
@@ -605,9 +614,10 @@ static void test_history_diverged_resets(void **state)
 {
     fixture *f = *state;
     log_capture c;
+    int before;
     capture_log(&c);
     applied_five(f);
-    int before = f->enr.n_requests;
+    before = f->enr.n_requests;
     f->enr.diverge_from = 5;
     enroller_back_with(f, EPOCH_A, 8);
     assert_int_equal(f->enr.afters[before], 4);
@@ -652,10 +662,11 @@ static void test_same_history_no_reset(void **state)
 {
     fixture *f = *state;
     log_capture c;
+    int before;
     capture_log(&c);
     applied_five(f);
     f->app.n = 0;
-    int before = f->enr.n_requests;
+    before = f->enr.n_requests;
     f->enr.n_events = 8;
     restart_enroller(f);
     run(f, 3000, 8);
@@ -675,20 +686,23 @@ static void test_old_position_adopts_digest(void **state)
 {
     fixture *f = *state;
     log_capture c;
+    int before;
+    void *val;
+    size_t len;
     capture_log(&c);
     applied_five(f);
     cmn_sync_free(f->sync);
     f->sync = NULL;
     assert_int_equal(cmn_store_del(f->store, CMN_SYNC_DB, "last_digest", 11), 0);
     f->enr.n_events = 7;
-    int before = f->enr.n_requests;
+    before = f->enr.n_requests;
     start_sync(f);
     run(f, 3000, 7);
     assert_int_equal(f->enr.afters[before], 5);
     assert_int_equal(f->app.resets, 0);
     assert_int_equal(cmn_sync_last_applied(f->sync), 7);
-    void *val = NULL;
-    size_t len = 0;
+    val = NULL;
+    len = 0;
     assert_int_equal(cmn_store_get(f->store, CMN_SYNC_DB, "last_digest", 11, &val, &len), 0);
     assert_int_equal(len, 32);
     cmn_store_free_val(val, len);

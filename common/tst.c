@@ -150,14 +150,14 @@ int tst_wait_log(const char *path, const char *needle, pid_t pid, int timeout_ms
 
 int tst_stop(pid_t pid, int timeout_ms)
 {
-    int status = 0;
+    int rc = 0;
 
     if (pid <= 0)
         return -1;
     kill(pid, SIGTERM);
     for (int waited = 0; waited < timeout_ms; waited += POLL_MS) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (waitpid(pid, &rc, WNOHANG) == pid)
+            return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
         sleep_ms(POLL_MS);
     }
     kill(pid, SIGKILL);

@@ -86,6 +86,9 @@ int cse_admit_take(cse_admit *a, const char *originator)
     slot *s = find(a, originator != NULL ? originator : "");
 
     if (s == NULL) {
+        const char *o;
+        size_t len;
+
         if (a->n == a->cap) {
             size_t cap = a->cap ? a->cap * 2 : 16;
             slot *t = realloc(a->slots, cap * sizeof(*t));
@@ -97,8 +100,8 @@ int cse_admit_take(cse_admit *a, const char *originator)
         }
         s = &a->slots[a->n++];
         memset(s, 0, sizeof(*s));
-        const char *o = originator != NULL ? originator : "";
-        size_t len = strnlen(o, ORIGINATOR_MAX - 1);
+        o = originator != NULL ? originator : "";
+        len = strnlen(o, ORIGINATOR_MAX - 1);
 
         memcpy(s->originator, o, len);
         s->originator[len] = '\0';

@@ -350,8 +350,10 @@ static int add_path(coap_optlist_t **chain, const coap_uri_t *u)
     const uint8_t *p = u->path.s, *end = u->path.s + u->path.length, *slash;
 
     while (p < end) {
+        size_t n;
+
         slash = memchr(p, '/', (size_t)(end - p));
-        size_t n = slash != NULL ? (size_t)(slash - p) : (size_t)(end - p);
+        n = slash != NULL ? (size_t)(slash - p) : (size_t)(end - p);
         if (!coap_insert_optlist(chain, coap_new_optlist(COAP_OPTION_URI_PATH, n, p)))
             return CMN_ENOMEM;
         p += n + (slash != NULL);
@@ -753,8 +755,10 @@ static int add_query(coap_optlist_t **chain, const char *query)
     const char *p = query, *amp;
 
     while (p != NULL && *p != '\0') {
+        size_t n;
+
         amp = strchr(p, '&');
-        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+        n = amp != NULL ? (size_t)(amp - p) : strlen(p);
         if (n > 0 && !coap_insert_optlist(
                          chain, coap_new_optlist(COAP_OPTION_URI_QUERY, n, (const uint8_t *)p)))
             return CMN_ENOMEM;

@@ -313,8 +313,10 @@ static void add_location(coap_pdu_t *rsp, const char *path)
     const char *seg = path, *slash;
 
     while (*seg != '\0') {
+        size_t n;
+
         slash = strchr(seg, '/');
-        size_t n = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
+        n = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
         coap_add_option(rsp, COAP_OPTION_LOCATION_PATH, n, (const uint8_t *)seg);
         seg += n;
         if (*seg == '/')
@@ -337,6 +339,10 @@ static void release_body(coap_session_t *session, void *app_ptr)
 static void write_response(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
                            coap_pdu_t *response, int op, const req_opts *o, cse_rsp *rsp)
 {
+    char *body;
+    size_t len;
+    coap_string_t *query;
+
     coap_pdu_set_code(response, cmn_rsc_to_coap(rsp->rsc, op));
     if (rsp->rsc == CMN_RSC_CREATED && rsp->location[0] != '\0')
         add_location(response, rsp->location);
@@ -349,16 +355,16 @@ static void write_response(coap_resource_t *res, coap_session_t *session, const 
         return;
     /* The body is libcoap's from here on, success or not (Block2 may outlive this
      * handler; on failure libcoap has already called release_body). */
-    char *body = rsp->body;
+    body = rsp->body;
 
     rsp->body = NULL;
-    size_t len = o->body_len != 0 ? o->body_len : strlen(body);
+    len = o->body_len != 0 ? o->body_len : strlen(body);
     /* libcoap keeps a body of several blocks and serves the later blocks (Block2 num > 0,
      * which never reach the handler) from it, with the first block's ETag (RFC 7959
      * 2.4), matching them by resource, method and query: without the request's query a
      * discovery's later blocks (fu=1&...) missed it, were computed again and carried a
      * fresh ETag, which a client refuses (integration 116). */
-    coap_string_t *query = coap_get_query(request);
+    query = coap_get_query(request);
 
     if (!coap_add_data_large_response(res, session, request, response, query, rsp->cf, -1, 0, len,
                                       (const uint8_t *)body, release_body, body))

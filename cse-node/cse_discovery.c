@@ -101,13 +101,14 @@ static json_t *render(const Tep__Resource *r, const find_ctx *f)
     json_t *a;
 
     switch (f->form) {
+        json_t *ref;
+
     case CSE_DISC_IDS:
         return json_string(f->q->drt == 2 ? r->ri : r->path);
     case CSE_DISC_REFS:
         a = json_loads(r->json, 0, NULL);
-        json_t *ref =
-            json_pack("{s:s?, s:i, s:s}", "nm", json_string_value(json_object_get(a, "rn")), "typ",
-                      (json_int_t)r->ty, "val", f->q->drt == 2 ? r->ri : r->path);
+        ref = json_pack("{s:s?, s:i, s:s}", "nm", json_string_value(json_object_get(a, "rn")),
+                        "typ", (json_int_t)r->ty, "val", f->q->drt == 2 ? r->ri : r->path);
         json_decref(a);
         return ref;
     default:

@@ -57,16 +57,19 @@ struct cse_escertke {
 int cse_escertke_new(const char *cert_file, const char *key_file, const char *ca_file,
                      cse_escertke **ret)
 {
+    cse_escertke *e;
+    int rc;
+
     *ret = NULL;
     if (cert_file == NULL || cert_file[0] == '\0')
         return 0;
-    cse_escertke *e = calloc(1, sizeof *e);
+    e = calloc(1, sizeof *e);
     if (e == NULL)
         return CMN_ENOMEM;
     e->ca_len = sizeof e->ca;
     e->cert_len = sizeof e->cert;
     e->key_len = sizeof e->key;
-    int rc = cmn_pki_read_pem(cert_file, "CERTIFICATE", e->cert, &e->cert_len);
+    rc = cmn_pki_read_pem(cert_file, "CERTIFICATE", e->cert, &e->cert_len);
     if (rc == 0)
         rc = cmn_pki_read_pem(key_file, "EC PRIVATE KEY", e->key, &e->key_len);
     if (rc == 0)
@@ -133,11 +136,14 @@ void cse_escertke_free(cse_escertke *e)
 
 bool cse_escertke_claims(const cse_node *node, const cse_req *req)
 {
+    json_t *seci;
+    bool mine;
+
     if (node->escertke == NULL || req->op != CMN_OP_NOTIFY ||
         !cse_escertke_to_csebase(node, req->path))
         return false;
-    json_t *seci = cse_escertke_seci(req);
-    bool mine = json_integer_value(json_object_get(seci, "sit")) == CMN_ESCERTKE_SIT;
+    seci = cse_escertke_seci(req);
+    mine = json_integer_value(json_object_get(seci, "sit")) == CMN_ESCERTKE_SIT;
     json_decref(seci);
     return mine;
 }

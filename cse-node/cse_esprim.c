@@ -575,11 +575,11 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
 {
     cmn_e2e_keys k;
     int rc;
+    uint8_t pair[CMN_KEY_LEN];
 
     x->kid = cmn_jwe_header_str(x->jwe, "kid");
     if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
         return (x->why = "no kid", CMN_RSC_BAD_REQUEST);
-    uint8_t pair[CMN_KEY_LEN];
     if (cse_escertke_key(x->node->escertke, x->node->store, x->kid, x->req->now, pair, x->owner,
                          sizeof(x->owner)) == 0) { /* a pairwiseE2EKey from ESCertKE (8.7) */
         rc = cmn_e2e_keys_from_pair(pair, x->node->cse_id, &k);

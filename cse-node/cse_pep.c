@@ -286,10 +286,12 @@ static int facts_privs(cmn_store *st, const Tep__Resource *r, Tep__DecisionReque
     int rc;
 
     if (r->ty == CMN_TY_ACP) { /* its own selfPrivileges (TS-0001 9.6.2, TS-0004 7.3.3.15) */
+        char *s;
+
         a = json_loads(r->json, 0, NULL);
-        char *s = json_is_object(json_object_get(a, "pvs"))
-                      ? json_dumps(json_object_get(a, "pvs"), JSON_COMPACT)
-                      : strdup(NO_RULES);
+        s = json_is_object(json_object_get(a, "pvs"))
+                ? json_dumps(json_object_get(a, "pvs"), JSON_COMPACT)
+                : strdup(NO_RULES);
         json_decref(a);
         return s != NULL ? push_privs(rq, s) : CMN_ENOMEM;
     }

@@ -469,11 +469,11 @@ static void store_registrar(cse_registree *r, const char *body)
     Tep__Resource *base = NULL, *old = NULL, *made = NULL;
     json_t *a;
     unsigned rsc;
+    json_t *srv;
 
     snprintf(cbaddr, sizeof(cbaddr), "%s/%s", csi, r->rname);
-    json_t *srv = json_is_array(json_object_get(cb, "srv"))
-                      ? json_incref(json_object_get(cb, "srv"))
-                      : json_pack("[s]", "3");
+    srv = json_is_array(json_object_get(cb, "srv")) ? json_incref(json_object_get(cb, "srv"))
+                                                    : json_pack("[s]", "3");
 
     a = json_pack("{s:s, s:s, s:i, s:[s], s:b, s:o}", "csi", csi, "cb", cbaddr, "cst",
                   (int)json_integer_value(json_object_get(cb, "cst")) > 0

@@ -298,10 +298,11 @@ static char *debug_body(unsigned rsc, const char *reason)
 {
     char text[160];
     json_t *d;
+    char *s;
 
     snprintf(text, sizeof(text), "%s%s%s", cmn_rsc_name(rsc), reason[0] ? ": " : "", reason);
     d = json_pack("{s:s}", "m2m:dbg", text);
-    char *s = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    s = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 
     json_decref(d);
     return s;

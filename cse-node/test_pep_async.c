@@ -341,6 +341,7 @@ static void test_cache_keeps_many_answers(void **state)
     cse_pep_pending *pp;
     cse_decision d;
     char who[CACHED][16];
+    Tep__DecisionRequest rq;
 
     cse_pep_set_cache(f->pep, 60000);
     for (int i = 0; i < CACHED; i++) {
@@ -368,7 +369,7 @@ static void test_cache_keeps_many_answers(void **state)
     /* another resource with the same type, policies and creator (the next instance of a
      * container): the rule set does not read the path, the answer is the cached one */
     assert_int_equal(cse_pep_pending_new(&pp), 0);
-    Tep__DecisionRequest rq = question(who[0]);
+    rq = question(who[0]);
     rq.target = "/tep-cse/Cowner/data/cin-2";
     cse_pep_begin(f->pep, pp);
     cse_pep_decide(f->pep, &rq, &d);

@@ -577,6 +577,7 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session, con
     char ke_id[CMN_KEY_ID_MAX];
     const uint8_t *body = NULL;
     size_t len = 0;
+    int rc;
 
     if (c == NULL || peer == NULL)
         return answer(resp, COAP_RESPONSE_CODE_FORBIDDEN, "no enrolee session");
@@ -588,7 +589,7 @@ static void handle_enrol(coap_resource_t *resource, coap_session_t *session, con
         return answer_too_large(resp, ENR_BODY_MAX);
     if (enr_enrol_parse(body, len, &ind) != 0)
         return answer(resp, COAP_RESPONSE_CODE_BAD_REQUEST, "bad JSON");
-    int rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
+    rc = enrol_session(c, session, peer->kpm_id, ke_id, &r);
     if (rc != 0)
         return answer(resp, enrol_error_code(rc),
                       rc == CMN_EDENIED   ? "revoked"

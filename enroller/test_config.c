@@ -18,9 +18,10 @@ static char path[64];
 static void write_ini(const char *text)
 {
     FILE *f;
+    int fd;
 
     snprintf(path, sizeof(path), "/tmp/tep-test-enrcfg-XXXXXX");
-    int fd = mkstemp(path);
+    fd = mkstemp(path);
     assert_true(fd >= 0);
     f = fdopen(fd, "w");
     assert_non_null(f);

@@ -131,11 +131,13 @@ static void sync_free(Tep__SyncResponse *r)
 
 static void test_key_for_a_second_target(void **state)
 {
+    char rel[40], upd[64];
     cmn_store *s = *state;
     uint8_t kuc[CMN_KEY_LEN];
     char reg_id[40], body[256], want[CMN_KEY_ID_MAX];
     Tep__SyncResponse *r;
     enr_mef_answer a;
+    enr_mef_ctx x;
 
     client(s, "dev7", reg_id);
     snprintf(body, sizeof(body),
@@ -165,8 +167,7 @@ static void test_key_for_a_second_target(void **state)
     sync_free(r);
 
     /* Key Registration Update: a new expiry, a new KEY_REGISTERED for the target */
-    enr_mef_ctx x = ctx(s, "dev7");
-    char rel[40], upd[64];
+    x = ctx(s, "dev7");
     snprintf(rel, sizeof(rel), "%.32s", want);
     snprintf(upd, sizeof(upd), "{\"expirationTime\": %lld}", (long long)x.now + 60);
     enr_mef_key_update(&x, rel, (const uint8_t *)upd, strlen(upd), &a);
@@ -212,6 +213,7 @@ static void test_refusals(void **state)
         "\"suid\": 22",
         "\"suid\": 22, \"targetIDs\": [\"/mn1\"], \"expirationTime\": 5",
     };
+    enr_mef_ctx x;
 
     client(s, "dev7", reg_id);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -239,7 +241,7 @@ static void test_refusals(void **state)
              reg_id);
     assert_int_equal(key(s, "dev8", body, &a), 403);
     free(a.body);
-    enr_mef_ctx x = ctx(s, "dev8");
+    x = ctx(s, "dev8");
     enr_mef_client_deregister(&x, reg_id, &a);
     assert_int_equal(a.code, 404);
     free(a.body);
@@ -285,6 +287,8 @@ static void test_esdata_key_retrieval(void **state)
     enr_mef_answer a;
     enr_events ev;
     json_t *o;
+    Tep__SyncResponse *r;
+    enr_mef_ctx x;
 
     client(s, "dev7", reg_id);
     snprintf(body, sizeof(body),
@@ -322,7 +326,7 @@ static void test_esdata_key_retrieval(void **state)
     snprintf(body, sizeof(body),
              "{\"mefClientRegID\": \"%s\", \"suid\": 25, \"targetIDs\": [\"/mn1\"]}", reg_id);
     assert_int_equal(key(s, "dev7", body, &a), 201);
-    Tep__SyncResponse *r = sync_for(s, "/mn1", a.events.ev[0].seq);
+    r = sync_for(s, "/mn1", a.events.ev[0].seq);
     assert_null(r->items[0]->credential);
     sync_free(r);
     free(a.body);
@@ -337,7 +341,7 @@ static void test_esdata_key_retrieval(void **state)
     free(a.body);
 
     /* de-registered: gone for the target too */
-    enr_mef_ctx x = ctx(s, "dev7");
+    x = ctx(s, "dev7");
     enr_mef_key_deregister(&x, rel, &a);
     assert_int_equal(a.code, 202);
     assert_int_equal(retrieve(s, "dev8", rel, &a), 404);

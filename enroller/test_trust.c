@@ -90,14 +90,18 @@ static void test_anchors_and_check(void **state)
     int64_t now = time(NULL);
     char list[300], err[512];
     enr_trust *t = NULL;
+    const uint8_t *two[2];
+    size_t two_len[2];
 
     (void)state;
     make_ca(&acme, "acme", now, now + 86400);
     make_ca(&globex, "globex", now, now + 86400);
     make_ca(&rogue, "rogue", now, now + 86400);
     /* two CAs in one file, a third file with one */
-    const uint8_t *two[] = {acme.cert, globex.cert};
-    const size_t two_len[] = {acme.cert_len, globex.cert_len};
+    two[0] = acme.cert;
+    two[1] = globex.cert;
+    two_len[0] = acme.cert_len;
+    two_len[1] = globex.cert_len;
     snprintf(list, sizeof(list), "%s", write_pems("two.pem", two, two_len, 2));
     assert_int_equal(enr_trust_load(list, now, &t, err, sizeof(err)), 0);
     assert_int_equal(enr_trust_count(t), 2);
@@ -123,20 +127,24 @@ static void test_bad_lists_name_the_file(void **state)
     char err[512];
     enr_trust *t = NULL;
     const char *p;
+    const uint8_t *mixed[2], *expired[1];
+    size_t mixed_len[2], expired_len[1];
 
     (void)state;
     make_ca(&acme, "acme", now, now + 86400);
     make_ca(&old, "old", now - 7200, now - 10);
     make_leaf(&acme, "meter7", leaf, &leaf_len);
-    const uint8_t *mixed[] = {acme.cert, leaf};
-    const size_t mixed_len[] = {acme.cert_len, leaf_len};
+    mixed[0] = acme.cert;
+    mixed[1] = leaf;
+    mixed_len[0] = acme.cert_len;
+    mixed_len[1] = leaf_len;
     p = write_pems("mixed.pem", mixed, mixed_len, 2);
     assert_int_equal(enr_trust_load(p, now, &t, err, sizeof(err)), CMN_ECONFIG);
     assert_null(t);
     assert_non_null(strstr(err, "mixed.pem: certificate 2 is not a CA certificate"));
 
-    const uint8_t *expired[] = {old.cert};
-    const size_t expired_len[] = {old.cert_len};
+    expired[0] = old.cert;
+    expired_len[0] = old.cert_len;
     p = write_pems("old.pem", expired, expired_len, 1);
     assert_int_equal(enr_trust_load(p, now, &t, err, sizeof(err)), CMN_ECONFIG);
     assert_non_null(strstr(err, "old.pem: certificate 1 is not valid now"));
@@ -211,19 +219,24 @@ static void test_crl_revokes_listed_serial(void **state)
     int64_t now = time(NULL);
     char anchors[300], err[512];
     enr_trust *t = NULL;
+    const uint8_t *two[2], *rev[1];
+    size_t two_len[2], rev_len[1];
+    const char *crl;
 
     (void)state;
     make_ca(&acme, "acme", now, now + 86400);
     make_ca(&globex, "globex", now, now + 86400);
-    const uint8_t *two[] = {acme.cert, globex.cert};
-    const size_t two_len[] = {acme.cert_len, globex.cert_len};
+    two[0] = acme.cert;
+    two[1] = globex.cert;
+    two_len[0] = acme.cert_len;
+    two_len[1] = globex.cert_len;
     snprintf(anchors, sizeof(anchors), "%s", write_pems("two.pem", two, two_len, 2));
     make_leaf(&acme, "urn:dev:acme:meter7", bad, &bad_len);
     make_leaf(&acme, "urn:dev:acme:meter8", good, &good_len);
     make_leaf(&globex, "urn:dev:globex:valve3", other, &other_len);
-    const uint8_t *rev[] = {bad};
-    const size_t rev_len[] = {bad_len};
-    const char *crl = write_crl("acme.crl", &acme, &acme, now, now + 3600, rev, rev_len, 1);
+    rev[0] = bad;
+    rev_len[0] = bad_len;
+    crl = write_crl("acme.crl", &acme, &acme, now, now + 3600, rev, rev_len, 1);
 
     assert_int_equal(enr_trust_load(anchors, now, &t, err, sizeof(err)), 0);
     assert_int_equal(enr_trust_revoked(t, bad, bad_len, now), 0); /* no CRL yet */
@@ -249,16 +262,18 @@ static void test_bad_crls_name_the_file(void **state)
     char anchors[300], err[512];
     enr_trust *t = NULL;
     const char *p;
+    const uint8_t *one[1], *rev[1];
+    size_t one_len[1], rev_len[1];
 
     (void)state;
     make_ca(&acme, "acme", now, now + 86400);
     make_ca(&rogue, "rogue", now, now + 86400);
-    const uint8_t *one[] = {acme.cert};
-    const size_t one_len[] = {acme.cert_len};
+    one[0] = acme.cert;
+    one_len[0] = acme.cert_len;
     snprintf(anchors, sizeof(anchors), "%s", write_pems("acme.pem", one, one_len, 1));
     make_leaf(&acme, "meter7", leaf, &leaf_len);
-    const uint8_t *rev[] = {leaf};
-    const size_t rev_len[] = {leaf_len};
+    rev[0] = leaf;
+    rev_len[0] = leaf_len;
     assert_int_equal(enr_trust_load(anchors, now, &t, err, sizeof(err)), 0);
 
     /* another CA's CRL (not an anchor) */

@@ -95,15 +95,15 @@ static void cse(const uint8_t *data, size_t size)
     Tep__SyncResponse *r = tep__sync_response__unpack(NULL, size, data);
     cse_sync_stats stats;
     cmn_txn *t = NULL;
-    int err = 0;
+    int rc = 0;
 
     if (r == NULL)
         return;
     memset(&stats, 0, sizeof(stats));
     if (cmn_store_txn_begin(fz.cse, &t) == 0) {
-        for (size_t i = 0; err == 0 && i < r->n_items; i++)
-            err = r->items[i] != NULL ? cse_sync_apply(t, r->items[i], &stats) : 0;
-        if (err == 0)
+        for (size_t i = 0; rc == 0 && i < r->n_items; i++)
+            rc = r->items[i] != NULL ? cse_sync_apply(t, r->items[i], &stats) : 0;
+        if (rc == 0)
             (void)cmn_txn_commit(t);
         else
             cmn_txn_abort(t);

@@ -30,8 +30,11 @@ CONDITION_PARENTS = (K.IF_STMT, K.WHILE_STMT, K.DO_STMT, K.CONDITIONAL_OPERATOR)
 
 
 def is_pointer(cur):
+    """A pointer, or an array parameter (`const uint8_t key[16]` is a pointer in C, though
+    libclang reports the type as written)."""
     t = cur.type.get_canonical()
-    return t.kind in (ci.TypeKind.POINTER, ci.TypeKind.BLOCKPOINTER)
+    return t.kind in (ci.TypeKind.POINTER, ci.TypeKind.BLOCKPOINTER, ci.TypeKind.CONSTANTARRAY,
+                      ci.TypeKind.INCOMPLETEARRAY, ci.TypeKind.VARIABLEARRAY)
 
 
 def tokens_of(tu, cur):

@@ -72,24 +72,38 @@ RC_DECL = re.compile(r"^\s*(?:static\s+|const\s+)*(?:int|ssize_t|long)\s+(" +
                      "|".join(RC_NAMES) + r")\s*(?:[;=,])")
 
 
+STRUCT_OPEN = re.compile(r"\b(struct|union|enum)\b[^(]*\{")
+STRIP = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|/\*.*?\*/|//.*$')
+
+
 def check_names(root):
-    """Lines naming each declaration of a return code not called rc."""
+    """Lines naming each declaration of a return code not called rc: a local variable of a
+    function body (a struct's member named err is a field, not a return code)."""
     problems = []
     for f in c_sources(root):
         with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
+            stack = []  # kinds of the open braces: "struct" or "code"
             for n, line in enumerate(fh, 1):
                 m = RC_DECL.match(line)
-                if m:
+                if m and stack and stack[-1] == "code":
                     problems.append("%s:%d: return code named '%s': call it rc" %
                                     (f, n, m.group(1)))
+                code = STRIP.sub("", line)
+                for i, ch in enumerate(code):
+                    if ch == "{":
+                        stack.append("struct" if STRUCT_OPEN.search(code[:i + 1]) else "code")
+                    elif ch == "}" and stack:
+                        stack.pop()
     return problems
 
 
 def selftest(clang_format):
     failures = []
-    good_c = "int f(void)\n{\n    int rc = 0;\n\n    return rc;\n}\n"
+    good_c = ("struct s {\n    int err; /* a field, not a return code */\n};\n\n"
+              "int f(void)\n{\n    int rc = 0;\n\n    return rc;\n}\n")
     bad_fmt = "int f(void) {\n  int rc=0;\n  return rc; }\n"
-    bad_name = "int f(void)\n{\n    int err = 0;\n\n    return err;\n}\n"
+    bad_name = ("struct s {\n    int err;\n};\n\nint f(void)\n{\n    int err = 0;\n\n"
+                "    return err;\n}\n")
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "..", ".clang-format"), encoding="utf-8") as fh:
         dialect = fh.read()

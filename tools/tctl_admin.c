@@ -92,6 +92,7 @@ static int enable_curve(const tctl_opts *o, cmn_bus *bus)
 {
     char on[16], dir[1024], key[1024], name[256];
     cmn_bus_curve c = {.enabled = true, .key_dir = dir, .key_file = key, .name = name};
+    int rc;
 
     if (tctl_setting(o, "bus", "curve", on, sizeof(on)) != 0 ||
         !(strcasecmp(on, "true") == 0 || strcasecmp(on, "yes") == 0 || strcasecmp(on, "on") == 0 ||
@@ -103,7 +104,7 @@ static int enable_curve(const tctl_opts *o, cmn_bus *bus)
         fprintf(stderr, "tepctl: [bus] curve needs curve_dir, curve_key and curve_name\n");
         return CMN_EINVAL;
     }
-    int rc = cmn_bus_curve_enable(bus, &c);
+    rc = cmn_bus_curve_enable(bus, &c);
     if (rc != 0)
         fprintf(stderr, "tepctl: CURVE key %s (dir %s): %s\n", key, dir, cmn_strerror(rc));
     return rc;

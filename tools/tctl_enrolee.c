@@ -174,6 +174,7 @@ static int add_remote(const tctl_opts *o, const add_args *a)
     Tep__Envelope *resp = NULL;
     const Tep__Enrolee *got;
     int ex;
+    tctl_provision p;
 
     e.kpm_id = (char *)a->name;
     e.enrolee_id = (char *)a->ae_id;
@@ -200,7 +201,7 @@ static int add_remote(const tctl_opts *o, const add_args *a)
         goto out;
     }
     got = resp->admin_resp->enrolees[0];
-    tctl_provision p = {got->kpm_id, got->kpm.data, got->kpm.len, a->mef_uri, a->mef_fqdn};
+    p = (tctl_provision){got->kpm_id, got->kpm.data, got->kpm.len, a->mef_uri, a->mef_fqdn};
     if (tctl_provision_save(a->out, &p, a->force) != 0) {
         fprintf(stderr,
                 "tepctl: enrolee %s was created but %s could not be written: "

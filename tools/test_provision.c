@@ -50,6 +50,7 @@ static void test_save_0600_and_no_overwrite(void **state)
 {
     char dir[] = "/tmp/tep-test-prov-XXXXXX", path[64], buf[512];
     struct stat st;
+    tctl_provision other;
 
     (void)state;
     assert_non_null(mkdtemp(dir));
@@ -60,7 +61,7 @@ static void test_save_0600_and_no_overwrite(void **state)
     read_file(path, buf, sizeof(buf));
     assert_non_null(strstr(buf, "kpm_id = device01"));
 
-    tctl_provision other = prov;
+    other = prov;
     other.kpm_id = "device02";
     assert_int_equal(tctl_provision_save(path, &other, false), CMN_EEXIST);
     read_file(path, buf, sizeof(buf));

@@ -1007,6 +1007,8 @@ static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
     int rc = inner != NULL ? tep_esprim_protect(s, inner, &outer) : TEP_ENOMEM, ex = EXIT_OK;
     unsigned rsc = 0;
     json_t *seci;
+    json_t *w;
+    json_t *prim;
 
     if (rc == 0 && a->show_outer)
         printf("OUTER_BODY=%s\n", outer);
@@ -1019,8 +1021,8 @@ static int esprim_one(ctx *c, tep_esprim *s, const esprim_args *a, long n)
         nanosleep(&ts, NULL);
         seci = esprim_notify(c, a, outer, &rsc, &ex);
     }
-    json_t *w = seci != NULL ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
-    json_t *prim = NULL;
+    w = seci != NULL ? json_pack("{s:O}", "m2m:seci", seci) : NULL;
+    prim = NULL;
 
     if (rc < 0)
         ex = fail("ESPrim protection", rc);
@@ -1057,6 +1059,7 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     char *rand_json = NULL;
     unsigned rsc = 0;
     int ex, rc;
+    tep_e2e_key *ck;
 
     if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke) ||
         (a.maf + a.mef + a.escertke) > 1)
@@ -1069,7 +1072,7 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     } else if ((ex = do_connect(c)) != EXIT_OK) {
         return ex;
     }
-    tep_e2e_key *ck = NULL;
+    ck = NULL;
     if (a.escertke) { /* the pairwise key first, by a tunnelled TLS handshake */
         if ((rc = tep_escertke_cse(c->conn, c->dev, a.cse, &ck)) < 0)
             return fail("ESCertKE", rc);

@@ -93,6 +93,7 @@ static int start_daemon(const bench *b, const char *name, const char *exe_rel, c
 {
     char exe[512], cfg[PATH_LEN], log[PATH_LEN], data[PATH_LEN];
     FILE *f;
+    char *argv[] = {exe, "--config", cfg, NULL};
 
     snprintf(exe, sizeof(exe), "%s/%s", b->build, exe_rel);
     snprintf(cfg, sizeof(cfg), "%s/%s.ini", b->dir, name);
@@ -103,7 +104,6 @@ static int start_daemon(const bench *b, const char *name, const char *exe_rel, c
     fputs(text, f);
     if (fclose(f) != 0)
         return CMN_EIO;
-    char *argv[] = {exe, "--config", cfg, NULL};
     if ((*ret_pid = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "event=ready", *ret_pid, READY_WAIT_S);
@@ -157,11 +157,6 @@ static int start_authz(bench *b, int port)
 static int add_enrolee(const bench *b, const char *name, const char *ae_id)
 {
     char exe[512], admin[PATH_LEN], out[PATH_LEN], log[PATH_LEN];
-
-    snprintf(exe, sizeof(exe), "%s/tools/tepctl", b->build);
-    snprintf(admin, sizeof(admin), "ipc://%s/enroller-admin.ipc", b->dir);
-    snprintf(out, sizeof(out), "%s/%s.prov", b->dir, name);
-    in_dir(b, "tepctl.log", log, sizeof(log));
     char *argv[] = {exe,
                     "--admin",
                     admin,
@@ -177,6 +172,11 @@ static int add_enrolee(const bench *b, const char *name, const char *ae_id)
                     ae_id != NULL ? "--ae-id" : NULL,
                     (char *)ae_id,
                     NULL};
+
+    snprintf(exe, sizeof(exe), "%s/tools/tepctl", b->build);
+    snprintf(admin, sizeof(admin), "ipc://%s/enroller-admin.ipc", b->dir);
+    snprintf(out, sizeof(out), "%s/%s.prov", b->dir, name);
+    in_dir(b, "tepctl.log", log, sizeof(log));
     return bench_run_wait(argv, log);
 }
 
@@ -249,11 +249,11 @@ static int register_ae(bench *b, tep_device *dev)
 static int start_bare(bench *b, int port, const char *self)
 {
     char listen[32], log[PATH_LEN];
+    char *argv[] = {(char *)self, "--serve-bare", listen, b->cse_crt, b->cse_key, b->cse_ca, NULL};
 
     snprintf(listen, sizeof(listen), HOST ":%d", port);
     snprintf(b->bare_uri, sizeof(b->bare_uri), "coaps://%s", listen);
     in_dir(b, "bare.log", log, sizeof(log));
-    char *argv[] = {(char *)self, "--serve-bare", listen, b->cse_crt, b->cse_key, b->cse_ca, NULL};
     if ((b->bare = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "ready", b->bare, READY_WAIT_S);
@@ -262,12 +262,12 @@ static int start_bare(bench *b, int port, const char *self)
 static int start_psk(bench *b, int port)
 {
     char exe[512], listen[32], log[PATH_LEN];
+    char *argv[] = {exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex, NULL};
 
     snprintf(exe, sizeof(exe), "%s/tools/bench/bench-coap-server", b->build);
     snprintf(listen, sizeof(listen), HOST ":%d", port);
     snprintf(b->psk_uri, sizeof(b->psk_uri), "coaps://%s", listen);
     in_dir(b, "psk.log", log, sizeof(log));
-    char *argv[] = {exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex, NULL};
     if ((b->psk = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "ready", b->psk, READY_WAIT_S);
@@ -416,15 +416,17 @@ static int phase(const bench *b, int m, tally *ret)
 /* Runs phase m in a forked worker (fresh libcoap state); its rate. */
 static int run_phase(const bench *b, int m, tally *ret)
 {
-    int fds[2], rc = 0, status;
+    int fds[2], rc = 0, wstatus;
     tally one = {0, 0, 0};
     pid_t pid;
 
     if (pipe(fds) != 0)
         return CMN_EIO;
     if ((pid = fork()) == 0) {
+        int wrc;
+
         close(fds[0]);
-        int wrc = phase(b, m, &one);
+        wrc = phase(b, m, &one);
         _exit(write(fds[1], &wrc, sizeof(wrc)) == sizeof(wrc) &&
                       write(fds[1], &one, sizeof(one)) == sizeof(one)
                   ? 0
@@ -435,7 +437,7 @@ static int run_phase(const bench *b, int m, tally *ret)
         (rc == 0 && read(fds[0], &one, sizeof(one)) != sizeof(one)))
         rc = rc != 0 ? rc : CMN_EIO;
     if (pid > 0)
-        waitpid(pid, &status, 0);
+        waitpid(pid, &wstatus, 0);
     close(fds[0]);
     if (rc == 0 && one.elapsed <= 0)
         rc = CMN_EIO;

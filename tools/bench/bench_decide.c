@@ -270,14 +270,14 @@ static pid_t start_authz(const char *path)
 
 static int stop_authz(pid_t pid)
 {
-    int status = 0;
+    int rc = 0;
 
     if (pid <= 0)
         return -1;
     kill(pid, SIGTERM);
-    if (waitpid(pid, &status, 0) != pid)
+    if (waitpid(pid, &rc, 0) != pid)
         return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 /* ---- over the bus -------------------------------------------------------------------- */

@@ -72,6 +72,7 @@ static int start_enroller(bench *b)
 {
     char exe[512], cfg[128], log[128];
     int port = bench_free_udp_port(), rc;
+    char *argv[] = {exe, "--config", cfg, NULL};
 
     snprintf(exe, sizeof(exe), "%s/enroller/tep-enroller", b->build);
     snprintf(cfg, sizeof(cfg), "%s/enroller.ini", b->dir);
@@ -79,7 +80,6 @@ static int start_enroller(bench *b)
     snprintf(b->mef_uri, sizeof(b->mef_uri), "coaps://127.0.0.1:%d", port);
     if (port < 0 || (rc = write_config(b, cfg, port)) != 0)
         return CMN_EIO;
-    char *argv[] = {exe, "--config", cfg, NULL};
     if ((b->enroller = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "event=ready", b->enroller, READY_WAIT_S);
@@ -98,11 +98,12 @@ static int provision(const bench *b)
     snprintf(admin, sizeof(admin), "ipc://%s/admin.ipc", b->dir);
     snprintf(log, sizeof(log), "%s/tepctl.log", b->dir);
     for (int i = 0; i < b->enrolees; i++) {
-        snprintf(name, sizeof(name), "bench-enrolee-%d", i);
-        prov_path(b, i, out, sizeof(out), "prov");
         char *argv[] = {exe,         "--admin",          admin,        "enrolee", "add",   name,
                         "--mef-uri", (char *)b->mef_uri, "--mef-fqdn", MEF_FQDN,  "--out", out,
                         NULL};
+
+        snprintf(name, sizeof(name), "bench-enrolee-%d", i);
+        prov_path(b, i, out, sizeof(out), "prov");
         if (bench_run_wait(argv, log) != 0)
             return CMN_EIO;
     }
@@ -113,12 +114,12 @@ static int start_bare(bench *b)
 {
     char exe[512], listen[64], log[128];
     int port = bench_free_udp_port();
+    char *argv[] = {exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex, NULL};
 
     snprintf(exe, sizeof(exe), "%s/tools/bench/bench-coap-server", b->build);
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     snprintf(log, sizeof(log), "%s/bare.log", b->dir);
     snprintf(b->bare_uri, sizeof(b->bare_uri), "coaps://127.0.0.1:%d", port);
-    char *argv[] = {exe, "--listen", listen, "--identity", b->kpm_id, "--key", b->kpm_hex, NULL};
     if (port < 0 || (b->bare = bench_spawn(argv, log)) < 0)
         return CMN_EIO;
     return bench_wait_for(log, "ready", b->bare, READY_WAIT_S);
@@ -207,8 +208,10 @@ static int run_workers(const bench *b, phase_fn phase, const char *uri, int work
         if ((pids[started] = fork()) < 0)
             break;
         if (pids[started] == 0) {
+            int wrc;
+
             close(fds[0]);
-            int wrc = phase(b, uri, started, workers, &one);
+            wrc = phase(b, uri, started, workers, &one);
             _exit(wrc == 0 && write(fds[1], &one, sizeof(one)) == sizeof(one) ? 0 : 1);
         }
     }

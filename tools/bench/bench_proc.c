@@ -54,12 +54,12 @@ pid_t bench_spawn(char *const argv[], const char *log_path)
 
 int bench_run_wait(char *const argv[], const char *log_path)
 {
-    int status;
+    int rc;
     pid_t pid = bench_spawn(argv, log_path);
 
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+    if (pid < 0 || waitpid(pid, &rc, 0) != pid)
         return CMN_EIO;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : CMN_EIO;
+    return WIFEXITED(rc) && WEXITSTATUS(rc) == 0 ? 0 : CMN_EIO;
 }
 
 long bench_count_lines(const char *path, const char *needle)
