@@ -352,7 +352,8 @@ static bool response_ri(const tep_response *rsp, char *ri, size_t rilen)
     bool ok;
 
     if (json_is_object(root) && json_object_size(root) == 1) {
-        json_object_foreach(root, key, res) v = json_string_value(json_object_get(res, "ri"));
+        json_object_foreach(root, key, res)
+            v = json_string_value(json_object_get(res, "ri"));
     }
     ok = v != NULL && snprintf(ri, rilen, "%s", v) < (int)rilen;
     json_decref(root);
