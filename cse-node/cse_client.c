@@ -916,6 +916,7 @@ int cse_client_new(coap_context_t *ctx, cse_node *node, cse_client **ret)
     cl->ctx = ctx;
     cl->node = node;
     the_client = cl;
+    cse_saef_set_client_events(cse_client_on_event);
     coap_register_response_handler(ctx, on_response);
     coap_register_nack_handler(ctx, on_nack);
     *ret = cl;

@@ -1197,6 +1197,7 @@ static int setup(cse_coap *c, const char *coap_listen, const char *coaps_listen,
         return rc;
     c->node->notify = notify;
     c->node->notify_arg = c;
+    c->node->target_allowed = cse_client_target_allowed;
     if ((rc = cse_saef_setup(c->ctx, c->node->store, psk_hint)) != 0 ||
         (rc = add_handler(c->ctx)) != 0)
         return rc;

@@ -14,7 +14,7 @@
 #include "cse_pep.h"
 #include "cse_resource.h"
 
-typedef struct {
+typedef struct cse_node {
     cmn_store *store;
     cse_pep *pep;
     cse_dynauth *dynauth;          /* dynamic authorization on top of pep; NULL: none */
@@ -29,6 +29,10 @@ typedef struct {
      * notificationURI (a URI, or an AE-ID/path whose poa is used); NULL = none sent. */
     void (*notify)(void *arg, const char *nu, const char *owner, const char *body);
     void *notify_arg;
+    /* May this CSE send to notification target nu for owner (cse_client_target_allowed,
+     * set by the binding)? 0, or CMN_EDENIED with *ret_reason; NULL: every target refused. */
+    int (*target_allowed)(const struct cse_node *node, const char *nu, const char *owner,
+                          const char **ret_reason);
     /* plain coap:// notification targets ([cse] notify_plain): CSE_NOTIFY_PLAIN_* */
     int notify_plain;
     /* Subscription verifications one originator may have on their way at once

@@ -250,11 +250,19 @@ static const coap_bin_const_t *validate_id(coap_bin_const_t *identity, coap_sess
     return &b->psk;
 }
 
+/* The handler of client sessions' events (cse_client_on_event, set by the binding). */
+static coap_event_handler_t client_events;
+
+void cse_saef_set_client_events(coap_event_handler_t fn)
+{
+    client_events = fn;
+}
+
 int cse_saef_on_event(coap_session_t *session, const coap_event_t event)
 {
     /* client sessions (notifications) carry cse_client's app data, not a binding */
     if (coap_session_get_type(session) != COAP_SESSION_TYPE_SERVER)
-        return cse_client_on_event(session, event);
+        return client_events != NULL ? client_events(session, event) : 0;
     switch (event) {
     case COAP_EVENT_DTLS_CLOSED:
     case COAP_EVENT_DTLS_ERROR:

@@ -28,6 +28,9 @@ void cse_saef_want(const char *id);
 
 /* That event handler (the DTLS flood guard chains to it, cmn_dtls_guard.h). */
 int cse_saef_on_event(coap_session_t *session, const coap_event_t event);
+/* Client sessions' events go to fn (the binding's cse_client_on_event): the service layer
+ * does not call up into the binding. */
+void cse_saef_set_client_events(coap_event_handler_t fn);
 
 /* The certificate SAEF (TS-0003 8.2.2.2, docs/internals.md "Certificate SAEF"):
  * ECDHE-ECDSA DTLS with the CSE's own certificate and key (PEM files), client
