@@ -115,15 +115,19 @@ int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg)
 /* A connecting socket given "EP1, EP2, ...": connected to each (CURVE server key per
  * endpoint, set before its connect), with ZMQ_IMMEDIATE so that a DEALER spreads its
  * messages only over the connections that are up: a dead replica's pipe is dropped at
- * once instead of queueing a share of the requests for a peer that is gone. */
+ * once instead of queueing a share of the requests for a peer that is gone. ZMTP
+ * heartbeats drop a connection whose peer stopped answering without closing it (a
+ * frozen process, a host cut off by the network) the same way. */
 static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
 {
-    int immediate = 1;
+    int immediate = 1, ivl = CMN_BUS_HEARTBEAT_IVL_MS, timeout = CMN_BUS_HEARTBEAT_TIMEOUT_MS;
     char one[512];
     size_t n = 0;
     const char *p = list;
 
-    if (zmq_setsockopt(s->z, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0)
+    if (zmq_setsockopt(s->z, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0 ||
+        zmq_setsockopt(s->z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) != 0 ||
+        zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout)) != 0)
         return bus_err(errno);
     while (*p != '\0') {
         const char *end = strchr(p, ',');

@@ -35,8 +35,12 @@ void cmn_bus_free(cmn_bus *bus); /* closes nothing: close sockets first; NULL is
  * directory must exist (cmn_bus_ipc_dir). Linger is 0. A DEALER/SUB may be given up to
  * CMN_BUS_ENDPOINTS_MAX endpoints, comma-separated: it connects to each, with
  * ZMQ_IMMEDIATE (a DEALER round-robins over the connections that are up; with none up a
- * send fails at once with CMN_EAGAIN). */
+ * send fails at once with CMN_EAGAIN) and heartbeats (below). */
 #define CMN_BUS_ENDPOINTS_MAX 16
+/* ... and ZMTP heartbeats: a PING every IVL, the connection dropped (and left out of the
+ * rotation until a new one completes its handshake) after TIMEOUT without traffic. */
+#define CMN_BUS_HEARTBEAT_IVL_MS 1000
+#define CMN_BUS_HEARTBEAT_TIMEOUT_MS 3000
 int cmn_bus_open(cmn_bus *bus, cmn_bus_kind kind, const char *endpoint, cmn_bus_sock **ret);
 /* For an ipc:// endpoint, makes the directories of its path that are missing, each 0700
  * (mkdir -p of the socket's directory: the bus's only protection on one host); for any

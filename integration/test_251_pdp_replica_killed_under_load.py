@@ -6,8 +6,15 @@ killed (SIGKILL). What a user sees:
   - the questions lost with the killed replica are denied (4103) at their deadline, and
     every request sent one deadline (plus a margin for a loaded machine) after the kill
     is permitted: the other replica took over;
-  - the killed replica, restarted, takes its share again."""
+  - the killed replica, restarted, takes its share again.
+A replica frozen instead (SIGSTOP: it neither answers nor closes its connections, as a
+host cut off by the network) is dropped by tep-cse's ZMTP heartbeats
+(CMN_BUS_HEARTBEAT_TIMEOUT_MS): its questions meanwhile are denied at their deadline,
+never permitted, and every request sent a heartbeat timeout plus a deadline (plus the
+margin) after the freeze is permitted; thawed (SIGCONT), it takes its share again."""
 
+import os
+import signal
 import threading
 import time
 
@@ -18,6 +25,7 @@ DEADLINE_MS = 1000
 MARGIN_S = 1.0     # a process start and a DTLS handshake on a loaded 2-core machine
 CLIENTS = 4
 BEFORE_S, AFTER_S = 1.5, 4.0
+HEARTBEAT_TIMEOUT_S = 3.0  # common/cmn_bus.h CMN_BUS_HEARTBEAT_TIMEOUT_MS
 
 
 def _load(dev, cnt, stop, out):
@@ -75,6 +83,56 @@ def test_replica_killed_under_load(request):
             permitted, recorded)
 
         # the restarted replica takes its share again
+        again = int(reps[0].status()["decisions"])
+        for _ in range(10):
+            r = owner.run("retrieve", cnt)
+            assert r.rsc == 2000, "%s\n%s" % (r, p.logs())
+        assert int(reps[0].status()["decisions"]) > again, reps[0].tail()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=getattr(request.node, "tep_failed", False))
+
+
+def test_replica_frozen_under_load(request):
+    p = harness.Platform(deadline_ms=DEADLINE_MS)
+    try:
+        reps = pdpreplicas.add_replicas(p, 2)
+        p.start()
+        owner, cnt, _ = harness.device_with_data(p, "device01")
+        ae = owner.state_values()["enrolee_id"]
+        before = [pdpreplicas.permits(r.audit(ae)) for r in reps]
+
+        stop, results, threads = threading.Event(), [], []
+        for _ in range(CLIENTS):
+            out = []
+            results.append(out)
+            threads.append(threading.Thread(target=_load, args=(owner, cnt, stop, out)))
+        for t in threads:
+            t.start()
+        takeover = HEARTBEAT_TIMEOUT_S + DEADLINE_MS / 1000 + MARGIN_S
+        try:
+            time.sleep(BEFORE_S)
+            frozen_at = time.monotonic()
+            os.kill(reps[0].proc.pid, signal.SIGSTOP)
+            time.sleep(takeover + 3.0)
+        finally:
+            os.kill(reps[0].proc.pid, signal.SIGCONT)
+            stop.set()
+            for t in threads:
+                t.join(60)
+        answers = [a for out in results for a in out]
+        assert {a[2] for a in answers} <= {2000, 4103, 5103}, sorted({a[2] for a in answers})
+        late = [a for a in answers if frozen_at + takeover <= a[0]]
+        assert len(late) >= CLIENTS, "too few requests after the takeover: %d" % len(late)
+        bad = [a for a in late if a[2] != 2000]
+        assert not bad, "%d of %d late requests not permitted: %s\n%s" % (
+            len(bad), len(late), bad[:5], p["cse"].tail(40))
+
+        # thawed: it answers again and no permit went without a decision
+        time.sleep(1.0)
+        after = [pdpreplicas.permits(r.audit(ae)) for r in reps]
+        permitted = sum(1 for a in answers if a[2] == 2000)
+        assert permitted <= sum(a - b for a, b in zip(after, before))
         again = int(reps[0].status()["decisions"])
         for _ in range(10):
             r = owner.run("retrieve", cnt)
