@@ -168,12 +168,18 @@ def test_demo_runs_end_to_end():
                      # step 14, the gateway: registered, read through it, cut off
                      "registered_cses=/mn1:sa", "registrar=/tep-cse registered",
                      "-> refused (rsc=5103, exit 3), as it should be",
+                     # step 14d: ESData and ESPrim between gw01 (behind /mn1) and device02
+                     'CLASS=enc\nSIGNER=\nVALUE={"reading":"through-the-gateway"}',
+                     "ESCERTKE_KID=", '"con":"sealed-at-the-gateway"',
+                     "the MN-CSE's log holds neither plaintext",
                      # steps 15, 16: ESData opened by its target only, ESPrim over plain
                      'CLASS=enc\nSIGNER=\nVALUE={"reading":"e2e-secret"}',
                      "-> refused (denied, exit 2), as it should be",
                      "OUTER_RSC=2000\nRSC=2001", '"con":"via-esprim"'):
             assert step in out, "%r not in the demo's output\n%s" % (step, out[-3000:])
         assert out.count("as it should be") == 7, out[-3000:]
+        # tep-device prints the receiver rand object's ID it was given (ESPrim, 14d, 16)
+        assert re.search(r"RRI=u[0-9a-f]{24}\n", out), out[-3000:]
     finally:
         if m and m.group(1).startswith("/tmp/tep-demo."):
             shutil.rmtree(m.group(1), ignore_errors=True)

@@ -1082,12 +1082,13 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     seci = esprim_notify(c, &a, "{\"m2m:seci\":{\"sit\":3}}", &rsc, &ex); /* B.2d */
     ero = json_object_get(seci, "ero");
     rand_json = ero != NULL ? json_dumps(ero, JSON_COMPACT) : NULL;
+    if (rand_json != NULL) /* ero is seci's: printed before seci goes */
+        printf("RRI=%s\n", json_string_value(json_object_get(ero, "esri")) ?: "");
     json_decref(seci);
     if (rand_json == NULL) {
         tep_e2e_key_free(ck);
         return ex != EXIT_OK ? ex : fail("receiver rand object", TEP_EPROTO);
     }
-    printf("RRI=%s\n", json_string_value(json_object_get(ero, "esri")) ?: "");
     if (ck != NULL) {
         rc = tep_esprim_new_e2e(ck, rand_json, 600, &s);
         tep_e2e_key_free(ck);
