@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <coap3/coap.h>
 #include <jansson.h>
@@ -18,12 +19,14 @@
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "cmn_onem2m.h"
+#include "cmn_pki.h"
 #include "tae_client.h"
 #include "tae_device.h"
 #include "tae_maf_client.h"
 
 #define LISTEN_SESSIONS_MAX 4 /* idle and handshaking sessions, each */
 #define LISTEN_OPT_MAX 256    /* From, RQI: longer is refused (4.00) */
+#define LISTEN_PATH_MAX 1024  /* certificate file paths */
 #define N_CREDS 2             /* Kpsa, and one Kc (or MEF Kuc) */
 
 typedef struct {
@@ -48,6 +51,11 @@ struct tep_listener {
     size_t n_queued;
     unsigned long refused; /* handshakes with another identity, requests refused */
     listen_cred creds[N_CREDS];
+    /* certificate SA2 (tep_listen_cert): the device's files, kept for libcoap (it keeps
+     * the pointers), and the CSE-ID the client certificate must name */
+    char crt[LISTEN_PATH_MAX], key[LISTEN_PATH_MAX], ca[LISTEN_PATH_MAX];
+    char cse_id[TAE_ID_MAX];
+    uint8_t unused_psk[CMN_KEY_LEN];
 };
 
 /* ---- credentials ------------------------------------------------------------------- */
@@ -80,6 +88,24 @@ static int add_cred(tep_listener *l, size_t i, const char *identity, const uint8
     memcpy(c->key, key, CMN_KEY_LEN);
     c->psk.s = c->key;
     c->psk.length = CMN_KEY_LEN;
+    return 0;
+}
+
+/* The certificate files of tep_enrol_cert(), which must exist (CMN_ESTATE). */
+static int cert_files(tep_listener *l, const tep_device *dev)
+{
+    char *paths[] = {l->crt, l->key, l->ca};
+    const char *which[] = {"crt", "key", "ca"};
+
+    for (size_t i = 0; i < 3; i++) {
+        if (tep_device_cert_path(dev, which[i], paths[i], LISTEN_PATH_MAX) != 0)
+            return CMN_ERANGE;
+        if (access(paths[i], R_OK) != 0)
+            return CMN_ESTATE;
+    }
+    if (snprintf(l->cse_id, sizeof(l->cse_id), "%s", dev->enr.registrar_cse_id) >=
+        (int)sizeof(l->cse_id))
+        return CMN_ERANGE;
     return 0;
 }
 
@@ -190,6 +216,57 @@ static void on_other(coap_resource_t *resource, coap_session_t *session, const c
     answer(response, COAP_RESPONSE_CODE_NOT_ALLOWED, CMN_RSC_OPERATION_NOT_ALLOWED, NULL);
 }
 
+/* The registrar CSE's certificate (the client of SA2): chained to the device's trust
+ * anchor (OpenSSL checked it before: validated) and naming the registrar's CSE-ID. */
+static int check_cse_cert(const char *cn, const uint8_t *der, size_t der_len,
+                          coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    tep_listener *l = arg;
+    cmn_cert_info info;
+    const char *id;
+    int ok;
+
+    (void)cn;
+    (void)session;
+    if (!validated)
+        return 0;
+    if (depth > 0)
+        return 1;
+    ok = cmn_pki_peer_id(der, der_len, &info, &id) == 0 && strcmp(id, l->cse_id) == 0;
+    if (!ok) {
+        pthread_mutex_lock(&l->lock);
+        l->refused++;
+        pthread_mutex_unlock(&l->lock);
+    }
+    return ok;
+}
+
+/* Certificate handshakes beside PSK: libcoap 4.3.1 (OpenSSL) looks for PSK suites only
+ * when the context has a default PSK, so spsk gets a random one nobody holds (every
+ * key comes from check_identity). */
+static int setup_pki(tep_listener *l, coap_dtls_spsk_t *spsk)
+{
+    coap_dtls_pki_t pki = {.version = COAP_DTLS_PKI_SETUP_VERSION};
+
+    if (cmn_random(l->unused_psk, CMN_KEY_LEN) != 0)
+        return CMN_ECRYPTO;
+    spsk->psk_info.key.s = l->unused_psk;
+    spsk->psk_info.key.length = CMN_KEY_LEN;
+    if (!coap_context_set_psk2(l->ctx, spsk))
+        return CMN_ECOAP;
+    pki.verify_peer_cert = 1;
+    pki.check_common_ca = 1;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 2;
+    pki.validate_cn_call_back = check_cse_cert;
+    pki.cn_call_back_arg = l;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = l->crt;
+    pki.pki_key.key.pem.private_key = l->key;
+    pki.pki_key.key.pem.ca_file = l->ca;
+    return coap_context_set_pki(l->ctx, &pki) ? 0 : CMN_ECOAP;
+}
+
 /* ---- the thread -------------------------------------------------------------------- */
 
 static void *run(void *arg)
@@ -231,6 +308,8 @@ static int setup(tep_listener *l, const char *uri)
     spsk.id_call_back_arg = l;
     if (!coap_context_set_psk2(l->ctx, &spsk))
         return CMN_ECOAP;
+    if (l->crt[0] != '\0' && setup_pki(l, &spsk) != 0)
+        return CMN_ECOAP;
     if ((r = coap_resource_unknown_init2(on_other, 0)) == NULL)
         return CMN_ECOAP;
     coap_register_request_handler(r, COAP_REQUEST_POST, on_post);
@@ -242,7 +321,8 @@ static int setup(tep_listener *l, const char *uri)
     return 0;
 }
 
-int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener **ret)
+static int listen_open(tep_device *dev, const char *uri, const tep_kc *kc, bool cert,
+                       tep_listener **ret)
 {
     tep_listener *l;
     pthread_condattr_t ca;
@@ -268,6 +348,8 @@ int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener 
     rc = add_cred(l, 0, dev->enr.kpsa_id, dev->enr.kpsa);
     if (rc == 0 && kc != NULL)
         rc = add_cred(l, 1, kc_id, kc_key);
+    if (rc == 0 && cert)
+        rc = cert_files(l, dev);
     if (rc == 0)
         rc = setup(l, uri);
     if (rc == 0 && pthread_create(&l->thread, NULL, run, l) != 0)
@@ -279,6 +361,16 @@ int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener 
     l->started = true;
     *ret = l;
     return 0;
+}
+
+int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener **ret)
+{
+    return listen_open(dev, uri, kc, false, ret);
+}
+
+int tep_listen_cert(tep_device *dev, const char *uri, tep_listener **ret)
+{
+    return listen_open(dev, uri, NULL, true, ret);
 }
 
 int tep_listener_next(tep_listener *l, int timeout_ms, tep_notification **ret)

@@ -82,6 +82,10 @@ struct cse_client {
     peer *peers[MAX_PEERS];
     size_t n_peers;
     char *cert_file, *key_file, *ca_file; /* SA2 with certificates: the CSE's own */
+    /* SA2 with certificates runs in a libcoap context of its own: libcoap 4.3.1 keeps one
+     * PKI setup per context (coap_dtls_context_set_pki), and a client setup in the
+     * server's context would replace the certificate SAEF's checks of AE certificates */
+    coap_context_t *pki_ctx;
     verification v[MAX_VERIFY];
     uint32_t next_id;
     uint32_t counter; /* RQI of the requests sent */
@@ -201,7 +205,7 @@ static coap_session_t *pki_session(cse_client *cl, const coap_address_t *a)
 {
     coap_dtls_pki_t setup = {.version = COAP_DTLS_PKI_SETUP_VERSION};
 
-    if (cl->cert_file == NULL)
+    if (cl->pki_ctx == NULL)
         return NULL;
     setup.verify_peer_cert = 1;
     setup.check_common_ca = 1;
@@ -213,7 +217,7 @@ static coap_session_t *pki_session(cse_client *cl, const coap_address_t *a)
     setup.pki_key.key.pem.public_cert = cl->cert_file;
     setup.pki_key.key.pem.private_key = cl->key_file;
     setup.pki_key.key.pem.ca_file = cl->ca_file;
-    return coap_new_client_session_pki(cl->ctx, NULL, a, COAP_PROTO_DTLS, &setup);
+    return coap_new_client_session_pki(cl->pki_ctx, NULL, a, COAP_PROTO_DTLS, &setup);
 }
 
 /* The session to a (plain when cred is NULL, else DTLS with cred), made when there is
@@ -938,6 +942,8 @@ void cse_client_free(cse_client *cl)
         return;
     while (cl->n_peers > 0)
         peer_drop(cl, cl->n_peers - 1);
+    if (cl->pki_ctx != NULL)
+        coap_free_context(cl->pki_ctx);
     free(cl->cert_file);
     free(cl->key_file);
     free(cl->ca_file);
@@ -954,5 +960,28 @@ int cse_client_set_pki(cse_client *cl, const char *cert_file, const char *key_fi
     if ((cl->cert_file = strdup(cert_file)) == NULL || (cl->key_file = strdup(key_file)) == NULL ||
         (cl->ca_file = strdup(ca_file)) == NULL)
         return CMN_ENOMEM;
+    if ((cl->pki_ctx = coap_new_context(NULL)) == NULL ||
+        cmn_coap_register_options(cl->pki_ctx) != 0)
+        return CMN_ECOAP;
+    coap_context_set_block_mode(cl->pki_ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_register_response_handler(cl->pki_ctx, on_response);
+    coap_register_nack_handler(cl->pki_ctx, on_nack);
+    coap_register_event_handler(cl->pki_ctx, cse_client_on_event);
     return 0;
+}
+
+int cse_client_pki_fd(const cse_client *cl)
+{
+    return cl->pki_ctx != NULL ? coap_context_get_coap_fd(cl->pki_ctx) : -1;
+}
+
+unsigned cse_client_pki_process(cse_client *cl)
+{
+    coap_tick_t now;
+
+    if (cl->pki_ctx == NULL)
+        return 0;
+    coap_io_process(cl->pki_ctx, COAP_IO_NO_WAIT);
+    coap_ticks(&now);
+    return coap_io_prepare_epoll(cl->pki_ctx, now);
 }

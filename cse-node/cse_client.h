@@ -29,6 +29,11 @@ int cse_client_attach(cse_client *cl, coap_context_t *ctx);
  * certificate gets no notification over DTLS (logged reason=no_cse_certificate). */
 int cse_client_set_pki(cse_client *cl, const char *cert_file, const char *key_file,
                        const char *ca_file);
+/* Those sessions live in a libcoap context of their own (made by cse_client_set_pki):
+ * its fd to poll (-1: none), and one turn of it (answers, handshakes, retransmissions)
+ * returning the ms until its next timer (0: none). */
+int cse_client_pki_fd(const cse_client *cl);
+unsigned cse_client_pki_process(cse_client *cl);
 
 /* A NOTIFY (POST without TY, Content-Format 50) of body to nu; owner: the originator
  * the target belongs to (the subscription's creator; whose SA2 a coaps:// URI given as

@@ -1365,10 +1365,15 @@ int cse_coap_fd(const cse_coap *c)
     return coap_context_get_coap_fd(c->ctx);
 }
 
+int cse_coap_notify_fd(const cse_coap *c)
+{
+    return cse_client_pki_fd(c->client);
+}
+
 unsigned cse_coap_process(cse_coap *c)
 {
     coap_tick_t now;
-    unsigned next;
+    unsigned next, pki_next;
     char line[320];
 
     /* Group commit: the requests read in this turn write into one batch, durable with one
@@ -1399,5 +1404,8 @@ unsigned cse_coap_process(cse_coap *c)
         if (cnext != 0 && (next == 0 || cnext < next))
             next = cnext;
     }
+    pki_next = cse_client_pki_process(c->client); /* SA2 with certificates */
+    if (pki_next != 0 && (next == 0 || pki_next < next))
+        next = pki_next;
     return next == 0 ? 1000 : next;
 }

@@ -57,6 +57,10 @@ int cse_coap_fd(const cse_coap *c);
  * cse_coap_client_fd (-1 before). */
 coap_context_t *cse_coap_client_context(cse_coap *c);
 int cse_coap_client_fd(const cse_coap *c);
+/* The fd of the notification client's own context for SA2 with certificates
+ * (cse_client.h; apart from the context above: one PKI setup per libcoap context, and
+ * the two would replace each other's certificate checks), -1 without [cse] cert_file. */
+int cse_coap_notify_fd(const cse_coap *c);
 unsigned cse_coap_process(cse_coap *c);
 
 /* The request as the handler reads it before cse_request_handle(): oneM2M options

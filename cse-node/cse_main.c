@@ -385,7 +385,7 @@ static bool drain_signals(daemon_state *d)
 }
 
 /* The sync fds are fetched every turn: cmn_sync rebuilds its DEALER after a lost answer. */
-#define N_FDS 8
+#define N_FDS 9
 static void fill_fds(daemon_state *d, struct pollfd fds[N_FDS])
 {
     int sync_fds[2];
@@ -402,6 +402,8 @@ static void fill_fds(daemon_state *d, struct pollfd fds[N_FDS])
     fds[6] = (struct pollfd){.fd = cse_pep_fd(d->pep), .events = POLLIN};
     /* the MN-CSE's sessions to its registrar (-1 on an IN-CSE) */
     fds[7] = (struct pollfd){.fd = cse_coap_client_fd(d->coap), .events = POLLIN};
+    /* notifications over SA2 with certificates (docs/cse.md "Notifications over DTLS") */
+    fds[8] = (struct pollfd){.fd = cse_coap_notify_fd(d->coap), .events = POLLIN};
 }
 
 /* Expired resources disappear (TS-0004 expirationTime); requests also check on sight. */

@@ -217,3 +217,44 @@ def test_after_a_cse_restart_the_enrolment_kpsa_carries_it(platform):
     log = platform["cse"].log()
     assert "event=session_bound" not in log, log[-2000:]
     assert "event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"] in log
+
+
+def test_certificate_association_gives_a_certificate_sa2(platform):
+    """An AE whose association is the certificate SAEF (TS-0003 8.2.2.2) gets its SA2
+    with certificates too: tep-cse presents its own certificate (naming /tep-cse) and
+    checks the AE's to the tep CA and to its AE-ID; the listener (tep_listen_cert)
+    checks tep-cse's the same way."""
+    from harness import restart_cse_with_certificate
+
+    restart_cse_with_certificate(platform)
+    dev = platform.add_enrolee("ntf04")
+    r = dev.run("cert")
+    assert r.rc == 0, str(r)
+    r = dev.run("cert-run")  # registers over the certificate SAEF, makes "data"
+    assert r.rc == 0, "%s\n%s" % (r, platform["cse"].tail())
+    ae_id = dev.state_values()["enrolee_id"]
+    uri = "coaps://127.0.0.1:%d/notify" % free_udp_ports(1)[0]
+    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
+            "watch", "data", uri, "--count", "1", "--wait-ms", "20000", "--cert"]
+    w = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sub, before = _read_until(w, "SUBSCRIBED")
+        assert sub, (before, platform["cse"].tail())
+        # the admin writes (plain CoAP): the AE's newest session stays the certificate one
+        from onem2m_client import OneM2MClient, TY_CIN
+        with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
+                          platform.env["ADMIN_ORIGINATOR"]) as admin:
+            assert admin.create(sub, TY_CIN, {"con": "cert-sa2"}).rsc == 2001
+        out, err = _finish(w)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    kv = _kv(before + out.splitlines())
+    assert w.returncode == 0, (out, err, platform["cse"].tail())
+    assert kv["NOTIFY_VRQ"] == ["1", "0"] and kv["NOTIFY_CON"] == ["cert-sa2"], kv
+    assert kv["NOTIFY_IDENTITY"] == ["", ""], kv  # certificate handshakes: no PSK identity
+    log = platform["cse"].log()
+    assert "event=sa2_established ae_id=%s identity=cert:" % ae_id in log, log[-3000:]
+    assert "event=sa2_established ae_id=%s identity=%s" % (
+        ae_id, kpsa_identity(platform, dev)) not in log

@@ -143,3 +143,40 @@ def test_no_plaintext_when_the_listener_is_gone(platform):
     assert got, "tep-cse sent nothing to the notification target"
     assert all(_is_dtls_record(d) for d in got), [d[:16].hex() for d in got]
     assert not any(b"second" in d for d in got)
+
+
+def test_certificate_of_another_ae_gets_nothing(platform):
+    """Certificate SA2: A's association is a certificate, the target is B's listener
+    with B's own (valid, tep CA) certificate. tep-cse wants A's AE-ID in it: refused,
+    5204, nothing delivered."""
+    from harness import restart_cse_with_certificate
+
+    restart_cse_with_certificate(platform)
+    devs = {}
+    for name in ("wka05", "wkb05"):
+        d = platform.add_enrolee(name)
+        r = d.run("cert")
+        assert r.rc == 0, str(r)
+        r = d.run("cert-run")
+        assert r.rc == 0, "%s\n%s" % (r, platform["cse"].tail())
+        devs[name] = d
+    a, b = devs["wka05"], devs["wkb05"]
+    uri = "coaps://127.0.0.1:%d/n" % free_udp_ports(1)[0]
+    argv = [binary("tep-device"), "--provisioning", b.prov, "--state", b.state,
+            "listen", uri, "--count", "1", "--wait-ms", "3000", "--cert"]
+    lb = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _read_until(lb, "LISTENING")[0] == uri
+        # A subscribes over its certificate session: its SA2 is a certificate one
+        r = a.run("--timeout", "15000", "subscribe", "--cert", "data", uri)
+        assert r.rc == 3 and r.rsc == 5204, "%s\n%s" % (r, platform["cse"].tail())
+        out, err = _finish(lb)
+    finally:
+        if lb.poll() is None:
+            lb.kill()
+            lb.wait()
+    kv = _kv(out.splitlines())
+    assert kv["NOTIFICATIONS"] == ["0"] and "NOTIFY_FROM" not in kv, (out, err)
+    log = platform["cse"].log()
+    assert "event=sa2_refused reason=cert_names_another_id ae_id=%s" % \
+        a.state_values()["enrolee_id"] in log, log[-3000:]

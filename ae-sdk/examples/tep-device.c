@@ -94,7 +94,8 @@ static void usage(FILE *out)
         "         retrieved from the MAF, SUID 34/35) | --mef-target ID / --mef (the same at\n"
         "         the MEF: Kuc, SUID 24/25); --sign-cert signs with the certificate of\n"
         "         `cert`, --ca PEM the trust anchor to verify one\n"
-        "  subscribe CNT NU...         subscribe the AE's container CNT (net 3) with nu\n"
+        "  subscribe [--cert] CNT NU...   subscribe the AE's container CNT (net 3) with\n"
+        "                              nu (--cert: over the certificate SAEF)\n"
         "  update-poa URI...           set the AE's pointOfAccess\n"
         "  listen URI [--count N] [--wait-ms MS]   a notification listener (SA2, TS-0003\n"
         "                              8.2.1) on coaps://IP:PORT with the device's Kpsa:\n"
@@ -102,7 +103,9 @@ static void usage(FILE *out)
         "                              NOTIFY_CON=, NOTIFY_BODY=) until N came (default 1)\n"
         "                              or MS passed (default 30000; then exit 2)\n"
         "  watch CNT URI [--count N] [--wait-ms MS]   listen on URI, subscribe the AE's\n"
-        "                              container CNT (net 3) with nu [URI], then as listen\n");
+        "                              container CNT (net 3) with nu [URI], then as listen;\n"
+        "                              --cert (both): the tep certificate of `cert` too,\n"
+        "                              watch subscribing over the certificate SAEF\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -1130,17 +1133,21 @@ typedef struct {
     const char *uri;
     long count;   /* notifications to wait for (verification requests not counted) */
     long wait_ms; /* in all */
+    bool cert;    /* --cert: the tep certificate too (tep_listen_cert, tep_connect_cert) */
 } listen_args;
 
 static int parse_listen(int argc, char **argv, int first, listen_args *a)
 {
     a->count = 1;
     a->wait_ms = 30000;
+    a->cert = false;
     for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--count") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
             a->count = atol(argv[++i]);
         else if (strcmp(argv[i], "--wait-ms") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
             a->wait_ms = atol(argv[++i]);
+        else if (strcmp(argv[i], "--cert") == 0)
+            a->cert = true;
         else
             return -1;
     }
@@ -1188,7 +1195,7 @@ static int wait_notifications(tep_listener *l, const listen_args *a)
     return EXIT_OK;
 }
 
-static int open_listener(ctx *c, const char *uri, tep_listener **ret)
+static int open_listener(ctx *c, const char *uri, bool cert, tep_listener **ret)
 {
     int rc;
 
@@ -1196,7 +1203,8 @@ static int open_listener(ctx *c, const char *uri, tep_listener **ret)
         fprintf(stderr, "tep-device: not enrolled (run `enrol` first)\n");
         return EXIT_USAGE;
     }
-    if ((rc = tep_listen(c->dev, uri, NULL, ret)) < 0)
+    rc = cert ? tep_listen_cert(c->dev, uri, ret) : tep_listen(c->dev, uri, NULL, ret);
+    if (rc < 0)
         return fail("listen", rc);
     printf("LISTENING=%s\n", uri);
     return EXIT_OK;
@@ -1213,7 +1221,7 @@ static int cmd_listen(ctx *c, int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if ((rc = open_listener(c, argv[0], &l)) != EXIT_OK)
+    if ((rc = open_listener(c, argv[0], a.cert, &l)) != EXIT_OK)
         return rc;
     rc = wait_notifications(l, &a);
     tep_listener_free(l);
@@ -1239,8 +1247,14 @@ static int cmd_watch(ctx *c, int argc, char **argv)
         return EXIT_USAGE;
     if (snprintf(parent, sizeof(parent), "%s/%s", ae, argv[0]) >= (int)sizeof(parent))
         return fail("watch", TEP_ERANGE);
-    if ((rc = open_listener(c, argv[1], &l)) != EXIT_OK)
+    if ((rc = open_listener(c, argv[1], a.cert, &l)) != EXIT_OK)
         return rc;
+    /* --cert: the subscription over the certificate SAEF, the AE's newest session (its
+     * SA2 then uses certificates too) */
+    if (a.cert && (rc = tep_connect_cert(c->dev, &c->conn)) < 0) {
+        tep_listener_free(l);
+        return fail("connect to the registrar CSE with the certificate", rc);
+    }
     sub = json_pack("{s:{s:[s],s:{s:[i]}}}", "m2m:sub", "nu", argv[1], "enc", "net", 3);
     rc = create(c, parent, 23, sub, false, NULL, 0);
     if (rc == EXIT_OK) {
@@ -1251,12 +1265,22 @@ static int cmd_watch(ctx *c, int argc, char **argv)
     return rc;
 }
 
-/* subscribe CNT NU...: a subscription to the AE's container CNT (net 3) with nu. */
+/* subscribe [--cert] CNT NU...: a subscription to the AE's container CNT (net 3) with
+ * nu; --cert: over the certificate SAEF. */
 static int cmd_subscribe(ctx *c, int argc, char **argv)
 {
     char parent[1024];
     const char *ae = ae_path(c);
-    json_t *nu = json_array();
+    json_t *nu;
+    int rc;
+
+    if (argc >= 3 && strcmp(argv[0], "--cert") == 0) {
+        if (ae != NULL && (rc = tep_connect_cert(c->dev, &c->conn)) < 0)
+            return fail("connect to the registrar CSE with the certificate", rc);
+        argc--;
+        argv++;
+    }
+    nu = json_array();
 
     if (ae == NULL || nu == NULL)
         return ae == NULL ? EXIT_USAGE : fail("subscribe", TEP_ENOMEM);

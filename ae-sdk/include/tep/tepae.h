@@ -388,12 +388,19 @@ typedef struct tep_notification {
  * TEP_EINVAL: not a coaps:// URI with a numeric host, or a kc that is no connection key;
  * TEP_EIO: the port is taken or cannot be bound; TEP_ECOAP. */
 TEP_API int tep_listen(tep_device *dev, const char *uri, const tep_kc *kc, tep_listener **ret);
+/* The same for a device that connects with its tep certificate (tep_connect_cert(),
+ * TS-0003 8.2.2.2): its key and certificate (tep_device_cert_path()) serve certificate
+ * handshakes too, the client's certificate must chain to the stored trust anchor and
+ * name the registrar's CSE-ID (subjectAltName "onem2m:<CSE-ID>"); the KpsaID/Kpsa is
+ * accepted as with tep_listen(). TEP_ESTATE: not enrolled or no certificate yet;
+ * otherwise errors as tep_listen(). */
+TEP_API int tep_listen_cert(tep_device *dev, const char *uri, tep_listener **ret);
 /* The oldest notification received, waiting up to timeout_ms (0: only one already
  * there). *ret is the caller's. TEP_ETIMEOUT: none came. May be called from another
  * thread than the one that opened the listener, one thread at a time. */
 TEP_API int tep_listener_next(tep_listener *l, int timeout_ms, tep_notification **ret);
-/* How many handshakes named another identity, and notifications dropped for a full
- * queue, so far (0 for l NULL). */
+/* How many handshakes named another identity (or presented a certificate naming
+ * another CSE), and notifications dropped for a full queue, so far (0 for l NULL). */
 TEP_API unsigned long tep_listener_refused(tep_listener *l);
 TEP_API void tep_notification_free(tep_notification *n); /* NULL is fine */
 /* Stops the thread, closes the sessions, wipes the keys, frees what is queued. NULL is
