@@ -129,7 +129,7 @@ static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
         zmq_setsockopt(s->z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) != 0 ||
         zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout)) != 0)
         return bus_err(errno);
-    while (*p != '\0') {
+    for (;;) { /* every segment: an empty one (",," or a trailing comma) is refused */
         const char *end = strchr(p, ',');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
         size_t a = 0;
@@ -148,10 +148,9 @@ static int connect_list(const cmn_bus *bus, cmn_bus_sock *s, const char *list)
         if (zmq_connect(s->z, one) != 0)
             return bus_err(errno);
         if (end == NULL)
-            break;
+            return 0;
         p = end + 1;
     }
-    return n > 0 ? 0 : CMN_EINVAL;
 }
 
 static int sock_setup(const cmn_bus *bus, cmn_bus_sock *s, const char *endpoint)

@@ -526,7 +526,7 @@ int cmn_cfg_valid_endpoint_list(const char *v, char *err, size_t errlen)
 
     if (v == NULL || v[0] == '\0')
         return reject(err, errlen, "missing endpoint");
-    while (*p != '\0') {
+    for (;;) { /* every segment, the one after a trailing comma included */
         const char *end = strchr(p, ',');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
         size_t a = 0;
@@ -545,10 +545,9 @@ int cmn_cfg_valid_endpoint_list(const char *v, char *err, size_t errlen)
             return reject(err, errlen, "more than %d endpoints in \"%s\"", CMN_CFG_ENDPOINTS_MAX,
                           v);
         if (end == NULL)
-            break;
+            return 0;
         p = end + 1;
     }
-    return 0;
 }
 
 int cmn_cfg_valid_optional_endpoint(const char *v, char *err, size_t errlen)

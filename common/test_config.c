@@ -270,6 +270,39 @@ static void test_stock_validators(void **state)
 }
 
 /* The validators the three daemons share: what an operator reads when a value is wrong. */
+/* [bus] decide of tep-cse: one endpoint or a list of PDP replicas. */
+static void test_endpoint_list(void **state)
+{
+    static const char *const good[] = {
+        "ipc:///run/tep/decide.ipc", "tcp://a:1,tcp://b:2", " tcp://a:1 , ipc:///x/y.ipc ",
+        "tcp://a:1,tcp://a:2,tcp://a:3,tcp://a:4,tcp://a:5,tcp://a:6,tcp://a:7,tcp://a:8,"
+        "tcp://a:9,tcp://a:10,tcp://a:11,tcp://a:12,tcp://a:13,tcp://a:14,tcp://a:15,tcp://a:16"};
+    static const char *const bad[] = {"",
+                                      "tcp://a:1,",
+                                      ",tcp://a:1",
+                                      "tcp://a:1,,tcp://b:2",
+                                      "tcp://a:1, decide",
+                                      "tcp://a:1 tcp://b:2"};
+    char e[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(cmn_cfg_valid_endpoint_list(good[i], e, sizeof(e)), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        e[0] = '\0';
+        assert_int_equal(cmn_cfg_valid_endpoint_list(bad[i], e, sizeof(e)), CMN_EINVAL);
+        assert_true(e[0] != '\0'); /* a reason */
+    }
+    assert_int_equal(cmn_cfg_valid_endpoint_list("tcp://a:1,tcp://a:2,tcp://a:3,tcp://a:4,"
+                                                 "tcp://a:5,tcp://a:6,tcp://a:7,tcp://a:8,"
+                                                 "tcp://a:9,tcp://a:10,tcp://a:11,tcp://a:12,"
+                                                 "tcp://a:13,tcp://a:14,tcp://a:15,tcp://a:16,"
+                                                 "tcp://a:17",
+                                                 e, sizeof(e)),
+                     CMN_EINVAL);
+    assert_non_null(strstr(e, "more than 16 endpoints"));
+}
+
 static void test_shared_validators(void **state)
 {
     char e[128];
@@ -384,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test(test_stock_validators),
         cmocka_unit_test(test_shared_validators),
+        cmocka_unit_test(test_endpoint_list),
         cmocka_unit_test_setup_teardown(test_shared_validator_in_table, setup, teardown),
         cmocka_unit_test(test_print_help),
     };
