@@ -1193,6 +1193,15 @@ static int setup(cse_coap *c, const char *coap_listen, const char *coaps_listen,
         return CMN_ECOAP;
     }
     coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    /* the answer kept for later Block2 blocks is its From's only: originators sharing a
+     * session (a gateway's) do not read each other's (patches/README.md item 10; a build
+     * against a libcoap from before it says so at every start: ./tep deps rebuilds it) */
+#ifdef COAP_TEP_BLOCK2_KEY_OPTION
+    coap_context_set_block2_key_option(c->ctx, CMN_OPT_FR);
+#else
+    CMN_WARN(SUB, "event=block2_not_keyed_on_from msg=\"libcoap without patch item 10: "
+                  "run ./tep deps\"");
+#endif
     if ((rc = cse_client_new(c->ctx, c->node, &c->client)) != 0)
         return rc;
     c->node->notify = notify;

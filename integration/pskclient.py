@@ -48,6 +48,10 @@ class Answer:
         self.text = msg.payload.decode(errors="replace")
         self.cf = msg.opt.content_format
         self.size1 = msg.opt.size1
+        self.block2 = msg.opt.block2  # (num, more, szx) or None
+        self.etag = msg.opt.etag
+        rsc = msg.opt.get_option(oc.OptionNumber(oc.OPT["RSC"]))
+        self.rsc = rsc[0].value if rsc else None
         try:
             import json
             self.json = json.loads(msg.payload) if msg.payload else None
@@ -110,6 +114,29 @@ class PskClient:
         msg.remote = UndecidedRemote("coaps", "127.0.0.1:%d" % self.port)
         rsp = self.loop.run_until_complete(
             asyncio.wait_for(self.ctx.request(msg).response, timeout))
+        return Answer(rsp)
+
+    def onem2m(self, method, path, frm, block2=None, body=None, ty=None, timeout=TIMEOUT):
+        """A oneM2M request (From frm, a fresh RQI, RVI 3, TY) on this one association;
+        block2 (num, szx): ask for that Block2 block, sent as given (aiocoap neither
+        continues nor reassembles it)."""
+        from aiocoap.optiontypes import BlockOption
+        self._set_sni(self._sni)
+        payload = oc._body_bytes(body)
+        msg = aiocoap.Message(code=method, uri_path=[s for s in path.split("/") if s],
+                              payload=payload)
+        if payload:
+            msg.opt.content_format = oc.CF_JSON
+        opts = [(oc.OPT["FR"], frm), (oc.OPT["RQI"], "psk-%d" % next(oc._rqi_counter)),
+                (oc.OPT["RVI"], "3")] + ([(oc.OPT["TY"], ty)] if ty is not None else [])
+        for num, value in opts:
+            msg.opt.add_option(oc.OptionNumber(num).create_option(value=value))
+        if block2 is not None:
+            msg.opt.block2 = BlockOption.BlockwiseTuple(block2[0], False, block2[1])
+        msg.remote = self._remote or UndecidedRemote("coaps", "127.0.0.1:%d" % self.port)
+        rsp = self.loop.run_until_complete(
+            asyncio.wait_for(self.ctx.request(msg, handle_blockwise=False).response, timeout))
+        self._remote = rsp.remote
         return Answer(rsp)
 
     def block1(self, path, num, more, payload, size1=None, szx=6, cf=oc.CF_JSON,
