@@ -73,7 +73,10 @@ class Finder:
         if f is None:
             return False
         p = os.path.realpath(f.name)
-        return p.startswith(self.root + os.sep) and "/build" not in p[len(self.root):]
+        rest = p[len(self.root):]
+        # .deps: third-party headers (a checkout may hold its own .deps, not a symlink)
+        return p.startswith(self.root + os.sep) and "/build" not in rest and \
+            not rest.startswith("/.deps/")
 
     def add(self, cur, kind):
         f = os.path.realpath(cur.extent.start.file.name)
@@ -165,7 +168,8 @@ def scan_files(build, root):
     root = os.path.realpath(root)
     errors = []
     for path, (directory, args) in sorted(compile_db(build).items()):
-        if not path.startswith(root + os.sep) or "/build" in path[len(root):]:
+        if not path.startswith(root + os.sep) or "/build" in path[len(root):] or \
+                path[len(root):].startswith("/.deps/"):
             continue
         cwd = os.getcwd()
         os.chdir(directory)
