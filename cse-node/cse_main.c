@@ -125,9 +125,9 @@ static int migrate(daemon_state *d)
 
 static int open_store(daemon_state *d)
 {
-    static const char *const dbs[] = {CSE_RES_DBS,  CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,
-                                      CMN_SYNC_DB,  CSE_ESPRIM_DB};
+    static const char *const dbs[] = {CSE_RES_DBS,      CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS,     CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,
+                                      CSE_DB_KEY_KEIDS, CMN_SYNC_DB,        CSE_ESPRIM_DB};
     int rc = cmn_store_open(d->cfg.data_dir, dbs, sizeof(dbs) / sizeof(dbs[0]), CSE_SCHEMA, 0,
                             &d->store);
 

@@ -42,6 +42,92 @@ static int put_with_indexes(cmn_txn *t, const Tep__Credential *c)
     return rc;
 }
 
+/* A usage-constrained key from MEF Key Registration (KEY_REGISTERED): stored under its
+ * Key Identifier and indexed under its KeID in CSE_DB_KEY_KEIDS ("<KeID>\0<key_id>"),
+ * never in the AE-ID's and KeID's one-entry indexes, which stay its enrolment's own
+ * credential's (the Kpsa, at the registrar): a REVOKED of that KeID revokes them all. */
+static int put_key_cred(cmn_txn *t, const Tep__Credential *c)
+{
+    char k[2 * CMN_KEY_ID_MAX + 2];
+    size_t kl = strlen(c->ke_id), il = strlen(c->key_id);
+    int rc = txn_put_cred(t, c);
+
+    if (rc == 0 && kl > 0 && kl + 1 + il <= sizeof(k)) {
+        memcpy(k, c->ke_id, kl);
+        k[kl] = '\0';
+        memcpy(k + kl + 1, c->key_id, il);
+        rc = cmn_txn_put(t, CSE_DB_KEY_KEIDS, k, kl + 1 + il, "", 0);
+    }
+    return rc;
+}
+
+typedef struct {
+    size_t plen, n;
+    char ids[64][CMN_KEY_ID_MAX];
+} key_ids;
+
+static int collect_key_id(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    key_ids *ki = arg;
+    size_t il = klen - ki->plen;
+
+    (void)val;
+    (void)vlen;
+    if (ki->n == sizeof(ki->ids) / sizeof(ki->ids[0]) || il == 0 || il >= CMN_KEY_ID_MAX)
+        return ki->n == sizeof(ki->ids) / sizeof(ki->ids[0]) ? CMN_EAGAIN : 0;
+    memcpy(ki->ids[ki->n], (const char *)key + ki->plen, il);
+    ki->ids[ki->n++][il] = '\0';
+    return 0;
+}
+
+/* Every MEF key registered under ke_id revoked (its index entries gone with it). */
+static int revoke_keys_of(cmn_txn *t, const char *ke_id)
+{
+    char prefix[CMN_KEY_ID_MAX + 1];
+    size_t plen = strlen(ke_id) + 1;
+    key_ids *ki;
+    int rc = 0;
+
+    if (plen > sizeof(prefix))
+        return 0;
+    memcpy(prefix, ke_id, plen); /* with its NUL */
+    if ((ki = calloc(1, sizeof(*ki))) == NULL)
+        return CMN_ENOMEM;
+    do { /* in rounds of 64: the entries of a round are deleted before the next */
+        ki->plen = plen;
+        ki->n = 0;
+        rc = cmn_txn_foreach(t, CSE_DB_KEY_KEIDS, prefix, plen, collect_key_id, ki);
+        if (rc == CMN_EAGAIN)
+            rc = 0;
+        for (size_t i = 0; rc == 0 && i < ki->n; i++) {
+            Tep__Credential *c = NULL;
+            char k[2 * CMN_KEY_ID_MAX + 2];
+            size_t il = strlen(ki->ids[i]);
+            void *val = NULL;
+            size_t vlen = 0;
+
+            rc = cmn_txn_get(t, CSE_DB_CREDENTIALS, ki->ids[i], il, &val, &vlen);
+            if (rc == 0)
+                rc = unpack_cred(val, vlen, &c);
+            if (val != NULL)
+                cmn_store_free_val(val, vlen);
+            if (rc == 0 && !c->revoked) {
+                c->revoked = true;
+                rc = txn_put_cred(t, c);
+            }
+            cse_cred_free(c);
+            if (rc == CMN_ENOTFOUND)
+                rc = 0;
+            memcpy(k, prefix, plen);
+            memcpy(k + plen, ki->ids[i], il);
+            if (rc == 0 && (rc = cmn_txn_del(t, CSE_DB_KEY_KEIDS, k, plen + il)) == CMN_ENOTFOUND)
+                rc = 0;
+        }
+    } while (rc == 0 && ki->n == sizeof(ki->ids) / sizeof(ki->ids[0]));
+    free(ki);
+    return rc;
+}
+
 /* REVOKED without a credential: find ours through the KeID and mark it. */
 static int revoke_by_keid(cmn_txn *t, const char *ke_id)
 {
@@ -178,8 +264,13 @@ int cse_sync_apply(cmn_txn *txn, const Tep__SyncItem *item, void *arg)
         } else {
             rc = revoke_by_keid(txn, ev->ke_id);
         }
+        /* TS-0003 10.7: the enrolment's MEF keys go with it, wherever they are indexed */
+        if (rc == 0 && ev->kind == TEP__EVENT__KIND__REVOKED && ev->ke_id != NULL)
+            rc = revoke_keys_of(txn, ev->ke_id);
         if (rc == 0 && stats != NULL)
             stats->revocations++;
+    } else if (ev->kind == TEP__EVENT__KIND__KEY_REGISTERED) {
+        rc = item->credential != NULL ? put_key_cred(txn, item->credential) : 0;
     } else {
         rc = item->credential != NULL ? put_with_indexes(txn, item->credential) : 0;
     }
@@ -216,6 +307,8 @@ int cse_sync_reset(cmn_store *st, cmn_txn *txn, void *arg)
         rc = cmn_sync_clear_db(st, txn, CSE_DB_CSE_TARGETS, NULL, NULL);
     if (rc == 0)
         rc = cmn_sync_clear_db(st, txn, CSE_DB_TRANSIT, NULL, NULL);
+    if (rc == 0)
+        rc = cmn_sync_clear_db(st, txn, CSE_DB_KEY_KEIDS, NULL, NULL);
     if (rc == 0 && stats != NULL)
         stats->revocations++; /* the hook closes sessions of credentials now gone */
     if (rc == 0)

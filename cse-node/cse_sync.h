@@ -27,6 +27,10 @@
  * of that KeID. What this CSE checks of an ESCertKE initiator that reaches it through its
  * registrar (cse_escertke.c). */
 #define CSE_DB_TRANSIT "transit_enrolees"
+/* "key_keids": "<KeID>\0<Key Identifier>" -> "", each usage-constrained key from MEF Key
+ * Registration (KEY_REGISTERED) under the KeID it was derived from: a REVOKED of that
+ * KeID revokes them all (TS-0003 10.7), beside the one credential "cred_keids" names. */
+#define CSE_DB_KEY_KEIDS "key_keids"
 
 typedef struct {
     unsigned applied;     /* items applied since the last reset */

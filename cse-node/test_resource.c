@@ -27,9 +27,9 @@ typedef struct {
 
 static int setup(void **state)
 {
-    static const char *const dbs[] = {CSE_RES_DBS,  CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,
-                                      CMN_SYNC_DB};
+    static const char *const dbs[] = {CSE_RES_DBS,      CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS,     CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,
+                                      CSE_DB_KEY_KEIDS, CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     cmn_log_init("test", CMN_LOG_ERR, NULL);

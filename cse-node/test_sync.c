@@ -22,12 +22,13 @@ typedef struct {
 static int setup(void **state)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CSE_DB_KEY_KEIDS,
+                                      CMN_SYNC_DB};
     fixture *f = calloc(1, sizeof(*f));
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/test-cse-sync-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 7, 1, 0, &f->st), 0);
     *state = f;
     return 0;
 }
@@ -238,10 +239,49 @@ static void test_transit_enrolment(void **state)
     assert_int_equal(cse_transit_get(f->st, "Cdev9", &te), CMN_ENOTFOUND);
 }
 
+/* A MEF key (KEY_REGISTERED) under the KeID of the registrar's Kpsa: it leaves the
+ * AE-ID's and KeID's indexes to the Kpsa, and a REVOKED of the KeID (carrying the Kpsa)
+ * revokes it too (TS-0003 10.7). */
+static void test_mef_key_revoked_with_its_enrolment(void **state)
+{
+    fixture *f = *state;
+    uint8_t key[32], kuc[32];
+    Tep__Credential c, k, *got = NULL;
+    Tep__Event ev = TEP__EVENT__INIT;
+
+    memset(key, 0x5a, sizeof(key));
+    memset(kuc, 0x6b, sizeof(kuc));
+    c = cred(key, 0);
+    apply(f, 1, TEP__EVENT__KIND__ENROLLED, "ke1@mef.tep.local", &c, NULL);
+    k = cred(kuc, 0);
+    k.key_id = "99887766@mef.tep.local";
+    k.suid = 23;
+    ev.seq = 2;
+    ev.kind = TEP__EVENT__KIND__KEY_REGISTERED;
+    ev.ke_id = "ke1@mef.tep.local";
+    ev.enrolee_id = "Cdev1";
+    ev.key_id = k.key_id;
+    apply_event(f, &ev, &k, NULL);
+    /* the AE-ID still names the Kpsa */
+    assert_int_equal(cse_cred_get_by_enrolee(f->st, "Cdev1", &got), 0);
+    assert_string_equal(got->key_id, "00112233@mef.tep.local");
+    cse_cred_free(got);
+    /* the enrolment revoked (the item carries the revoked Kpsa): the Kuc too */
+    c.revoked = true;
+    apply(f, 3, TEP__EVENT__KIND__REVOKED, "ke1@mef.tep.local", &c, NULL);
+    assert_int_equal(cse_cred_get(f->st, "99887766@mef.tep.local", &got), 0);
+    assert_true(got->revoked);
+    cse_cred_free(got);
+    assert_int_equal(cse_cred_get(f->st, "00112233@mef.tep.local", &got), 0);
+    assert_true(got->revoked);
+    cse_cred_free(got);
+}
+
 static void test_cert_revoked(void **state)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CSE_DB_KEY_KEIDS,
+                                      CMN_SYNC_DB};
     fixture *f = *state;
     uint8_t key[32] = {0x11};
     Tep__Credential c = cred(key, 0), *got = NULL;
@@ -253,7 +293,7 @@ static void test_cert_revoked(void **state)
     assert_int_equal(stats.applied, 1);
     assert_int_equal(stats.revocations, 1);
     cmn_store_close(f->st);
-    assert_int_equal(cmn_store_open(f->dir, dbs, 6, 1, 0, &f->st), 0);
+    assert_int_equal(cmn_store_open(f->dir, dbs, 7, 1, 0, &f->st), 0);
     assert_int_equal(cse_cert_revoked(f->st, "5f00aa"), CMN_EDENIED);
     assert_int_equal(cse_cert_revoked(f->st, "5f00ab"), 0);
     /* a serial that is not lower-case hex cannot be checked: refused, not let through */
@@ -338,6 +378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cert_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cse_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transit_enrolment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mef_key_revoked_with_its_enrolment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_keeps_only_maf_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,7 +48,8 @@ static void cleanup(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static const char *const dbs[] = {CSE_DB_CREDENTIALS, CSE_DB_ENROLEES, CSE_DB_KEIDS,
-                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CMN_SYNC_DB};
+                                      CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,  CSE_DB_KEY_KEIDS,
+                                      CMN_SYNC_DB};
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     FILE *devnull = fopen("/dev/null", "w");
     char sub[300];

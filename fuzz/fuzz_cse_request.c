@@ -74,9 +74,9 @@ static void fuzz_cleanup(void)
 
 static int open_store(void)
 {
-    static const char *const dbs[] = {CSE_RES_DBS,  CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
-                                      CSE_DB_KEIDS, CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,
-                                      CMN_SYNC_DB,  CSE_ESPRIM_DB};
+    static const char *const dbs[] = {CSE_RES_DBS,      CSE_DB_CREDENTIALS, CSE_DB_ENROLEES,
+                                      CSE_DB_KEIDS,     CSE_DB_CSE_TARGETS, CSE_DB_TRANSIT,
+                                      CSE_DB_KEY_KEIDS, CMN_SYNC_DB,        CSE_ESPRIM_DB};
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
     snprintf(fz.dir, sizeof(fz.dir), "%s/tep-fuzz-XXXXXX", base);
