@@ -22,6 +22,7 @@
 #include "cmn_err.h"
 #include "tae_client.h"
 #include "tae_device.h"
+#include "tae_maf_client.h"
 #include "tep/tepae.h"
 #include "tst.h"
 
@@ -218,6 +219,43 @@ static void bounds_and_methods(void **state)
     free(big);
 }
 
+/* A device that connected with a Kc (MAF-based SAEF) gets its SA2 with that Kc: the
+ * listener given the kc takes its Key Identifier too, the Kpsa still. */
+static void listener_with_a_kc(void **state)
+{
+    fixture *f = *state;
+    const char *kc_id = "0123456789abcdef0123456789abcdef@maf.tep.local";
+    uint8_t kc_key[CMN_KEY_LEN];
+    char uri[64];
+    tep_kc *kc = NULL;
+    tep_listener *l = NULL;
+    tep_conn *c = NULL;
+    tep_response *rsp;
+    tep_notification *n = NULL;
+
+    memset(kc_key, 0x42, sizeof(kc_key));
+    assert_int_equal(tae_kc_new(kc_id, kc_key, time(NULL) + 3600, "reg", 32, "/tep-cse", &kc), 0);
+    snprintf(uri, sizeof(uri), "coaps://127.0.0.1:%u", free_port());
+    assert_int_equal(tep_listen(f->dev, uri, kc, &l), 0);
+    tep_kc_free(kc); /* copied */
+    snprintf(f->uri, sizeof(f->uri), "%s", uri);
+    assert_int_equal(client(f, kc_id, kc_key, &c), 0);
+    rsp = notify(c, "n", "{\"m2m:sgn\":{}}");
+    assert_int_equal(rsp->rsc, 2000);
+    tep_response_free(rsp);
+    tep_conn_free(c);
+    assert_int_equal(tep_listener_next(l, 1000, &n), 0);
+    assert_string_equal(n->identity, kc_id);
+    tep_notification_free(n);
+    assert_int_equal(client(f, f->dev->enr.kpsa_id, f->dev->enr.kpsa, &c), 0);
+    tep_conn_free(c);
+    tep_listener_free(l);
+    /* an end-to-end key is no DTLS PSK */
+    assert_int_equal(tae_kc_new(kc_id, kc_key, time(NULL) + 3600, "reg", 34, "/tep-cse", &kc), 0);
+    assert_int_equal(tep_listen(f->dev, uri, kc, &l), TEP_EINVAL);
+    tep_kc_free(kc);
+}
+
 static void bad_arguments(void **state)
 {
     fixture *f = *state;
@@ -242,6 +280,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(another_identity_or_key_never_connects, setup, teardown),
         cmocka_unit_test_setup_teardown(bounds_and_methods, setup, teardown),
+        cmocka_unit_test_setup_teardown(listener_with_a_kc, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
     };
 

@@ -258,3 +258,33 @@ def test_certificate_association_gives_a_certificate_sa2(platform):
     assert "event=sa2_established ae_id=%s identity=cert:" % ae_id in log, log[-3000:]
     assert "event=sa2_established ae_id=%s identity=%s" % (
         ae_id, kpsa_identity(platform, dev)) not in log
+
+
+def test_notify_addressed_to_the_ae_goes_over_sa2(platform):
+    """Not only subscriptions: a NOTIFY addressed to an AE's resource is forwarded to the
+    AE's pointOfAccess (TS-0004 7.3.3.10), a coaps:// one over the AE's own SA2."""
+    from onem2m_client import OneM2MClient
+
+    dev = platform.enrolled_device("ntf05")
+    ae = ae_path(platform, dev)
+    uri = "coaps://127.0.0.1:%d/poa" % free_udp_ports(1)[0]
+    r = dev.run("update-poa", uri)
+    assert r.rc == 0 and r.rsc == 2004, str(r)
+    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
+            "listen", uri, "--count", "1", "--wait-ms", "15000"]
+    lst = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _read_until(lst, "LISTENING")[0] == uri
+        with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
+                          platform.env["ADMIN_ORIGINATOR"]) as admin:
+            r = admin.notify(ae, {"m2m:sgn": {"sur": "elsewhere/sub", "nev": {"net": 1}}})
+            assert r.rsc == 2000, str(r)
+        out, err = _finish(lst)
+    finally:
+        if lst.poll() is None:
+            lst.kill()
+            lst.wait()
+    kv = _kv(out.splitlines())
+    assert lst.returncode == 0, (out, err)
+    assert kv["NOTIFY_IDENTITY"] == [kpsa_identity(platform, dev)], kv
+    assert json.loads(kv["NOTIFY_BODY"][0])["m2m:sgn"]["sur"] == "elsewhere/sub", kv

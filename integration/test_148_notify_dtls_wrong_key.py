@@ -180,3 +180,34 @@ def test_certificate_of_another_ae_gets_nothing(platform):
     log = platform["cse"].log()
     assert "event=sa2_refused reason=cert_names_another_id ae_id=%s" % \
         a.state_values()["enrolee_id"] in log, log[-3000:]
+
+
+def test_revoked_ae_gets_no_more_notifications(platform):
+    """The AE's enrolment revoked (TS-0003 10.7): its association is no longer usable, so
+    the next notification is not sent at all, though the SA2 session is still up and
+    the listener still holds the key."""
+    from onem2m_client import OneM2MClient, TY_CIN
+
+    a = _device_with_container(platform, "wka06")
+    ae = ae_path(platform, a)
+    uri = "coaps://127.0.0.1:%d/n" % free_udp_ports(1)[0]
+    w = _watch(a, "data", uri, count=2, wait_ms=6000)
+    try:
+        assert _read_until(w, "SUBSCRIBED")[0], platform["cse"].tail()
+        with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
+                          platform.env["ADMIN_ORIGINATOR"]) as admin:
+            assert admin.create(ae + "/data", TY_CIN, {"con": "before"}).rsc == 2001
+            r = platform.tepctl("enrolee", "revoke", "wka06")
+            assert r.rc == 0, str(r)
+            platform["cse"].wait_log("event=sync_applied .*revocations=1", 10)
+            assert admin.create(ae + "/data", TY_CIN, {"con": "after"}).rsc == 2001
+        out, err = _finish(w, timeout=15)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    kv = _kv(out.splitlines())
+    assert kv.get("NOTIFY_CON") == ["before"], (out, err)  # "after" never came
+    assert w.returncode == 2, (out, err)
+    assert "event=notification_refused reason=no_usable_association ae_id=%s" % \
+        a.state_values()["enrolee_id"] in platform["cse"].log()
