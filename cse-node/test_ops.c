@@ -62,7 +62,8 @@ static int setup(void **state)
                          .cse_name = "tep-cse",
                          .admin_originator = "CAdmin",
                          .notify = record_notify,
-                         .notify_arg = f};
+                         .notify_arg = f,
+                         .target_allowed = cse_client_target_allowed};
     *state = f;
     return 0;
 }
