@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from harness import gateway_platform
+from harness import cert_of, coap_cert, free_udp_ports, gateway_platform
 from onem2m_client import OneM2MClient
 
 TY_ACP, TY_CNT, TY_CIN, TY_CSR = 1, 3, 4, 16
@@ -113,6 +113,55 @@ def test_certificate_for_another_cse_id_is_4106(gw):
         mnx.stop()
 
 
+def test_cert_sa2_leaves_the_certificate_saef_alone(gw):
+    """tep-cse as a DTLS client with its certificate (SA2 to a certificate AE's coaps://
+    poa, TS-0003 8.2.1) must not change what its server side does (the libcoap context
+    cause of 144's first failure): a certificate AE subscribes with its own AE-ID as nu
+    and a coaps:// poa where an OpenSSL DTLS server holds the AE's certificate; the
+    verification's handshake offers ECDHE-ECDSA and completes, and afterwards the
+    certificate SAEF still takes the AE's (and everyone's) certificate handshakes. An
+    attack on the CSE's availability before: one such subscription made the server
+    side verify every client certificate with the SA2 callback, refusing them all."""
+    p, mn, dev, app, mn_admin = gw
+    cdev, crt, key, ca = cert_of(p, "certae")
+    ae_id = cdev.state_values()["enrolee_id"]
+    api = cdev.state_values()["app_id"] or "Napp"
+    port = free_udp_ports(1)[0]
+    srv = subprocess.Popen(["openssl", "s_server", "-dtls1_2", "-accept", "127.0.0.1:%d" % port,
+                            "-cert", crt, "-key", key, "-CAfile", ca, "-Verify", "2",
+                            "-naccept", "4", "-quiet"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = p.env["CSE_NAME"]
+        log = coap_cert(p, crt, key, ca, "post", base, ae_id,
+                        {"m2m:ae": {"rn": ae_id, "api": api, "rr": True, "srv": ["3"],
+                                    "poa": ["coaps://127.0.0.1:%d" % port]}}, ty=2)
+        assert "c:2.01" in log, log
+        log = coap_cert(p, crt, key, ca, "post", "%s/%s" % (base, ae_id), ae_id,
+                        {"m2m:cnt": {"rn": "data"}}, ty=3)
+        assert "c:2.01" in log, log
+        # nu is the subscriber itself (no verification); a new child is notified to the
+        # AE's poa over SA2 with the CSE's certificate (the OpenSSL server answers no CoAP)
+        log = coap_cert(p, crt, key, ca, "post", "%s/%s/data" % (base, ae_id), ae_id,
+                        {"m2m:sub": {"rn": "s1", "nu": [ae_id], "enc": {"net": [3]}}}, ty=23)
+        assert "c:2.01" in log, log
+        log = coap_cert(p, crt, key, ca, "post", "%s/%s/data" % (base, ae_id), ae_id,
+                        {"m2m:cin": {"con": "x"}}, ty=4)
+        assert "c:2.01" in log, log
+        try:
+            p["cse"].wait_log(r"event=sa2_established ae_id=%s identity=cert:" % ae_id, 10)
+        except AssertionError:
+            raise AssertionError("\n".join(x for x in p["cse"].log().splitlines()
+                                           if "sa2" in x or ae_id in x or "sub=client" in x))
+        # the server side is as before: the AE's certificate handshake and request work
+        log = coap_cert(p, crt, key, ca, "get", "%s/%s/data" % (base, ae_id), ae_id)
+        assert "c:2.05" in log, "%s\n%s" % (log, p["cse"].tail())
+        assert app.run("retrieve", "~/mn1/mn1/Cgwdev/data/la").rsc == 2000  # the gateway too
+    finally:
+        srv.kill()
+        srv.wait()
+
+
 def test_revoked_certificate_cuts_the_gateway_off(gw):
     """Last: `tepctl cert revoke` of the MN-CSE's certificate closes its session at the
     IN-CSE; the device's data is TARGET_NOT_REACHABLE from the IN side within a second,
@@ -133,3 +182,4 @@ def test_revoked_certificate_cuts_the_gateway_off(gw):
     p["cse"].wait_log(r"event=handshake_refused reason=cert_revoked identity=cert:%s" % serial, 10)
     mn.wait_log(r"event=registrar_session_closed", 5)
     assert app.run("retrieve", path).rsc == 5103
+

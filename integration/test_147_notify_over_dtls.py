@@ -10,6 +10,7 @@ AE's PSK, as the AE's pointOfAccess."""
 
 import asyncio
 import json
+import re
 import os
 import subprocess
 import threading
@@ -102,8 +103,8 @@ def test_notification_reaches_the_ae_over_dtls(platform):
     sgn = json.loads(lines["NOTIFY_BODY"][1])["m2m:sgn"]
     assert sgn["nev"]["net"] == 3 and sgn["sur"].startswith(ae + "/data/"), sgn
     assert lines["REFUSED"] == ["0"], lines
-    log = platform["cse"].log()
-    assert "event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"] in log, log[-3000:]
+    # logged in the turn that sent the notification, flushed at its end: waited for
+    platform["cse"].wait_log("event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"], 5)
 
 
 class DtlsReceiver:
@@ -178,8 +179,8 @@ def test_tinydtls_receiver_with_the_aes_psk(platform):
     ntf = rx.received[0].json["m2m:sgn"]
     assert ntf["nev"]["rep"]["m2m:cin"]["con"] == "to-tinydtls", ntf
     assert ntf["sur"].startswith(ae + "/data/"), ntf
-    assert "event=sa2_established ae_id=%s identity=%s" % (ae_id, identity) in \
-        platform["cse"].log()
+    platform["cse"].wait_log("event=sa2_established ae_id=%s identity=%s"
+                             % (ae_id, re.escape(identity)), 5)
 
 
 def test_after_a_cse_restart_the_enrolment_kpsa_carries_it(platform):
@@ -216,7 +217,7 @@ def test_after_a_cse_restart_the_enrolment_kpsa_carries_it(platform):
     # the restarted tep-cse: no session of the AE, an SA2 all the same
     log = platform["cse"].log()
     assert "event=session_bound" not in log, log[-2000:]
-    assert "event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"] in log
+    platform["cse"].wait_log("event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"], 5)
 
 
 def test_certificate_association_gives_a_certificate_sa2(platform):
@@ -254,8 +255,8 @@ def test_certificate_association_gives_a_certificate_sa2(platform):
     assert w.returncode == 0, (out, err, platform["cse"].tail())
     assert kv["NOTIFY_VRQ"] == ["1", "0"] and kv["NOTIFY_CON"] == ["cert-sa2"], kv
     assert kv["NOTIFY_IDENTITY"] == ["", ""], kv  # certificate handshakes: no PSK identity
+    platform["cse"].wait_log("event=sa2_established ae_id=%s identity=cert:" % ae_id, 5)
     log = platform["cse"].log()
-    assert "event=sa2_established ae_id=%s identity=cert:" % ae_id in log, log[-3000:]
     assert "event=sa2_established ae_id=%s identity=%s" % (
         ae_id, kpsa_identity(platform, dev)) not in log
 
