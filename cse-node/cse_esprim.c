@@ -567,6 +567,25 @@ static unsigned check_header(xchg *x, const char *epo)
     return rsc;
 }
 
+/* Whose key x->cred is: its enrolee; for a MEF key (SUID 22/23, Kuc) of an AE enrolled
+ * for another CSE (the enroller told us, SyncItem.ae_target: the same KeID, live), the
+ * AE as this CSE knows it behind that registrar, "/<registrar>/<AE-ID>": the inner From
+ * it must use, as for an ESCertKE key through a transit CSE. */
+static void key_owner(xchg *x)
+{
+    const Tep__Credential *c = x->cred;
+    Tep__TransitEnrolment *te = NULL;
+
+    snprintf(x->owner, sizeof(x->owner), "%s", c->enrolee_id);
+    if ((c->suid != CSE_SUID_RSPF_SAEF && c->suid != CSE_SUID_RSPF_ESPRIM) ||
+        c->enrolee_id[0] == '/' || cse_transit_get(x->node->store, c->enrolee_id, &te) != 0)
+        return;
+    if (!te->revoked && (te->expires == 0 || te->expires > x->req->now) &&
+        strcmp(te->ke_id, c->ke_id) == 0 && strcmp(te->registrar, x->node->cse_id) != 0)
+        snprintf(x->owner, sizeof(x->owner), "%s/%s", te->registrar, c->enrolee_id);
+    tep__transit_enrolment__free_unpacked(te, NULL);
+}
+
 /* C.6a: the pairwiseESPrimKey of the kid: a pairwiseE2EKey from ESCertKE (8.7, owned by
  * the initiator's certificate ID), a live Kpsa (SUID 22), an ESPrim key from the MEF (SUID
  * 23, Kuc of MEF Key Registration) or from the MAF (SUID 33), whose source is the enrolee;
@@ -593,7 +612,7 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
             cse_saef_want(x->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */
         return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
     } else {
-        snprintf(x->owner, sizeof(x->owner), "%s", x->cred->enrolee_id);
+        key_owner(x);
         rc = cmn_e2e_keys_from_pair(x->cred->key.data, x->node->cse_id, &k);
     }
     if (rc == 0)
