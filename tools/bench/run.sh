@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/bench/run.sh [--seconds S]: builds and runs every benchmark, prints their results,
-# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-replicas, bench-costs, bench-coap,
+# and rewrites their rows in docs/benchmarks.md (between the bench-decide, bench-replicas, bench-costs, bench-gateways, bench-coap,
 # bench-enrol and bench-cert markers; rows of other blocks are left alone). Run by
 # "./tep bench". TEP_BUILD_DIR picks the build. The CoAP benchmark's peer, the ACME CSE
 # (PyPI acmecse, pinned below), is installed here into its own venv .deps/acme-venv,
@@ -157,6 +157,29 @@ rows = [
 PY
 )
 write_rows bench-costs "$rows" "$machine, load $load"
+
+# Requests per second through 1, 2 and 3 gateways (MN-CSEs registered to the IN-CSE;
+# tools/bench/bench_gateways.py); rewrites the bench-gateways block of docs/benchmarks.md.
+ninja -C "$BUILD" enroller/tep-enroller authz/tep-authz cse-node/tep-cse tools/tepctl \
+    ae-sdk/examples/tep-device >&2
+load=$(cut -d' ' -f1 /proc/loadavg)
+out=$(TEP_BUILD_DIR="$BUILD" "$ROOT/.deps/venv/bin/python" "$ROOT/tools/bench/bench_gateways.py")
+printf '%s\n' "$out"
+rows=$(rows_of "$out" <<'PY'
+def row(k, ratio):
+    return ("oneM2M RETRIEVE <cnt>/la through %d gateway(s) (tep-cse MN-CSEs registered to the "
+            "IN-CSE, authz=local), %s tep-device clients per gateway, each one DTLS-PSK session "
+            "and %s requests one after the other; median of %s interleaved runs (%s); gateway "
+            "CPU per request %s us" % (k, kv["clients_per_gateway"], kv["requests_per_client"],
+            kv["rounds"], kv["gateways%d_runs" % k], kv["gateways%d_cpu_us" % k]),
+            "%.0f req/s" % f("gateways%d_per_s" % k), ratio)
+rows = [row(1, "1 (baseline)"),
+        row(2, "**%.2f** x 1 gateway" % f("gateways2_over_1")),
+        row(3, "**%.2f** x 1 gateway (%s cores: gateways and clients share them)"
+            % (f("gateways3_over_1"), kv["cores"]))]
+PY
+)
+write_rows bench-gateways "$rows" "$machine, load $load"
 
 # oneM2M requests per second over CoAP and CoAPS: bare libcoap, tep-cse local and remote,
 # the ACME CSE, and tep-cse against idle DTLS sessions (tools/bench/bench_coap.py, which
