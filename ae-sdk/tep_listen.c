@@ -169,7 +169,8 @@ static void on_post(coap_resource_t *resource, coap_session_t *session, const co
     n->from = opt_str(request, CMN_OPT_FR, &ok);
     n->rqi = opt_str(request, CMN_OPT_RQI, &ok);
     n->path = path_of(request);
-    n->identity = id != NULL ? strndup((const char *)id->s, id->length) : strdup("");
+    n->identity = id != NULL && id->s != NULL ? strndup((const char *)id->s, id->length)
+                                              : strdup(""); /* a certificate session: none */
     coap_get_data_large(request, &len, &data, &off, &total);
     if (n->from == NULL || n->rqi == NULL || n->path == NULL || n->identity == NULL ||
         (n->body = malloc(len + 1)) == NULL)
@@ -189,13 +190,14 @@ static void on_post(coap_resource_t *resource, coap_session_t *session, const co
         pthread_mutex_unlock(&l->lock);
         goto busy;
     }
+    /* answered before n is queued: once queued, tep_listener_next() may free it */
+    answer(response, COAP_RESPONSE_CODE_CHANGED, CMN_RSC_OK, n->rqi);
     q->n = n;
     *l->tail = q;
     l->tail = &q->next;
     l->n_queued++;
     pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
-    answer(response, COAP_RESPONSE_CODE_CHANGED, CMN_RSC_OK, n->rqi);
     return;
 busy: /* the queue is full (or memory ran out): the CSE may try again later */
     answer(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, CMN_RSC_INTERNAL_SERVER_ERROR,

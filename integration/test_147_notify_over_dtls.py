@@ -240,7 +240,8 @@ def test_certificate_association_gives_a_certificate_sa2(platform):
     w = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         sub, before = _read_until(w, "SUBSCRIBED")
-        assert sub, (before, platform["cse"].tail())
+        assert sub, (before, w.stderr.read() if w.poll() is not None else "",
+                     platform["cse"].tail())
         # the admin writes (plain CoAP): the AE's newest session stays the certificate one
         from onem2m_client import OneM2MClient, TY_CIN
         with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
