@@ -80,6 +80,18 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
     return 0;
 }
 
+int enr_bus_reload_peers(enr_bus *b, const enr_config *cfg)
+{
+    cmn_bus_peers *peers = NULL;
+    int rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir, &peers);
+
+    if (rc != 0)
+        return rc;
+    cmn_bus_peers_free(b->peers);
+    b->peers = peers;
+    return 0;
+}
+
 void enr_bus_close(enr_bus *b)
 {
     if (b == NULL)

@@ -16,6 +16,9 @@ typedef struct enr_bus enr_bus;
  * CMN_EBUS when an endpoint cannot be bound. */
 int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret);
 void enr_bus_close(enr_bus *b); /* NULL is fine */
+/* SIGHUP: the [bus] peers of cfg replace the bindings in use; on error (a key file that
+ * does not read) the old ones stay and the error is returned. */
+int enr_bus_reload_peers(enr_bus *b, const enr_config *cfg);
 /* fds to poll for reading: sync and admin ROUTERs. */
 /* The ZeroMQ context, for the enroller's other sockets (Zn). Borrowed. */
 cmn_bus *enr_bus_ctx(enr_bus *b);

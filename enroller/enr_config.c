@@ -70,7 +70,8 @@ static const cmn_cfg_item enr_table[] = {
     ITEM("enroller", "maf_poa", "", maf_poa, valid_optional_poa,
          "enrolment target: the MAF's point of access (coaps://); empty = not announced"),
     ITEM("enroller", "targets", "", targets, valid_targets,
-         "more enrolment targets (tepctl enrolee add --target): CSE-ID=coaps://host:port, ..."),
+         "more enrolment targets (tepctl enrolee add --target): CSE-ID=coaps://host:port, ...; "
+         "re-read on SIGHUP"),
     ITEM("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
          "error | warn | info | debug"),
     {"enroller", "cert_rspf", CMN_CFG_BOOL, "true", offsetof(enr_config, cert_rspf), 0, 0, NULL,
@@ -99,7 +100,7 @@ static const cmn_cfg_item enr_table[] = {
          "CURVE: own public key name: the host name clients connect to"),
     ITEM("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
          "who may fetch credentials on sync: IDENTITY=CURVE key name (or z85:KEY), ...; "
-         "empty = one-host platform (docs/internals.md)"),
+         "empty = one-host platform (docs/internals.md); re-read on SIGHUP"),
     CMN_DTLS_CFG_ITEMS(enr_config, dtls),
     CMN_BODY_CFG_ITEMS("enroller", enr_config, body, "4096"),
 };
@@ -214,6 +215,34 @@ void enr_config_free(enr_config *cfg)
     cfg->target_list = NULL;
     cfg->n_targets = 0;
     cmn_config_free(enr_table, ENR_NITEMS, cfg);
+}
+
+int enr_config_reloadable(const enr_config *live, const enr_config *fresh, char *err, size_t errlen)
+{
+    if (strcmp(live->bus_sync, fresh->bus_sync) != 0 ||
+        live->bus_curve.enabled != fresh->bus_curve.enabled ||
+        strcmp(live->registrar_cse_id, fresh->registrar_cse_id) != 0) {
+        snprintf(err, errlen,
+                 "bus.sync, bus.curve or enroller.registrar_cse_id changed: restart to apply");
+        return CMN_ECONFIG;
+    }
+    return 0;
+}
+
+void enr_config_take_targets(enr_config *live, enr_config *fresh)
+{
+    char *targets = live->targets, *peers = live->bus_peers;
+    cmn_cfg_pair *list = live->target_list;
+    size_t n = live->n_targets;
+
+    live->targets = fresh->targets;
+    live->bus_peers = fresh->bus_peers;
+    live->target_list = fresh->target_list;
+    live->n_targets = fresh->n_targets;
+    fresh->targets = targets;
+    fresh->bus_peers = peers;
+    fresh->target_list = list;
+    fresh->n_targets = n;
 }
 
 const char *enr_config_target_poa(const enr_config *cfg, const char *csi)

@@ -43,6 +43,15 @@ typedef struct {
  * "FILE:LINE: section.key: reason" into err. Release with enr_config_free(). */
 int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen);
 void enr_config_free(enr_config *cfg); /* NULL is fine */
+
+/* SIGHUP: may fresh (loaded and validated) replace live's enrolment targets and [bus]
+ * peers? Only when the bus it was validated for is live's (same sync endpoint, CURVE on
+ * or off alike): else CMN_ECONFIG with the reason in err ("restart to apply"). */
+int enr_config_reloadable(const enr_config *live, const enr_config *fresh, char *err,
+                          size_t errlen);
+/* Moves fresh's targets and [bus] peers into live, live's old ones into fresh (freed
+ * with it). */
+void enr_config_take_targets(enr_config *live, enr_config *fresh);
 void enr_config_print_help(FILE *out);
 
 /* The point of access of enrolment target csi: registrar_poa for registrar_cse_id, the

@@ -40,23 +40,36 @@ static void usage(FILE *out)
     enr_config_print_help(out);
 }
 
-/* SIGHUP: what may be reloaded is the manufacturer trust anchors (TS-0003 8.3.2.2);
- * the whole file is checked again and nothing changes when it has an error. */
-static void reload(const char *path, enr_coap *coap)
+/* SIGHUP: what may be reloaded is the manufacturer trust anchors (TS-0003 8.3.2.2), the
+ * enrolment targets and the [bus] peers that bind them (a gateway added without a
+ * restart); the whole file is checked again and nothing changes when it has an error.
+ * Other keys need a restart. */
+static void reload(const char *path, enr_config *live, enr_coap *coap, enr_bus *bus)
 {
     enr_config cfg = {0};
     char err[512];
+    int rc;
 
-    if (enr_config_load(path, &cfg, err, sizeof(err)) != 0) {
+    if (enr_config_load(path, &cfg, err, sizeof(err)) != 0 ||
+        enr_config_reloadable(live, &cfg, err, sizeof(err)) != 0) {
         CMN_ERR("main", "event=reload_refused msg=\"%s\"", err);
+        enr_config_free(&cfg);
         return;
     }
     enr_coap_reload_trust(coap, cfg.mfr_trust_anchors, cfg.mfr_crls);
+    if ((rc = enr_bus_reload_peers(bus, &cfg)) != 0) {
+        CMN_ERR("main", "event=reload_refused key=targets msg=\"bus.peers: %s\" kept=%zu",
+                cmn_strerror(rc), live->n_targets);
+    } else {
+        enr_config_take_targets(live, &cfg);
+        CMN_INFO("main", "event=reloaded key=targets targets=%zu", live->n_targets);
+    }
     enr_config_free(&cfg);
 }
 
 /* true when a stop signal arrived. */
-static bool read_signals(int sigfd, const char *config, enr_coap *coap)
+static bool read_signals(int sigfd, const char *config, enr_config *cfg, enr_coap *coap,
+                         enr_bus *bus)
 {
     struct signalfd_siginfo si;
     bool stop = false;
@@ -64,7 +77,7 @@ static bool read_signals(int sigfd, const char *config, enr_coap *coap)
     while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
             CMN_INFO("main", "event=sighup action=reload");
-            reload(config, coap);
+            reload(config, cfg, coap, bus);
         } else {
             stop = true;
         }
@@ -77,7 +90,8 @@ static void on_events(const enr_events *ev, void *arg)
     enr_bus_queue(arg, ev);
 }
 
-static int run_loop(enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd, const char *config)
+static int run_loop(enr_config *cfg, enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd,
+                    const char *config)
 {
     struct pollfd pfd[5] = {{.fd = sigfd, .events = POLLIN},
                             {.fd = enr_coap_fd(coap), .events = POLLIN}};
@@ -91,7 +105,7 @@ static int run_loop(enr_coap *coap, enr_bus *bus, enr_gba *gba, int sigfd, const
         if (poll(pfd, 5, wait_ms > 0 && wait_ms < TICK_MS ? wait_ms : TICK_MS) < 0 &&
             errno != EINTR)
             return CMN_EIO;
-        if (read_signals(sigfd, config, coap))
+        if (read_signals(sigfd, config, cfg, coap, bus))
             return 0;
         if (gba != NULL)
             enr_gba_process(gba, (int64_t)time(NULL));
@@ -178,7 +192,7 @@ int main(int argc, char **argv)
              "admin=%s ca=%s/ca.pem",
              TEP_VERSION, cfg.listen, cfg.mef_fqdn, cfg.bus_events, cfg.bus_sync, cfg.bus_admin,
              cfg.data_dir);
-    rc = run_loop(coap, bus, gba, sigfd, args.config);
+    rc = run_loop(&cfg, coap, bus, gba, sigfd, args.config);
     CMN_INFO("main", "event=stopping reason=%s", rc == 0 ? "signal" : cmn_strerror(rc));
     ex = rc == 0 ? EXIT_OK : EXIT_START;
 out:

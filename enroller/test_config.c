@@ -126,6 +126,41 @@ static void test_targets(void **state)
     unlink(path);
 }
 
+/* SIGHUP: a reloaded file's targets and peers replace the live ones when the bus is the
+ * same; another sync endpoint, CURVE switched or another registrar needs a restart. */
+static void test_reload_targets(void **state)
+{
+    enr_config live = {0}, fresh = {0}, moved = {0};
+    char err[256];
+
+    (void)state;
+    write_ini("[bus]\ncurve = true\nsync = tcp://enroller:7001\npeers = /tep-cse=cse, "
+              "maf.tep.local=authz\n");
+    assert_int_equal(enr_config_load(path, &live, err, sizeof(err)), 0);
+    unlink(path);
+    assert_null(enr_config_target_poa(&live, "/mn-cse1"));
+    write_ini("[enroller]\ntargets = /mn-cse1=coaps://10.0.0.5:5684\n"
+              "[bus]\ncurve = true\nsync = tcp://enroller:7001\npeers = /tep-cse=cse, "
+              "maf.tep.local=authz, /mn-cse1=mn1\n");
+    assert_int_equal(enr_config_load(path, &fresh, err, sizeof(err)), 0);
+    unlink(path);
+    assert_int_equal(enr_config_reloadable(&live, &fresh, err, sizeof(err)), 0);
+    enr_config_take_targets(&live, &fresh);
+    assert_string_equal(enr_config_target_poa(&live, "/mn-cse1"), "coaps://10.0.0.5:5684");
+    assert_non_null(strstr(live.bus_peers, "/mn-cse1=mn1"));
+    assert_null(enr_config_target_poa(&fresh, "/mn-cse1")); /* the old list, freed with it */
+    enr_config_free(&fresh);
+
+    write_ini("[bus]\ncurve = true\nsync = tcp://enroller:7002\npeers = /tep-cse=cse, "
+              "maf.tep.local=authz\n");
+    assert_int_equal(enr_config_load(path, &moved, err, sizeof(err)), 0);
+    unlink(path);
+    assert_int_equal(enr_config_reloadable(&live, &moved, err, sizeof(err)), CMN_ECONFIG);
+    assert_non_null(strstr(err, "restart to apply"));
+    enr_config_free(&moved);
+    enr_config_free(&live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_environment_overrides),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_targets),
+        cmocka_unit_test(test_reload_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
