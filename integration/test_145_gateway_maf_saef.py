@@ -115,6 +115,33 @@ def test_kc_for_another_target_is_refused(gw):
         mnk.stop()
 
 
+def test_kc_renewed_before_it_ends(gw):
+    """An MN-CSE whose enrolment (so every Kc: the MAF bounds a key by the enrolment)
+    ends in less than two minutes registers a new Kc before the current one ends (at
+    most one per 30 s): a second key at the MAF for /tep-cse with the same source, which
+    the IN-CSE fetches too."""
+    p, mn, dev, app, mn_admin = gw
+    p.add_enrolee("mnr", "--ae-id", "/mnr", "--lifetime", "110")
+    mnr = p.add_cse("mnr", "/mnr", registrar=p.mn_registrar("mnr", credential="maf"))
+    mnr.start()
+    try:
+        mnr.wait_log(r"event=registered registrar=/tep-cse", 15)
+        first = _kc_id(mnr)
+        deadline = time.monotonic() + 45
+        ids = [first]
+        while len(ids) < 2 and time.monotonic() < deadline:
+            ids = [x.split("identity=")[1].split()[0] for x in mnr.log().splitlines()
+                   if "event=credential_loaded credential=maf" in x]
+            time.sleep(0.5)
+        assert len(ids) >= 2 and ids[1] != first, mnr.tail()
+        p["cse"].wait_log(r"event=maf_key_stored key_id=%s enrolee_id=/mnr" % ids[1], 5)
+        keys = p.tepctl("maf", "keys", admin="authz").out.splitlines()
+        mine = [x for x in keys if " /mnr " in x and x.rstrip().endswith("/tep-cse")]
+        assert len(mine) >= 2, keys
+    finally:
+        mnr.stop()
+
+
 def test_revoked_gateway_kc_session_closed(gw):
     """Last: revoking the MN-CSE's enrolment revokes its Kc at the IN-CSE (source revoked)
     and closes the session; the device's data is TARGET_NOT_REACHABLE from the IN side
