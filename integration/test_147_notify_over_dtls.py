@@ -290,3 +290,42 @@ def test_notify_addressed_to_the_ae_goes_over_sa2(platform):
     assert lst.returncode == 0, (out, err)
     assert kv["NOTIFY_IDENTITY"] == [kpsa_identity(platform, dev)], kv
     assert json.loads(kv["NOTIFY_BODY"][0])["m2m:sgn"]["sur"] == "elsewhere/sub", kv
+
+
+def test_device_behind_a_gateway_is_notified_by_the_mn_cse_over_sa2():
+    """The gateway deployment (issue 14): a device enrolled for the MN-CSE /mn1 and
+    registered there is notified by the MN-CSE, over SA2 with the Kpsa of its
+    enrolment for /mn1."""
+    from harness import gateway_platform
+
+    p, mns = gateway_platform(("mn1",))
+    mn = mns["mn1"]
+    try:
+        dev = p.add_enrolee("gwntf", "--target", "/mn1")
+        assert dev.run("enrol").rc == 0
+        r = dev.run("register")
+        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
+        r = dev.run("create-cnt", "data")
+        assert r.rc == 0, str(r)
+        uri = "coaps://127.0.0.1:%d/notify" % free_udp_ports(1)[0]
+        w = _watch(dev, "data", uri, count=1)
+        try:
+            sub, before = _read_until(w, "SUBSCRIBED")
+            assert sub == "mn1/%s/data" % dev.state_values()["enrolee_id"], (before, mn.tail())
+            r = dev.run("create-cin", "data", "from-the-field")
+            assert r.rc == 0, str(r)
+            out, err = _finish(w)
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        kv = _kv(before + out.splitlines())
+        assert w.returncode == 0, (out, err, mn.tail())
+        assert kv["NOTIFY_FROM"] == ["/mn1", "/mn1"], kv
+        assert kv["NOTIFY_IDENTITY"] == [kpsa_identity(p, dev)] * 2, kv
+        assert kv["NOTIFY_CON"] == ["from-the-field"], kv
+        assert "event=sa2_established ae_id=%s" % dev.state_values()["enrolee_id"] in mn.log()
+        mn.stop()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=False)
