@@ -22,15 +22,17 @@
 #define SUB "esprim"
 #define ORIG_MAX 1024     /* originator rand objects recorded */
 #define ORIG_PER_KEY 32   /* ... of one pairwise key (then its own oldest goes) */
-#define SEEN_MAX 8192     /* ESPrim objects remembered against replay */
-#define SEEN_PER_KEY 1024 /* ... answered under one pairwise key (then 5103 for it) */
-#define RAND_ID_LEN 26    /* "s"/"u" + 8 hex (expiry) + 16 hex (nonce) + NUL */
+#define SEEN_MAX 32768    /* ESPrim objects remembered against replay */
+#define SEEN_PER_KEY 4096 /* ... answered under one pairwise key (then 5103 for it) */
+#define RAND_ID_LEN 28    /* "s"/"u" + 2 hex (epoch) + 8 hex (expiry) + 16 hex (nonce) + NUL */
 #define KEYGEN_HMAC 1     /* esprimKeyGenAlgID HMAC-SHA256 */
 #define RECV_LABEL "tep ESPrim receiver rand"
 #define CTY_REQ "application/vnd.onem2m-preq+json"
 #define CTY_RSP "application/vnd.onem2m-prsp+json"
 /* Records in CSE_ESPRIM_DB, by the first byte of the key. */
 #define K_SECRET "K" /* the receiver rand secret, 32 bytes */
+#define K_EPOCH "E"  /* its epoch, 1 byte: a new one (and a new secret) after a crash */
+#define K_CLEAN "C"  /* written by cse_esprim_save at a clean stop, deleted at start */
 #define K_SHARED "S" /* the shared receiver rand object's ID */
 #define K_ORIG 'o'   /* 'o' kid NUL ori -> orig_rec */
 #define K_SEEN 't'   /* 't' tag -> seen_rec */
@@ -83,6 +85,7 @@ struct cse_esprim {
     const cse_escertke *escertke; /* advertised in e2eSecInfo when set */
     cmn_store *st;                /* CSE_ESPRIM_DB: what survives a restart */
     uint8_t secret[CMN_KEY_LEN];  /* receiver rand values: HMAC(secret, label || ID) */
+    uint8_t epoch;                /* in every receiver rand ID this run gives */
     recv_rand shared;             /* exp 0: none */
     orig_rand orig[ORIG_MAX];
     seen_obj seen[SEEN_MAX];
@@ -117,11 +120,12 @@ static uint32_t kid_hash(const char *kid)
 
 /* ---- receiver rand objects: derived, not stored --------------------------------------- */
 
-/* A receiver rand object is its ID: prefix ('s' shared, 'u' given on request), its expiry
- * (8 hex digits, Unix seconds) and a fresh 64-bit nonce (16 hex digits); its 128-bit
- * esprimRandValue is HMAC-SHA-256(secret, RECV_LABEL || ID)[0..15] (docs/keys.md item 23).
- * Nothing is kept per object, so requests (sit 3, unauthenticated) cannot fill anything,
- * and the objects given out stay valid across a restart (the secret is in the store). */
+/* A receiver rand object is its ID: prefix ('s' shared, 'u' given on request), the
+ * secret's epoch (2 hex digits), its expiry (8 hex digits, Unix seconds) and a fresh
+ * 64-bit nonce (16 hex digits); its 128-bit esprimRandValue is HMAC-SHA-256(secret,
+ * RECV_LABEL || ID)[0..15] (docs/internals.md "ESPrim", State). Nothing is kept per
+ * object, so requests (sit 3, unauthenticated) cannot fill anything; the objects given out
+ * stay valid across a clean restart (the secret is in the store), not across a crash. */
 static int recv_value(const cse_esprim *e, recv_rand *r)
 {
     const uint8_t *parts[] = {(const uint8_t *)RECV_LABEL, (const uint8_t *)r->id};
@@ -145,7 +149,8 @@ static int recv_make(const cse_esprim *e, char prefix, int64_t lifetime, int64_t
         return rc;
     cmn_hex_encode(nonce, sizeof(nonce), hex);
     ret->exp = now + lifetime;
-    snprintf(ret->id, sizeof(ret->id), "%c%08x%s", prefix, (unsigned)(uint32_t)ret->exp, hex);
+    snprintf(ret->id, sizeof(ret->id), "%c%02x%08x%s", prefix, e->epoch,
+             (unsigned)(uint32_t)ret->exp, hex);
     return recv_value(e, ret);
 }
 
@@ -161,7 +166,11 @@ static int recv_find(const cse_esprim *e, const char *id, int64_t now, recv_rand
     if (id == NULL || strlen(id) != RAND_ID_LEN - 1 || (id[0] != 's' && id[0] != 'u') ||
         strspn(id + 1, "0123456789abcdef") != RAND_ID_LEN - 2)
         return CMN_ENOTFOUND;
-    memcpy(num, id + 1, 8);
+    memcpy(num, id + 1, 2);
+    num[2] = '\0';
+    if (strtoul(num, &end, 16) != e->epoch)
+        return CMN_ENOTFOUND; /* given before a crash: its secret is gone */
+    memcpy(num, id + 3, 8);
     num[8] = '\0';
     exp = strtoul(num, &end, 16);
     if ((int64_t)exp <= now ||
@@ -239,7 +248,7 @@ int cse_esprim_publish(cse_esprim *e, cmn_store *st, const char *cse_name, int64
     return rc;
 }
 
-/* ---- originator rand objects and the replay memory, kept in the store ------------------ */
+/* ---- originator rand objects and the replay memory -------------------------------------- */
 
 /* "o" kid NUL ori: the key of an originator rand object's record. */
 static size_t orig_key(const orig_rand *o, uint8_t *buf, size_t len)
@@ -316,74 +325,75 @@ static seen_obj *seen_slot(cse_esprim *e, uint32_t key, int64_t now)
     return slot;
 }
 
-/* Records the answered object (its tag in seen, the originator rand object when it came
- * with it) in memory and in the store, in one write: with group commit the answer leaves
- * only once it is durable, so no restart forgets an object that was answered. */
-static int remember(xchg *x, seen_obj *seen)
+/* The answered object: its tag in seen (never again), the originator rand object when it
+ * came with it. Memory only: cse_esprim_save writes it all at a clean stop. */
+static void remember(xchg *x, seen_obj *seen)
 {
-    cse_esprim *e = x->e;
-    uint8_t key[1 + CMN_KEY_ID_MAX + 64], old_key[1 + CMN_KEY_ID_MAX + 64];
-    uint8_t tkey[1 + CMN_JWE_TAG_LEN];
-    seen_rec sr = {x->oro.exp, kid_hash(x->kid)};
-    orig_rand *slot = NULL;
-    size_t n = 0, old_n = 0;
+    memcpy(seen->tag, x->jwe->tag, CMN_JWE_TAG_LEN);
+    seen->exp = x->oro.exp;
+    seen->key = kid_hash(x->kid);
+    if (x->oro_new)
+        *orig_slot(x->e, &x->oro, x->req->now) = x->oro;
+}
+
+/* ---- the state across a restart ---------------------------------------------------------- */
+
+static int del_ok(int rc)
+{
+    return rc == CMN_ENOTFOUND ? 0 : rc;
+}
+
+int cse_esprim_save(cse_esprim *e, int64_t now)
+{
+    uint8_t key[1 + CMN_KEY_ID_MAX + 64], tkey[1 + CMN_JWE_TAG_LEN];
+    size_t n_orig = 0, n_seen = 0;
     cmn_txn *t = NULL;
-    int rc = cmn_store_txn_begin(e->st, &t);
+    int rc;
 
-    if (rc == 0 && seen->exp != 0) { /* the expired entry this slot held */
-        tkey[0] = K_SEEN;
-        memcpy(tkey + 1, seen->tag, CMN_JWE_TAG_LEN);
-        rc = cmn_txn_del(t, CSE_ESPRIM_DB, tkey, sizeof(tkey));
-        rc = rc == CMN_ENOTFOUND ? 0 : rc;
-    }
-    tkey[0] = K_SEEN;
-    memcpy(tkey + 1, x->jwe->tag, CMN_JWE_TAG_LEN);
+    if (e == NULL)
+        return 0;
+    if ((rc = cmn_store_txn_begin(e->st, &t)) == 0)
+        rc = cmn_txn_del_prefix(t, CSE_ESPRIM_DB, "o", 1, NULL);
     if (rc == 0)
-        rc = cmn_txn_put(t, CSE_ESPRIM_DB, tkey, sizeof(tkey), &sr, sizeof(sr));
-    if (rc == 0 && x->oro_new) {
-        orig_rec r = {{0}, x->oro.exp, x->oro.espa};
+        rc = cmn_txn_del_prefix(t, CSE_ESPRIM_DB, "t", 1, NULL);
+    for (size_t i = 0; rc == 0 && i < ORIG_MAX; i++) {
+        const orig_rand *o = &e->orig[i];
+        orig_rec r = {{0}, o->exp, o->espa};
+        size_t n = o->exp > now ? orig_key(o, key, sizeof(key)) : 0;
 
-        memcpy(r.v, x->oro.v, sizeof(r.v));
-        slot = orig_slot(e, &x->oro, x->req->now);
-        if (slot->exp != 0 && (old_n = orig_key(slot, old_key, sizeof(old_key))) > 0 &&
-            (rc = cmn_txn_del(t, CSE_ESPRIM_DB, old_key, old_n)) == CMN_ENOTFOUND)
-            rc = 0;
-        if (rc == 0 && (n = orig_key(&x->oro, key, sizeof(key))) == 0)
-            rc = CMN_ERANGE;
-        if (rc == 0)
-            rc = cmn_txn_put(t, CSE_ESPRIM_DB, key, n, &r, sizeof(r));
+        memcpy(r.v, o->v, sizeof(r.v));
+        if (n > 0 && (rc = cmn_txn_put(t, CSE_ESPRIM_DB, key, n, &r, sizeof(r))) == 0)
+            n_orig++;
     }
+    for (size_t i = 0; rc == 0 && i < SEEN_MAX; i++) {
+        seen_rec r = {e->seen[i].exp, e->seen[i].key};
+
+        if (e->seen[i].exp <= now)
+            continue;
+        tkey[0] = K_SEEN;
+        memcpy(tkey + 1, e->seen[i].tag, CMN_JWE_TAG_LEN);
+        if ((rc = cmn_txn_put(t, CSE_ESPRIM_DB, tkey, sizeof(tkey), &r, sizeof(r))) == 0)
+            n_seen++;
+    }
+    if (rc == 0)
+        rc = cmn_txn_put(t, CSE_ESPRIM_DB, K_CLEAN, 1, "1", 1);
     if (rc == 0)
         rc = cmn_txn_commit(t);
     else
         cmn_txn_abort(t);
-    if (rc != 0)
-        return rc;
-    memcpy(seen->tag, x->jwe->tag, CMN_JWE_TAG_LEN); /* answered: never again */
-    seen->exp = x->oro.exp;
-    seen->key = sr.key;
-    if (slot != NULL)
-        *slot = x->oro;
-    return 0;
+    if (rc == 0)
+        CMN_INFO(SUB, "event=esprim_state_saved originator_rand=%zu replay_memory=%zu", n_orig,
+                 n_seen);
+    else
+        CMN_WARN(SUB, "event=esprim_state_not_saved err=%s", cmn_strerror(rc));
+    return rc;
 }
-
-/* ---- the state at start ------------------------------------------------------------------ */
 
 typedef struct {
     cse_esprim *e;
     int64_t now;
-    size_t n_orig, n_seen, n_gone;
-    uint8_t gone[64][1 + CMN_KEY_ID_MAX + 64]; /* expired records to delete (a batch) */
-    size_t gone_len[64];
+    size_t n_orig, n_seen;
 } loader;
-
-static void drop_later(loader *l, const void *key, size_t klen)
-{
-    if (l->n_gone < 64 && klen <= sizeof(l->gone[0])) {
-        memcpy(l->gone[l->n_gone], key, klen);
-        l->gone_len[l->n_gone++] = klen;
-    }
-}
 
 static int load_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
@@ -395,7 +405,7 @@ static int load_one(const void *key, size_t klen, const void *val, size_t vlen, 
 
         memcpy(&r, val, sizeof(r));
         if (r.exp <= l->now || l->n_seen == SEEN_MAX)
-            return drop_later(l, key, klen), 0;
+            return 0;
         memcpy(l->e->seen[l->n_seen].tag, k + 1, CMN_JWE_TAG_LEN);
         l->e->seen[l->n_seen].exp = r.exp;
         l->e->seen[l->n_seen++].key = r.key;
@@ -408,7 +418,7 @@ static int load_one(const void *key, size_t klen, const void *val, size_t vlen, 
         memcpy(&r, val, sizeof(r));
         if (o == NULL || r.exp <= l->now || kl + 1 >= klen || kl >= sizeof(o->kid) ||
             il >= sizeof(o->id))
-            return drop_later(l, key, klen), 0;
+            return 0;
         memcpy(o->kid, kid, kl + 1);
         memcpy(o->id, kid + kl + 1, il);
         o->id[il] = '\0';
@@ -420,66 +430,96 @@ static int load_one(const void *key, size_t klen, const void *val, size_t vlen, 
     return 0;
 }
 
-/* The receiver secret (made and stored on first use), the shared object's ID, and the
- * live originator rand objects and replay memory; expired records are deleted. */
-static int load(cse_esprim *e, int64_t now, size_t *ret_orig, size_t *ret_seen)
+/* One record of CSE_ESPRIM_DB (its value into buf, at most len bytes; *ret_len): 0,
+ * CMN_ENOTFOUND, or an error. */
+static int get_rec(cmn_store *st, const char *key, void *buf, size_t len, size_t *ret_len)
 {
-    loader *l = calloc(1, sizeof(*l));
     void *val = NULL;
     size_t vlen = 0;
-    int rc = l != NULL ? cmn_store_get(e->st, CSE_ESPRIM_DB, K_SECRET, 1, &val, &vlen) : CMN_ENOMEM;
+    int rc = cmn_store_get(st, CSE_ESPRIM_DB, key, strlen(key), &val, &vlen);
 
-    if (rc == 0 && vlen == sizeof(e->secret))
-        memcpy(e->secret, val, sizeof(e->secret));
-    else if (rc == 0)
+    if (rc == 0 && vlen > len)
         rc = CMN_ECORRUPT;
-    if (val != NULL)
-        cmn_store_free_val(val, vlen);
-    val = NULL;
-    if (rc == CMN_ENOTFOUND && (rc = cmn_random(e->secret, sizeof(e->secret))) == 0)
-        rc = cmn_store_put(e->st, CSE_ESPRIM_DB, K_SECRET, 1, e->secret, sizeof(e->secret));
-    if (rc == 0 && cmn_store_get(e->st, CSE_ESPRIM_DB, K_SHARED, 1, &val, &vlen) == 0 &&
-        vlen < RAND_ID_LEN) {
-        char id[RAND_ID_LEN];
-
-        memcpy(id, val, vlen);
-        id[vlen] = '\0';
-        if (recv_find(e, id, now, &e->shared) != 0)
-            memset(&e->shared, 0, sizeof(e->shared));
+    if (rc == 0) {
+        memcpy(buf, val, vlen);
+        *ret_len = vlen;
     }
     if (val != NULL)
         cmn_store_free_val(val, vlen);
-    if (rc == 0) {
+    return rc;
+}
+
+/* After a clean stop (cse_esprim_save's marker): the secret, its epoch, the shared
+ * object, the live originator rand objects and replay memory, then the marker and those
+ * records are deleted (in memory now; a crash from here on must not find them). After a
+ * crash, or the first time: a new secret and epoch, so that every receiver rand object
+ * given before is unknown (4114) and no object answered before can be replayed. */
+static int load(cse_esprim *e, int64_t now, bool *ret_clean, loader *l)
+{
+    char shared[RAND_ID_LEN];
+    uint8_t c;
+    size_t n = 0;
+    cmn_txn *t = NULL;
+    int rc = get_rec(e->st, K_CLEAN, &c, 1, &n);
+    bool clean = rc == 0;
+
+    rc = rc == CMN_ENOTFOUND ? 0 : rc;
+    if (rc == 0 && clean && (rc = get_rec(e->st, K_SECRET, e->secret, sizeof(e->secret), &n)) == 0)
+        rc = n == sizeof(e->secret) ? 0 : CMN_ECORRUPT;
+    if (rc == 0 && get_rec(e->st, K_EPOCH, &e->epoch, 1, &n) != 0)
+        e->epoch = 0;
+    if (rc == 0 && clean) {
         *l = (loader){.e = e, .now = now};
         rc = cmn_store_foreach(e->st, CSE_ESPRIM_DB, NULL, 0, load_one, l);
+        if (rc == 0 && get_rec(e->st, K_SHARED, shared, sizeof(shared) - 1, &n) == 0) {
+            shared[n] = '\0';
+            if (recv_find(e, shared, now, &e->shared) != 0)
+                memset(&e->shared, 0, sizeof(e->shared));
+        }
+    } else if (rc == 0) {
+        e->epoch++;
+        rc = cmn_random(e->secret, sizeof(e->secret));
     }
-    for (size_t i = 0; rc == 0 && i < l->n_gone; i++)
-        if ((rc = cmn_store_del(e->st, CSE_ESPRIM_DB, l->gone[i], l->gone_len[i])) == CMN_ENOTFOUND)
-            rc = 0;
-    if (rc == 0) {
-        *ret_orig = l->n_orig;
-        *ret_seen = l->n_seen;
-    }
-    free(l);
+    if (rc == 0 && (rc = cmn_store_txn_begin(e->st, &t)) == 0)
+        rc = del_ok(cmn_txn_del(t, CSE_ESPRIM_DB, K_CLEAN, 1));
+    if (rc == 0)
+        rc = cmn_txn_del_prefix(t, CSE_ESPRIM_DB, "o", 1, NULL);
+    if (rc == 0)
+        rc = cmn_txn_del_prefix(t, CSE_ESPRIM_DB, "t", 1, NULL);
+    if (rc == 0 && !clean)
+        rc = cmn_txn_put(t, CSE_ESPRIM_DB, K_SECRET, 1, e->secret, sizeof(e->secret));
+    if (rc == 0 && !clean)
+        rc = cmn_txn_put(t, CSE_ESPRIM_DB, K_EPOCH, 1, &e->epoch, 1);
+    if (rc == 0 && !clean)
+        rc = del_ok(cmn_txn_del(t, CSE_ESPRIM_DB, K_SHARED, 1));
+    if (rc == 0)
+        rc = cmn_txn_commit(t);
+    else
+        cmn_txn_abort(t);
+    *ret_clean = clean;
     return rc;
 }
 
 int cse_esprim_new(cmn_store *st, int64_t now, cse_esprim **ret)
 {
-    size_t n_orig = 0, n_seen = 0;
+    loader l = {0};
+    bool clean = false;
     int rc;
 
     *ret = calloc(1, sizeof(**ret));
     if (*ret == NULL)
         return CMN_ENOMEM;
     (*ret)->st = st;
-    if ((rc = load(*ret, now, &n_orig, &n_seen)) != 0) {
+    if ((rc = load(*ret, now, &clean, &l)) != 0) {
         cse_esprim_free(*ret);
         *ret = NULL;
         return rc;
     }
-    CMN_INFO(SUB, "event=esprim_state_loaded originator_rand=%zu replay_memory=%zu shared=%s",
-             n_orig, n_seen, (*ret)->shared.exp != 0 ? (*ret)->shared.id : "none");
+    CMN_INFO(SUB,
+             "event=esprim_state_loaded clean=%d epoch=%u originator_rand=%zu replay_memory=%zu "
+             "shared=%s",
+             clean, (unsigned)(*ret)->epoch, l.n_orig, l.n_seen,
+             (*ret)->shared.exp != 0 ? (*ret)->shared.id : "none");
     return 0;
 }
 
@@ -824,10 +864,8 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
             cse_rsp_clear(&irsp);
             irsp.rsc = CMN_RSC_NOT_IMPLEMENTED;
         }
-        if (remember(x, slot) != 0) /* not durable: the answer does not leave */
-            rsc = (x->why = "replay memory not written", CMN_RSC_INTERNAL_SERVER_ERROR);
-        else
-            rsc = protect_response(x, &inner, &irsp, rsp);
+        remember(x, slot);
+        rsc = protect_response(x, &inner, &irsp, rsp);
     }
     if (rsc != 0) {
         refuse(rsp, rsc, x->why != NULL ? x->why : "refused");

@@ -9,11 +9,12 @@
  * The pairwiseESPrimKey of a kid that is a KpsaID is Ke2e_msg_conf of that Kpsa with
  * End-Point-B = this CSE-ID (TS-0003 8.6.2, SUID 23; docs/keys.md items 14, 16). The
  * CSEBase advertises it in e2eSecInfo (esf [23], esro the shared receiver rand object).
- * Errors are the RSCs of TS-0004 Table 7.6.2-1 (docs/internals.md "ESPrim"). State in
- * the store (CSE_ESPRIM_DB), so that a restart neither breaks the originators' sessions
- * nor lets an answered object be replayed: the receiver rand secret (receiver rand objects
- * are derived from it and their ID, nothing is kept per object), the shared object's ID,
- * the originator rand objects and the replay memory, bounded (docs/internals.md). */
+ * Errors are the RSCs of TS-0004 Table 7.6.2-1 (docs/internals.md "ESPrim"). State: the
+ * receiver rand secret and its epoch in the store (CSE_ESPRIM_DB; receiver rand objects
+ * are derived from it and their ID, nothing is kept per object), the originator rand
+ * objects and the replay memory in memory, bounded, written to the store at a clean stop
+ * (cse_esprim_save) and read back at the next start; after a crash the secret and epoch
+ * are new, so nothing given or answered before can be used again. */
 #ifndef TEP_CSE_ESPRIM_H
 #define TEP_CSE_ESPRIM_H
 
@@ -36,6 +37,9 @@ typedef struct cse_esprim cse_esprim;
  * have been opened with; st is borrowed for the object's life. */
 int cse_esprim_new(cmn_store *st, int64_t now, cse_esprim **ret);
 void cse_esprim_free(cse_esprim *e); /* NULL is fine; wipes the cached keys */
+/* At a clean stop: the live originator rand objects and replay memory into the store,
+ * with the marker that lets the next cse_esprim_new take them (and the secret) back. */
+int cse_esprim_save(cse_esprim *e, int64_t now);
 
 /* The e2eSecInfo of the CSEBase (a new JSON object) with the current shared receiver
  * rand object (made when there is none yet; renewed by cse_esprim_handle, which then

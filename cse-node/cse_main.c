@@ -483,6 +483,8 @@ static void cleanup(daemon_state *d)
     cmn_log_flush();
     cse_registree_free(d->registree); /* before its context goes */
     cse_coap_free(d->coap);           /* closes every session */
+    if (d->node.esprim != NULL)       /* what ESPrim must remember over the restart */
+        cse_esprim_save(d->node.esprim, (int64_t)time(NULL));
     cse_esprim_free(d->node.esprim);
     cse_escertke_free(d->node.escertke);
     cse_saef_clear_admin();

@@ -133,9 +133,9 @@ static void test_rand_requests_keep_nothing(void **state)
         assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "m2m:seci"), "sit")),
                          4);
         id = json_string_value(json_object_get(ero, "esri"));
-        assert_int_equal(strlen(id), 25);
+        assert_int_equal(strlen(id), 27);
         assert_int_equal(id[0], 'u');
-        assert_memory_equal(id + 1, hex, 8);
+        assert_memory_equal(id + 3, hex, 8);
         assert_int_equal(strlen(json_string_value(json_object_get(ero, "esrv"))), 33);
         if (i == 0)
             snprintf(first, sizeof(first), "%s", id);
@@ -146,25 +146,39 @@ static void test_rand_requests_keep_nothing(void **state)
     }
 }
 
-/* The state survives a new cse_esprim on the same store (a restart): the same secret,
- * so the same shared object (and the values of those given out) as before. */
+/* The state survives a clean restart (cse_esprim_save, then a new cse_esprim on the same
+ * store): the same secret, so the same shared object (and the values of those given out)
+ * as before. A crash (no save) gives a new secret and epoch: a new shared object, whose
+ * ID names the new epoch. Long after a clean stop the stored shared object is over. */
 static void test_state_survives_a_restart(void **state)
 {
     fixture *f = *state;
     char before[64], after[64];
     json_t *esi1, *esi2;
+    const char *id1, *id2;
 
     shared_esri(f, before, sizeof(before));
     esi1 = cse_esprim_esi(f->node.esprim, T0 + 5);
+    assert_int_equal(cse_esprim_save(f->node.esprim, T0 + 5), 0);
     cse_esprim_free(f->node.esprim);
     assert_int_equal(cse_esprim_new(f->st, T0 + 10, &f->node.esprim), 0);
     esi2 = cse_esprim_esi(f->node.esprim, T0 + 10);
     assert_true(json_equal(json_object_get(esi1, "esro"), json_object_get(esi2, "esro")));
     assert_int_equal(cse_esprim_publish(f->node.esprim, f->st, "tep-cse", T0 + 10), 0);
     assert_string_equal(shared_esri(f, after, sizeof(after)), before);
-    json_decref(esi1);
     json_decref(esi2);
-    /* long after: the stored shared object is over, a new one is made */
+
+    cse_esprim_free(f->node.esprim); /* a crash: no save */
+    assert_int_equal(cse_esprim_new(f->st, T0 + 20, &f->node.esprim), 0);
+    esi2 = cse_esprim_esi(f->node.esprim, T0 + 20);
+    id1 = json_string_value(json_object_get(json_object_get(esi1, "esro"), "esri"));
+    id2 = json_string_value(json_object_get(json_object_get(esi2, "esro"), "esri"));
+    assert_string_not_equal(id1, id2);
+    assert_memory_not_equal(id1 + 1, id2 + 1, 2); /* another epoch */
+    json_decref(esi2);
+    json_decref(esi1);
+
+    assert_int_equal(cse_esprim_save(f->node.esprim, T0 + 20), 0);
     cse_esprim_free(f->node.esprim);
     assert_int_equal(cse_esprim_new(f->st, T0 + 2 * CSE_ESPRIM_SHARED_LT, &f->node.esprim), 0);
     assert_int_equal(
@@ -215,16 +229,17 @@ static void test_object_errors(void **state)
     cse_rsp_clear(&rsp);
 }
 
-/* docs/internals.md "ESPrim" (receiver rand objects): esrv = HMAC-SHA-256(secret,
- * "tep ESPrim receiver rand" || esri)[0..15], the expiry in the ID. KAT with the secret
- * 00 01 .. 1f and the shared ID s6b49d2000011223344556677 (expiry 0x6b49d200 = T0), from
- * Python: hmac.new(bytes(range(32)), b"tep ESPrim receiver rand" +
- * b"s6b49d2000011223344556677", hashlib.sha256).digest()[:16].hex() */
+/* docs/internals.md "ESPrim" (State): esrv = HMAC-SHA-256(secret, "tep ESPrim receiver
+ * rand" || esri)[0..15], the epoch and expiry in the ID. KAT with the secret 00 01 .. 1f,
+ * epoch 0 and the shared ID s006b49d2000011223344556677 (expiry 0x6b49d200 = T0), as a
+ * clean stop leaves them, from Python: hmac.new(bytes(range(32)), b"tep ESPrim receiver
+ * rand" + b"s006b49d2000011223344556677", hashlib.sha256).digest()[:16].hex() */
 static void test_receiver_rand_kat(void **state)
 {
     fixture *f = *state;
     uint8_t secret[32];
-    const char *id = "s6b49d2000011223344556677";
+    const char *id = "s006b49d2000011223344556677";
+    uint8_t epoch = 0;
     json_t *esi;
 
     for (int i = 0; i < 32; i++)
@@ -232,12 +247,14 @@ static void test_receiver_rand_kat(void **state)
     cse_esprim_free(f->node.esprim);
     assert_int_equal(cmn_store_put(f->st, CSE_ESPRIM_DB, "K", 1, secret, sizeof(secret)), 0);
     assert_int_equal(cmn_store_put(f->st, CSE_ESPRIM_DB, "S", 1, id, strlen(id)), 0);
+    assert_int_equal(cmn_store_put(f->st, CSE_ESPRIM_DB, "E", 1, &epoch, 1), 0);
+    assert_int_equal(cmn_store_put(f->st, CSE_ESPRIM_DB, "C", 1, "1", 1), 0);
     assert_int_equal(cse_esprim_new(f->st, T0 - 600, &f->node.esprim), 0);
     esi = cse_esprim_esi(f->node.esprim, T0 - 600);
     assert_string_equal(json_string_value(json_object_get(json_object_get(esi, "esro"), "esri")),
                         id);
     assert_string_equal(json_string_value(json_object_get(json_object_get(esi, "esro"), "esrv")),
-                        "r909041b1eb9cfda78e6d5079d562ff60");
+                        "r697e8082cb5ce05aa9674e2a709dc9be");
     assert_string_equal(json_string_value(json_object_get(json_object_get(esi, "esro"), "esrx")),
                         "20270115T080000");
     json_decref(esi);
