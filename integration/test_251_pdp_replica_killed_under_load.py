@@ -11,7 +11,8 @@ A replica frozen instead (SIGSTOP: it neither answers nor closes its connections
 host cut off by the network) is dropped by tep-cse's ZMTP heartbeats
 (CMN_BUS_HEARTBEAT_TIMEOUT_MS): its questions meanwhile are denied at their deadline,
 never permitted, and every request sent a heartbeat timeout plus a deadline (plus the
-margin) after the freeze is permitted; thawed (SIGCONT), it takes its share again."""
+margin) after the freeze is permitted; thawed (SIGCONT), it takes its share again.
+With every replica gone, every request is denied, none waiting much over a deadline."""
 
 import os
 import signal
@@ -138,6 +139,39 @@ def test_replica_frozen_under_load(request):
             r = owner.run("retrieve", cnt)
             assert r.rsc == 2000, "%s\n%s" % (r, p.logs())
         assert int(reps[0].status()["decisions"]) > again, reps[0].tail()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=getattr(request.node, "tep_failed", False))
+
+
+def test_every_replica_gone_denies_within_the_deadline(request):
+    """No replica left (both SIGKILLed): every request is denied (4103), none waits much
+    longer than a deadline (after one lost answer the PDP counts as down for a deadline
+    and tep-cse denies at once, as with one PDP: integration 43); with the replicas back
+    the owner is permitted again."""
+    p = harness.Platform(deadline_ms=DEADLINE_MS)
+    try:
+        reps = pdpreplicas.add_replicas(p, 2)
+        p.start()
+        owner, cnt, _ = harness.device_with_data(p, "device01")
+        for r in reps:
+            r.kill()
+        for _ in range(6):
+            t0 = time.monotonic()
+            r = owner.run("retrieve", cnt)
+            took = time.monotonic() - t0
+            assert r.rsc == 4103, "%s\n%s" % (r, p["cse"].tail())
+            assert took < DEADLINE_MS / 1000 + MARGIN_S + 0.5, "answered after %.2f s" % took
+        log = p["cse"].log()
+        assert "rule=decision_timeout" in log or "rule=pdp_unavailable" in log, log[-2000:]
+        for r in reps:
+            r.start()
+        for _ in range(30):
+            r = owner.run("retrieve", cnt)
+            if r.rsc == 2000:
+                break
+            time.sleep(0.2)
+        assert r.rsc == 2000, "%s\n%s" % (r, p.logs())
         p.assert_clean_stop()
     finally:
         p.cleanup(keep=getattr(request.node, "tep_failed", False))
