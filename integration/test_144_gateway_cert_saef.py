@@ -113,6 +113,29 @@ def test_certificate_for_another_cse_id_is_4106(gw):
         mnx.stop()
 
 
+def test_registrar_certificate_naming_another_cse_is_refused(gw):
+    """The MN-CSE authenticates its registrar too: /mnw, enrolled for /mn1 as its
+    registrar, is pointed at the IN-CSE's address; the IN-CSE's certificate (tep CA,
+    SAN onem2m:/tep-cse) is not /mn1's, so /mnw refuses the handshake and sends
+    nothing: no session is bound at the IN-CSE, no <remoteCSE> made."""
+    p, mn, dev, app, mn_admin = gw
+    p.add_enrolee("mnw", "--ae-id", "/mnw", "--target", "/mn1")
+    reg = p.mn_registrar("mnw", credential="cert")
+    reg.update(cse_id="/mn1", cse_name="mn1")  # its enrolment's registrar; the IN-CSE's poa
+    mnw = p.add_cse("mnw", "/mnw", registrar=reg)
+    mnw.start()
+    try:
+        mnw.wait_log(r"event=registrar_cert_refused reason=wrong_san san=/tep-cse registrar=/mn1",
+                     15)
+        time.sleep(1.5)  # its retries: refused the same way
+        assert "event=registered" not in mnw.log(), mnw.tail()
+        assert "enrolee_id=/mnw" not in p["cse"].log()  # never bound there
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+            assert c.retrieve("%s/mnw" % p.env["CSE_NAME"]).rsc == 4004
+    finally:
+        mnw.stop()
+
+
 def test_cert_sa2_leaves_the_certificate_saef_alone(gw):
     """tep-cse as a DTLS client with its certificate (SA2 to a certificate AE's coaps://
     poa, TS-0003 8.2.1) must not change what its server side does (the libcoap context
