@@ -16,6 +16,7 @@
 #include "cmn_onem2m.h"
 #include "cmn_pki.h"
 #include "cse_binding.h"
+#include "cse_esprim.h"
 #include "cse_saef.h"
 #include "cse_sync.h"
 
@@ -46,6 +47,16 @@ typedef struct {
     uint8_t key[CMN_KEY_LEN];
     int64_t exp;
 } key_slot;
+
+/* An established key as stored (CSE_ESPRIM_DB, key "k" + kid): fixed layout, host byte
+ * order. Its certificate and enrolment are checked again at each use, as in memory. */
+typedef struct {
+    char owner[CMN_CA_ID_MAX];
+    char serial[CMN_CA_SERIAL_MAX];
+    int64_t not_after;
+    uint8_t key[CMN_KEY_LEN];
+    int64_t exp;
+} key_rec;
 
 struct cse_escertke {
     uint8_t ca[CMN_CA_CERT_DER_MAX], cert[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
@@ -285,6 +296,96 @@ static int cert_usable(cmn_store *st, const char *serial, const char *owner, int
     return rc;
 }
 
+/* ---- established keys in the store: they outlive a restart ------------------------------- */
+
+static void key_forget(cmn_store *st, const char *kid)
+{
+    char k[1 + KID_LEN];
+
+    k[0] = 'k';
+    memcpy(k + 1, kid, strlen(kid));
+    (void)cmn_store_del(st, CSE_ESPRIM_DB, k, 1 + strlen(kid));
+}
+
+static int key_store(cmn_store *st, const key_slot *slot)
+{
+    char k[1 + KID_LEN];
+    key_rec r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    snprintf(r.owner, sizeof(r.owner), "%s", slot->owner);
+    snprintf(r.serial, sizeof(r.serial), "%s", slot->serial);
+    r.not_after = slot->not_after;
+    memcpy(r.key, slot->key, CMN_KEY_LEN);
+    r.exp = slot->exp;
+    k[0] = 'k';
+    memcpy(k + 1, slot->kid, strlen(slot->kid));
+    rc = cmn_store_put(st, CSE_ESPRIM_DB, k, 1 + strlen(slot->kid), &r, sizeof(r));
+    cmn_wipe(&r, sizeof(r));
+    return rc;
+}
+
+typedef struct {
+    cse_escertke *e;
+    int64_t now;
+    size_t n, gone;
+    char dead[KEYS_MAX][KID_LEN]; /* expired or beyond KEYS_MAX: deleted after the walk */
+} key_loader;
+
+static int load_key(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    key_loader *l = arg;
+    const char *k = key;
+    key_slot *slot = l->n < KEYS_MAX ? &l->e->keys[l->n] : NULL;
+    key_rec r;
+
+    if (klen < 2 || klen - 1 >= KID_LEN || k[0] != 'k')
+        return 0;
+    if (vlen != sizeof(r) || slot == NULL) {
+        if (l->gone < KEYS_MAX)
+            memcpy(l->dead[l->gone], k + 1, klen - 1), l->dead[l->gone++][klen - 1] = '\0';
+        return 0;
+    }
+    memcpy(&r, val, sizeof(r));
+    if (r.exp <= l->now || memchr(r.owner, '\0', sizeof(r.owner)) == NULL ||
+        memchr(r.serial, '\0', sizeof(r.serial)) == NULL) {
+        if (l->gone < KEYS_MAX)
+            memcpy(l->dead[l->gone], k + 1, klen - 1), l->dead[l->gone++][klen - 1] = '\0';
+        cmn_wipe(&r, sizeof(r));
+        return 0;
+    }
+    memcpy(slot->kid, k + 1, klen - 1);
+    slot->kid[klen - 1] = '\0';
+    snprintf(slot->owner, sizeof(slot->owner), "%s", r.owner);
+    snprintf(slot->serial, sizeof(slot->serial), "%s", r.serial);
+    slot->not_after = r.not_after;
+    memcpy(slot->key, r.key, CMN_KEY_LEN);
+    slot->exp = r.exp;
+    l->n++;
+    cmn_wipe(&r, sizeof(r));
+    return 0;
+}
+
+int cse_escertke_load(cse_escertke *e, cmn_store *st, int64_t now)
+{
+    key_loader *l;
+    int rc;
+
+    if (e == NULL)
+        return 0;
+    if ((l = calloc(1, sizeof(*l))) == NULL)
+        return CMN_ENOMEM;
+    *l = (key_loader){.e = e, .now = now};
+    rc = cmn_store_foreach(st, CSE_ESPRIM_DB, "k", 1, load_key, l);
+    for (size_t i = 0; rc == 0 && i < l->gone; i++)
+        key_forget(st, l->dead[i]);
+    if (rc == 0)
+        CMN_INFO(SUB, "event=escertke_keys_loaded keys=%zu", l->n);
+    free(l);
+    return rc;
+}
+
 /* The handshake of s is complete: its key, owned by the outer From, which the certificate
  * must name (names_originator), and the certificate still usable (cert_usable). */
 static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char *via, int64_t now,
@@ -315,6 +416,8 @@ static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char 
             if (e->keys[i].exp < slot->exp)
                 slot = &e->keys[i];
     }
+    if (slot->kid[0] != '\0')
+        key_forget(st, slot->kid);
     snprintf(slot->kid, sizeof slot->kid, "%s", kid);
     snprintf(slot->owner, sizeof slot->owner, "%s", s->from);
     snprintf(slot->serial, sizeof slot->serial, "%s", info.serial);
@@ -323,6 +426,8 @@ static unsigned keep_key(cse_escertke *e, cmn_store *st, hs_slot *s, const char 
     slot->exp =
         now + CSE_ESCERTKE_KEY_LT < info.not_after ? now + CSE_ESCERTKE_KEY_LT : info.not_after;
     cmn_wipe(key, sizeof key);
+    if (key_store(st, slot) != 0) /* kept in memory: only a restart loses it (4112, again) */
+        CMN_WARN(SUB, "event=escertke_key_not_stored kid=%s", kid);
     CMN_INFO(SUB, "event=escertke_established originator=%s kid=%s", s->from, kid);
     return 0;
 }

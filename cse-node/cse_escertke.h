@@ -7,7 +7,7 @@
  * (2000) carries Message 2 or 4 the same way. tep-cse's side uses its certificate SAEF
  * files ([cse] cert_file, key_file, ca_file); the initiator's certificate must chain to
  * ca_file and name the outer From (as a local ID) in its SAN. When Message 3 completes
- * the handshake, pairwiseE2EKey (cmn_escertke.h) is kept in memory for
+ * the handshake, pairwiseE2EKey (cmn_escertke.h) is kept (in memory and in the store) for
  * CSE_ESCERTKE_KEY_LT seconds under kid = hex(pairwiseE2EKeyID), owned by the
  * initiator's ID: ESPrim (cse_esprim.c) takes it as a pair key (End-Point-B = this
  * CSE-ID). Refusals: docs/internals.md "ESCertKE". */
@@ -32,6 +32,10 @@ typedef struct cse_escertke cse_escertke;
 int cse_escertke_new(const char *cert_file, const char *key_file, const char *ca_file,
                      cse_escertke **ret);
 void cse_escertke_free(cse_escertke *e); /* NULL is fine; wipes */
+/* The established keys still live, from st (CSE_ESPRIM_DB, "k" + kid: each key is written
+ * there when established and deleted when its slot is reused), so that they outlive a
+ * restart; expired records are deleted. e NULL: nothing. */
+int cse_escertke_load(cse_escertke *e, cmn_store *st, int64_t now);
 
 /* The m2m:seci object of a request's content (new reference; NULL when the content is
  * not exactly {"m2m:seci":{...}}), and whether path names this CSE's CSEBase (its name,

@@ -313,6 +313,10 @@ static int open_coap(daemon_state *d)
         CMN_ERR(SUB, "event=escertke_failed msg=\"cannot read the certificate files\"");
         return EXIT_CONFIG;
     }
+    if (rc == 0 && cse_escertke_load(d->node.escertke, d->store, (int64_t)time(NULL)) != 0) {
+        CMN_ERR(SUB, "event=escertke_failed msg=\"cannot read the established keys\"");
+        return EXIT_STORE;
+    }
     if (rc == 0 && d->node.escertke != NULL) { /* the CSEBase's e2eSecInfo says so */
         cse_esprim_set_escertke(d->node.esprim, d->node.escertke);
         if (cse_esprim_publish(d->node.esprim, d->store, d->cfg.cse_name, (int64_t)time(NULL)) !=
