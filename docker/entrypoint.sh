@@ -307,16 +307,15 @@ stack-bootstrap)
     # stack (docker/stack.sh init), with the container's own bus-keys (tepctl's key pair
     # from conf/pki.ini). Files for Swarm secrets go to /tmp/tep-stack.
     umask 077
-    out=/tmp/tep-stack
-    mkdir -p "$out"
-    pkidir=$out renew=1 mef=coaps://127.0.0.1:5784
-    mkdir -p "$out/cert-cse" "$out/cert-authz"
-    platform_cert tep-cse "$(ini_get "$conf/cse.ini" cse cse_id)" "$out/cert-cse"
-    platform_cert tep-maf "$(ini_get "$conf/authz.ini" authz maf_id)" "$out/cert-authz"
+    sb=/tmp/tep-stack
+    pkidir=$sb renew=1 mef=coaps://127.0.0.1:5784
+    mkdir -p "$sb/cert-cse" "$sb/cert-authz"
+    platform_cert tep-cse "$(ini_get "$conf/cse.ini" cse cse_id)" "$sb/cert-cse"
+    platform_cert tep-maf "$(ini_get "$conf/authz.ini" authz maf_id)" "$sb/cert-authz"
     for gw in "$@"; do
         say "stack-bootstrap: gateway $gw: provisioning enrolee $gw with identifier /$gw"
         tepctl --config "$conf/pki.ini" enrolee add "$gw" --ae-id "/$gw" \
-            --mef-uri coaps://enroller:5784 --out "$out/$gw.prov" >/dev/null
+            --mef-uri coaps://enroller:5784 --out "$sb/$gw.prov" >/dev/null
     done
     ;;
 device)
