@@ -18,7 +18,8 @@ while device01 writes there: the update completes, no acknowledged write lost, b
 gateways registered again. The enroller task is killed: Swarm starts it again on its
 volume; a device enrolled for mn-cse2 afterwards is served there, a revocation
 afterwards reaches mn-cse1, and every subscriber's last_seq comes to the enroller's
-(they catch up from its event log).
+(they catch up from its event log). The pdp1 task is killed: requests are decided by
+pdp2 (permitted a heartbeat timeout and a deadline later), pdp1 comes back.
 
 Skipped only where no Docker engine answers. Builds tep:ci like integration 90 (its
 build cache is shared); about 2.3 min with the build cached, on a loaded machine."""
@@ -239,6 +240,22 @@ def _in_cse_rolling_update(s):
     return counts
 
 
+def _pdp_replica_killed(s):
+    """SIGKILL of pdp1's task: the CSEs' questions go to pdp2 (a request sent a heartbeat
+    timeout and a deadline after the kill is decided and permitted: the container's end
+    may vanish without closing its connections), Swarm starts pdp1 again."""
+    old = s.task("pdp1")
+    before = int(s.status("pdp2", "authz")["decisions"])
+    s.run(["docker", "kill", old], check=True)
+    time.sleep(4)  # the DEALER's heartbeat timeout (3 s), [authz] deadline_ms (500 ms)
+    for _ in range(3):
+        rc, out = s.device("device01", "retrieve", "tep-cse/Cdevice01/data/la")
+        assert rc == 0 and "RSC=2000" in out, "not decided after a replica died:\n" + out
+    assert int(s.status("pdp2", "authz")["decisions"]) > before
+    new = s.healthy(["pdp1"])["pdp1"]
+    assert new != old
+
+
 def _enroller_restarted(s):
     """SIGKILL of the enroller's task: started again on its volume; enrolments and a
     revocation after it reach the gateways, every subscriber's last_seq catches up."""
@@ -319,6 +336,7 @@ def test_swarm_stack(tmp_path):
         rc, out = _retry(lambda: s.device("device01", "retrieve", GW_DATA + "/la"),
                          lambda rc, out: rc == 0, 30)
         assert rc == 0, "not served through the IN-CSE after the gateway came back:\n" + out
+        _pdp_replica_killed(s)
         _enroller_restarted(s)
         print("swarm stack test: build %.0f s, scenario %.0f s (writes %d acknowledged, %d "
               "refused while mn-cse1 was down; %d and %d during the IN-CSE's update)"
