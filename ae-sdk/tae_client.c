@@ -75,7 +75,14 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 {
     tep_conn *conn = coap_session_get_app_data(session);
 
-    if (conn == NULL || !conn->waiting || !(conn->flags & TAE_CLIENT_NACK_ENDS_WAIT))
+    if (conn == NULL || !conn->waiting)
+        return;
+    if (reason == COAP_NACK_BAD_RESPONSE) { /* an answer beyond TAE_ANSWER_MAX, abandoned */
+        conn->rsp_err = CMN_ERANGE;
+        conn->waiting = false;
+        return;
+    }
+    if (!(conn->flags & TAE_CLIENT_NACK_ENDS_WAIT))
         return;
     conn->rsp_err = reason == COAP_NACK_TLS_FAILED ? CMN_EDENIED : CMN_ETIMEOUT;
     conn->waiting = false;
@@ -172,6 +179,7 @@ static int resolve(const char *uri_str, bool secure, coap_uri_t *uri, coap_addre
 
 static int conn_new(int timeout_ms, unsigned flags, tep_conn **ret)
 {
+    const cmn_body_limits lim = {TAE_ANSWER_MAX, 1, 1};
     tep_conn *conn = calloc(1, sizeof(*conn));
 
     if (conn == NULL)
@@ -184,6 +192,7 @@ static int conn_new(int timeout_ms, unsigned flags, tep_conn **ret)
         return CMN_ECOAP;
     }
     coap_context_set_block_mode(conn->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    cmn_coap_set_body_limits(conn->ctx, &lim);
     coap_register_response_handler(conn->ctx, on_response);
     coap_register_nack_handler(conn->ctx, on_nack);
     coap_register_event_handler(conn->ctx, on_event);

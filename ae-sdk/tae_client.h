@@ -23,6 +23,12 @@ typedef enum { CONN_CONNECTING, CONN_UP, CONN_FAILED } conn_state;
  * ends the wait (the certificate enrolment and MAF clients, as they always did). */
 #define TAE_CLIENT_NACK_ENDS_WAIT 1u
 
+/* The largest answer body a connection reassembles from Block2 blocks (RFC 7959; patches/
+ * README.md item 9): a Size2 above it, or blocks past it, end the request at once with
+ * CMN_ERANGE, whatever the flags (a server, or anyone answering for it over plain CoAP,
+ * cannot grow the device without end). */
+#define TAE_ANSWER_MAX (1024 * 1024)
+
 struct tep_conn {
     coap_context_t *ctx;
     coap_session_t *session;
