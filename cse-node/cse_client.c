@@ -86,6 +86,7 @@ struct cse_client {
      * PKI setup per context (coap_dtls_context_set_pki), and a client setup in the
      * server's context would replace the certificate SAEF's checks of AE certificates */
     coap_context_t *pki_ctx;
+    int64_t next_sa2_check_ms; /* SA2 sessions of unusable associations closed (tick) */
     verification v[MAX_VERIFY];
     uint32_t next_id;
     uint32_t counter; /* RQI of the requests sent */
@@ -838,6 +839,40 @@ void cse_client_forget(cse_client *cl, uint32_t id)
     }
 }
 
+/* TS-0003 10.7 for SA2: once a second, the DTLS sessions whose AE's association is no
+ * longer usable (revoked, expired, replaced: another credential now) are closed. Nothing
+ * would be sent on them anyway (target_session checks each time); this frees them. */
+static void close_unusable_sa2(cse_client *cl, int64_t now)
+{
+    cse_saef_cred cred;
+    char v[128];
+    size_t i = 0;
+    int rc;
+
+    if (now < cl->next_sa2_check_ms)
+        return;
+    cl->next_sa2_check_ms = now + 1000;
+    while (i < cl->n_peers) {
+        peer *p = cl->peers[i];
+
+        if (p->key_id[0] == '\0' || p->dead) {
+            i++;
+            continue;
+        }
+        rc = cse_saef_association(cl->node->store, p->ae_id, (int64_t)time(NULL), &cred);
+        if (rc == 0 && strcmp(cred.key_id, p->key_id) == 0) {
+            cmn_wipe(&cred, sizeof(cred));
+            i++;
+            continue;
+        }
+        cmn_wipe(&cred, sizeof(cred));
+        CMN_INFO(SUB, "event=sa2_closed reason=association_%s ae_id=%s identity=%s",
+                 rc == 0 ? "replaced" : "unusable", p->ae_id,
+                 cmn_log_value(p->key_id, v, sizeof(v)));
+        peer_drop(cl, i);
+    }
+}
+
 void cse_client_tick(cse_client *cl)
 {
     int64_t now = cmn_mono_ms();
@@ -848,6 +883,7 @@ void cse_client_tick(cse_client *cl)
             exchange_done(&cl->x[i], NULL);
         }
     }
+    close_unusable_sa2(cl, now);
 }
 
 void cse_client_session_gone(cse_client *cl, coap_session_t *s)
