@@ -4,8 +4,9 @@
  * open: tep's choices are written down in docs/keys.md (items 13-19) and pinned by the
  * known-answer tests of common/test_e2e.c. In short:
  *  - Ke2e_master = HMAC-SHA-256(salt = End-Point-B-ID (ASCII), ikm = the pair key):
- *    the pair key is Kpsa (RSPF, B = the registrar CSE-ID Kpsa was derived for) or Kc
- *    (MAF Key Registration with SUID 33/34/35, B = the key's one target ID);
+ *    the pair key is Kpsa (RSPF, B = the registrar CSE-ID Kpsa was derived for), Kc
+ *    (MAF Key Registration with SUID 33/34/35, B = the key's one target ID) or Kuc (MEF
+ *    Key Registration with SUID 23/24/25, B = the key's one target ID; item 22);
  *  - the expansions follow 10.3.6.2 byte for byte: T(i) = HMAC(master, T(i-1) || label_i
  *    || i) with label_i the ASCII label without terminator and i one byte;
  *  - pairwiseESPrimKey = Ke2e_msg_conf (the "reserved string" is its label);
