@@ -179,7 +179,7 @@ def test_demo_runs_end_to_end():
             assert step in out, "%r not in the demo's output\n%s" % (step, out[-3000:])
         assert out.count("as it should be") == 7, out[-3000:]
         # tep-device prints the receiver rand object's ID it was given (ESPrim, 14d, 16)
-        assert re.search(r"RRI=u[0-9a-f]{24}\n", out), out[-3000:]
+        assert re.search(r"RRI=u[0-9a-f]{26}\n", out), out[-3000:]
     finally:
         if m and m.group(1).startswith("/tmp/tep-demo."):
             shutil.rmtree(m.group(1), ignore_errors=True)
