@@ -87,6 +87,7 @@ struct cse_client {
      * server's context would replace the certificate SAEF's checks of AE certificates */
     coap_context_t *pki_ctx;
     int64_t next_sa2_check_ms; /* SA2 sessions of unusable associations closed (tick) */
+    cmn_body_limits body;      /* applied to pki_ctx too (max_body 0: none set) */
     verification v[MAX_VERIFY];
     uint32_t next_id;
     uint32_t counter; /* RQI of the requests sent */
@@ -1000,10 +1001,19 @@ int cse_client_set_pki(cse_client *cl, const char *cert_file, const char *key_fi
         cmn_coap_register_options(cl->pki_ctx) != 0)
         return CMN_ECOAP;
     coap_context_set_block_mode(cl->pki_ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    if (cl->body.max_body > 0) /* an AE's Block2 answer bounded as on the other contexts */
+        cmn_coap_set_body_limits(cl->pki_ctx, &cl->body);
     coap_register_response_handler(cl->pki_ctx, on_response);
     coap_register_nack_handler(cl->pki_ctx, on_nack);
     coap_register_event_handler(cl->pki_ctx, cse_client_on_event);
     return 0;
+}
+
+void cse_client_set_body_limits(cse_client *cl, const cmn_body_limits *lim)
+{
+    cl->body = *lim;
+    if (cl->pki_ctx != NULL)
+        cmn_coap_set_body_limits(cl->pki_ctx, lim);
 }
 
 int cse_client_pki_fd(const cse_client *cl)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_coap.h"
 #include "cse_request.h"
 
 typedef struct cse_client cse_client;
@@ -29,6 +30,9 @@ int cse_client_attach(cse_client *cl, coap_context_t *ctx);
  * certificate gets no notification over DTLS (logged reason=no_cse_certificate). */
 int cse_client_set_pki(cse_client *cl, const char *cert_file, const char *key_file,
                        const char *ca_file);
+/* [cse] max_body and the rest for that context as for the others (item 9 of
+ * patches/README.md bounds the Block2 answers of an AE there), now or when it is made. */
+void cse_client_set_body_limits(cse_client *cl, const cmn_body_limits *lim);
 /* Those sessions live in a libcoap context of their own (made by cse_client_set_pki):
  * its fd to poll (-1: none), and one turn of it (answers, handshakes, retransmissions)
  * returning the ms until its next timer (0: none). */

@@ -1261,6 +1261,11 @@ coap_context_t *cse_coap_client_context(cse_coap *c)
         return NULL;
     coap_set_app_data(ctx, c);
     coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+#ifdef COAP_TEP_BLOCK2_KEY_OPTION
+    /* the registrar's requests for its originators come over these sessions: each one's
+     * kept Block2 answer is its own (patches/README.md item 10) */
+    coap_context_set_block2_key_option(ctx, CMN_OPT_FR);
+#endif
     if (c->body_set)
         cmn_coap_set_body_limits(ctx, &c->body);
     if (cmn_coap_register_options(ctx) != 0 || add_handler(ctx) != 0 ||
@@ -1312,6 +1317,7 @@ void cse_coap_set_body_limits(cse_coap *c, const cmn_body_limits *lim)
     cmn_coap_set_body_limits(c->ctx, lim);
     if (c->cctx != NULL)
         cmn_coap_set_body_limits(c->cctx, lim);
+    cse_client_set_body_limits(c->client, lim);
 }
 
 void cse_coap_dtls_stats(const cse_coap *c, cmn_dtls_stats *ret)
