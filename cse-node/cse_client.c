@@ -534,6 +534,23 @@ static int send_one(cse_client *cl, const char *nu, const char *owner, const cha
     return 0;
 }
 
+coap_session_t *cse_client_ae_session(cse_client *cl, const char *ae, char *path, size_t plen,
+                                      bool *refused)
+{
+    char uri[512];
+    coap_uri_t u = {0};
+    coap_session_t *s = NULL;
+    peer *p = NULL;
+    int rc = target_session(cl, ae, NULL, uri, sizeof(uri), &u, &p, &s);
+
+    *refused = rc == CMN_EDENIED;
+    if (rc != 0 || u.path.length >= plen)
+        return NULL;
+    memcpy(path, u.path.s, u.path.length);
+    path[u.path.length] = '\0';
+    return s;
+}
+
 void cse_client_notify(cse_client *cl, const char *nu, const char *owner, const char *body)
 {
     char v[128];

@@ -116,6 +116,11 @@ bool cse_client_answer_too_large(void);
 void cse_client_forget(cse_client *cl, uint32_t id);
 /* Requests forgotten (done session gone) or past their timeout get fn(arg, NULL). */
 void cse_client_tick(cse_client *cl);
+/* The session to the AE ae (its resource path or AE-ID) at its pointOfAccess, as for a
+ * notification (SA2 for a coaps:// one, plain CoAP where notify_plain allows), and the
+ * Uri-Path there in path (plen bytes); NULL when there is none (*refused: not allowed). */
+coap_session_t *cse_client_ae_session(cse_client *cl, const char *ae, char *path, size_t plen,
+                                      bool *refused);
 /* A plain CoAP client session to a coap://IP:port URI (kept by cl), NULL otherwise;
  * *refused: NULL because the address is not a target tep-cse may send to (cse_target.h). */
 coap_session_t *cse_client_plain_session(cse_client *cl, const char *uri, bool *refused);

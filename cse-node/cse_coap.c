@@ -556,6 +556,11 @@ static void handle_pass(cse_coap *c, cse_pep_pending *decisions, const cse_req *
     cse_pep_end(c->node->pep);
 }
 
+static coap_session_t *hop_session(cse_coap *c, cse_rsp *rsp, bool *refused);
+static void not_reachable(cse_rsp *rsp, const char *why);
+static bool forward_quota_ok(const cse_coap *c, const coap_session_t *session);
+static bool start_forward(cse_coap *c, parked *p, coap_session_t *s, cse_rsp *rsp);
+
 /* Handles a parked request again (outside libcoap callbacks) with its answers. */
 static void resume(cse_coap *c, parked *p)
 {
@@ -586,6 +591,21 @@ static void resume(cse_coap *c, parked *p)
 
         cse_admit_release(c->admit, p->o.from, now - p->since_ms, now);
         p->admitted = false;
+    }
+    if (rsp.forward) { /* decided, then sent on: a NOTIFY relayed to an AE (fwd_ae) */
+        bool refused = false;
+        coap_session_t *hop = NULL;
+
+        if (!forward_quota_ok(c, p->session))
+            not_reachable(&rsp, "forward_quota");
+        else if ((hop = hop_session(c, &rsp, &refused)) == NULL)
+            not_reachable(&rsp, refused ? "next_hop_target_not_allowed" : "next_hop_not_connected");
+        else if (start_forward(c, p, hop, &rsp)) {
+            cse_rsp_clear(&rsp);
+            return;
+        }
+        finish(c, p, &rsp);
+        return;
     }
     if (rsp.rsc == 0 && p->result == 0) {
         start_verify(c, p, &rsp);
@@ -686,11 +706,14 @@ static void notify(void *arg, const char *nu, const char *owner, const char *bod
 /* The session towards the next hop: the MN-CSE's own to its registrar, the DTLS session
  * a registered CSE opened to this one (the request goes back over its security
  * association), else plain CoAP to a coap:// poa; NULL: not reachable now. */
-static coap_session_t *hop_session(cse_coap *c, const cse_rsp *rsp, bool *refused)
+static coap_session_t *hop_session(cse_coap *c, cse_rsp *rsp, bool *refused)
 {
     coap_session_t *s;
 
     *refused = false;
+    if (rsp->fwd_ae) /* an AE as End-Point B: its pointOfAccess */
+        return cse_client_ae_session(c->client, rsp->fwd_hop, rsp->fwd_path, sizeof(rsp->fwd_path),
+                                     refused);
     if (c->node->registrar_csi != NULL && strcmp(rsp->fwd_hop, c->node->registrar_csi) == 0)
         return c->uplink != NULL ? c->uplink(c->uplink_arg) : NULL;
     if ((s = cse_saef_session_of(rsp->fwd_hop)) != NULL)
@@ -734,7 +757,8 @@ static void forwarded(void *arg, const coap_pdu_t *answer)
     } else {
         cse_client_read_answer(answer, r);
         /* the hosting CSE names it CSE-relative: SP-relative for the originator */
-        if (r->location[0] != '\0' && r->location[0] != '~' && r->location[0] != '_') {
+        if (r->location[0] != '\0' && r->location[0] != '~' && r->location[0] != '_' &&
+            p->fwd_csi[0] == '/') {
             int n = snprintf(loc, sizeof(loc), "~/%s/%s", p->fwd_csi + 1, r->location);
 
             if (n > 0 && (size_t)n < sizeof(loc))
@@ -797,8 +821,8 @@ static bool start_forward(cse_coap *c, parked *p, coap_session_t *s, cse_rsp *rs
 {
     cse_client_req r = {
         .code = op_code(p->req.op),
-        .path = p->req.path,
-        .query = p->req.query,
+        .path = rsp->fwd_ae ? rsp->fwd_path : p->req.path,
+        .query = rsp->fwd_ae ? NULL : p->req.query,
         .from = rsp->fwd_from,
         .rqi = p->req.rqi,
         .rvi = p->req.rvi,

@@ -480,8 +480,23 @@ unsigned cse_ops_delete(cse_ctx *c, cse_rsp *rsp)
 
 /* ---- notify ------------------------------------------------------------------------ */
 
+/* The body is {"m2m:seci":{"sit":3|5|6,...}}: an ESPrim or ESCertKE exchange. */
+static bool is_seci(const cse_req *req)
+{
+    json_t *root = req->body != NULL
+                       ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL)
+                       : NULL;
+    json_int_t sit = json_integer_value(json_object_get(json_object_get(root, "m2m:seci"), "sit"));
+    bool yes = json_object_size(root) == 1 && (sit == 3 || sit == 5 || sit == 6);
+
+    json_decref(root);
+    return yes;
+}
+
 /* A NOTIFY addressed to a resource of this CSE (TS-0004 7.3.3.10): to an AE it is
- * forwarded to the AE's pointOfAccess; to anything else it is accepted and logged. */
+ * forwarded to the AE's pointOfAccess (one carrying an m2m:seci, ESPrim or ESCertKE with
+ * the AE as End-Point B, is relayed: the AE's answer is the answer); to anything else it
+ * is accepted and logged. */
 unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp)
 {
     /* a CSE registered with this one (or its registrar) notifies this CSE itself over
@@ -496,6 +511,13 @@ unsigned cse_ops_notify(cse_ctx *c, cse_rsp *rsp)
         return rsc;
     if (c->req->body == NULL || c->req->body_len == 0)
         return CMN_RSC_BAD_REQUEST;
+    if (c->target->ty == CMN_TY_AE && is_seci(c->req)) {
+        rsp->forward = true;
+        rsp->fwd_ae = true;
+        snprintf(rsp->fwd_hop, sizeof(rsp->fwd_hop), "%s", c->target->path);
+        snprintf(rsp->fwd_from, sizeof(rsp->fwd_from), "%s", c->who.originator);
+        return 0;
+    }
     if (c->target->ty == CMN_TY_AE && c->node->notify != NULL) {
         body = strndup(c->req->body, c->req->body_len);
         if (body == NULL)

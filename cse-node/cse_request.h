@@ -136,6 +136,11 @@ typedef struct {
     char fwd_poa[256];
     char fwd_from[256];
     char fwd_csi[128]; /* the CSE-ID the request is addressed to */
+    /* forward to an AE instead (fwd_hop: its resource path): a NOTIFY carrying an
+     * m2m:seci (ESPrim/ESCertKE with the AE as End-Point B), sent to the AE's
+     * pointOfAccess (path fwd_path there) and its answer relayed (cse_ops_notify) */
+    bool fwd_ae;
+    char fwd_path[256];
 } cse_rsp;
 
 /* Handles one request; always fills rsp (never fails: errors are RSCs; rsc 0 means

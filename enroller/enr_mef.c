@@ -423,8 +423,9 @@ static bool esdata_target_ok(const char *t)
 
 /* suid 22..25 and exactly one target (8.3.5.2.7: one for SAEF and ESPrim; tep also for
  * ESData, the target entering Kuc, docs/keys.md item 22). SUIDs 22 (SAEF) and 23 (ESPrim)
- * name an Enrolment Target of this enroller, which gets the key over sync; 24/25 (ESData)
- * an AE-ID or CSE-ID that fetches it by MEF Key Retrieval. */
+ * name an Enrolment Target of this enroller, which gets the key over sync, or (23) an
+ * AE-ID, the ESPrim Receiver; 24/25 (ESData) an AE-ID or CSE-ID; an AE or a CSE that is
+ * no Enrolment Target fetches the key by MEF Key Retrieval. */
 static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, const char **target,
                                unsigned *ret_code)
 {
@@ -442,7 +443,9 @@ static const char *key_request(const enr_mef_ctx *x, json_t *o, unsigned *suid, 
     if (*suid >= ENR_MEF_SUID_ESDATA_ENC && !esdata_target_ok(*target))
         return "an ESData key's target is an AE-ID or a CSE-ID";
     *ret_code = 403;
-    if (*suid < ENR_MEF_SUID_ESDATA_ENC && enr_config_target_poa(x->cfg, *target) == NULL)
+    /* an ESPrim key (23) may name an AE as the Receiver, which fetches it (Key Retrieval) */
+    if (*suid < ENR_MEF_SUID_ESDATA_ENC && enr_config_target_poa(x->cfg, *target) == NULL &&
+        !(*suid == ENR_MEF_SUID_ESPRIM && ((*target)[0] == 'C' || (*target)[0] == 'S')))
         return "not an enrolment target of this MEF";
     return NULL;
 }

@@ -330,14 +330,19 @@ static void test_esdata_key_retrieval(void **state)
     assert_null(r->items[0]->credential);
     sync_free(r);
     free(a.body);
-    /* wrong target forms and an ESPrim key for an AE (not an Enrolment Target) */
+    /* wrong target forms, an ESPrim key for a CSE that is no Enrolment Target */
     snprintf(body, sizeof(body),
              "{\"mefClientRegID\": \"%s\", \"suid\": 24, \"targetIDs\": [\"dev8\"]}", reg_id);
     assert_int_equal(key(s, "dev7", body, &a), 400);
     free(a.body);
     snprintf(body, sizeof(body),
-             "{\"mefClientRegID\": \"%s\", \"suid\": 23, \"targetIDs\": [\"Cdev8\"]}", reg_id);
+             "{\"mefClientRegID\": \"%s\", \"suid\": 23, \"targetIDs\": [\"/nowhere\"]}", reg_id);
     assert_int_equal(key(s, "dev7", body, &a), 403);
+    free(a.body);
+    /* an ESPrim key for an AE Receiver: registered, fetched by that AE */
+    snprintf(body, sizeof(body),
+             "{\"mefClientRegID\": \"%s\", \"suid\": 23, \"targetIDs\": [\"Cdev8\"]}", reg_id);
+    assert_int_equal(key(s, "dev7", body, &a), 201);
     free(a.body);
 
     /* de-registered: gone for the target too */

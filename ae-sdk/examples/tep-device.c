@@ -29,83 +29,85 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: tep-device --provisioning FILE --state FILE [--from ORIG] [--timeout MS]\n"
-            "                  [--cert PEM --key PEM --mef-ca PEM] COMMAND [ARGS]\n"
-            "  --cert/--key/--mef-ca        enrol (enrol, cert, run) with this certificate and\n"
-            "                              key (a manufacturer's) instead of a Kpm, checking\n"
-            "                              the MEF's certificate to --mef-ca (TS-0003 8.3.2.2)\n"
-            "commands:\n"
-            "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm, or the\n"
-            "                              certificate of --cert), write the state\n"
-            "  register [--app-id ID] [--rn NAME]   register the AE with the registrar CSE\n"
-            "  create-cnt NAME             create a container under the AE\n"
-            "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
-            "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
-            "  grant CNT ORIGINATOR [ACOP] let ORIGINATOR (e.g. /tep-cse/Capp1) do ACOP (1..63,\n"
-            "                              default 2: Retrieve) on the device's container CNT:\n"
-            "                              the ACP acp-CNT under its AE, then CNT's acpi\n"
-            "  delete PATH                 delete a resource\n"
-            "  run                         enrol if needed, connect, register, store and read\n"
-            "                              back a value\n"
-            "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
-            "                              same MEF session (key/crt/ca next to the state);\n"
-            "                              --csr-id asks for another ID (tests: refused)\n"
-            "  cert-renew                  a new tep certificate for the same enrolment, in a\n"
-            "                              MEF session authenticated with the current one\n"
-            "  cert-run                    the certificate SAEF: connect with the key and\n"
-            "                              certificate of `cert`, then as run\n"
-            "  token PATH ACOP [--maf-uri URI]   a token (TS-0003 7.3) for ACOP (1..63) on PATH\n"
-            "                              from the MAF/DAS; present it with\n"
-            "                              retrieve \"PATH?tids=TOKEN_ID\"\n"
-            "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
-            "                              per request (AT=Unix ms); stops at a failure\n"
-            "  maf-run [--maf-uri URI] [--lifetime S] [--cert]   the MAF-based SAEF: register a\n"
-            "                              key for the registrar CSE at the MAF (Km; --cert: in\n"
-            "                              a certificate MAF Handshake, after `cert`), connect\n"
-            "                              with Kc, then as run (MAF URI default: the\n"
-            "                              enrolment's)\n"
-            "  mef-run TARGET URI CSE_NAME [--suid N] [--lifetime S]   MEF Client and Key\n"
-            "                              Registration (TS-0003 8.3.5.2) of a usage-constrained\n"
-            "                              key (SUID 22..25, default 22) for the CSE TARGET,\n"
-            "                              DTLS-PSK to URI with it, AE registration under\n"
-            "                              CSE_NAME\n"
-            "  mef-connect TARGET URI CSE_NAME [--suid N]   the same with a key registered\n"
-            "                              before (computed from Ke, no MEF session)\n"
-            "  mef-update-key TARGET --lifetime S [--suid N]   MEF Key Registration Update\n"
-            "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
-            "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
-            "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
-            "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --mef | "
-            "--escertke]\n"
-            "         [--cse CSE-ID] (another CSE than the registrar, with --escertke or --mef)\n"
-            "         [--show-outer]\n"
-            "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
-            "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
-            "                              33), the MEF (SUID 23, Kuc) or ESCertKE (8.7, after\n"
-            "                              `cert`; prints ESCERTKE_KID=)\n"
-            "  esdata-protect CLASS VALUE KEY   an ESData object (TS-0003 8.5; CLASS enc, sign,\n"
-            "                              sign-enc) printed as OBJECT=\n"
-            "  esdata-put CNT CLASS VALUE KEY   the same, stored as a contentInstance of CNT\n"
-            "  esdata-open OBJECT KEY      open/verify an object (CLASS=, SIGNER=, VALUE=)\n"
-            "  esdata-get CIN KEY          retrieve a contentInstance and open its con\n"
-            "    KEY: --key HEX --kid KID --b-id ID (pre-provisioned) | --kpsa (the enrolment's\n"
-            "         Kpsa, B = the registrar) | --maf-target ID / --maf (a key registered at /\n"
-            "         retrieved from the MAF, SUID 34/35) | --mef-target ID / --mef (the same at\n"
-            "         the MEF: Kuc, SUID 24/25); --sign-cert signs with the certificate of\n"
-            "         `cert`, --ca PEM the trust anchor to verify one\n"
-            "  subscribe [--cert] CNT NU...   subscribe the AE's container CNT (net 3) with\n"
-            "                              nu (--cert: over the certificate SAEF)\n"
-            "  update-poa URI...           set the AE's pointOfAccess\n"
-            "  listen URI [--count N] [--wait-ms MS]   a notification listener (SA2, TS-0003\n"
-            "                              8.2.1) on coaps://IP:PORT with the device's Kpsa:\n"
-            "                              prints each NOTIFY (NOTIFY_FROM=, NOTIFY_VRQ=,\n"
-            "                              NOTIFY_CON=, NOTIFY_BODY=) until N came (default 1)\n"
-            "                              or MS passed (default 30000; then exit 2)\n"
-            "  watch CNT URI [--count N] [--wait-ms MS]   listen on URI, subscribe the AE's\n"
-            "                              container CNT (net 3) with nu [URI], then as listen;\n"
-            "                              --cert (both): the tep certificate of `cert` too,\n"
-            "                              watch subscribing over the certificate SAEF\n");
+    fprintf(
+        out,
+        "usage: tep-device --provisioning FILE --state FILE [--from ORIG] [--timeout MS]\n"
+        "                  [--cert PEM --key PEM --mef-ca PEM] COMMAND [ARGS]\n"
+        "  --cert/--key/--mef-ca        enrol (enrol, cert, run) with this certificate and\n"
+        "                              key (a manufacturer's) instead of a Kpm, checking\n"
+        "                              the MEF's certificate to --mef-ca (TS-0003 8.3.2.2)\n"
+        "commands:\n"
+        "  enrol                       bootstrap with the MEF (DTLS-PSK Kpm, or the\n"
+        "                              certificate of --cert), write the state\n"
+        "  register [--app-id ID] [--rn NAME]   register the AE with the registrar CSE\n"
+        "  create-cnt NAME             create a container under the AE\n"
+        "  create-cin CNT VALUE        create a contentInstance in container CNT\n"
+        "  retrieve PATH               retrieve a resource (CSE-relative path)\n"
+        "  grant CNT ORIGINATOR [ACOP] let ORIGINATOR (e.g. /tep-cse/Capp1) do ACOP (1..63,\n"
+        "                              default 2: Retrieve) on the device's container CNT:\n"
+        "                              the ACP acp-CNT under its AE, then CNT's acpi\n"
+        "  delete PATH                 delete a resource\n"
+        "  run                         enrol if needed, connect, register, store and read\n"
+        "                              back a value\n"
+        "  cert [--csr-id ID]          enrol and get a certificate from the tep CA in the\n"
+        "                              same MEF session (key/crt/ca next to the state);\n"
+        "                              --csr-id asks for another ID (tests: refused)\n"
+        "  cert-renew                  a new tep certificate for the same enrolment, in a\n"
+        "                              MEF session authenticated with the current one\n"
+        "  cert-run                    the certificate SAEF: connect with the key and\n"
+        "                              certificate of `cert`, then as run\n"
+        "  token PATH ACOP [--maf-uri URI]   a token (TS-0003 7.3) for ACOP (1..63) on PATH\n"
+        "                              from the MAF/DAS; present it with\n"
+        "                              retrieve \"PATH?tids=TOKEN_ID\"\n"
+        "  poll PATH INTERVAL_MS COUNT retrieve PATH COUNT times over ONE session, a line\n"
+        "                              per request (AT=Unix ms); stops at a failure\n"
+        "  maf-run [--maf-uri URI] [--lifetime S] [--cert]   the MAF-based SAEF: register a\n"
+        "                              key for the registrar CSE at the MAF (Km; --cert: in\n"
+        "                              a certificate MAF Handshake, after `cert`), connect\n"
+        "                              with Kc, then as run (MAF URI default: the\n"
+        "                              enrolment's)\n"
+        "  mef-run TARGET URI CSE_NAME [--suid N] [--lifetime S]   MEF Client and Key\n"
+        "                              Registration (TS-0003 8.3.5.2) of a usage-constrained\n"
+        "                              key (SUID 22..25, default 22) for the CSE TARGET,\n"
+        "                              DTLS-PSK to URI with it, AE registration under\n"
+        "                              CSE_NAME\n"
+        "  mef-connect TARGET URI CSE_NAME [--suid N]   the same with a key registered\n"
+        "                              before (computed from Ke, no MEF session)\n"
+        "  mef-update-key TARGET --lifetime S [--suid N]   MEF Key Registration Update\n"
+        "  mef-deregister-key TARGET [--suid N]   MEF Key De-Registration\n"
+        "  mef-update-client REG_ID --lifetime S  MEF Client Registration Update\n"
+        "  mef-deregister-client REG_ID           MEF Client De-Registration\n"
+        "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --mef | "
+        "--escertke]\n"
+        "         [--cse CSE-ID] (another CSE than the registrar, with --escertke or --mef)\n"
+        "         [--to-ae AE-PATH] (an AE as the Receiver, with --mef: SUID 23 for its AE-ID)\n"
+        "         [--show-outer]\n"
+        "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
+        "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
+        "                              33), the MEF (SUID 23, Kuc) or ESCertKE (8.7, after\n"
+        "                              `cert`; prints ESCERTKE_KID=)\n"
+        "  esdata-protect CLASS VALUE KEY   an ESData object (TS-0003 8.5; CLASS enc, sign,\n"
+        "                              sign-enc) printed as OBJECT=\n"
+        "  esdata-put CNT CLASS VALUE KEY   the same, stored as a contentInstance of CNT\n"
+        "  esdata-open OBJECT KEY      open/verify an object (CLASS=, SIGNER=, VALUE=)\n"
+        "  esdata-get CIN KEY          retrieve a contentInstance and open its con\n"
+        "    KEY: --key HEX --kid KID --b-id ID (pre-provisioned) | --kpsa (the enrolment's\n"
+        "         Kpsa, B = the registrar) | --maf-target ID / --maf (a key registered at /\n"
+        "         retrieved from the MAF, SUID 34/35) | --mef-target ID / --mef (the same at\n"
+        "         the MEF: Kuc, SUID 24/25); --sign-cert signs with the certificate of\n"
+        "         `cert`, --ca PEM the trust anchor to verify one\n"
+        "  subscribe [--cert] CNT NU...   subscribe the AE's container CNT (net 3) with\n"
+        "                              nu (--cert: over the certificate SAEF)\n"
+        "  update-poa URI...           set the AE's pointOfAccess\n"
+        "  listen URI [--count N] [--wait-ms MS]   a notification listener (SA2, TS-0003\n"
+        "                              8.2.1) on coaps://IP:PORT with the device's Kpsa:\n"
+        "                              prints each NOTIFY (NOTIFY_FROM=, NOTIFY_VRQ=,\n"
+        "                              NOTIFY_CON=, NOTIFY_BODY=) until N came (default 1)\n"
+        "                              or MS passed (default 30000; then exit 2)\n"
+        "  watch CNT URI [--count N] [--wait-ms MS]   listen on URI, subscribe the AE's\n"
+        "                              container CNT (net 3) with nu [URI], then as listen;\n"
+        "                              --cert (both): the tep certificate of `cert` too,\n"
+        "                              watch subscribing over the certificate SAEF\n");
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -900,6 +902,7 @@ typedef struct {
     int op;
     const char *to, *pc, *plain;
     const char *cse; /* the Receiver's CSE-ID (--cse; NULL: the registrar) */
+    const char *ae;  /* --to-ae: the Receiver is this AE (its resource path), not a CSE */
     unsigned ty;
     long count;
     bool maf;        /* the pairwise key from the MAF (SUID 33) instead of Kpsa */
@@ -936,6 +939,8 @@ static int esprim_parse(int argc, char **argv, esprim_args *a)
             a->escertke = true;
         else if (strcmp(argv[i], "--show-outer") == 0)
             a->show_outer = true;
+        else if (strcmp(argv[i], "--to-ae") == 0 && i + 1 < argc && strchr(argv[i + 1], '/'))
+            a->ae = argv[++i];
         else if (strcmp(argv[i], "--cse") == 0 && i + 1 < argc && argv[i + 1][0] == '/')
             a->cse = argv[++i];
         else
@@ -955,7 +960,9 @@ static json_t *esprim_notify(ctx *c, const esprim_args *a, const char *body, uns
     json_t *root, *seci = NULL;
     int rc;
 
-    if (a->cse != NULL && strcmp(a->cse, cse) != 0)
+    if (a->ae != NULL) /* End-Point B an AE: its registrar relays the NOTIFY to it */
+        snprintf(to, sizeof(to), "%s", a->ae);
+    else if (a->cse != NULL && strcmp(a->cse, cse) != 0)
         snprintf(to, sizeof(to), "~%s/-", a->cse);
     else
         snprintf(to, sizeof(to), "%s", cse + 1);
@@ -1066,7 +1073,7 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     tep_e2e_key *ck;
 
     if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke && !a.mef) ||
-        (a.maf + a.mef + a.escertke) > 1)
+        (a.maf + a.mef + a.escertke) > 1 || (a.ae != NULL && (!a.mef || a.cse != NULL)))
         return usage(stderr), EXIT_USAGE;
     if (a.plain != NULL) {
         if ((rc = tep_conn_plain(a.plain, c->from != NULL ? c->from : tep_device_enrolee_id(c->dev),
@@ -1108,9 +1115,13 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     } else if (a.mef) {
         tep_kc *kc = NULL;
 
-        /* SUID 23 for the Receiver: the registrar, or --cse (reached through it) */
-        rc = tep_mef_register_key(
-            c->dev, 23, a.cse != NULL ? a.cse : tep_device_registrar_cse_id(c->dev), 0, &kc);
+        /* SUID 23 for the Receiver: the registrar, --cse (reached through it), or the AE
+         * of --to-ae (its AE-ID, the path's last segment: End-Point-B-ID) */
+        const char *b = a.ae != NULL    ? strrchr(a.ae, '/') + 1
+                        : a.cse != NULL ? a.cse
+                                        : tep_device_registrar_cse_id(c->dev);
+
+        rc = tep_mef_register_key(c->dev, 23, b, 0, &kc);
         if (rc == 0) {
             printf("KEY_ID=%s\n", tep_kc_key_id(kc));
             rc = tep_esprim_new_kc(kc, rand_json, 600, &s);

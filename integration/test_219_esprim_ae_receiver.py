@@ -1,0 +1,145 @@
+"""219: an AE as End-Point B of ESPrim (TS-0003 8.4: the Receiver may be an AE; TS-0004
+7.3.3.10: a NOTIFY to an AE goes to its pointOfAccess). The device registers Kuc with SUID
+23 for the AE's AE-ID at the MEF (8.6.2 with 8.3.5.2.7; End-Point-B-ID = that AE-ID) and
+sends ESPrim NOTIFYs to the AE's resource; tep-cse, the AE's registrar, relays a NOTIFY
+carrying m2m:seci to the AE's pointOfAccess and answers with the AE's own answer (a plain
+notification it still answers itself). The AE here is Python (aiocoap; joserfc and
+integration/tepkeys.py for the keys, Kuc derived from the device's Ke): it gives a
+receiver rand object (sit 3), opens the object and answers the inner request sealed
+(sit 5). tep-cse sees neither the inner request nor the answer. An originator the AE's
+access control policy does not let NOTIFY it is refused at tep-cse (4103)."""
+
+import asyncio
+import json
+import os
+import threading
+
+import aiocoap
+import aiocoap.resource
+from aiocoap import numbers
+
+import tepkeys
+from harness import _jwe_registry, esprim_ts, free_udp_ports
+from onem2m_client import OPT, TY_ACP, TY_AE, OneM2MClient
+
+AE_ID = "Cpy219"
+SECRET = "hello-from-the-ae-219"
+
+
+class Receiver(aiocoap.resource.Resource):
+    """The AE's ESPrim Receiver: its rand objects, and the pairwise key of the source's
+    Kuc (SUID 23, End-Point-B = this AE-ID)."""
+
+    def __init__(self, pairwise, source):
+        super().__init__()
+        self.pairwise, self.source = pairwise, source
+        self.rand = {}
+        self.seen = []
+
+    def _answer(self, request, body):
+        rsp = aiocoap.Message(code=numbers.codes.CHANGED, payload=json.dumps(body).encode())
+        rsp.opt.content_format = 50
+        rsp.opt.add_option(numbers.OptionNumber(OPT["RSC"]).create_option(value=2000))
+        rsp.opt.add_option(numbers.OptionNumber(OPT["RVI"]).create_option(value="3"))
+        return rsp
+
+    async def render_post(self, request):
+        from joserfc import jwe
+        from joserfc.jwk import OctKey
+        seci = json.loads(request.payload)["m2m:seci"]
+        self.seen.append(seci)
+        if seci["sit"] == 3:
+            v, rid = os.urandom(16), "u" + os.urandom(8).hex()
+            self.rand[rid] = v
+            ero = {"esri": rid, "esrv": tepkeys.rand_text(v), "esrx": esprim_ts(600),
+                   "esks": [1], "espa": [10, 11, 12]}
+            return self._answer(request, {"m2m:seci": {"sit": 4, "ero": ero}})
+        head = json.loads(tepkeys_b64(seci["epo"].split(".")[0]))
+        orv = bytes.fromhex(head["oro"]["esrv"][1:])
+        session = tepkeys.session_esprim_key(self.pairwise, self.rand[head["rri"]], orv)
+        obj = jwe.decrypt_compact(seci["epo"], OctKey.import_key(session),
+                                  registry=_jwe_registry())
+        inner = json.loads(obj.plaintext)
+        assert inner["fr"] == self.source, inner
+        out = {"rsc": 2000, "rqi": inner["rqi"], "to": inner["fr"], "fr": AE_ID, "rvi": "3",
+               "pc": {"m2m:cin": {"con": SECRET}}}
+        h = {"kid": head["kid"], "ori": head["ori"], "rri": head["rri"],
+             "cty": "application/vnd.onem2m-prsp+json", "alg": "dir", "enc": "A256GCM"}
+        epo = jwe.encrypt_compact(h, json.dumps(out).encode(), OctKey.import_key(session),
+                                  registry=_jwe_registry())
+        return self._answer(request, {"m2m:seci": {"sit": 5, "epo": epo}})
+
+
+def tepkeys_b64(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class AeServer:
+    """The AE's CoAP endpoint in a thread of its own (tep-device runs meanwhile)."""
+
+    def __init__(self, site, port):
+        self.loop = asyncio.new_event_loop()
+        root = aiocoap.resource.Site()
+        root.add_resource(["ae"], site)
+        ready = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.ctx = self.loop.run_until_complete(
+                aiocoap.Context.create_server_context(root, bind=("127.0.0.1", port)))
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        assert ready.wait(10)
+
+    def close(self):
+        asyncio.run_coroutine_threadsafe(self.ctx.shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def test_esprim_with_an_ae_as_receiver(platform):
+    p = platform
+    dev = p.enrolled_device("dev219")
+    src = dev.state_values()["enrolee_id"]
+    ke = bytes.fromhex(dev.state_values()["ke"])
+    pairwise = tepkeys.e2e_keys(tepkeys.kuc(ke, 23, AE_ID), AE_ID)["msg_conf"]
+    port = free_udp_ports(1)[0]
+    site = Receiver(pairwise, src)
+    server = AeServer(site, port)
+    try:
+        base = p.env["CSE_NAME"]
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], AE_ID) as ae:
+            r = ae.create(base, TY_AE, {"rn": AE_ID, "api": "Npy219", "rr": True, "srv": ["3"],
+                                        "poa": ["coap://127.0.0.1:%d/ae" % port]})
+            assert r.rsc == 2001, str(r)
+        ae_path = "%s/%s" % (base, AE_ID)
+
+        # no policy lets dev219 NOTIFY the AE yet: refused at tep-cse, nothing relayed
+        r = dev.run("esprim", "retrieve", AE_ID + "/state", "--to-ae", ae_path, "--mef")
+        assert r.rc != 0 and r.get("OUTER_RSC") == "4103", "%s\n%s" % (r, p["cse"].tail())
+        assert site.seen == []
+
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], p.env["ADMIN_ORIGINATOR"]) as admin:
+            acp = admin.create(base, TY_ACP, {
+                "rn": "acp219", "pv": {"acr": [{"acor": [src], "acop": 16},
+                                               {"acor": [AE_ID], "acop": 63}]},
+                "pvs": {"acr": [{"acor": [p.env["ADMIN_ORIGINATOR"]], "acop": 63}]}})
+            assert acp.rsc == 2001, str(acp)
+            assert admin.update(ae_path, TY_AE, {"acpi": [acp.resource(TY_ACP)["ri"]]}).rsc \
+                == 2004
+
+        r = dev.run("esprim", "retrieve", AE_ID + "/state", "--to-ae", ae_path, "--mef")
+        assert r.rc == 0, "%s\n%s" % (r, p["cse"].tail())
+        assert r.get("RSC") == "2000" and SECRET in r.get("BODY"), str(r)
+        assert [s["sit"] for s in site.seen] == [3, 5], site.seen
+        kid = r.get("KEY_ID")
+        assert kid == tepkeys.kuc_id(tepkeys.kuc(ke, 23, AE_ID), p.env["MEF_FQDN"]), kid
+        p["cse"].wait_log(r"event=request_forwarded op=notify path=%s originator=%s hop=%s"
+                          % (ae_path, src, ae_path), 5)
+        assert SECRET not in p["cse"].log()  # relayed, never read
+    finally:
+        server.close()
