@@ -939,7 +939,8 @@ static int esprim_parse(int argc, char **argv, esprim_args *a)
             a->escertke = true;
         else if (strcmp(argv[i], "--show-outer") == 0)
             a->show_outer = true;
-        else if (strcmp(argv[i], "--to-ae") == 0 && i + 1 < argc && strchr(argv[i + 1], '/'))
+        else if (strcmp(argv[i], "--to-ae") == 0 && i + 1 < argc &&
+                 strchr(argv[i + 1], '/') != NULL)
             a->ae = argv[++i];
         else if (strcmp(argv[i], "--cse") == 0 && i + 1 < argc && argv[i + 1][0] == '/')
             a->cse = argv[++i];
