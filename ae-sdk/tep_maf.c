@@ -41,6 +41,7 @@ struct tep_kc {
     bool cert;               /* registered in a certificate MAF Handshake */
     unsigned suid;           /* 32 SAEF; 33-35 end-to-end (tep_maf_register_e2e_key) */
     char target[256];        /* the one target it was registered for */
+    char source[256];        /* retrieved by its target: the source's AE-ID or CSE-ID */
     uint8_t kc[CMN_KEY_LEN];
 };
 
@@ -475,6 +476,73 @@ int tep_maf_retrieve_e2e_key(tep_device *dev, const char *maf_uri, const char *k
         cmn_wipe(m.rsp->body, m.rsp->body_len);
     tae_maf_client_close(&m);
     return rc;
+}
+
+/* The answer of GET maf/keys/<rel> for a SAEF Kc: {"keyValue","keyID","suid":32,
+ * "expirationTime","sourceID"}, keyID the one asked for. */
+static int kc_from_answer(const tep_response *rsp, const char *key_id, const char *target,
+                          tep_kc **ret_kc)
+{
+    json_t *o = json_loads(rsp->body != NULL ? rsp->body : "", JSON_REJECT_DUPLICATES, NULL);
+    const char *hex = json_string_value(json_object_get(o, "keyValue"));
+    const char *id = json_string_value(json_object_get(o, "keyID"));
+    const char *source = json_string_value(json_object_get(o, "sourceID"));
+    json_int_t suid = json_integer_value(json_object_get(o, "suid"));
+    json_int_t expires = json_integer_value(json_object_get(o, "expirationTime"));
+    uint8_t kc[CMN_KEY_LEN];
+    tep_kc *k = NULL;
+    int rc = CMN_EPROTO;
+
+    if (hex != NULL && strlen(hex) == 2 * CMN_KEY_LEN && id != NULL &&
+        strcasecmp(id, key_id) == 0 && suid == SUID_KC && expires > 0 && source != NULL &&
+        source[0] != '\0' && strlen(source) < sizeof(k->source) &&
+        cmn_hex_decode(hex, kc, sizeof(kc)) == 0)
+        rc = tae_kc_new(key_id, kc, expires, "", SUID_KC, target, &k);
+    if (rc == 0)
+        snprintf(k->source, sizeof(k->source), "%s", source);
+    cmn_wipe(kc, sizeof(kc));
+    if (hex != NULL)
+        cmn_wipe((char *)hex, strlen(hex));
+    json_decref(o);
+    if (rc == 0)
+        *ret_kc = k;
+    return rc;
+}
+
+int tep_maf_retrieve_kc(tep_device *dev, const char *maf_uri, const char *key_id, tep_kc **ret_kc)
+{
+    tae_maf_client m = {0};
+    char path[CMN_KEY_ID_MAX + 16];
+    const char *at = key_id != NULL ? strchr(key_id, '@') : NULL;
+    int rc;
+
+    if (ret_kc != NULL)
+        *ret_kc = NULL;
+    if (dev == NULL || ret_kc == NULL || at == NULL || at - key_id != 2 * CMN_REL_ID_LEN ||
+        strlen(key_id) >= CMN_KEY_ID_MAX)
+        return CMN_EINVAL;
+    if ((rc = maf_ready(dev, maf_uri, &maf_uri)) != 0)
+        return rc;
+    /* the Key Identifier must name this device's MAF: another MAF's key is not asked for */
+    if (strcasecmp(at + 1, dev->enr.maf_id) != 0)
+        return CMN_EINVAL;
+    snprintf(path, sizeof(path), "maf/keys/%.*s", (int)(at - key_id), key_id);
+    rc = maf_open(&m, dev, maf_uri, false);
+    if (rc == 0)
+        rc = maf_call(&m, COAP_REQUEST_CODE_GET, path, NULL);
+    if (rc == 0 && m.rsp->coap_code != 205)
+        rc = code_err(m.rsp->coap_code);
+    if (rc == 0) /* the target: this device, as the MAF authenticated it */
+        rc = kc_from_answer(m.rsp, key_id, dev->enr.enrolee_id, ret_kc);
+    if (m.rsp != NULL && m.rsp->body != NULL)
+        cmn_wipe(m.rsp->body, m.rsp->body_len);
+    tae_maf_client_close(&m);
+    return rc;
+}
+
+const char *tep_kc_source_id(const tep_kc *kc)
+{
+    return kc != NULL ? kc->source : NULL;
 }
 
 int tep_esprim_new_kc(const tep_kc *kc, const char *receiver_rand_json, int64_t lifetime,

@@ -478,8 +478,12 @@ static void item_handler(coap_resource_t *res, coap_session_t *session, const co
         else
             authz_maf_client_deregister(c->store, &s, id, now, &a);
     }
-    if (get && a.code == 205) { /* an end-to-end key to its target: nothing to publish */
+    if (get && a.code == 205 && a.suid == AUTHZ_MAF_SUID_KC) /* a SAEF Kc to its target CSE */
+        CMN_INFO(SUB, "event=maf_key_retrieved over=coaps key_id=%s target=%s suid=%u", a.key_id,
+                 s.enrolee_id, a.suid);
+    else if (get && a.code == 205)
         CMN_INFO(SUB, "event=maf_e2e_key_retrieved target=%s key_id=%s", s.enrolee_id, a.key_id);
+    if (get && a.code == 205) { /* a key to its target: nothing to publish */
         maf_reply(res, session, request, response, &a); /* takes the body, wipes it */
         authz_maf_answer_clear(&a);
         return;

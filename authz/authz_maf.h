@@ -84,6 +84,7 @@ typedef struct {
     char key_id[CMN_KEY_ID_MAX]; /* the Key Identifier registered / updated / revoked */
     char **gone;                 /* client de-registration: the keys revoked with it */
     size_t n_gone;
+    unsigned suid; /* a retrieved key's SUID (2.05) */
 } authz_maf_answer;
 
 void authz_maf_answer_clear(authz_maf_answer *a); /* frees body and gone */

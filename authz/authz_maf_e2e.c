@@ -70,6 +70,7 @@ void authz_maf_e2e_retrieve(cmn_store *st, const char *maf_fqdn, const authz_maf
     } else {
         ret->code = AUTHZ_MAF_CONTENT; /* 2.05 Content */
         ret->reason = "key retrieved";
+        ret->suid = c->suid;
     }
     authz_maf_credential_free(c);
     if (ret->code != AUTHZ_MAF_CONTENT)

@@ -85,6 +85,24 @@ static int valid_credential(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
+static int valid_retrieval(const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "bus") == 0 || strcmp(v, "coaps") == 0)
+        return 0;
+    snprintf(err, errlen, "must be \"bus\" or \"coaps\"");
+    return CMN_EINVAL;
+}
+
+/* The MAF's point of access: "coaps://HOST:PORT", or "" (the enrolment's mpoa). */
+static int valid_maf_uri(const char *v, char *err, size_t errlen)
+{
+    if (v[0] == '\0' ||
+        (strncmp(v, "coaps://", 8) == 0 && valid_poa(v, err, errlen) == 0 && v[8] != '\0'))
+        return 0;
+    snprintf(err, errlen, "must be coaps://HOST:PORT (or empty: the enrolment's MAF)");
+    return CMN_EINVAL;
+}
+
 static int valid_optional_cse_id(const char *v, char *err, size_t errlen)
 {
     return v[0] == '\0' ? 0 : cmn_cfg_valid_cse_id(v, err, errlen);
@@ -198,6 +216,21 @@ static const cmn_cfg_item table[] = {
     S("registrar", "credential", "kpsa", registrar_credential, valid_credential,
       "MN over coaps: the MN-CSE as Entity A of the SAEF: kpsa (DTLS-PSK, its enrolment's "
       "Kpsa), cert (its tep CA certificate), maf (a Kc registered at the MAF)"),
+    S("maf", "retrieval", "bus", maf_retrieval, valid_retrieval,
+      "how this CSE, a Kc's target, gets it from the MAF: bus (tep-authz's [bus] keys) | "
+      "coaps (MAF Key Retrieval, TS-0003 8.8.2.8, in its own MAF Handshake)"),
+    S("maf", "uri", "", maf_uri, valid_maf_uri,
+      "coaps: the MAF, coaps://HOST:PORT; empty = the enrolment's MAF point of access"),
+    S("maf", "provisioning", "", maf_prov, NULL,
+      "coaps: the CSE's own provisioning file (Enrolee-ID = cse_id); empty = an MN-CSE's "
+      "[registrar] provisioning"),
+    S("maf", "state", "", maf_state, NULL,
+      "coaps: its enrolment state file (enrolled at the first retrieval)"),
+    {"maf", "recheck_s", CMN_CFG_INT, "10", offsetof(cse_config, maf_recheck_s), 1, 3600, NULL,
+     "coaps: every stored Kc fetched again this often (a de-registered or retargeted one "
+     "is revoked and its sessions closed)"},
+    {"maf", "timeout_ms", CMN_CFG_INT, "3000", offsetof(cse_config, maf_timeout_ms), 100, 30000,
+     NULL, "coaps: each exchange with the MEF or the MAF"},
     {"registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1, 3600,
      NULL, "MN: how often the registration at the registrar is checked (and redone)"},
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
@@ -240,6 +273,53 @@ static int check_registrar(const char *path, const cse_config *cfg, char *err, s
     return 0;
 }
 
+bool cse_config_maf_coaps(const cse_config *cfg)
+{
+    return strcmp(cfg->maf_retrieval, "coaps") == 0;
+}
+
+void cse_config_maf_files(const cse_config *cfg, const char **prov, const char **state,
+                          bool *shared)
+{
+    bool own = cfg->maf_prov[0] != '\0';
+
+    *prov = own ? cfg->maf_prov : cfg->registrar_prov;
+    *state = own ? cfg->maf_state : cfg->registrar_state;
+    /* the registree enrols with its files (an MN over coaps): the MAF client never does */
+    *shared = cse_config_is_mn(cfg) && cfg->registrar_state[0] != '\0' &&
+              strcmp(*state, cfg->registrar_state) == 0;
+}
+
+/* [maf]: coaps needs an enrolment of this CSE and no bus to tep-authz's keys; bus has
+ * none of coaps' keys. */
+static int check_maf(const char *path, const cse_config *cfg, char *err, size_t errlen)
+{
+    char where[512];
+    const char *key = "retrieval", *why = NULL;
+    bool coaps = cse_config_maf_coaps(cfg);
+    bool mn_coaps = cse_config_is_mn(cfg) && cfg->registrar_prov[0] != '\0' &&
+                    strncmp(cfg->registrar_poa, "coaps://", 8) == 0;
+
+    if (!coaps &&
+        (cfg->maf_uri[0] != '\0' || cfg->maf_prov[0] != '\0' || cfg->maf_state[0] != '\0')) {
+        key = cfg->maf_uri[0] != '\0' ? "uri" : cfg->maf_prov[0] != '\0' ? "provisioning" : "state";
+        why = "only with maf.retrieval = coaps";
+    } else if (coaps && (cfg->bus_keys[0] != '\0' || cfg->bus_maf_events[0] != '\0')) {
+        why = "coaps excludes bus.keys and bus.maf_events (one way to the MAF)";
+    } else if (coaps && (cfg->maf_prov[0] == '\0') != (cfg->maf_state[0] == '\0')) {
+        key = cfg->maf_prov[0] != '\0' ? "provisioning" : "state"; /* the one set */
+        why = "maf.provisioning and maf.state go together";
+    } else if (coaps && cfg->maf_prov[0] == '\0' && !mn_coaps) {
+        why = "coaps needs maf.provisioning and maf.state (the CSE's own enrolment, "
+              "Enrolee-ID = cse_id), or an MN-CSE's registrar.provisioning over coaps://";
+    }
+    if (why == NULL)
+        return 0;
+    cmn_config_where(path, "maf", key, where, sizeof(where));
+    snprintf(err, errlen, "%s: maf.%s: %s", where, key, why);
+    return CMN_ECONFIG;
+}
+
 int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen)
 {
     int rc;
@@ -248,6 +328,8 @@ int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen)
     rc = cmn_config_load(path, table, N_ITEMS, cfg, err, errlen);
     if (rc == 0)
         rc = check_registrar(path, cfg, err, errlen);
+    if (rc == 0)
+        rc = check_maf(path, cfg, err, errlen);
     return rc;
 }
 

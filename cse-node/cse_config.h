@@ -60,6 +60,13 @@ typedef struct {
     char *registrar_state;      /* [registrar] state: its enrolment state file */
     long registrar_check_s;     /* [registrar] check_s: registration checked this often */
     char *registrar_credential; /* [registrar] credential: kpsa | cert | maf (coaps only) */
+    /* MAF Key Retrieval of Kc at this CSE as a target (cse_maf.h) */
+    char *maf_retrieval; /* [maf] retrieval: "bus" ([bus] keys) | "coaps" */
+    char *maf_uri;       /* [maf] uri: coaps://HOST:PORT, "" = the enrolment's mpoa */
+    char *maf_prov;      /* [maf] provisioning: own enrolment; "" = [registrar]'s */
+    char *maf_state;     /* [maf] state */
+    long maf_recheck_s;  /* [maf] recheck_s: stored Kc fetched again this often */
+    long maf_timeout_ms; /* [maf] timeout_ms: each exchange with the MEF/MAF */
 } cse_config;
 
 /* Loads path into cfg (cmn_config semantics: CMN_ECONFIG with "FILE:LINE: ..." in err). */
@@ -68,5 +75,10 @@ void cse_config_free(cse_config *cfg); /* NULL is fine */
 void cse_config_print_help(FILE *out);
 bool cse_config_is_local(const cse_config *cfg);
 bool cse_config_is_mn(const cse_config *cfg); /* [cse] type = MN */
+/* [maf] retrieval = coaps: the enrolment files it uses ([maf] provisioning/state, else the
+ * MN-CSE's [registrar] ones) and whether they are the registree's (it enrols, not maf). */
+bool cse_config_maf_coaps(const cse_config *cfg);
+void cse_config_maf_files(const cse_config *cfg, const char **prov, const char **state,
+                          bool *shared);
 
 #endif

@@ -1,18 +1,22 @@
 /* MAF Key Retrieval from tep-cse's loop (see cse_maf.h). */
 #include "cse_maf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cmn_clock.h"
 #include "cmn_crypto.h"
 #include "cmn_err.h"
 #include "cmn_kdf.h"
 #include "cmn_log.h"
 #include "cse_sync.h"
+#include "tep/tepae.h" /* libtepae: MAF Key Retrieval over CoAPS (cse_maf_new_coaps) */
 
 #define SUB "maf"
 
@@ -20,8 +24,39 @@ typedef struct {
     char key_id[CMN_KEY_ID_MAX];
     uint64_t request_id; /* 0: not sent yet */
     int64_t deadline_ms;
-    bool again; /* a KeyEvent came while in flight: ask once more after the answer */
+    bool again;  /* a KeyEvent came while in flight: ask once more after the answer */
+    bool urgent; /* asked for by a handshake (CoAPS: before the rechecks) */
 } pending;
+
+/* CoAPS (cse_maf_new_coaps): one worker thread runs libtepae's blocking MAF Key
+ * Retrieval, one key at a time; the loop hands it a job and takes the result, waking
+ * on an eventfd. Everything between them is under mu. */
+typedef struct {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int efd;   /* eventfd: a result is ready */
+    bool stop; /* cse_maf_free */
+    /* the job: set by the loop when idle, cleared by the worker with the result */
+    bool busy;
+    char key_id[CMN_KEY_ID_MAX];
+    uint64_t request_id;
+    /* the result */
+    bool ready;
+    uint64_t done_id;
+    int rc;
+    const char *step; /* what failed before the retrieval: load, enrol, identity */
+    bool enrolled_now;
+    char seen_id[256]; /* step identity: the enrolment's Enrolee-ID */
+    uint8_t key[CMN_KEY_LEN];
+    int64_t expires;
+    char source[256];
+    /* configuration, copied */
+    char prov[4096], state[4096], maf_uri[512], cse_id[256];
+    bool may_enrol;
+    long timeout_ms;
+} coaps_worker;
 
 struct cse_maf {
     cmn_bus *bus;
@@ -44,6 +79,17 @@ struct cse_maf {
     int64_t resync_gap_end_ms;         /* no rebuild's resync starts before this */
     int64_t resync_sub_ms;             /* one after the SUB (re)connected (0: none) */
     size_t revoked;                    /* Kc revoked since cse_maf_take_revoked */
+    /* CoAPS instead of the bus (dealer NULL) */
+    coaps_worker *w;
+    uint64_t next_request_id;
+    int64_t recheck_ms;      /* every stored live Kc fetched again this often */
+    int64_t next_recheck_ms; /* 0: not yet scheduled */
+    int64_t deadline_ms;     /* a job unanswered by then is forgotten */
+    /* refused identities (4.03, 4.04, bad answers): not asked for again for a while */
+    struct {
+        char key_id[CMN_KEY_ID_MAX];
+        int64_t until_ms;
+    } neg[CSE_MAF_NEG_MAX];
 };
 
 static int watch(int epfd, cmn_bus_sock *s)
@@ -98,10 +144,14 @@ int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const 
     return 0;
 }
 
+static void coaps_worker_stop(coaps_worker *w);
+
 void cse_maf_free(cse_maf *m)
 {
     if (m == NULL)
         return;
+    if (m->w != NULL)
+        coaps_worker_stop(m->w);
     cmn_bus_close(m->dealer);
     cmn_bus_close(m->events_mon);
     cmn_bus_close(m->events);
@@ -122,13 +172,14 @@ bool cse_maf_is_key_id(const char *id)
 
 /* Queues a retrieval of key_id. One already in flight is asked once more after its
  * answer when again (a KeyEvent may have changed the key since it was sent). */
-static void want(cse_maf *m, const char *key_id, bool again)
+static void want_as(cse_maf *m, const char *key_id, bool again, bool urgent)
 {
     if (m == NULL || !cse_maf_is_key_id(key_id))
         return;
     for (size_t i = 0; i < m->n; i++) {
         if (strcmp(m->p[i].key_id, key_id) == 0) {
             m->p[i].again = m->p[i].again || (again && m->p[i].request_id != 0);
+            m->p[i].urgent = m->p[i].urgent || urgent;
             return;
         }
     }
@@ -136,12 +187,41 @@ static void want(cse_maf *m, const char *key_id, bool again)
         return;
     memset(&m->p[m->n], 0, sizeof(m->p[m->n]));
     snprintf(m->p[m->n].key_id, CMN_KEY_ID_MAX, "%s", key_id);
+    m->p[m->n].urgent = urgent;
     m->n++;
+}
+
+static void want(cse_maf *m, const char *key_id, bool again)
+{
+    want_as(m, key_id, again, false);
+}
+
+/* CoAPS: whether key_id was refused lately (not asked for again before its time). */
+static bool refused_lately(const cse_maf *m, const char *key_id, int64_t now_ms)
+{
+    for (size_t i = 0; i < CSE_MAF_NEG_MAX; i++)
+        if (m->neg[i].until_ms > now_ms && strcmp(m->neg[i].key_id, key_id) == 0)
+            return true;
+    return false;
+}
+
+/* CoAPS: remembers a refused key_id for CSE_MAF_NEG_MS, in the slot that ends first. */
+static void remember_refused(cse_maf *m, const char *key_id, int64_t now_ms)
+{
+    size_t pick = 0;
+
+    for (size_t i = 1; i < CSE_MAF_NEG_MAX; i++)
+        if (m->neg[i].until_ms < m->neg[pick].until_ms)
+            pick = i;
+    snprintf(m->neg[pick].key_id, CMN_KEY_ID_MAX, "%s", key_id);
+    m->neg[pick].until_ms = now_ms + CSE_MAF_NEG_MS;
 }
 
 void cse_maf_want(cse_maf *m, const char *key_id)
 {
-    want(m, key_id, false);
+    if (m != NULL && m->w != NULL && refused_lately(m, key_id, cmn_mono_ms()))
+        return;
+    want_as(m, key_id, false, true);
 }
 
 /* Writes c under its key_id (no checks). */
@@ -321,15 +401,48 @@ static bool stored_kc(cmn_store *st, const char *key_id, bool *revoked)
     return found;
 }
 
-/* One answer: stores the key when the MAF gave it; when the MAF no longer gives out a
- * key stored here (not a target any more, or unknown to it), revokes it. Returns 1 when
- * stored; *revoked counts the Kc revoked. */
-static int take_answer(cse_maf *m, const Tep__Envelope *env, size_t *revoked)
+/* One answer for the retrieval p[i] (forgotten here): stores the key when the MAF gave
+ * it (cred, err 0); when the MAF no longer gives out a key stored here (not a target
+ * any more, or unknown to it), revokes it. via: appended to the log line. Returns 0
+ * when stored, else why not; *revoked counts the Kc revoked. */
+static int take_result(cse_maf *m, size_t i, int err, const Tep__Credential *cred, const char *via,
+                       size_t *revoked)
 {
-    const Tep__KeyResponse *r = env->key_resp;
     char shown[CMN_KEY_ID_MAX];
     bool again, here, dead = false;
     int rc = CMN_EPROTO;
+
+    snprintf(shown, sizeof(shown), "%s", m->p[i].key_id);
+    again = m->p[i].again;
+    forget(m, i);
+    here = stored_kc(m->store, shown, &dead);
+    if (err != 0)
+        rc = err;
+    else if (here && dead)
+        rc = CMN_EDENIED; /* revoked here stays revoked: never overwritten */
+    else if (cred != NULL)
+        rc = cse_maf_store(m->store, shown, cred);
+    if (again && rc == 0)
+        want(m, shown, false); /* changed again while this answer was on its way */
+    if (rc != 0) {
+        CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"%s", shown,
+                 here && dead && err == 0 ? "revoked" : cmn_strerror(rc), via);
+        if (here && !dead && (rc == CMN_EDENIED || rc == CMN_ENOTFOUND) &&
+            revoke_kc(m->store, shown, rc == CMN_EDENIED ? "not_target" : "deregistered", NULL) ==
+                1)
+            (*revoked)++;
+        return rc;
+    }
+    CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld%s%s", shown,
+             cred->enrolee_id, (long long)cred->expires, here ? " update=true" : "", via);
+    return 0;
+}
+
+/* One answer on the bus. Returns 1 when stored; *revoked counts the Kc revoked. */
+static int take_answer(cse_maf *m, const Tep__Envelope *env, size_t *revoked)
+{
+    const Tep__KeyResponse *r = env->key_resp;
+    int rc;
     size_t i;
 
     i = 0;
@@ -337,33 +450,10 @@ static int take_answer(cse_maf *m, const Tep__Envelope *env, size_t *revoked)
         i++;
     if (i == m->n || env->body_case != TEP__ENVELOPE__BODY_KEY_RESP || r == NULL)
         return 0; /* late, unknown or malformed: dropped */
-    snprintf(shown, sizeof(shown), "%s", m->p[i].key_id);
-    again = m->p[i].again;
-    forget(m, i);
-    here = stored_kc(m->store, shown, &dead);
-    if (r->err != 0)
-        rc = r->err;
-    else if (here && dead)
-        rc = CMN_EDENIED; /* revoked here stays revoked: never overwritten */
-    else if (r->credential != NULL)
-        rc = cse_maf_store(m->store, shown, r->credential);
+    rc = take_result(m, i, r->err, r->credential, "", revoked);
     if (r->credential != NULL && r->credential->key.data != NULL)
         cmn_wipe(r->credential->key.data, r->credential->key.len);
-    if (again && rc == 0)
-        want(m, shown, false); /* changed again while this answer was on its way */
-    if (rc != 0) {
-        CMN_WARN(SUB, "event=maf_key_refused key_id=%s reason=\"%s\"", shown,
-                 here && dead && r->err == 0 ? "revoked" : cmn_strerror(rc));
-        if (here && !dead && (rc == CMN_EDENIED || rc == CMN_ENOTFOUND) &&
-            revoke_kc(m->store, shown, rc == CMN_EDENIED ? "not_target" : "deregistered", NULL) ==
-                1)
-            (*revoked)++;
-        return 0;
-    }
-    CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld%s", shown,
-             r->credential->enrolee_id, (long long)r->credential->expires,
-             here ? " update=true" : "");
-    return 1;
+    return rc == 0 ? 1 : 0;
 }
 
 /* A KeyEvent. revoked: the key is de-registered or revoked at the MAF: the stored Kc is
@@ -568,10 +658,318 @@ static void expire_pending(cse_maf *m, int64_t now_ms)
         resync_after_rebuild(m, now_ms);
 }
 
+/* ---- MAF Key Retrieval over CoAPS (TS-0003 8.8.2.8; cse_maf_new_coaps) -------------- */
+
+/* The worker's one retrieval, without the lock: the CSE's own enrolment (enrolled first
+ * when allowed and it has none, or again when it expired), which must be the CSE-ID's,
+ * then GET maf/keys/<rel> in its MAF Handshake. Nothing here logs: the loop does. */
+static void coaps_retrieve(coaps_worker *w, const char *key_id, int *ret_rc, const char **step,
+                           bool *enrolled_now, char *seen_id, uint8_t key[CMN_KEY_LEN],
+                           int64_t *expires, char *source)
+{
+    tep_device *dev = NULL;
+    tep_kc *kc = NULL;
+    char identity[CMN_KEY_ID_MAX];
+    int rc = tep_device_load(w->prov, w->state, &dev);
+
+    *step = "load";
+    if (rc == 0) {
+        tep_device_set_timeout(dev, (int)w->timeout_ms);
+        *step = "enrol";
+        if (!tep_device_is_enrolled(dev))
+            rc = w->may_enrol ? tep_enrol(dev) : CMN_ESTATE;
+        else if (w->may_enrol && tep_device_expires(dev) != 0 &&
+                 tep_device_expires(dev) <= (int64_t)time(NULL))
+            rc = tep_enrol(dev);
+        else
+            *step = NULL;
+        *enrolled_now = *step != NULL && rc == 0;
+    }
+    if (rc == 0 && strcmp(tep_device_enrolee_id(dev), w->cse_id) != 0) {
+        /* the MAF knows the client by its Enrolee-ID: another's would get 4.03 for every
+         * key of this CSE, or this CSE's keys for another */
+        *step = "identity";
+        snprintf(seen_id, 256, "%s", tep_device_enrolee_id(dev));
+        rc = CMN_ECONFIG;
+    }
+    if (rc == 0) {
+        *step = NULL;
+        rc = tep_maf_retrieve_kc(dev, w->maf_uri[0] != '\0' ? w->maf_uri : NULL, key_id, &kc);
+    }
+    if (rc == 0)
+        rc = tep_kc_psk(kc, identity, sizeof(identity), key);
+    if (rc == 0) {
+        *expires = tep_kc_expires(kc);
+        snprintf(source, 256, "%s", tep_kc_source_id(kc));
+    }
+    tep_kc_free(kc);
+    tep_device_free(dev);
+    *ret_rc = rc;
+}
+
+static void *coaps_worker_main(void *arg)
+{
+    coaps_worker *w = arg;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        char key_id[CMN_KEY_ID_MAX], seen[256] = "", source[256] = "";
+        uint8_t key[CMN_KEY_LEN] = {0};
+        const char *step = NULL;
+        bool enrolled_now = false;
+        int64_t expires = 0;
+        uint64_t id;
+        uint64_t one = 1;
+        int rc = 0;
+
+        while (!w->stop && (!w->busy || w->ready))
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        snprintf(key_id, sizeof(key_id), "%s", w->key_id);
+        id = w->request_id;
+        pthread_mutex_unlock(&w->mu);
+        coaps_retrieve(w, key_id, &rc, &step, &enrolled_now, seen, key, &expires, source);
+        pthread_mutex_lock(&w->mu);
+        w->done_id = id;
+        w->rc = rc;
+        w->step = step;
+        w->enrolled_now = enrolled_now;
+        snprintf(w->seen_id, sizeof(w->seen_id), "%s", seen);
+        memcpy(w->key, key, CMN_KEY_LEN);
+        w->expires = expires;
+        snprintf(w->source, sizeof(w->source), "%s", source);
+        w->ready = true;
+        w->busy = false;
+        cmn_wipe(key, sizeof(key));
+        if (write(w->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+            (void)0; /* the counter is full: the loop wakes anyway */
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void coaps_worker_stop(coaps_worker *w)
+{
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        /* a retrieval on its way ends within its timeouts */
+        pthread_join(w->thread, NULL);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    if (w->efd >= 0)
+        close(w->efd);
+    cmn_free_secret(w, sizeof(*w));
+}
+
+int cse_maf_new_coaps(const cse_maf_coaps_cfg *cfg, const char *cse_id, cmn_store *st,
+                      cse_maf **ret)
+{
+    cse_maf *m = calloc(1, sizeof(*m));
+    coaps_worker *w = calloc(1, sizeof(*w));
+    struct epoll_event ev = {.events = EPOLLIN};
+    int rc = 0;
+
+    *ret = NULL;
+    if (m == NULL || w == NULL) {
+        free(m);
+        free(w);
+        return CMN_ENOMEM;
+    }
+    m->epfd = -1;
+    w->efd = -1;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    m->w = w;
+    if (snprintf(m->cse_id, sizeof(m->cse_id), "%s", cse_id) >= (int)sizeof(m->cse_id) ||
+        snprintf(w->cse_id, sizeof(w->cse_id), "%s", cse_id) >= (int)sizeof(w->cse_id) ||
+        snprintf(w->prov, sizeof(w->prov), "%s", cfg->prov) >= (int)sizeof(w->prov) ||
+        snprintf(w->state, sizeof(w->state), "%s", cfg->state) >= (int)sizeof(w->state) ||
+        snprintf(w->maf_uri, sizeof(w->maf_uri), "%s", cfg->maf_uri) >= (int)sizeof(w->maf_uri) ||
+        snprintf(m->keys_ep, sizeof(m->keys_ep), "%s", cfg->maf_uri[0] ? cfg->maf_uri : "mpoa") >=
+            (int)sizeof(m->keys_ep))
+        rc = CMN_ERANGE;
+    w->may_enrol = cfg->may_enrol;
+    w->timeout_ms = cfg->timeout_ms;
+    m->store = st;
+    m->recheck_ms = cfg->recheck_s * 1000;
+    if (rc == 0 && ((m->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+                    (w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0))
+        rc = CMN_EIO;
+    ev.data.fd = w->efd;
+    if (rc == 0 && epoll_ctl(m->epfd, EPOLL_CTL_ADD, w->efd, &ev) != 0)
+        rc = CMN_EIO;
+    if (rc == 0 && pthread_create(&w->thread, NULL, coaps_worker_main, w) != 0)
+        rc = CMN_EIO;
+    w->started = rc == 0;
+    if (rc != 0) {
+        cse_maf_free(m);
+        return rc;
+    }
+    *ret = m;
+    return 0;
+}
+
+/* Hands the next retrieval to the worker when it is idle: one asked for by a handshake
+ * first, then the rechecks, each in turn. */
+static void coaps_send(cse_maf *m, int64_t now_ms)
+{
+    coaps_worker *w = m->w;
+    size_t pick = m->n;
+    bool idle;
+
+    pthread_mutex_lock(&w->mu);
+    idle = !w->busy && !w->ready;
+    pthread_mutex_unlock(&w->mu);
+    if (!idle)
+        return;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->p[i].request_id != 0)
+            continue;
+        if (m->p[i].urgent) {
+            pick = i;
+            break;
+        }
+        if (pick == m->n)
+            pick = i;
+    }
+    if (pick == m->n)
+        return;
+    m->p[pick].request_id = ++m->next_request_id;
+    /* the enrolment (MEF), the MAF Handshake and the GET, each within timeout_ms */
+    m->p[pick].deadline_ms = now_ms + 3 * w->timeout_ms + 1000;
+    pthread_mutex_lock(&w->mu);
+    snprintf(w->key_id, sizeof(w->key_id), "%s", m->p[pick].key_id);
+    w->request_id = m->p[pick].request_id;
+    w->busy = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The worker's result, if any: stored, refused (remembered for CSE_MAF_NEG_MS when it was
+ * not a key stored here) or a failure of the CSE's own enrolment (logged; the key is
+ * left as it is). Returns 1 when a key was stored. */
+static unsigned coaps_take(cse_maf *m, int64_t now_ms, size_t *revoked)
+{
+    coaps_worker *w = m->w;
+    Tep__Credential c = TEP__CREDENTIAL__INIT;
+    uint8_t key[CMN_KEY_LEN];
+    char source[256], seen[256], key_id[CMN_KEY_ID_MAX];
+    const char *step;
+    bool enrolled_now, here, dead = false;
+    uint64_t id, count;
+    int64_t expires;
+    int rc;
+    size_t i = 0;
+
+    if (read(w->efd, &count, sizeof(count)) < 0)
+        count = 0; /* nothing written: the result is looked at all the same */
+    pthread_mutex_lock(&w->mu);
+    if (!w->ready) {
+        pthread_mutex_unlock(&w->mu);
+        return 0;
+    }
+    id = w->done_id;
+    rc = w->rc;
+    step = w->step;
+    enrolled_now = w->enrolled_now;
+    memcpy(key, w->key, sizeof(key));
+    cmn_wipe(w->key, sizeof(w->key));
+    expires = w->expires;
+    snprintf(source, sizeof(source), "%s", w->source);
+    snprintf(seen, sizeof(seen), "%s", w->seen_id);
+    w->ready = false;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (enrolled_now)
+        CMN_INFO(SUB, "event=maf_client_enrolled enrolee_id=%s", m->cse_id);
+    while (i < m->n && m->p[i].request_id != id)
+        i++;
+    if (i == m->n) { /* forgotten at its deadline, or revoked meanwhile */
+        cmn_wipe(key, sizeof(key));
+        return 0;
+    }
+    snprintf(key_id, sizeof(key_id), "%s", m->p[i].key_id);
+    if (step != NULL) {
+        if (strcmp(step, "identity") == 0)
+            CMN_ERR(SUB,
+                    "event=maf_retrieval_failed step=identity enrolee_id=%s cse_id=%s "
+                    "msg=\"the MAF client's enrolment is not this CSE's\"",
+                    seen, m->cse_id);
+        else
+            CMN_WARN(SUB, "event=maf_retrieval_failed step=%s key_id=%s err=%s", step, key_id,
+                     cmn_strerror(rc));
+        rc = CMN_ESTATE; /* not the MAF's answer: nothing is revoked for it */
+    }
+    c.key_id = key_id;
+    c.key.data = key;
+    c.key.len = sizeof(key);
+    c.suid = CSE_MAF_SUID_KC;
+    c.enrolee_id = source;
+    c.expires = expires;
+    here = stored_kc(m->store, key_id, &dead);
+    rc = take_result(m, i, rc, rc == 0 ? &c : NULL, " over=coaps", revoked);
+    cmn_wipe(key, sizeof(key));
+    if (rc != 0 && rc != CMN_ESTATE && !here)
+        remember_refused(m, key_id, now_ms);
+    return rc == 0 ? 1 : 0;
+}
+
+/* Retrievals past their deadline are forgotten (the worker's late result is dropped). */
+static void coaps_expire(cse_maf *m, int64_t now_ms)
+{
+    for (size_t i = 0; i < m->n;) {
+        if (m->p[i].request_id != 0 && m->p[i].deadline_ms <= now_ms) {
+            CMN_WARN(SUB, "event=maf_key_timeout key_id=%s endpoint=%s over=coaps", m->p[i].key_id,
+                     m->keys_ep);
+            forget(m, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+/* Revocation and updates over CoAPS: the MAF tells no one, so every stored live Kc is
+ * fetched again every recheck_s (a walk is not restarted while one is under way). */
+static void coaps_recheck(cse_maf *m, int64_t now_ms)
+{
+    if (m->next_recheck_ms == 0)
+        m->next_recheck_ms = now_ms + m->recheck_ms;
+    if (now_ms < m->next_recheck_ms || m->resync)
+        return;
+    m->next_recheck_ms = now_ms + m->recheck_ms;
+    m->resync = true;
+    m->resync_after[0] = '\0';
+}
+
+static unsigned coaps_process(cse_maf *m, int64_t now_ms)
+{
+    size_t revoked = 0;
+    unsigned stored = coaps_take(m, now_ms, &revoked);
+
+    coaps_expire(m, now_ms);
+    coaps_recheck(m, now_ms);
+    resync_feed(m);
+    coaps_send(m, now_ms);
+    if (now_ms >= m->next_sweep_ms) {
+        m->next_sweep_ms = now_ms + CSE_MAF_SWEEP_MS;
+        revoked += cse_maf_revoke_stale(m->store, (int64_t)time(NULL));
+    }
+    m->revoked += revoked;
+    return stored;
+}
+
 unsigned cse_maf_process(cse_maf *m, int64_t now_ms)
 {
     unsigned stored = 0;
     size_t revoked = 0;
+
+    if (m->w != NULL)
+        return coaps_process(m, now_ms);
 
     if (m->events_mon != NULL)
         drain_monitor(m, now_ms);

@@ -36,6 +36,8 @@
 #define CSE_MAF_SWEEP_MAX 64         /* Kc collected per store read in a sweep */
 #define CSE_MAF_RESYNC_GAP_MS 5000   /* resyncs after DEALER rebuilds: at most one per gap */
 #define CSE_MAF_RESYNC_SETTLE_MS 100 /* the SUB (re)connected: its resync this much later */
+#define CSE_MAF_NEG_MAX 64           /* CoAPS: refused identities remembered */
+#define CSE_MAF_NEG_MS 5000          /* CoAPS: a refused identity is not asked for this long */
 
 typedef struct cse_maf cse_maf;
 
@@ -43,7 +45,28 @@ typedef struct cse_maf cse_maf;
  * (tep-authz's [bus] maf_events). bus and st are borrowed, cse_id copied. */
 int cse_maf_new(cmn_bus *bus, const char *keys_ep, const char *events_ep, const char *cse_id,
                 cmn_store *st, cse_maf **ret);
-void cse_maf_free(cse_maf *m); /* NULL is fine */
+/* MAF Key Retrieval over CoAPS instead of the bus ([maf] retrieval = coaps; TS-0003
+ * 8.8.2.8, docs/internals.md "MAF Key Retrieval over CoAPS at tep-cse"): a worker thread
+ * runs libtepae's tep_maf_retrieve_kc() in a MAF Handshake with the CSE's own enrolment
+ * (prov/state, Enrolee-ID = cse_id), one key at a time; the loop hands it keys and takes
+ * its results (stored, refused, revoked exactly as the bus's answers), never waiting.
+ * The keys asked for by a handshake go first; a refused one (not a key stored here) is
+ * not asked for again for CSE_MAF_NEG_MS. Without KeyEvents, every stored live Kc is
+ * fetched again every recheck_s: 4.04 revokes it (deregistered), 4.03 (not_target);
+ * other failures leave it to its expiry. may_enrol: the worker enrols when the state
+ * file has none (or it expired); false when another part (the MN-CSE's registree) owns
+ * that enrolment. timeout_ms bounds each exchange. Strings copied. */
+typedef struct {
+    const char *prov;
+    const char *state;
+    const char *maf_uri; /* "" = the enrolment's MAF point of access (mpoa) */
+    bool may_enrol;
+    long recheck_s;
+    long timeout_ms;
+} cse_maf_coaps_cfg;
+int cse_maf_new_coaps(const cse_maf_coaps_cfg *cfg, const char *cse_id, cmn_store *st,
+                      cse_maf **ret);
+void cse_maf_free(cse_maf *m); /* NULL is fine; waits for a CoAPS retrieval on its way */
 /* One fd for poll(): an epoll set of the DEALER's, the SUB's and its monitor's fds. It stays
  * the same when the DEALER is rebuilt. */
 int cse_maf_fd(const cse_maf *m);

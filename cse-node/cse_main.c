@@ -56,7 +56,7 @@ typedef struct {
     cmn_sync *sync;
     cse_sync_stats stats;
     cse_admin *admin;
-    cse_maf *maf; /* MAF Key Retrieval; NULL when [bus] keys is empty */
+    cse_maf *maf; /* MAF Key Retrieval (bus or CoAPS); NULL when neither is configured */
     cse_admin_facts facts;
     cse_node node;
     cse_targets targets; /* where plain CoAP may go (cse_target.h) */
@@ -173,6 +173,28 @@ static void on_applied(uint64_t last, void *arg)
     memset(&d->stats, 0, sizeof(d->stats));
 }
 
+/* [maf] retrieval = coaps: Kc fetched in this CSE's own MAF Handshake (cse_maf.h). */
+static int open_maf_coaps(daemon_state *d)
+{
+    cse_maf_coaps_cfg c = {.maf_uri = d->cfg.maf_uri,
+                           .recheck_s = d->cfg.maf_recheck_s,
+                           .timeout_ms = d->cfg.maf_timeout_ms};
+    bool shared = false;
+    int rc;
+
+    cse_config_maf_files(&d->cfg, &c.prov, &c.state, &shared);
+    c.may_enrol = !shared;
+    rc = cse_maf_new_coaps(&c, d->cfg.cse_id, d->store, &d->maf);
+    if (rc != 0) {
+        CMN_ERR(SUB, "event=maf_failed over=coaps err=%s", cmn_strerror(rc));
+        return EXIT_STARTUP;
+    }
+    CMN_INFO(SUB, "event=maf_retrieval over=coaps maf=%s enrolment=%s recheck_s=%ld",
+             d->cfg.maf_uri[0] != '\0' ? d->cfg.maf_uri : "mpoa", shared ? "registrar" : c.prov,
+             d->cfg.maf_recheck_s);
+    return 0;
+}
+
 static int open_bus(daemon_state *d)
 {
     int rc = cmn_bus_new(&d->bus);
@@ -202,6 +224,8 @@ static int open_bus(daemon_state *d)
         CMN_ERR(SUB, "event=bus_failed endpoint=%s err=%s", d->cfg.bus_keys, cmn_strerror(rc));
         return EXIT_STARTUP;
     }
+    if (cse_config_maf_coaps(&d->cfg) && (rc = open_maf_coaps(d)) != 0)
+        return rc;
     cmn_sync_set_applied_hook(d->sync, on_applied, d);
     cmn_sync_set_reset_fn(d->sync, cse_sync_reset, &d->stats);
     d->facts.cse_id = d->cfg.cse_id;
@@ -448,7 +472,7 @@ static void maf_turn(daemon_state *d)
     size_t n = cse_saef_take_wanted(ids, CSE_SAEF_WANTED_MAX);
 
     if (d->maf == NULL)
-        return; /* no [bus] keys: nobody to ask */
+        return; /* no [bus] keys, no [maf] retrieval = coaps: nobody to ask */
     for (size_t i = 0; i < n; i++)
         cse_maf_want(d->maf, ids[i]);
     cse_maf_process(d->maf, cmn_mono_ms());

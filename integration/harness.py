@@ -872,7 +872,7 @@ def wait_registered(mn, n=1, timeout=15.0):
 
 
 def gateway_platform(names=("mn1",), parents=None, targets=(), credential=None, in_cert=False,
-                     maf=False, **settings):
+                     maf=False, mn_extra=(), **settings):
     """The three daemons plus one MN-CSE per name (CSE-ID "/<name>", CSEBase
     "<name>"), each enrolled with its CSE-ID as Enrolee-ID and registered to the
     IN-CSE over DTLS-PSK (Kpsa): the enroller knows each as an Enrolment Target
@@ -882,8 +882,10 @@ def gateway_platform(names=("mn1",), parents=None, targets=(), credential=None, 
     enroller knows ("/<csi>=<poa>"), for CSEs the test plays itself. credential: each
     MN-CSE's [registrar] credential (kpsa, cert, maf); in_cert: the IN-CSE restarted with
     a tep CA certificate (certificate SAEF) before the MN-CSEs start; maf: tep-authz's
-    CoAPS endpoint (the MAF) on, the IN-CSE retrieving Kc from it. Returns (platform,
-    {name: Daemon}); cleanup as any platform."""
+    CoAPS endpoint (the MAF) on, the IN-CSE retrieving Kc from it; mn_extra: more
+    sections of each MN-CSE's configuration (tepenv.configure_extra_cse's extra, e.g.
+    [("maf", [("retrieval", "coaps")])]). Returns (platform, {name: Daemon}); cleanup as
+    any platform."""
     p = Platform(**settings)
     if maf:
         p.ports["authz_coaps"] = free_udp_ports(1)[0]
@@ -892,7 +894,8 @@ def gateway_platform(names=("mn1",), parents=None, targets=(), credential=None, 
     mns = {}
     for n in names:
         parent = mns[parents[n]] if n in parents else None
-        mns[n] = p.add_cse(n, "/" + n, registrar=p.mn_registrar(n, parent, credential=credential))
+        mns[n] = p.add_cse(n, "/" + n, registrar=p.mn_registrar(n, parent, credential=credential),
+                           extra=mn_extra)
     old = os.environ.get("TEP_ENROLLER_TARGETS")
     os.environ["TEP_ENROLLER_TARGETS"] = ",".join(
         ["/%s=%s" % (n, d.coaps) for n, d in mns.items()] + list(targets))

@@ -211,11 +211,12 @@ _WRITERS = {"enroller": _enroller_ini, "authz": _authz_ini, "cse": _cse_ini, "bs
 
 def configure_extra_cse(run_dir, name, cse_id, cse_name, coap_port, coaps_port, cse_type="MN",
                         registrar=None, authz_mode="local", log_level="info", host="127.0.0.1",
-                        poa=""):
+                        poa="", extra=()):
     """Writes DIR/<name>.ini for another tep-cse of the same platform (an MN-CSE, or a
     second IN-CSE): its own data directory and admin socket, the platform's enroller bus
     (it receives the credentials whose target it is). registrar: {"cse_id", "cse_name",
-    "poa", "provisioning", "state"} (docs/cse.md "CSE registration"). Returns the path."""
+    "poa", "provisioning", "state"} (docs/cse.md "CSE registration"). extra: more
+    sections, [(section, [(key, value), ...])], e.g. [maf]. Returns the path."""
     os.makedirs(os.path.join(run_dir, "data", name), mode=0o700, exist_ok=True)
     cse = [
         ("data_dir", os.path.join(run_dir, "data", name)),
@@ -232,6 +233,7 @@ def configure_extra_cse(run_dir, name, cse_id, cse_name, coap_port, coaps_port, 
     sections = [("cse", cse)]
     if registrar:
         sections.append(("registrar", [(k, v) for k, v in registrar.items() if v]))
+    sections += list(extra)
     sections += [
         ("authz", [("mode", authz_mode), ("deadline_ms", 5000)]),
         ("bus", [

@@ -342,6 +342,33 @@ TEP_API void tep_kc_free(tep_kc *kc);                       /* NULL is fine */
  * TEP_EEXPIRED past tep_kc_expires(); TEP_ERANGE, TEP_EINVAL as there. */
 TEP_API int tep_kc_psk(const tep_kc *kc, char *identity, size_t id_len, uint8_t key[TEP_PSK_LEN]);
 
+/* The target's side of the MAF-based SAEF (TS-0003 8.2.2.3, 8.8.2.8 MAF Key Retrieval):
+ * a CSE (Entity B) that is not on tep's bus fetches the Kc an Entity A registered for it.
+ * In a new MAF Handshake with dev's own enrolment (DTLS-PSK with its KmID/Km; maf_uri
+ * NULL: the enrolment's MAF point of access, TEP_ESTATE when it had none), GET
+ * maf/keys/<relativeKeyID of key_id>. The MAF answers only when the session's client,
+ * dev's Enrolee-ID (a CSE-ID such as "/mn-cse1" for a SAEF key), is one of the key's
+ * targets; the answer must be a SUID 32 key with the Key Identifier asked for. key_id:
+ * "<32 hex>@<MAF-ID>" as entity A's psk_identity carries it; its MAF-ID must be dev's
+ * (TEP_EINVAL otherwise: another MAF's key is never asked for). *ret_kc is the caller's
+ * (tep_kc_free() wipes Kc): tep_kc_psk() gives Kc to the caller's DTLS stack,
+ * tep_kc_expires() the key's expirationTime (the target must refuse it after that),
+ * tep_kc_source_id() the source (the Entity A the session is bound to); it has no
+ * client registration (tep_kc_client_reg_id() is "") and is not for update or
+ * de-registration (only the source may: 4.03). Nothing is written to the state file.
+ * TEP_EDENIED: not a target of the key (4.03), no bound Km (4.01) or the handshake
+ * refused; TEP_ENOTFOUND: unknown, expired or de-registered key, or its source's
+ * enrolment revoked (4.04); TEP_EPROTO: a malformed or mismatching answer (another
+ * keyID or SUID, no expirationTime or sourceID); TEP_EEXPIRED: dev's enrolment expired;
+ * TEP_ETIMEOUT and the transport errors of tep_connect(). Threads: as any call on dev
+ * (one thread at a time per device; it blocks its thread for at most the device's
+ * timeout per exchange). */
+TEP_API int tep_maf_retrieve_kc(tep_device *dev, const char *maf_uri, const char *key_id,
+                                tep_kc **ret_kc);
+/* The source of a Kc from tep_maf_retrieve_kc() (its sourceID: an AE-ID or CSE-ID);
+ * "" for a key this device registered itself; NULL for kc NULL. Borrowed from kc. */
+TEP_API const char *tep_kc_source_id(const tep_kc *kc);
+
 /* DTLS-PSK to the target at uri (NULL: the registrar's poa) with psk_identity = the Key
  * Identifier and psk = Kc. The target learns Kc from the MAF when it first sees the
  * identity, so a refused handshake is retried for about a second and a half. dev and
