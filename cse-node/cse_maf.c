@@ -390,15 +390,23 @@ static void send_pending(cse_maf *m, int64_t now_ms)
     }
 }
 
-/* Whether a Kc is stored under key_id and whether it is revoked. */
-static bool stored_kc(cmn_store *st, const char *key_id, bool *revoked)
+/* Whether a Kc is stored under key_id, whether it is revoked, and (expires not NULL)
+ * its expiry. */
+static bool stored_kc_expiry(cmn_store *st, const char *key_id, bool *revoked, int64_t *expires)
 {
     Tep__Credential *c = NULL;
     bool found = cse_cred_get(st, key_id, &c) == 0 && CSE_MAF_SUID(c->suid);
 
     *revoked = found && c->revoked;
+    if (expires != NULL)
+        *expires = found ? c->expires : 0;
     cse_cred_free(c);
     return found;
+}
+
+static bool stored_kc(cmn_store *st, const char *key_id, bool *revoked)
+{
+    return stored_kc_expiry(st, key_id, revoked, NULL);
 }
 
 /* One answer for the retrieval p[i] (forgotten here): stores the key when the MAF gave
@@ -410,12 +418,13 @@ static int take_result(cse_maf *m, size_t i, int err, const Tep__Credential *cre
 {
     char shown[CMN_KEY_ID_MAX];
     bool again, here, dead = false;
+    int64_t was_expires = 0;
     int rc = CMN_EPROTO;
 
     snprintf(shown, sizeof(shown), "%s", m->p[i].key_id);
     again = m->p[i].again;
     forget(m, i);
-    here = stored_kc(m->store, shown, &dead);
+    here = stored_kc_expiry(m->store, shown, &dead, &was_expires);
     if (err != 0)
         rc = err;
     else if (here && dead)
@@ -433,8 +442,10 @@ static int take_result(cse_maf *m, size_t i, int err, const Tep__Credential *cre
             (*revoked)++;
         return rc;
     }
-    CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld%s%s", shown,
-             cred->enrolee_id, (long long)cred->expires, here ? " update=true" : "", via);
+    /* CoAPS rechecks every key every recheck_s: only a change is worth a line */
+    if (!(m->w != NULL && here && was_expires == cred->expires))
+        CMN_INFO(SUB, "event=maf_key_stored key_id=%s enrolee_id=%s expires=%lld%s%s", shown,
+                 cred->enrolee_id, (long long)cred->expires, here ? " update=true" : "", via);
     return 0;
 }
 
