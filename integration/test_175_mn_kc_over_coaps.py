@@ -8,6 +8,7 @@ refuses the unknown identity, fetches the key over CoAPS (tep-authz logs the CoA
 retrieval for target /mn1, never a bus retrieval), and the device's retried handshake is
 served: its AE registers and writes data there, bound to its AE-ID."""
 
+import os
 import re
 
 import pytest
@@ -50,3 +51,35 @@ def test_device_served_with_a_kc_fetched_over_coaps(gw):
     # nothing of the key in either log
     assert "keyValue" not in mn.log(since_start=False) + p["authz"].log()
 
+
+
+def test_in_cse_with_its_own_provisioning_file(gw):
+    """A CSE with no registrar enrolment to borrow (an IN-type tep-cse /in175) is given
+    its own provisioning file (`tepctl enrolee add in175 --ae-id /in175`) as `[maf]
+    provisioning`/`state`: it enrols at its first retrieval (Enrolee-ID /in175, the MAF's
+    point of access from that enrolment) and serves a device's Kc for /in175."""
+    p, mn = gw
+    own = p.add_enrolee("in175", "--ae-id", "/in175")
+    assert not os.path.exists(own.state)
+    cse = p.add_cse("in175", "/in175", cse_type="IN", extra=[("maf", [
+        ("retrieval", "coaps"), ("provisioning", own.prov), ("state", own.state)])])
+    cse.start()
+    try:
+        lib = mc.sdk()
+        d = mc.Dev(p, lib, "dev175i")
+        try:
+            kc, key_id = d.register_key("/in175")
+            rc, _ = d.connect(kc, cse.coaps)
+            assert rc == 0, cse.tail()
+            k = re.escape(key_id)
+            cse.wait_log(r"event=maf_client_enrolled enrolee_id=/in175", 5)
+            cse.wait_log(r"event=maf_key_stored key_id=%s enrolee_id=Cdev175i .*over=coaps" % k, 5)
+            cse.wait_log(r"event=session_bound identity=%s enrolee_id=Cdev175i" % k, 5)
+            p["authz"].wait_log(r"event=maf_key_retrieved over=coaps key_id=%s target=/in175" % k,
+                                5)
+            # the MN-CSE, not a target, never gets it
+            assert "key_id=%s" % key_id not in mn.log(), mn.tail()
+        finally:
+            d.free()
+    finally:
+        cse.stop()
