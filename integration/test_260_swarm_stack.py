@@ -288,6 +288,7 @@ def test_swarm_stack(tmp_path):
     if state not in ("inactive", "active"):
         pytest.fail("the engine's swarm state is %r: neither off nor a working swarm" % state)
     inited = state == "inactive"
+    had_gwbridge = s.run(["docker", "network", "inspect", "docker_gwbridge"])[0] == 0
     try:
         if inited:
             s.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], check=True)
@@ -355,5 +356,7 @@ def test_swarm_stack(tmp_path):
         s.run(["docker", "volume", "rm", "-f", s.devices], cap=30)
         if inited:
             s.run(["docker", "swarm", "leave", "--force"], cap=60)
+            if not had_gwbridge:  # swarm init made it; leave does not remove it
+                s.run(["docker", "network", "rm", "docker_gwbridge"], cap=30)
             _, after = s.run(["docker", "info", "-f", "{{.Swarm.LocalNodeState}}"])
             assert after.strip() == "inactive", "swarm mode not left: %s" % after
