@@ -12,6 +12,9 @@
 int tae_e2e_key_new(const uint8_t pair_key[CMN_KEY_LEN], const char *kid, const char *b_id,
                     tep_e2e_key **ret_key);
 
+/* Ke2e_msg_conf of key (pairwiseESPrimKey) into ret: secret, wipe it. */
+int tae_e2e_key_msg_conf(const tep_e2e_key *key, uint8_t ret[CMN_KEY_LEN]);
+
 /* An ESPrim session (tep_esprim.c) with pairwise as pairwiseESPrimKey named kid. */
 int tae_esprim_new(const uint8_t pairwise[CMN_KEY_LEN], const char *kid,
                    const char *receiver_rand_json, int64_t lifetime, tep_esprim **ret);

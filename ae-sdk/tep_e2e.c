@@ -73,6 +73,14 @@ int tep_e2e_key_from_hex(const char *pair_key_hex, const char *kid, const char *
     return rc;
 }
 
+int tae_e2e_key_msg_conf(const tep_e2e_key *key, uint8_t ret[CMN_KEY_LEN])
+{
+    if (key == NULL)
+        return CMN_EINVAL;
+    memcpy(ret, key->keys.msg_conf, CMN_KEY_LEN);
+    return 0;
+}
+
 int tep_e2e_key_from_kpsa(const tep_device *dev, tep_e2e_key **ret_key)
 {
     if (ret_key == NULL)

@@ -56,6 +56,7 @@ struct tep_listener {
     char crt[LISTEN_PATH_MAX], key[LISTEN_PATH_MAX], ca[LISTEN_PATH_MAX];
     char cse_id[TAE_ID_MAX];
     uint8_t unused_psk[CMN_KEY_LEN];
+    tep_esprim_receiver *esprim; /* ESPrim exchanges answered with it (not queued) */
 };
 
 /* ---- credentials ------------------------------------------------------------------- */
@@ -150,6 +151,40 @@ static void answer(coap_pdu_t *response, coap_pdu_code_t code, unsigned rsc, con
     coap_add_option(response, CMN_OPT_RVI, 1, (const uint8_t *)"3");
 }
 
+/* An ESPrim exchange with the AE (End-Point B) answered by its receiver: true. */
+static bool esprim_answer(tep_listener *l, const tep_notification *n, coap_pdu_t *response)
+{
+    tep_esprim_receiver *r;
+    char *body = NULL;
+    unsigned rsc = 0;
+    uint8_t cf[4];
+
+    pthread_mutex_lock(&l->lock);
+    r = l->esprim;
+    pthread_mutex_unlock(&l->lock);
+    if (r == NULL || tep_esprim_receiver_handle(r, n->body, n->body_len, &rsc, &body) != 0)
+        return false;
+    answer(response,
+           rsc < 3000   ? COAP_RESPONSE_CODE_CHANGED
+           : rsc < 5000 ? COAP_RESPONSE_CODE_BAD_REQUEST
+                        : COAP_RESPONSE_CODE_INTERNAL_ERROR,
+           rsc, n->rqi);
+    coap_add_option(response, COAP_OPTION_CONTENT_FORMAT,
+                    coap_encode_var_safe(cf, sizeof(cf), CMN_CF_JSON), cf);
+    coap_add_data(response, strlen(body), (const uint8_t *)body);
+    free(body);
+    return true;
+}
+
+void tep_listener_set_esprim(tep_listener *l, tep_esprim_receiver *r)
+{
+    if (l == NULL)
+        return;
+    pthread_mutex_lock(&l->lock);
+    l->esprim = r;
+    pthread_mutex_unlock(&l->lock);
+}
+
 static void on_post(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *request,
                     const coap_string_t *query, coap_pdu_t *response)
 {
@@ -184,6 +219,8 @@ static void on_post(coap_resource_t *resource, coap_session_t *session, const co
     n->body[len] = '\0';
     n->body_len = len;
     n->verification = is_verification(n->body, len) ? 1 : 0;
+    if (esprim_answer(l, n, response))
+        goto refused; /* answered: nothing queued */
     pthread_mutex_lock(&l->lock);
     if (l->n_queued >= TEP_LISTEN_QUEUE_MAX) {
         l->refused++;

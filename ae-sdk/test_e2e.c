@@ -201,6 +201,104 @@ static void test_esprim_receiver_rand_refused(void **state)
     assert_null(s);
 }
 
+/* ---- the AE as the Receiver (tep_esprim_rx.c) against the Originator (tep_esprim.c) ----- */
+
+static int rx_key(const char *kid, void *arg, tep_e2e_key **ret_key)
+{
+    (void)arg;
+    if (strcmp(kid, "kid-rx") != 0)
+        return -1; /* unknown: 4112 */
+    return tep_e2e_key_from_hex(PAIR_HEX, "kid-rx", "Capp01", ret_key);
+}
+
+static int rx_inner(const char *inner, void *arg, char **ret)
+{
+    json_t *in = json_loads(inner, 0, NULL);
+
+    ++*(int *)arg;
+    assert_string_equal(json_string_value(json_object_get(in, "fr")), "Cdev01");
+    json_decref(in);
+    *ret = strdup("{\"rsc\":2000,\"pc\":{\"m2m:cin\":{\"con\":\"ae-answer\"}}}");
+    return 0;
+}
+
+/* sit 3 gives a rand object, sit 5 objects are opened with the kid's key and answered
+ * sealed (the Originator opens the answer); a replay is 4113, another key 4115, an
+ * unknown kid 4112, an unknown receiver rand object 4114; no ESPrim content: EINVAL. */
+static void test_esprim_ae_receiver(void **state)
+{
+    const char *inner =
+        "{\"op\":2,\"to\":\"Capp01/x\",\"fr\":\"Cdev01\",\"rqi\":\"r1\",\"rvi\":\"3\"}";
+    tep_esprim_receiver *rx = NULL;
+    tep_e2e_key *k = NULL, *bad = NULL;
+    tep_esprim *s = NULL, *sb = NULL;
+    char *answer = NULL, *outer = NULL, *rand = NULL, *opened = NULL;
+    unsigned rsc = 0;
+    int calls = 0;
+    json_t *a;
+    (void)state;
+
+    assert_int_equal(tep_esprim_receiver_new(rx_key, NULL, rx_inner, &calls, &rx), 0);
+    assert_int_equal(
+        tep_esprim_receiver_handle(rx, "{\"m2m:seci\":{\"sit\":3}}", 22, &rsc, &answer), 0);
+    assert_int_equal(rsc, 2000);
+    a = json_loads(answer, 0, NULL);
+    rand = json_dumps(json_object_get(json_object_get(a, "m2m:seci"), "ero"), JSON_COMPACT);
+    json_decref(a);
+    free(answer);
+    assert_int_equal(tep_e2e_key_from_hex(PAIR_HEX, "kid-rx", "Capp01", &k), 0);
+    assert_int_equal(tep_esprim_new_e2e(k, rand, 300, &s), 0);
+    assert_int_equal(tep_esprim_protect(s, inner, &outer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(rsc, 2000);
+    assert_int_equal(tep_esprim_open(s, answer, &opened), 0);
+    assert_non_null(strstr(opened, "ae-answer"));
+    assert_non_null(strstr(opened, "\"rqi\":\"r1\""));
+    free(opened);
+    free(answer);
+    /* the same object again: a replay */
+    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(rsc, 4113);
+    free(answer);
+    free(outer);
+    assert_int_equal(calls, 1);
+    /* the same kid, another key (another B): the tag fails */
+    assert_int_equal(tep_e2e_key_from_hex(PAIR_HEX, "kid-rx", "Cother", &bad), 0);
+    assert_int_equal(tep_esprim_new_e2e(bad, rand, 300, &sb), 0);
+    assert_int_equal(tep_esprim_protect(sb, inner, &outer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(rsc, 4115);
+    free(answer);
+    free(outer);
+    tep_esprim_free(sb);
+    tep_e2e_key_free(bad);
+    /* an unknown kid */
+    assert_int_equal(tep_e2e_key_from_hex(PAIR_HEX, "kid-other", "Capp01", &bad), 0);
+    assert_int_equal(tep_esprim_new_e2e(bad, rand, 300, &sb), 0);
+    assert_int_equal(tep_esprim_protect(sb, inner, &outer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(rsc, 4112);
+    free(answer);
+    free(outer);
+    tep_esprim_free(sb);
+    tep_e2e_key_free(bad);
+    /* a receiver rand object it never gave */
+    assert_int_equal(tep_esprim_new_e2e(k, RRO, 300, &sb), 0);
+    assert_int_equal(tep_esprim_protect(sb, inner, &outer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(rsc, 4114);
+    free(answer);
+    free(outer);
+    tep_esprim_free(sb);
+    assert_int_equal(tep_esprim_receiver_handle(rx, "{\"m2m:sgn\":{}}", 14, &rsc, &answer),
+                     TEP_EINVAL);
+    assert_int_equal(calls, 1);
+    tep_esprim_free(s);
+    tep_e2e_key_free(k);
+    free(rand);
+    tep_esprim_receiver_free(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_esdata_jwe_uses_att_conf),
         cmocka_unit_test(test_esprim_session),
         cmocka_unit_test(test_esprim_receiver_rand_refused),
+        cmocka_unit_test(test_esprim_ae_receiver),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -143,3 +143,65 @@ def test_esprim_with_an_ae_as_receiver(platform):
         assert SECRET not in p["cse"].log()  # relayed, never read
     finally:
         server.close()
+
+
+def _read_line(proc, key, timeout=10):
+    import select
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if r:
+            line = proc.stdout.readline()
+            if line.startswith(key + "="):
+                return line.strip().split("=", 1)[1]
+    raise AssertionError("no %s= from the receiver" % key)
+
+
+def test_esprim_with_a_libtepae_ae_as_receiver(platform):
+    """The same with the Receiver in libtepae (tep_esprim_receiver + tep_listener_set_esprim:
+    `tep-device esprim-serve`): an enrolled AE whose pointOfAccess is its SA2 listener
+    fetches the SUID 23 key by MEF Key Retrieval when it meets the kid, opens the inner
+    request and answers it sealed; tep-cse relays over SA2 and reads nothing."""
+    import subprocess
+    from harness import binary, kpsa_identity  # noqa: F401 (binary: the built tool)
+
+    p = platform
+    app = p.enrolled_device("app219")
+    dev = p.enrolled_device("dev219b")
+    app_id = app.state_values()["enrolee_id"]
+    src = dev.state_values()["enrolee_id"]
+    base = p.env["CSE_NAME"]
+    app_path = "%s/%s" % (base, app_id)
+    uri = "coaps://127.0.0.1:%d/poa" % free_udp_ports(1)[0]
+    r = app.run("update-poa", uri)
+    assert r.rc == 0 and r.rsc == 2004, str(r)
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], p.env["ADMIN_ORIGINATOR"]) as admin:
+        acp = admin.create(base, TY_ACP, {
+            "rn": "acp219b", "pv": {"acr": [{"acor": [src], "acop": 16},
+                                            {"acor": [app_id], "acop": 63}]},
+            "pvs": {"acr": [{"acor": [p.env["ADMIN_ORIGINATOR"]], "acop": 63}]}})
+        assert acp.rsc == 2001, str(acp)
+        assert admin.update(app_path, TY_AE, {"acpi": [acp.resource(TY_ACP)["ri"]]}).rsc == 2004
+    argv = [binary("tep-device"), "--provisioning", app.prov, "--state", app.state,
+            "esprim-serve", uri, "--count", "2", "--wait-ms", "20000"]
+    rx = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _read_line(rx, "LISTENING") == uri
+        r = dev.run("esprim", "retrieve", app_id + "/state", "--to-ae", app_path, "--mef",
+                    "--count", "2")
+        assert r.rc == 0, "%s\n%s" % (r, p["cse"].tail())
+        assert [line for line in r.out.splitlines() if line.startswith("RSC=")] == \
+            ["RSC=2000", "RSC=2000"], r.out
+        assert "served-by-" + app_id in r.get("BODY"), str(r)
+        out, err = rx.communicate(timeout=20)
+    finally:
+        if rx.poll() is None:
+            rx.kill()
+            rx.wait()
+    assert rx.returncode == 0 and "SERVED=2" in out, (out, err)
+    inner = [json.loads(line.split("=", 1)[1]) for line in out.splitlines()
+             if line.startswith("INNER=")]
+    assert [i["fr"] for i in inner] == [src, src] and inner[0]["to"] == app_id + "/state", inner
+    p["enroller"].wait_log(r"event=mef_key_retrieved kpm_id=app219 .*code=205", 5)
+    assert "served-by-" not in p["cse"].log()  # relayed, never read

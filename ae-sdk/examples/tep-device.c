@@ -81,6 +81,10 @@ static void usage(FILE *out)
         "--escertke]\n"
         "         [--cse CSE-ID] (another CSE than the registrar, with --escertke or --mef)\n"
         "         [--to-ae AE-PATH] (an AE as the Receiver, with --mef: SUID 23 for its AE-ID)\n"
+        "  esprim-serve URI [--count N] [--wait-ms MS]   this AE as the ESPrim Receiver: a\n"
+        "                              listener on URI (announce it with update-poa) that\n"
+        "                              answers the exchanges its registrar relays (keys by\n"
+        "                              MEF Key Retrieval), until N inner requests\n"
         "         [--show-outer]\n"
         "                              an ESPrim-protected request (TS-0003 8.4) to the\n"
         "                              registrar; the pairwise key from Kpsa, the MAF (SUID\n"
@@ -1224,6 +1228,78 @@ static int open_listener(ctx *c, const char *uri, bool cert, tep_listener **ret)
     return EXIT_OK;
 }
 
+/* ---- an AE as the ESPrim Receiver (End-Point B) ------------------------------------- */
+
+typedef struct {
+    ctx *c;
+    long served; /* inner requests answered (the listener's thread counts, atomically) */
+} serve_state;
+
+/* The key of a kid met for the first time: MEF Key Retrieval (SUID 23 for this AE). */
+static int serve_key(const char *kid, void *arg, tep_e2e_key **ret_key)
+{
+    serve_state *s = arg;
+
+    return tep_mef_retrieve_e2e_key(s->c->dev, kid, ret_key);
+}
+
+/* Each inner request is printed (INNER=) and answered 2000 with a contentInstance whose
+ * con names this AE. */
+static int serve_inner(const char *inner, void *arg, char **ret)
+{
+    serve_state *s = arg;
+    char con[300];
+    json_t *o;
+
+    snprintf(con, sizeof(con), "served-by-%s", tep_device_enrolee_id(s->c->dev));
+    o = json_pack("{s:i,s:s,s:{s:{s:s}}}", "rsc", 2000, "fr", tep_device_enrolee_id(s->c->dev),
+                  "pc", "m2m:cin", "con", con);
+    *ret = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    printf("INNER=%s\n", inner);
+    fflush(stdout);
+    __atomic_add_fetch(&s->served, 1, __ATOMIC_SEQ_CST);
+    return *ret != NULL ? 0 : TEP_ENOMEM;
+}
+
+/* esprim-serve URI [--count N] [--wait-ms MS]: a listener on URI (announce it with
+ * update-poa) answering ESPrim exchanges relayed by the registrar, until N inner requests
+ * were answered. */
+static int cmd_esprim_serve(ctx *c, int argc, char **argv)
+{
+    serve_state st = {c, 0};
+    tep_esprim_receiver *r = NULL;
+    tep_listener *l = NULL;
+    struct timespec t0, t, nap = {0, 50 * 1000000L};
+    listen_args a;
+    int rc;
+
+    if (argc < 1 || parse_listen(argc, argv, 1, &a) != 0 || a.cert) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if ((rc = open_listener(c, argv[0], false, &l)) != EXIT_OK)
+        return rc;
+    if ((rc = tep_esprim_receiver_new(serve_key, &st, serve_inner, &st, &r)) < 0) {
+        tep_listener_free(l);
+        return fail("ESPrim receiver", rc);
+    }
+    tep_listener_set_esprim(l, r);
+    fflush(stdout);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (__atomic_load_n(&st.served, __ATOMIC_SEQ_CST) >= a.count ||
+            (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > a.wait_ms)
+            break;
+        nanosleep(&nap, NULL);
+    }
+    tep_listener_free(l); /* its thread stopped: r is no longer used */
+    tep_esprim_receiver_free(r);
+    printf("SERVED=%ld\n", st.served);
+    return st.served >= a.count ? EXIT_OK : EXIT_CONN;
+}
+
 /* listen URI [--count N] [--wait-ms MS] */
 static int cmd_listen(ctx *c, int argc, char **argv)
 {
@@ -1387,6 +1463,8 @@ static int dispatch(ctx *c, int argc, char **argv)
         return cmd_subscribe(c, argc - 1, argv + 1);
     if (strcmp(cmd, "update-poa") == 0 && argc >= 2)
         return cmd_update_poa(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "esprim-serve") == 0)
+        return cmd_esprim_serve(c, argc - 1, argv + 1);
     if (strcmp(cmd, "listen") == 0)
         return cmd_listen(c, argc - 1, argv + 1);
     if (strcmp(cmd, "watch") == 0)

@@ -581,6 +581,32 @@ TEP_API void tep_esprim_sent(tep_esprim *s);
 TEP_API int tep_esprim_open(const tep_esprim *s, const char *outer_body, char **ret_inner_json);
 TEP_API void tep_esprim_free(tep_esprim *s); /* NULL is fine */
 
+/* An AE as the ESPrim Receiver (End-Point B; TS-0003 8.4.2 B-C): its registrar relays
+ * the NOTIFYs an Originator sends to the AE's resource ({"m2m:seci":{"sit":3|5}}) to its
+ * pointOfAccess. key_fn gives the end-to-end key of a kid met for the first time (e.g.
+ * tep_mef_retrieve_e2e_key() for a Kuc registered with SUID 23 for this AE-ID; 0 and
+ * *ret_key, the receiver's to free, or nonzero: 4112); inner_fn gets each opened inner
+ * request primitive (TS-0004 8.4 JSON) and returns the response primitive's JSON in
+ * *ret_inner_rsp (malloc'd, at least {"rsc":N}; "pc" optional; rqi and to are filled in),
+ * or nonzero (5000). Both are called from the thread that handles the NOTIFY. Receiver
+ * rand objects (10 min, 64 live), originator rand objects (64), replay memory (1024
+ * objects: 5103 when full) are in memory. Refusals are tep-cse's (4111-4116, 5210/5211).
+ * *ret: tep_esprim_receiver_free(). */
+typedef int (*tep_esprim_key_fn)(const char *kid, void *arg, tep_e2e_key **ret_key);
+typedef int (*tep_esprim_inner_fn)(const char *inner_request_json, void *arg, char **ret_inner_rsp);
+typedef struct tep_esprim_receiver tep_esprim_receiver;
+TEP_API int tep_esprim_receiver_new(tep_esprim_key_fn key_fn, void *key_arg,
+                                    tep_esprim_inner_fn inner_fn, void *inner_arg,
+                                    tep_esprim_receiver **ret);
+/* One NOTIFY's content: *ret_rsc and *ret_answer (malloc'd JSON: the m2m:seci answer, or
+ * m2m:dbg for a refusal) for the outer response. TEP_EINVAL: not an ESPrim exchange. */
+TEP_API int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *body, size_t len,
+                                       unsigned *ret_rsc, char **ret_answer);
+TEP_API void tep_esprim_receiver_free(tep_esprim_receiver *r); /* NULL is fine; wipes */
+/* l answers a NOTIFY carrying an ESPrim exchange with r (its RSC and answer) instead of
+ * 2000 and the queue; r borrowed until tep_listener_free(l) (NULL: queue them again). */
+TEP_API void tep_listener_set_esprim(tep_listener *l, tep_esprim_receiver *r);
+
 /* ---- MEF procedures: keys for more than one target (TS-0003 8.3.5.2) --------------- */
 
 /* In a MEF Handshake (DTLS-PSK with Kpm; a certificate enrolee: ECDHE-ECDSA with the tep

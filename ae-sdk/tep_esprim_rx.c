@@ -1,0 +1,399 @@
+/* libtepae: an AE as the ESPrim Receiver (End-Point B, TS-0003 8.4.2 B-C; TS-0004 7.6.2):
+ * receiver rand objects given on request (sit 3), ESPrim objects (sit 5) opened with the
+ * pairwise key of their kid, the inner request handed to the application and its answer
+ * sealed. I/O-free: tep_listener_set_esprim() makes the notification listener answer
+ * the NOTIFYs its registrar relays with it (docs/internals.md "ESPrim"). The checks and
+ * their RSCs are tep-cse's (cse-node/cse_esprim.c). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmn_crypto.h"
+#include "cmn_e2e.h"
+#include "cmn_err.h"
+#include "cmn_jose.h"
+#include "cmn_json.h"
+#include "tae_e2e.h"
+
+#define RX_RAND_MAX 64   /* receiver rand objects given and live */
+#define RX_ORIG_MAX 64   /* originator rand objects recorded */
+#define RX_SEEN_MAX 1024 /* objects answered, against replay */
+#define RX_KEYS_MAX 8    /* pairwise keys met (by kid) */
+#define RX_RAND_LT 600   /* seconds a receiver rand object lives */
+#define CTY_RSP "application/vnd.onem2m-prsp+json"
+
+enum {
+    RSC_OK = 2000,
+    RSC_BAD_REQUEST = 4000,
+    RSC_UNSUPPORTED_OPTION = 4111,
+    RSC_UNKNOWN_KEY_ID = 4112,
+    RSC_UNKNOWN_ORIG_RAND_ID = 4113,
+    RSC_UNKNOWN_RECV_RAND_ID = 4114,
+    RSC_BAD_MAC = 4115,
+    RSC_INTERNAL = 5000,
+    RSC_NOT_REACHABLE = 5103,
+    RSC_DECRYPTION_ERROR = 5210,
+    RSC_ENCRYPTION_ERROR = 5211,
+};
+
+typedef struct {
+    char id[20];
+    uint8_t v[CMN_E2E_RAND_LEN];
+    int64_t exp;
+} rx_rand;
+
+typedef struct {
+    char kid[CMN_KEY_ID_MAX];
+    char id[64];
+    uint8_t v[CMN_E2E_RAND_LEN];
+    int64_t exp;
+    unsigned espa;
+} rx_orig;
+
+typedef struct {
+    uint8_t tag[CMN_JWE_TAG_LEN];
+    int64_t exp;
+} rx_seen;
+
+typedef struct {
+    char kid[CMN_KEY_ID_MAX];
+    uint8_t pairwise[CMN_KEY_LEN];
+} rx_key;
+
+struct tep_esprim_receiver {
+    tep_esprim_key_fn key_fn;
+    void *key_arg;
+    tep_esprim_inner_fn inner_fn;
+    void *inner_arg;
+    rx_rand rand[RX_RAND_MAX];
+    rx_orig orig[RX_ORIG_MAX];
+    rx_seen seen[RX_SEEN_MAX];
+    rx_key keys[RX_KEYS_MAX];
+    size_t next_key;
+};
+
+int tep_esprim_receiver_new(tep_esprim_key_fn key_fn, void *key_arg, tep_esprim_inner_fn inner_fn,
+                            void *inner_arg, tep_esprim_receiver **ret)
+{
+    if (ret == NULL)
+        return CMN_EINVAL;
+    *ret = NULL;
+    if (key_fn == NULL || inner_fn == NULL)
+        return CMN_EINVAL;
+    if ((*ret = calloc(1, sizeof(**ret))) == NULL)
+        return CMN_ENOMEM;
+    (*ret)->key_fn = key_fn;
+    (*ret)->key_arg = key_arg;
+    (*ret)->inner_fn = inner_fn;
+    (*ret)->inner_arg = inner_arg;
+    return 0;
+}
+
+void tep_esprim_receiver_free(tep_esprim_receiver *r)
+{
+    cmn_free_secret(r, r != NULL ? sizeof(*r) : 0);
+}
+
+/* ---- answers ----------------------------------------------------------------------- */
+
+static unsigned refuse(const char *why, unsigned rsc, char **ret_answer)
+{
+    char dbg[160];
+    json_t *b;
+
+    snprintf(dbg, sizeof(dbg), "ESPrim: %s", why);
+    b = json_pack("{s:s}", "m2m:dbg", dbg);
+    *ret_answer = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
+    json_decref(b);
+    return rsc;
+}
+
+/* sit 3: a receiver rand object of its own for the asker; the slot of an expired one,
+ * else the oldest (the Originators are those the AE's access control lets NOTIFY it). */
+static unsigned rand_request(tep_esprim_receiver *r, int64_t now, char **ret_answer)
+{
+    rx_rand *slot = &r->rand[0];
+    uint8_t id[8];
+    char hex[17], v[CMN_E2E_RAND_TEXT], ts[16];
+    json_t *b;
+
+    for (size_t i = 0; i < RX_RAND_MAX; i++)
+        if (r->rand[i].exp < slot->exp)
+            slot = &r->rand[i];
+    if (cmn_random(id, sizeof(id)) != 0 || cmn_random(slot->v, sizeof(slot->v)) != 0)
+        return refuse("no random", RSC_INTERNAL, ret_answer);
+    cmn_hex_encode(id, sizeof(id), hex);
+    snprintf(slot->id, sizeof(slot->id), "u%s", hex);
+    slot->exp = now + RX_RAND_LT;
+    cmn_e2e_rand_format(slot->v, v);
+    cmn_json_timestamp(slot->exp, ts);
+    b = json_pack("{s:{s:i,s:{s:s,s:s,s:s,s:[i],s:[i,i,i]}}}", "m2m:seci", "sit", 4, "ero", "esri",
+                  slot->id, "esrv", v, "esrx", ts, "esks", 1, "espa", 10, 11, 12);
+    *ret_answer = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
+    json_decref(b);
+    return *ret_answer != NULL ? RSC_OK : RSC_INTERNAL;
+}
+
+/* ---- sit 5 ------------------------------------------------------------------------- */
+
+typedef struct {
+    tep_esprim_receiver *r;
+    int64_t now;
+    cmn_jwe *jwe;
+    const char *kid, *ori, *rri, *enc;
+    const rx_rand *rr;
+    rx_orig oro;
+    bool oro_new;
+    uint8_t session[CMN_KEY_LEN];
+    const char *why;
+} rx_xchg;
+
+static int espa_of(const char *enc)
+{
+    size_t k = cmn_jwe_enc_key_len(enc);
+
+    return k == 16 ? 10 : k == 24 ? 11 : k == 32 ? 12 : 0;
+}
+
+/* The pairwiseESPrimKey of kid: met before, else from the application's key_fn. */
+static unsigned pairwise(rx_xchg *x, uint8_t ret[CMN_KEY_LEN])
+{
+    tep_esprim_receiver *r = x->r;
+    tep_e2e_key *k = NULL;
+    rx_key *slot;
+
+    for (size_t i = 0; i < RX_KEYS_MAX; i++) {
+        if (r->keys[i].kid[0] != '\0' && strcmp(r->keys[i].kid, x->kid) == 0) {
+            memcpy(ret, r->keys[i].pairwise, CMN_KEY_LEN);
+            return 0;
+        }
+    }
+    if (r->key_fn(x->kid, r->key_arg, &k) != 0 || k == NULL || tae_e2e_key_msg_conf(k, ret) != 0) {
+        tep_e2e_key_free(k);
+        return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
+    }
+    tep_e2e_key_free(k);
+    slot = &r->keys[r->next_key++ % RX_KEYS_MAX];
+    snprintf(slot->kid, sizeof(slot->kid), "%s", x->kid);
+    memcpy(slot->pairwise, ret, CMN_KEY_LEN);
+    return 0;
+}
+
+static unsigned espa_bits(json_t *list)
+{
+    unsigned bits = 0;
+    json_t *v;
+    size_t i;
+
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return 0;
+    json_array_foreach(list, i, v) {
+        json_int_t id = json_integer_value(v);
+
+        if (!json_is_integer(v) || id < 10 || id > 12)
+            return 0;
+        bits |= 1u << (id - 10);
+    }
+    return bits;
+}
+
+static unsigned originator_rand(rx_xchg *x)
+{
+    json_t *oro = json_object_get(x->jwe->header, "oro");
+    const char *esri, *esrx;
+    int64_t exp = 0;
+
+    x->ori = cmn_jwe_header_str(x->jwe, "ori");
+    if (x->ori == NULL || strlen(x->ori) >= sizeof(x->oro.id))
+        return (x->why = "no ori", RSC_BAD_REQUEST);
+    if (oro == NULL) {
+        for (size_t i = 0; i < RX_ORIG_MAX; i++) {
+            const rx_orig *o = &x->r->orig[i];
+
+            if (o->exp > x->now && strcmp(o->id, x->ori) == 0 && strcmp(o->kid, x->kid) == 0) {
+                x->oro = *o;
+                return 0;
+            }
+        }
+        return (x->why = "unknown or expired originator rand object", RSC_UNKNOWN_ORIG_RAND_ID);
+    }
+    esri = json_string_value(json_object_get(oro, "esri"));
+    esrx = json_string_value(json_object_get(oro, "esrx"));
+    if (esri == NULL || strcmp(esri, x->ori) != 0 || esrx == NULL ||
+        cmn_json_parse_timestamp(esrx, &exp) != 0 ||
+        cmn_e2e_rand_parse(json_string_value(json_object_get(oro, "esrv")), x->oro.v) != 0)
+        return (x->why = "malformed oro", RSC_BAD_REQUEST);
+    if (exp <= x->now || exp > x->rr->exp)
+        return (x->why = "originator rand object expired or outliving the receiver's",
+                RSC_UNKNOWN_ORIG_RAND_ID);
+    if (json_integer_value(json_object_get(oro, "esk")) != 1 ||
+        (x->oro.espa = espa_bits(json_object_get(oro, "espa"))) == 0)
+        return (x->why = "esk or espa not supported", RSC_UNSUPPORTED_OPTION);
+    snprintf(x->oro.kid, sizeof(x->oro.kid), "%s", x->kid);
+    snprintf(x->oro.id, sizeof(x->oro.id), "%s", x->ori);
+    x->oro.exp = exp;
+    x->oro_new = true;
+    return 0;
+}
+
+/* C.6: the object's checks up to its verified plaintext. */
+static unsigned open_object(rx_xchg *x, const char *epo, uint8_t **ret_pt, size_t *ret_len)
+{
+    uint8_t pk[CMN_KEY_LEN];
+    unsigned rsc = 0;
+    int rc;
+
+    if (cmn_jwe_decode(epo, &x->jwe) != 0)
+        return (x->why = "not a JWE dir with A128/A192/A256GCM", RSC_UNSUPPORTED_OPTION);
+    x->kid = cmn_jwe_header_str(x->jwe, "kid");
+    x->enc = cmn_jwe_header_str(x->jwe, "enc");
+    x->rri = cmn_jwe_header_str(x->jwe, "rri");
+    if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
+        return (x->why = "no kid", RSC_BAD_REQUEST);
+    if ((rsc = pairwise(x, pk)) != 0)
+        return rsc;
+    for (size_t i = 0; x->rri != NULL && i < RX_RAND_MAX; i++)
+        if (x->r->rand[i].exp > x->now && strcmp(x->r->rand[i].id, x->rri) == 0)
+            x->rr = &x->r->rand[i];
+    if (x->rr == NULL)
+        rsc = (x->why = "unknown or expired receiver rand object", RSC_UNKNOWN_RECV_RAND_ID);
+    if (rsc == 0)
+        rsc = originator_rand(x);
+    if (rsc == 0 && !(x->oro.espa & (1u << (espa_of(x->enc) - 10))))
+        rsc = (x->why = "enc not among the originator's espa", RSC_UNSUPPORTED_OPTION);
+    if (rsc == 0 && cmn_e2e_session_esprim_key(pk, x->rr->v, x->oro.v, x->session) != 0)
+        rsc = (x->why = "key derivation", RSC_DECRYPTION_ERROR);
+    cmn_wipe(pk, sizeof(pk));
+    if (rsc != 0)
+        return rsc;
+    rc = cmn_jwe_decrypt(x->jwe, x->session, ret_pt, ret_len);
+    if (rc == CMN_EDENIED)
+        return (x->why = "integrity check failed", RSC_BAD_MAC);
+    if (rc != 0)
+        return (x->why = "decryption", RSC_DECRYPTION_ERROR);
+    for (size_t i = 0; i < RX_SEEN_MAX; i++)
+        if (x->r->seen[i].exp > x->now &&
+            memcmp(x->r->seen[i].tag, x->jwe->tag, CMN_JWE_TAG_LEN) == 0)
+            return (x->why = "replayed object", RSC_UNKNOWN_ORIG_RAND_ID);
+    return 0;
+}
+
+/* The application's inner response, completed (rqi, to) and sealed (C.8). */
+static unsigned seal(rx_xchg *x, json_t *inner, const char *inner_rsp, char **ret_answer)
+{
+    json_t *prim = json_loads(inner_rsp, JSON_REJECT_DUPLICATES, NULL);
+    json_t *h =
+        json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri, "cty", CTY_RSP);
+    char *text = NULL, *epo = NULL;
+    unsigned rsc = RSC_ENCRYPTION_ERROR;
+    json_t *b;
+
+    if (!json_is_object(prim) || !json_is_integer(json_object_get(prim, "rsc"))) {
+        json_decref(prim);
+        json_decref(h);
+        return (x->why = "the application's answer is no response primitive", RSC_INTERNAL);
+    }
+    json_object_set(prim, "rqi", json_object_get(inner, "rqi"));
+    json_object_set(prim, "to", json_object_get(inner, "fr"));
+    if (json_object_get(prim, "rvi") == NULL)
+        json_object_set_new(prim, "rvi", json_string("3"));
+    text = json_dumps(prim, JSON_COMPACT);
+    if (h != NULL && text != NULL &&
+        cmn_jwe_dir_encrypt(h, x->session, x->enc, (const uint8_t *)text, strlen(text), &epo) ==
+            0 &&
+        (b = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", 5, "epo", epo)) != NULL) {
+        *ret_answer = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
+        rsc = *ret_answer != NULL ? RSC_OK : RSC_INTERNAL;
+    } else {
+        x->why = "response encryption";
+    }
+    if (text != NULL)
+        cmn_wipe(text, strlen(text));
+    free(text);
+    free(epo);
+    json_decref(prim);
+    json_decref(h);
+    return rsc;
+}
+
+static unsigned handle_object(tep_esprim_receiver *r, const char *epo, int64_t now,
+                              char **ret_answer)
+{
+    rx_xchg x = {.r = r, .now = now};
+    uint8_t *pt = NULL;
+    size_t len = 0;
+    char *inner_rsp = NULL;
+    json_t *inner = NULL;
+    rx_seen *slot = NULL;
+    unsigned rsc = open_object(&x, epo, &pt, &len);
+
+    for (size_t i = 0; rsc == 0 && slot == NULL && i < RX_SEEN_MAX; i++)
+        if (r->seen[i].exp <= now)
+            slot = &r->seen[i];
+    if (rsc == 0 && slot == NULL) /* fail closed: every slot holds a live object */
+        rsc = (x.why = "replay memory full", RSC_NOT_REACHABLE);
+    if (rsc == 0 &&
+        (!json_is_object(inner = json_loadb((const char *)pt, len, JSON_REJECT_DUPLICATES, NULL)) ||
+         !json_is_integer(json_object_get(inner, "op")) ||
+         json_string_value(json_object_get(inner, "fr")) == NULL))
+        rsc = (x.why = "not a request primitive", RSC_DECRYPTION_ERROR);
+    if (rsc == 0 &&
+        (r->inner_fn((const char *)pt, r->inner_arg, &inner_rsp) != 0 || inner_rsp == NULL))
+        rsc = (x.why = "the application did not answer", RSC_INTERNAL);
+    if (rsc == 0) {
+        if (x.oro_new) { /* the originator's rand object: kept in an expired or the oldest */
+            rx_orig *o = &r->orig[0];
+
+            for (size_t i = 0; i < RX_ORIG_MAX; i++)
+                if (r->orig[i].exp < o->exp)
+                    o = &r->orig[i];
+            *o = x.oro;
+        }
+        memcpy(slot->tag, x.jwe->tag, CMN_JWE_TAG_LEN); /* answered: never again */
+        slot->exp = x.oro.exp;
+        rsc = seal(&x, inner, inner_rsp, ret_answer);
+    }
+    if (rsc != RSC_OK)
+        refuse(x.why != NULL ? x.why : "refused", rsc, ret_answer);
+    if (inner_rsp != NULL)
+        cmn_wipe(inner_rsp, strlen(inner_rsp));
+    free(inner_rsp);
+    json_decref(inner);
+    if (pt != NULL)
+        cmn_free_secret(pt, len + 1);
+    cmn_wipe(x.session, sizeof(x.session));
+    cmn_jwe_free(x.jwe);
+    return rsc;
+}
+
+int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *body, size_t len,
+                               unsigned *ret_rsc, char **ret_answer)
+{
+    json_t *root, *seci;
+    json_int_t sit;
+    int64_t now = (int64_t)time(NULL);
+
+    if (ret_answer != NULL)
+        *ret_answer = NULL;
+    if (r == NULL || body == NULL || ret_rsc == NULL || ret_answer == NULL)
+        return CMN_EINVAL;
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    seci = json_object_get(root, "m2m:seci");
+    sit = json_integer_value(json_object_get(seci, "sit"));
+    if (!json_is_object(seci) || json_object_size(root) != 1 || (sit != 3 && sit != 5)) {
+        json_decref(root);
+        return CMN_EINVAL; /* not an ESPrim exchange: a notification as any other */
+    }
+    if (sit == 3)
+        *ret_rsc = rand_request(r, now, ret_answer);
+    else if (json_string_value(json_object_get(seci, "epo")) == NULL)
+        *ret_rsc = refuse("no esprimObject", RSC_BAD_REQUEST, ret_answer);
+    else
+        *ret_rsc =
+            handle_object(r, json_string_value(json_object_get(seci, "epo")), now, ret_answer);
+    json_decref(root);
+    return *ret_answer != NULL ? 0 : CMN_ENOMEM;
+}
