@@ -671,6 +671,24 @@ static void expire_pending(cse_maf *m, int64_t now_ms)
 
 /* ---- MAF Key Retrieval over CoAPS (TS-0003 8.8.2.8; cse_maf_new_coaps) -------------- */
 
+/* TEP_EDENIED is 4.03 (not a target) but also this CSE's own MAF Handshake refused
+ * (4.01, or DTLS: its enrolment revoked, or replaced and not yet known at the MAF). Only
+ * the first may revoke a stored Kc (for good), so a denial is checked: a session of the
+ * same enrolment that gets 4.04 for a key nobody has proves the denial was the key's. */
+static bool own_session_works(coaps_worker *w, tep_device *dev, const char *key_id)
+{
+    char probe[CMN_KEY_ID_MAX];
+    tep_kc *none = NULL;
+    const char *at = strchr(key_id, '@');
+    int rc;
+
+    if (at == NULL || snprintf(probe, sizeof(probe), "%032d%s", 0, at) >= (int)sizeof(probe))
+        return false;
+    rc = tep_maf_retrieve_kc(dev, w->maf_uri[0] != '\0' ? w->maf_uri : NULL, probe, &none);
+    tep_kc_free(none);
+    return rc == CMN_ENOTFOUND;
+}
+
 /* The worker's one retrieval, without the lock: the CSE's own enrolment (enrolled first
  * when allowed and it has none, or again when it expired), which must be the CSE-ID's,
  * then GET maf/keys/<rel> in its MAF Handshake. Nothing here logs: the loop does. */
@@ -707,6 +725,8 @@ static void coaps_retrieve(coaps_worker *w, const char *key_id, int *ret_rc, con
         *step = NULL;
         rc = tep_maf_retrieve_kc(dev, w->maf_uri[0] != '\0' ? w->maf_uri : NULL, key_id, &kc);
     }
+    if (rc == CMN_EDENIED && !own_session_works(w, dev, key_id))
+        *step = "maf_handshake"; /* not the key's answer: this CSE's own standing */
     if (rc == 0)
         rc = tep_kc_psk(kc, identity, sizeof(identity), key);
     if (rc == 0) {

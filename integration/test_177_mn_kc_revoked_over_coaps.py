@@ -115,3 +115,28 @@ def test_expired_kc_refused_and_its_session_closed(gw):
         assert not re.search(r"event=session_bound identity=%s" % k, after), mn.tail()
     finally:
         d.free()
+
+
+def test_own_enrolment_refused_revokes_nothing():
+    """The MN-CSE's own MAF Handshake refused (its enrolment revoked) is not the MAF's
+    4.03 for the key: the recheck logs the failure of its own standing and revokes no
+    device's Kc (a revocation is for good, so it needs the MAF's word about the key: a
+    session of the same enrolment that gets 4.04 for a key nobody has)."""
+    p, mn = mc.mn_platform()
+    try:
+        d, kc, key_id, conn = _live_session(p, mn, "dev177o")
+        try:
+            assert p.tepctl("enrolee", "revoke", "mn1").rc == 0
+            mn.wait_log(r"event=maf_retrieval_failed step=maf_handshake key_id=%s"
+                        % re.escape(key_id), 20)
+            time.sleep(mc.RECHECK_S + 0.5)  # more rechecks, the same
+            assert "event=maf_key_revoked key_id=%s" % key_id not in mn.log(), mn.tail()
+            assert "identity=%s" % key_id not in \
+                mn.log()[mn.log().index("event=maf_retrieval_failed"):].replace(
+                    "key_id=%s" % key_id, ""), mn.tail()
+        finally:
+            d.free()
+        mn.stop()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=False)
