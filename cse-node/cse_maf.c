@@ -565,9 +565,18 @@ static void resync_start(cse_maf *m, const char *trigger)
  * after the last key; a store error leaves it for the next turn. */
 static void resync_feed(cse_maf *m)
 {
-    size_t room = CSE_MAF_PENDING_MAX - m->n;
+    size_t room = CSE_MAF_PENDING_MAX - m->n, rechecks = 0;
     kc_refs *r;
 
+    if (m->w != NULL) {
+        /* CoAPS: one worker, one key at a time: a recheck walk keeps only
+         * CSE_MAF_RECHECK_AHEAD keys queued, so the keys a handshake asks for always find
+         * a slot (and go first) */
+        for (size_t i = 0; i < m->n; i++)
+            rechecks += m->p[i].urgent ? 0 : 1;
+        room = rechecks < CSE_MAF_RECHECK_AHEAD ? CSE_MAF_RECHECK_AHEAD - rechecks : 0;
+        room = room < CSE_MAF_PENDING_MAX - m->n ? room : CSE_MAF_PENDING_MAX - m->n;
+    }
     if (!m->resync || room == 0 || (r = calloc(1, sizeof(*r))) == NULL)
         return;
     r->max = room < CSE_MAF_SWEEP_MAX ? room : CSE_MAF_SWEEP_MAX;

@@ -38,6 +38,7 @@
 #define CSE_MAF_RESYNC_SETTLE_MS 100 /* the SUB (re)connected: its resync this much later */
 #define CSE_MAF_NEG_MAX 64           /* CoAPS: refused identities remembered */
 #define CSE_MAF_NEG_MS 5000          /* CoAPS: a refused identity is not asked for this long */
+#define CSE_MAF_RECHECK_AHEAD 2      /* CoAPS: recheck keys queued at once (the rest free) */
 
 typedef struct cse_maf cse_maf;
 
