@@ -203,9 +203,49 @@ static void strerror_names_codes(void **state)
     assert_string_equal(tep_version(), TEP_VERSION);
 }
 
+/* tep_maf_retrieve_kc (the target's MAF Key Retrieval) refuses before any network I/O:
+ * not enrolled, no MAF to ask, an expired enrolment, a malformed Key Identifier, and one
+ * of another MAF (never asked for). */
+static void retrieve_kc_refuses_before_any_io(void **state)
+{
+    files *f = *state;
+    tep_device *dev = NULL;
+    tep_kc *kc = (tep_kc *)f; /* must come back NULL */
+    const char *uri = "coaps://127.0.0.1:1";
+    const char *good = "00112233445566778899aabbccddeeff@maf.tep.local";
+    const char *bad[] = {"", "abc", "00112233445566778899aabbccddee@maf.tep.local",
+                         "00112233445566778899aabbccddeeff00@maf.tep.local",
+                         "00112233445566778899aabbccddeeff@other.maf"};
+
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    assert_int_equal(tep_maf_retrieve_kc(dev, uri, good, &kc), TEP_ESTATE);
+    assert_null(kc);
+    tep_device_free(dev);
+    write_state(f, (int64_t)time(NULL) + 3600);
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    /* the enrolment named no MAF point of access (mpoa) and none is given */
+    assert_int_equal(tep_maf_retrieve_kc(dev, NULL, good, &kc), TEP_ESTATE);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        kc = (tep_kc *)f;
+        assert_int_equal(tep_maf_retrieve_kc(dev, uri, bad[i], &kc), TEP_EINVAL);
+        assert_null(kc);
+    }
+    assert_int_equal(tep_maf_retrieve_kc(dev, uri, NULL, &kc), TEP_EINVAL);
+    assert_int_equal(tep_maf_retrieve_kc(dev, uri, good, NULL), TEP_EINVAL);
+    assert_int_equal(tep_maf_retrieve_kc(NULL, uri, good, &kc), TEP_EINVAL);
+    tep_device_free(dev);
+    write_state(f, (int64_t)time(NULL) - 10);
+    assert_int_equal(tep_device_load(f->prov, f->state, &dev), 0);
+    assert_int_equal(tep_maf_retrieve_kc(dev, uri, good, &kc), TEP_EEXPIRED);
+    assert_null(kc);
+    tep_device_free(dev);
+    assert_null(tep_kc_source_id(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(retrieve_kc_refuses_before_any_io, setup, teardown),
         cmocka_unit_test_setup_teardown(fresh_device_is_not_enrolled, setup, teardown),
         cmocka_unit_test_setup_teardown(state_file_is_loaded, setup, teardown),
         cmocka_unit_test_setup_teardown(ae_rn_is_remembered_in_a_0600_state_file, setup, teardown),
