@@ -57,17 +57,30 @@ int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **ret_key)
     return tep_escertke_cse(conn, dev, NULL, ret_key);
 }
 
+/* The handshake with the Terminating End-Point peer_id (a CSE-ID, or an AE-ID) through
+ * NOTIFYs to the path to; its certificate must name peer_id, End-Point-B = peer_id. */
+static int escertke_with(tep_conn *conn, const tep_device *dev, const char *to, const char *peer_id,
+                         tep_e2e_key **ret_key);
+
+int tep_escertke_ae(tep_conn *conn, const tep_device *dev, const char *ae_path,
+                    tep_e2e_key **ret_key)
+{
+    const char *ae = ae_path != NULL ? strrchr(ae_path, '/') : NULL;
+
+    if (ret_key == NULL || conn == NULL || dev == NULL)
+        return CMN_EINVAL;
+    *ret_key = NULL;
+    if (ae == NULL || ae[1] == '\0' || strlen(ae_path) >= CMN_CA_ID_MAX)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    return escertke_with(conn, dev, ae_path, ae + 1, ret_key);
+}
+
 int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
                      tep_e2e_key **ret_key)
 {
-    uint8_t ca[CMN_CA_CERT_DER_MAX], crt[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
-    size_t ca_len = sizeof(ca), crt_len = sizeof(crt), key_len = sizeof(key);
-    uint8_t *out = NULL, *in = NULL, rel[CMN_REL_ID_LEN], pair[CMN_KEY_LEN];
-    size_t out_len = 0, in_len = 0;
-    char peer[CMN_CA_ID_MAX], kid[2 * CMN_REL_ID_LEN + 1], to[CMN_CA_ID_MAX + 4];
-    cmn_escertke *k = NULL;
-    bool done = false;
-    int rc;
+    char to[CMN_CA_ID_MAX + 4];
 
     if (ret_key == NULL || conn == NULL || dev == NULL)
         return CMN_EINVAL;
@@ -83,6 +96,21 @@ int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
         snprintf(to, sizeof(to), "%s", cse_id + 1);
     else
         snprintf(to, sizeof(to), "~%s/-", cse_id);
+    return escertke_with(conn, dev, to, cse_id, ret_key);
+}
+
+static int escertke_with(tep_conn *conn, const tep_device *dev, const char *to, const char *peer_id,
+                         tep_e2e_key **ret_key)
+{
+    uint8_t ca[CMN_CA_CERT_DER_MAX], crt[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
+    size_t ca_len = sizeof(ca), crt_len = sizeof(crt), key_len = sizeof(key);
+    uint8_t *out = NULL, *in = NULL, rel[CMN_REL_ID_LEN], pair[CMN_KEY_LEN];
+    size_t out_len = 0, in_len = 0;
+    char peer[CMN_CA_ID_MAX], kid[2 * CMN_REL_ID_LEN + 1];
+    cmn_escertke *k = NULL;
+    bool done = false;
+    int rc;
+
     if (load(dev, "crt", "CERTIFICATE", crt, &crt_len) != 0 ||
         load(dev, "key", "EC PRIVATE KEY", key, &key_len) != 0 ||
         load(dev, "ca", "CERTIFICATE", ca, &ca_len) != 0) {
@@ -107,14 +135,14 @@ int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
     }
     if (rc == 0 && (!done || out != NULL))
         rc = CMN_EPROTO;
-    /* the Terminating End-Point must be the CSE named in its certificate */
-    if (rc == 0 && (cmn_escertke_peer_id(k, peer, sizeof(peer)) != 0 || strcmp(peer, cse_id) != 0))
+    /* the Terminating End-Point must be the CSE (or AE) named in its certificate */
+    if (rc == 0 && (cmn_escertke_peer_id(k, peer, sizeof(peer)) != 0 || strcmp(peer, peer_id) != 0))
         rc = CMN_EDENIED;
     if (rc == 0)
         rc = cmn_escertke_key(k, rel, pair);
     if (rc == 0) {
         cmn_hex_encode(rel, sizeof(rel), kid);
-        rc = tae_e2e_key_new(pair, kid, cse_id, ret_key);
+        rc = tae_e2e_key_new(pair, kid, peer_id, ret_key);
     }
     cmn_wipe(pair, sizeof(pair));
     free(out);

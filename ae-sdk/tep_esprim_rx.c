@@ -10,11 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmn_ca.h"
 #include "cmn_crypto.h"
 #include "cmn_e2e.h"
 #include "cmn_err.h"
+#include "cmn_escertke.h"
 #include "cmn_jose.h"
 #include "cmn_json.h"
+#include "cmn_pki.h"
+#include "tae_device.h"
 #include "tae_e2e.h"
 
 #define RX_RAND_MAX 64   /* receiver rand objects given and live */
@@ -22,11 +26,14 @@
 #define RX_SEEN_MAX 1024 /* objects answered, against replay */
 #define RX_KEYS_MAX 8    /* pairwise keys met (by kid) */
 #define RX_RAND_LT 600   /* seconds a receiver rand object lives */
+#define RX_HS_MAX 4      /* ESCertKE handshakes in progress */
+#define RX_HS_LT 30      /* seconds between Message 1 and Message 3 */
 #define CTY_RSP "application/vnd.onem2m-prsp+json"
 
 enum {
     RSC_OK = 2000,
     RSC_BAD_REQUEST = 4000,
+    RSC_NO_PRIVILEGE = 4103,
     RSC_UNSUPPORTED_OPTION = 4111,
     RSC_UNKNOWN_KEY_ID = 4112,
     RSC_UNKNOWN_ORIG_RAND_ID = 4113,
@@ -62,7 +69,22 @@ typedef struct {
     uint8_t pairwise[CMN_KEY_LEN];
 } rx_key;
 
+typedef struct {
+    char from[CMN_CA_ID_MAX];
+    cmn_escertke *k;
+    int64_t exp;
+} rx_hs;
+
+/* ESCertKE as the Terminating End-Point: the device's certificate, key, trust anchor. */
+typedef struct {
+    uint8_t ca[CMN_CA_CERT_DER_MAX], cert[CMN_CA_CERT_DER_MAX], key[CMN_CA_KEY_DER_MAX];
+    size_t ca_len, cert_len, key_len;
+    char self[CMN_CA_ID_MAX]; /* this AE-ID: End-Point-B-ID */
+    rx_hs hs[RX_HS_MAX];
+} rx_cert;
+
 struct tep_esprim_receiver {
+    rx_cert *cert; /* NULL: no ESCertKE */
     tep_esprim_key_fn key_fn;
     void *key_arg;
     tep_esprim_inner_fn inner_fn;
@@ -93,7 +115,47 @@ int tep_esprim_receiver_new(tep_esprim_key_fn key_fn, void *key_arg, tep_esprim_
 
 void tep_esprim_receiver_free(tep_esprim_receiver *r)
 {
-    cmn_free_secret(r, r != NULL ? sizeof(*r) : 0);
+    if (r == NULL)
+        return;
+    if (r->cert != NULL) {
+        for (size_t i = 0; i < RX_HS_MAX; i++)
+            cmn_escertke_free(r->cert->hs[i].k);
+        cmn_free_secret(r->cert, sizeof(*r->cert));
+    }
+    cmn_free_secret(r, sizeof(*r));
+}
+
+static int load_der(const tep_device *dev, const char *which, const char *kind, uint8_t *der,
+                    size_t *len)
+{
+    char path[4096];
+    int rc = tep_device_cert_path(dev, which, path, sizeof(path));
+
+    return rc != 0 ? rc : cmn_pki_read_pem(path, kind, der, len);
+}
+
+int tep_esprim_receiver_set_escertke(tep_esprim_receiver *r, const tep_device *dev)
+{
+    rx_cert *c;
+
+    if (r == NULL || dev == NULL || r->cert != NULL)
+        return CMN_EINVAL;
+    if (!dev->enrolled)
+        return CMN_ESTATE;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return CMN_ENOMEM;
+    c->ca_len = sizeof(c->ca);
+    c->cert_len = sizeof(c->cert);
+    c->key_len = sizeof(c->key);
+    if (load_der(dev, "crt", "CERTIFICATE", c->cert, &c->cert_len) != 0 ||
+        load_der(dev, "key", "EC PRIVATE KEY", c->key, &c->key_len) != 0 ||
+        load_der(dev, "ca", "CERTIFICATE", c->ca, &c->ca_len) != 0) {
+        cmn_free_secret(c, sizeof(*c));
+        return CMN_ESTATE; /* no certificate: tep_enrol_cert() first */
+    }
+    snprintf(c->self, sizeof(c->self), "%s", dev->enr.enrolee_id);
+    r->cert = c;
+    return 0;
 }
 
 /* ---- answers ----------------------------------------------------------------------- */
@@ -369,8 +431,108 @@ static unsigned handle_object(tep_esprim_receiver *r, const char *epo, int64_t n
     return rsc;
 }
 
-int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *body, size_t len,
-                               unsigned *ret_rsc, char **ret_answer)
+/* ---- sit 6: ESCertKE, this AE the Terminating End-Point (TS-0003 8.7) ---------------- */
+
+static rx_hs *hs_of(rx_cert *c, const char *from, int64_t now)
+{
+    for (size_t i = 0; i < RX_HS_MAX; i++) {
+        if (c->hs[i].k != NULL && c->hs[i].exp <= now) {
+            cmn_escertke_free(c->hs[i].k);
+            memset(&c->hs[i], 0, sizeof(c->hs[i]));
+        }
+        if (c->hs[i].k != NULL && strcmp(c->hs[i].from, from) == 0)
+            return &c->hs[i];
+    }
+    return NULL;
+}
+
+/* The established key, under kid = hex(pairwiseE2EKeyID), among the keys sit 5 uses. */
+static int keep_key(tep_esprim_receiver *r, cmn_escertke *k)
+{
+    uint8_t rel[CMN_REL_ID_LEN], pair[CMN_KEY_LEN];
+    char kid[2 * CMN_REL_ID_LEN + 1];
+    cmn_e2e_keys keys;
+    rx_key *slot;
+    int rc = cmn_escertke_key(k, rel, pair);
+
+    if (rc == 0)
+        rc = cmn_e2e_keys_from_pair(pair, r->cert->self, &keys);
+    if (rc == 0) {
+        cmn_hex_encode(rel, sizeof(rel), kid);
+        slot = &r->keys[r->next_key++ % RX_KEYS_MAX];
+        snprintf(slot->kid, sizeof(slot->kid), "%s", kid);
+        memcpy(slot->pairwise, keys.msg_conf, CMN_KEY_LEN);
+    }
+    cmn_wipe(pair, sizeof(pair));
+    cmn_wipe(&keys, sizeof(keys));
+    return rc;
+}
+
+static unsigned escertke(tep_esprim_receiver *r, const char *from, json_t *seci, int64_t now,
+                         char **ret_answer)
+{
+    rx_cert *c = r->cert;
+    uint8_t *in = NULL, *out = NULL;
+    size_t in_len = 0, out_len = 0;
+    bool done = false;
+    char peer[CMN_CA_ID_MAX];
+    unsigned rsc = 0;
+    const char *why = NULL;
+    rx_hs *s = NULL;
+
+    if (c == NULL)
+        return refuse("ESCertKE not offered", RSC_BAD_REQUEST, ret_answer);
+    if (from == NULL || from[0] == '\0' || strlen(from) >= sizeof(s->from))
+        rsc = (why = "no originator", RSC_BAD_REQUEST);
+    else if (cmn_escertke_eckm(seci, &in, &in_len) != 0)
+        rsc = (why = "no or malformed escertkeMessage", RSC_BAD_REQUEST);
+    if (rsc == 0) {
+        s = hs_of(c, from, now);
+        if (in_len > 5 && in[0] == 22 && in[5] == 1) { /* Message 1: a ClientHello */
+            if (s != NULL) {
+                cmn_escertke_free(s->k);
+                memset(s, 0, sizeof(*s));
+            }
+            for (size_t i = 0; s == NULL && i < RX_HS_MAX; i++)
+                s = c->hs[i].k == NULL ? &c->hs[i] : NULL;
+            if (s == NULL)
+                rsc = (why = "too many handshakes in progress", RSC_NOT_REACHABLE);
+            else if (cmn_escertke_new(false, c->ca, c->ca_len, c->cert, c->cert_len, c->key,
+                                      c->key_len, &s->k) != 0)
+                rsc = (why = "handshake set-up", RSC_INTERNAL);
+            else {
+                snprintf(s->from, sizeof(s->from), "%s", from);
+                s->exp = now + RX_HS_LT;
+            }
+        } else if (s == NULL) {
+            rsc = (why = "no handshake in progress for this originator", RSC_BAD_REQUEST);
+        }
+    }
+    if (rsc == 0 && cmn_escertke_step(s->k, in, in_len, &out, &out_len, &done) != 0)
+        rsc = (why = "handshake refused", RSC_NO_PRIVILEGE);
+    else if (rsc == 0 && out == NULL)
+        rsc = (why = "nothing to answer", RSC_BAD_REQUEST);
+    /* done: the initiator's certificate must name the From its registrar gave */
+    if (rsc == 0 && done &&
+        (cmn_escertke_peer_id(s->k, peer, sizeof(peer)) != 0 || strcmp(peer, from) != 0))
+        rsc = (why = "certificate does not name the originator", RSC_NO_PRIVILEGE);
+    if (rsc == 0 && done && keep_key(r, s->k) != 0)
+        rsc = (why = "key export", RSC_INTERNAL);
+    if (rsc == 0)
+        *ret_answer = cmn_escertke_seci(out, out_len);
+    else
+        refuse(why, rsc, ret_answer);
+    if (s != NULL && (rsc != 0 || done)) {
+        cmn_escertke_free(s->k);
+        memset(s, 0, sizeof(*s));
+    }
+    free(in);
+    free(out);
+    return rsc == 0 ? (*ret_answer != NULL ? RSC_OK : RSC_INTERNAL) : rsc;
+}
+
+int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *from, const char *body,
+                               size_t len, unsigned *ret_rsc, char **ret_answer)
 {
     json_t *root, *seci;
     json_int_t sit;
@@ -383,12 +545,15 @@ int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *body, size_t 
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     seci = json_object_get(root, "m2m:seci");
     sit = json_integer_value(json_object_get(seci, "sit"));
-    if (!json_is_object(seci) || json_object_size(root) != 1 || (sit != 3 && sit != 5)) {
+    if (!json_is_object(seci) || json_object_size(root) != 1 ||
+        (sit != 3 && sit != 5 && sit != CMN_ESCERTKE_SIT)) {
         json_decref(root);
         return CMN_EINVAL; /* not an ESPrim exchange: a notification as any other */
     }
     if (sit == 3)
         *ret_rsc = rand_request(r, now, ret_answer);
+    else if (sit == CMN_ESCERTKE_SIT)
+        *ret_rsc = escertke(r, from, seci, now, ret_answer);
     else if (json_string_value(json_object_get(seci, "epo")) == NULL)
         *ret_rsc = refuse("no esprimObject", RSC_BAD_REQUEST, ret_answer);
     else

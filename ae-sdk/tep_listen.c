@@ -151,27 +151,35 @@ static void answer(coap_pdu_t *response, coap_pdu_code_t code, unsigned rsc, con
     coap_add_option(response, CMN_OPT_RVI, 1, (const uint8_t *)"3");
 }
 
-/* An ESPrim exchange with the AE (End-Point B) answered by its receiver: true. */
-static bool esprim_answer(tep_listener *l, const tep_notification *n, coap_pdu_t *response)
+static void release_body(coap_session_t *session, void *app_ptr)
+{
+    (void)session;
+    free(app_ptr);
+}
+
+/* An ESPrim exchange with the AE (End-Point B) answered by its receiver: true. The
+ * answer (an ESCertKE Message with the AE's certificate: over a kilobyte) goes out in
+ * Block2 as needed. */
+static bool esprim_answer(tep_listener *l, const tep_notification *n, coap_resource_t *resource,
+                          coap_session_t *session, const coap_pdu_t *request, coap_pdu_t *response)
 {
     tep_esprim_receiver *r;
     char *body = NULL;
     unsigned rsc = 0;
-    uint8_t cf[4];
 
     pthread_mutex_lock(&l->lock);
     r = l->esprim;
     pthread_mutex_unlock(&l->lock);
-    if (r == NULL || tep_esprim_receiver_handle(r, n->body, n->body_len, &rsc, &body) != 0)
+    if (r == NULL || tep_esprim_receiver_handle(r, n->from, n->body, n->body_len, &rsc, &body) != 0)
         return false;
     answer(response,
            rsc < 3000   ? COAP_RESPONSE_CODE_CHANGED
            : rsc < 5000 ? COAP_RESPONSE_CODE_BAD_REQUEST
                         : COAP_RESPONSE_CODE_INTERNAL_ERROR,
            rsc, n->rqi);
-    coap_add_option(response, COAP_OPTION_CONTENT_FORMAT,
-                    coap_encode_var_safe(cf, sizeof(cf), CMN_CF_JSON), cf);
-    coap_add_data(response, strlen(body), (const uint8_t *)body);
+    if (coap_add_data_large_response(resource, session, request, response, NULL, CMN_CF_JSON, -1, 0,
+                                     strlen(body), (const uint8_t *)body, release_body, body))
+        body = NULL;
     free(body);
     return true;
 }
@@ -219,7 +227,7 @@ static void on_post(coap_resource_t *resource, coap_session_t *session, const co
     n->body[len] = '\0';
     n->body_len = len;
     n->verification = is_verification(n->body, len) ? 1 : 0;
-    if (esprim_answer(l, n, response))
+    if (esprim_answer(l, n, resource, session, request, response))
         goto refused; /* answered: nothing queued */
     pthread_mutex_lock(&l->lock);
     if (l->n_queued >= TEP_LISTEN_QUEUE_MAX) {

@@ -240,7 +240,8 @@ static void test_esprim_ae_receiver(void **state)
 
     assert_int_equal(tep_esprim_receiver_new(rx_key, NULL, rx_inner, &calls, &rx), 0);
     assert_int_equal(
-        tep_esprim_receiver_handle(rx, "{\"m2m:seci\":{\"sit\":3}}", 22, &rsc, &answer), 0);
+        tep_esprim_receiver_handle(rx, "Cdev01", "{\"m2m:seci\":{\"sit\":3}}", 22, &rsc, &answer),
+        0);
     assert_int_equal(rsc, 2000);
     a = json_loads(answer, 0, NULL);
     rand = json_dumps(json_object_get(json_object_get(a, "m2m:seci"), "ero"), JSON_COMPACT);
@@ -249,7 +250,8 @@ static void test_esprim_ae_receiver(void **state)
     assert_int_equal(tep_e2e_key_from_hex(PAIR_HEX, "kid-rx", "Capp01", &k), 0);
     assert_int_equal(tep_esprim_new_e2e(k, rand, 300, &s), 0);
     assert_int_equal(tep_esprim_protect(s, inner, &outer), 0);
-    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, "Cdev01", outer, strlen(outer), &rsc, &answer),
+                     0);
     assert_int_equal(rsc, 2000);
     assert_int_equal(tep_esprim_open(s, answer, &opened), 0);
     assert_non_null(strstr(opened, "ae-answer"));
@@ -257,7 +259,8 @@ static void test_esprim_ae_receiver(void **state)
     free(opened);
     free(answer);
     /* the same object again: a replay */
-    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, "Cdev01", outer, strlen(outer), &rsc, &answer),
+                     0);
     assert_int_equal(rsc, 4113);
     free(answer);
     free(outer);
@@ -266,7 +269,8 @@ static void test_esprim_ae_receiver(void **state)
     assert_int_equal(tep_e2e_key_from_hex(PAIR_HEX, "kid-rx", "Cother", &bad), 0);
     assert_int_equal(tep_esprim_new_e2e(bad, rand, 300, &sb), 0);
     assert_int_equal(tep_esprim_protect(sb, inner, &outer), 0);
-    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, "Cdev01", outer, strlen(outer), &rsc, &answer),
+                     0);
     assert_int_equal(rsc, 4115);
     free(answer);
     free(outer);
@@ -276,7 +280,8 @@ static void test_esprim_ae_receiver(void **state)
     assert_int_equal(tep_e2e_key_from_hex(PAIR_HEX, "kid-other", "Capp01", &bad), 0);
     assert_int_equal(tep_esprim_new_e2e(bad, rand, 300, &sb), 0);
     assert_int_equal(tep_esprim_protect(sb, inner, &outer), 0);
-    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, "Cdev01", outer, strlen(outer), &rsc, &answer),
+                     0);
     assert_int_equal(rsc, 4112);
     free(answer);
     free(outer);
@@ -285,13 +290,15 @@ static void test_esprim_ae_receiver(void **state)
     /* a receiver rand object it never gave */
     assert_int_equal(tep_esprim_new_e2e(k, RRO, 300, &sb), 0);
     assert_int_equal(tep_esprim_protect(sb, inner, &outer), 0);
-    assert_int_equal(tep_esprim_receiver_handle(rx, outer, strlen(outer), &rsc, &answer), 0);
+    assert_int_equal(tep_esprim_receiver_handle(rx, "Cdev01", outer, strlen(outer), &rsc, &answer),
+                     0);
     assert_int_equal(rsc, 4114);
     free(answer);
     free(outer);
     tep_esprim_free(sb);
-    assert_int_equal(tep_esprim_receiver_handle(rx, "{\"m2m:sgn\":{}}", 14, &rsc, &answer),
-                     TEP_EINVAL);
+    assert_int_equal(
+        tep_esprim_receiver_handle(rx, "Cdev01", "{\"m2m:sgn\":{}}", 14, &rsc, &answer),
+        TEP_EINVAL);
     assert_int_equal(calls, 1);
     tep_esprim_free(s);
     tep_e2e_key_free(k);

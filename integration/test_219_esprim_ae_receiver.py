@@ -205,3 +205,49 @@ def test_esprim_with_a_libtepae_ae_as_receiver(platform):
     assert [i["fr"] for i in inner] == [src, src] and inner[0]["to"] == app_id + "/state", inner
     p["enroller"].wait_log(r"event=mef_key_retrieved kpm_id=app219 .*code=205", 5)
     assert "served-by-" not in p["cse"].log()  # relayed, never read
+
+
+def test_escertke_then_esprim_with_a_libtepae_ae(platform):
+    """ESCertKE with the AE as the Terminating End-Point (TS-0003 8.7): its registrar relays
+    the sit 6 NOTIFYs as it does sit 3 and 5; libtepae completes the handshake with the
+    AE's tep certificate, checks that the initiator's names the From, and the key
+    (End-Point-B = the AE-ID, kid = hex(pairwiseE2EKeyID)) serves the ESPrim object that
+    follows. No MEF key involved."""
+    import subprocess
+    from harness import binary, cert_of
+
+    p = platform
+    app, _, _, _ = cert_of(p, "app219c")
+    dev, _, _, _ = cert_of(p, "dev219c")
+    for d in (app, dev):
+        assert d.run("register").rc == 0
+    app_id = app.state_values()["enrolee_id"]
+    src = dev.state_values()["enrolee_id"]
+    base = p.env["CSE_NAME"]
+    app_path = "%s/%s" % (base, app_id)
+    uri = "coaps://127.0.0.1:%d/poa" % free_udp_ports(1)[0]
+    assert app.run("update-poa", uri).rc == 0
+    with OneM2MClient("127.0.0.1", p.ports["cse_coap"], p.env["ADMIN_ORIGINATOR"]) as admin:
+        acp = admin.create(base, TY_ACP, {
+            "rn": "acp219c", "pv": {"acr": [{"acor": [src], "acop": 16},
+                                            {"acor": [app_id], "acop": 63}]},
+            "pvs": {"acr": [{"acor": [p.env["ADMIN_ORIGINATOR"]], "acop": 63}]}})
+        assert acp.rsc == 2001, str(acp)
+        assert admin.update(app_path, TY_AE, {"acpi": [acp.resource(TY_ACP)["ri"]]}).rsc == 2004
+    argv = [binary("tep-device"), "--provisioning", app.prov, "--state", app.state,
+            "esprim-serve", uri, "--count", "1", "--wait-ms", "20000", "--cert"]
+    rx = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _read_line(rx, "LISTENING") == uri
+        r = dev.run("esprim", "retrieve", app_id + "/state", "--to-ae", app_path, "--escertke")
+        assert r.rc == 0 and r.get("RSC") == "2000", "%s\n%s" % (r, p["cse"].tail())
+        assert "served-by-" + app_id in r.get("BODY"), str(r)
+        assert len(r.get("ESCERTKE_KID")) == 32, str(r)
+        out, err = rx.communicate(timeout=20)
+    finally:
+        if rx.poll() is None:
+            rx.kill()
+            rx.wait()
+    assert rx.returncode == 0 and "SERVED=1" in out, (out, err)
+    assert "served-by-" not in p["cse"].log()
+    assert p["cse"].log().count("event=request_forwarded op=notify path=%s" % app_path) == 4

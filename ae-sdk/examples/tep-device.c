@@ -80,8 +80,10 @@ static void usage(FILE *out)
         "  esprim OP TO [--ty N] [--pc JSON] [--count N] [--plain URI] [--maf | --mef | "
         "--escertke]\n"
         "         [--cse CSE-ID] (another CSE than the registrar, with --escertke or --mef)\n"
-        "         [--to-ae AE-PATH] (an AE as the Receiver, with --mef: SUID 23 for its AE-ID)\n"
-        "  esprim-serve URI [--count N] [--wait-ms MS]   this AE as the ESPrim Receiver: a\n"
+        "         [--to-ae AE-PATH] (an AE as the Receiver, with --mef: SUID 23 for its AE-ID,\n"
+        "         or --escertke with it)\n"
+        "  esprim-serve URI [--count N] [--wait-ms MS] [--cert]   this AE as the ESPrim\n"
+        "                              Receiver (--cert: ESCertKE too, after `cert`): a\n"
         "                              listener on URI (announce it with update-poa) that\n"
         "                              answers the exchanges its registrar relays (keys by\n"
         "                              MEF Key Retrieval), until N inner requests\n"
@@ -1078,7 +1080,8 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     tep_e2e_key *ck;
 
     if (esprim_parse(argc, argv, &a) != 0 || (a.cse != NULL && !a.escertke && !a.mef) ||
-        (a.maf + a.mef + a.escertke) > 1 || (a.ae != NULL && (!a.mef || a.cse != NULL)))
+        (a.maf + a.mef + a.escertke) > 1 ||
+        (a.ae != NULL && ((!a.mef && !a.escertke) || a.cse != NULL)))
         return usage(stderr), EXIT_USAGE;
     if (a.plain != NULL) {
         if ((rc = tep_conn_plain(a.plain, c->from != NULL ? c->from : tep_device_enrolee_id(c->dev),
@@ -1090,7 +1093,9 @@ static int cmd_esprim(ctx *c, int argc, char **argv)
     }
     ck = NULL;
     if (a.escertke) { /* the pairwise key first, by a tunnelled TLS handshake */
-        if ((rc = tep_escertke_cse(c->conn, c->dev, a.cse, &ck)) < 0)
+        rc = a.ae != NULL ? tep_escertke_ae(c->conn, c->dev, a.ae, &ck)
+                          : tep_escertke_cse(c->conn, c->dev, a.cse, &ck);
+        if (rc < 0)
             return fail("ESCertKE", rc);
         printf("ESCERTKE_KID=%s\n", tep_e2e_key_id(ck));
     }
@@ -1274,13 +1279,15 @@ static int cmd_esprim_serve(ctx *c, int argc, char **argv)
     listen_args a;
     int rc;
 
-    if (argc < 1 || parse_listen(argc, argv, 1, &a) != 0 || a.cert) {
+    if (argc < 1 || parse_listen(argc, argv, 1, &a) != 0) {
         usage(stderr);
         return EXIT_USAGE;
     }
     if ((rc = open_listener(c, argv[0], false, &l)) != EXIT_OK)
         return rc;
-    if ((rc = tep_esprim_receiver_new(serve_key, &st, serve_inner, &st, &r)) < 0) {
+    if ((rc = tep_esprim_receiver_new(serve_key, &st, serve_inner, &st, &r)) < 0 ||
+        (a.cert && (rc = tep_esprim_receiver_set_escertke(r, c->dev)) < 0)) {
+        tep_esprim_receiver_free(r);
         tep_listener_free(l);
         return fail("ESPrim receiver", rc);
     }

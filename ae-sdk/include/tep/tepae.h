@@ -564,6 +564,11 @@ TEP_API int tep_escertke(tep_conn *conn, const tep_device *dev, tep_e2e_key **re
  * certificate must name cse_id, End-Point-B = cse_id. TEP_EINVAL: not a CSE-ID. */
 TEP_API int tep_escertke_cse(tep_conn *conn, const tep_device *dev, const char *cse_id,
                              tep_e2e_key **ret_key);
+/* The same with an AE as the Terminating End-Point (its registrar relays the NOTIFYs
+ * sent to ae_path, "<cse-name>/<AE-ID>", to it; tep_esprim_receiver_set_escertke): its
+ * certificate must name that AE-ID, End-Point-B = that AE-ID. */
+TEP_API int tep_escertke_ae(tep_conn *conn, const tep_device *dev, const char *ae_path,
+                            tep_e2e_key **ret_key);
 TEP_API int64_t tep_esprim_expires(const tep_esprim *s); /* Unix seconds */
 /* inner_json: the inner request primitive, TS-0004 8.4 JSON ({"op","to","fr","rqi","ty",
  * "pc",...}). *ret_outer_body (malloc'd) is the content of the outer NOTIFY to the
@@ -598,10 +603,17 @@ typedef struct tep_esprim_receiver tep_esprim_receiver;
 TEP_API int tep_esprim_receiver_new(tep_esprim_key_fn key_fn, void *key_arg,
                                     tep_esprim_inner_fn inner_fn, void *inner_arg,
                                     tep_esprim_receiver **ret);
-/* One NOTIFY's content: *ret_rsc and *ret_answer (malloc'd JSON: the m2m:seci answer, or
+/* One NOTIFY's content (from: its From): *ret_rsc and *ret_answer (malloc'd JSON: the m2m:seci answer, or
  * m2m:dbg for a refusal) for the outer response. TEP_EINVAL: not an ESPrim exchange. */
-TEP_API int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *body, size_t len,
-                                       unsigned *ret_rsc, char **ret_answer);
+TEP_API int tep_esprim_receiver_handle(tep_esprim_receiver *r, const char *from, const char *body,
+                                       size_t len, unsigned *ret_rsc, char **ret_answer);
+/* ESCertKE (TS-0003 8.7) with this AE as the Terminating End-Point (sit 6 too): the
+ * certificate, key and trust anchor of dev's tep_enrol_cert() (copied); the initiator's
+ * certificate must chain to that anchor and name the outer From (from, as the relaying
+ * registrar gives it); the established key (End-Point-B = dev's AE-ID, kid =
+ * hex(pairwiseE2EKeyID)) then serves sit 5. No revocation check here (an AE holds no
+ * CRL). At most 4 handshakes in progress (5103). TEP_ESTATE: no certificate. */
+TEP_API int tep_esprim_receiver_set_escertke(tep_esprim_receiver *r, const tep_device *dev);
 TEP_API void tep_esprim_receiver_free(tep_esprim_receiver *r); /* NULL is fine; wipes */
 /* l answers a NOTIFY carrying an ESPrim exchange with r (its RSC and answer) instead of
  * 2000 and the queue; r borrowed until tep_listener_free(l) (NULL: queue them again). */
