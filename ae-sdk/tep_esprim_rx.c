@@ -397,10 +397,10 @@ static unsigned handle_object(tep_esprim_receiver *r, const char *epo, int64_t n
             slot = &r->seen[i];
     if (rsc == 0 && slot == NULL) /* fail closed: every slot holds a live object */
         rsc = (x.why = "replay memory full", RSC_NOT_REACHABLE);
-    if (rsc == 0 &&
-        (!json_is_object(inner = json_loadb((const char *)pt, len, JSON_REJECT_DUPLICATES, NULL)) ||
-         !json_is_integer(json_object_get(inner, "op")) ||
-         json_string_value(json_object_get(inner, "fr")) == NULL))
+    if (rsc == 0) /* (json_is_object evaluates its argument twice: not inside it) */
+        inner = json_loadb((const char *)pt, len, JSON_REJECT_DUPLICATES, NULL);
+    if (rsc == 0 && (!json_is_object(inner) || !json_is_integer(json_object_get(inner, "op")) ||
+                     json_string_value(json_object_get(inner, "fr")) == NULL))
         rsc = (x.why = "not a request primitive", RSC_DECRYPTION_ERROR);
     if (rsc == 0 &&
         (r->inner_fn((const char *)pt, r->inner_arg, &inner_rsp) != 0 || inner_rsp == NULL))
