@@ -94,6 +94,10 @@ static const cmn_cfg_item authz_table[] = {
     {"bus", "peers", CMN_CFG_STR, "", offsetof(authz_config, bus_peers), 0, 0, cmn_bus_peers_valid,
      "who may retrieve Kc on keys: CSE-ID=CURVE key name (or z85:KEY), "
      "...; empty = a key goes to whoever names a target of it (one-host platform)"},
+    {"bus", "admin_keys", CMN_CFG_STR, "", offsetof(authz_config, bus_admin_keys), 0, 0,
+     cmn_bus_keys_valid,
+     "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
+     "required with a tcp:// admin and CURVE, not allowed without"},
     CMN_DTLS_CFG_ITEMS(authz_config, dtls),
     CMN_BODY_CFG_ITEMS("authz", authz_config, body, "16384"),
 };
@@ -171,6 +175,12 @@ int authz_config_load(const char *path, authz_config *cfg, char *err, size_t err
                  path != NULL ? path : "(environment)");
         authz_config_free(cfg);
         return CMN_ECONFIG;
+    }
+    rc = cmn_bus_admin_keys_check(path, cfg->admin_ep, cfg->bus_curve.enabled, cfg->bus_admin_keys,
+                                  err, errlen);
+    if (rc != 0) {
+        authz_config_free(cfg);
+        return rc;
     }
     cfg->pdp = strcmp(cfg->role, "pdp") == 0;
     if ((rc = check_role(cfg, err, errlen)) != 0) {

@@ -39,6 +39,7 @@ typedef struct {
     char *policy_events_ep;  /* [bus] policy_events: all: PUB bound ("" = off); pdp: SUB */
     char *writer_ep;         /* [bus] writer: pdp: DEALER to the writer's decide (DAS) */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    char *bus_admin_keys;    /* [bus] admin_keys: who may administer (cmn_bus_peers.h) */
     char *bus_peers;      /* [bus] peers: identity=CURVE key of the Kc targets (cmn_bus_peers.h) */
     cmn_dtls_limits dtls; /* [dtls]: the MAF's CoAPS endpoint (cmn_dtls_guard.h) */
     cmn_body_limits body; /* [authz] max_body, block1_*: the MAF's (cmn_coap.h) */

@@ -74,6 +74,7 @@ struct authz_daemon {
     cmn_bus_sock *admin;
     cmn_bus_sock *keys;          /* MAF Key Retrieval; NULL when [bus] keys is empty */
     cmn_bus_peers *peers;        /* [bus] peers: who may retrieve for which target */
+    cmn_bus_peers *admins;       /* [bus] admin_keys: who may administer */
     char peer[CMN_BUS_PEER_MAX]; /* proven CURVE key of the message being answered */
     cmn_bus_sock *maf_events;    /* KeyEvent PUB; NULL when [bus] maf_events is empty */
     cmn_sync *sync;              /* all: the enroller's log; pdp: the writer's policy log */
@@ -157,6 +158,11 @@ static int open_bus(authz_daemon *d)
     rc = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers);
     if (rc != 0) {
         CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(rc));
+        return AUTHZ_EXIT_START;
+    }
+    rc = cmn_bus_keys_new(d->cfg->bus_admin_keys, d->cfg->bus_curve.key_dir, &d->admins);
+    if (rc != 0) {
+        CMN_ERR("bus", "event=admin_keys_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
     rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->decide_ep, &d->decide);
@@ -355,6 +361,7 @@ void authz_daemon_free(authz_daemon *d)
     cmn_bus_close(d->writer);
     cmn_bus_free(d->bus);
     cmn_bus_peers_free(d->peers);
+    cmn_bus_peers_free(d->admins);
     cmn_store_close(d->store);
     cmn_store_close(d->audit);
     authz_maf_pending_clear(&d->revoked_certs);
@@ -964,6 +971,17 @@ static void answer_admin(authz_daemon *d, const uint8_t *ident, size_t ilen,
 
     if (in->body_case != TEP__ENVELOPE__BODY_ADMIN_REQ || in->admin_req == NULL) {
         reply_error(d->admin, ident, ilen, in, "expected an AdminRequest");
+        return;
+    }
+    if (!cmn_bus_admin_allowed(d->admins, d->peer, in->admin_req->op, "admin")) {
+        Tep__Error e = TEP__ERROR__INIT;
+
+        cmn_bus_env_init(&out, SENDER, in->request_id);
+        e.err = CMN_EDENIED;
+        e.message = "not a key allowed to administer ([bus] admin_keys)";
+        out.body_case = TEP__ENVELOPE__BODY_ERROR;
+        out.error = &e;
+        reply(d->admin, ident, ilen, &out);
         return;
     }
     if (answer_admin_store(d, ident, ilen, in))

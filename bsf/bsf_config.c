@@ -88,6 +88,10 @@ static const cmn_cfg_item bsf_table[] = {
     {"bus", "peers", CMN_CFG_STR, "", offsetof(bsf_config, bus_peers), 0, 0, cmn_bus_peers_valid,
      "who may ask Zn for which NAF: NAF-FQDN=CURVE key name (or z85:KEY), ...; empty = "
      "whoever names a served NAF (one host)"},
+    {"bus", "admin_keys", CMN_CFG_STR, "", offsetof(bsf_config, bus_admin_keys), 0, 0,
+     cmn_bus_keys_valid,
+     "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
+     "required with a tcp:// admin and CURVE, not allowed without"},
 };
 
 #define BSF_TABLE_LEN (sizeof(bsf_table) / sizeof(bsf_table[0]))
@@ -133,6 +137,11 @@ int bsf_config_load(const char *path, bsf_config *cfg, char *err, size_t errlen)
                  "%s: bus.peers: needs [bus] curve = true and a tcp:// zn "
                  "endpoint",
                  path != NULL ? path : "(environment)");
+        bsf_config_free(cfg);
+        return CMN_ECONFIG;
+    }
+    if (cmn_bus_admin_keys_check(path, cfg->admin_ep, cfg->bus_curve.enabled, cfg->bus_admin_keys,
+                                 err, errlen) != 0) {
         bsf_config_free(cfg);
         return CMN_ECONFIG;
     }

@@ -27,6 +27,7 @@ typedef struct {
     char *zn_ep;             /* [bus] zn: ROUTER, bound */
     char *admin_ep;          /* [bus] admin: ROUTER, bound */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */
+    char *bus_admin_keys;    /* [bus] admin_keys: who may administer (cmn_bus_peers.h) */
     char *bus_peers;         /* [bus] peers: NAF FQDN=CURVE key, who may ask Zn for which NAF */
     cmn_log_level level;     /* parsed log_level */
     uint8_t amf_bytes[CMN_MIL_AMF_LEN]; /* parsed amf */

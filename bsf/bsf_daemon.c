@@ -35,6 +35,7 @@ struct bsf_daemon {
     cmn_bus_sock *zn;
     cmn_bus_sock *admin;
     cmn_bus_peers *peers;        /* [bus] peers: which key may ask for which NAF */
+    cmn_bus_peers *admins;       /* [bus] admin_keys: who may administer */
     char peer[CMN_BUS_PEER_MAX]; /* proven CURVE key of the message being answered */
     bsf_ub *ub;
     bool stop;
@@ -50,6 +51,9 @@ static int open_bus(bsf_daemon *d)
     if (rc == 0 &&
         (rc = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers)) != 0)
         CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(rc));
+    if (rc == 0 &&
+        (rc = cmn_bus_keys_new(d->cfg->bus_admin_keys, d->cfg->bus_curve.key_dir, &d->admins)) != 0)
+        CMN_ERR("bus", "event=admin_keys_failed err=\"%s\"", cmn_strerror(rc));
     if (rc != 0)
         return BSF_EXIT_START;
     if ((rc = cmn_bus_open(d->bus, CMN_BUS_ROUTER, d->cfg->zn_ep, &d->zn)) != 0) {
@@ -102,6 +106,7 @@ void bsf_daemon_free(bsf_daemon *d)
     cmn_bus_close(d->admin);
     cmn_bus_free(d->bus);
     cmn_bus_peers_free(d->peers);
+    cmn_bus_peers_free(d->admins);
     cmn_store_close(d->store);
     free(d);
 }
@@ -169,6 +174,16 @@ static void answer_admin(bsf_daemon *d, const uint8_t *ident, size_t ilen, const
     if (in->body_case != TEP__ENVELOPE__BODY_ADMIN_REQ || in->admin_req == NULL)
         return;
     cmn_bus_env_init(&out, SENDER, in->request_id);
+    if (!cmn_bus_admin_allowed(d->admins, d->peer, in->admin_req->op, "admin")) {
+        Tep__Error e = TEP__ERROR__INIT;
+
+        e.err = CMN_EDENIED;
+        e.message = "not a key allowed to administer ([bus] admin_keys)";
+        out.body_case = TEP__ENVELOPE__BODY_ERROR;
+        out.error = &e;
+        reply(d->admin, ident, ilen, &out);
+        return;
+    }
     bsf_answer_admin(d->cfg, d->store, bsf_ub_get_stats(d->ub), (int64_t)time(NULL), in, &out,
                      &resp);
     reply(d->admin, ident, ilen, &out);

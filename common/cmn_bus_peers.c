@@ -9,6 +9,8 @@
 #include "cmn_bus_curve.h"
 #include "cmn_config.h"
 #include "cmn_err.h"
+#include "cmn_log.h"
+#include "tep.pb-c.h"
 
 #define Z85_LEN 40
 #define Z85_PREFIX "z85:"
@@ -156,4 +158,157 @@ int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char
     if (ret_bound != NULL)
         *ret_bound = bound;
     return strcmp(bound, claimed) == 0 ? 0 : CMN_EDENIED;
+}
+
+/* ---- [bus] admin_keys ----------------------------------------------------------------- */
+
+#define KEYS_MAX 64
+
+/* "a, b, ..." into pairs whose key and value are both the item; "" is the empty list. */
+static int keys_parse(const char *list, cmn_cfg_pair **ret, size_t *ret_n, char *err, size_t errlen)
+{
+    cmn_cfg_pair *p = NULL;
+    size_t n = 0;
+    int rc = 0;
+    const char *s = list != NULL ? list : "";
+
+    *ret = NULL;
+    *ret_n = 0;
+    if (s[strspn(s, " \t")] == '\0')
+        return 0;
+    while (rc == 0) {
+        size_t len = strcspn(s, ",");
+        size_t lead = strspn(s, " \t");
+        size_t end = len;
+        cmn_cfg_pair *grown = NULL;
+
+        while (end > lead && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+            end--;
+        if (end == lead) {
+            rc = CMN_EINVAL;
+            if (err != NULL && errlen)
+                snprintf(err, errlen, "empty item in the list");
+        } else if (memchr(s + lead, ' ', end - lead) != NULL ||
+                   memchr(s + lead, '\t', end - lead) != NULL) {
+            rc = CMN_EINVAL;
+            if (err != NULL && errlen)
+                snprintf(err, errlen, "a blank inside an item (items are comma-separated)");
+        } else if (n == KEYS_MAX) {
+            rc = CMN_EINVAL;
+            if (err != NULL && errlen)
+                snprintf(err, errlen, "more than %d keys", KEYS_MAX);
+        } else if ((grown = realloc(p, (n + 1) * sizeof(*p))) == NULL) {
+            rc = CMN_ENOMEM;
+        } else {
+            p = grown;
+            p[n].key = strndup(s + lead, end - lead);
+            p[n].value = strndup(s + lead, end - lead);
+            n++;
+            if (p[n - 1].key == NULL || p[n - 1].value == NULL)
+                rc = CMN_ENOMEM;
+        }
+        if (s[len] == '\0')
+            break;
+        s += len + 1;
+    }
+    if (rc != 0) {
+        cmn_cfg_pairs_free(p, n);
+        return rc;
+    }
+    *ret = p;
+    *ret_n = n;
+    return 0;
+}
+
+int cmn_bus_keys_valid(const char *list, char *err, size_t errlen)
+{
+    cmn_cfg_pair *p = NULL;
+    size_t n = 0;
+    int rc = keys_parse(list, &p, &n, err, errlen);
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = valid_key(p[i].value, err, errlen);
+        for (size_t j = 0; rc == 0 && j < i; j++) {
+            if (strcmp(p[i].value, p[j].value) == 0) {
+                if (err != NULL && errlen)
+                    snprintf(err, errlen, "\"%s\" appears twice", p[i].value);
+                rc = CMN_EINVAL;
+            }
+        }
+    }
+    cmn_cfg_pairs_free(p, n);
+    return rc;
+}
+
+int cmn_bus_keys_new(const char *list, const char *key_dir, cmn_bus_peers **ret)
+{
+    cmn_bus_peers *p = calloc(1, sizeof(*p));
+    int rc;
+
+    *ret = NULL;
+    if (p == NULL)
+        return CMN_ENOMEM;
+    rc = cmn_bus_keys_valid(list, NULL, 0);
+    if (rc == 0)
+        rc = keys_parse(list, &p->pairs, &p->n, NULL, 0);
+    if (rc == 0 && (p->key_dir = strdup(key_dir != NULL ? key_dir : "")) == NULL)
+        rc = CMN_ENOMEM;
+    if (rc != 0) {
+        cmn_bus_peers_free(p);
+        return rc;
+    }
+    *ret = p;
+    return 0;
+}
+
+bool cmn_bus_keys_has(const cmn_bus_peers *p, const char *peer_z85)
+{
+    if (p == NULL || peer_z85 == NULL || strlen(peer_z85) != Z85_LEN)
+        return false;
+    for (size_t i = 0; i < p->n; i++)
+        if (binding_is(p, i, peer_z85))
+            return true;
+    return false;
+}
+
+int cmn_bus_admin_keys_check(const char *path, const char *admin_ep, bool curve,
+                             const char *admin_keys, char *err, size_t errlen)
+{
+    char where[512];
+    bool tcp_curve = curve && strncmp(admin_ep, "tcp://", 6) == 0;
+
+    if (admin_keys[0] != '\0' && !tcp_curve) {
+        cmn_config_where(path, "bus", "admin_keys", where, sizeof(where));
+        snprintf(err, errlen,
+                 "%s: bus.admin_keys: needs [bus] curve = true and a tcp:// admin endpoint "
+                 "(an ipc:// requester proves no key: the socket directory's permissions "
+                 "guard it)",
+                 where);
+        return CMN_ECONFIG;
+    }
+    if (admin_keys[0] == '\0' && tcp_curve) {
+        cmn_config_where(path, "bus", "admin", where, sizeof(where));
+        snprintf(err, errlen,
+                 "%s: bus.admin_keys: a tcp:// admin socket with CURVE needs [bus] admin_keys, "
+                 "the CURVE keys that may administer (curve names or z85:KEY); every other "
+                 "key of curve_dir is refused",
+                 where);
+        return CMN_ECONFIG;
+    }
+    return 0;
+}
+
+bool cmn_bus_admin_allowed(const cmn_bus_peers *admins, const char *peer_z85, int op,
+                           const char *sub)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&tep__admin_request__op__descriptor, op);
+    const char *peer = peer_z85 != NULL ? peer_z85 : "";
+
+    if (cmn_bus_peers_count(admins) == 0 ? peer[0] == '\0' : cmn_bus_keys_has(admins, peer))
+        return true;
+    CMN_WARN(sub, "event=admin_refused peer_key=%.8s op=%s reason=%s",
+             peer[0] != '\0' ? peer : "none", v != NULL ? v->name : "unknown",
+             cmn_bus_peers_count(admins) == 0 ? "no_admin_keys" : "not_an_admin_key");
+    return false;
 }

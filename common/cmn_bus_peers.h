@@ -38,4 +38,39 @@ bool cmn_bus_peers_binds(const cmn_bus_peers *p, const char *identity);
 int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char *claimed,
                         const char **ret_bound);
 
+/* ---- who may administer: [bus] admin_keys (docs/internals.md "Bus security") --------
+ * A daemon's admin socket (the ROUTER tepctl talks to) answers only the keys of
+ *
+ *   [bus] admin_keys = operator, z85:<40 Z85 characters>, ...
+ *
+ * each a curve name (the file curve_dir/<name>.pub, read at each request) or an inline
+ * z85:<key>; every other key of the trust directory (a gateway's, another daemon's) is
+ * refused. A tcp:// admin socket with CURVE must have the list (the daemon refuses to
+ * start without it); an ipc:// one (the one-host platform) may not (no requester key is
+ * proven there: the socket directory's 0700 permissions are the guard). A table of
+ * keys is a cmn_bus_peers whose identities are the items themselves. */
+
+/* Config validator of the list: items comma-separated, each a curve name or z85:<a
+ * valid key>, unique; "" is the empty list. */
+int cmn_bus_keys_valid(const char *list, char *err, size_t errlen);
+/* Parses a list that passed cmn_bus_keys_valid (as cmn_bus_peers_new). */
+int cmn_bus_keys_new(const char *list, const char *key_dir, cmn_bus_peers **ret);
+/* Is peer_z85 one of the keys of p? (A key named twice is found all the same.) */
+bool cmn_bus_keys_has(const cmn_bus_peers *p, const char *peer_z85);
+
+/* The consistency of a daemon's admin socket and its admin_keys, at configuration
+ * load: path its file (NULL: the environment only), admin_ep its [bus] admin endpoint.
+ * 0, or CMN_ECONFIG with "WHERE: bus.admin_keys: reason" in err (WHERE: file:line, or
+ * the environment variable, cmn_config_where). */
+int cmn_bus_admin_keys_check(const char *path, const char *admin_ep, bool curve,
+                             const char *admin_keys, char *err, size_t errlen);
+
+/* The gate of every admin request: may the requester whose proven key is peer_z85
+ * ("" without CURVE) administer? With admin_keys (count > 0): only one of its keys.
+ * Without: only a requester without CURVE (ipc://; a CURVE key is refused: never
+ * trusted by default). A refusal is logged (subsystem sub): event=admin_refused
+ * peer_key=<its first 8 Z85 characters, or none> op=<the AdminRequest op>. */
+bool cmn_bus_admin_allowed(const cmn_bus_peers *admins, const char *peer_z85, int op,
+                           const char *sub);
+
 #endif

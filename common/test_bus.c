@@ -620,6 +620,69 @@ static void test_curve_peer_is_the_client_key(void **state)
     assert_int_equal(cmn_bus_peers_check(peers, peer, "/tep-cse", &bound), CMN_EDENIED);
     assert_null(bound);
     cmn_bus_peers_free(peers);
+
+    /* [bus] admin_keys: the proven key administers when listed, by name or inline; a key
+     * of the trust list that is not listed does not, nor does "" (no CURVE) once there
+     * is a list; without a list only "" does (ipc://), never a CURVE key */
+    assert_int_equal(cmn_bus_keys_new("localhost, client1", f->keys, &peers), 0);
+    assert_true(cmn_bus_keys_has(peers, peer));
+    assert_true(cmn_bus_admin_allowed(peers, peer, TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    assert_false(cmn_bus_admin_allowed(peers, "", TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    cmn_bus_peers_free(peers);
+    assert_int_equal(cmn_bus_keys_new("localhost, missing", f->keys, &peers), 0);
+    assert_false(
+        cmn_bus_admin_allowed(peers, peer, TEP__ADMIN_REQUEST__OP__ENROLEE_REVOKE, "test"));
+    assert_false(cmn_bus_admin_allowed(peers, "short", TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    cmn_bus_peers_free(peers);
+    snprintf(list, sizeof(list), "z85:%s", pub);
+    assert_int_equal(cmn_bus_keys_new(list, "/nonexistent", &peers), 0);
+    assert_true(cmn_bus_admin_allowed(peers, peer, TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    cmn_bus_peers_free(peers);
+    assert_int_equal(cmn_bus_keys_new("", f->keys, &peers), 0);
+    assert_int_equal(cmn_bus_peers_count(peers), 0);
+    assert_true(cmn_bus_admin_allowed(peers, "", TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    assert_false(cmn_bus_admin_allowed(peers, peer, TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    cmn_bus_peers_free(peers);
+    assert_int_equal(cmn_bus_keys_new("a b", f->keys, &peers), CMN_EINVAL);
+    assert_null(peers);
+}
+
+/* The admin_keys list is validated as configuration, and its consistency with the admin
+ * endpoint: required on a tcp:// CURVE admin socket, refused elsewhere. */
+static void test_admin_keys_validated(void **state)
+{
+    char err[512];
+    (void)state;
+    assert_int_equal(cmn_bus_keys_valid("", err, sizeof(err)), 0);
+    assert_int_equal(cmn_bus_keys_valid("  ", err, sizeof(err)), 0);
+    assert_int_equal(
+        cmn_bus_keys_valid(" operator ,pki,z85:rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", err,
+                           sizeof(err)),
+        0);
+    assert_int_equal(cmn_bus_keys_valid("operator,", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "empty item"));
+    assert_int_equal(cmn_bus_keys_valid(".hidden", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "CURVE key name"));
+    assert_int_equal(cmn_bus_keys_valid("z85:short", err, sizeof(err)), CMN_EINVAL);
+    assert_int_equal(cmn_bus_keys_valid("ops, ops", err, sizeof(err)), CMN_EINVAL);
+    assert_non_null(strstr(err, "twice"));
+    assert_int_equal(cmn_bus_keys_valid("/tep-cse=cse", err, sizeof(err)), CMN_EINVAL);
+
+    assert_int_equal(
+        cmn_bus_admin_keys_check(NULL, "ipc:///run/a.ipc", false, "", err, sizeof(err)), 0);
+    assert_int_equal(cmn_bus_admin_keys_check(NULL, "ipc:///run/a.ipc", true, "", err, sizeof(err)),
+                     0);
+    assert_int_equal(cmn_bus_admin_keys_check(NULL, "tcp://h:1", false, "", err, sizeof(err)), 0);
+    assert_int_equal(cmn_bus_admin_keys_check(NULL, "tcp://h:1", true, "ops", err, sizeof(err)), 0);
+    assert_int_equal(cmn_bus_admin_keys_check(NULL, "tcp://h:1", true, "", err, sizeof(err)),
+                     CMN_ECONFIG);
+    assert_non_null(strstr(err, "bus.admin_keys: a tcp:// admin socket with CURVE needs"));
+    assert_int_equal(
+        cmn_bus_admin_keys_check(NULL, "ipc:///run/a.ipc", true, "ops", err, sizeof(err)),
+        CMN_ECONFIG);
+    assert_non_null(strstr(err, "needs [bus] curve = true and a tcp:// admin endpoint"));
+    assert_int_equal(cmn_bus_admin_keys_check(NULL, "tcp://h:1", false, "ops", err, sizeof(err)),
+                     CMN_ECONFIG);
 }
 
 /* The peers list is validated as configuration. */
@@ -764,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_peers_list_validated),
         cmocka_unit_test_setup_teardown(test_curve_known_client_served, curve_setup,
                                         curve_teardown),
+        cmocka_unit_test(test_admin_keys_validated),
         cmocka_unit_test_setup_teardown(test_curve_unknown_client_refused, curve_setup,
                                         curve_teardown),
         cmocka_unit_test_setup_teardown(test_curve_wrong_server_key_refused, curve_setup,

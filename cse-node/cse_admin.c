@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmn_bus_peers.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
 #include "cse_admin.h"
@@ -24,14 +25,15 @@
 
 struct cse_admin {
     cmn_bus_sock *router;
+    cmn_bus_peers *admins; /* [bus] admin_keys */
     const cse_admin_facts *facts;
     char list[2048]; /* STATUS values longer than the others' 32 bytes */
     char registrar[160];
     char fwd[32];
 };
 
-int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *facts,
-                   cse_admin **ret)
+int cse_admin_open(cmn_bus *bus, const char *endpoint, const char *admin_keys, const char *key_dir,
+                   const cse_admin_facts *facts, cse_admin **ret)
 {
     cse_admin *a = calloc(1, sizeof(*a));
     int rc;
@@ -40,10 +42,13 @@ int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *fa
     if (a == NULL)
         return CMN_ENOMEM;
     a->facts = facts;
-    rc = cmn_bus_ipc_dir(endpoint);
+    rc = cmn_bus_keys_new(admin_keys, key_dir, &a->admins);
+    if (rc == 0)
+        rc = cmn_bus_ipc_dir(endpoint);
     if (rc == 0)
         rc = cmn_bus_open(bus, CMN_BUS_ROUTER, endpoint, &a->router);
     if (rc != 0) {
+        cmn_bus_peers_free(a->admins);
         free(a);
         return rc;
     }
@@ -56,6 +61,7 @@ void cse_admin_close(cse_admin *a)
     if (a == NULL)
         return;
     cmn_bus_close(a->router);
+    cmn_bus_peers_free(a->admins);
     free(a);
 }
 
@@ -175,7 +181,22 @@ static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue 
     resp->status = kvp;
 }
 
-static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+static void refuse(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__Envelope *req)
+{
+    Tep__Envelope env = TEP__ENVELOPE__INIT;
+    Tep__Error e = TEP__ERROR__INIT;
+
+    cmn_bus_env_init(&env, "tep-cse", req->request_id);
+    e.err = CMN_EDENIED;
+    e.message = "not a key allowed to administer ([bus] admin_keys)";
+    env.body_case = TEP__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    if (cmn_bus_send(a->router, ident, ilen, &env) != 0)
+        CMN_WARN(SUB, "event=admin_reply_failed");
+}
+
+static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const char *peer,
+                   const Tep__Envelope *req)
 {
     Tep__Envelope env = TEP__ENVELOPE__INIT;
     Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
@@ -183,6 +204,10 @@ static void answer(cse_admin *a, const uint8_t *ident, size_t ilen, const Tep__E
     Tep__KeyValue *kvp[N_STATUS];
     char vals[3 + N_STORE + CMN_DTLS_STATUS_N + N_PEP][32];
 
+    if (!cmn_bus_admin_allowed(
+            a->admins, peer,
+            req->body_case == TEP__ENVELOPE__BODY_ADMIN_REQ ? (int)req->admin_req->op : -1, SUB))
+        return refuse(a, ident, ilen, req);
     cmn_bus_env_init(&env, "tep-cse", req->request_id);
     env.body_case = TEP__ENVELOPE__BODY_ADMIN_RESP;
     env.admin_resp = &resp;
@@ -209,12 +234,13 @@ void cse_admin_process(cse_admin *a)
 {
     uint8_t ident[CMN_BUS_IDENT_MAX];
     size_t ilen = 0;
+    char peer[CMN_BUS_PEER_MAX];
     Tep__Envelope *env = NULL;
     int rc;
 
-    while ((rc = cmn_bus_recv(a->router, ident, &ilen, &env)) != CMN_EAGAIN) {
+    while ((rc = cmn_bus_recv_peer(a->router, ident, &ilen, peer, &env)) != CMN_EAGAIN) {
         if (rc == 0)
-            answer(a, ident, ilen, env);
+            answer(a, ident, ilen, peer, env);
         else if (rc != CMN_ECORRUPT)
             break;
         cmn_bus_env_free(env);

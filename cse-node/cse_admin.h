@@ -19,9 +19,11 @@ typedef struct {
     struct cse_registree *registree; /* MN-CSE: its registration, else NULL */
 } cse_admin_facts;
 
-/* Binds a ROUTER on endpoint (an ipc:// directory is created). facts is borrowed. */
-int cse_admin_open(cmn_bus *bus, const char *endpoint, const cse_admin_facts *facts,
-                   cse_admin **ret);
+/* Binds a ROUTER on endpoint (an ipc:// directory is created). facts is borrowed.
+ * admin_keys: [bus] admin_keys (cmn_bus_peers.h, names read in key_dir), the keys
+ * whose requests are answered; "" with an ipc:// endpoint: the socket's permissions. */
+int cse_admin_open(cmn_bus *bus, const char *endpoint, const char *admin_keys, const char *key_dir,
+                   const cse_admin_facts *facts, cse_admin **ret);
 void cse_admin_close(cse_admin *a); /* NULL is fine */
 int cse_admin_fd(cse_admin *a);
 /* Answers every waiting request. */

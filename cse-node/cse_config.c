@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmn_bus_peers.h"
 #include "cmn_config.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -187,6 +188,9 @@ static const cmn_cfg_item table[] = {
       "tep-enroller sync ROUTER (DEALER here)"),
     S("bus", "admin", "ipc:///run/tep/cse-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
       "admin ROUTER (bound)"),
+    S("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
+      "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
+      "required with a tcp:// admin and CURVE, not allowed without"),
     S("bus", "keys", "", bus_keys, cmn_cfg_valid_optional_endpoint,
       "tep-authz keys ROUTER (DEALER here): MAF Key Retrieval for Kc identities; empty = off"),
     S("bus", "maf_events", "", bus_maf_events, cmn_cfg_valid_optional_endpoint,
@@ -330,6 +334,9 @@ int cse_config_load(const char *path, cse_config *cfg, char *err, size_t errlen)
         rc = check_registrar(path, cfg, err, errlen);
     if (rc == 0)
         rc = check_maf(path, cfg, err, errlen);
+    if (rc == 0)
+        rc = cmn_bus_admin_keys_check(path, cfg->bus_admin, cfg->bus_curve.enabled,
+                                      cfg->bus_admin_keys, err, errlen);
     return rc;
 }
 

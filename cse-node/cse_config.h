@@ -45,6 +45,7 @@ typedef struct {
     char *bus_events;
     char *bus_sync;
     char *bus_admin;
+    char *bus_admin_keys;    /* who may administer (cmn_bus_peers.h) */
     char *bus_keys;          /* tep-authz's MAF key retrieval, "" = off (cse_maf.h) */
     char *bus_maf_events;    /* tep-authz's KeyEvent PUB, "" = off */
     cmn_bus_curve bus_curve; /* [bus] curve, curve_dir, curve_key, curve_name */

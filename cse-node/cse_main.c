@@ -231,7 +231,8 @@ static int open_bus(daemon_state *d)
     d->facts.cse_id = d->cfg.cse_id;
     d->facts.store = d->store;
     d->facts.last_seq = cmn_sync_last_applied(d->sync);
-    rc = cse_admin_open(d->bus, d->cfg.bus_admin, &d->facts, &d->admin);
+    rc = cse_admin_open(d->bus, d->cfg.bus_admin, d->cfg.bus_admin_keys, d->cfg.bus_curve.key_dir,
+                        &d->facts, &d->admin);
     if (rc != 0) {
         CMN_ERR(SUB, "event=bind_failed endpoint=%s err=%s", d->cfg.bus_admin, cmn_strerror(rc));
         return EXIT_BIND;

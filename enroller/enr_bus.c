@@ -20,7 +20,8 @@
 
 struct enr_bus {
     const enr_config *cfg;
-    cmn_bus_peers *peers; /* [bus] peers; no binding: the one-host platform */
+    cmn_bus_peers *peers;  /* [bus] peers; no binding: the one-host platform */
+    cmn_bus_peers *admins; /* [bus] admin_keys; none: ipc:// admin (cmn_bus_admin_allowed) */
     cmn_store *store;
     cmn_bus *bus;
     cmn_bus_sock *pub, *sync, *admin;
@@ -66,6 +67,9 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
                 cfg->bus_curve.key_dir, cmn_strerror(rc));
     if (rc == 0 && (rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir, &b->peers)) != 0)
         CMN_ERR(SUB, "event=peers_failed err=%s", cmn_strerror(rc));
+    if (rc == 0 &&
+        (rc = cmn_bus_keys_new(cfg->bus_admin_keys, cfg->bus_curve.key_dir, &b->admins)) != 0)
+        CMN_ERR(SUB, "event=admin_keys_failed err=%s", cmn_strerror(rc));
     if (rc == 0)
         rc = open_one(b, CMN_BUS_PUB, cfg->bus_events, &b->pub);
     if (rc == 0)
@@ -101,6 +105,7 @@ void enr_bus_close(enr_bus *b)
     cmn_bus_close(b->admin);
     cmn_bus_free(b->bus);
     cmn_bus_peers_free(b->peers);
+    cmn_bus_peers_free(b->admins);
     free(b->queue);
     free(b);
 }
@@ -319,6 +324,9 @@ static void answer_admin(enr_bus *b, const uint8_t *ident, size_t ilen, const ch
 
     if (req->body_case != TEP__ENVELOPE__BODY_ADMIN_REQ)
         return reply_error(b->admin, ident, ilen, req->request_id, CMN_EPROTO, "want admin_req");
+    if (!cmn_bus_admin_allowed(b->admins, peer, ar->op, SUB))
+        return reply_error(b->admin, ident, ilen, req->request_id, CMN_EDENIED,
+                           "not a key allowed to administer ([bus] admin_keys)");
     if (unknown_target(b, ar, msg, sizeof(msg)))
         return refuse_admin(b, ident, ilen, req, msg);
     rc = enr_admin_handle(b->store, ar, time(NULL), &resp, &ev);

@@ -101,6 +101,9 @@ static const cmn_cfg_item enr_table[] = {
     ITEM("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
          "who may fetch credentials on sync: IDENTITY=CURVE key name (or z85:KEY), ...; "
          "empty = one-host platform (docs/internals.md); re-read on SIGHUP"),
+    ITEM("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
+         "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
+         "required with a tcp:// admin and CURVE, not allowed without"),
     CMN_DTLS_CFG_ITEMS(enr_config, dtls),
     CMN_BODY_CFG_ITEMS("enroller", enr_config, body, "4096"),
 };
@@ -197,7 +200,9 @@ int enr_config_load(const char *path, enr_config *cfg, char *err, size_t errlen)
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }
-    if (check_peers(path, cfg, err, errlen) != 0 || check_crls(path, cfg, err, errlen) != 0) {
+    if (check_peers(path, cfg, err, errlen) != 0 || check_crls(path, cfg, err, errlen) != 0 ||
+        cmn_bus_admin_keys_check(path, cfg->bus_admin, cfg->bus_curve.enabled, cfg->bus_admin_keys,
+                                 err, errlen) != 0) {
         enr_config_free(cfg);
         return CMN_ECONFIG;
     }
@@ -221,9 +226,12 @@ int enr_config_reloadable(const enr_config *live, const enr_config *fresh, char 
 {
     if (strcmp(live->bus_sync, fresh->bus_sync) != 0 ||
         live->bus_curve.enabled != fresh->bus_curve.enabled ||
+        strcmp(live->bus_admin_keys, fresh->bus_admin_keys) != 0 ||
         strcmp(live->registrar_cse_id, fresh->registrar_cse_id) != 0) {
-        snprintf(err, errlen,
-                 "bus.sync, bus.curve or enroller.registrar_cse_id changed: restart to apply");
+        snprintf(
+            err, errlen,
+            "bus.sync, bus.curve, bus.admin_keys or enroller.registrar_cse_id changed: restart "
+            "to apply");
         return CMN_ECONFIG;
     }
     return 0;

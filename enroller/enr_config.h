@@ -31,6 +31,7 @@ typedef struct {
     char *bus_admin;
     char *bus_zn;              /* [bus] zn: tep-bsf's Zn (GBA, TS-0003 8.3.2.3); "" = no GBA */
     cmn_bus_curve bus_curve;   /* [bus] curve, curve_dir, curve_key, curve_name */
+    char *bus_admin_keys;      /* [bus] admin_keys: who may administer, cmn_bus_peers.h */
     char *bus_peers;           /* [bus] peers: identity=CURVE key, cmn_bus_peers.h */
     cmn_dtls_limits dtls;      /* [dtls] (cmn_dtls_guard.h) */
     cmn_body_limits body;      /* [enroller] max_body, block1_* (cmn_coap.h) */

@@ -161,6 +161,54 @@ static void test_reload_targets(void **state)
     enr_config_free(&live);
 }
 
+/* [bus] admin_keys (cmn_bus_peers.h): a tcp:// admin socket with CURVE needs it (no
+ * default that trusts every key of curve_dir), an ipc:// one or a bus without CURVE
+ * may not have it; items are key names or z85:KEY; the environment overrides it; each
+ * error names the file and the line (or the variable). */
+static void test_admin_keys(void **state)
+{
+    enr_config cfg = {0};
+    char err[256];
+
+    (void)state;
+    expect_error("[bus]\ncurve = true\nadmin = tcp://0.0.0.0:7103\n",
+                 "3:", "bus.admin_keys: a tcp:// admin socket with CURVE needs [bus] admin_keys");
+    expect_error("[bus]\nadmin_keys = operator\n", "2:", "needs [bus] curve = true");
+    expect_error("[bus]\ncurve = true\nadmin_keys = operator\n",
+                 "3:", "needs [bus] curve = true and a tcp:// admin endpoint");
+    expect_error("[bus]\nadmin = tcp://0.0.0.0:7103\nadmin_keys = operator\n",
+                 "3:", "needs [bus] curve = true");
+    expect_error("[bus]\n\nadmin_keys = op!\n", "3:", "CURVE key name");
+    expect_error("[bus]\nadmin_keys = z85:tooshort\n", "2:", "CURVE key name");
+    expect_error("[bus]\nadmin_keys = a, a\n", "2:", "twice");
+    expect_error("[bus]\nadmin_keys = a,,b\n", "2:", "empty item");
+    expect_error("[bus]\nadmin_keys = a b\n", "2:", "blank inside");
+
+    write_ini("[bus]\ncurve = true\nadmin = tcp://0.0.0.0:7103\n"
+              "admin_keys = operator, z85:rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n");
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.bus_admin_keys,
+                        "operator, z85:rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    enr_config_free(&cfg);
+    unlink(path);
+    /* the environment: TEP_BUS_ADMIN_KEYS wins, and names itself in an error */
+    write_ini("[bus]\ncurve = true\nadmin = tcp://0.0.0.0:7103\nadmin_keys = operator\n");
+    setenv("TEP_BUS_ADMIN_KEYS", "ops2", 1);
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.bus_admin_keys, "ops2");
+    enr_config_free(&cfg);
+    setenv("TEP_BUS_ADMIN_KEYS", "", 1);
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), CMN_ECONFIG);
+    unsetenv("TEP_BUS_ADMIN_KEYS");
+    assert_non_null(strstr(err, "needs [bus] admin_keys"));
+    unlink(path);
+    /* the one-host platform: ipc:// admin, no list, as before */
+    write_ini("[bus]\ncurve = true\n");
+    assert_int_equal(enr_config_load(path, &cfg, err, sizeof(err)), 0);
+    enr_config_free(&cfg);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_reload_targets),
+        cmocka_unit_test(test_admin_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
