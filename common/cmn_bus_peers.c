@@ -1,6 +1,7 @@
 /* The identity bindings of bus peers (cmn_bus_peers.h). */
 #include "cmn_bus_peers.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,11 +305,16 @@ bool cmn_bus_admin_allowed(const cmn_bus_peers *admins, const char *peer_z85, in
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value(&tep__admin_request__op__descriptor, op);
     const char *peer = peer_z85 != NULL ? peer_z85 : "";
+    char name[32];
+    size_t i;
 
     if (cmn_bus_peers_count(admins) == 0 ? peer[0] == '\0' : cmn_bus_keys_has(admins, peer))
         return true;
+    snprintf(name, sizeof(name), "%s", v != NULL ? v->name : "unknown");
+    for (i = 0; name[i] != '\0'; i++)
+        name[i] = (char)tolower((unsigned char)name[i]);
     CMN_WARN(sub, "event=admin_refused peer_key=%.8s op=%s reason=%s",
-             peer[0] != '\0' ? peer : "none", v != NULL ? v->name : "unknown",
+             peer[0] != '\0' ? peer : "none", name,
              cmn_bus_peers_count(admins) == 0 ? "no_admin_keys" : "not_an_admin_key");
     return false;
 }

@@ -69,7 +69,8 @@ int cmn_bus_admin_keys_check(const char *path, const char *admin_ep, bool curve,
  * ("" without CURVE) administer? With admin_keys (count > 0): only one of its keys.
  * Without: only a requester without CURVE (ipc://; a CURVE key is refused: never
  * trusted by default). A refusal is logged (subsystem sub): event=admin_refused
- * peer_key=<its first 8 Z85 characters, or none> op=<the AdminRequest op>. */
+ * peer_key=<its first 8 Z85 characters, or none> op=<the AdminRequest op, lower
+ * case> reason=no_admin_keys|not_an_admin_key. */
 bool cmn_bus_admin_allowed(const cmn_bus_peers *admins, const char *peer_z85, int op,
                            const char *sub);
 

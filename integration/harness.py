@@ -932,12 +932,19 @@ CURVE_SOCKETS = ("events", "sync", "enroller_admin", "decide", "authz_admin", "c
                  "keys", "maf_events")
 
 
+# the key name of the operator's tepctl (CurvePlatform.ops): the one key that may
+# administer the daemons of a CurvePlatform ([bus] admin_keys)
+CURVE_OPERATOR = "operator"
+
+
 def curve_bus_section(p, name, keys_dir, ports, admin=None, curve_name=None, key=None,
-                      maf=False, peers=None):
+                      maf=False, peers=None, admin_keys=CURVE_OPERATOR):
     """The [bus] section of daemon name (enroller, authz, cse) of platform p: tcp://
     endpoints on CURVE_HOSTS, CURVE on, its key pair (default: data/<name>/bus-curve.key,
     published as its host name); maf: tep-authz's keys and maf_events sockets (bound by
-    tep-authz, connected by tep-cse); peers: the [bus] peers value (enroller, authz)."""
+    tep-authz, connected by tep-cse); peers: the [bus] peers value (enroller, authz);
+    admin_keys: the [bus] admin_keys of a tcp:// admin socket (the operator's tepctl key
+    name; an ipc:// admin gets none)."""
     port = dict(zip(CURVE_SOCKETS, ports))
     tcp = lambda host, sock: "tcp://%s:%d" % (CURVE_HOSTS[host], port[sock])
     lines = {
@@ -952,6 +959,8 @@ def curve_bus_section(p, name, keys_dir, ports, admin=None, curve_name=None, key
         lines += [("keys", tcp("authz", "keys")), ("maf_events", tcp("authz", "maf_events"))]
     if peers is not None:
         lines.append(("peers", peers))
+    if dict(lines)["admin"].startswith("tcp://") and admin_keys:
+        lines.append(("admin_keys", admin_keys))
     lines += [("curve", "true"), ("curve_dir", keys_dir),
               ("curve_key", key or os.path.join(p.env["DATA_DIR"], name, "bus-curve.key")),
               ("curve_name", curve_name or CURVE_HOSTS[name])]
@@ -969,7 +978,8 @@ def replace_bus_section(path, bus):
 class CurvePlatform:
     """The three daemons with the bus on tcp:// + CURVE (docs/internals.md "Bus security"),
     keys in <dir>/bus-keys. maf: tep-authz's MAF (CoAPS, keys, maf_events) on as well;
-    peers: {daemon: [bus] peers value}. Started by start()."""
+    peers: {daemon: [bus] peers value}. ops: the operator's tepctl config (its key, made on
+    first use, is the [bus] admin_keys of every daemon). Started by start()."""
 
     def __init__(self, maf=False, peers=None, **settings):
         self.p = Platform(**dict({"deadline_ms": 3000}, **settings))
@@ -987,6 +997,7 @@ class CurvePlatform:
                       "authz": host("authz", "authz_admin"), "cse": host("cse", "cse_admin")}
         self.sync = host("enroller", "sync")
         self.keys_ep = host("authz", "keys")
+        self.ops = self.tepctl_ini(CURVE_OPERATOR)
 
     def write_bus(self, name):
         replace_bus_section(tepenv.config_path(self.p.dir, name), self.bus(name))
@@ -1034,12 +1045,11 @@ class CurvePlatform:
 def curve_platform_with_target(monkeypatch, cse_id, name, keep=False, **kw):
     """A started CurvePlatform(**kw) (kw: maf, peers) with a second tep-cse cse_id
     (second_cse(cse_id, name)) that the enroller knows as an enrolment target
-    ([enroller] targets); cp.ops is a tepctl config of the operator's. Yields (cp, the
+    ([enroller] targets); cp.ops is the operator's tepctl config. Yields (cp, the
     second CSE); stops both cleanly at the end, keeps the run directory when keep()."""
     cp = CurvePlatform(**kw)
     second = cp.second_cse(cse_id, name)
     monkeypatch.setenv("TEP_ENROLLER_TARGETS", "%s=%s" % (cse_id, second.poa))
-    cp.ops = cp.tepctl_ini("operator")
     try:
         cp.start()
         second.start()

@@ -27,7 +27,6 @@ PEERS = "/tep-cse=%s, maf.tep.local=%s" % (harness.CURVE_HOSTS["cse"], harness.C
 def plat(request):
     cp = harness.CurvePlatform(peers={"enroller": PEERS})
     mn = cp.second_cse(MN, "mn-cse1")
-    cp.ops = cp.tepctl_ini("operator")
     try:
         cp.start()
         mn.start()
