@@ -160,7 +160,8 @@ static int open_bus(authz_daemon *d)
         CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_START;
     }
-    rc = cmn_bus_keys_new(d->cfg->bus_admin_keys, d->cfg->bus_curve.key_dir, &d->admins);
+    rc = cmn_bus_admin_keys_new(d->cfg->bus_admin_keys, d->cfg->bus_curve.key_dir, d->bus,
+                                &d->admins);
     if (rc != 0) {
         CMN_ERR("bus", "event=admin_keys_failed err=\"%s\"", cmn_strerror(rc));
         return AUTHZ_EXIT_START;

@@ -51,8 +51,8 @@ static int open_bus(bsf_daemon *d)
     if (rc == 0 &&
         (rc = cmn_bus_peers_new(d->cfg->bus_peers, d->cfg->bus_curve.key_dir, &d->peers)) != 0)
         CMN_ERR("bus", "event=peers_failed err=\"%s\"", cmn_strerror(rc));
-    if (rc == 0 &&
-        (rc = cmn_bus_keys_new(d->cfg->bus_admin_keys, d->cfg->bus_curve.key_dir, &d->admins)) != 0)
+    if (rc == 0 && (rc = cmn_bus_admin_keys_new(d->cfg->bus_admin_keys, d->cfg->bus_curve.key_dir,
+                                                d->bus, &d->admins)) != 0)
         CMN_ERR("bus", "event=admin_keys_failed err=\"%s\"", cmn_strerror(rc));
     if (rc != 0)
         return BSF_EXIT_START;

@@ -623,3 +623,12 @@ int cmn_bus_msg_sha256(const ProtobufCMessage *m, uint8_t ret[CMN_SHA256_LEN])
     cmn_free_secret(buf, len);
     return rc;
 }
+
+int cmn_bus_curve_public(const cmn_bus *bus, char ret_z85[CMN_BUS_PEER_MAX])
+{
+    ret_z85[0] = '\0';
+    if (bus == NULL || bus->curve == NULL)
+        return CMN_ENOTFOUND;
+    snprintf(ret_z85, CMN_BUS_PEER_MAX, "%s", cmn_curve_public(bus->curve));
+    return 0;
+}

@@ -117,6 +117,10 @@ typedef struct {
  * file, CMN_EBUS when this libzmq has no CURVE. */
 int cmn_bus_curve_enable(cmn_bus *bus, const cmn_bus_curve *cfg);
 
+/* The own CURVE public key (Z85, 40 characters and a NUL) into ret_z85; CMN_ENOTFOUND
+ * when CURVE is not enabled on bus. */
+int cmn_bus_curve_public(const cmn_bus *bus, char ret_z85[CMN_BUS_PEER_MAX]);
+
 /* SHA-256 of m packed (protobuf-c packs fields in number order, unknown ones last: the
  * same message gives the same digest). The packed bytes are wiped. */
 int cmn_bus_msg_sha256(const ProtobufCMessage *m, uint8_t ret[CMN_SHA256_LEN]);

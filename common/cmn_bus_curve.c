@@ -410,3 +410,8 @@ int cmn_curve_apply(const cmn_curve *c, void *zsock, bool server, const char *en
         return 0;
     return server ? apply_server(c, zsock) : apply_client(c, zsock, endpoint);
 }
+
+const char *cmn_curve_public(const cmn_curve *c)
+{
+    return c->public_z85;
+}

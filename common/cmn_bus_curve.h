@@ -20,6 +20,9 @@ void cmn_curve_free(cmn_curve *c); /* wipes the secret key; NULL is fine */
  * host (connect). Only for tcp:// endpoints; anything else is left alone. */
 int cmn_curve_apply(const cmn_curve *c, void *zsock, bool server, const char *endpoint);
 
+/* The own public key (Z85, 40 characters). */
+const char *cmn_curve_public(const cmn_curve *c);
+
 /* Z85 public key of "name" from the key directory into ret_z85 (41 bytes). */
 int cmn_curve_read_public(const char *key_dir, const char *name, char ret_z85[41]);
 

@@ -262,6 +262,37 @@ int cmn_bus_keys_new(const char *list, const char *key_dir, cmn_bus_peers **ret)
     return 0;
 }
 
+int cmn_bus_admin_keys_new(const char *admin_keys, const char *key_dir, const cmn_bus *bus,
+                           cmn_bus_peers **ret)
+{
+    char own[CMN_BUS_PEER_MAX];
+    cmn_cfg_pair *grown;
+    cmn_bus_peers *p = NULL;
+    int rc = cmn_bus_keys_new(admin_keys, key_dir, &p);
+
+    *ret = NULL;
+    if (rc != 0)
+        return rc;
+    if (p->n > 0 && cmn_bus_curve_public(bus, own) == 0) {
+        grown = realloc(p->pairs, (p->n + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            cmn_bus_peers_free(p);
+            return CMN_ENOMEM;
+        }
+        p->pairs = grown;
+        p->pairs[p->n].key = strdup("(own key)");
+        p->pairs[p->n].value = malloc(Z85_PREFIX_LEN + Z85_LEN + 1);
+        p->n++;
+        if (p->pairs[p->n - 1].key == NULL || p->pairs[p->n - 1].value == NULL) {
+            cmn_bus_peers_free(p);
+            return CMN_ENOMEM;
+        }
+        snprintf(p->pairs[p->n - 1].value, Z85_PREFIX_LEN + Z85_LEN + 1, "%s%s", Z85_PREFIX, own);
+    }
+    *ret = p;
+    return 0;
+}
+
 bool cmn_bus_keys_has(const cmn_bus_peers *p, const char *peer_z85)
 {
     if (p == NULL || peer_z85 == NULL || strlen(peer_z85) != Z85_LEN)

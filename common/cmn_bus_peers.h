@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cmn_bus.h"
+
 typedef struct cmn_bus_peers cmn_bus_peers;
 
 /* Config validator of the list (cmn_config.h): each item IDENTITY=KEY, IDENTITY an
@@ -55,6 +57,12 @@ int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char
 int cmn_bus_keys_valid(const char *list, char *err, size_t errlen);
 /* Parses a list that passed cmn_bus_keys_valid (as cmn_bus_peers_new). */
 int cmn_bus_keys_new(const char *list, const char *key_dir, cmn_bus_peers **ret);
+/* The admin table of a daemon: the keys of admin_keys (as cmn_bus_keys_new) and, when
+ * the list is not empty and bus has CURVE, the daemon's own public key: its own key
+ * administers itself (its health check, `tepctl --config <its .ini>` beside it; whoever
+ * holds that secret key holds the daemon already), never another daemon. */
+int cmn_bus_admin_keys_new(const char *admin_keys, const char *key_dir, const cmn_bus *bus,
+                           cmn_bus_peers **ret);
 /* Is peer_z85 one of the keys of p? (A key named twice is found all the same.) */
 bool cmn_bus_keys_has(const cmn_bus_peers *p, const char *peer_z85);
 

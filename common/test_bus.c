@@ -645,6 +645,18 @@ static void test_curve_peer_is_the_client_key(void **state)
     cmn_bus_peers_free(peers);
     assert_int_equal(cmn_bus_keys_new("a b", f->keys, &peers), CMN_EINVAL);
     assert_null(peers);
+    /* a daemon's admin table: its list and its own key (here the client's bus: client1),
+     * not another's (the server's bus: localhost); none without a list */
+    assert_int_equal(cmn_bus_admin_keys_new("missing", f->keys, f->client, &peers), 0);
+    assert_int_equal(cmn_bus_peers_count(peers), 2);
+    assert_true(cmn_bus_admin_allowed(peers, peer, TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    cmn_bus_peers_free(peers);
+    assert_int_equal(cmn_bus_admin_keys_new("missing", f->keys, f->server, &peers), 0);
+    assert_false(cmn_bus_admin_allowed(peers, peer, TEP__ADMIN_REQUEST__OP__STATUS, "test"));
+    cmn_bus_peers_free(peers);
+    assert_int_equal(cmn_bus_admin_keys_new("", f->keys, f->client, &peers), 0);
+    assert_int_equal(cmn_bus_peers_count(peers), 0);
+    cmn_bus_peers_free(peers);
 }
 
 /* The admin_keys list is validated as configuration, and its consistency with the admin

@@ -42,7 +42,7 @@ int cse_admin_open(cmn_bus *bus, const char *endpoint, const char *admin_keys, c
     if (a == NULL)
         return CMN_ENOMEM;
     a->facts = facts;
-    rc = cmn_bus_keys_new(admin_keys, key_dir, &a->admins);
+    rc = cmn_bus_admin_keys_new(admin_keys, key_dir, bus, &a->admins);
     if (rc == 0)
         rc = cmn_bus_ipc_dir(endpoint);
     if (rc == 0)

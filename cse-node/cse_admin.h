@@ -21,7 +21,8 @@ typedef struct {
 
 /* Binds a ROUTER on endpoint (an ipc:// directory is created). facts is borrowed.
  * admin_keys: [bus] admin_keys (cmn_bus_peers.h, names read in key_dir), the keys
- * whose requests are answered; "" with an ipc:// endpoint: the socket's permissions. */
+ * whose requests are answered (and tep-cse's own, cmn_bus_admin_keys_new); "" with an
+ * ipc:// endpoint: the socket's permissions. */
 int cse_admin_open(cmn_bus *bus, const char *endpoint, const char *admin_keys, const char *key_dir,
                    const cse_admin_facts *facts, cse_admin **ret);
 void cse_admin_close(cse_admin *a); /* NULL is fine */

@@ -67,8 +67,8 @@ int enr_bus_open(const enr_config *cfg, cmn_store *store, enr_bus **ret)
                 cfg->bus_curve.key_dir, cmn_strerror(rc));
     if (rc == 0 && (rc = cmn_bus_peers_new(cfg->bus_peers, cfg->bus_curve.key_dir, &b->peers)) != 0)
         CMN_ERR(SUB, "event=peers_failed err=%s", cmn_strerror(rc));
-    if (rc == 0 &&
-        (rc = cmn_bus_keys_new(cfg->bus_admin_keys, cfg->bus_curve.key_dir, &b->admins)) != 0)
+    if (rc == 0 && (rc = cmn_bus_admin_keys_new(cfg->bus_admin_keys, cfg->bus_curve.key_dir, b->bus,
+                                                &b->admins)) != 0)
         CMN_ERR(SUB, "event=admin_keys_failed err=%s", cmn_strerror(rc));
     if (rc == 0)
         rc = open_one(b, CMN_BUS_PUB, cfg->bus_events, &b->pub);

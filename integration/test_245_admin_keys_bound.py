@@ -2,17 +2,17 @@
 CURVE bus every key of the trust directory reaches every daemon's admin socket (the ZAP
 handler admits the trust list); a gateway's key or another daemon's used to be answered
 there as the operator's (docker/README.md: mn-cse1's key revoked another gateway's
-device). Now each admin socket answers only `[bus] admin_keys`.
+device). Now each admin socket answers only `[bus] admin_keys` and the daemon's own key.
 
 Real daemons on tcp:// + CURVE: tep-enroller, tep-authz with its MAF, the IN-CSE
 /tep-cse, a second tep-cse /mn-cse1 (the gateway) and tep-bsf, each with `[bus]
 admin_keys = operator` (the operator's tepctl key). With the gateway's key, and with the
-keys of the IN-CSE, tep-authz and tep-enroller, every admin socket refuses every request
-(`tepctl` exit 3, "not a key allowed to administer"), logs `event=admin_refused
-peer_key=<the first 8 Z85 characters> op=...`, and does nothing: the gateway's device
-and the IN-CSE's stay enrolled and served, the Kc stays registered, no GBA subscriber is
-added. The operator's key is answered on all four. Keys are logged by their first 8
-characters only."""
+keys of the IN-CSE, tep-authz, tep-enroller and tep-bsf, every admin socket but the key's
+own daemon's refuses every request (`tepctl` exit 3, "not a key allowed to administer"),
+logs `event=admin_refused peer_key=<the first 8 Z85 characters> op=...`, and does
+nothing: the gateway's device and the IN-CSE's stay enrolled and served, the Kc stays
+registered, no GBA subscriber is added. The operator's key is answered on all four, a
+daemon's own key at that daemon. Keys are logged by their first 8 characters only."""
 
 import os
 import re
@@ -99,10 +99,14 @@ def test_admin_sockets_answer_only_admin_keys(plat):
         "enroller": cp.tepctl_ini("as-enroller", key=os.path.join(p.env["DATA_DIR"], "enroller",
                                                                   "bus-curve.key"),
                                   curve_name=harness.CURVE_HOSTS["enroller"]),
+        "bsf": cp.tepctl_ini("as-bsf", key=os.path.join(p.env["DATA_DIR"], "bsf",
+                                                        "bus-curve.key"), curve_name=BSF_HOST),
     }
+    own = {"in-cse": "cse", "authz": "authz", "enroller": "enroller", "bsf": "bsf"}
     key_of = {"gateway": public(cp, "mn-cse1"), "in-cse": public(cp, IN_HOST),
               "authz": public(cp, harness.CURVE_HOSTS["authz"]),
-              "enroller": public(cp, harness.CURVE_HOSTS["enroller"])}
+              "enroller": public(cp, harness.CURVE_HOSTS["enroller"]),
+              "bsf": public(cp, BSF_HOST)}
     attacks = [
         ("enroller", ("enrolee", "revoke", "gwdev01"), "enrolee_revoke"),
         ("enroller", ("enrolee", "revoke", "indev01"), "enrolee_revoke"),
@@ -120,6 +124,8 @@ def test_admin_sockets_answer_only_admin_keys(plat):
     ]
     for who, ini in attackers.items():
         for daemon, args, op in attacks:
+            if own.get(who) == daemon:
+                continue                           # its own key: below
             r = cp.tepctl(ini, daemon, *args)
             assert r.rc == 3 and REFUSED in r.err and r.out == "", "%s %s %s: %s" % (
                 who, daemon, args, r)
@@ -127,6 +133,11 @@ def test_admin_sockets_answer_only_admin_keys(plat):
                                % (re.escape(key_of[who][:8]), op), 5)
     for daemon in daemons:                                   # 8 characters, never a key
         assert not any(k in p[daemon].log() for k in key_of.values()), daemon
+
+    # a daemon's own key administers that daemon (its health check), nothing else
+    for who, daemon in own.items():
+        st = cp.tepctl(attackers[who], daemon, "status", daemon)
+        assert st.rc == 0, "%s at %s: %s" % (who, daemon, st)
 
     # nothing was done: the devices are enrolled and served by their CSEs, the Kc is
     # registered, no subscriber was added, the MN-CSE is still registered
