@@ -166,9 +166,11 @@ static int live_enrolment(cmn_store *s, const enr_cert_input *in, Tep__Enrolment
     return rc;
 }
 
-static int64_t cert_not_after(const enr_ca *ca, const Tep__Enrolment *en, int64_t now)
+static int64_t cert_not_after(const enr_ca *ca, const Tep__Enrolment *en, int64_t now,
+                              int64_t lifetime)
 {
-    int64_t na = now + ENR_CERT_LIFETIME_MAX;
+    int64_t na =
+        now + (lifetime > 0 && lifetime < ENR_CERT_LIFETIME_MAX ? lifetime : ENR_CERT_LIFETIME_MAX);
 
     if (en->expires != 0 && en->expires < na)
         na = en->expires;
@@ -237,7 +239,7 @@ int enr_ca_issue(enr_ca *ca, cmn_store *s, const enr_cert_input *in, Tep__Issued
         *ret_reason = "issue_failed";
         rc = cmn_ca_issue_bound(&(cmn_ca){ca->key, ca->key_len, ca->cert, ca->cert_len}, in->csr,
                                 in->csr_len, id, en->ke_id, in->now,
-                                cert_not_after(ca, en, in->now), der, &len);
+                                cert_not_after(ca, en, in->now, in->lifetime), der, &len);
     }
     if (rc == 0) {
         *ret_reason = "store_error";

@@ -43,10 +43,12 @@ typedef struct {
     const uint8_t *csr; /* DER */
     size_t csr_len;
     int64_t now;
+    int64_t lifetime; /* [enroller] cert_lifetime_s; 0 = ENR_CERT_LIFETIME_MAX */
 } enr_cert_input;
 
 /* Checks that ke_id is kpm_id's live enrolment and that the CSR (valid signature, P-256)
- * names that enrolment's Enrolee-ID, then issues, records and returns the certificate.
+ * names that enrolment's Enrolee-ID, then issues, records and returns the certificate,
+ * valid until now + lifetime (at most a year), never past the enrolment or the CA.
  * *ret is owned by the caller (tep__issued_cert__free_unpacked). On refusal *ret_reason
  * says why, for the log: CMN_EINVAL bad CSR; CMN_ENOTFOUND no enrolment in this session;
  * CMN_EDENIED revoked or someone else's identity; CMN_EEXPIRED enrolment expired. */

@@ -665,13 +665,17 @@ static int cert_session(enr_coap *c, coap_session_t *session, const enr_peer *pe
         why = "exporter";
     cmn_wipe(ke, sizeof(ke));
     if (rc == 0)
-        rc = enr_ca_issue(c->ca, c->store,
-                          &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL)}, ret, &why);
+        rc = enr_ca_issue(
+            c->ca, c->store,
+            &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL), c->cfg->cert_lifetime_s},
+            ret, &why);
     if (rc == CMN_ENOTFOUND && peer->renew_ke_id[0] != '\0') {
         renewal = true;
         snprintf(ke_id, sizeof(ke_id), "%s", peer->renew_ke_id);
-        rc = enr_ca_issue(c->ca, c->store,
-                          &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL)}, ret, &why);
+        rc = enr_ca_issue(
+            c->ca, c->store,
+            &(enr_cert_input){kpm_id, ke_id, csr, csr_len, time(NULL), c->cfg->cert_lifetime_s},
+            ret, &why);
     }
     if (rc != 0)
         CMN_WARN(SUB, "event=cert_refused kpm_id=%s reason=%s err=%s", kpm_id, why,

@@ -74,6 +74,10 @@ static const cmn_cfg_item enr_table[] = {
          "re-read on SIGHUP"),
     ITEM("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
          "error | warn | info | debug"),
+    {"enroller", "cert_lifetime_s", CMN_CFG_INT, "31536000", offsetof(enr_config, cert_lifetime_s),
+     60, 31536000, NULL,
+     "lifetime of the tep certificates the CA issues (never past the enrolment); renewed with "
+     "tep-device cert-renew, or by an MN-CSE itself ([registrar] renew_margin_s)"},
     {"enroller", "cert_rspf", CMN_CFG_BOOL, "true", offsetof(enr_config, cert_rspf), 0, 0, NULL,
      "certificate MEF Handshake (ECDHE-ECDSA) beside DTLS-PSK: manufacturer and tep certificates"},
     ITEM("enroller", "mfr_trust_anchors", "", mfr_trust_anchors, enr_trust_valid_list,

@@ -23,6 +23,7 @@ typedef struct {
     char *maf_poa; /* the MAF's point of access (tep-authz coaps_listen), "" = not announced */
     char *targets; /* "CSE-ID=poa, ...": enrolment targets besides registrar_cse_id */
     char *log_level;
+    long cert_lifetime_s;    /* a tep certificate's lifetime (enr_ca.h), at most a year */
     bool cert_rspf;          /* certificate MEF Handshake beside DTLS-PSK (TS-0003 8.3.2.2) */
     char *mfr_trust_anchors; /* PEM files of manufacturer CAs (enr_trust.h), "" = none */
     char *mfr_crls;          /* PEM CRLs of those CAs (enr_trust_load_crls), "" = none */

@@ -78,7 +78,8 @@ static int issue(fixture *f, const char *id, int64_t now, Tep__IssuedCert **ret,
     uint8_t csr[CMN_CA_CERT_DER_MAX];
     size_t len = make_csr(id, csr);
 
-    return enr_ca_issue(f->ca, f->s, &(enr_cert_input){"device01", KE_ID, csr, len, now}, ret, why);
+    return enr_ca_issue(f->ca, f->s, &(enr_cert_input){"device01", KE_ID, csr, len, now, 0}, ret,
+                        why);
 }
 
 static int count_one(const Tep__IssuedCert *c, void *arg)
@@ -110,6 +111,33 @@ static void test_issue_own_identity(void **state)
     assert_int_equal(n, 1);
 }
 
+/* [enroller] cert_lifetime_s: now + lifetime when the enrolment lasts longer, the
+ * enrolment's end otherwise; 0 or beyond a year: the year */
+static void test_cert_lifetime(void **state)
+{
+    fixture *f = *state;
+    Tep__IssuedCert *c = NULL;
+    const char *why = NULL;
+    uint8_t csr[CMN_CA_CERT_DER_MAX];
+    size_t len = make_csr("Cdevice01", csr);
+
+    assert_true(f->expires - f->now > 120);
+    assert_int_equal(enr_ca_issue(f->ca, f->s,
+                                  &(enr_cert_input){"device01", KE_ID, csr, len, f->now, 120}, &c,
+                                  &why),
+                     0);
+    assert_int_equal(c->not_after, f->now + 120);
+    tep__issued_cert__free_unpacked(c, NULL);
+    c = NULL;
+    assert_int_equal(enr_ca_issue(f->ca, f->s,
+                                  &(enr_cert_input){"device01", KE_ID, csr, len, f->now,
+                                                    f->expires - f->now + 1000},
+                                  &c, &why),
+                     0);
+    assert_int_equal(c->not_after, f->expires);
+    tep__issued_cert__free_unpacked(c, NULL);
+}
+
 static void test_refusals(void **state)
 {
     fixture *f = *state;
@@ -123,7 +151,7 @@ static void test_refusals(void **state)
     assert_int_equal(issue(f, "Cdevice01", f->expires, &c, &why), CMN_EEXPIRED);
     assert_int_equal(enr_ca_issue(f->ca, f->s,
                                   &(enr_cert_input){"device01", "ff@mef.tep.local",
-                                                    (const uint8_t *)"x", 1, f->now},
+                                                    (const uint8_t *)"x", 1, f->now, 0},
                                   &c, &why),
                      CMN_EINVAL);
     assert_int_equal(enr_db_enrolee_revoke(f->s, "device01", &ev), 0);
@@ -151,6 +179,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_issue_own_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_lifetime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ca_survives_restart, setup, teardown),
     };
