@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cmn_bus_peers.h"
 #include "cmn_err.h"
@@ -20,7 +21,7 @@
 #define N_BASE 7
 #define N_PEP 7
 #define N_STORE 2
-#define N_CSR 4
+#define N_CSR 9 /* 4, and 5 for an MN-CSE */
 #define N_STATUS (N_BASE + N_STORE + CMN_DTLS_STATUS_N + N_PEP + N_CSR)
 
 struct cse_admin {
@@ -30,6 +31,8 @@ struct cse_admin {
     char list[2048]; /* STATUS values longer than the others' 32 bytes */
     char registrar[160];
     char fwd[32];
+    char reg_id[CMN_KEY_ID_MAX]; /* registrar_credential_id */
+    char reg_exp[80];            /* registrar_credential_expires */
 };
 
 int cse_admin_open(cmn_bus *bus, const char *endpoint, const char *admin_keys, const char *key_dir,
@@ -97,11 +100,43 @@ static size_t add_pep_status(const cse_coap *coap, const char **keys, const char
     return n + N_PEP;
 }
 
+/* An MN-CSE's credential for its registrar and its registration's state
+ * (cse_registree_info): registrar_credential, registrar_credential_id,
+ * registrar_credential_expires ("2026-12-06T10:00:00Z (1796551200)", "-" when none),
+ * registrar_state, registrar_error ("-" when none). */
+static size_t add_registree_status(cse_admin *a, const char **keys, const char **v, size_t n)
+{
+    cse_registree_status st;
+    struct tm tm;
+    time_t t;
+
+    cse_registree_info(a->facts->registree, &st);
+    snprintf(a->reg_id, sizeof(a->reg_id), "%s", st.id[0] != '\0' ? st.id : "-");
+    t = (time_t)st.expires;
+    if (st.expires > 0 && gmtime_r(&t, &tm) != NULL)
+        snprintf(a->reg_exp, sizeof(a->reg_exp), "%04d-%02d-%02dT%02d:%02d:%02dZ (%lld)",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (long long)st.expires);
+    else
+        snprintf(a->reg_exp, sizeof(a->reg_exp), "-");
+    keys[n] = "registrar_credential";
+    v[n] = st.credential;
+    keys[n + 1] = "registrar_credential_id";
+    v[n + 1] = a->reg_id;
+    keys[n + 2] = "registrar_credential_expires";
+    v[n + 2] = a->reg_exp;
+    keys[n + 3] = "registrar_state";
+    v[n + 3] = st.state;
+    keys[n + 4] = "registrar_error";
+    v[n + 4] = st.error != NULL ? st.error : "-";
+    return n + 5;
+}
+
 /* CSE registration (docs/cse.md): cse_type, registered_cses (csi[:sa],...), registrar
- * (MN: "<csi> registered|unregistered", IN: "-"), forwarded. */
-static size_t add_csr_status(const cse_admin *a, const char **keys, const char **v, size_t n,
-                             char *list, size_t list_len, char *registrar, size_t reg_len,
-                             char *fwd)
+ * (MN: "<csi> registered|unregistered", IN: "-"), forwarded; an MN-CSE's credential
+ * (add_registree_status). */
+static size_t add_csr_status(cse_admin *a, const char **keys, const char **v, size_t n, char *list,
+                             size_t list_len, char *registrar, size_t reg_len, char *fwd)
 {
     const cse_node *node = a->facts->node;
 
@@ -122,7 +157,9 @@ static size_t add_csr_status(const cse_admin *a, const char **keys, const char *
     v[n + 2] = registrar;
     keys[n + 3] = "forwarded";
     v[n + 3] = fwd;
-    return n + N_CSR;
+    if (node->registrar_csi != NULL)
+        return add_registree_status(a, keys, v, n + 4);
+    return n + 4;
 }
 
 static void answer_status(cse_admin *a, Tep__AdminResponse *resp, Tep__KeyValue *kv,

@@ -237,6 +237,14 @@ static const cmn_cfg_item table[] = {
      NULL, "coaps: each exchange with the MEF or the MAF"},
     {"registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1, 3600,
      NULL, "MN: how often the registration at the registrar is checked (and redone)"},
+    {"registrar", "renew_margin_s", CMN_CFG_INT, "604800",
+     offsetof(cse_config, registrar_renew_margin_s), 10, 31536000, NULL,
+     "MN, credential = cert: the certificate is renewed (tep_cert_renew) this long before its "
+     "notAfter, or at half its lifetime when that comes later"},
+    {"registrar", "kc_retry_s", CMN_CFG_INT, "30", offsetof(cse_config, registrar_kc_retry_s), 1,
+     3600, NULL,
+     "MN, credential = maf: a new Kc when the registrar refuses the current one, at most one per "
+     "this many seconds"},
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
     CMN_BODY_CFG_ITEMS("cse", cse_config, body, "65536"),
 };

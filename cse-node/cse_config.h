@@ -52,15 +52,19 @@ typedef struct {
     cmn_dtls_limits dtls;    /* [dtls] (cmn_dtls_guard.h) */
     cmn_body_limits body;    /* [cse] max_body, block1_* (cmn_coap.h) */
     /* CSE registration (TS-0001 10.2.2.6; docs/cse.md "CSE registration") */
-    char *type;                 /* "IN" | "MN" */
-    char *poa;                  /* own pointOfAccess announced at registration, "" = derived */
-    char *registrar_cse_id;     /* [registrar] cse_id: MN only, SP-relative "/id-in" */
-    char *registrar_name;       /* [registrar] cse_name: its CSEBase rn, "" = cse_id sans '/' */
-    char *registrar_poa;        /* [registrar] poa: coaps://h:p (Kpsa) or coap://h:p (plain) */
-    char *registrar_prov;       /* [registrar] provisioning: the MN's own enrolment (coaps) */
-    char *registrar_state;      /* [registrar] state: its enrolment state file */
-    long registrar_check_s;     /* [registrar] check_s: registration checked this often */
-    char *registrar_credential; /* [registrar] credential: kpsa | cert | maf (coaps only) */
+    char *type;                    /* "IN" | "MN" */
+    char *poa;                     /* own pointOfAccess announced at registration, "" = derived */
+    char *registrar_cse_id;        /* [registrar] cse_id: MN only, SP-relative "/id-in" */
+    char *registrar_name;          /* [registrar] cse_name: its CSEBase rn, "" = cse_id sans '/' */
+    char *registrar_poa;           /* [registrar] poa: coaps://h:p (Kpsa) or coap://h:p (plain) */
+    char *registrar_prov;          /* [registrar] provisioning: the MN's own enrolment (coaps) */
+    char *registrar_state;         /* [registrar] state: its enrolment state file */
+    long registrar_check_s;        /* [registrar] check_s: registration checked this often */
+    char *registrar_credential;    /* [registrar] credential: kpsa | cert | maf (coaps only) */
+    long registrar_renew_margin_s; /* [registrar] renew_margin_s: cert renewed this long before
+                                      its notAfter (at most half its lifetime) */
+    long registrar_kc_retry_s;     /* [registrar] kc_retry_s: at most one new Kc per this
+                                      when the registrar refuses the current one */
     /* MAF Key Retrieval of Kc at this CSE as a target (cse_maf.h) */
     char *maf_retrieval; /* [maf] retrieval: "bus" ([bus] keys) | "coaps" */
     char *maf_uri;       /* [maf] uri: coaps://HOST:PORT, "" = the enrolment's mpoa */

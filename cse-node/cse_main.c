@@ -398,7 +398,8 @@ static int open_registree(daemon_state *d)
     return 0;
 }
 
-/* SIGTERM/SIGINT: stop. SIGHUP: nothing is reloadable yet (logged). */
+/* SIGTERM/SIGINT: stop. SIGHUP: an MN-CSE reads its provisioning file again
+ * (cse_registree_reload); nothing else is reloadable yet (logged). */
 static bool drain_signals(daemon_state *d)
 {
     struct signalfd_siginfo si;
@@ -407,6 +408,9 @@ static bool drain_signals(daemon_state *d)
     while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
             stop = true;
+        else if (si.ssi_signo == SIGHUP && d->registree != NULL)
+            CMN_INFO(SUB, "event=sighup reloaded=%s",
+                     cse_registree_reload(d->registree) == 0 ? "registrar_provisioning" : "-");
         else if (si.ssi_signo == SIGHUP)
             CMN_INFO(SUB, "event=sighup msg=\"nothing to reload\"");
     }

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cmn_ca.h"
 #include "cmn_clock.h"
 #include "cmn_coap.h"
 #include "cmn_crypto.h"
@@ -31,8 +33,20 @@
 #define CRED_RETRY_MAX_MS 30000
 /* A Kc is replaced by a new one this long before it expires. */
 #define KC_RENEW_S 120
+/* Handshakes failed in a row (the session never came up) before the registrar is said
+ * to refuse the credential (logged, tepctl status); the second for a Kc (the registrar
+ * refuses the first while it fetches the key from the MAF). */
+#define HS_REFUSED_AFTER 3
+#define HS_KC_REFUSED_AFTER 2
+/* The provisioning file is looked at (stat) this often: a new one is picked up. */
+#define PROV_CHECK_MS 1000
+#define PROV_MAX 65536
 
 typedef enum { CRED_KPSA, CRED_CERT, CRED_MAF } cred_kind;
+/* What a run of the worker is for: the credential (first, or a Kc near its end), a new
+ * certificate (renewal), a new provisioning file (re-enrolment with it), a new Kc
+ * (the registrar refused the current one). */
+typedef enum { JOB_GET, JOB_RENEW, JOB_REPROVISION, JOB_NEW_KC } job_mode;
 
 /* The MN-CSE's credential for the SAEF with its registrar (TS-0003 8.2.2), obtained
  * through libtepae by the worker thread: the enrolment (MEF), the certificate (tep CA),
@@ -42,7 +56,9 @@ typedef struct {
     uint8_t key[CMN_KEY_LEN];      /* PSK: Kpsa or Kc */
     char crt[PATH_MAX], crt_key[PATH_MAX], ca[PATH_MAX]; /* cert: the files */
     char enrolee_id[256];
-    int64_t expires; /* Unix s: the Kc's, else the enrolment's */
+    int64_t expires;                /* Unix s: the Kc's, else the enrolment's */
+    char serial[CMN_CA_SERIAL_MAX]; /* cert: its serial */
+    int64_t not_before, not_after;  /* cert: its validity (Unix s) */
 } credential;
 
 /* One run of the worker: inputs copied, outputs written, then done set. The loop joins
@@ -53,10 +69,12 @@ typedef struct {
     atomic_bool done;
     pthread_t thread;
     cred_kind kind;
+    job_mode mode;
     char prov[PATH_MAX], state_path[PATH_MAX], registrar_cse_id[256];
     int rc;
-    const char *step; /* the step that failed: enrol, cert, maf_key, mismatch */
+    const char *step; /* the step that failed: enrol, cert, cert_renew, maf_key, mismatch */
     bool enrolled_now;
+    bool unchanged;           /* JOB_REPROVISION: the file is the one enrolled with: nothing done */
     char registrar_seen[256]; /* the enrolment's registrar (mismatch) */
     credential cred;
 } cred_job;
@@ -72,11 +90,22 @@ struct cse_registree {
     bool dtls;
     cred_kind kind;
     bool have_cred;
-    credential cred;      /* the one the sessions are opened with */
-    cred_job *job;        /* the worker's run on its way, NULL when none */
-    int64_t cred_next_ms; /* the next run may start then */
-    int cred_wait_ms;     /* after a failure: doubling up to CRED_RETRY_MAX_MS */
-    bool cred_fatal;      /* the enrolment names another registrar: no retry */
+    credential cred;        /* the one the sessions are opened with */
+    cred_job *job;          /* the worker's run on its way, NULL when none */
+    int64_t cred_next_ms;   /* the next run may start then */
+    int cred_wait_ms;       /* after a failure: doubling up to CRED_RETRY_MAX_MS */
+    bool cred_fatal;        /* the enrolment names another registrar: no retry */
+    const char *cred_error; /* the last failure of the worker (tepctl status), NULL after a
+                               success */
+    bool reprov;            /* a new provisioning file to enrol with (or SIGHUP) */
+    int64_t reprov_next_ms; /* its next try (after a refusal: backoff) */
+    struct stat prov_st;    /* the provisioning file as last seen */
+    int64_t prov_check_ms;
+    bool s_up;          /* the session came up (its handshake succeeded) */
+    int hs_fail;        /* sessions in a row whose handshake failed */
+    bool kc_refused;    /* a new Kc is wanted: the registrar refuses this one */
+    int64_t kc_next_ms; /* not before ([registrar] kc_retry_s after the last) */
+    bool reconnect;     /* a new credential: a new session at the next turn */
     char sni[256];
     char rn[128];    /* the <remoteCSE>'s name at the registrar */
     char rname[128]; /* the registrar's CSEBase name */
@@ -106,21 +135,114 @@ static bool readable(const char *path)
     return access(path, R_OK) == 0;
 }
 
+/* The SHA-256 of the provisioning file as hex (it holds Kpm: the text is wiped). */
+static int prov_digest(const char *path, char hex[2 * CMN_SHA256_LEN + 1])
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = f != NULL ? malloc(PROV_MAX) : NULL;
+    uint8_t d[CMN_SHA256_LEN];
+    size_t n = 0;
+    int rc = f == NULL ? CMN_ENOTFOUND : buf == NULL ? CMN_ENOMEM : 0;
+
+    if (rc == 0) {
+        n = fread(buf, 1, PROV_MAX, f);
+        rc = ferror(f) || n == PROV_MAX ? CMN_EIO : cmn_sha256(buf, n, d);
+    }
+    for (size_t i = 0; rc == 0 && i < CMN_SHA256_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    if (buf != NULL)
+        cmn_free_secret(buf, PROV_MAX);
+    if (f != NULL)
+        fclose(f);
+    return rc;
+}
+
+/* "<state>.prov": the digest of the provisioning file the enrolment in the state file
+ * was made with; "" when there is none (a state from before it: taken as made with the
+ * current file). */
+static void enrolled_with(const char *state, char hex[2 * CMN_SHA256_LEN + 1])
+{
+    char path[PATH_MAX + 8];
+    FILE *f;
+
+    hex[0] = '\0';
+    snprintf(path, sizeof(path), "%s.prov", state);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    if (fgets(hex, 2 * CMN_SHA256_LEN + 1, f) == NULL || strlen(hex) != 2 * CMN_SHA256_LEN)
+        hex[0] = '\0';
+    fclose(f);
+}
+
+static int remember_enrolled_with(const char *state, const char *hex)
+{
+    char path[PATH_MAX + 8], tmp[PATH_MAX + 16];
+    FILE *f;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s.prov", state);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (f == NULL)
+        return CMN_EIO;
+    rc = fprintf(f, "%s\n", hex) < 0 ? CMN_EIO : 0;
+    if (fclose(f) != 0 || rc != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return CMN_EIO;
+    }
+    return 0;
+}
+
+/* The certificate's serial and validity. */
+static int cert_dates(credential *c)
+{
+    uint8_t der[CMN_CA_CERT_DER_MAX];
+    size_t len = sizeof(der);
+    cmn_cert_info info;
+    int rc = cmn_pki_read_pem(c->crt, "CERTIFICATE", der, &len);
+
+    if (rc == 0)
+        rc = cmn_ca_cert_info(der, len, &info);
+    if (rc == 0) {
+        snprintf(c->serial, sizeof(c->serial), "%s", info.serial);
+        c->not_before = info.not_before;
+        c->not_after = info.not_after;
+    }
+    return rc;
+}
+
 /* The SDK's calls, blocking (each bounded by its timeout), in the worker thread only:
- * nothing here logs (the loop logs the outcome). */
+ * nothing here logs (the loop logs the outcome). A provisioning file other than the
+ * one the enrolment was made with (re-provisioned by the operator, TS-0003 8.3.1.2)
+ * means a new enrolment with it; the current one is never renewed by a new enrolment
+ * with the same file (a revoked gateway stays out). */
 static void obtain(cred_job *j)
 {
     tep_device *dev = NULL;
     tep_kc *kc = NULL;
     credential *c = &j->cred;
-    int rc = tep_device_load(j->prov, j->state_path, &dev);
+    char now_hex[2 * CMN_SHA256_LEN + 1], was_hex[2 * CMN_SHA256_LEN + 1];
+    bool fresh;
+    int rc = prov_digest(j->prov, now_hex);
 
     j->step = "load";
+    enrolled_with(j->state_path, was_hex);
+    fresh = was_hex[0] != '\0' && strcmp(was_hex, now_hex) != 0;
+    if (rc == 0 && j->mode == JOB_REPROVISION && !fresh) {
+        j->unchanged = true; /* the file the enrolment was made with: nothing to do */
+        j->rc = 0;
+        return;
+    }
+    if (rc == 0)
+        rc = tep_device_load(j->prov, j->state_path, &dev);
     tep_device_set_timeout(dev, WORKER_TIMEOUT_MS);
+    if (rc == 0 && (j->mode == JOB_REPROVISION || fresh))
+        j->mode = JOB_REPROVISION;
     if (rc == 0 && j->kind == CRED_CERT) {
         /* the certificate of the current enrolment (tep_enrol_cert: a new enrolment and
          * its certificate, issued to the Enrolee-ID, the CSE-ID) */
-        bool have = tep_device_is_enrolled(dev) &&
+        bool have = j->mode != JOB_REPROVISION && tep_device_is_enrolled(dev) &&
                     tep_device_cert_path(dev, "crt", c->crt, sizeof(c->crt)) == 0 &&
                     tep_device_cert_path(dev, "key", c->crt_key, sizeof(c->crt_key)) == 0 &&
                     tep_device_cert_path(dev, "ca", c->ca, sizeof(c->ca)) == 0 &&
@@ -131,12 +253,21 @@ static void obtain(cred_job *j)
             if ((rc = tep_device_cert_path(dev, "crt", c->crt, sizeof(c->crt))) == 0 &&
                 (rc = tep_device_cert_path(dev, "key", c->crt_key, sizeof(c->crt_key))) == 0)
                 rc = tep_device_cert_path(dev, "ca", c->ca, sizeof(c->ca));
+        } else if (have && j->mode == JOB_RENEW) {
+            /* certificate re-provisioning: the same enrolment, a MEF session
+             * authenticated with the current certificate */
+            j->step = "cert_renew";
+            rc = tep_cert_renew(dev);
         }
-    } else if (rc == 0 && !tep_device_is_enrolled(dev)) {
+        if (rc == 0)
+            rc = cert_dates(c);
+    } else if (rc == 0 && (!tep_device_is_enrolled(dev) || j->mode == JOB_REPROVISION)) {
         j->step = "enrol";
         rc = tep_enrol(dev);
         j->enrolled_now = rc == 0;
     }
+    if (rc == 0 && (j->enrolled_now || was_hex[0] == '\0'))
+        rc = remember_enrolled_with(j->state_path, now_hex);
     if (rc == 0 && strcmp(tep_device_registrar_cse_id(dev), j->registrar_cse_id) != 0) {
         j->step = "mismatch";
         snprintf(j->registrar_seen, sizeof(j->registrar_seen), "%s",
@@ -174,7 +305,15 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void start_job(cse_registree *r)
+static const char *mode_name(job_mode m)
+{
+    return m == JOB_RENEW         ? "cert_renewal"
+           : m == JOB_REPROVISION ? "reprovisioning"
+           : m == JOB_NEW_KC      ? "new_kc"
+                                  : "credential";
+}
+
+static void start_job(cse_registree *r, job_mode mode)
 {
     cred_job *j = calloc(1, sizeof(*j));
     int rc;
@@ -183,6 +322,7 @@ static void start_job(cse_registree *r)
         return;
     atomic_init(&j->done, false);
     j->kind = r->kind;
+    j->mode = mode;
     snprintf(j->prov, sizeof(j->prov), "%s", r->cfg->registrar_prov);
     snprintf(j->state_path, sizeof(j->state_path), "%s", r->cfg->registrar_state);
     snprintf(j->registrar_cse_id, sizeof(j->registrar_cse_id), "%s", r->cfg->registrar_cse_id);
@@ -193,7 +333,8 @@ static void start_job(cse_registree *r)
         return;
     }
     r->job = j;
-    CMN_INFO(SUB, "event=credential_asked credential=%s", kind_name(r->kind));
+    CMN_INFO(SUB, "event=credential_asked credential=%s for=%s", kind_name(r->kind),
+             mode_name(mode));
 }
 
 /* At the end: the job on its way is waited for (libcoap and OpenSSL must not be torn
@@ -210,41 +351,70 @@ static void end_job(cse_registree *r)
 }
 
 /* The worker's outcome, once it is there: the credential for the next sessions. */
+static void take_ok(cse_registree *r, const cred_job *j, int64_t now_ms)
+{
+    bool had = r->have_cred;
+
+    cmn_wipe(&r->cred, sizeof(r->cred));
+    r->cred = j->cred;
+    r->have_cred = true;
+    r->cred_wait_ms = 0;
+    r->cred_error = NULL;
+    /* a Kc shorter than KC_RENEW_S (the enrolment ends soon) is not replaced at every
+     * turn, nor a certificate renewed again and again: at most one per CRED_RETRY_MAX_MS */
+    r->cred_next_ms = now_ms + CRED_RETRY_MAX_MS;
+    if (strcmp(r->cred.enrolee_id, r->cfg->cse_id) != 0)
+        CMN_WARN(SUB,
+                 "event=enrolee_id_not_cse_id enrolee_id=%s cse_id=%s "
+                 "msg=\"the registrar binds the session to the Enrolee-ID\"",
+                 r->cred.enrolee_id, r->cfg->cse_id);
+    if (j->mode == JOB_REPROVISION) {
+        r->reprov = false;
+        r->cred_fatal = false;
+        r->hs_fail = 0;
+        CMN_INFO(SUB, "event=reprovisioned enrolee_id=%s provisioning=%s credential=%s",
+                 r->cred.enrolee_id, r->cfg->registrar_prov, kind_name(r->kind));
+    }
+    if (r->kind == CRED_CERT)
+        CMN_INFO(SUB, "event=%s credential=cert enrolee_id=%s cert=%s serial=%s not_after=%lld%s",
+                 j->mode == JOB_RENEW ? "cert_renewed" : "credential_loaded", r->cred.enrolee_id,
+                 r->cred.crt, r->cred.serial, (long long)r->cred.not_after,
+                 j->enrolled_now ? " enrolled=true" : "");
+    else
+        CMN_INFO(SUB,
+                 "event=credential_loaded credential=%s enrolee_id=%s identity=%s expires=%lld%s",
+                 kind_name(r->kind), r->cred.enrolee_id, r->cred.identity,
+                 (long long)r->cred.expires, j->enrolled_now ? " enrolled=true" : "");
+    if (r->kind == CRED_KPSA)
+        CMN_INFO(SUB, "event=enrolment_loaded enrolee_id=%s kpsa_id=%s", r->cred.enrolee_id,
+                 r->cred.identity);
+    /* a renewed certificate, a new enrolment, a Kc for a refused one: the session goes
+     * over to it now (a Kc near its end: the session goes on until the registrar ends
+     * it) */
+    r->reconnect = had && (j->mode != JOB_GET);
+    if (j->mode != JOB_GET)
+        r->hs_fail = 0; /* a new credential: its handshakes counted anew */
+}
+
 static void take_job(cse_registree *r, int64_t now_ms)
 {
     cred_job *j = r->job;
+    bool refused;
 
     if (j == NULL || !atomic_load(&j->done))
         return;
     pthread_join(j->thread, NULL); /* it has ended: at once */
     r->job = NULL;
-    if (j->rc == 0) {
-        cmn_wipe(&r->cred, sizeof(r->cred));
-        r->cred = j->cred;
-        r->have_cred = true;
-        r->cred_wait_ms = 0;
-        /* a Kc shorter than KC_RENEW_S (the enrolment ends soon) is not replaced at
-         * every turn: at most one new Kc per CRED_RETRY_MAX_MS */
-        r->cred_next_ms = now_ms + CRED_RETRY_MAX_MS;
-        if (strcmp(r->cred.enrolee_id, r->cfg->cse_id) != 0)
-            CMN_WARN(SUB,
-                     "event=enrolee_id_not_cse_id enrolee_id=%s cse_id=%s "
-                     "msg=\"the registrar binds the session to the Enrolee-ID\"",
-                     r->cred.enrolee_id, r->cfg->cse_id);
-        if (r->kind == CRED_CERT)
-            CMN_INFO(SUB, "event=credential_loaded credential=cert enrolee_id=%s cert=%s%s",
-                     r->cred.enrolee_id, r->cred.crt, j->enrolled_now ? " enrolled=true" : "");
-        else
-            CMN_INFO(
-                SUB,
-                "event=credential_loaded credential=%s enrolee_id=%s identity=%s expires=%lld%s",
-                kind_name(r->kind), r->cred.enrolee_id, r->cred.identity,
-                (long long)r->cred.expires, j->enrolled_now ? " enrolled=true" : "");
-        if (r->kind == CRED_KPSA)
-            CMN_INFO(SUB, "event=enrolment_loaded enrolee_id=%s kpsa_id=%s", r->cred.enrolee_id,
-                     r->cred.identity);
-    } else if (j->rc == CMN_ECONFIG) {
+    refused = j->rc == CMN_EDENIED;
+    if (j->rc == 0 && j->unchanged) {
+        r->reprov = false;
+        CMN_INFO(SUB, "event=provisioning_unchanged provisioning=%s", r->cfg->registrar_prov);
+    } else if (j->rc == 0) {
+        take_ok(r, j, now_ms);
+    } else if (strcmp(j->step, "mismatch") == 0) {
         r->cred_fatal = true; /* another registrar's enrolment: the operator's to fix */
+        r->reprov = false;
+        r->cred_error = "enrolment_mismatch";
         CMN_ERR(SUB, "event=enrolment_mismatch enrolment_registrar=%s registrar=%s",
                 j->registrar_seen, r->cfg->registrar_cse_id);
     } else {
@@ -252,24 +422,97 @@ static void take_job(cse_registree *r, int64_t now_ms)
         if (r->cred_wait_ms > CRED_RETRY_MAX_MS)
             r->cred_wait_ms = CRED_RETRY_MAX_MS;
         r->cred_next_ms = now_ms + r->cred_wait_ms;
-        CMN_WARN(SUB, "event=%s credential=%s step=%s provisioning=%s err=%s retry_ms=%d",
-                 strcmp(j->step, "enrol") == 0 || strcmp(j->step, "cert") == 0
-                     ? "enrolment_failed"
-                     : "credential_failed",
-                 kind_name(r->kind), j->step, r->cfg->registrar_prov, cmn_strerror(j->rc),
-                 r->cred_wait_ms);
+        r->reprov_next_ms = r->cred_next_ms;
+        if (j->mode == JOB_RENEW)
+            r->cred_error = refused ? "cert_renewal_refused" : "cert_renewal_failed";
+        else if (strcmp(j->step, "enrol") == 0 || strcmp(j->step, "cert") == 0)
+            r->cred_error = refused ? "enrolment_refused" : "enrolment_failed";
+        else
+            r->cred_error = "credential_failed";
+        /* refused by the MEF (revoked, or a provisioning file it does not know yet):
+         * never anything but this file's Kpm, retried with backoff */
+        CMN_WARN(SUB, "event=%s credential=%s for=%s step=%s provisioning=%s err=%s retry_ms=%d",
+                 r->cred_error, kind_name(r->kind), mode_name(j->mode), j->step,
+                 r->cfg->registrar_prov, cmn_strerror(j->rc), r->cred_wait_ms);
     }
     cmn_free_secret(j, sizeof(*j));
 }
 
-/* Whether a (new) credential is to be asked for now: none yet, or a Kc near its end. */
-static bool cred_wanted(const cse_registree *r, int64_t now_ms)
+/* The certificate's renewal is due: less than [registrar] renew_margin_s left, or
+ * half its lifetime gone when that comes later (a margin longer than the lifetime
+ * would renew at every turn). */
+static bool cert_renewal_due(const cse_registree *r, int64_t now)
 {
-    if (!r->dtls || r->job != NULL || r->cred_fatal || now_ms < r->cred_next_ms)
+    int64_t margin = r->cfg->registrar_renew_margin_s;
+    int64_t half = (r->cred.not_after - r->cred.not_before) / 2;
+
+    if (r->cred.not_after == 0)
         return false;
+    return r->cred.not_after - now < (half < margin ? half : margin);
+}
+
+/* Which run of the worker is due now, if any: a new provisioning file, no credential
+ * yet, a Kc the registrar refuses, a Kc near its end, a certificate to renew. */
+static bool cred_wanted(const cse_registree *r, int64_t now_ms, job_mode *mode)
+{
+    int64_t now = (int64_t)time(NULL);
+
+    if (!r->dtls || r->job != NULL)
+        return false;
+    if (r->reprov) {
+        *mode = JOB_REPROVISION;
+        return now_ms >= r->reprov_next_ms;
+    }
+    if (r->cred_fatal)
+        return false;
+    if (r->kind == CRED_MAF && r->have_cred && r->kc_refused) {
+        *mode = JOB_NEW_KC;
+        return now_ms >= r->kc_next_ms;
+    }
+    if (now_ms < r->cred_next_ms)
+        return false;
+    *mode = JOB_GET;
     if (!r->have_cred)
         return true;
-    return r->kind == CRED_MAF && r->cred.expires - (int64_t)time(NULL) < KC_RENEW_S;
+    if (r->kind == CRED_CERT) {
+        *mode = JOB_RENEW;
+        return cert_renewal_due(r, now);
+    }
+    return r->kind == CRED_MAF && r->cred.expires - now < KC_RENEW_S;
+}
+
+/* A new provisioning file at [registrar] provisioning (the operator re-provisioned the
+ * MN-CSE): looked at once a second; the worker enrols with it if it is not the one
+ * the enrolment was made with. */
+static bool prov_changed(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino != b->st_ino || a->st_size != b->st_size ||
+           a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+static void watch_prov(cse_registree *r, int64_t now_ms)
+{
+    struct stat st;
+
+    if (!r->dtls || now_ms < r->prov_check_ms)
+        return;
+    r->prov_check_ms = now_ms + PROV_CHECK_MS;
+    if (stat(r->cfg->registrar_prov, &st) != 0 || !prov_changed(&st, &r->prov_st))
+        return;
+    r->prov_st = st;
+    r->reprov = true;
+    r->reprov_next_ms = 0;
+    CMN_INFO(SUB, "event=provisioning_changed provisioning=%s", r->cfg->registrar_prov);
+}
+
+int cse_registree_reload(cse_registree *r)
+{
+    if (r == NULL || !r->dtls)
+        return CMN_EINVAL;
+    r->reprov = true;
+    r->reprov_next_ms = 0;
+    CMN_INFO(SUB, "event=provisioning_reread provisioning=%s", r->cfg->registrar_prov);
+    return 0;
 }
 
 /* ---- the session ------------------------------------------------------------------- */
@@ -284,12 +527,51 @@ static int address_of(const char *poa, coap_address_t *ret)
 
 static void drop_session(cse_registree *r)
 {
+    coap_session_t *s = r->s;
+
+    if (s == NULL)
+        return;
+    r->s = NULL; /* before the exchanges on it are failed (their callbacks run now) */
+    r->s_up = false;
+    cse_client_session_gone(r->cl, s);
+    cse_saef_unbind_peer(s);
+    coap_session_release(s);
+}
+
+/* The session ended. One that never came up is a failed handshake: the registrar
+ * refuses the credential (revoked, expired, a Kc it cannot get), or is away. Retried
+ * 1 s, then doubling to 30 s; a Kc refused twice is replaced at once (kc_retry_s
+ * bounding); the Kpsa or certificate is not: the MN-CSE does not re-enrol by itself
+ * with the same provisioning (fail closed), it waits for a new one. */
+static void session_ended(cse_registree *r, int64_t now_ms)
+{
+    int64_t wait = RETRY_MS;
+
     if (r->s == NULL)
         return;
-    cse_client_session_gone(r->cl, r->s);
-    cse_saef_unbind_peer(r->s);
-    coap_session_release(r->s);
-    r->s = NULL;
+    if (r->s_up) {
+        r->hs_fail = 0;
+        drop_session(r);
+        return;
+    }
+    drop_session(r);
+    r->hs_fail++;
+    for (int i = 1; i < r->hs_fail && wait < CRED_RETRY_MAX_MS; i++)
+        wait *= 2;
+    r->next_ms = now_ms + (wait < CRED_RETRY_MAX_MS ? wait : CRED_RETRY_MAX_MS);
+    if (r->kind == CRED_MAF && r->dtls && r->hs_fail >= HS_KC_REFUSED_AFTER && !r->kc_refused &&
+        r->job == NULL) {
+        r->kc_refused = true;
+        CMN_WARN(SUB, "event=kc_refused identity=%s failures=%d msg=\"a new Kc%s\"",
+                 r->cred.identity, r->hs_fail, now_ms < r->kc_next_ms ? " after kc_retry_s" : "");
+    } else if (r->kind != CRED_MAF && r->dtls && r->hs_fail == HS_REFUSED_AFTER) {
+        CMN_ERR(SUB,
+                "event=registrar_refuses_credential credential=%s identity=%s failures=%d "
+                "provisioning=%s msg=\"revoked or expired? no re-enrolment with the same "
+                "provisioning: re-provision the MN-CSE (a new file there, or SIGHUP)\"",
+                kind_name(r->kind), r->kind == CRED_CERT ? r->cred.serial : r->cred.identity,
+                r->hs_fail, r->cfg->registrar_prov);
+    }
 }
 
 /* The registrar's certificate (TS-0003 8.2.2.2, the CSE as Entity A): libcoap has
@@ -552,6 +834,11 @@ static void answered(void *arg, const coap_pdu_t *answer)
 
     r->waiting = false;
     r->xid = 0;
+    if (answer != NULL && r->s != NULL) {
+        r->s_up = true; /* an answer came: the handshake went through */
+        r->hs_fail = 0;
+        r->kc_refused = false;
+    }
     if (answer == NULL) { /* the registrar restarted or is away: a new session next time */
         CMN_WARN(SUB, "event=registrar_not_answering step=%d", (int)r->step);
         r->registered = r->step == STEP_DELETE ? r->registered : false;
@@ -616,24 +903,48 @@ static void answered(void *arg, const coap_pdu_t *answer)
 
 void cse_registree_process(cse_registree *r, int64_t now_ms)
 {
+    job_mode mode = JOB_GET;
+
     if (r == NULL)
         return;
     take_job(r, now_ms);
-    if (cred_wanted(r, now_ms))
-        start_job(r);
+    watch_prov(r, now_ms);
+    if (cred_wanted(r, now_ms, &mode)) {
+        if (mode == JOB_NEW_KC) {
+            r->kc_refused = false;
+            r->kc_next_ms = now_ms + (int64_t)r->cfg->registrar_kc_retry_s * 1000;
+        }
+        start_job(r, mode);
+    }
+    if (r->s != NULL && !r->s_up &&
+        coap_session_get_state(r->s) == COAP_SESSION_STATE_ESTABLISHED) {
+        r->s_up = true;
+        r->hs_fail = 0;
+        r->kc_refused = false;
+    }
     /* closed by the registrar (e.g. revoked: close_notify) or failed, also while an
      * exchange waits on it: that exchange fails now (cse_client_session_gone), not at its
      * timeout */
     if (r->s != NULL && coap_session_get_state(r->s) == COAP_SESSION_STATE_NONE) {
-        CMN_WARN(SUB, "event=registrar_session_closed");
-        drop_session(r);
+        CMN_WARN(SUB, "event=registrar_session_closed handshake=%s", r->s_up ? "done" : "failed");
+        session_ended(r, now_ms);
         r->registered = false;
+        r->stale = false;
     }
     if (r->waiting || r->left || (r->dtls && !r->have_cred))
         return;
     if (r->stale) {
         r->stale = false;
-        drop_session(r);
+        session_ended(r, now_ms);
+    }
+    if (r->reconnect) { /* a new credential: over to it (the registration stays) */
+        r->reconnect = false;
+        if (r->s != NULL) {
+            CMN_INFO(SUB, "event=registrar_reconnect reason=new_credential credential=%s",
+                     kind_name(r->kind));
+            drop_session(r);
+        }
+        r->next_ms = now_ms;
     }
     if (now_ms < r->next_ms && !(r->registered && r->node->csr_changed))
         return;
@@ -710,8 +1021,12 @@ int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx
              : r->kind == CRED_MAF  ? "dtls_psk_kc"
                                     : "dtls_psk_kpsa",
              r->poa);
-    if (r->dtls)
-        start_job(r); /* the enrolment (first start), certificate or Kc: in the background */
+    if (r->dtls) {
+        if (stat(cfg->registrar_prov, &r->prov_st) != 0)
+            memset(&r->prov_st, 0, sizeof(r->prov_st));
+        start_job(r, JOB_GET); /* the enrolment (first start), certificate or Kc: in the
+                                  background */
+    }
     *ret = r;
     return 0;
 }
@@ -737,4 +1052,32 @@ bool cse_registree_registered(const cse_registree *r)
 uint64_t cse_registree_count(const cse_registree *r)
 {
     return r != NULL ? r->n_registrations : 0;
+}
+
+void cse_registree_info(const cse_registree *r, cse_registree_status *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->credential = "-";
+    ret->state = "-";
+    if (r == NULL)
+        return;
+    ret->credential = r->dtls ? kind_name(r->kind) : "plain_coap";
+    if (r->have_cred) {
+        snprintf(ret->id, sizeof(ret->id), "%s",
+                 r->kind == CRED_CERT ? r->cred.serial : r->cred.identity);
+        ret->expires = r->kind == CRED_CERT ? r->cred.not_after : r->cred.expires;
+    }
+    ret->error = r->cred_error;
+    if (r->left)
+        ret->state = "deregistered";
+    else if (r->registered)
+        ret->state = "registered";
+    else if (r->cred_fatal)
+        ret->state = "enrolment_mismatch";
+    else if (r->dtls && !r->have_cred)
+        ret->state = r->cred_error != NULL ? r->cred_error : "obtaining_credential";
+    else if (r->dtls && r->hs_fail >= HS_REFUSED_AFTER)
+        ret->state = "credential_refused";
+    else
+        ret->state = "connecting";
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmn_kdf.h"
 #include "cse_client.h"
 #include "cse_config.h"
 #include "cse_request.h"
@@ -24,10 +25,12 @@ typedef struct cse_registree cse_registree;
 /* For [cse] type = MN. Over coaps:// the MN-CSE's credential for the SAEF ([registrar]
  * credential: kpsa, cert or maf) is obtained through libtepae from [registrar]
  * provisioning/state by a worker thread, never by the loop: the first enrolment (the
- * state file has none), the certificate (cert), a Kc from the MAF (maf, again before it
- * expires); a failure is logged and retried (1 s doubling to 30 s), an enrolment whose
- * registrar is not [registrar] cse_id is logged (event=enrolment_mismatch) and not
- * retried. Meanwhile the CSE serves its own clients. ctx is the client context
+ * state file has none), the certificate (cert; renewed [registrar] renew_margin_s before
+ * its notAfter), a Kc from the MAF (maf, again before it expires, and when the
+ * registrar refuses the current one: at most one per [registrar] kc_retry_s), a new
+ * enrolment when the provisioning file is replaced; a failure is logged and retried
+ * (1 s doubling to 30 s), an enrolment whose registrar is not [registrar] cse_id is
+ * logged (event=enrolment_mismatch) and not retried until a new provisioning file. Meanwhile the CSE serves its own clients. ctx is the client context
  * (cse_coap_client_context); cfg, node, ctx and cl are borrowed and must outlive it. */
 int cse_registree_new(const cse_config *cfg, cse_node *node, coap_context_t *ctx, cse_client *cl,
                       cse_registree **ret);
@@ -46,5 +49,26 @@ int cse_registree_rejoin(cse_registree *r);
 /* For tepctl status: registered now, and the registrations made since the start. */
 bool cse_registree_registered(const cse_registree *r);
 uint64_t cse_registree_count(const cse_registree *r);
+
+/* For tepctl status: the credential for the registrar and the registration's state. */
+typedef struct {
+    const char *credential;  /* kpsa, cert, maf, plain_coap; "-" for NULL (an IN-CSE) */
+    char id[CMN_KEY_ID_MAX]; /* KpsaID, the Kc's Key Identifier, the certificate's serial */
+    int64_t expires;         /* Unix s: the certificate's notAfter, the Kc's or the
+                               enrolment's expiry; 0 while there is no credential */
+    const char *state;       /* registered, connecting, credential_refused (handshakes
+                               refused), obtaining_credential, enrolment_refused,
+                               enrolment_failed, credential_failed, enrolment_mismatch,
+                               deregistered */
+    const char *error;       /* the worker's last failure (e.g. cert_renewal_refused), NULL */
+} cse_registree_status;
+void cse_registree_info(const cse_registree *r, cse_registree_status *ret);
+
+/* SIGHUP: the provisioning file is read again and, when it is not the one the
+ * enrolment was made with (re-provisioned, TS-0003 8.3.1.2), the MN-CSE enrols with it
+ * (as it does by itself when the file changes: it is looked at every second). A
+ * revoked MN-CSE never re-enrols with the file it was revoked with. CMN_EINVAL for
+ * NULL or plain CoAP. */
+int cse_registree_reload(cse_registree *r);
 
 #endif
