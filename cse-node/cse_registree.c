@@ -431,9 +431,9 @@ static void take_job(cse_registree *r, int64_t now_ms)
             r->cred_error = "credential_failed";
         /* refused by the MEF (revoked, or a provisioning file it does not know yet):
          * never anything but this file's Kpm, retried with backoff */
-        CMN_WARN(SUB, "event=%s credential=%s for=%s step=%s provisioning=%s err=%s retry_ms=%d",
-                 r->cred_error, kind_name(r->kind), mode_name(j->mode), j->step,
-                 r->cfg->registrar_prov, cmn_strerror(j->rc), r->cred_wait_ms);
+        CMN_WARN(SUB, "event=%s credential=%s step=%s provisioning=%s err=%s retry_ms=%d for=%s",
+                 r->cred_error, kind_name(r->kind), j->step, r->cfg->registrar_prov,
+                 cmn_strerror(j->rc), r->cred_wait_ms, mode_name(j->mode));
     }
     cmn_free_secret(j, sizeof(*j));
 }
