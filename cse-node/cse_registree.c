@@ -1,4 +1,5 @@
 /* The MN-CSE's registration to its registrar (see cse_registree.h). */
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -179,13 +180,18 @@ static int remember_enrolled_with(const char *state, const char *hex)
 {
     char path[PATH_MAX + 8], tmp[PATH_MAX + 16];
     FILE *f;
+    int fd;
     int rc;
 
     snprintf(path, sizeof(path), "%s.prov", state);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
-    if (f == NULL)
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600); /* like the state file */
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return CMN_EIO;
+    }
     rc = fprintf(f, "%s\n", hex) < 0 ? CMN_EIO : 0;
     if (fclose(f) != 0 || rc != 0 || rename(tmp, path) != 0) {
         unlink(tmp);

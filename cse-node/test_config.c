@@ -88,6 +88,36 @@ static void test_credential_each_value(void **state)
     }
 }
 
+/* renew_margin_s and kc_retry_s: their defaults (a week, 30 s), a value, and one out of
+ * bounds refused with its file and line. */
+static void test_renew_margin_and_kc_retry(void **state)
+{
+    fixture *f = *state;
+    cse_config cfg;
+    char err[512], where[TST_DIR_MAX + 32];
+
+    assert_int_equal(load(f, "coaps://127.0.0.1:5684", "", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.registrar_renew_margin_s, 604800);
+    assert_int_equal(cfg.registrar_kc_retry_s, 30);
+    cse_config_free(&cfg);
+    assert_int_equal(load(f, "coaps://127.0.0.1:5684", "renew_margin_s = 40\nkc_retry_s = 5\n",
+                          &cfg, err, sizeof(err)),
+                     0);
+    assert_int_equal(cfg.registrar_renew_margin_s, 40);
+    assert_int_equal(cfg.registrar_kc_retry_s, 5);
+    cse_config_free(&cfg);
+    snprintf(where, sizeof(where), "%s:10", f->path);
+    assert_int_not_equal(
+        load(f, "coaps://127.0.0.1:5684", "kc_retry_s = 0\n", &cfg, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, where));
+    assert_non_null(strstr(err, "kc_retry_s"));
+    cse_config_free(&cfg);
+    assert_int_not_equal(
+        load(f, "coaps://127.0.0.1:5684", "renew_margin_s = 5\n", &cfg, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "renew_margin_s"));
+    cse_config_free(&cfg);
+}
+
 /* An unknown value: refused with its file and line (10) and what is allowed. */
 static void test_credential_unknown_value_names_file_and_line(void **state)
 {
@@ -291,6 +321,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_credential_default_is_kpsa, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credential_each_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renew_margin_and_kc_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credential_unknown_value_names_file_and_line, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cert_or_maf_needs_coaps, setup, teardown),
