@@ -102,11 +102,16 @@ struct cse_registree {
     int64_t reprov_next_ms; /* its next try (after a refusal: backoff) */
     struct stat prov_st;    /* the provisioning file as last seen */
     int64_t prov_check_ms;
-    bool s_up;          /* the session came up (its handshake succeeded) */
-    int hs_fail;        /* sessions in a row whose handshake failed */
-    bool kc_refused;    /* a new Kc is wanted: the registrar refuses this one */
-    int64_t kc_next_ms; /* not before ([registrar] kc_retry_s after the last) */
-    bool reconnect;     /* a new credential: a new session at the next turn */
+    bool s_up;              /* the session came up (its handshake succeeded) */
+    int hs_fail;            /* sessions in a row whose handshake failed */
+    bool kc_refused;        /* a new Kc is wanted: the registrar refuses this one */
+    int64_t kc_next_ms;     /* not before ([registrar] kc_retry_s after the last) */
+    bool reconnect;         /* a new credential: a new session at the next turn */
+    coap_session_t *s_next; /* the new credential's session while the old one serves */
+    int64_t s_next_until;   /* it must be up by then, else it is given up */
+    coap_session_t *s_old;  /* the old one after the switch, for the answers on their way */
+    int64_t s_old_until;    /* released then */
+    int64_t reconnect_ms;   /* a failed switch is tried again then */
     char sni[256];
     char rn[128];    /* the <remoteCSE>'s name at the registrar */
     char rname[128]; /* the registrar's CSEBase name */
@@ -637,23 +642,82 @@ static coap_session_t *open_psk(cse_registree *r, const coap_address_t *a)
     return coap_new_client_session_psk2(r->ctx, NULL, a, COAP_PROTO_DTLS, &setup);
 }
 
-static int connect_registrar(cse_registree *r)
+static int open_session(cse_registree *r, coap_session_t **ret)
 {
     coap_address_t a;
 
+    *ret = NULL;
     if (address_of(r->cfg->registrar_poa, &a) != 0)
         return CMN_EINVAL;
     if (r->dtls && !r->have_cred) {
         return CMN_ESTATE; /* the worker is getting it */
     } else if (r->dtls) {
-        r->s = r->kind == CRED_CERT ? open_cert(r, &a) : open_psk(r, &a);
+        *ret = r->kind == CRED_CERT ? open_cert(r, &a) : open_psk(r, &a);
     } else {
-        r->s = coap_new_client_session(r->ctx, NULL, &a, COAP_PROTO_UDP);
+        *ret = coap_new_client_session(r->ctx, NULL, &a, COAP_PROTO_UDP);
     }
-    if (r->s == NULL)
+    if (*ret == NULL)
         return CMN_ECOAP;
     /* requests the registrar sends back on it are its own (cse_saef.h) */
-    return cse_saef_bind_peer(r->s, r->cfg->registrar_cse_id);
+    return cse_saef_bind_peer(*ret, r->cfg->registrar_cse_id);
+}
+
+static int connect_registrar(cse_registree *r)
+{
+    return open_session(r, &r->s);
+}
+
+static void release_extra(cse_registree *r, coap_session_t **s)
+{
+    if (*s == NULL)
+        return;
+    cse_client_session_gone(r->cl, *s);
+    cse_saef_unbind_peer(*s);
+    coap_session_release(*s);
+    *s = NULL;
+}
+
+/* Make before break: a new credential (a renewed certificate, a new enrolment, a new
+ * Kc) while the session is up opens a second session with it; once that one is up it
+ * becomes the uplink (the registrar's route goes over to it) and the old one stays
+ * ANSWER_WAIT_MS for the answers on their way, then goes. A new session that does not
+ * come up within ANSWER_WAIT_MS is given up and tried again 5 s later; the old one
+ * serves meanwhile (its credential is still good until the registrar says otherwise). */
+static void switch_sessions(cse_registree *r, int64_t now_ms)
+{
+    coap_session_state_t st;
+
+    if (r->s_old != NULL && now_ms >= r->s_old_until) {
+        CMN_INFO(SUB, "event=registrar_old_session_released");
+        release_extra(r, &r->s_old);
+    }
+    if (r->s_next == NULL)
+        return;
+    if (r->s == NULL) { /* the old one went meanwhile: the new one is the session */
+        r->s = r->s_next;
+        r->s_next = NULL;
+        return;
+    }
+    st = coap_session_get_state(r->s_next);
+    if (st == COAP_SESSION_STATE_ESTABLISHED && !r->waiting) {
+        release_extra(r, &r->s_old);
+        r->s_old = r->s;
+        r->s_old_until = now_ms + ANSWER_WAIT_MS;
+        r->s = r->s_next;
+        r->s_next = NULL;
+        r->s_up = true;
+        r->hs_fail = 0;
+        r->next_ms = now_ms; /* the registration checked on it at once */
+        CMN_INFO(SUB, "event=registrar_session_switched credential=%s", kind_name(r->kind));
+    } else if (st == COAP_SESSION_STATE_NONE || now_ms >= r->s_next_until) {
+        CMN_WARN(SUB,
+                 "event=registrar_switch_failed credential=%s reason=%s msg=\"the old "
+                 "session serves; tried again in 5 s\"",
+                 kind_name(r->kind), st == COAP_SESSION_STATE_NONE ? "handshake" : "timeout");
+        release_extra(r, &r->s_next);
+        r->reconnect = true;
+        r->reconnect_ms = now_ms + 5000;
+    }
 }
 
 coap_session_t *cse_registree_session(void *arg)
@@ -937,20 +1001,30 @@ void cse_registree_process(cse_registree *r, int64_t now_ms)
         r->registered = false;
         r->stale = false;
     }
+    switch_sessions(r, now_ms);
     if (r->waiting || r->left || (r->dtls && !r->have_cred))
         return;
     if (r->stale) {
         r->stale = false;
         session_ended(r, now_ms);
     }
-    if (r->reconnect) { /* a new credential: over to it (the registration stays) */
+    if (r->reconnect && now_ms >= r->reconnect_ms && r->s_next == NULL) {
+        /* a new credential: over to it (the registration stays) */
         r->reconnect = false;
-        if (r->s != NULL) {
-            CMN_INFO(SUB, "event=registrar_reconnect reason=new_credential credential=%s",
+        if (r->s != NULL && r->s_up && open_session(r, &r->s_next) == 0) { /* make before break */
+            r->s_next_until = now_ms + ANSWER_WAIT_MS;
+            CMN_INFO(SUB,
+                     "event=registrar_reconnect reason=new_credential credential=%s how=overlap",
                      kind_name(r->kind));
+        } else {
+            release_extra(r, &r->s_next); /* open_session may leave one unbound */
+            if (r->s != NULL)
+                CMN_INFO(SUB,
+                         "event=registrar_reconnect reason=new_credential credential=%s how=new",
+                         kind_name(r->kind));
             drop_session(r);
+            r->next_ms = now_ms;
         }
-        r->next_ms = now_ms;
     }
     if (now_ms < r->next_ms && !(r->registered && r->node->csr_changed))
         return;
@@ -1043,6 +1117,8 @@ void cse_registree_free(cse_registree *r)
         return;
     if (r->xid != 0)
         cse_client_forget(r->cl, r->xid);
+    release_extra(r, &r->s_next);
+    release_extra(r, &r->s_old);
     drop_session(r);
     end_job(r);
     free(r->dcse_sent);

@@ -12,6 +12,7 @@ not enrol again by itself: it stays cut off, saying why."""
 
 import os
 import subprocess
+import threading
 import time
 
 import pytest
@@ -126,16 +127,40 @@ def test_status_names_the_certificate(gw):
 
 
 def test_certificate_renewed_before_it_ends_and_service_goes_on(gw):
+    """Renewed before notAfter; the new session is made before the old one is broken:
+    an IN-side reader that reads the device's data back to back all through the switch
+    never misses (no 5103 while the MN-CSE goes over to the new certificate)."""
     p, mn = gw
     first, first_end = _cert(os.path.join(p.dir, "mnr.state.crt.pem"))
-    deadline = time.monotonic() + LIFETIME
-    while not _renewals(mn) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    misses, reads, stop = [], [0], threading.Event()
+
+    def reader():
+        with OneM2MClient("127.0.0.1", p.ports["cse_coap"], "CAdmin") as c:
+            while not stop.is_set():
+                r = c.retrieve("~/mnr/mnr/Cgwdev/data/la")
+                reads[0] += 1
+                if r.rsc != 2000:
+                    misses.append((time.time(), r.rsc))
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + LIFETIME
+        while "event=registrar_old_session_released" not in mn.log() and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        stop.set()
+        t.join(10)
     assert _renewals(mn), mn.tail()
     renewed = _renewals(mn)[0]
     assert renewed != first
     assert time.time() < first_end, "renewed only after notAfter"
-    mn.wait_log(r"event=registrar_reconnect reason=new_credential credential=cert", 5)
+    mn.wait_log(r"event=registrar_reconnect reason=new_credential credential=cert how=overlap", 1)
+    mn.wait_log(r"event=registrar_session_switched credential=cert", 1)
+    mn.wait_log(r"event=registrar_old_session_released", 1)
+    assert reads[0] > 20 and not misses, (reads, misses, mn.tail())
     p["cse"].wait_log(r"event=session_bound identity=cert:%s enrolee_id=/mnr" % renewed, 10)
     # the enrolment stays: the MEF issued it in a session with the current certificate
     assert "enrolled=true" not in "\n".join(
