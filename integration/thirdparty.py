@@ -235,13 +235,16 @@ def parse_trace_pdu(line):
 
 
 def coap_client(variant, url, method, originator, ty=None, body=None, psk=None, timeout=10.0,
-                rqi="cc-1"):
+                rqi="cc-1", local_port=None):
     """One request with coap-client-<variant>; (Reply or None, the whole trace).
     psk: (identity, key bytes) for coaps:// URLs. The oneM2M options From, RQI, RVI and
-    TY are sent with -O (TY as a one-byte uint), the body as application/json."""
+    TY are sent with -O (TY as a one-byte uint), the body as application/json.
+    local_port: the client's own UDP port (-p; default: one the kernel picks)."""
     argv = [COAP_CLIENTS[variant], "-v", "7", "-B", str(int(timeout)), "-m", method,
             "-O", "%d,%s" % (OPT_FR, originator), "-O", "%d,%s" % (OPT_RQI, rqi),
             "-O", "%d,3" % OPT_RVI]
+    if local_port is not None:
+        argv += ["-p", str(local_port)]
     if ty is not None:
         argv += ["-O", "%d,0x%02x" % (OPT_TY, ty)]
     if body is not None:
