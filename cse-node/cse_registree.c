@@ -935,6 +935,11 @@ static void answered(void *arg, const coap_pdu_t *answer)
         if (a.rsc == CMN_RSC_UPDATED) {
             registered(r, "update");
             send_step(r, STEP_REGISTRAR);
+        } else if (a.rsc == CMN_RSC_NOT_FOUND) {
+            /* deleted there (de-registered by its admin, or its store is new) between a
+             * check and this update: lost as a check would have found; again at once */
+            CMN_WARN(SUB, "event=registration_lost rsc=%u step=update", a.rsc);
+            r->registered = false;
         } else {
             CMN_WARN(SUB, "event=registration_update_refused rsc=%u", a.rsc);
             r->registered = false;
@@ -947,7 +952,7 @@ static void answered(void *arg, const coap_pdu_t *answer)
         } else if (a.rsc == CMN_RSC_OK) {
             r->next_ms = now + (int64_t)r->cfg->registrar_check_s * 1000;
         } else {
-            CMN_WARN(SUB, "event=registration_lost rsc=%u", a.rsc);
+            CMN_WARN(SUB, "event=registration_lost rsc=%u step=check", a.rsc);
             r->registered = false; /* deleted there, or its store is new: again */
         }
         break;
