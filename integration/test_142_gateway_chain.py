@@ -81,11 +81,15 @@ def test_in_cse_restart_re_registration(chain):
     """The IN-CSE restarts: the gateways' sessions are gone; they notice, connect again and
     the application reaches /mn2 again."""
     p, mn1, mn2, app, admin = chain
+    before = mn1.log(since_start=False).count("event=registrar_represented")
     p["cse"].stop()
     p["cse"].start()
     assert until(lambda: app.run("retrieve", "~/mn2/mn2").rsc == 4103, 20), mn1.tail()
     assert "event=registrar_not_answering" in mn1.log() or \
         "event=registrar_session_closed" in mn1.log(), mn1.tail()
+    # registered again (CREATE 4117, then UPDATE): the route works before that is done
+    wait_registered(mn1, before + 1)
+    assert "how=update" in mn1.log(), mn1.tail()
 
 
 def test_de_registration_removes_the_route_until_registered_again(chain):
