@@ -268,6 +268,16 @@ def _enroller_restarted(s):
     s.provision("gwdev2", "--target", "/mn-cse2")
     rc, out = s.device("gwdev2", "run")
     assert rc == 0 and "RSC=2001" in out, out
+    # a gateway's key is not the enroller's admin key ([bus] admin_keys): mn-cse1 cannot
+    # revoke mn-cse2's device (docker/README.md "Who may administer")
+    rc, out = s.run(["docker", "exec", s.task("mn-cse1"), "tepctl", "--config",
+                     "/etc/tep/cse.ini", "--admin", "tcp://enroller:7103", "enrolee", "revoke",
+                     "gwdev2"], cap=60)
+    assert rc == 3 and "not a key allowed to administer" in out, out
+    _, log = s.run(["docker", "logs", s.task("enroller")], cap=60)
+    assert "event=admin_refused" in log and "op=enrolee_revoke" in log, log[-3000:]
+    rc, out = s.tepctl("enroller", "enrolee", "show", "gwdev2")
+    assert rc == 0 and "STATE=active" in out, out
     rc, out = s.tepctl("enroller", "enrolee", "revoke", "gwdev1")
     assert rc == 0, out
     rc, out = _retry(lambda: s.device("gwdev1", "retrieve", "mn-cse1/Cgwdev1/data"),

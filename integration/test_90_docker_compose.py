@@ -296,6 +296,23 @@ def _gateway_devices(c):
         assert "/" + mn in rows, out  # the gateway itself, Enrolee-ID = its CSE-ID
 
 
+def _gateway_key_cannot_administer(c):
+    """A gateway's CURVE key is admitted on the bus but is not in the enroller's [bus]
+    admin_keys (docker/README.md "Who may administer"): mn-cse1 revoking mn-cse2's device
+    is refused and logged, gwdev2 stays enrolled; the operator's tepctl is answered."""
+    rc, out = c.compose("exec", "-T", "mn-cse1", "tepctl", "--config", "/etc/tep/cse.ini",
+                        "--admin", "tcp://enroller:7103", "enrolee", "revoke", "gwdev2",
+                        cap=60)
+    assert rc == 3 and "not a key allowed to administer" in out, out
+    rc, key = c.compose("exec", "-T", "mn-cse1", "cat", "/var/lib/tep/bus-keys/mn-cse1.pub",
+                        cap=30)
+    assert rc == 0 and len(key.strip()) == 40, key
+    assert ("event=admin_refused peer_key=%s op=enrolee_revoke" % key.strip()[:8]
+            in c.logs("enroller", tail="all"))
+    rc, out = c.tepctl("enrolee", "show", "gwdev2")
+    assert rc == 0 and "STATE=active" in out, out
+
+
 def _in_app_reads_through_the_in_cse(c):
     """device01 at the IN-CSE reads gwdev1's data through the IN-CSE, forwarded to
     mn-cse1 over its DTLS association; mn-cse1, the hosting CSE, decides: 4103 until
@@ -413,6 +430,7 @@ def test_compose_platform_end_to_end(tmp_path):
         t_gw = time.monotonic()
         _gateways_registered(c)
         _gateway_devices(c)
+        _gateway_key_cannot_administer(c)
         _in_app_reads_through_the_in_cse(c)
         gw_secs = time.monotonic() - t_gw
 
