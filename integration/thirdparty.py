@@ -12,6 +12,7 @@
 
 Both return a Reply: CoAP code ("2.01"), RSC, RQI, Location-Path, parsed JSON body."""
 
+import itertools
 import json
 import os
 import re
@@ -234,12 +235,19 @@ def parse_trace_pdu(line):
     return Reply(m.group(2), rsc, rqi, "/".join(location), m.group(4), m.group(1))
 
 
+_rqis = itertools.count(1)
+
+
 def coap_client(variant, url, method, originator, ty=None, body=None, psk=None, timeout=10.0,
-                rqi="cc-1", local_port=None):
+                rqi=None, local_port=None):
     """One request with coap-client-<variant>; (Reply or None, the whole trace).
     psk: (identity, key bytes) for coaps:// URLs. The oneM2M options From, RQI, RVI and
-    TY are sent with -O (TY as a one-byte uint), the body as application/json.
+    TY are sent with -O (TY as a one-byte uint), the body as application/json. rqi: the
+    Request Identifier (default: one unique to this process); the answer is the first
+    received response that echoes it (or carries none, as libcoap's own 4.xx do).
     local_port: the client's own UDP port (-p; default: one the kernel picks)."""
+    if rqi is None:
+        rqi = "cc-%d-%d" % (os.getpid(), next(_rqis))
     argv = [COAP_CLIENTS[variant], "-v", "7", "-B", str(int(timeout)), "-m", method,
             "-O", "%d,%s" % (OPT_FR, originator), "-O", "%d,%s" % (OPT_RQI, rqi),
             "-O", "%d,3" % OPT_RVI]
@@ -253,7 +261,7 @@ def coap_client(variant, url, method, originator, ty=None, body=None, psk=None, 
         argv += ["-u", psk[0].encode(), "-k", psk[1]]
     argv.append(url.encode())
     for _ in range(3):
-        reply, trace = _until_response(argv, timeout + 2)
+        reply, trace = _until_response(argv, timeout + 2, rqi)
         if reply is not None or not _talked_to_itself(trace):
             break
     return reply, trace
@@ -269,8 +277,12 @@ def _talked_to_itself(trace):
     return any(m.group(1) == m.group(2) for m in _SESSION.finditer(trace))
 
 
-def _until_response(argv, timeout):
-    """Runs argv, reading its trace until a response shows (then stops it) or timeout."""
+def _until_response(argv, timeout, rqi=None):
+    """Runs argv, reading its trace until a response shows (then stops it) or timeout.
+    With rqi, a response echoing another RQI is not the answer: the kernel may hand
+    coap-client a port an earlier, killed coap-client had, and tep-cse may still be
+    retransmitting a separate (CON) response to that one there; coap-client drops it (its
+    token is unknown) but the trace shows it."""
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
     trace, buf, reply = [], b"", None
@@ -291,6 +303,8 @@ def _until_response(argv, timeout):
                 reply = parse_trace_pdu(text)
                 if reply is not None and reply.code == "2.31":
                     reply = None  # Block1 Continue: the answer comes with the last block
+                elif reply is not None and rqi is not None and reply.rqi not in (None, rqi):
+                    reply = None  # another request's answer (see above)
     finally:
         p.kill()
         p.wait()
