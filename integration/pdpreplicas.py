@@ -59,7 +59,11 @@ class Replica(harness.Daemon):
     def audit(self, originator, last=1000):
         r = self.tepctl("audit", "--originator", originator, "--last", str(last))
         assert r.rc == 0, str(r)
-        return r.out.splitlines()
+        lines = r.out.splitlines()
+        # a full listing may have cut older records: counts from it would be wrong
+        assert len(lines) < last, "%s: %d audit lines, the listing's limit" % (self.name,
+                                                                            len(lines))
+        return lines
 
 
 def add_replicas(p, n=2, max_lag_ms=5000):
