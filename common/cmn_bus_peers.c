@@ -60,30 +60,46 @@ static int valid_identity(const char *v, char *err, size_t errlen)
     return CMN_EINVAL;
 }
 
-int cmn_bus_peers_valid(const char *list, char *err, size_t errlen)
+static int keys_parse(const char *list, cmn_cfg_pair **ret, size_t *ret_n, char *err,
+                      size_t errlen);
+
+/* Parses a [bus] peers list (ids: IDENTITY=KEY items) or an admin_keys one (KEY items,
+ * each its own identity) and checks its items: identities (ids) and keys valid, no key
+ * twice. *ret: the pairs (NULL: checked only). */
+static int table_parse(const char *list, bool ids, cmn_cfg_pair **ret, size_t *ret_n, char *err,
+                       size_t errlen)
 {
     cmn_cfg_pair *p = NULL;
     size_t n = 0;
-    int rc = cmn_cfg_pairs_parse(list, &p, &n, err, errlen);
+    int rc = ids ? cmn_cfg_pairs_parse(list, &p, &n, err, errlen)
+                 : keys_parse(list, &p, &n, err, errlen);
 
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = valid_identity(p[i].key, err, errlen);
+        rc = ids ? valid_identity(p[i].key, err, errlen) : 0;
         if (rc == 0)
             rc = valid_key(p[i].value, err, errlen);
         for (size_t j = 0; rc == 0 && j < i; j++) {
-            if (strcmp(p[i].value, p[j].value) == 0) {
-                if (err != NULL && errlen)
-                    snprintf(err, errlen, "one key bound to two identities: %s and %s", p[j].key,
-                             p[i].key);
-                rc = CMN_EINVAL;
-            }
+            if (strcmp(p[i].value, p[j].value) != 0)
+                continue;
+            if (err != NULL && errlen && ids)
+                snprintf(err, errlen, "one key bound to two identities: %s and %s", p[j].key,
+                         p[i].key);
+            else if (err != NULL && errlen)
+                snprintf(err, errlen, "\"%s\" appears twice", p[i].value);
+            rc = CMN_EINVAL;
         }
+    }
+    if (rc == 0 && ret != NULL) {
+        *ret = p;
+        *ret_n = n;
+        return 0;
     }
     cmn_cfg_pairs_free(p, n);
     return rc;
 }
 
-int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret)
+/* A table of the list (table_parse), names read from key_dir. */
+static int table_new(const char *list, bool ids, const char *key_dir, cmn_bus_peers **ret)
 {
     cmn_bus_peers *p = calloc(1, sizeof(*p));
     int rc;
@@ -91,9 +107,7 @@ int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret
     *ret = NULL;
     if (p == NULL)
         return CMN_ENOMEM;
-    rc = cmn_bus_peers_valid(list, NULL, 0);
-    if (rc == 0)
-        rc = cmn_cfg_pairs_parse(list, &p->pairs, &p->n, NULL, 0);
+    rc = table_parse(list, ids, &p->pairs, &p->n, NULL, 0);
     if (rc == 0 && (p->key_dir = strdup(key_dir != NULL ? key_dir : "")) == NULL)
         rc = CMN_ENOMEM;
     if (rc != 0) {
@@ -102,6 +116,16 @@ int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret
     }
     *ret = p;
     return 0;
+}
+
+int cmn_bus_peers_valid(const char *list, char *err, size_t errlen)
+{
+    return table_parse(list, true, NULL, NULL, err, errlen);
+}
+
+int cmn_bus_peers_new(const char *list, const char *key_dir, cmn_bus_peers **ret)
+{
+    return table_new(list, true, key_dir, ret);
 }
 
 void cmn_bus_peers_free(cmn_bus_peers *p)
@@ -223,43 +247,12 @@ static int keys_parse(const char *list, cmn_cfg_pair **ret, size_t *ret_n, char 
 
 int cmn_bus_keys_valid(const char *list, char *err, size_t errlen)
 {
-    cmn_cfg_pair *p = NULL;
-    size_t n = 0;
-    int rc = keys_parse(list, &p, &n, err, errlen);
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = valid_key(p[i].value, err, errlen);
-        for (size_t j = 0; rc == 0 && j < i; j++) {
-            if (strcmp(p[i].value, p[j].value) == 0) {
-                if (err != NULL && errlen)
-                    snprintf(err, errlen, "\"%s\" appears twice", p[i].value);
-                rc = CMN_EINVAL;
-            }
-        }
-    }
-    cmn_cfg_pairs_free(p, n);
-    return rc;
+    return table_parse(list, false, NULL, NULL, err, errlen);
 }
 
 int cmn_bus_keys_new(const char *list, const char *key_dir, cmn_bus_peers **ret)
 {
-    cmn_bus_peers *p = calloc(1, sizeof(*p));
-    int rc;
-
-    *ret = NULL;
-    if (p == NULL)
-        return CMN_ENOMEM;
-    rc = cmn_bus_keys_valid(list, NULL, 0);
-    if (rc == 0)
-        rc = keys_parse(list, &p->pairs, &p->n, NULL, 0);
-    if (rc == 0 && (p->key_dir = strdup(key_dir != NULL ? key_dir : "")) == NULL)
-        rc = CMN_ENOMEM;
-    if (rc != 0) {
-        cmn_bus_peers_free(p);
-        return rc;
-    }
-    *ret = p;
-    return 0;
+    return table_new(list, false, key_dir, ret);
 }
 
 int cmn_bus_admin_keys_new(const char *admin_keys, const char *key_dir, const cmn_bus *bus,
