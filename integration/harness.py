@@ -381,11 +381,15 @@ class Platform:
         assert r.rc == 0, str(r)
         return dev
 
-    def enrolled_device(self, name):
-        """A device that is provisioned, enrolled and registered as an AE."""
+    def enrolled_device(self, name, argv_safe_psk=False):
+        """A device that is provisioned, enrolled and registered as an AE; argv_safe_psk:
+        enrolled until its Kpsa has no NUL byte (enrol_argv_safe_psk: for coap-client)."""
         dev = self.add_enrolee(name)
-        r = dev.run("enrol")
-        assert r.rc == 0, "%s\n%s" % (r, self.logs())
+        if argv_safe_psk:
+            enrol_argv_safe_psk(self, dev)
+        else:
+            r = dev.run("enrol")
+            assert r.rc == 0, "%s\n%s" % (r, self.logs())
         r = dev.run("register")
         assert r.rc == 0, "%s\n%s" % (r, self.logs())
         return dev
@@ -416,10 +420,10 @@ def ae_path(platform, dev):
     return "%s/%s" % (platform.env["CSE_NAME"], dev.state_values()["enrolee_id"])
 
 
-def device_with_data(platform, name, cnt="data", value="hello-tep"):
+def device_with_data(platform, name, cnt="data", value="hello-tep", argv_safe_psk=False):
     """An enrolled, registered device with container cnt holding one value; returns
-    (device, container path, contentInstance path)."""
-    dev = platform.enrolled_device(name)
+    (device, container path, contentInstance path). argv_safe_psk: as enrolled_device."""
+    dev = platform.enrolled_device(name, argv_safe_psk)
     ae = ae_path(platform, dev)
     r = dev.run("create-cnt", cnt)
     assert r.rc == 0, str(r)
