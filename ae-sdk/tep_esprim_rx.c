@@ -3,7 +3,7 @@
  * pairwise key of their kid, the inner request handed to the application and its answer
  * sealed. I/O-free: tep_listener_set_esprim() makes the notification listener answer
  * the NOTIFYs its registrar relays with it (docs/internals.md "ESPrim"). The checks and
- * their RSCs are tep-cse's (cse-node/cse_esprim.c). */
+ * their RSCs are tep-cse's: the same code (common/cmn_esprim_rx.c). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 #include "cmn_e2e.h"
 #include "cmn_err.h"
 #include "cmn_escertke.h"
+#include "cmn_esprim_rx.h"
 #include "cmn_jose.h"
-#include "cmn_json.h"
 #include "cmn_pki.h"
 #include "tae_device.h"
 #include "tae_e2e.h"
@@ -28,21 +28,13 @@
 #define RX_RAND_LT 600   /* seconds a receiver rand object lives */
 #define RX_HS_MAX 4      /* ESCertKE handshakes in progress */
 #define RX_HS_LT 30      /* seconds between Message 1 and Message 3 */
-#define CTY_RSP "application/vnd.onem2m-prsp+json"
 
 enum {
     RSC_OK = 2000,
     RSC_BAD_REQUEST = 4000,
     RSC_NO_PRIVILEGE = 4103,
-    RSC_UNSUPPORTED_OPTION = 4111,
-    RSC_UNKNOWN_KEY_ID = 4112,
-    RSC_UNKNOWN_ORIG_RAND_ID = 4113,
-    RSC_UNKNOWN_RECV_RAND_ID = 4114,
-    RSC_BAD_MAC = 4115,
     RSC_INTERNAL = 5000,
     RSC_NOT_REACHABLE = 5103,
-    RSC_DECRYPTION_ERROR = 5210,
-    RSC_ENCRYPTION_ERROR = 5211,
 };
 
 typedef struct {
@@ -51,13 +43,7 @@ typedef struct {
     int64_t exp;
 } rx_rand;
 
-typedef struct {
-    char kid[CMN_KEY_ID_MAX];
-    char id[64];
-    uint8_t v[CMN_E2E_RAND_LEN];
-    int64_t exp;
-    unsigned espa;
-} rx_orig;
+typedef cmn_esprim_orig rx_orig;
 
 typedef struct {
     uint8_t tag[CMN_JWE_TAG_LEN];
@@ -162,11 +148,8 @@ int tep_esprim_receiver_set_escertke(tep_esprim_receiver *r, const tep_device *d
 
 static unsigned refuse(const char *why, unsigned rsc, char **ret_answer)
 {
-    char dbg[160];
-    json_t *b;
+    json_t *b = cmn_esprim_dbg(why);
 
-    snprintf(dbg, sizeof(dbg), "ESPrim: %s", why);
-    b = json_pack("{s:s}", "m2m:dbg", dbg);
     *ret_answer = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     return rsc;
@@ -178,7 +161,7 @@ static unsigned rand_request(tep_esprim_receiver *r, int64_t now, char **ret_ans
 {
     rx_rand *slot = &r->rand[0];
     uint8_t id[8];
-    char hex[17], v[CMN_E2E_RAND_TEXT], ts[16];
+    char hex[17];
     json_t *b;
 
     for (size_t i = 0; i < RX_RAND_MAX; i++)
@@ -189,10 +172,8 @@ static unsigned rand_request(tep_esprim_receiver *r, int64_t now, char **ret_ans
     cmn_hex_encode(id, sizeof(id), hex);
     snprintf(slot->id, sizeof(slot->id), "u%s", hex);
     slot->exp = now + RX_RAND_LT;
-    cmn_e2e_rand_format(slot->v, v);
-    cmn_json_timestamp(slot->exp, ts);
-    b = json_pack("{s:{s:i,s:{s:s,s:s,s:s,s:[i],s:[i,i,i]}}}", "m2m:seci", "sit", 4, "ero", "esri",
-                  slot->id, "esrv", v, "esrx", ts, "esks", 1, "espa", 10, 11, 12);
+    b = json_pack("{s:{s:i,s:o}}", "m2m:seci", "sit", 4, "ero",
+                  cmn_esprim_rand_json(slot->id, slot->v, slot->exp));
     *ret_answer = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     return *ret_answer != NULL ? RSC_OK : RSC_INTERNAL;
@@ -200,171 +181,89 @@ static unsigned rand_request(tep_esprim_receiver *r, int64_t now, char **ret_ans
 
 /* ---- sit 5 ------------------------------------------------------------------------- */
 
-typedef struct {
-    tep_esprim_receiver *r;
-    int64_t now;
-    cmn_jwe *jwe;
-    const char *kid, *ori, *rri, *enc;
-    const rx_rand *rr;
-    rx_orig oro;
-    bool oro_new;
-    uint8_t session[CMN_KEY_LEN];
-    const char *why;
-} rx_xchg;
-
-static int espa_of(const char *enc)
-{
-    size_t k = cmn_jwe_enc_key_len(enc);
-
-    return k == 16 ? 10 : k == 24 ? 11 : k == 32 ? 12 : 0;
-}
-
 /* The pairwiseESPrimKey of kid: met before, else from the application's key_fn. */
-static unsigned pairwise(rx_xchg *x, uint8_t ret[CMN_KEY_LEN])
+static unsigned pairwise(cmn_esprim_rx *rx, uint8_t ret[CMN_KEY_LEN])
 {
-    tep_esprim_receiver *r = x->r;
+    tep_esprim_receiver *r = rx->arg;
     tep_e2e_key *k = NULL;
     rx_key *slot;
 
     for (size_t i = 0; i < RX_KEYS_MAX; i++) {
-        if (r->keys[i].kid[0] != '\0' && strcmp(r->keys[i].kid, x->kid) == 0) {
+        if (r->keys[i].kid[0] != '\0' && strcmp(r->keys[i].kid, rx->kid) == 0) {
             memcpy(ret, r->keys[i].pairwise, CMN_KEY_LEN);
             return 0;
         }
     }
-    if (r->key_fn(x->kid, r->key_arg, &k) != 0 || k == NULL || tae_e2e_key_msg_conf(k, ret) != 0) {
+    if (r->key_fn(rx->kid, r->key_arg, &k) != 0 || k == NULL || tae_e2e_key_msg_conf(k, ret) != 0) {
         tep_e2e_key_free(k);
-        return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
+        return (rx->why = "unknown or expired pairwiseESPrimKeyID", CMN_RSC_ESPRIM_UNKNOWN_KEY_ID);
     }
     tep_e2e_key_free(k);
     slot = &r->keys[r->next_key++ % RX_KEYS_MAX];
-    snprintf(slot->kid, sizeof(slot->kid), "%s", x->kid);
+    snprintf(slot->kid, sizeof(slot->kid), "%s", rx->kid);
     memcpy(slot->pairwise, ret, CMN_KEY_LEN);
     return 0;
 }
 
-static unsigned espa_bits(json_t *list)
+/* A live receiver rand object of those given (sit 3). */
+static int recv_rand(cmn_esprim_rx *rx, const char *id, uint8_t ret_v[CMN_E2E_RAND_LEN],
+                     int64_t *ret_exp)
 {
-    unsigned bits = 0;
-    json_t *v;
-    size_t i;
+    const tep_esprim_receiver *r = rx->arg;
+    const rx_rand *rr = NULL;
 
-    if (!json_is_array(list) || json_array_size(list) == 0)
-        return 0;
-    json_array_foreach(list, i, v) {
-        json_int_t id = json_integer_value(v);
-
-        if (!json_is_integer(v) || id < 10 || id > 12)
-            return 0;
-        bits |= 1u << (id - 10);
-    }
-    return bits;
-}
-
-static unsigned originator_rand(rx_xchg *x)
-{
-    json_t *oro = json_object_get(x->jwe->header, "oro");
-    const char *esri, *esrx;
-    int64_t exp = 0;
-
-    x->ori = cmn_jwe_header_str(x->jwe, "ori");
-    if (x->ori == NULL || strlen(x->ori) >= sizeof(x->oro.id))
-        return (x->why = "no ori", RSC_BAD_REQUEST);
-    if (oro == NULL) {
-        for (size_t i = 0; i < RX_ORIG_MAX; i++) {
-            const rx_orig *o = &x->r->orig[i];
-
-            if (o->exp > x->now && strcmp(o->id, x->ori) == 0 && strcmp(o->kid, x->kid) == 0) {
-                x->oro = *o;
-                return 0;
-            }
-        }
-        return (x->why = "unknown or expired originator rand object", RSC_UNKNOWN_ORIG_RAND_ID);
-    }
-    esri = json_string_value(json_object_get(oro, "esri"));
-    esrx = json_string_value(json_object_get(oro, "esrx"));
-    if (esri == NULL || strcmp(esri, x->ori) != 0 || esrx == NULL ||
-        cmn_json_parse_timestamp(esrx, &exp) != 0 ||
-        cmn_e2e_rand_parse(json_string_value(json_object_get(oro, "esrv")), x->oro.v) != 0)
-        return (x->why = "malformed oro", RSC_BAD_REQUEST);
-    if (exp <= x->now || exp > x->rr->exp)
-        return (x->why = "originator rand object expired or outliving the receiver's",
-                RSC_UNKNOWN_ORIG_RAND_ID);
-    if (json_integer_value(json_object_get(oro, "esk")) != 1 ||
-        (x->oro.espa = espa_bits(json_object_get(oro, "espa"))) == 0)
-        return (x->why = "esk or espa not supported", RSC_UNSUPPORTED_OPTION);
-    snprintf(x->oro.kid, sizeof(x->oro.kid), "%s", x->kid);
-    snprintf(x->oro.id, sizeof(x->oro.id), "%s", x->ori);
-    x->oro.exp = exp;
-    x->oro_new = true;
+    for (size_t i = 0; i < RX_RAND_MAX; i++)
+        if (r->rand[i].exp > rx->now && strcmp(r->rand[i].id, id) == 0)
+            rr = &r->rand[i];
+    if (rr == NULL)
+        return CMN_ENOTFOUND;
+    memcpy(ret_v, rr->v, CMN_E2E_RAND_LEN);
+    *ret_exp = rr->exp;
     return 0;
 }
 
-/* C.6: the object's checks up to its verified plaintext. */
-static unsigned open_object(rx_xchg *x, const char *epo, uint8_t **ret_pt, size_t *ret_len)
+static const rx_orig *orig_rand(cmn_esprim_rx *rx, const char *kid, const char *id)
 {
-    uint8_t pk[CMN_KEY_LEN];
-    unsigned rsc = 0;
-    int rc;
+    const tep_esprim_receiver *r = rx->arg;
 
-    if (cmn_jwe_decode(epo, &x->jwe) != 0)
-        return (x->why = "not a JWE dir with A128/A192/A256GCM", RSC_UNSUPPORTED_OPTION);
-    x->kid = cmn_jwe_header_str(x->jwe, "kid");
-    x->enc = cmn_jwe_header_str(x->jwe, "enc");
-    x->rri = cmn_jwe_header_str(x->jwe, "rri");
-    if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
-        return (x->why = "no kid", RSC_BAD_REQUEST);
-    if ((rsc = pairwise(x, pk)) != 0)
-        return rsc;
-    for (size_t i = 0; x->rri != NULL && i < RX_RAND_MAX; i++)
-        if (x->r->rand[i].exp > x->now && strcmp(x->r->rand[i].id, x->rri) == 0)
-            x->rr = &x->r->rand[i];
-    if (x->rr == NULL)
-        rsc = (x->why = "unknown or expired receiver rand object", RSC_UNKNOWN_RECV_RAND_ID);
-    if (rsc == 0)
-        rsc = originator_rand(x);
-    if (rsc == 0 && !(x->oro.espa & (1u << (espa_of(x->enc) - 10))))
-        rsc = (x->why = "enc not among the originator's espa", RSC_UNSUPPORTED_OPTION);
-    if (rsc == 0 && cmn_e2e_session_esprim_key(pk, x->rr->v, x->oro.v, x->session) != 0)
-        rsc = (x->why = "key derivation", RSC_DECRYPTION_ERROR);
-    cmn_wipe(pk, sizeof(pk));
-    if (rsc != 0)
-        return rsc;
-    rc = cmn_jwe_decrypt(x->jwe, x->session, ret_pt, ret_len);
-    if (rc == CMN_EDENIED)
-        return (x->why = "integrity check failed", RSC_BAD_MAC);
-    if (rc != 0)
-        return (x->why = "decryption", RSC_DECRYPTION_ERROR);
+    for (size_t i = 0; i < RX_ORIG_MAX; i++) {
+        const rx_orig *o = &r->orig[i];
+
+        if (o->exp > rx->now && strcmp(o->id, id) == 0 && strcmp(o->kid, kid) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+static bool seen(cmn_esprim_rx *rx, const uint8_t tag[CMN_JWE_TAG_LEN])
+{
+    const tep_esprim_receiver *r = rx->arg;
+
     for (size_t i = 0; i < RX_SEEN_MAX; i++)
-        if (x->r->seen[i].exp > x->now &&
-            memcmp(x->r->seen[i].tag, x->jwe->tag, CMN_JWE_TAG_LEN) == 0)
-            return (x->why = "replayed object", RSC_UNKNOWN_ORIG_RAND_ID);
-    return 0;
+        if (r->seen[i].exp > rx->now && memcmp(r->seen[i].tag, tag, CMN_JWE_TAG_LEN) == 0)
+            return true;
+    return false;
 }
+
+static const cmn_esprim_rx_ops rx_ops = {pairwise, recv_rand, orig_rand, seen};
 
 /* The application's inner response, completed (rqi, to) and sealed (C.8). */
-static unsigned seal(rx_xchg *x, json_t *inner, const char *inner_rsp, char **ret_answer)
+static unsigned seal(cmn_esprim_rx *x, json_t *inner, const char *inner_rsp, char **ret_answer)
 {
     json_t *prim = json_loads(inner_rsp, JSON_REJECT_DUPLICATES, NULL);
-    json_t *h =
-        json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri, "cty", CTY_RSP);
-    char *text = NULL, *epo = NULL;
-    unsigned rsc = RSC_ENCRYPTION_ERROR;
+    char *epo = NULL;
+    unsigned rsc = CMN_RSC_ESPRIM_ENCRYPTION_ERROR;
     json_t *b;
 
     if (!json_is_object(prim) || !json_is_integer(json_object_get(prim, "rsc"))) {
         json_decref(prim);
-        json_decref(h);
         return (x->why = "the application's answer is no response primitive", RSC_INTERNAL);
     }
     json_object_set(prim, "rqi", json_object_get(inner, "rqi"));
     json_object_set(prim, "to", json_object_get(inner, "fr"));
     if (json_object_get(prim, "rvi") == NULL)
         json_object_set_new(prim, "rvi", json_string("3"));
-    text = json_dumps(prim, JSON_COMPACT);
-    if (h != NULL && text != NULL &&
-        cmn_jwe_dir_encrypt(h, x->session, x->enc, (const uint8_t *)text, strlen(text), &epo) ==
-            0 &&
+    if (cmn_esprim_rx_seal(x, prim, &epo) == 0 &&
         (b = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", 5, "epo", epo)) != NULL) {
         *ret_answer = json_dumps(b, JSON_COMPACT);
         json_decref(b);
@@ -372,26 +271,27 @@ static unsigned seal(rx_xchg *x, json_t *inner, const char *inner_rsp, char **re
     } else {
         x->why = "response encryption";
     }
-    if (text != NULL)
-        cmn_wipe(text, strlen(text));
-    free(text);
     free(epo);
     json_decref(prim);
-    json_decref(h);
     return rsc;
 }
 
 static unsigned handle_object(tep_esprim_receiver *r, const char *epo, int64_t now,
                               char **ret_answer)
 {
-    rx_xchg x = {.r = r, .now = now};
+    cmn_esprim_rx x = {.ops = &rx_ops, .arg = r, .now = now};
     uint8_t *pt = NULL;
     size_t len = 0;
     char *inner_rsp = NULL;
     json_t *inner = NULL;
     rx_seen *slot = NULL;
-    unsigned rsc = open_object(&x, epo, &pt, &len);
+    unsigned rsc = 0;
 
+    /* C.6: the object's checks up to its verified plaintext */
+    if (cmn_jwe_decode(epo, &x.jwe) != 0)
+        rsc = (x.why = "not a JWE dir with A128/A192/A256GCM", CMN_RSC_ESPRIM_UNSUPPORTED_OPTION);
+    else
+        rsc = cmn_esprim_rx_open(&x, &pt, &len);
     for (size_t i = 0; rsc == 0 && slot == NULL && i < RX_SEEN_MAX; i++)
         if (r->seen[i].exp <= now)
             slot = &r->seen[i];
@@ -401,7 +301,7 @@ static unsigned handle_object(tep_esprim_receiver *r, const char *epo, int64_t n
         inner = json_loadb((const char *)pt, len, JSON_REJECT_DUPLICATES, NULL);
     if (rsc == 0 && (!json_is_object(inner) || !json_is_integer(json_object_get(inner, "op")) ||
                      json_string_value(json_object_get(inner, "fr")) == NULL))
-        rsc = (x.why = "not a request primitive", RSC_DECRYPTION_ERROR);
+        rsc = (x.why = "not a request primitive", CMN_RSC_ESPRIM_DECRYPTION_ERROR);
     if (rsc == 0 &&
         (r->inner_fn((const char *)pt, r->inner_arg, &inner_rsp) != 0 || inner_rsp == NULL))
         rsc = (x.why = "the application did not answer", RSC_INTERNAL);
@@ -426,8 +326,7 @@ static unsigned handle_object(tep_esprim_receiver *r, const char *epo, int64_t n
     json_decref(inner);
     if (pt != NULL)
         cmn_free_secret(pt, len + 1);
-    cmn_wipe(x.session, sizeof(x.session));
-    cmn_jwe_free(x.jwe);
+    cmn_esprim_rx_clear(&x);
     return rsc;
 }
 

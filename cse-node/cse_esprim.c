@@ -9,8 +9,8 @@
 #include "cmn_crypto.h"
 #include "cmn_e2e.h"
 #include "cmn_err.h"
+#include "cmn_esprim_rx.h"
 #include "cmn_jose.h"
-#include "cmn_json.h"
 #include "cmn_log.h"
 #include "cmn_onem2m.h"
 #include "cse_binding.h"
@@ -25,10 +25,8 @@
 #define SEEN_MAX 32768    /* ESPrim objects remembered against replay */
 #define SEEN_PER_KEY 4096 /* ... answered under one pairwise key (then 5103 for it) */
 #define RAND_ID_LEN 28    /* "s"/"u" + 2 hex (epoch) + 8 hex (expiry) + 16 hex (nonce) + NUL */
-#define KEYGEN_HMAC 1     /* esprimKeyGenAlgID HMAC-SHA256 */
 #define RECV_LABEL "tep ESPrim receiver rand"
 #define CTY_REQ "application/vnd.onem2m-preq+json"
-#define CTY_RSP "application/vnd.onem2m-prsp+json"
 /* Records in CSE_ESPRIM_DB, by the first byte of the key. */
 #define K_SECRET "K" /* the receiver rand secret, 32 bytes */
 #define K_EPOCH "E"  /* its epoch, 1 byte: a new one (and a new secret) after a crash */
@@ -37,31 +35,13 @@
 #define K_ORIG 'o'   /* 'o' kid NUL ori -> orig_rec */
 #define K_SEEN 't'   /* 't' tag -> seen_rec */
 
-/* TS-0004 Table 7.6.2-1 */
-enum {
-    RSC_UNSUPPORTED_OPTION = 4111,
-    RSC_UNKNOWN_KEY_ID = 4112,
-    RSC_UNKNOWN_ORIG_RAND_ID = 4113,
-    RSC_UNKNOWN_RECV_RAND_ID = 4114,
-    RSC_BAD_MAC = 4115,
-    RSC_IMPERSONATION = 4116,
-    RSC_DECRYPTION_ERROR = 5210,
-    RSC_ENCRYPTION_ERROR = 5211,
-};
-
 typedef struct {
     char id[RAND_ID_LEN];
     uint8_t v[CMN_E2E_RAND_LEN];
     int64_t exp;
 } recv_rand;
 
-typedef struct {
-    char kid[CMN_KEY_ID_MAX];
-    char id[64];
-    uint8_t v[CMN_E2E_RAND_LEN];
-    int64_t exp;
-    unsigned espa; /* bit (id - 10) for each esprimProtocolAndAlgID */
-} orig_rand;
+typedef cmn_esprim_orig orig_rand;
 
 typedef struct {
     uint8_t tag[CMN_JWE_TAG_LEN];
@@ -97,15 +77,9 @@ typedef struct {
     cse_node *node;
     cse_esprim_dispatch_fn handle; /* request dispatch, for the inner request */
     const cse_req *req;
-    cmn_jwe *jwe;
-    const char *kid, *ori, *rri, *enc;
+    cmn_esprim_rx rx; /* the object: its header, rand objects, session key; why */
     Tep__Credential *cred;
     char owner[CMN_CA_ID_MAX]; /* the key's enrolee (Kpsa, MAF) or ESCertKE initiator */
-    recv_rand rr;              /* the receiver rand object named by rri */
-    orig_rand oro;             /* the originator's rand object in use */
-    bool oro_new;              /* sent in this object: recorded once it decrypts */
-    uint8_t session[CMN_KEY_LEN];
-    const char *why;
 } xchg;
 
 /* FNV-1a of a kid: which key an entry of the replay memory was answered under. */
@@ -183,12 +157,7 @@ static int recv_find(const cse_esprim *e, const char *id, int64_t now, recv_rand
 
 static json_t *recv_json(const recv_rand *r)
 {
-    char v[CMN_E2E_RAND_TEXT], ts[16];
-
-    cmn_e2e_rand_format(r->v, v);
-    cmn_json_timestamp(r->exp, ts);
-    return json_pack("{s:s,s:s,s:s,s:[i],s:[i,i,i]}", "esri", r->id, "esrv", v, "esrx", ts, "esks",
-                     KEYGEN_HMAC, "espa", 10, 11, 12);
+    return cmn_esprim_rand_json(r->id, r->v, r->exp);
 }
 
 /* The shared object, renewed (and its ID stored) when it is gone or within a minute of
@@ -329,11 +298,11 @@ static seen_obj *seen_slot(cse_esprim *e, uint32_t key, int64_t now)
  * came with it. Memory only: cse_esprim_save writes it all at a clean stop. */
 static void remember(xchg *x, seen_obj *seen)
 {
-    memcpy(seen->tag, x->jwe->tag, CMN_JWE_TAG_LEN);
-    seen->exp = x->oro.exp;
-    seen->key = kid_hash(x->kid);
-    if (x->oro_new)
-        *orig_slot(x->e, &x->oro, x->req->now) = x->oro;
+    memcpy(seen->tag, x->rx.jwe->tag, CMN_JWE_TAG_LEN);
+    seen->exp = x->rx.oro.exp;
+    seen->key = kid_hash(x->rx.kid);
+    if (x->rx.oro_new)
+        *orig_slot(x->e, &x->rx.oro, x->req->now) = x->rx.oro;
 }
 
 /* ---- the state across a restart ---------------------------------------------------------- */
@@ -557,10 +526,7 @@ static void answer(cse_rsp *rsp, unsigned rsc, json_t *body)
 
 static void refuse(cse_rsp *rsp, unsigned rsc, const char *why)
 {
-    char dbg[160];
-
-    snprintf(dbg, sizeof(dbg), "ESPrim: %s", why);
-    answer(rsp, rsc, json_pack("{s:s}", "m2m:dbg", dbg));
+    answer(rsp, rsc, cmn_esprim_dbg(why));
     snprintf(rsp->reason, sizeof(rsp->reason), "%s", why);
 }
 
@@ -580,13 +546,6 @@ static void rand_request(cse_esprim *e, const cse_req *req, cse_rsp *rsp)
 
 /* ---- C.6: the ESPrim object ----------------------------------------------------------------- */
 
-static int espa_of(const char *enc)
-{
-    size_t k = cmn_jwe_enc_key_len(enc);
-
-    return k == 16 ? 10 : k == 24 ? 11 : k == 32 ? 12 : 0;
-}
-
 /* The header's alg and enc before anything else: 4111 for what tep does not do. */
 static unsigned check_header(xchg *x, const char *epo)
 {
@@ -596,14 +555,14 @@ static unsigned check_header(xchg *x, const char *epo)
     unsigned rsc = 0;
 
     if (dot == NULL || cmn_b64url_json_object(epo, (size_t)(dot - epo), &h) != 0)
-        return (x->why = "not a JWE", CMN_RSC_BAD_REQUEST);
+        return (x->rx.why = "not a JWE", CMN_RSC_BAD_REQUEST);
     alg = json_string_value(json_object_get(h, "alg"));
     enc = json_string_value(json_object_get(h, "enc"));
-    if (alg == NULL || strcmp(alg, "dir") != 0 || espa_of(enc) == 0)
-        rsc = (x->why = "alg or enc not supported", RSC_UNSUPPORTED_OPTION);
+    if (alg == NULL || strcmp(alg, "dir") != 0 || cmn_esprim_espa_of(enc) == 0)
+        rsc = (x->rx.why = "alg or enc not supported", CMN_RSC_ESPRIM_UNSUPPORTED_OPTION);
     json_decref(h);
-    if (rsc == 0 && cmn_jwe_decode(epo, &x->jwe) != 0)
-        rsc = (x->why = "malformed JWE", CMN_RSC_BAD_REQUEST);
+    if (rsc == 0 && cmn_jwe_decode(epo, &x->rx.jwe) != 0)
+        rsc = (x->rx.why = "malformed JWE", CMN_RSC_BAD_REQUEST);
     return rsc;
 }
 
@@ -630,27 +589,25 @@ static void key_owner(xchg *x)
  * the initiator's certificate ID), a live Kpsa (SUID 22), an ESPrim key from the MEF (SUID
  * 23, Kuc of MEF Key Registration) or from the MAF (SUID 33), whose source is the enrolee;
  * B = this CSE-ID in every case. */
-static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
+static unsigned pairwise_key(cmn_esprim_rx *rx, uint8_t ret[CMN_KEY_LEN])
 {
+    xchg *x = rx->arg;
     cmn_e2e_keys k;
     int rc;
     uint8_t pair[CMN_KEY_LEN];
 
-    x->kid = cmn_jwe_header_str(x->jwe, "kid");
-    if (x->kid == NULL || strlen(x->kid) >= CMN_KEY_ID_MAX)
-        return (x->why = "no kid", CMN_RSC_BAD_REQUEST);
-    if (cse_escertke_key(x->node->escertke, x->node->store, x->kid, x->req->now, pair, x->owner,
+    if (cse_escertke_key(x->node->escertke, x->node->store, rx->kid, x->req->now, pair, x->owner,
                          sizeof(x->owner)) == 0) { /* a pairwiseE2EKey from ESCertKE (8.7) */
         rc = cmn_e2e_keys_from_pair(pair, x->node->cse_id, &k);
         cmn_wipe(pair, sizeof(pair));
-    } else if (cse_cred_get(x->node->store, x->kid, &x->cred) != 0 ||
+    } else if (cse_cred_get(x->node->store, rx->kid, &x->cred) != 0 ||
                (x->cred->suid != CSE_SUID_RSPF_SAEF && x->cred->suid != CSE_SUID_RSPF_ESPRIM &&
                 x->cred->suid != CSE_MAF_SUID_ESPRIM) ||
                x->cred->revoked || x->cred->key.len != CMN_KEY_LEN ||
                (x->cred->expires != 0 && x->cred->expires <= x->req->now)) {
-        if (x->cred == NULL && cmn_kdf_is_key_id(x->kid))
-            cse_saef_want(x->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */
-        return (x->why = "unknown or expired pairwiseESPrimKeyID", RSC_UNKNOWN_KEY_ID);
+        if (x->cred == NULL && cmn_kdf_is_key_id(rx->kid))
+            cse_saef_want(rx->kid); /* C.6a.2: a MAF key, fetched by the loop: retry */
+        return (rx->why = "unknown or expired pairwiseESPrimKeyID", CMN_RSC_ESPRIM_UNKNOWN_KEY_ID);
     } else {
         key_owner(x);
         rc = cmn_e2e_keys_from_pair(x->cred->key.data, x->node->cse_id, &k);
@@ -658,98 +615,48 @@ static unsigned pairwise_key(xchg *x, uint8_t ret[CMN_KEY_LEN])
     if (rc == 0)
         memcpy(ret, k.msg_conf, CMN_KEY_LEN);
     cmn_wipe(&k, sizeof(k));
-    return rc == 0 ? 0 : (x->why = "key derivation", RSC_DECRYPTION_ERROR);
+    return rc == 0 ? 0 : (rx->why = "key derivation", CMN_RSC_ESPRIM_DECRYPTION_ERROR);
 }
 
-/* The esprimProtocolAndAlgIDs list as bits; 0 when malformed or unsupported. */
-static unsigned espa_bits(json_t *list)
+/* The receiver rand object named id: derived from the secret (recv_find). */
+static int recv_rand_of(cmn_esprim_rx *rx, const char *id, uint8_t ret_v[CMN_E2E_RAND_LEN],
+                        int64_t *ret_exp)
 {
-    unsigned bits = 0;
-    json_t *v;
-    size_t i;
+    xchg *x = rx->arg;
+    recv_rand r;
+    int rc = recv_find(x->e, id, x->req->now, &r);
 
-    if (!json_is_array(list) || json_array_size(list) == 0)
-        return 0;
-    json_array_foreach(list, i, v) {
-        json_int_t id = json_integer_value(v);
-
-        if (!json_is_integer(v) || id < 10 || id > 12)
-            return 0;
-        bits |= 1u << (id - 10);
+    if (rc == 0) {
+        memcpy(ret_v, r.v, CMN_E2E_RAND_LEN);
+        *ret_exp = r.exp;
     }
-    return bits;
+    cmn_wipe(&r, sizeof(r));
+    return rc;
 }
 
-/* C.6b.2: the originator's rand object sent in "oro" (checked, recorded after the
- * object decrypts), or the one recorded before under "ori". */
-static unsigned originator_rand(xchg *x)
+static const orig_rand *orig_rand_of(cmn_esprim_rx *rx, const char *kid, const char *id)
 {
-    json_t *oro = json_object_get(x->jwe->header, "oro");
-    const char *esri, *esrx;
-    int64_t exp = 0;
+    xchg *x = rx->arg;
+    const orig_rand *o = orig_find(x->e, kid, id);
 
-    x->ori = cmn_jwe_header_str(x->jwe, "ori");
-    if (x->ori == NULL || strlen(x->ori) >= sizeof(x->oro.id))
-        return (x->why = "no ori", CMN_RSC_BAD_REQUEST);
-    if (oro == NULL) {
-        orig_rand *o = orig_find(x->e, x->kid, x->ori);
-
-        if (o == NULL || o->exp <= x->req->now)
-            return (x->why = "unknown or expired originator rand object", RSC_UNKNOWN_ORIG_RAND_ID);
-        x->oro = *o;
-        return 0;
-    }
-    esri = json_string_value(json_object_get(oro, "esri"));
-    esrx = json_string_value(json_object_get(oro, "esrx"));
-    if (esri == NULL || strcmp(esri, x->ori) != 0 || esrx == NULL ||
-        cmn_json_parse_timestamp(esrx, &exp) != 0 ||
-        cmn_e2e_rand_parse(json_string_value(json_object_get(oro, "esrv")), x->oro.v) != 0)
-        return (x->why = "malformed oro", CMN_RSC_BAD_REQUEST);
-    if (exp <= x->req->now || exp > x->rr.exp)
-        return (x->why = "originator rand object expired or outliving the receiver's",
-                RSC_UNKNOWN_ORIG_RAND_ID);
-    if (json_integer_value(json_object_get(oro, "esk")) != KEYGEN_HMAC ||
-        (x->oro.espa = espa_bits(json_object_get(oro, "espa"))) == 0)
-        return (x->why = "esk or espa not supported", RSC_UNSUPPORTED_OPTION);
-    snprintf(x->oro.kid, sizeof(x->oro.kid), "%s", x->kid);
-    snprintf(x->oro.id, sizeof(x->oro.id), "%s", x->ori);
-    x->oro.exp = exp;
-    x->oro_new = true;
-    return 0;
+    return o != NULL && o->exp > x->req->now ? o : NULL;
 }
+
+static bool seen_of(cmn_esprim_rx *rx, const uint8_t tag[CMN_JWE_TAG_LEN])
+{
+    xchg *x = rx->arg;
+
+    return seen_before(x->e, tag, x->req->now);
+}
+
+static const cmn_esprim_rx_ops rx_ops = {pairwise_key, recv_rand_of, orig_rand_of, seen_of};
 
 /* C.6a-C.6c up to the verified plaintext. */
 static unsigned open_object(xchg *x, const char *epo, uint8_t **ret_pt, size_t *ret_len)
 {
-    uint8_t pairwise[CMN_KEY_LEN];
     unsigned rsc = check_header(x, epo);
-    int rc;
 
-    if (rsc == 0)
-        rsc = pairwise_key(x, pairwise);
-    if (rsc == 0) {
-        x->rri = cmn_jwe_header_str(x->jwe, "rri");
-        if (recv_find(x->e, x->rri, x->req->now, &x->rr) != 0)
-            rsc = (x->why = "unknown or expired receiver rand object", RSC_UNKNOWN_RECV_RAND_ID);
-    }
-    if (rsc == 0)
-        rsc = originator_rand(x);
-    x->enc = cmn_jwe_header_str(x->jwe, "enc");
-    if (rsc == 0 && !(x->oro.espa & (1u << (espa_of(x->enc) - 10))))
-        rsc = (x->why = "enc not among the originator's espa", RSC_UNSUPPORTED_OPTION);
-    if (rsc == 0 && cmn_e2e_session_esprim_key(pairwise, x->rr.v, x->oro.v, x->session) != 0)
-        rsc = (x->why = "key derivation", RSC_DECRYPTION_ERROR);
-    cmn_wipe(pairwise, sizeof(pairwise));
-    if (rsc != 0)
-        return rsc;
-    rc = cmn_jwe_decrypt(x->jwe, x->session, ret_pt, ret_len);
-    if (rc == CMN_EDENIED)
-        return (x->why = "integrity check failed", RSC_BAD_MAC);
-    if (rc != 0)
-        return (x->why = "decryption", RSC_DECRYPTION_ERROR);
-    if (seen_before(x->e, x->jwe->tag, x->req->now))
-        return (x->why = "replayed object", RSC_UNKNOWN_ORIG_RAND_ID);
-    return 0;
+    return rsc != 0 ? rsc : cmn_esprim_rx_open(&x->rx, ret_pt, ret_len);
 }
 
 /* ---- C.7: the inner request ----------------------------------------------------------------- */
@@ -775,10 +682,10 @@ static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, 
         to == NULL || fr == NULL ||
         snprintf(in->path, sizeof(in->path), "%s%s", to[0] == '/' ? "~" : "", to) >=
             (int)sizeof(in->path))
-        return (x->why = "not a request primitive", RSC_DECRYPTION_ERROR);
+        return (x->rx.why = "not a request primitive", CMN_RSC_ESPRIM_DECRYPTION_ERROR);
     local = cse_binding_local_id(x->node->cse_id, fr);
     if (strcmp(local, x->owner) != 0)
-        return (x->why = "inner From is not the key's owner", RSC_IMPERSONATION);
+        return (x->rx.why = "inner From is not the key's owner", CMN_RSC_ESPRIM_IMPERSONATION);
     *r = *x->req;
     r->op = (int)json_integer_value(json_object_get(in->root, "op"));
     r->path = in->path;
@@ -808,33 +715,25 @@ static unsigned inner_of(xchg *x, const uint8_t *pt, size_t len, inner_req *in, 
 /* C.8: the inner response as an ESPrim object with the same session key. */
 static unsigned protect_response(xchg *x, const cse_req *inner, const cse_rsp *irsp, cse_rsp *rsp)
 {
-    json_t *h =
-        json_pack("{s:s,s:s,s:s,s:s}", "kid", x->kid, "ori", x->ori, "rri", x->rri, "cty", CTY_RSP);
     json_t *prim =
         json_pack("{s:i,s:s,s:s,s:s}", "rsc", (int)irsp->rsc, "rqi",
                   inner->rqi != NULL ? inner->rqi : "", "to", inner->from, "fr", x->node->cse_id);
     json_t *pc = irsp->body != NULL ? json_loads(irsp->body, 0, NULL) : NULL;
-    char *text = NULL, *epo = NULL;
-    unsigned rsc = RSC_ENCRYPTION_ERROR;
+    char *epo = NULL;
+    unsigned rsc = CMN_RSC_ESPRIM_ENCRYPTION_ERROR;
 
     if (pc != NULL)
         json_object_set_new(prim, "pc", pc);
     if (inner->rvi != NULL)
         json_object_set_new(prim, "rvi", json_string(inner->rvi));
-    text = prim != NULL ? json_dumps(prim, JSON_COMPACT) : NULL;
-    if (h != NULL && text != NULL &&
-        cmn_jwe_dir_encrypt(h, x->session, x->enc, (const uint8_t *)text, strlen(text), &epo) == 0)
+    if (cmn_esprim_rx_seal(&x->rx, prim, &epo) == 0)
         rsc = 0;
     if (rsc == 0)
         answer(rsp, CMN_RSC_OK, json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", 5, "epo", epo));
     else
-        x->why = "response encryption";
-    if (text != NULL)
-        cmn_wipe(text, strlen(text));
-    free(text);
+        x->rx.why = "response encryption";
     free(epo);
     json_decref(prim);
-    json_decref(h);
     return rsc;
 }
 
@@ -848,10 +747,10 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
     unsigned rsc = open_object(x, epo, &pt, &len);
     char o[96];
 
-    seen_obj *slot = rsc == 0 ? seen_slot(x->e, kid_hash(x->kid), x->req->now) : NULL;
+    seen_obj *slot = rsc == 0 ? seen_slot(x->e, kid_hash(x->rx.kid), x->req->now) : NULL;
 
     if (rsc == 0 && slot == NULL)
-        rsc = (x->why = "replay memory full", CMN_RSC_TARGET_NOT_REACHABLE);
+        rsc = (x->rx.why = "replay memory full", CMN_RSC_TARGET_NOT_REACHABLE);
     if (rsc == 0)
         rsc = inner_of(x, pt, len, &in, &inner);
     if (rsc == 0) {
@@ -868,12 +767,12 @@ static void handle_object(xchg *x, const char *epo, cse_rsp *rsp)
         rsc = protect_response(x, &inner, &irsp, rsp);
     }
     if (rsc != 0) {
-        refuse(rsp, rsc, x->why != NULL ? x->why : "refused");
-        CMN_WARN(SUB, "event=esprim_refused rsc=%u reason=\"%s\" kid=%s", rsc, x->why,
-                 cmn_log_value(x->kid, o, sizeof(o)));
+        refuse(rsp, rsc, x->rx.why != NULL ? x->rx.why : "refused");
+        CMN_WARN(SUB, "event=esprim_refused rsc=%u reason=\"%s\" kid=%s", rsc, x->rx.why,
+                 cmn_log_value(x->rx.kid, o, sizeof(o)));
     } else {
-        CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->kid, x->owner,
-                 irsp.rsc);
+        CMN_INFO(SUB, "event=esprim_answered kid=%s originator=%s inner_rsc=%u", x->rx.kid,
+                 x->owner, irsp.rsc);
     }
 out:
     cse_rsp_clear(&irsp);
@@ -888,7 +787,11 @@ void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp,
 {
     json_t *seci = cse_escertke_seci(req);
     const char *epo = json_string_value(json_object_get(seci, "epo"));
-    xchg x = {.e = node->esprim, .node = node, .handle = handle, .req = req};
+    xchg x = {.e = node->esprim,
+              .node = node,
+              .handle = handle,
+              .req = req,
+              .rx = {.ops = &rx_ops, .arg = &x, .now = req->now}};
     bool renewed;
 
     memset(rsp, 0, sizeof(*rsp));
@@ -903,8 +806,7 @@ void cse_esprim_handle(cse_node *node, const cse_req *req, cse_rsp *rsp,
         refuse(rsp, CMN_RSC_BAD_REQUEST, "no esprimObject");
     else
         handle_object(&x, epo, rsp);
-    cmn_wipe(x.session, sizeof(x.session));
+    cmn_esprim_rx_clear(&x.rx);
     cse_cred_free(x.cred);
-    cmn_jwe_free(x.jwe);
     json_decref(seci);
 }
