@@ -500,15 +500,19 @@ static int iterate(MDB_cursor *cur, const void *prefix, size_t plen, cmn_store_i
     return rc == MDB_NOTFOUND ? 0 : map_mdb(rc);
 }
 
-int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t plen,
-                      cmn_store_iter_fn fn, void *arg)
+typedef int (*walk_fn)(MDB_cursor *cur, const void *key, size_t klen, cmn_store_iter_fn fn,
+                       void *arg);
+
+/* walk with a cursor on db inside one read transaction. */
+static int read_walk(cmn_store *s, const char *db, walk_fn walk, const void *key, size_t klen,
+                     cmn_store_iter_fn fn, void *arg)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     MDB_dbi dbi;
     int rc;
 
-    if (fn == NULL || (prefix == NULL && plen != 0))
+    if (fn == NULL || (key == NULL && klen != 0))
         return CMN_EINVAL;
     rc = find_dbi(s, db, &dbi);
     if (rc)
@@ -518,11 +522,43 @@ int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t p
         return rc;
     rc = map_mdb(mdb_cursor_open(txn, dbi, &cur));
     if (rc == 0)
-        rc = iterate(cur, prefix, plen, fn, arg);
+        rc = walk(cur, key, klen, fn, arg);
     if (cur != NULL)
         mdb_cursor_close(cur);
     read_end(s, txn);
     return rc;
+}
+
+int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t plen,
+                      cmn_store_iter_fn fn, void *arg)
+{
+    return read_walk(s, db, iterate, prefix, plen, fn, arg);
+}
+
+static int iterate_back(MDB_cursor *cur, const void *before, size_t blen, cmn_store_iter_fn fn,
+                        void *arg)
+{
+    MDB_val k = {blen, (void *)before}, v;
+    int rc = blen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+
+    /* SET_RANGE found the first key >= before: the one just before it comes first; none
+     * (or no bound): the last key */
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return map_mdb(rc);
+    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+    while (rc == MDB_SUCCESS) {
+        rc = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+        if (rc)
+            return rc;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    }
+    return rc == MDB_NOTFOUND ? 0 : map_mdb(rc);
+}
+
+int cmn_store_foreach_before(cmn_store *s, const char *db, const void *before, size_t blen,
+                             cmn_store_iter_fn fn, void *arg)
+{
+    return read_walk(s, db, iterate_back, before, blen, fn, arg);
 }
 
 /* ---- cursors: edges, prefix deletes ------------------------------------------- */

@@ -38,6 +38,12 @@ typedef int (*cmn_store_iter_fn)(const void *key, size_t klen, const void *val, 
 int cmn_store_foreach(cmn_store *s, const char *db, const void *prefix, size_t plen,
                       cmn_store_iter_fn fn, void *arg);
 
+/* Calls fn for every record whose key sorts before `before` (blen 0: every record),
+ * newest key first (descending order), inside one read transaction; fn as for
+ * cmn_store_foreach. A log read backwards from a cursor, one page at a time. */
+int cmn_store_foreach_before(cmn_store *s, const char *db, const void *before, size_t blen,
+                             cmn_store_iter_fn fn, void *arg);
+
 /* Write transactions spanning several puts (e.g. record + event log + counter). */
 int cmn_store_txn_begin(cmn_store *s, cmn_txn **ret_txn);
 int cmn_txn_put(cmn_txn *t, const char *db, const void *key, size_t klen, const void *val,

@@ -236,6 +236,56 @@ static void test_foreach_prefix(void **state)
     cmn_store_close(s);
 }
 
+/* Backwards from a bound: every key before it, newest first; none (blen 0) = from the
+ * last key; stopping early as foreach does. */
+static void test_foreach_before(void **state)
+{
+    cmn_store *s = open_ok(1);
+    const char *keys[] = {"b", "d", "a", "c"};
+    struct seen seen = {.stop_at = -1};
+    (void)state;
+
+    assert_int_equal(cmn_store_foreach_before(s, "events", NULL, 0, collect, &seen), 0);
+    assert_int_equal(seen.n, 0); /* an empty database */
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(cmn_store_put(s, "events", keys[i], 1, "v", 1), 0);
+    assert_int_equal(cmn_store_foreach_before(s, "events", NULL, 0, collect, &seen), 0);
+    assert_int_equal(seen.n, 4);
+    assert_string_equal(seen.keys[0], "d");
+    assert_string_equal(seen.keys[3], "a");
+
+    memset(&seen, 0, sizeof(seen));
+    seen.stop_at = -1;
+    assert_int_equal(cmn_store_foreach_before(s, "events", "c", 1, collect, &seen), 0);
+    assert_int_equal(seen.n, 2); /* "c" itself is not before "c" */
+    assert_string_equal(seen.keys[0], "b");
+    assert_string_equal(seen.keys[1], "a");
+
+    memset(&seen, 0, sizeof(seen));
+    seen.stop_at = -1;
+    assert_int_equal(cmn_store_foreach_before(s, "events", "bb", 2, collect, &seen), 0);
+    assert_int_equal(seen.n, 2); /* a bound between keys */
+    assert_string_equal(seen.keys[0], "b");
+
+    memset(&seen, 0, sizeof(seen));
+    seen.stop_at = -1;
+    assert_int_equal(cmn_store_foreach_before(s, "events", "z", 1, collect, &seen), 0);
+    assert_int_equal(seen.n, 4); /* a bound past every key */
+    assert_string_equal(seen.keys[0], "d");
+
+    memset(&seen, 0, sizeof(seen));
+    seen.stop_at = -1;
+    assert_int_equal(cmn_store_foreach_before(s, "events", "a", 1, collect, &seen), 0);
+    assert_int_equal(seen.n, 0); /* nothing before the first key */
+
+    memset(&seen, 0, sizeof(seen));
+    seen.stop_at = 1;
+    assert_int_equal(cmn_store_foreach_before(s, "events", NULL, 0, collect, &seen), 42);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(cmn_store_foreach_before(s, "events", NULL, 1, collect, &seen), CMN_EINVAL);
+    cmn_store_close(s);
+}
+
 struct u64_order {
     uint64_t got[5];
     int n;
@@ -515,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_msg_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_u64_keys_sort_numerically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edges_and_prefix_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_migration, setup, teardown),
