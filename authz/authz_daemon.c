@@ -877,7 +877,11 @@ static void answer_policy_sync(authz_daemon *d, const uint8_t *ident, size_t ile
 /* ---- admin -------------------------------------------------------------------------- */
 
 #define AUDIT_DEFAULT_LAST 20
-#define AUDIT_MAX_LAST 1000
+#define AUDIT_MAX_LAST 1000 /* records an answer (tepctl audit pages beyond) */
+/* Records one AUDIT_QUERY answer examines at most (a sparse originator in a large log):
+ * the admin socket shares the loop with the decisions, so a page's work is bounded;
+ * the answer then says where to go on (audit_next_before). */
+#define AUDIT_SCAN_MAX 100000
 
 /* MAF_KEY_REVOKE: operator revocation, as a de-registration by the source: committed,
  * then published as revoked on maf_events. */
@@ -934,11 +938,14 @@ static bool answer_admin_store(authz_daemon *d, const uint8_t *ident, size_t ile
     Tep__AdminResponse resp = TEP__ADMIN_RESPONSE__INIT;
     Tep__Envelope out;
     size_t last = rq->audit_last ? rq->audit_last : AUDIT_DEFAULT_LAST;
+    authz_audit_page page = {.originator = rq->audit_originator,
+                             .before = rq->audit_before_seq,
+                             .max = last > AUDIT_MAX_LAST ? AUDIT_MAX_LAST : last,
+                             .scan_max = AUDIT_SCAN_MAX};
 
     if (rq->op == TEP__ADMIN_REQUEST__OP__AUDIT_QUERY) {
-        resp.err = authz_audit_query(d->audit, rq->audit_originator,
-                                     last > AUDIT_MAX_LAST ? AUDIT_MAX_LAST : last, &resp.audit,
-                                     &resp.n_audit);
+        resp.err =
+            authz_audit_query(d->audit, &page, &resp.audit, &resp.n_audit, &resp.audit_next_before);
     } else if (d->cfg->pdp && (rq->op == TEP__ADMIN_REQUEST__OP__TOKEN_REVOKE ||
                                rq->op == TEP__ADMIN_REQUEST__OP__MAF_KEY_REVOKE)) {
         resp.err = CMN_ESTATE;

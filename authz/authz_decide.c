@@ -333,70 +333,88 @@ int authz_audit_append(cmn_store *store, uint64_t seq, int64_t now, const Tep__D
 /* ---- audit query (tepctl audit) ----------------------------------------------------- */
 
 typedef struct {
-    const char *originator;  /* NULL or "" = all */
-    Tep__AuditRecord **ring; /* the newest `last` matches, oldest overwritten */
-    size_t last, count;      /* count: matches seen */
-} audit_tail;
+    const authz_audit_page *q;
+    Tep__AuditRecord **page; /* filled from the end: the newest match goes last */
+    size_t n, seen;          /* n: matches kept; seen: records examined */
+    uint64_t next;           /* the next page's bound, 0 = none */
+} audit_walk;
 
+/* 1: a stop of the walk that is not an error */
+#define AUDIT_WALK_DONE 1
+
+static bool matches(const audit_walk *w, const Tep__AuditRecord *r)
+{
+    const char *o = w->q->originator;
+
+    return o == NULL || o[0] == '\0' || (r->originator != NULL && strcmp(r->originator, o) == 0);
+}
+
+/* Newest first: a match fills the page from its end; the match past a full page, or
+ * the record past the scan budget, is left for the next page (bound = its seq + 1). */
 static int keep_match(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
-    audit_tail *t = arg;
-    Tep__AuditRecord *r = tep__audit_record__unpack(NULL, vlen, val);
-    size_t slot;
+    audit_walk *w = arg;
+    size_t max = w->q->max ? w->q->max : 1;
+    Tep__AuditRecord *r;
+    uint64_t seq;
 
-    (void)key;
-    (void)klen;
-    if (r == NULL)
+    if (klen != 8)
         return CMN_ECORRUPT;
-    if (t->originator != NULL && t->originator[0] != '\0' &&
-        (r->originator == NULL || strcmp(r->originator, t->originator) != 0)) {
+    seq = cmn_store_key_u64(key);
+    if (w->q->scan_max != 0 && w->seen == w->q->scan_max) {
+        w->next = seq + 1;
+        return AUDIT_WALK_DONE;
+    }
+    w->seen++;
+    if ((r = tep__audit_record__unpack(NULL, vlen, val)) == NULL)
+        return CMN_ECORRUPT;
+    if (!matches(w, r)) {
         tep__audit_record__free_unpacked(r, NULL);
         return 0;
     }
-    slot = t->count++ % t->last;
-    if (t->ring[slot] != NULL)
-        tep__audit_record__free_unpacked(t->ring[slot], NULL);
-    t->ring[slot] = r;
+    if (w->n == max) {
+        tep__audit_record__free_unpacked(r, NULL);
+        w->next = seq + 1;
+        return AUDIT_WALK_DONE;
+    }
+    w->page[max - ++w->n] = r;
     return 0;
 }
 
-int authz_audit_query(cmn_store *store, const char *originator, size_t last,
-                      Tep__AuditRecord ***ret, size_t *ret_n)
+int authz_audit_query(cmn_store *store, const authz_audit_page *q, Tep__AuditRecord ***ret,
+                      size_t *ret_n, uint64_t *ret_next)
 {
-    audit_tail t = {.originator = originator, .last = last ? last : 1};
-    Tep__AuditRecord **out;
-    size_t n, first;
+    audit_walk w = {.q = q};
+    size_t max = q->max ? q->max : 1;
+    uint8_t before[8];
     int rc;
 
     *ret = NULL;
     *ret_n = 0;
-    if ((t.ring = calloc(t.last, sizeof(*t.ring))) == NULL)
+    *ret_next = 0;
+    if ((w.page = calloc(max, sizeof(*w.page))) == NULL)
         return CMN_ENOMEM;
-    rc = cmn_store_foreach(store, AUTHZ_AUDIT_DB, NULL, 0, keep_match, &t);
-    n = t.count < t.last ? t.count : t.last;
-    out = calloc(n ? n : 1, sizeof(*out));
-    if (rc == 0 && out == NULL)
-        rc = CMN_ENOMEM;
-    first = t.count < t.last ? 0 : t.count % t.last;
-    for (size_t i = 0; rc == 0 && i < n; i++) /* oldest first */
-        out[i] = t.ring[(first + i) % t.last];
+    cmn_store_u64_key(q->before, before);
+    rc = cmn_store_foreach_before(store, AUTHZ_AUDIT_DB, before, q->before != 0 ? 8 : 0, keep_match,
+                                  &w);
+    if (rc == AUDIT_WALK_DONE)
+        rc = 0;
     if (rc != 0) {
-        for (size_t i = 0; i < t.last; i++)
-            if (t.ring[i] != NULL)
-                tep__audit_record__free_unpacked(t.ring[i], NULL);
-        free(out);
-        out = NULL;
-        n = 0;
+        authz_audit_query_free(w.page, max);
+        return rc;
     }
-    free(t.ring);
-    *ret = out;
-    *ret_n = n;
-    return rc;
+    /* oldest first: the matches sit at the page's end */
+    memmove(w.page, w.page + (max - w.n), w.n * sizeof(*w.page));
+    *ret = w.page;
+    *ret_n = w.n;
+    *ret_next = w.next;
+    return 0;
 }
 
 void authz_audit_query_free(Tep__AuditRecord **recs, size_t n)
 {
     for (size_t i = 0; recs != NULL && i < n; i++)
-        tep__audit_record__free_unpacked(recs[i], NULL);
+        if (recs[i] != NULL)
+            tep__audit_record__free_unpacked(recs[i], NULL);
     free(recs);
 }

@@ -67,10 +67,21 @@ int authz_audit_append_bounded(cmn_store *store, uint64_t first_seq, int64_t now
 /* Oldest seq and number of records (both 0 when empty). */
 int authz_audit_span(cmn_store *store, uint64_t *ret_oldest, uint64_t *ret_count);
 
-/* The newest `last` records (0: 1) whose originator is `originator` (NULL or "": any),
- * oldest first. *ret is owned by the caller: authz_audit_query_free(). A full scan. */
-int authz_audit_query(cmn_store *store, const char *originator, size_t last,
-                      Tep__AuditRecord ***ret, size_t *ret_n);
+/* One page of the log read backwards (tepctl audit): the newest `max` records (0: 1)
+ * whose originator is `originator` (NULL or "": any) and whose seq is below `before`
+ * (0: no bound), examining at most scan_max records (0: no bound), so that one page's
+ * work is bounded however sparse the originator is. */
+typedef struct {
+    const char *originator;
+    uint64_t before;
+    size_t max, scan_max;
+} authz_audit_page;
+/* The page, oldest first. *ret_next: 0 when no older matching record exists, else the
+ * bound of the next page (every record from *ret_next up to `before` was examined; the
+ * page may hold fewer than max, even none, when scan_max stopped it). *ret is owned by
+ * the caller: authz_audit_query_free(). */
+int authz_audit_query(cmn_store *store, const authz_audit_page *q, Tep__AuditRecord ***ret,
+                      size_t *ret_n, uint64_t *ret_next);
 void authz_audit_query_free(Tep__AuditRecord **recs, size_t n);
 
 #endif

@@ -257,9 +257,10 @@ static void test_audit_group_commit(void **state)
     authz_audit_item items[3];
     const char *orig[3] = {"Cowner", "Cother", "Cowner"};
     Tep__AuditRecord **recs = NULL;
+    authz_audit_page all = {.max = 10}, other = {.originator = "Cother", .max = 10};
     cmn_store *store = NULL;
     size_t n = 0;
-    uint64_t seq = 0;
+    uint64_t seq = 0, next = 1;
 
     assert_int_equal(tst_tmpdir("authz-audit", dir, sizeof(dir)), 0);
     assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &store), 0);
@@ -276,8 +277,9 @@ static void test_audit_group_commit(void **state)
     assert_int_equal(authz_audit_append_many(store, 2, 1795000002, items, 3), 0);
     assert_int_equal(authz_audit_last_seq(store, &seq), 0);
     assert_int_equal(seq, 4);
-    assert_int_equal(authz_audit_query(store, NULL, 10, &recs, &n), 0);
+    assert_int_equal(authz_audit_query(store, &all, &recs, &n, &next), 0);
     assert_int_equal(n, 4);
+    assert_true(next == 0);
     for (size_t i = 1; i < 4; i++) {
         assert_int_equal(recs[i]->seq, i + 1);
         assert_int_equal(recs[i]->time, 1795000002);
@@ -285,11 +287,127 @@ static void test_audit_group_commit(void **state)
         assert_int_equal(recs[i]->permit, strcmp(orig[i - 1], "Cowner") == 0);
     }
     authz_audit_query_free(recs, n);
-    assert_int_equal(authz_audit_query(store, "Cother", 10, &recs, &n), 0);
+    assert_int_equal(authz_audit_query(store, &other, &recs, &n, &next), 0);
     assert_int_equal(n, 1);
     assert_int_equal(recs[0]->seq, 3);
     authz_audit_query_free(recs, n);
     for (size_t i = 0; i < 3; i++)
+        authz_decide_clear(&resp[i]);
+    cmn_store_close(store);
+    tst_rmtree(dir);
+}
+
+/* Reads the whole listing of q page by page as tepctl audit --all does: *ret_seqs gets
+ * the seqs oldest first; every page's bound strictly below the previous one and every
+ * record within it. Returns the number of pages. */
+static size_t read_all_pages(cmn_store *store, authz_audit_page q, uint64_t *seqs, size_t cap,
+                             size_t *ret_n)
+{
+    Tep__AuditRecord **recs = NULL;
+    uint64_t next = 0, got[64];
+    size_t n = 0, total = 0, pages = 0;
+
+    q.before = 0;
+    do {
+        assert_int_equal(authz_audit_query(store, &q, &recs, &n, &next), 0);
+        assert_true(n <= (q.max ? q.max : 1));
+        for (size_t i = 0; i < n; i++) {
+            assert_true(q.before == 0 || recs[i]->seq < q.before);
+            assert_true(recs[i]->seq >= next);
+            assert_true(i == 0 || recs[i]->seq > recs[i - 1]->seq);
+            assert_true(total + n <= cap && total + n <= 64);
+            got[i] = recs[i]->seq;
+        }
+        authz_audit_query_free(recs, n);
+        /* this page goes before the ones read so far (they are newer) */
+        memmove(seqs + n, seqs, total * sizeof(*seqs));
+        memcpy(seqs, got, n * sizeof(*seqs));
+        total += n;
+        assert_true(next == 0 || q.before == 0 || next < q.before);
+        q.before = next;
+        pages++;
+    } while (next != 0);
+    *ret_n = total;
+    return pages;
+}
+
+/* Paging (tepctl audit --all / --last N > one page): backwards from a seq bound, every
+ * matching record exactly once across page boundaries, oldest first; a scan budget
+ * gives short (even empty) pages that still go on; a bound past the newest seq and a
+ * page larger than the log. */
+static void test_audit_pages(void **state)
+{
+    char dir[TST_DIR_MAX];
+    const char *dbs[] = {AUTHZ_AUDIT_DB};
+    Tep__DecisionRequest rq[2];
+    Tep__DecisionResponse resp[2];
+    authz_audit_item items[25];
+    Tep__AuditRecord **recs = NULL;
+    authz_audit_page q = {.max = 4};
+    cmn_store *store = NULL;
+    uint64_t seqs[64], next = 0;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(tst_tmpdir("authz-audit", dir, sizeof(dir)), 0);
+    assert_int_equal(cmn_store_open(dir, dbs, 1, 1, 0, &store), 0);
+    for (size_t i = 0; i < 2; i++) {
+        tep__decision_request__init(&rq[i]);
+        rq[i].originator = i == 0 ? "Cowner" : "Cother";
+        rq[i].creator = "Cowner";
+        rq[i].target = "/tep-cse/ae";
+        rq[i].op = CMN_ACOP_RETRIEVE;
+        assert_int_equal(authz_decide(&rq[i], &resp[i]), 0);
+    }
+    /* seq 1..25; Cother at every third (3, 6, ..., 24), Cowner elsewhere */
+    for (size_t i = 0; i < 25; i++)
+        items[i] = (authz_audit_item){.rq = &rq[(i + 1) % 3 == 0], .resp = &resp[(i + 1) % 3 == 0]};
+    assert_int_equal(authz_audit_append_many(store, 1, 1795000001, items, 25), 0);
+
+    /* all of it, 4 a page: 7 pages (the last one short), 1..25 in order */
+    assert_int_equal(read_all_pages(store, q, seqs, 64, &n), 7);
+    assert_int_equal(n, 25);
+    for (size_t i = 0; i < n; i++)
+        assert_true(seqs[i] == i + 1);
+    /* exactly one page's worth: no empty page after it */
+    q.max = 25;
+    assert_int_equal(read_all_pages(store, q, seqs, 64, &n), 1);
+    assert_int_equal(n, 25);
+    q.max = 1000;
+    assert_int_equal(read_all_pages(store, q, seqs, 64, &n), 1);
+    /* one originator, 3 a page: 3, 6, ..., 24 (8 records, 3 pages) */
+    q = (authz_audit_page){.originator = "Cother", .max = 3};
+    assert_int_equal(read_all_pages(store, q, seqs, 64, &n), 3);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++)
+        assert_true(seqs[i] == 3 * (i + 1));
+    /* a scan budget of 2 records: pages of at most one Cother, some empty, none lost */
+    q.scan_max = 2;
+    assert_true(read_all_pages(store, q, seqs, 64, &n) > 8);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++)
+        assert_true(seqs[i] == 3 * (i + 1));
+    /* the first page from a bound: only records below it, the newest first */
+    q = (authz_audit_page){.originator = "Cowner", .before = 12, .max = 3};
+    assert_int_equal(authz_audit_query(store, &q, &recs, &n, &next), 0);
+    assert_int_equal(n, 3);
+    assert_true(recs[0]->seq == 8 && recs[1]->seq == 10 && recs[2]->seq == 11);
+    assert_true(next == 8); /* 7 (a Cowner) is the next page's newest */
+    authz_audit_query_free(recs, n);
+    /* a bound past the newest seq, and one at the oldest: nothing before it */
+    q = (authz_audit_page){.before = 1000, .max = 2};
+    assert_int_equal(authz_audit_query(store, &q, &recs, &n, &next), 0);
+    assert_true(n == 2 && recs[1]->seq == 25 && next == 24);
+    authz_audit_query_free(recs, n);
+    q.before = 1;
+    assert_int_equal(authz_audit_query(store, &q, &recs, &n, &next), 0);
+    assert_true(n == 0 && next == 0);
+    authz_audit_query_free(recs, n);
+    /* an originator nobody has: an empty listing, no next page */
+    q = (authz_audit_page){.originator = "Cnobody", .max = 5};
+    assert_int_equal(read_all_pages(store, q, seqs, 64, &n), 1);
+    assert_int_equal(n, 0);
+    for (size_t i = 0; i < 2; i++)
         authz_decide_clear(&resp[i]);
     cmn_store_close(store);
     tst_rmtree(dir);
@@ -350,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_audit_append_and_tail),
         cmocka_unit_test(test_audit_group_commit),
+        cmocka_unit_test(test_audit_pages),
         cmocka_unit_test(test_audit_retention_and_full_map),
     };
 
