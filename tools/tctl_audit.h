@@ -4,7 +4,7 @@
 
 #include "tctl.h"
 
-/* tepctl audit [--originator ID] [--last N] */
+/* tepctl audit [--originator ID] [--last N | --all] [--from EP]... */
 int tctl_audit_main(const tctl_opts *o, int argc, char **argv);
 /* tepctl token revoke TOKEN-ID */
 int tctl_token_main(const tctl_opts *o, int argc, char **argv);

@@ -26,7 +26,7 @@ static void usage(FILE *out)
             "  events [--after SEQ] [--max N]          the enrolment event log\n"
             "  status [enroller|authz|cse|bsf]         daemon status (KEY=value)\n"
             "  cse deregister | cse register           an MN-CSE leaves / rejoins its registrar\n"
-            "  audit [--originator ID] [--last N]      tep-authz's access decisions\n"
+            "  audit [--originator ID] [--last N|--all] tep-authz's access decisions\n"
             "  token revoke TOKEN-ID                   refuse a token from now on\n"
             "  maf keys | maf revoke KEY-ID            keys registered at the MAF; revoke one\n"
             "  gba add IMPI [--k HEX --opc HEX]        a GBA subscriber of tep-bsf\n"
