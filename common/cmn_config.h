@@ -25,6 +25,21 @@ typedef struct {
     const char *help;             /* one line, shown by --help-config */
 } cmn_cfg_item;
 
+/* The rows of a table over the struct T: a string (fn its validator, or NULL), an integer
+ * in [min, max], a bool. field: the member, as offsetof takes it. */
+#define CMN_CFG_STR_ITEM(T, sec, key, def, field, fn, help)                                        \
+    {                                                                                              \
+        sec, key, CMN_CFG_STR, def, offsetof(T, field), 0, 0, fn, help                             \
+    }
+#define CMN_CFG_INT_ITEM(T, sec, key, def, field, min, max, help)                                  \
+    {                                                                                              \
+        sec, key, CMN_CFG_INT, def, offsetof(T, field), min, max, NULL, help                       \
+    }
+#define CMN_CFG_BOOL_ITEM(T, sec, key, def, field, help)                                           \
+    {                                                                                              \
+        sec, key, CMN_CFG_BOOL, def, offsetof(T, field), 0, 0, NULL, help                          \
+    }
+
 /* Load path (NULL: defaults + environment only) into cfg. Strings are malloc'd and
  * owned by cfg: release them with cmn_config_free(). On error returns CMN_ECONFIG and
  * writes "FILE:LINE: section.key: reason" into err. */

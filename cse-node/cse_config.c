@@ -110,9 +110,10 @@ static int valid_optional_cse_id(const char *v, char *err, size_t errlen)
 }
 
 #define S(sec, key, def, field, fn, help)                                                          \
-    {                                                                                              \
-        sec, key, CMN_CFG_STR, def, offsetof(cse_config, field), 0, 0, fn, help                    \
-    }
+    CMN_CFG_STR_ITEM(cse_config, sec, key, def, field, fn, help)
+#define I(sec, key, def, field, min, max, help)                                                    \
+    CMN_CFG_INT_ITEM(cse_config, sec, key, def, field, min, max, help)
+#define B(sec, key, def, field, help) CMN_CFG_BOOL_ITEM(cse_config, sec, key, def, field, help)
 
 static const cmn_cfg_item table[] = {
     S("cse", "data_dir", NULL, data_dir, cmn_cfg_valid_nonempty, "LMDB store directory"),
@@ -139,46 +140,41 @@ static const cmn_cfg_item table[] = {
       "certificate SAEF: trust anchor for client certificates (the enroller's ca.pem)"),
     S("cse", "log_level", "info", log_level, cmn_cfg_valid_log_level, "error|warn|info|debug"),
     S("authz", "mode", "remote", authz_mode, valid_mode, "remote (tep-authz) | local"),
-    {"authz", "deadline_ms", CMN_CFG_INT, "500", offsetof(cse_config, deadline_ms), 1, 60000, NULL,
-     "no decision by then = Deny (4103)"},
+    I("authz", "deadline_ms", "500", deadline_ms, 1, 60000, "no decision by then = Deny (4103)"),
     S("cse", "csebase_pv", "", csebase_pv, valid_pv,
       "the CSEBase's policy: pv of <cse_name>/acp-csebase, its only acpi (JSON setOfAcrs); "
       "empty = no acpi: only the admin creates under it (AE registration aside)"),
     S("cse", "app_rules_file", "", app_rules_file, NULL,
       "serviceSubscribedAppRule set (JSON) checked at AE registration; empty = none"),
-    {"cse", "verify_per_originator", CMN_CFG_INT, "4", offsetof(cse_config, verify_per_originator),
-     1, 64, NULL,
-     "subscription verifications one originator may have on their way at once (64 in all)"},
-    {"cse", "piggyback_ms", CMN_CFG_INT, "200", offsetof(cse_config, piggyback_ms), 0, 1500, NULL,
-     "how long a confirmable request's ACK waits for its answer (piggy-backed); "
-     "later: empty ACK, separate response; 0 = empty ACK at once"},
+    I("cse", "verify_per_originator", "4", verify_per_originator, 1, 64,
+      "subscription verifications one originator may have on their way at once (64 in all)"),
+    I("cse", "piggyback_ms", "200", piggyback_ms, 0, 1500,
+      "how long a confirmable request's ACK waits for its answer (piggy-backed); "
+      "later: empty ACK, separate response; 0 = empty ACK at once"),
     S("cse", "notify_plain", "loopback", notify_plain, valid_notify_plain,
       "plain coap:// notification and verification targets: loopback (127.0.0.0/8, ::1 "
       "only), off, or any (cleartext, unauthenticated answers: closed networks only); "
       "coaps:// targets always go over the AE's own security association (SA2)"),
-    {"cse", "fanout_max", CMN_CFG_INT, "1024", offsetof(cse_config, fanout_max), 1, 65536, NULL,
-     "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)"},
+    I("cse", "fanout_max", "1024", fanout_max, 1, 65536,
+      "sub-requests one <group>/fopt request may make, nested groups included (more: 6010)"),
     S("cse", "sp_id", "tep.local", sp_id, cmn_cfg_valid_fqdn,
       "SP-ID of absolute IDs (token holder //sp_id/cse_id/AE-ID)"),
     S("authz", "token_issuer", "", token_issuer, NULL,
       "trusted token issuer (iss), e.g. the MAF-ID; empty = tokens refused"),
     S("authz", "token_issuer_key", "", token_issuer_key, NULL,
       "file with the issuer's ES256 public key (tep-authz's data_dir/token-issuer.pub)"),
-    {"authz", "das", CMN_CFG_BOOL, "false", offsetof(cse_config, das), 0, 0, NULL,
-     "on Deny consult tep-authz as DAS (direct flow; remote mode only)"},
-    {"authz", "cache_ms", CMN_CFG_INT, "0", offsetof(cse_config, cache_ms), 0, 3600000, NULL,
-     "decision cache lifetime (remote mode; policies are part of the key); 0 = off"},
-    {"authz", "admit_per_originator", CMN_CFG_INT, "16", offsetof(cse_config, admit.per_originator),
-     0, 4096, NULL,
-     "remote mode: requests of one originator waiting for decisions; more = 5103; 0 = no "
-     "limit"},
-    {"authz", "admit_max_outstanding", CMN_CFG_INT, "1024",
-     offsetof(cse_config, admit.max_outstanding), 0, 4096, NULL,
-     "remote mode: requests waiting for decisions in all; more = 5103; 0 = no limit"},
-    {"authz", "admit_slow_pct", CMN_CFG_INT, "50", offsetof(cse_config, admit.slow_pct), 0, 100,
-     NULL,
-     "remote mode: tep-authz's latency above this % of deadline_ms = busy: an originator "
-     "that already waits gets 5103; 0 = off"},
+    B("authz", "das", "false", das,
+      "on Deny consult tep-authz as DAS (direct flow; remote mode only)"),
+    I("authz", "cache_ms", "0", cache_ms, 0, 3600000,
+      "decision cache lifetime (remote mode; policies are part of the key); 0 = off"),
+    I("authz", "admit_per_originator", "16", admit.per_originator, 0, 4096,
+      "remote mode: requests of one originator waiting for decisions; more = 5103; 0 = no "
+      "limit"),
+    I("authz", "admit_max_outstanding", "1024", admit.max_outstanding, 0, 4096,
+      "remote mode: requests waiting for decisions in all; more = 5103; 0 = no limit"),
+    I("authz", "admit_slow_pct", "50", admit.slow_pct, 0, 100,
+      "remote mode: tep-authz's latency above this % of deadline_ms = busy: an originator "
+      "that already waits gets 5103; 0 = off"),
     S("bus", "decide", "ipc:///run/tep/decide.ipc", bus_decide, cmn_cfg_valid_endpoint_list,
       "tep-authz decide ROUTER (DEALER here); several, comma-separated: PDP replicas, "
       "decisions spread over those connected"),
@@ -195,8 +191,7 @@ static const cmn_cfg_item table[] = {
       "tep-authz keys ROUTER (DEALER here): MAF Key Retrieval for Kc identities; empty = off"),
     S("bus", "maf_events", "", bus_maf_events, cmn_cfg_valid_optional_endpoint,
       "tep-authz maf_events PUB (SUB here): fetch registered keys at once; empty = off"),
-    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(cse_config, bus_curve.enabled), 0, 0, NULL,
-     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
+    B("bus", "curve", "false", bus_curve.enabled, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),
     S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
       "CURVE: shared directory of public keys <name>.pub (the trust list)"),
     S("bus", "curve_key", "/var/lib/tep/cse/bus-curve.key", bus_curve.key_file, NULL,
@@ -230,21 +225,19 @@ static const cmn_cfg_item table[] = {
       "[registrar] provisioning"),
     S("maf", "state", "", maf_state, NULL,
       "coaps: its enrolment state file (enrolled at the first retrieval)"),
-    {"maf", "recheck_s", CMN_CFG_INT, "10", offsetof(cse_config, maf_recheck_s), 1, 3600, NULL,
-     "coaps: every stored Kc fetched again this often (a de-registered or retargeted one "
-     "is revoked and its sessions closed)"},
-    {"maf", "timeout_ms", CMN_CFG_INT, "3000", offsetof(cse_config, maf_timeout_ms), 100, 30000,
-     NULL, "coaps: each exchange with the MEF or the MAF"},
-    {"registrar", "check_s", CMN_CFG_INT, "10", offsetof(cse_config, registrar_check_s), 1, 3600,
-     NULL, "MN: how often the registration at the registrar is checked (and redone)"},
-    {"registrar", "renew_margin_s", CMN_CFG_INT, "604800",
-     offsetof(cse_config, registrar_renew_margin_s), 10, 31536000, NULL,
-     "MN, credential = cert: the certificate is renewed (tep_cert_renew) this long before its "
-     "notAfter, or at half its lifetime when that comes later"},
-    {"registrar", "kc_retry_s", CMN_CFG_INT, "30", offsetof(cse_config, registrar_kc_retry_s), 1,
-     3600, NULL,
-     "MN, credential = maf: a new Kc when the registrar refuses the current one, at most one per "
-     "this many seconds"},
+    I("maf", "recheck_s", "10", maf_recheck_s, 1, 3600,
+      "coaps: every stored Kc fetched again this often (a de-registered or retargeted one "
+      "is revoked and its sessions closed)"),
+    I("maf", "timeout_ms", "3000", maf_timeout_ms, 100, 30000,
+      "coaps: each exchange with the MEF or the MAF"),
+    I("registrar", "check_s", "10", registrar_check_s, 1, 3600,
+      "MN: how often the registration at the registrar is checked (and redone)"),
+    I("registrar", "renew_margin_s", "604800", registrar_renew_margin_s, 10, 31536000,
+      "MN, credential = cert: the certificate is renewed (tep_cert_renew) this long before its "
+      "notAfter, or at half its lifetime when that comes later"),
+    I("registrar", "kc_retry_s", "30", registrar_kc_retry_s, 1, 3600,
+      "MN, credential = maf: a new Kc when the registrar refuses the current one, at most one per "
+      "this many seconds"),
     CMN_DTLS_CFG_ITEMS(cse_config, dtls),
     CMN_BODY_CFG_ITEMS("cse", cse_config, body, "65536"),
 };
