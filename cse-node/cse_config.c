@@ -11,12 +11,29 @@
 #include "cse_target.h"
 #include "cse_validate.h"
 
+/* v one of words (NULL-terminated, two at least), else: must be "a", "b" or "c". */
+static int one_of(const char *v, const char *const *words, char *err, size_t errlen)
+{
+    size_t n = 0, len = 0;
+
+    for (; words[n] != NULL; n++)
+        if (strcmp(v, words[n]) == 0)
+            return 0;
+    len = (size_t)snprintf(err, errlen, "must be");
+    for (size_t i = 0; i < n && len < errlen; i++)
+        len += (size_t)snprintf(err + len, errlen - len, "%s\"%s\"",
+                                i == 0       ? " "
+                                : i + 1 == n ? " or "
+                                             : ", ",
+                                words[i]);
+    return CMN_EINVAL;
+}
+
 static int valid_mode(const char *v, char *err, size_t errlen)
 {
-    if (strcmp(v, "remote") == 0 || strcmp(v, "local") == 0)
-        return 0;
-    snprintf(err, errlen, "must be \"remote\" or \"local\"");
-    return CMN_EINVAL;
+    static const char *const words[] = {"remote", "local", NULL};
+
+    return one_of(v, words, err, errlen);
 }
 
 /* The CSEBase's resourceName: a resource-name like any other (TS-0004 6.2.4). */
@@ -50,10 +67,9 @@ static int valid_pv(const char *v, char *err, size_t errlen)
 
 static int valid_type(const char *v, char *err, size_t errlen)
 {
-    if (strcmp(v, "IN") == 0 || strcmp(v, "MN") == 0)
-        return 0;
-    snprintf(err, errlen, "must be \"IN\" or \"MN\"");
-    return CMN_EINVAL;
+    static const char *const words[] = {"IN", "MN", NULL};
+
+    return one_of(v, words, err, errlen);
 }
 
 /* A pointOfAccess: "coap://HOST:PORT" or "coaps://HOST:PORT", or "" (unset). */
@@ -71,27 +87,24 @@ static int valid_poa(const char *v, char *err, size_t errlen)
 
 static int valid_notify_plain(const char *v, char *err, size_t errlen)
 {
-    if (strcmp(v, "loopback") == 0 || strcmp(v, "off") == 0 || strcmp(v, "any") == 0)
-        return 0;
-    snprintf(err, errlen, "must be \"loopback\", \"off\" or \"any\"");
-    return CMN_EINVAL;
+    static const char *const words[] = {"loopback", "off", "any", NULL};
+
+    return one_of(v, words, err, errlen);
 }
 
 /* The MN-CSE's credential as Entity A of the SAEF with its registrar (TS-0003 8.2.2). */
 static int valid_credential(const char *v, char *err, size_t errlen)
 {
-    if (strcmp(v, "kpsa") == 0 || strcmp(v, "cert") == 0 || strcmp(v, "maf") == 0)
-        return 0;
-    snprintf(err, errlen, "must be \"kpsa\", \"cert\" or \"maf\"");
-    return CMN_EINVAL;
+    static const char *const words[] = {"kpsa", "cert", "maf", NULL};
+
+    return one_of(v, words, err, errlen);
 }
 
 static int valid_retrieval(const char *v, char *err, size_t errlen)
 {
-    if (strcmp(v, "bus") == 0 || strcmp(v, "coaps") == 0)
-        return 0;
-    snprintf(err, errlen, "must be \"bus\" or \"coaps\"");
-    return CMN_EINVAL;
+    static const char *const words[] = {"bus", "coaps", NULL};
+
+    return one_of(v, words, err, errlen);
 }
 
 /* The MAF's point of access: "coaps://HOST:PORT", or "" (the enrolment's mpoa). */
