@@ -98,6 +98,8 @@ unsigned cmn_esprim_rx_open(cmn_esprim_rx *rx, uint8_t **ret_pt, size_t *ret_len
     unsigned rsc;
     int rc;
 
+    *ret_pt = NULL;
+    *ret_len = 0;
     rx->kid = cmn_jwe_header_str(rx->jwe, "kid");
     rx->enc = cmn_jwe_header_str(rx->jwe, "enc");
     rx->rri = cmn_jwe_header_str(rx->jwe, "rri");
@@ -122,8 +124,12 @@ unsigned cmn_esprim_rx_open(cmn_esprim_rx *rx, uint8_t **ret_pt, size_t *ret_len
         return (rx->why = "integrity check failed", CMN_RSC_ESPRIM_BAD_MAC);
     if (rc != 0)
         return (rx->why = "decryption", CMN_RSC_ESPRIM_DECRYPTION_ERROR);
-    if (rx->ops->seen(rx, rx->jwe->tag))
+    if (rx->ops->seen(rx, rx->jwe->tag)) {
+        cmn_free_secret(*ret_pt, *ret_len + 1);
+        *ret_pt = NULL;
+        *ret_len = 0;
         return (rx->why = "replayed object", CMN_RSC_ESPRIM_UNKNOWN_ORIG_RAND_ID);
+    }
     return 0;
 }
 

@@ -81,7 +81,8 @@ struct cmn_esprim_rx {
  * expired or outliving the receiver's; 4111 esk or espa not supported) or recorded under
  * ori (4000 without ori; 4113 unknown), enc among its espa (4111), the sessionESPrimKey
  * (5210), decryption (4115 tag check failed, 5210), replay (4113). 0 with the plaintext
- * (*ret_pt, len + 1 bytes: cmn_free_secret it), or the RSC with rx->why set. */
+ * (*ret_pt, len + 1 bytes: cmn_free_secret it), or the RSC with rx->why set (and *ret_pt
+ * NULL). */
 unsigned cmn_esprim_rx_open(cmn_esprim_rx *rx, uint8_t **ret_pt, size_t *ret_len);
 
 /* C.8: the response primitive prim (not changed) as an ESPrim object under the same
