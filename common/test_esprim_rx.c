@@ -92,23 +92,23 @@ typedef struct {
     bool with_oro;
     int64_t oro_exp;
     int esk;
-    json_t *espa;      /* stolen; NULL: [10, 11, 12] */
-    bool wrong_key;    /* encrypted under another pairwise key */
-    const char *plain; /* NULL: INNER */
+    const char *espa; /* its esprimProtocolAndAlgIDs, JSON; NULL: [10,11,12] */
+    bool wrong_key;   /* encrypted under another pairwise key */
 } obj;
 
 static const uint8_t orv[CMN_E2E_RAND_LEN] = {1, 2,  3,  4,  5,  6,  7,  8,
                                               9, 10, 11, 12, 13, 14, 15, 16};
 
+/* An object with the oro of its session: good() but for what a case changes. */
+#define OBJ(kid, ori, rri, oro_exp, esk, espa, wrong_key)                                          \
+    {                                                                                              \
+        kid, ori, rri, "A256GCM", true, oro_exp, esk, espa, wrong_key                              \
+    }
+#define LIVE (NOW + 300)
+
 static obj good(void)
 {
-    return (obj){.kid = KID,
-                 .ori = ORI,
-                 .rri = RRI,
-                 .enc = "A256GCM",
-                 .with_oro = true,
-                 .oro_exp = NOW + 300,
-                 .esk = 1};
+    return (obj)OBJ(KID, ORI, RRI, LIVE, 1, NULL, false);
 }
 
 static char *make(const fake *f, obj o)
@@ -116,7 +116,6 @@ static char *make(const fake *f, obj o)
     json_t *h = json_object();
     uint8_t pairwise[CMN_KEY_LEN], session[CMN_KEY_LEN];
     char v[CMN_E2E_RAND_TEXT], ts[16];
-    const char *pt = o.plain != NULL ? o.plain : INNER;
     char *epo = NULL;
 
     memcpy(pairwise, f->pairwise, sizeof(pairwise));
@@ -135,13 +134,11 @@ static char *make(const fake *f, obj o)
         json_object_set_new(h, "oro",
                             json_pack("{s:s,s:s,s:s,s:i,s:o}", "esri", o.ori != NULL ? o.ori : "x",
                                       "esrv", v, "esrx", ts, "esk", o.esk, "espa",
-                                      o.espa != NULL ? o.espa : json_pack("[i,i,i]", 10, 11, 12)));
-    } else {
-        json_decref(o.espa);
+                                      json_loads(o.espa != NULL ? o.espa : "[10,11,12]", 0, NULL)));
     }
     assert_int_equal(cmn_e2e_session_esprim_key(pairwise, f->rr, orv, session), 0);
-    assert_int_equal(cmn_jwe_dir_encrypt(h, session, o.enc, (const uint8_t *)pt, strlen(pt), &epo),
-                     0);
+    assert_int_equal(
+        cmn_jwe_dir_encrypt(h, session, o.enc, (const uint8_t *)INNER, strlen(INNER), &epo), 0);
     json_decref(h);
     return epo;
 }
@@ -259,53 +256,42 @@ static void test_recorded_originator_rand(void **state)
                    "unknown or expired originator rand object");
 }
 
+static const struct {
+    obj o;
+    unsigned rsc;
+    const char *why;
+} refusals[] = {
+    {OBJ(NULL, ORI, RRI, LIVE, 1, NULL, false), CMN_RSC_BAD_REQUEST, "no kid"},
+    {OBJ("unknown@mef.tep.local", ORI, RRI, LIVE, 1, NULL, false), CMN_RSC_ESPRIM_UNKNOWN_KEY_ID,
+     "unknown kid"},
+    {OBJ(KID, ORI, NULL, LIVE, 1, NULL, false), CMN_RSC_ESPRIM_UNKNOWN_RECV_RAND_ID,
+     "unknown or expired receiver rand object"},
+    {OBJ(KID, ORI, "u0000000000000000", LIVE, 1, NULL, false), CMN_RSC_ESPRIM_UNKNOWN_RECV_RAND_ID,
+     "unknown or expired receiver rand object"},
+    {OBJ(KID, NULL, RRI, LIVE, 1, NULL, false), CMN_RSC_BAD_REQUEST, "no ori"},
+    {OBJ(KID, ORI, RRI, NOW, 1, NULL, false), CMN_RSC_ESPRIM_UNKNOWN_ORIG_RAND_ID,
+     "originator rand object expired or outliving the receiver's"},
+    {OBJ(KID, ORI, RRI, NOW + 601, 1, NULL, false), CMN_RSC_ESPRIM_UNKNOWN_ORIG_RAND_ID,
+     "originator rand object expired or outliving the receiver's"},
+    {OBJ(KID, ORI, RRI, LIVE, 2, NULL, false), CMN_RSC_ESPRIM_UNSUPPORTED_OPTION,
+     "esk or espa not supported"},
+    {OBJ(KID, ORI, RRI, LIVE, 1, "[12,13]", false), CMN_RSC_ESPRIM_UNSUPPORTED_OPTION,
+     "esk or espa not supported"},
+    {OBJ(KID, ORI, RRI, LIVE, 1, "[]", false), CMN_RSC_ESPRIM_UNSUPPORTED_OPTION,
+     "esk or espa not supported"},
+    {OBJ(KID, ORI, RRI, LIVE, 1, "[10]", false), CMN_RSC_ESPRIM_UNSUPPORTED_OPTION,
+     "enc not among the originator's espa"},
+    {OBJ(KID, ORI, RRI, LIVE, 1, NULL, true), CMN_RSC_ESPRIM_BAD_MAC, "integrity check failed"},
+};
+
 static void test_refusals(void **state)
 {
     fake f;
-    obj o;
     (void)state;
 
     fake_init(&f);
-    o = good();
-    o.kid = NULL;
-    expect_refused(&f, o, CMN_RSC_BAD_REQUEST, "no kid");
-    o = good();
-    o.kid = "unknown@mef.tep.local";
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNKNOWN_KEY_ID, "unknown kid");
-    o = good();
-    o.rri = NULL;
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNKNOWN_RECV_RAND_ID,
-                   "unknown or expired receiver rand object");
-    o = good();
-    o.rri = "u0000000000000000";
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNKNOWN_RECV_RAND_ID,
-                   "unknown or expired receiver rand object");
-    o = good();
-    o.ori = NULL;
-    expect_refused(&f, o, CMN_RSC_BAD_REQUEST, "no ori");
-    o = good();
-    o.oro_exp = NOW;
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNKNOWN_ORIG_RAND_ID,
-                   "originator rand object expired or outliving the receiver's");
-    o = good();
-    o.oro_exp = NOW + 601;
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNKNOWN_ORIG_RAND_ID,
-                   "originator rand object expired or outliving the receiver's");
-    o = good();
-    o.esk = 2;
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNSUPPORTED_OPTION, "esk or espa not supported");
-    o = good();
-    o.espa = json_pack("[i,i]", 12, 13);
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNSUPPORTED_OPTION, "esk or espa not supported");
-    o = good();
-    o.espa = json_pack("[]");
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNSUPPORTED_OPTION, "esk or espa not supported");
-    o = good();
-    o.espa = json_pack("[i]", 10);
-    expect_refused(&f, o, CMN_RSC_ESPRIM_UNSUPPORTED_OPTION, "enc not among the originator's espa");
-    o = good();
-    o.wrong_key = true;
-    expect_refused(&f, o, CMN_RSC_ESPRIM_BAD_MAC, "integrity check failed");
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        expect_refused(&f, refusals[i].o, refusals[i].rsc, refusals[i].why);
     f.seen = true;
     expect_refused(&f, good(), CMN_RSC_ESPRIM_UNKNOWN_ORIG_RAND_ID, "replayed object");
 }
