@@ -46,52 +46,52 @@ static int valid_naf_ids(const char *v, char *err, size_t errlen)
     return 0;
 }
 
+#define S(sec, key, def, field, fn, help)                                                          \
+    CMN_CFG_STR_ITEM(bsf_config, sec, key, def, field, fn, help)
+#define I(sec, key, def, field, min, max, help)                                                    \
+    CMN_CFG_INT_ITEM(bsf_config, sec, key, def, field, min, max, help)
+#define B(sec, key, def, field, help) CMN_CFG_BOOL_ITEM(bsf_config, sec, key, def, field, help)
+
 static const cmn_cfg_item bsf_table[] = {
-    {"bsf", "data_dir", CMN_CFG_STR, "/var/lib/tep/bsf", offsetof(bsf_config, data_dir), 0, 0, NULL,
-     "LMDB environment directory (created 0700): subscribers and B-TIDs"},
-    {"bsf", "bsf_name", CMN_CFG_STR, "bsf.tep.local", offsetof(bsf_config, bsf_name), 0, 0,
-     cmn_cfg_valid_fqdn, "BSF server name: the domain part of every B-TID (TS 33.220 4.5.2)"},
-    {"bsf", "realm", CMN_CFG_STR, "", offsetof(bsf_config, realm), 0, 0, NULL,
-     "HTTP Digest realm of the Ub interface (\"\" = bsf_name)"},
-    {"bsf", "ub_listen", CMN_CFG_STR, "127.0.0.1:8480", offsetof(bsf_config, ub_listen), 0, 0,
-     cmn_cfg_valid_nonempty, "Ub interface: HTTP host:port, numeric host (HTTP Digest AKA)"},
-    {"bsf", "naf_ids", CMN_CFG_STR, "mef.tep.local", offsetof(bsf_config, naf_ids), 0, 0,
-     valid_naf_ids, "comma-separated FQDNs of the NAFs Zn answers for (tep-enroller's fqdn)"},
-    {"bsf", "amf", CMN_CFG_STR, "8000", offsetof(bsf_config, amf), 0, 0, valid_amf,
-     "Authentication Management Field of the challenges (4 hex digits)"},
-    {"bsf", "key_lifetime", CMN_CFG_INT, "3600", offsetof(bsf_config, key_lifetime), 1, 31536000,
-     NULL, "seconds a bootstrapped key (B-TID) is valid"},
-    {"bsf", "challenge_timeout", CMN_CFG_INT, "60", offsetof(bsf_config, challenge_timeout), 1,
-     3600, NULL, "seconds a challenge (401) waits for the device's answer"},
-    {"bsf", "max_pending", CMN_CFG_INT, "256", offsetof(bsf_config, max_pending), 1, 65536, NULL,
-     "challenges waiting for an answer at once (more: the oldest is dropped)"},
-    {"bsf", "sqn_delta", CMN_CFG_INT, "268435456", offsetof(bsf_config, sqn_delta), 1,
-     281474976710655, NULL,
-     "the USIMs' SQN freshness window (TS 33.102 C.2.2 delta): resynchronisation keeps "
-     "SQN_HE when SQN_HE + 1 falls in it"},
-    {"bsf", "log_level", CMN_CFG_STR, "info", offsetof(bsf_config, log_level), 0, 0,
-     cmn_cfg_valid_log_level, "error | warn | info | debug (reloaded on SIGHUP)"},
-    {"bus", "zn", CMN_CFG_STR, "ipc:///run/tep/zn.ipc", offsetof(bsf_config, zn_ep), 0, 0,
-     cmn_cfg_valid_endpoint, "Zn: NAF key requests (tep-enroller): ROUTER, bound"},
-    {"bus", "admin", CMN_CFG_STR, "ipc:///run/tep/bsf-admin.ipc", offsetof(bsf_config, admin_ep), 0,
-     0, cmn_cfg_valid_endpoint, "tepctl requests: ROUTER, bound"},
-    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(bsf_config, bus_curve.enabled), 0, 0, NULL,
-     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
-    {"bus", "curve_dir", CMN_CFG_STR, "/var/lib/tep/bus-keys",
-     offsetof(bsf_config, bus_curve.key_dir), 0, 0, NULL,
-     "CURVE: shared directory of public keys <name>.pub (the trust list)"},
-    {"bus", "curve_key", CMN_CFG_STR, "/var/lib/tep/bsf/bus-curve.key",
-     offsetof(bsf_config, bus_curve.key_file), 0, 0, NULL,
-     "CURVE: own secret key file, created 0600 on first start"},
-    {"bus", "curve_name", CMN_CFG_STR, "bsf", offsetof(bsf_config, bus_curve.name), 0, 0, NULL,
-     "CURVE: own public key name: the host name clients connect to"},
-    {"bus", "peers", CMN_CFG_STR, "", offsetof(bsf_config, bus_peers), 0, 0, cmn_bus_peers_valid,
-     "who may ask Zn for which NAF: NAF-FQDN=CURVE key name (or z85:KEY), ...; empty = "
-     "whoever names a served NAF (one host)"},
-    {"bus", "admin_keys", CMN_CFG_STR, "", offsetof(bsf_config, bus_admin_keys), 0, 0,
-     cmn_bus_keys_valid,
-     "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
-     "required with a tcp:// admin and CURVE, not allowed without"},
+    S("bsf", "data_dir", "/var/lib/tep/bsf", data_dir, NULL,
+      "LMDB environment directory (created 0700): subscribers and B-TIDs"),
+    S("bsf", "bsf_name", "bsf.tep.local", bsf_name, cmn_cfg_valid_fqdn,
+      "BSF server name: the domain part of every B-TID (TS 33.220 4.5.2)"),
+    S("bsf", "realm", "", realm, NULL, "HTTP Digest realm of the Ub interface (\"\" = bsf_name)"),
+    S("bsf", "ub_listen", "127.0.0.1:8480", ub_listen, cmn_cfg_valid_nonempty,
+      "Ub interface: HTTP host:port, numeric host (HTTP Digest AKA)"),
+    S("bsf", "naf_ids", "mef.tep.local", naf_ids, valid_naf_ids,
+      "comma-separated FQDNs of the NAFs Zn answers for (tep-enroller's fqdn)"),
+    S("bsf", "amf", "8000", amf, valid_amf,
+      "Authentication Management Field of the challenges (4 hex digits)"),
+    I("bsf", "key_lifetime", "3600", key_lifetime, 1, 31536000,
+      "seconds a bootstrapped key (B-TID) is valid"),
+    I("bsf", "challenge_timeout", "60", challenge_timeout, 1, 3600,
+      "seconds a challenge (401) waits for the device's answer"),
+    I("bsf", "max_pending", "256", max_pending, 1, 65536,
+      "challenges waiting for an answer at once (more: the oldest is dropped)"),
+    I("bsf", "sqn_delta", "268435456", sqn_delta, 1, 281474976710655,
+      "the USIMs' SQN freshness window (TS 33.102 C.2.2 delta): resynchronisation keeps "
+      "SQN_HE when SQN_HE + 1 falls in it"),
+    S("bsf", "log_level", "info", log_level, cmn_cfg_valid_log_level,
+      "error | warn | info | debug (reloaded on SIGHUP)"),
+    S("bus", "zn", "ipc:///run/tep/zn.ipc", zn_ep, cmn_cfg_valid_endpoint,
+      "Zn: NAF key requests (tep-enroller): ROUTER, bound"),
+    S("bus", "admin", "ipc:///run/tep/bsf-admin.ipc", admin_ep, cmn_cfg_valid_endpoint,
+      "tepctl requests: ROUTER, bound"),
+    B("bus", "curve", "false", bus_curve.enabled, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),
+    S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
+      "CURVE: shared directory of public keys <name>.pub (the trust list)"),
+    S("bus", "curve_key", "/var/lib/tep/bsf/bus-curve.key", bus_curve.key_file, NULL,
+      "CURVE: own secret key file, created 0600 on first start"),
+    S("bus", "curve_name", "bsf", bus_curve.name, NULL,
+      "CURVE: own public key name: the host name clients connect to"),
+    S("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
+      "who may ask Zn for which NAF: NAF-FQDN=CURVE key name (or z85:KEY), ...; empty = "
+      "whoever names a served NAF (one host)"),
+    S("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
+      "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
+      "required with a tcp:// admin and CURVE, not allowed without"),
 };
 
 #define BSF_TABLE_LEN (sizeof(bsf_table) / sizeof(bsf_table[0]))

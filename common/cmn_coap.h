@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_config.h"
+
 /* TS-0008 V3.9.0 Table 6.2.2.4.0-1 (current numbers, not the legacy 256..) */
 enum {
     CMN_OPT_OT = 259,
@@ -97,29 +99,13 @@ typedef struct {
 /* The rows of a daemon's configuration table for its cmn_body_limits (type: its config
  * struct, member: the field), in section sect, max_body defaulting to def. */
 #define CMN_BODY_CFG_ITEMS(sect, type, member, def)                                                \
-    {sect,                                                                                         \
-     "max_body",                                                                                   \
-     CMN_CFG_INT,                                                                                  \
-     def,                                                                                          \
-     offsetof(type, member.max_body),                                                              \
-     1024,                                                                                         \
-     16777216,                                                                                     \
-     NULL,                                                                                         \
-     "largest request body in bytes (a Block1 transfer over it is refused with "                   \
-     "4.13 and Size1 during reassembly)"},                                                         \
-        {sect,                                                                                     \
-         "block1_per_session",                                                                     \
-         CMN_CFG_INT,                                                                              \
-         "4",                                                                                      \
-         offsetof(type, member.block1_per_session),                                                \
-         1,                                                                                        \
-         64,                                                                                       \
-         NULL,                                                                                     \
-         "Block1 request transfers in progress per session; more: 5.03"},                          \
-    {                                                                                              \
-        sect, "block1_total", CMN_CFG_INT, "256", offsetof(type, member.block1_total), 1, 100000,  \
-            NULL, "Block1 request transfers in progress in all; more: 5.03"                        \
-    }
+    CMN_CFG_INT_ITEM(type, sect, "max_body", def, member.max_body, 1024, 16777216,                 \
+                     "largest request body in bytes (a Block1 transfer over it is refused with "   \
+                     "4.13 and Size1 during reassembly)"),                                         \
+        CMN_CFG_INT_ITEM(type, sect, "block1_per_session", "4", member.block1_per_session, 1, 64,  \
+                         "Block1 request transfers in progress per session; more: 5.03"),          \
+        CMN_CFG_INT_ITEM(type, sect, "block1_total", "256", member.block1_total, 1, 100000,        \
+                         "Block1 request transfers in progress in all; more: 5.03")
 
 /* Applies lim to ctx (a server context). */
 void cmn_coap_set_body_limits(coap_context_t *ctx, const cmn_body_limits *lim);

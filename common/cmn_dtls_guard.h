@@ -35,68 +35,30 @@ typedef struct {
 /* The [dtls] rows of a daemon's configuration table (type: its config struct, member:
  * its cmn_dtls_limits field). */
 #define CMN_DTLS_CFG_ITEMS(type, member)                                                           \
-    {"dtls",                                                                                       \
-     "max_handshakes",                                                                             \
-     CMN_CFG_INT,                                                                                  \
-     "64",                                                                                         \
-     offsetof(type, member.max_handshakes),                                                        \
-     1,                                                                                            \
-     100000,                                                                                       \
-     NULL,                                                                                         \
-     "DTLS handshakes in progress (cookie verified), in total; when full the oldest "              \
-     "of the busiest address is dropped"},                                                         \
-        {"dtls",                                                                                   \
-         "max_handshakes_per_addr",                                                                \
-         CMN_CFG_INT,                                                                              \
-         "16",                                                                                     \
-         offsetof(type, member.max_handshakes_per_addr),                                           \
-         0,                                                                                        \
-         100000,                                                                                   \
-         NULL,                                                                                     \
-         "DTLS handshakes in progress per remote IP address (its oldest is dropped); "             \
-         "0 = no limit"},                                                                          \
-        {"dtls",                                                                                   \
-         "handshake_timeout_s",                                                                    \
-         CMN_CFG_INT,                                                                              \
-         "10",                                                                                     \
-         offsetof(type, member.handshake_timeout_s),                                               \
-         1,                                                                                        \
-         300,                                                                                      \
-         NULL,                                                                                     \
-         "a DTLS handshake not complete this long after its cookie exchange is dropped"},          \
-        {"dtls",                                                                                   \
-         "max_sessions_per_identity",                                                              \
-         CMN_CFG_INT,                                                                              \
-         "16",                                                                                     \
-         offsetof(type, member.max_sessions_per_identity),                                         \
-         0,                                                                                        \
-         100000,                                                                                   \
-         NULL,                                                                                     \
-         "established DTLS sessions per PSK identity (the oldest is closed); 0 = no limit"},       \
-        {"dtls",                                                                                   \
-         "max_sessions",                                                                           \
-         CMN_CFG_INT,                                                                              \
-         "10000",                                                                                  \
-         offsetof(type, member.max_sessions),                                                      \
-         1,                                                                                        \
-         1000000,                                                                                  \
-         NULL,                                                                                     \
-         "sessions kept per endpoint (DTLS or plain), about 45 kB each for DTLS; when full "       \
-         "the least recently active is released"},                                                 \
-        {"dtls",                                                                                   \
-         "max_sessions_per_addr",                                                                  \
-         CMN_CFG_INT,                                                                              \
-         "1024",                                                                                   \
-         offsetof(type, member.max_sessions_per_addr),                                             \
-         0,                                                                                        \
-         1000000,                                                                                  \
-         NULL,                                                                                     \
-         "established DTLS sessions per remote IP address (the oldest is closed); "                \
-         "0 = no limit"},                                                                          \
-    {                                                                                              \
-        "dtls", "idle_timeout_s", CMN_CFG_INT, "300", offsetof(type, member.idle_timeout_s), 5,    \
-            86400, NULL, "a session (DTLS or plain) without a datagram this long is released"      \
-    }
+    CMN_CFG_INT_ITEM(type, "dtls", "max_handshakes", "64", member.max_handshakes, 1, 100000,       \
+                     "DTLS handshakes in progress (cookie verified), in total; when full the "     \
+                     "oldest of the busiest address is dropped"),                                  \
+        CMN_CFG_INT_ITEM(type, "dtls", "max_handshakes_per_addr", "16",                            \
+                         member.max_handshakes_per_addr, 0, 100000,                                \
+                         "DTLS handshakes in progress per remote IP address (its oldest is "       \
+                         "dropped); 0 = no limit"),                                                \
+        CMN_CFG_INT_ITEM(type, "dtls", "handshake_timeout_s", "10", member.handshake_timeout_s, 1, \
+                         300,                                                                      \
+                         "a DTLS handshake not complete this long after its cookie exchange is "   \
+                         "dropped"),                                                               \
+        CMN_CFG_INT_ITEM(type, "dtls", "max_sessions_per_identity", "16",                          \
+                         member.max_sessions_per_identity, 0, 100000,                              \
+                         "established DTLS sessions per PSK identity (the oldest is closed); 0 = " \
+                         "no limit"),                                                              \
+        CMN_CFG_INT_ITEM(type, "dtls", "max_sessions", "10000", member.max_sessions, 1, 1000000,   \
+                         "sessions kept per endpoint (DTLS or plain), about 45 kB each for DTLS; " \
+                         "when full the least recently active is released"),                       \
+        CMN_CFG_INT_ITEM(type, "dtls", "max_sessions_per_addr", "1024",                            \
+                         member.max_sessions_per_addr, 0, 1000000,                                 \
+                         "established DTLS sessions per remote IP address (the oldest is "         \
+                         "closed); 0 = no limit"),                                                 \
+        CMN_CFG_INT_ITEM(type, "dtls", "idle_timeout_s", "300", member.idle_timeout_s, 5, 86400,   \
+                         "a session (DTLS or plain) without a datagram this long is released")
 
 typedef struct cmn_dtls_guard cmn_dtls_guard;
 

@@ -49,65 +49,64 @@ static int valid_targets(const char *v, char *err, size_t errlen)
     return rc;
 }
 
-#define ITEM(sec, key, def, field, fn, help)                                                       \
-    {                                                                                              \
-        sec, key, CMN_CFG_STR, def, offsetof(enr_config, field), 0, 0, fn, help                    \
-    }
+#define S(sec, key, def, field, fn, help)                                                          \
+    CMN_CFG_STR_ITEM(enr_config, sec, key, def, field, fn, help)
+#define I(sec, key, def, field, min, max, help)                                                    \
+    CMN_CFG_INT_ITEM(enr_config, sec, key, def, field, min, max, help)
+#define B(sec, key, def, field, help) CMN_CFG_BOOL_ITEM(enr_config, sec, key, def, field, help)
 
 static const cmn_cfg_item enr_table[] = {
-    ITEM("enroller", "data_dir", "/var/lib/tep/enroller", data_dir, cmn_cfg_valid_nonempty,
-         "LMDB store directory (created 0700)"),
-    ITEM("enroller", "mef_fqdn", "mef.tep.local", mef_fqdn, cmn_cfg_valid_fqdn,
-         "MEF-FQDN: KeID suffix and the SNI enrolees must send"),
-    ITEM("enroller", "listen", "127.0.0.1:5784", listen, valid_listen_required,
-         "CoAPS (DTLS-PSK, identity KpmID) address host:port"),
-    ITEM("enroller", "registrar_cse_id", "/tep-cse", registrar_cse_id, cmn_cfg_valid_cse_id,
-         "enrolment target: the registrar CSE-ID"),
-    ITEM("enroller", "registrar_poa", "coaps://127.0.0.1:5684", registrar_poa, valid_poa,
-         "enrolment target: the registrar CSE's point of access"),
-    ITEM("enroller", "maf_id", "maf.tep.local", maf_id, cmn_cfg_valid_fqdn,
-         "enrolment target: the MAF-ID (FQDN)"),
-    ITEM("enroller", "maf_poa", "", maf_poa, valid_optional_poa,
-         "enrolment target: the MAF's point of access (coaps://); empty = not announced"),
-    ITEM("enroller", "targets", "", targets, valid_targets,
-         "more enrolment targets (tepctl enrolee add --target): CSE-ID=coaps://host:port, ...; "
-         "re-read on SIGHUP"),
-    ITEM("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
-         "error | warn | info | debug"),
-    {"enroller", "cert_lifetime_s", CMN_CFG_INT, "31536000", offsetof(enr_config, cert_lifetime_s),
-     60, 31536000, NULL,
-     "lifetime of the tep certificates the CA issues (never past the enrolment); renewed with "
-     "tep-device cert-renew, or by an MN-CSE itself ([registrar] renew_margin_s)"},
-    {"enroller", "cert_rspf", CMN_CFG_BOOL, "true", offsetof(enr_config, cert_rspf), 0, 0, NULL,
-     "certificate MEF Handshake (ECDHE-ECDSA) beside DTLS-PSK: manufacturer and tep certificates"},
-    ITEM("enroller", "mfr_trust_anchors", "", mfr_trust_anchors, enr_trust_valid_list,
-         "PEM files (space-separated) of the manufacturer CAs whose device certificates enrol; "
-         "re-read on SIGHUP"),
-    ITEM("enroller", "mfr_crls", "", mfr_crls, NULL,
-         "PEM CRLs (space- or comma-separated), each signed by a mfr_trust_anchors CA: its "
-         "device certificates they list do not enrol; re-read on SIGHUP"),
-    ITEM("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
-         "PUB, bound: credential events"),
-    ITEM("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,
-         "ROUTER, bound: event and credential fetches"),
-    ITEM("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
-         "ROUTER, bound: tepctl"),
-    ITEM("bus", "zn", "", bus_zn, cmn_cfg_valid_optional_endpoint,
-         "DEALER, connected: tep-bsf's Zn, the NAF keys of GBA enrolees; empty = no GBA"),
-    {"bus", "curve", CMN_CFG_BOOL, "false", offsetof(enr_config, bus_curve.enabled), 0, 0, NULL,
-     "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"},
-    ITEM("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
-         "CURVE: shared directory of public keys <name>.pub (the trust list)"),
-    ITEM("bus", "curve_key", "/var/lib/tep/enroller/bus-curve.key", bus_curve.key_file, NULL,
-         "CURVE: own secret key file, created 0600 on first start"),
-    ITEM("bus", "curve_name", "enroller", bus_curve.name, NULL,
-         "CURVE: own public key name: the host name clients connect to"),
-    ITEM("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
-         "who may fetch credentials on sync: IDENTITY=CURVE key name (or z85:KEY), ...; "
-         "empty = one-host platform (docs/internals.md); re-read on SIGHUP"),
-    ITEM("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
-         "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
-         "required with a tcp:// admin and CURVE, not allowed without"),
+    S("enroller", "data_dir", "/var/lib/tep/enroller", data_dir, cmn_cfg_valid_nonempty,
+      "LMDB store directory (created 0700)"),
+    S("enroller", "mef_fqdn", "mef.tep.local", mef_fqdn, cmn_cfg_valid_fqdn,
+      "MEF-FQDN: KeID suffix and the SNI enrolees must send"),
+    S("enroller", "listen", "127.0.0.1:5784", listen, valid_listen_required,
+      "CoAPS (DTLS-PSK, identity KpmID) address host:port"),
+    S("enroller", "registrar_cse_id", "/tep-cse", registrar_cse_id, cmn_cfg_valid_cse_id,
+      "enrolment target: the registrar CSE-ID"),
+    S("enroller", "registrar_poa", "coaps://127.0.0.1:5684", registrar_poa, valid_poa,
+      "enrolment target: the registrar CSE's point of access"),
+    S("enroller", "maf_id", "maf.tep.local", maf_id, cmn_cfg_valid_fqdn,
+      "enrolment target: the MAF-ID (FQDN)"),
+    S("enroller", "maf_poa", "", maf_poa, valid_optional_poa,
+      "enrolment target: the MAF's point of access (coaps://); empty = not announced"),
+    S("enroller", "targets", "", targets, valid_targets,
+      "more enrolment targets (tepctl enrolee add --target): CSE-ID=coaps://host:port, ...; "
+      "re-read on SIGHUP"),
+    S("enroller", "log_level", "info", log_level, cmn_cfg_valid_log_level,
+      "error | warn | info | debug"),
+    I("enroller", "cert_lifetime_s", "31536000", cert_lifetime_s, 60, 31536000,
+      "lifetime of the tep certificates the CA issues (never past the enrolment); renewed with "
+      "tep-device cert-renew, or by an MN-CSE itself ([registrar] renew_margin_s)"),
+    B("enroller", "cert_rspf", "true", cert_rspf,
+      "certificate MEF Handshake (ECDHE-ECDSA) beside DTLS-PSK: manufacturer and tep certificates"),
+    S("enroller", "mfr_trust_anchors", "", mfr_trust_anchors, enr_trust_valid_list,
+      "PEM files (space-separated) of the manufacturer CAs whose device certificates enrol; "
+      "re-read on SIGHUP"),
+    S("enroller", "mfr_crls", "", mfr_crls, NULL,
+      "PEM CRLs (space- or comma-separated), each signed by a mfr_trust_anchors CA: its "
+      "device certificates they list do not enrol; re-read on SIGHUP"),
+    S("bus", "events", "ipc:///run/tep/events.ipc", bus_events, cmn_cfg_valid_endpoint,
+      "PUB, bound: credential events"),
+    S("bus", "sync", "ipc:///run/tep/sync.ipc", bus_sync, cmn_cfg_valid_endpoint,
+      "ROUTER, bound: event and credential fetches"),
+    S("bus", "admin", "ipc:///run/tep/enroller-admin.ipc", bus_admin, cmn_cfg_valid_endpoint,
+      "ROUTER, bound: tepctl"),
+    S("bus", "zn", "", bus_zn, cmn_cfg_valid_optional_endpoint,
+      "DEALER, connected: tep-bsf's Zn, the NAF keys of GBA enrolees; empty = no GBA"),
+    B("bus", "curve", "false", bus_curve.enabled, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),
+    S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
+      "CURVE: shared directory of public keys <name>.pub (the trust list)"),
+    S("bus", "curve_key", "/var/lib/tep/enroller/bus-curve.key", bus_curve.key_file, NULL,
+      "CURVE: own secret key file, created 0600 on first start"),
+    S("bus", "curve_name", "enroller", bus_curve.name, NULL,
+      "CURVE: own public key name: the host name clients connect to"),
+    S("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
+      "who may fetch credentials on sync: IDENTITY=CURVE key name (or z85:KEY), ...; "
+      "empty = one-host platform (docs/internals.md); re-read on SIGHUP"),
+    S("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
+      "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
+      "required with a tcp:// admin and CURVE, not allowed without"),
     CMN_DTLS_CFG_ITEMS(enr_config, dtls),
     CMN_BODY_CFG_ITEMS("enroller", enr_config, body, "4096"),
 };
