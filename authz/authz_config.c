@@ -79,19 +79,11 @@ static const cmn_cfg_item authz_table[] = {
     S("bus", "writer", "", writer_ep, cmn_cfg_valid_optional_endpoint,
       "role = pdp: the writer's decide socket (DEALER): DasRequests are forwarded there; "
       "empty = refused (the PEP denies)"),
-    B("bus", "curve", "false", bus_curve.enabled, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),
-    S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
-      "CURVE: shared directory of public keys <name>.pub (the trust list)"),
-    S("bus", "curve_key", "/var/lib/tep/authz/bus-curve.key", bus_curve.key_file, NULL,
-      "CURVE: own secret key file, created 0600 on first start"),
-    S("bus", "curve_name", "authz", bus_curve.name, NULL,
-      "CURVE: own public key name: the host name clients connect to"),
+    CMN_BUS_CURVE_CFG_ITEMS(authz_config, bus_curve, "authz"),
     S("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
       "who may retrieve Kc on keys: CSE-ID=CURVE key name (or z85:KEY), "
       "...; empty = a key goes to whoever names a target of it (one-host platform)"),
-    S("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
-      "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
-      "required with a tcp:// admin and CURVE, not allowed without"),
+    CMN_BUS_ADMIN_KEYS_CFG_ITEM(authz_config, bus_admin_keys),
     CMN_DTLS_CFG_ITEMS(authz_config, dtls),
     CMN_BODY_CFG_ITEMS("authz", authz_config, body, "16384"),
 };

@@ -79,19 +79,11 @@ static const cmn_cfg_item bsf_table[] = {
       "Zn: NAF key requests (tep-enroller): ROUTER, bound"),
     S("bus", "admin", "ipc:///run/tep/bsf-admin.ipc", admin_ep, cmn_cfg_valid_endpoint,
       "tepctl requests: ROUTER, bound"),
-    B("bus", "curve", "false", bus_curve.enabled, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),
-    S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
-      "CURVE: shared directory of public keys <name>.pub (the trust list)"),
-    S("bus", "curve_key", "/var/lib/tep/bsf/bus-curve.key", bus_curve.key_file, NULL,
-      "CURVE: own secret key file, created 0600 on first start"),
-    S("bus", "curve_name", "bsf", bus_curve.name, NULL,
-      "CURVE: own public key name: the host name clients connect to"),
+    CMN_BUS_CURVE_CFG_ITEMS(bsf_config, bus_curve, "bsf"),
     S("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
       "who may ask Zn for which NAF: NAF-FQDN=CURVE key name (or z85:KEY), ...; empty = "
       "whoever names a served NAF (one host)"),
-    S("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
-      "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
-      "required with a tcp:// admin and CURVE, not allowed without"),
+    CMN_BUS_ADMIN_KEYS_CFG_ITEM(bsf_config, bus_admin_keys),
 };
 
 #define BSF_TABLE_LEN (sizeof(bsf_table) / sizeof(bsf_table[0]))

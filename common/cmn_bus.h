@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmn_config.h"
 #include "cmn_crypto.h"
 #include "tep.pb-c.h"
 
@@ -110,6 +111,20 @@ typedef struct {
     char *key_file; /* own secret key */
     char *name;     /* [A-Za-z0-9._-]+: own public key is key_dir/<name>.pub */
 } cmn_bus_curve;
+
+/* The [bus] curve, curve_dir, curve_key and curve_name rows of a daemon's configuration
+ * table (T: its config struct, member: its cmn_bus_curve field, own: its own key's
+ * name, a string literal, also the folder of /var/lib/tep/<own>/bus-curve.key). */
+#define CMN_BUS_CURVE_CFG_ITEMS(T, member, own)                                                    \
+    CMN_CFG_BOOL_ITEM(T, "bus", "curve", "false", member.enabled,                                  \
+                      "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),                             \
+        CMN_CFG_STR_ITEM(T, "bus", "curve_dir", "/var/lib/tep/bus-keys", member.key_dir, NULL,     \
+                         "CURVE: shared directory of public keys <name>.pub (the trust list)"),    \
+        CMN_CFG_STR_ITEM(T, "bus", "curve_key", "/var/lib/tep/" own "/bus-curve.key",              \
+                         member.key_file, NULL,                                                    \
+                         "CURVE: own secret key file, created 0600 on first start"),               \
+        CMN_CFG_STR_ITEM(T, "bus", "curve_name", own, member.name, NULL,                           \
+                         "CURVE: own public key name: the host name clients connect to")
 
 /* Call right after cmn_bus_new(), before opening sockets, with signals blocked (it
  * starts the ZAP thread). CMN_EINVAL for an incomplete cfg or a bad name, CMN_EIO for

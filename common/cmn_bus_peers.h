@@ -55,6 +55,13 @@ int cmn_bus_peers_check(const cmn_bus_peers *p, const char *peer_z85, const char
 /* Config validator of the list: items comma-separated, each a curve name or z85:<a
  * valid key>, unique; "" is the empty list. */
 int cmn_bus_keys_valid(const char *list, char *err, size_t errlen);
+/* The [bus] admin_keys row of a daemon's configuration table (T: its config struct,
+ * field: its string). */
+#define CMN_BUS_ADMIN_KEYS_CFG_ITEM(T, field)                                                      \
+    CMN_CFG_STR_ITEM(T, "bus", "admin_keys", "", field, cmn_bus_keys_valid,                        \
+                     "who may administer (the admin socket): CURVE key names (or z85:KEY), "       \
+                     "comma-separated; required with a tcp:// admin and CURVE, not allowed "       \
+                     "without")
 /* Parses a list that passed cmn_bus_keys_valid (as cmn_bus_peers_new). */
 int cmn_bus_keys_new(const char *list, const char *key_dir, cmn_bus_peers **ret);
 /* The admin table of a daemon: the keys of admin_keys (as cmn_bus_keys_new) and, when

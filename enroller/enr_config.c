@@ -94,19 +94,11 @@ static const cmn_cfg_item enr_table[] = {
       "ROUTER, bound: tepctl"),
     S("bus", "zn", "", bus_zn, cmn_cfg_valid_optional_endpoint,
       "DEALER, connected: tep-bsf's Zn, the NAF keys of GBA enrolees; empty = no GBA"),
-    B("bus", "curve", "false", bus_curve.enabled, "ZeroMQ CURVE on tcp:// endpoints (cmn_bus.h)"),
-    S("bus", "curve_dir", "/var/lib/tep/bus-keys", bus_curve.key_dir, NULL,
-      "CURVE: shared directory of public keys <name>.pub (the trust list)"),
-    S("bus", "curve_key", "/var/lib/tep/enroller/bus-curve.key", bus_curve.key_file, NULL,
-      "CURVE: own secret key file, created 0600 on first start"),
-    S("bus", "curve_name", "enroller", bus_curve.name, NULL,
-      "CURVE: own public key name: the host name clients connect to"),
+    CMN_BUS_CURVE_CFG_ITEMS(enr_config, bus_curve, "enroller"),
     S("bus", "peers", "", bus_peers, cmn_bus_peers_valid,
       "who may fetch credentials on sync: IDENTITY=CURVE key name (or z85:KEY), ...; "
       "empty = one-host platform (docs/internals.md); re-read on SIGHUP"),
-    S("bus", "admin_keys", "", bus_admin_keys, cmn_bus_keys_valid,
-      "who may administer (the admin socket): CURVE key names (or z85:KEY), comma-separated; "
-      "required with a tcp:// admin and CURVE, not allowed without"),
+    CMN_BUS_ADMIN_KEYS_CFG_ITEM(enr_config, bus_admin_keys),
     CMN_DTLS_CFG_ITEMS(enr_config, dtls),
     CMN_BODY_CFG_ITEMS("enroller", enr_config, body, "4096"),
 };
