@@ -927,6 +927,67 @@ def gateway_platform(names=("mn1",), parents=None, targets=(), credential=None, 
     return p, mns
 
 
+# what gateway_with_device's ACP at the MN-CSE grants: the IN-CSE's application app1
+# retrieves, the IN-side CAdmin creates and retrieves, the device does all; CAdmin at the
+# MN-CSE administers the ACP itself
+GATEWAY_DEVICE_ACP = {"rn": "acp-in",
+                      "pv": {"acr": [{"acor": ["/tep-cse/Capp1"], "acop": 2},
+                                     {"acor": ["/tep-cse/CAdmin"], "acop": 3},
+                                     {"acor": ["Cgwdev"], "acop": 63}]},
+                      "pvs": {"acr": [{"acor": ["CAdmin"], "acop": 63}]}}
+
+
+@contextlib.contextmanager
+def gateway_with_device(value, acp=True, **gateway):
+    """gateway_platform(("mn1",), **gateway) with a device gwdev enrolled for /mn1 and
+    registered there, its container data holding one contentInstance value
+    (mn1/Cgwdev/data/la), an application app1 enrolled at the IN-CSE and a CAdmin client
+    at the MN-CSE; acp: GATEWAY_DEVICE_ACP created at the MN-CSE and set on the
+    container. Yields (platform, mn, dev, app, mn_admin); afterwards stops the MN-CSE,
+    asserts a clean stop of the platform and cleans it up (a module fixture's body)."""
+    from onem2m_client import TY_ACP, TY_CNT, OneM2MClient
+
+    p, mns = gateway_platform(("mn1",), **gateway)
+    mn = mns["mn1"]
+    try:
+        dev = p.add_enrolee("gwdev", "--target", "/mn1")
+        assert dev.run("enrol").rc == 0
+        r = dev.run("register")
+        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
+        r = dev.run("create-cnt", "data")
+        assert r.rc == 0, str(r)
+        r = dev.run("create-cin", "data", value)
+        assert r.rc == 0, str(r)
+        app = p.enrolled_device("app1")
+        mn_admin = OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin")
+        if acp:
+            r = mn_admin.create("mn1", TY_ACP, GATEWAY_DEVICE_ACP)
+            assert r.rsc == 2001, str(r)
+            r = mn_admin.update("mn1/Cgwdev/data", TY_CNT, {"acpi": [r.resource(TY_ACP)["ri"]]})
+            assert r.rsc == 2004, str(r)
+        yield p, mn, dev, app, mn_admin
+        mn_admin.close()
+        mn.stop()
+        p.assert_clean_stop()
+    finally:
+        p.cleanup(keep=False)
+
+
+def until_rsc(op, rsc, timeout, daemon=None, step=0.05):
+    """op() (a request: an answer with .rsc), again every step seconds until its answer
+    is rsc; no request is sent after timeout seconds (one sent before then counts).
+    Returns that answer; fails with the last answer and daemon's log tail (if given)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = op()
+        if r.rsc == rsc:
+            return r
+        time.sleep(step)
+        if time.monotonic() >= deadline:
+            raise AssertionError("not %s within %.1f s; the last answer: %s%s" % (
+                rsc, timeout, r, "" if daemon is None else "\n" + daemon.tail()))
+
+
 # ---------------------------------------------------------------- the bus over TCP + CURVE
 
 # One loopback address per "host": a server's curve_name is the host name its clients use.

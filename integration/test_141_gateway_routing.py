@@ -11,15 +11,13 @@ A device enrolled for the MN-CSE /mn1 (`--target /mn1`) stores data there; an
 application enrolled at the IN-CSE reads it through the IN-CSE with an SP-relative
 address; the MN-CSE's policies decide."""
 
-import json
 import select
 import socket
 import threading
-import time
 
 import pytest
 
-from harness import ae_path, created_path, gateway_platform
+from harness import ae_path, gateway_with_device, until_rsc
 from onem2m_client import OneM2MClient
 
 TY_ACP = 1
@@ -27,25 +25,8 @@ TY_ACP = 1
 
 @pytest.fixture(scope="module")
 def gw():
-    p, mns = gateway_platform(("mn1",))
-    mn = mns["mn1"]
-    try:
-        dev = p.add_enrolee("gwdev", "--target", "/mn1")
-        assert dev.run("enrol").rc == 0
-        r = dev.run("register")
-        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
-        r = dev.run("create-cnt", "data")
-        assert r.rc == 0, str(r)
-        r = dev.run("create-cin", "data", "21.5C")
-        assert r.rc == 0, str(r)
-        app = p.enrolled_device("app1")
-        mn_admin = OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin")
-        yield p, mn, dev, app, mn_admin
-        mn_admin.close()
-        mn.stop()
-        p.assert_clean_stop()
-    finally:
-        p.cleanup(keep=False)
+    with gateway_with_device("21.5C", acp=False) as g:
+        yield g
 
 
 def _remote(p, mn, path):
@@ -157,12 +138,5 @@ def test_revoked_gateway_cuts_its_devices_off(gw):
     assert app.run("retrieve", path).rsc == 2000
     r = p.tepctl("enrolee", "revoke", "mn1")
     assert r.rc == 0, str(r)
-    deadline = time.monotonic() + 1.0
-    rsc = None
-    while time.monotonic() < deadline:
-        rsc = app.run("retrieve", path).rsc
-        if rsc == 5103:
-            break
-        time.sleep(0.05)
-    assert rsc == 5103, "%s\n%s" % (rsc, p["cse"].tail())
+    until_rsc(lambda: app.run("retrieve", path), 5103, 1.0, p["cse"])
     assert "event=session_closed" in p["cse"].log(), p["cse"].tail()

@@ -16,10 +16,10 @@ import time
 
 import pytest
 
-from harness import cert_of, coap_cert, free_udp_ports, gateway_platform
+from harness import cert_of, coap_cert, free_udp_ports, gateway_with_device, until_rsc
 from onem2m_client import OneM2MClient
 
-TY_ACP, TY_CNT, TY_CIN, TY_CSR = 1, 3, 4, 16
+TY_CIN, TY_CSR = 4, 16
 
 
 def _serial(crt):
@@ -30,32 +30,8 @@ def _serial(crt):
 
 @pytest.fixture(scope="module")
 def gw():
-    p, mns = gateway_platform(("mn1",), credential="cert", in_cert=True)
-    mn = mns["mn1"]
-    try:
-        dev = p.add_enrolee("gwdev", "--target", "/mn1")
-        assert dev.run("enrol").rc == 0
-        r = dev.run("register")
-        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
-        assert dev.run("create-cnt", "data").rc == 0
-        assert dev.run("create-cin", "data", "21.5C").rc == 0
-        app = p.enrolled_device("app1")
-        mn_admin = OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin")
-        acp = {"rn": "acp-in",
-               "pv": {"acr": [{"acor": ["/tep-cse/Capp1"], "acop": 2},
-                              {"acor": ["/tep-cse/CAdmin"], "acop": 3},
-                              {"acor": ["Cgwdev"], "acop": 63}]},
-               "pvs": {"acr": [{"acor": ["CAdmin"], "acop": 63}]}}
-        r = mn_admin.create("mn1", TY_ACP, acp)
-        assert r.rsc == 2001, str(r)
-        r = mn_admin.update("mn1/Cgwdev/data", TY_CNT, {"acpi": [r.resource(TY_ACP)["ri"]]})
-        assert r.rsc == 2004, str(r)
-        yield p, mn, dev, app, mn_admin
-        mn_admin.close()
-        mn.stop()
-        p.assert_clean_stop()
-    finally:
-        p.cleanup(keep=False)
+    with gateway_with_device("21.5C", credential="cert", in_cert=True) as g:
+        yield g
 
 
 def test_mn_cse_registers_with_its_certificate(gw):
@@ -194,14 +170,7 @@ def test_revoked_certificate_cuts_the_gateway_off(gw):
     assert app.run("retrieve", path).rsc == 2000
     serial = _serial(os.path.join(p.dir, "mn1.state.crt.pem"))
     assert p.tepctl("cert", "revoke", serial).rc == 0
-    deadline = time.monotonic() + 1.0
-    rsc = None
-    while time.monotonic() < deadline:
-        rsc = app.run("retrieve", path).rsc
-        if rsc == 5103:
-            break
-        time.sleep(0.05)
-    assert rsc == 5103, "%s\n%s" % (rsc, p["cse"].tail())
+    until_rsc(lambda: app.run("retrieve", path), 5103, 1.0, p["cse"])
     p["cse"].wait_log(r"event=handshake_refused reason=cert_revoked identity=cert:%s" % serial, 10)
     mn.wait_log(r"event=registrar_session_closed", 5)
     assert app.run("retrieve", path).rsc == 5103

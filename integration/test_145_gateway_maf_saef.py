@@ -14,40 +14,16 @@ import time
 
 import pytest
 
-from harness import gateway_platform
+from harness import gateway_with_device, until_rsc
 from onem2m_client import OneM2MClient
 
-TY_ACP, TY_CNT, TY_CIN, TY_CSR = 1, 3, 4, 16
+TY_CIN, TY_CSR = 4, 16
 
 
 @pytest.fixture(scope="module")
 def gw():
-    p, mns = gateway_platform(("mn1",), credential="maf", maf=True)
-    mn = mns["mn1"]
-    try:
-        dev = p.add_enrolee("gwdev", "--target", "/mn1")
-        assert dev.run("enrol").rc == 0
-        r = dev.run("register")
-        assert r.rc == 0, "%s\n%s" % (r, mn.tail())
-        assert dev.run("create-cnt", "data").rc == 0
-        assert dev.run("create-cin", "data", "7.25bar").rc == 0
-        app = p.enrolled_device("app1")
-        mn_admin = OneM2MClient("127.0.0.1", int(mn.coap.rsplit(":", 1)[1]), "CAdmin")
-        acp = {"rn": "acp-in",
-               "pv": {"acr": [{"acor": ["/tep-cse/Capp1"], "acop": 2},
-                              {"acor": ["/tep-cse/CAdmin"], "acop": 3},
-                              {"acor": ["Cgwdev"], "acop": 63}]},
-               "pvs": {"acr": [{"acor": ["CAdmin"], "acop": 63}]}}
-        r = mn_admin.create("mn1", TY_ACP, acp)
-        assert r.rsc == 2001, str(r)
-        r = mn_admin.update("mn1/Cgwdev/data", TY_CNT, {"acpi": [r.resource(TY_ACP)["ri"]]})
-        assert r.rsc == 2004, str(r)
-        yield p, mn, dev, app, mn_admin
-        mn_admin.close()
-        mn.stop()
-        p.assert_clean_stop()
-    finally:
-        p.cleanup(keep=False)
+    with gateway_with_device("7.25bar", credential="maf", maf=True) as g:
+        yield g
 
 
 def _kc_id(mn):
@@ -151,13 +127,6 @@ def test_revoked_gateway_kc_session_closed(gw):
     assert app.run("retrieve", path).rsc == 2000
     kc_id = _kc_id(mn)
     assert p.tepctl("enrolee", "revoke", "mn1").rc == 0
-    deadline = time.monotonic() + 1.0
-    rsc = None
-    while time.monotonic() < deadline:
-        rsc = app.run("retrieve", path).rsc
-        if rsc == 5103:
-            break
-        time.sleep(0.05)
-    assert rsc == 5103, "%s\n%s" % (rsc, p["cse"].tail())
+    until_rsc(lambda: app.run("retrieve", path), 5103, 1.0, p["cse"])
     p["cse"].wait_log(r"event=maf_key_revoked key_id=%s reason=source_revoked" % kc_id, 5)
     mn.wait_log(r"event=registrar_session_closed", 5)
