@@ -1,9 +1,11 @@
-"""Shared by integration 175-177: an MN-CSE that gets Kc from the MAF over CoAPS (TS-0003
-8.8.2.8 MAF Key Retrieval in its own MAF Handshake; `[maf] retrieval = coaps`), with no
-bus to tep-authz, and libtepae driven through ctypes for the devices that need more than
-`tep-device maf-run` (a key for another target, a live session, de-registration)."""
+"""Shared by integration 53 and 175-177: libtepae's MAF calls driven through ctypes (sdk(),
+request()), for the devices that need more than `tep-device maf-run` (a key for another
+target, a live session, de-registration), and, for 175-177, an MN-CSE that gets Kc from
+the MAF over CoAPS (TS-0003 8.8.2.8 MAF Key Retrieval in its own MAF Handshake; `[maf]
+retrieval = coaps`), with no bus to tep-authz."""
 
 import ctypes
+import datetime
 import os
 import re
 
@@ -29,9 +31,13 @@ def sdk():
                                          P(vp)]
     lib.tep_kc_key_id.argtypes = [vp]
     lib.tep_kc_key_id.restype = ctypes.c_char_p
+    lib.tep_kc_expires.argtypes = [vp]
+    lib.tep_kc_expires.restype = ctypes.c_int64
     lib.tep_kc_free.argtypes = [vp]
     lib.tep_maf_update_key.argtypes = [vp, ctypes.c_char_p, vp, ctypes.c_int64, ctypes.c_char_p]
     lib.tep_maf_deregister_key.argtypes = [vp, ctypes.c_char_p, vp]
+    lib.tep_device_maf_poa.argtypes = [vp]
+    lib.tep_device_maf_poa.restype = ctypes.c_char_p
     lib.tep_connect_kc.argtypes = [vp, vp, ctypes.c_char_p, P(vp)]
     lib.tep_conn_free.argtypes = [vp]
     lib.tep_register_ae.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, P(P(Response))]
@@ -39,6 +45,31 @@ def sdk():
                                P(P(Response))]
     lib.tep_response_free.argtypes = [P(Response)]
     return lib
+
+
+def request(lib, conn, parent, ty, body=""):
+    """(rc, rsc) of an AE registration (ty 2) or a CREATE under parent over conn; rsc None
+    when the request got no answer."""
+    rsp = ctypes.POINTER(Response)()
+    if ty == 2:
+        rc = lib.tep_register_ae(conn, None, None, ctypes.byref(rsp))
+    else:
+        rc = lib.tep_create(conn, parent.encode(), ty, body.encode(), ctypes.byref(rsp))
+    if rc != 0:
+        return rc, None
+    rsc = rsp.contents.rsc
+    lib.tep_response_free(rsp)
+    return rc, rsc
+
+
+def log_time(log, pattern):
+    """The ts= (UTC, ms) of the first log line matching pattern, as a Unix time."""
+    for line in log.splitlines():
+        if re.search(pattern, line):
+            ts = re.search(r"ts=(\S+)Z", line).group(1)
+            return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+    raise AssertionError("no line matches " + pattern)
 
 
 def mn_platform():
@@ -89,16 +120,7 @@ class Dev:
 
     def request(self, conn, parent, ty, body=""):
         """(rc, rsc): rsc None when the request got no answer."""
-        rsp = ctypes.POINTER(Response)()
-        if ty == 2:
-            rc = self.lib.tep_register_ae(conn, None, None, ctypes.byref(rsp))
-        else:
-            rc = self.lib.tep_create(conn, parent.encode(), ty, body.encode(), ctypes.byref(rsp))
-        if rc != 0:
-            return rc, None
-        rsc = rsp.contents.rsc
-        self.lib.tep_response_free(rsp)
-        return rc, rsc
+        return request(self.lib, conn, parent, ty, body)
 
     def free(self):
         for conn in self.conns:

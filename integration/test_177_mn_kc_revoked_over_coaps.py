@@ -8,7 +8,6 @@ turn, within recheck_s plus one retrieval; a new handshake with the key is refus
 revoked. A key past its expirationTime (from the MAF's answer) is refused at the
 handshake and its live session closed by the expiry sweep."""
 
-import datetime
 import re
 import time
 
@@ -26,15 +25,6 @@ def gw():
         p.assert_clean_stop()
     finally:
         p.cleanup(keep=False)
-
-
-def _log_time(log, pattern):
-    for line in log.splitlines():
-        if re.search(pattern, line):
-            ts = re.search(r"ts=(\S+)Z", line).group(1)
-            return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f").replace(
-                tzinfo=datetime.timezone.utc).timestamp()
-    raise AssertionError("no line matches " + pattern)
 
 
 def _live_session(p, mn, name, lifetime=0):
@@ -80,7 +70,7 @@ def test_live_session_closed_at_the_next_recheck(gw, end, name, reason):
         closed = r"event=session_closed reason=credential_revoked identity=%s" % k
         mn.wait_log(closed, mc.RECHECK_S + 5)
         mn.wait_log(r"event=maf_key_revoked key_id=%s reason=%s" % (k, reason), 1)
-        delay = _log_time(mn.log(), closed) - t0
+        delay = mc.log_time(mn.log(), closed) - t0
         assert delay <= mc.RECHECK_S + 1.0, "closed %.3f s after\n%s" % (delay, mn.tail())
         # the session is gone: no answer on it; a new handshake is refused as revoked
         rc, rsc = d.request(conn, "mn1/C" + name, 3, '{"m2m:cnt":{"rn":"after"}}')
@@ -107,7 +97,7 @@ def test_expired_kc_refused_and_its_session_closed(gw):
         # the expiry sweep, or the recheck (the MAF: 4.04 past the expiry), whichever first
         closed = r"event=session_closed reason=credential_(expired|revoked) identity=%s" % k
         mn.wait_log(closed, 15)
-        assert _log_time(mn.log(), closed) >= expires, mn.tail()
+        assert mc.log_time(mn.log(), closed) >= expires, mn.tail()
         rc, _ = d.connect(kc)
         assert rc == mc.TEP_EDENIED, rc
         mn.wait_log(r"event=handshake_refused reason=(expired|revoked) identity=%s" % k, 5)

@@ -12,7 +12,6 @@ DEALER is rebuilt and a new Kc handshake works. libtepae
 is driven through ctypes, as any application binding would."""
 
 import ctypes
-import datetime
 import os
 import re
 import time
@@ -20,40 +19,7 @@ import time
 import pytest
 
 import harness
-
-TEP_EDENIED = -15
-
-
-class Response(ctypes.Structure):
-    _fields_ = [("rsc", ctypes.c_uint), ("coap_code", ctypes.c_uint), ("rqi", ctypes.c_char_p),
-                ("body", ctypes.c_char_p), ("body_len", ctypes.c_size_t),
-                ("location", ctypes.c_char_p)]
-
-
-def _lib():
-    lib = ctypes.CDLL(os.path.join(harness.BUILD, "ae-sdk", "libtepae.so"))
-    vp, P = ctypes.c_void_p, ctypes.POINTER
-    lib.tep_device_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, P(vp)]
-    lib.tep_device_free.argtypes = [vp]
-    lib.tep_maf_register_key.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int64,
-                                         P(vp)]
-    lib.tep_kc_key_id.argtypes = [vp]
-    lib.tep_kc_key_id.restype = ctypes.c_char_p
-    lib.tep_kc_expires.argtypes = [vp]
-    lib.tep_kc_expires.restype = ctypes.c_int64
-    lib.tep_kc_free.argtypes = [vp]
-    lib.tep_maf_update_key.argtypes = [vp, ctypes.c_char_p, vp, ctypes.c_int64, ctypes.c_char_p]
-    lib.tep_maf_deregister_key.argtypes = [vp, ctypes.c_char_p, vp]
-    lib.tep_device_maf_poa.argtypes = [vp]
-    lib.tep_device_maf_poa.restype = ctypes.c_char_p
-    lib.tep_connect_kc.argtypes = [vp, vp, ctypes.c_char_p, P(vp)]
-    lib.tep_conn_free.argtypes = [vp]
-    lib.tep_register_ae.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, P(P(Response))]
-    lib.tep_create.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint, ctypes.c_char_p,
-                               P(P(Response))]
-    lib.tep_response_free.argtypes = [P(Response)]
-    return lib
-
+import maf_coaps_common as mc
 
 class MafPlatform:
     """The three daemons; tep-authz with its CoAPS endpoint and the keys ROUTER, tep-cse
@@ -72,7 +38,7 @@ class MafPlatform:
             monkeypatch.setenv("TEP_BUS_MAF_EVENTS", "ipc://" + os.path.join(ipc, "maf-ev.ipc"))
         self.p.start()
         self.maf_uri = "coaps://127.0.0.1:%d" % self.authz_port
-        self.lib = _lib()
+        self.lib = mc.sdk()
 
     def enrolled(self, name):
         dev = self.p.add_enrolee(name)
@@ -109,16 +75,7 @@ class MafPlatform:
 
     def try_create(self, conn, parent, ty, body):
         """(rc, rsc): rsc is None when the request got no answer."""
-        rsp = ctypes.POINTER(Response)()
-        if ty == 2:
-            rc = self.lib.tep_register_ae(conn, None, None, ctypes.byref(rsp))
-        else:
-            rc = self.lib.tep_create(conn, parent.encode(), ty, body.encode(), ctypes.byref(rsp))
-        if rc != 0:
-            return rc, None
-        rsc = rsp.contents.rsc
-        self.lib.tep_response_free(rsp)
-        return rc, rsc
+        return mc.request(self.lib, conn, parent, ty, body)
 
     def create(self, conn, parent, ty, body):
         rc, rsc = self.try_create(conn, parent, ty, body)
@@ -142,7 +99,7 @@ class MafPlatform:
         closed = r"event=session_closed reason=credential_revoked identity=%s" \
             % re.escape(key_id)
         self.p["cse"].wait_log(closed, 5)
-        delay = _log_time(self.p["cse"].log(), closed) - t0
+        delay = mc.log_time(self.p["cse"].log(), closed) - t0
         assert delay <= limit, "Kc session closed %.3f s after the revocation\n%s" % (
             delay, self.p.logs())
 
@@ -193,16 +150,6 @@ def test_kc_registration_then_ae_over_kc(monkeypatch):
         m.close()
 
 
-def _log_time(log, pattern):
-    """The ts= (UTC, ms) of the first log line matching pattern, as a Unix time."""
-    for line in log.splitlines():
-        if re.search(pattern, line):
-            ts = re.search(r"ts=(\S+)Z", line).group(1)
-            return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f").replace(
-                tzinfo=datetime.timezone.utc).timestamp()
-    raise AssertionError("no line matches " + pattern)
-
-
 def _revoke_source(m, h, kc):
     assert m.p.tepctl("enrolee", "revoke", "device01").rc == 0
 
@@ -241,7 +188,7 @@ def test_live_kc_session_closed_within_1s(monkeypatch, end, reason):
         assert rc != 0 and rsc is None, (rc, rsc)
         m.lib.tep_conn_free(conn)
         rc, conn = m.connect(h, kc)
-        assert rc == TEP_EDENIED
+        assert rc == mc.TEP_EDENIED
         m.p["cse"].wait_log(r"event=handshake_refused reason=revoked identity=%s"
                             % re.escape(key_id), 5)
         m.lib.tep_kc_free(kc)
@@ -334,7 +281,7 @@ def test_unknown_expired_and_foreign_keys_refused(monkeypatch):
         rc, other = m.register_key(h, "/other-cse")
         assert rc == 0
         rc, conn = m.connect(h, other)
-        assert rc == TEP_EDENIED
+        assert rc == mc.TEP_EDENIED
         m.p["authz"].wait_log(r"event=maf_key_retrieval_refused key_id=%s target=%s "
                               r"reason=\"not a target\""
                               % (re.escape(m.lib.tep_kc_key_id(other).decode()),
@@ -348,7 +295,7 @@ def test_unknown_expired_and_foreign_keys_refused(monkeypatch):
         m.lib.tep_conn_free(conn)
         time.sleep(max(0.0, m.lib.tep_kc_expires(kc) - time.time()) + 0.2)
         rc, conn = m.connect(h, kc)
-        assert rc == TEP_EDENIED
+        assert rc == mc.TEP_EDENIED
         m.p["cse"].wait_log(r"event=handshake_refused reason=expired identity=%s"
                             % re.escape(m.lib.tep_kc_key_id(kc).decode()), 5)
         m.lib.tep_kc_free(kc)
