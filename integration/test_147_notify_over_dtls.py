@@ -9,24 +9,35 @@ key. Then the same with a receiver nobody here wrote: aiocoap's tinydtls server 
 AE's PSK, as the AE's pointOfAccess."""
 
 import asyncio
+import contextlib
 import json
 import re
-import os
 import subprocess
 import threading
 import time
 
 import pytest
 
-from harness import binary, created_path, ae_path, free_udp_ports, kpsa_identity, until
+from harness import binary, ae_path, free_udp_ports, kpsa_identity, until
 import pskclient
 import tepkeys
 
 
-def _watch(dev, cnt, uri, count=1, wait_ms=20000):
-    """`tep-device watch` in the background; returns the process (stdout lines)."""
+def _watch(dev, cnt, uri, count=1, wait_ms=20000, cert=False):
+    """`tep-device watch` in the background (over the certificate SAEF with cert);
+    returns the process (stdout lines)."""
     argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
             "watch", cnt, uri, "--count", str(count), "--wait-ms", str(wait_ms)]
+    argv += ["--cert"] if cert else []
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _listen(dev, uri, wait_ms=8000, cert=False):
+    """`tep-device listen` for one request in the background (with dev's certificate
+    with cert); returns the process (stdout lines)."""
+    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
+            "listen", uri, "--count", "1", "--wait-ms", str(wait_ms)]
+    argv += ["--cert"] if cert else []
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -46,6 +57,18 @@ def _read_until(proc, key, timeout=15.0):
     t.start()
     t.join(max(0.0, end - time.monotonic()))
     return box.get("v"), lines
+
+
+@contextlib.contextmanager
+def _running(proc, key):
+    """proc (a _watch or _listen) read up to its line KEY=value: yields (value, the lines
+    read); after the block, proc is killed and waited for if it still runs."""
+    try:
+        yield _read_until(proc, key)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def _finish(proc, timeout=20):
@@ -81,17 +104,12 @@ def test_notification_reaches_the_ae_over_dtls(platform):
     uri = "coaps://127.0.0.1:%d/notify" % port
 
     w = _watch(dev, "data", uri, count=1)
-    try:
-        sub, before = _read_until(w, "SUBSCRIBED")
+    with _running(w, "SUBSCRIBED") as (sub, before):
         assert sub == ae + "/data", (before, w.stderr.read() if w.poll() is not None else "",
                                      platform["cse"].tail())
         r = dev.run("create-cin", "data", "over-sa2")
         assert r.rc == 0, str(r)
         out, err = _finish(w)
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
     lines = _kv(before + out.splitlines())
     assert w.returncode == 0, (out, err, platform["cse"].tail())
     # first the verification request, then the notification; both from the CSE, both
@@ -196,8 +214,8 @@ def test_after_a_cse_restart_the_enrolment_kpsa_carries_it(platform):
     assert r.rc == 0, str(r)
     uri = "coaps://127.0.0.1:%d/notify" % free_udp_ports(1)[0]
     w = _watch(dev, "data", uri, count=2, wait_ms=30000)
-    try:
-        assert _read_until(w, "SUBSCRIBED")[0], platform["cse"].tail()
+    with _running(w, "SUBSCRIBED") as (sub, _):
+        assert sub, platform["cse"].tail()
         with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
                           platform.env["ADMIN_ORIGINATOR"]) as admin:
             assert admin.create(ae + "/data", TY_CIN, {"con": "before"}).rsc == 2001
@@ -207,10 +225,6 @@ def test_after_a_cse_restart_the_enrolment_kpsa_carries_it(platform):
                           platform.env["ADMIN_ORIGINATOR"]) as admin:
             assert admin.create(ae + "/data", TY_CIN, {"con": "after"}).rsc == 2001
         out, err = _finish(w, timeout=25)
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
     kv = _kv(out.splitlines())
     assert w.returncode == 0 and kv["NOTIFY_CON"] == ["before", "after"], (out, err)
     assert kv["NOTIFY_IDENTITY"][-1] == kpsa_identity(platform, dev)
@@ -235,11 +249,8 @@ def test_certificate_association_gives_a_certificate_sa2(platform):
     assert r.rc == 0, "%s\n%s" % (r, platform["cse"].tail())
     ae_id = dev.state_values()["enrolee_id"]
     uri = "coaps://127.0.0.1:%d/notify" % free_udp_ports(1)[0]
-    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
-            "watch", "data", uri, "--count", "1", "--wait-ms", "20000", "--cert"]
-    w = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        sub, before = _read_until(w, "SUBSCRIBED")
+    w = _watch(dev, "data", uri, count=1, wait_ms=20000, cert=True)
+    with _running(w, "SUBSCRIBED") as (sub, before):
         assert sub, (before, w.stderr.read() if w.poll() is not None else "",
                      platform["cse"].tail())
         # the admin writes (plain CoAP): the AE's newest session stays the certificate one
@@ -248,10 +259,6 @@ def test_certificate_association_gives_a_certificate_sa2(platform):
                           platform.env["ADMIN_ORIGINATOR"]) as admin:
             assert admin.create(sub, TY_CIN, {"con": "cert-sa2"}).rsc == 2001
         out, err = _finish(w)
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
     kv = _kv(before + out.splitlines())
     assert w.returncode == 0, (out, err, platform["cse"].tail())
     assert kv["NOTIFY_VRQ"] == ["1", "0"] and kv["NOTIFY_CON"] == ["cert-sa2"], kv
@@ -272,20 +279,14 @@ def test_notify_addressed_to_the_ae_goes_over_sa2(platform):
     uri = "coaps://127.0.0.1:%d/poa" % free_udp_ports(1)[0]
     r = dev.run("update-poa", uri)
     assert r.rc == 0 and r.rsc == 2004, str(r)
-    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
-            "listen", uri, "--count", "1", "--wait-ms", "15000"]
-    lst = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert _read_until(lst, "LISTENING")[0] == uri
+    lst = _listen(dev, uri, wait_ms=15000)
+    with _running(lst, "LISTENING") as (listening, _):
+        assert listening == uri
         with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
                           platform.env["ADMIN_ORIGINATOR"]) as admin:
             r = admin.notify(ae, {"m2m:sgn": {"sur": "elsewhere/sub", "nev": {"net": 1}}})
             assert r.rsc == 2000, str(r)
         out, err = _finish(lst)
-    finally:
-        if lst.poll() is None:
-            lst.kill()
-            lst.wait()
     kv = _kv(out.splitlines())
     assert lst.returncode == 0, (out, err)
     assert kv["NOTIFY_IDENTITY"] == [kpsa_identity(platform, dev)], kv
@@ -309,16 +310,11 @@ def test_device_behind_a_gateway_is_notified_by_the_mn_cse_over_sa2():
         assert r.rc == 0, str(r)
         uri = "coaps://127.0.0.1:%d/notify" % free_udp_ports(1)[0]
         w = _watch(dev, "data", uri, count=1)
-        try:
-            sub, before = _read_until(w, "SUBSCRIBED")
+        with _running(w, "SUBSCRIBED") as (sub, before):
             assert sub == "mn1/%s/data" % dev.state_values()["enrolee_id"], (before, mn.tail())
             r = dev.run("create-cin", "data", "from-the-field")
             assert r.rc == 0, str(r)
             out, err = _finish(w)
-        finally:
-            if w.poll() is None:
-                w.kill()
-                w.wait()
         kv = _kv(before + out.splitlines())
         assert w.returncode == 0, (out, err, mn.tail())
         assert kv["NOTIFY_FROM"] == ["/mn1", "/mn1"], kv

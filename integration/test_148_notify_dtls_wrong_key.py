@@ -8,23 +8,15 @@ another AE's address all fail the handshake: the subscription is refused with 52
 (the verification request could not be delivered), the listener receives no request,
 tep-cse logs the failure, and nothing is sent in the clear instead."""
 
-import json
 import select
 import socket
-import subprocess
 import time
 
 import pytest
 
-from harness import binary, ae_path, free_udp_ports, kpsa_identity, until
+from harness import ae_path, free_udp_ports, kpsa_identity
 import pskclient
-from test_147_notify_over_dtls import DtlsReceiver, _finish, _kpsa, _kv, _read_until, _watch
-
-
-def _listen(dev, uri, wait_ms=8000):
-    argv = [binary("tep-device"), "--provisioning", dev.prov, "--state", dev.state,
-            "listen", uri, "--count", "1", "--wait-ms", str(wait_ms)]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+from test_147_notify_over_dtls import DtlsReceiver, _finish, _kpsa, _kv, _listen, _running, _watch
 
 
 def _device_with_container(platform, name):
@@ -39,17 +31,12 @@ def test_another_aes_listener_gets_nothing(platform):
     b = platform.enrolled_device("wkb01")
     uri = "coaps://127.0.0.1:%d/n" % free_udp_ports(1)[0]
     lb = _listen(b, uri)
-    try:
-        v, _ = _read_until(lb, "LISTENING")
+    with _running(lb, "LISTENING") as (v, _):
         assert v == uri
         # A names B's listener: tep-cse offers A's KpsaID, which B's listener refuses
         r = a.run("subscribe", "data", uri)
         assert r.rc == 3 and r.rsc == 5204, "%s\n%s" % (r, platform["cse"].tail())
         out, err = _finish(lb)
-    finally:
-        if lb.poll() is None:
-            lb.kill()
-            lb.wait()
     kv = _kv(out.splitlines())
     assert lb.returncode == 2 and kv["NOTIFICATIONS"] == ["0"], (out, err)
     assert "NOTIFY_FROM" not in kv, out
@@ -90,15 +77,11 @@ def test_poa_naming_another_aes_address_gets_nothing(platform):
     r = b.run("update-poa", uri)
     assert r.rc == 0 and r.rsc == 2004, str(r)
     la = _listen(a, uri)
-    try:
-        assert _read_until(la, "LISTENING")[0] == uri
+    with _running(la, "LISTENING") as (v, _):
+        assert v == uri
         r = a.run("subscribe", "data", b.state_values()["enrolee_id"])
         assert r.rc == 3 and r.rsc == 5204, "%s\n%s" % (r, platform["cse"].tail())
         out, err = _finish(la)
-    finally:
-        if la.poll() is None:
-            la.kill()
-            la.wait()
     kv = _kv(out.splitlines())
     assert kv["NOTIFICATIONS"] == ["0"] and int(kv["REFUSED"][0]) >= 1, (out, err)
     assert "event=sa2_failed reason=dtls_error ae_id=%s identity=%s" % (
@@ -118,15 +101,11 @@ def test_no_plaintext_when_the_listener_is_gone(platform):
     port = free_udp_ports(1)[0]
     uri = "coaps://127.0.0.1:%d/n" % port
     w = _watch(a, "data", uri, count=1)
-    try:
-        assert _read_until(w, "SUBSCRIBED")[0], platform["cse"].tail()
+    with _running(w, "SUBSCRIBED") as (sub, _):
+        assert sub, platform["cse"].tail()
         r = a.run("create-cin", "data", "first")
         assert r.rc == 0, str(r)
         out, err = _finish(w)
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
     assert w.returncode == 0 and "NOTIFY_CON=first" in out, (out, err)
 
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -162,19 +141,13 @@ def test_certificate_of_another_ae_gets_nothing(platform):
         devs[name] = d
     a, b = devs["wka05"], devs["wkb05"]
     uri = "coaps://127.0.0.1:%d/n" % free_udp_ports(1)[0]
-    argv = [binary("tep-device"), "--provisioning", b.prov, "--state", b.state,
-            "listen", uri, "--count", "1", "--wait-ms", "3000", "--cert"]
-    lb = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert _read_until(lb, "LISTENING")[0] == uri
+    lb = _listen(b, uri, wait_ms=3000, cert=True)
+    with _running(lb, "LISTENING") as (v, _):
+        assert v == uri
         # A subscribes over its certificate session: its SA2 is a certificate one
         r = a.run("--timeout", "15000", "subscribe", "--cert", "data", uri)
         assert r.rc == 3 and r.rsc == 5204, "%s\n%s" % (r, platform["cse"].tail())
         out, err = _finish(lb)
-    finally:
-        if lb.poll() is None:
-            lb.kill()
-            lb.wait()
     kv = _kv(out.splitlines())
     assert kv["NOTIFICATIONS"] == ["0"] and "NOTIFY_FROM" not in kv, (out, err)
     log = platform["cse"].log()
@@ -192,8 +165,8 @@ def test_revoked_ae_gets_no_more_notifications(platform):
     ae = ae_path(platform, a)
     uri = "coaps://127.0.0.1:%d/n" % free_udp_ports(1)[0]
     w = _watch(a, "data", uri, count=2, wait_ms=6000)
-    try:
-        assert _read_until(w, "SUBSCRIBED")[0], platform["cse"].tail()
+    with _running(w, "SUBSCRIBED") as (sub, _):
+        assert sub, platform["cse"].tail()
         with OneM2MClient("127.0.0.1", platform.ports["cse_coap"],
                           platform.env["ADMIN_ORIGINATOR"]) as admin:
             assert admin.create(ae + "/data", TY_CIN, {"con": "before"}).rsc == 2001
@@ -202,10 +175,6 @@ def test_revoked_ae_gets_no_more_notifications(platform):
             platform["cse"].wait_log("event=sync_applied .*revocations=1", 10)
             assert admin.create(ae + "/data", TY_CIN, {"con": "after"}).rsc == 2001
         out, err = _finish(w, timeout=15)
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
     kv = _kv(out.splitlines())
     assert kv.get("NOTIFY_CON") == ["before"], (out, err)  # "after" never came
     assert w.returncode == 2, (out, err)
