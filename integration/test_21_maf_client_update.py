@@ -20,7 +20,7 @@ import harness
 import pskclient
 import tepkeys
 from onem2m_client import GET, PUT
-from test_53_maf_saef import TEP_EDENIED
+from maf_coaps_common import TEP_EDENIED
 from test_56_maf_lifecycle import Lifecycle
 
 pytestmark = pytest.mark.skipif(pskclient.available() is not None,

@@ -43,7 +43,7 @@ import harness
 import pskclient
 import tepkeys
 import thirdparty
-from test_53_maf_saef import Response
+from maf_coaps_common import Response
 
 GET = 1  # aiocoap's code
 ETH_P_IP = 0x0800

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from test_53_maf_saef import TEP_EDENIED, MafPlatform, Response
+from maf_coaps_common import TEP_EDENIED, Response
+from test_53_maf_saef import MafPlatform
 
 TEP_ENOTFOUND = -3
 

@@ -17,7 +17,8 @@ import pytest
 
 import harness
 import tepenv
-from test_53_maf_saef import TEP_EDENIED, MafPlatform
+from maf_coaps_common import TEP_EDENIED
+from test_53_maf_saef import MafPlatform
 from test_54_cert_saef import _openssl_ca
 from test_56_maf_lifecycle import _lifecycle, assert_dropped_at_target
 

@@ -18,7 +18,7 @@ import pytest
 
 import dtlsflood
 import harness
-from test_53_maf_saef import _lib
+from maf_coaps_common import sdk as _lib
 
 BURST = 6000
 BURST_RATE = 2000   # ClientHellos per second
