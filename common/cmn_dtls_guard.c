@@ -168,6 +168,8 @@ int cmn_dtls_guard_new(coap_context_t *ctx, const cmn_dtls_limits *lim, coap_eve
     coap_context_set_max_handshake_sessions(ctx, (unsigned)lim->max_handshakes);
     coap_context_set_max_handshake_per_addr(ctx, (unsigned)lim->max_handshakes_per_addr);
     coap_context_set_handshake_timeout(ctx, (unsigned)lim->handshake_timeout_s);
+    if (lim->cookie_lifetime_s > 0)
+        coap_context_set_cookie_lifetime(ctx, (unsigned)lim->cookie_lifetime_s);
     if (lim->idle_timeout_s > 0)
         coap_context_set_session_timeout(ctx, (unsigned)lim->idle_timeout_s);
     if (lim->max_sessions > 0)

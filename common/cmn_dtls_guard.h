@@ -30,6 +30,8 @@ typedef struct {
                                    * session limit: its least recently active one is freed) */
     long max_sessions_per_addr;     /* established DTLS, per remote IP address; 0 = no limit */
     long idle_timeout_s;            /* a session without a datagram this long is released */
+    long cookie_lifetime_s;         /* a cookie secret makes cookies this long, then is
+                                     * accepted as long again (RFC 6347 4.2.1) */
 } cmn_dtls_limits;
 
 /* The [dtls] rows of a daemon's configuration table (type: its config struct, member:
@@ -58,7 +60,11 @@ typedef struct {
                          "established DTLS sessions per remote IP address (the oldest is "         \
                          "closed); 0 = no limit"),                                                 \
         CMN_CFG_INT_ITEM(type, "dtls", "idle_timeout_s", "300", member.idle_timeout_s, 5, 86400,   \
-                         "a session (DTLS or plain) without a datagram this long is released")
+                         "a session (DTLS or plain) without a datagram this long is released"),    \
+        CMN_CFG_INT_ITEM(type, "dtls", "cookie_lifetime_s", "60", member.cookie_lifetime_s, 1,     \
+                         3600,                                                                     \
+                         "the DTLS cookie secret is replaced this often; a cookie is valid at "    \
+                         "most twice this long")
 
 typedef struct cmn_dtls_guard cmn_dtls_guard;
 

@@ -1,6 +1,7 @@
 /* DTLS flood guard (cmn_dtls_guard.h) and tep's libcoap patch item 5: the [dtls] rows
  * and their environment overrides; ClientHellos without a cookie answered with a
- * HelloVerifyRequest and no state kept; the handshake_flood report and its end. */
+ * HelloVerifyRequest and no state kept; the handshake_flood report and its end; item 12:
+ * the cookie secret replaced every cookie_lifetime_s. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,7 @@ static void test_config(void **state)
     assert_int_equal(c.dtls.max_sessions, 10000);
     assert_int_equal(c.dtls.max_sessions_per_addr, 1024);
     assert_int_equal(c.dtls.idle_timeout_s, 300);
+    assert_int_equal(c.dtls.cookie_lifetime_s, 60);
     setenv("TEP_DTLS_IDLE_TIMEOUT_S", "30", 1);
     assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), 0);
     assert_int_equal(c.dtls.idle_timeout_s, 30);
@@ -58,6 +60,16 @@ static void test_config(void **state)
     assert_non_null(strstr(err, "handshake_timeout_s"));
     unsetenv("TEP_DTLS_MAX_HANDSHAKES");
     unsetenv("TEP_DTLS_HANDSHAKE_TIMEOUT_S");
+    setenv("TEP_DTLS_COOKIE_LIFETIME_S", "1", 1);
+    assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.dtls.cookie_lifetime_s, 1);
+    setenv("TEP_DTLS_COOKIE_LIFETIME_S", "3601", 1); /* 1..3600 */
+    assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), CMN_ECONFIG);
+    assert_non_null(strstr(err, "cookie_lifetime_s"));
+    setenv("TEP_DTLS_COOKIE_LIFETIME_S", "0", 1);
+    assert_int_equal(cmn_config_load(NULL, table, NT, &c, err, sizeof(err)), CMN_ECONFIG);
+    assert_non_null(strstr(err, "cookie_lifetime_s"));
+    unsetenv("TEP_DTLS_COOKIE_LIFETIME_S");
 }
 
 /* A DTLS 1.2 ClientHello without a cookie offering TLS_PSK_WITH_AES_128_CCM_8. */
@@ -118,7 +130,7 @@ static coap_context_t *server_new(uint16_t port)
 
 static void test_stateless_hellos_and_report(void **state)
 {
-    cmn_dtls_limits lim = {64, 4, 10, 16, 10000, 1024, 300};
+    cmn_dtls_limits lim = {64, 4, 10, 16, 10000, 1024, 300, 60};
     uint16_t port = tst_free_udp_port();
     coap_context_t *ctx = server_new(port);
     cmn_dtls_guard *g = NULL;
@@ -182,6 +194,59 @@ static void test_stateless_hellos_and_report(void **state)
     coap_free_context(ctx);
 }
 
+/* The cookie of the HelloVerifyRequest ctx answers a cookieless ClientHello from fd with
+ * (32 bytes, libcoap's HMAC-SHA256). */
+static void hvr_cookie(coap_context_t *ctx, int fd, const struct sockaddr_in *to, uint8_t *cookie)
+{
+    uint8_t buf[512];
+    size_t n = client_hello(buf);
+    ssize_t got = -1;
+    time_t t0 = time(NULL);
+
+    assert_int_equal(sendto(fd, buf, n, 0, (const struct sockaddr *)to, sizeof(*to)), (ssize_t)n);
+    while (got < 0 && time(NULL) - t0 < 5) {
+        coap_io_process(ctx, COAP_IO_NO_WAIT);
+        got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    }
+    /* record header 13, handshake header 12, server_version 2, cookie length 1 */
+    assert_true(got >= 13 + 12 + 3 + 32);
+    assert_int_equal(buf[13], 3); /* hello_verify_request */
+    assert_int_equal(buf[13 + 12 + 2], 32);
+    memcpy(cookie, buf + 13 + 12 + 3, 32);
+}
+
+/* Patch item 12: the cookie secret is replaced every cookie_lifetime_s (RFC 6347 4.2.1):
+ * within it the same address gets the same cookie, after it another. */
+static void test_cookie_secret_rotates(void **state)
+{
+    cmn_dtls_limits lim = {64, 4, 10, 16, 10000, 1024, 300, 1};
+    uint16_t port = tst_free_udp_port();
+    coap_context_t *ctx = server_new(port);
+    cmn_dtls_guard *g = NULL;
+    struct sockaddr_in to = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint8_t first[32], again[32], later[32];
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct timespec wait = {1, 100000000};
+
+    assert_int_equal(cmn_dtls_guard_new(ctx, &lim, NULL, &g), 0);
+    assert_true(fd >= 0);
+    hvr_cookie(ctx, fd, &to, first);
+    hvr_cookie(ctx, fd, &to, again);
+    /* the secret may have been replaced between the two (a second boundary): one more */
+    if (memcmp(first, again, sizeof(first)) != 0) {
+        hvr_cookie(ctx, fd, &to, first);
+        hvr_cookie(ctx, fd, &to, again);
+    }
+    assert_memory_equal(first, again, sizeof(first));
+    nanosleep(&wait, NULL);
+    hvr_cookie(ctx, fd, &to, later);
+    assert_memory_not_equal(first, later, sizeof(first));
+    close(fd);
+    cmn_dtls_guard_free(g);
+    coap_free_context(ctx);
+}
+
 static void test_status_keys(void **state)
 {
     cmn_dtls_stats st = {.in_progress = 3, .dropped_full = 2, .dropped_per_addr = 5, .flood = true};
@@ -203,6 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_stateless_hellos_and_report),
+        cmocka_unit_test(test_cookie_secret_rotates),
         cmocka_unit_test(test_status_keys),
     };
 

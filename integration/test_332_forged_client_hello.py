@@ -25,7 +25,15 @@ request on its old session gets no answer. The honest restart from the same port
 what a restarted device does, and replaces the session as well (the last test: the
 tinydtls device vanishes without a close_notify and coap-client-openssl, started on its
 port, is answered; integration 331's test_a_client_restarted_on_the_same_port_is_answered
-does the same with coap-client alone)."""
+does the same with coap-client alone).
+
+A cookie does not stay valid (patches/README.md item 12, RFC 6347 4.2.1): with [dtls]
+cookie_lifetime_s = 1 the cookie secret is replaced every second and the previous one
+accepted for one more, so the cookie the HelloVerifyRequest carried, replayed more than
+2 s later (someone who was on the path once, a device that held the address and port
+earlier), is refused like a made-up one: a new HelloVerifyRequest with another cookie,
+no handshake, the session answered. The fresh cookie of that HelloVerifyRequest, sent at
+once, still ends it."""
 
 import asyncio
 import ctypes
@@ -321,3 +329,46 @@ def test_control_a_device_restarted_on_its_port_replaces_the_session(attack):
     assert "127.0.0.1:%d <-> " % port in trace, trace[-3000:]  # from the device's port
     assert a.status_delta("dtls_handshakes_started") == 1, (a.before, p.status("cse"))
     assert _bound(p, a.dev) == a.bound + 1, p["cse"].tail()
+
+
+@pytest.fixture(params=["tinydtls", "libtepae"])
+def short_cookie_attack(platform_factory, monkeypatch, request):
+    """Attack on a platform whose cookie secrets last 1 s ([dtls] cookie_lifetime_s)."""
+    monkeypatch.setenv("TEP_DTLS_COOKIE_LIFETIME_S", "1")
+    a = Attack(platform_factory(), request.param)
+    try:
+        yield a
+    finally:
+        a.close()
+
+
+def test_a_cookie_older_than_two_lifetimes_does_not_end_the_session(short_cookie_attack):
+    a = short_cookie_attack
+    p = a.p
+    rnd = os.urandom(32)
+    a.forge(dtlsflood.client_hello(rnd))
+    old = a.sniffer.hello_verify_request()
+    assert old is not None, p["cse"].tail()
+    time.sleep(2.5)  # two rotations: neither secret made the cookie
+    a.forge(dtlsflood.client_hello(rnd, cookie=old, seq=1))
+    fresh = a.sniffer.hello_verify_request()
+    assert fresh is not None, "an expired cookie got no HelloVerifyRequest\n%s" % p["cse"].tail()
+    # same addresses and ports: only a new secret gives another cookie
+    assert fresh != old, "the cookie secret was not replaced in 2.5 s"
+    time.sleep(0.5)  # what a handshake started by the expired cookie would show by now
+    assert a.status_delta("dtls_handshakes_started") == 0, (a.before, p.status("cse"))
+    assert a.status_delta("dtls_stateless_hellos") == 2, (a.before, p.status("cse"))
+    for i in range(2):
+        a.assert_served("request %d after the expired cookie" % (i + 1))
+    assert _bound(p, a.dev) == a.bound, p["cse"].tail()
+    since = p["cse"].log()[a.log_at:]
+    assert "session_closed" not in since and "session_unbound" not in since, since
+
+    # control: the cookie tep-cse just gave, within its lifetime, still ends the session
+    a.forge(dtlsflood.client_hello(rnd, cookie=fresh, seq=1))
+    deadline = time.monotonic() + 5
+    while a.status_delta("dtls_handshakes_started") < 1:
+        assert time.monotonic() < deadline, (a.before, p.status("cse"))
+        time.sleep(0.1)
+    rsc, body = a.d.retrieve(a.cin, timeout=3.0)
+    assert rsc is None, "the old session still answered: %s %s" % (rsc, body)
