@@ -237,6 +237,17 @@ class Attack:
     def status_delta(self, key):
         return int(self.p.status("cse")[key]) - int(self.before[key])
 
+    def assert_cookie_ends_the_session(self, rnd, cookie):
+        """A forged ClientHello with cookie starts a handshake, and the device's next
+        request on its old session gets no answer."""
+        self.forge(dtlsflood.client_hello(rnd, cookie=cookie, seq=1))
+        deadline = time.monotonic() + 5
+        while self.status_delta("dtls_handshakes_started") < 1:
+            assert time.monotonic() < deadline, (self.before, self.p.status("cse"))
+            time.sleep(0.1)
+        rsc, body = self.d.retrieve(self.cin, timeout=3.0)
+        assert rsc is None, "the old session still answered: %s %s" % (rsc, body)
+
     def close(self):
         self.d.close()
         self.raw.close()
@@ -297,13 +308,7 @@ def test_control_the_cookie_from_the_hello_verify_request_ends_the_session(attac
     a.forge(dtlsflood.client_hello(rnd))
     cookie = a.sniffer.hello_verify_request()
     assert cookie is not None, p["cse"].tail()
-    a.forge(dtlsflood.client_hello(rnd, cookie=cookie, seq=1))
-    deadline = time.monotonic() + 5
-    while a.status_delta("dtls_handshakes_started") < 1:
-        assert time.monotonic() < deadline, (a.before, p.status("cse"))
-        time.sleep(0.1)
-    rsc, body = a.d.retrieve(a.cin, timeout=3.0)
-    assert rsc is None, "the old session still answered: %s %s" % (rsc, body)
+    a.assert_cookie_ends_the_session(rnd, cookie)
 
 
 @pytest.mark.parametrize("attack", ["tinydtls"], indirect=True)
@@ -365,10 +370,4 @@ def test_a_cookie_older_than_two_lifetimes_does_not_end_the_session(short_cookie
     assert "session_closed" not in since and "session_unbound" not in since, since
 
     # control: the cookie tep-cse just gave, within its lifetime, still ends the session
-    a.forge(dtlsflood.client_hello(rnd, cookie=fresh, seq=1))
-    deadline = time.monotonic() + 5
-    while a.status_delta("dtls_handshakes_started") < 1:
-        assert time.monotonic() < deadline, (a.before, p.status("cse"))
-        time.sleep(0.1)
-    rsc, body = a.d.retrieve(a.cin, timeout=3.0)
-    assert rsc is None, "the old session still answered: %s %s" % (rsc, body)
+    a.assert_cookie_ends_the_session(rnd, fresh)
