@@ -65,6 +65,8 @@ def for_condition(tu, cur):
 class Finder:
     def __init__(self, root):
         self.root = os.path.realpath(root)
+        # .deps may be a symlink into the checkout (a worktree's own copy, .deps.mine)
+        self.deps = os.path.realpath(os.path.join(root, ".deps")) + os.sep
         self.places = {}  # (file, start offset) -> (line, col, end offset, kind)
         self.macros = {}  # file -> [(start, end)] of macro uses: their expansion is not ours
 
@@ -76,7 +78,7 @@ class Finder:
         rest = p[len(self.root):]
         # .deps: third-party headers (a checkout may hold its own .deps, not a symlink)
         return p.startswith(self.root + os.sep) and "/build" not in rest and \
-            not rest.startswith("/.deps/")
+            not rest.startswith("/.deps/") and not p.startswith(self.deps)
 
     def add(self, cur, kind):
         f = os.path.realpath(cur.extent.start.file.name)
